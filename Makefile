@@ -1,0 +1,38 @@
+# Badgebridge: `make run` starts the tool with the sandbox LMS; `make test` runs the tests.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+TOOL_PORT ?= 5000
+SANDBOX_PORT ?= 5001
+export FLASK_APP := app
+
+.PHONY: run test install system-deps lint bench clean
+
+# System libraries: cairo for badge rendering (cairosvg), chromium for browser tests.
+system-deps:
+	@if ! ldconfig -p 2>/dev/null | grep -q libcairo.so.2; then \
+	  echo "installing libcairo2 (badge rendering)"; \
+	  (apt-get update -qq && apt-get install -y -qq libcairo2) || \
+	  echo "WARNING: could not install libcairo2; install it with your package manager"; fi
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+install: system-deps $(STAMP)
+
+run: install
+	$(VENV)/bin/flask db upgrade
+	$(PY) -m lti.sandbox.demo --tool-port $(TOOL_PORT) --sandbox-port $(SANDBOX_PORT)
+
+test: install
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

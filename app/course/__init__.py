@@ -1,0 +1,1 @@
+"""Courses (LTI contexts) and the people in them: launch records and landing pages."""

@@ -1,0 +1,119 @@
+"""State changes for courses and people, callable without a request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.models import Context, LtiUser, Membership
+from app.models.base import utcnow
+
+# Role mapping of the product: these (context or institution) roles are staff.
+STAFF_ROLE_NAMES = frozenset({"Instructor", "TeachingAssistant", "ContentDeveloper", "Administrator"})
+
+
+def is_staff_role(roles: list[str]) -> bool:
+    """True when any role (full URI, `#Name`, or Moodle's short name) is a staff role.
+
+    Sub-roles (``membership/Instructor#TeachingAssistant``) count by their last part; system
+    and institution Administrator/SysAdmin count as staff too.
+    """
+    for role in roles:
+        name = role.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+        if name in STAFF_ROLE_NAMES or name == "SysAdmin":
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class PersonFacts:
+    """What a launch or a roster says about one person."""
+
+    issuer: str
+    sub: str
+    name: str = ""
+    given_name: str = ""
+    family_name: str = ""
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class LaunchFacts:
+    """The parts of a validated launch the product keeps."""
+
+    registration_id: int
+    deployment_id: int
+    person: PersonFacts
+    lti_context_id: str
+    context_title: str = ""
+    context_label: str = ""
+    roles: list[str] = field(default_factory=list)
+    ags_endpoint: dict[str, Any] | None = None
+    nrps_endpoint: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class RecordedLaunch:
+    context_id: int
+    user_id: int
+    is_staff: bool
+
+
+def _get_or_create(model: type, lookup: dict[str, Any]) -> Any:
+    """Fetch a row by its natural key or insert it; safe against a concurrent insert."""
+    row = db.session.scalars(select(model).filter_by(**lookup)).first()
+    if row is not None:
+        return row
+    try:
+        with db.session.begin_nested():
+            row = model(**lookup)
+            db.session.add(row)
+        return row
+    except IntegrityError:
+        return db.session.scalars(select(model).filter_by(**lookup)).one()
+
+
+def upsert_person(facts: PersonFacts) -> LtiUser:
+    """Create or update a person; empty values from the LMS never erase known ones."""
+    user = _get_or_create(LtiUser, {"issuer": facts.issuer, "sub": facts.sub})
+    for attr in ("name", "given_name", "family_name", "email"):
+        value = getattr(facts, attr)
+        if value:
+            setattr(user, attr, value)
+    if not user.name and (facts.given_name or facts.family_name):
+        user.name = f"{facts.given_name} {facts.family_name}".strip()
+    return user
+
+
+def record_launch(facts: LaunchFacts) -> RecordedLaunch:
+    """Upsert the course, the person and their membership from a validated launch."""
+    now = utcnow()
+    context = _get_or_create(
+        Context,
+        {"deployment_id": facts.deployment_id, "lti_context_id": facts.lti_context_id},
+    )
+    context.registration_id = facts.registration_id
+    if facts.context_title:
+        context.title = facts.context_title
+    if facts.context_label:
+        context.label = facts.context_label
+    if facts.ags_endpoint is not None:
+        context.ags_endpoint = facts.ags_endpoint
+    if facts.nrps_endpoint is not None:
+        context.nrps_endpoint = facts.nrps_endpoint
+    context.last_launch_at = now
+
+    user = upsert_person(facts.person)
+    user.last_launch_at = now
+    db.session.flush()
+
+    membership = _get_or_create(Membership, {"context_id": context.id, "user_id": user.id})
+    membership.roles = list(facts.roles)
+    membership.is_staff = is_staff_role(facts.roles)
+    membership.active = True
+    db.session.commit()
+    return RecordedLaunch(context_id=context.id, user_id=user.id, is_staff=membership.is_staff)

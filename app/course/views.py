@@ -1,0 +1,33 @@
+"""Course landing pages after a launch: one for staff, one for learners."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+
+from app.extensions import db
+from app.launch_session import current_session, launch_required
+from app.models import Context, LtiUser, Membership
+
+bp = Blueprint("course", __name__, url_prefix="/course")
+
+
+def _page_data() -> dict[str, object]:
+    session = current_session()
+    context = db.get_or_404(Context, session.context_id)
+    user = db.get_or_404(LtiUser, session.user_id)
+    membership = db.session.query(Membership).filter_by(
+        context_id=context.id, user_id=user.id
+    ).one_or_none()
+    return {"context": context, "user": user, "membership": membership, "session": session}
+
+
+@bp.get("/staff")
+@launch_required(staff=True)
+def staff_home():
+    return render_template("course/staff.html", **_page_data())
+
+
+@bp.get("/learner")
+@launch_required()
+def learner_home():
+    return render_template("course/learner.html", **_page_data())

@@ -1,0 +1,28 @@
+"""GET /healthz: 200 when the database and the queue answer, 503 otherwise."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+from sqlalchemy import text
+
+from app.extensions import db
+from app.jobs import queue_health
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    checks: dict[str, dict[str, object]] = {}
+    try:
+        db.session.execute(text("SELECT 1"))
+        checks["database"] = {"ok": True}
+    except Exception as exc:  # report, never raise: this endpoint is for load balancers
+        db.session.rollback()
+        checks["database"] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+    ok, detail = queue_health()
+    checks["queue"] = {"ok": ok, ("detail" if ok else "error"): detail[:300]}
+    healthy = all(c["ok"] for c in checks.values())
+    return jsonify(status="ok" if healthy else "unavailable", checks=checks), (
+        200 if healthy else 503
+    )

@@ -1,0 +1,45 @@
+"""Wiring of the web side: blueprints of the product areas, error pages, template globals."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, g, render_template, request
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+def init_app(app: Flask) -> None:
+    """Register the product's blueprints and the error handlers."""
+    from app.course.views import bp as course_bp
+
+    app.register_blueprint(course_bp)
+
+    @app.context_processor
+    def inject_launch_token() -> dict[str, object]:
+        return {"launch_token": getattr(g, "launch_token", None)}
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        if request.path.startswith(("/api/", "/ob/")) and request.accept_mimetypes.best != "text/html":
+            return {"error": (exc.name or "error").lower().replace(" ", "_"),
+                    "message": exc.description}, exc.code
+        return render_template("error.html", title=exc.name, message=exc.description,
+                               status=exc.code), exc.code
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return render_template(
+            "error.html", title="Something went wrong",
+            message="An unexpected error occurred. It has been logged; please try again.",
+            status=500,
+        ), 500
+
+    @app.after_request
+    def frame_headers(response):
+        # The tool lives in LMS iframes: allow framing by any LMS, but stop MIME sniffing.
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        return response

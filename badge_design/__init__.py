@@ -1,0 +1,1 @@
+"""Badge artwork: parametric SVG templates, safe uploads, rendering, baking."""

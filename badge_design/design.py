@@ -1,0 +1,274 @@
+"""A badge design: the small JSON document an instructor edits, and its validation.
+
+A design says *what* a badge looks like (template, colours, icon, texts, tier); the
+templates module turns it into SVG. The JSON is what the designer page sends and what the
+app stores per design version, so validation here is the only gate: every error names the
+field it is about, in words an instructor can act on.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from badge_design.fonts import unsupported_characters
+from badge_design.icons import icon_names
+
+TEMPLATES: tuple[str, ...] = ("circle", "hexagon", "shield", "rounded_square", "star", "rosette")
+TIERS: tuple[str, ...] = ("none", "bronze", "silver", "gold")
+GRADIENT_DIRECTIONS: tuple[str, ...] = ("vertical", "horizontal", "diagonal")
+
+#: Version of the design document format, stored with every design so a later format can
+#: migrate old documents instead of guessing.
+DESIGN_FORMAT_VERSION = 1
+
+MAX_TITLE_CHARS = 40
+MAX_SUBTITLE_CHARS = 40
+MAX_ALT_TEXT_CHARS = 250
+MAX_BORDER_WIDTH = 24
+
+_HEX_COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
+
+
+class DesignError(ValueError):
+    """A design document was refused; ``errors`` maps each bad field to its message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = dict(errors)
+        super().__init__("; ".join(f"{name}: {message}" for name, message in self.errors.items()))
+
+
+@dataclass(frozen=True)
+class Fill:
+    """The shape's background: one colour, or a two-stop linear gradient."""
+
+    kind: Literal["solid", "gradient"]
+    color: str
+    color2: str | None = None
+    direction: str = "vertical"
+
+    @property
+    def colors(self) -> tuple[str, ...]:
+        """Every colour the fill shows (one for solid, both stops for a gradient)."""
+        return (self.color,) if self.color2 is None else (self.color, self.color2)
+
+
+@dataclass(frozen=True)
+class Border:
+    """The outline stroked around the shape; width 0 draws none."""
+
+    color: str
+    width: int
+
+
+@dataclass(frozen=True)
+class Icon:
+    """One icon from the bundled set, drawn in one colour."""
+
+    name: str
+    color: str
+
+
+@dataclass(frozen=True)
+class Design:
+    """A validated badge design. Build one with :func:`validate_design`."""
+
+    template: str
+    fill: Fill
+    border: Border
+    icon: Icon | None
+    title: str
+    subtitle: str
+    tier: str
+    text_color: str
+    alt_text: str | None = None
+    version: int = field(default=DESIGN_FORMAT_VERSION)
+
+    @property
+    def accessible_name(self) -> str:
+        """The text a screen reader announces: the alt text, else title and subtitle."""
+        if self.alt_text:
+            return self.alt_text
+        words = " — ".join(part for part in (self.title, self.subtitle) if part)
+        return words or "Badge"
+
+
+def _colour(value: Any, name: str, errors: dict[str, str]) -> str:
+    if not isinstance(value, str) or not _HEX_COLOUR.match(value.strip()):
+        errors[name] = f"expected a colour like #1a2b3c, got {value!r}"
+        return "#000000"
+    value = value.strip().lower()
+    if len(value) == 4:
+        # #abc is shorthand for #aabbcc; store one spelling so equal designs compare equal.
+        value = "#" + "".join(ch * 2 for ch in value[1:])
+    return value
+
+
+def _text(value: Any, name: str, limit: int, errors: dict[str, str]) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        errors[name] = f"expected text, got {type(value).__name__}"
+        return ""
+    # NFC so that "e" + combining accent finds the precomposed glyph in the font.
+    text = " ".join(unicodedata.normalize("NFC", value).split())
+    if any(unicodedata.category(ch).startswith("C") for ch in text):
+        errors[name] = "must not contain control or invisible formatting characters"
+        return ""
+    if len(text) > limit:
+        errors[name] = f"is {len(text)} characters long; at most {limit} fit on a badge"
+        return text
+    missing = unsupported_characters(text)
+    if missing:
+        shown = " ".join(repr(ch) for ch in missing[:5])
+        errors[name] = f"the badge font cannot draw {shown}; please use other characters"
+    return text
+
+
+def _choice(value: Any, name: str, allowed: tuple[str, ...], errors: dict[str, str]) -> str:
+    if value not in allowed:
+        errors[name] = f"must be one of {', '.join(allowed)}; got {value!r}"
+        return allowed[0]
+    return str(value)
+
+
+def _mapping(value: Any, name: str, errors: dict[str, str]) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        errors[name] = f"expected an object, got {type(value).__name__}"
+        return {}
+    return value
+
+
+def _unknown_keys(
+    value: Mapping[str, Any], allowed: set[str], prefix: str, errors: dict[str, str]
+) -> None:
+    # Refusing unknown keys catches typos ("colour" for "color") that would otherwise be
+    # silently ignored and leave the instructor wondering why nothing changed.
+    for key in sorted(set(value) - allowed, key=str):
+        errors[f"{prefix}{key}"] = "is not a design field"
+
+
+def validate_design(data: Mapping[str, Any] | str | bytes) -> Design:
+    """Validate a design document (a mapping or its JSON text) and return a :class:`Design`.
+
+    Fields left out take their value from :data:`DEFAULT_DESIGN`, so a partial document
+    from the designer page is fine. Raises :class:`DesignError` naming every bad field.
+    """
+    if isinstance(data, str | bytes):
+        try:
+            data = json.loads(data)
+        except ValueError as exc:
+            raise DesignError({"design": f"is not valid JSON ({exc})"}) from None
+    errors: dict[str, str] = {}
+    doc = _mapping(data, "design", errors)
+    if errors:
+        raise DesignError(errors)
+    _unknown_keys(doc, set(_DEFAULT_DOCUMENT), "", errors)
+    merged: dict[str, Any] = {**_DEFAULT_DOCUMENT, **doc}
+
+    version = merged["version"]
+    if version != DESIGN_FORMAT_VERSION:
+        errors["version"] = f"unsupported design format {version!r}"
+
+    template = _choice(merged["template"], "template", TEMPLATES, errors)
+
+    fill_doc = _mapping(merged["fill"], "fill", errors)
+    _unknown_keys(fill_doc, {"type", "color", "color2", "direction"}, "fill.", errors)
+    kind = _choice(fill_doc.get("type", "solid"), "fill.type", ("solid", "gradient"), errors)
+    color = _colour(fill_doc.get("color"), "fill.color", errors)
+    if kind == "gradient":
+        fill = Fill(
+            kind="gradient",
+            color=color,
+            color2=_colour(fill_doc.get("color2"), "fill.color2", errors),
+            direction=_choice(
+                fill_doc.get("direction", "vertical"), "fill.direction", GRADIENT_DIRECTIONS,
+                errors,
+            ),
+        )
+    else:
+        fill = Fill(kind="solid", color=color)
+
+    border_doc = _mapping(merged["border"], "border", errors)
+    _unknown_keys(border_doc, {"color", "width"}, "border.", errors)
+    width = border_doc.get("width", 0)
+    if isinstance(width, bool) or not isinstance(width, int | float) or width != int(width):
+        errors["border.width"] = f"expected a whole number of pixels, got {width!r}"
+        width = 0
+    elif not 0 <= width <= MAX_BORDER_WIDTH:
+        errors["border.width"] = f"must be between 0 and {MAX_BORDER_WIDTH}, got {width}"
+    border = Border(color=_colour(border_doc.get("color"), "border.color", errors),
+                    width=int(width))
+
+    icon: Icon | None = None
+    if merged["icon"] is not None:
+        icon_doc = _mapping(merged["icon"], "icon", errors)
+        _unknown_keys(icon_doc, {"name", "color"}, "icon.", errors)
+        name = icon_doc.get("name")
+        if name not in icon_names():
+            errors["icon.name"] = f"{name!r} is not one of the bundled icons"
+        icon = Icon(name=str(name), color=_colour(icon_doc.get("color"), "icon.color", errors))
+
+    title = _text(merged["title"], "title", MAX_TITLE_CHARS, errors)
+    subtitle = _text(merged["subtitle"], "subtitle", MAX_SUBTITLE_CHARS, errors)
+    alt_text = _text(merged["alt_text"], "alt_text", MAX_ALT_TEXT_CHARS, errors) or None
+    tier = _choice(merged["tier"], "tier", TIERS, errors)
+    text_color = _colour(merged["text_color"], "text_color", errors)
+
+    if errors:
+        raise DesignError(errors)
+    return Design(
+        template=template, fill=fill, border=border, icon=icon, title=title,
+        subtitle=subtitle, tier=tier, text_color=text_color, alt_text=alt_text,
+        version=DESIGN_FORMAT_VERSION,
+    )
+
+
+def design_to_dict(design: Design) -> dict[str, Any]:
+    """The JSON-ready document for ``design``; :func:`validate_design` reads it back."""
+    fill: dict[str, Any] = {"type": design.fill.kind, "color": design.fill.color}
+    if design.fill.kind == "gradient":
+        fill["color2"] = design.fill.color2
+        fill["direction"] = design.fill.direction
+    return {
+        "version": design.version,
+        "template": design.template,
+        "fill": fill,
+        "border": {"color": design.border.color, "width": design.border.width},
+        "icon": None if design.icon is None
+        else {"name": design.icon.name, "color": design.icon.color},
+        "title": design.title,
+        "subtitle": design.subtitle,
+        "tier": design.tier,
+        "text_color": design.text_color,
+        "alt_text": design.alt_text,
+    }
+
+
+def design_to_json(design: Design) -> str:
+    """Canonical JSON for ``design``: sorted keys, no spaces, so equal designs give equal text
+    (the app can hash it to key a design version's cached artwork)."""
+    return json.dumps(design_to_dict(design), sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False)
+
+
+_DEFAULT_DOCUMENT: dict[str, Any] = {
+    "version": DESIGN_FORMAT_VERSION,
+    "template": "circle",
+    "fill": {"type": "gradient", "color": "#1e3a8a", "color2": "#2563eb",
+             "direction": "vertical"},
+    "border": {"color": "#0f172a", "width": 12},
+    "icon": {"name": "graduation-cap", "color": "#ffffff"},
+    "title": "Badge title",
+    "subtitle": "",
+    "tier": "none",
+    "text_color": "#ffffff",
+    "alt_text": None,
+}
+
+#: The design a new badge starts from.
+DEFAULT_DESIGN: Design = validate_design(_DEFAULT_DOCUMENT)

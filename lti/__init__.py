@@ -1,0 +1,14 @@
+"""Everything LTI 1.3, on top of pylti1p3: registrations, login/launch, deep linking, keys."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register the LTI blueprint and the ``flask lti`` commands."""
+    from lti.cli import lti_cli
+    from lti.views import bp
+
+    app.register_blueprint(bp)
+    app.cli.add_command(lti_cli)

@@ -1,0 +1,60 @@
+"""``flask lti …``: registrations and keys from the shell."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from lti import keys
+from lti.registrations import PlatformSpec, RegistrationError, import_config_file, save_platform
+
+lti_cli = AppGroup("lti", help="LTI registrations and the tool's keys.")
+
+
+@lti_cli.command("import-config")
+@click.argument("path", required=False)
+def import_config(path: str | None) -> None:
+    """Import registrations from a pylti1p3 config.json (default: LTI_CONFIG_FILE)."""
+    path = path or current_app.config["LTI_CONFIG_FILE"]
+    rows = import_config_file(path)
+    click.echo(f"imported {len(rows)} registration(s) from {path}")
+
+
+@lti_cli.command("add-platform")
+@click.option("--issuer", required=True)
+@click.option("--client-id", required=True)
+@click.option("--auth-login-url", required=True)
+@click.option("--auth-token-url", required=True)
+@click.option("--key-set-url", required=True)
+@click.option("--auth-audience")
+@click.option("--deployment-id", "deployment_ids", multiple=True)
+@click.option("--name", default="")
+@click.option("--json", "as_json", is_flag=True)
+def add_platform(issuer: str, client_id: str, auth_login_url: str, auth_token_url: str,
+                 key_set_url: str, auth_audience: str | None, deployment_ids: tuple[str, ...],
+                 name: str, as_json: bool) -> None:
+    """Register a platform by hand (manual registration)."""
+    try:
+        row = save_platform(PlatformSpec(
+            issuer=issuer, client_id=client_id, auth_login_url=auth_login_url,
+            auth_token_url=auth_token_url, key_set_url=key_set_url, auth_audience=auth_audience,
+            deployment_ids=deployment_ids, name=name))
+    except RegistrationError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps({"id": row.id, "issuer": row.issuer, "client_id": row.client_id}))
+    else:
+        click.echo(f"registration {row.id}: {row.issuer} / {row.client_id}")
+
+
+@lti_cli.command("rotate-keys")
+@click.option("--overlap-days", default=7, show_default=True,
+              help="How long the old key keeps being published.")
+def rotate_keys(overlap_days: int) -> None:
+    """Add a new signing key; old keys stay published for the overlap, then retire."""
+    key = keys.rotate(timedelta(days=overlap_days))
+    click.echo(f"new signing key {key.kid}")

@@ -1,0 +1,40 @@
+"""Readable, specific errors for rejected LTI messages.
+
+Every rejection carries a stable ``code`` (for logs and tests), a title and message for the
+person who sees it, a hint for the LMS administrator and the HTTP status to answer with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class LaunchRejected(Exception):
+    """An LTI message the tool refuses; rendered as an error page, never a stack trace."""
+
+    code: str
+    message: str
+    hint: str = ""
+    status: int = 400
+    title: str = "This launch was refused"
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+HINTS = {
+    "registration": (
+        "Register this platform in Badgebridge's admin console (or with dynamic registration) "
+        "using the same issuer and client ID the LMS shows for the tool."
+    ),
+    "keys": (
+        "Check the platform's public key set URL in the tool's registration, and that the LMS "
+        "signs launches with RS256 using a key published there."
+    ),
+    "clock": "Check that the clocks of the LMS server and of the tool are synchronized (NTP).",
+    "browser": (
+        "Launch the tool again from the course. If it keeps failing, the browser may be "
+        "blocking storage for embedded tools; open the tool in a new window."
+    ),
+}

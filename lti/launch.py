@@ -1,0 +1,273 @@
+"""OIDC login and message launch: pylti1p3's Flask adapter with the checks this tool adds.
+
+pylti1p3 does the protocol work (state, nonce, registration, signature, deployment, message
+validators). This module adds what it leaves out or leaves open: RS256 only, ``aud``/``azp``
+checks, required ``iat``/``exp``, single-use nonces, LTI client-side postMessage storage for
+OIDC state when third-party cookies are blocked, and a specific error for each rejection.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import jwt
+from flask import current_app, render_template
+from pylti1p3.contrib.flask import FlaskCookieService, FlaskMessageLaunch, FlaskOIDCLogin
+from pylti1p3.contrib.flask import FlaskRequest
+from pylti1p3.exception import (
+    LtiException,
+    LtiInvalidNonceException,
+    LtiKeyException,
+    OIDCException,
+)
+
+from sqlalchemy import select
+
+from app.extensions import cache, db
+from app.models import Registration, RegistrationStatus
+from lti.errors import HINTS, LaunchRejected
+from lti.storage import SharedCacheDataStorage, SingleUseNonceSessionService
+from lti.tool_conf import DatabaseToolConf
+
+CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
+SUPPORTED_MESSAGES = {"LtiResourceLinkRequest", "LtiDeepLinkingRequest"}
+
+
+def _storage_and_session(request: FlaskRequest) -> tuple[SharedCacheDataStorage, Any]:
+    storage = SharedCacheDataStorage(cache)
+    session_service = SingleUseNonceSessionService(request)
+    return storage, session_service
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+class ToolOIDCLogin(FlaskOIDCLogin):
+    """Third-party initiated login; uses the platform's postMessage storage when offered."""
+
+    def __init__(self, request: FlaskRequest, tool_conf: DatabaseToolConf) -> None:
+        storage, session_service = _storage_and_session(request)
+        super().__init__(request, tool_conf, session_service=session_service,
+                         cookie_service=FlaskCookieService(request),
+                         launch_data_storage=storage)
+
+    def respond(self, launch_url: str) -> Any:
+        """Redirect to the platform's authorization endpoint, storing state as we can."""
+        try:
+            redirect = self.get_redirect_object(launch_url)
+        except OIDCException as exc:
+            raise _login_error(str(exc), self._request) from exc
+        url = redirect.get_redirect_url()
+        target = self._request.get_param("lti_storage_target")
+        if not target:
+            return redirect.do_redirect()
+        query = parse_qs(urlsplit(url).query)
+        # Also set the state cookie: where cookies do work, the launch can use either.
+        html = render_template(
+            "lti/storage_login.html",
+            auth_url=url,
+            target=target,
+            platform_origin=_origin(self._registration.get_auth_login_url() or url),
+            state=query["state"][0],
+            nonce=query["nonce"][0],
+        )
+        return redirect._process_response(current_app.make_response(html))
+
+
+def _login_error(detail: str, request: FlaskRequest) -> LaunchRejected:
+    if "issuer" in detail or "login hint" in detail:
+        return LaunchRejected("login_incomplete",
+                              f"The LMS started the login without a required field: {detail}.",
+                              "The LMS must send iss and login_hint to the login URL.")
+    return registration_error(request.get_param("iss"), request.get_param("client_id"))
+
+
+def registration_error(iss: str | None, client_id: str | None) -> LaunchRejected:
+    """The error for an (issuer, client_id) that may not launch: unknown, pending or disabled."""
+    row = db.session.scalars(
+        select(Registration).filter_by(issuer=iss, client_id=client_id)
+    ).first() if iss and client_id else None
+    if row is not None and row.status == RegistrationStatus.PENDING:
+        return LaunchRejected("registration_pending",
+                              "This LMS registration is waiting for approval by a Badgebridge "
+                              "administrator.", "Approve it in the admin console.", 403)
+    if row is not None and row.status == RegistrationStatus.DISABLED:
+        return LaunchRejected("registration_disabled",
+                              "This LMS registration has been disabled in Badgebridge.",
+                              "Re-enable it in the admin console if that was a mistake.", 403)
+    return LaunchRejected("unknown_registration",
+                          f"This tool is not registered for issuer {iss or '(none)'} with client "
+                          f"ID {client_id or '(none)'}.", HINTS["registration"], 403)
+
+
+class ToolMessageLaunch(FlaskMessageLaunch):
+    """A validated LTI launch, with the tool's additional checks and readable errors."""
+
+    client_state_check: str | None = None
+
+    def __init__(self, request: FlaskRequest, tool_conf: DatabaseToolConf) -> None:
+        storage, session_service = _storage_and_session(request)
+        super().__init__(request, tool_conf, session_service=session_service,
+                         cookie_service=FlaskCookieService(request),
+                         launch_data_storage=storage)
+        self.set_public_key_caching(storage, cache_lifetime=300)
+        # LTI requires iat and exp; pylti1p3 checks aud through the registration lookup.
+        self.set_jwt_verify_options({"verify_aud": False, "require": ["exp", "iat"]})
+
+    @classmethod
+    def restore(cls, launch_id: str, request: FlaskRequest,
+                tool_conf: DatabaseToolConf) -> ToolMessageLaunch:
+        """Load a launch validated earlier (deep linking response, client-side checks)."""
+        storage, session_service = _storage_and_session(request)
+        try:
+            return cls.from_cache(launch_id, request, tool_conf, session_service=session_service,
+                                  cookie_service=FlaskCookieService(request),
+                                  launch_data_storage=storage)
+        except LtiException as exc:
+            raise LaunchRejected("launch_expired", "This launch is no longer valid.",
+                                 HINTS["browser"], 401) from exc
+
+    # Each validation step of pylti1p3, wrapped so a failure says exactly what is wrong.
+    def validate_state(self) -> ToolMessageLaunch:
+        state = self._get_request_param("state")
+        if not state:
+            raise LaunchRejected("state_missing", "The launch has no OIDC state parameter.",
+                                 "The LMS must echo the state the tool sent at login.")
+        if self._cookie_service.get_cookie(state) == state:
+            return self
+        if self._get_request_param("lti_storage_target"):
+            # No cookie (third-party cookies blocked): the browser proves the state from the
+            # platform's postMessage storage before the launch page is shown.
+            self.client_state_check = state
+            return self
+        raise LaunchRejected(
+            "state_mismatch",
+            "The launch's state does not match the login that started it (it may have been "
+            "replayed, or the browser blocked the tool's cookie).", HINTS["browser"])
+
+    def validate_jwt_format(self) -> ToolMessageLaunch:
+        if not self._get_request_param("id_token"):
+            raise LaunchRejected("id_token_missing", "The launch carries no id_token.",
+                                 "The LMS must POST an id_token to the launch URL.")
+        try:
+            super().validate_jwt_format()
+        except LtiException as exc:
+            raise LaunchRejected("id_token_malformed", f"The id_token is not a JWT: {exc}") from exc
+        alg = self._jwt.get("header", {}).get("alg")
+        if alg != "RS256":
+            raise LaunchRejected(
+                "unsupported_alg",
+                f"The id_token is signed with alg {alg!r}; LTI 1.3 requires RS256.",
+                HINTS["keys"], 401)
+        if not isinstance(self._jwt.get("body"), dict):
+            raise LaunchRejected("id_token_malformed", "The id_token's payload is not an object.")
+        return self
+
+    def validate_nonce(self) -> ToolMessageLaunch:
+        try:
+            return super().validate_nonce()
+        except LtiInvalidNonceException as exc:
+            raise LaunchRejected(
+                "nonce_invalid",
+                "This launch's nonce was already used or was never issued by the tool "
+                "(a replayed or forged launch).", HINTS["browser"], 401) from exc
+        except LtiException as exc:
+            raise LaunchRejected("nonce_missing", "The id_token has no nonce.") from exc
+
+    def validate_registration(self) -> ToolMessageLaunch:
+        body = self._jwt.get("body", {})
+        iss, aud = body.get("iss"), body.get("aud")
+        if not iss or not aud:
+            raise LaunchRejected("claims_missing", "The id_token has no iss or aud claim.")
+        audiences = aud if isinstance(aud, list) else [aud]
+        if len(audiences) > 1 and body.get("azp") not in audiences:
+            raise LaunchRejected("audience_invalid",
+                                 "The id_token names several audiences but no valid azp.")
+        client_id = body.get("azp") if len(audiences) > 1 else audiences[0]
+        if DatabaseToolConf.registration_row(iss, client_id) is None:
+            raise registration_error(iss, client_id)
+        # pylti1p3 uses aud[0]; with several audiences azp is the one to use.
+        self._jwt["body"] = {**body, "aud": client_id} if len(audiences) > 1 else body
+        try:
+            return super().validate_registration()
+        except LtiException as exc:
+            raise LaunchRejected("unknown_registration", str(exc), HINTS["registration"],
+                                 403) from exc
+
+    def validate_jwt_signature(self) -> ToolMessageLaunch:
+        try:
+            return super().validate_jwt_signature()
+        except LtiKeyException as exc:
+            kid = self._jwt.get("header", {}).get("kid")
+            raise LaunchRejected(
+                "unknown_key",
+                f"The id_token is signed with a key (kid {kid!r}) the platform does not publish: "
+                f"{exc}", HINTS["keys"], 401) from exc
+        except LtiException as exc:
+            raise _signature_error(exc) from exc
+
+    def validate_deployment(self) -> ToolMessageLaunch:
+        deployment_id = self._jwt["body"].get(CLAIM + "deployment_id")
+        if not deployment_id:
+            raise LaunchRejected("claims_missing", "The id_token has no deployment_id claim.")
+        try:
+            return super().validate_deployment()
+        except LtiException as exc:
+            raise LaunchRejected(
+                "unknown_deployment",
+                f"Deployment {deployment_id!r} is not registered (or is disabled) for this "
+                "platform.",
+                "Add the deployment ID in the admin console, or approve it there.", 403) from exc
+
+    def validate_message(self) -> ToolMessageLaunch:
+        body = self._jwt["body"]
+        version = body.get(CLAIM + "version")
+        if version != "1.3.0":
+            raise LaunchRejected("wrong_version",
+                                 f"LTI version {version!r} is not supported; expected 1.3.0.")
+        message_type = body.get(CLAIM + "message_type")
+        if message_type not in SUPPORTED_MESSAGES:
+            raise LaunchRejected(
+                "wrong_message_type",
+                f"Message type {message_type!r} is not supported; Badgebridge accepts "
+                f"{', '.join(sorted(SUPPORTED_MESSAGES))}.")
+        missing = [name for name, ok in (
+            ("sub", body.get("sub")),
+            ("roles", isinstance(body.get(CLAIM + "roles"), list)),
+            ("context", (body.get(CLAIM + "context") or {}).get("id")),
+        ) if not ok]
+        if message_type == "LtiResourceLinkRequest" and not (
+                body.get(CLAIM + "resource_link") or {}).get("id"):
+            missing.append("resource_link.id")
+        if missing:
+            raise LaunchRejected("claims_missing",
+                                 f"The launch lacks required LTI claims: {', '.join(missing)}.")
+        try:
+            return super().validate_message()
+        except LtiException as exc:
+            raise LaunchRejected("invalid_message", f"The LTI message is invalid: {exc}") from exc
+
+    @property
+    def jwt_body(self) -> dict[str, Any]:
+        return self.get_launch_data()
+
+
+def _signature_error(exc: LtiException) -> LaunchRejected:
+    cause = exc.__cause__
+    if isinstance(cause, jwt.ExpiredSignatureError):
+        return LaunchRejected("token_expired", "The id_token has expired.", HINTS["clock"], 401)
+    if isinstance(cause, jwt.ImmatureSignatureError):
+        return LaunchRejected("token_not_yet_valid",
+                              "The id_token is dated in the future (iat/nbf).", HINTS["clock"], 401)
+    if isinstance(cause, jwt.MissingRequiredClaimError):
+        return LaunchRejected("claims_missing", f"The id_token lacks a required claim: {cause}.")
+    if isinstance(cause, jwt.InvalidSignatureError):
+        return LaunchRejected("bad_signature",
+                              "The id_token's signature does not verify with the platform's key.",
+                              HINTS["keys"], 401)
+    return LaunchRejected("bad_token", f"The id_token could not be verified: {cause or exc}.",
+                          HINTS["keys"], 401)
+

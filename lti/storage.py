@@ -1,0 +1,48 @@
+"""Launch data and OIDC state storage in the shared cache (file system or Redis).
+
+pylti1p3's cache storage scopes keys by a session cookie on https. Inside an LMS iframe with
+third-party cookies blocked there is no such cookie, so keys here are never cookie-scoped:
+they are unguessable (uuid4 state/nonce, launch ids) and nonces are single-use.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from cachelib import FileSystemCache, RedisCache
+from pylti1p3.contrib.flask import FlaskCacheDataStorage, FlaskSessionService
+
+
+class SharedCacheDataStorage(FlaskCacheDataStorage):
+    """Cache-backed launch data shared by every worker, independent of cookies."""
+
+    def get_session_cookie_name(self) -> None:
+        return None
+
+    def consume(self, key: str) -> bool:
+        """Delete a key and say whether it was there: a single-use check."""
+        cache = self._get_cache()
+        prepared = self._prepare_key(key)
+        if cache.get(prepared) is None:  # absent or expired
+            return False
+        # The delete must tell us whether *this* request removed it, so that two concurrent
+        # launches with one nonce cannot both pass; the backends' delete() does not say.
+        backend = cache.cache
+        if isinstance(backend, FileSystemCache):
+            try:
+                os.remove(backend._get_filename(prepared))
+            except FileNotFoundError:
+                return False
+            return True
+        if isinstance(backend, RedisCache):
+            return backend._write_client.delete(backend.key_prefix + prepared) == 1
+        return bool(cache.delete(prepared))
+
+
+class SingleUseNonceSessionService(FlaskSessionService):
+    """pylti1p3 session service whose nonce check consumes the nonce (no replays)."""
+
+    def check_nonce(self, nonce: str) -> bool:
+        storage: Any = self.data_storage
+        return storage.consume(self._get_key("nonce", nonce))

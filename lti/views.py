@@ -1,0 +1,136 @@
+"""LTI endpoints: OIDC login, launch, deep linking response and the tool's key set."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, url_for
+from pylti1p3.contrib.flask import FlaskRequest
+from pylti1p3.deep_link_resource import DeepLinkResource
+
+from app.course.operations import LaunchFacts, PersonFacts, record_launch
+from app.launch_session import LaunchSession, current_session, launch_required
+from lti import keys
+from lti.errors import LaunchRejected
+from lti.launch import CLAIM, ToolMessageLaunch, ToolOIDCLogin
+from lti.tool_conf import DatabaseToolConf
+
+log = logging.getLogger(__name__)
+bp = Blueprint("lti", __name__, url_prefix="/lti")
+
+AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
+
+
+def launch_url() -> str:
+    """The tool's redirect URI / target link URI, as registered with platforms."""
+    return current_app.config["PUBLIC_BASE_URL"] + "/lti/launch"
+
+
+@bp.errorhandler(LaunchRejected)
+def rejected(exc: LaunchRejected):
+    log.warning("LTI message rejected: %s", exc)
+    return render_template("error.html", title=exc.title, message=exc.message, hint=exc.hint,
+                           code=exc.code, status=exc.status), exc.status
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    return ToolOIDCLogin(FlaskRequest(), DatabaseToolConf()).respond(launch_url())
+
+
+@bp.post("/launch")
+def launch():
+    message = ToolMessageLaunch(FlaskRequest(), DatabaseToolConf())
+    message.validate()
+    session = _record(message)
+    if message.is_deep_link_launch():
+        if not session.is_staff:
+            raise LaunchRejected("not_staff", "Only course staff can add Badgebridge to a course.",
+                                 status=403, title="Not allowed")
+        target = url_for("lti.deep_link_picker", lt=session.token())
+    else:
+        endpoint = "course.staff_home" if session.is_staff else "course.learner_home"
+        target = url_for(endpoint, lt=session.token())
+    if message.client_state_check:
+        body = message.jwt_body
+        return render_template(
+            "lti/storage_launch.html", next_url=target, state=message.client_state_check,
+            nonce=body.get("nonce"), target=FlaskRequest().get_param("lti_storage_target"),
+            platform_origin=_platform_origin(message))
+    return redirect(target, 302)
+
+
+def _platform_origin(message: ToolMessageLaunch) -> str:
+    from urllib.parse import urlsplit
+
+    reg = message._registration
+    parts = urlsplit(reg.get_auth_login_url() or reg.get_issuer() or "")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _record(message: ToolMessageLaunch) -> LaunchSession:
+    """Store the course, the person and their role; return the launch session."""
+    body: dict[str, Any] = message.jwt_body
+    conf = DatabaseToolConf()
+    client_id = message.get_client_id()
+    deployment = conf.deployment_row(body["iss"], body[CLAIM + "deployment_id"], client_id)
+    assert deployment is not None  # validate_deployment found it a moment ago
+    context = body.get(CLAIM + "context") or {}
+    recorded = record_launch(LaunchFacts(
+        registration_id=deployment.registration_id,
+        deployment_id=deployment.id,
+        person=PersonFacts(
+            issuer=body["iss"], sub=str(body["sub"]), name=body.get("name") or "",
+            given_name=body.get("given_name") or "", family_name=body.get("family_name") or "",
+            email=body.get("email") or None),
+        lti_context_id=str(context["id"]),
+        context_title=context.get("title") or "",
+        context_label=context.get("label") or "",
+        roles=list(body.get(CLAIM + "roles") or []),
+        ags_endpoint=body.get(AGS_CLAIM),
+        nrps_endpoint=body.get(NRPS_CLAIM),
+    ))
+    return LaunchSession(
+        registration_id=deployment.registration_id, deployment_id=deployment.id,
+        context_id=recorded.context_id, user_id=recorded.user_id, is_staff=recorded.is_staff,
+        launch_id=message.get_launch_id())
+
+
+@bp.get("/deep-link")
+@launch_required(staff=True)
+def deep_link_picker():
+    return render_template("lti/deep_link.html")
+
+
+@bp.post("/deep-link")
+@launch_required(staff=True)
+def deep_link_respond():
+    session = current_session()
+    message = ToolMessageLaunch.restore(session.launch_id, FlaskRequest(), DatabaseToolConf())
+    if not message.is_deep_link_launch():
+        raise LaunchRejected("wrong_message_type", "This launch was not a deep linking request.")
+    resource = (DeepLinkResource().set_url(launch_url()).set_title("Badges")
+                .set_custom_params({}))
+    item = resource.to_dict()
+    item.pop("custom", None)
+    item["text"] = "Earn and share Open Badges for this course."
+    deep_link = message.get_deep_link()
+    claims = deep_link.get_message_jwt([resource])
+    claims["https://purl.imsglobal.org/spec/lti-dl/claim/content_items"] = [item]
+    data_claim = "https://purl.imsglobal.org/spec/lti-dl/claim/data"
+    if claims.get(data_claim) is None:
+        claims.pop(data_claim, None)  # echo `data` only when the platform sent one
+    settings = message.jwt_body.get(
+        "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings") or {}
+    return render_template("lti/autopost.html", action=settings["deep_link_return_url"],
+                           fields={"JWT": deep_link.encode_jwt(claims)},
+                           title="Adding Badgebridge to your course…")
+
+
+@bp.get("/jwks.json")
+def jwks():
+    response = jsonify(keys.published_jwks())
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
