@@ -24,7 +24,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(load_settings(Path(app.instance_path)))
     if test_config:
         app.config.from_mapping(test_config)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     from app import jobs
@@ -35,8 +37,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     cache.init_app(app)
     jobs.init_app(app)
 
-    from app import models  # noqa: F401  (register every model on the metadata)
-    from app import health
+    from app import (
+        health,
+        models,  # noqa: F401  (register every model on the metadata)
+    )
     from app.web import init_app as init_web
 
     app.register_blueprint(health.bp)

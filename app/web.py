@@ -22,7 +22,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        if request.path.startswith(("/api/", "/ob/")) and request.accept_mimetypes.best != "text/html":
+        wants_json = request.accept_mimetypes.best != "text/html"
+        if request.path.startswith(("/api/", "/ob/")) and wants_json:
             return {"error": (exc.name or "error").lower().replace(" ", "_"),
                     "message": exc.description}, exc.code
         return render_template("error.html", title=exc.name, message=exc.description,

@@ -13,15 +13,18 @@ from urllib.parse import parse_qs, urlsplit
 
 import jwt
 from flask import current_app, render_template
-from pylti1p3.contrib.flask import FlaskCookieService, FlaskMessageLaunch, FlaskOIDCLogin
-from pylti1p3.contrib.flask import FlaskRequest
+from pylti1p3.contrib.flask import (
+    FlaskCookieService,
+    FlaskMessageLaunch,
+    FlaskOIDCLogin,
+    FlaskRequest,
+)
 from pylti1p3.exception import (
     LtiException,
     LtiInvalidNonceException,
     LtiKeyException,
     OIDCException,
 )
-
 from sqlalchemy import select
 
 from app.extensions import cache, db

@@ -13,7 +13,9 @@ from app.models import Context, LtiUser, Membership
 from app.models.base import utcnow
 
 # Role mapping of the product: these (context or institution) roles are staff.
-STAFF_ROLE_NAMES = frozenset({"Instructor", "TeachingAssistant", "ContentDeveloper", "Administrator"})
+STAFF_ROLE_NAMES = frozenset(
+    {"Instructor", "TeachingAssistant", "ContentDeveloper", "Administrator"}
+)
 
 
 def is_staff_role(roles: list[str]) -> bool:
@@ -63,14 +65,14 @@ class RecordedLaunch:
     is_staff: bool
 
 
-def _get_or_create(model: type, lookup: dict[str, Any]) -> Any:
+def _get_or_create(model: type, lookup: dict[str, Any], **defaults: Any) -> Any:
     """Fetch a row by its natural key or insert it; safe against a concurrent insert."""
     row = db.session.scalars(select(model).filter_by(**lookup)).first()
     if row is not None:
         return row
     try:
         with db.session.begin_nested():
-            row = model(**lookup)
+            row = model(**lookup, **defaults)
             db.session.add(row)
         return row
     except IntegrityError:
@@ -95,8 +97,8 @@ def record_launch(facts: LaunchFacts) -> RecordedLaunch:
     context = _get_or_create(
         Context,
         {"deployment_id": facts.deployment_id, "lti_context_id": facts.lti_context_id},
+        registration_id=facts.registration_id,
     )
-    context.registration_id = facts.registration_id
     if facts.context_title:
         context.title = facts.context_title
     if facts.context_label:
