@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from fontTools.pens.recordingPen import RecordingPen
+from fontTools.pens.recordingPen import DecomposingRecordingPen, RecordingPen
 from fontTools.pens.svgPathPen import SVGPathPen
 from fontTools.pens.transformPen import TransformPen
 from fontTools.ttLib import TTFont
@@ -126,7 +126,8 @@ def unsupported_characters(text: str, weight: int = TITLE_WEIGHT) -> list[str]:
 def _outline(face_index: int, glyph: str, weight: int) -> tuple[RecordingPen, int]:
     face = _faces(weight)[face_index]
     glyph_set = face.font.getGlyphSet()
-    pen = RecordingPen()
+    # Accented letters are composites (base + accent); flatten them into plain contours.
+    pen = DecomposingRecordingPen(glyph_set)
     glyph_set[glyph].draw(pen)
     return pen, glyph_set[glyph].width
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 from xml.etree.ElementTree import Element
+from xml.sax.saxutils import quoteattr
 
 from defusedxml.ElementTree import fromstring
 
@@ -65,7 +66,7 @@ def icon_markup(name: str, color: str) -> str:
     """
     parts = []
     for tag, attrs, filled in _icon_shapes(name):
-        text = "".join(f' {key}="{value}"' for key, value in attrs)
+        text = "".join(f" {key}={quoteattr(value)}" for key, value in attrs)
         if filled:
             text += f' fill="{color}"'
         parts.append(f"<{tag}{text}/>")
