@@ -1,6 +1,6 @@
 """The bundled icon set: a curated subset of Lucide (ISC license, see assets/icons/LICENSE).
 
-Each icon is a 24×24 stroked drawing. We keep only its geometry (the shapes and their
+Each icon is a 24x24 stroked drawing. We keep only its geometry (the shapes and their
 coordinates) and draw it in the design's icon colour, so an icon file can never bring
 styles, scripts or references of its own into a badge.
 """
@@ -59,7 +59,7 @@ def _icon_shapes(name: str) -> tuple[tuple[str, tuple[tuple[str, str], ...], boo
 
 
 def icon_markup(name: str, color: str) -> str:
-    """The icon's shapes as SVG elements on the 24×24 grid, stroked in ``color``.
+    """The icon's shapes as SVG elements on the 24x24 grid, stroked in ``color``.
 
     The caller wraps them in a ``<g>`` that positions and scales them, and that sets the
     stroke (``stroke``, ``stroke-width``, ``fill="none"``, round caps and joins).

@@ -49,7 +49,7 @@ def refusing_url_fetcher(url: str, resource_type: str) -> bytes:
 
 
 def render_png(svg: str | bytes, size: int = FULL_SIZE) -> bytes:
-    """Rasterise ``svg`` to a ``size``×``size`` PNG (512 by default; 128 for thumbnails).
+    """Rasterise ``svg`` to a ``size``x``size`` PNG (512 by default; 128 for thumbnails).
 
     Never touches the network or the file system; raises :class:`RenderError` when cairosvg
     cannot parse or draw the document.

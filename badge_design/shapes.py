@@ -1,4 +1,4 @@
-"""The geometry of the six badge shapes on the 512×512 canvas.
+"""The geometry of the six badge shapes on the 512x512 canvas.
 
 Each shape is one closed outline made of straight and cubic segments around a centre
 point. The same outline is drawn (as SVG path data), scaled inwards for the tier band,

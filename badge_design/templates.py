@@ -184,7 +184,8 @@ def _text_paths(fitted: _FittedText, center_y: float, weight: int) -> str:
     for i, line in enumerate(fitted.lines):
         # Centre the capital letters on the line's centre: it looks centred to the eye,
         # unlike centring the full ascender-to-descender box.
-        baseline = first_center + i * pitch + fitted.size * fonts.CAP_HEIGHT / fonts.UNITS_PER_EM / 2
+        cap_height = fitted.size * fonts.CAP_HEIGHT / fonts.UNITS_PER_EM
+        baseline = first_center + i * pitch + cap_height / 2
         parts.append(fonts.text_path(line, fitted.size, SIZE / 2, baseline, weight))
     return "".join(parts)
 
@@ -205,7 +206,7 @@ def _gradient(element_id: str, stops: tuple[str, str], direction: str) -> str:
 
 
 def render_svg(design: Design) -> str:
-    """The badge as a standalone, accessible 512×512 SVG document (a str).
+    """The badge as a standalone, accessible 512x512 SVG document (a str).
 
     Pure and deterministic: equal designs give byte-identical output. Element ids carry a
     hash of the design, so two different badges inlined in one HTML page do not clash.
