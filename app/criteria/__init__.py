@@ -1,0 +1,63 @@
+"""The criteria engine: who earns a badge, decided from grades alone.
+
+Pure by design (no Flask, no database, no I/O; see DESIGN.md "Criteria are pure"), so it is
+exhaustively property-tested and fast enough to run for every learner on every sync:
+
+* `parse_criteria` / `criteria_to_json` — validate a criteria document (errors name the
+  offending part as a JSON pointer, for the API's 422) and give its canonical form;
+* `evaluate` — the `Decision` for one learner: award, review, not_met or expired;
+* `describe` — the English criteria text embedded in the badge;
+* `progress` — per-criterion progress for the learner page.
+"""
+
+from app.criteria.describe import describe
+from app.criteria.evaluate import EPSILON, Decision, Evidence, Grade, Outcome, evaluate
+from app.criteria.progress import ProgressItem, progress
+from app.criteria.schema import (
+    MAX_DEPTH,
+    MAX_ITEMS,
+    MAX_NODES,
+    AllNode,
+    AnyNode,
+    AtLeastNode,
+    AverageNode,
+    BadgeNode,
+    ColumnNode,
+    Criteria,
+    CriteriaError,
+    Node,
+    SumNode,
+    criteria_to_json,
+    parse_criteria,
+    referenced_badges,
+    referenced_columns,
+)
+
+__all__ = [
+    "EPSILON",
+    "MAX_DEPTH",
+    "MAX_ITEMS",
+    "MAX_NODES",
+    "AllNode",
+    "AnyNode",
+    "AtLeastNode",
+    "AverageNode",
+    "BadgeNode",
+    "ColumnNode",
+    "Criteria",
+    "CriteriaError",
+    "Decision",
+    "Evidence",
+    "Grade",
+    "Node",
+    "Outcome",
+    "ProgressItem",
+    "SumNode",
+    "criteria_to_json",
+    "describe",
+    "evaluate",
+    "parse_criteria",
+    "progress",
+    "referenced_badges",
+    "referenced_columns",
+]

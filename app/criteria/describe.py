@@ -1,0 +1,163 @@
+"""The human-readable criteria text embedded in the badge (OB criteria narrative).
+
+Generated from the same structure `evaluate` runs, so the text can never drift from the rule:
+
+    >>> describe(parse_criteria({"all": [{"column": 3, "min_percent": 80},
+    ...                                  {"badge": "f"}], "earn_by": "2027-06-30"}),
+    ...          {"3": "Quiz 3"}, {"f": "Foundations"})
+    'Score at least 80 % in Quiz 3 and earn the Foundations badge. Earn by 30 June 2027.'
+
+Wording rules (deterministic English, one sentence plus the deadline):
+
+* leaves: "score at least 80 % in Quiz 3", "score at least 40 points in Lab 1",
+  "earn the Foundations badge", "average at least 70 % across Quiz 1, Quiz 2, and Quiz 3"
+  (a missing grade counts as 0 %), "score a total of at least 150 points across ...";
+* ``all`` joins with "and", ``any`` with "or" ("either A or B" for two), ``at_least`` K of N
+  says "at least two of the following: A; B; C" (K = 1 reads as ``any``, K = N as ``all``);
+* an ``all`` inside an ``all`` (or ``any`` in ``any``) is flattened, since it means the same;
+  any other combinator nested in a combinator is put in parentheses, so "A and (B or C)"
+  cannot be read as "(A and B) or C";
+* the review band is internal process, not part of what the badge certifies: not mentioned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from app.criteria._format import (
+    badge_phrase,
+    capitalize,
+    column_label,
+    evidence_text,
+    format_earn_by,
+    format_threshold,
+    join_and,
+    join_or,
+)
+from app.criteria.schema import (
+    AllNode,
+    AnyNode,
+    AtLeastNode,
+    AverageNode,
+    BadgeNode,
+    ColumnNode,
+    Criteria,
+    Node,
+    SumNode,
+)
+
+__all__ = ["describe", "describe_node", "evidence_text", "number_word"]
+
+_NUMBER_WORDS = (
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+)
+
+
+def number_word(n: int) -> str:
+    """ "two" for 2 ... "ten"; digits beyond (style guides spell out small numbers only)."""
+    return _NUMBER_WORDS[n] if 0 <= n < len(_NUMBER_WORDS) else str(n)
+
+
+def describe(
+    criteria: Criteria,
+    column_labels: Mapping[str, str] | None = None,
+    badge_names: Mapping[str, str] | None = None,
+) -> str:
+    """The criteria as English text, e.g.
+    "Score at least 80 % in Quiz 3 and earn the Foundations badge. Earn by 30 June 2027."
+
+    ``column_labels`` maps column id -> name shown to learners, ``badge_names`` badge id ->
+    badge name; unknown ids read "column 12" / "badge 7" rather than failing.
+    """
+    labels = column_labels or {}
+    names = badge_names or {}
+    text = capitalize(describe_node(criteria.root, labels, names)) + "."
+    if criteria.earn_by is not None:
+        text += f" Earn by {format_earn_by(criteria.earn_by)}."
+    return text
+
+
+def describe_node(node: Node, labels: Mapping[str, str], names: Mapping[str, str]) -> str:
+    """One node as a lower-case clause (no final full stop)."""
+    if isinstance(node, ColumnNode):
+        threshold = format_threshold(node.threshold, node.unit)
+        return f"score at least {threshold} in {column_label(node.column, labels)}"
+    if isinstance(node, BadgeNode):
+        return f"earn {badge_phrase(node.badge, names)}"
+    if isinstance(node, AverageNode):
+        columns = [column_label(c, labels) for c in node.columns]
+        threshold = format_threshold(node.min_percent, "percent")
+        if len(columns) == 1:
+            return f"score at least {threshold} in {columns[0]}"
+        return f"average at least {threshold} across {join_and(columns)}"
+    if isinstance(node, SumNode):
+        columns = [column_label(c, labels) for c in node.columns]
+        threshold = format_threshold(node.min_points, "points")
+        if len(columns) == 1:
+            return f"score at least {threshold} in {columns[0]}"
+        return f"score a total of at least {threshold} across {join_and(columns)}"
+    if isinstance(node, AllNode):
+        return _all(_flatten(node, AllNode), labels, names)
+    if isinstance(node, AnyNode):
+        return _any(_flatten(node, AnyNode), labels, names)
+    if isinstance(node, AtLeastNode):
+        count = len(node.children)
+        if node.k >= count:
+            return _all(list(node.children), labels, names)
+        if node.k == 1:
+            return _any(list(node.children), labels, names)
+        parts = [_nested(c, labels, names) for c in node.children]
+        return f"at least {number_word(node.k)} of the following: {'; '.join(parts)}"
+    raise TypeError(f"not a criteria node: {node!r}")
+
+
+def _all(children: list[Node], labels: Mapping[str, str], names: Mapping[str, str]) -> str:
+    if len(children) == 1:
+        return describe_node(children[0], labels, names)
+    return join_and([_nested(c, labels, names) for c in children])
+
+
+def _any(children: list[Node], labels: Mapping[str, str], names: Mapping[str, str]) -> str:
+    if len(children) == 1:
+        return describe_node(children[0], labels, names)
+    parts = [_nested(c, labels, names) for c in children]
+    return f"either {parts[0]} or {parts[1]}" if len(parts) == 2 else join_or(parts)
+
+
+def _flatten(node: AllNode | AnyNode, kind: type) -> list[Node]:
+    """Children with same-kind combinators spliced in: all(a, all(b, c)) reads as all(a, b, c)."""
+    out: list[Node] = []
+    for child in node.children:
+        if isinstance(child, kind):
+            out.extend(_flatten(child, kind))  # type: ignore[arg-type]
+        else:
+            out.append(child)
+    return out
+
+
+def _nested(node: Node, labels: Mapping[str, str], names: Mapping[str, str]) -> str:
+    """A child clause inside a combinator: parenthesized when it is itself a real combinator."""
+    text = describe_node(node, labels, names)
+    if isinstance(node, AllNode | AnyNode | AtLeastNode) and _effective_size(node) > 1:
+        return f"({text})"
+    return text
+
+
+def _effective_size(node: AllNode | AnyNode | AtLeastNode) -> int:
+    """How many clauses the combinator prints (a one-child wrapper prints just its child)."""
+    if isinstance(node, AllNode | AnyNode) and len(node.children) == 1:
+        only = node.children[0]
+        if isinstance(only, AllNode | AnyNode | AtLeastNode):
+            return _effective_size(only)
+        return 1
+    return len(node.children)

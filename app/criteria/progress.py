@@ -1,0 +1,187 @@
+"""Per-criterion progress for the learner page ("why is this badge not mine yet?").
+
+`progress` renders the same walk `evaluate` makes (the in-time one: a late grade shows its
+score but is not met, flagged ``late``), as a flat list in document order with a ``depth`` for
+indentation.  The top-level ``all`` is implicit (its children are the list at depth 0); every
+other combinator is a heading item ("At least two of the following: 1 of 3 met") followed by
+its children one level deeper.
+
+``fraction`` (0..1) is for a progress bar: value / threshold for a leaf, the mean of the
+children for ``all``, the best child for ``any``, the mean of the best K for ``at_least``.
+It is 1.0 exactly when the item is met, and below 1.0 otherwise (a late 85 % against 80 %
+shows 0.99, not a full bar that contradicts the missing tick).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from app.criteria._format import (
+    badge_label,
+    capitalize,
+    column_label,
+    evidence_text,
+    format_measure,
+    format_threshold,
+)
+from app.criteria.describe import number_word
+from app.criteria.evaluate import BORDERLINE, MET, Evidence, Grade, Pass, run
+from app.criteria.schema import (
+    AllNode,
+    AnyNode,
+    AtLeastNode,
+    BadgeNode,
+    Criteria,
+    Node,
+)
+
+__all__ = ["ProgressItem", "progress"]
+
+ItemKind = Literal["column", "average", "sum", "badge", "all", "any", "at_least"]
+_ALMOST = 0.99  # the fullest bar an unmet item may show
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressItem:
+    """One line of the learner's progress.
+
+    ``label`` "Quiz 3", ``current`` "72 %", ``needed`` "80 %", ``met``, ``fraction`` 0..1,
+    and ``text``, the whole line ready to show: "Quiz 3: 72 % (needed 80 %)",
+    "requires: Foundations badge ✓", "At least two of the following: 1 of 3 met".
+    ``path`` is the node's JSON pointer, ``depth`` its indentation level.
+    """
+
+    path: str
+    kind: ItemKind
+    depth: int
+    label: str
+    current: str
+    needed: str
+    met: bool
+    fraction: float
+    text: str
+    borderline: bool = False
+    late: bool = False
+
+
+def progress(
+    criteria: Criteria,
+    grades: Mapping[str, Grade],
+    earned: Collection[str],
+    now: datetime,
+    column_labels: Mapping[str, str] | None = None,
+    badge_names: Mapping[str, str] | None = None,
+) -> list[ProgressItem]:
+    """The learner's progress on every criterion, in document order (pure, never raises on
+    grade data; same arguments as `evaluate` plus the labels for display)."""
+    in_time, _full, _passed = run(criteria, grades, earned, now)
+    builder = _Builder(in_time, column_labels or {}, badge_names or {})
+    root = criteria.root
+    if isinstance(root, AllNode):
+        for i, child in enumerate(root.children):
+            builder.visit(child, f"/all/{i}", 0)
+    else:
+        builder.visit(root, "", 0)
+    return builder.items
+
+
+class _Builder:
+    __slots__ = ("items", "labels", "names", "result")
+
+    def __init__(self, result: Pass, labels: Mapping[str, str], names: Mapping[str, str]):
+        self.result = result
+        self.labels = labels
+        self.names = names
+        self.items: list[ProgressItem] = []
+
+    def visit(self, node: Node, path: str, depth: int) -> float:
+        """Append the node's item(s); return its fraction for the parent's bar."""
+        status = self.result.statuses[path]
+        met = status == MET
+        if isinstance(node, AllNode | AnyNode | AtLeastNode):
+            return self._group(node, path, depth, status)
+        if isinstance(node, BadgeNode):
+            label = badge_label(node.badge, self.names)
+            fraction = 1.0 if met else 0.0
+            self.items.append(
+                ProgressItem(
+                    path, "badge", depth, capitalize(label),
+                    "earned" if met else "not earned yet", "earned", met, fraction,
+                    f"requires: {label} {'✓' if met else '✗'}",
+                )
+            )  # fmt: skip
+            return fraction
+        evidence = self.result.evidence[path]
+        fraction = _leaf_fraction(evidence)
+        text = evidence_text(evidence, self.labels, self.names) + (" ✓" if met else "")
+        self.items.append(
+            ProgressItem(
+                path, evidence.kind, depth, self._leaf_label(evidence), _current(evidence),
+                format_threshold(evidence.threshold or 0.0, evidence.unit or "percent"),
+                met, fraction, text, status == BORDERLINE, evidence.late,
+            )
+        )  # fmt: skip
+        return fraction
+
+    def _leaf_label(self, evidence: Evidence) -> str:
+        labels = [column_label(c, self.labels) for c in evidence.columns]
+        if evidence.kind == "column":
+            return capitalize(labels[0])
+        what = "Average of " if evidence.kind == "average" else "Total of "
+        return what + ", ".join(labels)
+
+    def _group(
+        self, node: AllNode | AnyNode | AtLeastNode, path: str, depth: int, status: int
+    ) -> float:
+        slot = len(self.items)  # the heading goes before its children, filled in afterwards
+        key = "all" if isinstance(node, AllNode) else "any" if isinstance(node, AnyNode) else "of"
+        fractions = [
+            self.visit(child, f"{path}/{key}/{i}", depth + 1)
+            for i, child in enumerate(node.children)
+        ]
+        count = len(node.children)
+        met_count = sum(self.result.statuses[f"{path}/{key}/{i}"] == MET for i in range(count))
+        if isinstance(node, AllNode):
+            k, kind, label = count, "all", "All of the following"
+            fraction = sum(fractions) / count
+        elif isinstance(node, AnyNode):
+            k, kind, label = 1, "any", "Any one of the following"
+            fraction = max(fractions)
+        else:
+            k, kind = node.k, "at_least"
+            label = f"At least {number_word(node.k)} of the following"
+            best = sorted(fractions, reverse=True)[: node.k]
+            fraction = sum(best) / len(best) if best else 1.0
+        met = status == MET
+        fraction = 1.0 if met else min(max(fraction, 0.0), _ALMOST)
+        current = f"{met_count} of {count} met"
+        self.items.insert(
+            slot,
+            ProgressItem(
+                path, kind, depth, label, current, f"{k} of {count}", met, fraction,
+                f"{label}: {current}" + (" ✓" if met else ""), status == BORDERLINE,
+            ),
+        )  # fmt: skip
+        return fraction
+
+
+def _current(evidence: Evidence) -> str:
+    if evidence.problem == "no_grade":
+        return "no grade yet"
+    if evidence.problem == "no_maximum":
+        return "no maximum score"
+    value = evidence.value if evidence.value is not None else 0.0
+    return format_measure(value, evidence.unit or "percent", evidence.threshold)
+
+
+def _leaf_fraction(evidence: Evidence) -> float:
+    if evidence.met:
+        return 1.0
+    value, threshold = evidence.value, evidence.threshold or 0.0
+    if value is None or evidence.problem:
+        return 0.0
+    fraction = (1.0 if value >= 0 else 0.0) if threshold <= 0 else value / threshold
+    return min(max(fraction, 0.0), _ALMOST)
