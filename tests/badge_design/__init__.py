@@ -1,0 +1,1 @@
+"""Tests of badge_design: artwork only, no app and no database."""
