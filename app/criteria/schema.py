@@ -303,7 +303,7 @@ def _misplaced_message(kind: str, key: str) -> str:
         return "'sum' compares points: use 'min_points' (or 'average' with 'min_percent')"
     if key == "of":
         return "is only used together with 'at_least'"
-    return f"is not allowed in a '{kind}' criterion"
+    return f"is not allowed together with '{kind}'"
 
 
 def _column_threshold(obj: Mapping[str, Any], path: str) -> tuple[Unit, float]:

@@ -1,0 +1,1 @@
+"""Tests for the pure criteria engine (`app.criteria`): no app, no database needed."""
