@@ -1,0 +1,83 @@
+"""Ed25519 key encodings: base58btc multibase, Multikey (``z6Mk…``) and JWK (OKP)."""
+
+from __future__ import annotations
+
+import base64
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_B58_INDEX = {c: i for i, c in enumerate(_B58)}
+# multicodec prefix of an Ed25519 public key (0xed, varint-encoded) in a Multikey.
+_ED25519_PUB = b"\xed\x01"
+
+
+def b58encode(data: bytes) -> str:
+    """Bitcoin base58 encoding (leading zero bytes become '1')."""
+    n = int.from_bytes(data, "big")
+    out = []
+    while n:
+        n, r = divmod(n, 58)
+        out.append(_B58[r])
+    pad = len(data) - len(data.lstrip(b"\0"))
+    return "1" * pad + "".join(reversed(out))
+
+
+def b58decode(text: str) -> bytes:
+    """Inverse of :func:`b58encode`; raises ValueError on a character outside the alphabet."""
+    n = 0
+    for char in text:
+        try:
+            n = n * 58 + _B58_INDEX[char]
+        except KeyError:
+            raise ValueError(f"invalid base58 character {char!r}") from None
+    pad = len(text) - len(text.lstrip("1"))
+    body = n.to_bytes((n.bit_length() + 7) // 8, "big") if n else b""
+    return b"\0" * pad + body
+
+
+def multibase_b58(data: bytes) -> str:
+    """Multibase base58btc form (prefix ``z``), as used by proof values and Multikeys."""
+    return "z" + b58encode(data)
+
+
+def from_multibase_b58(text: str) -> bytes:
+    """Decode a base58btc multibase string (``z…``)."""
+    if not text.startswith("z"):
+        raise ValueError("only base58btc multibase values (prefix 'z') are supported")
+    return b58decode(text[1:])
+
+
+def public_raw(public_key: Ed25519PublicKey) -> bytes:
+    """The 32 raw bytes of an Ed25519 public key."""
+    return public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
+def public_multikey(public_key: Ed25519PublicKey) -> str:
+    """The ``publicKeyMultibase`` of a Multikey (``z6Mk…``)."""
+    return multibase_b58(_ED25519_PUB + public_raw(public_key))
+
+
+def public_key_from_multikey(text: str) -> Ed25519PublicKey:
+    """Parse a Multikey ``publicKeyMultibase``; ValueError unless it is an Ed25519 key."""
+    raw = from_multibase_b58(text)
+    if not raw.startswith(_ED25519_PUB) or len(raw) != 34:
+        raise ValueError("not an Ed25519 Multikey")
+    return Ed25519PublicKey.from_public_bytes(raw[2:])
+
+
+def b64url(data: bytes) -> str:
+    """Unpadded base64url, as JOSE uses it."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def public_jwk(public_key: Ed25519PublicKey, kid: str) -> dict[str, str]:
+    """The public key as an OKP JWK (RFC 8037)."""
+    return {"kty": "OKP", "crv": "Ed25519", "x": b64url(public_raw(public_key)), "kid": kid,
+            "alg": "EdDSA", "use": "sig"}
+
+
+def private_from_seed(seed: bytes) -> Ed25519PrivateKey:
+    """An Ed25519 private key from its 32-byte seed."""
+    return Ed25519PrivateKey.from_private_bytes(seed)

@@ -1,0 +1,97 @@
+"""Signing credentials: Data Integrity ``eddsa-rdfc-2022`` proofs and VC-JWT (EdDSA).
+
+The signer canonicalizes with the fast, shape-cached path of :mod:`app.openbadges.rdfc`; the
+verifier (:mod:`app.openbadges.verify`) deliberately uses plain pyld instead, so a bug in the
+fast path cannot sign and verify its own mistakes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import warnings
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from joserfc import jws
+from joserfc.jwk import OKPKey
+
+from app.openbadges.keys import multibase_b58
+from app.openbadges.rdfc import canonicalizer
+
+CRYPTOSUITE = "eddsa-rdfc-2022"
+
+# RFC 9864 prefers "Ed25519" as the JWS alg, but OB 3.0 verifiers and wallets know "EdDSA".
+warnings.filterwarnings("ignore", message="EdDSA is deprecated")
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """A ready-to-use private key and the verification method id that names it."""
+
+    private_key: Ed25519PrivateKey
+    verification_method: str
+    jwk: OKPKey
+
+
+def make_signing_key(private_key: Ed25519PrivateKey, verification_method: str) -> SigningKey:
+    """Wrap an Ed25519 private key for both proof formats."""
+    return SigningKey(private_key, verification_method,
+                      OKPKey.import_key(private_key, {"kid": verification_method}))
+
+
+def isoformat(moment: datetime) -> str:
+    """XML Schema dateTime in UTC with a ``Z`` and whole seconds, as the OB examples use."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def proof_options(document: dict[str, Any], verification_method: str,
+                  created: str) -> dict[str, Any]:
+    """The proof configuration (a proof without ``proofValue``) for ``document``."""
+    return {
+        "@context": document["@context"],
+        "type": "DataIntegrityProof",
+        "created": created,
+        "verificationMethod": verification_method,
+        "cryptosuite": CRYPTOSUITE,
+        "proofPurpose": "assertionMethod",
+    }
+
+
+def add_proof(document: dict[str, Any], key: SigningKey, created: datetime) -> dict[str, Any]:
+    """A copy of ``document`` with an ``eddsa-rdfc-2022`` proof (as a one-item array)."""
+    unsigned = {k: v for k, v in document.items() if k != "proof"}
+    options = proof_options(unsigned, key.verification_method, isoformat(created))
+    hash_data = (hashlib.sha256(canonicalizer.canonize(options).encode()).digest()
+                 + hashlib.sha256(canonicalizer.canonize(unsigned).encode()).digest())
+    proof = {k: v for k, v in options.items() if k != "@context"}
+    proof["proofValue"] = multibase_b58(key.private_key.sign(hash_data))
+    return {**unsigned, "proof": [proof]}
+
+
+def jwt_claims(credential: dict[str, Any]) -> dict[str, Any]:
+    """The VC-JWT payload: the credential itself plus the registered claims mirroring it."""
+    claims = {k: v for k, v in credential.items() if k != "proof"}
+    issuer = credential["issuer"]
+    claims["iss"] = issuer["id"] if isinstance(issuer, dict) else issuer
+    claims["jti"] = credential["id"]
+    subject_id = credential.get("credentialSubject", {}).get("id")
+    if subject_id:
+        claims["sub"] = subject_id
+    claims["nbf"] = _epoch(credential["validFrom"])
+    if credential.get("validUntil"):
+        claims["exp"] = _epoch(credential["validUntil"])
+    return claims
+
+
+def _epoch(value: str) -> int:
+    return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp())
+
+
+def sign_jwt(credential: dict[str, Any], key: SigningKey) -> str:
+    """The credential as a compact VC-JWT (JOSE header: EdDSA, the verification method as kid)."""
+    header = {"alg": "EdDSA", "typ": "JWT", "kid": key.verification_method}
+    payload = json.dumps(jwt_claims(credential), separators=(",", ":"), ensure_ascii=False)
+    return jws.serialize_compact(header, payload.encode(), key.jwk, algorithms=["EdDSA"])
