@@ -1,0 +1,19 @@
+"""Open Badges models: issuers and keys, badges and artwork, assertions, status lists."""
+
+from app.openbadges.models.assertion import Assertion
+from app.openbadges.models.badge import Badge, BadgeImage, BadgeStatus, ExpiryPolicy
+from app.openbadges.models.issuer import Issuer, IssuerKey, KeyStatus
+from app.openbadges.models.status_list import STATUS_LIST_SIZE, StatusList
+
+__all__ = [
+    "STATUS_LIST_SIZE",
+    "Assertion",
+    "Badge",
+    "BadgeImage",
+    "BadgeStatus",
+    "ExpiryPolicy",
+    "Issuer",
+    "IssuerKey",
+    "KeyStatus",
+    "StatusList",
+]

@@ -1,0 +1,84 @@
+"""Assertions: one award of a badge to a learner, with its signed OB 3.0 credential."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import new_public_id, utcnow
+from app.openbadges.models.badge import Badge
+from app.openbadges.models.status_list import StatusList
+
+_LIVE = text("revoked_at IS NULL")
+
+
+class Assertion(db.Model):
+    """An award. ``recipient_key`` names the learner for the one-live-award rule."""
+
+    __tablename__ = "ob_assertion"
+    __table_args__ = (
+        # At most one live (unrevoked) assertion per badge and learner, enforced by the
+        # database so concurrent issuers cannot both insert (a partial unique index).
+        Index("uq_ob_assertion_live", "badge_id", "recipient_key", unique=True,
+              sqlite_where=_LIVE, postgresql_where=_LIVE),
+        UniqueConstraint("status_list_id", "status_index"),
+        Index("ix_ob_assertion_lti_user_id", "lti_user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id)
+    badge_id: Mapped[int] = mapped_column(ForeignKey("ob_badge.id", ondelete="CASCADE"))
+    lti_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lti_user.id", ondelete="SET NULL"))
+    # "user:<lti_user.id>" or "email:<address>": who the award is for, in one column.
+    recipient_key: Mapped[str] = mapped_column(String(400))
+    recipient_email: Mapped[str | None] = mapped_column(String(320))
+    recipient_name: Mapped[str] = mapped_column(String(300), default="")
+    salt: Mapped[str] = mapped_column(String(64))
+    identity_hash: Mapped[str | None] = mapped_column(String(80))  # sha256$<hex>
+    subject_id: Mapped[str] = mapped_column(String(100))  # credentialSubject.id (urn:uuid:…)
+    issued_on: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # [{"url", "narrative", "name"}]: links, text, the score that met the criteria.
+    evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revocation_reason: Mapped[str | None] = mapped_column(Text)
+    status_list_id: Mapped[int] = mapped_column(ForeignKey("ob_status_list.id"))
+    status_index: Mapped[int] = mapped_column(Integer)
+    image_version: Mapped[int] = mapped_column(Integer, default=0)
+    public: Mapped[bool] = mapped_column(Boolean, default=True)  # show the name publicly
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The signed documents, immutable once issued (revocation lives in the status list).
+    credential: Mapped[dict[str, Any]] = mapped_column(JSON)
+    credential_jwt: Mapped[str] = mapped_column(Text)
+
+    badge: Mapped[Badge] = relationship()
+    status_list: Mapped[StatusList] = relationship()
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def is_expired(self, now: datetime | None = None) -> bool:
+        """True once ``expires_at`` has passed."""
+        if self.expires_at is None:
+            return False
+        expires = self.expires_at
+        if expires.tzinfo is None:  # SQLite hands back naive datetimes
+            expires = expires.replace(tzinfo=UTC)
+        return expires <= (now or utcnow())
