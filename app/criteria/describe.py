@@ -81,14 +81,20 @@ def describe(
     """
     labels = column_labels or {}
     names = badge_names or {}
-    text = capitalize(describe_node(criteria.root, labels, names)) + "."
+    text = capitalize(describe_node(criteria.root, labels, names, top=True)) + "."
     if criteria.earn_by is not None:
         text += f" Earn by {format_earn_by(criteria.earn_by)}."
     return text
 
 
-def describe_node(node: Node, labels: Mapping[str, str], names: Mapping[str, str]) -> str:
-    """One node as a lower-case clause (no final full stop)."""
+def describe_node(
+    node: Node, labels: Mapping[str, str], names: Mapping[str, str], *, top: bool = False
+) -> str:
+    """One node as a lower-case clause (no final full stop).
+
+    ``top`` marks the whole document: a top-level list with nested combinators becomes
+    "all of the following: A; either B or C" rather than starting with a parenthesis.
+    """
     if isinstance(node, ColumnNode):
         threshold = format_threshold(node.threshold, node.unit)
         return f"score at least {threshold} in {column_label(node.column, labels)}"
@@ -106,32 +112,47 @@ def describe_node(node: Node, labels: Mapping[str, str], names: Mapping[str, str
         if len(columns) == 1:
             return f"score at least {threshold} in {columns[0]}"
         return f"score a total of at least {threshold} across {join_and(columns)}"
-    if isinstance(node, AllNode):
-        return _all(_flatten(node, AllNode), labels, names)
-    if isinstance(node, AnyNode):
-        return _any(_flatten(node, AnyNode), labels, names)
-    if isinstance(node, AtLeastNode):
-        count = len(node.children)
-        if node.k >= count:
-            return _all(list(node.children), labels, names)
-        if node.k == 1:
-            return _any(list(node.children), labels, names)
-        parts = [_nested(c, labels, names) for c in node.children]
+    if isinstance(node, AtLeastNode) and 1 < node.k < len(node.children):
+        parts = [_listed(c, labels, names) for c in node.children]
         return f"at least {number_word(node.k)} of the following: {'; '.join(parts)}"
+    if isinstance(node, AllNode | AtLeastNode) and (
+        isinstance(node, AllNode) or node.k >= len(node.children)
+    ):
+        children = _flatten(node, AllNode) if isinstance(node, AllNode) else list(node.children)
+        if len(children) == 1:  # a one-child wrapper reads as its child
+            return describe_node(children[0], labels, names, top=top)
+        if top and _has_compound(children):
+            return "all of the following: " + "; ".join(_listed(c, labels, names) for c in children)
+        return _all(children, labels, names)
+    if isinstance(node, AnyNode | AtLeastNode):  # an AtLeastNode here has k == 1
+        children = _flatten(node, AnyNode) if isinstance(node, AnyNode) else list(node.children)
+        if len(children) == 1:
+            return describe_node(children[0], labels, names, top=top)
+        if top and len(children) > 2 and _has_compound(children):
+            return "one of the following: " + "; ".join(_listed(c, labels, names) for c in children)
+        return _any(children, labels, names)
     raise TypeError(f"not a criteria node: {node!r}")
 
 
 def _all(children: list[Node], labels: Mapping[str, str], names: Mapping[str, str]) -> str:
-    if len(children) == 1:
-        return describe_node(children[0], labels, names)
     return join_and([_nested(c, labels, names) for c in children])
 
 
 def _any(children: list[Node], labels: Mapping[str, str], names: Mapping[str, str]) -> str:
-    if len(children) == 1:
-        return describe_node(children[0], labels, names)
     parts = [_nested(c, labels, names) for c in children]
     return f"either {parts[0]} or {parts[1]}" if len(parts) == 2 else join_or(parts)
+
+
+def _has_compound(children: list[Node]) -> bool:
+    return any(
+        isinstance(c, AllNode | AnyNode | AtLeastNode) and _effective_size(c) > 1 for c in children
+    )
+
+
+def _listed(node: Node, labels: Mapping[str, str], names: Mapping[str, str]) -> str:
+    """An item of a "; "-separated list: parenthesized only if it has its own semicolons."""
+    text = describe_node(node, labels, names)
+    return f"({text})" if ";" in text else text
 
 
 def _flatten(node: AllNode | AnyNode, kind: type) -> list[Node]:
