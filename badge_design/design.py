@@ -108,7 +108,9 @@ def _colour(value: Any, name: str, errors: dict[str, str]) -> str:
     return value
 
 
-def _text(value: Any, name: str, limit: int, errors: dict[str, str]) -> str:
+def _text(
+    value: Any, name: str, limit: int, errors: dict[str, str], drawn: bool = True
+) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
@@ -122,7 +124,8 @@ def _text(value: Any, name: str, limit: int, errors: dict[str, str]) -> str:
     if len(text) > limit:
         errors[name] = f"is {len(text)} characters long; at most {limit} fit on a badge"
         return text
-    missing = unsupported_characters(text)
+    # Only drawn text needs glyphs; alt text is read by screen readers, in any script.
+    missing = unsupported_characters(text) if drawn else []
     if missing:
         shown = " ".join(repr(ch) for ch in missing[:5])
         errors[name] = f"the badge font cannot draw {shown}; please use other characters"
@@ -215,7 +218,8 @@ def validate_design(data: Mapping[str, Any] | str | bytes) -> Design:
 
     title = _text(merged["title"], "title", MAX_TITLE_CHARS, errors)
     subtitle = _text(merged["subtitle"], "subtitle", MAX_SUBTITLE_CHARS, errors)
-    alt_text = _text(merged["alt_text"], "alt_text", MAX_ALT_TEXT_CHARS, errors) or None
+    alt_text = _text(merged["alt_text"], "alt_text", MAX_ALT_TEXT_CHARS, errors,
+                     drawn=False) or None
     tier = _choice(merged["tier"], "tier", TIERS, errors)
     text_color = _colour(merged["text_color"], "text_color", errors)
 
