@@ -293,6 +293,8 @@ def _finite(value: float | None) -> float | None:
     """None for anything that is not a finite number (None, NaN, ±inf, junk types)."""
     if value is None:
         return None
+    if type(value) is float:  # the common case, without the try/float() round trip
+        return value if math.isfinite(value) else None
     try:
         number = float(value)
     except (TypeError, ValueError, OverflowError):

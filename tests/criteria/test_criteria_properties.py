@@ -126,9 +126,7 @@ def test_raising_a_score_never_lowers_the_outcome(data, c, grades, earned, now):
 
 
 @given(st.data(), criteria(), sane_grades(), earned_sets, nows)
-def test_raising_a_score_never_takes_an_award_away_even_with_earn_by(
-    data, c, grades, earned, now
-):
+def test_raising_a_score_never_takes_an_award_away_even_with_earn_by(data, c, grades, earned, now):
     assume(outcome(c, grades, earned, now) == "award")
     column = data.draw(st.sampled_from(sorted(grades))) if grades else None
     higher = dict(grades)
