@@ -10,8 +10,8 @@ looked up in each file in turn. All files share one design grid (1000 units per 
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 from fontTools.pens.recordingPen import DecomposingRecordingPen, RecordingPen
@@ -37,8 +37,25 @@ class _Face:
     kerning: dict[tuple[str, str], int]
 
 
-@cache
+# fontTools decodes glyphs lazily and is not thread-safe while doing so; loading the
+# fonts and drawing a glyph for the first time happen under this lock (later calls hit
+# the caches and never take it).
+_LOAD_LOCK = threading.Lock()
+_FACES: dict[int, tuple[_Face, ...]] = {}
+_OUTLINES: dict[tuple[int, str, int], tuple[RecordingPen, int]] = {}
+
+
 def _faces(weight: int) -> tuple[_Face, ...]:
+    faces = _FACES.get(weight)
+    if faces is not None:
+        return faces
+    with _LOAD_LOCK:
+        if weight not in _FACES:
+            _FACES[weight] = _load_faces(weight)
+        return _FACES[weight]
+
+
+def _load_faces(weight: int) -> tuple[_Face, ...]:
     faces = []
     for subset in SUBSETS:
         # lazy=False decodes the tables once, when the first badge is drawn, instead of
@@ -122,9 +139,19 @@ def unsupported_characters(text: str, weight: int = TITLE_WEIGHT) -> list[str]:
     return missing
 
 
-@cache
 def _outline(face_index: int, glyph: str, weight: int) -> tuple[RecordingPen, int]:
+    key = (face_index, glyph, weight)
+    found = _OUTLINES.get(key)
+    if found is not None:
+        return found
     face = _faces(weight)[face_index]
+    with _LOAD_LOCK:
+        if key not in _OUTLINES:
+            _OUTLINES[key] = _draw_glyph(face, glyph)
+        return _OUTLINES[key]
+
+
+def _draw_glyph(face: _Face, glyph: str) -> tuple[RecordingPen, int]:
     glyph_set = face.font.getGlyphSet()
     # Accented letters are composites (base + accent); flatten them into plain contours.
     pen = DecomposingRecordingPen(glyph_set)

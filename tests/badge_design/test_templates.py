@@ -153,3 +153,24 @@ def test_icon_and_texts_are_optional() -> None:
     assert bare.count("<path") == 1  # just the shape
     icon_only = render_svg(validate_design({"title": "", "subtitle": ""}))
     assert 'stroke-linecap="round"' in icon_only
+
+
+def test_first_renders_in_parallel_threads_agree() -> None:
+    # In a fresh interpreter the fonts and glyphs load during these very renders, so the
+    # threads race through the loading code.
+    code = """
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from badge_design.design import validate_design
+from badge_design.templates import render_svg
+designs = [validate_design({"title": f"Ärger {i} Δ ж", "template": t})
+           for i, t in enumerate(["circle", "star", "rosette", "shield"] * 4)]
+with ThreadPoolExecutor(8) as pool:
+    parallel = list(pool.map(render_svg, designs))
+assert parallel == [render_svg(d) for d in designs]
+print("ok")
+"""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, cwd=ROOT)
+    assert out.stdout.strip() == "ok", out.stderr
