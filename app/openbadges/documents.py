@@ -1,0 +1,257 @@
+"""The Open Badges documents: where our names meet the standards' names.
+
+A ``Badge`` is an OB 2.0 ``BadgeClass`` and an OB 3.0 ``Achievement``; an ``Assertion`` is an
+OB 2.0 ``Assertion`` and the subject of an OB 3.0 ``OpenBadgeCredential``. This module is the
+one place that maps one vocabulary to the other. Everything here is pure (models in, dicts
+out); signing happens in :mod:`app.openbadges.signing`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from app.openbadges import urls
+from app.openbadges.jsonld import DID_V1, MULTIKEY_V1, OB3_CONTEXT, OB_V2, VC_V2
+from app.openbadges.keys import public_jwk, public_key_from_multikey
+from app.openbadges.models import Assertion, Badge, Issuer, IssuerKey, KeyStatus, StatusList
+from app.openbadges.signing import isoformat
+
+
+def utc(moment: datetime) -> datetime:
+    """``moment`` as aware UTC (SQLite returns naive datetimes, which are UTC here)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def iso(moment: datetime) -> str:
+    """An ISO 8601 UTC timestamp as both specs expect it."""
+    return isoformat(utc(moment))
+
+
+def badge_image_url(badge: Badge, version: int | None = None) -> str:
+    """The PNG of a badge's artwork (the current version unless ``version`` is given)."""
+    return urls.public_url(urls.BADGE_IMAGE, badge.public_id,
+                           version=badge.image_version if version is None else version,
+                           ext="png")
+
+
+def verification_method(issuer: Issuer, key: IssuerKey) -> str:
+    """A key's id: the issuer's controller document URL plus ``#`` and the Multikey."""
+    return f"{urls.public_url(urls.ISSUER_OB3, issuer.public_id)}#{key.public_key_multibase}"
+
+
+# --- OB 2.0 (hosted verification) ---------------------------------------------------------------
+
+def ob2_issuer(issuer: Issuer) -> dict[str, Any]:
+    """The OB 2.0 Issuer Profile."""
+    doc: dict[str, Any] = {
+        "@context": OB_V2,
+        "type": "Issuer",
+        "id": urls.public_url(urls.ISSUER_OB2, issuer.public_id),
+        "name": issuer.name,
+        "url": issuer.url,
+        "email": issuer.email,
+    }
+    if issuer.description:
+        doc["description"] = issuer.description
+    if issuer.image_url:
+        doc["image"] = issuer.image_url
+    return doc
+
+
+def ob2_badgeclass(badge: Badge) -> dict[str, Any]:
+    """The OB 2.0 BadgeClass."""
+    doc: dict[str, Any] = {
+        "@context": OB_V2,
+        "type": "BadgeClass",
+        "id": urls.public_url(urls.BADGE_OB2, badge.public_id),
+        "name": badge.name,
+        "description": badge.description,
+        "image": badge_image_url(badge),
+        "criteria": {"narrative": badge.criteria_narrative},
+        "issuer": urls.public_url(urls.ISSUER_OB2, badge.issuer.public_id),
+    }
+    if badge.tags:
+        doc["tags"] = list(badge.tags)
+    if badge.alignments:
+        doc["alignment"] = [_ob2_alignment(a) for a in badge.alignments]
+    return doc
+
+
+def _ob2_alignment(alignment: dict[str, str]) -> dict[str, str]:
+    out = {"targetName": alignment["name"], "targetUrl": alignment["url"]}
+    if alignment.get("framework"):
+        out["targetFramework"] = alignment["framework"]
+    return out
+
+
+def _evidence_items(assertion: Assertion, ob3: bool) -> list[dict[str, Any]]:
+    items = []
+    for entry in assertion.evidence or []:
+        item: dict[str, Any] = {}
+        if entry.get("url"):
+            item["id"] = entry["url"]
+        if ob3:
+            item["type"] = ["Evidence"]
+        for key in ("name", "narrative", "description"):
+            if entry.get(key):
+                item[key] = entry[key]
+        items.append(item)
+    return items
+
+
+def ob2_assertion(assertion: Assertion) -> dict[str, Any]:
+    """The OB 2.0 hosted Assertion; a revoked one still answers, saying so."""
+    badge = assertion.badge
+    doc: dict[str, Any] = {
+        "@context": OB_V2,
+        "type": "Assertion",
+        "id": urls.public_url(urls.ASSERTION_OB2, assertion.public_id),
+        "recipient": {
+            "type": "email" if assertion.recipient_email else "url",
+            "hashed": True,
+            "salt": assertion.salt,
+            "identity": assertion.identity_hash,
+        },
+        "badge": urls.public_url(urls.BADGE_OB2, badge.public_id),
+        "verification": {"type": "hosted"},
+        "issuedOn": iso(assertion.issued_on),
+        "image": urls.public_url(urls.BAKED_OB2, assertion.public_id, ext="png"),
+    }
+    if assertion.expires_at:
+        doc["expires"] = iso(assertion.expires_at)
+    if evidence := _evidence_items(assertion, ob3=False):
+        doc["evidence"] = evidence
+    if assertion.revoked:
+        doc["revoked"] = True
+        doc["revocationReason"] = assertion.revocation_reason or ""
+    return doc
+
+
+# --- OB 3.0 (verifiable credentials) ------------------------------------------------------------
+
+def ob3_profile(issuer: Issuer) -> dict[str, Any]:
+    """The issuer as an OB 3.0 Profile, embedded in each credential."""
+    doc: dict[str, Any] = {
+        "id": urls.public_url(urls.ISSUER_OB3, issuer.public_id),
+        "type": ["Profile"],
+        "name": issuer.name,
+        "url": issuer.url,
+        "email": issuer.email,
+    }
+    if issuer.description:
+        doc["description"] = issuer.description
+    if issuer.image_url:
+        doc["image"] = {"id": issuer.image_url, "type": "Image"}
+    return doc
+
+
+def ob3_achievement(badge: Badge, image_version: int | None = None,
+                    context: bool = False) -> dict[str, Any]:
+    """The badge as an OB 3.0 Achievement (with ``@context`` when served on its own)."""
+    doc: dict[str, Any] = {"@context": OB3_CONTEXT} if context else {}
+    doc.update({
+        "id": urls.public_url(urls.ACHIEVEMENT_OB3, badge.public_id),
+        "type": ["Achievement"],
+        "achievementType": "Badge",
+        "name": badge.name,
+        "description": badge.description,
+        "criteria": {"narrative": badge.criteria_narrative},
+        "image": {"id": badge_image_url(badge, image_version), "type": "Image"},
+        "creator": ob3_profile(badge.issuer),
+    })
+    if badge.tags:
+        doc["tag"] = list(badge.tags)
+    if badge.alignments:
+        doc["alignment"] = [{"type": ["Alignment"], **_ob2_alignment(a)}
+                            for a in badge.alignments]
+    return doc
+
+
+def status_entry(status_list: StatusList, index: int) -> dict[str, str]:
+    """A ``BitstringStatusListEntry`` pointing at one bit of the issuer's revocation list."""
+    list_url = urls.public_url(urls.STATUS_LIST, status_list.public_id)
+    return {
+        "id": f"{list_url}#{index}",
+        "type": "BitstringStatusListEntry",
+        "statusPurpose": status_list.purpose,
+        "statusListIndex": str(index),
+        "statusListCredential": list_url,
+    }
+
+
+def ob3_credential(assertion: Assertion, achievement: dict[str, Any],
+                   status_list: StatusList) -> dict[str, Any]:
+    """The unsigned OpenBadgeCredential of an assertion.
+
+    ``achievement`` is passed in (built once per badge) so issuing a cohort does not
+    rebuild it per learner.
+    """
+    subject: dict[str, Any] = {"id": assertion.subject_id, "type": ["AchievementSubject"]}
+    if assertion.recipient_email:
+        subject["identifier"] = [{
+            "type": "IdentityObject",
+            "identityHash": assertion.identity_hash,
+            "identityType": "emailAddress",
+            "hashed": True,
+            "salt": assertion.salt,
+        }]
+    subject["achievement"] = achievement
+    doc: dict[str, Any] = {
+        "@context": OB3_CONTEXT,
+        "id": urls.public_url(urls.CREDENTIAL_OB3, assertion.public_id),
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "issuer": achievement["creator"],
+        "validFrom": iso(assertion.issued_on),
+        "name": achievement["name"],
+        "credentialSubject": subject,
+    }
+    if assertion.expires_at:
+        doc["validUntil"] = iso(assertion.expires_at)
+    if evidence := _evidence_items(assertion, ob3=True):
+        doc["evidence"] = evidence
+    doc["credentialStatus"] = status_entry(status_list, assertion.status_index)
+    return doc
+
+
+def status_list_credential(status_list: StatusList, issuer: Issuer, encoded_list: str,
+                           now: datetime) -> dict[str, Any]:
+    """The unsigned BitstringStatusListCredential for ``status_list``."""
+    list_url = urls.public_url(urls.STATUS_LIST, status_list.public_id)
+    return {
+        "@context": [VC_V2],
+        "id": list_url,
+        "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+        "issuer": urls.public_url(urls.ISSUER_OB3, issuer.public_id),
+        "validFrom": iso(now),
+        "credentialSubject": {
+            "id": f"{list_url}#list",
+            "type": "BitstringStatusList",
+            "statusPurpose": status_list.purpose,
+            "encodedList": encoded_list,
+        },
+    }
+
+
+def published_keys(issuer: Issuer) -> list[IssuerKey]:
+    """Keys a verifier may use: the active one and retired ones (old credentials)."""
+    return [k for k in issuer.keys if k.status != KeyStatus.REVOKED]
+
+
+def controller_document(issuer: Issuer) -> dict[str, Any]:
+    """What the OB 3.0 issuer id serves: its keys as Multikeys under ``assertionMethod``."""
+    issuer_id = urls.public_url(urls.ISSUER_OB3, issuer.public_id)
+    methods = [{
+        "id": verification_method(issuer, key),
+        "type": "Multikey",
+        "controller": issuer_id,
+        "publicKeyMultibase": key.public_key_multibase,
+    } for key in published_keys(issuer)]
+    return {"@context": [DID_V1, MULTIKEY_V1], "id": issuer_id, "assertionMethod": methods}
+
+
+def jwks(issuer: Issuer) -> dict[str, Any]:
+    """The same keys as a JWK set (``kid`` = verification method id) for VC-JWT verifiers."""
+    return {"keys": [public_jwk(public_key_from_multikey(key.public_key_multibase),
+                                verification_method(issuer, key))
+                     for key in published_keys(issuer)]}

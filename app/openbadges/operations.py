@@ -1,0 +1,477 @@
+"""What changes Open Badges state: issuers and keys, badges and artwork, issuing, revoking.
+
+Callable without a request (CLI, API views, background jobs). Functions that finish a unit
+of work commit; ``issue_many(..., commit=False)`` lets the award pipeline add its outbox rows
+to the same transaction.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import threading
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+)
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from app import secret_box
+from app.extensions import db
+from app.models.base import new_public_id, utcnow
+from app.openbadges import bitstring, documents
+from app.openbadges.keys import public_multikey
+from app.openbadges.models import (
+    STATUS_LIST_SIZE,
+    Assertion,
+    Badge,
+    BadgeImage,
+    BadgeStatus,
+    ExpiryPolicy,
+    Issuer,
+    IssuerKey,
+    KeyStatus,
+    StatusList,
+)
+from app.openbadges.signing import SigningKey, add_proof, make_signing_key, sign_jwt
+
+# Rows per INSERT: well under SQLite's bound-parameter limit, large enough to amortize.
+_CHUNK = 500
+
+
+class OperationError(ValueError):
+    """A request that cannot be carried out; ``code`` is a stable machine-readable name."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+# --- issuers and keys --------------------------------------------------------------------------
+
+def _new_key(issuer: Issuer) -> IssuerKey:
+    private = Ed25519PrivateKey.generate()
+    raw = private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+    key = IssuerKey(public_key_multibase=public_multikey(private.public_key()),
+                    private_key_encrypted=secret_box.encrypt(raw), status=KeyStatus.ACTIVE)
+    issuer.keys.append(key)
+    return key
+
+
+def create_issuer(name: str, url: str, email: str, *, registration_id: int | None = None,
+                  context_id: int | None = None, description: str = "",
+                  image_url: str | None = None) -> Issuer:
+    """Create an issuer with a fresh Ed25519 signing key."""
+    for label, value in (("name", name), ("url", url), ("email", email)):
+        if not value or not value.strip():
+            raise OperationError("invalid", f"issuer {label} is required")
+    if not url.startswith(("https://", "http://")):
+        raise OperationError("invalid", "issuer url must be an http(s) URL")
+    if "@" not in email:
+        raise OperationError("invalid", "issuer email must be an email address")
+    issuer = Issuer(name=name.strip(), url=url.strip(), email=email.strip(),
+                    registration_id=registration_id, context_id=context_id,
+                    description=description, image_url=image_url)
+    _new_key(issuer)
+    db.session.add(issuer)
+    db.session.commit()
+    return issuer
+
+
+def rotate_key(issuer: Issuer, now: datetime | None = None) -> IssuerKey:
+    """Start signing with a new key; the old ones stay published so old credentials verify."""
+    for key in issuer.keys:
+        if key.status == KeyStatus.ACTIVE:
+            key.status = KeyStatus.RETIRED
+            key.retired_at = now or utcnow()
+    key = _new_key(issuer)
+    db.session.commit()
+    return key
+
+
+_signers: dict[tuple[int, str], SigningKey] = {}
+_signers_lock = threading.Lock()
+
+
+def signing_key(issuer: Issuer) -> tuple[IssuerKey, SigningKey]:
+    """The issuer's active key, decrypted once per process (issuing a cohort signs a lot)."""
+    active = [k for k in issuer.keys if k.status == KeyStatus.ACTIVE]
+    if not active:
+        raise OperationError("no_key", f"issuer {issuer.public_id} has no active signing key")
+    key = active[-1]
+    cache_key = (key.id, key.private_key_encrypted)
+    signer = _signers.get(cache_key)
+    if signer is None:
+        raw = secret_box.decrypt(key.private_key_encrypted)
+        signer = make_signing_key(Ed25519PrivateKey.from_private_bytes(raw),
+                                  documents.verification_method(issuer, key))
+        with _signers_lock:
+            _signers[cache_key] = signer
+    return key, signer
+
+
+# --- badges and artwork ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Upload:
+    """An uploaded image file for a badge's artwork."""
+
+    filename: str
+    data: bytes
+
+
+def _svg_around_png(png: bytes) -> str:
+    # Raster uploads still need an SVG to bake into: wrap the PNG, do not trace it.
+    encoded = base64.b64encode(png).decode()
+    return ('<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"'
+            ' width="512" height="512" viewBox="0 0 512 512">'
+            f'<image width="512" height="512" xlink:href="data:image/png;base64,{encoded}"/>'
+            "</svg>")
+
+
+def save_artwork(badge: Badge, *, design: dict[str, Any] | str | None = None,
+                 upload: Upload | None = None) -> BadgeImage:
+    """Render (once) and store a new artwork version; later awards use it.
+
+    With neither a design nor an upload, the badge gets the default design titled with its
+    name. Raises OperationError with the designer's or the upload checker's message.
+    """
+    from badge_design.design import DesignError, design_to_dict, validate_design
+    from badge_design.render import THUMBNAIL_SIZE, render_png
+    from badge_design.templates import render_svg
+    from badge_design.uploads import UploadError, process_upload
+
+    try:
+        if upload is not None:
+            processed = process_upload(upload.filename, upload.data)
+            svg = processed.svg or _svg_around_png(processed.png)
+            png, thumbnail = processed.png, processed.thumbnail_png
+        else:
+            chosen = validate_design(design if design is not None else {"title": badge.name[:40]})
+            svg = render_svg(chosen)
+            png, thumbnail = render_png(svg), render_png(svg, THUMBNAIL_SIZE)
+            badge.design = design_to_dict(chosen)
+            badge.design_version = (badge.design_version or 0) + 1
+    except (DesignError, UploadError) as exc:
+        raise OperationError("invalid_artwork", str(exc)) from exc
+    version = (badge.image_version or 0) + 1
+    image = BadgeImage(badge_id=badge.id, version=version, svg=svg, png_512=png,
+                       png_128=thumbnail)
+    badge.image_version = version
+    db.session.add(image)
+    return image
+
+
+def _check_alignments(alignments: Sequence[dict[str, str]]) -> list[dict[str, str]]:
+    out = []
+    for item in alignments:
+        if not item.get("name") or not str(item.get("url", "")).startswith(("http://", "https://")):
+            raise OperationError("invalid", "each alignment needs a name and an http(s) url")
+        out.append({k: str(item[k]) for k in ("name", "url", "framework") if item.get(k)})
+    return out
+
+
+def update_badge(badge: Badge, **changes: Any) -> Badge:
+    """Change a badge's fields (validated); commits. Artwork goes through ``save_artwork``."""
+    editable = {"name", "description", "criteria_narrative", "tags", "alignments",
+                "expiry_policy", "expires_on", "expires_days", "status", "criteria",
+                "enabled", "context_id"}
+    unknown = set(changes) - editable
+    if unknown:
+        raise OperationError("invalid", f"cannot change {', '.join(sorted(unknown))}")
+    if "alignments" in changes:
+        changes["alignments"] = _check_alignments(changes["alignments"] or [])
+    for name, value in changes.items():
+        setattr(badge, name, value)
+    _check_badge(badge)
+    db.session.commit()
+    return badge
+
+
+def _check_badge(badge: Badge) -> None:
+    for label in ("name", "description", "criteria_narrative"):
+        if not (getattr(badge, label) or "").strip():
+            raise OperationError("invalid", f"badge {label.replace('_', ' ')} is required")
+    if badge.status not in BadgeStatus.ALL:
+        raise OperationError("invalid", f"status must be one of {', '.join(BadgeStatus.ALL)}")
+    if badge.expiry_policy not in ExpiryPolicy.ALL:
+        raise OperationError("invalid",
+                             f"expiry policy must be one of {', '.join(ExpiryPolicy.ALL)}")
+    if badge.expiry_policy == ExpiryPolicy.FIXED and badge.expires_on is None:
+        raise OperationError("invalid", "a fixed expiry needs a date")
+    if badge.expiry_policy == ExpiryPolicy.DAYS and not (badge.expires_days or 0) > 0:
+        raise OperationError("invalid", "an expiry in days needs a positive number of days")
+    if not isinstance(badge.tags, list) or not all(isinstance(t, str) for t in badge.tags):
+        raise OperationError("invalid", "tags must be a list of strings")
+
+
+def create_badge(issuer: Issuer, name: str, description: str, criteria_narrative: str, *,
+                 context_id: int | None = None, tags: Sequence[str] = (),
+                 alignments: Sequence[dict[str, str]] = (),
+                 expiry_policy: str = ExpiryPolicy.NONE, expires_on: datetime | None = None,
+                 expires_days: int | None = None, status: str = BadgeStatus.ACTIVE,
+                 criteria: dict[str, Any] | None = None, enabled: bool = False,
+                 design: dict[str, Any] | str | None = None,
+                 upload: Upload | None = None) -> Badge:
+    """Create a badge with its first artwork version (design, upload or the default)."""
+    badge = Badge(issuer=issuer, name=(name or "").strip(), description=description or "",
+                  criteria_narrative=criteria_narrative or "", context_id=context_id,
+                  tags=list(tags), alignments=_check_alignments(alignments),
+                  expiry_policy=expiry_policy, expires_on=expires_on,
+                  expires_days=expires_days, status=status, criteria=criteria,
+                  enabled=enabled, image_version=0, design_version=0)
+    _check_badge(badge)
+    db.session.add(badge)
+    db.session.flush()
+    try:
+        save_artwork(badge, design=design, upload=upload)
+    except OperationError:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return badge
+
+
+# --- issuing -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who receives an award: an LTI user and/or an email address."""
+
+    email: str | None = None
+    name: str = ""
+    lti_user_id: int | None = None
+
+    @property
+    def key(self) -> str:
+        """The identity the one-live-award rule is about."""
+        if self.lti_user_id is not None:
+            return f"user:{self.lti_user_id}"
+        if self.email:
+            return f"email:{normalize_email(self.email)}"
+        raise OperationError("invalid", "a recipient needs an email or an LTI user")
+
+
+@dataclass(frozen=True)
+class Award:
+    """One award request: the recipient, the evidence, an optional explicit expiry."""
+
+    recipient: Recipient
+    evidence: Sequence[dict[str, Any]] = ()
+    expires_at: datetime | None = None
+
+
+@dataclass
+class Issued:
+    """The live assertion for an award request; ``created`` is False when it already was."""
+
+    assertion: Assertion
+    created: bool = field(default=True)
+
+
+def normalize_email(email: str) -> str:
+    """Emails are compared and hashed trimmed and lower-cased."""
+    return email.strip().lower()
+
+
+def identity_hash(identity: str, salt: str) -> str:
+    """OB ``sha256$`` hash of a recipient identity with its salt."""
+    return "sha256$" + hashlib.sha256((identity + salt).encode()).hexdigest()
+
+
+def _check_evidence(evidence: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for entry in evidence:
+        item = {k: str(entry[k]) for k in ("url", "name", "narrative", "description")
+                if entry.get(k)}
+        if "url" in item and not item["url"].startswith(("http://", "https://")):
+            raise OperationError("invalid", "evidence urls must be http(s) URLs")
+        if not item:
+            raise OperationError("invalid", "evidence needs a url, name or narrative")
+        out.append(item)
+    return out
+
+
+def expiry_for(badge: Badge, issued_on: datetime, explicit: datetime | None) -> datetime | None:
+    """When an award expires: an explicit date wins, else the badge's policy."""
+    if explicit is not None:
+        return documents.utc(explicit)
+    if badge.expiry_policy == ExpiryPolicy.FIXED and badge.expires_on:
+        return documents.utc(badge.expires_on)
+    if badge.expiry_policy == ExpiryPolicy.DAYS and badge.expires_days:
+        return issued_on + timedelta(days=badge.expires_days)
+    return None
+
+
+def _new_status_list(issuer: Issuer, now: datetime) -> StatusList:
+    status_list = StatusList(issuer_id=issuer.id, size=STATUS_LIST_SIZE, allocated=0,
+                             scramble=secrets.randbelow(STATUS_LIST_SIZE))
+    db.session.add(status_list)
+    db.session.flush()
+    publish_status_list(status_list, now)
+    return status_list
+
+
+def _allocate(issuer: Issuer, count: int, now: datetime) -> tuple[StatusList, list[int]]:
+    """Reserve ``count`` status-list slots with one atomic UPDATE … RETURNING."""
+    current = db.session.scalar(
+        select(StatusList).where(StatusList.issuer_id == issuer.id)
+        .order_by(StatusList.id.desc()).limit(1))
+    for _attempt in range(2):
+        if current is None:
+            current = _new_status_list(issuer, now)
+        end = db.session.execute(
+            update(StatusList)
+            .where(StatusList.id == current.id, StatusList.allocated + count <= StatusList.size)
+            .values(allocated=StatusList.allocated + count)
+            .returning(StatusList.allocated)
+            .execution_options(synchronize_session=False)
+        ).scalar()
+        if end is not None:
+            return current, [bitstring.scrambled_index(n, current.scramble, current.size)
+                             for n in range(end - count, end)]
+        current = None  # full: start the issuer's next list
+    raise OperationError("status_list_full", "could not allocate status list entries")
+
+
+def _insert_ignoring_conflicts(rows: list[dict[str, Any]]) -> None:
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # A conflicting row means a concurrent issuer won the race for this learner: keep theirs.
+    db.session.execute(insert(Assertion).on_conflict_do_nothing(), rows)
+
+
+def _live(badge: Badge, keys: Sequence[str]) -> dict[str, Assertion]:
+    rows = db.session.scalars(select(Assertion).where(
+        Assertion.badge_id == badge.id, Assertion.revoked_at.is_(None),
+        Assertion.recipient_key.in_(keys)))
+    return {a.recipient_key: a for a in rows}
+
+
+def _prepare(badge: Badge, award: Award, now: datetime, index: int, status_list: StatusList,
+             achievement: dict[str, Any], signer: SigningKey) -> dict[str, Any]:
+    recipient = award.recipient
+    salt = secrets.token_hex(16)
+    email = normalize_email(recipient.email) if recipient.email else None
+    subject_id = f"urn:uuid:{uuid.uuid4()}"
+    assertion = Assertion(
+        public_id=new_public_id(), badge_id=badge.id, lti_user_id=recipient.lti_user_id,
+        recipient_key=recipient.key, recipient_email=email, recipient_name=recipient.name or "",
+        salt=salt, identity_hash=identity_hash(email or subject_id, salt),
+        subject_id=subject_id, issued_on=now,
+        expires_at=expiry_for(badge, now, award.expires_at),
+        evidence=_check_evidence(award.evidence), revoked_at=None,
+        status_list_id=status_list.id, status_index=index,
+        image_version=badge.image_version, public=True, accepted_at=None)
+    credential = documents.ob3_credential(assertion, achievement, status_list)
+    assertion.credential = add_proof(credential, signer, now)
+    assertion.credential_jwt = sign_jwt(credential, signer)
+    return {column.key: getattr(assertion, column.key)
+            for column in Assertion.__table__.columns if column.key != "id"}
+
+
+def issue_many(badge: Badge, awards: Sequence[Award], *, now: datetime | None = None,
+               commit: bool = True) -> list[Issued]:
+    """Issue a badge to many recipients at once; idempotent per recipient.
+
+    A recipient who already holds a live assertion of this badge gets it back
+    (``created=False``); so does the loser of a concurrent race, thanks to the unique index.
+    Results are in the order of ``awards``.
+    """
+    if badge.status != BadgeStatus.ACTIVE:
+        raise OperationError("badge_not_active", f"badge {badge.public_id} is {badge.status}")
+    now = documents.utc(now or utcnow()).replace(microsecond=0)
+    keys = [award.recipient.key for award in awards]
+    results: dict[str, Issued] = {}
+    for start in range(0, len(awards), _CHUNK):
+        chunk = awards[start:start + _CHUNK]
+        chunk_keys = keys[start:start + _CHUNK]
+        for key, assertion in _live(badge, chunk_keys).items():
+            results[key] = Issued(assertion, created=False)
+        todo = {}
+        for key, award in zip(chunk_keys, chunk, strict=True):
+            if key not in results and key not in todo:
+                todo[key] = award
+        if not todo:
+            continue
+        issuer = badge.issuer
+        status_list, indexes = _allocate(issuer, len(todo), now)
+        _key, signer = signing_key(issuer)
+        achievement = documents.ob3_achievement(badge)
+        rows = [_prepare(badge, award, now, index, status_list, achievement, signer)
+                for award, index in zip(todo.values(), indexes, strict=True)]
+        _insert_ignoring_conflicts(rows)
+        public_ids = [row["public_id"] for row in rows]
+        inserted = db.session.scalars(select(Assertion).where(Assertion.public_id.in_(public_ids)))
+        for assertion in inserted:
+            results[assertion.recipient_key] = Issued(assertion, created=True)
+        lost = [key for key in todo if key not in results]
+        for key, assertion in _live(badge, lost).items():
+            results[key] = Issued(assertion, created=False)
+    if commit:
+        db.session.commit()
+    return [results[key] for key in keys]
+
+
+def issue(badge: Badge, recipient: Recipient, *, evidence: Sequence[dict[str, Any]] = (),
+          expires_at: datetime | None = None, now: datetime | None = None,
+          commit: bool = True) -> Issued:
+    """Issue ``badge`` to one recipient (idempotent: returns the live assertion if any)."""
+    return issue_many(badge, [Award(recipient, evidence, expires_at)], now=now,
+                      commit=commit)[0]
+
+
+# --- revocation --------------------------------------------------------------------------------
+
+def publish_status_list(status_list: StatusList, now: datetime | None = None) -> None:
+    """Rebuild the list from the revoked assertions and sign it (no commit)."""
+    now = documents.utc(now or utcnow())
+    revoked = db.session.scalars(select(Assertion.status_index).where(
+        Assertion.status_list_id == status_list.id, Assertion.revoked_at.is_not(None)))
+    issuer = db.session.get(Issuer, status_list.issuer_id)
+    _key, signer = signing_key(issuer)
+    unsigned = documents.status_list_credential(
+        status_list, issuer, bitstring.encode_list(revoked, status_list.size), now)
+    status_list.credential = add_proof(unsigned, signer, now)
+    status_list.signed_at = now
+
+
+def revoke(assertion: Assertion, reason: str, *, now: datetime | None = None) -> Assertion:
+    """Revoke an award: OB 2.0 answers ``revoked``, the OB 3.0 status bit flips. Commits."""
+    if not (reason or "").strip():
+        raise OperationError("invalid", "a revocation needs a reason")
+    if assertion.revoked:
+        return assertion
+    now = documents.utc(now or utcnow())
+    # Lock the list row first (PostgreSQL) so two revocations cannot publish stale bits.
+    status_list = db.session.scalars(select(StatusList).where(
+        StatusList.id == assertion.status_list_id).with_for_update()).one()
+    assertion.revoked_at = now
+    assertion.revocation_reason = reason.strip()
+    db.session.flush()
+    publish_status_list(status_list, now)
+    db.session.commit()
+    return assertion
+
+
+def set_public(assertion: Assertion, public: bool) -> None:
+    """Show or hide the learner's name on the public page; the credential still verifies."""
+    assertion.public = public
+    db.session.commit()
+
+
+def accept(assertion: Assertion, now: datetime | None = None) -> None:
+    """Record that the learner accepted the award (the first time only)."""
+    if assertion.accepted_at is None:
+        assertion.accepted_at = now or utcnow()
+        db.session.commit()
