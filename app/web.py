@@ -12,9 +12,11 @@ log = logging.getLogger(__name__)
 
 def init_app(app: Flask) -> None:
     """Register the product's blueprints and the error handlers."""
+    from app import admin
     from app.course.views import bp as course_bp
 
     app.register_blueprint(course_bp)
+    admin.init_app(app)
 
     @app.context_processor
     def inject_launch_token() -> dict[str, object]:

@@ -6,9 +6,11 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register the LTI blueprint and the ``flask lti`` commands."""
+    """Register the LTI blueprints and the ``flask lti`` commands."""
     from lti.cli import lti_cli
+    from lti.registration_views import bp as registration_bp
     from lti.views import bp
 
     app.register_blueprint(bp)
+    app.register_blueprint(registration_bp)
     app.cli.add_command(lti_cli)

@@ -58,3 +58,54 @@ def rotate_keys(overlap_days: int) -> None:
     """Add a new signing key; old keys stay published for the overlap, then retire."""
     key = keys.rotate(timedelta(days=overlap_days))
     click.echo(f"new signing key {key.kid}")
+
+
+@lti_cli.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def list_registrations(as_json: bool) -> None:
+    """List registrations: status, deployments, last launch."""
+    from app.admin.operations import registration_summaries
+
+    rows = registration_summaries()
+    if as_json:
+        click.echo(json.dumps([{
+            "id": r.id, "public_id": r.public_id, "name": r.name, "issuer": r.issuer,
+            "client_id": r.client_id, "status": r.status, "method": r.method,
+            "deployments": [{"deployment_id": d.deployment_id, "status": d.status}
+                            for d in r.deployments],
+            "last_launch_at": r.last_launch_at.isoformat() if r.last_launch_at else None,
+        } for r in rows], indent=2))
+        return
+    if not rows:
+        click.echo("no registrations")
+    for r in rows:
+        deployments = ", ".join(f"{d.deployment_id}" + ("" if d.status == "active"
+                                                         else f" ({d.status})")
+                                for d in r.deployments) or "none"
+        last = r.last_launch_at.strftime("%Y-%m-%d %H:%M") if r.last_launch_at else "never"
+        click.echo(f"{r.id}\t{r.status}\t{r.issuer}\t{r.client_id}\t{r.name}\t"
+                   f"deployments: {deployments}\tlast launch: {last}")
+
+
+def _set_status(ref: str, status: str) -> None:
+    from app.admin.operations import AdminError, set_registration_status
+
+    try:
+        row = set_registration_status(ref, status)
+    except AdminError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"registration {row.id} ({row.issuer} / {row.client_id}) is now {row.status}")
+
+
+@lti_cli.command("approve")
+@click.argument("registration")
+def approve(registration: str) -> None:
+    """Approve a registration (its id or public id): launches are accepted."""
+    _set_status(registration, "active")
+
+
+@lti_cli.command("disable")
+@click.argument("registration")
+def disable(registration: str) -> None:
+    """Disable a registration (its id or public id): launches are refused."""
+    _set_status(registration, "disabled")

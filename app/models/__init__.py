@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and the app see one metadata."""
 
+from app.admin.models import AdminUser, RegistrationSource
 from app.api.models import ApiKey
 from app.models.course import Context, LtiUser, Membership
 from app.models.lti import Deployment, Registration, RegistrationStatus, ToolKey
@@ -13,6 +14,7 @@ from app.openbadges.models import (
 )
 
 __all__ = [
+    "AdminUser",
     "ApiKey",
     "Assertion",
     "Badge",
@@ -24,6 +26,7 @@ __all__ = [
     "LtiUser",
     "Membership",
     "Registration",
+    "RegistrationSource",
     "RegistrationStatus",
     "StatusList",
     "ToolKey",

@@ -1,0 +1,19 @@
+"""The admin console: LMS registrations, deployments and the tool's keys, for tool admins.
+
+It lives at ``/admin`` with its own accounts (``flask admin create-user``) and its own
+first-party session cookie: the console opens top-level, never inside an LMS, and an LTI
+launch token grants nothing here.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register the console's blueprint and the ``flask admin`` commands."""
+    from app.admin.cli import admin_cli
+    from app.admin.views import bp
+
+    app.register_blueprint(bp)
+    app.cli.add_command(admin_cli)

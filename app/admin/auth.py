@@ -1,0 +1,129 @@
+"""The console's session: a signed first-party cookie holding the admin and a CSRF token.
+
+Not Flask's ``session``: pylti1p3 may use that one inside LMS iframes. This cookie is
+``SameSite=Strict``, ``HttpOnly`` and scoped to ``/admin``; it is signed with SECRET_KEY under
+a salt of its own, so no launch token can pass for it. A fingerprint of the password hash
+inside it ends every session when the password changes.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from flask import abort, current_app, g, redirect, request, url_for
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from app.admin.models import AdminUser
+from app.extensions import db
+
+COOKIE = "badgebridge_admin"
+MAX_AGE = 12 * 3600  # an admin signs in again after half a day
+_SALT = "badgebridge-admin-session"
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
+
+
+def _fingerprint(user: AdminUser) -> str:
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def load_session() -> None:
+    """Read the console cookie into ``g.admin_session`` (a fresh one if absent or invalid)."""
+    data: dict[str, Any] = {}
+    raw = request.cookies.get(COOKIE)
+    if raw:
+        try:
+            data = _serializer().loads(raw, max_age=MAX_AGE)
+        except BadSignature:
+            data = {}
+    g.admin_session_changed = not isinstance(data, dict) or "csrf" not in data
+    if g.admin_session_changed:
+        data = {"csrf": secrets.token_urlsafe(32)}
+    g.admin_session = data
+    g.admin_user = _user_of(data)
+
+
+def _user_of(data: dict[str, Any]) -> AdminUser | None:
+    uid = data.get("uid")
+    if not uid:
+        return None
+    user = db.session.scalars(select(AdminUser).filter_by(public_id=uid, active=True)).first()
+    if user is None or not hmac.compare_digest(data.get("pw", ""), _fingerprint(user)):
+        return None
+    return user
+
+
+def save_session(response: Response) -> Response:
+    """Write the console cookie back when it changed."""
+    if getattr(g, "admin_session_changed", False):
+        response.set_cookie(
+            COOKIE, _serializer().dumps(g.admin_session), max_age=MAX_AGE, path="/admin",
+            httponly=True, samesite="Strict",
+            secure=current_app.config["PUBLIC_BASE_URL"].startswith("https://"))
+    # Console pages hold registration details: never cache them, never frame them.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Frame-Options"] = "DENY"
+    return response
+
+
+def sign_in(user: AdminUser) -> None:
+    """Start an admin's session; a new CSRF token too, so a planted one dies here."""
+    g.admin_session = {"uid": user.public_id, "pw": _fingerprint(user),
+                       "csrf": secrets.token_urlsafe(32)}
+    g.admin_session_changed = True
+    g.admin_user = user
+
+
+def sign_out() -> None:
+    g.admin_session = {"csrf": secrets.token_urlsafe(32)}
+    g.admin_session_changed = True
+    g.admin_user = None
+
+
+def csrf_token() -> str:
+    """The token every console form carries."""
+    return g.admin_session["csrf"]
+
+
+def flash(message: str) -> None:
+    """A one-time notice for the next page (kept in the console cookie, not Flask's session)."""
+    g.admin_session["notice"] = message
+    g.admin_session_changed = True
+
+
+def take_notice() -> str | None:
+    notice = g.admin_session.pop("notice", None)
+    if notice:
+        g.admin_session_changed = True
+    return notice
+
+
+def check_csrf() -> None:
+    """Refuse a state-changing request whose form lacks this session's token."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    sent = request.form.get("csrf_token", "")
+    if not sent or not hmac.compare_digest(sent, csrf_token()):
+        abort(400, description="The form has expired or did not come from this console. "
+                               "Reload the page and try again.")
+
+
+def admin_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Only a signed-in admin; everyone else (LTI launches included) goes to the login."""
+
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if g.admin_user is None:
+            return redirect(url_for("admin.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapped

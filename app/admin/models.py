@@ -1,0 +1,52 @@
+"""Models of the registration admin area: console accounts and how registrations came to be."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import TimestampMixin, new_public_id
+from app.models.lti import Registration
+
+
+class AdminUser(TimestampMixin, db.Model):
+    """A person who may use the admin console (never an LTI user: no launch reaches here)."""
+
+    __tablename__ = "admin_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(500))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RegistrationSource(TimestampMixin, db.Model):
+    """How a registration was made, and what the platform granted when it was.
+
+    Kept beside :class:`Registration` rather than in it, so the launch path's table stays
+    what pylti1p3 needs. ``adopt_deployments`` marks registrations whose platform names its
+    deployments only at launch (Canvas dynamic registration): a launch from an unknown
+    deployment of such an active registration adds that deployment.
+    """
+
+    __tablename__ = "registration_source"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registration.id", ondelete="CASCADE"), unique=True
+    )
+    method: Mapped[str] = mapped_column(String(20))  # "dynamic" or "manual"
+    openid_configuration_url: Mapped[str | None] = mapped_column(String(1000))
+    platform_version: Mapped[str] = mapped_column(String(100), default="")
+    granted_scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The platform's answer to the registration POST, for support and audits.
+    tool_configuration: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    adopt_deployments: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    registration: Mapped[Registration] = relationship()

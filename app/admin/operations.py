@@ -1,0 +1,261 @@
+"""What the console and ``flask admin``/``flask lti`` change: accounts, registrations, keys.
+
+Callable without a request; views and commands parse input, call one of these, render.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.admin.models import AdminUser, RegistrationSource
+from app.extensions import db
+from app.models import Context, Deployment, Registration, RegistrationStatus, ToolKey
+from app.models.base import utcnow
+from lti import keys
+from lti.registrations import PlatformSpec, RegistrationError, save_platform
+
+log = logging.getLogger(__name__)
+
+MIN_PASSWORD_LENGTH = 12
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+# Compared against when the email is unknown, so a wrong email costs as long as a wrong password.
+_DUMMY_HASH = generate_password_hash(secrets.token_urlsafe(16))
+STATUSES = (RegistrationStatus.ACTIVE, RegistrationStatus.PENDING, RegistrationStatus.DISABLED)
+
+
+class AdminError(ValueError):
+    """An admin operation was refused; the message says why, for a person."""
+
+
+# Accounts.
+def create_user(email: str, password: str | None = None) -> tuple[AdminUser, str]:
+    """Create a console account; returns it and its password (generated when not given)."""
+    email = email.strip().lower()
+    if not _EMAIL.match(email):
+        raise AdminError(f"{email!r} is not an email address.")
+    if password is None:
+        password = secrets.token_urlsafe(15)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AdminError(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+    if db.session.scalars(select(AdminUser).filter_by(email=email)).first():
+        raise AdminError(f"An admin account for {email} already exists.")
+    user = AdminUser(email=email, password_hash=generate_password_hash(password))
+    db.session.add(user)
+    db.session.commit()
+    log.info("admin account created: %s", email)
+    return user, password
+
+
+def authenticate(email: str, password: str) -> AdminUser | None:
+    """The active account with this email and password, or None."""
+    user = db.session.scalars(
+        select(AdminUser).filter_by(email=email.strip().lower(), active=True)).first()
+    matches = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
+    if user is None or not matches:
+        log.warning("admin sign-in refused for %s", email)
+        return None
+    user.last_login_at = utcnow()
+    db.session.commit()
+    return user
+
+
+# Registrations.
+@dataclass(frozen=True)
+class DeploymentSummary:
+    id: int
+    deployment_id: str
+    status: str
+
+
+@dataclass(frozen=True)
+class RegistrationSummary:
+    """One row of the console's list (and of ``flask lti list``)."""
+
+    id: int
+    public_id: str
+    name: str
+    issuer: str
+    client_id: str
+    product_family: str
+    status: str
+    method: str
+    adopt_deployments: bool
+    deployments: tuple[DeploymentSummary, ...]
+    last_launch_at: datetime | None
+
+
+def registration_summaries() -> list[RegistrationSummary]:
+    """Every registration with its deployments and last launch, newest first."""
+    last_launch = dict(db.session.execute(
+        select(Context.registration_id, func.max(Context.last_launch_at))
+        .group_by(Context.registration_id)).all())
+    sources = {s.registration_id: s for s in db.session.scalars(select(RegistrationSource))}
+    rows = db.session.scalars(select(Registration).order_by(Registration.id.desc())).all()
+    summaries = []
+    for row in rows:
+        source = sources.get(row.id)
+        summaries.append(RegistrationSummary(
+            id=row.id, public_id=row.public_id, name=row.name, issuer=row.issuer,
+            client_id=row.client_id, product_family=row.product_family, status=row.status,
+            method=source.method if source else "manual",
+            adopt_deployments=bool(source and source.adopt_deployments),
+            deployments=tuple(DeploymentSummary(d.id, d.deployment_id, d.status)
+                              for d in sorted(row.deployments, key=lambda d: d.id)),
+            last_launch_at=last_launch.get(row.id)))
+    return summaries
+
+
+def find_registration(ref: str | int) -> Registration:
+    """A registration by its public id, or (for the CLI) its numeric id."""
+    text = str(ref).strip()
+    query = select(Registration).filter_by(public_id=text)
+    if text.isdigit():
+        query = select(Registration).filter_by(id=int(text))
+    row = db.session.scalars(query).first()
+    if row is None:
+        raise AdminError(f"No registration {text}.")
+    return row
+
+
+def source_of(registration: Registration) -> RegistrationSource | None:
+    return db.session.scalars(
+        select(RegistrationSource).filter_by(registration_id=registration.id)).first()
+
+
+def set_registration_status(ref: str | int, status: str) -> Registration:
+    """Approve (active) or disable a registration."""
+    if status not in STATUSES:
+        raise AdminError(f"Unknown status {status!r}.")
+    row = find_registration(ref)
+    row.status = status
+    db.session.commit()
+    log.info("registration %s (%s / %s) is now %s", row.id, row.issuer, row.client_id, status)
+    return row
+
+
+def set_deployment_status(registration: Registration, deployment_row_id: int,
+                          status: str) -> Deployment:
+    """Approve (active) or disable one deployment of a registration."""
+    if status not in (RegistrationStatus.ACTIVE, RegistrationStatus.DISABLED):
+        raise AdminError(f"Unknown deployment status {status!r}.")
+    deployment = db.session.scalars(select(Deployment).filter_by(
+        id=deployment_row_id, registration_id=registration.id)).first()
+    if deployment is None:
+        raise AdminError("No such deployment in this registration.")
+    deployment.status = status
+    db.session.commit()
+    log.info("deployment %s of registration %s is now %s", deployment.deployment_id,
+             registration.id, status)
+    return deployment
+
+
+def add_deployment(registration: Registration, deployment_id: str) -> Deployment:
+    """Add a deployment id by hand (active)."""
+    deployment_id = deployment_id.strip()
+    if not deployment_id:
+        raise AdminError("The deployment ID is empty.")
+    if any(d.deployment_id == deployment_id for d in registration.deployments):
+        raise AdminError(f"Deployment {deployment_id} is already registered.")
+    deployment = Deployment(deployment_id=deployment_id)
+    registration.deployments.append(deployment)
+    db.session.commit()
+    return deployment
+
+
+@dataclass(frozen=True)
+class RegistrationInput:
+    """A registration typed in by an admin (manual registration)."""
+
+    name: str
+    issuer: str
+    client_id: str
+    auth_login_url: str
+    auth_token_url: str
+    key_set_url: str
+    auth_audience: str = ""
+    deployment_id: str = ""
+    adopt_deployments: bool = False
+
+
+def _check_input(data: RegistrationInput) -> None:
+    for label, value in (("issuer", data.issuer), ("client ID", data.client_id),
+                         ("login (authorization) URL", data.auth_login_url),
+                         ("token URL", data.auth_token_url), ("key set URL", data.key_set_url)):
+        if not value.strip():
+            raise AdminError(f"The {label} is required.")
+    for label, url in (("login URL", data.auth_login_url), ("token URL", data.auth_token_url),
+                       ("key set URL", data.key_set_url)):
+        if not url.startswith(("https://", "http://")):
+            raise AdminError(f"The {label} must be an http(s) URL.")
+
+
+def create_registration(data: RegistrationInput) -> Registration:
+    """Register a platform by hand: active at once, since an admin typed it."""
+    _check_input(data)
+    if db.session.scalars(select(Registration).filter_by(
+            issuer=data.issuer.strip(), client_id=data.client_id.strip())).first():
+        raise AdminError("A registration with this issuer and client ID exists; edit it.")
+    try:
+        row = save_platform(PlatformSpec(
+            issuer=data.issuer.strip(), client_id=data.client_id.strip(),
+            auth_login_url=data.auth_login_url.strip(),
+            auth_token_url=data.auth_token_url.strip(), key_set_url=data.key_set_url.strip(),
+            auth_audience=data.auth_audience.strip() or None,
+            deployment_ids=(data.deployment_id.strip(),) if data.deployment_id.strip() else (),
+            name=data.name.strip()))
+    except RegistrationError as exc:
+        raise AdminError(str(exc)) from exc
+    db.session.add(RegistrationSource(registration_id=row.id, method="manual",
+                                      adopt_deployments=data.adopt_deployments))
+    db.session.commit()
+    return row
+
+
+def update_registration(row: Registration, data: RegistrationInput) -> Registration:
+    """Change a registration's platform details (its deployments have their own actions)."""
+    _check_input(data)
+    issuer, client_id = data.issuer.strip(), data.client_id.strip()
+    clash = db.session.scalars(select(Registration).filter_by(
+        issuer=issuer, client_id=client_id)).first()
+    if clash is not None and clash.id != row.id:
+        raise AdminError("Another registration has this issuer and client ID.")
+    row.name = data.name.strip() or issuer
+    row.issuer, row.client_id = issuer, client_id
+    row.auth_login_url = data.auth_login_url.strip()
+    row.auth_token_url = data.auth_token_url.strip()
+    row.key_set_url = data.key_set_url.strip()
+    row.auth_audience = data.auth_audience.strip() or None
+    source = source_of(row)
+    if source is None:
+        source = RegistrationSource(registration_id=row.id, method="manual")
+        db.session.add(source)
+    source.adopt_deployments = data.adopt_deployments
+    db.session.commit()
+    if data.deployment_id.strip() and not any(
+            d.deployment_id == data.deployment_id.strip() for d in row.deployments):
+        add_deployment(row, data.deployment_id)
+    return row
+
+
+# Keys.
+def tool_keys() -> list[ToolKey]:
+    """The tool's keys, newest first (retired ones too, for the record)."""
+    keys.active_key()  # a fresh install shows its first key rather than an empty list
+    keys.retire_expired()
+    return list(db.session.scalars(select(ToolKey).order_by(ToolKey.id.desc())))
+
+
+def rotate_keys(overlap_days: int) -> ToolKey:
+    """A new signing key; the old one stays published for ``overlap_days``."""
+    if not 0 <= overlap_days <= 90:
+        raise AdminError("The overlap must be between 0 and 90 days.")
+    key = keys.rotate(timedelta(days=overlap_days))
+    log.info("tool key rotated: new kid %s, overlap %s days", key.kid, overlap_days)
+    return key

@@ -1,0 +1,180 @@
+"""The console's routes: sign-in, registrations and deployments, tool URLs and keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+
+from app.admin import auth, operations
+from app.admin.operations import AdminError, RegistrationInput
+from app.models import Registration, RegistrationStatus
+from lti.dynamic_registration import tool_urls
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+bp.before_request(auth.load_session)
+bp.before_request(auth.check_csrf)
+bp.after_request(auth.save_session)
+
+
+@bp.context_processor
+def console_globals() -> dict[str, Any]:
+    return {"csrf_token": auth.csrf_token, "admin_user": g.get("admin_user")}
+
+
+def _safe_next(target: str | None) -> str:
+    # Only back into the console: never an open redirect to another site.
+    if target and target.startswith("/admin") and not target.startswith("//"):
+        return target
+    return url_for("admin.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    error = None
+    if request.method == "POST":
+        user = operations.authenticate(request.form.get("email", ""),
+                                       request.form.get("password", ""))
+        if user is not None:
+            auth.sign_in(user)
+            return redirect(_safe_next(request.args.get("next")))
+        error = "The email or password is not right."
+    status = 401 if error else 200
+    return render_template("admin/login.html", error=error,
+                           email=request.form.get("email", "")), status
+
+
+@bp.post("/logout")
+def logout():
+    auth.sign_out()
+    return redirect(url_for("admin.login"))
+
+
+@bp.get("/")
+@auth.admin_required
+def index():
+    return render_template("admin/index.html", urls=tool_urls(),
+                           registrations=operations.registration_summaries(),
+                           notice=auth.take_notice())
+
+
+def _input_from_form() -> RegistrationInput:
+    form = request.form
+    return RegistrationInput(
+        name=form.get("name", ""), issuer=form.get("issuer", ""),
+        client_id=form.get("client_id", ""), auth_login_url=form.get("auth_login_url", ""),
+        auth_token_url=form.get("auth_token_url", ""), key_set_url=form.get("key_set_url", ""),
+        auth_audience=form.get("auth_audience", ""), deployment_id=form.get("deployment_id", ""),
+        adopt_deployments=form.get("adopt_deployments") == "on")
+
+
+@bp.route("/registrations/new", methods=["GET", "POST"])
+@auth.admin_required
+def new_registration():
+    error = None
+    if request.method == "POST":
+        try:
+            row = operations.create_registration(_input_from_form())
+        except AdminError as exc:
+            error = str(exc)
+        else:
+            auth.flash(f"Registration {row.name} added and active.")
+            return redirect(url_for("admin.registration", public_id=row.public_id))
+    return render_template("admin/registration.html", row=None, source=None,
+                           form=request.form, error=error, urls=tool_urls(),
+                           notice=None), 422 if error else 200
+
+
+@bp.route("/registrations/<public_id>", methods=["GET", "POST"])
+@auth.admin_required
+def registration(public_id: str):
+    row = _registration_or_404(public_id)
+    error = None
+    if request.method == "POST":
+        try:
+            operations.update_registration(row, _input_from_form())
+        except AdminError as exc:
+            error = str(exc)
+        else:
+            auth.flash("Registration saved.")
+            return redirect(url_for("admin.registration", public_id=row.public_id))
+    return render_template("admin/registration.html", row=row, source=operations.source_of(row),
+                           form=request.form if error else None, error=error,
+                           urls=tool_urls(), notice=auth.take_notice()), 422 if error else 200
+
+
+def _registration_or_404(public_id: str) -> Registration:
+    # The web uses public ids only; sequential ids are for the local CLI.
+    if public_id.isdigit():
+        abort(404)
+    try:
+        return operations.find_registration(public_id)
+    except AdminError:
+        abort(404)
+
+
+@bp.post("/registrations/<public_id>/status")
+@auth.admin_required
+def registration_status(public_id: str):
+    row = _registration_or_404(public_id)
+    status = request.form.get("status", "")
+    try:
+        operations.set_registration_status(row.public_id, status)
+    except AdminError as exc:
+        auth.flash(str(exc))
+    else:
+        auth.flash(f"{row.name} is now {_status_word(status)}.")
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.post("/registrations/<public_id>/deployments")
+@auth.admin_required
+def add_deployment(public_id: str):
+    row = _registration_or_404(public_id)
+    try:
+        deployment = operations.add_deployment(row, request.form.get("deployment_id", ""))
+    except AdminError as exc:
+        auth.flash(str(exc))
+    else:
+        auth.flash(f"Deployment {deployment.deployment_id} added.")
+    return redirect(url_for("admin.registration", public_id=row.public_id))
+
+
+@bp.post("/registrations/<public_id>/deployments/<int:deployment>/status")
+@auth.admin_required
+def deployment_status(public_id: str, deployment: int):
+    row = _registration_or_404(public_id)
+    status = request.form.get("status", "")
+    try:
+        changed = operations.set_deployment_status(row, deployment, status)
+    except AdminError as exc:
+        auth.flash(str(exc))
+    else:
+        auth.flash(f"Deployment {changed.deployment_id} is now {_status_word(status)}.")
+    return redirect(url_for("admin.registration", public_id=row.public_id))
+
+
+@bp.get("/keys")
+@auth.admin_required
+def tool_keys():
+    return render_template("admin/keys.html", keys=operations.tool_keys(), urls=tool_urls(),
+                           notice=auth.take_notice())
+
+
+@bp.post("/keys/rotate")
+@auth.admin_required
+def rotate_keys():
+    try:
+        key = operations.rotate_keys(int(request.form.get("overlap_days", "7") or 7))
+    except (AdminError, ValueError) as exc:
+        auth.flash(str(exc) if isinstance(exc, AdminError) else "The overlap must be a number.")
+    else:
+        auth.flash(f"New signing key {key.kid}; the previous key stays published during the "
+                   "overlap.")
+    return redirect(url_for("admin.tool_keys"))
+
+
+def _status_word(status: str) -> str:
+    return {RegistrationStatus.ACTIVE: "active (approved)",
+            RegistrationStatus.DISABLED: "disabled"}.get(status, status)

@@ -1,0 +1,51 @@
+"""Registration endpoints: LTI Dynamic Registration and Canvas's developer key JSON."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, current_app, jsonify, render_template, request
+
+from lti import canvas_config
+from lti.dynamic_registration import (
+    DEFAULT_TIMEOUT,
+    RegistrationFailed,
+    register_tool,
+    tool_urls,
+)
+
+log = logging.getLogger(__name__)
+bp = Blueprint("lti_registration", __name__, url_prefix="/lti", template_folder="templates",
+               static_folder="static", static_url_path="/static")
+
+
+@bp.get("/register")
+def register():
+    """Dynamic registration: the LMS opens this URL with its configuration URL and a token."""
+    configuration_url = (request.args.get("openid_configuration") or "").strip()
+    if not configuration_url:
+        return render_template(
+            "error.html", title="Badgebridge's registration URL",
+            message="This is the URL to paste into your LMS's tool registration (LTI Dynamic "
+                    "Registration). Opened directly it has nothing to do: it needs the "
+                    "openid_configuration parameter the LMS adds.",
+            code="openid_configuration_missing", status=400), 400
+    try:
+        outcome = register_tool(
+            configuration_url, request.args.get("registration_token") or None,
+            timeout=current_app.config.get("LTI_REGISTRATION_TIMEOUT", DEFAULT_TIMEOUT))
+    except RegistrationFailed as exc:
+        log.warning("dynamic registration from %s failed: %s", configuration_url, exc)
+        return render_template("error.html", title=exc.title, message=exc.message,
+                               hint=exc.hint, code=exc.code, status=exc.status), exc.status
+    return render_template("registration/complete.html", outcome=outcome)
+
+
+@bp.get("/canvas.json")
+def canvas_json():
+    """Canvas's LTI 1.3 developer key configuration ("Enter URL" in the developer key form)."""
+    urls = tool_urls()
+    response = jsonify(canvas_config.developer_key(
+        login_url=urls.login, launch_url=urls.launch, jwks_url=urls.jwks, icon_url=urls.logo))
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
