@@ -1,4 +1,4 @@
-"""GET /healthz: 200 when the database and the queue answer, 503 otherwise."""
+"""Health endpoints: /healthz checks the database and the queue; /livez only the process."""
 
 from __future__ import annotations
 
@@ -26,3 +26,9 @@ def healthz():
     return jsonify(status="ok" if healthy else "unavailable", checks=checks), (
         200 if healthy else 503
     )
+
+
+@bp.get("/livez")
+def livez():
+    """Liveness only (no dependencies): the process answers HTTP."""
+    return "ok", 200, {"Content-Type": "text/plain"}

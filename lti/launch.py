@@ -111,11 +111,15 @@ class ToolMessageLaunch(FlaskMessageLaunch):
 
     client_state_check: str | None = None
 
-    def __init__(self, request: FlaskRequest, tool_conf: DatabaseToolConf) -> None:
+    def __init__(self, request: FlaskRequest, tool_conf: DatabaseToolConf,
+                 **kwargs: Any) -> None:
+        # pylti1p3's from_cache() passes its own services; ours always replace them.
+        for name in ("session_service", "cookie_service", "launch_data_storage"):
+            kwargs.pop(name, None)
         storage, session_service = _storage_and_session(request)
         super().__init__(request, tool_conf, session_service=session_service,
                          cookie_service=FlaskCookieService(request),
-                         launch_data_storage=storage)
+                         launch_data_storage=storage, **kwargs)
         self.set_public_key_caching(storage, cache_lifetime=300)
         # LTI requires iat and exp; pylti1p3 checks aud through the registration lookup.
         self.set_jwt_verify_options({"verify_aud": False, "require": ["exp", "iat"]})
@@ -124,11 +128,8 @@ class ToolMessageLaunch(FlaskMessageLaunch):
     def restore(cls, launch_id: str, request: FlaskRequest,
                 tool_conf: DatabaseToolConf) -> ToolMessageLaunch:
         """Load a launch validated earlier (deep linking response, client-side checks)."""
-        storage, session_service = _storage_and_session(request)
         try:
-            return cls.from_cache(launch_id, request, tool_conf, session_service=session_service,
-                                  cookie_service=FlaskCookieService(request),
-                                  launch_data_storage=storage)
+            return cls.from_cache(launch_id, request, tool_conf)
         except LtiException as exc:
             raise LaunchRejected("launch_expired", "This launch is no longer valid.",
                                  HINTS["browser"], 401) from exc

@@ -51,7 +51,11 @@ class DatabaseToolConf(ToolConfAbstract):
             )
         ).first()
 
-    def _to_lti(self, row: Registration) -> LtiRegistration:
+    def registration_for(self, row: Registration) -> ToolRegistration:
+        """The pylti1p3 registration of a database row (for services outside a launch)."""
+        return self._to_lti(row)
+
+    def _to_lti(self, row: Registration) -> ToolRegistration:
         key = keys.active_key()
         reg = ToolRegistration(key.kid)
         reg.set_issuer(row.issuer).set_client_id(row.client_id)

@@ -1,0 +1,74 @@
+"""Real launches from the sandbox LMS over HTTP: both flavours, staff and learner, deep links."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from app.models import Context, LtiUser, Membership
+from tests.lti.conftest import course_of, login_of, start_launch
+from tests.support.browser import parse
+
+FLAVOURS = ["moodle", "canvas"]
+
+
+@pytest.mark.parametrize("slug", FLAVOURS)
+@pytest.mark.parametrize(("role", "page", "shown"), [
+    ("#Instructor", "/course/staff", "Staff"),
+    ("#TeachingAssistant", "/course/staff", "Staff"),
+    ("#Learner", "/course/learner", "Learner"),
+])
+def test_resource_link_launch_lands_on_role_page(registered, browser, slug, role, page, shown):
+    login = login_of(registered, slug, role)
+    final = browser.walk(browser.get(start_launch(registered, slug, login)))
+    assert final.status_code == 200, final.text[:500]
+    assert final.url.startswith(registered.tool_url + page)
+    assert f'data-testid="role">{shown}<' in final.text
+    _cid, title, _people = course_of(registered, slug)
+    assert title in final.text
+
+
+@pytest.mark.parametrize("slug", FLAVOURS)
+def test_launch_stores_course_person_and_role(registered, browser, slug):
+    login = login_of(registered, slug, "#Learner")
+    browser.walk(browser.get(start_launch(registered, slug, login)))
+    context = Context.query.one()
+    _cid, title, _ = course_of(registered, slug)
+    assert context.title == title
+    assert context.ags_endpoint["lineitems"].startswith(registered.sandbox_url + "/" + slug)
+    assert context.nrps_endpoint["context_memberships_url"]
+    user = LtiUser.query.one()
+    assert user.issuer == registered.platforms[slug].issuer
+    assert user.email and "@" in user.email and user.name
+    assert Membership.query.one().is_staff is False
+
+
+@pytest.mark.parametrize("slug", FLAVOURS)
+def test_deep_linking_returns_a_badges_resource_link(registered, browser, slug):
+    from lti.sandbox.db import session_scope
+    from lti.sandbox.models import ResourceLink
+
+    with session_scope(registered.sandbox) as s:
+        before = len(s.scalars(select(ResourceLink)).all())
+    login = login_of(registered, slug, "#Instructor")
+    url = start_launch(registered, slug, login, message_type="LtiDeepLinkingRequest",
+                       placement="link_selection" if slug == "canvas" else None)
+    picker = browser.walk(browser.get(url))
+    assert picker.url.startswith(registered.tool_url + "/lti/deep-link")
+    form = parse(picker.text).forms[0]
+    returned = browser.walk(browser.submit(form, picker.url))
+    assert returned.status_code == 200, returned.text[:500]
+    assert returned.url.startswith(registered.sandbox_url)
+    with session_scope(registered.sandbox) as s:
+        links = s.scalars(select(ResourceLink).order_by(ResourceLink.id)).all()
+        assert len(links) == before + 1
+        assert links[-1].title == "Badges"
+        assert links[-1].url == registered.tool_url + "/lti/launch"
+
+
+def test_learner_cannot_deep_link(registered, browser):
+    login = login_of(registered, "moodle", "#Learner")
+    url = start_launch(registered, "moodle", login, message_type="LtiDeepLinkingRequest")
+    final = browser.walk(browser.get(url))
+    assert final.status_code == 403
+    assert "Only course staff" in final.text
