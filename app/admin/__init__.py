@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from flask import Flask
 
+# app.models re-exports this package's models: importing it first makes either import order
+# (``app.models`` or ``app.admin.models`` first) finish without a circular-import error.
+import app.models  # noqa: F401
+
 
 def init_app(app: Flask) -> None:
     """Register the console's blueprint and the ``flask admin`` commands."""
