@@ -44,6 +44,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from app.web import init_app as init_web
 
     app.register_blueprint(health.bp)
+    from app.api.cli import api_cli
+    from app.openbadges.cli import badges_cli
+
+    app.cli.add_command(badges_cli)
+    app.cli.add_command(api_cli)
     init_web(app)
 
     import lti

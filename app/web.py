@@ -16,6 +16,12 @@ def init_app(app: Flask) -> None:
     from app.course.views import bp as course_bp
 
     app.register_blueprint(course_bp)
+
+    from app.api.blueprint import bp as api_bp
+    from app.openbadges.views import bp as openbadges_bp
+
+    app.register_blueprint(openbadges_bp)
+    app.register_blueprint(api_bp)
     admin.init_app(app)
 
     @app.context_processor

@@ -1,1 +1,1 @@
-"""The JSON API under /api/v1/ (see :mod:`app.api.registry`)."""
+"""The JSON API under /api/v1/ (assembled in :mod:`app.api.blueprint`)."""

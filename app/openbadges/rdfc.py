@@ -150,6 +150,9 @@ def _first_degree_hash(node: str, quads: list[tuple[str, ...]]) -> str:
 
 def _label(quads: list[tuple[str, ...]]) -> str:
     """RDFC-1.0 for datasets whose blank nodes all have distinct first-degree hashes."""
+    # A dataset is a set: a node written twice (the issuer as ``issuer`` and as the
+    # achievement's ``creator``) fills two template copies with the same quads.
+    quads = list(dict.fromkeys(quads))
     blanks = {t for quad in quads for t in quad if t.startswith("_:")}
     if not blanks:
         return "".join(sorted(" ".join(q) + " .\n" for q in quads))

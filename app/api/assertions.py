@@ -1,0 +1,99 @@
+"""Awards over the API: issue, list, revoke."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import g, request
+from sqlalchemy import select
+
+from app.api.auth import ApiError
+from app.api.badges import _context_id, badge_registration
+from app.api.common import body, get_owned, paged
+from app.api.registry import endpoint
+from app.openbadges import documents, operations, urls
+from app.openbadges.models import Assertion, Badge, Issuer
+
+ASSERTION = {"type": "object", "properties": {
+    "id": {"type": "string"}, "badge_id": {"type": "string"},
+    "recipient_email": {"type": ["string", "null"]}, "recipient_name": {"type": "string"},
+    "issued_on": {"type": "string", "format": "date-time"},
+    "expires": {"type": ["string", "null"], "format": "date-time"},
+    "revoked": {"type": "boolean"}, "revocation_reason": {"type": ["string", "null"]},
+    "ob2_assertion_url": {"type": "string"}, "ob3_credential_url": {"type": "string"},
+    "png_url": {"type": "string"}, "svg_url": {"type": "string"},
+    "verify_url": {"type": "string"}}}
+AWARD_IN = {"type": "object", "required": ["email"], "properties": {
+    "email": {"type": "string"}, "name": {"type": "string"},
+    "evidence": {"type": "array", "items": {"type": "object", "properties": {
+        "url": {"type": "string"}, "name": {"type": "string"},
+        "narrative": {"type": "string"}}}},
+    "expires": {"type": "string", "format": "date-time"}}}
+
+
+def assertion_json(assertion: Assertion) -> dict[str, Any]:
+    """The API form of an assertion."""
+    links = urls.assertion_links(assertion.public_id)
+    return {
+        "id": assertion.public_id, "badge_id": assertion.badge.public_id,
+        "recipient_email": assertion.recipient_email,
+        "recipient_name": assertion.recipient_name,
+        "issued_on": documents.iso(assertion.issued_on),
+        "expires": documents.iso(assertion.expires_at) if assertion.expires_at else None,
+        "revoked": assertion.revoked, "revocation_reason": assertion.revocation_reason,
+        **{k: links[k] for k in ("ob2_assertion_url", "ob3_credential_url", "png_url",
+                                 "svg_url", "verify_url")},
+    }
+
+
+@endpoint("POST", "/badges/<public_id>/assertions", "Award a badge (idempotent)",
+          tag="assertions", request=AWARD_IN, response=ASSERTION, status=201)
+def award(public_id: str) -> tuple[dict[str, Any], int]:
+    badge = get_owned(Badge, public_id, badge_registration)
+    data = body()
+    expires = None
+    if data.get("expires"):
+        try:
+            expires = datetime.fromisoformat(str(data["expires"]).replace("Z", "+00:00"))
+        except ValueError:
+            raise ApiError(422, "invalid", "expires must be an ISO 8601 date") from None
+    evidence = data.get("evidence") or []
+    if not isinstance(evidence, list) or not all(isinstance(e, dict) for e in evidence):
+        raise ApiError(422, "invalid", "evidence must be a list of objects")
+    if not isinstance(data.get("email"), str):
+        raise ApiError(422, "invalid", "email is required")
+    issued = operations.issue(
+        badge, operations.Recipient(email=data["email"], name=str(data.get("name") or "")),
+        evidence=evidence, expires_at=expires)
+    return assertion_json(issued.assertion), 201 if issued.created else 200
+
+
+@endpoint("GET", "/assertions", "List awards", tag="assertions",
+          response={"type": "array", "items": ASSERTION},
+          query=("badge_id", "context_id", "page", "per_page"))
+def list_assertions():
+    query = (select(Assertion).join(Badge, Assertion.badge_id == Badge.id)
+             .join(Issuer, Badge.issuer_id == Issuer.id).order_by(Assertion.id))
+    if not g.api_key.is_admin:
+        query = query.where(Issuer.registration_id == g.api_key.registration_id)
+    if request.args.get("badge_id"):
+        query = query.where(Badge.public_id == request.args["badge_id"])
+    if request.args.get("context_id"):
+        query = query.where(Badge.context_id == _context_id(request.args["context_id"]))
+    return paged(query, assertion_json)
+
+
+@endpoint("GET", "/assertions/<public_id>", "Get an award", tag="assertions",
+          response=ASSERTION)
+def get_assertion(public_id: str) -> dict[str, Any]:
+    return assertion_json(get_owned(Assertion, public_id, lambda a: badge_registration(a.badge)))
+
+
+@endpoint("POST", "/assertions/<public_id>/revoke", "Revoke an award", tag="assertions",
+          request={"type": "object", "required": ["reason"],
+                   "properties": {"reason": {"type": "string"}}}, response=ASSERTION)
+def revoke(public_id: str) -> dict[str, Any]:
+    assertion = get_owned(Assertion, public_id, lambda a: badge_registration(a.badge))
+    operations.revoke(assertion, str(body().get("reason") or ""))
+    return assertion_json(assertion)

@@ -1,0 +1,142 @@
+"""Badges over the API (create, get, change, list)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import g, request
+from sqlalchemy import select
+
+from app.api.auth import ApiError, check_tenant
+from app.api.common import body, get_owned, paged, scoped_registration
+from app.api.registry import endpoint
+from app.extensions import db
+from app.models import Context
+from app.openbadges import documents, operations, urls
+from app.openbadges.models import Badge, Issuer
+
+BADGE_FIELDS = {
+    "name": {"type": "string"}, "description": {"type": "string"},
+    "criteria_narrative": {"type": "string"},
+    "criteria": {"type": ["object", "null"], "description": "award criteria document"},
+    "enabled": {"type": "boolean"}, "tags": {"type": "array", "items": {"type": "string"}},
+    "alignments": {"type": "array", "items": {"type": "object", "properties": {
+        "name": {"type": "string"}, "url": {"type": "string"},
+        "framework": {"type": "string"}}}},
+    "expiry_policy": {"enum": ["none", "fixed", "days"]},
+    "expires_on": {"type": ["string", "null"], "format": "date-time"},
+    "expires_days": {"type": ["integer", "null"]},
+    "status": {"enum": ["draft", "active", "archived"]},
+    "context_id": {"type": ["string", "null"]},
+}
+BADGE = {"type": "object", "properties": {
+    "id": {"type": "string"}, "issuer_id": {"type": "string"}, **BADGE_FIELDS,
+    "image_url": {"type": "string"}, "ob2_badgeclass_url": {"type": "string"},
+    "ob3_achievement_url": {"type": "string"}}}
+BADGE_IN = {"type": "object", "required": ["name", "description"], "properties": {
+    "issuer_id": {"type": "string"}, **BADGE_FIELDS,
+    "design": {"type": "object", "description": "badge design document"}}}
+
+
+def badge_registration(badge: Badge) -> int | None:
+    """The tenant a badge belongs to (through its issuer)."""
+    return badge.issuer.registration_id
+
+
+def badge_json(badge: Badge) -> dict[str, Any]:
+    """The API form of a badge."""
+    context = db.session.get(Context, badge.context_id) if badge.context_id else None
+    return {
+        "id": badge.public_id, "issuer_id": badge.issuer.public_id, "name": badge.name,
+        "description": badge.description, "criteria_narrative": badge.criteria_narrative,
+        "criteria": badge.criteria, "enabled": badge.enabled, "tags": badge.tags,
+        "alignments": badge.alignments, "expiry_policy": badge.expiry_policy,
+        "expires_on": documents.iso(badge.expires_on) if badge.expires_on else None,
+        "expires_days": badge.expires_days, "status": badge.status,
+        "context_id": context.public_id if context else None,
+        "image_url": documents.badge_image_url(badge),
+        "ob2_badgeclass_url": urls.public_url(urls.BADGE_OB2, badge.public_id),
+        "ob3_achievement_url": urls.public_url(urls.ACHIEVEMENT_OB3, badge.public_id),
+    }
+
+
+def _context_id(public_id: str | None) -> int | None:
+    if not public_id:
+        return None
+    context = db.session.scalar(select(Context).where(Context.public_id == public_id))
+    if context is None:
+        raise ApiError(422, "invalid", f"no context {public_id}")
+    check_tenant(context.registration_id)
+    return context.id
+
+
+def _changes(data: dict[str, Any]) -> dict[str, Any]:
+    changes = {k: data[k] for k in BADGE_FIELDS if k in data}
+    if "context_id" in changes:
+        changes["context_id"] = _context_id(changes["context_id"])
+    if changes.get("expires_on"):
+        try:
+            changes["expires_on"] = documents.utc(
+                datetime.fromisoformat(str(changes["expires_on"]).replace("Z", "+00:00")))
+        except ValueError:
+            raise ApiError(422, "invalid", "expires_on must be an ISO 8601 date") from None
+    return changes
+
+
+def _issuer_for(data: dict[str, Any], context_id: int | None) -> Issuer:
+    if data.get("issuer_id"):
+        return get_owned(Issuer, str(data["issuer_id"]), lambda i: i.registration_id)
+    # A course's own issuer wins over the institution's.
+    query = select(Issuer).where(Issuer.registration_id == scoped_registration())
+    for clause in ((Issuer.context_id == context_id,) if context_id else ()) + (
+            Issuer.context_id.is_(None),):
+        issuer = db.session.scalar(query.where(clause).order_by(Issuer.id))
+        if issuer is not None:
+            return issuer
+    raise ApiError(422, "invalid", "no issuer: pass issuer_id or create an issuer first")
+
+
+@endpoint("POST", "/badges", "Create a badge", tag="badges", request=BADGE_IN,
+          response=BADGE, status=201)
+def create_badge() -> tuple[dict[str, Any], int]:
+    data = body()
+    changes = _changes(data)
+    issuer = _issuer_for(data, changes.get("context_id"))
+    changes.setdefault("criteria_narrative", changes.get("description", ""))
+    badge = operations.create_badge(
+        issuer, changes.pop("name", ""), changes.pop("description", ""),
+        changes.pop("criteria_narrative"), design=data.get("design"), **changes)
+    return badge_json(badge), 201
+
+
+@endpoint("GET", "/badges/<public_id>", "Get a badge", tag="badges", response=BADGE)
+def get_badge(public_id: str) -> dict[str, Any]:
+    return badge_json(get_owned(Badge, public_id, badge_registration))
+
+
+@endpoint("PATCH", "/badges/<public_id>", "Change a badge", tag="badges",
+          request={"type": "object", "properties": {**BADGE_FIELDS,
+                                                    "design": {"type": "object"}}},
+          response=BADGE)
+def patch_badge(public_id: str) -> dict[str, Any]:
+    badge = get_owned(Badge, public_id, badge_registration)
+    data = body()
+    if "design" in data:
+        operations.save_artwork(badge, design=data["design"])
+    operations.update_badge(badge, **_changes(data))
+    return badge_json(badge)
+
+
+@endpoint("GET", "/badges", "List badges", tag="badges",
+          response={"type": "array", "items": BADGE},
+          query=("context_id", "status", "page", "per_page"))
+def list_badges():
+    query = select(Badge).join(Issuer, Badge.issuer_id == Issuer.id).order_by(Badge.id)
+    if not g.api_key.is_admin:
+        query = query.where(Issuer.registration_id == g.api_key.registration_id)
+    if request.args.get("context_id"):
+        query = query.where(Badge.context_id == _context_id(request.args["context_id"]))
+    if request.args.get("status"):
+        query = query.where(Badge.status == request.args["status"])
+    return paged(query, badge_json)

@@ -1,0 +1,181 @@
+"""``flask badges …``: issuers, badges, awards, revocation and verification from a shell.
+
+A public contract: with ``--json`` every command prints exactly one JSON object; ids printed
+are public ids and every command accepts them.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import or_, select
+
+from app.extensions import db
+from app.models import Registration
+from app.openbadges import operations, urls
+from app.openbadges.models import Assertion, Badge, Issuer
+from app.openbadges.verify import verify
+
+badges_cli = AppGroup("badges", help="Open Badges: issuers, badges, awards, verification.")
+
+
+def _emit(as_json: bool, data: dict[str, Any], text: str) -> None:
+    click.echo(json.dumps(data) if as_json else text)
+
+
+def _fail(as_json: bool, code: str, message: str) -> None:
+    if as_json:
+        click.echo(json.dumps({"error": code, "message": message}))
+    else:
+        click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+def _find(model: type, public_id: str, as_json: bool) -> Any:
+    row = db.session.scalar(select(model).where(model.public_id == public_id))
+    if row is None:
+        _fail(as_json, "not_found", f"no {model.__name__.lower()} with id {public_id}")
+    return row
+
+
+def _date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+
+
+@badges_cli.command("issuer-create")
+@click.option("--name", required=True)
+@click.option("--url", required=True)
+@click.option("--email", required=True)
+@click.option("--description", default="")
+@click.option("--registration", "registration", default=None,
+              help="Registration (public id or number) the issuer belongs to.")
+@json_option
+def issuer_create(name: str, url: str, email: str, description: str,
+                  registration: str | None, as_json: bool) -> None:
+    """Create an issuer (with its Ed25519 signing key)."""
+    registration_id = None
+    if registration:
+        clauses = [Registration.public_id == registration]
+        if registration.isdigit():
+            clauses.append(Registration.id == int(registration))
+        found = db.session.scalar(select(Registration).where(or_(*clauses)))
+        if found is None:
+            _fail(as_json, "not_found", f"no registration {registration}")
+        registration_id = found.id
+    try:
+        issuer = operations.create_issuer(name, url, email, description=description,
+                                          registration_id=registration_id)
+    except operations.OperationError as exc:
+        _fail(as_json, exc.code, str(exc))
+    _emit(as_json, {"id": issuer.public_id}, f"Issuer {issuer.public_id} created")
+
+
+@badges_cli.command("create")
+@click.option("--issuer", "issuer_id", required=True)
+@click.option("--name", required=True)
+@click.option("--description", required=True)
+@click.option("--criteria", required=True, help="The criteria narrative.")
+@click.option("--image", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--design", help="A badge design document (JSON).")
+@click.option("--expires-days", type=click.IntRange(min=1))
+@click.option("--tag", "tags", multiple=True)
+@json_option
+def create(issuer_id: str, name: str, description: str, criteria: str, image: Path | None,
+           design: str | None, expires_days: int | None, tags: tuple[str, ...],
+           as_json: bool) -> None:
+    """Create an active badge with artwork from --image, --design or the default design."""
+    issuer = _find(Issuer, issuer_id, as_json)
+    upload = operations.Upload(image.name, image.read_bytes()) if image else None
+    try:
+        badge = operations.create_badge(
+            issuer, name, description, criteria, tags=tags, design=design, upload=upload,
+            expiry_policy="days" if expires_days else "none", expires_days=expires_days)
+    except operations.OperationError as exc:
+        _fail(as_json, exc.code, str(exc))
+    _emit(as_json, {"id": badge.public_id}, f"Badge {badge.public_id} created")
+
+
+@badges_cli.command("award")
+@click.argument("badge_id")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--evidence", "evidence_urls", multiple=True, help="Evidence URL (repeatable).")
+@click.option("--narrative", help="Evidence narrative.")
+@click.option("--expires", help="Expiry date (ISO 8601), instead of the badge's policy.")
+@json_option
+def award(badge_id: str, email: str, name: str, evidence_urls: tuple[str, ...],
+          narrative: str | None, expires: str | None, as_json: bool) -> None:
+    """Award a badge (idempotent: a learner's live award is returned again)."""
+    badge = _find(Badge, badge_id, as_json)
+    evidence = [{"url": url} for url in evidence_urls]
+    if narrative:
+        evidence.append({"narrative": narrative})
+    try:
+        issued = operations.issue(badge, operations.Recipient(email=email, name=name),
+                                  evidence=evidence, expires_at=_date(expires))
+    except (operations.OperationError, ValueError) as exc:
+        _fail(as_json, getattr(exc, "code", "invalid"), str(exc))
+    public_id = issued.assertion.public_id
+    links = urls.assertion_links(public_id)
+    _emit(as_json, {"assertion_id": public_id, "created": issued.created, **links},
+          f"Assertion {public_id}{'' if issued.created else ' (already awarded)'}\n"
+          + "\n".join(f"  {k}: {v}" for k, v in links.items()))
+
+
+@badges_cli.command("revoke")
+@click.argument("assertion_id")
+@click.option("--reason", required=True)
+@json_option
+def revoke(assertion_id: str, reason: str, as_json: bool) -> None:
+    """Revoke an award (OB 2.0 says revoked; the OB 3.0 status list bit is set)."""
+    assertion = _find(Assertion, assertion_id, as_json)
+    try:
+        operations.revoke(assertion, reason)
+    except operations.OperationError as exc:
+        _fail(as_json, exc.code, str(exc))
+    _emit(as_json, {"id": assertion.public_id, "revoked": True},
+          f"Assertion {assertion.public_id} revoked")
+
+
+@badges_cli.command("rotate-key")
+@click.argument("issuer_id")
+@json_option
+def rotate_key(issuer_id: str, as_json: bool) -> None:
+    """Give an issuer a new signing key; the old one stays published."""
+    issuer = _find(Issuer, issuer_id, as_json)
+    key = operations.rotate_key(issuer)
+    _emit(as_json, {"id": issuer.public_id, "key": key.public_key_multibase},
+          f"Issuer {issuer.public_id} now signs with {key.public_key_multibase}")
+
+
+@badges_cli.command("verify")
+@click.argument("source")
+@click.option("--email", help="Also check that the badge was issued to this address.")
+@json_option
+def verify_command(source: str, email: str | None, as_json: bool) -> None:
+    """Verify a baked PNG/SVG, a JSON credential, a VC-JWT (files) or a URL."""
+    path = Path(source)
+    if source.startswith(("http://", "https://")) or not path.exists():
+        report = verify(source, email=email)
+    else:
+        report = verify(path.read_bytes(), email=email)
+    result = report.as_dict()
+    if as_json:
+        click.echo(json.dumps(result))
+    else:
+        click.echo("VALID" if report.valid else "INVALID")
+        for error in report.errors:
+            click.echo(f"  - {error}")
+    sys.exit(0 if report.valid else 1)

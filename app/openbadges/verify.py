@@ -1,0 +1,354 @@
+"""Our own verifier: signature, status, expiry, schema and recipient of what we (or anyone) issue.
+
+Independent of the signer on purpose: canonicalization goes through plain pyld (with the
+bundled contexts), signatures through ``cryptography`` directly, JWTs are split and checked
+by hand. Keys are resolved from the issuer's published controller document, as an outside
+verifier would; URLs on this tool's ``PUBLIC_BASE_URL`` are answered in-process.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urldefrag, urlsplit
+
+import requests
+from cryptography.exceptions import InvalidSignature
+from flask import current_app
+from jsonschema import Draft201909Validator
+
+from app.openbadges.bitstring import is_set
+from app.openbadges.jsonld import canonize, ob3_schema
+from app.openbadges.keys import from_multibase_b58, public_key_from_multikey
+from badge_design.baking import BakingError, unbake
+
+_JSON_ACCEPT = "application/ld+json, application/json;q=0.9"
+
+
+@dataclass
+class Report:
+    """What the verifier found; ``valid`` only when there are no errors."""
+
+    errors: list[str] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"valid": self.valid, "errors": self.errors, **self.details}
+
+
+class FetchError(Exception):
+    """A document could not be retrieved."""
+
+
+def fetch(url: str, accept: str = _JSON_ACCEPT) -> tuple[int, bytes]:
+    """GET ``url``: in-process for this tool's own URLs, over HTTP otherwise."""
+    base = current_app.config["PUBLIC_BASE_URL"]
+    if url == base or url.startswith(base + "/"):
+        path = url[len(base):] or "/"
+        response = current_app.test_client().get(path, headers={"Accept": accept})
+        return response.status_code, response.get_data()
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise FetchError(f"cannot fetch {url!r}")
+    try:
+        response = requests.get(url, headers={"Accept": accept}, timeout=10)
+    except requests.RequestException as exc:
+        raise FetchError(f"cannot fetch {url}: {exc}") from exc
+    return response.status_code, response.content
+
+
+def fetch_json(url: str) -> dict[str, Any]:
+    """GET ``url`` as JSON; FetchError unless it answers 200 (or 410 with JSON) and parses."""
+    status, body = fetch(url)
+    if status not in (200, 410):
+        raise FetchError(f"{url} answered HTTP {status}")
+    try:
+        return json.loads(body)
+    except ValueError as exc:
+        raise FetchError(f"{url} did not answer JSON") from exc
+
+
+def _parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def _check_dates(report: Report, valid_from: str | None, valid_until: str | None,
+                 now: datetime) -> None:
+    if valid_until:
+        report.details["expires"] = valid_until
+        if _parse_time(valid_until) <= now:
+            report.details["expired"] = True
+            report.errors.append(f"expired on {valid_until}")
+    if valid_from and _parse_time(valid_from) > now:
+        report.errors.append(f"not valid before {valid_from}")
+
+
+def _check_recipient(report: Report, identities: list[dict[str, Any]], email: str | None,
+                     hash_key: str, salt_key: str = "salt") -> None:
+    if email is None:
+        return
+    wanted = email.strip().lower()
+    for identity in identities:
+        stored = identity.get(hash_key, "")
+        if identity.get("hashed"):
+            algorithm, _, digest = stored.partition("$")
+            salt = identity.get(salt_key) or ""
+            if algorithm == "sha256" and hashlib.sha256(
+                    (wanted + salt).encode()).hexdigest() == digest:
+                report.details["recipient_matches"] = True
+                return
+        elif stored.strip().lower() == wanted:
+            report.details["recipient_matches"] = True
+            return
+    report.details["recipient_matches"] = False
+    report.errors.append(f"the badge was not issued to {email}")
+
+
+# --- keys --------------------------------------------------------------------------------------
+
+def resolve_key(verification_method: str, issuer_id: str):
+    """The Ed25519 public key named by ``verification_method``, from its controller document.
+
+    The controller must be the credential's issuer and list the key under assertionMethod.
+    """
+    controller_url, _ = urldefrag(verification_method)
+    if controller_url != issuer_id:
+        raise ValueError("the verification method's controller is not the issuer")
+    document = fetch_json(controller_url)
+    for method in document.get("assertionMethod", []):
+        if isinstance(method, dict) and method.get("id") == verification_method:
+            if method.get("controller") != issuer_id or method.get("type") != "Multikey":
+                raise ValueError("the verification method is not the issuer's Multikey")
+            return public_key_from_multikey(method["publicKeyMultibase"])
+    raise ValueError("the issuer does not list this key under assertionMethod")
+
+
+def check_data_integrity(document: dict[str, Any]) -> list[str]:
+    """Errors of the document's ``eddsa-rdfc-2022`` proof (an empty list when it verifies)."""
+    proofs = document.get("proof")
+    if isinstance(proofs, dict):
+        proofs = [proofs]
+    if not proofs:
+        return ["no proof"]
+    issuer = document.get("issuer")
+    issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
+    unsigned = {k: v for k, v in document.items() if k != "proof"}
+    errors = []
+    for proof in proofs:
+        if (proof.get("type"), proof.get("cryptosuite")) != ("DataIntegrityProof",
+                                                              "eddsa-rdfc-2022"):
+            errors.append("unsupported proof type")
+            continue
+        if proof.get("proofPurpose") != "assertionMethod":
+            errors.append("proof purpose is not assertionMethod")
+            continue
+        try:
+            key = resolve_key(proof["verificationMethod"], issuer_id)
+            options = {k: v for k, v in proof.items() if k != "proofValue"}
+            options["@context"] = document["@context"]
+            data = (hashlib.sha256(canonize(options).encode()).digest()
+                    + hashlib.sha256(canonize(unsigned).encode()).digest())
+            key.verify(from_multibase_b58(proof["proofValue"]), data)
+        except InvalidSignature:
+            errors.append("signature does not verify (the credential was altered)")
+        except (FetchError, ValueError, KeyError) as exc:
+            errors.append(f"proof cannot be checked: {exc}")
+    return errors
+
+
+def _b64url_decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def check_jwt(token: str) -> tuple[dict[str, Any] | None, list[str]]:
+    """(credential, errors) of a compact VC-JWT signed with EdDSA."""
+    try:
+        header_b64, payload_b64, signature_b64 = token.strip().split(".")
+        header = json.loads(_b64url_decode(header_b64))
+        payload = json.loads(_b64url_decode(payload_b64))
+    except ValueError:
+        return None, ["not a compact JWT"]
+    if header.get("alg") != "EdDSA":
+        return payload, [f"unsupported JWT algorithm {header.get('alg')!r}"]
+    issuer = payload.get("issuer")
+    issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
+    errors = []
+    try:
+        key = resolve_key(header.get("kid", ""), issuer_id)
+        key.verify(_b64url_decode(signature_b64), f"{header_b64}.{payload_b64}".encode())
+    except InvalidSignature:
+        errors.append("JWT signature does not verify (the credential was altered)")
+    except (FetchError, ValueError) as exc:
+        errors.append(f"JWT signature cannot be checked: {exc}")
+    subject = payload.get("credentialSubject") or {}
+    expected = {"iss": issuer_id, "jti": payload.get("id"), "sub": subject.get("id")}
+    for claim, value in expected.items():
+        if value is not None and payload.get(claim) != value:
+            errors.append(f"JWT claim {claim} does not match the credential")
+    for claim, prop in (("nbf", "validFrom"), ("exp", "validUntil")):
+        if payload.get(prop) is not None and payload.get(claim) != int(
+                _parse_time(payload[prop]).timestamp()):
+            errors.append(f"JWT claim {claim} does not match {prop}")
+    credential = {k: v for k, v in payload.items()
+                  if k not in ("iss", "jti", "sub", "nbf", "exp", "iat", "aud")}
+    return credential, errors
+
+
+def _check_status(report: Report, credential: dict[str, Any]) -> None:
+    entries = credential.get("credentialStatus")
+    for entry in entries if isinstance(entries, list) else [entries] if entries else []:
+        if entry.get("type") != "BitstringStatusListEntry":
+            report.errors.append(f"unsupported status type {entry.get('type')!r}")
+            continue
+        try:
+            status_list = fetch_json(entry["statusListCredential"])
+            list_errors = check_data_integrity(status_list)
+            if list_errors:
+                report.errors.append("status list signature invalid: " + "; ".join(list_errors))
+                continue
+            subject = status_list["credentialSubject"]
+            if is_set(subject["encodedList"], int(entry["statusListIndex"])):
+                purpose = entry.get("statusPurpose", "revocation")
+                report.details["revoked" if purpose == "revocation" else purpose] = True
+                report.errors.append("revoked" if purpose == "revocation" else purpose)
+        except (FetchError, ValueError, KeyError) as exc:
+            report.errors.append(f"status cannot be checked: {exc}")
+
+
+def verify_ob3(credential: dict[str, Any], report: Report, email: str | None,
+               now: datetime, proof_checked: bool = False) -> None:
+    """Checks shared by both OB 3.0 forms: schema, proof, status, dates, recipient."""
+    report.details.setdefault("format", "ob3")
+    report.details["credential_id"] = credential.get("id")
+    report.details.setdefault("revoked", False)
+    report.details.setdefault("expired", False)
+    schema_doc = dict(credential)
+    if "proof" in schema_doc and not isinstance(schema_doc["proof"], list):
+        schema_doc["proof"] = [schema_doc["proof"]]
+    for error in Draft201909Validator(ob3_schema()).iter_errors(schema_doc):
+        path = "/".join(str(p) for p in error.absolute_path)
+        report.errors.append(f"schema: {path or '(root)'}: {error.message[:200]}")
+    if not proof_checked:
+        proof_errors = check_data_integrity(credential)
+        report.details["signature"] = not proof_errors
+        report.errors.extend(proof_errors)
+    _check_status(report, credential)
+    _check_dates(report, credential.get("validFrom"), credential.get("validUntil"), now)
+    subject = credential.get("credentialSubject") or {}
+    _check_recipient(report, subject.get("identifier") or [], email, "identityHash")
+
+
+def verify_ob2(url: str, report: Report, email: str | None, now: datetime) -> None:
+    """Hosted OB 2.0: the assertion answers at its id, on the issuer's origin."""
+    report.details["format"] = "ob2-hosted"
+    report.details.setdefault("revoked", False)
+    report.details.setdefault("expired", False)
+    try:
+        assertion = fetch_json(url)
+        report.details["credential_id"] = assertion.get("id")
+        if assertion.get("id") != url:
+            report.errors.append("the assertion's id is not the URL it was fetched from")
+        badge = assertion["badge"]
+        badge = fetch_json(badge) if isinstance(badge, str) else badge
+        issuer = badge["issuer"]
+        issuer = fetch_json(issuer) if isinstance(issuer, str) else issuer
+        if urlsplit(issuer.get("id", "")).netloc != urlsplit(url).netloc:
+            report.errors.append("the assertion is not hosted on the issuer's origin")
+        report.details["issuer"] = issuer.get("name")
+        report.details["badge"] = badge.get("name")
+    except (FetchError, KeyError, TypeError) as exc:
+        report.errors.append(f"cannot fetch the hosted assertion: {exc}")
+        return
+    if assertion.get("revoked"):
+        report.details["revoked"] = True
+        reason = assertion.get("revocationReason") or ""
+        report.errors.append(f"revoked{': ' + reason if reason else ''}")
+    _check_dates(report, None, assertion.get("expires"), now)
+    recipient = assertion.get("recipient") or {}
+    _check_recipient(report, [recipient], email, "identity")
+
+
+def verify_text(text: str, report: Report, email: str | None, now: datetime) -> None:
+    """Verify a credential given as JSON text, a compact JWT or a URL."""
+    text = text.strip()
+    if text.startswith("{"):
+        document = json.loads(text)
+        if "OpenBadgeCredential" in document.get("type", []) or "proof" in document:
+            report.details["format"] = "ob3-data-integrity"
+            verify_ob3(document, report, email, now)
+        elif document.get("type") == "Assertion" and document.get("id"):
+            verify_ob2(document["id"], report, email, now)
+        else:
+            report.errors.append("not an Open Badge")
+    elif text.startswith(("http://", "https://")):
+        _verify_url(text, report, email, now)
+    elif text.count(".") == 2:
+        report.details["format"] = "ob3-jwt"
+        credential, errors = check_jwt(text)
+        report.details["signature"] = not errors
+        report.errors.extend(errors)
+        if credential is not None:
+            verify_ob3(credential, report, email, now, proof_checked=True)
+    else:
+        report.errors.append("not an Open Badge (expected JSON, a JWT or a URL)")
+
+
+def _verify_url(url: str, report: Report, email: str | None, now: datetime) -> None:
+    try:
+        status, body = fetch(url, accept=_JSON_ACCEPT + ", image/png;q=0.5")
+    except FetchError as exc:
+        report.errors.append(str(exc))
+        return
+    if status not in (200, 410):
+        report.errors.append(f"{url} answered HTTP {status}")
+        return
+    if body.lstrip().startswith(b"{"):
+        document = json.loads(body)
+        if document.get("type") == "Assertion":
+            verify_ob2(url, report, email, now)
+        else:
+            verify_text(body.decode(), report, email, now)
+    else:
+        verify_bytes(body, report, email, now)
+
+
+def verify_bytes(data: bytes, report: Report, email: str | None, now: datetime) -> None:
+    """Verify a baked PNG/SVG or a file holding JSON / a JWT."""
+    try:
+        baked = unbake(data)
+    except BakingError:
+        baked = None
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            report.errors.append("not a PNG, SVG, JSON credential or JWT")
+            return
+        verify_text(text, report, email, now)
+        return
+    if baked is None:
+        report.errors.append("the image carries no Open Badge")
+        return
+    report.details["baked"] = baked.keyword
+    verify_text(baked.text, report, email, now)
+
+
+def verify(source: str | bytes, *, email: str | None = None,
+           now: datetime | None = None) -> Report:
+    """Verify a credential: bytes (image/JSON/JWT), or a string (JSON, JWT or URL)."""
+    report = Report()
+    now = now or datetime.now(UTC)
+    try:
+        if isinstance(source, bytes):
+            verify_bytes(source, report, email, now)
+        else:
+            verify_text(source, report, email, now)
+    except (ValueError, KeyError, TypeError) as exc:
+        report.errors.append(f"malformed credential: {exc}")
+    return report

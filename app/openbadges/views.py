@@ -1,0 +1,200 @@
+"""Public Open Badges endpoints under /ob/: JSON(-LD) for machines, a page for people.
+
+Views are thin: look the row up by its public id, hand it to :mod:`documents`, answer with
+an ETag and Cache-Control so a CDN can serve the documents.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, abort, render_template, request
+from sqlalchemy import select
+
+from app.extensions import db
+from app.openbadges import documents, urls
+from app.openbadges.models import Assertion, Badge, BadgeImage, Issuer, StatusList
+from badge_design.baking import OB2_KEYWORD, OB3_KEYWORD, bake_png, bake_svg
+
+bp = Blueprint("openbadges", __name__)
+
+JSON_TYPES = ["application/ld+json", "application/json", "application/vc+ld+json"]
+JWT_TYPE = "application/vc+jwt"
+# Documents that change only by revocation (assertions, status lists) are revalidated
+# often; content-addressed ones (signed credentials, image versions) are immutable.
+SHORT, LONG = 300, 31_536_000
+
+
+def _by_public_id(model: type, public_id: str) -> Any:
+    row = db.session.scalar(select(model).where(model.public_id == public_id))
+    if row is None:
+        abort(404, description=f"no such {model.__name__.lower()}")
+    return row
+
+
+def _respond(body: bytes | str, mimetype: str, max_age: int) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Cache-Control"] = f"public, max-age={max_age}"
+    response.headers["Access-Control-Allow-Origin"] = "*"  # verifiers run in browsers too
+    response.headers["Vary"] = "Accept"
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+def _json(document: dict[str, Any], max_age: int = SHORT) -> Response:
+    mimetype = request.accept_mimetypes.best_match(JSON_TYPES, default="application/ld+json")
+    return _respond(json.dumps(document, ensure_ascii=False, separators=(",", ":")),
+                    mimetype, max_age)
+
+
+def _wants_html() -> bool:
+    best = request.accept_mimetypes.best_match(["text/html", *JSON_TYPES, JWT_TYPE])
+    return best == "text/html" and request.accept_mimetypes["text/html"] > \
+        request.accept_mimetypes["application/json"]
+
+
+@bp.get(urls.ISSUER_OB2)
+def issuer_ob2(public_id: str) -> Response:
+    return _json(documents.ob2_issuer(_by_public_id(Issuer, public_id)))
+
+
+@bp.get(urls.ISSUER_OB3)
+def issuer_ob3(public_id: str) -> Response:
+    return _json(documents.controller_document(_by_public_id(Issuer, public_id)))
+
+
+@bp.get(urls.ISSUER_JWKS)
+def issuer_jwks(public_id: str) -> Response:
+    return _respond(json.dumps(documents.jwks(_by_public_id(Issuer, public_id))),
+                    "application/jwk-set+json", SHORT)
+
+
+@bp.get(urls.BADGE_OB2)
+def badge_ob2(public_id: str) -> Response:
+    return _json(documents.ob2_badgeclass(_by_public_id(Badge, public_id)))
+
+
+@bp.get(urls.ACHIEVEMENT_OB3)
+def achievement_ob3(public_id: str) -> Response:
+    return _json(documents.ob3_achievement(_by_public_id(Badge, public_id), context=True))
+
+
+def _image(badge_id: int, version: int) -> BadgeImage:
+    image = db.session.scalar(select(BadgeImage).where(BadgeImage.badge_id == badge_id,
+                                                       BadgeImage.version == version))
+    if image is None:
+        abort(404, description="no such image version")
+    return image
+
+
+@bp.get(urls.BADGE_IMAGE)
+def badge_image(public_id: str, version: int, ext: str) -> Response:
+    image = _image(_by_public_id(Badge, public_id).id, version)
+    if ext == "png":
+        return _respond(image.png_512, "image/png", LONG)
+    if ext == "svg" and image.svg:
+        return _respond(image.svg, "image/svg+xml", LONG)
+    abort(404)
+
+
+@bp.get(urls.STATUS_LIST)
+def status_list(public_id: str) -> Response:
+    row = _by_public_id(StatusList, public_id)
+    return _json(row.credential, max_age=SHORT)
+
+
+def _status(assertion: Assertion) -> str:
+    if assertion.revoked:
+        return "revoked"
+    return "expired" if assertion.is_expired() else "valid"
+
+
+def _linkedin_url(assertion: Assertion) -> str:
+    badge = assertion.badge
+    issued = documents.utc(assertion.issued_on)
+    params: dict[str, Any] = {
+        "startTask": "CERTIFICATION_NAME", "name": badge.name,
+        "organizationName": badge.issuer.name, "issueYear": issued.year,
+        "issueMonth": issued.month,
+        "certUrl": urls.public_url(urls.VERIFY_PAGE, assertion.public_id),
+        "certId": assertion.public_id,
+    }
+    if assertion.expires_at:
+        expires = documents.utc(assertion.expires_at)
+        params.update(expirationYear=expires.year, expirationMonth=expires.month)
+    return "https://www.linkedin.com/profile/add?" + urlencode(params)
+
+
+def _page(assertion: Assertion) -> Response:
+    badge = assertion.badge
+    html = render_template(
+        "openbadges/verify.html", assertion=assertion, badge=badge, issuer=badge.issuer,
+        status=_status(assertion), links=urls.assertion_links(assertion.public_id),
+        image_url=documents.badge_image_url(badge, assertion.image_version),
+        issuer_url=urls.public_url(urls.ISSUER_OB2, badge.issuer.public_id),
+        linkedin_url=_linkedin_url(assertion), now=datetime.now(UTC),
+        issued_on=documents.utc(assertion.issued_on),
+        expires_at=documents.utc(assertion.expires_at) if assertion.expires_at else None,
+    )
+    response = Response(html, mimetype="text/html")
+    response.headers["Cache-Control"] = "public, max-age=60"
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+@bp.get(urls.VERIFY_PAGE)
+def verify_page(public_id: str) -> Response:
+    return _page(_by_public_id(Assertion, public_id))
+
+
+@bp.get(urls.ASSERTION_OB2)
+def assertion_ob2(public_id: str) -> Response:
+    assertion = _by_public_id(Assertion, public_id)
+    if _wants_html():
+        return _page(assertion)
+    # A revoked assertion keeps answering 200 with revoked: true, which every OB 2.0
+    # verifier reads; a 410 would hide the reason from some of them.
+    return _json(documents.ob2_assertion(assertion))
+
+
+@bp.get(urls.CREDENTIAL_OB3)
+def credential_ob3(public_id: str) -> Response:
+    assertion = _by_public_id(Assertion, public_id)
+    if _wants_html():
+        return _page(assertion)
+    if request.accept_mimetypes.best_match([*JSON_TYPES, JWT_TYPE]) == JWT_TYPE:
+        return _respond(assertion.credential_jwt, JWT_TYPE, LONG)
+    # The signed credential never changes (revocation lives in the status list).
+    return _json(assertion.credential, max_age=LONG)
+
+
+def _baked(assertion: Assertion, ext: str, keyword: str, text: str) -> Response:
+    image = _image(assertion.badge_id, assertion.image_version)
+    filename = f"{assertion.badge.name[:60]}.{ext}".replace('"', "")
+    if ext == "png":
+        response = _respond(bake_png(image.png_512, keyword, text), "image/png", SHORT)
+    elif ext == "svg" and image.svg:
+        response = _respond(bake_svg(image.svg, keyword, text), "image/svg+xml", SHORT)
+    else:
+        abort(404)
+    if request.args.get("download"):
+        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@bp.get(urls.BAKED_OB2)
+def baked_ob2(public_id: str, ext: str) -> Response:
+    assertion = _by_public_id(Assertion, public_id)
+    return _baked(assertion, ext, OB2_KEYWORD,
+                  urls.public_url(urls.ASSERTION_OB2, assertion.public_id))
+
+
+@bp.get(urls.BAKED_OB3)
+def baked_ob3(public_id: str, ext: str) -> Response:
+    assertion = _by_public_id(Assertion, public_id)
+    text = (assertion.credential_jwt if request.args.get("format") == "jwt"
+            else json.dumps(assertion.credential, ensure_ascii=False))
+    return _baked(assertion, ext, OB3_KEYWORD, text)
