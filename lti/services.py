@@ -80,13 +80,12 @@ def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
     try:
         return fn(*args, **kwargs)
     except LtiServiceException as exc:
-        response = exc.args[1] if len(exc.args) > 1 else None
-        status = getattr(response, "status_code", None)
+        response = exc.response
+        status = response.status_code
         retry_after = None
-        if response is not None and response.headers.get("Retry-After", "").isdigit():
+        if response.headers.get("Retry-After", "").isdigit():
             retry_after = float(response.headers["Retry-After"])
-        body = (getattr(response, "text", "") or "")[:200]
-        raise PlatformError(f"{exc.args[0]} (HTTP {status}: {body})", status, retry_after) from exc
+        raise PlatformError(f"{exc} {response.text[:200]}", status, retry_after) from exc
     except requests.RequestException as exc:
         raise PlatformError(f"platform unreachable: {exc}") from exc
 
