@@ -9,6 +9,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from app.admin.operations import AdminError, registration_summaries, set_registration_status
 from lti import keys
 from lti.registrations import PlatformSpec, RegistrationError, import_config_file, save_platform
 
@@ -64,8 +65,6 @@ def rotate_keys(overlap_days: int) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def list_registrations(as_json: bool) -> None:
     """List registrations: status, deployments, last launch."""
-    from app.admin.operations import registration_summaries
-
     rows = registration_summaries()
     if as_json:
         click.echo(json.dumps([{
@@ -88,8 +87,6 @@ def list_registrations(as_json: bool) -> None:
 
 
 def _set_status(ref: str, status: str) -> None:
-    from app.admin.operations import AdminError, set_registration_status
-
     try:
         row = set_registration_status(ref, status)
     except AdminError as exc:

@@ -173,6 +173,27 @@ def _is_timeout(exc: requests.RequestException) -> bool:
         isinstance(arg, ReadTimeoutError) for arg in exc.args)
 
 
+def _platform_reason(body: bytes) -> str:
+    """The error message of a platform's JSON error answer, if it has one.
+
+    Only a message field, never the raw body: the page must not become a way to read what
+    some other server (an internal one, say) answers.
+    """
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return ""
+    if not isinstance(data, dict):
+        return ""
+    errors = data.get("errors")
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        data = errors[0]
+    for key in ("error_description", "message", "error"):
+        if isinstance(data.get(key), str):
+            return data[key][:200]
+    return ""
+
+
 class ToolDynamicRegistration(DynamicRegistration):
     """One registration handshake with one platform."""
 
@@ -299,10 +320,13 @@ class ToolDynamicRegistration(DynamicRegistration):
                 f"(HTTP {response.status_code}): it may have expired or been used already.",
                 401, HINT_RETRY, title="The registration link has expired")
         if not 200 <= response.status_code < 300:
-            snippet = body[:300].decode("utf-8", "replace")
+            log.warning("platform answered %s %s with HTTP %s: %r", method, url,
+                        response.status_code, body[:500])
+            reason = _platform_reason(body)
             raise RegistrationFailed("platform_error",
                                      f"The LMS answered the {what} request with HTTP "
-                                     f"{response.status_code}: {snippet}", 502, HINT_RETRY)
+                                     f"{response.status_code}{': ' + reason if reason else '.'}",
+                                     502, HINT_RETRY)
         try:
             data = json.loads(body)
         except ValueError as exc:
@@ -418,7 +442,7 @@ def _save(config: dict[str, Any], configuration_url: str, client_id: str,
     source.platform_version = str(platform_conf.get("version") or "")[:100]
     source.granted_scopes = granted_scopes
     source.tool_configuration = answer
-    source.adopt_deployments = deployment_id is None and not row.deployments
+    source.adopt_deployments = deployment_id is None
     db.session.commit()
     log.info("dynamic registration %s: issuer=%s client_id=%s deployment=%s status=%s",
              "updated" if existing else "created", issuer, client_id, deployment_id, row.status)

@@ -40,6 +40,7 @@ class PlatformBehaviour:
     config_body: str | None = None  # raw text instead of the configuration
     drop_scopes: tuple[str, ...] = ()
     registration_endpoint: str | None = None
+    registration_error: tuple[int, str] | None = None  # (status, body) for the POST
     received: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -108,6 +109,9 @@ def make_platform(behaviour: PlatformBehaviour) -> Flask:
                                    "body": body})
         if not _bearer_ok(behaviour):
             return jsonify({"error": "invalid_token"}), 401
+        if behaviour.registration_error:
+            status, text = behaviour.registration_error
+            return Response(text, status=status, content_type="application/json")
         answer = copy.deepcopy(body)
         answer["client_id"] = behaviour.client_id
         supported = _configuration(behaviour, base_of())["scopes_supported"]

@@ -118,6 +118,10 @@ def test_canvas_deployment_is_adopted_at_first_launch_once_approved(client, plat
     db.session.commit()
     assert adopt_deployment(row.issuer, row.client_id, "1:abc") is False  # an admin said no
 
+    # Registering again keeps adopting: Canvas deploys one key in many accounts.
+    assert client.get(register_url(config_url)).status_code == 200
+    assert adopt_deployment(row.issuer, row.client_id, "2:def") is True
+
 
 def test_moodle_registration_does_not_adopt_unknown_deployments(client, platform, app,
                                                                 monkeypatch):
@@ -199,6 +203,22 @@ def test_platform_timeout_is_refused_readably(client, platform, app, monkeypatch
     _, config_url = platform("moodle", config_delay=1.5)
     response = client.get(register_url(config_url))
     _assert_refused(response, 504, "platform_timeout")
+
+
+def test_platform_refusing_the_registration_says_why(client, platform):
+    _, config_url = platform("canvas", registration_error=(
+        422, '{"errors": [{"message": "Unknown placement: course_navigation"}]}'))
+    response = client.get(register_url(config_url))
+    _assert_refused(response, 502, "platform_error")
+    assert "HTTP 422: Unknown placement: course_navigation" in response.text
+
+
+def test_platform_error_bodies_are_not_echoed(client, platform):
+    # The error page must not let anyone read what an arbitrary server answers.
+    _, config_url = platform("moodle", registration_error=(500, "secret internal page"))
+    response = client.get(register_url(config_url))
+    _assert_refused(response, 502, "platform_error")
+    assert "secret internal page" not in response.text
 
 
 def test_invalid_json_is_refused(client, platform):
