@@ -11,6 +11,7 @@ import base64
 import hashlib
 import secrets
 import threading
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from cryptography.hazmat.primitives.serialization import (
 )
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 
 from app import secret_box
 from app.extensions import db
@@ -388,6 +390,23 @@ def issue_many(badge: Badge, awards: Sequence[Award], *, now: datetime | None = 
     (``created=False``); so does the loser of a concurrent race, thanks to the unique index.
     Results are in the order of ``awards``.
     """
+    for attempt in range(50):
+        try:
+            results = _issue_many(badge, awards, now)
+            if commit:
+                db.session.commit()
+            return results
+        except OperationalError as exc:
+            # SQLite refuses (without waiting) a reader's upgrade to writer while another
+            # connection writes; the whole transaction is ours to replay when we commit.
+            if not commit or "database is locked" not in str(exc):
+                raise
+            db.session.rollback()
+            time.sleep(0.005 * (attempt + 1))
+    raise OperationError("busy", "the database stayed locked; try again")
+
+
+def _issue_many(badge: Badge, awards: Sequence[Award], now: datetime | None) -> list[Issued]:
     if badge.status != BadgeStatus.ACTIVE:
         raise OperationError("badge_not_active", f"badge {badge.public_id} is {badge.status}")
     now = documents.utc(now or utcnow()).replace(microsecond=0)
@@ -418,8 +437,6 @@ def issue_many(badge: Badge, awards: Sequence[Award], *, now: datetime | None = 
         lost = [key for key in todo if key not in results]
         for key, assertion in _live(badge, lost).items():
             results[key] = Issued(assertion, created=False)
-    if commit:
-        db.session.commit()
     return [results[key] for key in keys]
 
 

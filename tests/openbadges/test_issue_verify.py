@@ -1,0 +1,103 @@
+"""Issuing (idempotent, concurrent), revoking, expiry, and our verifier's verdicts."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import UTC, datetime, timedelta
+
+from app.extensions import db
+from app.openbadges import operations
+from app.openbadges.models import Assertion, Badge
+from app.openbadges.verify import verify
+
+
+def test_issue_is_idempotent(badge):
+    first = operations.issue(badge, operations.Recipient(email="Ana@Example.org"))
+    again = operations.issue(badge, operations.Recipient(email=" ana@example.org "))
+    assert first.created and not again.created
+    assert again.assertion.public_id == first.assertion.public_id
+    assert Assertion.query.count() == 1
+
+
+def test_reissue_after_revocation(badge):
+    first = operations.issue(badge, operations.Recipient(email="ana@example.org")).assertion
+    operations.revoke(first, "mistake")
+    second = operations.issue(badge, operations.Recipient(email="ana@example.org"))
+    assert second.created and second.assertion.public_id != first.public_id
+
+
+def test_concurrent_issue_yields_one_assertion(app, badge):
+    badge_id = badge.id
+    barrier = threading.Barrier(8)
+    ids, errors = [], []
+
+    def worker():
+        with app.app_context():
+            try:
+                barrier.wait()
+                issued = operations.issue(db.session.get(Badge, badge_id),
+                                          operations.Recipient(email="race@example.org"))
+                ids.append(issued.assertion.public_id)
+            except Exception as exc:  # report any failure, not just the first
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert len(set(ids)) == 1
+    db.session.rollback()  # end this thread's read snapshot before counting
+    assert Assertion.query.filter_by(recipient_key="email:race@example.org").count() == 1
+
+
+def test_valid_credential_verifies_in_every_form(client, badge):
+    assertion = operations.issue(badge, operations.Recipient(email="ana@example.org")).assertion
+    for source in (json.dumps(assertion.credential), assertion.credential_jwt,
+                   f"http://localhost/ob/v3/credentials/{assertion.public_id}",
+                   f"http://localhost/ob/v2/assertions/{assertion.public_id}"):
+        report = verify(source, email="ana@example.org")
+        assert report.valid, (source[:60], report.errors)
+    assert not verify(assertion.credential_jwt, email="bob@example.org").valid
+
+
+def test_tampered_credential_is_reported(badge):
+    assertion = operations.issue(badge, operations.Recipient(email="ana@example.org")).assertion
+    tampered = json.loads(json.dumps(assertion.credential))
+    tampered["credentialSubject"]["achievement"]["name"] = "Rocket Science"
+    report = verify(json.dumps(tampered))
+    assert not report.valid and any("altered" in e for e in report.errors)
+    head, payload, signature = assertion.credential_jwt.split(".")
+    forged = f"{head}.{payload[:-4]}AAAA.{signature}"
+    assert not verify(forged).valid
+
+
+def test_revoked_credential_is_reported(badge):
+    assertion = operations.issue(badge, operations.Recipient(email="ana@example.org")).assertion
+    operations.revoke(assertion, "academic misconduct")
+    for source in (json.dumps(assertion.credential), assertion.credential_jwt,
+                   f"http://localhost/ob/v2/assertions/{assertion.public_id}"):
+        report = verify(source)
+        assert not report.valid and report.details["revoked"], source[:40]
+
+
+def test_expired_credential_is_reported(badge):
+    past = datetime.now(UTC) - timedelta(days=400)
+    assertion = operations.issue(badge, operations.Recipient(email="ana@example.org"),
+                                 expires_at=past + timedelta(days=30), now=past).assertion
+    report = verify(json.dumps(assertion.credential))
+    assert not report.valid and report.details["expired"]
+    assert verify(f"http://localhost/ob/v2/assertions/{assertion.public_id}").details["expired"]
+
+
+def test_expiry_policy_days(issuer):
+    badge = operations.create_badge(issuer, "B", "D", "C", expiry_policy="days",
+                                    expires_days=10)
+    now = datetime(2030, 1, 1, tzinfo=UTC)
+    assertion = operations.issue(badge, operations.Recipient(email="a@example.org"),
+                                 now=now).assertion
+    assert assertion.credential["validUntil"] == "2030-01-11T00:00:00Z"
