@@ -65,10 +65,10 @@ def render_png(svg: str | bytes, size: int = FULL_SIZE) -> bytes:
             output_width=size,
             output_height=size,
         )
-    except (ValueError, TypeError, AttributeError, KeyError, IndexError, SyntaxError,
-            RecursionError, MemoryError) as exc:
-        # cairosvg reports malformed input through many exception types; callers only need
-        # to know this document could not be drawn.
+    except Exception as exc:
+        # Uploaded SVG is untrusted: cairosvg reports malformed input through many
+        # exception types (parse errors, bad numbers, cairo errors, deep recursion), and
+        # callers only need to know this document cannot be drawn.
         raise RenderError(f"the SVG could not be rendered ({type(exc).__name__})") from exc
     assert isinstance(png, bytes)
     return png

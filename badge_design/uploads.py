@@ -209,10 +209,14 @@ def _png_bytes(image: Image.Image) -> bytes:
 ALLOWED_ELEMENTS = frozenset({
     "svg", "g", "defs", "title", "desc", "symbol", "use", "path", "rect", "circle",
     "ellipse", "line", "polyline", "polygon", "linearGradient", "radialGradient", "stop",
-    "clipPath", "mask", "marker", "image", "text", "tspan", "style",
+    "clipPath", "mask", "marker", "image", "style",
 })
+# Text is not drawn from uploads: it would be set in whatever fonts the server has (so not
+# the look the instructor saw), and odd text attributes can put cairo's shared FreeType
+# font cache into a lasting error state that breaks later renders in the same process.
+_TEXT_CONTENT = frozenset({"text", "tspan", "textPath"})
 # Elements whose text content is kept; everywhere else text is insignificant whitespace.
-_TEXT_ELEMENTS = frozenset({"title", "desc", "text", "tspan", "style"})
+_TEXT_ELEMENTS = frozenset({"title", "desc", "style"})
 # Removed without a warning: editors' bookkeeping, not content anyone will miss.
 _QUIET_ELEMENTS = frozenset({"metadata", "sodipodi:namedview"})
 
@@ -318,6 +322,12 @@ class _Sanitizer:
         if depth > MAX_SVG_DEPTH:
             raise UploadError(f"The SVG is nested more than {MAX_SVG_DEPTH} levels deep.")
         namespace, name = _local_name(node.tag) if isinstance(node.tag, str) else (None, "")
+        if namespace == SVG_NS and name in _TEXT_CONTENT:
+            self.notes.add(
+                "Removed text: please convert text to paths (outlines) in your editor, so "
+                "the badge looks the same everywhere."
+            )
+            return None
         if namespace != SVG_NS or name not in ALLOWED_ELEMENTS:
             if name and name not in _QUIET_ELEMENTS and namespace in (SVG_NS, None):
                 self.notes.add(f"Removed <{name}> (not allowed in badge images).")

@@ -19,7 +19,7 @@ from badge_design.design import (
 )
 from badge_design.icons import icon_names
 from badge_design.templates import render_svg
-from badge_design.uploads import UploadError, sanitize_svg
+from badge_design.uploads import ProcessedImage, UploadError, process_upload, sanitize_svg
 
 colours = st.from_regex(r"#[0-9a-fA-F]{6}|#[0-9a-fA-F]{3}", fullmatch=True)
 # Letters the bundled font draws (Latin with accents, Greek, Cyrillic), digits, punctuation
@@ -112,4 +112,18 @@ def test_sanitizer_output_is_safe_and_stable(parts: list[str]) -> None:
     for bad in ("<script", "foreignobject", "onload", "javascript", "http:", "file:",
                 "@import", "expression", "<a ", "<animate", "begin="):
         assert bad not in lowered
-    assert sanitize_svg(clean) == (clean, [])
+    again, notes = sanitize_svg(clean)
+    assert again == clean
+    assert notes == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(markup(), max_size=3))
+def test_any_upload_is_processed_or_refused_cleanly(parts: list[str]) -> None:
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"'
+           ' viewBox="0 0 10 10">' + "".join(parts) + "</svg>")
+    try:
+        result = process_upload("fuzz.svg", svg.encode())
+    except UploadError:
+        return
+    assert isinstance(result, ProcessedImage) and result.png.startswith(b"\x89PNG")

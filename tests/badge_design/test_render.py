@@ -119,9 +119,7 @@ def test_render_never_touches_network_or_files(http_server: str, tmp_path: Path)
       <use href="{http_server}/sprite.svg#icon"/>
       <use xlink:href="file://{tmp_path}/sprite.svg#icon"/>
       <circle cx="50" cy="50" r="10" fill="url({http_server}/paint.svg#p)"/>
-      <text x="10" y="90">&#x0;</text>
     </svg>"""
-    svg = svg.replace("&#x0;", "ok")
     _Audit.events = []
     _Audit.active = True
     try:

@@ -263,3 +263,12 @@ def test_our_own_badges_pass_unchanged(template: str) -> None:
     assert isinstance(result, ProcessedImage)
     assert result.svg == svg
     assert result.warnings == []
+
+
+def test_text_is_removed_with_advice() -> None:
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10">'
+           '<text x="1" y="5" style="font-size:999999px">Hi<tspan>!</tspan></text>'
+           '<rect width="2" height="2"/></svg>')
+    result = process_upload("text.svg", svg.encode())
+    assert "<text" not in result.svg and "Hi" not in result.svg and "<rect" in result.svg
+    assert any("convert text to paths" in note for note in result.warnings)
