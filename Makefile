@@ -26,7 +26,7 @@ install: system-deps $(STAMP)
 
 run: install
 	$(VENV)/bin/flask db upgrade
-	$(PY) -m lti.sandbox.demo --tool-port $(TOOL_PORT) --sandbox-port $(SANDBOX_PORT)
+	$(PY) scripts/demo.py --tool-port $(TOOL_PORT) --sandbox-port $(SANDBOX_PORT)
 
 test: install
 	$(PY) -m pytest -q $(PYTEST_ARGS)

@@ -29,6 +29,7 @@ from sqlalchemy import select
 
 from app.extensions import cache, db
 from app.models import Registration, RegistrationStatus
+from lti.dynamic_registration import adopt_deployment
 from lti.errors import HINTS, LaunchRejected
 from lti.storage import SharedCacheDataStorage, SingleUseNonceSessionService
 from lti.tool_conf import DatabaseToolConf
@@ -214,12 +215,17 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             raise _signature_error(exc) from exc
 
     def validate_deployment(self) -> ToolMessageLaunch:
-        deployment_id = self._jwt["body"].get(CLAIM + "deployment_id")
+        body = self._jwt["body"]
+        deployment_id = body.get(CLAIM + "deployment_id")
         if not deployment_id:
             raise LaunchRejected("claims_missing", "The id_token has no deployment_id claim.")
         try:
             return super().validate_deployment()
         except LtiException as exc:
+            # Canvas names a deployment only at its first launch: a registration flagged to
+            # accept new deployments adopts it; every other unknown deployment is refused.
+            if adopt_deployment(body["iss"], self.get_client_id(), deployment_id):
+                return super().validate_deployment()
             raise LaunchRejected(
                 "unknown_deployment",
                 f"Deployment {deployment_id!r} is not registered (or is disabled) for this "
