@@ -56,7 +56,7 @@ _STYLES: dict[str, _Style] = {
     "shield": _Style(icon=120, title=56, subtitle=32, gap=14, bias=0.25,
                      text_band=(0.3, 0.5)),
     "rounded_square": _Style(icon=132, title=60, subtitle=36, gap=18),
-    "star": _Style(icon=84, title=44, subtitle=26, gap=8),
+    "star": _Style(icon=84, title=44, subtitle=26, gap=8, bias=0.65),
     "rosette": _Style(icon=96, title=48, subtitle=28, gap=10),
 }
 
@@ -147,6 +147,8 @@ def _layout(design: Design) -> _Layout:
     subtitle = (_fit(design.subtitle, fonts.SUBTITLE_WEIGHT, style.subtitle, width * 0.9, 1)
                 if design.subtitle else None)
     icon_size = style.icon if design.icon is not None else 0.0
+    if title is None and subtitle is None:
+        icon_size *= 1.7  # an icon alone is the badge: let it fill the shape
 
     # Stack icon, title and subtitle, centred in the interior; shrink the icon when the
     # stack is taller than the room (long two-line titles on small shapes).
