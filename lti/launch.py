@@ -19,6 +19,7 @@ from pylti1p3.contrib.flask import (
     FlaskOIDCLogin,
     FlaskRequest,
 )
+from pylti1p3.cookies_allowed_check import CookiesAllowedCheckPage
 from pylti1p3.exception import (
     LtiException,
     LtiInvalidNonceException,
@@ -58,6 +59,15 @@ class ToolOIDCLogin(FlaskOIDCLogin):
                          cookie_service=FlaskCookieService(request),
                          launch_data_storage=storage)
 
+    def get_cookies_allowed_js_check(self) -> str:
+        protocol, params = self.get_cookies_allowed_js_check_params()
+        return CookiesAllowedCheckPage(
+            params, protocol,
+            main_text="Your browser blocks the cookies this tool needs inside the course page.",
+            click_text="Open Badgebridge in a new window.",
+            loading_text="Loading…",
+        ).get_html()
+
     def respond(self, launch_url: str) -> Any:
         """Redirect to the platform's authorization endpoint, storing state as we can."""
         try:
@@ -67,6 +77,10 @@ class ToolOIDCLogin(FlaskOIDCLogin):
         url = redirect.get_redirect_url()
         target = self._request.get_param("lti_storage_target")
         if not target:
+            if not self._is_new_window_request():
+                # No platform storage: the state cookie must work. Check it in the browser
+                # first; where it is blocked, offer to open the tool in a new window.
+                return self.get_cookies_allowed_js_check()
             return redirect.do_redirect()
         query = parse_qs(urlsplit(url).query)
         # Also set the state cookie: where cookies do work, the launch can use either.
