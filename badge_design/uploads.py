@@ -34,7 +34,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from badge_design.render import FULL_SIZE, THUMBNAIL_SIZE, RenderError, render_png
 
@@ -178,6 +178,7 @@ def normalize_raster(data: bytes, kind: str = "png") -> tuple[bytes, bytes, list
     # Photos are often stored sideways with an EXIF "rotate me" flag; apply it before the
     # EXIF is dropped, or the badge would come out sideways.
     image = ImageOps.exif_transpose(image)
+    image = _to_srgb(image, notes)
     image = image.convert("RGBA")
     if max(image.size) < SMALL_IMAGE_EDGE:
         notes.append(
@@ -195,6 +196,27 @@ def normalize_raster(data: bytes, kind: str = "png") -> tuple[bytes, bytes, list
     canvas.paste(fitted, ((FULL_SIZE - fitted.width) // 2, (FULL_SIZE - fitted.height) // 2))
     thumbnail = canvas.resize((THUMBNAIL_SIZE, THUMBNAIL_SIZE), Image.Resampling.LANCZOS)
     return _png_bytes(canvas), _png_bytes(thumbnail), notes
+
+
+def _to_srgb(image: Image.Image, notes: list[str]) -> Image.Image:
+    """Convert pixels from an embedded colour profile to sRGB.
+
+    The profile itself is dropped with the other metadata, and pixels read without it are
+    taken as sRGB; converting first keeps a photo in, say, Adobe RGB from turning dull.
+    """
+    icc = image.info.get("icc_profile")
+    if not icc or image.mode not in ("RGB", "RGBA", "CMYK"):
+        return image
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        target = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+        output_mode = "RGBA" if image.mode == "RGBA" else "RGB"
+        converted = ImageCms.profileToProfile(image, source, target, outputMode=output_mode)
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        notes.append("The image's colour profile could not be read; colours may differ.")
+        return image
+    assert converted is not None
+    return converted
 
 
 def _png_bytes(image: Image.Image) -> bytes:

@@ -272,3 +272,17 @@ def test_text_is_removed_with_advice() -> None:
     result = process_upload("text.svg", svg.encode())
     assert "<text" not in result.svg and "Hi" not in result.svg and "<rect" in result.svg
     assert any("convert text to paths" in note for note in result.warnings)
+
+
+def test_colour_profile_is_applied_then_dropped() -> None:
+    from PIL import ImageCms
+
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    data = _png_bytes(Image.new("RGB", (512, 512), (10, 120, 200)), icc_profile=srgb)
+    result = process_upload("profiled.png", data)
+    image = _assert_png(result.png, 512)
+    assert "icc_profile" not in image.info and b"iCCP" not in _chunks(result.png)
+    r, g, b, a = image.convert("RGBA").getpixel((256, 256))
+    assert a == 255 and abs(r - 10) <= 2 and abs(g - 120) <= 2 and abs(b - 200) <= 2
+    broken = _png_bytes(Image.new("RGB", (512, 512), "red"), icc_profile=b"not a profile")
+    assert any("colour profile" in note for note in process_upload("x.png", broken).warnings)
