@@ -314,6 +314,13 @@ def _clean_stylesheet(text: str, notes: set[str]) -> str | None:
     if _CSS_SMUGGLING.search(text) or not _urls_are_local(text):
         notes.add("Removed an embedded stylesheet that imported or referred to other files.")
         return None
+    # Rules apply to many elements at once, so a sheet could make every path draw a marker
+    # that draws more paths... The <use> expansion check cannot see that; allow local
+    # references only to paint servers (gradients, which draw no elements of their own).
+    for match in re.finditer(r"([\w-]+)\s*:[^;{}]*url\(", text, re.IGNORECASE):
+        if match.group(1).lower() not in ("fill", "stroke"):
+            notes.add("Removed an embedded stylesheet that applied masks, clips or markers.")
+            return None
     return text
 
 

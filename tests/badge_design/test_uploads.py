@@ -286,3 +286,15 @@ def test_colour_profile_is_applied_then_dropped() -> None:
     assert a == 255 and abs(r - 10) <= 2 and abs(g - 120) <= 2 and abs(b - 200) <= 2
     broken = _png_bytes(Image.new("RGB", (512, 512), "red"), icc_profile=b"not a profile")
     assert any("colour profile" in note for note in process_upload("x.png", broken).warnings)
+
+
+def test_stylesheet_may_paint_with_gradients_but_not_apply_masks_or_markers() -> None:
+    base = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><style>{}</style>'
+            '<linearGradient id="g"><stop offset="0" stop-color="#f00"/></linearGradient>'
+            '<marker id="k"><path class="p" d="M0 0L1 1"/></marker>'
+            '<path class="p" d="M0 0L5 5"/></svg>')
+    clean, notes = sanitize_svg(base.format(".p { fill: url(#g); stroke: url(#g) }"))
+    assert "url(#g)" in clean and notes == []
+    clean, notes = sanitize_svg(base.format(".p { marker-start: url(#k) }"))
+    assert "marker-start" not in clean
+    assert notes == ["Removed an embedded stylesheet that applied masks, clips or markers."]
