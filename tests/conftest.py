@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.support.lti_env"]
+
 _TMP = Path(tempfile.mkdtemp(prefix="badgebridge-tests-"))
 # Settings are read from the environment when the app module is imported: set them first.
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Context, LtiUser, Membership
-from tests.lti.conftest import course_of, login_of, start_launch
 from tests.support.browser import parse
+from tests.support.lti_env import course_of, login_of, start_launch
 
 FLAVOURS = ["moodle", "canvas"]
 

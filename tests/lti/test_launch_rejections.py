@@ -15,7 +15,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.lti.conftest import login_of, start_launch
+from tests.support.lti_env import login_of, start_launch
 
 SLUG = "moodle"
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"

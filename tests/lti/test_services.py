@@ -7,7 +7,7 @@ import pytest
 from app.extensions import cache, db
 from app.models import Context, Registration
 from lti.services import CourseServices, PlatformError, add_path_segment, with_query
-from tests.lti.conftest import course_of, login_of, start_launch
+from tests.support.lti_env import course_of, login_of, start_launch
 
 FLAVOURS = ["moodle", "canvas"]
 

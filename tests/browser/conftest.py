@@ -1,0 +1,42 @@
+"""Playwright driving Debian's chromium (never a downloaded browser), headless.
+
+Third-party cookies are blocked the way a user would block them (the profile preference), so
+the tool must work in the LMS iframe without them.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture
+def chromium_context():
+    """A persistent Chromium context whose profile blocks third-party cookies."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    profile = Path(tempfile.mkdtemp(prefix="chromium-profile-"))
+    (profile / "Default").mkdir()
+    (profile / "Default" / "Preferences").write_text(json.dumps({
+        "profile": {"block_third_party_cookies": True, "cookie_controls_mode": 1},
+    }))
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(profile), executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--enable-features=TrackingProtection3pcd"],
+        )
+        try:
+            yield context
+        finally:
+            context.close()
+    shutil.rmtree(profile, ignore_errors=True)
