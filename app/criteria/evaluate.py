@@ -53,6 +53,7 @@ from app.criteria.schema import (
     Node,
     SumNode,
     Unit,
+    child_key,
 )
 
 __all__ = [
@@ -456,9 +457,7 @@ def _reasons(root: Node, result: Pass) -> tuple[str, ...]:
         if result.statuses.get(path, UNMET) == MET:
             continue
         if isinstance(node, AllNode | AnyNode | AtLeastNode):
-            key = (
-                "all" if isinstance(node, AllNode) else "any" if isinstance(node, AnyNode) else "of"
-            )
+            key = child_key(node)
             stack.extend(
                 (child, f"{path}/{key}/{i}")
                 for i, child in reversed(list(enumerate(node.children)))

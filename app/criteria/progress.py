@@ -36,6 +36,7 @@ from app.criteria.schema import (
     BadgeNode,
     Criteria,
     Node,
+    child_key,
 )
 
 __all__ = ["ProgressItem", "progress"]
@@ -137,7 +138,7 @@ class _Builder:
         self, node: AllNode | AnyNode | AtLeastNode, path: str, depth: int, status: int
     ) -> float:
         slot = len(self.items)  # the heading goes before its children, filled in afterwards
-        key = "all" if isinstance(node, AllNode) else "any" if isinstance(node, AnyNode) else "of"
+        key = child_key(node)
         fractions = [
             self.visit(child, f"{path}/{key}/{i}", depth + 1)
             for i, child in enumerate(node.children)

@@ -36,6 +36,7 @@ __all__ = [
     "Node",
     "SumNode",
     "Unit",
+    "child_key",
     "criteria_to_json",
     "iter_nodes",
     "parse_criteria",
@@ -480,6 +481,13 @@ def iter_nodes(node: Node) -> Iterator[Node]:
         yield current
         if isinstance(current, AllNode | AnyNode | AtLeastNode):
             stack.extend(reversed(current.children))
+
+
+def child_key(node: AllNode | AnyNode | AtLeastNode) -> str:
+    """The document key holding a combinator's children ("all", "any" or "of"), for paths."""
+    if isinstance(node, AllNode):
+        return "all"
+    return "any" if isinstance(node, AnyNode) else "of"
 
 
 def referenced_columns(criteria: Criteria | Node) -> frozenset[str]:
