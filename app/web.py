@@ -17,6 +17,10 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(course_bp)
 
+    from app.designer.views import bp as designer_bp
+
+    app.register_blueprint(designer_bp)
+
     from app.api.blueprint import bp as api_bp
     from app.openbadges.views import bp as openbadges_bp
 
