@@ -1,0 +1,194 @@
+"""What the designer changes: a course's badges and their artwork versions.
+
+Callable without a request. Saving renders the SVG and both PNGs once, through the Open
+Badges core's ``save_artwork``; awards and public image fetches then only read stored bytes,
+so no render ever happens on the issuing path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from email.utils import parseaddr
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Context, Registration
+from app.openbadges import urls
+from app.openbadges.models import Badge, BadgeImage, BadgeStatus, Issuer
+from app.openbadges.operations import OperationError, Upload, create_badge, save_artwork
+from badge_design.design import (
+    MAX_ALT_TEXT_CHARS,
+    Design,
+    DesignError,
+    design_to_dict,
+    validate_design,
+)
+
+#: A badge made in the designer has no criteria yet; the OB core requires a narrative, and
+#: this one says plainly that the instructor still has to set them.
+DRAFT_CRITERIA = "Criteria have not been set yet."
+MAX_NAME_CHARS = 300
+
+
+class DesignerError(ValueError):
+    """A save was refused; ``errors`` maps each form field to a message for the instructor."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = dict(errors)
+        super().__init__("; ".join(f"{k}: {v}" for k, v in self.errors.items()))
+
+
+@dataclass(frozen=True)
+class NewBadge:
+    """The name and description of a draft badge created by the designer."""
+
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
+class SavedArtwork:
+    """A stored artwork version and where the public serves it."""
+
+    badge: Badge
+    version: int
+    png_url: str
+    svg_url: str | None
+
+
+def course_badges(context_id: int) -> list[Badge]:
+    """The badges of one course, oldest first."""
+    return list(db.session.scalars(
+        select(Badge).where(Badge.context_id == context_id).order_by(Badge.id)))
+
+
+def course_badge(context_id: int, public_id: str) -> Badge:
+    """A badge of this course by its public id; another course's badge is not found."""
+    badge = db.session.scalar(select(Badge).where(Badge.public_id == public_id,
+                                                  Badge.context_id == context_id))
+    if badge is None:
+        raise DesignerError({"badge": "No such badge in this course."})
+    return badge
+
+
+def course_issuer(context: Context) -> Issuer:
+    """The issuer awarding this course's badges: the course's own, else the institution's.
+
+    The first staff member to save artwork in an institution without an issuer creates one
+    from the registration (the LMS's name and address), so designing never waits on an admin.
+    """
+    query = select(Issuer).where(Issuer.registration_id == context.registration_id)
+    for scope in (Issuer.context_id == context.id, Issuer.context_id.is_(None)):
+        issuer = db.session.scalar(query.where(scope).order_by(Issuer.id))
+        if issuer is not None:
+            return issuer
+    from app.openbadges.operations import create_issuer
+
+    registration = db.session.get(Registration, context.registration_id)
+    assert registration is not None
+    platform_url = registration.issuer
+    if not platform_url.startswith(("http://", "https://")):
+        platform_url = current_app.config["PUBLIC_BASE_URL"]
+    name = registration.name or urlsplit(platform_url).hostname or "Badgebridge"
+    email = parseaddr(current_app.config["MAIL_FROM"])[1] or "badges@localhost"
+    return create_issuer(name, platform_url, email, registration_id=registration.id)
+
+
+def with_default_alt_text(design: dict[str, Any], name: str, description: str) -> dict[str, Any]:
+    """The design with alt text filled from the badge's name and description when empty.
+
+    Screen reader users hear the alt text instead of seeing the artwork, so a badge without
+    any would be announced as a bare "image".
+    """
+    if isinstance(design, dict) and not str(design.get("alt_text") or "").strip():
+        words = " ".join(f"{name.strip()}: {description.strip()}".split()).strip(": ")
+        design = {**design, "alt_text": words[:MAX_ALT_TEXT_CHARS] or None}
+    return design
+
+
+def check_design(document: Any) -> Design:
+    """Validate a design document; DesignerError names each bad field."""
+    try:
+        return validate_design(document)
+    except DesignError as exc:
+        raise DesignerError(exc.errors) from None
+
+
+def _check_new_badge(new: NewBadge) -> NewBadge:
+    errors = {}
+    name, description = new.name.strip(), new.description.strip()
+    if not name:
+        errors["name"] = "A new badge needs a name."
+    elif len(name) > MAX_NAME_CHARS:
+        errors["name"] = f"At most {MAX_NAME_CHARS} characters."
+    if not description:
+        errors["description"] = "Say in a sentence what the badge recognises."
+    if errors:
+        raise DesignerError(errors)
+    return NewBadge(name, description)
+
+
+def _saved(badge: Badge) -> SavedArtwork:
+    image = db.session.scalar(select(BadgeImage).where(
+        BadgeImage.badge_id == badge.id, BadgeImage.version == badge.image_version))
+    assert image is not None
+    svg_url = (urls.public_url(urls.BADGE_IMAGE, badge.public_id, version=image.version,
+                               ext="svg") if image.svg else None)
+    return SavedArtwork(badge=badge, version=image.version, svg_url=svg_url,
+                        png_url=urls.public_url(urls.BADGE_IMAGE, badge.public_id,
+                                                version=image.version, ext="png"))
+
+
+def save_design(context: Context, design: Any, *, badge_public_id: str | None = None,
+                new_badge: NewBadge | None = None) -> SavedArtwork:
+    """Save ``design`` as the next artwork version of a course badge, or of a new draft badge.
+
+    Assertions already issued keep the ``image_version`` they were issued with; awards made
+    from now on use the new one. Commits.
+    """
+    return _save(context, design=design, upload=None, badge_public_id=badge_public_id,
+                 new_badge=new_badge)
+
+
+def save_upload(context: Context, upload: Upload, *, badge_public_id: str | None = None,
+                new_badge: NewBadge | None = None) -> SavedArtwork:
+    """Save an uploaded PNG, JPEG or SVG (checked and cleaned) as the next artwork version."""
+    return _save(context, design=None, upload=upload, badge_public_id=badge_public_id,
+                 new_badge=new_badge)
+
+
+def _save(context: Context, *, design: Any, upload: Upload | None,
+          badge_public_id: str | None, new_badge: NewBadge | None) -> SavedArtwork:
+    badge = course_badge(context.id, badge_public_id) if badge_public_id else None
+    if badge is None:
+        if new_badge is None:
+            raise DesignerError({"badge": "Choose a badge or name a new one."})
+        new_badge = _check_new_badge(new_badge)
+    name = badge.name if badge is not None else new_badge.name  # type: ignore[union-attr]
+    description = (badge.description if badge is not None
+                   else new_badge.description)  # type: ignore[union-attr]
+    document: dict[str, Any] | None = None
+    if upload is None:
+        # Validate here (not only in save_artwork) to keep the per-field messages.
+        checked = check_design(with_default_alt_text(design, name, description))
+        document = design_to_dict(checked)
+    try:
+        if badge is None:
+            assert new_badge is not None
+            badge = create_badge(course_issuer(context), new_badge.name, new_badge.description,
+                                 DRAFT_CRITERIA, context_id=context.id,
+                                 status=BadgeStatus.DRAFT, design=document, upload=upload)
+        else:
+            save_artwork(badge, design=document, upload=upload)
+            db.session.commit()
+    except OperationError as exc:
+        db.session.rollback()
+        field = "file" if upload is not None else "design"
+        # The upload checker's message is written for the instructor; drop the field prefix
+        # a DesignError adds, which the form already shows by position.
+        raise DesignerError({field: str(exc)}) from None
+    return _saved(badge)
