@@ -262,6 +262,37 @@ class UsedNonce(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
+class RegistrationToken(Base):
+    """A registration token the platform handed out for LTI Dynamic Registration: a JWT the
+    platform signed, recorded here so it is single-use (``used_at``) and short-lived."""
+
+    __tablename__ = "sbx_registration_token"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("sbx_platform.id"), index=True)
+    # Moodle decides the client_id when it issues the token (the token's ``sub``).
+    client_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class ToolRegistration(Base):
+    """How a dynamically registered tool came in: what it asked for and whether the admin has
+    activated it yet (a Moodle tool type "Pending", a Canvas developer key "off")."""
+
+    __tablename__ = "sbx_tool_registration"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tool_id: Mapped[int] = mapped_column(ForeignKey("sbx_tool.id"), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | active
+    request_json: Mapped[str] = mapped_column(Text, default="{}")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    activated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                          nullable=True)
+
+    tool: Mapped[Tool] = relationship()
+
+
 def as_utc(dt: datetime) -> datetime:
     """SQLite returns naive datetimes; every stored datetime is UTC."""
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)

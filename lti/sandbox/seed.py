@@ -327,3 +327,59 @@ def write_tool_config(platforms: Sequence[PlatformInfo], path: str | Path) -> di
 def info_as_dict(info: PlatformInfo) -> dict[str, object]:
     """A PlatformInfo as plain JSON-able data."""
     return asdict(info)
+
+
+# ---- dynamic registration ------------------------------------------------------------
+def create_platform(app: Flask, slug: str, flavour: str, name: str | None = None) -> str:
+    """Create the platform ``/<slug>`` (no tool yet) if it does not exist; its issuer."""
+    with session_scope(app) as s:
+        platform = ops.create_platform(s, slug, flavour, name)
+        return issuer(_base(app), platform)
+
+
+def start_registration(app: Flask, slug: str, ttl: int | None = None) -> tuple[str, str]:
+    """What the "Register a tool" page hands the tool: ``(openid_configuration URL,
+    registration_token)``, the token single-use and valid ``ttl`` seconds (default: an hour,
+    as in Moodle and Canvas)."""
+    from lti.sandbox import dynreg
+
+    with session_scope(app) as s:
+        platform = _platform(s, slug)
+        issued = dynreg.issue_token(s, platform, ttl if ttl is not None
+                                    else dynreg.DEFAULT_TOKEN_TTL)
+        return (dynreg.configuration_url(platform.flavour, issuer(_base(app), platform)),
+                issued.token)
+
+
+def activate_tool(app: Flask, slug: str, client_id: str) -> str:
+    """The admin activates (Moodle) or enables and deploys (Canvas) a registered tool, which
+    is then placed in every course; returns its deployment id."""
+    from lti.sandbox import dynreg
+
+    with session_scope(app) as s:
+        return dynreg.activate(s, _platform(s, slug), client_id).deployment_id
+
+
+def deactivate_tool(app: Flask, slug: str, client_id: str) -> None:
+    """Turn a tool off: its launches and service tokens are refused."""
+    from lti.sandbox import dynreg
+
+    with session_scope(app) as s:
+        dynreg.deactivate(s, _platform(s, slug), client_id)
+
+
+def tool_state(app: Flask, slug: str, client_id: str) -> dict[str, object]:
+    """A tool as the platform sees it (pending ones included): for tests and the demo."""
+    from lti.sandbox import dynreg
+
+    with session_scope(app) as s:
+        platform = _platform(s, slug)
+        for tool, record in dynreg.all_tools(s, platform):
+            if tool.client_id == client_id:
+                return {"name": tool.name, "client_id": tool.client_id, "active": tool.active,
+                        "deployment_id": tool.deployment_id, "scopes": sorted(tool.scope_set),
+                        "privacy_level": tool.privacy_level, "custom": tool.custom,
+                        "redirect_uris": tool.redirect_uris, "jwks_url": tool.jwks_url,
+                        "login_url": tool.login_url, "deep_link_url": tool.deep_link_url,
+                        "status": record.status if record else "manual"}
+        raise LookupError(f"no tool {client_id!r} on {slug}")

@@ -46,7 +46,7 @@ class CanvasFlavour:
         return f"{iss}/api/lti/security/jwks"
 
     def registration_url(self, iss: str) -> str:
-        """Dynamic registration endpoint (not served yet)."""
+        """Dynamic registration endpoint (see lti/sandbox/dynreg.py)."""
         return f"{iss}/api/lti/registrations"
 
     def lineitems_url(self, iss: str, course_id: int, tool: Tool) -> str:

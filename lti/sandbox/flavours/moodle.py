@@ -52,7 +52,7 @@ class MoodleFlavour:
         return f"{iss}/mod/lti/certs.php"
 
     def registration_url(self, iss: str) -> str:
-        """Dynamic registration endpoint (not served yet)."""
+        """Dynamic registration endpoint (see lti/sandbox/dynreg.py)."""
         return f"{iss}/mod/lti/openid-registration.php"
 
     def lineitems_url(self, iss: str, course_id: int, tool: Tool) -> str:

@@ -8,7 +8,13 @@ from flask import Flask
 def register(app: Flask) -> None:
     """Register the sandbox's blueprints on ``app``."""
     # Importing the modules attaches their routes to the shared platform blueprint.
-    from lti.sandbox.views import deep_linking, oauth, oidc, services  # noqa: F401
+    from lti.sandbox.views import (  # noqa: F401
+        deep_linking,
+        oauth,
+        oidc,
+        registration,
+        services,
+    )
     from lti.sandbox.views.common import bp
     from lti.sandbox.views.pages import root
 

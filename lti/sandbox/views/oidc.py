@@ -30,6 +30,10 @@ def initiate() -> Response | tuple[str, int]:
     if claims.get("p") != g.platform.slug or not tool or not user or not course:
         return render_template("sandbox/error.html", title="Launch refused",
                                message="This launch is for another platform."), 400
+    if not tool.active:
+        return render_template("sandbox/error.html", title="Launch refused",
+                               message=f"{tool.name} is not active on this platform: an "
+                                       "administrator must activate it first."), 403
     link = s.get(ResourceLink, claims["l"]) if claims.get("l") else None
     fields = launches.login_form_fields(
         g.platform, tool, user, hint, launches.target_for(tool, link, claims["m"]), base_url()
