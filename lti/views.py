@@ -10,6 +10,7 @@ from pylti1p3.contrib.flask import FlaskRequest
 from pylti1p3.deep_link_resource import DeepLinkResource
 
 from app.course.operations import LaunchFacts, PersonFacts, record_launch
+from app.grades.jobs import sync_on_launch
 from app.launch_session import LaunchSession, current_session, launch_required
 from lti import keys
 from lti.errors import LaunchRejected
@@ -45,6 +46,7 @@ def launch():
     message = ToolMessageLaunch(FlaskRequest(), DatabaseToolConf())
     message.validate()
     session = _record(message)
+    sync_on_launch(session.context_id)  # grades are pulled, never pushed: refresh in background
     if message.is_deep_link_launch():
         if not session.is_staff:
             raise LaunchRejected("not_staff", "Only course staff can add Badgebridge to a course.",

@@ -2,6 +2,8 @@
 
 from app.admin.models import AdminUser, RegistrationSource
 from app.api.models import ApiKey
+from app.awards.models import AwardDecision, OutboxMessage, ReviewItem
+from app.grades.models import Column, Grade, GradeEventSecret, Job
 from app.models.course import Context, LtiUser, Membership
 from app.models.lti import Deployment, Registration, RegistrationStatus, ToolKey
 from app.openbadges.models import (
@@ -17,17 +19,24 @@ __all__ = [
     "AdminUser",
     "ApiKey",
     "Assertion",
+    "AwardDecision",
     "Badge",
     "BadgeImage",
+    "Column",
     "Context",
     "Deployment",
+    "Grade",
+    "GradeEventSecret",
     "Issuer",
     "IssuerKey",
+    "Job",
     "LtiUser",
     "Membership",
+    "OutboxMessage",
     "Registration",
     "RegistrationSource",
     "RegistrationStatus",
+    "ReviewItem",
     "StatusList",
     "ToolKey",
 ]

@@ -1,0 +1,101 @@
+"""The award pipeline's records: the outbox of side effects, the review queue, decisions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import new_public_id, utcnow
+from app.models.course import LtiUser
+from app.openbadges.models import Assertion, Badge
+
+
+class OutboxState:
+    PENDING = "pending"
+    SENDING = "sending"  # claimed by a worker until ``lease_until``
+    SENT = "sent"
+    DEAD = "dead"  # failed every attempt: the dead-letter list
+
+
+class OutboxMessage(db.Model):
+    """A side effect owed because of an award (email, webhook), written in the issuing
+    transaction so a crash can neither lose it nor create it twice (``dedupe_key``)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_state_next", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    assertion_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ob_assertion.id", ondelete="CASCADE"), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    state: Mapped[str] = mapped_column(String(20), default=OutboxState.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ReviewStatus:
+    PENDING = "pending"
+    APPROVED = "approved"
+    DENIED = "denied"
+
+
+class ReviewItem(db.Model):
+    """A learner in a badge's review band, waiting for staff to approve or deny."""
+
+    __tablename__ = "award_review"
+    __table_args__ = (UniqueConstraint("badge_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id)
+    badge_id: Mapped[int] = mapped_column(ForeignKey("ob_badge.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("lti_user.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(20), default=ReviewStatus.PENDING)
+    # What the evaluation saw: the evidence lines and the reasons it fell short.
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lti_user.id", ondelete="SET NULL"))
+
+    badge: Mapped[Badge] = relationship()
+    user: Mapped[LtiUser] = relationship(foreign_keys=[user_id])
+
+
+class DecisionAction:
+    AUTO_AWARD = "auto_award"
+    REVIEW_QUEUED = "review_queued"
+    REVIEW_APPROVED = "review_approved"
+    REVIEW_DENIED = "review_denied"
+    MANUAL_AWARD = "manual_award"
+    REVOKE = "revoke"
+
+
+class AwardDecision(db.Model):
+    """One recorded decision: who (``actor``; empty for the automatic pipeline), when, why,
+    and the data evaluated."""
+
+    __tablename__ = "award_decision"
+    __table_args__ = (Index("ix_award_decision_badge_user", "badge_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    badge_id: Mapped[int] = mapped_column(ForeignKey("ob_badge.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("lti_user.id", ondelete="SET NULL"))
+    assertion_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ob_assertion.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(30))
+    actor: Mapped[str] = mapped_column(String(200), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    assertion: Mapped[Assertion | None] = relationship()

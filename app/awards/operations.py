@@ -1,0 +1,232 @@
+"""Staff actions on awards, callable without a request: criteria checks, preview, manual
+award and revoke, review decisions, and what happens when a badge's rule changes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sqlalchemy import select
+
+from app.awards import outbox
+from app.awards.models import AwardDecision, DecisionAction, ReviewItem, ReviewStatus
+from app.awards.pipeline import (
+    badge_names,
+    column_labels,
+    earned_of,
+    evidence_lines,
+    grades_of,
+    learner_ids,
+    record_awards,
+)
+from app.criteria import (
+    CriteriaError,
+    criteria_to_json,
+    evaluate,
+    parse_criteria,
+    referenced_badges,
+    referenced_columns,
+)
+from app.extensions import db
+from app.grades import jobs
+from app.grades.models import Column
+from app.models import LtiUser
+from app.models.base import utcnow
+from app.openbadges import operations as ob
+from app.openbadges.models import Assertion, Badge
+
+# "Close" on the preview: within this many percentage points of the threshold.
+CLOSE_BAND_PERCENT = 10.0
+
+
+def _pointers(node: Any, path: str = "") -> Iterator[tuple[str, str, Any]]:
+    """(pointer, key, value) of every key in a raw criteria document, for error paths."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield f"{path}/{key}", key, value
+            yield from _pointers(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield f"{path}/{i}", "", value
+            yield from _pointers(value, f"{path}/{i}")
+
+
+def _where(doc: Any, keys: tuple[str, ...], value: str) -> str:
+    for pointer, key, found in _pointers(doc):
+        if key in keys and str(found) == value:
+            return pointer
+        if key in keys and isinstance(found, list) and value in map(str, found):
+            return f"{pointer}/{list(map(str, found)).index(value)}"
+    return ""
+
+
+def check_criteria(doc: Any, context_id: int | None,
+                   badge_public_id: str | None = None) -> dict[str, Any] | None:
+    """Validate a criteria document for a course's badge; return its canonical form.
+
+    Besides the document's own rules: every column must be a column of the course, every
+    prerequisite badge must exist in the course, and pathways must not loop. Raises
+    `CriteriaError` naming the offending part.
+    """
+    if doc is None:
+        return None
+    criteria = parse_criteria(doc)
+    columns = set(db.session.scalars(select(Column.public_id).where(
+        Column.context_id == context_id))) if context_id else set()
+    for column in sorted(referenced_columns(criteria)):
+        if column not in columns:
+            raise CriteriaError(_where(doc, ("column", "average", "sum"), column),
+                                f"column {column!r} is not a column of this course "
+                                "(see GET /api/v1/contexts/{id}/columns)")
+    badges = {b.public_id: b for b in db.session.scalars(select(Badge).where(
+        Badge.context_id == context_id))} if context_id else {}
+    for needed in sorted(referenced_badges(criteria)):
+        if needed not in badges:
+            raise CriteriaError(_where(doc, ("badge",), needed),
+                                f"badge {needed!r} is not a badge of this course")
+        if badge_public_id and _requires(needed, badge_public_id, badges, set()):
+            raise CriteriaError(_where(doc, ("badge",), needed),
+                                f"badge {needed!r} already requires this badge (a loop)")
+    return criteria_to_json(criteria)
+
+
+def _requires(start: str, target: str, badges: dict[str, Badge], seen: set[str]) -> bool:
+    if start == target:
+        return True
+    if start in seen or start not in badges or not badges[start].criteria:
+        return False
+    seen.add(start)
+    try:
+        needed = referenced_badges(parse_criteria(badges[start].criteria))
+    except CriteriaError:
+        return False
+    return any(_requires(n, target, badges, seen) for n in needed)
+
+
+def badge_saved(badge: Badge, requested_by: str = "") -> jobs.Job | None:
+    """After a badge's criteria or ``enabled`` changed: evaluate the course retroactively."""
+    if badge.enabled and badge.criteria and badge.context_id:
+        return jobs.request_job(jobs.EVALUATE, badge.context_id, badge_id=badge.id,
+                                requested_by=requested_by)
+    return None
+
+
+@dataclass(frozen=True)
+class PreviewEntry:
+    """One learner on the preview: who, and the evidence lines behind the verdict."""
+
+    user_id: str
+    name: str
+    email: str | None
+    evidence: list[str]
+
+
+@dataclass
+class Preview:
+    """Who qualifies now, who is in the review band, who is close, who already holds it."""
+
+    qualifies: list[PreviewEntry]
+    review: list[PreviewEntry]
+    close: list[PreviewEntry]
+    awarded: int
+    not_met: int
+
+    def as_dict(self) -> dict[str, Any]:
+        def entries(items: list[PreviewEntry]) -> list[dict[str, Any]]:
+            return [e.__dict__ for e in items]
+
+        return {"qualifies": entries(self.qualifies), "review": entries(self.review),
+                "close": entries(self.close), "awarded": self.awarded, "not_met": self.not_met}
+
+
+def preview(badge: Badge, criteria_doc: Any = None) -> Preview:
+    """Evaluate the badge (or a draft document) for every learner; issues nothing."""
+    doc = badge.criteria if criteria_doc is None else criteria_doc
+    result = Preview([], [], [], 0, 0)
+    if not doc or not badge.context_id:
+        return result
+    criteria = parse_criteria(doc)
+    wider = replace(criteria, review_band_percent=max(criteria.review_band_percent,
+                                                      CLOSE_BAND_PERCENT))
+    learners = learner_ids(badge.context_id)
+    labels, names = column_labels(badge.context_id), badge_names(badge.context_id)
+    now = utcnow()
+    for start in range(0, len(learners), 500):
+        part = learners[start:start + 500]
+        grades, earned = grades_of(badge.context_id, part), earned_of(part)
+        users = {u.id: u for u in db.session.scalars(select(LtiUser).where(LtiUser.id.in_(part)))}
+        for user_id in part:
+            if badge.public_id in earned[user_id]:
+                result.awarded += 1
+                continue
+            decision = evaluate(criteria, grades.get(user_id, {}), earned[user_id], now)
+            user = users[user_id]
+            entry = PreviewEntry(user.public_id, user.name or user.sub, user.email,
+                                 evidence_lines(decision, labels, names))
+            if decision.outcome == "award":
+                result.qualifies.append(entry)
+            elif decision.outcome == "review":
+                result.review.append(entry)
+            elif evaluate(wider, grades.get(user_id, {}), earned[user_id], now).outcome \
+                    == "review":
+                result.close.append(entry)
+            else:
+                result.not_met += 1
+    return result
+
+
+def award_manually(badge: Badge, user: LtiUser, actor: str, reason: str,
+                   action: str = DecisionAction.MANUAL_AWARD) -> Assertion:
+    """Award by hand (idempotent: the live assertion if the learner holds one); recorded."""
+    if not (reason or "").strip():
+        raise ob.OperationError("invalid", "a manual award needs a reason")
+    issued = ob.issue(badge, ob.Recipient(email=user.email, name=user.name,
+                                          lti_user_id=user.id),
+                      evidence=[{"name": "Awarded by staff", "narrative": reason.strip()}],
+                      commit=False)
+    ids: list[int] = []
+    if issued.created:
+        ids = record_awards(badge, [(user.id, issued.assertion, None)], action, actor,
+                            reason.strip(), {}, {})
+    db.session.commit()
+    outbox.enqueue(ids)
+    return issued.assertion
+
+
+def revoke_award(assertion: Assertion, actor: str, reason: str) -> Assertion:
+    """Revoke explicitly, with a reason; recorded. (Leaving the roster never revokes.)"""
+    if not assertion.revoked:
+        db.session.add(AwardDecision(
+            badge_id=assertion.badge_id, user_id=assertion.lti_user_id,
+            assertion_id=assertion.id, action=DecisionAction.REVOKE, actor=actor,
+            reason=(reason or "").strip(), data={}))
+    return ob.revoke(assertion, reason)
+
+
+def decide_review(item: ReviewItem, approve: bool, actor: str, reason: str = "",
+                  decided_by_id: int | None = None) -> Assertion | None:
+    """Approve (award) or deny a learner in the review band; recorded."""
+    if item.status != ReviewStatus.PENDING:
+        raise ob.OperationError("invalid", "this review was already decided")
+    item.status = ReviewStatus.APPROVED if approve else ReviewStatus.DENIED
+    item.decided_at, item.decided_by_id = utcnow(), decided_by_id
+    if approve:
+        user = db.session.get(LtiUser, item.user_id)
+        return award_manually(item.badge, user, actor, reason or "approved on review",
+                              action=DecisionAction.REVIEW_APPROVED)
+    db.session.add(AwardDecision(badge_id=item.badge_id, user_id=item.user_id,
+                                 action=DecisionAction.REVIEW_DENIED, actor=actor,
+                                 reason=reason or "denied on review", data=item.data))
+    db.session.commit()
+    return None
+
+
+def pending_reviews(context_id: int) -> list[ReviewItem]:
+    """The course's review queue, oldest first, without learners who hold the badge since."""
+    items = list(db.session.scalars(
+        select(ReviewItem).join(Badge, Badge.id == ReviewItem.badge_id)
+        .where(Badge.context_id == context_id, ReviewItem.status == ReviewStatus.PENDING)
+        .order_by(ReviewItem.id)))
+    earned = earned_of([i.user_id for i in items]) if items else {}
+    return [i for i in items if i.badge.public_id not in earned.get(i.user_id, set())]

@@ -1,0 +1,334 @@
+"""The award pipeline: grade events in, evaluation, idempotent issuing with outbox rows.
+
+Everything is processed in chunks of learners, one transaction per chunk holding the changed
+grades, the new assertions, their outbox rows and the recorded decisions. A worker killed
+mid-cohort therefore leaves whole chunks: the grades it stored were evaluated and awarded in
+the same commit, and the next sync sees the rest as still changed. Issuing relies on the
+one-live-assertion unique index, so concurrent or replayed events are no-ops.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import OperationalError
+
+from app.awards import outbox
+from app.awards.models import AwardDecision, DecisionAction, ReviewItem
+from app.criteria import (
+    Criteria,
+    CriteriaError,
+    Decision,
+    Grade,
+    evaluate,
+    evidence_text,
+    parse_criteria,
+    referenced_badges,
+)
+from app.extensions import db
+from app.grades.models import Column
+from app.grades.models import Grade as GradeRow
+from app.grades.operations import CHUNK, GradeEvent, aware, record_grades, upsert
+from app.models import LtiUser, Membership
+from app.models.base import new_public_id, utcnow
+from app.openbadges.models import Assertion, Badge, BadgeStatus
+from app.openbadges.operations import Award, Recipient, issue_many
+
+log = logging.getLogger(__name__)
+
+# Errors after which a whole chunk is simply run again: SQLite refusing a lock upgrade while
+# another connection writes, PostgreSQL breaking a deadlock or a serialization conflict.
+_RETRYABLE = ("database is locked", "deadlock detected", "could not serialize")
+
+
+@dataclass
+class PassResult:
+    """What one pass did: grades changed, learners evaluated, awards issued, reviews queued."""
+
+    changed: int = 0
+    evaluated: int = 0
+    issued: int = 0
+    review: int = 0
+    outbox_ids: list[int] = field(default_factory=list, repr=False)
+
+    def add(self, other: PassResult) -> None:
+        self.changed += other.changed
+        self.evaluated += other.evaluated
+        self.issued += other.issued
+        self.review += other.review
+
+    def as_dict(self) -> dict[str, int]:
+        return {"changed": self.changed, "evaluated": self.evaluated, "issued": self.issued,
+                "review": self.review}
+
+
+@dataclass(frozen=True)
+class CourseBadge:
+    """An enabled badge of a course with its parsed criteria."""
+
+    badge: Badge
+    criteria: Criteria
+
+
+def course_badges(context_id: int) -> list[CourseBadge]:
+    """The course's enabled, active badges with valid criteria, prerequisites first."""
+    found = []
+    for badge in db.session.scalars(select(Badge).where(
+            Badge.context_id == context_id, Badge.enabled.is_(True),
+            Badge.status == BadgeStatus.ACTIVE, Badge.criteria.is_not(None)).order_by(Badge.id)):
+        try:
+            found.append(CourseBadge(badge, parse_criteria(badge.criteria)))
+        except CriteriaError as exc:  # saved documents are validated; never stop the course
+            log.error("badge %s has invalid criteria, skipped: %s", badge.public_id, exc)
+    return _prerequisites_first(found)
+
+
+def _prerequisites_first(badges: list[CourseBadge]) -> list[CourseBadge]:
+    # One pass in this order sees every award a pathway needs (cycles are refused on save;
+    # should one exist anyway, its badges simply come last).
+    by_id = {b.badge.public_id: b for b in badges}
+    ordered: list[CourseBadge] = []
+    state: dict[str, int] = {}
+
+    def visit(item: CourseBadge) -> None:
+        key = item.badge.public_id
+        if state.get(key):
+            return
+        state[key] = 1
+        for needed in sorted(referenced_badges(item.criteria)):
+            if needed in by_id:
+                visit(by_id[needed])
+        state[key] = 2
+        ordered.append(item)
+
+    for item in badges:
+        visit(item)
+    return ordered
+
+
+def column_labels(context_id: int) -> dict[str, str]:
+    """Column public id -> label, for evidence and criteria text."""
+    return dict(db.session.execute(select(Column.public_id, Column.label).where(
+        Column.context_id == context_id)).tuples().all())
+
+
+def badge_names(context_id: int) -> dict[str, str]:
+    """Badge public id -> name for the course's badges."""
+    return dict(db.session.execute(select(Badge.public_id, Badge.name).where(
+        Badge.context_id == context_id)).tuples().all())
+
+
+def learner_ids(context_id: int, user_ids: Iterable[int] | None = None) -> list[int]:
+    """Active, non-staff members (of ``user_ids`` when given): who can earn badges now."""
+    query = select(Membership.user_id).where(
+        Membership.context_id == context_id, Membership.is_staff.is_(False),
+        Membership.active.is_(True))
+    if user_ids is None:
+        return sorted(db.session.scalars(query))
+    wanted = sorted(set(user_ids))
+    found: list[int] = []
+    for start in range(0, len(wanted), CHUNK):
+        found.extend(db.session.scalars(
+            query.where(Membership.user_id.in_(wanted[start:start + CHUNK]))))
+    return sorted(found)
+
+
+def grades_of(context_id: int, user_ids: Sequence[int]) -> dict[int, dict[str, Grade]]:
+    """Each learner's grades in the course, keyed by column public id, as criteria take them."""
+    out: dict[int, dict[str, Grade]] = defaultdict(dict)
+    rows = db.session.execute(
+        select(GradeRow.user_id, Column.public_id, GradeRow.score, GradeRow.maximum,
+               Column.score_maximum, GradeRow.timestamp)
+        .join(Column, Column.id == GradeRow.column_id)
+        .where(Column.context_id == context_id, GradeRow.user_id.in_(user_ids)))
+    for user_id, column, score, maximum, column_max, timestamp in rows:
+        out[user_id][column] = Grade(column, score, maximum if maximum is not None
+                                     else column_max, aware(timestamp))
+    return out
+
+
+def earned_of(user_ids: Sequence[int]) -> dict[int, set[str]]:
+    """The badges (public ids) each learner holds live."""
+    out: dict[int, set[str]] = defaultdict(set)
+    rows = db.session.execute(
+        select(Assertion.lti_user_id, Badge.public_id).join(Badge, Badge.id == Assertion.badge_id)
+        .where(Assertion.lti_user_id.in_(user_ids), Assertion.revoked_at.is_(None)))
+    for user_id, badge in rows:
+        out[user_id].add(badge)
+    return out
+
+
+def evidence_lines(decision: Decision, labels: dict[str, str],
+                   names: dict[str, str]) -> list[str]:
+    """The decision's facts as lines: "Quiz 3: 85 % (needed 80 %)"."""
+    return [evidence_text(ev, labels, names) for ev in decision.evidence]
+
+
+def run_chunk(work: Callable[[], PassResult]) -> PassResult:
+    """Run ``work`` as one transaction, replaying it on transient lock conflicts; dispatch
+    its outbox rows after the commit."""
+    for attempt in range(60):
+        try:
+            result = work()
+            db.session.commit()
+            break
+        except OperationalError as exc:
+            db.session.rollback()
+            if not any(text in str(exc) for text in _RETRYABLE) or attempt == 59:
+                raise
+            time.sleep(min(0.5, 0.005 * (attempt + 1)))
+    outbox.enqueue(result.outbox_ids)
+    return result
+
+
+def evaluate_learners(context_id: int, user_ids: Iterable[int], now: datetime | None = None,
+                      badges: list[CourseBadge] | None = None) -> PassResult:
+    """Evaluate learners against every enabled badge of the course and issue what they earned
+    (prerequisites first, so a pathway completes in one pass). Does not commit."""
+    result = PassResult()
+    badges = course_badges(context_id) if badges is None else badges
+    learners = learner_ids(context_id, user_ids)
+    if not badges or not learners:
+        return result
+    now = now or utcnow()
+    result.evaluated = len(learners)
+    grades = grades_of(context_id, learners)
+    earned = earned_of(learners)
+    users = {u.id: u for u in db.session.scalars(select(LtiUser).where(LtiUser.id.in_(learners)))}
+    labels, names = column_labels(context_id), badge_names(context_id)
+    for item in badges:
+        badge, key = item.badge, item.badge.public_id
+        awards: list[tuple[int, Award, Decision]] = []
+        reviews: list[tuple[int, Decision]] = []
+        for user_id in learners:
+            if key in earned[user_id]:
+                continue
+            decision = evaluate(item.criteria, grades.get(user_id, {}), earned[user_id], now)
+            if decision.outcome == "award":
+                user = users[user_id]
+                lines = [line for line, ev in zip(evidence_lines(decision, labels, names),
+                                                  decision.evidence, strict=True) if ev.met]
+                evidence = [{"name": "Criteria met", "narrative": "; ".join(lines)}] if lines \
+                    else []
+                awards.append((user_id, Award(Recipient(email=user.email, name=user.name,
+                                                        lti_user_id=user_id), evidence), decision))
+            elif decision.outcome == "review":
+                reviews.append((user_id, decision))
+        if awards:
+            _issue(badge, awards, now, labels, names, result)
+            for user_id, _award, _decision in awards:
+                earned[user_id].add(key)
+        if reviews:
+            result.review += _queue_reviews(badge, reviews, labels, names)
+    return result
+
+
+def _issue(badge: Badge, awards: list[tuple[int, Award, Decision]], now: datetime,
+           labels: dict[str, str], names: dict[str, str], result: PassResult) -> None:
+    issued = issue_many(badge, [a for _u, a, _d in awards], now=now, commit=False)
+    created = [(user_id, done.assertion, decision)
+               for (user_id, _a, decision), done in zip(awards, issued, strict=True)
+               if done.created]
+    if not created:
+        return
+    result.issued += len(created)
+    result.outbox_ids += record_awards(badge, created, DecisionAction.AUTO_AWARD, "",
+                                       "criteria met", labels, names)
+
+
+def record_awards(badge: Badge, created: Sequence[tuple[int, Assertion, Decision | None]],
+                  action: str, actor: str, reason: str, labels: dict[str, str],
+                  names: dict[str, str]) -> list[int]:
+    """Write the decisions and the outbox rows of new assertions (caller's transaction)."""
+    now = utcnow()
+    db.session.execute(insert(AwardDecision), [{
+        "badge_id": badge.id, "user_id": user_id, "assertion_id": assertion.id,
+        "action": action, "actor": actor, "reason": reason, "created_at": now,
+        "data": {"evidence": evidence_lines(decision, labels, names) if decision else []},
+    } for user_id, assertion, decision in created])
+    return outbox.write([{
+        "kind": outbox.NOTIFY_AWARD, "dedupe_key": f"{outbox.NOTIFY_AWARD}:{assertion.public_id}",
+        "assertion_id": assertion.id,
+        "payload": {"assertion_id": assertion.public_id, "badge_id": badge.public_id,
+                    "user_id": user_id},
+    } for user_id, assertion, _decision in created])
+
+
+def _queue_reviews(badge: Badge, reviews: list[tuple[int, Decision]], labels: dict[str, str],
+                   names: dict[str, str]) -> int:
+    known = set(db.session.scalars(select(ReviewItem.user_id).where(
+        ReviewItem.badge_id == badge.id, ReviewItem.user_id.in_([u for u, _d in reviews]))))
+    new = [(u, d) for u, d in reviews if u not in known]
+    if not new:
+        return 0
+    now = utcnow()
+    upsert(ReviewItem, [{
+        "public_id": new_public_id(), "badge_id": badge.id, "user_id": user_id,
+        "status": "pending", "created_at": now,
+        "data": {"evidence": evidence_lines(d, labels, names), "reasons": list(d.reasons)},
+    } for user_id, d in new], keys=("badge_id", "user_id"))
+    db.session.execute(insert(AwardDecision), [{
+        "badge_id": badge.id, "user_id": user_id, "assertion_id": None,
+        "action": DecisionAction.REVIEW_QUEUED, "actor": "", "created_at": now,
+        "reason": "within the review band",
+        "data": {"evidence": evidence_lines(d, labels, names), "reasons": list(d.reasons)},
+    } for user_id, d in new])
+    return len(new)
+
+
+def ingest(events: Sequence[GradeEvent], *, now: datetime | None = None,
+           on_chunk: Callable[[], None] | None = None) -> PassResult:
+    """The one path for grade events of every source: store what changed, evaluate those
+    learners, issue what they earned; one transaction per chunk of learners."""
+    total = PassResult()
+    by_context: dict[int, dict[int, list[GradeEvent]]] = defaultdict(lambda: defaultdict(list))
+    for event in events:
+        by_context[event.context_id][event.user_id].append(event)
+    for context_id, by_user in by_context.items():
+        badges = course_badges(context_id)
+        users = sorted(by_user)
+        for start in range(0, len(users), CHUNK):
+            part = [e for u in users[start:start + CHUNK] for e in by_user[u]]
+
+            def work(part: list[GradeEvent] = part, context_id: int = context_id,
+                     badges: list[CourseBadge] = badges) -> PassResult:
+                changed = record_grades(part)
+                result = evaluate_learners(context_id, {e.user_id for e in changed}, now,
+                                           badges=[_fresh(b) for b in badges])
+                result.changed = len(changed)
+                if on_chunk:
+                    on_chunk()
+                return result
+
+            total.add(run_chunk(work))
+    return total
+
+
+def _fresh(item: CourseBadge) -> CourseBadge:
+    # A rolled-back chunk expires the session's objects; reload the badge it will issue.
+    return CourseBadge(db.session.get(Badge, item.badge.id), item.criteria)
+
+
+def evaluate_course(context_id: int, *, now: datetime | None = None,
+                    on_chunk: Callable[[], None] | None = None) -> PassResult:
+    """Evaluate every learner of the course (a badge was enabled or its criteria changed)."""
+    total = PassResult()
+    badges = course_badges(context_id)
+    learners = learner_ids(context_id)
+    for start in range(0, len(learners), CHUNK):
+        part = learners[start:start + CHUNK]
+
+        def work(part: list[int] = part) -> PassResult:
+            result = evaluate_learners(context_id, part, now, badges=[_fresh(b) for b in badges])
+            if on_chunk:
+                on_chunk()
+            return result
+
+        total.add(run_chunk(work))
+    return total

@@ -1,0 +1,200 @@
+"""Tracked background jobs (course sync, badge evaluation): requests, runs, retries.
+
+A `Job` row is created when a job is requested and enqueued on huey after the commit. Running
+it claims the row (one runner at a time), beats a heartbeat after every chunk, and ends
+``done``; platform failures (5xx, timeouts, 429) are retried with exponential back-off (a
+429's ``Retry-After`` wins) until ``JOB_MAX_ATTEMPTS``, then the row is ``dead`` (the
+dead-letter list). A worker killed mid-job leaves a ``running`` row whose heartbeat goes
+stale; the sweep hands it to another worker, and since every chunk commits atomically the
+rerun finishes the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+from huey.exceptions import RetryTask
+from sqlalchemy import func, select, update
+
+from app.extensions import db
+from app.grades.models import Job, JobState
+from app.models.base import utcnow
+from lti.services import PlatformError
+
+log = logging.getLogger(__name__)
+
+SYNC = "sync"
+EVALUATE = "evaluate"
+
+
+def _setting(name: str, default: float) -> float:
+    return float(current_app.config.get(name) or default)
+
+
+def request_job(kind: str, context_id: int, *, requested_by: str = "",
+                badge_id: int | None = None, delay: float = 0) -> Job:
+    """Record a job and enqueue it (after the commit). ``delay`` postpones the first run."""
+    job = Job(kind=kind, context_id=context_id, badge_id=badge_id, requested_by=requested_by,
+              state=JobState.QUEUED, attempts=0)
+    db.session.add(job)
+    db.session.commit()
+    _enqueue(job.id, delay)
+    return job
+
+
+def _enqueue(job_id: int, delay: float) -> None:
+    from app.grades.tasks import run_job_task
+
+    if delay > 0:
+        run_job_task.schedule(args=(job_id,), delay=delay)
+    else:
+        run_job_task(job_id)
+
+
+def last_synced(context_id: int) -> Any:
+    """When the course's last successful sync finished (None: never)."""
+    return db.session.scalar(select(func.max(Job.finished_at)).where(
+        Job.context_id == context_id, Job.kind == SYNC, Job.state == JobState.DONE))
+
+
+def sync_on_launch(context_id: int) -> Job | None:
+    """The launch hook: sync the course in the background unless a sync is on its way or
+    ran moments ago (a class opening the tool together asks once)."""
+    since = utcnow() - timedelta(seconds=_setting("LAUNCH_SYNC_MIN_SECONDS", 60))
+    recent = db.session.scalar(select(Job.id).where(
+        Job.context_id == context_id, Job.kind == SYNC, Job.created_at >= since,
+        Job.state.in_((*JobState.OPEN, JobState.DONE))).limit(1))
+    if recent is not None:
+        return None
+    # A short delay lets the launch's own writes settle and gathers a burst of launches.
+    return request_job(SYNC, context_id, requested_by="launch",
+                       delay=_setting("LAUNCH_SYNC_DELAY_SECONDS", 2))
+
+
+def backoff(attempt: int, retry_after: float | None = None) -> float:
+    """Seconds before attempt ``attempt + 1``: exponential with jitter, or ``Retry-After``."""
+    base = _setting("JOB_RETRY_BASE_SECONDS", 5)
+    delay = min(_setting("JOB_RETRY_MAX_SECONDS", 900), base * 2 ** max(0, attempt - 1))
+    delay *= random.uniform(0.8, 1.2)
+    return max(delay, retry_after or 0)
+
+
+def _claim(job_id: int) -> Job | None:
+    now = utcnow()
+    claimed = db.session.execute(
+        update(Job).where(Job.id == job_id, Job.state.in_((JobState.QUEUED, JobState.RETRYING)))
+        .values(state=JobState.RUNNING, attempts=Job.attempts + 1, started_at=now,
+                heartbeat_at=now, next_attempt_at=None)
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    return db.session.get(Job, job_id) if claimed else None
+
+
+def _another_running(job: Job) -> bool:
+    fresh = utcnow() - timedelta(seconds=_setting("JOB_LEASE_SECONDS", 300))
+    return db.session.scalar(select(Job.id).where(
+        Job.context_id == job.context_id, Job.kind == job.kind, Job.id != job.id,
+        Job.state == JobState.RUNNING, Job.heartbeat_at >= fresh).limit(1)) is not None
+
+
+def _already_done(job: Job) -> bool:
+    # A sync that started after this one was requested has already seen what it would see.
+    return db.session.scalar(select(Job.id).where(
+        Job.context_id == job.context_id, Job.kind == job.kind, Job.id != job.id,
+        Job.state == JobState.DONE, Job.started_at >= job.created_at).limit(1)) is not None
+
+
+HANDLERS: dict[str, Callable[[Job, Callable[[], None]], dict[str, Any]]] = {}
+
+
+def handler(kind: str) -> Callable[[Callable[..., dict[str, Any]]], Callable[..., dict[str, Any]]]:
+    """Register what runs a job of ``kind``: ``fn(job, heartbeat) -> result dict``."""
+
+    def decorator(fn: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+        HANDLERS[kind] = fn
+        return fn
+
+    return decorator
+
+
+def run(job_id: int) -> Job | None:
+    """Run a job once. Raises huey's ``RetryTask`` (with the back-off delay) when it should
+    be tried again; returns the finished row otherwise (None when it was not ours to run)."""
+    job = _claim(job_id)
+    if job is None:
+        return None
+    if job.kind == SYNC and _another_running(job):
+        # One sync per course at a time: come back when the running one is done.
+        job.state, job.attempts = JobState.QUEUED, job.attempts - 1
+        db.session.commit()
+        raise RetryTask(delay=_setting("JOB_RETRY_BASE_SECONDS", 5))
+    if job.kind == SYNC and _already_done(job):
+        return _finish(job, {"skipped": "a later sync already ran"})
+
+    def heartbeat() -> None:
+        db.session.execute(update(Job).where(Job.id == job_id).values(heartbeat_at=utcnow())
+                           .execution_options(synchronize_session=False))
+
+    try:
+        result = HANDLERS[job.kind](job, heartbeat)
+    except Exception as exc:  # every failure is recorded; platform failures are retried
+        db.session.rollback()
+        job = db.session.get(Job, job_id)
+        job.last_error = f"{type(exc).__name__}: {exc}"[:4000]
+        retryable = not isinstance(exc, PlatformError) or exc.retryable
+        if not isinstance(exc, PlatformError):
+            log.exception("job %s (%s) failed", job.public_id, job.kind)
+        if retryable and job.attempts < _setting("JOB_MAX_ATTEMPTS", 6):
+            delay = backoff(job.attempts, getattr(exc, "retry_after", None))
+            job.state = JobState.RETRYING
+            job.next_attempt_at = utcnow() + timedelta(seconds=delay)
+            db.session.commit()
+            log.warning("job %s (%s) attempt %s failed, retry in %.1fs: %s", job.public_id,
+                        job.kind, job.attempts, delay, exc)
+            raise RetryTask(delay=delay) from exc
+        job.state, job.finished_at = JobState.DEAD, utcnow()
+        db.session.commit()
+        log.error("job %s (%s) is dead after %s attempts: %s", job.public_id, job.kind,
+                  job.attempts, exc)
+        return job
+    return _finish(db.session.get(Job, job_id), result)
+
+
+def _finish(job: Job, result: dict[str, Any]) -> Job:
+    job.state, job.result, job.finished_at = JobState.DONE, result, utcnow()
+    job.last_error = None
+    db.session.commit()
+    return job
+
+
+def resume_stale() -> list[int]:
+    """Re-enqueue jobs whose worker died (stale heartbeat) or whose retry is overdue."""
+    now = utcnow()
+    stale = now - timedelta(seconds=_setting("JOB_LEASE_SECONDS", 300))
+    ids = list(db.session.scalars(select(Job.id).where(
+        Job.state == JobState.RUNNING, Job.heartbeat_at < stale)))
+    if ids:
+        db.session.execute(update(Job).where(Job.id.in_(ids), Job.state == JobState.RUNNING)
+                           .values(state=JobState.RETRYING)
+                           .execution_options(synchronize_session=False))
+    # Retries or first runs whose huey message was lost with its worker (due long ago).
+    overdue = now - timedelta(seconds=_setting("JOB_LEASE_SECONDS", 300))
+    ids += list(db.session.scalars(select(Job.id).where(
+        Job.state.in_((JobState.QUEUED, JobState.RETRYING)),
+        func.coalesce(Job.next_attempt_at, Job.created_at) < overdue)))
+    db.session.commit()
+    for job_id in sorted(set(ids)):
+        log.warning("resuming job %s", job_id)
+        _enqueue(job_id, 0)
+    return ids
+
+
+def dead_jobs(limit: int = 200) -> list[Job]:
+    """The dead-letter list of jobs, newest first."""
+    return list(db.session.scalars(select(Job).where(Job.state == JobState.DEAD)
+                                   .order_by(Job.id.desc()).limit(limit)))

@@ -1,0 +1,116 @@
+"""What the tool knows of a course's gradebook: its columns, each learner's current grade,
+the background jobs that keep them fresh, and the secrets that sign pushed grade events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import TimestampMixin, new_public_id, utcnow
+from app.models.course import Context
+
+
+class Column(TimestampMixin, db.Model):
+    """A gradebook column the tool can read: an AGS line item of the course.
+
+    Criteria name columns by ``public_id``; ``lti_lineitem_id`` is the line item's URL.
+    ``active`` turns False when AGS stops listing the line item (grades are kept).
+    """
+
+    __tablename__ = "grade_column"
+    __table_args__ = (UniqueConstraint("context_id", "lti_lineitem_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id)
+    context_id: Mapped[int] = mapped_column(ForeignKey("context.id", ondelete="CASCADE"))
+    lti_lineitem_id: Mapped[str] = mapped_column(String(1000))
+    label: Mapped[str] = mapped_column(String(500), default="")
+    score_maximum: Mapped[float | None] = mapped_column(Float)
+    tag: Mapped[str] = mapped_column(String(255), default="")
+    resource_link_id: Mapped[str] = mapped_column(String(255), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    context: Mapped[Context] = relationship()
+
+
+class Grade(db.Model):
+    """A learner's current grade in one column; rewritten only when it changes."""
+
+    __tablename__ = "grade"
+    __table_args__ = (
+        UniqueConstraint("column_id", "user_id"),
+        Index("ix_grade_user_id", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    column_id: Mapped[int] = mapped_column(ForeignKey("grade_column.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("lti_user.id", ondelete="CASCADE"))
+    score: Mapped[float | None] = mapped_column(Float)
+    maximum: Mapped[float | None] = mapped_column(Float)
+    # When the grade was given (the platform's timestamp); drives "earn by" dates.
+    timestamp: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    comment: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(20))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class JobState:
+    QUEUED = "queued"
+    RUNNING = "running"
+    RETRYING = "retrying"  # failed, another attempt is scheduled
+    DONE = "done"
+    DEAD = "dead"  # gave up after the last attempt: the dead-letter list
+    OPEN = (QUEUED, RUNNING, RETRYING)
+
+
+class Job(db.Model):
+    """A background job the product tracks (course sync, badge evaluation).
+
+    huey runs it; this row is what the API (``/api/v1/jobs/{id}``), the staff page and the
+    dead-letter view read, and what the sweep uses to resume a job whose worker died
+    (``heartbeat_at`` older than the lease).
+    """
+
+    __tablename__ = "background_job"
+    __table_args__ = (Index("ix_background_job_context_kind", "context_id", "kind", "state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id)
+    kind: Mapped[str] = mapped_column(String(30))
+    context_id: Mapped[int | None] = mapped_column(ForeignKey("context.id", ondelete="CASCADE"))
+    badge_id: Mapped[int | None] = mapped_column(ForeignKey("ob_badge.id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(String(20), default=JobState.QUEUED)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    requested_by: Mapped[str] = mapped_column(String(100), default="")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class GradeEventSecret(TimestampMixin, db.Model):
+    """The HMAC secret a registration's integrations sign pushed grade events with."""
+
+    __tablename__ = "grade_event_secret"
+
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registration.id", ondelete="CASCADE"), primary_key=True)
+    secret_encrypted: Mapped[str] = mapped_column(Text)

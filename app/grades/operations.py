@@ -1,0 +1,290 @@
+"""Grades in: the one `GradeEvent` every source produces, and storing only what changed.
+
+AGS syncs, pushed webhooks, CSV imports and manual entries all build `GradeEvent`s and hand
+them to `app.awards.pipeline.ingest`, which calls :func:`record_grades` here and evaluates the
+learners whose grades changed. This module also keeps the course's columns and roster
+(from AGS line items and NRPS) without writing anything when nothing changed.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from app import secret_box
+from app.course.operations import is_staff_role
+from app.extensions import db
+from app.grades.models import Column, Grade, GradeEventSecret
+from app.models import Context, LtiUser, Membership
+from app.models.base import new_public_id, utcnow
+
+# Rows per statement: under SQLite's bound-parameter limit, large enough to amortize.
+CHUNK = 500
+SOURCES = ("ags", "webhook", "csv", "manual")
+
+
+@dataclass(frozen=True, slots=True)
+class GradeEvent:
+    """One learner's grade in one column of one course, from any source.
+
+    ``timestamp`` is when the grade was given (the platform's time when it has one).
+    """
+
+    context_id: int
+    column_id: int
+    user_id: int
+    score: float | None
+    maximum: float | None
+    timestamp: datetime | None
+    source: str
+    comment: str | None = None
+
+
+def aware(moment: datetime | None) -> datetime | None:
+    """UTC-aware datetimes: SQLite hands back naive ones."""
+    if moment is None or moment.utcoffset() is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+def parse_timestamp(value: Any) -> datetime | None:
+    """An ISO 8601 timestamp (``Z`` allowed) as an aware datetime, or None."""
+    if not value:
+        return None
+    try:
+        return aware(datetime.fromisoformat(str(value).replace("Z", "+00:00")))
+    except ValueError:
+        return None
+
+
+def upsert(model: type, rows: list[dict[str, Any]], keys: Sequence[str],
+           update_columns: Sequence[str] = ()) -> None:
+    """INSERT rows, on conflict of ``keys`` update ``update_columns`` (or do nothing).
+
+    One statement for both dialects, so concurrent writers never fail on the unique key.
+    """
+    if not rows:
+        return
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    for start in range(0, len(rows), CHUNK):
+        stmt = insert(model)
+        if update_columns:
+            stmt = stmt.on_conflict_do_update(
+                index_elements=list(keys),
+                set_={c: getattr(stmt.excluded, c) for c in update_columns})
+        else:
+            stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
+        db.session.execute(stmt, rows[start:start + CHUNK])
+
+
+def _same(grade: tuple[Any, ...], event: GradeEvent) -> bool:
+    score, maximum, timestamp, comment = grade
+    return (score == event.score and maximum == event.maximum
+            and aware(timestamp) == aware(event.timestamp) and (comment or None) == event.comment)
+
+
+def _stale(grade: tuple[Any, ...], event: GradeEvent) -> bool:
+    # An event older than what we hold (a replayed or out-of-order webhook) never rolls back.
+    stored = aware(grade[2])
+    return stored is not None and event.timestamp is not None and aware(event.timestamp) < stored
+
+
+def record_grades(events: Sequence[GradeEvent]) -> list[GradeEvent]:
+    """Store the events that change a grade; return them (unchanged ones write nothing).
+
+    Within one call the newest event per (column, learner) wins. Does not commit.
+    """
+    latest: dict[tuple[int, int], GradeEvent] = {}
+    for event in events:
+        key = (event.column_id, event.user_id)
+        held = latest.get(key)
+        if held is None or not (held.timestamp and event.timestamp
+                                and aware(event.timestamp) < aware(held.timestamp)):
+            latest[key] = event
+    keys = sorted(latest)  # a fixed order: concurrent writers lock rows alike (no deadlock)
+    current: dict[tuple[int, int], tuple[Any, ...]] = {}
+    for start in range(0, len(keys), CHUNK):
+        part = keys[start:start + CHUNK]
+        rows = db.session.execute(
+            select(Grade.column_id, Grade.user_id, Grade.score, Grade.maximum, Grade.timestamp,
+                   Grade.comment)
+            .where(tuple_(Grade.column_id, Grade.user_id).in_(part)))
+        for row in rows:
+            current[(row[0], row[1])] = tuple(row[2:])
+    changed = []
+    for key in keys:
+        event = latest[key]
+        held = current.get(key)
+        if held is None:
+            if event.score is None:
+                continue  # "not graded yet" for a grade we never had: nothing to record
+        elif _same(held, event) or _stale(held, event):
+            continue
+        changed.append(event)
+    now = utcnow()
+    upsert(Grade, [{"column_id": e.column_id, "user_id": e.user_id, "score": e.score,
+                    "maximum": e.maximum, "timestamp": e.timestamp, "comment": e.comment,
+                    "source": e.source, "updated_at": now} for e in changed],
+           keys=("column_id", "user_id"),
+           update_columns=("score", "maximum", "timestamp", "comment", "source", "updated_at"))
+    return changed
+
+
+# --- columns ---------------------------------------------------------------------------------
+
+def upsert_columns(context: Context, line_items: Iterable[dict[str, Any]]) -> list[Column]:
+    """Mirror the AGS line items as columns; returns the active ones. Writes only changes."""
+    existing = {c.lti_lineitem_id: c for c in db.session.scalars(
+        select(Column).where(Column.context_id == context.id))}
+    seen = set()
+    for item in line_items:
+        url = str(item.get("id") or "")
+        if not url:
+            continue
+        seen.add(url)
+        facts = {"label": str(item.get("label") or ""),
+                 "score_maximum": _float(item.get("scoreMaximum")),
+                 "tag": str(item.get("tag") or ""),
+                 "resource_link_id": str(item.get("resourceLinkId") or ""), "active": True}
+        column = existing.get(url)
+        if column is None:
+            column = Column(context_id=context.id, lti_lineitem_id=url, **facts)
+            db.session.add(column)
+            existing[url] = column
+        else:
+            for name, value in facts.items():
+                if getattr(column, name) != value:
+                    setattr(column, name, value)
+    for url, column in existing.items():
+        if url not in seen and column.active:
+            column.active = False
+    db.session.flush()
+    return [c for c in existing.values() if c.active]
+
+
+def _float(value: Any) -> float | None:
+    try:
+        return float(value) if value is not None and value != "" else None
+    except (TypeError, ValueError):
+        return None
+
+
+# --- roster ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One person of an NRPS roster."""
+
+    sub: str
+    name: str = ""
+    given_name: str = ""
+    family_name: str = ""
+    email: str | None = None
+    roles: tuple[str, ...] = ()
+    active: bool = True
+
+    @classmethod
+    def from_nrps(cls, member: dict[str, Any]) -> Member:
+        return cls(sub=str(member["user_id"]), name=member.get("name") or "",
+                   given_name=member.get("given_name") or "",
+                   family_name=member.get("family_name") or "",
+                   email=member.get("email") or None, roles=tuple(member.get("roles") or ()),
+                   active=(member.get("status") or "Active") == "Active")
+
+
+def user_ids_by_sub(issuer: str, subs: Iterable[str]) -> dict[str, int]:
+    """Our user ids for platform ``sub``s, creating bare users for unknown ones."""
+    wanted = sorted(set(subs))
+    found: dict[str, int] = {}
+    for start in range(0, len(wanted), CHUNK):
+        part = wanted[start:start + CHUNK]
+        found.update(db.session.execute(select(LtiUser.sub, LtiUser.id).where(
+            LtiUser.issuer == issuer, LtiUser.sub.in_(part))).tuples().all())
+    missing = [s for s in wanted if s not in found]
+    if missing:
+        now = utcnow()
+        upsert(LtiUser, [{"issuer": issuer, "sub": s, "public_id": new_public_id(), "name": "",
+                          "given_name": "", "family_name": "", "email": None,
+                          "created_at": now, "updated_at": now} for s in missing],
+               keys=("issuer", "sub"))
+        for start in range(0, len(missing), CHUNK):
+            found.update(db.session.execute(select(LtiUser.sub, LtiUser.id).where(
+                LtiUser.issuer == issuer, LtiUser.sub.in_(missing[start:start + CHUNK])))
+                .tuples().all())
+    return found
+
+
+def upsert_roster(context: Context, issuer: str, members: Sequence[Member]) -> dict[str, int]:
+    """Mirror an NRPS roster: people (names and emails never erased by empty values) and
+    memberships; people no longer listed become inactive and keep their badges.
+    Returns sub -> user id. Writes only what changed."""
+    ids = user_ids_by_sub(issuer, (m.sub for m in members))
+    by_id = {ids[m.sub]: m for m in members}
+    users = _load(LtiUser, LtiUser.id, list(by_id))
+    for user_id, member in by_id.items():
+        user = users[user_id]
+        for attr in ("name", "given_name", "family_name", "email"):
+            value = getattr(member, attr)
+            if value and getattr(user, attr) != value:
+                setattr(user, attr, value)
+        if not user.name and (member.given_name or member.family_name):
+            user.name = f"{member.given_name} {member.family_name}".strip()
+    memberships = {m.user_id: m for m in db.session.scalars(
+        select(Membership).where(Membership.context_id == context.id))}
+    now = utcnow()
+    new_rows = []
+    for user_id, member in by_id.items():
+        roles, staff = list(member.roles), is_staff_role(list(member.roles))
+        membership = memberships.get(user_id)
+        if membership is None:
+            new_rows.append({"context_id": context.id, "user_id": user_id, "roles": roles,
+                             "is_staff": staff, "active": member.active, "created_at": now,
+                             "updated_at": now})
+            continue
+        if membership.is_staff != staff or membership.active != member.active:
+            membership.is_staff, membership.active = staff, member.active
+        if sorted(membership.roles or []) != sorted(roles):
+            membership.roles = roles
+    upsert(Membership, new_rows, keys=("context_id", "user_id"))
+    gone = [uid for uid, m in memberships.items() if uid not in by_id and m.active]
+    for start in range(0, len(gone), CHUNK):
+        db.session.execute(update(Membership).where(
+            Membership.context_id == context.id, Membership.user_id.in_(gone[start:start + CHUNK]))
+            .values(active=False, updated_at=now).execution_options(synchronize_session=False))
+    return ids
+
+
+def _load(model: type, key: Any, ids: Sequence[int]) -> dict[int, Any]:
+    out = {}
+    for start in range(0, len(ids), CHUNK):
+        for row in db.session.scalars(select(model).where(key.in_(ids[start:start + CHUNK]))):
+            out[row.id] = row
+    return out
+
+
+# --- pushed-event secrets --------------------------------------------------------------------
+
+def event_secret(registration_id: int, *, rotate: bool = False) -> str:
+    """The registration's HMAC secret for pushed grade events (created on first use)."""
+    row = db.session.get(GradeEventSecret, registration_id)
+    if row is None or rotate:
+        secret = "bbwh_" + secrets.token_urlsafe(32)
+        if row is None:
+            row = GradeEventSecret(registration_id=registration_id, secret_encrypted="")
+            db.session.add(row)
+        row.secret_encrypted = secret_box.encrypt(secret.encode())
+        db.session.commit()
+        return secret
+    return secret_box.decrypt(row.secret_encrypted).decode()
+
+
+def has_event_secret(registration_id: int) -> bool:
+    """True when the registration has a grade-event secret."""
+    return db.session.get(GradeEventSecret, registration_id) is not None

@@ -1,0 +1,76 @@
+"""Helpers for the pipeline tests: a sandbox course launched once, a badge over its columns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.grades.models import Column
+from app.models import Context
+from app.openbadges import operations as ob
+from app.openbadges.models import Assertion, Badge
+from lti.sandbox.seed import CourseInfo, create_course, launch_url
+from tests.support.lti_env import LtiEnv
+
+_COUNTER = iter(range(1, 10**6))
+
+
+@dataclass
+class Course:
+    """A sandbox course the tool has seen launched (its Context exists)."""
+
+    env: LtiEnv
+    slug: str
+    info: CourseInfo
+    context: Context
+
+    def column(self, label: str) -> Column:
+        return db.session.scalars(select(Column).where(
+            Column.context_id == self.context.id, Column.label == label)).one()
+
+
+def new_course(env: LtiEnv, browser: Any, slug: str = "moodle", learners: int = 20,
+               columns: tuple[tuple[str, float], ...] = (("Exam", 100.0),),
+               score_fraction: float = 1.0) -> Course:
+    """Create a course in the sandbox and launch it once as its teacher."""
+    title = f"Course {next(_COUNTER)}"
+    info = create_course(env.sandbox, slug, title, learners=learners, columns=columns,
+                         score_fraction=score_fraction, seed=learners)
+    browser.walk(browser.get(launch_url(env.sandbox, slug, info.course_id, info.teacher_login)))
+    context = db.session.scalars(select(Context).where(
+        Context.lti_context_id == info.context_id)).one()
+    return Course(env, slug, info, context)
+
+
+def new_badge(context: Context, criteria: dict[str, Any] | None, *, name: str = "Achiever",
+              enabled: bool = True) -> Badge:
+    """A badge of the course (with the registration's issuer, made on first use)."""
+    from app.openbadges.models import Issuer
+
+    issuer = db.session.scalars(select(Issuer).where(
+        Issuer.registration_id == context.registration_id)).first()
+    if issuer is None:
+        issuer = ob.create_issuer("Test University", "https://university.example",
+                                  "badges@university.example",
+                                  registration_id=context.registration_id)
+    return ob.create_badge(issuer, name, f"{name} of the course", "Meet the criteria",
+                           context_id=context.id, criteria=criteria, enabled=enabled)
+
+
+def live_assertions(badge: Badge) -> list[Assertion]:
+    return list(db.session.scalars(select(Assertion).where(
+        Assertion.badge_id == badge.id, Assertion.revoked_at.is_(None))))
+
+
+def sandbox_scores(env: LtiEnv, line_item_id: int) -> dict[str, float]:
+    """The platform's own truth: learner sub -> score given in one column."""
+    from lti.sandbox.db import session_scope
+    from lti.sandbox.models import Result, User
+
+    with session_scope(env.sandbox) as s:
+        rows = s.execute(select(User.lti_id, Result.score_given).join(
+            Result, Result.user_id == User.id).where(Result.line_item_id == line_item_id))
+        return {sub: score for sub, score in rows if score is not None}

@@ -1,0 +1,118 @@
+"""AGS/NRPS sync through the award pipeline, against the sandbox platform over real HTTP."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from app.awards.models import OutboxMessage, OutboxState
+from app.extensions import db
+from app.grades import jobs
+from app.grades.models import Grade, Job, JobState
+from app.grades.sync import sync_course
+from app.models import LtiUser, Membership
+from lti.sandbox.seed import set_score
+from tests.grades.support import live_assertions, new_badge, new_course, sandbox_scores
+
+
+def _count(model, *where) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+@pytest.mark.parametrize("slug", ["moodle", "canvas"])
+def test_cohort_of_200_at_the_threshold(app, registered, browser, slug):
+    course = new_course(registered, browser, slug, learners=200)
+    sync_course(course.context.id)  # columns first, so the criteria can name one
+    exam = course.column("Exam")
+    badge = new_badge(course.context, {"column": exam.public_id, "min_percent": 70})
+
+    first = sync_course(course.context.id)
+    assert first.passed.changed == 0  # grades were stored by the first sync
+    from app.awards.operations import badge_saved
+
+    badge_saved(badge)  # enabling evaluates existing grades retroactively (immediate queue)
+    scores = sandbox_scores(registered, course.info.line_item_ids[0])
+    expected = {sub for sub, score in scores.items() if score >= 70}
+    assert 0 < len(expected) < 200
+    holders = {a.lti_user_id for a in live_assertions(badge)}
+    subs = set(db.session.scalars(select(LtiUser.sub).where(LtiUser.id.in_(holders))))
+    assert subs == expected
+    assert _count(OutboxMessage) == len(expected)
+    assert _count(OutboxMessage, OutboxMessage.state == OutboxState.SENT) == len(expected)
+
+    again = sync_course(course.context.id)
+    assert (again.passed.changed, again.passed.issued) == (0, 0)
+    assert len(live_assertions(badge)) == len(expected)
+
+    below = next(sub for sub, score in scores.items() if score < 70)
+    set_score(registered.sandbox, slug, course.info.course_id, course.info.line_item_ids[0],
+              _login(registered, slug, below), 95.0, "regraded")
+    third = sync_course(course.context.id)
+    assert (third.passed.changed, third.passed.issued) == (1, 1)
+    assert len(live_assertions(badge)) == len(expected) + 1
+
+
+def _login(env, slug, sub):
+    from lti.sandbox.db import session_scope
+    from lti.sandbox.models import Platform, User
+
+    with session_scope(env.sandbox) as s:
+        platform = s.scalars(select(Platform).where(Platform.slug == slug)).one()
+        return s.scalars(select(User.login).where(User.platform_id == platform.id,
+                                                  User.lti_id == sub)).one()
+
+
+def test_unchanged_sync_writes_nothing(app, registered, browser):
+    course = new_course(registered, browser, learners=30)
+    sync_course(course.context.id)
+    grades = db.session.execute(select(Grade.id, Grade.updated_at)).all()
+    from sqlalchemy import event
+
+    writes = []
+
+    def count(conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")):
+            writes.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        sync_course(course.context.id)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert writes == []
+    assert db.session.execute(select(Grade.id, Grade.updated_at)).all() == grades
+
+
+def test_learner_removed_from_roster_keeps_badges(app, registered, browser):
+    course = new_course(registered, browser, learners=10)
+    sync_course(course.context.id)
+    badge = new_badge(course.context, {"column": course.column("Exam").public_id,
+                                       "min_percent": 0})
+    from app.awards.operations import badge_saved
+
+    badge_saved(badge)
+    holders = live_assertions(badge)
+    assert len(holders) == 10
+    gone = holders[0].lti_user_id
+    from lti.sandbox.db import session_scope
+    from lti.sandbox.models import Enrollment, User
+
+    sub = db.session.get(LtiUser, gone).sub
+    with session_scope(registered.sandbox) as s:
+        user = s.scalars(select(User).where(User.lti_id == sub)).first()
+        s.query(Enrollment).filter_by(course_id=course.info.course_id, user_id=user.id).delete()
+    sync_course(course.context.id)
+    membership = db.session.scalars(select(Membership).where(
+        Membership.context_id == course.context.id, Membership.user_id == gone)).one()
+    assert membership.active is False
+    assert len(live_assertions(badge)) == 10  # revocation is only explicit
+
+
+def test_launch_schedules_a_background_sync(app, registered, browser):
+    course = new_course(registered, browser, learners=3)
+    queued = db.session.scalars(select(Job).where(Job.context_id == course.context.id)).all()
+    assert [(j.kind, j.state, j.requested_by) for j in queued] == [
+        (jobs.SYNC, JobState.QUEUED, "launch")]
+    jobs.run(queued[0].id)  # what the worker does once the short delay has passed
+    assert db.session.get(Job, queued[0].id).state == JobState.DONE
+    assert jobs.last_synced(course.context.id) is not None
