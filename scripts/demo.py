@@ -3,7 +3,13 @@
 The tool serves on ``localhost`` and the sandbox on ``127.0.0.1``: two different sites, so the
 tool runs in a cross-site iframe as it does inside a real Moodle or Canvas. The sandbox is
 seeded (idempotently) with a Moodle-like and a Canvas-like platform, each with a demo course,
-and the tool learns both registrations from ``config.json``.
+and the tool learns both registrations from ``config.json`` (the committed bootstrap file).
+
+A third platform, ``moodle-dynreg`` (Moodle flavour), is registered the way an LMS admin does
+it: once both servers answer, the sandbox hands the tool's ``/lti/register`` its OpenID
+configuration URL and a registration token, the tool registers over HTTP (auto-approved for
+the demo: ``LTI_REGISTRATION_AUTO_APPROVE``), and the sandbox's admin activates the tool.
+Every platform's "Register a tool" page lets a newcomer do the same by hand.
 """
 
 from __future__ import annotations
@@ -14,11 +20,82 @@ import os
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
+import requests
 from werkzeug.serving import make_server
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+DYNREG_SLUG = "moodle-dynreg"
+DYNREG_COURSE = "Digital Badges Workshop"
+
+
+def register_dynamically(tool: Any, sandbox: Any, tool_url: str, slug: str,
+                         learners: int) -> tuple[int, str]:
+    """Register the tool on the sandbox platform ``slug`` through LTI Dynamic Registration
+    (unless the tool already holds a registration the platform still has active), activate
+    it there and make sure a course launches it. Returns (course id, teacher login)."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import Registration
+    from lti.sandbox.db import session_scope
+    from lti.sandbox.models import Course, Enrollment, Platform, Tool, User
+    from lti.sandbox.seed import (
+        activate_tool,
+        create_course,
+        create_platform,
+        deactivate_tool,
+        start_registration,
+        tool_state,
+    )
+
+    issuer = create_platform(sandbox, slug, "moodle", name="Sandbox Moodle (registered "
+                                                         "dynamically)")
+    with tool.app_context():
+        known = list(db.session.scalars(select(Registration.client_id)
+                                        .filter_by(issuer=issuer).order_by(Registration.id)))
+    client_id = None
+    for candidate in reversed(known):
+        try:
+            if tool_state(sandbox, slug, candidate)["active"]:
+                client_id = candidate
+                break
+        except LookupError:
+            continue  # the sandbox database was reset; this registration is stale
+    if client_id is None:
+        configuration_url, token = start_registration(sandbox, slug)
+        # What the LMS's registration dialog does: open the tool's URL with both parameters.
+        page = requests.get(f"{tool_url}/lti/register", timeout=60, params={
+            "openid_configuration": configuration_url, "registration_token": token})
+        if page.status_code != 200:
+            raise RuntimeError(f"dynamic registration failed (HTTP {page.status_code})")
+        with tool.app_context():
+            client_id = db.session.scalars(select(Registration.client_id).filter_by(
+                issuer=issuer).order_by(Registration.id.desc())).first()
+        if client_id is None:
+            raise RuntimeError("the tool answered but stored no registration")
+        # Tools of earlier demo runs the tool no longer knows would only fail to launch.
+        with session_scope(sandbox) as s:
+            stale = list(s.scalars(select(Tool.client_id).join(Platform).where(
+                Platform.slug == slug, Tool.client_id != client_id, Tool.active)))
+        for old in stale:
+            deactivate_tool(sandbox, slug, old)
+        activate_tool(sandbox, slug, client_id)
+    with session_scope(sandbox) as s:
+        platform = s.scalars(select(Platform).where(Platform.slug == slug)).one()
+        course_id = s.scalar(select(Course.id).where(Course.platform_id == platform.id)
+                             .order_by(Course.id))
+    if course_id is None:
+        course_id = create_course(sandbox, slug, DYNREG_COURSE, learners=learners,
+                                  client_id=client_id).course_id
+    with session_scope(sandbox) as s:
+        teacher = s.scalar(select(User.login).join(Enrollment).where(
+            Enrollment.course_id == course_id, Enrollment.role == "teacher")
+            .order_by(Enrollment.id))
+    return course_id, str(teacher)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -32,16 +109,22 @@ def main(argv: list[str] | None = None) -> None:
     tool_url = f"http://localhost:{args.tool_port}"
     sandbox_url = f"http://127.0.0.1:{args.sandbox_port}"
     os.environ.setdefault("PUBLIC_BASE_URL", tool_url)
+    # The demo approves its own dynamic registrations (and a newcomer's from the sandbox's
+    # "Register a tool" page); a real deployment leaves them pending for an admin.
+    os.environ.setdefault("LTI_REGISTRATION_AUTO_APPROVE", "true")
 
     from app import create_app
     from lti.registrations import import_pylti_config
     from lti.sandbox import create_app as create_sandbox
     from lti.sandbox.seed import seed_demo, write_tool_config
 
-    sandbox = create_sandbox({
+    sandbox_config = {
         "SANDBOX_BASE_URL": sandbox_url,
         "SECRET_KEY": os.environ.get("SANDBOX_SECRET_KEY", "sandbox-demo-secret"),
-    })
+    }
+    if os.environ.get("SANDBOX_DATABASE_URL"):  # default: instance/sandbox.db
+        sandbox_config["SANDBOX_DATABASE_URL"] = os.environ["SANDBOX_DATABASE_URL"]
+    sandbox = create_sandbox(sandbox_config)
     platforms = seed_demo(sandbox, tool_url, learners=args.learners)
     config_path = ROOT / "config.json"
     if (args.tool_port, args.sandbox_port) != (5000, 5001):
@@ -57,6 +140,16 @@ def main(argv: list[str] | None = None) -> None:
     for server in servers:
         threading.Thread(target=server.serve_forever, daemon=True).start()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+    # Registration needs both servers answering: the tool fetches the sandbox's
+    # configuration and posts its registration, the sandbox later fetches the tool's keys.
+    try:
+        course_id, teacher = register_dynamically(tool, sandbox, tool_url, DYNREG_SLUG,
+                                                  args.learners)
+        dynreg_line = (f"  Registered by LTI Dynamic Registration at start-up: "
+                       f"{sandbox_url}/{DYNREG_SLUG}/course/{course_id}?as={teacher}")
+    except (RuntimeError, requests.RequestException) as exc:
+        dynreg_line = f"  Dynamic registration of /{DYNREG_SLUG} failed: {exc}"
     print(f"""
 Badgebridge is running.
 
@@ -65,7 +158,11 @@ Badgebridge is running.
 
 In the sandbox, open a course as the instructor or a learner: the tool loads inside the
 course page. Both flavours are there: Moodle-like ({sandbox_url}/moodle/) and Canvas-like
-({sandbox_url}/canvas/). Press Ctrl-C to stop.
+({sandbox_url}/canvas/), registered from config.json.
+{dynreg_line}
+  Register it yourself: {sandbox_url}/canvas/admin/tools/register (paste {tool_url}/lti/register)
+
+Press Ctrl-C to stop.
 """, flush=True)
     try:
         threading.Event().wait()
