@@ -9,8 +9,10 @@ from flask import g, request
 from sqlalchemy import select
 
 from app.api.auth import ApiError, check_tenant
+from app.api.awards import checked_criteria
 from app.api.common import body, get_owned, paged, scoped_registration
 from app.api.registry import endpoint
+from app.awards.operations import badge_saved
 from app.extensions import db
 from app.models import Context
 from app.openbadges import documents, operations, urls
@@ -102,11 +104,14 @@ def _issuer_for(data: dict[str, Any], context_id: int | None) -> Issuer:
 def create_badge() -> tuple[dict[str, Any], int]:
     data = body()
     changes = _changes(data)
+    if "criteria" in changes:
+        changes["criteria"] = checked_criteria(changes["criteria"], changes.get("context_id"))
     issuer = _issuer_for(data, changes.get("context_id"))
     changes.setdefault("criteria_narrative", changes.get("description", ""))
     badge = operations.create_badge(
         issuer, changes.pop("name", ""), changes.pop("description", ""),
         changes.pop("criteria_narrative"), design=data.get("design"), **changes)
+    badge_saved(badge, requested_by=f"api:{g.api_key.public_id}")
     return badge_json(badge), 201
 
 
@@ -122,9 +127,15 @@ def get_badge(public_id: str) -> dict[str, Any]:
 def patch_badge(public_id: str) -> dict[str, Any]:
     badge = get_owned(Badge, public_id, badge_registration)
     data = body()
+    changes = _changes(data)
+    if "criteria" in changes:
+        changes["criteria"] = checked_criteria(
+            changes["criteria"], changes.get("context_id", badge.context_id), badge.public_id)
     if "design" in data:
         operations.save_artwork(badge, design=data["design"])
-    operations.update_badge(badge, **_changes(data))
+    operations.update_badge(badge, **changes)
+    if {"criteria", "enabled"} & set(changes):
+        badge_saved(badge, requested_by=f"api:{g.api_key.public_id}")
     return badge_json(badge)
 
 

@@ -40,6 +40,13 @@ def _http_error(exc: HTTPException):
             "message": exc.description}, exc.code
 
 
-from app.api import assertions, badges, issuers, meta  # noqa: E402, F401  (register routes)
+from app.api import (  # noqa: E402, F401  (register routes)
+    assertions,
+    awards,
+    badges,
+    grades,
+    issuers,
+    meta,
+)
 
 __all__ = ["bp"]

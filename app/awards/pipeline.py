@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import OperationalError
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 # Errors after which a whole chunk is simply run again: SQLite refusing a lock upgrade while
 # another connection writes, PostgreSQL breaking a deadlock or a serialization conflict.
 _RETRYABLE = ("database is locked", "deadlock detected", "could not serialize")
+T = TypeVar("T")
 
 
 @dataclass
@@ -170,19 +172,24 @@ def evidence_lines(decision: Decision, labels: dict[str, str],
     return [evidence_text(ev, labels, names) for ev in decision.evidence]
 
 
-def run_chunk(work: Callable[[], PassResult]) -> PassResult:
-    """Run ``work`` as one transaction, replaying it on transient lock conflicts; dispatch
-    its outbox rows after the commit."""
+def in_transaction(work: Callable[[], T]) -> T:
+    """Run ``work`` and commit, replaying it from scratch on transient lock conflicts."""
     for attempt in range(60):
         try:
             result = work()
             db.session.commit()
-            break
+            return result
         except OperationalError as exc:
             db.session.rollback()
             if not any(text in str(exc) for text in _RETRYABLE) or attempt == 59:
                 raise
             time.sleep(min(0.5, 0.005 * (attempt + 1)))
+    raise AssertionError("unreachable")
+
+
+def run_chunk(work: Callable[[], PassResult]) -> PassResult:
+    """Run one chunk of the pipeline as a transaction; dispatch its outbox rows after."""
+    result = in_transaction(work)
     outbox.enqueue(result.outbox_ids)
     return result
 

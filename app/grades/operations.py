@@ -8,6 +8,8 @@ learners whose grades changed. This module also keeps the course's columns and r
 
 from __future__ import annotations
 
+import csv
+import io
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -288,3 +290,119 @@ def event_secret(registration_id: int, *, rotate: bool = False) -> str:
 def has_event_secret(registration_id: int) -> bool:
     """True when the registration has a grade-event secret."""
     return db.session.get(GradeEventSecret, registration_id) is not None
+
+
+# --- pushed events: external references to one GradeEvent -----------------------------------
+
+class EventError(ValueError):
+    """A pushed or imported grade that cannot be applied; ``field`` names the bad part."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field, self.message = field, message
+
+
+def _number(value: Any, field: str, *, required: bool) -> float | None:
+    if value is None or value == "":
+        if required:
+            raise EventError(field, "is required")
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise EventError(field, f"must be a number, not {value!r}") from None
+    if number != number or number in (float("inf"), float("-inf")):
+        raise EventError(field, "must be a finite number")
+    return number
+
+
+def find_column(context: Context, ref: str) -> Column:
+    """A course column by public id, AGS line item URL or (exact) label."""
+    ref = (ref or "").strip()
+    for clause in (Column.public_id == ref, Column.lti_lineitem_id == ref, Column.label == ref):
+        found = db.session.scalars(select(Column).where(Column.context_id == context.id, clause)
+                                   .order_by(Column.id)).first()
+        if found is not None:
+            return found
+    raise EventError("column", f"no column {ref!r} in this course")
+
+
+def find_learner(context: Context, issuer: str, *, sub: str | None = None,
+                 email: str | None = None) -> int:
+    """A learner's user id by platform ``sub`` (made a member if new) or by email (must be
+    known in the course)."""
+    if sub:
+        user_id = user_ids_by_sub(issuer, [sub])[sub]
+        member = db.session.scalar(select(Membership.id).where(
+            Membership.context_id == context.id, Membership.user_id == user_id))
+        if member is None:  # read first: the common case writes nothing
+            now = utcnow()
+            upsert(Membership, [{"context_id": context.id, "user_id": user_id, "roles": [],
+                                 "is_staff": False, "active": True, "created_at": now,
+                                 "updated_at": now}], keys=("context_id", "user_id"))
+        return user_id
+    if email:
+        found = db.session.scalar(
+            select(LtiUser.id).join(Membership, Membership.user_id == LtiUser.id)
+            .where(Membership.context_id == context.id,
+                   db.func.lower(LtiUser.email) == email.strip().lower()).limit(1))
+        if found is None:
+            raise EventError("user", f"no learner with email {email!r} in this course")
+        return found
+    raise EventError("user", "give the learner's sub (platform user id) or email")
+
+
+def event_from_fields(context: Context, issuer: str, *, column: str, user_sub: str | None,
+                      user_email: str | None, score: Any, maximum: Any = None,
+                      timestamp: Any = None, comment: str | None = None,
+                      source: str) -> GradeEvent:
+    """Build the `GradeEvent` of a pushed or imported grade (raises `EventError`)."""
+    target = find_column(context, column)
+    value = _number(score, "score", required=True)
+    top = _number(maximum, "maximum", required=False)
+    when = parse_timestamp(timestamp) if timestamp else utcnow()
+    if timestamp and when is None:
+        raise EventError("timestamp", f"{timestamp!r} is not an ISO 8601 date-time")
+    user_id = find_learner(context, issuer, sub=user_sub, email=user_email)
+    return GradeEvent(context_id=context.id, column_id=target.id, user_id=user_id, score=value,
+                      maximum=top if top is not None else target.score_maximum, timestamp=when,
+                      source=source, comment=comment or None)
+
+
+@dataclass
+class CsvReport:
+    """A CSV import: the events of the good rows, and each bad row's line and reason."""
+
+    events: list[GradeEvent]
+    errors: list[tuple[int, str]]
+
+
+CSV_HEADER = ("user", "column", "score")
+
+
+def parse_csv(context: Context, issuer: str, text: str) -> CsvReport:
+    """Read a grades CSV (header ``user,column,score`` plus optional ``maximum``,
+    ``timestamp``, ``comment``; ``user`` is an email or a platform user id) row by row."""
+    report = CsvReport([], [])
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    missing = [h for h in CSV_HEADER if h not in header]
+    if missing:
+        report.errors.append((1, f"the header needs the columns {', '.join(CSV_HEADER)} "
+                                 f"(missing: {', '.join(missing)})"))
+        return report
+    for row in reader:
+        line = reader.line_num
+        fields = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
+        user = fields.get("user", "")
+        try:
+            with db.session.begin_nested():
+                report.events.append(event_from_fields(
+                    context, issuer, column=fields.get("column", ""),
+                    user_sub=None if "@" in user else user or None,
+                    user_email=user if "@" in user else None, score=fields.get("score"),
+                    maximum=fields.get("maximum"), timestamp=fields.get("timestamp"),
+                    comment=fields.get("comment"), source="csv"))
+        except EventError as exc:
+            report.errors.append((line, str(exc)))
+    return report
