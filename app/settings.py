@@ -63,7 +63,9 @@ def load_settings(instance_path: Path) -> dict[str, Any]:
         config.update(
             CACHE_TYPE="FileSystemCache",
             CACHE_DIR=str(instance_path / "cache"),
-            CACHE_THRESHOLD=100_000,
+            # No file counting: cachelib rewrites a shared count file on every set otherwise.
+            # Expired entries are removed when read and by the worker's periodic prune.
+            CACHE_THRESHOLD=0,
         )
     config["CACHE_DEFAULT_TIMEOUT"] = 3600
     return config

@@ -206,7 +206,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             raise LaunchRejected("audience_invalid",
                                  "The id_token names several audiences but no valid azp.")
         client_id = body.get("azp") if len(audiences) > 1 else audiences[0]
-        if DatabaseToolConf.registration_row(iss, client_id) is None:
+        if self._tool_config.registration_row(iss, client_id) is None:
             raise registration_error(iss, client_id)
         # pylti1p3 uses aud[0]; with several audiences azp is the one to use.
         self._jwt["body"] = {**body, "aud": client_id} if len(audiences) > 1 else body

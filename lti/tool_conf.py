@@ -10,27 +10,43 @@ from pylti1p3.tool_config import ToolConfAbstract
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Deployment, Registration, RegistrationStatus
+from app.models import Deployment, Registration, RegistrationStatus, ToolKey
 from lti import keys
 
 
 class ToolRegistration(LtiRegistration):
-    """A pylti1p3 registration whose signing ``kid`` is the one we publish in our JWKS."""
+    """A pylti1p3 registration signing with the tool's active key, loaded only when needed.
 
-    def __init__(self, kid: str) -> None:
+    Validating a launch never signs anything, so the private key (a database read and a
+    decryption) is fetched on the first call that needs it: service tokens, deep links.
+    """
+
+    def __init__(self) -> None:
         super().__init__()
-        self._kid = kid
+        self._key: ToolKey | None = None
+
+    def _signing_key(self) -> ToolKey:
+        if self._key is None:
+            self._key = keys.active_key()
+        return self._key
 
     def get_kid(self) -> str:
-        return self._kid
+        return self._signing_key().kid
+
+    def get_tool_private_key(self) -> str:
+        return keys.private_pem(self._signing_key())
 
 
 class DatabaseToolConf(ToolConfAbstract):
     """Registrations and deployments from the database; the tool key from :mod:`lti.keys`.
 
     Every issuer may have several client ids (one per developer key in Canvas), so pylti1p3
-    always looks registrations up by (issuer, client_id).
+    always looks registrations up by (issuer, client_id). One instance serves one request and
+    remembers its lookups: a launch asks for the same rows several times.
     """
+
+    def __init__(self) -> None:
+        self._rows: dict[tuple[str, ...], Any] = {}
 
     def check_iss_has_one_client(self, iss: str) -> bool:
         return False
@@ -38,33 +54,34 @@ class DatabaseToolConf(ToolConfAbstract):
     def check_iss_has_many_clients(self, iss: str) -> bool:
         return True
 
-    @staticmethod
-    def registration_row(iss: str, client_id: str | None) -> Registration | None:
+    def _memo(self, key: tuple[str, ...], query: Any) -> Any:
+        # Only found rows are remembered: a missing deployment may be adopted a moment later.
+        if self._rows.get(key) is None:
+            self._rows[key] = db.session.scalars(query).first()
+        return self._rows[key]
+
+    def registration_row(self, iss: str, client_id: str | None) -> Registration | None:
         """The active registration for (issuer, client_id); None if unknown or not active."""
         if not client_id:
             return None
-        return db.session.scalars(
-            select(Registration).where(
-                Registration.issuer == iss,
-                Registration.client_id == client_id,
-                Registration.status == RegistrationStatus.ACTIVE,
-            )
-        ).first()
+        return self._memo(("registration", iss, client_id), select(Registration).where(
+            Registration.issuer == iss,
+            Registration.client_id == client_id,
+            Registration.status == RegistrationStatus.ACTIVE,
+        ))
 
     def registration_for(self, row: Registration) -> ToolRegistration:
         """The pylti1p3 registration of a database row (for services outside a launch)."""
         return self._to_lti(row)
 
     def _to_lti(self, row: Registration) -> ToolRegistration:
-        key = keys.active_key()
-        reg = ToolRegistration(key.kid)
+        reg = ToolRegistration()
         reg.set_issuer(row.issuer).set_client_id(row.client_id)
         reg.set_auth_login_url(row.auth_login_url).set_auth_token_url(row.auth_token_url)
         reg.set_auth_audience(row.auth_audience or row.auth_token_url)
         reg.set_key_set_url(row.key_set_url)
         if row.key_set:
             reg.set_key_set(row.key_set)
-        reg.set_tool_private_key(keys.private_pem(key))
         return reg
 
     def find_registration_by_issuer(self, iss: str, *args: Any, **kwargs: Any) -> LtiRegistration:
@@ -85,10 +102,9 @@ class DatabaseToolConf(ToolConfAbstract):
         row = self.deployment_row(iss, deployment_id, client_id)
         return LtiDeployment().set_deployment_id(row.deployment_id) if row else None
 
-    @staticmethod
-    def deployment_row(iss: str, deployment_id: str, client_id: str) -> Deployment | None:
+    def deployment_row(self, iss: str, deployment_id: str, client_id: str) -> Deployment | None:
         """The active deployment of an active registration, or None."""
-        return db.session.scalars(
+        return self._memo(("deployment", iss, deployment_id, client_id), (
             select(Deployment)
             .join(Registration)
             .where(
@@ -98,4 +114,4 @@ class DatabaseToolConf(ToolConfAbstract):
                 Deployment.deployment_id == deployment_id,
                 Deployment.status == RegistrationStatus.ACTIVE,
             )
-        ).first()
+        ))

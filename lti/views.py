@@ -75,7 +75,7 @@ def _platform_origin(message: ToolMessageLaunch) -> str:
 def _record(message: ToolMessageLaunch) -> LaunchSession:
     """Store the course, the person and their role; return the launch session."""
     body: dict[str, Any] = message.jwt_body
-    conf = DatabaseToolConf()
+    conf = message.get_tool_conf()
     client_id = message.get_client_id()
     deployment = conf.deployment_row(body["iss"], body[CLAIM + "deployment_id"], client_id)
     assert deployment is not None  # validate_deployment found it a moment ago

@@ -56,6 +56,7 @@ def _clean(app) -> None:
 def app(_app_session) -> Iterator:
     """The application, with empty tables and an empty cache for each test."""
     _clean(_app_session)
+    _app_session.config["PUBLIC_BASE_URL"] = "http://localhost"  # e2e fixtures point it live
     with _app_session.app_context():
         yield _app_session
     from app.extensions import db

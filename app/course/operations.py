@@ -6,11 +6,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
-from app.extensions import db
+from app.extensions import db, retry_when_locked
 from app.models import Context, LtiUser, Membership
-from app.models.base import utcnow
+from app.models.base import insert_ignoring_conflicts, utcnow
 
 # Role mapping of the product: these (context or institution) roles are staff.
 STAFF_ROLE_NAMES = frozenset(
@@ -66,17 +65,13 @@ class RecordedLaunch:
 
 
 def _get_or_create(model: type, lookup: dict[str, Any], **defaults: Any) -> Any:
-    """Fetch a row by its natural key or insert it; safe against a concurrent insert."""
-    row = db.session.scalars(select(model).filter_by(**lookup)).first()
-    if row is not None:
-        return row
-    try:
-        with db.session.begin_nested():
-            row = model(**lookup, **defaults)
-            db.session.add(row)
-        return row
-    except IntegrityError:
-        return db.session.scalars(select(model).filter_by(**lookup)).one()
+    """Fetch a row by its natural key, inserting it first if needed; safe under concurrency."""
+    query = select(model).filter_by(**lookup)
+    row = db.session.scalars(query).first()
+    if row is None:
+        insert_ignoring_conflicts(model, [{**lookup, **defaults}])
+        row = db.session.scalars(query).one()
+    return row
 
 
 def upsert_person(facts: PersonFacts) -> LtiUser:
@@ -91,6 +86,7 @@ def upsert_person(facts: PersonFacts) -> LtiUser:
     return user
 
 
+@retry_when_locked
 def record_launch(facts: LaunchFacts) -> RecordedLaunch:
     """Upsert the course, the person and their membership from a validated launch."""
     now = utcnow()

@@ -25,12 +25,11 @@ from cryptography.hazmat.primitives.serialization import (
     PrivateFormat,
 )
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
 from app import secret_box
 from app.extensions import db
-from app.models.base import new_public_id, utcnow
+from app.models.base import insert_ignoring_conflicts, new_public_id, utcnow
 from app.openbadges import bitstring, documents
 from app.openbadges.keys import public_multikey
 from app.openbadges.models import (
@@ -346,13 +345,6 @@ def _allocate(issuer: Issuer, count: int, now: datetime) -> tuple[StatusList, li
     raise OperationError("status_list_full", "could not allocate status list entries")
 
 
-def _insert_ignoring_conflicts(rows: list[dict[str, Any]]) -> None:
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    # A conflicting row means a concurrent issuer won the race for this learner: keep theirs.
-    db.session.execute(insert(Assertion).on_conflict_do_nothing(), rows)
-
-
 def _live(badge: Badge, keys: Sequence[str]) -> dict[str, Assertion]:
     rows = db.session.scalars(select(Assertion).where(
         Assertion.badge_id == badge.id, Assertion.revoked_at.is_(None),
@@ -429,7 +421,8 @@ def _issue_many(badge: Badge, awards: Sequence[Award], now: datetime | None) -> 
         achievement = documents.ob3_achievement(badge)
         rows = [_prepare(badge, award, now, index, status_list, achievement, signer)
                 for award, index in zip(todo.values(), indexes, strict=True)]
-        _insert_ignoring_conflicts(rows)
+        # A conflicting row means a concurrent issuer won the race for this learner: keep theirs.
+        insert_ignoring_conflicts(Assertion, rows)
         public_ids = [row["public_id"] for row in rows]
         inserted = db.session.scalars(select(Assertion).where(Assertion.public_id.in_(public_ids)))
         for assertion in inserted:

@@ -32,20 +32,19 @@ def lti_env(_app_session):
     tmp = Path(tempfile.mkdtemp(prefix="sandbox-"))
     sandbox = create_sandbox({"SANDBOX_DATABASE_URL": f"sqlite:///{tmp / 'sandbox.db'}",
                               "SECRET_KEY": "sandbox-test-secret", "TESTING": True})
-    previous = _app_session.config["PUBLIC_BASE_URL"]
     with serve(_app_session, "localhost") as tool_url, serve(sandbox, "127.0.0.1") as sbx_url:
-        _app_session.config["PUBLIC_BASE_URL"] = tool_url
         sandbox.config["SANDBOX_BASE_URL"] = sbx_url
         infos = seed_demo(sandbox, tool_url, learners=8)
         yield LtiEnv(tool_url, sbx_url, sandbox, {i.slug: i for i in infos})
-    _app_session.config["PUBLIC_BASE_URL"] = previous
 
 
 @pytest.fixture
 def registered(app, lti_env):
-    """The tool's database knows both sandbox platforms (as `flask lti import-config` does)."""
+    """The tool's database knows both sandbox platforms (as `flask lti import-config` does),
+    and the tool's public URL is the live server's."""
     from lti.registrations import PlatformSpec, save_platform
 
+    app.config["PUBLIC_BASE_URL"] = lti_env.tool_url
     for info in lti_env.platforms.values():
         save_platform(PlatformSpec(
             issuer=info.issuer, client_id=info.client_id, auth_login_url=info.auth_login_url,
