@@ -9,18 +9,27 @@ per-design result is reused; only what every render shares stays warm (the font 
 glyph outlines, loaded once per process). The very first render of a process, which loads
 the fonts, is measured separately in a fresh interpreter ("process cold start").
 PNG figures rasterise a pre-rendered SVG with the locked-down cairosvg settings the app uses.
+"Cached fetches/s" is what serving the artwork costs once it is saved: GET of the badge's
+public PNG URL (``/ob/badges/<id>/image/<version>.png``) through the Flask test client, on a
+throw-away SQLite database, with the badge saved the way the designer saves it (rendered
+once at save time), served from the per-process image cache. "uncached" empties that cache
+before every request, so each fetch reads the stored bytes from the database. "304/s" is a
+cached request revalidated with ``If-None-Match``, as browsers and CDNs do. None renders.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -77,6 +86,64 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+@contextlib.contextmanager
+def _served_badges() -> Iterator[tuple[Any, dict[str, str]]]:
+    """A throw-away app (SQLite, built by the migrations) with one saved badge per template.
+
+    Yields the Flask test client and each template's public PNG path.
+    """
+    tmp = Path(tempfile.mkdtemp(prefix="bench-render-"))
+    # Settings come from the environment when the app is created: point it at the temp dir.
+    os.environ.setdefault("SECRET_KEY", "bench-secret")
+    os.environ["DATABASE_URL"] = f"sqlite:///{tmp / 'bench.db'}"
+    os.environ.pop("REDIS_URL", None)
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.openbadges import operations, urls
+    from badge_design.design import design_to_dict
+
+    app = create_app({"PUBLIC_BASE_URL": "https://badges.example.org",
+                      "CACHE_DIR": str(tmp / "cache")})
+    with app.app_context():
+        upgrade()
+        issuer = operations.create_issuer("Bench U", "https://bench.example", "b@bench.example")
+        paths = {}
+        for template in TEMPLATES:
+            badge = operations.create_badge(
+                issuer, f"Bench {template}", "A benchmark badge.", "Run the bench.",
+                design=design_to_dict(_design(template, 0)))
+            paths[template] = urls.BADGE_IMAGE.replace("<public_id>", badge.public_id) \
+                .replace("<int:version>", str(badge.image_version)).replace("<ext>", "png")
+    yield app.test_client(), paths
+
+
+def _fetch_rates(client: Any, path: str, seconds: float) -> tuple[float, float, float, int]:
+    """(cached fetches/s, uncached fetches/s, 304 revalidations/s, PNG bytes) of one image."""
+    from app.openbadges import image_cache
+
+    first = client.get(path)
+    assert first.status_code == 200 and first.mimetype == "image/png", first.status
+    etag = first.headers["ETag"]
+
+    def fetch(_i: int) -> None:
+        response = client.get(path)
+        assert response.status_code == 200
+        response.close()
+
+    def fetch_uncached(_i: int) -> None:
+        image_cache.clear()
+        fetch(_i)
+
+    def revalidate(_i: int) -> None:
+        response = client.get(path, headers={"If-None-Match": etag})
+        assert response.status_code == 304
+        response.close()
+
+    uncached = _rate(fetch_uncached, seconds)
+    return _rate(fetch, seconds), uncached, _rate(revalidate, seconds), len(first.data)
+
+
 def machine_facts() -> list[tuple[str, str]]:
     """What the figures depend on: CPU, cores, Python and library versions."""
     import cairocffi
@@ -108,16 +175,22 @@ def main() -> None:
           "(imports and font loading)")
     print()
     header = ("template", "SVG renders/s", "PNG 512 renders/s", "PNG 128 renders/s",
-              "SVG bytes")
-    print("| " + " | ".join(header) + " |")
-    print("|" + "|".join("---" for _ in header) + "|")
-    for template in TEMPLATES:
-        svg_rate = _rate(lambda i, t=template: render_svg(_design(t, i)), args.seconds)
-        svg = render_svg(_design(template, 0))
-        png_512 = _rate(lambda _i, s=svg: render_png(s, 512), args.seconds)
-        png_128 = _rate(lambda _i, s=svg: render_png(s, 128), args.seconds)
-        print(f"| {template} | {svg_rate:,.0f} | {png_512:,.1f} | {png_128:,.1f} "
-              f"| {len(svg):,} |")
+              "SVG bytes", "cached fetches/s (PNG 512)", "uncached fetches/s", "304/s",
+              "PNG bytes")
+    # Build the served app first, so its migration logs do not land inside the table.
+    with _served_badges() as (client, paths):
+        print("| " + " | ".join(header) + " |")
+        print("|" + "|".join("---" for _ in header) + "|")
+        for template in TEMPLATES:
+            svg_rate = _rate(lambda i, t=template: render_svg(_design(t, i)), args.seconds)
+            svg = render_svg(_design(template, 0))
+            png_512 = _rate(lambda _i, s=svg: render_png(s, 512), args.seconds)
+            png_128 = _rate(lambda _i, s=svg: render_png(s, 128), args.seconds)
+            cached, uncached, revalidated, png_bytes = _fetch_rates(
+                client, paths[template], args.seconds)
+            print(f"| {template} | {svg_rate:,.0f} | {png_512:,.1f} | {png_128:,.1f} "
+                  f"| {len(svg):,} | {cached:,.0f} | {uncached:,.0f} | {revalidated:,.0f} "
+                  f"| {png_bytes:,} |")
 
 
 if __name__ == "__main__":
