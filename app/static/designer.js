@@ -14,6 +14,8 @@
   var warningsList = document.getElementById("contrast-warnings");
   var saveResult = document.getElementById("save-result");
   var badgeSelect = document.getElementById("badge-select");
+  var miniPreview = document.getElementById("mini-preview");
+  var miniImage = miniPreview.querySelector("img");
   var DEBOUNCE_MS = 150;
   var timer = null;
   var inFlight = null;
@@ -180,6 +182,7 @@
         if (previewUrl) { URL.revokeObjectURL(previewUrl); }
         previewUrl = URL.createObjectURL(blob);
         previewImage.src = previewUrl;
+        miniImage.src = previewUrl;
         previewImage.alt = result.data.accessible_name;
         previewImage.dataset.title = value("title");
         previewStatus.textContent = "Preview up to date.";
@@ -315,6 +318,14 @@
   });
   // Typing in the search box must not redraw the badge.
   search.addEventListener("input", function (event) { event.stopPropagation(); });
+
+  // In a narrow frame the preview sits above the form and scrolls away while one types:
+  // show a small copy in the corner whenever the real one is out of sight.
+  if ("IntersectionObserver" in window) {
+    new IntersectionObserver(function (entries) {
+      miniPreview.hidden = entries[0].isIntersecting || !previewImage.src;
+    }).observe(document.querySelector(".preview-frame"));
+  }
 
   var initial = badgesById[config.selected];
   if (initial) { badgeSelect.value = initial.id; }

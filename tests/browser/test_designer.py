@@ -125,3 +125,9 @@ def test_designer_fits_a_320px_frame(registered, chromium_context):
     overflow = frame.locator("body").evaluate(
         "b => document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0
+    # The preview sits above the form here; typing further down keeps a thumbnail in view.
+    mini = frame.locator("#mini-preview")
+    assert mini.is_hidden()
+    frame.get_by_label("Title", exact=True).fill("Narrow")
+    frame.locator("#icon-search").scroll_into_view_if_needed()
+    mini.wait_for(state="visible", timeout=5_000)
