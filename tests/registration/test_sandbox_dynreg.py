@@ -28,6 +28,12 @@ TOOL_CONFIGURATION = "https://purl.imsglobal.org/spec/lti-tool-configuration"
 FLAVOURS = ["moodle", "canvas"]
 
 
+@pytest.fixture(autouse=True)
+def _live_tool(app, lti_env) -> None:
+    """The tool's public URL is the live server's (the ``app`` fixture resets it per test)."""
+    app.config["PUBLIC_BASE_URL"] = lti_env.tool_url
+
+
 # ---- helpers ---------------------------------------------------------------------------
 def _platform(env, flavour: str) -> str:
     """A new sandbox platform of ``flavour`` with a course and no tool; its slug."""
