@@ -27,6 +27,7 @@ from badge_design.design import (
     design_to_dict,
     validate_design,
 )
+from badge_design.uploads import UploadError, process_upload
 
 #: A badge made in the designer has no criteria yet; the OB core requires a narrative, and
 #: this one says plainly that the instructor still has to set them.
@@ -58,6 +59,8 @@ class SavedArtwork:
     version: int
     png_url: str
     svg_url: str | None
+    #: What the upload checker removed or changed (an SVG's script, a photo's rotation).
+    warnings: tuple[str, ...] = ()
 
 
 def course_badges(context_id: int) -> list[Badge]:
@@ -132,7 +135,7 @@ def _check_new_badge(new: NewBadge) -> NewBadge:
     return NewBadge(name, description)
 
 
-def _saved(badge: Badge) -> SavedArtwork:
+def _saved(badge: Badge, warnings: tuple[str, ...] = ()) -> SavedArtwork:
     image = db.session.scalar(select(BadgeImage).where(
         BadgeImage.badge_id == badge.id, BadgeImage.version == badge.image_version))
     assert image is not None
@@ -140,7 +143,8 @@ def _saved(badge: Badge) -> SavedArtwork:
                                ext="svg") if image.svg else None)
     return SavedArtwork(badge=badge, version=image.version, svg_url=svg_url,
                         png_url=urls.public_url(urls.BADGE_IMAGE, badge.public_id,
-                                                version=image.version, ext="png"))
+                                                version=image.version, ext="png"),
+                        warnings=warnings)
 
 
 def save_design(context: Context, design: Any, *, badge_public_id: str | None = None,
@@ -172,7 +176,10 @@ def _save(context: Context, *, design: Any, upload: Upload | None,
     description = (badge.description if badge is not None
                    else new_badge.description)  # type: ignore[union-attr]
     document: dict[str, Any] | None = None
-    if upload is None:
+    warnings: tuple[str, ...] = ()
+    if upload is not None:
+        upload, warnings = _checked_upload(upload)
+    else:
         # Validate here (not only in save_artwork) to keep the per-field messages.
         checked = check_design(with_default_alt_text(design, name, description))
         document = design_to_dict(checked)
@@ -191,4 +198,22 @@ def _save(context: Context, *, design: Any, upload: Upload | None,
         # The upload checker's message is written for the instructor; drop the field prefix
         # a DesignError adds, which the form already shows by position.
         raise DesignerError({field: str(exc)}) from None
-    return _saved(badge)
+    return _saved(badge, warnings)
+
+
+def _checked_upload(upload: Upload) -> tuple[Upload, tuple[str, ...]]:
+    """Check and clean an upload here, to keep the checker's warnings for the instructor.
+
+    The OB core checks uploads again; handing it the cleaned image (a 512 px PNG, or the
+    sanitized SVG) means a hostile original is decoded once, and re-checking clean output
+    is cheap and changes nothing.
+    """
+    try:
+        processed = process_upload(upload.filename, upload.data)
+    except UploadError as exc:
+        raise DesignerError({"file": str(exc)}) from None
+    if processed.svg is not None:
+        clean = Upload(filename="artwork.svg", data=processed.svg.encode("utf-8"))
+    else:
+        clean = Upload(filename="artwork.png", data=processed.png)
+    return clean, tuple(processed.warnings)

@@ -70,6 +70,7 @@ def _saved_json(saved: SavedArtwork) -> Response:
     return _no_store(jsonify(
         badge=saved.badge.public_id, name=saved.badge.name, version=saved.version,
         png_url=saved.png_url, svg_url=saved.svg_url, design=saved.badge.design,
+        warnings=list(saved.warnings),
         message=f"Saved “{saved.badge.name}”, artwork version {saved.version}.",
     ))
 

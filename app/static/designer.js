@@ -217,6 +217,17 @@
     link.dataset.testid = "saved-png";
     p.appendChild(link);
     saveResult.appendChild(p);
+    if (data.warnings && data.warnings.length) {
+      // What the upload checker removed or changed: the instructor should know.
+      var list = document.createElement("ul");
+      list.className = "warnings";
+      data.warnings.forEach(function (text) {
+        var li = document.createElement("li");
+        li.textContent = text;
+        list.appendChild(li);
+      });
+      saveResult.appendChild(list);
+    }
     var img = document.createElement("img");
     img.src = data.png_url;
     img.alt = "Saved artwork of " + data.name;

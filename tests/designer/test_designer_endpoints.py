@@ -306,6 +306,8 @@ def test_hostile_uploads_are_refused_readably_or_neutralized(client, course, nam
         assert db.session.scalar(select(Badge)) is None
         return
     assert response.status_code == 200, response.get_json()
+    # Neutralized, and the instructor is told what was removed.
+    assert response.get_json()["warnings"] or name == "huge_dimensions.svg"
     svg_url = response.get_json()["svg_url"]
     if svg_url:
         svg = client.get(svg_url.removeprefix(_base())).data.lower()
@@ -324,3 +326,20 @@ def test_upload_with_a_wrong_extension_is_refused_readably(client, course):
     response = _upload(client, course.staff_token, "notes.exe", b"MZ\x90\x00")
     assert response.status_code == 422
     assert "is not a PNG, JPEG or SVG file" in response.get_json()["errors"]["file"]
+
+
+def test_svg_with_a_script_is_cleaned_and_the_instructor_told(client, course):
+    response = _upload(client, course.staff_token, "badge.svg",
+                       (HOSTILE / "script_tag.svg").read_bytes())
+    assert response.status_code == 200
+    assert "Removed <script> (not allowed in badge images)." in response.get_json()["warnings"]
+
+
+def test_upload_jpeg(client, course):
+    out = io.BytesIO()
+    Image.new("RGB", (600, 600), (10, 120, 200)).save(out, "JPEG")
+    response = _upload(client, course.staff_token, "photo.jpg", out.getvalue())
+    assert response.status_code == 200
+    png = client.get(response.get_json()["png_url"].removeprefix(_base()))
+    assert _png_size(png.data) == ("PNG", (512, 512))
+    assert response.get_json()["svg_url"]  # raster artwork is wrapped for SVG baking
