@@ -26,6 +26,13 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(openbadges_bp)
     app.register_blueprint(api_bp)
+
+    from app.learner.views import bp as learner_bp
+    from app.notifications import tasks as _mail_jobs  # noqa: F401  (register with huey)
+    from app.sharing.views import bp as sharing_bp
+
+    app.register_blueprint(learner_bp)
+    app.register_blueprint(sharing_bp)
     admin.init_app(app)
 
     @app.context_processor

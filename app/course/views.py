@@ -30,4 +30,7 @@ def staff_home():
 @bp.get("/learner")
 @launch_required()
 def learner_home():
-    return render_template("course/learner.html", **_page_data())
+    # The learner's side lives in app.learner (My badges); this URL stays the launch target.
+    from app.learner.views import render_my_badges
+
+    return render_my_badges()

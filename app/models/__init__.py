@@ -6,6 +6,7 @@ from app.awards.models import AwardDecision, OutboxMessage, ReviewItem
 from app.grades.models import Column, Grade, GradeEventSecret, Job
 from app.models.course import Context, LtiUser, Membership
 from app.models.lti import Deployment, Registration, RegistrationStatus, ToolKey
+from app.notifications.models import EmailDelivery
 from app.openbadges.models import (
     Assertion,
     Badge,
@@ -14,6 +15,7 @@ from app.openbadges.models import (
     IssuerKey,
     StatusList,
 )
+from app.sharing.models import ShareEvent, VerificationView
 
 __all__ = [
     "AdminUser",
@@ -25,6 +27,7 @@ __all__ = [
     "Column",
     "Context",
     "Deployment",
+    "EmailDelivery",
     "Grade",
     "GradeEventSecret",
     "Issuer",
@@ -37,6 +40,8 @@ __all__ = [
     "RegistrationSource",
     "RegistrationStatus",
     "ReviewItem",
+    "ShareEvent",
     "StatusList",
     "ToolKey",
+    "VerificationView",
 ]

@@ -139,6 +139,11 @@ def _linkedin_url(assertion: Assertion) -> str:
 
 def _page(assertion: Assertion) -> Response:
     badge = assertion.badge
+    if request.method == "GET":  # learner-side view counter (bots and prefetches excluded)
+        from app.sharing.operations import record_view
+
+        record_view(assertion.id, request.headers.get("User-Agent"),
+                    request.headers.get("Sec-Purpose") or request.headers.get("Purpose"))
     html = render_template(
         "openbadges/verify.html", assertion=assertion, badge=badge, issuer=badge.issuer,
         status=_status(assertion), links=urls.assertion_links(assertion.public_id),

@@ -1,0 +1,229 @@
+"""The learner page's read model: my awards, my progress toward the rest, the pathway.
+
+Everything is scoped to one (course, learner) pair passed in by the caller — the launch
+session's — so nothing here can return another learner's data. Pure reads: no commits.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from app.criteria import CriteriaError, ProgressItem, parse_criteria, progress, referenced_badges
+from app.criteria import Grade as CriteriaGrade
+from app.extensions import db
+from app.models.base import utcnow
+from app.openbadges import documents
+from app.openbadges.models import Assertion, Badge, BadgeStatus
+from app.sharing.operations import Counts, counts_for
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EarnedBadge:
+    """One of the learner's awards (live, expired or revoked) with its counters."""
+
+    assertion: Assertion
+    badge: Badge
+    status: str  # valid, expired, revoked
+    image_url: str
+    issued_on: datetime
+    expires_at: datetime | None
+    counts: Counts
+
+    @property
+    def accepted(self) -> bool:
+        return self.assertion.accepted_at is not None
+
+
+@dataclass(frozen=True)
+class ProgressLine:
+    """One criterion line as the page shows it."""
+
+    text: str
+    met: bool
+    fraction: float
+    depth: int
+    borderline: bool = False
+    late: bool = False
+
+    @property
+    def percent(self) -> int:
+        return round(self.fraction * 100)
+
+
+@dataclass(frozen=True)
+class BadgeToEarn:
+    """A badge of the course the learner does not hold yet, and how far they are."""
+
+    badge: Badge
+    image_url: str
+    lines: list[ProgressLine]
+    fraction: float
+    automatic: bool  # False: staff award it by hand (no criteria document)
+    earn_by: str = ""
+
+    @property
+    def percent(self) -> int:
+        return round(self.fraction * 100)
+
+
+@dataclass(frozen=True)
+class LadderStep:
+    """A badge on the course's pathway: its rung (0 = no prerequisites) and state."""
+
+    badge_public_id: str
+    name: str
+    level: int
+    earned: bool
+    requires: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class MyBadges:
+    earned: list[EarnedBadge]
+    to_earn: list[BadgeToEarn]
+    ladder: list[list[LadderStep]]  # rungs from the top of the pathway down to its base
+
+
+def _status(assertion: Assertion, now: datetime) -> str:
+    if assertion.revoked:
+        return "revoked"
+    return "expired" if assertion.is_expired(now) else "valid"
+
+
+def _my_assertions(context_id: int, user_id: int) -> list[Assertion]:
+    """The learner's awards of this course's badges, newest first."""
+    return list(db.session.scalars(
+        select(Assertion).join(Badge, Badge.id == Assertion.badge_id)
+        .where(Assertion.lti_user_id == user_id, Badge.context_id == context_id)
+        .order_by(Assertion.issued_on.desc(), Assertion.id.desc())))
+
+
+def _grades(context_id: int, user_id: int) -> tuple[dict[str, CriteriaGrade], dict[str, str]]:
+    """The learner's own grades in this course, keyed by column public id, and the labels of
+    every column (criteria name columns by public id)."""
+    try:
+        from app.grades.models import Column, Grade
+    except ImportError:  # the grade store arrives with the award pipeline
+        return {}, {}
+    labels = dict(db.session.execute(select(Column.public_id, Column.label)
+                                     .where(Column.context_id == context_id)).all())
+    rows = db.session.execute(
+        select(Column.public_id, Column.score_maximum, Grade)
+        .join(Grade, Grade.column_id == Column.id)
+        .where(Column.context_id == context_id, Grade.user_id == user_id)).all()
+    grades = {public_id: CriteriaGrade(public_id, grade.score,
+                                       grade.maximum if grade.maximum is not None else maximum,
+                                       grade.timestamp)
+              for public_id, maximum, grade in rows}
+    return grades, labels
+
+
+def _line(item: ProgressItem) -> ProgressLine:
+    if item.kind in ("column", "average", "sum") and item.needed and not item.met \
+            and item.current not in ("no grade yet", "no maximum score"):
+        # "Quiz 3: 72 % of 80 % needed": the current value against the bar, in one breath.
+        text = f"{item.label}: {item.current} of {item.needed} needed"
+    elif item.kind in ("column", "average", "sum") and not item.met:
+        text = f"{item.label}: {item.current} ({item.needed} needed)"
+    else:
+        text = item.text
+    return ProgressLine(text, item.met, item.fraction, item.depth, item.borderline, item.late)
+
+
+def _earn_by(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    return value.strftime("%d %B %Y").lstrip("0")
+
+
+def _to_earn(badge: Badge, grades: Mapping[str, CriteriaGrade], earned: set[str],
+             labels: Mapping[str, str], names: Mapping[str, str], now: datetime) -> BadgeToEarn:
+    image = documents.badge_image_url(badge)
+    if not badge.criteria or not badge.enabled:
+        return BadgeToEarn(badge, image, [], 0.0, automatic=False)
+    try:
+        criteria = parse_criteria(badge.criteria)
+    except CriteriaError:
+        log.warning("badge %s has invalid criteria; showing no progress", badge.public_id)
+        return BadgeToEarn(badge, image, [], 0.0, automatic=False)
+    items = progress(criteria, grades, earned, now, labels, names)
+    top = [item.fraction for item in items if item.depth == 0]
+    fraction = sum(top) / len(top) if top else 0.0
+    return BadgeToEarn(badge, image, [_line(item) for item in items], min(fraction, 0.99),
+                       automatic=True, earn_by=_earn_by(criteria.earn_by))
+
+
+def _ladder(badges: list[Badge], earned: set[str]) -> list[list[LadderStep]]:
+    """The pathway: each badge on the rung above its highest prerequisite. Only badges that
+    take part in a prerequisite relation are on it; none when the course has no pathway."""
+    ids = {b.public_id for b in badges}
+    requires: dict[str, list[str]] = {}
+    for badge in badges:
+        if badge.criteria:
+            try:
+                refs = referenced_badges(parse_criteria(badge.criteria))
+            except CriteriaError:
+                continue
+            requires[badge.public_id] = sorted(r for r in refs if r in ids)
+    on_path = {b for b, reqs in requires.items() if reqs} | {r for reqs in requires.values()
+                                                            for r in reqs}
+    if not on_path:
+        return []
+    levels: dict[str, int] = {}
+
+    def level(public_id: str, seen: frozenset[str] = frozenset()) -> int:
+        if public_id in levels:
+            return levels[public_id]
+        if public_id in seen:  # a cycle slipped past validation: flatten it, never loop
+            return 0
+        reqs = requires.get(public_id, [])
+        value = 1 + max((level(r, seen | {public_id}) for r in reqs), default=-1)
+        levels[public_id] = value
+        return value
+
+    names = {b.public_id: b.name for b in badges}
+    rungs: dict[int, list[LadderStep]] = {}
+    for public_id in sorted(on_path, key=lambda p: names[p].lower()):
+        rung = level(public_id)
+        rungs.setdefault(rung, []).append(LadderStep(
+            public_id, names[public_id], rung, public_id in earned,
+            [names[r] for r in requires.get(public_id, [])]))
+    return [rungs[r] for r in sorted(rungs, reverse=True)]
+
+
+def my_badges(context_id: int, user_id: int, now: datetime | None = None) -> MyBadges:
+    """Everything the learner page shows, for this learner in this course only."""
+    now = documents.utc(now or utcnow())
+    mine = _my_assertions(context_id, user_id)
+    # One card per badge: the live award if any, else the latest (revoked) one.
+    chosen: dict[int, Assertion] = {}
+    for assertion in mine:
+        current = chosen.get(assertion.badge_id)
+        if current is None or (current.revoked and not assertion.revoked):
+            chosen[assertion.badge_id] = assertion
+    counts = counts_for(a.id for a in chosen.values())
+    earned_cards = [
+        EarnedBadge(a, a.badge, _status(a, now),
+                    documents.badge_image_url(a.badge, a.image_version),
+                    documents.utc(a.issued_on),
+                    documents.utc(a.expires_at) if a.expires_at else None, counts[a.id])
+        for a in sorted(chosen.values(), key=lambda a: a.issued_on, reverse=True)]
+    held = {a.badge.public_id for a in chosen.values() if not a.revoked}
+
+    badges = list(db.session.scalars(
+        select(Badge).where(Badge.context_id == context_id,
+                            Badge.status == BadgeStatus.ACTIVE).order_by(Badge.name)))
+    names = {b.public_id: b.name for b in badges}
+    grades, labels = _grades(context_id, user_id)
+    to_earn = [_to_earn(b, grades, held, labels, names, now) for b in badges
+               if b.public_id not in held]
+    # Closest first: what the learner can reach soonest is what they want to see.
+    to_earn.sort(key=lambda t: (not t.automatic, -t.fraction, t.badge.name.lower()))
+    return MyBadges(earned_cards, to_earn, _ladder(badges, held))

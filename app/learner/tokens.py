@@ -1,0 +1,48 @@
+"""The accept link in the award email: a signed, expiring token naming one award.
+
+Whoever holds the email may accept the award and change its visibility without logging in
+(the email went to the recipient's own address); the token names the award only, so it grants
+nothing else.
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+_SALT = "badgebridge-accept-award"
+DEFAULT_MAX_AGE = 90 * 24 * 3600  # a quarter: people read mail late, and links get forwarded
+
+
+class AcceptTokenError(Exception):
+    """The accept link is forged or has expired."""
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
+
+
+def make_accept_token(assertion_public_id: str) -> str:
+    """Sign the award's public id into an accept token."""
+    return _serializer().dumps({"a": assertion_public_id})
+
+
+def read_accept_token(token: str) -> str:
+    """The award's public id in ``token``, or `AcceptTokenError`."""
+    max_age = int(current_app.config.get("ACCEPT_TOKEN_MAX_AGE", DEFAULT_MAX_AGE))
+    try:
+        data = _serializer().loads(token, max_age=max_age)
+    except SignatureExpired as exc:
+        raise AcceptTokenError("This link has expired. Open the course to accept the badge.") \
+            from exc
+    except BadSignature as exc:
+        raise AcceptTokenError("This link is not valid.") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("a"), str):
+        raise AcceptTokenError("This link is not valid.")
+    return data["a"]
+
+
+def accept_url(assertion_public_id: str) -> str:
+    """The absolute accept link for emails (built without a request)."""
+    return (f"{current_app.config['PUBLIC_BASE_URL']}/learner/accept/"
+            f"{make_accept_token(assertion_public_id)}")

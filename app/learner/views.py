@@ -1,0 +1,139 @@
+"""Learner routes: My badges (rendered at the course's learner landing page), accepting an
+award and choosing its visibility — from the page (launch token) or from the email's signed
+accept link (no login).
+
+Every award is looked up through the launch session's learner *and* course, so another
+learner's award is a 404, exactly like one that does not exist.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from app.extensions import db
+from app.launch_session import current_session, launch_required
+from app.learner import service
+from app.learner.tokens import AcceptTokenError, read_accept_token
+from app.models import Context, LtiUser, Membership
+from app.openbadges import documents, operations, urls
+from app.openbadges.models import Assertion, Badge
+from app.sharing.models import ShareChannel, ShareSource
+from app.sharing.operations import linkedin_profile_url, verify_url
+
+bp = Blueprint("learner", __name__, url_prefix="/learner")
+
+NOTICES = {
+    "accepted": "Badge accepted. It is yours to share.",
+    "public": "Your name now shows on the badge's public page.",
+    "hidden": "Your name is now hidden on the badge's public page. The badge still verifies.",
+}
+
+
+def share_links(assertion: Assertion, source: str = ShareSource.COURSE) -> dict[str, str]:
+    """The counted share and download links of one award (public: no launch token in them,
+    so none leaks to LinkedIn or into a saved file's origin)."""
+    base = url_for("sharing.follow", public_id=assertion.public_id, channel="_")[:-1]
+    links = {channel: f"{base}{channel}?from={source}" for channel in ShareChannel.ALL}
+    links["public_url"] = verify_url(assertion)
+    return links
+
+
+def render_my_badges():
+    """The learner's landing page in the course (the course blueprint's learner route)."""
+    session = current_session()
+    context = db.get_or_404(Context, session.context_id)
+    user = db.get_or_404(LtiUser, session.user_id)
+    membership = db.session.scalars(select(Membership).filter_by(
+        context_id=context.id, user_id=user.id)).one_or_none()
+    page = service.my_badges(context.id, user.id)
+    return render_template(
+        "course/learner.html", context=context, user=user, membership=membership,
+        session=session, page=page, share_links=share_links,
+        notice=NOTICES.get(request.args.get("notice", "")))
+
+
+def _own_assertion(public_id: str) -> Assertion:
+    session = current_session()
+    assertion = db.session.scalar(
+        select(Assertion).join(Badge, Badge.id == Assertion.badge_id)
+        .where(Assertion.public_id == public_id, Assertion.lti_user_id == session.user_id,
+               Badge.context_id == session.context_id))
+    if assertion is None:
+        abort(404, description="No such badge in your course.")
+    return assertion
+
+
+def _back(notice: str, assertion: Assertion):
+    return redirect(url_for("course.learner_home", lt=request.values.get("lt"), notice=notice,
+                            _anchor=f"award-{assertion.public_id}"), 303)
+
+
+@bp.post("/assertions/<public_id>/accept")
+@launch_required()
+def accept(public_id: str):
+    assertion = _own_assertion(public_id)
+    if assertion.revoked:
+        abort(409, description="This badge was revoked and cannot be accepted.")
+    operations.accept(assertion)
+    return _back("accepted", assertion)
+
+
+@bp.post("/assertions/<public_id>/visibility")
+@launch_required()
+def visibility(public_id: str):
+    assertion = _own_assertion(public_id)
+    public = request.form.get("public") == "1"
+    operations.set_public(assertion, public)
+    return _back("public" if public else "hidden", assertion)
+
+
+# --- the email's accept link -------------------------------------------------------------------
+
+def _by_token(token: str) -> Assertion:
+    try:
+        public_id = read_accept_token(token)
+    except AcceptTokenError as exc:
+        abort(400, description=str(exc))
+    assertion = db.session.scalar(select(Assertion).where(Assertion.public_id == public_id))
+    if assertion is None:
+        abort(404, description="This badge no longer exists.")
+    return assertion
+
+
+def _accept_page(assertion: Assertion, token: str, notice: str | None = None):
+    badge = assertion.badge
+    context = db.session.get(Context, badge.context_id) if badge.context_id else None
+    return render_template(
+        "learner/accept.html", assertion=assertion, badge=badge, issuer=badge.issuer,
+        course=context, token=token, notice=notice,
+        links=share_links(assertion, ShareSource.EMAIL),
+        linkedin_url=linkedin_profile_url(assertion),
+        image_url=documents.badge_image_url(badge, assertion.image_version),
+        verify=urls.public_url(urls.VERIFY_PAGE, assertion.public_id),
+        revoked=assertion.revoked, expired=assertion.is_expired())
+
+
+@bp.get("/accept/<token>")
+def accept_link(token: str):
+    """Show the award with an Accept button. A GET never accepts: mail scanners follow links."""
+    response = _accept_page(_by_token(token), token)
+    return response, 200, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+@bp.post("/accept/<token>")
+def accept_by_link(token: str):
+    """Accept (and optionally set the visibility) with the email's token."""
+    assertion = _by_token(token)
+    if assertion.revoked:
+        abort(409, description="This badge was revoked and cannot be accepted.")
+    notice = None
+    if request.form.get("action") == "accept":
+        operations.accept(assertion)
+        notice = NOTICES["accepted"]
+    elif request.form.get("action") == "visibility":
+        public = request.form.get("public") == "1"
+        operations.set_public(assertion, public)
+        notice = NOTICES["public" if public else "hidden"]
+    return _accept_page(assertion, token, notice), 200, {"Cache-Control": "no-store",
+                                                         "Referrer-Policy": "no-referrer"}

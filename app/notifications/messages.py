@@ -1,0 +1,179 @@
+"""Composing the emails: one personal, branded message per purpose, HTML and plain text.
+
+Built without a request (the jobs run in a worker): every link is absolute, on
+``PUBLIC_BASE_URL``. Templates live in ``templates/email/`` (``<name>.html`` + ``<name>.txt``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import formataddr, parseaddr
+from typing import Any
+
+from flask import current_app, render_template
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Context
+from app.openbadges import documents, urls
+from app.openbadges.models import Assertion, BadgeImage
+from app.sharing.models import ShareChannel, ShareSource
+from badge_design.baking import OB3_KEYWORD, bake_png
+
+log = logging.getLogger(__name__)
+
+
+def message_id(key: str) -> str:
+    """A Message-ID derived from the delivery key: the same email keeps the same id on every
+    attempt, so a copy that slipped through after a crash is folded by mail clients."""
+    domain = parseaddr(current_app.config["MAIL_FROM"])[1].rpartition("@")[2] or "localhost"
+    digest = hashlib.sha256(f"{current_app.config['PUBLIC_BASE_URL']}|{key}".encode())
+    return f"<{digest.hexdigest()[:32]}@{domain}>"
+
+
+def _base_message(*, key: str, to_name: str, to_email: str, subject: str, sender_name: str,
+                  reply_to: str | None, template: str, **context: Any) -> EmailMessage:
+    message = EmailMessage()
+    from_name, from_addr = parseaddr(current_app.config["MAIL_FROM"])
+    # The institution's name in the From display: the mail is theirs, Badgebridge carries it.
+    message["From"] = formataddr((f"{sender_name} via Badgebridge" if sender_name
+                                  else from_name or "Badgebridge", from_addr))
+    message["To"] = formataddr((to_name, to_email)) if to_name else to_email
+    if reply_to and "@" in reply_to:
+        message["Reply-To"] = str(Address(addr_spec=reply_to))
+    message["Subject"] = subject
+    message["Message-ID"] = message_id(key)
+    # RFC 3834: tells auto-responders (out-of-office) not to answer.
+    message["Auto-Submitted"] = "auto-generated"
+    context.setdefault("base_url", current_app.config["PUBLIC_BASE_URL"])
+    message.set_content(render_template(f"email/{template}.txt", **context))
+    message.add_alternative(render_template(f"email/{template}.html", **context), subtype="html")
+    return message
+
+
+def share_link(assertion: Assertion, channel: str) -> str:
+    """A counted share link for an email (``from=email`` so analytics can tell)."""
+    return (f"{current_app.config['PUBLIC_BASE_URL']}/share/{assertion.public_id}/{channel}"
+            f"?from={ShareSource.EMAIL}")
+
+
+def _course(assertion: Assertion) -> Context | None:
+    context_id = assertion.badge.context_id
+    return db.session.get(Context, context_id) if context_id else None
+
+
+def _fmt(moment: datetime | None) -> str:
+    return documents.utc(moment).strftime("%d %B %Y").lstrip("0") if moment else ""
+
+
+def _baked_png(assertion: Assertion) -> bytes | None:
+    image = db.session.scalar(select(BadgeImage).where(
+        BadgeImage.badge_id == assertion.badge_id,
+        BadgeImage.version == assertion.image_version))
+    if image is None:
+        return None
+    import json
+
+    return bake_png(image.png_512, OB3_KEYWORD, json.dumps(assertion.credential,
+                                                           ensure_ascii=False))
+
+
+@dataclass(frozen=True)
+class AwardFacts:
+    """What the award email says, gathered once (the templates get plain values)."""
+
+    learner_name: str
+    badge_name: str
+    badge_description: str
+    criteria: str
+    course: str
+    institution: str
+    issued_on: str
+    expires_on: str
+    image_url: str
+    verify_url: str
+    accept_url: str
+    linkedin_url: str
+    post_url: str
+    png_url: str
+    course_url: str
+
+
+def award_facts(assertion: Assertion) -> AwardFacts:
+    from app.learner.tokens import accept_url
+
+    badge = assertion.badge
+    context = _course(assertion)
+    return AwardFacts(
+        learner_name=(assertion.recipient_name or "").strip(),
+        badge_name=badge.name, badge_description=badge.description,
+        criteria=badge.criteria_narrative, course=(context.title if context else "") or "",
+        institution=badge.issuer.name, issued_on=_fmt(assertion.issued_on),
+        expires_on=_fmt(assertion.expires_at),
+        image_url=documents.badge_image_url(badge, assertion.image_version),
+        verify_url=urls.public_url(urls.VERIFY_PAGE, assertion.public_id),
+        accept_url=accept_url(assertion.public_id),
+        linkedin_url=share_link(assertion, ShareChannel.LINKEDIN_PROFILE),
+        post_url=share_link(assertion, ShareChannel.LINKEDIN_POST),
+        png_url=share_link(assertion, ShareChannel.DOWNLOAD_PNG),
+        course_url="",
+    )
+
+
+def award_message(assertion: Assertion, key: str) -> EmailMessage:
+    """The award email: congratulations, what the badge means, accept and LinkedIn links,
+    the baked badge attached (it verifies on its own, wherever the learner keeps it)."""
+    facts = award_facts(assertion)
+    where = f" in {facts.course}" if facts.course else ""
+    message = _base_message(
+        key=key, to_name=facts.learner_name, to_email=assertion.recipient_email or "",
+        subject=f"You earned the {facts.badge_name} badge{where}",
+        sender_name=facts.institution, reply_to=assertion.badge.issuer.email,
+        template="award", facts=facts)
+    png = _baked_png(assertion)
+    if png is not None:
+        safe = "".join(c for c in facts.badge_name[:60] if c.isalnum() or c in " -_").strip()
+        message.add_attachment(png, maintype="image", subtype="png",
+                               filename=f"{safe or 'badge'}.png")
+    return message
+
+
+def expiry_message(assertion: Assertion, key: str, *, today: bool) -> EmailMessage:
+    """A reminder that an award expires in thirty days, or today."""
+    facts = award_facts(assertion)
+    subject = (f"Your {facts.badge_name} badge expires today" if today
+               else f"Your {facts.badge_name} badge expires on {facts.expires_on}")
+    return _base_message(
+        key=key, to_name=facts.learner_name, to_email=assertion.recipient_email or "",
+        subject=subject, sender_name=facts.institution,
+        reply_to=assertion.badge.issuer.email, template="expiry", facts=facts, today=today)
+
+
+@dataclass(frozen=True)
+class DigestLine:
+    learner: str
+    badge: str
+    issued_on: str
+    verify_url: str
+
+
+@dataclass(frozen=True)
+class DigestCourse:
+    title: str
+    lines: list[DigestLine]
+
+
+def digest_message(*, key: str, name: str, email: str, day: str,
+                   courses: list[DigestCourse]) -> EmailMessage:
+    """An instructor's summary of yesterday's awards in their courses."""
+    total = sum(len(c.lines) for c in courses)
+    return _base_message(
+        key=key, to_name=name, to_email=email,
+        subject=f"{total} badge{'s' if total != 1 else ''} awarded in your courses ({day})",
+        sender_name="", reply_to=None, template="digest", name=name, day=day,
+        courses=courses, total=total)

@@ -1,0 +1,58 @@
+"""One row per email the product owes someone: the ledger that makes sending exactly-once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.models.base import utcnow
+
+
+class MailKind:
+    AWARD = "award"
+    EXPIRY_SOON = "expiry_30"  # thirty days before an award expires
+    EXPIRY_TODAY = "expiry_0"  # on the day it expires
+    DIGEST = "digest"  # an instructor's daily summary of awards in their courses
+    ALL = (AWARD, EXPIRY_SOON, EXPIRY_TODAY, DIGEST)
+
+
+class DeliveryState:
+    PENDING = "pending"
+    SENDING = "sending"  # claimed by a worker until ``lease_until``
+    SENT = "sent"
+    RETRY = "retry"  # a temporary failure; another attempt is due
+    FAILED = "failed"  # refused for good (5xx) or out of attempts
+    NO_EMAIL = "no_email"  # the learner has no address: the badge is still in the course
+    DONE = (SENT, FAILED, NO_EMAIL)
+
+
+class EmailDelivery(db.Model):
+    """An email owed, keyed by what it is about (``key``: ``award:<assertion id>``,
+    ``expiry_30:<assertion id>``, ``digest:<user id>:<date>``).
+
+    The unique key is what makes sending exactly-once: whoever inserts the row first owns
+    the message, a worker claims it with a conditional UPDATE before talking to the SMTP
+    server, and a message marked sent is never sent again.
+    """
+
+    __tablename__ = "email_delivery"
+    __table_args__ = (Index("ix_email_delivery_state", "state"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    assertion_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ob_assertion.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("lti_user.id", ondelete="SET NULL"))
+    recipient: Mapped[str | None] = mapped_column(String(320))
+    state: Mapped[str] = mapped_column(String(20), default=DeliveryState.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Stable across attempts: if a crash ever resends, mail clients fold the copies.
+    message_id: Mapped[str] = mapped_column(String(200))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

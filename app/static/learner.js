@@ -1,0 +1,24 @@
+// "Copy link": copy the public link, then report the share to the counting endpoint.
+// Works inside the LMS iframe: falls back to selecting the text when the Clipboard API is
+// not allowed there (the iframe may lack allow="clipboard-write").
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("button[data-copy]");
+    if (!button) return;
+    var input = document.getElementById(button.getAttribute("data-copy"));
+    var status = button.parentNode.querySelector(".copy-status");
+    function done(copied) {
+      if (status) status.textContent = copied ? "Link copied." : "Press Ctrl+C (or ⌘C) to copy the selected link.";
+      if (copied) fetch(button.getAttribute("data-count"), { method: "POST", keepalive: true });
+    }
+    input.focus();
+    input.select();
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(input.value).then(function () { done(true); },
+        function () { done(document.execCommand && document.execCommand("copy")); });
+    } else {
+      done(document.execCommand && document.execCommand("copy"));
+    }
+  });
+})();

@@ -1,0 +1,198 @@
+"""The award email over real SMTP: content, exactly-once, retries, no-email learners."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from app.extensions import db
+from app.jobs import huey
+from app.notifications import operations, queries, tasks
+from app.notifications.mailer import MailTemporaryError, SmtpSettings
+from app.notifications.models import DeliveryState, EmailDelivery
+from tests.learner.helpers import award, make_badge, make_course, make_issuer, make_person
+
+
+@pytest.fixture
+def awarded(app):
+    course = make_course("Biology 101")
+    learner = make_person(course, "Ana Lima", "ana@example.org")
+    badge = make_badge(make_issuer("Example University"), course, "Cell Biology")
+    return award(badge, learner)
+
+
+def _run_scheduled_retries() -> int:
+    """Run what huey scheduled for later (retries with back-off), as a consumer would."""
+    from datetime import datetime, timedelta
+
+    ran = 0
+    later = datetime.now() + timedelta(days=1)  # past every back-off delay
+    while ran < 20:
+        due = huey.read_schedule(later)
+        if not due:
+            return ran
+        for task in due:
+            huey.execute(task, timestamp=later)
+            ran += 1
+    raise AssertionError("retries never stopped")
+
+
+def test_award_email_arrives_with_everything_the_learner_needs(smtp_server, awarded):
+    tasks.send_award_email(awarded.id)  # enqueued; immediate mode runs it now
+    [mail] = smtp_server.inbox.messages
+    assert mail["To"] == "Ana Lima <ana@example.org>"
+    assert mail["Subject"] == "You earned the Cell Biology badge in Biology 101"
+    assert "Example University via Badgebridge" in mail["From"]
+    assert mail["Reply-To"] == "badges@example.edu"
+    assert mail["Auto-Submitted"] == "auto-generated"
+    text = mail.get_body(("plain",)).get_content()
+    html = mail.get_body(("html",)).get_content()
+    for body in (text, html):
+        assert "Ana Lima" in body and "Biology 101" in body and "Example University" in body
+        assert "Shows mastery of Cell Biology." in body  # what the badge means
+        assert "/learner/accept/" in body
+        assert f"/share/{awarded.public_id}/linkedin_profile?from=email" in body
+        assert f"/ob/verify/{awarded.public_id}" in body
+    assert 'alt="Cell Biology badge"' in html
+    [attachment] = list(mail.iter_attachments())
+    png = attachment.get_content()
+    assert attachment.get_content_type() == "image/png" and png.startswith(b"\x89PNG")
+    assert b"openbadgecredential" in png  # baked: the file verifies on its own
+    delivery = db.session.query(EmailDelivery).one()
+    assert delivery.state == DeliveryState.SENT and delivery.attempts == 1
+    assert mail["Message-ID"] == delivery.message_id
+
+
+def test_sending_again_never_duplicates(smtp_server, awarded):
+    for _ in range(3):
+        tasks.send_award_email(awarded.id)
+    assert operations.deliver_award_email(awarded.id) == operations.Outcome.ALREADY
+    assert len(smtp_server.inbox.messages) == 1
+
+
+def test_refusing_server_is_retried_by_huey_without_duplicates(smtp_server, awarded):
+    huey.flush()
+    smtp_server.inbox.refuse = 2  # "451 try again later" twice, then accept
+    tasks.send_award_email(awarded.id)  # first attempt fails; huey schedules a retry
+    assert smtp_server.inbox.messages == []
+    delivery = db.session.query(EmailDelivery).one()
+    assert delivery.state == DeliveryState.RETRY and "451" in delivery.last_error
+    assert _run_scheduled_retries() == 2
+    assert len(smtp_server.inbox.messages) == 1 and smtp_server.inbox.refused == 2
+    db.session.refresh(delivery)
+    assert delivery.state == DeliveryState.SENT and delivery.attempts == 3
+    # A late duplicate job (the sweep, a replayed outbox row) finds it sent.
+    tasks.retry_stuck_mail()
+    tasks.send_award_email(awarded.id)
+    assert len(smtp_server.inbox.messages) == 1
+
+
+def test_connection_refused_then_the_sweep_delivers_once(idle_smtp, awarded):
+    with pytest.raises(MailTemporaryError):
+        operations.deliver_award_email(awarded.id)
+    assert db.session.query(EmailDelivery).one().state == DeliveryState.RETRY
+    idle_smtp.start()
+    assert tasks.retry_stuck_mail.call_local() == 1
+    assert tasks.retry_stuck_mail.call_local() == 0
+    assert len(idle_smtp.inbox.messages) == 1
+
+
+def test_a_crashed_worker_claim_is_taken_over_after_its_lease(smtp_server, awarded):
+    from datetime import timedelta
+
+    from app.models.base import utcnow
+
+    operations._row(f"award:{awarded.id}", "award", assertion_id=awarded.id,
+                    recipient="ana@example.org")
+    row = db.session.query(EmailDelivery).one()
+    row.state, row.lease_until = DeliveryState.SENDING, utcnow() + timedelta(minutes=5)
+    db.session.commit()
+    # Another worker holds a live claim: we must not send in parallel.
+    assert operations.deliver_award_email(awarded.id) == operations.Outcome.BUSY
+    row.lease_until = utcnow() - timedelta(seconds=1)  # …and then it died
+    db.session.commit()
+    assert operations.deliver_award_email(awarded.id) == operations.Outcome.SENT
+    assert len(smtp_server.inbox.messages) == 1
+
+
+def test_permanent_refusal_is_not_retried(app, smtp_server, awarded):
+    class Reject:
+        def send(self, message):
+            from app.notifications.mailer import MailPermanentError
+            raise MailPermanentError("550 no such user")
+
+    app.extensions["badgebridge.mailer"] = Reject()
+    try:
+        assert operations.deliver_award_email(awarded.id) == operations.Outcome.FAILED
+    finally:
+        del app.extensions["badgebridge.mailer"]
+    assert operations.deliver_award_email(awarded.id) == DeliveryState.FAILED
+    assert smtp_server.inbox.messages == []
+
+
+def test_learner_without_email_still_gets_the_badge_and_is_listed(smtp_server, app):
+    course = make_course()
+    learner = make_person(course, "No Mail", None)
+    make_person(course, "Has Mail", "has@example.org")
+    make_person(course, "Teacher", None, staff=True)
+    assertion = award(make_badge(make_issuer(), course, "Genetics"), learner)
+    tasks.send_award_email(assertion.id)
+    assert smtp_server.inbox.messages == []
+    assert db.session.query(EmailDelivery).one().state == DeliveryState.NO_EMAIL
+    [row] = queries.learners_without_email(course.id)
+    assert (row.name, row.badges) == ("No Mail", 1)
+    assert queries.award_email_states(course.id) == {assertion.id: DeliveryState.NO_EMAIL}
+
+
+def test_revoked_before_sending_sends_nothing(smtp_server, awarded):
+    from app.openbadges import operations as ob
+
+    ob.revoke(awarded, "mistake")
+    assert operations.deliver_award_email(awarded.id) == operations.Outcome.GONE
+    assert smtp_server.inbox.messages == []
+
+
+def test_without_smtp_url_the_mail_is_printed_to_the_log(app, awarded, caplog):
+    app.config["SMTP_URL"] = None
+    with caplog.at_level(logging.INFO, logger="app.notifications.mailer"):
+        assert operations.deliver_award_email(awarded.id) == operations.Outcome.SENT
+    assert "You earned the Cell Biology badge" in caplog.text
+    assert "/learner/accept/" in caplog.text
+
+
+def test_smtp_url_forms():
+    plain = SmtpSettings.from_url("smtp://127.0.0.1:8025")
+    assert (plain.host, plain.port, plain.implicit_tls, plain.username) == \
+        ("127.0.0.1", 8025, False, None)
+    tls = SmtpSettings.from_url("smtps://user%40example.org:p%3Ass@mail.example.org?timeout=5")
+    assert (tls.port, tls.implicit_tls, tls.username, tls.password, tls.timeout) == \
+        (465, True, "user@example.org", "p:ss", 5.0)
+    with pytest.raises(ValueError):
+        SmtpSettings.from_url("http://mail.example.org")
+
+
+def test_smtp_login_with_user_and_password(app, awarded):
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    from tests.notifications.conftest import Inbox, free_port
+
+    inbox = Inbox()
+    seen = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        seen.append((auth_data.login, auth_data.password))
+        return AuthResult(success=auth_data.login == b"mailer" and auth_data.password == b"s3cr:t")
+
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port, authenticator=authenticator,
+                            auth_require_tls=False, auth_required=True)
+    controller.start()
+    app.config["SMTP_URL"] = f"smtp://mailer:s3cr%3At@127.0.0.1:{port}"
+    try:
+        assert operations.deliver_award_email(awarded.id) == operations.Outcome.SENT
+    finally:
+        controller.stop()
+        app.config["SMTP_URL"] = None
+    assert seen == [(b"mailer", b"s3cr:t")] and len(inbox.messages) == 1
