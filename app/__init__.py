@@ -49,6 +49,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.cli.add_command(badges_cli)
     app.cli.add_command(api_cli)
+    from app.grades.cli import grades_cli
+
+    app.cli.add_command(grades_cli)
     init_web(app)
 
     import lti

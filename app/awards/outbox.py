@@ -14,9 +14,11 @@ Issue 7 (email) and issue 8 (webhooks) register handlers with :func:`handler`.
 from __future__ import annotations
 
 import logging
+import os
 import random
 from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import and_, or_, select, update
@@ -25,13 +27,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from app import jobs
 from app.awards.models import OutboxMessage, OutboxState
 from app.extensions import db
+from app.grades.operations import aware, in_transaction
 from app.models.base import utcnow
 
 log = logging.getLogger(__name__)
 
 NOTIFY_AWARD = "notify_award"
 MAX_ATTEMPTS = 8
-LEASE = timedelta(minutes=5)
 # Rows still pending this long after they were written lost their dispatch job (the process
 # died between commit and enqueue): the sweep dispatches them.
 GRACE = timedelta(seconds=30)
@@ -82,17 +84,24 @@ def enqueue(ids: Iterable[int]) -> None:
 
 
 def _claim(message_id: int) -> OutboxMessage | None:
-    now = utcnow()
-    claimed = db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, or_(
-            OutboxMessage.state == OutboxState.PENDING,
-            and_(OutboxMessage.state == OutboxState.SENDING, OutboxMessage.lease_until < now)))
-        .values(state=OutboxState.SENDING, lease_until=now + LEASE,
-                attempts=OutboxMessage.attempts + 1)
-        .execution_options(synchronize_session=False)).rowcount
-    db.session.commit()
-    return db.session.get(OutboxMessage, message_id) if claimed else None
+    def claim() -> int:
+        now = utcnow()
+        return db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, or_(
+                OutboxMessage.state == OutboxState.PENDING,
+                and_(OutboxMessage.state == OutboxState.SENDING,
+                     OutboxMessage.lease_until < now)))
+            .values(state=OutboxState.SENDING, lease_until=now + _lease(),
+                    attempts=OutboxMessage.attempts + 1)
+            .execution_options(synchronize_session=False)).rowcount
+
+    return db.session.get(OutboxMessage, message_id) if in_transaction(claim) else None
+
+
+def _lease() -> timedelta:
+    # How long a claimed row is a worker's before the sweep may hand it to another.
+    return timedelta(seconds=float(os.environ.get("OUTBOX_LEASE_SECONDS") or 300))
 
 
 def backoff(attempt: int, base: float = 5.0, cap: float = 3600.0) -> float:
@@ -112,27 +121,34 @@ def dispatch(message_id: int) -> float | None:
         run(message)
     except Exception as exc:  # any failure of a side effect is retried, then dead-lettered
         db.session.rollback()
-        message = db.session.get(OutboxMessage, message_id)
-        message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-        message.lease_until = None
-        if message.attempts >= MAX_ATTEMPTS:
-            message.state = OutboxState.DEAD
+        message = in_transaction(partial(_failed, message_id, exc))
+        if message.state == OutboxState.DEAD:
             log.error("outbox %s dead after %s attempts: %s", message.dedupe_key,
                       message.attempts, exc)
-            db.session.commit()
             return None
-        delay = backoff(message.attempts)
-        message.state = OutboxState.PENDING
-        message.next_attempt_at = utcnow() + timedelta(seconds=delay)
-        db.session.commit()
+        delay = (aware(message.next_attempt_at) - utcnow()).total_seconds()
         log.warning("outbox %s failed (attempt %s), retry in %.0fs: %s", message.dedupe_key,
                     message.attempts, delay, exc)
-        return delay
-    message.state = OutboxState.SENT
-    message.sent_at = utcnow()
-    message.lease_until = None
-    db.session.commit()
+        return max(delay, 0.1)
+
+    def sent() -> None:
+        row = db.session.get(OutboxMessage, message_id)
+        row.state, row.sent_at, row.lease_until = OutboxState.SENT, utcnow(), None
+
+    in_transaction(sent)
     return None
+
+
+def _failed(message_id: int, exc: Exception) -> OutboxMessage:
+    message = db.session.get(OutboxMessage, message_id)
+    message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+    message.lease_until = None
+    if message.attempts >= MAX_ATTEMPTS:
+        message.state = OutboxState.DEAD
+    else:
+        message.state = OutboxState.PENDING
+        message.next_attempt_at = utcnow() + timedelta(seconds=backoff(message.attempts))
+    return message
 
 
 @jobs.task()

@@ -10,15 +10,12 @@ one-live-assertion unique index, so concurrent or replayed events are no-ops.
 from __future__ import annotations
 
 import logging
-import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeVar
 
 from sqlalchemy import insert, select
-from sqlalchemy.exc import OperationalError
 
 from app.awards import outbox
 from app.awards.models import AwardDecision, DecisionAction, ReviewItem
@@ -35,7 +32,14 @@ from app.criteria import (
 from app.extensions import db
 from app.grades.models import Column
 from app.grades.models import Grade as GradeRow
-from app.grades.operations import CHUNK, GradeEvent, aware, record_grades, upsert
+from app.grades.operations import (
+    CHUNK,
+    GradeEvent,
+    aware,
+    in_transaction,
+    record_grades,
+    upsert,
+)
 from app.models import LtiUser, Membership
 from app.models.base import new_public_id, utcnow
 from app.openbadges.models import Assertion, Badge, BadgeStatus
@@ -43,10 +47,6 @@ from app.openbadges.operations import Award, Recipient, issue_many
 
 log = logging.getLogger(__name__)
 
-# Errors after which a whole chunk is simply run again: SQLite refusing a lock upgrade while
-# another connection writes, PostgreSQL breaking a deadlock or a serialization conflict.
-_RETRYABLE = ("database is locked", "deadlock detected", "could not serialize")
-T = TypeVar("T")
 
 
 @dataclass
@@ -170,21 +170,6 @@ def evidence_lines(decision: Decision, labels: dict[str, str],
                    names: dict[str, str]) -> list[str]:
     """The decision's facts as lines: "Quiz 3: 85 % (needed 80 %)"."""
     return [evidence_text(ev, labels, names) for ev in decision.evidence]
-
-
-def in_transaction(work: Callable[[], T]) -> T:
-    """Run ``work`` and commit, replaying it from scratch on transient lock conflicts."""
-    for attempt in range(60):
-        try:
-            result = work()
-            db.session.commit()
-            return result
-        except OperationalError as exc:
-            db.session.rollback()
-            if not any(text in str(exc) for text in _RETRYABLE) or attempt == 59:
-                raise
-            time.sleep(min(0.5, 0.005 * (attempt + 1)))
-    raise AssertionError("unreachable")
 
 
 def run_chunk(work: Callable[[], PassResult]) -> PassResult:

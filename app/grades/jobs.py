@@ -12,9 +12,11 @@ rerun finishes the rest.
 from __future__ import annotations
 
 import logging
+import os
 import random
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from flask import current_app
@@ -23,6 +25,7 @@ from sqlalchemy import func, select, update
 
 from app.extensions import db
 from app.grades.models import Job, JobState
+from app.grades.operations import aware, in_transaction
 from app.models.base import utcnow
 from lti.services import PlatformError
 
@@ -33,16 +36,20 @@ EVALUATE = "evaluate"
 
 
 def _setting(name: str, default: float) -> float:
-    return float(current_app.config.get(name) or default)
+    # Tuning knobs: the app's config, else the environment (workers started by scripts).
+    return float(current_app.config.get(name) or os.environ.get(name) or default)
 
 
 def request_job(kind: str, context_id: int, *, requested_by: str = "",
                 badge_id: int | None = None, delay: float = 0) -> Job:
     """Record a job and enqueue it (after the commit). ``delay`` postpones the first run."""
-    job = Job(kind=kind, context_id=context_id, badge_id=badge_id, requested_by=requested_by,
-              state=JobState.QUEUED, attempts=0)
-    db.session.add(job)
-    db.session.commit()
+    def add() -> Job:
+        job = Job(kind=kind, context_id=context_id, badge_id=badge_id,
+                  requested_by=requested_by, state=JobState.QUEUED, attempts=0)
+        db.session.add(job)
+        return job
+
+    job = in_transaction(add)
     _enqueue(job.id, delay)
     return job
 
@@ -85,14 +92,16 @@ def backoff(attempt: int, retry_after: float | None = None) -> float:
 
 
 def _claim(job_id: int) -> Job | None:
-    now = utcnow()
-    claimed = db.session.execute(
-        update(Job).where(Job.id == job_id, Job.state.in_((JobState.QUEUED, JobState.RETRYING)))
-        .values(state=JobState.RUNNING, attempts=Job.attempts + 1, started_at=now,
-                heartbeat_at=now, next_attempt_at=None)
-        .execution_options(synchronize_session=False)).rowcount
-    db.session.commit()
-    return db.session.get(Job, job_id) if claimed else None
+    def claim() -> int:
+        now = utcnow()
+        return db.session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.state.in_((JobState.QUEUED, JobState.RETRYING)))
+            .values(state=JobState.RUNNING, attempts=Job.attempts + 1, started_at=now,
+                    heartbeat_at=now, next_attempt_at=None)
+            .execution_options(synchronize_session=False)).rowcount
+
+    return db.session.get(Job, job_id) if in_transaction(claim) else None
 
 
 def _another_running(job: Job) -> bool:
@@ -130,8 +139,11 @@ def run(job_id: int) -> Job | None:
         return None
     if job.kind == SYNC and _another_running(job):
         # One sync per course at a time: come back when the running one is done.
-        job.state, job.attempts = JobState.QUEUED, job.attempts - 1
-        db.session.commit()
+        def release() -> None:
+            row = db.session.get(Job, job_id)
+            row.state, row.attempts = JobState.QUEUED, row.attempts - 1
+
+        in_transaction(release)
         raise RetryTask(delay=_setting("JOB_RETRY_BASE_SECONDS", 5))
     if job.kind == SYNC and _already_done(job):
         return _finish(job, {"skipped": "a later sync already ran"})
@@ -144,50 +156,61 @@ def run(job_id: int) -> Job | None:
         result = HANDLERS[job.kind](job, heartbeat)
     except Exception as exc:  # every failure is recorded; platform failures are retried
         db.session.rollback()
-        job = db.session.get(Job, job_id)
-        job.last_error = f"{type(exc).__name__}: {exc}"[:4000]
-        retryable = not isinstance(exc, PlatformError) or exc.retryable
         if not isinstance(exc, PlatformError):
-            log.exception("job %s (%s) failed", job.public_id, job.kind)
-        if retryable and job.attempts < _setting("JOB_MAX_ATTEMPTS", 6):
-            delay = backoff(job.attempts, getattr(exc, "retry_after", None))
-            job.state = JobState.RETRYING
-            job.next_attempt_at = utcnow() + timedelta(seconds=delay)
-            db.session.commit()
-            log.warning("job %s (%s) attempt %s failed, retry in %.1fs: %s", job.public_id,
-                        job.kind, job.attempts, delay, exc)
-            raise RetryTask(delay=delay) from exc
-        job.state, job.finished_at = JobState.DEAD, utcnow()
-        db.session.commit()
+            log.exception("job %s failed", job_id)
+        retryable = not isinstance(exc, PlatformError) or exc.retryable
+        job = in_transaction(partial(_failed, job_id, exc, retryable))
+        if job.state == JobState.RETRYING:
+            log.warning("job %s (%s) attempt %s failed, retry at %s: %s", job.public_id,
+                        job.kind, job.attempts, job.next_attempt_at, exc)
+            delay = (aware(job.next_attempt_at) - utcnow()).total_seconds()
+            raise RetryTask(delay=max(delay, 0.1)) from exc
         log.error("job %s (%s) is dead after %s attempts: %s", job.public_id, job.kind,
                   job.attempts, exc)
         return job
     return _finish(db.session.get(Job, job_id), result)
 
 
-def _finish(job: Job, result: dict[str, Any]) -> Job:
-    job.state, job.result, job.finished_at = JobState.DONE, result, utcnow()
-    job.last_error = None
-    db.session.commit()
+def _failed(job_id: int, exc: Exception, retryable: bool) -> Job:
+    job = db.session.get(Job, job_id)
+    job.last_error = f"{type(exc).__name__}: {exc}"[:4000]
+    if retryable and job.attempts < _setting("JOB_MAX_ATTEMPTS", 6):
+        delay = backoff(job.attempts, getattr(exc, "retry_after", None))
+        job.state = JobState.RETRYING
+        job.next_attempt_at = utcnow() + timedelta(seconds=delay)
+    else:
+        job.state, job.finished_at = JobState.DEAD, utcnow()
     return job
+
+
+def _finish(job: Job, result: dict[str, Any]) -> Job:
+    def done() -> Job:
+        row = db.session.get(Job, job.id)
+        row.state, row.result, row.finished_at = JobState.DONE, result, utcnow()
+        row.last_error = None
+        return row
+
+    return in_transaction(done)
 
 
 def resume_stale() -> list[int]:
     """Re-enqueue jobs whose worker died (stale heartbeat) or whose retry is overdue."""
     now = utcnow()
     stale = now - timedelta(seconds=_setting("JOB_LEASE_SECONDS", 300))
-    ids = list(db.session.scalars(select(Job.id).where(
-        Job.state == JobState.RUNNING, Job.heartbeat_at < stale)))
-    if ids:
-        db.session.execute(update(Job).where(Job.id.in_(ids), Job.state == JobState.RUNNING)
-                           .values(state=JobState.RETRYING)
-                           .execution_options(synchronize_session=False))
-    # Retries or first runs whose huey message was lost with its worker (due long ago).
-    overdue = now - timedelta(seconds=_setting("JOB_LEASE_SECONDS", 300))
-    ids += list(db.session.scalars(select(Job.id).where(
-        Job.state.in_((JobState.QUEUED, JobState.RETRYING)),
-        func.coalesce(Job.next_attempt_at, Job.created_at) < overdue)))
-    db.session.commit()
+
+    def collect() -> list[int]:
+        ids = list(db.session.scalars(select(Job.id).where(
+            Job.state == JobState.RUNNING, Job.heartbeat_at < stale)))
+        if ids:
+            db.session.execute(update(Job).where(Job.id.in_(ids), Job.state == JobState.RUNNING)
+                               .values(state=JobState.RETRYING)
+                               .execution_options(synchronize_session=False))
+        # Retries or first runs whose huey message was lost with its worker (due long ago).
+        return ids + list(db.session.scalars(select(Job.id).where(
+            Job.state.in_((JobState.QUEUED, JobState.RETRYING)),
+            func.coalesce(Job.next_attempt_at, Job.created_at) < stale)))
+
+    ids = in_transaction(collect)
     for job_id in sorted(set(ids)):
         log.warning("resuming job %s", job_id)
         _enqueue(job_id, 0)

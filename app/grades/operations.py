@@ -11,13 +11,15 @@ from __future__ import annotations
 import csv
 import io
 import secrets
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 
 from app import secret_box
 from app.course.operations import is_staff_role
@@ -28,6 +30,10 @@ from app.models.base import new_public_id, utcnow
 
 # Rows per statement: under SQLite's bound-parameter limit, large enough to amortize.
 CHUNK = 500
+# Errors after which a transaction is simply run again: SQLite refusing a lock upgrade while
+# another connection writes, PostgreSQL breaking a deadlock or a serialization conflict.
+_RETRYABLE = ("database is locked", "deadlock detected", "could not serialize")
+T = TypeVar("T")
 SOURCES = ("ags", "webhook", "csv", "manual")
 
 
@@ -46,6 +52,21 @@ class GradeEvent:
     timestamp: datetime | None
     source: str
     comment: str | None = None
+
+
+def in_transaction(work: Callable[[], T]) -> T:
+    """Run ``work`` and commit, replaying it from scratch on transient lock conflicts."""
+    for attempt in range(60):
+        try:
+            result = work()
+            db.session.commit()
+            return result
+        except OperationalError as exc:
+            db.session.rollback()
+            if not any(text in str(exc) for text in _RETRYABLE) or attempt == 59:
+                raise
+            time.sleep(min(0.5, 0.005 * (attempt + 1)))
+    raise AssertionError("unreachable")
 
 
 def aware(moment: datetime | None) -> datetime | None:

@@ -15,11 +15,11 @@ from sqlalchemy import select
 
 from app.awards.pipeline import PassResult, ingest
 from app.extensions import db
-from app.grades.models import Column
 from app.grades.operations import (
     GradeEvent,
     Member,
     _float,
+    in_transaction,
     parse_timestamp,
     upsert_columns,
     upsert_roster,
@@ -56,27 +56,33 @@ def sync_course(context_id: int, *, on_chunk: Callable[[], None] | None = None) 
     result = SyncResult()
 
     members = [Member.from_nrps(m) for m in services.members()]
-    if members:
-        upsert_roster(context, registration.issuer, members)
-        result.members = len(members)
-    columns = upsert_columns(context, services.line_items())
-    db.session.commit()  # roster and columns stand on their own; grades go in chunks below
-    result.columns = len(columns)
+    line_items = services.line_items()
+    issuer = registration.issuer
 
-    raw: list[tuple[Column, dict]] = []
-    for column in columns:
-        raw.extend((column, item) for item in services.results(column.lti_lineitem_id))
+    def mirror() -> list[tuple[int, str, float | None]]:
+        # Roster and columns stand on their own (committed first); grades go in chunks below.
+        course = db.session.get(Context, context_id)
+        if members:
+            upsert_roster(course, issuer, members)
+        return [(c.id, c.lti_lineitem_id, c.score_maximum)
+                for c in upsert_columns(course, line_items)]
+
+    columns = in_transaction(mirror)
+    result.members, result.columns = len(members), len(columns)
+
+    raw: list[tuple[int, float | None, dict]] = []
+    for column_id, url, maximum in columns:
+        raw.extend((column_id, maximum, item) for item in services.results(url))
     result.results = len(raw)
-    ids = user_ids_by_sub(registration.issuer, (str(item["userId"]) for _c, item in raw
-                                                if item.get("userId")))
-    db.session.commit()
+    subs = {str(item["userId"]) for _c, _m, item in raw if item.get("userId")}
+    ids = in_transaction(lambda: user_ids_by_sub(issuer, subs))
     events = [
-        GradeEvent(context_id=context.id, column_id=column.id, user_id=ids[str(item["userId"])],
+        GradeEvent(context_id=context_id, column_id=column_id, user_id=ids[str(item["userId"])],
                    score=_float(item.get("resultScore")),
-                   maximum=_float(item.get("resultMaximum")) or column.score_maximum,
+                   maximum=_float(item.get("resultMaximum")) or maximum,
                    timestamp=parse_timestamp(item.get("timestamp")), source="ags",
                    comment=item.get("comment") or None)
-        for column, item in raw if item.get("userId")]
+        for column_id, maximum, item in raw if item.get("userId")]
     del raw
     result.passed = ingest(events, on_chunk=on_chunk)
     return result

@@ -1,0 +1,114 @@
+"""A platform answering 500, timing out and sending 429 on its services: the sync job is
+retried with back-off (Retry-After honoured), never crashes, and converges."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+from huey.exceptions import RetryTask
+from werkzeug.wrappers import Request, Response
+
+import lti.services
+from app.extensions import cache, db
+from app.grades import jobs
+from app.grades.models import Job, JobState
+from app.grades.operations import upsert_columns
+from app.models import Context, Registration
+from tests.grades.support import live_assertions, new_badge, new_course, sandbox_scores
+from tests.support.live import serve
+
+
+class FaultyProxy:
+    """Forwards to the sandbox; the next requests get the scripted faults first."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+        self.faults: list[str] = []
+
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        fault = self.faults.pop(0) if self.faults else None
+        if fault == "500":
+            return Response("boom", 500)(environ, start_response)
+        if fault == "429":
+            return Response("slow down", 429, {"Retry-After": "7"})(environ, start_response)
+        if fault == "timeout":
+            time.sleep(1.5)  # the client gave up after 0.5 s
+        query = request.query_string.decode()
+        upstream = requests.request(
+            request.method, f"{self.target}{request.path}{'?' + query if query else ''}",
+            data=request.get_data(), timeout=30,
+            headers={k: v for k, v in request.headers.items()
+                     if k.lower() in ("authorization", "accept", "content-type")})
+        headers = {k: v for k, v in upstream.headers.items()
+                   if k.lower() in ("content-type", "link")}
+        return Response(upstream.content, upstream.status_code, headers)(environ, start_response)
+
+
+@pytest.fixture
+def faulty(app, registered, browser, monkeypatch):
+    course = new_course(registered, browser, learners=30)
+    proxy = FaultyProxy(registered.sandbox_url)
+    monkeypatch.setattr(lti.services, "TIMEOUT", (2, 0.5))
+    with serve(proxy, "127.0.0.1") as proxy_url:
+        context = db.session.get(Context, course.context.id)
+        for name in ("ags_endpoint", "nrps_endpoint"):
+            endpoint = {k: v.replace(registered.sandbox_url, proxy_url) if isinstance(v, str)
+                        else v for k, v in getattr(context, name).items()}
+            setattr(context, name, endpoint)
+        db.session.commit()
+        yield course, proxy
+
+
+def _drive(job_id: int) -> list[float]:
+    """Run the job as the worker would, attempt after attempt; the retry delays it asked."""
+    delays = []
+    for _ in range(10):
+        try:
+            jobs.run(job_id)
+        except RetryTask as retry:
+            delays.append(retry.delay)
+            continue
+        return delays
+    raise AssertionError("the job never finished")
+
+
+def test_sync_survives_500_timeout_and_429(faulty):
+    course, proxy = faulty
+    services = lti.services.CourseServices(
+        course.context, db.session.get(Registration, course.context.registration_id))
+    upsert_columns(course.context, services.line_items())
+    db.session.commit()
+    badge = new_badge(course.context, {"column": course.column("Exam").public_id,
+                                       "min_percent": 60})
+    cache.clear()  # token requests go to the platform directly; faults hit the services
+    proxy.faults = ["500", "timeout", "429"]
+    job = Job(kind=jobs.SYNC, context_id=course.context.id, state=JobState.QUEUED, attempts=0)
+    db.session.add(job)
+    db.session.commit()
+    delays = _drive(job.id)
+    done = db.session.get(Job, job.id)
+    assert done.state == JobState.DONE and done.attempts == 4 and len(delays) == 3
+    assert delays[2] >= 7  # the 429's Retry-After wins over the shorter back-off
+    assert delays[1] > delays[0] * 1.2  # exponential (with ±20 % jitter)
+    scores = sandbox_scores(course.env, course.info.line_item_ids[0])
+    assert len(live_assertions(badge)) == sum(s >= 60 for s in scores.values())
+
+
+def test_a_platform_that_keeps_failing_ends_in_the_dead_letters(faulty, app):
+    course, proxy = faulty
+    app.config["JOB_MAX_ATTEMPTS"] = 3
+    try:
+        proxy.faults = ["500"] * 10
+        job = Job(kind=jobs.SYNC, context_id=course.context.id, state=JobState.QUEUED,
+                  attempts=0)
+        db.session.add(job)
+        db.session.commit()
+        assert len(_drive(job.id)) == 2
+        dead = db.session.get(Job, job.id)
+        assert dead.state == JobState.DEAD and "500" in dead.last_error
+        assert [j.id for j in jobs.dead_jobs()] == [job.id]
+    finally:
+        app.config.pop("JOB_MAX_ATTEMPTS")
