@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
-from app.models.base import utcnow
+
+
+def utcnow() -> datetime:
+    # Not app.models.base's: importing that package from here would be circular (app.models
+    # imports these models to register them).
+    return datetime.now(UTC)
 
 
 class MailKind:

@@ -111,8 +111,8 @@ __all__ = ["DeliveryState", "daily_mail", "mail_retry_sweep", "queue_digests",
 @outbox.handler(outbox.NOTIFY_AWARD)
 def notify_award(message: outbox.OutboxMessage) -> None:
     """Send the award email for the outbox row's assertion."""
-    assertion_id = message.assertion_id or (message.payload or {}).get("assertion_id")
-    if assertion_id is None:
+    assertion_id = message.assertion_id
+    if assertion_id is None:  # the row outlived its assertion (deleted): nothing to say
         log.warning("outbox %s names no assertion", message.dedupe_key)
         return
-    operations.deliver_award_email(int(assertion_id))
+    operations.deliver_award_email(assertion_id)

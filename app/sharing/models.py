@@ -6,13 +6,18 @@ analytics can draw them over time.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
-from app.models.base import utcnow
+
+
+def utcnow() -> datetime:
+    # Not app.models.base's: importing that package from here would be circular (app.models
+    # imports these models to register them).
+    return datetime.now(UTC)
 
 
 class ShareChannel:
