@@ -129,6 +129,7 @@ def test_handshake_activation_and_launch(app, lti_env, browser, flavour):
     assert state["privacy_level"] == "public"
     source = db.session.scalars(select(RegistrationSource)).one()
     client_id, public_id, registration_id = row.client_id, row.public_id, row.id
+    auth_login_url = row.auth_login_url
     registered_deployments = [d.deployment_id for d in row.deployments]
     if flavour == "moodle":
         assert re.fullmatch(r"[A-Za-z0-9]{15}", client_id)
@@ -143,6 +144,11 @@ def test_handshake_activation_and_launch(app, lti_env, browser, flavour):
     course_id, teacher, learner = _course(lti_env, slug)
     with pytest.raises(LookupError):
         launch_url(lti_env.sandbox, slug, course_id, teacher, client_id=client_id)
+    refused = requests.get(auth_login_url, timeout=10, params={
+        "client_id": client_id, "redirect_uri": lti_env.tool_url + "/lti/launch",
+        "response_type": "id_token", "scope": "openid", "response_mode": "form_post",
+        "prompt": "none", "nonce": "n", "login_hint": "1", "lti_message_hint": "x"})
+    assert refused.status_code == 400 and "No active tool" in refused.text
 
     set_registration_status(public_id, "active")  # the tool's admin approves
     _release()
