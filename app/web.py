@@ -13,9 +13,11 @@ log = logging.getLogger(__name__)
 def init_app(app: Flask) -> None:
     """Register the product's blueprints and the error handlers."""
     from app import admin
+    from app.course.awards_views import bp as course_awards_bp
     from app.course.views import bp as course_bp
 
     app.register_blueprint(course_bp)
+    app.register_blueprint(course_awards_bp)
 
     from app.designer.views import bp as designer_bp
 

@@ -196,6 +196,8 @@ def award_manually(badge: Badge, user: LtiUser, actor: str, reason: str,
 
 def revoke_award(assertion: Assertion, actor: str, reason: str) -> Assertion:
     """Revoke explicitly, with a reason; recorded. (Leaving the roster never revokes.)"""
+    if not (reason or "").strip():
+        raise ob.OperationError("invalid", "a revocation needs a reason")
     if not assertion.revoked:
         db.session.add(AwardDecision(
             badge_id=assertion.badge_id, user_id=assertion.lti_user_id,

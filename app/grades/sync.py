@@ -93,3 +93,12 @@ def active_context_ids() -> list[int]:
     return list(db.session.scalars(select(Context.id).where(
         Context.ags_endpoint.is_not(None), Context.last_launch_at.is_not(None))
         .order_by(Context.id)))
+
+
+def create_column(context_id: int, label: str, score_maximum: float) -> None:
+    """Create a graded column in the LMS gradebook (AGS line item) and mirror it."""
+    context = db.session.get(Context, context_id)
+    services = CourseServices(context, db.session.get(Registration, context.registration_id))
+    services.create_line_item(label, score_maximum, tag="badgebridge")
+    line_items = services.line_items()
+    in_transaction(lambda: upsert_columns(db.session.get(Context, context_id), line_items))

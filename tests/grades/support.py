@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import select
 
@@ -26,6 +27,7 @@ class Course:
     slug: str
     info: CourseInfo
     context: Context
+    token: str  # the teacher's launch token (``lt``)
 
     def column(self, label: str) -> Column:
         return db.session.scalars(select(Column).where(
@@ -39,10 +41,12 @@ def new_course(env: LtiEnv, browser: Any, slug: str = "moodle", learners: int = 
     title = f"Course {next(_COUNTER)}"
     info = create_course(env.sandbox, slug, title, learners=learners, columns=columns,
                          score_fraction=score_fraction, seed=learners)
-    browser.walk(browser.get(launch_url(env.sandbox, slug, info.course_id, info.teacher_login)))
+    landing = browser.walk(browser.get(
+        launch_url(env.sandbox, slug, info.course_id, info.teacher_login)))
+    token = parse_qs(urlsplit(landing.url).query)["lt"][0]
     context = db.session.scalars(select(Context).where(
         Context.lti_context_id == info.context_id)).one()
-    return Course(env, slug, info, context)
+    return Course(env, slug, info, context, token)
 
 
 def new_badge(context: Context, criteria: dict[str, Any] | None, *, name: str = "Achiever",
