@@ -174,8 +174,9 @@ def _day_start(now: datetime) -> datetime:
 def due_expiry_reminders(now: datetime | None = None) -> list[tuple[int, str]]:
     """(assertion id, kind) of every reminder due now and not yet sent.
 
-    Thirty days before: awards expiring within the next 30 days whose 30-day mark came after
-    they were issued (a badge valid for two weeks gets no "in 30 days" mail). On the day:
+    Thirty days before: awards expiring within the next 30 days (but not today: the same-day
+    mail says it) whose 30-day mark came after they were issued (a badge valid for two weeks
+    gets no "in 30 days" mail). On the day:
     awards expiring today, or in the last two days (a sweep that missed a day catches up).
     """
     now = documents.utc(now or utcnow())
@@ -183,7 +184,7 @@ def due_expiry_reminders(now: datetime | None = None) -> list[tuple[int, str]]:
     live = (Assertion.revoked_at.is_(None), Assertion.expires_at.is_not(None))
     due: list[tuple[int, str]] = []
     soon = db.session.execute(select(Assertion.id, Assertion.issued_on, Assertion.expires_at)
-                              .where(*live, Assertion.expires_at > now,
+                              .where(*live, Assertion.expires_at >= start + timedelta(days=1),
                                      Assertion.expires_at <= now + timedelta(days=30)))
     for assertion_id, issued_on, expires_at in soon:
         if documents.utc(expires_at) - timedelta(days=30) >= documents.utc(issued_on):

@@ -1,0 +1,90 @@
+"""Expiry reminders (30 days before, on the day) and the instructors' daily digest: due at the
+right time, sent once however often the sweeps run; the outbox hands awards to the mailer."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from app.extensions import db
+from app.models.base import utcnow
+from app.notifications import operations, tasks
+from app.notifications.models import EmailDelivery, MailKind
+from tests.learner.helpers import award, make_badge, make_course, make_issuer, make_person
+
+
+def test_expiry_reminders_are_due_once_each(smtp_server, app):
+    now = utcnow()
+    course = make_course("Biology 101")
+    ana = make_person(course, "Ana Lima", "ana@example.org")
+    ben = make_person(course, "Ben Okafor", "ben@example.org")
+    cid = make_person(course, "Cid Short", "cid@example.org")
+    issuer = make_issuer()
+    in_29_days = award(make_badge(issuer, course, "First Aid"), ana,
+                       now=now - timedelta(days=300), expires_at=now + timedelta(days=29))
+    today = award(make_badge(issuer, course, "Lab Safety"), ben,
+                  now=now - timedelta(days=300), expires_at=now + timedelta(minutes=1))
+    # Valid for two weeks only: no "in 30 days" mail right after it was issued.
+    short = award(make_badge(issuer, course, "Pop Quiz"), cid, now=now - timedelta(days=1),
+                  expires_at=now + timedelta(days=13))
+    award(make_badge(issuer, course, "Forever"), ana)  # no expiry: never reminded
+    due = set(operations.due_expiry_reminders(now))
+    assert (in_29_days.id, MailKind.EXPIRY_SOON) in due
+    assert (today.id, MailKind.EXPIRY_TODAY) in due
+    assert all(assertion_id != short.id for assertion_id, _k in due)
+
+    for _ in range(3):  # the sweep may run more than once a day
+        tasks.queue_expiry_reminders()
+    subjects = sorted(m["Subject"] for m in smtp_server.inbox.messages)
+    assert [s for s in subjects if "Lab Safety" in s] == ["Your Lab Safety badge expires today"]
+    expires_on = (now + timedelta(days=29)).strftime("%d %B %Y").lstrip("0")
+    assert [s for s in subjects if "First Aid" in s] == [
+        f"Your First Aid badge expires on {expires_on}"]
+    assert operations.due_expiry_reminders(now) == []  # every due reminder went out
+
+
+def test_daily_digest_goes_to_staff_once(smtp_server, app):
+    yesterday = utcnow() - timedelta(days=1)
+    course = make_course("Biology 101")
+    make_person(course, "Dr Teacher", "teacher@example.edu", staff=True)
+    make_person(course, "No-mail TA", None, staff=True)
+    ana = make_person(course, "Ana Lima", "ana@example.org")
+    badge = make_badge(make_issuer(), course, "Cell Biology")
+    award(badge, ana, now=yesterday.replace(hour=12))
+    quiet = make_course("Quiet course")
+    make_person(quiet, "Idle Teacher", "idle@example.edu", staff=True)
+
+    day, plans = operations.digest_plans()
+    assert [p.email for p in plans] == ["teacher@example.edu"]
+    for _ in range(2):
+        tasks.queue_digests()
+    [mail] = smtp_server.inbox.messages
+    assert mail["To"] == "Dr Teacher <teacher@example.edu>"
+    assert mail["Subject"] == f"1 badge awarded in your courses ({day})"
+    text = mail.get_body(("plain",)).get_content()
+    assert "Biology 101" in text and "Ana Lima: Cell Biology" in text
+    assert db.session.query(EmailDelivery).filter_by(kind=MailKind.DIGEST).count() == 1
+
+
+def test_digest_can_be_switched_off(app):
+    app.config["INSTRUCTOR_DIGEST"] = "off"
+    try:
+        assert operations.digest_plans() == ("", [])
+    finally:
+        del app.config["INSTRUCTOR_DIGEST"]
+
+
+def test_outbox_notify_award_row_sends_the_email(smtp_server, app):
+    from app.awards import outbox
+
+    course = make_course("Biology 101")
+    ana = make_person(course, "Ana Lima", "ana@example.org")
+    assertion = award(make_badge(make_issuer(), course, "Cell Biology"), ana)
+    ids = outbox.write([{"kind": outbox.NOTIFY_AWARD,
+                         "dedupe_key": f"notify_award:{assertion.public_id}",
+                         "assertion_id": assertion.id,
+                         "payload": {"assertion_id": assertion.public_id}}])
+    db.session.commit()
+    outbox.enqueue(ids)
+    outbox.enqueue(ids)  # a replayed dispatch finds the row sent
+    assert len(smtp_server.inbox.messages) == 1
+    assert smtp_server.inbox.messages[0]["Subject"].startswith("You earned the Cell Biology")
