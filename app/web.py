@@ -35,6 +35,17 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(learner_bp)
     app.register_blueprint(sharing_bp)
+
+    from app.analytics.views import admin_bp as analytics_admin_bp
+    from app.analytics.views import staff_bp as analytics_staff_bp
+    from app.audit.cli import audit_cli
+    from app.webhooks import tasks as _webhook_jobs  # noqa: F401  (outbox handler, huey tasks)
+    from app.webhooks.views import bp as webhooks_admin_bp
+
+    app.register_blueprint(analytics_staff_bp)
+    app.register_blueprint(analytics_admin_bp)
+    app.register_blueprint(webhooks_admin_bp)
+    app.cli.add_command(audit_cli)
     admin.init_app(app)
 
     @app.context_processor

@@ -44,9 +44,11 @@ from app.api import (  # noqa: E402, F401  (register routes)
     assertions,
     awards,
     badges,
+    exports,
     grades,
     issuers,
     meta,
+    webhooks,
 )
 
 __all__ = ["bp"]

@@ -2,6 +2,7 @@
 
 from app.admin.models import AdminUser, RegistrationSource
 from app.api.models import ApiKey
+from app.audit.models import AuditChainHead, AuditRecord
 from app.awards.models import AwardDecision, OutboxMessage, ReviewItem
 from app.grades.models import Column, Grade, GradeEventSecret, Job
 from app.models.course import Context, LtiUser, Membership
@@ -16,11 +17,19 @@ from app.openbadges.models import (
     StatusList,
 )
 from app.sharing.models import ShareEvent, VerificationView
+from app.webhooks.models import (
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookSubscription,
+)
 
 __all__ = [
     "AdminUser",
     "ApiKey",
     "Assertion",
+    "AuditChainHead",
+    "AuditRecord",
     "AwardDecision",
     "Badge",
     "BadgeImage",
@@ -44,4 +53,8 @@ __all__ = [
     "StatusList",
     "ToolKey",
     "VerificationView",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEvent",
+    "WebhookSubscription",
 ]

@@ -1,0 +1,136 @@
+"""Sending deliveries: claim with a lease, POST the signed body, log the attempt, back off.
+
+Each delivery row is claimed before its HTTP request (``PENDING`` → ``SENDING`` with a lease)
+so two workers never send it at once; a worker that dies leaves the lease to expire and the
+sweep sends it again. The event ``id`` in the body lets receivers drop such a repeat.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from datetime import datetime, timedelta
+
+import requests
+from flask import current_app
+from sqlalchemy import and_, or_, select, update
+
+from app.extensions import db
+from app.models.base import utcnow
+from app.webhooks import operations, signing
+from app.webhooks.models import DeliveryState, WebhookAttempt, WebhookDelivery
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "Badgebridge-Webhooks/1"
+# Responses are read only this far: a receiver's body is for the log, not for us to store.
+_MAX_ERROR_TEXT = 500
+
+
+def _setting(name: str, default: float) -> float:
+    value = current_app.config.get(name)
+    return float(default if value is None else value)
+
+
+def max_attempts() -> int:
+    return int(_setting("WEBHOOK_MAX_ATTEMPTS", 10))
+
+
+def backoff(attempt: int) -> float:
+    """Exponential back-off with jitter: base, 2·base, 4·base … capped (default 10 s … 6 h)."""
+    base = _setting("WEBHOOK_RETRY_BASE_SECONDS", 10)
+    cap = _setting("WEBHOOK_RETRY_CAP_SECONDS", 6 * 3600)
+    return min(cap, base * 2 ** max(0, attempt - 1)) * random.uniform(0.8, 1.2)
+
+
+def _claim(delivery_id: int, now: datetime) -> WebhookDelivery | None:
+    lease = timedelta(seconds=_setting("WEBHOOK_TIMEOUT_SECONDS", 10) * 3 + 30)
+    claimed = db.session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id == delivery_id, or_(
+            WebhookDelivery.state == DeliveryState.PENDING,
+            and_(WebhookDelivery.state == DeliveryState.SENDING,
+                 WebhookDelivery.lease_until < now)))
+        .values(state=DeliveryState.SENDING, lease_until=now + lease,
+                attempts=WebhookDelivery.attempts + 1)
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    return db.session.get(WebhookDelivery, delivery_id) if claimed else None
+
+
+def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str | None]:
+    """(status code, error text); redirects are not followed (a moved endpoint must be
+    re-subscribed, not silently sent elsewhere)."""
+    timeout = _setting("WEBHOOK_TIMEOUT_SECONDS", 10)
+    try:
+        response = requests.post(url, data=body, headers=headers, allow_redirects=False,
+                                 timeout=(min(5.0, timeout), timeout), stream=True)
+    except requests.RequestException as exc:
+        return None, f"{type(exc).__name__}: {exc}"[:_MAX_ERROR_TEXT]
+    try:
+        if 200 <= response.status_code < 300:
+            return response.status_code, None
+        snippet = response.raw.read(_MAX_ERROR_TEXT, decode_content=True) or b""
+        return response.status_code, f"HTTP {response.status_code}: " + \
+            snippet.decode("utf-8", "replace")
+    finally:
+        response.close()
+
+
+def deliver(delivery_id: int, *, replay: bool = False) -> float | None:
+    """Make one attempt. Returns None when finished (delivered, dead, or not ours to send),
+    else the seconds to wait before the next attempt."""
+    now = utcnow()
+    delivery = _claim(delivery_id, now)
+    if delivery is None:
+        return None
+    subscription, event = delivery.subscription, delivery.event
+    body = json.dumps(operations.body_of(event), separators=(",", ":"),
+                      sort_keys=True).encode("utf-8")
+    headers = {
+        "Content-Type": "application/json", "User-Agent": USER_AGENT,
+        "Badgebridge-Event-Id": event.public_id, "Badgebridge-Event-Type": event.type,
+        signing.HEADER: signing.header_value(operations.secret_of(subscription), body),
+    }
+    started = time.monotonic()
+    if subscription.active:
+        status, error = _post(subscription.url, body, headers)
+    else:
+        status, error = None, "subscription paused"
+    elapsed = int((time.monotonic() - started) * 1000)
+    db.session.add(WebhookAttempt(delivery_id=delivery.id, attempted_at=now,
+                                  status_code=status, error=error, duration_ms=elapsed,
+                                  replay=replay))
+    delivery.last_status, delivery.last_error, delivery.lease_until = status, error, None
+    if error is None:
+        delivery.state, delivery.delivered_at = DeliveryState.DELIVERED, utcnow()
+        db.session.commit()
+        return None
+    if delivery.attempts >= max_attempts():
+        delivery.state = DeliveryState.DEAD
+        db.session.commit()
+        log.error("webhook delivery %s dead after %s attempts: %s", delivery.public_id,
+                  delivery.attempts, error)
+        return None
+    delay = backoff(delivery.attempts)
+    delivery.state = DeliveryState.PENDING
+    delivery.next_attempt_at = utcnow() + timedelta(seconds=delay)
+    db.session.commit()
+    log.warning("webhook delivery %s failed (attempt %s), retry in %.0fs: %s",
+                delivery.public_id, delivery.attempts, delay, error)
+    return delay
+
+
+def due(now: datetime | None = None, limit: int = 1000) -> list[int]:
+    """Deliveries to send now: retries whose time came, and leases that expired."""
+    now = now or utcnow()
+    return list(db.session.scalars(
+        select(WebhookDelivery.id).where(or_(
+            and_(WebhookDelivery.state == DeliveryState.PENDING, or_(
+                WebhookDelivery.next_attempt_at <= now,
+                WebhookDelivery.next_attempt_at.is_(None))),
+            and_(WebhookDelivery.state == DeliveryState.SENDING,
+                 WebhookDelivery.lease_until < now)))
+        .order_by(WebhookDelivery.id).limit(limit)))

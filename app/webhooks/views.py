@@ -1,0 +1,106 @@
+"""The console's webhook pages: subscriptions of a registration, the delivery log, replay."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from app.admin import auth as admin_auth
+from app.extensions import db
+from app.models import Registration
+from app.webhooks import operations, tasks
+from app.webhooks.models import EventType, WebhookAttempt, WebhookDelivery, WebhookSubscription
+
+bp = Blueprint("admin_webhooks", __name__, url_prefix="/admin/webhooks")
+bp.before_request(admin_auth.load_session)
+bp.before_request(admin_auth.check_csrf)
+bp.after_request(admin_auth.save_session)
+
+
+@bp.context_processor
+def _console_globals() -> dict[str, Any]:
+    return {"csrf_token": admin_auth.csrf_token, "admin_user": g.get("admin_user")}
+
+
+def _registration(public_id: str) -> Registration:
+    row = db.session.scalar(select(Registration).where(Registration.public_id == public_id))
+    if row is None:
+        abort(404)
+    return row
+
+
+@bp.get("/")
+@admin_auth.admin_required
+def index():
+    return redirect(url_for("admin_analytics.index"))
+
+
+@bp.route("/<public_id>", methods=["GET", "POST"])
+@admin_auth.admin_required
+def registration_webhooks(public_id: str):
+    registration = _registration(public_id)
+    error, created_secret = None, None
+    if request.method == "POST":
+        try:
+            _row, created_secret = operations.create_subscription(
+                registration.id, request.form.get("url", ""), request.form.getlist("events"),
+                request.form.get("secret") or None)
+        except operations.WebhookError as exc:
+            error = str(exc)
+    subscriptions = operations.subscriptions(registration.id)
+    log = operations.deliveries(registration.id, limit=100)
+    attempts: dict[int, list[WebhookAttempt]] = {}
+    if log:
+        for attempt in db.session.scalars(select(WebhookAttempt).where(
+                WebhookAttempt.delivery_id.in_([d.id for d in log]))
+                .order_by(WebhookAttempt.id)):
+            attempts.setdefault(attempt.delivery_id, []).append(attempt)
+    return render_template(
+        "admin/webhooks.html", registration=registration, subscriptions=subscriptions,
+        deliveries=log, attempts=attempts, event_types=EventType.ALL, error=error,
+        created_secret=created_secret, form=request.form if error else None,
+        notice=admin_auth.take_notice()), 422 if error else 200
+
+
+def _subscription(public_id: str, sub_id: str) -> WebhookSubscription:
+    registration = _registration(public_id)
+    row = db.session.scalar(select(WebhookSubscription).where(
+        WebhookSubscription.public_id == sub_id,
+        WebhookSubscription.registration_id == registration.id))
+    if row is None:
+        abort(404)
+    return row
+
+
+@bp.post("/<public_id>/subscriptions/<sub_id>/active")
+@admin_auth.admin_required
+def set_active(public_id: str, sub_id: str):
+    row = _subscription(public_id, sub_id)
+    active = request.form.get("active") == "1"
+    operations.set_active(row, active)
+    admin_auth.flash(f"{row.url} is now {'active' if active else 'paused'}.")
+    return redirect(url_for(".registration_webhooks", public_id=public_id))
+
+
+@bp.post("/<public_id>/deliveries/<delivery_id>/replay")
+@admin_auth.admin_required
+def replay(public_id: str, delivery_id: str):
+    registration = _registration(public_id)
+    delivery = db.session.scalar(
+        select(WebhookDelivery).join(WebhookSubscription)
+        .where(WebhookDelivery.public_id == delivery_id,
+               WebhookSubscription.registration_id == registration.id))
+    if delivery is None:
+        abort(404)
+    try:
+        operations.replay(delivery)
+    except operations.WebhookError as exc:
+        admin_auth.flash(str(exc))
+    else:
+        tasks.enqueue([delivery.id], replay=True)
+        db.session.refresh(delivery)
+        admin_auth.flash(f"Event {delivery.event.public_id} sent again to "
+                         f"{delivery.subscription.url} (now {delivery.state}).")
+    return redirect(url_for(".registration_webhooks", public_id=public_id))
