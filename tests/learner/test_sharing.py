@@ -91,7 +91,7 @@ def test_every_channel_is_counted(client, earned):
     assert svg.location.endswith(f"/ob/v3/credentials/{pid}/badge.svg?download=1")
     as_json = client.get(f"/share/{pid}/download_json", headers=headers)
     assert as_json.mimetype == "application/ld+json"
-    assert 'attachment; filename="Cell Biology.json"' == as_json.headers["Content-Disposition"]
+    assert as_json.headers["Content-Disposition"] == 'attachment; filename="Cell Biology.json"'
     assert json.loads(as_json.data)["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
     assert client.post(f"/share/{pid}/copy_link", headers=headers).status_code == 204
     copy = client.get(f"/share/{pid}/copy_link", headers=headers)
