@@ -9,9 +9,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, render_template, request, url_for
 from sqlalchemy import select
 
 from app.extensions import db
@@ -121,22 +120,6 @@ def _status(assertion: Assertion) -> str:
     return "expired" if assertion.is_expired() else "valid"
 
 
-def _linkedin_url(assertion: Assertion) -> str:
-    badge = assertion.badge
-    issued = documents.utc(assertion.issued_on)
-    params: dict[str, Any] = {
-        "startTask": "CERTIFICATION_NAME", "name": badge.name,
-        "organizationName": badge.issuer.name, "issueYear": issued.year,
-        "issueMonth": issued.month,
-        "certUrl": urls.public_url(urls.VERIFY_PAGE, assertion.public_id),
-        "certId": assertion.public_id,
-    }
-    if assertion.expires_at:
-        expires = documents.utc(assertion.expires_at)
-        params.update(expirationYear=expires.year, expirationMonth=expires.month)
-    return "https://www.linkedin.com/profile/add?" + urlencode(params)
-
-
 def _page(assertion: Assertion) -> Response:
     badge = assertion.badge
     if request.method == "GET":  # learner-side view counter (bots and prefetches excluded)
@@ -149,7 +132,10 @@ def _page(assertion: Assertion) -> Response:
         status=_status(assertion), links=urls.assertion_links(assertion.public_id),
         image_url=documents.badge_image_url(badge, assertion.image_version),
         issuer_url=urls.public_url(urls.ISSUER_OB2, badge.issuer.public_id),
-        linkedin_url=_linkedin_url(assertion), now=datetime.now(UTC),
+        # Through the counting endpoint, like the learner page: one builder, every share counted.
+        linkedin_url=url_for("sharing.follow", public_id=assertion.public_id,
+                             channel="linkedin_profile", **{"from": "public"}),
+        now=datetime.now(UTC),
         issued_on=documents.utc(assertion.issued_on),
         expires_at=documents.utc(assertion.expires_at) if assertion.expires_at else None,
     )
