@@ -11,12 +11,24 @@ to accreditors. The application has no code path that updates or deletes a recor
 import app.models  # noqa: F401
 from app.audit.chain import Entry, Verdict, verify
 from app.audit.operations import (
+    award_entries,
     current_actor,
     record,
     record_many,
+    review_entries,
     tenant_of_badge,
     tenant_of_registration,
 )
 
-__all__ = ["Entry", "Verdict", "current_actor", "record", "record_many", "tenant_of_badge",
-           "tenant_of_registration", "verify"]
+__all__ = [
+    "Entry",
+    "Verdict",
+    "award_entries",
+    "current_actor",
+    "record",
+    "record_many",
+    "review_entries",
+    "tenant_of_badge",
+    "tenant_of_registration",
+    "verify",
+]

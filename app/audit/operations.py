@@ -6,7 +6,7 @@ Callers describe the act; the actor is taken from the request when they do not n
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -89,3 +89,41 @@ def record_many(entries: Iterable[Entry], *, now: datetime | None = None) -> lis
             entry = Entry(entry.action, entry.subject, entry.data, actor, entry.tenant)
         filled.append(entry)
     return append(filled, now=now)
+
+
+def _learner_ids(user_ids: Iterable[int | None]) -> dict[int, str]:
+    from app.models import LtiUser
+
+    ids = {u for u in user_ids if u is not None}
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(LtiUser.id, LtiUser.public_id).where(
+        LtiUser.id.in_(ids))).all())
+
+
+def award_entries(badge: Any, created: Sequence[tuple[int | None, Any, Any]], action: str,
+                  actor: str, reason: str, evidence: Sequence[list[str]]) -> list[Entry]:
+    """Records of new awards: one per assertion, with the evidence the decision saw.
+
+    Learners are named by public id, never by email: records are kept for years and
+    cannot be edited, so they hold no more personal data than they need.
+    """
+    tenant = tenant_of_badge(badge)
+    learners = _learner_ids(u for u, _a, _d in created)
+    # The pipeline's own decisions are the system's, whoever's request set it going.
+    who = actor or ("system:pipeline" if action == "auto_award" else "")
+    return [Entry(f"award.{action}", f"assertion:{assertion.public_id}", {
+        "badge": badge.public_id, "learner": learners.get(user_id), "reason": reason,
+        "evidence": lines, "issued_on": assertion.issued_on,
+        "expires": assertion.expires_at}, who, tenant)
+        for (user_id, assertion, _d), lines in zip(created, evidence, strict=True)]
+
+
+def review_entries(badge: Any, queued: Sequence[tuple[int, dict[str, Any]]], *,
+                   action: str = "review.queued", actor: str = "system:pipeline") -> list[Entry]:
+    """Records of review-band learners (queued, or a decision on them) with the data seen."""
+    tenant = tenant_of_badge(badge)
+    learners = _learner_ids(u for u, _d in queued)
+    return [Entry(action, f"badge:{badge.public_id}",
+                  {"learner": learners.get(user_id), **data}, actor, tenant)
+            for user_id, data in queued]

@@ -105,7 +105,14 @@ def _requires(start: str, target: str, badges: dict[str, Badge], seen: set[str])
 
 
 def badge_saved(badge: Badge, requested_by: str = "") -> jobs.Job | None:
-    """After a badge's criteria or ``enabled`` changed: evaluate the course retroactively."""
+    """After a badge's criteria or ``enabled`` changed: record the new rule in the audit
+    trail and evaluate the course retroactively."""
+    from app import audit
+
+    audit.record("badge.rule_changed", f"badge:{badge.public_id}",
+                 {"criteria": badge.criteria, "enabled": badge.enabled,
+                  "requested_by": requested_by},
+                 tenant=audit.tenant_of_badge(badge), commit=True)
     if badge.enabled and badge.criteria and badge.context_id:
         return jobs.request_job(jobs.EVALUATE, badge.context_id, badge_id=badge.id,
                                 requested_by=requested_by)
@@ -220,6 +227,11 @@ def decide_review(item: ReviewItem, approve: bool, actor: str, reason: str = "",
     db.session.add(AwardDecision(badge_id=item.badge_id, user_id=item.user_id,
                                  action=DecisionAction.REVIEW_DENIED, actor=actor,
                                  reason=reason or "denied on review", data=item.data))
+    from app import audit
+
+    audit.record_many(audit.review_entries(item.badge, [(item.user_id, {
+        "decision": "denied", "reason": reason or "denied on review", **(item.data or {})})],
+        action="review.denied", actor=actor))
     db.session.commit()
     return None
 

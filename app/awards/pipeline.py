@@ -237,19 +237,25 @@ def _issue(badge: Badge, awards: list[tuple[int, Award, Decision]], now: datetim
 def record_awards(badge: Badge, created: Sequence[tuple[int, Assertion, Decision | None]],
                   action: str, actor: str, reason: str, labels: dict[str, str],
                   names: dict[str, str]) -> list[int]:
-    """Write the decisions and the outbox rows of new assertions (caller's transaction)."""
+    """Write the decisions, their audit records and the outbox rows (notification, webhook
+    ``badge.issued``) of new assertions (caller's transaction)."""
+    from app import audit, webhooks
+
     now = utcnow()
     db.session.execute(insert(AwardDecision), [{
         "badge_id": badge.id, "user_id": user_id, "assertion_id": assertion.id,
         "action": action, "actor": actor, "reason": reason, "created_at": now,
         "data": {"evidence": evidence_lines(decision, labels, names) if decision else []},
     } for user_id, assertion, decision in created])
+    audit.record_many(audit.award_entries(badge, created, action, actor, reason, [
+        evidence_lines(d, labels, names) if d else [] for _u, _a, d in created]), now=now)
     return outbox.write([{
         "kind": outbox.NOTIFY_AWARD, "dedupe_key": f"{outbox.NOTIFY_AWARD}:{assertion.public_id}",
         "assertion_id": assertion.id,
         "payload": {"assertion_id": assertion.public_id, "badge_id": badge.public_id,
                     "user_id": user_id},
-    } for user_id, assertion, _decision in created])
+    } for user_id, assertion, _decision in created]) + webhooks.emit(
+        webhooks.EventType.ISSUED, [assertion for _u, assertion, _d in created])
 
 
 def _queue_reviews(badge: Badge, reviews: list[tuple[int, Decision]], labels: dict[str, str],
@@ -271,6 +277,11 @@ def _queue_reviews(badge: Badge, reviews: list[tuple[int, Decision]], labels: di
         "reason": "within the review band",
         "data": {"evidence": evidence_lines(d, labels, names), "reasons": list(d.reasons)},
     } for user_id, d in new])
+    from app import audit
+
+    audit.record_many(audit.review_entries(badge, [(u, {
+        "evidence": evidence_lines(d, labels, names), "reasons": list(d.reasons)})
+        for u, d in new]), now=now)
     return len(new)
 
 

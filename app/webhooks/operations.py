@@ -111,6 +111,15 @@ def registration_of_assertion(assertion: Any) -> int | None:
     return badge.issuer.registration_id
 
 
+def wanted(registration_id: int | None, event_type: str) -> list[WebhookSubscription]:
+    """The registration's active subscriptions that want ``event_type``."""
+    if registration_id is None:
+        return []
+    return [s for s in db.session.scalars(select(WebhookSubscription).where(
+        WebhookSubscription.registration_id == registration_id,
+        WebhookSubscription.active.is_(True))) if event_type in s.events]
+
+
 def event_data(assertion: Any) -> dict[str, Any]:
     """The ``data`` of an event body: the award as the API shows it, and its course."""
     from app.api.assertions import assertion_json
@@ -144,12 +153,8 @@ def fan_out(event_type: str, assertion_public_id: str) -> list[int]:
     if assertion is None:
         return []
     registration_id = registration_of_assertion(assertion)
-    if registration_id is None:
-        return []
-    wanted = [s for s in db.session.scalars(select(WebhookSubscription).where(
-        WebhookSubscription.registration_id == registration_id,
-        WebhookSubscription.active.is_(True))) if event_type in s.events]
-    if not wanted:
+    listening = wanted(registration_id, event_type)
+    if not listening:
         # Nobody listens: no event row either (a later subscriber starts from its own time).
         return []
     insert_ignoring_conflicts(WebhookEvent, [{
@@ -160,7 +165,8 @@ def fan_out(event_type: str, assertion_public_id: str) -> list[int]:
         WebhookEvent.type == event_type, WebhookEvent.assertion_public_id == assertion_public_id))
     insert_ignoring_conflicts(WebhookDelivery, [{
         "public_id": new_public_id(), "subscription_id": s.id, "event_id": event_id,
-        "state": DeliveryState.PENDING, "attempts": 0, "created_at": utcnow()} for s in wanted])
+        "state": DeliveryState.PENDING, "attempts": 0, "created_at": utcnow()}
+        for s in listening])
     ids = list(db.session.scalars(select(WebhookDelivery.id).where(
         WebhookDelivery.event_id == event_id, WebhookDelivery.state == DeliveryState.PENDING,
         WebhookDelivery.attempts == 0)))

@@ -41,7 +41,16 @@ def emit(event_type: str, assertions: Iterable[Any]) -> list[int]:
     """
     if event_type not in EventType.ALL:
         raise ValueError(f"unknown webhook event {event_type!r}")
-    return outbox.write(outbox_rows(event_type, assertions))
+    owed: list[Any] = []
+    by_badge: dict[int, list[Any]] = {}
+    for assertion in assertions:
+        by_badge.setdefault(assertion.badge_id, []).append(assertion)
+    for group in by_badge.values():
+        # Nobody listening in this registration: owe nothing (no outbox row per award of a
+        # cohort for nothing). A subscriber starts receiving from the time it subscribed.
+        if operations.wanted(operations.registration_of_assertion(group[0]), event_type):
+            owed += group
+    return outbox.write(outbox_rows(event_type, owed))
 
 
 def after_commit(outbox_ids: Iterable[int]) -> None:

@@ -1,0 +1,90 @@
+"""Subscribing over the API and in the admin console; the log and replay in the console."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import func, select
+
+from app.awards.operations import award_manually
+from app.extensions import db
+from app.webhooks.models import WebhookAttempt, WebhookSubscription
+from tests.learner.helpers import make_badge, make_course, make_issuer, make_person
+from tests.registration.conftest import csrf_of
+from tests.support.live import serve
+from tests.webhooks.test_delivery import Receiver
+
+pytest_plugins = ["tests.registration.conftest"]
+
+
+def _bearer(secret: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def test_api_subscribe_validates_and_is_tenant_scoped(app, client):
+    from app.api.auth import create_key
+
+    ours, theirs = make_course(), make_course()
+    _key, secret = create_key(ours.registration_id)
+    _other, other_secret = create_key(theirs.registration_id)
+    response = client.post("/api/v1/webhooks", headers=_bearer(secret), json={
+        "url": "https://crm.example.com/badges", "events": ["badge.issued", "badge.revoked"],
+        "secret": "a-long-enough-secret"})
+    assert response.status_code == 201, response.text
+    created = response.json
+    assert created["secret"] == "a-long-enough-secret"
+    assert created["events"] == ["badge.issued", "badge.revoked"]
+    generated = client.post("/api/v1/webhooks", headers=_bearer(secret), json={
+        "url": "http://hr.example.com/in", "events": ["badge.expired"]}).json
+    assert generated["secret"].startswith("whsec_") and len(generated["secret"]) > 30
+
+    for bad in ({"url": "ftp://x.example.com/", "events": ["badge.issued"]},
+                {"url": "javascript:alert(1)", "events": ["badge.issued"]},
+                {"url": "https://u:p@x.example.com/", "events": ["badge.issued"]},
+                {"url": "https://x.example.com/", "events": ["badge.deleted"]},
+                {"url": "https://x.example.com/", "events": []},
+                {"url": "https://x.example.com/", "events": ["badge.issued"], "secret": "short"}):
+        assert client.post("/api/v1/webhooks", headers=_bearer(secret),
+                           json=bad).status_code == 422, bad
+
+    listed = client.get("/api/v1/webhooks", headers=_bearer(secret)).json
+    assert {s["id"] for s in listed} == {created["id"], generated["id"]}
+    assert all("secret" not in s for s in listed)
+    assert client.get("/api/v1/webhooks", headers=_bearer(other_secret)).json == []
+    assert client.get(f"/api/v1/webhooks/{created['id']}",
+                      headers=_bearer(other_secret)).status_code == 404
+    assert client.delete(f"/api/v1/webhooks/{created['id']}",
+                         headers=_bearer(secret)).json["active"] is False
+    assert "/webhooks" in json.dumps(client.get("/api/v1/openapi.json").json["paths"])
+
+
+def test_console_subscribes_shows_the_log_and_replays(app, admin):
+    context = make_course()
+    learner = make_person(context, "Lee Learner", "lee@example.edu")
+    badge = make_badge(make_issuer(), context, "Foundations")
+    registration = context.registration
+    receiver = Receiver(failures=0)
+    page_url = f"/admin/webhooks/{registration.public_id}"
+    with serve(receiver.app, "127.0.0.1") as base:
+        page = admin.get(page_url)
+        assert page.status_code == 200
+        response = admin.post(page_url, data={
+            "csrf_token": csrf_of(page.text), "url": f"{base}/hook",
+            "events": ["badge.issued"], "secret": ""})
+        assert response.status_code == 200 and 'data-testid="webhook-secret"' in response.text
+        assert db.session.scalar(select(func.count()).select_from(WebhookSubscription)) == 1
+        award_manually(badge, learner, "lti_user:tess", "project")
+        page = admin.get(page_url)
+        assert "delivered" in page.text and "200" in page.text
+        delivery_id = page.text.split('data-delivery="')[1].split('"')[0]
+        response = admin.post(f"{page_url}/deliveries/{delivery_id}/replay",
+                              data={"csrf_token": csrf_of(page.text)})
+        assert response.status_code == 302
+    assert len(receiver.received) == 2
+    ids = {json.loads(body)["id"] for body, _h in receiver.received}
+    assert len(ids) == 1, "a replay sends the same event id"
+    assert list(db.session.scalars(select(WebhookAttempt.replay)
+                                   .order_by(WebhookAttempt.id))) == [False, True]
+    # Without the console session, nothing.
+    anonymous = app.test_client()
+    assert anonymous.get(page_url).status_code == 302
