@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import Context, Registration
@@ -168,13 +169,13 @@ def save_upload(context: Context, upload: Upload, *, badge_public_id: str | None
 def _save(context: Context, *, design: Any, upload: Upload | None,
           badge_public_id: str | None, new_badge: NewBadge | None) -> SavedArtwork:
     badge = course_badge(context.id, badge_public_id) if badge_public_id else None
-    if badge is None:
-        if new_badge is None:
-            raise DesignerError({"badge": "Choose a badge or name a new one."})
+    if badge is not None:
+        name, description = badge.name, badge.description
+    elif new_badge is not None:
         new_badge = _check_new_badge(new_badge)
-    name = badge.name if badge is not None else new_badge.name  # type: ignore[union-attr]
-    description = (badge.description if badge is not None
-                   else new_badge.description)  # type: ignore[union-attr]
+        name, description = new_badge.name, new_badge.description
+    else:
+        raise DesignerError({"badge": "Choose a badge or name a new one."})
     document: dict[str, Any] | None = None
     warnings: tuple[str, ...] = ()
     if upload is not None:
@@ -193,11 +194,16 @@ def _save(context: Context, *, design: Any, upload: Upload | None,
             save_artwork(badge, design=document, upload=upload)
             db.session.commit()
     except OperationError as exc:
+        # Only reachable if the OB core refuses what was checked above (its own rules may
+        # grow); its message is still written for people, so show it.
         db.session.rollback()
-        field = "file" if upload is not None else "design"
-        # The upload checker's message is written for the instructor; drop the field prefix
-        # a DesignError adds, which the form already shows by position.
-        raise DesignerError({field: str(exc)}) from None
+        raise DesignerError({"file" if upload is not None else "design": str(exc)}) from None
+    except IntegrityError:
+        # Two saves of one badge at the same moment both chose the next version number;
+        # the database kept the first (unique badge and version).
+        db.session.rollback()
+        raise DesignerError({"badge": "This badge was saved by someone else at the same "
+                                      "moment; please save again."}) from None
     return _saved(badge, warnings)
 
 

@@ -7,10 +7,6 @@ from dataclasses import dataclass
 
 import pytest
 
-from app.course.operations import LaunchFacts, PersonFacts, record_launch
-from app.launch_session import LaunchSession
-from lti.registrations import PlatformSpec, save_platform
-
 MEMBERSHIP = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
 
 
@@ -24,6 +20,11 @@ class Course:
 
 
 def _launch(reg, dep, sub: str, role: str, course: str = "course-1") -> str:
+    # Imported here, once the app exists: importing app modules before the factory has
+    # loaded them all can trip over import cycles between product areas.
+    from app.course.operations import LaunchFacts, PersonFacts, record_launch
+    from app.launch_session import LaunchSession
+
     recorded = record_launch(LaunchFacts(
         registration_id=reg.id, deployment_id=dep.id,
         person=PersonFacts(issuer=reg.issuer, sub=sub, name=f"Person {sub}"),
@@ -35,6 +36,9 @@ def _launch(reg, dep, sub: str, role: str, course: str = "course-1") -> str:
 
 @pytest.fixture
 def course(app) -> Course:
+    from app.launch_session import read_token
+    from lti.registrations import PlatformSpec, save_platform
+
     reg = save_platform(PlatformSpec(
         issuer="https://lms.example", client_id="c1", name="Example LMS",
         auth_login_url="https://lms.example/auth", auth_token_url="https://lms.example/token",
@@ -43,12 +47,8 @@ def course(app) -> Course:
     staff = _launch(reg, dep, "teacher", "Instructor")
     learner = _launch(reg, dep, "student", "Learner")
     other = _launch(reg, dep, "teacher", "Instructor", course="course-2")
-    from app.launch_session import read_token
-
-    with app.test_request_context():
-        context_id = read_token(staff).context_id
-    return Course(context_id=context_id, registration_id=reg.id, staff_token=staff,
-                  learner_token=learner, other_course_token=other)
+    return Course(context_id=read_token(staff).context_id, registration_id=reg.id,
+                  staff_token=staff, learner_token=learner, other_course_token=other)
 
 
 def bearer(token: str) -> dict[str, str]:
