@@ -202,7 +202,7 @@ def compute(scope: Scope, *, with_close: bool = True) -> Metrics:
 
     # Shares and downloads per channel, per badge (events in the range).
     shares = (select(Assertion.badge_id, ShareEvent.channel, func.count())
-              .join(Assertion, Assertion.id == ShareEvent.assertion_id)
+              .select_from(ShareEvent).join(Assertion, Assertion.id == ShareEvent.assertion_id)
               .where(in_scope, ShareEvent.created_at >= scope.start,
                      ShareEvent.created_at < scope.end)
               .group_by(Assertion.badge_id, ShareEvent.channel))
@@ -219,7 +219,7 @@ def compute(scope: Scope, *, with_close: bool = True) -> Metrics:
     views_where = (in_scope, VerificationView.created_at >= scope.start,
                    VerificationView.created_at < scope.end)
     for badge_id, count in db.session.execute(
-            select(Assertion.badge_id, func.count())
+            select(Assertion.badge_id, func.count()).select_from(VerificationView)
             .join(Assertion, Assertion.id == VerificationView.assertion_id)
             .where(*views_where).group_by(Assertion.badge_id)):
         rows[badge_id].views = count
