@@ -95,13 +95,14 @@ def _worker(args: tuple[str, str, str, str, float, int, int]) -> list[float]:
 
     def loop(n: int) -> None:
         session = requests.Session()
+        # A realistic class: the same 500 learners (20 courses) launch again and again.
         user = seed * 1000 + n * 100
         while time.time() < deadline:
             start = time.perf_counter()
             if mode == "livez":
                 session.get(base + "/livez").raise_for_status()
             else:
-                user += 1
+                user = (user + 1) % 500
                 session.cookies.clear()
                 login = session.post(base + "/lti/login", allow_redirects=False, data={
                     "iss": ISSUER, "client_id": CLIENT_ID, "login_hint": str(user),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -86,6 +87,19 @@ def upsert_person(facts: PersonFacts) -> LtiUser:
     return user
 
 
+# "Last launch" is for people, not for auditing: refreshing it at most this often keeps a repeat
+# launch (the common case) free of writes when nothing else changed.
+LAST_LAUNCH_RESOLUTION = timedelta(minutes=5)
+
+
+def _touch(row: Context | LtiUser, now: datetime) -> None:
+    last = row.last_launch_at
+    if last is not None and last.tzinfo is None:  # SQLite returns naive UTC
+        last = last.replace(tzinfo=UTC)
+    if last is None or now - last >= LAST_LAUNCH_RESOLUTION:
+        row.last_launch_at = now
+
+
 @retry_when_locked
 def record_launch(facts: LaunchFacts) -> RecordedLaunch:
     """Upsert the course, the person and their membership from a validated launch."""
@@ -103,10 +117,10 @@ def record_launch(facts: LaunchFacts) -> RecordedLaunch:
         context.ags_endpoint = facts.ags_endpoint
     if facts.nrps_endpoint is not None:
         context.nrps_endpoint = facts.nrps_endpoint
-    context.last_launch_at = now
+    _touch(context, now)
 
     user = upsert_person(facts.person)
-    user.last_launch_at = now
+    _touch(user, now)
     db.session.flush()
 
     membership = _get_or_create(Membership, {"context_id": context.id, "user_id": user.id})
