@@ -34,9 +34,6 @@ log = logging.getLogger(__name__)
 
 NOTIFY_AWARD = "notify_award"
 MAX_ATTEMPTS = 8
-# Rows still pending this long after they were written lost their dispatch job (the process
-# died between commit and enqueue): the sweep dispatches them.
-GRACE = timedelta(seconds=30)
 
 Handler = Callable[[OutboxMessage], None]
 HANDLERS: dict[str, Handler] = {}
@@ -104,6 +101,12 @@ def _lease() -> timedelta:
     return timedelta(seconds=float(os.environ.get("OUTBOX_LEASE_SECONDS") or 300))
 
 
+def _grace() -> timedelta:
+    # Rows still pending this long after they were written lost their dispatch job (the
+    # process died between commit and enqueue): the sweep dispatches them.
+    return timedelta(seconds=float(os.environ.get("OUTBOX_GRACE_SECONDS") or 30))
+
+
 def backoff(attempt: int, base: float = 5.0, cap: float = 3600.0) -> float:
     """Exponential back-off with jitter: about base, 2·base, 4·base … up to ``cap``."""
     return min(cap, base * 2 ** max(0, attempt - 1)) * random.uniform(0.8, 1.2)
@@ -168,7 +171,7 @@ def due(limit: int = 5000) -> list[int]:
             and_(OutboxMessage.state == OutboxState.PENDING, or_(
                 OutboxMessage.next_attempt_at <= now,
                 and_(OutboxMessage.next_attempt_at.is_(None),
-                     OutboxMessage.created_at <= now - GRACE))),
+                     OutboxMessage.created_at <= now - _grace()))),
             and_(OutboxMessage.state == OutboxState.SENDING, OutboxMessage.lease_until < now)))
         .order_by(OutboxMessage.id).limit(limit)))
 

@@ -8,6 +8,7 @@ import hmac
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 
 import pytest
 import requests
@@ -47,9 +48,12 @@ def _low_learner(course) -> LtiUser:
     return db.session.scalars(select(LtiUser).where(LtiUser.sub == sub)).one()
 
 
+NOW = datetime.now(UTC).replace(microsecond=0).isoformat()  # newer than any seeded grade
+
+
 def _event(course, learner, score=95.0) -> dict:
     return {"context_id": course.context.public_id, "column": course.column("Exam").public_id,
-            "user_sub": learner.sub, "score": score, "timestamp": "2026-11-20T10:00:00Z"}
+            "user_sub": learner.sub, "score": score, "timestamp": NOW}
 
 
 def test_courses_columns_sync_and_jobs(client, course, headers):

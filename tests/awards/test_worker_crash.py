@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _env(queue: Path) -> dict[str, str]:
     env = {**os.environ, "HUEY_SQLITE_PATH": str(queue), "JOB_LEASE_SECONDS": "3",
-           "OUTBOX_LEASE_SECONDS": "3", "FLASK_APP": "app"}
+           "OUTBOX_LEASE_SECONDS": "3", "OUTBOX_GRACE_SECONDS": "3",
+           "FLASK_APP": "app"}
     env.pop("HUEY_IMMEDIATE", None)
     return env
 
@@ -98,7 +99,12 @@ def test_worker_killed_mid_cohort_converges_exactly_once(app, registered, browse
             return db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
                 OutboxMessage.state == OutboxState.SENT)) == eligible
 
-        _wait(all_sent, 120, "every notification")
+        try:
+            _wait(all_sent, 120, "every notification")
+        except AssertionError:
+            states = db.session.execute(select(OutboxMessage.state, func.count())
+                                        .group_by(OutboxMessage.state)).all()
+            raise AssertionError(f"outbox by state: {states}") from None
     finally:
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait()
