@@ -84,7 +84,6 @@ def _worker(args: tuple[str, str, str, str, float, int, int]) -> list[float]:
 
     import jwt
     import requests
-
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
     base, mode, pem, kid, deadline, threads, seed = args
