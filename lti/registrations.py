@@ -60,6 +60,9 @@ def save_platform(spec: PlatformSpec) -> Registration:
     for deployment_id in spec.deployment_ids:
         if deployment_id not in known:
             row.deployments.append(Deployment(deployment_id=str(deployment_id)))
+    from app import audit  # every way a platform gets registered passes here
+
+    audit.record_registration("registration.saved", row)
     db.session.commit()
     return row
 

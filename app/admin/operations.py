@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app import audit
 from app.admin.models import AdminUser, RegistrationSource
 from app.extensions import db
 from app.models import Context, Deployment, Registration, RegistrationStatus, ToolKey
@@ -135,6 +136,7 @@ def set_registration_status(ref: str | int, status: str) -> Registration:
         raise AdminError(f"Unknown status {status!r}.")
     row = find_registration(ref)
     row.status = status
+    audit.record_registration("registration.status", row)
     db.session.commit()
     log.info("registration %s (%s / %s) is now %s", row.id, row.issuer, row.client_id, status)
     return row
@@ -150,6 +152,8 @@ def set_deployment_status(registration: Registration, deployment_row_id: int,
     if deployment is None:
         raise AdminError("No such deployment in this registration.")
     deployment.status = status
+    audit.record_registration("registration.deployment_status", registration,
+                              deployment=deployment.deployment_id)
     db.session.commit()
     log.info("deployment %s of registration %s is now %s", deployment.deployment_id,
              registration.id, status)
@@ -165,6 +169,8 @@ def add_deployment(registration: Registration, deployment_id: str) -> Deployment
         raise AdminError(f"Deployment {deployment_id} is already registered.")
     deployment = Deployment(deployment_id=deployment_id)
     registration.deployments.append(deployment)
+    audit.record_registration("registration.deployment_added", registration,
+                              deployment=deployment_id)
     db.session.commit()
     return deployment
 
@@ -237,6 +243,8 @@ def update_registration(row: Registration, data: RegistrationInput) -> Registrat
         source = RegistrationSource(registration_id=row.id, method="manual")
         db.session.add(source)
     source.adopt_deployments = data.adopt_deployments
+    audit.record_registration("registration.updated", row,
+                              adopt_deployments=data.adopt_deployments)
     db.session.commit()
     if data.deployment_id.strip() and not any(
             d.deployment_id == data.deployment_id.strip() for d in row.deployments):

@@ -1,0 +1,55 @@
+"""Decisions and changes across the product append audit records, and the chain holds."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from app import audit
+from app.audit.models import AuditRecord
+from app.awards.models import ReviewItem
+from app.awards.operations import award_manually, badge_saved, decide_review, revoke_award
+from app.extensions import db
+from tests.learner.helpers import make_badge, make_course, make_issuer, make_person
+
+
+def _records() -> list[AuditRecord]:
+    return list(db.session.scalars(select(AuditRecord).order_by(AuditRecord.seq)))
+
+
+def test_awards_reviews_revocations_rules_and_registrations_are_recorded(app):
+    from app.admin import operations as admin
+
+    context = make_course()
+    learner = make_person(context, "Lee Learner", "lee@example.edu")
+    other = make_person(context, "Ola Other", "ola@example.edu")
+    badge = make_badge(make_issuer(), context, "Foundations")
+    before = len(_records())
+
+    assertion = award_manually(badge, learner, "lti_user:tess", "finished the project")
+    revoke_award(assertion, "lti_user:tess", "awarded to the wrong learner")
+    item = ReviewItem(badge_id=badge.id, user_id=other.id,
+                      data={"evidence": ["Quiz: 78 % of 80 % needed"]})
+    db.session.add(item)
+    db.session.commit()
+    decide_review(item, approve=False, actor="lti_user:tess", reason="late submission")
+    badge.criteria, badge.enabled = None, False
+    badge_saved(badge, requested_by="api:key")
+    registration = context.registration
+    admin.set_registration_status(registration.public_id, "disabled")
+    admin.add_deployment(registration, "dep-extra")
+
+    new = _records()[before:]
+    actions = [r.action for r in new]
+    assert actions == ["award.manual_award", "assertion.revoked", "review.denied",
+                       "badge.rule_changed", "registration.status",
+                       "registration.deployment_added"], actions
+    award = json.loads(new[0].data_json)
+    assert new[0].subject == f"assertion:{assertion.public_id}"
+    assert new[0].actor == "lti_user:tess" and award["reason"] == "finished the project"
+    assert award["learner"] == learner.public_id and "lee@example.edu" not in new[0].data_json
+    assert json.loads(new[2].data_json)["evidence"] == ["Quiz: 78 % of 80 % needed"]
+    assert all(r.tenant == registration.public_id for r in new)
+    assert json.loads(new[4].data_json)["status"] == "disabled"
+    assert audit.verify().ok
