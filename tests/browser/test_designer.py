@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import re
+from pathlib import Path
 
 import pytest
 import requests
@@ -17,6 +18,8 @@ from sqlalchemy import select
 from tests.support.lti_env import course_of, login_of
 
 pytestmark = pytest.mark.browser
+
+HOSTILE = Path(__file__).resolve().parents[1] / "badge_design" / "hostile"
 
 
 def _open_designer(context, env, width: int):
@@ -131,3 +134,26 @@ def test_designer_fits_a_320px_frame(registered, chromium_context):
     frame.get_by_label("Title", exact=True).fill("Narrow")
     frame.locator("#icon-search").scroll_into_view_if_needed()
     mini.wait_for(state="visible", timeout=5_000)
+
+
+def test_uploads_show_the_checkers_words(registered, chromium_context):
+    _page, frame = _open_designer(chromium_context, registered, width=400)
+    frame.locator("#preview-status").filter(has_text="up to date").wait_for(timeout=10_000)
+    frame.get_by_label("Name", exact=True).fill("Uploaded badge")
+    frame.get_by_label("Description", exact=True).fill("Artwork from a file.")
+    upload = frame.get_by_label("Image file")
+
+    # A hostile file: refused, and the reason sits next to the file field.
+    upload.set_input_files(str(HOSTILE / "billion_laughs.svg"))
+    frame.locator("#upload-button").click()
+    error = frame.locator("#error-file")
+    error.filter(has_text="XML entities").wait_for(timeout=10_000)
+    assert upload.get_attribute("aria-invalid") == "true"
+
+    # An SVG with a script: cleaned, saved, and the instructor is told what was removed.
+    upload.set_input_files(str(HOSTILE / "script_tag.svg"))
+    frame.locator("#upload-button").click()
+    result = frame.locator('[data-testid="save-result"]')
+    result.filter(has_text="artwork version 1").wait_for(timeout=20_000)
+    assert "Removed <script>" in result.inner_text()
+    assert error.is_hidden()
