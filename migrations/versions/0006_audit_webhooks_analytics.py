@@ -1,5 +1,7 @@
-"""audit trail (hash chain and its head), outbound webhooks (subscriptions, events,
-deliveries, attempts); analytics reads existing tables
+"""audit trail and outbound webhooks
+
+The audit hash chain and its head; webhook subscriptions, events, deliveries and attempts.
+Analytics reads existing tables.
 
 Revision ID: 0006_audit_webhooks_analytics
 Revises: 0005_learner_sharing
