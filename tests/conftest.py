@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.support.lti_env"]
+pytest_plugins = ["tests.support.lti_env", "tests.support.admin"]
 
 _TMP = Path(tempfile.mkdtemp(prefix="badgebridge-tests-"))
 # Settings are read from the environment when the app module is imported: set them first.

@@ -7,8 +7,6 @@ import io
 
 from tests.analytics.test_metrics import seeded  # noqa: F401  (fixture)
 
-pytest_plugins = ["tests.registration.conftest"]
-
 
 def test_registration_dashboard_and_exports(seeded, admin):  # noqa: F811
     registration = seeded["context"].registration

@@ -1,8 +1,7 @@
-"""Fixtures for registration tests: a fake platform over HTTP, a signed-in admin."""
+"""Fixtures for registration tests: a fake platform over HTTP."""
 
 from __future__ import annotations
 
-import re
 import socket
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -12,9 +11,6 @@ import pytest
 
 from tests.registration.fake_platform import TOKEN, PlatformBehaviour, make_platform
 from tests.support.live import serve
-
-ADMIN_EMAIL = "admin@example.edu"
-ADMIN_PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
@@ -42,27 +38,3 @@ def closed_port_url() -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}/mod/lti/openid-configuration.php"
-
-
-def csrf_of(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "the page has no CSRF token"
-    return match.group(1)
-
-
-@pytest.fixture
-def admin_user(app):
-    from app.admin.operations import create_user
-
-    user, _ = create_user(ADMIN_EMAIL, ADMIN_PASSWORD)
-    return user
-
-
-@pytest.fixture
-def admin(client, admin_user):
-    """A test client signed in to the console."""
-    page = client.get("/admin/login")
-    response = client.post("/admin/login", data={
-        "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "csrf_token": csrf_of(page.text)})
-    assert response.status_code == 302, response.text
-    return client

@@ -11,7 +11,7 @@ from app.extensions import db
 from app.launch_session import LaunchSession
 from app.models import Deployment, Registration, RegistrationSource, ToolKey
 from lti.registrations import PlatformSpec, save_platform
-from tests.registration.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_of
+from tests.support.admin import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_of
 
 
 def _pending(**overrides) -> Registration:

@@ -10,11 +10,9 @@ from app.awards.operations import award_manually
 from app.extensions import db
 from app.webhooks.models import WebhookAttempt, WebhookSubscription
 from tests.learner.helpers import make_badge, make_course, make_issuer, make_person
-from tests.registration.conftest import csrf_of
+from tests.support.admin import csrf_of
 from tests.support.live import serve
 from tests.webhooks.test_delivery import Receiver
-
-pytest_plugins = ["tests.registration.conftest"]
 
 
 def _bearer(secret: str) -> dict[str, str]:
