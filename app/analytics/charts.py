@@ -56,7 +56,8 @@ def bar_chart(title: str, points: Sequence[tuple[str, int]], *, unit: str = "") 
         f'<desc id="chart{n}-desc">{escape(_describe(points, unit))}</desc>',
     ]
     # Horizontal grid lines with their values: 0, half, top.
-    for fraction in (0, 0.5, 1):
+    # A half line only where it falls on a whole count (counts have no halves).
+    for fraction in ((0, 0.5, 1) if top % 2 == 0 else (0, 1)):
         y = PAD_TOP + inner_h * (1 - fraction)
         value = top * fraction
         label = f"{value:g}"

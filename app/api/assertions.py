@@ -12,6 +12,7 @@ from app.api.auth import ApiError
 from app.api.badges import _context_id, badge_registration
 from app.api.common import body, get_owned, paged
 from app.api.registry import endpoint
+from app.extensions import db
 from app.openbadges import documents, operations, urls
 from app.openbadges.models import Assertion, Badge, Issuer
 
@@ -66,6 +67,16 @@ def award(public_id: str) -> tuple[dict[str, Any], int]:
     issued = operations.issue(
         badge, operations.Recipient(email=data["email"], name=str(data.get("name") or "")),
         evidence=evidence, expires_at=expires)
+    if issued.created:
+        # Awarded outside the pipeline: record it and announce it here (issue() committed).
+        from app import audit, webhooks
+
+        audit.record("award.api", f"assertion:{issued.assertion.public_id}", {
+            "badge": badge.public_id, "evidence": evidence, "expires": data.get("expires")},
+            tenant=audit.tenant_of_badge(badge))
+        owed = webhooks.emit(webhooks.EventType.ISSUED, [issued.assertion])
+        db.session.commit()
+        webhooks.after_commit(owed)
     return assertion_json(issued.assertion), 201 if issued.created else 200
 
 

@@ -86,3 +86,24 @@ def test_console_subscribes_shows_the_log_and_replays(app, admin):
     # Without the console session, nothing.
     anonymous = app.test_client()
     assert anonymous.get(page_url).status_code == 302
+
+
+def test_an_award_over_the_api_is_announced_and_audited(app, client):
+    from app.api.auth import create_key
+    from app.audit.models import AuditRecord
+
+    context = make_course()
+    badge = make_badge(make_issuer(), context, "Foundations")
+    _key, secret = create_key(context.registration_id)
+    _admin, admin_secret = create_key(None)  # the helper's issuer belongs to no registration
+    receiver = Receiver(failures=0)
+    with serve(receiver.app, "127.0.0.1") as base:
+        client.post("/api/v1/webhooks", headers=_bearer(secret), json={
+            "url": f"{base}/hook", "events": ["badge.issued"]})
+        for _ in range(2):  # the second call returns the same award: nothing new
+            response = client.post(f"/api/v1/badges/{badge.public_id}/assertions",
+                                   headers=_bearer(admin_secret), json={"email": "x@example.org"})
+            assert response.status_code in (200, 201)
+    assert [json.loads(b)["type"] for b, _h in receiver.received] == ["badge.issued"]
+    actions = list(db.session.scalars(select(AuditRecord.action).order_by(AuditRecord.seq)))
+    assert actions == ["webhook.subscribed", "award.api"]
