@@ -7,11 +7,15 @@ sweep sends it again. The event ``id`` in the body lets receivers drop such a re
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
+import os
 import random
+import socket
 import time
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 import requests
 from flask import current_app
@@ -60,10 +64,39 @@ def _claim(delivery_id: int, now: datetime) -> WebhookDelivery | None:
     return db.session.get(WebhookDelivery, delivery_id) if claimed else None
 
 
+def refused_address(url: str) -> str | None:
+    """Why ``url`` must not be called, or None.
+
+    Link-local addresses (cloud metadata services live there) are always refused: a tenant's
+    API key must not turn our workers into a proxy to them. Private and loopback networks are
+    allowed unless ``WEBHOOK_ALLOW_PRIVATE_NETWORKS`` is false (on by default, so a laptop
+    and the tests can use local receivers). Checked when sending, as DNS answers change.
+    """
+    host = urlsplit(url).hostname or ""
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except OSError as exc:
+        return f"cannot resolve {host}: {exc}"
+    allow_private = current_app.config.get("WEBHOOK_ALLOW_PRIVATE_NETWORKS")
+    if allow_private is None:  # not set by the app: the environment decides (12-factor)
+        allow_private = os.environ.get("WEBHOOK_ALLOW_PRIVATE_NETWORKS", "true").lower() \
+            not in ("0", "false", "no")
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if address.is_link_local or address.is_multicast or address.is_unspecified:
+            return f"{host} resolves to {address}, which webhooks may not call"
+        if not allow_private and (address.is_private or address.is_loopback):
+            return f"{host} resolves to the private address {address}"
+    return None
+
+
 def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str | None]:
     """(status code, error text); redirects are not followed (a moved endpoint must be
     re-subscribed, not silently sent elsewhere)."""
     timeout = _setting("WEBHOOK_TIMEOUT_SECONDS", 10)
+    refused = refused_address(url)
+    if refused:
+        return None, refused
     try:
         response = requests.post(url, data=body, headers=headers, allow_redirects=False,
                                  timeout=(min(5.0, timeout), timeout), stream=True)
