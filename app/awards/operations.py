@@ -194,8 +194,8 @@ def award_manually(badge: Badge, user: LtiUser, actor: str, reason: str,
                       commit=False)
     ids: list[int] = []
     if issued.created:
-        ids = record_awards(badge, [(user.id, issued.assertion, None)], action, actor,
-                            reason.strip(), {}, {})
+        ids = record_awards(badge, [(user.id, issued.assertion, [])], action, actor,
+                            reason.strip())
     db.session.commit()
     outbox.enqueue(ids)
     return issued.assertion

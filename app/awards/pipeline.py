@@ -83,7 +83,9 @@ def course_badges(context_id: int) -> list[CourseBadge]:
     found = []
     for badge in db.session.scalars(select(Badge).where(
             Badge.context_id == context_id, Badge.enabled.is_(True),
-            Badge.status == BadgeStatus.ACTIVE, Badge.criteria.is_not(None)).order_by(Badge.id)):
+            Badge.status == BadgeStatus.ACTIVE).order_by(Badge.id)):
+        if not badge.criteria:  # no rule (SQL NULL or JSON null): awarded by hand only
+            continue
         try:
             found.append(CourseBadge(badge, parse_criteria(badge.criteria)))
         except CriteriaError as exc:  # saved documents are validated; never stop the course
@@ -196,7 +198,7 @@ def evaluate_learners(context_id: int, user_ids: Iterable[int], now: datetime | 
     labels, names = column_labels(context_id), badge_names(context_id)
     for item in badges:
         badge, key = item.badge, item.badge.public_id
-        awards: list[tuple[int, Award, Decision]] = []
+        awards: list[tuple[int, Award, list[str]]] = []
         reviews: list[tuple[int, Decision]] = []
         for user_id in learners:
             if key in earned[user_id]:
@@ -204,16 +206,15 @@ def evaluate_learners(context_id: int, user_ids: Iterable[int], now: datetime | 
             decision = evaluate(item.criteria, grades.get(user_id, {}), earned[user_id], now)
             if decision.outcome == "award":
                 user = users[user_id]
-                lines = [line for line, ev in zip(evidence_lines(decision, labels, names),
-                                                  decision.evidence, strict=True) if ev.met]
-                evidence = [{"name": "Criteria met", "narrative": "; ".join(lines)}] if lines \
-                    else []
+                lines = evidence_lines(decision, labels, names)  # once: assertion and records
+                met = [line for line, ev in zip(lines, decision.evidence, strict=True) if ev.met]
+                evidence = [{"name": "Criteria met", "narrative": "; ".join(met)}] if met else []
                 awards.append((user_id, Award(Recipient(email=user.email, name=user.name,
-                                                        lti_user_id=user_id), evidence), decision))
+                                                        lti_user_id=user_id), evidence), lines))
             elif decision.outcome == "review":
                 reviews.append((user_id, decision))
         if awards:
-            _issue(badge, awards, now, labels, names, result)
+            _issue(badge, awards, now, result)
             for user_id, _award, _decision in awards:
                 earned[user_id].add(key)
         if reviews:
@@ -221,40 +222,40 @@ def evaluate_learners(context_id: int, user_ids: Iterable[int], now: datetime | 
     return result
 
 
-def _issue(badge: Badge, awards: list[tuple[int, Award, Decision]], now: datetime,
-           labels: dict[str, str], names: dict[str, str], result: PassResult) -> None:
-    issued = issue_many(badge, [a for _u, a, _d in awards], now=now, commit=False)
-    created = [(user_id, done.assertion, decision)
-               for (user_id, _a, decision), done in zip(awards, issued, strict=True)
+def _issue(badge: Badge, awards: list[tuple[int, Award, list[str]]], now: datetime,
+           result: PassResult) -> None:
+    issued = issue_many(badge, [a for _u, a, _l in awards], now=now, commit=False)
+    created = [(user_id, done.assertion, lines)
+               for (user_id, _a, lines), done in zip(awards, issued, strict=True)
                if done.created]
     if not created:
         return
     result.issued += len(created)
     result.outbox_ids += record_awards(badge, created, DecisionAction.AUTO_AWARD, "",
-                                       "criteria met", labels, names)
+                                       "criteria met")
 
 
-def record_awards(badge: Badge, created: Sequence[tuple[int, Assertion, Decision | None]],
-                  action: str, actor: str, reason: str, labels: dict[str, str],
-                  names: dict[str, str]) -> list[int]:
-    """Write the decisions, their audit records and the outbox rows (notification, webhook
-    ``badge.issued``) of new assertions (caller's transaction)."""
+def record_awards(badge: Badge, created: Sequence[tuple[int, Assertion, list[str]]],
+                  action: str, actor: str, reason: str) -> list[int]:
+    """Write the decisions (with the evidence lines evaluated), their audit records and the
+    outbox rows (notification, webhook ``badge.issued``) of new assertions (caller's
+    transaction)."""
     from app import audit, webhooks
 
     now = utcnow()
     db.session.execute(insert(AwardDecision), [{
         "badge_id": badge.id, "user_id": user_id, "assertion_id": assertion.id,
         "action": action, "actor": actor, "reason": reason, "created_at": now,
-        "data": {"evidence": evidence_lines(decision, labels, names) if decision else []},
-    } for user_id, assertion, decision in created])
+        "data": {"evidence": lines},
+    } for user_id, assertion, lines in created])
     audit.record_many(audit.award_entries(badge, created, action, actor, reason, [
-        evidence_lines(d, labels, names) if d else [] for _u, _a, d in created]), now=now)
+        lines for _u, _a, lines in created]), now=now)
     return outbox.write([{
         "kind": outbox.NOTIFY_AWARD, "dedupe_key": f"{outbox.NOTIFY_AWARD}:{assertion.public_id}",
         "assertion_id": assertion.id,
         "payload": {"assertion_id": assertion.public_id, "badge_id": badge.public_id,
                     "user_id": user_id},
-    } for user_id, assertion, _decision in created]) + webhooks.emit(
+    } for user_id, assertion, _lines in created]) + webhooks.emit(
         webhooks.EventType.ISSUED, [assertion for _u, assertion, _d in created])
 
 

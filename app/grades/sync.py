@@ -9,8 +9,11 @@ writes nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 
 from app.awards.pipeline import PassResult, ingest
@@ -27,6 +30,8 @@ from app.grades.operations import (
 )
 from app.models import Context, Registration
 from lti.services import CourseServices
+
+FETCH_THREADS = 4  # columns read at once (a platform serves several requests in parallel)
 
 
 @dataclass
@@ -71,8 +76,9 @@ def sync_course(context_id: int, *, on_chunk: Callable[[], None] | None = None) 
     result.members, result.columns = len(members), len(columns)
 
     raw: list[tuple[int, float | None, dict]] = []
-    for column_id, url, maximum in columns:
-        raw.extend((column_id, maximum, item) for item in services.results(url))
+    for (column_id, _url, maximum), items in zip(columns, _read_results(
+            context_id, [url for _c, url, _m in columns]), strict=True):
+        raw.extend((column_id, maximum, item) for item in items)
     result.results = len(raw)
     subs = {str(item["userId"]) for _c, _m, item in raw if item.get("userId")}
     ids = in_transaction(lambda: user_ids_by_sub(issuer, subs))
@@ -86,6 +92,23 @@ def sync_course(context_id: int, *, on_chunk: Callable[[], None] | None = None) 
     del raw
     result.passed = ingest(events, on_chunk=on_chunk)
     return result
+
+
+def _read_results(context_id: int, urls: list[str]) -> list[list[dict[str, Any]]]:
+    """Every result of each line item, several columns at a time: the calls wait on the
+    platform, not on us. Each thread has its own app context (and database session)."""
+    app = current_app._get_current_object()
+
+    def read(url: str) -> list[dict[str, Any]]:
+        with app.app_context():
+            context = db.session.get(Context, context_id)
+            registration = db.session.get(Registration, context.registration_id)
+            return list(CourseServices(context, registration).results(url))
+
+    if len(urls) <= 1:
+        return [read(url) for url in urls]
+    with ThreadPoolExecutor(min(FETCH_THREADS, len(urls))) as pool:
+        return list(pool.map(read, urls))
 
 
 def active_context_ids() -> list[int]:

@@ -1,0 +1,89 @@
+"""AGS sync of a large course: 5,000 learners x 20 columns (100,000 results).
+
+Measures the first sync (every result is new: stored) and a second sync of the unchanged
+course (every result read again over HTTP, nothing written): wall time and the peak resident
+memory of the tool's process during each, and the unchanged/first ratio. No badge is
+enabled, so this is the grade pipeline alone. Same-run baseline: reading the same results
+over HTTP without storing anything (what any sync must pay).
+
+Run: ``.venv/bin/python bench/sync.py [--learners N] [--columns N] [--database-url …]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.cohort import Harness, table
+
+
+def _rss_mib() -> float:
+    with open("/proc/self/status") as fh:
+        kb = next(int(line.split()[1]) for line in fh if line.startswith("VmRSS"))
+    return kb / 1024
+
+
+class PeakMemory:
+    """Samples the process's resident memory every 10 ms while in the block."""
+
+    def __enter__(self) -> PeakMemory:
+        self.start = self.peak = _rss_mib()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.01):
+            self.peak = max(self.peak, _rss_mib())
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--learners", type=int, default=5_000)
+    parser.add_argument("--columns", type=int, default=20)
+    parser.add_argument("--database-url", help="an empty PostgreSQL database (default SQLite)")
+    args = parser.parse_args()
+
+    with Harness(args.database_url) as harness:
+        from app.extensions import db
+        from app.grades.models import Column
+        from app.grades.sync import _read_results, sync_course
+
+        _info, context = harness.course(args.learners, args.columns, score_fraction=1.0)
+        urls = list(db.session.scalars(db.select(Column.lti_lineitem_id).where(
+            Column.context_id == context.id)))
+        rows = []
+        for label in ("first sync (all results new)", "second sync (unchanged)"):
+            with PeakMemory() as memory:
+                start = time.perf_counter()
+                result = sync_course(context.id)
+                wall = time.perf_counter() - start
+            rows.append((label, wall, result, memory))
+        with PeakMemory() as memory:
+            start = time.perf_counter()
+            read = sum(len(items) for items in _read_results(context.id, urls))
+            baseline = time.perf_counter() - start
+        first, second = rows[0][1], rows[1][1]
+        assert rows[1][2].passed.changed == 0
+        out = [(label, f"{wall:.2f}", f"{r.results:,}", f"{r.passed.changed:,}",
+                f"{m.peak:.0f} (+{m.peak - m.start:.0f})") for label, wall, r, m in rows]
+        out.append(("baseline: read the results only", f"{baseline:.2f}", f"{read:,}", "0",
+                    f"{memory.peak:.0f} (+{memory.peak - memory.start:.0f})"))
+        engine = "PostgreSQL" if harness.postgres else "SQLite"
+        print(table(f"AGS sync: {args.learners:,} learners x {args.columns} columns, {engine}; "
+                    f"unchanged/first = {second / first:.2f}",
+                    ("sync", "wall s", "results", "changed", "peak RSS MiB (+delta)"), out))
+
+
+if __name__ == "__main__":
+    main()
