@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
@@ -133,12 +133,15 @@ def record_grades(events: Sequence[GradeEvent]) -> list[GradeEvent]:
             latest[key] = event
     keys = sorted(latest)  # a fixed order: concurrent writers lock rows alike (no deadlock)
     current: dict[tuple[int, int], tuple[Any, ...]] = {}
-    for start in range(0, len(keys), CHUNK):
-        part = keys[start:start + CHUNK]
+    users = sorted({user for _column, user in keys})
+    columns = sorted({column for column, _user in keys})
+    for start in range(0, len(users), CHUNK):
+        # By learner (indexed) and column, not by (column, learner) pairs: SQLite scans the
+        # whole table for a row-value IN list.
         rows = db.session.execute(
             select(Grade.column_id, Grade.user_id, Grade.score, Grade.maximum, Grade.timestamp,
                    Grade.comment)
-            .where(tuple_(Grade.column_id, Grade.user_id).in_(part)))
+            .where(Grade.user_id.in_(users[start:start + CHUNK]), Grade.column_id.in_(columns)))
         for row in rows:
             current[(row[0], row[1])] = tuple(row[2:])
     changed = []
