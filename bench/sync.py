@@ -57,7 +57,7 @@ def main() -> None:
     with Harness(args.database_url) as harness:
         from app.extensions import db
         from app.grades.models import Column
-        from app.grades.sync import _read_results, sync_course
+        from app.grades.sync import read_results, sync_course
 
         _info, context = harness.course(args.learners, args.columns, score_fraction=1.0)
         urls = list(db.session.scalars(db.select(Column.lti_lineitem_id).where(
@@ -71,7 +71,7 @@ def main() -> None:
             rows.append((label, wall, result, memory))
         with PeakMemory() as memory:
             start = time.perf_counter()
-            read = sum(len(items) for items in _read_results(context.id, urls))
+            read = sum(len(items) for items in read_results(context.id, urls))
             baseline = time.perf_counter() - start
         first, second = rows[0][1], rows[1][1]
         assert rows[1][2].passed.changed == 0

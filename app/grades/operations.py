@@ -176,7 +176,7 @@ def upsert_columns(context: Context, line_items: Iterable[dict[str, Any]]) -> li
             continue
         seen.add(url)
         facts = {"label": str(item.get("label") or ""),
-                 "score_maximum": _float(item.get("scoreMaximum")),
+                 "score_maximum": to_float(item.get("scoreMaximum")),
                  "tag": str(item.get("tag") or ""),
                  "resource_link_id": str(item.get("resourceLinkId") or ""), "active": True}
         column = existing.get(url)
@@ -195,7 +195,7 @@ def upsert_columns(context: Context, line_items: Iterable[dict[str, Any]]) -> li
     return [c for c in existing.values() if c.active]
 
 
-def _float(value: Any) -> float | None:
+def to_float(value: Any) -> float | None:
     try:
         return float(value) if value is not None and value != "" else None
     except (TypeError, ValueError):

@@ -21,9 +21,9 @@ from app.extensions import db
 from app.grades.operations import (
     GradeEvent,
     Member,
-    _float,
     in_transaction,
     parse_timestamp,
+    to_float,
     upsert_columns,
     upsert_roster,
     user_ids_by_sub,
@@ -76,7 +76,7 @@ def sync_course(context_id: int, *, on_chunk: Callable[[], None] | None = None) 
     result.members, result.columns = len(members), len(columns)
 
     raw: list[tuple[int, float | None, dict]] = []
-    for (column_id, _url, maximum), items in zip(columns, _read_results(
+    for (column_id, _url, maximum), items in zip(columns, read_results(
             context_id, [url for _c, url, _m in columns]), strict=True):
         raw.extend((column_id, maximum, item) for item in items)
     result.results = len(raw)
@@ -84,8 +84,8 @@ def sync_course(context_id: int, *, on_chunk: Callable[[], None] | None = None) 
     ids = in_transaction(lambda: user_ids_by_sub(issuer, subs))
     events = [
         GradeEvent(context_id=context_id, column_id=column_id, user_id=ids[str(item["userId"])],
-                   score=_float(item.get("resultScore")),
-                   maximum=_float(item.get("resultMaximum")) or maximum,
+                   score=to_float(item.get("resultScore")),
+                   maximum=to_float(item.get("resultMaximum")) or maximum,
                    timestamp=parse_timestamp(item.get("timestamp")), source="ags",
                    comment=item.get("comment") or None)
         for column_id, maximum, item in raw if item.get("userId")]
@@ -94,7 +94,7 @@ def sync_course(context_id: int, *, on_chunk: Callable[[], None] | None = None) 
     return result
 
 
-def _read_results(context_id: int, urls: list[str]) -> list[list[dict[str, Any]]]:
+def read_results(context_id: int, urls: list[str]) -> list[list[dict[str, Any]]]:
     """Every result of each line item, several columns at a time: the calls wait on the
     platform, not on us. Each thread has its own app context (and database session)."""
     app = current_app._get_current_object()
