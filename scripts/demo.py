@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -140,6 +141,10 @@ def main(argv: list[str] | None = None) -> None:
     for server in servers:
         threading.Thread(target=server.serve_forever, daemon=True).start()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    # The job consumer (syncs, awards, mail, webhooks) runs beside the servers, as it would in
+    # production: its own process, the same database and queue.
+    worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker"],
+                              cwd=ROOT, env={**os.environ, "PUBLIC_BASE_URL": tool_url})
 
     # Registration needs both servers answering: the tool fetches the sandbox's
     # configuration and posts its registration, the sandbox later fetches the tool's keys.
@@ -162,13 +167,18 @@ course page. Both flavours are there: Moodle-like ({sandbox_url}/moodle/) and Ca
 {dynreg_line}
   Register it yourself: {sandbox_url}/canvas/admin/tools/register (paste {tool_url}/lti/register)
 
+A job worker (`flask worker`) runs alongside: grade syncs, awards, mail (printed to this log).
 Press Ctrl-C to stop.
 """, flush=True)
     try:
-        threading.Event().wait()
+        worker.wait()  # the demo lives as long as its worker
+        print("the job worker stopped; stopping the demo", flush=True)
     except KeyboardInterrupt:
+        worker.terminate()
+    finally:
         for server in servers:
             server.shutdown()
+        worker.wait(timeout=10)
 
 
 if __name__ == "__main__":
