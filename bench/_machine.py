@@ -12,7 +12,8 @@ def machine_facts() -> str:
     cpu = platform.processor() or "unknown CPU"
     try:
         with open("/proc/cpuinfo") as fh:
-            cpu = next(line.split(":", 1)[1].strip() for line in fh if line.startswith("model name"))
+            cpu = next(line.split(":", 1)[1].strip()
+                       for line in fh if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
     mem = ""

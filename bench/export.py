@@ -29,7 +29,7 @@ def _seed(count: int) -> str:
 
     from app.extensions import db
     from app.models import Context, Deployment, Registration
-    from app.models.base import insert_ignoring_conflicts, new_public_id, utcnow
+    from app.models.base import new_public_id, upsert, utcnow
     from app.openbadges import operations
     from app.openbadges.models import Assertion, StatusList
 
@@ -57,7 +57,7 @@ def _seed(count: int) -> str:
     credential = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["x"],
                   "proof": {"proofValue": "z" * 88}, "credentialSubject": {"x": "y" * 1200}}
     for start in range(0, count, 500):
-        insert_ignoring_conflicts(Assertion, [{
+        upsert(Assertion, [{
             "public_id": new_public_id(), "badge_id": badge.id, "lti_user_id": None,
             "recipient_key": f"email:learner{i}@example.org",
             "recipient_email": f"learner{i}@example.org", "recipient_name": f"Learner {i}",

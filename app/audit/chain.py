@@ -25,7 +25,7 @@ from sqlalchemy import select, update
 
 from app.audit.models import GENESIS, AuditChainHead, AuditRecord
 from app.extensions import db
-from app.models.base import insert_ignoring_conflicts, utcnow
+from app.models.base import upsert, utcnow
 
 HEAD_ID = 1
 _CHUNK = 500  # rows per INSERT, well under SQLite's bound-parameter limit
@@ -73,7 +73,7 @@ def append(entries: Sequence[Entry], *, now: datetime | None = None) -> list[str
     if not entries:
         return []
     # The head row is seeded by the migration; recreate it if a wiped database lost it.
-    insert_ignoring_conflicts(AuditChainHead, [{"id": HEAD_ID, "seq": 0, "hash": GENESIS}])
+    upsert(AuditChainHead, [{"id": HEAD_ID, "seq": 0, "hash": GENESIS}])
     last_seq, prev = db.session.execute(
         update(AuditChainHead).where(AuditChainHead.id == HEAD_ID)
         .values(seq=AuditChainHead.seq + len(entries))

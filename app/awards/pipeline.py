@@ -38,10 +38,9 @@ from app.grades.operations import (
     aware,
     in_transaction,
     record_grades,
-    upsert,
 )
 from app.models import LtiUser, Membership
-from app.models.base import new_public_id, utcnow
+from app.models.base import new_public_id, upsert, utcnow
 from app.openbadges.models import Assertion, Badge, BadgeStatus
 from app.openbadges.operations import Award, Recipient, issue_many
 
@@ -119,13 +118,13 @@ def _prerequisites_first(badges: list[CourseBadge]) -> list[CourseBadge]:
 def column_labels(context_id: int) -> dict[str, str]:
     """Column public id -> label, for evidence and criteria text."""
     return dict(db.session.execute(select(Column.public_id, Column.label).where(
-        Column.context_id == context_id)).tuples().all())
+        Column.context_id == context_id)).all())
 
 
 def badge_names(context_id: int) -> dict[str, str]:
     """Badge public id -> name for the course's badges."""
     return dict(db.session.execute(select(Badge.public_id, Badge.name).where(
-        Badge.context_id == context_id)).tuples().all())
+        Badge.context_id == context_id)).all())
 
 
 def learner_ids(context_id: int, user_ids: Iterable[int] | None = None) -> list[int]:

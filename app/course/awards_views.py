@@ -89,7 +89,7 @@ def index():
     counts = dict(db.session.execute(
         select(Assertion.badge_id, func.count()).where(
             Assertion.badge_id.in_([b.id for b in badges]), Assertion.revoked_at.is_(None))
-        .group_by(Assertion.badge_id)).tuples().all())
+        .group_by(Assertion.badge_id)).all())
     columns = list(db.session.scalars(select(Column).where(
         Column.context_id == context.id, Column.active.is_(True)).order_by(Column.id)))
     last_job = db.session.scalars(select(Job).where(

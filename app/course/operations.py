@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.extensions import db, retry_when_locked
 from app.models import Context, LtiUser, Membership
-from app.models.base import insert_ignoring_conflicts, utcnow
+from app.models.base import upsert, utcnow
 
 # Role mapping of the product: these (context or institution) roles are staff.
 STAFF_ROLE_NAMES = frozenset(
@@ -70,7 +70,7 @@ def _get_or_create(model: type, lookup: dict[str, Any], **defaults: Any) -> Any:
     query = select(model).filter_by(**lookup)
     row = db.session.scalars(query).first()
     if row is None:
-        insert_ignoring_conflicts(model, [{**lookup, **defaults}])
+        upsert(model, [{**lookup, **defaults}])
         row = db.session.scalars(query).one()
     return row
 

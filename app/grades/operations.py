@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
 from app import secret_box
@@ -26,7 +25,7 @@ from app.course.operations import is_staff_role
 from app.extensions import db
 from app.grades.models import Column, Grade, GradeEventSecret
 from app.models import Context, LtiUser, Membership
-from app.models.base import new_public_id, utcnow
+from app.models.base import new_public_id, upsert, utcnow
 
 # Rows per statement: under SQLite's bound-parameter limit, large enough to amortize.
 CHUNK = 500
@@ -84,27 +83,6 @@ def parse_timestamp(value: Any) -> datetime | None:
         return aware(datetime.fromisoformat(str(value).replace("Z", "+00:00")))
     except ValueError:
         return None
-
-
-def upsert(model: type, rows: list[dict[str, Any]], keys: Sequence[str],
-           update_columns: Sequence[str] = ()) -> None:
-    """INSERT rows, on conflict of ``keys`` update ``update_columns`` (or do nothing).
-
-    One statement for both dialects, so concurrent writers never fail on the unique key.
-    """
-    if not rows:
-        return
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    for start in range(0, len(rows), CHUNK):
-        stmt = insert(model)
-        if update_columns:
-            stmt = stmt.on_conflict_do_update(
-                index_elements=list(keys),
-                set_={c: getattr(stmt.excluded, c) for c in update_columns})
-        else:
-            stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
-        db.session.execute(stmt, rows[start:start + CHUNK])
 
 
 def _same(grade: tuple[Any, ...], event: GradeEvent) -> bool:
@@ -232,7 +210,7 @@ def user_ids_by_sub(issuer: str, subs: Iterable[str]) -> dict[str, int]:
     for start in range(0, len(wanted), CHUNK):
         part = wanted[start:start + CHUNK]
         found.update(db.session.execute(select(LtiUser.sub, LtiUser.id).where(
-            LtiUser.issuer == issuer, LtiUser.sub.in_(part))).tuples().all())
+            LtiUser.issuer == issuer, LtiUser.sub.in_(part))).all())
     missing = [s for s in wanted if s not in found]
     if missing:
         now = utcnow()
@@ -243,7 +221,7 @@ def user_ids_by_sub(issuer: str, subs: Iterable[str]) -> dict[str, int]:
         for start in range(0, len(missing), CHUNK):
             found.update(db.session.execute(select(LtiUser.sub, LtiUser.id).where(
                 LtiUser.issuer == issuer, LtiUser.sub.in_(missing[start:start + CHUNK])))
-                .tuples().all())
+                .all())
     return found
 
 

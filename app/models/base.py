@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,11 +35,29 @@ class TimestampMixin:
     )
 
 
-def insert_ignoring_conflicts(model: type, rows: list[dict[str, Any]]) -> None:
-    """INSERT … ON CONFLICT DO NOTHING on SQLite and PostgreSQL: an upsert that two concurrent
-    writers can run at once without a check-then-insert race or a savepoint per row."""
+UPSERT_CHUNK = 500  # rows per statement: keeps SQLite under its bound-parameter limit
+
+
+def upsert(model: type, rows: list[dict[str, Any]], keys: Sequence[str] = (),
+           update_columns: Sequence[str] = ()) -> None:
+    """INSERT rows; on a conflict (of ``keys``, or of any unique key when none are given)
+    update ``update_columns``, or do nothing.
+
+    One statement for SQLite and PostgreSQL, so concurrent writers never fail on a unique key
+    and no check-then-insert race or savepoint per row is needed.
+    """
     from app.extensions import db
 
+    if not rows:
+        return
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    db.session.execute(insert(model).on_conflict_do_nothing(), rows)
+    for start in range(0, len(rows), UPSERT_CHUNK):
+        stmt = insert(model)
+        if update_columns:
+            stmt = stmt.on_conflict_do_update(
+                index_elements=list(keys),
+                set_={c: getattr(stmt.excluded, c) for c in update_columns})
+        else:
+            stmt = stmt.on_conflict_do_nothing(index_elements=list(keys) or None)
+        db.session.execute(stmt, rows[start:start + UPSERT_CHUNK])

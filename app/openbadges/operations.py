@@ -29,7 +29,7 @@ from sqlalchemy.exc import OperationalError
 
 from app import secret_box
 from app.extensions import db
-from app.models.base import insert_ignoring_conflicts, new_public_id, utcnow
+from app.models.base import new_public_id, upsert, utcnow
 from app.openbadges import bitstring, documents
 from app.openbadges.keys import public_multikey
 from app.openbadges.models import (
@@ -422,7 +422,7 @@ def _issue_many(badge: Badge, awards: Sequence[Award], now: datetime | None) -> 
         rows = [_prepare(badge, award, now, index, status_list, achievement, signer)
                 for award, index in zip(todo.values(), indexes, strict=True)]
         # A conflicting row means a concurrent issuer won the race for this learner: keep theirs.
-        insert_ignoring_conflicts(Assertion, rows)
+        upsert(Assertion, rows)
         public_ids = [row["public_id"] for row in rows]
         inserted = db.session.scalars(select(Assertion).where(Assertion.public_id.in_(public_ids)))
         for assertion in inserted:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app import secret_box
 from app.extensions import db
-from app.models.base import insert_ignoring_conflicts, new_public_id, utcnow
+from app.models.base import new_public_id, upsert, utcnow
 from app.webhooks.models import (
     DeliveryState,
     EventType,
@@ -157,13 +157,13 @@ def fan_out(event_type: str, assertion_public_id: str) -> list[int]:
     if not listening:
         # Nobody listens: no event row either (a later subscriber starts from its own time).
         return []
-    insert_ignoring_conflicts(WebhookEvent, [{
+    upsert(WebhookEvent, [{
         "public_id": new_public_id(), "type": event_type, "registration_id": registration_id,
         "assertion_public_id": assertion_public_id, "data": event_data(assertion),
         "created_at": utcnow()}])
     event_id = db.session.scalar(select(WebhookEvent.id).where(
         WebhookEvent.type == event_type, WebhookEvent.assertion_public_id == assertion_public_id))
-    insert_ignoring_conflicts(WebhookDelivery, [{
+    upsert(WebhookDelivery, [{
         "public_id": new_public_id(), "subscription_id": s.id, "event_id": event_id,
         "state": DeliveryState.PENDING, "attempts": 0, "created_at": utcnow()}
         for s in listening])
