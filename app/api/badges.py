@@ -89,14 +89,10 @@ def _changes(data: dict[str, Any]) -> dict[str, Any]:
 def _issuer_for(data: dict[str, Any], context_id: int | None) -> Issuer:
     if data.get("issuer_id"):
         return get_owned(Issuer, str(data["issuer_id"]), lambda i: i.registration_id)
-    # A course's own issuer wins over the institution's.
-    query = select(Issuer).where(Issuer.registration_id == scoped_registration())
-    for clause in ((Issuer.context_id == context_id,) if context_id else ()) + (
-            Issuer.context_id.is_(None),):
-        issuer = db.session.scalar(query.where(clause).order_by(Issuer.id))
-        if issuer is not None:
-            return issuer
-    raise ApiError(422, "invalid", "no issuer: pass issuer_id or create an issuer first")
+    issuer = operations.find_issuer(scoped_registration(), context_id)
+    if issuer is None:
+        raise ApiError(422, "invalid", "no issuer: pass issuer_id or create an issuer first")
+    return issuer
 
 
 @endpoint("POST", "/badges", "Create a badge", tag="badges", request=BADGE_IN,

@@ -85,12 +85,11 @@ def course_issuer(context: Context) -> Issuer:
     The first staff member to save artwork in an institution without an issuer creates one
     from the registration (the LMS's name and address), so designing never waits on an admin.
     """
-    query = select(Issuer).where(Issuer.registration_id == context.registration_id)
-    for scope in (Issuer.context_id == context.id, Issuer.context_id.is_(None)):
-        issuer = db.session.scalar(query.where(scope).order_by(Issuer.id))
-        if issuer is not None:
-            return issuer
-    from app.openbadges.operations import create_issuer
+    from app.openbadges.operations import create_issuer, find_issuer
+
+    issuer = find_issuer(context.registration_id, context.id)
+    if issuer is not None:
+        return issuer
 
     registration = db.session.get(Registration, context.registration_id)
     assert registration is not None

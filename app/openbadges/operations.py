@@ -69,6 +69,19 @@ def _new_key(issuer: Issuer) -> IssuerKey:
     return key
 
 
+def find_issuer(registration_id: int | None, context_id: int | None = None) -> Issuer | None:
+    """The issuer that awards a course's badges: the course's own override, else the
+    institution's (its registration's); None when neither exists."""
+    query = select(Issuer).where(Issuer.registration_id == registration_id)
+    scopes = ([Issuer.context_id == context_id] if context_id else []) + [
+        Issuer.context_id.is_(None)]
+    for scope in scopes:
+        issuer = db.session.scalar(query.where(scope).order_by(Issuer.id))
+        if issuer is not None:
+            return issuer
+    return None
+
+
 def create_issuer(name: str, url: str, email: str, *, registration_id: int | None = None,
                   context_id: int | None = None, description: str = "",
                   image_url: str | None = None) -> Issuer:
