@@ -28,7 +28,7 @@ else:
 
 @pytest.fixture(scope="session")
 def _app_session():
-    from flask_migrate import downgrade, upgrade
+    from flask_migrate import upgrade
 
     from app import create_app
 
@@ -36,7 +36,13 @@ def _app_session():
                       "CACHE_DIR": str(_TMP / "cache")})
     with app.app_context():
         if os.environ.get("TEST_DATABASE_URL"):
-            downgrade(revision="base")  # a shared server database may hold an earlier run
+            # A shared server database may hold an earlier run, even one at a revision that no
+            # longer exists: start from an empty schema, so the migrations run from scratch.
+            from app.extensions import db
+
+            with db.engine.begin() as conn:
+                conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+                conn.exec_driver_sql("CREATE SCHEMA public")
         upgrade()
     return app
 

@@ -69,14 +69,16 @@ def award(public_id: str) -> tuple[dict[str, Any], int]:
         evidence=evidence, expires_at=expires)
     if issued.created:
         # Awarded outside the pipeline: record it and announce it here (issue() committed).
-        from app import audit, webhooks
+        from app import audit
+        from app.webhooks.models import EventType
+        from app.webhooks.tasks import after_commit, emit
 
         audit.record("award.api", f"assertion:{issued.assertion.public_id}", {
             "badge": badge.public_id, "evidence": evidence, "expires": data.get("expires")},
             tenant=audit.tenant_of_badge(badge))
-        owed = webhooks.emit(webhooks.EventType.ISSUED, [issued.assertion])
+        owed = emit(EventType.ISSUED, [issued.assertion])
         db.session.commit()
-        webhooks.after_commit(owed)
+        after_commit(owed)
     return assertion_json(issued.assertion), 201 if issued.created else 200
 
 

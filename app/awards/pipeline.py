@@ -239,7 +239,9 @@ def record_awards(badge: Badge, created: Sequence[tuple[int, Assertion, list[str
     """Write the decisions (with the evidence lines evaluated), their audit records and the
     outbox rows (notification, webhook ``badge.issued``) of new assertions (caller's
     transaction)."""
-    from app import audit, webhooks
+    from app import audit
+    from app.webhooks.models import EventType
+    from app.webhooks.tasks import emit
 
     now = utcnow()
     db.session.execute(insert(AwardDecision), [{
@@ -254,8 +256,8 @@ def record_awards(badge: Badge, created: Sequence[tuple[int, Assertion, list[str
         "assertion_id": assertion.id,
         "payload": {"assertion_id": assertion.public_id, "badge_id": badge.public_id,
                     "user_id": user_id},
-    } for user_id, assertion, _lines in created]) + webhooks.emit(
-        webhooks.EventType.ISSUED, [assertion for _u, assertion, _d in created])
+    } for user_id, assertion, _lines in created]) + emit(
+        EventType.ISSUED, [assertion for _u, assertion, _d in created])
 
 
 def _queue_reviews(badge: Badge, reviews: list[tuple[int, Decision]], labels: dict[str, str],

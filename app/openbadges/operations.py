@@ -484,14 +484,16 @@ def revoke(assertion: Assertion, reason: str, *, now: datetime | None = None) ->
     db.session.flush()
     publish_status_list(status_list, now)
     # Recorded and announced in the revoking transaction (app.audit, app.webhooks).
-    from app import audit, webhooks
+    from app import audit
+    from app.webhooks.models import EventType
+    from app.webhooks.tasks import after_commit, emit
 
     audit.record("assertion.revoked", f"assertion:{assertion.public_id}",
                  {"badge": assertion.badge.public_id, "reason": assertion.revocation_reason},
                  tenant=audit.tenant_of_badge(assertion.badge), now=now)
-    owed = webhooks.emit(webhooks.EventType.REVOKED, [assertion])
+    owed = emit(EventType.REVOKED, [assertion])
     db.session.commit()
-    webhooks.after_commit(owed)
+    after_commit(owed)
     return assertion
 
 
@@ -505,8 +507,10 @@ def accept(assertion: Assertion, now: datetime | None = None) -> None:
     """Record that the learner accepted the award (the first time only)."""
     if assertion.accepted_at is None:
         assertion.accepted_at = now or utcnow()
-        from app import webhooks  # announced in the accepting transaction
+        # announced in the accepting transaction
+        from app.webhooks.models import EventType
+        from app.webhooks.tasks import after_commit, emit
 
-        owed = webhooks.emit(webhooks.EventType.ACCEPTED, [assertion])
+        owed = emit(EventType.ACCEPTED, [assertion])
         db.session.commit()
-        webhooks.after_commit(owed)
+        after_commit(owed)

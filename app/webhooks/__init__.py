@@ -2,14 +2,10 @@
 ``badge.accepted``, ``badge.revoked`` and ``badge.expired``; each event is delivered once per
 subscription, signed (``Badgebridge-Signature``), retried with back-off and logged.
 
-Producers call :func:`emit` in the transaction that changes the award and :func:`after_commit`
-after it; the outbox carries the event to :mod:`app.webhooks.tasks`, which fans it out.
+Producers call ``app.webhooks.tasks.emit`` in the transaction that changes the award and
+``after_commit`` after it; the outbox carries the event to :mod:`app.webhooks.tasks`, which
+fans it out.
 """
 
-# app.models re-exports this package's models: importing it first lets either import order
-# finish without a circular-import error.
-import app.models  # noqa: F401
-from app.webhooks.models import EventType
-from app.webhooks.tasks import after_commit, emit
-
-__all__ = ["EventType", "after_commit", "emit"]
+# Nothing is imported here on purpose: app.models imports this package's models, and the
+# delivery side (tasks) depends on the award pipeline, which depends on app.models.
