@@ -7,14 +7,21 @@ TOOL_PORT ?= 5000
 SANDBOX_PORT ?= 5001
 export FLASK_APP := app
 
-.PHONY: run test install system-deps lint bench clean
+.PHONY: run test install system-deps test-deps lint clean
 
-# System libraries: cairo for badge rendering (cairosvg), chromium for browser tests.
+# System libraries from Debian: cairo for badge rendering (cairosvg); for the tests, chromium
+# (Playwright drives Debian's browser, it never downloads one).
 system-deps:
 	@if ! ldconfig -p 2>/dev/null | grep -q libcairo.so.2; then \
 	  echo "installing libcairo2 (badge rendering)"; \
 	  (apt-get update -qq && apt-get install -y -qq libcairo2) || \
 	  echo "WARNING: could not install libcairo2; install it with your package manager"; fi
+
+test-deps: system-deps
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  echo "installing chromium (browser tests)"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) || \
+	  echo "WARNING: no chromium: the browser tests will be skipped"; fi
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,7 +35,8 @@ run: install
 	$(VENV)/bin/flask db upgrade
 	$(PY) scripts/demo.py --tool-port $(TOOL_PORT) --sandbox-port $(SANDBOX_PORT)
 
-test: install
+test: test-deps $(STAMP)
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 lint: install
