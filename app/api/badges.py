@@ -89,7 +89,10 @@ def _changes(data: dict[str, Any]) -> dict[str, Any]:
 def _issuer_for(data: dict[str, Any], context_id: int | None) -> Issuer:
     if data.get("issuer_id"):
         return get_owned(Issuer, str(data["issuer_id"]), lambda i: i.registration_id)
-    issuer = operations.find_issuer(scoped_registration(), context_id)
+    # A course badge is awarded by its course's (or institution's) issuer, whoever's key asks.
+    context = db.session.get(Context, context_id) if context_id is not None else None
+    registration_id = context.registration_id if context else scoped_registration()
+    issuer = operations.find_issuer(registration_id, context_id)
     if issuer is None:
         raise ApiError(422, "invalid", "no issuer: pass issuer_id or create an issuer first")
     return issuer

@@ -169,3 +169,13 @@ def test_hmac_signed_events(client, course):
                           headers={**base, "Badgebridge-Signature": _signed(secret, bad)})
     assert refused.status_code == 422 and refused.json["message"].startswith("/events/0/score")
     assert client.post("/api/v1/grade-events", json={"events": []}).status_code == 401
+
+
+def test_admin_key_makes_course_badges_with_the_courses_issuer(client, course):
+    issuer = new_badge(course.context, None, name="Issuer maker").issuer  # the institution's
+    _key, secret = create_key(None)  # an admin key: no registration of its own
+    created = client.post("/api/v1/badges", headers={"Authorization": f"Bearer {secret}"},
+                          json={"context_id": course.context.public_id, "name": "Admin made",
+                                "description": "Made with an admin key"})
+    assert created.status_code == 201, created.json
+    assert created.json["issuer_id"] == issuer.public_id
