@@ -8,6 +8,7 @@ OIDC state when third-party cookies are blocked, and a specific error for each r
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -227,6 +228,27 @@ class ToolMessageLaunch(FlaskMessageLaunch):
                 f"{exc}", HINTS["keys"], 401) from exc
         except LtiException as exc:
             raise _signature_error(exc) from exc
+
+    def get_public_key(self) -> tuple[str, str]:
+        try:
+            return super().get_public_key()
+        except LtiKeyException:
+            # Platforms rotate their keys (Canvas monthly): a kid missing from the cached key
+            # set means fetching the set again, once, before refusing the launch.
+            registration = self._registration
+            if registration is None or not registration.get_key_set_url() or not (
+                    self._forget_cached_key_set(registration.get_key_set_url())):
+                raise
+            registration.set_key_set(None)
+            return super().get_public_key()
+
+    def _forget_cached_key_set(self, key_set_url: str) -> bool:
+        storage = self._public_key_cache_data_storage
+        if storage is None:
+            return False
+        # pylti1p3's cache key for a fetched key set (MessageLaunch.fetch_public_key).
+        key = "key-set-url-" + hashlib.md5(key_set_url.encode("utf-8")).hexdigest()
+        return bool(storage.consume(key))
 
     def validate_deployment(self) -> ToolMessageLaunch:
         body = self._jwt["body"]

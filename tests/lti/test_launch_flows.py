@@ -72,3 +72,16 @@ def test_learner_cannot_deep_link(registered, browser):
     final = browser.walk(browser.get(url))
     assert final.status_code == 403
     assert "Only course staff" in final.text
+
+
+def test_launch_after_the_platform_rotates_its_key(registered, browser):
+    """The tool caches the platform's key set; a new kid makes it fetch the set again."""
+    from lti.sandbox.seed import rotate_platform_key
+
+    login = login_of(registered, "canvas", "#Instructor")
+    first = browser.walk(browser.get(start_launch(registered, "canvas", login)))
+    assert first.status_code == 200  # the key set is now cached by the tool
+    rotate_platform_key(registered.sandbox, "canvas")
+    second = browser.walk(browser.get(start_launch(registered, "canvas", login)))
+    assert second.status_code == 200, second.text[:400]
+    assert 'data-testid="role">Staff<' in second.text
