@@ -23,6 +23,7 @@ from app.awards.pipeline import (
 from app.criteria import (
     CriteriaError,
     criteria_to_json,
+    describe,
     evaluate,
     parse_criteria,
     referenced_badges,
@@ -105,10 +106,16 @@ def _requires(start: str, target: str, badges: dict[str, Badge], seen: set[str])
 
 
 def badge_saved(badge: Badge, requested_by: str = "") -> jobs.Job | None:
-    """After a badge's criteria or ``enabled`` changed: record the new rule in the audit
-    trail and evaluate the course retroactively."""
+    """After a badge's criteria or ``enabled`` changed: embed the criteria's text in the badge,
+    record the new rule in the audit trail and evaluate the course retroactively."""
     from app import audit
 
+    if badge.criteria and badge.context_id:
+        # The text verifiers and employers read is generated from the rule that awards the
+        # badge, so the two can never disagree.
+        badge.criteria_narrative = describe(parse_criteria(badge.criteria),
+                                            column_labels(badge.context_id),
+                                            badge_names(badge.context_id))
     audit.record("badge.rule_changed", f"badge:{badge.public_id}",
                  {"criteria": badge.criteria, "enabled": badge.enabled,
                   "requested_by": requested_by},

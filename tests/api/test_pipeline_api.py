@@ -179,3 +179,21 @@ def test_admin_key_makes_course_badges_with_the_courses_issuer(client, course):
                                 "description": "Made with an admin key"})
     assert created.status_code == 201, created.json
     assert created.json["issuer_id"] == issuer.public_id
+
+
+def test_criteria_text_is_generated_and_embedded_in_the_badge(client, course, headers):
+    from app.criteria import describe, parse_criteria
+
+    new_badge(course.context, None, name="Issuer maker")
+    exam = course.column("Exam")
+    criteria = {"column": exam.public_id, "min_percent": 80}
+    created = client.post("/api/v1/badges", headers=headers, json={
+        "context_id": course.context.public_id, "name": "Exam star",
+        "description": "Did well", "criteria": criteria, "enabled": False})
+    assert created.status_code == 201, created.json
+    expected = describe(parse_criteria(criteria), {exam.public_id: exam.label}, {})
+    assert "80 %" in expected and exam.label in expected
+    assert created.json["criteria_narrative"] == expected
+    hosted = client.get(f"/ob/v2/badges/{created.json['id']}",
+                        headers={"Accept": "application/ld+json"})
+    assert hosted.json["criteria"]["narrative"] == expected
