@@ -12,7 +12,6 @@ from app.api.auth import ApiError
 from app.api.badges import _context_id, badge_registration
 from app.api.common import body, get_owned, paged
 from app.api.registry import endpoint
-from app.extensions import db
 from app.openbadges import documents, operations, urls
 from app.openbadges.models import Assertion, Badge, Issuer
 
@@ -64,21 +63,9 @@ def award(public_id: str) -> tuple[dict[str, Any], int]:
         raise ApiError(422, "invalid", "evidence must be a list of objects")
     if not isinstance(data.get("email"), str):
         raise ApiError(422, "invalid", "email is required")
-    issued = operations.issue(
+    issued = operations.award_directly(
         badge, operations.Recipient(email=data["email"], name=str(data.get("name") or "")),
-        evidence=evidence, expires_at=expires)
-    if issued.created:
-        # Awarded outside the pipeline: record it and announce it here (issue() committed).
-        from app import audit
-        from app.webhooks.models import EventType
-        from app.webhooks.tasks import after_commit, emit
-
-        audit.record("award.api", f"assertion:{issued.assertion.public_id}", {
-            "badge": badge.public_id, "evidence": evidence, "expires": data.get("expires")},
-            tenant=audit.tenant_of_badge(badge))
-        owed = emit(EventType.ISSUED, [issued.assertion])
-        db.session.commit()
-        after_commit(owed)
+        action="award.api", evidence=evidence, expires_at=expires)
     return assertion_json(issued.assertion), 201 if issued.created else 200
 
 

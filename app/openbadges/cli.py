@@ -123,8 +123,9 @@ def award(badge_id: str, email: str, name: str, evidence_urls: tuple[str, ...],
     if narrative:
         evidence.append({"narrative": narrative})
     try:
-        issued = operations.issue(badge, operations.Recipient(email=email, name=name),
-                                  evidence=evidence, expires_at=_date(expires))
+        issued = operations.award_directly(
+            badge, operations.Recipient(email=email, name=name), action="award.cli",
+            evidence=evidence, expires_at=_date(expires))
     except (operations.OperationError, ValueError) as exc:
         _fail(as_json, getattr(exc, "code", "invalid"), str(exc))
     public_id = issued.assertion.public_id

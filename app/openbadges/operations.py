@@ -454,6 +454,27 @@ def issue(badge: Badge, recipient: Recipient, *, evidence: Sequence[dict[str, An
                       commit=commit)[0]
 
 
+def award_directly(badge: Badge, recipient: Recipient, *, action: str,
+                   evidence: Sequence[dict[str, Any]] = (),
+                   expires_at: datetime | None = None) -> Issued:
+    """Issue outside the grade pipeline (API, CLI): a new award is recorded in the audit
+    trail and announced to webhook subscribers, as the pipeline does for its own."""
+    from app import audit
+    from app.webhooks.models import EventType
+    from app.webhooks.tasks import after_commit, emit
+
+    issued = issue(badge, recipient, evidence=evidence, expires_at=expires_at)
+    if issued.created:
+        audit.record(action, f"assertion:{issued.assertion.public_id}", {
+            "badge": badge.public_id, "evidence": list(evidence),
+            "expires": expires_at.isoformat() if expires_at else None},
+            tenant=audit.tenant_of_badge(badge))
+        owed = emit(EventType.ISSUED, [issued.assertion])
+        db.session.commit()
+        after_commit(owed)
+    return issued
+
+
 # --- revocation --------------------------------------------------------------------------------
 
 def publish_status_list(status_list: StatusList, now: datetime | None = None) -> None:

@@ -53,3 +53,19 @@ def test_awards_reviews_revocations_rules_and_registrations_are_recorded(app):
     assert all(r.tenant == registration.public_id for r in new)
     assert json.loads(new[4].data_json)["status"] == "disabled"
     assert audit.verify().ok
+
+
+def test_cli_awards_are_recorded_and_the_chain_holds(app, runner):
+    badge = make_badge(make_issuer(), make_course(), "Foundations")
+    result = runner.invoke(args=["badges", "award", badge.public_id, "--email",
+                                 "ada@example.edu", "--name", "Ada", "--json"])
+    assert result.exit_code == 0, result.output
+    assertion_id = json.loads(result.output)["assertion_id"]
+    recorded = [r for r in _records() if r.action == "award.cli"]
+    assert [r.subject for r in recorded] == [f"assertion:{assertion_id}"]
+    assert recorded[0].actor == "cli"
+    again = runner.invoke(args=["badges", "award", badge.public_id, "--email",
+                                "ada@example.edu", "--name", "Ada", "--json"])
+    assert again.exit_code == 0
+    assert len([r for r in _records() if r.action == "award.cli"]) == 1  # idempotent
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0
