@@ -7,6 +7,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from flask import current_app
+
 
 def _secret_key(instance_path: Path) -> str:
     """Return SECRET_KEY from the environment, or one generated once into instance/."""
@@ -30,6 +32,24 @@ def _bool(value: str | None, default: bool = False) -> bool:
     if value is None or value == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+# Tuning knobs read from the environment when set; the code that uses each one holds its
+# default (see the README's configuration table) and reads it with :func:`number`.
+TUNABLE_NUMBERS = (
+    "LAUNCH_SYNC_MIN_SECONDS", "LAUNCH_SYNC_DELAY_SECONDS", "JOB_RETRY_BASE_SECONDS",
+    "JOB_RETRY_MAX_SECONDS", "JOB_MAX_ATTEMPTS", "JOB_LEASE_SECONDS", "OUTBOX_LEASE_SECONDS",
+    "OUTBOX_GRACE_SECONDS", "WEBHOOK_TIMEOUT_SECONDS", "WEBHOOK_RETRY_BASE_SECONDS",
+    "WEBHOOK_RETRY_CAP_SECONDS", "WEBHOOK_MAX_ATTEMPTS", "LTI_REGISTRATION_TIMEOUT",
+    "ACCEPT_TOKEN_MAX_AGE",
+)
+TUNABLE_FLAGS = ("WEBHOOK_ALLOW_PRIVATE_NETWORKS", "INSTRUCTOR_DIGEST")
+
+
+def number(name: str, default: float) -> float:
+    """A numeric tuning knob from the app's config (set from the environment), or its default."""
+    value = current_app.config.get(name)
+    return float(default if value is None or value == "" else value)
 
 
 def load_settings(instance_path: Path) -> dict[str, Any]:
@@ -57,6 +77,8 @@ def load_settings(instance_path: Path) -> dict[str, Any]:
         "HUEY_IMMEDIATE": _bool(env.get("HUEY_IMMEDIATE")),
         "SYNC_INTERVAL_SECONDS": int(env.get("SYNC_INTERVAL_SECONDS") or 300),
     }
+    config.update({name: float(env[name]) for name in TUNABLE_NUMBERS if env.get(name)})
+    config.update({name: _bool(env[name]) for name in TUNABLE_FLAGS if env.get(name)})
     if redis_url:
         config.update(CACHE_TYPE="RedisCache", CACHE_REDIS_URL=redis_url)
     else:

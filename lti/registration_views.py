@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, current_app, jsonify, render_template, request
+from flask import Blueprint, jsonify, render_template, request
 
+from app.settings import number
 from lti import canvas_config
 from lti.dynamic_registration import (
     DEFAULT_TIMEOUT,
@@ -33,7 +34,7 @@ def register():
     try:
         outcome = register_tool(
             configuration_url, request.args.get("registration_token") or None,
-            timeout=current_app.config.get("LTI_REGISTRATION_TIMEOUT", DEFAULT_TIMEOUT))
+            timeout=number("LTI_REGISTRATION_TIMEOUT", DEFAULT_TIMEOUT))
     except RegistrationFailed as exc:
         log.warning("dynamic registration from %s failed: %s", configuration_url, exc)
         return render_template("error.html", title=exc.title, message=exc.message,

@@ -14,7 +14,6 @@ Issue 7 (email) and issue 8 (webhooks) register handlers with :func:`handler`.
 from __future__ import annotations
 
 import logging
-import os
 import random
 from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
@@ -29,6 +28,7 @@ from app.awards.models import OutboxMessage, OutboxState
 from app.extensions import db
 from app.grades.operations import aware, in_transaction
 from app.models.base import utcnow
+from app.settings import number
 
 log = logging.getLogger(__name__)
 
@@ -98,13 +98,13 @@ def _claim(message_id: int) -> OutboxMessage | None:
 
 def _lease() -> timedelta:
     # How long a claimed row is a worker's before the sweep may hand it to another.
-    return timedelta(seconds=float(os.environ.get("OUTBOX_LEASE_SECONDS") or 300))
+    return timedelta(seconds=number("OUTBOX_LEASE_SECONDS", 300))
 
 
 def _grace() -> timedelta:
     # Rows still pending this long after they were written lost their dispatch job (the
     # process died between commit and enqueue): the sweep dispatches them.
-    return timedelta(seconds=float(os.environ.get("OUTBOX_GRACE_SECONDS") or 30))
+    return timedelta(seconds=number("OUTBOX_GRACE_SECONDS", 30))
 
 
 def backoff(attempt: int, base: float = 5.0, cap: float = 3600.0) -> float:

@@ -12,14 +12,12 @@ rerun finishes the rest.
 from __future__ import annotations
 
 import logging
-import os
 import random
 from collections.abc import Callable
 from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from flask import current_app
 from huey.exceptions import RetryTask
 from sqlalchemy import func, select, update
 
@@ -27,6 +25,7 @@ from app.extensions import db
 from app.grades.models import Job, JobState
 from app.grades.operations import aware, in_transaction
 from app.models.base import utcnow
+from app.settings import number
 from lti.services import PlatformError
 
 log = logging.getLogger(__name__)
@@ -34,10 +33,6 @@ log = logging.getLogger(__name__)
 SYNC = "sync"
 EVALUATE = "evaluate"
 
-
-def _setting(name: str, default: float) -> float:
-    # Tuning knobs: the app's config, else the environment (workers started by scripts).
-    return float(current_app.config.get(name) or os.environ.get(name) or default)
 
 
 def request_job(kind: str, context_id: int, *, requested_by: str = "",
@@ -72,7 +67,7 @@ def last_synced(context_id: int) -> Any:
 def sync_on_launch(context_id: int) -> Job | None:
     """The launch hook: sync the course in the background unless a sync is on its way or
     ran moments ago (a class opening the tool together asks once)."""
-    since = utcnow() - timedelta(seconds=_setting("LAUNCH_SYNC_MIN_SECONDS", 60))
+    since = utcnow() - timedelta(seconds=number("LAUNCH_SYNC_MIN_SECONDS", 60))
     recent = db.session.scalar(select(Job.id).where(
         Job.context_id == context_id, Job.kind == SYNC, Job.created_at >= since,
         Job.state.in_((*JobState.OPEN, JobState.DONE))).limit(1))
@@ -80,13 +75,13 @@ def sync_on_launch(context_id: int) -> Job | None:
         return None
     # A short delay lets the launch's own writes settle and gathers a burst of launches.
     return request_job(SYNC, context_id, requested_by="launch",
-                       delay=_setting("LAUNCH_SYNC_DELAY_SECONDS", 2))
+                       delay=number("LAUNCH_SYNC_DELAY_SECONDS", 2))
 
 
 def backoff(attempt: int, retry_after: float | None = None) -> float:
     """Seconds before attempt ``attempt + 1``: exponential with jitter, or ``Retry-After``."""
-    base = _setting("JOB_RETRY_BASE_SECONDS", 5)
-    delay = min(_setting("JOB_RETRY_MAX_SECONDS", 900), base * 2 ** max(0, attempt - 1))
+    base = number("JOB_RETRY_BASE_SECONDS", 5)
+    delay = min(number("JOB_RETRY_MAX_SECONDS", 900), base * 2 ** max(0, attempt - 1))
     delay *= random.uniform(0.8, 1.2)
     return max(delay, retry_after or 0)
 
@@ -105,7 +100,7 @@ def _claim(job_id: int) -> Job | None:
 
 
 def _another_running(job: Job) -> bool:
-    fresh = utcnow() - timedelta(seconds=_setting("JOB_LEASE_SECONDS", 300))
+    fresh = utcnow() - timedelta(seconds=number("JOB_LEASE_SECONDS", 300))
     return db.session.scalar(select(Job.id).where(
         Job.context_id == job.context_id, Job.kind == job.kind, Job.id != job.id,
         Job.state == JobState.RUNNING, Job.heartbeat_at >= fresh).limit(1)) is not None
@@ -144,7 +139,7 @@ def run(job_id: int) -> Job | None:
             row.state, row.attempts = JobState.QUEUED, row.attempts - 1
 
         in_transaction(release)
-        raise RetryTask(delay=_setting("JOB_RETRY_BASE_SECONDS", 5))
+        raise RetryTask(delay=number("JOB_RETRY_BASE_SECONDS", 5))
     if job.kind == SYNC and _already_done(job):
         return _finish(job, {"skipped": "a later sync already ran"})
 
@@ -174,7 +169,7 @@ def run(job_id: int) -> Job | None:
 def _failed(job_id: int, exc: Exception, retryable: bool) -> Job:
     job = db.session.get(Job, job_id)
     job.last_error = f"{type(exc).__name__}: {exc}"[:4000]
-    if retryable and job.attempts < _setting("JOB_MAX_ATTEMPTS", 6):
+    if retryable and job.attempts < number("JOB_MAX_ATTEMPTS", 6):
         delay = backoff(job.attempts, getattr(exc, "retry_after", None))
         job.state = JobState.RETRYING
         job.next_attempt_at = utcnow() + timedelta(seconds=delay)
@@ -196,7 +191,7 @@ def _finish(job: Job, result: dict[str, Any]) -> Job:
 def resume_stale() -> list[int]:
     """Re-enqueue jobs whose worker died (stale heartbeat) or whose retry is overdue."""
     now = utcnow()
-    stale = now - timedelta(seconds=_setting("JOB_LEASE_SECONDS", 300))
+    stale = now - timedelta(seconds=number("JOB_LEASE_SECONDS", 300))
 
     def collect() -> list[int]:
         ids = list(db.session.scalars(select(Job.id).where(

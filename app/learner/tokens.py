@@ -10,6 +10,8 @@ from __future__ import annotations
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from app.settings import number
+
 _SALT = "badgebridge-accept-award"
 DEFAULT_MAX_AGE = 90 * 24 * 3600  # a quarter: people read mail late, and links get forwarded
 
@@ -29,7 +31,7 @@ def make_accept_token(assertion_public_id: str) -> str:
 
 def read_accept_token(token: str) -> str:
     """The award's public id in ``token``, or `AcceptTokenError`."""
-    max_age = int(current_app.config.get("ACCEPT_TOKEN_MAX_AGE", DEFAULT_MAX_AGE))
+    max_age = int(number("ACCEPT_TOKEN_MAX_AGE", DEFAULT_MAX_AGE))
     try:
         data = _serializer().loads(token, max_age=max_age)
     except SignatureExpired as exc:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
-import os
 import random
 import socket
 import time
@@ -23,6 +22,7 @@ from sqlalchemy import and_, or_, select, update
 
 from app.extensions import db
 from app.models.base import utcnow
+from app.settings import number
 from app.webhooks import operations, signing
 from app.webhooks.models import DeliveryState, WebhookAttempt, WebhookDelivery
 
@@ -33,24 +33,20 @@ USER_AGENT = "Badgebridge-Webhooks/1"
 _MAX_ERROR_TEXT = 500
 
 
-def _setting(name: str, default: float) -> float:
-    value = current_app.config.get(name)
-    return float(default if value is None else value)
-
 
 def max_attempts() -> int:
-    return int(_setting("WEBHOOK_MAX_ATTEMPTS", 10))
+    return int(number("WEBHOOK_MAX_ATTEMPTS", 10))
 
 
 def backoff(attempt: int) -> float:
     """Exponential back-off with jitter: base, 2·base, 4·base … capped (default 10 s … 6 h)."""
-    base = _setting("WEBHOOK_RETRY_BASE_SECONDS", 10)
-    cap = _setting("WEBHOOK_RETRY_CAP_SECONDS", 6 * 3600)
+    base = number("WEBHOOK_RETRY_BASE_SECONDS", 10)
+    cap = number("WEBHOOK_RETRY_CAP_SECONDS", 6 * 3600)
     return min(cap, base * 2 ** max(0, attempt - 1)) * random.uniform(0.8, 1.2)
 
 
 def _claim(delivery_id: int, now: datetime) -> WebhookDelivery | None:
-    lease = timedelta(seconds=_setting("WEBHOOK_TIMEOUT_SECONDS", 10) * 3 + 30)
+    lease = timedelta(seconds=number("WEBHOOK_TIMEOUT_SECONDS", 10) * 3 + 30)
     claimed = db.session.execute(
         update(WebhookDelivery)
         .where(WebhookDelivery.id == delivery_id, or_(
@@ -77,10 +73,8 @@ def refused_address(url: str) -> str | None:
         infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
     except OSError as exc:
         return f"cannot resolve {host}: {exc}"
-    allow_private = current_app.config.get("WEBHOOK_ALLOW_PRIVATE_NETWORKS")
-    if allow_private is None:  # not set by the app: the environment decides (12-factor)
-        allow_private = os.environ.get("WEBHOOK_ALLOW_PRIVATE_NETWORKS", "true").lower() \
-            not in ("0", "false", "no")
+    # Set from the environment by app.settings; allowed by default so local receivers work.
+    allow_private = current_app.config.get("WEBHOOK_ALLOW_PRIVATE_NETWORKS", True)
     for info in infos:
         address = ipaddress.ip_address(info[4][0])
         if address.is_link_local or address.is_multicast or address.is_unspecified:
@@ -93,7 +87,7 @@ def refused_address(url: str) -> str | None:
 def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str | None]:
     """(status code, error text); redirects are not followed (a moved endpoint must be
     re-subscribed, not silently sent elsewhere)."""
-    timeout = _setting("WEBHOOK_TIMEOUT_SECONDS", 10)
+    timeout = number("WEBHOOK_TIMEOUT_SECONDS", 10)
     refused = refused_address(url)
     if refused:
         return None, refused
