@@ -26,6 +26,7 @@ from app.grades.operations import parse_csv
 from app.grades.sync import create_column
 from app.launch_session import current_session, launch_required
 from app.models import Context, LtiUser, Membership, Registration
+from app.notifications.queries import learners_without_email
 from app.openbadges.models import Assertion, Badge
 from app.openbadges.operations import OperationError, update_badge
 from lti.services import PlatformError
@@ -100,7 +101,8 @@ def index():
     return render_template(
         "course/awards/index.html", context=context, badges=badges, counts=counts,
         columns=columns, last_synced=jobs.last_synced(context.id), last_job=last_job,
-        reviews=awards.pending_reviews(context.id), dead=dead)
+        reviews=awards.pending_reviews(context.id), dead=dead,
+        no_email=learners_without_email(context.id))
 
 
 @bp.post("/sync")

@@ -104,3 +104,18 @@ def test_csv_import_reports_bad_rows_and_imports_the_rest(app, client, registere
     assert "1 rows accepted" in html and "1 badges awarded" in html
     assert "Line 3: user: no learner with email" in html
     assert "Line 4: column: no column" in html and "Line 5: score: must be a number" in html
+
+
+def test_staff_page_lists_learners_without_email(app, client, registered, browser):
+    course = new_course(registered, browser, learners=12)
+    sync_course(course.context.id)
+    learner = db.session.scalars(
+        select(LtiUser).join(Membership, Membership.user_id == LtiUser.id)
+        .where(Membership.context_id == course.context.id, Membership.is_staff.is_(False))
+        .order_by(LtiUser.id)).first()
+    learner.email = None
+    db.session.commit()
+    html = client.get(f"/course/awards/?lt={course.token}").get_data(as_text=True)
+    table = html[html.index('data-testid="no-email"'):]
+    assert "Learners with no email (1)" in html
+    assert learner.name in table[:table.index("</table>")]
