@@ -18,7 +18,7 @@ from app import audit
 from app.admin.models import AdminUser, RegistrationSource
 from app.extensions import db
 from app.models import Context, Deployment, Registration, RegistrationStatus, ToolKey
-from app.models.base import utcnow
+from app.models.base import find_by_ref, utcnow
 from lti import keys
 from lti.registrations import PlatformSpec, RegistrationError, save_platform
 
@@ -115,13 +115,9 @@ def registration_summaries() -> list[RegistrationSummary]:
 
 def find_registration(ref: str | int) -> Registration:
     """A registration by its public id, or (for the CLI) its numeric id."""
-    text = str(ref).strip()
-    query = select(Registration).filter_by(public_id=text)
-    if text.isdigit():
-        query = select(Registration).filter_by(id=int(text))
-    row = db.session.scalars(query).first()
+    row = find_by_ref(Registration, ref)
     if row is None:
-        raise AdminError(f"No registration {text}.")
+        raise AdminError(f"No registration {str(ref).strip()}.")
     return row
 
 

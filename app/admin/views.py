@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 
 from app.admin import auth, operations
 from app.admin.operations import AdminError, RegistrationInput
 from app.models import Registration, RegistrationStatus
 from lti.dynamic_registration import tool_urls
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-bp.before_request(auth.load_session)
-bp.before_request(auth.check_csrf)
-bp.after_request(auth.save_session)
-
-
-@bp.context_processor
-def console_globals() -> dict[str, Any]:
-    return {"csrf_token": auth.csrf_token, "admin_user": g.get("admin_user")}
+bp = auth.console_blueprint("admin", "/admin")
 
 
 def _safe_next(target: str | None) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, g, render_template, request
+from flask import Blueprint, abort, render_template, request
 from sqlalchemy import select
 
 from app.admin import auth as admin_auth
@@ -17,15 +17,7 @@ from app.models import Context, Registration
 from app.openbadges.models import Badge
 
 staff_bp = Blueprint("analytics", __name__, url_prefix="/course/analytics")
-admin_bp = Blueprint("admin_analytics", __name__, url_prefix="/admin/analytics")
-admin_bp.before_request(admin_auth.load_session)
-admin_bp.before_request(admin_auth.check_csrf)
-admin_bp.after_request(admin_auth.save_session)
-
-
-@admin_bp.context_processor
-def _console_globals() -> dict[str, Any]:
-    return {"csrf_token": admin_auth.csrf_token, "admin_user": g.get("admin_user")}
+admin_bp = admin_auth.console_blueprint("admin_analytics", "/admin/analytics")
 
 
 def _charts(metrics: Metrics) -> dict[str, Any]:

@@ -7,11 +7,10 @@ import sys
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import or_, select
 
 from app.api.auth import create_key
-from app.extensions import db
 from app.models import Registration
+from app.models.base import find_by_ref
 
 api_cli = AppGroup("api", help="JSON API keys.")
 
@@ -24,10 +23,7 @@ def create_key_command(registration: str | None, name: str, as_json: bool) -> No
     """Create an API key (admin when no registration is given); prints the key once."""
     registration_id = None
     if registration:
-        clauses = [Registration.public_id == registration]
-        if registration.isdigit():
-            clauses.append(Registration.id == int(registration))
-        found = db.session.scalar(select(Registration).where(or_(*clauses)))
+        found = find_by_ref(Registration, registration)
         if found is None:
             click.echo(json.dumps({"error": "not_found", "message": "no such registration"})
                        if as_json else "Error: no such registration", err=not as_json)

@@ -6,21 +6,17 @@ import json
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import or_, select
 
-from app.extensions import db
 from app.grades import jobs
 from app.grades.operations import event_secret
 from app.models import Context, Registration
+from app.models.base import find_by_ref
 
 grades_cli = AppGroup("grades", help="Grade syncs and pushed grade events.")
 
 
 def _find(model: type, ref: str) -> object:
-    clauses = [model.public_id == ref]
-    if ref.isdigit():
-        clauses.append(model.id == int(ref))
-    row = db.session.scalar(select(model).where(or_(*clauses)))
+    row = find_by_ref(model, ref)
     if row is None:
         raise click.ClickException(f"no {model.__name__.lower()} {ref}")
     return row

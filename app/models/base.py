@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime
+from sqlalchemy import DateTime, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -61,3 +61,15 @@ def upsert(model: type, rows: list[dict[str, Any]], keys: Sequence[str] = (),
         else:
             stmt = stmt.on_conflict_do_nothing(index_elements=list(keys) or None)
         db.session.execute(stmt, rows[start:start + UPSERT_CHUNK])
+
+
+def find_by_ref(model: type, ref: str | int) -> Any:
+    """A row by its public id or, as the CLI also accepts, its numeric id; None if absent."""
+    from app.extensions import db
+
+    text = str(ref).strip()
+    if text.isdigit():
+        row = db.session.get(model, int(text))
+        if row is not None:
+            return row
+    return db.session.scalars(select(model).filter_by(public_id=text)).first()

@@ -14,10 +14,11 @@ from typing import Any
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Registration
+from app.models.base import find_by_ref
 from app.openbadges import operations, urls
 from app.openbadges.models import Assertion, Badge, Issuer
 from app.openbadges.verify import verify
@@ -67,10 +68,7 @@ def issuer_create(name: str, url: str, email: str, description: str,
     """Create an issuer (with its Ed25519 signing key)."""
     registration_id = None
     if registration:
-        clauses = [Registration.public_id == registration]
-        if registration.isdigit():
-            clauses.append(Registration.id == int(registration))
-        found = db.session.scalar(select(Registration).where(or_(*clauses)))
+        found = find_by_ref(Registration, registration)
         if found is None:
             _fail(as_json, "not_found", f"no registration {registration}")
         registration_id = found.id

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from app.admin import auth as admin_auth
@@ -13,15 +11,7 @@ from app.models import Registration
 from app.webhooks import operations, tasks
 from app.webhooks.models import EventType, WebhookAttempt, WebhookDelivery, WebhookSubscription
 
-bp = Blueprint("admin_webhooks", __name__, url_prefix="/admin/webhooks")
-bp.before_request(admin_auth.load_session)
-bp.before_request(admin_auth.check_csrf)
-bp.after_request(admin_auth.save_session)
-
-
-@bp.context_processor
-def _console_globals() -> dict[str, Any]:
-    return {"csrf_token": admin_auth.csrf_token, "admin_user": g.get("admin_user")}
+bp = admin_auth.console_blueprint("admin_webhooks", "/admin/webhooks")
 
 
 def _registration(public_id: str) -> Registration:
