@@ -22,7 +22,7 @@ from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
 
 _INSTANCE = Path(__file__).resolve().parent.parent / "instance"
 # Modules that declare tasks: a consumer must import them to know every task by name.
-TASK_MODULES = ("app.grades.tasks", "app.awards.outbox")
+TASK_MODULES = ("app.grades.tasks", "app.awards.outbox", "lti.storage")
 log = logging.getLogger(__name__)
 
 

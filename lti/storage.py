@@ -8,10 +8,15 @@ they are unguessable (uuid4 state/nonce, launch ids) and nonces are single-use.
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 from cachelib import FileSystemCache, RedisCache
+from huey import crontab
 from pylti1p3.contrib.flask import FlaskCacheDataStorage, FlaskSessionService
+
+from app import jobs as queue
+from app.extensions import cache
 
 
 class SharedCacheDataStorage(FlaskCacheDataStorage):
@@ -46,3 +51,19 @@ class SingleUseNonceSessionService(FlaskSessionService):
     def check_nonce(self, nonce: str) -> bool:
         storage: Any = self.data_storage
         return storage.consume(self._get_key("nonce", nonce))
+
+
+@queue.periodic(crontab(minute="17"))
+def prune_expired_cache() -> int:
+    """Hourly: delete expired launch data, states and nonces from the file-system cache.
+
+    The cache runs without cachelib's file counting (a shared count file rewritten on every
+    set), so nothing else removes entries that are never read again. Redis expires its own.
+    Returns how many entries were removed.
+    """
+    backend = cache.cache
+    if not isinstance(backend, FileSystemCache):
+        return 0
+    before = sum(1 for _ in backend._list_dir())
+    backend._remove_expired(time.time())
+    return before - sum(1 for _ in backend._list_dir())

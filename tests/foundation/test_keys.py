@@ -46,3 +46,25 @@ def test_wrong_secret_key_cannot_decrypt(app):
     key = keys.active_key()
     with pytest.raises(SecretBoxError):
         decrypt(key.private_key_encrypted, secret_key="another-secret")
+
+
+def test_expired_cache_entries_are_pruned(app):
+    import os
+    import time
+
+    import pytest
+    from cachelib import FileSystemCache
+
+    from app.extensions import cache
+    from lti.storage import prune_expired_cache
+
+    if not isinstance(cache.cache, FileSystemCache):
+        pytest.skip("Redis expires its own keys")
+    cache.set("old-launch", {"x": 1}, timeout=1)
+    cache.set("fresh-launch", {"x": 2}, timeout=3600)
+    old_file = cache.cache._get_filename("old-launch")
+    assert os.path.exists(old_file)
+    time.sleep(2.1)
+    assert prune_expired_cache.call_local() >= 1
+    assert not os.path.exists(old_file)
+    assert cache.get("fresh-launch") == {"x": 2}
