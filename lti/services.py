@@ -8,6 +8,7 @@ Access tokens are cached in the shared cache (every worker reuses them until the
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -56,8 +57,24 @@ class _TimeoutSession(requests.Session):
         return super().request(*args, **kwargs)
 
 
+# Moodle's results endpoint writes typographic quotes (rel=“next”, UTF-8 bytes that arrive as
+# Latin-1 text), which pylti1p3's parser does not accept; without this, a Moodle course's later
+# pages of results would be skipped. Any quoting around "next" is accepted.
+_NEXT_LINK = re.compile(r"<([^>]*)>\s*;\s*rel\s*=\s*[^,;<>]*?(?<![a-z0-9])next(?![a-z0-9])",
+                        re.IGNORECASE)
+
+
 class CachedTokenServiceConnector(ServiceConnector):
-    """pylti1p3's connector with access tokens kept in the shared cache until expiry."""
+    """pylti1p3's connector with access tokens kept in the shared cache until expiry, and a
+    ``Link: rel="next"`` parser that also reads Moodle's quotes."""
+
+    def make_service_request(self, *args: Any, **kwargs: Any) -> Any:
+        response = super().make_service_request(*args, **kwargs)
+        if response["next_page_url"] is None:
+            headers = {k.lower(): v for k, v in response["headers"].items()}
+            if match := _NEXT_LINK.search(headers.get("link", "").replace("\n", " ")):
+                response["next_page_url"] = match.group(1)
+        return response
 
     def _get_cached_access_token(self, scope_key: str) -> str | None:
         return cache.get(f"lti-access-token-{scope_key}")

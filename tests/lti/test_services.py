@@ -101,3 +101,37 @@ def test_url_helpers_keep_moodle_query_and_case():
         "http://m/mod/lti/services.php/2/lineitems/6/lineitem/results?type_id=4")
     assert with_query("http://m/CourseSection/2/bindings/4/memberships", limit=5) == (
         "http://m/CourseSection/2/bindings/4/memberships?limit=5")
+
+
+def test_results_follow_moodles_typographic_next_link(app):
+    """Moodle's results endpoint writes rel=“next” (typographic quotes); all pages are read."""
+    from flask import Flask, jsonify, request
+
+    from lti.services import CachedTokenServiceConnector, CourseServices, _TimeoutSession
+    from lti.tool_conf import ToolRegistration
+    from tests.support.live import serve
+
+    fake = Flask("moodle-results")
+    pages = {0: [{"userId": "1", "resultScore": 5}], 1: [{"userId": "2", "resultScore": 7}]}
+
+    @fake.get("/mod/lti/services.php/2/lineitems/6/lineitem/results")
+    def results():
+        start = int(request.args.get("from", 0))
+        response = jsonify(pages[start])
+        if start == 0:
+            nxt = request.base_url + "?type_id=4&limit=1&from=1"
+            # As PHP sends it: the UTF-8 bytes of the typographic quotes, raw.
+            response.headers["Link"] = f"<{nxt}>; rel=“next”".encode().decode("latin-1")
+        return response
+
+    with serve(fake, "127.0.0.1") as base:
+        services = CourseServices.__new__(CourseServices)
+        services.context = type("Ctx", (), {"ags_endpoint": {
+            "lineitems": base + "/mod/lti/services.php/2/lineitems?type_id=4",
+            "scope": ["https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly"]}})()
+        connector = CachedTokenServiceConnector(ToolRegistration(),
+                                                requests_session=_TimeoutSession())
+        connector.get_access_token = lambda scopes: "token"
+        services._connector = lambda: connector
+        lineitem = base + "/mod/lti/services.php/2/lineitems/6/lineitem?type_id=4"
+        assert [r["userId"] for r in services.results(lineitem)] == ["1", "2"]
