@@ -22,6 +22,7 @@ from werkzeug.wrappers import Response
 
 from app.admin.models import AdminUser
 from app.extensions import db
+from app.models import Registration
 
 COOKIE = "badgebridge_admin"
 MAX_AGE = 12 * 3600  # an admin signs in again after half a day
@@ -142,3 +143,12 @@ def console_blueprint(name: str, url_prefix: str) -> Blueprint:
         return {"csrf_token": csrf_token, "admin_user": g.get("admin_user")}
 
     return bp
+
+
+def console_registration(public_id: str) -> Registration:
+    """The registration a console URL names, or 404. The web uses public ids only; sequential
+    ids are for the local CLI."""
+    row = db.session.scalars(select(Registration).filter_by(public_id=public_id)).first()
+    if row is None:
+        abort(404)
+    return row

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 
 from app.admin import auth, operations
 from app.admin.operations import AdminError, RegistrationInput
-from app.models import Registration, RegistrationStatus
+from app.models import RegistrationStatus
 from lti.dynamic_registration import tool_urls
 
 bp = auth.console_blueprint("admin", "/admin")
@@ -78,7 +78,7 @@ def new_registration():
 @bp.route("/registrations/<public_id>", methods=["GET", "POST"])
 @auth.admin_required
 def registration(public_id: str):
-    row = _registration_or_404(public_id)
+    row = auth.console_registration(public_id)
     error = None
     if request.method == "POST":
         try:
@@ -93,20 +93,10 @@ def registration(public_id: str):
                            urls=tool_urls(), notice=auth.take_notice()), 422 if error else 200
 
 
-def _registration_or_404(public_id: str) -> Registration:
-    # The web uses public ids only; sequential ids are for the local CLI.
-    if public_id.isdigit():
-        abort(404)
-    try:
-        return operations.find_registration(public_id)
-    except AdminError:
-        abort(404)
-
-
 @bp.post("/registrations/<public_id>/status")
 @auth.admin_required
 def registration_status(public_id: str):
-    row = _registration_or_404(public_id)
+    row = auth.console_registration(public_id)
     status = request.form.get("status", "")
     try:
         operations.set_registration_status(row.public_id, status)
@@ -120,7 +110,7 @@ def registration_status(public_id: str):
 @bp.post("/registrations/<public_id>/deployments")
 @auth.admin_required
 def add_deployment(public_id: str):
-    row = _registration_or_404(public_id)
+    row = auth.console_registration(public_id)
     try:
         deployment = operations.add_deployment(row, request.form.get("deployment_id", ""))
     except AdminError as exc:
@@ -133,7 +123,7 @@ def add_deployment(public_id: str):
 @bp.post("/registrations/<public_id>/deployments/<int:deployment>/status")
 @auth.admin_required
 def deployment_status(public_id: str, deployment: int):
-    row = _registration_or_404(public_id)
+    row = auth.console_registration(public_id)
     status = request.form.get("status", "")
     try:
         changed = operations.set_deployment_status(row, deployment, status)

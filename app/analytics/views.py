@@ -107,13 +107,6 @@ def _export(kind: str, fmt: str, scope: Scope, filename: str):
 
 # --- admins, in the console --------------------------------------------------------------------
 
-def _registration(public_id: str) -> Registration:
-    row = db.session.scalar(select(Registration).where(Registration.public_id == public_id))
-    if row is None:
-        abort(404)
-    return row
-
-
 @admin_bp.get("/")
 @admin_auth.admin_required
 def index():
@@ -125,7 +118,7 @@ def index():
 @admin_bp.get("/<public_id>")
 @admin_auth.admin_required
 def registration_dashboard(public_id: str):
-    registration = _registration(public_id)
+    registration = admin_auth.console_registration(public_id)
     first, last, error = _range()
     # "Close to the threshold" evaluates every learner of every course: per course only.
     metrics = compute(Scope.from_dates(first, last, registration_id=registration.id),
@@ -138,7 +131,7 @@ def registration_dashboard(public_id: str):
 @admin_bp.get("/<public_id>/export/<kind>.<fmt>")
 @admin_auth.admin_required
 def registration_export(public_id: str, kind: str, fmt: str):
-    registration = _registration(public_id)
+    registration = admin_auth.console_registration(public_id)
     try:
         first, last = params.date_range(request.args)
         fmt = params.export_format({"format": fmt})

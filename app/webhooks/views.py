@@ -7,18 +7,10 @@ from sqlalchemy import select
 
 from app.admin import auth as admin_auth
 from app.extensions import db
-from app.models import Registration
 from app.webhooks import operations, tasks
 from app.webhooks.models import EventType, WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 bp = admin_auth.console_blueprint("admin_webhooks", "/admin/webhooks")
-
-
-def _registration(public_id: str) -> Registration:
-    row = db.session.scalar(select(Registration).where(Registration.public_id == public_id))
-    if row is None:
-        abort(404)
-    return row
 
 
 @bp.get("/")
@@ -30,7 +22,7 @@ def index():
 @bp.route("/<public_id>", methods=["GET", "POST"])
 @admin_auth.admin_required
 def registration_webhooks(public_id: str):
-    registration = _registration(public_id)
+    registration = admin_auth.console_registration(public_id)
     error, created_secret = None, None
     if request.method == "POST":
         try:
@@ -55,7 +47,7 @@ def registration_webhooks(public_id: str):
 
 
 def _subscription(public_id: str, sub_id: str) -> WebhookSubscription:
-    registration = _registration(public_id)
+    registration = admin_auth.console_registration(public_id)
     row = db.session.scalar(select(WebhookSubscription).where(
         WebhookSubscription.public_id == sub_id,
         WebhookSubscription.registration_id == registration.id))
@@ -77,7 +69,7 @@ def set_active(public_id: str, sub_id: str):
 @bp.post("/<public_id>/deliveries/<delivery_id>/replay")
 @admin_auth.admin_required
 def replay(public_id: str, delivery_id: str):
-    registration = _registration(public_id)
+    registration = admin_auth.console_registration(public_id)
     delivery = db.session.scalar(
         select(WebhookDelivery).join(WebhookSubscription)
         .where(WebhookDelivery.public_id == delivery_id,
