@@ -341,7 +341,6 @@ class _Sanitizer:
     def __init__(self) -> None:
         self.notes: set[str] = set()
         self.count = 0
-        self.uses_xlink = False
 
     def element(self, node: Element, depth: int) -> Element | None:
         """A cleaned copy of ``node`` (None when the node is dropped)."""
@@ -410,8 +409,6 @@ class _Sanitizer:
                     if element == "use":
                         return None
                     continue
-                if name == "xlink:href":
-                    self.uses_xlink = True
                 kept[name] = target
                 continue
             if name == "style":
@@ -497,15 +494,17 @@ def _normalize_root(root: Element) -> None:
     root.set("height", str(FULL_SIZE))
 
 
-def _serialize(element: Element, uses_xlink: bool, root: bool = True) -> str:
+def _serialize(element: Element, root: bool = True) -> str:
     attributes = ""
     if root:
         attributes += f' xmlns="{SVG_NS}"'
-        if uses_xlink:
+        # Declared from the finished tree: an element that was dropped after its xlink:href
+        # was read must not leave the namespace behind (cleaning twice would then differ).
+        if any("xlink:href" in node.attrib for node in element.iter()):
             attributes += f' xmlns:xlink="{XLINK_NS}"'
     attributes += "".join(f" {name}={quoteattr(value)}" for name, value in element.attrib.items())
     inner = escape(element.text or "")
-    inner += "".join(_serialize(child, uses_xlink, root=False) for child in element)
+    inner += "".join(_serialize(child, root=False) for child in element)
     tail = escape(element.tail or "")
     if not inner:
         return f"<{element.tag}{attributes}/>{tail}"
@@ -539,4 +538,4 @@ def sanitize_svg(data: bytes | str) -> tuple[str, list[str]]:
     assert clean is not None
     _check_use_expansion(clean)
     _normalize_root(clean)
-    return _serialize(clean, sanitizer.uses_xlink), sorted(sanitizer.notes)
+    return _serialize(clean), sorted(sanitizer.notes)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from defusedxml.ElementTree import fromstring
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from badge_design.design import (
@@ -100,6 +100,8 @@ def markup(draw: st.DrawFn, depth: int = 0) -> str:
 
 @settings(max_examples=150, deadline=None)
 @given(st.lists(markup(), max_size=4))
+# A <use> dropped after its xlink:href was read once left xmlns:xlink behind.
+@example(['<use onload="#a" xlink:href="#a" href="red"></use>'])
 def test_sanitizer_output_is_safe_and_stable(parts: list[str]) -> None:
     svg = ('<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"'
            ' viewBox="0 0 10 10">' + "".join(parts) + "</svg>")
