@@ -105,6 +105,14 @@ def test_worker_killed_mid_cohort_converges_exactly_once(app, registered, browse
             states = db.session.execute(select(OutboxMessage.state, func.count())
                                         .group_by(OutboxMessage.state)).all()
             raise AssertionError(f"outbox by state: {states}") from None
+
+        def jobs_done() -> bool:
+            # The last notification can be sent while its job is still recording its end.
+            db.session.rollback()
+            return set(db.session.scalars(select(Job.state).where(
+                Job.context_id == course.context.id))) == {JobState.DONE}
+
+        _wait(jobs_done, 60, "every job to finish")
     finally:
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait()
@@ -116,5 +124,6 @@ def test_worker_killed_mid_cohort_converges_exactly_once(app, registered, browse
         select(OutboxMessage.assertion_id, func.count()).group_by(OutboxMessage.assertion_id)
     ).all()
     assert len(per_assertion) == eligible and {n for _a, n in per_assertion} == {1}
+    db.session.rollback()
     assert set(db.session.scalars(select(Job.state).where(
         Job.context_id == course.context.id))) == {JobState.DONE}
