@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._machine import machine_facts  # noqa: E402
+from bench._machine import machine_facts
 
 TYPICAL = {
     "all": [
@@ -60,7 +60,7 @@ def main() -> None:
                                  args.runs // 10)
         baseline = baseline or per_eval
         print(f"{name:<34}{per_eval * 1e6:>18.1f}{per_progress * 1e6:>18.1f}"
-              f"   ({per_eval / baseline:.1f}× baseline)")
+              f"   ({per_eval / baseline:.1f}x baseline)")
 
 
 if __name__ == "__main__":
