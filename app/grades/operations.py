@@ -33,7 +33,6 @@ CHUNK = 500
 # another connection writes, PostgreSQL breaking a deadlock or a serialization conflict.
 _RETRYABLE = ("database is locked", "deadlock detected", "could not serialize")
 T = TypeVar("T")
-SOURCES = ("ags", "webhook", "csv", "manual")
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -21,11 +20,6 @@ def utcnow() -> datetime:
 def new_public_id() -> str:
     """A random public identifier (UUID4): never sequential, never guessable."""
     return str(uuid.uuid4())
-
-
-def new_token(nbytes: int = 16) -> str:
-    """A random 128-bit (by default) URL-safe token."""
-    return secrets.token_urlsafe(nbytes)
 
 
 class TimestampMixin:

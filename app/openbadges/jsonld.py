@@ -61,11 +61,6 @@ def canonize(document: dict[str, Any]) -> str:
     )
 
 
-def to_dataset(document: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    """The RDF dataset of ``document`` as pyld represents it (before canonical labelling)."""
-    return jsonld.to_rdf(copy.deepcopy(document), {"documentLoader": document_loader})
-
-
 def expand(document: dict[str, Any]) -> list[dict[str, Any]]:
     """JSON-LD expansion with the bundled contexts."""
     return jsonld.expand(copy.deepcopy(document), {"documentLoader": document_loader})
