@@ -26,8 +26,9 @@ from pylti1p3.exception import LtiServiceException
 from pylti1p3.lineitem import LineItem
 from pylti1p3.names_roles import NamesRolesProvisioningService
 from pylti1p3.service_connector import REQUESTS_USER_AGENT, ServiceConnector
+from sqlalchemy import update
 
-from app.extensions import cache, db
+from app.extensions import cache, db, retry_when_locked
 from app.models import Context, Registration
 from lti.tool_conf import DatabaseToolConf
 
@@ -216,6 +217,15 @@ def add_path_segment(url: str, segment: str) -> str:
     return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "/" + segment))
 
 
+@retry_when_locked
+def _stop_paging_results(registration_id: int) -> None:
+    # Columns are read in parallel threads, each of which may learn this at once.
+    db.session.execute(update(Registration).where(Registration.id == registration_id)
+                       .values(ags_results_paging=False)
+                       .execution_options(synchronize_session=False))
+    db.session.commit()
+
+
 @dataclass
 class CourseServices:
     """AGS and NRPS for one course, as its last launch announced them."""
@@ -279,7 +289,7 @@ class CourseServices:
             log.warning("%s failed a paged results request (HTTP %s) and answered it "
                         "unpaged: registration %s reads results unpaged from now on",
                         self.platform, paged.status, self.registration.public_id)
-        self._stop_paging_results()
+        _stop_paging_results(self.registration.id)  # the commit reloads our registration
         return results
 
     def _results_from(self, url: str | None) -> list[dict[str, Any]]:
@@ -292,10 +302,6 @@ class CourseServices:
             results.extend(page["body"] or [])
             url = page["next_page_url"]
         return results
-
-    def _stop_paging_results(self) -> None:
-        self.registration.ags_results_paging = False
-        db.session.commit()
 
     def create_line_item(self, label: str, score_maximum: float, tag: str = "",
                          resource_id: str = "") -> dict[str, Any]:

@@ -176,3 +176,22 @@ def test_failures_say_what_happened_without_the_platforms_body(app, registered, 
     assert text.startswith("School Moodle answered HTTP 404 for the grades of a column")
     assert "Open Badgebridge from the course again" in text
     assert "Not Found" not in text and "<" not in text and "999999" not in text
+
+
+def test_a_sync_job_reads_every_moodle_grade(app, registered, browser, calls):
+    """The sync job (columns read in parallel) on a Moodle registration imported without its
+    product family, as `flask lti import-config` makes the demo's: every grade arrives."""
+    from app.grades import jobs
+    from app.grades.models import Grade, JobState
+
+    columns = (("Quiz 1", 10.0), ("Quiz 2", 10.0), ("Project", 100.0))
+    course = new_course(registered, browser, "moodle", learners=10, columns=columns)
+    registration = db.session.get(Registration, course.context.registration_id)
+    registration.product_family = ""
+    db.session.commit()
+    job = jobs.request_job(jobs.SYNC, course.context.id, requested_by="test")
+    assert db.session.get(type(job), job.id).state == JobState.DONE
+    assert db.session.query(Grade).count() == 30
+    assert db.session.get(Registration, registration.id).ags_results_paging is False
+    paged = [q for q, status in _results_calls(calls) if "limit" in q]
+    assert 1 <= len(paged) <= len(columns)  # columns already in flight may each try once
