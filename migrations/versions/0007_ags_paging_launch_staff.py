@@ -5,7 +5,7 @@ that succeeded unpaged (Moodle 4.5 with LTI 1.3), so later syncs skip the failin
 ``membership.launch_staff``: what the person's last launch in the course said (None: no
 launch yet), so a roster sync never demotes launch-established staff.
 
-Revision ID: 0007_ags_results_paging_launch_staff
+Revision ID: 0007_ags_paging_launch_staff
 Revises: 0006_audit_webhooks_analytics
 Create Date: 2026-12-05 16:00:00
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0007_ags_results_paging_launch_staff'
+revision = '0007_ags_paging_launch_staff'
 down_revision = '0006_audit_webhooks_analytics'
 branch_labels = None
 depends_on = None
