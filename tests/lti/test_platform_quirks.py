@@ -195,3 +195,37 @@ def test_a_sync_job_reads_every_moodle_grade(app, registered, browser, calls):
     assert db.session.get(Registration, registration.id).ags_results_paging is False
     paged = [q for q, status in _results_calls(calls) if "limit" in q]
     assert 1 <= len(paged) <= len(columns)  # columns already in flight may each try once
+
+
+def test_a_refused_token_request_says_so(app, registered, browser):
+    """The LMS admin turned the tool off: the token endpoint refuses, and the sentence sends
+    staff to the registration, without the platform's error text."""
+    from lti.sandbox.seed import deactivate_tool
+
+    client_id, deployment_id = "sbxMoodleOther01", "7"
+    register_tool(registered.sandbox, "moodle", registered.tool_url, client_id=client_id,
+                  deployment_id=deployment_id, name="Badgebridge (other type)")
+    info = platform_info(registered.sandbox, "moodle", client_id)
+    save_platform(PlatformSpec(
+        issuer=info.issuer, client_id=client_id, auth_login_url=info.auth_login_url,
+        auth_token_url=info.auth_token_url, auth_audience=info.auth_audience,
+        key_set_url=info.key_set_url, deployment_ids=(deployment_id,), name="Other Moodle",
+        product_family="moodle"))
+    course = create_course(registered.sandbox, "moodle", "Other type's course", learners=2,
+                           columns=(("Exam", 100.0),), client_id=client_id)
+    browser.walk(browser.get(launch_url(registered.sandbox, "moodle", course.course_id,
+                                        course.teacher_login, client_id=client_id)))
+    context = db.session.scalars(select(Context).where(
+        Context.lti_context_id == course.context_id,
+        Context.registration_id == db.session.scalar(select(Registration.id).where(
+            Registration.client_id == client_id)))).one()
+    services = CourseServices(context, db.session.get(Registration, context.registration_id))
+    deactivate_tool(registered.sandbox, "moodle", client_id)
+
+    with pytest.raises(PlatformError) as info:
+        services.line_items()
+    assert info.value.status == 400 and not info.value.retryable
+    assert str(info.value) == (
+        "Other Moodle refused Badgebridge's request for an access token (HTTP 400). Ask the LMS "
+        "administrator to check that the tool's registration is active and allows the grade "
+        "and roster services.")
