@@ -148,7 +148,7 @@ def failure_sentence(platform: str, what: str, status: int | None, *, token: boo
     """What happened and what to do, in a sentence, from the platform's name, the thing
     being read, the HTTP status and nothing the platform wrote."""
     if status is None:
-        return f"Badgebridge could not reach {platform} to read the {what} ({reason})."
+        return f"Badgebridge could not reach {platform} for the {what} ({reason})."
     if token:
         return (f"{platform} refused Badgebridge's request for an access token (HTTP {status})."
                 " Ask the LMS administrator to check that the tool's registration is active "
@@ -158,16 +158,16 @@ def failure_sentence(platform: str, what: str, status: int | None, *, token: boo
                 "401), even a new one. Ask the LMS administrator to check that the tool is "
                 "still deployed in this course.")
     if status == 403:
-        return (f"{platform} does not let Badgebridge read the {what} (HTTP 403). Ask the LMS "
+        return (f"{platform} refused Badgebridge access to the {what} (HTTP 403). Ask the LMS "
                 "administrator to allow the tool this service (Moodle: the tool's Services "
                 "settings; Canvas: the developer key's scopes).")
     if status == 404:
         return (f"{platform} answered HTTP 404 for the {what}: the course or column may have "
                 "been removed. Open Badgebridge from the course again to refresh its links.")
     if status == 429:
-        return f"{platform} asked Badgebridge to slow down (HTTP 429) while reading the {what}."
+        return f"{platform} asked Badgebridge to slow down (HTTP 429) for the {what}."
     if status >= 500:
-        return f"{platform} had an internal error (HTTP {status}) while sending the {what}."
+        return f"{platform} had an internal error (HTTP {status}) with the {what}."
     return (f"{platform} refused Badgebridge's request for the {what} (HTTP {status}). If "
             "this keeps happening, tell your Badgebridge administrator.")
 
