@@ -375,3 +375,30 @@ def test_privacy_hides_names_and_emails(sandbox: Sandbox) -> None:
     assert "name" not in m and "email" not in m and m["user_id"]
     claims = sandbox.launch("canvas", c.course, "student1")
     assert "email" not in claims and "name" not in claims
+
+
+def test_canvas_tokens_belong_to_their_developer_key(sandbox: Sandbox) -> None:
+    """Two developer keys under Canvas's one issuer: a token of one key is refused (401) in a
+    course where only the other key's tool is installed, as Canvas does."""
+    from lti.sandbox.seed import create_course, platform_info, register_tool
+
+    second = "10000000000002"
+    register_tool(sandbox.app, "canvas", sandbox.tool.url, client_id=second,
+                  deployment_id="2:" + "b" * 40, name="Second key")
+    course = create_course(sandbox.app, "canvas", "Second key's course", learners=3,
+                           client_id=second)
+    info = platform_info(sandbox.app, "canvas", second)
+    assert info.issuer == sandbox.canvas.issuer and info.client_id != sandbox.canvas.client_id
+    own = requests.post(info.auth_token_url, data={
+        "grant_type": "client_credentials", "client_assertion_type": v.ASSERTION_TYPE,
+        "client_assertion": sandbox.tool.assertion(second, info.auth_token_url),
+        "scope": " ".join(ALL)}, timeout=10).json()["access_token"]
+    other = sandbox.token("canvas", ALL)
+    base = f"{info.issuer}/api/lti/courses/{course.course_id}"
+    for url in (f"{base}/line_items", f"{base}/names_and_roles"):
+        refused = requests.get(url, headers={"Authorization": f"Bearer {other}"}, timeout=10)
+        assert refused.status_code == 401
+        assert refused.json()["errors"]["message"] == (
+            "Access Token not linked to a Tool associated with this Context")
+        ok = requests.get(url, headers={"Authorization": f"Bearer {own}"}, timeout=10)
+        assert ok.status_code == 200
