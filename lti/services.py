@@ -2,11 +2,17 @@
 
 Syncs run in background jobs, long after the launch that announced the service URLs, so the
 connector is built from the database registration and the endpoints stored with the course.
-Access tokens are cached in the shared cache (every worker reuses them until they expire).
+Access tokens are cached in the shared cache (every worker reuses them until they expire), one
+per (token URL, client_id, scope set): a token belongs to one client, and several
+registrations share an issuer (two tool types in one Moodle; every Canvas cloud school).
+
+Failures become :class:`PlatformError`, whose text is a sentence for the course's staff
+(platform, status, next step); the platform's own body is never repeated.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from collections.abc import Iterator
@@ -20,8 +26,9 @@ from pylti1p3.exception import LtiServiceException
 from pylti1p3.lineitem import LineItem
 from pylti1p3.names_roles import NamesRolesProvisioningService
 from pylti1p3.service_connector import REQUESTS_USER_AGENT, ServiceConnector
+from sqlalchemy import update
 
-from app.extensions import cache
+from app.extensions import cache, db, retry_when_locked
 from app.models import Context, Registration
 from lti.tool_conf import DatabaseToolConf
 
@@ -38,7 +45,8 @@ PAGE_SIZE = 1000
 
 
 class PlatformError(Exception):
-    """A platform service call failed; ``retryable`` says whether a retry may succeed."""
+    """A platform service call failed. Its text is one sentence for staff: which platform,
+    what status, what to do; ``retryable`` says whether a retry may succeed."""
 
     def __init__(self, message: str, status: int | None = None,
                  retry_after: float | None = None) -> None:
@@ -49,6 +57,10 @@ class PlatformError(Exception):
     @property
     def retryable(self) -> bool:
         return self.status is None or self.status == 429 or self.status >= 500
+
+
+class AccessTokenRefused(LtiServiceException):
+    """The platform's token endpoint refused the tool's client assertion."""
 
 
 class _TimeoutSession(requests.Session):
@@ -65,25 +77,57 @@ _NEXT_LINK = re.compile(r"<([^>]*)>\s*;\s*rel\s*=\s*[^,;<>]*?(?<![a-z0-9])next(?
 
 
 class CachedTokenServiceConnector(ServiceConnector):
-    """pylti1p3's connector with access tokens kept in the shared cache until expiry, and a
-    ``Link: rel="next"`` parser that also reads Moodle's quotes."""
+    """pylti1p3's connector with access tokens kept in the shared cache until expiry (one per
+    token URL, client_id and scope set), a fresh token and one more try when a service
+    answers 401, and a ``Link: rel="next"`` parser that also reads Moodle's quotes."""
 
-    def make_service_request(self, *args: Any, **kwargs: Any) -> Any:
-        response = super().make_service_request(*args, **kwargs)
+    def make_service_request(self, scopes: Any, url: str, **kwargs: Any) -> Any:
+        try:
+            response = super().make_service_request(scopes, url, **kwargs)
+        except AccessTokenRefused:
+            raise
+        except LtiServiceException as exc:
+            if exc.response.status_code != 401:
+                raise
+            # The platform no longer honours the cached token (revoked, expired early, or
+            # cached for another client): forget it and try once more with a new one.
+            log.info("service answered 401 at %s: retrying with a new access token", url)
+            cache.delete(self._cache_key(self._scope_key(sorted(scopes))))
+            response = super().make_service_request(scopes, url, **kwargs)
         if response["next_page_url"] is None:
             headers = {k.lower(): v for k, v in response["headers"].items()}
             if match := _NEXT_LINK.search(headers.get("link", "").replace("\n", " ")):
                 response["next_page_url"] = match.group(1)
         return response
 
+    def get_access_token(self, scopes: Any) -> str:
+        try:
+            return super().get_access_token(scopes)
+        except AccessTokenRefused:
+            raise
+        except LtiServiceException as exc:
+            raise AccessTokenRefused(str(exc), exc.response) from exc
+
+    def _scope_key(self, scopes: Any) -> str:
+        # pylti1p3 keys by issuer and scopes, which hands one client's token to another
+        # registration of the same issuer (every Canvas cloud school): the platform then
+        # answers 401 for the token's lifetime.
+        reg = self._registration
+        parts = [reg.get_auth_token_url() or "", reg.get_client_id() or "", *sorted(scopes)]
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+    @staticmethod
+    def _cache_key(scope_key: str) -> str:
+        return f"lti-access-token-{scope_key}"
+
     def _get_cached_access_token(self, scope_key: str) -> str | None:
-        return cache.get(f"lti-access-token-{scope_key}")
+        return cache.get(self._cache_key(scope_key))
 
     def _cache_access_token(self, scope_key: str, access_token: str, expires_in: float) -> None:
         # Renew a little early so a token never expires between cache read and use.
         ttl = int(expires_in) - 30
         if ttl > 0:
-            cache.set(f"lti-access-token-{scope_key}", access_token, timeout=ttl)
+            cache.set(self._cache_key(scope_key), access_token, timeout=ttl)
 
 
 def connector_for(registration: Registration) -> CachedTokenServiceConnector:
@@ -94,7 +138,41 @@ def connector_for(registration: Registration) -> CachedTokenServiceConnector:
     return CachedTokenServiceConnector(lti_registration, requests_session=session)
 
 
-def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+def platform_name(registration: Registration) -> str:
+    """How staff know the platform: the registration's name, else the issuer's host."""
+    return registration.name or urlsplit(registration.issuer).hostname or "The LMS"
+
+
+def failure_sentence(platform: str, what: str, status: int | None, *, token: bool = False,
+                     reason: str = "") -> str:
+    """What happened and what to do, in a sentence, from the platform's name, the thing
+    being read, the HTTP status and nothing the platform wrote."""
+    if status is None:
+        return f"Badgebridge could not reach {platform} for the {what} ({reason})."
+    if token:
+        return (f"{platform} refused Badgebridge's request for an access token (HTTP {status})."
+                " Ask the LMS administrator to check that the tool's registration is active "
+                "and allows the grade and roster services.")
+    if status == 401:
+        return (f"{platform} did not accept Badgebridge's access token for the {what} (HTTP "
+                "401), even a new one. Ask the LMS administrator to check that the tool is "
+                "still deployed in this course.")
+    if status == 403:
+        return (f"{platform} refused Badgebridge access to the {what} (HTTP 403). Ask the LMS "
+                "administrator to allow the tool this service (Moodle: the tool's Services "
+                "settings; Canvas: the developer key's scopes).")
+    if status == 404:
+        return (f"{platform} answered HTTP 404 for the {what}: the course or column may have "
+                "been removed. Open Badgebridge from the course again to refresh its links.")
+    if status == 429:
+        return f"{platform} asked Badgebridge to slow down (HTTP 429) for the {what}."
+    if status >= 500:
+        return f"{platform} had an internal error (HTTP {status}) with the {what}."
+    return (f"{platform} refused Badgebridge's request for the {what} (HTTP {status}). If "
+            "this keeps happening, tell your Badgebridge administrator.")
+
+
+def _call(platform: str, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
     """Run a pylti1p3 service call, turning its failures into :class:`PlatformError`."""
     try:
         return fn(*args, **kwargs)
@@ -104,9 +182,25 @@ def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
         retry_after = None
         if response.headers.get("Retry-After", "").isdigit():
             retry_after = float(response.headers["Retry-After"])
-        raise PlatformError(f"{exc} {response.text[:200]}", status, retry_after) from exc
+        # The body stays out of the log and the message: it is the platform's text (an HTML
+        # error page, at times with paths or data), not ours to repeat.
+        log.warning("%s: %s answered %s (%s, %s bytes) for the %s", platform, response.url,
+                    status, response.headers.get("Content-Type", "no type"),
+                    len(response.content), what)
+        token = isinstance(exc, AccessTokenRefused)
+        raise PlatformError(failure_sentence(platform, what, status, token=token), status,
+                            retry_after) from exc
+    except requests.JSONDecodeError as exc:
+        log.warning("%s sent a body that is not JSON for the %s", platform, what)
+        raise PlatformError(f"{platform} answered the request for the {what} with something "
+                            "that is not JSON.") from exc
+    except requests.Timeout as exc:
+        raise PlatformError(failure_sentence(platform, what, None, reason="no answer in time")
+                            ) from exc
     except requests.RequestException as exc:
-        raise PlatformError(f"platform unreachable: {exc}") from exc
+        log.warning("%s unreachable for the %s: %s", platform, what, exc)
+        raise PlatformError(failure_sentence(platform, what, None, reason="connection failed")
+                            ) from exc
 
 
 def with_query(url: str, **params: Any) -> str:
@@ -123,6 +217,15 @@ def add_path_segment(url: str, segment: str) -> str:
     return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "/" + segment))
 
 
+@retry_when_locked
+def _stop_paging_results(registration_id: int) -> None:
+    # Columns are read in parallel threads, each of which may learn this at once.
+    db.session.execute(update(Registration).where(Registration.id == registration_id)
+                       .values(ags_results_paging=False)
+                       .execution_options(synchronize_session=False))
+    db.session.commit()
+
+
 @dataclass
 class CourseServices:
     """AGS and NRPS for one course, as its last launch announced them."""
@@ -132,6 +235,11 @@ class CourseServices:
 
     def _connector(self) -> CachedTokenServiceConnector:
         return connector_for(self.registration)
+
+    @property
+    def platform(self) -> str:
+        """The platform's name in messages for staff."""
+        return platform_name(self.registration)
 
     @property
     def ags(self) -> AssignmentsGradesService | None:
@@ -148,35 +256,67 @@ class CourseServices:
         items: list[dict[str, Any]] = []
         url: str | None = with_query(self.context.ags_endpoint["lineitems"], limit=PAGE_SIZE)
         while url:
-            page, url = _call(ags.get_lineitems_page, url)
+            page, url = _call(self.platform, "gradebook columns", ags.get_lineitems_page, url)
             items.extend(page)
         return items
 
-    def results(self, lineitem_url: str) -> Iterator[dict[str, Any]]:
-        """Every result of one line item, following ``Link: rel="next"``."""
-        ags = self.ags
-        if ags is None:
-            return
+    @property
+    def pages_results(self) -> bool:
+        """Whether to ask for results page by page. Not on Moodle: its results resource fails
+        on ``limit`` for LTI 1.3 tools once a column holds a grade (a PHP error answered as
+        an HTML 404), and answers every result in one page without it. Elsewhere until a
+        paged request failed where an unpaged one worked (remembered per registration)."""
+        return (self.registration.ags_results_paging
+                and self.registration.product_family != "moodle")
+
+    def results(self, lineitem_url: str) -> list[dict[str, Any]]:
+        """Every result of one line item: following ``Link: rel="next"`` where the platform
+        pages results; one unpaged retry when a paged request fails."""
+        if self.ags is None:
+            return []
+        url = add_path_segment(lineitem_url, "results")
+        if not self.pages_results:
+            return self._results_from(url)
+        try:
+            return self._results_from(with_query(url, limit=PAGE_SIZE))
+        except PlatformError as paged:
+            if paged.status in (401, 429) or paged.status is None:
+                raise  # not about paging: the token, the rate or the network
+            try:
+                results = self._results_from(url)
+            except PlatformError:
+                raise paged from None
+            log.warning("%s failed a paged results request (HTTP %s) and answered it "
+                        "unpaged: registration %s reads results unpaged from now on",
+                        self.platform, paged.status, self.registration.public_id)
+        _stop_paging_results(self.registration.id)  # the commit reloads our registration
+        return results
+
+    def _results_from(self, url: str | None) -> list[dict[str, Any]]:
         connector = self._connector()
-        url: str | None = with_query(add_path_segment(lineitem_url, "results"), limit=PAGE_SIZE)
         scopes = self.context.ags_endpoint.get("scope", [])
+        results: list[dict[str, Any]] = []
         while url:
-            page = _call(connector.make_service_request, scopes, url, accept=RESULTS_MEDIA)
-            yield from page["body"] or []
+            page = _call(self.platform, "grades of a column", connector.make_service_request,
+                         scopes, url, accept=RESULTS_MEDIA)
+            results.extend(page["body"] or [])
             url = page["next_page_url"]
+        return results
 
     def create_line_item(self, label: str, score_maximum: float, tag: str = "",
                          resource_id: str = "") -> dict[str, Any]:
         """Create a graded column in the LMS gradebook (AGS line item create)."""
         ags = self.ags
         if ags is None or not ags.can_create_lineitem():
-            raise PlatformError("the platform did not grant this tool the line item scope", 403)
+            raise PlatformError(f"{self.platform} did not give Badgebridge the right to create "
+                                "gradebook columns in this course. Ask the LMS administrator "
+                                "to allow the tool to manage its line items.", 403)
         item = LineItem().set_label(label).set_score_maximum(score_maximum)
         if tag:
             item.set_tag(tag)
         if resource_id:
             item.set_resource_id(resource_id)
-        created = _call(ags.create_lineitem, item)
+        created = _call(self.platform, "new gradebook column", ags.create_lineitem, item)
         return {"id": created.get_id(), "label": created.get_label(),
                 "scoreMaximum": created.get_score_maximum(), "tag": created.get_tag(),
                 "resourceId": created.get_resource_id()}
@@ -189,5 +329,5 @@ class CourseServices:
         nrps = NamesRolesProvisioningService(self._connector(), endpoint)
         url: str | None = with_query(endpoint["context_memberships_url"], limit=PAGE_SIZE)
         while url:
-            members, url = _call(nrps.get_members_page, url)
+            members, url = _call(self.platform, "course roster", nrps.get_members_page, url)
             yield from members

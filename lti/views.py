@@ -41,6 +41,13 @@ def login():
     return ToolOIDCLogin(FlaskRequest(), DatabaseToolConf()).respond(launch_url())
 
 
+@bp.get("/launch")
+def launch_url_check():
+    """A plain GET on the launch URL (Moodle checks the URL when an activity is saved): a
+    short page saying what this address is, not a 405."""
+    return render_template("lti/launch_url.html")
+
+
 @bp.post("/launch")
 def launch():
     message = ToolMessageLaunch(FlaskRequest(), DatabaseToolConf())

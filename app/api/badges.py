@@ -13,6 +13,7 @@ from app.api.awards import checked_criteria
 from app.api.common import body, get_owned, paged, scoped_registration
 from app.api.registry import endpoint
 from app.awards.operations import badge_saved
+from app.designer.operations import course_issuer
 from app.extensions import db
 from app.models import Context
 from app.openbadges import documents, operations, urls
@@ -89,12 +90,14 @@ def _changes(data: dict[str, Any]) -> dict[str, Any]:
 def _issuer_for(data: dict[str, Any], context_id: int | None) -> Issuer:
     if data.get("issuer_id"):
         return get_owned(Issuer, str(data["issuer_id"]), lambda i: i.registration_id)
-    # A course badge is awarded by its course's (or institution's) issuer, whoever's key asks.
-    context = db.session.get(Context, context_id) if context_id is not None else None
-    registration_id = context.registration_id if context else scoped_registration()
-    issuer = operations.find_issuer(registration_id, context_id)
+    # A course badge is awarded by its course's (or institution's) issuer, whoever's key asks;
+    # a course's first badge creates the institution's issuer exactly as the designer does.
+    if context_id is not None:
+        return course_issuer(db.session.get(Context, context_id))
+    issuer = operations.find_issuer(scoped_registration())
     if issuer is None:
-        raise ApiError(422, "invalid", "no issuer: pass issuer_id or create an issuer first")
+        raise ApiError(422, "invalid", "no issuer: pass issuer_id or context_id, or create an "
+                                       "issuer first")
     return issuer
 
 

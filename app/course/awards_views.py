@@ -93,14 +93,13 @@ def index():
         .group_by(Assertion.badge_id)).all())
     columns = list(db.session.scalars(select(Column).where(
         Column.context_id == context.id, Column.active.is_(True)).order_by(Column.id)))
-    last_job = db.session.scalars(select(Job).where(
-        Job.context_id == context.id, Job.kind == jobs.SYNC).order_by(Job.id.desc())).first()
     dead = list(db.session.scalars(select(Job).where(
         Job.context_id == context.id, Job.state == JobState.DEAD).order_by(Job.id.desc())
         .limit(10)))
     return render_template(
         "course/awards/index.html", context=context, badges=badges, counts=counts,
-        columns=columns, last_synced=jobs.last_synced(context.id), last_job=last_job,
+        columns=columns, last_synced=jobs.last_synced(context.id),
+        last_sync=jobs.last_sync_outcome(context.id),
         reviews=awards.pending_reviews(context.id), dead=dead,
         no_email=learners_without_email(context.id))
 

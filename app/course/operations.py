@@ -126,6 +126,7 @@ def record_launch(facts: LaunchFacts) -> RecordedLaunch:
     membership = _get_or_create(Membership, {"context_id": context.id, "user_id": user.id})
     membership.roles = list(facts.roles)
     membership.is_staff = is_staff_role(facts.roles)
+    membership.launch_staff = membership.is_staff  # the roster never demotes it
     membership.active = True
     db.session.commit()
     return RecordedLaunch(context_id=context.id, user_id=user.id, is_staff=membership.is_staff)

@@ -14,7 +14,8 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -62,6 +63,51 @@ def last_synced(context_id: int) -> Any:
     """When the course's last successful sync finished (None: never)."""
     return db.session.scalar(select(func.max(Job.finished_at)).where(
         Job.context_id == context_id, Job.kind == SYNC, Job.state == JobState.DONE))
+
+
+@dataclass(frozen=True)
+class SyncOutcome:
+    """The course's latest sync as staff see it: when, how it went, and a sentence."""
+
+    when: datetime
+    state: str  # running | retrying | succeeded | failed
+    message: str
+
+
+def last_sync_outcome(context_id: int) -> SyncOutcome | None:
+    """How the course's latest sync went (None: no sync yet). A failure says what happened
+    and what comes next (an automatic retry, or Check now)."""
+    job = db.session.scalars(select(Job).where(
+        Job.context_id == context_id, Job.kind == SYNC).order_by(Job.id.desc())).first()
+    if job is None:
+        return None
+    if job.state == JobState.DONE:
+        return SyncOutcome(aware(job.finished_at), "succeeded", _summary(job.result or {}))
+    if job.state == JobState.DEAD:
+        return SyncOutcome(aware(job.finished_at), "failed",
+                           f"{job.last_error or 'The check failed.'} Gave up after "
+                           f"{_count(job.attempts, 'attempt')}; press Check now to try again.")
+    if job.state == JobState.RETRYING:
+        retry = aware(job.next_attempt_at)
+        at = f" at {retry:%H:%M} UTC" if retry else ""
+        return SyncOutcome(aware(job.started_at or job.created_at), "retrying",
+                           f"{job.last_error or 'The check failed.'} Trying again "
+                           f"automatically{at}.")
+    return SyncOutcome(aware(job.started_at or job.created_at), "running",
+                       "Checking the gradebook now.")
+
+
+def _summary(result: dict[str, Any]) -> str:
+    if result.get("skipped"):
+        return "Nothing new: a later check had already read the gradebook."
+    return (f"Read {_count(result.get('columns', 0), 'column')} and "
+            f"{_count(result.get('results', 0), 'grade')}; "
+            f"{_count(result.get('changed', 0), 'grade')} changed, "
+            f"{_count(result.get('issued', 0), 'badge')} awarded.")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def sync_on_launch(context_id: int) -> Job | None:
@@ -166,9 +212,18 @@ def run(job_id: int) -> Job | None:
     return _finish(db.session.get(Job, job_id), result)
 
 
+def failure_text(exc: Exception) -> str:
+    """What staff read about a failed job: a platform failure's own sentence (platform,
+    status, next step); for anything else a plain one, the details go to the log."""
+    if isinstance(exc, PlatformError):
+        return str(exc)
+    return ("Badgebridge failed while doing this (an internal error, logged as "
+            f"{type(exc).__name__}). If it keeps failing, tell your Badgebridge administrator.")
+
+
 def _failed(job_id: int, exc: Exception, retryable: bool) -> Job:
     job = db.session.get(Job, job_id)
-    job.last_error = f"{type(exc).__name__}: {exc}"[:4000]
+    job.last_error = failure_text(exc)[:4000]
     if retryable and job.attempts < number("JOB_MAX_ATTEMPTS", 6):
         delay = backoff(job.attempts, getattr(exc, "retry_after", None))
         job.state = JobState.RETRYING

@@ -226,7 +226,8 @@ def user_ids_by_sub(issuer: str, subs: Iterable[str]) -> dict[str, int]:
 
 def upsert_roster(context: Context, issuer: str, members: Sequence[Member]) -> dict[str, int]:
     """Mirror an NRPS roster: people (names and emails never erased by empty values) and
-    memberships; people no longer listed become inactive and keep their badges.
+    memberships; people no longer listed become inactive and keep their badges; someone a
+    launch showed as staff in the course stays staff (the next launch decides).
     Returns sub -> user id. Writes only what changed."""
     ids = user_ids_by_sub(issuer, (m.sub for m in members))
     by_id = {ids[m.sub]: m for m in members}
@@ -251,6 +252,10 @@ def upsert_roster(context: Context, issuer: str, members: Sequence[Member]) -> d
                              "is_staff": staff, "active": member.active, "created_at": now,
                              "updated_at": now})
             continue
+        if membership.launch_staff:
+            # Staff status is the launch's word: Moodle's NRPS calls a non-editing teacher a
+            # Learner while its launch calls them an Instructor. Their launch roles stay too.
+            staff, roles = True, list(membership.roles or [])
         if membership.is_staff != staff or membership.active != member.active:
             membership.is_staff, membership.active = staff, member.active
         if sorted(membership.roles or []) != sorted(roles):

@@ -103,7 +103,7 @@ def read_results(context_id: int, urls: list[str]) -> list[list[dict[str, Any]]]
         with app.app_context():
             context = db.session.get(Context, context_id)
             registration = db.session.get(Registration, context.registration_id)
-            return list(CourseServices(context, registration).results(url))
+            return CourseServices(context, registration).results(url)
 
     if len(urls) <= 1:
         return [read(url) for url in urls]

@@ -74,6 +74,10 @@ class Membership(TimestampMixin, db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("lti_user.id", ondelete="CASCADE"))
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)
     is_staff: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What the person's last launch in this course said (None: never launched here). A roster
+    # sync never demotes launch staff: Moodle's NRPS calls a non-editing teacher a Learner
+    # while its launch calls them an Instructor.
+    launch_staff: Mapped[bool | None] = mapped_column(Boolean)
     # False once NRPS stops listing the person; earned badges stay (revocation is explicit).
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -36,6 +36,10 @@ class Registration(TimestampMixin, db.Model):
     key_set: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     product_family: Mapped[str] = mapped_column(String(50), default="")
     status: Mapped[str] = mapped_column(String(20), default=RegistrationStatus.ACTIVE)
+    # False once a paged AGS results request failed where an unpaged one worked (Moodle 4.5
+    # fails `limit` on results for LTI 1.3 tools): later syncs ask for everything at once.
+    ags_results_paging: Mapped[bool] = mapped_column(Boolean, default=True,
+                                                     server_default=true())
 
     deployments: Mapped[list[Deployment]] = relationship(
         back_populates="registration", cascade="all, delete-orphan"

@@ -197,3 +197,28 @@ def test_criteria_text_is_generated_and_embedded_in_the_badge(client, course, he
     hosted = client.get(f"/ob/v2/badges/{created.json['id']}",
                         headers={"Accept": "application/ld+json"})
     assert hosted.json["criteria"]["narrative"] == expected
+
+
+def test_a_courses_first_badge_makes_the_issuer_as_the_designer_does(client, course,
+                                                                     headers):
+    """No issuer yet: the API creates the institution's issuer from the registration, the
+    same one the designer would have made, and the course's next badges use it."""
+    from app.designer.operations import course_issuer
+    from app.openbadges.models import Issuer
+
+    assert db.session.scalar(select(func.count()).select_from(Issuer)) == 0
+    first = client.post("/api/v1/badges", headers=headers, json={
+        "context_id": course.context.public_id, "name": "First", "description": "The first"})
+    assert first.status_code == 201, first.json
+    issuer = db.session.scalars(select(Issuer)).one()
+    assert first.json["issuer_id"] == issuer.public_id
+    assert course_issuer(course.context).id == issuer.id  # what the designer finds
+    registration = db.session.get(Registration, course.context.registration_id)
+    assert (issuer.registration_id, issuer.context_id) == (registration.id, None)
+    assert issuer.name == registration.name and issuer.url == registration.issuer
+    second = client.post("/api/v1/badges", headers=headers, json={
+        "context_id": course.context.public_id, "name": "Second", "description": "Next"})
+    assert second.json["issuer_id"] == issuer.public_id
+    no_course = client.post("/api/v1/badges", headers=headers, json={
+        "name": "Loose", "description": "No course"})
+    assert no_course.status_code == 201 and no_course.json["issuer_id"] == issuer.public_id

@@ -3,11 +3,13 @@ retried with back-off (Retry-After honoured), never crashes, and converges."""
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
 import requests
 from huey.exceptions import RetryTask
+from sqlalchemy import select
 from werkzeug.wrappers import Request, Response
 
 import lti.services
@@ -108,7 +110,43 @@ def test_a_platform_that_keeps_failing_ends_in_the_dead_letters(faulty, app):
         db.session.commit()
         assert len(_drive(job.id)) == 2
         dead = db.session.get(Job, job.id)
-        assert dead.state == JobState.DEAD and "500" in dead.last_error
+        assert dead.state == JobState.DEAD
+        assert dead.last_error == "moodle had an internal error (HTTP 500) with the course roster."
         assert [j.id for j in jobs.dead_jobs()] == [job.id]
     finally:
         app.config.pop("JOB_MAX_ATTEMPTS")
+
+
+def test_the_staff_page_shows_the_last_sync_as_a_sentence(app, client, registered, browser):
+    """A platform answering an HTML 404 page: the job and the staff page say which platform,
+    what status and what to do, never the page itself; a later good check says succeeded."""
+    course = new_course(registered, browser, "moodle", learners=3)
+    context = db.session.get(Context, course.context.id)
+    registration = db.session.get(Registration, context.registration_id)
+    registration.name = "School Moodle"
+    good = dict(context.ags_endpoint)
+    context.ags_endpoint = {**good, "lineitems": registered.sandbox_url +
+                            "/moodle/mod/lti/services.php/999999/lineitems?type_id=1"}
+    db.session.commit()
+
+    client.post("/course/awards/sync", data={"lt": course.token})
+    job = db.session.scalars(select(Job).order_by(Job.id.desc())).first()
+    assert job.state == JobState.DEAD and job.attempts == 1
+    assert job.last_error == (
+        "School Moodle answered HTTP 404 for the gradebook columns: the course or column may "
+        "have been removed. Open Badgebridge from the course again to refresh its links.")
+    page = client.get(f"/course/awards/?lt={course.token}").get_data(as_text=True)
+    shown = re.search(r'data-testid="last-sync"[^>]*>(.*?)</p>', page, re.S).group(1)
+    assert "<strong>failed</strong>" in shown and "School Moodle answered HTTP 404" in shown
+    assert "Gave up after 1 attempt; press Check now to try again." in shown
+    assert "doctype" not in shown.lower()
+    for raw in ("PlatformError", "Not Found", "999999"):  # nor anywhere else on the page
+        assert raw not in page
+
+    context = db.session.get(Context, course.context.id)
+    context.ags_endpoint = good
+    db.session.commit()
+    client.post("/course/awards/sync", data={"lt": course.token})
+    page = client.get(f"/course/awards/?lt={course.token}").get_data(as_text=True)
+    shown = re.search(r'data-testid="last-sync"[^>]*>(.*?)</p>', page, re.S).group(1)
+    assert "<strong>succeeded</strong>" in shown and "Read 1 column and 3 grades" in shown

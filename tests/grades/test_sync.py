@@ -116,3 +116,47 @@ def test_launch_schedules_a_background_sync(app, registered, browser):
     jobs.run(queued[0].id)  # what the worker does once the short delay has passed
     assert db.session.get(Job, queued[0].id).state == JobState.DONE
     assert jobs.last_synced(course.context.id) is not None
+
+
+def test_roster_never_demotes_staff_a_launch_showed(app, registered, browser):
+    """Moodle launches a non-editing teacher as membership#Instructor while its NRPS roster
+    calls them Learner: after a sync they are still staff. A second one who never launched
+    is what the roster says until their first launch."""
+    from lti.sandbox.seed import create_course, launch_url
+
+    info = create_course(registered.sandbox, "moodle", "Roles course", learners=4, tas=2,
+                         columns=(("Exam", 100.0),))
+    tas = _tas(registered, info.course_id)
+    for login in (info.teacher_login, tas[0]):
+        browser.walk(browser.get(launch_url(registered.sandbox, "moodle", info.course_id,
+                                            login)))
+    context_id = db.session.scalar(select(Membership.context_id).limit(1))
+
+    def staff() -> dict[str, bool]:
+        db.session.expire_all()
+        return dict(db.session.execute(
+            select(LtiUser.name, Membership.is_staff).join(Membership)
+            .where(Membership.context_id == context_id, Membership.is_staff.is_(True))).all())
+
+    launched = staff()
+    assert len(launched) == 2
+    sync_course(context_id)
+    assert staff() == launched  # the launched TA stays staff; the other is a roster Learner
+    assert _count(Membership, Membership.context_id == context_id) == 1 + 2 + 4
+    ta_roles = db.session.scalars(select(Membership.roles).where(
+        Membership.context_id == context_id, Membership.is_staff.is_(True))).all()
+    assert all(roles == ["http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"]
+               for roles in ta_roles)
+
+    browser.walk(browser.get(launch_url(registered.sandbox, "moodle", info.course_id, tas[1])))
+    sync_course(context_id)
+    assert len(staff()) == 3
+
+
+def _tas(env, course_id: int) -> list[str]:
+    from lti.sandbox.db import session_scope
+    from lti.sandbox.models import Enrollment, User
+
+    with session_scope(env.sandbox) as s:
+        return list(s.scalars(select(User.login).join(Enrollment).where(
+            Enrollment.course_id == course_id, Enrollment.role == "ta").order_by(User.id)))

@@ -85,3 +85,18 @@ def test_launch_after_the_platform_rotates_its_key(registered, browser):
     second = browser.walk(browser.get(start_launch(registered, "canvas", login)))
     assert second.status_code == 200, second.text[:400]
     assert 'data-testid="role">Staff<' in second.text
+
+
+def test_a_plain_get_on_the_launch_url_gets_a_short_page(registered):
+    """Moodle sends a plain GET to the launch URL when an activity is saved (its URL check):
+    a friendly 200, not a 405, and nothing recorded."""
+    import requests
+
+    from app.models import Context
+
+    response = requests.get(registered.tool_url + "/lti/launch", timeout=10)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert "This is Badgebridge's launch address" in response.text
+    assert "open it from your course" in response.text
+    assert Context.query.count() == 0

@@ -215,12 +215,31 @@ def test_results_and_teacher_override(client: Client) -> None:
 def test_results_paging(client: Client) -> None:
     quiz = client.get(client.lineitems).json()[0]
     url = suffix(client, quiz["id"], "results")
-    everything, _ = client.all_pages(url, limit=100)
+    everything, _ = client.all_pages(url)
+    assert len(everything) > 3
+    if client.slug == "moodle":
+        return  # Moodle 4.5 cannot page results: test_moodle_fails_paged_results_once_graded
     paged, nexts = client.all_pages(url, limit=3)
     assert [r["userId"] for r in paged] == [r["userId"] for r in everything]
     assert len(nexts) == (len(everything) - 1) // 3
-    if client.slug == "moodle":
-        assert all("/lineitem/results?type_id=1&" in n for n in nexts)
+
+
+def test_moodle_fails_paged_results_once_graded(sandbox: Sandbox) -> None:
+    """As Moodle 4.5 does for an LTI 1.3 tool: `limit` on a column holding a grade is a PHP
+    error answered as a 404 HTML page; on a column without grades it answers []."""
+    c = Client(sandbox, "moodle")
+    graded = c.get(c.lineitems).json()[0]
+    for params in ({"limit": 1000}, {"limit": 2, "from": 2},
+                   {"limit": 5, "user_id": c.sub("student1")}):
+        resp = c.get(suffix(c, graded["id"], "results"), **params)
+        assert resp.status_code == 404 and resp.headers["Content-Type"].startswith("text/html")
+        assert resp.text.startswith("<!DOCTYPE html>")
+        assert "Call to a member function out() on null" in resp.text
+    assert c.get(suffix(c, graded["id"], "results"), limit=0).status_code == 200
+    empty = add_column(c.sb.app, "moodle", c.course, "Ungraded", 10, for_tool=True)
+    url = c.lineitems.replace("lineitems?", f"lineitems/{empty}/lineitem/results?")
+    resp = c.get(url, limit=10)
+    assert resp.status_code == 200 and resp.json() == []
 
 
 # ---- scores -------------------------------------------------------------------------------
@@ -302,16 +321,17 @@ def test_moodle_memberships(sandbox: Sandbox) -> None:
     assert len(body["members"]) == 14
     roles = {m["ext_user_username"]: m["roles"] for m in body["members"]}
     assert roles["teacher1"] == ["Instructor"] and roles["student1"] == ["Learner"]
-    assert roles["ta1"] == ["Instructor"]
+    # A non-editing teacher: Instructor at launch, Learner in Moodle's NRPS (Moodle 4.5).
+    assert roles["ta1"] == ["Learner"]
     family = [m["family_name"] for m in body["members"]]
     assert family == sorted(family)  # Moodle orders by last name
     members, nexts = c.all_pages(c.memberships, limit=5)
     assert [m["user_id"] for m in members] == [m["user_id"] for m in body["members"]]
     assert len(nexts) == 2 and all("/CourseSection/" in n for n in nexts)
     learners = c.get(c.memberships, role="Learner").json()["members"]
-    assert len(learners) == 12 and all(m["roles"] == ["Learner"] for m in learners)
+    assert len(learners) == 13 and all(m["roles"] == ["Learner"] for m in learners)
     full = c.get(c.memberships, role=v.ROLE_INSTRUCTOR).json()["members"]
-    assert len(full) == 2
+    assert len(full) == 1
 
 
 def test_canvas_names_and_roles(sandbox: Sandbox) -> None:
@@ -355,3 +375,30 @@ def test_privacy_hides_names_and_emails(sandbox: Sandbox) -> None:
     assert "name" not in m and "email" not in m and m["user_id"]
     claims = sandbox.launch("canvas", c.course, "student1")
     assert "email" not in claims and "name" not in claims
+
+
+def test_canvas_tokens_belong_to_their_developer_key(sandbox: Sandbox) -> None:
+    """Two developer keys under Canvas's one issuer: a token of one key is refused (401) in a
+    course where only the other key's tool is installed, as Canvas does."""
+    from lti.sandbox.seed import create_course, platform_info, register_tool
+
+    second = "10000000000002"
+    register_tool(sandbox.app, "canvas", sandbox.tool.url, client_id=second,
+                  deployment_id="2:" + "b" * 40, name="Second key")
+    course = create_course(sandbox.app, "canvas", "Second key's course", learners=3,
+                           client_id=second)
+    info = platform_info(sandbox.app, "canvas", second)
+    assert info.issuer == sandbox.canvas.issuer and info.client_id != sandbox.canvas.client_id
+    own = requests.post(info.auth_token_url, data={
+        "grant_type": "client_credentials", "client_assertion_type": v.ASSERTION_TYPE,
+        "client_assertion": sandbox.tool.assertion(second, info.auth_token_url),
+        "scope": " ".join(ALL)}, timeout=10).json()["access_token"]
+    other = sandbox.token("canvas", ALL)
+    base = f"{info.issuer}/api/lti/courses/{course.course_id}"
+    for url in (f"{base}/line_items", f"{base}/names_and_roles"):
+        refused = requests.get(url, headers={"Authorization": f"Bearer {other}"}, timeout=10)
+        assert refused.status_code == 401
+        assert refused.json()["errors"]["message"] == (
+            "Access Token not linked to a Tool associated with this Context")
+        ok = requests.get(url, headers={"Authorization": f"Bearer {own}"}, timeout=10)
+        assert ok.status_code == 200

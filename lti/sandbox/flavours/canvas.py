@@ -30,6 +30,7 @@ class CanvasFlavour:
     """A Canvas-like platform."""
 
     name = "canvas"
+    results_paging_works = True
     id_token_lifetime = 3600
 
     # ---- URLs -------------------------------------------------------------------------

@@ -35,6 +35,11 @@ class MoodleFlavour:
     """A Moodle-like platform."""
 
     name = "moodle"
+    # Moodle 4.5's results resource builds its Link header from a `$lastpage` it never sets
+    # when the URL names a type_id (every LTI 1.3 tool): `limit` on a column holding a grade
+    # ends in a PHP error, answered as a 404 HTML page (seen on a real Moodle 4.5, and in
+    # mod/lti/service/gradebookservices/classes/local/resources/results.php).
+    results_paging_works = False
     id_token_lifetime = 60  # Moodle's id_tokens live 60 s (captured iat/exp).
     version = "2024100700"
 
@@ -127,21 +132,24 @@ class MoodleFlavour:
 
     # ---- roles ------------------------------------------------------------------------
     def launch_roles(self, role: str) -> list[str]:
-        """Moodle gives Instructor to whoever has mod/lti:manage (editing and non-editing
-        teachers), Learner to everyone else."""
+        """A Moodle launch says Instructor for editing and non-editing teachers alike,
+        Learner for everyone else (its NRPS roster differs: :meth:`member_roles`)."""
         return [v.ROLE_INSTRUCTOR if role in ("teacher", "ta") else v.ROLE_LEARNER]
 
     def member_roles(self, role: str) -> list[str]:
-        """NRPS roles are short names in Moodle."""
-        return ["Instructor" if role in ("teacher", "ta") else "Learner"]
+        """NRPS roles are short names in Moodle, and only those who may manage the activity
+        are Instructor: a non-editing teacher (``ta``), an Instructor at launch, is a Learner
+        here (seen on Moodle 4.5)."""
+        return ["Instructor" if role == "teacher" else "Learner"]
 
     def role_filter(self, value: str) -> set[str] | None:
-        """Enrolment roles matching an NRPS ``role`` filter (short name or URI)."""
+        """Enrolment roles matching an NRPS ``role`` filter (short name or URI), by the same
+        rule as :meth:`member_roles`."""
         short = value.rsplit("#", 1)[-1]
         if short == "Instructor":
-            return {"teacher", "ta"}
+            return {"teacher"}
         if short == "Learner":
-            return {"student"}
+            return {"student", "ta"}
         return None
 
     # ---- claims -----------------------------------------------------------------------
@@ -293,6 +301,10 @@ class MoodleFlavour:
         """The NRPS container's context."""
         return {"id": course.lti_context_id, "label": course.label, "title": course.title}
 
+    def paged_results_failure(self, iss: str) -> str:
+        """The HTML page Moodle answers (404) for a paged results request that fails."""
+        return PAGED_RESULTS_ERROR_PAGE.replace("{iss}", iss)
+
     # ---- paging -----------------------------------------------------------------------
     def page_window(self, kind: str, args: dict[str, str]) -> tuple[int, int | None]:
         """(offset, limit) of a request; Moodle pages only when ``limit`` is sent."""
@@ -338,3 +350,29 @@ MOODLE_VARIABLES = [
     "Result.sourcedId", "Result.autocreate", "BasicOutcome.sourcedId", "BasicOutcome.url",
     "Moodle.Person.userGroupIds",
 ]
+
+
+PAGED_RESULTS_ERROR_PAGE = """<!DOCTYPE html>
+<html dir="ltr" lang="en" xml:lang="en">
+<head>
+    <title>Error | Moodle</title>
+    <meta http-equiv="Content-Type" content="text/html; charset=utf-8" />
+</head>
+<body id="page-mod-lti-services" class="format-site path-mod path-mod-lti">
+<div id="page-wrapper" class="d-print-block">
+    <div id="page" class="container-fluid d-print-block">
+        <div id="page-content" class="pb-3 d-print-block">
+            <div role="main"><span id="maincontent"></span>
+<div class="box errorbox alert alert-danger">
+<p class="errormessage">Exception - Call to a member function out() on null</p>
+<p class="errorcode"><a href="https://docs.moodle.org/405/en/error/moodle/generalexceptionmessage">
+More information about this error</a></p>
+</div>
+<div class="continuebutton"><a href="{iss}/">Continue</a></div>
+            </div>
+        </div>
+    </div>
+</div>
+</body>
+</html>
+"""

@@ -32,13 +32,23 @@ def _course(course_id: int) -> Course:
     return course
 
 
-def _auth(any_of: tuple[str, ...]) -> ServiceAuth | Response:
+def _auth(any_of: tuple[str, ...], course: Course) -> ServiceAuth | Response:
     auth = bearer(any_of)
     if isinstance(auth, Response):
         return auth
     if g.platform.flavour == "moodle" and request.args.get("type_id") != auth.tool.deployment_id:
         # Moodle checks the tool type named in the URL against the token's.
         return service_error(403, "Invalid tool type specified.")
+    return _tool_in_course(auth, course)
+
+
+def _tool_in_course(auth: ServiceAuth, course: Course) -> ServiceAuth | Response:
+    """Canvas finds the tool of the token's developer key in the course; a token of another
+    developer key (another registration under the same issuer) is refused with 401."""
+    if g.platform.flavour == "canvas" and not any(
+            link.tool_id == auth.tool.id for link in ops.links_of(session(), course)):
+        return service_error(401, "Access Token not linked to a Tool associated with this "
+                                  "Context")
     return auth
 
 
@@ -113,7 +123,7 @@ def lineitems(course_id: int) -> Response:
     course = _course(course_id)
     s = session()
     if request.method == "POST":
-        auth = _auth((v.SCOPE_LINEITEM,))
+        auth = _auth((v.SCOPE_LINEITEM,), course)
         if isinstance(auth, Response):
             return auth
         body = _body(v.MT_LINEITEM)
@@ -138,7 +148,7 @@ def lineitems(course_id: int) -> Response:
         )
         s.commit()
         return _json(_item_json(course, auth, li), v.MT_LINEITEM, status=201)
-    auth = _auth(READ_ITEMS)
+    auth = _auth(READ_ITEMS, course)
     if isinstance(auth, Response):
         return auth
     if not _accepts(v.MT_LINEITEM_CONTAINER):
@@ -171,7 +181,7 @@ def lineitem(course_id: int, item_id: int) -> Response:
     course = _course(course_id)
     s = session()
     scopes = READ_ITEMS if request.method == "GET" else (v.SCOPE_LINEITEM,)
-    auth = _auth(scopes)
+    auth = _auth(scopes, course)
     if isinstance(auth, Response):
         return auth
     li = _own_item(course, auth, item_id)
@@ -205,7 +215,7 @@ def results(course_id: int, item_id: int) -> Response:
     """Results of a column (``user_id`` filter, paging)."""
     course = _course(course_id)
     s = session()
-    auth = _auth((v.SCOPE_RESULT_READONLY,))
+    auth = _auth((v.SCOPE_RESULT_READONLY,), course)
     if isinstance(auth, Response):
         return auth
     if not _accepts(v.MT_RESULT_CONTAINER):
@@ -224,6 +234,9 @@ def results(course_id: int, item_id: int) -> Response:
         extra["user_id"] = request.args["user_id"]
     offset, limit = g.flavour.page_window("results", request.args)
     rows, total = ops.results_page(s, li, user, offset, limit)
+    if limit is not None and total and not g.flavour.results_paging_works:
+        return Response(g.flavour.paged_results_failure(iss()), status=404,
+                        mimetype="text/html")
     body = [g.flavour.result_json(iss(), course.id, auth.tool, li, ResultRow(r, u))
             for r, u in rows]
     url = g.flavour.results_url(iss(), course.id, auth.tool, li.id)
@@ -235,7 +248,7 @@ def scores(course_id: int, item_id: int) -> Response:
     """Receive a score with the flavour's validation."""
     course = _course(course_id)
     s = session()
-    auth = _auth((v.SCOPE_SCORE,))
+    auth = _auth((v.SCOPE_SCORE,), course)
     if isinstance(auth, Response):
         return auth
     li = _own_item(course, auth, item_id)
@@ -262,6 +275,9 @@ def memberships(course_id: int, binding: str | None = None) -> Response:
     course = _course(course_id)
     s = session()
     auth = bearer((v.SCOPE_NRPS,))
+    if isinstance(auth, Response):
+        return auth
+    auth = _tool_in_course(auth, course)
     if isinstance(auth, Response):
         return auth
     if binding is not None and binding != auth.tool.deployment_id:
@@ -358,7 +374,7 @@ def c_results(course_id: int, item_id: int) -> Response:
 def c_result(course_id: int, item_id: int, result_id: int) -> Response:
     """One Canvas result."""
     course = _course(course_id)
-    auth = _auth((v.SCOPE_RESULT_READONLY,))
+    auth = _auth((v.SCOPE_RESULT_READONLY,), course)
     if isinstance(auth, Response):
         return auth
     li = _own_item(course, auth, item_id)
