@@ -43,7 +43,7 @@ TUNABLE_NUMBERS = (
     "WEBHOOK_RETRY_CAP_SECONDS", "WEBHOOK_MAX_ATTEMPTS", "LTI_REGISTRATION_TIMEOUT",
     "ACCEPT_TOKEN_MAX_AGE",
 )
-TUNABLE_FLAGS = ("WEBHOOK_ALLOW_PRIVATE_NETWORKS", "INSTRUCTOR_DIGEST")
+TUNABLE_FLAGS = ("INSTRUCTOR_DIGEST",)
 
 
 def number(name: str, default: float) -> float:
@@ -73,6 +73,9 @@ def load_settings(instance_path: Path) -> dict[str, Any]:
         "MAIL_FROM": env.get("MAIL_FROM") or "Badgebridge <badges@localhost>",
         "LTI_CONFIG_FILE": env.get("LTI_CONFIG_FILE") or "config.json",
         "LTI_REGISTRATION_AUTO_APPROVE": _bool(env.get("LTI_REGISTRATION_AUTO_APPROVE")),
+        # Outbound requests to private and loopback addresses: off unless a deployment needs
+        # them (the demo and tests' loopback sandbox, an LMS on a campus network).
+        "OUTBOUND_ALLOW_PRIVATE_NETWORKS": _bool(env.get("OUTBOUND_ALLOW_PRIVATE_NETWORKS")),
         "LAUNCH_TOKEN_MAX_AGE": int(env.get("LAUNCH_TOKEN_MAX_AGE") or 3600),
         "HUEY_IMMEDIATE": _bool(env.get("HUEY_IMMEDIATE")),
         "SYNC_INTERVAL_SECONDS": int(env.get("SYNC_INTERVAL_SECONDS") or 300),

@@ -30,8 +30,8 @@ from flask import current_app
 from pylti1p3.dynamic_registration import DynamicRegistration
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from urllib3.exceptions import ReadTimeoutError
 
+from app import outbound
 from app.extensions import db
 from app.models import Deployment, Registration, RegistrationSource, RegistrationStatus
 from lti import canvas_config
@@ -51,7 +51,6 @@ TOOL_CLAIMS = ["iss", "sub", "name", "given_name", "family_name", "email"]
 MESSAGE_TYPES = ("LtiResourceLinkRequest", "LtiDeepLinkingRequest")
 DEFAULT_TIMEOUT = 10.0  # seconds, for each request to the platform
 MAX_RESPONSE_BYTES = 1_000_000  # an OpenID configuration is a few kB; refuse floods
-MAX_REDIRECTS = 3
 # Instructure-hosted Canvas uses these issuers for every school, while the configuration URL
 # is on the school's own *.instructure.com host: the one documented exception to the match.
 CANVAS_CLOUD_ISSUERS = {
@@ -153,47 +152,6 @@ def issuer_matches(issuer: str, configuration_url: str) -> bool:
             and configuration_url.startswith("https://") and host.endswith(".instructure.com"))
 
 
-class _PlatformSession(requests.Session):
-    """A session whose every request has a timeout and few redirects."""
-
-    def __init__(self, timeout: float) -> None:
-        super().__init__()
-        self.timeout = timeout
-        self.max_redirects = MAX_REDIRECTS
-        self.headers["Accept"] = "application/json"
-
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
-        kwargs.setdefault("timeout", self.timeout)
-        return super().request(method, url, *args, **kwargs)
-
-
-def _is_timeout(exc: requests.RequestException) -> bool:
-    # A timeout while reading the body surfaces as a ConnectionError wrapping urllib3's error.
-    return isinstance(exc, requests.Timeout) or any(
-        isinstance(arg, ReadTimeoutError) for arg in exc.args)
-
-
-def _platform_reason(body: bytes) -> str:
-    """The error message of a platform's JSON error answer, if it has one.
-
-    Only a message field, never the raw body: the page must not become a way to read what
-    some other server (an internal one, say) answers.
-    """
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return ""
-    if not isinstance(data, dict):
-        return ""
-    errors = data.get("errors")
-    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-        data = errors[0]
-    for key in ("error_description", "message", "error"):
-        if isinstance(data.get(key), str):
-            return data[key][:200]
-    return ""
-
-
 class ToolDynamicRegistration(DynamicRegistration):
     """One registration handshake with one platform."""
 
@@ -210,7 +168,11 @@ class ToolDynamicRegistration(DynamicRegistration):
 
     # pylti1p3's hooks: what the tool is.
     def get_request_session(self) -> requests.Session:
-        return _PlatformSession(self._timeout)
+        # Redirects are not followed: the issuer check holds for the URL actually read.
+        session = outbound.session(total_timeout=self._timeout, read_timeout=self._timeout,
+                                   max_bytes=MAX_RESPONSE_BYTES, max_redirects=0)
+        session.headers["Accept"] = "application/json"
+        return session
 
     def get_openid_configuration_endpoint(self) -> str:
         return self._configuration_url
@@ -289,30 +251,36 @@ class ToolDynamicRegistration(DynamicRegistration):
     # The handshake.
     def _request_json(self, session: requests.Session, method: str, url: str, what: str,
                       **kwargs: Any) -> dict[str, Any]:
-        """One request to the platform; its JSON object body, or a specific failure."""
+        """One request to the platform; its JSON object body, or a specific failure.
+
+        Failures name the status and content type of the answer, never its body, and every
+        way of not getting an answer reads the same (a closed port, a filtered one and a slow
+        server are not told apart): the page must not become a probe of other servers.
+        """
         headers = dict(kwargs.pop("headers", {}))
         if self._token:
             headers["Authorization"] = f"Bearer {self._token}"
         try:
-            response = session.request(method, url, headers=headers, stream=True, **kwargs)
-            with response:
-                body = b""
-                for chunk in response.iter_content(64 * 1024):
-                    body += chunk
-                    if len(body) > MAX_RESPONSE_BYTES:
-                        raise RegistrationFailed("response_too_large",
-                                                 f"The {what} answered with more than "
-                                                 f"{MAX_RESPONSE_BYTES} bytes.")
-        except requests.RequestException as exc:
-            if _is_timeout(exc):
-                raise RegistrationFailed(
-                    "platform_timeout",
-                    f"The LMS did not answer the {what} request at {url} within "
-                    f"{self._timeout:g} seconds.", 504, HINT_RETRY) from exc
+            response = session.request(method, url, headers=headers, allow_redirects=False,
+                                       **kwargs)
+        except outbound.OutboundRefused as exc:
             raise RegistrationFailed(
-                "platform_unreachable", f"Badgebridge could not reach the LMS at {url} "
-                f"({type(exc).__name__}).", 502,
-                "Check that the LMS's address is reachable from Badgebridge's server.") from exc
+                "address_refused", f"Badgebridge does not send the {what} request to {url}: "
+                f"{exc}.", 400 if url == self._configuration_url else 502,
+                "The LMS must be reachable at a public address, unless this Badgebridge "
+                "allows private networks.") from exc
+        except outbound.ResponseTooLarge as exc:
+            raise RegistrationFailed("response_too_large",
+                                     f"The {what} answer was longer than {MAX_RESPONSE_BYTES} "
+                                     "bytes.") from exc
+        except requests.RequestException as exc:
+            log.warning("dynamic registration: %s %s failed: %s", method, url, exc)
+            raise RegistrationFailed(
+                "platform_unreachable",
+                f"Badgebridge got no answer to the {what} request at {url} (within "
+                f"{self._timeout:g} seconds).", 502,
+                "Check that the LMS's address is reachable from Badgebridge's server, then "
+                "start the registration again from the LMS.") from exc
         if response.status_code in (401, 403):
             raise RegistrationFailed(
                 "registration_token_rejected",
@@ -320,18 +288,17 @@ class ToolDynamicRegistration(DynamicRegistration):
                 f"(HTTP {response.status_code}): it may have expired or been used already.",
                 401, HINT_RETRY, title="The registration link has expired")
         if not 200 <= response.status_code < 300:
-            log.warning("platform answered %s %s with HTTP %s: %r", method, url,
-                        response.status_code, body[:500])
-            reason = _platform_reason(body)
+            log.warning("platform answered %s %s with %s", method, url,
+                        outbound.describe(response))
             raise RegistrationFailed("platform_error",
-                                     f"The LMS answered the {what} request with HTTP "
-                                     f"{response.status_code}{': ' + reason if reason else '.'}",
-                                     502, HINT_RETRY)
+                                     f"The LMS answered the {what} request with "
+                                     f"{outbound.describe(response)}.", 502, HINT_RETRY)
         try:
-            data = json.loads(body)
+            data = json.loads(response.content)
         except ValueError as exc:
             raise RegistrationFailed("invalid_json",
-                                     f"The LMS's {what} answer is not valid JSON.") from exc
+                                     f"The LMS's {what} answer is not valid JSON "
+                                     f"({outbound.describe(response)}).") from exc
         if not isinstance(data, dict):
             raise RegistrationFailed("invalid_json",
                                      f"The LMS's {what} answer is not a JSON object.")

@@ -21,6 +21,7 @@ from pylti1p3.lineitem import LineItem
 from pylti1p3.names_roles import NamesRolesProvisioningService
 from pylti1p3.service_connector import REQUESTS_USER_AGENT, ServiceConnector
 
+from app import outbound
 from app.extensions import cache
 from app.models import Context, Registration
 from lti.tool_conf import DatabaseToolConf
@@ -49,12 +50,6 @@ class PlatformError(Exception):
     @property
     def retryable(self) -> bool:
         return self.status is None or self.status == 429 or self.status >= 500
-
-
-class _TimeoutSession(requests.Session):
-    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
-        kwargs.setdefault("timeout", TIMEOUT)
-        return super().request(*args, **kwargs)
 
 
 # Moodle's results endpoint writes typographic quotes (rel=“next”, UTF-8 bytes that arrive as
@@ -88,8 +83,8 @@ class CachedTokenServiceConnector(ServiceConnector):
 
 def connector_for(registration: Registration) -> CachedTokenServiceConnector:
     """A service connector signing client assertions with the tool's active key."""
-    session = _TimeoutSession()
-    session.headers["User-Agent"] = f"Badgebridge ({REQUESTS_USER_AGENT})"
+    session = outbound.session(connect_timeout=TIMEOUT[0], read_timeout=TIMEOUT[1],
+                               user_agent=f"Badgebridge ({REQUESTS_USER_AGENT})")
     lti_registration = DatabaseToolConf().registration_for(registration)
     return CachedTokenServiceConnector(lti_registration, requests_session=session)
 
@@ -104,7 +99,9 @@ def _call(fn: Any, *args: Any, **kwargs: Any) -> Any:
         retry_after = None
         if response.headers.get("Retry-After", "").isdigit():
             retry_after = float(response.headers["Retry-After"])
-        raise PlatformError(f"{exc} {response.text[:200]}", status, retry_after) from exc
+        # The platform's body is never repeated: it reaches the tenant through the jobs API.
+        raise PlatformError(f"{exc} {outbound.describe(response)}", status,
+                            retry_after) from exc
     except requests.RequestException as exc:
         raise PlatformError(f"platform unreachable: {exc}") from exc
 
