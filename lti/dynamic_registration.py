@@ -4,7 +4,10 @@ The LMS opens ``/lti/register?openid_configuration=…&registration_token=…`` 
 dialog, Canvas in an iframe). We read the platform's OpenID configuration, check it, POST our
 client registration to its ``registration_endpoint`` and store the answer as a
 :class:`~app.models.Registration` (pending until an admin approves it, unless
-``LTI_REGISTRATION_AUTO_APPROVE``).
+``LTI_REGISTRATION_AUTO_APPROVE``). Run again for a registration the tool already holds, it
+changes nothing: the new endpoints and keys wait as a :class:`~app.models.RegistrationChange`
+that an admin approves or rejects in the console (auto-approval covers new registrations only).
+Every request goes through the guarded client (:mod:`app.outbound`).
 
 pylti1p3 gives the shape of the registration request; this module adds what it leaves out:
 the registration token on the configuration GET (Canvas requires it), timeouts and a size cap
@@ -35,7 +38,12 @@ from app import outbound
 from app.extensions import db
 from app.models import Deployment, Registration, RegistrationSource, RegistrationStatus
 from lti import canvas_config
-from lti.registrations import PlatformSpec, RegistrationError, save_platform
+from lti.registrations import (
+    PlatformSpec,
+    RegistrationError,
+    propose_change,
+    save_platform,
+)
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +123,8 @@ class RegistrationOutcome:
     deployment_id: str | None
     requested_scopes: list[str] = field(default_factory=list)
     granted_scopes: list[str] = field(default_factory=list)
+    # A known registration is never changed here: its new details wait for an admin.
+    change_pending: bool = False
 
     @property
     def missing_scopes(self) -> list[str]:
@@ -375,47 +385,52 @@ def _platform_name(config: dict[str, Any]) -> str:
 def _save(config: dict[str, Any], configuration_url: str, client_id: str,
           deployment_id: str | None, answer: dict[str, Any], requested_scopes: list[str],
           granted_scopes: list[str]) -> RegistrationOutcome:
-    """Create or update the registration and its source record."""
-    auto_approve = bool(current_app.config.get("LTI_REGISTRATION_AUTO_APPROVE"))
+    """Create the registration and its source record; for a known one, propose the change."""
     issuer = config["issuer"]
+    platform_conf = config.get(PLATFORM_CONFIGURATION) or {}
+    proposal = {
+        "auth_login_url": config["authorization_endpoint"],
+        "auth_token_url": config["token_endpoint"],
+        "key_set_url": config["jwks_uri"],
+        # The spec's audience for client assertions; absent, the token endpoint is used.
+        "auth_audience": config.get("authorization_server") or None,
+        "key_set": None,
+        "deployment_ids": [deployment_id] if deployment_id else [],
+        "product_family": str(platform_conf.get("product_family_code") or ""),
+        "source": {"openid_configuration_url": configuration_url[:1000],
+                   "platform_version": str(platform_conf.get("version") or "")[:100],
+                   "granted_scopes": granted_scopes, "tool_configuration": answer,
+                   "adopt_deployments": deployment_id is None},
+    }
     existing = db.session.scalars(
         select(Registration).filter_by(issuer=issuer, client_id=client_id)).first()
-    platform_conf = config.get(PLATFORM_CONFIGURATION) or {}
+    if existing is not None:
+        change = propose_change(existing, proposal)
+        return RegistrationOutcome(
+            registration_id=existing.id, issuer=issuer, client_id=client_id,
+            status=existing.status, created=False, product_family=existing.product_family,
+            deployment_id=deployment_id, requested_scopes=requested_scopes,
+            granted_scopes=granted_scopes, change_pending=change is not None)
+    auto_approve = bool(current_app.config.get("LTI_REGISTRATION_AUTO_APPROVE"))
     try:
         row = save_platform(PlatformSpec(
             issuer=issuer, client_id=client_id,
-            auth_login_url=config["authorization_endpoint"],
-            auth_token_url=config["token_endpoint"],
-            key_set_url=config["jwks_uri"],
-            # The spec's audience for client assertions; absent, the token endpoint is used.
-            auth_audience=config.get("authorization_server") or None,
-            deployment_ids=(deployment_id,) if deployment_id else (),
-            name="" if existing else _platform_name(config),
-            product_family=str(platform_conf.get("product_family_code") or ""),
+            auth_login_url=proposal["auth_login_url"], auth_token_url=proposal["auth_token_url"],
+            key_set_url=proposal["key_set_url"], auth_audience=proposal["auth_audience"],
+            deployment_ids=tuple(proposal["deployment_ids"]), name=_platform_name(config),
+            product_family=proposal["product_family"],
             status=RegistrationStatus.ACTIVE if auto_approve else RegistrationStatus.PENDING,
         ))
     except RegistrationError as exc:
         raise RegistrationFailed("registration_invalid", str(exc)) from exc
-    # Auto-approval may lift a pending registration, never re-enable one an admin disabled.
-    if auto_approve and row.status == RegistrationStatus.PENDING:
-        row.status = RegistrationStatus.ACTIVE
-    source = db.session.scalars(
-        select(RegistrationSource).filter_by(registration_id=row.id)).first()
-    if source is None:
-        source = RegistrationSource(registration_id=row.id)
-        db.session.add(source)
-    source.method = "dynamic"
-    source.openid_configuration_url = configuration_url[:1000]
-    source.platform_version = str(platform_conf.get("version") or "")[:100]
-    source.granted_scopes = granted_scopes
-    source.tool_configuration = answer
-    source.adopt_deployments = deployment_id is None
+    db.session.add(RegistrationSource(registration_id=row.id, method="dynamic",
+                                      **proposal["source"]))
     db.session.commit()
-    log.info("dynamic registration %s: issuer=%s client_id=%s deployment=%s status=%s",
-             "updated" if existing else "created", issuer, client_id, deployment_id, row.status)
+    log.info("dynamic registration created: issuer=%s client_id=%s deployment=%s status=%s",
+             issuer, client_id, deployment_id, row.status)
     return RegistrationOutcome(
         registration_id=row.id, issuer=issuer, client_id=client_id, status=row.status,
-        created=existing is None, product_family=row.product_family,
+        created=True, product_family=row.product_family,
         deployment_id=deployment_id, requested_scopes=requested_scopes,
         granted_scopes=granted_scopes)
 

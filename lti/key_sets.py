@@ -16,8 +16,9 @@ import requests
 from pylti1p3.exception import LtiKeyException
 
 from app import outbound
+from app.settings import number
 
-TIMEOUT = 10.0  # seconds for the whole fetch: a launch waits on it
+TIMEOUT = 10.0  # seconds for the whole fetch (LTI_KEY_SET_TIMEOUT): a launch waits on it
 MAX_BYTES = 256 * 1024  # a key set is a few kB even with many keys
 
 
@@ -32,8 +33,9 @@ def cache_key(key_set_url: str) -> str:
 
 def fetch(key_set_url: str) -> dict[str, Any]:
     """The platform's key set at ``key_set_url``, or :class:`KeySetUnavailable`."""
+    timeout = number("LTI_KEY_SET_TIMEOUT", TIMEOUT)
     try:
-        with outbound.session(total_timeout=TIMEOUT, read_timeout=TIMEOUT,
+        with outbound.session(total_timeout=timeout, read_timeout=timeout,
                               max_bytes=MAX_BYTES) as session:
             response = session.get(key_set_url, headers={"Accept": "application/json"})
     except requests.RequestException as exc:
