@@ -81,6 +81,11 @@ def load_settings(instance_path: Path) -> dict[str, Any]:
         "HUEY_IMMEDIATE": _bool(env.get("HUEY_IMMEDIATE")),
         "SYNC_INTERVAL_SECONDS": int(env.get("SYNC_INTERVAL_SECONDS") or 300),
     }
+    # Flask-Limiter's counters: shared by every worker through Redis when there is one.
+    config["RATELIMIT_STORAGE_URI"] = redis_url or "memory://"
+    # Dynamic registration answers anyone and makes the tool call out: few per address.
+    config["LTI_REGISTER_RATE_LIMIT"] = env.get("LTI_REGISTER_RATE_LIMIT") or (
+        "10 per minute;50 per hour")
     config.update({name: float(env[name]) for name in TUNABLE_NUMBERS if env.get(name)})
     config.update({name: _bool(env[name]) for name in TUNABLE_FLAGS if env.get(name)})
     if redis_url:

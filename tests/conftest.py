@@ -49,7 +49,7 @@ def _app_session():
 
 
 def _clean(app) -> None:
-    from app.extensions import cache, db
+    from app.extensions import cache, db, limiter
 
     with app.app_context():
         db.session.remove()
@@ -57,6 +57,7 @@ def _clean(app) -> None:
             for table in reversed(db.metadata.sorted_tables):
                 conn.execute(table.delete())
         cache.clear()
+        limiter.reset()  # rate-limit counters start afresh for each test
 
 
 @pytest.fixture

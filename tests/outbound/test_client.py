@@ -61,14 +61,11 @@ def test_only_plain_http_urls(app, url, connections):
     assert connections == []
 
 
-def test_the_setting_is_off_by_default(monkeypatch):
+def test_the_setting_is_off_by_default(monkeypatch, tmp_path):
     from app.settings import load_settings
 
     monkeypatch.delenv("OUTBOUND_ALLOW_PRIVATE_NETWORKS", raising=False)
-    import tempfile
-    from pathlib import Path
-
-    assert load_settings(Path(tempfile.mkdtemp()))["OUTBOUND_ALLOW_PRIVATE_NETWORKS"] is False
+    assert load_settings(tmp_path)["OUTBOUND_ALLOW_PRIVATE_NETWORKS"] is False
 
 
 @pytest.fixture
