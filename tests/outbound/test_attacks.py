@@ -25,9 +25,8 @@ METADATA_SPELLINGS = ["http://169.254.169.254/latest/meta-data/",
 
 
 def _production(app, monkeypatch) -> None:
-    """Private networks refused, as a real deployment runs (today's and yesterday's flag)."""
+    """Private networks refused, as a real deployment runs."""
     monkeypatch.setitem(app.config, "OUTBOUND_ALLOW_PRIVATE_NETWORKS", False)
-    monkeypatch.setitem(app.config, "WEBHOOK_ALLOW_PRIVATE_NETWORKS", False)
 
 
 # Dynamic registration.

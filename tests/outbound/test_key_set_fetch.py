@@ -73,7 +73,6 @@ def _assert_key_set_refused(response, *words: str) -> None:
 def test_a_loopback_key_set_is_not_fetched_when_private_networks_are_off(
         app, registered, launch_form, browser, key_server, monkeypatch):
     monkeypatch.setitem(app.config, "OUTBOUND_ALLOW_PRIVATE_NETWORKS", False)
-    monkeypatch.setitem(app.config, "WEBHOOK_ALLOW_PRIVATE_NETWORKS", False)
     _point_key_set_at(registered, key_server.url)
     _assert_key_set_refused(_launch(browser, launch_form), "refused")
     assert key_server.hits == 0

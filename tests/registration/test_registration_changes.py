@@ -47,11 +47,11 @@ def test_registering_again_cannot_rewrite_a_live_registration(client, platform):
 
     response = client.get(register_url(config_url))
 
-    assert response.status_code == 200
-    assert "wait for a Badgebridge administrator" in response.text
     db.session.expire_all()
     row = db.session.scalars(select(Registration)).one()
     assert (row.key_set_url, row.auth_token_url, row.auth_login_url, row.status) == before
+    assert response.status_code == 200
+    assert "wait for a Badgebridge administrator" in response.text
     change = db.session.scalars(select(RegistrationChange)).one()
     assert change.status == "pending"
     [proposed] = _audit("registration.change_proposed")
