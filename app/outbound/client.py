@@ -17,6 +17,7 @@ as the network failures they are) whose text names the host and the reason, neve
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import socket
 import time
@@ -87,8 +88,6 @@ class _GuardedAdapter(HTTPAdapter):
 
     def pin(self, host: str, port: int) -> Address:
         """The one address to connect to for ``host``, after checking all it resolves to."""
-        import ipaddress
-
         try:
             found = [ipaddress.ip_address(a.split("%")[0]) for a in self.resolver(host, port)]
         except (OSError, UnicodeError) as exc:

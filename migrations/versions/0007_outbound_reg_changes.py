@@ -3,7 +3,7 @@
 A dynamic registration run again for a known (issuer, client_id) now proposes its new
 endpoints and keys in ``registration_change`` instead of overwriting the registration.
 
-Revision ID: 0007_outbound_registration_changes
+Revision ID: 0007_outbound_reg_changes
 Revises: 0006_audit_webhooks_analytics
 Create Date: 2026-12-05 16:00:00
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0007_outbound_registration_changes'
+revision = '0007_outbound_reg_changes'
 down_revision = '0006_audit_webhooks_analytics'
 branch_labels = None
 depends_on = None
