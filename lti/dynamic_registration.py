@@ -137,14 +137,11 @@ def check_url(url: str, what: str, status: int = 502) -> str:
 
     ``status`` is 400 for a URL we were given, 502 for one the platform announced.
     """
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise RegistrationFailed("invalid_url", f"The {what} ({url!r}) is not an http(s) URL.",
-                                 status)
-    if parts.username or parts.password:
-        raise RegistrationFailed("invalid_url", f"The {what} must not carry credentials.",
-                                 status)
-    return url
+    try:
+        return outbound.check_url(url)
+    except outbound.OutboundRefused as exc:
+        raise RegistrationFailed("invalid_url", f"The {what} is refused: {exc}.",
+                                 status) from exc
 
 
 def _origin(url: str) -> tuple[str, str, int]:

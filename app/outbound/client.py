@@ -34,7 +34,7 @@ from app.outbound.addresses import Address, refusal
 
 Resolver = Callable[[str, int], list[str]]
 
-USER_AGENT = "Badgebridge/1 (+https://github.com/badgebridge)"
+USER_AGENT = "Badgebridge/1"
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 30.0
 TOTAL_TIMEOUT = 60.0
