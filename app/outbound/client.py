@@ -29,6 +29,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
+from urllib3.util.connection import allowed_gai_family
 
 from app.outbound.addresses import Address, refusal
 
@@ -53,8 +54,9 @@ class ResponseTooLarge(requests.RequestException):
 
 
 def system_resolver(host: str, port: int) -> list[str]:
-    """Every address ``host`` resolves to (IPv4 and IPv6), as text."""
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    """Every address ``host`` resolves to, as text (IPv6 too where this host has IPv6)."""
+    infos = socket.getaddrinfo(host, port, family=allowed_gai_family(),
+                               type=socket.SOCK_STREAM)
     return [str(info[4][0]) for info in infos]
 
 
@@ -100,7 +102,9 @@ class _GuardedAdapter(HTTPAdapter):
                 hint = "" if self.allow_private or "private" not in reason else (
                     " (OUTBOUND_ALLOW_PRIVATE_NETWORKS allows private networks)")
                 raise OutboundRefused(f"{host} resolves to {address}, {reason}: refused{hint}")
-        return found[0]
+        # One address is tried, a checked one: IPv4 first, since many hosts that receive an
+        # AAAA answer have no IPv6 route.
+        return min(found, key=lambda address: address.version)
 
     def build_connection_pool_key_attributes(self, request: requests.PreparedRequest,
                                              verify: bool | str,

@@ -119,6 +119,14 @@ def test_the_connection_goes_to_the_checked_address_and_keeps_the_name(app, serv
     assert [host for host, _ in connections] == ["127.0.0.1"]
 
 
+def test_a_dual_stack_name_connects_over_ipv4(app, server, fake_dns, connections):
+    base, _seen = server  # listens on 127.0.0.1 only
+    port = base.rsplit(":", 1)[1]
+    fake_dns("dual.test", ["::1,127.0.0.1"])
+    assert outbound.session(allow_private=True).get(f"http://dual.test:{port}/hello").ok
+    assert [host for host, _ in connections] == ["127.0.0.1"]
+
+
 def test_dns_rebinding_cannot_reach_a_private_address(app, server, fake_dns, connections):
     # The name answers a public address to the check, then loopback: the connection still
     # goes to the address that was checked (and the test guard stops it from leaving).
