@@ -47,8 +47,11 @@ def embedded_ipv4(address: Address) -> IPv4Address | None:
 def _refusal_of_one(address: Address, allow_private: bool) -> str | None:
     if address in CLOUD_METADATA:
         return "a cloud metadata service"
-    if (address.is_link_local or address.is_multicast or address.is_unspecified
-            or address.is_reserved):
+    if address.is_link_local or address.is_multicast or address.is_unspecified:
+        return "not a unicast internet address"
+    if address.is_loopback:  # before is_reserved: ::1 lies in IPv6's reserved ::/8
+        return None if allow_private else "a private, loopback or special-purpose address"
+    if address.is_reserved:
         return "not a unicast internet address"
     if address.is_global:
         return None
