@@ -4,7 +4,7 @@ Python's :mod:`ipaddress` knows which addresses are global (the IANA special-pur
 registries); what it does not do is look inside IPv6 addresses that carry an IPv4 address:
 ``::ffff:169.254.169.254`` (mapped), ``::169.254.169.254`` (compatible), ``64:ff9b::a9fe:a9fe``
 (NAT64) and ``2002:a9fe:a9fe::`` (6to4) all count as global there while they reach the IPv4
-address inside. So an address is allowed only when it *and* every IPv4 address it embeds pass.
+address inside. So such an address is judged by the IPv4 address it carries.
 
 Private and loopback networks are refused unless the deployment allows them
 (``OUTBOUND_ALLOW_PRIVATE_NETWORKS``: a laptop demo, the tests, an LMS on a campus network);
@@ -62,9 +62,7 @@ def _refusal_of_one(address: Address, allow_private: bool) -> str | None:
 
 def refusal(address: Address, allow_private: bool = False) -> str | None:
     """Why the tool must not connect to ``address``, or None when it may."""
+    # An IPv6 address that carries an IPv4 address goes where the IPv4 address does: judge
+    # that one (the carrier prefixes themselves sit in ranges Python calls reserved).
     inner = embedded_ipv4(address)
-    for candidate in (inner, address) if inner is not None else (address,):
-        reason = _refusal_of_one(candidate, allow_private)
-        if reason:
-            return reason
-    return None
+    return _refusal_of_one(inner if inner is not None else address, allow_private)

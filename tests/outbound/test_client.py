@@ -3,6 +3,7 @@ timeouts, size caps, TLS name checks, and errors that never carry a body."""
 
 from __future__ import annotations
 
+import ipaddress
 import time
 
 import pytest
@@ -233,3 +234,21 @@ def test_tls_name_is_checked_against_the_url_not_the_pinned_address(app, fake_dn
             session.get(f"https://impostor.tls.test:{port}/", verify=str(cert_file))
     finally:
         httpd.shutdown()
+
+
+@pytest.mark.parametrize("address", ["8.8.8.8", "203.0.114.7", "2606:4700::1111",
+                                     "::ffff:8.8.8.8", "64:ff9b::808:808", "2002:808:808::1"])
+def test_global_addresses_are_allowed_in_every_spelling(address):
+    assert outbound.refusal(ipaddress.ip_address(address)) is None
+
+
+@pytest.mark.parametrize(("address", "with_setting"), [
+    ("127.0.0.1", True), ("::1", True), ("10.1.2.3", True), ("192.168.0.9", True),
+    ("fd12:3456::1", True), ("100.64.0.1", True), ("::ffff:10.0.0.1", True),
+    ("169.254.169.254", False), ("fe80::1", False), ("fd00:ec2::254", False),
+    ("100.100.100.200", False), ("::ffff:169.254.169.254", False), ("0.0.0.0", False),
+])
+def test_the_setting_opens_private_networks_but_never_metadata(address, with_setting):
+    ip = ipaddress.ip_address(address)
+    assert outbound.refusal(ip) is not None
+    assert (outbound.refusal(ip, allow_private=True) is None) is with_setting
