@@ -3,8 +3,9 @@
 Python's :mod:`ipaddress` knows which addresses are global (the IANA special-purpose
 registries); what it does not do is look inside IPv6 addresses that carry an IPv4 address:
 ``::ffff:169.254.169.254`` (mapped), ``::169.254.169.254`` (compatible), ``64:ff9b::a9fe:a9fe``
-(NAT64) and ``2002:a9fe:a9fe::`` (6to4) all count as global there while they reach the IPv4
-address inside. So such an address is judged by the IPv4 address it carries.
+(NAT64) and ``2002:a9fe:a9fe::`` (6to4) are judged there by their IPv6 prefix (several count
+as global) while they reach the IPv4 address inside. So such an address is judged by the IPv4
+address it carries.
 
 Private and loopback networks are refused unless the deployment allows them
 (``OUTBOUND_ALLOW_PRIVATE_NETWORKS``: a laptop demo, the tests, an LMS on a campus network);
