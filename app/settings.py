@@ -41,9 +41,10 @@ TUNABLE_NUMBERS = (
     "JOB_RETRY_MAX_SECONDS", "JOB_MAX_ATTEMPTS", "JOB_LEASE_SECONDS", "OUTBOX_LEASE_SECONDS",
     "OUTBOX_GRACE_SECONDS", "WEBHOOK_TIMEOUT_SECONDS", "WEBHOOK_RETRY_BASE_SECONDS",
     "WEBHOOK_RETRY_CAP_SECONDS", "WEBHOOK_MAX_ATTEMPTS", "LTI_REGISTRATION_TIMEOUT",
+    "LTI_KEY_SET_TIMEOUT",
     "ACCEPT_TOKEN_MAX_AGE",
 )
-TUNABLE_FLAGS = ("WEBHOOK_ALLOW_PRIVATE_NETWORKS", "INSTRUCTOR_DIGEST")
+TUNABLE_FLAGS = ("INSTRUCTOR_DIGEST",)
 
 
 def number(name: str, default: float) -> float:
@@ -73,10 +74,18 @@ def load_settings(instance_path: Path) -> dict[str, Any]:
         "MAIL_FROM": env.get("MAIL_FROM") or "Badgebridge <badges@localhost>",
         "LTI_CONFIG_FILE": env.get("LTI_CONFIG_FILE") or "config.json",
         "LTI_REGISTRATION_AUTO_APPROVE": _bool(env.get("LTI_REGISTRATION_AUTO_APPROVE")),
+        # Outbound requests to private and loopback addresses: off unless a deployment needs
+        # them (the demo and tests' loopback sandbox, an LMS on a campus network).
+        "OUTBOUND_ALLOW_PRIVATE_NETWORKS": _bool(env.get("OUTBOUND_ALLOW_PRIVATE_NETWORKS")),
         "LAUNCH_TOKEN_MAX_AGE": int(env.get("LAUNCH_TOKEN_MAX_AGE") or 3600),
         "HUEY_IMMEDIATE": _bool(env.get("HUEY_IMMEDIATE")),
         "SYNC_INTERVAL_SECONDS": int(env.get("SYNC_INTERVAL_SECONDS") or 300),
     }
+    # Flask-Limiter's counters: shared by every worker through Redis when there is one.
+    config["RATELIMIT_STORAGE_URI"] = redis_url or "memory://"
+    # Dynamic registration answers anyone and makes the tool call out: few per address.
+    config["LTI_REGISTER_RATE_LIMIT"] = env.get("LTI_REGISTER_RATE_LIMIT") or (
+        "10 per minute;50 per hour")
     config.update({name: float(env[name]) for name in TUNABLE_NUMBERS if env.get(name)})
     config.update({name: _bool(env[name]) for name in TUNABLE_FLAGS if env.get(name)})
     if redis_url:

@@ -58,8 +58,10 @@ class Harness:
         from lti.sandbox import create_app as create_sandbox
         from lti.sandbox.seed import MOODLE_CLIENT_ID, platform_info, register_tool
 
+        # The sandbox LMS listens on loopback: let the tool's outbound client call it there.
         self.app = create_app({"CACHE_DIR": str(self.tmp / "cache"),
-                               "LAUNCH_SYNC_MIN_SECONDS": 10**9})
+                               "LAUNCH_SYNC_MIN_SECONDS": 10**9,
+                               "OUTBOUND_ALLOW_PRIVATE_NETWORKS": True})
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self.context = self.app.app_context()
         self.context.push()

@@ -4,7 +4,10 @@ The LMS opens ``/lti/register?openid_configuration=…&registration_token=…`` 
 dialog, Canvas in an iframe). We read the platform's OpenID configuration, check it, POST our
 client registration to its ``registration_endpoint`` and store the answer as a
 :class:`~app.models.Registration` (pending until an admin approves it, unless
-``LTI_REGISTRATION_AUTO_APPROVE``).
+``LTI_REGISTRATION_AUTO_APPROVE``). Run again for a registration the tool already holds, it
+changes nothing: the new endpoints and keys wait as a :class:`~app.models.RegistrationChange`
+that an admin approves or rejects in the console (auto-approval covers new registrations only).
+Every request goes through the guarded client (:mod:`app.outbound`).
 
 pylti1p3 gives the shape of the registration request; this module adds what it leaves out:
 the registration token on the configuration GET (Canvas requires it), timeouts and a size cap
@@ -30,12 +33,17 @@ from flask import current_app
 from pylti1p3.dynamic_registration import DynamicRegistration
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from urllib3.exceptions import ReadTimeoutError
 
+from app import outbound
 from app.extensions import db
 from app.models import Deployment, Registration, RegistrationSource, RegistrationStatus
 from lti import canvas_config
-from lti.registrations import PlatformSpec, RegistrationError, save_platform
+from lti.registrations import (
+    PlatformSpec,
+    RegistrationError,
+    propose_change,
+    save_platform,
+)
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +59,6 @@ TOOL_CLAIMS = ["iss", "sub", "name", "given_name", "family_name", "email"]
 MESSAGE_TYPES = ("LtiResourceLinkRequest", "LtiDeepLinkingRequest")
 DEFAULT_TIMEOUT = 10.0  # seconds, for each request to the platform
 MAX_RESPONSE_BYTES = 1_000_000  # an OpenID configuration is a few kB; refuse floods
-MAX_REDIRECTS = 3
 # Instructure-hosted Canvas uses these issuers for every school, while the configuration URL
 # is on the school's own *.instructure.com host: the one documented exception to the match.
 CANVAS_CLOUD_ISSUERS = {
@@ -116,6 +123,8 @@ class RegistrationOutcome:
     deployment_id: str | None
     requested_scopes: list[str] = field(default_factory=list)
     granted_scopes: list[str] = field(default_factory=list)
+    # A known registration is never changed here: its new details wait for an admin.
+    change_pending: bool = False
 
     @property
     def missing_scopes(self) -> list[str]:
@@ -128,14 +137,11 @@ def check_url(url: str, what: str, status: int = 502) -> str:
 
     ``status`` is 400 for a URL we were given, 502 for one the platform announced.
     """
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise RegistrationFailed("invalid_url", f"The {what} ({url!r}) is not an http(s) URL.",
-                                 status)
-    if parts.username or parts.password:
-        raise RegistrationFailed("invalid_url", f"The {what} must not carry credentials.",
-                                 status)
-    return url
+    try:
+        return outbound.check_url(url)
+    except outbound.OutboundRefused as exc:
+        raise RegistrationFailed("invalid_url", f"The {what} is refused: {exc}.",
+                                 status) from exc
 
 
 def _origin(url: str) -> tuple[str, str, int]:
@@ -151,47 +157,6 @@ def issuer_matches(issuer: str, configuration_url: str) -> bool:
     host = _origin(configuration_url)[1]
     return (issuer.rstrip("/") in CANVAS_CLOUD_ISSUERS
             and configuration_url.startswith("https://") and host.endswith(".instructure.com"))
-
-
-class _PlatformSession(requests.Session):
-    """A session whose every request has a timeout and few redirects."""
-
-    def __init__(self, timeout: float) -> None:
-        super().__init__()
-        self.timeout = timeout
-        self.max_redirects = MAX_REDIRECTS
-        self.headers["Accept"] = "application/json"
-
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
-        kwargs.setdefault("timeout", self.timeout)
-        return super().request(method, url, *args, **kwargs)
-
-
-def _is_timeout(exc: requests.RequestException) -> bool:
-    # A timeout while reading the body surfaces as a ConnectionError wrapping urllib3's error.
-    return isinstance(exc, requests.Timeout) or any(
-        isinstance(arg, ReadTimeoutError) for arg in exc.args)
-
-
-def _platform_reason(body: bytes) -> str:
-    """The error message of a platform's JSON error answer, if it has one.
-
-    Only a message field, never the raw body: the page must not become a way to read what
-    some other server (an internal one, say) answers.
-    """
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return ""
-    if not isinstance(data, dict):
-        return ""
-    errors = data.get("errors")
-    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-        data = errors[0]
-    for key in ("error_description", "message", "error"):
-        if isinstance(data.get(key), str):
-            return data[key][:200]
-    return ""
 
 
 class ToolDynamicRegistration(DynamicRegistration):
@@ -210,7 +175,11 @@ class ToolDynamicRegistration(DynamicRegistration):
 
     # pylti1p3's hooks: what the tool is.
     def get_request_session(self) -> requests.Session:
-        return _PlatformSession(self._timeout)
+        # Redirects are not followed: the issuer check holds for the URL actually read.
+        session = outbound.session(total_timeout=self._timeout, read_timeout=self._timeout,
+                                   max_bytes=MAX_RESPONSE_BYTES, max_redirects=0)
+        session.headers["Accept"] = "application/json"
+        return session
 
     def get_openid_configuration_endpoint(self) -> str:
         return self._configuration_url
@@ -289,30 +258,36 @@ class ToolDynamicRegistration(DynamicRegistration):
     # The handshake.
     def _request_json(self, session: requests.Session, method: str, url: str, what: str,
                       **kwargs: Any) -> dict[str, Any]:
-        """One request to the platform; its JSON object body, or a specific failure."""
+        """One request to the platform; its JSON object body, or a specific failure.
+
+        Failures name the status and content type of the answer, never its body, and every
+        way of not getting an answer reads the same (a closed port, a filtered one and a slow
+        server are not told apart): the page must not become a probe of other servers.
+        """
         headers = dict(kwargs.pop("headers", {}))
         if self._token:
             headers["Authorization"] = f"Bearer {self._token}"
         try:
-            response = session.request(method, url, headers=headers, stream=True, **kwargs)
-            with response:
-                body = b""
-                for chunk in response.iter_content(64 * 1024):
-                    body += chunk
-                    if len(body) > MAX_RESPONSE_BYTES:
-                        raise RegistrationFailed("response_too_large",
-                                                 f"The {what} answered with more than "
-                                                 f"{MAX_RESPONSE_BYTES} bytes.")
-        except requests.RequestException as exc:
-            if _is_timeout(exc):
-                raise RegistrationFailed(
-                    "platform_timeout",
-                    f"The LMS did not answer the {what} request at {url} within "
-                    f"{self._timeout:g} seconds.", 504, HINT_RETRY) from exc
+            response = session.request(method, url, headers=headers, allow_redirects=False,
+                                       **kwargs)
+        except outbound.OutboundRefused as exc:
             raise RegistrationFailed(
-                "platform_unreachable", f"Badgebridge could not reach the LMS at {url} "
-                f"({type(exc).__name__}).", 502,
-                "Check that the LMS's address is reachable from Badgebridge's server.") from exc
+                "address_refused", f"Badgebridge does not send the {what} request to {url}: "
+                f"{exc}.", 400 if url == self._configuration_url else 502,
+                "The LMS must be reachable at a public address, unless this Badgebridge "
+                "allows private networks.") from exc
+        except outbound.ResponseTooLarge as exc:
+            raise RegistrationFailed("response_too_large",
+                                     f"The {what} answer was longer than {MAX_RESPONSE_BYTES} "
+                                     "bytes.") from exc
+        except requests.RequestException as exc:
+            log.warning("dynamic registration: %s %s failed: %s", method, url, exc)
+            raise RegistrationFailed(
+                "platform_unreachable",
+                f"Badgebridge got no answer to the {what} request at {url} (within "
+                f"{self._timeout:g} seconds).", 502,
+                "Check that the LMS's address is reachable from Badgebridge's server, then "
+                "start the registration again from the LMS.") from exc
         if response.status_code in (401, 403):
             raise RegistrationFailed(
                 "registration_token_rejected",
@@ -320,18 +295,17 @@ class ToolDynamicRegistration(DynamicRegistration):
                 f"(HTTP {response.status_code}): it may have expired or been used already.",
                 401, HINT_RETRY, title="The registration link has expired")
         if not 200 <= response.status_code < 300:
-            log.warning("platform answered %s %s with HTTP %s: %r", method, url,
-                        response.status_code, body[:500])
-            reason = _platform_reason(body)
+            log.warning("platform answered %s %s with %s", method, url,
+                        outbound.describe(response))
             raise RegistrationFailed("platform_error",
-                                     f"The LMS answered the {what} request with HTTP "
-                                     f"{response.status_code}{': ' + reason if reason else '.'}",
-                                     502, HINT_RETRY)
+                                     f"The LMS answered the {what} request with "
+                                     f"{outbound.describe(response)}.", 502, HINT_RETRY)
         try:
-            data = json.loads(body)
+            data = json.loads(response.content)
         except ValueError as exc:
             raise RegistrationFailed("invalid_json",
-                                     f"The LMS's {what} answer is not valid JSON.") from exc
+                                     f"The LMS's {what} answer is not valid JSON "
+                                     f"({outbound.describe(response)}).") from exc
         if not isinstance(data, dict):
             raise RegistrationFailed("invalid_json",
                                      f"The LMS's {what} answer is not a JSON object.")
@@ -408,47 +382,52 @@ def _platform_name(config: dict[str, Any]) -> str:
 def _save(config: dict[str, Any], configuration_url: str, client_id: str,
           deployment_id: str | None, answer: dict[str, Any], requested_scopes: list[str],
           granted_scopes: list[str]) -> RegistrationOutcome:
-    """Create or update the registration and its source record."""
-    auto_approve = bool(current_app.config.get("LTI_REGISTRATION_AUTO_APPROVE"))
+    """Create the registration and its source record; for a known one, propose the change."""
     issuer = config["issuer"]
+    platform_conf = config.get(PLATFORM_CONFIGURATION) or {}
+    proposal = {
+        "auth_login_url": config["authorization_endpoint"],
+        "auth_token_url": config["token_endpoint"],
+        "key_set_url": config["jwks_uri"],
+        # The spec's audience for client assertions; absent, the token endpoint is used.
+        "auth_audience": config.get("authorization_server") or None,
+        "key_set": None,
+        "deployment_ids": [deployment_id] if deployment_id else [],
+        "product_family": str(platform_conf.get("product_family_code") or ""),
+        "source": {"openid_configuration_url": configuration_url[:1000],
+                   "platform_version": str(platform_conf.get("version") or "")[:100],
+                   "granted_scopes": granted_scopes, "tool_configuration": answer,
+                   "adopt_deployments": deployment_id is None},
+    }
     existing = db.session.scalars(
         select(Registration).filter_by(issuer=issuer, client_id=client_id)).first()
-    platform_conf = config.get(PLATFORM_CONFIGURATION) or {}
+    if existing is not None:
+        change = propose_change(existing, proposal)
+        return RegistrationOutcome(
+            registration_id=existing.id, issuer=issuer, client_id=client_id,
+            status=existing.status, created=False, product_family=existing.product_family,
+            deployment_id=deployment_id, requested_scopes=requested_scopes,
+            granted_scopes=granted_scopes, change_pending=change is not None)
+    auto_approve = bool(current_app.config.get("LTI_REGISTRATION_AUTO_APPROVE"))
     try:
         row = save_platform(PlatformSpec(
             issuer=issuer, client_id=client_id,
-            auth_login_url=config["authorization_endpoint"],
-            auth_token_url=config["token_endpoint"],
-            key_set_url=config["jwks_uri"],
-            # The spec's audience for client assertions; absent, the token endpoint is used.
-            auth_audience=config.get("authorization_server") or None,
-            deployment_ids=(deployment_id,) if deployment_id else (),
-            name="" if existing else _platform_name(config),
-            product_family=str(platform_conf.get("product_family_code") or ""),
+            auth_login_url=proposal["auth_login_url"], auth_token_url=proposal["auth_token_url"],
+            key_set_url=proposal["key_set_url"], auth_audience=proposal["auth_audience"],
+            deployment_ids=tuple(proposal["deployment_ids"]), name=_platform_name(config),
+            product_family=proposal["product_family"],
             status=RegistrationStatus.ACTIVE if auto_approve else RegistrationStatus.PENDING,
         ))
     except RegistrationError as exc:
         raise RegistrationFailed("registration_invalid", str(exc)) from exc
-    # Auto-approval may lift a pending registration, never re-enable one an admin disabled.
-    if auto_approve and row.status == RegistrationStatus.PENDING:
-        row.status = RegistrationStatus.ACTIVE
-    source = db.session.scalars(
-        select(RegistrationSource).filter_by(registration_id=row.id)).first()
-    if source is None:
-        source = RegistrationSource(registration_id=row.id)
-        db.session.add(source)
-    source.method = "dynamic"
-    source.openid_configuration_url = configuration_url[:1000]
-    source.platform_version = str(platform_conf.get("version") or "")[:100]
-    source.granted_scopes = granted_scopes
-    source.tool_configuration = answer
-    source.adopt_deployments = deployment_id is None
+    db.session.add(RegistrationSource(registration_id=row.id, method="dynamic",
+                                      **proposal["source"]))
     db.session.commit()
-    log.info("dynamic registration %s: issuer=%s client_id=%s deployment=%s status=%s",
-             "updated" if existing else "created", issuer, client_id, deployment_id, row.status)
+    log.info("dynamic registration created: issuer=%s client_id=%s deployment=%s status=%s",
+             issuer, client_id, deployment_id, row.status)
     return RegistrationOutcome(
         registration_id=row.id, issuer=issuer, client_id=client_id, status=row.status,
-        created=existing is None, product_family=row.product_family,
+        created=True, product_family=row.product_family,
         deployment_id=deployment_id, requested_scopes=requested_scopes,
         granted_scopes=granted_scopes)
 

@@ -8,7 +8,6 @@ OIDC state when third-party cookies are blocked, and a specific error for each r
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -31,6 +30,7 @@ from sqlalchemy import select
 
 from app.extensions import cache, db
 from app.models import Registration, RegistrationStatus
+from lti import key_sets
 from lti.dynamic_registration import adopt_deployment
 from lti.errors import HINTS, LaunchRejected
 from lti.storage import SharedCacheDataStorage, SingleUseNonceSessionService
@@ -220,6 +220,10 @@ class ToolMessageLaunch(FlaskMessageLaunch):
     def validate_jwt_signature(self) -> ToolMessageLaunch:
         try:
             return super().validate_jwt_signature()
+        except key_sets.KeySetUnavailable as exc:
+            raise LaunchRejected("key_set_unavailable",
+                                 f"The platform's public key set could not be used: {exc}.",
+                                 HINTS["keys"], 502) from exc
         except LtiKeyException as exc:
             kid = self._jwt.get("header", {}).get("kid")
             raise LaunchRejected(
@@ -228,6 +232,11 @@ class ToolMessageLaunch(FlaskMessageLaunch):
                 f"{exc}", HINTS["keys"], 401) from exc
         except LtiException as exc:
             raise _signature_error(exc) from exc
+
+    def fetch_public_key(self, key_set_url: str) -> dict[str, Any]:
+        # Through the guarded client, never pylti1p3's unbounded fetch (see lti.key_sets).
+        return key_sets.cached_fetch(key_set_url, self._public_key_cache_data_storage,
+                                     self._public_key_cache_lifetime)
 
     def get_public_key(self) -> tuple[str, str]:
         try:
@@ -246,9 +255,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         storage = self._public_key_cache_data_storage
         if storage is None:
             return False
-        # pylti1p3's cache key for a fetched key set (MessageLaunch.fetch_public_key).
-        key = "key-set-url-" + hashlib.md5(key_set_url.encode("utf-8")).hexdigest()
-        return bool(storage.consume(key))
+        return bool(storage.consume(key_sets.cache_key(key_set_url)))
 
     def validate_deployment(self) -> ToolMessageLaunch:
         body = self._jwt["body"]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, current_app, jsonify, render_template, request
+from flask_limiter.errors import RateLimitExceeded
 
+from app.extensions import limiter
 from app.settings import number
 from lti import canvas_config
 from lti.dynamic_registration import (
@@ -20,7 +22,19 @@ bp = Blueprint("lti_registration", __name__, url_prefix="/lti", template_folder=
                static_folder="static", static_url_path="/static")
 
 
+@bp.errorhandler(RateLimitExceeded)
+def rate_limited(exc: RateLimitExceeded):
+    log.warning("dynamic registration rate limit reached for %s (%s)", request.remote_addr,
+                exc.description)
+    return render_template(
+        "error.html", title="Too many registration attempts",
+        message="This address started too many registrations in a short time.",
+        hint="Wait a few minutes, then start the registration again from the LMS.",
+        code="rate_limited", status=429), 429
+
+
 @bp.get("/register")
+@limiter.limit(lambda: current_app.config["LTI_REGISTER_RATE_LIMIT"])
 def register():
     """Dynamic registration: the LMS opens this URL with its configuration URL and a token."""
     configuration_url = (request.args.get("openid_configuration") or "").strip()

@@ -28,6 +28,7 @@ from pylti1p3.names_roles import NamesRolesProvisioningService
 from pylti1p3.service_connector import REQUESTS_USER_AGENT, ServiceConnector
 from sqlalchemy import update
 
+from app import outbound
 from app.extensions import cache, db, retry_when_locked
 from app.models import Context, Registration
 from lti.tool_conf import DatabaseToolConf
@@ -61,12 +62,6 @@ class PlatformError(Exception):
 
 class AccessTokenRefused(LtiServiceException):
     """The platform's token endpoint refused the tool's client assertion."""
-
-
-class _TimeoutSession(requests.Session):
-    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
-        kwargs.setdefault("timeout", TIMEOUT)
-        return super().request(*args, **kwargs)
 
 
 # Moodle's results endpoint writes typographic quotes (rel=“next”, UTF-8 bytes that arrive as
@@ -132,8 +127,8 @@ class CachedTokenServiceConnector(ServiceConnector):
 
 def connector_for(registration: Registration) -> CachedTokenServiceConnector:
     """A service connector signing client assertions with the tool's active key."""
-    session = _TimeoutSession()
-    session.headers["User-Agent"] = f"Badgebridge ({REQUESTS_USER_AGENT})"
+    session = outbound.session(connect_timeout=TIMEOUT[0], read_timeout=TIMEOUT[1],
+                               user_agent=f"Badgebridge ({REQUESTS_USER_AGENT})")
     lti_registration = DatabaseToolConf().registration_for(registration)
     return CachedTokenServiceConnector(lti_registration, requests_session=session)
 
@@ -197,6 +192,14 @@ def _call(platform: str, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
     except requests.Timeout as exc:
         raise PlatformError(failure_sentence(platform, what, None, reason="no answer in time")
                             ) from exc
+    except outbound.OutboundRefused as exc:
+        # The service URL leads somewhere the tool may not call (a private or metadata
+        # address): an administrator's decision, not a passing fault.
+        log.warning("%s: refused address for the %s: %s", platform, what, exc)
+        raise PlatformError(failure_sentence(
+            platform, what, None, reason="its address is on a network the tool may not call; "
+            "an administrator can allow private networks with OUTBOUND_ALLOW_PRIVATE_NETWORKS"),
+            status=403) from exc
     except requests.RequestException as exc:
         log.warning("%s unreachable for the %s: %s", platform, what, exc)
         raise PlatformError(failure_sentence(platform, what, None, reason="connection failed")

@@ -113,6 +113,9 @@ def main(argv: list[str] | None = None) -> None:
     # The demo approves its own dynamic registrations (and a newcomer's from the sandbox's
     # "Register a tool" page); a real deployment leaves them pending for an admin.
     os.environ.setdefault("LTI_REGISTRATION_AUTO_APPROVE", "true")
+    # The sandbox LMS listens on loopback: the tool (and its worker) may call it there. A real
+    # deployment leaves this off unless its LMS or webhook receivers are on a private network.
+    os.environ.setdefault("OUTBOUND_ALLOW_PRIVATE_NETWORKS", "true")
 
     from app import create_app
     from lti.registrations import import_pylti_config

@@ -32,8 +32,9 @@ def _app_session():
 
     from app import create_app
 
+    # The sandbox LMS, fake platforms and receivers listen on loopback: allowed, as in the demo.
     app = create_app({"TESTING": True, "PUBLIC_BASE_URL": "http://localhost",
-                      "CACHE_DIR": str(_TMP / "cache")})
+                      "CACHE_DIR": str(_TMP / "cache"), "OUTBOUND_ALLOW_PRIVATE_NETWORKS": True})
     with app.app_context():
         if os.environ.get("TEST_DATABASE_URL"):
             # A shared server database may hold an earlier run, even one at a revision that no
@@ -48,7 +49,7 @@ def _app_session():
 
 
 def _clean(app) -> None:
-    from app.extensions import cache, db
+    from app.extensions import cache, db, limiter
 
     with app.app_context():
         db.session.remove()
@@ -56,6 +57,7 @@ def _clean(app) -> None:
             for table in reversed(db.metadata.sorted_tables):
                 conn.execute(table.delete())
         cache.clear()
+        limiter.reset()  # rate-limit counters start afresh for each test
 
 
 @pytest.fixture

@@ -50,3 +50,35 @@ class RegistrationSource(TimestampMixin, db.Model):
     adopt_deployments: Mapped[bool] = mapped_column(Boolean, default=False)
 
     registration: Mapped[Registration] = relationship()
+
+
+class ChangeStatus:
+    PENDING = "pending"  # waits for an admin; the registration works unchanged meanwhile
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    SUPERSEDED = "superseded"  # a newer proposal for the same registration replaced it
+
+
+class RegistrationChange(TimestampMixin, db.Model):
+    """New endpoints or keys for an existing registration, waiting for an admin's consent.
+
+    Dynamic registration run again for a known (issuer, client_id) proposes a change rather
+    than making it: whoever can open ``/lti/register`` must not be able to rewrite where a
+    live registration's keys and tokens come from. ``proposed`` holds the registration's
+    endpoint fields and deployments as the platform announced them, and what the registration
+    source records (scopes, the platform's answer); approving applies it.
+    """
+
+    __tablename__ = "registration_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id)
+    registration_id: Mapped[int] = mapped_column(
+        ForeignKey("registration.id", ondelete="CASCADE"), index=True)
+    origin: Mapped[str] = mapped_column(String(20), default="dynamic")
+    proposed: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20), default=ChangeStatus.PENDING)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[str] = mapped_column(String(320), default="")
+
+    registration: Mapped[Registration] = relationship()

@@ -15,12 +15,21 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app import audit
-from app.admin.models import AdminUser, RegistrationSource
+from app.admin.models import AdminUser, RegistrationChange, RegistrationSource
 from app.extensions import db
 from app.models import Context, Deployment, Registration, RegistrationStatus, ToolKey
 from app.models.base import find_by_ref, utcnow
 from lti import keys
-from lti.registrations import PlatformSpec, RegistrationError, save_platform
+from lti.registrations import (
+    PlatformSpec,
+    RegistrationError,
+    change_diff,
+    decide_change,
+    pending_change,
+    save_platform,
+    trust_changes,
+    trust_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +99,7 @@ class RegistrationSummary:
     adopt_deployments: bool
     deployments: tuple[DeploymentSummary, ...]
     last_launch_at: datetime | None
+    change_pending: bool = False
 
 
 def registration_summaries() -> list[RegistrationSummary]:
@@ -98,6 +108,8 @@ def registration_summaries() -> list[RegistrationSummary]:
         select(Context.registration_id, func.max(Context.last_launch_at))
         .group_by(Context.registration_id)).all())
     sources = {s.registration_id: s for s in db.session.scalars(select(RegistrationSource))}
+    changing = set(db.session.scalars(select(RegistrationChange.registration_id).filter_by(
+        status="pending")))
     rows = db.session.scalars(select(Registration).order_by(Registration.id.desc())).all()
     summaries = []
     for row in rows:
@@ -109,7 +121,7 @@ def registration_summaries() -> list[RegistrationSummary]:
             adopt_deployments=bool(source and source.adopt_deployments),
             deployments=tuple(DeploymentSummary(d.id, d.deployment_id, d.status)
                               for d in sorted(row.deployments, key=lambda d: d.id)),
-            last_launch_at=last_launch.get(row.id)))
+            last_launch_at=last_launch.get(row.id), change_pending=row.id in changing))
     return summaries
 
 
@@ -228,6 +240,7 @@ def update_registration(row: Registration, data: RegistrationInput) -> Registrat
         issuer=issuer, client_id=client_id)).first()
     if clash is not None and clash.id != row.id:
         raise AdminError("Another registration has this issuer and client ID.")
+    before = trust_of(row)
     row.name = data.name.strip() or issuer
     row.issuer, row.client_id = issuer, client_id
     row.auth_login_url = data.auth_login_url.strip()
@@ -240,11 +253,49 @@ def update_registration(row: Registration, data: RegistrationInput) -> Registrat
         db.session.add(source)
     source.adopt_deployments = data.adopt_deployments
     audit.record_registration("registration.updated", row,
-                              adopt_deployments=data.adopt_deployments)
+                              adopt_deployments=data.adopt_deployments,
+                              changes=trust_changes(before, trust_of(row)))
     db.session.commit()
     if data.deployment_id.strip() and not any(
             d.deployment_id == data.deployment_id.strip() for d in row.deployments):
         add_deployment(row, data.deployment_id)
+    return row
+
+
+@dataclass(frozen=True)
+class PendingChange:
+    """A registration change waiting for a decision, as the console shows it."""
+
+    public_id: str
+    created_at: datetime
+    origin: str
+    configuration_url: str
+    diff: dict[str, dict[str, object]]
+
+
+def pending_change_of(row: Registration) -> PendingChange | None:
+    """The change waiting on ``row`` with its diff against the live registration."""
+    change = pending_change(row)
+    if change is None:
+        return None
+    source = change.proposed.get("source") or {}
+    return PendingChange(change.public_id, change.created_at, change.origin,
+                         str(source.get("openid_configuration_url") or ""),
+                         change_diff(row, change.proposed))
+
+
+def decide_registration_change(row: Registration, change_public_id: str,
+                               approve: bool) -> Registration:
+    """Approve (apply) or reject a registration's pending change; audited as the admin."""
+    change = db.session.scalars(select(RegistrationChange).filter_by(
+        public_id=change_public_id, registration_id=row.id)).first()
+    if change is None:
+        raise AdminError("No such change for this registration.")
+    try:
+        row = decide_change(change, approve, audit.current_actor())
+    except RegistrationError as exc:
+        raise AdminError(str(exc)) from exc
+    log.info("registration %s: change %s %s", row.id, change.public_id, change.status)
     return row
 
 

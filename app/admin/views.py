@@ -89,6 +89,7 @@ def registration(public_id: str):
             auth.flash("Registration saved.")
             return redirect(url_for("admin.registration", public_id=row.public_id))
     return render_template("admin/registration.html", row=row, source=operations.source_of(row),
+                           change=operations.pending_change_of(row),
                            form=request.form if error else None, error=error,
                            urls=tool_urls(), notice=auth.take_notice()), 422 if error else 200
 
@@ -105,6 +106,24 @@ def registration_status(public_id: str):
     else:
         auth.flash(f"{row.name} is now {_status_word(status)}.")
     return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.post("/registrations/<public_id>/changes/<change_id>")
+@auth.admin_required
+def registration_change(public_id: str, change_id: str):
+    row = auth.console_registration(public_id)
+    decision = request.form.get("decision", "")
+    if decision not in ("approve", "reject"):
+        auth.flash("Choose to approve or reject the change.")
+    else:
+        try:
+            operations.decide_registration_change(row, change_id, decision == "approve")
+        except AdminError as exc:
+            auth.flash(str(exc))
+        else:
+            auth.flash("Change approved: the registration uses the new details." if
+                       decision == "approve" else "Change rejected: nothing was changed.")
+    return redirect(url_for("admin.registration", public_id=row.public_id))
 
 
 @bp.post("/registrations/<public_id>/deployments")

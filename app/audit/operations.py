@@ -130,11 +130,13 @@ def review_entries(badge: Any, queued: Sequence[tuple[int, dict[str, Any]]], *,
 
 
 def registration_data(row: Any) -> dict[str, Any]:
-    """What a registration record keeps: the platform's endpoints, status and deployments."""
+    """What a registration record keeps: the platform's endpoints, keys, status, deployments."""
+    from lti.registrations import key_set_summary
+
     return {"name": row.name, "issuer": row.issuer, "client_id": row.client_id,
             "auth_login_url": row.auth_login_url, "auth_token_url": row.auth_token_url,
             "key_set_url": row.key_set_url, "auth_audience": row.auth_audience,
-            "status": row.status,
+            "key_set": key_set_summary(row.key_set), "status": row.status,
             "deployments": sorted(f"{d.deployment_id}:{d.status}" for d in row.deployments)}
 
 

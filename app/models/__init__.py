@@ -1,6 +1,6 @@
 """All models, imported here so Alembic and the app see one metadata."""
 
-from app.admin.models import AdminUser, RegistrationSource
+from app.admin.models import AdminUser, RegistrationChange, RegistrationSource
 from app.api.models import ApiKey
 from app.audit.models import AuditChainHead, AuditRecord
 from app.awards.models import AwardDecision, OutboxMessage, ReviewItem
@@ -46,6 +46,7 @@ __all__ = [
     "Membership",
     "OutboxMessage",
     "Registration",
+    "RegistrationChange",
     "RegistrationSource",
     "RegistrationStatus",
     "ReviewItem",

@@ -21,6 +21,7 @@ from cryptography.exceptions import InvalidSignature
 from flask import current_app
 from jsonschema import Draft201909Validator
 
+from app import outbound
 from app.openbadges.bitstring import is_set
 from app.openbadges.jsonld import canonize, ob3_schema
 from app.openbadges.keys import from_multibase_b58, public_key_from_multikey
@@ -58,7 +59,9 @@ def fetch(url: str, accept: str = _JSON_ACCEPT) -> tuple[int, bytes]:
     if urlsplit(url).scheme not in ("http", "https"):
         raise FetchError(f"cannot fetch {url!r}")
     try:
-        response = requests.get(url, headers={"Accept": accept}, timeout=10)
+        # A credential names its own URLs: the guarded client decides where they may lead.
+        with outbound.session(total_timeout=10, max_bytes=5 * 1024 * 1024) as session:
+            response = session.get(url, headers={"Accept": accept})
     except requests.RequestException as exc:
         raise FetchError(f"cannot fetch {url}: {exc}") from exc
     return response.status_code, response.content

@@ -7,19 +7,16 @@ sweep sends it again. The event ``id`` in the body lets receivers drop such a re
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import random
-import socket
 import time
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 import requests
-from flask import current_app
 from sqlalchemy import and_, or_, select, update
 
+from app import outbound
 from app.extensions import db
 from app.models.base import utcnow
 from app.settings import number
@@ -29,9 +26,9 @@ from app.webhooks.models import DeliveryState, WebhookAttempt, WebhookDelivery
 log = logging.getLogger(__name__)
 
 USER_AGENT = "Badgebridge-Webhooks/1"
-# Responses are read only this far: a receiver's body is for the log, not for us to store.
 _MAX_ERROR_TEXT = 500
-
+# A receiver's answer is never stored or shown; it is read (and dropped) only this far.
+_MAX_ANSWER_BYTES = 64 * 1024
 
 
 def max_attempts() -> int:
@@ -60,50 +57,26 @@ def _claim(delivery_id: int, now: datetime) -> WebhookDelivery | None:
     return db.session.get(WebhookDelivery, delivery_id) if claimed else None
 
 
-def refused_address(url: str) -> str | None:
-    """Why ``url`` must not be called, or None.
-
-    Link-local addresses (cloud metadata services live there) are always refused: a tenant's
-    API key must not turn our workers into a proxy to them. Private and loopback networks are
-    allowed unless ``WEBHOOK_ALLOW_PRIVATE_NETWORKS`` is false (on by default, so a laptop
-    and the tests can use local receivers). Checked when sending, as DNS answers change.
-    """
-    host = urlsplit(url).hostname or ""
-    try:
-        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except OSError as exc:
-        return f"cannot resolve {host}: {exc}"
-    # Set from the environment by app.settings; allowed by default so local receivers work.
-    allow_private = current_app.config.get("WEBHOOK_ALLOW_PRIVATE_NETWORKS", True)
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if address.is_link_local or address.is_multicast or address.is_unspecified:
-            return f"{host} resolves to {address}, which webhooks may not call"
-        if not allow_private and (address.is_private or address.is_loopback):
-            return f"{host} resolves to the private address {address}"
-    return None
-
-
 def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str | None]:
-    """(status code, error text); redirects are not followed (a moved endpoint must be
-    re-subscribed, not silently sent elsewhere)."""
+    """(status code, error text) of one POST through the guarded client.
+
+    Redirects are not followed (a moved endpoint must be re-subscribed, not silently sent
+    elsewhere); the receiver's address must be global unless private networks are allowed;
+    the error names the status and content type, never the receiver's body.
+    """
     timeout = number("WEBHOOK_TIMEOUT_SECONDS", 10)
-    refused = refused_address(url)
-    if refused:
-        return None, refused
     try:
-        response = requests.post(url, data=body, headers=headers, allow_redirects=False,
-                                 timeout=(min(5.0, timeout), timeout), stream=True)
+        with outbound.session(connect_timeout=min(5.0, timeout), read_timeout=timeout,
+                              total_timeout=timeout, max_bytes=_MAX_ANSWER_BYTES,
+                              max_redirects=0, user_agent=USER_AGENT) as session:
+            response = session.post(url, data=body, headers=headers, allow_redirects=False)
+    except outbound.OutboundRefused as exc:
+        return None, f"refused: {exc}"[:_MAX_ERROR_TEXT]
     except requests.RequestException as exc:
         return None, f"{type(exc).__name__}: {exc}"[:_MAX_ERROR_TEXT]
-    try:
-        if 200 <= response.status_code < 300:
-            return response.status_code, None
-        snippet = response.raw.read(_MAX_ERROR_TEXT, decode_content=True) or b""
-        return response.status_code, f"HTTP {response.status_code}: " + \
-            snippet.decode("utf-8", "replace")
-    finally:
-        response.close()
+    if 200 <= response.status_code < 300:
+        return response.status_code, None
+    return response.status_code, outbound.describe(response)
 
 
 def deliver(delivery_id: int, *, replay: bool = False) -> float | None:

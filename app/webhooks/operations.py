@@ -5,11 +5,10 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
-from app import secret_box
+from app import outbound, secret_box
 from app.extensions import db
 from app.models.base import new_public_id, upsert, utcnow
 from app.webhooks.models import (
@@ -35,12 +34,11 @@ def check_url(url: str) -> str:
     """Only absolute http(s) URLs with a host, and no credentials in them (they would leak
     into logs and the console)."""
     url = (url or "").strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise WebhookError("invalid", "url must be an absolute http(s) URL")
-    if parts.username or parts.password:
-        raise WebhookError("invalid", "url must not contain credentials; the signature "
-                                      "authenticates us")
+    try:
+        outbound.check_url(url)
+    except outbound.OutboundRefused as exc:
+        raise WebhookError("invalid", f"url refused: {exc} (an absolute http(s) URL without "
+                                      "credentials; the signature authenticates us)") from exc
     if len(url) > 2000:
         raise WebhookError("invalid", "url is too long (2000 characters at most)")
     return url

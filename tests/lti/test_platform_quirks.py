@@ -13,6 +13,7 @@ from sqlalchemy import delete, select
 import lti.services
 from app.extensions import db
 from app.models import Context, Registration
+from app.outbound import OutboundSession
 from lti.registrations import PlatformSpec, save_platform
 from lti.sandbox.seed import create_course, launch_url, platform_info, register_tool
 from lti.services import CourseServices, PlatformError
@@ -23,14 +24,14 @@ from tests.grades.support import new_course, sandbox_scores
 def calls(monkeypatch):
     """Every request the tool's service clients send: (method, URL, status)."""
     seen: list[tuple[str, str, int]] = []
-    send = lti.services._TimeoutSession.request
+    send = OutboundSession.request
 
     def request(self, method, url, *args, **kwargs):
         response = send(self, method, url, *args, **kwargs)
         seen.append((method, url, response.status_code))
         return response
 
-    monkeypatch.setattr(lti.services._TimeoutSession, "request", request)
+    monkeypatch.setattr(OutboundSession, "request", request)
     return seen
 
 

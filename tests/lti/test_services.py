@@ -107,7 +107,8 @@ def test_results_follow_moodles_typographic_next_link(app):
     """Moodle's results endpoint writes rel=“next” (typographic quotes); all pages are read."""
     from flask import Flask, jsonify, request
 
-    from lti.services import CachedTokenServiceConnector, CourseServices, _TimeoutSession
+    from app import outbound
+    from lti.services import CachedTokenServiceConnector, CourseServices
     from lti.tool_conf import ToolRegistration
     from tests.support.live import serve
 
@@ -132,7 +133,7 @@ def test_results_follow_moodles_typographic_next_link(app):
             "lineitems": base + "/mod/lti/services.php/2/lineitems?type_id=4",
             "scope": ["https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly"]}})()
         connector = CachedTokenServiceConnector(ToolRegistration(),
-                                                requests_session=_TimeoutSession())
+                                                requests_session=outbound.session())
         connector.get_access_token = lambda scopes: "token"
         services._connector = lambda: connector
         lineitem = base + "/mod/lti/services.php/2/lineitems/6/lineitem?type_id=4"
