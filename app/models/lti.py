@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -36,6 +45,10 @@ class Registration(TimestampMixin, db.Model):
     key_set: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     product_family: Mapped[str] = mapped_column(String(50), default="")
     status: Mapped[str] = mapped_column(String(20), default=RegistrationStatus.ACTIVE)
+    # Whether the LMS's institution/system administrators are staff in every course (opt-in;
+    # otherwise only a course's own membership roles make someone staff there).
+    institution_admins_are_staff: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false())
 
     deployments: Mapped[list[Deployment]] = relationship(
         back_populates="registration", cascade="all, delete-orphan"
