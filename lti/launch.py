@@ -33,7 +33,11 @@ from app.extensions import cache, db
 from app.models import Registration, RegistrationStatus
 from lti.dynamic_registration import adopt_deployment
 from lti.errors import HINTS, LaunchRejected
-from lti.storage import SharedCacheDataStorage, SingleUseNonceSessionService
+from lti.storage import (
+    SharedCacheDataStorage,
+    SingleUseNonceSessionService,
+    offers_platform_storage,
+)
 from lti.tool_conf import DatabaseToolConf
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
@@ -68,6 +72,14 @@ class ToolOIDCLogin(FlaskOIDCLogin):
             click_text="Open Badgebridge in a new window.",
             loading_text="Loading…",
         ).get_html()
+
+    def _prepare_redirect_url(self, launch_url: str) -> str:
+        # pylti1p3 makes the state and the nonce here: bind them, so a launch can only use
+        # the id_token that answers this very login (not a victim's token with our state).
+        url = super()._prepare_redirect_url(launch_url)
+        query = parse_qs(urlsplit(url).query)
+        self._session_service.bind_state(query["state"][0], query["nonce"][0])
+        return url
 
     def respond(self, launch_url: str) -> Any:
         """Redirect to the platform's authorization endpoint, storing state as we can."""
@@ -160,7 +172,8 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             return self
         if self._get_request_param("lti_storage_target"):
             # No cookie (third-party cookies blocked): the browser proves the state from the
-            # platform's postMessage storage before the launch page is shown.
+            # platform's postMessage storage before the launch page is shown, if the
+            # registration's platform offers that storage (checked once the token is verified).
             self.client_state_check = state
             return self
         raise LaunchRejected(
@@ -187,6 +200,20 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         return self
 
     def validate_nonce(self) -> ToolMessageLaunch:
+        nonce = self._jwt.get("body", {}).get("nonce")
+        state = self._get_request_param("state")
+        bound = self._session_service.nonce_of_state(state)
+        if nonce and bound is None:
+            raise LaunchRejected(
+                "state_unknown",
+                "The launch's state was not issued by this tool's login, or it has expired.",
+                HINTS["browser"], 401)
+        if nonce and bound != nonce:
+            raise LaunchRejected(
+                "state_nonce_mismatch",
+                "The id_token does not answer the login that issued this state (its nonce "
+                "belongs to another login): a launch token posted with someone else's state.",
+                HINTS["browser"], 401)
         try:
             return super().validate_nonce()
         except LtiInvalidNonceException as exc:
@@ -219,7 +246,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
 
     def validate_jwt_signature(self) -> ToolMessageLaunch:
         try:
-            return super().validate_jwt_signature()
+            super().validate_jwt_signature()
         except LtiKeyException as exc:
             kid = self._jwt.get("header", {}).get("kid")
             raise LaunchRejected(
@@ -228,6 +255,27 @@ class ToolMessageLaunch(FlaskMessageLaunch):
                 f"{exc}", HINTS["keys"], 401) from exc
         except LtiException as exc:
             raise _signature_error(exc) from exc
+        self._check_platform_storage()
+        return self
+
+    def _check_platform_storage(self) -> None:
+        """A launch that proves its state through platform storage (no cookie) is accepted
+        only from a platform that offers that storage: the registration's product family,
+        or the verified id_token's own ``tool_platform`` claim when the registration has none.
+        """
+        if not self.client_state_check:
+            return
+        row = self._tool_config.registration_row(self._jwt["body"]["iss"], self.get_client_id())
+        family = row.product_family if row is not None else ""
+        if not family:
+            family = (self._jwt["body"].get(CLAIM + "tool_platform") or {}).get(
+                "product_family_code") or ""
+        if not offers_platform_storage(family):
+            raise LaunchRejected(
+                "state_mismatch",
+                "The launch's state does not match the login that started it: the browser "
+                "sent no state cookie, and this LMS offers no platform storage to prove it.",
+                HINTS["browser"])
 
     def get_public_key(self) -> tuple[str, str]:
         try:
