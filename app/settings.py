@@ -65,6 +65,9 @@ def load_settings(instance_path: Path) -> dict[str, Any]:
     redis_url = env.get("REDIS_URL") or None
     config: dict[str, Any] = {
         "SECRET_KEY": _secret_key(instance_path),
+        # Earlier SECRET_KEYs, newest first, comma-separated: still decrypt and verify.
+        "SECRET_KEY_FALLBACKS": [k.strip() for k in (env.get("SECRET_KEY_FALLBACKS") or "")
+                                 .split(",") if k.strip()],
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": redis_url,
@@ -73,7 +76,7 @@ def load_settings(instance_path: Path) -> dict[str, Any]:
         "MAIL_FROM": env.get("MAIL_FROM") or "Badgebridge <badges@localhost>",
         "LTI_CONFIG_FILE": env.get("LTI_CONFIG_FILE") or "config.json",
         "LTI_REGISTRATION_AUTO_APPROVE": _bool(env.get("LTI_REGISTRATION_AUTO_APPROVE")),
-        "LAUNCH_TOKEN_MAX_AGE": int(env.get("LAUNCH_TOKEN_MAX_AGE") or 3600),
+        "LAUNCH_TOKEN_MAX_AGE": int(env.get("LAUNCH_TOKEN_MAX_AGE") or 900),
         "HUEY_IMMEDIATE": _bool(env.get("HUEY_IMMEDIATE")),
         "SYNC_INTERVAL_SECONDS": int(env.get("SYNC_INTERVAL_SECONDS") or 300),
     }

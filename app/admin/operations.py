@@ -126,6 +126,7 @@ def source_of(registration: Registration) -> RegistrationSource | None:
         select(RegistrationSource).filter_by(registration_id=registration.id)).first()
 
 
+@retry_when_locked
 def set_registration_status(ref: str | int, status: str) -> Registration:
     """Approve (active) or disable a registration."""
     if status not in STATUSES:
@@ -153,6 +154,7 @@ def set_institution_admins_staff(ref: str | int, enabled: bool) -> Registration:
     return row
 
 
+@retry_when_locked
 def set_deployment_status(registration: Registration, deployment_row_id: int,
                           status: str) -> Deployment:
     """Approve (active) or disable one deployment of a registration."""
