@@ -9,6 +9,7 @@ OIDC state when third-party cookies are blocked, and a specific error for each r
 from __future__ import annotations
 
 import hashlib
+import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -31,6 +32,7 @@ from sqlalchemy import select
 
 from app.extensions import cache, db
 from app.models import Registration, RegistrationStatus
+from app.settings import number
 from lti.dynamic_registration import adopt_deployment
 from lti.errors import HINTS, LaunchRejected
 from lti.storage import (
@@ -41,7 +43,11 @@ from lti.storage import (
 from lti.tool_conf import DatabaseToolConf
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
+DL_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
 SUPPORTED_MESSAGES = {"LtiResourceLinkRequest", "LtiDeepLinkingRequest"}
+# Platforms issue id_tokens for seconds to an hour (Moodle 60 s, Canvas 3600 s).
+ID_TOKEN_MAX_LIFETIME = 3600
+CLOCK_LEEWAY = 60
 
 
 def _storage_and_session(request: FlaskRequest) -> tuple[SharedCacheDataStorage, Any]:
@@ -255,8 +261,25 @@ class ToolMessageLaunch(FlaskMessageLaunch):
                 f"{exc}", HINTS["keys"], 401) from exc
         except LtiException as exc:
             raise _signature_error(exc) from exc
+        self._check_lifetime()
         self._check_platform_storage()
         return self
+
+    def _check_lifetime(self) -> None:
+        """An id_token is a one-moment credential: refuse one that claims to live longer than
+        ``ID_TOKEN_MAX_LIFETIME_SECONDS`` (a stolen one would be replayable for that long)."""
+        body = self._jwt["body"]
+        limit = number("ID_TOKEN_MAX_LIFETIME_SECONDS", ID_TOKEN_MAX_LIFETIME)
+        exp, iat = body.get("exp"), body.get("iat")
+        if not isinstance(exp, int | float) or not isinstance(iat, int | float):
+            raise LaunchRejected("claims_missing", "The id_token's exp and iat must be numbers.")
+        if exp - iat > limit or exp - time.time() > limit + CLOCK_LEEWAY:
+            raise LaunchRejected(
+                "token_lifetime_too_long",
+                f"The id_token is valid for {int(exp - iat)} seconds from its issue; Badgebridge "
+                f"accepts at most {int(limit)}.",
+                "Configure the LMS to issue short-lived id_tokens (minutes), and check the "
+                "clocks of the LMS server and of the tool (NTP).", 401)
 
     def _check_platform_storage(self) -> None:
         """A launch that proves its state through platform storage (no cookie) is accepted
@@ -339,14 +362,42 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         if missing:
             raise LaunchRejected("claims_missing",
                                  f"The launch lacks required LTI claims: {', '.join(missing)}.")
+        if message_type == "LtiDeepLinkingRequest":
+            self._check_deep_link_return_url(body)
         try:
             return super().validate_message()
         except LtiException as exc:
             raise LaunchRejected("invalid_message", f"The LTI message is invalid: {exc}") from exc
 
+    def _check_deep_link_return_url(self, body: dict[str, Any]) -> None:
+        """The tool later posts its answer to ``deep_link_return_url``: it must be an http(s)
+        URL on a host this registration knows (its endpoints' or its issuer's), never a
+        ``javascript:`` URL or a third party."""
+        url = (body.get(DL_SETTINGS) or {}).get("deep_link_return_url")
+        row = self._tool_config.registration_row(body["iss"], self.get_client_id())
+        if not isinstance(url, str) or row is None or not return_url_allowed(url, row):
+            shown = url[:200] if isinstance(url, str) else repr(url)
+            raise LaunchRejected(
+                "deep_link_return_url_invalid",
+                f"The deep linking request's return URL {shown!r} is not an http(s) address on "
+                "a host of this LMS.",
+                "The LMS's deep_link_return_url must be on the host of its issuer or of the "
+                "login, token or key set URL registered with Badgebridge.")
+
     @property
     def jwt_body(self) -> dict[str, Any]:
         return self.get_launch_data()
+
+
+def return_url_allowed(url: str, registration: Registration) -> bool:
+    """Whether ``url`` is http(s) on a host of the registration (endpoints or issuer)."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return False
+    known = {urlsplit(u).hostname for u in (
+        registration.issuer, registration.auth_login_url, registration.auth_token_url,
+        registration.key_set_url) if u}
+    return parts.hostname in known
 
 
 def _signature_error(exc: LtiException) -> LaunchRejected:
