@@ -3,7 +3,7 @@
 Staff status now comes from a course's membership roles only; a registration may let the
 LMS's institution (and system) administrators in as staff. Off for every existing row.
 
-Revision ID: 0007_launchtrust_institution_admins
+Revision ID: 0007_launchtrust_inst_admins
 Revises: 0006_audit_webhooks_analytics
 Create Date: 2026-12-05 16:10:00
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0007_launchtrust_institution_admins'
+revision = '0007_launchtrust_inst_admins'
 down_revision = '0006_audit_webhooks_analytics'
 branch_labels = None
 depends_on = None
