@@ -35,6 +35,7 @@ from app.models import Registration, RegistrationStatus
 from app.settings import number
 from lti.dynamic_registration import adopt_deployment
 from lti.errors import HINTS, LaunchRejected
+from lti.registrations import platform_hosts
 from lti.storage import (
     SharedCacheDataStorage,
     SingleUseNonceSessionService,
@@ -381,8 +382,9 @@ class ToolMessageLaunch(FlaskMessageLaunch):
                 "deep_link_return_url_invalid",
                 f"The deep linking request's return URL {shown!r} is not an http(s) address on "
                 "a host of this LMS.",
-                "The LMS's deep_link_return_url must be on the host of its issuer or of the "
-                "login, token or key set URL registered with Badgebridge.")
+                "The LMS's deep_link_return_url must be on the host of its issuer, of the "
+                "login, token or key set URL registered with Badgebridge, or of the URL its "
+                "dynamic registration started from.")
 
     @property
     def jwt_body(self) -> dict[str, Any]:
@@ -390,14 +392,11 @@ class ToolMessageLaunch(FlaskMessageLaunch):
 
 
 def return_url_allowed(url: str, registration: Registration) -> bool:
-    """Whether ``url`` is http(s) on a host of the registration (endpoints or issuer)."""
+    """Whether ``url`` is http(s) on a host the registration knows its platform by."""
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return False
-    known = {urlsplit(u).hostname for u in (
-        registration.issuer, registration.auth_login_url, registration.auth_token_url,
-        registration.key_set_url) if u}
-    return parts.hostname in known
+    return parts.hostname in platform_hosts(registration)
 
 
 def _signature_error(exc: LtiException) -> LaunchRejected:

@@ -6,11 +6,12 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Deployment, Registration, RegistrationStatus
+from app.models import Deployment, Registration, RegistrationSource, RegistrationStatus
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,17 @@ class PlatformSpec:
     name: str = ""
     product_family: str = ""
     status: str = RegistrationStatus.ACTIVE
+
+
+def platform_hosts(registration: Registration) -> set[str]:
+    """The hosts a registration knows its platform by: its issuer, its login, token and key set
+    URLs, and the configuration URL dynamic registration started from (Canvas cloud: the
+    school's own domain, while the issuer is canvas.instructure.com)."""
+    source = db.session.scalars(
+        select(RegistrationSource).filter_by(registration_id=registration.id)).first()
+    urls = (registration.issuer, registration.auth_login_url, registration.auth_token_url,
+            registration.key_set_url, source.openid_configuration_url if source else None)
+    return {host for url in urls if url and (host := urlsplit(url).hostname)}
 
 
 class RegistrationError(ValueError):

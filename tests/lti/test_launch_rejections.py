@@ -244,3 +244,28 @@ def test_deep_link_return_url_must_be_on_a_host_of_the_lms(registered, browser, 
     response = _post(browser, form)
     _assert_rejected(response, 400, "deep_link_return_url_invalid", "not an http(s) address")
     assert 'action="javascript' not in response.text
+
+
+def test_canvas_cloud_return_url_on_the_schools_domain_is_known(app):
+    """Canvas cloud: issuer canvas.instructure.com, endpoints on sso.canvaslms.com, the deep
+    linking return URL on the school's domain, where dynamic registration started."""
+    from app.extensions import db
+    from app.models import RegistrationSource
+    from lti.launch import return_url_allowed
+    from lti.registrations import PlatformSpec, save_platform
+
+    row = save_platform(PlatformSpec(
+        issuer="https://canvas.instructure.com", client_id="10000000000042",
+        auth_login_url="https://sso.canvaslms.com/api/lti/authorize_redirect",
+        auth_token_url="https://sso.canvaslms.com/login/oauth2/token",
+        key_set_url="https://sso.canvaslms.com/api/lti/security/jwks"))
+    school = "https://school.instructure.com/courses/7/deep_linking_response?modal=true"
+    assert not return_url_allowed(school, row)
+    db.session.add(RegistrationSource(
+        registration_id=row.id, method="dynamic",
+        openid_configuration_url="https://school.instructure.com/api/lti/security/"
+                                 "openid-configuration?registration_token=x"))
+    db.session.commit()
+    assert return_url_allowed(school, row)
+    assert not return_url_allowed("javascript://school.instructure.com/%0aalert(1)", row)
+    assert not return_url_allowed("https://school.instructure.com.evil.example/x", row)
