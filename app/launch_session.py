@@ -83,9 +83,11 @@ def read_token(token: str) -> LaunchSession:
 def current_standing(session: LaunchSession) -> LaunchSession:
     """The session as the database says it stands now; raises when it no longer does.
 
-    A disabled registration or deployment ends every session under it; a person the roster
-    no longer lists loses the course; a role change in the LMS (seen at a launch or a roster
-    sync) takes effect here, so a demoted instructor's old token opens no staff page.
+    A disabled registration or deployment ends every session under it, and a role change in
+    the LMS (seen at a launch or a roster sync) takes effect here, so a demoted instructor's
+    old token opens no staff page. The roster's ``active`` flag does not end sessions: LMS
+    administrators launch into courses they are not enrolled in (no roster lists them), and a
+    member the LMS removed gets no new launch while their idle token soon expires.
     """
     registration = db.session.get(Registration, session.registration_id)
     if registration is None or registration.status != RegistrationStatus.ACTIVE:
@@ -102,9 +104,10 @@ def current_standing(session: LaunchSession) -> LaunchSession:
             "Re-enable the deployment in Badgebridge's admin console if that was a mistake.")
     membership = db.session.scalars(select(Membership).filter_by(
         context_id=session.context_id, user_id=session.user_id)).first()
-    if membership is None or not membership.active:
+    if membership is None:
         raise LaunchTokenError(
-            "You are no longer a member of this course in the LMS.", "membership_inactive", 403)
+            "Badgebridge no longer knows you in this course.", "membership_gone", 403,
+            "Launch the tool again from the course.")
     if membership.is_staff != session.is_staff:
         return replace(session, is_staff=membership.is_staff)
     return session

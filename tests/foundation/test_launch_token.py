@@ -98,3 +98,27 @@ def test_launch_tokens_never_reach_the_request_log(registered, browser, caplog, 
     lines = [r.getMessage() for r in caplog.records if r.name == "werkzeug"]
     assert any("lt=[redacted]" in line for line in lines)
     assert not any(token in line for line in lines)
+
+
+def test_a_role_lost_in_the_lms_ends_staff_access_of_older_tokens(registered, browser):
+    """The instructor's role is changed to Learner in the LMS; their next launch says so, and
+    the token from their earlier launch opens no staff page any more."""
+    import jwt
+
+    from lti.sandbox.seed import platform_private_key
+
+    staff_url, _token = _launch(registered, browser)
+    assert browser.get(staff_url).status_code == 200
+    login = login_of(registered, "moodle", "#Instructor")
+    form = browser.walk(browser.get(start_launch(registered, "moodle", login)),
+                        stop_at="/lti/launch")
+    kid, pem = platform_private_key(registered.sandbox, "moodle")
+    claims = jwt.decode(form.fields["id_token"], options={"verify_signature": False})
+    claims["https://purl.imsglobal.org/spec/lti/claim/roles"] = [
+        "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"]
+    form.fields["id_token"] = jwt.encode(claims, pem, "RS256", headers={"kid": kid})
+    landed = browser.walk(browser.submit(form, form.action))
+    assert landed.url.startswith(registered.tool_url + "/course/learner")
+    refused = browser.get(staff_url)
+    assert refused.status_code == 403
+    assert "<code>not_staff</code>" in refused.text
