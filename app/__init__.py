@@ -53,6 +53,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from app.grades.cli import grades_cli
 
     app.cli.add_command(grades_cli)
+    from app.secret_box import secrets_cli
+
+    app.cli.add_command(secrets_cli)
     init_web(app)
 
     import lti

@@ -4,19 +4,32 @@ The launch hands the browser a signed, short-lived *launch token*. Later request
 the ``Authorization: Bearer`` header, an ``X-Launch-Token`` header or an ``lt`` form/query
 field. Because a cross-site attacker cannot read the token, a state-changing request that
 carries it is also protected against CSRF, with no cookie involved.
+
+A token vouches for a launch only as long as what it names still stands: every request checks
+the registration, the deployment and the person's membership as they are now, and every page
+served renews the token (sliding expiry), so an idle token soon dies while a working session
+goes on. Tokens are never written to the request log.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
+import re
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from flask import abort, current_app, g, render_template, request
+from flask import Flask, after_this_request, current_app, g, render_template, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import Deployment, Membership, Registration, RegistrationStatus
+from app.secret_box import signing_keys
 
 _SALT = "badgebridge-launch-token"
+DEFAULT_MAX_AGE = 900  # seconds; each page renews it, so only idle tokens run out
 
 
 @dataclass(frozen=True)
@@ -36,22 +49,68 @@ class LaunchSession:
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
+    # Keys of their own, derived from SECRET_KEY (and its fallbacks, so a rotation does not
+    # end every session): never the key that encrypts secrets at rest.
+    return URLSafeTimedSerializer(signing_keys("launch-token"), salt=_SALT)
 
 
+@dataclass
 class LaunchTokenError(Exception):
-    """The launch token is missing, forged or expired."""
+    """The launch token is missing, forged, expired, or no longer backed by its launch."""
+
+    message: str
+    code: str = "launch_token_invalid"
+    status: int = 401
+    hint: str = ""
+
+    def __str__(self) -> str:
+        return self.message
 
 
 def read_token(token: str) -> LaunchSession:
-    """Verify a launch token and return its session."""
+    """Verify a launch token's signature and age and return its session."""
+    max_age = int(current_app.config.get("LAUNCH_TOKEN_MAX_AGE") or DEFAULT_MAX_AGE)
     try:
-        data = _serializer().loads(token, max_age=current_app.config["LAUNCH_TOKEN_MAX_AGE"])
+        data = _serializer().loads(token, max_age=max_age)
     except SignatureExpired as exc:
-        raise LaunchTokenError("Your session in this course has expired.") from exc
+        raise LaunchTokenError("Your session in this course has expired.",
+                               "launch_token_expired") from exc
     except BadSignature as exc:
         raise LaunchTokenError("The session token is not valid.") from exc
     return LaunchSession(**data)
+
+
+def current_standing(session: LaunchSession) -> LaunchSession:
+    """The session as the database says it stands now; raises when it no longer does.
+
+    A disabled registration or deployment ends every session under it, and a role change in
+    the LMS (seen at a launch or a roster sync) takes effect here, so a demoted instructor's
+    old token opens no staff page. The roster's ``active`` flag does not end sessions: LMS
+    administrators launch into courses they are not enrolled in (no roster lists them), and a
+    member the LMS removed gets no new launch while their idle token soon expires.
+    """
+    registration = db.session.get(Registration, session.registration_id)
+    if registration is None or registration.status != RegistrationStatus.ACTIVE:
+        raise LaunchTokenError(
+            "This LMS's connection to Badgebridge has been disabled.", "registration_disabled",
+            403, "A Badgebridge administrator disabled (or has not approved) this registration; "
+                 "re-enable it in the admin console if that was a mistake.")
+    deployment = db.session.get(Deployment, session.deployment_id)
+    if (deployment is None or deployment.registration_id != registration.id
+            or deployment.status != RegistrationStatus.ACTIVE):
+        raise LaunchTokenError(
+            "This deployment of Badgebridge in your LMS has been disabled.",
+            "deployment_disabled", 403,
+            "Re-enable the deployment in Badgebridge's admin console if that was a mistake.")
+    membership = db.session.scalars(select(Membership).filter_by(
+        context_id=session.context_id, user_id=session.user_id)).first()
+    if membership is None:
+        raise LaunchTokenError(
+            "Badgebridge no longer knows you in this course.", "membership_gone", 403,
+            "Launch the tool again from the course.")
+    if membership.is_staff != session.is_staff:
+        return replace(session, is_staff=membership.is_staff)
+    return session
 
 
 def _token_from_request() -> str | None:
@@ -72,22 +131,38 @@ def current_session() -> LaunchSession:
 
 
 def launch_required(staff: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Protect a view: a valid launch token is required, and a staff role if ``staff``."""
+    """Protect a view: a valid launch token whose launch still stands is required, and a
+    staff role if ``staff``. The page gets a renewed token (``launch_token`` in templates,
+    the ``X-Launch-Token`` response header for scripts)."""
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             token = _token_from_request()
             if not token:
-                return _refuse(401, "This page opens from a course in your LMS. Launch it there.")
+                return _refuse(LaunchTokenError(
+                    "This page opens from a course in your LMS. Launch it there.",
+                    "launch_token_missing"))
             try:
-                session = read_token(token)
+                session = current_standing(read_token(token))
             except LaunchTokenError as exc:
-                return _refuse(401, f"{exc} Open the tool again from your course.")
+                if exc.status == 401:
+                    exc.message += " Open the tool again from your course."
+                return _refuse(exc)
             if staff and not session.is_staff:
-                abort(403)
+                return _refuse(LaunchTokenError(
+                    "This page is for the course's staff.", "not_staff", 403))
             g.launch_session = session
-            g.launch_token = token
+            g.launch_token = renewed = session.token()
+
+            @after_this_request
+            def renew(response: Any) -> Any:
+                response.headers["X-Launch-Token"] = renewed
+                # Pages carry the token: keep them out of shared caches and the back-forward
+                # cache of a shared computer.
+                response.headers["Cache-Control"] = "no-store"
+                return response
+
             return view(*args, **kwargs)
 
         return wrapped
@@ -95,6 +170,28 @@ def launch_required(staff: bool = False) -> Callable[[Callable[..., Any]], Calla
     return decorator
 
 
-def _refuse(status: int, message: str) -> Any:
-    return render_template("error.html", title="Please launch from your course",
-                           message=message, status=status), status
+def _refuse(exc: LaunchTokenError) -> Any:
+    title = "Please launch from your course" if exc.status == 401 else "Not allowed"
+    return render_template("error.html", title=title, message=exc.message, hint=exc.hint,
+                           code=exc.code, status=exc.status), exc.status
+
+
+_TOKEN_IN_URL = re.compile(r"([?&]lt=)[^&\s\"]+")
+
+
+class _RedactLaunchTokens(logging.Filter):
+    """Replace launch tokens in logged request lines (werkzeug, gunicorn access log)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "lt=" in message:
+            record.msg, record.args = _TOKEN_IN_URL.sub(r"\1[redacted]", message), ()
+        return True
+
+
+def init_app(app: Flask) -> None:
+    """Keep launch tokens out of the request logs of the dev server and of gunicorn."""
+    for name in ("werkzeug", "gunicorn.access"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _RedactLaunchTokens) for f in logger.filters):
+            logger.addFilter(_RedactLaunchTokens())

@@ -16,7 +16,7 @@ def _secret_key(instance_path: Path) -> str:
         return key
     path = instance_path / "secret_key"
     if not path.exists():
-        instance_path.mkdir(parents=True, exist_ok=True)
+        instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
         # Written with O_EXCL so two workers starting together agree on one key.
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -26,6 +26,24 @@ def _secret_key(instance_path: Path) -> str:
             with os.fdopen(fd, "w") as fh:
                 fh.write(secrets.token_urlsafe(48))
     return path.read_text().strip()
+
+
+def _private_sqlite_file(database_url: str) -> None:
+    """Create (or tighten) a SQLite database file readable by its owner only: it holds every
+    learner's grades and email. SQLite gives its -wal and -shm files the same mode."""
+    prefix = "sqlite:///"
+    if not database_url.startswith(prefix) or database_url == prefix + ":memory:":
+        return
+    path = Path(database_url[len(prefix):].split("?", 1)[0])
+    if not path.parent.is_dir():
+        return  # SQLAlchemy will say what is wrong with the URL
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        if path.stat().st_mode & 0o077 and path.stat().st_uid == os.getuid():
+            path.chmod(0o600)
+    else:
+        os.close(fd)
 
 
 def _bool(value: str | None, default: bool = False) -> bool:
@@ -42,7 +60,7 @@ TUNABLE_NUMBERS = (
     "OUTBOX_GRACE_SECONDS", "WEBHOOK_TIMEOUT_SECONDS", "WEBHOOK_RETRY_BASE_SECONDS",
     "WEBHOOK_RETRY_CAP_SECONDS", "WEBHOOK_MAX_ATTEMPTS", "LTI_REGISTRATION_TIMEOUT",
     "LTI_KEY_SET_TIMEOUT",
-    "ACCEPT_TOKEN_MAX_AGE",
+    "ACCEPT_TOKEN_MAX_AGE", "ID_TOKEN_MAX_LIFETIME_SECONDS",
 )
 TUNABLE_FLAGS = ("INSTRUCTOR_DIGEST",)
 
@@ -56,8 +74,10 @@ def number(name: str, default: float) -> float:
 def load_settings(instance_path: Path) -> dict[str, Any]:
     """Build the Flask config mapping from the environment."""
     env = os.environ
-    instance_path.mkdir(parents=True, exist_ok=True)
+    # instance/ holds the secret key, the SQLite database, the job queue and the launch cache.
+    instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
     database_url = env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'badgebridge.db'}"
+    _private_sqlite_file(database_url)
     if database_url.startswith("postgres://"):
         # Heroku-style URLs; SQLAlchemy 2 only knows the postgresql scheme.
         database_url = "postgresql://" + database_url[len("postgres://") :]
@@ -66,6 +86,9 @@ def load_settings(instance_path: Path) -> dict[str, Any]:
     redis_url = env.get("REDIS_URL") or None
     config: dict[str, Any] = {
         "SECRET_KEY": _secret_key(instance_path),
+        # Earlier SECRET_KEYs, newest first, comma-separated: still decrypt and verify.
+        "SECRET_KEY_FALLBACKS": [k.strip() for k in (env.get("SECRET_KEY_FALLBACKS") or "")
+                                 .split(",") if k.strip()],
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": redis_url,
@@ -77,7 +100,7 @@ def load_settings(instance_path: Path) -> dict[str, Any]:
         # Outbound requests to private and loopback addresses: off unless a deployment needs
         # them (the demo and tests' loopback sandbox, an LMS on a campus network).
         "OUTBOUND_ALLOW_PRIVATE_NETWORKS": _bool(env.get("OUTBOUND_ALLOW_PRIVATE_NETWORKS")),
-        "LAUNCH_TOKEN_MAX_AGE": int(env.get("LAUNCH_TOKEN_MAX_AGE") or 3600),
+        "LAUNCH_TOKEN_MAX_AGE": int(env.get("LAUNCH_TOKEN_MAX_AGE") or 900),
         "HUEY_IMMEDIATE": _bool(env.get("HUEY_IMMEDIATE")),
         "SYNC_INTERVAL_SECONDS": int(env.get("SYNC_INTERVAL_SECONDS") or 300),
     }

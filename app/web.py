@@ -47,6 +47,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(webhooks_admin_bp)
     app.cli.add_command(audit_cli)
     admin.init_app(app)
+    from app import launch_session
+
+    launch_session.init_app(app)  # launch tokens never reach the request log
 
     @app.context_processor
     def inject_launch_token() -> dict[str, object]:

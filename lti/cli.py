@@ -9,7 +9,12 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from app.admin.operations import AdminError, registration_summaries, set_registration_status
+from app.admin.operations import (
+    AdminError,
+    registration_summaries,
+    set_institution_admins_staff,
+    set_registration_status,
+)
 from lti import keys
 from lti.registrations import PlatformSpec, RegistrationError, import_config_file, save_platform
 
@@ -106,3 +111,17 @@ def approve(registration: str) -> None:
 def disable(registration: str) -> None:
     """Disable a registration (its id or public id): launches are refused."""
     _set_status(registration, "disabled")
+
+
+@lti_cli.command("institution-admins")
+@click.argument("registration")
+@click.option("--staff/--not-staff", required=True,
+              help="Whether the LMS's institution administrators are staff in every course.")
+def institution_admins(registration: str, staff: bool) -> None:
+    """Opt a registration in or out: its LMS administrators count as course staff."""
+    try:
+        row = set_institution_admins_staff(registration, staff)
+    except AdminError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"registration {row.id}: institution administrators are "
+               f"{'staff' if staff else 'not staff'} (from each person's next launch)")

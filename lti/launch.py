@@ -8,6 +8,7 @@ OIDC state when third-party cookies are blocked, and a specific error for each r
 
 from __future__ import annotations
 
+import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -30,14 +31,24 @@ from sqlalchemy import select
 
 from app.extensions import cache, db
 from app.models import Registration, RegistrationStatus
+from app.settings import number
 from lti import key_sets
 from lti.dynamic_registration import adopt_deployment
 from lti.errors import HINTS, LaunchRejected
-from lti.storage import SharedCacheDataStorage, SingleUseNonceSessionService
+from lti.registrations import platform_hosts
+from lti.storage import (
+    SharedCacheDataStorage,
+    SingleUseNonceSessionService,
+    offers_platform_storage,
+)
 from lti.tool_conf import DatabaseToolConf
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
+DL_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
 SUPPORTED_MESSAGES = {"LtiResourceLinkRequest", "LtiDeepLinkingRequest"}
+# Platforms issue id_tokens for seconds to an hour (Moodle 60 s, Canvas 3600 s).
+ID_TOKEN_MAX_LIFETIME = 3600
+CLOCK_LEEWAY = 60
 
 
 def _storage_and_session(request: FlaskRequest) -> tuple[SharedCacheDataStorage, Any]:
@@ -68,6 +79,14 @@ class ToolOIDCLogin(FlaskOIDCLogin):
             click_text="Open Badgebridge in a new window.",
             loading_text="Loading…",
         ).get_html()
+
+    def _prepare_redirect_url(self, launch_url: str) -> str:
+        # pylti1p3 makes the state and the nonce here: bind them, so a launch can only use
+        # the id_token that answers this very login (not a victim's token with our state).
+        url = super()._prepare_redirect_url(launch_url)
+        query = parse_qs(urlsplit(url).query)
+        self._session_service.bind_state(query["state"][0], query["nonce"][0])
+        return url
 
     def respond(self, launch_url: str) -> Any:
         """Redirect to the platform's authorization endpoint, storing state as we can."""
@@ -160,7 +179,8 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             return self
         if self._get_request_param("lti_storage_target"):
             # No cookie (third-party cookies blocked): the browser proves the state from the
-            # platform's postMessage storage before the launch page is shown.
+            # platform's postMessage storage before the launch page is shown, if the
+            # registration's platform offers that storage (checked once the token is verified).
             self.client_state_check = state
             return self
         raise LaunchRejected(
@@ -187,6 +207,20 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         return self
 
     def validate_nonce(self) -> ToolMessageLaunch:
+        nonce = self._jwt.get("body", {}).get("nonce")
+        state = self._get_request_param("state")
+        bound = self._session_service.nonce_of_state(state)
+        if nonce and bound is None:
+            raise LaunchRejected(
+                "state_unknown",
+                "The launch's state was not issued by this tool's login, or it has expired.",
+                HINTS["browser"], 401)
+        if nonce and bound != nonce:
+            raise LaunchRejected(
+                "state_nonce_mismatch",
+                "The id_token does not answer the login that issued this state (its nonce "
+                "belongs to another login): a launch token posted with someone else's state.",
+                HINTS["browser"], 401)
         try:
             return super().validate_nonce()
         except LtiInvalidNonceException as exc:
@@ -219,7 +253,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
 
     def validate_jwt_signature(self) -> ToolMessageLaunch:
         try:
-            return super().validate_jwt_signature()
+            super().validate_jwt_signature()
         except key_sets.KeySetUnavailable as exc:
             raise LaunchRejected("key_set_unavailable",
                                  f"The platform's public key set could not be used: {exc}.",
@@ -232,6 +266,44 @@ class ToolMessageLaunch(FlaskMessageLaunch):
                 f"{exc}", HINTS["keys"], 401) from exc
         except LtiException as exc:
             raise _signature_error(exc) from exc
+        self._check_lifetime()
+        self._check_platform_storage()
+        return self
+
+    def _check_lifetime(self) -> None:
+        """An id_token is a one-moment credential: refuse one that claims to live longer than
+        ``ID_TOKEN_MAX_LIFETIME_SECONDS`` (a stolen one would be replayable for that long)."""
+        body = self._jwt["body"]
+        limit = number("ID_TOKEN_MAX_LIFETIME_SECONDS", ID_TOKEN_MAX_LIFETIME)
+        exp, iat = body.get("exp"), body.get("iat")
+        if not isinstance(exp, int | float) or not isinstance(iat, int | float):
+            raise LaunchRejected("claims_missing", "The id_token's exp and iat must be numbers.")
+        if exp - iat > limit or exp - time.time() > limit + CLOCK_LEEWAY:
+            raise LaunchRejected(
+                "token_lifetime_too_long",
+                f"The id_token is valid for {int(exp - iat)} seconds from its issue; Badgebridge "
+                f"accepts at most {int(limit)}.",
+                "Configure the LMS to issue short-lived id_tokens (minutes), and check the "
+                "clocks of the LMS server and of the tool (NTP).", 401)
+
+    def _check_platform_storage(self) -> None:
+        """A launch that proves its state through platform storage (no cookie) is accepted
+        only from a platform that offers that storage: the registration's product family,
+        or the verified id_token's own ``tool_platform`` claim when the registration has none.
+        """
+        if not self.client_state_check:
+            return
+        row = self._tool_config.registration_row(self._jwt["body"]["iss"], self.get_client_id())
+        family = row.product_family if row is not None else ""
+        if not family:
+            family = (self._jwt["body"].get(CLAIM + "tool_platform") or {}).get(
+                "product_family_code") or ""
+        if not offers_platform_storage(family):
+            raise LaunchRejected(
+                "state_mismatch",
+                "The launch's state does not match the login that started it: the browser "
+                "sent no state cookie, and this LMS offers no platform storage to prove it.",
+                HINTS["browser"])
 
     def fetch_public_key(self, key_set_url: str) -> dict[str, Any]:
         # Through the guarded client, never pylti1p3's unbounded fetch (see lti.key_sets).
@@ -298,14 +370,40 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         if missing:
             raise LaunchRejected("claims_missing",
                                  f"The launch lacks required LTI claims: {', '.join(missing)}.")
+        if message_type == "LtiDeepLinkingRequest":
+            self._check_deep_link_return_url(body)
         try:
             return super().validate_message()
         except LtiException as exc:
             raise LaunchRejected("invalid_message", f"The LTI message is invalid: {exc}") from exc
 
+    def _check_deep_link_return_url(self, body: dict[str, Any]) -> None:
+        """The tool later posts its answer to ``deep_link_return_url``: it must be an http(s)
+        URL on a host this registration knows (its endpoints' or its issuer's), never a
+        ``javascript:`` URL or a third party."""
+        url = (body.get(DL_SETTINGS) or {}).get("deep_link_return_url")
+        row = self._tool_config.registration_row(body["iss"], self.get_client_id())
+        if not isinstance(url, str) or row is None or not return_url_allowed(url, row):
+            shown = url[:200] if isinstance(url, str) else repr(url)
+            raise LaunchRejected(
+                "deep_link_return_url_invalid",
+                f"The deep linking request's return URL {shown!r} is not an http(s) address on "
+                "a host of this LMS.",
+                "The LMS's deep_link_return_url must be on the host of its issuer, of the "
+                "login, token or key set URL registered with Badgebridge, or of the URL its "
+                "dynamic registration started from.")
+
     @property
     def jwt_body(self) -> dict[str, Any]:
         return self.get_launch_data()
+
+
+def return_url_allowed(url: str, registration: Registration) -> bool:
+    """Whether ``url`` is http(s) on a host the registration knows its platform by."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return False
+    return parts.hostname in platform_hosts(registration)
 
 
 def _signature_error(exc: LtiException) -> LaunchRejected:

@@ -8,6 +8,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
@@ -40,6 +41,17 @@ class PlatformSpec:
     name: str = ""
     product_family: str = ""
     status: str = RegistrationStatus.ACTIVE
+
+
+def platform_hosts(registration: Registration) -> set[str]:
+    """The hosts a registration knows its platform by: its issuer, its login, token and key set
+    URLs, and the configuration URL dynamic registration started from (Canvas cloud: the
+    school's own domain, while the issuer is canvas.instructure.com)."""
+    source = db.session.scalars(
+        select(RegistrationSource).filter_by(registration_id=registration.id)).first()
+    urls = (registration.issuer, registration.auth_login_url, registration.auth_token_url,
+            registration.key_set_url, source.openid_configuration_url if source else None)
+    return {host for url in urls if url and (host := urlsplit(url).hostname)}
 
 
 class RegistrationError(ValueError):

@@ -46,11 +46,31 @@ class SharedCacheDataStorage(FlaskCacheDataStorage):
 
 
 class SingleUseNonceSessionService(FlaskSessionService):
-    """pylti1p3 session service whose nonce check consumes the nonce (no replays)."""
+    """pylti1p3 session service whose nonce check consumes the nonce (no replays), and which
+    binds each OIDC state to the nonce issued with it."""
 
     def check_nonce(self, nonce: str) -> bool:
         storage: Any = self.data_storage
         return storage.consume(self._get_key("nonce", nonce))
+
+    def bind_state(self, state: str, nonce: str) -> None:
+        """Remember which nonce the login issued with ``state``."""
+        self._set_value(self._get_key(state + "-nonce"), nonce)
+
+    def nonce_of_state(self, state: str) -> str | None:
+        """The nonce issued with ``state`` at login; None if the tool never issued it (or it
+        expired)."""
+        return self._get_value(self._get_key(state + "-nonce"))
+
+
+# Product families whose platforms offer LTI client-side postMessage storage at launch
+# (Canvas sends ``lti_storage_target``; Moodle 4.5 does not offer it).
+PLATFORM_STORAGE_FAMILIES = frozenset({"canvas"})
+
+
+def offers_platform_storage(product_family: str | None) -> bool:
+    """Whether a platform of this product family offers postMessage storage for OIDC state."""
+    return (product_family or "").strip().lower() in PLATFORM_STORAGE_FAMILIES
 
 
 @queue.periodic(crontab(minute="17"))

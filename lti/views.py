@@ -98,6 +98,7 @@ def _record(message: ToolMessageLaunch) -> LaunchSession:
         context_title=context.get("title") or "",
         context_label=context.get("label") or "",
         roles=list(body.get(CLAIM + "roles") or []),
+        institution_admins_are_staff=deployment.registration.institution_admins_are_staff,
         ags_endpoint=body.get(AGS_CLAIM),
         nrps_endpoint=body.get(NRPS_CLAIM),
     ))

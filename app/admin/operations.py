@@ -16,7 +16,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app import audit
 from app.admin.models import AdminUser, RegistrationChange, RegistrationSource
-from app.extensions import db
+from app.extensions import db, retry_when_locked
 from app.models import Context, Deployment, Registration, RegistrationStatus, ToolKey
 from app.models.base import find_by_ref, utcnow
 from lti import keys
@@ -138,6 +138,7 @@ def source_of(registration: Registration) -> RegistrationSource | None:
         select(RegistrationSource).filter_by(registration_id=registration.id)).first()
 
 
+@retry_when_locked
 def set_registration_status(ref: str | int, status: str) -> Registration:
     """Approve (active) or disable a registration."""
     if status not in STATUSES:
@@ -150,6 +151,22 @@ def set_registration_status(ref: str | int, status: str) -> Registration:
     return row
 
 
+@retry_when_locked
+def set_institution_admins_staff(ref: str | int, enabled: bool) -> Registration:
+    """Opt a registration in (or out): its LMS administrators are staff in every course.
+
+    Takes effect at each person's next launch, which recomputes their staff status.
+    """
+    row = find_registration(ref)
+    row.institution_admins_are_staff = enabled
+    audit.record_registration("registration.updated", row, institution_admins_are_staff=enabled)
+    db.session.commit()
+    log.info("registration %s: institution administrators are %sstaff", row.id,
+             "" if enabled else "not ")
+    return row
+
+
+@retry_when_locked
 def set_deployment_status(registration: Registration, deployment_row_id: int,
                           status: str) -> Deployment:
     """Approve (active) or disable one deployment of a registration."""
@@ -196,6 +213,7 @@ class RegistrationInput:
     auth_audience: str = ""
     deployment_id: str = ""
     adopt_deployments: bool = False
+    institution_admins_are_staff: bool = False
 
 
 def _check_input(data: RegistrationInput) -> None:
@@ -226,6 +244,7 @@ def create_registration(data: RegistrationInput) -> Registration:
             name=data.name.strip()))
     except RegistrationError as exc:
         raise AdminError(str(exc)) from exc
+    row.institution_admins_are_staff = data.institution_admins_are_staff
     db.session.add(RegistrationSource(registration_id=row.id, method="manual",
                                       adopt_deployments=data.adopt_deployments))
     db.session.commit()
@@ -252,9 +271,11 @@ def update_registration(row: Registration, data: RegistrationInput) -> Registrat
         source = RegistrationSource(registration_id=row.id, method="manual")
         db.session.add(source)
     source.adopt_deployments = data.adopt_deployments
+    row.institution_admins_are_staff = data.institution_admins_are_staff
     audit.record_registration("registration.updated", row,
                               adopt_deployments=data.adopt_deployments,
-                              changes=trust_changes(before, trust_of(row)))
+                              changes=trust_changes(before, trust_of(row)),
+                              institution_admins_are_staff=data.institution_admins_are_staff)
     db.session.commit()
     if data.deployment_id.strip() and not any(
             d.deployment_id == data.deployment_id.strip() for d in row.deployments):

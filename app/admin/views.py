@@ -55,7 +55,8 @@ def _input_from_form() -> RegistrationInput:
         client_id=form.get("client_id", ""), auth_login_url=form.get("auth_login_url", ""),
         auth_token_url=form.get("auth_token_url", ""), key_set_url=form.get("key_set_url", ""),
         auth_audience=form.get("auth_audience", ""), deployment_id=form.get("deployment_id", ""),
-        adopt_deployments=form.get("adopt_deployments") == "on")
+        adopt_deployments=form.get("adopt_deployments") == "on",
+        institution_admins_are_staff=form.get("institution_admins_are_staff") == "on")
 
 
 @bp.route("/registrations/new", methods=["GET", "POST"])

@@ -12,21 +12,35 @@ from app.extensions import db, retry_when_locked
 from app.models import Context, LtiUser, Membership
 from app.models.base import upsert, utcnow
 
-# Role mapping of the product: these (context or institution) roles are staff.
+# Role mapping of the product: these context (membership) roles are staff in that course.
 STAFF_ROLE_NAMES = frozenset(
     {"Instructor", "TeachingAssistant", "ContentDeveloper", "Administrator"}
 )
+_LIS = "http://purl.imsglobal.org/vocab/lis/v2/"
+_MEMBERSHIP = (_LIS + "membership#", _LIS + "membership/")
+# Administrators of the whole LMS account; staff only where a registration opts in.
+INSTITUTION_ADMIN_ROLES = frozenset({
+    _LIS + "institution/person#Administrator",
+    _LIS + "system/person#Administrator",
+    _LIS + "system/person#SysAdmin",
+})
 
 
-def is_staff_role(roles: list[str]) -> bool:
-    """True when any role (full URI, `#Name`, or Moodle's short name) is a staff role.
+def is_staff_role(roles: list[str], *, institution_admins: bool = False) -> bool:
+    """True when a context role (full ``membership`` URI or a short name) is a staff role.
 
-    Sub-roles (``membership/Instructor#TeachingAssistant``) count by their last part; system
-    and institution Administrator/SysAdmin count as staff too.
+    Sub-roles (``membership/Instructor#TeachingAssistant``) count by their last part.
+    Institution and system roles describe the person across the LMS, not this course: Canvas
+    sends ``institution/person#Instructor`` to anyone who teaches any course, also where they
+    are a student, so they never count. Only ``institution_admins`` (a registration's opt-in)
+    lets the LMS's administrators in.
     """
     for role in roles:
-        name = role.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
-        if name in STAFF_ROLE_NAMES or name == "SysAdmin":
+        if institution_admins and role in INSTITUTION_ADMIN_ROLES:
+            return True
+        # A context role is a membership URI or (LTI allows it) a short name like "Instructor".
+        is_context_role = role.startswith(_MEMBERSHIP) or ":" not in role
+        if is_context_role and role.rsplit("#", 1)[-1].rsplit("/", 1)[-1] in STAFF_ROLE_NAMES:
             return True
     return False
 
@@ -54,6 +68,8 @@ class LaunchFacts:
     context_title: str = ""
     context_label: str = ""
     roles: list[str] = field(default_factory=list)
+    # The registration lets the LMS's institution administrators act as staff (opt-in).
+    institution_admins_are_staff: bool = False
     ags_endpoint: dict[str, Any] | None = None
     nrps_endpoint: dict[str, Any] | None = None
 
@@ -125,7 +141,8 @@ def record_launch(facts: LaunchFacts) -> RecordedLaunch:
 
     membership = _get_or_create(Membership, {"context_id": context.id, "user_id": user.id})
     membership.roles = list(facts.roles)
-    membership.is_staff = is_staff_role(facts.roles)
+    membership.is_staff = is_staff_role(
+        facts.roles, institution_admins=facts.institution_admins_are_staff)
     membership.launch_staff = membership.is_staff  # the roster never demotes it
     membership.active = True
     db.session.commit()

@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, String, Text, UniqueConstraint, true
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -40,6 +50,10 @@ class Registration(TimestampMixin, db.Model):
     # fails `limit` on results for LTI 1.3 tools): later syncs ask for everything at once.
     ags_results_paging: Mapped[bool] = mapped_column(Boolean, default=True,
                                                      server_default=true())
+    # Whether the LMS's institution/system administrators are staff in every course (opt-in;
+    # otherwise only a course's own membership roles make someone staff there).
+    institution_admins_are_staff: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false())
 
     deployments: Mapped[list[Deployment]] = relationship(
         back_populates="registration", cascade="all, delete-orphan"

@@ -149,6 +149,8 @@
       method: "POST", headers: headers, body: isJson ? JSON.stringify(body) : body,
       credentials: "omit", signal: signal
     }).then(function (response) {
+      // Sliding expiry: every answer renews the launch token; keep the newest.
+      config.token = response.headers.get("X-Launch-Token") || config.token;
       return response.json().catch(function () { return {}; }).then(function (data) {
         return { ok: response.ok, status: response.status, data: data };
       });

@@ -90,6 +90,7 @@ def build_id_token(
         target_link_uri=target_for(tool, link, message_type), resource_link=link,
         link_line_items=ops.line_items_of_link(s, link) if link else [],
         placement=claims_hint.get("pl"), now=int(time.time()),
+        account_roles=ops.account_roles_of(s, user),
     )
     if message_type == v.MSG_DEEP_LINKING and platform.flavour == "canvas" and not ctx.placement:
         ctx.placement = "link_selection"

@@ -236,6 +236,12 @@ def enrollment_of(s: Session, course: Course, user: User) -> Enrollment | None:
     ).first()
 
 
+def account_roles_of(s: Session, user: User) -> frozenset[str]:
+    """The roles a user holds in any active enrolment of their platform."""
+    return frozenset(s.scalars(select(Enrollment.role).distinct().where(
+        Enrollment.user_id == user.id, Enrollment.status == "active")))
+
+
 def members_page(
     s: Session, course: Course, flavour: str, roles: set[str] | None, offset: int,
     limit: int | None,

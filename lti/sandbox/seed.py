@@ -204,6 +204,18 @@ def create_course(
         )
 
 
+def enroll(app: Flask, slug: str, course_id: int, user_login: str, role: str) -> None:
+    """Enrol an existing user of the platform in another course (``teacher``, ``ta`` or
+    ``student``): e.g. a learner of one course who teaches another."""
+    with session_scope(app) as s:
+        platform = _platform(s, slug)
+        course = s.get(Course, course_id)
+        user = ops.find_user(s, platform, user_login)
+        if course is None or course.platform_id != platform.id or user is None:
+            raise LookupError(f"no course {course_id} or user {user_login!r} on {slug}")
+        ops.enroll(s, course, user, role)
+
+
 def seed_demo(app: Flask, tool_base_url: str, learners: int = 30) -> list[PlatformInfo]:
     """Idempotent demo: platforms ``moodle`` and ``canvas`` with the tool registered under
     fixed ids, and one demo course each (instructor, TA, ``learners`` learners, three graded

@@ -16,8 +16,9 @@ MEMBERSHIP = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
     ([MEMBERSHIP + "Instructor"], True),
     ([MEMBERSHIP + "Instructor#TeachingAssistant"], True),
     ([MEMBERSHIP + "ContentDeveloper"], True),
-    (["http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator"], True),
-    (["http://purl.imsglobal.org/vocab/lis/v2/system/person#SysAdmin"], True),
+    (["http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator"], False),
+    (["http://purl.imsglobal.org/vocab/lis/v2/institution/person#Instructor"], False),
+    (["http://purl.imsglobal.org/vocab/lis/v2/system/person#SysAdmin"], False),
     (["Instructor"], True),  # Moodle's NRPS short names
     (["TeachingAssistant"], True),
     ([MEMBERSHIP + "Learner"], False),
@@ -28,6 +29,15 @@ MEMBERSHIP = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
 ])
 def test_role_mapping(roles, staff):
     assert is_staff_role(roles) is staff
+
+
+@pytest.mark.parametrize(("role", "staff"), [
+    ("http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator", True),
+    ("http://purl.imsglobal.org/vocab/lis/v2/system/person#SysAdmin", True),
+    ("http://purl.imsglobal.org/vocab/lis/v2/institution/person#Instructor", False),
+])
+def test_institution_administrators_count_only_when_opted_in(role, staff):
+    assert is_staff_role([role, MEMBERSHIP + "Learner"], institution_admins=True) is staff
 
 
 def _facts(reg, dep, **person):

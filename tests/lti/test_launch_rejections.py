@@ -119,6 +119,17 @@ def test_future_dated_token(registered, launch_form, browser):
     _assert_rejected(_post(browser, launch_form), 401, "token_not_yet_valid", "in the future")
 
 
+@pytest.mark.parametrize(("iat_offset", "exp_offset"), [
+    (0, 365 * 86400),  # valid for a year
+    (-7100, 100),  # issued two hours ago, valid for nearly two hours: replayable that long
+])
+def test_id_token_lifetime_is_capped(registered, launch_form, browser, iat_offset, exp_offset):
+    now = int(time.time())
+    _resign(registered, launch_form, iat=now + iat_offset, exp=now + exp_offset)
+    _assert_rejected(_post(browser, launch_form), 401, "token_lifetime_too_long",
+                     "accepts at most 3600")
+
+
 def test_wrong_audience(registered, launch_form, browser):
     _resign(registered, launch_form, aud="some-other-tool")
     _assert_rejected(_post(browser, launch_form), 403, "unknown_registration", "some-other-tool")
@@ -215,3 +226,46 @@ def test_login_without_login_hint(registered, browser):
     response = browser.session.post(registered.tool_url + "/lti/login", data={
         "iss": info.issuer, "client_id": info.client_id})
     _assert_rejected(response, 400, "login_incomplete", "login hint")
+
+
+@pytest.mark.parametrize("return_url", [
+    "javascript:alert(document.domain)",
+    "https://attacker.example/collect",
+    "data:text/html,<script>alert(1)</script>",
+])
+def test_deep_link_return_url_must_be_on_a_host_of_the_lms(registered, browser, return_url):
+    login = login_of(registered, SLUG, "#Instructor")
+    url = start_launch(registered, SLUG, login, message_type="LtiDeepLinkingRequest")
+    form = browser.walk(browser.get(url), stop_at="/lti/launch")
+    settings = _claims(form)["https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"]
+    _resign(registered, form, **{
+        "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings":
+            {**settings, "deep_link_return_url": return_url}})
+    response = _post(browser, form)
+    _assert_rejected(response, 400, "deep_link_return_url_invalid", "not an http(s) address")
+    assert 'action="javascript' not in response.text
+
+
+def test_canvas_cloud_return_url_on_the_schools_domain_is_known(app):
+    """Canvas cloud: issuer canvas.instructure.com, endpoints on sso.canvaslms.com, the deep
+    linking return URL on the school's domain, where dynamic registration started."""
+    from app.extensions import db
+    from app.models import RegistrationSource
+    from lti.launch import return_url_allowed
+    from lti.registrations import PlatformSpec, save_platform
+
+    row = save_platform(PlatformSpec(
+        issuer="https://canvas.instructure.com", client_id="10000000000042",
+        auth_login_url="https://sso.canvaslms.com/api/lti/authorize_redirect",
+        auth_token_url="https://sso.canvaslms.com/login/oauth2/token",
+        key_set_url="https://sso.canvaslms.com/api/lti/security/jwks"))
+    school = "https://school.instructure.com/courses/7/deep_linking_response?modal=true"
+    assert not return_url_allowed(school, row)
+    db.session.add(RegistrationSource(
+        registration_id=row.id, method="dynamic",
+        openid_configuration_url="https://school.instructure.com/api/lti/security/"
+                                 "openid-configuration?registration_token=x"))
+    db.session.commit()
+    assert return_url_allowed(school, row)
+    assert not return_url_allowed("javascript://school.instructure.com/%0aalert(1)", row)
+    assert not return_url_allowed("https://school.instructure.com.evil.example/x", row)

@@ -179,6 +179,15 @@ def test_manual_registration_and_edit(admin):
     row = db.session.scalars(select(Registration)).one()
     assert row.name == "Moodle (production)"
     assert db.session.scalars(select(RegistrationSource)).one().adopt_deployments
+    assert row.institution_admins_are_staff is False  # off unless an admin opts in
+
+    form.update(institution_admins_are_staff="on")
+    admin.post(f"/admin/registrations/{row.public_id}", data=form)
+    db.session.expire_all()
+    assert db.session.scalars(select(Registration)).one().institution_admins_are_staff
+    page = admin.get(f"/admin/registrations/{row.public_id}")
+    assert 'id="institution_admins_are_staff" name="institution_admins_are_staff" ' \
+        'type="checkbox" checked' in page.text
 
 
 def test_manual_registration_refuses_non_http_urls(admin):

@@ -30,6 +30,8 @@ class LaunchContext:
     deep_link_return_url: str | None = None
     deep_link_data: str | None = None
     now: int = 0
+    # The user's enrolment roles in every course of the platform (Canvas's institution roles).
+    account_roles: frozenset[str] = frozenset()
 
     @property
     def issuer(self) -> str:

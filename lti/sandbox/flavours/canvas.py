@@ -128,11 +128,16 @@ class CanvasFlavour:
             return [v.ROLE_TA, v.ROLE_INSTRUCTOR]
         return [v.ROLE_LEARNER]
 
-    def launch_roles(self, role: str, is_admin: bool = False) -> list[str]:
-        """Launch roles: context roles + institution role + system User, sorted (Canvas sorts
-        the union, hence the captured order)."""
+    def launch_roles(self, role: str, is_admin: bool = False,
+                     account_roles: frozenset[str] = frozenset()) -> list[str]:
+        """Launch roles: context roles + institution roles + system User, sorted (Canvas sorts
+        the union, hence the captured order). Institution roles describe the person across the
+        account (``account_roles``: their enrolment roles in every course), so someone who
+        teaches any course is ``institution/person#Instructor`` also where they are a student.
+        """
         roles = set(self.membership_roles(role))
-        roles.add(v.ROLE_INST_STUDENT if role == "student" else v.ROLE_INST_INSTRUCTOR)
+        for held in account_roles | {role}:
+            roles.add(v.ROLE_INST_STUDENT if held == "student" else v.ROLE_INST_INSTRUCTOR)
         roles.add(v.ROLE_SYS_USER)
         if is_admin:
             roles.update({v.ROLE_INST_ADMIN, v.ROLE_SYS_ADMIN})
@@ -217,7 +222,7 @@ class CanvasFlavour:
             "locale": "en",
         }
         c["locale"] = "en"
-        c[v.CLAIM_ROLES] = self.launch_roles(ctx.role, user.is_admin)
+        c[v.CLAIM_ROLES] = self.launch_roles(ctx.role, user.is_admin, ctx.account_roles)
         custom = dict(tool.custom)
         if rl is not None:
             custom.update(rl.custom)
