@@ -36,7 +36,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
-from badge_design.render import FULL_SIZE, THUMBNAIL_SIZE, RenderError, render_png
+from badge_design.render import FULL_SIZE, THUMBNAIL_SIZE, RenderError, render_pngs
 
 MAX_SVG_BYTES = 1024 * 1024
 MAX_RASTER_BYTES = 10 * 1024 * 1024
@@ -113,8 +113,7 @@ def process_upload(filename: str, data: bytes) -> ProcessedImage:
         svg, svg_notes = sanitize_svg(data)
         notes.extend(svg_notes)
         try:
-            png = render_png(svg, FULL_SIZE)
-            thumbnail = render_png(svg, THUMBNAIL_SIZE)
+            png, thumbnail = render_pngs(svg)
         except RenderError as exc:
             raise UploadError("The SVG could not be drawn; please export it again.") from exc
         return ProcessedImage(svg=svg, png=png, thumbnail_png=thumbnail, warnings=notes)
