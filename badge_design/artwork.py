@@ -82,8 +82,8 @@ def artwork_from_upload(filename: str, data: bytes,
 def artwork_from_design(document: Any, limits: Limits = DEFAULT_LIMITS) -> Artwork:
     """Validate a design document and render it, within ``limits``.
 
-    Raises :class:`~badge_design.design.DesignError` naming each bad field, or :class:`RenderError` when the
-    design could not be drawn in time.
+    Raises :class:`~badge_design.design.DesignError` naming each bad field, or
+    :class:`RenderError` when the design could not be drawn within the limits.
     """
     design = validate_design(document)  # in this process: per-field errors, no drawing
     svg = render_svg(design)

@@ -41,7 +41,9 @@ class Limits:
     #: CPU seconds; the kernel stops the child past it.
     cpu_seconds: int = 8
     #: Address space the child may add to what it starts with (the renderer's libraries).
-    memory_bytes: int = 512 * _MIB
+    #: Address space, not resident memory: a renderer reserves more than it touches (a mask
+    #: is a whole surface of its own), so this is set well above what badges use.
+    memory_bytes: int = 1024 * _MIB
     #: Wall-clock seconds the parent waits (a loaded machine is slower than CPU time says).
     wall_seconds: float = 30.0
 
