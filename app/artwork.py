@@ -13,8 +13,13 @@ from __future__ import annotations
 from typing import Any
 
 from app.openbadges.operations import OperationError, Upload
-from badge_design.artwork import Artwork, artwork_from_design, artwork_from_upload
-from badge_design.design import MAX_TITLE_CHARS, DesignError
+from badge_design.artwork import (
+    Artwork,
+    artwork_from_design,
+    artwork_from_upload,
+    default_design,
+)
+from badge_design.design import DesignError
 from badge_design.render import RenderError
 from badge_design.uploads import UploadError
 
@@ -28,8 +33,6 @@ def badge_artwork(badge_name: str, *, design: dict[str, Any] | str | None = None
     try:
         if upload is not None:
             return artwork_from_upload(upload.filename, upload.data)
-        if design is None:
-            design = {"title": badge_name.strip()[:MAX_TITLE_CHARS]}
-        return artwork_from_design(design)
+        return artwork_from_design(default_design(badge_name) if design is None else design)
     except (DesignError, UploadError, RenderError) as exc:
         raise OperationError("invalid_artwork", str(exc)) from exc

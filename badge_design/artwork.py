@@ -13,7 +13,8 @@ import base64
 from dataclasses import dataclass, field
 from typing import Any
 
-from badge_design.design import design_to_dict, validate_design
+from badge_design.design import MAX_TITLE_CHARS, design_to_dict, validate_design
+from badge_design.fonts import unsupported_characters
 from badge_design.render import RenderError, render_pngs
 from badge_design.templates import render_svg
 from badge_design.uploads import UploadError, process_upload
@@ -51,6 +52,19 @@ def svg_around_png(png: bytes) -> str:
             ' width="512" height="512" viewBox="0 0 512 512">'
             f'<image width="512" height="512" xlink:href="data:image/png;base64,{encoded}"/>'
             "</svg>")
+
+
+def default_design(badge_name: str) -> dict[str, Any]:
+    """The design of a badge nobody designed: its name as the title, in what the font draws.
+
+    A name in a script the bundled font lacks ("数据 🏅") or with line breaks still gets a
+    badge; the characters the font cannot draw are left out of the picture (the name itself,
+    in documents and pages, keeps them all).
+    """
+    words = " ".join(badge_name.split())  # line breaks and tabs become single spaces
+    missing = set(unsupported_characters(words))
+    drawable = "".join(ch for ch in words if ch not in missing and ch.isprintable())
+    return {"title": " ".join(drawable.split())[:MAX_TITLE_CHARS].strip()}
 
 
 def _upload_in_child(filename: str, data: bytes) -> Artwork:
