@@ -548,12 +548,16 @@ def _check_drawing_cost(root: Element) -> None:
     periods = _dash_periods(root, smallest_side)
     if periods:
         dashes = drawn.length / min(periods)
-        if dashes > MAX_DASHES:
+        if not dashes <= MAX_DASHES:  # also an outline too long to measure (inf or nan)
             raise UploadError(
-                f"The SVG's dashed lines would draw about {dashes:,.0f} dashes (at most "
+                f"The SVG's dashed lines would draw about {_about(dashes)} dashes (at most "
                 f"{MAX_DASHES:,} are drawn). Use longer dashes or shorter lines, or upload "
                 "it as a PNG."
             )
+
+
+def _about(count: float) -> str:
+    return f"{count:,.0f}" if math.isfinite(count) else "countless"
 
 
 def _declarations(style: str) -> dict[str, str]:
