@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import (
@@ -44,7 +44,9 @@ from app.openbadges.models import (
     StatusList,
 )
 from app.openbadges.signing import SigningKey, add_proof, make_signing_key, sign_jwt
-from badge_design.artwork import Artwork
+
+if TYPE_CHECKING:  # the core only stores artwork; loading the renderer is not its business
+    from badge_design.artwork import Artwork
 
 # Rows per INSERT: well under SQLite's bound-parameter limit, large enough to amortize.
 _CHUNK = 500
