@@ -13,7 +13,7 @@ import pytest
 
 from badge_design.artwork import artwork_from_upload
 from badge_design.uploads import UploadError, process_upload
-from badge_design.worker import DEFAULT_LIMITS, LimitExceeded, run_limited
+from badge_design.worker import LimitExceeded, run_limited
 from tests.badge_design.hostile_corpus import CORPUS
 
 #: What becomes of each file: refused with these words, or drawn with this note (or none).
@@ -33,8 +33,10 @@ DRAWN = {
     "huge_stroke_widths": None,
     "long_path_within_bounds": None,
 }
-#: Seconds of wall-clock time a file may take on this shared, busy machine.
-FEW_SECONDS = 8
+#: Seconds a file may take: CPU seconds of the child that draws it, and wall-clock seconds
+#: seen by the caller (generous: the machine is shared with other work).
+FEW_CPU_SECONDS = 4
+FEW_SECONDS = 20
 #: Peak resident memory of the child that drew an accepted file.
 MEMORY_BOUND = 256 * 1024 * 1024
 
@@ -57,7 +59,7 @@ def test_drawn_within_seconds_with_memory_bounded(name: str) -> None:
     start = time.monotonic()
     outcome = run_limited(process_upload, f"{name}.svg", CORPUS[name]())
     assert time.monotonic() - start < FEW_SECONDS
-    assert outcome.cpu_seconds < DEFAULT_LIMITS.cpu_seconds
+    assert outcome.cpu_seconds < FEW_CPU_SECONDS
     assert outcome.peak_rss_bytes < MEMORY_BOUND
     note = DRAWN[name]
     assert note is None or any(note in warning for warning in outcome.value.warnings)

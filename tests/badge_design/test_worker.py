@@ -42,9 +42,11 @@ def _timed(function, *args, limits: Limits) -> tuple[LimitExceeded, float]:
 
 @pytest.mark.parametrize("function", [_spin, _spin_in_c])
 def test_cpu_time_is_limited(function) -> None:
-    stopped, elapsed = _timed(function, limits=Limits(cpu_seconds=1, wall_seconds=20))
+    # The wall clock is generous (the machine is shared): what must stop the child is the
+    # kernel's CPU limit, long before the parent's deadline.
+    stopped, elapsed = _timed(function, limits=Limits(cpu_seconds=1, wall_seconds=60))
     assert stopped.resource == "CPU time"
-    assert elapsed < 10
+    assert elapsed < 30
 
 
 def test_memory_is_limited() -> None:
