@@ -274,8 +274,9 @@ ALLOWED_PROPERTIES = frozenset({
 _URL = re.compile(r"url\(\s*(?P<q>['\"]?)(?P<target>.*?)(?P=q)\s*\)", re.IGNORECASE | re.DOTALL)
 _LOCAL_REF = re.compile(r"^#[A-Za-z_][\w.\-:]*$")
 _DATA_IMAGE = re.compile(r"^data:image/(png|jpeg);base64,([A-Za-z0-9+/=\s]+)$", re.IGNORECASE)
-# Characters that let CSS hide what it says (escapes, comments) or leave its context.
+# A dash pattern declared in a style attribute or a stylesheet rule.
 _DASH_DECLARATION = re.compile(r"stroke-dasharray\s*:\s*([^;}]*)", re.IGNORECASE)
+# Characters that let CSS hide what it says (escapes, comments) or leave its context.
 _CSS_SMUGGLING = re.compile(r"\\|/\*|<|>|@|expression\s*\(|javascript:", re.IGNORECASE)
 
 

@@ -178,7 +178,7 @@ def run_limited(function: Callable[..., Any], *args: Any,
         except EOFError:
             # Gone without a word: the kernel's CPU limit (SIGXCPU inside a long C call, then
             # SIGKILL), or a crash.
-            process.join(1)
+            process.join(limits.wall_seconds)  # it closed its end: it is exiting
             code = process.exitcode
             if code in (-signal.SIGKILL, -signal.SIGXCPU):
                 raise LimitExceeded("CPU time", limits) from None
@@ -191,8 +191,9 @@ def run_limited(function: Callable[..., Any], *args: Any,
         receiver.close()
         if process.is_alive():
             process.kill()
-        process.join(5)
-        process.close()
+        process.join(limits.wall_seconds)
+        if process.exitcode is not None:
+            process.close()
     if kind == "ok":
         return Outcome(payload, cpu, peak)
     if kind == "limit":
