@@ -52,6 +52,8 @@ MAX_DRAW_COST = 50_000
 _VERTICES_PER_DRAW = 8
 #: What drawing through one mask costs (its own surface, composited), in element draws.
 _MASK_DRAWS = 1_000
+#: Image pixels that cost a renderer about one element draw (every copy is decoded again).
+_PIXELS_PER_DRAW = 4_096
 #: Most dashes an SVG's dash patterns may cut its outlines into (each is a stroked polygon
 #: in memory: 40 million of them took a renderer 566 MB).
 MAX_DASHES = 200_000
@@ -511,7 +513,7 @@ def _check_drawing_cost(root: Element) -> None:
             raise UploadError("The SVG refers to itself in a loop (through <use>, a marker "
                               "or a mask).")
         visiting.add(key)
-        total = _Cost(draws=1.0)
+        total = _Cost(draws=1.0 + _image_pixels(element) / _PIXELS_PER_DRAW)
         vertices, length = shape_geometry(element, largest_side)
         total.add(_Cost(vertices / _VERTICES_PER_DRAW, length))
         for child in element:
@@ -538,9 +540,9 @@ def _check_drawing_cost(root: Element) -> None:
         visiting.discard(key)
         if total.draws > MAX_DRAW_COST:
             raise UploadError(
-                "The SVG is too complex to draw: its shapes, points, markers, masks and "
-                "<use> copies add up to more than a badge image needs. Simplify it (fewer "
-                "points or markers) or upload it as a PNG."
+                "The SVG is too complex to draw: its shapes, points, images, markers, masks "
+                "and <use> copies add up to more than a badge image needs. Simplify it "
+                "(fewer points, copies or markers) or upload it as a PNG."
             )
         cost[key] = total
         return total
@@ -555,6 +557,19 @@ def _check_drawing_cost(root: Element) -> None:
                 f"{MAX_DASHES:,} are drawn). Use longer dashes or shorter lines, or upload "
                 "it as a PNG."
             )
+
+
+def _image_pixels(element: Element) -> int:
+    """Pixels of an ``<image>``'s embedded PNG/JPEG, read from its header (0 otherwise)."""
+    if element.tag != "image":
+        return 0
+    match = _DATA_IMAGE.match((element.get("href") or element.get("xlink:href") or "").strip())
+    if not match:
+        return 0
+    raw = base64.b64decode(re.sub(r"\s+", "", match.group(2)))
+    with Image.open(io.BytesIO(raw), formats=["PNG", "JPEG"]) as image:  # header only
+        width, height = image.size
+    return width * height
 
 
 def _about(count: float) -> str:

@@ -77,7 +77,14 @@ class _CpuLimit(Exception):
     """Raised inside the child by SIGXCPU (the soft CPU limit), while Python code runs."""
 
 
+_cpu_limit_reached = False
+
+
 def _on_cpu_limit(signum: int, frame: object) -> None:
+    global _cpu_limit_reached
+    # Remembered as well as raised: inside a C callback (cairo reading an image) the
+    # exception is swallowed and turns into an unrelated "could not be drawn" error.
+    _cpu_limit_reached = True
     raise _CpuLimit
 
 
@@ -133,6 +140,8 @@ def _child(conn: Connection, function: Callable[..., Any], args: tuple[Any, ...]
         message = ("limit", "memory")
     except Exception as exc:  # sent back to be raised in the parent
         message = ("error", exc)
+    if _cpu_limit_reached:
+        message = ("limit", "CPU time")
     try:
         conn.send((*message, _cpu_used(), _peak_rss()))
     except Exception as exc:  # an exception that does not pickle: send its words

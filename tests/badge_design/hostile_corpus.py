@@ -3,13 +3,18 @@
 Each one is what a review found, or what an attacker would try next, against a renderer:
 markers repeated at every vertex of a long path (and markers inside markers), dash patterns
 far shorter than the outlines they cut, patterns inside patterns, masks inside masks, a mask
-surface of a billion pixels, stroke widths of ten million, filters. Sizes are the ones that
+surface of a billion pixels, stroke widths of ten million, filters, a large embedded image
+drawn a hundred times. Sizes are the ones that
 cost a renderer seconds to minutes before the sanitizer counted them.
 """
 
 from __future__ import annotations
 
+import base64
+import io
 from collections.abc import Callable
+
+from PIL import Image
 
 _SVG = 'xmlns="http://www.w3.org/2000/svg"'
 
@@ -93,6 +98,16 @@ def filters() -> bytes:
                 '<feMorphology radius="1000"/></filter>')
 
 
+def image_used_a_hundred_times() -> bytes:
+    """A 16-megapixel PNG (compressed to a few kB), drawn again by every <use>."""
+    out = io.BytesIO()
+    Image.new("RGB", (4000, 4000), (200, 10, 10)).save(out, "PNG")
+    data = base64.b64encode(out.getvalue()).decode()
+    uses = "".join(f'<use href="#i" x="{i % 50}"/>' for i in range(100))
+    return _svg(uses, f'<image id="i" width="512" height="512" '
+                      f'href="data:image/png;base64,{data}"/>')
+
+
 def long_path_within_bounds() -> bytes:
     """The most a single path may be (about 100 000 vertices in under 1 MB): drawn."""
     return _svg(f'<path d="{_zigzag(100_000)}" fill="none" stroke="black"/>')
@@ -103,6 +118,6 @@ CORPUS: dict[str, Callable[[], bytes]] = {
         markers_on_a_long_path, markers_inside_markers, markers_inherited_from_a_group,
         tiny_dashes_on_a_long_path, tiny_dashes_inherited, tiny_dashes_from_a_stylesheet,
         nested_patterns, nested_masks, huge_mask_surface, huge_stroke_widths, filters,
-        long_path_within_bounds,
+        image_used_a_hundred_times, long_path_within_bounds,
     )
 }

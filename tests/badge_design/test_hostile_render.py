@@ -21,6 +21,7 @@ REFUSED = {
     "markers_on_a_long_path": "too complex to draw",
     "markers_inside_markers": "too complex to draw",
     "nested_masks": "too complex to draw",
+    "image_used_a_hundred_times": "too complex to draw",
     "tiny_dashes_on_a_long_path": "dashed lines would draw about",
     "tiny_dashes_inherited": "dashed lines would draw about",
     "tiny_dashes_from_a_stylesheet": "dashed lines would draw about",
