@@ -8,8 +8,8 @@ Each file of ``tests/badge_design/hostile_corpus.py`` goes through the upload pa
 uses (sanitize, then draw once, in the limited child process of ``badge_design.worker``);
 the table gives the wall time seen by the caller, the child's CPU seconds and its peak
 resident memory, and what became of the file. A child stopped by the kernel cannot report,
-so its memory shows as "≤ limit". The baseline, measured in the same run, is a plain badge
-design drawn through the same child.
+so its memory shows as "n/a" (it was held under the limit the outcome names). The
+baseline, measured in the same run, is a plain badge design drawn through the same child.
 
 ``--before`` measures the same files against another checkout's ``process_upload`` (for
 example ``git archive 3ae8b5a | tar -x -C /tmp/before``), each in a fresh interpreter with no
@@ -76,20 +76,27 @@ def _limit(resource: str, limits) -> str:
     return f"{limits.wall_seconds:g} s wall"
 
 
+# The child reports its own peak (VmHWM): the kernel's ru_maxrss for a child can carry the
+# parent's size from before the exec.
 _BEFORE = """
 import sys
 sys.path.insert(0, {tree!r})
 from badge_design.uploads import process_upload
 try:
     process_upload("x.svg", sys.stdin.buffer.read())
-    print("drawn")
+    outcome = "drawn"
 except Exception as exc:
-    print("refused:", exc)
+    outcome = f"refused: {{exc}}"
+peak = next(line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM"))
+print(peak, outcome)
 """
 
 
-def _before(tree: Path, data: bytes, cap: float) -> tuple[float, float, int, str]:
-    """(wall s, CPU s, peak RSS bytes, outcome) of another tree's process_upload, unlimited."""
+def _before(tree: Path, data: bytes, cap: float) -> tuple[float, float, int | None, str]:
+    """(wall s, CPU s, peak RSS bytes, outcome) of another tree's process_upload, unlimited.
+
+    A file still running at ``cap`` is killed; its peak is then unknown.
+    """
     start = time.perf_counter()
     process = subprocess.Popen([sys.executable, "-c", _BEFORE.format(tree=str(tree))],
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -97,11 +104,12 @@ def _before(tree: Path, data: bytes, cap: float) -> tuple[float, float, int, str
     assert process.stdin is not None and process.stdout is not None
     process.stdin.write(data)
     process.stdin.close()
-    outcome = ""
+    peak: int | None = None
     while True:
         pid, _status, usage = os.wait4(process.pid, os.WNOHANG)
         if pid:
-            outcome = process.stdout.read().decode().strip()
+            kilobytes, _, outcome = process.stdout.read().decode().strip().partition(" ")
+            peak = int(kilobytes) * 1024 if kilobytes.isdigit() else None
             break
         if time.perf_counter() - start > cap:
             process.kill()
@@ -111,14 +119,13 @@ def _before(tree: Path, data: bytes, cap: float) -> tuple[float, float, int, str
         time.sleep(0.02)
     process.stdout.close()
     process.wait()  # already reaped by wait4: this only lets Popen know
-    return (time.perf_counter() - start, usage.ru_utime + usage.ru_stime,
-            usage.ru_maxrss * 1024, outcome)
+    return time.perf_counter() - start, usage.ru_utime + usage.ru_stime, peak, outcome
 
 
 def _row(name: str, size: int, figures: tuple[float, float | None, int | None, str]) -> str:
     wall, cpu, peak, outcome = figures
     cpu_text = f"{cpu:6.2f}" if cpu is not None else "     -"
-    peak_text = f"{peak / _MIB:7.0f}" if peak is not None else "≤ limit"
+    peak_text = f"{peak / _MIB:7.0f}" if peak is not None else "    n/a"
     return (f"| {name:32} | {size / 1024:6.1f} | {wall:6.2f} | {cpu_text} | {peak_text} | "
             f"{outcome[:90]} |")
 
