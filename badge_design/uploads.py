@@ -55,7 +55,7 @@ _MASK_DRAWS = 1_000
 #: Image pixels that cost a renderer about one element draw (every copy is decoded again).
 _PIXELS_PER_DRAW = 4_096
 #: Most dashes an SVG's dash patterns may cut its outlines into (each is a stroked polygon
-#: in memory: 40 million of them took a renderer 566 MB).
+#: in memory: about 3 million of them took a renderer 566 MB).
 MAX_DASHES = 200_000
 #: Images smaller than this look blurry once scaled up to 512 px.
 SMALL_IMAGE_EDGE = 256

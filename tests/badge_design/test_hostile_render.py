@@ -1,8 +1,8 @@
 """Files that are cheap to upload and dear to draw finish within seconds, with memory bounded.
 
 Before the sanitizer counted drawing costs and rendering moved into a limited child, these
-ran for 4 to 60 seconds of CPU each (the nested masks past a minute) or took 566 MB of
-memory (the dashes); see bench/render_hostile.py for the figures.
+took up to 25 s of CPU each (the nested masks ran past a minute of wall clock) or 566 MB of
+memory (the dashes); the README's benchmark section has the figures.
 """
 
 from __future__ import annotations
