@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import io
 import re
 
 from cairosvg.surface import PNGSurface
+from PIL import Image
 
 THUMBNAIL_SIZE = 128
 FULL_SIZE = 512
@@ -65,6 +67,8 @@ def render_png(svg: str | bytes, size: int = FULL_SIZE) -> bytes:
             output_width=size,
             output_height=size,
         )
+    except MemoryError:
+        raise  # out of memory is the caller's limit speaking, not a malformed document
     except Exception as exc:
         # Uploaded SVG is untrusted: cairosvg reports malformed input through many
         # exception types (parse errors, bad numbers, cairo errors, deep recursion), and
@@ -72,3 +76,18 @@ def render_png(svg: str | bytes, size: int = FULL_SIZE) -> bytes:
         raise RenderError(f"the SVG could not be rendered ({type(exc).__name__})") from exc
     assert isinstance(png, bytes)
     return png
+
+
+def render_pngs(svg: str | bytes) -> tuple[bytes, bytes]:
+    """The 512 px PNG and the 128 px thumbnail of ``svg``, drawing the SVG once.
+
+    The thumbnail is scaled down from the full-size pixels: an SVG's cost is in drawing it,
+    so a second cairosvg pass for the small size would double the cost for nothing.
+    """
+    png = render_png(svg, FULL_SIZE)
+    with Image.open(io.BytesIO(png), formats=["PNG"]) as image:
+        small = image.convert("RGBA").resize((THUMBNAIL_SIZE, THUMBNAIL_SIZE),
+                                             Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    small.save(out, format="PNG")
+    return png, out.getvalue()

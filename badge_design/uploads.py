@@ -36,7 +36,8 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
-from badge_design.render import FULL_SIZE, THUMBNAIL_SIZE, RenderError, render_png
+from badge_design.render import FULL_SIZE, THUMBNAIL_SIZE, RenderError, render_pngs
+from badge_design.svg_cost import MARKED_SHAPES, dash_period, shape_geometry
 
 MAX_SVG_BYTES = 1024 * 1024
 MAX_RASTER_BYTES = 10 * 1024 * 1024
@@ -44,8 +45,18 @@ MAX_RASTER_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000
 MAX_SVG_ELEMENTS = 20_000
 MAX_SVG_DEPTH = 64
-#: Largest number of elements an SVG may draw once every <use> is expanded.
-MAX_EXPANDED_ELEMENTS = 50_000
+#: Most drawing an SVG may ask for, in element draws (about 60 µs each in cairosvg), once
+#: every <use>, marker and mask is expanded; vertices and masks are converted below.
+MAX_DRAW_COST = 50_000
+#: Path vertices that cost a renderer about as much as drawing one element.
+_VERTICES_PER_DRAW = 8
+#: What drawing through one mask costs (its own surface, composited), in element draws.
+_MASK_DRAWS = 1_000
+#: Image pixels that cost a renderer about one element draw (every copy is decoded again).
+_PIXELS_PER_DRAW = 4_096
+#: Most dashes an SVG's dash patterns may cut its outlines into (each is a stroked polygon
+#: in memory: about 3 million of them took a renderer 566 MB).
+MAX_DASHES = 200_000
 #: Images smaller than this look blurry once scaled up to 512 px.
 SMALL_IMAGE_EDGE = 256
 
@@ -113,8 +124,7 @@ def process_upload(filename: str, data: bytes) -> ProcessedImage:
         svg, svg_notes = sanitize_svg(data)
         notes.extend(svg_notes)
         try:
-            png = render_png(svg, FULL_SIZE)
-            thumbnail = render_png(svg, THUMBNAIL_SIZE)
+            png, thumbnail = render_pngs(svg)
         except RenderError as exc:
             raise UploadError("The SVG could not be drawn; please export it again.") from exc
         return ProcessedImage(svg=svg, png=png, thumbnail_png=thumbnail, warnings=notes)
@@ -266,6 +276,8 @@ ALLOWED_PROPERTIES = frozenset({
 _URL = re.compile(r"url\(\s*(?P<q>['\"]?)(?P<target>.*?)(?P=q)\s*\)", re.IGNORECASE | re.DOTALL)
 _LOCAL_REF = re.compile(r"^#[A-Za-z_][\w.\-:]*$")
 _DATA_IMAGE = re.compile(r"^data:image/(png|jpeg);base64,([A-Za-z0-9+/=\s]+)$", re.IGNORECASE)
+# A dash pattern declared in a style attribute or a stylesheet rule.
+_DASH_DECLARATION = re.compile(r"stroke-dasharray\s*:\s*([^;}]*)", re.IGNORECASE)
 # Characters that let CSS hide what it says (escapes, comments) or leave its context.
 _CSS_SMUGGLING = re.compile(r"\\|/\*|<|>|@|expression\s*\(|javascript:", re.IGNORECASE)
 
@@ -290,7 +302,11 @@ def _clean_value(value: str) -> str | None:
     return value
 
 
-def _clean_style(style: str, notes: set[str]) -> str:
+_MARKER_NOTE = ("Removed markers from an element that is not a path, line or polygon (on a "
+                "group they would repeat on every shape inside it).")
+
+
+def _clean_style(style: str, notes: set[str], markers: bool = True) -> str:
     kept = []
     for declaration in style.split(";"):
         if not declaration.strip():
@@ -299,6 +315,9 @@ def _clean_style(style: str, notes: set[str]) -> str:
         name, value = name.strip().lower(), value.strip()
         if not sep or name not in ALLOWED_PROPERTIES:
             notes.add(f"Removed unsupported style property “{name}”.")
+            continue
+        if name.startswith("marker-") and not markers:
+            notes.add(_MARKER_NOTE)
             continue
         clean = _clean_value(value)
         if clean is None:
@@ -412,9 +431,14 @@ class _Sanitizer:
                 kept[name] = target
                 continue
             if name == "style":
-                style = _clean_style(value, self.notes)
+                style = _clean_style(value, self.notes, markers=element in MARKED_SHAPES)
                 if style:
                     kept[name] = style
+                continue
+            if name.startswith("marker-") and element not in MARKED_SHAPES:
+                # Markers are inherited: on a group (or the marker itself) they would repeat
+                # on every shape inside, markers within markers, beyond what can be counted.
+                self.notes.add(_MARKER_NOTE)
                 continue
             if name in ALLOWED_PROPERTIES or name in ALLOWED_ATTRIBUTES:
                 clean = _clean_value(value)
@@ -429,40 +453,132 @@ class _Sanitizer:
         return kept
 
 
-def _check_use_expansion(root: Element) -> None:
-    """Refuse <use> cycles and "billion laughs" made of nested <use> references."""
+@dataclass
+class _Cost:
+    """What drawing one element costs, with everything it draws through references."""
+
+    draws: float = 0.0
+    #: Outline length drawn (user units), along which any dash pattern repeats.
+    length: float = 0.0
+
+    def add(self, other: _Cost, times: float = 1.0) -> None:
+        self.draws += other.draws * times
+        self.length += other.length * times
+
+
+def _viewport(root: Element) -> tuple[float, float]:
+    box = re.split(r"[\s,]+", root.get("viewBox", "").strip())
+    _, _, width, height = (float(part) for part in box)
+    return min(width, height), max(width, height)
+
+
+def _dash_periods(root: Element, smallest_side: float) -> list[float]:
+    """Every dash period the document declares, in attributes, styles and stylesheets.
+
+    ``stroke-dasharray`` is inherited and stylesheet rules apply to many shapes, so the
+    check assumes the shortest period may apply to every outline.
+    """
+    values = []
+    for element in root.iter():
+        values.append(element.get("stroke-dasharray") or "")
+        for text in (element.get("style") or "", element.text or "" if element.tag == "style"
+                     else ""):
+            values += _DASH_DECLARATION.findall(text)
+    periods = (dash_period(value, smallest_side) for value in values)
+    return [period for period in periods if period is not None]
+
+
+def _check_drawing_cost(root: Element) -> None:
+    """Refuse SVG that would take a renderer too long or too much memory to draw.
+
+    Counts what a renderer does, through every reference: elements drawn (with ``<use>``
+    and mask copies), path vertices, one marker copy per vertex of a marked shape, and one
+    dash per period along every outline. Also refuses ``<use>``/marker/mask cycles.
+    """
     by_id = {el.get("id"): el for el in root.iter() if el.get("id")}
-    cost: dict[int, int] = {}
+    smallest_side, largest_side = _viewport(root)
+    cost: dict[int, _Cost] = {}
     visiting: set[int] = set()
 
-    def weigh(element: Element) -> int:
+    def reference(value: str) -> Element | None:
+        match = _URL.search(value)
+        target = match.group("target").strip()[1:] if match else ""
+        return by_id.get(target)
+
+    def weigh(element: Element) -> _Cost:
         key = id(element)
         if key in cost:
             return cost[key]
         if key in visiting:
-            raise UploadError("The SVG refers to itself in a loop (<use> cycle).")
+            raise UploadError("The SVG refers to itself in a loop (through <use>, a marker "
+                              "or a mask).")
         visiting.add(key)
-        total = 1
+        total = _Cost(draws=1.0 + _image_pixels(element) / _PIXELS_PER_DRAW)
+        vertices, length = shape_geometry(element, largest_side)
+        total.add(_Cost(vertices / _VERTICES_PER_DRAW, length))
         for child in element:
-            total += weigh(child)
+            total.add(weigh(child))
         href = element.get("href") or element.get("xlink:href") or ""
         if href.startswith("#") and href[1:] in by_id:
-            total += weigh(by_id[href[1:]])
-        for value in element.attrib.values():
-            # fill="url(#p)", clip-path, mask and markers draw the referenced element too.
-            for match in _URL.finditer(value):
-                target = match.group("target").strip()[1:]
-                if target in by_id:
-                    total += weigh(by_id[target])
+            total.add(weigh(by_id[href[1:]]))
+        properties = dict(element.attrib)
+        properties.update(_declarations(element.get("style") or ""))
+        for name, value in properties.items():
+            target = reference(value) if "url(" in value else None
+            if target is None:
+                continue
+            if name.startswith("marker-"):
+                # One copy of the marker at every vertex (start and end: one each).
+                total.add(weigh(target), vertices if name == "marker-mid" else 1)
+            elif name == "mask":
+                # A mask is drawn into a surface of its own and composited: far dearer
+                # than the elements inside it.
+                total.add(weigh(target))
+                total.add(_Cost(draws=_MASK_DRAWS))
+            else:  # fill, stroke (gradients) and clip-path draw the target once
+                total.add(weigh(target))
         visiting.discard(key)
-        if total > MAX_EXPANDED_ELEMENTS:
+        if total.draws > MAX_DRAW_COST:
             raise UploadError(
-                "The SVG repeats its elements too many times through <use> references."
+                "The SVG is too complex to draw: its shapes, points, images, markers, masks "
+                "and <use> copies add up to more than a badge image needs. Simplify it "
+                "(fewer points, copies or markers) or upload it as a PNG."
             )
         cost[key] = total
         return total
 
-    weigh(root)
+    drawn = weigh(root)
+    periods = _dash_periods(root, smallest_side)
+    if periods:
+        dashes = drawn.length / min(periods)
+        if not dashes <= MAX_DASHES:  # also an outline too long to measure (inf or nan)
+            raise UploadError(
+                f"The SVG's dashed lines would draw about {_about(dashes)} dashes (at most "
+                f"{MAX_DASHES:,} are drawn). Use longer dashes or shorter lines, or upload "
+                "it as a PNG."
+            )
+
+
+def _image_pixels(element: Element) -> int:
+    """Pixels of an ``<image>``'s embedded PNG/JPEG, read from its header (0 otherwise)."""
+    if element.tag != "image":
+        return 0
+    match = _DATA_IMAGE.match((element.get("href") or element.get("xlink:href") or "").strip())
+    if not match:
+        return 0
+    raw = base64.b64decode(re.sub(r"\s+", "", match.group(2)))
+    with Image.open(io.BytesIO(raw), formats=["PNG", "JPEG"]) as image:  # header only
+        width, height = image.size
+    return width * height
+
+
+def _about(count: float) -> str:
+    return f"{count:,.0f}" if math.isfinite(count) else "countless"
+
+
+def _declarations(style: str) -> dict[str, str]:
+    pairs = (declaration.partition(":") for declaration in style.split(";"))
+    return {name.strip(): value.strip() for name, sep, value in pairs if sep}
 
 
 def _number(value: str | None) -> float | None:
@@ -536,6 +652,6 @@ def sanitize_svg(data: bytes | str) -> tuple[str, list[str]]:
     sanitizer = _Sanitizer()
     clean = sanitizer.element(tree, 0)
     assert clean is not None
-    _check_use_expansion(clean)
     _normalize_root(clean)
+    _check_drawing_cost(clean)
     return _serialize(clean), sorted(sanitizer.notes)

@@ -139,12 +139,14 @@ class Harness:
         return info, context
 
     def badge(self, context: Any, criteria: dict[str, Any] | None, name: str) -> Any:
+        from app.artwork import badge_artwork
         from app.openbadges import operations as ob
 
         issuer = ob.create_issuer("Bench University", "https://bench.example",
                                   "badges@bench.example", registration_id=context.registration_id)
         return ob.create_badge(issuer, name, f"{name} (bench)", "Meet the criteria",
-                               context_id=context.id, criteria=criteria, enabled=True)
+                               context_id=context.id, criteria=criteria, enabled=True,
+                               artwork=badge_artwork(name))
 
 
 def table(title: str, header: tuple[str, ...], rows: list[tuple[Any, ...]]) -> str:

@@ -27,6 +27,7 @@ def _seed(count: int) -> str:
     """A course with one badge and ``count`` assertions; returns the course's public id."""
     from datetime import timedelta
 
+    from app.artwork import badge_artwork
     from app.extensions import db
     from app.models import Context, Deployment, Registration
     from app.models.base import new_public_id, upsert, utcnow
@@ -48,7 +49,7 @@ def _seed(count: int) -> str:
     issuer = operations.create_issuer("Bench U", "https://bench.example", "b@bench.example",
                                       registration_id=registration.id)
     badge = operations.create_badge(issuer, "Bench", "A benchmark badge", "Run the bench",
-                                    context_id=context.id)
+                                    context_id=context.id, artwork=badge_artwork("Bench"))
     status_list = StatusList(issuer_id=issuer.id)
     db.session.add(status_list)
     db.session.flush()

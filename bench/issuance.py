@@ -42,6 +42,7 @@ def main() -> None:
     from flask_migrate import upgrade
 
     from app import create_app
+    from app.artwork import badge_artwork
     from app.openbadges import operations
     from app.openbadges.rdfc import canonicalizer
 
@@ -49,7 +50,8 @@ def main() -> None:
     with app.app_context():
         upgrade()
         issuer = operations.create_issuer("Bench U", "https://bench.example", "b@bench.example")
-        badge = operations.create_badge(issuer, "Bench", "A benchmark badge", "Run the bench")
+        badge = operations.create_badge(issuer, "Bench", "A benchmark badge", "Run the bench",
+                                        artwork=badge_artwork("Bench"))
         awards = [operations.Award(operations.Recipient(email=f"learner{i}@example.org",
                                                         name=f"Learner {i}"),
                                    evidence=[{"narrative": f"Scored {60 + i % 40} %"}])

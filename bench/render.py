@@ -100,6 +100,7 @@ def _served_badges() -> Iterator[tuple[Any, dict[str, str]]]:
     from flask_migrate import upgrade
 
     from app import create_app
+    from app.artwork import badge_artwork
     from app.openbadges import operations, urls
     from badge_design.design import design_to_dict
 
@@ -112,7 +113,7 @@ def _served_badges() -> Iterator[tuple[Any, dict[str, str]]]:
         for template in TEMPLATES:
             badge = operations.create_badge(
                 issuer, f"Bench {template}", "A benchmark badge.", "Run the bench.",
-                design=design_to_dict(_design(template, 0)))
+                artwork=badge_artwork(template, design=design_to_dict(_design(template, 0))))
             paths[template] = urls.BADGE_IMAGE.replace("<public_id>", badge.public_id) \
                 .replace("<int:version>", str(badge.image_version)).replace("<ext>", "png")
     yield app.test_client(), paths

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from flask import Response, stream_with_context
 
 from app.analytics.streaming import csv_chunks, json_chunks
+from app.downloads import as_download
 from app.models.base import utcnow
 
 DEFAULT_DAYS = 30
@@ -46,6 +47,6 @@ def streamed(rows: Iterator[dict], fields: tuple[str, ...], fmt: str, filename: 
     chunks = csv_chunks(fields, rows) if fmt == "csv" else json_chunks(rows)
     mimetype = "text/csv" if fmt == "csv" else "application/json"
     response = Response(stream_with_context(chunks), mimetype=f"{mimetype}; charset=utf-8")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
+    as_download(response, filename, fmt, fallback="export")
     response.headers["Cache-Control"] = "no-store"
     return response

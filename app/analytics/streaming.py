@@ -1,5 +1,9 @@
 """CSV and JSON written row by row: generators that a Flask response or a file can consume
-without the whole export ever being in memory."""
+without the whole export ever being in memory.
+
+Every CSV the tool writes (staff, admin and API exports, the audit export) goes through
+:func:`csv_chunks`, so every text cell is made spreadsheet-safe in this one place.
+"""
 
 from __future__ import annotations
 
@@ -13,11 +17,24 @@ from typing import Any
 _ROWS_PER_CHUNK = 500
 
 
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP, "CSV Injection").
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """``text`` as a spreadsheet will show it, never run it: a leading ``'`` when it could
+    start a formula (``=cmd|' /C calc'!A0`` is a learner's LMS display name away)."""
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
 def _cell(value: Any) -> Any:
     if isinstance(value, (dict, list)):
         return json.dumps(value, sort_keys=True, separators=(",", ":"))
     if value is None:
         return ""
+    if isinstance(value, str):
+        # Numbers stay numbers (-5 is data); text, whoever wrote it, cannot become a formula.
+        return spreadsheet_safe(value)
     return value
 
 

@@ -12,6 +12,7 @@ from app.api.auth import ApiError, check_tenant
 from app.api.awards import checked_criteria
 from app.api.common import body, get_owned, paged, scoped_registration
 from app.api.registry import endpoint
+from app.artwork import badge_artwork
 from app.awards.operations import badge_saved
 from app.designer.operations import course_issuer
 from app.extensions import db
@@ -110,9 +111,11 @@ def create_badge() -> tuple[dict[str, Any], int]:
         changes["criteria"] = checked_criteria(changes["criteria"], changes.get("context_id"))
     issuer = _issuer_for(data, changes.get("context_id"))
     changes.setdefault("criteria_narrative", changes.get("description", ""))
+    name = changes.pop("name", "")
+    artwork = badge_artwork(name, design=data.get("design"))
     badge = operations.create_badge(
-        issuer, changes.pop("name", ""), changes.pop("description", ""),
-        changes.pop("criteria_narrative"), design=data.get("design"), **changes)
+        issuer, name, changes.pop("description", ""),
+        changes.pop("criteria_narrative"), artwork=artwork, **changes)
     badge_saved(badge, requested_by=f"api:{g.api_key.public_id}")
     return badge_json(badge), 201
 
@@ -134,7 +137,7 @@ def patch_badge(public_id: str) -> dict[str, Any]:
         changes["criteria"] = checked_criteria(
             changes["criteria"], changes.get("context_id", badge.context_id), badge.public_id)
     if "design" in data:
-        operations.save_artwork(badge, design=data["design"])
+        operations.save_artwork(badge, badge_artwork(badge.name, design=data["design"]))
     operations.update_badge(badge, **changes)
     if {"criteria", "enabled"} & set(changes):
         badge_saved(badge, requested_by=f"api:{g.api_key.public_id}")

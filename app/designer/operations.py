@@ -1,8 +1,9 @@
 """What the designer changes: a course's badges and their artwork versions.
 
-Callable without a request. Saving renders the SVG and both PNGs once, through the Open
-Badges core's ``save_artwork``; awards and public image fetches then only read stored bytes,
-so no render ever happens on the issuing path.
+Callable without a request. Saving checks and renders the artwork once, in
+``badge_design.artwork``'s limited child process and before any row is written, then hands
+the finished bytes to the Open Badges core's ``save_artwork``; awards and public image
+fetches only read stored bytes, so no render ever happens on the issuing path.
 """
 
 from __future__ import annotations
@@ -21,14 +22,15 @@ from app.models import Context, Registration
 from app.openbadges import urls
 from app.openbadges.models import Badge, BadgeImage, BadgeStatus, Issuer
 from app.openbadges.operations import OperationError, Upload, create_badge, save_artwork
+from badge_design.artwork import Artwork, artwork_from_design, artwork_from_upload
 from badge_design.design import (
     MAX_ALT_TEXT_CHARS,
     Design,
     DesignError,
-    design_to_dict,
     validate_design,
 )
-from badge_design.uploads import UploadError, process_upload
+from badge_design.render import RenderError
+from badge_design.uploads import UploadError
 
 #: A badge made in the designer has no criteria yet; the OB core requires a narrative, and
 #: this one says plainly that the instructor still has to set them.
@@ -175,50 +177,44 @@ def _save(context: Context, *, design: Any, upload: Upload | None,
         name, description = new_badge.name, new_badge.description
     else:
         raise DesignerError({"badge": "Choose a badge or name a new one."})
-    document: dict[str, Any] | None = None
-    warnings: tuple[str, ...] = ()
-    if upload is not None:
-        upload, warnings = _checked_upload(upload)
-    else:
-        # Validate here (not only in save_artwork) to keep the per-field messages.
-        checked = check_design(with_default_alt_text(design, name, description))
-        document = design_to_dict(checked)
+    # Rendered before anything is written: a slow file holds no database lock.
+    artwork = (_upload_artwork(upload) if upload is not None
+               else _design_artwork(with_default_alt_text(design, name, description)))
     try:
         if badge is None:
             assert new_badge is not None
             badge = create_badge(course_issuer(context), new_badge.name, new_badge.description,
                                  DRAFT_CRITERIA, context_id=context.id,
-                                 status=BadgeStatus.DRAFT, design=document, upload=upload)
+                                 status=BadgeStatus.DRAFT, artwork=artwork)
         else:
-            save_artwork(badge, design=document, upload=upload)
+            save_artwork(badge, artwork)
             db.session.commit()
     except OperationError as exc:
-        # Only reachable if the OB core refuses what was checked above (its own rules may
-        # grow); its message is still written for people, so show it.
+        # The OB core's own badge rules; its message is written for people, so show it.
         db.session.rollback()
-        raise DesignerError({"file" if upload is not None else "design": str(exc)}) from None
+        raise DesignerError({"badge": str(exc)}) from None
     except IntegrityError:
         # Two saves of one badge at the same moment both chose the next version number;
         # the database kept the first (unique badge and version).
         db.session.rollback()
         raise DesignerError({"badge": "This badge was saved by someone else at the same "
                                       "moment; please save again."}) from None
-    return _saved(badge, warnings)
+    return _saved(badge, artwork.warnings)
 
 
-def _checked_upload(upload: Upload) -> tuple[Upload, tuple[str, ...]]:
-    """Check and clean an upload here, to keep the checker's warnings for the instructor.
-
-    The OB core checks uploads again; handing it the cleaned image (a 512 px PNG, or the
-    sanitized SVG) means a hostile original is decoded once, and re-checking clean output
-    is cheap and changes nothing.
-    """
+def _upload_artwork(upload: Upload) -> Artwork:
+    """Check, clean and render an upload once; the checker's words go to the "file" field."""
     try:
-        processed = process_upload(upload.filename, upload.data)
+        return artwork_from_upload(upload.filename, upload.data)
     except UploadError as exc:
         raise DesignerError({"file": str(exc)}) from None
-    if processed.svg is not None:
-        clean = Upload(filename="artwork.svg", data=processed.svg.encode("utf-8"))
-    else:
-        clean = Upload(filename="artwork.png", data=processed.png)
-    return clean, tuple(processed.warnings)
+
+
+def _design_artwork(design: Any) -> Artwork:
+    """Validate and render a design once; each bad field keeps its own message."""
+    try:
+        return artwork_from_design(design)
+    except DesignError as exc:
+        raise DesignerError(exc.errors) from None
+    except RenderError as exc:
+        raise DesignerError({"design": str(exc)}) from None

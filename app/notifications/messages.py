@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formataddr, parseaddr
+from email.utils import parseaddr
 from typing import Any
 
 from flask import current_app, render_template
 from sqlalchemy import select
 
+from app.downloads import file_name, one_line
 from app.extensions import db
 from app.models import Context
 from app.openbadges import documents, urls
@@ -41,12 +42,17 @@ def _base_message(*, key: str, to_name: str, to_email: str, subject: str, sender
     message = EmailMessage()
     from_name, from_addr = parseaddr(current_app.config["MAIL_FROM"])
     # The institution's name in the From display: the mail is theirs, Badgebridge carries it.
-    message["From"] = formataddr((f"{sender_name} via Badgebridge" if sender_name
-                                  else from_name or "Badgebridge", from_addr))
-    message["To"] = formataddr((to_name, to_email)) if to_name else to_email
+    # Names and subjects carry people's text: on one line, so no name can add a header.
+    sender_name, to_name = one_line(sender_name), one_line(to_name)
+    # Address objects, not formatted strings: the header registry quotes a display name with
+    # ":" or "@" in it instead of reading it back as a group of other addresses.
+    message["From"] = Address(display_name=f"{sender_name} via Badgebridge" if sender_name
+                              else from_name or "Badgebridge", addr_spec=from_addr)
+    message["To"] = (Address(display_name=to_name, addr_spec=to_email) if to_name and to_email
+                     else to_email)
     if reply_to and "@" in reply_to:
         message["Reply-To"] = str(Address(addr_spec=reply_to))
-    message["Subject"] = subject
+    message["Subject"] = one_line(subject)
     message["Message-ID"] = message_id(key)
     # RFC 3834: tells auto-responders (out-of-office) not to answer.
     message["Auto-Submitted"] = "auto-generated"
@@ -137,9 +143,8 @@ def award_message(assertion: Assertion, key: str) -> EmailMessage:
         template="award", facts=facts)
     png = _baked_png(assertion)
     if png is not None:
-        safe = "".join(c for c in facts.badge_name[:60] if c.isalnum() or c in " -_").strip()
         message.add_attachment(png, maintype="image", subtype="png",
-                               filename=f"{safe or 'badge'}.png")
+                               filename=f"{file_name(facts.badge_name) or 'badge'}.png")
     return message
 
 

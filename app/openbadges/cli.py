@@ -16,6 +16,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from app.artwork import badge_artwork
 from app.extensions import db
 from app.models import Registration
 from app.models.base import find_by_ref
@@ -98,7 +99,8 @@ def create(issuer_id: str, name: str, description: str, criteria: str, image: Pa
     upload = operations.Upload(image.name, image.read_bytes()) if image else None
     try:
         badge = operations.create_badge(
-            issuer, name, description, criteria, tags=tags, design=design, upload=upload,
+            issuer, name, description, criteria, tags=tags,
+            artwork=badge_artwork(name, design=design, upload=upload),
             expiry_policy="days" if expires_days else "none", expires_days=expires_days)
     except operations.OperationError as exc:
         _fail(as_json, exc.code, str(exc))

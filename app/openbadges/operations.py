@@ -7,7 +7,6 @@ to the same transaction.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import secrets
 import threading
@@ -16,7 +15,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import (
@@ -45,6 +44,9 @@ from app.openbadges.models import (
     StatusList,
 )
 from app.openbadges.signing import SigningKey, add_proof, make_signing_key, sign_jwt
+
+if TYPE_CHECKING:  # the core only stores artwork; loading the renderer is not its business
+    from badge_design.artwork import Artwork
 
 # Rows per INSERT: well under SQLite's bound-parameter limit, large enough to amortize.
 _CHUNK = 500
@@ -144,43 +146,18 @@ class Upload:
     data: bytes
 
 
-def _svg_around_png(png: bytes) -> str:
-    # Raster uploads still need an SVG to bake into: wrap the PNG, do not trace it.
-    encoded = base64.b64encode(png).decode()
-    return ('<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"'
-            ' width="512" height="512" viewBox="0 0 512 512">'
-            f'<image width="512" height="512" xlink:href="data:image/png;base64,{encoded}"/>'
-            "</svg>")
+def save_artwork(badge: Badge, artwork: Artwork) -> BadgeImage:
+    """Store finished artwork as the badge's next version; later awards use it.
 
-
-def save_artwork(badge: Badge, *, design: dict[str, Any] | str | None = None,
-                 upload: Upload | None = None) -> BadgeImage:
-    """Render (once) and store a new artwork version; later awards use it.
-
-    With neither a design nor an upload, the badge gets the default design titled with its
-    name. Raises OperationError with the designer's or the upload checker's message.
+    Nothing here draws: ``artwork`` was checked and rendered by ``badge_design.artwork``
+    before the caller's transaction began, so no render ever runs while rows are locked.
     """
-    from badge_design.design import DesignError, design_to_dict, validate_design
-    from badge_design.render import THUMBNAIL_SIZE, render_png
-    from badge_design.templates import render_svg
-    from badge_design.uploads import UploadError, process_upload
-
-    try:
-        if upload is not None:
-            processed = process_upload(upload.filename, upload.data)
-            svg = processed.svg or _svg_around_png(processed.png)
-            png, thumbnail = processed.png, processed.thumbnail_png
-        else:
-            chosen = validate_design(design if design is not None else {"title": badge.name[:40]})
-            svg = render_svg(chosen)
-            png, thumbnail = render_png(svg), render_png(svg, THUMBNAIL_SIZE)
-            badge.design = design_to_dict(chosen)
-            badge.design_version = (badge.design_version or 0) + 1
-    except (DesignError, UploadError) as exc:
-        raise OperationError("invalid_artwork", str(exc)) from exc
+    if artwork.design is not None:
+        badge.design = artwork.design
+        badge.design_version = (badge.design_version or 0) + 1
     version = (badge.image_version or 0) + 1
-    image = BadgeImage(badge_id=badge.id, version=version, svg=svg, png_512=png,
-                       png_128=thumbnail)
+    image = BadgeImage(badge_id=badge.id, version=version, svg=artwork.svg,
+                       png_512=artwork.png, png_128=artwork.thumbnail_png)
     badge.image_version = version
     db.session.add(image)
     return image
@@ -235,9 +212,8 @@ def create_badge(issuer: Issuer, name: str, description: str, criteria_narrative
                  expiry_policy: str = ExpiryPolicy.NONE, expires_on: datetime | None = None,
                  expires_days: int | None = None, status: str = BadgeStatus.ACTIVE,
                  criteria: dict[str, Any] | None = None, enabled: bool = False,
-                 design: dict[str, Any] | str | None = None,
-                 upload: Upload | None = None) -> Badge:
-    """Create a badge with its first artwork version (design, upload or the default)."""
+                 artwork: Artwork) -> Badge:
+    """Create a badge with ``artwork`` (rendered beforehand) as its first artwork version."""
     badge = Badge(issuer=issuer, name=(name or "").strip(), description=description or "",
                   criteria_narrative=criteria_narrative or "", context_id=context_id,
                   tags=list(tags), alignments=_check_alignments(alignments),
@@ -247,11 +223,7 @@ def create_badge(issuer: Issuer, name: str, description: str, criteria_narrative
     _check_badge(badge)
     db.session.add(badge)
     db.session.flush()
-    try:
-        save_artwork(badge, design=design, upload=upload)
-    except OperationError:
-        db.session.rollback()
-        raise
+    save_artwork(badge, artwork)
     db.session.commit()
     return badge
 

@@ -13,6 +13,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, render_template, request, url_for
 from sqlalchemy import select
 
+from app.downloads import as_download
 from app.extensions import db
 from app.openbadges import documents, image_cache, urls
 from app.openbadges.models import Assertion, Badge, BadgeImage, Issuer, StatusList
@@ -173,7 +174,6 @@ def credential_ob3(public_id: str) -> Response:
 
 def _baked(assertion: Assertion, ext: str, keyword: str, text: str) -> Response:
     image = _image(assertion.badge_id, assertion.image_version)
-    filename = f"{assertion.badge.name[:60]}.{ext}".replace('"', "")
     if ext == "png":
         response = _respond(bake_png(image.png_512, keyword, text), "image/png", SHORT)
     elif ext == "svg" and image.svg:
@@ -181,7 +181,7 @@ def _baked(assertion: Assertion, ext: str, keyword: str, text: str) -> Response:
     else:
         abort(404)
     if request.args.get("download"):
-        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+        as_download(response, assertion.badge.name, ext)
     return response
 
 

@@ -14,6 +14,7 @@ import json
 from flask import Blueprint, Response, abort, redirect, request
 from sqlalchemy import select
 
+from app.downloads import as_download
 from app.extensions import db
 from app.openbadges.models import Assertion
 from app.sharing import operations
@@ -47,10 +48,8 @@ def follow(public_id: str, channel: str) -> Response:
                                 request.headers.get("User-Agent", ""))
     if channel == ShareChannel.DOWNLOAD_JSON:
         body = json.dumps(assertion.credential, ensure_ascii=False, indent=2)
-        response = Response(body, mimetype="application/ld+json")
-        name = "".join(c for c in assertion.badge.name[:60] if c.isalnum() or c in " -_")
-        response.headers["Content-Disposition"] = \
-            f'attachment; filename="{name.strip() or "badge"}.json"'
+        response = as_download(Response(body, mimetype="application/ld+json"),
+                               assertion.badge.name, "json")
         response.headers["Cache-Control"] = "no-store"
         return response
     response = redirect(operations.destination(assertion, channel), 303)

@@ -24,7 +24,7 @@ REFUSED = {
     "billion_laughs.svg": "declares XML entities",
     "xxe_file.svg": "declares XML entities",
     "xxe_parameter_entity.svg": "declares XML entities",
-    "use_bomb.svg": "repeats its elements too many times",
+    "use_bomb.svg": "too complex to draw",
     "use_cycle.svg": "refers to itself in a loop",
     "no_size.svg": "no usable viewBox or width and height",
     "html_not_svg.svg": "not a valid PNG, JPEG or SVG image",

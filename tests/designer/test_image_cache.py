@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import event
 
+from app.artwork import badge_artwork
 from app.extensions import db
 from app.openbadges import image_cache
 from app.openbadges import operations as ob
@@ -14,7 +15,8 @@ from app.openbadges import operations as ob
 def badge(app):
     issuer = ob.create_issuer("Example U", "https://example.edu", "badges@example.edu")
     return ob.create_badge(issuer, "Cached", "A cached badge.", "Be cached.",
-                           design={"title": "Cached", "template": "shield"})
+                           artwork=badge_artwork("Cached",
+                                                 design={"title": "Cached", "template": "shield"}))
 
 
 def _count_queries():
@@ -47,7 +49,8 @@ def test_second_fetch_needs_no_database_and_revalidates(client, badge):
 
 def test_a_new_version_is_served_beside_the_old_one(client, badge):
     old = client.get(f"/ob/badges/{badge.public_id}/image/1.png").data
-    ob.save_artwork(badge, design={"title": "Redesigned", "template": "star"})
+    ob.save_artwork(badge, badge_artwork("Cached",
+                                         design={"title": "Redesigned", "template": "star"}))
     db.session.commit()
     new = client.get(f"/ob/badges/{badge.public_id}/image/2.png").data
     assert new != old

@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import select
 
+from app.artwork import badge_artwork
 from app.extensions import db
 from app.grades.models import Column
 from app.models import Context
@@ -61,7 +62,8 @@ def new_badge(context: Context, criteria: dict[str, Any] | None, *, name: str = 
                                   "badges@university.example",
                                   registration_id=context.registration_id)
     return ob.create_badge(issuer, name, f"{name} of the course", "Meet the criteria",
-                           context_id=context.id, criteria=criteria, enabled=enabled)
+                           context_id=context.id, criteria=criteria, enabled=enabled,
+                           artwork=badge_artwork(name))
 
 
 def live_assertions(badge: Badge) -> list[Assertion]:

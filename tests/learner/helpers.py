@@ -6,6 +6,7 @@ import itertools
 from datetime import datetime
 from typing import Any
 
+from app.artwork import badge_artwork
 from app.extensions import db
 from app.launch_session import LaunchSession
 from app.models import Context, Deployment, LtiUser, Membership, Registration
@@ -53,7 +54,8 @@ def make_badge(issuer: Issuer, context: Context, name: str, **kwargs: Any) -> Ba
     kwargs.setdefault("criteria_narrative", f"Earn 80 % in the {name} quiz.")
     narrative = kwargs.pop("criteria_narrative")
     return operations.create_badge(issuer, name, f"Shows mastery of {name}.", narrative,
-                                   context_id=context.id, **kwargs)
+                                   context_id=context.id, artwork=badge_artwork(name),
+                                   **kwargs)
 
 
 def award(badge: Badge, user: LtiUser, *, now: datetime | None = None,

@@ -196,3 +196,20 @@ def test_smtp_login_with_user_and_password(app, awarded):
         controller.stop()
         app.config["SMTP_URL"] = None
     assert seen == [(b"mailer", b"s3cr:t")] and len(inbox.messages) == 1
+
+
+def test_award_email_is_sent_for_a_badge_named_in_any_script(smtp_server, app):
+    course = make_course("Biology 101")
+    learner = make_person(course, "Zoë 李\r\nBcc: all@example.org", "zoe@example.org")
+    badge = make_badge(make_issuer("Example University"), course,
+                       "数据 🏅\r\nBcc: everyone@example.org")
+    tasks.send_award_email(award(badge, learner).id)
+    [mail] = smtp_server.inbox.messages
+    assert mail["Subject"] == ("You earned the 数据 🏅 Bcc: everyone@example.org badge in "
+                               "Biology 101")
+    [to] = mail["To"].addresses  # the name is quoted, not read as a group of addresses
+    assert (to.display_name, to.addr_spec) == ("Zoë 李 Bcc: all@example.org", "zoe@example.org")
+    assert mail["Bcc"] is None
+    [attachment] = list(mail.iter_attachments())
+    assert attachment.get_filename() == "数据 🏅 Bcc everyone@example.org.png"
+    assert db.session.query(EmailDelivery).one().state == DeliveryState.SENT

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from app.artwork import badge_artwork
 from app.openbadges import operations
 
 
@@ -21,7 +22,8 @@ def badge(issuer):
         issuer, "Teamwork", "Works well in a team.", "Scored 80 % on the group project.",
         tags=["teamwork"], alignments=[{"name": "Collaboration",
                                         "url": "https://skills.example/collab",
-                                        "framework": "ESCO"}])
+                                        "framework": "ESCO"}],
+        artwork=badge_artwork("Teamwork"))
 
 
 @pytest.fixture
