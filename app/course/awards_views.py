@@ -153,6 +153,9 @@ def index():
 @launch_required(staff=True)
 def check_now():
     job = jobs.request_job(jobs.SYNC, _context().id, requested_by=_actor())
+    if request.form.get("badge"):  # pressed on a badge's page: back there
+        return _back("sync_queued", "course_awards.badge_page",
+                     public_id=_badge(request.form["badge"]).public_id, job=job.public_id)
     return _back("sync_queued", job=job.public_id)
 
 
