@@ -151,7 +151,8 @@ def test_drafts_and_archived_badges_award_nobody_and_stay_hidden_from_learners(
                            data={"lt": course.token})
     assert _note(archived.location) == "archived"
     assert "Live one" not in browser.get(landing.url).text
-    assert 'data-testid="badge-state">Archived<' in _page(client, f"/course/awards/?lt={course.token}")
+    listing = _page(client, f"/course/awards/?lt={course.token}")
+    assert 'data-testid="badge-state">Archived<' in listing
     restored = client.post(f"/course/awards/badge/{live.public_id}/restore",
                            data={"lt": course.token})
     assert _note(restored.location) == "restored" and "job=" in restored.location

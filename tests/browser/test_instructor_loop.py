@@ -88,7 +88,7 @@ def test_the_instructor_loop_by_clicking(registered, chromium_context, slug):
     assert _text(tool, "badge-state") == "Draft"
     tool.locator('[data-testid="check-now"]').click()
     assert "Gradebook checked" in _text(tool, "job-status")
-    tool.locator("#rule-column").select_option(label="Quiz 1 (out of 10.0)")
+    tool.locator("#rule-column").select_option(label="Quiz 1 (out of 10)")
     tool.locator("#rule-threshold").fill("90")
     tool.locator('[data-testid="save-rule"]').click()
     assert _text(tool, "note") == "Criteria saved."
