@@ -36,24 +36,24 @@ def state_name(badge: Badge) -> str:
 
 
 def next_step(badge: Badge) -> str:
-    """One sentence: what the state means for learners and what it takes to go (or stay)
-    live."""
+    """One sentence shown beside the state: what it means for learners and what it takes to
+    go (or stay) live."""
     if badge.status == BadgeStatus.DRAFT:
         if not badge.criteria:
-            return ("Draft: learners do not see it yet. Set its criteria and enable automatic "
+            return ("Learners do not see it yet. Set its criteria and enable automatic "
                     "awards to publish it, or publish it now to award it by hand.")
         if not badge.enabled:
-            return ("Draft: learners do not see it yet. Enable automatic awards to publish it "
+            return ("Learners do not see it yet. Enable automatic awards to publish it "
                     "and award everyone who already qualifies.")
-        return "Draft: publish it to award everyone who already qualifies."
+        return "Learners do not see it yet. Publish it to award everyone who already qualifies."
     if badge.status == BadgeStatus.ARCHIVED:
-        return ("Archived: nobody new can earn it; awards already given stay valid. Restore "
+        return ("Nobody new can earn it; awards already given stay valid. Restore "
                 "it to award it again.")
     if badge.enabled and badge.criteria:
-        return "Live: awarded automatically the moment a learner meets the criteria."
+        return "Awarded automatically the moment a learner meets the criteria."
     if badge.criteria:
-        return "Live: automatic awards are off, so it is awarded by hand only."
-    return "Live: awarded by hand only. Set criteria to award it automatically."
+        return "Automatic awards are off, so it is awarded by hand only."
+    return "Awarded by hand only. Set criteria to award it automatically."
 
 
 @dataclass(frozen=True)

@@ -47,12 +47,11 @@ NOTES = {
     "column_refused": "The LMS refused to create the column.",
     "csv_missing": "Choose a CSV file (at most 5 MB).",
     "criteria_saved": "Criteria saved.",
-    "criteria_saved_checking": "Criteria saved: every learner is being checked against the new "
-                               "rule, and whoever meets it is awarded the badge.",
-    "enabled": "Automatic awards are on: every learner is being checked against the grades "
-               "already held, and whoever qualifies is awarded the badge.",
-    "published_enabled": "Published, with automatic awards on: learners can see the badge, and "
-                         "every learner is being checked against the grades already held.",
+    "criteria_saved_checking": "Criteria saved: whoever qualifies under the new rule is "
+                               "awarded the badge.",
+    "enabled": "Automatic awards are on: whoever qualifies is awarded the badge.",
+    "published_enabled": "Published, with automatic awards on: learners can see the badge, "
+                         "and whoever qualifies is awarded it.",
     "disabled": "Automatic awards are off. Learners keep the badges they hold.",
     "needs_criteria": "Set criteria before enabling automatic awards.",
     "published": "Published: learners can see this badge, and you can award it.",

@@ -32,10 +32,9 @@ def _count(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
-def _outcome(result: dict[str, Any]) -> str:
+def _awarded(result: dict[str, Any]) -> str:
     issued, review = int(result.get("issued", 0)), int(result.get("review", 0))
-    text = f"{_count(int(result.get('evaluated', 0)), 'learner', 'learners')} checked, " \
-           f"{_count(issued, 'badge', 'badges')} awarded"
+    text = f"{_count(issued, 'badge', 'badges')} awarded"
     if review:
         text += f", {_count(review, 'learner', 'learners')} added to the review queue"
     return text + "."
@@ -69,9 +68,11 @@ def job_progress(job: Job) -> JobProgress:
         text = "Gradebook checked: a check that started later already read it."
     elif sync:
         text = (f"Gradebook checked: {_count(int(result.get('changed', 0)), 'grade', 'grades')}"
-                f" changed, " + _outcome(result))
+                f" changed; {_count(int(result.get('evaluated', 0)), 'learner', 'learners')}"
+                f" checked, " + _awarded(result))
     else:
-        text = "Every learner checked against the grades already held: " + _outcome(result)
+        text = (f"Checked {_count(int(result.get('evaluated', 0)), 'learner', 'learners')}"
+                " against the grades already held: " + _awarded(result))
     return JobProgress(job.public_id, job.kind, job.state, job.state in (JobState.DONE,
                                                                          JobState.DEAD),
                        text, done, total, int(result.get("issued", 0)))

@@ -221,7 +221,8 @@
       // Artwork is not the end: the badge is a draft until its criteria are set and it is
       // published, so say so and lead to the page where that happens.
       var next = document.createElement("p");
-      next.textContent = data.next_step + " ";
+      next.textContent = "This badge is " + (data.state === "live" ? "" : "a ") + data.state +
+        ": " + data.next_step.charAt(0).toLowerCase() + data.next_step.slice(1) + " ";
       var go = document.createElement("a");
       go.href = data.badge_url;
       go.textContent = data.state === "draft" ? "Set its criteria and publish it"

@@ -113,7 +113,7 @@ def test_a_rule_change_on_a_live_badge_awards_the_newly_qualifying(client, regis
     assert _note(lowered.location) == "criteria_saved_checking" and "job=" in lowered.location
     assert len(live_assertions(badge)) == _qualifying(registered, course, 60) \
         > _qualifying(registered, course, 95)
-    assert "Every learner checked" in _page(client, lowered.location)
+    assert "against the grades already held" in _page(client, lowered.location)
 
 
 def test_a_sync_in_which_no_grade_changed_still_rechecks_live_badges(registered, course):
