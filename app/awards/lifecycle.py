@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from app.awards.operations import badge_saved
+from app.awards.operations import badge_saved, request_evaluation
 from app.extensions import db
 from app.grades.models import Job
+from app.grades.operations import aware
 from app.openbadges import operations as ob
 from app.openbadges.models import Badge, BadgeStatus, ExpiryPolicy
 
@@ -87,7 +88,7 @@ def publish(badge: Badge, actor: str) -> Changed:
         return Changed(badge)
     _status_change(badge, BadgeStatus.ACTIVE, actor,
                    "badge.published" if badge.status == BadgeStatus.DRAFT else "badge.restored")
-    return Changed(badge, published=True, job=_evaluate_if_automatic(badge, actor))
+    return Changed(badge, published=True, job=request_evaluation(badge, actor))
 
 
 def archive(badge: Badge, actor: str) -> Changed:
@@ -141,6 +142,11 @@ class BadgeDetails:
     expires_days: int | None = None
 
 
+def _stored(value: Any) -> Any:
+    # SQLite hands datetimes back naive (they are UTC): compare them as the form gives them.
+    return aware(value) if isinstance(value, datetime) else value
+
+
 def edit_details(badge: Badge, details: BadgeDetails, actor: str) -> Changed:
     """Change a badge's name, description, tags and expiry policy (validated, recorded).
 
@@ -157,7 +163,7 @@ def edit_details(badge: Badge, details: BadgeDetails, actor: str) -> Changed:
         "expires_days": details.expires_days if details.expiry_policy == ExpiryPolicy.DAYS
         else None,
     }
-    changed = {k: v for k, v in changes.items() if getattr(badge, k) != v}
+    changed = {k: v for k, v in changes.items() if _stored(getattr(badge, k)) != v}
     if not changed:
         return Changed(badge)
     if len(changes["name"]) > 300:
@@ -172,9 +178,3 @@ def edit_details(badge: Badge, details: BadgeDetails, actor: str) -> Changed:
         db.session.rollback()
         raise
     return Changed(badge)
-
-
-def _evaluate_if_automatic(badge: Badge, actor: str) -> Job | None:
-    if badge.enabled and badge.criteria:
-        return badge_saved(badge, requested_by=actor)
-    return None

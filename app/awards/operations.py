@@ -121,6 +121,12 @@ def badge_saved(badge: Badge, requested_by: str = "") -> jobs.Job | None:
                  {"criteria": badge.criteria, "enabled": badge.enabled,
                   "requested_by": requested_by},
                  tenant=audit.tenant_of_badge(badge), commit=True)
+    return request_evaluation(badge, requested_by)
+
+
+def request_evaluation(badge: Badge, requested_by: str = "") -> jobs.Job | None:
+    """When the badge is live with automatic awards on: evaluate every learner of its course
+    against the grades held and issue to all who qualify now (a tracked job)."""
     if badge.enabled and badge.criteria and badge.context_id \
             and badge.status == BadgeStatus.ACTIVE:
         return jobs.request_job(jobs.EVALUATE, badge.context_id, badge_id=badge.id,

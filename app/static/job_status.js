@@ -9,6 +9,9 @@
   var text = box.querySelector("[data-job-text]");
   var bar = box.querySelector("[data-job-progress]");
   var INTERVAL_MS = 1000;
+  var MAX_INTERVAL_MS = 10000;
+  var interval = INTERVAL_MS;
+  var lastState = null;
 
   function show(status) {
     text.textContent = status.text;
@@ -31,9 +34,13 @@
       show(status);
       if (status.finished) {
         window.location.reload();
-      } else {
-        window.setTimeout(poll, INTERVAL_MS);
+        return;
       }
+      // Poll briskly while the job moves; slow down while it waits (no worker yet).
+      interval = status.state === lastState && status.state !== "running"
+        ? Math.min(interval * 1.5, MAX_INTERVAL_MS) : INTERVAL_MS;
+      lastState = status.state;
+      window.setTimeout(poll, interval);
     }).catch(function () {
       // A dropped request (network, an expired launch) must not stop the page: try again.
       window.setTimeout(poll, INTERVAL_MS * 3);

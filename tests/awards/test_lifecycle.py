@@ -234,6 +234,14 @@ def test_badge_details_are_edited_on_the_badge_page(client, course):
     assert (badge.name, badge.description, badge.tags, badge.expiry_policy,
             badge.expires_days) == ("Exam champion", "Top of the exam", ["chemistry", "exam"],
                                     "days", 365)
+    same = client.post(url, data={"lt": course.token, "name": "Exam champion",
+                                  "description": "Top of the exam", "tags": "chemistry, exam",
+                                  "expiry_policy": "fixed", "expires_on": "2027-06-30"})
+    assert _note(same.location) == "details_saved"
+    again = client.post(url, data={"lt": course.token, "name": "Exam champion",
+                                   "description": "Top of the exam", "tags": "chemistry, exam",
+                                   "expiry_policy": "fixed", "expires_on": "2027-06-30"})
+    assert _note(again.location) == "details_saved"  # nothing changed: nothing recorded
     refused = client.post(url, data={"lt": course.token, "name": " ", "description": "x"})
     assert refused.status_code == 422
     assert "Not saved: Badge name is required" in refused.get_data(as_text=True)
@@ -243,7 +251,7 @@ def test_badge_details_are_edited_on_the_badge_page(client, course):
     db.session.expire_all()
     assert badge.name == "Exam champion"
     assert db.session.scalars(select(AuditRecord.action).where(
-        AuditRecord.subject == f"badge:{badge.public_id}")).all().count("badge.edited") == 1
+        AuditRecord.subject == f"badge:{badge.public_id}")).all().count("badge.edited") == 2
 
 
 def test_job_status_json_follows_progress_and_stays_in_its_course(
