@@ -280,3 +280,21 @@ def test_job_status_json_follows_progress_and_stays_in_its_course(
     running = Job(kind="evaluate", context_id=course.context.id, state=JobState.RUNNING,
                   result={"total": 12, "done": 5, "issued": 2})
     assert job_progress(running).text == "Checking learners: 5 of 12, 2 badges awarded so far…"
+
+
+def test_an_api_client_publishing_a_draft_awards_everyone_who_already_qualifies(
+        client, registered, course):
+    from app.api.auth import create_key
+
+    _key, secret = create_key(course.context.registration_id)
+    headers = {"Authorization": f"Bearer {secret}"}
+    badge = _design(client, course)
+    patched = client.patch(f"/api/v1/badges/{badge.public_id}", headers=headers, json={
+        "criteria": {"column": course.column("Exam").public_id, "min_percent": 70},
+        "enabled": True})
+    assert patched.status_code == 200 and patched.json["status"] == "draft"
+    assert live_assertions(badge) == []  # a draft awards nobody, even with its rule on
+    published = client.patch(f"/api/v1/badges/{badge.public_id}", headers=headers,
+                             json={"status": "active"})
+    assert published.status_code == 200
+    assert len(live_assertions(badge)) == _qualifying(registered, course, 70)
