@@ -65,7 +65,7 @@ def job_progress(job: Job) -> JobProgress:
                 f"{_count(job.attempts, 'time', 'times')} and has stopped. Press Check now to "
                 "try again; if it keeps failing, tell your Badgebridge administrator.")
     elif "skipped" in result:
-        text = "Gradebook checked: a check that started later already read it."
+        text = "Gradebook checked: another check that ran meanwhile read it for this one."
     elif sync:
         text = (f"Gradebook checked: {_count(int(result.get('changed', 0)), 'grade', 'grades')}"
                 f" changed; {_count(int(result.get('evaluated', 0)), 'learner', 'learners')}"
