@@ -298,3 +298,25 @@ def test_an_api_client_publishing_a_draft_awards_everyone_who_already_qualifies(
                              json={"status": "active"})
     assert published.status_code == 200
     assert len(live_assertions(badge)) == _qualifying(registered, course, 70)
+
+
+def test_the_simple_rule_form_says_what_is_wrong_and_fills_itself_back(client, course):
+    badge = _design(client, course)
+    exam = course.column("Exam").public_id
+    url = f"/course/awards/badge/{badge.public_id}/rule"
+    for form, message in (
+            ({"column": exam, "threshold": "lots", "unit": "percent"},
+             "The score needed must be a number, such as 80."),
+            ({"column": exam, "threshold": "120", "unit": "percent"},
+             "The score needed must be above 0 (and at most 100 %)."),
+            ({"column": "", "threshold": "80", "unit": "percent"},
+             "Choose the column the badge is earned in.")):
+        refused = client.post(url, data={"lt": course.token, **form})
+        assert refused.status_code == 422
+        assert f"Not saved: {message}" in refused.get_data(as_text=True)
+    assert client.post(url, data={"lt": course.token, "column": exam, "threshold": "7,5",
+                                  "unit": "points"}).status_code == 303
+    db.session.expire_all()
+    assert badge.criteria == {"column": exam, "min_points": 7.5}
+    page = _page(client, f"/course/awards/badge/{badge.public_id}?lt={course.token}")
+    assert 'value="7.5"' in page and '<option value="points" selected>' in page
