@@ -139,7 +139,7 @@ def patch_badge(public_id: str) -> dict[str, Any]:
     if "design" in data:
         operations.save_artwork(badge, badge_artwork(badge.name, design=data["design"]))
     operations.update_badge(badge, **changes)
-    if {"criteria", "enabled"} & set(changes):
+    if {"criteria", "enabled", "status"} & set(changes):  # going live evaluates too
         badge_saved(badge, requested_by=f"api:{g.api_key.public_id}")
     return badge_json(badge)
 

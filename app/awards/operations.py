@@ -35,7 +35,7 @@ from app.grades.models import Column
 from app.models import LtiUser
 from app.models.base import utcnow
 from app.openbadges import operations as ob
-from app.openbadges.models import Assertion, Badge
+from app.openbadges.models import Assertion, Badge, BadgeStatus
 
 # "Close" on the preview: within this many percentage points of the threshold.
 CLOSE_BAND_PERCENT = 10.0
@@ -107,7 +107,8 @@ def _requires(start: str, target: str, badges: dict[str, Badge], seen: set[str])
 
 def badge_saved(badge: Badge, requested_by: str = "") -> jobs.Job | None:
     """After a badge's criteria or ``enabled`` changed: embed the criteria's text in the badge,
-    record the new rule in the audit trail and evaluate the course retroactively."""
+    record the new rule in the audit trail and, when the badge is live with automatic awards
+    on, evaluate every learner of the course against the grades held (a tracked job)."""
     from app import audit
 
     if badge.criteria and badge.context_id:
@@ -120,7 +121,14 @@ def badge_saved(badge: Badge, requested_by: str = "") -> jobs.Job | None:
                  {"criteria": badge.criteria, "enabled": badge.enabled,
                   "requested_by": requested_by},
                  tenant=audit.tenant_of_badge(badge), commit=True)
-    if badge.enabled and badge.criteria and badge.context_id:
+    return request_evaluation(badge, requested_by)
+
+
+def request_evaluation(badge: Badge, requested_by: str = "") -> jobs.Job | None:
+    """When the badge is live with automatic awards on: evaluate every learner of its course
+    against the grades held and issue to all who qualify now (a tracked job)."""
+    if badge.enabled and badge.criteria and badge.context_id \
+            and badge.status == BadgeStatus.ACTIVE:
         return jobs.request_job(jobs.EVALUATE, badge.context_id, badge_id=badge.id,
                                 requested_by=requested_by)
     return None
@@ -193,8 +201,14 @@ def preview(badge: Badge, criteria_doc: Any = None) -> Preview:
 def award_manually(badge: Badge, user: LtiUser, actor: str, reason: str,
                    action: str = DecisionAction.MANUAL_AWARD) -> Assertion:
     """Award by hand (idempotent: the live assertion if the learner holds one); recorded."""
+    if badge.status == BadgeStatus.DRAFT:
+        raise ob.OperationError("badge_draft", f"badge {badge.public_id} is a draft: publish "
+                                               "it before awarding it")
+    if badge.status == BadgeStatus.ARCHIVED:
+        raise ob.OperationError("badge_archived", f"badge {badge.public_id} is archived: "
+                                                  "restore it before awarding it")
     if not (reason or "").strip():
-        raise ob.OperationError("invalid", "a manual award needs a reason")
+        raise ob.OperationError("reason_required", "a manual award needs a reason")
     issued = ob.issue(badge, ob.Recipient(email=user.email, name=user.name,
                                           lti_user_id=user.id),
                       evidence=[{"name": "Awarded by staff", "narrative": reason.strip()}],
@@ -210,14 +224,20 @@ def award_manually(badge: Badge, user: LtiUser, actor: str, reason: str,
 
 def revoke_award(assertion: Assertion, actor: str, reason: str) -> Assertion:
     """Revoke explicitly, with a reason; recorded. (Leaving the roster never revokes.)"""
+    if assertion.revoked:
+        raise ob.OperationError("already_revoked", f"assertion {assertion.public_id} was "
+                                                   "already revoked")
     if not (reason or "").strip():
-        raise ob.OperationError("invalid", "a revocation needs a reason")
-    if not assertion.revoked:
-        db.session.add(AwardDecision(
-            badge_id=assertion.badge_id, user_id=assertion.lti_user_id,
-            assertion_id=assertion.id, action=DecisionAction.REVOKE, actor=actor,
-            reason=(reason or "").strip(), data={}))
-    return ob.revoke(assertion, reason)
+        raise ob.OperationError("reason_required", "a revocation needs a reason")
+    db.session.add(AwardDecision(
+        badge_id=assertion.badge_id, user_id=assertion.lti_user_id,
+        assertion_id=assertion.id, action=DecisionAction.REVOKE, actor=actor,
+        reason=reason.strip(), data={}))
+    try:
+        return ob.revoke(assertion, reason)
+    except Exception:
+        db.session.rollback()  # the decision is only recorded with the revocation it explains
+        raise
 
 
 def decide_review(item: ReviewItem, approve: bool, actor: str, reason: str = "",

@@ -288,30 +288,44 @@ def _queue_reviews(badge: Badge, reviews: list[tuple[int, Decision]], labels: di
 
 
 def ingest(events: Sequence[GradeEvent], *, now: datetime | None = None,
-           on_chunk: Callable[[], None] | None = None) -> PassResult:
+           on_chunk: Callable[[], None] | None = None,
+           recheck: int | None = None) -> PassResult:
     """The one path for grade events of every source: store what changed, evaluate those
-    learners, issue what they earned; one transaction per chunk of learners."""
+    learners, issue what they earned; one transaction per chunk of learners.
+
+    ``recheck`` names a course (a sync's) whose every learner is evaluated, changed grade or
+    not: whoever already qualifies for a live badge gets it now, instead of waiting for their
+    next grade change (a badge that went live or an evaluation that was lost meanwhile)."""
     total = PassResult()
     by_context: dict[int, dict[int, list[GradeEvent]]] = defaultdict(lambda: defaultdict(list))
+    if recheck is not None:
+        # The course is re-checked even when it sent no grade at all.
+        by_context.setdefault(recheck, defaultdict(list))
     for event in events:
         by_context[event.context_id][event.user_id].append(event)
     for context_id, by_user in by_context.items():
         badges = course_badges(context_id)
+        everyone = context_id == recheck
         users = sorted(by_user)
         for start in range(0, len(users), CHUNK):
             part = [e for u in users[start:start + CHUNK] for e in by_user[u]]
 
             def work(part: list[GradeEvent] = part, context_id: int = context_id,
-                     badges: list[CourseBadge] = badges) -> PassResult:
+                     badges: list[CourseBadge] = badges, everyone: bool = everyone) -> PassResult:
                 changed = record_grades(part)
-                result = evaluate_learners(context_id, {e.user_id for e in changed}, now,
-                                           badges=[_fresh(b) for b in badges])
+                result = evaluate_learners(
+                    context_id, {e.user_id for e in (part if everyone else changed)}, now,
+                    badges=[_fresh(b) for b in badges])
                 result.changed = len(changed)
                 if on_chunk:
                     on_chunk()
                 return result
 
             total.add(run_chunk(work))
+        if everyone and badges:
+            # Learners with no grade in this batch (grades from a CSV, a webhook, or none).
+            rest = [u for u in learner_ids(context_id) if u not in by_user]
+            total.add(_evaluate_in_chunks(context_id, rest, badges, now, on_chunk))
     return total
 
 
@@ -321,11 +335,20 @@ def _fresh(item: CourseBadge) -> CourseBadge:
 
 
 def evaluate_course(context_id: int, *, now: datetime | None = None,
-                    on_chunk: Callable[[], None] | None = None) -> PassResult:
-    """Evaluate every learner of the course (a badge was enabled or its criteria changed)."""
+                    on_chunk: Callable[[], None] | None = None,
+                    on_progress: Callable[[dict[str, int]], None] | None = None) -> PassResult:
+    """Evaluate every learner of the course against its live, enabled badges (a badge went
+    live, automatic awards were turned on, or a live badge's rule changed) and issue to all
+    who qualify now. ``on_progress`` hears the running totals after each committed chunk."""
+    return _evaluate_in_chunks(context_id, learner_ids(context_id), course_badges(context_id),
+                               now, on_chunk, on_progress)
+
+
+def _evaluate_in_chunks(context_id: int, learners: list[int], badges: list[CourseBadge],
+                        now: datetime | None, on_chunk: Callable[[], None] | None = None,
+                        on_progress: Callable[[dict[str, int]], None] | None = None,
+                        ) -> PassResult:
     total = PassResult()
-    badges = course_badges(context_id)
-    learners = learner_ids(context_id)
     for start in range(0, len(learners), CHUNK):
         part = learners[start:start + CHUNK]
 
@@ -336,4 +359,6 @@ def evaluate_course(context_id: int, *, now: datetime | None = None,
             return result
 
         total.add(run_chunk(work))
+        if on_progress:
+            on_progress({"total": len(learners), "done": start + len(part), **total.as_dict()})
     return total

@@ -10,14 +10,18 @@ CSRF-safe). Staff act only on the course their launch names.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
+from app.awards import lifecycle
 from app.awards import operations as awards
 from app.awards.models import ReviewItem
 from app.awards.pipeline import ingest
+from app.course.progress import JobProgress, job_progress
+from app.course.rules import simple_rule
 from app.criteria import CriteriaError, describe, parse_criteria
 from app.extensions import db
 from app.grades import jobs
@@ -28,29 +32,68 @@ from app.launch_session import current_session, launch_required
 from app.models import Context, LtiUser, Membership, Registration
 from app.notifications.queries import learners_without_email
 from app.openbadges.models import Assertion, Badge
-from app.openbadges.operations import OperationError, update_badge
+from app.openbadges.operations import OperationError
 from lti.services import PlatformError
 
+log = logging.getLogger(__name__)
 bp = Blueprint("course_awards", __name__, url_prefix="/course/awards")
 MAX_CSV_BYTES = 5 * 1024 * 1024
 # Outcomes shown after a redirect, by code: no cookie session (hence no flash) in the iframe.
 NOTES = {
-    "sync_queued": "Checking the gradebook now; reload to see when it finished.",
+    "sync_queued": "Checking the gradebook now.",
     "column_created": "Column created in the LMS gradebook. Grade it there; the tool reads it "
                       "on the next sync.",
     "column_invalid": "A new column needs a name and a maximum score above 0.",
     "column_refused": "The LMS refused to create the column.",
     "csv_missing": "Choose a CSV file (at most 5 MB).",
     "criteria_saved": "Criteria saved.",
-    "enabled": "Automatic awards are on: existing grades were evaluated.",
-    "disabled": "Automatic awards are off.",
+    "criteria_saved_checking": "Criteria saved: whoever qualifies under the new rule is "
+                               "awarded the badge.",
+    "enabled": "Automatic awards are on: whoever qualifies is awarded the badge.",
+    "published_enabled": "Published, with automatic awards on: learners can see the badge, "
+                         "and whoever qualifies is awarded it.",
+    "disabled": "Automatic awards are off. Learners keep the badges they hold.",
     "needs_criteria": "Set criteria before enabling automatic awards.",
+    "published": "Published: learners can see this badge, and you can award it.",
+    "restored": "Restored: the badge is live again.",
+    "archived": "Archived: nobody new can earn this badge; awards already given stay valid.",
+    "archive_draft": "A draft has never been awarded, so there is nothing to archive.",
+    "enable_archived": "This badge is archived: restore it before turning automatic awards on.",
+    "details_saved": "Badge details saved. New awards carry them; awards already given keep "
+                     "what they were issued with.",
     "awarded": "Badge awarded.",
-    "needs_reason": "Give a reason: every manual decision is recorded.",
+    "already_held": "That learner already holds this badge; nothing changed.",
+    "award_reason": "Give a reason for the award: every manual decision is recorded.",
+    "award_draft": "This badge is still a draft, so it cannot be awarded yet. Publish it, then "
+                   "award it again.",
+    "award_archived": "This badge is archived, so it cannot be awarded. Restore it first if "
+                      "it should be earned again.",
+    "award_learner": "That person is not a learner of this course (any more), so nothing was "
+                     "awarded. Choose someone from the list.",
+    "award_busy": "The tool was busy and nothing was awarded. Press Award again.",
+    "award_no_key": "The issuer of this course has no signing key, so nothing can be awarded. "
+                    "Ask your Badgebridge administrator to add one.",
+    "award_failed": "The badge could not be awarded and nothing was saved. Try again; if it "
+                    "keeps failing, tell your Badgebridge administrator.",
     "revoked": "Badge revoked.",
+    "revoke_reason": "Give a reason for revoking: the learner and anyone verifying the badge "
+                     "see it, and it is recorded.",
+    "already_revoked": "That award was already revoked; nothing changed.",
+    "revoke_failed": "The award could not be revoked and nothing changed. Try again; if it "
+                     "keeps failing, tell your Badgebridge administrator.",
     "review_decided": "Review decided.",
     "review_already": "That review was already decided.",
 }
+ERROR_NOTES = {
+    "column_invalid", "column_refused", "csv_missing", "needs_criteria", "archive_draft",
+    "enable_archived", "award_reason", "award_draft", "award_archived", "award_learner",
+    "award_busy", "award_no_key", "award_failed", "revoke_reason", "already_revoked",
+    "revoke_failed", "review_already"}
+# An operation's error code -> the note that tells staff what happened and what to do.
+AWARD_NOTES = {"reason_required": "award_reason", "badge_draft": "award_draft",
+               "badge_archived": "award_archived", "busy": "award_busy",
+               "no_key": "award_no_key"}
+REVOKE_NOTES = {"reason_required": "revoke_reason", "already_revoked": "already_revoked"}
 
 
 def _context() -> Context:
@@ -76,9 +119,8 @@ def _back(note: str, endpoint: str = "course_awards.index", **values: Any):
 @bp.context_processor
 def _note() -> dict[str, Any]:
     code = request.args.get("note", "")
-    return {"note": NOTES.get(code), "note_is_error": code in {
-        "column_invalid", "column_refused", "csv_missing", "needs_criteria", "needs_reason",
-        "review_already"}}
+    return {"note": NOTES.get(code), "note_code": code if code in NOTES else "",
+            "note_is_error": code in ERROR_NOTES}
 
 
 @bp.get("/")
@@ -98,6 +140,7 @@ def index():
         .limit(10)))
     return render_template(
         "course/awards/index.html", context=context, badges=badges, counts=counts,
+        state_name=lifecycle.state_name, next_step=lifecycle.next_step, job=_followed_job(),
         columns=columns, last_synced=jobs.last_synced(context.id),
         last_sync=jobs.last_sync_outcome(context.id),
         reviews=awards.pending_reviews(context.id), dead=dead,
@@ -107,8 +150,11 @@ def index():
 @bp.post("/sync")
 @launch_required(staff=True)
 def check_now():
-    jobs.request_job(jobs.SYNC, _context().id, requested_by=_actor())
-    return _back("sync_queued")
+    job = jobs.request_job(jobs.SYNC, _context().id, requested_by=_actor())
+    if request.form.get("badge"):  # pressed on a badge's page: back there
+        return _back("sync_queued", "course_awards.badge_page",
+                     public_id=_badge(request.form["badge"]).public_id, job=job.public_id)
+    return _back("sync_queued", job=job.public_id)
 
 
 @bp.post("/columns")
@@ -147,7 +193,13 @@ def import_csv():
 @bp.get("/badge/<public_id>")
 @launch_required(staff=True)
 def badge_page(public_id: str):
-    badge = _badge(public_id)
+    return render_badge_page(_badge(public_id))
+
+
+def render_badge_page(badge: Badge, *, details_error: str | None = None,
+                      rule_error: str | None = None, status: int = 200):
+    """The badge page: its state and lifecycle actions, details, criteria and preview, the
+    job it is running, and who holds it."""
     context = _context()
     columns = list(db.session.scalars(select(Column).where(
         Column.context_id == context.id, Column.active.is_(True)).order_by(Column.id)))
@@ -175,7 +227,21 @@ def badge_page(public_id: str):
         "course/awards/badge.html", context=context, badge=badge, columns=columns,
         criteria_json=draft if draft is not None else json.dumps(badge.criteria or {}, indent=2),
         error=error, preview=preview, criteria_text=text, holders=holders, learners=learners,
-        draft=draft is not None and error is None)
+        draft=draft is not None and error is None, state=lifecycle.state_name(badge),
+        next_step=lifecycle.next_step(badge), rule=simple_rule(badge.criteria),
+        details_error=details_error, rule_error=rule_error, job=_followed_job(),
+        tags=", ".join(badge.tags or [])), status
+
+
+def _followed_job() -> JobProgress | None:
+    """The job named by ``?job=`` (one the page started), if it belongs to this course."""
+    public_id = request.args.get("job")
+    if not public_id:
+        return None
+    job = db.session.scalar(select(Job).where(Job.public_id == public_id))
+    if job is None or job.context_id != current_session().context_id:
+        return None
+    return job_progress(job)
 
 
 @bp.post("/badge/<public_id>/criteria")
@@ -190,9 +256,8 @@ def save_criteria(public_id: str):
         return redirect(url_for("course_awards.badge_page", public_id=public_id,
                                 lt=request.values.get("lt"),
                                 criteria=request.form.get("criteria") or ""), 303)
-    update_badge(badge, criteria=doc)
-    awards.badge_saved(badge, requested_by=_actor())
-    return _back("criteria_saved", "course_awards.badge_page", public_id=public_id)
+    changed = lifecycle.set_criteria(badge, doc, _actor())
+    return _after(changed, "criteria_saved_checking" if changed.job else "criteria_saved")
 
 
 @bp.post("/badge/<public_id>/enabled")
@@ -200,12 +265,20 @@ def save_criteria(public_id: str):
 def set_enabled(public_id: str):
     badge = _badge(public_id)
     enable = request.form.get("enabled") == "1"
-    if enable and not badge.criteria:
-        return _back("needs_criteria", "course_awards.badge_page", public_id=public_id)
-    update_badge(badge, enabled=enable)
-    awards.badge_saved(badge, requested_by=_actor())
-    return _back("enabled" if enable else "disabled", "course_awards.badge_page",
-                 public_id=public_id)
+    try:
+        changed = lifecycle.set_enabled(badge, enable, _actor())
+    except lifecycle.LifecycleError as exc:
+        return _back({"archived": "enable_archived"}.get(exc.code, "needs_criteria"),
+                     "course_awards.badge_page", public_id=public_id)
+    if not enable:
+        return _after(changed, "disabled")
+    return _after(changed, "published_enabled" if changed.published else "enabled")
+
+
+def _after(changed: lifecycle.Changed, note: str):
+    """Back to the badge page; with the evaluation job it started, which the page follows."""
+    job = {"job": changed.job.public_id} if changed.job is not None else {}
+    return _back(note, "course_awards.badge_page", public_id=changed.badge.public_id, **job)
 
 
 @bp.post("/badge/<public_id>/award")
@@ -214,15 +287,22 @@ def award(public_id: str):
     badge = _badge(public_id)
     user = db.session.scalar(
         select(LtiUser).join(Membership, Membership.user_id == LtiUser.id)
-        .where(Membership.context_id == badge.context_id,
+        .where(Membership.context_id == badge.context_id, Membership.is_staff.is_(False),
                LtiUser.public_id == request.form.get("user_id", "")))
     if user is None:
-        abort(404)
+        return _back("award_learner", "course_awards.badge_page", public_id=public_id)
+    held = db.session.scalar(select(Assertion.id).where(
+        Assertion.badge_id == badge.id, Assertion.lti_user_id == user.id,
+        Assertion.revoked_at.is_(None)))
     try:
         awards.award_manually(badge, user, _actor(), request.form.get("reason", ""))
-    except OperationError:
-        return _back("needs_reason", "course_awards.badge_page", public_id=public_id)
-    return _back("awarded", "course_awards.badge_page", public_id=public_id)
+    except OperationError as exc:
+        db.session.rollback()
+        log.warning("manual award of badge %s refused: %s (%s)", badge.public_id, exc.code, exc)
+        return _back(AWARD_NOTES.get(exc.code, "award_failed"), "course_awards.badge_page",
+                     public_id=public_id)
+    return _back("already_held" if held else "awarded", "course_awards.badge_page",
+                 public_id=public_id)
 
 
 @bp.post("/assertion/<public_id>/revoke")
@@ -231,12 +311,15 @@ def revoke(public_id: str):
     assertion = db.session.scalar(select(Assertion).where(Assertion.public_id == public_id))
     if assertion is None or assertion.badge.context_id != current_session().context_id:
         abort(404)
+    badge_id = assertion.badge.public_id
     try:
         awards.revoke_award(assertion, _actor(), request.form.get("reason", ""))
-    except OperationError:
-        return _back("needs_reason", "course_awards.badge_page",
-                     public_id=assertion.badge.public_id)
-    return _back("revoked", "course_awards.badge_page", public_id=assertion.badge.public_id)
+    except OperationError as exc:
+        db.session.rollback()
+        log.warning("revocation of %s refused: %s (%s)", public_id, exc.code, exc)
+        return _back(REVOKE_NOTES.get(exc.code, "revoke_failed"), "course_awards.badge_page",
+                     public_id=badge_id)
+    return _back("revoked", "course_awards.badge_page", public_id=badge_id)
 
 
 @bp.post("/review/<public_id>")
@@ -248,6 +331,12 @@ def decide(public_id: str):
     try:
         awards.decide_review(item, request.form.get("decision") == "approve", _actor(),
                              request.form.get("reason", ""), current_session().user_id)
-    except OperationError:
-        return _back("review_already")
+    except OperationError as exc:
+        db.session.rollback()
+        return _back("review_already" if exc.code == "invalid"
+                     else AWARD_NOTES.get(exc.code, "award_failed"))
     return _back("review_decided")
+
+
+# The badge's lifecycle, details and simple rule (routes on this blueprint).
+from app.course import lifecycle_views  # noqa: E402,F401

@@ -24,7 +24,13 @@ def _page_data() -> dict[str, object]:
 @bp.get("/staff")
 @launch_required(staff=True)
 def staff_home():
-    return render_template("course/staff.html", **_page_data())
+    from app.awards import lifecycle
+    from app.designer.operations import course_badges
+
+    session = current_session()
+    return render_template("course/staff.html", badges=course_badges(session.context_id),
+                           state_name=lifecycle.state_name, next_step=lifecycle.next_step,
+                           **_page_data())
 
 
 @bp.get("/learner")

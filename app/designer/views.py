@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, jsonify, render_template, request
+from flask import Blueprint, Response, abort, g, jsonify, render_template, request, url_for
 
+from app.awards import lifecycle
 from app.designer import operations
 from app.designer.operations import DesignerError, NewBadge, SavedArtwork
 from app.designer.preview import icon_choices, preview
@@ -67,11 +68,15 @@ def _json_body(limit: int = MAX_DESIGN_BYTES) -> dict[str, Any]:
 
 
 def _saved_json(saved: SavedArtwork) -> Response:
+    badge = saved.badge
     return _no_store(jsonify(
-        badge=saved.badge.public_id, name=saved.badge.name, version=saved.version,
-        png_url=saved.png_url, svg_url=saved.svg_url, design=saved.badge.design,
-        warnings=list(saved.warnings),
-        message=f"Saved “{saved.badge.name}”, artwork version {saved.version}.",
+        badge=badge.public_id, name=badge.name, version=saved.version,
+        png_url=saved.png_url, svg_url=saved.svg_url, design=badge.design,
+        warnings=list(saved.warnings), state=lifecycle.state_name(badge),
+        next_step=lifecycle.next_step(badge),
+        badge_url=url_for("course_awards.badge_page", public_id=badge.public_id,
+                          lt=g.launch_token),
+        message=f"Saved “{badge.name}”, artwork version {saved.version}.",
     ))
 
 
@@ -93,6 +98,7 @@ def index() -> Response:
         "id": badge.public_id, "name": badge.name, "description": badge.description,
         "design": badge.design, "version": badge.image_version,
         "png_url": documents.badge_image_url(badge) if badge.image_version else None,
+        "state": lifecycle.state_name(badge),
     } for badge in operations.course_badges(context.id)]
     html = render_template(
         "designer/index.html", context=context, badges=badges, icons=icon_choices(),

@@ -243,6 +243,17 @@ def _finish(job: Job, result: dict[str, Any]) -> Job:
     return in_transaction(done)
 
 
+def report_progress(job_id: int, progress: dict[str, Any]) -> None:
+    """Keep a running job's progress in its ``result`` (the staff page polls it); the final
+    result replaces it when the job ends."""
+    def write() -> None:
+        db.session.execute(update(Job).where(Job.id == job_id, Job.state == JobState.RUNNING)
+                           .values(result=progress, heartbeat_at=utcnow())
+                           .execution_options(synchronize_session=False))
+
+    in_transaction(write)
+
+
 def resume_stale() -> list[int]:
     """Re-enqueue jobs whose worker died (stale heartbeat) or whose retry is overdue."""
     now = utcnow()

@@ -90,7 +90,7 @@ def sync_course(context_id: int, *, on_chunk: Callable[[], None] | None = None) 
                    comment=item.get("comment") or None)
         for column_id, maximum, item in raw if item.get("userId")]
     del raw
-    result.passed = ingest(events, on_chunk=on_chunk)
+    result.passed = ingest(events, on_chunk=on_chunk, recheck=context_id)
     return result
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from flask import current_app
@@ -29,7 +30,8 @@ def _sync(job: Job, heartbeat: Any) -> dict[str, Any]:
 
 @jobs.handler(jobs.EVALUATE)
 def _evaluate(job: Job, heartbeat: Any) -> dict[str, Any]:
-    return evaluate_course(job.context_id, on_chunk=heartbeat).as_dict()
+    return evaluate_course(job.context_id, on_chunk=heartbeat,
+                           on_progress=partial(jobs.report_progress, job.id)).as_dict()
 
 
 @queue.task()

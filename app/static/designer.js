@@ -219,6 +219,20 @@
     link.dataset.testid = "saved-png";
     p.appendChild(link);
     saveResult.appendChild(p);
+    if (data.badge_url) {
+      // Artwork is not the end: the badge is a draft until its criteria are set and it is
+      // published, so say so and lead to the page where that happens.
+      var next = document.createElement("p");
+      next.textContent = "This badge is " + (data.state === "live" ? "" : "a ") + data.state +
+        ": " + data.next_step.charAt(0).toLowerCase() + data.next_step.slice(1) + " ";
+      var go = document.createElement("a");
+      go.href = data.badge_url;
+      go.textContent = data.state === "draft" ? "Set its criteria and publish it"
+                                              : "Open the badge's page";
+      go.dataset.testid = "open-badge-page";
+      next.appendChild(go);
+      saveResult.appendChild(next);
+    }
     if (data.warnings && data.warnings.length) {
       // What the upload checker removed or changed: the instructor should know.
       var list = document.createElement("ul");
@@ -239,7 +253,7 @@
     if (!badgesById[data.badge]) {
       var option = document.createElement("option");
       option.value = data.badge;
-      option.textContent = data.name;
+      option.textContent = data.name + " (" + data.state + ")";
       badgeSelect.appendChild(option);
     }
     badgesById[data.badge] = {

@@ -60,7 +60,7 @@ def test_staff_page_flow(app, client, registered, browser):
     holder = live_assertions(badge)[0]
     no_reason = client.post(f"/course/awards/assertion/{holder.public_id}/revoke",
                             data={"lt": lt, "reason": ""})
-    assert "note=needs_reason" in no_reason.location
+    assert "note=revoke_reason" in no_reason.location
     client.post(f"/course/awards/assertion/{holder.public_id}/revoke",
                 data={"lt": lt, "reason": "plagiarism"})
     assert len(live_assertions(badge)) == qualifying - 1

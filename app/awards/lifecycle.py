@@ -1,0 +1,180 @@
+"""A badge's lifecycle as staff see it: draft → live → archived, what it takes to go live,
+and every staff change of a badge (publish, archive, restore, automatic awards on or off, a
+new rule, its name, description and other fields), callable without a request.
+
+A draft is invisible to learners and cannot be awarded; a live badge is awarded (by hand, and
+automatically when its automatic awards are on); an archived badge awards nobody new and its
+awards stay valid. Every change is recorded in the audit trail in the transaction that makes
+it; a change after which a live badge's automatic awards are on (going live, turning them on,
+a new rule) evaluates every learner against the grades already held, as a tracked job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from app.awards.operations import badge_saved, request_evaluation
+from app.extensions import db
+from app.grades.models import Job
+from app.grades.operations import aware
+from app.openbadges import operations as ob
+from app.openbadges.models import Badge, BadgeStatus, ExpiryPolicy
+
+#: The word pages use for each stored status (the API keeps the stored ``active``).
+STATE_NAMES = {BadgeStatus.DRAFT: "draft", BadgeStatus.ACTIVE: "live",
+               BadgeStatus.ARCHIVED: "archived"}
+
+
+class LifecycleError(ob.OperationError):
+    """A change that the badge's state does not allow; the message says what to do."""
+
+
+def state_name(badge: Badge) -> str:
+    """``draft``, ``live`` or ``archived``: what every page calls the badge's state."""
+    return STATE_NAMES.get(badge.status, badge.status)
+
+
+def next_step(badge: Badge) -> str:
+    """One sentence shown beside the state: what it means for learners and what it takes to
+    go (or stay) live."""
+    if badge.status == BadgeStatus.DRAFT:
+        if not badge.criteria:
+            return ("Learners do not see it yet. Set its criteria and enable automatic "
+                    "awards to publish it, or publish it now to award it by hand.")
+        if not badge.enabled:
+            return ("Learners do not see it yet. Enable automatic awards to publish it "
+                    "and award everyone who already qualifies.")
+        return "Learners do not see it yet. Publish it to award everyone who already qualifies."
+    if badge.status == BadgeStatus.ARCHIVED:
+        return ("Nobody new can earn it; awards already given stay valid. Restore "
+                "it to award it again.")
+    if badge.enabled and badge.criteria:
+        return "Awarded automatically the moment a learner meets the criteria."
+    if badge.criteria:
+        return "Automatic awards are off, so it is awarded by hand only."
+    return "Awarded by hand only. Set criteria to award it automatically."
+
+
+@dataclass(frozen=True)
+class Changed:
+    """What a change did: the badge, whether it went live, the evaluation job it started."""
+
+    badge: Badge
+    published: bool = False
+    job: Job | None = None
+
+
+def _status_change(badge: Badge, to: str, actor: str, action: str) -> None:
+    from app import audit
+
+    before = badge.status
+    badge.status = to
+    audit.record(action, f"badge:{badge.public_id}", {"from": before, "to": to,
+                                                       "requested_by": actor},
+                 tenant=audit.tenant_of_badge(badge))
+    try:
+        ob.update_badge(badge)  # validates and commits the change with its record
+    except ob.OperationError:
+        db.session.rollback()
+        raise
+
+
+def publish(badge: Badge, actor: str) -> Changed:
+    """Make a draft (or archived) badge live; with automatic awards on, award everyone who
+    qualifies now (a tracked job)."""
+    if badge.status == BadgeStatus.ACTIVE:
+        return Changed(badge)
+    _status_change(badge, BadgeStatus.ACTIVE, actor,
+                   "badge.published" if badge.status == BadgeStatus.DRAFT else "badge.restored")
+    return Changed(badge, published=True, job=request_evaluation(badge, actor))
+
+
+def archive(badge: Badge, actor: str) -> Changed:
+    """Stop awarding a live badge (by hand and automatically); awards given stay valid."""
+    if badge.status == BadgeStatus.DRAFT:
+        raise LifecycleError("draft", "A draft has never been awarded: there is nothing to "
+                                      "archive. Publish it, or leave it as a draft.")
+    if badge.status != BadgeStatus.ARCHIVED:
+        _status_change(badge, BadgeStatus.ARCHIVED, actor, "badge.archived")
+    return Changed(badge)
+
+
+def set_enabled(badge: Badge, enabled: bool, actor: str) -> Changed:
+    """Turn automatic awards on or off. Turning them on needs criteria, publishes a draft and
+    evaluates every learner; an archived badge must be restored first."""
+    if enabled and not badge.criteria:
+        raise LifecycleError("needs_criteria", "Set criteria before enabling automatic awards.")
+    if enabled and badge.status == BadgeStatus.ARCHIVED:
+        raise LifecycleError("archived", "This badge is archived: restore it before turning "
+                                         "automatic awards on.")
+    published = enabled and badge.status == BadgeStatus.DRAFT
+    if published:
+        from app import audit
+
+        # One transaction: the badge goes live with its automatic awards on, or neither.
+        badge.status = BadgeStatus.ACTIVE
+        audit.record("badge.published", f"badge:{badge.public_id}",
+                     {"from": BadgeStatus.DRAFT, "to": BadgeStatus.ACTIVE,
+                      "requested_by": actor}, tenant=audit.tenant_of_badge(badge))
+    ob.update_badge(badge, enabled=enabled)
+    return Changed(badge, published=published, job=badge_saved(badge, requested_by=actor))
+
+
+def set_criteria(badge: Badge, criteria: dict[str, Any] | None, actor: str) -> Changed:
+    """Save a checked criteria document (``app.awards.operations.check_criteria``); on a live
+    badge with automatic awards on, everyone who qualifies under the new rule is awarded."""
+    ob.update_badge(badge, criteria=criteria)
+    return Changed(badge, job=badge_saved(badge, requested_by=actor))
+
+
+@dataclass(frozen=True)
+class BadgeDetails:
+    """The fields staff edit on the badge page (criteria narrative is generated, artwork is
+    the designer's)."""
+
+    name: str
+    description: str
+    tags: list[str] = field(default_factory=list)
+    expiry_policy: str = ExpiryPolicy.NONE
+    expires_on: datetime | None = None
+    expires_days: int | None = None
+
+
+def _stored(value: Any) -> Any:
+    # SQLite hands datetimes back naive (they are UTC): compare them as the form gives them.
+    return aware(value) if isinstance(value, datetime) else value
+
+
+def edit_details(badge: Badge, details: BadgeDetails, actor: str) -> Changed:
+    """Change a badge's name, description, tags and expiry policy (validated, recorded).
+
+    Awards already issued keep what they were signed with; new awards carry the new fields.
+    """
+    from app import audit
+
+    changes: dict[str, Any] = {
+        "name": details.name.strip(), "description": details.description.strip(),
+        "tags": sorted({t.strip() for t in details.tags if t.strip()}),
+        "expiry_policy": details.expiry_policy,
+        "expires_on": details.expires_on if details.expiry_policy == ExpiryPolicy.FIXED
+        else None,
+        "expires_days": details.expires_days if details.expiry_policy == ExpiryPolicy.DAYS
+        else None,
+    }
+    changed = {k: v for k, v in changes.items() if _stored(getattr(badge, k)) != v}
+    if not changed:
+        return Changed(badge)
+    if len(changes["name"]) > 300:
+        raise LifecycleError("invalid", "A badge name has at most 300 characters.")
+    audit.record("badge.edited", f"badge:{badge.public_id}", {
+        "changed": {k: v.isoformat() if isinstance(v, datetime) else v
+                    for k, v in changed.items()}, "requested_by": actor},
+        tenant=audit.tenant_of_badge(badge))
+    try:
+        ob.update_badge(badge, **changed)
+    except ob.OperationError:
+        db.session.rollback()
+        raise
+    return Changed(badge)

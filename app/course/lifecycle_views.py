@@ -1,0 +1,111 @@
+"""Staff routes of a badge's lifecycle on the awards blueprint: publish, archive, restore,
+edit its details, set a simple rule, and the JSON status of a job the page follows.
+
+Like the rest of the blueprint: every form carries the launch token ``lt`` (the polling
+script sends it as ``Authorization: Bearer``); staff act only on their launch's course.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import abort, jsonify, request
+from sqlalchemy import select
+
+from app.awards import lifecycle
+from app.awards import operations as awards
+from app.course.awards_views import _actor, _after, _back, _badge, bp, render_badge_page
+from app.course.progress import job_progress
+from app.course.rules import parse_rule
+from app.criteria import CriteriaError
+from app.extensions import db
+from app.grades.models import Job
+from app.launch_session import current_session, launch_required
+from app.openbadges.models import ExpiryPolicy
+from app.openbadges.operations import OperationError
+
+
+@bp.post("/badge/<public_id>/publish")
+@launch_required(staff=True)
+def publish(public_id: str):
+    changed = lifecycle.publish(_badge(public_id), _actor())
+    return _after(changed, "published_enabled" if changed.job else "published")
+
+
+@bp.post("/badge/<public_id>/archive")
+@launch_required(staff=True)
+def archive(public_id: str):
+    try:
+        changed = lifecycle.archive(_badge(public_id), _actor())
+    except lifecycle.LifecycleError:
+        return _back("archive_draft", "course_awards.badge_page", public_id=public_id)
+    return _after(changed, "archived")
+
+
+@bp.post("/badge/<public_id>/restore")
+@launch_required(staff=True)
+def restore(public_id: str):
+    changed = lifecycle.publish(_badge(public_id), _actor())
+    return _after(changed, "restored")
+
+
+def _details_from_form() -> lifecycle.BadgeDetails:
+    """The details form as plain values; ValueError names the field that is wrong."""
+    form = request.form
+    policy = form.get("expiry_policy") or ExpiryPolicy.NONE
+    expires_on, expires_days = None, None
+    if policy == ExpiryPolicy.FIXED:
+        try:
+            expires_on = datetime.strptime(form.get("expires_on") or "", "%Y-%m-%d") \
+                .replace(tzinfo=UTC)
+        except ValueError:
+            raise ValueError("Give the date every award expires on.") from None
+    elif policy == ExpiryPolicy.DAYS:
+        try:
+            expires_days = int(form.get("expires_days") or "")
+        except ValueError:
+            raise ValueError("Give the number of days an award stays valid.") from None
+    return lifecycle.BadgeDetails(
+        name=form.get("name") or "", description=form.get("description") or "",
+        tags=(form.get("tags") or "").split(","), expiry_policy=policy,
+        expires_on=expires_on, expires_days=expires_days)
+
+
+@bp.post("/badge/<public_id>/details")
+@launch_required(staff=True)
+def edit_details(public_id: str):
+    badge = _badge(public_id)
+    try:
+        lifecycle.edit_details(badge, _details_from_form(), _actor())
+    except (ValueError, OperationError) as exc:
+        db.session.rollback()
+        message = str(exc)
+        return render_badge_page(badge, details_error=message[:1].upper() + message[1:],
+                                 status=422)
+    return _back("details_saved", "course_awards.badge_page", public_id=public_id)
+
+
+@bp.post("/badge/<public_id>/rule")
+@launch_required(staff=True)
+def save_rule(public_id: str):
+    badge = _badge(public_id)
+    try:
+        rule = parse_rule(request.form.get("column", ""), request.form.get("threshold", ""),
+                          request.form.get("unit", "percent"))
+        doc = awards.check_criteria(rule.as_criteria(), badge.context_id, badge.public_id)
+    except (ValueError, CriteriaError) as exc:
+        return render_badge_page(badge, rule_error=str(exc), status=422)
+    changed = lifecycle.set_criteria(badge, doc, _actor())
+    return _after(changed, "criteria_saved_checking" if changed.job else "criteria_saved")
+
+
+@bp.get("/jobs/<public_id>")
+@launch_required(staff=True)
+def job_status(public_id: str):
+    """A job of this course as the page shows it (polled until ``finished``)."""
+    job = db.session.scalar(select(Job).where(Job.public_id == public_id))
+    if job is None or job.context_id != current_session().context_id:
+        abort(404)
+    response = jsonify(job_progress(job).as_dict())
+    response.headers["Cache-Control"] = "no-store"
+    return response
