@@ -19,6 +19,8 @@ _TMP = Path(tempfile.mkdtemp(prefix="badgebridge-tests-"))
 # Settings are read from the environment when the app module is imported: set them first.
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ["HUEY_IMMEDIATE"] = "1"
+# The sandbox LMS listens on loopback; workers started as subprocesses read this too.
+os.environ["OUTBOUND_ALLOW_PRIVATE_NETWORKS"] = "true"
 os.environ["DATABASE_URL"] = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{_TMP / 'test.db'}"
 if os.environ.get("TEST_REDIS_URL"):
     os.environ["REDIS_URL"] = os.environ["TEST_REDIS_URL"]
@@ -32,9 +34,8 @@ def _app_session():
 
     from app import create_app
 
-    # The sandbox LMS, fake platforms and receivers listen on loopback: allowed, as in the demo.
     app = create_app({"TESTING": True, "PUBLIC_BASE_URL": "http://localhost",
-                      "CACHE_DIR": str(_TMP / "cache"), "OUTBOUND_ALLOW_PRIVATE_NETWORKS": True})
+                      "CACHE_DIR": str(_TMP / "cache")})
     with app.app_context():
         if os.environ.get("TEST_DATABASE_URL"):
             # A shared server database may hold an earlier run, even one at a revision that no
