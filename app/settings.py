@@ -76,6 +76,9 @@ def load_settings(instance_path: Path) -> dict[str, Any]:
         "LAUNCH_TOKEN_MAX_AGE": int(env.get("LAUNCH_TOKEN_MAX_AGE") or 3600),
         "HUEY_IMMEDIATE": _bool(env.get("HUEY_IMMEDIATE")),
         "SYNC_INTERVAL_SECONDS": int(env.get("SYNC_INTERVAL_SECONDS") or 300),
+        # Bodies above this are refused with 413 before they are read; the artwork upload and
+        # CSV import routes allow their own, larger, sizes (``body_limit``).
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH") or 2 * 1024 * 1024),
     }
     config.update({name: float(env[name]) for name in TUNABLE_NUMBERS if env.get(name)})
     config.update({name: _bool(env[name]) for name in TUNABLE_FLAGS if env.get(name)})

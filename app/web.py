@@ -7,6 +7,8 @@ import logging
 from flask import Flask, g, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from app.api.auth import ApiError
+
 log = logging.getLogger(__name__)
 
 
@@ -54,16 +56,20 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        # The API answers JSON whatever the client accepts (an unknown path, a wrong method
+        # or a body over the size limit never reach the API blueprint's own handlers).
         wants_json = request.accept_mimetypes.best != "text/html"
-        if request.path.startswith(("/api/", "/ob/")) and wants_json:
-            return {"error": (exc.name or "error").lower().replace(" ", "_"),
-                    "message": exc.description}, exc.code
+        if request.path.startswith("/api/") or (request.path.startswith("/ob/") and wants_json):
+            return ApiError.from_http(exc).response()
         return render_template("error.html", title=exc.name, message=exc.description,
                                status=exc.code), exc.code
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
+        if request.path.startswith("/api/"):
+            return ApiError(500, "internal_error", "An unexpected error occurred. It has been "
+                            "logged; please try again.").response()
         return render_template(
             "error.html", title="Something went wrong",
             message="An unexpected error occurred. It has been logged; please try again.",

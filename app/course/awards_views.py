@@ -29,6 +29,7 @@ from app.models import Context, LtiUser, Membership, Registration
 from app.notifications.queries import learners_without_email
 from app.openbadges.models import Assertion, Badge
 from app.openbadges.operations import OperationError, update_badge
+from app.security.limits import body_limit
 from lti.services import PlatformError
 
 bp = Blueprint("course_awards", __name__, url_prefix="/course/awards")
@@ -130,6 +131,7 @@ def new_column():
 
 
 @bp.post("/import")
+@body_limit(MAX_CSV_BYTES + 64 * 1024)  # the file plus the form's fields
 @launch_required(staff=True)
 def import_csv():
     upload = request.files.get("file")

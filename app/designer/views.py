@@ -20,6 +20,7 @@ from app.launch_session import current_session, launch_required
 from app.models import Context
 from app.openbadges import documents
 from app.openbadges.operations import Upload
+from app.security.limits import body_limit
 from badge_design.design import (
     DEFAULT_DESIGN,
     GRADIENT_DIRECTIONS,
@@ -134,6 +135,7 @@ def save() -> Response:
 
 
 @bp.post("/upload")
+@body_limit(MAX_UPLOAD_BYTES)
 @launch_required(staff=True)
 def upload() -> Response:
     """Save an uploaded PNG, JPEG or SVG as the badge's artwork, or say why it was refused."""

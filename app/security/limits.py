@@ -1,0 +1,30 @@
+"""Request size limits: one global cap (``MAX_CONTENT_LENGTH``), raised per route on purpose."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+from flask import request
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def body_limit(max_bytes: int) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Let one view accept bodies up to ``max_bytes`` instead of the global cap.
+
+    Put it above every decorator that may read the form (the launch check reads ``lt``), so
+    the larger limit is in force before anything parses the body.
+    """
+
+    def decorator(view: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(view)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            request.max_content_length = max_bytes
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
