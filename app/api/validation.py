@@ -99,9 +99,9 @@ def _reason(error: ValidationError) -> tuple[str, str]:
     if rule == "required":
         missing = next((name for name in limit if name not in (error.instance or {})), "")
         return f"{field}/{missing}", "is required"
-    kinds = " or ".join(limit) if isinstance(limit, list) else limit
     messages = {
-        "type": lambda: f"must be of type {kinds}",
+        "type": lambda: "must be of type " + (" or ".join(limit) if isinstance(limit, list)
+                                             else str(limit)),
         "maxLength": lambda: f"must be at most {limit} characters",
         "minLength": lambda: f"must be at least {limit} characters",
         "maxItems": lambda: f"must have at most {limit} items",
