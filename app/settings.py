@@ -78,6 +78,8 @@ def load_settings(instance_path: Path) -> dict[str, Any]:
         "SYNC_INTERVAL_SECONDS": int(env.get("SYNC_INTERVAL_SECONDS") or 300),
         # Bodies above this are refused with 413 before they are read; the artwork upload and
         # CSV import routes allow their own, larger, sizes (``body_limit``).
+        # Origins allowed to frame the tool besides the registered platforms' (space-separated).
+        "FRAME_ANCESTORS": (env.get("FRAME_ANCESTORS") or "").split(),
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH") or 2 * 1024 * 1024),
     }
     config.update({name: float(env[name]) for name in TUNABLE_NUMBERS if env.get(name)})

@@ -8,6 +8,7 @@ from flask import Flask, g, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from app.api.auth import ApiError
+from app.security import headers as security_headers
 
 log = logging.getLogger(__name__)
 
@@ -75,10 +76,4 @@ def init_app(app: Flask) -> None:
             message="An unexpected error occurred. It has been logged; please try again.",
             status=500,
         ), 500
-
-    @app.after_request
-    def frame_headers(response):
-        # The tool lives in LMS iframes: allow framing by any LMS, but stop MIME sniffing.
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        return response
+    security_headers.init_app(app)
