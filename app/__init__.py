@@ -30,11 +30,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
     from app import jobs
-    from app.extensions import cache, db, migrate
+    from app.extensions import cache, db, limiter, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     cache.init_app(app)
+    limiter.init_app(app)
     jobs.init_app(app)
 
     from app import (

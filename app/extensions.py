@@ -10,6 +10,8 @@ from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
 from flask_caching import Cache
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, event
@@ -34,6 +36,9 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 cache = Cache()
+# Rate limits of anonymous endpoints, per client address; storage and limits come from the
+# settings (``RATELIMIT_STORAGE_URI``: Redis when ``REDIS_URL`` is set, memory otherwise).
+limiter = Limiter(get_remote_address)
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -80,6 +80,13 @@ def load_settings(instance_path: Path) -> dict[str, Any]:
         # CSV import routes allow their own, larger, sizes (``body_limit``).
         # Origins allowed to frame the tool besides the registered platforms' (space-separated).
         "FRAME_ANCESTORS": (env.get("FRAME_ANCESTORS") or "").split(),
+        # Rate limits of anonymous endpoints per client address (limits syntax: "N/period").
+        "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), default=True),
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATE_LIMIT_LTI_LOGIN": env.get("RATE_LIMIT_LTI_LOGIN") or "60/minute",
+        "RATE_LIMIT_PUBLIC_PAGES": env.get("RATE_LIMIT_PUBLIC_PAGES") or "600/minute",
+        "RATE_LIMIT_SHARE": env.get("RATE_LIMIT_SHARE") or "30/minute",
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH") or 2 * 1024 * 1024),
     }
     config.update({name: float(env[name]) for name in TUNABLE_NUMBERS if env.get(name)})

@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.api.auth import ApiError
 from app.security import headers as security_headers
+from app.security.limits import rate_limit
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,7 @@ def init_app(app: Flask) -> None:
     from app.openbadges.views import bp as openbadges_bp
 
     app.register_blueprint(openbadges_bp)
+    rate_limit("RATE_LIMIT_PUBLIC_PAGES")(openbadges_bp)
     app.register_blueprint(api_bp)
 
     from app.learner.views import bp as learner_bp
@@ -38,6 +40,7 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(learner_bp)
     app.register_blueprint(sharing_bp)
+    rate_limit("RATE_LIMIT_SHARE")(sharing_bp)
 
     from app.analytics.views import admin_bp as analytics_admin_bp
     from app.analytics.views import staff_bp as analytics_staff_bp

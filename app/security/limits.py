@@ -1,12 +1,15 @@
-"""Request size limits: one global cap (``MAX_CONTENT_LENGTH``), raised per route on purpose."""
+"""Request limits: one global body cap (``MAX_CONTENT_LENGTH``) raised per route on purpose,
+and rate limits of anonymous endpoints read from the settings on each request."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
-from flask import request
+from flask import current_app, request
+
+from app.extensions import limiter
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -28,3 +31,12 @@ def body_limit(max_bytes: int) -> Callable[[Callable[P, R]], Callable[P, R]]:
         return wrapper
 
     return decorator
+
+
+def rate_limit(setting: str) -> Any:
+    """Limit a view (or a whole blueprint) to the rate named by the setting ``setting``.
+
+    The limit is read from the config on every request, so a deployment (or a test) changes
+    it without re-registering anything.
+    """
+    return limiter.limit(lambda: current_app.config[setting])
