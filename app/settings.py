@@ -87,6 +87,9 @@ def load_settings(instance_path: Path) -> dict[str, Any]:
         "RATE_LIMIT_LTI_LOGIN": env.get("RATE_LIMIT_LTI_LOGIN") or "60/minute",
         "RATE_LIMIT_PUBLIC_PAGES": env.get("RATE_LIMIT_PUBLIC_PAGES") or "600/minute",
         "RATE_LIMIT_SHARE": env.get("RATE_LIMIT_SHARE") or "30/minute",
+        # Privacy: a learner's name shows on an award's public page only once they accepted it,
+        # unless the institution publishes names from the start.
+        "PUBLIC_NAMES_BEFORE_ACCEPT": _bool(env.get("PUBLIC_NAMES_BEFORE_ACCEPT")),
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH") or 2 * 1024 * 1024),
     }
     config.update({name: float(env[name]) for name in TUNABLE_NUMBERS if env.get(name)})

@@ -25,6 +25,9 @@ BADGE_FIELDS = {
     "criteria_narrative": text(Badge.criteria_narrative),
     "criteria": {"type": ["object", "null"], "description": "award criteria document"},
     "enabled": {"type": "boolean"},
+    "evidence_shows_scores": {"type": "boolean", "description":
+                              "automatic awards put the learner's scores into the public "
+                              "evidence (default: only which criteria were met)"},
     "tags": {"type": "array", "maxItems": 50, "items": {"type": "string", "maxLength": 100}},
     "alignments": {"type": "array", "maxItems": 50, "items": {
         "type": "object", "properties": {
@@ -56,6 +59,7 @@ def badge_json(badge: Badge) -> dict[str, Any]:
         "id": badge.public_id, "issuer_id": badge.issuer.public_id, "name": badge.name,
         "description": badge.description, "criteria_narrative": badge.criteria_narrative,
         "criteria": badge.criteria, "enabled": badge.enabled, "tags": badge.tags,
+        "evidence_shows_scores": badge.evidence_shows_scores,
         "alignments": badge.alignments, "expiry_policy": badge.expiry_policy,
         "expires_on": documents.iso(badge.expires_on) if badge.expires_on else None,
         "expires_days": badge.expires_days, "status": badge.status,

@@ -46,6 +46,8 @@ NOTES = {
     "enabled": "Automatic awards are on: existing grades were evaluated.",
     "disabled": "Automatic awards are off.",
     "needs_criteria": "Set criteria before enabling automatic awards.",
+    "evidence_scores_on": "New automatic awards show the learner's scores in their evidence.",
+    "evidence_scores_off": "New automatic awards say which criteria were met, without scores.",
     "awarded": "Badge awarded.",
     "needs_reason": "Give a reason: every manual decision is recorded.",
     "revoked": "Badge revoked.",
@@ -209,6 +211,16 @@ def set_enabled(public_id: str):
     awards.badge_saved(badge, requested_by=_actor())
     return _back("enabled" if enable else "disabled", "course_awards.badge_page",
                  public_id=public_id)
+
+
+@bp.post("/badge/<public_id>/evidence-scores")
+@launch_required(staff=True)
+def set_evidence_scores(public_id: str):
+    """Choose whether automatic awards put the learner's scores into the public evidence."""
+    shows = request.form.get("scores") == "1"
+    update_badge(_badge(public_id), evidence_shows_scores=shows)
+    return _back("evidence_scores_on" if shows else "evidence_scores_off",
+                 "course_awards.badge_page", public_id=public_id)
 
 
 @bp.post("/badge/<public_id>/award")
