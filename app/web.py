@@ -51,6 +51,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(analytics_staff_bp)
     app.register_blueprint(analytics_admin_bp)
     app.register_blueprint(webhooks_admin_bp)
+    from app.privacy.views import bp as people_admin_bp
+
+    app.register_blueprint(people_admin_bp)
     app.cli.add_command(audit_cli)
     admin.init_app(app)
 

@@ -58,6 +58,7 @@ from app.api import (  # noqa: E402, F401  (register routes)
     grades,
     issuers,
     meta,
+    people,
     webhooks,
 )
 
