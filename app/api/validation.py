@@ -10,7 +10,6 @@ reaching PostgreSQL (which answers such a string, or one holding NUL, with an er
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -19,19 +18,14 @@ from jsonschema.exceptions import ValidationError, best_match
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.api.auth import ApiError
+from app.security.json_input import JsonInputError, load_json
 
-#: Deeper JSON is refused before parsing: Python's parser recurses once per level, and so do
-#: the criteria engine and JSON-LD signing downstream; no API document needs more than this.
-MAX_JSON_DEPTH = 32
 #: The cap for a Text column (no length of its own): far above any real description.
 LONG_TEXT = 20_000
 #: Strings of query parameters and path ids (public ids are 36 characters).
 MAX_PARAM_CHARS = 255
 #: Any number the API stores: inside a 32-bit integer column and far from float overflow.
 MAX_NUMBER = 2**31 - 1
-
-_STRING_LITERAL = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_BRACKET = re.compile(rb"[\[\]{}]")
 
 
 def text(column: InstrumentedAttribute[Any], **extra: Any) -> dict[str, Any]:
@@ -45,32 +39,13 @@ def integer(minimum: int = 0, maximum: int = MAX_NUMBER, **extra: Any) -> dict[s
     return {"type": "integer", "minimum": minimum, "maximum": maximum, **extra}
 
 
-def json_depth(raw: bytes) -> int:
-    """How deeply arrays and objects nest in the JSON text ``raw`` (strings skipped)."""
-    depth = deepest = 0
-    for match in _BRACKET.finditer(_STRING_LITERAL.sub(b'""', raw)):
-        if match.group() in (b"[", b"{"):
-            depth += 1
-            deepest = max(deepest, depth)
-            if deepest > MAX_JSON_DEPTH:
-                break  # deep enough to refuse: no need to read further
-        else:
-            depth -= 1
-    return deepest
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a JSON number")
-
-
 def parse_json(raw: bytes) -> Any:
     """The JSON document ``raw``, or ApiError(400) for bad, too deep or non-standard JSON."""
-    if json_depth(raw) > MAX_JSON_DEPTH:
-        raise ApiError(400, "too_deep", f"JSON nests deeper than {MAX_JSON_DEPTH} levels")
     try:
-        # NaN and Infinity are Python extensions, not JSON: no column or signature takes them.
-        return json.loads(raw, parse_constant=_refuse_constant)
-    except (ValueError, RecursionError):
+        return load_json(raw)
+    except JsonInputError as exc:
+        if exc.code == "too_deep":
+            raise ApiError(400, "too_deep", str(exc)) from None
         raise ApiError(400, "bad_request",
                        "send a JSON object (Content-Type: application/json)") from None
 

@@ -29,6 +29,7 @@ from app.models import Context, LtiUser, Membership, Registration
 from app.notifications.queries import learners_without_email
 from app.openbadges.models import Assertion, Badge
 from app.openbadges.operations import OperationError, update_badge
+from app.security.json_input import load_json
 from app.security.limits import body_limit
 from lti.services import PlatformError
 
@@ -188,7 +189,7 @@ def badge_page(public_id: str):
 def save_criteria(public_id: str):
     badge = _badge(public_id)
     try:
-        doc = awards.check_criteria(json.loads(request.form.get("criteria") or "null"),
+        doc = awards.check_criteria(load_json(request.form.get("criteria") or "null"),
                                     badge.context_id, badge.public_id)
     except (ValueError, CriteriaError):
         # Back to the editor with the draft: the page names what is wrong with it.
