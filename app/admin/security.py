@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pyotp
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import generate_password_hash
 
@@ -113,6 +113,9 @@ def start_session(user: AdminUser) -> str:
     """A new session of ``user``; returns the id for the cookie (only its hash is stored)."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
+    # The account's expired sessions go as a new one starts: the table stays small.
+    db.session.execute(delete(AdminSession).where(
+        AdminSession.user_id == user.id, AdminSession.created_at < now - SESSION_MAX_AGE))
     db.session.add(AdminSession(token_hash=_hash(token), user_id=user.id, created_at=now,
                                 second_factor_at=None if user.totp_enabled else now))
     user.last_login_at = now

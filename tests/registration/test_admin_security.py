@@ -132,3 +132,13 @@ def test_totp_from_the_command_line(app, runner, admin_user, monkeypatch):
     assert result.exit_code == 0, result.output
     db.session.expire_all()
     assert not db.session.get(AdminUser, admin_user.id).totp_enabled
+
+
+def test_sessions_end_after_half_a_day_and_old_rows_go(client, admin_user):
+    with freeze_time(utcnow()) as clock:
+        assert _login(client).status_code == 302
+        clock.tick(timedelta(hours=12, minutes=1))
+        assert client.get("/admin/").status_code == 302
+        assert _login(client).status_code == 302
+        assert client.get("/admin/").status_code == 200
+        assert len(db.session.scalars(select(AdminSession)).all()) == 1
