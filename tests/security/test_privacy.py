@@ -36,6 +36,7 @@ def test_the_name_is_public_only_once_the_learner_accepts(client, admin_headers)
     award_id = _award_by_api(client, admin_headers)
     assert "Ana Lovelace" not in client.get(f"/ob/verify/{award_id}").text
     token = make_accept_token(award_id)
+    assert "once you accept" in client.get(f"/learner/accept/{token}").text
     client.post(f"/learner/accept/{token}", data={"action": "accept"})
     assert "Ana Lovelace" in client.get(f"/ob/verify/{award_id}").text
 
