@@ -81,8 +81,9 @@ def _iso(moment: Any) -> str | None:
     return documents.iso(moment) if moment else None
 
 
-def export_person(person: Person) -> dict[str, Any]:
-    """Everything held about ``person``, as one JSON-ready document."""
+def export_person(person: Person, *, record: bool = True) -> dict[str, Any]:
+    """Everything held about ``person``, as one JSON-ready document; ``record`` writes the
+    export to the audit trail (counts only), as handing out personal data should be."""
     users = db.session.scalars(select(LtiUser).where(LtiUser.id.in_(person.user_ids)))
     memberships = db.session.execute(
         select(Membership, Context).join(Context, Context.id == Membership.context_id)
@@ -100,7 +101,7 @@ def export_person(person: Person) -> dict[str, Any]:
         EmailDelivery.user_id.in_(person.user_ids), EmailDelivery.recipient.in_(person.emails),
         EmailDelivery.assertion_id.in_(ids))))
     shares = db.session.scalars(select(ShareEvent).where(ShareEvent.assertion_id.in_(ids)))
-    return {
+    document = {
         "exported_at": documents.iso(utcnow()),
         "lms_identities": [{
             "id": u.public_id, "platform": u.issuer, "sub": u.sub, "name": u.name,
@@ -127,6 +128,11 @@ def export_person(person: Person) -> dict[str, Any]:
         "shares": [{"channel": s.channel, "from": s.source, "at": _iso(s.created_at)}
                    for s in shares],
     }
+    if record:
+        audit.record("person.exported", f"export:{new_public_id()}",
+                     {k: len(v) for k, v in document.items() if isinstance(v, list)},
+                     commit=True)
+    return document
 
 
 def erase_person(person: Person) -> dict[str, int]:

@@ -25,7 +25,7 @@ def index():
     lookup, summary, error = _lookup(), None, None
     if lookup:
         try:
-            data = operations.export_person(operations.find_person(**lookup))
+            data = operations.export_person(operations.find_person(**lookup), record=False)
         except PersonNotFound as exc:
             error = str(exc)
         else:

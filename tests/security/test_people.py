@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from app.audit.chain import verify as verify_chain
 from app.extensions import db
 from app.grades.models import Column, Grade
-from app.models import LtiUser, Membership
+from app.models import AuditRecord, LtiUser, Membership
 from app.openbadges.models import Assertion
 from tests.api.test_pipeline_api import create_key
 from tests.learner.helpers import award, make_badge, make_course, make_issuer, make_person
@@ -49,6 +49,9 @@ def test_export_holds_everything_about_the_person(client, ana, admin_key):
     assert data["awards"][0]["badge"] == "Cell Biology" and data["awards"][0]["credential"]
     by_id = client.get(f"/api/v1/people/export?user_id={ana.public_id}", headers=admin_key)
     assert by_id.json["awards"][0]["id"] == data["awards"][0]["id"]
+    exports = db.session.scalars(select(AuditRecord).where(
+        AuditRecord.action == "person.exported")).all()
+    assert len(exports) == 2 and "ana@" not in exports[0].data_json
 
 
 def test_only_admin_keys_and_known_people(client, ana, admin_key):
