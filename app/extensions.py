@@ -36,8 +36,8 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 cache = Cache()
-# Rate limits for anonymous endpoints (``@limiter.limit(...)`` on a view). Counters live in
-# Redis when REDIS_URL is set, else in process memory (RATELIMIT_STORAGE_URI, app.settings).
+# Rate limits of anonymous endpoints, per client address; storage and limits come from the
+# settings (``RATELIMIT_STORAGE_URI``: Redis when ``REDIS_URL`` is set, memory otherwise).
 limiter = Limiter(get_remote_address)
 
 P = ParamSpec("P")

@@ -103,12 +103,25 @@ def load_settings(instance_path: Path) -> dict[str, Any]:
         "LAUNCH_TOKEN_MAX_AGE": int(env.get("LAUNCH_TOKEN_MAX_AGE") or 900),
         "HUEY_IMMEDIATE": _bool(env.get("HUEY_IMMEDIATE")),
         "SYNC_INTERVAL_SECONDS": int(env.get("SYNC_INTERVAL_SECONDS") or 300),
+        # Bodies above this are refused with 413 before they are read; the artwork upload and
+        # CSV import routes allow their own, larger, sizes (``body_limit``).
+        # Origins allowed to frame the tool besides the registered platforms' (space-separated).
+        "FRAME_ANCESTORS": (env.get("FRAME_ANCESTORS") or "").split(),
+        # Rate limits of anonymous endpoints per client address (limits syntax: "N/period").
+        "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), default=True),
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "RATE_LIMIT_LTI_LOGIN": env.get("RATE_LIMIT_LTI_LOGIN") or "60/minute",
+        "RATE_LIMIT_PUBLIC_PAGES": env.get("RATE_LIMIT_PUBLIC_PAGES") or "600/minute",
+        "RATE_LIMIT_SHARE": env.get("RATE_LIMIT_SHARE") or "30/minute",
+        # Dynamic registration answers anyone and makes the tool call out: few per address.
+        "LTI_REGISTER_RATE_LIMIT": env.get("LTI_REGISTER_RATE_LIMIT") or (
+            "10 per minute;50 per hour"),
+        # Privacy: a learner's name shows on an award's public page only once they accepted it,
+        # unless the institution publishes names from the start.
+        "PUBLIC_NAMES_BEFORE_ACCEPT": _bool(env.get("PUBLIC_NAMES_BEFORE_ACCEPT")),
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH") or 2 * 1024 * 1024),
     }
-    # Flask-Limiter's counters: shared by every worker through Redis when there is one.
-    config["RATELIMIT_STORAGE_URI"] = redis_url or "memory://"
-    # Dynamic registration answers anyone and makes the tool call out: few per address.
-    config["LTI_REGISTER_RATE_LIMIT"] = env.get("LTI_REGISTER_RATE_LIMIT") or (
-        "10 per minute;50 per hour")
     config.update({name: float(env[name]) for name in TUNABLE_NUMBERS if env.get(name)})
     config.update({name: _bool(env[name]) for name in TUNABLE_FLAGS if env.get(name)})
     if redis_url:

@@ -7,6 +7,10 @@ import logging
 from flask import Flask, g, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from app.api.auth import ApiError
+from app.security import headers as security_headers
+from app.security.limits import rate_limit
+
 log = logging.getLogger(__name__)
 
 
@@ -27,6 +31,7 @@ def init_app(app: Flask) -> None:
     from app.openbadges.views import bp as openbadges_bp
 
     app.register_blueprint(openbadges_bp)
+    rate_limit("RATE_LIMIT_PUBLIC_PAGES")(openbadges_bp)
     app.register_blueprint(api_bp)
 
     from app.learner.views import bp as learner_bp
@@ -35,6 +40,7 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(learner_bp)
     app.register_blueprint(sharing_bp)
+    rate_limit("RATE_LIMIT_SHARE")(sharing_bp)
 
     from app.analytics.views import admin_bp as analytics_admin_bp
     from app.analytics.views import staff_bp as analytics_staff_bp
@@ -45,6 +51,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(analytics_staff_bp)
     app.register_blueprint(analytics_admin_bp)
     app.register_blueprint(webhooks_admin_bp)
+    from app.privacy.views import bp as people_admin_bp
+
+    app.register_blueprint(people_admin_bp)
     app.cli.add_command(audit_cli)
     admin.init_app(app)
     from app import launch_session
@@ -57,25 +66,23 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        # The API answers JSON whatever the client accepts (an unknown path, a wrong method
+        # or a body over the size limit never reach the API blueprint's own handlers).
         wants_json = request.accept_mimetypes.best != "text/html"
-        if request.path.startswith(("/api/", "/ob/")) and wants_json:
-            return {"error": (exc.name or "error").lower().replace(" ", "_"),
-                    "message": exc.description}, exc.code
+        if request.path.startswith("/api/") or (request.path.startswith("/ob/") and wants_json):
+            return ApiError.from_http(exc).response()
         return render_template("error.html", title=exc.name, message=exc.description,
                                status=exc.code), exc.code
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
+        if request.path.startswith("/api/"):
+            return ApiError(500, "internal_error", "An unexpected error occurred. It has been "
+                            "logged; please try again.").response()
         return render_template(
             "error.html", title="Something went wrong",
             message="An unexpected error occurred. It has been logged; please try again.",
             status=500,
         ), 500
-
-    @app.after_request
-    def frame_headers(response):
-        # The tool lives in LMS iframes: allow framing by any LMS, but stop MIME sniffing.
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        return response
+    security_headers.init_app(app)

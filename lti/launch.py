@@ -73,12 +73,12 @@ class ToolOIDCLogin(FlaskOIDCLogin):
 
     def get_cookies_allowed_js_check(self) -> str:
         protocol, params = self.get_cookies_allowed_js_check_params()
-        return CookiesAllowedCheckPage(
-            params, protocol,
-            main_text="Your browser blocks the cookies this tool needs inside the course page.",
-            click_text="Open Badgebridge in a new window.",
-            loading_text="Loading…",
-        ).get_html()
+        texts = {"main_text": "Your browser blocks the cookies this tool needs inside the "
+                              "course page.",
+                 "click_text": "Open Badgebridge in a new window.", "loading_text": "Loading…"}
+        return render_template(
+            "lti/cookies_check.html",
+            js_block=CookiesAllowedCheckPage(params, protocol, **texts).get_js_block(), **texts)
 
     def _prepare_redirect_url(self, launch_url: str) -> str:
         # pylti1p3 makes the state and the nonce here: bind them, so a launch can only use

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, current_app, jsonify, render_template, request
+from flask import Blueprint, jsonify, render_template, request
 from flask_limiter.errors import RateLimitExceeded
 
-from app.extensions import limiter
+from app.security.limits import rate_limit
 from app.settings import number
 from lti import canvas_config
 from lti.dynamic_registration import (
@@ -34,7 +34,7 @@ def rate_limited(exc: RateLimitExceeded):
 
 
 @bp.get("/register")
-@limiter.limit(lambda: current_app.config["LTI_REGISTER_RATE_LIMIT"])
+@rate_limit("LTI_REGISTER_RATE_LIMIT")
 def register():
     """Dynamic registration: the LMS opens this URL with its configuration URL and a token."""
     configuration_url = (request.args.get("openid_configuration") or "").strip()

@@ -12,6 +12,7 @@ from pylti1p3.deep_link_resource import DeepLinkResource
 from app.course.operations import LaunchFacts, PersonFacts, record_launch
 from app.grades.jobs import sync_on_launch
 from app.launch_session import LaunchSession, current_session, launch_required
+from app.security.limits import rate_limit
 from lti import keys
 from lti.errors import LaunchRejected
 from lti.launch import CLAIM, ToolMessageLaunch, ToolOIDCLogin
@@ -37,6 +38,7 @@ def rejected(exc: LaunchRejected):
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@rate_limit("RATE_LIMIT_LTI_LOGIN")
 def login():
     return ToolOIDCLogin(FlaskRequest(), DatabaseToolConf()).respond(launch_url())
 

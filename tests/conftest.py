@@ -53,6 +53,7 @@ def _clean(app) -> None:
     from app.extensions import cache, db, limiter
 
     with app.app_context():
+        limiter.reset()  # rate-limit counters start at zero in every test
         db.session.remove()
         with db.engine.begin() as conn:
             for table in reversed(db.metadata.sorted_tables):

@@ -1,15 +1,16 @@
-"""The console's session: a signed first-party cookie holding the admin and a CSRF token.
+"""The console's session: a signed first-party cookie holding a session id and a CSRF token.
 
 Not Flask's ``session``: pylti1p3 may use that one inside LMS iframes. This cookie is
 ``SameSite=Strict``, ``HttpOnly`` and scoped to ``/admin``; it is signed with SECRET_KEY under
-a salt of its own, so no launch token can pass for it. A fingerprint of the password hash
-inside it ends every session when the password changes.
+a salt of its own, so no launch token can pass for it. The id names a server-side session row
+(:mod:`app.admin.security`), checked on every request: signing out or a password change ends
+it for every copy of the cookie. A session that still owes its second factor opens nothing
+but the second-factor page.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import hmac
 import secrets
 from collections.abc import Callable
@@ -20,21 +21,18 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from app.admin import security
 from app.admin.models import AdminUser
 from app.extensions import db
 from app.models import Registration
 
 COOKIE = "badgebridge_admin"
-MAX_AGE = 12 * 3600  # an admin signs in again after half a day
+MAX_AGE = int(security.SESSION_MAX_AGE.total_seconds())
 _SALT = "badgebridge-admin-session"
 
 
 def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
-
-
-def _fingerprint(user: AdminUser) -> str:
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
 
 
 def load_session() -> None:
@@ -50,17 +48,9 @@ def load_session() -> None:
     if g.admin_session_changed:
         data = {"csrf": secrets.token_urlsafe(32)}
     g.admin_session = data
-    g.admin_user = _user_of(data)
-
-
-def _user_of(data: dict[str, Any]) -> AdminUser | None:
-    uid = data.get("uid")
-    if not uid:
-        return None
-    user = db.session.scalars(select(AdminUser).filter_by(public_id=uid, active=True)).first()
-    if user is None or not hmac.compare_digest(data.get("pw", ""), _fingerprint(user)):
-        return None
-    return user
+    row = security.find_session(data.get("sid"))
+    g.admin_session_row = row
+    g.admin_user = row.user if row is not None and row.second_factor_at is not None else None
 
 
 def save_session(response: Response) -> Response:
@@ -76,17 +66,31 @@ def save_session(response: Response) -> Response:
     return response
 
 
-def sign_in(user: AdminUser) -> None:
-    """Start an admin's session; a new CSRF token too, so a planted one dies here."""
-    g.admin_session = {"uid": user.public_id, "pw": _fingerprint(user),
-                       "csrf": secrets.token_urlsafe(32)}
+def sign_in(user: AdminUser) -> bool:
+    """Start an admin's session; a new CSRF token too, so a planted one dies here.
+
+    Returns whether the session is complete (False: the second factor is still owed)."""
+    token = security.start_session(user)
+    g.admin_session = {"sid": token, "csrf": secrets.token_urlsafe(32)}
     g.admin_session_changed = True
-    g.admin_user = user
+    g.admin_session_row = security.find_session(token)
+    g.admin_user = user if g.admin_session_row.second_factor_at is not None else None
+    return g.admin_user is not None
+
+
+def pending_session():
+    """The session of this request that still owes its second factor, or None."""
+    row = g.get("admin_session_row")
+    return row if row is not None and row.second_factor_at is None else None
 
 
 def sign_out() -> None:
+    """End this session server-side and start a fresh, anonymous cookie."""
+    if g.get("admin_session_row") is not None:
+        security.revoke_session(g.admin_session_row)
     g.admin_session = {"csrf": secrets.token_urlsafe(32)}
     g.admin_session_changed = True
+    g.admin_session_row = None
     g.admin_user = None
 
 

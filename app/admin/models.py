@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, String
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -24,6 +24,48 @@ class AdminUser(TimestampMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(500))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Second factor: the TOTP secret (encrypted at rest), the last time step accepted (a code is
+    # good once) and the SHA-256 hashes of the unused recovery codes.
+    totp_secret_encrypted: Mapped[str | None] = mapped_column(Text)
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    recovery_code_hashes: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    @property
+    def totp_enabled(self) -> bool:
+        """Whether signing in needs a second factor."""
+        return self.totp_secret_encrypted is not None
+
+
+class AdminSession(db.Model):
+    """One signed-in console session; the cookie carries only its random id.
+
+    Checked on every console request, so signing out, a password change or an admin's
+    "sign out everywhere" ends it server-side: a copied cookie stops working at once.
+    """
+
+    __tablename__ = "admin_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256 of the cookie id
+    user_id: Mapped[int] = mapped_column(ForeignKey("admin_user.id", ondelete="CASCADE"),
+                                         index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # None while the second factor is still owed; a pending session opens nothing.
+    second_factor_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[AdminUser] = relationship()
+
+
+class LoginThrottle(db.Model):
+    """Failed sign-ins of one account or one address, and until when they must wait."""
+
+    __tablename__ = "admin_login_throttle"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(400), unique=True)  # account:… / address:… / totp:…
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class RegistrationSource(TimestampMixin, db.Model):

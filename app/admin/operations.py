@@ -15,10 +15,11 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app import audit
+from app.admin import security
 from app.admin.models import AdminUser, RegistrationChange, RegistrationSource
 from app.extensions import db, retry_when_locked
 from app.models import Context, Deployment, Registration, RegistrationStatus, ToolKey
-from app.models.base import find_by_ref, utcnow
+from app.models.base import find_by_ref
 from lti import keys
 from lti.registrations import (
     PlatformSpec,
@@ -63,16 +64,37 @@ def create_user(email: str, password: str | None = None) -> tuple[AdminUser, str
     return user, password
 
 
-def authenticate(email: str, password: str) -> AdminUser | None:
-    """The active account with this email and password, or None."""
+def authenticate(email: str, password: str, address: str) -> AdminUser | None:
+    """The active account with this email and password, or None; ``security.Throttled``
+    while the account or the address must wait after failed attempts."""
+    keys = security.throttle_keys(email, address)
+    security.check_throttle(keys)
     user = db.session.scalars(
         select(AdminUser).filter_by(email=email.strip().lower(), active=True)).first()
     matches = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
     if user is None or not matches:
-        log.warning("admin sign-in refused for %s", email)
+        log.warning("admin sign-in refused for %s from %s", email[:320], address)
+        security.record_failure(keys)
         return None
-    user.last_login_at = utcnow()
-    db.session.commit()
+    security.clear_failures(keys[0])
+    return user
+
+
+def change_password(email: str, password: str) -> AdminUser:
+    """Set an account's password; every session of it ends."""
+    user = find_user(email)
+    try:
+        security.set_password(user, password, MIN_PASSWORD_LENGTH)
+    except ValueError as exc:
+        raise AdminError(str(exc)) from None
+    return user
+
+
+def find_user(email: str) -> AdminUser:
+    """The account with this email, or AdminError."""
+    user = db.session.scalars(select(AdminUser).filter_by(email=email.strip().lower())).first()
+    if user is None:
+        raise AdminError(f"No admin account {email}.")
     return user
 
 

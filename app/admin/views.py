@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import redirect, render_template, request, url_for
+from flask import g, redirect, render_template, request, url_for
 
-from app.admin import auth, operations
+from app.admin import auth, operations, security
 from app.admin.operations import AdminError, RegistrationInput
 from app.models import RegistrationStatus
 from lti.dynamic_registration import tool_urls
@@ -19,19 +19,71 @@ def _safe_next(target: str | None) -> str:
     return url_for("admin.index")
 
 
+def _throttled(exc: security.Throttled) -> str:
+    return (f"Too many failed attempts. Wait {exc.seconds} seconds before trying again; "
+            "each further failure doubles the wait.")
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    error = None
+    error, status = None, 200
     if request.method == "POST":
-        user = operations.authenticate(request.form.get("email", ""),
-                                       request.form.get("password", ""))
-        if user is not None:
-            auth.sign_in(user)
-            return redirect(_safe_next(request.args.get("next")))
-        error = "The email or password is not right."
-    status = 401 if error else 200
+        try:
+            user = operations.authenticate(request.form.get("email", ""),
+                                           request.form.get("password", ""),
+                                           request.remote_addr or "")
+        except security.Throttled as exc:
+            error, status = _throttled(exc), 429
+        else:
+            if user is not None:
+                if auth.sign_in(user):
+                    return redirect(_safe_next(request.args.get("next")))
+                return redirect(url_for("admin.second_factor", next=request.args.get("next")))
+            error, status = "The email or password is not right.", 401
     return render_template("admin/login.html", error=error,
                            email=request.form.get("email", "")), status
+
+
+@bp.route("/login/second-factor", methods=["GET", "POST"])
+def second_factor():
+    """The second step of signing in: a code from the authenticator app or a recovery code."""
+    row = auth.pending_session()
+    if row is None:
+        return redirect(url_for("admin.login"))
+    error, status = None, 200
+    if request.method == "POST":
+        try:
+            if security.complete_second_factor(row, request.form.get("code", "")):
+                return redirect(_safe_next(request.args.get("next")))
+            error, status = "That code is not right (or was used already).", 401
+        except security.Throttled as exc:
+            error, status = _throttled(exc), 429
+    return render_template("admin/second_factor.html", error=error), status
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@auth.admin_required
+def account():
+    """The signed-in admin's second factor: enrol (secret, then a code), or turn it off."""
+    user, error, enrolment, codes = g.admin_user, None, None, None
+    action = request.form.get("action")
+    if action == "start":
+        enrolment = security.new_enrolment(user)
+    elif action == "confirm":
+        secret = request.form.get("secret", "")
+        try:
+            codes = security.enable_totp(user, secret, request.form.get("code", ""))
+        except ValueError as exc:
+            error = str(exc)
+            enrolment = security.Enrolment(secret, request.form.get("uri", ""))
+    elif action == "disable":
+        if security.check_second_factor(user, request.form.get("code", "")):
+            security.disable_totp(user)
+            auth.flash("Two-step sign-in is off.")
+            return redirect(url_for("admin.account"))
+        error = "That code is not right (or was used already)."
+    return render_template("admin/account.html", enrolment=enrolment, codes=codes,
+                           error=error, notice=auth.take_notice()), 400 if error else 200
 
 
 @bp.post("/logout")

@@ -12,6 +12,7 @@ from app.api.auth import ApiError
 from app.api.badges import _context_id, badge_registration
 from app.api.common import body, get_owned, paged
 from app.api.registry import endpoint
+from app.api.validation import text
 from app.openbadges import documents, operations, urls
 from app.openbadges.models import Assertion, Badge, Issuer
 
@@ -25,11 +26,14 @@ ASSERTION = {"type": "object", "properties": {
     "png_url": {"type": "string"}, "svg_url": {"type": "string"},
     "verify_url": {"type": "string"}}}
 AWARD_IN = {"type": "object", "required": ["email"], "properties": {
-    "email": {"type": "string"}, "name": {"type": "string"},
-    "evidence": {"type": "array", "items": {"type": "object", "properties": {
-        "url": {"type": "string"}, "name": {"type": "string"},
-        "narrative": {"type": "string"}}}},
-    "expires": {"type": "string", "format": "date-time"}}}
+    "email": text(Assertion.recipient_email, minLength=3),
+    "name": text(Assertion.recipient_name),
+    "evidence": {"type": "array", "maxItems": 50, "items": {
+        "type": "object", "additionalProperties": False, "properties": {
+            "url": {"type": "string", "maxLength": 1000}, "name": {"type": "string",
+                                                                   "maxLength": 300},
+            "narrative": {"type": "string", "maxLength": 5000}}}},
+    "expires": {"type": "string", "format": "date-time", "maxLength": 64}}}
 
 
 def assertion_json(assertion: Assertion) -> dict[str, Any]:
@@ -92,7 +96,8 @@ def get_assertion(public_id: str) -> dict[str, Any]:
 
 @endpoint("POST", "/assertions/<public_id>/revoke", "Revoke an award", tag="assertions",
           request={"type": "object", "required": ["reason"],
-                   "properties": {"reason": {"type": "string"}}}, response=ASSERTION)
+                   "properties": {"reason": text(Assertion.revocation_reason, maxLength=2000)}},
+          response=ASSERTION)
 def revoke(public_id: str) -> dict[str, Any]:
     assertion = get_owned(Assertion, public_id, lambda a: badge_registration(a.badge))
     operations.revoke(assertion, str(body().get("reason") or ""))

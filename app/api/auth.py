@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from flask import g, request
 from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
 
 from app.api.models import ApiKey, hash_secret
 from app.extensions import db
@@ -13,11 +15,25 @@ from app.models.base import utcnow
 
 
 class ApiError(Exception):
-    """An API error answered as ``{"error": code, "message": text}`` with ``status``."""
+    """An API error answered as ``{"error": code, "message": text, "field": name}``.
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    ``code`` is stable (scripts branch on it); ``field`` names the offending input (a JSON
+    pointer into the body, or a query or path parameter), or is None.
+    """
+
+    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
         super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+        self.status, self.code, self.message, self.field = status, code, message, field
+
+    def response(self) -> tuple[dict[str, Any], int]:
+        """The JSON answer of this error."""
+        return {"error": self.code, "message": self.message, "field": self.field}, self.status
+
+    @classmethod
+    def from_http(cls, exc: HTTPException) -> ApiError:
+        """The API form of a werkzeug error (404, 405, 413 …): its name as the code."""
+        return cls(exc.code or 500, (exc.name or "error").lower().replace(" ", "_"),
+                   exc.description or "")
 
 
 def create_key(registration_id: int | None = None, name: str = "") -> tuple[ApiKey, str]:

@@ -12,6 +12,7 @@ from app.api.auth import ApiError, check_tenant
 from app.api.awards import checked_criteria
 from app.api.common import body, get_owned, paged, scoped_registration
 from app.api.registry import endpoint
+from app.api.validation import text
 from app.artwork import badge_artwork
 from app.awards.operations import badge_saved
 from app.designer.operations import course_issuer
@@ -20,19 +21,24 @@ from app.models import Context
 from app.openbadges import documents, operations, urls
 from app.openbadges.models import Badge, Issuer
 
+SHORT = {"type": "string", "maxLength": 300}
 BADGE_FIELDS = {
-    "name": {"type": "string"}, "description": {"type": "string"},
-    "criteria_narrative": {"type": "string"},
+    "name": text(Badge.name), "description": text(Badge.description),
+    "criteria_narrative": text(Badge.criteria_narrative),
     "criteria": {"type": ["object", "null"], "description": "award criteria document"},
-    "enabled": {"type": "boolean"}, "tags": {"type": "array", "items": {"type": "string"}},
-    "alignments": {"type": "array", "items": {"type": "object", "properties": {
-        "name": {"type": "string"}, "url": {"type": "string"},
-        "framework": {"type": "string"}}}},
+    "enabled": {"type": "boolean"},
+    "evidence_shows_scores": {"type": "boolean", "description":
+                              "automatic awards put the learner's scores into the public "
+                              "evidence (default: only which criteria were met)"},
+    "tags": {"type": "array", "maxItems": 50, "items": {"type": "string", "maxLength": 100}},
+    "alignments": {"type": "array", "maxItems": 50, "items": {
+        "type": "object", "properties": {
+            "name": SHORT, "url": {"type": "string", "maxLength": 1000}, "framework": SHORT}}},
     "expiry_policy": {"enum": ["none", "fixed", "days"]},
-    "expires_on": {"type": ["string", "null"], "format": "date-time"},
-    "expires_days": {"type": ["integer", "null"]},
+    "expires_on": {"type": ["string", "null"], "format": "date-time", "maxLength": 64},
+    "expires_days": {"type": ["integer", "null"], "minimum": 1, "maximum": 36_500},
     "status": {"enum": ["draft", "active", "archived"]},
-    "context_id": {"type": ["string", "null"]},
+    "context_id": {"type": ["string", "null"], "maxLength": 36},
 }
 BADGE = {"type": "object", "properties": {
     "id": {"type": "string"}, "issuer_id": {"type": "string"}, **BADGE_FIELDS,
@@ -55,6 +61,7 @@ def badge_json(badge: Badge) -> dict[str, Any]:
         "id": badge.public_id, "issuer_id": badge.issuer.public_id, "name": badge.name,
         "description": badge.description, "criteria_narrative": badge.criteria_narrative,
         "criteria": badge.criteria, "enabled": badge.enabled, "tags": badge.tags,
+        "evidence_shows_scores": badge.evidence_shows_scores,
         "alignments": badge.alignments, "expiry_policy": badge.expiry_policy,
         "expires_on": documents.iso(badge.expires_on) if badge.expires_on else None,
         "expires_days": badge.expires_days, "status": badge.status,

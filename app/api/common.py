@@ -3,20 +3,31 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
-from flask import g, request
+from flask import current_app, g, request
 from sqlalchemy import Select, func, select
 
 from app.api.auth import ApiError, check_tenant
+from app.api.validation import checked_body
 from app.extensions import db
 
 
 def body() -> dict[str, Any]:
-    """The JSON object of the request, or ApiError(400)."""
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ApiError(400, "bad_request", "send a JSON object (Content-Type: application/json)")
-    return data
+    """The JSON object of the request, checked against the route's schema (once).
+
+    The blueprint checks it before the view runs; a public route that authenticates in its
+    view (a signed request) gets it checked here, after that authentication.
+    """
+    if "api_body" not in g:
+        route = current_app.view_functions[request.endpoint].route
+        g.api_body = checked_body(request.get_data(), route.request or {"type": "object"})
+    return g.api_body
+
+
+def query_arg(name: str, default: Any = None) -> Any:
+    """A declared query parameter, converted and bounded by its schema (or ``default``)."""
+    return g.api_query.get(name, default)
 
 
 def get_owned(model: type, public_id: str, registration_of: Any) -> Any:
@@ -35,16 +46,14 @@ def scoped_registration() -> int | None:
 
 def paged(query: Select, serialize: Any) -> tuple[list[Any], int, dict[str, str]]:
     """One page of ``query`` (``?page=1&per_page=100``, at most 1000) with paging headers."""
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-        per_page = min(1000, max(1, int(request.args.get("per_page", 100))))
-    except ValueError:
-        raise ApiError(400, "bad_request", "page and per_page must be integers") from None
+    page, per_page = g.api_query.get("page", 1), g.api_query.get("per_page", 100)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     rows = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page))
     headers = {"X-Total-Count": str(total)}
     if page * per_page < total:
-        args = {**request.args, "page": page + 1, "per_page": per_page}
-        query_string = "&".join(f"{k}={v}" for k, v in args.items())
+        # Encoded, so nothing of the client's query (a CR or LF) reaches the header as is.
+        query_string = urlencode([*((k, v) for k, v in request.args.items(multi=True)
+                                    if k not in ("page", "per_page")),
+                                  ("page", page + 1), ("per_page", per_page)])
         headers["Link"] = f'<{request.base_url}?{query_string}>; rel="next"'
     return [serialize(r) for r in rows], 200, headers

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from app.api.auth import ApiError, authenticate, check_tenant
 from app.api.common import body, get_owned, paged
 from app.api.registry import endpoint
+from app.api.validation import MAX_NUMBER, text
 from app.awards.pipeline import in_transaction, ingest
 from app.extensions import db
 from app.grades import jobs
@@ -24,7 +25,7 @@ from app.grades.operations import (
     event_secret,
     has_event_secret,
 )
-from app.models import Context, Registration
+from app.models import Context, LtiUser, Registration
 from app.openbadges import documents
 
 CONTEXT = {"type": "object", "properties": {
@@ -43,14 +44,17 @@ JOB = {"type": "object", "properties": {
     "started_at": {"type": ["string", "null"]}, "finished_at": {"type": ["string", "null"]},
     "next_attempt_at": {"type": ["string", "null"]}, "last_error": {"type": ["string", "null"]},
     "result": {"type": ["object", "null"]}}}
+SCORE = {"type": "number", "minimum": -MAX_NUMBER, "maximum": MAX_NUMBER}
 GRADE_EVENT = {"type": "object", "required": ["column", "score"], "properties": {
-    "context_id": {"type": "string", "description": "course id (or lti_context_id)"},
-    "lti_context_id": {"type": "string"},
-    "column": {"type": "string", "description": "column id, AGS line item URL or label"},
-    "user_sub": {"type": "string", "description": "the learner's platform user id"},
-    "user_email": {"type": "string"}, "score": {"type": "number"},
-    "maximum": {"type": "number"}, "timestamp": {"type": "string", "format": "date-time"},
-    "comment": {"type": "string"}}}
+    "context_id": {"type": "string", "maxLength": 36,
+                   "description": "course id (or lti_context_id)"},
+    "lti_context_id": text(Context.lti_context_id),
+    "column": {**text(Column.lti_lineitem_id),
+               "description": "column id, AGS line item URL or label"},
+    "user_sub": {**text(LtiUser.sub), "description": "the learner's platform user id"},
+    "user_email": text(LtiUser.email), "score": SCORE, "maximum": SCORE,
+    "timestamp": {"type": "string", "format": "date-time", "maxLength": 64},
+    "comment": {"type": "string", "maxLength": 5000}}}
 SIGNATURE_TOLERANCE = 300  # seconds a signed request stays valid (replays beyond it refused)
 
 
@@ -177,7 +181,8 @@ def _event_context(item: dict[str, Any], registration_id: int | None) -> Context
           tag="grades", public=True,
           request={"oneOf": [GRADE_EVENT, {"type": "object", "required": ["events"],
                                            "properties": {"events": {
-                                               "type": "array", "items": GRADE_EVENT}}}]},
+                                               "type": "array", "minItems": 1,
+                                               "maxItems": 10_000, "items": GRADE_EVENT}}}]},
           response={"type": "object", "properties": {
               k: {"type": "integer"} for k in ("received", "changed", "issued", "review")}})
 def grade_events() -> dict[str, Any]:
@@ -213,5 +218,6 @@ def _resolve(items: list[Any], batch: bool, registration_id: int | None) -> list
                 maximum=item.get("maximum"), timestamp=item.get("timestamp"),
                 comment=item.get("comment"), source="webhook"))
         except EventError as exc:
-            raise ApiError(422, "invalid_event", f"{prefix}/{exc.field}: {exc.message}") from None
+            raise ApiError(422, "invalid_event", f"{prefix}/{exc.field}: {exc.message}",
+                           f"{prefix}/{exc.field}") from None
     return events

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from app.api.common import body, get_owned, paged, scoped_registration
 from app.api.registry import endpoint
+from app.api.validation import text
 from app.openbadges import operations, urls
 from app.openbadges.models import Issuer
 
@@ -17,8 +18,8 @@ ISSUER = {"type": "object", "properties": {
     "email": {"type": "string"}, "description": {"type": "string"},
     "ob2_profile_url": {"type": "string"}, "ob3_profile_url": {"type": "string"}}}
 ISSUER_IN = {"type": "object", "required": ["name", "url", "email"], "properties": {
-    "name": {"type": "string"}, "url": {"type": "string"}, "email": {"type": "string"},
-    "description": {"type": "string"}}}
+    "name": text(Issuer.name), "url": text(Issuer.url), "email": text(Issuer.email),
+    "description": text(Issuer.description)}}
 
 
 def issuer_json(issuer: Issuer) -> dict[str, Any]:

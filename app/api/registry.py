@@ -13,7 +13,23 @@ from typing import Any
 
 from flask import Blueprint
 
+from app.api.validation import MAX_PARAM_CHARS, integer
+
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+#: The furthest page a list serves: with 1000 per page, ten million rows.
+MAX_PAGE = 10_000
+#: The schema of each query parameter a route may declare (by name, the same on every route).
+QUERY_PARAMETERS: dict[str, dict[str, Any]] = {
+    "page": integer(1, MAX_PAGE), "per_page": integer(1, 1000), "limit": integer(1, 500),
+    "format": {"type": "string", "enum": ["csv", "json"]},
+}
+PARAMETER = {"type": "string", "maxLength": MAX_PARAM_CHARS}
+ERROR = {"type": "object", "required": ["error", "message", "field"], "properties": {
+    "error": {"type": "string", "description": "stable code, e.g. invalid, not_found"},
+    "message": {"type": "string"},
+    "field": {"type": ["string", "null"],
+              "description": "the offending input: JSON pointer into the body, or parameter"}}}
 
 
 @dataclass(frozen=True)
@@ -30,6 +46,10 @@ class Route:
     query: tuple[str, ...] = ()
     public: bool = False  # no API key needed
     errors: tuple[int, ...] = field(default=(401, 403, 404))
+
+    def query_schemas(self) -> dict[str, dict[str, Any]]:
+        """The schema of each query parameter this route reads."""
+        return {name: QUERY_PARAMETERS.get(name, PARAMETER) for name in self.query}
 
 
 ROUTES: list[Route] = []
@@ -67,15 +87,15 @@ def openapi_document() -> dict[str, Any]:
                 **({"content": {"application/json": {"schema": route.response}}}
                    if route.response else {})}},
         }
-        for code in (400, 422, *route.errors):
+        for code in (400, 413, 422, 500, *route.errors):
             operation["responses"][str(code)] = {
                 "description": "Error", "content": {"application/json": {"schema": error}}}
         if route.public:
             operation["security"] = []
         parameters = [{"name": "id", "in": "path", "required": True,
-                       "schema": {"type": "string"}}] if "<public_id>" in route.path else []
-        parameters += [{"name": q, "in": "query", "required": False,
-                        "schema": {"type": "string"}} for q in route.query]
+                       "schema": PARAMETER}] if "<public_id>" in route.path else []
+        parameters += [{"name": name, "in": "query", "required": False, "schema": schema}
+                       for name, schema in route.query_schemas().items()]
         if parameters:
             operation["parameters"] = parameters
         if route.request:
@@ -90,8 +110,6 @@ def openapi_document() -> dict[str, Any]:
         "paths": paths,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {"Error": {"type": "object", "required": ["error", "message"],
-                                  "properties": {"error": {"type": "string"},
-                                                 "message": {"type": "string"}}}},
+            "schemas": {"Error": ERROR},
         },
     }

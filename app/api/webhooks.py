@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, request
+from flask import g
 from sqlalchemy import select
 
 from app.api.auth import ApiError
-from app.api.common import body, get_owned
+from app.api.common import body, get_owned, query_arg
 from app.api.registry import endpoint
+from app.api.validation import text
 from app.extensions import db
 from app.models import Registration
 from app.openbadges import documents
@@ -23,11 +24,12 @@ SUBSCRIPTION = {"type": "object", "properties": {
     "active": {"type": "boolean"}, "created": {"type": "string", "format": "date-time"},
     "secret": {"type": "string", "description": "returned once, when the subscription is made"}}}
 SUBSCRIBE_IN = {"type": "object", "required": ["url", "events"], "properties": {
-    "url": {"type": "string"},
+    "url": text(WebhookSubscription.url),
     "events": {"type": "array", "items": {"type": "string", "enum": list(EventType.ALL)}},
-    "secret": {"type": "string", "minLength": operations.MIN_SECRET_LENGTH,
+    "secret": {"type": "string", "minLength": operations.MIN_SECRET_LENGTH, "maxLength": 500,
                "description": "HMAC key of Badgebridge-Signature; generated when absent"},
-    "registration_id": {"type": "string", "description": "admin keys only"}}}
+    "registration_id": {"type": "string", "maxLength": 36,
+                        "description": "admin keys only"}}}
 
 
 def subscription_json(row: WebhookSubscription) -> dict[str, Any]:
@@ -72,10 +74,10 @@ def list_webhooks() -> list[dict[str, Any]]:
 
 
 @endpoint("GET", "/webhooks/<public_id>", "A webhook subscription and its latest deliveries",
-          tag="webhooks", response=SUBSCRIPTION)
+          tag="webhooks", response=SUBSCRIPTION, query=("limit",))
 def get_webhook(public_id: str) -> dict[str, Any]:
     row = get_owned(WebhookSubscription, public_id, lambda r: r.registration_id)
-    log = operations.deliveries(None, limit=int(request.args.get("limit", 50) or 50),
+    log = operations.deliveries(None, limit=query_arg("limit", 50),
                                 subscription_ids=[row.id])
     return {**subscription_json(row), "deliveries": [{
         "id": d.public_id, "event_id": d.event.public_id, "type": d.event.type,

@@ -26,6 +26,7 @@ from app.criteria import (
     Grade,
     evaluate,
     evidence_text,
+    met_text,
     parse_criteria,
     referenced_badges,
 )
@@ -206,7 +207,10 @@ def evaluate_learners(context_id: int, user_ids: Iterable[int], now: datetime | 
             if decision.outcome == "award":
                 user = users[user_id]
                 lines = evidence_lines(decision, labels, names)  # once: assertion and records
-                met = [line for line, ev in zip(lines, decision.evidence, strict=True) if ev.met]
+                # Public, signed evidence names the criteria met; the learner's exact scores
+                # only when the instructor chose so for this badge.
+                met = [line if badge.evidence_shows_scores else met_text(ev, labels, names)
+                       for line, ev in zip(lines, decision.evidence, strict=True) if ev.met]
                 evidence = [{"name": "Criteria met", "narrative": "; ".join(met)}] if met else []
                 awards.append((user_id, Award(Recipient(email=user.email, name=user.name,
                                                         lti_user_id=user_id), evidence), lines))

@@ -32,7 +32,9 @@ from app.launch_session import current_session, launch_required
 from app.models import Context, LtiUser, Membership, Registration
 from app.notifications.queries import learners_without_email
 from app.openbadges.models import Assertion, Badge
-from app.openbadges.operations import OperationError
+from app.openbadges.operations import OperationError, update_badge
+from app.security.json_input import load_json
+from app.security.limits import body_limit
 from lti.services import PlatformError
 
 log = logging.getLogger(__name__)
@@ -61,6 +63,8 @@ NOTES = {
     "enable_archived": "This badge is archived: restore it before turning automatic awards on.",
     "details_saved": "Badge details saved. New awards carry them; awards already given keep "
                      "what they were issued with.",
+    "evidence_scores_on": "New automatic awards show the learner's scores in their evidence.",
+    "evidence_scores_off": "New automatic awards say which criteria were met, without scores.",
     "awarded": "Badge awarded.",
     "already_held": "That learner already holds this badge; nothing changed.",
     "award_reason": "Give a reason for the award: every manual decision is recorded.",
@@ -175,6 +179,7 @@ def new_column():
 
 
 @bp.post("/import")
+@body_limit(MAX_CSV_BYTES + 64 * 1024)  # the file plus the form's fields
 @launch_required(staff=True)
 def import_csv():
     upload = request.files.get("file")
@@ -249,7 +254,7 @@ def _followed_job() -> JobProgress | None:
 def save_criteria(public_id: str):
     badge = _badge(public_id)
     try:
-        doc = awards.check_criteria(json.loads(request.form.get("criteria") or "null"),
+        doc = awards.check_criteria(load_json(request.form.get("criteria") or "null"),
                                     badge.context_id, badge.public_id)
     except (ValueError, CriteriaError):
         # Back to the editor with the draft: the page names what is wrong with it.
@@ -279,6 +284,16 @@ def _after(changed: lifecycle.Changed, note: str):
     """Back to the badge page; with the evaluation job it started, which the page follows."""
     job = {"job": changed.job.public_id} if changed.job is not None else {}
     return _back(note, "course_awards.badge_page", public_id=changed.badge.public_id, **job)
+
+
+@bp.post("/badge/<public_id>/evidence-scores")
+@launch_required(staff=True)
+def set_evidence_scores(public_id: str):
+    """Choose whether automatic awards put the learner's scores into the public evidence."""
+    shows = request.form.get("scores") == "1"
+    update_badge(_badge(public_id), evidence_shows_scores=shows)
+    return _back("evidence_scores_on" if shows else "evidence_scores_off",
+                 "course_awards.badge_page", public_id=public_id)
 
 
 @bp.post("/badge/<public_id>/award")

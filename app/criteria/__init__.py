@@ -10,7 +10,7 @@ exhaustively property-tested and fast enough to run for every learner on every s
 * `progress` — per-criterion progress for the learner page.
 """
 
-from app.criteria.describe import describe, evidence_text
+from app.criteria.describe import describe, evidence_text, met_text
 from app.criteria.evaluate import EPSILON, Decision, Evidence, Grade, Outcome, evaluate
 from app.criteria.progress import ProgressItem, progress
 from app.criteria.schema import (
@@ -57,6 +57,7 @@ __all__ = [
     "describe",
     "evaluate",
     "evidence_text",
+    "met_text",
     "parse_criteria",
     "progress",
     "referenced_badges",

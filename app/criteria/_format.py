@@ -146,9 +146,9 @@ def evidence_text(
     unit = evidence.unit or "percent"
     threshold = evidence.threshold if evidence.threshold is not None else 0.0
     notes = [f"needed {format_threshold(threshold, unit)}"]
+    title = _title(evidence, labels)
 
     if evidence.kind == "column":
-        title = capitalize(labels[0])
         if evidence.problem == "no_grade":
             current = "no grade yet"
         elif evidence.problem == "no_maximum":
@@ -157,8 +157,6 @@ def evidence_text(
             value = evidence.value if evidence.value is not None else 0.0
             current = format_measure(value, unit, threshold)
     else:
-        what = "Average" if evidence.kind == "average" else "Total"
-        title = f"{what} of {join_and(labels)}"
         value = evidence.value if evidence.value is not None else 0.0
         current = format_measure(value, unit, threshold)
         if evidence.missing:
@@ -171,3 +169,23 @@ def evidence_text(
     if evidence.borderline:
         notes.append("within the review band")
     return f"{title}: {current} ({'; '.join(notes)})"
+
+
+def _title(evidence: Evidence, labels: Sequence[str]) -> str:
+    if evidence.kind == "column":
+        return capitalize(labels[0])
+    what = "Average" if evidence.kind == "average" else "Total"
+    return f"{what} of {join_and(labels)}"
+
+
+def met_text(
+    evidence: Evidence, column_labels: Mapping[str, str], badge_names: Mapping[str, str]
+) -> str:
+    """A met fact without the learner's numbers, for public evidence: "Quiz 3: 80 % or more
+    reached", "Foundations badge: earned"."""
+    if evidence.kind == "badge":
+        return evidence_text(evidence, column_labels, badge_names)
+    labels = [column_label(c, column_labels) for c in evidence.columns]
+    threshold = evidence.threshold if evidence.threshold is not None else 0.0
+    needed = format_threshold(threshold, evidence.unit or "percent")
+    return f"{_title(evidence, labels)}: {needed} or more reached"

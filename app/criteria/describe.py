@@ -33,6 +33,7 @@ from app.criteria._format import (
     format_threshold,
     join_and,
     join_or,
+    met_text,
 )
 from app.criteria.schema import (
     AllNode,
@@ -46,7 +47,7 @@ from app.criteria.schema import (
     SumNode,
 )
 
-__all__ = ["describe", "describe_node", "evidence_text", "number_word"]
+__all__ = ["describe", "describe_node", "evidence_text", "met_text", "number_word"]
 
 _NUMBER_WORDS = (
     "zero",

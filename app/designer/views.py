@@ -21,6 +21,8 @@ from app.launch_session import current_session, launch_required
 from app.models import Context
 from app.openbadges import documents
 from app.openbadges.operations import Upload
+from app.security.json_input import JsonInputError, load_json
+from app.security.limits import body_limit
 from badge_design.design import (
     DEFAULT_DESIGN,
     GRADIENT_DIRECTIONS,
@@ -61,7 +63,10 @@ def _errors(errors: dict[str, str], status: int = 422) -> Response:
 def _json_body(limit: int = MAX_DESIGN_BYTES) -> dict[str, Any]:
     if (request.content_length or 0) > limit:
         abort(_errors({"design": "The request is too large."}, 413))
-    body = request.get_json(silent=True)
+    try:
+        body = load_json(request.get_data())
+    except JsonInputError:
+        body = None
     if not isinstance(body, dict):
         abort(_errors({"design": "Expected a JSON object."}, 400))
     return body
@@ -140,6 +145,7 @@ def save() -> Response:
 
 
 @bp.post("/upload")
+@body_limit(MAX_UPLOAD_BYTES)
 @launch_required(staff=True)
 def upload() -> Response:
     """Save an uploaded PNG, JPEG or SVG as the badge's artwork, or say why it was refused."""

@@ -176,7 +176,7 @@ def update_badge(badge: Badge, **changes: Any) -> Badge:
     """Change a badge's fields (validated); commits. Artwork goes through ``save_artwork``."""
     editable = {"name", "description", "criteria_narrative", "tags", "alignments",
                 "expiry_policy", "expires_on", "expires_days", "status", "criteria",
-                "enabled", "context_id"}
+                "enabled", "context_id", "evidence_shows_scores"}
     unknown = set(changes) - editable
     if unknown:
         raise OperationError("invalid", f"cannot change {', '.join(sorted(unknown))}")

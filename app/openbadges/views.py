@@ -10,7 +10,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, abort, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from sqlalchemy import select
 
 from app.downloads import as_download
@@ -121,6 +121,13 @@ def _status(assertion: Assertion) -> str:
     return "expired" if assertion.is_expired() else "valid"
 
 
+def public_name(assertion: Assertion) -> str:
+    """The learner's name as the public page shows it: only once they accepted the badge
+    (and left it public), unless the institution publishes names from the start."""
+    seen = assertion.accepted_at is not None or current_app.config["PUBLIC_NAMES_BEFORE_ACCEPT"]
+    return assertion.recipient_name if assertion.public and seen else ""
+
+
 def _page(assertion: Assertion) -> Response:
     badge = assertion.badge
     if request.method == "GET":  # learner-side view counter (bots and prefetches excluded)
@@ -130,6 +137,7 @@ def _page(assertion: Assertion) -> Response:
                     request.headers.get("Sec-Purpose") or request.headers.get("Purpose"))
     html = render_template(
         "openbadges/verify.html", assertion=assertion, badge=badge, issuer=badge.issuer,
+        recipient_name=public_name(assertion),
         status=_status(assertion), links=urls.assertion_links(assertion.public_id),
         image_url=documents.badge_image_url(badge, assertion.image_version),
         issuer_url=urls.public_url(urls.ISSUER_OB2, badge.issuer.public_id),

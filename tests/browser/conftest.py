@@ -35,8 +35,13 @@ def chromium_context():
                   "--disable-background-networking", "--disable-component-update",
                   "--disable-sync", "--enable-features=TrackingProtection3pcd"],
         )
+        # A script or style the Content-Security-Policy blocks fails the test that loaded it.
+        blocked: list[str] = []
+        context.on("console", lambda message: blocked.append(f"{message.location}: {message.text}")
+                   if "Content Security Policy" in message.text else None)
         try:
             yield context
         finally:
             context.close()
+        assert blocked == [], blocked
     shutil.rmtree(profile, ignore_errors=True)

@@ -9,6 +9,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from app.extensions import db
+from app.openbadges import operations
 from app.sharing import linkedin
 from app.sharing.models import ShareEvent, VerificationView
 from app.sharing.operations import counts_for, is_bot
@@ -158,6 +159,9 @@ def test_verification_views_count_people_not_bots(client, earned):
 
 
 def test_verification_page_has_everything_a_verifier_and_a_preview_need(client, earned):
+    # The learner's name is public once they accepted the badge (privacy default).
+    assert "Ana Lima" not in client.get(f"/ob/verify/{earned.public_id}").text
+    operations.accept(earned)
     html = client.get(f"/ob/verify/{earned.public_id}").get_data(as_text=True)
     for needle in (
         "Cell Biology", "Example University", "Ana Lima", "Valid",

@@ -77,6 +77,7 @@ def test_ob2_documents_keep_every_term(badge):
 
 def test_content_negotiation_and_caching(client, badge):
     issued = operations.issue(badge, operations.Recipient(email="ana@example.org", name="Ana"))
+    operations.accept(issued.assertion)  # her name is public once she accepted
     pid = issued.assertion.public_id
     url = f"/ob/v3/credentials/{pid}"
     as_json = client.get(url, headers={"Accept": "application/ld+json"})

@@ -83,14 +83,10 @@ def test_login_form_needs_its_csrf_token(client, admin_user):
     assert client.get("/admin/").status_code == 302
 
 
-def test_password_change_ends_sessions(admin):
-    from werkzeug.security import generate_password_hash
-
-    from app.models import AdminUser
-
-    user = db.session.scalars(select(AdminUser)).one()
-    user.password_hash = generate_password_hash("a brand new password")
-    db.session.commit()
+def test_password_change_ends_sessions(admin, runner):
+    result = runner.invoke(args=["admin", "set-password", "--email", ADMIN_EMAIL,
+                                 "--password", "a brand new password"])
+    assert result.exit_code == 0, result.output
     assert admin.get("/admin/").status_code == 302
 
 

@@ -59,6 +59,8 @@ class Badge(TimestampMixin, db.Model):
     expires_days: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(10), default=BadgeStatus.ACTIVE)
     criteria: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Off by default: public, signed evidence says which criteria were met, not the scores.
+    evidence_shows_scores: Mapped[bool] = mapped_column(Boolean, default=False)
     enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     design: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     design_version: Mapped[int] = mapped_column(Integer, default=0)

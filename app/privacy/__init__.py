@@ -1,0 +1,1 @@
+"""One person's data: export and erasure (see :mod:`app.privacy.operations`)."""

@@ -1,0 +1,1 @@
+"""Protections every route shares: request size limits, rate limits, security headers."""

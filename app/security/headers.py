@@ -1,0 +1,121 @@
+"""Security headers on every response: a nonce-based Content-Security-Policy, HSTS over https,
+``Referrer-Policy``, ``Permissions-Policy`` and ``X-Content-Type-Options``.
+
+Who may frame a page depends on what it is:
+
+- pages that live inside the LMS (course, designer, learner, launch) may be framed by the
+  registered platforms' origins only;
+- the admin console, the learner's accept page (opened from an email) and the public
+  verification pages may be framed by nobody (clickjacking of the accept button or of an
+  admin form; a verification page framed on a forger's site);
+- dynamic registration is opened by an LMS that is not registered yet, so it stays framable.
+
+Inline ``<script>`` and ``<style>`` elements carry ``nonce="{{ csp_nonce() }}"``; nothing else
+inline runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, current_app, request
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.extensions import db
+from app.models import Registration, RegistrationStatus
+
+log = logging.getLogger(__name__)
+
+#: Paths whose pages nobody may frame.
+UNFRAMABLE_PREFIXES = ("/admin", "/ob/", "/learner/accept/")
+#: Paths an unregistered LMS opens in its own frame (dynamic registration).
+OPEN_FRAME_PREFIXES = ("/lti/register",)
+#: Canvas cloud registrations share one issuer; the courses live on each school's subdomain.
+CANVAS_CLOUD_ISSUERS = {"https://canvas.instructure.com": "https://*.instructure.com",
+                        "https://canvas.beta.instructure.com": "https://*.instructure.com",
+                        "https://canvas.test.instructure.com": "https://*.instructure.com"}
+PERMISSIONS_POLICY = ("camera=(), microphone=(), geolocation=(), payment=(), usb=(), "
+                      "interest-cohort=()")
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def csp_nonce() -> str:
+    """This request's CSP nonce (one per request, made on first use)."""
+    # Kept in the WSGI environ, which lives exactly as long as the request (``g`` belongs to
+    # the app context, which one test can hold across many requests).
+    return request.environ.setdefault("badgebridge.csp_nonce", secrets.token_urlsafe(16))
+
+
+def _origin(url: str | None) -> str | None:
+    parts = urlsplit(url or "")
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def platform_origins() -> list[str]:
+    """The origins that may frame the tool: every active registration's LMS, plus settings."""
+    origins = set(current_app.config.get("FRAME_ANCESTORS") or ())
+    try:
+        rows = db.session.execute(
+            select(Registration.issuer, Registration.auth_login_url)
+            .where(Registration.status == RegistrationStatus.ACTIVE)).all()
+    except SQLAlchemyError:
+        # The error page of a database outage still gets a policy: the narrowest one.
+        log.warning("frame-ancestors without the registered platforms: database unavailable")
+        db.session.rollback()
+        return sorted(origins)
+    for issuer, login_url in rows:
+        origins.update(o for o in (_origin(issuer), _origin(login_url)) if o)
+        if (wildcard := CANVAS_CLOUD_ISSUERS.get((issuer or "").rstrip("/"))) is not None:
+            origins.add(wildcard)
+    return sorted(origins)
+
+
+def frame_ancestors(path: str) -> str | None:
+    """The ``frame-ancestors`` source list for a page at ``path`` (None: anyone)."""
+    if path.startswith(UNFRAMABLE_PREFIXES):
+        return "'none'"
+    if path.startswith(OPEN_FRAME_PREFIXES):
+        return None
+    return " ".join(["'self'", *platform_origins()])
+
+
+def content_security_policy(nonce: str, ancestors: str | None) -> str:
+    """The policy of an HTML page: own scripts and styles plus the nonce, nothing inline."""
+    directives = [
+        "default-src 'self'",
+        f"script-src 'self' 'nonce-{nonce}'",
+        f"style-src 'self' 'nonce-{nonce}'",
+        "img-src 'self' data: blob: https:",
+        "object-src 'none'",
+        "base-uri 'none'",
+    ]
+    if ancestors is not None:
+        directives.append(f"frame-ancestors {ancestors}")
+    return "; ".join(directives)
+
+
+def add_security_headers(response: Response) -> Response:
+    """Set the security headers of ``response`` (the CSP on HTML pages only)."""
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+    if request.is_secure or current_app.config["PUBLIC_BASE_URL"].startswith("https://"):
+        headers.setdefault("Strict-Transport-Security", HSTS)
+    if response.mimetype == "text/html" and "Content-Security-Policy" not in headers:
+        ancestors = frame_ancestors(request.path)
+        headers["Content-Security-Policy"] = content_security_policy(csp_nonce(), ancestors)
+        if ancestors == "'none'":
+            headers["X-Frame-Options"] = "DENY"  # for browsers without frame-ancestors
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Add the headers to every response and ``csp_nonce()`` to every template."""
+    app.add_template_global(csp_nonce)
+    app.after_request(add_security_headers)

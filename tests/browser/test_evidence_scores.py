@@ -1,0 +1,47 @@
+"""A real browser: an instructor chooses, per badge, whether public evidence shows scores.
+
+From an empty database and a sandbox launch: design and save a badge, open it under
+"Criteria, awards and reviews", and turn scores in the public evidence on and off again.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.lti_env import course_of, login_of
+
+pytestmark = pytest.mark.browser
+
+
+def test_instructor_chooses_scores_in_public_evidence(registered, chromium_context, app):
+    from lti.sandbox.seed import course_url
+
+    course_id, _title, _people = course_of(registered, "canvas")
+    page = chromium_context.new_page()
+    page.goto(course_url(registered.sandbox, "canvas", course_id,
+                         login_of(registered, "canvas", "#Instructor")))
+    page.get_by_role("link", name="Badgebridge").first.click()
+    frame = page.frame_locator("iframe.tool-frame")
+    frame.locator('[data-testid="open-designer"]').click(timeout=20_000)
+    frame.get_by_label("Name", exact=True).fill("Careful Reader")
+    frame.locator("#badge-description").fill("Reads every question twice.")
+    frame.locator("#save-design").click()
+    frame.locator('[data-testid="save-result"]').filter(
+        has_text="artwork version 1").wait_for(timeout=20_000)
+    frame.get_by_role("link", name="Back to the course's badges").click()
+    frame.locator('[data-testid="open-awards"]').click(timeout=20_000)
+    frame.get_by_role("link", name="Careful Reader").click(timeout=20_000)
+
+    frame.get_by_text("not the scores").wait_for(timeout=20_000)  # the default
+    frame.locator('[data-testid="evidence-scores"]').click()
+    frame.get_by_text("show the learner's scores in their evidence").wait_for(timeout=20_000)
+    frame.get_by_role("button", name="Show only which criteria were met").click()
+    frame.get_by_text("which criteria were met, without scores").wait_for(timeout=20_000)
+
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.openbadges.models import Badge
+
+    db.session.expire_all()
+    assert db.session.scalars(select(Badge)).one().evidence_shows_scores is False

@@ -1,0 +1,31 @@
+"""JSON from staff pages (designer bodies, the criteria form) nested 2,000 deep: refused with
+the page's own message, never a 500 (RecursionError escapes ``except ValueError``)."""
+
+from __future__ import annotations
+
+from tests.learner.helpers import make_badge, make_course, make_issuer, make_person, token_for
+
+DEEP = '{"design": ' + "[" * 2000 + "]" * 2000 + "}"
+
+
+def _staff(app):
+    course = make_course()
+    teacher = make_person(course, "Teacher", "t@example.edu", staff=True)
+    return course, token_for(course, teacher, staff=True)
+
+
+def test_designer_refuses_deep_json(app, client):
+    _course, token = _staff(app)
+    for path in ("/course/designer/preview", "/course/designer/save"):
+        response = client.post(path, data=DEEP, headers={
+            "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+        assert response.status_code == 400, (path, response.status_code)
+        assert "design" in response.get_json()["errors"]
+
+
+def test_criteria_form_refuses_deep_json(app, client):
+    course, token = _staff(app)
+    badge = make_badge(make_issuer(), course, "Deep")
+    response = client.post(f"/course/awards/badge/{badge.public_id}/criteria",
+                           data={"criteria": "[" * 2000 + "]" * 2000, "lt": token})
+    assert response.status_code == 303  # back to the editor, which names the problem

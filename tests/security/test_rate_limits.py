@@ -1,0 +1,60 @@
+"""Rate limits on anonymous endpoints, and no storage written for an unregistered LTI login."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+LOGIN = {"iss": "https://unknown-lms.example", "login_hint": "u1", "client_id": "nobody",
+         "target_link_uri": "http://localhost/lti/launch"}
+
+
+@pytest.fixture
+def low_limits(app):
+    """Limits low enough to reach in a test; the defaults are put back afterwards."""
+    names = ("RATE_LIMIT_LTI_LOGIN", "RATE_LIMIT_PUBLIC_PAGES", "RATE_LIMIT_SHARE")
+    saved = {name: app.config[name] for name in names}
+    app.config.update(dict.fromkeys(names, "3/minute"))
+    yield
+    app.config.update(saved)
+
+
+@pytest.mark.parametrize(("method", "path", "kwargs"), [
+    ("get", "/lti/login", {"query_string": LOGIN}),
+    ("post", "/lti/login", {"data": LOGIN}),
+    ("get", "/ob/verify/no-such-award", {}),
+    ("get", "/ob/v2/assertions/no-such-award", {}),
+    ("post", "/share/no-such-award/linkedin_profile", {}),
+])
+def test_anonymous_endpoints_are_rate_limited_per_address(client, low_limits, method, path,
+                                                          kwargs):
+    call = getattr(client, method)
+    answers = [call(path, **kwargs).status_code for _ in range(3)]
+    assert 429 not in answers
+    limited = call(path, **kwargs)
+    assert limited.status_code == 429
+    assert int(limited.headers["Retry-After"]) > 0
+    # Another address has its own budget.
+    other = call(path, environ_base={"REMOTE_ADDR": "203.0.113.9"}, **kwargs)
+    assert other.status_code != 429
+
+
+def test_default_limits_leave_ordinary_use_alone(client):
+    answers = {client.get("/ob/verify/no-such-award").status_code for _ in range(20)}
+    assert answers == {404}
+
+
+def _cache_files(app) -> set[Path]:
+    return set(Path(app.config["CACHE_DIR"]).rglob("*"))
+
+
+@pytest.mark.parametrize("extra", [{}, {"lti1p3_new_window": "1"},
+                                   {"lti_storage_target": "_parent"}])
+def test_a_login_from_an_unregistered_platform_writes_nothing(app, client, extra):
+    if app.config.get("CACHE_TYPE") != "FileSystemCache":
+        pytest.skip("counts cache files: the file-system cache only")
+    before = _cache_files(app)
+    response = client.get("/lti/login", query_string={**LOGIN, **extra})
+    assert response.status_code in (200, 400, 403)
+    assert _cache_files(app) == before
