@@ -17,7 +17,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.extensions import db
+from app.extensions import db, retry_when_locked
 from app.models import Context, Registration
 from app.openbadges import urls
 from app.openbadges.models import Badge, BadgeImage, BadgeStatus, Issuer
@@ -181,14 +181,7 @@ def _save(context: Context, *, design: Any, upload: Upload | None,
     artwork = (_upload_artwork(upload) if upload is not None
                else _design_artwork(with_default_alt_text(design, name, description)))
     try:
-        if badge is None:
-            assert new_badge is not None
-            badge = create_badge(course_issuer(context), new_badge.name, new_badge.description,
-                                 DRAFT_CRITERIA, context_id=context.id,
-                                 status=BadgeStatus.DRAFT, artwork=artwork)
-        else:
-            save_artwork(badge, artwork)
-            db.session.commit()
+        badge = retry_when_locked(_store)(context, badge, new_badge, artwork)
     except OperationError as exc:
         # The OB core's own badge rules; its message is written for people, so show it.
         db.session.rollback()
@@ -200,6 +193,21 @@ def _save(context: Context, *, design: Any, upload: Upload | None,
         raise DesignerError({"badge": "This badge was saved by someone else at the same "
                                       "moment; please save again."}) from None
     return _saved(badge, artwork.warnings)
+
+
+def _store(context: Context, badge: Badge | None, new_badge: NewBadge | None,
+           artwork: Artwork) -> Badge:
+    """Write the artwork (and the new draft badge with its course issuer). Run again from a
+    fresh snapshot when SQLite refuses the write: the launch check read the database first,
+    and the job worker may have committed since (found running `make run`)."""
+    if badge is None:
+        assert new_badge is not None
+        return create_badge(course_issuer(context), new_badge.name, new_badge.description,
+                            DRAFT_CRITERIA, context_id=context.id, status=BadgeStatus.DRAFT,
+                            artwork=artwork)
+    save_artwork(badge, artwork)
+    db.session.commit()
+    return badge
 
 
 def _upload_artwork(upload: Upload) -> Artwork:

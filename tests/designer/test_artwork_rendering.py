@@ -71,3 +71,28 @@ def test_a_costly_upload_is_refused_in_seconds_and_leaves_nothing(client, course
     assert "too complex" in message or "dashed lines" in message
     assert db.session.scalar(select(func.count()).select_from(Badge)) == 0
     assert db.session.scalar(select(func.count()).select_from(BadgeImage)) == 0
+
+
+def test_a_save_refused_by_a_locked_database_is_written_on_a_fresh_try(
+        client, course, renders, monkeypatch):
+    """Under `make run`, the worker commits a sync while the designer's request holds an older
+    SQLite snapshot: the first write is refused ("database is locked"). The save is written
+    again from a fresh snapshot, and the artwork is not drawn a second time."""
+    from sqlalchemy.exc import OperationalError
+
+    import app.designer.operations as designer
+
+    real, refusals = designer.create_badge, []
+
+    def locked_once(*args, **kwargs):
+        if not refusals:
+            refusals.append(1)
+            raise OperationalError("INSERT", {}, Exception("database is locked"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(designer, "create_badge", locked_once)
+    response = client.post("/course/designer/save", headers=bearer(course.staff_token), json={
+        "design": DESIGN, "name": "Lab Safety", "description": "Works safely."})
+    assert response.status_code == 200, response.get_json()
+    assert refusals == [1] and len(renders) == 1
+    assert db.session.scalar(select(func.count()).select_from(Badge)) == 1
