@@ -45,6 +45,8 @@ def _count(*where) -> int:
 
 
 def _wait(predicate, timeout: float, what: str) -> None:
+    # Generous limits: a shared, loaded machine sends 2,000 notifications slowly, and slowness
+    # is not what this test is about (exactly once is).
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
@@ -77,7 +79,7 @@ def test_worker_killed_mid_cohort_converges_exactly_once(app, registered, browse
     worker = _flask(env, "worker", "-w", "2", stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL)
     try:
-        _wait(lambda: _count(Assertion.badge_id == badge.id) > 0, 120, "the first awards")
+        _wait(lambda: _count(Assertion.badge_id == badge.id) > 0, 300, "the first awards")
     finally:
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait()
@@ -92,7 +94,7 @@ def test_worker_killed_mid_cohort_converges_exactly_once(app, registered, browse
     worker = _flask(env, "worker", "-w", "2", stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL)
     try:
-        _wait(lambda: _count(Assertion.badge_id == badge.id) == eligible, 180, "every award")
+        _wait(lambda: _count(Assertion.badge_id == badge.id) == eligible, 600, "every award")
 
         def all_sent() -> bool:
             db.session.rollback()
@@ -100,7 +102,7 @@ def test_worker_killed_mid_cohort_converges_exactly_once(app, registered, browse
                 OutboxMessage.state == OutboxState.SENT)) == eligible
 
         try:
-            _wait(all_sent, 120, "every notification")
+            _wait(all_sent, 600, "every notification")
         except AssertionError:
             states = db.session.execute(select(OutboxMessage.state, func.count())
                                         .group_by(OutboxMessage.state)).all()
@@ -112,7 +114,7 @@ def test_worker_killed_mid_cohort_converges_exactly_once(app, registered, browse
             return set(db.session.scalars(select(Job.state).where(
                 Job.context_id == course.context.id))) == {JobState.DONE}
 
-        _wait(jobs_done, 60, "every job to finish")
+        _wait(jobs_done, 120, "every job to finish")
     finally:
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait()
