@@ -11,6 +11,17 @@ from flask import Flask
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def trust_proxies(app: Flask, hops: int) -> None:
+    """Read the client's address, scheme and host from ``hops`` reverse proxies in front of
+    the tool (X-Forwarded-*). Rate limits and the console's sign-in throttle count per client
+    address: behind a proxy without this, every client would share the proxy's one address.
+    Never more hops than there are proxies: a client could then name any address it likes."""
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
+
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create and configure the tool's Flask application."""
     app = Flask(
@@ -24,6 +35,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(load_settings(Path(app.instance_path)))
     if test_config:
         app.config.from_mapping(test_config)
+    trust_proxies(app, int(app.config.get("TRUSTED_PROXY_HOPS") or 0))
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

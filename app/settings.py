@@ -121,6 +121,8 @@ def load_settings(instance_path: Path) -> dict[str, Any]:
         # unless the institution publishes names from the start.
         "PUBLIC_NAMES_BEFORE_ACCEPT": _bool(env.get("PUBLIC_NAMES_BEFORE_ACCEPT")),
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH") or 2 * 1024 * 1024),
+        # Reverse proxies in front of the tool whose X-Forwarded-* headers are believed.
+        "TRUSTED_PROXY_HOPS": int(env.get("TRUSTED_PROXY_HOPS") or 0),
     }
     config.update({name: float(env[name]) for name in TUNABLE_NUMBERS if env.get(name)})
     config.update({name: _bool(env[name]) for name in TUNABLE_FLAGS if env.get(name)})

@@ -58,3 +58,25 @@ def test_a_login_from_an_unregistered_platform_writes_nothing(app, client, extra
     response = client.get("/lti/login", query_string={**LOGIN, **extra})
     assert response.status_code in (200, 400, 403)
     assert _cache_files(app) == before
+
+
+@pytest.fixture
+def behind_one_proxy(app):
+    """The application as deployed behind one reverse proxy (TRUSTED_PROXY_HOPS=1)."""
+    from app import trust_proxies
+
+    plain = app.wsgi_app
+    trust_proxies(app, 1)
+    yield
+    app.wsgi_app = plain
+
+
+def test_behind_a_proxy_each_client_has_its_own_budget(client, low_limits, behind_one_proxy):
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}  # every request arrives from the proxy
+
+    def ask(client_address: str) -> int:
+        return client.get("/ob/verify/no-such-award", environ_base=proxy,
+                          headers={"X-Forwarded-For": client_address}).status_code
+
+    assert [ask("198.51.100.7") for _ in range(4)][-1] == 429
+    assert ask("198.51.100.8") == 404  # another client behind the same proxy
