@@ -157,3 +157,17 @@ def test_uploads_show_the_checkers_words(registered, chromium_context):
     result.filter(has_text="artwork version 1").wait_for(timeout=20_000)
     assert "Removed <script>" in result.inner_text()
     assert error.is_hidden()
+
+
+def test_the_artwork_is_titled_with_the_badge_name_until_the_title_is_edited(
+        registered, chromium_context):
+    _page, frame = _open_designer(chromium_context, registered, width=800)
+    title = frame.get_by_label("Title", exact=True)
+    assert title.input_value() == "Badge title"
+    frame.get_by_label("Name", exact=True).fill("Lab Safety")
+    assert title.input_value() == "Lab Safety"
+    frame.locator('[data-testid="preview"][alt^="Lab Safety"]').wait_for(timeout=10_000)
+    # A title written by hand is the maker's: the name no longer overwrites it.
+    title.fill("Safe hands")
+    frame.get_by_label("Name", exact=True).fill("Lab Safety, level 2")
+    assert title.input_value() == "Safe hands"
