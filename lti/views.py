@@ -103,6 +103,8 @@ def _record(message: ToolMessageLaunch) -> LaunchSession:
         institution_admins_are_staff=deployment.registration.institution_admins_are_staff,
         ags_endpoint=body.get(AGS_CLAIM),
         nrps_endpoint=body.get(NRPS_CLAIM),
+        product_family=str((body.get(CLAIM + "tool_platform") or {}).get("product_family_code")
+                           or ""),
     ))
     return LaunchSession(
         registration_id=deployment.registration_id, deployment_id=deployment.id,

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.extensions import db, retry_when_locked
-from app.models import Context, LtiUser, Membership
+from app.models import Context, LtiUser, Membership, Registration
 from app.models.base import upsert, utcnow
 
 # Role mapping of the product: these context (membership) roles are staff in that course.
@@ -72,6 +72,8 @@ class LaunchFacts:
     institution_admins_are_staff: bool = False
     ags_endpoint: dict[str, Any] | None = None
     nrps_endpoint: dict[str, Any] | None = None
+    # The signed launch's ``tool_platform.product_family_code`` ("moodle", "canvas").
+    product_family: str = ""
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,11 @@ def record_launch(facts: LaunchFacts) -> RecordedLaunch:
     if facts.nrps_endpoint is not None:
         context.nrps_endpoint = facts.nrps_endpoint
     _touch(context, now)
+    registration = db.session.get(Registration, facts.registration_id)  # loaded by the launch
+    if facts.product_family and registration is not None and not registration.product_family:
+        # A registration imported without its family (config.json, manual) learns it from the
+        # platform's signed word, so the Moodle quirks apply before the first failed request.
+        registration.product_family = facts.product_family[:50]
 
     user = upsert_person(facts.person)
     _touch(user, now)

@@ -100,3 +100,21 @@ def test_a_plain_get_on_the_launch_url_gets_a_short_page(registered):
     assert "This is Badgebridge's launch address" in response.text
     assert "open it from your course" in response.text
     assert Context.query.count() == 0
+
+
+@pytest.mark.parametrize("slug", FLAVOURS)
+def test_a_launch_teaches_a_registration_its_product_family(registered, browser, slug):
+    """A registration imported without its LMS family (config.json) learns it from the signed
+    launch, so the Moodle quirks (unpaged results) apply before a request fails."""
+    from app.extensions import db
+    from app.models import Registration
+
+    for row in Registration.query.all():
+        row.product_family = ""
+    db.session.commit()
+    login = login_of(registered, slug, "#Learner")
+    browser.walk(browser.get(start_launch(registered, slug, login)))
+    db.session.expire_all()
+    issuer = registered.platforms[slug].issuer
+    row = db.session.scalar(select(Registration).where(Registration.issuer == issuer))
+    assert row.product_family == slug
