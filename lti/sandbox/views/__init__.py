@@ -14,6 +14,7 @@ def register(app: Flask) -> None:
         oidc,
         registration,
         services,
+        webservices,
     )
     from lti.sandbox.views.common import bp
     from lti.sandbox.views.pages import root
