@@ -50,6 +50,16 @@ class Column(TimestampMixin, db.Model):
 
     context: Mapped[Context] = relationship()
 
+    @property
+    def source_label(self) -> str:
+        """Where the column comes from, as staff read it."""
+        return SOURCE_LABELS.get(self.source, self.source)
+
+
+# "LTI" columns are the tool's own (AGS); the others are read from the LMS's own gradebook.
+SOURCE_LABELS = {"ags": "LTI (the tool's own column)", "moodle": "Moodle gradebook",
+                 "canvas": "Canvas gradebook"}
+
 
 class Grade(db.Model):
     """A learner's current grade in one column; rewritten only when it changes."""

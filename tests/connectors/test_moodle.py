@@ -187,3 +187,17 @@ def test_sync_job_shows_the_sentence_and_does_not_retry(app, registered, browser
     assert job.state == JobState.DEAD and job.attempts == 1
     outcome = jobs.last_sync_outcome(m.course.context.id)
     assert "web service user is suspended" in outcome.message
+
+
+def test_staff_see_each_column_source_and_the_connector_problem(app, registered, browser,
+                                                                  client):
+    m = _connected(registered, browser, capabilities=[
+        c for c in seed.WS_CAPABILITIES if c != "mod/quiz:view"])
+    seed.add_activity(registered.sandbox, "moodle", m.course.info.course_id, "Quiz 9",
+                      modname="quiz", maximum=10.0, completion=0)
+    checked = client.post("/course/awards/sync", data={"lt": m.course.token})
+    assert checked.status_code in (302, 303)
+    page = client.get(f"/course/awards/?lt={m.course.token}").text
+    assert "Moodle gradebook" in page and "LTI (the tool" in page
+    assert "<td>Essay 1</td>" in page and "<td>Quiz 9</td>" not in page
+    assert "mod/quiz:view" in page and "Quiz 9" in page  # the sentence staff pass on
