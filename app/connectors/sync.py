@@ -9,16 +9,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from flask import current_app
 from sqlalchemy import select
 
 from app import secret_box
 from app.connectors.base import ConnectorError, GradebookSource, NativeColumn
+from app.connectors.canvas import CanvasClient, CanvasSource
 from app.connectors.models import ConnectorKind, GradebookConnector
 from app.connectors.moodle import MoodleClient, MoodleSource
 from app.extensions import db
 from app.grades.models import Column
 from app.grades.operations import GradeEvent, in_transaction, user_ids_by_sub
-from app.models import Context, Registration
+from app.models import Context, LtiUser, Membership, Registration
 from app.models.base import utcnow
 
 
@@ -31,12 +33,25 @@ class NativeRead:
     warnings: list[str] = field(default_factory=list)
 
 
-def source_for(connector: GradebookConnector) -> GradebookSource:
-    """The connector's source, with its token decrypted."""
+def source_for(connector: GradebookConnector, context_id: int) -> GradebookSource:
+    """The connector's source for one course, with its token decrypted."""
     token = secret_box.decrypt(connector.token_encrypted).decode()
     if connector.kind == ConnectorKind.MOODLE:
         return MoodleSource(MoodleClient(connector.base_url, token))
+    if connector.kind == ConnectorKind.CANVAS:
+        pause = float(current_app.config.get("CANVAS_THROTTLE_PAUSE_SECONDS") or 1.0)
+        return CanvasSource(CanvasClient(connector.base_url, token, pause=pause),
+                            lambda: learner_subs(context_id),
+                            tool_url=str(current_app.config.get("PUBLIC_BASE_URL") or ""))
     raise ConnectorError(f"Badgebridge has no {connector.kind!r} connector.")
+
+
+def learner_subs(context_id: int) -> list[str]:
+    """The LTI ``sub`` of every active learner of the course (from the NRPS roster)."""
+    return list(db.session.scalars(select(LtiUser.sub).join(
+        Membership, Membership.user_id == LtiUser.id).where(
+        Membership.context_id == context_id, Membership.active.is_(True),
+        Membership.is_staff.is_(False)).order_by(LtiUser.sub)))
 
 
 def read_native(context_id: int) -> NativeRead:
@@ -48,7 +63,7 @@ def read_native(context_id: int) -> NativeRead:
     if connector is None or not connector.enabled:
         return NativeRead()
     registration_id, kind = connector.registration_id, connector.kind
-    source = source_for(connector)
+    source = source_for(connector, context_id)
     # The tool's own columns come through AGS: the same column twice would confuse staff.
     own = {source.key_of_lineitem(url) for url in db.session.scalars(select(
         Column.lti_lineitem_id).where(Column.context_id == context_id, Column.source == "ags"))}

@@ -358,6 +358,25 @@ class WsToken(Base):
         return set(json.loads(self.capabilities_json or "[]"))
 
 
+class ApiToken(Base):
+    """A Canvas API access token of a user (a developer's personal token or an OAuth 2 one):
+    it carries that user's permissions. ``bucket``/``cost``/``leak`` emulate Canvas's
+    leaky-bucket throttle (``X-Rate-Limit-Remaining``; 403 when it runs dry)."""
+
+    __tablename__ = "sbx_api_token"
+
+    token: Mapped[str] = mapped_column(String(100), primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("sbx_platform.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("sbx_user.id"))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    bucket: Mapped[float] = mapped_column(Float, default=700.0)
+    capacity: Mapped[float] = mapped_column(Float, default=700.0)
+    cost: Mapped[float] = mapped_column(Float, default=1.0)
+    leak: Mapped[float] = mapped_column(Float, default=10.0)  # units per second
+    checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    throttled: Mapped[int] = mapped_column(Integer, default=0)  # 403s served, for tests
+
+
 def as_utc(dt: datetime) -> datetime:
     """SQLite returns naive datetimes; every stored datetime is UTC."""
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)

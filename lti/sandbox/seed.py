@@ -26,6 +26,7 @@ from lti.sandbox.flavours.base import issuer
 from lti.sandbox.models import (
     Activity,
     ActivityCompletion,
+    ApiToken,
     Course,
     Enrollment,
     LineItem,
@@ -495,3 +496,28 @@ def set_completion(app: Flask, slug: str, cmid: int, user_login_or_id: str | int
         row.state = state
         row.time_completed = utcnow().replace(microsecond=0) if state else None
         s.add(row)
+
+
+# ---- Canvas REST API -------------------------------------------------------------------------
+
+def create_api_token(app: Flask, slug: str, user_login_or_id: str | int, *,
+                     capacity: float = 700.0, cost: float = 1.0, leak: float = 10.0,
+                     expires_in: timedelta | None = None) -> str:
+    """A Canvas access token of a user (Account > Settings > New access token), with the
+    throttle's bucket size, cost per request and leak rate."""
+    token = f"1~{secrets.token_urlsafe(48)}"
+    with session_scope(app) as s:
+        platform = _platform(s, slug)
+        user = ops.find_user(s, platform, user_login_or_id)
+        if user is None:
+            raise LookupError("no such user")
+        s.add(ApiToken(token=token, platform_id=platform.id, user_id=user.id,
+                       bucket=capacity, capacity=capacity, cost=cost, leak=leak,
+                       expires_at=utcnow() + expires_in if expires_in else None))
+    return token
+
+
+def api_token_throttled(app: Flask, token: str) -> int:
+    """How many requests of ``token`` the throttle refused."""
+    with session_scope(app) as s:
+        return s.get(ApiToken, token).throttled

@@ -9,6 +9,7 @@ def register(app: Flask) -> None:
     """Register the sandbox's blueprints on ``app``."""
     # Importing the modules attaches their routes to the shared platform blueprint.
     from lti.sandbox.views import (  # noqa: F401
+        canvas_api,
         deep_linking,
         oauth,
         oidc,
