@@ -19,7 +19,7 @@ from app.grades.sync import sync_course
 from app.models import LtiUser
 from lti.sandbox import seed
 from lti.sandbox.db import session_scope
-from lti.sandbox.models import User
+from lti.sandbox.models import Platform, User
 from tests.grades.support import Course, live_assertions, new_badge, new_course
 
 
@@ -33,7 +33,8 @@ class MoodleCourse:
 
     def sub(self, login: str) -> str:
         with session_scope(self.course.env.sandbox) as s:
-            return s.scalars(select(User.lti_id).where(User.login == login)).first()
+            return s.scalars(select(User.lti_id).join(Platform).where(
+                User.login == login, Platform.slug == "moodle")).one()
 
 
 def _connected(registered, browser, *, capabilities=seed.WS_CAPABILITIES,
