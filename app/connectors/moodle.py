@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -57,6 +58,7 @@ _NO_COURSE_COMPLETION = {"nocriteriaset", "completionnotenabled"}
 _LINEITEM = re.compile(r"/lineitems/(\d+)/lineitem(?:[?/]|$)")
 _SAFE_TEXT = re.compile(r"^[\w ,.'/:-]{1,100}$")
 
+FETCH_THREADS = 4  # per-learner calls at once: they wait on Moodle, not on us
 TOTAL_KEY = "moodle:course-total"
 COURSE_COMPLETION_KEY = "moodle:course-completion"
 COMPLETE_STATES = (1, 2)  # complete, complete with a pass grade (3 is complete-but-failed)
@@ -93,6 +95,11 @@ class MoodleClient:
         self.host = urlsplit(self.base_url).hostname or self.base_url
         self.token = token
         self.http = http or outbound.session()
+
+    def copy(self) -> MoodleClient:
+        """Another client of the same site and token, with its own session (one per thread:
+        a requests session is not shared across threads)."""
+        return MoodleClient(self.base_url, self.token)
 
     def call(self, function: str, **params: Any) -> Any:
         """One function's answer (parsed JSON); raises :class:`ConnectorError` with a
@@ -254,20 +261,47 @@ class MoodleSource:
             f"error (for example \u201c{missing[0][:80]}\u201d): the web service user's role "
             f"lacks {capabilities}. Allow it at system level to read those columns.")
 
+    def _each_learner(self, function: str, course: int,
+                      learners: list[int]) -> list[tuple[int, Any]]:
+        """``function`` for every learner (Moodle has no all-learners form of it): several
+        at a time, each thread with its own client. Answers are an answer or a MoodleError,
+        in the learners' order; other errors propagate."""
+        threads = min(FETCH_THREADS, len(learners))
+        clients = [self.client] if threads <= 1 else [self.client.copy()
+                                                       for _ in range(threads)]
+
+        def run(part: tuple[MoodleClient, list[int]]) -> list[tuple[int, Any]]:
+            client, users = part
+            out: list[tuple[int, Any]] = []
+            for user_id in users:
+                try:
+                    out.append((user_id, client.call(function, courseid=course,
+                                                     userid=user_id)))
+                except MoodleError as exc:
+                    out.append((user_id, exc))
+            return out
+
+        parts = [(client, learners[i::len(clients)]) for i, client in enumerate(clients)]
+        if len(parts) == 1:
+            answers = run(parts[0])
+        else:
+            with ThreadPoolExecutor(len(parts)) as pool:
+                answers = [a for chunk in pool.map(run, parts) for a in chunk]
+        order = {user_id: i for i, user_id in enumerate(learners)}
+        return sorted(answers, key=lambda pair: order[pair[0]])
+
     def _activity_completion(self, course: int, modules: dict[int, dict[str, Any]],
                              learners: list[int], out: GradebookRead) -> None:
         tracked = {cmid: m for cmid, m in modules.items() if m.get("completion")}
         if not tracked:
             return
         seen: set[int] = set()
-        for user_id in learners:
-            try:
-                answer = self.client.call("core_completion_get_activities_completion_status",
-                                          courseid=course, userid=user_id)
-            except MoodleError as exc:
-                if exc.errorcode in _SKIP_LEARNER:
+        for user_id, answer in self._each_learner(
+                "core_completion_get_activities_completion_status", course, learners):
+            if isinstance(answer, MoodleError):
+                if answer.errorcode in _SKIP_LEARNER:
                     continue
-                raise
+                raise answer
             for status in answer.get("statuses") or []:
                 cmid = int(status["cmid"])
                 if cmid not in tracked:
@@ -290,16 +324,14 @@ class MoodleSource:
     def _course_completion(self, course: int, learners: list[int],
                            out: GradebookRead) -> None:
         found = False
-        for user_id in learners:
-            try:
-                answer = self.client.call("core_completion_get_course_completion_status",
-                                          courseid=course, userid=user_id)
-            except MoodleError as exc:
-                if exc.errorcode in _NO_COURSE_COMPLETION:
+        for user_id, answer in self._each_learner(
+                "core_completion_get_course_completion_status", course, learners):
+            if isinstance(answer, MoodleError):
+                if answer.errorcode in _NO_COURSE_COMPLETION:
                     return  # the course has no completion criteria: no such column
-                if exc.errorcode in _SKIP_LEARNER:
+                if answer.errorcode in _SKIP_LEARNER:
                     continue
-                raise
+                raise answer
             status = answer.get("completionstatus") or {}
             done = status.get("completed") is True
             times = [c.get("timecompleted") for c in status.get("completions") or []
