@@ -202,3 +202,24 @@ def test_staff_see_each_column_source_and_the_connector_problem(app, registered,
     assert "Moodle gradebook" in page and "LTI (the tool" in page
     assert "<td>Essay 1</td>" in page and "<td>Quiz 9</td>" not in page
     assert "mod/quiz:view" in page and "Quiz 9" in page  # the sentence staff pass on
+
+
+def test_an_unchanged_course_writes_no_column_or_grade(app, registered, browser):
+    from sqlalchemy import event
+
+    m = _connected(registered, browser)
+    sync_course(m.course.context.id)
+    writes: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")) and \
+                ("grade_column" in statement or "grade " in statement + " "):
+            writes.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        sync_course(m.course.context.id)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    # The AGS mirror must leave the native columns alone (and the other way round).
+    assert writes == []
