@@ -22,6 +22,7 @@ from app.grades.models import Column
 from app.grades.operations import GradeEvent, in_transaction, user_ids_by_sub
 from app.models import Context, LtiUser, Membership, Registration
 from app.models.base import utcnow
+from app.settings import number
 
 
 @dataclass
@@ -39,7 +40,7 @@ def source_for(connector: GradebookConnector, context_id: int) -> GradebookSourc
     if connector.kind == ConnectorKind.MOODLE:
         return MoodleSource(MoodleClient(connector.base_url, token))
     if connector.kind == ConnectorKind.CANVAS:
-        pause = float(current_app.config.get("CANVAS_THROTTLE_PAUSE_SECONDS") or 1.0)
+        pause = number("CANVAS_THROTTLE_PAUSE_SECONDS", 1.0)
         return CanvasSource(CanvasClient(connector.base_url, token, pause=pause),
                             lambda: learner_subs(context_id),
                             tool_url=str(current_app.config.get("PUBLIC_BASE_URL") or ""))
