@@ -83,8 +83,9 @@ class Call:
     """One web service call of one token."""
 
     def __init__(self, s: Session, platform: Platform, token: WsToken,
-                 params: Mapping[str, str]) -> None:
+                 params: Mapping[str, str], site: str) -> None:
         self.s, self.platform, self.token, self.params = s, platform, token, params
+        self.site = site  # the platform's address: Moodle's URLs are absolute
         self.caps = token.capabilities
 
     def require(self, capability: str) -> None:
@@ -135,7 +136,7 @@ class Call:
     # ---- the functions -------------------------------------------------------------
     def core_course_get_contents(self) -> Any:
         course = self.course()
-        base = f"{self.platform.slug}"
+        base = self.site
         modules = [self._module(base, a.id, a.name, a.modname, a.completion)
                    for a in self.activities(course)]
         links = self.s.scalars(select(ResourceLink).where(ResourceLink.course_id == course.id)
@@ -148,7 +149,7 @@ class Call:
 
     @staticmethod
     def _module(base: str, cmid: int, name: str, modname: str, completion: int) -> dict:
-        return {"id": cmid, "url": f"/{base}/mod/{modname}/view.php?id={cmid}", "name": name,
+        return {"id": cmid, "url": f"{base}/mod/{modname}/view.php?id={cmid}", "name": name,
                 "instance": cmid, "visible": 1, "uservisible": True, "visibleoncoursepage": 1,
                 "modname": modname, "noviewlink": False, "completion": completion,
                 "indent": 0, "dates": [], "groupmode": 0}
@@ -284,7 +285,8 @@ class Call:
                 "type": 4, "title": "Activity completion", "status": "Yes" if done else "No",
                 "complete": done, "timecompleted": _unix(c.time_completed) if done else None,
                 "details": {"type": "Activity completion",
-                            "criteria": f"<a href=\"/mod/{a.modname}/view.php?id={a.id}\">"
+                            "criteria": f"<a href=\"{self.site}/mod/{a.modname}/view.php"
+                                        f"?id={a.id}\">"
                                         f"{a.name}</a>",
                             "requirement": "Marking yourself complete", "status": ""}})
         return {"completionstatus": {"completed": all(c["complete"] for c in completions),
@@ -292,9 +294,9 @@ class Call:
                 "warnings": []}
 
 
-def answer(s: Session, platform: Platform, params: Mapping[str, str]) -> Any:
-    """The JSON body of one call (errors included). The caller has checked that web services
-    and REST are on."""
+def answer(s: Session, platform: Platform, params: Mapping[str, str], site: str) -> Any:
+    """The JSON body of one call (errors included) on the platform at ``site``. The caller
+    has checked that web services and REST are on."""
     token = s.get(WsToken, params.get("wstoken") or "")
     try:
         if token is None or token.platform_id != platform.id:
@@ -310,7 +312,7 @@ def answer(s: Session, platform: Platform, params: Mapping[str, str]) -> Any:
         if function not in token.functions:
             raise WsError("webservice_access_exception", "accessexception",
                           "Access control exception")
-        call = Call(s, platform, token, params)
+        call = Call(s, platform, token, params, site)
         call.require("webservice/rest:use")
         handler: Callable[[], Any] | None = getattr(call, function, None)
         if function not in IMPLEMENTED or handler is None:

@@ -7,7 +7,7 @@ from flask import Response, g, jsonify, request
 from lti.sandbox import moodle_ws
 from lti.sandbox.db import session
 from lti.sandbox.models import WsSite
-from lti.sandbox.views.common import bp, only
+from lti.sandbox.views.common import bp, iss, only
 
 
 @bp.route("/webservice/rest/server.php", methods=["GET", "POST"])
@@ -22,4 +22,4 @@ def rest_server() -> Response:
     if (request.values.get("moodlewsrestformat") or "xml") != "json":
         # Moodle's default format is XML; this sandbox speaks only JSON.
         return Response("", status=400, mimetype="text/html")
-    return jsonify(moodle_ws.answer(s, g.platform, request.values))
+    return jsonify(moodle_ws.answer(s, g.platform, request.values, iss()))
