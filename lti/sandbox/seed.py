@@ -38,6 +38,7 @@ from lti.sandbox.models import (
     WsToken,
     utcnow,
 )
+from lti.sandbox.moodle_ws import IMPLEMENTED
 
 # Fixed registrations, so a committed config.json can name them.
 MOODLE_CLIENT_ID = "sbxMoodleBdgBr1"  # Moodle's client ids are 15 random letters and digits
@@ -428,8 +429,6 @@ def create_ws_token(app: Flask, slug: str, *, functions: Sequence[str] | None = 
                     capabilities: Sequence[str] = WS_CAPABILITIES) -> str:
     """A permanent token of a web service user whose service has ``functions`` (default:
     all the sandbox serves) and whose system role holds ``capabilities``."""
-    from lti.sandbox.moodle_ws import IMPLEMENTED
-
     token = secrets.token_hex(16)
     with session_scope(app) as s:
         platform = _platform(s, slug)

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import unquote_plus
 
 import pytest
 import requests
@@ -148,3 +150,23 @@ def test_completion_answers_have_the_captured_shapes(sandbox):
     assert ws.call("gradereport_user_get_grade_items", courseid="x", userid=0) == {
         "exception": "core\\exception\\invalid_parameter_exception",
         "errorcode": "invalidparameter", "message": "Invalid parameter value detected"}
+
+
+def test_the_admin_page_sets_up_web_services(sandbox):
+    page = f"{sandbox.moodle.issuer}/admin/webservices"
+    http = requests.Session()
+    assert http.get(page, timeout=10).status_code == 200
+    http.post(page, data={"action": "rest", "enabled": "on"}, timeout=10)
+    made = http.post(page, data={"action": "token", "functions": ["core_course_get_contents"],
+                                 "capabilities": ["webservice/rest:use",
+                                                  "moodle/course:view"]}, timeout=10)
+    token = re.search(r"Token created: ([0-9a-f]{32})", unquote_plus(made.url)).group(1)
+    course = sandbox.moodle.course_ids[0]
+    answer = requests.post(f"{sandbox.moodle.issuer}/webservice/rest/server.php", data={
+        "wstoken": token, "wsfunction": "core_course_get_contents",
+        "moodlewsrestformat": "json", "courseid": course}, timeout=10).json()
+    assert isinstance(answer, list)
+    other = requests.post(f"{sandbox.moodle.issuer}/webservice/rest/server.php", data={
+        "wstoken": token, "wsfunction": "core_grades_get_gradeitems",
+        "moodlewsrestformat": "json", "courseid": course}, timeout=10).json()
+    assert other["errorcode"] == "accessexception"  # not among the ticked functions
