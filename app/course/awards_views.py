@@ -20,6 +20,7 @@ from app.awards import lifecycle
 from app.awards import operations as awards
 from app.awards.models import ReviewItem
 from app.awards.pipeline import ingest
+from app.connectors.operations import connector_of
 from app.course.progress import JobProgress, job_progress
 from app.course.rules import simple_rule
 from app.criteria import CriteriaError, describe, parse_criteria
@@ -148,7 +149,8 @@ def index():
         columns=columns, last_synced=jobs.last_synced(context.id),
         last_sync=jobs.last_sync_outcome(context.id),
         reviews=awards.pending_reviews(context.id), dead=dead,
-        no_email=learners_without_email(context.id))
+        no_email=learners_without_email(context.id),
+        connector=connector_of(context.registration_id))
 
 
 @bp.post("/sync")

@@ -26,10 +26,12 @@ from app.models.course import Context
 
 
 class Column(TimestampMixin, db.Model):
-    """A gradebook column the tool can read: an AGS line item of the course.
+    """A gradebook column the tool can read: an AGS line item of the course, or a native
+    column a gradebook connector reads (``source``: ``ags``, ``moodle``, ``canvas``).
 
-    Criteria name columns by ``public_id``; ``lti_lineitem_id`` is the line item's URL.
-    ``active`` turns False when AGS stops listing the line item (grades are kept).
+    Criteria name columns by ``public_id``; ``lti_lineitem_id`` is the line item's URL (for a
+    connector's column, its stable key in the LMS, e.g. ``moodle:gradeitem:38``).
+    ``active`` turns False when its source stops listing it (grades are kept).
     """
 
     __tablename__ = "grade_column"
@@ -44,8 +46,19 @@ class Column(TimestampMixin, db.Model):
     tag: Mapped[str] = mapped_column(String(255), default="")
     resource_link_id: Mapped[str] = mapped_column(String(255), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    source: Mapped[str] = mapped_column(String(20), default="ags", server_default="ags")
 
     context: Mapped[Context] = relationship()
+
+    @property
+    def source_label(self) -> str:
+        """Where the column comes from, as staff read it."""
+        return SOURCE_LABELS.get(self.source, self.source)
+
+
+# "LTI" columns are the tool's own (AGS); the others are read from the LMS's own gradebook.
+SOURCE_LABELS = {"ags": "LTI (the tool's own column)", "moodle": "Moodle gradebook",
+                 "canvas": "Canvas gradebook"}
 
 
 class Grade(db.Model):

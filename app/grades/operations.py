@@ -145,7 +145,7 @@ def record_grades(events: Sequence[GradeEvent]) -> list[GradeEvent]:
 def upsert_columns(context: Context, line_items: Iterable[dict[str, Any]]) -> list[Column]:
     """Mirror the AGS line items as columns; returns the active ones. Writes only changes."""
     existing = {c.lti_lineitem_id: c for c in db.session.scalars(
-        select(Column).where(Column.context_id == context.id))}
+        select(Column).where(Column.context_id == context.id, Column.source == "ags"))}
     seen = set()
     for item in line_items:
         url = str(item.get("id") or "")

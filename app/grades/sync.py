@@ -17,6 +17,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.awards.pipeline import PassResult, ingest
+from app.connectors.sync import read_native
 from app.extensions import db
 from app.grades.operations import (
     GradeEvent,
@@ -91,6 +92,12 @@ def sync_course(context_id: int, *, on_chunk: Callable[[], None] | None = None) 
         for column_id, maximum, item in raw if item.get("userId")]
     del raw
     result.passed = ingest(events, on_chunk=on_chunk, recheck=context_id)
+    # The LMS's own gradebook (native columns, completion) beside AGS, when connected.
+    native = read_native(context_id)
+    if native.events or native.columns:
+        result.columns += native.columns
+        result.results += len(native.events)
+        result.passed.add(ingest(native.events, on_chunk=on_chunk))
     return result
 
 

@@ -4,6 +4,7 @@ from app.admin.models import AdminUser, RegistrationChange, RegistrationSource
 from app.api.models import ApiKey
 from app.audit.models import AuditChainHead, AuditRecord
 from app.awards.models import AwardDecision, OutboxMessage, ReviewItem
+from app.connectors.models import GradebookConnector
 from app.grades.models import Column, Grade, GradeEventSecret, Job
 from app.models.course import Context, LtiUser, Membership
 from app.models.lti import Deployment, Registration, RegistrationStatus, ToolKey
@@ -39,6 +40,7 @@ __all__ = [
     "EmailDelivery",
     "Grade",
     "GradeEventSecret",
+    "GradebookConnector",
     "Issuer",
     "IssuerKey",
     "Job",

@@ -293,6 +293,90 @@ class ToolRegistration(Base):
     tool: Mapped[Tool] = relationship()
 
 
+class Activity(Base):
+    """A course module that is not the tool's (a Moodle assignment or quiz): its ``id`` is the
+    cmid, ``line_item_id`` its grade column; ``completion`` is Moodle's tracking mode (0 none,
+    1 manual, 2 automatic); ``course_criterion`` makes completing it complete the course."""
+
+    __tablename__ = "sbx_activity"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("sbx_course.id"), index=True)
+    modname: Mapped[str] = mapped_column(String(30))
+    name: Mapped[str] = mapped_column(String(255))
+    line_item_id: Mapped[int | None] = mapped_column(ForeignKey("sbx_line_item.id"),
+                                                     nullable=True, unique=True)
+    completion: Mapped[int] = mapped_column(Integer, default=0)
+    course_criterion: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ActivityCompletion(Base):
+    """A learner's completion state of an activity (Moodle: 0 incomplete, 1 complete,
+    2 complete with a pass grade, 3 complete with a fail grade)."""
+
+    __tablename__ = "sbx_activity_completion"
+    __table_args__ = (UniqueConstraint("activity_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("sbx_activity.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("sbx_user.id"), index=True)
+    state: Mapped[int] = mapped_column(Integer, default=0)
+    time_completed: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
+                                                            nullable=True)
+
+
+class WsSite(Base):
+    """A platform's web service switches (Moodle: off until an admin enables web services
+    and the REST protocol)."""
+
+    __tablename__ = "sbx_ws_site"
+
+    platform_id: Mapped[int] = mapped_column(ForeignKey("sbx_platform.id"), primary_key=True)
+    rest_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class WsToken(Base):
+    """A web service token of a dedicated user: the functions of its external service and
+    the capabilities its system role holds (JSON lists)."""
+
+    __tablename__ = "sbx_ws_token"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("sbx_platform.id"), index=True)
+    functions_json: Mapped[str] = mapped_column(Text, default="[]")
+    capabilities_json: Mapped[str] = mapped_column(Text, default="[]")
+    suspended: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    @property
+    def functions(self) -> set[str]:
+        """The external service's functions."""
+        return set(json.loads(self.functions_json or "[]"))
+
+    @property
+    def capabilities(self) -> set[str]:
+        """The capabilities the token's user holds at system level."""
+        return set(json.loads(self.capabilities_json or "[]"))
+
+
+class ApiToken(Base):
+    """A Canvas API access token of a user (a developer's personal token or an OAuth 2 one):
+    it carries that user's permissions. ``bucket``/``cost``/``leak`` emulate Canvas's
+    leaky-bucket throttle (``X-Rate-Limit-Remaining``; 403 when it runs dry)."""
+
+    __tablename__ = "sbx_api_token"
+
+    token: Mapped[str] = mapped_column(String(100), primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("sbx_platform.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("sbx_user.id"))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    bucket: Mapped[float] = mapped_column(Float, default=700.0)
+    capacity: Mapped[float] = mapped_column(Float, default=700.0)
+    cost: Mapped[float] = mapped_column(Float, default=1.0)
+    leak: Mapped[float] = mapped_column(Float, default=10.0)  # units per second
+    checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    throttled: Mapped[int] = mapped_column(Integer, default=0)  # 403s served, for tests
+
+
 def as_utc(dt: datetime) -> datetime:
     """SQLite returns naive datetimes; every stored datetime is UTC."""
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)

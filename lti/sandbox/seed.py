@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import secrets
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
@@ -23,6 +24,9 @@ from lti.sandbox.db import session_scope
 from lti.sandbox.flavours import flavour_of
 from lti.sandbox.flavours.base import issuer
 from lti.sandbox.models import (
+    Activity,
+    ActivityCompletion,
+    ApiToken,
     Course,
     Enrollment,
     LineItem,
@@ -30,8 +34,11 @@ from lti.sandbox.models import (
     ResourceLink,
     Tool,
     User,
+    WsSite,
+    WsToken,
     utcnow,
 )
+from lti.sandbox.moodle_ws import IMPLEMENTED
 
 # Fixed registrations, so a committed config.json can name them.
 MOODLE_CLIENT_ID = "sbxMoodleBdgBr1"  # Moodle's client ids are 15 random letters and digits
@@ -395,3 +402,121 @@ def tool_state(app: Flask, slug: str, client_id: str) -> dict[str, object]:
                         "login_url": tool.login_url, "deep_link_url": tool.deep_link_url,
                         "status": record.status if record else "manual"}
         raise LookupError(f"no tool {client_id!r} on {slug}")
+
+
+# ---- Moodle web services ---------------------------------------------------------------------
+
+# What shared/lti/README.md's web-service role holds: course access, grades, completion, and
+# mod/<type>:view of every activity type the sandbox has.
+WS_CAPABILITIES = (
+    "webservice/rest:use", "moodle/course:view", "gradereport/user:view",
+    "moodle/grade:viewall", "moodle/grade:view", "moodle/grade:viewhidden",
+    "report/progress:view", "report/completion:view", "mod/assign:view", "mod/quiz:view",
+    "mod/lti:view",
+)
+
+
+def set_web_services(app: Flask, slug: str, *, rest_enabled: bool) -> None:
+    """Turn web services and the REST protocol on or off (Moodle: off by default)."""
+    with session_scope(app) as s:
+        platform = _platform(s, slug)
+        site = s.get(WsSite, platform.id) or WsSite(platform_id=platform.id)
+        site.rest_enabled = rest_enabled
+        s.add(site)
+
+
+def create_ws_token(app: Flask, slug: str, *, functions: Sequence[str] | None = None,
+                    capabilities: Sequence[str] = WS_CAPABILITIES) -> str:
+    """A permanent token of a web service user whose service has ``functions`` (default:
+    all the sandbox serves) and whose system role holds ``capabilities``."""
+    token = secrets.token_hex(16)
+    with session_scope(app) as s:
+        platform = _platform(s, slug)
+        s.add(WsToken(token=token, platform_id=platform.id,
+                      functions_json=json.dumps(list(functions or IMPLEMENTED)),
+                      capabilities_json=json.dumps(list(capabilities))))
+    return token
+
+
+def update_ws_token(app: Flask, token: str, *, capabilities: Sequence[str] | None = None,
+                    functions: Sequence[str] | None = None,
+                    suspended: bool | None = None) -> None:
+    """Change what a token's user may do (a role edited, a service changed, a suspension)."""
+    with session_scope(app) as s:
+        row = s.get(WsToken, token)
+        if row is None:
+            raise LookupError("no such token")
+        if capabilities is not None:
+            row.capabilities_json = json.dumps(list(capabilities))
+        if functions is not None:
+            row.functions_json = json.dumps(list(functions))
+        if suspended is not None:
+            row.suspended = suspended
+
+
+def delete_ws_token(app: Flask, token: str) -> None:
+    """Delete a token (Manage tokens > Delete)."""
+    with session_scope(app) as s:
+        row = s.get(WsToken, token)
+        if row is not None:
+            s.delete(row)
+
+
+def add_activity(app: Flask, slug: str, course_id: int, name: str, *, modname: str = "assign",
+                 maximum: float | None = 100.0, completion: int = 1,
+                 course_criterion: bool = False) -> tuple[int, int | None]:
+    """A native activity (not the tool's) with its grade column when ``maximum`` is given;
+    returns (cmid, line item id)."""
+    with session_scope(app) as s:
+        platform = _platform(s, slug)
+        course = s.get(Course, course_id)
+        if course is None or course.platform_id != platform.id:
+            raise LookupError("no such course")
+        li = ops.add_line_item(s, course, None, name, maximum) if maximum else None
+        activity = Activity(course_id=course.id, modname=modname, name=name,
+                            line_item_id=li.id if li else None, completion=completion,
+                            course_criterion=course_criterion)
+        s.add(activity)
+        s.flush()
+        return activity.id, li.id if li else None
+
+
+def set_completion(app: Flask, slug: str, cmid: int, user_login_or_id: str | int,
+                   state: int) -> None:
+    """A learner's completion state of an activity (1: marked complete, 0: not)."""
+    with session_scope(app) as s:
+        platform = _platform(s, slug)
+        user = ops.find_user(s, platform, user_login_or_id)
+        if user is None or s.get(Activity, cmid) is None:
+            raise LookupError("no such activity or user")
+        row = s.scalars(select(ActivityCompletion).where(
+            ActivityCompletion.activity_id == cmid, ActivityCompletion.user_id == user.id)
+        ).first() or ActivityCompletion(activity_id=cmid, user_id=user.id)
+        row.state = state
+        row.time_completed = utcnow().replace(microsecond=0) if state else None
+        s.add(row)
+
+
+# ---- Canvas REST API -------------------------------------------------------------------------
+
+def create_api_token(app: Flask, slug: str, user_login_or_id: str | int, *,
+                     capacity: float = 700.0, cost: float = 1.0, leak: float = 10.0,
+                     expires_in: timedelta | None = None) -> str:
+    """A Canvas access token of a user (Account > Settings > New access token), with the
+    throttle's bucket size, cost per request and leak rate."""
+    token = f"1~{secrets.token_urlsafe(48)}"
+    with session_scope(app) as s:
+        platform = _platform(s, slug)
+        user = ops.find_user(s, platform, user_login_or_id)
+        if user is None:
+            raise LookupError("no such user")
+        s.add(ApiToken(token=token, platform_id=platform.id, user_id=user.id,
+                       bucket=capacity, capacity=capacity, cost=cost, leak=leak,
+                       expires_at=utcnow() + expires_in if expires_in else None))
+    return token
+
+
+def api_token_throttled(app: Flask, token: str) -> int:
+    """How many requests of ``token`` the throttle refused."""
+    with session_scope(app) as s:
+        return s.get(ApiToken, token).throttled

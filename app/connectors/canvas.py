@@ -1,0 +1,223 @@
+"""The Canvas REST API as a :class:`~app.connectors.base.GradebookSource`: assignments, every
+student's submissions and each student's course score, with an API token of a teacher or admin.
+
+Canvas pages every list (``per_page`` at most 100, a ``Link`` header whose ``rel="next"`` is
+followed), and throttles each token with a leaky bucket: every answer says
+``X-Rate-Limit-Remaining``, and a dry bucket answers 403 "Rate Limit Exceeded". The client
+slows down when the bucket runs low, waits and retries on a 403 throttle, and hands the job a
+retryable error (with a wait) when the throttle does not lift. The course is named by the
+launch's context id (``lti_context_id:`` ids, Canvas's documented alternative ids) and each
+learner's Canvas id is found from their LTI ``sub`` (``lti_1_3_id:``), kept in the cache.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import requests
+
+from app import outbound
+from app.connectors.base import ConnectorError, GradebookRead, NativeColumn, NativeGrade
+from app.extensions import cache
+
+log = logging.getLogger(__name__)
+
+PER_PAGE = 100  # Canvas's maximum
+LOW_WATER = 50.0  # below this many units left, pause before the next request
+THROTTLE_RETRIES = 5
+TOTAL_KEY = "canvas:course-total"
+_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?', re.IGNORECASE)
+USER_ID_TTL = 24 * 3600  # a learner's Canvas id never changes; re-read once a day
+
+
+def _time(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+class CanvasClient:
+    """GETs of the Canvas API with a bearer token, through the guarded client."""
+
+    def __init__(self, base_url: str, token: str, http: requests.Session | None = None,
+                 sleep: Callable[[float], None] = time.sleep, pause: float = 1.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.origin = "{0.scheme}://{0.netloc}".format(urlsplit(self.base_url))
+        self.host = urlsplit(self.base_url).hostname or self.base_url
+        self.http = http or outbound.session()
+        self.http.headers["Authorization"] = f"Bearer {token}"
+        self.sleep, self.pause = sleep, pause  # pause: seconds of the first back-off
+        self.remaining: float | None = None
+
+    def _get(self, url: str, params: Any = None,
+             missing_ok: bool = False) -> requests.Response | None:
+        for attempt in range(THROTTLE_RETRIES + 1):
+            if self.remaining is not None and self.remaining < LOW_WATER:
+                self.sleep(self.pause)  # let the bucket leak before spending more
+            try:
+                response = self.http.get(url, params=params)
+            except outbound.OutboundRefused as exc:
+                raise ConnectorError(f"Badgebridge may not connect to Canvas: {exc}. Check "
+                                     "the site URL in the console.") from exc
+            except requests.RequestException as exc:
+                raise ConnectorError(f"Canvas at {self.host} did not answer "
+                                     f"({type(exc).__name__}); Badgebridge tries again later.",
+                                     retryable=True) from exc
+            remaining = response.headers.get("X-Rate-Limit-Remaining")
+            try:
+                self.remaining = float(remaining) if remaining is not None else None
+            except ValueError:
+                self.remaining = None
+            if response.status_code == 403 and b"Rate Limit Exceeded" in response.content[:200]:
+                wait = self.pause * min(2.0 ** attempt, 8.0)
+                log.info("canvas %s throttled, waiting %.1fs", self.host, wait)
+                self.sleep(wait)
+                continue
+            if missing_ok and response.status_code == 404:
+                return None
+            return self._checked(response)
+        raise ConnectorError(f"Canvas at {self.host} keeps throttling Badgebridge (Rate Limit "
+                             "Exceeded); the check continues in a minute.", retryable=True,
+                             retry_after=60)
+
+    def _checked(self, response: requests.Response) -> requests.Response:
+        status = response.status_code
+        if status == 200:
+            return response
+        if status == 401:
+            if response.headers.get("WWW-Authenticate"):
+                raise ConnectorError(
+                    "Canvas refused the connector's API token (expired, deleted or "
+                    "mistyped). Generate a new access token (Account > Settings > New access "
+                    "token) and paste it in the Badgebridge console.")
+            raise ConnectorError(
+                "The Canvas user who owns the connector's token may not read this course's "
+                "grades: use the token of an admin, or of a user with a teacher role in the "
+                "course.")
+        if status == 404:
+            raise ConnectorError("Canvas has no course for this launch at "
+                                 f"{self.host}: is the site URL in the console the Canvas "
+                                 "address the course is served from?")
+        if status >= 500 or status == 429:
+            raise ConnectorError(f"Canvas at {self.host} failed ({outbound.describe(response)}"
+                                 "); Badgebridge tries again later.", retryable=True)
+        raise ConnectorError(f"Canvas at {self.host} answered {outbound.describe(response)}; "
+                             "check the connector's site URL and token.")
+
+    def get(self, path: str, *, missing_ok: bool = False) -> Any:
+        """One answer (JSON); None for a 404 when ``missing_ok``."""
+        response = self._get(self.base_url + path, missing_ok=missing_ok)
+        return None if response is None else self._json(response)
+
+    def get_all(self, path: str, params: list[tuple[str, str]] | None = None) -> list[Any]:
+        """Every page of a list, following ``rel="next"`` on the same Canvas only."""
+        items: list[Any] = []
+        url: str | None = self.base_url + path
+        query: Any = [*(params or []), ("per_page", str(PER_PAGE))]
+        while url:
+            response = self._get(url, query)
+            assert response is not None  # only missing_ok answers None
+            page = self._json(response)
+            if not isinstance(page, list):
+                raise ConnectorError(f"Canvas at {self.host} answered a list request with "
+                                     "something else; check the site URL.")
+            items.extend(page)
+            found = _NEXT.search(response.headers.get("Link") or "")
+            url, query = (found.group(1), None) if found else (None, None)
+            if url and not url.startswith(self.origin + "/"):
+                raise ConnectorError(f"Canvas at {self.host} sent a next-page link to another "
+                                     "site; Badgebridge did not follow it.")
+        return items
+
+    def _json(self, response: requests.Response) -> Any:
+        try:
+            return response.json()
+        except ValueError:
+            raise ConnectorError(f"Canvas at {self.host} answered {outbound.describe(response)}"
+                                 ", not JSON: check the site URL in the console.") from None
+
+
+class CanvasSource:
+    """A Canvas course's assignments, scores and course scores through the REST API."""
+
+    kind = "canvas"
+
+    def __init__(self, client: CanvasClient, learner_subs: Callable[[], Iterable[str]],
+                 tool_url: str = "") -> None:
+        self.client = client
+        self.learner_subs = learner_subs
+        self.tool_url = tool_url.rstrip("/")
+
+    def key_of_lineitem(self, lineitem_url: str) -> str | None:
+        """Canvas's AGS line item ids are not assignment ids; the tool's own assignments are
+        recognised by their launch URL instead (see :meth:`read`)."""
+        return None
+
+    def read(self, course_ref: str) -> GradebookRead:
+        """Assignments (but the tool's own), every student's scores, course scores."""
+        course = f"/api/v1/courses/lti_context_id:{quote(course_ref, safe='')}"
+        listed = self.client.get_all(f"{course}/assignments")  # a 404 here: no such course
+        ids = self._canvas_ids(course)
+        out = GradebookRead()
+        assignments = {}
+        for a in listed:
+            launch = str((a.get("external_tool_tag_attributes") or {}).get("url") or "")
+            if self.tool_url and launch.startswith(self.tool_url + "/"):
+                continue  # the tool's own column: read through AGS
+            key = f"canvas:assignment:{a['id']}"
+            assignments[a["id"]] = key
+            out.columns.append(NativeColumn(key, str(a.get("name") or f"Assignment {a['id']}"),
+                                            _number(a.get("points_possible"))))
+        maxima = {c.key: c.score_maximum for c in out.columns}
+        for sub in self.client.get_all(f"{course}/students/submissions",
+                                       [("student_ids[]", "all")]):
+            key, learner = assignments.get(sub.get("assignment_id")), ids.get(sub.get("user_id"))
+            if key is None or learner is None:
+                continue
+            score = None if sub.get("excused") else _number(sub.get("score"))
+            out.grades.append(NativeGrade(key, learner, score, maxima[key],
+                                          _time(sub.get("graded_at"))))
+        scored = False
+        for e in self.client.get_all(f"{course}/enrollments",
+                                     [("type[]", "StudentEnrollment")]):
+            learner = ids.get(e.get("user_id"))
+            if learner is None:
+                continue
+            scored = True
+            out.grades.append(NativeGrade(TOTAL_KEY, learner,
+                                          _number((e.get("grades") or {}).get("current_score")),
+                                          100.0, None))
+        if scored:
+            out.columns.append(NativeColumn(TOTAL_KEY, "Course total (current score %)", 100.0))
+        return out
+
+    def _canvas_ids(self, course: str) -> dict[int, str]:
+        """Canvas user id -> LTI ``sub`` of the course's learners (cached per host)."""
+        found: dict[int, str] = {}
+        for sub in self.learner_subs():
+            key = f"canvas-user:{self.client.host}:{sub}"
+            canvas_id = cache.get(key)
+            if canvas_id is None:
+                user = self.client.get(f"{course}/users/lti_1_3_id:{quote(sub, safe='')}",
+                                       missing_ok=True)  # None: not (or no longer) enrolled
+                canvas_id = user.get("id") if isinstance(user, dict) else None
+                if canvas_id is None:
+                    continue
+                cache.set(key, canvas_id, timeout=USER_ID_TTL)
+            found[int(canvas_id)] = sub
+        return found
