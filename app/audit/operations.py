@@ -121,21 +121,3 @@ def review_entries(badge: Any, queued: Sequence[tuple[int, dict[str, Any]]], *,
     return [Entry(action, f"badge:{badge.public_id}",
                   {"learner": learners.get(user_id), **data}, actor, tenant)
             for user_id, data in queued]
-
-
-def registration_data(row: Any) -> dict[str, Any]:
-    """What a registration record keeps: the platform's endpoints, keys, status, deployments."""
-    from lti.registrations import key_set_summary
-
-    return {"name": row.name, "issuer": row.issuer, "client_id": row.client_id,
-            "auth_login_url": row.auth_login_url, "auth_token_url": row.auth_token_url,
-            "key_set_url": row.key_set_url, "auth_audience": row.auth_audience,
-            "key_set": key_set_summary(row.key_set), "status": row.status,
-            "deployments": sorted(f"{d.deployment_id}:{d.status}" for d in row.deployments)}
-
-
-def record_registration(action: str, row: Any, **extra: Any) -> str:
-    """Append a registration change (no commit): its state after the change, and ``extra``."""
-    db.session.flush()  # a new registration needs its public id
-    return record(action, f"registration:{row.public_id}",
-                  {**registration_data(row), **extra}, tenant=row.public_id)
