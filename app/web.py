@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 def init_app(app: Flask) -> None:
     """Register the product's blueprints and the error handlers."""
     from app import admin
+    from app.course import lifecycle_views  # noqa: F401  (its routes join course_awards_bp)
     from app.course.awards_views import bp as course_awards_bp
     from app.course.views import bp as course_bp
 

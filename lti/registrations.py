@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
+from app import audit
 from app.admin.models import ChangeStatus
 from app.extensions import db
 from app.models import (
@@ -75,6 +76,24 @@ def key_set_summary(key_set: dict[str, Any] | None) -> str | None:
     return f"kid {', '.join(kids) or '(none)'}; sha256 {digest}"
 
 
+def registration_data(row: Registration) -> dict[str, Any]:
+    """What a registration's audit record keeps: the platform's endpoints, keys, status,
+    deployments."""
+    return {"name": row.name, "issuer": row.issuer, "client_id": row.client_id,
+            "auth_login_url": row.auth_login_url, "auth_token_url": row.auth_token_url,
+            "key_set_url": row.key_set_url, "auth_audience": row.auth_audience,
+            "key_set": key_set_summary(row.key_set), "status": row.status,
+            "deployments": sorted(f"{d.deployment_id}:{d.status}" for d in row.deployments)}
+
+
+def record_registration(action: str, row: Registration, **extra: Any) -> str:
+    """Append a registration change to the audit trail (no commit): its state after the
+    change, and ``extra``. Every way a platform gets registered or changed passes here."""
+    db.session.flush()  # a new registration needs its public id
+    return audit.record(action, f"registration:{row.public_id}",
+                        {**registration_data(row), **extra}, tenant=row.public_id)
+
+
 def trust_of(row: Registration) -> dict[str, Any]:
     """A registration's :data:`TRUST_FIELDS`, comparable and printable."""
     return {"auth_login_url": row.auth_login_url, "auth_token_url": row.auth_token_url,
@@ -121,11 +140,9 @@ def save_platform(spec: PlatformSpec, *, action: str = "registration.saved",
     for deployment_id in spec.deployment_ids:
         if deployment_id not in known:
             row.deployments.append(Deployment(deployment_id=str(deployment_id)))
-    from app import audit  # every way a platform gets registered passes here
-
     if before is not None:
         audit_extra["changes"] = trust_changes(before, trust_of(row))
-    audit.record_registration(action, row, **audit_extra)
+    record_registration(action, row, **audit_extra)
     db.session.commit()
     return row
 
@@ -178,8 +195,6 @@ def propose_change(row: Registration, proposed: dict[str, Any]) -> RegistrationC
     The registration keeps working unchanged. A newer proposal supersedes an older pending
     one, so the console shows one decision per registration. Audited with the diff. Commits.
     """
-    from app import audit
-
     diff = change_diff(row, proposed)
     if not diff:
         return None
@@ -189,7 +204,7 @@ def propose_change(row: Registration, proposed: dict[str, Any]) -> RegistrationC
     change = RegistrationChange(registration_id=row.id, origin="dynamic", proposed=proposed)
     db.session.add(change)
     db.session.flush()
-    audit.record_registration("registration.change_proposed", row, change=change.public_id,
+    record_registration("registration.change_proposed", row, change=change.public_id,
                               changes=diff)
     db.session.commit()
     log.warning("registration %s (%s / %s): a change waits for an admin: %s", row.id,
@@ -205,8 +220,6 @@ def pending_change(row: Registration) -> RegistrationChange | None:
 
 def decide_change(change: RegistrationChange, approve: bool, decided_by: str) -> Registration:
     """Apply (approve) or drop (reject) a pending change; audited with its diff. Commits."""
-    from app import audit
-
     if change.status != ChangeStatus.PENDING:
         raise RegistrationError(f"This change was already {change.status}.")
     row = change.registration
@@ -214,7 +227,7 @@ def decide_change(change: RegistrationChange, approve: bool, decided_by: str) ->
     change.status = ChangeStatus.APPROVED if approve else ChangeStatus.REJECTED
     change.decided_at, change.decided_by = utcnow(), decided_by[:320]
     if not approve:
-        audit.record_registration("registration.change_rejected", row, change=change.public_id,
+        record_registration("registration.change_rejected", row, change=change.public_id,
                                   changes=change_diff(row, proposed))
         db.session.commit()
         return row

@@ -27,6 +27,7 @@ from lti.registrations import (
     change_diff,
     decide_change,
     pending_change,
+    record_registration,
     save_platform,
     trust_changes,
     trust_of,
@@ -167,7 +168,7 @@ def set_registration_status(ref: str | int, status: str) -> Registration:
         raise AdminError(f"Unknown status {status!r}.")
     row = find_registration(ref)
     row.status = status
-    audit.record_registration("registration.status", row)
+    record_registration("registration.status", row)
     db.session.commit()
     log.info("registration %s (%s / %s) is now %s", row.id, row.issuer, row.client_id, status)
     return row
@@ -181,7 +182,7 @@ def set_institution_admins_staff(ref: str | int, enabled: bool) -> Registration:
     """
     row = find_registration(ref)
     row.institution_admins_are_staff = enabled
-    audit.record_registration("registration.updated", row, institution_admins_are_staff=enabled)
+    record_registration("registration.updated", row, institution_admins_are_staff=enabled)
     db.session.commit()
     log.info("registration %s: institution administrators are %sstaff", row.id,
              "" if enabled else "not ")
@@ -199,7 +200,7 @@ def set_deployment_status(registration: Registration, deployment_row_id: int,
     if deployment is None:
         raise AdminError("No such deployment in this registration.")
     deployment.status = status
-    audit.record_registration("registration.deployment_status", registration,
+    record_registration("registration.deployment_status", registration,
                               deployment=deployment.deployment_id)
     db.session.commit()
     log.info("deployment %s of registration %s is now %s", deployment.deployment_id,
@@ -216,7 +217,7 @@ def add_deployment(registration: Registration, deployment_id: str) -> Deployment
         raise AdminError(f"Deployment {deployment_id} is already registered.")
     deployment = Deployment(deployment_id=deployment_id)
     registration.deployments.append(deployment)
-    audit.record_registration("registration.deployment_added", registration,
+    record_registration("registration.deployment_added", registration,
                               deployment=deployment_id)
     db.session.commit()
     return deployment
@@ -294,7 +295,7 @@ def update_registration(row: Registration, data: RegistrationInput) -> Registrat
         db.session.add(source)
     source.adopt_deployments = data.adopt_deployments
     row.institution_admins_are_staff = data.institution_admins_are_staff
-    audit.record_registration("registration.updated", row,
+    record_registration("registration.updated", row,
                               adopt_deployments=data.adopt_deployments,
                               changes=trust_changes(before, trust_of(row)),
                               institution_admins_are_staff=data.institution_admins_are_staff)

@@ -13,8 +13,11 @@ from app.api.badges import _context_id, badge_registration
 from app.api.common import body, get_owned, paged
 from app.api.registry import endpoint
 from app.api.validation import text
-from app.openbadges import documents, operations, urls
+from app.awards import operations as awards
+from app.awards.models import DecisionAction
+from app.openbadges import operations
 from app.openbadges.models import Assertion, Badge, Issuer
+from app.openbadges.serializers import assertion_json
 
 ASSERTION = {"type": "object", "properties": {
     "id": {"type": "string"}, "badge_id": {"type": "string"},
@@ -36,21 +39,6 @@ AWARD_IN = {"type": "object", "required": ["email"], "properties": {
     "expires": {"type": "string", "format": "date-time", "maxLength": 64}}}
 
 
-def assertion_json(assertion: Assertion) -> dict[str, Any]:
-    """The API form of an assertion."""
-    links = urls.assertion_links(assertion.public_id)
-    return {
-        "id": assertion.public_id, "badge_id": assertion.badge.public_id,
-        "recipient_email": assertion.recipient_email,
-        "recipient_name": assertion.recipient_name,
-        "issued_on": documents.iso(assertion.issued_on),
-        "expires": documents.iso(assertion.expires_at) if assertion.expires_at else None,
-        "revoked": assertion.revoked, "revocation_reason": assertion.revocation_reason,
-        **{k: links[k] for k in ("ob2_assertion_url", "ob3_credential_url", "png_url",
-                                 "svg_url", "verify_url")},
-    }
-
-
 @endpoint("POST", "/badges/<public_id>/assertions", "Award a badge (idempotent)",
           tag="assertions", request=AWARD_IN, response=ASSERTION, status=201)
 def award(public_id: str) -> tuple[dict[str, Any], int]:
@@ -67,9 +55,9 @@ def award(public_id: str) -> tuple[dict[str, Any], int]:
         raise ApiError(422, "invalid", "evidence must be a list of objects")
     if not isinstance(data.get("email"), str):
         raise ApiError(422, "invalid", "email is required")
-    issued = operations.award_directly(
+    issued = awards.award_directly(
         badge, operations.Recipient(email=data["email"], name=str(data.get("name") or "")),
-        action="award.api", evidence=evidence, expires_at=expires)
+        action=DecisionAction.API_AWARD, evidence=evidence, expires_at=expires)
     return assertion_json(issued.assertion), 201 if issued.created else 200
 
 
@@ -100,5 +88,5 @@ def get_assertion(public_id: str) -> dict[str, Any]:
           response=ASSERTION)
 def revoke(public_id: str) -> dict[str, Any]:
     assertion = get_owned(Assertion, public_id, lambda a: badge_registration(a.badge))
-    operations.revoke(assertion, str(body().get("reason") or ""))
+    awards.revoke(assertion, str(body().get("reason") or ""))
     return assertion_json(assertion)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from app.analytics import exports, params
 from app.analytics.metrics import Scope, compute
 from app.api.auth import ApiError, check_tenant
+from app.api.badges import badge_registration
 from app.api.registry import endpoint
 from app.extensions import db
 from app.models import Context, Registration
@@ -29,8 +30,6 @@ def _scope() -> Scope:
         badge = db.session.scalar(select(Badge).where(Badge.public_id == args["badge_id"]))
         if badge is None:
             raise ApiError(404, "not_found", "no such badge")
-        from app.api.badges import badge_registration
-
         check_tenant(badge_registration(badge))
         return Scope.from_dates(first, last, badge_id=badge.id)
     if args.get("context_id"):

@@ -16,6 +16,8 @@ from sqlalchemy import select
 
 from app.audit.chain import Entry, append
 from app.extensions import db
+from app.models.course import Context, LtiUser
+from app.models.lti import Registration
 
 
 def current_actor() -> str:
@@ -29,8 +31,6 @@ def current_actor() -> str:
             return f"admin:{admin.email}"
         launch = g.get("launch_session")
         if launch is not None:
-            from app.models import LtiUser
-
             public_id = db.session.scalar(select(LtiUser.public_id).where(
                 LtiUser.id == launch.user_id))
             return f"lti_user:{public_id or launch.user_id}"
@@ -43,8 +43,6 @@ def tenant_of_registration(registration_id: int | None) -> str:
     """The registration's public id (records name tenants by public ids only)."""
     if registration_id is None:
         return ""
-    from app.models import Registration
-
     return db.session.scalar(select(Registration.public_id).where(
         Registration.id == registration_id)) or ""
 
@@ -52,8 +50,6 @@ def tenant_of_registration(registration_id: int | None) -> str:
 def tenant_of_badge(badge: Any) -> str:
     """The tenant a badge belongs to: its course's registration, else its issuer's."""
     if getattr(badge, "context_id", None):
-        from app.models import Context
-
         registration_id = db.session.scalar(select(Context.registration_id).where(
             Context.id == badge.context_id))
     else:
@@ -92,8 +88,6 @@ def record_many(entries: Iterable[Entry], *, now: datetime | None = None) -> lis
 
 
 def _learner_ids(user_ids: Iterable[int | None]) -> dict[int, str]:
-    from app.models import LtiUser
-
     ids = {u for u in user_ids if u is not None}
     if not ids:
         return {}
@@ -127,21 +121,3 @@ def review_entries(badge: Any, queued: Sequence[tuple[int, dict[str, Any]]], *,
     return [Entry(action, f"badge:{badge.public_id}",
                   {"learner": learners.get(user_id), **data}, actor, tenant)
             for user_id, data in queued]
-
-
-def registration_data(row: Any) -> dict[str, Any]:
-    """What a registration record keeps: the platform's endpoints, keys, status, deployments."""
-    from lti.registrations import key_set_summary
-
-    return {"name": row.name, "issuer": row.issuer, "client_id": row.client_id,
-            "auth_login_url": row.auth_login_url, "auth_token_url": row.auth_token_url,
-            "key_set_url": row.key_set_url, "auth_audience": row.auth_audience,
-            "key_set": key_set_summary(row.key_set), "status": row.status,
-            "deployments": sorted(f"{d.deployment_id}:{d.status}" for d in row.deployments)}
-
-
-def record_registration(action: str, row: Any, **extra: Any) -> str:
-    """Append a registration change (no commit): its state after the change, and ``extra``."""
-    db.session.flush()  # a new registration needs its public id
-    return record(action, f"registration:{row.public_id}",
-                  {**registration_data(row), **extra}, tenant=row.public_id)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from app import audit
 from app.awards.operations import badge_saved, request_evaluation
 from app.extensions import db
 from app.grades.models import Job
@@ -67,8 +68,6 @@ class Changed:
 
 
 def _status_change(badge: Badge, to: str, actor: str, action: str) -> None:
-    from app import audit
-
     before = badge.status
     badge.status = to
     audit.record(action, f"badge:{badge.public_id}", {"from": before, "to": to,
@@ -111,9 +110,7 @@ def set_enabled(badge: Badge, enabled: bool, actor: str) -> Changed:
                                          "automatic awards on.")
     published = enabled and badge.status == BadgeStatus.DRAFT
     if published:
-        from app import audit
-
-        # One transaction: the badge goes live with its automatic awards on, or neither.
+            # One transaction: the badge goes live with its automatic awards on, or neither.
         badge.status = BadgeStatus.ACTIVE
         audit.record("badge.published", f"badge:{badge.public_id}",
                      {"from": BadgeStatus.DRAFT, "to": BadgeStatus.ACTIVE,
@@ -152,8 +149,6 @@ def edit_details(badge: Badge, details: BadgeDetails, actor: str) -> Changed:
 
     Awards already issued keep what they were signed with; new awards carry the new fields.
     """
-    from app import audit
-
     changes: dict[str, Any] = {
         "name": details.name.strip(), "description": details.description.strip(),
         "tags": sorted({t.strip() for t in details.tags if t.strip()}),

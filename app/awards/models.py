@@ -77,6 +77,10 @@ class DecisionAction:
     REVIEW_APPROVED = "review_approved"
     REVIEW_DENIED = "review_denied"
     MANUAL_AWARD = "manual_award"
+    # Awards through the API or the CLI; spelled so that their audit action stays the
+    # ``award.api`` / ``award.cli`` the append-only trail has always called them.
+    API_AWARD = "api"
+    CLI_AWARD = "cli"
     REVOKE = "revoke"
 
 

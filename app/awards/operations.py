@@ -1,16 +1,23 @@
-"""Staff actions on awards, callable without a request: criteria checks, preview, manual
-award and revoke, review decisions, and what happens when a badge's rule changes."""
+"""Actions on awards, callable without a request: criteria checks, preview, awards by staff
+and over the API or CLI, revocations, acceptances, review decisions, and what happens when a
+badge's rule changes.
+
+Every award, revocation and acceptance made here commits with what it owes
+(:mod:`app.awards.effects`), whoever asked: staff, the review queue, the API, the CLI.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 
-from app.awards import outbox
-from app.awards.models import AwardDecision, DecisionAction, ReviewItem, ReviewStatus
+from app import audit
+from app.awards import effects
+from app.awards.models import DecisionAction, ReviewItem, ReviewStatus
 from app.awards.pipeline import (
     badge_names,
     column_labels,
@@ -18,7 +25,6 @@ from app.awards.pipeline import (
     evidence_lines,
     grades_of,
     learner_ids,
-    record_awards,
 )
 from app.criteria import (
     CriteriaError,
@@ -32,6 +38,7 @@ from app.criteria import (
 from app.extensions import db
 from app.grades import jobs
 from app.grades.models import Column
+from app.grades.operations import in_transaction
 from app.models import LtiUser
 from app.models.base import utcnow
 from app.openbadges import operations as ob
@@ -109,8 +116,6 @@ def badge_saved(badge: Badge, requested_by: str = "") -> jobs.Job | None:
     """After a badge's criteria or ``enabled`` changed: embed the criteria's text in the badge,
     record the new rule in the audit trail and, when the badge is live with automatic awards
     on, evaluate every learner of the course against the grades held (a tracked job)."""
-    from app import audit
-
     if badge.criteria and badge.context_id:
         # The text verifiers and employers read is generated from the rule that awards the
         # badge, so the two can never disagree.
@@ -198,9 +203,40 @@ def preview(badge: Badge, criteria_doc: Any = None) -> Preview:
     return result
 
 
-def award_manually(badge: Badge, user: LtiUser, actor: str, reason: str,
-                   action: str = DecisionAction.MANUAL_AWARD) -> Assertion:
-    """Award by hand (idempotent: the live assertion if the learner holds one); recorded."""
+def _award(badge: Badge, recipient: ob.Recipient, *, evidence: Sequence[dict[str, Any]],
+           decision_evidence: list[Any], action: str, actor: str, reason: str,
+           expires_at: datetime | None = None,
+           also: Callable[[], None] | None = None) -> ob.Issued:
+    """Issue (idempotent) and, when the award is new, announce it, in one transaction that is
+    replayed whole on a lock conflict (with ``also``, the caller's own change); dispatch what
+    it owes after the commit."""
+
+    def work() -> tuple[ob.Issued, list[int]]:
+        if also is not None:
+            also()
+        issued = ob.issue(badge, recipient, evidence=evidence, expires_at=expires_at,
+                          commit=False)
+        owed = effects.awarded(badge, [effects.NewAward(
+            recipient.lti_user_id, issued.assertion, decision_evidence)], action=action,
+            actor=actor, reason=reason) if issued.created else []
+        return issued, owed
+
+    issued, owed = in_transaction(work)
+    effects.dispatch(owed)
+    return issued
+
+
+def award_directly(badge: Badge, recipient: ob.Recipient, *, action: str,
+                   evidence: Sequence[dict[str, Any]] = (),
+                   expires_at: datetime | None = None) -> ob.Issued:
+    """Award outside the grade pipeline and the staff pages (``action``: API or CLI); a new
+    award is recorded and announced like every other (decision, audit, email, webhook)."""
+    return _award(badge, recipient, evidence=evidence, decision_evidence=list(evidence),
+                  action=action, actor=audit.current_actor(), reason="",
+                  expires_at=expires_at)
+
+
+def _check_awardable(badge: Badge, reason: str) -> None:
     if badge.status == BadgeStatus.DRAFT:
         raise ob.OperationError("badge_draft", f"badge {badge.public_id} is a draft: publish "
                                                "it before awarding it")
@@ -209,35 +245,53 @@ def award_manually(badge: Badge, user: LtiUser, actor: str, reason: str,
                                                   "restore it before awarding it")
     if not (reason or "").strip():
         raise ob.OperationError("reason_required", "a manual award needs a reason")
-    issued = ob.issue(badge, ob.Recipient(email=user.email, name=user.name,
-                                          lti_user_id=user.id),
-                      evidence=[{"name": "Awarded by staff", "narrative": reason.strip()}],
-                      commit=False)
-    ids: list[int] = []
-    if issued.created:
-        ids = record_awards(badge, [(user.id, issued.assertion, [])], action, actor,
-                            reason.strip())
-    db.session.commit()
-    outbox.enqueue(ids)
-    return issued.assertion
+
+
+def award_manually(badge: Badge, user: LtiUser, actor: str, reason: str,
+                   action: str = DecisionAction.MANUAL_AWARD,
+                   also: Callable[[], None] | None = None) -> Assertion:
+    """Award by hand (idempotent: the live assertion if the learner holds one); recorded.
+    ``also`` runs in the same transaction (the review queue marks its item there)."""
+    _check_awardable(badge, reason)
+    return _award(badge, ob.Recipient(email=user.email, name=user.name, lti_user_id=user.id),
+                  evidence=[{"name": "Awarded by staff", "narrative": reason.strip()}],
+                  decision_evidence=[], action=action, actor=actor, reason=reason.strip(),
+                  also=also).assertion
+
+
+def revoke(assertion: Assertion, reason: str, *, actor: str | None = None,
+           now: datetime | None = None) -> Assertion:
+    """Revoke an award (idempotent: an award revoked already is left as it is) with its
+    decision, audit record and webhook; commits. ``actor`` defaults to whoever is acting."""
+    owed: list[int] = []
+    try:
+        if ob.revoke(assertion, reason, now=now):
+            owed = effects.revoked(assertion, actor=actor or audit.current_actor())
+        db.session.commit()
+    except Exception:
+        db.session.rollback()  # nothing of a revocation is kept without the rest of it
+        raise
+    effects.dispatch(owed)
+    return assertion
 
 
 def revoke_award(assertion: Assertion, actor: str, reason: str) -> Assertion:
-    """Revoke explicitly, with a reason; recorded. (Leaving the roster never revokes.)"""
+    """Revoke explicitly from the staff pages, with a reason; recorded. (Leaving the roster
+    never revokes.)"""
     if assertion.revoked:
         raise ob.OperationError("already_revoked", f"assertion {assertion.public_id} was "
                                                    "already revoked")
     if not (reason or "").strip():
         raise ob.OperationError("reason_required", "a revocation needs a reason")
-    db.session.add(AwardDecision(
-        badge_id=assertion.badge_id, user_id=assertion.lti_user_id,
-        assertion_id=assertion.id, action=DecisionAction.REVOKE, actor=actor,
-        reason=reason.strip(), data={}))
-    try:
-        return ob.revoke(assertion, reason)
-    except Exception:
-        db.session.rollback()  # the decision is only recorded with the revocation it explains
-        raise
+    return revoke(assertion, reason, actor=actor)
+
+
+def accept(assertion: Assertion, now: datetime | None = None) -> None:
+    """The learner accepts the award (the first time only counts); announced, commits."""
+    if ob.accept(assertion, now):
+        owed = effects.accepted(assertion)
+        db.session.commit()
+        effects.dispatch(owed)
 
 
 def decide_review(item: ReviewItem, approve: bool, actor: str, reason: str = "",
@@ -245,20 +299,17 @@ def decide_review(item: ReviewItem, approve: bool, actor: str, reason: str = "",
     """Approve (award) or deny a learner in the review band; recorded."""
     if item.status != ReviewStatus.PENDING:
         raise ob.OperationError("invalid", "this review was already decided")
-    item.status = ReviewStatus.APPROVED if approve else ReviewStatus.DENIED
-    item.decided_at, item.decided_by_id = utcnow(), decided_by_id
+
+    def decided() -> None:
+        item.status = ReviewStatus.APPROVED if approve else ReviewStatus.DENIED
+        item.decided_at, item.decided_by_id = utcnow(), decided_by_id
+
     if approve:
         user = db.session.get(LtiUser, item.user_id)
         return award_manually(item.badge, user, actor, reason or "approved on review",
-                              action=DecisionAction.REVIEW_APPROVED)
-    db.session.add(AwardDecision(badge_id=item.badge_id, user_id=item.user_id,
-                                 action=DecisionAction.REVIEW_DENIED, actor=actor,
-                                 reason=reason or "denied on review", data=item.data))
-    from app import audit
-
-    audit.record_many(audit.review_entries(item.badge, [(item.user_id, {
-        "decision": "denied", "reason": reason or "denied on review", **(item.data or {})})],
-        action="review.denied", actor=actor))
+                              action=DecisionAction.REVIEW_APPROVED, also=decided)
+    decided()
+    effects.review_denied(item, actor=actor, reason=reason or "denied on review")
     db.session.commit()
     return None
 

@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
-from app.awards import outbox
-from app.awards.models import AwardDecision, DecisionAction, ReviewItem
+from app.awards import effects
+from app.awards.models import DecisionAction, ReviewItem
 from app.criteria import (
     Criteria,
     CriteriaError,
@@ -46,7 +46,6 @@ from app.openbadges.models import Assertion, Badge, BadgeStatus
 from app.openbadges.operations import Award, Recipient, issue_many
 
 log = logging.getLogger(__name__)
-
 
 
 @dataclass
@@ -177,7 +176,7 @@ def evidence_lines(decision: Decision, labels: dict[str, str],
 def run_chunk(work: Callable[[], PassResult]) -> PassResult:
     """Run one chunk of the pipeline as a transaction; dispatch its outbox rows after."""
     result = in_transaction(work)
-    outbox.enqueue(result.outbox_ids)
+    effects.dispatch(result.outbox_ids)
     return result
 
 
@@ -228,66 +227,29 @@ def evaluate_learners(context_id: int, user_ids: Iterable[int], now: datetime | 
 def _issue(badge: Badge, awards: list[tuple[int, Award, list[str]]], now: datetime,
            result: PassResult) -> None:
     issued = issue_many(badge, [a for _u, a, _l in awards], now=now, commit=False)
-    created = [(user_id, done.assertion, lines)
+    created = [effects.NewAward(user_id, done.assertion, lines)
                for (user_id, _a, lines), done in zip(awards, issued, strict=True)
                if done.created]
     if not created:
         return
     result.issued += len(created)
-    result.outbox_ids += record_awards(badge, created, DecisionAction.AUTO_AWARD, "",
-                                       "criteria met")
-
-
-def record_awards(badge: Badge, created: Sequence[tuple[int, Assertion, list[str]]],
-                  action: str, actor: str, reason: str) -> list[int]:
-    """Write the decisions (with the evidence lines evaluated), their audit records and the
-    outbox rows (notification, webhook ``badge.issued``) of new assertions (caller's
-    transaction)."""
-    from app import audit
-    from app.webhooks.models import EventType
-    from app.webhooks.tasks import emit
-
-    now = utcnow()
-    db.session.execute(insert(AwardDecision), [{
-        "badge_id": badge.id, "user_id": user_id, "assertion_id": assertion.id,
-        "action": action, "actor": actor, "reason": reason, "created_at": now,
-        "data": {"evidence": lines},
-    } for user_id, assertion, lines in created])
-    audit.record_many(audit.award_entries(badge, created, action, actor, reason, [
-        lines for _u, _a, lines in created]), now=now)
-    return outbox.write([{
-        "kind": outbox.NOTIFY_AWARD, "dedupe_key": f"{outbox.NOTIFY_AWARD}:{assertion.public_id}",
-        "assertion_id": assertion.id,
-        "payload": {"assertion_id": assertion.public_id, "badge_id": badge.public_id,
-                    "user_id": user_id},
-    } for user_id, assertion, _lines in created]) + emit(
-        EventType.ISSUED, [assertion for _u, assertion, _d in created])
+    result.outbox_ids += effects.awarded(badge, created, action=DecisionAction.AUTO_AWARD,
+                                         actor="", reason="criteria met")
 
 
 def _queue_reviews(badge: Badge, reviews: list[tuple[int, Decision]], labels: dict[str, str],
                    names: dict[str, str]) -> int:
     known = set(db.session.scalars(select(ReviewItem.user_id).where(
         ReviewItem.badge_id == badge.id, ReviewItem.user_id.in_([u for u, _d in reviews]))))
-    new = [(u, d) for u, d in reviews if u not in known]
+    new = [(user_id, {"evidence": evidence_lines(d, labels, names), "reasons": list(d.reasons)})
+           for user_id, d in reviews if user_id not in known]
     if not new:
         return 0
-    now = utcnow()
     upsert(ReviewItem, [{
         "public_id": new_public_id(), "badge_id": badge.id, "user_id": user_id,
-        "status": "pending", "created_at": now,
-        "data": {"evidence": evidence_lines(d, labels, names), "reasons": list(d.reasons)},
-    } for user_id, d in new], keys=("badge_id", "user_id"))
-    db.session.execute(insert(AwardDecision), [{
-        "badge_id": badge.id, "user_id": user_id, "assertion_id": None,
-        "action": DecisionAction.REVIEW_QUEUED, "actor": "", "created_at": now,
-        "reason": "within the review band",
-        "data": {"evidence": evidence_lines(d, labels, names), "reasons": list(d.reasons)},
-    } for user_id, d in new])
-    from app import audit
-
-    audit.record_many(audit.review_entries(badge, [(u, {
-        "evidence": evidence_lines(d, labels, names), "reasons": list(d.reasons)})
-        for u, d in new]), now=now)
+        "status": "pending", "created_at": utcnow(), "data": data,
+    } for user_id, data in new], keys=("badge_id", "user_id"))
+    effects.review_queued(badge, new)
     return len(new)
 
 

@@ -354,6 +354,3 @@ def decide(public_id: str):
                      else AWARD_NOTES.get(exc.code, "award_failed"))
     return _back("review_decided")
 
-
-# The badge's lifecycle, details and simple rule (routes on this blueprint).
-from app.course import lifecycle_views  # noqa: E402,F401

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
+from app.awards import lifecycle
+from app.designer.operations import course_badges
 from app.extensions import db
 from app.launch_session import current_session, launch_required
+from app.learner.views import render_my_badges
 from app.models import Context, LtiUser, Membership
 
 bp = Blueprint("course", __name__, url_prefix="/course")
@@ -24,9 +27,6 @@ def _page_data() -> dict[str, object]:
 @bp.get("/staff")
 @launch_required(staff=True)
 def staff_home():
-    from app.awards import lifecycle
-    from app.designer.operations import course_badges
-
     session = current_session()
     return render_template("course/staff.html", badges=course_badges(session.context_id),
                            state_name=lifecycle.state_name, next_step=lifecycle.next_step,
@@ -37,6 +37,4 @@ def staff_home():
 @launch_required()
 def learner_home():
     # The learner's side lives in app.learner (My badges); this URL stays the launch target.
-    from app.learner.views import render_my_badges
-
     return render_my_badges()

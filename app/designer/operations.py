@@ -21,7 +21,14 @@ from app.extensions import db, retry_when_locked
 from app.models import Context, Registration
 from app.openbadges import urls
 from app.openbadges.models import Badge, BadgeImage, BadgeStatus, Issuer
-from app.openbadges.operations import OperationError, Upload, create_badge, save_artwork
+from app.openbadges.operations import (
+    OperationError,
+    Upload,
+    create_badge,
+    create_issuer,
+    find_issuer,
+    save_artwork,
+)
 from badge_design.artwork import Artwork, artwork_from_design, artwork_from_upload
 from badge_design.design import (
     MAX_ALT_TEXT_CHARS,
@@ -87,8 +94,6 @@ def course_issuer(context: Context) -> Issuer:
     The first staff member to save artwork in an institution without an issuer creates one
     from the registration (the LMS's name and address), so designing never waits on an admin.
     """
-    from app.openbadges.operations import create_issuer, find_issuer
-
     issuer = find_issuer(context.registration_id, context.id)
     if issuer is not None:
         return issuer

@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from app.awards import operations as awards
 from app.extensions import db
 from app.launch_session import current_session, launch_required
 from app.learner import service
@@ -75,7 +76,7 @@ def accept(public_id: str):
     assertion = _own_assertion(public_id)
     if assertion.revoked:
         abort(409, description="This badge was revoked and cannot be accepted.")
-    operations.accept(assertion)
+    awards.accept(assertion)
     return _back("accepted", assertion)
 
 
@@ -129,7 +130,7 @@ def accept_by_link(token: str):
         abort(409, description="This badge was revoked and cannot be accepted.")
     notice = None
     if request.form.get("action") == "accept":
-        operations.accept(assertion)
+        awards.accept(assertion)
         notice = NOTICES["accepted"]
     elif request.form.get("action") == "visibility":
         public = request.form.get("public") == "1"

@@ -17,6 +17,8 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from app.artwork import badge_artwork
+from app.awards import operations as awards
+from app.awards.models import DecisionAction
 from app.extensions import db
 from app.models import Registration
 from app.models.base import find_by_ref
@@ -123,8 +125,8 @@ def award(badge_id: str, email: str, name: str, evidence_urls: tuple[str, ...],
     if narrative:
         evidence.append({"narrative": narrative})
     try:
-        issued = operations.award_directly(
-            badge, operations.Recipient(email=email, name=name), action="award.cli",
+        issued = awards.award_directly(
+            badge, operations.Recipient(email=email, name=name), action=DecisionAction.CLI_AWARD,
             evidence=evidence, expires_at=_date(expires))
     except (operations.OperationError, ValueError) as exc:
         _fail(as_json, getattr(exc, "code", "invalid"), str(exc))
@@ -143,7 +145,7 @@ def revoke(assertion_id: str, reason: str, as_json: bool) -> None:
     """Revoke an award (OB 2.0 says revoked; the OB 3.0 status list bit is set)."""
     assertion = _find(Assertion, assertion_id, as_json)
     try:
-        operations.revoke(assertion, reason)
+        awards.revoke(assertion, reason)
     except operations.OperationError as exc:
         _fail(as_json, exc.code, str(exc))
     _emit(as_json, {"id": assertion.public_id, "revoked": True},

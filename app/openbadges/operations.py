@@ -1,8 +1,9 @@
 """What changes Open Badges state: issuers and keys, badges and artwork, issuing, revoking.
 
 Callable without a request (CLI, API views, background jobs). Functions that finish a unit
-of work commit; ``issue_many(..., commit=False)`` lets the award pipeline add its outbox rows
-to the same transaction.
+of work commit; ``issue_many(..., commit=False)``, ``revoke`` and ``accept`` work in the
+caller's transaction, so ``app.awards`` adds what the change owes (decision, audit record,
+outbox rows) to the same commit. This core imports neither the audit trail nor webhooks.
 """
 
 from __future__ import annotations
@@ -426,27 +427,6 @@ def issue(badge: Badge, recipient: Recipient, *, evidence: Sequence[dict[str, An
                       commit=commit)[0]
 
 
-def award_directly(badge: Badge, recipient: Recipient, *, action: str,
-                   evidence: Sequence[dict[str, Any]] = (),
-                   expires_at: datetime | None = None) -> Issued:
-    """Issue outside the grade pipeline (API, CLI): a new award is recorded in the audit
-    trail and announced to webhook subscribers, as the pipeline does for its own."""
-    from app import audit
-    from app.webhooks.models import EventType
-    from app.webhooks.tasks import after_commit, emit
-
-    issued = issue(badge, recipient, evidence=evidence, expires_at=expires_at)
-    if issued.created:
-        audit.record(action, f"assertion:{issued.assertion.public_id}", {
-            "badge": badge.public_id, "evidence": list(evidence),
-            "expires": expires_at.isoformat() if expires_at else None},
-            tenant=audit.tenant_of_badge(badge))
-        owed = emit(EventType.ISSUED, [issued.assertion])
-        db.session.commit()
-        after_commit(owed)
-    return issued
-
-
 # --- revocation --------------------------------------------------------------------------------
 
 def publish_status_list(status_list: StatusList, now: datetime | None = None) -> None:
@@ -462,12 +442,16 @@ def publish_status_list(status_list: StatusList, now: datetime | None = None) ->
     status_list.signed_at = now
 
 
-def revoke(assertion: Assertion, reason: str, *, now: datetime | None = None) -> Assertion:
-    """Revoke an award: OB 2.0 answers ``revoked``, the OB 3.0 status bit flips. Commits."""
+def revoke(assertion: Assertion, reason: str, *, now: datetime | None = None) -> bool:
+    """Revoke an award in the caller's transaction (no commit): OB 2.0 answers ``revoked``,
+    the OB 3.0 status bit flips. False when it was revoked already (nothing changes).
+
+    What a revocation owes besides (its decision, audit record, webhook) is announced by
+    ``app.awards``, which every path revokes through."""
     if not (reason or "").strip():
         raise OperationError("invalid", "a revocation needs a reason")
     if assertion.revoked:
-        return assertion
+        return False
     now = documents.utc(now or utcnow())
     # Lock the list row first (PostgreSQL) so two revocations cannot publish stale bits.
     status_list = db.session.scalars(select(StatusList).where(
@@ -476,18 +460,7 @@ def revoke(assertion: Assertion, reason: str, *, now: datetime | None = None) ->
     assertion.revocation_reason = reason.strip()
     db.session.flush()
     publish_status_list(status_list, now)
-    # Recorded and announced in the revoking transaction (app.audit, app.webhooks).
-    from app import audit
-    from app.webhooks.models import EventType
-    from app.webhooks.tasks import after_commit, emit
-
-    audit.record("assertion.revoked", f"assertion:{assertion.public_id}",
-                 {"badge": assertion.badge.public_id, "reason": assertion.revocation_reason},
-                 tenant=audit.tenant_of_badge(assertion.badge), now=now)
-    owed = emit(EventType.REVOKED, [assertion])
-    db.session.commit()
-    after_commit(owed)
-    return assertion
+    return True
 
 
 def set_public(assertion: Assertion, public: bool) -> None:
@@ -496,14 +469,10 @@ def set_public(assertion: Assertion, public: bool) -> None:
     db.session.commit()
 
 
-def accept(assertion: Assertion, now: datetime | None = None) -> None:
-    """Record that the learner accepted the award (the first time only)."""
-    if assertion.accepted_at is None:
-        assertion.accepted_at = now or utcnow()
-        # announced in the accepting transaction
-        from app.webhooks.models import EventType
-        from app.webhooks.tasks import after_commit, emit
-
-        owed = emit(EventType.ACCEPTED, [assertion])
-        db.session.commit()
-        after_commit(owed)
+def accept(assertion: Assertion, now: datetime | None = None) -> bool:
+    """Record that the learner accepted the award, the first time only (True then), in the
+    caller's transaction; ``app.awards`` announces it."""
+    if assertion.accepted_at is not None:
+        return False
+    assertion.accepted_at = now or utcnow()
+    return True

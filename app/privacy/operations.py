@@ -28,13 +28,14 @@ from typing import Any
 from sqlalchemy import delete, or_, select
 
 from app import audit
+from app.awards import operations as awards
 from app.awards.models import AwardDecision, OutboxMessage, ReviewItem
 from app.extensions import db
 from app.grades.models import Column, Grade
 from app.models import Context, LtiUser, Membership
 from app.models.base import new_public_id, utcnow
 from app.notifications.models import EmailDelivery
-from app.openbadges import documents, operations
+from app.openbadges import documents
 from app.openbadges.models import Assertion
 from app.sharing.models import ShareEvent
 from app.webhooks.models import WebhookEvent
@@ -141,7 +142,7 @@ def erase_person(person: Person) -> dict[str, int]:
     revoked = 0
     for assertion in assertions:
         if not assertion.revoked:
-            operations.revoke(assertion, ERASED_REASON)  # commits; announced to webhooks
+            awards.revoke(assertion, ERASED_REASON)  # commits; recorded and announced
             revoked += 1
     ids = [a.id for a in assertions]
     public_ids = [a.public_id for a in assertions]

@@ -8,9 +8,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app import outbound, secret_box
+from app import audit, outbound, secret_box
 from app.extensions import db
+from app.models import Context, LtiUser
 from app.models.base import new_public_id, upsert, utcnow
+from app.openbadges import documents
+from app.openbadges.models import Assertion
+from app.openbadges.serializers import assertion_json
 from app.webhooks.models import (
     DeliveryState,
     EventType,
@@ -66,8 +70,6 @@ def create_subscription(registration_id: int, url: str, events: Any,
     row = WebhookSubscription(registration_id=registration_id, url=url, events=events,
                               secret_encrypted=secret_box.encrypt(secret.encode("utf-8")))
     db.session.add(row)
-    from app import audit
-
     db.session.flush()
     audit.record("webhook.subscribed", f"webhook:{row.public_id}",
                  {"url": url, "events": events},
@@ -79,8 +81,6 @@ def create_subscription(registration_id: int, url: str, events: Any,
 def set_active(row: WebhookSubscription, active: bool) -> None:
     """Pause or resume a subscription (deliveries already owed keep their state). Commits."""
     row.active = active
-    from app import audit
-
     audit.record("webhook.resumed" if active else "webhook.paused", f"webhook:{row.public_id}",
                  {"url": row.url}, tenant=audit.tenant_of_registration(row.registration_id))
     db.session.commit()
@@ -98,12 +98,10 @@ def subscriptions(registration_id: int | None) -> list[WebhookSubscription]:
     return list(db.session.scalars(stmt))
 
 
-def registration_of_assertion(assertion: Any) -> int | None:
+def registration_of_assertion(assertion: Assertion) -> int | None:
     """The tenant of an award: its course's registration, else its issuer's."""
     badge = assertion.badge
     if badge.context_id:
-        from app.models import Context
-
         return db.session.scalar(select(Context.registration_id).where(
             Context.id == badge.context_id))
     return badge.issuer.registration_id
@@ -118,24 +116,17 @@ def wanted(registration_id: int | None, event_type: str) -> list[WebhookSubscrip
         WebhookSubscription.active.is_(True))) if event_type in s.events]
 
 
-def event_data(assertion: Any) -> dict[str, Any]:
+def event_data(assertion: Assertion) -> dict[str, Any]:
     """The ``data`` of an event body: the award as the API shows it, and its course."""
-    from app.api.assertions import assertion_json
-    from app.openbadges import documents
-
     data = assertion_json(assertion)
     data["badge_name"] = assertion.badge.name
     data["accepted_at"] = documents.iso(assertion.accepted_at) if assertion.accepted_at else None
     data["learner_id"] = None
     if assertion.lti_user_id:
-        from app.models import LtiUser
-
         data["learner_id"] = db.session.scalar(select(LtiUser.public_id).where(
             LtiUser.id == assertion.lti_user_id))
     context = None
     if assertion.badge.context_id:
-        from app.models import Context
-
         row = db.session.get(Context, assertion.badge.context_id)
         context = {"id": row.public_id, "title": row.title, "lti_context_id": row.lti_context_id}
     return {"assertion": data, "context": context}
@@ -144,8 +135,6 @@ def event_data(assertion: Any) -> dict[str, Any]:
 def fan_out(event_type: str, assertion_public_id: str) -> list[int]:
     """Make the event and one delivery per subscription that wants it; returns the ids of
     deliveries still to send. Idempotent: the same trigger twice adds nothing. Commits."""
-    from app.openbadges.models import Assertion
-
     assertion = db.session.scalar(select(Assertion).where(
         Assertion.public_id == assertion_public_id))
     if assertion is None:
@@ -174,8 +163,6 @@ def fan_out(event_type: str, assertion_public_id: str) -> list[int]:
 
 def body_of(event: WebhookEvent) -> dict[str, Any]:
     """The JSON body of a delivery: the same for every attempt and every replay."""
-    from app.openbadges import documents
-
     return {"id": event.public_id, "type": event.type,
             "created": documents.iso(event.created_at), "data": event.data}
 

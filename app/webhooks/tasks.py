@@ -16,6 +16,7 @@ from app.awards import outbox
 from app.awards.models import OutboxMessage
 from app.extensions import db
 from app.models.base import utcnow
+from app.openbadges.models import Assertion
 from app.webhooks import delivery, operations
 from app.webhooks.models import EventType
 
@@ -87,8 +88,6 @@ def run_due(now: datetime | None = None) -> int:
 
 def announce_expired(now: datetime | None = None) -> int:
     """Owe ``badge.expired`` for live awards that expired recently. Commits."""
-    from app.openbadges.models import Assertion
-
     now = now or utcnow()
     expired = list(db.session.scalars(select(Assertion).where(
         Assertion.expires_at <= now, Assertion.expires_at > now - EXPIRY_LOOKBACK,

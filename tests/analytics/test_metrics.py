@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from app.analytics.metrics import Scope, compute
+from app.awards import operations as awards
 from app.awards.models import ReviewItem
 from app.extensions import db
 from app.grades.models import Column, Grade
@@ -44,14 +45,14 @@ def seeded(app):
     b1 = issue(b, l1, at(6))
     # Out of range: A to L4 on Oct 20, accepted the same day, shared and viewed in October.
     a4 = issue(a, l4, at(20, month=10))
-    ob.accept(a4, now=at(20, 12, month=10))
+    awards.accept(a4, now=at(20, 12, month=10))
     record_share(a4.id, "linkedin_post", user_agent=None, now=at(25, month=10))
     record_view(a4.id, BROWSER, now=at(21, month=10))
     # Acceptances: 2 h, 24 h and 1 h after issue; L3 never accepts, and is revoked.
-    ob.accept(a1, now=at(2, 12))
-    ob.accept(a2, now=at(4, 10))
-    ob.accept(b1, now=at(6, 11))
-    ob.revoke(a3, "issued in error")
+    awards.accept(a1, now=at(2, 12))
+    awards.accept(a2, now=at(4, 10))
+    awards.accept(b1, now=at(6, 11))
+    awards.revoke(a3, "issued in error")
     # Shares and downloads in range, and a bot that does not count.
     record_share(a1.id, "linkedin_profile", user_agent=None, now=at(2, 13))
     record_share(a1.id, "copy_link", user_agent=None, now=at(3, 9))

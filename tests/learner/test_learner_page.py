@@ -136,7 +136,7 @@ def test_an_award_from_another_course_is_not_on_this_courses_page(client, course
 
 
 def test_revoked_award_shows_as_revoked_without_share_links(client, course_setup):
-    from app.openbadges import operations
+    from app.awards import operations
 
     s = course_setup
     operations.revoke(s["earned"], "Awarded by mistake")

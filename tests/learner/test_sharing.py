@@ -8,8 +8,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+from app.awards import operations
 from app.extensions import db
-from app.openbadges import operations
 from app.sharing import linkedin
 from app.sharing.models import ShareEvent, VerificationView
 from app.sharing.operations import counts_for, is_bot
@@ -114,8 +114,6 @@ def test_bots_prefetches_and_unknown_channels_are_not_counted(client, earned):
 
 
 def test_a_revoked_award_cannot_be_shared(client, earned):
-    from app.openbadges import operations
-
     operations.revoke(earned, "mistake")
     assert client.get(f"/share/{earned.public_id}/linkedin_profile",
                       headers={"User-Agent": BROWSER}).status_code == 410

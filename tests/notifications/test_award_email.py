@@ -146,9 +146,9 @@ def test_learner_without_email_still_gets_the_badge_and_is_listed(smtp_server, a
 
 
 def test_revoked_before_sending_sends_nothing(smtp_server, awarded):
-    from app.openbadges import operations as ob
+    from app.awards import operations as awards
 
-    ob.revoke(awarded, "mistake")
+    awards.revoke(awarded, "mistake")
     assert operations.deliver_award_email(awarded.id) == operations.Outcome.GONE
     assert smtp_server.inbox.messages == []
 

@@ -6,6 +6,7 @@ import json
 
 from jsonschema import Draft201909Validator
 
+from app.extensions import db
 from app.openbadges import documents, jsonld, operations
 from app.openbadges.models import StatusList
 
@@ -66,6 +67,7 @@ def test_ob2_documents_keep_every_term(badge):
     issued = operations.issue(badge, operations.Recipient(email="ana@example.org"),
                               evidence=[{"url": "https://lms.example/g/1"}])
     operations.revoke(issued.assertion, "mistake")
+    db.session.commit()
     for doc in (documents.ob2_issuer(badge.issuer), documents.ob2_badgeclass(badge),
                 documents.ob2_assertion(issued.assertion)):
         _round_trip_keeps_every_key(doc)
@@ -78,6 +80,7 @@ def test_ob2_documents_keep_every_term(badge):
 def test_content_negotiation_and_caching(client, badge):
     issued = operations.issue(badge, operations.Recipient(email="ana@example.org", name="Ana"))
     operations.accept(issued.assertion)  # her name is public once she accepted
+    db.session.commit()
     pid = issued.assertion.public_id
     url = f"/ob/v3/credentials/{pid}"
     as_json = client.get(url, headers={"Accept": "application/ld+json"})

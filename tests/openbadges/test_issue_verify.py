@@ -24,6 +24,7 @@ def test_issue_is_idempotent(badge):
 def test_reissue_after_revocation(badge):
     first = operations.issue(badge, operations.Recipient(email="ana@example.org")).assertion
     operations.revoke(first, "mistake")
+    db.session.commit()
     second = operations.issue(badge, operations.Recipient(email="ana@example.org"))
     assert second.created and second.assertion.public_id != first.public_id
 
@@ -80,6 +81,7 @@ def test_tampered_credential_is_reported(badge):
 def test_revoked_credential_is_reported(badge):
     assertion = operations.issue(badge, operations.Recipient(email="ana@example.org")).assertion
     operations.revoke(assertion, "academic misconduct")
+    db.session.commit()
     for source in (json.dumps(assertion.credential), assertion.credential_jwt,
                    f"http://localhost/ob/v2/assertions/{assertion.public_id}"):
         report = verify(source)

@@ -13,7 +13,7 @@ import pytest
 from flask import Flask, request
 from sqlalchemy import func, select
 
-from app.awards.operations import award_manually
+from app.awards.operations import accept, award_manually, revoke
 from app.extensions import db
 from app.models.base import utcnow
 from app.openbadges import operations as ob
@@ -117,9 +117,9 @@ def test_revocation_and_acceptance_are_announced(app, course):
         operations.create_subscription(context.registration_id, f"{base}/hook",
                                        ["badge.accepted", "badge.revoked"], SECRET)
         assertion = award_manually(badge, learner, "lti_user:tess", "project")
-        ob.accept(assertion)
-        ob.accept(assertion)  # only the first acceptance counts
-        ob.revoke(assertion, "plagiarism")
+        accept(assertion)
+        accept(assertion)  # only the first acceptance counts
+        revoke(assertion, "plagiarism")
     types = [json.loads(body)["type"] for body, _h in receiver.received]
     assert types == ["badge.accepted", "badge.revoked"]  # not issued: not subscribed
     revoked = json.loads(receiver.received[1][0])
