@@ -23,10 +23,10 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app import jobs
 from app.awards.models import OutboxMessage, OutboxState
+from app.background import queue
+from app.database import in_transaction
 from app.extensions import db
-from app.grades.operations import aware, in_transaction
 from app.models.base import utcnow
 from app.settings import number
 
@@ -129,7 +129,7 @@ def dispatch(message_id: int) -> float | None:
             log.error("outbox %s dead after %s attempts: %s", message.dedupe_key,
                       message.attempts, exc)
             return None
-        delay = (aware(message.next_attempt_at) - utcnow()).total_seconds()
+        delay = (message.next_attempt_at - utcnow()).total_seconds()
         log.warning("outbox %s failed (attempt %s), retry in %.0fs: %s", message.dedupe_key,
                     message.attempts, delay, exc)
         return max(delay, 0.1)
@@ -154,7 +154,7 @@ def _failed(message_id: int, exc: Exception) -> OutboxMessage:
     return message
 
 
-@jobs.task()
+@queue.task()
 def dispatch_task(ids: list[int]) -> None:
     """Dispatch outbox rows; failed ones are rescheduled with back-off."""
     for message_id in ids:

@@ -22,9 +22,9 @@ from typing import Any
 from huey.exceptions import RetryTask
 from sqlalchemy import func, select, update
 
+from app.database import in_transaction
 from app.extensions import db
 from app.grades.models import Job, JobState
-from app.grades.operations import aware, in_transaction
 from app.models.base import utcnow
 from app.settings import number
 from lti.services import PlatformError
@@ -82,18 +82,18 @@ def last_sync_outcome(context_id: int) -> SyncOutcome | None:
     if job is None:
         return None
     if job.state == JobState.DONE:
-        return SyncOutcome(aware(job.finished_at), "succeeded", _summary(job.result or {}))
+        return SyncOutcome(job.finished_at, "succeeded", _summary(job.result or {}))
     if job.state == JobState.DEAD:
-        return SyncOutcome(aware(job.finished_at), "failed",
+        return SyncOutcome(job.finished_at, "failed",
                            f"{job.last_error or 'The check failed.'} Gave up after "
                            f"{_count(job.attempts, 'attempt')}; press Check now to try again.")
     if job.state == JobState.RETRYING:
-        retry = aware(job.next_attempt_at)
+        retry = job.next_attempt_at
         at = f" at {retry:%H:%M} UTC" if retry else ""
-        return SyncOutcome(aware(job.started_at or job.created_at), "retrying",
+        return SyncOutcome(job.started_at or job.created_at, "retrying",
                            f"{job.last_error or 'The check failed.'} Trying again "
                            f"automatically{at}.")
-    return SyncOutcome(aware(job.started_at or job.created_at), "running",
+    return SyncOutcome(job.started_at or job.created_at, "running",
                        "Checking the gradebook now.")
 
 
@@ -204,7 +204,7 @@ def run(job_id: int) -> Job | None:
         if job.state == JobState.RETRYING:
             log.warning("job %s (%s) attempt %s failed, retry at %s: %s", job.public_id,
                         job.kind, job.attempts, job.next_attempt_at, exc)
-            delay = (aware(job.next_attempt_at) - utcnow()).total_seconds()
+            delay = (job.next_attempt_at - utcnow()).total_seconds()
             raise RetryTask(delay=max(delay, 0.1)) from exc
         log.error("job %s (%s) is dead after %s attempts: %s", job.public_id, job.kind,
                   job.attempts, exc)

@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -20,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.database import AwareDateTime
 from app.extensions import db
 from app.models.base import TimestampMixin, new_public_id, utcnow
 from app.models.course import Context
@@ -63,10 +63,10 @@ class Grade(db.Model):
     score: Mapped[float | None] = mapped_column(Float)
     maximum: Mapped[float | None] = mapped_column(Float)
     # When the grade was given (the platform's timestamp); drives "earn by" dates.
-    timestamp: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    timestamp: Mapped[datetime | None] = mapped_column(AwareDateTime())
     comment: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(20))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
 
 
 class JobState:
@@ -99,11 +99,11 @@ class Job(db.Model):
     requested_by: Mapped[str] = mapped_column(String(100), default="")
     last_error: Mapped[str | None] = mapped_column(Text)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    heartbeat_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    next_attempt_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
 
 
 class GradeEventSecret(TimestampMixin, db.Model):

@@ -17,11 +17,11 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.awards.pipeline import PassResult, ingest
+from app.database import in_transaction
 from app.extensions import db
 from app.grades.operations import (
     GradeEvent,
     Member,
-    in_transaction,
     parse_timestamp,
     to_float,
     upsert_columns,

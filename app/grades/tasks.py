@@ -11,9 +11,9 @@ from flask import current_app
 from huey import crontab
 from sqlalchemy import select
 
-from app import jobs as queue
 from app.awards import outbox
 from app.awards.pipeline import evaluate_course
+from app.background import queue
 from app.extensions import db
 from app.grades import jobs
 from app.grades.models import Job, JobState

@@ -187,7 +187,7 @@ def due_expiry_reminders(now: datetime | None = None) -> list[tuple[int, str]]:
                               .where(*live, Assertion.expires_at >= start + timedelta(days=1),
                                      Assertion.expires_at <= now + timedelta(days=30)))
     for assertion_id, issued_on, expires_at in soon:
-        if documents.utc(expires_at) - timedelta(days=30) >= documents.utc(issued_on):
+        if expires_at - timedelta(days=30) >= issued_on:
             due.append((assertion_id, MailKind.EXPIRY_SOON))
     today = db.session.scalars(select(Assertion.id).where(
         *live, Assertion.expires_at >= start - timedelta(days=2),
@@ -227,7 +227,7 @@ def digest_plans(now: datetime | None = None) -> tuple[str, list[DigestPlan]]:
     for assertion, context_id in rows:
         by_context.setdefault(context_id, []).append(messages.DigestLine(
             learner=assertion.recipient_name or "A learner", badge=assertion.badge.name,
-            issued_on=documents.utc(assertion.issued_on).strftime("%H:%M UTC"),
+            issued_on=assertion.issued_on.strftime("%H:%M UTC"),
             verify_url=urls.public_url(urls.VERIFY_PAGE, assertion.public_id)))
     if not by_context:
         return start.date().isoformat(), []

@@ -12,8 +12,8 @@ import logging
 
 from huey import crontab
 
-from app import jobs
 from app.awards import outbox
+from app.background import queue
 from app.notifications import operations
 from app.notifications.models import DeliveryState, MailKind
 
@@ -22,19 +22,19 @@ log = logging.getLogger(__name__)
 _RETRY = {"retries": 6, "retry_delay": 60, "retry_backoff": 2}
 
 
-@jobs.task(**_RETRY)
+@queue.task(**_RETRY)
 def send_award_email(assertion_id: int) -> str:
     """The award email for one assertion (the outbox's ``notify_award`` lands here)."""
     return operations.deliver_award_email(assertion_id)
 
 
-@jobs.task(**_RETRY)
+@queue.task(**_RETRY)
 def send_expiry_email(assertion_id: int, kind: str) -> str:
     """One expiry reminder (``expiry_30`` or ``expiry_0``)."""
     return operations.deliver_expiry_email(assertion_id, kind)
 
 
-@jobs.task(**_RETRY)
+@queue.task(**_RETRY)
 def send_digest(user_id: int, day: str) -> str:
     """One instructor's digest for ``day`` (recomputed, so a retry sends current data)."""
     from datetime import UTC, datetime, timedelta
@@ -47,7 +47,7 @@ def send_digest(user_id: int, day: str) -> str:
     return operations.Outcome.GONE
 
 
-@jobs.task()
+@queue.task()
 def queue_expiry_reminders() -> int:
     """Enqueue every expiry reminder that is due; returns how many."""
     due = operations.due_expiry_reminders()
@@ -56,7 +56,7 @@ def queue_expiry_reminders() -> int:
     return len(due)
 
 
-@jobs.task()
+@queue.task()
 def queue_digests() -> int:
     """Enqueue yesterday's digest for every instructor whose courses issued badges."""
     day, plans = operations.digest_plans()
@@ -65,7 +65,7 @@ def queue_digests() -> int:
     return len(plans)
 
 
-@jobs.task()
+@queue.task()
 def retry_stuck_mail() -> int:
     """Re-enqueue deliveries left in ``retry`` or with a dead worker's expired claim."""
     count = 0
@@ -85,14 +85,14 @@ def retry_stuck_mail() -> int:
 
 
 # Periodic: these only enqueue the jobs above, which run in the app context of a consumer.
-@jobs.huey.periodic_task(crontab(minute="5", hour="6"))
+@queue.huey.periodic_task(crontab(minute="5", hour="6"))
 def daily_mail() -> None:
     """06:05 UTC: expiry reminders and yesterday's digests."""
     queue_expiry_reminders()
     queue_digests()
 
 
-@jobs.huey.periodic_task(crontab(minute="*/15"))
+@queue.huey.periodic_task(crontab(minute="*/15"))
 def mail_retry_sweep() -> None:
     """Every quarter hour: pick up mail that huey's own retries did not get out."""
     retry_stuck_mail()

@@ -27,8 +27,9 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
 from app import secret_box
+from app.database import CHUNK, upsert
 from app.extensions import db
-from app.models.base import new_public_id, upsert, utcnow
+from app.models.base import new_public_id, utcnow
 from app.openbadges import bitstring, documents
 from app.openbadges.keys import public_multikey
 from app.openbadges.models import (
@@ -49,7 +50,6 @@ if TYPE_CHECKING:  # the core only stores artwork; loading the renderer is not i
     from badge_design.artwork import Artwork
 
 # Rows per INSERT: well under SQLite's bound-parameter limit, large enough to amortize.
-_CHUNK = 500
 
 
 class OperationError(ValueError):
@@ -389,9 +389,9 @@ def _issue_many(badge: Badge, awards: Sequence[Award], now: datetime | None) -> 
     now = documents.utc(now or utcnow()).replace(microsecond=0)
     keys = [award.recipient.key for award in awards]
     results: dict[str, Issued] = {}
-    for start in range(0, len(awards), _CHUNK):
-        chunk = awards[start:start + _CHUNK]
-        chunk_keys = keys[start:start + _CHUNK]
+    for start in range(0, len(awards), CHUNK):
+        chunk = awards[start:start + CHUNK]
+        chunk_keys = keys[start:start + CHUNK]
         for key, assertion in _live(badge, chunk_keys).items():
             results[key] = Issued(assertion, created=False)
         todo = {}

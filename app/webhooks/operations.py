@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy import select
 
 from app import outbound, secret_box
+from app.database import upsert
 from app.extensions import db
-from app.models.base import new_public_id, upsert, utcnow
+from app.models.base import new_public_id, utcnow
 from app.webhooks.models import (
     DeliveryState,
     EventType,

@@ -11,9 +11,9 @@ from typing import Any
 from huey import crontab
 from sqlalchemy import select
 
-from app import jobs
 from app.awards import outbox
 from app.awards.models import OutboxMessage
+from app.background import queue
 from app.extensions import db
 from app.models.base import utcnow
 from app.webhooks import delivery, operations
@@ -69,7 +69,7 @@ def enqueue(delivery_ids: Iterable[int], *, replay: bool = False) -> None:
         deliver_task(delivery_id, replay)
 
 
-@jobs.task()
+@queue.task()
 def deliver_task(delivery_id: int, replay: bool = False) -> None:
     """One attempt; a failure schedules the next one after the back-off."""
     delay = delivery.deliver(delivery_id, replay=replay)
@@ -99,7 +99,7 @@ def announce_expired(now: datetime | None = None) -> int:
     return len(ids)
 
 
-@jobs.periodic(crontab(minute="*"))
+@queue.periodic(crontab(minute="*"))
 def sweep() -> None:
     """Every minute: badges that expired, retries that are due, leases that ran out."""
     announced = announce_expired()
