@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.background import leases
 from app.database import AwareDateTime
 from app.extensions import db
 from app.models.base import new_public_id, utcnow
@@ -22,11 +23,14 @@ class OutboxState:
     DEAD = "dead"  # failed every attempt: the dead-letter list
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(leases.Leased, db.Model):
     """A side effect owed because of an award (email, webhook), written in the issuing
     transaction so a crash can neither lose it nor create it twice (``dedupe_key``)."""
 
     __tablename__ = "outbox"
+    states = leases.States(ready=(OutboxState.PENDING,), claimed=OutboxState.SENDING,
+                           waiting=OutboxState.PENDING, dead=OutboxState.DEAD)
+    policy = leases.RetryPolicy(base=5, cap=3600, attempts=8)
     __table_args__ = (Index("ix_outbox_state_next", "state", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -36,10 +40,6 @@ class OutboxMessage(db.Model):
         ForeignKey("ob_assertion.id", ondelete="CASCADE"), index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     state: Mapped[str] = mapped_column(String(20), default=OutboxState.PENDING)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
-    lease_until: Mapped[datetime | None] = mapped_column(AwareDateTime())
-    last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
 

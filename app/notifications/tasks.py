@@ -13,9 +13,12 @@ import logging
 from huey import crontab
 
 from app.awards import outbox
-from app.background import queue
+from app.awards.models import OutboxMessage
+from app.background import dead, queue
+from app.background.handlers import handler
+from app.extensions import db
 from app.notifications import operations
-from app.notifications.models import DeliveryState, MailKind
+from app.notifications.models import DeliveryState, EmailDelivery, MailKind
 
 log = logging.getLogger(__name__)
 
@@ -68,20 +71,36 @@ def queue_digests() -> int:
 @queue.task()
 def retry_stuck_mail() -> int:
     """Re-enqueue deliveries left in ``retry`` or with a dead worker's expired claim."""
-    count = 0
-    for row in operations.stuck_deliveries():
-        if row.assertion_id is not None and row.kind == MailKind.AWARD:
-            send_award_email(row.assertion_id)
-        elif row.assertion_id is not None and row.kind in (MailKind.EXPIRY_SOON,
-                                                           MailKind.EXPIRY_TODAY):
-            send_expiry_email(row.assertion_id, row.kind)
-        elif row.kind == MailKind.DIGEST and row.user_id is not None:
-            send_digest(row.user_id, row.key.rsplit(":", 1)[1])
-        else:
-            log.warning("delivery %s (%s) cannot be retried", row.key, row.state)
-            continue
-        count += 1
-    return count
+    return sum(_resend(row) for row in operations.stuck_deliveries())
+
+
+def _resend(row: EmailDelivery) -> bool:
+    """Enqueue the job that sends ``row``'s message again; False when none can."""
+    if row.assertion_id is not None and row.kind == MailKind.AWARD:
+        send_award_email(row.assertion_id)
+    elif row.assertion_id is not None and row.kind in (MailKind.EXPIRY_SOON,
+                                                       MailKind.EXPIRY_TODAY):
+        send_expiry_email(row.assertion_id, row.kind)
+    elif row.kind == MailKind.DIGEST and row.user_id is not None:
+        send_digest(row.user_id, row.key.rsplit(":", 1)[1])
+    else:
+        log.warning("delivery %s (%s) cannot be retried", row.key, row.state)
+        return False
+    return True
+
+
+def _resend_ids(ids: list[int]) -> None:
+    for delivery_id in ids:
+        if (row := db.session.get(EmailDelivery, delivery_id)) is not None:
+            _resend(row)
+
+
+def _describe(row: EmailDelivery) -> str:
+    return f"{row.kind} email {row.key} to {row.recipient or 'nobody'}"
+
+
+dead.register(dead.DeadKind("email", "Emails (refused or out of attempts)", EmailDelivery,
+                            _describe, _resend_ids))
 
 
 # Periodic: these only enqueue the jobs above, which run in the app context of a consumer.
@@ -108,8 +127,8 @@ __all__ = ["DeliveryState", "daily_mail", "mail_retry_sweep", "queue_digests",
 # is retried; the delivery ledger keeps the retries from sending twice).
 
 
-@outbox.handler(outbox.NOTIFY_AWARD)
-def notify_award(message: outbox.OutboxMessage) -> None:
+@handler(outbox.NOTIFY_AWARD)
+def notify_award(message: OutboxMessage) -> None:
     """Send the award email for the outbox row's assertion."""
     assertion_id = message.assertion_id
     if assertion_id is None:  # the row outlived its assertion (deleted): nothing to say

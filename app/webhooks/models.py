@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.background import leases
 from app.database import AwareDateTime
 from app.extensions import db
 from app.models.base import new_public_id, utcnow
@@ -81,10 +82,16 @@ class DeliveryState:
     DEAD = "dead"  # every attempt failed; the console can replay it
 
 
-class WebhookDelivery(db.Model):
+class WebhookDelivery(leases.Leased, db.Model):
     """One event owed to one subscription: unique per pair, so it is delivered once."""
 
     __tablename__ = "webhook_delivery"
+    states = leases.States(ready=(DeliveryState.PENDING,), claimed=DeliveryState.SENDING,
+                           waiting=DeliveryState.PENDING, dead=DeliveryState.DEAD)
+    policy = leases.RetryPolicy(base=10, cap=6 * 3600, attempts=10,
+                                base_setting="WEBHOOK_RETRY_BASE_SECONDS",
+                                cap_setting="WEBHOOK_RETRY_CAP_SECONDS",
+                                attempts_setting="WEBHOOK_MAX_ATTEMPTS")
     __table_args__ = (UniqueConstraint("subscription_id", "event_id"),
                       Index("ix_webhook_delivery_state_next", "state", "next_attempt_at"))
 
@@ -95,11 +102,7 @@ class WebhookDelivery(db.Model):
     event_id: Mapped[int] = mapped_column(ForeignKey("webhook_event.id", ondelete="CASCADE"),
                                           index=True)
     state: Mapped[str] = mapped_column(String(20), default=DeliveryState.PENDING)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
-    lease_until: Mapped[datetime | None] = mapped_column(AwareDateTime())
     last_status: Mapped[int | None] = mapped_column(Integer)
-    last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
 

@@ -13,11 +13,12 @@ from sqlalchemy import select
 
 from app.awards import outbox
 from app.awards.models import OutboxMessage
-from app.background import queue
+from app.background import dead, queue
+from app.background.handlers import handler
 from app.extensions import db
 from app.models.base import utcnow
 from app.webhooks import delivery, operations
-from app.webhooks.models import EventType
+from app.webhooks.models import EventType, WebhookDelivery
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ def after_commit(outbox_ids: Iterable[int]) -> None:
     outbox.enqueue(outbox_ids)
 
 
-@outbox.handler(OUTBOX_KIND)
+@handler(OUTBOX_KIND)
 def _fan_out(message: OutboxMessage) -> None:
     ids = operations.fan_out(message.payload["type"], message.payload["assertion_id"])
     enqueue(ids)
@@ -75,6 +76,14 @@ def deliver_task(delivery_id: int, replay: bool = False) -> None:
     delay = delivery.deliver(delivery_id, replay=replay)
     if delay is not None:
         deliver_task.schedule(args=(delivery_id, replay), delay=delay)
+
+
+def _describe(row: WebhookDelivery) -> str:
+    return f"{row.event.type} event to {row.subscription.url}"
+
+
+dead.register(dead.DeadKind("webhook", "Webhook deliveries", WebhookDelivery, _describe,
+                            enqueue))
 
 
 def run_due(now: datetime | None = None) -> int:
