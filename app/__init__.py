@@ -41,36 +41,27 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
-    from app import jobs
     from app.extensions import cache, db, limiter, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     cache.init_app(app)
     limiter.init_app(app)
-    jobs.init_app(app)
-
-    from app import (
-        health,
-        models,  # noqa: F401  (register every model on the metadata)
-    )
-    from app.web import init_app as init_web
-
-    app.register_blueprint(health.bp)
-    from app.api.cli import api_cli
-    from app.openbadges.cli import badges_cli
-
-    app.cli.add_command(badges_cli)
-    app.cli.add_command(api_cli)
-    from app.grades.cli import grades_cli
-
-    app.cli.add_command(grades_cli)
-    from app.secret_box import secrets_cli
-
-    app.cli.add_command(secrets_cli)
-    init_web(app)
 
     import lti
+    from app import (
+        api,
+        background,
+        grades,
+        health,
+        models,  # noqa: F401  (register every model on the metadata)
+        openbadges,
+        secret_box,
+        web,
+    )
 
-    lti.init_app(app)
+    # Each area wires itself (queue, blueprints, CLI groups); the queue first, as the other
+    # areas declare their tasks on it.
+    for area in (background, health, openbadges, api, grades, secret_box, web, lti):
+        area.init_app(app)
     return app

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import functools
-import random
 import sqlite3
-import time
-from collections.abc import Callable
-from typing import ParamSpec, TypeVar
 
 from flask_caching import Cache
 from flask_limiter import Limiter
@@ -16,7 +11,6 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase
 
 # One naming convention so Alembic (and SQLite batch mode) can name every constraint.
@@ -39,9 +33,6 @@ cache = Cache()
 # Rate limits of anonymous endpoints, per client address; storage and limits come from the
 # settings (``RATELIMIT_STORAGE_URI``: Redis when ``REDIS_URL`` is set, memory otherwise).
 limiter = Limiter(get_remote_address)
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 
 @event.listens_for(Engine, "connect")
@@ -66,26 +57,3 @@ def _sqlite_on_connect(dbapi_connection, connection_record) -> None:
 def _sqlite_on_begin(conn) -> None:
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("BEGIN")
-
-
-def retry_when_locked(fn: Callable[P, R], attempts: int = 8) -> Callable[P, R]:
-    """Run a write operation again when SQLite reports the database locked.
-
-    Under WAL, a transaction that read before another process committed cannot upgrade to a
-    writer and fails at once (SQLITE_BUSY_SNAPSHOT) instead of waiting; starting it again
-    from a fresh snapshot is the fix. PostgreSQL never raises this, so nothing changes there.
-    """
-
-    @functools.wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        for attempt in range(attempts):
-            try:
-                return fn(*args, **kwargs)
-            except OperationalError as exc:
-                if "database is locked" not in str(exc) or attempt == attempts - 1:
-                    raise
-                db.session.rollback()
-                time.sleep(0.005 * 2**attempt * random.random())
-        raise AssertionError("unreachable")
-
-    return wrapper

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, Flask, jsonify
 from sqlalchemy import text
 
+from app.background.queue import queue_health
 from app.extensions import db
-from app.jobs import queue_health
 
 bp = Blueprint("health", __name__)
 
@@ -32,3 +32,8 @@ def healthz():
 def livez():
     """Liveness only (no dependencies): the process answers HTTP."""
     return "ok", 200, {"Content-Type": "text/plain"}
+
+
+def init_app(app: Flask) -> None:
+    """Register ``/healthz`` and ``/livez``."""
+    app.register_blueprint(bp)

@@ -19,7 +19,7 @@ import click
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
@@ -137,3 +137,8 @@ def rotate_command() -> None:
         click.echo(f"{table}: {changed} re-encrypted")
     click.echo("done: every stored secret is under the current SECRET_KEY; the old key can "
                "leave SECRET_KEY_FALLBACKS once every worker runs with the new one")
+
+
+def init_app(app: Flask) -> None:
+    """Register the ``flask secrets`` commands."""
+    app.cli.add_command(secrets_cli)

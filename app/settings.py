@@ -102,6 +102,7 @@ def load_settings(instance_path: Path) -> dict[str, Any]:
         "OUTBOUND_ALLOW_PRIVATE_NETWORKS": _bool(env.get("OUTBOUND_ALLOW_PRIVATE_NETWORKS")),
         "LAUNCH_TOKEN_MAX_AGE": int(env.get("LAUNCH_TOKEN_MAX_AGE") or 900),
         "HUEY_IMMEDIATE": _bool(env.get("HUEY_IMMEDIATE")),
+        "HUEY_SQLITE_PATH": env.get("HUEY_SQLITE_PATH") or str(instance_path / "jobs.db"),
         "SYNC_INTERVAL_SECONDS": int(env.get("SYNC_INTERVAL_SECONDS") or 300),
         # Bodies above this are refused with 413 before they are read; the artwork upload and
         # CSV import routes allow their own, larger, sizes (``body_limit``).

@@ -36,7 +36,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(api_bp)
 
     from app.learner.views import bp as learner_bp
-    from app.notifications import tasks as _mail_jobs  # noqa: F401  (register with huey)
     from app.sharing.views import bp as sharing_bp
 
     app.register_blueprint(learner_bp)
@@ -46,7 +45,6 @@ def init_app(app: Flask) -> None:
     from app.analytics.views import admin_bp as analytics_admin_bp
     from app.analytics.views import staff_bp as analytics_staff_bp
     from app.audit.cli import audit_cli
-    from app.webhooks import tasks as _webhook_jobs  # noqa: F401  (outbox handler, huey tasks)
     from app.webhooks.views import bp as webhooks_admin_bp
 
     app.register_blueprint(analytics_staff_bp)

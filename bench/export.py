@@ -28,9 +28,10 @@ def _seed(count: int) -> str:
     from datetime import timedelta
 
     from app.artwork import badge_artwork
+    from app.database import upsert
     from app.extensions import db
     from app.models import Context, Deployment, Registration
-    from app.models.base import new_public_id, upsert, utcnow
+    from app.models.base import new_public_id, utcnow
     from app.openbadges import operations
     from app.openbadges.models import Assertion, StatusList
 

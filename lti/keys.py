@@ -17,7 +17,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwcrypto.jwk import JWK
 from sqlalchemy import select
 
-from app.extensions import db, retry_when_locked
+from app.database import retry_on_lock
+from app.extensions import db
 from app.models import ToolKey
 from app.models.base import utcnow
 from app.secret_box import decrypt, encrypt
@@ -38,7 +39,7 @@ def _new_key_row() -> ToolKey:
     return ToolKey(kid=kid, private_key_encrypted=encrypt(pem), public_jwk=jwk, status="active")
 
 
-@retry_when_locked
+@retry_on_lock
 def active_key() -> ToolKey:
     """The signing key, created on first use."""
     key = db.session.scalars(

@@ -29,7 +29,8 @@ from pylti1p3.service_connector import REQUESTS_USER_AGENT, ServiceConnector
 from sqlalchemy import update
 
 from app import outbound
-from app.extensions import cache, db, retry_when_locked
+from app.database import retry_on_lock
+from app.extensions import cache, db
 from app.models import Context, Registration
 from lti.tool_conf import DatabaseToolConf
 
@@ -220,7 +221,7 @@ def add_path_segment(url: str, segment: str) -> str:
     return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "/" + segment))
 
 
-@retry_when_locked
+@retry_on_lock
 def _stop_paging_results(registration_id: int) -> None:
     # Columns are read in parallel threads, each of which may learn this at once.
     db.session.execute(update(Registration).where(Registration.id == registration_id)

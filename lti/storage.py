@@ -15,7 +15,7 @@ from cachelib import FileSystemCache, RedisCache
 from huey import crontab
 from pylti1p3.contrib.flask import FlaskCacheDataStorage, FlaskSessionService
 
-from app import jobs as queue
+from app.background import queue
 from app.extensions import cache
 
 

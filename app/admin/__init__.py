@@ -16,8 +16,10 @@ import app.models  # noqa: F401
 
 def init_app(app: Flask) -> None:
     """Register the console's blueprint and the ``flask admin`` commands."""
+    from app.admin import dead_items
     from app.admin.cli import admin_cli
     from app.admin.views import bp
 
     app.register_blueprint(bp)
+    app.register_blueprint(dead_items.bp)
     app.cli.add_command(admin_cli)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.database import AwareDateTime
 from app.extensions import db
 from app.models.base import TimestampMixin, new_public_id
 from app.models.lti import Registration
@@ -23,7 +24,7 @@ class AdminUser(TimestampMixin, db.Model):
     email: Mapped[str] = mapped_column(String(320), unique=True)
     password_hash: Mapped[str] = mapped_column(String(500))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_login_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     # Second factor: the TOTP secret (encrypted at rest), the last time step accepted (a code is
     # good once) and the SHA-256 hashes of the unused recovery codes.
     totp_secret_encrypted: Mapped[str | None] = mapped_column(Text)
@@ -49,10 +50,10 @@ class AdminSession(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256 of the cookie id
     user_id: Mapped[int] = mapped_column(ForeignKey("admin_user.id", ondelete="CASCADE"),
                                          index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime())
     # None while the second factor is still owed; a pending session opens nothing.
-    second_factor_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    second_factor_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
 
     user: Mapped[AdminUser] = relationship()
 
@@ -65,7 +66,7 @@ class LoginThrottle(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(400), unique=True)  # account:… / address:… / totp:…
     failures: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[datetime | None] = mapped_column(AwareDateTime())
 
 
 class RegistrationSource(TimestampMixin, db.Model):
@@ -120,7 +121,7 @@ class RegistrationChange(TimestampMixin, db.Model):
     origin: Mapped[str] = mapped_column(String(20), default="dynamic")
     proposed: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(20), default=ChangeStatus.PENDING)
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     decided_by: Mapped[str] = mapped_column(String(320), default="")
 
     registration: Mapped[Registration] = relationship()

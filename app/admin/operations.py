@@ -17,9 +17,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app import audit
 from app.admin import security
 from app.admin.models import AdminUser, RegistrationChange, RegistrationSource
-from app.extensions import db, retry_when_locked
+from app.database import find_by_ref, retry_on_lock
+from app.extensions import db
 from app.models import Context, Deployment, Registration, RegistrationStatus, ToolKey
-from app.models.base import find_by_ref
 from lti import keys
 from lti.registrations import (
     PlatformSpec,
@@ -161,7 +161,7 @@ def source_of(registration: Registration) -> RegistrationSource | None:
         select(RegistrationSource).filter_by(registration_id=registration.id)).first()
 
 
-@retry_when_locked
+@retry_on_lock
 def set_registration_status(ref: str | int, status: str) -> Registration:
     """Approve (active) or disable a registration."""
     if status not in STATUSES:
@@ -174,7 +174,7 @@ def set_registration_status(ref: str | int, status: str) -> Registration:
     return row
 
 
-@retry_when_locked
+@retry_on_lock
 def set_institution_admins_staff(ref: str | int, enabled: bool) -> Registration:
     """Opt a registration in (or out): its LMS administrators are staff in every course.
 
@@ -189,7 +189,7 @@ def set_institution_admins_staff(ref: str | int, enabled: bool) -> Registration:
     return row
 
 
-@retry_when_locked
+@retry_on_lock
 def set_deployment_status(registration: Registration, deployment_row_id: int,
                           status: str) -> Deployment:
     """Approve (active) or disable one deployment of a registration."""

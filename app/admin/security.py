@@ -19,7 +19,7 @@ import hmac
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pyotp
 from sqlalchemy import delete, select, update
@@ -54,11 +54,6 @@ def _hash(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes for timezone-aware columns; they were stored in UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)
-
-
 # --- throttling ----------------------------------------------------------------------------
 
 def throttle_keys(email: str, address: str) -> list[str]:
@@ -70,7 +65,7 @@ def wait_seconds(keys: list[str]) -> int:
     """How long any of ``keys`` must still wait (0: go ahead)."""
     now = utcnow()
     rows = db.session.scalars(select(LoginThrottle).where(LoginThrottle.key.in_(keys)))
-    waits = [(_aware(r.locked_until) - now).total_seconds() for r in rows if r.locked_until]
+    waits = [(r.locked_until - now).total_seconds() for r in rows if r.locked_until]
     return max(0, int(max(waits, default=0) + 0.999))
 
 
@@ -130,7 +125,7 @@ def find_session(token: str | None) -> AdminSession | None:
     row = db.session.scalars(select(AdminSession).filter_by(token_hash=_hash(token))).first()
     if row is None or row.revoked_at is not None or not row.user.active:
         return None
-    if utcnow() - _aware(row.created_at) > SESSION_MAX_AGE:
+    if utcnow() - row.created_at > SESSION_MAX_AGE:
         return None
     return row
 

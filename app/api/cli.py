@@ -9,8 +9,8 @@ import click
 from flask.cli import AppGroup
 
 from app.api.auth import create_key
+from app.database import find_by_ref
 from app.models import Registration
-from app.models.base import find_by_ref
 
 api_cli = AppGroup("api", help="JSON API keys.")
 

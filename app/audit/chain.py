@@ -8,8 +8,8 @@ reordering any record therefore changes a hash that a later record, or the chain
 
 Appends are serialized through the single-row chain head: the appender's first statement
 updates that row, which takes PostgreSQL's row lock (others wait until we commit) and SQLite's
-write lock (others wait, or fail and are replayed by ``retry_when_locked``). Nobody can read a
-stale head and fork the chain.
+write lock (others wait, or fail and are replayed by ``app.database.retry_on_lock``).
+Nobody can read a stale head and fork the chain.
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ from typing import Any
 from sqlalchemy import select, update
 
 from app.audit.models import GENESIS, AuditChainHead, AuditRecord
+from app.database import CHUNK, upsert
 from app.extensions import db
-from app.models.base import upsert, utcnow
+from app.models.base import utcnow
 
 HEAD_ID = 1
-_CHUNK = 500  # rows per INSERT, well under SQLite's bound-parameter limit
 
 
 @dataclass(frozen=True)
@@ -97,8 +97,8 @@ def append(entries: Sequence[Entry], *, now: datetime | None = None) -> list[str
         prev = digest
     db.session.execute(update(AuditChainHead).where(AuditChainHead.id == HEAD_ID)
                        .values(hash=prev).execution_options(synchronize_session=False))
-    for start in range(0, len(rows), _CHUNK):
-        db.session.execute(AuditRecord.__table__.insert(), rows[start:start + _CHUNK])
+    for start in range(0, len(rows), CHUNK):
+        db.session.execute(AuditRecord.__table__.insert(), rows[start:start + CHUNK])
     return hashes
 
 

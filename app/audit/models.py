@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Index, Integer, String, Text, event
+from sqlalchemy import BigInteger, Index, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.database import AwareDateTime
 from app.extensions import db
 from app.models.base import utcnow
 
@@ -29,7 +30,7 @@ class AuditRecord(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     # Position in the chain (1, 2, 3 …); unique, so a gap or a duplicate shows at once.
     seq: Mapped[int] = mapped_column(BigInteger, unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
     actor: Mapped[str] = mapped_column(String(300))
     action: Mapped[str] = mapped_column(String(60), index=True)
     subject: Mapped[str] = mapped_column(String(300), index=True)

@@ -19,7 +19,6 @@ from app import audit
 from app.awards.operations import badge_saved, request_evaluation
 from app.extensions import db
 from app.grades.models import Job
-from app.grades.operations import aware
 from app.openbadges import operations as ob
 from app.openbadges.models import Badge, BadgeStatus, ExpiryPolicy
 
@@ -139,11 +138,6 @@ class BadgeDetails:
     expires_days: int | None = None
 
 
-def _stored(value: Any) -> Any:
-    # SQLite hands datetimes back naive (they are UTC): compare them as the form gives them.
-    return aware(value) if isinstance(value, datetime) else value
-
-
 def edit_details(badge: Badge, details: BadgeDetails, actor: str) -> Changed:
     """Change a badge's name, description, tags and expiry policy (validated, recorded).
 
@@ -158,7 +152,7 @@ def edit_details(badge: Badge, details: BadgeDetails, actor: str) -> Changed:
         "expires_days": details.expires_days if details.expiry_policy == ExpiryPolicy.DAYS
         else None,
     }
-    changed = {k: v for k, v in changes.items() if _stored(getattr(badge, k)) != v}
+    changed = {k: v for k, v in changes.items() if getattr(badge, k) != v}
     if not changed:
         return Changed(badge)
     if len(changes["name"]) > 300:

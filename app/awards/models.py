@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.background import leases
+from app.database import AwareDateTime
 from app.extensions import db
 from app.models.base import new_public_id, utcnow
 from app.models.course import LtiUser
@@ -21,11 +23,14 @@ class OutboxState:
     DEAD = "dead"  # failed every attempt: the dead-letter list
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(leases.Leased, db.Model):
     """A side effect owed because of an award (email, webhook), written in the issuing
     transaction so a crash can neither lose it nor create it twice (``dedupe_key``)."""
 
     __tablename__ = "outbox"
+    states = leases.States(ready=(OutboxState.PENDING,), claimed=OutboxState.SENDING,
+                           waiting=OutboxState.PENDING, dead=OutboxState.DEAD)
+    policy = leases.RetryPolicy(base=5, cap=3600, attempts=8)
     __table_args__ = (Index("ix_outbox_state_next", "state", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -35,12 +40,8 @@ class OutboxMessage(db.Model):
         ForeignKey("ob_assertion.id", ondelete="CASCADE"), index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     state: Mapped[str] = mapped_column(String(20), default=OutboxState.PENDING)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
 
 
 class ReviewStatus:
@@ -62,8 +63,8 @@ class ReviewItem(db.Model):
     status: Mapped[str] = mapped_column(String(20), default=ReviewStatus.PENDING)
     # What the evaluation saw: the evidence lines and the reasons it fell short.
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     decided_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("lti_user.id", ondelete="SET NULL"))
 
@@ -100,6 +101,6 @@ class AwardDecision(db.Model):
     actor: Mapped[str] = mapped_column(String(200), default="")
     reason: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
 
     assertion: Mapped[Assertion | None] = relationship()

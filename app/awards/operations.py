@@ -35,10 +35,10 @@ from app.criteria import (
     referenced_badges,
     referenced_columns,
 )
+from app.database import CHUNK, in_transaction
 from app.extensions import db
 from app.grades import jobs
 from app.grades.models import Column
-from app.grades.operations import in_transaction
 from app.models import LtiUser
 from app.models.base import utcnow
 from app.openbadges import operations as ob
@@ -179,8 +179,8 @@ def preview(badge: Badge, criteria_doc: Any = None) -> Preview:
     learners = learner_ids(badge.context_id)
     labels, names = column_labels(badge.context_id), badge_names(badge.context_id)
     now = utcnow()
-    for start in range(0, len(learners), 500):
-        part = learners[start:start + 500]
+    for start in range(0, len(learners), CHUNK):
+        part = learners[start:start + CHUNK]
         grades, earned = grades_of(badge.context_id, part), earned_of(part)
         users = {u.id: u for u in db.session.scalars(select(LtiUser).where(LtiUser.id.in_(part)))}
         for user_id in part:

@@ -8,51 +8,31 @@ sweep hands the row to another worker. Handlers receive the row, whose ``dedupe_
 stable idempotency key (e.g. the email's Message-ID), so a resend after such a crash can be
 recognised downstream.
 
-Issue 7 (email) and issue 8 (webhooks) register handlers with :func:`handler`.
+The claim, back-off and dead list are :mod:`app.background.leases`; the handlers of the
+kinds (the award email, webhooks) are registered with :func:`app.background.handlers.handler`.
 """
 
 from __future__ import annotations
 
 import logging
-import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, or_, select
 
-from app import jobs
 from app.awards.models import OutboxMessage, OutboxState
+from app.background import dead, leases, queue
+from app.background.handlers import handler_for
+from app.database import CHUNK, dialect_insert, in_transaction
 from app.extensions import db
-from app.grades.operations import aware, in_transaction
 from app.models.base import utcnow
 from app.settings import number
 
 log = logging.getLogger(__name__)
 
 NOTIFY_AWARD = "notify_award"
-MAX_ATTEMPTS = 8
-
-Handler = Callable[[OutboxMessage], None]
-HANDLERS: dict[str, Handler] = {}
-
-
-def handler(kind: str) -> Callable[[Handler], Handler]:
-    """Register the function that carries out outbox rows of ``kind`` (one per kind)."""
-
-    def decorator(fn: Handler) -> Handler:
-        HANDLERS[kind] = fn
-        return fn
-
-    return decorator
-
-
-@handler(NOTIFY_AWARD)
-def _log_award(message: OutboxMessage) -> None:
-    # Placeholder until the award email (issue 7) registers its own handler for this kind.
-    log.info("award notification %s: %s", message.dedupe_key, message.payload)
 
 
 def write(messages: Sequence[dict[str, Any]]) -> list[int]:
@@ -60,40 +40,28 @@ def write(messages: Sequence[dict[str, Any]]) -> list[int]:
     caller's transaction; rows whose key exists are skipped. Returns the new rows' ids."""
     if not messages:
         return []
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     now = utcnow()
     rows = [{"state": OutboxState.PENDING, "attempts": 0, "created_at": now,
              "payload": {}, "assertion_id": None, **m} for m in messages]
     ids: list[int] = []
-    for start in range(0, len(rows), 500):
-        stmt = (insert(OutboxMessage).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    for start in range(0, len(rows), CHUNK):
+        stmt = (dialect_insert(OutboxMessage)
+                .on_conflict_do_nothing(index_elements=["dedupe_key"])
                 .returning(OutboxMessage.id))
-        ids.extend(db.session.scalars(stmt, rows[start:start + 500]))
+        ids.extend(db.session.scalars(stmt, rows[start:start + CHUNK]))
     return ids
 
 
 def enqueue(ids: Iterable[int]) -> None:
     """Dispatch rows in the background; call after the commit that wrote them."""
     ids = list(ids)
-    for start in range(0, len(ids), 500):
-        dispatch_task(ids[start:start + 500])
+    for start in range(0, len(ids), CHUNK):
+        dispatch_task(ids[start:start + CHUNK])
 
 
 def _claim(message_id: int) -> OutboxMessage | None:
-    def claim() -> int:
-        now = utcnow()
-        return db.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == message_id, or_(
-                OutboxMessage.state == OutboxState.PENDING,
-                and_(OutboxMessage.state == OutboxState.SENDING,
-                     OutboxMessage.lease_until < now)))
-            .values(state=OutboxState.SENDING, lease_until=now + _lease(),
-                    attempts=OutboxMessage.attempts + 1)
-            .execution_options(synchronize_session=False)).rowcount
-
-    return db.session.get(OutboxMessage, message_id) if in_transaction(claim) else None
+    claimed = in_transaction(lambda: leases.claim(OutboxMessage, message_id, lease=_lease()))
+    return db.session.get(OutboxMessage, message_id) if claimed else None
 
 
 def _lease() -> timedelta:
@@ -107,21 +75,13 @@ def _grace() -> timedelta:
     return timedelta(seconds=number("OUTBOX_GRACE_SECONDS", 30))
 
 
-def backoff(attempt: int, base: float = 5.0, cap: float = 3600.0) -> float:
-    """Exponential back-off with jitter: about base, 2·base, 4·base … up to ``cap``."""
-    return min(cap, base * 2 ** max(0, attempt - 1)) * random.uniform(0.8, 1.2)
-
-
 def dispatch(message_id: int) -> float | None:
     """Carry out one row. Returns None when done (or not ours), else seconds until a retry."""
     message = _claim(message_id)
     if message is None:
         return None
-    run = HANDLERS.get(message.kind)
     try:
-        if run is None:
-            raise LookupError(f"no handler for outbox kind {message.kind!r}")
-        run(message)
+        handler_for(message.kind)(message)
     except Exception as exc:  # any failure of a side effect is retried, then dead-lettered
         db.session.rollback()
         message = in_transaction(partial(_failed, message_id, exc))
@@ -129,7 +89,7 @@ def dispatch(message_id: int) -> float | None:
             log.error("outbox %s dead after %s attempts: %s", message.dedupe_key,
                       message.attempts, exc)
             return None
-        delay = (aware(message.next_attempt_at) - utcnow()).total_seconds()
+        delay = (message.next_attempt_at - utcnow()).total_seconds()
         log.warning("outbox %s failed (attempt %s), retry in %.0fs: %s", message.dedupe_key,
                     message.attempts, delay, exc)
         return max(delay, 0.1)
@@ -144,17 +104,11 @@ def dispatch(message_id: int) -> float | None:
 
 def _failed(message_id: int, exc: Exception) -> OutboxMessage:
     message = db.session.get(OutboxMessage, message_id)
-    message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-    message.lease_until = None
-    if message.attempts >= MAX_ATTEMPTS:
-        message.state = OutboxState.DEAD
-    else:
-        message.state = OutboxState.PENDING
-        message.next_attempt_at = utcnow() + timedelta(seconds=backoff(message.attempts))
+    leases.fail(message, f"{type(exc).__name__}: {exc}"[:2000])
     return message
 
 
-@jobs.task()
+@queue.task()
 def dispatch_task(ids: list[int]) -> None:
     """Dispatch outbox rows; failed ones are rescheduled with back-off."""
     for message_id in ids:
@@ -176,17 +130,9 @@ def due(limit: int = 5000) -> list[int]:
         .order_by(OutboxMessage.id).limit(limit)))
 
 
-def dead(limit: int = 200) -> list[OutboxMessage]:
-    """The dead-letter list: rows that failed every attempt, newest first."""
-    return list(db.session.scalars(
-        select(OutboxMessage).where(OutboxMessage.state == OutboxState.DEAD)
-        .order_by(OutboxMessage.id.desc()).limit(limit)))
+def _describe(message: OutboxMessage) -> str:
+    return f"{message.kind} {message.dedupe_key}"
 
 
-def retry_dead(message_id: int) -> None:
-    """Give a dead row a fresh set of attempts (from the dead-letter view)."""
-    message = db.session.get(OutboxMessage, message_id)
-    if message is not None and message.state == OutboxState.DEAD:
-        message.state, message.attempts, message.next_attempt_at = OutboxState.PENDING, 0, None
-        db.session.commit()
-        enqueue([message_id])
+dead.register(dead.DeadKind("outbox", "Award follow-ups (outbox)", OutboxMessage, _describe,
+                            enqueue))

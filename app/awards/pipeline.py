@@ -30,18 +30,13 @@ from app.criteria import (
     parse_criteria,
     referenced_badges,
 )
+from app.database import CHUNK, in_transaction, upsert
 from app.extensions import db
 from app.grades.models import Column
 from app.grades.models import Grade as GradeRow
-from app.grades.operations import (
-    CHUNK,
-    GradeEvent,
-    aware,
-    in_transaction,
-    record_grades,
-)
+from app.grades.operations import GradeEvent, record_grades
 from app.models import LtiUser, Membership
-from app.models.base import new_public_id, upsert, utcnow
+from app.models.base import new_public_id, utcnow
 from app.openbadges.models import Assertion, Badge, BadgeStatus
 from app.openbadges.operations import Award, Recipient, issue_many
 
@@ -152,7 +147,7 @@ def grades_of(context_id: int, user_ids: Sequence[int]) -> dict[int, dict[str, G
         .where(Column.context_id == context_id, GradeRow.user_id.in_(user_ids)))
     for user_id, column, score, maximum, column_max, timestamp in rows:
         out[user_id][column] = Grade(column, score, maximum if maximum is not None
-                                     else column_max, aware(timestamp))
+                                     else column_max, timestamp)
     return out
 
 

@@ -17,9 +17,10 @@ from app.connectors.base import ConnectorError, GradebookSource, NativeColumn
 from app.connectors.canvas import CanvasClient, CanvasSource
 from app.connectors.models import ConnectorKind, GradebookConnector
 from app.connectors.moodle import MoodleClient, MoodleSource
+from app.database import in_transaction
 from app.extensions import db
 from app.grades.models import Column
-from app.grades.operations import GradeEvent, in_transaction, user_ids_by_sub
+from app.grades.operations import GradeEvent, user_ids_by_sub
 from app.models import Context, LtiUser, Membership, Registration
 from app.models.base import utcnow
 from app.settings import number

@@ -8,9 +8,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.extensions import db, retry_when_locked
+from app.database import retry_on_lock, upsert
+from app.extensions import db
 from app.models import Context, LtiUser, Membership, Registration
-from app.models.base import upsert, utcnow
+from app.models.base import utcnow
 
 # Role mapping of the product: these context (membership) roles are staff in that course.
 STAFF_ROLE_NAMES = frozenset(
@@ -118,7 +119,7 @@ def _touch(row: Context | LtiUser, now: datetime) -> None:
         row.last_launch_at = now
 
 
-@retry_when_locked
+@retry_on_lock
 def record_launch(facts: LaunchFacts) -> RecordedLaunch:
     """Upsert the course, the person and their membership from a validated launch."""
     now = utcnow()

@@ -17,7 +17,8 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.extensions import db, retry_when_locked
+from app.database import retry_on_lock
+from app.extensions import db
 from app.models import Context, Registration
 from app.openbadges import urls
 from app.openbadges.models import Badge, BadgeImage, BadgeStatus, Issuer
@@ -186,7 +187,7 @@ def _save(context: Context, *, design: Any, upload: Upload | None,
     artwork = (_upload_artwork(upload) if upload is not None
                else _design_artwork(with_default_alt_text(design, name, description)))
     try:
-        badge = retry_when_locked(_store)(context, badge, new_badge, artwork)
+        badge = retry_on_lock(_store)(context, badge, new_badge, artwork)
     except OperationError as exc:
         # The OB core's own badge rules; its message is written for people, so show it.
         db.session.rollback()

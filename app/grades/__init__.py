@@ -5,4 +5,13 @@ course from the platform, ``jobs`` tracks and retries background jobs, ``tasks``
 them on huey.
 """
 
+from flask import Flask
+
 import app.models  # noqa: F401  (the model registry first: our models import its modules)
+
+
+def init_app(app: Flask) -> None:
+    """Register the ``flask grades`` commands."""
+    from app.grades.cli import grades_cli
+
+    app.cli.add_command(grades_cli)

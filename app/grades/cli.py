@@ -7,10 +7,10 @@ import json
 import click
 from flask.cli import AppGroup
 
+from app.database import find_by_ref
 from app.grades import jobs
 from app.grades.operations import event_secret
 from app.models import Context, Registration
-from app.models.base import find_by_ref
 
 grades_cli = AppGroup("grades", help="Grade syncs and pushed grade events.")
 

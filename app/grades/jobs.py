@@ -12,8 +12,6 @@ rerun finishes the rest.
 from __future__ import annotations
 
 import logging
-import random
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -22,9 +20,11 @@ from typing import Any
 from huey.exceptions import RetryTask
 from sqlalchemy import func, select, update
 
+from app.background import dead, leases
+from app.background.handlers import handler_for
+from app.database import in_transaction
 from app.extensions import db
 from app.grades.models import Job, JobState
-from app.grades.operations import aware, in_transaction
 from app.models.base import utcnow
 from app.settings import number
 from lti.services import PlatformError
@@ -82,18 +82,18 @@ def last_sync_outcome(context_id: int) -> SyncOutcome | None:
     if job is None:
         return None
     if job.state == JobState.DONE:
-        return SyncOutcome(aware(job.finished_at), "succeeded", _summary(job.result or {}))
+        return SyncOutcome(job.finished_at, "succeeded", _summary(job.result or {}))
     if job.state == JobState.DEAD:
-        return SyncOutcome(aware(job.finished_at), "failed",
+        return SyncOutcome(job.finished_at, "failed",
                            f"{job.last_error or 'The check failed.'} Gave up after "
                            f"{_count(job.attempts, 'attempt')}; press Check now to try again.")
     if job.state == JobState.RETRYING:
-        retry = aware(job.next_attempt_at)
+        retry = job.next_attempt_at
         at = f" at {retry:%H:%M} UTC" if retry else ""
-        return SyncOutcome(aware(job.started_at or job.created_at), "retrying",
+        return SyncOutcome(job.started_at or job.created_at, "retrying",
                            f"{job.last_error or 'The check failed.'} Trying again "
                            f"automatically{at}.")
-    return SyncOutcome(aware(job.started_at or job.created_at), "running",
+    return SyncOutcome(job.started_at or job.created_at, "running",
                        "Checking the gradebook now.")
 
 
@@ -124,23 +124,12 @@ def sync_on_launch(context_id: int) -> Job | None:
                        delay=number("LAUNCH_SYNC_DELAY_SECONDS", 2))
 
 
-def backoff(attempt: int, retry_after: float | None = None) -> float:
-    """Seconds before attempt ``attempt + 1``: exponential with jitter, or ``Retry-After``."""
-    base = number("JOB_RETRY_BASE_SECONDS", 5)
-    delay = min(number("JOB_RETRY_MAX_SECONDS", 900), base * 2 ** max(0, attempt - 1))
-    delay *= random.uniform(0.8, 1.2)
-    return max(delay, retry_after or 0)
-
-
 def _claim(job_id: int) -> Job | None:
-    def claim() -> int:
+    def claim() -> bool:
         now = utcnow()
-        return db.session.execute(
-            update(Job)
-            .where(Job.id == job_id, Job.state.in_((JobState.QUEUED, JobState.RETRYING)))
-            .values(state=JobState.RUNNING, attempts=Job.attempts + 1, started_at=now,
-                    heartbeat_at=now, next_attempt_at=None)
-            .execution_options(synchronize_session=False)).rowcount
+        # No lease column: a running job's lease is its heartbeat (see resume_stale).
+        return leases.claim(Job, job_id, now=now, started_at=now, heartbeat_at=now,
+                            next_attempt_at=None)
 
     return db.session.get(Job, job_id) if in_transaction(claim) else None
 
@@ -157,19 +146,6 @@ def _already_done(job: Job) -> bool:
     return db.session.scalar(select(Job.id).where(
         Job.context_id == job.context_id, Job.kind == job.kind, Job.id != job.id,
         Job.state == JobState.DONE, Job.started_at >= job.created_at).limit(1)) is not None
-
-
-HANDLERS: dict[str, Callable[[Job, Callable[[], None]], dict[str, Any]]] = {}
-
-
-def handler(kind: str) -> Callable[[Callable[..., dict[str, Any]]], Callable[..., dict[str, Any]]]:
-    """Register what runs a job of ``kind``: ``fn(job, heartbeat) -> result dict``."""
-
-    def decorator(fn: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
-        HANDLERS[kind] = fn
-        return fn
-
-    return decorator
 
 
 def run(job_id: int) -> Job | None:
@@ -194,7 +170,7 @@ def run(job_id: int) -> Job | None:
                            .execution_options(synchronize_session=False))
 
     try:
-        result = HANDLERS[job.kind](job, heartbeat)
+        result = handler_for(job.kind)(job, heartbeat)
     except Exception as exc:  # every failure is recorded; platform failures are retried
         db.session.rollback()
         if not isinstance(exc, PlatformError):
@@ -204,7 +180,7 @@ def run(job_id: int) -> Job | None:
         if job.state == JobState.RETRYING:
             log.warning("job %s (%s) attempt %s failed, retry at %s: %s", job.public_id,
                         job.kind, job.attempts, job.next_attempt_at, exc)
-            delay = (aware(job.next_attempt_at) - utcnow()).total_seconds()
+            delay = (job.next_attempt_at - utcnow()).total_seconds()
             raise RetryTask(delay=max(delay, 0.1)) from exc
         log.error("job %s (%s) is dead after %s attempts: %s", job.public_id, job.kind,
                   job.attempts, exc)
@@ -223,13 +199,9 @@ def failure_text(exc: Exception) -> str:
 
 def _failed(job_id: int, exc: Exception, retryable: bool) -> Job:
     job = db.session.get(Job, job_id)
-    job.last_error = failure_text(exc)[:4000]
-    if retryable and job.attempts < number("JOB_MAX_ATTEMPTS", 6):
-        delay = backoff(job.attempts, getattr(exc, "retry_after", None))
-        job.state = JobState.RETRYING
-        job.next_attempt_at = utcnow() + timedelta(seconds=delay)
-    else:
-        job.state, job.finished_at = JobState.DEAD, utcnow()
+    if leases.fail(job, failure_text(exc)[:4000], retryable=retryable,
+                   retry_after=getattr(exc, "retry_after", None)) is None:
+        job.finished_at = utcnow()
     return job
 
 
@@ -278,7 +250,14 @@ def resume_stale() -> list[int]:
     return ids
 
 
-def dead_jobs(limit: int = 200) -> list[Job]:
-    """The dead-letter list of jobs, newest first."""
-    return list(db.session.scalars(select(Job).where(Job.state == JobState.DEAD)
-                                   .order_by(Job.id.desc()).limit(limit)))
+def _describe(job: Job) -> str:
+    return f"{job.kind} job {job.public_id} (course {job.context_id})"
+
+
+def _enqueue_now(job_ids: list[int]) -> None:
+    for job_id in job_ids:
+        _enqueue(job_id, 0)
+
+
+dead.register(dead.DeadKind("job", "Tracked jobs (syncs, evaluations)", Job, _describe,
+                            _enqueue_now))

@@ -9,17 +9,17 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
-    DateTime,
     Float,
     ForeignKey,
     Index,
-    Integer,
     String,
     Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.background import leases
+from app.database import AwareDateTime
 from app.extensions import db
 from app.models.base import TimestampMixin, new_public_id, utcnow
 from app.models.course import Context
@@ -76,10 +76,10 @@ class Grade(db.Model):
     score: Mapped[float | None] = mapped_column(Float)
     maximum: Mapped[float | None] = mapped_column(Float)
     # When the grade was given (the platform's timestamp); drives "earn by" dates.
-    timestamp: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    timestamp: Mapped[datetime | None] = mapped_column(AwareDateTime())
     comment: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(20))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
 
 
 class JobState:
@@ -91,7 +91,7 @@ class JobState:
     OPEN = (QUEUED, RUNNING, RETRYING)
 
 
-class Job(db.Model):
+class Job(leases.Attempts, db.Model):
     """A background job the product tracks (course sync, badge evaluation).
 
     huey runs it; this row is what the API (``/api/v1/jobs/{id}``), the staff page and the
@@ -100,6 +100,12 @@ class Job(db.Model):
     """
 
     __tablename__ = "background_job"
+    states = leases.States(ready=(JobState.QUEUED, JobState.RETRYING), claimed=JobState.RUNNING,
+                           waiting=JobState.RETRYING, dead=JobState.DEAD)
+    policy = leases.RetryPolicy(base=5, cap=900, attempts=6,
+                                base_setting="JOB_RETRY_BASE_SECONDS",
+                                cap_setting="JOB_RETRY_MAX_SECONDS",
+                                attempts_setting="JOB_MAX_ATTEMPTS")
     __table_args__ = (Index("ix_background_job_context_kind", "context_id", "kind", "state"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -108,15 +114,12 @@ class Job(db.Model):
     context_id: Mapped[int | None] = mapped_column(ForeignKey("context.id", ondelete="CASCADE"))
     badge_id: Mapped[int | None] = mapped_column(ForeignKey("ob_badge.id", ondelete="CASCADE"))
     state: Mapped[str] = mapped_column(String(20), default=JobState.QUEUED)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
     requested_by: Mapped[str] = mapped_column(String(100), default="")
-    last_error: Mapped[str | None] = mapped_column(Text)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    heartbeat_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
 
 
 class GradeEventSecret(TimestampMixin, db.Model):

@@ -11,28 +11,20 @@ from __future__ import annotations
 import csv
 import io
 import secrets
-import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, TypeVar
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import OperationalError
 
 from app import secret_box
 from app.course.operations import is_staff_role
+from app.database import CHUNK, as_utc, upsert
 from app.extensions import db
 from app.grades.models import Column, Grade, GradeEventSecret
 from app.models import Context, LtiUser, Membership
-from app.models.base import new_public_id, upsert, utcnow
-
-# Rows per statement: under SQLite's bound-parameter limit, large enough to amortize.
-CHUNK = 500
-# Errors after which a transaction is simply run again: SQLite refusing a lock upgrade while
-# another connection writes, PostgreSQL breaking a deadlock or a serialization conflict.
-_RETRYABLE = ("database is locked", "deadlock detected", "could not serialize")
-T = TypeVar("T")
+from app.models.base import new_public_id, utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,34 +44,12 @@ class GradeEvent:
     comment: str | None = None
 
 
-def in_transaction(work: Callable[[], T]) -> T:
-    """Run ``work`` and commit, replaying it from scratch on transient lock conflicts."""
-    for attempt in range(60):
-        try:
-            result = work()
-            db.session.commit()
-            return result
-        except OperationalError as exc:
-            db.session.rollback()
-            if not any(text in str(exc) for text in _RETRYABLE) or attempt == 59:
-                raise
-            time.sleep(min(0.5, 0.005 * (attempt + 1)))
-    raise AssertionError("unreachable")
-
-
-def aware(moment: datetime | None) -> datetime | None:
-    """UTC-aware datetimes: SQLite hands back naive ones."""
-    if moment is None or moment.utcoffset() is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
-
-
 def parse_timestamp(value: Any) -> datetime | None:
     """An ISO 8601 timestamp (``Z`` allowed) as an aware datetime, or None."""
     if not value:
         return None
     try:
-        return aware(datetime.fromisoformat(str(value).replace("Z", "+00:00")))
+        return as_utc(datetime.fromisoformat(str(value).replace("Z", "+00:00")))
     except ValueError:
         return None
 
@@ -87,13 +57,13 @@ def parse_timestamp(value: Any) -> datetime | None:
 def _same(grade: tuple[Any, ...], event: GradeEvent) -> bool:
     score, maximum, timestamp, comment = grade
     return (score == event.score and maximum == event.maximum
-            and aware(timestamp) == aware(event.timestamp) and (comment or None) == event.comment)
+            and timestamp == as_utc(event.timestamp) and (comment or None) == event.comment)
 
 
 def _stale(grade: tuple[Any, ...], event: GradeEvent) -> bool:
     # An event older than what we hold (a replayed or out-of-order webhook) never rolls back.
-    stored = aware(grade[2])
-    return stored is not None and event.timestamp is not None and aware(event.timestamp) < stored
+    stored = grade[2]
+    return stored is not None and event.timestamp is not None and as_utc(event.timestamp) < stored
 
 
 def record_grades(events: Sequence[GradeEvent]) -> list[GradeEvent]:
@@ -106,7 +76,7 @@ def record_grades(events: Sequence[GradeEvent]) -> list[GradeEvent]:
         key = (event.column_id, event.user_id)
         held = latest.get(key)
         if held is None or not (held.timestamp and event.timestamp
-                                and aware(event.timestamp) < aware(held.timestamp)):
+                                and as_utc(event.timestamp) < as_utc(held.timestamp)):
             latest[key] = event
     keys = sorted(latest)  # a fixed order: concurrent writers lock rows alike (no deadlock)
     current: dict[tuple[int, int], tuple[Any, ...]] = {}

@@ -18,11 +18,11 @@ from sqlalchemy import select
 
 from app.awards.pipeline import PassResult, ingest
 from app.connectors.sync import read_native
+from app.database import in_transaction
 from app.extensions import db
 from app.grades.operations import (
     GradeEvent,
     Member,
-    in_transaction,
     parse_timestamp,
     to_float,
     upsert_columns,

@@ -11,9 +11,10 @@ from flask import current_app
 from huey import crontab
 from sqlalchemy import select
 
-from app import jobs as queue
 from app.awards import outbox
 from app.awards.pipeline import evaluate_course
+from app.background import queue
+from app.background.handlers import handler
 from app.extensions import db
 from app.grades import jobs
 from app.grades.models import Job, JobState
@@ -23,12 +24,12 @@ from app.models.base import utcnow
 log = logging.getLogger(__name__)
 
 
-@jobs.handler(jobs.SYNC)
+@handler(jobs.SYNC)
 def _sync(job: Job, heartbeat: Any) -> dict[str, Any]:
     return sync_course(job.context_id, on_chunk=heartbeat).as_dict()
 
 
-@jobs.handler(jobs.EVALUATE)
+@handler(jobs.EVALUATE)
 def _evaluate(job: Job, heartbeat: Any) -> dict[str, Any]:
     return evaluate_course(job.context_id, on_chunk=heartbeat,
                            on_progress=partial(jobs.report_progress, job.id)).as_dict()

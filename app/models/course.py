@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
-    DateTime,
     ForeignKey,
     Index,
     String,
@@ -16,6 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.database import AwareDateTime
 from app.extensions import db
 from app.models.base import TimestampMixin, new_public_id
 from app.models.lti import Deployment, Registration
@@ -37,7 +37,7 @@ class Context(TimestampMixin, db.Model):
     # Service endpoints as the last launch announced them (AGS / NRPS claims).
     ags_endpoint: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     nrps_endpoint: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    last_launch_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_launch_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
 
     registration: Mapped[Registration] = relationship()
     deployment: Mapped[Deployment] = relationship()
@@ -57,7 +57,7 @@ class LtiUser(TimestampMixin, db.Model):
     given_name: Mapped[str] = mapped_column(String(200), default="")
     family_name: Mapped[str] = mapped_column(String(200), default="")
     email: Mapped[str | None] = mapped_column(String(320))
-    last_launch_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_launch_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
 
 
 class Membership(TimestampMixin, db.Model):

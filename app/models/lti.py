@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
-    DateTime,
     ForeignKey,
     String,
     Text,
@@ -18,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.database import AwareDateTime
 from app.extensions import db
 from app.models.base import TimestampMixin, new_public_id
 
@@ -94,4 +94,4 @@ class ToolKey(TimestampMixin, db.Model):
     public_jwk: Mapped[dict[str, Any]] = mapped_column(JSON)
     # active: signs and is published; retiring: published only (overlap); retired: gone.
     status: Mapped[str] = mapped_column(String(20), default="active")
-    retire_after: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    retire_after: Mapped[datetime | None] = mapped_column(AwareDateTime())

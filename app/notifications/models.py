@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.background import leases
+from app.database import AwareDateTime
 from app.extensions import db
 
 
@@ -34,7 +36,7 @@ class DeliveryState:
     DONE = (SENT, FAILED, NO_EMAIL)
 
 
-class EmailDelivery(db.Model):
+class EmailDelivery(leases.Leased, db.Model):
     """An email owed, keyed by what it is about (``key``: ``award:<assertion id>``,
     ``expiry_30:<assertion id>``, ``digest:<user id>:<date>``).
 
@@ -44,6 +46,13 @@ class EmailDelivery(db.Model):
     """
 
     __tablename__ = "email_delivery"
+    # ``failed`` is the dead list: refused for good, or out of attempts. The retries
+    # themselves are scheduled by huey's (about 1, 2, 4 … minutes), so ``next_attempt_at``
+    # only tells the console when the next one is due.
+    states = leases.States(ready=(DeliveryState.PENDING, DeliveryState.RETRY),
+                           claimed=DeliveryState.SENDING, waiting=DeliveryState.RETRY,
+                           dead=DeliveryState.FAILED)
+    policy = leases.RetryPolicy(base=60, cap=3600, attempts=8)
     __table_args__ = (Index("ix_email_delivery_state", "state"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -54,10 +63,7 @@ class EmailDelivery(db.Model):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("lti_user.id", ondelete="SET NULL"))
     recipient: Mapped[str | None] = mapped_column(String(320))
     state: Mapped[str] = mapped_column(String(20), default=DeliveryState.PENDING)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
     # Stable across attempts: if a crash ever resends, mail clients fold the copies.
     message_id: Mapped[str] = mapped_column(String(200))
-    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(AwareDateTime())

@@ -17,9 +17,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app.background import leases
+from app.database import CHUNK
 from app.extensions import db
 from app.models import Context, LtiUser, Membership
 from app.models.base import utcnow
@@ -32,7 +34,6 @@ from app.openbadges.models import Assertion, Badge
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=10)  # longer than any SMTP conversation's timeouts add up to
-MAX_ATTEMPTS = 8
 
 
 class Outcome:
@@ -63,18 +64,10 @@ def _row(key: str, kind: str, *, assertion_id: int | None = None, user_id: int |
 
 
 def _claim(row: EmailDelivery, now: datetime) -> bool:
-    claimable = or_(
-        EmailDelivery.state.in_([DeliveryState.PENDING, DeliveryState.RETRY]),
-        (EmailDelivery.state == DeliveryState.SENDING) & (EmailDelivery.lease_until < now),
-    )
-    claimed = db.session.execute(
-        update(EmailDelivery).where(EmailDelivery.id == row.id, claimable)
-        .values(state=DeliveryState.SENDING, lease_until=now + LEASE,
-                attempts=EmailDelivery.attempts + 1)
-        .execution_options(synchronize_session=False)).rowcount
+    claimed = leases.claim(EmailDelivery, row.id, lease=LEASE, now=now)
     db.session.commit()
     db.session.refresh(row)
-    return claimed == 1
+    return claimed
 
 
 def deliver(key: str, kind: str, recipient: str | None,
@@ -99,21 +92,20 @@ def deliver(key: str, kind: str, recipient: str | None,
     try:
         get_mailer().send(build())
     except MailTemporaryError as exc:
-        row.state = (DeliveryState.FAILED if row.attempts >= MAX_ATTEMPTS
-                     else DeliveryState.RETRY)
-        row.last_error, row.lease_until = str(exc)[:2000], None
+        retry = leases.fail(row, str(exc)[:2000])
         db.session.commit()
         log.warning("email %s failed (attempt %s): %s", key, row.attempts, exc)
-        if row.state == DeliveryState.FAILED:
+        if retry is None:
             return Outcome.FAILED
         raise
     except MailPermanentError as exc:
-        row.state, row.last_error, row.lease_until = DeliveryState.FAILED, str(exc)[:2000], None
+        leases.fail(row, str(exc)[:2000], retryable=False)
         db.session.commit()
         log.error("email %s refused for good: %s", key, exc)
         return Outcome.FAILED
     row.state, row.sent_at, row.lease_until, row.last_error = \
         DeliveryState.SENT, utcnow(), None, None
+    row.next_attempt_at = None
     db.session.commit()
     return Outcome.SENT
 
@@ -187,7 +179,7 @@ def due_expiry_reminders(now: datetime | None = None) -> list[tuple[int, str]]:
                               .where(*live, Assertion.expires_at >= start + timedelta(days=1),
                                      Assertion.expires_at <= now + timedelta(days=30)))
     for assertion_id, issued_on, expires_at in soon:
-        if documents.utc(expires_at) - timedelta(days=30) >= documents.utc(issued_on):
+        if expires_at - timedelta(days=30) >= issued_on:
             due.append((assertion_id, MailKind.EXPIRY_SOON))
     today = db.session.scalars(select(Assertion.id).where(
         *live, Assertion.expires_at >= start - timedelta(days=2),
@@ -227,7 +219,7 @@ def digest_plans(now: datetime | None = None) -> tuple[str, list[DigestPlan]]:
     for assertion, context_id in rows:
         by_context.setdefault(context_id, []).append(messages.DigestLine(
             learner=assertion.recipient_name or "A learner", badge=assertion.badge.name,
-            issued_on=documents.utc(assertion.issued_on).strftime("%H:%M UTC"),
+            issued_on=assertion.issued_on.strftime("%H:%M UTC"),
             verify_url=urls.public_url(urls.VERIFY_PAGE, assertion.public_id)))
     if not by_context:
         return start.date().isoformat(), []
@@ -267,7 +259,6 @@ def stuck_deliveries(now: datetime | None = None) -> list[EmailDelivery]:
     """Deliveries a retry sweep should pick up: temporary failures, and claims whose worker
     died (lease expired)."""
     now = now or utcnow()
-    return list(db.session.scalars(select(EmailDelivery).where(or_(
-        EmailDelivery.state == DeliveryState.RETRY,
-        (EmailDelivery.state == DeliveryState.SENDING) & (EmailDelivery.lease_until < now),
-    )).limit(500)))
+    return list(db.session.scalars(select(EmailDelivery).where(
+        EmailDelivery.state != DeliveryState.PENDING, leases.claimable(EmailDelivery, now),
+    ).limit(CHUNK)))

@@ -12,29 +12,32 @@ import logging
 
 from huey import crontab
 
-from app import jobs
 from app.awards import outbox
+from app.awards.models import OutboxMessage
+from app.background import dead, queue
+from app.background.handlers import handler
+from app.extensions import db
 from app.notifications import operations
-from app.notifications.models import DeliveryState, MailKind
+from app.notifications.models import DeliveryState, EmailDelivery, MailKind
 
 log = logging.getLogger(__name__)
 
 _RETRY = {"retries": 6, "retry_delay": 60, "retry_backoff": 2}
 
 
-@jobs.task(**_RETRY)
+@queue.task(**_RETRY)
 def send_award_email(assertion_id: int) -> str:
     """The award email for one assertion (the outbox's ``notify_award`` lands here)."""
     return operations.deliver_award_email(assertion_id)
 
 
-@jobs.task(**_RETRY)
+@queue.task(**_RETRY)
 def send_expiry_email(assertion_id: int, kind: str) -> str:
     """One expiry reminder (``expiry_30`` or ``expiry_0``)."""
     return operations.deliver_expiry_email(assertion_id, kind)
 
 
-@jobs.task(**_RETRY)
+@queue.task(**_RETRY)
 def send_digest(user_id: int, day: str) -> str:
     """One instructor's digest for ``day`` (recomputed, so a retry sends current data)."""
     from datetime import UTC, datetime, timedelta
@@ -47,7 +50,7 @@ def send_digest(user_id: int, day: str) -> str:
     return operations.Outcome.GONE
 
 
-@jobs.task()
+@queue.task()
 def queue_expiry_reminders() -> int:
     """Enqueue every expiry reminder that is due; returns how many."""
     due = operations.due_expiry_reminders()
@@ -56,7 +59,7 @@ def queue_expiry_reminders() -> int:
     return len(due)
 
 
-@jobs.task()
+@queue.task()
 def queue_digests() -> int:
     """Enqueue yesterday's digest for every instructor whose courses issued badges."""
     day, plans = operations.digest_plans()
@@ -65,34 +68,50 @@ def queue_digests() -> int:
     return len(plans)
 
 
-@jobs.task()
+@queue.task()
 def retry_stuck_mail() -> int:
     """Re-enqueue deliveries left in ``retry`` or with a dead worker's expired claim."""
-    count = 0
-    for row in operations.stuck_deliveries():
-        if row.assertion_id is not None and row.kind == MailKind.AWARD:
-            send_award_email(row.assertion_id)
-        elif row.assertion_id is not None and row.kind in (MailKind.EXPIRY_SOON,
-                                                           MailKind.EXPIRY_TODAY):
-            send_expiry_email(row.assertion_id, row.kind)
-        elif row.kind == MailKind.DIGEST and row.user_id is not None:
-            send_digest(row.user_id, row.key.rsplit(":", 1)[1])
-        else:
-            log.warning("delivery %s (%s) cannot be retried", row.key, row.state)
-            continue
-        count += 1
-    return count
+    return sum(_resend(row) for row in operations.stuck_deliveries())
+
+
+def _resend(row: EmailDelivery) -> bool:
+    """Enqueue the job that sends ``row``'s message again; False when none can."""
+    if row.assertion_id is not None and row.kind == MailKind.AWARD:
+        send_award_email(row.assertion_id)
+    elif row.assertion_id is not None and row.kind in (MailKind.EXPIRY_SOON,
+                                                       MailKind.EXPIRY_TODAY):
+        send_expiry_email(row.assertion_id, row.kind)
+    elif row.kind == MailKind.DIGEST and row.user_id is not None:
+        send_digest(row.user_id, row.key.rsplit(":", 1)[1])
+    else:
+        log.warning("delivery %s (%s) cannot be retried", row.key, row.state)
+        return False
+    return True
+
+
+def _resend_ids(ids: list[int]) -> None:
+    for delivery_id in ids:
+        if (row := db.session.get(EmailDelivery, delivery_id)) is not None:
+            _resend(row)
+
+
+def _describe(row: EmailDelivery) -> str:
+    return f"{row.kind} email {row.key} to {row.recipient or 'nobody'}"
+
+
+dead.register(dead.DeadKind("email", "Emails (refused or out of attempts)", EmailDelivery,
+                            _describe, _resend_ids))
 
 
 # Periodic: these only enqueue the jobs above, which run in the app context of a consumer.
-@jobs.huey.periodic_task(crontab(minute="5", hour="6"))
+@queue.huey.periodic_task(crontab(minute="5", hour="6"))
 def daily_mail() -> None:
     """06:05 UTC: expiry reminders and yesterday's digests."""
     queue_expiry_reminders()
     queue_digests()
 
 
-@jobs.huey.periodic_task(crontab(minute="*/15"))
+@queue.huey.periodic_task(crontab(minute="*/15"))
 def mail_retry_sweep() -> None:
     """Every quarter hour: pick up mail that huey's own retries did not get out."""
     retry_stuck_mail()
@@ -108,8 +127,8 @@ __all__ = ["DeliveryState", "daily_mail", "mail_retry_sweep", "queue_digests",
 # is retried; the delivery ledger keeps the retries from sending twice).
 
 
-@outbox.handler(outbox.NOTIFY_AWARD)
-def notify_award(message: outbox.OutboxMessage) -> None:
+@handler(outbox.NOTIFY_AWARD)
+def notify_award(message: OutboxMessage) -> None:
     """Send the award email for the outbox row's assertion."""
     assertion_id = message.assertion_id
     if assertion_id is None:  # the row outlived its assertion (deleted): nothing to say

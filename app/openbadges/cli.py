@@ -19,9 +19,9 @@ from sqlalchemy import select
 from app.artwork import badge_artwork
 from app.awards import operations as awards
 from app.awards.models import DecisionAction
+from app.database import find_by_ref
 from app.extensions import db
 from app.models import Registration
-from app.models.base import find_by_ref
 from app.openbadges import operations, urls
 from app.openbadges.models import Assertion, Badge, Issuer
 from app.openbadges.verify import verify

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 import threading
-import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -28,8 +27,9 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
 from app import secret_box
+from app.database import CHUNK, in_transaction, is_lock_conflict, upsert
 from app.extensions import db
-from app.models.base import new_public_id, upsert, utcnow
+from app.models.base import new_public_id, utcnow
 from app.openbadges import bitstring, documents
 from app.openbadges.keys import public_multikey
 from app.openbadges.models import (
@@ -50,7 +50,6 @@ if TYPE_CHECKING:  # the core only stores artwork; loading the renderer is not i
     from badge_design.artwork import Artwork
 
 # Rows per INSERT: well under SQLite's bound-parameter limit, large enough to amortize.
-_CHUNK = 500
 
 
 class OperationError(ValueError):
@@ -368,20 +367,15 @@ def issue_many(badge: Badge, awards: Sequence[Award], *, now: datetime | None = 
     (``created=False``); so does the loser of a concurrent race, thanks to the unique index.
     Results are in the order of ``awards``.
     """
-    for attempt in range(50):
-        try:
-            results = _issue_many(badge, awards, now)
-            if commit:
-                db.session.commit()
-            return results
-        except OperationalError as exc:
-            # SQLite refuses (without waiting) a reader's upgrade to writer while another
-            # connection writes; the whole transaction is ours to replay when we commit.
-            if not commit or "database is locked" not in str(exc):
-                raise
-            db.session.rollback()
-            time.sleep(0.005 * (attempt + 1))
-    raise OperationError("busy", "the database stayed locked; try again")
+    if not commit:
+        return _issue_many(badge, awards, now)
+    try:
+        # When we commit, the whole transaction is ours to replay on a lock conflict.
+        return in_transaction(lambda: _issue_many(badge, awards, now))
+    except OperationalError as exc:
+        if is_lock_conflict(exc):
+            raise OperationError("busy", "the database stayed locked; try again") from exc
+        raise
 
 
 def _issue_many(badge: Badge, awards: Sequence[Award], now: datetime | None) -> list[Issued]:
@@ -390,9 +384,9 @@ def _issue_many(badge: Badge, awards: Sequence[Award], now: datetime | None) -> 
     now = documents.utc(now or utcnow()).replace(microsecond=0)
     keys = [award.recipient.key for award in awards]
     results: dict[str, Issued] = {}
-    for start in range(0, len(awards), _CHUNK):
-        chunk = awards[start:start + _CHUNK]
-        chunk_keys = keys[start:start + _CHUNK]
+    for start in range(0, len(awards), CHUNK):
+        chunk = awards[start:start + CHUNK]
+        chunk_keys = keys[start:start + CHUNK]
         for key, assertion in _live(badge, chunk_keys).items():
             results[key] = Issued(assertion, created=False)
         todo = {}

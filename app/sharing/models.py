@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.database import AwareDateTime
 from app.extensions import db
 
 
@@ -53,7 +54,7 @@ class ShareEvent(db.Model):
         ForeignKey("ob_assertion.id", ondelete="CASCADE"))
     channel: Mapped[str] = mapped_column(String(30))
     source: Mapped[str] = mapped_column(String(20), default=ShareSource.COURSE)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow,
                                                  index=True)
 
 
@@ -67,4 +68,4 @@ class VerificationView(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     assertion_id: Mapped[int] = mapped_column(
         ForeignKey("ob_assertion.id", ondelete="CASCADE"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 import time
 from datetime import datetime, timedelta
 
 import requests
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import or_, select
 
 from app import outbound
+from app.background import leases
 from app.extensions import db
 from app.models.base import utcnow
 from app.settings import number
@@ -31,28 +31,10 @@ _MAX_ERROR_TEXT = 500
 _MAX_ANSWER_BYTES = 64 * 1024
 
 
-def max_attempts() -> int:
-    return int(number("WEBHOOK_MAX_ATTEMPTS", 10))
-
-
-def backoff(attempt: int) -> float:
-    """Exponential back-off with jitter: base, 2·base, 4·base … capped (default 10 s … 6 h)."""
-    base = number("WEBHOOK_RETRY_BASE_SECONDS", 10)
-    cap = number("WEBHOOK_RETRY_CAP_SECONDS", 6 * 3600)
-    return min(cap, base * 2 ** max(0, attempt - 1)) * random.uniform(0.8, 1.2)
-
-
 def _claim(delivery_id: int, now: datetime) -> WebhookDelivery | None:
+    # Longer than one POST can take (its timeouts), so only a dead worker loses the lease.
     lease = timedelta(seconds=number("WEBHOOK_TIMEOUT_SECONDS", 10) * 3 + 30)
-    claimed = db.session.execute(
-        update(WebhookDelivery)
-        .where(WebhookDelivery.id == delivery_id, or_(
-            WebhookDelivery.state == DeliveryState.PENDING,
-            and_(WebhookDelivery.state == DeliveryState.SENDING,
-                 WebhookDelivery.lease_until < now)))
-        .values(state=DeliveryState.SENDING, lease_until=now + lease,
-                attempts=WebhookDelivery.attempts + 1)
-        .execution_options(synchronize_session=False)).rowcount
+    claimed = leases.claim(WebhookDelivery, delivery_id, lease=lease, now=now)
     db.session.commit()
     return db.session.get(WebhookDelivery, delivery_id) if claimed else None
 
@@ -103,21 +85,18 @@ def deliver(delivery_id: int, *, replay: bool = False) -> float | None:
     db.session.add(WebhookAttempt(delivery_id=delivery.id, attempted_at=now,
                                   status_code=status, error=error, duration_ms=elapsed,
                                   replay=replay))
-    delivery.last_status, delivery.last_error, delivery.lease_until = status, error, None
+    delivery.last_status = status
     if error is None:
         delivery.state, delivery.delivered_at = DeliveryState.DELIVERED, utcnow()
+        delivery.last_error, delivery.lease_until = None, None
         db.session.commit()
         return None
-    if delivery.attempts >= max_attempts():
-        delivery.state = DeliveryState.DEAD
-        db.session.commit()
+    delay = leases.fail(delivery, error)
+    db.session.commit()
+    if delay is None:
         log.error("webhook delivery %s dead after %s attempts: %s", delivery.public_id,
                   delivery.attempts, error)
         return None
-    delay = backoff(delivery.attempts)
-    delivery.state = DeliveryState.PENDING
-    delivery.next_attempt_at = utcnow() + timedelta(seconds=delay)
-    db.session.commit()
     log.warning("webhook delivery %s failed (attempt %s), retry in %.0fs: %s",
                 delivery.public_id, delivery.attempts, delay, error)
     return delay
@@ -127,10 +106,9 @@ def due(now: datetime | None = None, limit: int = 1000) -> list[int]:
     """Deliveries to send now: retries whose time came, and leases that expired."""
     now = now or utcnow()
     return list(db.session.scalars(
-        select(WebhookDelivery.id).where(or_(
-            and_(WebhookDelivery.state == DeliveryState.PENDING, or_(
+        select(WebhookDelivery.id).where(
+            leases.claimable(WebhookDelivery, now),
+            or_(WebhookDelivery.state != DeliveryState.PENDING,
                 WebhookDelivery.next_attempt_at <= now,
-                WebhookDelivery.next_attempt_at.is_(None))),
-            and_(WebhookDelivery.state == DeliveryState.SENDING,
-                 WebhookDelivery.lease_until < now)))
+                WebhookDelivery.next_attempt_at.is_(None)))
         .order_by(WebhookDelivery.id).limit(limit)))

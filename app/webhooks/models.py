@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -18,6 +17,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.background import leases
+from app.database import AwareDateTime
 from app.extensions import db
 from app.models.base import new_public_id, utcnow
 from app.models.lti import Registration
@@ -49,7 +50,7 @@ class WebhookSubscription(db.Model):
     events: Mapped[list[str]] = mapped_column(JSON, default=list)
     secret_encrypted: Mapped[str] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
 
     registration: Mapped[Registration] = relationship()
 
@@ -71,7 +72,7 @@ class WebhookEvent(db.Model):
     assertion_public_id: Mapped[str] = mapped_column(String(36))
     # The ``data`` object of the body, frozen when the event happened.
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
 
 
 class DeliveryState:
@@ -81,10 +82,16 @@ class DeliveryState:
     DEAD = "dead"  # every attempt failed; the console can replay it
 
 
-class WebhookDelivery(db.Model):
+class WebhookDelivery(leases.Leased, db.Model):
     """One event owed to one subscription: unique per pair, so it is delivered once."""
 
     __tablename__ = "webhook_delivery"
+    states = leases.States(ready=(DeliveryState.PENDING,), claimed=DeliveryState.SENDING,
+                           waiting=DeliveryState.PENDING, dead=DeliveryState.DEAD)
+    policy = leases.RetryPolicy(base=10, cap=6 * 3600, attempts=10,
+                                base_setting="WEBHOOK_RETRY_BASE_SECONDS",
+                                cap_setting="WEBHOOK_RETRY_CAP_SECONDS",
+                                attempts_setting="WEBHOOK_MAX_ATTEMPTS")
     __table_args__ = (UniqueConstraint("subscription_id", "event_id"),
                       Index("ix_webhook_delivery_state_next", "state", "next_attempt_at"))
 
@@ -95,13 +102,9 @@ class WebhookDelivery(db.Model):
     event_id: Mapped[int] = mapped_column(ForeignKey("webhook_event.id", ondelete="CASCADE"),
                                           index=True)
     state: Mapped[str] = mapped_column(String(20), default=DeliveryState.PENDING)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_status: Mapped[int | None] = mapped_column(Integer)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
 
     subscription: Mapped[WebhookSubscription] = relationship()
     event: Mapped[WebhookEvent] = relationship()
@@ -115,7 +118,7 @@ class WebhookAttempt(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     delivery_id: Mapped[int] = mapped_column(
         ForeignKey("webhook_delivery.id", ondelete="CASCADE"), index=True)
-    attempted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    attempted_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
     status_code: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
     duration_ms: Mapped[int] = mapped_column(Integer, default=0)

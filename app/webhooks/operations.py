@@ -9,9 +9,10 @@ from typing import Any
 from sqlalchemy import select
 
 from app import audit, outbound, secret_box
+from app.database import upsert
 from app.extensions import db
 from app.models import Context, LtiUser
-from app.models.base import new_public_id, upsert, utcnow
+from app.models.base import new_public_id, utcnow
 from app.openbadges import documents
 from app.openbadges.models import Assertion
 from app.openbadges.serializers import assertion_json

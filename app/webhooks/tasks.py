@@ -11,14 +11,15 @@ from typing import Any
 from huey import crontab
 from sqlalchemy import select
 
-from app import jobs
 from app.awards import outbox
 from app.awards.models import OutboxMessage
+from app.background import dead, queue
+from app.background.handlers import handler
 from app.extensions import db
 from app.models.base import utcnow
 from app.openbadges.models import Assertion
 from app.webhooks import delivery, operations
-from app.webhooks.models import EventType
+from app.webhooks.models import EventType, WebhookDelivery
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ def after_commit(outbox_ids: Iterable[int]) -> None:
     outbox.enqueue(outbox_ids)
 
 
-@outbox.handler(OUTBOX_KIND)
+@handler(OUTBOX_KIND)
 def _fan_out(message: OutboxMessage) -> None:
     ids = operations.fan_out(message.payload["type"], message.payload["assertion_id"])
     enqueue(ids)
@@ -70,12 +71,20 @@ def enqueue(delivery_ids: Iterable[int], *, replay: bool = False) -> None:
         deliver_task(delivery_id, replay)
 
 
-@jobs.task()
+@queue.task()
 def deliver_task(delivery_id: int, replay: bool = False) -> None:
     """One attempt; a failure schedules the next one after the back-off."""
     delay = delivery.deliver(delivery_id, replay=replay)
     if delay is not None:
         deliver_task.schedule(args=(delivery_id, replay), delay=delay)
+
+
+def _describe(row: WebhookDelivery) -> str:
+    return f"{row.event.type} event to {row.subscription.url}"
+
+
+dead.register(dead.DeadKind("webhook", "Webhook deliveries", WebhookDelivery, _describe,
+                            enqueue))
 
 
 def run_due(now: datetime | None = None) -> int:
@@ -98,7 +107,7 @@ def announce_expired(now: datetime | None = None) -> int:
     return len(ids)
 
 
-@jobs.periodic(crontab(minute="*"))
+@queue.periodic(crontab(minute="*"))
 def sweep() -> None:
     """Every minute: badges that expired, retries that are due, leases that ran out."""
     announced = announce_expired()

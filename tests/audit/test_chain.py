@@ -13,7 +13,8 @@ from sqlalchemy import delete, select, update
 from app import audit
 from app.audit.chain import GENESIS, record_hash
 from app.audit.models import AuditChainHead, AuditRecord
-from app.extensions import db, retry_when_locked
+from app.database import retry_on_lock
+from app.extensions import db
 
 
 def _append(n: int, start: int = 0) -> None:
@@ -120,7 +121,7 @@ def test_concurrent_appends_keep_one_chain(app):
         with app.app_context():
             try:
                 for i in range(10):
-                    retry_when_locked(lambda i=i: (audit.record(
+                    retry_on_lock(lambda i=i: (audit.record(
                         "award.auto", f"assertion:t{n}-{i}", {"i": i}, actor="system"),
                         db.session.commit()))()
             except BaseException as exc:  # reported below

@@ -20,7 +20,7 @@ WAIT = 20_000
 @pytest.fixture
 def held_queue():
     """Jobs wait in the queue (as behind a busy worker) instead of running inline."""
-    from app.jobs import huey
+    from app.background.queue import huey
 
     huey.immediate = False
     try:

@@ -23,7 +23,8 @@ def test_healthz_reports_failing_database(client):
 
 
 def test_healthz_reports_failing_queue(client):
-    with mock.patch("app.jobs.huey.pending_count", side_effect=ConnectionError("redis gone")):
+    with mock.patch("app.background.queue.huey.pending_count",
+                    side_effect=ConnectionError("redis gone")):
         response = client.get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["checks"]["queue"]["ok"] is False

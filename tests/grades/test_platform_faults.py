@@ -13,6 +13,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Request, Response
 
 import lti.services
+from app.background import leases
 from app.extensions import cache, db
 from app.grades import jobs
 from app.grades.models import Job, JobState
@@ -112,7 +113,7 @@ def test_a_platform_that_keeps_failing_ends_in_the_dead_letters(faulty, app):
         dead = db.session.get(Job, job.id)
         assert dead.state == JobState.DEAD
         assert dead.last_error == "moodle had an internal error (HTTP 500) with the course roster."
-        assert [j.id for j in jobs.dead_jobs()] == [job.id]
+        assert [j.id for j in leases.dead(Job)] == [job.id]
     finally:
         app.config.pop("JOB_MAX_ATTEMPTS")
 

@@ -6,8 +6,8 @@ import logging
 
 import pytest
 
+from app.background.queue import huey
 from app.extensions import db
-from app.jobs import huey
 from app.notifications import operations, queries, tasks
 from app.notifications.mailer import MailTemporaryError, SmtpSettings
 from app.notifications.models import DeliveryState, EmailDelivery

@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -19,6 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.database import AwareDateTime
 from app.extensions import db
 from app.models.base import new_public_id, utcnow
 from app.openbadges.models.badge import Badge
@@ -52,17 +52,17 @@ class Assertion(db.Model):
     salt: Mapped[str] = mapped_column(String(64))
     identity_hash: Mapped[str | None] = mapped_column(String(80))  # sha256$<hex>
     subject_id: Mapped[str] = mapped_column(String(100))  # credentialSubject.id (urn:uuid:…)
-    issued_on: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    issued_on: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     # [{"url", "narrative", "name"}]: links, text, the score that met the criteria.
     evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     revocation_reason: Mapped[str | None] = mapped_column(Text)
     status_list_id: Mapped[int] = mapped_column(ForeignKey("ob_status_list.id"))
     status_index: Mapped[int] = mapped_column(Integer)
     image_version: Mapped[int] = mapped_column(Integer, default=0)
     public: Mapped[bool] = mapped_column(Boolean, default=True)  # show the name publicly
-    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    accepted_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     # The signed documents, immutable once issued (revocation lives in the status list).
     credential: Mapped[dict[str, Any]] = mapped_column(JSON)
     credential_jwt: Mapped[str] = mapped_column(Text)

@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
-    DateTime,
     ForeignKey,
     Integer,
     LargeBinary,
@@ -18,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.database import AwareDateTime
 from app.extensions import db
 from app.models.base import TimestampMixin, new_public_id, utcnow
 from app.openbadges.models.issuer import Issuer
@@ -55,7 +55,7 @@ class Badge(TimestampMixin, db.Model):
     # [{"name", "url", "framework"}]: OB 2.0 AlignmentObject / OB 3.0 Alignment.
     alignments: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     expiry_policy: Mapped[str] = mapped_column(String(10), default=ExpiryPolicy.NONE)
-    expires_on: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_on: Mapped[datetime | None] = mapped_column(AwareDateTime())
     expires_days: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(10), default=BadgeStatus.ACTIVE)
     criteria: Mapped[dict[str, Any] | None] = mapped_column(JSON)
@@ -82,4 +82,4 @@ class BadgeImage(db.Model):
     svg: Mapped[str | None] = mapped_column(Text)
     png_512: Mapped[bytes] = mapped_column(LargeBinary)
     png_128: Mapped[bytes | None] = mapped_column(LargeBinary)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)

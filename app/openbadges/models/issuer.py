@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.database import AwareDateTime
 from app.extensions import db
 from app.models.base import TimestampMixin, new_public_id
 
@@ -53,6 +54,6 @@ class IssuerKey(TimestampMixin, db.Model):
     public_key_multibase: Mapped[str] = mapped_column(String(64), unique=True)
     private_key_encrypted: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default=KeyStatus.ACTIVE)
-    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    retired_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
 
     issuer: Mapped[Issuer] = relationship(back_populates="keys")

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String
+from sqlalchemy import JSON, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.database import AwareDateTime
 from app.extensions import db
 from app.models.base import TimestampMixin, new_public_id
 
@@ -31,4 +32,4 @@ class StatusList(TimestampMixin, db.Model):
     scramble: Mapped[int] = mapped_column(Integer, default=0)
     # The signed BitstringStatusListCredential as served, re-signed on every revocation.
     credential: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    signed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    signed_at: Mapped[datetime | None] = mapped_column(AwareDateTime())

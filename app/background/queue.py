@@ -1,8 +1,11 @@
-"""The background job queue (huey): SQLite storage by default, Redis when REDIS_URL is set.
+"""The job queue (huey): SQLite storage by default, Redis when ``REDIS_URL`` is set.
 
-Tasks run inside an application context created once per consumer process. In tests the
-queue runs in immediate mode (tasks execute in the calling thread). ``flask worker`` starts
-a consumer (with the periodic sweep); ``HUEY_SQLITE_PATH`` moves the SQLite queue file.
+Tasks are declared at import time on the module's ``huey`` object, but its storage is chosen
+by :func:`init_app` from the app's settings (``HUEY_IMMEDIATE``, ``REDIS_URL``,
+``HUEY_SQLITE_PATH``); until then it runs tasks inline in memory, so importing a module never
+opens a queue. Tasks run inside an application context created once per consumer process. In
+tests the queue runs in immediate mode (tasks execute in the calling thread). ``flask worker``
+starts a consumer (with the periodic sweeps).
 """
 
 from __future__ import annotations
@@ -10,7 +13,6 @@ from __future__ import annotations
 import functools
 import importlib
 import logging
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,37 +20,46 @@ from typing import Any
 import click
 from flask import Flask, current_app, has_app_context
 from flask.cli import with_appcontext
-from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
+from huey import Huey
+from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 
-_INSTANCE = Path(__file__).resolve().parent.parent / "instance"
 # Modules that declare tasks: a consumer must import them to know every task by name.
-TASK_MODULES = ("app.grades.tasks", "app.awards.outbox", "lti.storage")
+TASK_MODULES = ("app.grades.tasks", "app.awards.outbox", "app.notifications.tasks",
+                "app.webhooks.tasks", "lti.storage")
 log = logging.getLogger(__name__)
 
-
-def _make_huey() -> Huey:
-    if os.environ.get("HUEY_IMMEDIATE", "").lower() in {"1", "true", "yes"}:
-        return MemoryHuey("badgebridge", immediate=True)
-    if url := os.environ.get("REDIS_URL"):
-        return RedisHuey("badgebridge", url=url)
-    path = Path(os.environ.get("HUEY_SQLITE_PATH") or _INSTANCE / "jobs.db")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey("badgebridge", filename=str(path))
-
-
-huey: Huey = _make_huey()
+# Immediate (in memory) until init_app gives it the app's storage.
+huey = Huey("badgebridge", immediate=True, storage_class=MemoryStorage)
 _app: Flask | None = None
 
 
 def init_app(app: Flask) -> None:
-    """Remember the app so tasks can run inside its context."""
+    """Give the queue the storage the app's settings ask for, remember the app so tasks run
+    inside its context, and register ``flask worker``."""
     global _app
     _app = app
-    if app.config.get("HUEY_IMMEDIATE"):
-        huey.immediate = True
+    _configure(app.config)
     app.cli.add_command(worker_command)
     for module in TASK_MODULES:
         importlib.import_module(module)
+
+
+def _configure(config: Any) -> None:
+    if config.get("HUEY_IMMEDIATE"):
+        # Tests that turn immediate mode off for a while get an in-memory queue to step.
+        huey.storage_class, huey.storage_kwargs = MemoryStorage, {}
+        huey.immediate = True
+        return
+    if url := config.get("REDIS_URL"):
+        huey.storage_class, huey.storage_kwargs = RedisStorage, {"url": url}
+    else:
+        path = Path(config["HUEY_SQLITE_PATH"])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        huey.storage_class, huey.storage_kwargs = SqliteStorage, {"filename": str(path)}
+    huey.immediate = False
+    # Built again even when it was not immediate: a second app in the same process (tests,
+    # the demo launcher) gets its own storage.
+    huey.storage = huey.create_storage()
 
 
 def task(**task_kwargs: Any) -> Callable[[Callable[..., Any]], Any]:

@@ -1,0 +1,148 @@
+"""Database helpers every area shares: the retry-on-lock policy, the timezone-aware datetime
+column type, the statement chunk size, ``upsert`` and ``find_by_ref``.
+
+The engine-level setup (SQLite pragmas, the ``db`` object) stays in :mod:`app.extensions`;
+this module holds what domain code calls.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, ParamSpec, TypeVar
+
+from sqlalchemy import DateTime, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.types import TypeDecorator
+
+from app.extensions import db
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+#: Rows (or ids in an ``IN (...)`` list) per statement: under SQLite's bound-parameter limit,
+#: large enough to amortize a round trip.
+CHUNK = 500
+
+# --- retry on lock -----------------------------------------------------------------------------
+# The one policy: a write transaction that loses a lock race is rolled back and replayed from
+# scratch, up to LOCK_ATTEMPTS times, sleeping 5 ms, 10 ms, 15 ms … (at most 0.5 s) in between
+# (about 9 s in all, longer than any write transaction of the tool holds its lock). The
+# errors: SQLite refusing a reader's upgrade to writer while another connection writes
+# (SQLITE_BUSY_SNAPSHOT under WAL fails at once instead of waiting), PostgreSQL breaking a
+# deadlock or a serialization conflict. Anything else is raised at once.
+LOCK_ATTEMPTS = 60
+_RETRYABLE = ("database is locked", "deadlock detected", "could not serialize")
+
+
+def is_lock_conflict(exc: BaseException) -> bool:
+    """Whether ``exc`` is a transient lock conflict that replaying the transaction fixes."""
+    return isinstance(exc, OperationalError) and any(text in str(exc) for text in _RETRYABLE)
+
+
+def _lock_pause(attempt: int) -> float:
+    return min(0.5, 0.005 * (attempt + 1))
+
+
+def _replaying(call: Callable[[], T], *, commit: bool) -> T:
+    for attempt in range(LOCK_ATTEMPTS):
+        try:
+            result = call()
+            if commit:
+                db.session.commit()
+            return result
+        except OperationalError as exc:
+            db.session.rollback()
+            if not is_lock_conflict(exc) or attempt == LOCK_ATTEMPTS - 1:
+                raise
+            time.sleep(_lock_pause(attempt))
+    raise AssertionError("unreachable")
+
+
+def in_transaction(work: Callable[[], T]) -> T:
+    """Run ``work`` and commit, replaying it from scratch on transient lock conflicts."""
+    return _replaying(work, commit=True)
+
+
+def retry_on_lock(fn: Callable[P, T]) -> Callable[P, T]:
+    """Decorate a write operation that commits itself: replay it on lock conflicts (the same
+    policy as :func:`in_transaction`). PostgreSQL rarely raises these; SQLite under WAL does."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        return _replaying(lambda: fn(*args, **kwargs), commit=False)
+
+    return wrapper
+
+
+# --- timezone-aware datetimes ------------------------------------------------------------------
+
+class AwareDateTime(TypeDecorator[datetime]):
+    """``AwareDateTime()`` that always hands back aware UTC datetimes.
+
+    PostgreSQL keeps the offset (timestamptz); SQLite stores text without one and returns
+    naive values. Values are stored as UTC (an aware value in another zone is converted, so
+    SQLite's text keeps the right instant and sorts right; a naive value is taken as UTC) and
+    come back aware in UTC on both databases.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return as_utc(value)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return as_utc(value)
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """``moment`` as an aware UTC datetime (naive values are taken as UTC); None stays None."""
+    if moment is None:
+        return None
+    if moment.utcoffset() is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+# --- writes and lookups ------------------------------------------------------------------------
+
+def upsert(model: type, rows: list[dict[str, Any]], keys: Sequence[str] = (),
+           update_columns: Sequence[str] = ()) -> None:
+    """INSERT rows; on a conflict (of ``keys``, or of any unique key when none are given)
+    update ``update_columns``, or do nothing.
+
+    One statement per :data:`CHUNK` rows for SQLite and PostgreSQL, so concurrent writers never
+    fail on a unique key and no check-then-insert race or savepoint per row is needed.
+    """
+    if not rows:
+        return
+    for start in range(0, len(rows), CHUNK):
+        stmt = dialect_insert(model)
+        if update_columns:
+            stmt = stmt.on_conflict_do_update(
+                index_elements=list(keys),
+                set_={c: getattr(stmt.excluded, c) for c in update_columns})
+        else:
+            stmt = stmt.on_conflict_do_nothing(index_elements=list(keys) or None)
+        db.session.execute(stmt, rows[start:start + CHUNK])
+
+
+def dialect_insert(model: Any) -> Any:
+    """The INSERT construct of the session's database (it has ``on_conflict_do_…``)."""
+    dialect = db.session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+
+
+def find_by_ref(model: type, ref: str | int) -> Any:
+    """A row by its public id or, as the CLI also accepts, its numeric id; None if absent."""
+    text = str(ref).strip()
+    if text.isdigit():
+        row = db.session.get(model, int(text))
+        if row is not None:
+            return row
+    return db.session.scalars(select(model).filter_by(public_id=text)).first()
