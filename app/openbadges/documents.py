@@ -36,7 +36,13 @@ def badge_image_url(badge: Badge, version: int | None = None) -> str:
 
 
 def verification_method(issuer: Issuer, key: IssuerKey) -> str:
-    """A key's id: the issuer's controller document URL plus ``#`` and the Multikey."""
+    """A key's id: its own URL, which answers the key as a Multikey document."""
+    return urls.public_url(urls.ISSUER_KEY, issuer.public_id, key=key.public_key_multibase)
+
+
+def legacy_verification_method(issuer: Issuer, key: IssuerKey) -> str:
+    """The id credentials signed before keys had their own URLs carry: a fragment of the
+    controller document. Still listed there so those credentials keep verifying."""
     return f"{urls.public_url(urls.ISSUER_OB3, issuer.public_id)}#{key.public_key_multibase}"
 
 
@@ -238,16 +244,35 @@ def published_keys(issuer: Issuer) -> list[IssuerKey]:
     return [k for k in issuer.keys if k.status != KeyStatus.REVOKED]
 
 
-def controller_document(issuer: Issuer) -> dict[str, Any]:
-    """What the OB 3.0 issuer id serves: its keys as Multikeys under ``assertionMethod``."""
-    issuer_id = urls.public_url(urls.ISSUER_OB3, issuer.public_id)
-    methods = [{
-        "id": verification_method(issuer, key),
+def _multikey(issuer: Issuer, key: IssuerKey, method_id: str) -> dict[str, Any]:
+    return {
+        "id": method_id,
         "type": "Multikey",
-        "controller": issuer_id,
+        "controller": urls.public_url(urls.ISSUER_OB3, issuer.public_id),
         "publicKeyMultibase": key.public_key_multibase,
-    } for key in published_keys(issuer)]
-    return {"@context": [DID_V1, MULTIKEY_V1], "id": issuer_id, "assertionMethod": methods}
+    }
+
+
+def key_document(issuer: Issuer, key: IssuerKey) -> dict[str, Any]:
+    """One key at its own URL: a Multikey naming its controller (the issuer id)."""
+    return {"@context": [MULTIKEY_V1], **_multikey(issuer, key, verification_method(issuer, key))}
+
+
+def controller_document(issuer: Issuer) -> dict[str, Any]:
+    """What the OB 3.0 issuer id serves: every published key, by its URL under
+    ``verificationMethod`` and ``assertionMethod`` (a verifier that fetched the key checks it
+    is listed here), and under its old ``#fragment`` id embedded in ``assertionMethod`` as
+    before, for credentials signed with that id."""
+    keys = published_keys(issuer)
+    method_ids = [verification_method(issuer, key) for key in keys]
+    legacy = [_multikey(issuer, key, legacy_verification_method(issuer, key)) for key in keys]
+    return {
+        "@context": [DID_V1, MULTIKEY_V1],
+        "id": urls.public_url(urls.ISSUER_OB3, issuer.public_id),
+        "verificationMethod": [_multikey(issuer, key, method_id)
+                               for key, method_id in zip(keys, method_ids, strict=True)],
+        "assertionMethod": [*method_ids, *legacy],
+    }
 
 
 def jwks(issuer: Issuer) -> dict[str, Any]:

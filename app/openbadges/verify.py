@@ -116,21 +116,48 @@ def _check_recipient(report: Report, identities: list[dict[str, Any]], email: st
 
 # --- keys --------------------------------------------------------------------------------------
 
-def resolve_key(verification_method: str, issuer_id: str):
-    """The Ed25519 public key named by ``verification_method``, from its controller document.
+def _lists(methods: Any, method_id: str) -> dict[str, Any] | None:
+    """The entry of ``methods`` (ids or embedded objects) naming ``method_id``, if any."""
+    for method in methods if isinstance(methods, list) else [methods]:
+        if method == method_id:
+            return {"id": method_id}
+        if isinstance(method, dict) and method.get("id") == method_id:
+            return method
+    return None
 
-    The controller must be the credential's issuer and list the key under assertionMethod.
+
+def _multikey(method: dict[str, Any], issuer_id: str):
+    if method.get("controller") != issuer_id or method.get("type") != "Multikey":
+        raise ValueError("the verification method is not the issuer's Multikey")
+    if not method.get("publicKeyMultibase"):
+        raise ValueError("the verification method has no publicKeyMultibase")
+    return public_key_from_multikey(method["publicKeyMultibase"])
+
+
+def resolve_key(verification_method: str, issuer_id: str):
+    """The Ed25519 public key named by ``verification_method``, controlled by the issuer.
+
+    A key URL is fetched as a document of its own (a Multikey naming its controller), as the
+    DCC and Digital Bazaar verifiers do; its controller, the credential's issuer, must list
+    it under assertionMethod. A ``#fragment`` id (credentials issued before keys had their
+    own URLs) is looked up embedded in the controller document.
     """
-    controller_url, _ = urldefrag(verification_method)
-    if controller_url != issuer_id:
-        raise ValueError("the verification method's controller is not the issuer")
-    document = fetch_json(controller_url)
-    for method in document.get("assertionMethod", []):
-        if isinstance(method, dict) and method.get("id") == verification_method:
-            if method.get("controller") != issuer_id or method.get("type") != "Multikey":
-                raise ValueError("the verification method is not the issuer's Multikey")
-            return public_key_from_multikey(method["publicKeyMultibase"])
-    raise ValueError("the issuer does not list this key under assertionMethod")
+    document_url, fragment = urldefrag(verification_method)
+    if fragment:
+        if document_url != issuer_id:
+            raise ValueError("the verification method's controller is not the issuer")
+        method = _lists(fetch_json(document_url).get("assertionMethod", []),
+                        verification_method)
+        if method is None:
+            raise ValueError("the issuer does not list this key under assertionMethod")
+        return _multikey(method, issuer_id)
+    method = fetch_json(verification_method)
+    if method.get("id") != verification_method:
+        raise ValueError("the verification method's document has another id")
+    key = _multikey(method, issuer_id)
+    if _lists(fetch_json(issuer_id).get("assertionMethod", []), verification_method) is None:
+        raise ValueError("the issuer does not list this key under assertionMethod")
+    return key
 
 
 def check_data_integrity(document: dict[str, Any]) -> list[str]:

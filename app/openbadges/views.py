@@ -70,6 +70,16 @@ def issuer_ob3(public_id: str) -> Response:
     return _json(documents.controller_document(_by_public_id(Issuer, public_id)))
 
 
+@bp.get(urls.ISSUER_KEY)
+def issuer_key(public_id: str, key: str) -> Response:
+    issuer = _by_public_id(Issuer, public_id)
+    found = next((k for k in documents.published_keys(issuer)
+                  if k.public_key_multibase == key), None)
+    if found is None:
+        abort(404, description="no such key")
+    return _json(documents.key_document(issuer, found))
+
+
 @bp.get(urls.ISSUER_JWKS)
 def issuer_jwks(public_id: str) -> Response:
     return _respond(json.dumps(documents.jwks(_by_public_id(Issuer, public_id))),
