@@ -13,8 +13,21 @@ from typing import Any
 
 from app.openbadges import urls
 from app.openbadges.jsonld import DID_V1, MULTIKEY_V1, OB3_CONTEXT, OB_V2, VC_V2
-from app.openbadges.keys import public_jwk, public_key_from_multikey
-from app.openbadges.models import Assertion, Badge, Issuer, IssuerKey, KeyStatus, StatusList
+from app.openbadges.keys import (
+    p256_public_jwk,
+    p256_public_key_from_multikey,
+    public_jwk,
+    public_key_from_multikey,
+)
+from app.openbadges.models import (
+    Assertion,
+    Badge,
+    Issuer,
+    IssuerKey,
+    KeyAlgorithm,
+    KeyStatus,
+    StatusList,
+)
 from app.openbadges.signing import isoformat
 
 
@@ -38,6 +51,11 @@ def badge_image_url(badge: Badge, version: int | None = None) -> str:
 def verification_method(issuer: Issuer, key: IssuerKey) -> str:
     """A key's id: its own URL, which answers the key as a Multikey document."""
     return urls.public_url(urls.ISSUER_KEY, issuer.public_id, key=key.public_key_multibase)
+
+
+def key_jwk_url(issuer: Issuer, key: IssuerKey) -> str:
+    """A key's JOSE ``kid``: its URL answering the bare public JWK."""
+    return urls.public_url(urls.ISSUER_KEY_JWK, issuer.public_id, key=key.public_key_multibase)
 
 
 def legacy_verification_method(issuer: Issuer, key: IssuerKey) -> str:
@@ -266,17 +284,27 @@ def controller_document(issuer: Issuer) -> dict[str, Any]:
     keys = published_keys(issuer)
     method_ids = [verification_method(issuer, key) for key in keys]
     legacy = [_multikey(issuer, key, legacy_verification_method(issuer, key)) for key in keys]
+    issuer_id = urls.public_url(urls.ISSUER_OB3, issuer.public_id)
     return {
         "@context": [DID_V1, MULTIKEY_V1],
-        "id": urls.public_url(urls.ISSUER_OB3, issuer.public_id),
+        "id": issuer_id,
         "verificationMethod": [_multikey(issuer, key, method_id)
                                for key, method_id in zip(keys, method_ids, strict=True)],
         "assertionMethod": [*method_ids, *legacy],
+        # Where VC-JWT verifiers find the same keys as JWKs.
+        "service": [{"id": f"{issuer_id}#jwks", "type": "JsonWebKeySet",
+                     "serviceEndpoint": urls.public_url(urls.ISSUER_JWKS, issuer.public_id)}],
     }
 
 
+def key_jwk(issuer: Issuer, key: IssuerKey) -> dict[str, str]:
+    """A key as a bare public JWK whose ``kid`` is its own URL."""
+    kid = key_jwk_url(issuer, key)
+    if key.algorithm == KeyAlgorithm.P256:
+        return p256_public_jwk(p256_public_key_from_multikey(key.public_key_multibase), kid)
+    return public_jwk(public_key_from_multikey(key.public_key_multibase), kid)
+
+
 def jwks(issuer: Issuer) -> dict[str, Any]:
-    """The same keys as a JWK set (``kid`` = verification method id) for VC-JWT verifiers."""
-    return {"keys": [public_jwk(public_key_from_multikey(key.public_key_multibase),
-                                verification_method(issuer, key))
-                     for key in published_keys(issuer)]}
+    """Every published key as a JWK set, for VC-JWT verifiers (linked from the controller)."""
+    return {"keys": [key_jwk(issuer, key) for key in published_keys(issuer)]}

@@ -17,11 +17,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import (
     Encoding,
     NoEncryption,
     PrivateFormat,
+    load_der_private_key,
 )
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
@@ -30,7 +32,7 @@ from app import secret_box
 from app.extensions import db
 from app.models.base import new_public_id, upsert, utcnow
 from app.openbadges import bitstring, documents
-from app.openbadges.keys import public_multikey
+from app.openbadges.keys import p256_public_multikey, public_multikey
 from app.openbadges.models import (
     STATUS_LIST_SIZE,
     Assertion,
@@ -40,10 +42,18 @@ from app.openbadges.models import (
     ExpiryPolicy,
     Issuer,
     IssuerKey,
+    KeyAlgorithm,
     KeyStatus,
     StatusList,
 )
-from app.openbadges.signing import SigningKey, add_proof, make_signing_key, sign_jwt
+from app.openbadges.signing import (
+    JwtSigner,
+    SigningKey,
+    add_proof,
+    make_jwt_signer,
+    make_signing_key,
+    sign_jwt,
+)
 
 if TYPE_CHECKING:  # the core only stores artwork; loading the renderer is not its business
     from badge_design.artwork import Artwork
@@ -62,13 +72,34 @@ class OperationError(ValueError):
 
 # --- issuers and keys --------------------------------------------------------------------------
 
-def _new_key(issuer: Issuer) -> IssuerKey:
-    private = Ed25519PrivateKey.generate()
-    raw = private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
-    key = IssuerKey(public_key_multibase=public_multikey(private.public_key()),
+# VC-JWT algorithms and the key each signs with; ES256 is the default (1EdTech's validator
+# accepts RS256 and ES256 only), EdDSA is there for callers that ask for it.
+JWT_ALGORITHMS = {"ES256": KeyAlgorithm.P256, "EdDSA": KeyAlgorithm.ED25519}
+DEFAULT_JWT_ALG = "ES256"
+
+
+def _new_key(issuer: Issuer, algorithm: str = KeyAlgorithm.ED25519) -> IssuerKey:
+    if algorithm == KeyAlgorithm.P256:
+        private_p256 = ec.generate_private_key(ec.SECP256R1())
+        public = p256_public_multikey(private_p256.public_key())
+        raw = private_p256.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())
+    else:
+        private = Ed25519PrivateKey.generate()
+        public = public_multikey(private.public_key())
+        raw = private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+    key = IssuerKey(public_key_multibase=public, algorithm=algorithm,
                     private_key_encrypted=secret_box.encrypt(raw), status=KeyStatus.ACTIVE)
     issuer.keys.append(key)
     return key
+
+
+def _load_private(key: IssuerKey) -> Ed25519PrivateKey | ec.EllipticCurvePrivateKey:
+    raw = secret_box.decrypt(key.private_key_encrypted)
+    if key.algorithm == KeyAlgorithm.P256:
+        private = load_der_private_key(raw, password=None)
+        assert isinstance(private, ec.EllipticCurvePrivateKey)
+        return private
+    return Ed25519PrivateKey.from_private_bytes(raw)
 
 
 def find_issuer(registration_id: int | None, context_id: int | None = None) -> Issuer | None:
@@ -98,42 +129,76 @@ def create_issuer(name: str, url: str, email: str, *, registration_id: int | Non
     issuer = Issuer(name=name.strip(), url=url.strip(), email=email.strip(),
                     registration_id=registration_id, context_id=context_id,
                     description=description, image_url=image_url)
-    _new_key(issuer)
+    _new_key(issuer, KeyAlgorithm.ED25519)
+    _new_key(issuer, KeyAlgorithm.P256)
     db.session.add(issuer)
     db.session.commit()
     return issuer
 
 
 def rotate_key(issuer: Issuer, now: datetime | None = None) -> IssuerKey:
-    """Start signing with a new key; the old ones stay published so old credentials verify."""
+    """Start signing with new keys (Ed25519 and P-256); the old ones stay published so old
+    credentials verify. Returns the new Ed25519 key (the one Data Integrity proofs name)."""
     for key in issuer.keys:
         if key.status == KeyStatus.ACTIVE:
             key.status = KeyStatus.RETIRED
             key.retired_at = now or utcnow()
-    key = _new_key(issuer)
+    key = _new_key(issuer, KeyAlgorithm.ED25519)
+    _new_key(issuer, KeyAlgorithm.P256)
     db.session.commit()
     return key
 
 
-_signers: dict[tuple[int, str], SigningKey] = {}
+_signers: dict[tuple[int, str, str], SigningKey | JwtSigner] = {}
 _signers_lock = threading.Lock()
 
 
-def signing_key(issuer: Issuer) -> tuple[IssuerKey, SigningKey]:
-    """The issuer's active key, decrypted once per process (issuing a cohort signs a lot)."""
-    active = [k for k in issuer.keys if k.status == KeyStatus.ACTIVE]
+def _active_key(issuer: Issuer, algorithm: str) -> IssuerKey:
+    keys = [k for k in issuer.keys if k.algorithm == algorithm]
+    active = [k for k in keys if k.status == KeyStatus.ACTIVE]
+    if not active and not keys and algorithm == KeyAlgorithm.P256:
+        # Issuers created before ES256 get their P-256 key with their first JWT; it is
+        # published in the same transaction as what it signs.
+        return _new_key(issuer, algorithm)
     if not active:
         raise OperationError("no_key", f"issuer {issuer.public_id} has no active signing key")
-    key = active[-1]
-    cache_key = (key.id, key.private_key_encrypted)
+    return active[-1]
+
+
+def _cached(key: IssuerKey, kind: str, build):
+    # Decrypted once per process (issuing a cohort signs a lot); a new key has no id yet.
+    cache_key = (key.id or 0, key.private_key_encrypted, kind)
     signer = _signers.get(cache_key)
     if signer is None:
-        raw = secret_box.decrypt(key.private_key_encrypted)
-        signer = make_signing_key(Ed25519PrivateKey.from_private_bytes(raw),
-                                  documents.verification_method(issuer, key))
+        signer = build(_load_private(key))
         with _signers_lock:
             _signers[cache_key] = signer
-    return key, signer
+    return signer
+
+
+def signing_key(issuer: Issuer) -> tuple[IssuerKey, SigningKey]:
+    """The issuer's active Ed25519 key, for Data Integrity proofs."""
+    key = _active_key(issuer, KeyAlgorithm.ED25519)
+    return key, _cached(key, "di", lambda private: make_signing_key(
+        private, documents.verification_method(issuer, key)))
+
+
+def jwt_signer(issuer: Issuer, alg: str = DEFAULT_JWT_ALG) -> JwtSigner:
+    """The issuer's active key for VC-JWTs of ``alg`` (ES256 by default, or EdDSA)."""
+    if alg not in JWT_ALGORITHMS:
+        raise OperationError("invalid", f"JWT algorithm must be one of "
+                                        f"{', '.join(JWT_ALGORITHMS)}")
+    key = _active_key(issuer, JWT_ALGORITHMS[alg])
+    return _cached(key, "jwt", lambda private: make_jwt_signer(
+        private, documents.key_jwk_url(issuer, key)))
+
+
+def credential_jwt(assertion: Assertion, alg: str = DEFAULT_JWT_ALG) -> str:
+    """An assertion's VC-JWT: the one signed at issue (ES256), or signed now with ``alg``."""
+    if alg == DEFAULT_JWT_ALG and assertion.credential_jwt:
+        return assertion.credential_jwt
+    unsigned = {k: v for k, v in assertion.credential.items() if k != "proof"}
+    return sign_jwt(unsigned, jwt_signer(assertion.badge.issuer, alg))
 
 
 # --- badges and artwork ------------------------------------------------------------------------
@@ -338,7 +403,8 @@ def _live(badge: Badge, keys: Sequence[str]) -> dict[str, Assertion]:
 
 
 def _prepare(badge: Badge, award: Award, now: datetime, index: int, status_list: StatusList,
-             achievement: dict[str, Any], signer: SigningKey) -> dict[str, Any]:
+             achievement: dict[str, Any], signer: SigningKey,
+             jwt: JwtSigner) -> dict[str, Any]:
     recipient = award.recipient
     salt = secrets.token_hex(16)
     email = normalize_email(recipient.email) if recipient.email else None
@@ -354,7 +420,7 @@ def _prepare(badge: Badge, award: Award, now: datetime, index: int, status_list:
         image_version=badge.image_version, public=True, accepted_at=None)
     credential = documents.ob3_credential(assertion, achievement, status_list)
     assertion.credential = add_proof(credential, signer, now)
-    assertion.credential_jwt = sign_jwt(credential, signer)
+    assertion.credential_jwt = sign_jwt(credential, jwt)
     return {column.key: getattr(assertion, column.key)
             for column in Assertion.__table__.columns if column.key != "id"}
 
@@ -403,8 +469,9 @@ def _issue_many(badge: Badge, awards: Sequence[Award], now: datetime | None) -> 
         issuer = badge.issuer
         status_list, indexes = _allocate(issuer, len(todo), now)
         _key, signer = signing_key(issuer)
+        jwt = jwt_signer(issuer)
         achievement = documents.ob3_achievement(badge)
-        rows = [_prepare(badge, award, now, index, status_list, achievement, signer)
+        rows = [_prepare(badge, award, now, index, status_list, achievement, signer, jwt)
                 for award, index in zip(todo.values(), indexes, strict=True)]
         # A conflicting row means a concurrent issuer won the race for this learner: keep theirs.
         upsert(Assertion, rows)

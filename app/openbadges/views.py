@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from app.downloads import as_download
 from app.extensions import db
-from app.openbadges import documents, image_cache, urls
-from app.openbadges.models import Assertion, Badge, BadgeImage, Issuer, StatusList
+from app.openbadges import documents, image_cache, operations, urls
+from app.openbadges.models import Assertion, Badge, BadgeImage, Issuer, IssuerKey, StatusList
 from badge_design.baking import OB2_KEYWORD, OB3_KEYWORD, bake_png, bake_svg
 
 bp = Blueprint("openbadges", __name__)
@@ -70,14 +70,24 @@ def issuer_ob3(public_id: str) -> Response:
     return _json(documents.controller_document(_by_public_id(Issuer, public_id)))
 
 
-@bp.get(urls.ISSUER_KEY)
-def issuer_key(public_id: str, key: str) -> Response:
+def _published_key(public_id: str, key: str) -> tuple[Issuer, IssuerKey]:
     issuer = _by_public_id(Issuer, public_id)
     found = next((k for k in documents.published_keys(issuer)
                   if k.public_key_multibase == key), None)
     if found is None:
         abort(404, description="no such key")
-    return _json(documents.key_document(issuer, found))
+    return issuer, found
+
+
+@bp.get(urls.ISSUER_KEY)
+def issuer_key(public_id: str, key: str) -> Response:
+    return _json(documents.key_document(*_published_key(public_id, key)))
+
+
+@bp.get(urls.ISSUER_KEY_JWK)
+def issuer_key_jwk(public_id: str, key: str) -> Response:
+    return _respond(json.dumps(documents.key_jwk(*_published_key(public_id, key))),
+                    "application/jwk+json", SHORT)
 
 
 @bp.get(urls.ISSUER_JWKS)
@@ -179,13 +189,22 @@ def assertion_ob2(public_id: str) -> Response:
     return _json(documents.ob2_assertion(assertion))
 
 
+def _jwt(assertion: Assertion) -> str:
+    """The VC-JWT: ES256 as issued, or ``?alg=EdDSA`` for a verifier that asks for it."""
+    try:
+        return operations.credential_jwt(assertion,
+                                         request.args.get("alg", operations.DEFAULT_JWT_ALG))
+    except operations.OperationError as exc:
+        abort(400, description=str(exc))
+
+
 @bp.get(urls.CREDENTIAL_OB3)
 def credential_ob3(public_id: str) -> Response:
     assertion = _by_public_id(Assertion, public_id)
     if _wants_html():
         return _page(assertion)
     if request.accept_mimetypes.best_match([*JSON_TYPES, JWT_TYPE]) == JWT_TYPE:
-        return _respond(assertion.credential_jwt, JWT_TYPE, LONG)
+        return _respond(_jwt(assertion), JWT_TYPE, LONG)
     # The signed credential never changes (revocation lives in the status list).
     return _json(assertion.credential, max_age=LONG)
 
@@ -213,6 +232,6 @@ def baked_ob2(public_id: str, ext: str) -> Response:
 @bp.get(urls.BAKED_OB3)
 def baked_ob3(public_id: str, ext: str) -> Response:
     assertion = _by_public_id(Assertion, public_id)
-    text = (assertion.credential_jwt if request.args.get("format") == "jwt"
+    text = (_jwt(assertion) if request.args.get("format") == "jwt"
             else json.dumps(assertion.credential, ensure_ascii=False))
     return _baked(assertion, ext, OB3_KEYWORD, text)
