@@ -43,7 +43,7 @@ from app.grades.operations import (
 from app.models import LtiUser, Membership
 from app.models.base import new_public_id, upsert, utcnow
 from app.openbadges.models import Assertion, Badge, BadgeStatus
-from app.openbadges.operations import Award, Recipient, issue_many
+from app.openbadges.operations import Award, Recipient, fixed_expiry_passed, issue_many
 
 log = logging.getLogger(__name__)
 
@@ -198,6 +198,8 @@ def evaluate_learners(context_id: int, user_ids: Iterable[int], now: datetime | 
     labels, names = column_labels(context_id), badge_names(context_id)
     for item in badges:
         badge, key = item.badge, item.badge.public_id
+        if fixed_expiry_passed(badge, now):  # every award would be expired: none is issued
+            continue
         awards: list[tuple[int, Award, list[str]]] = []
         reviews: list[tuple[int, Decision]] = []
         for user_id in learners:

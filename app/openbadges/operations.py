@@ -249,12 +249,12 @@ def update_badge(badge: Badge, **changes: Any) -> Badge:
         changes["alignments"] = _check_alignments(changes["alignments"] or [])
     for name, value in changes.items():
         setattr(badge, name, value)
-    _check_badge(badge)
+    _check_badge(badge, expiry_changed=bool({"expiry_policy", "expires_on"} & set(changes)))
     db.session.commit()
     return badge
 
 
-def _check_badge(badge: Badge) -> None:
+def _check_badge(badge: Badge, expiry_changed: bool = True) -> None:
     for label in ("name", "description", "criteria_narrative"):
         if not (getattr(badge, label) or "").strip():
             raise OperationError("invalid", f"badge {label.replace('_', ' ')} is required")
@@ -265,6 +265,11 @@ def _check_badge(badge: Badge) -> None:
                              f"expiry policy must be one of {', '.join(ExpiryPolicy.ALL)}")
     if badge.expiry_policy == ExpiryPolicy.FIXED and badge.expires_on is None:
         raise OperationError("invalid", "a fixed expiry needs a date")
+    if expiry_changed and fixed_expiry_passed(badge):
+        # A date that passed while the badge was live is kept; choosing one is refused.
+        raise OperationError("expiry_in_past", f"the fixed expiry date "
+                                               f"{documents.iso(badge.expires_on)} is in the "
+                                               f"past: every award would be expired at once")
     if badge.expiry_policy == ExpiryPolicy.DAYS and not (badge.expires_days or 0) > 0:
         raise OperationError("invalid", "an expiry in days needs a positive number of days")
     if not isinstance(badge.tags, list) or not all(isinstance(t, str) for t in badge.tags):
@@ -354,14 +359,31 @@ def _check_evidence(evidence: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def expiry_for(badge: Badge, issued_on: datetime, explicit: datetime | None) -> datetime | None:
-    """When an award expires: an explicit date wins, else the badge's policy."""
+    """When an award issued at ``issued_on`` expires: an explicit date wins, else the badge's
+    policy. OperationError (``expiry_before_issue``, ``expiry_in_past``) for a date that
+    would make the credential expired from the start."""
     if explicit is not None:
-        return documents.utc(explicit)
-    if badge.expiry_policy == ExpiryPolicy.FIXED and badge.expires_on:
-        return documents.utc(badge.expires_on)
-    if badge.expiry_policy == ExpiryPolicy.DAYS and badge.expires_days:
+        expires, source = documents.utc(explicit), "the expiry date"
+    elif badge.expiry_policy == ExpiryPolicy.FIXED and badge.expires_on:
+        expires, source = documents.utc(badge.expires_on), "the badge's fixed expiry date"
+    elif badge.expiry_policy == ExpiryPolicy.DAYS and badge.expires_days:
         return issued_on + timedelta(days=badge.expires_days)
-    return None
+    else:
+        return None
+    if expires <= utcnow():
+        raise OperationError("expiry_in_past",
+                             f"{source} {documents.iso(expires)} is in the past")
+    if expires <= issued_on:
+        raise OperationError("expiry_before_issue", f"{source} {documents.iso(expires)} is not "
+                                                    f"after the award's issue date "
+                                                    f"{documents.iso(issued_on)}")
+    return expires
+
+
+def fixed_expiry_passed(badge: Badge, now: datetime | None = None) -> bool:
+    """True when the badge's fixed expiry date has passed: a new award would be expired."""
+    return (badge.expiry_policy == ExpiryPolicy.FIXED and badge.expires_on is not None
+            and documents.utc(badge.expires_on) <= documents.utc(now or utcnow()))
 
 
 def _new_status_list(issuer: Issuer, now: datetime) -> StatusList:
@@ -398,7 +420,7 @@ def _allocate(issuer: Issuer, count: int, now: datetime) -> tuple[StatusList, li
 def _live(badge: Badge, keys: Sequence[str]) -> dict[str, Assertion]:
     rows = db.session.scalars(select(Assertion).where(
         Assertion.badge_id == badge.id, Assertion.revoked_at.is_(None),
-        Assertion.recipient_key.in_(keys)))
+        Assertion.replaced_at.is_(None), Assertion.recipient_key.in_(keys)))
     return {a.recipient_key: a for a in rows}
 
 
@@ -453,13 +475,21 @@ def _issue_many(badge: Badge, awards: Sequence[Award], now: datetime | None) -> 
     if badge.status != BadgeStatus.ACTIVE:
         raise OperationError("badge_not_active", f"badge {badge.public_id} is {badge.status}")
     now = documents.utc(now or utcnow()).replace(microsecond=0)
+    for award in awards:  # refuse before anything is allocated or signed
+        expiry_for(badge, now, award.expires_at)
     keys = [award.recipient.key for award in awards]
     results: dict[str, Issued] = {}
     for start in range(0, len(awards), _CHUNK):
         chunk = awards[start:start + _CHUNK]
         chunk_keys = keys[start:start + _CHUNK]
         for key, assertion in _live(badge, chunk_keys).items():
-            results[key] = Issued(assertion, created=False)
+            if assertion.is_expired(now):
+                # Awarded again after it expired: a new assertion replaces it (the old one
+                # stays served, expired, and leaves the one-live-award index).
+                assertion.replaced_at = now
+            else:
+                results[key] = Issued(assertion, created=False)
+        db.session.flush()
         todo = {}
         for key, award in zip(chunk_keys, chunk, strict=True):
             if key not in results and key not in todo:

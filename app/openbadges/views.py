@@ -184,9 +184,12 @@ def assertion_ob2(public_id: str) -> Response:
     assertion = _by_public_id(Assertion, public_id)
     if _wants_html():
         return _page(assertion)
-    # A revoked assertion keeps answering 200 with revoked: true, which every OB 2.0
-    # verifier reads; a 410 would hide the reason from some of them.
-    return _json(documents.ob2_assertion(assertion))
+    response = _json(documents.ob2_assertion(assertion))
+    if assertion.revoked and response.status_code == 200:
+        # OB 2.0 hosted verification: a revoked assertion answers 410 Gone; the body still
+        # carries the assertion with revoked and revocationReason.
+        response.status_code = 410
+    return response
 
 
 def _jwt(assertion: Assertion) -> str:

@@ -1,7 +1,11 @@
-"""issuer key algorithms
+"""issuer key algorithms; expired awards can be awarded again
 
 ``ob_issuer_key.algorithm``: every existing key is Ed25519 (the default); issuers get their
 P-256 key (VC-JWT ES256) the first time they sign a JWT.
+
+``ob_assertion.replaced_at``: set on an expired award when the badge is awarded again; the
+one-live-award index now covers assertions neither revoked nor replaced (existing rows: none
+replaced, so the index keeps exactly the rows it had).
 
 Revision ID: 0011_credentials_keys_reaward
 Revises: 0010_apiharden_admin_privacy
@@ -18,13 +22,33 @@ down_revision = '0010_apiharden_admin_privacy'
 branch_labels = None
 depends_on = None
 
+_OLD_LIVE = sa.text('revoked_at IS NULL')
+_NEW_LIVE = sa.text('revoked_at IS NULL AND replaced_at IS NULL')
+
+
+def _live_index(where):
+    op.create_index('uq_ob_assertion_live', 'ob_assertion', ['badge_id', 'recipient_key'],
+                    unique=True, sqlite_where=where, postgresql_where=where)
+
 
 def upgrade():
     with op.batch_alter_table('ob_issuer_key', schema=None) as batch_op:
         batch_op.add_column(sa.Column('algorithm', sa.String(length=20), nullable=False,
                                       server_default='Ed25519'))
+    with op.batch_alter_table('ob_assertion', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('replaced_at', sa.DateTime(timezone=True), nullable=True))
+    op.drop_index('uq_ob_assertion_live', table_name='ob_assertion')
+    _live_index(_NEW_LIVE)
 
 
 def downgrade():
+    # Under the old index a replaced award would collide with its successor: it is marked
+    # revoked (when it was replaced) so that only the newest stays live.
+    op.drop_index('uq_ob_assertion_live', table_name='ob_assertion')
+    op.execute("UPDATE ob_assertion SET revoked_at = replaced_at, "
+               "revocation_reason = 'expired; awarded again' WHERE replaced_at IS NOT NULL")
+    _live_index(_OLD_LIVE)
+    with op.batch_alter_table('ob_assertion', schema=None) as batch_op:
+        batch_op.drop_column('replaced_at')
     with op.batch_alter_table('ob_issuer_key', schema=None) as batch_op:
         batch_op.drop_column('algorithm')
