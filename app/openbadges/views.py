@@ -228,8 +228,9 @@ def _baked(assertion: Assertion, ext: str, keyword: str, text: str) -> Response:
 @bp.get(urls.BAKED_OB2)
 def baked_ob2(public_id: str, ext: str) -> Response:
     assertion = _by_public_id(Assertion, public_id)
+    # The assertion itself, not its URL (which the baking specification calls legacy).
     return _baked(assertion, ext, OB2_KEYWORD,
-                  urls.public_url(urls.ASSERTION_OB2, assertion.public_id))
+                  json.dumps(documents.ob2_assertion(assertion), ensure_ascii=False))
 
 
 @bp.get(urls.BAKED_OB3)
