@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.extensions import db, retry_when_locked
-from app.models import Context, LtiUser, Membership
+from app.models import Context, LtiUser, Membership, Registration
 from app.models.base import upsert, utcnow
 
 # Role mapping of the product: these context (membership) roles are staff in that course.
@@ -72,6 +72,7 @@ class LaunchFacts:
     institution_admins_are_staff: bool = False
     ags_endpoint: dict[str, Any] | None = None
     nrps_endpoint: dict[str, Any] | None = None
+    platform_name: str = ""  # the institution, from the launch's tool_platform claim
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,10 @@ def record_launch(facts: LaunchFacts) -> RecordedLaunch:
         {"deployment_id": facts.deployment_id, "lti_context_id": facts.lti_context_id},
         registration_id=facts.registration_id,
     )
+    if facts.platform_name:
+        registration = db.session.get(Registration, facts.registration_id)
+        if registration is not None and registration.platform_name != facts.platform_name:
+            registration.platform_name = facts.platform_name
     if facts.context_title:
         context.title = facts.context_title
     if facts.context_label:

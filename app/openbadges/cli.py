@@ -150,6 +150,32 @@ def revoke(assertion_id: str, reason: str, as_json: bool) -> None:
           f"Assertion {assertion.public_id} revoked")
 
 
+@badges_cli.command("issuer-update")
+@click.argument("issuer_id")
+@click.option("--name")
+@click.option("--url")
+@click.option("--email")
+@click.option("--description")
+@click.option("--image-url", "image_url", help="The institution's logo (http(s) URL); '' "
+                                              "removes it.")
+@json_option
+def issuer_update(issuer_id: str, as_json: bool, **fields: str | None) -> None:
+    """Change an issuer's profile: what every new credential and public page shows."""
+    issuer = _find(Issuer, issuer_id, as_json)
+    changes = {name: value for name, value in fields.items() if value is not None}
+    if not changes:
+        _fail(as_json, "invalid", "nothing to change: give --name, --url, --email, "
+                                  "--description or --image-url")
+    try:
+        operations.update_issuer(issuer, **changes)
+    except operations.OperationError as exc:
+        db.session.rollback()
+        _fail(as_json, exc.code, str(exc))
+    profile = {name: getattr(issuer, name) for name in operations.ISSUER_FIELDS}
+    _emit(as_json, {"id": issuer.public_id, **profile},
+          f"Issuer {issuer.public_id}: {issuer.name} <{issuer.email}> {issuer.url}")
+
+
 @badges_cli.command("rotate-key")
 @click.argument("issuer_id")
 @json_option

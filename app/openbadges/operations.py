@@ -118,22 +118,71 @@ def find_issuer(registration_id: int | None, context_id: int | None = None) -> I
 def create_issuer(name: str, url: str, email: str, *, registration_id: int | None = None,
                   context_id: int | None = None, description: str = "",
                   image_url: str | None = None) -> Issuer:
-    """Create an issuer with a fresh Ed25519 signing key."""
-    for label, value in (("name", name), ("url", url), ("email", email)):
-        if not value or not value.strip():
-            raise OperationError("invalid", f"issuer {label} is required")
-    if not url.startswith(("https://", "http://")):
-        raise OperationError("invalid", "issuer url must be an http(s) URL")
-    if "@" not in email:
-        raise OperationError("invalid", "issuer email must be an email address")
-    issuer = Issuer(name=name.strip(), url=url.strip(), email=email.strip(),
-                    registration_id=registration_id, context_id=context_id,
-                    description=description, image_url=image_url)
+    """Create an issuer with fresh signing keys (Ed25519 and P-256)."""
+    issuer = Issuer(name=name, url=url, email=email, registration_id=registration_id,
+                    context_id=context_id, description=description, image_url=image_url)
+    _check_issuer(issuer)
     _new_key(issuer, KeyAlgorithm.ED25519)
     _new_key(issuer, KeyAlgorithm.P256)
     db.session.add(issuer)
     db.session.commit()
     return issuer
+
+
+ISSUER_FIELDS = ("name", "url", "email", "description", "image_url")
+
+
+def _check_issuer(issuer: Issuer) -> None:
+    """Trim and validate an issuer's profile; OperationError names the field."""
+    for name in ISSUER_FIELDS:
+        value = getattr(issuer, name)
+        setattr(issuer, name, value.strip() if isinstance(value, str) else value)
+    for label in ("name", "url", "email"):
+        if not getattr(issuer, label):
+            raise OperationError("invalid", f"issuer {label} is required")
+    if len(issuer.name) > 300:
+        raise OperationError("invalid", "issuer name has at most 300 characters")
+    for label in ("url", "image_url"):
+        value = getattr(issuer, label)
+        if value and (not value.startswith(("https://", "http://")) or len(value) > 1000
+                      or any(c.isspace() for c in value)):
+            raise OperationError("invalid", f"issuer {label.replace('_', ' ')} must be an "
+                                            f"http(s) URL")
+    if "@" not in issuer.email or len(issuer.email) > 320 or " " in issuer.email:
+        raise OperationError("invalid", "issuer email must be an email address")
+    issuer.image_url = issuer.image_url or None
+
+
+def update_issuer(issuer: Issuer, **changes: str | None) -> Issuer:
+    """Change an issuer's profile (name, url, email, description, image_url); commits.
+
+    Documents served from now on show it (OB 2.0 profile, achievements); credentials already
+    signed keep the profile they were issued with.
+    """
+    unknown = set(changes) - set(ISSUER_FIELDS)
+    if unknown:
+        raise OperationError("invalid", f"cannot change {', '.join(sorted(unknown))}")
+    for name, value in changes.items():
+        setattr(issuer, name, value or "")  # an empty image_url removes the image
+    _check_issuer(issuer)
+    db.session.commit()
+    return issuer
+
+
+def save_issuer_profile(registration_id: int, context_id: int | None,
+                        **fields: str | None) -> Issuer:
+    """The issuer of exactly this scope (an institution, or a course's override of it)
+    updated with ``fields``, created with them when it has none yet; commits."""
+    issuer = db.session.scalar(select(Issuer).where(
+        Issuer.registration_id == registration_id,
+        Issuer.context_id == context_id if context_id else Issuer.context_id.is_(None))
+        .order_by(Issuer.id))
+    if issuer is not None:
+        return update_issuer(issuer, **fields)
+    return create_issuer(fields.get("name") or "", fields.get("url") or "",
+                         fields.get("email") or "", registration_id=registration_id,
+                         context_id=context_id, description=fields.get("description") or "",
+                         image_url=fields.get("image_url") or None)
 
 
 def rotate_key(issuer: Issuer, now: datetime | None = None) -> IssuerKey:

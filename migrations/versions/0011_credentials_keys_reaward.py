@@ -1,4 +1,4 @@
-"""issuer key algorithms; expired awards can be awarded again
+"""issuer key algorithms; expired awards can be awarded again; the platform's name
 
 ``ob_issuer_key.algorithm``: every existing key is Ed25519 (the default); issuers get their
 P-256 key (VC-JWT ES256) the first time they sign a JWT.
@@ -6,6 +6,9 @@ P-256 key (VC-JWT ES256) the first time they sign a JWT.
 ``ob_assertion.replaced_at``: set on an expired award when the badge is awarded again; the
 one-live-award index now covers assertions neither revoked nor replaced (existing rows: none
 replaced, so the index keeps exactly the rows it had).
+
+``registration.platform_name``: the institution's name from launches (empty until the next
+launch), which names the issuer created for it.
 
 Revision ID: 0011_credentials_keys_reaward
 Revises: 0010_apiharden_admin_privacy
@@ -39,9 +42,14 @@ def upgrade():
         batch_op.add_column(sa.Column('replaced_at', sa.DateTime(timezone=True), nullable=True))
     op.drop_index('uq_ob_assertion_live', table_name='ob_assertion')
     _live_index(_NEW_LIVE)
+    with op.batch_alter_table('registration', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('platform_name', sa.String(length=200), nullable=False,
+                                      server_default=''))
 
 
 def downgrade():
+    with op.batch_alter_table('registration', schema=None) as batch_op:
+        batch_op.drop_column('platform_name')
     # Under the old index a replaced award would collide with its successor: it is marked
     # revoked (when it was replaced) so that only the newest stays live.
     op.drop_index('uq_ob_assertion_live', table_name='ob_assertion')
