@@ -90,10 +90,13 @@ def issuer_create(name: str, url: str, email: str, description: str,
 @click.option("--design", help="A badge design document (JSON).")
 @click.option("--expires-days", type=click.IntRange(min=1))
 @click.option("--tag", "tags", multiple=True)
+@click.option("--achievement-type", default="Badge", show_default=True,
+              help="OB 3.0 achievementType: Badge, Certificate, Course, … or ext:Name.")
+@click.option("--language", default="en", show_default=True, help="BCP 47 tag (inLanguage).")
 @json_option
 def create(issuer_id: str, name: str, description: str, criteria: str, image: Path | None,
            design: str | None, expires_days: int | None, tags: tuple[str, ...],
-           as_json: bool) -> None:
+           achievement_type: str, language: str, as_json: bool) -> None:
     """Create an active badge with artwork from --image, --design or the default design."""
     issuer = _find(Issuer, issuer_id, as_json)
     upload = operations.Upload(image.name, image.read_bytes()) if image else None
@@ -101,7 +104,8 @@ def create(issuer_id: str, name: str, description: str, criteria: str, image: Pa
         badge = operations.create_badge(
             issuer, name, description, criteria, tags=tags,
             artwork=badge_artwork(name, design=design, upload=upload),
-            expiry_policy="days" if expires_days else "none", expires_days=expires_days)
+            expiry_policy="days" if expires_days else "none", expires_days=expires_days,
+            achievement_type=achievement_type, language=language)
     except operations.OperationError as exc:
         _fail(as_json, exc.code, str(exc))
     _emit(as_json, {"id": badge.public_id}, f"Badge {badge.public_id} created")

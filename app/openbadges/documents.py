@@ -8,6 +8,8 @@ out); signing happens in :mod:`app.openbadges.signing`.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -166,8 +168,26 @@ def ob3_profile(issuer: Issuer) -> dict[str, Any]:
     if issuer.description:
         doc["description"] = issuer.description
     if issuer.image_url:
-        doc["image"] = {"id": issuer.image_url, "type": "Image"}
+        doc["image"] = {"id": issuer.image_url, "type": "Image",
+                        "caption": f"Logo of {issuer.name}"}
     return doc
+
+
+def badge_image(badge: Badge, image_version: int | None = None) -> dict[str, str]:
+    """The artwork as an OB 3.0 Image, captioned with the design's alt text (else the name)."""
+    alt = str((badge.design or {}).get("alt_text") or "").strip() if isinstance(
+        badge.design, dict) else ""
+    return {"id": badge_image_url(badge, image_version), "type": "Image",
+            "caption": alt or badge.name}
+
+
+def achievement_version(badge: Badge) -> str:
+    """A version string that changes whenever what the badge asks (its name, description or
+    criteria) changes: rules may change after an award, and each credential keeps the
+    version it was earned under."""
+    rules = json.dumps([badge.name, badge.description, badge.criteria_narrative,
+                        badge.criteria], sort_keys=True, default=str)
+    return hashlib.sha256(rules.encode()).hexdigest()[:12]
 
 
 def ob3_achievement(badge: Badge, image_version: int | None = None,
@@ -177,13 +197,16 @@ def ob3_achievement(badge: Badge, image_version: int | None = None,
     doc.update({
         "id": urls.public_url(urls.ACHIEVEMENT_OB3, badge.public_id),
         "type": ["Achievement"],
-        "achievementType": "Badge",
+        "achievementType": badge.achievement_type or "Badge",
         "name": badge.name,
         "description": badge.description,
         "criteria": {"narrative": badge.criteria_narrative},
-        "image": {"id": badge_image_url(badge, image_version), "type": "Image"},
+        "image": badge_image(badge, image_version),
         "creator": ob3_profile(badge.issuer),
+        "version": achievement_version(badge),
     })
+    if badge.language:
+        doc["inLanguage"] = badge.language
     if badge.tags:
         doc["tag"] = list(badge.tags)
     if badge.alignments:
@@ -227,7 +250,10 @@ def ob3_credential(assertion: Assertion, achievement: dict[str, Any],
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "issuer": achievement["creator"],
         "validFrom": iso(assertion.issued_on),
+        "awardedDate": iso(assertion.issued_on),
         "name": achievement["name"],
+        "description": achievement["description"],
+        "image": achievement["image"],
         "credentialSubject": subject,
     }
     if assertion.expires_at:

@@ -8,6 +8,7 @@ to the same transaction.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import threading
 import time
@@ -32,6 +33,7 @@ from app import secret_box
 from app.extensions import db
 from app.models.base import new_public_id, upsert, utcnow
 from app.openbadges import bitstring, documents
+from app.openbadges.jsonld import ob3_schema
 from app.openbadges.keys import p256_public_multikey, public_multikey
 from app.openbadges.models import (
     STATUS_LIST_SIZE,
@@ -290,7 +292,8 @@ def update_badge(badge: Badge, **changes: Any) -> Badge:
     """Change a badge's fields (validated); commits. Artwork goes through ``save_artwork``."""
     editable = {"name", "description", "criteria_narrative", "tags", "alignments",
                 "expiry_policy", "expires_on", "expires_days", "status", "criteria",
-                "enabled", "context_id", "evidence_shows_scores"}
+                "enabled", "context_id", "evidence_shows_scores", "achievement_type",
+                "language"}
     unknown = set(changes) - editable
     if unknown:
         raise OperationError("invalid", f"cannot change {', '.join(sorted(unknown))}")
@@ -323,6 +326,23 @@ def _check_badge(badge: Badge, expiry_changed: bool = True) -> None:
         raise OperationError("invalid", "an expiry in days needs a positive number of days")
     if not isinstance(badge.tags, list) or not all(isinstance(t, str) for t in badge.tags):
         raise OperationError("invalid", "tags must be a list of strings")
+    if badge.achievement_type not in achievement_types() and not _EXT_TYPE.fullmatch(
+            badge.achievement_type or ""):
+        raise OperationError("invalid", "achievement type must be one of Open Badges 3.0's "
+                                        "(Badge, Certificate, Course, …) or ext:Name")
+    if not _LANGUAGE.fullmatch(badge.language or ""):
+        raise OperationError("invalid", "language must be a BCP 47 tag such as en or fr-CA")
+
+
+# OB 3.0 AchievementType extensions, and BCP 47 language tags (language[-subtags]).
+_EXT_TYPE = re.compile(r"ext:[A-Za-z0-9._-]{1,56}")
+_LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,4}")
+
+
+def achievement_types() -> list[str]:
+    """OB 3.0's AchievementType vocabulary, as the bundled schema enumerates it."""
+    return ob3_schema()["$defs"]["Achievement"]["properties"]["achievementType"][
+        "oneOf"][0]["enum"]
 
 
 def create_badge(issuer: Issuer, name: str, description: str, criteria_narrative: str, *,
@@ -331,6 +351,7 @@ def create_badge(issuer: Issuer, name: str, description: str, criteria_narrative
                  expiry_policy: str = ExpiryPolicy.NONE, expires_on: datetime | None = None,
                  expires_days: int | None = None, status: str = BadgeStatus.ACTIVE,
                  criteria: dict[str, Any] | None = None, enabled: bool = False,
+                 achievement_type: str = "Badge", language: str = "en",
                  artwork: Artwork) -> Badge:
     """Create a badge with ``artwork`` (rendered beforehand) as its first artwork version."""
     badge = Badge(issuer=issuer, name=(name or "").strip(), description=description or "",
@@ -338,7 +359,8 @@ def create_badge(issuer: Issuer, name: str, description: str, criteria_narrative
                   tags=list(tags), alignments=_check_alignments(alignments),
                   expiry_policy=expiry_policy, expires_on=expires_on,
                   expires_days=expires_days, status=status, criteria=criteria,
-                  enabled=enabled, image_version=0, design_version=0)
+                  enabled=enabled, image_version=0, design_version=0,
+                  achievement_type=achievement_type, language=language)
     _check_badge(badge)
     db.session.add(badge)
     db.session.flush()

@@ -1,4 +1,4 @@
-"""issuer key algorithms; expired awards can be awarded again; the platform's name
+"""issuer key algorithms; expired awards can be awarded again; platform name; badge type
 
 ``ob_issuer_key.algorithm``: every existing key is Ed25519 (the default); issuers get their
 P-256 key (VC-JWT ES256) the first time they sign a JWT.
@@ -9,6 +9,9 @@ replaced, so the index keeps exactly the rows it had).
 
 ``registration.platform_name``: the institution's name from launches (empty until the next
 launch), which names the issuer created for it.
+
+``ob_badge.achievement_type`` and ``ob_badge.language``: OB 3.0 achievementType and inLanguage
+(existing badges: Badge, en, as every credential said or implied so far).
 
 Revision ID: 0011_credentials_keys_reaward
 Revises: 0010_apiharden_admin_privacy
@@ -45,9 +48,17 @@ def upgrade():
     with op.batch_alter_table('registration', schema=None) as batch_op:
         batch_op.add_column(sa.Column('platform_name', sa.String(length=200), nullable=False,
                                       server_default=''))
+    with op.batch_alter_table('ob_badge', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('achievement_type', sa.String(length=60), nullable=False,
+                                      server_default='Badge'))
+        batch_op.add_column(sa.Column('language', sa.String(length=35), nullable=False,
+                                      server_default='en'))
 
 
 def downgrade():
+    with op.batch_alter_table('ob_badge', schema=None) as batch_op:
+        batch_op.drop_column('language')
+        batch_op.drop_column('achievement_type')
     with op.batch_alter_table('registration', schema=None) as batch_op:
         batch_op.drop_column('platform_name')
     # Under the old index a replaced award would collide with its successor: it is marked

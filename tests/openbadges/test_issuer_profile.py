@@ -79,7 +79,8 @@ def test_console_edits_the_institution_and_a_course_override(admin):
     assert "School of Biology" in admin.get(url).text
     assert admin.post(f"{url}/issuer", data={**form, "course": "nope"}).status_code == 404
     profile = documents.ob3_profile(override)
-    assert profile["image"] == {"id": "https://www.example.edu/logo.png", "type": "Image"}
+    assert profile["image"] == {"id": "https://www.example.edu/logo.png", "type": "Image",
+                                "caption": "Logo of Example University School of Biology"}
 
 
 def test_cli_issuer_update(cli, issuer, badge):
