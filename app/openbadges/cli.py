@@ -184,7 +184,7 @@ def issuer_update(issuer_id: str, as_json: bool, **fields: str | None) -> None:
 @click.argument("issuer_id")
 @json_option
 def rotate_key(issuer_id: str, as_json: bool) -> None:
-    """Give an issuer a new signing key; the old one stays published."""
+    """Give an issuer new signing keys (Ed25519 and P-256); the old ones stay published."""
     issuer = _find(Issuer, issuer_id, as_json)
     key = operations.rotate_key(issuer)
     _emit(as_json, {"id": issuer.public_id, "key": key.public_key_multibase},

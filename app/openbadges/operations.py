@@ -13,7 +13,7 @@ import secrets
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -99,7 +99,8 @@ def _load_private(key: IssuerKey) -> Ed25519PrivateKey | ec.EllipticCurvePrivate
     raw = secret_box.decrypt(key.private_key_encrypted)
     if key.algorithm == KeyAlgorithm.P256:
         private = load_der_private_key(raw, password=None)
-        assert isinstance(private, ec.EllipticCurvePrivateKey)
+        if not isinstance(private, ec.EllipticCurvePrivateKey):
+            raise OperationError("no_key", "a stored P-256 key is not an EC key")
         return private
     return Ed25519PrivateKey.from_private_bytes(raw)
 
@@ -216,7 +217,8 @@ def _active_key(issuer: Issuer, algorithm: str) -> IssuerKey:
     return active[-1]
 
 
-def _cached(key: IssuerKey, kind: str, build):
+def _cached(key: IssuerKey, kind: str,
+            build: Callable[[Any], SigningKey | JwtSigner]) -> Any:
     # Decrypted once per process (issuing a cohort signs a lot); a new key has no id yet.
     cache_key = (key.id or 0, key.private_key_encrypted, kind)
     signer = _signers.get(cache_key)
