@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -227,12 +228,29 @@ def status_entry(status_list: StatusList, index: int) -> dict[str, str]:
     }
 
 
+def _with_results(achievement: dict[str, Any], subject: dict[str, Any],
+                  results: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The achievement describing each scored criterion (``resultDescription``) and the
+    subject's ``result`` for it; ids name the criterion's place in the criteria document."""
+    descriptions, values = [], []
+    for result in results:
+        description_id = f"{achievement['id']}#criterion{result['criterion']}"
+        descriptions.append({"id": description_id, "type": ["ResultDescription"],
+                             "name": result["name"], "resultType": "Percent"})
+        values.append({"type": ["Result"], "resultDescription": description_id,
+                       "value": f"{result['percent']:g}"})
+    subject["result"] = values
+    return {**achievement, "resultDescription": descriptions}
+
+
 def ob3_credential(assertion: Assertion, achievement: dict[str, Any],
-                   status_list: StatusList) -> dict[str, Any]:
+                   status_list: StatusList,
+                   results: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
     """The unsigned OpenBadgeCredential of an assertion.
 
     ``achievement`` is passed in (built once per badge) so issuing a cohort does not
-    rebuild it per learner.
+    rebuild it per learner. ``results`` (criterion, name, percent) become the subject's
+    ``result`` and the achievement's ``resultDescription``: pass them only with consent.
     """
     subject: dict[str, Any] = {"id": assertion.subject_id, "type": ["AchievementSubject"]}
     if assertion.recipient_email:
@@ -243,7 +261,8 @@ def ob3_credential(assertion: Assertion, achievement: dict[str, Any],
             "hashed": True,
             "salt": assertion.salt,
         }]
-    subject["achievement"] = achievement
+    subject["achievement"] = (_with_results(achievement, subject, results) if results
+                              else achievement)
     doc: dict[str, Any] = {
         "@context": OB3_CONTEXT,
         "id": urls.public_url(urls.CREDENTIAL_OB3, assertion.public_id),

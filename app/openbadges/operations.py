@@ -393,11 +393,14 @@ class Recipient:
 
 @dataclass(frozen=True)
 class Award:
-    """One award request: the recipient, the evidence, an optional explicit expiry."""
+    """One award request: the recipient, the evidence, an optional explicit expiry, and the
+    scores behind it (``results``: ``{"criterion", "name", "percent"}``), signed into the
+    credential only for badges whose instructor shows scores (``evidence_shows_scores``)."""
 
     recipient: Recipient
     evidence: Sequence[dict[str, Any]] = ()
     expires_at: datetime | None = None
+    results: Sequence[dict[str, Any]] = ()
 
 
 @dataclass
@@ -513,7 +516,8 @@ def _prepare(badge: Badge, award: Award, now: datetime, index: int, status_list:
         evidence=_check_evidence(award.evidence), revoked_at=None,
         status_list_id=status_list.id, status_index=index,
         image_version=badge.image_version, public=True, accepted_at=None)
-    credential = documents.ob3_credential(assertion, achievement, status_list)
+    results = award.results if badge.evidence_shows_scores else ()
+    credential = documents.ob3_credential(assertion, achievement, status_list, results)
     assertion.credential = add_proof(credential, signer, now)
     assertion.credential_jwt = sign_jwt(credential, jwt)
     return {column.key: getattr(assertion, column.key)

@@ -11,6 +11,7 @@ from jsonschema import Draft201909Validator
 from app.artwork import badge_artwork
 from app.openbadges import documents, jsonld, operations
 from app.openbadges.verify import verify
+from tests.grades.support import new_badge, new_course
 from tests.openbadges.test_documents import _round_trip_keeps_every_key
 
 
@@ -72,3 +73,51 @@ def test_extension_types_are_schema_valid(badge):
     assert credential["credentialSubject"]["achievement"]["achievementType"] == \
         "ext:Microcredential.Lab"
     assert _schema_errors(credential) == []
+
+
+@pytest.fixture
+def course(app, registered, browser):
+    """A sandbox course whose gradebook the tool has read."""
+    from app.grades.sync import sync_course
+
+    made = new_course(registered, browser, learners=8)
+    sync_course(made.context.id)
+    return made
+
+
+def test_pipeline_signs_scores_as_results_only_with_the_instructors_consent(client, course):
+    """Automatic awards through the pipeline: the badge's evidence_shows_scores consent
+    decides whether the credential carries ``result`` / ``resultDescription``."""
+    from tests.api.test_pipeline_api import NOW, create_key
+    from tests.security.test_privacy import _learners_below
+
+    _key, secret = create_key(course.context.registration_id)
+    headers = {"Authorization": f"Bearer {secret}"}
+    made = new_badge(course.context, {"column": course.column("Exam").public_id,
+                                      "min_percent": 95})
+
+    def award_and_fetch(learner, score: float) -> dict:
+        answer = client.post("/api/v1/grade-events", headers=headers, json={
+            "context_id": course.context.public_id, "column": course.column("Exam").public_id,
+            "user_sub": learner.sub, "score": score, "timestamp": NOW})
+        assert answer.json["issued"] == 1, answer.json
+        listed = client.get(f"/api/v1/assertions?badge_id={made.public_id}&per_page=1000",
+                            headers=headers).json
+        (mine,) = [a for a in listed if a["recipient_email"] == learner.email]
+        return client.get(mine["ob3_credential_url"],
+                          headers={"Accept": "application/ld+json"}).json
+
+    first, second = _learners_below(course, 95)[:2]
+    hidden = award_and_fetch(first, 97.0)
+    assert "result" not in hidden["credentialSubject"]
+    assert "resultDescription" not in hidden["credentialSubject"]["achievement"]
+    client.patch(f"/api/v1/badges/{made.public_id}", headers=headers,
+                 json={"evidence_shows_scores": True})
+    shown = award_and_fetch(second, 98.0)
+    (description,) = shown["credentialSubject"]["achievement"]["resultDescription"]
+    assert description["name"] == "Exam" and description["resultType"] == "Percent"
+    assert shown["credentialSubject"]["result"] == [
+        {"type": ["Result"], "resultDescription": description["id"], "value": "98"}]
+    assert _schema_errors(shown) == []
+    _round_trip_keeps_every_key({k: v for k, v in shown.items() if k != "proof"})
+    assert verify(json.dumps(shown)).valid
