@@ -1,13 +1,16 @@
 """Baking Open Badges into images, and reading them back. Pure bytes: no app, no database.
 
 PNG: one uncompressed ``iTXt`` chunk, spliced in right after ``IHDR`` (the artwork is not
-re-encoded, so baking costs a copy and a CRC). Keyword ``openbadges`` (2.0, the assertion
-URL) or ``openbadgecredential`` (3.0, the signed credential JSON or compact VC-JWT).
+re-encoded, so baking costs a copy and a CRC). Keyword ``openbadges`` (2.0: the assertion
+JSON, or a signed assertion) or ``openbadgecredential`` (3.0: the signed credential JSON or a
+compact VC-JWT).
 
-SVG: an ``openbadges:assertion`` element with ``verify="URL"`` (2.0, namespace
-``http://openbadges.org``) or an ``openbadges:credential`` element (3.0, namespace
-``https://purl.imsglobal.org/ob/v3p0``) holding the credential JSON in CDATA, or a VC-JWT in
-its ``verify`` attribute, as the OB 3.0 baking section shows.
+SVG: an ``openbadges:assertion`` element (2.0, namespace ``http://openbadges.org``) or an
+``openbadges:credential`` element (3.0, namespace ``https://purl.imsglobal.org/ob/v3p0``).
+JSON goes in exactly one CDATA section, without a ``verify`` attribute; a signature (JWS or
+VC-JWT) goes in ``verify``, as both baking specifications show. ``]]>`` can only occur inside
+a JSON string, so it is written ``]]\\u003e`` there: the same JSON in one CDATA section, which
+stream extractors that stop at the first ``]]>`` read whole.
 """
 
 from __future__ import annotations
@@ -125,29 +128,37 @@ def _attr(value: str) -> str:
             .replace(">", "&gt;"))
 
 
-def _cdata(text: str) -> str:
-    # "]]>" cannot appear inside CDATA: end the section and open another around it.
-    return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
+# Characters XML 1.0 does not allow even in CDATA; in JSON they can only be inside strings.
+_NOT_XML = re.compile("[\ufffe\uffff]")
+
+
+def _json_cdata(text: str) -> str:
+    """JSON ``text`` as one CDATA section. ``]]>``, ``<`` and non-XML characters can only be in
+    JSON strings, where their ``\\u`` escapes mean the same: the JSON value is unchanged."""
+    text = text.replace("]]>", "]]\\u003e")
+    # And "<": no string can then end the element early for a reader (or our re-bake) that
+    # looks for the closing tag without parsing CDATA.
+    text = text.replace("<", "\\u003c")
+    text = _NOT_XML.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+    return "<![CDATA[" + text + "]]>"
 
 
 def bake_svg(svg: str, keyword: str, text: str) -> str:
     """``svg`` carrying one Open Badges element (an older one is replaced).
 
-    ``keyword`` as for PNG: ``openbadges`` puts ``text`` (the assertion URL) in ``verify``;
-    ``openbadgecredential`` puts a compact JWT in ``verify`` and credential JSON in CDATA.
+    ``keyword`` as for PNG. JSON ``text`` (an assertion or a credential) goes in one CDATA
+    section; anything else (a JWS or VC-JWT; a legacy OB 2.0 assertion URL) in ``verify``.
     """
     if keyword == OB2_KEYWORD:
-        namespace = OB2_SVG_NS
-        element = f'<openbadges:assertion verify="{_attr(text)}"></openbadges:assertion>'
+        namespace, name = OB2_SVG_NS, "assertion"
     elif keyword == OB3_KEYWORD:
-        namespace = OB3_SVG_NS
-        if text.lstrip().startswith("{"):
-            element = f"<openbadges:credential>{_cdata(text)}</openbadges:credential>"
-        else:
-            element = (f'<openbadges:credential verify="{_attr(text)}">'
-                       "</openbadges:credential>")
+        namespace, name = OB3_SVG_NS, "credential"
     else:
         raise BakingError(f"unknown Open Badges keyword {keyword!r}")
+    if text.lstrip().startswith("{"):
+        element = f"<openbadges:{name}>{_json_cdata(text.strip())}</openbadges:{name}>"
+    else:
+        element = f'<openbadges:{name} verify="{_attr(text)}"></openbadges:{name}>'
     svg = _OLD_ELEMENT.sub("", svg)
     match = _SVG_START.search(svg)
     if match is None:

@@ -81,6 +81,17 @@ def _platform_origin(message: ToolMessageLaunch) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def platform_name(claim: dict[str, Any] | None) -> str:
+    """The institution's name in a launch's ``tool_platform`` claim. Moodle puts its site's
+    short name in ``name`` and the full one in ``description``; others (Canvas: the root
+    account) put the institution's name in ``name``."""
+    claim = claim if isinstance(claim, dict) else {}
+    name = str(claim.get("name") or "")
+    if claim.get("product_family_code") == "moodle":
+        name = str(claim.get("description") or "") or name
+    return " ".join(name.split())[:200]
+
+
 def _record(message: ToolMessageLaunch) -> LaunchSession:
     """Store the course, the person and their role; return the launch session."""
     body: dict[str, Any] = message.jwt_body
@@ -105,6 +116,7 @@ def _record(message: ToolMessageLaunch) -> LaunchSession:
         nrps_endpoint=body.get(NRPS_CLAIM),
         product_family=str((body.get(CLAIM + "tool_platform") or {}).get("product_family_code")
                            or ""),
+        platform_name=platform_name(body.get(CLAIM + "tool_platform")),
     ))
     return LaunchSession(
         registration_id=deployment.registration_id, deployment_id=deployment.id,

@@ -10,7 +10,9 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.utils import parseaddr
 
+from flask import current_app
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -20,6 +22,7 @@ from app.admin.models import AdminUser, RegistrationChange, RegistrationSource
 from app.database import find_by_ref, retry_on_lock
 from app.extensions import db
 from app.models import Context, Deployment, Registration, RegistrationStatus, ToolKey
+from app.openbadges.models import Issuer
 from lti import keys
 from lti.registrations import (
     PlatformSpec,
@@ -358,3 +361,40 @@ def rotate_keys(overlap_days: int) -> ToolKey:
     key = keys.rotate(timedelta(days=overlap_days))
     log.info("tool key rotated: new kid %s, overlap %s days", key.kid, overlap_days)
     return key
+
+
+# --- issuer profiles ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class IssuerProfiles:
+    """What the console shows of a registration's issuers: the institution's profile (or
+    the values a new one starts from), the courses' overrides, the courses without one."""
+
+    institution: Issuer | None
+    defaults: dict[str, str]
+    overrides: list[tuple[Context, Issuer]]
+    courses: list[Context]
+
+
+def issuer_profiles(registration: Registration) -> IssuerProfiles:
+    """The registration's issuer profiles for the console."""
+    issuers = list(db.session.scalars(select(Issuer).where(
+        Issuer.registration_id == registration.id).order_by(Issuer.id)))
+    contexts = list(db.session.scalars(select(Context).where(
+        Context.registration_id == registration.id).order_by(Context.title, Context.id)))
+    by_context = {issuer.context_id: issuer for issuer in reversed(issuers)}
+    url = registration.issuer if registration.issuer.startswith(("http://", "https://")) \
+        else current_app.config["PUBLIC_BASE_URL"]
+    defaults = {"name": registration.platform_name or registration.name, "url": url,
+                "email": parseaddr(current_app.config["MAIL_FROM"])[1], "description": "",
+                "image_url": ""}
+    return IssuerProfiles(
+        institution=by_context.get(None), defaults=defaults,
+        overrides=[(c, by_context[c.id]) for c in contexts if c.id in by_context],
+        courses=[c for c in contexts if c.id not in by_context])
+
+
+def course_of(registration: Registration, public_id: str) -> Context | None:
+    """The registration's course with this public id, or None."""
+    return db.session.scalar(select(Context).where(
+        Context.public_id == public_id, Context.registration_id == registration.id))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from flask import g, redirect, render_template, request, url_for
+from flask import abort, g, redirect, render_template, request, url_for
 
 from app.admin import auth, operations, security
 from app.admin.operations import AdminError, RegistrationInput
+from app.extensions import db
 from app.models import RegistrationStatus
+from app.openbadges import operations as ob
 from lti.dynamic_registration import tool_urls
 
 bp = auth.console_blueprint("admin", "/admin")
@@ -143,6 +145,7 @@ def registration(public_id: str):
             return redirect(url_for("admin.registration", public_id=row.public_id))
     return render_template("admin/registration.html", row=row, source=operations.source_of(row),
                            change=operations.pending_change_of(row),
+                           issuers=operations.issuer_profiles(row),
                            form=request.form if error else None, error=error,
                            urls=tool_urls(), notice=auth.take_notice()), 422 if error else 200
 
@@ -177,6 +180,28 @@ def registration_change(public_id: str, change_id: str):
             auth.flash("Change approved: the registration uses the new details." if
                        decision == "approve" else "Change rejected: nothing was changed.")
     return redirect(url_for("admin.registration", public_id=row.public_id))
+
+
+@bp.post("/registrations/<public_id>/issuer")
+@auth.admin_required
+def issuer_profile(public_id: str):
+    """Create or change the institution's issuer profile, or a course's override of it."""
+    row = auth.console_registration(public_id)
+    context_id = None
+    if request.form.get("course"):
+        context = operations.course_of(row, request.form["course"])
+        if context is None:
+            abort(404)
+        context_id = context.id
+    fields = {name: request.form.get(name, "") for name in ob.ISSUER_FIELDS}
+    try:
+        issuer = ob.save_issuer_profile(row.id, context_id, **fields)
+    except ob.OperationError as exc:
+        db.session.rollback()
+        auth.flash(f"Issuer profile not saved: {exc}.")
+    else:
+        auth.flash(f"Issuer profile saved: new awards name {issuer.name}.")
+    return redirect(url_for("admin.registration", public_id=row.public_id) + "#issuer-title")
 
 
 @bp.post("/registrations/<public_id>/deployments")

@@ -39,6 +39,9 @@ BADGE_FIELDS = {
     "expires_days": {"type": ["integer", "null"], "minimum": 1, "maximum": 36_500},
     "status": {"enum": ["draft", "active", "archived"]},
     "context_id": {"type": ["string", "null"], "maxLength": 36},
+    "achievement_type": {"type": "string", "maxLength": 60, "description":
+                         "OB 3.0 achievementType (Badge, Certificate, Course, … or ext:Name)"},
+    "language": {"type": "string", "maxLength": 35, "description": "BCP 47 tag (inLanguage)"},
 }
 BADGE = {"type": "object", "properties": {
     "id": {"type": "string"}, "issuer_id": {"type": "string"}, **BADGE_FIELDS,
@@ -66,6 +69,7 @@ def badge_json(badge: Badge) -> dict[str, Any]:
         "expires_on": documents.iso(badge.expires_on) if badge.expires_on else None,
         "expires_days": badge.expires_days, "status": badge.status,
         "context_id": context.public_id if context else None,
+        "achievement_type": badge.achievement_type, "language": badge.language,
         "image_url": documents.badge_image_url(badge),
         "ob2_badgeclass_url": urls.public_url(urls.BADGE_OB2, badge.public_id),
         "ob3_achievement_url": urls.public_url(urls.ACHIEVEMENT_OB3, badge.public_id),

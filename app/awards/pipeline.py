@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 
@@ -38,7 +39,7 @@ from app.grades.operations import GradeEvent, record_grades
 from app.models import LtiUser, Membership
 from app.models.base import new_public_id, utcnow
 from app.openbadges.models import Assertion, Badge, BadgeStatus
-from app.openbadges.operations import Award, Recipient, issue_many
+from app.openbadges.operations import Award, Recipient, fixed_expiry_passed, issue_many
 
 log = logging.getLogger(__name__)
 
@@ -192,6 +193,8 @@ def evaluate_learners(context_id: int, user_ids: Iterable[int], now: datetime | 
     labels, names = column_labels(context_id), badge_names(context_id)
     for item in badges:
         badge, key = item.badge, item.badge.public_id
+        if fixed_expiry_passed(badge, now):  # every award would be expired: none is issued
+            continue
         awards: list[tuple[int, Award, list[str]]] = []
         reviews: list[tuple[int, Decision]] = []
         for user_id in learners:
@@ -206,8 +209,11 @@ def evaluate_learners(context_id: int, user_ids: Iterable[int], now: datetime | 
                 met = [line if badge.evidence_shows_scores else met_text(ev, labels, names)
                        for line, ev in zip(lines, decision.evidence, strict=True) if ev.met]
                 evidence = [{"name": "Criteria met", "narrative": "; ".join(met)}] if met else []
+                # Signed as OB 3.0 results only where the badge shows scores (same consent).
+                results = scored_results(decision, labels)
                 awards.append((user_id, Award(Recipient(email=user.email, name=user.name,
-                                                        lti_user_id=user_id), evidence), lines))
+                                                        lti_user_id=user_id), evidence,
+                                              results=results), lines))
             elif decision.outcome == "review":
                 reviews.append((user_id, decision))
         if awards:
@@ -217,6 +223,19 @@ def evaluate_learners(context_id: int, user_ids: Iterable[int], now: datetime | 
         if reviews:
             result.review += _queue_reviews(badge, reviews, labels, names)
     return result
+
+
+def scored_results(decision: Decision, labels: dict[str, str]) -> list[dict[str, Any]]:
+    """The met, scored criteria of a decision as OB 3.0 results (criterion, name, percent)."""
+    results = []
+    for ev in decision.evidence:
+        if not ev.met or ev.percent is None or ev.kind == "badge":
+            continue
+        names = [labels.get(column) or f"column {column}" for column in ev.columns]
+        name = names[0] if ev.kind == "column" else (
+            f"{'Average' if ev.kind == 'average' else 'Total'} of {', '.join(names)}")
+        results.append({"criterion": ev.path, "name": name, "percent": round(ev.percent, 1)})
+    return results
 
 
 def _issue(badge: Badge, awards: list[tuple[int, Award, list[str]]], now: datetime,

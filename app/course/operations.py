@@ -75,6 +75,7 @@ class LaunchFacts:
     nrps_endpoint: dict[str, Any] | None = None
     # The signed launch's ``tool_platform.product_family_code`` ("moodle", "canvas").
     product_family: str = ""
+    platform_name: str = ""  # the institution, from the launch's tool_platform claim
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,10 @@ def record_launch(facts: LaunchFacts) -> RecordedLaunch:
         {"deployment_id": facts.deployment_id, "lti_context_id": facts.lti_context_id},
         registration_id=facts.registration_id,
     )
+    if facts.platform_name:
+        registration = db.session.get(Registration, facts.registration_id)
+        if registration is not None and registration.platform_name != facts.platform_name:
+            registration.platform_name = facts.platform_name
     if facts.context_title:
         context.title = facts.context_title
     if facts.context_label:

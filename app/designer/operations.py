@@ -104,7 +104,8 @@ def course_issuer(context: Context) -> Issuer:
     platform_url = registration.issuer
     if not platform_url.startswith(("http://", "https://")):
         platform_url = current_app.config["PUBLIC_BASE_URL"]
-    name = registration.name or urlsplit(platform_url).hostname or "Badgebridge"
+    name = (registration.platform_name or registration.name
+            or urlsplit(platform_url).hostname or "Badgebridge")
     email = parseaddr(current_app.config["MAIL_FROM"])[1] or "badges@localhost"
     return create_issuer(name, platform_url, email, registration_id=registration.id)
 

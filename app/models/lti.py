@@ -45,6 +45,8 @@ class Registration(TimestampMixin, db.Model):
     key_set_url: Mapped[str | None] = mapped_column(String(1000))
     key_set: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     product_family: Mapped[str] = mapped_column(String(50), default="")
+    # The institution's name as its launches give it (tool_platform): auto-created issuers'.
+    platform_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
     status: Mapped[str] = mapped_column(String(20), default=RegistrationStatus.ACTIVE)
     # False once a paged AGS results request failed where an unpaged one worked (Moodle 4.5
     # fails `limit` on results for LTI 1.3 tools): later syncs ask for everything at once.

@@ -92,10 +92,13 @@ def issuer_create(name: str, url: str, email: str, description: str,
 @click.option("--design", help="A badge design document (JSON).")
 @click.option("--expires-days", type=click.IntRange(min=1))
 @click.option("--tag", "tags", multiple=True)
+@click.option("--achievement-type", default="Badge", show_default=True,
+              help="OB 3.0 achievementType: Badge, Certificate, Course, … or ext:Name.")
+@click.option("--language", default="en", show_default=True, help="BCP 47 tag (inLanguage).")
 @json_option
 def create(issuer_id: str, name: str, description: str, criteria: str, image: Path | None,
            design: str | None, expires_days: int | None, tags: tuple[str, ...],
-           as_json: bool) -> None:
+           achievement_type: str, language: str, as_json: bool) -> None:
     """Create an active badge with artwork from --image, --design or the default design."""
     issuer = _find(Issuer, issuer_id, as_json)
     upload = operations.Upload(image.name, image.read_bytes()) if image else None
@@ -103,7 +106,8 @@ def create(issuer_id: str, name: str, description: str, criteria: str, image: Pa
         badge = operations.create_badge(
             issuer, name, description, criteria, tags=tags,
             artwork=badge_artwork(name, design=design, upload=upload),
-            expiry_policy="days" if expires_days else "none", expires_days=expires_days)
+            expiry_policy="days" if expires_days else "none", expires_days=expires_days,
+            achievement_type=achievement_type, language=language)
     except operations.OperationError as exc:
         _fail(as_json, exc.code, str(exc))
     _emit(as_json, {"id": badge.public_id}, f"Badge {badge.public_id} created")
@@ -152,11 +156,37 @@ def revoke(assertion_id: str, reason: str, as_json: bool) -> None:
           f"Assertion {assertion.public_id} revoked")
 
 
+@badges_cli.command("issuer-update")
+@click.argument("issuer_id")
+@click.option("--name")
+@click.option("--url")
+@click.option("--email")
+@click.option("--description")
+@click.option("--image-url", "image_url", help="The institution's logo (http(s) URL); '' "
+                                              "removes it.")
+@json_option
+def issuer_update(issuer_id: str, as_json: bool, **fields: str | None) -> None:
+    """Change an issuer's profile: what every new credential and public page shows."""
+    issuer = _find(Issuer, issuer_id, as_json)
+    changes = {name: value for name, value in fields.items() if value is not None}
+    if not changes:
+        _fail(as_json, "invalid", "nothing to change: give --name, --url, --email, "
+                                  "--description or --image-url")
+    try:
+        operations.update_issuer(issuer, **changes)
+    except operations.OperationError as exc:
+        db.session.rollback()
+        _fail(as_json, exc.code, str(exc))
+    profile = {name: getattr(issuer, name) for name in operations.ISSUER_FIELDS}
+    _emit(as_json, {"id": issuer.public_id, **profile},
+          f"Issuer {issuer.public_id}: {issuer.name} <{issuer.email}> {issuer.url}")
+
+
 @badges_cli.command("rotate-key")
 @click.argument("issuer_id")
 @json_option
 def rotate_key(issuer_id: str, as_json: bool) -> None:
-    """Give an issuer a new signing key; the old one stays published."""
+    """Give an issuer new signing keys (Ed25519 and P-256); the old ones stay published."""
     issuer = _find(Issuer, issuer_id, as_json)
     key = operations.rotate_key(issuer)
     _emit(as_json, {"id": issuer.public_id, "key": key.public_key_multibase},

@@ -8,13 +8,29 @@ out); signing happens in :mod:`app.openbadges.signing`.
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from app.openbadges import urls
 from app.openbadges.jsonld import DID_V1, MULTIKEY_V1, OB3_CONTEXT, OB_V2, VC_V2
-from app.openbadges.keys import public_jwk, public_key_from_multikey
-from app.openbadges.models import Assertion, Badge, Issuer, IssuerKey, KeyStatus, StatusList
+from app.openbadges.keys import (
+    p256_public_jwk,
+    p256_public_key_from_multikey,
+    public_jwk,
+    public_key_from_multikey,
+)
+from app.openbadges.models import (
+    Assertion,
+    Badge,
+    Issuer,
+    IssuerKey,
+    KeyAlgorithm,
+    KeyStatus,
+    StatusList,
+)
 from app.openbadges.signing import isoformat
 
 
@@ -36,7 +52,18 @@ def badge_image_url(badge: Badge, version: int | None = None) -> str:
 
 
 def verification_method(issuer: Issuer, key: IssuerKey) -> str:
-    """A key's id: the issuer's controller document URL plus ``#`` and the Multikey."""
+    """A key's id: its own URL, which answers the key as a Multikey document."""
+    return urls.public_url(urls.ISSUER_KEY, issuer.public_id, key=key.public_key_multibase)
+
+
+def key_jwk_url(issuer: Issuer, key: IssuerKey) -> str:
+    """A key's JOSE ``kid``: its URL answering the bare public JWK."""
+    return urls.public_url(urls.ISSUER_KEY_JWK, issuer.public_id, key=key.public_key_multibase)
+
+
+def legacy_verification_method(issuer: Issuer, key: IssuerKey) -> str:
+    """The id credentials signed before keys had their own URLs carry: a fragment of the
+    controller document. Still listed there so those credentials keep verifying."""
     return f"{urls.public_url(urls.ISSUER_OB3, issuer.public_id)}#{key.public_key_multibase}"
 
 
@@ -142,8 +169,26 @@ def ob3_profile(issuer: Issuer) -> dict[str, Any]:
     if issuer.description:
         doc["description"] = issuer.description
     if issuer.image_url:
-        doc["image"] = {"id": issuer.image_url, "type": "Image"}
+        doc["image"] = {"id": issuer.image_url, "type": "Image",
+                        "caption": f"Logo of {issuer.name}"}
     return doc
+
+
+def badge_image(badge: Badge, image_version: int | None = None) -> dict[str, str]:
+    """The artwork as an OB 3.0 Image, captioned with the design's alt text (else the name)."""
+    alt = str((badge.design or {}).get("alt_text") or "").strip() if isinstance(
+        badge.design, dict) else ""
+    return {"id": badge_image_url(badge, image_version), "type": "Image",
+            "caption": alt or badge.name}
+
+
+def achievement_version(badge: Badge) -> str:
+    """A version string that changes whenever what the badge asks (its name, description or
+    criteria) changes: rules may change after an award, and each credential keeps the
+    version it was earned under."""
+    rules = json.dumps([badge.name, badge.description, badge.criteria_narrative,
+                        badge.criteria], sort_keys=True, default=str)
+    return hashlib.sha256(rules.encode()).hexdigest()[:12]
 
 
 def ob3_achievement(badge: Badge, image_version: int | None = None,
@@ -153,13 +198,16 @@ def ob3_achievement(badge: Badge, image_version: int | None = None,
     doc.update({
         "id": urls.public_url(urls.ACHIEVEMENT_OB3, badge.public_id),
         "type": ["Achievement"],
-        "achievementType": "Badge",
+        "achievementType": badge.achievement_type or "Badge",
         "name": badge.name,
         "description": badge.description,
         "criteria": {"narrative": badge.criteria_narrative},
-        "image": {"id": badge_image_url(badge, image_version), "type": "Image"},
+        "image": badge_image(badge, image_version),
         "creator": ob3_profile(badge.issuer),
+        "version": achievement_version(badge),
     })
+    if badge.language:
+        doc["inLanguage"] = badge.language
     if badge.tags:
         doc["tag"] = list(badge.tags)
     if badge.alignments:
@@ -180,12 +228,29 @@ def status_entry(status_list: StatusList, index: int) -> dict[str, str]:
     }
 
 
+def _with_results(achievement: dict[str, Any], subject: dict[str, Any],
+                  results: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The achievement describing each scored criterion (``resultDescription``) and the
+    subject's ``result`` for it; ids name the criterion's place in the criteria document."""
+    descriptions, values = [], []
+    for result in results:
+        description_id = f"{achievement['id']}#criterion{result['criterion']}"
+        descriptions.append({"id": description_id, "type": ["ResultDescription"],
+                             "name": result["name"], "resultType": "Percent"})
+        values.append({"type": ["Result"], "resultDescription": description_id,
+                       "value": f"{result['percent']:g}"})
+    subject["result"] = values
+    return {**achievement, "resultDescription": descriptions}
+
+
 def ob3_credential(assertion: Assertion, achievement: dict[str, Any],
-                   status_list: StatusList) -> dict[str, Any]:
+                   status_list: StatusList,
+                   results: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
     """The unsigned OpenBadgeCredential of an assertion.
 
     ``achievement`` is passed in (built once per badge) so issuing a cohort does not
-    rebuild it per learner.
+    rebuild it per learner. ``results`` (criterion, name, percent) become the subject's
+    ``result`` and the achievement's ``resultDescription``: pass them only with consent.
     """
     subject: dict[str, Any] = {"id": assertion.subject_id, "type": ["AchievementSubject"]}
     if assertion.recipient_email:
@@ -196,14 +261,18 @@ def ob3_credential(assertion: Assertion, achievement: dict[str, Any],
             "hashed": True,
             "salt": assertion.salt,
         }]
-    subject["achievement"] = achievement
+    subject["achievement"] = (_with_results(achievement, subject, results) if results
+                              else achievement)
     doc: dict[str, Any] = {
         "@context": OB3_CONTEXT,
         "id": urls.public_url(urls.CREDENTIAL_OB3, assertion.public_id),
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "issuer": achievement["creator"],
         "validFrom": iso(assertion.issued_on),
+        "awardedDate": iso(assertion.issued_on),
         "name": achievement["name"],
+        "description": achievement["description"],
+        "image": achievement["image"],
         "credentialSubject": subject,
     }
     if assertion.expires_at:
@@ -238,20 +307,49 @@ def published_keys(issuer: Issuer) -> list[IssuerKey]:
     return [k for k in issuer.keys if k.status != KeyStatus.REVOKED]
 
 
-def controller_document(issuer: Issuer) -> dict[str, Any]:
-    """What the OB 3.0 issuer id serves: its keys as Multikeys under ``assertionMethod``."""
-    issuer_id = urls.public_url(urls.ISSUER_OB3, issuer.public_id)
-    methods = [{
-        "id": verification_method(issuer, key),
+def _multikey(issuer: Issuer, key: IssuerKey, method_id: str) -> dict[str, Any]:
+    return {
+        "id": method_id,
         "type": "Multikey",
-        "controller": issuer_id,
+        "controller": urls.public_url(urls.ISSUER_OB3, issuer.public_id),
         "publicKeyMultibase": key.public_key_multibase,
-    } for key in published_keys(issuer)]
-    return {"@context": [DID_V1, MULTIKEY_V1], "id": issuer_id, "assertionMethod": methods}
+    }
+
+
+def key_document(issuer: Issuer, key: IssuerKey) -> dict[str, Any]:
+    """One key at its own URL: a Multikey naming its controller (the issuer id)."""
+    return {"@context": [MULTIKEY_V1], **_multikey(issuer, key, verification_method(issuer, key))}
+
+
+def controller_document(issuer: Issuer) -> dict[str, Any]:
+    """What the OB 3.0 issuer id serves: every published key, by its URL under
+    ``verificationMethod`` and ``assertionMethod`` (a verifier that fetched the key checks it
+    is listed here), and under its old ``#fragment`` id embedded in ``assertionMethod`` as
+    before, for credentials signed with that id."""
+    keys = published_keys(issuer)
+    method_ids = [verification_method(issuer, key) for key in keys]
+    legacy = [_multikey(issuer, key, legacy_verification_method(issuer, key)) for key in keys]
+    issuer_id = urls.public_url(urls.ISSUER_OB3, issuer.public_id)
+    return {
+        "@context": [DID_V1, MULTIKEY_V1],
+        "id": issuer_id,
+        "verificationMethod": [_multikey(issuer, key, method_id)
+                               for key, method_id in zip(keys, method_ids, strict=True)],
+        "assertionMethod": [*method_ids, *legacy],
+        # Where VC-JWT verifiers find the same keys as JWKs.
+        "service": [{"id": f"{issuer_id}#jwks", "type": "JsonWebKeySet",
+                     "serviceEndpoint": urls.public_url(urls.ISSUER_JWKS, issuer.public_id)}],
+    }
+
+
+def key_jwk(issuer: Issuer, key: IssuerKey) -> dict[str, str]:
+    """A key as a bare public JWK whose ``kid`` is its own URL."""
+    kid = key_jwk_url(issuer, key)
+    if key.algorithm == KeyAlgorithm.P256:
+        return p256_public_jwk(p256_public_key_from_multikey(key.public_key_multibase), kid)
+    return public_jwk(public_key_from_multikey(key.public_key_multibase), kid)
 
 
 def jwks(issuer: Issuer) -> dict[str, Any]:
-    """The same keys as a JWK set (``kid`` = verification method id) for VC-JWT verifiers."""
-    return {"keys": [public_jwk(public_key_from_multikey(key.public_key_multibase),
-                                verification_method(issuer, key))
-                     for key in published_keys(issuer)]}
+    """Every published key as a JWK set, for VC-JWT verifiers (linked from the controller)."""
+    return {"keys": [key_jwk(issuer, key) for key in published_keys(issuer)]}

@@ -1,9 +1,10 @@
-"""Ed25519 key encodings: base58btc multibase, Multikey (``z6Mk…``) and JWK (OKP)."""
+"""Key encodings: base58btc multibase, Multikey (Ed25519 ``z6Mk…``, P-256 ``zDn…``) and JWK."""
 
 from __future__ import annotations
 
 import base64
 
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
@@ -11,6 +12,8 @@ _B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _B58_INDEX = {c: i for i, c in enumerate(_B58)}
 # multicodec prefix of an Ed25519 public key (0xed, varint-encoded) in a Multikey.
 _ED25519_PUB = b"\xed\x01"
+# multicodec prefix of a P-256 public key (0x1200, varint-encoded), compressed point after it.
+_P256_PUB = b"\x80\x24"
 
 
 def b58encode(data: bytes) -> str:
@@ -67,6 +70,20 @@ def public_key_from_multikey(text: str) -> Ed25519PublicKey:
     return Ed25519PublicKey.from_public_bytes(raw[2:])
 
 
+def p256_public_multikey(public_key: ec.EllipticCurvePublicKey) -> str:
+    """The ``publicKeyMultibase`` of a P-256 Multikey (``zDn…``, compressed point)."""
+    return multibase_b58(_P256_PUB + public_key.public_bytes(Encoding.X962,
+                                                             PublicFormat.CompressedPoint))
+
+
+def p256_public_key_from_multikey(text: str) -> ec.EllipticCurvePublicKey:
+    """Parse a P-256 Multikey ``publicKeyMultibase``; ValueError for any other key."""
+    raw = from_multibase_b58(text)
+    if not raw.startswith(_P256_PUB) or len(raw) != 35:
+        raise ValueError("not a P-256 Multikey")
+    return ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw[2:])
+
+
 def b64url(data: bytes) -> str:
     """Unpadded base64url, as JOSE uses it."""
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
@@ -76,6 +93,14 @@ def public_jwk(public_key: Ed25519PublicKey, kid: str) -> dict[str, str]:
     """The public key as an OKP JWK (RFC 8037)."""
     return {"kty": "OKP", "crv": "Ed25519", "x": b64url(public_raw(public_key)), "kid": kid,
             "alg": "EdDSA", "use": "sig"}
+
+
+def p256_public_jwk(public_key: ec.EllipticCurvePublicKey, kid: str) -> dict[str, str]:
+    """The public key as an EC JWK (RFC 7518), for ES256."""
+    numbers = public_key.public_numbers()
+    return {"kty": "EC", "crv": "P-256", "x": b64url(numbers.x.to_bytes(32, "big")),
+            "y": b64url(numbers.y.to_bytes(32, "big")), "kid": kid, "alg": "ES256",
+            "use": "sig"}
 
 
 def private_from_seed(seed: bytes) -> Ed25519PrivateKey:

@@ -9,19 +9,22 @@ outbox rows) to the same commit. This core imports neither the audit trail nor w
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import (
     Encoding,
     NoEncryption,
     PrivateFormat,
+    load_der_private_key,
 )
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
@@ -31,7 +34,8 @@ from app.database import CHUNK, in_transaction, is_lock_conflict, upsert
 from app.extensions import db
 from app.models.base import new_public_id, utcnow
 from app.openbadges import bitstring, documents
-from app.openbadges.keys import public_multikey
+from app.openbadges.jsonld import ob3_schema
+from app.openbadges.keys import p256_public_multikey, public_multikey
 from app.openbadges.models import (
     STATUS_LIST_SIZE,
     Assertion,
@@ -41,10 +45,18 @@ from app.openbadges.models import (
     ExpiryPolicy,
     Issuer,
     IssuerKey,
+    KeyAlgorithm,
     KeyStatus,
     StatusList,
 )
-from app.openbadges.signing import SigningKey, add_proof, make_signing_key, sign_jwt
+from app.openbadges.signing import (
+    JwtSigner,
+    SigningKey,
+    add_proof,
+    make_jwt_signer,
+    make_signing_key,
+    sign_jwt,
+)
 
 if TYPE_CHECKING:  # the core only stores artwork; loading the renderer is not its business
     from badge_design.artwork import Artwork
@@ -62,13 +74,35 @@ class OperationError(ValueError):
 
 # --- issuers and keys --------------------------------------------------------------------------
 
-def _new_key(issuer: Issuer) -> IssuerKey:
-    private = Ed25519PrivateKey.generate()
-    raw = private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
-    key = IssuerKey(public_key_multibase=public_multikey(private.public_key()),
+# VC-JWT algorithms and the key each signs with; ES256 is the default (1EdTech's validator
+# accepts RS256 and ES256 only), EdDSA is there for callers that ask for it.
+JWT_ALGORITHMS = {"ES256": KeyAlgorithm.P256, "EdDSA": KeyAlgorithm.ED25519}
+DEFAULT_JWT_ALG = "ES256"
+
+
+def _new_key(issuer: Issuer, algorithm: str = KeyAlgorithm.ED25519) -> IssuerKey:
+    if algorithm == KeyAlgorithm.P256:
+        private_p256 = ec.generate_private_key(ec.SECP256R1())
+        public = p256_public_multikey(private_p256.public_key())
+        raw = private_p256.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())
+    else:
+        private = Ed25519PrivateKey.generate()
+        public = public_multikey(private.public_key())
+        raw = private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+    key = IssuerKey(public_key_multibase=public, algorithm=algorithm,
                     private_key_encrypted=secret_box.encrypt(raw), status=KeyStatus.ACTIVE)
     issuer.keys.append(key)
     return key
+
+
+def _load_private(key: IssuerKey) -> Ed25519PrivateKey | ec.EllipticCurvePrivateKey:
+    raw = secret_box.decrypt(key.private_key_encrypted)
+    if key.algorithm == KeyAlgorithm.P256:
+        private = load_der_private_key(raw, password=None)
+        if not isinstance(private, ec.EllipticCurvePrivateKey):
+            raise OperationError("no_key", "a stored P-256 key is not an EC key")
+        return private
+    return Ed25519PrivateKey.from_private_bytes(raw)
 
 
 def find_issuer(registration_id: int | None, context_id: int | None = None) -> Issuer | None:
@@ -87,53 +121,137 @@ def find_issuer(registration_id: int | None, context_id: int | None = None) -> I
 def create_issuer(name: str, url: str, email: str, *, registration_id: int | None = None,
                   context_id: int | None = None, description: str = "",
                   image_url: str | None = None) -> Issuer:
-    """Create an issuer with a fresh Ed25519 signing key."""
-    for label, value in (("name", name), ("url", url), ("email", email)):
-        if not value or not value.strip():
-            raise OperationError("invalid", f"issuer {label} is required")
-    if not url.startswith(("https://", "http://")):
-        raise OperationError("invalid", "issuer url must be an http(s) URL")
-    if "@" not in email:
-        raise OperationError("invalid", "issuer email must be an email address")
-    issuer = Issuer(name=name.strip(), url=url.strip(), email=email.strip(),
-                    registration_id=registration_id, context_id=context_id,
-                    description=description, image_url=image_url)
-    _new_key(issuer)
+    """Create an issuer with fresh signing keys (Ed25519 and P-256)."""
+    issuer = Issuer(name=name, url=url, email=email, registration_id=registration_id,
+                    context_id=context_id, description=description, image_url=image_url)
+    _check_issuer(issuer)
+    _new_key(issuer, KeyAlgorithm.ED25519)
+    _new_key(issuer, KeyAlgorithm.P256)
     db.session.add(issuer)
     db.session.commit()
     return issuer
 
 
+ISSUER_FIELDS = ("name", "url", "email", "description", "image_url")
+
+
+def _check_issuer(issuer: Issuer) -> None:
+    """Trim and validate an issuer's profile; OperationError names the field."""
+    for name in ISSUER_FIELDS:
+        value = getattr(issuer, name)
+        setattr(issuer, name, value.strip() if isinstance(value, str) else value)
+    for label in ("name", "url", "email"):
+        if not getattr(issuer, label):
+            raise OperationError("invalid", f"issuer {label} is required")
+    if len(issuer.name) > 300:
+        raise OperationError("invalid", "issuer name has at most 300 characters")
+    for label in ("url", "image_url"):
+        value = getattr(issuer, label)
+        if value and (not value.startswith(("https://", "http://")) or len(value) > 1000
+                      or any(c.isspace() for c in value)):
+            raise OperationError("invalid", f"issuer {label.replace('_', ' ')} must be an "
+                                            f"http(s) URL")
+    if "@" not in issuer.email or len(issuer.email) > 320 or " " in issuer.email:
+        raise OperationError("invalid", "issuer email must be an email address")
+    issuer.image_url = issuer.image_url or None
+
+
+def update_issuer(issuer: Issuer, **changes: str | None) -> Issuer:
+    """Change an issuer's profile (name, url, email, description, image_url); commits.
+
+    Documents served from now on show it (OB 2.0 profile, achievements); credentials already
+    signed keep the profile they were issued with.
+    """
+    unknown = set(changes) - set(ISSUER_FIELDS)
+    if unknown:
+        raise OperationError("invalid", f"cannot change {', '.join(sorted(unknown))}")
+    for name, value in changes.items():
+        setattr(issuer, name, value or "")  # an empty image_url removes the image
+    _check_issuer(issuer)
+    db.session.commit()
+    return issuer
+
+
+def save_issuer_profile(registration_id: int, context_id: int | None,
+                        **fields: str | None) -> Issuer:
+    """The issuer of exactly this scope (an institution, or a course's override of it)
+    updated with ``fields``, created with them when it has none yet; commits."""
+    issuer = db.session.scalar(select(Issuer).where(
+        Issuer.registration_id == registration_id,
+        Issuer.context_id == context_id if context_id else Issuer.context_id.is_(None))
+        .order_by(Issuer.id))
+    if issuer is not None:
+        return update_issuer(issuer, **fields)
+    return create_issuer(fields.get("name") or "", fields.get("url") or "",
+                         fields.get("email") or "", registration_id=registration_id,
+                         context_id=context_id, description=fields.get("description") or "",
+                         image_url=fields.get("image_url") or None)
+
+
 def rotate_key(issuer: Issuer, now: datetime | None = None) -> IssuerKey:
-    """Start signing with a new key; the old ones stay published so old credentials verify."""
+    """Start signing with new keys (Ed25519 and P-256); the old ones stay published so old
+    credentials verify. Returns the new Ed25519 key (the one Data Integrity proofs name)."""
     for key in issuer.keys:
         if key.status == KeyStatus.ACTIVE:
             key.status = KeyStatus.RETIRED
             key.retired_at = now or utcnow()
-    key = _new_key(issuer)
+    key = _new_key(issuer, KeyAlgorithm.ED25519)
+    _new_key(issuer, KeyAlgorithm.P256)
     db.session.commit()
     return key
 
 
-_signers: dict[tuple[int, str], SigningKey] = {}
+_signers: dict[tuple[int, str, str], SigningKey | JwtSigner] = {}
 _signers_lock = threading.Lock()
 
 
-def signing_key(issuer: Issuer) -> tuple[IssuerKey, SigningKey]:
-    """The issuer's active key, decrypted once per process (issuing a cohort signs a lot)."""
-    active = [k for k in issuer.keys if k.status == KeyStatus.ACTIVE]
+def _active_key(issuer: Issuer, algorithm: str) -> IssuerKey:
+    keys = [k for k in issuer.keys if k.algorithm == algorithm]
+    active = [k for k in keys if k.status == KeyStatus.ACTIVE]
+    if not active and not keys and algorithm == KeyAlgorithm.P256:
+        # Issuers created before ES256 get their P-256 key with their first JWT; it is
+        # published in the same transaction as what it signs.
+        return _new_key(issuer, algorithm)
     if not active:
         raise OperationError("no_key", f"issuer {issuer.public_id} has no active signing key")
-    key = active[-1]
-    cache_key = (key.id, key.private_key_encrypted)
+    return active[-1]
+
+
+def _cached(key: IssuerKey, kind: str,
+            build: Callable[[Any], SigningKey | JwtSigner]) -> Any:
+    # Decrypted once per process (issuing a cohort signs a lot); a new key has no id yet.
+    cache_key = (key.id or 0, key.private_key_encrypted, kind)
     signer = _signers.get(cache_key)
     if signer is None:
-        raw = secret_box.decrypt(key.private_key_encrypted)
-        signer = make_signing_key(Ed25519PrivateKey.from_private_bytes(raw),
-                                  documents.verification_method(issuer, key))
+        signer = build(_load_private(key))
         with _signers_lock:
             _signers[cache_key] = signer
-    return key, signer
+    return signer
+
+
+def signing_key(issuer: Issuer) -> tuple[IssuerKey, SigningKey]:
+    """The issuer's active Ed25519 key, for Data Integrity proofs."""
+    key = _active_key(issuer, KeyAlgorithm.ED25519)
+    return key, _cached(key, "di", lambda private: make_signing_key(
+        private, documents.verification_method(issuer, key)))
+
+
+def jwt_signer(issuer: Issuer, alg: str = DEFAULT_JWT_ALG) -> JwtSigner:
+    """The issuer's active key for VC-JWTs of ``alg`` (ES256 by default, or EdDSA)."""
+    if alg not in JWT_ALGORITHMS:
+        raise OperationError("invalid", f"JWT algorithm must be one of "
+                                        f"{', '.join(JWT_ALGORITHMS)}")
+    key = _active_key(issuer, JWT_ALGORITHMS[alg])
+    return _cached(key, "jwt", lambda private: make_jwt_signer(
+        private, documents.key_jwk_url(issuer, key)))
+
+
+def credential_jwt(assertion: Assertion, alg: str = DEFAULT_JWT_ALG) -> str:
+    """An assertion's VC-JWT: the one signed at issue (ES256), or signed now with ``alg``."""
+    if alg == DEFAULT_JWT_ALG and assertion.credential_jwt:
+        return assertion.credential_jwt
+    unsigned = {k: v for k, v in assertion.credential.items() if k != "proof"}
+    return sign_jwt(unsigned, jwt_signer(assertion.badge.issuer, alg))
 
 
 # --- badges and artwork ------------------------------------------------------------------------
@@ -176,7 +294,8 @@ def update_badge(badge: Badge, **changes: Any) -> Badge:
     """Change a badge's fields (validated); commits. Artwork goes through ``save_artwork``."""
     editable = {"name", "description", "criteria_narrative", "tags", "alignments",
                 "expiry_policy", "expires_on", "expires_days", "status", "criteria",
-                "enabled", "context_id", "evidence_shows_scores"}
+                "enabled", "context_id", "evidence_shows_scores", "achievement_type",
+                "language"}
     unknown = set(changes) - editable
     if unknown:
         raise OperationError("invalid", f"cannot change {', '.join(sorted(unknown))}")
@@ -184,12 +303,12 @@ def update_badge(badge: Badge, **changes: Any) -> Badge:
         changes["alignments"] = _check_alignments(changes["alignments"] or [])
     for name, value in changes.items():
         setattr(badge, name, value)
-    _check_badge(badge)
+    _check_badge(badge, expiry_changed=bool({"expiry_policy", "expires_on"} & set(changes)))
     db.session.commit()
     return badge
 
 
-def _check_badge(badge: Badge) -> None:
+def _check_badge(badge: Badge, expiry_changed: bool = True) -> None:
     for label in ("name", "description", "criteria_narrative"):
         if not (getattr(badge, label) or "").strip():
             raise OperationError("invalid", f"badge {label.replace('_', ' ')} is required")
@@ -200,10 +319,32 @@ def _check_badge(badge: Badge) -> None:
                              f"expiry policy must be one of {', '.join(ExpiryPolicy.ALL)}")
     if badge.expiry_policy == ExpiryPolicy.FIXED and badge.expires_on is None:
         raise OperationError("invalid", "a fixed expiry needs a date")
+    if expiry_changed and fixed_expiry_passed(badge):
+        # A date that passed while the badge was live is kept; choosing one is refused.
+        raise OperationError("expiry_in_past", f"the fixed expiry date "
+                                               f"{documents.iso(badge.expires_on)} is in the "
+                                               f"past: every award would be expired at once")
     if badge.expiry_policy == ExpiryPolicy.DAYS and not (badge.expires_days or 0) > 0:
         raise OperationError("invalid", "an expiry in days needs a positive number of days")
     if not isinstance(badge.tags, list) or not all(isinstance(t, str) for t in badge.tags):
         raise OperationError("invalid", "tags must be a list of strings")
+    if badge.achievement_type not in achievement_types() and not _EXT_TYPE.fullmatch(
+            badge.achievement_type or ""):
+        raise OperationError("invalid", "achievement type must be one of Open Badges 3.0's "
+                                        "(Badge, Certificate, Course, …) or ext:Name")
+    if not _LANGUAGE.fullmatch(badge.language or ""):
+        raise OperationError("invalid", "language must be a BCP 47 tag such as en or fr-CA")
+
+
+# OB 3.0 AchievementType extensions, and BCP 47 language tags (language[-subtags]).
+_EXT_TYPE = re.compile(r"ext:[A-Za-z0-9._-]{1,56}")
+_LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,4}")
+
+
+def achievement_types() -> list[str]:
+    """OB 3.0's AchievementType vocabulary, as the bundled schema enumerates it."""
+    return ob3_schema()["$defs"]["Achievement"]["properties"]["achievementType"][
+        "oneOf"][0]["enum"]
 
 
 def create_badge(issuer: Issuer, name: str, description: str, criteria_narrative: str, *,
@@ -212,6 +353,7 @@ def create_badge(issuer: Issuer, name: str, description: str, criteria_narrative
                  expiry_policy: str = ExpiryPolicy.NONE, expires_on: datetime | None = None,
                  expires_days: int | None = None, status: str = BadgeStatus.ACTIVE,
                  criteria: dict[str, Any] | None = None, enabled: bool = False,
+                 achievement_type: str = "Badge", language: str = "en",
                  artwork: Artwork) -> Badge:
     """Create a badge with ``artwork`` (rendered beforehand) as its first artwork version."""
     badge = Badge(issuer=issuer, name=(name or "").strip(), description=description or "",
@@ -219,7 +361,8 @@ def create_badge(issuer: Issuer, name: str, description: str, criteria_narrative
                   tags=list(tags), alignments=_check_alignments(alignments),
                   expiry_policy=expiry_policy, expires_on=expires_on,
                   expires_days=expires_days, status=status, criteria=criteria,
-                  enabled=enabled, image_version=0, design_version=0)
+                  enabled=enabled, image_version=0, design_version=0,
+                  achievement_type=achievement_type, language=language)
     _check_badge(badge)
     db.session.add(badge)
     db.session.flush()
@@ -250,11 +393,14 @@ class Recipient:
 
 @dataclass(frozen=True)
 class Award:
-    """One award request: the recipient, the evidence, an optional explicit expiry."""
+    """One award request: the recipient, the evidence, an optional explicit expiry, and the
+    scores behind it (``results``: ``{"criterion", "name", "percent"}``), signed into the
+    credential only for badges whose instructor shows scores (``evidence_shows_scores``)."""
 
     recipient: Recipient
     evidence: Sequence[dict[str, Any]] = ()
     expires_at: datetime | None = None
+    results: Sequence[dict[str, Any]] = ()
 
 
 @dataclass
@@ -289,14 +435,31 @@ def _check_evidence(evidence: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def expiry_for(badge: Badge, issued_on: datetime, explicit: datetime | None) -> datetime | None:
-    """When an award expires: an explicit date wins, else the badge's policy."""
+    """When an award issued at ``issued_on`` expires: an explicit date wins, else the badge's
+    policy. OperationError (``expiry_before_issue``, ``expiry_in_past``) for a date that
+    would make the credential expired from the start."""
     if explicit is not None:
-        return documents.utc(explicit)
-    if badge.expiry_policy == ExpiryPolicy.FIXED and badge.expires_on:
-        return documents.utc(badge.expires_on)
-    if badge.expiry_policy == ExpiryPolicy.DAYS and badge.expires_days:
+        expires, source = documents.utc(explicit), "the expiry date"
+    elif badge.expiry_policy == ExpiryPolicy.FIXED and badge.expires_on:
+        expires, source = documents.utc(badge.expires_on), "the badge's fixed expiry date"
+    elif badge.expiry_policy == ExpiryPolicy.DAYS and badge.expires_days:
         return issued_on + timedelta(days=badge.expires_days)
-    return None
+    else:
+        return None
+    if expires <= utcnow():
+        raise OperationError("expiry_in_past",
+                             f"{source} {documents.iso(expires)} is in the past")
+    if expires <= issued_on:
+        raise OperationError("expiry_before_issue", f"{source} {documents.iso(expires)} is not "
+                                                    f"after the award's issue date "
+                                                    f"{documents.iso(issued_on)}")
+    return expires
+
+
+def fixed_expiry_passed(badge: Badge, now: datetime | None = None) -> bool:
+    """True when the badge's fixed expiry date has passed: a new award would be expired."""
+    return (badge.expiry_policy == ExpiryPolicy.FIXED and badge.expires_on is not None
+            and documents.utc(badge.expires_on) <= documents.utc(now or utcnow()))
 
 
 def _new_status_list(issuer: Issuer, now: datetime) -> StatusList:
@@ -333,12 +496,13 @@ def _allocate(issuer: Issuer, count: int, now: datetime) -> tuple[StatusList, li
 def _live(badge: Badge, keys: Sequence[str]) -> dict[str, Assertion]:
     rows = db.session.scalars(select(Assertion).where(
         Assertion.badge_id == badge.id, Assertion.revoked_at.is_(None),
-        Assertion.recipient_key.in_(keys)))
+        Assertion.replaced_at.is_(None), Assertion.recipient_key.in_(keys)))
     return {a.recipient_key: a for a in rows}
 
 
 def _prepare(badge: Badge, award: Award, now: datetime, index: int, status_list: StatusList,
-             achievement: dict[str, Any], signer: SigningKey) -> dict[str, Any]:
+             achievement: dict[str, Any], signer: SigningKey,
+             jwt: JwtSigner) -> dict[str, Any]:
     recipient = award.recipient
     salt = secrets.token_hex(16)
     email = normalize_email(recipient.email) if recipient.email else None
@@ -352,9 +516,10 @@ def _prepare(badge: Badge, award: Award, now: datetime, index: int, status_list:
         evidence=_check_evidence(award.evidence), revoked_at=None,
         status_list_id=status_list.id, status_index=index,
         image_version=badge.image_version, public=True, accepted_at=None)
-    credential = documents.ob3_credential(assertion, achievement, status_list)
+    results = award.results if badge.evidence_shows_scores else ()
+    credential = documents.ob3_credential(assertion, achievement, status_list, results)
     assertion.credential = add_proof(credential, signer, now)
-    assertion.credential_jwt = sign_jwt(credential, signer)
+    assertion.credential_jwt = sign_jwt(credential, jwt)
     return {column.key: getattr(assertion, column.key)
             for column in Assertion.__table__.columns if column.key != "id"}
 
@@ -382,13 +547,21 @@ def _issue_many(badge: Badge, awards: Sequence[Award], now: datetime | None) -> 
     if badge.status != BadgeStatus.ACTIVE:
         raise OperationError("badge_not_active", f"badge {badge.public_id} is {badge.status}")
     now = documents.utc(now or utcnow()).replace(microsecond=0)
+    for award in awards:  # refuse before anything is allocated or signed
+        expiry_for(badge, now, award.expires_at)
     keys = [award.recipient.key for award in awards]
     results: dict[str, Issued] = {}
     for start in range(0, len(awards), CHUNK):
         chunk = awards[start:start + CHUNK]
         chunk_keys = keys[start:start + CHUNK]
         for key, assertion in _live(badge, chunk_keys).items():
-            results[key] = Issued(assertion, created=False)
+            if assertion.is_expired(now):
+                # Awarded again after it expired: a new assertion replaces it (the old one
+                # stays served, expired, and leaves the one-live-award index).
+                assertion.replaced_at = now
+            else:
+                results[key] = Issued(assertion, created=False)
+        db.session.flush()
         todo = {}
         for key, award in zip(chunk_keys, chunk, strict=True):
             if key not in results and key not in todo:
@@ -398,8 +571,9 @@ def _issue_many(badge: Badge, awards: Sequence[Award], now: datetime | None) -> 
         issuer = badge.issuer
         status_list, indexes = _allocate(issuer, len(todo), now)
         _key, signer = signing_key(issuer)
+        jwt = jwt_signer(issuer)
         achievement = documents.ob3_achievement(badge)
-        rows = [_prepare(badge, award, now, index, status_list, achievement, signer)
+        rows = [_prepare(badge, award, now, index, status_list, achievement, signer, jwt)
                 for award, index in zip(todo.values(), indexes, strict=True)]
         # A conflicting row means a concurrent issuer won the race for this learner: keep theirs.
         upsert(Assertion, rows)

@@ -1,4 +1,4 @@
-"""Signing credentials: Data Integrity ``eddsa-rdfc-2022`` proofs and VC-JWT (EdDSA).
+"""Signing credentials: Data Integrity ``eddsa-rdfc-2022`` proofs and VC-JWT (ES256 or EdDSA).
 
 The signer canonicalizes with the fast, shape-cached path of :mod:`app.openbadges.rdfc`; the
 verifier (:mod:`app.openbadges.verify`) deliberately uses plain pyld instead, so a bug in the
@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from joserfc import jws
-from joserfc.jwk import OKPKey
+from joserfc.jwk import ECKey, OKPKey
 
 from app.openbadges.keys import multibase_b58
 from app.openbadges.rdfc import canonicalizer
@@ -29,17 +30,32 @@ warnings.filterwarnings("ignore", message="EdDSA is deprecated")
 
 @dataclass(frozen=True)
 class SigningKey:
-    """A ready-to-use private key and the verification method id that names it."""
+    """A ready-to-use Ed25519 private key and the verification method id that names it."""
 
     private_key: Ed25519PrivateKey
     verification_method: str
-    jwk: OKPKey
 
 
 def make_signing_key(private_key: Ed25519PrivateKey, verification_method: str) -> SigningKey:
-    """Wrap an Ed25519 private key for both proof formats."""
-    return SigningKey(private_key, verification_method,
-                      OKPKey.import_key(private_key, {"kid": verification_method}))
+    """Wrap an Ed25519 private key for Data Integrity proofs."""
+    return SigningKey(private_key, verification_method)
+
+
+@dataclass(frozen=True)
+class JwtSigner:
+    """A JOSE private key, its ``alg`` and its ``kid`` (a URL answering the bare public JWK)."""
+
+    alg: str
+    kid: str
+    jwk: ECKey | OKPKey
+
+
+def make_jwt_signer(private_key: Ed25519PrivateKey | ec.EllipticCurvePrivateKey,
+                    kid: str) -> JwtSigner:
+    """ES256 for a P-256 key, EdDSA for an Ed25519 key."""
+    if isinstance(private_key, ec.EllipticCurvePrivateKey):
+        return JwtSigner("ES256", kid, ECKey.import_key(private_key, {"kid": kid}))
+    return JwtSigner("EdDSA", kid, OKPKey.import_key(private_key, {"kid": kid}))
 
 
 def isoformat(moment: datetime) -> str:
@@ -90,8 +106,8 @@ def _epoch(value: str) -> int:
     return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp())
 
 
-def sign_jwt(credential: dict[str, Any], key: SigningKey) -> str:
-    """The credential as a compact VC-JWT (JOSE header: EdDSA, the verification method as kid)."""
-    header = {"alg": "EdDSA", "typ": "JWT", "kid": key.verification_method}
+def sign_jwt(credential: dict[str, Any], signer: JwtSigner) -> str:
+    """The credential as a compact VC-JWT (JOSE header: the signer's alg and kid)."""
+    header = {"alg": signer.alg, "typ": "JWT", "kid": signer.kid}
     payload = json.dumps(jwt_claims(credential), separators=(",", ":"), ensure_ascii=False)
-    return jws.serialize_compact(header, payload.encode(), key.jwk, algorithms=["EdDSA"])
+    return jws.serialize_compact(header, payload.encode(), signer.jwk, algorithms=[signer.alg])

@@ -11,6 +11,11 @@ from flask import current_app
 ISSUER_OB2 = "/ob/v2/issuers/<public_id>"
 ISSUER_OB3 = "/ob/v3/issuers/<public_id>"  # the controller document (keys)
 ISSUER_JWKS = "/ob/v3/issuers/<public_id>/jwks.json"
+# One key as a Multikey document: a credential's verificationMethod, fetched as it is
+# (verifiers built on Digital Bazaar's libraries never select a fragment of a document).
+ISSUER_KEY = "/ob/v3/issuers/<public_id>/keys/<key>"
+# The same key as a bare JWK: a VC-JWT's ``kid`` (JOSE verifiers dereference it to a JWK).
+ISSUER_KEY_JWK = "/ob/v3/issuers/<public_id>/keys/<key>/jwk"
 BADGE_OB2 = "/ob/v2/badges/<public_id>"
 ACHIEVEMENT_OB3 = "/ob/v3/achievements/<public_id>"
 BADGE_IMAGE = "/ob/badges/<public_id>/image/<int:version>.<ext>"

@@ -18,13 +18,17 @@ from urllib.parse import urldefrag, urlsplit
 
 import requests
 from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from flask import current_app
 from jsonschema import Draft201909Validator
 
 from app import outbound
 from app.openbadges.bitstring import is_set
 from app.openbadges.jsonld import canonize, ob3_schema
-from app.openbadges.keys import from_multibase_b58, public_key_from_multikey
+from app.openbadges.keys import from_multibase_b58, public_jwk, public_key_from_multikey
 from badge_design.baking import BakingError, unbake
 
 _JSON_ACCEPT = "application/ld+json, application/json;q=0.9"
@@ -116,21 +120,48 @@ def _check_recipient(report: Report, identities: list[dict[str, Any]], email: st
 
 # --- keys --------------------------------------------------------------------------------------
 
-def resolve_key(verification_method: str, issuer_id: str):
-    """The Ed25519 public key named by ``verification_method``, from its controller document.
+def _lists(methods: Any, method_id: str) -> dict[str, Any] | None:
+    """The entry of ``methods`` (ids or embedded objects) naming ``method_id``, if any."""
+    for method in methods if isinstance(methods, list) else [methods]:
+        if method == method_id:
+            return {"id": method_id}
+        if isinstance(method, dict) and method.get("id") == method_id:
+            return method
+    return None
 
-    The controller must be the credential's issuer and list the key under assertionMethod.
+
+def _multikey(method: dict[str, Any], issuer_id: str):
+    if method.get("controller") != issuer_id or method.get("type") != "Multikey":
+        raise ValueError("the verification method is not the issuer's Multikey")
+    if not method.get("publicKeyMultibase"):
+        raise ValueError("the verification method has no publicKeyMultibase")
+    return public_key_from_multikey(method["publicKeyMultibase"])
+
+
+def resolve_key(verification_method: str, issuer_id: str):
+    """The Ed25519 public key named by ``verification_method``, controlled by the issuer.
+
+    A key URL is fetched as a document of its own (a Multikey naming its controller), as the
+    DCC and Digital Bazaar verifiers do; its controller, the credential's issuer, must list
+    it under assertionMethod. A ``#fragment`` id (credentials issued before keys had their
+    own URLs) is looked up embedded in the controller document.
     """
-    controller_url, _ = urldefrag(verification_method)
-    if controller_url != issuer_id:
-        raise ValueError("the verification method's controller is not the issuer")
-    document = fetch_json(controller_url)
-    for method in document.get("assertionMethod", []):
-        if isinstance(method, dict) and method.get("id") == verification_method:
-            if method.get("controller") != issuer_id or method.get("type") != "Multikey":
-                raise ValueError("the verification method is not the issuer's Multikey")
-            return public_key_from_multikey(method["publicKeyMultibase"])
-    raise ValueError("the issuer does not list this key under assertionMethod")
+    document_url, fragment = urldefrag(verification_method)
+    if fragment:
+        if document_url != issuer_id:
+            raise ValueError("the verification method's controller is not the issuer")
+        method = _lists(fetch_json(document_url).get("assertionMethod", []),
+                        verification_method)
+        if method is None:
+            raise ValueError("the issuer does not list this key under assertionMethod")
+        return _multikey(method, issuer_id)
+    method = fetch_json(verification_method)
+    if method.get("id") != verification_method:
+        raise ValueError("the verification method's document has another id")
+    key = _multikey(method, issuer_id)
+    if _lists(fetch_json(issuer_id).get("assertionMethod", []), verification_method) is None:
+        raise ValueError("the issuer does not list this key under assertionMethod")
+    return key
 
 
 def check_data_integrity(document: dict[str, Any]) -> list[str]:
@@ -170,25 +201,71 @@ def _b64url_decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+_JWK_MEMBERS = {"EC": ("crv", "x", "y"), "OKP": ("crv", "x")}
+
+
+def resolve_jwk(kid: str, issuer_id: str) -> dict[str, Any]:
+    """The bare public JWK ``kid`` dereferences to, once the issuer vouches for it: its
+    controller document links a JWK set (service ``JsonWebKeySet``) holding the same key."""
+    if not kid.startswith(("http://", "https://")):
+        raise ValueError("the JWT's kid is not a URL")
+    if urldefrag(kid).fragment:
+        # EdDSA JWTs issued before keys had their own URLs name a Multikey in the controller.
+        return public_jwk(resolve_key(kid, issuer_id), kid)
+    jwk = fetch_json(kid)
+    members = _JWK_MEMBERS.get(jwk.get("kty"))
+    if members is None or "d" in jwk:
+        raise ValueError("the JWT's kid does not dereference to a public JWK")
+    services = fetch_json(issuer_id).get("service") or []
+    sets = [s.get("serviceEndpoint") for s in services
+            if isinstance(s, dict) and s.get("type") == "JsonWebKeySet"]
+    for url in sets:
+        for listed in fetch_json(url).get("keys", []):
+            if listed.get("kid") == kid and all(
+                    listed.get(m) == jwk.get(m) for m in ("kty", *members)):
+                return jwk
+    raise ValueError("the issuer does not publish the JWT's key")
+
+
+def _jwt_signature_ok(alg: str, jwk: dict[str, Any], signature: bytes,
+                      signing_input: bytes) -> None:
+    """Raise InvalidSignature (or ValueError for a key of the wrong kind) unless it verifies."""
+    if alg == "ES256":
+        if (jwk.get("kty"), jwk.get("crv")) != ("EC", "P-256") or len(signature) != 64:
+            raise ValueError("ES256 needs a P-256 key and a 64-byte signature")
+        public = ec.EllipticCurvePublicNumbers(
+            int.from_bytes(_b64url_decode(jwk["x"]), "big"),
+            int.from_bytes(_b64url_decode(jwk["y"]), "big"), ec.SECP256R1()).public_key()
+        der = encode_dss_signature(int.from_bytes(signature[:32], "big"),
+                                   int.from_bytes(signature[32:], "big"))
+        public.verify(der, signing_input, ec.ECDSA(hashes.SHA256()))
+        return
+    if (jwk.get("kty"), jwk.get("crv")) != ("OKP", "Ed25519"):
+        raise ValueError("EdDSA needs an Ed25519 key")
+    Ed25519PublicKey.from_public_bytes(_b64url_decode(jwk["x"])).verify(signature,
+                                                                        signing_input)
+
+
 def check_jwt(token: str) -> tuple[dict[str, Any] | None, list[str]]:
-    """(credential, errors) of a compact VC-JWT signed with EdDSA."""
+    """(credential, errors) of a compact VC-JWT signed with ES256 or EdDSA."""
     try:
         header_b64, payload_b64, signature_b64 = token.strip().split(".")
         header = json.loads(_b64url_decode(header_b64))
         payload = json.loads(_b64url_decode(payload_b64))
     except ValueError:
         return None, ["not a compact JWT"]
-    if header.get("alg") != "EdDSA":
+    if header.get("alg") not in ("ES256", "EdDSA"):
         return payload, [f"unsupported JWT algorithm {header.get('alg')!r}"]
     issuer = payload.get("issuer")
     issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
     errors = []
     try:
-        key = resolve_key(header.get("kid", ""), issuer_id)
-        key.verify(_b64url_decode(signature_b64), f"{header_b64}.{payload_b64}".encode())
+        jwk = resolve_jwk(header.get("kid", ""), issuer_id)
+        _jwt_signature_ok(header["alg"], jwk, _b64url_decode(signature_b64),
+                          f"{header_b64}.{payload_b64}".encode())
     except InvalidSignature:
         errors.append("JWT signature does not verify (the credential was altered)")
-    except (FetchError, ValueError) as exc:
+    except (FetchError, ValueError, KeyError) as exc:
         errors.append(f"JWT signature cannot be checked: {exc}")
     subject = payload.get("credentialSubject") or {}
     expected = {"iss": issuer_id, "jti": payload.get("id"), "sub": subject.get("id")}

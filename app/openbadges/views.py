@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from app.downloads import as_download
 from app.extensions import db
-from app.openbadges import documents, image_cache, urls
-from app.openbadges.models import Assertion, Badge, BadgeImage, Issuer, StatusList
+from app.openbadges import documents, image_cache, operations, urls
+from app.openbadges.models import Assertion, Badge, BadgeImage, Issuer, IssuerKey, StatusList
 from badge_design.baking import OB2_KEYWORD, OB3_KEYWORD, bake_png, bake_svg
 
 bp = Blueprint("openbadges", __name__)
@@ -68,6 +68,26 @@ def issuer_ob2(public_id: str) -> Response:
 @bp.get(urls.ISSUER_OB3)
 def issuer_ob3(public_id: str) -> Response:
     return _json(documents.controller_document(_by_public_id(Issuer, public_id)))
+
+
+def _published_key(public_id: str, key: str) -> tuple[Issuer, IssuerKey]:
+    issuer = _by_public_id(Issuer, public_id)
+    found = next((k for k in documents.published_keys(issuer)
+                  if k.public_key_multibase == key), None)
+    if found is None:
+        abort(404, description="no such key")
+    return issuer, found
+
+
+@bp.get(urls.ISSUER_KEY)
+def issuer_key(public_id: str, key: str) -> Response:
+    return _json(documents.key_document(*_published_key(public_id, key)))
+
+
+@bp.get(urls.ISSUER_KEY_JWK)
+def issuer_key_jwk(public_id: str, key: str) -> Response:
+    return _respond(json.dumps(documents.key_jwk(*_published_key(public_id, key))),
+                    "application/jwk+json", SHORT)
 
 
 @bp.get(urls.ISSUER_JWKS)
@@ -164,9 +184,21 @@ def assertion_ob2(public_id: str) -> Response:
     assertion = _by_public_id(Assertion, public_id)
     if _wants_html():
         return _page(assertion)
-    # A revoked assertion keeps answering 200 with revoked: true, which every OB 2.0
-    # verifier reads; a 410 would hide the reason from some of them.
-    return _json(documents.ob2_assertion(assertion))
+    response = _json(documents.ob2_assertion(assertion))
+    if assertion.revoked and response.status_code == 200:
+        # OB 2.0 hosted verification: a revoked assertion answers 410 Gone; the body still
+        # carries the assertion with revoked and revocationReason.
+        response.status_code = 410
+    return response
+
+
+def _jwt(assertion: Assertion) -> str:
+    """The VC-JWT: ES256 as issued, or ``?alg=EdDSA`` for a verifier that asks for it."""
+    try:
+        return operations.credential_jwt(assertion,
+                                         request.args.get("alg", operations.DEFAULT_JWT_ALG))
+    except operations.OperationError as exc:
+        abort(400, description=str(exc))
 
 
 @bp.get(urls.CREDENTIAL_OB3)
@@ -175,7 +207,7 @@ def credential_ob3(public_id: str) -> Response:
     if _wants_html():
         return _page(assertion)
     if request.accept_mimetypes.best_match([*JSON_TYPES, JWT_TYPE]) == JWT_TYPE:
-        return _respond(assertion.credential_jwt, JWT_TYPE, LONG)
+        return _respond(_jwt(assertion), JWT_TYPE, LONG)
     # The signed credential never changes (revocation lives in the status list).
     return _json(assertion.credential, max_age=LONG)
 
@@ -196,13 +228,14 @@ def _baked(assertion: Assertion, ext: str, keyword: str, text: str) -> Response:
 @bp.get(urls.BAKED_OB2)
 def baked_ob2(public_id: str, ext: str) -> Response:
     assertion = _by_public_id(Assertion, public_id)
+    # The assertion itself, not its URL (which the baking specification calls legacy).
     return _baked(assertion, ext, OB2_KEYWORD,
-                  urls.public_url(urls.ASSERTION_OB2, assertion.public_id))
+                  json.dumps(documents.ob2_assertion(assertion), ensure_ascii=False))
 
 
 @bp.get(urls.BAKED_OB3)
 def baked_ob3(public_id: str, ext: str) -> Response:
     assertion = _by_public_id(Assertion, public_id)
-    text = (assertion.credential_jwt if request.args.get("format") == "jwt"
+    text = (_jwt(assertion) if request.args.get("format") == "jwt"
             else json.dumps(assertion.credential, ensure_ascii=False))
     return _baked(assertion, ext, OB3_KEYWORD, text)

@@ -2,7 +2,7 @@
 
 from app.openbadges.models.assertion import Assertion
 from app.openbadges.models.badge import Badge, BadgeImage, BadgeStatus, ExpiryPolicy
-from app.openbadges.models.issuer import Issuer, IssuerKey, KeyStatus
+from app.openbadges.models.issuer import Issuer, IssuerKey, KeyAlgorithm, KeyStatus
 from app.openbadges.models.status_list import STATUS_LIST_SIZE, StatusList
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "ExpiryPolicy",
     "Issuer",
     "IssuerKey",
+    "KeyAlgorithm",
     "KeyStatus",
     "StatusList",
 ]

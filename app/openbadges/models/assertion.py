@@ -24,7 +24,9 @@ from app.models.base import new_public_id, utcnow
 from app.openbadges.models.badge import Badge
 from app.openbadges.models.status_list import StatusList
 
-_LIVE = text("revoked_at IS NULL")
+# Live: neither revoked nor replaced by a newer award (an expired award is replaced when the
+# badge is awarded again; it stays as it was, expired, and keeps verifying as such).
+_LIVE = text("revoked_at IS NULL AND replaced_at IS NULL")
 
 
 class Assertion(db.Model):
@@ -32,7 +34,7 @@ class Assertion(db.Model):
 
     __tablename__ = "ob_assertion"
     __table_args__ = (
-        # At most one live (unrevoked) assertion per badge and learner, enforced by the
+        # At most one live assertion per badge and learner, enforced by the
         # database so concurrent issuers cannot both insert (a partial unique index).
         Index("uq_ob_assertion_live", "badge_id", "recipient_key", unique=True,
               sqlite_where=_LIVE, postgresql_where=_LIVE),
@@ -58,6 +60,7 @@ class Assertion(db.Model):
     evidence: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     revoked_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     revocation_reason: Mapped[str | None] = mapped_column(Text)
+    replaced_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     status_list_id: Mapped[int] = mapped_column(ForeignKey("ob_status_list.id"))
     status_index: Mapped[int] = mapped_column(Integer)
     image_version: Mapped[int] = mapped_column(Integer, default=0)

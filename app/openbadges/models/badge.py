@@ -61,6 +61,10 @@ class Badge(TimestampMixin, db.Model):
     criteria: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Off by default: public, signed evidence says which criteria were met, not the scores.
     evidence_shows_scores: Mapped[bool] = mapped_column(Boolean, default=False)
+    # OB 3.0 achievementType (its vocabulary, or "ext:…") and inLanguage (BCP 47).
+    achievement_type: Mapped[str] = mapped_column(String(60), default="Badge",
+                                                  server_default="Badge")
+    language: Mapped[str] = mapped_column(String(35), default="en", server_default="en")
     enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     design: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     design_version: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,4 +1,4 @@
-"""Issuers (OB 2.0 Issuer Profile / OB 3.0 Profile) and their Ed25519 signing keys."""
+"""Issuers (OB 2.0 Issuer Profile / OB 3.0 Profile) and their signing keys."""
 
 from __future__ import annotations
 
@@ -43,8 +43,16 @@ class KeyStatus:
     REVOKED = "revoked"  # compromised: unpublished, its signatures stop verifying
 
 
+class KeyAlgorithm:
+    ED25519 = "Ed25519"  # Data Integrity proofs (eddsa-rdfc-2022), VC-JWT EdDSA on request
+    P256 = "P-256"  # VC-JWT ES256, what 1EdTech's validator accepts
+
+
 class IssuerKey(TimestampMixin, db.Model):
-    """An Ed25519 key pair of an issuer; the private half is encrypted with the secret box."""
+    """A key pair of an issuer; the private half is encrypted with the secret box.
+
+    An issuer has one active key per algorithm; rotation replaces both.
+    """
 
     __tablename__ = "ob_issuer_key"
 
@@ -54,6 +62,8 @@ class IssuerKey(TimestampMixin, db.Model):
     public_key_multibase: Mapped[str] = mapped_column(String(64), unique=True)
     private_key_encrypted: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default=KeyStatus.ACTIVE)
+    algorithm: Mapped[str] = mapped_column(String(20), default=KeyAlgorithm.ED25519,
+                                           server_default=KeyAlgorithm.ED25519)
     retired_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
 
     issuer: Mapped[Issuer] = relationship(back_populates="keys")
