@@ -181,7 +181,7 @@ def preview(badge: Badge, criteria_doc: Any = None) -> Preview:
     now = utcnow()
     for start in range(0, len(learners), CHUNK):
         part = learners[start:start + CHUNK]
-        grades, earned = grades_of(badge.context_id, part), earned_of(part)
+        grades, earned = grades_of(badge.context_id, part), earned_of(part, now)
         users = {u.id: u for u in db.session.scalars(select(LtiUser).where(LtiUser.id.in_(part)))}
         for user_id in part:
             if badge.public_id in earned[user_id]:

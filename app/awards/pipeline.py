@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from app.awards import effects
 from app.awards.models import DecisionAction, ReviewItem
@@ -152,12 +152,16 @@ def grades_of(context_id: int, user_ids: Sequence[int]) -> dict[int, dict[str, G
     return out
 
 
-def earned_of(user_ids: Sequence[int]) -> dict[int, set[str]]:
-    """The badges (public ids) each learner holds live."""
+def earned_of(user_ids: Sequence[int], now: datetime | None = None) -> dict[int, set[str]]:
+    """The badges (public ids) each learner holds live at ``now``: not revoked, not replaced,
+    not expired. An expired award neither blocks a new one nor counts as a prerequisite."""
+    now = now or utcnow()
     out: dict[int, set[str]] = defaultdict(set)
     rows = db.session.execute(
         select(Assertion.lti_user_id, Badge.public_id).join(Badge, Badge.id == Assertion.badge_id)
-        .where(Assertion.lti_user_id.in_(user_ids), Assertion.revoked_at.is_(None)))
+        .where(Assertion.lti_user_id.in_(user_ids), Assertion.revoked_at.is_(None),
+               Assertion.replaced_at.is_(None),
+               or_(Assertion.expires_at.is_(None), Assertion.expires_at > now)))
     for user_id, badge in rows:
         out[user_id].add(badge)
     return out
@@ -188,7 +192,7 @@ def evaluate_learners(context_id: int, user_ids: Iterable[int], now: datetime | 
     now = now or utcnow()
     result.evaluated = len(learners)
     grades = grades_of(context_id, learners)
-    earned = earned_of(learners)
+    earned = earned_of(learners, now)
     users = {u.id: u for u in db.session.scalars(select(LtiUser).where(LtiUser.id.in_(learners)))}
     labels, names = column_labels(context_id), badge_names(context_id)
     for item in badges:

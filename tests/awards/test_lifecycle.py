@@ -322,3 +322,26 @@ def test_the_simple_rule_form_says_what_is_wrong_and_fills_itself_back(client, c
     assert badge.criteria == {"column": exam, "min_points": 7.5}
     page = _page(client, f"/course/awards/badge/{badge.public_id}?lt={course.token}")
     assert 'value="7.5"' in page and '<option value="points" selected>' in page
+
+
+def test_an_expired_award_is_awarded_again_to_a_learner_who_still_qualifies(registered, course):
+    # Awards of this badge last 30 days. Past that, the learner holds nothing live: a re-check
+    # issues a new award (the expired one stays on record, replaced), once.
+    from datetime import timedelta
+
+    from app.models.base import utcnow
+    from app.openbadges.models import Assertion
+
+    badge = new_badge(course.context, {"column": course.column("Exam").public_id,
+                                       "min_percent": 70})
+    badge.expiry_policy, badge.expires_days = "days", 30
+    db.session.commit()
+    first = evaluate_course(course.context.id)
+    assert first.issued == _qualifying(registered, course, 70) > 0
+    later = utcnow() + timedelta(days=31)
+    again = evaluate_course(course.context.id, now=later)
+    assert again.issued == first.issued
+    assert evaluate_course(course.context.id, now=later).issued == 0  # idempotent
+    rows = db.session.scalars(select(Assertion).where(Assertion.badge_id == badge.id)).all()
+    assert len(rows) == 2 * first.issued
+    assert sum(row.replaced_at is not None for row in rows) == first.issued
