@@ -20,7 +20,7 @@ from app.connectors.moodle import MoodleClient, MoodleSource
 from app.database import in_transaction
 from app.extensions import db
 from app.grades.models import Column
-from app.grades.operations import GradeEvent, user_ids_by_sub
+from app.grades.operations import GradeEvent, mirror_columns, user_ids_by_sub
 from app.models import Context, LtiUser, Membership, Registration
 from app.models.base import utcnow
 from app.settings import number
@@ -95,24 +95,8 @@ def _note(registration_id: int, error: str | None) -> None:
 
 def upsert_native_columns(context_id: int, source: str,
                           columns: Iterable[NativeColumn]) -> dict[str, int]:
-    """Mirror a source's columns (writes only changes; columns it no longer lists turn
-    inactive, keeping their grades). Returns key -> column id of the listed ones."""
-    existing = {c.lti_lineitem_id: c for c in db.session.scalars(
-        select(Column).where(Column.context_id == context_id, Column.source == source))}
-    listed = {c.key: c for c in columns}
-    for key, native in listed.items():
-        column = existing.get(key)
-        if column is None:
-            column = Column(context_id=context_id, lti_lineitem_id=key, source=source,
-                            label=native.label, score_maximum=native.score_maximum)
-            db.session.add(column)
-            existing[key] = column
-        for name, value in (("label", native.label), ("score_maximum", native.score_maximum),
-                            ("active", True)):
-            if getattr(column, name) != value:
-                setattr(column, name, value)
-    for key, column in existing.items():
-        if key not in listed and column.active:
-            column.active = False
-    db.session.flush()
+    """Mirror a source's columns (see :func:`mirror_columns`). Returns key -> column id of
+    the listed ones."""
+    listed = {c.key: {"label": c.label, "score_maximum": c.score_maximum} for c in columns}
+    existing = mirror_columns(context_id, source, listed)
     return {key: existing[key].id for key in listed}

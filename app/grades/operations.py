@@ -112,34 +112,41 @@ def record_grades(events: Sequence[GradeEvent]) -> list[GradeEvent]:
 
 # --- columns ---------------------------------------------------------------------------------
 
-def upsert_columns(context: Context, line_items: Iterable[dict[str, Any]]) -> list[Column]:
-    """Mirror the AGS line items as columns; returns the active ones. Writes only changes."""
+def mirror_columns(context_id: int, source: str,
+                   facts_by_key: dict[str, dict[str, Any]]) -> dict[str, Column]:
+    """Mirror one source's columns of a course (AGS line items, a gradebook connector's
+    columns): new keys become columns, changed facts are written, columns the source no
+    longer lists turn inactive and keep their grades. Writes only changes; returns every
+    column of the source by key."""
     existing = {c.lti_lineitem_id: c for c in db.session.scalars(
-        select(Column).where(Column.context_id == context.id, Column.source == "ags"))}
-    seen = set()
-    for item in line_items:
-        url = str(item.get("id") or "")
-        if not url:
-            continue
-        seen.add(url)
-        facts = {"label": str(item.get("label") or ""),
-                 "score_maximum": to_float(item.get("scoreMaximum")),
-                 "tag": str(item.get("tag") or ""),
-                 "resource_link_id": str(item.get("resourceLinkId") or ""), "active": True}
-        column = existing.get(url)
+        select(Column).where(Column.context_id == context_id, Column.source == source))}
+    for key, listed in facts_by_key.items():
+        facts = {**listed, "active": True}
+        column = existing.get(key)
         if column is None:
-            column = Column(context_id=context.id, lti_lineitem_id=url, **facts)
+            column = Column(context_id=context_id, lti_lineitem_id=key, source=source, **facts)
             db.session.add(column)
-            existing[url] = column
-        else:
-            for name, value in facts.items():
-                if getattr(column, name) != value:
-                    setattr(column, name, value)
-    for url, column in existing.items():
-        if url not in seen and column.active:
+            existing[key] = column
+            continue
+        for name, value in facts.items():
+            if getattr(column, name) != value:
+                setattr(column, name, value)
+    for key, column in existing.items():
+        if key not in facts_by_key and column.active:
             column.active = False
     db.session.flush()
-    return [c for c in existing.values() if c.active]
+    return existing
+
+
+def upsert_columns(context: Context, line_items: Iterable[dict[str, Any]]) -> list[Column]:
+    """Mirror the AGS line items as columns; returns the active ones. Writes only changes."""
+    facts_by_key = {
+        str(item["id"]): {"label": str(item.get("label") or ""),
+                          "score_maximum": to_float(item.get("scoreMaximum")),
+                          "tag": str(item.get("tag") or ""),
+                          "resource_link_id": str(item.get("resourceLinkId") or "")}
+        for item in line_items if item.get("id")}
+    return [c for c in mirror_columns(context.id, "ags", facts_by_key).values() if c.active]
 
 
 def to_float(value: Any) -> float | None:
