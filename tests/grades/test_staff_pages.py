@@ -39,8 +39,13 @@ def test_staff_page_flow(app, client, registered, browser):
 
     bad = client.post(f"/course/awards/badge/{badge.public_id}/criteria",
                       data={"lt": lt, "criteria": json.dumps({"column": exam, "min_precent": 80})})
-    shown = client.get(bad.location).get_data(as_text=True)
-    assert "Not saved: /min_precent" in shown
+    assert bad.status_code == 422  # the page again, with the draft and what is wrong
+    assert "Not saved: /min_precent" in bad.get_data(as_text=True)
+    # A preview of the same draft saves nothing, and does not claim it did.
+    previewed = client.get(f"/course/awards/badge/{badge.public_id}", query_string={
+        "lt": lt, "criteria": json.dumps({"column": exam, "min_precent": 80})})
+    assert "Cannot preview: /min_precent" in previewed.get_data(as_text=True)
+    assert "Not saved" not in previewed.get_data(as_text=True)
 
     criteria = json.dumps({"column": exam, "min_percent": 80, "review_band_percent": 5})
     preview = client.get(f"/course/awards/badge/{badge.public_id}",
