@@ -66,6 +66,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        if exc.response is not None:  # a view that drew its own error page (abort(Response))
+            return exc.response
         # The API answers JSON whatever the client accepts (an unknown path, a wrong method
         # or a body over the size limit never reach the API blueprint's own handlers).
         wants_json = request.accept_mimetypes.best != "text/html"
