@@ -54,6 +54,9 @@ def init_app(app: Flask) -> None:
     from app.privacy.views import bp as people_admin_bp
 
     app.register_blueprint(people_admin_bp)
+    from app.landing import bp as landing_bp
+
+    app.register_blueprint(landing_bp)
     app.cli.add_command(audit_cli)
     admin.init_app(app)
     from app import launch_session

@@ -231,7 +231,7 @@ def render_badge_page(badge: Badge, *, details_error: str | None = None,
         previewing = True
         try:
             doc = awards.check_criteria(
-                rules.resolve_column_titles(json.loads(json_draft), titles), context.id,
+                rules.resolve_column_titles(load_json(json_draft), titles), context.id,
                 badge.public_id)
         except (ValueError, CriteriaError) as exc:
             error, doc = str(exc), None
