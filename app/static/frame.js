@@ -5,7 +5,16 @@
 (function () {
   "use strict";
 
-  if (window.parent === window) { return; }
+  if (window.parent === window) {
+    // Opened from the in-course offer (cookies blocked in the frame): tell that page the
+    // tool is here, so it stops offering. Same origin only; the opener may be gone.
+    try {
+      if (window.opener && window.opener.location.origin === window.location.origin) {
+        window.opener.postMessage({ subject: "badgebridge.opened" }, window.location.origin);
+      }
+    } catch (e) { /* a cross-origin opener: nothing to tell */ }
+    return;
+  }
   var sent = 0;
 
   function height() {
