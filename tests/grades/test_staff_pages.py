@@ -106,7 +106,7 @@ def test_csv_import_reports_bad_rows_and_imports_the_rest(app, client, registere
         "lt": course.token, "file": (io.BytesIO(csv.encode()), "grades.csv")},
         content_type="multipart/form-data")
     html = answer.get_data(as_text=True)
-    assert "1 rows accepted" in html and "1 badges awarded" in html
+    assert "1 row accepted: " in html and "1 badge awarded" in html
     assert "Line 3: user: no learner with email" in html
     assert "Line 4: column: no column" in html and "Line 5: score: must be a number" in html
 
@@ -124,3 +124,21 @@ def test_staff_page_lists_learners_without_email(app, client, registered, browse
     table = html[html.index('data-testid="no-email"'):]
     assert "Learners with no email (1)" in html
     assert learner.name in table[:table.index("</table>")]
+
+
+def test_the_email_list_speaks_only_after_the_roster_was_read(app, client, registered,
+                                                              browser):
+    from app.jobs import huey
+
+    huey.immediate = False  # the launch's background check waits, as behind a busy worker
+    try:
+        course = new_course(registered, browser, learners=3)
+        before = client.get(f"/course/awards/?lt={course.token}").get_data(as_text=True)
+    finally:
+        huey.storage.flush_queue()
+        huey.immediate = True
+    assert "Every learner has an email address" not in before
+    assert "has not read this course's list of participants yet" in before
+    client.post("/course/awards/sync", data={"lt": course.token})  # Check now
+    after = client.get(f"/course/awards/?lt={course.token}").get_data(as_text=True)
+    assert "Every learner has an email address" in after
