@@ -27,3 +27,15 @@ def shoot(context, url: str, name: str, widths: tuple[int, ...] = WIDTHS) -> Non
 def frame_url(page) -> str:
     """The URL of the tool's page inside the LMS frame of ``page``."""
     return page.locator("iframe.tool-frame").element_handle().content_frame().url
+
+
+def settle(page, quiet_ms: int = 300, timeout_ms: int = 10_000) -> None:
+    """Wait until the LMS page's tool frame has stopped changing height (the tool asked
+    the LMS to fit it to a new page), so a click lands where it was aimed."""
+    page.wait_for_function("""([quiet]) => {
+        const frame = document.querySelector("iframe.tool-frame");
+        if (!frame) { return true; }
+        const now = Date.now(), h = frame.getBoundingClientRect().height;
+        if (window.__bbHeight !== h) { window.__bbHeight = h; window.__bbSince = now; }
+        return now - window.__bbSince >= quiet;
+    }""", arg=[quiet_ms], polling=100, timeout=timeout_ms)
