@@ -35,9 +35,6 @@
   }
 
   window.addEventListener("load", send);
-  // A new page starts at its top, as any navigation does: Canvas scrolls its window to the
-  // frame ("lti.scrollToTop"); without it the LMS page stays where the last one left it.
-  window.parent.postMessage({ subject: "lti.scrollToTop" }, "*");
   if (window.ResizeObserver) {
     new window.ResizeObserver(send).observe(document.body);
   } else {

@@ -30,12 +30,14 @@ def frame_url(page) -> str:
 
 
 def settle(page, quiet_ms: int = 300, timeout_ms: int = 10_000) -> None:
-    """Wait until the LMS page's tool frame has stopped changing height (the tool asked
-    the LMS to fit it to a new page), so a click lands where it was aimed."""
+    """Wait until the LMS page's tool frame has stopped moving (the tool asked the LMS to
+    fit it to a new page; a shorter page can scroll the LMS page), so a click lands where it
+    was aimed."""
     page.wait_for_function("""([quiet]) => {
         const frame = document.querySelector("iframe.tool-frame");
         if (!frame) { return true; }
-        const now = Date.now(), h = frame.getBoundingClientRect().height;
+        const box = frame.getBoundingClientRect(), now = Date.now();
+        const h = box.height + "," + box.top;
         if (window.__bbHeight !== h) { window.__bbHeight = h; window.__bbSince = now; }
         return now - window.__bbSince >= quiet;
     }""", arg=[quiet_ms], polling=100, timeout=timeout_ms)

@@ -36,7 +36,9 @@ def test_an_instructor_builds_a_rule_with_the_keyboard(registered, chromium_cont
     course = create_course(registered.sandbox, "canvas", "Builder course", learners=4, tas=0,
                            columns=(("Essay", 100.0), ("Lab", 20.0)), score_fraction=1.0)
     page = chromium_context.new_page()
-    page.set_viewport_size({"width": 1366, "height": 1600})
+    # Tall enough for the whole frame: it grows to fit the page (lti.frameResize), and a
+    # click cannot scroll the LMS page from inside a cross-site frame.
+    page.set_viewport_size({"width": 1366, "height": 3200})
     page.goto(course_url(registered.sandbox, "canvas", course.course_id, course.teacher_login))
     page.get_by_role("link", name="Badgebridge").first.click()
     tool = page.frame_locator("iframe.tool-frame")
@@ -74,13 +76,18 @@ def test_an_instructor_builds_a_rule_with_the_keyboard(registered, chromium_cont
     shoot(chromium_context, frame_url(page), "builder-preview")
 
     # Nothing is saved by a preview; a wrong one says what is wrong, not "Not saved".
-    tool.locator("#rule-threshold-2").fill("many")
-    tool.locator('[data-testid="preview-rule"]').click()
+    tool.locator("h1").click()
+    _focus(page, tool, "#rule-threshold-2")
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.type("many")
+    _focus(page, tool, '[data-testid="preview-rule"]')
+    page.keyboard.press("Enter")
     error = tool.locator('[data-testid="rule-error"]')
     error.wait_for(timeout=WAIT)
     assert error.inner_text().startswith("Cannot preview: In the second condition")
-    tool.locator("#rule-threshold-2").fill("5")
-
+    _focus(page, tool, "#rule-threshold-2")
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.type("5")
     _focus(page, tool, '[data-testid="save-rule"]')
     page.keyboard.press("Enter")
     tool.locator('[data-testid="note"]', has_text="Criteria saved").wait_for(timeout=WAIT)
