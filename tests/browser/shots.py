@@ -41,3 +41,5 @@ def settle(page, quiet_ms: int = 300, timeout_ms: int = 10_000) -> None:
         if (window.__bbHeight !== h) { window.__bbHeight = h; window.__bbSince = now; }
         return now - window.__bbSince >= quiet;
     }""", arg=[quiet_ms], polling=100, timeout=timeout_ms)
+    # Headless Chromium hit-tests a cross-site frame by the last frame it drew: draw one.
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")

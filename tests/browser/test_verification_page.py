@@ -28,7 +28,18 @@ def _open(context, env, course, login: str):
     return page, page.frame_locator("iframe.tool-frame")
 
 
-def test_a_badge_from_award_to_revocation_on_its_public_page(registered, chromium_context):
+@pytest.fixture
+def fitting_frames(registered):
+    """The Canvas-like course fits its frame to the tool's page, as Canvas does."""
+    registered.sandbox.config["SANDBOX_FIT_FRAME"] = True
+    try:
+        yield
+    finally:
+        registered.sandbox.config["SANDBOX_FIT_FRAME"] = False
+
+
+def test_a_badge_from_award_to_revocation_on_its_public_page(registered, chromium_context,
+                                                             fitting_frames):
     from lti.sandbox.seed import create_course
 
     course = create_course(registered.sandbox, "canvas", "Verify course", learners=1, tas=0,
