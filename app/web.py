@@ -56,6 +56,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(connectors_admin_bp)
 
     app.register_blueprint(people_admin_bp)
+    from app.landing import bp as landing_bp
+
+    app.register_blueprint(landing_bp)
     app.cli.add_command(audit_cli)
     admin.init_app(app)
     from app import launch_session
@@ -68,6 +71,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
+        if exc.response is not None:  # a view that drew its own error page (abort(Response))
+            return exc.response
         # The API answers JSON whatever the client accepts (an unknown path, a wrong method
         # or a body over the size limit never reach the API blueprint's own handlers).
         wants_json = request.accept_mimetypes.best != "text/html"

@@ -21,8 +21,8 @@ from app.awards import operations as awards
 from app.awards.models import ReviewItem
 from app.awards.pipeline import ingest
 from app.connectors.operations import connector_of
+from app.course import rules
 from app.course.progress import JobProgress, job_progress
-from app.course.rules import simple_rule
 from app.criteria import CriteriaError, describe, parse_criteria
 from app.extensions import db
 from app.grades import jobs
@@ -204,26 +204,51 @@ def badge_page(public_id: str):
 
 
 def render_badge_page(badge: Badge, *, details_error: str | None = None,
-                      rule_error: str | None = None, status: int = 200):
-    """The badge page: its state and lifecycle actions, details, criteria and preview, the
-    job it is running, and who holds it."""
+                      rule_error: str | None = None, rule: rules.RuleForm | None = None,
+                      json_draft: str | None = None, saving: bool = False,
+                      status: int = 200):
+    """The badge page: its state and lifecycle actions, details, criteria (builder and JSON)
+    and the preview of who qualifies, the job it is running, and who holds it.
+
+    A draft rule comes from the builder's fields (``?builder=1``), from JSON (``?criteria=``)
+    or from a refused save (``rule``/``json_draft`` with ``saving``); errors of a preview say
+    so, only a refused save says "Not saved".
+    """
     context = _context()
     columns = list(db.session.scalars(select(Column).where(
         Column.context_id == context.id, Column.active.is_(True)).order_by(Column.id)))
-    draft = request.args.get("criteria")
-    error, preview, text = None, None, ""
-    doc = badge.criteria
-    if draft is not None:
+    titles = [(c.public_id, c.label) for c in columns]
+    if json_draft is None and rule is None:
+        json_draft = request.args.get("criteria")
+    error, preview, text, doc, previewing = None, None, "", badge.criteria, False
+    if rule is None and request.args.get("builder"):
+        rule, previewing = rules.rule_form(request.args.to_dict(flat=False)), True
         try:
-            doc = awards.check_criteria(json.loads(draft), context.id, badge.public_id)
+            doc = awards.check_criteria(rule.as_criteria(), context.id, badge.public_id)
+        except (ValueError, CriteriaError) as exc:
+            rule_error, doc = str(exc), None
+    elif rule is not None:
+        doc = None  # a refused save: show what was typed, preview nothing
+    elif json_draft is not None:
+        previewing = True
+        try:
+            doc = awards.check_criteria(
+                rules.resolve_column_titles(load_json(json_draft), titles), context.id,
+                badge.public_id)
         except (ValueError, CriteriaError) as exc:
             error, doc = str(exc), None
+    badges = list(db.session.scalars(select(Badge).where(Badge.context_id == context.id)
+                                     .order_by(Badge.id)))
     if doc:
-        labels = {c.public_id: c.label for c in columns}
-        names = {b.public_id: b.name for b in db.session.scalars(
-            select(Badge).where(Badge.context_id == context.id))}
-        text = describe(parse_criteria(doc), labels, names)
+        names = {b.public_id: b.name for b in badges}
+        text = describe(parse_criteria(doc), dict(titles), names)
         preview = awards.preview(badge, doc)
+    if rule is None:
+        rule = rules.form_of_criteria(doc if previewing else badge.criteria)
+    if json_draft is None or (doc and not error):
+        json_draft = json.dumps(rules.name_column_titles(doc or badge.criteria or {}, titles),
+                                indent=2)
+    rule_fits = rule is not None
     holders = list(db.session.scalars(select(Assertion).where(Assertion.badge_id == badge.id)
                                       .order_by(Assertion.id.desc()).limit(500)))
     learners = list(db.session.scalars(
@@ -232,10 +257,12 @@ def render_badge_page(badge: Badge, *, details_error: str | None = None,
         .order_by(LtiUser.name)))
     return render_template(
         "course/awards/badge.html", context=context, badge=badge, columns=columns,
-        criteria_json=draft if draft is not None else json.dumps(badge.criteria or {}, indent=2),
-        error=error, preview=preview, criteria_text=text, holders=holders, learners=learners,
-        draft=draft is not None and error is None, state=lifecycle.state_name(badge),
-        next_step=lifecycle.next_step(badge), rule=simple_rule(badge.criteria),
+        criteria_json=json_draft, error=error, preview=preview, criteria_text=text,
+        holders=holders, learners=learners, draft=previewing and doc is not None,
+        state=lifecycle.state_name(badge), next_step=lifecycle.next_step(badge),
+        rule=rule or rules.RuleForm(), rule_fits=rule_fits,
+        other_badges=[b for b in badges if b.id != badge.id],
+        error_prefix="Not saved" if saving else "Cannot preview",
         details_error=details_error, rule_error=rule_error, job=_followed_job(),
         tags=", ".join(badge.tags or [])), status
 
@@ -255,14 +282,16 @@ def _followed_job() -> JobProgress | None:
 @launch_required(staff=True)
 def save_criteria(public_id: str):
     badge = _badge(public_id)
+    draft = request.form.get("criteria") or "null"
+    columns = db.session.execute(select(Column.public_id, Column.label).where(
+        Column.context_id == badge.context_id, Column.active.is_(True))).all()
     try:
-        doc = awards.check_criteria(load_json(request.form.get("criteria") or "null"),
+        doc = awards.check_criteria(rules.resolve_column_titles(load_json(draft), columns),
                                     badge.context_id, badge.public_id)
-    except (ValueError, CriteriaError):
+    except (ValueError, CriteriaError) as exc:
         # Back to the editor with the draft: the page names what is wrong with it.
-        return redirect(url_for("course_awards.badge_page", public_id=public_id,
-                                lt=request.values.get("lt"),
-                                criteria=request.form.get("criteria") or ""), 303)
+        log.info("criteria of badge %s refused: %s", public_id, exc)
+        return render_badge_page(badge, json_draft=draft, saving=True, status=422)
     changed = lifecycle.set_criteria(badge, doc, _actor())
     return _after(changed, "criteria_saved_checking" if changed.job else "criteria_saved")
 

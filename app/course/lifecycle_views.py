@@ -1,5 +1,5 @@
 """Staff routes of a badge's lifecycle on the awards blueprint: publish, archive, restore,
-edit its details, set a simple rule, and the JSON status of a job the page follows.
+edit its details, save the criteria builder's rule, and the JSON status of a job the page follows.
 
 Like the rest of the blueprint: every form carries the launch token ``lt`` (the polling
 script sends it as ``Authorization: Bearer``); staff act only on their launch's course.
@@ -16,7 +16,7 @@ from app.awards import lifecycle
 from app.awards import operations as awards
 from app.course.awards_views import _actor, _after, _back, _badge, bp, render_badge_page
 from app.course.progress import job_progress
-from app.course.rules import parse_rule
+from app.course.rules import rule_form
 from app.criteria import CriteriaError
 from app.extensions import db
 from app.grades.models import Job
@@ -88,13 +88,15 @@ def edit_details(public_id: str):
 @bp.post("/badge/<public_id>/rule")
 @launch_required(staff=True)
 def save_rule(public_id: str):
+    """Save the criteria builder's rule (conditions, how many are needed, prerequisites,
+    deadline, review band)."""
     badge = _badge(public_id)
+    form = rule_form(request.form.to_dict(flat=False))
     try:
-        rule = parse_rule(request.form.get("column", ""), request.form.get("threshold", ""),
-                          request.form.get("unit", "percent"))
-        doc = awards.check_criteria(rule.as_criteria(), badge.context_id, badge.public_id)
+        doc = awards.check_criteria(form.as_criteria(), badge.context_id, badge.public_id)
     except (ValueError, CriteriaError) as exc:
-        return render_badge_page(badge, rule_error=str(exc), status=422)
+        return render_badge_page(badge, rule=form, rule_error=str(exc), saving=True,
+                                 status=422)
     changed = lifecycle.set_criteria(badge, doc, _actor())
     return _after(changed, "criteria_saved_checking" if changed.job else "criteria_saved")
 

@@ -1,47 +1,225 @@
-"""The badge page's simple rule: one column and a threshold, as most badges need, turned into
-a criteria document (and back, to fill the form). Anything richer is written as JSON."""
+"""The badge page's criteria builder: conditions on columns picked by title, combined with
+all / any / at least N, prerequisite badges, a deadline and a review band, turned into a
+criteria document (and back, to fill the form). What the builder cannot say (averages, sums,
+nested groups) is written as JSON, the page's advanced option.
+
+Everything here works on plain values (the form's strings, a criteria document), so a view
+only hands over ``request.form.getlist(...)`` and renders what comes back.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 UNITS = {"percent": "min_percent", "points": "min_points"}
+COMBINE = ("all", "any", "at_least")
+_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
+             "ninth", "tenth")
 
 
 @dataclass(frozen=True)
-class SimpleRule:
-    """A score threshold on one column."""
+class Condition:
+    """One row of the builder, as typed: a column id, the score needed, its unit."""
 
-    column: str
-    threshold: float
-    unit: str = "percent"  # or "points"
+    column: str = ""
+    threshold: str = ""
+    unit: str = "percent"
+
+
+@dataclass(frozen=True)
+class RuleForm:
+    """The builder's fields as strings, so a refused form fills itself back as typed."""
+
+    conditions: tuple[Condition, ...] = ()
+    combine: str = "all"
+    at_least: str = "1"
+    badges: tuple[str, ...] = ()
+    earn_by: str = ""
+    review_band: str = ""
+
+    def rows(self, blank: int = 2) -> list[Condition]:
+        """The conditions plus ``blank`` empty rows (at least three in all) to add more."""
+        filled = list(self.conditions)
+        return filled + [Condition()] * max(blank, 3 - len(filled))
 
     def as_criteria(self) -> dict[str, Any]:
-        """The criteria document, to be checked like any other."""
-        return {"column": self.column, UNITS[self.unit]: self.threshold}
+        """The criteria document the form says, to be checked like any other; ValueError
+        says in the instructor's words what is missing or wrong."""
+        leaves: list[dict[str, Any]] = []
+        several = len([c for c in self.conditions if c.column]) > 1
+        for number, condition in enumerate(c for c in self.conditions if c.column):
+            try:
+                leaves.append(_leaf(condition))
+            except ValueError as exc:
+                if not several:
+                    raise
+                raise ValueError(f"In the {_ordinal(number)} condition: "
+                                 f"{str(exc)[0].lower()}{str(exc)[1:]}") from None
+        if not leaves:
+            raise ValueError("Choose the column the badge is earned in.")
+        if self.combine not in COMBINE:
+            raise ValueError("Choose whether learners need all, any or some of the conditions.")
+        if len(leaves) == 1:
+            root: dict[str, Any] = leaves[0]
+        elif self.combine == "at_least":
+            try:
+                k = int(self.at_least)
+            except ValueError:
+                raise ValueError("Say how many of the conditions are needed, such as 2.") \
+                    from None
+            if not 1 <= k <= len(leaves):
+                raise ValueError(f"The number of conditions needed must be between 1 and "
+                                 f"{len(leaves)}.")
+            root = {"at_least": k, "of": leaves}
+        else:
+            root = {self.combine: leaves}
+        if self.badges:
+            prerequisites = [{"badge": b} for b in self.badges]
+            root = ({"all": root["all"] + prerequisites} if "all" in root
+                    else {"all": [root, *prerequisites]})
+        doc = dict(root)
+        if self.earn_by:
+            try:
+                doc["earn_by"] = date.fromisoformat(self.earn_by).isoformat()
+            except ValueError:
+                raise ValueError("The deadline must be a date, such as 2027-06-30.") from None
+        if self.review_band.strip():
+            band = _number(self.review_band, "The review band must be a number of "
+                                             "percentage points, such as 5.")
+            if not 0 <= band <= 100:
+                raise ValueError("The review band must be between 0 and 100 percentage points.")
+            if band:
+                doc["review_band_percent"] = band
+        return doc
 
 
-def simple_rule(criteria: dict[str, Any] | None) -> SimpleRule | None:
-    """The simple rule a criteria document is, or None when it says more than that."""
-    if not isinstance(criteria, dict) or set(criteria) - {"column", *UNITS.values()}:
+def _ordinal(index: int) -> str:
+    return _ORDINALS[index] if index < len(_ORDINALS) else f"#{index + 1}"
+
+
+def _number(text: str, message: str) -> float:
+    try:
+        return float(text.strip().replace(",", "."))
+    except ValueError:
+        raise ValueError(message) from None
+
+
+def _leaf(condition: Condition) -> dict[str, Any]:
+    if condition.unit not in UNITS:
+        raise ValueError("Choose % of the maximum or points.")
+    value = _number(condition.threshold, "The score needed must be a number, such as 80.")
+    if value <= 0 or (condition.unit == "percent" and value > 100):
+        raise ValueError("The score needed must be above 0 (and at most 100 %).")
+    return {"column": condition.column, UNITS[condition.unit]: value}
+
+
+def rule_form(values: Mapping[str, list[str]]) -> RuleForm:
+    """The builder's fields (each name to the list of its values, as a form sends them)."""
+    def one(name: str, default: str = "") -> str:
+        found = values.get(name) or [default]
+        return found[0].strip()
+
+    columns, thresholds, units = (values.get(n) or [] for n in ("column", "threshold", "unit"))
+    conditions = tuple(
+        Condition(column.strip(), thresholds[i].strip() if i < len(thresholds) else "",
+                  units[i] if i < len(units) else "percent")
+        for i, column in enumerate(columns) if column.strip())
+    return RuleForm(conditions, one("combine", "all"), one("at_least", "1"),
+                    tuple(b for b in values.get("prerequisite") or [] if b),
+                    one("earn_by"), one("review_band"))
+
+
+def _condition(node: Any) -> Condition | None:
+    if not isinstance(node, dict) or "column" not in node or len(node) != 2:
         return None
     for unit, key in UNITS.items():
-        if key in criteria and "column" in criteria and len(criteria) == 2:
-            return SimpleRule(str(criteria["column"]), float(criteria[key]), unit)
+        if key in node:
+            return Condition(str(node["column"]), f"{node[key]:g}", unit)
     return None
 
 
-def parse_rule(column: str, threshold: str, unit: str) -> SimpleRule:
-    """The form's fields as a rule; ValueError says in a sentence what is missing."""
-    if not column:
-        raise ValueError("Choose the column the badge is earned in.")
-    if unit not in UNITS:
-        raise ValueError("Choose % of the maximum or points.")
-    try:
-        value = float(threshold.replace(",", "."))
-    except ValueError:
-        raise ValueError("The score needed must be a number, such as 80.") from None
-    if value <= 0 or (unit == "percent" and value > 100):
-        raise ValueError("The score needed must be above 0 (and at most 100 %).")
-    return SimpleRule(column, value, unit)
+def form_of_criteria(criteria: dict[str, Any] | None) -> RuleForm | None:
+    """The builder form a criteria document is, or None when it says more than the builder
+    can (then the page opens the JSON editor)."""
+    if not criteria:
+        return RuleForm()
+    if not isinstance(criteria, dict):
+        return None
+    top = {k: v for k, v in criteria.items() if k not in ("earn_by", "review_band_percent")}
+    extra = {"earn_by": str(criteria.get("earn_by") or ""),
+             "review_band": f"{criteria['review_band_percent']:g}"
+             if criteria.get("review_band_percent") else ""}
+    children, combine, k = [top], "all", "1"
+    if list(top) == ["all"] and isinstance(top["all"], list):
+        children = top["all"]
+    badges = [c["badge"] for c in children if isinstance(c, dict) and list(c) == ["badge"]]
+    rest = [c for c in children if not (isinstance(c, dict) and list(c) == ["badge"])]
+    if len(rest) == 1 and isinstance(rest[0], dict) and (
+            list(rest[0]) == ["any"] or set(rest[0]) == {"at_least", "of"}) and badges:
+        group = rest[0]
+        combine = "any" if "any" in group else "at_least"
+        rest = group.get("any") or group.get("of") or []
+        k = str(group.get("at_least", 1))
+    elif set(top) == {"at_least", "of"}:
+        combine, rest, k = "at_least", top["of"], str(top["at_least"])
+    elif list(top) == ["any"]:
+        combine, rest = "any", top["any"]
+    conditions = [_condition(c) for c in rest]
+    if not conditions or None in conditions:
+        return None
+    return RuleForm(tuple(c for c in conditions if c), combine, k,
+                    tuple(str(b) for b in badges), **extra)
+
+
+def _map_columns(doc: Any, rename: Any) -> Any:
+    """The document with every column reference passed through ``rename``."""
+    if isinstance(doc, list):
+        return [_map_columns(n, rename) for n in doc]
+    if not isinstance(doc, dict):
+        return doc
+    out = {}
+    for key, value in doc.items():
+        if key == "column":
+            out[key] = rename(value)
+        elif key in ("average", "sum") and isinstance(value, list):
+            out[key] = [rename(v) for v in value]
+        else:
+            out[key] = _map_columns(value, rename)
+    return out
+
+
+def _key(title: str) -> str:
+    return " ".join(title.split()).casefold()
+
+
+def resolve_column_titles(doc: Any, columns: Iterable[tuple[str, str]]) -> Any:
+    """The document with each column named by its title (case and spacing aside) replaced
+    by the column's id, where exactly one column of the course has that title; ids and
+    unknown or ambiguous names are left for the checker to report."""
+    columns = list(columns)
+    ids = {public_id for public_id, _ in columns}
+    by_title: dict[str, list[str]] = {}
+    for public_id, title in columns:
+        by_title.setdefault(_key(title), []).append(public_id)
+
+    def rename(value: Any) -> Any:
+        if not isinstance(value, str) or value in ids:
+            return value
+        found = by_title.get(_key(value), [])
+        return found[0] if len(found) == 1 else value
+
+    return _map_columns(doc, rename)
+
+
+def name_column_titles(doc: Any, columns: Iterable[tuple[str, str]]) -> Any:
+    """The document as the JSON editor shows it: each column id replaced by its title where
+    no other column has the same title (`resolve_column_titles` reads it back)."""
+    columns = list(columns)
+    counts: dict[str, int] = {}
+    for _, title in columns:
+        counts[_key(title)] = counts.get(_key(title), 0) + 1
+    titles = {public_id: title for public_id, title in columns if counts[_key(title)] == 1}
+    return _map_columns(doc, lambda value: titles.get(value, value))

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from app.criteria import CriteriaError, ProgressItem, parse_criteria, progress, referenced_badges
 from app.criteria import Grade as CriteriaGrade
 from app.extensions import db
+from app.models import Context
 from app.models.base import utcnow
 from app.openbadges import documents
 from app.openbadges.models import Assertion, Badge, BadgeStatus
@@ -198,6 +199,48 @@ def _ladder(badges: list[Badge], earned: set[str]) -> list[list[LadderStep]]:
     return [rungs[r] for r in sorted(rungs, reverse=True)]
 
 
+def _cards(assertions: list[Assertion], now: datetime) -> list[EarnedBadge]:
+    """Cards of these awards with their counters, newest first."""
+    counts = counts_for(a.id for a in assertions)
+    return [
+        EarnedBadge(a, a.badge, _status(a, now),
+                    documents.badge_image_url(a.badge, a.image_version),
+                    documents.utc(a.issued_on),
+                    documents.utc(a.expires_at) if a.expires_at else None, counts[a.id])
+        for a in sorted(assertions, key=lambda a: a.issued_on, reverse=True)]
+
+
+@dataclass(frozen=True)
+class CourseBadges:
+    """One course's share of the learner's badges on the all-courses page."""
+
+    context: Context
+    cards: list[EarnedBadge]
+    current: bool
+
+
+def all_my_badges(context_id: int, user_id: int,
+                  now: datetime | None = None) -> list[CourseBadges]:
+    """The learner's badges in every course of the launch's registration (the same LMS), the
+    launch's course first, then the others by title; revoked awards are left out (they are
+    shown in their own course). Other registrations, even on the same issuer, stay apart."""
+    now = documents.utc(now or utcnow())
+    registration_id = db.session.scalar(select(Context.registration_id).where(
+        Context.id == context_id))
+    rows = db.session.execute(
+        select(Assertion, Context).join(Badge, Badge.id == Assertion.badge_id)
+        .join(Context, Context.id == Badge.context_id)
+        .where(Assertion.lti_user_id == user_id, Assertion.revoked_at.is_(None),
+               Context.registration_id == registration_id)).all()
+    by_course: dict[int, tuple[Context, list[Assertion]]] = {}
+    for assertion, context in rows:
+        by_course.setdefault(context.id, (context, []))[1].append(assertion)
+    groups = [CourseBadges(context, _cards(assertions, now), context.id == context_id)
+              for context, assertions in by_course.values()]
+    groups.sort(key=lambda g: (not g.current, (g.context.title or "").lower()))
+    return groups
+
+
 def my_badges(context_id: int, user_id: int, now: datetime | None = None) -> MyBadges:
     """Everything the learner page shows, for this learner in this course only."""
     now = documents.utc(now or utcnow())
@@ -208,13 +251,7 @@ def my_badges(context_id: int, user_id: int, now: datetime | None = None) -> MyB
         current = chosen.get(assertion.badge_id)
         if current is None or (current.revoked and not assertion.revoked):
             chosen[assertion.badge_id] = assertion
-    counts = counts_for(a.id for a in chosen.values())
-    earned_cards = [
-        EarnedBadge(a, a.badge, _status(a, now),
-                    documents.badge_image_url(a.badge, a.image_version),
-                    documents.utc(a.issued_on),
-                    documents.utc(a.expires_at) if a.expires_at else None, counts[a.id])
-        for a in sorted(chosen.values(), key=lambda a: a.issued_on, reverse=True)]
+    earned_cards = _cards(list(chosen.values()), now)
     held = {a.badge.public_id for a in chosen.values() if not a.revoked}
 
     badges = list(db.session.scalars(

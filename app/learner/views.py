@@ -54,6 +54,18 @@ def render_my_badges():
         notice=NOTICES.get(request.args.get("notice", "")))
 
 
+@bp.get("/all")
+@launch_required()
+def all_badges():
+    """The learner's badges across every course of this LMS, this course's first."""
+    session = current_session()
+    context = db.get_or_404(Context, session.context_id)
+    return render_template(
+        "learner/all.html", context=context,
+        groups=service.all_my_badges(session.context_id, session.user_id),
+        share_links=share_links)
+
+
 def _own_assertion(public_id: str) -> Assertion:
     session = current_session()
     assertion = db.session.scalar(

@@ -10,7 +10,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, request
 from sqlalchemy import select
 
 from app.downloads import as_download
@@ -52,6 +52,20 @@ def _json(document: dict[str, Any], max_age: int = SHORT) -> Response:
     mimetype = request.accept_mimetypes.best_match(JSON_TYPES, default="application/ld+json")
     return _respond(json.dumps(document, ensure_ascii=False, separators=(",", ":")),
                     mimetype, max_age)
+
+
+def _assertion(public_id: str, page: bool = False) -> Assertion:
+    """The assertion, or a 404: a page a person can read for a browser (and for anyone at
+    the human page ``page`` who does not ask for JSON), the JSON error for JSON clients."""
+    row = db.session.scalar(select(Assertion).where(Assertion.public_id == public_id))
+    if row is None:
+        prefers_json = request.accept_mimetypes.best_match(["text/html", *JSON_TYPES]) \
+            in JSON_TYPES
+        if _wants_html() or (page and not prefers_json):
+            abort(Response(render_template("openbadges/not_found.html"), 404,
+                           mimetype="text/html"))
+        abort(404, description="no such assertion")
+    return row
 
 
 def _wants_html() -> bool:
@@ -161,9 +175,6 @@ def _page(assertion: Assertion) -> Response:
         status=_status(assertion), links=urls.assertion_links(assertion.public_id),
         image_url=documents.badge_image_url(badge, assertion.image_version),
         issuer_url=urls.public_url(urls.ISSUER_OB2, badge.issuer.public_id),
-        # Through the counting endpoint, like the learner page: one builder, every share counted.
-        linkedin_url=url_for("sharing.follow", public_id=assertion.public_id,
-                             channel="linkedin_profile", **{"from": "public"}),
         now=datetime.now(UTC),
         issued_on=documents.utc(assertion.issued_on),
         expires_at=documents.utc(assertion.expires_at) if assertion.expires_at else None,
@@ -176,12 +187,12 @@ def _page(assertion: Assertion) -> Response:
 
 @bp.get(urls.VERIFY_PAGE)
 def verify_page(public_id: str) -> Response:
-    return _page(_by_public_id(Assertion, public_id))
+    return _page(_assertion(public_id, page=True))
 
 
 @bp.get(urls.ASSERTION_OB2)
 def assertion_ob2(public_id: str) -> Response:
-    assertion = _by_public_id(Assertion, public_id)
+    assertion = _assertion(public_id)
     if _wants_html():
         return _page(assertion)
     response = _json(documents.ob2_assertion(assertion))
@@ -203,7 +214,7 @@ def _jwt(assertion: Assertion) -> str:
 
 @bp.get(urls.CREDENTIAL_OB3)
 def credential_ob3(public_id: str) -> Response:
-    assertion = _by_public_id(Assertion, public_id)
+    assertion = _assertion(public_id)
     if _wants_html():
         return _page(assertion)
     if request.accept_mimetypes.best_match([*JSON_TYPES, JWT_TYPE]) == JWT_TYPE:

@@ -68,6 +68,15 @@ def create_subscription(registration_id: int, url: str, events: Any,
         secret = "whsec_" + secrets.token_urlsafe(32)
     if not isinstance(secret, str) or len(secret) < MIN_SECRET_LENGTH:
         raise WebhookError("invalid", f"secret must be at least {MIN_SECRET_LENGTH} characters")
+    # The same receiver for the same events twice would deliver every event twice (a
+    # resubmitted form, a retried script): refuse it and name the one that exists.
+    for existing in db.session.scalars(select(WebhookSubscription).where(
+            WebhookSubscription.registration_id == registration_id,
+            WebhookSubscription.url == url)):
+        if sorted(existing.events or []) == sorted(events):
+            raise WebhookError("duplicate", f"{url} is already subscribed to these events "
+                                            f"({'active' if existing.active else 'paused'}); "
+                                            "nothing was added")
     row = WebhookSubscription(registration_id=registration_id, url=url, events=events,
                               secret_encrypted=secret_box.encrypt(secret.encode("utf-8")))
     db.session.add(row)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from app import secret_box
 from app.admin import auth as admin_auth
 from app.extensions import db
 from app.webhooks import operations, tasks
 from app.webhooks.models import EventType, WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 bp = admin_auth.console_blueprint("admin_webhooks", "/admin/webhooks")
+CREATED_SECRET = "webhook_secret"  # console-cookie key of a new subscription's secret
 
 
 @bp.get("/")
@@ -22,15 +24,25 @@ def index():
 @bp.route("/<public_id>", methods=["GET", "POST"])
 @admin_auth.admin_required
 def registration_webhooks(public_id: str):
+    """The subscriptions, the form to add one and the delivery log. A subscription added
+    redirects back here (a reload sends nothing twice); its secret rides, encrypted, in the
+    console cookie to that one page view and is shown once."""
     registration = admin_auth.console_registration(public_id)
     error, created_secret = None, None
     if request.method == "POST":
         try:
-            _row, created_secret = operations.create_subscription(
+            row, secret = operations.create_subscription(
                 registration.id, request.form.get("url", ""), request.form.getlist("events"),
                 request.form.get("secret") or None)
         except operations.WebhookError as exc:
             error = str(exc)
+        else:
+            admin_auth.flash(f"Subscription added: {row.url}.")
+            g.admin_session[CREATED_SECRET] = secret_box.encrypt(secret.encode("utf-8"))
+            return redirect(url_for(".registration_webhooks", public_id=public_id), 303)
+    elif CREATED_SECRET in g.admin_session:
+        g.admin_session_changed = True
+        created_secret = secret_box.decrypt(g.admin_session.pop(CREATED_SECRET)).decode("utf-8")
     subscriptions = operations.subscriptions(registration.id)
     log = operations.deliveries(registration.id, limit=100)
     attempts: dict[int, list[WebhookAttempt]] = {}

@@ -14,8 +14,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the sandbox server. Config: ``SANDBOX_DATABASE_URL``, ``SANDBOX_BASE_URL``,
-    ``SECRET_KEY`` and, for tests, ``SANDBOX_HTTP_SESSION`` (a ``requests.Session`` used to
-    fetch tools' key sets)."""
+    ``SECRET_KEY``, ``SANDBOX_FIT_FRAME`` (the Canvas-like course resizes the tool's frame
+    when the tool asks, off by default) and, for tests, ``SANDBOX_HTTP_SESSION`` (a
+    ``requests.Session`` used to fetch tools' key sets)."""
     from lti.sandbox import db, keys
     from lti.sandbox.views import register
 
@@ -27,6 +28,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         SECRET_KEY=None,
         SESSION_COOKIE_NAME="sandbox_session",
         SANDBOX_JWKS_TTL=300.0,
+        SANDBOX_FIT_FRAME=False,
     )
     app.config.update(config or {})
     if not app.config["SECRET_KEY"]:

@@ -16,7 +16,9 @@ def test_registration_dashboard_and_exports(seeded, admin):  # noqa: F811
                      query_string={"from": "2026-10-01", "to": "2026-11-10"})
     assert page.status_code == 200, page.text
     assert page.text.count('role="img"') == 4
-    assert 'data-metric="issued">5<' in page.text and "per course" in page.text
+    assert 'data-metric="issued">5<' in page.text and "per course" not in page.text
+    assert 'data-metric="close"' not in page.text  # not a number here: said in words
+    assert "counted on each course's own dashboard" in page.text
     export = admin.get(f"/admin/analytics/{registration.public_id}/export/assertions.csv",
                        query_string={"from": "2026-10-01", "to": "2026-11-10"})
     assert export.is_streamed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.shots import SHOTS
 from tests.support.lti_env import course_of, login_of
 
 pytestmark = pytest.mark.browser
@@ -43,8 +44,17 @@ def test_moodle_iframe_without_platform_storage_offers_a_new_window(
     frame = page.frame_locator("iframe.tool-frame")
     link = frame.locator("#lti1p3-new-tab-link")
     link.wait_for(timeout=20_000)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "moodle-cookies-blocked.png"))
     with chromium_context.expect_page() as popup_info:
         link.click()
     popup = popup_info.value
     popup.locator('[data-testid="role"]').wait_for(timeout=20_000)
     assert popup.locator('[data-testid="role"]').inner_text() == "Staff"
+    # The in-course page no longer offers the window: it says the tool is open there.
+    frame.locator('[data-testid="new-window-opened"]', has_text="is open in its own window") \
+        .wait_for(timeout=20_000)
+    assert not frame.locator("#lti1p3-warning-msg").is_visible()
+    assert frame.locator(".brand").inner_text() == "Badgebridge"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "moodle-new-window-opened.png"))

@@ -54,6 +54,7 @@ def test_disabling_the_registration_ends_the_open_session(registered, chromium_c
     console.get_by_label("Email").fill("ops@example.edu")
     console.get_by_label("Password").fill(PASSWORD)
     console.get_by_role("button", name="Sign in").click()
+    console.get_by_text("Disable…").first.click()  # a destructive action asks first
     console.get_by_role("button", name="Disable canvas").click()
     console.get_by_text("disabled").first.wait_for(timeout=10_000)
 

@@ -15,6 +15,8 @@ from app.sharing.models import ShareEvent, VerificationView
 from app.sharing.operations import counts_for, is_bot
 from tests.learner.helpers import award, make_badge, make_course, make_issuer, make_person
 
+BROWSER_ACCEPT = ("text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,"
+                  "image/webp,*/*;q=0.8")
 BROWSER = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
            "Chrome/126.0 Safari/537.36")
 
@@ -167,10 +169,51 @@ def test_verification_page_has_everything_a_verifier_and_a_preview_need(client, 
         "Shows mastery of Cell Biology.",  # description
         "Earn 80 % in the Cell Biology quiz.",  # criteria text
         "Scored 85 %",  # evidence
-        "How to verify", f"/ob/v3/credentials/{earned.public_id}",
+        "Verify it yourself", f"/ob/v3/credentials/{earned.public_id}",
         f"/ob/v2/assertions/{earned.public_id}",
         'property="og:title"', 'property="og:image"', 'property="og:description"',
         'name="twitter:card"', 'name="twitter:title"', 'name="twitter:image"',
         'alt="Cell Biology badge"', "<main",
     ):
         assert needle in html, needle
+    # The owner's actions (add to profile, share) live on the learner's own pages only.
+    assert "linkedin_profile" not in html and "Add to LinkedIn" not in html
+
+
+def test_the_verification_page_states_revoked_and_expired_at_a_glance(client, earned):
+    valid = client.get(f"/ob/verify/{earned.public_id}").get_data(as_text=True)
+    assert 'class="status-banner status-valid"' in valid
+    assert "Valid: verified badge" in valid and "Checked <time" in valid
+    operations.revoke(earned, "Awarded in error")
+    revoked = client.get(f"/ob/verify/{earned.public_id}").get_data(as_text=True)
+    assert 'class="status-banner status-revoked"' in revoked
+    assert "Example University revoked this badge on" in revoked
+    assert "Awarded in error" in revoked and "Valid" not in revoked
+
+
+def test_an_expired_badge_says_so(client, app):
+    course = make_course("Chemistry")
+    ana = make_person(course, "Ana Lima", "ana@example.org")
+    badge = make_badge(make_issuer("Example University"), course, "Titration")
+    old = award(badge, ana, now=datetime(2020, 1, 1, tzinfo=UTC),
+                expires_at=datetime(2021, 1, 1, tzinfo=UTC))
+    html = client.get(f"/ob/verify/{old.public_id}").get_data(as_text=True)
+    assert 'class="status-banner status-expired"' in html
+    assert "This badge was valid until 01 January 2021" in html
+
+
+@pytest.mark.parametrize("accept", [BROWSER_ACCEPT, "*/*", ""])
+def test_an_unknown_badge_is_a_page_a_person_can_read(client, app, accept):
+    answer = client.get("/ob/verify/no-such-badge", headers={"Accept": accept} if accept else {})
+    assert answer.status_code == 404 and answer.mimetype == "text/html"
+    assert "We could not find this badge" in answer.get_data(as_text=True)
+    # The document addresses answer a person's browser the same way.
+    document = client.get("/ob/v2/assertions/no-such-badge", headers={"Accept": BROWSER_ACCEPT})
+    assert document.status_code == 404 and "We could not find this badge" in document.text
+
+
+@pytest.mark.parametrize("path", ["/ob/verify/nope", "/ob/v2/assertions/nope",
+                                  "/ob/v3/credentials/nope"])
+def test_json_clients_still_get_json_for_an_unknown_badge(client, app, path):
+    answer = client.get(path, headers={"Accept": "application/ld+json"})
+    assert answer.status_code == 404 and answer.get_json()["error"] == "not_found"

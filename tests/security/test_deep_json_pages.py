@@ -28,4 +28,9 @@ def test_criteria_form_refuses_deep_json(app, client):
     badge = make_badge(make_issuer(), course, "Deep")
     response = client.post(f"/course/awards/badge/{badge.public_id}/criteria",
                            data={"criteria": "[" * 2000 + "]" * 2000, "lt": token})
-    assert response.status_code == 303  # back to the editor, which names the problem
+    assert response.status_code == 422  # the editor again, naming the problem
+    assert "Not saved: JSON nests deeper than" in response.get_data(as_text=True)
+    preview = client.get(f"/course/awards/badge/{badge.public_id}",
+                         query_string={"criteria": "[" * 2000 + "]" * 2000, "lt": token})
+    assert preview.status_code == 200
+    assert "Cannot preview: JSON nests deeper than" in preview.get_data(as_text=True)

@@ -66,10 +66,16 @@ def test_console_subscribes_shows_the_log_and_replays(app, admin):
     with serve(receiver.app, "127.0.0.1") as base:
         page = admin.get(page_url)
         assert page.status_code == 200
-        response = admin.post(page_url, data={
-            "csrf_token": csrf_of(page.text), "url": f"{base}/hook",
-            "events": ["badge.issued"], "secret": ""})
-        assert response.status_code == 200 and 'data-testid="webhook-secret"' in response.text
+        form = {"csrf_token": csrf_of(page.text), "url": f"{base}/hook",
+                "events": ["badge.issued"], "secret": ""}
+        response = admin.post(page_url, data=form)
+        assert response.status_code == 303 and response.location.endswith(page_url)
+        shown = admin.get(page_url)  # the secret, shown once after the redirect
+        assert 'data-testid="webhook-secret"' in shown.text and "whsec_" in shown.text
+        assert "whsec_" not in admin.get(page_url).text
+        # The same form sent again (a reload, a double click) adds nothing.
+        again = admin.post(page_url, data=form)
+        assert again.status_code == 422 and "is already subscribed to these events" in again.text
         assert db.session.scalar(select(func.count()).select_from(WebhookSubscription)) == 1
         award_manually(badge, learner, "lti_user:tess", "project")
         page = admin.get(page_url)

@@ -1,0 +1,45 @@
+"""Screenshots of the tool's pages for a person to look at (``/tmp/polish-shots``, or
+``POLISH_SHOTS``): the page inside the LMS frame is opened on its own (its URL carries the
+launch token) and shot whole at a desktop width and at an LMS frame width."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+SHOTS = Path(os.environ.get("POLISH_SHOTS", "/tmp/polish-shots"))
+WIDTHS = (1366, 800)
+
+
+def shoot(context, url: str, name: str, widths: tuple[int, ...] = WIDTHS) -> None:
+    """Open ``url`` in a new page and save a full-page shot per width."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page = context.new_page()
+    try:
+        page.goto(url)
+        for width in widths:
+            page.set_viewport_size({"width": width, "height": 900})
+            page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
+    finally:
+        page.close()
+
+
+def frame_url(page) -> str:
+    """The URL of the tool's page inside the LMS frame of ``page``."""
+    return page.locator("iframe.tool-frame").element_handle().content_frame().url
+
+
+def settle(page, quiet_ms: int = 300, timeout_ms: int = 10_000) -> None:
+    """Wait until the LMS page's tool frame has stopped moving (the tool asked the LMS to
+    fit it to a new page; a shorter page can scroll the LMS page), so a click lands where it
+    was aimed."""
+    page.wait_for_function("""([quiet]) => {
+        const frame = document.querySelector("iframe.tool-frame");
+        if (!frame) { return true; }
+        const box = frame.getBoundingClientRect(), now = Date.now();
+        const h = box.height + "," + box.top;
+        if (window.__bbHeight !== h) { window.__bbHeight = h; window.__bbSince = now; }
+        return now - window.__bbSince >= quiet;
+    }""", arg=[quiet_ms], polling=100, timeout=timeout_ms)
+    # Headless Chromium hit-tests a cross-site frame by the last frame it drew: draw one.
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")

@@ -1,0 +1,66 @@
+"""A learner's badges across the courses of their LMS: the launch's course first, other
+courses of the same registration after, nothing from another registration (even one that
+shares the issuer, as every Canvas cloud school does), revoked awards left out."""
+
+from __future__ import annotations
+
+from app.extensions import db
+from app.models import Context, Membership
+from app.openbadges import operations
+from tests.learner.helpers import (
+    award,
+    make_badge,
+    make_course,
+    make_issuer,
+    make_person,
+    token_for,
+)
+
+
+def _course_beside(context: Context, title: str) -> Context:
+    """Another course of the same registration and deployment (the same LMS)."""
+    other = Context(registration_id=context.registration_id,
+                    deployment_id=context.deployment_id,
+                    lti_context_id=f"{context.lti_context_id}-{title}", title=title)
+    db.session.add(other)
+    db.session.commit()
+    return other
+
+
+def test_all_my_badges_spans_my_courses_on_this_lms_only(app, client):
+    biology = make_course("Biology 101")
+    ana = make_person(biology, "Ana Lima", "ana@example.org")
+    chemistry = _course_beside(biology, "Chemistry 101")
+    algebra = _course_beside(biology, "Algebra 101")
+    for course in (chemistry, algebra):
+        db.session.add(Membership(context_id=course.id, user_id=ana.id, roles=["Learner"]))
+    elsewhere = make_course("Elsewhere 101")  # another registration
+    elsewhere.registration.issuer = biology.registration.issuer
+    db.session.add(Membership(context_id=elsewhere.id, user_id=ana.id, roles=["Learner"]))
+    db.session.commit()
+    issuer = make_issuer()
+    award(make_badge(issuer, chemistry, "Titration"), ana)
+    award(make_badge(issuer, biology, "Cell Biology"), ana)
+    award(make_badge(issuer, algebra, "Equations"), ana)
+    operations.revoke(award(make_badge(issuer, algebra, "Proofs"), ana), "in error")
+    award(make_badge(issuer, elsewhere, "Hidden elsewhere"), ana)
+
+    page = client.get("/learner/all", query_string={"lt": token_for(chemistry, ana)})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    order = [html.index(name) for name in ("Chemistry 101", "Titration", "Algebra 101",
+                                           "Equations", "Biology 101", "Cell Biology")]
+    assert order == sorted(order)  # this course first, then the others by title
+    assert "Proofs" not in html and "Hidden elsewhere" not in html
+    assert "Elsewhere 101" not in html
+    # The course page links to it, with the launch token.
+    course_page = client.get("/course/learner", query_string={"lt": token_for(chemistry, ana)})
+    assert 'data-testid="all-my-badges"' in course_page.get_data(as_text=True)
+    assert client.get("/learner/all").status_code == 401
+
+
+def test_a_learner_with_no_badge_is_told_where_progress_is(app, client):
+    course = make_course("Physics 101")
+    ben = make_person(course, "Ben", "ben@example.org")
+    html = client.get("/learner/all", query_string={"lt": token_for(course, ben)}).text
+    assert "You hold no badge from this platform's courses yet" in html
