@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 # Immediate (in memory) until init_app gives it the app's storage.
 huey = Huey("badgebridge", immediate=True, storage_class=MemoryStorage)
 _app: Flask | None = None
+# Names of the periodic tasks (sweeps that poll every minute or hour), for the worker's log.
+_PERIODIC: set[str] = set()
 
 
 def init_app(app: Flask) -> None:
@@ -89,9 +91,26 @@ def periodic(schedule: Callable[..., bool]) -> Callable[[Callable[[], Any]], Any
             with app.app_context():
                 return fn()
 
+        _PERIODIC.add(f"{fn.__module__}.{fn.__name__}")
         return huey.periodic_task(schedule)(wrapper)
 
     return decorator
+
+
+class QuietPolls(logging.Filter):
+    """One line per job in the worker's log. huey writes three INFO lines per task (enqueued,
+    executing, executed) and the periodic sweeps run every minute, so an idle worker filled
+    its log with polls. Kept: "<job> executed in …" for queued work; dropped: "Executing",
+    the scheduler's enqueueing, and every INFO line about a periodic task. Warnings and
+    errors always pass."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.INFO:
+            return True
+        message = record.getMessage()
+        if message.startswith(("Executing ", "Enqueueing periodic task")):
+            return False
+        return not any(message.startswith(f"{name}:") for name in _PERIODIC)
 
 
 def _consumer_app() -> Flask:
@@ -128,4 +147,6 @@ def worker_command(workers: int, worker_type: str, no_periodic: bool) -> None:
     log.info("startup sweep: %s", sweep())
     consumer = huey.create_consumer(workers=workers, worker_type=worker_type,
                                     periodic=not no_periodic, check_worker_health=True)
+    for name in ("huey", "huey.consumer", "huey.consumer.Scheduler"):
+        logging.getLogger(name).addFilter(QuietPolls())
     consumer.run()

@@ -63,4 +63,6 @@ def sweep() -> dict[str, int]:
 @queue.periodic(crontab(minute="*"))
 def sweep_task() -> None:
     """Every minute: see :func:`sweep` (the interval itself is a setting)."""
-    log.info("sweep: %s", sweep())
+    found = sweep()
+    if any(found.values()):  # an idle minute says nothing
+        log.info("sweep: %s", found)
