@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+from freezegun import freeze_time
 
 from app.awards import operations
 from app.extensions import db
@@ -195,11 +196,14 @@ def test_an_expired_badge_says_so(client, app):
     course = make_course("Chemistry")
     ana = make_person(course, "Ana Lima", "ana@example.org")
     badge = make_badge(make_issuer("Example University"), course, "Titration")
-    old = award(badge, ana, now=datetime(2020, 1, 1, tzinfo=UTC),
-                expires_at=datetime(2021, 1, 1, tzinfo=UTC))
-    html = client.get(f"/ob/verify/{old.public_id}").get_data(as_text=True)
+    # Awarded with an expiry date that was still ahead (a date already past is refused),
+    # then looked at after it.
+    with freeze_time("2026-01-01"):
+        old = award(badge, ana, expires_at=datetime(2026, 6, 1, tzinfo=UTC))
+    with freeze_time("2026-07-01"):
+        html = client.get(f"/ob/verify/{old.public_id}").get_data(as_text=True)
     assert 'class="status-banner status-expired"' in html
-    assert "This badge was valid until 01 January 2021" in html
+    assert "This badge was valid until 01 June 2026" in html
 
 
 @pytest.mark.parametrize("accept", [BROWSER_ACCEPT, "*/*", ""])
