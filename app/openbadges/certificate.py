@@ -1,0 +1,118 @@
+"""A printable certificate of one award: the public verification page as an A4 PDF.
+
+Built server-side with reportlab from plain values (no request, no rows), so it shows exactly
+what the public page shows: the learner's name only when the page shows it, and a revoked or
+expired award says so in large type above everything else. The QR code (segno) carries the
+public verification URL, so a printed copy leads back to the live status.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import datetime
+
+import segno
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader, simpleSplit
+from reportlab.pdfgen import canvas
+
+# The status line: what it says and the colour it is printed in (the page's banner colours).
+_STATUS = {
+    "valid": ("VALID: verified badge", colors.HexColor("#1a7f37")),
+    "expired": ("EXPIRED: this badge no longer certifies anything current",
+                colors.HexColor("#9a6700")),
+    "revoked": ("REVOKED: this badge certifies nothing", colors.HexColor("#b42318")),
+}
+_DATE = "%d %B %Y"
+
+
+@dataclass(frozen=True)
+class CertificateFacts:
+    """What the certificate prints, as the public verification page shows it."""
+
+    badge_name: str
+    description: str
+    issuer_name: str
+    recipient_name: str  # "" when the page does not show it (privacy: not accepted yet)
+    issued_on: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    revocation_reason: str | None
+    status: str  # "valid", "expired" or "revoked"
+    verify_url: str
+    badge_png: bytes
+
+
+def qr_png(url: str) -> bytes:
+    """The QR code of ``url`` as a PNG (error correction M: survives a smudged printout)."""
+    out = io.BytesIO()
+    segno.make_qr(url, error="m").save(out, kind="png", scale=8, border=4)
+    return out.getvalue()
+
+
+def _centred(pdf: canvas.Canvas, text: str, y: float, font: str, size: float,
+             width: float) -> float:
+    """Draw ``text`` centred, wrapped to ``width``; return the y below the last line."""
+    for line in simpleSplit(text, font, size, width) or [""]:
+        pdf.setFont(font, size)
+        pdf.drawCentredString(A4[0] / 2, y, line)
+        y -= size * 1.3
+    return y
+
+
+def render(facts: CertificateFacts) -> bytes:
+    """The certificate of ``facts`` as the bytes of a one-page A4 PDF."""
+    out = io.BytesIO()
+    pdf = canvas.Canvas(out, pagesize=A4, pageCompression=1)
+    pdf.setTitle(f"{facts.badge_name} · {facts.issuer_name}")
+    pdf.setAuthor(facts.issuer_name)
+    pdf.setSubject(f"Certificate of an Open Badge, verifiable at {facts.verify_url}")
+    page_w, page_h = A4
+    text_w = page_w - 40 * mm
+    label, colour = _STATUS[facts.status]
+
+    # The status first and in colour: a revoked certificate must not pass for a valid one.
+    pdf.setFillColor(colour)
+    pdf.rect(20 * mm, page_h - 38 * mm, text_w, 18 * mm, stroke=0, fill=1)
+    pdf.setFillColor(colors.white)
+    _centred(pdf, label, page_h - 31 * mm, "Helvetica-Bold", 15, text_w - 8 * mm)
+    pdf.setFillColor(colors.black)
+
+    y = _centred(pdf, "Certificate of achievement", page_h - 52 * mm, "Helvetica", 14, text_w)
+    size = 70 * mm
+    pdf.drawImage(ImageReader(io.BytesIO(facts.badge_png)), (page_w - size) / 2,
+                  y - size - 4 * mm, size, size, mask="auto")
+    y -= size + 14 * mm
+    y = _centred(pdf, facts.badge_name, y, "Helvetica-Bold", 24, text_w)
+    if facts.recipient_name:
+        y = _centred(pdf, "awarded to", y - 2 * mm, "Helvetica", 12, text_w)
+        y = _centred(pdf, facts.recipient_name, y, "Helvetica-Bold", 18, text_w)
+    y = _centred(pdf, f"Issued by {facts.issuer_name}", y - 3 * mm, "Helvetica", 13, text_w)
+    y = _centred(pdf, f"Issued on {facts.issued_on.strftime(_DATE)}", y, "Helvetica", 11,
+                 text_w)
+    if facts.expires_at:
+        verb = "Expired on" if facts.status == "expired" else "Expires on"
+        y = _centred(pdf, f"{verb} {facts.expires_at.strftime(_DATE)}", y, "Helvetica", 11,
+                     text_w)
+    if facts.status == "revoked":
+        when = f" on {facts.revoked_at.strftime(_DATE)}" if facts.revoked_at else ""
+        reason = f": {facts.revocation_reason}" if facts.revocation_reason else ""
+        pdf.setFillColor(colour)
+        y = _centred(pdf, f"Revoked{when}{reason}", y, "Helvetica-Bold", 12, text_w)
+        pdf.setFillColor(colors.black)
+    _centred(pdf, facts.description, y - 4 * mm, "Helvetica-Oblique", 10, text_w)
+
+    # The QR code and the URL it carries, bottom left: scan or type it to check the status now.
+    qr = 32 * mm
+    pdf.drawImage(ImageReader(io.BytesIO(qr_png(facts.verify_url))), 20 * mm, 18 * mm, qr, qr)
+    pdf.setFont("Helvetica", 9)
+    lines = ["Check this certificate's current status:",
+             *simpleSplit(facts.verify_url, "Helvetica", 9, text_w - qr - 6 * mm)]
+    for index, line in enumerate(lines):
+        pdf.drawString(20 * mm + qr + 6 * mm, 18 * mm + qr - 6 * mm - index * 12, line)
+    pdf.showPage()
+    pdf.save()
+    return out.getvalue()
