@@ -54,9 +54,17 @@ def qr_png(url: str) -> bytes:
 
 
 def _centred(pdf: canvas.Canvas, text: str, y: float, font: str, size: float,
-             width: float) -> float:
-    """Draw ``text`` centred, wrapped to ``width``; return the y below the last line."""
-    for line in simpleSplit(text, font, size, width) or [""]:
+             width: float, floor: float = 0.0) -> float:
+    """Draw ``text`` centred, wrapped to ``width``; return the y below the last line.
+
+    Lines that would go below ``floor`` are left out (the last one kept ends with "…"), so
+    a long description never runs into the QR code.
+    """
+    lines = simpleSplit(text, font, size, width) or [""]
+    room = max(1, int((y - floor) // (size * 1.3)) + 1) if floor else len(lines)
+    if len(lines) > room:
+        lines = [*lines[:room - 1], lines[room - 1].rstrip(" .") + "…"]
+    for line in lines:
         pdf.setFont(font, size)
         pdf.drawCentredString(A4[0] / 2, y, line)
         y -= size * 1.3
@@ -103,10 +111,11 @@ def render(facts: CertificateFacts) -> bytes:
         pdf.setFillColor(colour)
         y = _centred(pdf, f"Revoked{when}{reason}", y, "Helvetica-Bold", 12, text_w)
         pdf.setFillColor(colors.black)
-    _centred(pdf, facts.description, y - 4 * mm, "Helvetica-Oblique", 10, text_w)
+    qr = 32 * mm
+    _centred(pdf, facts.description, y - 4 * mm, "Helvetica-Oblique", 10, text_w,
+             floor=18 * mm + qr + 8 * mm)
 
     # The QR code and the URL it carries, bottom left: scan or type it to check the status now.
-    qr = 32 * mm
     pdf.drawImage(ImageReader(io.BytesIO(qr_png(facts.verify_url))), 20 * mm, 18 * mm, qr, qr)
     pdf.setFont("Helvetica", 9)
     lines = ["Check this certificate's current status:",

@@ -12,6 +12,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from app.learner.tokens import make_accept_token
+from app.openbadges import certificate
 from tests.api.test_pipeline_api import create_key
 from tests.security.test_privacy import _award_by_api
 
@@ -83,3 +84,20 @@ def test_an_unknown_award_has_no_certificate(client, accept):
     answer = client.get("/ob/verify/no-such-award/certificate.pdf", headers={"Accept": accept})
     assert answer.status_code == 404
     assert answer.mimetype != "application/pdf"
+
+
+def test_a_long_description_stops_above_the_qr_code():
+    png = io.BytesIO()
+    Image.new("RGBA", (512, 512), (30, 90, 160, 255)).save(png, format="PNG")
+    facts = certificate.CertificateFacts(
+        badge_name="Teamwork", description="Works well in a team. " * 200, issuer_name="Uni",
+        recipient_name="", issued_on=datetime(2026, 1, 5, tzinfo=UTC), expires_at=None,
+        revoked_at=None, revocation_reason=None, status="valid",
+        verify_url="https://badges.example/ob/verify/abc", badge_png=png.getvalue())
+    found: list[tuple[str, float]] = []
+    PdfReader(io.BytesIO(certificate.render(facts))).pages[0].extract_text(
+        visitor_text=lambda text, _cm, tm, *_: text.strip() and found.append((text, tm[5])))
+    description = [y for text, y in found if "Works well" in text]
+    assert 5 < len(description) < 30 and any(text.strip().endswith("team…") for text, _ in found)
+    qr_top = (18 + 32) * 72 / 25.4  # points: the QR code's top edge
+    assert min(description) > qr_top
