@@ -86,18 +86,31 @@ def test_an_unknown_award_has_no_certificate(client, accept):
     assert answer.mimetype != "application/pdf"
 
 
-def test_a_long_description_stops_above_the_qr_code():
+def _facts(**changes: str) -> certificate.CertificateFacts:
     png = io.BytesIO()
     Image.new("RGBA", (512, 512), (30, 90, 160, 255)).save(png, format="PNG")
-    facts = certificate.CertificateFacts(
-        badge_name="Teamwork", description="Works well in a team. " * 200, issuer_name="Uni",
-        recipient_name="", issued_on=datetime(2026, 1, 5, tzinfo=UTC), expires_at=None,
+    facts = {"badge_name": "Teamwork", "description": "Works well in a team.",
+             "issuer_name": "Uni", "recipient_name": ""}
+    return certificate.CertificateFacts(
+        **{**facts, **changes}, issued_on=datetime(2026, 1, 5, tzinfo=UTC), expires_at=None,
         revoked_at=None, revocation_reason=None, status="valid",
         verify_url="https://badges.example/ob/verify/abc", badge_png=png.getvalue())
+
+
+def test_names_print_as_they_are_spelled():
+    pdf = certificate.render(_facts(recipient_name="Zoë Łukasz Жанна Ωμέγα",
+                                    badge_name="Travail d'équipe"))
+    text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    assert "Zoë Łukasz Жанна Ωμέγα" in text and "Travail d'équipe" in text
+    assert "■" not in text
+
+
+def test_a_long_description_stops_above_the_qr_code():
+    facts = _facts(description="Works well in a team. " * 200)
     found: list[tuple[str, float]] = []
     PdfReader(io.BytesIO(certificate.render(facts))).pages[0].extract_text(
         visitor_text=lambda text, _cm, tm, *_: text.strip() and found.append((text, tm[5])))
     description = [y for text, y in found if "Works well" in text]
-    assert 5 < len(description) < 30 and any(text.strip().endswith("team…") for text, _ in found)
+    assert 5 < len(description) < 30 and any(text.strip().endswith("…") for text, _ in found)
     qr_top = (18 + 32) * 72 / 25.4  # points: the QR code's top edge
     assert min(description) > qr_top
