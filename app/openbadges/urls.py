@@ -24,6 +24,7 @@ CREDENTIAL_OB3 = "/ob/v3/credentials/<public_id>"
 BAKED_OB2 = "/ob/v2/assertions/<public_id>/badge.<ext>"
 BAKED_OB3 = "/ob/v3/credentials/<public_id>/badge.<ext>"
 VERIFY_PAGE = "/ob/verify/<public_id>"
+CERTIFICATE = "/ob/verify/<public_id>/certificate.pdf"  # the page as a printable PDF
 STATUS_LIST = "/ob/v3/status/<public_id>"
 
 

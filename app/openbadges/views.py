@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from app.downloads import as_download
 from app.extensions import db
-from app.openbadges import documents, image_cache, operations, urls
+from app.openbadges import certificate, documents, image_cache, operations, urls
 from app.openbadges.models import Assertion, Badge, BadgeImage, Issuer, IssuerKey, StatusList
 from badge_design.baking import OB2_KEYWORD, OB3_KEYWORD, bake_png, bake_svg
 
@@ -128,14 +128,20 @@ def _image(badge_id: int, version: int) -> BadgeImage:
     return image
 
 
-@bp.get(urls.BADGE_IMAGE)
-def badge_image(public_id: str, version: int, ext: str) -> Response:
+def _cached_image(public_id: str, version: int, badge_id: int | None = None,
+                  ) -> image_cache.CachedImage:
     # A saved artwork version never changes: serve it from the process cache, so a fetch
     # costs no database trip and no re-hash (bench/render.py, "cached fetches/s").
     image = image_cache.get(public_id, version)
     if image is None:
-        row = _image(_by_public_id(Badge, public_id).id, version)
+        row = _image(badge_id or _by_public_id(Badge, public_id).id, version)
         image = image_cache.put(public_id, version, png=row.png_512, svg=row.svg)
+    return image
+
+
+@bp.get(urls.BADGE_IMAGE)
+def badge_image(public_id: str, version: int, ext: str) -> Response:
+    image = _cached_image(public_id, version)
     if ext == "png":
         return _respond(image.png, "image/png", LONG, etag=image.png_etag)
     if ext == "svg" and image.svg:
@@ -173,6 +179,7 @@ def _page(assertion: Assertion) -> Response:
         "openbadges/verify.html", assertion=assertion, badge=badge, issuer=badge.issuer,
         recipient_name=public_name(assertion),
         status=_status(assertion), links=urls.assertion_links(assertion.public_id),
+        certificate_url=urls.public_url(urls.CERTIFICATE, assertion.public_id),
         image_url=documents.badge_image_url(badge, assertion.image_version),
         issuer_url=urls.public_url(urls.ISSUER_OB2, badge.issuer.public_id),
         now=datetime.now(UTC),
@@ -188,6 +195,25 @@ def _page(assertion: Assertion) -> Response:
 @bp.get(urls.VERIFY_PAGE)
 def verify_page(public_id: str) -> Response:
     return _page(_assertion(public_id, page=True))
+
+
+@bp.get(urls.CERTIFICATE)
+def verify_certificate(public_id: str) -> Response:
+    """The verification page as a printable PDF certificate (same facts, same privacy)."""
+    assertion = _assertion(public_id, page=True)
+    badge = assertion.badge
+    artwork = _cached_image(badge.public_id, assertion.image_version, badge.id)
+    pdf = certificate.render(certificate.CertificateFacts(
+        badge_name=badge.name, description=badge.description, issuer_name=badge.issuer.name,
+        recipient_name=public_name(assertion), issued_on=documents.utc(assertion.issued_on),
+        expires_at=documents.utc(assertion.expires_at) if assertion.expires_at else None,
+        revoked_at=assertion.revoked_at, revocation_reason=assertion.revocation_reason,
+        status=_status(assertion), verify_url=urls.public_url(urls.VERIFY_PAGE, public_id),
+        badge_png=artwork.png))
+    response = Response(pdf, mimetype="application/pdf")
+    # As long as the page's: a revocation shows on a fresh download within a minute.
+    response.headers["Cache-Control"] = "public, max-age=60"
+    return as_download(response, f"{badge.name} certificate", "pdf", fallback="certificate")
 
 
 @bp.get(urls.ASSERTION_OB2)

@@ -1,8 +1,8 @@
 """By clicking only, from sandbox launches: an instructor awards a badge through a rule, the
 learner opens it in the Canvas-like course (the frame grows to fit the page), opens its
 public page (a green "valid" banner, no add-to-profile action for visitors), then the
-instructor revokes it behind a confirmation and the public page turns red. An unknown badge
-address is a page a person can read.
+instructor revokes it behind a confirmation and the public page turns red (and its
+printable certificate says revoked). An unknown badge address is a page a person can read.
 
 Screenshots at 1366 px and at an LMS frame width go to ``/tmp/polish-shots``.
 """
@@ -10,6 +10,7 @@ Screenshots at 1366 px and at an LMS frame width go to ``/tmp/polish-shots``.
 from __future__ import annotations
 
 import pytest
+from pypdf import PdfReader
 
 from tests.browser.shots import frame_url, shoot
 
@@ -108,6 +109,12 @@ def test_a_badge_from_award_to_revocation_on_its_public_page(registered, chromiu
     assert banner.get_attribute("class") == "status-banner status-revoked"
     assert "Essay was plagiarised" in banner.inner_text()
     shoot(chromium_context, verify_url, "verify-revoked")
+    # The printable certificate, downloaded from the page, says revoked too.
+    with public.expect_download() as download:
+        public.get_by_role("link", name="Download certificate (PDF)").click()
+    assert download.value.suggested_filename == "Clear writer certificate.pdf"
+    pdf = PdfReader(download.value.path()).pages[0].extract_text()
+    assert "REVOKED" in pdf and "Clear writer" in pdf and "Essay was plagiarised" in pdf
 
     missing = chromium_context.new_page()
     answer = missing.goto(verify_url.rsplit("/", 1)[0] + "/no-such-badge")
