@@ -1,8 +1,8 @@
 """An automated accessibility audit with axe-core (the npm package pinned in
 ``tests/browser/package.json``; ``make test-deps`` installs it) of the main pages, each reached
 by clicking from a sandbox launch: the staff course page, the designer, a badge's page, the
-awards page, the learner's page, the public verification page, the landing page and the admin
-console's login and registrations.
+awards page, the learner's page, the public verification page (and its "not found" page), the
+landing page and the admin console (login, registrations, analytics, webhooks).
 No violation of impact "serious" or "critical" is allowed, at a phone width and a laptop width.
 
 axe is injected through Playwright's ``evaluate`` (the DevTools protocol, which the pages'
@@ -20,9 +20,10 @@ import pytest
 
 from tests.browser.shots import frame_url
 
-pytestmark = pytest.mark.browser
-
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
+pytestmark = [pytest.mark.browser, pytest.mark.skipif(
+    not AXE.exists(), reason="axe-core is not installed: run `make test-deps` (npm ci in "
+    "tests/browser)")]
 SHOTS = Path(os.environ.get("A11Y_SHOTS", "/tmp/a11y-shots"))
 WIDTHS = (360, 1366)
 WAIT = 20_000
@@ -67,9 +68,6 @@ def _open_tool(context, env, course, login: str):
 
 def test_every_main_page_has_no_serious_accessibility_violation(registered, chromium_context,
                                                                  runner):
-    if not AXE.exists():
-        pytest.skip("axe-core is not installed: run `make test-deps` "
-                    "(npm ci in tests/browser)")
     from lti.sandbox.seed import create_course
 
     found: list[str] = []
@@ -110,6 +108,8 @@ def test_every_main_page_has_no_serious_accessibility_violation(registered, chro
     public = opened.value
     public.wait_for_load_state()
     found += _audit(chromium_context, public.url, "verification")
+    found += _audit(chromium_context, public.url.rsplit("/", 1)[0] + "/no-such-badge",
+                    "verification-404")
 
     result = runner.invoke(args=["admin", "create-user", "--email", "a11y@example.edu",
                                  "--password", PASSWORD])
@@ -125,5 +125,11 @@ def test_every_main_page_has_no_serious_accessibility_violation(registered, chro
     landing.get_by_role("button", name="Sign in").click()
     landing.locator("h1", has_text="LMS registrations").wait_for(timeout=WAIT)
     found += _audit(chromium_context, landing.url, "admin-registrations")
+    landing.get_by_role("link", name="Analytics and webhooks").click()
+    landing.get_by_role("link", name="Webhooks of canvas").wait_for(timeout=WAIT)
+    found += _audit(chromium_context, landing.url, "admin-analytics")
+    landing.get_by_role("link", name="Webhooks of canvas").click()
+    landing.get_by_label("Receiver URL (http or https)").wait_for(timeout=WAIT)
+    found += _audit(chromium_context, landing.url, "admin-webhooks")
 
     assert found == [], "serious or critical accessibility violations:\n" + "\n".join(found)
