@@ -28,6 +28,15 @@ SHOTS = Path(os.environ.get("A11Y_SHOTS", "/tmp/a11y-shots"))
 WIDTHS = (360, 1366)
 WAIT = 20_000
 PASSWORD = "correct horse battery staple"
+# The innermost elements reaching past the viewport's right edge, when the page scrolls sideways.
+WIDER_THAN_VIEWPORT = """() => {
+    if (document.documentElement.scrollWidth <= window.innerWidth + 1) { return []; }
+    const past = [...document.body.querySelectorAll("*")].filter(
+        e => e.checkVisibility() && e.getBoundingClientRect().right > window.innerWidth + 1);
+    return past.filter(e => !past.some(c => c !== e && e.contains(c))).slice(0, 5).map(
+        e => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "")
+             + (e.className && typeof e.className === "string" ? "." + e.className : ""));
+}"""
 
 
 def _serious_violations(page) -> list[str]:
@@ -51,6 +60,10 @@ def _audit(context, url: str, name: str) -> list[str]:
             page.set_viewport_size({"width": width, "height": 900})
             page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
             found += [f"{name} @{width}px: {line}" for line in _serious_violations(page)]
+            # Reflow (WCAG 1.4.10), which axe does not check: no sideways scrolling of the page.
+            wide = page.evaluate(WIDER_THAN_VIEWPORT)
+            if wide:
+                found.append(f"{name} @{width}px: the page scrolls sideways: {', '.join(wide)}")
     finally:
         page.close()
     return found
