@@ -22,6 +22,12 @@ test-deps: system-deps
 	  echo "installing chromium (browser tests)"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) || \
 	  echo "WARNING: no chromium: the browser tests will be skipped"; fi
+	@# axe-core (pinned in tests/browser/package-lock.json) for the accessibility audit.
+	@if [ ! -f tests/browser/node_modules/axe-core/axe.min.js ]; then \
+	  if command -v npm >/dev/null 2>&1; then \
+	    (cd tests/browser && npm ci --no-audit --no-fund) || \
+	    echo "WARNING: npm ci failed: the accessibility audit will be skipped"; \
+	  else echo "WARNING: no npm: the accessibility audit will be skipped"; fi; fi
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)

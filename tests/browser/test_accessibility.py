@@ -1,0 +1,148 @@
+"""An automated accessibility audit with axe-core (the npm package pinned in
+``tests/browser/package.json``; ``make test-deps`` installs it) of the main pages, each reached
+by clicking from a sandbox launch: the staff course page, the designer, a badge's page, the
+awards page, the learner's page, the public verification page (and its "not found" page), the
+landing page and the admin console (login, registrations, analytics, webhooks).
+No violation of impact "serious" or "critical" is allowed, at a phone width and a laptop width.
+
+axe is injected through Playwright's ``evaluate`` (the DevTools protocol, which the pages'
+nonce-based Content-Security-Policy does not govern), so the audited pages keep their real
+policy. Screenshots of each audited page at 360 px and 1366 px go to ``/tmp/a11y-shots``
+(``A11Y_SHOTS`` moves them).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.browser.shots import frame_url
+
+AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
+pytestmark = [pytest.mark.browser, pytest.mark.skipif(
+    not AXE.exists(), reason="axe-core is not installed: run `make test-deps` (npm ci in "
+    "tests/browser)")]
+SHOTS = Path(os.environ.get("A11Y_SHOTS", "/tmp/a11y-shots"))
+WIDTHS = (360, 1366)
+WAIT = 20_000
+PASSWORD = "correct horse battery staple"
+# The innermost elements reaching past the viewport's right edge, when the page scrolls sideways.
+WIDER_THAN_VIEWPORT = """() => {
+    if (document.documentElement.scrollWidth <= window.innerWidth + 1) { return []; }
+    const past = [...document.body.querySelectorAll("*")].filter(
+        e => e.checkVisibility() && e.getBoundingClientRect().right > window.innerWidth + 1);
+    return past.filter(e => !past.some(c => c !== e && e.contains(c))).slice(0, 5).map(
+        e => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "")
+             + (e.className && typeof e.className === "string" ? "." + e.className : ""));
+}"""
+
+
+def _serious_violations(page) -> list[str]:
+    """Run axe on ``page``; one line per serious or critical violation and element."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(AXE.read_text(encoding="utf-8") + "\n;0")
+    results = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    return [f"{v['id']} ({v['impact']}): {' '.join(map(str, node['target']))}: {v['help']}"
+            for v in results["violations"] if v["impact"] in ("serious", "critical")
+            for node in v["nodes"]]
+
+
+def _audit(context, url: str, name: str) -> list[str]:
+    """Open ``url`` on its own page, shoot it and audit it at each width."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page = context.new_page()
+    found: list[str] = []
+    try:
+        page.goto(url)
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 900})
+            page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
+            found += [f"{name} @{width}px: {line}" for line in _serious_violations(page)]
+            # Reflow (WCAG 1.4.10), which axe does not check: no sideways scrolling of the page.
+            wide = page.evaluate(WIDER_THAN_VIEWPORT)
+            if wide:
+                found.append(f"{name} @{width}px: the page scrolls sideways: {', '.join(wide)}")
+    finally:
+        page.close()
+    return found
+
+
+def _open_tool(context, env, course, login: str):
+    from lti.sandbox.seed import course_url
+
+    page = context.new_page()
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto(course_url(env.sandbox, "canvas", course.course_id, login))
+    page.get_by_role("link", name="Badgebridge").first.click()
+    return page, page.frame_locator("iframe.tool-frame")
+
+
+def test_every_main_page_has_no_serious_accessibility_violation(registered, chromium_context,
+                                                                 runner):
+    from lti.sandbox.seed import create_course
+
+    found: list[str] = []
+    course = create_course(registered.sandbox, "canvas", "Audit course", learners=1, tas=0,
+                           columns=(("Essay", 100.0),), score_fraction=1.0)
+    teacher, tool = _open_tool(chromium_context, registered, course, course.teacher_login)
+    tool.locator('[data-testid="role"]').wait_for(timeout=WAIT)
+
+    tool.locator('[data-testid="open-designer"]').click()
+    tool.locator("#badge-name").wait_for(timeout=WAIT)
+    found += _audit(chromium_context, frame_url(teacher), "designer")
+    tool.locator("#badge-name").fill("Clear writer")
+    tool.locator("#badge-description").fill("Writes clear, well-argued essays.")
+    tool.locator("#save-design").click()
+    tool.locator('[data-testid="open-badge-page"]').click()
+    tool.locator('[data-testid="check-now"]').click()
+    tool.locator('[data-testid="job-status"]', has_text="Gradebook checked").wait_for(
+        timeout=WAIT)
+    tool.locator("#rule-column").select_option(label="Essay (out of 100)")
+    tool.locator("#rule-threshold").fill("1")
+    tool.locator('[data-testid="save-rule"]').click()
+    tool.locator('[data-testid="enable"]').click()
+    tool.locator('[data-testid="job-status"]', has_text="1 badge awarded").wait_for(
+        timeout=WAIT)
+    found += _audit(chromium_context, frame_url(teacher), "badge-page")
+    tool.get_by_role("link", name="All badges and awards").first.click()
+    tool.locator('[data-testid="badges"]').wait_for(timeout=WAIT)
+    found += _audit(chromium_context, frame_url(teacher), "awards")
+    tool.get_by_role("link", name="Back to the course page").first.click()
+    tool.locator('[data-testid="course-badges"]').wait_for(timeout=WAIT)
+    found += _audit(chromium_context, frame_url(teacher), "staff-course")
+
+    learner, mine = _open_tool(chromium_context, registered, course, course.learner_logins[0])
+    mine.locator('[data-testid="earned-badge"]').wait_for(timeout=WAIT)
+    found += _audit(chromium_context, frame_url(learner), "learner")
+    with chromium_context.expect_page() as opened:
+        mine.locator('[data-testid="public-page"]').click()
+    public = opened.value
+    public.wait_for_load_state()
+    found += _audit(chromium_context, public.url, "verification")
+    found += _audit(chromium_context, public.url.rsplit("/", 1)[0] + "/no-such-badge",
+                    "verification-404")
+
+    result = runner.invoke(args=["admin", "create-user", "--email", "a11y@example.edu",
+                                 "--password", PASSWORD])
+    assert result.exit_code == 0, result.output
+    landing = chromium_context.new_page()
+    landing.goto(registered.tool_url + "/")
+    found += _audit(chromium_context, landing.url, "landing")
+    landing.get_by_role("link", name="admin console").click()
+    landing.get_by_label("Email").wait_for(timeout=WAIT)
+    found += _audit(chromium_context, landing.url, "admin-login")
+    landing.get_by_label("Email").fill("a11y@example.edu")
+    landing.get_by_label("Password").fill(PASSWORD)
+    landing.get_by_role("button", name="Sign in").click()
+    landing.locator("h1", has_text="LMS registrations").wait_for(timeout=WAIT)
+    found += _audit(chromium_context, landing.url, "admin-registrations")
+    landing.get_by_role("link", name="Analytics and webhooks").click()
+    landing.get_by_role("link", name="Webhooks of canvas").wait_for(timeout=WAIT)
+    found += _audit(chromium_context, landing.url, "admin-analytics")
+    landing.get_by_role("link", name="Webhooks of canvas").click()
+    landing.get_by_label("Receiver URL (http or https)").wait_for(timeout=WAIT)
+    found += _audit(chromium_context, landing.url, "admin-webhooks")
+
+    assert found == [], "serious or critical accessibility violations:\n" + "\n".join(found)
