@@ -5,10 +5,24 @@ launch token) and shot whole at a desktop width and at an LMS frame width."""
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 SHOTS = Path(os.environ.get("POLISH_SHOTS", "/tmp/polish-shots"))
 WIDTHS = (1366, 800)
+
+
+def save_shot(page, path: Path, *, full_page: bool = False) -> None:
+    """Save a screenshot for a person to look at. A screenshot is an artifact, not a check:
+    Chromium can stall capturing a page with a cross-site frame on a loaded machine, and a
+    slow machine must not fail a test, so a timeout is a warning."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        page.screenshot(path=str(path), full_page=full_page, timeout=20_000)
+    except PlaywrightTimeout:
+        warnings.warn(f"screenshot {path.name} timed out; not saved", stacklevel=2)
 
 
 def shoot(context, url: str, name: str, widths: tuple[int, ...] = WIDTHS) -> None:
@@ -19,7 +33,7 @@ def shoot(context, url: str, name: str, widths: tuple[int, ...] = WIDTHS) -> Non
         page.goto(url)
         for width in widths:
             page.set_viewport_size({"width": width, "height": 900})
-            page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
+            save_shot(page, SHOTS / f"{name}-{width}.png", full_page=True)
     finally:
         page.close()
 

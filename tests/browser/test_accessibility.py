@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.shots import frame_url
+from tests.browser.shots import frame_url, save_shot
 
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(
@@ -58,7 +58,7 @@ def _audit(context, url: str, name: str) -> list[str]:
         page.goto(url)
         for width in WIDTHS:
             page.set_viewport_size({"width": width, "height": 900})
-            page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
+            save_shot(page, SHOTS / f"{name}-{width}.png", full_page=True)
             found += [f"{name} @{width}px: {line}" for line in _serious_violations(page)]
             # Reflow (WCAG 1.4.10), which axe does not check: no sideways scrolling of the page.
             wide = page.evaluate(WIDER_THAN_VIEWPORT)

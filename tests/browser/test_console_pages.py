@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.shots import SHOTS
+from tests.browser.shots import SHOTS, save_shot
 
 pytestmark = pytest.mark.browser
 
@@ -35,7 +35,7 @@ def test_the_console_fits_a_laptop_and_subscribing_twice_is_one_subscription(
     page.set_viewport_size({"width": 1366, "height": 800})
     page.goto(registered.tool_url + "/")
     assert page.locator("h1").inner_text() == "Badgebridge"
-    page.screenshot(path=str(SHOTS / "landing-1366.png"), full_page=True)
+    save_shot(page, SHOTS / "landing-1366.png", full_page=True)
     icon = page.request.get(registered.tool_url + "/favicon.ico")
     assert icon.status == 200 and icon.headers["content-type"] == "image/vnd.microsoft.icon"
     page.get_by_role("link", name="admin console").click()
@@ -47,7 +47,7 @@ def test_the_console_fits_a_laptop_and_subscribing_twice_is_one_subscription(
     assert page.evaluate("document.documentElement.scrollWidth") <= 1366
     table = page.locator("table").first
     assert table.evaluate("t => t.scrollWidth <= t.parentElement.clientWidth")
-    page.screenshot(path=str(SHOTS / "admin-registrations-1366.png"), full_page=True)
+    save_shot(page, SHOTS / "admin-registrations-1366.png", full_page=True)
 
     # Keyboard focus: a ring of at least 3:1 against the page.
     page.locator("body").press("Tab")
@@ -62,7 +62,7 @@ def test_the_console_fits_a_laptop_and_subscribing_twice_is_one_subscription(
     page.get_by_text("Disable…").first.click()
     assert disable.is_visible()
     assert disable.evaluate("b => getComputedStyle(b).backgroundColor") == "rgb(164, 0, 15)"
-    page.screenshot(path=str(SHOTS / "admin-disable-confirm-1366.png"), full_page=True)
+    save_shot(page, SHOTS / "admin-disable-confirm-1366.png", full_page=True)
 
     page.get_by_role("link", name="Analytics and webhooks").click()
     page.get_by_role("link", name="Webhooks of canvas").click()
@@ -74,4 +74,4 @@ def test_the_console_fits_a_laptop_and_subscribing_twice_is_one_subscription(
     assert page.locator('[data-testid="webhook-secret"]').count() == 0
     rows = page.locator("section[aria-labelledby=subs-title] tbody tr")
     assert rows.count() == 1
-    page.screenshot(path=str(SHOTS / "admin-webhooks-1366.png"), full_page=True)
+    save_shot(page, SHOTS / "admin-webhooks-1366.png", full_page=True)

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.shots import save_shot
+
 pytestmark = pytest.mark.browser
 
 SHOTS = Path(os.environ.get("LIFECYCLE_SHOTS", "/tmp/lifecycle-shots"))
@@ -31,7 +33,7 @@ def _shoot(page, slug: str, name: str) -> None:
     # A page holding the tool's iframe is shot as the viewport (tall enough for the frame):
     # Chromium's full-page capture can stall on a cross-site frame navigated many times.
     framed = page.locator("iframe.tool-frame").count() > 0
-    page.screenshot(path=str(SHOTS / f"{slug}-{name}.png"), full_page=not framed)
+    save_shot(page, SHOTS / f"{slug}-{name}.png", full_page=not framed)
 
 
 def _open_tool(context, env, slug: str, course_id: int, login: str):

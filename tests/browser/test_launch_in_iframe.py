@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.shots import SHOTS
+from tests.browser.shots import SHOTS, save_shot
 from tests.support.lti_env import course_of, login_of
 
 pytestmark = pytest.mark.browser
@@ -45,7 +45,7 @@ def test_moodle_iframe_without_platform_storage_offers_a_new_window(
     link = frame.locator("#lti1p3-new-tab-link")
     link.wait_for(timeout=20_000)
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / "moodle-cookies-blocked.png"))
+    save_shot(page, SHOTS / "moodle-cookies-blocked.png")
     with chromium_context.expect_page() as popup_info:
         link.click()
     popup = popup_info.value
@@ -57,4 +57,4 @@ def test_moodle_iframe_without_platform_storage_offers_a_new_window(
     assert not frame.locator("#lti1p3-warning-msg").is_visible()
     assert frame.locator(".brand").inner_text() == "Badgebridge"
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / "moodle-new-window-opened.png"))
+    save_shot(page, SHOTS / "moodle-new-window-opened.png")
