@@ -57,3 +57,22 @@ def settle(page, quiet_ms: int = 300, timeout_ms: int = 10_000) -> None:
     }""", arg=[quiet_ms], polling=100, timeout=timeout_ms)
     # Headless Chromium hit-tests a cross-site frame by the last frame it drew: draw one.
     page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
+def publish_clear_writer(tool, column: str, *, wait: int = 20_000) -> None:
+    """In the tool's designer (staff): save the "Clear writer" badge, read the gradebook, ask
+    for at least 1 % in ``column`` and publish with automatic awards, by clicking; waits until
+    the first award is made."""
+    tool.locator("#badge-name").fill("Clear writer")
+    tool.locator("#badge-description").fill("Writes clear, well-argued essays.")
+    tool.locator("#save-design").click()
+    tool.locator('[data-testid="open-badge-page"]').click()
+    tool.locator('[data-testid="check-now"]').click()
+    tool.locator('[data-testid="job-status"]', has_text="Gradebook checked").wait_for(
+        timeout=wait)
+    tool.locator("#rule-column").select_option(label=column)
+    tool.locator("#rule-threshold").fill("1")
+    tool.locator('[data-testid="save-rule"]').click()
+    tool.locator('[data-testid="enable"]').click()
+    tool.locator('[data-testid="job-status"]', has_text="1 badge awarded").wait_for(
+        timeout=wait)

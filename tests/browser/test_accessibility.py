@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.shots import frame_url, save_shot
+from tests.browser.shots import frame_url, publish_clear_writer, save_shot
 
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(
@@ -92,19 +92,7 @@ def test_every_main_page_has_no_serious_accessibility_violation(registered, chro
     tool.locator('[data-testid="open-designer"]').click()
     tool.locator("#badge-name").wait_for(timeout=WAIT)
     found += _audit(chromium_context, frame_url(teacher), "designer")
-    tool.locator("#badge-name").fill("Clear writer")
-    tool.locator("#badge-description").fill("Writes clear, well-argued essays.")
-    tool.locator("#save-design").click()
-    tool.locator('[data-testid="open-badge-page"]').click()
-    tool.locator('[data-testid="check-now"]').click()
-    tool.locator('[data-testid="job-status"]', has_text="Gradebook checked").wait_for(
-        timeout=WAIT)
-    tool.locator("#rule-column").select_option(label="Essay (out of 100)")
-    tool.locator("#rule-threshold").fill("1")
-    tool.locator('[data-testid="save-rule"]').click()
-    tool.locator('[data-testid="enable"]').click()
-    tool.locator('[data-testid="job-status"]', has_text="1 badge awarded").wait_for(
-        timeout=WAIT)
+    publish_clear_writer(tool, "Essay (out of 100)", wait=WAIT)
     found += _audit(chromium_context, frame_url(teacher), "badge-page")
     tool.get_by_role("link", name="All badges and awards").first.click()
     tool.locator('[data-testid="badges"]').wait_for(timeout=WAIT)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 from pypdf import PdfReader
 
-from tests.browser.shots import frame_url, shoot
+from tests.browser.shots import frame_url, publish_clear_writer, shoot
 
 pytestmark = pytest.mark.browser
 
@@ -47,19 +47,7 @@ def test_a_badge_from_award_to_revocation_on_its_public_page(registered, chromiu
                            columns=(("Essay", 100.0),), score_fraction=1.0)
     teacher, tool = _open(chromium_context, registered, course, course.teacher_login)
     tool.locator('[data-testid="open-designer"]').click()
-    tool.locator("#badge-name").fill("Clear writer")
-    tool.locator("#badge-description").fill("Writes clear, well-argued essays.")
-    tool.locator("#save-design").click()
-    tool.locator('[data-testid="open-badge-page"]').click()
-    tool.locator('[data-testid="check-now"]').click()
-    tool.locator('[data-testid="job-status"]', has_text="Gradebook checked").wait_for(
-        timeout=WAIT)
-    tool.locator("#rule-column").select_option(label="Essay (out of 100)")
-    tool.locator("#rule-threshold").fill("1")
-    tool.locator('[data-testid="save-rule"]').click()
-    tool.locator('[data-testid="enable"]').click()
-    tool.locator('[data-testid="job-status"]', has_text="1 badge awarded").wait_for(
-        timeout=WAIT)
+    publish_clear_writer(tool, "Essay (out of 100)", wait=WAIT)
 
     # The learner, in the course: the frame is as tall as the tool's page, not a fixed box.
     learner, mine = _open(chromium_context, registered, course, course.learner_logins[0])
