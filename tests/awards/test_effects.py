@@ -6,9 +6,7 @@ webhook event (DESIGN.md point 8)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
-import pytest
 from sqlalchemy import select
 
 from app.audit.models import AuditRecord
@@ -18,22 +16,9 @@ from app.notifications.models import EmailDelivery
 from app.openbadges.models import Assertion
 from app.webhooks import operations as webhooks
 from tests.learner.helpers import make_badge, make_course, make_issuer, make_person, token_for
-from tests.notifications.conftest import Inbox, SmtpServer, free_port
+from tests.notifications.conftest import smtp_server  # noqa: F401  (a fixture)
 from tests.support.live import serve
 from tests.webhooks.test_delivery import Receiver
-
-
-@pytest.fixture
-def mail(app) -> Iterator[SmtpServer]:
-    server = SmtpServer(free_port(), Inbox())
-    server.start()
-    previous = app.config.get("SMTP_URL")
-    app.config["SMTP_URL"] = server.url
-    try:
-        yield server
-    finally:
-        app.config["SMTP_URL"] = previous
-        server.stop()
 
 
 def _trail(assertion: Assertion) -> dict[str, object]:
@@ -71,7 +56,7 @@ def _same_but_path(trails: dict[str, dict[str, object]], names: dict[str, str]) 
 
 
 def test_staff_api_and_cli_awards_and_revocations_leave_the_same_records(app, client, runner,
-                                                                         mail):
+                                                                         smtp_server):  # noqa: F811
     context = make_course()
     teacher = make_person(context, "Tess Teacher", "tess@example.edu", staff=True)
     learner = make_person(context, "Sam Staffawarded", "staff@example.edu")
@@ -122,7 +107,7 @@ def test_staff_api_and_cli_awards_and_revocations_leave_the_same_records(app, cl
         "outbox": [("notify_award", None, "sent"), ("webhook", "badge.issued", "sent")],
         "mail": [("award", "sent", "staff@example.edu")]}
     _same_but_path(awarded, {"staff": "manual_award", "api": "api", "cli": "cli"})
-    assert {m["To"] for m in mail.inbox.messages} == {
+    assert {m["To"] for m in smtp_server.inbox.messages} == {
         "Sam Staffawarded <staff@example.edu>", "Ada Api <api@example.edu>",
         "Cy Cli <cli@example.edu>"}
     # And a revocation is one happening too, whoever revoked.
