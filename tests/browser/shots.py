@@ -76,3 +76,32 @@ def publish_clear_writer(tool, column: str, *, wait: int = 20_000) -> None:
     tool.locator('[data-testid="enable"]').click()
     tool.locator('[data-testid="job-status"]', has_text="1 badge awarded").wait_for(
         timeout=wait)
+
+
+def save_careful_reader(context, env) -> tuple:
+    """As the instructor of the Canvas-like demo course: open the tool in its iframe and save
+    the "Careful Reader" badge design. Returns (the LMS page, the tool's frame)."""
+    from tests.support.lti_env import course_of, login_of
+
+    course_id, _title, _people = course_of(env, "canvas")
+    page, frame = open_canvas_tool(context, env, course_id,
+                                   login_of(env, "canvas", "#Instructor"))
+    frame.locator('[data-testid="open-designer"]').click(timeout=20_000)
+    frame.get_by_label("Name", exact=True).fill("Careful Reader")
+    frame.locator("#badge-description").fill("Reads every question twice.")
+    frame.locator("#save-design").click()
+    frame.locator('[data-testid="save-result"]').filter(
+        has_text="artwork version 1").wait_for(timeout=20_000)
+    return page, frame
+
+
+def open_canvas_tool(context, env, course_id: int, login: str):
+    """Open a Canvas-like sandbox course as ``login`` (1366 px wide) and click the tool's
+    activity. Returns (the LMS page, the tool's frame)."""
+    from lti.sandbox.seed import course_url
+
+    page = context.new_page()
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.goto(course_url(env.sandbox, "canvas", course_id, login))
+    page.get_by_role("link", name="Badgebridge").first.click()
+    return page, page.frame_locator("iframe.tool-frame")

@@ -18,7 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.shots import frame_url, publish_clear_writer, save_shot
+from tests.browser.shots import (
+    frame_url,
+    open_canvas_tool,
+    publish_clear_writer,
+    save_shot,
+)
 
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 pytestmark = [pytest.mark.browser, pytest.mark.skipif(
@@ -69,16 +74,6 @@ def _audit(context, url: str, name: str) -> list[str]:
     return found
 
 
-def _open_tool(context, env, course, login: str):
-    from lti.sandbox.seed import course_url
-
-    page = context.new_page()
-    page.set_viewport_size({"width": 1366, "height": 900})
-    page.goto(course_url(env.sandbox, "canvas", course.course_id, login))
-    page.get_by_role("link", name="Badgebridge").first.click()
-    return page, page.frame_locator("iframe.tool-frame")
-
-
 def test_every_main_page_has_no_serious_accessibility_violation(registered, chromium_context,
                                                                  runner):
     from lti.sandbox.seed import create_course
@@ -86,7 +81,8 @@ def test_every_main_page_has_no_serious_accessibility_violation(registered, chro
     found: list[str] = []
     course = create_course(registered.sandbox, "canvas", "Audit course", learners=1, tas=0,
                            columns=(("Essay", 100.0),), score_fraction=1.0)
-    teacher, tool = _open_tool(chromium_context, registered, course, course.teacher_login)
+    teacher, tool = open_canvas_tool(chromium_context, registered, course.course_id,
+                                     course.teacher_login)
     tool.locator('[data-testid="role"]').wait_for(timeout=WAIT)
 
     tool.locator('[data-testid="open-designer"]').click()
@@ -101,7 +97,8 @@ def test_every_main_page_has_no_serious_accessibility_violation(registered, chro
     tool.locator('[data-testid="course-badges"]').wait_for(timeout=WAIT)
     found += _audit(chromium_context, frame_url(teacher), "staff-course")
 
-    learner, mine = _open_tool(chromium_context, registered, course, course.learner_logins[0])
+    learner, mine = open_canvas_tool(chromium_context, registered, course.course_id,
+                                     course.learner_logins[0])
     mine.locator('[data-testid="earned-badge"]').wait_for(timeout=WAIT)
     found += _audit(chromium_context, frame_url(learner), "learner")
     with chromium_context.expect_page() as opened:

@@ -8,26 +8,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.lti_env import course_of, login_of
+from tests.browser.shots import save_careful_reader
 
 pytestmark = pytest.mark.browser
 
 
 def test_instructor_chooses_scores_in_public_evidence(registered, chromium_context, app):
-    from lti.sandbox.seed import course_url
-
-    course_id, _title, _people = course_of(registered, "canvas")
-    page = chromium_context.new_page()
-    page.goto(course_url(registered.sandbox, "canvas", course_id,
-                         login_of(registered, "canvas", "#Instructor")))
-    page.get_by_role("link", name="Badgebridge").first.click()
-    frame = page.frame_locator("iframe.tool-frame")
-    frame.locator('[data-testid="open-designer"]').click(timeout=20_000)
-    frame.get_by_label("Name", exact=True).fill("Careful Reader")
-    frame.locator("#badge-description").fill("Reads every question twice.")
-    frame.locator("#save-design").click()
-    frame.locator('[data-testid="save-result"]').filter(
-        has_text="artwork version 1").wait_for(timeout=20_000)
+    _page, frame = save_careful_reader(chromium_context, registered)
     frame.get_by_role("link", name="Back to the course's badges").click()
     frame.locator('[data-testid="open-awards"]').click(timeout=20_000)
     frame.get_by_role("link", name="Careful Reader").click(timeout=20_000)

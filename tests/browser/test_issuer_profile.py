@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tests.support.lti_env import course_of, login_of
+from tests.browser.shots import save_careful_reader
 
 pytestmark = pytest.mark.browser
 
@@ -21,22 +21,10 @@ EMAIL, PASSWORD = "root@example.edu", "a long console password"
 def test_admin_edits_the_institutions_issuer_profile(registered, runner, chromium_context):
     from lti.sandbox.db import session_scope
     from lti.sandbox.models import Platform
-    from lti.sandbox.seed import course_url
 
     with session_scope(registered.sandbox) as s:
         platform_name = s.scalars(select(Platform).where(Platform.slug == "canvas")).one().name
-    course_id, _title, _people = course_of(registered, "canvas")
-    page = chromium_context.new_page()
-    page.goto(course_url(registered.sandbox, "canvas", course_id,
-                         login_of(registered, "canvas", "#Instructor")))
-    page.get_by_role("link", name="Badgebridge").first.click()
-    frame = page.frame_locator("iframe.tool-frame")
-    frame.locator('[data-testid="open-designer"]').click(timeout=20_000)
-    frame.get_by_label("Name", exact=True).fill("Careful Reader")
-    frame.locator("#badge-description").fill("Reads every question twice.")
-    frame.locator("#save-design").click()
-    frame.locator('[data-testid="save-result"]').filter(
-        has_text="artwork version 1").wait_for(timeout=20_000)
+    save_careful_reader(chromium_context, registered)
 
     result = runner.invoke(args=["admin", "create-user", "--email", EMAIL,
                                  "--password", PASSWORD])

@@ -12,21 +12,11 @@ from __future__ import annotations
 import pytest
 from pypdf import PdfReader
 
-from tests.browser.shots import frame_url, publish_clear_writer, shoot
+from tests.browser.shots import frame_url, open_canvas_tool, publish_clear_writer, shoot
 
 pytestmark = pytest.mark.browser
 
 WAIT = 20_000
-
-
-def _open(context, env, course, login: str):
-    from lti.sandbox.seed import course_url
-
-    page = context.new_page()
-    page.set_viewport_size({"width": 1366, "height": 900})
-    page.goto(course_url(env.sandbox, "canvas", course.course_id, login))
-    page.get_by_role("link", name="Badgebridge").first.click()
-    return page, page.frame_locator("iframe.tool-frame")
 
 
 @pytest.fixture
@@ -45,12 +35,14 @@ def test_a_badge_from_award_to_revocation_on_its_public_page(registered, chromiu
 
     course = create_course(registered.sandbox, "canvas", "Verify course", learners=1, tas=0,
                            columns=(("Essay", 100.0),), score_fraction=1.0)
-    teacher, tool = _open(chromium_context, registered, course, course.teacher_login)
+    teacher, tool = open_canvas_tool(chromium_context, registered, course.course_id,
+                                     course.teacher_login)
     tool.locator('[data-testid="open-designer"]').click()
     publish_clear_writer(tool, "Essay (out of 100)", wait=WAIT)
 
     # The learner, in the course: the frame is as tall as the tool's page, not a fixed box.
-    learner, mine = _open(chromium_context, registered, course, course.learner_logins[0])
+    learner, mine = open_canvas_tool(chromium_context, registered, course.course_id,
+                                     course.learner_logins[0])
     card = mine.locator('[data-testid="earned-badge"]')
     card.wait_for(timeout=WAIT)
     frame = learner.locator("iframe.tool-frame")
