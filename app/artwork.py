@@ -24,8 +24,9 @@ from badge_design.render import RenderError
 from badge_design.uploads import UploadError
 
 
-def badge_artwork(badge_name: str, *, design: dict[str, Any] | str | None = None,
-                  upload: Upload | None = None) -> Artwork:
+def badge_artwork(
+    badge_name: str, *, design: dict[str, Any] | str | None = None, upload: Upload | None = None
+) -> Artwork:
     """The artwork for a badge: from ``upload``, else ``design``, else the default design.
 
     Raises OperationError with the checker's message when the artwork is refused.

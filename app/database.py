@@ -81,6 +81,7 @@ def retry_on_lock(fn: Callable[P, T]) -> Callable[P, T]:
 
 # --- timezone-aware datetimes ------------------------------------------------------------------
 
+
 class AwareDateTime(TypeDecorator[datetime]):
     """``AwareDateTime()`` that always hands back aware UTC datetimes.
 
@@ -111,8 +112,13 @@ def as_utc(moment: datetime | None) -> datetime | None:
 
 # --- writes and lookups ------------------------------------------------------------------------
 
-def upsert(model: type, rows: list[dict[str, Any]], keys: Sequence[str] = (),
-           update_columns: Sequence[str] = ()) -> None:
+
+def upsert(
+    model: type,
+    rows: list[dict[str, Any]],
+    keys: Sequence[str] = (),
+    update_columns: Sequence[str] = (),
+) -> None:
     """INSERT rows; on a conflict (of ``keys``, or of any unique key when none are given)
     update ``update_columns``, or do nothing.
 
@@ -126,10 +132,11 @@ def upsert(model: type, rows: list[dict[str, Any]], keys: Sequence[str] = (),
         if update_columns:
             stmt = stmt.on_conflict_do_update(
                 index_elements=list(keys),
-                set_={c: getattr(stmt.excluded, c) for c in update_columns})
+                set_={c: getattr(stmt.excluded, c) for c in update_columns},
+            )
         else:
             stmt = stmt.on_conflict_do_nothing(index_elements=list(keys) or None)
-        db.session.execute(stmt, rows[start:start + CHUNK])
+        db.session.execute(stmt, rows[start : start + CHUNK])
 
 
 def dialect_insert(model: Any) -> Any:

@@ -50,8 +50,7 @@ def content_disposition(name: str, extension: str, fallback: str = "badge") -> s
     return value
 
 
-def as_download(response: Response, name: str, extension: str,
-                fallback: str = "badge") -> Response:
+def as_download(response: Response, name: str, extension: str, fallback: str = "badge") -> Response:
     """``response`` marked as a download of ``<name>.<extension>``."""
     response.headers["Content-Disposition"] = content_disposition(name, extension, fallback)
     return response

@@ -18,6 +18,10 @@ def index() -> str:
 
 @bp.get("/favicon.ico")
 def favicon() -> Response:
-    response = send_from_directory(current_app.static_folder, "favicon.ico",
-                                   mimetype="image/vnd.microsoft.icon", max_age=86_400)
+    response = send_from_directory(
+        current_app.static_folder,
+        "favicon.ico",
+        mimetype="image/vnd.microsoft.icon",
+        max_age=86_400,
+    )
     return response

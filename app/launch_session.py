@@ -73,8 +73,9 @@ def read_token(token: str) -> LaunchSession:
     try:
         data = _serializer().loads(token, max_age=max_age)
     except SignatureExpired as exc:
-        raise LaunchTokenError("Your session in this course has expired.",
-                               "launch_token_expired") from exc
+        raise LaunchTokenError(
+            "Your session in this course has expired.", "launch_token_expired"
+        ) from exc
     except BadSignature as exc:
         raise LaunchTokenError("The session token is not valid.") from exc
     return LaunchSession(**data)
@@ -92,22 +93,34 @@ def current_standing(session: LaunchSession) -> LaunchSession:
     registration = db.session.get(Registration, session.registration_id)
     if registration is None or registration.status != RegistrationStatus.ACTIVE:
         raise LaunchTokenError(
-            "This LMS's connection to Badgebridge has been disabled.", "registration_disabled",
-            403, "A Badgebridge administrator disabled (or has not approved) this registration; "
-                 "re-enable it in the admin console if that was a mistake.")
+            "This LMS's connection to Badgebridge has been disabled.",
+            "registration_disabled",
+            403,
+            "A Badgebridge administrator disabled (or has not approved) this registration; "
+            "re-enable it in the admin console if that was a mistake.",
+        )
     deployment = db.session.get(Deployment, session.deployment_id)
-    if (deployment is None or deployment.registration_id != registration.id
-            or deployment.status != RegistrationStatus.ACTIVE):
+    if (
+        deployment is None
+        or deployment.registration_id != registration.id
+        or deployment.status != RegistrationStatus.ACTIVE
+    ):
         raise LaunchTokenError(
             "This deployment of Badgebridge in your LMS has been disabled.",
-            "deployment_disabled", 403,
-            "Re-enable the deployment in Badgebridge's admin console if that was a mistake.")
-    membership = db.session.scalars(select(Membership).filter_by(
-        context_id=session.context_id, user_id=session.user_id)).first()
+            "deployment_disabled",
+            403,
+            "Re-enable the deployment in Badgebridge's admin console if that was a mistake.",
+        )
+    membership = db.session.scalars(
+        select(Membership).filter_by(context_id=session.context_id, user_id=session.user_id)
+    ).first()
     if membership is None:
         raise LaunchTokenError(
-            "Badgebridge no longer knows you in this course.", "membership_gone", 403,
-            "Launch the tool again from the course.")
+            "Badgebridge no longer knows you in this course.",
+            "membership_gone",
+            403,
+            "Launch the tool again from the course.",
+        )
     if membership.is_staff != session.is_staff:
         return replace(session, is_staff=membership.is_staff)
     return session
@@ -140,9 +153,12 @@ def launch_required(staff: bool = False) -> Callable[[Callable[..., Any]], Calla
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             token = _token_from_request()
             if not token:
-                return _refuse(LaunchTokenError(
-                    "This page opens from a course in your LMS. Launch it there.",
-                    "launch_token_missing"))
+                return _refuse(
+                    LaunchTokenError(
+                        "This page opens from a course in your LMS. Launch it there.",
+                        "launch_token_missing",
+                    )
+                )
             try:
                 session = current_standing(read_token(token))
             except LaunchTokenError as exc:
@@ -150,8 +166,9 @@ def launch_required(staff: bool = False) -> Callable[[Callable[..., Any]], Calla
                     exc.message += " Open the tool again from your course."
                 return _refuse(exc)
             if staff and not session.is_staff:
-                return _refuse(LaunchTokenError(
-                    "This page is for the course's staff.", "not_staff", 403))
+                return _refuse(
+                    LaunchTokenError("This page is for the course's staff.", "not_staff", 403)
+                )
             g.launch_session = session
             g.launch_token = renewed = session.token()
 
@@ -172,8 +189,14 @@ def launch_required(staff: bool = False) -> Callable[[Callable[..., Any]], Calla
 
 def _refuse(exc: LaunchTokenError) -> Any:
     title = "Please launch from your course" if exc.status == 401 else "Not allowed"
-    return render_template("error.html", title=title, message=exc.message, hint=exc.hint,
-                           code=exc.code, status=exc.status), exc.status
+    return render_template(
+        "error.html",
+        title=title,
+        message=exc.message,
+        hint=exc.hint,
+        code=exc.code,
+        status=exc.status,
+    ), exc.status
 
 
 _TOKEN_IN_URL = re.compile(r"([?&]lt=)[^&\s\"]+")

@@ -42,8 +42,12 @@ def key_ring() -> list[str]:
 def derived_key(purpose: str, secret_key: str | None = None) -> bytes:
     """A 32-byte key for one purpose (e.g. ``launch-token``), derived from SECRET_KEY."""
     secret = secret_key or current_app.config["SECRET_KEY"]
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=b"badgebridge-derived-key",
-                info=b"badgebridge/" + purpose.encode()).derive(secret.encode())
+    return HKDF(
+        algorithm=hashes.SHA256(),
+        length=32,
+        salt=b"badgebridge-derived-key",
+        info=b"badgebridge/" + purpose.encode(),
+    ).derive(secret.encode())
 
 
 def signing_keys(purpose: str) -> list[bytes]:
@@ -76,7 +80,8 @@ def decrypt(token: str, secret_key: str | None = None) -> bytes:
     except InvalidToken as exc:
         raise SecretBoxError(
             "cannot decrypt a stored secret: SECRET_KEY changed without the old key in "
-            "SECRET_KEY_FALLBACKS?") from exc
+            "SECRET_KEY_FALLBACKS?"
+        ) from exc
 
 
 def reencrypt(token: str) -> str | None:
@@ -135,8 +140,10 @@ def rotate_command() -> None:
         raise click.ClickException(str(exc)) from exc
     for table, changed in counts.items():
         click.echo(f"{table}: {changed} re-encrypted")
-    click.echo("done: every stored secret is under the current SECRET_KEY; the old key can "
-               "leave SECRET_KEY_FALLBACKS once every worker runs with the new one")
+    click.echo(
+        "done: every stored secret is under the current SECRET_KEY; the old key can "
+        "leave SECRET_KEY_FALLBACKS once every worker runs with the new one"
+    )
 
 
 def init_app(app: Flask) -> None:

@@ -34,7 +34,7 @@ def _private_sqlite_file(database_url: str) -> None:
     prefix = "sqlite:///"
     if not database_url.startswith(prefix) or database_url == prefix + ":memory:":
         return
-    path = Path(database_url[len(prefix):].split("?", 1)[0])
+    path = Path(database_url[len(prefix) :].split("?", 1)[0])
     if not path.parent.is_dir():
         return  # SQLAlchemy will say what is wrong with the URL
     try:
@@ -55,12 +55,23 @@ def _bool(value: str | None, default: bool = False) -> bool:
 # Tuning knobs read from the environment when set; the code that uses each one holds its
 # default (see the README's configuration table) and reads it with :func:`number`.
 TUNABLE_NUMBERS = (
-    "LAUNCH_SYNC_MIN_SECONDS", "LAUNCH_SYNC_DELAY_SECONDS", "JOB_RETRY_BASE_SECONDS",
-    "JOB_RETRY_MAX_SECONDS", "JOB_MAX_ATTEMPTS", "JOB_LEASE_SECONDS", "OUTBOX_LEASE_SECONDS",
-    "OUTBOX_GRACE_SECONDS", "WEBHOOK_TIMEOUT_SECONDS", "WEBHOOK_RETRY_BASE_SECONDS",
-    "WEBHOOK_RETRY_CAP_SECONDS", "WEBHOOK_MAX_ATTEMPTS", "LTI_REGISTRATION_TIMEOUT",
-    "LTI_KEY_SET_TIMEOUT", "CANVAS_THROTTLE_PAUSE_SECONDS",
-    "ACCEPT_TOKEN_MAX_AGE", "ID_TOKEN_MAX_LIFETIME_SECONDS",
+    "LAUNCH_SYNC_MIN_SECONDS",
+    "LAUNCH_SYNC_DELAY_SECONDS",
+    "JOB_RETRY_BASE_SECONDS",
+    "JOB_RETRY_MAX_SECONDS",
+    "JOB_MAX_ATTEMPTS",
+    "JOB_LEASE_SECONDS",
+    "OUTBOX_LEASE_SECONDS",
+    "OUTBOX_GRACE_SECONDS",
+    "WEBHOOK_TIMEOUT_SECONDS",
+    "WEBHOOK_RETRY_BASE_SECONDS",
+    "WEBHOOK_RETRY_CAP_SECONDS",
+    "WEBHOOK_MAX_ATTEMPTS",
+    "LTI_REGISTRATION_TIMEOUT",
+    "LTI_KEY_SET_TIMEOUT",
+    "CANVAS_THROTTLE_PAUSE_SECONDS",
+    "ACCEPT_TOKEN_MAX_AGE",
+    "ID_TOKEN_MAX_LIFETIME_SECONDS",
 )
 TUNABLE_FLAGS = ("INSTRUCTOR_DIGEST",)
 
@@ -87,8 +98,9 @@ def load_settings(instance_path: Path) -> dict[str, Any]:
     config: dict[str, Any] = {
         "SECRET_KEY": _secret_key(instance_path),
         # Earlier SECRET_KEYs, newest first, comma-separated: still decrypt and verify.
-        "SECRET_KEY_FALLBACKS": [k.strip() for k in (env.get("SECRET_KEY_FALLBACKS") or "")
-                                 .split(",") if k.strip()],
+        "SECRET_KEY_FALLBACKS": [
+            k.strip() for k in (env.get("SECRET_KEY_FALLBACKS") or "").split(",") if k.strip()
+        ],
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": redis_url,
@@ -116,8 +128,8 @@ def load_settings(instance_path: Path) -> dict[str, Any]:
         "RATE_LIMIT_PUBLIC_PAGES": env.get("RATE_LIMIT_PUBLIC_PAGES") or "600/minute",
         "RATE_LIMIT_SHARE": env.get("RATE_LIMIT_SHARE") or "30/minute",
         # Dynamic registration answers anyone and makes the tool call out: few per address.
-        "LTI_REGISTER_RATE_LIMIT": env.get("LTI_REGISTER_RATE_LIMIT") or (
-            "10 per minute;50 per hour"),
+        "LTI_REGISTER_RATE_LIMIT": env.get("LTI_REGISTER_RATE_LIMIT")
+        or ("10 per minute;50 per hour"),
         # Privacy: a learner's name shows on an award's public page only once they accepted it,
         # unless the institution publishes names from the start.
         "PUBLIC_NAMES_BEFORE_ACCEPT": _bool(env.get("PUBLIC_NAMES_BEFORE_ACCEPT")),

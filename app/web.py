@@ -78,18 +78,24 @@ def init_app(app: Flask) -> None:
         wants_json = request.accept_mimetypes.best != "text/html"
         if request.path.startswith("/api/") or (request.path.startswith("/ob/") and wants_json):
             return ApiError.from_http(exc).response()
-        return render_template("error.html", title=exc.name, message=exc.description,
-                               status=exc.code), exc.code
+        return render_template(
+            "error.html", title=exc.name, message=exc.description, status=exc.code
+        ), exc.code
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
         if request.path.startswith("/api/"):
-            return ApiError(500, "internal_error", "An unexpected error occurred. It has been "
-                            "logged; please try again.").response()
+            return ApiError(
+                500,
+                "internal_error",
+                "An unexpected error occurred. It has been logged; please try again.",
+            ).response()
         return render_template(
-            "error.html", title="Something went wrong",
+            "error.html",
+            title="Something went wrong",
             message="An unexpected error occurred. It has been logged; please try again.",
             status=500,
         ), 500
+
     security_headers.init_app(app)

@@ -25,7 +25,7 @@ def relative_luminance(colour: str) -> float:
         hex_digits = "".join(ch * 2 for ch in hex_digits)
     if len(hex_digits) != 6:
         raise ValueError(f"expected a colour like #1a2b3c, got {colour!r}")
-    r, g, b = (int(hex_digits[i:i + 2], 16) for i in (0, 2, 4))
+    r, g, b = (int(hex_digits[i : i + 2], 16) for i in (0, 2, 4))
     return 0.2126 * _channel(r) + 0.7152 * _channel(g) + 0.0722 * _channel(b)
 
 

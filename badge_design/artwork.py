@@ -41,17 +41,21 @@ def _too_complex(exc: LimitExceeded, what: str) -> str:
         spent = f"more than {exc.limits.cpu_seconds} seconds of processing"
     else:
         spent = f"longer than {exc.limits.wall_seconds:g} seconds"
-    return (f"This {what} is too complex to render: drawing it took {spent}. Simplify it "
-            "(fewer points, markers, dashes or masks) or upload it as a PNG.")
+    return (
+        f"This {what} is too complex to render: drawing it took {spent}. Simplify it "
+        "(fewer points, markers, dashes or masks) or upload it as a PNG."
+    )
 
 
 def svg_around_png(png: bytes) -> str:
     """An SVG that shows ``png`` (raster uploads need an SVG to bake into; not traced)."""
     encoded = base64.b64encode(png).decode()
-    return ('<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"'
-            ' width="512" height="512" viewBox="0 0 512 512">'
-            f'<image width="512" height="512" xlink:href="data:image/png;base64,{encoded}"/>'
-            "</svg>")
+    return (
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"'
+        ' width="512" height="512" viewBox="0 0 512 512">'
+        f'<image width="512" height="512" xlink:href="data:image/png;base64,{encoded}"/>'
+        "</svg>"
+    )
 
 
 def default_design(badge_name: str) -> dict[str, Any]:
@@ -69,17 +73,19 @@ def default_design(badge_name: str) -> dict[str, Any]:
 
 def _upload_in_child(filename: str, data: bytes) -> Artwork:
     processed = process_upload(filename, data)
-    return Artwork(svg=processed.svg or svg_around_png(processed.png), png=processed.png,
-                   thumbnail_png=processed.thumbnail_png,
-                   warnings=tuple(processed.warnings))
+    return Artwork(
+        svg=processed.svg or svg_around_png(processed.png),
+        png=processed.png,
+        thumbnail_png=processed.thumbnail_png,
+        warnings=tuple(processed.warnings),
+    )
 
 
 def _svg_in_child(svg: str) -> tuple[bytes, bytes]:
     return render_pngs(svg)
 
 
-def artwork_from_upload(filename: str, data: bytes,
-                        limits: Limits = DEFAULT_LIMITS) -> Artwork:
+def artwork_from_upload(filename: str, data: bytes, limits: Limits = DEFAULT_LIMITS) -> Artwork:
     """Check, clean and render an uploaded PNG, JPEG or SVG, within ``limits``.
 
     Raises :class:`UploadError` with a readable reason for refused files, including files
@@ -108,5 +114,3 @@ def artwork_from_design(document: Any, limits: Limits = DEFAULT_LIMITS) -> Artwo
     except WorkerError as exc:
         raise RenderError("The design could not be drawn; please try again.") from exc
     return Artwork(svg=svg, png=png, thumbnail_png=thumbnail, design=design_to_dict(design))
-
-

@@ -49,6 +49,7 @@ class BakedData:
 
 # --- PNG ---------------------------------------------------------------------------------------
 
+
 def _chunks(png: bytes):
     """Yield (start, end, type, data) for each chunk; BakingError on a damaged stream."""
     if not png.startswith(PNG_SIGNATURE):
@@ -57,11 +58,11 @@ def _chunks(png: bytes):
     while pos < len(png):
         if pos + 8 > len(png):
             raise BakingError("truncated PNG chunk header")
-        length, kind = struct.unpack(">I4s", png[pos:pos + 8])
+        length, kind = struct.unpack(">I4s", png[pos : pos + 8])
         end = pos + 12 + length
         if end > len(png):
             raise BakingError("truncated PNG chunk")
-        yield pos, end, kind, png[pos + 8:pos + 8 + length]
+        yield pos, end, kind, png[pos + 8 : pos + 8 + length]
         pos = end
         if kind == b"IEND":
             return
@@ -120,12 +121,14 @@ def unbake_png(png: bytes) -> BakedData | None:
 _SVG_START = re.compile(r"<svg\b[^>]*?(/?)>", re.DOTALL)
 _NS_ATTR = re.compile(r"""\s+xmlns:openbadges\s*=\s*(["'])[^"']*\1""")
 _OLD_ELEMENT = re.compile(
-    r"<openbadges:(assertion|credential)\b[^>]*?(/>|>.*?</openbadges:\1\s*>)\s*", re.DOTALL)
+    r"<openbadges:(assertion|credential)\b[^>]*?(/>|>.*?</openbadges:\1\s*>)\s*", re.DOTALL
+)
 
 
 def _attr(value: str) -> str:
-    return (value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
-            .replace(">", "&gt;"))
+    return (
+        value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
+    )
 
 
 # Characters XML 1.0 does not allow even in CDATA; in JSON they can only be inside strings.
@@ -168,7 +171,7 @@ def bake_svg(svg: str, keyword: str, text: str) -> str:
     head = start_tag[: -2 if self_closing else -1].rstrip()
     opened = f'{head} xmlns:openbadges="{namespace}">'
     tail = "</svg>" if self_closing else ""
-    return svg[: match.start()] + opened + element + tail + svg[match.end():]
+    return svg[: match.start()] + opened + element + tail + svg[match.end() :]
 
 
 def _find_element(root: Element) -> tuple[str, Element] | None:

@@ -108,9 +108,7 @@ def _colour(value: Any, name: str, errors: dict[str, str]) -> str:
     return value
 
 
-def _text(
-    value: Any, name: str, limit: int, errors: dict[str, str], drawn: bool = True
-) -> str:
+def _text(value: Any, name: str, limit: int, errors: dict[str, str], drawn: bool = True) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
@@ -189,7 +187,9 @@ def validate_design(data: Mapping[str, Any] | str | bytes) -> Design:
             color=color,
             color2=_colour(fill_doc.get("color2"), "fill.color2", errors),
             direction=_choice(
-                fill_doc.get("direction", "vertical"), "fill.direction", GRADIENT_DIRECTIONS,
+                fill_doc.get("direction", "vertical"),
+                "fill.direction",
+                GRADIENT_DIRECTIONS,
                 errors,
             ),
         )
@@ -204,8 +204,9 @@ def validate_design(data: Mapping[str, Any] | str | bytes) -> Design:
         width = 0
     elif not 0 <= width <= MAX_BORDER_WIDTH:
         errors["border.width"] = f"must be between 0 and {MAX_BORDER_WIDTH}, got {width}"
-    border = Border(color=_colour(border_doc.get("color"), "border.color", errors),
-                    width=int(width))
+    border = Border(
+        color=_colour(border_doc.get("color"), "border.color", errors), width=int(width)
+    )
 
     icon: Icon | None = None
     if merged["icon"] is not None:
@@ -218,16 +219,24 @@ def validate_design(data: Mapping[str, Any] | str | bytes) -> Design:
 
     title = _text(merged["title"], "title", MAX_TITLE_CHARS, errors)
     subtitle = _text(merged["subtitle"], "subtitle", MAX_SUBTITLE_CHARS, errors)
-    alt_text = _text(merged["alt_text"], "alt_text", MAX_ALT_TEXT_CHARS, errors,
-                     drawn=False) or None
+    alt_text = (
+        _text(merged["alt_text"], "alt_text", MAX_ALT_TEXT_CHARS, errors, drawn=False) or None
+    )
     tier = _choice(merged["tier"], "tier", TIERS, errors)
     text_color = _colour(merged["text_color"], "text_color", errors)
 
     if errors:
         raise DesignError(errors)
     return Design(
-        template=template, fill=fill, border=border, icon=icon, title=title,
-        subtitle=subtitle, tier=tier, text_color=text_color, alt_text=alt_text,
+        template=template,
+        fill=fill,
+        border=border,
+        icon=icon,
+        title=title,
+        subtitle=subtitle,
+        tier=tier,
+        text_color=text_color,
+        alt_text=alt_text,
         version=DESIGN_FORMAT_VERSION,
     )
 
@@ -243,7 +252,8 @@ def design_to_dict(design: Design) -> dict[str, Any]:
         "template": design.template,
         "fill": fill,
         "border": {"color": design.border.color, "width": design.border.width},
-        "icon": None if design.icon is None
+        "icon": None
+        if design.icon is None
         else {"name": design.icon.name, "color": design.icon.color},
         "title": design.title,
         "subtitle": design.subtitle,
@@ -256,8 +266,9 @@ def design_to_dict(design: Design) -> dict[str, Any]:
 def design_to_json(design: Design) -> str:
     """Canonical JSON for ``design``: sorted keys, no spaces, so equal designs give equal text
     (the app can hash it to key a design version's cached artwork)."""
-    return json.dumps(design_to_dict(design), sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False)
+    return json.dumps(
+        design_to_dict(design), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
 
 
 #: The design a new badge starts from. Built directly rather than through validation so

@@ -77,12 +77,14 @@ def _pair_kerning(font: TTFont) -> dict[tuple[str, str], int]:
     table = font["GPOS"].table
     if table.FeatureList is None or table.LookupList is None:
         return pairs
-    lookup_ids = sorted({
-        index
-        for record in table.FeatureList.FeatureRecord
-        if record.FeatureTag == "kern"
-        for index in record.Feature.LookupListIndex
-    })
+    lookup_ids = sorted(
+        {
+            index
+            for record in table.FeatureList.FeatureRecord
+            if record.FeatureTag == "kern"
+            for index in record.Feature.LookupListIndex
+        }
+    )
     for index in lookup_ids:
         lookup = table.LookupList.Lookup[index]
         for subtable in lookup.SubTable:
@@ -205,8 +207,9 @@ def _fmt(value: float) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def text_path(text: str, size: float, center_x: float, baseline_y: float,
-              weight: int = TITLE_WEIGHT) -> str:
+def text_path(
+    text: str, size: float, center_x: float, baseline_y: float, weight: int = TITLE_WEIGHT
+) -> str:
     """SVG path data drawing one line of ``text`` at ``size`` px, centred on ``center_x``
     with its baseline at ``baseline_y``. Empty text gives an empty string."""
     placed, width = _layout(text, weight)
@@ -216,6 +219,7 @@ def text_path(text: str, size: float, center_x: float, baseline_y: float,
     for glyph in placed:
         recording, _ = _outline(glyph.face_index, glyph.glyph, weight)
         # Font units grow upwards, SVG's downwards: flip y about the baseline.
-        recording.replay(TransformPen(
-            pen, (scale, 0, 0, -scale, start_x + glyph.x * scale, baseline_y)))
+        recording.replay(
+            TransformPen(pen, (scale, 0, 0, -scale, start_x + glyph.x * scale, baseline_y))
+        )
     return pen.getCommands()

@@ -23,8 +23,9 @@ FULL_SIZE = 512
 #: Largest PNG edge we render; a bigger request is almost certainly a mistake or an abuse.
 MAX_SIZE = 2048
 
-_DATA_IMAGE = re.compile(r"^data:image/(png|jpeg);base64,(?P<data>[A-Za-z0-9+/=\s]*)$",
-                         re.IGNORECASE)
+_DATA_IMAGE = re.compile(
+    r"^data:image/(png|jpeg);base64,(?P<data>[A-Za-z0-9+/=\s]*)$", re.IGNORECASE
+)
 # What cairosvg gets back for a refused reference: an empty SVG where it wanted SVG (for
 # `<use>` of another document), and no bytes otherwise (an `<image>` with fewer than five
 # bytes is skipped; an empty stylesheet has no rules).
@@ -86,8 +87,9 @@ def render_pngs(svg: str | bytes) -> tuple[bytes, bytes]:
     """
     png = render_png(svg, FULL_SIZE)
     with Image.open(io.BytesIO(png), formats=["PNG"]) as image:
-        small = image.convert("RGBA").resize((THUMBNAIL_SIZE, THUMBNAIL_SIZE),
-                                             Image.Resampling.LANCZOS)
+        small = image.convert("RGBA").resize(
+            (THUMBNAIL_SIZE, THUMBNAIL_SIZE), Image.Resampling.LANCZOS
+        )
     out = io.BytesIO()
     small.save(out, format="PNG")
     return png, out.getvalue()

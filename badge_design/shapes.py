@@ -137,9 +137,7 @@ def _shield() -> Outline:
 
 
 def _star(center: Point, outer: float, inner: float) -> Outline:
-    points = [
-        _polar(center, outer if i % 2 == 0 else inner, -90 + 36 * i) for i in range(10)
-    ]
+    points = [_polar(center, outer if i % 2 == 0 else inner, -90 + 36 * i) for i in range(10)]
     return _polygon_outline(points, center)
 
 

@@ -25,10 +25,21 @@ _FLAG = re.compile(r"[01]")
 _SEPARATORS = re.compile(r"[\s,]*")
 _ARGUMENTS = {"m": 2, "l": 2, "h": 1, "v": 1, "c": 6, "s": 4, "q": 4, "t": 2, "a": 7}
 # CSS absolute units in px; font-relative units are taken at cairosvg's default 12 px.
-_UNITS = {"": 1.0, "px": 1.0, "pt": 4 / 3, "pc": 16.0, "mm": 96 / 25.4, "cm": 96 / 2.54,
-          "in": 96.0, "em": 12.0, "ex": 6.0, "ch": 6.0}
-_LENGTH = re.compile(r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([a-z]*|%)\s*",
-                     re.IGNORECASE)
+_UNITS = {
+    "": 1.0,
+    "px": 1.0,
+    "pt": 4 / 3,
+    "pc": 16.0,
+    "mm": 96 / 25.4,
+    "cm": 96 / 2.54,
+    "in": 96.0,
+    "em": 12.0,
+    "ex": 6.0,
+    "ch": 6.0,
+}
+_LENGTH = re.compile(
+    r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([a-z]*|%)\s*", re.IGNORECASE
+)
 
 
 def length_value(value: str | None, percent_of: float) -> float:
@@ -97,8 +108,9 @@ def path_geometry(d: str) -> tuple[int, float]:
             radius = max(abs(args[0]), abs(args[1]), math.hypot(nx - x, ny - y) / 2)
             length += 2 * math.pi * radius
         elif kind != "m":
-            length += sum(math.hypot(b[0] - a[0], b[1] - a[1])
-                          for a, b in itertools.pairwise(points))
+            length += sum(
+                math.hypot(b[0] - a[0], b[1] - a[1]) for a, b in itertools.pairwise(points)
+            )
         control = points[-2] if kind in "csqt" else None
         if kind == "m":
             start_x, start_y = nx, ny
@@ -131,8 +143,9 @@ def shape_geometry(element: Element, viewport: float) -> tuple[int, float]:
         points = _points(element.get("points"))
         if tag == "polygon" and points:
             points.append(points[0])
-        return len(points), sum(math.hypot(b[0] - a[0], b[1] - a[1])
-                                for a, b in itertools.pairwise(points))
+        return len(points), sum(
+            math.hypot(b[0] - a[0], b[1] - a[1]) for a, b in itertools.pairwise(points)
+        )
     if tag == "rect":
         return 4, 2 * (size("width") + size("height"))
     if tag == "circle":

@@ -53,8 +53,7 @@ class _Style:
 _STYLES: dict[str, _Style] = {
     "circle": _Style(icon=124, title=58, subtitle=34, gap=16),
     "hexagon": _Style(icon=124, title=58, subtitle=34, gap=16),
-    "shield": _Style(icon=120, title=56, subtitle=32, gap=14, bias=0.25,
-                     text_band=(0.3, 0.5)),
+    "shield": _Style(icon=120, title=56, subtitle=32, gap=14, bias=0.25, text_band=(0.3, 0.5)),
     "rounded_square": _Style(icon=132, title=60, subtitle=36, gap=18),
     "star": _Style(icon=84, title=44, subtitle=26, gap=8, bias=0.65),
     "rosette": _Style(icon=96, title=48, subtitle=28, gap=10),
@@ -76,9 +75,7 @@ def _candidates(text: str, max_lines: int) -> list[tuple[str, ...]]:
     options: list[tuple[str, ...]] = [(text,)]
     words = text.split(" ")
     if max_lines >= 2 and len(words) > 1:
-        options.extend(
-            (" ".join(words[:i]), " ".join(words[i:])) for i in range(1, len(words))
-        )
+        options.extend((" ".join(words[:i]), " ".join(words[i:])) for i in range(1, len(words)))
     return options
 
 
@@ -138,14 +135,17 @@ def _layout(design: Design) -> _Layout:
     inset = (bottom - top) * (0.16 if template == "star" else 0.06)
     top, bottom = top + inset, bottom - inset
     band_top, band_bottom = style.text_band
-    full_width = shapes.width_between(template, top + (bottom - top) * band_top,
-                                      top + (bottom - top) * band_bottom)
+    full_width = shapes.width_between(
+        template, top + (bottom - top) * band_top, top + (bottom - top) * band_bottom
+    )
     width = full_width - 2 * SIDE_PADDING
 
-    title = (_fit(design.title, fonts.TITLE_WEIGHT, style.title, width, 2)
-             if design.title else None)
-    subtitle = (_fit(design.subtitle, fonts.SUBTITLE_WEIGHT, style.subtitle, width * 0.9, 1)
-                if design.subtitle else None)
+    title = _fit(design.title, fonts.TITLE_WEIGHT, style.title, width, 2) if design.title else None
+    subtitle = (
+        _fit(design.subtitle, fonts.SUBTITLE_WEIGHT, style.subtitle, width * 0.9, 1)
+        if design.subtitle
+        else None
+    )
     icon_size = style.icon if design.icon is not None else 0.0
     if title is None and subtitle is None:
         icon_size *= 1.7  # an icon alone is the badge: let it fill the shape
@@ -218,16 +218,23 @@ def render_svg(design: Design) -> str:
     defs = []
     if design.fill.kind == "gradient":
         assert design.fill.color2 is not None
-        defs.append(_gradient(f"{prefix}-fill", (design.fill.color, design.fill.color2),
-                              design.fill.direction))
+        defs.append(
+            _gradient(
+                f"{prefix}-fill", (design.fill.color, design.fill.color2), design.fill.direction
+            )
+        )
         fill = f"url(#{prefix}-fill)"
     else:
         fill = design.fill.color
     if design.tier != "none":
         defs.append(_gradient(f"{prefix}-tier", TIER_COLOURS[design.tier], "diagonal"))
 
-    stroke = (f' stroke="{design.border.color}" stroke-width="{design.border.width}"'
-              ' stroke-linejoin="round"' if design.border.width else "")
+    stroke = (
+        f' stroke="{design.border.color}" stroke-width="{design.border.width}"'
+        ' stroke-linejoin="round"'
+        if design.border.width
+        else ""
+    )
     body = []
     if design.template == "rosette":
         tail_fill = design.fill.color2 or design.fill.color
@@ -252,8 +259,10 @@ def render_svg(design: Design) -> str:
             'stroke-width="2" stroke-linecap="round" stroke-linejoin="round">'
             f"{icon_markup(design.icon.name, design.icon.color)}</g>"
         )
-    for box, weight in ((layout.title, fonts.TITLE_WEIGHT),
-                        (layout.subtitle, fonts.SUBTITLE_WEIGHT)):
+    for box, weight in (
+        (layout.title, fonts.TITLE_WEIGHT),
+        (layout.subtitle, fonts.SUBTITLE_WEIGHT),
+    ):
         if box is not None:
             fitted, center_y = box
             d = _text_paths(fitted, center_y, weight)

@@ -160,8 +160,7 @@ def _open_raster(data: bytes, kind: str) -> Image.Image:
             ) from exc
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
             raise UploadError(
-                f"The file is not a valid {kind.upper()} image (it may be damaged or "
-                "truncated)."
+                f"The file is not a valid {kind.upper()} image (it may be damaged or truncated)."
             ) from exc
     return image
 
@@ -238,11 +237,32 @@ def _png_bytes(image: Image.Image) -> bytes:
 
 # --- SVG ---------------------------------------------------------------------------------
 
-ALLOWED_ELEMENTS = frozenset({
-    "svg", "g", "defs", "title", "desc", "symbol", "use", "path", "rect", "circle",
-    "ellipse", "line", "polyline", "polygon", "linearGradient", "radialGradient", "stop",
-    "clipPath", "mask", "marker", "image", "style",
-})
+ALLOWED_ELEMENTS = frozenset(
+    {
+        "svg",
+        "g",
+        "defs",
+        "title",
+        "desc",
+        "symbol",
+        "use",
+        "path",
+        "rect",
+        "circle",
+        "ellipse",
+        "line",
+        "polyline",
+        "polygon",
+        "linearGradient",
+        "radialGradient",
+        "stop",
+        "clipPath",
+        "mask",
+        "marker",
+        "image",
+        "style",
+    }
+)
 # Text is not drawn from uploads: it would be set in whatever fonts the server has (so not
 # the look the instructor saw), and odd text attributes can put cairo's shared FreeType
 # font cache into a lasting error state that breaks later renders in the same process.
@@ -252,26 +272,107 @@ _TEXT_ELEMENTS = frozenset({"title", "desc", "style"})
 # Removed without a warning: editors' bookkeeping, not content anyone will miss.
 _QUIET_ELEMENTS = frozenset({"metadata", "sodipodi:namedview"})
 
-ALLOWED_ATTRIBUTES = frozenset({
-    "id", "class", "x", "y", "width", "height", "rx", "ry", "cx", "cy", "r", "fx", "fy", "fr",
-    "x1", "y1", "x2", "y2", "dx", "dy", "d", "points", "pathLength", "transform", "viewBox",
-    "preserveAspectRatio", "version", "offset", "gradientUnits", "gradientTransform",
-    "spreadMethod", "clipPathUnits", "maskUnits", "maskContentUnits", "markerUnits",
-    "markerWidth", "markerHeight", "refX", "refY", "orient", "role", "aria-label",
-    "aria-labelledby", "aria-hidden", "focusable", "lang", "style", "href", "xlink:href",
-    "xml:space", "text-anchor", "dominant-baseline", "rotate", "lengthAdjust",
-    "textLength",
-})
+ALLOWED_ATTRIBUTES = frozenset(
+    {
+        "id",
+        "class",
+        "x",
+        "y",
+        "width",
+        "height",
+        "rx",
+        "ry",
+        "cx",
+        "cy",
+        "r",
+        "fx",
+        "fy",
+        "fr",
+        "x1",
+        "y1",
+        "x2",
+        "y2",
+        "dx",
+        "dy",
+        "d",
+        "points",
+        "pathLength",
+        "transform",
+        "viewBox",
+        "preserveAspectRatio",
+        "version",
+        "offset",
+        "gradientUnits",
+        "gradientTransform",
+        "spreadMethod",
+        "clipPathUnits",
+        "maskUnits",
+        "maskContentUnits",
+        "markerUnits",
+        "markerWidth",
+        "markerHeight",
+        "refX",
+        "refY",
+        "orient",
+        "role",
+        "aria-label",
+        "aria-labelledby",
+        "aria-hidden",
+        "focusable",
+        "lang",
+        "style",
+        "href",
+        "xlink:href",
+        "xml:space",
+        "text-anchor",
+        "dominant-baseline",
+        "rotate",
+        "lengthAdjust",
+        "textLength",
+    }
+)
 #: Presentation properties, allowed as attributes and inside ``style``.
-ALLOWED_PROPERTIES = frozenset({
-    "fill", "fill-opacity", "fill-rule", "stroke", "stroke-width", "stroke-linecap",
-    "stroke-linejoin", "stroke-miterlimit", "stroke-dasharray", "stroke-dashoffset",
-    "stroke-opacity", "opacity", "stop-color", "stop-opacity", "clip-path", "clip-rule",
-    "mask", "display", "visibility", "color", "font-family", "font-size", "font-weight",
-    "font-style", "font-variant", "text-anchor", "dominant-baseline", "letter-spacing",
-    "word-spacing", "text-decoration", "paint-order", "vector-effect", "shape-rendering",
-    "marker-start", "marker-mid", "marker-end", "overflow",
-})
+ALLOWED_PROPERTIES = frozenset(
+    {
+        "fill",
+        "fill-opacity",
+        "fill-rule",
+        "stroke",
+        "stroke-width",
+        "stroke-linecap",
+        "stroke-linejoin",
+        "stroke-miterlimit",
+        "stroke-dasharray",
+        "stroke-dashoffset",
+        "stroke-opacity",
+        "opacity",
+        "stop-color",
+        "stop-opacity",
+        "clip-path",
+        "clip-rule",
+        "mask",
+        "display",
+        "visibility",
+        "color",
+        "font-family",
+        "font-size",
+        "font-weight",
+        "font-style",
+        "font-variant",
+        "text-anchor",
+        "dominant-baseline",
+        "letter-spacing",
+        "word-spacing",
+        "text-decoration",
+        "paint-order",
+        "vector-effect",
+        "shape-rendering",
+        "marker-start",
+        "marker-mid",
+        "marker-end",
+        "overflow",
+    }
+)
 # url(...) targets: only fragment references into the same document.
 _URL = re.compile(r"url\(\s*(?P<q>['\"]?)(?P<target>.*?)(?P=q)\s*\)", re.IGNORECASE | re.DOTALL)
 _LOCAL_REF = re.compile(r"^#[A-Za-z_][\w.\-:]*$")
@@ -302,8 +403,10 @@ def _clean_value(value: str) -> str | None:
     return value
 
 
-_MARKER_NOTE = ("Removed markers from an element that is not a path, line or polygon (on a "
-                "group they would repeat on every shape inside it).")
+_MARKER_NOTE = (
+    "Removed markers from an element that is not a path, line or polygon (on a "
+    "group they would repeat on every shape inside it)."
+)
 
 
 def _clean_style(style: str, notes: set[str], markers: bool = True) -> str:
@@ -481,8 +584,10 @@ def _dash_periods(root: Element, smallest_side: float) -> list[float]:
     values = []
     for element in root.iter():
         values.append(element.get("stroke-dasharray") or "")
-        for text in (element.get("style") or "", element.text or "" if element.tag == "style"
-                     else ""):
+        for text in (
+            element.get("style") or "",
+            element.text or "" if element.tag == "style" else "",
+        ):
             values += _DASH_DECLARATION.findall(text)
     periods = (dash_period(value, smallest_side) for value in values)
     return [period for period in periods if period is not None]
@@ -510,8 +615,9 @@ def _check_drawing_cost(root: Element) -> None:
         if key in cost:
             return cost[key]
         if key in visiting:
-            raise UploadError("The SVG refers to itself in a loop (through <use>, a marker "
-                              "or a mask).")
+            raise UploadError(
+                "The SVG refers to itself in a loop (through <use>, a marker or a mask)."
+            )
         visiting.add(key)
         total = _Cost(draws=1.0 + _image_pixels(element) / _PIXELS_PER_DRAW)
         vertices, length = shape_geometry(element, largest_side)

@@ -128,8 +128,9 @@ def _cpu_used() -> float:
     return used.ru_utime + used.ru_stime
 
 
-def _child(conn: Connection, function: Callable[..., Any], args: tuple[Any, ...],
-           limits: Limits) -> None:
+def _child(
+    conn: Connection, function: Callable[..., Any], args: tuple[Any, ...], limits: Limits
+) -> None:
     """Runs in the child: limit itself, do the work, send back (kind, payload, cost)."""
     _apply_limits(limits)
     try:
@@ -164,8 +165,9 @@ def _fork_server() -> Any:
     return _context
 
 
-def run_limited(function: Callable[..., Any], *args: Any,
-                limits: Limits = DEFAULT_LIMITS) -> Outcome:
+def run_limited(
+    function: Callable[..., Any], *args: Any, limits: Limits = DEFAULT_LIMITS
+) -> Outcome:
     """Call ``function(*args)`` in a child process held to ``limits``.
 
     ``function`` must be importable by name (a module-level function) and its arguments and
@@ -174,8 +176,7 @@ def run_limited(function: Callable[..., Any], *args: Any,
     """
     context = _fork_server()
     receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(sender, function, args, limits),
-                              daemon=True)
+    process = context.Process(target=_child, args=(sender, function, args, limits), daemon=True)
     process.start()
     sender.close()
     try:

@@ -12,8 +12,9 @@ def machine_facts() -> str:
     cpu = platform.processor() or "unknown CPU"
     try:
         with open("/proc/cpuinfo") as fh:
-            cpu = next(line.split(":", 1)[1].strip()
-                       for line in fh if line.startswith("model name"))
+            cpu = next(
+                line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")
+            )
     except (OSError, StopIteration):
         pass
     mem = ""
@@ -23,5 +24,7 @@ def machine_facts() -> str:
         mem = f", {kb / 1024 / 1024:.0f} GiB RAM"
     except (OSError, StopIteration):
         pass
-    return (f"machine: {cpu}, {os.cpu_count()} cores{mem}; {platform.system()} "
-            f"{platform.release()}; Python {sys.version.split()[0]}")
+    return (
+        f"machine: {cpu}, {os.cpu_count()} cores{mem}; {platform.system()} "
+        f"{platform.release()}; Python {sys.version.split()[0]}"
+    )

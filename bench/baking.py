@@ -29,16 +29,19 @@ def main() -> None:
     svg = render_svg(validate_design({"title": "Benchmark"}))
     png = render_png(svg)
     # A realistic payload: a signed OB 3.0 credential is about 3 KB of JSON.
-    credential = json.dumps({"id": "https://badges.example.org/ob/v3/credentials/x",
-                             "padding": "x" * 3000})
+    credential = json.dumps(
+        {"id": "https://badges.example.org/ob/v3/credentials/x", "padding": "x" * 3000}
+    )
     results = []
     for name, bake, image in (("PNG", bake_png, png), ("SVG", bake_svg, svg)):
         start = time.perf_counter()
         for _ in range(args.count):
             bake(image, OB3_KEYWORD, credential)
         results.append((name, args.count / (time.perf_counter() - start), len(image)))
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-          f"Python {platform.python_version()}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}"
+    )
     for name, rate, size in results:
         print(f"baked {name}s/s (1 core, {size:,} byte artwork, 3 KB credential): {rate:,.0f}")
 

@@ -59,9 +59,13 @@ class Harness:
         from lti.sandbox.seed import MOODLE_CLIENT_ID, platform_info, register_tool
 
         # The sandbox LMS listens on loopback: let the tool's outbound client call it there.
-        self.app = create_app({"CACHE_DIR": str(self.tmp / "cache"),
-                               "LAUNCH_SYNC_MIN_SECONDS": 10**9,
-                               "OUTBOUND_ALLOW_PRIVATE_NETWORKS": True})
+        self.app = create_app(
+            {
+                "CACHE_DIR": str(self.tmp / "cache"),
+                "LAUNCH_SYNC_MIN_SECONDS": 10**9,
+                "OUTBOUND_ALLOW_PRIVATE_NETWORKS": True,
+            }
+        )
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self.context = self.app.app_context()
         self.context.push()
@@ -75,25 +79,55 @@ class Harness:
         port = _free_port()
         self.sandbox_url = f"http://127.0.0.1:{port}"
         sandbox_db = f"sqlite:///{self.tmp / 'sandbox.db'}"
-        self.sandbox = create_sandbox({"SANDBOX_DATABASE_URL": sandbox_db,
-                                       "SANDBOX_BASE_URL": self.sandbox_url,
-                                       "SECRET_KEY": "bench-sandbox-secret"})
-        register_tool(self.sandbox, "moodle", self.tool_url, client_id=MOODLE_CLIENT_ID,
-                      deployment_id="1", flavour="moodle")
+        self.sandbox = create_sandbox(
+            {
+                "SANDBOX_DATABASE_URL": sandbox_db,
+                "SANDBOX_BASE_URL": self.sandbox_url,
+                "SECRET_KEY": "bench-sandbox-secret",
+            }
+        )
+        register_tool(
+            self.sandbox,
+            "moodle",
+            self.tool_url,
+            client_id=MOODLE_CLIENT_ID,
+            deployment_id="1",
+            flavour="moodle",
+        )
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "lti.sandbox", "--port", str(port), "--tool-url",
-             self.tool_url, "--database-url", sandbox_db], cwd=ROOT,
+            [
+                sys.executable,
+                "-m",
+                "lti.sandbox",
+                "--port",
+                str(port),
+                "--tool-url",
+                self.tool_url,
+                "--database-url",
+                sandbox_db,
+            ],
+            cwd=ROOT,
             env={**os.environ, "SANDBOX_SECRET_KEY": "bench-sandbox-secret"},
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         self._wait_for_sandbox()
         from lti.registrations import PlatformSpec, save_platform
 
         info = platform_info(self.sandbox, "moodle", MOODLE_CLIENT_ID)
-        save_platform(PlatformSpec(
-            issuer=info.issuer, client_id=info.client_id, auth_login_url=info.auth_login_url,
-            auth_token_url=info.auth_token_url, auth_audience=info.auth_audience,
-            key_set_url=info.key_set_url, deployment_ids=(info.deployment_id,),
-            name="moodle", product_family="moodle"))
+        save_platform(
+            PlatformSpec(
+                issuer=info.issuer,
+                client_id=info.client_id,
+                auth_login_url=info.auth_login_url,
+                auth_token_url=info.auth_token_url,
+                auth_audience=info.auth_audience,
+                key_set_url=info.key_set_url,
+                deployment_ids=(info.deployment_id,),
+                name="moodle",
+                product_family="moodle",
+            )
+        )
         return self
 
     def _wait_for_sandbox(self) -> None:
@@ -125,14 +159,21 @@ class Harness:
         from lti.services import CourseServices
         from tests.support.browser import Browser
 
-        info = create_course(self.sandbox, "moodle", f"Bench {learners}x{columns}",
-                             learners=learners, score_fraction=score_fraction,
-                             columns=[(f"Quiz {i + 1}", 10.0) for i in range(columns)])
+        info = create_course(
+            self.sandbox,
+            "moodle",
+            f"Bench {learners}x{columns}",
+            learners=learners,
+            score_fraction=score_fraction,
+            columns=[(f"Quiz {i + 1}", 10.0) for i in range(columns)],
+        )
         browser = Browser()
-        browser.walk(browser.get(launch_url(self.sandbox, "moodle", info.course_id,
-                                            info.teacher_login)))
-        context = db.session.scalars(select(Context).where(
-            Context.lti_context_id == info.context_id)).one()
+        browser.walk(
+            browser.get(launch_url(self.sandbox, "moodle", info.course_id, info.teacher_login))
+        )
+        context = db.session.scalars(
+            select(Context).where(Context.lti_context_id == info.context_id)
+        ).one()
         services = CourseServices(context, db.session.get(Registration, context.registration_id))
         upsert_columns(context, services.line_items())
         db.session.commit()
@@ -142,11 +183,22 @@ class Harness:
         from app.artwork import badge_artwork
         from app.openbadges import operations as ob
 
-        issuer = ob.create_issuer("Bench University", "https://bench.example",
-                                  "badges@bench.example", registration_id=context.registration_id)
-        return ob.create_badge(issuer, name, f"{name} (bench)", "Meet the criteria",
-                               context_id=context.id, criteria=criteria, enabled=True,
-                               artwork=badge_artwork(name))
+        issuer = ob.create_issuer(
+            "Bench University",
+            "https://bench.example",
+            "badges@bench.example",
+            registration_id=context.registration_id,
+        )
+        return ob.create_badge(
+            issuer,
+            name,
+            f"{name} (bench)",
+            "Meet the criteria",
+            context_id=context.id,
+            criteria=criteria,
+            enabled=True,
+            artwork=badge_artwork(name),
+        )
 
 
 def table(title: str, header: tuple[str, ...], rows: list[tuple[Any, ...]]) -> str:
@@ -155,10 +207,12 @@ def table(title: str, header: tuple[str, ...], rows: list[tuple[Any, ...]]) -> s
 
     cells = [header, *[tuple(str(c) for c in row) for row in rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    lines = [title, "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)),
-             "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True))
-              for row in cells[1:]]
+    lines = [
+        title,
+        "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)),
+        "  ".join("-" * w for w in widths),
+    ]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in cells[1:]]
     return "\n".join([*lines, machine_facts()])
 
 
@@ -173,8 +227,12 @@ def main() -> None:
     parser.add_argument("--learners", type=int, default=10_000)
     parser.add_argument("--columns", type=int, default=10)
     parser.add_argument("--database-url", help="an empty PostgreSQL database (default SQLite)")
-    parser.add_argument("--page-size", type=int, default=0,
-                        help="AGS/NRPS page size to ask for (default: lti.services.PAGE_SIZE)")
+    parser.add_argument(
+        "--page-size",
+        type=int,
+        default=0,
+        help="AGS/NRPS page size to ask for (default: lti.services.PAGE_SIZE)",
+    )
     args = parser.parse_args()
     if args.page_size:
         import lti.services
@@ -191,34 +249,53 @@ def main() -> None:
         from app.openbadges.models import Assertion
 
         _info, context = harness.course(args.learners, args.columns, score_fraction=1.0)
-        first = db.session.scalars(select(Column).where(Column.context_id == context.id)
-                                   .order_by(Column.id)).first()
+        first = db.session.scalars(
+            select(Column).where(Column.context_id == context.id).order_by(Column.id)
+        ).first()
         # Seeded scores are 35-100 % of the maximum: every learner has crossed 35 %.
-        badge = harness.badge(context, {"column": first.public_id, "min_percent": 35},
-                              "Cohort")
+        badge = harness.badge(context, {"column": first.public_id, "min_percent": 35}, "Cohort")
         baseline_badge = harness.badge(context, None, "Baseline")
-        awards = [ob.Award(ob.Recipient(email=f"baseline{i}@example.org", name=f"B {i}"),
-                           evidence=[{"narrative": "baseline"}]) for i in range(args.learners)]
+        awards = [
+            ob.Award(
+                ob.Recipient(email=f"baseline{i}@example.org", name=f"B {i}"),
+                evidence=[{"narrative": "baseline"}],
+            )
+            for i in range(args.learners)
+        ]
         start = time.perf_counter()
         for offset in range(0, len(awards), 500):
-            ob.issue_many(baseline_badge, awards[offset:offset + 500])
+            ob.issue_many(baseline_badge, awards[offset : offset + 500])
         baseline = time.perf_counter() - start
 
         start = time.perf_counter()
         result = sync_course(context.id)
         wall = time.perf_counter() - start
-        issued = db.session.scalar(select(func.count()).select_from(Assertion).where(
-            Assertion.badge_id == badge.id))
+        issued = db.session.scalar(
+            select(func.count()).select_from(Assertion).where(Assertion.badge_id == badge.id)
+        )
         assert issued == args.learners == result.passed.issued, (issued, result.as_dict())
         engine = "PostgreSQL" if harness.postgres else "SQLite"
-        print(table(
-            f"Cohort: {args.learners:,} learners x {args.columns} columns "
-            f"({result.results:,} AGS results), {engine}, page size {_page_size()}",
-            ("what", "wall s", "awards", "awards/s"),
-            [("sync start -> last assertion stored+signed", f"{wall:.2f}", f"{issued:,}",
-              f"{issued / wall:,.0f}"),
-             ("baseline: issue_many alone (same run)", f"{baseline:.2f}", f"{args.learners:,}",
-              f"{args.learners / baseline:,.0f}")]))
+        print(
+            table(
+                f"Cohort: {args.learners:,} learners x {args.columns} columns "
+                f"({result.results:,} AGS results), {engine}, page size {_page_size()}",
+                ("what", "wall s", "awards", "awards/s"),
+                [
+                    (
+                        "sync start -> last assertion stored+signed",
+                        f"{wall:.2f}",
+                        f"{issued:,}",
+                        f"{issued / wall:,.0f}",
+                    ),
+                    (
+                        "baseline: issue_many alone (same run)",
+                        f"{baseline:.2f}",
+                        f"{args.learners:,}",
+                        f"{args.learners / baseline:,.0f}",
+                    ),
+                ],
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -52,15 +52,20 @@ def main() -> None:
     print(machine_facts())
     print(f"{'criteria':<34}{'evaluate µs/call':>18}{'progress µs/call':>18}")
     baseline = None
-    for name, document in (("one threshold (baseline)", SINGLE),
-                           ("typical: nested all/any/N-of", TYPICAL)):
+    for name, document in (
+        ("one threshold (baseline)", SINGLE),
+        ("typical: nested all/any/N-of", TYPICAL),
+    ):
         criteria = parse_criteria(document)
         per_eval = _per_call(lambda c=criteria: evaluate(c, grades, earned, now), args.runs)
-        per_progress = _per_call(lambda c=criteria: progress(c, grades, earned, now),
-                                 args.runs // 10)
+        per_progress = _per_call(
+            lambda c=criteria: progress(c, grades, earned, now), args.runs // 10
+        )
         baseline = baseline or per_eval
-        print(f"{name:<34}{per_eval * 1e6:>18.1f}{per_progress * 1e6:>18.1f}"
-              f"   ({per_eval / baseline:.1f}x baseline)")
+        print(
+            f"{name:<34}{per_eval * 1e6:>18.1f}{per_progress * 1e6:>18.1f}"
+            f"   ({per_eval / baseline:.1f}x baseline)"
+        )
 
 
 if __name__ == "__main__":

@@ -35,41 +35,75 @@ def _seed(count: int) -> str:
     from app.openbadges import operations
     from app.openbadges.models import Assertion, StatusList
 
-    registration = Registration(name="Bench LMS", issuer="https://lms.bench", client_id="b",
-                                auth_login_url="https://lms.bench/a",
-                                auth_token_url="https://lms.bench/t")
+    registration = Registration(
+        name="Bench LMS",
+        issuer="https://lms.bench",
+        client_id="b",
+        auth_login_url="https://lms.bench/a",
+        auth_token_url="https://lms.bench/t",
+    )
     db.session.add(registration)
     db.session.flush()
     deployment = Deployment(registration_id=registration.id, deployment_id="d1")
     db.session.add(deployment)
     db.session.flush()
-    context = Context(registration_id=registration.id, deployment_id=deployment.id,
-                      lti_context_id="c1", title="Bench course")
+    context = Context(
+        registration_id=registration.id,
+        deployment_id=deployment.id,
+        lti_context_id="c1",
+        title="Bench course",
+    )
     db.session.add(context)
     db.session.commit()
-    issuer = operations.create_issuer("Bench U", "https://bench.example", "b@bench.example",
-                                      registration_id=registration.id)
-    badge = operations.create_badge(issuer, "Bench", "A benchmark badge", "Run the bench",
-                                    context_id=context.id, artwork=badge_artwork("Bench"))
+    issuer = operations.create_issuer(
+        "Bench U", "https://bench.example", "b@bench.example", registration_id=registration.id
+    )
+    badge = operations.create_badge(
+        issuer,
+        "Bench",
+        "A benchmark badge",
+        "Run the bench",
+        context_id=context.id,
+        artwork=badge_artwork("Bench"),
+    )
     status_list = StatusList(issuer_id=issuer.id)
     db.session.add(status_list)
     db.session.flush()
     now = utcnow()
     # A credential of realistic size (~1.5 KB), so rows weigh what real ones do.
-    credential = {"@context": ["https://www.w3.org/ns/credentials/v2"], "type": ["x"],
-                  "proof": {"proofValue": "z" * 88}, "credentialSubject": {"x": "y" * 1200}}
+    credential = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["x"],
+        "proof": {"proofValue": "z" * 88},
+        "credentialSubject": {"x": "y" * 1200},
+    }
     for start in range(0, count, 500):
-        upsert(Assertion, [{
-            "public_id": new_public_id(), "badge_id": badge.id, "lti_user_id": None,
-            "recipient_key": f"email:learner{i}@example.org",
-            "recipient_email": f"learner{i}@example.org", "recipient_name": f"Learner {i}",
-            "salt": "s" * 32, "identity_hash": "sha256$" + "0" * 64,
-            "subject_id": f"urn:uuid:{new_public_id()}", "evidence": [],
-            "issued_on": now - timedelta(minutes=i % 10_000), "status_list_id": status_list.id,
-            "status_index": i, "image_version": 0, "public": True,
-            "accepted_at": now if i % 3 else None, "credential": credential,
-            "credential_jwt": "e" * 600,
-        } for i in range(start, min(count, start + 500))])
+        upsert(
+            Assertion,
+            [
+                {
+                    "public_id": new_public_id(),
+                    "badge_id": badge.id,
+                    "lti_user_id": None,
+                    "recipient_key": f"email:learner{i}@example.org",
+                    "recipient_email": f"learner{i}@example.org",
+                    "recipient_name": f"Learner {i}",
+                    "salt": "s" * 32,
+                    "identity_hash": "sha256$" + "0" * 64,
+                    "subject_id": f"urn:uuid:{new_public_id()}",
+                    "evidence": [],
+                    "issued_on": now - timedelta(minutes=i % 10_000),
+                    "status_list_id": status_list.id,
+                    "status_index": i,
+                    "image_version": 0,
+                    "public": True,
+                    "accepted_at": now if i % 3 else None,
+                    "credential": credential,
+                    "credential_jwt": "e" * 600,
+                }
+                for i in range(start, min(count, start + 500))
+            ],
+        )
     db.session.commit()
     return context.public_id
 
@@ -122,14 +156,22 @@ def main() -> None:
 
         def export(fmt: str) -> Callable[[], int]:
             def run() -> int:
-                response = client.get("/api/v1/exports/assertions", buffered=False,
-                                      headers={"Authorization": f"Bearer {secret}"},
-                                      query_string={"format": fmt, "context_id": context_id,
-                                                    "from": first, "to": last})
+                response = client.get(
+                    "/api/v1/exports/assertions",
+                    buffered=False,
+                    headers={"Authorization": f"Bearer {secret}"},
+                    query_string={
+                        "format": fmt,
+                        "context_id": context_id,
+                        "from": first,
+                        "to": last,
+                    },
+                )
                 assert response.status_code == 200, response.get_data(as_text=True)
                 newlines = sum(chunk.count(b"\n") for chunk in response.iter_encoded())
                 response.close()
                 return newlines - (1 if fmt == "csv" else 2)  # header / brackets
+
             return run
 
         def load_all() -> int:
@@ -137,19 +179,25 @@ def main() -> None:
             db.session.expunge_all()
             return len(rows)
 
-        results = [("CSV export, streamed (API)", *_measure(export("csv"))),
-                   ("JSON export, streamed (API)", *_measure(export("json"))),
-                   ("for contrast: all rows loaded as ORM objects", *_measure(load_all))]
+        results = [
+            ("CSV export, streamed (API)", *_measure(export("csv"))),
+            ("JSON export, streamed (API)", *_measure(export("json"))),
+            ("for contrast: all rows loaded as ORM objects", *_measure(load_all)),
+        ]
         dialect = db.engine.dialect.name
 
     print(machine_facts())
-    print(f"database: {dialect}; {args.count:,} assertions seeded in {seeded:.1f} s "
-          "(bulk INSERT … ON CONFLICT DO NOTHING, 500 rows per statement)")
+    print(
+        f"database: {dialect}; {args.count:,} assertions seeded in {seeded:.1f} s "
+        "(bulk INSERT … ON CONFLICT DO NOTHING, 500 rows per statement)"
+    )
     print(f"{'what':<48} {'rows':>9} {'rows/s':>9} {'peak MiB':>9}")
     for name, rows, rate, peak in results:
         print(f"{name:<48} {rows:>9,} {rate:>9,.0f} {peak:>9.1f}")
-    print("peak MiB: Python allocations during one run, traced with tracemalloc "
-          "(rows/s measured in a separate, untraced run)")
+    print(
+        "peak MiB: Python allocations during one run, traced with tracemalloc "
+        "(rows/s measured in a separate, untraced run)"
+    )
 
 
 if __name__ == "__main__":

@@ -50,16 +50,20 @@ def main() -> None:
     with app.app_context():
         upgrade()
         issuer = operations.create_issuer("Bench U", "https://bench.example", "b@bench.example")
-        badge = operations.create_badge(issuer, "Bench", "A benchmark badge", "Run the bench",
-                                        artwork=badge_artwork("Bench"))
-        awards = [operations.Award(operations.Recipient(email=f"learner{i}@example.org",
-                                                        name=f"Learner {i}"),
-                                   evidence=[{"narrative": f"Scored {60 + i % 40} %"}])
-                  for i in range(args.count)]
+        badge = operations.create_badge(
+            issuer, "Bench", "A benchmark badge", "Run the bench", artwork=badge_artwork("Bench")
+        )
+        awards = [
+            operations.Award(
+                operations.Recipient(email=f"learner{i}@example.org", name=f"Learner {i}"),
+                evidence=[{"narrative": f"Scored {60 + i % 40} %"}],
+            )
+            for i in range(args.count)
+        ]
         raw = _raw_signatures()
         start = time.perf_counter()
         for offset in range(0, args.count, args.batch):
-            operations.issue_many(badge, awards[offset:offset + args.batch])
+            operations.issue_many(badge, awards[offset : offset + args.batch])
         batched = args.count / (time.perf_counter() - start)
         start = time.perf_counter()
         for i in range(args.single):
@@ -75,8 +79,10 @@ def main() -> None:
         ("assertions/s, issue() one at a time (commit each)", single),
         ("replayed awards/s (idempotent no-ops)", replay),
     ]
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-          f"Python {platform.python_version()}, {platform.system()} {platform.release()}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}, {platform.system()} {platform.release()}"
+    )
     print("each assertion: OB 3.0 credential with eddsa-rdfc-2022 proof + VC-JWT, stored")
     width = max(len(name) for name, _ in rows)
     for name, value in rows:

@@ -47,9 +47,13 @@ def main() -> None:
         column = db.session.scalars(select(Column).where(Column.context_id == context.id)).one()
         badge = harness.badge(context, {"column": column.public_id, "min_percent": 80}, "Fast")
         _key, secret = create_key(context.registration_id)
-        subs = list(db.session.scalars(
-            select(LtiUser.sub).join(Membership, Membership.user_id == LtiUser.id)
-            .where(Membership.context_id == context.id, Membership.is_staff.is_(False))))
+        subs = list(
+            db.session.scalars(
+                select(LtiUser.sub)
+                .join(Membership, Membership.user_id == LtiUser.id)
+                .where(Membership.context_id == context.id, Membership.is_staff.is_(False))
+            )
+        )
         now = datetime.now(UTC).isoformat()
         session = requests.Session()
         session.headers["Authorization"] = f"Bearer {secret}"
@@ -57,28 +61,51 @@ def main() -> None:
 
         def push(sub: str) -> tuple[float, dict]:
             start = time.perf_counter()
-            answer = session.post(url, json={"context_id": context.public_id,
-                                             "column": column.public_id, "user_sub": sub,
-                                             "score": 9.0, "timestamp": now}, timeout=30)
+            answer = session.post(
+                url,
+                json={
+                    "context_id": context.public_id,
+                    "column": column.public_id,
+                    "user_sub": sub,
+                    "score": 9.0,
+                    "timestamp": now,
+                },
+                timeout=30,
+            )
             answer.raise_for_status()
             return time.perf_counter() - start, answer.json()
 
-        first = [push(sub) for sub in subs[:args.events]]
-        replay = [push(sub) for sub in subs[:args.events]]
+        first = [push(sub) for sub in subs[: args.events]]
+        replay = [push(sub) for sub in subs[: args.events]]
         assert all(r["issued"] == 1 for _t, r in first)
         assert all(r["issued"] == 0 for _t, r in replay)
         db.session.rollback()
-        assert db.session.scalar(select(func.count()).select_from(Assertion).where(
-            Assertion.badge_id == badge.id)) == len(first)
+        assert db.session.scalar(
+            select(func.count()).select_from(Assertion).where(Assertion.badge_id == badge.id)
+        ) == len(first)
         rows = []
-        for label, runs in (("event -> assertion issued", first),
-                            ("baseline: same event replayed", replay)):
+        for label, runs in (
+            ("event -> assertion issued", first),
+            ("baseline: same event replayed", replay),
+        ):
             ms = [t * 1000 for t, _r in runs]
-            rows.append((label, len(ms), f"{statistics.median(ms):.1f}",
-                         f"{_percentile(ms, 99):.1f}", f"{max(ms):.1f}"))
+            rows.append(
+                (
+                    label,
+                    len(ms),
+                    f"{statistics.median(ms):.1f}",
+                    f"{_percentile(ms, 99):.1f}",
+                    f"{max(ms):.1f}",
+                )
+            )
         engine = "PostgreSQL" if harness.postgres else "SQLite"
-        print(table(f"Pushed grade event latency over HTTP, {engine}",
-                    ("what", "events", "p50 ms", "p99 ms", "max ms"), rows))
+        print(
+            table(
+                f"Pushed grade event latency over HTTP, {engine}",
+                ("what", "events", "p50 ms", "p99 ms", "max ms"),
+                rows,
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -60,16 +60,24 @@ with app.app_context():
         auth_login_url={ISSUER!r} + "/auth", auth_token_url={ISSUER!r} + "/token",
         key_set={{"keys": [jwk]}}, deployment_ids=({DEPLOYMENT!r},)))
 """
-    subprocess.run([sys.executable, "-c", code], env=env, check=True, cwd=ROOT,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-c", code], env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL
+    )
 
 
 def _claims(nonce: str, user: int) -> dict:
     now = int(time.time())
     return {
-        "iss": ISSUER, "aud": CLIENT_ID, "sub": f"user-{user}", "nonce": nonce,
-        "iat": now, "exp": now + 60, "name": f"Learner {user}", "email": f"l{user}@example.edu",
-        CLAIM + "deployment_id": DEPLOYMENT, CLAIM + "version": "1.3.0",
+        "iss": ISSUER,
+        "aud": CLIENT_ID,
+        "sub": f"user-{user}",
+        "nonce": nonce,
+        "iat": now,
+        "exp": now + 60,
+        "name": f"Learner {user}",
+        "email": f"l{user}@example.edu",
+        CLAIM + "deployment_id": DEPLOYMENT,
+        CLAIM + "version": "1.3.0",
         CLAIM + "message_type": "LtiResourceLinkRequest",
         CLAIM + "roles": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"],
         CLAIM + "resource_link": {"id": "rl-1", "title": "Badges"},
@@ -103,14 +111,26 @@ def _worker(args: tuple[str, str, str, str, float, int, int]) -> list[float]:
             else:
                 user = (user + 1) % 500
                 session.cookies.clear()
-                login = session.post(base + "/lti/login", allow_redirects=False, data={
-                    "iss": ISSUER, "client_id": CLIENT_ID, "login_hint": str(user),
-                    "target_link_uri": base + "/lti/launch", "lti1p3_new_window": "1"})
+                login = session.post(
+                    base + "/lti/login",
+                    allow_redirects=False,
+                    data={
+                        "iss": ISSUER,
+                        "client_id": CLIENT_ID,
+                        "login_hint": str(user),
+                        "target_link_uri": base + "/lti/launch",
+                        "lti1p3_new_window": "1",
+                    },
+                )
                 query = parse_qs(urlsplit(login.headers["Location"]).query)
-                token = jwt.encode(_claims(query["nonce"][0], user), key, "RS256",
-                                   headers={"kid": kid})
-                launch = session.post(base + "/lti/launch", allow_redirects=False,
-                                      data={"id_token": token, "state": query["state"][0]})
+                token = jwt.encode(
+                    _claims(query["nonce"][0], user), key, "RS256", headers={"kid": kid}
+                )
+                launch = session.post(
+                    base + "/lti/launch",
+                    allow_redirects=False,
+                    data={"id_token": token, "state": query["state"][0]},
+                )
                 assert launch.status_code == 302, launch.text[:300]
                 landing = session.get(base + launch.headers["Location"])
                 assert landing.status_code == 200, landing.text[:300]
@@ -125,17 +145,22 @@ def _worker(args: tuple[str, str, str, str, float, int, int]) -> list[float]:
     return latencies
 
 
-def _run(base: str, mode: str, pem: str, kid: str, seconds: float, concurrency: int,
-         processes: int) -> dict[str, float]:
+def _run(
+    base: str, mode: str, pem: str, kid: str, seconds: float, concurrency: int, processes: int
+) -> dict[str, float]:
     deadline = time.time() + seconds
     per = max(1, concurrency // processes)
     with mp.Pool(processes) as pool:
-        results = pool.map(_worker, [(base, mode, pem, kid, deadline, per, i)
-                                     for i in range(processes)])
+        results = pool.map(
+            _worker, [(base, mode, pem, kid, deadline, per, i) for i in range(processes)]
+        )
     lat = sorted(x for r in results for x in r)
-    return {"count": len(lat), "rate": len(lat) / seconds,
-            "p50": statistics.median(lat) * 1000,
-            "p99": lat[int(len(lat) * 0.99) - 1] * 1000}
+    return {
+        "count": len(lat),
+        "rate": len(lat) / seconds,
+        "p50": statistics.median(lat) * 1000,
+        "p99": lat[int(len(lat) * 0.99) - 1] * 1000,
+    }
 
 
 def main() -> None:
@@ -151,19 +176,43 @@ def main() -> None:
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-launch-"))
-    pem = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption()).decode()
+    pem = (
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        .private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        .decode()
+    )
     kid = uuid.uuid4().hex
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "DATABASE_URL": args.database_url or f"sqlite:///{tmp / 'bench.db'}",
-           "SECRET_KEY": "bench", "PUBLIC_BASE_URL": base, "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "DATABASE_URL": args.database_url or f"sqlite:///{tmp / 'bench.db'}",
+        "SECRET_KEY": "bench",
+        "PUBLIC_BASE_URL": base,
+        "PYTHONPATH": str(ROOT),
+    }
     env.pop("REDIS_URL", None)
     _setup(env, pem, kid)
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}",
-         "--log-level", "warning", "app:create_app()"], env=env, cwd=ROOT)
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "app:create_app()",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
     try:
         for _ in range(100):
             try:
@@ -178,14 +227,20 @@ def main() -> None:
         server.terminate()
         server.wait(10)
     db = "SQLite" if not args.database_url else args.database_url.split(":")[0]
-    print(f"\nLaunch benchmark (gunicorn 2 workers, {db}, {args.concurrency} concurrent clients, "
-          f"{args.seconds:.0f} s each)")
+    print(
+        f"\nLaunch benchmark (gunicorn 2 workers, {db}, {args.concurrency} concurrent clients, "
+        f"{args.seconds:.0f} s each)"
+    )
     print(f"{'what':<44}{'per s':>10}{'p50 ms':>10}{'p99 ms':>10}{'n':>8}")
-    for name, r in (("full launch (login + launch + landing page)", launch),
-                    ("trivial endpoint /livez (ceiling)", ceiling)):
+    for name, r in (
+        ("full launch (login + launch + landing page)", launch),
+        ("trivial endpoint /livez (ceiling)", ceiling),
+    ):
         print(f"{name:<44}{r['rate']:>10.1f}{r['p50']:>10.1f}{r['p99']:>10.1f}{r['count']:>8}")
-    print(f"ratio: one full launch costs as much as {ceiling['rate'] / launch['rate']:.1f} "
-          f"trivial requests (3 HTTP requests per launch)")
+    print(
+        f"ratio: one full launch costs as much as {ceiling['rate'] / launch['rate']:.1f} "
+        f"trivial requests (3 HTTP requests per launch)"
+    )
     print(machine_facts())
     print(json.dumps({"launch": launch, "ceiling": ceiling}))
 

@@ -53,14 +53,16 @@ def _rate(action: Callable[[int], object], seconds: float) -> float:
 
 
 def _design(template: str, i: int):
-    return validate_design({
-        "template": template,
-        "title": f"Molecular Biology {i}",
-        "subtitle": "Level 2 · 2025",
-        "tier": "gold",
-        "icon": {"name": "dna", "color": "#ffffff"},
-        "fill": {"type": "gradient", "color": "#1e3a8a", "color2": "#2563eb"},
-    })
+    return validate_design(
+        {
+            "template": template,
+            "title": f"Molecular Biology {i}",
+            "subtitle": "Level 2 · 2025",
+            "tier": "gold",
+            "icon": {"name": "dna", "color": "#ffffff"},
+            "fill": {"type": "gradient", "color": "#1e3a8a", "color2": "#2563eb"},
+        }
+    )
 
 
 def _cold_start_ms() -> float:
@@ -71,8 +73,14 @@ def _cold_start_ms() -> float:
         "render_svg(validate_design({'title': 'Cold start'}));"
         "print((time.perf_counter()-t)*1000)"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                         text=True, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     return float(out.stdout.strip())
 
 
@@ -104,18 +112,26 @@ def _served_badges() -> Iterator[tuple[Any, dict[str, str]]]:
     from app.openbadges import operations, urls
     from badge_design.design import design_to_dict
 
-    app = create_app({"PUBLIC_BASE_URL": "https://badges.example.org",
-                      "CACHE_DIR": str(tmp / "cache")})
+    app = create_app(
+        {"PUBLIC_BASE_URL": "https://badges.example.org", "CACHE_DIR": str(tmp / "cache")}
+    )
     with app.app_context():
         upgrade()
         issuer = operations.create_issuer("Bench U", "https://bench.example", "b@bench.example")
         paths = {}
         for template in TEMPLATES:
             badge = operations.create_badge(
-                issuer, f"Bench {template}", "A benchmark badge.", "Run the bench.",
-                artwork=badge_artwork(template, design=design_to_dict(_design(template, 0))))
-            paths[template] = urls.BADGE_IMAGE.replace("<public_id>", badge.public_id) \
-                .replace("<int:version>", str(badge.image_version)).replace("<ext>", "png")
+                issuer,
+                f"Bench {template}",
+                "A benchmark badge.",
+                "Run the bench.",
+                artwork=badge_artwork(template, design=design_to_dict(_design(template, 0))),
+            )
+            paths[template] = (
+                urls.BADGE_IMAGE.replace("<public_id>", badge.public_id)
+                .replace("<int:version>", str(badge.image_version))
+                .replace("<ext>", "png")
+            )
     yield app.test_client(), paths
 
 
@@ -166,18 +182,29 @@ def machine_facts() -> list[tuple[str, str]]:
 def main() -> None:
     """Print machine facts and a per-template table of render rates."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=1.0,
-                        help="time spent measuring each figure (default 1.0)")
+    parser.add_argument(
+        "--seconds", type=float, default=1.0, help="time spent measuring each figure (default 1.0)"
+    )
     args = parser.parse_args()
 
     for name, value in machine_facts():
         print(f"{name:>10}: {value}")
-    print(f"{'cold start':>10}: {_cold_start_ms():.0f} ms for the first SVG of a process "
-          "(imports and font loading)")
+    print(
+        f"{'cold start':>10}: {_cold_start_ms():.0f} ms for the first SVG of a process "
+        "(imports and font loading)"
+    )
     print()
-    header = ("template", "SVG renders/s", "PNG 512 renders/s", "PNG 128 renders/s",
-              "SVG bytes", "cached fetches/s (PNG 512)", "uncached fetches/s", "304/s",
-              "PNG bytes")
+    header = (
+        "template",
+        "SVG renders/s",
+        "PNG 512 renders/s",
+        "PNG 128 renders/s",
+        "SVG bytes",
+        "cached fetches/s (PNG 512)",
+        "uncached fetches/s",
+        "304/s",
+        "PNG bytes",
+    )
     # Build the served app first, so its migration logs do not land inside the table.
     with _served_badges() as (client, paths):
         print("| " + " | ".join(header) + " |")
@@ -188,10 +215,13 @@ def main() -> None:
             png_512 = _rate(lambda _i, s=svg: render_png(s, 512), args.seconds)
             png_128 = _rate(lambda _i, s=svg: render_png(s, 128), args.seconds)
             cached, uncached, revalidated, png_bytes = _fetch_rates(
-                client, paths[template], args.seconds)
-            print(f"| {template} | {svg_rate:,.0f} | {png_512:,.1f} | {png_128:,.1f} "
-                  f"| {len(svg):,} | {cached:,.0f} | {uncached:,.0f} | {revalidated:,.0f} "
-                  f"| {png_bytes:,} |")
+                client, paths[template], args.seconds
+            )
+            print(
+                f"| {template} | {svg_rate:,.0f} | {png_512:,.1f} | {png_128:,.1f} "
+                f"| {len(svg):,} | {cached:,.0f} | {uncached:,.0f} | {revalidated:,.0f} "
+                f"| {png_bytes:,} |"
+            )
 
 
 if __name__ == "__main__":

@@ -62,10 +62,13 @@ def _limited(function, name: str) -> tuple[float, float | None, int | None, str]
     try:
         outcome = run_limited(function, name)
     except LimitExceeded as exc:
-        return (time.perf_counter() - start, None, None,
-                f"stopped at the {exc.resource} limit ({_limit(exc.resource, DEFAULT_LIMITS)})")
-    return time.perf_counter() - start, outcome.cpu_seconds, outcome.peak_rss_bytes, \
-        outcome.value
+        return (
+            time.perf_counter() - start,
+            None,
+            None,
+            f"stopped at the {exc.resource} limit ({_limit(exc.resource, DEFAULT_LIMITS)})",
+        )
+    return time.perf_counter() - start, outcome.cpu_seconds, outcome.peak_rss_bytes, outcome.value
 
 
 def _limit(resource: str, limits) -> str:
@@ -98,9 +101,13 @@ def _before(tree: Path, data: bytes, cap: float) -> tuple[float, float, int | No
     A file still running at ``cap`` is killed; its peak is then unknown.
     """
     start = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-c", _BEFORE.format(tree=str(tree))],
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL, cwd=tree)
+    process = subprocess.Popen(
+        [sys.executable, "-c", _BEFORE.format(tree=str(tree))],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        cwd=tree,
+    )
     assert process.stdin is not None and process.stdout is not None
     process.stdin.write(data)
     process.stdin.close()
@@ -126,19 +133,24 @@ def _row(name: str, size: int, figures: tuple[float, float | None, int | None, s
     wall, cpu, peak, outcome = figures
     cpu_text = f"{cpu:6.2f}" if cpu is not None else "     -"
     peak_text = f"{peak / _MIB:7.0f}" if peak is not None else "    n/a"
-    return (f"| {name:32} | {size / 1024:6.1f} | {wall:6.2f} | {cpu_text} | {peak_text} | "
-            f"{outcome[:90]} |")
+    return (
+        f"| {name:32} | {size / 1024:6.1f} | {wall:6.2f} | {cpu_text} | {peak_text} | "
+        f"{outcome[:90]} |"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--before", type=Path, help="another checkout to measure as well")
-    parser.add_argument("--cap", type=float, default=120.0,
-                        help="wall-clock cap per file for --before (default 120 s)")
+    parser.add_argument(
+        "--cap",
+        type=float,
+        default=120.0,
+        help="wall-clock cap per file for --before (default 120 s)",
+    )
     args = parser.parse_args()
 
-    header = ("| file | kB | wall s | CPU s | peak MB | outcome |\n"
-              "|---|---:|---:|---:|---:|---|")
+    header = "| file | kB | wall s | CPU s | peak MB | outcome |\n|---|---:|---:|---:|---:|---|"
     rows = []
     _limited(_plain_design, "warm-up")  # starts the fork server: not part of any figure
     baseline = _limited(_plain_design, "baseline")
@@ -151,9 +163,11 @@ def main() -> None:
     print(header)
     print("\n".join(rows))
     peaks = [figures[2] for figures in results.values() if figures[2] is not None]
-    print(f"\nworst case: {worst} {results[worst][0]:.2f} s wall; highest reported peak "
-          f"{max(peaks) / _MIB:.0f} MB; baseline {baseline[0]:.2f} s, "
-          f"{(baseline[2] or 0) / _MIB:.0f} MB")
+    print(
+        f"\nworst case: {worst} {results[worst][0]:.2f} s wall; highest reported peak "
+        f"{max(peaks) / _MIB:.0f} MB; baseline {baseline[0]:.2f} s, "
+        f"{(baseline[2] or 0) / _MIB:.0f} MB"
+    )
 
     if args.before:
         print(f"\nBefore ({args.before}, in-process, no limits, cap {args.cap:g} s):")

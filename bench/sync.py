@@ -60,8 +60,11 @@ def main() -> None:
         from app.grades.sync import read_results, sync_course
 
         _info, context = harness.course(args.learners, args.columns, score_fraction=1.0)
-        urls = list(db.session.scalars(db.select(Column.lti_lineitem_id).where(
-            Column.context_id == context.id)))
+        urls = list(
+            db.session.scalars(
+                db.select(Column.lti_lineitem_id).where(Column.context_id == context.id)
+            )
+        )
         rows = []
         for label in ("first sync (all results new)", "second sync (unchanged)"):
             with PeakMemory() as memory:
@@ -75,14 +78,34 @@ def main() -> None:
             baseline = time.perf_counter() - start
         first, second = rows[0][1], rows[1][1]
         assert rows[1][2].passed.changed == 0
-        out = [(label, f"{wall:.2f}", f"{r.results:,}", f"{r.passed.changed:,}",
-                f"{m.peak:.0f} (+{m.peak - m.start:.0f})") for label, wall, r, m in rows]
-        out.append(("baseline: read the results only", f"{baseline:.2f}", f"{read:,}", "0",
-                    f"{memory.peak:.0f} (+{memory.peak - memory.start:.0f})"))
+        out = [
+            (
+                label,
+                f"{wall:.2f}",
+                f"{r.results:,}",
+                f"{r.passed.changed:,}",
+                f"{m.peak:.0f} (+{m.peak - m.start:.0f})",
+            )
+            for label, wall, r, m in rows
+        ]
+        out.append(
+            (
+                "baseline: read the results only",
+                f"{baseline:.2f}",
+                f"{read:,}",
+                "0",
+                f"{memory.peak:.0f} (+{memory.peak - memory.start:.0f})",
+            )
+        )
         engine = "PostgreSQL" if harness.postgres else "SQLite"
-        print(table(f"AGS sync: {args.learners:,} learners x {args.columns} columns, {engine}; "
-                    f"unchanged/first = {second / first:.2f}",
-                    ("sync", "wall s", "results", "changed", "peak RSS MiB (+delta)"), out))
+        print(
+            table(
+                f"AGS sync: {args.learners:,} learners x {args.columns} columns, {engine}; "
+                f"unchanged/first = {second / first:.2f}",
+                ("sync", "wall s", "results", "changed", "peak RSS MiB (+delta)"),
+                out,
+            )
+        )
 
 
 if __name__ == "__main__":

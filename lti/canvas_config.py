@@ -69,8 +69,9 @@ def domain_of(url: str) -> str:
     return urlsplit(url).netloc
 
 
-def developer_key(*, login_url: str, launch_url: str, jwks_url: str,
-                  icon_url: str) -> dict[str, Any]:
+def developer_key(
+    *, login_url: str, launch_url: str, jwks_url: str, icon_url: str
+) -> dict[str, Any]:
     """Canvas's LTI 1.3 developer key configuration for this tool (the JSON URL's body)."""
     return {
         "title": TOOL_TITLE,

@@ -53,7 +53,11 @@ CANVAS_PRIVACY_LEVEL = "https://canvas.instructure.com/lti/privacy_level"
 CANVAS_TOOL_ID = "https://canvas.instructure.com/lti/tool_id"
 
 REQUIRED_CONFIGURATION = (
-    "issuer", "authorization_endpoint", "token_endpoint", "jwks_uri", "registration_endpoint",
+    "issuer",
+    "authorization_endpoint",
+    "token_endpoint",
+    "jwks_uri",
+    "registration_endpoint",
 )
 TOOL_CLAIMS = ["iss", "sub", "name", "given_name", "family_name", "email"]
 MESSAGE_TYPES = ("LtiResourceLinkRequest", "LtiDeepLinkingRequest")
@@ -99,10 +103,15 @@ class ToolUrls:
     @classmethod
     def from_base(cls, base: str) -> ToolUrls:
         base = base.rstrip("/")
-        return cls(base=base, login=f"{base}/lti/login", launch=f"{base}/lti/launch",
-                   jwks=f"{base}/lti/jwks.json", register=f"{base}/lti/register",
-                   canvas_json=f"{base}/lti/canvas.json",
-                   logo=f"{base}/lti/static/badgebridge-logo.svg")
+        return cls(
+            base=base,
+            login=f"{base}/lti/login",
+            launch=f"{base}/lti/launch",
+            jwks=f"{base}/lti/jwks.json",
+            register=f"{base}/lti/register",
+            canvas_json=f"{base}/lti/canvas.json",
+            logo=f"{base}/lti/static/badgebridge-logo.svg",
+        )
 
 
 def tool_urls() -> ToolUrls:
@@ -140,8 +149,7 @@ def check_url(url: str, what: str, status: int = 502) -> str:
     try:
         return outbound.check_url(url)
     except outbound.OutboundRefused as exc:
-        raise RegistrationFailed("invalid_url", f"The {what} is refused: {exc}.",
-                                 status) from exc
+        raise RegistrationFailed("invalid_url", f"The {what} is refused: {exc}.", status) from exc
 
 
 def _origin(url: str) -> tuple[str, str, int]:
@@ -155,8 +163,11 @@ def issuer_matches(issuer: str, configuration_url: str) -> bool:
     if _origin(issuer) == _origin(configuration_url):
         return True
     host = _origin(configuration_url)[1]
-    return (issuer.rstrip("/") in CANVAS_CLOUD_ISSUERS
-            and configuration_url.startswith("https://") and host.endswith(".instructure.com"))
+    return (
+        issuer.rstrip("/") in CANVAS_CLOUD_ISSUERS
+        and configuration_url.startswith("https://")
+        and host.endswith(".instructure.com")
+    )
 
 
 class ToolDynamicRegistration(DynamicRegistration):
@@ -165,8 +176,13 @@ class ToolDynamicRegistration(DynamicRegistration):
     client_name = canvas_config.TOOL_TITLE
     description = canvas_config.TOOL_DESCRIPTION
 
-    def __init__(self, configuration_url: str, registration_token: str | None, urls: ToolUrls,
-                 timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self,
+        configuration_url: str,
+        registration_token: str | None,
+        urls: ToolUrls,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
         self._configuration_url = check_url(configuration_url, "openid_configuration URL", 400)
         self._token = registration_token or None
         self._urls = urls
@@ -176,8 +192,12 @@ class ToolDynamicRegistration(DynamicRegistration):
     # pylti1p3's hooks: what the tool is.
     def get_request_session(self) -> requests.Session:
         # Redirects are not followed: the issuer check holds for the URL actually read.
-        session = outbound.session(total_timeout=self._timeout, read_timeout=self._timeout,
-                                   max_bytes=MAX_RESPONSE_BYTES, max_redirects=0)
+        session = outbound.session(
+            total_timeout=self._timeout,
+            read_timeout=self._timeout,
+            max_bytes=MAX_RESPONSE_BYTES,
+            max_redirects=0,
+        )
         session.headers["Accept"] = "application/json"
         return session
 
@@ -234,12 +254,15 @@ class ToolDynamicRegistration(DynamicRegistration):
         for message_type in MESSAGE_TYPES:
             if offered and message_type not in offered:
                 continue
-            message: dict[str, Any] = {"type": message_type,
-                                       "target_link_uri": self._urls.launch,
-                                       "label": canvas_config.TOOL_TITLE}
+            message: dict[str, Any] = {
+                "type": message_type,
+                "target_link_uri": self._urls.launch,
+                "label": canvas_config.TOOL_TITLE,
+            }
             if self.is_canvas:
                 message["placements"] = canvas_config.placements_for(
-                    message_type, offered.get(message_type))
+                    message_type, offered.get(message_type)
+                )
                 message["icon_uri"] = self._urls.logo
             messages.append(message)
         return messages
@@ -256,8 +279,9 @@ class ToolDynamicRegistration(DynamicRegistration):
         return data
 
     # The handshake.
-    def _request_json(self, session: requests.Session, method: str, url: str, what: str,
-                      **kwargs: Any) -> dict[str, Any]:
+    def _request_json(
+        self, session: requests.Session, method: str, url: str, what: str, **kwargs: Any
+    ) -> dict[str, Any]:
         """One request to the platform; its JSON object body, or a specific failure.
 
         Failures name the status and content type of the answer, never its body, and every
@@ -268,60 +292,78 @@ class ToolDynamicRegistration(DynamicRegistration):
         if self._token:
             headers["Authorization"] = f"Bearer {self._token}"
         try:
-            response = session.request(method, url, headers=headers, allow_redirects=False,
-                                       **kwargs)
+            response = session.request(
+                method, url, headers=headers, allow_redirects=False, **kwargs
+            )
         except outbound.OutboundRefused as exc:
             raise RegistrationFailed(
-                "address_refused", f"Badgebridge does not send the {what} request to {url}: "
-                f"{exc}.", 400 if url == self._configuration_url else 502,
+                "address_refused",
+                f"Badgebridge does not send the {what} request to {url}: {exc}.",
+                400 if url == self._configuration_url else 502,
                 "The LMS must be reachable at a public address, unless this Badgebridge "
-                "allows private networks.") from exc
+                "allows private networks.",
+            ) from exc
         except outbound.ResponseTooLarge as exc:
-            raise RegistrationFailed("response_too_large",
-                                     f"The {what} answer was longer than {MAX_RESPONSE_BYTES} "
-                                     "bytes.") from exc
+            raise RegistrationFailed(
+                "response_too_large",
+                f"The {what} answer was longer than {MAX_RESPONSE_BYTES} bytes.",
+            ) from exc
         except requests.RequestException as exc:
             log.warning("dynamic registration: %s %s failed: %s", method, url, exc)
             raise RegistrationFailed(
                 "platform_unreachable",
                 f"Badgebridge got no answer to the {what} request at {url} (within "
-                f"{self._timeout:g} seconds).", 502,
+                f"{self._timeout:g} seconds).",
+                502,
                 "Check that the LMS's address is reachable from Badgebridge's server, then "
-                "start the registration again from the LMS.") from exc
+                "start the registration again from the LMS.",
+            ) from exc
         if response.status_code in (401, 403):
             raise RegistrationFailed(
                 "registration_token_rejected",
                 f"The LMS refused the registration token on the {what} request "
                 f"(HTTP {response.status_code}): it may have expired or been used already.",
-                401, HINT_RETRY, title="The registration link has expired")
+                401,
+                HINT_RETRY,
+                title="The registration link has expired",
+            )
         if not 200 <= response.status_code < 300:
-            log.warning("platform answered %s %s with %s", method, url,
-                        outbound.describe(response))
-            raise RegistrationFailed("platform_error",
-                                     f"The LMS answered the {what} request with "
-                                     f"{outbound.describe(response)}.", 502, HINT_RETRY)
+            log.warning("platform answered %s %s with %s", method, url, outbound.describe(response))
+            raise RegistrationFailed(
+                "platform_error",
+                f"The LMS answered the {what} request with {outbound.describe(response)}.",
+                502,
+                HINT_RETRY,
+            )
         try:
             data = json.loads(response.content)
         except ValueError as exc:
-            raise RegistrationFailed("invalid_json",
-                                     f"The LMS's {what} answer is not valid JSON "
-                                     f"({outbound.describe(response)}).") from exc
+            raise RegistrationFailed(
+                "invalid_json",
+                f"The LMS's {what} answer is not valid JSON ({outbound.describe(response)}).",
+            ) from exc
         if not isinstance(data, dict):
-            raise RegistrationFailed("invalid_json",
-                                     f"The LMS's {what} answer is not a JSON object.")
+            raise RegistrationFailed(
+                "invalid_json", f"The LMS's {what} answer is not a JSON object."
+            )
         return data
 
     def get_openid_configuration(self) -> dict[str, Any]:
         """Fetch and check the platform's configuration (sending the token: Canvas needs it)."""
         with self.get_request_session() as session:
-            config = self._request_json(session, "GET", self._configuration_url,
-                                        "OpenID configuration")
-        missing = [name for name in REQUIRED_CONFIGURATION
-                   if not isinstance(config.get(name), str) or not config[name]]
+            config = self._request_json(
+                session, "GET", self._configuration_url, "OpenID configuration"
+            )
+        missing = [
+            name
+            for name in REQUIRED_CONFIGURATION
+            if not isinstance(config.get(name), str) or not config[name]
+        ]
         if missing:
-            raise RegistrationFailed("configuration_incomplete",
-                                     "The LMS's OpenID configuration lacks "
-                                     f"{', '.join(missing)}.")
+            raise RegistrationFailed(
+                "configuration_incomplete",
+                f"The LMS's OpenID configuration lacks {', '.join(missing)}.",
+            )
         for name in REQUIRED_CONFIGURATION:
             check_url(config[name], f"platform's {name}")
         if not issuer_matches(config["issuer"], self._configuration_url):
@@ -330,16 +372,21 @@ class ToolDynamicRegistration(DynamicRegistration):
                 f"The OpenID configuration at {self._configuration_url} names the issuer "
                 f"{config['issuer']}, which is not the same site: refused, as the LTI Dynamic "
                 "Registration specification requires.",
-                hint="The LMS must serve its OpenID configuration from its issuer's address.")
+                hint="The LMS must serve its OpenID configuration from its issuer's address.",
+            )
         if not isinstance(config.get(PLATFORM_CONFIGURATION), dict):
-            raise RegistrationFailed("not_lti_platform",
-                                     "The OpenID configuration has no LTI platform "
-                                     "configuration: this is not an LTI 1.3 platform.")
+            raise RegistrationFailed(
+                "not_lti_platform",
+                "The OpenID configuration has no LTI platform "
+                "configuration: this is not an LTI 1.3 platform.",
+            )
         auth_methods = config.get("token_endpoint_auth_methods_supported")
         if isinstance(auth_methods, list) and "private_key_jwt" not in auth_methods:
-            raise RegistrationFailed("unsupported_platform",
-                                     "The LMS does not accept private_key_jwt client "
-                                     "authentication, which LTI 1.3 services require.")
+            raise RegistrationFailed(
+                "unsupported_platform",
+                "The LMS does not accept private_key_jwt client "
+                "authentication, which LTI 1.3 services require.",
+            )
         return config
 
     def register(self) -> RegistrationOutcome:  # type: ignore[override]
@@ -347,28 +394,39 @@ class ToolDynamicRegistration(DynamicRegistration):
         self._platform = self.get_openid_configuration()
         body = self.lti_registration_data()
         with self.get_request_session() as session:
-            answer = self._request_json(session, "POST", self._platform["registration_endpoint"],
-                                        "registration", json=body)
+            answer = self._request_json(
+                session, "POST", self._platform["registration_endpoint"], "registration", json=body
+            )
         return self.complete_registration(self._platform, answer, body)
 
-    def complete_registration(self, openid_configuration: dict[str, Any],  # type: ignore[override]
-                              openid_registration: dict[str, Any],
-                              requested: dict[str, Any]) -> RegistrationOutcome:
+    def complete_registration(
+        self,
+        openid_configuration: dict[str, Any],  # type: ignore[override]
+        openid_registration: dict[str, Any],
+        requested: dict[str, Any],
+    ) -> RegistrationOutcome:
         client_id = openid_registration.get("client_id")
         if isinstance(client_id, int):
             client_id = str(client_id)
         if not isinstance(client_id, str) or not client_id:
-            raise RegistrationFailed("no_client_id",
-                                     "The LMS accepted the registration but returned no "
-                                     "client_id.")
+            raise RegistrationFailed(
+                "no_client_id", "The LMS accepted the registration but returned no client_id."
+            )
         tool_conf = openid_registration.get(TOOL_CONFIGURATION)
         deployment_id = tool_conf.get("deployment_id") if isinstance(tool_conf, dict) else None
         deployment_id = str(deployment_id) if deployment_id not in (None, "") else None
         requested_scopes = requested["scope"].split()
         granted = openid_registration.get("scope")
         granted_scopes = granted.split() if isinstance(granted, str) else requested_scopes
-        return _save(openid_configuration, self._configuration_url, client_id, deployment_id,
-                     openid_registration, requested_scopes, granted_scopes)
+        return _save(
+            openid_configuration,
+            self._configuration_url,
+            client_id,
+            deployment_id,
+            openid_registration,
+            requested_scopes,
+            granted_scopes,
+        )
 
 
 def _platform_name(config: dict[str, Any]) -> str:
@@ -379,9 +437,15 @@ def _platform_name(config: dict[str, Any]) -> str:
     return f"{family.capitalize()} ({where})"[:200]
 
 
-def _save(config: dict[str, Any], configuration_url: str, client_id: str,
-          deployment_id: str | None, answer: dict[str, Any], requested_scopes: list[str],
-          granted_scopes: list[str]) -> RegistrationOutcome:
+def _save(
+    config: dict[str, Any],
+    configuration_url: str,
+    client_id: str,
+    deployment_id: str | None,
+    answer: dict[str, Any],
+    requested_scopes: list[str],
+    granted_scopes: list[str],
+) -> RegistrationOutcome:
     """Create the registration and its source record; for a known one, propose the change."""
     issuer = config["issuer"]
     platform_conf = config.get(PLATFORM_CONFIGURATION) or {}
@@ -394,49 +458,80 @@ def _save(config: dict[str, Any], configuration_url: str, client_id: str,
         "key_set": None,
         "deployment_ids": [deployment_id] if deployment_id else [],
         "product_family": str(platform_conf.get("product_family_code") or ""),
-        "source": {"openid_configuration_url": configuration_url[:1000],
-                   "platform_version": str(platform_conf.get("version") or "")[:100],
-                   "granted_scopes": granted_scopes, "tool_configuration": answer,
-                   "adopt_deployments": deployment_id is None},
+        "source": {
+            "openid_configuration_url": configuration_url[:1000],
+            "platform_version": str(platform_conf.get("version") or "")[:100],
+            "granted_scopes": granted_scopes,
+            "tool_configuration": answer,
+            "adopt_deployments": deployment_id is None,
+        },
     }
     existing = db.session.scalars(
-        select(Registration).filter_by(issuer=issuer, client_id=client_id)).first()
+        select(Registration).filter_by(issuer=issuer, client_id=client_id)
+    ).first()
     if existing is not None:
         change = propose_change(existing, proposal)
         return RegistrationOutcome(
-            registration_id=existing.id, issuer=issuer, client_id=client_id,
-            status=existing.status, created=False, product_family=existing.product_family,
-            deployment_id=deployment_id, requested_scopes=requested_scopes,
-            granted_scopes=granted_scopes, change_pending=change is not None)
+            registration_id=existing.id,
+            issuer=issuer,
+            client_id=client_id,
+            status=existing.status,
+            created=False,
+            product_family=existing.product_family,
+            deployment_id=deployment_id,
+            requested_scopes=requested_scopes,
+            granted_scopes=granted_scopes,
+            change_pending=change is not None,
+        )
     auto_approve = bool(current_app.config.get("LTI_REGISTRATION_AUTO_APPROVE"))
     try:
-        row = save_platform(PlatformSpec(
-            issuer=issuer, client_id=client_id,
-            auth_login_url=proposal["auth_login_url"], auth_token_url=proposal["auth_token_url"],
-            key_set_url=proposal["key_set_url"], auth_audience=proposal["auth_audience"],
-            deployment_ids=tuple(proposal["deployment_ids"]), name=_platform_name(config),
-            product_family=proposal["product_family"],
-            status=RegistrationStatus.ACTIVE if auto_approve else RegistrationStatus.PENDING,
-        ))
+        row = save_platform(
+            PlatformSpec(
+                issuer=issuer,
+                client_id=client_id,
+                auth_login_url=proposal["auth_login_url"],
+                auth_token_url=proposal["auth_token_url"],
+                key_set_url=proposal["key_set_url"],
+                auth_audience=proposal["auth_audience"],
+                deployment_ids=tuple(proposal["deployment_ids"]),
+                name=_platform_name(config),
+                product_family=proposal["product_family"],
+                status=RegistrationStatus.ACTIVE if auto_approve else RegistrationStatus.PENDING,
+            )
+        )
     except RegistrationError as exc:
         raise RegistrationFailed("registration_invalid", str(exc)) from exc
-    db.session.add(RegistrationSource(registration_id=row.id, method="dynamic",
-                                      **proposal["source"]))
+    db.session.add(
+        RegistrationSource(registration_id=row.id, method="dynamic", **proposal["source"])
+    )
     db.session.commit()
-    log.info("dynamic registration created: issuer=%s client_id=%s deployment=%s status=%s",
-             issuer, client_id, deployment_id, row.status)
+    log.info(
+        "dynamic registration created: issuer=%s client_id=%s deployment=%s status=%s",
+        issuer,
+        client_id,
+        deployment_id,
+        row.status,
+    )
     return RegistrationOutcome(
-        registration_id=row.id, issuer=issuer, client_id=client_id, status=row.status,
-        created=True, product_family=row.product_family,
-        deployment_id=deployment_id, requested_scopes=requested_scopes,
-        granted_scopes=granted_scopes)
+        registration_id=row.id,
+        issuer=issuer,
+        client_id=client_id,
+        status=row.status,
+        created=True,
+        product_family=row.product_family,
+        deployment_id=deployment_id,
+        requested_scopes=requested_scopes,
+        granted_scopes=granted_scopes,
+    )
 
 
-def register_tool(configuration_url: str, registration_token: str | None, *,
-                  timeout: float = DEFAULT_TIMEOUT) -> RegistrationOutcome:
+def register_tool(
+    configuration_url: str, registration_token: str | None, *, timeout: float = DEFAULT_TIMEOUT
+) -> RegistrationOutcome:
     """Register the tool with the platform whose configuration is at ``configuration_url``."""
-    return ToolDynamicRegistration(configuration_url, registration_token, tool_urls(),
-                                   timeout).register()
+    return ToolDynamicRegistration(
+        configuration_url, registration_token, tool_urls(), timeout
+    ).register()
 
 
 def adopt_deployment(issuer: str, client_id: str, deployment_id: str) -> bool:
@@ -450,27 +545,37 @@ def adopt_deployment(issuer: str, client_id: str, deployment_id: str) -> bool:
     """
     if not (issuer and client_id and deployment_id):
         return False
-    registration = db.session.scalars(select(Registration).filter_by(
-        issuer=issuer, client_id=client_id, status=RegistrationStatus.ACTIVE)).first()
+    registration = db.session.scalars(
+        select(Registration).filter_by(
+            issuer=issuer, client_id=client_id, status=RegistrationStatus.ACTIVE
+        )
+    ).first()
     if registration is None:
         return False
-    known = db.session.scalars(select(Deployment).filter_by(
-        registration_id=registration.id, deployment_id=deployment_id)).first()
+    known = db.session.scalars(
+        select(Deployment).filter_by(registration_id=registration.id, deployment_id=deployment_id)
+    ).first()
     if known is not None:
         return known.is_active
     source = db.session.scalars(
-        select(RegistrationSource).filter_by(registration_id=registration.id)).first()
+        select(RegistrationSource).filter_by(registration_id=registration.id)
+    ).first()
     if source is None or not source.adopt_deployments:
         return False
     try:
         with db.session.begin_nested():
-            db.session.add(Deployment(registration_id=registration.id,
-                                      deployment_id=deployment_id,
-                                      status=RegistrationStatus.ACTIVE))
+            db.session.add(
+                Deployment(
+                    registration_id=registration.id,
+                    deployment_id=deployment_id,
+                    status=RegistrationStatus.ACTIVE,
+                )
+            )
     except IntegrityError:
         # A concurrent launch adopted it first; theirs is as good as ours.
         pass
     db.session.commit()
-    log.info("adopted deployment %s of registration %s (%s)", deployment_id, registration.id,
-             issuer)
+    log.info(
+        "adopted deployment %s of registration %s (%s)", deployment_id, registration.id, issuer
+    )
     return True

@@ -35,23 +35,27 @@ def fetch(key_set_url: str) -> dict[str, Any]:
     """The platform's key set at ``key_set_url``, or :class:`KeySetUnavailable`."""
     timeout = number("LTI_KEY_SET_TIMEOUT", TIMEOUT)
     try:
-        with outbound.session(total_timeout=timeout, read_timeout=timeout,
-                              max_bytes=MAX_BYTES) as session:
+        with outbound.session(
+            total_timeout=timeout, read_timeout=timeout, max_bytes=MAX_BYTES
+        ) as session:
             response = session.get(key_set_url, headers={"Accept": "application/json"})
     except requests.RequestException as exc:
-        raise KeySetUnavailable(f"the key set at {key_set_url} could not be fetched: "
-                                f"{exc}") from exc
+        raise KeySetUnavailable(
+            f"the key set at {key_set_url} could not be fetched: {exc}"
+        ) from exc
     if response.status_code != 200:
-        raise KeySetUnavailable(f"the key set URL {key_set_url} answered "
-                                f"{outbound.describe(response)}")
+        raise KeySetUnavailable(
+            f"the key set URL {key_set_url} answered {outbound.describe(response)}"
+        )
     try:
         data = json.loads(response.content)
     except ValueError as exc:
-        raise KeySetUnavailable(f"the key set URL {key_set_url} answered "
-                                f"{outbound.describe(response)}, which is not JSON") from exc
+        raise KeySetUnavailable(
+            f"the key set URL {key_set_url} answered "
+            f"{outbound.describe(response)}, which is not JSON"
+        ) from exc
     if not isinstance(data, dict) or not isinstance(data.get("keys"), list):
-        raise KeySetUnavailable(f"the document at {key_set_url} is not a key set "
-                                "(no \"keys\" list)")
+        raise KeySetUnavailable(f'the document at {key_set_url} is not a key set (no "keys" list)')
     return data
 
 

@@ -67,18 +67,26 @@ class ToolOIDCLogin(FlaskOIDCLogin):
 
     def __init__(self, request: FlaskRequest, tool_conf: DatabaseToolConf) -> None:
         storage, session_service = _storage_and_session(request)
-        super().__init__(request, tool_conf, session_service=session_service,
-                         cookie_service=FlaskCookieService(request),
-                         launch_data_storage=storage)
+        super().__init__(
+            request,
+            tool_conf,
+            session_service=session_service,
+            cookie_service=FlaskCookieService(request),
+            launch_data_storage=storage,
+        )
 
     def get_cookies_allowed_js_check(self) -> str:
         protocol, params = self.get_cookies_allowed_js_check_params()
-        texts = {"main_text": "Your browser blocks the cookies this tool needs inside the "
-                              "course page.",
-                 "click_text": "Open Badgebridge in a new window.", "loading_text": "Loading…"}
+        texts = {
+            "main_text": "Your browser blocks the cookies this tool needs inside the course page.",
+            "click_text": "Open Badgebridge in a new window.",
+            "loading_text": "Loading…",
+        }
         return render_template(
             "lti/cookies_check.html",
-            js_block=CookiesAllowedCheckPage(params, protocol, **texts).get_js_block(), **texts)
+            js_block=CookiesAllowedCheckPage(params, protocol, **texts).get_js_block(),
+            **texts,
+        )
 
     def _prepare_redirect_url(self, launch_url: str) -> str:
         # pylti1p3 makes the state and the nonce here: bind them, so a launch can only use
@@ -117,28 +125,42 @@ class ToolOIDCLogin(FlaskOIDCLogin):
 
 def _login_error(detail: str, request: FlaskRequest) -> LaunchRejected:
     if "issuer" in detail or "login hint" in detail:
-        return LaunchRejected("login_incomplete",
-                              f"The LMS started the login without a required field: {detail}.",
-                              "The LMS must send iss and login_hint to the login URL.")
+        return LaunchRejected(
+            "login_incomplete",
+            f"The LMS started the login without a required field: {detail}.",
+            "The LMS must send iss and login_hint to the login URL.",
+        )
     return registration_error(request.get_param("iss"), request.get_param("client_id"))
 
 
 def registration_error(iss: str | None, client_id: str | None) -> LaunchRejected:
     """The error for an (issuer, client_id) that may not launch: unknown, pending or disabled."""
-    row = db.session.scalars(
-        select(Registration).filter_by(issuer=iss, client_id=client_id)
-    ).first() if iss and client_id else None
+    row = (
+        db.session.scalars(select(Registration).filter_by(issuer=iss, client_id=client_id)).first()
+        if iss and client_id
+        else None
+    )
     if row is not None and row.status == RegistrationStatus.PENDING:
-        return LaunchRejected("registration_pending",
-                              "This LMS registration is waiting for approval by a Badgebridge "
-                              "administrator.", "Approve it in the admin console.", 403)
+        return LaunchRejected(
+            "registration_pending",
+            "This LMS registration is waiting for approval by a Badgebridge administrator.",
+            "Approve it in the admin console.",
+            403,
+        )
     if row is not None and row.status == RegistrationStatus.DISABLED:
-        return LaunchRejected("registration_disabled",
-                              "This LMS registration has been disabled in Badgebridge.",
-                              "Re-enable it in the admin console if that was a mistake.", 403)
-    return LaunchRejected("unknown_registration",
-                          f"This tool is not registered for issuer {iss or '(none)'} with client "
-                          f"ID {client_id or '(none)'}.", HINTS["registration"], 403)
+        return LaunchRejected(
+            "registration_disabled",
+            "This LMS registration has been disabled in Badgebridge.",
+            "Re-enable it in the admin console if that was a mistake.",
+            403,
+        )
+    return LaunchRejected(
+        "unknown_registration",
+        f"This tool is not registered for issuer {iss or '(none)'} with client "
+        f"ID {client_id or '(none)'}.",
+        HINTS["registration"],
+        403,
+    )
 
 
 class ToolMessageLaunch(FlaskMessageLaunch):
@@ -146,35 +168,44 @@ class ToolMessageLaunch(FlaskMessageLaunch):
 
     client_state_check: str | None = None
 
-    def __init__(self, request: FlaskRequest, tool_conf: DatabaseToolConf,
-                 **kwargs: Any) -> None:
+    def __init__(self, request: FlaskRequest, tool_conf: DatabaseToolConf, **kwargs: Any) -> None:
         # pylti1p3's from_cache() passes its own services; ours always replace them.
         for name in ("session_service", "cookie_service", "launch_data_storage"):
             kwargs.pop(name, None)
         storage, session_service = _storage_and_session(request)
-        super().__init__(request, tool_conf, session_service=session_service,
-                         cookie_service=FlaskCookieService(request),
-                         launch_data_storage=storage, **kwargs)
+        super().__init__(
+            request,
+            tool_conf,
+            session_service=session_service,
+            cookie_service=FlaskCookieService(request),
+            launch_data_storage=storage,
+            **kwargs,
+        )
         self.set_public_key_caching(storage, cache_lifetime=300)
         # LTI requires iat and exp; pylti1p3 checks aud through the registration lookup.
         self.set_jwt_verify_options({"verify_aud": False, "require": ["exp", "iat"]})
 
     @classmethod
-    def restore(cls, launch_id: str, request: FlaskRequest,
-                tool_conf: DatabaseToolConf) -> ToolMessageLaunch:
+    def restore(
+        cls, launch_id: str, request: FlaskRequest, tool_conf: DatabaseToolConf
+    ) -> ToolMessageLaunch:
         """Load a launch validated earlier (deep linking response, client-side checks)."""
         try:
             return cls.from_cache(launch_id, request, tool_conf)
         except LtiException as exc:
-            raise LaunchRejected("launch_expired", "This launch is no longer valid.",
-                                 HINTS["browser"], 401) from exc
+            raise LaunchRejected(
+                "launch_expired", "This launch is no longer valid.", HINTS["browser"], 401
+            ) from exc
 
     # Each validation step of pylti1p3, wrapped so a failure says exactly what is wrong.
     def validate_state(self) -> ToolMessageLaunch:
         state = self._get_request_param("state")
         if not state:
-            raise LaunchRejected("state_missing", "The launch has no OIDC state parameter.",
-                                 "The LMS must echo the state the tool sent at login.")
+            raise LaunchRejected(
+                "state_missing",
+                "The launch has no OIDC state parameter.",
+                "The LMS must echo the state the tool sent at login.",
+            )
         if self._cookie_service.get_cookie(state) == state:
             return self
         if self._get_request_param("lti_storage_target"):
@@ -186,12 +217,17 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         raise LaunchRejected(
             "state_mismatch",
             "The launch's state does not match the login that started it (it may have been "
-            "replayed, or the browser blocked the tool's cookie).", HINTS["browser"])
+            "replayed, or the browser blocked the tool's cookie).",
+            HINTS["browser"],
+        )
 
     def validate_jwt_format(self) -> ToolMessageLaunch:
         if not self._get_request_param("id_token"):
-            raise LaunchRejected("id_token_missing", "The launch carries no id_token.",
-                                 "The LMS must POST an id_token to the launch URL.")
+            raise LaunchRejected(
+                "id_token_missing",
+                "The launch carries no id_token.",
+                "The LMS must POST an id_token to the launch URL.",
+            )
         try:
             super().validate_jwt_format()
         except LtiException as exc:
@@ -201,7 +237,9 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             raise LaunchRejected(
                 "unsupported_alg",
                 f"The id_token is signed with alg {alg!r}; LTI 1.3 requires RS256.",
-                HINTS["keys"], 401)
+                HINTS["keys"],
+                401,
+            )
         if not isinstance(self._jwt.get("body"), dict):
             raise LaunchRejected("id_token_malformed", "The id_token's payload is not an object.")
         return self
@@ -214,20 +252,27 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             raise LaunchRejected(
                 "state_unknown",
                 "The launch's state was not issued by this tool's login, or it has expired.",
-                HINTS["browser"], 401)
+                HINTS["browser"],
+                401,
+            )
         if nonce and bound != nonce:
             raise LaunchRejected(
                 "state_nonce_mismatch",
                 "The id_token does not answer the login that issued this state (its nonce "
                 "belongs to another login): a launch token posted with someone else's state.",
-                HINTS["browser"], 401)
+                HINTS["browser"],
+                401,
+            )
         try:
             return super().validate_nonce()
         except LtiInvalidNonceException as exc:
             raise LaunchRejected(
                 "nonce_invalid",
                 "This launch's nonce was already used or was never issued by the tool "
-                "(a replayed or forged launch).", HINTS["browser"], 401) from exc
+                "(a replayed or forged launch).",
+                HINTS["browser"],
+                401,
+            ) from exc
         except LtiException as exc:
             raise LaunchRejected("nonce_missing", "The id_token has no nonce.") from exc
 
@@ -238,8 +283,9 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             raise LaunchRejected("claims_missing", "The id_token has no iss or aud claim.")
         audiences = aud if isinstance(aud, list) else [aud]
         if len(audiences) > 1 and body.get("azp") not in audiences:
-            raise LaunchRejected("audience_invalid",
-                                 "The id_token names several audiences but no valid azp.")
+            raise LaunchRejected(
+                "audience_invalid", "The id_token names several audiences but no valid azp."
+            )
         client_id = body.get("azp") if len(audiences) > 1 else audiences[0]
         if self._tool_config.registration_row(iss, client_id) is None:
             raise registration_error(iss, client_id)
@@ -248,22 +294,29 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         try:
             return super().validate_registration()
         except LtiException as exc:
-            raise LaunchRejected("unknown_registration", str(exc), HINTS["registration"],
-                                 403) from exc
+            raise LaunchRejected(
+                "unknown_registration", str(exc), HINTS["registration"], 403
+            ) from exc
 
     def validate_jwt_signature(self) -> ToolMessageLaunch:
         try:
             super().validate_jwt_signature()
         except key_sets.KeySetUnavailable as exc:
-            raise LaunchRejected("key_set_unavailable",
-                                 f"The platform's public key set could not be used: {exc}.",
-                                 HINTS["keys"], 502) from exc
+            raise LaunchRejected(
+                "key_set_unavailable",
+                f"The platform's public key set could not be used: {exc}.",
+                HINTS["keys"],
+                502,
+            ) from exc
         except LtiKeyException as exc:
             kid = self._jwt.get("header", {}).get("kid")
             raise LaunchRejected(
                 "unknown_key",
                 f"The id_token is signed with a key (kid {kid!r}) the platform does not publish: "
-                f"{exc}", HINTS["keys"], 401) from exc
+                f"{exc}",
+                HINTS["keys"],
+                401,
+            ) from exc
         except LtiException as exc:
             raise _signature_error(exc) from exc
         self._check_lifetime()
@@ -284,7 +337,9 @@ class ToolMessageLaunch(FlaskMessageLaunch):
                 f"The id_token is valid for {int(exp - iat)} seconds from its issue; Badgebridge "
                 f"accepts at most {int(limit)}.",
                 "Configure the LMS to issue short-lived id_tokens (minutes), and check the "
-                "clocks of the LMS server and of the tool (NTP).", 401)
+                "clocks of the LMS server and of the tool (NTP).",
+                401,
+            )
 
     def _check_platform_storage(self) -> None:
         """A launch that proves its state through platform storage (no cookie) is accepted
@@ -297,18 +352,21 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         family = row.product_family if row is not None else ""
         if not family:
             family = (self._jwt["body"].get(CLAIM + "tool_platform") or {}).get(
-                "product_family_code") or ""
+                "product_family_code"
+            ) or ""
         if not offers_platform_storage(family):
             raise LaunchRejected(
                 "state_mismatch",
                 "The launch's state does not match the login that started it: the browser "
                 "sent no state cookie, and this LMS offers no platform storage to prove it.",
-                HINTS["browser"])
+                HINTS["browser"],
+            )
 
     def fetch_public_key(self, key_set_url: str) -> dict[str, Any]:
         # Through the guarded client, never pylti1p3's unbounded fetch (see lti.key_sets).
-        return key_sets.cached_fetch(key_set_url, self._public_key_cache_data_storage,
-                                     self._public_key_cache_lifetime)
+        return key_sets.cached_fetch(
+            key_set_url, self._public_key_cache_data_storage, self._public_key_cache_lifetime
+        )
 
     def get_public_key(self) -> tuple[str, str]:
         try:
@@ -317,8 +375,11 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             # Platforms rotate their keys (Canvas monthly): a kid missing from the cached key
             # set means fetching the set again, once, before refusing the launch.
             registration = self._registration
-            if registration is None or not registration.get_key_set_url() or not (
-                    self._forget_cached_key_set(registration.get_key_set_url())):
+            if (
+                registration is None
+                or not registration.get_key_set_url()
+                or not (self._forget_cached_key_set(registration.get_key_set_url()))
+            ):
                 raise
             registration.set_key_set(None)
             return super().get_public_key()
@@ -345,31 +406,41 @@ class ToolMessageLaunch(FlaskMessageLaunch):
                 "unknown_deployment",
                 f"Deployment {deployment_id!r} is not registered (or is disabled) for this "
                 "platform.",
-                "Add the deployment ID in the admin console, or approve it there.", 403) from exc
+                "Add the deployment ID in the admin console, or approve it there.",
+                403,
+            ) from exc
 
     def validate_message(self) -> ToolMessageLaunch:
         body = self._jwt["body"]
         version = body.get(CLAIM + "version")
         if version != "1.3.0":
-            raise LaunchRejected("wrong_version",
-                                 f"LTI version {version!r} is not supported; expected 1.3.0.")
+            raise LaunchRejected(
+                "wrong_version", f"LTI version {version!r} is not supported; expected 1.3.0."
+            )
         message_type = body.get(CLAIM + "message_type")
         if message_type not in SUPPORTED_MESSAGES:
             raise LaunchRejected(
                 "wrong_message_type",
                 f"Message type {message_type!r} is not supported; Badgebridge accepts "
-                f"{', '.join(sorted(SUPPORTED_MESSAGES))}.")
-        missing = [name for name, ok in (
-            ("sub", body.get("sub")),
-            ("roles", isinstance(body.get(CLAIM + "roles"), list)),
-            ("context", (body.get(CLAIM + "context") or {}).get("id")),
-        ) if not ok]
+                f"{', '.join(sorted(SUPPORTED_MESSAGES))}.",
+            )
+        missing = [
+            name
+            for name, ok in (
+                ("sub", body.get("sub")),
+                ("roles", isinstance(body.get(CLAIM + "roles"), list)),
+                ("context", (body.get(CLAIM + "context") or {}).get("id")),
+            )
+            if not ok
+        ]
         if message_type == "LtiResourceLinkRequest" and not (
-                body.get(CLAIM + "resource_link") or {}).get("id"):
+            body.get(CLAIM + "resource_link") or {}
+        ).get("id"):
             missing.append("resource_link.id")
         if missing:
-            raise LaunchRejected("claims_missing",
-                                 f"The launch lacks required LTI claims: {', '.join(missing)}.")
+            raise LaunchRejected(
+                "claims_missing", f"The launch lacks required LTI claims: {', '.join(missing)}."
+            )
         if message_type == "LtiDeepLinkingRequest":
             self._check_deep_link_return_url(body)
         try:
@@ -391,7 +462,8 @@ class ToolMessageLaunch(FlaskMessageLaunch):
                 "a host of this LMS.",
                 "The LMS's deep_link_return_url must be on the host of its issuer, of the "
                 "login, token or key set URL registered with Badgebridge, or of the URL its "
-                "dynamic registration started from.")
+                "dynamic registration started from.",
+            )
 
     @property
     def jwt_body(self) -> dict[str, Any]:
@@ -411,14 +483,21 @@ def _signature_error(exc: LtiException) -> LaunchRejected:
     if isinstance(cause, jwt.ExpiredSignatureError):
         return LaunchRejected("token_expired", "The id_token has expired.", HINTS["clock"], 401)
     if isinstance(cause, jwt.ImmatureSignatureError):
-        return LaunchRejected("token_not_yet_valid",
-                              "The id_token is dated in the future (iat/nbf).", HINTS["clock"], 401)
+        return LaunchRejected(
+            "token_not_yet_valid",
+            "The id_token is dated in the future (iat/nbf).",
+            HINTS["clock"],
+            401,
+        )
     if isinstance(cause, jwt.MissingRequiredClaimError):
         return LaunchRejected("claims_missing", f"The id_token lacks a required claim: {cause}.")
     if isinstance(cause, jwt.InvalidSignatureError):
-        return LaunchRejected("bad_signature",
-                              "The id_token's signature does not verify with the platform's key.",
-                              HINTS["keys"], 401)
-    return LaunchRejected("bad_token", f"The id_token could not be verified: {cause or exc}.",
-                          HINTS["keys"], 401)
-
+        return LaunchRejected(
+            "bad_signature",
+            "The id_token's signature does not verify with the platform's key.",
+            HINTS["keys"],
+            401,
+        )
+    return LaunchRejected(
+        "bad_token", f"The id_token could not be verified: {cause or exc}.", HINTS["keys"], 401
+    )

@@ -18,19 +18,29 @@ from lti.dynamic_registration import (
 )
 
 log = logging.getLogger(__name__)
-bp = Blueprint("lti_registration", __name__, url_prefix="/lti", template_folder="templates",
-               static_folder="static", static_url_path="/static")
+bp = Blueprint(
+    "lti_registration",
+    __name__,
+    url_prefix="/lti",
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
 
 
 @bp.errorhandler(RateLimitExceeded)
 def rate_limited(exc: RateLimitExceeded):
-    log.warning("dynamic registration rate limit reached for %s (%s)", request.remote_addr,
-                exc.description)
+    log.warning(
+        "dynamic registration rate limit reached for %s (%s)", request.remote_addr, exc.description
+    )
     return render_template(
-        "error.html", title="Too many registration attempts",
+        "error.html",
+        title="Too many registration attempts",
         message="This address started too many registrations in a short time.",
         hint="Wait a few minutes, then start the registration again from the LMS.",
-        code="rate_limited", status=429), 429
+        code="rate_limited",
+        status=429,
+    ), 429
 
 
 @bp.get("/register")
@@ -40,19 +50,30 @@ def register():
     configuration_url = (request.args.get("openid_configuration") or "").strip()
     if not configuration_url:
         return render_template(
-            "error.html", title="Badgebridge's registration URL",
+            "error.html",
+            title="Badgebridge's registration URL",
             message="This is the URL to paste into your LMS's tool registration (LTI Dynamic "
-                    "Registration). Opened directly it has nothing to do: it needs the "
-                    "openid_configuration parameter the LMS adds.",
-            code="openid_configuration_missing", status=400), 400
+            "Registration). Opened directly it has nothing to do: it needs the "
+            "openid_configuration parameter the LMS adds.",
+            code="openid_configuration_missing",
+            status=400,
+        ), 400
     try:
         outcome = register_tool(
-            configuration_url, request.args.get("registration_token") or None,
-            timeout=number("LTI_REGISTRATION_TIMEOUT", DEFAULT_TIMEOUT))
+            configuration_url,
+            request.args.get("registration_token") or None,
+            timeout=number("LTI_REGISTRATION_TIMEOUT", DEFAULT_TIMEOUT),
+        )
     except RegistrationFailed as exc:
         log.warning("dynamic registration from %s failed: %s", configuration_url, exc)
-        return render_template("error.html", title=exc.title, message=exc.message,
-                               hint=exc.hint, code=exc.code, status=exc.status), exc.status
+        return render_template(
+            "error.html",
+            title=exc.title,
+            message=exc.message,
+            hint=exc.hint,
+            code=exc.code,
+            status=exc.status,
+        ), exc.status
     return render_template("registration/complete.html", outcome=outcome)
 
 
@@ -60,7 +81,10 @@ def register():
 def canvas_json():
     """Canvas's LTI 1.3 developer key configuration ("Enter URL" in the developer key form)."""
     urls = tool_urls()
-    response = jsonify(canvas_config.developer_key(
-        login_url=urls.login, launch_url=urls.launch, jwks_url=urls.jwks, icon_url=urls.logo))
+    response = jsonify(
+        canvas_config.developer_key(
+            login_url=urls.login, launch_url=urls.launch, jwks_url=urls.jwks, icon_url=urls.logo
+        )
+    )
     response.headers["Cache-Control"] = "public, max-age=300"
     return response

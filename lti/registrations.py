@@ -49,9 +49,15 @@ def platform_hosts(registration: Registration) -> set[str]:
     URLs, and the configuration URL dynamic registration started from (Canvas cloud: the
     school's own domain, while the issuer is canvas.instructure.com)."""
     source = db.session.scalars(
-        select(RegistrationSource).filter_by(registration_id=registration.id)).first()
-    urls = (registration.issuer, registration.auth_login_url, registration.auth_token_url,
-            registration.key_set_url, source.openid_configuration_url if source else None)
+        select(RegistrationSource).filter_by(registration_id=registration.id)
+    ).first()
+    urls = (
+        registration.issuer,
+        registration.auth_login_url,
+        registration.auth_token_url,
+        registration.key_set_url,
+        source.openid_configuration_url if source else None,
+    )
     return {host for url in urls if url and (host := urlsplit(url).hostname)}
 
 
@@ -62,8 +68,14 @@ class RegistrationError(ValueError):
 # What decides whom a registration trusts: where launches are signed from (keys), where
 # tokens are fetched (token endpoint) and where logins go. A change to any of these is
 # audited with its before and after, and a dynamic one waits for an admin.
-TRUST_FIELDS = ("auth_login_url", "auth_token_url", "auth_audience", "key_set_url", "key_set",
-                "deployments")
+TRUST_FIELDS = (
+    "auth_login_url",
+    "auth_token_url",
+    "auth_audience",
+    "key_set_url",
+    "key_set",
+    "deployments",
+)
 
 
 def key_set_summary(key_set: dict[str, Any] | None) -> str | None:
@@ -79,37 +91,56 @@ def key_set_summary(key_set: dict[str, Any] | None) -> str | None:
 def registration_data(row: Registration) -> dict[str, Any]:
     """What a registration's audit record keeps: the platform's endpoints, keys, status,
     deployments."""
-    return {"name": row.name, "issuer": row.issuer, "client_id": row.client_id,
-            "auth_login_url": row.auth_login_url, "auth_token_url": row.auth_token_url,
-            "key_set_url": row.key_set_url, "auth_audience": row.auth_audience,
-            "key_set": key_set_summary(row.key_set), "status": row.status,
-            "deployments": sorted(f"{d.deployment_id}:{d.status}" for d in row.deployments)}
+    return {
+        "name": row.name,
+        "issuer": row.issuer,
+        "client_id": row.client_id,
+        "auth_login_url": row.auth_login_url,
+        "auth_token_url": row.auth_token_url,
+        "key_set_url": row.key_set_url,
+        "auth_audience": row.auth_audience,
+        "key_set": key_set_summary(row.key_set),
+        "status": row.status,
+        "deployments": sorted(f"{d.deployment_id}:{d.status}" for d in row.deployments),
+    }
 
 
 def record_registration(action: str, row: Registration, **extra: Any) -> str:
     """Append a registration change to the audit trail (no commit): its state after the
     change, and ``extra``. Every way a platform gets registered or changed passes here."""
     db.session.flush()  # a new registration needs its public id
-    return audit.record(action, f"registration:{row.public_id}",
-                        {**registration_data(row), **extra}, tenant=row.public_id)
+    return audit.record(
+        action,
+        f"registration:{row.public_id}",
+        {**registration_data(row), **extra},
+        tenant=row.public_id,
+    )
 
 
 def trust_of(row: Registration) -> dict[str, Any]:
     """A registration's :data:`TRUST_FIELDS`, comparable and printable."""
-    return {"auth_login_url": row.auth_login_url, "auth_token_url": row.auth_token_url,
-            "auth_audience": row.auth_audience, "key_set_url": row.key_set_url,
-            "key_set": key_set_summary(row.key_set),
-            "deployments": sorted(d.deployment_id for d in row.deployments)}
+    return {
+        "auth_login_url": row.auth_login_url,
+        "auth_token_url": row.auth_token_url,
+        "auth_audience": row.auth_audience,
+        "key_set_url": row.key_set_url,
+        "key_set": key_set_summary(row.key_set),
+        "deployments": sorted(d.deployment_id for d in row.deployments),
+    }
 
 
 def trust_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """``{field: {"from": old, "to": new}}`` for every trust field that differs."""
-    return {name: {"from": before.get(name), "to": after.get(name)}
-            for name in TRUST_FIELDS if before.get(name) != after.get(name)}
+    return {
+        name: {"from": before.get(name), "to": after.get(name)}
+        for name in TRUST_FIELDS
+        if before.get(name) != after.get(name)
+    }
 
 
-def save_platform(spec: PlatformSpec, *, action: str = "registration.saved",
-                  **audit_extra: Any) -> Registration:
+def save_platform(
+    spec: PlatformSpec, *, action: str = "registration.saved", **audit_extra: Any
+) -> Registration:
     """Create or update the registration for (issuer, client_id) and add its deployments.
 
     Audited as ``action`` with the registration's state after the change and, for an update,
@@ -152,17 +183,21 @@ def import_pylti_config(data: dict[str, Any]) -> list[Registration]:
     saved = []
     for issuer, entries in data.items():
         for entry in entries if isinstance(entries, list) else [entries]:
-            saved.append(save_platform(PlatformSpec(
-                issuer=issuer,
-                client_id=str(entry["client_id"]),
-                auth_login_url=entry["auth_login_url"],
-                auth_token_url=entry["auth_token_url"],
-                auth_audience=entry.get("auth_audience"),
-                key_set_url=entry.get("key_set_url"),
-                key_set=entry.get("key_set"),
-                deployment_ids=tuple(str(d) for d in entry.get("deployment_ids", [])),
-                name=entry.get("name", ""),
-            )))
+            saved.append(
+                save_platform(
+                    PlatformSpec(
+                        issuer=issuer,
+                        client_id=str(entry["client_id"]),
+                        auth_login_url=entry["auth_login_url"],
+                        auth_token_url=entry["auth_token_url"],
+                        auth_audience=entry.get("auth_audience"),
+                        key_set_url=entry.get("key_set_url"),
+                        key_set=entry.get("key_set"),
+                        deployment_ids=tuple(str(d) for d in entry.get("deployment_ids", [])),
+                        name=entry.get("name", ""),
+                    )
+                )
+            )
     return saved
 
 
@@ -176,12 +211,14 @@ def import_config_file(path: str | Path) -> list[Registration]:
 
 def _proposed_trust(row: Registration, proposed: dict[str, Any]) -> dict[str, Any]:
     known = sorted(d.deployment_id for d in row.deployments)
-    return {"auth_login_url": proposed["auth_login_url"],
-            "auth_token_url": proposed["auth_token_url"],
-            "auth_audience": proposed.get("auth_audience"),
-            "key_set_url": proposed.get("key_set_url"),
-            "key_set": key_set_summary(proposed.get("key_set")),
-            "deployments": sorted(set(known) | set(proposed.get("deployment_ids") or []))}
+    return {
+        "auth_login_url": proposed["auth_login_url"],
+        "auth_token_url": proposed["auth_token_url"],
+        "auth_audience": proposed.get("auth_audience"),
+        "key_set_url": proposed.get("key_set_url"),
+        "key_set": key_set_summary(proposed.get("key_set")),
+        "deployments": sorted(set(known) | set(proposed.get("deployment_ids") or [])),
+    }
 
 
 def change_diff(row: Registration, proposed: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -198,24 +235,30 @@ def propose_change(row: Registration, proposed: dict[str, Any]) -> RegistrationC
     diff = change_diff(row, proposed)
     if not diff:
         return None
-    for older in db.session.scalars(select(RegistrationChange).filter_by(
-            registration_id=row.id, status=ChangeStatus.PENDING)):
+    for older in db.session.scalars(
+        select(RegistrationChange).filter_by(registration_id=row.id, status=ChangeStatus.PENDING)
+    ):
         older.status = ChangeStatus.SUPERSEDED
     change = RegistrationChange(registration_id=row.id, origin="dynamic", proposed=proposed)
     db.session.add(change)
     db.session.flush()
-    record_registration("registration.change_proposed", row, change=change.public_id,
-                              changes=diff)
+    record_registration("registration.change_proposed", row, change=change.public_id, changes=diff)
     db.session.commit()
-    log.warning("registration %s (%s / %s): a change waits for an admin: %s", row.id,
-                row.issuer, row.client_id, ", ".join(diff))
+    log.warning(
+        "registration %s (%s / %s): a change waits for an admin: %s",
+        row.id,
+        row.issuer,
+        row.client_id,
+        ", ".join(diff),
+    )
     return change
 
 
 def pending_change(row: Registration) -> RegistrationChange | None:
     """The change waiting for an admin's decision on ``row``, if any."""
-    return db.session.scalars(select(RegistrationChange).filter_by(
-        registration_id=row.id, status=ChangeStatus.PENDING)).first()
+    return db.session.scalars(
+        select(RegistrationChange).filter_by(registration_id=row.id, status=ChangeStatus.PENDING)
+    ).first()
 
 
 def decide_change(change: RegistrationChange, approve: bool, decided_by: str) -> Registration:
@@ -227,19 +270,33 @@ def decide_change(change: RegistrationChange, approve: bool, decided_by: str) ->
     change.status = ChangeStatus.APPROVED if approve else ChangeStatus.REJECTED
     change.decided_at, change.decided_by = utcnow(), decided_by[:320]
     if not approve:
-        record_registration("registration.change_rejected", row, change=change.public_id,
-                                  changes=change_diff(row, proposed))
+        record_registration(
+            "registration.change_rejected",
+            row,
+            change=change.public_id,
+            changes=change_diff(row, proposed),
+        )
         db.session.commit()
         return row
-    row = save_platform(PlatformSpec(
-        issuer=row.issuer, client_id=row.client_id, auth_login_url=proposed["auth_login_url"],
-        auth_token_url=proposed["auth_token_url"], key_set_url=proposed.get("key_set_url"),
-        key_set=proposed.get("key_set"), auth_audience=proposed.get("auth_audience"),
-        deployment_ids=tuple(proposed.get("deployment_ids") or ()), name=row.name,
-        product_family=proposed.get("product_family") or ""),
-        action="registration.change_approved", change=change.public_id)
+    row = save_platform(
+        PlatformSpec(
+            issuer=row.issuer,
+            client_id=row.client_id,
+            auth_login_url=proposed["auth_login_url"],
+            auth_token_url=proposed["auth_token_url"],
+            key_set_url=proposed.get("key_set_url"),
+            key_set=proposed.get("key_set"),
+            auth_audience=proposed.get("auth_audience"),
+            deployment_ids=tuple(proposed.get("deployment_ids") or ()),
+            name=row.name,
+            product_family=proposed.get("product_family") or "",
+        ),
+        action="registration.change_approved",
+        change=change.public_id,
+    )
     source = db.session.scalars(
-        select(RegistrationSource).filter_by(registration_id=row.id)).first()
+        select(RegistrationSource).filter_by(registration_id=row.id)
+    ).first()
     if source is None:
         source = RegistrationSource(registration_id=row.id, method=change.origin)
         db.session.add(source)

@@ -50,8 +50,9 @@ class PlatformError(Exception):
     """A platform service call failed. Its text is one sentence for staff: which platform,
     what status, what to do; ``retryable`` says whether a retry may succeed."""
 
-    def __init__(self, message: str, status: int | None = None,
-                 retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, status: int | None = None, retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.retry_after = retry_after
@@ -68,8 +69,9 @@ class AccessTokenRefused(LtiServiceException):
 # Moodle's results endpoint writes typographic quotes (rel=“next”, UTF-8 bytes that arrive as
 # Latin-1 text), which pylti1p3's parser does not accept; without this, a Moodle course's later
 # pages of results would be skipped. Any quoting around "next" is accepted.
-_NEXT_LINK = re.compile(r"<([^>]*)>\s*;\s*rel\s*=\s*[^,;<>]*?(?<![a-z0-9])next(?![a-z0-9])",
-                        re.IGNORECASE)
+_NEXT_LINK = re.compile(
+    r"<([^>]*)>\s*;\s*rel\s*=\s*[^,;<>]*?(?<![a-z0-9])next(?![a-z0-9])", re.IGNORECASE
+)
 
 
 class CachedTokenServiceConnector(ServiceConnector):
@@ -128,8 +130,11 @@ class CachedTokenServiceConnector(ServiceConnector):
 
 def connector_for(registration: Registration) -> CachedTokenServiceConnector:
     """A service connector signing client assertions with the tool's active key."""
-    session = outbound.session(connect_timeout=TIMEOUT[0], read_timeout=TIMEOUT[1],
-                               user_agent=f"Badgebridge ({REQUESTS_USER_AGENT})")
+    session = outbound.session(
+        connect_timeout=TIMEOUT[0],
+        read_timeout=TIMEOUT[1],
+        user_agent=f"Badgebridge ({REQUESTS_USER_AGENT})",
+    )
     lti_registration = DatabaseToolConf().registration_for(registration)
     return CachedTokenServiceConnector(lti_registration, requests_session=session)
 
@@ -139,33 +144,44 @@ def platform_name(registration: Registration) -> str:
     return registration.name or urlsplit(registration.issuer).hostname or "The LMS"
 
 
-def failure_sentence(platform: str, what: str, status: int | None, *, token: bool = False,
-                     reason: str = "") -> str:
+def failure_sentence(
+    platform: str, what: str, status: int | None, *, token: bool = False, reason: str = ""
+) -> str:
     """What happened and what to do, in a sentence, from the platform's name, the thing
     being read, the HTTP status and nothing the platform wrote."""
     if status is None:
         return f"Badgebridge could not reach {platform} for the {what} ({reason})."
     if token:
-        return (f"{platform} refused Badgebridge's request for an access token (HTTP {status})."
-                " Ask the LMS administrator to check that the tool's registration is active "
-                "and allows the grade and roster services.")
+        return (
+            f"{platform} refused Badgebridge's request for an access token (HTTP {status})."
+            " Ask the LMS administrator to check that the tool's registration is active "
+            "and allows the grade and roster services."
+        )
     if status == 401:
-        return (f"{platform} did not accept Badgebridge's access token for the {what} (HTTP "
-                "401), even a new one. Ask the LMS administrator to check that the tool is "
-                "still deployed in this course.")
+        return (
+            f"{platform} did not accept Badgebridge's access token for the {what} (HTTP "
+            "401), even a new one. Ask the LMS administrator to check that the tool is "
+            "still deployed in this course."
+        )
     if status == 403:
-        return (f"{platform} refused Badgebridge access to the {what} (HTTP 403). Ask the LMS "
-                "administrator to allow the tool this service (Moodle: the tool's Services "
-                "settings; Canvas: the developer key's scopes).")
+        return (
+            f"{platform} refused Badgebridge access to the {what} (HTTP 403). Ask the LMS "
+            "administrator to allow the tool this service (Moodle: the tool's Services "
+            "settings; Canvas: the developer key's scopes)."
+        )
     if status == 404:
-        return (f"{platform} answered HTTP 404 for the {what}: the course or column may have "
-                "been removed. Open Badgebridge from the course again to refresh its links.")
+        return (
+            f"{platform} answered HTTP 404 for the {what}: the course or column may have "
+            "been removed. Open Badgebridge from the course again to refresh its links."
+        )
     if status == 429:
         return f"{platform} asked Badgebridge to slow down (HTTP 429) for the {what}."
     if status >= 500:
         return f"{platform} had an internal error (HTTP {status}) with the {what}."
-    return (f"{platform} refused Badgebridge's request for the {what} (HTTP {status}). If "
-            "this keeps happening, tell your Badgebridge administrator.")
+    return (
+        f"{platform} refused Badgebridge's request for the {what} (HTTP {status}). If "
+        "this keeps happening, tell your Badgebridge administrator."
+    )
 
 
 def _call(platform: str, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -180,31 +196,47 @@ def _call(platform: str, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
             retry_after = float(response.headers["Retry-After"])
         # The body stays out of the log and the message: it is the platform's text (an HTML
         # error page, at times with paths or data), not ours to repeat.
-        log.warning("%s: %s answered %s (%s, %s bytes) for the %s", platform, response.url,
-                    status, response.headers.get("Content-Type", "no type"),
-                    len(response.content), what)
+        log.warning(
+            "%s: %s answered %s (%s, %s bytes) for the %s",
+            platform,
+            response.url,
+            status,
+            response.headers.get("Content-Type", "no type"),
+            len(response.content),
+            what,
+        )
         token = isinstance(exc, AccessTokenRefused)
-        raise PlatformError(failure_sentence(platform, what, status, token=token), status,
-                            retry_after) from exc
+        raise PlatformError(
+            failure_sentence(platform, what, status, token=token), status, retry_after
+        ) from exc
     except requests.JSONDecodeError as exc:
         log.warning("%s sent a body that is not JSON for the %s", platform, what)
-        raise PlatformError(f"{platform} answered the request for the {what} with something "
-                            "that is not JSON.") from exc
+        raise PlatformError(
+            f"{platform} answered the request for the {what} with something that is not JSON."
+        ) from exc
     except requests.Timeout as exc:
-        raise PlatformError(failure_sentence(platform, what, None, reason="no answer in time")
-                            ) from exc
+        raise PlatformError(
+            failure_sentence(platform, what, None, reason="no answer in time")
+        ) from exc
     except outbound.OutboundRefused as exc:
         # The service URL leads somewhere the tool may not call (a private or metadata
         # address): an administrator's decision, not a passing fault.
         log.warning("%s: refused address for the %s: %s", platform, what, exc)
-        raise PlatformError(failure_sentence(
-            platform, what, None, reason="its address is on a network the tool may not call; "
-            "an administrator can allow private networks with OUTBOUND_ALLOW_PRIVATE_NETWORKS"),
-            status=403) from exc
+        raise PlatformError(
+            failure_sentence(
+                platform,
+                what,
+                None,
+                reason="its address is on a network the tool may not call; "
+                "an administrator can allow private networks with OUTBOUND_ALLOW_PRIVATE_NETWORKS",
+            ),
+            status=403,
+        ) from exc
     except requests.RequestException as exc:
         log.warning("%s unreachable for the %s: %s", platform, what, exc)
-        raise PlatformError(failure_sentence(platform, what, None, reason="connection failed")
-                            ) from exc
+        raise PlatformError(
+            failure_sentence(platform, what, None, reason="connection failed")
+        ) from exc
 
 
 def with_query(url: str, **params: Any) -> str:
@@ -224,9 +256,12 @@ def add_path_segment(url: str, segment: str) -> str:
 @retry_on_lock
 def _stop_paging_results(registration_id: int) -> None:
     # Columns are read in parallel threads, each of which may learn this at once.
-    db.session.execute(update(Registration).where(Registration.id == registration_id)
-                       .values(ags_results_paging=False)
-                       .execution_options(synchronize_session=False))
+    db.session.execute(
+        update(Registration)
+        .where(Registration.id == registration_id)
+        .values(ags_results_paging=False)
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
 
 
@@ -270,8 +305,7 @@ class CourseServices:
         on ``limit`` for LTI 1.3 tools once a column holds a grade (a PHP error answered as
         an HTML 404), and answers every result in one page without it. Elsewhere until a
         paged request failed where an unpaged one worked (remembered per registration)."""
-        return (self.registration.ags_results_paging
-                and self.registration.product_family != "moodle")
+        return self.registration.ags_results_paging and self.registration.product_family != "moodle"
 
     def results(self, lineitem_url: str) -> list[dict[str, Any]]:
         """Every result of one line item: following ``Link: rel="next"`` where the platform
@@ -290,9 +324,13 @@ class CourseServices:
                 results = self._results_from(url)
             except PlatformError:
                 raise paged from None
-            log.warning("%s failed a paged results request (HTTP %s) and answered it "
-                        "unpaged: registration %s reads results unpaged from now on",
-                        self.platform, paged.status, self.registration.public_id)
+            log.warning(
+                "%s failed a paged results request (HTTP %s) and answered it "
+                "unpaged: registration %s reads results unpaged from now on",
+                self.platform,
+                paged.status,
+                self.registration.public_id,
+            )
         _stop_paging_results(self.registration.id)  # the commit reloads our registration
         return results
 
@@ -301,29 +339,43 @@ class CourseServices:
         scopes = self.context.ags_endpoint.get("scope", [])
         results: list[dict[str, Any]] = []
         while url:
-            page = _call(self.platform, "grades of a column", connector.make_service_request,
-                         scopes, url, accept=RESULTS_MEDIA)
+            page = _call(
+                self.platform,
+                "grades of a column",
+                connector.make_service_request,
+                scopes,
+                url,
+                accept=RESULTS_MEDIA,
+            )
             results.extend(page["body"] or [])
             url = page["next_page_url"]
         return results
 
-    def create_line_item(self, label: str, score_maximum: float, tag: str = "",
-                         resource_id: str = "") -> dict[str, Any]:
+    def create_line_item(
+        self, label: str, score_maximum: float, tag: str = "", resource_id: str = ""
+    ) -> dict[str, Any]:
         """Create a graded column in the LMS gradebook (AGS line item create)."""
         ags = self.ags
         if ags is None or not ags.can_create_lineitem():
-            raise PlatformError(f"{self.platform} did not give Badgebridge the right to create "
-                                "gradebook columns in this course. Ask the LMS administrator "
-                                "to allow the tool to manage its line items.", 403)
+            raise PlatformError(
+                f"{self.platform} did not give Badgebridge the right to create "
+                "gradebook columns in this course. Ask the LMS administrator "
+                "to allow the tool to manage its line items.",
+                403,
+            )
         item = LineItem().set_label(label).set_score_maximum(score_maximum)
         if tag:
             item.set_tag(tag)
         if resource_id:
             item.set_resource_id(resource_id)
         created = _call(self.platform, "new gradebook column", ags.create_lineitem, item)
-        return {"id": created.get_id(), "label": created.get_label(),
-                "scoreMaximum": created.get_score_maximum(), "tag": created.get_tag(),
-                "resourceId": created.get_resource_id()}
+        return {
+            "id": created.get_id(),
+            "label": created.get_label(),
+            "scoreMaximum": created.get_score_maximum(),
+            "tag": created.get_tag(),
+            "resourceId": created.get_resource_id(),
+        }
 
     def members(self) -> Iterator[dict[str, Any]]:
         """The course roster (all pages). ``limit`` is always sent: Moodle pages only then."""

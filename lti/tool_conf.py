@@ -64,11 +64,14 @@ class DatabaseToolConf(ToolConfAbstract):
         """The active registration for (issuer, client_id); None if unknown or not active."""
         if not client_id:
             return None
-        return self._memo(("registration", iss, client_id), select(Registration).where(
-            Registration.issuer == iss,
-            Registration.client_id == client_id,
-            Registration.status == RegistrationStatus.ACTIVE,
-        ))
+        return self._memo(
+            ("registration", iss, client_id),
+            select(Registration).where(
+                Registration.issuer == iss,
+                Registration.client_id == client_id,
+                Registration.status == RegistrationStatus.ACTIVE,
+            ),
+        )
 
     def registration_for(self, row: Registration) -> ToolRegistration:
         """The pylti1p3 registration of a database row (for services outside a launch)."""
@@ -104,14 +107,17 @@ class DatabaseToolConf(ToolConfAbstract):
 
     def deployment_row(self, iss: str, deployment_id: str, client_id: str) -> Deployment | None:
         """The active deployment of an active registration, or None."""
-        return self._memo(("deployment", iss, deployment_id, client_id), (
-            select(Deployment)
-            .join(Registration)
-            .where(
-                Registration.issuer == iss,
-                Registration.client_id == client_id,
-                Registration.status == RegistrationStatus.ACTIVE,
-                Deployment.deployment_id == deployment_id,
-                Deployment.status == RegistrationStatus.ACTIVE,
-            )
-        ))
+        return self._memo(
+            ("deployment", iss, deployment_id, client_id),
+            (
+                select(Deployment)
+                .join(Registration)
+                .where(
+                    Registration.issuer == iss,
+                    Registration.client_id == client_id,
+                    Registration.status == RegistrationStatus.ACTIVE,
+                    Deployment.deployment_id == deployment_id,
+                    Deployment.status == RegistrationStatus.ACTIVE,
+                )
+            ),
+        )

@@ -33,8 +33,14 @@ def launch_url() -> str:
 @bp.errorhandler(LaunchRejected)
 def rejected(exc: LaunchRejected):
     log.warning("LTI message rejected: %s", exc)
-    return render_template("error.html", title=exc.title, message=exc.message, hint=exc.hint,
-                           code=exc.code, status=exc.status), exc.status
+    return render_template(
+        "error.html",
+        title=exc.title,
+        message=exc.message,
+        hint=exc.hint,
+        code=exc.code,
+        status=exc.status,
+    ), exc.status
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -58,8 +64,12 @@ def launch():
     sync_on_launch(session.context_id)  # grades are pulled, never pushed: refresh in background
     if message.is_deep_link_launch():
         if not session.is_staff:
-            raise LaunchRejected("not_staff", "Only course staff can add Badgebridge to a course.",
-                                 status=403, title="Not allowed")
+            raise LaunchRejected(
+                "not_staff",
+                "Only course staff can add Badgebridge to a course.",
+                status=403,
+                title="Not allowed",
+            )
         target = url_for("lti.deep_link_picker", lt=session.token())
     else:
         endpoint = "course.staff_home" if session.is_staff else "course.learner_home"
@@ -67,9 +77,13 @@ def launch():
     if message.client_state_check:
         body = message.jwt_body
         return render_template(
-            "lti/storage_launch.html", next_url=target, state=message.client_state_check,
-            nonce=body.get("nonce"), target=FlaskRequest().get_param("lti_storage_target"),
-            platform_origin=_platform_origin(message))
+            "lti/storage_launch.html",
+            next_url=target,
+            state=message.client_state_check,
+            nonce=body.get("nonce"),
+            target=FlaskRequest().get_param("lti_storage_target"),
+            platform_origin=_platform_origin(message),
+        )
     return redirect(target, 302)
 
 
@@ -100,28 +114,39 @@ def _record(message: ToolMessageLaunch) -> LaunchSession:
     deployment = conf.deployment_row(body["iss"], body[CLAIM + "deployment_id"], client_id)
     assert deployment is not None  # validate_deployment found it a moment ago
     context = body.get(CLAIM + "context") or {}
-    recorded = record_launch(LaunchFacts(
+    recorded = record_launch(
+        LaunchFacts(
+            registration_id=deployment.registration_id,
+            deployment_id=deployment.id,
+            person=PersonFacts(
+                issuer=body["iss"],
+                sub=str(body["sub"]),
+                name=body.get("name") or "",
+                given_name=body.get("given_name") or "",
+                family_name=body.get("family_name") or "",
+                email=body.get("email") or None,
+            ),
+            lti_context_id=str(context["id"]),
+            context_title=context.get("title") or "",
+            context_label=context.get("label") or "",
+            roles=list(body.get(CLAIM + "roles") or []),
+            institution_admins_are_staff=deployment.registration.institution_admins_are_staff,
+            ags_endpoint=body.get(AGS_CLAIM),
+            nrps_endpoint=body.get(NRPS_CLAIM),
+            product_family=str(
+                (body.get(CLAIM + "tool_platform") or {}).get("product_family_code") or ""
+            ),
+            platform_name=platform_name(body.get(CLAIM + "tool_platform")),
+        )
+    )
+    return LaunchSession(
         registration_id=deployment.registration_id,
         deployment_id=deployment.id,
-        person=PersonFacts(
-            issuer=body["iss"], sub=str(body["sub"]), name=body.get("name") or "",
-            given_name=body.get("given_name") or "", family_name=body.get("family_name") or "",
-            email=body.get("email") or None),
-        lti_context_id=str(context["id"]),
-        context_title=context.get("title") or "",
-        context_label=context.get("label") or "",
-        roles=list(body.get(CLAIM + "roles") or []),
-        institution_admins_are_staff=deployment.registration.institution_admins_are_staff,
-        ags_endpoint=body.get(AGS_CLAIM),
-        nrps_endpoint=body.get(NRPS_CLAIM),
-        product_family=str((body.get(CLAIM + "tool_platform") or {}).get("product_family_code")
-                           or ""),
-        platform_name=platform_name(body.get(CLAIM + "tool_platform")),
-    ))
-    return LaunchSession(
-        registration_id=deployment.registration_id, deployment_id=deployment.id,
-        context_id=recorded.context_id, user_id=recorded.user_id, is_staff=recorded.is_staff,
-        launch_id=message.get_launch_id())
+        context_id=recorded.context_id,
+        user_id=recorded.user_id,
+        is_staff=recorded.is_staff,
+        launch_id=message.get_launch_id(),
+    )
 
 
 @bp.get("/deep-link")
@@ -137,8 +162,7 @@ def deep_link_respond():
     message = ToolMessageLaunch.restore(session.launch_id, FlaskRequest(), DatabaseToolConf())
     if not message.is_deep_link_launch():
         raise LaunchRejected("wrong_message_type", "This launch was not a deep linking request.")
-    resource = (DeepLinkResource().set_url(launch_url()).set_title("Badges")
-                .set_custom_params({}))
+    resource = DeepLinkResource().set_url(launch_url()).set_title("Badges").set_custom_params({})
     item = resource.to_dict()
     item.pop("custom", None)
     item["text"] = "Earn and share Open Badges for this course."
@@ -148,11 +172,16 @@ def deep_link_respond():
     data_claim = "https://purl.imsglobal.org/spec/lti-dl/claim/data"
     if claims.get(data_claim) is None:
         claims.pop(data_claim, None)  # echo `data` only when the platform sent one
-    settings = message.jwt_body.get(
-        "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings") or {}
-    return render_template("lti/autopost.html", action=settings["deep_link_return_url"],
-                           fields={"JWT": deep_link.encode_jwt(claims)},
-                           title="Adding Badgebridge to your course…")
+    settings = (
+        message.jwt_body.get("https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings")
+        or {}
+    )
+    return render_template(
+        "lti/autopost.html",
+        action=settings["deep_link_return_url"],
+        fields={"JWT": deep_link.encode_jwt(claims)},
+        title="Adding Badgebridge to your course…",
+    )
 
 
 @bp.get("/jwks.json")

@@ -33,8 +33,9 @@ DYNREG_SLUG = "moodle-dynreg"
 DYNREG_COURSE = "Digital Badges Workshop"
 
 
-def register_dynamically(tool: Any, sandbox: Any, tool_url: str, slug: str,
-                         learners: int) -> tuple[int, str]:
+def register_dynamically(
+    tool: Any, sandbox: Any, tool_url: str, slug: str, learners: int
+) -> tuple[int, str]:
     """Register the tool on the sandbox platform ``slug`` through LTI Dynamic Registration
     (unless the tool already holds a registration the platform still has active), activate
     it there and make sure a course launches it. Returns (course id, teacher login)."""
@@ -53,11 +54,15 @@ def register_dynamically(tool: Any, sandbox: Any, tool_url: str, slug: str,
         tool_state,
     )
 
-    issuer = create_platform(sandbox, slug, "moodle", name="Sandbox Moodle (registered "
-                                                         "dynamically)")
+    issuer = create_platform(
+        sandbox, slug, "moodle", name="Sandbox Moodle (registered dynamically)"
+    )
     with tool.app_context():
-        known = list(db.session.scalars(select(Registration.client_id)
-                                        .filter_by(issuer=issuer).order_by(Registration.id)))
+        known = list(
+            db.session.scalars(
+                select(Registration.client_id).filter_by(issuer=issuer).order_by(Registration.id)
+            )
+        )
     client_id = None
     for candidate in reversed(known):
         try:
@@ -69,33 +74,49 @@ def register_dynamically(tool: Any, sandbox: Any, tool_url: str, slug: str,
     if client_id is None:
         configuration_url, token = start_registration(sandbox, slug)
         # What the LMS's registration dialog does: open the tool's URL with both parameters.
-        page = requests.get(f"{tool_url}/lti/register", timeout=60, params={
-            "openid_configuration": configuration_url, "registration_token": token})
+        page = requests.get(
+            f"{tool_url}/lti/register",
+            timeout=60,
+            params={"openid_configuration": configuration_url, "registration_token": token},
+        )
         if page.status_code != 200:
             raise RuntimeError(f"dynamic registration failed (HTTP {page.status_code})")
         with tool.app_context():
-            client_id = db.session.scalars(select(Registration.client_id).filter_by(
-                issuer=issuer).order_by(Registration.id.desc())).first()
+            client_id = db.session.scalars(
+                select(Registration.client_id)
+                .filter_by(issuer=issuer)
+                .order_by(Registration.id.desc())
+            ).first()
         if client_id is None:
             raise RuntimeError("the tool answered but stored no registration")
         # Tools of earlier demo runs the tool no longer knows would only fail to launch.
         with session_scope(sandbox) as s:
-            stale = list(s.scalars(select(Tool.client_id).join(Platform).where(
-                Platform.slug == slug, Tool.client_id != client_id, Tool.active)))
+            stale = list(
+                s.scalars(
+                    select(Tool.client_id)
+                    .join(Platform)
+                    .where(Platform.slug == slug, Tool.client_id != client_id, Tool.active)
+                )
+            )
         for old in stale:
             deactivate_tool(sandbox, slug, old)
         activate_tool(sandbox, slug, client_id)
     with session_scope(sandbox) as s:
         platform = s.scalars(select(Platform).where(Platform.slug == slug)).one()
-        course_id = s.scalar(select(Course.id).where(Course.platform_id == platform.id)
-                             .order_by(Course.id))
+        course_id = s.scalar(
+            select(Course.id).where(Course.platform_id == platform.id).order_by(Course.id)
+        )
     if course_id is None:
-        course_id = create_course(sandbox, slug, DYNREG_COURSE, learners=learners,
-                                  client_id=client_id).course_id
+        course_id = create_course(
+            sandbox, slug, DYNREG_COURSE, learners=learners, client_id=client_id
+        ).course_id
     with session_scope(sandbox) as s:
-        teacher = s.scalar(select(User.login).join(Enrollment).where(
-            Enrollment.course_id == course_id, Enrollment.role == "teacher")
-            .order_by(Enrollment.id))
+        teacher = s.scalar(
+            select(User.login)
+            .join(Enrollment)
+            .where(Enrollment.course_id == course_id, Enrollment.role == "teacher")
+            .order_by(Enrollment.id)
+        )
     return course_id, str(teacher)
 
 
@@ -139,26 +160,35 @@ def main(argv: list[str] | None = None) -> None:
     with tool.app_context():
         import_pylti_config(config)
 
-    servers = [make_server("localhost", args.tool_port, tool, threaded=True),
-               make_server("127.0.0.1", args.sandbox_port, sandbox, threaded=True)]
+    servers = [
+        make_server("localhost", args.tool_port, tool, threaded=True),
+        make_server("127.0.0.1", args.sandbox_port, sandbox, threaded=True),
+    ]
     for server in servers:
         threading.Thread(target=server.serve_forever, daemon=True).start()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     # The job consumer (syncs, awards, mail, webhooks) runs beside the servers, as it would in
     # production: its own process, the same database and queue.
-    worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker"],
-                              cwd=ROOT, env={**os.environ, "PUBLIC_BASE_URL": tool_url})
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "app", "worker"],
+        cwd=ROOT,
+        env={**os.environ, "PUBLIC_BASE_URL": tool_url},
+    )
 
     # Registration needs both servers answering: the tool fetches the sandbox's
     # configuration and posts its registration, the sandbox later fetches the tool's keys.
     try:
-        course_id, teacher = register_dynamically(tool, sandbox, tool_url, DYNREG_SLUG,
-                                                  args.learners)
-        dynreg_line = (f"  Registered by LTI Dynamic Registration at start-up: "
-                       f"{sandbox_url}/{DYNREG_SLUG}/course/{course_id}?as={teacher}")
+        course_id, teacher = register_dynamically(
+            tool, sandbox, tool_url, DYNREG_SLUG, args.learners
+        )
+        dynreg_line = (
+            f"  Registered by LTI Dynamic Registration at start-up: "
+            f"{sandbox_url}/{DYNREG_SLUG}/course/{course_id}?as={teacher}"
+        )
     except (RuntimeError, requests.RequestException) as exc:
         dynreg_line = f"  Dynamic registration of /{DYNREG_SLUG} failed: {exc}"
-    print(f"""
+    print(
+        f"""
 Badgebridge is running.
 
   Sandbox LMS (open this): {sandbox_url}/
@@ -172,7 +202,9 @@ course page. Both flavours are there: Moodle-like ({sandbox_url}/moodle/) and Ca
 
 A job worker (`flask worker`) runs alongside: grade syncs, awards, mail (printed to this log).
 Press Ctrl-C to stop.
-""", flush=True)
+""",
+        flush=True,
+    )
     try:
         worker.wait()  # the demo lives as long as its worker
         print("the job worker stopped; stopping the demo", flush=True)

@@ -34,8 +34,9 @@ def _app_session():
 
     from app import create_app
 
-    app = create_app({"TESTING": True, "PUBLIC_BASE_URL": "http://localhost",
-                      "CACHE_DIR": str(_TMP / "cache")})
+    app = create_app(
+        {"TESTING": True, "PUBLIC_BASE_URL": "http://localhost", "CACHE_DIR": str(_TMP / "cache")}
+    )
     with app.app_context():
         if os.environ.get("TEST_DATABASE_URL"):
             # A shared server database may hold an earlier run, even one at a revision that no

@@ -57,9 +57,14 @@ def save_session(response: Response) -> Response:
     """Write the console cookie back when it changed."""
     if getattr(g, "admin_session_changed", False):
         response.set_cookie(
-            COOKIE, _serializer().dumps(g.admin_session), max_age=MAX_AGE, path="/admin",
-            httponly=True, samesite="Strict",
-            secure=current_app.config["PUBLIC_BASE_URL"].startswith("https://"))
+            COOKIE,
+            _serializer().dumps(g.admin_session),
+            max_age=MAX_AGE,
+            path="/admin",
+            httponly=True,
+            samesite="Strict",
+            secure=current_app.config["PUBLIC_BASE_URL"].startswith("https://"),
+        )
     # Console pages hold registration details: never cache them, never frame them.
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Frame-Options"] = "DENY"
@@ -118,8 +123,11 @@ def check_csrf() -> None:
         return
     sent = request.form.get("csrf_token", "")
     if not sent or not hmac.compare_digest(sent, csrf_token()):
-        abort(400, description="The form has expired or did not come from this console. "
-                               "Reload the page and try again.")
+        abort(
+            400,
+            description="The form has expired or did not come from this console. "
+            "Reload the page and try again.",
+        )
 
 
 def admin_required(view: Callable[..., Any]) -> Callable[..., Any]:

@@ -50,8 +50,9 @@ def totp_enroll_command(email: str, code: str | None) -> None:
     enrolment = security.new_enrolment(user)
     click.echo(f"key: {enrolment.secret}\nlink: {enrolment.uri}")
     try:
-        codes = security.enable_totp(user, enrolment.secret,
-                                     code or click.prompt("code from the app"))
+        codes = security.enable_totp(
+            user, enrolment.secret, code or click.prompt("code from the app")
+        )
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo("two-step sign-in is on; recovery codes (shown once):")

@@ -14,8 +14,9 @@ bp = auth.console_blueprint("admin_dead", "/admin/dead-items")
 @auth.admin_required
 def index():
     items = dead.dead_items()
-    return render_template("admin/dead_items.html", kinds=list(dead.kinds()), items=items,
-                           notice=auth.take_notice())
+    return render_template(
+        "admin/dead_items.html", kinds=list(dead.kinds()), items=items, notice=auth.take_notice()
+    )
 
 
 @bp.post("/<kind>/<int:item_id>/retry")
@@ -26,5 +27,3 @@ def retry(kind: str, item_id: int):
     else:
         auth.flash(f"{kind} {item_id} is not on the dead list (any more): nothing to retry.")
     return redirect(url_for("admin_dead.index"))
-
-

@@ -48,8 +48,9 @@ class AdminSession(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256 of the cookie id
-    user_id: Mapped[int] = mapped_column(ForeignKey("admin_user.id", ondelete="CASCADE"),
-                                         index=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("admin_user.id", ondelete="CASCADE"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(AwareDateTime())
     # None while the second factor is still owed; a pending session opens nothing.
     second_factor_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
@@ -117,7 +118,8 @@ class RegistrationChange(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id)
     registration_id: Mapped[int] = mapped_column(
-        ForeignKey("registration.id", ondelete="CASCADE"), index=True)
+        ForeignKey("registration.id", ondelete="CASCADE"), index=True
+    )
     origin: Mapped[str] = mapped_column(String(20), default="dynamic")
     proposed: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(20), default=ChangeStatus.PENDING)

@@ -74,7 +74,8 @@ def authenticate(email: str, password: str, address: str) -> AdminUser | None:
     keys = security.throttle_keys(email, address)
     security.check_throttle(keys)
     user = db.session.scalars(
-        select(AdminUser).filter_by(email=email.strip().lower(), active=True)).first()
+        select(AdminUser).filter_by(email=email.strip().lower(), active=True)
+    ).first()
     matches = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
     if user is None or not matches:
         log.warning("admin sign-in refused for %s from %s", email[:320], address)
@@ -130,24 +131,40 @@ class RegistrationSummary:
 
 def registration_summaries() -> list[RegistrationSummary]:
     """Every registration with its deployments and last launch, newest first."""
-    last_launch = dict(db.session.execute(
-        select(Context.registration_id, func.max(Context.last_launch_at))
-        .group_by(Context.registration_id)).all())
+    last_launch = dict(
+        db.session.execute(
+            select(Context.registration_id, func.max(Context.last_launch_at)).group_by(
+                Context.registration_id
+            )
+        ).all()
+    )
     sources = {s.registration_id: s for s in db.session.scalars(select(RegistrationSource))}
-    changing = set(db.session.scalars(select(RegistrationChange.registration_id).filter_by(
-        status="pending")))
+    changing = set(
+        db.session.scalars(select(RegistrationChange.registration_id).filter_by(status="pending"))
+    )
     rows = db.session.scalars(select(Registration).order_by(Registration.id.desc())).all()
     summaries = []
     for row in rows:
         source = sources.get(row.id)
-        summaries.append(RegistrationSummary(
-            id=row.id, public_id=row.public_id, name=row.name, issuer=row.issuer,
-            client_id=row.client_id, product_family=row.product_family, status=row.status,
-            method=source.method if source else "manual",
-            adopt_deployments=bool(source and source.adopt_deployments),
-            deployments=tuple(DeploymentSummary(d.id, d.deployment_id, d.status)
-                              for d in sorted(row.deployments, key=lambda d: d.id)),
-            last_launch_at=last_launch.get(row.id), change_pending=row.id in changing))
+        summaries.append(
+            RegistrationSummary(
+                id=row.id,
+                public_id=row.public_id,
+                name=row.name,
+                issuer=row.issuer,
+                client_id=row.client_id,
+                product_family=row.product_family,
+                status=row.status,
+                method=source.method if source else "manual",
+                adopt_deployments=bool(source and source.adopt_deployments),
+                deployments=tuple(
+                    DeploymentSummary(d.id, d.deployment_id, d.status)
+                    for d in sorted(row.deployments, key=lambda d: d.id)
+                ),
+                last_launch_at=last_launch.get(row.id),
+                change_pending=row.id in changing,
+            )
+        )
     return summaries
 
 
@@ -161,7 +178,8 @@ def find_registration(ref: str | int) -> Registration:
 
 def source_of(registration: Registration) -> RegistrationSource | None:
     return db.session.scalars(
-        select(RegistrationSource).filter_by(registration_id=registration.id)).first()
+        select(RegistrationSource).filter_by(registration_id=registration.id)
+    ).first()
 
 
 @retry_on_lock
@@ -187,27 +205,35 @@ def set_institution_admins_staff(ref: str | int, enabled: bool) -> Registration:
     row.institution_admins_are_staff = enabled
     record_registration("registration.updated", row, institution_admins_are_staff=enabled)
     db.session.commit()
-    log.info("registration %s: institution administrators are %sstaff", row.id,
-             "" if enabled else "not ")
+    log.info(
+        "registration %s: institution administrators are %sstaff", row.id, "" if enabled else "not "
+    )
     return row
 
 
 @retry_on_lock
-def set_deployment_status(registration: Registration, deployment_row_id: int,
-                          status: str) -> Deployment:
+def set_deployment_status(
+    registration: Registration, deployment_row_id: int, status: str
+) -> Deployment:
     """Approve (active) or disable one deployment of a registration."""
     if status not in (RegistrationStatus.ACTIVE, RegistrationStatus.DISABLED):
         raise AdminError(f"Unknown deployment status {status!r}.")
-    deployment = db.session.scalars(select(Deployment).filter_by(
-        id=deployment_row_id, registration_id=registration.id)).first()
+    deployment = db.session.scalars(
+        select(Deployment).filter_by(id=deployment_row_id, registration_id=registration.id)
+    ).first()
     if deployment is None:
         raise AdminError("No such deployment in this registration.")
     deployment.status = status
-    record_registration("registration.deployment_status", registration,
-                              deployment=deployment.deployment_id)
+    record_registration(
+        "registration.deployment_status", registration, deployment=deployment.deployment_id
+    )
     db.session.commit()
-    log.info("deployment %s of registration %s is now %s", deployment.deployment_id,
-             registration.id, status)
+    log.info(
+        "deployment %s of registration %s is now %s",
+        deployment.deployment_id,
+        registration.id,
+        status,
+    )
     return deployment
 
 
@@ -220,8 +246,7 @@ def add_deployment(registration: Registration, deployment_id: str) -> Deployment
         raise AdminError(f"Deployment {deployment_id} is already registered.")
     deployment = Deployment(deployment_id=deployment_id)
     registration.deployments.append(deployment)
-    record_registration("registration.deployment_added", registration,
-                              deployment=deployment_id)
+    record_registration("registration.deployment_added", registration, deployment=deployment_id)
     db.session.commit()
     return deployment
 
@@ -243,13 +268,20 @@ class RegistrationInput:
 
 
 def _check_input(data: RegistrationInput) -> None:
-    for label, value in (("issuer", data.issuer), ("client ID", data.client_id),
-                         ("login (authorization) URL", data.auth_login_url),
-                         ("token URL", data.auth_token_url), ("key set URL", data.key_set_url)):
+    for label, value in (
+        ("issuer", data.issuer),
+        ("client ID", data.client_id),
+        ("login (authorization) URL", data.auth_login_url),
+        ("token URL", data.auth_token_url),
+        ("key set URL", data.key_set_url),
+    ):
         if not value.strip():
             raise AdminError(f"The {label} is required.")
-    for label, url in (("login URL", data.auth_login_url), ("token URL", data.auth_token_url),
-                       ("key set URL", data.key_set_url)):
+    for label, url in (
+        ("login URL", data.auth_login_url),
+        ("token URL", data.auth_token_url),
+        ("key set URL", data.key_set_url),
+    ):
         if not url.startswith(("https://", "http://")):
             raise AdminError(f"The {label} must be an http(s) URL.")
 
@@ -257,22 +289,31 @@ def _check_input(data: RegistrationInput) -> None:
 def create_registration(data: RegistrationInput) -> Registration:
     """Register a platform by hand: active at once, since an admin typed it."""
     _check_input(data)
-    if db.session.scalars(select(Registration).filter_by(
-            issuer=data.issuer.strip(), client_id=data.client_id.strip())).first():
+    if db.session.scalars(
+        select(Registration).filter_by(issuer=data.issuer.strip(), client_id=data.client_id.strip())
+    ).first():
         raise AdminError("A registration with this issuer and client ID exists; edit it.")
     try:
-        row = save_platform(PlatformSpec(
-            issuer=data.issuer.strip(), client_id=data.client_id.strip(),
-            auth_login_url=data.auth_login_url.strip(),
-            auth_token_url=data.auth_token_url.strip(), key_set_url=data.key_set_url.strip(),
-            auth_audience=data.auth_audience.strip() or None,
-            deployment_ids=(data.deployment_id.strip(),) if data.deployment_id.strip() else (),
-            name=data.name.strip()))
+        row = save_platform(
+            PlatformSpec(
+                issuer=data.issuer.strip(),
+                client_id=data.client_id.strip(),
+                auth_login_url=data.auth_login_url.strip(),
+                auth_token_url=data.auth_token_url.strip(),
+                key_set_url=data.key_set_url.strip(),
+                auth_audience=data.auth_audience.strip() or None,
+                deployment_ids=(data.deployment_id.strip(),) if data.deployment_id.strip() else (),
+                name=data.name.strip(),
+            )
+        )
     except RegistrationError as exc:
         raise AdminError(str(exc)) from exc
     row.institution_admins_are_staff = data.institution_admins_are_staff
-    db.session.add(RegistrationSource(registration_id=row.id, method="manual",
-                                      adopt_deployments=data.adopt_deployments))
+    db.session.add(
+        RegistrationSource(
+            registration_id=row.id, method="manual", adopt_deployments=data.adopt_deployments
+        )
+    )
     db.session.commit()
     return row
 
@@ -281,8 +322,9 @@ def update_registration(row: Registration, data: RegistrationInput) -> Registrat
     """Change a registration's platform details (its deployments have their own actions)."""
     _check_input(data)
     issuer, client_id = data.issuer.strip(), data.client_id.strip()
-    clash = db.session.scalars(select(Registration).filter_by(
-        issuer=issuer, client_id=client_id)).first()
+    clash = db.session.scalars(
+        select(Registration).filter_by(issuer=issuer, client_id=client_id)
+    ).first()
     if clash is not None and clash.id != row.id:
         raise AdminError("Another registration has this issuer and client ID.")
     before = trust_of(row)
@@ -298,13 +340,17 @@ def update_registration(row: Registration, data: RegistrationInput) -> Registrat
         db.session.add(source)
     source.adopt_deployments = data.adopt_deployments
     row.institution_admins_are_staff = data.institution_admins_are_staff
-    record_registration("registration.updated", row,
-                              adopt_deployments=data.adopt_deployments,
-                              changes=trust_changes(before, trust_of(row)),
-                              institution_admins_are_staff=data.institution_admins_are_staff)
+    record_registration(
+        "registration.updated",
+        row,
+        adopt_deployments=data.adopt_deployments,
+        changes=trust_changes(before, trust_of(row)),
+        institution_admins_are_staff=data.institution_admins_are_staff,
+    )
     db.session.commit()
     if data.deployment_id.strip() and not any(
-            d.deployment_id == data.deployment_id.strip() for d in row.deployments):
+        d.deployment_id == data.deployment_id.strip() for d in row.deployments
+    ):
         add_deployment(row, data.deployment_id)
     return row
 
@@ -326,16 +372,22 @@ def pending_change_of(row: Registration) -> PendingChange | None:
     if change is None:
         return None
     source = change.proposed.get("source") or {}
-    return PendingChange(change.public_id, change.created_at, change.origin,
-                         str(source.get("openid_configuration_url") or ""),
-                         change_diff(row, change.proposed))
+    return PendingChange(
+        change.public_id,
+        change.created_at,
+        change.origin,
+        str(source.get("openid_configuration_url") or ""),
+        change_diff(row, change.proposed),
+    )
 
 
-def decide_registration_change(row: Registration, change_public_id: str,
-                               approve: bool) -> Registration:
+def decide_registration_change(
+    row: Registration, change_public_id: str, approve: bool
+) -> Registration:
     """Approve (apply) or reject a registration's pending change; audited as the admin."""
-    change = db.session.scalars(select(RegistrationChange).filter_by(
-        public_id=change_public_id, registration_id=row.id)).first()
+    change = db.session.scalars(
+        select(RegistrationChange).filter_by(public_id=change_public_id, registration_id=row.id)
+    ).first()
     if change is None:
         raise AdminError("No such change for this registration.")
     try:
@@ -365,6 +417,7 @@ def rotate_keys(overlap_days: int) -> ToolKey:
 
 # --- issuer profiles ---------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class IssuerProfiles:
     """What the console shows of a registration's issuers: the institution's profile (or
@@ -378,23 +431,43 @@ class IssuerProfiles:
 
 def issuer_profiles(registration: Registration) -> IssuerProfiles:
     """The registration's issuer profiles for the console."""
-    issuers = list(db.session.scalars(select(Issuer).where(
-        Issuer.registration_id == registration.id).order_by(Issuer.id)))
-    contexts = list(db.session.scalars(select(Context).where(
-        Context.registration_id == registration.id).order_by(Context.title, Context.id)))
+    issuers = list(
+        db.session.scalars(
+            select(Issuer).where(Issuer.registration_id == registration.id).order_by(Issuer.id)
+        )
+    )
+    contexts = list(
+        db.session.scalars(
+            select(Context)
+            .where(Context.registration_id == registration.id)
+            .order_by(Context.title, Context.id)
+        )
+    )
     by_context = {issuer.context_id: issuer for issuer in reversed(issuers)}
-    url = registration.issuer if registration.issuer.startswith(("http://", "https://")) \
+    url = (
+        registration.issuer
+        if registration.issuer.startswith(("http://", "https://"))
         else current_app.config["PUBLIC_BASE_URL"]
-    defaults = {"name": registration.platform_name or registration.name, "url": url,
-                "email": parseaddr(current_app.config["MAIL_FROM"])[1], "description": "",
-                "image_url": ""}
+    )
+    defaults = {
+        "name": registration.platform_name or registration.name,
+        "url": url,
+        "email": parseaddr(current_app.config["MAIL_FROM"])[1],
+        "description": "",
+        "image_url": "",
+    }
     return IssuerProfiles(
-        institution=by_context.get(None), defaults=defaults,
+        institution=by_context.get(None),
+        defaults=defaults,
         overrides=[(c, by_context[c.id]) for c in contexts if c.id in by_context],
-        courses=[c for c in contexts if c.id not in by_context])
+        courses=[c for c in contexts if c.id not in by_context],
+    )
 
 
 def course_of(registration: Registration, public_id: str) -> Context | None:
     """The registration's course with this public id, or None."""
-    return db.session.scalar(select(Context).where(
-        Context.public_id == public_id, Context.registration_id == registration.id))
+    return db.session.scalar(
+        select(Context).where(
+            Context.public_id == public_id, Context.registration_id == registration.id
+        )
+    )

@@ -56,6 +56,7 @@ def _hash(value: str) -> str:
 
 # --- throttling ----------------------------------------------------------------------------
 
+
 def throttle_keys(email: str, address: str) -> list[str]:
     """The counters a sign-in with ``email`` from ``address`` is measured against."""
     return [f"account:{email.strip().lower()[:320]}", f"address:{address[:64]}"]
@@ -104,15 +105,25 @@ def clear_failures(key: str) -> None:
 
 # --- sessions ------------------------------------------------------------------------------
 
+
 def start_session(user: AdminUser) -> str:
     """A new session of ``user``; returns the id for the cookie (only its hash is stored)."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
     # The account's expired sessions go as a new one starts: the table stays small.
-    db.session.execute(delete(AdminSession).where(
-        AdminSession.user_id == user.id, AdminSession.created_at < now - SESSION_MAX_AGE))
-    db.session.add(AdminSession(token_hash=_hash(token), user_id=user.id, created_at=now,
-                                second_factor_at=None if user.totp_enabled else now))
+    db.session.execute(
+        delete(AdminSession).where(
+            AdminSession.user_id == user.id, AdminSession.created_at < now - SESSION_MAX_AGE
+        )
+    )
+    db.session.add(
+        AdminSession(
+            token_hash=_hash(token),
+            user_id=user.id,
+            created_at=now,
+            second_factor_at=None if user.totp_enabled else now,
+        )
+    )
     user.last_login_at = now
     db.session.commit()
     return token
@@ -139,9 +150,10 @@ def revoke_session(row: AdminSession) -> None:
 def revoke_all_sessions(user: AdminUser) -> int:
     """End every session of ``user``; returns how many were live."""
     result = db.session.execute(
-        update(AdminSession).where(AdminSession.user_id == user.id,
-                                   AdminSession.revoked_at.is_(None))
-        .values(revoked_at=utcnow()))
+        update(AdminSession)
+        .where(AdminSession.user_id == user.id, AdminSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
     db.session.commit()
     return result.rowcount
 
@@ -157,6 +169,7 @@ def set_password(user: AdminUser, password: str, min_length: int) -> None:
 
 # --- TOTP and recovery codes ---------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Enrolment:
     """A TOTP secret offered to an account, not yet confirmed."""
@@ -168,8 +181,9 @@ class Enrolment:
 def new_enrolment(user: AdminUser) -> Enrolment:
     """A fresh TOTP secret for ``user`` (stored only once a code confirms it)."""
     secret = pyotp.random_base32()
-    return Enrolment(secret, pyotp.TOTP(secret).provisioning_uri(name=user.email,
-                                                                 issuer_name=ISSUER_NAME))
+    return Enrolment(
+        secret, pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER_NAME)
+    )
 
 
 def _matching_step(secret: str, code: str, after: int | None) -> int | None:
@@ -177,8 +191,7 @@ def _matching_step(secret: str, code: str, after: int | None) -> int | None:
     totp = pyotp.TOTP(secret)
     now = int(utcnow().timestamp()) // totp.interval
     for step in (now - 1, now, now + 1):
-        if (after is None or step > after) and hmac.compare_digest(
-                totp.generate_otp(step), code):
+        if (after is None or step > after) and hmac.compare_digest(totp.generate_otp(step), code):
             return step
     return None
 
@@ -225,8 +238,11 @@ def check_second_factor(user: AdminUser, code: str) -> bool:
     if any(hmac.compare_digest(hashed, h) for h in user.recovery_code_hashes):
         user.recovery_code_hashes = [h for h in user.recovery_code_hashes if h != hashed]
         db.session.commit()
-        log.warning("admin %s used a recovery code (%d left)", user.public_id,
-                    len(user.recovery_code_hashes))
+        log.warning(
+            "admin %s used a recovery code (%d left)",
+            user.public_id,
+            len(user.recovery_code_hashes),
+        )
         return True
     return False
 

@@ -22,8 +22,10 @@ def _safe_next(target: str | None) -> str:
 
 
 def _throttled(exc: security.Throttled) -> str:
-    return (f"Too many failed attempts. Wait {exc.seconds} seconds before trying again; "
-            "each further failure doubles the wait.")
+    return (
+        f"Too many failed attempts. Wait {exc.seconds} seconds before trying again; "
+        "each further failure doubles the wait."
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -31,9 +33,11 @@ def login():
     error, status = None, 200
     if request.method == "POST":
         try:
-            user = operations.authenticate(request.form.get("email", ""),
-                                           request.form.get("password", ""),
-                                           request.remote_addr or "")
+            user = operations.authenticate(
+                request.form.get("email", ""),
+                request.form.get("password", ""),
+                request.remote_addr or "",
+            )
         except security.Throttled as exc:
             error, status = _throttled(exc), 429
         else:
@@ -42,8 +46,9 @@ def login():
                     return redirect(_safe_next(request.args.get("next")))
                 return redirect(url_for("admin.second_factor", next=request.args.get("next")))
             error, status = "The email or password is not right.", 401
-    return render_template("admin/login.html", error=error,
-                           email=request.form.get("email", "")), status
+    return render_template(
+        "admin/login.html", error=error, email=request.form.get("email", "")
+    ), status
 
 
 @bp.route("/login/second-factor", methods=["GET", "POST"])
@@ -84,8 +89,13 @@ def account():
             auth.flash("Two-step sign-in is off.")
             return redirect(url_for("admin.account"))
         error = "That code is not right (or was used already)."
-    return render_template("admin/account.html", enrolment=enrolment, codes=codes,
-                           error=error, notice=auth.take_notice()), 400 if error else 200
+    return render_template(
+        "admin/account.html",
+        enrolment=enrolment,
+        codes=codes,
+        error=error,
+        notice=auth.take_notice(),
+    ), 400 if error else 200
 
 
 @bp.post("/logout")
@@ -97,20 +107,28 @@ def logout():
 @bp.get("/")
 @auth.admin_required
 def index():
-    return render_template("admin/index.html", urls=tool_urls(),
-                           registrations=operations.registration_summaries(),
-                           notice=auth.take_notice())
+    return render_template(
+        "admin/index.html",
+        urls=tool_urls(),
+        registrations=operations.registration_summaries(),
+        notice=auth.take_notice(),
+    )
 
 
 def _input_from_form() -> RegistrationInput:
     form = request.form
     return RegistrationInput(
-        name=form.get("name", ""), issuer=form.get("issuer", ""),
-        client_id=form.get("client_id", ""), auth_login_url=form.get("auth_login_url", ""),
-        auth_token_url=form.get("auth_token_url", ""), key_set_url=form.get("key_set_url", ""),
-        auth_audience=form.get("auth_audience", ""), deployment_id=form.get("deployment_id", ""),
+        name=form.get("name", ""),
+        issuer=form.get("issuer", ""),
+        client_id=form.get("client_id", ""),
+        auth_login_url=form.get("auth_login_url", ""),
+        auth_token_url=form.get("auth_token_url", ""),
+        key_set_url=form.get("key_set_url", ""),
+        auth_audience=form.get("auth_audience", ""),
+        deployment_id=form.get("deployment_id", ""),
         adopt_deployments=form.get("adopt_deployments") == "on",
-        institution_admins_are_staff=form.get("institution_admins_are_staff") == "on")
+        institution_admins_are_staff=form.get("institution_admins_are_staff") == "on",
+    )
 
 
 @bp.route("/registrations/new", methods=["GET", "POST"])
@@ -125,9 +143,15 @@ def new_registration():
         else:
             auth.flash(f"Registration {row.name} added and active.")
             return redirect(url_for("admin.registration", public_id=row.public_id))
-    return render_template("admin/registration.html", row=None, source=None,
-                           form=request.form, error=error, urls=tool_urls(),
-                           notice=None), 422 if error else 200
+    return render_template(
+        "admin/registration.html",
+        row=None,
+        source=None,
+        form=request.form,
+        error=error,
+        urls=tool_urls(),
+        notice=None,
+    ), 422 if error else 200
 
 
 @bp.route("/registrations/<public_id>", methods=["GET", "POST"])
@@ -143,11 +167,17 @@ def registration(public_id: str):
         else:
             auth.flash("Registration saved.")
             return redirect(url_for("admin.registration", public_id=row.public_id))
-    return render_template("admin/registration.html", row=row, source=operations.source_of(row),
-                           change=operations.pending_change_of(row),
-                           issuers=operations.issuer_profiles(row),
-                           form=request.form if error else None, error=error,
-                           urls=tool_urls(), notice=auth.take_notice()), 422 if error else 200
+    return render_template(
+        "admin/registration.html",
+        row=row,
+        source=operations.source_of(row),
+        change=operations.pending_change_of(row),
+        issuers=operations.issuer_profiles(row),
+        form=request.form if error else None,
+        error=error,
+        urls=tool_urls(),
+        notice=auth.take_notice(),
+    ), 422 if error else 200
 
 
 @bp.post("/registrations/<public_id>/status")
@@ -177,8 +207,11 @@ def registration_change(public_id: str, change_id: str):
         except AdminError as exc:
             auth.flash(str(exc))
         else:
-            auth.flash("Change approved: the registration uses the new details." if
-                       decision == "approve" else "Change rejected: nothing was changed.")
+            auth.flash(
+                "Change approved: the registration uses the new details."
+                if decision == "approve"
+                else "Change rejected: nothing was changed."
+            )
     return redirect(url_for("admin.registration", public_id=row.public_id))
 
 
@@ -234,8 +267,9 @@ def deployment_status(public_id: str, deployment: int):
 @bp.get("/keys")
 @auth.admin_required
 def tool_keys():
-    return render_template("admin/keys.html", keys=operations.tool_keys(), urls=tool_urls(),
-                           notice=auth.take_notice())
+    return render_template(
+        "admin/keys.html", keys=operations.tool_keys(), urls=tool_urls(), notice=auth.take_notice()
+    )
 
 
 @bp.post("/keys/rotate")
@@ -246,11 +280,14 @@ def rotate_keys():
     except (AdminError, ValueError) as exc:
         auth.flash(str(exc) if isinstance(exc, AdminError) else "The overlap must be a number.")
     else:
-        auth.flash(f"New signing key {key.kid}; the previous key stays published during the "
-                   "overlap.")
+        auth.flash(
+            f"New signing key {key.kid}; the previous key stays published during the overlap."
+        )
     return redirect(url_for("admin.tool_keys"))
 
 
 def _status_word(status: str) -> str:
-    return {RegistrationStatus.ACTIVE: "active (approved)",
-            RegistrationStatus.DISABLED: "disabled"}.get(status, status)
+    return {
+        RegistrationStatus.ACTIVE: "active (approved)",
+        RegistrationStatus.DISABLED: "disabled",
+    }.get(status, status)

@@ -57,28 +57,36 @@ def bar_chart(title: str, points: Sequence[tuple[str, int]], *, unit: str = "") 
     ]
     # Horizontal grid lines with their values: 0, half, top.
     # A half line only where it falls on a whole count (counts have no halves).
-    for fraction in ((0, 0.5, 1) if top % 2 == 0 else (0, 1)):
+    for fraction in (0, 0.5, 1) if top % 2 == 0 else (0, 1):
         y = PAD_TOP + inner_h * (1 - fraction)
         value = top * fraction
         label = f"{value:g}"
         dash = ' stroke-dasharray="2 3"' if fraction else ""
-        parts.append(f'<line x1="{PAD_LEFT}" x2="{WIDTH - PAD_RIGHT}" y1="{y:.1f}" '
-                     f'y2="{y:.1f}" stroke="#767676" stroke-width="1"{dash}/>')
-        parts.append(f'<text x="{PAD_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" '
-                     f'font-size="11" fill="#333">{label}</text>')
+        parts.append(
+            f'<line x1="{PAD_LEFT}" x2="{WIDTH - PAD_RIGHT}" y1="{y:.1f}" '
+            f'y2="{y:.1f}" stroke="#767676" stroke-width="1"{dash}/>'
+        )
+        parts.append(
+            f'<text x="{PAD_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" '
+            f'font-size="11" fill="#333">{label}</text>'
+        )
     # Label every bar when few, else about eight labels so they do not overlap.
     every = max(1, -(-len(points) // 8))
     for i, (label, value) in enumerate(points):
         height = inner_h * value / top
         x = PAD_LEFT + slot * i + (slot - bar_w) / 2
         y = PAD_TOP + inner_h - height
-        parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" '
-                     f'height="{height:.1f}" fill="{BAR}"><title>{escape(label)}: '
-                     f'{value}</title></rect>')
+        parts.append(
+            f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" '
+            f'height="{height:.1f}" fill="{BAR}"><title>{escape(label)}: '
+            f"{value}</title></rect>"
+        )
         if i % every == 0:
-            parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{HEIGHT - PAD_BOTTOM + 16}" '
-                         f'text-anchor="middle" font-size="11" fill="#333">'
-                         f'{escape(_short(label))}</text>')
+            parts.append(
+                f'<text x="{x + bar_w / 2:.1f}" y="{HEIGHT - PAD_BOTTOM + 16}" '
+                f'text-anchor="middle" font-size="11" fill="#333">'
+                f"{escape(_short(label))}</text>"
+            )
     parts.append("</svg>")
     return Markup("".join(parts))
 

@@ -21,13 +21,37 @@ from app.openbadges import urls
 from app.openbadges.models import Assertion, Badge
 
 ASSERTION_FIELDS = (
-    "id", "badge_id", "badge_name", "context_id", "context_title", "recipient_email",
-    "recipient_name", "issued_on", "expires", "accepted_at", "revoked", "revoked_at",
-    "revocation_reason", "public", "verify_url", "ob2_assertion_url", "ob3_credential_url",
+    "id",
+    "badge_id",
+    "badge_name",
+    "context_id",
+    "context_title",
+    "recipient_email",
+    "recipient_name",
+    "issued_on",
+    "expires",
+    "accepted_at",
+    "revoked",
+    "revoked_at",
+    "revocation_reason",
+    "public",
+    "verify_url",
+    "ob2_assertion_url",
+    "ob3_credential_url",
 )
-METRIC_FIELDS = ("badge_id", "badge_name", "issued", "accepted", "acceptance_rate", "revoked",
-                 "shares", "downloads", "verification_views", "pending_reviews",
-                 "close_to_threshold")
+METRIC_FIELDS = (
+    "badge_id",
+    "badge_name",
+    "issued",
+    "accepted",
+    "acceptance_rate",
+    "revoked",
+    "shares",
+    "downloads",
+    "verification_views",
+    "pending_reviews",
+    "close_to_threshold",
+)
 BATCH = 2000
 
 
@@ -41,31 +65,66 @@ def _iso(moment: datetime | None) -> str | None:
 
 def assertion_rows(scope: Scope, *, by_issue_date: bool = True) -> Iterator[dict[str, Any]]:
     """Every award in scope (issued in the range unless ``by_issue_date`` is False)."""
-    stmt = (select(Assertion.public_id, Badge.public_id, Badge.name, Context.public_id,
-                   Context.title, Assertion.recipient_email, Assertion.recipient_name,
-                   Assertion.issued_on, Assertion.expires_at, Assertion.accepted_at,
-                   Assertion.revoked_at, Assertion.revocation_reason, Assertion.public)
-            .join(Badge, Badge.id == Assertion.badge_id)
-            .outerjoin(Context, Context.id == Badge.context_id)
-            .where(Assertion.badge_id.in_(scope.badge_ids().scalar_subquery()))
-            .order_by(Assertion.id)
-            .execution_options(yield_per=BATCH))
+    stmt = (
+        select(
+            Assertion.public_id,
+            Badge.public_id,
+            Badge.name,
+            Context.public_id,
+            Context.title,
+            Assertion.recipient_email,
+            Assertion.recipient_name,
+            Assertion.issued_on,
+            Assertion.expires_at,
+            Assertion.accepted_at,
+            Assertion.revoked_at,
+            Assertion.revocation_reason,
+            Assertion.public,
+        )
+        .join(Badge, Badge.id == Assertion.badge_id)
+        .outerjoin(Context, Context.id == Badge.context_id)
+        .where(Assertion.badge_id.in_(scope.badge_ids().scalar_subquery()))
+        .order_by(Assertion.id)
+        .execution_options(yield_per=BATCH)
+    )
     if by_issue_date:
         stmt = stmt.where(Assertion.issued_on >= scope.start, Assertion.issued_on < scope.end)
     # The URL patterns are spelled once in app.openbadges.urls; fill them in by hand here
     # instead of calling public_url three times per row.
     base = current_app.config["PUBLIC_BASE_URL"]
-    verify, ob2, ob3 = (base + p for p in (urls.VERIFY_PAGE, urls.ASSERTION_OB2,
-                                            urls.CREDENTIAL_OB3))
-    for (public_id, badge_id, badge_name, context_id, context_title, email, name, issued_on,
-         expires_at, accepted_at, revoked_at, reason, public) in db.session.execute(stmt):
+    verify, ob2, ob3 = (
+        base + p for p in (urls.VERIFY_PAGE, urls.ASSERTION_OB2, urls.CREDENTIAL_OB3)
+    )
+    for (
+        public_id,
+        badge_id,
+        badge_name,
+        context_id,
+        context_title,
+        email,
+        name,
+        issued_on,
+        expires_at,
+        accepted_at,
+        revoked_at,
+        reason,
+        public,
+    ) in db.session.execute(stmt):
         yield {
-            "id": public_id, "badge_id": badge_id, "badge_name": badge_name,
-            "context_id": context_id, "context_title": context_title,
-            "recipient_email": email, "recipient_name": name, "issued_on": _iso(issued_on),
-            "expires": _iso(expires_at), "accepted_at": _iso(accepted_at),
-            "revoked": revoked_at is not None, "revoked_at": _iso(revoked_at),
-            "revocation_reason": reason, "public": bool(public),
+            "id": public_id,
+            "badge_id": badge_id,
+            "badge_name": badge_name,
+            "context_id": context_id,
+            "context_title": context_title,
+            "recipient_email": email,
+            "recipient_name": name,
+            "issued_on": _iso(issued_on),
+            "expires": _iso(expires_at),
+            "accepted_at": _iso(accepted_at),
+            "revoked": revoked_at is not None,
+            "revoked_at": _iso(revoked_at),
+            "revocation_reason": reason,
+            "public": bool(public),
             "verify_url": verify.replace("<public_id>", public_id),
             "ob2_assertion_url": ob2.replace("<public_id>", public_id),
             "ob3_credential_url": ob3.replace("<public_id>", public_id),
@@ -75,17 +134,32 @@ def assertion_rows(scope: Scope, *, by_issue_date: bool = True) -> Iterator[dict
 def metric_rows(metrics: Metrics) -> Iterator[dict[str, Any]]:
     """One row per badge, then a total row (``badge_id`` "*")."""
     for row in metrics.badges:
-        yield {"badge_id": row.public_id, "badge_name": row.name, "issued": row.issued,
-               "accepted": row.accepted, "acceptance_rate": _rate(row.acceptance_rate),
-               "revoked": row.revoked, "shares": row.shares, "downloads": row.downloads,
-               "verification_views": row.views, "pending_reviews": row.pending_reviews,
-               "close_to_threshold": row.close}
-    yield {"badge_id": "*", "badge_name": "All badges", "issued": metrics.issued,
-           "accepted": metrics.accepted, "acceptance_rate": _rate(metrics.acceptance_rate),
-           "revoked": metrics.revoked, "shares": metrics.shares,
-           "downloads": metrics.downloads, "verification_views": metrics.views,
-           "pending_reviews": metrics.pending_reviews,
-           "close_to_threshold": metrics.close_to_threshold}
+        yield {
+            "badge_id": row.public_id,
+            "badge_name": row.name,
+            "issued": row.issued,
+            "accepted": row.accepted,
+            "acceptance_rate": _rate(row.acceptance_rate),
+            "revoked": row.revoked,
+            "shares": row.shares,
+            "downloads": row.downloads,
+            "verification_views": row.views,
+            "pending_reviews": row.pending_reviews,
+            "close_to_threshold": row.close,
+        }
+    yield {
+        "badge_id": "*",
+        "badge_name": "All badges",
+        "issued": metrics.issued,
+        "accepted": metrics.accepted,
+        "acceptance_rate": _rate(metrics.acceptance_rate),
+        "revoked": metrics.revoked,
+        "shares": metrics.shares,
+        "downloads": metrics.downloads,
+        "verification_views": metrics.views,
+        "pending_reviews": metrics.pending_reviews,
+        "close_to_threshold": metrics.close_to_threshold,
+    }
 
 
 def _rate(value: float | None) -> float | None:

@@ -21,10 +21,12 @@ from app.models import Context
 from app.openbadges.models import Assertion, Badge, Issuer
 from app.sharing.models import ShareChannel, ShareEvent, VerificationView
 
-SHARE_CHANNELS = (ShareChannel.LINKEDIN_PROFILE, ShareChannel.LINKEDIN_POST,
-                  ShareChannel.COPY_LINK)
-DOWNLOAD_CHANNELS = (ShareChannel.DOWNLOAD_PNG, ShareChannel.DOWNLOAD_SVG,
-                     ShareChannel.DOWNLOAD_JSON)
+SHARE_CHANNELS = (ShareChannel.LINKEDIN_PROFILE, ShareChannel.LINKEDIN_POST, ShareChannel.COPY_LINK)
+DOWNLOAD_CHANNELS = (
+    ShareChannel.DOWNLOAD_PNG,
+    ShareChannel.DOWNLOAD_SVG,
+    ShareChannel.DOWNLOAD_JSON,
+)
 # Longer ranges are drawn per month: a bar per day stops being readable past two months.
 DAILY_LIMIT_DAYS = 62
 
@@ -59,8 +61,10 @@ class Scope:
             # their issuer's.
             in_courses = select(Context.id).where(Context.registration_id == self.registration_id)
             by_issuer = select(Issuer.id).where(Issuer.registration_id == self.registration_id)
-            return stmt.where((Badge.context_id.in_(in_courses))
-                              | (Badge.context_id.is_(None) & Badge.issuer_id.in_(by_issuer)))
+            return stmt.where(
+                (Badge.context_id.in_(in_courses))
+                | (Badge.context_id.is_(None) & Badge.issuer_id.in_(by_issuer))
+            )
         return stmt
 
 
@@ -120,18 +124,22 @@ class Metrics:
         return {
             "from": self.scope.start.date().isoformat(),
             "to": (self.scope.end - timedelta(days=1)).date().isoformat(),
-            "issued": self.issued, "accepted": self.accepted, "revoked": self.revoked,
+            "issued": self.issued,
+            "accepted": self.accepted,
+            "revoked": self.revoked,
             "acceptance_rate": self.acceptance_rate,
             "median_hours_to_accept": self.median_hours_to_accept,
-            "shares": self.shares, "downloads": self.downloads,
-            "shares_by_channel": self.shares_by_channel, "verification_views": self.views,
+            "shares": self.shares,
+            "downloads": self.downloads,
+            "shares_by_channel": self.shares_by_channel,
+            "verification_views": self.views,
             "pending_reviews": self.pending_reviews,
-            "close_to_threshold": self.close_to_threshold, "bucket": self.bucket,
+            "close_to_threshold": self.close_to_threshold,
+            "bucket": self.bucket,
             "issued_over_time": [list(p) for p in self.issued_over_time],
             "accepted_over_time": [list(p) for p in self.accepted_over_time],
             "verification_views_over_time": [list(p) for p in self.views_over_time],
-            "badges": [{**b.__dict__, "acceptance_rate": b.acceptance_rate}
-                       for b in self.badges],
+            "badges": [{**b.__dict__, "acceptance_rate": b.acceptance_rate} for b in self.badges],
         }
 
 
@@ -148,8 +156,9 @@ def _buckets(scope: Scope) -> tuple[str, list[str]]:
     return "month", labels
 
 
-def _series(day_counts: Iterable[tuple[Any, int]], bucket: str,
-            labels: list[str]) -> list[tuple[str, int]]:
+def _series(
+    day_counts: Iterable[tuple[Any, int]], bucket: str, labels: list[str]
+) -> list[tuple[str, int]]:
     totals = dict.fromkeys(labels, 0)
     for day, count in day_counts:
         label = str(day)[:10] if bucket == "day" else str(day)[:7]
@@ -161,8 +170,9 @@ def _series(day_counts: Iterable[tuple[Any, int]], bucket: str,
 def _by_day(column: Any, stmt: Select) -> list[tuple[Any, int]]:
     # func.date works on SQLite's text timestamps and PostgreSQL's timestamptz (UTC session).
     day = func.date(column)
-    return list(db.session.execute(stmt.add_columns(day, func.count())
-                                   .group_by(day).order_by(day)).all())
+    return list(
+        db.session.execute(stmt.add_columns(day, func.count()).group_by(day).order_by(day)).all()
+    )
 
 
 def compute(scope: Scope, *, with_close: bool = True) -> Metrics:
@@ -171,18 +181,31 @@ def compute(scope: Scope, *, with_close: bool = True) -> Metrics:
     metrics = Metrics(scope)
     badge_ids = scope.badge_ids().scalar_subquery()
     in_scope = Assertion.badge_id.in_(badge_ids)
-    issued_in_range = (in_scope, Assertion.issued_on >= scope.start,
-                       Assertion.issued_on < scope.end)
+    issued_in_range = (
+        in_scope,
+        Assertion.issued_on >= scope.start,
+        Assertion.issued_on < scope.end,
+    )
     rows: dict[int, BadgeRow] = {
         b.id: BadgeRow(b.public_id, b.name)
-        for b in db.session.execute(select(Badge.id, Badge.public_id, Badge.name)
-                                    .where(Badge.id.in_(badge_ids)).order_by(Badge.name))}
+        for b in db.session.execute(
+            select(Badge.id, Badge.public_id, Badge.name)
+            .where(Badge.id.in_(badge_ids))
+            .order_by(Badge.name)
+        )
+    }
 
     # Issued, accepted, revoked per badge (awards issued in the range).
     for badge_id, issued, accepted, revoked in db.session.execute(
-            select(Assertion.badge_id, func.count(), func.count(Assertion.accepted_at),
-                   func.count(Assertion.revoked_at))
-            .where(*issued_in_range).group_by(Assertion.badge_id)):
+        select(
+            Assertion.badge_id,
+            func.count(),
+            func.count(Assertion.accepted_at),
+            func.count(Assertion.revoked_at),
+        )
+        .where(*issued_in_range)
+        .group_by(Assertion.badge_id)
+    ):
         row = rows[badge_id]
         row.issued, row.accepted, row.revoked = issued, accepted, revoked
     metrics.issued = sum(r.issued for r in rows.values())
@@ -190,18 +213,24 @@ def compute(scope: Scope, *, with_close: bool = True) -> Metrics:
     metrics.revoked = sum(r.revoked for r in rows.values())
 
     # Median time to acceptance: computed here, as SQLite has no percentile function.
-    waits = [(accepted - issued).total_seconds() / 3600 for issued, accepted in
-             db.session.execute(select(Assertion.issued_on, Assertion.accepted_at).where(
-                 *issued_in_range, Assertion.accepted_at.is_not(None))
-                 .execution_options(yield_per=5000))]
+    waits = [
+        (accepted - issued).total_seconds() / 3600
+        for issued, accepted in db.session.execute(
+            select(Assertion.issued_on, Assertion.accepted_at)
+            .where(*issued_in_range, Assertion.accepted_at.is_not(None))
+            .execution_options(yield_per=5000)
+        )
+    ]
     metrics.median_hours_to_accept = round(statistics.median(waits), 2) if waits else None
 
     # Shares and downloads per channel, per badge (events in the range).
-    shares = (select(Assertion.badge_id, ShareEvent.channel, func.count())
-              .select_from(ShareEvent).join(Assertion, Assertion.id == ShareEvent.assertion_id)
-              .where(in_scope, ShareEvent.created_at >= scope.start,
-                     ShareEvent.created_at < scope.end)
-              .group_by(Assertion.badge_id, ShareEvent.channel))
+    shares = (
+        select(Assertion.badge_id, ShareEvent.channel, func.count())
+        .select_from(ShareEvent)
+        .join(Assertion, Assertion.id == ShareEvent.assertion_id)
+        .where(in_scope, ShareEvent.created_at >= scope.start, ShareEvent.created_at < scope.end)
+        .group_by(Assertion.badge_id, ShareEvent.channel)
+    )
     by_channel: dict[str, int] = {}
     for badge_id, channel, count in db.session.execute(shares):
         by_channel[channel] = by_channel.get(channel, 0) + count
@@ -212,56 +241,87 @@ def compute(scope: Scope, *, with_close: bool = True) -> Metrics:
     metrics.shares_by_channel = {c: by_channel.get(c, 0) for c in ShareChannel.ALL}
 
     # Verification views (in the range).
-    views_where = (in_scope, VerificationView.created_at >= scope.start,
-                   VerificationView.created_at < scope.end)
+    views_where = (
+        in_scope,
+        VerificationView.created_at >= scope.start,
+        VerificationView.created_at < scope.end,
+    )
     for badge_id, count in db.session.execute(
-            select(Assertion.badge_id, func.count()).select_from(VerificationView)
-            .join(Assertion, Assertion.id == VerificationView.assertion_id)
-            .where(*views_where).group_by(Assertion.badge_id)):
+        select(Assertion.badge_id, func.count())
+        .select_from(VerificationView)
+        .join(Assertion, Assertion.id == VerificationView.assertion_id)
+        .where(*views_where)
+        .group_by(Assertion.badge_id)
+    ):
         rows[badge_id].views = count
     metrics.views = sum(r.views for r in rows.values())
 
     # Over time.
     metrics.bucket, labels = _buckets(scope)
-    metrics.issued_over_time = _series(_by_day(
-        Assertion.issued_on, select().select_from(Assertion).where(*issued_in_range)),
-        metrics.bucket, labels)
-    metrics.accepted_over_time = _series(_by_day(
-        Assertion.accepted_at, select().select_from(Assertion).where(
-            in_scope, Assertion.accepted_at >= scope.start, Assertion.accepted_at < scope.end)),
-        metrics.bucket, labels)
-    metrics.views_over_time = _series(_by_day(
-        VerificationView.created_at, select().select_from(VerificationView)
-        .join(Assertion, Assertion.id == VerificationView.assertion_id).where(*views_where)),
-        metrics.bucket, labels)
+    metrics.issued_over_time = _series(
+        _by_day(Assertion.issued_on, select().select_from(Assertion).where(*issued_in_range)),
+        metrics.bucket,
+        labels,
+    )
+    metrics.accepted_over_time = _series(
+        _by_day(
+            Assertion.accepted_at,
+            select()
+            .select_from(Assertion)
+            .where(
+                in_scope, Assertion.accepted_at >= scope.start, Assertion.accepted_at < scope.end
+            ),
+        ),
+        metrics.bucket,
+        labels,
+    )
+    metrics.views_over_time = _series(
+        _by_day(
+            VerificationView.created_at,
+            select()
+            .select_from(VerificationView)
+            .join(Assertion, Assertion.id == VerificationView.assertion_id)
+            .where(*views_where),
+        ),
+        metrics.bucket,
+        labels,
+    )
 
     _review_state(metrics, rows, badge_ids, with_close)
     metrics.badges = list(rows.values())
     return metrics
 
 
-def _review_state(metrics: Metrics, rows: dict[int, BadgeRow], badge_ids: Any,
-                  with_close: bool) -> None:
+def _review_state(
+    metrics: Metrics, rows: dict[int, BadgeRow], badge_ids: Any, with_close: bool
+) -> None:
     """Pending reviews and learners close to the threshold (the award pipeline's tables)."""
     from app.awards.models import ReviewItem, ReviewStatus
     from app.awards.operations import preview
 
     # Learners who hold the badge since they were queued are not waiting any more.
-    live = select(Assertion.id).where(Assertion.badge_id == ReviewItem.badge_id,
-                                      Assertion.lti_user_id == ReviewItem.user_id,
-                                      Assertion.revoked_at.is_(None)).exists()
+    live = (
+        select(Assertion.id)
+        .where(
+            Assertion.badge_id == ReviewItem.badge_id,
+            Assertion.lti_user_id == ReviewItem.user_id,
+            Assertion.revoked_at.is_(None),
+        )
+        .exists()
+    )
     for badge_id, count in db.session.execute(
-            select(ReviewItem.badge_id, func.count())
-            .where(ReviewItem.badge_id.in_(badge_ids),
-                   ReviewItem.status == ReviewStatus.PENDING, ~live)
-            .group_by(ReviewItem.badge_id)):
+        select(ReviewItem.badge_id, func.count())
+        .where(ReviewItem.badge_id.in_(badge_ids), ReviewItem.status == ReviewStatus.PENDING, ~live)
+        .group_by(ReviewItem.badge_id)
+    ):
         rows[badge_id].pending_reviews = count
     metrics.pending_reviews = sum(r.pending_reviews for r in rows.values())
     if not with_close:
         return
     total = 0
-    for badge in db.session.scalars(select(Badge).where(
-            Badge.id.in_(list(rows)), Badge.enabled.is_(True))):
+    for badge in db.session.scalars(
+        select(Badge).where(Badge.id.in_(list(rows)), Badge.enabled.is_(True))
+    ):
         if not badge.criteria:  # JSON null and SQL NULL both mean "no rule"
             continue
         try:

@@ -24,8 +24,11 @@ def date_range(args: Mapping[str, str]) -> tuple[date, date]:
     today = utcnow().date()
     try:
         last = date.fromisoformat(args["to"]) if args.get("to") else today
-        first = (date.fromisoformat(args["from"]) if args.get("from")
-                 else last - timedelta(days=DEFAULT_DAYS - 1))
+        first = (
+            date.fromisoformat(args["from"])
+            if args.get("from")
+            else last - timedelta(days=DEFAULT_DAYS - 1)
+        )
     except ValueError:
         raise RangeError("dates must be written YYYY-MM-DD") from None
     if first > last:

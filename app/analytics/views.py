@@ -23,15 +23,20 @@ admin_bp = admin_auth.console_blueprint("admin_analytics", "/admin/analytics")
 def _charts(metrics: Metrics) -> dict[str, Any]:
     per = "day" if metrics.bucket == "day" else "month"
     return {
-        "issued": charts.bar_chart(f"Badges issued per {per}", metrics.issued_over_time,
-                                   unit="badges issued"),
-        "accepted": charts.bar_chart(f"Badges accepted per {per}",
-                                     metrics.accepted_over_time, unit="badges accepted"),
-        "views": charts.bar_chart(f"Verification page views per {per}",
-                                  metrics.views_over_time, unit="views"),
-        "channels": charts.bar_chart("Shares and downloads by channel",
-                                     list(metrics.shares_by_channel.items()),
-                                     unit="shares and downloads"),
+        "issued": charts.bar_chart(
+            f"Badges issued per {per}", metrics.issued_over_time, unit="badges issued"
+        ),
+        "accepted": charts.bar_chart(
+            f"Badges accepted per {per}", metrics.accepted_over_time, unit="badges accepted"
+        ),
+        "views": charts.bar_chart(
+            f"Verification page views per {per}", metrics.views_over_time, unit="views"
+        ),
+        "channels": charts.bar_chart(
+            "Shares and downloads by channel",
+            list(metrics.shares_by_channel.items()),
+            unit="shares and downloads",
+        ),
     }
 
 
@@ -46,12 +51,14 @@ def _range() -> tuple[Any, Any, str | None]:
 
 # --- staff, inside the LMS ---------------------------------------------------------------------
 
+
 def _course_badge(context_id: int) -> Badge | None:
     public_id = request.args.get("badge")
     if not public_id:
         return None
-    badge = db.session.scalar(select(Badge).where(Badge.public_id == public_id,
-                                                  Badge.context_id == context_id))
+    badge = db.session.scalar(
+        select(Badge).where(Badge.public_id == public_id, Badge.context_id == context_id)
+    )
     if badge is None:
         abort(404)  # another course's badge is simply not here
     return badge
@@ -64,14 +71,26 @@ def course_dashboard():
     context = db.get_or_404(Context, session.context_id)
     badge = _course_badge(context.id)
     first, last, error = _range()
-    scope = Scope.from_dates(first, last, badge_id=badge.id) if badge else \
-        Scope.from_dates(first, last, context_id=context.id)
+    scope = (
+        Scope.from_dates(first, last, badge_id=badge.id)
+        if badge
+        else Scope.from_dates(first, last, context_id=context.id)
+    )
     metrics = compute(scope)
-    badges = list(db.session.scalars(select(Badge).where(Badge.context_id == context.id)
-                                     .order_by(Badge.name)))
-    return render_template("analytics/staff.html", context=context, badge=badge,
-                           badges=badges, metrics=metrics, charts=_charts(metrics),
-                           first=first, last=last, error=error)
+    badges = list(
+        db.session.scalars(select(Badge).where(Badge.context_id == context.id).order_by(Badge.name))
+    )
+    return render_template(
+        "analytics/staff.html",
+        context=context,
+        badge=badge,
+        badges=badges,
+        metrics=metrics,
+        charts=_charts(metrics),
+        first=first,
+        last=last,
+        error=error,
+    )
 
 
 @staff_bp.get("/export/<kind>.<fmt>")
@@ -85,34 +104,39 @@ def course_export(kind: str, fmt: str):
         fmt = params.export_format({"format": fmt})
     except params.RangeError as exc:
         abort(400, description=str(exc))
-    scope = Scope.from_dates(first, last, badge_id=badge.id) if badge else \
-        Scope.from_dates(first, last, context_id=context.id)
+    scope = (
+        Scope.from_dates(first, last, badge_id=badge.id)
+        if badge
+        else Scope.from_dates(first, last, context_id=context.id)
+    )
     return _export(kind, fmt, scope, f"{kind}-{first}-{last}")
 
 
 def _export(kind: str, fmt: str, scope: Scope, filename: str):
     if kind == "assertions":
-        return params.streamed(exports.assertion_rows(scope), exports.ASSERTION_FIELDS, fmt,
-                               filename)
+        return params.streamed(
+            exports.assertion_rows(scope), exports.ASSERTION_FIELDS, fmt, filename
+        )
     if kind == "metrics":
         metrics = compute(scope, with_close=scope.registration_id is None)
         if fmt == "json":
             from flask import jsonify
 
             return jsonify(metrics.as_dict())
-        return params.streamed(exports.metric_rows(metrics), exports.METRIC_FIELDS, fmt,
-                               filename)
+        return params.streamed(exports.metric_rows(metrics), exports.METRIC_FIELDS, fmt, filename)
     abort(404)
 
 
 # --- admins, in the console --------------------------------------------------------------------
 
+
 @admin_bp.get("/")
 @admin_auth.admin_required
 def index():
     registrations = list(db.session.scalars(select(Registration).order_by(Registration.name)))
-    return render_template("admin/insight_index.html", registrations=registrations,
-                           notice=admin_auth.take_notice())
+    return render_template(
+        "admin/insight_index.html", registrations=registrations, notice=admin_auth.take_notice()
+    )
 
 
 @admin_bp.get("/<public_id>")
@@ -121,11 +145,19 @@ def registration_dashboard(public_id: str):
     registration = admin_auth.console_registration(public_id)
     first, last, error = _range()
     # "Close to the threshold" evaluates every learner of every course: per course only.
-    metrics = compute(Scope.from_dates(first, last, registration_id=registration.id),
-                      with_close=False)
-    return render_template("admin/analytics.html", registration=registration,
-                           metrics=metrics, charts=_charts(metrics), first=first, last=last,
-                           error=error, notice=admin_auth.take_notice())
+    metrics = compute(
+        Scope.from_dates(first, last, registration_id=registration.id), with_close=False
+    )
+    return render_template(
+        "admin/analytics.html",
+        registration=registration,
+        metrics=metrics,
+        charts=_charts(metrics),
+        first=first,
+        last=last,
+        error=error,
+        notice=admin_auth.take_notice(),
+    )
 
 
 @admin_bp.get("/<public_id>/export/<kind>.<fmt>")

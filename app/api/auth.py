@@ -32,8 +32,9 @@ class ApiError(Exception):
     @classmethod
     def from_http(cls, exc: HTTPException) -> ApiError:
         """The API form of a werkzeug error (404, 405, 413 …): its name as the code."""
-        return cls(exc.code or 500, (exc.name or "error").lower().replace(" ", "_"),
-                   exc.description or "")
+        return cls(
+            exc.code or 500, (exc.name or "error").lower().replace(" ", "_"), exc.description or ""
+        )
 
 
 def create_key(registration_id: int | None = None, name: str = "") -> tuple[ApiKey, str]:

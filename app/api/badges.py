@@ -23,33 +23,61 @@ from app.openbadges.models import Badge, Issuer
 
 SHORT = {"type": "string", "maxLength": 300}
 BADGE_FIELDS = {
-    "name": text(Badge.name), "description": text(Badge.description),
+    "name": text(Badge.name),
+    "description": text(Badge.description),
     "criteria_narrative": text(Badge.criteria_narrative),
     "criteria": {"type": ["object", "null"], "description": "award criteria document"},
     "enabled": {"type": "boolean"},
-    "evidence_shows_scores": {"type": "boolean", "description":
-                              "automatic awards put the learner's scores into the public "
-                              "evidence (default: only which criteria were met)"},
+    "evidence_shows_scores": {
+        "type": "boolean",
+        "description": "automatic awards put the learner's scores into the public "
+        "evidence (default: only which criteria were met)",
+    },
     "tags": {"type": "array", "maxItems": 50, "items": {"type": "string", "maxLength": 100}},
-    "alignments": {"type": "array", "maxItems": 50, "items": {
-        "type": "object", "properties": {
-            "name": SHORT, "url": {"type": "string", "maxLength": 1000}, "framework": SHORT}}},
+    "alignments": {
+        "type": "array",
+        "maxItems": 50,
+        "items": {
+            "type": "object",
+            "properties": {
+                "name": SHORT,
+                "url": {"type": "string", "maxLength": 1000},
+                "framework": SHORT,
+            },
+        },
+    },
     "expiry_policy": {"enum": ["none", "fixed", "days"]},
     "expires_on": {"type": ["string", "null"], "format": "date-time", "maxLength": 64},
     "expires_days": {"type": ["integer", "null"], "minimum": 1, "maximum": 36_500},
     "status": {"enum": ["draft", "active", "archived"]},
     "context_id": {"type": ["string", "null"], "maxLength": 36},
-    "achievement_type": {"type": "string", "maxLength": 60, "description":
-                         "OB 3.0 achievementType (Badge, Certificate, Course, … or ext:Name)"},
+    "achievement_type": {
+        "type": "string",
+        "maxLength": 60,
+        "description": "OB 3.0 achievementType (Badge, Certificate, Course, … or ext:Name)",
+    },
     "language": {"type": "string", "maxLength": 35, "description": "BCP 47 tag (inLanguage)"},
 }
-BADGE = {"type": "object", "properties": {
-    "id": {"type": "string"}, "issuer_id": {"type": "string"}, **BADGE_FIELDS,
-    "image_url": {"type": "string"}, "ob2_badgeclass_url": {"type": "string"},
-    "ob3_achievement_url": {"type": "string"}}}
-BADGE_IN = {"type": "object", "required": ["name", "description"], "properties": {
-    "issuer_id": {"type": "string"}, **BADGE_FIELDS,
-    "design": {"type": "object", "description": "badge design document"}}}
+BADGE = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "issuer_id": {"type": "string"},
+        **BADGE_FIELDS,
+        "image_url": {"type": "string"},
+        "ob2_badgeclass_url": {"type": "string"},
+        "ob3_achievement_url": {"type": "string"},
+    },
+}
+BADGE_IN = {
+    "type": "object",
+    "required": ["name", "description"],
+    "properties": {
+        "issuer_id": {"type": "string"},
+        **BADGE_FIELDS,
+        "design": {"type": "object", "description": "badge design document"},
+    },
+}
 
 
 def badge_registration(badge: Badge) -> int | None:
@@ -61,15 +89,23 @@ def badge_json(badge: Badge) -> dict[str, Any]:
     """The API form of a badge."""
     context = db.session.get(Context, badge.context_id) if badge.context_id else None
     return {
-        "id": badge.public_id, "issuer_id": badge.issuer.public_id, "name": badge.name,
-        "description": badge.description, "criteria_narrative": badge.criteria_narrative,
-        "criteria": badge.criteria, "enabled": badge.enabled, "tags": badge.tags,
+        "id": badge.public_id,
+        "issuer_id": badge.issuer.public_id,
+        "name": badge.name,
+        "description": badge.description,
+        "criteria_narrative": badge.criteria_narrative,
+        "criteria": badge.criteria,
+        "enabled": badge.enabled,
+        "tags": badge.tags,
         "evidence_shows_scores": badge.evidence_shows_scores,
-        "alignments": badge.alignments, "expiry_policy": badge.expiry_policy,
+        "alignments": badge.alignments,
+        "expiry_policy": badge.expiry_policy,
         "expires_on": documents.iso(badge.expires_on) if badge.expires_on else None,
-        "expires_days": badge.expires_days, "status": badge.status,
+        "expires_days": badge.expires_days,
+        "status": badge.status,
         "context_id": context.public_id if context else None,
-        "achievement_type": badge.achievement_type, "language": badge.language,
+        "achievement_type": badge.achievement_type,
+        "language": badge.language,
         "image_url": documents.badge_image_url(badge),
         "ob2_badgeclass_url": urls.public_url(urls.BADGE_OB2, badge.public_id),
         "ob3_achievement_url": urls.public_url(urls.ACHIEVEMENT_OB3, badge.public_id),
@@ -93,7 +129,8 @@ def _changes(data: dict[str, Any]) -> dict[str, Any]:
     if changes.get("expires_on"):
         try:
             changes["expires_on"] = documents.utc(
-                datetime.fromisoformat(str(changes["expires_on"]).replace("Z", "+00:00")))
+                datetime.fromisoformat(str(changes["expires_on"]).replace("Z", "+00:00"))
+            )
         except ValueError:
             raise ApiError(422, "invalid", "expires_on must be an ISO 8601 date") from None
     return changes
@@ -108,13 +145,15 @@ def _issuer_for(data: dict[str, Any], context_id: int | None) -> Issuer:
         return course_issuer(db.session.get(Context, context_id))
     issuer = operations.find_issuer(scoped_registration())
     if issuer is None:
-        raise ApiError(422, "invalid", "no issuer: pass issuer_id or context_id, or create an "
-                                       "issuer first")
+        raise ApiError(
+            422, "invalid", "no issuer: pass issuer_id or context_id, or create an issuer first"
+        )
     return issuer
 
 
-@endpoint("POST", "/badges", "Create a badge", tag="badges", request=BADGE_IN,
-          response=BADGE, status=201)
+@endpoint(
+    "POST", "/badges", "Create a badge", tag="badges", request=BADGE_IN, response=BADGE, status=201
+)
 def create_badge() -> tuple[dict[str, Any], int]:
     data = body()
     changes = _changes(data)
@@ -125,8 +164,13 @@ def create_badge() -> tuple[dict[str, Any], int]:
     name = changes.pop("name", "")
     artwork = badge_artwork(name, design=data.get("design"))
     badge = operations.create_badge(
-        issuer, name, changes.pop("description", ""),
-        changes.pop("criteria_narrative"), artwork=artwork, **changes)
+        issuer,
+        name,
+        changes.pop("description", ""),
+        changes.pop("criteria_narrative"),
+        artwork=artwork,
+        **changes,
+    )
     badge_saved(badge, requested_by=f"api:{g.api_key.public_id}")
     return badge_json(badge), 201
 
@@ -136,17 +180,22 @@ def get_badge(public_id: str) -> dict[str, Any]:
     return badge_json(get_owned(Badge, public_id, badge_registration))
 
 
-@endpoint("PATCH", "/badges/<public_id>", "Change a badge", tag="badges",
-          request={"type": "object", "properties": {**BADGE_FIELDS,
-                                                    "design": {"type": "object"}}},
-          response=BADGE)
+@endpoint(
+    "PATCH",
+    "/badges/<public_id>",
+    "Change a badge",
+    tag="badges",
+    request={"type": "object", "properties": {**BADGE_FIELDS, "design": {"type": "object"}}},
+    response=BADGE,
+)
 def patch_badge(public_id: str) -> dict[str, Any]:
     badge = get_owned(Badge, public_id, badge_registration)
     data = body()
     changes = _changes(data)
     if "criteria" in changes:
         changes["criteria"] = checked_criteria(
-            changes["criteria"], changes.get("context_id", badge.context_id), badge.public_id)
+            changes["criteria"], changes.get("context_id", badge.context_id), badge.public_id
+        )
     if "design" in data:
         operations.save_artwork(badge, badge_artwork(badge.name, design=data["design"]))
     operations.update_badge(badge, **changes)
@@ -155,9 +204,14 @@ def patch_badge(public_id: str) -> dict[str, Any]:
     return badge_json(badge)
 
 
-@endpoint("GET", "/badges", "List badges", tag="badges",
-          response={"type": "array", "items": BADGE},
-          query=("context_id", "status", "page", "per_page"))
+@endpoint(
+    "GET",
+    "/badges",
+    "List badges",
+    tag="badges",
+    response={"type": "array", "items": BADGE},
+    query=("context_id", "status", "page", "per_page"),
+)
 def list_badges():
     query = select(Badge).join(Issuer, Badge.issuer_id == Issuer.id).order_by(Badge.id)
     if not g.api_key.is_admin:

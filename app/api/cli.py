@@ -25,8 +25,12 @@ def create_key_command(registration: str | None, name: str, as_json: bool) -> No
     if registration:
         found = find_by_ref(Registration, registration)
         if found is None:
-            click.echo(json.dumps({"error": "not_found", "message": "no such registration"})
-                       if as_json else "Error: no such registration", err=not as_json)
+            click.echo(
+                json.dumps({"error": "not_found", "message": "no such registration"})
+                if as_json
+                else "Error: no such registration",
+                err=not as_json,
+            )
             sys.exit(1)
         registration_id = found.id
     key, secret = create_key(registration_id, name)

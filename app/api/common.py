@@ -52,8 +52,16 @@ def paged(query: Select, serialize: Any) -> tuple[list[Any], int, dict[str, str]
     headers = {"X-Total-Count": str(total)}
     if page * per_page < total:
         # Encoded, so nothing of the client's query (a CR or LF) reaches the header as is.
-        query_string = urlencode([*((k, v) for k, v in request.args.items(multi=True)
-                                    if k not in ("page", "per_page")),
-                                  ("page", page + 1), ("per_page", per_page)])
+        query_string = urlencode(
+            [
+                *(
+                    (k, v)
+                    for k, v in request.args.items(multi=True)
+                    if k not in ("page", "per_page")
+                ),
+                ("page", page + 1),
+                ("per_page", per_page),
+            ]
+        )
         headers["Link"] = f'<{request.base_url}?{query_string}>; rel="next"'
     return [serialize(r) for r in rows], 200, headers

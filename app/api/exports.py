@@ -33,23 +33,24 @@ def _scope() -> Scope:
         check_tenant(badge_registration(badge))
         return Scope.from_dates(first, last, badge_id=badge.id)
     if args.get("context_id"):
-        context = db.session.scalar(select(Context).where(
-            Context.public_id == args["context_id"]))
+        context = db.session.scalar(select(Context).where(Context.public_id == args["context_id"]))
         if context is None:
             raise ApiError(404, "not_found", "no such context")
         check_tenant(context.registration_id)
         return Scope.from_dates(first, last, context_id=context.id)
     registration_id = g.api_key.registration_id
     if args.get("registration_id"):
-        row = db.session.scalar(select(Registration).where(
-            Registration.public_id == args["registration_id"]))
+        row = db.session.scalar(
+            select(Registration).where(Registration.public_id == args["registration_id"])
+        )
         if row is None:
             raise ApiError(404, "not_found", "no such registration")
         check_tenant(row.id)
         registration_id = row.id
     if registration_id is None:
-        raise ApiError(400, "bad_request",
-                       "an admin key must name badge_id, context_id or registration_id")
+        raise ApiError(
+            400, "bad_request", "an admin key must name badge_id, context_id or registration_id"
+        )
     return Scope.from_dates(first, last, registration_id=registration_id)
 
 
@@ -60,17 +61,29 @@ def _format() -> str:
         raise ApiError(400, "bad_request", str(exc)) from None
 
 
-@endpoint("GET", "/exports/assertions", "Export awards issued in a date range (streamed)",
-          tag="exports", query=QUERY,
-          response={"type": "array", "items": {"type": "object"}})
+@endpoint(
+    "GET",
+    "/exports/assertions",
+    "Export awards issued in a date range (streamed)",
+    tag="exports",
+    query=QUERY,
+    response={"type": "array", "items": {"type": "object"}},
+)
 def export_assertions() -> Any:
     scope, fmt = _scope(), _format()
-    return params.streamed(exports.assertion_rows(scope), exports.ASSERTION_FIELDS, fmt,
-                           "assertions")
+    return params.streamed(
+        exports.assertion_rows(scope), exports.ASSERTION_FIELDS, fmt, "assertions"
+    )
 
 
-@endpoint("GET", "/exports/metrics", "Export the dashboard metrics of a scope", tag="exports",
-          query=QUERY, response={"type": "object"})
+@endpoint(
+    "GET",
+    "/exports/metrics",
+    "Export the dashboard metrics of a scope",
+    tag="exports",
+    query=QUERY,
+    response={"type": "object"},
+)
 def export_metrics() -> Any:
     scope, fmt = _scope(), _format()
     metrics = compute(scope, with_close=scope.registration_id is None)

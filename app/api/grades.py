@@ -28,41 +28,78 @@ from app.grades.operations import (
 from app.models import Context, LtiUser, Registration
 from app.openbadges import documents
 
-CONTEXT = {"type": "object", "properties": {
-    "id": {"type": "string"}, "lti_context_id": {"type": "string"},
-    "title": {"type": "string"}, "registration_id": {"type": "string"},
-    "deployment_id": {"type": "string"}}}
-COLUMN = {"type": "object", "properties": {
-    "id": {"type": "string"}, "label": {"type": "string"},
-    "score_maximum": {"type": ["number", "null"]}, "lti_lineitem_id": {"type": "string"},
-    "active": {"type": "boolean"}}}
-JOB = {"type": "object", "properties": {
-    "id": {"type": "string"}, "kind": {"enum": [jobs.SYNC, jobs.EVALUATE]},
-    "state": {"enum": ["queued", "running", "retrying", "done", "dead"]},
-    "context_id": {"type": ["string", "null"]}, "attempts": {"type": "integer"},
-    "requested_by": {"type": "string"}, "created_at": {"type": "string"},
-    "started_at": {"type": ["string", "null"]}, "finished_at": {"type": ["string", "null"]},
-    "next_attempt_at": {"type": ["string", "null"]}, "last_error": {"type": ["string", "null"]},
-    "result": {"type": ["object", "null"]}}}
+CONTEXT = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "lti_context_id": {"type": "string"},
+        "title": {"type": "string"},
+        "registration_id": {"type": "string"},
+        "deployment_id": {"type": "string"},
+    },
+}
+COLUMN = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "label": {"type": "string"},
+        "score_maximum": {"type": ["number", "null"]},
+        "lti_lineitem_id": {"type": "string"},
+        "active": {"type": "boolean"},
+    },
+}
+JOB = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "kind": {"enum": [jobs.SYNC, jobs.EVALUATE]},
+        "state": {"enum": ["queued", "running", "retrying", "done", "dead"]},
+        "context_id": {"type": ["string", "null"]},
+        "attempts": {"type": "integer"},
+        "requested_by": {"type": "string"},
+        "created_at": {"type": "string"},
+        "started_at": {"type": ["string", "null"]},
+        "finished_at": {"type": ["string", "null"]},
+        "next_attempt_at": {"type": ["string", "null"]},
+        "last_error": {"type": ["string", "null"]},
+        "result": {"type": ["object", "null"]},
+    },
+}
 SCORE = {"type": "number", "minimum": -MAX_NUMBER, "maximum": MAX_NUMBER}
-GRADE_EVENT = {"type": "object", "required": ["column", "score"], "properties": {
-    "context_id": {"type": "string", "maxLength": 36,
-                   "description": "course id (or lti_context_id)"},
-    "lti_context_id": text(Context.lti_context_id),
-    "column": {**text(Column.lti_lineitem_id),
-               "description": "column id, AGS line item URL or label"},
-    "user_sub": {**text(LtiUser.sub), "description": "the learner's platform user id"},
-    "user_email": text(LtiUser.email), "score": SCORE, "maximum": SCORE,
-    "timestamp": {"type": "string", "format": "date-time", "maxLength": 64},
-    "comment": {"type": "string", "maxLength": 5000}}}
+GRADE_EVENT = {
+    "type": "object",
+    "required": ["column", "score"],
+    "properties": {
+        "context_id": {
+            "type": "string",
+            "maxLength": 36,
+            "description": "course id (or lti_context_id)",
+        },
+        "lti_context_id": text(Context.lti_context_id),
+        "column": {
+            **text(Column.lti_lineitem_id),
+            "description": "column id, AGS line item URL or label",
+        },
+        "user_sub": {**text(LtiUser.sub), "description": "the learner's platform user id"},
+        "user_email": text(LtiUser.email),
+        "score": SCORE,
+        "maximum": SCORE,
+        "timestamp": {"type": "string", "format": "date-time", "maxLength": 64},
+        "comment": {"type": "string", "maxLength": 5000},
+    },
+}
 SIGNATURE_TOLERANCE = 300  # seconds a signed request stays valid (replays beyond it refused)
 
 
 def context_json(context: Context) -> dict[str, Any]:
     """The API form of a course."""
-    return {"id": context.public_id, "lti_context_id": context.lti_context_id,
-            "title": context.title, "registration_id": context.registration.public_id,
-            "deployment_id": context.deployment.deployment_id}
+    return {
+        "id": context.public_id,
+        "lti_context_id": context.lti_context_id,
+        "title": context.title,
+        "registration_id": context.registration.public_id,
+        "deployment_id": context.deployment.deployment_id,
+    }
 
 
 def job_json(job: Job) -> dict[str, Any]:
@@ -72,20 +109,34 @@ def job_json(job: Job) -> dict[str, Any]:
     def when(moment: Any) -> str | None:
         return documents.iso(moment) if moment else None
 
-    return {"id": job.public_id, "kind": job.kind, "state": job.state,
-            "context_id": context.public_id if context else None, "attempts": job.attempts,
-            "requested_by": job.requested_by, "created_at": when(job.created_at),
-            "started_at": when(job.started_at), "finished_at": when(job.finished_at),
-            "next_attempt_at": when(job.next_attempt_at), "last_error": job.last_error,
-            "result": job.result}
+    return {
+        "id": job.public_id,
+        "kind": job.kind,
+        "state": job.state,
+        "context_id": context.public_id if context else None,
+        "attempts": job.attempts,
+        "requested_by": job.requested_by,
+        "created_at": when(job.created_at),
+        "started_at": when(job.started_at),
+        "finished_at": when(job.finished_at),
+        "next_attempt_at": when(job.next_attempt_at),
+        "last_error": job.last_error,
+        "result": job.result,
+    }
 
 
 def _context(public_id: str) -> Context:
     return get_owned(Context, public_id, lambda c: c.registration_id)
 
 
-@endpoint("GET", "/contexts", "List courses", tag="courses",
-          response={"type": "array", "items": CONTEXT}, query=("page", "per_page"))
+@endpoint(
+    "GET",
+    "/contexts",
+    "List courses",
+    tag="courses",
+    response={"type": "array", "items": CONTEXT},
+    query=("page", "per_page"),
+)
 def list_contexts():
     query = select(Context).order_by(Context.id)
     if not g.api_key.is_admin:
@@ -93,19 +144,40 @@ def list_contexts():
     return paged(query, context_json)
 
 
-@endpoint("GET", "/contexts/<public_id>/columns", "The course's grade columns",
-          tag="courses", response={"type": "array", "items": COLUMN})
+@endpoint(
+    "GET",
+    "/contexts/<public_id>/columns",
+    "The course's grade columns",
+    tag="courses",
+    response={"type": "array", "items": COLUMN},
+)
 def list_columns(public_id: str) -> list[dict[str, Any]]:
     context = _context(public_id)
-    return [{"id": c.public_id, "label": c.label, "score_maximum": c.score_maximum,
-             "lti_lineitem_id": c.lti_lineitem_id, "active": c.active}
-            for c in db.session.scalars(select(Column).where(Column.context_id == context.id)
-                                        .order_by(Column.id))]
+    return [
+        {
+            "id": c.public_id,
+            "label": c.label,
+            "score_maximum": c.score_maximum,
+            "lti_lineitem_id": c.lti_lineitem_id,
+            "active": c.active,
+        }
+        for c in db.session.scalars(
+            select(Column).where(Column.context_id == context.id).order_by(Column.id)
+        )
+    ]
 
 
-@endpoint("POST", "/contexts/<public_id>/sync", "Sync the course's roster and grades now",
-          tag="courses", response={"type": "object", "properties": {
-              "job_id": {"type": "string"}, "state": {"type": "string"}}}, status=202)
+@endpoint(
+    "POST",
+    "/contexts/<public_id>/sync",
+    "Sync the course's roster and grades now",
+    tag="courses",
+    response={
+        "type": "object",
+        "properties": {"job_id": {"type": "string"}, "state": {"type": "string"}},
+    },
+    status=202,
+)
 def sync_context(public_id: str) -> tuple[dict[str, Any], int]:
     context = _context(public_id)
     job = jobs.request_job(jobs.SYNC, context.id, requested_by=f"api:{g.api_key.public_id}")
@@ -118,14 +190,20 @@ def get_job(public_id: str) -> dict[str, Any]:
     job = db.session.scalar(select(Job).where(Job.public_id == public_id))
     if job is None:
         raise ApiError(404, "not_found", f"no job {public_id}")
-    check_tenant(db.session.get(Context, job.context_id).registration_id
-                 if job.context_id else None)
+    check_tenant(
+        db.session.get(Context, job.context_id).registration_id if job.context_id else None
+    )
     return job_json(job)
 
 
-@endpoint("GET", "/jobs", "List jobs (state=dead is the dead-letter list)", tag="jobs",
-          response={"type": "array", "items": JOB},
-          query=("state", "context_id", "page", "per_page"))
+@endpoint(
+    "GET",
+    "/jobs",
+    "List jobs (state=dead is the dead-letter list)",
+    tag="jobs",
+    response={"type": "array", "items": JOB},
+    query=("state", "context_id", "page", "per_page"),
+)
 def list_jobs():
     query = select(Job).join(Context, Context.id == Job.context_id).order_by(Job.id.desc())
     if not g.api_key.is_admin:
@@ -144,8 +222,11 @@ def _signed_registration() -> Registration | None:
     if not header:
         return None
     parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
-    registration = db.session.scalar(select(Registration).where(
-        Registration.public_id == request.headers.get("Badgebridge-Registration", "")))
+    registration = db.session.scalar(
+        select(Registration).where(
+            Registration.public_id == request.headers.get("Badgebridge-Registration", "")
+        )
+    )
     if registration is None or not has_event_secret(registration.id):
         raise ApiError(401, "unauthorized", "unknown registration or no grade-event secret")
     try:
@@ -177,14 +258,34 @@ def _event_context(item: dict[str, Any], registration_id: int | None) -> Context
     return context
 
 
-@endpoint("POST", "/grade-events", "Push grade events (HMAC-signed or with an API key)",
-          tag="grades", public=True,
-          request={"oneOf": [GRADE_EVENT, {"type": "object", "required": ["events"],
-                                           "properties": {"events": {
-                                               "type": "array", "minItems": 1,
-                                               "maxItems": 10_000, "items": GRADE_EVENT}}}]},
-          response={"type": "object", "properties": {
-              k: {"type": "integer"} for k in ("received", "changed", "issued", "review")}})
+@endpoint(
+    "POST",
+    "/grade-events",
+    "Push grade events (HMAC-signed or with an API key)",
+    tag="grades",
+    public=True,
+    request={
+        "oneOf": [
+            GRADE_EVENT,
+            {
+                "type": "object",
+                "required": ["events"],
+                "properties": {
+                    "events": {
+                        "type": "array",
+                        "minItems": 1,
+                        "maxItems": 10_000,
+                        "items": GRADE_EVENT,
+                    }
+                },
+            },
+        ]
+    },
+    response={
+        "type": "object",
+        "properties": {k: {"type": "integer"} for k in ("received", "changed", "issued", "review")},
+    },
+)
 def grade_events() -> dict[str, Any]:
     registration = _signed_registration()
     if registration is None:
@@ -199,8 +300,10 @@ def grade_events() -> dict[str, Any]:
     # Resolving may add learners named by sub: its own short transaction, replayed on locks.
     events = in_transaction(lambda: _resolve(items, "events" in data, registration_id))
     result = ingest(events)
-    return {"received": len(events), **{k: v for k, v in result.as_dict().items()
-                                        if k != "evaluated"}}
+    return {
+        "received": len(events),
+        **{k: v for k, v in result.as_dict().items() if k != "evaluated"},
+    }
 
 
 def _resolve(items: list[Any], batch: bool, registration_id: int | None) -> list[GradeEvent]:
@@ -211,13 +314,25 @@ def _resolve(items: list[Any], batch: bool, registration_id: int | None) -> list
             if not isinstance(item, dict):
                 raise EventError("", "must be an object")
             context = _event_context(item, registration_id)
-            events.append(event_from_fields(
-                context, context.registration.issuer, column=str(item.get("column") or ""),
-                user_sub=str(item["user_sub"]) if item.get("user_sub") else None,
-                user_email=item.get("user_email"), score=item.get("score"),
-                maximum=item.get("maximum"), timestamp=item.get("timestamp"),
-                comment=item.get("comment"), source="webhook"))
+            events.append(
+                event_from_fields(
+                    context,
+                    context.registration.issuer,
+                    column=str(item.get("column") or ""),
+                    user_sub=str(item["user_sub"]) if item.get("user_sub") else None,
+                    user_email=item.get("user_email"),
+                    score=item.get("score"),
+                    maximum=item.get("maximum"),
+                    timestamp=item.get("timestamp"),
+                    comment=item.get("comment"),
+                    source="webhook",
+                )
+            )
         except EventError as exc:
-            raise ApiError(422, "invalid_event", f"{prefix}/{exc.field}: {exc.message}",
-                           f"{prefix}/{exc.field}") from None
+            raise ApiError(
+                422,
+                "invalid_event",
+                f"{prefix}/{exc.field}: {exc.message}",
+                f"{prefix}/{exc.field}",
+            ) from None
     return events

@@ -13,35 +13,72 @@ from app.api.validation import text
 from app.openbadges import operations, urls
 from app.openbadges.models import Issuer
 
-ISSUER = {"type": "object", "properties": {
-    "id": {"type": "string"}, "name": {"type": "string"}, "url": {"type": "string"},
-    "email": {"type": "string"}, "description": {"type": "string"},
-    "ob2_profile_url": {"type": "string"}, "ob3_profile_url": {"type": "string"}}}
-ISSUER_IN = {"type": "object", "required": ["name", "url", "email"], "properties": {
-    "name": text(Issuer.name), "url": text(Issuer.url), "email": text(Issuer.email),
-    "description": text(Issuer.description)}}
+ISSUER = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "name": {"type": "string"},
+        "url": {"type": "string"},
+        "email": {"type": "string"},
+        "description": {"type": "string"},
+        "ob2_profile_url": {"type": "string"},
+        "ob3_profile_url": {"type": "string"},
+    },
+}
+ISSUER_IN = {
+    "type": "object",
+    "required": ["name", "url", "email"],
+    "properties": {
+        "name": text(Issuer.name),
+        "url": text(Issuer.url),
+        "email": text(Issuer.email),
+        "description": text(Issuer.description),
+    },
+}
 
 
 def issuer_json(issuer: Issuer) -> dict[str, Any]:
     """The API form of an issuer."""
-    return {"id": issuer.public_id, "name": issuer.name, "url": issuer.url,
-            "email": issuer.email, "description": issuer.description,
-            "ob2_profile_url": urls.public_url(urls.ISSUER_OB2, issuer.public_id),
-            "ob3_profile_url": urls.public_url(urls.ISSUER_OB3, issuer.public_id)}
+    return {
+        "id": issuer.public_id,
+        "name": issuer.name,
+        "url": issuer.url,
+        "email": issuer.email,
+        "description": issuer.description,
+        "ob2_profile_url": urls.public_url(urls.ISSUER_OB2, issuer.public_id),
+        "ob3_profile_url": urls.public_url(urls.ISSUER_OB3, issuer.public_id),
+    }
 
 
-@endpoint("POST", "/issuers", "Create an issuer", tag="issuers", request=ISSUER_IN,
-          response=ISSUER, status=201)
+@endpoint(
+    "POST",
+    "/issuers",
+    "Create an issuer",
+    tag="issuers",
+    request=ISSUER_IN,
+    response=ISSUER,
+    status=201,
+)
 def create_issuer() -> tuple[dict[str, Any], int]:
     data = body()
     issuer = operations.create_issuer(
-        str(data.get("name", "")), str(data.get("url", "")), str(data.get("email", "")),
-        description=str(data.get("description", "")), registration_id=scoped_registration())
+        str(data.get("name", "")),
+        str(data.get("url", "")),
+        str(data.get("email", "")),
+        description=str(data.get("description", "")),
+        registration_id=scoped_registration(),
+    )
     return issuer_json(issuer), 201
 
 
-@endpoint("GET", "/issuers", "List issuers", tag="issuers",
-          response={"type": "array", "items": ISSUER}, query=("page", "per_page"))
+@endpoint(
+    "GET",
+    "/issuers",
+    "List issuers",
+    tag="issuers",
+    response={"type": "array", "items": ISSUER},
+    query=("page", "per_page"),
+)
 def list_issuers():
     query = select(Issuer).order_by(Issuer.id)
     if not g.api_key.is_admin:

@@ -7,7 +7,6 @@ from typing import Any
 from app.api.registry import endpoint, openapi_document
 
 
-@endpoint("GET", "/openapi.json", "This OpenAPI 3.1 document", tag="meta", public=True,
-          errors=())
+@endpoint("GET", "/openapi.json", "This OpenAPI 3.1 document", tag="meta", public=True, errors=())
 def openapi() -> dict[str, Any]:
     return openapi_document()

@@ -27,7 +27,8 @@ class ApiKey(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id)
     registration_id: Mapped[int | None] = mapped_column(
-        ForeignKey("registration.id", ondelete="CASCADE"), index=True)
+        ForeignKey("registration.id", ondelete="CASCADE"), index=True
+    )
     name: Mapped[str] = mapped_column(String(200), default="")
     secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
     last_used_at: Mapped[datetime | None] = mapped_column(AwareDateTime())

@@ -12,11 +12,20 @@ from app.api.registry import endpoint
 from app.privacy import operations
 from app.privacy.operations import PersonNotFound
 
-PERSON_IN = {"type": "object", "properties": {
-    "user_id": {"type": "string", "maxLength": 36, "description": "an LMS identity's id"},
-    "email": {"type": "string", "maxLength": 320}}}
-ERASURE = {"type": "object", "properties": {k: {"type": "integer"} for k in (
-    "awards_revoked", "awards_forgotten", "lms_identities_deleted", "emails_deleted")}}
+PERSON_IN = {
+    "type": "object",
+    "properties": {
+        "user_id": {"type": "string", "maxLength": 36, "description": "an LMS identity's id"},
+        "email": {"type": "string", "maxLength": 320},
+    },
+}
+ERASURE = {
+    "type": "object",
+    "properties": {
+        k: {"type": "integer"}
+        for k in ("awards_revoked", "awards_forgotten", "lms_identities_deleted", "emails_deleted")
+    },
+}
 ERRORS = (401, 403, 404)
 
 
@@ -31,17 +40,28 @@ def _person(user_id: str | None, email: str | None) -> operations.Person:
         raise ApiError(404, "not_found", str(exc)) from None
 
 
-@endpoint("GET", "/people/export", "Everything held about one person (by user_id or email)",
-          tag="people", query=("user_id", "email"), errors=ERRORS,
-          response={"type": "object"})
+@endpoint(
+    "GET",
+    "/people/export",
+    "Everything held about one person (by user_id or email)",
+    tag="people",
+    query=("user_id", "email"),
+    errors=ERRORS,
+    response={"type": "object"},
+)
 def export_person() -> dict[str, Any]:
     return operations.export_person(_person(query_arg("user_id"), query_arg("email")))
 
 
-@endpoint("POST", "/people/erase", "Erase one person: revoke their awards and forget them",
-          tag="people", request=PERSON_IN, response=ERASURE, errors=ERRORS)
+@endpoint(
+    "POST",
+    "/people/erase",
+    "Erase one person: revoke their awards and forget them",
+    tag="people",
+    request=PERSON_IN,
+    response=ERASURE,
+    errors=ERRORS,
+)
 def erase_person() -> dict[str, Any]:
     data = body()
     return operations.erase_person(_person(data.get("user_id"), data.get("email")))
-
-

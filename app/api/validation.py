@@ -46,8 +46,9 @@ def parse_json(raw: bytes) -> Any:
     except JsonInputError as exc:
         if exc.code == "too_deep":
             raise ApiError(400, "too_deep", str(exc)) from None
-        raise ApiError(400, "bad_request",
-                       "send a JSON object (Content-Type: application/json)") from None
+        raise ApiError(
+            400, "bad_request", "send a JSON object (Content-Type: application/json)"
+        ) from None
 
 
 def _pointer(path: Any) -> str:
@@ -75,8 +76,9 @@ def _reason(error: ValidationError) -> tuple[str, str]:
         missing = next((name for name in limit if name not in (error.instance or {})), "")
         return f"{field}/{missing}", "is required"
     messages = {
-        "type": lambda: "must be of type " + (" or ".join(limit) if isinstance(limit, list)
-                                             else str(limit)),
+        "type": lambda: (
+            "must be of type " + (" or ".join(limit) if isinstance(limit, list) else str(limit))
+        ),
         "maxLength": lambda: f"must be at most {limit} characters",
         "minLength": lambda: f"must be at least {limit} characters",
         "maxItems": lambda: f"must have at most {limit} items",
@@ -134,5 +136,9 @@ def refuse_bad_params(values: Iterable[tuple[str, Any]]) -> None:
     for name, value in values:
         value = str(value)
         if "\x00" in value or len(value) > MAX_PARAM_CHARS:
-            raise ApiError(400, "bad_request",
-                           f"must be at most {MAX_PARAM_CHARS} characters, without NUL", name)
+            raise ApiError(
+                400,
+                "bad_request",
+                f"must be at most {MAX_PARAM_CHARS} characters, without NUL",
+                name,
+            )

@@ -44,8 +44,14 @@ class Entry:
 
 def canonical_json(value: Any) -> str:
     """The one serialization that is hashed: sorted keys, no whitespace, no NaN."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False, default=str)
+    return json.dumps(
+        value,
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+        default=str,
+    )
 
 
 def timestamp(value: datetime) -> str:
@@ -55,12 +61,28 @@ def timestamp(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def record_hash(*, seq: int, created_at: datetime, actor: str, action: str, subject: str,
-                tenant: str, data: Any, prev_hash: str) -> str:
+def record_hash(
+    *,
+    seq: int,
+    created_at: datetime,
+    actor: str,
+    action: str,
+    subject: str,
+    tenant: str,
+    data: Any,
+    prev_hash: str,
+) -> str:
     """SHA-256 hex of the record's canonical JSON (the algorithm in the module docstring)."""
-    document = {"seq": seq, "created_at": timestamp(created_at), "actor": actor,
-                "action": action, "subject": subject, "tenant": tenant, "data": data,
-                "prev_hash": prev_hash}
+    document = {
+        "seq": seq,
+        "created_at": timestamp(created_at),
+        "actor": actor,
+        "action": action,
+        "subject": subject,
+        "tenant": tenant,
+        "data": data,
+        "prev_hash": prev_hash,
+    }
     return hashlib.sha256(canonical_json(document).encode("utf-8")).hexdigest()
 
 
@@ -75,10 +97,12 @@ def append(entries: Sequence[Entry], *, now: datetime | None = None) -> list[str
     # The head row is seeded by the migration; recreate it if a wiped database lost it.
     upsert(AuditChainHead, [{"id": HEAD_ID, "seq": 0, "hash": GENESIS}])
     last_seq, prev = db.session.execute(
-        update(AuditChainHead).where(AuditChainHead.id == HEAD_ID)
+        update(AuditChainHead)
+        .where(AuditChainHead.id == HEAD_ID)
         .values(seq=AuditChainHead.seq + len(entries))
         .returning(AuditChainHead.seq, AuditChainHead.hash)
-        .execution_options(synchronize_session=False)).one()
+        .execution_options(synchronize_session=False)
+    ).one()
     seq = last_seq - len(entries)
     created_at = now or utcnow()
     rows: list[dict[str, Any]] = []
@@ -87,18 +111,39 @@ def append(entries: Sequence[Entry], *, now: datetime | None = None) -> list[str
         seq += 1
         # Round-trip through the canonical text so what is hashed is exactly what is stored.
         data_json = canonical_json(entry.data or {})
-        digest = record_hash(seq=seq, created_at=created_at, actor=entry.actor or "system",
-                             action=entry.action, subject=entry.subject, tenant=entry.tenant,
-                             data=json.loads(data_json), prev_hash=prev)
-        rows.append({"seq": seq, "created_at": created_at, "actor": entry.actor or "system",
-                     "action": entry.action, "subject": entry.subject, "tenant": entry.tenant,
-                     "data_json": data_json, "prev_hash": prev, "hash": digest})
+        digest = record_hash(
+            seq=seq,
+            created_at=created_at,
+            actor=entry.actor or "system",
+            action=entry.action,
+            subject=entry.subject,
+            tenant=entry.tenant,
+            data=json.loads(data_json),
+            prev_hash=prev,
+        )
+        rows.append(
+            {
+                "seq": seq,
+                "created_at": created_at,
+                "actor": entry.actor or "system",
+                "action": entry.action,
+                "subject": entry.subject,
+                "tenant": entry.tenant,
+                "data_json": data_json,
+                "prev_hash": prev,
+                "hash": digest,
+            }
+        )
         hashes.append(digest)
         prev = digest
-    db.session.execute(update(AuditChainHead).where(AuditChainHead.id == HEAD_ID)
-                       .values(hash=prev).execution_options(synchronize_session=False))
+    db.session.execute(
+        update(AuditChainHead)
+        .where(AuditChainHead.id == HEAD_ID)
+        .values(hash=prev)
+        .execution_options(synchronize_session=False)
+    )
     for start in range(0, len(rows), CHUNK):
-        db.session.execute(AuditRecord.__table__.insert(), rows[start:start + CHUNK])
+        db.session.execute(AuditRecord.__table__.insert(), rows[start : start + CHUNK])
     return hashes
 
 
@@ -115,8 +160,11 @@ class Verdict:
     def describe(self) -> str:
         if self.ok:
             return f"audit chain intact: {self.checked} records"
-        where = (f"record seq={self.broken_seq} (id={self.broken_id})"
-                 if self.broken_seq is not None else "the chain head")
+        where = (
+            f"record seq={self.broken_seq} (id={self.broken_id})"
+            if self.broken_seq is not None
+            else "the chain head"
+        )
         return f"audit chain BROKEN at {where}: {self.reason} ({self.checked} records checked)"
 
 
@@ -132,8 +180,10 @@ def verify() -> Verdict:
     for record in iter_records():
         problem = ""
         if record.seq != expected_seq:
-            problem = (f"expected seq {expected_seq}, found {record.seq} "
-                       "(a record was deleted or reordered)")
+            problem = (
+                f"expected seq {expected_seq}, found {record.seq} "
+                "(a record was deleted or reordered)"
+            )
         elif record.prev_hash != prev:
             problem = "prev_hash does not match the previous record's hash"
         else:
@@ -141,10 +191,20 @@ def verify() -> Verdict:
                 data = json.loads(record.data_json)
             except ValueError:
                 data, problem = None, "data is not valid JSON"
-            if not problem and record_hash(
-                    seq=record.seq, created_at=record.created_at, actor=record.actor,
-                    action=record.action, subject=record.subject, tenant=record.tenant,
-                    data=data, prev_hash=record.prev_hash) != record.hash:
+            if (
+                not problem
+                and record_hash(
+                    seq=record.seq,
+                    created_at=record.created_at,
+                    actor=record.actor,
+                    action=record.action,
+                    subject=record.subject,
+                    tenant=record.tenant,
+                    data=data,
+                    prev_hash=record.prev_hash,
+                )
+                != record.hash
+            ):
                 problem = "hash does not match the record's content (it was edited)"
         if problem:
             return Verdict(False, checked, record.seq, record.id, problem)
@@ -153,15 +213,27 @@ def verify() -> Verdict:
     head = db.session.get(AuditChainHead, HEAD_ID)
     head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
     if (head_seq, head_hash) != (expected_seq - 1, prev):
-        return Verdict(False, checked, None, None,
-                       f"the head says seq {head_seq} but the last record is "
-                       f"{expected_seq - 1} (records at the end were deleted or changed)")
+        return Verdict(
+            False,
+            checked,
+            None,
+            None,
+            f"the head says seq {head_seq} but the last record is "
+            f"{expected_seq - 1} (records at the end were deleted or changed)",
+        )
     return Verdict(True, checked)
 
 
 def as_dict(record: AuditRecord) -> dict[str, Any]:
     """A record for export, with its data decoded."""
-    return {"seq": record.seq, "created_at": timestamp(record.created_at),
-            "actor": record.actor, "action": record.action, "subject": record.subject,
-            "tenant": record.tenant, "data": json.loads(record.data_json),
-            "prev_hash": record.prev_hash, "hash": record.hash}
+    return {
+        "seq": record.seq,
+        "created_at": timestamp(record.created_at),
+        "actor": record.actor,
+        "action": record.action,
+        "subject": record.subject,
+        "tenant": record.tenant,
+        "data": json.loads(record.data_json),
+        "prev_hash": record.prev_hash,
+        "hash": record.hash,
+    }

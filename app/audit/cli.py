@@ -10,8 +10,7 @@ from flask.cli import with_appcontext
 from app.analytics.streaming import csv_chunks, json_chunks
 from app.audit.chain import as_dict, iter_records, verify
 
-FIELDS = ("seq", "created_at", "actor", "action", "subject", "tenant", "data", "prev_hash",
-          "hash")
+FIELDS = ("seq", "created_at", "actor", "action", "subject", "tenant", "data", "prev_hash", "hash")
 
 
 @click.group("audit")
@@ -32,10 +31,16 @@ def verify_command() -> None:
 
 
 @audit_cli.command("export")
-@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="json",
-              show_default=True)
-@click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-",
-              help="File to write (default: standard output).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "json"]), default="json", show_default=True
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.File("w", encoding="utf-8"),
+    default="-",
+    help="File to write (default: standard output).",
+)
 @click.option("--tenant", default=None, help="Only one registration's records (public id).")
 @with_appcontext
 def export_command(fmt: str, output, tenant: str | None) -> None:

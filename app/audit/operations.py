@@ -31,8 +31,9 @@ def current_actor() -> str:
             return f"admin:{admin.email}"
         launch = g.get("launch_session")
         if launch is not None:
-            public_id = db.session.scalar(select(LtiUser.public_id).where(
-                LtiUser.id == launch.user_id))
+            public_id = db.session.scalar(
+                select(LtiUser.public_id).where(LtiUser.id == launch.user_id)
+            )
             return f"lti_user:{public_id or launch.user_id}"
     if click.get_current_context(silent=True) is not None:
         return "cli"
@@ -43,31 +44,42 @@ def tenant_of_registration(registration_id: int | None) -> str:
     """The registration's public id (records name tenants by public ids only)."""
     if registration_id is None:
         return ""
-    return db.session.scalar(select(Registration.public_id).where(
-        Registration.id == registration_id)) or ""
+    return (
+        db.session.scalar(select(Registration.public_id).where(Registration.id == registration_id))
+        or ""
+    )
 
 
 def tenant_of_badge(badge: Any) -> str:
     """The tenant a badge belongs to: its course's registration, else its issuer's."""
     if getattr(badge, "context_id", None):
-        registration_id = db.session.scalar(select(Context.registration_id).where(
-            Context.id == badge.context_id))
+        registration_id = db.session.scalar(
+            select(Context.registration_id).where(Context.id == badge.context_id)
+        )
     else:
         registration_id = badge.issuer.registration_id if badge.issuer else None
     return tenant_of_registration(registration_id)
 
 
-def record(action: str, subject: str, data: dict[str, Any] | None = None, *,
-           actor: str | None = None, tenant: str = "", commit: bool = False,
-           now: datetime | None = None) -> str:
+def record(
+    action: str,
+    subject: str,
+    data: dict[str, Any] | None = None,
+    *,
+    actor: str | None = None,
+    tenant: str = "",
+    commit: bool = False,
+    now: datetime | None = None,
+) -> str:
     """Append one record in the caller's transaction (``commit`` to finish it here).
 
     ``action`` is a dotted verb (``award.auto``, ``assertion.revoked``, ``badge.criteria``,
     ``registration.updated``); ``subject`` names what it is about (``assertion:<public id>``);
     ``data`` is what was evaluated or changed. Returns the record's hash.
     """
-    digest = append([Entry(action, subject, data or {}, actor or current_actor(), tenant)],
-                    now=now)[0]
+    digest = append(
+        [Entry(action, subject, data or {}, actor or current_actor(), tenant)], now=now
+    )[0]
     if commit:
         db.session.commit()
     return digest
@@ -91,12 +103,19 @@ def _learner_ids(user_ids: Iterable[int | None]) -> dict[int, str]:
     ids = {u for u in user_ids if u is not None}
     if not ids:
         return {}
-    return dict(db.session.execute(select(LtiUser.id, LtiUser.public_id).where(
-        LtiUser.id.in_(ids))).all())
+    return dict(
+        db.session.execute(select(LtiUser.id, LtiUser.public_id).where(LtiUser.id.in_(ids))).all()
+    )
 
 
-def award_entries(badge: Any, created: Sequence[tuple[int | None, Any, Any]], action: str,
-                  actor: str, reason: str, evidence: Sequence[list[str]]) -> list[Entry]:
+def award_entries(
+    badge: Any,
+    created: Sequence[tuple[int | None, Any, Any]],
+    action: str,
+    actor: str,
+    reason: str,
+    evidence: Sequence[list[str]],
+) -> list[Entry]:
     """Records of new awards: one per assertion, with the evidence the decision saw.
 
     Learners are named by public id, never by email: records are kept for years and
@@ -106,18 +125,42 @@ def award_entries(badge: Any, created: Sequence[tuple[int | None, Any, Any]], ac
     learners = _learner_ids(u for u, _a, _d in created)
     # The pipeline's own decisions are the system's, whoever's request set it going.
     who = actor or ("system:pipeline" if action == "auto_award" else "")
-    return [Entry(f"award.{action}", f"assertion:{assertion.public_id}", {
-        "badge": badge.public_id, "learner": learners.get(user_id), "reason": reason,
-        "evidence": lines, "issued_on": assertion.issued_on,
-        "expires": assertion.expires_at}, who, tenant)
-        for (user_id, assertion, _d), lines in zip(created, evidence, strict=True)]
+    return [
+        Entry(
+            f"award.{action}",
+            f"assertion:{assertion.public_id}",
+            {
+                "badge": badge.public_id,
+                "learner": learners.get(user_id),
+                "reason": reason,
+                "evidence": lines,
+                "issued_on": assertion.issued_on,
+                "expires": assertion.expires_at,
+            },
+            who,
+            tenant,
+        )
+        for (user_id, assertion, _d), lines in zip(created, evidence, strict=True)
+    ]
 
 
-def review_entries(badge: Any, queued: Sequence[tuple[int, dict[str, Any]]], *,
-                   action: str = "review.queued", actor: str = "system:pipeline") -> list[Entry]:
+def review_entries(
+    badge: Any,
+    queued: Sequence[tuple[int, dict[str, Any]]],
+    *,
+    action: str = "review.queued",
+    actor: str = "system:pipeline",
+) -> list[Entry]:
     """Records of review-band learners (queued, or a decision on them) with the data seen."""
     tenant = tenant_of_badge(badge)
     learners = _learner_ids(u for u, _d in queued)
-    return [Entry(action, f"badge:{badge.public_id}",
-                  {"learner": learners.get(user_id), **data}, actor, tenant)
-            for user_id, data in queued]
+    return [
+        Entry(
+            action,
+            f"badge:{badge.public_id}",
+            {"learner": learners.get(user_id), **data},
+            actor,
+            tenant,
+        )
+        for user_id, data in queued
+    ]

@@ -40,40 +40,82 @@ class NewAward:
     evidence: list[Any]
 
 
-def awarded(badge: Badge, created: Sequence[NewAward], *, action: str, actor: str,
-            reason: str) -> list[int]:
+def awarded(
+    badge: Badge, created: Sequence[NewAward], *, action: str, actor: str, reason: str
+) -> list[int]:
     """New awards of ``badge``: their decisions, audit records, and the award email and
     ``badge.issued`` webhook owed. Returns the outbox ids to dispatch after the commit."""
     if not created:
         return []
     now = utcnow()
-    db.session.execute(insert(AwardDecision), [{
-        "badge_id": badge.id, "user_id": new.user_id, "assertion_id": new.assertion.id,
-        "action": action, "actor": actor, "reason": reason, "created_at": now,
-        "data": {"evidence": new.evidence},
-    } for new in created])
-    audit.record_many(audit.award_entries(
-        badge, [(new.user_id, new.assertion, None) for new in created], action, actor, reason,
-        [new.evidence for new in created]), now=now)
-    return outbox.write([{
-        "kind": outbox.NOTIFY_AWARD,
-        "dedupe_key": f"{outbox.NOTIFY_AWARD}:{new.assertion.public_id}",
-        "assertion_id": new.assertion.id,
-        "payload": {"assertion_id": new.assertion.public_id, "badge_id": badge.public_id,
-                    "user_id": new.user_id},
-    } for new in created]) + emit(EventType.ISSUED, [new.assertion for new in created])
+    db.session.execute(
+        insert(AwardDecision),
+        [
+            {
+                "badge_id": badge.id,
+                "user_id": new.user_id,
+                "assertion_id": new.assertion.id,
+                "action": action,
+                "actor": actor,
+                "reason": reason,
+                "created_at": now,
+                "data": {"evidence": new.evidence},
+            }
+            for new in created
+        ],
+    )
+    audit.record_many(
+        audit.award_entries(
+            badge,
+            [(new.user_id, new.assertion, None) for new in created],
+            action,
+            actor,
+            reason,
+            [new.evidence for new in created],
+        ),
+        now=now,
+    )
+    return outbox.write(
+        [
+            {
+                "kind": outbox.NOTIFY_AWARD,
+                "dedupe_key": f"{outbox.NOTIFY_AWARD}:{new.assertion.public_id}",
+                "assertion_id": new.assertion.id,
+                "payload": {
+                    "assertion_id": new.assertion.public_id,
+                    "badge_id": badge.public_id,
+                    "user_id": new.user_id,
+                },
+            }
+            for new in created
+        ]
+    ) + emit(EventType.ISSUED, [new.assertion for new in created])
 
 
 def revoked(assertion: Assertion, *, actor: str) -> list[int]:
     """A revocation (the assertion already carries its time and reason): its decision, its
     audit record and the ``badge.revoked`` webhook owed. Returns the outbox ids."""
     reason, now = assertion.revocation_reason or "", assertion.revoked_at
-    db.session.add(AwardDecision(
-        badge_id=assertion.badge_id, user_id=assertion.lti_user_id, assertion_id=assertion.id,
-        action=DecisionAction.REVOKE, actor=actor, reason=reason, data={}, created_at=now))
-    audit.record("assertion.revoked", f"assertion:{assertion.public_id}",
-                 {"badge": assertion.badge.public_id, "reason": reason}, actor=actor,
-                 tenant=audit.tenant_of_badge(assertion.badge), now=now)
+    db.session.add(
+        AwardDecision(
+            badge_id=assertion.badge_id,
+            user_id=assertion.lti_user_id,
+            assertion_id=assertion.id,
+            action=DecisionAction.REVOKE,
+            actor=actor,
+            reason=reason,
+            data={},
+            created_at=now,
+        )
+    )
+    audit.record(
+        "assertion.revoked",
+        f"assertion:{assertion.public_id}",
+        {"badge": assertion.badge.public_id, "reason": reason},
+        actor=actor,
+        tenant=audit.tenant_of_badge(assertion.badge),
+        now=now,
+    )
     return emit(EventType.REVOKED, [assertion])
 
 
@@ -87,22 +129,45 @@ def review_queued(badge: Badge, queued: Sequence[tuple[int, dict[str, Any]]]) ->
     """Learners of ``badge`` put in the review band by the pipeline, with what it saw
     (``{"evidence": [...], "reasons": [...]}``): their decisions and audit records."""
     now = utcnow()
-    db.session.execute(insert(AwardDecision), [{
-        "badge_id": badge.id, "user_id": user_id, "assertion_id": None,
-        "action": DecisionAction.REVIEW_QUEUED, "actor": "", "created_at": now,
-        "reason": "within the review band", "data": data,
-    } for user_id, data in queued])
+    db.session.execute(
+        insert(AwardDecision),
+        [
+            {
+                "badge_id": badge.id,
+                "user_id": user_id,
+                "assertion_id": None,
+                "action": DecisionAction.REVIEW_QUEUED,
+                "actor": "",
+                "created_at": now,
+                "reason": "within the review band",
+                "data": data,
+            }
+            for user_id, data in queued
+        ],
+    )
     audit.record_many(audit.review_entries(badge, queued), now=now)
 
 
 def review_denied(item: ReviewItem, *, actor: str, reason: str) -> None:
     """Staff denied a learner in the review band: the decision and its audit record."""
-    db.session.add(AwardDecision(badge_id=item.badge_id, user_id=item.user_id,
-                                 action=DecisionAction.REVIEW_DENIED, actor=actor,
-                                 reason=reason, data=item.data))
-    audit.record_many(audit.review_entries(item.badge, [(item.user_id, {
-        "decision": "denied", "reason": reason, **(item.data or {})})],
-        action="review.denied", actor=actor))
+    db.session.add(
+        AwardDecision(
+            badge_id=item.badge_id,
+            user_id=item.user_id,
+            action=DecisionAction.REVIEW_DENIED,
+            actor=actor,
+            reason=reason,
+            data=item.data,
+        )
+    )
+    audit.record_many(
+        audit.review_entries(
+            item.badge,
+            [(item.user_id, {"decision": "denied", "reason": reason, **(item.data or {})})],
+            action="review.denied",
+            actor=actor,
+        )
+    )
 
 
 def dispatch(outbox_ids: Iterable[int]) -> None:

@@ -23,8 +23,11 @@ from app.openbadges import operations as ob
 from app.openbadges.models import Badge, BadgeStatus, ExpiryPolicy
 
 #: The word pages use for each stored status (the API keeps the stored ``active``).
-STATE_NAMES = {BadgeStatus.DRAFT: "draft", BadgeStatus.ACTIVE: "live",
-               BadgeStatus.ARCHIVED: "archived"}
+STATE_NAMES = {
+    BadgeStatus.DRAFT: "draft",
+    BadgeStatus.ACTIVE: "live",
+    BadgeStatus.ARCHIVED: "archived",
+}
 
 
 class LifecycleError(ob.OperationError):
@@ -41,15 +44,20 @@ def next_step(badge: Badge) -> str:
     go (or stay) live."""
     if badge.status == BadgeStatus.DRAFT:
         if not badge.criteria:
-            return ("Learners do not see it yet. Set its criteria and enable automatic "
-                    "awards to publish it, or publish it now to award it by hand.")
+            return (
+                "Learners do not see it yet. Set its criteria and enable automatic "
+                "awards to publish it, or publish it now to award it by hand."
+            )
         if not badge.enabled:
-            return ("Learners do not see it yet. Enable automatic awards to publish it "
-                    "and award everyone who already qualifies.")
+            return (
+                "Learners do not see it yet. Enable automatic awards to publish it "
+                "and award everyone who already qualifies."
+            )
         return "Learners do not see it yet. Publish it to award everyone who already qualifies."
     if badge.status == BadgeStatus.ARCHIVED:
-        return ("Nobody new can earn it; awards already given stay valid. Restore "
-                "it to award it again.")
+        return (
+            "Nobody new can earn it; awards already given stay valid. Restore it to award it again."
+        )
     if badge.enabled and badge.criteria:
         return "Awarded automatically the moment a learner meets the criteria."
     if badge.criteria:
@@ -69,9 +77,12 @@ class Changed:
 def _status_change(badge: Badge, to: str, actor: str, action: str) -> None:
     before = badge.status
     badge.status = to
-    audit.record(action, f"badge:{badge.public_id}", {"from": before, "to": to,
-                                                       "requested_by": actor},
-                 tenant=audit.tenant_of_badge(badge))
+    audit.record(
+        action,
+        f"badge:{badge.public_id}",
+        {"from": before, "to": to, "requested_by": actor},
+        tenant=audit.tenant_of_badge(badge),
+    )
     try:
         ob.update_badge(badge)  # validates and commits the change with its record
     except ob.OperationError:
@@ -84,16 +95,23 @@ def publish(badge: Badge, actor: str) -> Changed:
     qualifies now (a tracked job)."""
     if badge.status == BadgeStatus.ACTIVE:
         return Changed(badge)
-    _status_change(badge, BadgeStatus.ACTIVE, actor,
-                   "badge.published" if badge.status == BadgeStatus.DRAFT else "badge.restored")
+    _status_change(
+        badge,
+        BadgeStatus.ACTIVE,
+        actor,
+        "badge.published" if badge.status == BadgeStatus.DRAFT else "badge.restored",
+    )
     return Changed(badge, published=True, job=request_evaluation(badge, actor))
 
 
 def archive(badge: Badge, actor: str) -> Changed:
     """Stop awarding a live badge (by hand and automatically); awards given stay valid."""
     if badge.status == BadgeStatus.DRAFT:
-        raise LifecycleError("draft", "A draft has never been awarded: there is nothing to "
-                                      "archive. Publish it, or leave it as a draft.")
+        raise LifecycleError(
+            "draft",
+            "A draft has never been awarded: there is nothing to "
+            "archive. Publish it, or leave it as a draft.",
+        )
     if badge.status != BadgeStatus.ARCHIVED:
         _status_change(badge, BadgeStatus.ARCHIVED, actor, "badge.archived")
     return Changed(badge)
@@ -105,15 +123,19 @@ def set_enabled(badge: Badge, enabled: bool, actor: str) -> Changed:
     if enabled and not badge.criteria:
         raise LifecycleError("needs_criteria", "Set criteria before enabling automatic awards.")
     if enabled and badge.status == BadgeStatus.ARCHIVED:
-        raise LifecycleError("archived", "This badge is archived: restore it before turning "
-                                         "automatic awards on.")
+        raise LifecycleError(
+            "archived", "This badge is archived: restore it before turning automatic awards on."
+        )
     published = enabled and badge.status == BadgeStatus.DRAFT
     if published:
-            # One transaction: the badge goes live with its automatic awards on, or neither.
+        # One transaction: the badge goes live with its automatic awards on, or neither.
         badge.status = BadgeStatus.ACTIVE
-        audit.record("badge.published", f"badge:{badge.public_id}",
-                     {"from": BadgeStatus.DRAFT, "to": BadgeStatus.ACTIVE,
-                      "requested_by": actor}, tenant=audit.tenant_of_badge(badge))
+        audit.record(
+            "badge.published",
+            f"badge:{badge.public_id}",
+            {"from": BadgeStatus.DRAFT, "to": BadgeStatus.ACTIVE, "requested_by": actor},
+            tenant=audit.tenant_of_badge(badge),
+        )
     ob.update_badge(badge, enabled=enabled)
     return Changed(badge, published=published, job=badge_saved(badge, requested_by=actor))
 
@@ -144,12 +166,13 @@ def edit_details(badge: Badge, details: BadgeDetails, actor: str) -> Changed:
     Awards already issued keep what they were signed with; new awards carry the new fields.
     """
     changes: dict[str, Any] = {
-        "name": details.name.strip(), "description": details.description.strip(),
+        "name": details.name.strip(),
+        "description": details.description.strip(),
         "tags": sorted({t.strip() for t in details.tags if t.strip()}),
         "expiry_policy": details.expiry_policy,
-        "expires_on": details.expires_on if details.expiry_policy == ExpiryPolicy.FIXED
-        else None,
-        "expires_days": details.expires_days if details.expiry_policy == ExpiryPolicy.DAYS
+        "expires_on": details.expires_on if details.expiry_policy == ExpiryPolicy.FIXED else None,
+        "expires_days": details.expires_days
+        if details.expiry_policy == ExpiryPolicy.DAYS
         else None,
     }
     changed = {k: v for k, v in changes.items() if getattr(badge, k) != v}
@@ -157,10 +180,17 @@ def edit_details(badge: Badge, details: BadgeDetails, actor: str) -> Changed:
         return Changed(badge)
     if len(changes["name"]) > 300:
         raise LifecycleError("invalid", "A badge name has at most 300 characters.")
-    audit.record("badge.edited", f"badge:{badge.public_id}", {
-        "changed": {k: v.isoformat() if isinstance(v, datetime) else v
-                    for k, v in changed.items()}, "requested_by": actor},
-        tenant=audit.tenant_of_badge(badge))
+    audit.record(
+        "badge.edited",
+        f"badge:{badge.public_id}",
+        {
+            "changed": {
+                k: v.isoformat() if isinstance(v, datetime) else v for k, v in changed.items()
+            },
+            "requested_by": actor,
+        },
+        tenant=audit.tenant_of_badge(badge),
+    )
     try:
         ob.update_badge(badge, **changed)
     except ob.OperationError:

@@ -28,8 +28,12 @@ class OutboxMessage(leases.Leased, db.Model):
     transaction so a crash can neither lose it nor create it twice (``dedupe_key``)."""
 
     __tablename__ = "outbox"
-    states = leases.States(ready=(OutboxState.PENDING,), claimed=OutboxState.SENDING,
-                           waiting=OutboxState.PENDING, dead=OutboxState.DEAD)
+    states = leases.States(
+        ready=(OutboxState.PENDING,),
+        claimed=OutboxState.SENDING,
+        waiting=OutboxState.PENDING,
+        dead=OutboxState.DEAD,
+    )
     policy = leases.RetryPolicy(base=5, cap=3600, attempts=8)
     __table_args__ = (Index("ix_outbox_state_next", "state", "next_attempt_at"),)
 
@@ -37,7 +41,8 @@ class OutboxMessage(leases.Leased, db.Model):
     kind: Mapped[str] = mapped_column(String(40))
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     assertion_id: Mapped[int | None] = mapped_column(
-        ForeignKey("ob_assertion.id", ondelete="CASCADE"), index=True)
+        ForeignKey("ob_assertion.id", ondelete="CASCADE"), index=True
+    )
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     state: Mapped[str] = mapped_column(String(20), default=OutboxState.PENDING)
     created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
@@ -66,7 +71,8 @@ class ReviewItem(db.Model):
     created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
     decided_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("lti_user.id", ondelete="SET NULL"))
+        ForeignKey("lti_user.id", ondelete="SET NULL")
+    )
 
     badge: Mapped[Badge] = relationship()
     user: Mapped[LtiUser] = relationship(foreign_keys=[user_id])
@@ -96,7 +102,8 @@ class AwardDecision(db.Model):
     badge_id: Mapped[int] = mapped_column(ForeignKey("ob_badge.id", ondelete="CASCADE"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("lti_user.id", ondelete="SET NULL"))
     assertion_id: Mapped[int | None] = mapped_column(
-        ForeignKey("ob_assertion.id", ondelete="SET NULL"))
+        ForeignKey("ob_assertion.id", ondelete="SET NULL")
+    )
     action: Mapped[str] = mapped_column(String(30))
     actor: Mapped[str] = mapped_column(String(200), default="")
     reason: Mapped[str] = mapped_column(Text, default="")

@@ -69,8 +69,9 @@ def _where(doc: Any, keys: tuple[str, ...], value: str) -> str:
     return ""
 
 
-def check_criteria(doc: Any, context_id: int | None,
-                   badge_public_id: str | None = None) -> dict[str, Any] | None:
+def check_criteria(
+    doc: Any, context_id: int | None, badge_public_id: str | None = None
+) -> dict[str, Any] | None:
     """Validate a criteria document for a course's badge; return its canonical form.
 
     Besides the document's own rules: every column must be a column of the course, every
@@ -80,22 +81,36 @@ def check_criteria(doc: Any, context_id: int | None,
     if doc is None:
         return None
     criteria = parse_criteria(doc)
-    columns = set(db.session.scalars(select(Column.public_id).where(
-        Column.context_id == context_id))) if context_id else set()
+    columns = (
+        set(db.session.scalars(select(Column.public_id).where(Column.context_id == context_id)))
+        if context_id
+        else set()
+    )
     for column in sorted(referenced_columns(criteria)):
         if column not in columns:
-            raise CriteriaError(_where(doc, ("column", "average", "sum"), column),
-                                f"column {column!r} is not a column of this course "
-                                "(see GET /api/v1/contexts/{id}/columns)")
-    badges = {b.public_id: b for b in db.session.scalars(select(Badge).where(
-        Badge.context_id == context_id))} if context_id else {}
+            raise CriteriaError(
+                _where(doc, ("column", "average", "sum"), column),
+                f"column {column!r} is not a column of this course "
+                "(see GET /api/v1/contexts/{id}/columns)",
+            )
+    badges = (
+        {
+            b.public_id: b
+            for b in db.session.scalars(select(Badge).where(Badge.context_id == context_id))
+        }
+        if context_id
+        else {}
+    )
     for needed in sorted(referenced_badges(criteria)):
         if needed not in badges:
-            raise CriteriaError(_where(doc, ("badge",), needed),
-                                f"badge {needed!r} is not a badge of this course")
+            raise CriteriaError(
+                _where(doc, ("badge",), needed), f"badge {needed!r} is not a badge of this course"
+            )
         if badge_public_id and _requires(needed, badge_public_id, badges, set()):
-            raise CriteriaError(_where(doc, ("badge",), needed),
-                                f"badge {needed!r} already requires this badge (a loop)")
+            raise CriteriaError(
+                _where(doc, ("badge",), needed),
+                f"badge {needed!r} already requires this badge (a loop)",
+            )
     return criteria_to_json(criteria)
 
 
@@ -119,23 +134,28 @@ def badge_saved(badge: Badge, requested_by: str = "") -> jobs.Job | None:
     if badge.criteria and badge.context_id:
         # The text verifiers and employers read is generated from the rule that awards the
         # badge, so the two can never disagree.
-        badge.criteria_narrative = describe(parse_criteria(badge.criteria),
-                                            column_labels(badge.context_id),
-                                            badge_names(badge.context_id))
-    audit.record("badge.rule_changed", f"badge:{badge.public_id}",
-                 {"criteria": badge.criteria, "enabled": badge.enabled,
-                  "requested_by": requested_by},
-                 tenant=audit.tenant_of_badge(badge), commit=True)
+        badge.criteria_narrative = describe(
+            parse_criteria(badge.criteria),
+            column_labels(badge.context_id),
+            badge_names(badge.context_id),
+        )
+    audit.record(
+        "badge.rule_changed",
+        f"badge:{badge.public_id}",
+        {"criteria": badge.criteria, "enabled": badge.enabled, "requested_by": requested_by},
+        tenant=audit.tenant_of_badge(badge),
+        commit=True,
+    )
     return request_evaluation(badge, requested_by)
 
 
 def request_evaluation(badge: Badge, requested_by: str = "") -> jobs.Job | None:
     """When the badge is live with automatic awards on: evaluate every learner of its course
     against the grades held and issue to all who qualify now (a tracked job)."""
-    if badge.enabled and badge.criteria and badge.context_id \
-            and badge.status == BadgeStatus.ACTIVE:
-        return jobs.request_job(jobs.EVALUATE, badge.context_id, badge_id=badge.id,
-                                requested_by=requested_by)
+    if badge.enabled and badge.criteria and badge.context_id and badge.status == BadgeStatus.ACTIVE:
+        return jobs.request_job(
+            jobs.EVALUATE, badge.context_id, badge_id=badge.id, requested_by=requested_by
+        )
     return None
 
 
@@ -163,8 +183,13 @@ class Preview:
         def entries(items: list[PreviewEntry]) -> list[dict[str, Any]]:
             return [e.__dict__ for e in items]
 
-        return {"qualifies": entries(self.qualifies), "review": entries(self.review),
-                "close": entries(self.close), "awarded": self.awarded, "not_met": self.not_met}
+        return {
+            "qualifies": entries(self.qualifies),
+            "review": entries(self.review),
+            "close": entries(self.close),
+            "awarded": self.awarded,
+            "not_met": self.not_met,
+        }
 
 
 def preview(badge: Badge, criteria_doc: Any = None) -> Preview:
@@ -174,13 +199,14 @@ def preview(badge: Badge, criteria_doc: Any = None) -> Preview:
     if not doc or not badge.context_id:
         return result
     criteria = parse_criteria(doc)
-    wider = replace(criteria, review_band_percent=max(criteria.review_band_percent,
-                                                      CLOSE_BAND_PERCENT))
+    wider = replace(
+        criteria, review_band_percent=max(criteria.review_band_percent, CLOSE_BAND_PERCENT)
+    )
     learners = learner_ids(badge.context_id)
     labels, names = column_labels(badge.context_id), badge_names(badge.context_id)
     now = utcnow()
     for start in range(0, len(learners), CHUNK):
-        part = learners[start:start + CHUNK]
+        part = learners[start : start + CHUNK]
         grades, earned = grades_of(badge.context_id, part), earned_of(part, now)
         users = {u.id: u for u in db.session.scalars(select(LtiUser).where(LtiUser.id.in_(part)))}
         for user_id in part:
@@ -189,24 +215,35 @@ def preview(badge: Badge, criteria_doc: Any = None) -> Preview:
                 continue
             decision = evaluate(criteria, grades.get(user_id, {}), earned[user_id], now)
             user = users[user_id]
-            entry = PreviewEntry(user.public_id, user.name or user.sub, user.email,
-                                 evidence_lines(decision, labels, names))
+            entry = PreviewEntry(
+                user.public_id,
+                user.name or user.sub,
+                user.email,
+                evidence_lines(decision, labels, names),
+            )
             if decision.outcome == "award":
                 result.qualifies.append(entry)
             elif decision.outcome == "review":
                 result.review.append(entry)
-            elif evaluate(wider, grades.get(user_id, {}), earned[user_id], now).outcome \
-                    == "review":
+            elif evaluate(wider, grades.get(user_id, {}), earned[user_id], now).outcome == "review":
                 result.close.append(entry)
             else:
                 result.not_met += 1
     return result
 
 
-def _award(badge: Badge, recipient: ob.Recipient, *, evidence: Sequence[dict[str, Any]],
-           decision_evidence: list[Any], action: str, actor: str, reason: str,
-           expires_at: datetime | None = None,
-           also: Callable[[], None] | None = None) -> ob.Issued:
+def _award(
+    badge: Badge,
+    recipient: ob.Recipient,
+    *,
+    evidence: Sequence[dict[str, Any]],
+    decision_evidence: list[Any],
+    action: str,
+    actor: str,
+    reason: str,
+    expires_at: datetime | None = None,
+    also: Callable[[], None] | None = None,
+) -> ob.Issued:
     """Issue (idempotent) and, when the award is new, announce it, in one transaction that is
     replayed whole on a lock conflict (with ``also``, the caller's own change); dispatch what
     it owes after the commit."""
@@ -214,11 +251,18 @@ def _award(badge: Badge, recipient: ob.Recipient, *, evidence: Sequence[dict[str
     def work() -> tuple[ob.Issued, list[int]]:
         if also is not None:
             also()
-        issued = ob.issue(badge, recipient, evidence=evidence, expires_at=expires_at,
-                          commit=False)
-        owed = effects.awarded(badge, [effects.NewAward(
-            recipient.lti_user_id, issued.assertion, decision_evidence)], action=action,
-            actor=actor, reason=reason) if issued.created else []
+        issued = ob.issue(badge, recipient, evidence=evidence, expires_at=expires_at, commit=False)
+        owed = (
+            effects.awarded(
+                badge,
+                [effects.NewAward(recipient.lti_user_id, issued.assertion, decision_evidence)],
+                action=action,
+                actor=actor,
+                reason=reason,
+            )
+            if issued.created
+            else []
+        )
         return issued, owed
 
     issued, owed = in_transaction(work)
@@ -226,41 +270,67 @@ def _award(badge: Badge, recipient: ob.Recipient, *, evidence: Sequence[dict[str
     return issued
 
 
-def award_directly(badge: Badge, recipient: ob.Recipient, *, action: str,
-                   evidence: Sequence[dict[str, Any]] = (),
-                   expires_at: datetime | None = None) -> ob.Issued:
+def award_directly(
+    badge: Badge,
+    recipient: ob.Recipient,
+    *,
+    action: str,
+    evidence: Sequence[dict[str, Any]] = (),
+    expires_at: datetime | None = None,
+) -> ob.Issued:
     """Award outside the grade pipeline and the staff pages (``action``: API or CLI); a new
     award is recorded and announced like every other (decision, audit, email, webhook)."""
-    return _award(badge, recipient, evidence=evidence, decision_evidence=list(evidence),
-                  action=action, actor=audit.current_actor(), reason="",
-                  expires_at=expires_at)
+    return _award(
+        badge,
+        recipient,
+        evidence=evidence,
+        decision_evidence=list(evidence),
+        action=action,
+        actor=audit.current_actor(),
+        reason="",
+        expires_at=expires_at,
+    )
 
 
 def _check_awardable(badge: Badge, reason: str) -> None:
     if badge.status == BadgeStatus.DRAFT:
-        raise ob.OperationError("badge_draft", f"badge {badge.public_id} is a draft: publish "
-                                               "it before awarding it")
+        raise ob.OperationError(
+            "badge_draft", f"badge {badge.public_id} is a draft: publish it before awarding it"
+        )
     if badge.status == BadgeStatus.ARCHIVED:
-        raise ob.OperationError("badge_archived", f"badge {badge.public_id} is archived: "
-                                                  "restore it before awarding it")
+        raise ob.OperationError(
+            "badge_archived", f"badge {badge.public_id} is archived: restore it before awarding it"
+        )
     if not (reason or "").strip():
         raise ob.OperationError("reason_required", "a manual award needs a reason")
 
 
-def award_manually(badge: Badge, user: LtiUser, actor: str, reason: str,
-                   action: str = DecisionAction.MANUAL_AWARD,
-                   also: Callable[[], None] | None = None) -> Assertion:
+def award_manually(
+    badge: Badge,
+    user: LtiUser,
+    actor: str,
+    reason: str,
+    action: str = DecisionAction.MANUAL_AWARD,
+    also: Callable[[], None] | None = None,
+) -> Assertion:
     """Award by hand (idempotent: the live assertion if the learner holds one); recorded.
     ``also`` runs in the same transaction (the review queue marks its item there)."""
     _check_awardable(badge, reason)
-    return _award(badge, ob.Recipient(email=user.email, name=user.name, lti_user_id=user.id),
-                  evidence=[{"name": "Awarded by staff", "narrative": reason.strip()}],
-                  decision_evidence=[], action=action, actor=actor, reason=reason.strip(),
-                  also=also).assertion
+    return _award(
+        badge,
+        ob.Recipient(email=user.email, name=user.name, lti_user_id=user.id),
+        evidence=[{"name": "Awarded by staff", "narrative": reason.strip()}],
+        decision_evidence=[],
+        action=action,
+        actor=actor,
+        reason=reason.strip(),
+        also=also,
+    ).assertion
 
 
-def revoke(assertion: Assertion, reason: str, *, actor: str | None = None,
-           now: datetime | None = None) -> Assertion:
+def revoke(
+    assertion: Assertion, reason: str, *, actor: str | None = None, now: datetime | None = None
+) -> Assertion:
     """Revoke an award (idempotent: an award revoked already is left as it is) with its
     decision, audit record and webhook; commits. ``actor`` defaults to whoever is acting."""
     owed: list[int] = []
@@ -279,8 +349,9 @@ def revoke_award(assertion: Assertion, actor: str, reason: str) -> Assertion:
     """Revoke explicitly from the staff pages, with a reason; recorded. (Leaving the roster
     never revokes.)"""
     if assertion.revoked:
-        raise ob.OperationError("already_revoked", f"assertion {assertion.public_id} was "
-                                                   "already revoked")
+        raise ob.OperationError(
+            "already_revoked", f"assertion {assertion.public_id} was already revoked"
+        )
     if not (reason or "").strip():
         raise ob.OperationError("reason_required", "a revocation needs a reason")
     return revoke(assertion, reason, actor=actor)
@@ -294,8 +365,9 @@ def accept(assertion: Assertion, now: datetime | None = None) -> None:
         effects.dispatch(owed)
 
 
-def decide_review(item: ReviewItem, approve: bool, actor: str, reason: str = "",
-                  decided_by_id: int | None = None) -> Assertion | None:
+def decide_review(
+    item: ReviewItem, approve: bool, actor: str, reason: str = "", decided_by_id: int | None = None
+) -> Assertion | None:
     """Approve (award) or deny a learner in the review band; recorded."""
     if item.status != ReviewStatus.PENDING:
         raise ob.OperationError("invalid", "this review was already decided")
@@ -306,8 +378,14 @@ def decide_review(item: ReviewItem, approve: bool, actor: str, reason: str = "",
 
     if approve:
         user = db.session.get(LtiUser, item.user_id)
-        return award_manually(item.badge, user, actor, reason or "approved on review",
-                              action=DecisionAction.REVIEW_APPROVED, also=decided)
+        return award_manually(
+            item.badge,
+            user,
+            actor,
+            reason or "approved on review",
+            action=DecisionAction.REVIEW_APPROVED,
+            also=decided,
+        )
     decided()
     effects.review_denied(item, actor=actor, reason=reason or "denied on review")
     db.session.commit()
@@ -316,9 +394,13 @@ def decide_review(item: ReviewItem, approve: bool, actor: str, reason: str = "",
 
 def pending_reviews(context_id: int) -> list[ReviewItem]:
     """The course's review queue, oldest first, without learners who hold the badge since."""
-    items = list(db.session.scalars(
-        select(ReviewItem).join(Badge, Badge.id == ReviewItem.badge_id)
-        .where(Badge.context_id == context_id, ReviewItem.status == ReviewStatus.PENDING)
-        .order_by(ReviewItem.id)))
+    items = list(
+        db.session.scalars(
+            select(ReviewItem)
+            .join(Badge, Badge.id == ReviewItem.badge_id)
+            .where(Badge.context_id == context_id, ReviewItem.status == ReviewStatus.PENDING)
+            .order_by(ReviewItem.id)
+        )
+    )
     earned = earned_of([i.user_id for i in items]) if items else {}
     return [i for i in items if i.badge.public_id not in earned.get(i.user_id, set())]

@@ -41,14 +41,25 @@ def write(messages: Sequence[dict[str, Any]]) -> list[int]:
     if not messages:
         return []
     now = utcnow()
-    rows = [{"state": OutboxState.PENDING, "attempts": 0, "created_at": now,
-             "payload": {}, "assertion_id": None, **m} for m in messages]
+    rows = [
+        {
+            "state": OutboxState.PENDING,
+            "attempts": 0,
+            "created_at": now,
+            "payload": {},
+            "assertion_id": None,
+            **m,
+        }
+        for m in messages
+    ]
     ids: list[int] = []
     for start in range(0, len(rows), CHUNK):
-        stmt = (dialect_insert(OutboxMessage)
-                .on_conflict_do_nothing(index_elements=["dedupe_key"])
-                .returning(OutboxMessage.id))
-        ids.extend(db.session.scalars(stmt, rows[start:start + CHUNK]))
+        stmt = (
+            dialect_insert(OutboxMessage)
+            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(OutboxMessage.id)
+        )
+        ids.extend(db.session.scalars(stmt, rows[start : start + CHUNK]))
     return ids
 
 
@@ -56,7 +67,7 @@ def enqueue(ids: Iterable[int]) -> None:
     """Dispatch rows in the background; call after the commit that wrote them."""
     ids = list(ids)
     for start in range(0, len(ids), CHUNK):
-        dispatch_task(ids[start:start + CHUNK])
+        dispatch_task(ids[start : start + CHUNK])
 
 
 def _claim(message_id: int) -> OutboxMessage | None:
@@ -86,12 +97,18 @@ def dispatch(message_id: int) -> float | None:
         db.session.rollback()
         message = in_transaction(partial(_failed, message_id, exc))
         if message.state == OutboxState.DEAD:
-            log.error("outbox %s dead after %s attempts: %s", message.dedupe_key,
-                      message.attempts, exc)
+            log.error(
+                "outbox %s dead after %s attempts: %s", message.dedupe_key, message.attempts, exc
+            )
             return None
         delay = (message.next_attempt_at - utcnow()).total_seconds()
-        log.warning("outbox %s failed (attempt %s), retry in %.0fs: %s", message.dedupe_key,
-                    message.attempts, delay, exc)
+        log.warning(
+            "outbox %s failed (attempt %s), retry in %.0fs: %s",
+            message.dedupe_key,
+            message.attempts,
+            delay,
+            exc,
+        )
         return max(delay, 0.1)
 
     def sent() -> None:
@@ -120,19 +137,36 @@ def dispatch_task(ids: list[int]) -> None:
 def due(limit: int = 5000) -> list[int]:
     """Rows that should be dispatched now and have no job on the way (for the sweep)."""
     now = utcnow()
-    return list(db.session.scalars(
-        select(OutboxMessage.id).where(or_(
-            and_(OutboxMessage.state == OutboxState.PENDING, or_(
-                OutboxMessage.next_attempt_at <= now,
-                and_(OutboxMessage.next_attempt_at.is_(None),
-                     OutboxMessage.created_at <= now - _grace()))),
-            and_(OutboxMessage.state == OutboxState.SENDING, OutboxMessage.lease_until < now)))
-        .order_by(OutboxMessage.id).limit(limit)))
+    return list(
+        db.session.scalars(
+            select(OutboxMessage.id)
+            .where(
+                or_(
+                    and_(
+                        OutboxMessage.state == OutboxState.PENDING,
+                        or_(
+                            OutboxMessage.next_attempt_at <= now,
+                            and_(
+                                OutboxMessage.next_attempt_at.is_(None),
+                                OutboxMessage.created_at <= now - _grace(),
+                            ),
+                        ),
+                    ),
+                    and_(
+                        OutboxMessage.state == OutboxState.SENDING, OutboxMessage.lease_until < now
+                    ),
+                )
+            )
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+        )
+    )
 
 
 def _describe(message: OutboxMessage) -> str:
     return f"{message.kind} {message.dedupe_key}"
 
 
-dead.register(dead.DeadKind("outbox", "Award follow-ups (outbox)", OutboxMessage, _describe,
-                            enqueue))
+dead.register(
+    dead.DeadKind("outbox", "Award follow-ups (outbox)", OutboxMessage, _describe, enqueue)
+)

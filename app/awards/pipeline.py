@@ -61,8 +61,12 @@ class PassResult:
         self.review += other.review
 
     def as_dict(self) -> dict[str, int]:
-        return {"changed": self.changed, "evaluated": self.evaluated, "issued": self.issued,
-                "review": self.review}
+        return {
+            "changed": self.changed,
+            "evaluated": self.evaluated,
+            "issued": self.issued,
+            "review": self.review,
+        }
 
 
 @dataclass(frozen=True)
@@ -76,9 +80,15 @@ class CourseBadge:
 def course_badges(context_id: int) -> list[CourseBadge]:
     """The course's enabled, active badges with valid criteria, prerequisites first."""
     found = []
-    for badge in db.session.scalars(select(Badge).where(
-            Badge.context_id == context_id, Badge.enabled.is_(True),
-            Badge.status == BadgeStatus.ACTIVE).order_by(Badge.id)):
+    for badge in db.session.scalars(
+        select(Badge)
+        .where(
+            Badge.context_id == context_id,
+            Badge.enabled.is_(True),
+            Badge.status == BadgeStatus.ACTIVE,
+        )
+        .order_by(Badge.id)
+    ):
         if not badge.criteria:  # no rule (SQL NULL or JSON null): awarded by hand only
             continue
         try:
@@ -113,28 +123,37 @@ def _prerequisites_first(badges: list[CourseBadge]) -> list[CourseBadge]:
 
 def column_labels(context_id: int) -> dict[str, str]:
     """Column public id -> label, for evidence and criteria text."""
-    return dict(db.session.execute(select(Column.public_id, Column.label).where(
-        Column.context_id == context_id)).all())
+    return dict(
+        db.session.execute(
+            select(Column.public_id, Column.label).where(Column.context_id == context_id)
+        ).all()
+    )
 
 
 def badge_names(context_id: int) -> dict[str, str]:
     """Badge public id -> name for the course's badges."""
-    return dict(db.session.execute(select(Badge.public_id, Badge.name).where(
-        Badge.context_id == context_id)).all())
+    return dict(
+        db.session.execute(
+            select(Badge.public_id, Badge.name).where(Badge.context_id == context_id)
+        ).all()
+    )
 
 
 def learner_ids(context_id: int, user_ids: Iterable[int] | None = None) -> list[int]:
     """Active, non-staff members (of ``user_ids`` when given): who can earn badges now."""
     query = select(Membership.user_id).where(
-        Membership.context_id == context_id, Membership.is_staff.is_(False),
-        Membership.active.is_(True))
+        Membership.context_id == context_id,
+        Membership.is_staff.is_(False),
+        Membership.active.is_(True),
+    )
     if user_ids is None:
         return sorted(db.session.scalars(query))
     wanted = sorted(set(user_ids))
     found: list[int] = []
     for start in range(0, len(wanted), CHUNK):
-        found.extend(db.session.scalars(
-            query.where(Membership.user_id.in_(wanted[start:start + CHUNK]))))
+        found.extend(
+            db.session.scalars(query.where(Membership.user_id.in_(wanted[start : start + CHUNK])))
+        )
     return sorted(found)
 
 
@@ -142,13 +161,21 @@ def grades_of(context_id: int, user_ids: Sequence[int]) -> dict[int, dict[str, G
     """Each learner's grades in the course, keyed by column public id, as criteria take them."""
     out: dict[int, dict[str, Grade]] = defaultdict(dict)
     rows = db.session.execute(
-        select(GradeRow.user_id, Column.public_id, GradeRow.score, GradeRow.maximum,
-               Column.score_maximum, GradeRow.timestamp)
+        select(
+            GradeRow.user_id,
+            Column.public_id,
+            GradeRow.score,
+            GradeRow.maximum,
+            Column.score_maximum,
+            GradeRow.timestamp,
+        )
         .join(Column, Column.id == GradeRow.column_id)
-        .where(Column.context_id == context_id, GradeRow.user_id.in_(user_ids)))
+        .where(Column.context_id == context_id, GradeRow.user_id.in_(user_ids))
+    )
     for user_id, column, score, maximum, column_max, timestamp in rows:
-        out[user_id][column] = Grade(column, score, maximum if maximum is not None
-                                     else column_max, timestamp)
+        out[user_id][column] = Grade(
+            column, score, maximum if maximum is not None else column_max, timestamp
+        )
     return out
 
 
@@ -158,17 +185,21 @@ def earned_of(user_ids: Sequence[int], now: datetime | None = None) -> dict[int,
     now = now or utcnow()
     out: dict[int, set[str]] = defaultdict(set)
     rows = db.session.execute(
-        select(Assertion.lti_user_id, Badge.public_id).join(Badge, Badge.id == Assertion.badge_id)
-        .where(Assertion.lti_user_id.in_(user_ids), Assertion.revoked_at.is_(None),
-               Assertion.replaced_at.is_(None),
-               or_(Assertion.expires_at.is_(None), Assertion.expires_at > now)))
+        select(Assertion.lti_user_id, Badge.public_id)
+        .join(Badge, Badge.id == Assertion.badge_id)
+        .where(
+            Assertion.lti_user_id.in_(user_ids),
+            Assertion.revoked_at.is_(None),
+            Assertion.replaced_at.is_(None),
+            or_(Assertion.expires_at.is_(None), Assertion.expires_at > now),
+        )
+    )
     for user_id, badge in rows:
         out[user_id].add(badge)
     return out
 
 
-def evidence_lines(decision: Decision, labels: dict[str, str],
-                   names: dict[str, str]) -> list[str]:
+def evidence_lines(decision: Decision, labels: dict[str, str], names: dict[str, str]) -> list[str]:
     """The decision's facts as lines: "Quiz 3: 85 % (needed 80 %)"."""
     return [evidence_text(ev, labels, names) for ev in decision.evidence]
 
@@ -180,8 +211,12 @@ def run_chunk(work: Callable[[], PassResult]) -> PassResult:
     return result
 
 
-def evaluate_learners(context_id: int, user_ids: Iterable[int], now: datetime | None = None,
-                      badges: list[CourseBadge] | None = None) -> PassResult:
+def evaluate_learners(
+    context_id: int,
+    user_ids: Iterable[int],
+    now: datetime | None = None,
+    badges: list[CourseBadge] | None = None,
+) -> PassResult:
     """Evaluate learners against every enabled badge of the course and issue what they earned
     (prerequisites first, so a pathway completes in one pass). Does not commit."""
     result = PassResult()
@@ -210,14 +245,25 @@ def evaluate_learners(context_id: int, user_ids: Iterable[int], now: datetime | 
                 lines = evidence_lines(decision, labels, names)  # once: assertion and records
                 # Public, signed evidence names the criteria met; the learner's exact scores
                 # only when the instructor chose so for this badge.
-                met = [line if badge.evidence_shows_scores else met_text(ev, labels, names)
-                       for line, ev in zip(lines, decision.evidence, strict=True) if ev.met]
+                met = [
+                    line if badge.evidence_shows_scores else met_text(ev, labels, names)
+                    for line, ev in zip(lines, decision.evidence, strict=True)
+                    if ev.met
+                ]
                 evidence = [{"name": "Criteria met", "narrative": "; ".join(met)}] if met else []
                 # Signed as OB 3.0 results only where the badge shows scores (same consent).
                 results = scored_results(decision, labels)
-                awards.append((user_id, Award(Recipient(email=user.email, name=user.name,
-                                                        lti_user_id=user_id), evidence,
-                                              results=results), lines))
+                awards.append(
+                    (
+                        user_id,
+                        Award(
+                            Recipient(email=user.email, name=user.name, lti_user_id=user_id),
+                            evidence,
+                            results=results,
+                        ),
+                        lines,
+                    )
+                )
             elif decision.outcome == "review":
                 reviews.append((user_id, decision))
         if awards:
@@ -236,44 +282,75 @@ def scored_results(decision: Decision, labels: dict[str, str]) -> list[dict[str,
         if not ev.met or ev.percent is None or ev.kind == "badge":
             continue
         names = [labels.get(column) or f"column {column}" for column in ev.columns]
-        name = names[0] if ev.kind == "column" else (
-            f"{'Average' if ev.kind == 'average' else 'Total'} of {', '.join(names)}")
+        name = (
+            names[0]
+            if ev.kind == "column"
+            else (f"{'Average' if ev.kind == 'average' else 'Total'} of {', '.join(names)}")
+        )
         results.append({"criterion": ev.path, "name": name, "percent": round(ev.percent, 1)})
     return results
 
 
-def _issue(badge: Badge, awards: list[tuple[int, Award, list[str]]], now: datetime,
-           result: PassResult) -> None:
+def _issue(
+    badge: Badge, awards: list[tuple[int, Award, list[str]]], now: datetime, result: PassResult
+) -> None:
     issued = issue_many(badge, [a for _u, a, _l in awards], now=now, commit=False)
-    created = [effects.NewAward(user_id, done.assertion, lines)
-               for (user_id, _a, lines), done in zip(awards, issued, strict=True)
-               if done.created]
+    created = [
+        effects.NewAward(user_id, done.assertion, lines)
+        for (user_id, _a, lines), done in zip(awards, issued, strict=True)
+        if done.created
+    ]
     if not created:
         return
     result.issued += len(created)
-    result.outbox_ids += effects.awarded(badge, created, action=DecisionAction.AUTO_AWARD,
-                                         actor="", reason="criteria met")
+    result.outbox_ids += effects.awarded(
+        badge, created, action=DecisionAction.AUTO_AWARD, actor="", reason="criteria met"
+    )
 
 
-def _queue_reviews(badge: Badge, reviews: list[tuple[int, Decision]], labels: dict[str, str],
-                   names: dict[str, str]) -> int:
-    known = set(db.session.scalars(select(ReviewItem.user_id).where(
-        ReviewItem.badge_id == badge.id, ReviewItem.user_id.in_([u for u, _d in reviews]))))
-    new = [(user_id, {"evidence": evidence_lines(d, labels, names), "reasons": list(d.reasons)})
-           for user_id, d in reviews if user_id not in known]
+def _queue_reviews(
+    badge: Badge, reviews: list[tuple[int, Decision]], labels: dict[str, str], names: dict[str, str]
+) -> int:
+    known = set(
+        db.session.scalars(
+            select(ReviewItem.user_id).where(
+                ReviewItem.badge_id == badge.id, ReviewItem.user_id.in_([u for u, _d in reviews])
+            )
+        )
+    )
+    new = [
+        (user_id, {"evidence": evidence_lines(d, labels, names), "reasons": list(d.reasons)})
+        for user_id, d in reviews
+        if user_id not in known
+    ]
     if not new:
         return 0
-    upsert(ReviewItem, [{
-        "public_id": new_public_id(), "badge_id": badge.id, "user_id": user_id,
-        "status": "pending", "created_at": utcnow(), "data": data,
-    } for user_id, data in new], keys=("badge_id", "user_id"))
+    upsert(
+        ReviewItem,
+        [
+            {
+                "public_id": new_public_id(),
+                "badge_id": badge.id,
+                "user_id": user_id,
+                "status": "pending",
+                "created_at": utcnow(),
+                "data": data,
+            }
+            for user_id, data in new
+        ],
+        keys=("badge_id", "user_id"),
+    )
     effects.review_queued(badge, new)
     return len(new)
 
 
-def ingest(events: Sequence[GradeEvent], *, now: datetime | None = None,
-           on_chunk: Callable[[], None] | None = None,
-           recheck: int | None = None) -> PassResult:
+def ingest(
+    events: Sequence[GradeEvent],
+    *,
+    now: datetime | None = None,
+    on_chunk: Callable[[], None] | None = None,
+    recheck: int | None = None,
+) -> PassResult:
     """The one path for grade events of every source: store what changed, evaluate those
     learners, issue what they earned; one transaction per chunk of learners.
 
@@ -292,14 +369,21 @@ def ingest(events: Sequence[GradeEvent], *, now: datetime | None = None,
         everyone = context_id == recheck
         users = sorted(by_user)
         for start in range(0, len(users), CHUNK):
-            part = [e for u in users[start:start + CHUNK] for e in by_user[u]]
+            part = [e for u in users[start : start + CHUNK] for e in by_user[u]]
 
-            def work(part: list[GradeEvent] = part, context_id: int = context_id,
-                     badges: list[CourseBadge] = badges, everyone: bool = everyone) -> PassResult:
+            def work(
+                part: list[GradeEvent] = part,
+                context_id: int = context_id,
+                badges: list[CourseBadge] = badges,
+                everyone: bool = everyone,
+            ) -> PassResult:
                 changed = record_grades(part)
                 result = evaluate_learners(
-                    context_id, {e.user_id for e in (part if everyone else changed)}, now,
-                    badges=[_fresh(b) for b in badges])
+                    context_id,
+                    {e.user_id for e in (part if everyone else changed)},
+                    now,
+                    badges=[_fresh(b) for b in badges],
+                )
                 result.changed = len(changed)
                 if on_chunk:
                     on_chunk()
@@ -318,23 +402,32 @@ def _fresh(item: CourseBadge) -> CourseBadge:
     return CourseBadge(db.session.get(Badge, item.badge.id), item.criteria)
 
 
-def evaluate_course(context_id: int, *, now: datetime | None = None,
-                    on_chunk: Callable[[], None] | None = None,
-                    on_progress: Callable[[dict[str, int]], None] | None = None) -> PassResult:
+def evaluate_course(
+    context_id: int,
+    *,
+    now: datetime | None = None,
+    on_chunk: Callable[[], None] | None = None,
+    on_progress: Callable[[dict[str, int]], None] | None = None,
+) -> PassResult:
     """Evaluate every learner of the course against its live, enabled badges (a badge went
     live, automatic awards were turned on, or a live badge's rule changed) and issue to all
     who qualify now. ``on_progress`` hears the running totals after each committed chunk."""
-    return _evaluate_in_chunks(context_id, learner_ids(context_id), course_badges(context_id),
-                               now, on_chunk, on_progress)
+    return _evaluate_in_chunks(
+        context_id, learner_ids(context_id), course_badges(context_id), now, on_chunk, on_progress
+    )
 
 
-def _evaluate_in_chunks(context_id: int, learners: list[int], badges: list[CourseBadge],
-                        now: datetime | None, on_chunk: Callable[[], None] | None = None,
-                        on_progress: Callable[[dict[str, int]], None] | None = None,
-                        ) -> PassResult:
+def _evaluate_in_chunks(
+    context_id: int,
+    learners: list[int],
+    badges: list[CourseBadge],
+    now: datetime | None,
+    on_chunk: Callable[[], None] | None = None,
+    on_progress: Callable[[dict[str, int]], None] | None = None,
+) -> PassResult:
     total = PassResult()
     for start in range(0, len(learners), CHUNK):
-        part = learners[start:start + CHUNK]
+        part = learners[start : start + CHUNK]
 
         def work(part: list[int] = part) -> PassResult:
             result = evaluate_learners(context_id, part, now, badges=[_fresh(b) for b in badges])

@@ -56,9 +56,19 @@ def kinds() -> Iterable[DeadKind]:
 
 def dead_items(limit: int = 200) -> list[DeadItem]:
     """The dead items of every kind (newest first within a kind, at most ``limit`` each)."""
-    return [DeadItem(kind.name, kind.label, row.id, kind.describe(row), row.attempts,
-                     row.last_error or "", _when(row))
-            for kind in _KINDS.values() for row in leases.dead(kind.model, limit)]
+    return [
+        DeadItem(
+            kind.name,
+            kind.label,
+            row.id,
+            kind.describe(row),
+            row.attempts,
+            row.last_error or "",
+            _when(row),
+        )
+        for kind in _KINDS.values()
+        for row in leases.dead(kind.model, limit)
+    ]
 
 
 def _when(row: Any) -> datetime | None:

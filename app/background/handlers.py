@@ -20,8 +20,10 @@ def handler(kind: str) -> Callable[[F], F]:
 
     def decorator(fn: F) -> F:
         held = _HANDLERS.get(kind)
-        if held is not None and (held.__module__, held.__qualname__) != (fn.__module__,
-                                                                   fn.__qualname__):
+        if held is not None and (held.__module__, held.__qualname__) != (
+            fn.__module__,
+            fn.__qualname__,
+        ):
             raise RuntimeError(f"{kind!r} is handled by {held.__module__}.{held.__qualname__}")
         _HANDLERS[kind] = fn
         return fn

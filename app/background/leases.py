@@ -54,8 +54,12 @@ class RetryPolicy:
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
         """Seconds before attempt ``attempt + 1`` (see :func:`backoff`)."""
-        return backoff(attempt, _knob(self.base_setting, self.base),
-                       _knob(self.cap_setting, self.cap), retry_after)
+        return backoff(
+            attempt,
+            _knob(self.base_setting, self.base),
+            _knob(self.cap_setting, self.cap),
+            retry_after,
+        )
 
 
 def _knob(setting: str | None, default: float) -> float:
@@ -97,22 +101,39 @@ def claimable(model: Any, now: datetime) -> Any:
     return or_(ready, and_(model.state == model.states.claimed, model.lease_until < now))
 
 
-def claim(model: Any, item_id: int, *, lease: timedelta | None = None,
-          now: datetime | None = None, **values: Any) -> bool:
+def claim(
+    model: Any,
+    item_id: int,
+    *,
+    lease: timedelta | None = None,
+    now: datetime | None = None,
+    **values: Any,
+) -> bool:
     """Take row ``item_id`` for one attempt (no commit): one conditional UPDATE, so of
     workers racing for it exactly one gets True. Counts the attempt, sets the lease (for
     :class:`Leased` rows) and any further ``values``."""
     now = now or datetime.now(UTC)
     if issubclass(model, Leased):
         values["lease_until"] = now + lease if lease is not None else None
-    return db.session.execute(
-        update(model).where(model.id == item_id, claimable(model, now))
-        .values(state=model.states.claimed, attempts=model.attempts + 1, **values)
-        .execution_options(synchronize_session=False)).rowcount == 1
+    return (
+        db.session.execute(
+            update(model)
+            .where(model.id == item_id, claimable(model, now))
+            .values(state=model.states.claimed, attempts=model.attempts + 1, **values)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        == 1
+    )
 
 
-def fail(row: Any, error: str, *, retryable: bool = True, retry_after: float | None = None,
-         now: datetime | None = None) -> float | None:
+def fail(
+    row: Any,
+    error: str,
+    *,
+    retryable: bool = True,
+    retry_after: float | None = None,
+    now: datetime | None = None,
+) -> float | None:
     """Record a failed attempt on ``row`` (no commit). Returns the seconds until the next
     attempt, or None when the row went to the dead list (out of attempts, or not retryable)."""
     now = now or datetime.now(UTC)
@@ -129,15 +150,23 @@ def fail(row: Any, error: str, *, retryable: bool = True, retry_after: float | N
 
 def dead(model: Any, limit: int = 200) -> list[Any]:
     """The kind's dead list, newest first."""
-    return list(db.session.scalars(select(model).where(model.state == model.states.dead)
-                                   .order_by(model.id.desc()).limit(limit)))
+    return list(
+        db.session.scalars(
+            select(model)
+            .where(model.state == model.states.dead)
+            .order_by(model.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def revive(model: Any, item_id: int) -> Any | None:
     """Give a dead row a fresh set of attempts (no commit); None if it is not dead (any more).
     The caller enqueues it after the commit."""
     revived = db.session.execute(
-        update(model).where(model.id == item_id, model.state == model.states.dead)
+        update(model)
+        .where(model.id == item_id, model.state == model.states.dead)
         .values(state=model.states.ready[0], attempts=0, next_attempt_at=None)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False)
+    ).rowcount
     return db.session.get(model, item_id) if revived else None

@@ -24,8 +24,13 @@ from huey import Huey
 from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
 
 # Modules that declare tasks: a consumer must import them to know every task by name.
-TASK_MODULES = ("app.grades.tasks", "app.awards.outbox", "app.notifications.tasks",
-                "app.webhooks.tasks", "lti.storage")
+TASK_MODULES = (
+    "app.grades.tasks",
+    "app.awards.outbox",
+    "app.notifications.tasks",
+    "app.webhooks.tasks",
+    "lti.storage",
+)
 log = logging.getLogger(__name__)
 
 # Immediate (in memory) until init_app gives it the app's storage.
@@ -133,8 +138,13 @@ def queue_health() -> tuple[bool, str]:
 
 @click.command("worker")
 @click.option("-w", "--workers", default=2, show_default=True, help="Concurrent workers.")
-@click.option("-k", "--worker-type", default="thread", show_default=True,
-              type=click.Choice(["thread", "process"]))
+@click.option(
+    "-k",
+    "--worker-type",
+    default="thread",
+    show_default=True,
+    type=click.Choice(["thread", "process"]),
+)
 @click.option("--no-periodic", is_flag=True, help="Do not run the periodic sweep here.")
 @with_appcontext
 def worker_command(workers: int, worker_type: str, no_periodic: bool) -> None:
@@ -145,8 +155,9 @@ def worker_command(workers: int, worker_type: str, no_periodic: bool) -> None:
 
     # Pick up what a previous worker left behind (dead worker, lost messages) right away.
     log.info("startup sweep: %s", sweep())
-    consumer = huey.create_consumer(workers=workers, worker_type=worker_type,
-                                    periodic=not no_periodic, check_worker_health=True)
+    consumer = huey.create_consumer(
+        workers=workers, worker_type=worker_type, periodic=not no_periodic, check_worker_health=True
+    )
     for name in ("huey", "huey.consumer", "huey.consumer.Scheduler"):
         logging.getLogger(name).addFilter(QuietPolls())
     consumer.run()

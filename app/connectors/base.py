@@ -14,8 +14,9 @@ class ConnectorError(PlatformError):
     wrong and how to fix it), never the LMS's body; ``retryable`` says whether trying again
     later may help (a timeout) or a person must act first (a missing capability)."""
 
-    def __init__(self, message: str, *, retryable: bool = False,
-                 retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, *, retryable: bool = False, retry_after: float | None = None
+    ) -> None:
         super().__init__(message, status=None, retry_after=retry_after)
         self._retryable = retryable
 

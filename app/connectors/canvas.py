@@ -54,8 +54,14 @@ def _number(value: Any) -> float | None:
 class CanvasClient:
     """GETs of the Canvas API with a bearer token, through the guarded client."""
 
-    def __init__(self, base_url: str, token: str, http: requests.Session | None = None,
-                 sleep: Callable[[float], None] = time.sleep, pause: float = 1.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        http: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        pause: float = 1.0,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.origin = "{0.scheme}://{0.netloc}".format(urlsplit(self.base_url))
         self.host = urlsplit(self.base_url).hostname or self.base_url
@@ -64,36 +70,44 @@ class CanvasClient:
         self.sleep, self.pause = sleep, pause  # pause: seconds of the first back-off
         self.remaining: float | None = None
 
-    def _get(self, url: str, params: Any = None,
-             missing_ok: bool = False) -> requests.Response | None:
+    def _get(
+        self, url: str, params: Any = None, missing_ok: bool = False
+    ) -> requests.Response | None:
         for attempt in range(THROTTLE_RETRIES + 1):
             if self.remaining is not None and self.remaining < LOW_WATER:
                 self.sleep(self.pause)  # let the bucket leak before spending more
             try:
                 response = self.http.get(url, params=params)
             except outbound.OutboundRefused as exc:
-                raise ConnectorError(f"Badgebridge may not connect to Canvas: {exc}. Check "
-                                     "the site URL in the console.") from exc
+                raise ConnectorError(
+                    f"Badgebridge may not connect to Canvas: {exc}. Check "
+                    "the site URL in the console."
+                ) from exc
             except requests.RequestException as exc:
-                raise ConnectorError(f"Canvas at {self.host} did not answer "
-                                     f"({type(exc).__name__}); Badgebridge tries again later.",
-                                     retryable=True) from exc
+                raise ConnectorError(
+                    f"Canvas at {self.host} did not answer "
+                    f"({type(exc).__name__}); Badgebridge tries again later.",
+                    retryable=True,
+                ) from exc
             remaining = response.headers.get("X-Rate-Limit-Remaining")
             try:
                 self.remaining = float(remaining) if remaining is not None else None
             except ValueError:
                 self.remaining = None
             if response.status_code == 403 and b"Rate Limit Exceeded" in response.content[:200]:
-                wait = self.pause * min(2.0 ** attempt, 8.0)
+                wait = self.pause * min(2.0**attempt, 8.0)
                 log.info("canvas %s throttled, waiting %.1fs", self.host, wait)
                 self.sleep(wait)
                 continue
             if missing_ok and response.status_code == 404:
                 return None
             return self._checked(response)
-        raise ConnectorError(f"Canvas at {self.host} keeps throttling Badgebridge (Rate Limit "
-                             "Exceeded); the check continues in a minute.", retryable=True,
-                             retry_after=60)
+        raise ConnectorError(
+            f"Canvas at {self.host} keeps throttling Badgebridge (Rate Limit "
+            "Exceeded); the check continues in a minute.",
+            retryable=True,
+            retry_after=60,
+        )
 
     def _checked(self, response: requests.Response) -> requests.Response:
         status = response.status_code
@@ -104,20 +118,29 @@ class CanvasClient:
                 raise ConnectorError(
                     "Canvas refused the connector's API token (expired, deleted or "
                     "mistyped). Generate a new access token (Account > Settings > New access "
-                    "token) and paste it in the Badgebridge console.")
+                    "token) and paste it in the Badgebridge console."
+                )
             raise ConnectorError(
                 "The Canvas user who owns the connector's token may not read this course's "
                 "grades: use the token of an admin, or of a user with a teacher role in the "
-                "course.")
+                "course."
+            )
         if status == 404:
-            raise ConnectorError("Canvas has no course for this launch at "
-                                 f"{self.host}: is the site URL in the console the Canvas "
-                                 "address the course is served from?")
+            raise ConnectorError(
+                "Canvas has no course for this launch at "
+                f"{self.host}: is the site URL in the console the Canvas "
+                "address the course is served from?"
+            )
         if status >= 500 or status == 429:
-            raise ConnectorError(f"Canvas at {self.host} failed ({outbound.describe(response)}"
-                                 "); Badgebridge tries again later.", retryable=True)
-        raise ConnectorError(f"Canvas at {self.host} answered {outbound.describe(response)}; "
-                             "check the connector's site URL and token.")
+            raise ConnectorError(
+                f"Canvas at {self.host} failed ({outbound.describe(response)}"
+                "); Badgebridge tries again later.",
+                retryable=True,
+            )
+        raise ConnectorError(
+            f"Canvas at {self.host} answered {outbound.describe(response)}; "
+            "check the connector's site URL and token."
+        )
 
     def get(self, path: str, *, missing_ok: bool = False) -> Any:
         """One answer (JSON); None for a 404 when ``missing_ok``."""
@@ -134,22 +157,28 @@ class CanvasClient:
             assert response is not None  # only missing_ok answers None
             page = self._json(response)
             if not isinstance(page, list):
-                raise ConnectorError(f"Canvas at {self.host} answered a list request with "
-                                     "something else; check the site URL.")
+                raise ConnectorError(
+                    f"Canvas at {self.host} answered a list request with "
+                    "something else; check the site URL."
+                )
             items.extend(page)
             found = _NEXT.search(response.headers.get("Link") or "")
             url, query = (found.group(1), None) if found else (None, None)
             if url and not url.startswith(self.origin + "/"):
-                raise ConnectorError(f"Canvas at {self.host} sent a next-page link to another "
-                                     "site; Badgebridge did not follow it.")
+                raise ConnectorError(
+                    f"Canvas at {self.host} sent a next-page link to another "
+                    "site; Badgebridge did not follow it."
+                )
         return items
 
     def _json(self, response: requests.Response) -> Any:
         try:
             return response.json()
         except ValueError:
-            raise ConnectorError(f"Canvas at {self.host} answered {outbound.describe(response)}"
-                                 ", not JSON: check the site URL in the console.") from None
+            raise ConnectorError(
+                f"Canvas at {self.host} answered {outbound.describe(response)}"
+                ", not JSON: check the site URL in the console."
+            ) from None
 
 
 class CanvasSource:
@@ -157,8 +186,9 @@ class CanvasSource:
 
     kind = "canvas"
 
-    def __init__(self, client: CanvasClient, learner_subs: Callable[[], Iterable[str]],
-                 tool_url: str = "") -> None:
+    def __init__(
+        self, client: CanvasClient, learner_subs: Callable[[], Iterable[str]], tool_url: str = ""
+    ) -> None:
         self.client = client
         self.learner_subs = learner_subs
         self.tool_url = tool_url.rstrip("/")
@@ -181,27 +211,39 @@ class CanvasSource:
                 continue  # the tool's own column: read through AGS
             key = f"canvas:assignment:{a['id']}"
             assignments[a["id"]] = key
-            out.columns.append(NativeColumn(key, str(a.get("name") or f"Assignment {a['id']}"),
-                                            _number(a.get("points_possible"))))
+            out.columns.append(
+                NativeColumn(
+                    key,
+                    str(a.get("name") or f"Assignment {a['id']}"),
+                    _number(a.get("points_possible")),
+                )
+            )
         maxima = {c.key: c.score_maximum for c in out.columns}
-        for sub in self.client.get_all(f"{course}/students/submissions",
-                                       [("student_ids[]", "all")]):
+        for sub in self.client.get_all(
+            f"{course}/students/submissions", [("student_ids[]", "all")]
+        ):
             key, learner = assignments.get(sub.get("assignment_id")), ids.get(sub.get("user_id"))
             if key is None or learner is None:
                 continue
             score = None if sub.get("excused") else _number(sub.get("score"))
-            out.grades.append(NativeGrade(key, learner, score, maxima[key],
-                                          _time(sub.get("graded_at"))))
+            out.grades.append(
+                NativeGrade(key, learner, score, maxima[key], _time(sub.get("graded_at")))
+            )
         scored = False
-        for e in self.client.get_all(f"{course}/enrollments",
-                                     [("type[]", "StudentEnrollment")]):
+        for e in self.client.get_all(f"{course}/enrollments", [("type[]", "StudentEnrollment")]):
             learner = ids.get(e.get("user_id"))
             if learner is None:
                 continue
             scored = True
-            out.grades.append(NativeGrade(TOTAL_KEY, learner,
-                                          _number((e.get("grades") or {}).get("current_score")),
-                                          100.0, None))
+            out.grades.append(
+                NativeGrade(
+                    TOTAL_KEY,
+                    learner,
+                    _number((e.get("grades") or {}).get("current_score")),
+                    100.0,
+                    None,
+                )
+            )
         if scored:
             out.columns.append(NativeColumn(TOTAL_KEY, "Course total (current score %)", 100.0))
         return out
@@ -213,8 +255,9 @@ class CanvasSource:
             key = f"canvas-user:{self.client.host}:{sub}"
             canvas_id = cache.get(key)
             if canvas_id is None:
-                user = self.client.get(f"{course}/users/lti_1_3_id:{quote(sub, safe='')}",
-                                       missing_ok=True)  # None: not (or no longer) enrolled
+                user = self.client.get(
+                    f"{course}/users/lti_1_3_id:{quote(sub, safe='')}", missing_ok=True
+                )  # None: not (or no longer) enrolled
                 canvas_id = user.get("id") if isinstance(user, dict) else None
                 if canvas_id is None:
                     continue

@@ -29,7 +29,8 @@ class GradebookConnector(TimestampMixin, db.Model):
     __tablename__ = "gradebook_connector"
 
     registration_id: Mapped[int] = mapped_column(
-        ForeignKey("registration.id", ondelete="CASCADE"), primary_key=True)
+        ForeignKey("registration.id", ondelete="CASCADE"), primary_key=True
+    )
     kind: Mapped[str] = mapped_column(String(20))
     base_url: Mapped[str] = mapped_column(String(1000))
     token_encrypted: Mapped[str] = mapped_column(Text)

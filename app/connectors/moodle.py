@@ -89,8 +89,7 @@ def _number(value: Any) -> float | None:
 class MoodleClient:
     """Calls Moodle's REST server with a web-service token, through the guarded client."""
 
-    def __init__(self, base_url: str, token: str,
-                 http: requests.Session | None = None) -> None:
+    def __init__(self, base_url: str, token: str, http: requests.Session | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.host = urlsplit(self.base_url).hostname or self.base_url
         self.token = token
@@ -104,43 +103,58 @@ class MoodleClient:
     def call(self, function: str, **params: Any) -> Any:
         """One function's answer (parsed JSON); raises :class:`ConnectorError` with a
         sentence saying what to fix in Moodle."""
-        data = {"wstoken": self.token, "wsfunction": function,
-                "moodlewsrestformat": "json", **{k: str(v) for k, v in params.items()}}
+        data = {
+            "wstoken": self.token,
+            "wsfunction": function,
+            "moodlewsrestformat": "json",
+            **{k: str(v) for k, v in params.items()},
+        }
         try:
             response = self.http.post(self.base_url + ENDPOINT, data=data)
         except outbound.OutboundRefused as exc:
-            raise ConnectorError(f"Badgebridge may not connect to the Moodle site: {exc}. "
-                                 "Check the site URL in the console.") from exc
+            raise ConnectorError(
+                f"Badgebridge may not connect to the Moodle site: {exc}. "
+                "Check the site URL in the console."
+            ) from exc
         except requests.RequestException as exc:
             log.warning("moodle %s %s: %s", self.host, function, type(exc).__name__)
-            raise ConnectorError(f"The Moodle site {self.host} did not answer "
-                                 f"({type(exc).__name__}); Badgebridge tries again later.",
-                                 retryable=True) from exc
+            raise ConnectorError(
+                f"The Moodle site {self.host} did not answer "
+                f"({type(exc).__name__}); Badgebridge tries again later.",
+                retryable=True,
+            ) from exc
         if response.status_code == 403 and not response.content.strip():
             raise ConnectorError(
                 f"The Moodle site {self.host} refuses web service calls: web services or the "
                 "REST protocol are off. In Moodle, turn on Site administration > General > "
                 "Advanced features > Enable web services, and enable REST under Site "
-                "administration > Server > Web services > Manage protocols.")
+                "administration > Server > Web services > Manage protocols."
+            )
         if response.status_code >= 500 or response.status_code == 429:
-            raise ConnectorError(f"The Moodle site {self.host} failed "
-                                 f"({outbound.describe(response)}); Badgebridge tries again "
-                                 "later.", retryable=True)
+            raise ConnectorError(
+                f"The Moodle site {self.host} failed "
+                f"({outbound.describe(response)}); Badgebridge tries again "
+                "later.",
+                retryable=True,
+            )
         if response.status_code != 200:
-            raise ConnectorError(f"The Moodle site {self.host} answered "
-                                 f"{outbound.describe(response)} to {function}: is the site URL "
-                                 "in the console Moodle's own address?")
+            raise ConnectorError(
+                f"The Moodle site {self.host} answered "
+                f"{outbound.describe(response)} to {function}: is the site URL "
+                "in the console Moodle's own address?"
+            )
         try:
             body = response.json()
         except ValueError:
-            raise ConnectorError(f"The Moodle site {self.host} answered {function} with "
-                                 f"{outbound.describe(response)}, not JSON: is the site URL in "
-                                 "the console Moodle's own address?") from None
+            raise ConnectorError(
+                f"The Moodle site {self.host} answered {function} with "
+                f"{outbound.describe(response)}, not JSON: is the site URL in "
+                "the console Moodle's own address?"
+            ) from None
         if isinstance(body, dict) and "errorcode" in body and "exception" in body:
             code = str(body.get("errorcode"))
             log.info("moodle %s %s: errorcode %s", self.host, function, code)
-            raise MoodleError(explain(code, function, str(body.get("message") or ""), params),
-                              code)
+            raise MoodleError(explain(code, function, str(body.get("message") or ""), params), code)
         return body
 
 
@@ -148,14 +162,18 @@ def explain(code: str, function: str, message: str, params: dict[str, Any]) -> s
     """The sentence for a Moodle ``errorcode``: what is missing and where to fix it."""
     course = params.get("courseid", "")
     if code == "invalidtoken":
-        return ("Moodle does not know the connector's token (deleted or mistyped). Create a "
-                "token for the web service user (Site administration > Server > Web services > "
-                "Manage tokens) and paste it in the Badgebridge console.")
+        return (
+            "Moodle does not know the connector's token (deleted or mistyped). Create a "
+            "token for the web service user (Site administration > Server > Web services > "
+            "Manage tokens) and paste it in the Badgebridge console."
+        )
     if code == "accessexception":
-        return (f"Moodle refused the function {function}: add it to the Badgebridge external "
-                "service, check that the service is enabled and that the web service user is "
-                "one of its authorised users (Site administration > Server > Web services > "
-                "External services).")
+        return (
+            f"Moodle refused the function {function}: add it to the Badgebridge external "
+            "service, check that the service is enabled and that the web service user is "
+            "one of its authorised users (Site administration > Server > Web services > "
+            "External services)."
+        )
     if code == "nopermissions":
         described = re.search(r"\(([^()]*)\)\.?\s*$", message)
         text = described.group(1).strip() if described else ""
@@ -166,26 +184,40 @@ def explain(code: str, function: str, message: str, params: dict[str, Any]) -> s
             what = f"a capability Moodle describes as \u201c{text}\u201d"
         else:
             what = "a capability"
-        return (f"The web service user's role lacks {what}, needed by {function}. Allow it in "
-                "the role assigned to that user at system level (Site administration > Users > "
-                "Permissions > Define roles).")
+        return (
+            f"The web service user's role lacks {what}, needed by {function}. Allow it in "
+            "the role assigned to that user at system level (Site administration > Users > "
+            "Permissions > Define roles)."
+        )
     if code in ("errorcoursecontextnotvalid", "requireloginerror"):
-        return (f"The web service user cannot enter Moodle course {course}: allow "
-                "moodle/course:view (View courses without participation) in its system role.")
+        return (
+            f"The web service user cannot enter Moodle course {course}: allow "
+            "moodle/course:view (View courses without participation) in its system role."
+        )
     if code == "cannotviewreport":
-        return ("The web service user may not read course completion: allow "
-                "report/completion:view (View course completion report) in its system role.")
+        return (
+            "The web service user may not read course completion: allow "
+            "report/completion:view (View course completion report) in its system role."
+        )
     if code == "wsaccessusersuspended":
-        return ("The Moodle web service user is suspended: unsuspend it (Site administration > "
-                "Users > Browse list of users).")
+        return (
+            "The Moodle web service user is suspended: unsuspend it (Site administration > "
+            "Users > Browse list of users)."
+        )
     if code == "invalidrecord":
-        return (f"Moodle has no course {course}, or no function {function} (a Moodle older "
-                "than 4.1?). Launch the tool from the course again; check the Moodle version.")
+        return (
+            f"Moodle has no course {course}, or no function {function} (a Moodle older "
+            "than 4.1?). Launch the tool from the course again; check the Moodle version."
+        )
     if code == "invalidparameter":
-        return (f"Moodle refused the parameters of {function} (course {course!r}): the launch's "
-                "context id is not a Moodle course id.")
-    return (f"Moodle answered {function} with the error {code!r}. Check the web service set-up "
-            "in the Badgebridge README (Moodle).")
+        return (
+            f"Moodle refused the parameters of {function} (course {course!r}): the launch's "
+            "context id is not a Moodle course id."
+        )
+    return (
+        f"Moodle answered {function} with the error {code!r}. Check the web service set-up "
+        "in the Badgebridge README (Moodle)."
+    )
 
 
 class MoodleSource:
@@ -204,12 +236,17 @@ class MoodleSource:
     def read(self, course_ref: str) -> GradebookRead:
         """Grade items with every learner's grade, then activity and course completion."""
         if not str(course_ref).isdigit():
-            raise ConnectorError(f"The course's LTI context id {course_ref!r} is not a Moodle "
-                                 "course id, so its gradebook cannot be read.")
+            raise ConnectorError(
+                f"The course's LTI context id {course_ref!r} is not a Moodle "
+                "course id, so its gradebook cannot be read."
+            )
         course = int(course_ref)
-        modules = {m["id"]: m for section in self.client.call(
-            "core_course_get_contents", courseid=course) for m in section.get("modules") or []
-            if isinstance(m, dict) and "id" in m}
+        modules = {
+            m["id"]: m
+            for section in self.client.call("core_course_get_contents", courseid=course)
+            for m in section.get("modules") or []
+            if isinstance(m, dict) and "id" in m
+        }
         listed = self.client.call("core_grades_get_gradeitems", courseid=course)
         report = self.client.call("gradereport_user_get_grade_items", courseid=course, userid=0)
         out = GradebookRead()
@@ -231,57 +268,80 @@ class MoodleSource:
                     key, label, top = TOTAL_KEY, "Course total", None
                 elif row.get("itemtype") in ("mod", "manual"):
                     key = f"moodle:gradeitem:{row['id']}"
-                    label, top = str(row.get("itemname") or f"Grade item {row['id']}"), \
-                        _number(row.get("grademax"))
+                    label, top = (
+                        str(row.get("itemname") or f"Grade item {row['id']}"),
+                        _number(row.get("grademax")),
+                    )
                 else:
                     continue  # category totals: not a column an instructor names
                 columns.setdefault(key, NativeColumn(key, label, top))
-                out.grades.append(NativeGrade(
-                    key, str(user["userid"]), _number(row.get("graderaw")),
-                    _number(row.get("grademax")), _when(row.get("gradedategraded"))))
+                out.grades.append(
+                    NativeGrade(
+                        key,
+                        str(user["userid"]),
+                        _number(row.get("graderaw")),
+                        _number(row.get("grademax")),
+                        _when(row.get("gradedategraded")),
+                    )
+                )
         out.columns.extend(columns.values())
         return learners
 
-    def _missing_rows(self, listed: dict[str, Any], report: dict[str, Any],
-                      modules: dict[int, dict[str, Any]], out: GradebookRead) -> None:
+    def _missing_rows(
+        self,
+        listed: dict[str, Any],
+        report: dict[str, Any],
+        modules: dict[int, dict[str, Any]],
+        out: GradebookRead,
+    ) -> None:
         if not report.get("usergrades"):
             return  # nobody graded: nothing to compare
-        seen = {str(row.get("id")) for user in report["usergrades"]
-                for row in user.get("gradeitems") or []}
-        names = {str(item.get("id")): str(item.get("itemname") or "")
-                 for item in listed.get("gradeItems") or []}
+        seen = {
+            str(row.get("id"))
+            for user in report["usergrades"]
+            for row in user.get("gradeitems") or []
+        }
+        names = {
+            str(item.get("id")): str(item.get("itemname") or "")
+            for item in listed.get("gradeItems") or []
+        }
         missing = [name for item_id, name in names.items() if item_id not in seen]
         if not missing:
             return
-        types = sorted({m.get("modname") for m in modules.values()
-                        if m.get("name") in missing and m.get("modname")})
+        types = sorted(
+            {
+                m.get("modname")
+                for m in modules.values()
+                if m.get("name") in missing and m.get("modname")
+            }
+        )
         capabilities = ", ".join(f"mod/{t}:view" for t in types) or "mod/<type>:view"
         out.warnings.append(
             f"Moodle left {len(missing)} grade column(s) out of the grade report without an "
             f"error (for example \u201c{missing[0][:80]}\u201d): the web service user's role "
-            f"lacks {capabilities}. Allow it at system level to read those columns.")
+            f"lacks {capabilities}. Allow it at system level to read those columns."
+        )
 
-    def _each_learner(self, function: str, course: int,
-                      learners: list[int]) -> list[tuple[int, Any]]:
+    def _each_learner(
+        self, function: str, course: int, learners: list[int]
+    ) -> list[tuple[int, Any]]:
         """``function`` for every learner (Moodle has no all-learners form of it): several
         at a time, each thread with its own client. Answers are an answer or a MoodleError,
         in the learners' order; other errors propagate."""
         threads = min(FETCH_THREADS, len(learners))
-        clients = [self.client] if threads <= 1 else [self.client.copy()
-                                                       for _ in range(threads)]
+        clients = [self.client] if threads <= 1 else [self.client.copy() for _ in range(threads)]
 
         def run(part: tuple[MoodleClient, list[int]]) -> list[tuple[int, Any]]:
             client, users = part
             out: list[tuple[int, Any]] = []
             for user_id in users:
                 try:
-                    out.append((user_id, client.call(function, courseid=course,
-                                                     userid=user_id)))
+                    out.append((user_id, client.call(function, courseid=course, userid=user_id)))
                 except MoodleError as exc:
                     out.append((user_id, exc))
             return out
 
-        parts = [(client, learners[i::len(clients)]) for i, client in enumerate(clients)]
+        parts = [(client, learners[i :: len(clients)]) for i, client in enumerate(clients)]
         if len(parts) == 1:
             answers = run(parts[0])
         else:
@@ -290,14 +350,20 @@ class MoodleSource:
         order = {user_id: i for i, user_id in enumerate(learners)}
         return sorted(answers, key=lambda pair: order[pair[0]])
 
-    def _activity_completion(self, course: int, modules: dict[int, dict[str, Any]],
-                             learners: list[int], out: GradebookRead) -> None:
+    def _activity_completion(
+        self,
+        course: int,
+        modules: dict[int, dict[str, Any]],
+        learners: list[int],
+        out: GradebookRead,
+    ) -> None:
         tracked = {cmid: m for cmid, m in modules.items() if m.get("completion")}
         if not tracked:
             return
         seen: set[int] = set()
         for user_id, answer in self._each_learner(
-                "core_completion_get_activities_completion_status", course, learners):
+            "core_completion_get_activities_completion_status", course, learners
+        ):
             if isinstance(answer, MoodleError):
                 if answer.errorcode in _SKIP_LEARNER:
                     continue
@@ -308,24 +374,34 @@ class MoodleSource:
                     continue
                 seen.add(cmid)
                 done = status.get("state") in COMPLETE_STATES
-                out.grades.append(NativeGrade(
-                    f"moodle:completion:{cmid}", str(user_id), 100.0 if done else 0.0, 100.0,
-                    _when(status.get("timecompleted")) if done else None))
+                out.grades.append(
+                    NativeGrade(
+                        f"moodle:completion:{cmid}",
+                        str(user_id),
+                        100.0 if done else 0.0,
+                        100.0,
+                        _when(status.get("timecompleted")) if done else None,
+                    )
+                )
         for cmid in sorted(seen):
-            out.columns.append(NativeColumn(
-                f"moodle:completion:{cmid}", f"{tracked[cmid].get('name')} (completed)", 100.0))
+            out.columns.append(
+                NativeColumn(
+                    f"moodle:completion:{cmid}", f"{tracked[cmid].get('name')} (completed)", 100.0
+                )
+            )
         hidden = sorted({m.get("modname") for cmid, m in tracked.items() if cmid not in seen})
         if learners and hidden:
             out.warnings.append(
                 "Moodle gave no completion status for some activities with completion "
                 f"tracking: the web service user's role lacks "
-                f"{', '.join(f'mod/{t}:view' for t in hidden)}. Allow it at system level.")
+                f"{', '.join(f'mod/{t}:view' for t in hidden)}. Allow it at system level."
+            )
 
-    def _course_completion(self, course: int, learners: list[int],
-                           out: GradebookRead) -> None:
+    def _course_completion(self, course: int, learners: list[int], out: GradebookRead) -> None:
         found = False
         for user_id, answer in self._each_learner(
-                "core_completion_get_course_completion_status", course, learners):
+            "core_completion_get_course_completion_status", course, learners
+        ):
             if isinstance(answer, MoodleError):
                 if answer.errorcode in _NO_COURSE_COMPLETION:
                     return  # the course has no completion criteria: no such column
@@ -334,11 +410,20 @@ class MoodleSource:
                 raise answer
             status = answer.get("completionstatus") or {}
             done = status.get("completed") is True
-            times = [c.get("timecompleted") for c in status.get("completions") or []
-                     if c.get("timecompleted")]
-            out.grades.append(NativeGrade(COURSE_COMPLETION_KEY, str(user_id),
-                                          100.0 if done else 0.0, 100.0,
-                                          _when(max(times)) if done and times else None))
+            times = [
+                c.get("timecompleted")
+                for c in status.get("completions") or []
+                if c.get("timecompleted")
+            ]
+            out.grades.append(
+                NativeGrade(
+                    COURSE_COMPLETION_KEY,
+                    str(user_id),
+                    100.0 if done else 0.0,
+                    100.0,
+                    _when(max(times)) if done and times else None,
+                )
+            )
             found = True
         if found:
             out.columns.append(NativeColumn(COURSE_COMPLETION_KEY, "Course completion", 100.0))

@@ -16,8 +16,9 @@ def connector_of(registration_id: int) -> GradebookConnector | None:
     return db.session.get(GradebookConnector, registration_id)
 
 
-def save_connector(registration_id: int, *, kind: str, base_url: str, token: str | None,
-                   enabled: bool) -> GradebookConnector:
+def save_connector(
+    registration_id: int, *, kind: str, base_url: str, token: str | None, enabled: bool
+) -> GradebookConnector:
     """Set the registration's connector. An empty ``token`` keeps the stored one (the form
     never shows it back); a new connector needs one. Commits."""
     if kind not in ConnectorKind.ALL:

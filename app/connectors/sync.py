@@ -42,18 +42,28 @@ def source_for(connector: GradebookConnector, context_id: int) -> GradebookSourc
         return MoodleSource(MoodleClient(connector.base_url, token))
     if connector.kind == ConnectorKind.CANVAS:
         pause = number("CANVAS_THROTTLE_PAUSE_SECONDS", 1.0)
-        return CanvasSource(CanvasClient(connector.base_url, token, pause=pause),
-                            lambda: learner_subs(context_id),
-                            tool_url=str(current_app.config.get("PUBLIC_BASE_URL") or ""))
+        return CanvasSource(
+            CanvasClient(connector.base_url, token, pause=pause),
+            lambda: learner_subs(context_id),
+            tool_url=str(current_app.config.get("PUBLIC_BASE_URL") or ""),
+        )
     raise ConnectorError(f"Badgebridge has no {connector.kind!r} connector.")
 
 
 def learner_subs(context_id: int) -> list[str]:
     """The LTI ``sub`` of every active learner of the course (from the NRPS roster)."""
-    return list(db.session.scalars(select(LtiUser.sub).join(
-        Membership, Membership.user_id == LtiUser.id).where(
-        Membership.context_id == context_id, Membership.active.is_(True),
-        Membership.is_staff.is_(False)).order_by(LtiUser.sub)))
+    return list(
+        db.session.scalars(
+            select(LtiUser.sub)
+            .join(Membership, Membership.user_id == LtiUser.id)
+            .where(
+                Membership.context_id == context_id,
+                Membership.active.is_(True),
+                Membership.is_staff.is_(False),
+            )
+            .order_by(LtiUser.sub)
+        )
+    )
 
 
 def read_native(context_id: int) -> NativeRead:
@@ -67,8 +77,14 @@ def read_native(context_id: int) -> NativeRead:
     registration_id, kind = connector.registration_id, connector.kind
     source = source_for(connector, context_id)
     # The tool's own columns come through AGS: the same column twice would confuse staff.
-    own = {source.key_of_lineitem(url) for url in db.session.scalars(select(
-        Column.lti_lineitem_id).where(Column.context_id == context_id, Column.source == "ags"))}
+    own = {
+        source.key_of_lineitem(url)
+        for url in db.session.scalars(
+            select(Column.lti_lineitem_id).where(
+                Column.context_id == context_id, Column.source == "ags"
+            )
+        )
+    }
     try:
         read = source.read(context.lti_context_id)
     except ConnectorError as exc:
@@ -79,10 +95,19 @@ def read_native(context_id: int) -> NativeRead:
     columns = [c for c in read.columns if c.key not in own]
     keys = in_transaction(lambda: upsert_native_columns(context_id, kind, columns))
     ids = in_transaction(lambda: user_ids_by_sub(issuer, {g.user_sub for g in read.grades}))
-    events = [GradeEvent(context_id=context_id, column_id=keys[g.column_key],
-                         user_id=ids[g.user_sub], score=g.score, maximum=g.maximum,
-                         timestamp=g.timestamp, source=kind)
-              for g in read.grades if g.column_key in keys]
+    events = [
+        GradeEvent(
+            context_id=context_id,
+            column_id=keys[g.column_key],
+            user_id=ids[g.user_sub],
+            score=g.score,
+            maximum=g.maximum,
+            timestamp=g.timestamp,
+            source=kind,
+        )
+        for g in read.grades
+        if g.column_key in keys
+    ]
     in_transaction(lambda: _note(registration_id, " ".join(read.warnings) or None))
     return NativeRead(len(keys), events, read.warnings)
 
@@ -93,8 +118,9 @@ def _note(registration_id: int, error: str | None) -> None:
     connector.last_read_at = utcnow()
 
 
-def upsert_native_columns(context_id: int, source: str,
-                          columns: Iterable[NativeColumn]) -> dict[str, int]:
+def upsert_native_columns(
+    context_id: int, source: str, columns: Iterable[NativeColumn]
+) -> dict[str, int]:
     """Mirror a source's columns (see :func:`mirror_columns`). Returns key -> column id of
     the listed ones."""
     listed = {c.key: {"label": c.label, "score_maximum": c.score_maximum} for c in columns}

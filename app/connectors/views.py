@@ -21,17 +21,27 @@ def registration_connector(public_id: str):
         form = request.form
         try:
             operations.save_connector(
-                registration.id, kind=form.get("kind", ""), base_url=form.get("base_url", ""),
-                token=form.get("token"), enabled=form.get("enabled") == "on")
+                registration.id,
+                kind=form.get("kind", ""),
+                base_url=form.get("base_url", ""),
+                token=form.get("token"),
+                enabled=form.get("enabled") == "on",
+            )
         except operations.ConnectorSettingsError as exc:
             error = str(exc)
         else:
-            admin_auth.flash("Gradebook connector saved; it is read at the next check of "
-                             "each course.")
-            return redirect(url_for("admin_connectors.registration_connector",
-                                    public_id=registration.public_id))
+            admin_auth.flash(
+                "Gradebook connector saved; it is read at the next check of each course."
+            )
+            return redirect(
+                url_for("admin_connectors.registration_connector", public_id=registration.public_id)
+            )
     return render_template(
-        "admin/connector.html", registration=registration,
-        connector=operations.connector_of(registration.id), kinds=ConnectorKind.ALL,
-        form=request.form if error else None, error=error,
-        notice=admin_auth.take_notice()), 422 if error else 200
+        "admin/connector.html",
+        registration=registration,
+        connector=operations.connector_of(registration.id),
+        kinds=ConnectorKind.ALL,
+        form=request.form if error else None,
+        error=error,
+        notice=admin_auth.take_notice(),
+    ), 422 if error else 200

@@ -45,16 +45,16 @@ MAX_CSV_BYTES = 5 * 1024 * 1024
 NOTES = {
     "sync_queued": "Checking the gradebook now.",
     "column_created": "Column created in the LMS gradebook. Grade it there; the tool reads it "
-                      "on the next sync.",
+    "on the next sync.",
     "column_invalid": "A new column needs a name and a maximum score above 0.",
     "column_refused": "The LMS refused to create the column.",
     "csv_missing": "Choose a CSV file (at most 5 MB).",
     "criteria_saved": "Criteria saved.",
     "criteria_saved_checking": "Criteria saved: whoever qualifies under the new rule is "
-                               "awarded the badge.",
+    "awarded the badge.",
     "enabled": "Automatic awards are on: whoever qualifies is awarded the badge.",
     "published_enabled": "Published, with automatic awards on: learners can see the badge, "
-                         "and whoever qualifies is awarded it.",
+    "and whoever qualifies is awarded it.",
     "disabled": "Automatic awards are off. Learners keep the badges they hold.",
     "needs_criteria": "Set criteria before enabling automatic awards.",
     "published": "Published: learners can see this badge, and you can award it.",
@@ -63,41 +63,59 @@ NOTES = {
     "archive_draft": "A draft has never been awarded, so there is nothing to archive.",
     "enable_archived": "This badge is archived: restore it before turning automatic awards on.",
     "details_saved": "Badge details saved. New awards carry them; awards already given keep "
-                     "what they were issued with.",
+    "what they were issued with.",
     "evidence_scores_on": "New automatic awards show the learner's scores in their evidence.",
     "evidence_scores_off": "New automatic awards say which criteria were met, without scores.",
     "awarded": "Badge awarded.",
     "already_held": "That learner already holds this badge; nothing changed.",
     "award_reason": "Give a reason for the award: every manual decision is recorded.",
     "award_draft": "This badge is still a draft, so it cannot be awarded yet. Publish it, then "
-                   "award it again.",
+    "award it again.",
     "award_archived": "This badge is archived, so it cannot be awarded. Restore it first if "
-                      "it should be earned again.",
+    "it should be earned again.",
     "award_learner": "That person is not a learner of this course (any more), so nothing was "
-                     "awarded. Choose someone from the list.",
+    "awarded. Choose someone from the list.",
     "award_busy": "The tool was busy and nothing was awarded. Press Award again.",
     "award_no_key": "The issuer of this course has no signing key, so nothing can be awarded. "
-                    "Ask your Badgebridge administrator to add one.",
+    "Ask your Badgebridge administrator to add one.",
     "award_failed": "The badge could not be awarded and nothing was saved. Try again; if it "
-                    "keeps failing, tell your Badgebridge administrator.",
+    "keeps failing, tell your Badgebridge administrator.",
     "revoked": "Badge revoked.",
     "revoke_reason": "Give a reason for revoking: the learner and anyone verifying the badge "
-                     "see it, and it is recorded.",
+    "see it, and it is recorded.",
     "already_revoked": "That award was already revoked; nothing changed.",
     "revoke_failed": "The award could not be revoked and nothing changed. Try again; if it "
-                     "keeps failing, tell your Badgebridge administrator.",
+    "keeps failing, tell your Badgebridge administrator.",
     "review_decided": "Review decided.",
     "review_already": "That review was already decided.",
 }
 ERROR_NOTES = {
-    "column_invalid", "column_refused", "csv_missing", "needs_criteria", "archive_draft",
-    "enable_archived", "award_reason", "award_draft", "award_archived", "award_learner",
-    "award_busy", "award_no_key", "award_failed", "revoke_reason", "already_revoked",
-    "revoke_failed", "review_already"}
+    "column_invalid",
+    "column_refused",
+    "csv_missing",
+    "needs_criteria",
+    "archive_draft",
+    "enable_archived",
+    "award_reason",
+    "award_draft",
+    "award_archived",
+    "award_learner",
+    "award_busy",
+    "award_no_key",
+    "award_failed",
+    "revoke_reason",
+    "already_revoked",
+    "revoke_failed",
+    "review_already",
+}
 # An operation's error code -> the note that tells staff what happened and what to do.
-AWARD_NOTES = {"reason_required": "award_reason", "badge_draft": "award_draft",
-               "badge_archived": "award_archived", "busy": "award_busy",
-               "no_key": "award_no_key"}
+AWARD_NOTES = {
+    "reason_required": "award_reason",
+    "badge_draft": "award_draft",
+    "badge_archived": "award_archived",
+    "busy": "award_busy",
+    "no_key": "award_no_key",
+}
 REVOKE_NOTES = {"reason_required": "revoke_reason", "already_revoked": "already_revoked"}
 
 
@@ -124,33 +142,58 @@ def _back(note: str, endpoint: str = "course_awards.index", **values: Any):
 @bp.context_processor
 def _note() -> dict[str, Any]:
     code = request.args.get("note", "")
-    return {"note": NOTES.get(code), "note_code": code if code in NOTES else "",
-            "note_is_error": code in ERROR_NOTES}
+    return {
+        "note": NOTES.get(code),
+        "note_code": code if code in NOTES else "",
+        "note_is_error": code in ERROR_NOTES,
+    }
 
 
 @bp.get("/")
 @launch_required(staff=True)
 def index():
     context = _context()
-    badges = list(db.session.scalars(select(Badge).where(Badge.context_id == context.id)
-                                     .order_by(Badge.id)))
-    counts = dict(db.session.execute(
-        select(Assertion.badge_id, func.count()).where(
-            Assertion.badge_id.in_([b.id for b in badges]), Assertion.revoked_at.is_(None))
-        .group_by(Assertion.badge_id)).all())
-    columns = list(db.session.scalars(select(Column).where(
-        Column.context_id == context.id, Column.active.is_(True)).order_by(Column.id)))
-    dead = list(db.session.scalars(select(Job).where(
-        Job.context_id == context.id, Job.state == JobState.DEAD).order_by(Job.id.desc())
-        .limit(10)))
+    badges = list(
+        db.session.scalars(select(Badge).where(Badge.context_id == context.id).order_by(Badge.id))
+    )
+    counts = dict(
+        db.session.execute(
+            select(Assertion.badge_id, func.count())
+            .where(Assertion.badge_id.in_([b.id for b in badges]), Assertion.revoked_at.is_(None))
+            .group_by(Assertion.badge_id)
+        ).all()
+    )
+    columns = list(
+        db.session.scalars(
+            select(Column)
+            .where(Column.context_id == context.id, Column.active.is_(True))
+            .order_by(Column.id)
+        )
+    )
+    dead = list(
+        db.session.scalars(
+            select(Job)
+            .where(Job.context_id == context.id, Job.state == JobState.DEAD)
+            .order_by(Job.id.desc())
+            .limit(10)
+        )
+    )
     return render_template(
-        "course/awards/index.html", context=context, badges=badges, counts=counts,
-        state_name=lifecycle.state_name, next_step=lifecycle.next_step, job=_followed_job(),
-        columns=columns, last_synced=jobs.last_synced(context.id),
+        "course/awards/index.html",
+        context=context,
+        badges=badges,
+        counts=counts,
+        state_name=lifecycle.state_name,
+        next_step=lifecycle.next_step,
+        job=_followed_job(),
+        columns=columns,
+        last_synced=jobs.last_synced(context.id),
         last_sync=jobs.last_sync_outcome(context.id),
-        reviews=awards.pending_reviews(context.id), dead=dead,
+        reviews=awards.pending_reviews(context.id),
+        dead=dead,
         no_email=learners_without_email(context.id),
-        connector=connector_of(context.registration_id))
+        connector=connector_of(context.registration_id),
+    )
 
 
 @bp.post("/sync")
@@ -158,8 +201,12 @@ def index():
 def check_now():
     job = jobs.request_job(jobs.SYNC, _context().id, requested_by=_actor())
     if request.form.get("badge"):  # pressed on a badge's page: back there
-        return _back("sync_queued", "course_awards.badge_page",
-                     public_id=_badge(request.form["badge"]).public_id, job=job.public_id)
+        return _back(
+            "sync_queued",
+            "course_awards.badge_page",
+            public_id=_badge(request.form["badge"]).public_id,
+            job=job.public_id,
+        )
     return _back("sync_queued", job=job.public_id)
 
 
@@ -193,8 +240,9 @@ def import_csv():
     report = parse_csv(context, registration.issuer, data.decode("utf-8", errors="replace"))
     db.session.commit()
     result = ingest(report.events)
-    return render_template("course/awards/import.html", context=context, report=report,
-                           result=result)
+    return render_template(
+        "course/awards/import.html", context=context, report=report, result=result
+    )
 
 
 @bp.get("/badge/<public_id>")
@@ -203,10 +251,16 @@ def badge_page(public_id: str):
     return render_badge_page(_badge(public_id))
 
 
-def render_badge_page(badge: Badge, *, details_error: str | None = None,
-                      rule_error: str | None = None, rule: rules.RuleForm | None = None,
-                      json_draft: str | None = None, saving: bool = False,
-                      status: int = 200):
+def render_badge_page(
+    badge: Badge,
+    *,
+    details_error: str | None = None,
+    rule_error: str | None = None,
+    rule: rules.RuleForm | None = None,
+    json_draft: str | None = None,
+    saving: bool = False,
+    status: int = 200,
+):
     """The badge page: its state and lifecycle actions, details, criteria (builder and JSON)
     and the preview of who qualifies, the job it is running, and who holds it.
 
@@ -215,8 +269,13 @@ def render_badge_page(badge: Badge, *, details_error: str | None = None,
     so, only a refused save says "Not saved".
     """
     context = _context()
-    columns = list(db.session.scalars(select(Column).where(
-        Column.context_id == context.id, Column.active.is_(True)).order_by(Column.id)))
+    columns = list(
+        db.session.scalars(
+            select(Column)
+            .where(Column.context_id == context.id, Column.active.is_(True))
+            .order_by(Column.id)
+        )
+    )
     titles = [(c.public_id, c.label) for c in columns]
     if json_draft is None and rule is None:
         json_draft = request.args.get("criteria")
@@ -233,12 +292,15 @@ def render_badge_page(badge: Badge, *, details_error: str | None = None,
         previewing = True
         try:
             doc = awards.check_criteria(
-                rules.resolve_column_titles(load_json(json_draft), titles), context.id,
-                badge.public_id)
+                rules.resolve_column_titles(load_json(json_draft), titles),
+                context.id,
+                badge.public_id,
+            )
         except (ValueError, CriteriaError) as exc:
             error, doc = str(exc), None
-    badges = list(db.session.scalars(select(Badge).where(Badge.context_id == context.id)
-                                     .order_by(Badge.id)))
+    badges = list(
+        db.session.scalars(select(Badge).where(Badge.context_id == context.id).order_by(Badge.id))
+    )
     if doc:
         names = {b.public_id: b.name for b in badges}
         text = describe(parse_criteria(doc), dict(titles), names)
@@ -246,25 +308,49 @@ def render_badge_page(badge: Badge, *, details_error: str | None = None,
     if rule is None:
         rule = rules.form_of_criteria(doc if previewing else badge.criteria)
     if json_draft is None or (doc and not error):
-        json_draft = json.dumps(rules.name_column_titles(doc or badge.criteria or {}, titles),
-                                indent=2)
+        json_draft = json.dumps(
+            rules.name_column_titles(doc or badge.criteria or {}, titles), indent=2
+        )
     rule_fits = rule is not None
-    holders = list(db.session.scalars(select(Assertion).where(Assertion.badge_id == badge.id)
-                                      .order_by(Assertion.id.desc()).limit(500)))
-    learners = list(db.session.scalars(
-        select(LtiUser).join(Membership, Membership.user_id == LtiUser.id)
-        .where(Membership.context_id == context.id, Membership.is_staff.is_(False))
-        .order_by(LtiUser.name)))
+    holders = list(
+        db.session.scalars(
+            select(Assertion)
+            .where(Assertion.badge_id == badge.id)
+            .order_by(Assertion.id.desc())
+            .limit(500)
+        )
+    )
+    learners = list(
+        db.session.scalars(
+            select(LtiUser)
+            .join(Membership, Membership.user_id == LtiUser.id)
+            .where(Membership.context_id == context.id, Membership.is_staff.is_(False))
+            .order_by(LtiUser.name)
+        )
+    )
     return render_template(
-        "course/awards/badge.html", context=context, badge=badge, columns=columns,
-        criteria_json=json_draft, error=error, preview=preview, criteria_text=text,
-        holders=holders, learners=learners, draft=previewing and doc is not None,
-        state=lifecycle.state_name(badge), next_step=lifecycle.next_step(badge),
-        rule=rule or rules.RuleForm(), rule_fits=rule_fits,
+        "course/awards/badge.html",
+        context=context,
+        badge=badge,
+        columns=columns,
+        criteria_json=json_draft,
+        error=error,
+        preview=preview,
+        criteria_text=text,
+        holders=holders,
+        learners=learners,
+        draft=previewing and doc is not None,
+        state=lifecycle.state_name(badge),
+        next_step=lifecycle.next_step(badge),
+        rule=rule or rules.RuleForm(),
+        rule_fits=rule_fits,
         other_badges=[b for b in badges if b.id != badge.id],
         error_prefix="Not saved" if saving else "Cannot preview",
-        details_error=details_error, rule_error=rule_error, job=_followed_job(),
-        tags=", ".join(badge.tags or [])), status
+        details_error=details_error,
+        rule_error=rule_error,
+        job=_followed_job(),
+        tags=", ".join(badge.tags or []),
+    ), status
 
 
 def _followed_job() -> JobProgress | None:
@@ -283,11 +369,17 @@ def _followed_job() -> JobProgress | None:
 def save_criteria(public_id: str):
     badge = _badge(public_id)
     draft = request.form.get("criteria") or "null"
-    columns = db.session.execute(select(Column.public_id, Column.label).where(
-        Column.context_id == badge.context_id, Column.active.is_(True))).all()
+    columns = db.session.execute(
+        select(Column.public_id, Column.label).where(
+            Column.context_id == badge.context_id, Column.active.is_(True)
+        )
+    ).all()
     try:
-        doc = awards.check_criteria(rules.resolve_column_titles(load_json(draft), columns),
-                                    badge.context_id, badge.public_id)
+        doc = awards.check_criteria(
+            rules.resolve_column_titles(load_json(draft), columns),
+            badge.context_id,
+            badge.public_id,
+        )
     except (ValueError, CriteriaError) as exc:
         # Back to the editor with the draft: the page names what is wrong with it.
         log.info("criteria of badge %s refused: %s", public_id, exc)
@@ -304,8 +396,11 @@ def set_enabled(public_id: str):
     try:
         changed = lifecycle.set_enabled(badge, enable, _actor())
     except lifecycle.LifecycleError as exc:
-        return _back({"archived": "enable_archived"}.get(exc.code, "needs_criteria"),
-                     "course_awards.badge_page", public_id=public_id)
+        return _back(
+            {"archived": "enable_archived"}.get(exc.code, "needs_criteria"),
+            "course_awards.badge_page",
+            public_id=public_id,
+        )
     if not enable:
         return _after(changed, "disabled")
     return _after(changed, "published_enabled" if changed.published else "enabled")
@@ -323,8 +418,11 @@ def set_evidence_scores(public_id: str):
     """Choose whether automatic awards put the learner's scores into the public evidence."""
     shows = request.form.get("scores") == "1"
     update_badge(_badge(public_id), evidence_shows_scores=shows)
-    return _back("evidence_scores_on" if shows else "evidence_scores_off",
-                 "course_awards.badge_page", public_id=public_id)
+    return _back(
+        "evidence_scores_on" if shows else "evidence_scores_off",
+        "course_awards.badge_page",
+        public_id=public_id,
+    )
 
 
 @bp.post("/badge/<public_id>/award")
@@ -332,23 +430,36 @@ def set_evidence_scores(public_id: str):
 def award(public_id: str):
     badge = _badge(public_id)
     user = db.session.scalar(
-        select(LtiUser).join(Membership, Membership.user_id == LtiUser.id)
-        .where(Membership.context_id == badge.context_id, Membership.is_staff.is_(False),
-               LtiUser.public_id == request.form.get("user_id", "")))
+        select(LtiUser)
+        .join(Membership, Membership.user_id == LtiUser.id)
+        .where(
+            Membership.context_id == badge.context_id,
+            Membership.is_staff.is_(False),
+            LtiUser.public_id == request.form.get("user_id", ""),
+        )
+    )
     if user is None:
         return _back("award_learner", "course_awards.badge_page", public_id=public_id)
-    held = db.session.scalar(select(Assertion.id).where(
-        Assertion.badge_id == badge.id, Assertion.lti_user_id == user.id,
-        Assertion.revoked_at.is_(None)))
+    held = db.session.scalar(
+        select(Assertion.id).where(
+            Assertion.badge_id == badge.id,
+            Assertion.lti_user_id == user.id,
+            Assertion.revoked_at.is_(None),
+        )
+    )
     try:
         awards.award_manually(badge, user, _actor(), request.form.get("reason", ""))
     except OperationError as exc:
         db.session.rollback()
         log.warning("manual award of badge %s refused: %s (%s)", badge.public_id, exc.code, exc)
-        return _back(AWARD_NOTES.get(exc.code, "award_failed"), "course_awards.badge_page",
-                     public_id=public_id)
-    return _back("already_held" if held else "awarded", "course_awards.badge_page",
-                 public_id=public_id)
+        return _back(
+            AWARD_NOTES.get(exc.code, "award_failed"),
+            "course_awards.badge_page",
+            public_id=public_id,
+        )
+    return _back(
+        "already_held" if held else "awarded", "course_awards.badge_page", public_id=public_id
+    )
 
 
 @bp.post("/assertion/<public_id>/revoke")
@@ -363,8 +474,11 @@ def revoke(public_id: str):
     except OperationError as exc:
         db.session.rollback()
         log.warning("revocation of %s refused: %s (%s)", public_id, exc.code, exc)
-        return _back(REVOKE_NOTES.get(exc.code, "revoke_failed"), "course_awards.badge_page",
-                     public_id=badge_id)
+        return _back(
+            REVOKE_NOTES.get(exc.code, "revoke_failed"),
+            "course_awards.badge_page",
+            public_id=badge_id,
+        )
     return _back("revoked", "course_awards.badge_page", public_id=badge_id)
 
 
@@ -375,11 +489,16 @@ def decide(public_id: str):
     if item is None or item.badge.context_id != current_session().context_id:
         abort(404)
     try:
-        awards.decide_review(item, request.form.get("decision") == "approve", _actor(),
-                             request.form.get("reason", ""), current_session().user_id)
+        awards.decide_review(
+            item,
+            request.form.get("decision") == "approve",
+            _actor(),
+            request.form.get("reason", ""),
+            current_session().user_id,
+        )
     except OperationError as exc:
         db.session.rollback()
-        return _back("review_already" if exc.code == "invalid"
-                     else AWARD_NOTES.get(exc.code, "award_failed"))
+        return _back(
+            "review_already" if exc.code == "invalid" else AWARD_NOTES.get(exc.code, "award_failed")
+        )
     return _back("review_decided")
-

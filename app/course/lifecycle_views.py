@@ -56,8 +56,9 @@ def _details_from_form() -> lifecycle.BadgeDetails:
     expires_on, expires_days = None, None
     if policy == ExpiryPolicy.FIXED:
         try:
-            expires_on = datetime.strptime(form.get("expires_on") or "", "%Y-%m-%d") \
-                .replace(tzinfo=UTC)
+            expires_on = datetime.strptime(form.get("expires_on") or "", "%Y-%m-%d").replace(
+                tzinfo=UTC
+            )
         except ValueError:
             raise ValueError("Give the date every award expires on.") from None
     elif policy == ExpiryPolicy.DAYS:
@@ -66,9 +67,13 @@ def _details_from_form() -> lifecycle.BadgeDetails:
         except ValueError:
             raise ValueError("Give the number of days an award stays valid.") from None
     return lifecycle.BadgeDetails(
-        name=form.get("name") or "", description=form.get("description") or "",
-        tags=(form.get("tags") or "").split(","), expiry_policy=policy,
-        expires_on=expires_on, expires_days=expires_days)
+        name=form.get("name") or "",
+        description=form.get("description") or "",
+        tags=(form.get("tags") or "").split(","),
+        expiry_policy=policy,
+        expires_on=expires_on,
+        expires_days=expires_days,
+    )
 
 
 @bp.post("/badge/<public_id>/details")
@@ -80,8 +85,7 @@ def edit_details(public_id: str):
     except (ValueError, OperationError) as exc:
         db.session.rollback()
         message = str(exc)
-        return render_badge_page(badge, details_error=message[:1].upper() + message[1:],
-                                 status=422)
+        return render_badge_page(badge, details_error=message[:1].upper() + message[1:], status=422)
     return _back("details_saved", "course_awards.badge_page", public_id=public_id)
 
 
@@ -95,8 +99,7 @@ def save_rule(public_id: str):
     try:
         doc = awards.check_criteria(form.as_criteria(), badge.context_id, badge.public_id)
     except (ValueError, CriteriaError) as exc:
-        return render_badge_page(badge, rule=form, rule_error=str(exc), saving=True,
-                                 status=422)
+        return render_badge_page(badge, rule=form, rule_error=str(exc), saving=True, status=422)
     changed = lifecycle.set_criteria(badge, doc, _actor())
     return _after(changed, "criteria_saved_checking" if changed.job else "criteria_saved")
 

@@ -20,11 +20,13 @@ STAFF_ROLE_NAMES = frozenset(
 _LIS = "http://purl.imsglobal.org/vocab/lis/v2/"
 _MEMBERSHIP = (_LIS + "membership#", _LIS + "membership/")
 # Administrators of the whole LMS account; staff only where a registration opts in.
-INSTITUTION_ADMIN_ROLES = frozenset({
-    _LIS + "institution/person#Administrator",
-    _LIS + "system/person#Administrator",
-    _LIS + "system/person#SysAdmin",
-})
+INSTITUTION_ADMIN_ROLES = frozenset(
+    {
+        _LIS + "institution/person#Administrator",
+        _LIS + "system/person#Administrator",
+        _LIS + "system/person#SysAdmin",
+    }
+)
 
 
 def is_staff_role(roles: list[str], *, institution_admins: bool = False) -> bool:
@@ -155,7 +157,8 @@ def record_launch(facts: LaunchFacts) -> RecordedLaunch:
     membership = _get_or_create(Membership, {"context_id": context.id, "user_id": user.id})
     membership.roles = list(facts.roles)
     membership.is_staff = is_staff_role(
-        facts.roles, institution_admins=facts.institution_admins_are_staff)
+        facts.roles, institution_admins=facts.institution_admins_are_staff
+    )
     membership.launch_staff = membership.is_staff  # the roster never demotes it
     membership.active = True
     db.session.commit()

@@ -46,33 +46,53 @@ def job_progress(job: Job) -> JobProgress:
     sync = job.kind == jobs.SYNC
     done = total = None
     if job.state == JobState.QUEUED:
-        text = ("Waiting for the worker to start the gradebook check…" if sync
-                else "Waiting for the worker to check every learner…")
+        text = (
+            "Waiting for the worker to start the gradebook check…"
+            if sync
+            else "Waiting for the worker to check every learner…"
+        )
     elif job.state == JobState.RUNNING:
         if sync:
             text = "Reading the LMS gradebook and checking who qualifies…"
         elif "total" in result:
             done, total = int(result.get("done", 0)), int(result["total"])
-            text = (f"Checking learners: {done} of {total}, "
-                    f"{_count(int(result.get('issued', 0)), 'badge', 'badges')} awarded so far…")
+            text = (
+                f"Checking learners: {done} of {total}, "
+                f"{_count(int(result.get('issued', 0)), 'badge', 'badges')} awarded so far…"
+            )
         else:
             text = "Checking every learner against the grades already held…"
     elif job.state == JobState.RETRYING:
-        text = (f"Attempt {job.attempts} failed; the tool tries again by itself shortly. "
-                "Nothing needs doing on your side.")
+        text = (
+            f"Attempt {job.attempts} failed; the tool tries again by itself shortly. "
+            "Nothing needs doing on your side."
+        )
     elif job.state == JobState.DEAD:
-        text = (f"The {'gradebook check' if sync else 'check of every learner'} failed "
-                f"{_count(job.attempts, 'time', 'times')} and has stopped. Press Check now to "
-                "try again; if it keeps failing, tell your Badgebridge administrator.")
+        text = (
+            f"The {'gradebook check' if sync else 'check of every learner'} failed "
+            f"{_count(job.attempts, 'time', 'times')} and has stopped. Press Check now to "
+            "try again; if it keeps failing, tell your Badgebridge administrator."
+        )
     elif "skipped" in result:
         text = "Gradebook checked: another check that ran meanwhile read it for this one."
     elif sync:
-        text = (f"Gradebook checked: {_count(int(result.get('changed', 0)), 'grade', 'grades')}"
-                f" changed; {_count(int(result.get('evaluated', 0)), 'learner', 'learners')}"
-                f" checked, " + _awarded(result))
+        text = (
+            f"Gradebook checked: {_count(int(result.get('changed', 0)), 'grade', 'grades')}"
+            f" changed; {_count(int(result.get('evaluated', 0)), 'learner', 'learners')}"
+            f" checked, " + _awarded(result)
+        )
     else:
-        text = (f"Checked {_count(int(result.get('evaluated', 0)), 'learner', 'learners')}"
-                " against the grades already held: " + _awarded(result))
-    return JobProgress(job.public_id, job.kind, job.state, job.state in (JobState.DONE,
-                                                                         JobState.DEAD),
-                       text, done, total, int(result.get("issued", 0)))
+        text = (
+            f"Checked {_count(int(result.get('evaluated', 0)), 'learner', 'learners')}"
+            " against the grades already held: " + _awarded(result)
+        )
+    return JobProgress(
+        job.public_id,
+        job.kind,
+        job.state,
+        job.state in (JobState.DONE, JobState.DEAD),
+        text,
+        done,
+        total,
+        int(result.get("issued", 0)),
+    )

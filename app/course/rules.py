@@ -16,8 +16,18 @@ from typing import Any
 
 UNITS = {"percent": "min_percent", "points": "min_points"}
 COMBINE = ("all", "any", "at_least")
-_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
-             "ninth", "tenth")
+_ORDINALS = (
+    "first",
+    "second",
+    "third",
+    "fourth",
+    "fifth",
+    "sixth",
+    "seventh",
+    "eighth",
+    "ninth",
+    "tenth",
+)
 
 
 @dataclass(frozen=True)
@@ -56,8 +66,9 @@ class RuleForm:
             except ValueError as exc:
                 if not several:
                     raise
-                raise ValueError(f"In the {_ordinal(number)} condition: "
-                                 f"{str(exc)[0].lower()}{str(exc)[1:]}") from None
+                raise ValueError(
+                    f"In the {_ordinal(number)} condition: {str(exc)[0].lower()}{str(exc)[1:]}"
+                ) from None
         if not leaves:
             raise ValueError("Choose the column the badge is earned in.")
         if self.combine not in COMBINE:
@@ -68,18 +79,21 @@ class RuleForm:
             try:
                 k = int(self.at_least)
             except ValueError:
-                raise ValueError("Say how many of the conditions are needed, such as 2.") \
-                    from None
+                raise ValueError("Say how many of the conditions are needed, such as 2.") from None
             if not 1 <= k <= len(leaves):
-                raise ValueError(f"The number of conditions needed must be between 1 and "
-                                 f"{len(leaves)}.")
+                raise ValueError(
+                    f"The number of conditions needed must be between 1 and {len(leaves)}."
+                )
             root = {"at_least": k, "of": leaves}
         else:
             root = {self.combine: leaves}
         if self.badges:
             prerequisites = [{"badge": b} for b in self.badges]
-            root = ({"all": root["all"] + prerequisites} if "all" in root
-                    else {"all": [root, *prerequisites]})
+            root = (
+                {"all": root["all"] + prerequisites}
+                if "all" in root
+                else {"all": [root, *prerequisites]}
+            )
         doc = dict(root)
         if self.earn_by:
             try:
@@ -87,8 +101,10 @@ class RuleForm:
             except ValueError:
                 raise ValueError("The deadline must be a date, such as 2027-06-30.") from None
         if self.review_band.strip():
-            band = _number(self.review_band, "The review band must be a number of "
-                                             "percentage points, such as 5.")
+            band = _number(
+                self.review_band,
+                "The review band must be a number of percentage points, such as 5.",
+            )
             if not 0 <= band <= 100:
                 raise ValueError("The review band must be between 0 and 100 percentage points.")
             if band:
@@ -118,18 +134,29 @@ def _leaf(condition: Condition) -> dict[str, Any]:
 
 def rule_form(values: Mapping[str, list[str]]) -> RuleForm:
     """The builder's fields (each name to the list of its values, as a form sends them)."""
+
     def one(name: str, default: str = "") -> str:
         found = values.get(name) or [default]
         return found[0].strip()
 
     columns, thresholds, units = (values.get(n) or [] for n in ("column", "threshold", "unit"))
     conditions = tuple(
-        Condition(column.strip(), thresholds[i].strip() if i < len(thresholds) else "",
-                  units[i] if i < len(units) else "percent")
-        for i, column in enumerate(columns) if column.strip())
-    return RuleForm(conditions, one("combine", "all"), one("at_least", "1"),
-                    tuple(b for b in values.get("prerequisite") or [] if b),
-                    one("earn_by"), one("review_band"))
+        Condition(
+            column.strip(),
+            thresholds[i].strip() if i < len(thresholds) else "",
+            units[i] if i < len(units) else "percent",
+        )
+        for i, column in enumerate(columns)
+        if column.strip()
+    )
+    return RuleForm(
+        conditions,
+        one("combine", "all"),
+        one("at_least", "1"),
+        tuple(b for b in values.get("prerequisite") or [] if b),
+        one("earn_by"),
+        one("review_band"),
+    )
 
 
 def _condition(node: Any) -> Condition | None:
@@ -149,16 +176,23 @@ def form_of_criteria(criteria: dict[str, Any] | None) -> RuleForm | None:
     if not isinstance(criteria, dict):
         return None
     top = {k: v for k, v in criteria.items() if k not in ("earn_by", "review_band_percent")}
-    extra = {"earn_by": str(criteria.get("earn_by") or ""),
-             "review_band": f"{criteria['review_band_percent']:g}"
-             if criteria.get("review_band_percent") else ""}
+    extra = {
+        "earn_by": str(criteria.get("earn_by") or ""),
+        "review_band": f"{criteria['review_band_percent']:g}"
+        if criteria.get("review_band_percent")
+        else "",
+    }
     children, combine, k = [top], "all", "1"
     if list(top) == ["all"] and isinstance(top["all"], list):
         children = top["all"]
     badges = [c["badge"] for c in children if isinstance(c, dict) and list(c) == ["badge"]]
     rest = [c for c in children if not (isinstance(c, dict) and list(c) == ["badge"])]
-    if len(rest) == 1 and isinstance(rest[0], dict) and (
-            list(rest[0]) == ["any"] or set(rest[0]) == {"at_least", "of"}) and badges:
+    if (
+        len(rest) == 1
+        and isinstance(rest[0], dict)
+        and (list(rest[0]) == ["any"] or set(rest[0]) == {"at_least", "of"})
+        and badges
+    ):
         group = rest[0]
         combine = "any" if "any" in group else "at_least"
         rest = group.get("any") or group.get("of") or []
@@ -170,8 +204,9 @@ def form_of_criteria(criteria: dict[str, Any] | None) -> RuleForm | None:
     conditions = [_condition(c) for c in rest]
     if not conditions or None in conditions:
         return None
-    return RuleForm(tuple(c for c in conditions if c), combine, k,
-                    tuple(str(b) for b in badges), **extra)
+    return RuleForm(
+        tuple(c for c in conditions if c), combine, k, tuple(str(b) for b in badges), **extra
+    )
 
 
 def _map_columns(doc: Any, rename: Any) -> Any:

@@ -18,9 +18,9 @@ def _page_data() -> dict[str, object]:
     session = current_session()
     context = db.get_or_404(Context, session.context_id)
     user = db.get_or_404(LtiUser, session.user_id)
-    membership = db.session.query(Membership).filter_by(
-        context_id=context.id, user_id=user.id
-    ).one_or_none()
+    membership = (
+        db.session.query(Membership).filter_by(context_id=context.id, user_id=user.id).one_or_none()
+    )
     return {"context": context, "user": user, "membership": membership, "session": session}
 
 
@@ -28,9 +28,13 @@ def _page_data() -> dict[str, object]:
 @launch_required(staff=True)
 def staff_home():
     session = current_session()
-    return render_template("course/staff.html", badges=course_badges(session.context_id),
-                           state_name=lifecycle.state_name, next_step=lifecycle.next_step,
-                           **_page_data())
+    return render_template(
+        "course/staff.html",
+        badges=course_badges(session.context_id),
+        state_name=lifecycle.state_name,
+        next_step=lifecycle.next_step,
+        **_page_data(),
+    )
 
 
 @bp.get("/learner")

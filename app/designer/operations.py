@@ -76,14 +76,16 @@ class SavedArtwork:
 
 def course_badges(context_id: int) -> list[Badge]:
     """The badges of one course, oldest first."""
-    return list(db.session.scalars(
-        select(Badge).where(Badge.context_id == context_id).order_by(Badge.id)))
+    return list(
+        db.session.scalars(select(Badge).where(Badge.context_id == context_id).order_by(Badge.id))
+    )
 
 
 def course_badge(context_id: int, public_id: str) -> Badge:
     """A badge of this course by its public id; another course's badge is not found."""
-    badge = db.session.scalar(select(Badge).where(Badge.public_id == public_id,
-                                                  Badge.context_id == context_id))
+    badge = db.session.scalar(
+        select(Badge).where(Badge.public_id == public_id, Badge.context_id == context_id)
+    )
     if badge is None:
         raise DesignerError({"badge": "No such badge in this course."})
     return badge
@@ -104,8 +106,12 @@ def course_issuer(context: Context) -> Issuer:
     platform_url = registration.issuer
     if not platform_url.startswith(("http://", "https://")):
         platform_url = current_app.config["PUBLIC_BASE_URL"]
-    name = (registration.platform_name or registration.name
-            or urlsplit(platform_url).hostname or "Badgebridge")
+    name = (
+        registration.platform_name
+        or registration.name
+        or urlsplit(platform_url).hostname
+        or "Badgebridge"
+    )
     email = parseaddr(current_app.config["MAIL_FROM"])[1] or "badges@localhost"
     return create_issuer(name, platform_url, email, registration_id=registration.id)
 
@@ -145,37 +151,66 @@ def _check_new_badge(new: NewBadge) -> NewBadge:
 
 
 def _saved(badge: Badge, warnings: tuple[str, ...] = ()) -> SavedArtwork:
-    image = db.session.scalar(select(BadgeImage).where(
-        BadgeImage.badge_id == badge.id, BadgeImage.version == badge.image_version))
+    image = db.session.scalar(
+        select(BadgeImage).where(
+            BadgeImage.badge_id == badge.id, BadgeImage.version == badge.image_version
+        )
+    )
     assert image is not None
-    svg_url = (urls.public_url(urls.BADGE_IMAGE, badge.public_id, version=image.version,
-                               ext="svg") if image.svg else None)
-    return SavedArtwork(badge=badge, version=image.version, svg_url=svg_url,
-                        png_url=urls.public_url(urls.BADGE_IMAGE, badge.public_id,
-                                                version=image.version, ext="png"),
-                        warnings=warnings)
+    svg_url = (
+        urls.public_url(urls.BADGE_IMAGE, badge.public_id, version=image.version, ext="svg")
+        if image.svg
+        else None
+    )
+    return SavedArtwork(
+        badge=badge,
+        version=image.version,
+        svg_url=svg_url,
+        png_url=urls.public_url(
+            urls.BADGE_IMAGE, badge.public_id, version=image.version, ext="png"
+        ),
+        warnings=warnings,
+    )
 
 
-def save_design(context: Context, design: Any, *, badge_public_id: str | None = None,
-                new_badge: NewBadge | None = None) -> SavedArtwork:
+def save_design(
+    context: Context,
+    design: Any,
+    *,
+    badge_public_id: str | None = None,
+    new_badge: NewBadge | None = None,
+) -> SavedArtwork:
     """Save ``design`` as the next artwork version of a course badge, or of a new draft badge.
 
     Assertions already issued keep the ``image_version`` they were issued with; awards made
     from now on use the new one. Commits.
     """
-    return _save(context, design=design, upload=None, badge_public_id=badge_public_id,
-                 new_badge=new_badge)
+    return _save(
+        context, design=design, upload=None, badge_public_id=badge_public_id, new_badge=new_badge
+    )
 
 
-def save_upload(context: Context, upload: Upload, *, badge_public_id: str | None = None,
-                new_badge: NewBadge | None = None) -> SavedArtwork:
+def save_upload(
+    context: Context,
+    upload: Upload,
+    *,
+    badge_public_id: str | None = None,
+    new_badge: NewBadge | None = None,
+) -> SavedArtwork:
     """Save an uploaded PNG, JPEG or SVG (checked and cleaned) as the next artwork version."""
-    return _save(context, design=None, upload=upload, badge_public_id=badge_public_id,
-                 new_badge=new_badge)
+    return _save(
+        context, design=None, upload=upload, badge_public_id=badge_public_id, new_badge=new_badge
+    )
 
 
-def _save(context: Context, *, design: Any, upload: Upload | None,
-          badge_public_id: str | None, new_badge: NewBadge | None) -> SavedArtwork:
+def _save(
+    context: Context,
+    *,
+    design: Any,
+    upload: Upload | None,
+    badge_public_id: str | None,
+    new_badge: NewBadge | None,
+) -> SavedArtwork:
     badge = course_badge(context.id, badge_public_id) if badge_public_id else None
     if badge is not None:
         name, description = badge.name, badge.description
@@ -185,8 +220,11 @@ def _save(context: Context, *, design: Any, upload: Upload | None,
     else:
         raise DesignerError({"badge": "Choose a badge or name a new one."})
     # Rendered before anything is written: a slow file holds no database lock.
-    artwork = (_upload_artwork(upload) if upload is not None
-               else _design_artwork(with_default_alt_text(design, name, description)))
+    artwork = (
+        _upload_artwork(upload)
+        if upload is not None
+        else _design_artwork(with_default_alt_text(design, name, description))
+    )
     try:
         badge = retry_on_lock(_store)(context, badge, new_badge, artwork)
     except OperationError as exc:
@@ -197,21 +235,29 @@ def _save(context: Context, *, design: Any, upload: Upload | None,
         # Two saves of one badge at the same moment both chose the next version number;
         # the database kept the first (unique badge and version).
         db.session.rollback()
-        raise DesignerError({"badge": "This badge was saved by someone else at the same "
-                                      "moment; please save again."}) from None
+        raise DesignerError(
+            {"badge": "This badge was saved by someone else at the same moment; please save again."}
+        ) from None
     return _saved(badge, artwork.warnings)
 
 
-def _store(context: Context, badge: Badge | None, new_badge: NewBadge | None,
-           artwork: Artwork) -> Badge:
+def _store(
+    context: Context, badge: Badge | None, new_badge: NewBadge | None, artwork: Artwork
+) -> Badge:
     """Write the artwork (and the new draft badge with its course issuer). Run again from a
     fresh snapshot when SQLite refuses the write: the launch check read the database first,
     and the job worker may have committed since (found running `make run`)."""
     if badge is None:
         assert new_badge is not None
-        return create_badge(course_issuer(context), new_badge.name, new_badge.description,
-                            DRAFT_CRITERIA, context_id=context.id, status=BadgeStatus.DRAFT,
-                            artwork=artwork)
+        return create_badge(
+            course_issuer(context),
+            new_badge.name,
+            new_badge.description,
+            DRAFT_CRITERIA,
+            context_id=context.id,
+            status=BadgeStatus.DRAFT,
+            artwork=artwork,
+        )
     save_artwork(badge, artwork)
     db.session.commit()
     return badge

@@ -29,8 +29,11 @@ class Preview:
 def preview(document: Any) -> Preview:
     """Validate and draw ``document``; raises DesignerError naming each bad field."""
     design = check_design(document)
-    return Preview(svg=render_svg(design), warnings=check_design_contrast(design),
-                   accessible_name=design.accessible_name)
+    return Preview(
+        svg=render_svg(design),
+        warnings=check_design_contrast(design),
+        accessible_name=design.accessible_name,
+    )
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,10 @@ class IconChoice:
 def icon_choices() -> tuple[IconChoice, ...]:
     """Every bundled icon, sorted by label, drawn in ``currentColor`` for the picker."""
     return tuple(
-        IconChoice(name=name, label=name.replace("-", " ").capitalize(),
-                   markup=icon_markup(name, "currentColor"))
+        IconChoice(
+            name=name,
+            label=name.replace("-", " ").capitalize(),
+            markup=icon_markup(name, "currentColor"),
+        )
         for name in sorted(icon_names())
     )

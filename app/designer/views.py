@@ -74,15 +74,23 @@ def _json_body(limit: int = MAX_DESIGN_BYTES) -> dict[str, Any]:
 
 def _saved_json(saved: SavedArtwork) -> Response:
     badge = saved.badge
-    return _no_store(jsonify(
-        badge=badge.public_id, name=badge.name, version=saved.version,
-        png_url=saved.png_url, svg_url=saved.svg_url, design=badge.design,
-        warnings=list(saved.warnings), state=lifecycle.state_name(badge),
-        next_step=lifecycle.next_step(badge),
-        badge_url=url_for("course_awards.badge_page", public_id=badge.public_id,
-                          lt=g.launch_token),
-        message=f"Saved “{badge.name}”, artwork version {saved.version}.",
-    ))
+    return _no_store(
+        jsonify(
+            badge=badge.public_id,
+            name=badge.name,
+            version=saved.version,
+            png_url=saved.png_url,
+            svg_url=saved.svg_url,
+            design=badge.design,
+            warnings=list(saved.warnings),
+            state=lifecycle.state_name(badge),
+            next_step=lifecycle.next_step(badge),
+            badge_url=url_for(
+                "course_awards.badge_page", public_id=badge.public_id, lt=g.launch_token
+            ),
+            message=f"Saved “{badge.name}”, artwork version {saved.version}.",
+        )
+    )
 
 
 def _target(values: dict[str, Any]) -> tuple[str | None, NewBadge | None]:
@@ -90,8 +98,9 @@ def _target(values: dict[str, Any]) -> tuple[str | None, NewBadge | None]:
     public_id = str(values.get("badge") or "").strip() or None
     if public_id:
         return public_id, None
-    return None, NewBadge(name=str(values.get("name") or ""),
-                          description=str(values.get("description") or ""))
+    return None, NewBadge(
+        name=str(values.get("name") or ""), description=str(values.get("description") or "")
+    )
 
 
 @bp.get("/")
@@ -99,18 +108,34 @@ def _target(values: dict[str, Any]) -> tuple[str | None, NewBadge | None]:
 def index() -> Response:
     """The designer page: pick a badge (or a new one), design it, preview it, save it."""
     context = _context()
-    badges = [{
-        "id": badge.public_id, "name": badge.name, "description": badge.description,
-        "design": badge.design, "version": badge.image_version,
-        "png_url": documents.badge_image_url(badge) if badge.image_version else None,
-        "state": lifecycle.state_name(badge),
-    } for badge in operations.course_badges(context.id)]
+    badges = [
+        {
+            "id": badge.public_id,
+            "name": badge.name,
+            "description": badge.description,
+            "design": badge.design,
+            "version": badge.image_version,
+            "png_url": documents.badge_image_url(badge) if badge.image_version else None,
+            "state": lifecycle.state_name(badge),
+        }
+        for badge in operations.course_badges(context.id)
+    ]
     html = render_template(
-        "designer/index.html", context=context, badges=badges, icons=icon_choices(),
-        templates=TEMPLATES, tiers=TIERS, directions=GRADIENT_DIRECTIONS,
-        default_design=design_to_dict(DEFAULT_DESIGN), selected=request.args.get("badge", ""),
-        limits={"title": MAX_TITLE_CHARS, "subtitle": MAX_SUBTITLE_CHARS,
-                "alt_text": MAX_ALT_TEXT_CHARS, "border": MAX_BORDER_WIDTH},
+        "designer/index.html",
+        context=context,
+        badges=badges,
+        icons=icon_choices(),
+        templates=TEMPLATES,
+        tiers=TIERS,
+        directions=GRADIENT_DIRECTIONS,
+        default_design=design_to_dict(DEFAULT_DESIGN),
+        selected=request.args.get("badge", ""),
+        limits={
+            "title": MAX_TITLE_CHARS,
+            "subtitle": MAX_SUBTITLE_CHARS,
+            "alt_text": MAX_ALT_TEXT_CHARS,
+            "border": MAX_BORDER_WIDTH,
+        },
     )
     return _no_store(Response(html, mimetype="text/html"))
 
@@ -123,10 +148,15 @@ def preview_design() -> Response:
         result = preview(_json_body().get("design", {}))
     except DesignerError as exc:
         return _errors(exc.errors)
-    if request.accept_mimetypes.best_match(["image/svg+xml", "application/json"]) == \
-            "application/json":
-        return _no_store(jsonify(svg=result.svg, warnings=result.warnings,
-                                 accessible_name=result.accessible_name))
+    if (
+        request.accept_mimetypes.best_match(["image/svg+xml", "application/json"])
+        == "application/json"
+    ):
+        return _no_store(
+            jsonify(
+                svg=result.svg, warnings=result.warnings, accessible_name=result.accessible_name
+            )
+        )
     return _no_store(Response(result.svg, mimetype="image/svg+xml"))
 
 
@@ -137,8 +167,9 @@ def save() -> Response:
     body = _json_body()
     public_id, new_badge = _target(body)
     try:
-        saved = operations.save_design(_context(), body.get("design", {}),
-                                       badge_public_id=public_id, new_badge=new_badge)
+        saved = operations.save_design(
+            _context(), body.get("design", {}), badge_public_id=public_id, new_badge=new_badge
+        )
     except DesignerError as exc:
         return _errors(exc.errors)
     return _saved_json(saved)
@@ -157,8 +188,11 @@ def upload() -> Response:
     public_id, new_badge = _target(request.form.to_dict())
     try:
         saved = operations.save_upload(
-            _context(), Upload(filename=file.filename, data=file.read(MAX_UPLOAD_BYTES)),
-            badge_public_id=public_id, new_badge=new_badge)
+            _context(),
+            Upload(filename=file.filename, data=file.read(MAX_UPLOAD_BYTES)),
+            badge_public_id=public_id,
+            new_badge=new_badge,
+        )
     except DesignerError as exc:
         return _errors(exc.errors)
     return _saved_json(saved)

@@ -44,5 +44,8 @@ def sweep_command() -> None:
 def secret_command(registration: str, rotate: bool) -> None:
     """Print the HMAC secret for signing ``POST /api/v1/grade-events`` of a registration."""
     found = _find(Registration, registration)
-    click.echo(json.dumps({"registration_id": found.public_id,
-                           "secret": event_secret(found.id, rotate=rotate)}))
+    click.echo(
+        json.dumps(
+            {"registration_id": found.public_id, "secret": event_secret(found.id, rotate=rotate)}
+        )
+    )

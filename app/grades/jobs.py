@@ -35,13 +35,25 @@ SYNC = "sync"
 EVALUATE = "evaluate"
 
 
-
-def request_job(kind: str, context_id: int, *, requested_by: str = "",
-                badge_id: int | None = None, delay: float = 0) -> Job:
+def request_job(
+    kind: str,
+    context_id: int,
+    *,
+    requested_by: str = "",
+    badge_id: int | None = None,
+    delay: float = 0,
+) -> Job:
     """Record a job and enqueue it (after the commit). ``delay`` postpones the first run."""
+
     def add() -> Job:
-        job = Job(kind=kind, context_id=context_id, badge_id=badge_id,
-                  requested_by=requested_by, state=JobState.QUEUED, attempts=0)
+        job = Job(
+            kind=kind,
+            context_id=context_id,
+            badge_id=badge_id,
+            requested_by=requested_by,
+            state=JobState.QUEUED,
+            attempts=0,
+        )
         db.session.add(job)
         return job
 
@@ -61,8 +73,11 @@ def _enqueue(job_id: int, delay: float) -> None:
 
 def last_synced(context_id: int) -> Any:
     """When the course's last successful sync finished (None: never)."""
-    return db.session.scalar(select(func.max(Job.finished_at)).where(
-        Job.context_id == context_id, Job.kind == SYNC, Job.state == JobState.DONE))
+    return db.session.scalar(
+        select(func.max(Job.finished_at)).where(
+            Job.context_id == context_id, Job.kind == SYNC, Job.state == JobState.DONE
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -77,33 +92,40 @@ class SyncOutcome:
 def last_sync_outcome(context_id: int) -> SyncOutcome | None:
     """How the course's latest sync went (None: no sync yet). A failure says what happened
     and what comes next (an automatic retry, or Check now)."""
-    job = db.session.scalars(select(Job).where(
-        Job.context_id == context_id, Job.kind == SYNC).order_by(Job.id.desc())).first()
+    job = db.session.scalars(
+        select(Job).where(Job.context_id == context_id, Job.kind == SYNC).order_by(Job.id.desc())
+    ).first()
     if job is None:
         return None
     if job.state == JobState.DONE:
         return SyncOutcome(job.finished_at, "succeeded", _summary(job.result or {}))
     if job.state == JobState.DEAD:
-        return SyncOutcome(job.finished_at, "failed",
-                           f"{job.last_error or 'The check failed.'} Gave up after "
-                           f"{_count(job.attempts, 'attempt')}; press Check now to try again.")
+        return SyncOutcome(
+            job.finished_at,
+            "failed",
+            f"{job.last_error or 'The check failed.'} Gave up after "
+            f"{_count(job.attempts, 'attempt')}; press Check now to try again.",
+        )
     if job.state == JobState.RETRYING:
         retry = job.next_attempt_at
         at = f" at {retry:%H:%M} UTC" if retry else ""
-        return SyncOutcome(job.started_at or job.created_at, "retrying",
-                           f"{job.last_error or 'The check failed.'} Trying again "
-                           f"automatically{at}.")
-    return SyncOutcome(job.started_at or job.created_at, "running",
-                       "Checking the gradebook now.")
+        return SyncOutcome(
+            job.started_at or job.created_at,
+            "retrying",
+            f"{job.last_error or 'The check failed.'} Trying again automatically{at}.",
+        )
+    return SyncOutcome(job.started_at or job.created_at, "running", "Checking the gradebook now.")
 
 
 def _summary(result: dict[str, Any]) -> str:
     if result.get("skipped"):
         return "Nothing new: a later check had already read the gradebook."
-    return (f"Read {_count(result.get('columns', 0), 'column')} and "
-            f"{_count(result.get('results', 0), 'grade')}; "
-            f"{_count(result.get('changed', 0), 'grade')} changed, "
-            f"{_count(result.get('issued', 0), 'badge')} awarded.")
+    return (
+        f"Read {_count(result.get('columns', 0), 'column')} and "
+        f"{_count(result.get('results', 0), 'grade')}; "
+        f"{_count(result.get('changed', 0), 'grade')} changed, "
+        f"{_count(result.get('issued', 0), 'badge')} awarded."
+    )
 
 
 def _count(n: int, noun: str) -> str:
@@ -114,38 +136,69 @@ def sync_on_launch(context_id: int) -> Job | None:
     """The launch hook: sync the course in the background unless a sync is on its way or
     ran moments ago (a class opening the tool together asks once)."""
     since = utcnow() - timedelta(seconds=number("LAUNCH_SYNC_MIN_SECONDS", 60))
-    recent = db.session.scalar(select(Job.id).where(
-        Job.context_id == context_id, Job.kind == SYNC, Job.created_at >= since,
-        Job.state.in_((*JobState.OPEN, JobState.DONE))).limit(1))
+    recent = db.session.scalar(
+        select(Job.id)
+        .where(
+            Job.context_id == context_id,
+            Job.kind == SYNC,
+            Job.created_at >= since,
+            Job.state.in_((*JobState.OPEN, JobState.DONE)),
+        )
+        .limit(1)
+    )
     if recent is not None:
         return None
     # A short delay lets the launch's own writes settle and gathers a burst of launches.
-    return request_job(SYNC, context_id, requested_by="launch",
-                       delay=number("LAUNCH_SYNC_DELAY_SECONDS", 2))
+    return request_job(
+        SYNC, context_id, requested_by="launch", delay=number("LAUNCH_SYNC_DELAY_SECONDS", 2)
+    )
 
 
 def _claim(job_id: int) -> Job | None:
     def claim() -> bool:
         now = utcnow()
         # No lease column: a running job's lease is its heartbeat (see resume_stale).
-        return leases.claim(Job, job_id, now=now, started_at=now, heartbeat_at=now,
-                            next_attempt_at=None)
+        return leases.claim(
+            Job, job_id, now=now, started_at=now, heartbeat_at=now, next_attempt_at=None
+        )
 
     return db.session.get(Job, job_id) if in_transaction(claim) else None
 
 
 def _another_running(job: Job) -> bool:
     fresh = utcnow() - timedelta(seconds=number("JOB_LEASE_SECONDS", 300))
-    return db.session.scalar(select(Job.id).where(
-        Job.context_id == job.context_id, Job.kind == job.kind, Job.id != job.id,
-        Job.state == JobState.RUNNING, Job.heartbeat_at >= fresh).limit(1)) is not None
+    return (
+        db.session.scalar(
+            select(Job.id)
+            .where(
+                Job.context_id == job.context_id,
+                Job.kind == job.kind,
+                Job.id != job.id,
+                Job.state == JobState.RUNNING,
+                Job.heartbeat_at >= fresh,
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def _already_done(job: Job) -> bool:
     # A sync that started after this one was requested has already seen what it would see.
-    return db.session.scalar(select(Job.id).where(
-        Job.context_id == job.context_id, Job.kind == job.kind, Job.id != job.id,
-        Job.state == JobState.DONE, Job.started_at >= job.created_at).limit(1)) is not None
+    return (
+        db.session.scalar(
+            select(Job.id)
+            .where(
+                Job.context_id == job.context_id,
+                Job.kind == job.kind,
+                Job.id != job.id,
+                Job.state == JobState.DONE,
+                Job.started_at >= job.created_at,
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def run(job_id: int) -> Job | None:
@@ -166,8 +219,12 @@ def run(job_id: int) -> Job | None:
         return _finish(job, {"skipped": "a later sync already ran"})
 
     def heartbeat() -> None:
-        db.session.execute(update(Job).where(Job.id == job_id).values(heartbeat_at=utcnow())
-                           .execution_options(synchronize_session=False))
+        db.session.execute(
+            update(Job)
+            .where(Job.id == job_id)
+            .values(heartbeat_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
 
     try:
         result = handler_for(job.kind)(job, heartbeat)
@@ -178,12 +235,19 @@ def run(job_id: int) -> Job | None:
         retryable = not isinstance(exc, PlatformError) or exc.retryable
         job = in_transaction(partial(_failed, job_id, exc, retryable))
         if job.state == JobState.RETRYING:
-            log.warning("job %s (%s) attempt %s failed, retry at %s: %s", job.public_id,
-                        job.kind, job.attempts, job.next_attempt_at, exc)
+            log.warning(
+                "job %s (%s) attempt %s failed, retry at %s: %s",
+                job.public_id,
+                job.kind,
+                job.attempts,
+                job.next_attempt_at,
+                exc,
+            )
             delay = (job.next_attempt_at - utcnow()).total_seconds()
             raise RetryTask(delay=max(delay, 0.1)) from exc
-        log.error("job %s (%s) is dead after %s attempts: %s", job.public_id, job.kind,
-                  job.attempts, exc)
+        log.error(
+            "job %s (%s) is dead after %s attempts: %s", job.public_id, job.kind, job.attempts, exc
+        )
         return job
     return _finish(db.session.get(Job, job_id), result)
 
@@ -193,14 +257,23 @@ def failure_text(exc: Exception) -> str:
     status, next step); for anything else a plain one, the details go to the log."""
     if isinstance(exc, PlatformError):
         return str(exc)
-    return ("Badgebridge failed while doing this (an internal error, logged as "
-            f"{type(exc).__name__}). If it keeps failing, tell your Badgebridge administrator.")
+    return (
+        "Badgebridge failed while doing this (an internal error, logged as "
+        f"{type(exc).__name__}). If it keeps failing, tell your Badgebridge administrator."
+    )
 
 
 def _failed(job_id: int, exc: Exception, retryable: bool) -> Job:
     job = db.session.get(Job, job_id)
-    if leases.fail(job, failure_text(exc)[:4000], retryable=retryable,
-                   retry_after=getattr(exc, "retry_after", None)) is None:
+    if (
+        leases.fail(
+            job,
+            failure_text(exc)[:4000],
+            retryable=retryable,
+            retry_after=getattr(exc, "retry_after", None),
+        )
+        is None
+    ):
         job.finished_at = utcnow()
     return job
 
@@ -218,10 +291,14 @@ def _finish(job: Job, result: dict[str, Any]) -> Job:
 def report_progress(job_id: int, progress: dict[str, Any]) -> None:
     """Keep a running job's progress in its ``result`` (the staff page polls it); the final
     result replaces it when the job ends."""
+
     def write() -> None:
-        db.session.execute(update(Job).where(Job.id == job_id, Job.state == JobState.RUNNING)
-                           .values(result=progress, heartbeat_at=utcnow())
-                           .execution_options(synchronize_session=False))
+        db.session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.state == JobState.RUNNING)
+            .values(result=progress, heartbeat_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
 
     in_transaction(write)
 
@@ -232,16 +309,27 @@ def resume_stale() -> list[int]:
     stale = now - timedelta(seconds=number("JOB_LEASE_SECONDS", 300))
 
     def collect() -> list[int]:
-        ids = list(db.session.scalars(select(Job.id).where(
-            Job.state == JobState.RUNNING, Job.heartbeat_at < stale)))
+        ids = list(
+            db.session.scalars(
+                select(Job.id).where(Job.state == JobState.RUNNING, Job.heartbeat_at < stale)
+            )
+        )
         if ids:
-            db.session.execute(update(Job).where(Job.id.in_(ids), Job.state == JobState.RUNNING)
-                               .values(state=JobState.RETRYING)
-                               .execution_options(synchronize_session=False))
+            db.session.execute(
+                update(Job)
+                .where(Job.id.in_(ids), Job.state == JobState.RUNNING)
+                .values(state=JobState.RETRYING)
+                .execution_options(synchronize_session=False)
+            )
         # Retries or first runs whose huey message was lost with its worker (due long ago).
-        return ids + list(db.session.scalars(select(Job.id).where(
-            Job.state.in_((JobState.QUEUED, JobState.RETRYING)),
-            func.coalesce(Job.next_attempt_at, Job.created_at) < stale)))
+        return ids + list(
+            db.session.scalars(
+                select(Job.id).where(
+                    Job.state.in_((JobState.QUEUED, JobState.RETRYING)),
+                    func.coalesce(Job.next_attempt_at, Job.created_at) < stale,
+                )
+            )
+        )
 
     ids = in_transaction(collect)
     for job_id in sorted(set(ids)):
@@ -259,5 +347,6 @@ def _enqueue_now(job_ids: list[int]) -> None:
         _enqueue(job_id, 0)
 
 
-dead.register(dead.DeadKind("job", "Tracked jobs (syncs, evaluations)", Job, _describe,
-                            _enqueue_now))
+dead.register(
+    dead.DeadKind("job", "Tracked jobs (syncs, evaluations)", Job, _describe, _enqueue_now)
+)

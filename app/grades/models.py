@@ -57,8 +57,11 @@ class Column(TimestampMixin, db.Model):
 
 
 # "LTI" columns are the tool's own (AGS); the others are read from the LMS's own gradebook.
-SOURCE_LABELS = {"ags": "LTI (the tool's own column)", "moodle": "Moodle gradebook",
-                 "canvas": "Canvas gradebook"}
+SOURCE_LABELS = {
+    "ags": "LTI (the tool's own column)",
+    "moodle": "Moodle gradebook",
+    "canvas": "Canvas gradebook",
+}
 
 
 class Grade(db.Model):
@@ -100,12 +103,20 @@ class Job(leases.Attempts, db.Model):
     """
 
     __tablename__ = "background_job"
-    states = leases.States(ready=(JobState.QUEUED, JobState.RETRYING), claimed=JobState.RUNNING,
-                           waiting=JobState.RETRYING, dead=JobState.DEAD)
-    policy = leases.RetryPolicy(base=5, cap=900, attempts=6,
-                                base_setting="JOB_RETRY_BASE_SECONDS",
-                                cap_setting="JOB_RETRY_MAX_SECONDS",
-                                attempts_setting="JOB_MAX_ATTEMPTS")
+    states = leases.States(
+        ready=(JobState.QUEUED, JobState.RETRYING),
+        claimed=JobState.RUNNING,
+        waiting=JobState.RETRYING,
+        dead=JobState.DEAD,
+    )
+    policy = leases.RetryPolicy(
+        base=5,
+        cap=900,
+        attempts=6,
+        base_setting="JOB_RETRY_BASE_SECONDS",
+        cap_setting="JOB_RETRY_MAX_SECONDS",
+        attempts_setting="JOB_MAX_ATTEMPTS",
+    )
     __table_args__ = (Index("ix_background_job_context_kind", "context_id", "kind", "state"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -128,5 +139,6 @@ class GradeEventSecret(TimestampMixin, db.Model):
     __tablename__ = "grade_event_secret"
 
     registration_id: Mapped[int] = mapped_column(
-        ForeignKey("registration.id", ondelete="CASCADE"), primary_key=True)
+        ForeignKey("registration.id", ondelete="CASCADE"), primary_key=True
+    )
     secret_encrypted: Mapped[str] = mapped_column(Text)

@@ -56,8 +56,12 @@ def parse_timestamp(value: Any) -> datetime | None:
 
 def _same(grade: tuple[Any, ...], event: GradeEvent) -> bool:
     score, maximum, timestamp, comment = grade
-    return (score == event.score and maximum == event.maximum
-            and timestamp == as_utc(event.timestamp) and (comment or None) == event.comment)
+    return (
+        score == event.score
+        and maximum == event.maximum
+        and timestamp == as_utc(event.timestamp)
+        and (comment or None) == event.comment
+    )
 
 
 def _stale(grade: tuple[Any, ...], event: GradeEvent) -> bool:
@@ -75,8 +79,9 @@ def record_grades(events: Sequence[GradeEvent]) -> list[GradeEvent]:
     for event in events:
         key = (event.column_id, event.user_id)
         held = latest.get(key)
-        if held is None or not (held.timestamp and event.timestamp
-                                and as_utc(event.timestamp) < as_utc(held.timestamp)):
+        if held is None or not (
+            held.timestamp and event.timestamp and as_utc(event.timestamp) < as_utc(held.timestamp)
+        ):
             latest[key] = event
     keys = sorted(latest)  # a fixed order: concurrent writers lock rows alike (no deadlock)
     current: dict[tuple[int, int], tuple[Any, ...]] = {}
@@ -86,9 +91,15 @@ def record_grades(events: Sequence[GradeEvent]) -> list[GradeEvent]:
         # By learner (indexed) and column, not by (column, learner) pairs: SQLite scans the
         # whole table for a row-value IN list.
         rows = db.session.execute(
-            select(Grade.column_id, Grade.user_id, Grade.score, Grade.maximum, Grade.timestamp,
-                   Grade.comment)
-            .where(Grade.user_id.in_(users[start:start + CHUNK]), Grade.column_id.in_(columns)))
+            select(
+                Grade.column_id,
+                Grade.user_id,
+                Grade.score,
+                Grade.maximum,
+                Grade.timestamp,
+                Grade.comment,
+            ).where(Grade.user_id.in_(users[start : start + CHUNK]), Grade.column_id.in_(columns))
+        )
         for row in rows:
             current[(row[0], row[1])] = tuple(row[2:])
     changed = []
@@ -102,24 +113,43 @@ def record_grades(events: Sequence[GradeEvent]) -> list[GradeEvent]:
             continue
         changed.append(event)
     now = utcnow()
-    upsert(Grade, [{"column_id": e.column_id, "user_id": e.user_id, "score": e.score,
-                    "maximum": e.maximum, "timestamp": e.timestamp, "comment": e.comment,
-                    "source": e.source, "updated_at": now} for e in changed],
-           keys=("column_id", "user_id"),
-           update_columns=("score", "maximum", "timestamp", "comment", "source", "updated_at"))
+    upsert(
+        Grade,
+        [
+            {
+                "column_id": e.column_id,
+                "user_id": e.user_id,
+                "score": e.score,
+                "maximum": e.maximum,
+                "timestamp": e.timestamp,
+                "comment": e.comment,
+                "source": e.source,
+                "updated_at": now,
+            }
+            for e in changed
+        ],
+        keys=("column_id", "user_id"),
+        update_columns=("score", "maximum", "timestamp", "comment", "source", "updated_at"),
+    )
     return changed
 
 
 # --- columns ---------------------------------------------------------------------------------
 
-def mirror_columns(context_id: int, source: str,
-                   facts_by_key: dict[str, dict[str, Any]]) -> dict[str, Column]:
+
+def mirror_columns(
+    context_id: int, source: str, facts_by_key: dict[str, dict[str, Any]]
+) -> dict[str, Column]:
     """Mirror one source's columns of a course (AGS line items, a gradebook connector's
     columns): new keys become columns, changed facts are written, columns the source no
     longer lists turn inactive and keep their grades. Writes only changes; returns every
     column of the source by key."""
-    existing = {c.lti_lineitem_id: c for c in db.session.scalars(
-        select(Column).where(Column.context_id == context_id, Column.source == source))}
+    existing = {
+        c.lti_lineitem_id: c
+        for c in db.session.scalars(
+            select(Column).where(Column.context_id == context_id, Column.source == source)
+        )
+    }
     for key, listed in facts_by_key.items():
         facts = {**listed, "active": True}
         column = existing.get(key)
@@ -141,11 +171,15 @@ def mirror_columns(context_id: int, source: str,
 def upsert_columns(context: Context, line_items: Iterable[dict[str, Any]]) -> list[Column]:
     """Mirror the AGS line items as columns; returns the active ones. Writes only changes."""
     facts_by_key = {
-        str(item["id"]): {"label": str(item.get("label") or ""),
-                          "score_maximum": to_float(item.get("scoreMaximum")),
-                          "tag": str(item.get("tag") or ""),
-                          "resource_link_id": str(item.get("resourceLinkId") or "")}
-        for item in line_items if item.get("id")}
+        str(item["id"]): {
+            "label": str(item.get("label") or ""),
+            "score_maximum": to_float(item.get("scoreMaximum")),
+            "tag": str(item.get("tag") or ""),
+            "resource_link_id": str(item.get("resourceLinkId") or ""),
+        }
+        for item in line_items
+        if item.get("id")
+    }
     return [c for c in mirror_columns(context.id, "ags", facts_by_key).values() if c.active]
 
 
@@ -157,6 +191,7 @@ def to_float(value: Any) -> float | None:
 
 
 # --- roster ----------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class Member:
@@ -172,11 +207,15 @@ class Member:
 
     @classmethod
     def from_nrps(cls, member: dict[str, Any]) -> Member:
-        return cls(sub=str(member["user_id"]), name=member.get("name") or "",
-                   given_name=member.get("given_name") or "",
-                   family_name=member.get("family_name") or "",
-                   email=member.get("email") or None, roles=tuple(member.get("roles") or ()),
-                   active=(member.get("status") or "Active") == "Active")
+        return cls(
+            sub=str(member["user_id"]),
+            name=member.get("name") or "",
+            given_name=member.get("given_name") or "",
+            family_name=member.get("family_name") or "",
+            email=member.get("email") or None,
+            roles=tuple(member.get("roles") or ()),
+            active=(member.get("status") or "Active") == "Active",
+        )
 
 
 def user_ids_by_sub(issuer: str, subs: Iterable[str]) -> dict[str, int]:
@@ -184,20 +223,43 @@ def user_ids_by_sub(issuer: str, subs: Iterable[str]) -> dict[str, int]:
     wanted = sorted(set(subs))
     found: dict[str, int] = {}
     for start in range(0, len(wanted), CHUNK):
-        part = wanted[start:start + CHUNK]
-        found.update(db.session.execute(select(LtiUser.sub, LtiUser.id).where(
-            LtiUser.issuer == issuer, LtiUser.sub.in_(part))).all())
+        part = wanted[start : start + CHUNK]
+        found.update(
+            db.session.execute(
+                select(LtiUser.sub, LtiUser.id).where(
+                    LtiUser.issuer == issuer, LtiUser.sub.in_(part)
+                )
+            ).all()
+        )
     missing = [s for s in wanted if s not in found]
     if missing:
         now = utcnow()
-        upsert(LtiUser, [{"issuer": issuer, "sub": s, "public_id": new_public_id(), "name": "",
-                          "given_name": "", "family_name": "", "email": None,
-                          "created_at": now, "updated_at": now} for s in missing],
-               keys=("issuer", "sub"))
+        upsert(
+            LtiUser,
+            [
+                {
+                    "issuer": issuer,
+                    "sub": s,
+                    "public_id": new_public_id(),
+                    "name": "",
+                    "given_name": "",
+                    "family_name": "",
+                    "email": None,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for s in missing
+            ],
+            keys=("issuer", "sub"),
+        )
         for start in range(0, len(missing), CHUNK):
-            found.update(db.session.execute(select(LtiUser.sub, LtiUser.id).where(
-                LtiUser.issuer == issuer, LtiUser.sub.in_(missing[start:start + CHUNK])))
-                .all())
+            found.update(
+                db.session.execute(
+                    select(LtiUser.sub, LtiUser.id).where(
+                        LtiUser.issuer == issuer, LtiUser.sub.in_(missing[start : start + CHUNK])
+                    )
+                ).all()
+            )
     return found
 
 
@@ -217,17 +279,27 @@ def upsert_roster(context: Context, issuer: str, members: Sequence[Member]) -> d
                 setattr(user, attr, value)
         if not user.name and (member.given_name or member.family_name):
             user.name = f"{member.given_name} {member.family_name}".strip()
-    memberships = {m.user_id: m for m in db.session.scalars(
-        select(Membership).where(Membership.context_id == context.id))}
+    memberships = {
+        m.user_id: m
+        for m in db.session.scalars(select(Membership).where(Membership.context_id == context.id))
+    }
     now = utcnow()
     new_rows = []
     for user_id, member in by_id.items():
         roles, staff = list(member.roles), is_staff_role(list(member.roles))
         membership = memberships.get(user_id)
         if membership is None:
-            new_rows.append({"context_id": context.id, "user_id": user_id, "roles": roles,
-                             "is_staff": staff, "active": member.active, "created_at": now,
-                             "updated_at": now})
+            new_rows.append(
+                {
+                    "context_id": context.id,
+                    "user_id": user_id,
+                    "roles": roles,
+                    "is_staff": staff,
+                    "active": member.active,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
             continue
         if membership.launch_staff:
             # Staff status is the launch's word: Moodle's NRPS calls a non-editing teacher a
@@ -240,21 +312,28 @@ def upsert_roster(context: Context, issuer: str, members: Sequence[Member]) -> d
     upsert(Membership, new_rows, keys=("context_id", "user_id"))
     gone = [uid for uid, m in memberships.items() if uid not in by_id and m.active]
     for start in range(0, len(gone), CHUNK):
-        db.session.execute(update(Membership).where(
-            Membership.context_id == context.id, Membership.user_id.in_(gone[start:start + CHUNK]))
-            .values(active=False, updated_at=now).execution_options(synchronize_session=False))
+        db.session.execute(
+            update(Membership)
+            .where(
+                Membership.context_id == context.id,
+                Membership.user_id.in_(gone[start : start + CHUNK]),
+            )
+            .values(active=False, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
     return ids
 
 
 def _load(model: type, key: Any, ids: Sequence[int]) -> dict[int, Any]:
     out = {}
     for start in range(0, len(ids), CHUNK):
-        for row in db.session.scalars(select(model).where(key.in_(ids[start:start + CHUNK]))):
+        for row in db.session.scalars(select(model).where(key.in_(ids[start : start + CHUNK]))):
             out[row.id] = row
     return out
 
 
 # --- pushed-event secrets --------------------------------------------------------------------
+
 
 def event_secret(registration_id: int, *, rotate: bool = False) -> str:
     """The registration's HMAC secret for pushed grade events (created on first use)."""
@@ -276,6 +355,7 @@ def has_event_secret(registration_id: int) -> bool:
 
 
 # --- pushed events: external references to one GradeEvent -----------------------------------
+
 
 class EventError(ValueError):
     """A pushed or imported grade that cannot be applied; ``field`` names the bad part."""
@@ -303,42 +383,73 @@ def find_column(context: Context, ref: str) -> Column:
     """A course column by public id, AGS line item URL or (exact) label."""
     ref = (ref or "").strip()
     for clause in (Column.public_id == ref, Column.lti_lineitem_id == ref, Column.label == ref):
-        found = db.session.scalars(select(Column).where(Column.context_id == context.id, clause)
-                                   .order_by(Column.id)).first()
+        found = db.session.scalars(
+            select(Column).where(Column.context_id == context.id, clause).order_by(Column.id)
+        ).first()
         if found is not None:
             return found
     raise EventError("column", f"no column {ref!r} in this course")
 
 
-def find_learner(context: Context, issuer: str, *, sub: str | None = None,
-                 email: str | None = None) -> int:
+def find_learner(
+    context: Context, issuer: str, *, sub: str | None = None, email: str | None = None
+) -> int:
     """A learner's user id by platform ``sub`` (made a member if new) or by email (must be
     known in the course)."""
     if sub:
         user_id = user_ids_by_sub(issuer, [sub])[sub]
-        member = db.session.scalar(select(Membership.id).where(
-            Membership.context_id == context.id, Membership.user_id == user_id))
+        member = db.session.scalar(
+            select(Membership.id).where(
+                Membership.context_id == context.id, Membership.user_id == user_id
+            )
+        )
         if member is None:  # read first: the common case writes nothing
             now = utcnow()
-            upsert(Membership, [{"context_id": context.id, "user_id": user_id, "roles": [],
-                                 "is_staff": False, "active": True, "created_at": now,
-                                 "updated_at": now}], keys=("context_id", "user_id"))
+            upsert(
+                Membership,
+                [
+                    {
+                        "context_id": context.id,
+                        "user_id": user_id,
+                        "roles": [],
+                        "is_staff": False,
+                        "active": True,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                ],
+                keys=("context_id", "user_id"),
+            )
         return user_id
     if email:
         found = db.session.scalar(
-            select(LtiUser.id).join(Membership, Membership.user_id == LtiUser.id)
-            .where(Membership.context_id == context.id,
-                   db.func.lower(LtiUser.email) == email.strip().lower()).limit(1))
+            select(LtiUser.id)
+            .join(Membership, Membership.user_id == LtiUser.id)
+            .where(
+                Membership.context_id == context.id,
+                db.func.lower(LtiUser.email) == email.strip().lower(),
+            )
+            .limit(1)
+        )
         if found is None:
             raise EventError("user", f"no learner with email {email!r} in this course")
         return found
     raise EventError("user", "give the learner's sub (platform user id) or email")
 
 
-def event_from_fields(context: Context, issuer: str, *, column: str, user_sub: str | None,
-                      user_email: str | None, score: Any, maximum: Any = None,
-                      timestamp: Any = None, comment: str | None = None,
-                      source: str) -> GradeEvent:
+def event_from_fields(
+    context: Context,
+    issuer: str,
+    *,
+    column: str,
+    user_sub: str | None,
+    user_email: str | None,
+    score: Any,
+    maximum: Any = None,
+    timestamp: Any = None,
+    comment: str | None = None,
+    source: str,
+) -> GradeEvent:
     """Build the `GradeEvent` of a pushed or imported grade (raises `EventError`)."""
     target = find_column(context, column)
     value = _number(score, "score", required=True)
@@ -347,9 +458,16 @@ def event_from_fields(context: Context, issuer: str, *, column: str, user_sub: s
     if timestamp and when is None:
         raise EventError("timestamp", f"{timestamp!r} is not an ISO 8601 date-time")
     user_id = find_learner(context, issuer, sub=user_sub, email=user_email)
-    return GradeEvent(context_id=context.id, column_id=target.id, user_id=user_id, score=value,
-                      maximum=top if top is not None else target.score_maximum, timestamp=when,
-                      source=source, comment=comment or None)
+    return GradeEvent(
+        context_id=context.id,
+        column_id=target.id,
+        user_id=user_id,
+        score=value,
+        maximum=top if top is not None else target.score_maximum,
+        timestamp=when,
+        source=source,
+        comment=comment or None,
+    )
 
 
 @dataclass
@@ -371,8 +489,13 @@ def parse_csv(context: Context, issuer: str, text: str) -> CsvReport:
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     missing = [h for h in CSV_HEADER if h not in header]
     if missing:
-        report.errors.append((1, f"the header needs the columns {', '.join(CSV_HEADER)} "
-                                 f"(missing: {', '.join(missing)})"))
+        report.errors.append(
+            (
+                1,
+                f"the header needs the columns {', '.join(CSV_HEADER)} "
+                f"(missing: {', '.join(missing)})",
+            )
+        )
         return report
     for row in reader:
         line = reader.line_num
@@ -380,12 +503,20 @@ def parse_csv(context: Context, issuer: str, text: str) -> CsvReport:
         user = fields.get("user", "")
         try:
             with db.session.begin_nested():
-                report.events.append(event_from_fields(
-                    context, issuer, column=fields.get("column", ""),
-                    user_sub=None if "@" in user else user or None,
-                    user_email=user if "@" in user else None, score=fields.get("score"),
-                    maximum=fields.get("maximum"), timestamp=fields.get("timestamp"),
-                    comment=fields.get("comment"), source="csv"))
+                report.events.append(
+                    event_from_fields(
+                        context,
+                        issuer,
+                        column=fields.get("column", ""),
+                        user_sub=None if "@" in user else user or None,
+                        user_email=user if "@" in user else None,
+                        score=fields.get("score"),
+                        maximum=fields.get("maximum"),
+                        timestamp=fields.get("timestamp"),
+                        comment=fields.get("comment"),
+                        source="csv",
+                    )
+                )
         except EventError as exc:
             report.errors.append((line, str(exc)))
     return report

@@ -45,8 +45,12 @@ class SyncResult:
     passed: PassResult | None = None
 
     def as_dict(self) -> dict[str, int]:
-        return {"members": self.members, "columns": self.columns, "results": self.results,
-                **(self.passed.as_dict() if self.passed else {})}
+        return {
+            "members": self.members,
+            "columns": self.columns,
+            "results": self.results,
+            **(self.passed.as_dict() if self.passed else {}),
+        }
 
 
 def sync_course(context_id: int, *, on_chunk: Callable[[], None] | None = None) -> SyncResult:
@@ -70,26 +74,35 @@ def sync_course(context_id: int, *, on_chunk: Callable[[], None] | None = None) 
         course = db.session.get(Context, context_id)
         if members:
             upsert_roster(course, issuer, members)
-        return [(c.id, c.lti_lineitem_id, c.score_maximum)
-                for c in upsert_columns(course, line_items)]
+        return [
+            (c.id, c.lti_lineitem_id, c.score_maximum) for c in upsert_columns(course, line_items)
+        ]
 
     columns = in_transaction(mirror)
     result.members, result.columns = len(members), len(columns)
 
     raw: list[tuple[int, float | None, dict]] = []
-    for (column_id, _url, maximum), items in zip(columns, read_results(
-            context_id, [url for _c, url, _m in columns]), strict=True):
+    for (column_id, _url, maximum), items in zip(
+        columns, read_results(context_id, [url for _c, url, _m in columns]), strict=True
+    ):
         raw.extend((column_id, maximum, item) for item in items)
     result.results = len(raw)
     subs = {str(item["userId"]) for _c, _m, item in raw if item.get("userId")}
     ids = in_transaction(lambda: user_ids_by_sub(issuer, subs))
     events = [
-        GradeEvent(context_id=context_id, column_id=column_id, user_id=ids[str(item["userId"])],
-                   score=to_float(item.get("resultScore")),
-                   maximum=to_float(item.get("resultMaximum")) or maximum,
-                   timestamp=parse_timestamp(item.get("timestamp")), source="ags",
-                   comment=item.get("comment") or None)
-        for column_id, maximum, item in raw if item.get("userId")]
+        GradeEvent(
+            context_id=context_id,
+            column_id=column_id,
+            user_id=ids[str(item["userId"])],
+            score=to_float(item.get("resultScore")),
+            maximum=to_float(item.get("resultMaximum")) or maximum,
+            timestamp=parse_timestamp(item.get("timestamp")),
+            source="ags",
+            comment=item.get("comment") or None,
+        )
+        for column_id, maximum, item in raw
+        if item.get("userId")
+    ]
     del raw
     result.passed = ingest(events, on_chunk=on_chunk, recheck=context_id)
     # The LMS's own gradebook (native columns, completion) beside AGS, when connected.
@@ -120,9 +133,13 @@ def read_results(context_id: int, urls: list[str]) -> list[list[dict[str, Any]]]
 
 def active_context_ids() -> list[int]:
     """Courses worth a periodic sync: launched with an AGS endpoint."""
-    return list(db.session.scalars(select(Context.id).where(
-        Context.ags_endpoint.is_not(None), Context.last_launch_at.is_not(None))
-        .order_by(Context.id)))
+    return list(
+        db.session.scalars(
+            select(Context.id)
+            .where(Context.ags_endpoint.is_not(None), Context.last_launch_at.is_not(None))
+            .order_by(Context.id)
+        )
+    )
 
 
 def create_column(context_id: int, label: str, score_maximum: float) -> None:

@@ -31,8 +31,9 @@ def _sync(job: Job, heartbeat: Any) -> dict[str, Any]:
 
 @handler(jobs.EVALUATE)
 def _evaluate(job: Job, heartbeat: Any) -> dict[str, Any]:
-    return evaluate_course(job.context_id, on_chunk=heartbeat,
-                           on_progress=partial(jobs.report_progress, job.id)).as_dict()
+    return evaluate_course(
+        job.context_id, on_chunk=heartbeat, on_progress=partial(jobs.report_progress, job.id)
+    ).as_dict()
 
 
 @queue.task()
@@ -48,9 +49,16 @@ def sweep() -> dict[str, int]:
     since = utcnow() - interval
     requested = 0
     for context_id in active_context_ids():
-        recent = db.session.scalar(select(Job.id).where(
-            Job.context_id == context_id, Job.kind == jobs.SYNC,
-            Job.state.in_((*JobState.OPEN, JobState.DONE)), Job.created_at >= since).limit(1))
+        recent = db.session.scalar(
+            select(Job.id)
+            .where(
+                Job.context_id == context_id,
+                Job.kind == jobs.SYNC,
+                Job.state.in_((*JobState.OPEN, JobState.DONE)),
+                Job.created_at >= since,
+            )
+            .limit(1)
+        )
         if recent is None:
             jobs.request_job(jobs.SYNC, context_id, requested_by="sweep")
             requested += 1

@@ -100,10 +100,14 @@ def _status(assertion: Assertion, now: datetime) -> str:
 
 def _my_assertions(context_id: int, user_id: int) -> list[Assertion]:
     """The learner's awards of this course's badges, newest first."""
-    return list(db.session.scalars(
-        select(Assertion).join(Badge, Badge.id == Assertion.badge_id)
-        .where(Assertion.lti_user_id == user_id, Badge.context_id == context_id)
-        .order_by(Assertion.issued_on.desc(), Assertion.id.desc())))
+    return list(
+        db.session.scalars(
+            select(Assertion)
+            .join(Badge, Badge.id == Assertion.badge_id)
+            .where(Assertion.lti_user_id == user_id, Badge.context_id == context_id)
+            .order_by(Assertion.issued_on.desc(), Assertion.id.desc())
+        )
+    )
 
 
 def _grades(context_id: int, user_id: int) -> tuple[dict[str, CriteriaGrade], dict[str, str]]:
@@ -113,22 +117,35 @@ def _grades(context_id: int, user_id: int) -> tuple[dict[str, CriteriaGrade], di
         from app.grades.models import Column, Grade
     except ImportError:  # the grade store arrives with the award pipeline
         return {}, {}
-    labels = dict(db.session.execute(select(Column.public_id, Column.label)
-                                     .where(Column.context_id == context_id)).all())
+    labels = dict(
+        db.session.execute(
+            select(Column.public_id, Column.label).where(Column.context_id == context_id)
+        ).all()
+    )
     rows = db.session.execute(
         select(Column.public_id, Column.score_maximum, Grade)
         .join(Grade, Grade.column_id == Column.id)
-        .where(Column.context_id == context_id, Grade.user_id == user_id)).all()
-    grades = {public_id: CriteriaGrade(public_id, grade.score,
-                                       grade.maximum if grade.maximum is not None else maximum,
-                                       grade.timestamp)
-              for public_id, maximum, grade in rows}
+        .where(Column.context_id == context_id, Grade.user_id == user_id)
+    ).all()
+    grades = {
+        public_id: CriteriaGrade(
+            public_id,
+            grade.score,
+            grade.maximum if grade.maximum is not None else maximum,
+            grade.timestamp,
+        )
+        for public_id, maximum, grade in rows
+    }
     return grades, labels
 
 
 def _line(item: ProgressItem) -> ProgressLine:
-    if item.kind in ("column", "average", "sum") and item.needed and not item.met \
-            and item.current not in ("no grade yet", "no maximum score"):
+    if (
+        item.kind in ("column", "average", "sum")
+        and item.needed
+        and not item.met
+        and item.current not in ("no grade yet", "no maximum score")
+    ):
         # "Quiz 3: 72 % of 80 % needed": the current value against the bar, in one breath.
         text = f"{item.label}: {item.current} of {item.needed} needed"
     elif item.kind in ("column", "average", "sum") and not item.met:
@@ -144,8 +161,14 @@ def _earn_by(value: date | datetime | None) -> str:
     return value.strftime("%d %B %Y").lstrip("0")
 
 
-def _to_earn(badge: Badge, grades: Mapping[str, CriteriaGrade], earned: set[str],
-             labels: Mapping[str, str], names: Mapping[str, str], now: datetime) -> BadgeToEarn:
+def _to_earn(
+    badge: Badge,
+    grades: Mapping[str, CriteriaGrade],
+    earned: set[str],
+    labels: Mapping[str, str],
+    names: Mapping[str, str],
+    now: datetime,
+) -> BadgeToEarn:
     image = documents.badge_image_url(badge)
     if not badge.criteria or not badge.enabled:
         return BadgeToEarn(badge, image, [], 0.0, automatic=False)
@@ -157,8 +180,14 @@ def _to_earn(badge: Badge, grades: Mapping[str, CriteriaGrade], earned: set[str]
     items = progress(criteria, grades, earned, now, labels, names)
     top = [item.fraction for item in items if item.depth == 0]
     fraction = sum(top) / len(top) if top else 0.0
-    return BadgeToEarn(badge, image, [_line(item) for item in items], min(fraction, 0.99),
-                       automatic=True, earn_by=_earn_by(criteria.earn_by))
+    return BadgeToEarn(
+        badge,
+        image,
+        [_line(item) for item in items],
+        min(fraction, 0.99),
+        automatic=True,
+        earn_by=_earn_by(criteria.earn_by),
+    )
 
 
 def _ladder(badges: list[Badge], earned: set[str]) -> list[list[LadderStep]]:
@@ -173,8 +202,9 @@ def _ladder(badges: list[Badge], earned: set[str]) -> list[list[LadderStep]]:
             except CriteriaError:
                 continue
             requires[badge.public_id] = sorted(r for r in refs if r in ids)
-    on_path = {b for b, reqs in requires.items() if reqs} | {r for reqs in requires.values()
-                                                            for r in reqs}
+    on_path = {b for b, reqs in requires.items() if reqs} | {
+        r for reqs in requires.values() for r in reqs
+    }
     if not on_path:
         return []
     levels: dict[str, int] = {}
@@ -193,9 +223,15 @@ def _ladder(badges: list[Badge], earned: set[str]) -> list[list[LadderStep]]:
     rungs: dict[int, list[LadderStep]] = {}
     for public_id in sorted(on_path, key=lambda p: names[p].lower()):
         rung = level(public_id)
-        rungs.setdefault(rung, []).append(LadderStep(
-            public_id, names[public_id], rung, public_id in earned,
-            [names[r] for r in requires.get(public_id, [])]))
+        rungs.setdefault(rung, []).append(
+            LadderStep(
+                public_id,
+                names[public_id],
+                rung,
+                public_id in earned,
+                [names[r] for r in requires.get(public_id, [])],
+            )
+        )
     return [rungs[r] for r in sorted(rungs, reverse=True)]
 
 
@@ -203,11 +239,17 @@ def _cards(assertions: list[Assertion], now: datetime) -> list[EarnedBadge]:
     """Cards of these awards with their counters, newest first."""
     counts = counts_for(a.id for a in assertions)
     return [
-        EarnedBadge(a, a.badge, _status(a, now),
-                    documents.badge_image_url(a.badge, a.image_version),
-                    documents.utc(a.issued_on),
-                    documents.utc(a.expires_at) if a.expires_at else None, counts[a.id])
-        for a in sorted(assertions, key=lambda a: a.issued_on, reverse=True)]
+        EarnedBadge(
+            a,
+            a.badge,
+            _status(a, now),
+            documents.badge_image_url(a.badge, a.image_version),
+            documents.utc(a.issued_on),
+            documents.utc(a.expires_at) if a.expires_at else None,
+            counts[a.id],
+        )
+        for a in sorted(assertions, key=lambda a: a.issued_on, reverse=True)
+    ]
 
 
 @dataclass(frozen=True)
@@ -219,24 +261,31 @@ class CourseBadges:
     current: bool
 
 
-def all_my_badges(context_id: int, user_id: int,
-                  now: datetime | None = None) -> list[CourseBadges]:
+def all_my_badges(context_id: int, user_id: int, now: datetime | None = None) -> list[CourseBadges]:
     """The learner's badges in every course of the launch's registration (the same LMS), the
     launch's course first, then the others by title; revoked awards are left out (they are
     shown in their own course). Other registrations, even on the same issuer, stay apart."""
     now = documents.utc(now or utcnow())
-    registration_id = db.session.scalar(select(Context.registration_id).where(
-        Context.id == context_id))
+    registration_id = db.session.scalar(
+        select(Context.registration_id).where(Context.id == context_id)
+    )
     rows = db.session.execute(
-        select(Assertion, Context).join(Badge, Badge.id == Assertion.badge_id)
+        select(Assertion, Context)
+        .join(Badge, Badge.id == Assertion.badge_id)
         .join(Context, Context.id == Badge.context_id)
-        .where(Assertion.lti_user_id == user_id, Assertion.revoked_at.is_(None),
-               Context.registration_id == registration_id)).all()
+        .where(
+            Assertion.lti_user_id == user_id,
+            Assertion.revoked_at.is_(None),
+            Context.registration_id == registration_id,
+        )
+    ).all()
     by_course: dict[int, tuple[Context, list[Assertion]]] = {}
     for assertion, context in rows:
         by_course.setdefault(context.id, (context, []))[1].append(assertion)
-    groups = [CourseBadges(context, _cards(assertions, now), context.id == context_id)
-              for context, assertions in by_course.values()]
+    groups = [
+        CourseBadges(context, _cards(assertions, now), context.id == context_id)
+        for context, assertions in by_course.values()
+    ]
     groups.sort(key=lambda g: (not g.current, (g.context.title or "").lower()))
     return groups
 
@@ -254,13 +303,18 @@ def my_badges(context_id: int, user_id: int, now: datetime | None = None) -> MyB
     earned_cards = _cards(list(chosen.values()), now)
     held = {a.badge.public_id for a in chosen.values() if not a.revoked}
 
-    badges = list(db.session.scalars(
-        select(Badge).where(Badge.context_id == context_id,
-                            Badge.status == BadgeStatus.ACTIVE).order_by(Badge.name)))
+    badges = list(
+        db.session.scalars(
+            select(Badge)
+            .where(Badge.context_id == context_id, Badge.status == BadgeStatus.ACTIVE)
+            .order_by(Badge.name)
+        )
+    )
     names = {b.public_id: b.name for b in badges}
     grades, labels = _grades(context_id, user_id)
-    to_earn = [_to_earn(b, grades, held, labels, names, now) for b in badges
-               if b.public_id not in held]
+    to_earn = [
+        _to_earn(b, grades, held, labels, names, now) for b in badges if b.public_id not in held
+    ]
     # Closest first: what the learner can reach soonest is what they want to see.
     to_earn.sort(key=lambda t: (not t.automatic, -t.fraction, t.badge.name.lower()))
     return MyBadges(earned_cards, to_earn, _ladder(badges, held))

@@ -35,8 +35,9 @@ def read_accept_token(token: str) -> str:
     try:
         data = _serializer().loads(token, max_age=max_age)
     except SignatureExpired as exc:
-        raise AcceptTokenError("This link has expired. Open the course to accept the badge.") \
-            from exc
+        raise AcceptTokenError(
+            "This link has expired. Open the course to accept the badge."
+        ) from exc
     except BadSignature as exc:
         raise AcceptTokenError("This link is not valid.") from exc
     if not isinstance(data, dict) or not isinstance(data.get("a"), str):
@@ -46,5 +47,7 @@ def read_accept_token(token: str) -> str:
 
 def accept_url(assertion_public_id: str) -> str:
     """The absolute accept link for emails (built without a request)."""
-    return (f"{current_app.config['PUBLIC_BASE_URL']}/learner/accept/"
-            f"{make_accept_token(assertion_public_id)}")
+    return (
+        f"{current_app.config['PUBLIC_BASE_URL']}/learner/accept/"
+        f"{make_accept_token(assertion_public_id)}"
+    )

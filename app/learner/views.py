@@ -45,13 +45,20 @@ def render_my_badges():
     session = current_session()
     context = db.get_or_404(Context, session.context_id)
     user = db.get_or_404(LtiUser, session.user_id)
-    membership = db.session.scalars(select(Membership).filter_by(
-        context_id=context.id, user_id=user.id)).one_or_none()
+    membership = db.session.scalars(
+        select(Membership).filter_by(context_id=context.id, user_id=user.id)
+    ).one_or_none()
     page = service.my_badges(context.id, user.id)
     return render_template(
-        "course/learner.html", context=context, user=user, membership=membership,
-        session=session, page=page, share_links=share_links,
-        notice=NOTICES.get(request.args.get("notice", "")))
+        "course/learner.html",
+        context=context,
+        user=user,
+        membership=membership,
+        session=session,
+        page=page,
+        share_links=share_links,
+        notice=NOTICES.get(request.args.get("notice", "")),
+    )
 
 
 @bp.get("/all")
@@ -61,25 +68,39 @@ def all_badges():
     session = current_session()
     context = db.get_or_404(Context, session.context_id)
     return render_template(
-        "learner/all.html", context=context,
+        "learner/all.html",
+        context=context,
         groups=service.all_my_badges(session.context_id, session.user_id),
-        share_links=share_links)
+        share_links=share_links,
+    )
 
 
 def _own_assertion(public_id: str) -> Assertion:
     session = current_session()
     assertion = db.session.scalar(
-        select(Assertion).join(Badge, Badge.id == Assertion.badge_id)
-        .where(Assertion.public_id == public_id, Assertion.lti_user_id == session.user_id,
-               Badge.context_id == session.context_id))
+        select(Assertion)
+        .join(Badge, Badge.id == Assertion.badge_id)
+        .where(
+            Assertion.public_id == public_id,
+            Assertion.lti_user_id == session.user_id,
+            Badge.context_id == session.context_id,
+        )
+    )
     if assertion is None:
         abort(404, description="No such badge in your course.")
     return assertion
 
 
 def _back(notice: str, assertion: Assertion):
-    return redirect(url_for("course.learner_home", lt=request.values.get("lt"), notice=notice,
-                            _anchor=f"award-{assertion.public_id}"), 303)
+    return redirect(
+        url_for(
+            "course.learner_home",
+            lt=request.values.get("lt"),
+            notice=notice,
+            _anchor=f"award-{assertion.public_id}",
+        ),
+        303,
+    )
 
 
 @bp.post("/assertions/<public_id>/accept")
@@ -103,6 +124,7 @@ def visibility(public_id: str):
 
 # --- the email's accept link -------------------------------------------------------------------
 
+
 def _by_token(token: str) -> Assertion:
     try:
         public_id = read_accept_token(token)
@@ -118,13 +140,20 @@ def _accept_page(assertion: Assertion, token: str, notice: str | None = None):
     badge = assertion.badge
     context = db.session.get(Context, badge.context_id) if badge.context_id else None
     return render_template(
-        "learner/accept.html", assertion=assertion, badge=badge, issuer=badge.issuer,
-        course=context, token=token, notice=notice,
+        "learner/accept.html",
+        assertion=assertion,
+        badge=badge,
+        issuer=badge.issuer,
+        course=context,
+        token=token,
+        notice=notice,
         links=share_links(assertion, ShareSource.EMAIL),
         linkedin_url=linkedin_profile_url(assertion),
         image_url=documents.badge_image_url(badge, assertion.image_version),
         verify=urls.public_url(urls.VERIFY_PAGE, assertion.public_id),
-        revoked=assertion.revoked, expired=assertion.is_expired())
+        revoked=assertion.revoked,
+        expired=assertion.is_expired(),
+    )
 
 
 @bp.get("/accept/<token>")
@@ -148,5 +177,8 @@ def accept_by_link(token: str):
         public = request.form.get("public") == "1"
         operations.set_public(assertion, public)
         notice = NOTICES["public" if public else "hidden"]
-    return _accept_page(assertion, token, notice), 200, {"Cache-Control": "no-store",
-                                                         "Referrer-Policy": "no-referrer"}
+    return (
+        _accept_page(assertion, token, notice),
+        200,
+        {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+    )

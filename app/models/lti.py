@@ -50,12 +50,12 @@ class Registration(TimestampMixin, db.Model):
     status: Mapped[str] = mapped_column(String(20), default=RegistrationStatus.ACTIVE)
     # False once a paged AGS results request failed where an unpaged one worked (Moodle 4.5
     # fails `limit` on results for LTI 1.3 tools): later syncs ask for everything at once.
-    ags_results_paging: Mapped[bool] = mapped_column(Boolean, default=True,
-                                                     server_default=true())
+    ags_results_paging: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     # Whether the LMS's institution/system administrators are staff in every course (opt-in;
     # otherwise only a course's own membership roles make someone staff there).
     institution_admins_are_staff: Mapped[bool] = mapped_column(
-        Boolean, default=False, server_default=false())
+        Boolean, default=False, server_default=false()
+    )
 
     deployments: Mapped[list[Deployment]] = relationship(
         back_populates="registration", cascade="all, delete-orphan"

@@ -47,9 +47,13 @@ class LogMailer:
 
     def send(self, message: EmailMessage) -> None:
         text = message.get_body(("plain",))
-        log.info("email (SMTP_URL unset, not sent)\nTo: %s\nSubject: %s\nMessage-ID: %s\n\n%s",
-                 message["To"], message["Subject"], message["Message-ID"],
-                 text.get_content() if text is not None else "")
+        log.info(
+            "email (SMTP_URL unset, not sent)\nTo: %s\nSubject: %s\nMessage-ID: %s\n\n%s",
+            message["To"],
+            message["Subject"],
+            message["Message-ID"],
+            text.get_content() if text is not None else "",
+        )
 
 
 @dataclass(frozen=True)
@@ -71,11 +75,14 @@ class SmtpSettings:
         implicit = parts.scheme == "smtps"
         query = parse_qs(parts.query)
         timeout = float(query.get("timeout", ["30"])[0])
-        return cls(host=parts.hostname, port=parts.port or (465 if implicit else 25),
-                   implicit_tls=implicit,
-                   username=unquote(parts.username) if parts.username else None,
-                   password=unquote(parts.password) if parts.password else None,
-                   timeout=timeout)
+        return cls(
+            host=parts.hostname,
+            port=parts.port or (465 if implicit else 25),
+            implicit_tls=implicit,
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+            timeout=timeout,
+        )
 
 
 class SmtpMailer:

@@ -37,8 +37,17 @@ def message_id(key: str) -> str:
     return f"<{digest.hexdigest()[:32]}@{domain}>"
 
 
-def _base_message(*, key: str, to_name: str, to_email: str, subject: str, sender_name: str,
-                  reply_to: str | None, template: str, **context: Any) -> EmailMessage:
+def _base_message(
+    *,
+    key: str,
+    to_name: str,
+    to_email: str,
+    subject: str,
+    sender_name: str,
+    reply_to: str | None,
+    template: str,
+    **context: Any,
+) -> EmailMessage:
     message = EmailMessage()
     from_name, from_addr = parseaddr(current_app.config["MAIL_FROM"])
     # The institution's name in the From display: the mail is theirs, Badgebridge carries it.
@@ -46,10 +55,15 @@ def _base_message(*, key: str, to_name: str, to_email: str, subject: str, sender
     sender_name, to_name = one_line(sender_name), one_line(to_name)
     # Address objects, not formatted strings: the header registry quotes a display name with
     # ":" or "@" in it instead of reading it back as a group of other addresses.
-    message["From"] = Address(display_name=f"{sender_name} via Badgebridge" if sender_name
-                              else from_name or "Badgebridge", addr_spec=from_addr)
-    message["To"] = (Address(display_name=to_name, addr_spec=to_email) if to_name and to_email
-                     else to_email)
+    message["From"] = Address(
+        display_name=f"{sender_name} via Badgebridge"
+        if sender_name
+        else from_name or "Badgebridge",
+        addr_spec=from_addr,
+    )
+    message["To"] = (
+        Address(display_name=to_name, addr_spec=to_email) if to_name and to_email else to_email
+    )
     if reply_to and "@" in reply_to:
         message["Reply-To"] = str(Address(addr_spec=reply_to))
     message["Subject"] = one_line(subject)
@@ -64,8 +78,10 @@ def _base_message(*, key: str, to_name: str, to_email: str, subject: str, sender
 
 def share_link(assertion: Assertion, channel: str) -> str:
     """A counted share link for an email (``from=email`` so analytics can tell)."""
-    return (f"{current_app.config['PUBLIC_BASE_URL']}/share/{assertion.public_id}/{channel}"
-            f"?from={ShareSource.EMAIL}")
+    return (
+        f"{current_app.config['PUBLIC_BASE_URL']}/share/{assertion.public_id}/{channel}"
+        f"?from={ShareSource.EMAIL}"
+    )
 
 
 def _course(assertion: Assertion) -> Context | None:
@@ -78,15 +94,18 @@ def _fmt(moment: datetime | None) -> str:
 
 
 def _baked_png(assertion: Assertion) -> bytes | None:
-    image = db.session.scalar(select(BadgeImage).where(
-        BadgeImage.badge_id == assertion.badge_id,
-        BadgeImage.version == assertion.image_version))
+    image = db.session.scalar(
+        select(BadgeImage).where(
+            BadgeImage.badge_id == assertion.badge_id, BadgeImage.version == assertion.image_version
+        )
+    )
     if image is None:
         return None
     import json
 
-    return bake_png(image.png_512, OB3_KEYWORD, json.dumps(assertion.credential,
-                                                           ensure_ascii=False))
+    return bake_png(
+        image.png_512, OB3_KEYWORD, json.dumps(assertion.credential, ensure_ascii=False)
+    )
 
 
 @dataclass(frozen=True)
@@ -117,9 +136,12 @@ def award_facts(assertion: Assertion) -> AwardFacts:
     context = _course(assertion)
     return AwardFacts(
         learner_name=(assertion.recipient_name or "").strip(),
-        badge_name=badge.name, badge_description=badge.description,
-        criteria=badge.criteria_narrative, course=(context.title if context else "") or "",
-        institution=badge.issuer.name, issued_on=_fmt(assertion.issued_on),
+        badge_name=badge.name,
+        badge_description=badge.description,
+        criteria=badge.criteria_narrative,
+        course=(context.title if context else "") or "",
+        institution=badge.issuer.name,
+        issued_on=_fmt(assertion.issued_on),
         expires_on=_fmt(assertion.expires_at),
         image_url=documents.badge_image_url(badge, assertion.image_version),
         verify_url=urls.public_url(urls.VERIFY_PAGE, assertion.public_id),
@@ -137,26 +159,45 @@ def award_message(assertion: Assertion, key: str) -> EmailMessage:
     facts = award_facts(assertion)
     where = f" in {facts.course}" if facts.course else ""
     message = _base_message(
-        key=key, to_name=facts.learner_name, to_email=assertion.recipient_email or "",
+        key=key,
+        to_name=facts.learner_name,
+        to_email=assertion.recipient_email or "",
         subject=f"You earned the {facts.badge_name} badge{where}",
-        sender_name=facts.institution, reply_to=assertion.badge.issuer.email,
-        template="award", facts=facts)
+        sender_name=facts.institution,
+        reply_to=assertion.badge.issuer.email,
+        template="award",
+        facts=facts,
+    )
     png = _baked_png(assertion)
     if png is not None:
-        message.add_attachment(png, maintype="image", subtype="png",
-                               filename=f"{file_name(facts.badge_name) or 'badge'}.png")
+        message.add_attachment(
+            png,
+            maintype="image",
+            subtype="png",
+            filename=f"{file_name(facts.badge_name) or 'badge'}.png",
+        )
     return message
 
 
 def expiry_message(assertion: Assertion, key: str, *, today: bool) -> EmailMessage:
     """A reminder that an award expires in thirty days, or today."""
     facts = award_facts(assertion)
-    subject = (f"Your {facts.badge_name} badge expires today" if today
-               else f"Your {facts.badge_name} badge expires on {facts.expires_on}")
+    subject = (
+        f"Your {facts.badge_name} badge expires today"
+        if today
+        else f"Your {facts.badge_name} badge expires on {facts.expires_on}"
+    )
     return _base_message(
-        key=key, to_name=facts.learner_name, to_email=assertion.recipient_email or "",
-        subject=subject, sender_name=facts.institution,
-        reply_to=assertion.badge.issuer.email, template="expiry", facts=facts, today=today)
+        key=key,
+        to_name=facts.learner_name,
+        to_email=assertion.recipient_email or "",
+        subject=subject,
+        sender_name=facts.institution,
+        reply_to=assertion.badge.issuer.email,
+        template="expiry",
+        facts=facts,
+        today=today,
+    )
 
 
 @dataclass(frozen=True)
@@ -173,12 +214,21 @@ class DigestCourse:
     lines: list[DigestLine]
 
 
-def digest_message(*, key: str, name: str, email: str, day: str,
-                   courses: list[DigestCourse]) -> EmailMessage:
+def digest_message(
+    *, key: str, name: str, email: str, day: str, courses: list[DigestCourse]
+) -> EmailMessage:
     """An instructor's summary of yesterday's awards in their courses."""
     total = sum(len(c.lines) for c in courses)
     return _base_message(
-        key=key, to_name=name, to_email=email,
+        key=key,
+        to_name=name,
+        to_email=email,
         subject=f"{total} badge{'s' if total != 1 else ''} awarded in your courses ({day})",
-        sender_name="", reply_to=None, template="digest", name=name, day=day,
-        courses=courses, total=total)
+        sender_name="",
+        reply_to=None,
+        template="digest",
+        name=name,
+        day=day,
+        courses=courses,
+        total=total,
+    )

@@ -49,9 +49,12 @@ class EmailDelivery(leases.Leased, db.Model):
     # ``failed`` is the dead list: refused for good, or out of attempts. The retries
     # themselves are scheduled by huey's (about 1, 2, 4 … minutes), so ``next_attempt_at``
     # only tells the console when the next one is due.
-    states = leases.States(ready=(DeliveryState.PENDING, DeliveryState.RETRY),
-                           claimed=DeliveryState.SENDING, waiting=DeliveryState.RETRY,
-                           dead=DeliveryState.FAILED)
+    states = leases.States(
+        ready=(DeliveryState.PENDING, DeliveryState.RETRY),
+        claimed=DeliveryState.SENDING,
+        waiting=DeliveryState.RETRY,
+        dead=DeliveryState.FAILED,
+    )
     policy = leases.RetryPolicy(base=60, cap=3600, attempts=8)
     __table_args__ = (Index("ix_email_delivery_state", "state"),)
 
@@ -59,7 +62,8 @@ class EmailDelivery(leases.Leased, db.Model):
     key: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(20))
     assertion_id: Mapped[int | None] = mapped_column(
-        ForeignKey("ob_assertion.id", ondelete="CASCADE"), index=True)
+        ForeignKey("ob_assertion.id", ondelete="CASCADE"), index=True
+    )
     user_id: Mapped[int | None] = mapped_column(ForeignKey("lti_user.id", ondelete="SET NULL"))
     recipient: Mapped[str | None] = mapped_column(String(320))
     state: Mapped[str] = mapped_column(String(20), default=DeliveryState.PENDING)

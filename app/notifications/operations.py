@@ -45,16 +45,28 @@ class Outcome:
     GONE = "gone"  # the award no longer exists or was revoked before we sent
 
 
-def _row(key: str, kind: str, *, assertion_id: int | None = None, user_id: int | None = None,
-         recipient: str | None = None) -> EmailDelivery:
+def _row(
+    key: str,
+    kind: str,
+    *,
+    assertion_id: int | None = None,
+    user_id: int | None = None,
+    recipient: str | None = None,
+) -> EmailDelivery:
     row = db.session.scalar(select(EmailDelivery).where(EmailDelivery.key == key))
     if row is not None:
         return row
     try:
         with db.session.begin_nested():
-            row = EmailDelivery(key=key, kind=kind, assertion_id=assertion_id, user_id=user_id,
-                                recipient=recipient, state=DeliveryState.PENDING,
-                                message_id=messages.message_id(key))
+            row = EmailDelivery(
+                key=key,
+                kind=kind,
+                assertion_id=assertion_id,
+                user_id=user_id,
+                recipient=recipient,
+                state=DeliveryState.PENDING,
+                message_id=messages.message_id(key),
+            )
             db.session.add(row)
     except IntegrityError:  # a concurrent worker inserted it first: theirs is the row
         row = db.session.scalar(select(EmailDelivery).where(EmailDelivery.key == key))
@@ -70,9 +82,16 @@ def _claim(row: EmailDelivery, now: datetime) -> bool:
     return claimed
 
 
-def deliver(key: str, kind: str, recipient: str | None,
-            build: Callable[[], EmailMessage], *, assertion_id: int | None = None,
-            user_id: int | None = None, now: datetime | None = None) -> str:
+def deliver(
+    key: str,
+    kind: str,
+    recipient: str | None,
+    build: Callable[[], EmailMessage],
+    *,
+    assertion_id: int | None = None,
+    user_id: int | None = None,
+    now: datetime | None = None,
+) -> str:
     """Send the message ``build`` makes, at most once for ``key``; return an `Outcome`.
 
     Raises `MailTemporaryError` after recording the failure, so the caller's job retries.
@@ -103,8 +122,12 @@ def deliver(key: str, kind: str, recipient: str | None,
         db.session.commit()
         log.error("email %s refused for good: %s", key, exc)
         return Outcome.FAILED
-    row.state, row.sent_at, row.lease_until, row.last_error = \
-        DeliveryState.SENT, utcnow(), None, None
+    row.state, row.sent_at, row.lease_until, row.last_error = (
+        DeliveryState.SENT,
+        utcnow(),
+        None,
+        None,
+    )
     row.next_attempt_at = None
     db.session.commit()
     return Outcome.SENT
@@ -140,8 +163,14 @@ def deliver_award_email(assertion_id: int) -> str:
             message.replace_header("To", recipient or "")
         return message
 
-    return deliver(key, MailKind.AWARD, recipient, build, assertion_id=assertion.id,
-                   user_id=assertion.lti_user_id)
+    return deliver(
+        key,
+        MailKind.AWARD,
+        recipient,
+        build,
+        assertion_id=assertion.id,
+        user_id=assertion.lti_user_id,
+    )
 
 
 def deliver_expiry_email(assertion_id: int, kind: str) -> str:
@@ -151,12 +180,18 @@ def deliver_expiry_email(assertion_id: int, kind: str) -> str:
         return Outcome.GONE
     key = f"{kind}:{assertion.id}"
     today = kind == MailKind.EXPIRY_TODAY
-    return deliver(key, kind, _recipient(assertion),
-                   lambda: messages.expiry_message(assertion, key, today=today),
-                   assertion_id=assertion.id, user_id=assertion.lti_user_id)
+    return deliver(
+        key,
+        kind,
+        _recipient(assertion),
+        lambda: messages.expiry_message(assertion, key, today=today),
+        assertion_id=assertion.id,
+        user_id=assertion.lti_user_id,
+    )
 
 
 # --- what is due -------------------------------------------------------------------------------
+
 
 def _day_start(now: datetime) -> datetime:
     now = documents.utc(now)
@@ -175,21 +210,34 @@ def due_expiry_reminders(now: datetime | None = None) -> list[tuple[int, str]]:
     start = _day_start(now)
     live = (Assertion.revoked_at.is_(None), Assertion.expires_at.is_not(None))
     due: list[tuple[int, str]] = []
-    soon = db.session.execute(select(Assertion.id, Assertion.issued_on, Assertion.expires_at)
-                              .where(*live, Assertion.expires_at >= start + timedelta(days=1),
-                                     Assertion.expires_at <= now + timedelta(days=30)))
+    soon = db.session.execute(
+        select(Assertion.id, Assertion.issued_on, Assertion.expires_at).where(
+            *live,
+            Assertion.expires_at >= start + timedelta(days=1),
+            Assertion.expires_at <= now + timedelta(days=30),
+        )
+    )
     for assertion_id, issued_on, expires_at in soon:
         if expires_at - timedelta(days=30) >= issued_on:
             due.append((assertion_id, MailKind.EXPIRY_SOON))
-    today = db.session.scalars(select(Assertion.id).where(
-        *live, Assertion.expires_at >= start - timedelta(days=2),
-        Assertion.expires_at < start + timedelta(days=1)))
+    today = db.session.scalars(
+        select(Assertion.id).where(
+            *live,
+            Assertion.expires_at >= start - timedelta(days=2),
+            Assertion.expires_at < start + timedelta(days=1),
+        )
+    )
     due += [(assertion_id, MailKind.EXPIRY_TODAY) for assertion_id in today]
     if not due:
         return []
-    done = set(db.session.execute(select(EmailDelivery.assertion_id, EmailDelivery.kind).where(
-        EmailDelivery.assertion_id.in_({a for a, _k in due}),
-        EmailDelivery.state.in_(DeliveryState.DONE))).all())
+    done = set(
+        db.session.execute(
+            select(EmailDelivery.assertion_id, EmailDelivery.kind).where(
+                EmailDelivery.assertion_id.in_({a for a, _k in due}),
+                EmailDelivery.state.in_(DeliveryState.DONE),
+            )
+        ).all()
+    )
     return [item for item in due if item not in done]
 
 
@@ -211,30 +259,50 @@ def digest_plans(now: datetime | None = None) -> tuple[str, list[DigestPlan]]:
     start = _day_start(now or utcnow()) - timedelta(days=1)
     end = start + timedelta(days=1)
     rows = db.session.execute(
-        select(Assertion, Badge.context_id).join(Badge, Badge.id == Assertion.badge_id)
-        .where(Assertion.issued_on >= start, Assertion.issued_on < end,
-               Assertion.revoked_at.is_(None), Badge.context_id.is_not(None))
-        .order_by(Badge.context_id, Assertion.issued_on)).all()
+        select(Assertion, Badge.context_id)
+        .join(Badge, Badge.id == Assertion.badge_id)
+        .where(
+            Assertion.issued_on >= start,
+            Assertion.issued_on < end,
+            Assertion.revoked_at.is_(None),
+            Badge.context_id.is_not(None),
+        )
+        .order_by(Badge.context_id, Assertion.issued_on)
+    ).all()
     by_context: dict[int, list[messages.DigestLine]] = {}
     for assertion, context_id in rows:
-        by_context.setdefault(context_id, []).append(messages.DigestLine(
-            learner=assertion.recipient_name or "A learner", badge=assertion.badge.name,
-            issued_on=assertion.issued_on.strftime("%H:%M UTC"),
-            verify_url=urls.public_url(urls.VERIFY_PAGE, assertion.public_id)))
+        by_context.setdefault(context_id, []).append(
+            messages.DigestLine(
+                learner=assertion.recipient_name or "A learner",
+                badge=assertion.badge.name,
+                issued_on=assertion.issued_on.strftime("%H:%M UTC"),
+                verify_url=urls.public_url(urls.VERIFY_PAGE, assertion.public_id),
+            )
+        )
     if not by_context:
         return start.date().isoformat(), []
     staff = db.session.execute(
-        select(Membership.context_id, LtiUser).join(LtiUser, LtiUser.id == Membership.user_id)
-        .where(Membership.context_id.in_(by_context), Membership.is_staff.is_(True),
-               Membership.active.is_(True), LtiUser.email.is_not(None), LtiUser.email != "")
+        select(Membership.context_id, LtiUser)
+        .join(LtiUser, LtiUser.id == Membership.user_id)
+        .where(
+            Membership.context_id.in_(by_context),
+            Membership.is_staff.is_(True),
+            Membership.active.is_(True),
+            LtiUser.email.is_not(None),
+            LtiUser.email != "",
+        )
     ).all()
-    titles = dict(db.session.execute(select(Context.id, Context.title)
-                                     .where(Context.id.in_(by_context))).all())
+    titles = dict(
+        db.session.execute(
+            select(Context.id, Context.title).where(Context.id.in_(by_context))
+        ).all()
+    )
     plans: dict[int, DigestPlan] = {}
     for context_id, user in staff:
         plan = plans.setdefault(user.id, DigestPlan(user.id, user.name or "", user.email, []))
-        plan.courses.append(messages.DigestCourse(titles.get(context_id) or "Your course",
-                                                  by_context[context_id]))
+        plan.courses.append(
+            messages.DigestCourse(titles.get(context_id) or "Your course", by_context[context_id])
+        )
     return start.date().isoformat(), list(plans.values())
 
 
@@ -249,16 +317,28 @@ def current_digest_disabled() -> bool:
 def deliver_digest(plan: DigestPlan, day: str) -> str:
     """One instructor's digest for ``day``, exactly once (``digest:<user>:<day>``)."""
     key = f"{MailKind.DIGEST}:{plan.user_id}:{day}"
-    return deliver(key, MailKind.DIGEST, plan.email,
-                   lambda: messages.digest_message(key=key, name=plan.name, email=plan.email,
-                                                   day=day, courses=plan.courses),
-                   user_id=plan.user_id)
+    return deliver(
+        key,
+        MailKind.DIGEST,
+        plan.email,
+        lambda: messages.digest_message(
+            key=key, name=plan.name, email=plan.email, day=day, courses=plan.courses
+        ),
+        user_id=plan.user_id,
+    )
 
 
 def stuck_deliveries(now: datetime | None = None) -> list[EmailDelivery]:
     """Deliveries a retry sweep should pick up: temporary failures, and claims whose worker
     died (lease expired)."""
     now = now or utcnow()
-    return list(db.session.scalars(select(EmailDelivery).where(
-        EmailDelivery.state != DeliveryState.PENDING, leases.claimable(EmailDelivery, now),
-    ).limit(CHUNK)))
+    return list(
+        db.session.scalars(
+            select(EmailDelivery)
+            .where(
+                EmailDelivery.state != DeliveryState.PENDING,
+                leases.claimable(EmailDelivery, now),
+            )
+            .limit(CHUNK)
+        )
+    )

@@ -27,18 +27,25 @@ def learners_without_email(context_id: int) -> list[NoEmailLearner]:
     For the staff page's "no email" list: they still get every badge in the course, but no
     award email, digest or reminder.
     """
-    awards = (select(Assertion.lti_user_id, func.count().label("n"))
-              .join(Badge, Badge.id == Assertion.badge_id)
-              .where(Badge.context_id == context_id, Assertion.revoked_at.is_(None))
-              .group_by(Assertion.lti_user_id).subquery())
+    awards = (
+        select(Assertion.lti_user_id, func.count().label("n"))
+        .join(Badge, Badge.id == Assertion.badge_id)
+        .where(Badge.context_id == context_id, Assertion.revoked_at.is_(None))
+        .group_by(Assertion.lti_user_id)
+        .subquery()
+    )
     rows = db.session.execute(
         select(LtiUser.id, LtiUser.name, LtiUser.sub, func.coalesce(awards.c.n, 0))
         .join(Membership, Membership.user_id == LtiUser.id)
         .outerjoin(awards, awards.c.lti_user_id == LtiUser.id)
-        .where(Membership.context_id == context_id, Membership.is_staff.is_(False),
-               Membership.active.is_(True),
-               or_(LtiUser.email.is_(None), LtiUser.email == ""))
-        .order_by(LtiUser.name, LtiUser.id)).all()
+        .where(
+            Membership.context_id == context_id,
+            Membership.is_staff.is_(False),
+            Membership.active.is_(True),
+            or_(LtiUser.email.is_(None), LtiUser.email == ""),
+        )
+        .order_by(LtiUser.name, LtiUser.id)
+    ).all()
     return [NoEmailLearner(user_id, name or sub, badges) for user_id, name, sub, badges in rows]
 
 
@@ -49,7 +56,8 @@ def award_email_states(context_id: int) -> dict[int, str]:
         select(EmailDelivery.assertion_id, EmailDelivery.state)
         .join(Assertion, Assertion.id == EmailDelivery.assertion_id)
         .join(Badge, Badge.id == Assertion.badge_id)
-        .where(Badge.context_id == context_id, EmailDelivery.kind == "award")).all()
+        .where(Badge.context_id == context_id, EmailDelivery.kind == "award")
+    ).all()
     return {assertion_id: state for assertion_id, state in rows}
 
 

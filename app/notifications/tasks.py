@@ -78,8 +78,7 @@ def _resend(row: EmailDelivery) -> bool:
     """Enqueue the job that sends ``row``'s message again; False when none can."""
     if row.assertion_id is not None and row.kind == MailKind.AWARD:
         send_award_email(row.assertion_id)
-    elif row.assertion_id is not None and row.kind in (MailKind.EXPIRY_SOON,
-                                                       MailKind.EXPIRY_TODAY):
+    elif row.assertion_id is not None and row.kind in (MailKind.EXPIRY_SOON, MailKind.EXPIRY_TODAY):
         send_expiry_email(row.assertion_id, row.kind)
     elif row.kind == MailKind.DIGEST and row.user_id is not None:
         send_digest(row.user_id, row.key.rsplit(":", 1)[1])
@@ -99,8 +98,11 @@ def _describe(row: EmailDelivery) -> str:
     return f"{row.kind} email {row.key} to {row.recipient or 'nobody'}"
 
 
-dead.register(dead.DeadKind("email", "Emails (refused or out of attempts)", EmailDelivery,
-                            _describe, _resend_ids))
+dead.register(
+    dead.DeadKind(
+        "email", "Emails (refused or out of attempts)", EmailDelivery, _describe, _resend_ids
+    )
+)
 
 
 # Periodic: these only enqueue the jobs above, which run in the app context of a consumer.
@@ -117,9 +119,17 @@ def mail_retry_sweep() -> None:
     retry_stuck_mail()
 
 
-__all__ = ["DeliveryState", "daily_mail", "mail_retry_sweep", "queue_digests",
-           "queue_expiry_reminders", "retry_stuck_mail", "send_award_email", "send_digest",
-           "send_expiry_email"]
+__all__ = [
+    "DeliveryState",
+    "daily_mail",
+    "mail_retry_sweep",
+    "queue_digests",
+    "queue_expiry_reminders",
+    "retry_stuck_mail",
+    "send_award_email",
+    "send_digest",
+    "send_expiry_email",
+]
 
 
 # The award pipeline writes a ``notify_award`` outbox row in the issuing transaction; its

@@ -29,8 +29,10 @@ from badge_design.fonts import FONT_DIR, SUBSETS, SUBTITLE_WEIGHT, TITLE_WEIGHT
 # The status line: what it says and the colour it is printed in (the page's banner colours).
 _STATUS = {
     "valid": ("VALID: verified badge", colors.HexColor("#1a7f37")),
-    "expired": ("EXPIRED: this badge no longer certifies anything current",
-                colors.HexColor("#9a6700")),
+    "expired": (
+        "EXPIRED: this badge no longer certifies anything current",
+        colors.HexColor("#9a6700"),
+    ),
     "revoked": ("REVOKED: this badge certifies nothing", colors.HexColor("#b42318")),
 }
 _DATE = "%d %B %Y"
@@ -87,8 +89,15 @@ def qr_png(url: str) -> bytes:
     return out.getvalue()
 
 
-def _centred(pdf: canvas.Canvas, text: str, y: float, font: str, size: float,
-             width: float, floor: float = 0.0) -> float:
+def _centred(
+    pdf: canvas.Canvas,
+    text: str,
+    y: float,
+    font: str,
+    size: float,
+    width: float,
+    floor: float = 0.0,
+) -> float:
     """Draw ``text`` centred, wrapped to ``width``; return the y below the last line.
 
     Lines that would go below ``floor`` are left out (the last one kept ends with "…"), so
@@ -97,7 +106,7 @@ def _centred(pdf: canvas.Canvas, text: str, y: float, font: str, size: float,
     lines = simpleSplit(text, font, size, width) or [""]
     room = max(1, int((y - floor) // (size * 1.3)) + 1) if floor else len(lines)
     if len(lines) > room:
-        lines = [*lines[:room - 1], lines[room - 1].rstrip(" .") + "…"]
+        lines = [*lines[: room - 1], lines[room - 1].rstrip(" .") + "…"]
     for line in lines:
         pdf.setFont(font, size)
         pdf.drawCentredString(A4[0] / 2, y, line)
@@ -126,20 +135,24 @@ def render(facts: CertificateFacts) -> bytes:
 
     y = _centred(pdf, "Certificate of achievement", page_h - 52 * mm, REGULAR, 14, text_w)
     size = 70 * mm
-    pdf.drawImage(ImageReader(io.BytesIO(facts.badge_png)), (page_w - size) / 2,
-                  y - size - 4 * mm, size, size, mask="auto")
+    pdf.drawImage(
+        ImageReader(io.BytesIO(facts.badge_png)),
+        (page_w - size) / 2,
+        y - size - 4 * mm,
+        size,
+        size,
+        mask="auto",
+    )
     y -= size + 14 * mm
     y = _centred(pdf, facts.badge_name, y, BOLD, 24, text_w)
     if facts.recipient_name:
         y = _centred(pdf, "awarded to", y - 2 * mm, REGULAR, 12, text_w)
         y = _centred(pdf, facts.recipient_name, y, BOLD, 18, text_w)
     y = _centred(pdf, f"Issued by {facts.issuer_name}", y - 3 * mm, REGULAR, 13, text_w)
-    y = _centred(pdf, f"Issued on {facts.issued_on.strftime(_DATE)}", y, REGULAR, 11,
-                 text_w)
+    y = _centred(pdf, f"Issued on {facts.issued_on.strftime(_DATE)}", y, REGULAR, 11, text_w)
     if facts.expires_at:
         verb = "Expired on" if facts.status == "expired" else "Expires on"
-        y = _centred(pdf, f"{verb} {facts.expires_at.strftime(_DATE)}", y, REGULAR, 11,
-                     text_w)
+        y = _centred(pdf, f"{verb} {facts.expires_at.strftime(_DATE)}", y, REGULAR, 11, text_w)
     if facts.status == "revoked":
         when = f" on {facts.revoked_at.strftime(_DATE)}" if facts.revoked_at else ""
         reason = f": {facts.revocation_reason}" if facts.revocation_reason else ""
@@ -147,14 +160,15 @@ def render(facts: CertificateFacts) -> bytes:
         y = _centred(pdf, f"Revoked{when}{reason}", y, BOLD, 12, text_w)
         pdf.setFillColor(colors.black)
     qr = 32 * mm
-    _centred(pdf, facts.description, y - 4 * mm, REGULAR, 10, text_w,
-             floor=18 * mm + qr + 8 * mm)
+    _centred(pdf, facts.description, y - 4 * mm, REGULAR, 10, text_w, floor=18 * mm + qr + 8 * mm)
 
     # The QR code and the URL it carries, bottom left: scan or type it to check the status now.
     pdf.drawImage(ImageReader(io.BytesIO(qr_png(facts.verify_url))), 20 * mm, 18 * mm, qr, qr)
     pdf.setFont(REGULAR, 9)
-    lines = ["Check this certificate's current status:",
-             *simpleSplit(facts.verify_url, REGULAR, 9, text_w - qr - 6 * mm)]
+    lines = [
+        "Check this certificate's current status:",
+        *simpleSplit(facts.verify_url, REGULAR, 9, text_w - qr - 6 * mm),
+    ]
     for index, line in enumerate(lines):
         pdf.drawString(20 * mm + qr + 6 * mm, 18 * mm + qr - 6 * mm - index * 12, line)
     pdf.showPage()

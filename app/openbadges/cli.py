@@ -63,11 +63,16 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print one JS
 @click.option("--url", required=True)
 @click.option("--email", required=True)
 @click.option("--description", default="")
-@click.option("--registration", "registration", default=None,
-              help="Registration (public id or number) the issuer belongs to.")
+@click.option(
+    "--registration",
+    "registration",
+    default=None,
+    help="Registration (public id or number) the issuer belongs to.",
+)
 @json_option
-def issuer_create(name: str, url: str, email: str, description: str,
-                  registration: str | None, as_json: bool) -> None:
+def issuer_create(
+    name: str, url: str, email: str, description: str, registration: str | None, as_json: bool
+) -> None:
     """Create an issuer (with its Ed25519 signing key)."""
     registration_id = None
     if registration:
@@ -76,8 +81,9 @@ def issuer_create(name: str, url: str, email: str, description: str,
             _fail(as_json, "not_found", f"no registration {registration}")
         registration_id = found.id
     try:
-        issuer = operations.create_issuer(name, url, email, description=description,
-                                          registration_id=registration_id)
+        issuer = operations.create_issuer(
+            name, url, email, description=description, registration_id=registration_id
+        )
     except operations.OperationError as exc:
         _fail(as_json, exc.code, str(exc))
     _emit(as_json, {"id": issuer.public_id}, f"Issuer {issuer.public_id} created")
@@ -92,22 +98,43 @@ def issuer_create(name: str, url: str, email: str, description: str,
 @click.option("--design", help="A badge design document (JSON).")
 @click.option("--expires-days", type=click.IntRange(min=1))
 @click.option("--tag", "tags", multiple=True)
-@click.option("--achievement-type", default="Badge", show_default=True,
-              help="OB 3.0 achievementType: Badge, Certificate, Course, … or ext:Name.")
+@click.option(
+    "--achievement-type",
+    default="Badge",
+    show_default=True,
+    help="OB 3.0 achievementType: Badge, Certificate, Course, … or ext:Name.",
+)
 @click.option("--language", default="en", show_default=True, help="BCP 47 tag (inLanguage).")
 @json_option
-def create(issuer_id: str, name: str, description: str, criteria: str, image: Path | None,
-           design: str | None, expires_days: int | None, tags: tuple[str, ...],
-           achievement_type: str, language: str, as_json: bool) -> None:
+def create(
+    issuer_id: str,
+    name: str,
+    description: str,
+    criteria: str,
+    image: Path | None,
+    design: str | None,
+    expires_days: int | None,
+    tags: tuple[str, ...],
+    achievement_type: str,
+    language: str,
+    as_json: bool,
+) -> None:
     """Create an active badge with artwork from --image, --design or the default design."""
     issuer = _find(Issuer, issuer_id, as_json)
     upload = operations.Upload(image.name, image.read_bytes()) if image else None
     try:
         badge = operations.create_badge(
-            issuer, name, description, criteria, tags=tags,
+            issuer,
+            name,
+            description,
+            criteria,
+            tags=tags,
             artwork=badge_artwork(name, design=design, upload=upload),
-            expiry_policy="days" if expires_days else "none", expires_days=expires_days,
-            achievement_type=achievement_type, language=language)
+            expiry_policy="days" if expires_days else "none",
+            expires_days=expires_days,
+            achievement_type=achievement_type,
+            language=language,
+        )
     except operations.OperationError as exc:
         _fail(as_json, exc.code, str(exc))
     _emit(as_json, {"id": badge.public_id}, f"Badge {badge.public_id} created")
@@ -121,8 +148,15 @@ def create(issuer_id: str, name: str, description: str, criteria: str, image: Pa
 @click.option("--narrative", help="Evidence narrative.")
 @click.option("--expires", help="Expiry date (ISO 8601), instead of the badge's policy.")
 @json_option
-def award(badge_id: str, email: str, name: str, evidence_urls: tuple[str, ...],
-          narrative: str | None, expires: str | None, as_json: bool) -> None:
+def award(
+    badge_id: str,
+    email: str,
+    name: str,
+    evidence_urls: tuple[str, ...],
+    narrative: str | None,
+    expires: str | None,
+    as_json: bool,
+) -> None:
     """Award a badge (idempotent: a learner's live award is returned again)."""
     badge = _find(Badge, badge_id, as_json)
     evidence = [{"url": url} for url in evidence_urls]
@@ -130,15 +164,22 @@ def award(badge_id: str, email: str, name: str, evidence_urls: tuple[str, ...],
         evidence.append({"narrative": narrative})
     try:
         issued = awards.award_directly(
-            badge, operations.Recipient(email=email, name=name), action=DecisionAction.CLI_AWARD,
-            evidence=evidence, expires_at=_date(expires))
+            badge,
+            operations.Recipient(email=email, name=name),
+            action=DecisionAction.CLI_AWARD,
+            evidence=evidence,
+            expires_at=_date(expires),
+        )
     except (operations.OperationError, ValueError) as exc:
         _fail(as_json, getattr(exc, "code", "invalid"), str(exc))
     public_id = issued.assertion.public_id
     links = urls.assertion_links(public_id)
-    _emit(as_json, {"assertion_id": public_id, "created": issued.created, **links},
-          f"Assertion {public_id}{'' if issued.created else ' (already awarded)'}\n"
-          + "\n".join(f"  {k}: {v}" for k, v in links.items()))
+    _emit(
+        as_json,
+        {"assertion_id": public_id, "created": issued.created, **links},
+        f"Assertion {public_id}{'' if issued.created else ' (already awarded)'}\n"
+        + "\n".join(f"  {k}: {v}" for k, v in links.items()),
+    )
 
 
 @badges_cli.command("revoke")
@@ -152,8 +193,11 @@ def revoke(assertion_id: str, reason: str, as_json: bool) -> None:
         awards.revoke(assertion, reason)
     except operations.OperationError as exc:
         _fail(as_json, exc.code, str(exc))
-    _emit(as_json, {"id": assertion.public_id, "revoked": True},
-          f"Assertion {assertion.public_id} revoked")
+    _emit(
+        as_json,
+        {"id": assertion.public_id, "revoked": True},
+        f"Assertion {assertion.public_id} revoked",
+    )
 
 
 @badges_cli.command("issuer-update")
@@ -162,24 +206,31 @@ def revoke(assertion_id: str, reason: str, as_json: bool) -> None:
 @click.option("--url")
 @click.option("--email")
 @click.option("--description")
-@click.option("--image-url", "image_url", help="The institution's logo (http(s) URL); '' "
-                                              "removes it.")
+@click.option(
+    "--image-url", "image_url", help="The institution's logo (http(s) URL); '' removes it."
+)
 @json_option
 def issuer_update(issuer_id: str, as_json: bool, **fields: str | None) -> None:
     """Change an issuer's profile: what every new credential and public page shows."""
     issuer = _find(Issuer, issuer_id, as_json)
     changes = {name: value for name, value in fields.items() if value is not None}
     if not changes:
-        _fail(as_json, "invalid", "nothing to change: give --name, --url, --email, "
-                                  "--description or --image-url")
+        _fail(
+            as_json,
+            "invalid",
+            "nothing to change: give --name, --url, --email, --description or --image-url",
+        )
     try:
         operations.update_issuer(issuer, **changes)
     except operations.OperationError as exc:
         db.session.rollback()
         _fail(as_json, exc.code, str(exc))
     profile = {name: getattr(issuer, name) for name in operations.ISSUER_FIELDS}
-    _emit(as_json, {"id": issuer.public_id, **profile},
-          f"Issuer {issuer.public_id}: {issuer.name} <{issuer.email}> {issuer.url}")
+    _emit(
+        as_json,
+        {"id": issuer.public_id, **profile},
+        f"Issuer {issuer.public_id}: {issuer.name} <{issuer.email}> {issuer.url}",
+    )
 
 
 @badges_cli.command("rotate-key")
@@ -189,8 +240,11 @@ def rotate_key(issuer_id: str, as_json: bool) -> None:
     """Give an issuer new signing keys (Ed25519 and P-256); the old ones stay published."""
     issuer = _find(Issuer, issuer_id, as_json)
     key = operations.rotate_key(issuer)
-    _emit(as_json, {"id": issuer.public_id, "key": key.public_key_multibase},
-          f"Issuer {issuer.public_id} now signs with {key.public_key_multibase}")
+    _emit(
+        as_json,
+        {"id": issuer.public_id, "key": key.public_key_multibase},
+        f"Issuer {issuer.public_id} now signs with {key.public_key_multibase}",
+    )
 
 
 @badges_cli.command("verify")

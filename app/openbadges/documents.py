@@ -46,9 +46,12 @@ def iso(moment: datetime) -> str:
 
 def badge_image_url(badge: Badge, version: int | None = None) -> str:
     """The PNG of a badge's artwork (the current version unless ``version`` is given)."""
-    return urls.public_url(urls.BADGE_IMAGE, badge.public_id,
-                           version=badge.image_version if version is None else version,
-                           ext="png")
+    return urls.public_url(
+        urls.BADGE_IMAGE,
+        badge.public_id,
+        version=badge.image_version if version is None else version,
+        ext="png",
+    )
 
 
 def verification_method(issuer: Issuer, key: IssuerKey) -> str:
@@ -68,6 +71,7 @@ def legacy_verification_method(issuer: Issuer, key: IssuerKey) -> str:
 
 
 # --- OB 2.0 (hosted verification) ---------------------------------------------------------------
+
 
 def ob2_issuer(issuer: Issuer) -> dict[str, Any]:
     """The OB 2.0 Issuer Profile."""
@@ -157,6 +161,7 @@ def ob2_assertion(assertion: Assertion) -> dict[str, Any]:
 
 # --- OB 3.0 (verifiable credentials) ------------------------------------------------------------
 
+
 def ob3_profile(issuer: Issuer) -> dict[str, Any]:
     """The issuer as an OB 3.0 Profile, embedded in each credential."""
     doc: dict[str, Any] = {
@@ -169,50 +174,64 @@ def ob3_profile(issuer: Issuer) -> dict[str, Any]:
     if issuer.description:
         doc["description"] = issuer.description
     if issuer.image_url:
-        doc["image"] = {"id": issuer.image_url, "type": "Image",
-                        "caption": f"Logo of {issuer.name}"}
+        doc["image"] = {
+            "id": issuer.image_url,
+            "type": "Image",
+            "caption": f"Logo of {issuer.name}",
+        }
     return doc
 
 
 def badge_image(badge: Badge, image_version: int | None = None) -> dict[str, str]:
     """The artwork as an OB 3.0 Image, captioned with the design's alt text (else the name)."""
-    alt = str((badge.design or {}).get("alt_text") or "").strip() if isinstance(
-        badge.design, dict) else ""
-    return {"id": badge_image_url(badge, image_version), "type": "Image",
-            "caption": alt or badge.name}
+    alt = (
+        str((badge.design or {}).get("alt_text") or "").strip()
+        if isinstance(badge.design, dict)
+        else ""
+    )
+    return {
+        "id": badge_image_url(badge, image_version),
+        "type": "Image",
+        "caption": alt or badge.name,
+    }
 
 
 def achievement_version(badge: Badge) -> str:
     """A version string that changes whenever what the badge asks (its name, description or
     criteria) changes: rules may change after an award, and each credential keeps the
     version it was earned under."""
-    rules = json.dumps([badge.name, badge.description, badge.criteria_narrative,
-                        badge.criteria], sort_keys=True, default=str)
+    rules = json.dumps(
+        [badge.name, badge.description, badge.criteria_narrative, badge.criteria],
+        sort_keys=True,
+        default=str,
+    )
     return hashlib.sha256(rules.encode()).hexdigest()[:12]
 
 
-def ob3_achievement(badge: Badge, image_version: int | None = None,
-                    context: bool = False) -> dict[str, Any]:
+def ob3_achievement(
+    badge: Badge, image_version: int | None = None, context: bool = False
+) -> dict[str, Any]:
     """The badge as an OB 3.0 Achievement (with ``@context`` when served on its own)."""
     doc: dict[str, Any] = {"@context": OB3_CONTEXT} if context else {}
-    doc.update({
-        "id": urls.public_url(urls.ACHIEVEMENT_OB3, badge.public_id),
-        "type": ["Achievement"],
-        "achievementType": badge.achievement_type or "Badge",
-        "name": badge.name,
-        "description": badge.description,
-        "criteria": {"narrative": badge.criteria_narrative},
-        "image": badge_image(badge, image_version),
-        "creator": ob3_profile(badge.issuer),
-        "version": achievement_version(badge),
-    })
+    doc.update(
+        {
+            "id": urls.public_url(urls.ACHIEVEMENT_OB3, badge.public_id),
+            "type": ["Achievement"],
+            "achievementType": badge.achievement_type or "Badge",
+            "name": badge.name,
+            "description": badge.description,
+            "criteria": {"narrative": badge.criteria_narrative},
+            "image": badge_image(badge, image_version),
+            "creator": ob3_profile(badge.issuer),
+            "version": achievement_version(badge),
+        }
+    )
     if badge.language:
         doc["inLanguage"] = badge.language
     if badge.tags:
         doc["tag"] = list(badge.tags)
     if badge.alignments:
-        doc["alignment"] = [{"type": ["Alignment"], **_ob2_alignment(a)}
-                            for a in badge.alignments]
+        doc["alignment"] = [{"type": ["Alignment"], **_ob2_alignment(a)} for a in badge.alignments]
     return doc
 
 
@@ -228,24 +247,39 @@ def status_entry(status_list: StatusList, index: int) -> dict[str, str]:
     }
 
 
-def _with_results(achievement: dict[str, Any], subject: dict[str, Any],
-                  results: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def _with_results(
+    achievement: dict[str, Any], subject: dict[str, Any], results: Sequence[dict[str, Any]]
+) -> dict[str, Any]:
     """The achievement describing each scored criterion (``resultDescription``) and the
     subject's ``result`` for it; ids name the criterion's place in the criteria document."""
     descriptions, values = [], []
     for result in results:
         description_id = f"{achievement['id']}#criterion{result['criterion']}"
-        descriptions.append({"id": description_id, "type": ["ResultDescription"],
-                             "name": result["name"], "resultType": "Percent"})
-        values.append({"type": ["Result"], "resultDescription": description_id,
-                       "value": f"{result['percent']:g}"})
+        descriptions.append(
+            {
+                "id": description_id,
+                "type": ["ResultDescription"],
+                "name": result["name"],
+                "resultType": "Percent",
+            }
+        )
+        values.append(
+            {
+                "type": ["Result"],
+                "resultDescription": description_id,
+                "value": f"{result['percent']:g}",
+            }
+        )
     subject["result"] = values
     return {**achievement, "resultDescription": descriptions}
 
 
-def ob3_credential(assertion: Assertion, achievement: dict[str, Any],
-                   status_list: StatusList,
-                   results: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+def ob3_credential(
+    assertion: Assertion,
+    achievement: dict[str, Any],
+    status_list: StatusList,
+    results: Sequence[dict[str, Any]] = (),
+) -> dict[str, Any]:
     """The unsigned OpenBadgeCredential of an assertion.
 
     ``achievement`` is passed in (built once per badge) so issuing a cohort does not
@@ -254,15 +288,18 @@ def ob3_credential(assertion: Assertion, achievement: dict[str, Any],
     """
     subject: dict[str, Any] = {"id": assertion.subject_id, "type": ["AchievementSubject"]}
     if assertion.recipient_email:
-        subject["identifier"] = [{
-            "type": "IdentityObject",
-            "identityHash": assertion.identity_hash,
-            "identityType": "emailAddress",
-            "hashed": True,
-            "salt": assertion.salt,
-        }]
-    subject["achievement"] = (_with_results(achievement, subject, results) if results
-                              else achievement)
+        subject["identifier"] = [
+            {
+                "type": "IdentityObject",
+                "identityHash": assertion.identity_hash,
+                "identityType": "emailAddress",
+                "hashed": True,
+                "salt": assertion.salt,
+            }
+        ]
+    subject["achievement"] = (
+        _with_results(achievement, subject, results) if results else achievement
+    )
     doc: dict[str, Any] = {
         "@context": OB3_CONTEXT,
         "id": urls.public_url(urls.CREDENTIAL_OB3, assertion.public_id),
@@ -283,8 +320,9 @@ def ob3_credential(assertion: Assertion, achievement: dict[str, Any],
     return doc
 
 
-def status_list_credential(status_list: StatusList, issuer: Issuer, encoded_list: str,
-                           now: datetime) -> dict[str, Any]:
+def status_list_credential(
+    status_list: StatusList, issuer: Issuer, encoded_list: str, now: datetime
+) -> dict[str, Any]:
     """The unsigned BitstringStatusListCredential for ``status_list``."""
     list_url = urls.public_url(urls.STATUS_LIST, status_list.public_id)
     return {
@@ -333,12 +371,19 @@ def controller_document(issuer: Issuer) -> dict[str, Any]:
     return {
         "@context": [DID_V1, MULTIKEY_V1],
         "id": issuer_id,
-        "verificationMethod": [_multikey(issuer, key, method_id)
-                               for key, method_id in zip(keys, method_ids, strict=True)],
+        "verificationMethod": [
+            _multikey(issuer, key, method_id)
+            for key, method_id in zip(keys, method_ids, strict=True)
+        ],
         "assertionMethod": [*method_ids, *legacy],
         # Where VC-JWT verifiers find the same keys as JWKs.
-        "service": [{"id": f"{issuer_id}#jwks", "type": "JsonWebKeySet",
-                     "serviceEndpoint": urls.public_url(urls.ISSUER_JWKS, issuer.public_id)}],
+        "service": [
+            {
+                "id": f"{issuer_id}#jwks",
+                "type": "JsonWebKeySet",
+                "serviceEndpoint": urls.public_url(urls.ISSUER_JWKS, issuer.public_id),
+            }
+        ],
     }
 
 

@@ -59,9 +59,13 @@ def get(public_id: str, version: int) -> CachedImage | None:
 def put(public_id: str, version: int, png: bytes, svg: str | None) -> CachedImage:
     """Cache one artwork version (read from the database) and return it."""
     global _total
-    entry = CachedImage(png=png, svg=svg, png_etag=generate_etag(png),
-                        svg_etag=generate_etag(svg.encode()) if svg else None,
-                        stored_at=time.monotonic())
+    entry = CachedImage(
+        png=png,
+        svg=svg,
+        png_etag=generate_etag(png),
+        svg_etag=generate_etag(svg.encode()) if svg else None,
+        stored_at=time.monotonic(),
+    )
     if entry.size > MAX_BYTES:
         return entry  # too large to keep; serve it once
     key = (public_id, version)

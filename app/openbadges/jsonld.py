@@ -56,8 +56,11 @@ def canonize(document: dict[str, Any]) -> str:
     """RDFC-1.0 canonical N-Quads of ``document`` with plain pyld (the reference path)."""
     return jsonld.normalize(
         copy.deepcopy(document),
-        {"algorithm": "URDNA2015", "format": "application/n-quads",
-         "documentLoader": document_loader},
+        {
+            "algorithm": "URDNA2015",
+            "format": "application/n-quads",
+            "documentLoader": document_loader,
+        },
     )
 
 

@@ -72,8 +72,9 @@ def public_key_from_multikey(text: str) -> Ed25519PublicKey:
 
 def p256_public_multikey(public_key: ec.EllipticCurvePublicKey) -> str:
     """The ``publicKeyMultibase`` of a P-256 Multikey (``zDn…``, compressed point)."""
-    return multibase_b58(_P256_PUB + public_key.public_bytes(Encoding.X962,
-                                                             PublicFormat.CompressedPoint))
+    return multibase_b58(
+        _P256_PUB + public_key.public_bytes(Encoding.X962, PublicFormat.CompressedPoint)
+    )
 
 
 def p256_public_key_from_multikey(text: str) -> ec.EllipticCurvePublicKey:
@@ -91,16 +92,28 @@ def b64url(data: bytes) -> str:
 
 def public_jwk(public_key: Ed25519PublicKey, kid: str) -> dict[str, str]:
     """The public key as an OKP JWK (RFC 8037)."""
-    return {"kty": "OKP", "crv": "Ed25519", "x": b64url(public_raw(public_key)), "kid": kid,
-            "alg": "EdDSA", "use": "sig"}
+    return {
+        "kty": "OKP",
+        "crv": "Ed25519",
+        "x": b64url(public_raw(public_key)),
+        "kid": kid,
+        "alg": "EdDSA",
+        "use": "sig",
+    }
 
 
 def p256_public_jwk(public_key: ec.EllipticCurvePublicKey, kid: str) -> dict[str, str]:
     """The public key as an EC JWK (RFC 7518), for ES256."""
     numbers = public_key.public_numbers()
-    return {"kty": "EC", "crv": "P-256", "x": b64url(numbers.x.to_bytes(32, "big")),
-            "y": b64url(numbers.y.to_bytes(32, "big")), "kid": kid, "alg": "ES256",
-            "use": "sig"}
+    return {
+        "kty": "EC",
+        "crv": "P-256",
+        "x": b64url(numbers.x.to_bytes(32, "big")),
+        "y": b64url(numbers.y.to_bytes(32, "big")),
+        "kid": kid,
+        "alg": "ES256",
+        "use": "sig",
+    }
 
 
 def private_from_seed(seed: bytes) -> Ed25519PrivateKey:

@@ -89,8 +89,12 @@ def _new_key(issuer: Issuer, algorithm: str = KeyAlgorithm.ED25519) -> IssuerKey
         private = Ed25519PrivateKey.generate()
         public = public_multikey(private.public_key())
         raw = private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
-    key = IssuerKey(public_key_multibase=public, algorithm=algorithm,
-                    private_key_encrypted=secret_box.encrypt(raw), status=KeyStatus.ACTIVE)
+    key = IssuerKey(
+        public_key_multibase=public,
+        algorithm=algorithm,
+        private_key_encrypted=secret_box.encrypt(raw),
+        status=KeyStatus.ACTIVE,
+    )
     issuer.keys.append(key)
     return key
 
@@ -110,7 +114,8 @@ def find_issuer(registration_id: int | None, context_id: int | None = None) -> I
     institution's (its registration's); None when neither exists."""
     query = select(Issuer).where(Issuer.registration_id == registration_id)
     scopes = ([Issuer.context_id == context_id] if context_id else []) + [
-        Issuer.context_id.is_(None)]
+        Issuer.context_id.is_(None)
+    ]
     for scope in scopes:
         issuer = db.session.scalar(query.where(scope).order_by(Issuer.id))
         if issuer is not None:
@@ -118,12 +123,26 @@ def find_issuer(registration_id: int | None, context_id: int | None = None) -> I
     return None
 
 
-def create_issuer(name: str, url: str, email: str, *, registration_id: int | None = None,
-                  context_id: int | None = None, description: str = "",
-                  image_url: str | None = None) -> Issuer:
+def create_issuer(
+    name: str,
+    url: str,
+    email: str,
+    *,
+    registration_id: int | None = None,
+    context_id: int | None = None,
+    description: str = "",
+    image_url: str | None = None,
+) -> Issuer:
     """Create an issuer with fresh signing keys (Ed25519 and P-256)."""
-    issuer = Issuer(name=name, url=url, email=email, registration_id=registration_id,
-                    context_id=context_id, description=description, image_url=image_url)
+    issuer = Issuer(
+        name=name,
+        url=url,
+        email=email,
+        registration_id=registration_id,
+        context_id=context_id,
+        description=description,
+        image_url=image_url,
+    )
     _check_issuer(issuer)
     _new_key(issuer, KeyAlgorithm.ED25519)
     _new_key(issuer, KeyAlgorithm.P256)
@@ -147,10 +166,14 @@ def _check_issuer(issuer: Issuer) -> None:
         raise OperationError("invalid", "issuer name has at most 300 characters")
     for label in ("url", "image_url"):
         value = getattr(issuer, label)
-        if value and (not value.startswith(("https://", "http://")) or len(value) > 1000
-                      or any(c.isspace() for c in value)):
-            raise OperationError("invalid", f"issuer {label.replace('_', ' ')} must be an "
-                                            f"http(s) URL")
+        if value and (
+            not value.startswith(("https://", "http://"))
+            or len(value) > 1000
+            or any(c.isspace() for c in value)
+        ):
+            raise OperationError(
+                "invalid", f"issuer {label.replace('_', ' ')} must be an http(s) URL"
+            )
     if "@" not in issuer.email or len(issuer.email) > 320 or " " in issuer.email:
         raise OperationError("invalid", "issuer email must be an email address")
     issuer.image_url = issuer.image_url or None
@@ -172,20 +195,30 @@ def update_issuer(issuer: Issuer, **changes: str | None) -> Issuer:
     return issuer
 
 
-def save_issuer_profile(registration_id: int, context_id: int | None,
-                        **fields: str | None) -> Issuer:
+def save_issuer_profile(
+    registration_id: int, context_id: int | None, **fields: str | None
+) -> Issuer:
     """The issuer of exactly this scope (an institution, or a course's override of it)
     updated with ``fields``, created with them when it has none yet; commits."""
-    issuer = db.session.scalar(select(Issuer).where(
-        Issuer.registration_id == registration_id,
-        Issuer.context_id == context_id if context_id else Issuer.context_id.is_(None))
-        .order_by(Issuer.id))
+    issuer = db.session.scalar(
+        select(Issuer)
+        .where(
+            Issuer.registration_id == registration_id,
+            Issuer.context_id == context_id if context_id else Issuer.context_id.is_(None),
+        )
+        .order_by(Issuer.id)
+    )
     if issuer is not None:
         return update_issuer(issuer, **fields)
-    return create_issuer(fields.get("name") or "", fields.get("url") or "",
-                         fields.get("email") or "", registration_id=registration_id,
-                         context_id=context_id, description=fields.get("description") or "",
-                         image_url=fields.get("image_url") or None)
+    return create_issuer(
+        fields.get("name") or "",
+        fields.get("url") or "",
+        fields.get("email") or "",
+        registration_id=registration_id,
+        context_id=context_id,
+        description=fields.get("description") or "",
+        image_url=fields.get("image_url") or None,
+    )
 
 
 def rotate_key(issuer: Issuer, now: datetime | None = None) -> IssuerKey:
@@ -217,8 +250,7 @@ def _active_key(issuer: Issuer, algorithm: str) -> IssuerKey:
     return active[-1]
 
 
-def _cached(key: IssuerKey, kind: str,
-            build: Callable[[Any], SigningKey | JwtSigner]) -> Any:
+def _cached(key: IssuerKey, kind: str, build: Callable[[Any], SigningKey | JwtSigner]) -> Any:
     # Decrypted once per process (issuing a cohort signs a lot); a new key has no id yet.
     cache_key = (key.id or 0, key.private_key_encrypted, kind)
     signer = _signers.get(cache_key)
@@ -232,18 +264,21 @@ def _cached(key: IssuerKey, kind: str,
 def signing_key(issuer: Issuer) -> tuple[IssuerKey, SigningKey]:
     """The issuer's active Ed25519 key, for Data Integrity proofs."""
     key = _active_key(issuer, KeyAlgorithm.ED25519)
-    return key, _cached(key, "di", lambda private: make_signing_key(
-        private, documents.verification_method(issuer, key)))
+    return key, _cached(
+        key,
+        "di",
+        lambda private: make_signing_key(private, documents.verification_method(issuer, key)),
+    )
 
 
 def jwt_signer(issuer: Issuer, alg: str = DEFAULT_JWT_ALG) -> JwtSigner:
     """The issuer's active key for VC-JWTs of ``alg`` (ES256 by default, or EdDSA)."""
     if alg not in JWT_ALGORITHMS:
-        raise OperationError("invalid", f"JWT algorithm must be one of "
-                                        f"{', '.join(JWT_ALGORITHMS)}")
+        raise OperationError("invalid", f"JWT algorithm must be one of {', '.join(JWT_ALGORITHMS)}")
     key = _active_key(issuer, JWT_ALGORITHMS[alg])
-    return _cached(key, "jwt", lambda private: make_jwt_signer(
-        private, documents.key_jwk_url(issuer, key)))
+    return _cached(
+        key, "jwt", lambda private: make_jwt_signer(private, documents.key_jwk_url(issuer, key))
+    )
 
 
 def credential_jwt(assertion: Assertion, alg: str = DEFAULT_JWT_ALG) -> str:
@@ -255,6 +290,7 @@ def credential_jwt(assertion: Assertion, alg: str = DEFAULT_JWT_ALG) -> str:
 
 
 # --- badges and artwork ------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Upload:
@@ -274,8 +310,13 @@ def save_artwork(badge: Badge, artwork: Artwork) -> BadgeImage:
         badge.design = artwork.design
         badge.design_version = (badge.design_version or 0) + 1
     version = (badge.image_version or 0) + 1
-    image = BadgeImage(badge_id=badge.id, version=version, svg=artwork.svg,
-                       png_512=artwork.png, png_128=artwork.thumbnail_png)
+    image = BadgeImage(
+        badge_id=badge.id,
+        version=version,
+        svg=artwork.svg,
+        png_512=artwork.png,
+        png_128=artwork.thumbnail_png,
+    )
     badge.image_version = version
     db.session.add(image)
     return image
@@ -292,10 +333,23 @@ def _check_alignments(alignments: Sequence[dict[str, str]]) -> list[dict[str, st
 
 def update_badge(badge: Badge, **changes: Any) -> Badge:
     """Change a badge's fields (validated); commits. Artwork goes through ``save_artwork``."""
-    editable = {"name", "description", "criteria_narrative", "tags", "alignments",
-                "expiry_policy", "expires_on", "expires_days", "status", "criteria",
-                "enabled", "context_id", "evidence_shows_scores", "achievement_type",
-                "language"}
+    editable = {
+        "name",
+        "description",
+        "criteria_narrative",
+        "tags",
+        "alignments",
+        "expiry_policy",
+        "expires_on",
+        "expires_days",
+        "status",
+        "criteria",
+        "enabled",
+        "context_id",
+        "evidence_shows_scores",
+        "achievement_type",
+        "language",
+    }
     unknown = set(changes) - editable
     if unknown:
         raise OperationError("invalid", f"cannot change {', '.join(sorted(unknown))}")
@@ -315,23 +369,31 @@ def _check_badge(badge: Badge, expiry_changed: bool = True) -> None:
     if badge.status not in BadgeStatus.ALL:
         raise OperationError("invalid", f"status must be one of {', '.join(BadgeStatus.ALL)}")
     if badge.expiry_policy not in ExpiryPolicy.ALL:
-        raise OperationError("invalid",
-                             f"expiry policy must be one of {', '.join(ExpiryPolicy.ALL)}")
+        raise OperationError(
+            "invalid", f"expiry policy must be one of {', '.join(ExpiryPolicy.ALL)}"
+        )
     if badge.expiry_policy == ExpiryPolicy.FIXED and badge.expires_on is None:
         raise OperationError("invalid", "a fixed expiry needs a date")
     if expiry_changed and fixed_expiry_passed(badge):
         # A date that passed while the badge was live is kept; choosing one is refused.
-        raise OperationError("expiry_in_past", f"the fixed expiry date "
-                                               f"{documents.iso(badge.expires_on)} is in the "
-                                               f"past: every award would be expired at once")
+        raise OperationError(
+            "expiry_in_past",
+            f"the fixed expiry date "
+            f"{documents.iso(badge.expires_on)} is in the "
+            f"past: every award would be expired at once",
+        )
     if badge.expiry_policy == ExpiryPolicy.DAYS and not (badge.expires_days or 0) > 0:
         raise OperationError("invalid", "an expiry in days needs a positive number of days")
     if not isinstance(badge.tags, list) or not all(isinstance(t, str) for t in badge.tags):
         raise OperationError("invalid", "tags must be a list of strings")
     if badge.achievement_type not in achievement_types() and not _EXT_TYPE.fullmatch(
-            badge.achievement_type or ""):
-        raise OperationError("invalid", "achievement type must be one of Open Badges 3.0's "
-                                        "(Badge, Certificate, Course, …) or ext:Name")
+        badge.achievement_type or ""
+    ):
+        raise OperationError(
+            "invalid",
+            "achievement type must be one of Open Badges 3.0's "
+            "(Badge, Certificate, Course, …) or ext:Name",
+        )
     if not _LANGUAGE.fullmatch(badge.language or ""):
         raise OperationError("invalid", "language must be a BCP 47 tag such as en or fr-CA")
 
@@ -343,26 +405,48 @@ _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,4}")
 
 def achievement_types() -> list[str]:
     """OB 3.0's AchievementType vocabulary, as the bundled schema enumerates it."""
-    return ob3_schema()["$defs"]["Achievement"]["properties"]["achievementType"][
-        "oneOf"][0]["enum"]
+    return ob3_schema()["$defs"]["Achievement"]["properties"]["achievementType"]["oneOf"][0]["enum"]
 
 
-def create_badge(issuer: Issuer, name: str, description: str, criteria_narrative: str, *,
-                 context_id: int | None = None, tags: Sequence[str] = (),
-                 alignments: Sequence[dict[str, str]] = (),
-                 expiry_policy: str = ExpiryPolicy.NONE, expires_on: datetime | None = None,
-                 expires_days: int | None = None, status: str = BadgeStatus.ACTIVE,
-                 criteria: dict[str, Any] | None = None, enabled: bool = False,
-                 achievement_type: str = "Badge", language: str = "en",
-                 artwork: Artwork) -> Badge:
+def create_badge(
+    issuer: Issuer,
+    name: str,
+    description: str,
+    criteria_narrative: str,
+    *,
+    context_id: int | None = None,
+    tags: Sequence[str] = (),
+    alignments: Sequence[dict[str, str]] = (),
+    expiry_policy: str = ExpiryPolicy.NONE,
+    expires_on: datetime | None = None,
+    expires_days: int | None = None,
+    status: str = BadgeStatus.ACTIVE,
+    criteria: dict[str, Any] | None = None,
+    enabled: bool = False,
+    achievement_type: str = "Badge",
+    language: str = "en",
+    artwork: Artwork,
+) -> Badge:
     """Create a badge with ``artwork`` (rendered beforehand) as its first artwork version."""
-    badge = Badge(issuer=issuer, name=(name or "").strip(), description=description or "",
-                  criteria_narrative=criteria_narrative or "", context_id=context_id,
-                  tags=list(tags), alignments=_check_alignments(alignments),
-                  expiry_policy=expiry_policy, expires_on=expires_on,
-                  expires_days=expires_days, status=status, criteria=criteria,
-                  enabled=enabled, image_version=0, design_version=0,
-                  achievement_type=achievement_type, language=language)
+    badge = Badge(
+        issuer=issuer,
+        name=(name or "").strip(),
+        description=description or "",
+        criteria_narrative=criteria_narrative or "",
+        context_id=context_id,
+        tags=list(tags),
+        alignments=_check_alignments(alignments),
+        expiry_policy=expiry_policy,
+        expires_on=expires_on,
+        expires_days=expires_days,
+        status=status,
+        criteria=criteria,
+        enabled=enabled,
+        image_version=0,
+        design_version=0,
+        achievement_type=achievement_type,
+        language=language,
+    )
     _check_badge(badge)
     db.session.add(badge)
     db.session.flush()
@@ -372,6 +456,7 @@ def create_badge(issuer: Issuer, name: str, description: str, criteria_narrative
 
 
 # --- issuing -----------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Recipient:
@@ -424,8 +509,9 @@ def identity_hash(identity: str, salt: str) -> str:
 def _check_evidence(evidence: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for entry in evidence:
-        item = {k: str(entry[k]) for k in ("url", "name", "narrative", "description")
-                if entry.get(k)}
+        item = {
+            k: str(entry[k]) for k in ("url", "name", "narrative", "description") if entry.get(k)
+        }
         if "url" in item and not item["url"].startswith(("http://", "https://")):
             raise OperationError("invalid", "evidence urls must be http(s) URLs")
         if not item:
@@ -447,24 +533,33 @@ def expiry_for(badge: Badge, issued_on: datetime, explicit: datetime | None) -> 
     else:
         return None
     if expires <= utcnow():
-        raise OperationError("expiry_in_past",
-                             f"{source} {documents.iso(expires)} is in the past")
+        raise OperationError("expiry_in_past", f"{source} {documents.iso(expires)} is in the past")
     if expires <= issued_on:
-        raise OperationError("expiry_before_issue", f"{source} {documents.iso(expires)} is not "
-                                                    f"after the award's issue date "
-                                                    f"{documents.iso(issued_on)}")
+        raise OperationError(
+            "expiry_before_issue",
+            f"{source} {documents.iso(expires)} is not "
+            f"after the award's issue date "
+            f"{documents.iso(issued_on)}",
+        )
     return expires
 
 
 def fixed_expiry_passed(badge: Badge, now: datetime | None = None) -> bool:
     """True when the badge's fixed expiry date has passed: a new award would be expired."""
-    return (badge.expiry_policy == ExpiryPolicy.FIXED and badge.expires_on is not None
-            and documents.utc(badge.expires_on) <= documents.utc(now or utcnow()))
+    return (
+        badge.expiry_policy == ExpiryPolicy.FIXED
+        and badge.expires_on is not None
+        and documents.utc(badge.expires_on) <= documents.utc(now or utcnow())
+    )
 
 
 def _new_status_list(issuer: Issuer, now: datetime) -> StatusList:
-    status_list = StatusList(issuer_id=issuer.id, size=STATUS_LIST_SIZE, allocated=0,
-                             scramble=secrets.randbelow(STATUS_LIST_SIZE))
+    status_list = StatusList(
+        issuer_id=issuer.id,
+        size=STATUS_LIST_SIZE,
+        allocated=0,
+        scramble=secrets.randbelow(STATUS_LIST_SIZE),
+    )
     db.session.add(status_list)
     db.session.flush()
     publish_status_list(status_list, now)
@@ -474,8 +569,11 @@ def _new_status_list(issuer: Issuer, now: datetime) -> StatusList:
 def _allocate(issuer: Issuer, count: int, now: datetime) -> tuple[StatusList, list[int]]:
     """Reserve ``count`` status-list slots with one atomic UPDATE … RETURNING."""
     current = db.session.scalar(
-        select(StatusList).where(StatusList.issuer_id == issuer.id)
-        .order_by(StatusList.id.desc()).limit(1))
+        select(StatusList)
+        .where(StatusList.issuer_id == issuer.id)
+        .order_by(StatusList.id.desc())
+        .limit(1)
+    )
     for _attempt in range(2):
         if current is None:
             current = _new_status_list(issuer, now)
@@ -487,45 +585,74 @@ def _allocate(issuer: Issuer, count: int, now: datetime) -> tuple[StatusList, li
             .execution_options(synchronize_session=False)
         ).scalar()
         if end is not None:
-            return current, [bitstring.scrambled_index(n, current.scramble, current.size)
-                             for n in range(end - count, end)]
+            return current, [
+                bitstring.scrambled_index(n, current.scramble, current.size)
+                for n in range(end - count, end)
+            ]
         current = None  # full: start the issuer's next list
     raise OperationError("status_list_full", "could not allocate status list entries")
 
 
 def _live(badge: Badge, keys: Sequence[str]) -> dict[str, Assertion]:
-    rows = db.session.scalars(select(Assertion).where(
-        Assertion.badge_id == badge.id, Assertion.revoked_at.is_(None),
-        Assertion.replaced_at.is_(None), Assertion.recipient_key.in_(keys)))
+    rows = db.session.scalars(
+        select(Assertion).where(
+            Assertion.badge_id == badge.id,
+            Assertion.revoked_at.is_(None),
+            Assertion.replaced_at.is_(None),
+            Assertion.recipient_key.in_(keys),
+        )
+    )
     return {a.recipient_key: a for a in rows}
 
 
-def _prepare(badge: Badge, award: Award, now: datetime, index: int, status_list: StatusList,
-             achievement: dict[str, Any], signer: SigningKey,
-             jwt: JwtSigner) -> dict[str, Any]:
+def _prepare(
+    badge: Badge,
+    award: Award,
+    now: datetime,
+    index: int,
+    status_list: StatusList,
+    achievement: dict[str, Any],
+    signer: SigningKey,
+    jwt: JwtSigner,
+) -> dict[str, Any]:
     recipient = award.recipient
     salt = secrets.token_hex(16)
     email = normalize_email(recipient.email) if recipient.email else None
     subject_id = f"urn:uuid:{uuid.uuid4()}"
     assertion = Assertion(
-        public_id=new_public_id(), badge_id=badge.id, lti_user_id=recipient.lti_user_id,
-        recipient_key=recipient.key, recipient_email=email, recipient_name=recipient.name or "",
-        salt=salt, identity_hash=identity_hash(email or subject_id, salt),
-        subject_id=subject_id, issued_on=now,
+        public_id=new_public_id(),
+        badge_id=badge.id,
+        lti_user_id=recipient.lti_user_id,
+        recipient_key=recipient.key,
+        recipient_email=email,
+        recipient_name=recipient.name or "",
+        salt=salt,
+        identity_hash=identity_hash(email or subject_id, salt),
+        subject_id=subject_id,
+        issued_on=now,
         expires_at=expiry_for(badge, now, award.expires_at),
-        evidence=_check_evidence(award.evidence), revoked_at=None,
-        status_list_id=status_list.id, status_index=index,
-        image_version=badge.image_version, public=True, accepted_at=None)
+        evidence=_check_evidence(award.evidence),
+        revoked_at=None,
+        status_list_id=status_list.id,
+        status_index=index,
+        image_version=badge.image_version,
+        public=True,
+        accepted_at=None,
+    )
     results = award.results if badge.evidence_shows_scores else ()
     credential = documents.ob3_credential(assertion, achievement, status_list, results)
     assertion.credential = add_proof(credential, signer, now)
     assertion.credential_jwt = sign_jwt(credential, jwt)
-    return {column.key: getattr(assertion, column.key)
-            for column in Assertion.__table__.columns if column.key != "id"}
+    return {
+        column.key: getattr(assertion, column.key)
+        for column in Assertion.__table__.columns
+        if column.key != "id"
+    }
 
 
-def issue_many(badge: Badge, awards: Sequence[Award], *, now: datetime | None = None,
-               commit: bool = True) -> list[Issued]:
+def issue_many(
+    badge: Badge, awards: Sequence[Award], *, now: datetime | None = None, commit: bool = True
+) -> list[Issued]:
     """Issue a badge to many recipients at once; idempotent per recipient.
 
     A recipient who already holds a live assertion of this badge gets it back
@@ -552,8 +679,8 @@ def _issue_many(badge: Badge, awards: Sequence[Award], now: datetime | None) -> 
     keys = [award.recipient.key for award in awards]
     results: dict[str, Issued] = {}
     for start in range(0, len(awards), CHUNK):
-        chunk = awards[start:start + CHUNK]
-        chunk_keys = keys[start:start + CHUNK]
+        chunk = awards[start : start + CHUNK]
+        chunk_keys = keys[start : start + CHUNK]
         for key, assertion in _live(badge, chunk_keys).items():
             if assertion.is_expired(now):
                 # Awarded again after it expired: a new assertion replaces it (the old one
@@ -573,8 +700,10 @@ def _issue_many(badge: Badge, awards: Sequence[Award], now: datetime | None) -> 
         _key, signer = signing_key(issuer)
         jwt = jwt_signer(issuer)
         achievement = documents.ob3_achievement(badge)
-        rows = [_prepare(badge, award, now, index, status_list, achievement, signer, jwt)
-                for award, index in zip(todo.values(), indexes, strict=True)]
+        rows = [
+            _prepare(badge, award, now, index, status_list, achievement, signer, jwt)
+            for award, index in zip(todo.values(), indexes, strict=True)
+        ]
         # A conflicting row means a concurrent issuer won the race for this learner: keep theirs.
         upsert(Assertion, rows)
         public_ids = [row["public_id"] for row in rows]
@@ -587,25 +716,35 @@ def _issue_many(badge: Badge, awards: Sequence[Award], now: datetime | None) -> 
     return [results[key] for key in keys]
 
 
-def issue(badge: Badge, recipient: Recipient, *, evidence: Sequence[dict[str, Any]] = (),
-          expires_at: datetime | None = None, now: datetime | None = None,
-          commit: bool = True) -> Issued:
+def issue(
+    badge: Badge,
+    recipient: Recipient,
+    *,
+    evidence: Sequence[dict[str, Any]] = (),
+    expires_at: datetime | None = None,
+    now: datetime | None = None,
+    commit: bool = True,
+) -> Issued:
     """Issue ``badge`` to one recipient (idempotent: returns the live assertion if any)."""
-    return issue_many(badge, [Award(recipient, evidence, expires_at)], now=now,
-                      commit=commit)[0]
+    return issue_many(badge, [Award(recipient, evidence, expires_at)], now=now, commit=commit)[0]
 
 
 # --- revocation --------------------------------------------------------------------------------
 
+
 def publish_status_list(status_list: StatusList, now: datetime | None = None) -> None:
     """Rebuild the list from the revoked assertions and sign it (no commit)."""
     now = documents.utc(now or utcnow())
-    revoked = db.session.scalars(select(Assertion.status_index).where(
-        Assertion.status_list_id == status_list.id, Assertion.revoked_at.is_not(None)))
+    revoked = db.session.scalars(
+        select(Assertion.status_index).where(
+            Assertion.status_list_id == status_list.id, Assertion.revoked_at.is_not(None)
+        )
+    )
     issuer = db.session.get(Issuer, status_list.issuer_id)
     _key, signer = signing_key(issuer)
     unsigned = documents.status_list_credential(
-        status_list, issuer, bitstring.encode_list(revoked, status_list.size), now)
+        status_list, issuer, bitstring.encode_list(revoked, status_list.size), now
+    )
     status_list.credential = add_proof(unsigned, signer, now)
     status_list.signed_at = now
 
@@ -622,8 +761,9 @@ def revoke(assertion: Assertion, reason: str, *, now: datetime | None = None) ->
         return False
     now = documents.utc(now or utcnow())
     # Lock the list row first (PostgreSQL) so two revocations cannot publish stale bits.
-    status_list = db.session.scalars(select(StatusList).where(
-        StatusList.id == assertion.status_list_id).with_for_update()).one()
+    status_list = db.session.scalars(
+        select(StatusList).where(StatusList.id == assertion.status_list_id).with_for_update()
+    ).one()
     assertion.revoked_at = now
     assertion.revocation_reason = reason.strip()
     db.session.flush()

@@ -38,8 +38,9 @@ _SENTINEL_RE = re.compile(re.escape(_SENTINEL) + r"(\d+)")
 # (tests check that), and without characters N-Quads forbids in IRIs.
 _SAFE_IRI = re.compile(r"(?:https?|urn|did|mailto):[^\s<>\"{}|\\^`\x00-\x20]*\Z")
 # Values that select contexts or are @vocab-coerced to terms stay part of the shape.
-_SHAPE_KEYS = frozenset({"@context", "type", "@type", "@language", "@direction", "proofPurpose",
-                         "cryptosuite"})
+_SHAPE_KEYS = frozenset(
+    {"@context", "type", "@type", "@language", "@direction", "proofPurpose", "cryptosuite"}
+)
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 
@@ -129,11 +130,14 @@ def _compile(document: dict[str, Any]) -> tuple[tuple[_Term, ...], ...]:
     for graph_name, triples in dataset.items():
         graph = None
         if graph_name != "@default":
-            graph = _term({"type": "blank node" if graph_name.startswith("_:") else "IRI",
-                           "value": graph_name})
+            graph = _term(
+                {
+                    "type": "blank node" if graph_name.startswith("_:") else "IRI",
+                    "value": graph_name,
+                }
+            )
         for triple in triples:
-            terms = (_term(triple["subject"]), _term(triple["predicate"]),
-                     _term(triple["object"]))
+            terms = (_term(triple["subject"]), _term(triple["predicate"]), _term(triple["object"]))
             quads.append((*terms, graph) if graph else terms)
     return tuple(quads)
 
@@ -186,8 +190,7 @@ class Canonicalizer:
                 self._templates[shape] = template
         if template is not None:
             try:
-                quads = [tuple(term.render(leaves) for term in quad)
-                         for quad in template]
+                quads = [tuple(term.render(leaves) for term in quad) for quad in template]
                 return _label(quads)
             except _Fallback:
                 pass

@@ -50,8 +50,9 @@ class JwtSigner:
     jwk: ECKey | OKPKey
 
 
-def make_jwt_signer(private_key: Ed25519PrivateKey | ec.EllipticCurvePrivateKey,
-                    kid: str) -> JwtSigner:
+def make_jwt_signer(
+    private_key: Ed25519PrivateKey | ec.EllipticCurvePrivateKey, kid: str
+) -> JwtSigner:
     """ES256 for a P-256 key, EdDSA for an Ed25519 key."""
     if isinstance(private_key, ec.EllipticCurvePrivateKey):
         return JwtSigner("ES256", kid, ECKey.import_key(private_key, {"kid": kid}))
@@ -63,8 +64,9 @@ def isoformat(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def proof_options(document: dict[str, Any], verification_method: str,
-                  created: str) -> dict[str, Any]:
+def proof_options(
+    document: dict[str, Any], verification_method: str, created: str
+) -> dict[str, Any]:
     """The proof configuration (a proof without ``proofValue``) for ``document``."""
     return {
         "@context": document["@context"],
@@ -80,8 +82,10 @@ def add_proof(document: dict[str, Any], key: SigningKey, created: datetime) -> d
     """A copy of ``document`` with an ``eddsa-rdfc-2022`` proof (as a one-item array)."""
     unsigned = {k: v for k, v in document.items() if k != "proof"}
     options = proof_options(unsigned, key.verification_method, isoformat(created))
-    hash_data = (hashlib.sha256(canonicalizer.canonize(options).encode()).digest()
-                 + hashlib.sha256(canonicalizer.canonize(unsigned).encode()).digest())
+    hash_data = (
+        hashlib.sha256(canonicalizer.canonize(options).encode()).digest()
+        + hashlib.sha256(canonicalizer.canonize(unsigned).encode()).digest()
+    )
     proof = {k: v for k, v in options.items() if k != "@context"}
     proof["proofValue"] = multibase_b58(key.private_key.sign(hash_data))
     return {**unsigned, "proof": [proof]}

@@ -57,7 +57,7 @@ def fetch(url: str, accept: str = _JSON_ACCEPT) -> tuple[int, bytes]:
     """GET ``url``: in-process for this tool's own URLs, over HTTP otherwise."""
     base = current_app.config["PUBLIC_BASE_URL"]
     if url == base or url.startswith(base + "/"):
-        path = url[len(base):] or "/"
+        path = url[len(base) :] or "/"
         response = current_app.test_client().get(path, headers={"Accept": accept})
         return response.status_code, response.get_data()
     if urlsplit(url).scheme not in ("http", "https"):
@@ -86,8 +86,9 @@ def _parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
 
 
-def _check_dates(report: Report, valid_from: str | None, valid_until: str | None,
-                 now: datetime) -> None:
+def _check_dates(
+    report: Report, valid_from: str | None, valid_until: str | None, now: datetime
+) -> None:
     if valid_until:
         report.details["expires"] = valid_until
         if _parse_time(valid_until) <= now:
@@ -97,8 +98,13 @@ def _check_dates(report: Report, valid_from: str | None, valid_until: str | None
         report.errors.append(f"not valid before {valid_from}")
 
 
-def _check_recipient(report: Report, identities: list[dict[str, Any]], email: str | None,
-                     hash_key: str, salt_key: str = "salt") -> None:
+def _check_recipient(
+    report: Report,
+    identities: list[dict[str, Any]],
+    email: str | None,
+    hash_key: str,
+    salt_key: str = "salt",
+) -> None:
     if email is None:
         return
     wanted = email.strip().lower()
@@ -107,8 +113,10 @@ def _check_recipient(report: Report, identities: list[dict[str, Any]], email: st
         if identity.get("hashed"):
             algorithm, _, digest = stored.partition("$")
             salt = identity.get(salt_key) or ""
-            if algorithm == "sha256" and hashlib.sha256(
-                    (wanted + salt).encode()).hexdigest() == digest:
+            if (
+                algorithm == "sha256"
+                and hashlib.sha256((wanted + salt).encode()).hexdigest() == digest
+            ):
                 report.details["recipient_matches"] = True
                 return
         elif stored.strip().lower() == wanted:
@@ -119,6 +127,7 @@ def _check_recipient(report: Report, identities: list[dict[str, Any]], email: st
 
 
 # --- keys --------------------------------------------------------------------------------------
+
 
 def _lists(methods: Any, method_id: str) -> dict[str, Any] | None:
     """The entry of ``methods`` (ids or embedded objects) naming ``method_id``, if any."""
@@ -150,8 +159,7 @@ def resolve_key(verification_method: str, issuer_id: str):
     if fragment:
         if document_url != issuer_id:
             raise ValueError("the verification method's controller is not the issuer")
-        method = _lists(fetch_json(document_url).get("assertionMethod", []),
-                        verification_method)
+        method = _lists(fetch_json(document_url).get("assertionMethod", []), verification_method)
         if method is None:
             raise ValueError("the issuer does not list this key under assertionMethod")
         return _multikey(method, issuer_id)
@@ -176,8 +184,10 @@ def check_data_integrity(document: dict[str, Any]) -> list[str]:
     unsigned = {k: v for k, v in document.items() if k != "proof"}
     errors = []
     for proof in proofs:
-        if (proof.get("type"), proof.get("cryptosuite")) != ("DataIntegrityProof",
-                                                              "eddsa-rdfc-2022"):
+        if (proof.get("type"), proof.get("cryptosuite")) != (
+            "DataIntegrityProof",
+            "eddsa-rdfc-2022",
+        ):
             errors.append("unsupported proof type")
             continue
         if proof.get("proofPurpose") != "assertionMethod":
@@ -187,8 +197,10 @@ def check_data_integrity(document: dict[str, Any]) -> list[str]:
             key = resolve_key(proof["verificationMethod"], issuer_id)
             options = {k: v for k, v in proof.items() if k != "proofValue"}
             options["@context"] = document["@context"]
-            data = (hashlib.sha256(canonize(options).encode()).digest()
-                    + hashlib.sha256(canonize(unsigned).encode()).digest())
+            data = (
+                hashlib.sha256(canonize(options).encode()).digest()
+                + hashlib.sha256(canonize(unsigned).encode()).digest()
+            )
             key.verify(from_multibase_b58(proof["proofValue"]), data)
         except InvalidSignature:
             errors.append("signature does not verify (the credential was altered)")
@@ -217,33 +229,40 @@ def resolve_jwk(kid: str, issuer_id: str) -> dict[str, Any]:
     if members is None or "d" in jwk:
         raise ValueError("the JWT's kid does not dereference to a public JWK")
     services = fetch_json(issuer_id).get("service") or []
-    sets = [s.get("serviceEndpoint") for s in services
-            if isinstance(s, dict) and s.get("type") == "JsonWebKeySet"]
+    sets = [
+        s.get("serviceEndpoint")
+        for s in services
+        if isinstance(s, dict) and s.get("type") == "JsonWebKeySet"
+    ]
     for url in sets:
         for listed in fetch_json(url).get("keys", []):
             if listed.get("kid") == kid and all(
-                    listed.get(m) == jwk.get(m) for m in ("kty", *members)):
+                listed.get(m) == jwk.get(m) for m in ("kty", *members)
+            ):
                 return jwk
     raise ValueError("the issuer does not publish the JWT's key")
 
 
-def _jwt_signature_ok(alg: str, jwk: dict[str, Any], signature: bytes,
-                      signing_input: bytes) -> None:
+def _jwt_signature_ok(
+    alg: str, jwk: dict[str, Any], signature: bytes, signing_input: bytes
+) -> None:
     """Raise InvalidSignature (or ValueError for a key of the wrong kind) unless it verifies."""
     if alg == "ES256":
         if (jwk.get("kty"), jwk.get("crv")) != ("EC", "P-256") or len(signature) != 64:
             raise ValueError("ES256 needs a P-256 key and a 64-byte signature")
         public = ec.EllipticCurvePublicNumbers(
             int.from_bytes(_b64url_decode(jwk["x"]), "big"),
-            int.from_bytes(_b64url_decode(jwk["y"]), "big"), ec.SECP256R1()).public_key()
-        der = encode_dss_signature(int.from_bytes(signature[:32], "big"),
-                                   int.from_bytes(signature[32:], "big"))
+            int.from_bytes(_b64url_decode(jwk["y"]), "big"),
+            ec.SECP256R1(),
+        ).public_key()
+        der = encode_dss_signature(
+            int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+        )
         public.verify(der, signing_input, ec.ECDSA(hashes.SHA256()))
         return
     if (jwk.get("kty"), jwk.get("crv")) != ("OKP", "Ed25519"):
         raise ValueError("EdDSA needs an Ed25519 key")
-    Ed25519PublicKey.from_public_bytes(_b64url_decode(jwk["x"])).verify(signature,
-                                                                        signing_input)
+    Ed25519PublicKey.from_public_bytes(_b64url_decode(jwk["x"])).verify(signature, signing_input)
 
 
 def check_jwt(token: str) -> tuple[dict[str, Any] | None, list[str]]:
@@ -261,8 +280,12 @@ def check_jwt(token: str) -> tuple[dict[str, Any] | None, list[str]]:
     errors = []
     try:
         jwk = resolve_jwk(header.get("kid", ""), issuer_id)
-        _jwt_signature_ok(header["alg"], jwk, _b64url_decode(signature_b64),
-                          f"{header_b64}.{payload_b64}".encode())
+        _jwt_signature_ok(
+            header["alg"],
+            jwk,
+            _b64url_decode(signature_b64),
+            f"{header_b64}.{payload_b64}".encode(),
+        )
     except InvalidSignature:
         errors.append("JWT signature does not verify (the credential was altered)")
     except (FetchError, ValueError, KeyError) as exc:
@@ -274,10 +297,14 @@ def check_jwt(token: str) -> tuple[dict[str, Any] | None, list[str]]:
             errors.append(f"JWT claim {claim} does not match the credential")
     for claim, prop in (("nbf", "validFrom"), ("exp", "validUntil")):
         if payload.get(prop) is not None and payload.get(claim) != int(
-                _parse_time(payload[prop]).timestamp()):
+            _parse_time(payload[prop]).timestamp()
+        ):
             errors.append(f"JWT claim {claim} does not match {prop}")
-    credential = {k: v for k, v in payload.items()
-                  if k not in ("iss", "jti", "sub", "nbf", "exp", "iat", "aud")}
+    credential = {
+        k: v
+        for k, v in payload.items()
+        if k not in ("iss", "jti", "sub", "nbf", "exp", "iat", "aud")
+    }
     return credential, errors
 
 
@@ -302,8 +329,13 @@ def _check_status(report: Report, credential: dict[str, Any]) -> None:
             report.errors.append(f"status cannot be checked: {exc}")
 
 
-def verify_ob3(credential: dict[str, Any], report: Report, email: str | None,
-               now: datetime, proof_checked: bool = False) -> None:
+def verify_ob3(
+    credential: dict[str, Any],
+    report: Report,
+    email: str | None,
+    now: datetime,
+    proof_checked: bool = False,
+) -> None:
     """Checks shared by both OB 3.0 forms: schema, proof, status, dates, recipient."""
     report.details.setdefault("format", "ob3")
     report.details["credential_id"] = credential.get("id")
@@ -419,8 +451,7 @@ def verify_bytes(data: bytes, report: Report, email: str | None, now: datetime) 
     verify_text(baked.text, report, email, now)
 
 
-def verify(source: str | bytes, *, email: str | None = None,
-           now: datetime | None = None) -> Report:
+def verify(source: str | bytes, *, email: str | None = None, now: datetime | None = None) -> Report:
     """Verify a credential: bytes (image/JSON/JWT), or a string (JSON, JWT or URL)."""
     report = Report()
     now = now or datetime.now(UTC)

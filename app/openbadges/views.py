@@ -35,8 +35,7 @@ def _by_public_id(model: type, public_id: str) -> Any:
     return row
 
 
-def _respond(body: bytes | str, mimetype: str, max_age: int,
-             etag: str | None = None) -> Response:
+def _respond(body: bytes | str, mimetype: str, max_age: int, etag: str | None = None) -> Response:
     response = Response(body, mimetype=mimetype)
     response.headers["Cache-Control"] = f"public, max-age={max_age}"
     response.headers["Access-Control-Allow-Origin"] = "*"  # verifiers run in browsers too
@@ -50,8 +49,9 @@ def _respond(body: bytes | str, mimetype: str, max_age: int,
 
 def _json(document: dict[str, Any], max_age: int = SHORT) -> Response:
     mimetype = request.accept_mimetypes.best_match(JSON_TYPES, default="application/ld+json")
-    return _respond(json.dumps(document, ensure_ascii=False, separators=(",", ":")),
-                    mimetype, max_age)
+    return _respond(
+        json.dumps(document, ensure_ascii=False, separators=(",", ":")), mimetype, max_age
+    )
 
 
 def _assertion(public_id: str, page: bool = False) -> Assertion:
@@ -59,19 +59,19 @@ def _assertion(public_id: str, page: bool = False) -> Assertion:
     the human page ``page`` who does not ask for JSON), the JSON error for JSON clients."""
     row = db.session.scalar(select(Assertion).where(Assertion.public_id == public_id))
     if row is None:
-        prefers_json = request.accept_mimetypes.best_match(["text/html", *JSON_TYPES]) \
-            in JSON_TYPES
+        prefers_json = request.accept_mimetypes.best_match(["text/html", *JSON_TYPES]) in JSON_TYPES
         if _wants_html() or (page and not prefers_json):
-            abort(Response(render_template("openbadges/not_found.html"), 404,
-                           mimetype="text/html"))
+            abort(Response(render_template("openbadges/not_found.html"), 404, mimetype="text/html"))
         abort(404, description="no such assertion")
     return row
 
 
 def _wants_html() -> bool:
     best = request.accept_mimetypes.best_match(["text/html", *JSON_TYPES, JWT_TYPE])
-    return best == "text/html" and request.accept_mimetypes["text/html"] > \
-        request.accept_mimetypes["application/json"]
+    return (
+        best == "text/html"
+        and request.accept_mimetypes["text/html"] > request.accept_mimetypes["application/json"]
+    )
 
 
 @bp.get(urls.ISSUER_OB2)
@@ -86,8 +86,9 @@ def issuer_ob3(public_id: str) -> Response:
 
 def _published_key(public_id: str, key: str) -> tuple[Issuer, IssuerKey]:
     issuer = _by_public_id(Issuer, public_id)
-    found = next((k for k in documents.published_keys(issuer)
-                  if k.public_key_multibase == key), None)
+    found = next(
+        (k for k in documents.published_keys(issuer) if k.public_key_multibase == key), None
+    )
     if found is None:
         abort(404, description="no such key")
     return issuer, found
@@ -100,14 +101,20 @@ def issuer_key(public_id: str, key: str) -> Response:
 
 @bp.get(urls.ISSUER_KEY_JWK)
 def issuer_key_jwk(public_id: str, key: str) -> Response:
-    return _respond(json.dumps(documents.key_jwk(*_published_key(public_id, key))),
-                    "application/jwk+json", SHORT)
+    return _respond(
+        json.dumps(documents.key_jwk(*_published_key(public_id, key))),
+        "application/jwk+json",
+        SHORT,
+    )
 
 
 @bp.get(urls.ISSUER_JWKS)
 def issuer_jwks(public_id: str) -> Response:
-    return _respond(json.dumps(documents.jwks(_by_public_id(Issuer, public_id))),
-                    "application/jwk-set+json", SHORT)
+    return _respond(
+        json.dumps(documents.jwks(_by_public_id(Issuer, public_id))),
+        "application/jwk-set+json",
+        SHORT,
+    )
 
 
 @bp.get(urls.BADGE_OB2)
@@ -121,15 +128,19 @@ def achievement_ob3(public_id: str) -> Response:
 
 
 def _image(badge_id: int, version: int) -> BadgeImage:
-    image = db.session.scalar(select(BadgeImage).where(BadgeImage.badge_id == badge_id,
-                                                       BadgeImage.version == version))
+    image = db.session.scalar(
+        select(BadgeImage).where(BadgeImage.badge_id == badge_id, BadgeImage.version == version)
+    )
     if image is None:
         abort(404, description="no such image version")
     return image
 
 
-def _cached_image(public_id: str, version: int, badge_id: int | None = None,
-                  ) -> image_cache.CachedImage:
+def _cached_image(
+    public_id: str,
+    version: int,
+    badge_id: int | None = None,
+) -> image_cache.CachedImage:
     # A saved artwork version never changes: serve it from the process cache, so a fetch
     # costs no database trip and no re-hash (bench/render.py, "cached fetches/s").
     image = image_cache.get(public_id, version)
@@ -173,12 +184,19 @@ def _page(assertion: Assertion) -> Response:
     if request.method == "GET":  # learner-side view counter (bots and prefetches excluded)
         from app.sharing.operations import record_view
 
-        record_view(assertion.id, request.headers.get("User-Agent"),
-                    request.headers.get("Sec-Purpose") or request.headers.get("Purpose"))
+        record_view(
+            assertion.id,
+            request.headers.get("User-Agent"),
+            request.headers.get("Sec-Purpose") or request.headers.get("Purpose"),
+        )
     html = render_template(
-        "openbadges/verify.html", assertion=assertion, badge=badge, issuer=badge.issuer,
+        "openbadges/verify.html",
+        assertion=assertion,
+        badge=badge,
+        issuer=badge.issuer,
         recipient_name=public_name(assertion),
-        status=_status(assertion), links=urls.assertion_links(assertion.public_id),
+        status=_status(assertion),
+        links=urls.assertion_links(assertion.public_id),
         certificate_url=urls.public_url(urls.CERTIFICATE, assertion.public_id),
         image_url=documents.badge_image_url(badge, assertion.image_version),
         issuer_url=urls.public_url(urls.ISSUER_OB2, badge.issuer.public_id),
@@ -203,13 +221,21 @@ def verify_certificate(public_id: str) -> Response:
     assertion = _assertion(public_id, page=True)
     badge = assertion.badge
     artwork = _cached_image(badge.public_id, assertion.image_version, badge.id)
-    pdf = certificate.render(certificate.CertificateFacts(
-        badge_name=badge.name, description=badge.description, issuer_name=badge.issuer.name,
-        recipient_name=public_name(assertion), issued_on=documents.utc(assertion.issued_on),
-        expires_at=documents.utc(assertion.expires_at) if assertion.expires_at else None,
-        revoked_at=assertion.revoked_at, revocation_reason=assertion.revocation_reason,
-        status=_status(assertion), verify_url=urls.public_url(urls.VERIFY_PAGE, public_id),
-        badge_png=artwork.png))
+    pdf = certificate.render(
+        certificate.CertificateFacts(
+            badge_name=badge.name,
+            description=badge.description,
+            issuer_name=badge.issuer.name,
+            recipient_name=public_name(assertion),
+            issued_on=documents.utc(assertion.issued_on),
+            expires_at=documents.utc(assertion.expires_at) if assertion.expires_at else None,
+            revoked_at=assertion.revoked_at,
+            revocation_reason=assertion.revocation_reason,
+            status=_status(assertion),
+            verify_url=urls.public_url(urls.VERIFY_PAGE, public_id),
+            badge_png=artwork.png,
+        )
+    )
     response = Response(pdf, mimetype="application/pdf")
     # As long as the page's: a revocation shows on a fresh download within a minute.
     response.headers["Cache-Control"] = "public, max-age=60"
@@ -232,8 +258,9 @@ def assertion_ob2(public_id: str) -> Response:
 def _jwt(assertion: Assertion) -> str:
     """The VC-JWT: ES256 as issued, or ``?alg=EdDSA`` for a verifier that asks for it."""
     try:
-        return operations.credential_jwt(assertion,
-                                         request.args.get("alg", operations.DEFAULT_JWT_ALG))
+        return operations.credential_jwt(
+            assertion, request.args.get("alg", operations.DEFAULT_JWT_ALG)
+        )
     except operations.OperationError as exc:
         abort(400, description=str(exc))
 
@@ -266,13 +293,20 @@ def _baked(assertion: Assertion, ext: str, keyword: str, text: str) -> Response:
 def baked_ob2(public_id: str, ext: str) -> Response:
     assertion = _by_public_id(Assertion, public_id)
     # The assertion itself, not its URL (which the baking specification calls legacy).
-    return _baked(assertion, ext, OB2_KEYWORD,
-                  json.dumps(documents.ob2_assertion(assertion), ensure_ascii=False))
+    return _baked(
+        assertion,
+        ext,
+        OB2_KEYWORD,
+        json.dumps(documents.ob2_assertion(assertion), ensure_ascii=False),
+    )
 
 
 @bp.get(urls.BAKED_OB3)
 def baked_ob3(public_id: str, ext: str) -> Response:
     assertion = _by_public_id(Assertion, public_id)
-    text = (_jwt(assertion) if request.args.get("format") == "jwt"
-            else json.dumps(assertion.credential, ensure_ascii=False))
+    text = (
+        _jwt(assertion)
+        if request.args.get("format") == "jwt"
+        else json.dumps(assertion.credential, ensure_ascii=False)
+    )
     return _baked(assertion, ext, OB3_KEYWORD, text)

@@ -22,8 +22,9 @@ Address = IPv4Address | IPv6Address
 
 # Metadata services that live outside link-local space (AWS's IPv6 endpoint is a ULA, Alibaba's
 # is in the carrier-grade NAT range): refused even where private networks are allowed.
-CLOUD_METADATA = frozenset(ipaddress.ip_address(a) for a in (
-    "169.254.169.254", "fd00:ec2::254", "100.100.100.200"))
+CLOUD_METADATA = frozenset(
+    ipaddress.ip_address(a) for a in ("169.254.169.254", "fd00:ec2::254", "100.100.100.200")
+)
 _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 _IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 _SHARED = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT (RFC 6598)
@@ -39,8 +40,7 @@ def embedded_ipv4(address: Address) -> IPv4Address | None:
         return address.sixtofour
     if address.teredo is not None:
         return address.teredo[1]
-    if any(address in net for net in _NAT64) or (
-            address in _IPV4_COMPATIBLE and int(address) > 1):
+    if any(address in net for net in _NAT64) or (address in _IPV4_COMPATIBLE and int(address) > 1):
         return IPv4Address(int(address) & 0xFFFFFFFF)
     return None
 

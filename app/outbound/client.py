@@ -55,8 +55,7 @@ class ResponseTooLarge(requests.RequestException):
 
 def system_resolver(host: str, port: int) -> list[str]:
     """Every address ``host`` resolves to, as text (IPv6 too where this host has IPv6)."""
-    infos = socket.getaddrinfo(host, port, family=allowed_gai_family(),
-                               type=socket.SOCK_STREAM)
+    infos = socket.getaddrinfo(host, port, family=allowed_gai_family(), type=socket.SOCK_STREAM)
     return [str(info[4][0]) for info in infos]
 
 
@@ -79,8 +78,15 @@ def describe(response: requests.Response) -> str:
 class _GuardedAdapter(HTTPAdapter):
     """Resolves, checks and pins each connection; reads each body within its limits."""
 
-    def __init__(self, *, allow_private: bool, resolver: Resolver, connect_timeout: float,
-                 read_timeout: float, max_bytes: int) -> None:
+    def __init__(
+        self,
+        *,
+        allow_private: bool,
+        resolver: Resolver,
+        connect_timeout: float,
+        read_timeout: float,
+        max_bytes: int,
+    ) -> None:
         super().__init__()
         self.allow_private = allow_private
         self.resolver = resolver
@@ -99,18 +105,22 @@ class _GuardedAdapter(HTTPAdapter):
         for address in found:
             reason = refusal(address, self.allow_private)
             if reason:
-                hint = "" if self.allow_private or "private" not in reason else (
-                    " (OUTBOUND_ALLOW_PRIVATE_NETWORKS allows private networks)")
+                hint = (
+                    ""
+                    if self.allow_private or "private" not in reason
+                    else (" (OUTBOUND_ALLOW_PRIVATE_NETWORKS allows private networks)")
+                )
                 raise OutboundRefused(f"{host} resolves to {address}, {reason}: refused{hint}")
         # One address is tried, a checked one: IPv4 first, since many hosts that receive an
         # AAAA answer have no IPv6 route.
         return min(found, key=lambda address: address.version)
 
-    def build_connection_pool_key_attributes(self, request: requests.PreparedRequest,
-                                             verify: bool | str,
-                                             cert: Any = None) -> tuple[dict, dict]:
+    def build_connection_pool_key_attributes(
+        self, request: requests.PreparedRequest, verify: bool | str, cert: Any = None
+    ) -> tuple[dict, dict]:
         host_params, pool_kwargs = super().build_connection_pool_key_attributes(
-            request, verify, cert)
+            request, verify, cert
+        )
         host = host_params["host"]
         port = host_params["port"] or (443 if host_params["scheme"] == "https" else 80)
         address = self.pin(host, port)
@@ -123,17 +133,25 @@ class _GuardedAdapter(HTTPAdapter):
         host_params["host"] = str(address)
         return host_params, pool_kwargs
 
-    def send(self, request: requests.PreparedRequest, stream: bool = False,
-             timeout: Any = None, verify: bool | str = True, cert: Any = None,
-             proxies: Any = None, deadline: float | None = None) -> requests.Response:
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: Any = None,
+        verify: bool | str = True,
+        cert: Any = None,
+        proxies: Any = None,
+        deadline: float | None = None,
+    ) -> requests.Response:
         check_url(request.url or "")
         deadline = deadline if deadline is not None else time.monotonic() + TOTAL_TIMEOUT
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise requests.Timeout(f"{urlsplit(request.url).hostname} did not answer in time")
         hop_timeout = (min(self.connect_timeout, remaining), min(self.read_timeout, remaining))
-        response = super().send(request, stream=True, timeout=hop_timeout, verify=verify,
-                                cert=cert, proxies=None)
+        response = super().send(
+            request, stream=True, timeout=hop_timeout, verify=verify, cert=cert, proxies=None
+        )
         try:
             body = b"".join(self._read(response, deadline))
         finally:
@@ -149,37 +167,50 @@ class _GuardedAdapter(HTTPAdapter):
             for chunk in response.raw.stream(_CHUNK, decode_content=True):
                 total += len(chunk)
                 if total > self.max_bytes:
-                    raise ResponseTooLarge(f"{host} answered with more than {self.max_bytes} "
-                                           "bytes; the answer was not read further")
+                    raise ResponseTooLarge(
+                        f"{host} answered with more than {self.max_bytes} "
+                        "bytes; the answer was not read further"
+                    )
                 if time.monotonic() > deadline:
                     raise requests.Timeout(f"{host} did not finish its answer in time")
                 yield chunk
         except ReadTimeoutError as exc:
             raise requests.ReadTimeout(f"{host} stopped sending its answer") from exc
         except ProtocolError as exc:
-            raise requests.exceptions.ChunkedEncodingError(
-                f"{host} broke off its answer") from exc
+            raise requests.exceptions.ChunkedEncodingError(f"{host} broke off its answer") from exc
         except DecodeError as exc:
             raise requests.exceptions.ContentDecodingError(
-                f"{host} sent an answer that does not decode") from exc
+                f"{host} sent an answer that does not decode"
+            ) from exc
 
 
 class OutboundSession(requests.Session):
     """The one way out: use it (or :func:`session`) for every URL that came from outside."""
 
-    def __init__(self, *, allow_private: bool = False, resolver: Resolver | None = None,
-                 connect_timeout: float = CONNECT_TIMEOUT, read_timeout: float = READ_TIMEOUT,
-                 total_timeout: float = TOTAL_TIMEOUT, max_bytes: int = MAX_BYTES,
-                 max_redirects: int = MAX_REDIRECTS, user_agent: str = USER_AGENT) -> None:
+    def __init__(
+        self,
+        *,
+        allow_private: bool = False,
+        resolver: Resolver | None = None,
+        connect_timeout: float = CONNECT_TIMEOUT,
+        read_timeout: float = READ_TIMEOUT,
+        total_timeout: float = TOTAL_TIMEOUT,
+        max_bytes: int = MAX_BYTES,
+        max_redirects: int = MAX_REDIRECTS,
+        user_agent: str = USER_AGENT,
+    ) -> None:
         super().__init__()
         self.trust_env = False  # no environment proxies: they would resolve past the check
         self.max_redirects = max_redirects
         self.total_timeout = total_timeout
         self.headers["User-Agent"] = user_agent
-        adapter = _GuardedAdapter(allow_private=allow_private,
-                                  resolver=resolver or system_resolver,
-                                  connect_timeout=connect_timeout, read_timeout=read_timeout,
-                                  max_bytes=max_bytes)
+        adapter = _GuardedAdapter(
+            allow_private=allow_private,
+            resolver=resolver or system_resolver,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            max_bytes=max_bytes,
+        )
         # Replaces requests' own adapters: any other scheme has none and is refused.
         self.adapters.clear()
         self.mount("https://", adapter)

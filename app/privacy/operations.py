@@ -63,8 +63,13 @@ def find_person(*, user_id: str | None = None, email: str | None = None) -> Pers
         users = list(db.session.scalars(select(LtiUser).where(LtiUser.public_id == user_id)))
     elif email and email.strip():
         emails.add(email.strip().lower())
-        users = list(db.session.scalars(select(LtiUser).where(
-            LtiUser.email.is_not(None), LtiUser.email.ilike(email.strip()))))
+        users = list(
+            db.session.scalars(
+                select(LtiUser).where(
+                    LtiUser.email.is_not(None), LtiUser.email.ilike(email.strip())
+                )
+            )
+        )
     emails.update(u.email.lower() for u in users if u.email)
     person = Person(tuple(u.id for u in users), tuple(sorted(emails)))
     if not person.user_ids and not _assertions(person):
@@ -73,9 +78,18 @@ def find_person(*, user_id: str | None = None, email: str | None = None) -> Pers
 
 
 def _assertions(person: Person) -> list[Assertion]:
-    return list(db.session.scalars(select(Assertion).where(or_(
-        Assertion.lti_user_id.in_(person.user_ids),
-        Assertion.recipient_email.in_(person.emails))).order_by(Assertion.id)))
+    return list(
+        db.session.scalars(
+            select(Assertion)
+            .where(
+                or_(
+                    Assertion.lti_user_id.in_(person.user_ids),
+                    Assertion.recipient_email.in_(person.emails),
+                )
+            )
+            .order_by(Assertion.id)
+        )
+    )
 
 
 def _iso(moment: Any) -> str | None:
@@ -87,52 +101,104 @@ def export_person(person: Person, *, record: bool = True) -> dict[str, Any]:
     export to the audit trail (counts only), as handing out personal data should be."""
     users = db.session.scalars(select(LtiUser).where(LtiUser.id.in_(person.user_ids)))
     memberships = db.session.execute(
-        select(Membership, Context).join(Context, Context.id == Membership.context_id)
-        .where(Membership.user_id.in_(person.user_ids)))
+        select(Membership, Context)
+        .join(Context, Context.id == Membership.context_id)
+        .where(Membership.user_id.in_(person.user_ids))
+    )
     grades = db.session.execute(
-        select(Grade, Column, Context).join(Column, Column.id == Grade.column_id)
-        .join(Context, Context.id == Column.context_id).where(Grade.user_id.in_(person.user_ids)))
+        select(Grade, Column, Context)
+        .join(Column, Column.id == Grade.column_id)
+        .join(Context, Context.id == Column.context_id)
+        .where(Grade.user_id.in_(person.user_ids))
+    )
     assertions = _assertions(person)
     ids = [a.id for a in assertions]
-    decisions = db.session.scalars(select(AwardDecision).where(or_(
-        AwardDecision.user_id.in_(person.user_ids), AwardDecision.assertion_id.in_(ids))))
-    reviews = db.session.scalars(select(ReviewItem).where(
-        ReviewItem.user_id.in_(person.user_ids)))
-    mails = db.session.scalars(select(EmailDelivery).where(or_(
-        EmailDelivery.user_id.in_(person.user_ids), EmailDelivery.recipient.in_(person.emails),
-        EmailDelivery.assertion_id.in_(ids))))
+    decisions = db.session.scalars(
+        select(AwardDecision).where(
+            or_(AwardDecision.user_id.in_(person.user_ids), AwardDecision.assertion_id.in_(ids))
+        )
+    )
+    reviews = db.session.scalars(select(ReviewItem).where(ReviewItem.user_id.in_(person.user_ids)))
+    mails = db.session.scalars(
+        select(EmailDelivery).where(
+            or_(
+                EmailDelivery.user_id.in_(person.user_ids),
+                EmailDelivery.recipient.in_(person.emails),
+                EmailDelivery.assertion_id.in_(ids),
+            )
+        )
+    )
     shares = db.session.scalars(select(ShareEvent).where(ShareEvent.assertion_id.in_(ids)))
     document = {
         "exported_at": documents.iso(utcnow()),
-        "lms_identities": [{
-            "id": u.public_id, "platform": u.issuer, "sub": u.sub, "name": u.name,
-            "given_name": u.given_name, "family_name": u.family_name, "email": u.email,
-            "first_seen": _iso(u.created_at)} for u in users],
-        "courses": [{"course": c.title, "course_id": c.public_id, "roles": m.roles,
-                     "active": m.active} for m, c in memberships],
-        "grades": [{"course": ctx.title, "column": col.label, "score": g.score,
-                    "maximum": g.maximum, "graded_at": _iso(g.timestamp), "comment": g.comment,
-                    "source": g.source} for g, col, ctx in grades],
-        "awards": [{
-            "id": a.public_id, "badge": a.badge.name, "recipient_name": a.recipient_name,
-            "recipient_email": a.recipient_email, "issued_on": _iso(a.issued_on),
-            "expires": _iso(a.expires_at), "accepted_at": _iso(a.accepted_at),
-            "name_public": a.public, "revoked_at": _iso(a.revoked_at),
-            "revocation_reason": a.revocation_reason, "evidence": a.evidence,
-            "credential": a.credential} for a in assertions],
-        "award_decisions": [{"action": d.action, "reason": d.reason, "data": d.data,
-                             "at": _iso(d.created_at)} for d in decisions],
-        "reviews": [{"status": r.status, "data": r.data, "at": _iso(r.created_at)}
-                    for r in reviews],
-        "emails": [{"kind": m.kind, "to": m.recipient, "state": m.state,
-                    "sent_at": _iso(m.sent_at)} for m in mails],
-        "shares": [{"channel": s.channel, "from": s.source, "at": _iso(s.created_at)}
-                   for s in shares],
+        "lms_identities": [
+            {
+                "id": u.public_id,
+                "platform": u.issuer,
+                "sub": u.sub,
+                "name": u.name,
+                "given_name": u.given_name,
+                "family_name": u.family_name,
+                "email": u.email,
+                "first_seen": _iso(u.created_at),
+            }
+            for u in users
+        ],
+        "courses": [
+            {"course": c.title, "course_id": c.public_id, "roles": m.roles, "active": m.active}
+            for m, c in memberships
+        ],
+        "grades": [
+            {
+                "course": ctx.title,
+                "column": col.label,
+                "score": g.score,
+                "maximum": g.maximum,
+                "graded_at": _iso(g.timestamp),
+                "comment": g.comment,
+                "source": g.source,
+            }
+            for g, col, ctx in grades
+        ],
+        "awards": [
+            {
+                "id": a.public_id,
+                "badge": a.badge.name,
+                "recipient_name": a.recipient_name,
+                "recipient_email": a.recipient_email,
+                "issued_on": _iso(a.issued_on),
+                "expires": _iso(a.expires_at),
+                "accepted_at": _iso(a.accepted_at),
+                "name_public": a.public,
+                "revoked_at": _iso(a.revoked_at),
+                "revocation_reason": a.revocation_reason,
+                "evidence": a.evidence,
+                "credential": a.credential,
+            }
+            for a in assertions
+        ],
+        "award_decisions": [
+            {"action": d.action, "reason": d.reason, "data": d.data, "at": _iso(d.created_at)}
+            for d in decisions
+        ],
+        "reviews": [
+            {"status": r.status, "data": r.data, "at": _iso(r.created_at)} for r in reviews
+        ],
+        "emails": [
+            {"kind": m.kind, "to": m.recipient, "state": m.state, "sent_at": _iso(m.sent_at)}
+            for m in mails
+        ],
+        "shares": [
+            {"channel": s.channel, "from": s.source, "at": _iso(s.created_at)} for s in shares
+        ],
     }
     if record:
-        audit.record("person.exported", f"export:{new_public_id()}",
-                     {k: len(v) for k, v in document.items() if isinstance(v, list)},
-                     commit=True)
+        audit.record(
+            "person.exported",
+            f"export:{new_public_id()}",
+            {k: len(v) for k, v in document.items() if isinstance(v, list)},
+            commit=True,
+        )
     return document
 
 
@@ -153,19 +219,33 @@ def erase_person(person: Person) -> dict[str, int]:
         assertion.lti_user_id = None
         assertion.evidence = []
         assertion.public = False
-    for decision in db.session.scalars(select(AwardDecision).where(or_(
-            AwardDecision.user_id.in_(person.user_ids), AwardDecision.assertion_id.in_(ids)))):
+    for decision in db.session.scalars(
+        select(AwardDecision).where(
+            or_(AwardDecision.user_id.in_(person.user_ids), AwardDecision.assertion_id.in_(ids))
+        )
+    ):
         decision.data, decision.reason = {}, ""
-    for event in db.session.scalars(select(WebhookEvent).where(
-            WebhookEvent.assertion_public_id.in_(public_ids))):
+    for event in db.session.scalars(
+        select(WebhookEvent).where(WebhookEvent.assertion_public_id.in_(public_ids))
+    ):
         event.data = {**event.data, "recipient_email": None, "recipient_name": ""}
-    mails = db.session.execute(delete(EmailDelivery).where(or_(
-        EmailDelivery.user_id.in_(person.user_ids), EmailDelivery.recipient.in_(person.emails),
-        EmailDelivery.assertion_id.in_(ids)))).rowcount
+    mails = db.session.execute(
+        delete(EmailDelivery).where(
+            or_(
+                EmailDelivery.user_id.in_(person.user_ids),
+                EmailDelivery.recipient.in_(person.emails),
+                EmailDelivery.assertion_id.in_(ids),
+            )
+        )
+    ).rowcount
     db.session.execute(delete(OutboxMessage).where(OutboxMessage.assertion_id.in_(ids)))
     users = db.session.execute(delete(LtiUser).where(LtiUser.id.in_(person.user_ids))).rowcount
-    summary = {"awards_revoked": revoked, "awards_forgotten": len(assertions),
-               "lms_identities_deleted": users, "emails_deleted": mails}
+    summary = {
+        "awards_revoked": revoked,
+        "awards_forgotten": len(assertions),
+        "lms_identities_deleted": users,
+        "emails_deleted": mails,
+    }
     audit.record("person.erased", f"erasure:{new_public_id()}", summary)
     db.session.commit()
     return summary

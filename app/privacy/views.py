@@ -14,8 +14,11 @@ bp = auth.console_blueprint("admin_people", "/admin/people")
 
 
 def _lookup() -> dict[str, str]:
-    return {k: request.values.get(k, "").strip()[:320] for k in ("email", "user_id")
-            if request.values.get(k, "").strip()}
+    return {
+        k: request.values.get(k, "").strip()[:320]
+        for k in ("email", "user_id")
+        if request.values.get(k, "").strip()
+    }
 
 
 @bp.get("/")
@@ -30,8 +33,9 @@ def index():
             error = str(exc)
         else:
             summary = {k: len(v) for k, v in data.items() if isinstance(v, list)}
-    return render_template("admin/people.html", lookup=lookup, summary=summary, error=error,
-                           notice=auth.take_notice()), 404 if error else 200
+    return render_template(
+        "admin/people.html", lookup=lookup, summary=summary, error=error, notice=auth.take_notice()
+    ), 404 if error else 200
 
 
 @bp.get("/export")
@@ -42,10 +46,14 @@ def export():
         data = operations.export_person(operations.find_person(**_lookup()))
     except PersonNotFound:
         return redirect(url_for("admin_people.index", **_lookup()))
-    return Response(json.dumps(data, ensure_ascii=False, indent=2),
-                    mimetype="application/json",
-                    headers={"Content-Disposition": 'attachment; filename="person-export.json"',
-                             "Cache-Control": "no-store"})
+    return Response(
+        json.dumps(data, ensure_ascii=False, indent=2),
+        mimetype="application/json",
+        headers={
+            "Content-Disposition": 'attachment; filename="person-export.json"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @bp.post("/erase")
@@ -57,7 +65,9 @@ def erase():
     except PersonNotFound as exc:
         auth.flash(str(exc))
     else:
-        auth.flash(f"Erased: {done['awards_revoked']} awards revoked, "
-                   f"{done['awards_forgotten']} awards forgotten, "
-                   f"{done['lms_identities_deleted']} LMS identities deleted.")
+        auth.flash(
+            f"Erased: {done['awards_revoked']} awards revoked, "
+            f"{done['awards_forgotten']} awards forgotten, "
+            f"{done['lms_identities_deleted']} LMS identities deleted."
+        )
     return redirect(url_for("admin_people.index"))

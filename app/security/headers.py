@@ -34,11 +34,14 @@ UNFRAMABLE_PREFIXES = ("/admin", "/ob/", "/learner/accept/")
 #: Paths an unregistered LMS opens in its own frame (dynamic registration).
 OPEN_FRAME_PREFIXES = ("/lti/register",)
 #: Canvas cloud registrations share one issuer; the courses live on each school's subdomain.
-CANVAS_CLOUD_ISSUERS = {"https://canvas.instructure.com": "https://*.instructure.com",
-                        "https://canvas.beta.instructure.com": "https://*.instructure.com",
-                        "https://canvas.test.instructure.com": "https://*.instructure.com"}
-PERMISSIONS_POLICY = ("camera=(), microphone=(), geolocation=(), payment=(), usb=(), "
-                      "interest-cohort=()")
+CANVAS_CLOUD_ISSUERS = {
+    "https://canvas.instructure.com": "https://*.instructure.com",
+    "https://canvas.beta.instructure.com": "https://*.instructure.com",
+    "https://canvas.test.instructure.com": "https://*.instructure.com",
+}
+PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
+)
 HSTS = "max-age=31536000; includeSubDomains"
 
 
@@ -61,8 +64,10 @@ def platform_origins() -> list[str]:
     origins = set(current_app.config.get("FRAME_ANCESTORS") or ())
     try:
         rows = db.session.execute(
-            select(Registration.issuer, Registration.auth_login_url)
-            .where(Registration.status == RegistrationStatus.ACTIVE)).all()
+            select(Registration.issuer, Registration.auth_login_url).where(
+                Registration.status == RegistrationStatus.ACTIVE
+            )
+        ).all()
     except SQLAlchemyError:
         # The error page of a database outage still gets a policy: the narrowest one.
         log.warning("frame-ancestors without the registered platforms: database unavailable")

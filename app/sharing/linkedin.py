@@ -16,9 +16,16 @@ ADD_TO_PROFILE = "https://www.linkedin.com/profile/add"
 SHARE_OFFSITE = "https://www.linkedin.com/sharing/share-offsite/"
 
 
-def add_to_profile_url(*, name: str, organization: str, issued_on: datetime,
-                       expires_at: datetime | None, cert_url: str, cert_id: str,
-                       organization_id: str | None = None) -> str:
+def add_to_profile_url(
+    *,
+    name: str,
+    organization: str,
+    issued_on: datetime,
+    expires_at: datetime | None,
+    cert_url: str,
+    cert_id: str,
+    organization_id: str | None = None,
+) -> str:
     """The URL that opens LinkedIn's add-certification form pre-filled.
 
     ``organization_id`` (a LinkedIn company id) links the issuer's page when known; LinkedIn
@@ -31,8 +38,10 @@ def add_to_profile_url(*, name: str, organization: str, issued_on: datetime,
         params.append(("organizationName", organization))
     params += [("issueYear", str(issued_on.year)), ("issueMonth", str(issued_on.month))]
     if expires_at is not None:
-        params += [("expirationYear", str(expires_at.year)),
-                   ("expirationMonth", str(expires_at.month))]
+        params += [
+            ("expirationYear", str(expires_at.year)),
+            ("expirationMonth", str(expires_at.month)),
+        ]
     params += [("certUrl", cert_url), ("certId", cert_id)]
     return f"{ADD_TO_PROFILE}?{urlencode(params)}"
 

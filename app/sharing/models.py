@@ -30,8 +30,7 @@ class ShareChannel:
     DOWNLOAD_PNG = "download_png"
     DOWNLOAD_SVG = "download_svg"
     DOWNLOAD_JSON = "download_json"
-    ALL = (LINKEDIN_PROFILE, LINKEDIN_POST, COPY_LINK, DOWNLOAD_PNG, DOWNLOAD_SVG,
-           DOWNLOAD_JSON)
+    ALL = (LINKEDIN_PROFILE, LINKEDIN_POST, COPY_LINK, DOWNLOAD_PNG, DOWNLOAD_SVG, DOWNLOAD_JSON)
 
 
 class ShareSource:
@@ -50,22 +49,20 @@ class ShareEvent(db.Model):
     __table_args__ = (Index("ix_share_event_assertion_channel", "assertion_id", "channel"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    assertion_id: Mapped[int] = mapped_column(
-        ForeignKey("ob_assertion.id", ondelete="CASCADE"))
+    assertion_id: Mapped[int] = mapped_column(ForeignKey("ob_assertion.id", ondelete="CASCADE"))
     channel: Mapped[str] = mapped_column(String(30))
     source: Mapped[str] = mapped_column(String(20), default=ShareSource.COURSE)
-    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow,
-                                                 index=True)
+    created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow, index=True)
 
 
 class VerificationView(db.Model):
     """One human view of an award's public verification page."""
 
     __tablename__ = "verification_view"
-    __table_args__ = (Index("ix_verification_view_assertion_created", "assertion_id",
-                            "created_at"),)
+    __table_args__ = (
+        Index("ix_verification_view_assertion_created", "assertion_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    assertion_id: Mapped[int] = mapped_column(
-        ForeignKey("ob_assertion.id", ondelete="CASCADE"))
+    assertion_id: Mapped[int] = mapped_column(ForeignKey("ob_assertion.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)

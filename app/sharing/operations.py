@@ -49,8 +49,12 @@ def is_prefetch(purpose: str | None) -> bool:
     return bool(purpose) and "prefetch" in purpose.lower()
 
 
-def record_view(assertion_id: int, user_agent: str | None, purpose: str | None = None,
-                now: datetime | None = None) -> bool:
+def record_view(
+    assertion_id: int,
+    user_agent: str | None,
+    purpose: str | None = None,
+    now: datetime | None = None,
+) -> bool:
     """Count one view of the verification page unless a bot or a prefetch made it.
 
     Commits its own row; a failure is logged and swallowed, because a counter must never
@@ -68,8 +72,13 @@ def record_view(assertion_id: int, user_agent: str | None, purpose: str | None =
     return True
 
 
-def record_share(assertion_id: int, channel: str, source: str = ShareSource.COURSE,
-                 user_agent: str | None = "", now: datetime | None = None) -> bool:
+def record_share(
+    assertion_id: int,
+    channel: str,
+    source: str = ShareSource.COURSE,
+    user_agent: str | None = "",
+    now: datetime | None = None,
+) -> bool:
     """Count one share or download (bots following an emailed link excluded). Commits."""
     if channel not in ShareChannel.ALL:
         raise ValueError(f"unknown share channel {channel!r}")
@@ -77,8 +86,11 @@ def record_share(assertion_id: int, channel: str, source: str = ShareSource.COUR
         source = ShareSource.COURSE
     if user_agent is not None and is_bot(user_agent):
         return False
-    db.session.add(ShareEvent(assertion_id=assertion_id, channel=channel, source=source,
-                              created_at=now or utcnow()))
+    db.session.add(
+        ShareEvent(
+            assertion_id=assertion_id, channel=channel, source=source, created_at=now or utcnow()
+        )
+    )
     db.session.commit()
     return True
 
@@ -100,20 +112,25 @@ def counts_for(assertion_ids: Iterable[int]) -> dict[int, Counts]:
     ids = list(assertion_ids)
     if not ids:
         return {}
-    views = dict(db.session.execute(
-        select(VerificationView.assertion_id, func.count())
-        .where(VerificationView.assertion_id.in_(ids))
-        .group_by(VerificationView.assertion_id)).all())
+    views = dict(
+        db.session.execute(
+            select(VerificationView.assertion_id, func.count())
+            .where(VerificationView.assertion_id.in_(ids))
+            .group_by(VerificationView.assertion_id)
+        ).all()
+    )
     shares: dict[int, dict[str, int]] = {i: {} for i in ids}
     for assertion_id, channel, count in db.session.execute(
-            select(ShareEvent.assertion_id, ShareEvent.channel, func.count())
-            .where(ShareEvent.assertion_id.in_(ids))
-            .group_by(ShareEvent.assertion_id, ShareEvent.channel)):
+        select(ShareEvent.assertion_id, ShareEvent.channel, func.count())
+        .where(ShareEvent.assertion_id.in_(ids))
+        .group_by(ShareEvent.assertion_id, ShareEvent.channel)
+    ):
         shares[assertion_id][channel] = count
     return {i: Counts(views=views.get(i, 0), shares=shares[i]) for i in ids}
 
 
 # --- where each channel leads ------------------------------------------------------------------
+
 
 def verify_url(assertion: Assertion) -> str:
     """The public verification page: the link people share."""
@@ -124,10 +141,13 @@ def linkedin_profile_url(assertion: Assertion) -> str:
     """LinkedIn's add-certification form for this award."""
     badge = assertion.badge
     return linkedin.add_to_profile_url(
-        name=badge.name, organization=badge.issuer.name,
+        name=badge.name,
+        organization=badge.issuer.name,
         issued_on=documents.utc(assertion.issued_on),
         expires_at=documents.utc(assertion.expires_at) if assertion.expires_at else None,
-        cert_url=verify_url(assertion), cert_id=assertion.public_id)
+        cert_url=verify_url(assertion),
+        cert_id=assertion.public_id,
+    )
 
 
 def destination(assertion: Assertion, channel: str) -> str:

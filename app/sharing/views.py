@@ -44,12 +44,14 @@ def follow(public_id: str, channel: str) -> Response:
     """Count the share, then send the browser where the channel leads."""
     assertion = _assertion(public_id, channel)
     if not operations.is_prefetch(request.headers.get("Sec-Purpose")):
-        operations.record_share(assertion.id, channel, _source(),
-                                request.headers.get("User-Agent", ""))
+        operations.record_share(
+            assertion.id, channel, _source(), request.headers.get("User-Agent", "")
+        )
     if channel == ShareChannel.DOWNLOAD_JSON:
         body = json.dumps(assertion.credential, ensure_ascii=False, indent=2)
-        response = as_download(Response(body, mimetype="application/ld+json"),
-                               assertion.badge.name, "json")
+        response = as_download(
+            Response(body, mimetype="application/ld+json"), assertion.badge.name, "json"
+        )
         response.headers["Cache-Control"] = "no-store"
         return response
     response = redirect(operations.destination(assertion, channel), 303)
@@ -61,6 +63,5 @@ def follow(public_id: str, channel: str) -> Response:
 def count(public_id: str, channel: str) -> Response:
     """Count a share that happened in the browser (copying the public link)."""
     assertion = _assertion(public_id, channel)
-    operations.record_share(assertion.id, channel, _source(),
-                            request.headers.get("User-Agent", ""))
+    operations.record_share(assertion.id, channel, _source(), request.headers.get("User-Agent", ""))
     return Response(status=204)

@@ -48,9 +48,14 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, s
     """
     timeout = number("WEBHOOK_TIMEOUT_SECONDS", 10)
     try:
-        with outbound.session(connect_timeout=min(5.0, timeout), read_timeout=timeout,
-                              total_timeout=timeout, max_bytes=_MAX_ANSWER_BYTES,
-                              max_redirects=0, user_agent=USER_AGENT) as session:
+        with outbound.session(
+            connect_timeout=min(5.0, timeout),
+            read_timeout=timeout,
+            total_timeout=timeout,
+            max_bytes=_MAX_ANSWER_BYTES,
+            max_redirects=0,
+            user_agent=USER_AGENT,
+        ) as session:
             response = session.post(url, data=body, headers=headers, allow_redirects=False)
     except outbound.OutboundRefused as exc:
         return None, f"refused: {exc}"[:_MAX_ERROR_TEXT]
@@ -69,11 +74,14 @@ def deliver(delivery_id: int, *, replay: bool = False) -> float | None:
     if delivery is None:
         return None
     subscription, event = delivery.subscription, delivery.event
-    body = json.dumps(operations.body_of(event), separators=(",", ":"),
-                      sort_keys=True).encode("utf-8")
+    body = json.dumps(operations.body_of(event), separators=(",", ":"), sort_keys=True).encode(
+        "utf-8"
+    )
     headers = {
-        "Content-Type": "application/json", "User-Agent": USER_AGENT,
-        "Badgebridge-Event-Id": event.public_id, "Badgebridge-Event-Type": event.type,
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "Badgebridge-Event-Id": event.public_id,
+        "Badgebridge-Event-Type": event.type,
         signing.HEADER: signing.header_value(operations.secret_of(subscription), body),
     }
     started = time.monotonic()
@@ -82,9 +90,16 @@ def deliver(delivery_id: int, *, replay: bool = False) -> float | None:
     else:
         status, error = None, "subscription paused"
     elapsed = int((time.monotonic() - started) * 1000)
-    db.session.add(WebhookAttempt(delivery_id=delivery.id, attempted_at=now,
-                                  status_code=status, error=error, duration_ms=elapsed,
-                                  replay=replay))
+    db.session.add(
+        WebhookAttempt(
+            delivery_id=delivery.id,
+            attempted_at=now,
+            status_code=status,
+            error=error,
+            duration_ms=elapsed,
+            replay=replay,
+        )
+    )
     delivery.last_status = status
     if error is None:
         delivery.state, delivery.delivered_at = DeliveryState.DELIVERED, utcnow()
@@ -94,21 +109,38 @@ def deliver(delivery_id: int, *, replay: bool = False) -> float | None:
     delay = leases.fail(delivery, error)
     db.session.commit()
     if delay is None:
-        log.error("webhook delivery %s dead after %s attempts: %s", delivery.public_id,
-                  delivery.attempts, error)
+        log.error(
+            "webhook delivery %s dead after %s attempts: %s",
+            delivery.public_id,
+            delivery.attempts,
+            error,
+        )
         return None
-    log.warning("webhook delivery %s failed (attempt %s), retry in %.0fs: %s",
-                delivery.public_id, delivery.attempts, delay, error)
+    log.warning(
+        "webhook delivery %s failed (attempt %s), retry in %.0fs: %s",
+        delivery.public_id,
+        delivery.attempts,
+        delay,
+        error,
+    )
     return delay
 
 
 def due(now: datetime | None = None, limit: int = 1000) -> list[int]:
     """Deliveries to send now: retries whose time came, and leases that expired."""
     now = now or utcnow()
-    return list(db.session.scalars(
-        select(WebhookDelivery.id).where(
-            leases.claimable(WebhookDelivery, now),
-            or_(WebhookDelivery.state != DeliveryState.PENDING,
-                WebhookDelivery.next_attempt_at <= now,
-                WebhookDelivery.next_attempt_at.is_(None)))
-        .order_by(WebhookDelivery.id).limit(limit)))
+    return list(
+        db.session.scalars(
+            select(WebhookDelivery.id)
+            .where(
+                leases.claimable(WebhookDelivery, now),
+                or_(
+                    WebhookDelivery.state != DeliveryState.PENDING,
+                    WebhookDelivery.next_attempt_at <= now,
+                    WebhookDelivery.next_attempt_at.is_(None),
+                ),
+            )
+            .order_by(WebhookDelivery.id)
+            .limit(limit)
+        )
+    )

@@ -45,7 +45,8 @@ class WebhookSubscription(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id)
     registration_id: Mapped[int] = mapped_column(
-        ForeignKey("registration.id", ondelete="CASCADE"), index=True)
+        ForeignKey("registration.id", ondelete="CASCADE"), index=True
+    )
     url: Mapped[str] = mapped_column(String(2000))
     events: Mapped[list[str]] = mapped_column(JSON, default=list)
     secret_encrypted: Mapped[str] = mapped_column(Text)
@@ -60,15 +61,17 @@ class WebhookEvent(db.Model):
     carries, and (type, assertion) is unique so a replayed trigger cannot mint a second one."""
 
     __tablename__ = "webhook_event"
-    __table_args__ = (UniqueConstraint("type", "assertion_public_id"),
-                      Index("ix_webhook_event_registration_created", "registration_id",
-                            "created_at"))
+    __table_args__ = (
+        UniqueConstraint("type", "assertion_public_id"),
+        Index("ix_webhook_event_registration_created", "registration_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id)
     type: Mapped[str] = mapped_column(String(40))
     registration_id: Mapped[int | None] = mapped_column(
-        ForeignKey("registration.id", ondelete="CASCADE"))
+        ForeignKey("registration.id", ondelete="CASCADE")
+    )
     assertion_public_id: Mapped[str] = mapped_column(String(36))
     # The ``data`` object of the body, frozen when the event happened.
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -86,21 +89,33 @@ class WebhookDelivery(leases.Leased, db.Model):
     """One event owed to one subscription: unique per pair, so it is delivered once."""
 
     __tablename__ = "webhook_delivery"
-    states = leases.States(ready=(DeliveryState.PENDING,), claimed=DeliveryState.SENDING,
-                           waiting=DeliveryState.PENDING, dead=DeliveryState.DEAD)
-    policy = leases.RetryPolicy(base=10, cap=6 * 3600, attempts=10,
-                                base_setting="WEBHOOK_RETRY_BASE_SECONDS",
-                                cap_setting="WEBHOOK_RETRY_CAP_SECONDS",
-                                attempts_setting="WEBHOOK_MAX_ATTEMPTS")
-    __table_args__ = (UniqueConstraint("subscription_id", "event_id"),
-                      Index("ix_webhook_delivery_state_next", "state", "next_attempt_at"))
+    states = leases.States(
+        ready=(DeliveryState.PENDING,),
+        claimed=DeliveryState.SENDING,
+        waiting=DeliveryState.PENDING,
+        dead=DeliveryState.DEAD,
+    )
+    policy = leases.RetryPolicy(
+        base=10,
+        cap=6 * 3600,
+        attempts=10,
+        base_setting="WEBHOOK_RETRY_BASE_SECONDS",
+        cap_setting="WEBHOOK_RETRY_CAP_SECONDS",
+        attempts_setting="WEBHOOK_MAX_ATTEMPTS",
+    )
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "event_id"),
+        Index("ix_webhook_delivery_state_next", "state", "next_attempt_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id)
     subscription_id: Mapped[int] = mapped_column(
-        ForeignKey("webhook_subscription.id", ondelete="CASCADE"))
-    event_id: Mapped[int] = mapped_column(ForeignKey("webhook_event.id", ondelete="CASCADE"),
-                                          index=True)
+        ForeignKey("webhook_subscription.id", ondelete="CASCADE")
+    )
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("webhook_event.id", ondelete="CASCADE"), index=True
+    )
     state: Mapped[str] = mapped_column(String(20), default=DeliveryState.PENDING)
     last_status: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
@@ -117,7 +132,8 @@ class WebhookAttempt(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     delivery_id: Mapped[int] = mapped_column(
-        ForeignKey("webhook_delivery.id", ondelete="CASCADE"), index=True)
+        ForeignKey("webhook_delivery.id", ondelete="CASCADE"), index=True
+    )
     attempted_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)
     status_code: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)

@@ -42,8 +42,11 @@ def check_url(url: str) -> str:
     try:
         outbound.check_url(url)
     except outbound.OutboundRefused as exc:
-        raise WebhookError("invalid", f"url refused: {exc} (an absolute http(s) URL without "
-                                      "credentials; the signature authenticates us)") from exc
+        raise WebhookError(
+            "invalid",
+            f"url refused: {exc} (an absolute http(s) URL without "
+            "credentials; the signature authenticates us)",
+        ) from exc
     if len(url) > 2000:
         raise WebhookError("invalid", "url is too long (2000 characters at most)")
     return url
@@ -52,16 +55,18 @@ def check_url(url: str) -> str:
 def check_events(events: Any) -> list[str]:
     """A non-empty list of known event types, deduplicated, in the documented order."""
     if not isinstance(events, list) or not events or not all(isinstance(e, str) for e in events):
-        raise WebhookError("invalid", f"events must be a non-empty list of: "
-                                      f"{', '.join(EventType.ALL)}")
+        raise WebhookError(
+            "invalid", f"events must be a non-empty list of: {', '.join(EventType.ALL)}"
+        )
     unknown = sorted(set(events) - set(EventType.ALL))
     if unknown:
         raise WebhookError("invalid", f"unknown event type(s): {', '.join(unknown)}")
     return [e for e in EventType.ALL if e in events]
 
 
-def create_subscription(registration_id: int, url: str, events: Any,
-                        secret: str | None = None) -> tuple[WebhookSubscription, str]:
+def create_subscription(
+    registration_id: int, url: str, events: Any, secret: str | None = None
+) -> tuple[WebhookSubscription, str]:
     """Subscribe ``url``; returns the row and the secret (generated when not given). Commits."""
     url, events = check_url(url), check_events(events)
     if secret is None or secret == "":
@@ -70,20 +75,32 @@ def create_subscription(registration_id: int, url: str, events: Any,
         raise WebhookError("invalid", f"secret must be at least {MIN_SECRET_LENGTH} characters")
     # The same receiver for the same events twice would deliver every event twice (a
     # resubmitted form, a retried script): refuse it and name the one that exists.
-    for existing in db.session.scalars(select(WebhookSubscription).where(
-            WebhookSubscription.registration_id == registration_id,
-            WebhookSubscription.url == url)):
+    for existing in db.session.scalars(
+        select(WebhookSubscription).where(
+            WebhookSubscription.registration_id == registration_id, WebhookSubscription.url == url
+        )
+    ):
         if sorted(existing.events or []) == sorted(events):
-            raise WebhookError("duplicate", f"{url} is already subscribed to these events "
-                                            f"({'active' if existing.active else 'paused'}); "
-                                            "nothing was added")
-    row = WebhookSubscription(registration_id=registration_id, url=url, events=events,
-                              secret_encrypted=secret_box.encrypt(secret.encode("utf-8")))
+            raise WebhookError(
+                "duplicate",
+                f"{url} is already subscribed to these events "
+                f"({'active' if existing.active else 'paused'}); "
+                "nothing was added",
+            )
+    row = WebhookSubscription(
+        registration_id=registration_id,
+        url=url,
+        events=events,
+        secret_encrypted=secret_box.encrypt(secret.encode("utf-8")),
+    )
     db.session.add(row)
     db.session.flush()
-    audit.record("webhook.subscribed", f"webhook:{row.public_id}",
-                 {"url": url, "events": events},
-                 tenant=audit.tenant_of_registration(registration_id))
+    audit.record(
+        "webhook.subscribed",
+        f"webhook:{row.public_id}",
+        {"url": url, "events": events},
+        tenant=audit.tenant_of_registration(registration_id),
+    )
     db.session.commit()
     return row, secret
 
@@ -91,8 +108,12 @@ def create_subscription(registration_id: int, url: str, events: Any,
 def set_active(row: WebhookSubscription, active: bool) -> None:
     """Pause or resume a subscription (deliveries already owed keep their state). Commits."""
     row.active = active
-    audit.record("webhook.resumed" if active else "webhook.paused", f"webhook:{row.public_id}",
-                 {"url": row.url}, tenant=audit.tenant_of_registration(row.registration_id))
+    audit.record(
+        "webhook.resumed" if active else "webhook.paused",
+        f"webhook:{row.public_id}",
+        {"url": row.url},
+        tenant=audit.tenant_of_registration(row.registration_id),
+    )
     db.session.commit()
 
 
@@ -112,8 +133,9 @@ def registration_of_assertion(assertion: Assertion) -> int | None:
     """The tenant of an award: its course's registration, else its issuer's."""
     badge = assertion.badge
     if badge.context_id:
-        return db.session.scalar(select(Context.registration_id).where(
-            Context.id == badge.context_id))
+        return db.session.scalar(
+            select(Context.registration_id).where(Context.id == badge.context_id)
+        )
     return badge.issuer.registration_id
 
 
@@ -121,9 +143,16 @@ def wanted(registration_id: int | None, event_type: str) -> list[WebhookSubscrip
     """The registration's active subscriptions that want ``event_type``."""
     if registration_id is None:
         return []
-    return [s for s in db.session.scalars(select(WebhookSubscription).where(
-        WebhookSubscription.registration_id == registration_id,
-        WebhookSubscription.active.is_(True))) if event_type in s.events]
+    return [
+        s
+        for s in db.session.scalars(
+            select(WebhookSubscription).where(
+                WebhookSubscription.registration_id == registration_id,
+                WebhookSubscription.active.is_(True),
+            )
+        )
+        if event_type in s.events
+    ]
 
 
 def event_data(assertion: Assertion) -> dict[str, Any]:
@@ -133,8 +162,9 @@ def event_data(assertion: Assertion) -> dict[str, Any]:
     data["accepted_at"] = documents.iso(assertion.accepted_at) if assertion.accepted_at else None
     data["learner_id"] = None
     if assertion.lti_user_id:
-        data["learner_id"] = db.session.scalar(select(LtiUser.public_id).where(
-            LtiUser.id == assertion.lti_user_id))
+        data["learner_id"] = db.session.scalar(
+            select(LtiUser.public_id).where(LtiUser.id == assertion.lti_user_id)
+        )
     context = None
     if assertion.badge.context_id:
         row = db.session.get(Context, assertion.badge.context_id)
@@ -145,8 +175,9 @@ def event_data(assertion: Assertion) -> dict[str, Any]:
 def fan_out(event_type: str, assertion_public_id: str) -> list[int]:
     """Make the event and one delivery per subscription that wants it; returns the ids of
     deliveries still to send. Idempotent: the same trigger twice adds nothing. Commits."""
-    assertion = db.session.scalar(select(Assertion).where(
-        Assertion.public_id == assertion_public_id))
+    assertion = db.session.scalar(
+        select(Assertion).where(Assertion.public_id == assertion_public_id)
+    )
     if assertion is None:
         return []
     registration_id = registration_of_assertion(assertion)
@@ -154,34 +185,71 @@ def fan_out(event_type: str, assertion_public_id: str) -> list[int]:
     if not listening:
         # Nobody listens: no event row either (a later subscriber starts from its own time).
         return []
-    upsert(WebhookEvent, [{
-        "public_id": new_public_id(), "type": event_type, "registration_id": registration_id,
-        "assertion_public_id": assertion_public_id, "data": event_data(assertion),
-        "created_at": utcnow()}])
-    event_id = db.session.scalar(select(WebhookEvent.id).where(
-        WebhookEvent.type == event_type, WebhookEvent.assertion_public_id == assertion_public_id))
-    upsert(WebhookDelivery, [{
-        "public_id": new_public_id(), "subscription_id": s.id, "event_id": event_id,
-        "state": DeliveryState.PENDING, "attempts": 0, "created_at": utcnow()}
-        for s in listening])
-    ids = list(db.session.scalars(select(WebhookDelivery.id).where(
-        WebhookDelivery.event_id == event_id, WebhookDelivery.state == DeliveryState.PENDING,
-        WebhookDelivery.attempts == 0)))
+    upsert(
+        WebhookEvent,
+        [
+            {
+                "public_id": new_public_id(),
+                "type": event_type,
+                "registration_id": registration_id,
+                "assertion_public_id": assertion_public_id,
+                "data": event_data(assertion),
+                "created_at": utcnow(),
+            }
+        ],
+    )
+    event_id = db.session.scalar(
+        select(WebhookEvent.id).where(
+            WebhookEvent.type == event_type, WebhookEvent.assertion_public_id == assertion_public_id
+        )
+    )
+    upsert(
+        WebhookDelivery,
+        [
+            {
+                "public_id": new_public_id(),
+                "subscription_id": s.id,
+                "event_id": event_id,
+                "state": DeliveryState.PENDING,
+                "attempts": 0,
+                "created_at": utcnow(),
+            }
+            for s in listening
+        ],
+    )
+    ids = list(
+        db.session.scalars(
+            select(WebhookDelivery.id).where(
+                WebhookDelivery.event_id == event_id,
+                WebhookDelivery.state == DeliveryState.PENDING,
+                WebhookDelivery.attempts == 0,
+            )
+        )
+    )
     db.session.commit()
     return ids
 
 
 def body_of(event: WebhookEvent) -> dict[str, Any]:
     """The JSON body of a delivery: the same for every attempt and every replay."""
-    return {"id": event.public_id, "type": event.type,
-            "created": documents.iso(event.created_at), "data": event.data}
+    return {
+        "id": event.public_id,
+        "type": event.type,
+        "created": documents.iso(event.created_at),
+        "data": event.data,
+    }
 
 
-def deliveries(registration_id: int | None, limit: int = 200,
-               subscription_ids: Sequence[int] | None = None) -> list[WebhookDelivery]:
+def deliveries(
+    registration_id: int | None, limit: int = 200, subscription_ids: Sequence[int] | None = None
+) -> list[WebhookDelivery]:
     """The delivery log, newest first."""
-    stmt = (select(WebhookDelivery).join(WebhookSubscription)
-            .order_by(WebhookDelivery.id.desc()).limit(limit))
+    stmt = (
+        select(WebhookDelivery)
+        .join(WebhookSubscription)
+        .order_by(WebhookDelivery.id.desc())
+        .limit(limit)
+    )
     if registration_id is not None:
         stmt = stmt.where(WebhookSubscription.registration_id == registration_id)
     if subscription_ids is not None:

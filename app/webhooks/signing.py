@@ -26,8 +26,14 @@ def header_value(secret: str, body: bytes, timestamp: int | None = None) -> str:
     return f"t={t},v1={signature(secret, body, t)}"
 
 
-def verify(secret: str, body: bytes, header: str, *, now: float | None = None,
-           tolerance: int = TOLERANCE_SECONDS) -> bool:
+def verify(
+    secret: str,
+    body: bytes,
+    header: str,
+    *,
+    now: float | None = None,
+    tolerance: int = TOLERANCE_SECONDS,
+) -> bool:
     """What a receiver does: parse the header, refuse stale times, compare in constant time.
 
     Several ``v1`` values may be present (during a secret rotation); one match suffices.

@@ -30,9 +30,15 @@ EXPIRY_LOOKBACK = timedelta(days=2)
 
 def outbox_rows(event_type: str, assertions: Iterable[Any]) -> list[dict[str, Any]]:
     """Outbox rows owing ``event_type`` for each assertion (one per pair, ever)."""
-    return [{"kind": OUTBOX_KIND, "dedupe_key": f"{OUTBOX_KIND}:{event_type}:{a.public_id}",
-             "assertion_id": a.id, "payload": {"type": event_type, "assertion_id": a.public_id}}
-            for a in assertions]
+    return [
+        {
+            "kind": OUTBOX_KIND,
+            "dedupe_key": f"{OUTBOX_KIND}:{event_type}:{a.public_id}",
+            "assertion_id": a.id,
+            "payload": {"type": event_type, "assertion_id": a.public_id},
+        }
+        for a in assertions
+    ]
 
 
 def emit(event_type: str, assertions: Iterable[Any]) -> list[int]:
@@ -83,8 +89,7 @@ def _describe(row: WebhookDelivery) -> str:
     return f"{row.event.type} event to {row.subscription.url}"
 
 
-dead.register(dead.DeadKind("webhook", "Webhook deliveries", WebhookDelivery, _describe,
-                            enqueue))
+dead.register(dead.DeadKind("webhook", "Webhook deliveries", WebhookDelivery, _describe, enqueue))
 
 
 def run_due(now: datetime | None = None) -> int:
@@ -98,9 +103,17 @@ def run_due(now: datetime | None = None) -> int:
 def announce_expired(now: datetime | None = None) -> int:
     """Owe ``badge.expired`` for live awards that expired recently. Commits."""
     now = now or utcnow()
-    expired = list(db.session.scalars(select(Assertion).where(
-        Assertion.expires_at <= now, Assertion.expires_at > now - EXPIRY_LOOKBACK,
-        Assertion.revoked_at.is_(None)).limit(5000)))
+    expired = list(
+        db.session.scalars(
+            select(Assertion)
+            .where(
+                Assertion.expires_at <= now,
+                Assertion.expires_at > now - EXPIRY_LOOKBACK,
+                Assertion.revoked_at.is_(None),
+            )
+            .limit(5000)
+        )
+    )
     ids = emit(EventType.EXPIRED, expired) if expired else []
     db.session.commit()
     after_commit(ids)

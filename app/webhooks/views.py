@@ -32,8 +32,11 @@ def registration_webhooks(public_id: str):
     if request.method == "POST":
         try:
             row, secret = operations.create_subscription(
-                registration.id, request.form.get("url", ""), request.form.getlist("events"),
-                request.form.get("secret") or None)
+                registration.id,
+                request.form.get("url", ""),
+                request.form.getlist("events"),
+                request.form.get("secret") or None,
+            )
         except operations.WebhookError as exc:
             error = str(exc)
         else:
@@ -47,22 +50,34 @@ def registration_webhooks(public_id: str):
     log = operations.deliveries(registration.id, limit=100)
     attempts: dict[int, list[WebhookAttempt]] = {}
     if log:
-        for attempt in db.session.scalars(select(WebhookAttempt).where(
-                WebhookAttempt.delivery_id.in_([d.id for d in log]))
-                .order_by(WebhookAttempt.id)):
+        for attempt in db.session.scalars(
+            select(WebhookAttempt)
+            .where(WebhookAttempt.delivery_id.in_([d.id for d in log]))
+            .order_by(WebhookAttempt.id)
+        ):
             attempts.setdefault(attempt.delivery_id, []).append(attempt)
     return render_template(
-        "admin/webhooks.html", registration=registration, subscriptions=subscriptions,
-        deliveries=log, attempts=attempts, event_types=EventType.ALL, error=error,
-        created_secret=created_secret, form=request.form if error else None,
-        notice=admin_auth.take_notice()), 422 if error else 200
+        "admin/webhooks.html",
+        registration=registration,
+        subscriptions=subscriptions,
+        deliveries=log,
+        attempts=attempts,
+        event_types=EventType.ALL,
+        error=error,
+        created_secret=created_secret,
+        form=request.form if error else None,
+        notice=admin_auth.take_notice(),
+    ), 422 if error else 200
 
 
 def _subscription(public_id: str, sub_id: str) -> WebhookSubscription:
     registration = admin_auth.console_registration(public_id)
-    row = db.session.scalar(select(WebhookSubscription).where(
-        WebhookSubscription.public_id == sub_id,
-        WebhookSubscription.registration_id == registration.id))
+    row = db.session.scalar(
+        select(WebhookSubscription).where(
+            WebhookSubscription.public_id == sub_id,
+            WebhookSubscription.registration_id == registration.id,
+        )
+    )
     if row is None:
         abort(404)
     return row
@@ -83,9 +98,13 @@ def set_active(public_id: str, sub_id: str):
 def replay(public_id: str, delivery_id: str):
     registration = admin_auth.console_registration(public_id)
     delivery = db.session.scalar(
-        select(WebhookDelivery).join(WebhookSubscription)
-        .where(WebhookDelivery.public_id == delivery_id,
-               WebhookSubscription.registration_id == registration.id))
+        select(WebhookDelivery)
+        .join(WebhookSubscription)
+        .where(
+            WebhookDelivery.public_id == delivery_id,
+            WebhookSubscription.registration_id == registration.id,
+        )
+    )
     if delivery is None:
         abort(404)
     try:
@@ -95,6 +114,8 @@ def replay(public_id: str, delivery_id: str):
     else:
         tasks.enqueue([delivery.id], replay=True)
         db.session.refresh(delivery)
-        admin_auth.flash(f"Event {delivery.event.public_id} sent again to "
-                         f"{delivery.subscription.url} (now {delivery.state}).")
+        admin_auth.flash(
+            f"Event {delivery.event.public_id} sent again to "
+            f"{delivery.subscription.url} (now {delivery.state})."
+        )
     return redirect(url_for(".registration_webhooks", public_id=public_id))

@@ -28,22 +28,73 @@ FONT_WEIGHTS = ("600", "700")
 ICON_PACKAGE = "lucide-static@1.62.0"
 # A curated set of education and skill icons; the names are Lucide's.
 ICONS = (
-    "atom", "award", "badge-check", "book", "book-open", "brain", "calculator", "camera",
-    "circle-check", "clipboard-check", "code", "compass", "cpu", "crown", "database", "dna",
-    "flag", "flask-conical", "globe", "graduation-cap", "handshake", "heart-handshake",
-    "languages", "leaf", "library", "lightbulb", "map", "medal", "message-circle",
-    "microscope", "mountain", "music", "notebook-pen", "palette", "pen-tool", "pencil",
-    "presentation", "puzzle", "rocket", "ruler", "school", "shield-check", "sigma", "sprout",
-    "star", "target", "terminal", "trophy", "user-check", "users", "zap",
+    "atom",
+    "award",
+    "badge-check",
+    "book",
+    "book-open",
+    "brain",
+    "calculator",
+    "camera",
+    "circle-check",
+    "clipboard-check",
+    "code",
+    "compass",
+    "cpu",
+    "crown",
+    "database",
+    "dna",
+    "flag",
+    "flask-conical",
+    "globe",
+    "graduation-cap",
+    "handshake",
+    "heart-handshake",
+    "languages",
+    "leaf",
+    "library",
+    "lightbulb",
+    "map",
+    "medal",
+    "message-circle",
+    "microscope",
+    "mountain",
+    "music",
+    "notebook-pen",
+    "palette",
+    "pen-tool",
+    "pencil",
+    "presentation",
+    "puzzle",
+    "rocket",
+    "ruler",
+    "school",
+    "shield-check",
+    "sigma",
+    "sprout",
+    "star",
+    "target",
+    "terminal",
+    "trophy",
+    "user-check",
+    "users",
+    "zap",
 )
 
 
 def _unpack(spec: str, workdir: Path) -> Path:
     """Download one npm package tarball with `npm pack` and unpack it."""
-    out = subprocess.run(
-        ["npm", "pack", spec, "--silent"], cwd=workdir, check=True, capture_output=True,
-        text=True,
-    ).stdout.strip().splitlines()[-1]
+    out = (
+        subprocess.run(
+            ["npm", "pack", spec, "--silent"],
+            cwd=workdir,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     target = workdir / spec.replace("/", "_")
     with tarfile.open(workdir / out) as archive:
         archive.extractall(target, filter="data")

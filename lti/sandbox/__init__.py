@@ -34,8 +34,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = secrets.token_hex(32)
     if app.config["SANDBOX_DATABASE_URL"].startswith("sqlite:///"):
-        Path(app.config["SANDBOX_DATABASE_URL"][len("sqlite:///"):]).parent.mkdir(
-            parents=True, exist_ok=True)
+        Path(app.config["SANDBOX_DATABASE_URL"][len("sqlite:///") :]).parent.mkdir(
+            parents=True, exist_ok=True
+        )
     db.init_app(app)
     app.extensions["lti_sandbox_keysets"] = keys.ToolKeySets(
         app.config.get("SANDBOX_HTTP_SESSION"), ttl=float(app.config["SANDBOX_JWKS_TTL"])

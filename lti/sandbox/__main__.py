@@ -15,15 +15,22 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m lti.sandbox", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5001)
-    parser.add_argument("--tool-url", default="http://localhost:5000",
-                        help="the tool's public origin (its /lti/login, /lti/launch, ...)")
-    parser.add_argument("--base-url", help="the sandbox's public origin "
-                                           "(default http://<host>:<port>)")
+    parser.add_argument(
+        "--tool-url",
+        default="http://localhost:5000",
+        help="the tool's public origin (its /lti/login, /lti/launch, ...)",
+    )
+    parser.add_argument(
+        "--base-url", help="the sandbox's public origin (default http://<host>:<port>)"
+    )
     parser.add_argument("--database-url", help="default sqlite:///instance/sandbox.db")
     parser.add_argument("--seed", action="store_true", help="create the demo platforms")
     parser.add_argument("--learners", type=int, default=30)
-    parser.add_argument("--write-config", metavar="PATH",
-                        help="write the tool's pylti1p3 config.json for the seeded platforms")
+    parser.add_argument(
+        "--write-config",
+        metavar="PATH",
+        help="write the tool's pylti1p3 config.json for the seeded platforms",
+    )
     args = parser.parse_args(argv)
     config: dict[str, object] = {
         "SANDBOX_BASE_URL": args.base_url or f"http://{args.host}:{args.port}",

@@ -103,16 +103,31 @@ def issue_token(s: Session, platform: Platform, ttl: int = DEFAULT_TOKEN_TTL) ->
     if platform.flavour == "moodle":
         client_id: str | None = _moodle_client_id()
         jti = str(client_id)
-        claims: dict[str, Any] = {"sub": client_id, "scope": MOODLE_TOKEN_SCOPE, "iat": iat,
-                                  "exp": iat + ttl}
+        claims: dict[str, Any] = {
+            "sub": client_id,
+            "scope": MOODLE_TOKEN_SCOPE,
+            "iat": iat,
+            "exp": iat + ttl,
+        }
     else:
         client_id = None
         jti = uuid.uuid4().hex
-        claims = {"user_id": 1, "initiated_at": now.isoformat(),
-                  "root_account_global_id": 10_000_000_000_001, "iat": iat,
-                  "exp": iat + ttl, "jti": jti}
-    s.add(RegistrationToken(jti=jti, platform_id=platform.id, client_id=client_id,
-                            expires_at=now + timedelta(seconds=ttl)))
+        claims = {
+            "user_id": 1,
+            "initiated_at": now.isoformat(),
+            "root_account_global_id": 10_000_000_000_001,
+            "iat": iat,
+            "exp": iat + ttl,
+            "jti": jti,
+        }
+    s.add(
+        RegistrationToken(
+            jti=jti,
+            platform_id=platform.id,
+            client_id=client_id,
+            expires_at=now + timedelta(seconds=ttl),
+        )
+    )
     s.flush()
     return IssuedToken(keys.sign(s, platform, claims), jti, client_id)
 
@@ -128,41 +143,63 @@ def check_token(s: Session, platform: Platform, authorization: str | None) -> Re
     """The live, unused token row behind an ``Authorization`` header, or a DynRegError 401."""
     token = _bearer(authorization)
     if token is None:
-        raise DynRegError(401, "missing_registration_token",
-                          "A registration token is required (Authorization: Bearer …).")
+        raise DynRegError(
+            401,
+            "missing_registration_token",
+            "A registration token is required (Authorization: Bearer …).",
+        )
     try:
         kid = jwt.get_unverified_header(token).get("kid")
     except jwt.PyJWTError as exc:
-        raise DynRegError(401, "invalid_registration_token",
-                          "The registration token is not a JWT.") from exc
-    key = s.scalars(select(PlatformKey).where(PlatformKey.platform_id == platform.id,
-                                              PlatformKey.kid == str(kid))).first()
+        raise DynRegError(
+            401, "invalid_registration_token", "The registration token is not a JWT."
+        ) from exc
+    key = s.scalars(
+        select(PlatformKey).where(
+            PlatformKey.platform_id == platform.id, PlatformKey.kid == str(kid)
+        )
+    ).first()
     if key is None:
-        raise DynRegError(401, "invalid_registration_token",
-                          "The registration token was not issued by this platform.")
+        raise DynRegError(
+            401,
+            "invalid_registration_token",
+            "The registration token was not issued by this platform.",
+        )
     public = RSAAlgorithm.from_jwk(json.dumps(keys.public_jwk(key)))
     try:
-        claims = jwt.decode(token, public, algorithms=["RS256"],  # type: ignore[arg-type]
-                            options={"require": ["exp", "iat"]})
+        claims = jwt.decode(
+            token,
+            public,
+            algorithms=["RS256"],  # type: ignore[arg-type]
+            options={"require": ["exp", "iat"]},
+        )
     except jwt.ExpiredSignatureError as exc:
-        raise DynRegError(401, "registration_token_expired",
-                          "The registration token has expired.") from exc
+        raise DynRegError(
+            401, "registration_token_expired", "The registration token has expired."
+        ) from exc
     except jwt.PyJWTError as exc:
-        raise DynRegError(401, "invalid_registration_token",
-                          f"The registration token is not valid: {exc}") from exc
+        raise DynRegError(
+            401, "invalid_registration_token", f"The registration token is not valid: {exc}"
+        ) from exc
     jti = str(claims.get("sub") if platform.flavour == "moodle" else claims.get("jti"))
     row = s.get(RegistrationToken, jti)
     if row is None or row.platform_id != platform.id:
-        raise DynRegError(401, "invalid_registration_token",
-                          "The registration token is unknown to this platform.")
-    if row.used_at is not None or (row.client_id and s.scalars(select(Tool.id).where(
-            Tool.platform_id == platform.id, Tool.client_id == row.client_id)).first()):
-        raise DynRegError(401, "token_already_used",
-                          "This registration token was already used: start a new "
-                          "registration.")
+        raise DynRegError(
+            401, "invalid_registration_token", "The registration token is unknown to this platform."
+        )
+    if row.used_at is not None or (
+        row.client_id
+        and s.scalars(
+            select(Tool.id).where(Tool.platform_id == platform.id, Tool.client_id == row.client_id)
+        ).first()
+    ):
+        raise DynRegError(
+            401,
+            "token_already_used",
+            "This registration token was already used: start a new registration.",
+        )
     if as_utc(row.expires_at) <= utcnow():
-        raise DynRegError(401, "registration_token_expired",
-                          "The registration token has expired.")
+        raise DynRegError(401, "registration_token_expired", "The registration token has expired.")
     return row
 
 
@@ -186,8 +223,16 @@ def validate(payload: Any, flavour: str) -> dict[str, Any]:
     """Check a client registration (LTI DR 1.0 §3.1); its tool configuration claim on success."""
     if not isinstance(payload, dict):
         raise DynRegError(400, "invalid_registration", "The body must be a JSON object.")
-    for key in ("application_type", "response_types", "grant_types", "initiate_login_uri",
-                "redirect_uris", "jwks_uri", "token_endpoint_auth_method", "client_name"):
+    for key in (
+        "application_type",
+        "response_types",
+        "grant_types",
+        "initiate_login_uri",
+        "redirect_uris",
+        "jwks_uri",
+        "token_endpoint_auth_method",
+        "client_name",
+    ):
         _require(payload, key)
     if "scope" not in payload:
         raise DynRegError(400, "missing required attribute scope")
@@ -195,41 +240,51 @@ def validate(payload: Any, flavour: str) -> dict[str, Any]:
         raise DynRegError(400, "invalid_scope", "scope must be a space-separated string.")
     if payload["application_type"] != "web":
         raise DynRegError(400, "invalid_application_type", "application_type must be web.")
-    if not isinstance(payload["response_types"], list) or \
-            "id_token" not in payload["response_types"]:
+    if (
+        not isinstance(payload["response_types"], list)
+        or "id_token" not in payload["response_types"]
+    ):
         raise DynRegError(400, "invalid_response_types", "response_types must include id_token.")
     grants = payload["grant_types"]
     if not isinstance(grants, list) or not {"implicit", "client_credentials"} <= set(grants):
-        raise DynRegError(400, "invalid_grant_types",
-                          "grant_types must include implicit and client_credentials.")
+        raise DynRegError(
+            400, "invalid_grant_types", "grant_types must include implicit and client_credentials."
+        )
     uris = payload["redirect_uris"]
     if not isinstance(uris, list) or not all(_is_http_url(u) for u in uris):
-        raise DynRegError(400, "invalid_redirect_uris",
-                          "redirect_uris must be a list of http(s) URLs.")
+        raise DynRegError(
+            400, "invalid_redirect_uris", "redirect_uris must be a list of http(s) URLs."
+        )
     for key in ("initiate_login_uri", "jwks_uri"):
         if not _is_http_url(payload[key]):
             raise DynRegError(400, f"invalid_{key}", f"{key} must be an http(s) URL.")
     if payload["token_endpoint_auth_method"] != "private_key_jwt":
-        raise DynRegError(400, "invalid_token_endpoint_auth_method",
-                          "token_endpoint_auth_method must be private_key_jwt.")
+        raise DynRegError(
+            400,
+            "invalid_token_endpoint_auth_method",
+            "token_endpoint_auth_method must be private_key_jwt.",
+        )
     if not isinstance(payload["client_name"], str):
         raise DynRegError(400, "invalid_client_name", "client_name must be a string.")
     tool_conf = _require(payload, TOOL_CONFIGURATION)
     if not isinstance(tool_conf, dict):
-        raise DynRegError(400, "invalid_tool_configuration",
-                          f"{TOOL_CONFIGURATION} must be an object.")
+        raise DynRegError(
+            400, "invalid_tool_configuration", f"{TOOL_CONFIGURATION} must be an object."
+        )
     if flavour == "moodle":
         _require(tool_conf, "domain")
     if not _is_http_url(_require(tool_conf, "target_link_uri")):
         raise DynRegError(400, "invalid_target_link_uri", "target_link_uri must be an http(s) URL.")
     messages = _require(tool_conf, "messages")
     if not isinstance(messages, list) or not all(
-            isinstance(m, dict) and isinstance(m.get("type"), str) for m in messages):
+        isinstance(m, dict) and isinstance(m.get("type"), str) for m in messages
+    ):
         raise DynRegError(400, "invalid_messages", "messages must be a list of {type: …}.")
     for message in messages:
         if "target_link_uri" in message and not _is_http_url(message["target_link_uri"]):
-            raise DynRegError(400, "invalid_messages",
-                              "a message's target_link_uri must be an http(s) URL.")
+            raise DynRegError(
+                400, "invalid_messages", "a message's target_link_uri must be an http(s) URL."
+            )
     return tool_conf
 
 
@@ -241,30 +296,44 @@ def _privacy(flavour: str, tool_conf: dict[str, Any]) -> str:
     claims = set(tool_conf.get("claims") or [])
     name = bool(claims & {"name", "given_name", "family_name"})
     email = "email" in claims
-    return {(True, True): "public", (True, False): "name_only",
-            (False, True): "email_only", (False, False): "anonymous"}[(name, email)]
+    return {
+        (True, True): "public",
+        (True, False): "name_only",
+        (False, True): "email_only",
+        (False, False): "anonymous",
+    }[(name, email)]
 
 
 def _unused(s: Session, platform: Platform, column: Any, start: int) -> str:
     value = start
-    while s.scalars(select(Tool.id).where(Tool.platform_id == platform.id,
-                                          column == str(value))).first():
+    while s.scalars(
+        select(Tool.id).where(Tool.platform_id == platform.id, column == str(value))
+    ).first():
         value += 1
     return str(value)
 
 
-def register(s: Session, platform: Platform, token: RegistrationToken, payload: dict[str, Any],
-             supported_scopes: list[str]) -> tuple[Tool, dict[str, Any]]:
+def register(
+    s: Session,
+    platform: Platform,
+    token: RegistrationToken,
+    payload: dict[str, Any],
+    supported_scopes: list[str],
+) -> tuple[Tool, dict[str, Any]]:
     """Store the tool inactive and build the product's answer. The token is spent here."""
     tool_conf = validate(payload, platform.flavour)
-    spent = s.execute(update(RegistrationToken)
-                      .where(RegistrationToken.jti == token.jti,
-                             RegistrationToken.used_at.is_(None))
-                      .values(used_at=utcnow()))
+    spent = s.execute(
+        update(RegistrationToken)
+        .where(RegistrationToken.jti == token.jti, RegistrationToken.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
     if spent.rowcount != 1:  # type: ignore[attr-defined]
         # A concurrent request with the same token won: same answer as a replay.
-        raise DynRegError(401, "token_already_used",
-                          "This registration token was already used: start a new registration.")
+        raise DynRegError(
+            401,
+            "token_already_used",
+            "This registration token was already used: start a new registration.",
+        )
     requested = str(payload.get("scope") or "").split()
     granted = [sc for sc in requested if sc in supported_scopes and sc != "openid"]
     messages = tool_conf.get("messages") or []
@@ -283,14 +352,18 @@ def register(s: Session, platform: Platform, token: RegistrationToken, payload: 
         # per platform and never sent anywhere while the tool is inactive.
         deployment_id = PENDING_PREFIX + client_id
     tool = ops.register_tool(
-        s, platform, name=str(payload["client_name"])[:200], client_id=client_id,
-        deployment_id=deployment_id, login_url=str(payload["initiate_login_uri"]),
-        redirect_uris=[str(u) for u in payload["redirect_uris"]], target_link_uri=target,
+        s,
+        platform,
+        name=str(payload["client_name"])[:200],
+        client_id=client_id,
+        deployment_id=deployment_id,
+        login_url=str(payload["initiate_login_uri"]),
+        redirect_uris=[str(u) for u in payload["redirect_uris"]],
+        target_link_uri=target,
         jwks_url=str(payload["jwks_uri"]),
         deep_link_url=str(deep_link.get("target_link_uri") or target) if deep_link else None,
         scopes=granted,
-        custom={str(k): str(val) for k, val in custom.items()} if isinstance(custom, dict)
-        else {},
+        custom={str(k): str(val) for k, val in custom.items()} if isinstance(custom, dict) else {},
         privacy_level=_privacy(platform.flavour, tool_conf),
     )
     tool.active = False
@@ -299,8 +372,13 @@ def register(s: Session, platform: Platform, token: RegistrationToken, payload: 
     return tool, answer(platform, tool, payload, tool_conf, granted)
 
 
-def answer(platform: Platform, tool: Tool, payload: dict[str, Any], tool_conf: dict[str, Any],
-           granted: list[str]) -> dict[str, Any]:
+def answer(
+    platform: Platform,
+    tool: Tool,
+    payload: dict[str, Any],
+    tool_conf: dict[str, Any],
+    granted: list[str],
+) -> dict[str, Any]:
     """The registration response in the product's shape."""
     if platform.flavour == "canvas":
         # Canvas: the registration as stored, plus client_id, and no deployment_id.
@@ -313,8 +391,11 @@ def answer(platform: Platform, tool: Tool, payload: dict[str, Any], tool_conf: d
         body[TOOL_CONFIGURATION] = conf
         return body
     # Moodle: registration_helper::config_to_registration (shape of the 4.5 capture).
-    messages = [{"type": v.MSG_DEEP_LINKING, "target_link_uri": tool.deep_link_url}] \
-        if tool.deep_link_url else []
+    messages = (
+        [{"type": v.MSG_DEEP_LINKING, "target_link_uri": tool.deep_link_url}]
+        if tool.deep_link_url
+        else []
+    )
     claims = ["sub", "iss"]
     if tool.privacy_level in ("public", "name_only"):
         claims += ["name", "family_name", "given_name"]
@@ -363,8 +444,9 @@ def activate(s: Session, platform: Platform, client_id: str) -> Tool:
     course gets a link to the tool (Moodle's preconfigured tool added as an activity,
     Canvas's course navigation placement), so it can be launched straight away.
     """
-    tool = s.scalars(select(Tool).where(Tool.platform_id == platform.id,
-                                        Tool.client_id == client_id)).first()
+    tool = s.scalars(
+        select(Tool).where(Tool.platform_id == platform.id, Tool.client_id == client_id)
+    ).first()
     if tool is None:
         raise LookupError(f"no tool with client_id {client_id!r} on {platform.slug}")
     if tool.deployment_id.startswith(PENDING_PREFIX):
@@ -379,16 +461,18 @@ def activate(s: Session, platform: Platform, client_id: str) -> Tool:
     if not was_active:
         for course in s.scalars(select(Course).where(Course.platform_id == platform.id)):
             if not any(link.tool_id == tool.id for link in ops.links_of(s, course)):
-                ops.add_resource_link(s, course, tool, tool.name,
-                                      description=f"{tool.name} in this course")
+                ops.add_resource_link(
+                    s, course, tool, tool.name, description=f"{tool.name} in this course"
+                )
     s.flush()
     return tool
 
 
 def deactivate(s: Session, platform: Platform, client_id: str) -> None:
     """Turn a tool off (launches and service tokens are refused)."""
-    tool = s.scalars(select(Tool).where(Tool.platform_id == platform.id,
-                                        Tool.client_id == client_id)).first()
+    tool = s.scalars(
+        select(Tool).where(Tool.platform_id == platform.id, Tool.client_id == client_id)
+    ).first()
     if tool is not None:
         tool.active = False
         s.flush()

@@ -31,8 +31,9 @@ def make(purpose: str, payload: dict[str, Any], ttl: int = 600, app: Flask | Non
 def read(purpose: str, token: str, app: Flask | None = None) -> dict[str, Any]:
     """Verify a token made by :func:`make` for ``purpose``."""
     try:
-        claims = jwt.decode(token, _secret(app), algorithms=["HS256"],
-                            options={"require": ["exp", "pur"]})
+        claims = jwt.decode(
+            token, _secret(app), algorithms=["HS256"], options={"require": ["exp", "pur"]}
+        )
     except jwt.ExpiredSignatureError as exc:
         raise HintError("the hint has expired") from exc
     except jwt.PyJWTError as exc:

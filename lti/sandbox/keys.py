@@ -31,8 +31,9 @@ def generate_private_pem() -> str:
 
 def add_platform_key(s: Session, platform: Platform) -> PlatformKey:
     """Give ``platform`` a new signing key (rotation: older keys stay published)."""
-    key = PlatformKey(platform_id=platform.id, kid=uuid.uuid4().hex,
-                      private_pem=generate_private_pem())
+    key = PlatformKey(
+        platform_id=platform.id, kid=uuid.uuid4().hex, private_pem=generate_private_pem()
+    )
     s.add(key)
     s.flush()
     return key

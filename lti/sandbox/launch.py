@@ -21,19 +21,34 @@ DL_DATA = "dl"
 
 
 def message_hint(
-    platform: Platform, tool: Tool, course: Course, user: User,
-    resource_link: ResourceLink | None = None, message_type: str = v.MSG_RESOURCE_LINK,
-    placement: str | None = None, app: Flask | None = None, ttl: int = 600,
+    platform: Platform,
+    tool: Tool,
+    course: Course,
+    user: User,
+    resource_link: ResourceLink | None = None,
+    message_type: str = v.MSG_RESOURCE_LINK,
+    placement: str | None = None,
+    app: Flask | None = None,
+    ttl: int = 600,
 ) -> str:
     """A signed, expiring ``lti_message_hint`` naming who launches what (like Canvas's HS256
     JWT), so the authorization step needs no cookie from inside the tool's iframe."""
     if message_type == v.MSG_RESOURCE_LINK and resource_link is None:
         raise ValueError("a resource link launch needs a resource link")
-    return hints.make(HINT, {
-        "p": platform.slug, "t": tool.id, "c": course.id, "u": user.id,
-        "l": resource_link.id if resource_link else None, "m": message_type,
-        "pl": placement,
-    }, ttl=ttl, app=app)
+    return hints.make(
+        HINT,
+        {
+            "p": platform.slug,
+            "t": tool.id,
+            "c": course.id,
+            "u": user.id,
+            "l": resource_link.id if resource_link else None,
+            "m": message_type,
+            "pl": placement,
+        },
+        ttl=ttl,
+        app=app,
+    )
 
 
 def login_hint(platform: Platform, user: User) -> str:
@@ -41,8 +56,9 @@ def login_hint(platform: Platform, user: User) -> str:
     return user.legacy_id if platform.flavour == "canvas" else user.lti_id
 
 
-def login_form_fields(platform: Platform, tool: Tool, user: User, hint: str, target: str,
-                      base_url: str) -> dict[str, str]:
+def login_form_fields(
+    platform: Platform, tool: Tool, user: User, hint: str, target: str, base_url: str
+) -> dict[str, str]:
     """Fields of the third-party initiated login the platform posts to the tool."""
     fields = {
         "iss": issuer(base_url, platform),
@@ -53,8 +69,11 @@ def login_form_fields(platform: Platform, tool: Tool, user: User, hint: str, tar
         "lti_deployment_id": tool.deployment_id,
     }
     if platform.flavour == "canvas":
-        fields.update(canvas_environment="prod", canvas_region="not_configured",
-                      lti_storage_target="post_message_forwarding")
+        fields.update(
+            canvas_environment="prod",
+            canvas_region="not_configured",
+            lti_storage_target="post_message_forwarding",
+        )
     return fields
 
 
@@ -66,7 +85,11 @@ def target_for(tool: Tool, link: ResourceLink | None, message_type: str) -> str:
 
 
 def build_id_token(
-    s: Session, platform: Platform, claims_hint: dict[str, Any], nonce: str, base_url: str,
+    s: Session,
+    platform: Platform,
+    claims_hint: dict[str, Any],
+    nonce: str,
+    base_url: str,
     app: Flask | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """Sign the id_token of the launch a verified message hint describes."""
@@ -82,14 +105,23 @@ def build_id_token(
     message_type = claims_hint["m"]
     flavour = flavour_of(platform.flavour)
     iss = issuer(base_url, platform)
-    sesskey = hints.make(SESSKEY, {"p": platform.slug, "c": course.id, "t": tool.id,
-                                   "u": user.id}, ttl=3600, app=app)
+    sesskey = hints.make(
+        SESSKEY, {"p": platform.slug, "c": course.id, "t": tool.id, "u": user.id}, ttl=3600, app=app
+    )
     ctx = LaunchContext(
-        base_url=base_url, platform=platform, tool=tool, course=course, user=user,
-        role=enrolment.role, message_type=message_type, nonce=nonce,
-        target_link_uri=target_for(tool, link, message_type), resource_link=link,
+        base_url=base_url,
+        platform=platform,
+        tool=tool,
+        course=course,
+        user=user,
+        role=enrolment.role,
+        message_type=message_type,
+        nonce=nonce,
+        target_link_uri=target_for(tool, link, message_type),
+        resource_link=link,
         link_line_items=ops.line_items_of_link(s, link) if link else [],
-        placement=claims_hint.get("pl"), now=int(time.time()),
+        placement=claims_hint.get("pl"),
+        now=int(time.time()),
         account_roles=ops.account_roles_of(s, user),
     )
     if message_type == v.MSG_DEEP_LINKING and platform.flavour == "canvas" and not ctx.placement:
@@ -98,8 +130,17 @@ def build_id_token(
     if message_type == v.MSG_DEEP_LINKING:
         ctx.deep_link_return_url = flavour.deep_link_return_url(iss, course, tool, sesskey)
         if platform.flavour == "canvas":
-            ctx.deep_link_data = hints.make(DL_DATA, {
-                "p": platform.slug, "c": course.id, "t": tool.id, "u": user.id,
-                "pl": ctx.placement or "link_selection"}, ttl=3600, app=app)
+            ctx.deep_link_data = hints.make(
+                DL_DATA,
+                {
+                    "p": platform.slug,
+                    "c": course.id,
+                    "t": tool.id,
+                    "u": user.id,
+                    "pl": ctx.placement or "link_selection",
+                },
+                ttl=3600,
+                app=app,
+            )
     claims = flavour.claims(ctx, sesskey)
     return keys.sign(s, platform, claims), claims

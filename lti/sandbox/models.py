@@ -287,8 +287,7 @@ class ToolRegistration(Base):
     status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | active
     request_json: Mapped[str] = mapped_column(Text, default="{}")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    activated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
-                                                          nullable=True)
+    activated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     tool: Mapped[Tool] = relationship()
 
@@ -304,8 +303,9 @@ class Activity(Base):
     course_id: Mapped[int] = mapped_column(ForeignKey("sbx_course.id"), index=True)
     modname: Mapped[str] = mapped_column(String(30))
     name: Mapped[str] = mapped_column(String(255))
-    line_item_id: Mapped[int | None] = mapped_column(ForeignKey("sbx_line_item.id"),
-                                                     nullable=True, unique=True)
+    line_item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sbx_line_item.id"), nullable=True, unique=True
+    )
     completion: Mapped[int] = mapped_column(Integer, default=0)
     course_criterion: Mapped[bool] = mapped_column(Boolean, default=False)
 
@@ -321,8 +321,7 @@ class ActivityCompletion(Base):
     activity_id: Mapped[int] = mapped_column(ForeignKey("sbx_activity.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("sbx_user.id"), index=True)
     state: Mapped[int] = mapped_column(Integer, default=0)
-    time_completed: Mapped[datetime | None] = mapped_column(DateTime(timezone=True),
-                                                            nullable=True)
+    time_completed: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class WsSite(Base):

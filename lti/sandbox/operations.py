@@ -126,15 +126,16 @@ def _ids_for(platform: Platform, login: str) -> tuple[str, str]:
 
 def _next_number(s: Session, platform: Platform, prefix: str) -> int:
     count = s.scalar(
-        select(func.count()).select_from(User).where(
-            User.platform_id == platform.id, User.login.like(f"{prefix}%")
-        )
+        select(func.count())
+        .select_from(User)
+        .where(User.platform_id == platform.id, User.login.like(f"{prefix}%"))
     )
     return int(count or 0) + 1
 
 
-def make_people(s: Session, platform: Platform, role: str, count: int,
-                start_index: int = 0) -> list[NewPerson]:
+def make_people(
+    s: Session, platform: Platform, role: str, count: int, start_index: int = 0
+) -> list[NewPerson]:
     """``count`` deterministic people for ``role`` with fresh logins (student7, teacher2…)."""
     prefix = {"student": "student", "teacher": "teacher", "ta": "ta"}[role]
     first = _next_number(s, platform, prefix)
@@ -155,16 +156,26 @@ def insert_people(s: Session, platform: Platform, people: Sequence[NewPerson]) -
     rows = []
     for i, p in enumerate(people):
         lti_id, legacy = _ids_for(platform, p.login)
-        rows.append({
-            "platform_id": platform.id, "login": p.login, "given_name": p.given_name,
-            "family_name": p.family_name, "email": p.email, "lti_id": lti_id,
-            "legacy_id": legacy, "is_admin": False,
-            "sis_id": f"{platform.id:02d}{i:06d}" if platform.flavour == "canvas" else None,
-        })
+        rows.append(
+            {
+                "platform_id": platform.id,
+                "login": p.login,
+                "given_name": p.given_name,
+                "family_name": p.family_name,
+                "email": p.email,
+                "lti_id": lti_id,
+                "legacy_id": legacy,
+                "is_admin": False,
+                "sis_id": f"{platform.id:02d}{i:06d}" if platform.flavour == "canvas" else None,
+            }
+        )
     ids = list(s.scalars(insert(User).returning(User.id, sort_by_parameter_order=True), rows))
     if platform.flavour == "moodle":
-        s.execute(update(User).where(User.platform_id == platform.id, User.lti_id == "")
-                  .values(lti_id=cast(User.id, String)))
+        s.execute(
+            update(User)
+            .where(User.platform_id == platform.id, User.lti_id == "")
+            .values(lti_id=cast(User.id, String))
+        )
     return ids
 
 
@@ -180,8 +191,9 @@ def create_course(
 ) -> Course:
     """A course with ``teachers`` instructors, ``tas`` TAs and ``learners`` learners, inserted in
     bulk so that 10,000 learners take a second or two."""
-    course = Course(platform_id=platform.id, title=title, label=label or _label(title),
-                    lti_context_id="")
+    course = Course(
+        platform_id=platform.id, title=title, label=label or _label(title), lti_context_id=""
+    )
     s.add(course)
     s.flush()
     if platform.flavour == "canvas":
@@ -196,10 +208,13 @@ def create_course(
         + make_people(s, platform, "student", learners)
     )
     ids = insert_people(s, platform, people)
-    s.execute(insert(Enrollment), [
-        {"course_id": course.id, "user_id": uid, "role": p.role, "status": "active"}
-        for uid, p in zip(ids, people, strict=True)
-    ])
+    s.execute(
+        insert(Enrollment),
+        [
+            {"course_id": course.id, "user_id": uid, "role": p.role, "status": "active"}
+            for uid, p in zip(ids, people, strict=True)
+        ],
+    )
     s.flush()
     return course
 
@@ -238,18 +253,29 @@ def enrollment_of(s: Session, course: Course, user: User) -> Enrollment | None:
 
 def account_roles_of(s: Session, user: User) -> frozenset[str]:
     """The roles a user holds in any active enrolment of their platform."""
-    return frozenset(s.scalars(select(Enrollment.role).distinct().where(
-        Enrollment.user_id == user.id, Enrollment.status == "active")))
+    return frozenset(
+        s.scalars(
+            select(Enrollment.role)
+            .distinct()
+            .where(Enrollment.user_id == user.id, Enrollment.status == "active")
+        )
+    )
 
 
 def members_page(
-    s: Session, course: Course, flavour: str, roles: set[str] | None, offset: int,
+    s: Session,
+    course: Course,
+    flavour: str,
+    roles: set[str] | None,
+    offset: int,
     limit: int | None,
 ) -> tuple[list[tuple[Enrollment, User]], int]:
     """One page of a course's members and the total; one query each, indexed.
     Moodle sorts by last name, first name, id (get_enrolled_users); Canvas by user id."""
-    q = select(Enrollment, User).join(User, User.id == Enrollment.user_id).where(
-        Enrollment.course_id == course.id
+    q = (
+        select(Enrollment, User)
+        .join(User, User.id == Enrollment.user_id)
+        .where(Enrollment.course_id == course.id)
     )
     if roles is not None:
         q = q.where(Enrollment.role.in_(roles))
@@ -266,12 +292,25 @@ def members_page(
 
 # ---- resource links and line items ---------------------------------------------------
 def add_resource_link(
-    s: Session, course: Course, tool: Tool, title: str, *, description: str = "",
-    url: str | None = None, custom: dict[str, str] | None = None,
+    s: Session,
+    course: Course,
+    tool: Tool,
+    title: str,
+    *,
+    description: str = "",
+    url: str | None = None,
+    custom: dict[str, str] | None = None,
 ) -> ResourceLink:
     """Place the tool in the course."""
-    rl = ResourceLink(course_id=course.id, tool_id=tool.id, title=title, description=description,
-                      url=url, custom_json=dumps(custom or {}), lti_id="")
+    rl = ResourceLink(
+        course_id=course.id,
+        tool_id=tool.id,
+        title=title,
+        description=description,
+        url=url,
+        custom_json=dumps(custom or {}),
+        lti_id="",
+    )
     s.add(rl)
     s.flush()
     if course.platform.flavour == "canvas":
@@ -284,30 +323,53 @@ def add_resource_link(
 
 def links_of(s: Session, course: Course) -> list[ResourceLink]:
     """The course's resource links."""
-    return list(s.scalars(
-        select(ResourceLink).where(ResourceLink.course_id == course.id).order_by(ResourceLink.id)
-    ))
+    return list(
+        s.scalars(
+            select(ResourceLink)
+            .where(ResourceLink.course_id == course.id)
+            .order_by(ResourceLink.id)
+        )
+    )
 
 
 def find_link(s: Session, course: Course, tool: Tool, lti_id: str) -> ResourceLink | None:
     """A resource link of ``tool`` in ``course`` by its LTI id."""
-    return s.scalars(select(ResourceLink).where(
-        ResourceLink.course_id == course.id, ResourceLink.tool_id == tool.id,
-        ResourceLink.lti_id == lti_id,
-    )).first()
+    return s.scalars(
+        select(ResourceLink).where(
+            ResourceLink.course_id == course.id,
+            ResourceLink.tool_id == tool.id,
+            ResourceLink.lti_id == lti_id,
+        )
+    ).first()
 
 
 def add_line_item(
-    s: Session, course: Course, tool: Tool | None, label: str, score_maximum: float, *,
-    resource_link: ResourceLink | None = None, tag: str = "", resource_id: str = "",
-    coupled: bool = False, start_at: datetime | None = None, end_at: datetime | None = None,
+    s: Session,
+    course: Course,
+    tool: Tool | None,
+    label: str,
+    score_maximum: float,
+    *,
+    resource_link: ResourceLink | None = None,
+    tag: str = "",
+    resource_id: str = "",
+    coupled: bool = False,
+    start_at: datetime | None = None,
+    end_at: datetime | None = None,
 ) -> LineItem:
     """A gradebook column; ``tool=None`` makes a column the tool cannot see."""
-    li = LineItem(course_id=course.id, tool_id=tool.id if tool else None,
-                  resource_link_id=resource_link.id if resource_link else None, label=label,
-                  score_maximum=float(score_maximum), tag=tag or "",
-                  resource_id=resource_id or "", coupled=coupled, start_at=start_at,
-                  end_at=end_at)
+    li = LineItem(
+        course_id=course.id,
+        tool_id=tool.id if tool else None,
+        resource_link_id=resource_link.id if resource_link else None,
+        label=label,
+        score_maximum=float(score_maximum),
+        tag=tag or "",
+        resource_id=resource_id or "",
+        coupled=coupled,
+        start_at=start_at,
+        end_at=end_at,
+    )
     s.add(li)
     s.flush()
     return li
@@ -315,16 +377,18 @@ def add_line_item(
 
 def line_items_of_link(s: Session, link: ResourceLink) -> list[LineItem]:
     """The columns of a resource link, oldest first."""
-    return list(s.scalars(
-        select(LineItem).where(LineItem.resource_link_id == link.id).order_by(LineItem.id)
-    ))
+    return list(
+        s.scalars(
+            select(LineItem).where(LineItem.resource_link_id == link.id).order_by(LineItem.id)
+        )
+    )
 
 
 def course_line_items(s: Session, course: Course) -> list[LineItem]:
     """Every column of a course (the gradebook's view)."""
-    return list(s.scalars(
-        select(LineItem).where(LineItem.course_id == course.id).order_by(LineItem.id)
-    ))
+    return list(
+        s.scalars(select(LineItem).where(LineItem.course_id == course.id).order_by(LineItem.id))
+    )
 
 
 # ---- grades --------------------------------------------------------------------------
@@ -334,21 +398,33 @@ def bulk_results(s: Session, rows: Iterable[dict[str, Any]]) -> int:
     batch = []
     now = utcnow()
     for r in rows:
-        batch.append({
-            "line_item_id": r["line_item_id"], "user_id": r["user_id"],
-            "score_given": r["score_given"], "score_maximum": r.get("score_maximum"),
-            "comment": r.get("comment"), "activity_progress": "Completed",
-            "grading_progress": "FullyGraded", "timestamp": r.get("timestamp", now),
-            "updated_at": now, "by_teacher": False,
-        })
+        batch.append(
+            {
+                "line_item_id": r["line_item_id"],
+                "user_id": r["user_id"],
+                "score_given": r["score_given"],
+                "score_maximum": r.get("score_maximum"),
+                "comment": r.get("comment"),
+                "activity_progress": "Completed",
+                "grading_progress": "FullyGraded",
+                "timestamp": r.get("timestamp", now),
+                "updated_at": now,
+                "by_teacher": False,
+            }
+        )
     if batch:
         s.execute(insert(Result), batch)
     return len(batch)
 
 
 def teacher_grade(
-    s: Session, flavour: str, li: LineItem, user: User, points: float | None,
-    comment: str | None = None, now: datetime | None = None,
+    s: Session,
+    flavour: str,
+    li: LineItem,
+    user: User,
+    points: float | None,
+    comment: str | None = None,
+    now: datetime | None = None,
 ) -> Result:
     """A teacher's grade in the gradebook (an override of whatever the tool sent): new
     timestamp, optional comment. ``points`` are on the column's scale."""
@@ -409,7 +485,11 @@ def _number(payload: dict[str, Any], key: str) -> float | None:
 
 
 def post_score(
-    s: Session, course: Course, flavour: str, li: LineItem, payload: Any,
+    s: Session,
+    course: Course,
+    flavour: str,
+    li: LineItem,
+    payload: Any,
 ) -> Result:
     """Apply an AGS score with the flavour's rules (shared/lti/*/service-semantics.json)."""
     if not isinstance(payload, dict):
@@ -431,16 +511,21 @@ def post_score(
         maximum = _number(payload, "scoreMaximum")
     except ValueError as exc:
         raise ScoreError(400, f"{exc} must be a number.") from exc
-    user = s.scalars(select(User).where(User.platform_id == course.platform_id,
-                                        User.lti_id == str(payload["userId"]))).first()
+    user = s.scalars(
+        select(User).where(
+            User.platform_id == course.platform_id, User.lti_id == str(payload["userId"])
+        )
+    ).first()
     enrolment = enrollment_of(s, course, user) if user else None
-    gradable = enrolment is not None and enrolment.role == "student" and \
-        enrolment.status == "active"
+    gradable = (
+        enrolment is not None and enrolment.role == "student" and enrolment.status == "active"
+    )
     comment = payload.get("comment")
     result = None
     if user is not None:
-        result = s.scalars(select(Result).where(Result.line_item_id == li.id,
-                                                Result.user_id == user.id)).first()
+        result = s.scalars(
+            select(Result).where(Result.line_item_id == li.id, Result.user_id == user.id)
+        ).first()
     now = utcnow()
     progress = payload["gradingProgress"]
     if flavour == "moodle":
@@ -452,8 +537,10 @@ def post_score(
             raise ScoreError(400, "Incorrect score received: scoreMaximum.")
         # Moodle compares its stored timemodified with the new one in whole seconds.
         if result is not None and int(as_utc(result.timestamp).timestamp()) >= int(ts.timestamp()):
-            raise ScoreError(409, "Refusing score with an earlier timestamp for item "
-                                  f"{li.id} and user {user.lti_id}")  # type: ignore[union-attr]
+            raise ScoreError(
+                409,
+                f"Refusing score with an earlier timestamp for item {li.id} and user {user.lti_id}",
+            )  # type: ignore[union-attr]
         if result is None:
             result = Result(line_item_id=li.id, user_id=user.id)  # type: ignore[union-attr]
             s.add(result)
@@ -472,9 +559,12 @@ def post_score(
         if maximum is not None and maximum < 0:
             raise ScoreError(422, "ScoreMaximum must be greater than or equal to 0")
         if result is not None and ts < as_utc(result.updated_at):
-            raise ScoreError(400, "Provided timestamp of "
-                                  f"{payload['timestamp']} before last updated timestamp of "
-                                  f"{as_utc(result.updated_at).isoformat()}")
+            raise ScoreError(
+                400,
+                "Provided timestamp of "
+                f"{payload['timestamp']} before last updated timestamp of "
+                f"{as_utc(result.updated_at).isoformat()}",
+            )
         if result is None:
             result = Result(line_item_id=li.id, user_id=user.id)  # type: ignore[union-attr]
             s.add(result)
@@ -495,11 +585,17 @@ def post_score(
 
 
 def results_page(
-    s: Session, li: LineItem, user: User | None, offset: int, limit: int | None,
+    s: Session,
+    li: LineItem,
+    user: User | None,
+    offset: int,
+    limit: int | None,
 ) -> tuple[list[tuple[Result, User]], int]:
     """A page of a column's results with their users (one join, one count)."""
-    q = select(Result, User).join(User, User.id == Result.user_id).where(
-        Result.line_item_id == li.id
+    q = (
+        select(Result, User)
+        .join(User, User.id == Result.user_id)
+        .where(Result.line_item_id == li.id)
     )
     if user is not None:
         q = q.where(Result.user_id == user.id)
@@ -511,13 +607,19 @@ def results_page(
 
 
 # ---- tokens and nonces ---------------------------------------------------------------
-def issue_access_token(s: Session, tool: Tool, scopes: Sequence[str], token: str | None = None,
-                       lifetime: int = 3600) -> str:
+def issue_access_token(
+    s: Session, tool: Tool, scopes: Sequence[str], token: str | None = None, lifetime: int = 3600
+) -> str:
     """Store a bearer token for ``tool`` (only its hash is kept)."""
     token = token or secrets.token_hex(16)
-    s.add(AccessToken(token_hash=hashlib.sha256(token.encode()).hexdigest(), tool_id=tool.id,
-                      scopes=" ".join(scopes),
-                      expires_at=utcnow() + timedelta(seconds=lifetime)))
+    s.add(
+        AccessToken(
+            token_hash=hashlib.sha256(token.encode()).hexdigest(),
+            tool_id=tool.id,
+            scopes=" ".join(scopes),
+            expires_at=utcnow() + timedelta(seconds=lifetime),
+        )
+    )
     s.flush()
     return token
 
@@ -535,8 +637,7 @@ def use_nonce(s: Session, tool: Tool, kind: str, value: str, expires_at: datetim
     s.execute(delete(UsedNonce).where(UsedNonce.expires_at < utcnow() - timedelta(minutes=5)))
     try:
         with s.begin_nested():
-            s.add(UsedNonce(tool_id=tool.id, kind=kind, value=value[:255],
-                            expires_at=expires_at))
+            s.add(UsedNonce(tool_id=tool.id, kind=kind, value=value[:255], expires_at=expires_at))
     except IntegrityError:
         return False
     return True

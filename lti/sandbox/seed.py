@@ -110,28 +110,46 @@ def platform_info(app: Flask, slug: str, client_id: str | None = None) -> Platfo
         tool = _tool(s, platform, client_id)
         flavour = flavour_of(platform.flavour)
         iss = issuer(_base(app), platform)
-        courses = list(s.scalars(select(Course.id).where(Course.platform_id == platform.id)
-                                 .order_by(Course.id)))
+        courses = list(
+            s.scalars(
+                select(Course.id).where(Course.platform_id == platform.id).order_by(Course.id)
+            )
+        )
         links: dict[int, list[str]] = {}
         for cid, lti_id in s.execute(
             select(ResourceLink.course_id, ResourceLink.lti_id)
-            .where(ResourceLink.tool_id == tool.id).order_by(ResourceLink.id)
+            .where(ResourceLink.tool_id == tool.id)
+            .order_by(ResourceLink.id)
         ):
             links.setdefault(cid, []).append(lti_id)
         return PlatformInfo(
-            slug=slug, flavour=platform.flavour, issuer=iss, client_id=tool.client_id,
-            deployment_id=tool.deployment_id, auth_login_url=flavour.auth_url(iss),
-            auth_token_url=flavour.token_url(iss), auth_audience=flavour.token_url(iss),
+            slug=slug,
+            flavour=platform.flavour,
+            issuer=iss,
+            client_id=tool.client_id,
+            deployment_id=tool.deployment_id,
+            auth_login_url=flavour.auth_url(iss),
+            auth_token_url=flavour.token_url(iss),
+            auth_audience=flavour.token_url(iss),
             key_set_url=flavour.jwks_url(iss),
             openid_configuration_url=f"{iss}/.well-known/openid-configuration",
-            course_ids=courses, resource_link_ids=links,
+            course_ids=courses,
+            resource_link_ids=links,
         )
 
 
 def register_tool(
-    app: Flask, slug: str, tool_base_url: str, *, client_id: str, deployment_id: str,
-    flavour: str | None = None, name: str = TOOL_NAME, scopes: Sequence[str] | None = None,
-    privacy_level: str = "public", custom: dict[str, str] | None = None,
+    app: Flask,
+    slug: str,
+    tool_base_url: str,
+    *,
+    client_id: str,
+    deployment_id: str,
+    flavour: str | None = None,
+    name: str = TOOL_NAME,
+    scopes: Sequence[str] | None = None,
+    privacy_level: str = "public",
+    custom: dict[str, str] | None = None,
     jwks_url: str | None = None,
 ) -> None:
     """Create the platform if needed and register the tool at ``tool_base_url`` on it (login
@@ -140,20 +158,37 @@ def register_tool(
     with session_scope(app) as s:
         platform = ops.get_platform(s, slug) or ops.create_platform(s, slug, flavour or slug)
         ops.register_tool(
-            s, platform, name=name, client_id=client_id, deployment_id=deployment_id,
-            login_url=f"{tool_base}/lti/login", redirect_uris=[f"{tool_base}/lti/launch"],
-            target_link_uri=f"{tool_base}/lti/launch", jwks_url=jwks_url or
-            f"{tool_base}/lti/jwks.json", deep_link_url=f"{tool_base}/lti/launch",
-            scopes=scopes or v.DEFAULT_TOOL_SCOPES, privacy_level=privacy_level,
-            custom=custom if custom is not None else (
-                CANVAS_CUSTOM if platform.flavour == "canvas" else {}),
+            s,
+            platform,
+            name=name,
+            client_id=client_id,
+            deployment_id=deployment_id,
+            login_url=f"{tool_base}/lti/login",
+            redirect_uris=[f"{tool_base}/lti/launch"],
+            target_link_uri=f"{tool_base}/lti/launch",
+            jwks_url=jwks_url or f"{tool_base}/lti/jwks.json",
+            deep_link_url=f"{tool_base}/lti/launch",
+            scopes=scopes or v.DEFAULT_TOOL_SCOPES,
+            privacy_level=privacy_level,
+            custom=custom
+            if custom is not None
+            else (CANVAS_CUSTOM if platform.flavour == "canvas" else {}),
         )
 
 
 def create_course(
-    app: Flask, slug: str, title: str, learners: int = 30, *, teachers: int = 1, tas: int = 1,
-    columns: Sequence[tuple[str, float]] = DEMO_COLUMNS, score_fraction: float = 0.85,
-    client_id: str | None = None, link_title: str = TOOL_NAME, seed: int = 0,
+    app: Flask,
+    slug: str,
+    title: str,
+    learners: int = 30,
+    *,
+    teachers: int = 1,
+    tas: int = 1,
+    columns: Sequence[tuple[str, float]] = DEMO_COLUMNS,
+    score_fraction: float = 0.85,
+    client_id: str | None = None,
+    link_title: str = TOOL_NAME,
+    seed: int = 0,
 ) -> CourseInfo:
     """A course with people, the tool placed in it, ``columns`` belonging to the tool and
     scores for about ``score_fraction`` of the learners, all deterministic and bulk-inserted
@@ -165,26 +200,31 @@ def create_course(
     with session_scope(app) as s:
         platform = _platform(s, slug)
         tool = _tool(s, platform, client_id)
-        course = ops.create_course(s, platform, title, learners=learners, teachers=teachers,
-                                   tas=tas)
-        link = ops.add_resource_link(s, course, tool, link_title,
-                                     description="Badges for this course")
+        course = ops.create_course(
+            s, platform, title, learners=learners, teachers=teachers, tas=tas
+        )
+        link = ops.add_resource_link(
+            s, course, tool, link_title, description="Badges for this course"
+        )
         item_ids: list[int] = []
         for i, (label, maximum) in enumerate(columns):
             if platform.flavour == "moodle":
                 li = ops.add_line_item(s, course, tool, label, maximum, resource_link=link)
             elif i == len(columns) - 1:
-                assignment = ops.add_resource_link(s, course, tool, label,
-                                                   description=f"<p>{label}</p>")
-                li = ops.add_line_item(s, course, tool, label, maximum,
-                                       resource_link=assignment, coupled=True)
+                assignment = ops.add_resource_link(
+                    s, course, tool, label, description=f"<p>{label}</p>"
+                )
+                li = ops.add_line_item(
+                    s, course, tool, label, maximum, resource_link=assignment, coupled=True
+                )
             else:
                 li = ops.add_line_item(s, course, tool, label, maximum)
             item_ids.append(li.id)
         rows = s.execute(
             select(Enrollment.user_id, Enrollment.role, User.login)
             .join(User, User.id == Enrollment.user_id)
-            .where(Enrollment.course_id == course.id).order_by(Enrollment.id)
+            .where(Enrollment.course_id == course.id)
+            .order_by(Enrollment.id)
         ).all()
         students = [(uid, login) for uid, role, login in rows if role == "student"]
         rng = random.Random(f"{slug}:{title}:{seed}")
@@ -195,19 +235,29 @@ def create_course(
                 if rng.random() >= score_fraction:
                     continue
                 given = round(rng.uniform(0.35, 1.0) * maximum, 1)
-                grades.append({
-                    "line_item_id": li_id, "user_id": uid, "score_given": given,
-                    "score_maximum": maximum,
-                    "timestamp": now - timedelta(days=rng.randint(1, 20),
-                                                 seconds=rng.randint(0, 86399)),
-                })
+                grades.append(
+                    {
+                        "line_item_id": li_id,
+                        "user_id": uid,
+                        "score_given": given,
+                        "score_maximum": maximum,
+                        "timestamp": now
+                        - timedelta(days=rng.randint(1, 20), seconds=rng.randint(0, 86399)),
+                    }
+                )
         ops.bulk_results(s, grades)
         teacher = next(login for _u, role, login in rows if role == "teacher")
         ta = next((login for _u, role, login in rows if role == "ta"), None)
         return CourseInfo(
-            slug=slug, course_id=course.id, context_id=course.lti_context_id,
-            teacher_login=teacher, ta_login=ta, learner_logins=[lg for _u, lg in students],
-            resource_link_id=link.id, resource_link_lti_id=link.lti_id, line_item_ids=item_ids,
+            slug=slug,
+            course_id=course.id,
+            context_id=course.lti_context_id,
+            teacher_login=teacher,
+            ta_login=ta,
+            learner_logins=[lg for _u, lg in students],
+            resource_link_id=link.id,
+            resource_link_lti_id=link.lti_id,
+            line_item_ids=item_ids,
         )
 
 
@@ -233,8 +283,9 @@ def seed_demo(app: Flask, tool_base_url: str, learners: int = 30) -> list[Platfo
     )
     out = []
     for slug, client_id, deployment_id, title in registrations:
-        register_tool(app, slug, tool_base_url, client_id=client_id,
-                      deployment_id=deployment_id, flavour=slug)
+        register_tool(
+            app, slug, tool_base_url, client_id=client_id, deployment_id=deployment_id, flavour=slug
+        )
         with session_scope(app) as s:
             platform = _platform(s, slug)
             has_course = s.scalar(select(Course.id).where(Course.platform_id == platform.id))
@@ -245,8 +296,13 @@ def seed_demo(app: Flask, tool_base_url: str, learners: int = 30) -> list[Platfo
 
 
 def set_score(
-    app: Flask, slug: str, course_id: int, line_item_id: int, user_login_or_id: str | int,
-    score: float | None, comment: str | None = None,
+    app: Flask,
+    slug: str,
+    course_id: int,
+    line_item_id: int,
+    user_login_or_id: str | int,
+    score: float | None,
+    comment: str | None = None,
 ) -> None:
     """A teacher's grade in the gradebook (overrides what the tool sent; new timestamp)."""
     with session_scope(app) as s:
@@ -258,8 +314,15 @@ def set_score(
         ops.teacher_grade(s, platform.flavour, li, user, score, comment)
 
 
-def add_column(app: Flask, slug: str, course_id: int, label: str, score_maximum: float, *,
-               for_tool: bool = False) -> int:
+def add_column(
+    app: Flask,
+    slug: str,
+    course_id: int,
+    label: str,
+    score_maximum: float,
+    *,
+    for_tool: bool = False,
+) -> int:
     """Add a gradebook column: a manual one (invisible to AGS) or, ``for_tool``, a graded
     activity/assignment of the tool. Returns the line item id."""
     with session_scope(app) as s:
@@ -269,8 +332,9 @@ def add_column(app: Flask, slug: str, course_id: int, label: str, score_maximum:
             raise LookupError("no such course")
         tool = _tool(s, platform) if for_tool else None
         link = ops.add_resource_link(s, course, tool, label) if tool else None
-        return ops.add_line_item(s, course, tool, label, score_maximum, resource_link=link,
-                                 coupled=tool is not None).id
+        return ops.add_line_item(
+            s, course, tool, label, score_maximum, resource_link=link, coupled=tool is not None
+        ).id
 
 
 def platform_private_key(app: Flask, slug: str) -> tuple[str, str]:
@@ -287,9 +351,14 @@ def rotate_platform_key(app: Flask, slug: str) -> str:
 
 
 def launch_url(
-    app: Flask, slug: str, course_id: int, user_login_or_id: str | int,
-    resource_link_id: int | str | None = None, message_type: str = v.MSG_RESOURCE_LINK,
-    placement: str | None = None, client_id: str | None = None,
+    app: Flask,
+    slug: str,
+    course_id: int,
+    user_login_or_id: str | int,
+    resource_link_id: int | str | None = None,
+    message_type: str = v.MSG_RESOURCE_LINK,
+    placement: str | None = None,
+    client_id: str | None = None,
 ) -> str:
     """Absolute URL that starts a launch (it answers the auto-submitting login initiation).
     ``resource_link_id`` is the link's row id or LTI id; a resource link launch without one
@@ -303,8 +372,9 @@ def launch_url(
             raise LookupError("no such course or user")
         link = None
         if message_type == v.MSG_RESOURCE_LINK:
-            q = select(ResourceLink).where(ResourceLink.course_id == course.id,
-                                           ResourceLink.tool_id == tool.id)
+            q = select(ResourceLink).where(
+                ResourceLink.course_id == course.id, ResourceLink.tool_id == tool.id
+            )
             if resource_link_id is not None:
                 key = str(resource_link_id)
                 by_lti = s.scalars(q.where(ResourceLink.lti_id == key)).first()
@@ -313,8 +383,9 @@ def launch_url(
                 link = s.scalars(q.order_by(ResourceLink.id)).first()
             if link is None:
                 raise LookupError("no such resource link")
-        hint = launches.message_hint(platform, tool, course, user, link, message_type,
-                                     placement=placement, app=app)
+        hint = launches.message_hint(
+            platform, tool, course, user, link, message_type, placement=placement, app=app
+        )
     return f"{_base(app)}/{slug}/lti/initiate?{urlencode({'hint': hint})}"
 
 
@@ -329,16 +400,18 @@ def write_tool_config(platforms: Sequence[PlatformInfo], path: str | Path) -> di
     doc: dict[str, list[dict[str, object]]] = {}
     for p in platforms:
         entries = doc.setdefault(p.issuer, [])
-        entries.append({
-            "default": not entries,
-            "client_id": p.client_id,
-            "auth_login_url": p.auth_login_url,
-            "auth_token_url": p.auth_token_url,
-            "auth_audience": p.auth_audience,
-            "key_set_url": p.key_set_url,
-            "key_set": None,
-            "deployment_ids": [p.deployment_id],
-        })
+        entries.append(
+            {
+                "default": not entries,
+                "client_id": p.client_id,
+                "auth_login_url": p.auth_login_url,
+                "auth_token_url": p.auth_token_url,
+                "auth_audience": p.auth_audience,
+                "key_set_url": p.key_set_url,
+                "key_set": None,
+                "deployment_ids": [p.deployment_id],
+            }
+        )
     Path(path).write_text(json.dumps(doc, indent=2) + "\n")
     return doc
 
@@ -364,10 +437,13 @@ def start_registration(app: Flask, slug: str, ttl: int | None = None) -> tuple[s
 
     with session_scope(app) as s:
         platform = _platform(s, slug)
-        issued = dynreg.issue_token(s, platform, ttl if ttl is not None
-                                    else dynreg.DEFAULT_TOKEN_TTL)
-        return (dynreg.configuration_url(platform.flavour, issuer(_base(app), platform)),
-                issued.token)
+        issued = dynreg.issue_token(
+            s, platform, ttl if ttl is not None else dynreg.DEFAULT_TOKEN_TTL
+        )
+        return (
+            dynreg.configuration_url(platform.flavour, issuer(_base(app), platform)),
+            issued.token,
+        )
 
 
 def activate_tool(app: Flask, slug: str, client_id: str) -> str:
@@ -395,12 +471,20 @@ def tool_state(app: Flask, slug: str, client_id: str) -> dict[str, object]:
         platform = _platform(s, slug)
         for tool, record in dynreg.all_tools(s, platform):
             if tool.client_id == client_id:
-                return {"name": tool.name, "client_id": tool.client_id, "active": tool.active,
-                        "deployment_id": tool.deployment_id, "scopes": sorted(tool.scope_set),
-                        "privacy_level": tool.privacy_level, "custom": tool.custom,
-                        "redirect_uris": tool.redirect_uris, "jwks_url": tool.jwks_url,
-                        "login_url": tool.login_url, "deep_link_url": tool.deep_link_url,
-                        "status": record.status if record else "manual"}
+                return {
+                    "name": tool.name,
+                    "client_id": tool.client_id,
+                    "active": tool.active,
+                    "deployment_id": tool.deployment_id,
+                    "scopes": sorted(tool.scope_set),
+                    "privacy_level": tool.privacy_level,
+                    "custom": tool.custom,
+                    "redirect_uris": tool.redirect_uris,
+                    "jwks_url": tool.jwks_url,
+                    "login_url": tool.login_url,
+                    "deep_link_url": tool.deep_link_url,
+                    "status": record.status if record else "manual",
+                }
         raise LookupError(f"no tool {client_id!r} on {slug}")
 
 
@@ -409,9 +493,16 @@ def tool_state(app: Flask, slug: str, client_id: str) -> dict[str, object]:
 # What shared/lti/README.md's web-service role holds: course access, grades, completion, and
 # mod/<type>:view of every activity type the sandbox has.
 WS_CAPABILITIES = (
-    "webservice/rest:use", "moodle/course:view", "gradereport/user:view",
-    "moodle/grade:viewall", "moodle/grade:view", "moodle/grade:viewhidden",
-    "report/progress:view", "report/completion:view", "mod/assign:view", "mod/quiz:view",
+    "webservice/rest:use",
+    "moodle/course:view",
+    "gradereport/user:view",
+    "moodle/grade:viewall",
+    "moodle/grade:view",
+    "moodle/grade:viewhidden",
+    "report/progress:view",
+    "report/completion:view",
+    "mod/assign:view",
+    "mod/quiz:view",
     "mod/lti:view",
 )
 
@@ -425,22 +516,37 @@ def set_web_services(app: Flask, slug: str, *, rest_enabled: bool) -> None:
         s.add(site)
 
 
-def create_ws_token(app: Flask, slug: str, *, functions: Sequence[str] | None = None,
-                    capabilities: Sequence[str] = WS_CAPABILITIES) -> str:
+def create_ws_token(
+    app: Flask,
+    slug: str,
+    *,
+    functions: Sequence[str] | None = None,
+    capabilities: Sequence[str] = WS_CAPABILITIES,
+) -> str:
     """A permanent token of a web service user whose service has ``functions`` (default:
     all the sandbox serves) and whose system role holds ``capabilities``."""
     token = secrets.token_hex(16)
     with session_scope(app) as s:
         platform = _platform(s, slug)
-        s.add(WsToken(token=token, platform_id=platform.id,
-                      functions_json=json.dumps(list(functions or IMPLEMENTED)),
-                      capabilities_json=json.dumps(list(capabilities))))
+        s.add(
+            WsToken(
+                token=token,
+                platform_id=platform.id,
+                functions_json=json.dumps(list(functions or IMPLEMENTED)),
+                capabilities_json=json.dumps(list(capabilities)),
+            )
+        )
     return token
 
 
-def update_ws_token(app: Flask, token: str, *, capabilities: Sequence[str] | None = None,
-                    functions: Sequence[str] | None = None,
-                    suspended: bool | None = None) -> None:
+def update_ws_token(
+    app: Flask,
+    token: str,
+    *,
+    capabilities: Sequence[str] | None = None,
+    functions: Sequence[str] | None = None,
+    suspended: bool | None = None,
+) -> None:
     """Change what a token's user may do (a role edited, a service changed, a suspension)."""
     with session_scope(app) as s:
         row = s.get(WsToken, token)
@@ -462,9 +568,17 @@ def delete_ws_token(app: Flask, token: str) -> None:
             s.delete(row)
 
 
-def add_activity(app: Flask, slug: str, course_id: int, name: str, *, modname: str = "assign",
-                 maximum: float | None = 100.0, completion: int = 1,
-                 course_criterion: bool = False) -> tuple[int, int | None]:
+def add_activity(
+    app: Flask,
+    slug: str,
+    course_id: int,
+    name: str,
+    *,
+    modname: str = "assign",
+    maximum: float | None = 100.0,
+    completion: int = 1,
+    course_criterion: bool = False,
+) -> tuple[int, int | None]:
     """A native activity (not the tool's) with its grade column when ``maximum`` is given;
     returns (cmid, line item id)."""
     with session_scope(app) as s:
@@ -473,24 +587,32 @@ def add_activity(app: Flask, slug: str, course_id: int, name: str, *, modname: s
         if course is None or course.platform_id != platform.id:
             raise LookupError("no such course")
         li = ops.add_line_item(s, course, None, name, maximum) if maximum else None
-        activity = Activity(course_id=course.id, modname=modname, name=name,
-                            line_item_id=li.id if li else None, completion=completion,
-                            course_criterion=course_criterion)
+        activity = Activity(
+            course_id=course.id,
+            modname=modname,
+            name=name,
+            line_item_id=li.id if li else None,
+            completion=completion,
+            course_criterion=course_criterion,
+        )
         s.add(activity)
         s.flush()
         return activity.id, li.id if li else None
 
 
-def set_completion(app: Flask, slug: str, cmid: int, user_login_or_id: str | int,
-                   state: int) -> None:
+def set_completion(
+    app: Flask, slug: str, cmid: int, user_login_or_id: str | int, state: int
+) -> None:
     """A learner's completion state of an activity (1: marked complete, 0: not)."""
     with session_scope(app) as s:
         platform = _platform(s, slug)
         user = ops.find_user(s, platform, user_login_or_id)
         if user is None or s.get(Activity, cmid) is None:
             raise LookupError("no such activity or user")
-        row = s.scalars(select(ActivityCompletion).where(
-            ActivityCompletion.activity_id == cmid, ActivityCompletion.user_id == user.id)
+        row = s.scalars(
+            select(ActivityCompletion).where(
+                ActivityCompletion.activity_id == cmid, ActivityCompletion.user_id == user.id
+            )
         ).first() or ActivityCompletion(activity_id=cmid, user_id=user.id)
         row.state = state
         row.time_completed = utcnow().replace(microsecond=0) if state else None
@@ -499,9 +621,17 @@ def set_completion(app: Flask, slug: str, cmid: int, user_login_or_id: str | int
 
 # ---- Canvas REST API -------------------------------------------------------------------------
 
-def create_api_token(app: Flask, slug: str, user_login_or_id: str | int, *,
-                     capacity: float = 700.0, cost: float = 1.0, leak: float = 10.0,
-                     expires_in: timedelta | None = None) -> str:
+
+def create_api_token(
+    app: Flask,
+    slug: str,
+    user_login_or_id: str | int,
+    *,
+    capacity: float = 700.0,
+    cost: float = 1.0,
+    leak: float = 10.0,
+    expires_in: timedelta | None = None,
+) -> str:
     """A Canvas access token of a user (Account > Settings > New access token), with the
     throttle's bucket size, cost per request and leak rate."""
     token = f"1~{secrets.token_urlsafe(48)}"
@@ -510,9 +640,18 @@ def create_api_token(app: Flask, slug: str, user_login_or_id: str | int, *,
         user = ops.find_user(s, platform, user_login_or_id)
         if user is None:
             raise LookupError("no such user")
-        s.add(ApiToken(token=token, platform_id=platform.id, user_id=user.id,
-                       bucket=capacity, capacity=capacity, cost=cost, leak=leak,
-                       expires_at=utcnow() + expires_in if expires_in else None))
+        s.add(
+            ApiToken(
+                token=token,
+                platform_id=platform.id,
+                user_id=user.id,
+                bucket=capacity,
+                capacity=capacity,
+                cost=cost,
+                leak=leak,
+                expires_at=utcnow() + expires_in if expires_in else None,
+            )
+        )
     return token
 
 

@@ -38,8 +38,11 @@ def _rename_in_the_lms(env, slug: str, login: str, given: str, family: str) -> N
     from lti.sandbox.models import Platform, User
 
     with session_scope(env.sandbox) as s:
-        user = s.scalars(select(User).join(Platform, Platform.id == User.platform_id).where(
-            Platform.slug == slug, User.login == login)).one()
+        user = s.scalars(
+            select(User)
+            .join(Platform, Platform.id == User.platform_id)
+            .where(Platform.slug == slug, User.login == login)
+        ).one()
         user.given_name, user.family_name = given, family
 
 
@@ -48,14 +51,14 @@ def _rows(text: str) -> list[dict[str, str]]:
 
 
 def test_a_formula_in_a_learners_lms_name_is_inert_in_every_export(
-        client, admin, registered, browser):
+    client, admin, registered, browser
+):
     course = new_course(registered, browser, learners=3, score_fraction=1.0)
     learner_login = course.info.learner_logins[0]
     given, _, family = FORMULA_NAME.partition(" ")
     _rename_in_the_lms(registered, course.slug, learner_login, given, family)
     sync_course(course.context.id)  # the roster (NRPS) brings the name
-    badge = new_badge(course.context, {"column": course.column("Exam").public_id,
-                                       "min_percent": 0})
+    badge = new_badge(course.context, {"column": course.column("Exam").public_id, "min_percent": 0})
     badge_saved(badge, requested_by="test")  # enabling awards everyone who qualifies
     learner = db.session.scalars(select(LtiUser).where(LtiUser.name == FORMULA_NAME)).one()
     assert learner.id in {a.lti_user_id for a in live_assertions(badge)}
@@ -64,12 +67,17 @@ def test_a_formula_in_a_learners_lms_name_is_inert_in_every_export(
 
     _key, secret = create_key(course.context.registration_id)
     exports = {
-        "staff": lambda: client.get("/course/analytics/export/assertions.csv",
-                                    query_string={"lt": course.token}),
-        "api": lambda: client.get("/api/v1/exports/assertions", query_string={"format": "csv"},
-                                  headers={"Authorization": f"Bearer {secret}"}),
+        "staff": lambda: client.get(
+            "/course/analytics/export/assertions.csv", query_string={"lt": course.token}
+        ),
+        "api": lambda: client.get(
+            "/api/v1/exports/assertions",
+            query_string={"format": "csv"},
+            headers={"Authorization": f"Bearer {secret}"},
+        ),
         "console": lambda: admin.get(
-            f"/admin/analytics/{course.context.registration.public_id}/export/assertions.csv"),
+            f"/admin/analytics/{course.context.registration.public_id}/export/assertions.csv"
+        ),
     }
     for where, fetch in exports.items():
         response = fetch()
@@ -78,5 +86,8 @@ def test_a_formula_in_a_learners_lms_name_is_inert_in_every_export(
         rows = _rows(text)
         names = {row["recipient_name"] for row in rows}
         assert "'" + FORMULA_NAME in names and FORMULA_NAME not in names, where
-        assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r"))
-                       for row in rows for cell in row.values()), where
+        assert not any(
+            cell.startswith(("=", "+", "-", "@", "\t", "\r"))
+            for row in rows
+            for cell in row.values()
+        ), where

@@ -27,8 +27,9 @@ def at(day: int, hour: int = 10, month: int = 11) -> datetime:
 
 
 def issue(badge, user, when):
-    return ob.issue(badge, ob.Recipient(email=user.email, name=user.name, lti_user_id=user.id),
-                    now=when).assertion
+    return ob.issue(
+        badge, ob.Recipient(email=user.email, name=user.name, lti_user_id=user.id), now=when
+    ).assertion
 
 
 @pytest.fixture
@@ -36,8 +37,9 @@ def seeded(app):
     """Two badges, five learners. The hand-computed figures are in the tests below."""
     context = make_course("Biology 101")
     teacher = make_person(context, "Tess Teacher", "tess@example.edu", staff=True)
-    l1, l2, l3, l4, l5 = (make_person(context, f"Learner {i}", f"l{i}@example.edu")
-                          for i in range(1, 6))
+    l1, l2, l3, l4, l5 = (
+        make_person(context, f"Learner {i}", f"l{i}@example.edu") for i in range(1, 6)
+    )
     issuer = make_issuer()
     a, b = make_badge(issuer, context, "Foundations"), make_badge(issuer, context, "Advanced")
     # In range: A to L1 (Nov 2), L2 (Nov 3), L3 (Nov 5); B to L1 (Nov 6).
@@ -64,17 +66,30 @@ def seeded(app):
     record_view(b1.id, BROWSER, now=at(7))
     record_view(b1.id, "LinkedInBot/1.0", now=at(7))
     # Review queue on A: L5 waits; L1 was queued but holds A since (not pending any more).
-    db.session.add_all([ReviewItem(badge_id=a.id, user_id=l5.id, data={}),
-                        ReviewItem(badge_id=a.id, user_id=l1.id, data={})])
+    db.session.add_all(
+        [
+            ReviewItem(badge_id=a.id, user_id=l5.id, data={}),
+            ReviewItem(badge_id=a.id, user_id=l1.id, data={}),
+        ]
+    )
     # B's rule: 80 % on the Quiz. Close (within 10 points): L2 (75 %), L5 (72 %); L3 (50 %)
     # is not; L4 (85 %) qualifies; L1 holds B.
-    quiz = Column(context_id=context.id, lti_lineitem_id="https://lms/li/1", label="Quiz",
-                  score_maximum=100)
+    quiz = Column(
+        context_id=context.id, lti_lineitem_id="https://lms/li/1", label="Quiz", score_maximum=100
+    )
     db.session.add(quiz)
     db.session.flush()
     for user, score in ((l1, 90), (l2, 75), (l3, 50), (l4, 85), (l5, 72)):
-        db.session.add(Grade(column_id=quiz.id, user_id=user.id, score=score, maximum=100,
-                             source="manual", timestamp=at(1)))
+        db.session.add(
+            Grade(
+                column_id=quiz.id,
+                user_id=user.id,
+                score=score,
+                maximum=100,
+                source="manual",
+                timestamp=at(1),
+            )
+        )
     b.criteria, b.enabled = {"column": quiz.public_id, "min_percent": 80}, True
     db.session.commit()
     return {"context": context, "teacher": teacher, "a": a, "b": b, "learner": l2}
@@ -111,31 +126,41 @@ def test_badge_and_registration_scopes(seeded):
     assert (m.issued, m.accepted, m.views, m.revoked) == (3, 2, 3, 1)
     assert m.median_hours_to_accept == 13.0  # median of 2 h and 24 h
     assert m.close_to_threshold == 0  # A has no rule
-    wide = compute(Scope.from_dates(date(2026, 10, 1), LAST,
-                                    registration_id=seeded["context"].registration_id),
-                   with_close=False)
+    wide = compute(
+        Scope.from_dates(
+            date(2026, 10, 1), LAST, registration_id=seeded["context"].registration_id
+        ),
+        with_close=False,
+    )
     assert (wide.issued, wide.accepted, wide.views, wide.shares) == (5, 4, 5, 3)
     assert wide.median_hours_to_accept == 2.0  # 2, 24, 1, 2 → (2 + 2) / 2
     assert wide.close_to_threshold is None
     # Another registration sees none of it.
     other = make_course("Chemistry")
-    assert compute(Scope.from_dates(FIRST, LAST, registration_id=other.registration_id)).issued \
-        == 0
+    assert compute(Scope.from_dates(FIRST, LAST, registration_id=other.registration_id)).issued == 0
 
 
 def test_staff_dashboard_renders_accessible_charts_and_tables(seeded, client):
     context = seeded["context"]
     lt = token_for(context, seeded["teacher"], staff=True)
-    page = client.get("/course/analytics/", query_string={"lt": lt, "from": "2026-11-01",
-                                                          "to": "2026-11-10"})
+    page = client.get(
+        "/course/analytics/", query_string={"lt": lt, "from": "2026-11-01", "to": "2026-11-10"}
+    )
     assert page.status_code == 200, page.text
     html = page.text
     assert html.count('role="img"') == 4 and "<title id=" in html and "<desc id=" in html
     assert 'data-metric="issued">4<' in html and "75.0 %" in html and "2.0 h" in html
     assert 'data-metric="close">2<' in html and 'data-metric="pending">1<' in html
     assert f'name="lt" value="{lt}"' in html and f"lt={lt}" in html
-    one = client.get("/course/analytics/", query_string={
-        "lt": lt, "badge": seeded["a"].public_id, "from": "2026-11-01", "to": "2026-11-10"})
+    one = client.get(
+        "/course/analytics/",
+        query_string={
+            "lt": lt,
+            "badge": seeded["a"].public_id,
+            "from": "2026-11-01",
+            "to": "2026-11-10",
+        },
+    )
     assert 'data-metric="issued">3<' in one.text
     # Learners may not see it; another course's badge is not here; bad dates fall back.
     learner_lt = token_for(context, seeded["learner"])
@@ -143,8 +168,12 @@ def test_staff_dashboard_renders_accessible_charts_and_tables(seeded, client):
     assert client.get("/course/analytics/").status_code == 401
     other = make_course("Chemistry")
     foreign = make_badge(make_issuer(), other, "Elsewhere")
-    assert client.get("/course/analytics/", query_string={
-        "lt": lt, "badge": foreign.public_id}).status_code == 404
+    assert (
+        client.get(
+            "/course/analytics/", query_string={"lt": lt, "badge": foreign.public_id}
+        ).status_code
+        == 404
+    )
     bad = client.get("/course/analytics/", query_string={"lt": lt, "from": "2026-13-01"})
     assert bad.status_code == 200 and 'role="alert"' in bad.text
 
@@ -157,16 +186,29 @@ def test_staff_exports_stream_csv_and_json(seeded, client):
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert len(rows) == 4 and {r["badge_name"] for r in rows} == {"Foundations", "Advanced"}
     assert sum(r["revoked"] == "True" for r in rows) == 1
-    data = json.loads(client.get("/course/analytics/export/assertions.json",
-                                 query_string=query).data)
-    assert len(data) == 4 and all(d["verify_url"].startswith("http://localhost/ob/verify/")
-                                  for d in data)
-    metrics = json.loads(client.get("/course/analytics/export/metrics.json",
-                                    query_string=query).data)
-    assert (metrics["issued"], metrics["acceptance_rate"], metrics["verification_views"]) == \
-        (4, 0.75, 4)
-    table = list(csv.DictReader(io.StringIO(client.get(
-        "/course/analytics/export/metrics.csv", query_string=query).get_data(as_text=True))))
+    data = json.loads(
+        client.get("/course/analytics/export/assertions.json", query_string=query).data
+    )
+    assert len(data) == 4 and all(
+        d["verify_url"].startswith("http://localhost/ob/verify/") for d in data
+    )
+    metrics = json.loads(
+        client.get("/course/analytics/export/metrics.json", query_string=query).data
+    )
+    assert (metrics["issued"], metrics["acceptance_rate"], metrics["verification_views"]) == (
+        4,
+        0.75,
+        4,
+    )
+    table = list(
+        csv.DictReader(
+            io.StringIO(
+                client.get("/course/analytics/export/metrics.csv", query_string=query).get_data(
+                    as_text=True
+                )
+            )
+        )
+    )
     assert table[-1]["badge_id"] == "*" and table[-1]["issued"] == "4"
 
 
@@ -178,16 +220,35 @@ def test_api_exports_are_tenant_scoped(seeded, client):
     other = make_course("Chemistry")
     _o, other_secret = create_key(other.registration_id)
     auth = {"Authorization": f"Bearer {secret}"}
-    response = client.get("/api/v1/exports/assertions", headers=auth, query_string={
-        "format": "json", "from": "2026-10-01", "to": "2026-11-10"})
+    response = client.get(
+        "/api/v1/exports/assertions",
+        headers=auth,
+        query_string={"format": "json", "from": "2026-10-01", "to": "2026-11-10"},
+    )
     assert response.status_code == 200 and response.is_streamed
     assert len(json.loads(response.data)) == 5
-    metrics = client.get("/api/v1/exports/metrics", headers=auth, query_string={
-        "format": "json", "context_id": context.public_id, "from": "2026-11-01",
-        "to": "2026-11-10"}).json
+    metrics = client.get(
+        "/api/v1/exports/metrics",
+        headers=auth,
+        query_string={
+            "format": "json",
+            "context_id": context.public_id,
+            "from": "2026-11-01",
+            "to": "2026-11-10",
+        },
+    ).json
     assert metrics["issued"] == 4 and metrics["close_to_threshold"] == 2
-    assert client.get("/api/v1/exports/metrics", headers={
-        "Authorization": f"Bearer {other_secret}"}, query_string={
-        "context_id": context.public_id}).status_code == 404
-    assert client.get("/api/v1/exports/assertions", headers=auth,
-                      query_string={"from": "nonsense"}).status_code == 400
+    assert (
+        client.get(
+            "/api/v1/exports/metrics",
+            headers={"Authorization": f"Bearer {other_secret}"},
+            query_string={"context_id": context.public_id},
+        ).status_code
+        == 404
+    )
+    assert (
+        client.get(
+            "/api/v1/exports/assertions", headers=auth, query_string={"from": "nonsense"}
+        ).status_code
+        == 400
+    )

@@ -13,35 +13,64 @@ def test_auth_required(client):
 
 def test_award_flow_and_tenancy(client, keys):
     admin, one, two = keys
-    issuer = client.post("/api/v1/issuers", headers=one, json={
-        "name": "One U", "url": "https://one.example", "email": "b@one.example"})
+    issuer = client.post(
+        "/api/v1/issuers",
+        headers=one,
+        json={"name": "One U", "url": "https://one.example", "email": "b@one.example"},
+    )
     assert issuer.status_code == 201
-    badge = client.post("/api/v1/badges", headers=one, json={
-        "name": "Teamwork", "description": "Works in teams", "criteria_narrative": "80 %",
-        "tags": ["team"]})
+    badge = client.post(
+        "/api/v1/badges",
+        headers=one,
+        json={
+            "name": "Teamwork",
+            "description": "Works in teams",
+            "criteria_narrative": "80 %",
+            "tags": ["team"],
+        },
+    )
     assert badge.status_code == 201, badge.json
     badge_id = badge.json["id"]
     patched = client.patch(f"/api/v1/badges/{badge_id}", headers=one, json={"tags": ["a"]})
     assert patched.json["tags"] == ["a"]
-    award = client.post(f"/api/v1/badges/{badge_id}/assertions", headers=one,
-                        json={"email": "ana@example.org", "name": "Ana"})
+    award = client.post(
+        f"/api/v1/badges/{badge_id}/assertions",
+        headers=one,
+        json={"email": "ana@example.org", "name": "Ana"},
+    )
     assert award.status_code == 201
-    again = client.post(f"/api/v1/badges/{badge_id}/assertions", headers=one,
-                        json={"email": "ana@example.org", "name": "Ana"})
+    again = client.post(
+        f"/api/v1/badges/{badge_id}/assertions",
+        headers=one,
+        json={"email": "ana@example.org", "name": "Ana"},
+    )
     assert again.status_code == 200 and again.json["id"] == award.json["id"]
     listed = client.get(f"/api/v1/assertions?badge_id={badge_id}", headers=one)
     assert [a["id"] for a in listed.json] == [award.json["id"]]
-    assert {"id", "badge_id", "recipient_email", "recipient_name", "issued_on", "revoked",
-            "ob2_assertion_url", "ob3_credential_url"} <= set(listed.json[0])
+    assert {
+        "id",
+        "badge_id",
+        "recipient_email",
+        "recipient_name",
+        "issued_on",
+        "revoked",
+        "ob2_assertion_url",
+        "ob3_credential_url",
+    } <= set(listed.json[0])
     assert listed.headers["X-Total-Count"] == "1"
     # Another tenant sees nothing of it; the admin sees everything.
     assert client.get(f"/api/v1/badges/{badge_id}", headers=two).status_code == 404
     assert client.get("/api/v1/assertions", headers=two).json == []
-    assert client.post(f"/api/v1/assertions/{award.json['id']}/revoke", headers=two,
-                       json={"reason": "x"}).status_code == 404
+    assert (
+        client.post(
+            f"/api/v1/assertions/{award.json['id']}/revoke", headers=two, json={"reason": "x"}
+        ).status_code
+        == 404
+    )
     assert len(client.get("/api/v1/assertions", headers=admin).json) == 1
-    revoked = client.post(f"/api/v1/assertions/{award.json['id']}/revoke", headers=one,
-                          json={"reason": "mistake"})
+    revoked = client.post(
+        f"/api/v1/assertions/{award.json['id']}/revoke", headers=one, json={"reason": "mistake"}
+    )
     assert revoked.json["revoked"] is True
 
 
@@ -49,7 +78,10 @@ def test_errors_are_json(client, keys):
     _admin, one, _two = keys
     missing = client.post("/api/v1/badges", headers=one, json={"name": "x"})
     assert missing.status_code == 422 and missing.json == {
-        "error": "invalid", "message": "is required", "field": "/description"}
+        "error": "invalid",
+        "message": "is required",
+        "field": "/description",
+    }
     not_json = client.post("/api/v1/badges", headers=one, data="x")
     assert not_json.status_code == 400 and not_json.json["error"] == "bad_request"
 

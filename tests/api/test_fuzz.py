@@ -27,8 +27,13 @@ def test_the_fuzzed_document_is_the_served_one(client):
 
 
 @schema.parametrize()
-@settings(max_examples=FUZZ_EXAMPLES, deadline=None, derandomize=True, database=None,
-          suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=FUZZ_EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
 def test_no_route_answers_500(app, case, keys):
     _admin, one, _two = keys
     case.call_and_validate(app=app, headers=one, checks=[not_a_server_error])

@@ -52,16 +52,22 @@ NOW = datetime.now(UTC).replace(microsecond=0).isoformat()  # newer than any see
 
 
 def _event(course, learner, score=95.0) -> dict:
-    return {"context_id": course.context.public_id, "column": course.column("Exam").public_id,
-            "user_sub": learner.sub, "score": score, "timestamp": NOW}
+    return {
+        "context_id": course.context.public_id,
+        "column": course.column("Exam").public_id,
+        "user_sub": learner.sub,
+        "score": score,
+        "timestamp": NOW,
+    }
 
 
 def test_courses_columns_sync_and_jobs(client, course, headers):
     contexts = client.get("/api/v1/contexts", headers=headers).json
     assert [c["id"] for c in contexts] == [course.context.public_id]
     assert {"id", "lti_context_id", "title", "registration_id", "deployment_id"} <= set(contexts[0])
-    columns = client.get(f"/api/v1/contexts/{course.context.public_id}/columns",
-                         headers=headers).json
+    columns = client.get(
+        f"/api/v1/contexts/{course.context.public_id}/columns", headers=headers
+    ).json
     assert [c["label"] for c in columns] == ["Exam"]
     assert {"id", "label", "score_maximum", "lti_lineitem_id"} <= set(columns[0])
     started = client.post(f"/api/v1/contexts/{course.context.public_id}/sync", headers=headers)
@@ -69,28 +75,50 @@ def test_courses_columns_sync_and_jobs(client, course, headers):
     job = client.get(f"/api/v1/jobs/{started.json['job_id']}", headers=headers).json
     assert job["state"] == "done" and job["kind"] == "sync"  # immediate queue in tests
     other_key = create_key(None)[1]
-    assert client.get(f"/api/v1/jobs/{job['id']}",
-                      headers={"Authorization": f"Bearer {other_key}"}).status_code == 200
+    assert (
+        client.get(
+            f"/api/v1/jobs/{job['id']}", headers={"Authorization": f"Bearer {other_key}"}
+        ).status_code
+        == 200
+    )
     paths = client.get("/api/v1/openapi.json").json["paths"]
-    assert {"/contexts", "/contexts/{id}/sync", "/jobs/{id}", "/contexts/{id}/columns",
-            "/grade-events", "/badges/{id}/preview"} <= set(paths)
+    assert {
+        "/contexts",
+        "/contexts/{id}/sync",
+        "/jobs/{id}",
+        "/contexts/{id}/columns",
+        "/grade-events",
+        "/badges/{id}/preview",
+    } <= set(paths)
 
 
 def test_badge_criteria_are_checked_and_enabling_awards_retroactively(client, course, headers):
     exam = course.column("Exam").public_id
     new_badge(course.context, None, name="Issuer maker")  # makes the registration's issuer
-    base = {"context_id": course.context.public_id, "name": "Exam star",
-            "description": "Did well in the exam"}
-    typo = client.post("/api/v1/badges", headers=headers, json={
-        **base, "criteria": {"all": [{"column": exam, "min_precent": 80}]}})
+    base = {
+        "context_id": course.context.public_id,
+        "name": "Exam star",
+        "description": "Did well in the exam",
+    }
+    typo = client.post(
+        "/api/v1/badges",
+        headers=headers,
+        json={**base, "criteria": {"all": [{"column": exam, "min_precent": 80}]}},
+    )
     assert typo.status_code == 422 and typo.json["error"] == "invalid_criteria"
     assert typo.json["message"].startswith("/all/0/min_precent")
-    unknown = client.post("/api/v1/badges", headers=headers, json={
-        **base, "criteria": {"any": [{"column": "nope", "min_percent": 80}]}})
+    unknown = client.post(
+        "/api/v1/badges",
+        headers=headers,
+        json={**base, "criteria": {"any": [{"column": "nope", "min_percent": 80}]}},
+    )
     assert unknown.status_code == 422 and unknown.json["message"].startswith("/any/0/column")
 
-    created = client.post("/api/v1/badges", headers=headers, json={
-        **base, "criteria": {"column": exam, "min_percent": 80}, "enabled": False})
+    created = client.post(
+        "/api/v1/badges",
+        headers=headers,
+        json={**base, "criteria": {"column": exam, "min_percent": 80}, "enabled": False},
+    )
     assert created.status_code == 201, created.json
     badge_id = created.json["id"]
     preview = client.get(f"/api/v1/badges/{badge_id}/preview", headers=headers).json
@@ -101,28 +129,39 @@ def test_badge_criteria_are_checked_and_enabling_awards_retroactively(client, co
     assert enabled.status_code == 200
     listed = client.get(f"/api/v1/assertions?badge_id={badge_id}", headers=headers).json
     assert len(listed) == len(preview["qualifies"])
-    revoked = client.post(f"/api/v1/assertions/{listed[0]['id']}/revoke", headers=headers,
-                          json={"reason": "mistake"})
+    revoked = client.post(
+        f"/api/v1/assertions/{listed[0]['id']}/revoke", headers=headers, json={"reason": "mistake"}
+    )
     assert revoked.json["revoked"] is True
 
 
 def test_replayed_event_issues_once(client, course, headers):
-    badge = new_badge(course.context, {"column": course.column("Exam").public_id,
-                                       "min_percent": 80})
+    badge = new_badge(
+        course.context, {"column": course.column("Exam").public_id, "min_percent": 80}
+    )
     learner = _low_learner(course)
     before = len(live_assertions(badge))
-    answers = [client.post("/api/v1/grade-events", headers=headers,
-                           json=_event(course, learner)).json for _ in range(10)]
+    answers = [
+        client.post("/api/v1/grade-events", headers=headers, json=_event(course, learner)).json
+        for _ in range(10)
+    ]
     assert answers[0] == {"received": 1, "changed": 1, "issued": 1, "review": 0}
     assert all(a == {"received": 1, "changed": 0, "issued": 0, "review": 0} for a in answers[1:])
     assert len(live_assertions(badge)) == before + 1
-    assert db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
-        OutboxMessage.assertion_id.in_([a.id for a in live_assertions(badge)]))) == before + 1
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.assertion_id.in_([a.id for a in live_assertions(badge)]))
+        )
+        == before + 1
+    )
 
 
 def test_fifty_concurrent_identical_events_issue_once(course, registered, headers):
-    badge = new_badge(course.context, {"column": course.column("Exam").public_id,
-                                       "min_percent": 80})
+    badge = new_badge(
+        course.context, {"column": course.column("Exam").public_id, "min_percent": 80}
+    )
     learner = _low_learner(course)
     before = len(live_assertions(badge))
     url = f"{registered.tool_url}/api/v1/grade-events"
@@ -137,8 +176,14 @@ def test_fifty_concurrent_identical_events_issue_once(course, registered, header
     db.session.rollback()  # a fresh snapshot: the server committed meanwhile
     holders = [a for a in live_assertions(badge) if a.lti_user_id == learner.id]
     assert len(holders) == 1 and len(live_assertions(badge)) == before + 1
-    assert db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
-        OutboxMessage.assertion_id == holders[0].id)) == 1
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.assertion_id == holders[0].id)
+        )
+        == 1
+    )
 
 
 def _signed(secret: str, body: bytes, stamp: int | None = None) -> str:
@@ -153,20 +198,31 @@ def test_hmac_signed_events(client, course):
     secret = event_secret(registration.id)
     learner = _low_learner(course)
     body = json.dumps({"events": [_event(course, learner)]}).encode()
-    base = {"Content-Type": "application/json",
-            "Badgebridge-Registration": registration.public_id}
-    ok = client.post("/api/v1/grade-events", data=body,
-                     headers={**base, "Badgebridge-Signature": _signed(secret, body)})
+    base = {"Content-Type": "application/json", "Badgebridge-Registration": registration.public_id}
+    ok = client.post(
+        "/api/v1/grade-events",
+        data=body,
+        headers={**base, "Badgebridge-Signature": _signed(secret, body)},
+    )
     assert ok.status_code == 200 and ok.json["issued"] == 1
-    forged = client.post("/api/v1/grade-events", data=body,
-                         headers={**base, "Badgebridge-Signature": _signed("wrong", body)})
+    forged = client.post(
+        "/api/v1/grade-events",
+        data=body,
+        headers={**base, "Badgebridge-Signature": _signed("wrong", body)},
+    )
     assert forged.status_code == 401
-    old = client.post("/api/v1/grade-events", data=body, headers={
-        **base, "Badgebridge-Signature": _signed(secret, body, int(time.time()) - 3600)})
+    old = client.post(
+        "/api/v1/grade-events",
+        data=body,
+        headers={**base, "Badgebridge-Signature": _signed(secret, body, int(time.time()) - 3600)},
+    )
     assert old.status_code == 401
     bad = json.dumps({"events": [{**_event(course, learner), "score": "lots"}]}).encode()
-    refused = client.post("/api/v1/grade-events", data=bad,
-                          headers={**base, "Badgebridge-Signature": _signed(secret, bad)})
+    refused = client.post(
+        "/api/v1/grade-events",
+        data=bad,
+        headers={**base, "Badgebridge-Signature": _signed(secret, bad)},
+    )
     assert refused.status_code == 422 and refused.json["field"] == "/events/0/score"
     assert client.post("/api/v1/grade-events", json={"events": []}).status_code == 401
 
@@ -174,9 +230,15 @@ def test_hmac_signed_events(client, course):
 def test_admin_key_makes_course_badges_with_the_courses_issuer(client, course):
     issuer = new_badge(course.context, None, name="Issuer maker").issuer  # the institution's
     _key, secret = create_key(None)  # an admin key: no registration of its own
-    created = client.post("/api/v1/badges", headers={"Authorization": f"Bearer {secret}"},
-                          json={"context_id": course.context.public_id, "name": "Admin made",
-                                "description": "Made with an admin key"})
+    created = client.post(
+        "/api/v1/badges",
+        headers={"Authorization": f"Bearer {secret}"},
+        json={
+            "context_id": course.context.public_id,
+            "name": "Admin made",
+            "description": "Made with an admin key",
+        },
+    )
     assert created.status_code == 201, created.json
     assert created.json["issuer_id"] == issuer.public_id
 
@@ -187,28 +249,39 @@ def test_criteria_text_is_generated_and_embedded_in_the_badge(client, course, he
     new_badge(course.context, None, name="Issuer maker")
     exam = course.column("Exam")
     criteria = {"column": exam.public_id, "min_percent": 80}
-    created = client.post("/api/v1/badges", headers=headers, json={
-        "context_id": course.context.public_id, "name": "Exam star",
-        "description": "Did well", "criteria": criteria, "enabled": False})
+    created = client.post(
+        "/api/v1/badges",
+        headers=headers,
+        json={
+            "context_id": course.context.public_id,
+            "name": "Exam star",
+            "description": "Did well",
+            "criteria": criteria,
+            "enabled": False,
+        },
+    )
     assert created.status_code == 201, created.json
     expected = describe(parse_criteria(criteria), {exam.public_id: exam.label}, {})
     assert "80 %" in expected and exam.label in expected
     assert created.json["criteria_narrative"] == expected
-    hosted = client.get(f"/ob/v2/badges/{created.json['id']}",
-                        headers={"Accept": "application/ld+json"})
+    hosted = client.get(
+        f"/ob/v2/badges/{created.json['id']}", headers={"Accept": "application/ld+json"}
+    )
     assert hosted.json["criteria"]["narrative"] == expected
 
 
-def test_a_courses_first_badge_makes_the_issuer_as_the_designer_does(client, course,
-                                                                     headers):
+def test_a_courses_first_badge_makes_the_issuer_as_the_designer_does(client, course, headers):
     """No issuer yet: the API creates the institution's issuer from the registration, the
     same one the designer would have made, and the course's next badges use it."""
     from app.designer.operations import course_issuer
     from app.openbadges.models import Issuer
 
     assert db.session.scalar(select(func.count()).select_from(Issuer)) == 0
-    first = client.post("/api/v1/badges", headers=headers, json={
-        "context_id": course.context.public_id, "name": "First", "description": "The first"})
+    first = client.post(
+        "/api/v1/badges",
+        headers=headers,
+        json={"context_id": course.context.public_id, "name": "First", "description": "The first"},
+    )
     assert first.status_code == 201, first.json
     issuer = db.session.scalars(select(Issuer)).one()
     assert first.json["issuer_id"] == issuer.public_id
@@ -218,9 +291,13 @@ def test_a_courses_first_badge_makes_the_issuer_as_the_designer_does(client, cou
     # Named after the institution as the launches give it (tool_platform), not the LMS URL.
     assert registration.platform_name and issuer.name == registration.platform_name
     assert issuer.url == registration.issuer
-    second = client.post("/api/v1/badges", headers=headers, json={
-        "context_id": course.context.public_id, "name": "Second", "description": "Next"})
+    second = client.post(
+        "/api/v1/badges",
+        headers=headers,
+        json={"context_id": course.context.public_id, "name": "Second", "description": "Next"},
+    )
     assert second.json["issuer_id"] == issuer.public_id
-    no_course = client.post("/api/v1/badges", headers=headers, json={
-        "name": "Loose", "description": "No course"})
+    no_course = client.post(
+        "/api/v1/badges", headers=headers, json={"name": "Loose", "description": "No course"}
+    )
     assert no_course.status_code == 201 and no_course.json["issuer_id"] == issuer.public_id

@@ -19,8 +19,13 @@ from app.extensions import db
 
 def _append(n: int, start: int = 0) -> None:
     for i in range(start, start + n):
-        audit.record("award.manual", f"assertion:a{i}", {"score": 81.5 + i, "reasons": ["x"]},
-                     actor="lti_user:teacher", tenant="reg-1")
+        audit.record(
+            "award.manual",
+            f"assertion:a{i}",
+            {"score": 81.5 + i, "reasons": ["x"]},
+            actor="lti_user:teacher",
+            tenant="reg-1",
+        )
     db.session.commit()
 
 
@@ -39,10 +44,16 @@ def test_records_chain_and_hash_is_reproducible(app):
     assert records[1].prev_hash == records[0].hash and records[2].prev_hash == records[1].hash
     # The documented algorithm, recomputed independently of the module.
     first = records[0]
-    assert first.hash == record_hash(seq=1, created_at=first.created_at, actor=first.actor,
-                                     action=first.action, subject=first.subject,
-                                     tenant=first.tenant, data=json.loads(first.data_json),
-                                     prev_hash=GENESIS)
+    assert first.hash == record_hash(
+        seq=1,
+        created_at=first.created_at,
+        actor=first.actor,
+        action=first.action,
+        subject=first.subject,
+        tenant=first.tenant,
+        data=json.loads(first.data_json),
+        prev_hash=GENESIS,
+    )
     head = db.session.get(AuditChainHead, 1)
     assert (head.seq, head.hash) == (3, records[2].hash)
     assert audit.verify().ok
@@ -71,8 +82,18 @@ def _tamper(statement) -> None:
     db.session.rollback()
 
 
-@pytest.mark.parametrize("how", ["edit_data", "edit_actor", "edit_time", "delete_middle",
-                                 "delete_last", "reorder", "rehash_one"])
+@pytest.mark.parametrize(
+    "how",
+    [
+        "edit_data",
+        "edit_actor",
+        "edit_time",
+        "delete_middle",
+        "delete_last",
+        "reorder",
+        "rehash_one",
+    ],
+)
 def test_tampering_is_detected_and_named(app, runner, how):
     _append(5)
     t = AuditRecord.__table__
@@ -100,9 +121,16 @@ def test_tampering_is_detected_and_named(app, runner, how):
         broken = 2
     else:  # recompute record 3's hash after an edit: record 4's prev_hash gives it away
         row = db.session.execute(select(t).where(t.c.seq == 3)).one()
-        forged = record_hash(seq=3, created_at=row.created_at, actor=row.actor,
-                             action=row.action, subject=row.subject, tenant=row.tenant,
-                             data={"score": 100}, prev_hash=row.prev_hash)
+        forged = record_hash(
+            seq=3,
+            created_at=row.created_at,
+            actor=row.actor,
+            action=row.action,
+            subject=row.subject,
+            tenant=row.tenant,
+            data={"score": 100},
+            prev_hash=row.prev_hash,
+        )
         _tamper(update(t).where(t.c.seq == 3).values(data_json='{"score":100}', hash=forged))
         broken = 4
     verdict = audit.verify()
@@ -121,9 +149,14 @@ def test_concurrent_appends_keep_one_chain(app):
         with app.app_context():
             try:
                 for i in range(10):
-                    retry_on_lock(lambda i=i: (audit.record(
-                        "award.auto", f"assertion:t{n}-{i}", {"i": i}, actor="system"),
-                        db.session.commit()))()
+                    retry_on_lock(
+                        lambda i=i: (
+                            audit.record(
+                                "award.auto", f"assertion:t{n}-{i}", {"i": i}, actor="system"
+                            ),
+                            db.session.commit(),
+                        )
+                    )()
             except BaseException as exc:  # reported below
                 errors.append(exc)
             finally:

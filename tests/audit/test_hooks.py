@@ -29,8 +29,9 @@ def test_awards_reviews_revocations_rules_and_registrations_are_recorded(app):
 
     assertion = award_manually(badge, learner, "lti_user:tess", "finished the project")
     revoke_award(assertion, "lti_user:tess", "awarded to the wrong learner")
-    item = ReviewItem(badge_id=badge.id, user_id=other.id,
-                      data={"evidence": ["Quiz: 78 % of 80 % needed"]})
+    item = ReviewItem(
+        badge_id=badge.id, user_id=other.id, data={"evidence": ["Quiz: 78 % of 80 % needed"]}
+    )
     db.session.add(item)
     db.session.commit()
     decide_review(item, approve=False, actor="lti_user:tess", reason="late submission")
@@ -42,9 +43,14 @@ def test_awards_reviews_revocations_rules_and_registrations_are_recorded(app):
 
     new = _records()[before:]
     actions = [r.action for r in new]
-    assert actions == ["award.manual_award", "assertion.revoked", "review.denied",
-                       "badge.rule_changed", "registration.status",
-                       "registration.deployment_added"], actions
+    assert actions == [
+        "award.manual_award",
+        "assertion.revoked",
+        "review.denied",
+        "badge.rule_changed",
+        "registration.status",
+        "registration.deployment_added",
+    ], actions
     award = json.loads(new[0].data_json)
     assert new[0].subject == f"assertion:{assertion.public_id}"
     assert new[0].actor == "lti_user:tess" and award["reason"] == "finished the project"
@@ -57,15 +63,35 @@ def test_awards_reviews_revocations_rules_and_registrations_are_recorded(app):
 
 def test_cli_awards_are_recorded_and_the_chain_holds(app, runner):
     badge = make_badge(make_issuer(), make_course(), "Foundations")
-    result = runner.invoke(args=["badges", "award", badge.public_id, "--email",
-                                 "ada@example.edu", "--name", "Ada", "--json"])
+    result = runner.invoke(
+        args=[
+            "badges",
+            "award",
+            badge.public_id,
+            "--email",
+            "ada@example.edu",
+            "--name",
+            "Ada",
+            "--json",
+        ]
+    )
     assert result.exit_code == 0, result.output
     assertion_id = json.loads(result.output)["assertion_id"]
     recorded = [r for r in _records() if r.action == "award.cli"]
     assert [r.subject for r in recorded] == [f"assertion:{assertion_id}"]
     assert recorded[0].actor == "cli"
-    again = runner.invoke(args=["badges", "award", badge.public_id, "--email",
-                                "ada@example.edu", "--name", "Ada", "--json"])
+    again = runner.invoke(
+        args=[
+            "badges",
+            "award",
+            badge.public_id,
+            "--email",
+            "ada@example.edu",
+            "--name",
+            "Ada",
+            "--json",
+        ]
+    )
     assert again.exit_code == 0
     assert len([r for r in _records() if r.action == "award.cli"]) == 1  # idempotent
     assert runner.invoke(args=["audit", "verify"]).exit_code == 0

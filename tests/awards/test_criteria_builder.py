@@ -29,34 +29,60 @@ from tests.grades.support import new_badge, new_course, sandbox_scores
 
 
 def test_the_form_says_what_the_instructor_typed_as_a_criteria_document():
-    form = rule_form({"column": ["a", "b", ""], "threshold": ["80", "7,5", ""],
-                      "unit": ["percent", "points", "percent"], "combine": ["at_least"],
-                      "at_least": ["1"], "prerequisite": ["intro"], "earn_by": ["2027-06-30"],
-                      "review_band": ["5"]})
+    form = rule_form(
+        {
+            "column": ["a", "b", ""],
+            "threshold": ["80", "7,5", ""],
+            "unit": ["percent", "points", "percent"],
+            "combine": ["at_least"],
+            "at_least": ["1"],
+            "prerequisite": ["intro"],
+            "earn_by": ["2027-06-30"],
+            "review_band": ["5"],
+        }
+    )
     assert form.as_criteria() == {
-        "all": [{"at_least": 1, "of": [{"column": "a", "min_percent": 80.0},
-                                      {"column": "b", "min_points": 7.5}]},
-                {"badge": "intro"}],
-        "earn_by": "2027-06-30", "review_band_percent": 5.0}
+        "all": [
+            {
+                "at_least": 1,
+                "of": [{"column": "a", "min_percent": 80.0}, {"column": "b", "min_points": 7.5}],
+            },
+            {"badge": "intro"},
+        ],
+        "earn_by": "2027-06-30",
+        "review_band_percent": 5.0,
+    }
     assert form_of_criteria(form.as_criteria()).as_criteria() == form.as_criteria()
     every = RuleForm((Condition("a", "80"), Condition("b", "60")), "all")
-    assert every.as_criteria() == {"all": [{"column": "a", "min_percent": 80.0},
-                                           {"column": "b", "min_percent": 60.0}]}
+    assert every.as_criteria() == {
+        "all": [{"column": "a", "min_percent": 80.0}, {"column": "b", "min_percent": 60.0}]
+    }
     assert form_of_criteria(every.as_criteria()) == every
     assert form_of_criteria({"average": ["a", "b"], "min_percent": 70}) is None
 
 
-@pytest.mark.parametrize(("form", "message"), [
-    (RuleForm(), "Choose the column the badge is earned in."),
-    (RuleForm((Condition("a", "80"), Condition("b", "lots"))),
-     "In the second condition: the score needed must be a number, such as 80."),
-    (RuleForm((Condition("a", "80"), Condition("b", "60")), "at_least", "3"),
-     "The number of conditions needed must be between 1 and 2."),
-    (RuleForm((Condition("a", "80"),), earn_by="30/06/2027"),
-     "The deadline must be a date, such as 2027-06-30."),
-    (RuleForm((Condition("a", "80"),), review_band="-2"),
-     "The review band must be between 0 and 100 percentage points."),
-])
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [
+        (RuleForm(), "Choose the column the badge is earned in."),
+        (
+            RuleForm((Condition("a", "80"), Condition("b", "lots"))),
+            "In the second condition: the score needed must be a number, such as 80.",
+        ),
+        (
+            RuleForm((Condition("a", "80"), Condition("b", "60")), "at_least", "3"),
+            "The number of conditions needed must be between 1 and 2.",
+        ),
+        (
+            RuleForm((Condition("a", "80"),), earn_by="30/06/2027"),
+            "The deadline must be a date, such as 2027-06-30.",
+        ),
+        (
+            RuleForm((Condition("a", "80"),), review_band="-2"),
+            "The review band must be between 0 and 100 percentage points.",
+        ),
+    ],
+)
 def test_a_wrong_form_is_explained_in_the_instructors_words(form, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         form.as_criteria()
@@ -64,11 +90,12 @@ def test_a_wrong_form_is_explained_in_the_instructors_words(form, message):
 
 def test_json_names_columns_by_title_where_the_title_is_unique():
     columns = [("id-1", "Quiz 1"), ("id-2", "Lab"), ("id-3", "Lab")]
-    doc = {"all": [{"column": "quiz  1", "min_percent": 80}, {"sum": ["Lab", "id-2"],
-                                                              "min_points": 5}]}
+    doc = {
+        "all": [{"column": "quiz  1", "min_percent": 80}, {"sum": ["Lab", "id-2"], "min_points": 5}]
+    }
     assert resolve_column_titles(doc, columns) == {
-        "all": [{"column": "id-1", "min_percent": 80}, {"sum": ["Lab", "id-2"],
-                                                        "min_points": 5}]}
+        "all": [{"column": "id-1", "min_percent": 80}, {"sum": ["Lab", "id-2"], "min_points": 5}]
+    }
     shown = name_column_titles({"column": "id-1", "min_percent": 80}, columns)
     assert shown == {"column": "Quiz 1", "min_percent": 80}
     assert name_column_titles({"column": "id-2", "min_points": 1}, columns)["column"] == "id-2"
@@ -77,8 +104,7 @@ def test_json_names_columns_by_title_where_the_title_is_unique():
 @pytest.fixture
 def course(app, registered, browser):
     """A sandbox course of 10 learners with two graded columns, synced once by the tool."""
-    course = new_course(registered, browser, learners=10,
-                        columns=(("Essay", 100.0), ("Lab", 20.0)))
+    course = new_course(registered, browser, learners=10, columns=(("Essay", 100.0), ("Lab", 20.0)))
     sync_course(course.context.id)
     return course
 
@@ -87,9 +113,17 @@ def test_the_builder_previews_saves_and_reads_back_through_the_page(client, cour
     badge = new_badge(course.context, None, name="Writer", enabled=False)
     essay, lab = course.column("Essay"), course.column("Lab")
     page = f"/course/awards/badge/{badge.public_id}"
-    fields = {"lt": course.token, "builder": "1", "column": [essay.public_id, lab.public_id],
-              "threshold": ["60", "10"], "unit": ["percent", "points"], "combine": "any",
-              "at_least": "1", "earn_by": "", "review_band": ""}
+    fields = {
+        "lt": course.token,
+        "builder": "1",
+        "column": [essay.public_id, lab.public_id],
+        "threshold": ["60", "10"],
+        "unit": ["percent", "points"],
+        "combine": "any",
+        "at_least": "1",
+        "earn_by": "",
+        "review_band": "",
+    }
 
     preview = client.get(page, query_string=fields)
     html = preview.get_data(as_text=True)
@@ -98,8 +132,10 @@ def test_the_builder_previews_saves_and_reads_back_through_the_page(client, cour
     labs = sandbox_scores(course.env, course.info.line_item_ids[1])
     qualifying = sum(essays[u] >= 60 or labs.get(u, 0) >= 10 for u in essays)
     assert f"{qualifying} qualify" in html
-    assert "This rule reads:" in html and "Either score at least 60 % in Essay or score " \
-        "at least 10 points in Lab." in html
+    assert (
+        "This rule reads:" in html
+        and "Either score at least 60 % in Essay or score at least 10 points in Lab." in html
+    )
     db.session.expire_all()
     assert db.session.get(Badge, badge.id).criteria is None  # a preview saves nothing
 
@@ -117,17 +153,25 @@ def test_the_builder_previews_saves_and_reads_back_through_the_page(client, cour
     assert saved.status_code == 303 and "note=criteria_saved" in saved.location
     db.session.expire_all()
     stored = db.session.scalar(select(Badge.criteria).where(Badge.id == badge.id))
-    assert stored == {"any": [{"column": essay.public_id, "min_percent": 60},
-                              {"column": lab.public_id, "min_points": 10}]}
+    assert stored == {
+        "any": [
+            {"column": essay.public_id, "min_percent": 60},
+            {"column": lab.public_id, "min_points": 10},
+        ]
+    }
     # The advanced editor shows the same rule with columns by title, and saving it back
     # from there keeps it unchanged.
     again = client.get(page, query_string={"lt": course.token}).get_data(as_text=True)
     textarea = re.search(r'<textarea id="criteria"[^>]*>(.*?)</textarea>', again, re.S)
     shown = json.loads(textarea.group(1).replace("&#34;", '"').replace("&quot;", '"'))
-    assert shown == {"any": [{"column": "Essay", "min_percent": 60},
-                             {"column": "Lab", "min_points": 10}]}
-    assert client.post(f"{page}/criteria", data={"lt": course.token,
-                                                  "criteria": json.dumps(shown)}).status_code \
+    assert shown == {
+        "any": [{"column": "Essay", "min_percent": 60}, {"column": "Lab", "min_points": 10}]
+    }
+    assert (
+        client.post(
+            f"{page}/criteria", data={"lt": course.token, "criteria": json.dumps(shown)}
+        ).status_code
         == 303
+    )
     db.session.expire_all()
     assert db.session.scalar(select(Badge.criteria).where(Badge.id == badge.id)) == stored

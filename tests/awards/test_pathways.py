@@ -21,19 +21,31 @@ from tests.grades.support import new_badge
 
 @pytest.fixture
 def course(app):
-    registration = Registration(issuer="https://lms.example", client_id="c1",
-                                auth_login_url="https://lms.example/login",
-                                auth_token_url="https://lms.example/token")
+    registration = Registration(
+        issuer="https://lms.example",
+        client_id="c1",
+        auth_login_url="https://lms.example/login",
+        auth_token_url="https://lms.example/token",
+    )
     deployment = Deployment(registration=registration, deployment_id="1")
-    context = Context(registration=registration, deployment=deployment, lti_context_id="42",
-                      title="Pathways 101")
-    learner = LtiUser(issuer=registration.issuer, sub="learner-1", name="Lea Learner",
-                      email="lea@example.org")
+    context = Context(
+        registration=registration, deployment=deployment, lti_context_id="42", title="Pathways 101"
+    )
+    learner = LtiUser(
+        issuer=registration.issuer, sub="learner-1", name="Lea Learner", email="lea@example.org"
+    )
     db.session.add_all([registration, deployment, context, learner])
     db.session.flush()
     db.session.add(Membership(context_id=context.id, user_id=learner.id, roles=["Learner"]))
-    columns = [Column(context_id=context.id, lti_lineitem_id=f"https://lms.example/li/{i}",
-                      label=f"Unit {i}", score_maximum=10.0) for i in (1, 2)]
+    columns = [
+        Column(
+            context_id=context.id,
+            lti_lineitem_id=f"https://lms.example/li/{i}",
+            label=f"Unit {i}",
+            score_maximum=10.0,
+        )
+        for i in (1, 2)
+    ]
     db.session.add_all(columns)
     db.session.commit()
     return context, learner, columns
@@ -48,16 +60,22 @@ def test_earning_a_badge_completes_the_pathway_in_one_pass(course):
     # Created in this order on purpose: the advanced badge comes first by id.
     advanced = new_badge(context, None, name="Advanced")
     basics = new_badge(context, {"column": unit1.public_id, "min_percent": 50}, name="Basics")
-    update_badge(advanced, criteria=check_criteria(
-        {"all": [{"badge": basics.public_id}, {"column": unit2.public_id, "min_percent": 50}]},
-        context.id, advanced.public_id))
+    update_badge(
+        advanced,
+        criteria=check_criteria(
+            {"all": [{"badge": basics.public_id}, {"column": unit2.public_id, "min_percent": 50}]},
+            context.id,
+            advanced.public_id,
+        ),
+    )
 
     first = ingest([_event(context, learner, unit2, 9)])
     assert first.issued == 0  # unit 2 alone: the pathway needs Basics first
     second = ingest([_event(context, learner, unit1, 6)])
     assert second.issued == 2
-    held = set(db.session.scalars(select(Assertion.badge_id).where(
-        Assertion.lti_user_id == learner.id)))
+    held = set(
+        db.session.scalars(select(Assertion.badge_id).where(Assertion.lti_user_id == learner.id))
+    )
     assert held == {basics.id, advanced.id}
 
 
@@ -66,8 +84,11 @@ def test_criteria_must_name_the_course_s_columns_and_badges_without_loops(course
     first = new_badge(context, {"column": unit1.public_id, "min_percent": 50}, name="First")
     second = new_badge(context, {"badge": first.public_id}, name="Second")
     with pytest.raises(CriteriaError) as loop:
-        check_criteria({"any": [{"column": unit1.public_id, "min_percent": 90},
-                                {"badge": second.public_id}]}, context.id, first.public_id)
+        check_criteria(
+            {"any": [{"column": unit1.public_id, "min_percent": 90}, {"badge": second.public_id}]},
+            context.id,
+            first.public_id,
+        )
     assert loop.value.path == "/any/1/badge"
     with pytest.raises(CriteriaError) as unknown:
         check_criteria({"average": [unit1.public_id, "nope"], "min_percent": 50}, context.id)

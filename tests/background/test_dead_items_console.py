@@ -14,14 +14,15 @@ from tests.support.live import serve
 from tests.webhooks.test_delivery import SECRET, Receiver, course  # noqa: F401  (fixture)
 
 
-def test_a_dead_delivery_is_listed_and_retried_from_the_console(app, admin, course):  # noqa: F811
+def test_a_dead_delivery_is_listed_and_retried_from_the_console(app, admin, course):
     context, _teacher, learner, badge = course
     receiver = Receiver(failures=1)
     app.config["WEBHOOK_MAX_ATTEMPTS"] = 1
     try:
         with serve(receiver.app, "127.0.0.1") as base:
-            operations.create_subscription(context.registration_id, f"{base}/hook",
-                                           ["badge.issued"], SECRET)
+            operations.create_subscription(
+                context.registration_id, f"{base}/hook", ["badge.issued"], SECRET
+            )
             award_manually(badge, learner, "lti_user:tess", "finished the project")
             delivery = db.session.scalar(select(WebhookDelivery))
             assert delivery.state == DeliveryState.DEAD  # its one attempt got a 500

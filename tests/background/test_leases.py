@@ -14,8 +14,9 @@ from app.models.base import utcnow
 
 
 def _message(key: str = "k1") -> OutboxMessage:
-    row = OutboxMessage(kind="test", dedupe_key=key, payload={}, state=OutboxState.PENDING,
-                        attempts=0)
+    row = OutboxMessage(
+        kind="test", dedupe_key=key, payload={}, state=OutboxState.PENDING, attempts=0
+    )
     db.session.add(row)
     db.session.commit()
     return row
@@ -95,8 +96,10 @@ def test_one_handler_per_kind():
 
     assert handlers.handler_for("test-kind-once") is first
     with pytest.raises(RuntimeError):
+
         @handlers.handler("test-kind-once")
         def second(item):
             return "second"
+
     with pytest.raises(LookupError):
         handlers.handler_for("nobody-handles-this")

@@ -14,8 +14,12 @@ def _configured(app, **settings):
 
 def test_settings_pick_the_storage(app, tmp_path):
     try:
-        huey = _configured(app, HUEY_IMMEDIATE=False, REDIS_URL=None,
-                           HUEY_SQLITE_PATH=str(tmp_path / "q" / "jobs.db"))
+        huey = _configured(
+            app,
+            HUEY_IMMEDIATE=False,
+            REDIS_URL=None,
+            HUEY_SQLITE_PATH=str(tmp_path / "q" / "jobs.db"),
+        )
         assert isinstance(huey.storage, SqliteStorage) and not huey.immediate
         assert huey.storage.filename == str(tmp_path / "q" / "jobs.db")
 

@@ -22,18 +22,24 @@ def test_empty_document_is_the_default_design() -> None:
 
 
 def test_full_document_is_read_and_normalised() -> None:
-    design = validate_design({
-        "template": "hexagon",
-        "fill": {"type": "gradient", "color": "#ABC", "color2": "#102030",
-                 "direction": "diagonal"},
-        "border": {"color": "#000", "width": 8},
-        "icon": {"name": "trophy", "color": "#fff"},
-        "title": "  Data   Science ",
-        "subtitle": "Level 2",
-        "tier": "gold",
-        "text_color": "#FFFFFF",
-        "alt_text": "Data Science, level 2",
-    })
+    design = validate_design(
+        {
+            "template": "hexagon",
+            "fill": {
+                "type": "gradient",
+                "color": "#ABC",
+                "color2": "#102030",
+                "direction": "diagonal",
+            },
+            "border": {"color": "#000", "width": 8},
+            "icon": {"name": "trophy", "color": "#fff"},
+            "title": "  Data   Science ",
+            "subtitle": "Level 2",
+            "tier": "gold",
+            "text_color": "#FFFFFF",
+            "alt_text": "Data Science, level 2",
+        }
+    )
     assert design.template == "hexagon"
     assert design.fill.colors == ("#aabbcc", "#102030")
     assert design.title == "Data Science"  # whitespace collapsed
@@ -67,8 +73,11 @@ def test_accessible_name_defaults_to_the_texts() -> None:
         ({"tier": "platinum"}, "tier", "none, bronze, silver, gold"),
         ({"text_color": None}, "text_color", "colour like"),
         ({"colour": "#fff"}, "colour", "is not a design field"),
-        ({"fill": {"type": "solid", "color": "#fff", "colour": "#000"}}, "fill.colour",
-         "is not a design field"),
+        (
+            {"fill": {"type": "solid", "color": "#fff", "colour": "#000"}},
+            "fill.colour",
+            "is not a design field",
+        ),
         ({"version": 2}, "version", "unsupported design format"),
     ],
 )

@@ -33,8 +33,14 @@ def test_renders_square_png_of_the_asked_size(size: int) -> None:
 
 
 def test_colours_come_out_as_designed() -> None:
-    design = validate_design({"fill": {"type": "solid", "color": "#336699"}, "title": "",
-                              "icon": None, "border": {"color": "#000", "width": 0}})
+    design = validate_design(
+        {
+            "fill": {"type": "solid", "color": "#336699"},
+            "title": "",
+            "icon": None,
+            "border": {"color": "#000", "width": 0},
+        }
+    )
     image = _image(render_png(render_svg(design))).convert("RGBA")
     assert image.getpixel((256, 256)) == (0x33, 0x66, 0x99, 255)
     assert image.getpixel((2, 2))[3] == 0  # outside the circle stays transparent
@@ -137,8 +143,10 @@ def test_render_never_touches_network_or_files(http_server: str, tmp_path: Path)
 
 def test_inline_png_data_uri_is_drawn() -> None:
     uri = "data:image/png;base64," + base64.b64encode(_red_png()).decode()
-    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10">'
-           f'<image href="{uri}" width="10" height="10"/></svg>')
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10">'
+        f'<image href="{uri}" width="10" height="10"/></svg>'
+    )
     image = _image(render_png(svg, 16)).convert("RGB")
     assert image.getpixel((8, 8)) == (255, 0, 0)
 
@@ -150,8 +158,11 @@ def test_inline_png_data_uri_is_drawn() -> None:
         ("file:///etc/passwd", "image/*", b""),
         ("file:///etc/passwd", "text/css", b""),
         ("data:text/css,@import url(http://x)", "text/css", b""),
-        ("data:image/svg+xml;base64,PHN2Zz4=", "image/svg+xml",
-         b'<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>'),
+        (
+            "data:image/svg+xml;base64,PHN2Zz4=",
+            "image/svg+xml",
+            b'<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>',
+        ),
     ],
 )
 def test_url_fetcher_refuses(url: str, kind: str, expected: bytes) -> None:

@@ -61,8 +61,9 @@ def test_rendering_is_deterministic_across_processes() -> None:
         f"sys.stdout.write(render_svg(validate_design({design_json!r})))"
     )
     env = {**os.environ, "PYTHONHASHSEED": "12345", "PYTHONPATH": str(ROOT)}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, env=env, cwd=ROOT).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env, cwd=ROOT
+    ).stdout
     assert out == local
 
 
@@ -75,9 +76,14 @@ def test_different_designs_get_different_element_ids() -> None:
 
 
 def test_solid_fill_and_no_border_need_no_defs() -> None:
-    svg = render_svg(_design(fill={"type": "solid", "color": "#336699"},
-                             border={"color": "#000", "width": 0}, icon=None))
-    assert "<defs>" not in svg and "stroke=\"#000000\"" not in svg
+    svg = render_svg(
+        _design(
+            fill={"type": "solid", "color": "#336699"},
+            border={"color": "#000", "width": 0},
+            icon=None,
+        )
+    )
+    assert "<defs>" not in svg and 'stroke="#000000"' not in svg
     assert 'fill="#336699"' in svg
 
 
@@ -171,6 +177,7 @@ assert parallel == [render_svg(d) for d in designs]
 print("ok")
 """
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env=env, cwd=ROOT)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT
+    )
     assert out.stdout.strip() == "ok", out.stderr

@@ -37,14 +37,13 @@ REFUSED = {
 # file -> (words that must appear in some warning, text that must not survive)
 NEUTRALISED = {
     "script_tag.svg": ("Removed <script>", ["script", "alert", "fetch("]),
-    "onload_handler.svg": ("Removed event handler", ["onload", "onclick", "alert",
-                                                     "OnMouseOver"]),
-    "foreign_object.svg": ("Removed <foreignObject>", ["foreignObject", "iframe", "body",
-                                                       "javascript"]),
-    "javascript_href.svg": ("outside the file", ["javascript", "alert", "<a", "animate",
-                                                 "<set"]),
-    "external_image.svg": ("Removed an image", ["127.0.0.1", "passwd", "<image",
-                                                "svg+xml"]),
+    "onload_handler.svg": ("Removed event handler", ["onload", "onclick", "alert", "OnMouseOver"]),
+    "foreign_object.svg": (
+        "Removed <foreignObject>",
+        ["foreignObject", "iframe", "body", "javascript"],
+    ),
+    "javascript_href.svg": ("outside the file", ["javascript", "alert", "<a", "animate", "<set"]),
+    "external_image.svg": ("Removed an image", ["127.0.0.1", "passwd", "<image", "svg+xml"]),
     "css_url.svg": ("referred to", ["127.0.0.1", "@import", "passwd", "behavior", "\\75"]),
     "external_use.svg": ("outside the file", ["127.0.0.1", "passwd", "other.svg"]),
     "huge_dimensions.svg": (None, ["100000000"]),
@@ -97,8 +96,8 @@ def _assert_png(data: bytes, size: int) -> Image.Image:
 def _chunks(png: bytes) -> list[bytes]:
     names, offset = [], 8
     while offset < len(png):
-        (length,) = struct.unpack(">I", png[offset:offset + 4])
-        names.append(png[offset + 4:offset + 8])
+        (length,) = struct.unpack(">I", png[offset : offset + 4])
+        names.append(png[offset + 4 : offset + 8])
         offset += 12 + length
     return names
 
@@ -120,8 +119,7 @@ def _bomb(width: int, height: int) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
 
     ihdr = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", data)
-            + chunk(b"IEND", b""))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
 
 
 @pytest.fixture(scope="module")
@@ -147,8 +145,7 @@ def test_jpeg_exif_gps_is_stripped_and_orientation_applied() -> None:
     exif = Image.Exif()
     exif[0x010F] = "SpyCam"  # Make
     exif[0x0112] = 6  # Orientation: rotate 90° clockwise to display
-    exif.get_ifd(IFD.GPSInfo).update({1: "N", 2: (48.0, 51.0, 24.0), 3: "E",
-                                      4: (2.0, 21.0, 3.0)})
+    exif.get_ifd(IFD.GPSInfo).update({1: "N", 2: (48.0, 51.0, 24.0), 3: "E", 4: (2.0, 21.0, 3.0)})
     out = io.BytesIO()
     image.save(out, "JPEG", exif=exif.tobytes(), quality=95)
     data = out.getvalue()
@@ -211,12 +208,15 @@ def test_oversize_files_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_too_many_elements_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    svg = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1">'
-           + "<g/>" * 30_000 + "</svg>")
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1">' + "<g/>" * 30_000 + "</svg>"
     with pytest.raises(UploadError, match="more than 20,000 elements"):
         sanitize_svg(svg)
-    deep = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1">'
-            + "<g>" * 100 + "</g>" * 100 + "</svg>")
+    deep = (
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 1 1">'
+        + "<g>" * 100
+        + "</g>" * 100
+        + "</svg>"
+    )
     with pytest.raises(UploadError, match="nested more than 64 levels"):
         sanitize_svg(deep)
 
@@ -226,9 +226,11 @@ def test_embedded_png_image_is_kept_and_checked(png_bomb: bytes) -> None:
 
     good = base64.b64encode(_png_bytes(Image.new("RGB", (4, 4), "red"))).decode()
     bomb = base64.b64encode(png_bomb).decode()
-    svg = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 4 4">'
-           f'<image href="data:image/png;base64,{good}" width="4" height="4"/>'
-           f'<image href="data:image/png;base64,{bomb}" width="4" height="4"/></svg>')
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 4 4">'
+        f'<image href="data:image/png;base64,{good}" width="4" height="4"/>'
+        f'<image href="data:image/png;base64,{bomb}" width="4" height="4"/></svg>'
+    )
     clean, notes = sanitize_svg(svg)
     assert clean.count("<image") == 1 and good in clean and bomb not in clean
     assert any("Removed an image" in note for note in notes)
@@ -257,8 +259,9 @@ def test_exported_svg_with_doctype_and_editor_metadata_is_accepted() -> None:
 
 @pytest.mark.parametrize("template", ["circle", "star", "rosette"])
 def test_our_own_badges_pass_unchanged(template: str) -> None:
-    svg = render_svg(validate_design({"template": template, "tier": "gold",
-                                      "alt_text": "Fish & <Chips>"}))
+    svg = render_svg(
+        validate_design({"template": template, "tier": "gold", "alt_text": "Fish & <Chips>"})
+    )
     result = process_upload("badge.svg", svg.encode())
     assert isinstance(result, ProcessedImage)
     assert result.svg == svg
@@ -266,9 +269,11 @@ def test_our_own_badges_pass_unchanged(template: str) -> None:
 
 
 def test_text_is_removed_with_advice() -> None:
-    svg = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10">'
-           '<text x="1" y="5" style="font-size:999999px">Hi<tspan>!</tspan></text>'
-           '<rect width="2" height="2"/></svg>')
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10">'
+        '<text x="1" y="5" style="font-size:999999px">Hi<tspan>!</tspan></text>'
+        '<rect width="2" height="2"/></svg>'
+    )
     result = process_upload("text.svg", svg.encode())
     assert "<text" not in result.svg and "Hi" not in result.svg and "<rect" in result.svg
     assert any("convert text to paths" in note for note in result.warnings)
@@ -289,10 +294,12 @@ def test_colour_profile_is_applied_then_dropped() -> None:
 
 
 def test_stylesheet_may_paint_with_gradients_but_not_apply_masks_or_markers() -> None:
-    base = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><style>{}</style>'
-            '<linearGradient id="g"><stop offset="0" stop-color="#f00"/></linearGradient>'
-            '<marker id="k"><path class="p" d="M0 0L1 1"/></marker>'
-            '<path class="p" d="M0 0L5 5"/></svg>')
+    base = (
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><style>{}</style>'
+        '<linearGradient id="g"><stop offset="0" stop-color="#f00"/></linearGradient>'
+        '<marker id="k"><path class="p" d="M0 0L1 1"/></marker>'
+        '<path class="p" d="M0 0L5 5"/></svg>'
+    )
     clean, notes = sanitize_svg(base.format(".p { fill: url(#g); stroke: url(#g) }"))
     assert "url(#g)" in clean and notes == []
     clean, notes = sanitize_svg(base.format(".p { marker-start: url(#k) }"))

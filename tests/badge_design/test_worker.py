@@ -60,8 +60,7 @@ def test_cpu_time_is_limited(function) -> None:
 
 
 def test_memory_is_limited() -> None:
-    stopped, elapsed = _timed(_allocate, 512 * _MIB,
-                              limits=Limits(memory_bytes=64 * _MIB))
+    stopped, elapsed = _timed(_allocate, 512 * _MIB, limits=Limits(memory_bytes=64 * _MIB))
     assert stopped.resource == "memory"
     assert elapsed < 10
 

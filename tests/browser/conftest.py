@@ -25,20 +25,39 @@ def chromium_context():
 
     profile = Path(tempfile.mkdtemp(prefix="chromium-profile-"))
     (profile / "Default").mkdir()
-    (profile / "Default" / "Preferences").write_text(json.dumps({
-        "profile": {"block_third_party_cookies": True, "cookie_controls_mode": 1},
-    }))
+    (profile / "Default" / "Preferences").write_text(
+        json.dumps(
+            {
+                "profile": {"block_third_party_cookies": True, "cookie_controls_mode": 1},
+            }
+        )
+    )
     with sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
-            str(profile), executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--enable-features=TrackingProtection3pcd"],
+            str(profile),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--enable-features=TrackingProtection3pcd",
+            ],
         )
         # A script or style the Content-Security-Policy blocks fails the test that loaded it.
         blocked: list[str] = []
-        context.on("console", lambda message: blocked.append(f"{message.location}: {message.text}")
-                   if "Content Security Policy" in message.text else None)
+        context.on(
+            "console",
+            lambda message: (
+                blocked.append(f"{message.location}: {message.text}")
+                if "Content Security Policy" in message.text
+                else None
+            ),
+        )
         try:
             yield context
         finally:

@@ -47,14 +47,19 @@ def settle(page, quiet_ms: int = 300, timeout_ms: int = 10_000) -> None:
     """Wait until the LMS page's tool frame has stopped moving (the tool asked the LMS to
     fit it to a new page; a shorter page can scroll the LMS page), so a click lands where it
     was aimed."""
-    page.wait_for_function("""([quiet]) => {
+    page.wait_for_function(
+        """([quiet]) => {
         const frame = document.querySelector("iframe.tool-frame");
         if (!frame) { return true; }
         const box = frame.getBoundingClientRect(), now = Date.now();
         const h = box.height + "," + box.top;
         if (window.__bbHeight !== h) { window.__bbHeight = h; window.__bbSince = now; }
         return now - window.__bbSince >= quiet;
-    }""", arg=[quiet_ms], polling=100, timeout=timeout_ms)
+    }""",
+        arg=[quiet_ms],
+        polling=100,
+        timeout=timeout_ms,
+    )
     # Headless Chromium hit-tests a cross-site frame by the last frame it drew: draw one.
     page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
 
@@ -68,14 +73,12 @@ def publish_clear_writer(tool, column: str, *, wait: int = 20_000) -> None:
     tool.locator("#save-design").click()
     tool.locator('[data-testid="open-badge-page"]').click()
     tool.locator('[data-testid="check-now"]').click()
-    tool.locator('[data-testid="job-status"]', has_text="Gradebook checked").wait_for(
-        timeout=wait)
+    tool.locator('[data-testid="job-status"]', has_text="Gradebook checked").wait_for(timeout=wait)
     tool.locator("#rule-column").select_option(label=column)
     tool.locator("#rule-threshold").fill("1")
     tool.locator('[data-testid="save-rule"]').click()
     tool.locator('[data-testid="enable"]').click()
-    tool.locator('[data-testid="job-status"]', has_text="1 badge awarded").wait_for(
-        timeout=wait)
+    tool.locator('[data-testid="job-status"]', has_text="1 badge awarded").wait_for(timeout=wait)
 
 
 def save_careful_reader(context, env) -> tuple:
@@ -84,14 +87,14 @@ def save_careful_reader(context, env) -> tuple:
     from tests.support.lti_env import course_of, login_of
 
     course_id, _title, _people = course_of(env, "canvas")
-    page, frame = open_canvas_tool(context, env, course_id,
-                                   login_of(env, "canvas", "#Instructor"))
+    page, frame = open_canvas_tool(context, env, course_id, login_of(env, "canvas", "#Instructor"))
     frame.locator('[data-testid="open-designer"]').click(timeout=20_000)
     frame.get_by_label("Name", exact=True).fill("Careful Reader")
     frame.locator("#badge-description").fill("Reads every question twice.")
     frame.locator("#save-design").click()
-    frame.locator('[data-testid="save-result"]').filter(
-        has_text="artwork version 1").wait_for(timeout=20_000)
+    frame.locator('[data-testid="save-result"]').filter(has_text="artwork version 1").wait_for(
+        timeout=20_000
+    )
     return page, frame
 
 

@@ -26,9 +26,13 @@ from tests.browser.shots import (
 )
 
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
-pytestmark = [pytest.mark.browser, pytest.mark.skipif(
-    not AXE.exists(), reason="axe-core is not installed: run `make test-deps` (npm ci in "
-    "tests/browser)")]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not AXE.exists(),
+        reason="axe-core is not installed: run `make test-deps` (npm ci in tests/browser)",
+    ),
+]
 SHOTS = Path(os.environ.get("A11Y_SHOTS", "/tmp/a11y-shots"))
 WIDTHS = (360, 1366)
 WAIT = 20_000
@@ -49,9 +53,12 @@ def _serious_violations(page) -> list[str]:
     if not page.evaluate("() => typeof window.axe === 'object'"):
         page.evaluate(AXE.read_text(encoding="utf-8") + "\n;0")
     results = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
-    return [f"{v['id']} ({v['impact']}): {' '.join(map(str, node['target']))}: {v['help']}"
-            for v in results["violations"] if v["impact"] in ("serious", "critical")
-            for node in v["nodes"]]
+    return [
+        f"{v['id']} ({v['impact']}): {' '.join(map(str, node['target']))}: {v['help']}"
+        for v in results["violations"]
+        if v["impact"] in ("serious", "critical")
+        for node in v["nodes"]
+    ]
 
 
 def _audit(context, url: str, name: str) -> list[str]:
@@ -74,15 +81,24 @@ def _audit(context, url: str, name: str) -> list[str]:
     return found
 
 
-def test_every_main_page_has_no_serious_accessibility_violation(registered, chromium_context,
-                                                                 runner):
+def test_every_main_page_has_no_serious_accessibility_violation(
+    registered, chromium_context, runner
+):
     from lti.sandbox.seed import create_course
 
     found: list[str] = []
-    course = create_course(registered.sandbox, "canvas", "Audit course", learners=1, tas=0,
-                           columns=(("Essay", 100.0),), score_fraction=1.0)
-    teacher, tool = open_canvas_tool(chromium_context, registered, course.course_id,
-                                     course.teacher_login)
+    course = create_course(
+        registered.sandbox,
+        "canvas",
+        "Audit course",
+        learners=1,
+        tas=0,
+        columns=(("Essay", 100.0),),
+        score_fraction=1.0,
+    )
+    teacher, tool = open_canvas_tool(
+        chromium_context, registered, course.course_id, course.teacher_login
+    )
     tool.locator('[data-testid="role"]').wait_for(timeout=WAIT)
 
     tool.locator('[data-testid="open-designer"]').click()
@@ -97,8 +113,9 @@ def test_every_main_page_has_no_serious_accessibility_violation(registered, chro
     tool.locator('[data-testid="course-badges"]').wait_for(timeout=WAIT)
     found += _audit(chromium_context, frame_url(teacher), "staff-course")
 
-    learner, mine = open_canvas_tool(chromium_context, registered, course.course_id,
-                                     course.learner_logins[0])
+    learner, mine = open_canvas_tool(
+        chromium_context, registered, course.course_id, course.learner_logins[0]
+    )
     mine.locator('[data-testid="earned-badge"]').wait_for(timeout=WAIT)
     found += _audit(chromium_context, frame_url(learner), "learner")
     with chromium_context.expect_page() as opened:
@@ -106,11 +123,13 @@ def test_every_main_page_has_no_serious_accessibility_violation(registered, chro
     public = opened.value
     public.wait_for_load_state()
     found += _audit(chromium_context, public.url, "verification")
-    found += _audit(chromium_context, public.url.rsplit("/", 1)[0] + "/no-such-badge",
-                    "verification-404")
+    found += _audit(
+        chromium_context, public.url.rsplit("/", 1)[0] + "/no-such-badge", "verification-404"
+    )
 
-    result = runner.invoke(args=["admin", "create-user", "--email", "a11y@example.edu",
-                                 "--password", PASSWORD])
+    result = runner.invoke(
+        args=["admin", "create-user", "--email", "a11y@example.edu", "--password", PASSWORD]
+    )
     assert result.exit_code == 0, result.output
     landing = chromium_context.new_page()
     landing.goto(registered.tool_url + "/")

@@ -33,8 +33,7 @@ def _next_code(secret: str, used: str) -> str:
 
 
 def test_two_step_sign_in_from_the_console(registered, runner, chromium_context):
-    result = runner.invoke(args=["admin", "create-user", "--email", EMAIL,
-                                 "--password", PASSWORD])
+    result = runner.invoke(args=["admin", "create-user", "--email", EMAIL, "--password", PASSWORD])
     assert result.exit_code == 0, result.output
     page = chromium_context.new_page()
     _sign_in(page, registered.tool_url)

@@ -32,8 +32,7 @@ def _badge_for_everyone(context, env, course, name: str) -> None:
     tool.locator("#save-design").click()
     tool.locator('[data-testid="open-badge-page"]').click()
     tool.locator('[data-testid="check-now"]').click()
-    tool.locator('[data-testid="job-status"]', has_text="Gradebook checked").wait_for(
-        timeout=WAIT)
+    tool.locator('[data-testid="job-status"]', has_text="Gradebook checked").wait_for(timeout=WAIT)
     tool.locator("#rule-column").select_option(index=1)
     tool.locator("#rule-threshold").fill("1")
     tool.locator('[data-testid="save-rule"]').click()
@@ -48,10 +47,25 @@ def test_a_learner_sees_their_badges_from_every_course(registered, chromium_cont
     from lti.sandbox.models import Course, LineItem, User
     from lti.sandbox.seed import create_course
 
-    first = create_course(registered.sandbox, "canvas", "Art history", learners=1, tas=0,
-                          columns=(("Essay", 100.0),), score_fraction=1.0)
-    second = create_course(registered.sandbox, "canvas", "Zoology", learners=1, tas=0,
-                           columns=(("Field notes", 10.0),), score_fraction=1.0, seed=7)
+    first = create_course(
+        registered.sandbox,
+        "canvas",
+        "Art history",
+        learners=1,
+        tas=0,
+        columns=(("Essay", 100.0),),
+        score_fraction=1.0,
+    )
+    second = create_course(
+        registered.sandbox,
+        "canvas",
+        "Zoology",
+        learners=1,
+        tas=0,
+        columns=(("Field notes", 10.0),),
+        score_fraction=1.0,
+        seed=7,
+    )
     learner = first.learner_logins[0]
     with session_scope(registered.sandbox) as s:  # the LMS enrols the same person in both
         course = s.get(Course, second.course_id)

@@ -15,7 +15,7 @@ PASSWORD = "correct horse battery staple"
 
 
 def _luminance(rgb: str) -> float:
-    channels = [int(c) / 255 for c in rgb[rgb.index("(") + 1:rgb.index(")")].split(",")[:3]]
+    channels = [int(c) / 255 for c in rgb[rgb.index("(") + 1 : rgb.index(")")].split(",")[:3]]
     linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
     return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
@@ -26,9 +26,11 @@ def _contrast(a: str, b: str) -> float:
 
 
 def test_the_console_fits_a_laptop_and_subscribing_twice_is_one_subscription(
-        registered, chromium_context, runner):
-    result = runner.invoke(args=["admin", "create-user", "--email", "ops@example.edu",
-                                 "--password", PASSWORD])
+    registered, chromium_context, runner
+):
+    result = runner.invoke(
+        args=["admin", "create-user", "--email", "ops@example.edu", "--password", PASSWORD]
+    )
     assert result.exit_code == 0, result.output
     SHOTS.mkdir(parents=True, exist_ok=True)
     page = chromium_context.new_page()

@@ -33,8 +33,15 @@ def test_an_instructor_builds_a_rule_with_the_keyboard(registered, chromium_cont
     from app.openbadges.models import Badge
     from lti.sandbox.seed import course_url, create_course
 
-    course = create_course(registered.sandbox, "canvas", "Builder course", learners=4, tas=0,
-                           columns=(("Essay", 100.0), ("Lab", 20.0)), score_fraction=1.0)
+    course = create_course(
+        registered.sandbox,
+        "canvas",
+        "Builder course",
+        learners=4,
+        tas=0,
+        columns=(("Essay", 100.0), ("Lab", 20.0)),
+        score_fraction=1.0,
+    )
     page = chromium_context.new_page()
     # Tall enough for the whole frame: it grows to fit the page (lti.frameResize), and a
     # click cannot scroll the LMS page from inside a cross-site frame.
@@ -48,8 +55,7 @@ def test_an_instructor_builds_a_rule_with_the_keyboard(registered, chromium_cont
     tool.locator("#save-design").click()
     tool.locator('[data-testid="open-badge-page"]').click()
     tool.locator('[data-testid="check-now"]').click()
-    tool.locator('[data-testid="job-status"]', has_text="Gradebook checked").wait_for(
-        timeout=WAIT)
+    tool.locator('[data-testid="job-status"]', has_text="Gradebook checked").wait_for(timeout=WAIT)
 
     # Keyboard only from here: Tab to each field, type, choose with the arrow keys.
     tool.locator("h1").click()  # a click on text only places the starting point
@@ -70,8 +76,9 @@ def test_an_instructor_builds_a_rule_with_the_keyboard(registered, chromium_cont
 
     readback = tool.locator('[data-testid="criteria-text"]')
     readback.wait_for(timeout=WAIT)
-    assert readback.inner_text() == ("This rule reads: Either score at least 50 % in Essay "
-                                     "or score at least 5 points in Lab.")
+    assert readback.inner_text() == (
+        "This rule reads: Either score at least 50 % in Essay or score at least 5 points in Lab."
+    )
     assert tool.locator('[data-testid="preview-summary"]').inner_text().startswith("4 qualify")
     shoot(chromium_context, frame_url(page), "builder-preview")
 
@@ -95,11 +102,18 @@ def test_an_instructor_builds_a_rule_with_the_keyboard(registered, chromium_cont
 
     db.session.rollback()
     badge = db.session.query(Badge).filter_by(name="Lab and essay").one()
-    ids = {c.label: c.public_id for c in db.session.query(Column).filter_by(
-        context_id=badge.context_id)}
-    assert badge.criteria == {"any": [{"column": ids["Essay"], "min_percent": 50},
-                                      {"column": ids["Lab"], "min_points": 5}]}
+    ids = {
+        c.label: c.public_id
+        for c in db.session.query(Column).filter_by(context_id=badge.context_id)
+    }
+    assert badge.criteria == {
+        "any": [
+            {"column": ids["Essay"], "min_percent": 50},
+            {"column": ids["Lab"], "min_points": 5},
+        ]
+    }
     tool.locator('[data-testid="advanced-json"] summary').click()
     shown = json.loads(tool.locator("#criteria").input_value())
-    assert shown == {"any": [{"column": "Essay", "min_percent": 50},
-                             {"column": "Lab", "min_points": 5}]}
+    assert shown == {
+        "any": [{"column": "Essay", "min_percent": 50}, {"column": "Lab", "min_points": 5}]
+    }

@@ -30,8 +30,7 @@ def _open_designer(context, env, width: int):
     # A narrow window: the sandbox's iframe is as wide as the page, like an LMS on a phone
     # or a course page with its side bars open.
     page.set_viewport_size({"width": width, "height": 900})
-    page.goto(course_url(env.sandbox, "canvas", course_id,
-                         login_of(env, "canvas", "#Instructor")))
+    page.goto(course_url(env.sandbox, "canvas", course_id, login_of(env, "canvas", "#Instructor")))
     page.get_by_role("link", name="Badgebridge").first.click()
     frame = page.frame_locator("iframe.tool-frame")
     frame.locator('[data-testid="open-designer"]').click(timeout=20_000)
@@ -66,11 +65,13 @@ def test_instructor_designs_saves_and_the_png_is_served(registered, chromium_con
     frame.get_by_role("radiogroup", name="Icon").get_by_label("Leaf").check()
 
     # The preview follows the typing (debounced, rendered by the server).
-    frame.locator('[data-testid="preview"][alt="Field Botanist — 2026"]').wait_for(
-        timeout=10_000)
+    frame.locator('[data-testid="preview"][alt="Field Botanist — 2026"]').wait_for(timeout=10_000)
     assert preview.get_attribute("src") != first_src
-    assert frame.locator("#title").evaluate("e => getComputedStyle(e).outlineStyle") \
-        in ("none", "auto", "solid")
+    assert frame.locator("#title").evaluate("e => getComputedStyle(e).outlineStyle") in (
+        "none",
+        "auto",
+        "solid",
+    )
 
     # A too-light text colour: the contrast warning shows while designing.
     frame.locator("#text-color").fill("#dcfce7")
@@ -80,7 +81,8 @@ def test_instructor_designs_saves_and_the_png_is_served(registered, chromium_con
     frame.locator("#fill-color2").fill("#166534")
     frame.locator("#text-color").fill("#ffffff")
     frame.locator('[data-testid="contrast-warnings"] li').first.wait_for(
-        state="detached", timeout=10_000)
+        state="detached", timeout=10_000
+    )
 
     # Saving without a name says so next to the field.
     frame.locator("#save-design").click()
@@ -109,8 +111,11 @@ def test_instructor_designs_saves_and_the_png_is_served(registered, chromium_con
 
     db.session.expire_all()
     badge = db.session.scalar(select(Badge).where(Badge.public_id == match[1]))
-    assert (badge.design["template"], badge.design["title"], badge.design["tier"]) == \
-        ("star", "Field Botanist", "gold")
+    assert (badge.design["template"], badge.design["title"], badge.design["tier"]) == (
+        "star",
+        "Field Botanist",
+        "gold",
+    )
     assert badge.design["icon"] == {"name": "leaf", "color": "#ffffff"}
     assert badge.design["fill"]["color"] == "#14532d"
 
@@ -126,7 +131,8 @@ def test_designer_fits_a_320px_frame(registered, chromium_context):
     _page, frame = _open_designer(chromium_context, registered, width=320)
     frame.locator("#preview-status").filter(has_text="up to date").wait_for(timeout=10_000)
     overflow = frame.locator("body").evaluate(
-        "b => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        "b => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
     assert overflow <= 0
     # The preview sits above the form here; typing further down keeps a thumbnail in view.
     mini = frame.locator("#mini-preview")
@@ -160,7 +166,8 @@ def test_uploads_show_the_checkers_words(registered, chromium_context):
 
 
 def test_the_artwork_is_titled_with_the_badge_name_until_the_title_is_edited(
-        registered, chromium_context):
+    registered, chromium_context
+):
     _page, frame = _open_designer(chromium_context, registered, width=800)
     title = frame.get_by_label("Title", exact=True)
     assert title.input_value() == "Badge title"

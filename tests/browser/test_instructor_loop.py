@@ -71,13 +71,21 @@ def _text(tool, testid: str) -> str:
 def test_the_instructor_loop_by_clicking(registered, chromium_context, slug):
     from lti.sandbox.seed import create_course
 
-    course = create_course(registered.sandbox, slug, f"Loop course {slug} {next(_COURSES)}",
-                           learners=3, tas=0, columns=(("Quiz 1", 10.0),), score_fraction=0)
+    course = create_course(
+        registered.sandbox,
+        slug,
+        f"Loop course {slug} {next(_COURSES)}",
+        learners=3,
+        tas=0,
+        columns=(("Quiz 1", 10.0),),
+        score_fraction=0,
+    )
     learner = course.learner_logins[0]
 
     # The instructor opens the tool and designs a badge: it is saved as a draft.
-    shot, tool = _open_tool(chromium_context, registered, slug, course.course_id,
-                            course.teacher_login)
+    shot, tool = _open_tool(
+        chromium_context, registered, slug, course.course_id, course.teacher_login
+    )
     assert _text(tool, "role") == "Staff"
     tool.locator('[data-testid="open-designer"]').click()
     tool.locator("#badge-name").fill("Quiz champion")
@@ -97,8 +105,9 @@ def test_the_instructor_loop_by_clicking(registered, chromium_context, slug):
     tool.locator("#rule-threshold").fill("90")
     tool.locator('[data-testid="save-rule"]').click()
     assert _text(tool, "note") == "Criteria saved."
-    assert "Score at least 90" in _text(tool, "criteria-text") \
-        or "90" in _text(tool, "criteria-text")
+    assert "Score at least 90" in _text(tool, "criteria-text") or "90" in _text(
+        tool, "criteria-text"
+    )
     # Said before it happens: enabling publishes the badge.
     assert "publishes this badge" in _text(tool, "publish-warning")
     _shoot(shot, slug, "02-criteria-draft")
@@ -141,8 +150,9 @@ def test_the_instructor_loop_by_clicking(registered, chromium_context, slug):
     _shoot(shot, slug, "06-course-page")
 
     # The learner launches, sees the badge and accepts it.
-    learner_shot, learner_tool = _open_tool(chromium_context, registered, slug,
-                                            course.course_id, learner)
+    learner_shot, learner_tool = _open_tool(
+        chromium_context, registered, slug, course.course_id, learner
+    )
     assert _text(learner_tool, "role") == "Learner"
     assert "Quiz champion" in _text(learner_tool, "earned-badge")
     _shoot(learner_shot, slug, "07-learner")

@@ -26,8 +26,7 @@ def test_admin_edits_the_institutions_issuer_profile(registered, runner, chromiu
         platform_name = s.scalars(select(Platform).where(Platform.slug == "canvas")).one().name
     save_careful_reader(chromium_context, registered)
 
-    result = runner.invoke(args=["admin", "create-user", "--email", EMAIL,
-                                 "--password", PASSWORD])
+    result = runner.invoke(args=["admin", "create-user", "--email", EMAIL, "--password", PASSWORD])
     assert result.exit_code == 0, result.output
     console = chromium_context.new_page()
     console.goto(f"{registered.tool_url}/admin/login")
@@ -41,8 +40,9 @@ def test_admin_edits_the_institutions_issuer_profile(registered, runner, chromiu
     from app.openbadges.models import Issuer
 
     db.session.expire_all()
-    registration = db.session.scalars(select(Registration).where(
-        Registration.platform_name == platform_name)).one()
+    registration = db.session.scalars(
+        select(Registration).where(Registration.platform_name == platform_name)
+    ).one()
     console.get_by_role("link", name=registration.name or registration.issuer).first.click()
     section = console.get_by_role("form", name="The institution's issuer profile")
     assert section.get_by_label("Name").input_value() == platform_name
@@ -53,8 +53,12 @@ def test_admin_edits_the_institutions_issuer_profile(registered, runner, chromiu
     console.get_by_text(f"Issuer profile saved: new awards name {platform_name}.").wait_for()
 
     db.session.rollback()  # end the read transaction: see what the server committed since
-    issuer = db.session.scalars(select(Issuer).where(
-        Issuer.registration_id == registration.id, Issuer.context_id.is_(None))).one()
+    issuer = db.session.scalars(
+        select(Issuer).where(Issuer.registration_id == registration.id, Issuer.context_id.is_(None))
+    ).one()
     assert (issuer.name, issuer.url, issuer.email, issuer.image_url) == (
-        platform_name, "https://www.example.edu", "registrar@example.edu",
-        "https://www.example.edu/logo.png")
+        platform_name,
+        "https://www.example.edu",
+        "registrar@example.edu",
+        "https://www.example.edu/logo.png",
+    )

@@ -31,14 +31,22 @@ def held_queue():
 
 
 def test_the_page_shows_a_running_check_and_its_outcome_without_a_reload(
-        registered, chromium_context, held_queue):
+    registered, chromium_context, held_queue
+):
     from app.extensions import db
     from app.grades import jobs
     from app.grades.models import Job
     from lti.sandbox.seed import course_url, create_course
 
-    course = create_course(registered.sandbox, "canvas", "Progress course", learners=3, tas=0,
-                           columns=(("Essay", 20.0),), score_fraction=1.0)
+    course = create_course(
+        registered.sandbox,
+        "canvas",
+        "Progress course",
+        learners=3,
+        tas=0,
+        columns=(("Essay", 20.0),),
+        score_fraction=1.0,
+    )
     page = chromium_context.new_page()
     page.goto(course_url(registered.sandbox, "canvas", course.course_id, course.teacher_login))
     page.get_by_role("link", name="Badgebridge").first.click()
@@ -57,7 +65,6 @@ def test_the_page_shows_a_running_check_and_its_outcome_without_a_reload(
     jobs.run(job.id)  # what the worker does with the queued job
 
     # The page polls the job's status and, once it has ended, shows the outcome.
-    tool.locator('[data-testid="job-status"]', has_text="Gradebook checked").wait_for(
-        timeout=WAIT)
+    tool.locator('[data-testid="job-status"]', has_text="Gradebook checked").wait_for(timeout=WAIT)
     assert "3 grades changed" in status.inner_text()
     assert "Last synced: never" not in tool.locator('[data-testid="last-synced"]').inner_text()

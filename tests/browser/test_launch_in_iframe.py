@@ -26,7 +26,8 @@ def _open_activity(context, course_page: str):
 
 
 def test_staff_page_loads_in_canvas_iframe_without_third_party_cookies(
-        registered, chromium_context):
+    registered, chromium_context
+):
     page = _open_activity(chromium_context, _course_page(registered, "canvas", "#Instructor"))
     frame = page.frame_locator("iframe.tool-frame")
     role = frame.locator('[data-testid="role"]')
@@ -38,8 +39,7 @@ def test_staff_page_loads_in_canvas_iframe_without_third_party_cookies(
     assert chromium_context.cookies(registered.tool_url) == []
 
 
-def test_moodle_iframe_without_platform_storage_offers_a_new_window(
-        registered, chromium_context):
+def test_moodle_iframe_without_platform_storage_offers_a_new_window(registered, chromium_context):
     page = _open_activity(chromium_context, _course_page(registered, "moodle", "#Instructor"))
     frame = page.frame_locator("iframe.tool-frame")
     link = frame.locator("#lti1p3-new-tab-link")
@@ -52,8 +52,9 @@ def test_moodle_iframe_without_platform_storage_offers_a_new_window(
     popup.locator('[data-testid="role"]').wait_for(timeout=20_000)
     assert popup.locator('[data-testid="role"]').inner_text() == "Staff"
     # The in-course page no longer offers the window: it says the tool is open there.
-    frame.locator('[data-testid="new-window-opened"]', has_text="is open in its own window") \
-        .wait_for(timeout=20_000)
+    frame.locator(
+        '[data-testid="new-window-opened"]', has_text="is open in its own window"
+    ).wait_for(timeout=20_000)
     assert not frame.locator("#lti1p3-warning-msg").is_visible()
     assert frame.locator(".brand").inner_text() == "Badgebridge"
     SHOTS.mkdir(parents=True, exist_ok=True)

@@ -24,29 +24,47 @@ def _open_activity(context, env, slug: str, course_id: int, login: str):
 def test_a_learner_who_teaches_elsewhere_is_a_learner_here(registered, chromium_context):
     from lti.sandbox import seed
 
-    seminar = seed.create_course(registered.sandbox, "canvas", "Seminar in Logic", learners=1,
-                                 tas=0, columns=(("Essay", 10.0),))
-    tutoring = seed.create_course(registered.sandbox, "canvas", "Peer Mentoring", learners=0,
-                                  tas=0, columns=(("Attendance", 1.0),))
+    seminar = seed.create_course(
+        registered.sandbox,
+        "canvas",
+        "Seminar in Logic",
+        learners=1,
+        tas=0,
+        columns=(("Essay", 10.0),),
+    )
+    tutoring = seed.create_course(
+        registered.sandbox,
+        "canvas",
+        "Peer Mentoring",
+        learners=0,
+        tas=0,
+        columns=(("Attendance", 1.0),),
+    )
     learner = seminar.learner_logins[0]
     seed.enroll(registered.sandbox, "canvas", tutoring.course_id, learner, "teacher")
 
-    _page, frame = _open_activity(chromium_context, registered, "canvas", seminar.course_id,
-                                  learner)
+    _page, frame = _open_activity(
+        chromium_context, registered, "canvas", seminar.course_id, learner
+    )
     role = frame.locator('[data-testid="role"]')
     role.wait_for(timeout=20_000)
     assert role.inner_text() == "Learner"
     assert frame.locator('[data-testid="open-designer"]').count() == 0
 
 
-def test_disabling_the_registration_ends_the_open_session(registered, chromium_context,
-                                                          runner):
-    result = runner.invoke(args=["admin", "create-user", "--email", "ops@example.edu",
-                                 "--password", PASSWORD])
+def test_disabling_the_registration_ends_the_open_session(registered, chromium_context, runner):
+    result = runner.invoke(
+        args=["admin", "create-user", "--email", "ops@example.edu", "--password", PASSWORD]
+    )
     assert result.exit_code == 0, result.output
     course_id, _title, _people = course_of(registered, "canvas")
-    _page, frame = _open_activity(chromium_context, registered, "canvas", course_id,
-                                  login_of(registered, "canvas", "#Instructor"))
+    _page, frame = _open_activity(
+        chromium_context,
+        registered,
+        "canvas",
+        course_id,
+        login_of(registered, "canvas", "#Instructor"),
+    )
     frame.locator('[data-testid="role"]').wait_for(timeout=20_000)
 
     console = chromium_context.new_page()

@@ -30,8 +30,11 @@ def test_learner_page_in_canvas_iframe_and_public_page(registered, browser, chro
     public_id = _award_for_the_learner(registered, browser)
     course_id, _title, _people = course_of(registered, "canvas")
     page = chromium_context.new_page()
-    page.goto(course_url(registered.sandbox, "canvas", course_id,
-                         login_of(registered, "canvas", "#Learner")))
+    page.goto(
+        course_url(
+            registered.sandbox, "canvas", course_id, login_of(registered, "canvas", "#Learner")
+        )
+    )
     page.get_by_role("link", name="Badgebridge").first.click()
     frame = page.frame_locator("iframe.tool-frame")
     card = frame.locator('[data-testid="earned-badge"]')
@@ -52,8 +55,10 @@ def test_learner_page_in_canvas_iframe_and_public_page(registered, browser, chro
     public = chromium_context.new_page()
     public.goto(f"{registered.tool_url}/ob/verify/{public_id}")
     assert public.locator("h1").inner_text() == "Cell Biology"
-    assert public.locator('meta[property="og:title"]').get_attribute("content") \
+    assert (
+        public.locator('meta[property="og:title"]').get_attribute("content")
         == "Cell Biology · Sandbox University"
+    )
     assert public.locator('meta[name="twitter:card"]').count() == 1
     assert public.locator("main").count() == 1 and public.locator("[role=status]").count() >= 1
     assert "Valid" in public.locator("[role=status]").first.inner_text()

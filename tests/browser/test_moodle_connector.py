@@ -16,12 +16,20 @@ pytestmark = pytest.mark.browser
 
 
 def test_admin_enables_moodle_and_a_native_grade_awards_a_badge(
-        registered, admin_user, chromium_context):
+    registered, admin_user, chromium_context
+):
     from lti.sandbox import seed
 
     env = registered
-    course = seed.create_course(env.sandbox, "moodle", "Connector course", learners=3, tas=0,
-                                columns=(("Quiz 1", 10.0),), score_fraction=0)
+    course = seed.create_course(
+        env.sandbox,
+        "moodle",
+        "Connector course",
+        learners=3,
+        tas=0,
+        columns=(("Quiz 1", 10.0),),
+        score_fraction=0,
+    )
     seed.add_activity(env.sandbox, "moodle", course.course_id, "Essay 1", maximum=100.0)
     seed.set_web_services(env.sandbox, "moodle", rest_enabled=True)
     token = seed.create_ws_token(env.sandbox, "moodle")
@@ -42,8 +50,9 @@ def test_admin_enables_moodle_and_a_native_grade_awards_a_badge(
     assert token not in console.content()
 
     # The instructor designs a badge and sets its criterion on the native column.
-    _shot, tool = _open_tool(chromium_context, env, "moodle", course.course_id,
-                             course.teacher_login)
+    _shot, tool = _open_tool(
+        chromium_context, env, "moodle", course.course_id, course.teacher_login
+    )
     tool.locator('[data-testid="open-designer"]').click()
     tool.locator("#badge-name").fill("Essayist")
     tool.locator("#badge-description").fill("At least 80 % in Essay 1.")

@@ -23,7 +23,12 @@ def _registration() -> Registration:
 
 
 def test_admin_approves_a_changed_registration_from_the_diff(
-        app, lti_env, platform, admin_user, chromium_context):  # noqa: F811
+    app,
+    lti_env,
+    platform,
+    admin_user,
+    chromium_context,
+):
     behaviour, config_url = platform("moodle", client_id="moodle-7", deployment_id="7")
     page = chromium_context.new_page()
     # The LMS admin pastes the tool's registration URL; the LMS opens it with its parameters.

@@ -36,8 +36,11 @@ def test_check_now_on_moodle_reads_the_grades_and_says_so(imported, chromium_con
 
     course_id, _title, _people = course_of(imported, "moodle")
     page = chromium_context.new_page()
-    page.goto(course_url(imported.sandbox, "moodle", course_id,
-                         login_of(imported, "moodle", "#Instructor")))
+    page.goto(
+        course_url(
+            imported.sandbox, "moodle", course_id, login_of(imported, "moodle", "#Instructor")
+        )
+    )
     page.get_by_role("link", name="Badgebridge").first.click()
     link = page.frame_locator("iframe.tool-frame").locator("#lti1p3-new-tab-link")
     link.wait_for(timeout=20_000)

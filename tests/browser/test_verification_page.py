@@ -29,25 +29,36 @@ def fitting_frames(registered):
         registered.sandbox.config["SANDBOX_FIT_FRAME"] = False
 
 
-def test_a_badge_from_award_to_revocation_on_its_public_page(registered, chromium_context,
-                                                             fitting_frames):
+def test_a_badge_from_award_to_revocation_on_its_public_page(
+    registered, chromium_context, fitting_frames
+):
     from lti.sandbox.seed import create_course
 
-    course = create_course(registered.sandbox, "canvas", "Verify course", learners=1, tas=0,
-                           columns=(("Essay", 100.0),), score_fraction=1.0)
-    teacher, tool = open_canvas_tool(chromium_context, registered, course.course_id,
-                                     course.teacher_login)
+    course = create_course(
+        registered.sandbox,
+        "canvas",
+        "Verify course",
+        learners=1,
+        tas=0,
+        columns=(("Essay", 100.0),),
+        score_fraction=1.0,
+    )
+    teacher, tool = open_canvas_tool(
+        chromium_context, registered, course.course_id, course.teacher_login
+    )
     tool.locator('[data-testid="open-designer"]').click()
     publish_clear_writer(tool, "Essay (out of 100)", wait=WAIT)
 
     # The learner, in the course: the frame is as tall as the tool's page, not a fixed box.
-    learner, mine = open_canvas_tool(chromium_context, registered, course.course_id,
-                                     course.learner_logins[0])
+    learner, mine = open_canvas_tool(
+        chromium_context, registered, course.course_id, course.learner_logins[0]
+    )
     card = mine.locator('[data-testid="earned-badge"]')
     card.wait_for(timeout=WAIT)
     frame = learner.locator("iframe.tool-frame")
     learner.wait_for_function(
-        "() => document.querySelector('iframe.tool-frame').dataset.resizedTo", timeout=WAIT)
+        "() => document.querySelector('iframe.tool-frame').dataset.resizedTo", timeout=WAIT
+    )
     asked = int(frame.get_attribute("data-resized-to"))
     content = mine.locator("body").evaluate("b => Math.ceil(b.getBoundingClientRect().height)")
     assert abs(asked - content) <= 2 and asked != 720  # 720: the sandbox's fixed default
@@ -55,8 +66,9 @@ def test_a_badge_from_award_to_revocation_on_its_public_page(registered, chromiu
     card_box = card.bounding_box()
     assert card_box["width"] >= 480  # a card, not a narrow column
     link = mine.locator('[data-testid="public-link"]')
-    assert link.bounding_box()["x"] + link.bounding_box()["width"] \
-        <= card_box["x"] + card_box["width"]  # the link is not cut off
+    assert (
+        link.bounding_box()["x"] + link.bounding_box()["width"] <= card_box["x"] + card_box["width"]
+    )  # the link is not cut off
     shoot(chromium_context, frame_url(learner), "learner-card")
 
     with chromium_context.expect_page() as opened:

@@ -31,15 +31,23 @@ def _connected(registered, browser, learners=3, **token):
     app = registered.sandbox
     essay = seed.add_column(app, "canvas", course.info.course_id, "Essay 1", 100.0)
     token_value = seed.create_api_token(app, "canvas", course.info.teacher_login, **token)
-    save_connector(course.context.registration_id, kind="canvas",
-                   base_url=f"{registered.sandbox_url}/canvas", token=token_value,
-                   enabled=True)
+    save_connector(
+        course.context.registration_id,
+        kind="canvas",
+        base_url=f"{registered.sandbox_url}/canvas",
+        token=token_value,
+        enabled=True,
+    )
     return course, essay, token_value
 
 
 def _columns(context_id: int) -> dict[str, Column]:
-    return {c.label: c for c in db.session.scalars(select(Column).where(
-        Column.context_id == context_id, Column.source == "canvas"))}
+    return {
+        c.label: c
+        for c in db.session.scalars(
+            select(Column).where(Column.context_id == context_id, Column.source == "canvas")
+        )
+    }
 
 
 def test_native_assignment_and_course_score_award_a_badge(app, registered, browser):
@@ -53,12 +61,14 @@ def test_native_assignment_and_course_score_award_a_badge(app, registered, brows
     # The tool's own column (its AGS line item, an assignment in Canvas) is not doubled.
     assert set(columns) == {"Essay 1", "Course total (current score %)"}
     assert columns["Essay 1"].score_maximum == 100
-    badge = new_badge(course.context, {"column": columns["Essay 1"].public_id,
-                                       "min_percent": 90})
+    badge = new_badge(course.context, {"column": columns["Essay 1"].public_id, "min_percent": 90})
     badge_saved(badge)
     assert len(live_assertions(badge)) == 1
-    totals = db.session.scalar(select(func.count()).select_from(Grade).where(
-        Grade.column_id == columns["Course total (current score %)"].id))
+    totals = db.session.scalar(
+        select(func.count())
+        .select_from(Grade)
+        .where(Grade.column_id == columns["Course total (current score %)"].id)
+    )
     assert totals == 3
     assert sync_course(course.context.id).passed.changed == 0
 
@@ -69,10 +79,14 @@ def test_every_page_is_read(app, registered, browser):
         seed.set_score(registered.sandbox, "canvas", course.info.course_id, essay, login, 50.0)
     sync_course(course.context.id)
     columns = _columns(course.context.id)
-    graded = db.session.scalar(select(func.count()).select_from(Grade).where(
-        Grade.column_id == columns["Essay 1"].id))
-    totals = db.session.scalar(select(func.count()).select_from(Grade).where(
-        Grade.column_id == columns["Course total (current score %)"].id))
+    graded = db.session.scalar(
+        select(func.count()).select_from(Grade).where(Grade.column_id == columns["Essay 1"].id)
+    )
+    totals = db.session.scalar(
+        select(func.count())
+        .select_from(Grade)
+        .where(Grade.column_id == columns["Course total (current score %)"].id)
+    )
     # The last learners' essays sit on the last page of submissions; 130 students: 2 pages.
     assert (graded, totals) == (3, 130)
 
@@ -80,8 +94,14 @@ def test_every_page_is_read(app, registered, browser):
 def test_the_throttle_is_waited_out(app, registered, browser):
     app.config["CANVAS_THROTTLE_PAUSE_SECONDS"] = 0.1
     course, essay, token = _connected(registered, browser, capacity=3.0, cost=1.0, leak=2.0)
-    seed.set_score(registered.sandbox, "canvas", course.info.course_id, essay,
-                   course.info.learner_logins[0], 80.0)
+    seed.set_score(
+        registered.sandbox,
+        "canvas",
+        course.info.course_id,
+        essay,
+        course.info.learner_logins[0],
+        80.0,
+    )
     sync_course(course.context.id)
     assert seed.api_token_throttled(registered.sandbox, token) > 0  # it did hit the limit
     assert "Essay 1" in _columns(course.context.id)
@@ -105,8 +125,13 @@ def test_expired_token(app, registered, browser):
 def test_token_of_a_user_without_rights(app, registered, browser):
     course, _essay, _token = _connected(registered, browser)
     student = seed.create_api_token(registered.sandbox, "canvas", course.info.learner_logins[0])
-    save_connector(course.context.registration_id, kind="canvas",
-                   base_url=f"{registered.sandbox_url}/canvas", token=student, enabled=True)
+    save_connector(
+        course.context.registration_id,
+        kind="canvas",
+        base_url=f"{registered.sandbox_url}/canvas",
+        token=student,
+        enabled=True,
+    )
     with pytest.raises(ConnectorError) as caught:
         sync_course(course.context.id)
     assert "teacher role" in str(caught.value)

@@ -20,7 +20,8 @@ def _page(_admin, registration: Registration) -> str:
 
 
 def test_admin_enables_the_moodle_connector_and_the_course_gets_native_columns(
-        app, registered, browser, admin):
+    app, registered, browser, admin
+):
     db.session.close()  # end the sign-in's read snapshot: the launch writes from another thread
     course = new_course(registered, browser, "moodle", learners=2)
     seed.add_activity(registered.sandbox, "moodle", course.info.course_id, "Essay 1")
@@ -31,13 +32,27 @@ def test_admin_enables_the_moodle_connector_and_the_course_gets_native_columns(
     assert _page(admin, registration) in listing.text
 
     page = admin.get(_page(admin, registration))
-    bad = admin.post(_page(admin, registration), data={
-        "csrf_token": csrf_of(page.text), "kind": "moodle", "base_url": "moodle.example",
-        "token": token, "enabled": "on"})
+    bad = admin.post(
+        _page(admin, registration),
+        data={
+            "csrf_token": csrf_of(page.text),
+            "kind": "moodle",
+            "base_url": "moodle.example",
+            "token": token,
+            "enabled": "on",
+        },
+    )
     assert bad.status_code == 422 and "Site URL" in bad.text
-    saved = admin.post(_page(admin, registration), data={
-        "csrf_token": csrf_of(page.text), "kind": "moodle",
-        "base_url": f"{registered.sandbox_url}/moodle", "token": token, "enabled": "on"})
+    saved = admin.post(
+        _page(admin, registration),
+        data={
+            "csrf_token": csrf_of(page.text),
+            "kind": "moodle",
+            "base_url": f"{registered.sandbox_url}/moodle",
+            "token": token,
+            "enabled": "on",
+        },
+    )
     assert saved.status_code == 302
     row = db.session.get(GradebookConnector, registration.id)
     assert token not in row.token_encrypted
@@ -45,14 +60,22 @@ def test_admin_enables_the_moodle_connector_and_the_course_gets_native_columns(
     assert token not in admin.get(_page(admin, registration)).text
 
     sync_course(course.context.id)
-    essay = db.session.scalars(select(Column).where(
-        Column.context_id == course.context.id, Column.label == "Essay 1")).one()
+    essay = db.session.scalars(
+        select(Column).where(Column.context_id == course.context.id, Column.label == "Essay 1")
+    ).one()
     assert essay.source == "moodle"
 
     # Saving again without a token keeps the stored one.
-    admin.post(_page(admin, registration), data={
-        "csrf_token": csrf_of(page.text), "kind": "moodle",
-        "base_url": f"{registered.sandbox_url}/moodle", "token": "", "enabled": "on"})
+    admin.post(
+        _page(admin, registration),
+        data={
+            "csrf_token": csrf_of(page.text),
+            "kind": "moodle",
+            "base_url": f"{registered.sandbox_url}/moodle",
+            "token": "",
+            "enabled": "on",
+        },
+    )
     db.session.refresh(row)
     assert secret_box.decrypt(row.token_encrypted).decode() == token
 

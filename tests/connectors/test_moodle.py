@@ -33,20 +33,36 @@ class MoodleCourse:
 
     def sub(self, login: str) -> str:
         with session_scope(self.course.env.sandbox) as s:
-            return s.scalars(select(User.lti_id).join(Platform).where(
-                User.login == login, Platform.slug == "moodle")).one()
+            return s.scalars(
+                select(User.lti_id)
+                .join(Platform)
+                .where(User.login == login, Platform.slug == "moodle")
+            ).one()
 
 
-def _connected(registered, browser, *, capabilities=seed.WS_CAPABILITIES,
-               functions=None) -> MoodleCourse:
+def _connected(
+    registered, browser, *, capabilities=seed.WS_CAPABILITIES, functions=None
+) -> MoodleCourse:
     course = new_course(registered, browser, "moodle", learners=3)
     app = registered.sandbox
-    cmid, item = seed.add_activity(app, "moodle", course.info.course_id, "Essay 1",
-                                   maximum=100.0, completion=1, course_criterion=True)
+    cmid, item = seed.add_activity(
+        app,
+        "moodle",
+        course.info.course_id,
+        "Essay 1",
+        maximum=100.0,
+        completion=1,
+        course_criterion=True,
+    )
     seed.set_web_services(app, "moodle", rest_enabled=True)
     token = seed.create_ws_token(app, "moodle", capabilities=capabilities, functions=functions)
-    save_connector(course.context.registration_id, kind="moodle",
-                   base_url=f"{registered.sandbox_url}/moodle", token=token, enabled=True)
+    save_connector(
+        course.context.registration_id,
+        kind="moodle",
+        base_url=f"{registered.sandbox_url}/moodle",
+        token=token,
+        enabled=True,
+    )
     learners = course.info.learner_logins
     seed.set_score(app, "moodle", course.info.course_id, item, learners[0], 85.0)
     seed.set_score(app, "moodle", course.info.course_id, item, learners[1], 40.0)
@@ -55,13 +71,22 @@ def _connected(registered, browser, *, capabilities=seed.WS_CAPABILITIES,
 
 
 def _columns(context_id: int, source: str = "moodle") -> dict[str, Column]:
-    return {c.label: c for c in db.session.scalars(select(Column).where(
-        Column.context_id == context_id, Column.active.is_(True), Column.source == source))}
+    return {
+        c.label: c
+        for c in db.session.scalars(
+            select(Column).where(
+                Column.context_id == context_id, Column.active.is_(True), Column.source == source
+            )
+        )
+    }
 
 
 def _grade(column: Column, sub: str) -> Grade:
-    return db.session.scalars(select(Grade).join(LtiUser, LtiUser.id == Grade.user_id).where(
-        Grade.column_id == column.id, LtiUser.sub == sub)).one()
+    return db.session.scalars(
+        select(Grade)
+        .join(LtiUser, LtiUser.id == Grade.user_id)
+        .where(Grade.column_id == column.id, LtiUser.sub == sub)
+    ).one()
 
 
 def test_native_column_completion_and_course_total_become_columns(app, registered, browser):
@@ -81,8 +106,10 @@ def test_native_column_completion_and_course_total_become_columns(app, registere
     # Moodle's course total counts only graded items: each learner has their own maximum.
     total = columns["Course total"]
     assert total.score_maximum is None
-    assert _grade(total, first).maximum != _grade(total, second).maximum or \
-        _grade(total, first).score != _grade(total, second).score
+    assert (
+        _grade(total, first).maximum != _grade(total, second).maximum
+        or _grade(total, first).score != _grade(total, second).score
+    )
     assert result.results > 0
     again = sync_course(m.course.context.id)
     assert again.passed.changed == 0  # only changed grades become events
@@ -99,8 +126,9 @@ def test_native_grade_meets_a_badge_after_a_check(app, registered, browser):
     holders = {a.lti_user_id for a in live_assertions(badge)}
     assert {db.session.get(LtiUser, h).sub for h in holders} == {m.sub(m.learners[0])}
 
-    seed.set_score(registered.sandbox, "moodle", m.course.info.course_id, m.essay_item,
-                   m.learners[1], 92.0)
+    seed.set_score(
+        registered.sandbox, "moodle", m.course.info.course_id, m.essay_item, m.learners[1], 92.0
+    )
     third = sync_course(m.course.context.id)
     assert (third.passed.changed, third.passed.issued) == (2, 1)  # Essay 1 and course total
     assert len(live_assertions(badge)) == 2
@@ -145,34 +173,52 @@ def test_deleted_token(app, registered, browser):
 
 
 def test_missing_capability_is_named(app, registered, browser):
-    m = _connected(registered, browser, capabilities=[
-        c for c in seed.WS_CAPABILITIES if c != "moodle/grade:viewall"])
+    m = _connected(
+        registered,
+        browser,
+        capabilities=[c for c in seed.WS_CAPABILITIES if c != "moodle/grade:viewall"],
+    )
     message = _failure(m)
     assert "moodle/grade:viewall" in message and "gradereport_user_get_grade_items" in message
 
 
 def test_function_not_in_the_service(app, registered, browser):
-    m = _connected(registered, browser, functions=[
-        "core_course_get_contents", "core_grades_get_gradeitems",
-        "gradereport_user_get_grade_items"])
+    m = _connected(
+        registered,
+        browser,
+        functions=[
+            "core_course_get_contents",
+            "core_grades_get_gradeitems",
+            "gradereport_user_get_grade_items",
+        ],
+    )
     assert "core_completion_get_activities_completion_status" in _failure(m)
 
 
 def test_course_not_accessible(app, registered, browser):
-    m = _connected(registered, browser, capabilities=[
-        c for c in seed.WS_CAPABILITIES if c != "moodle/course:view"])
+    m = _connected(
+        registered,
+        browser,
+        capabilities=[c for c in seed.WS_CAPABILITIES if c != "moodle/course:view"],
+    )
     assert "moodle/course:view" in _failure(m)
 
 
 def test_cannot_view_completion_report(app, registered, browser):
-    m = _connected(registered, browser, capabilities=[
-        c for c in seed.WS_CAPABILITIES if c != "report/completion:view"])
+    m = _connected(
+        registered,
+        browser,
+        capabilities=[c for c in seed.WS_CAPABILITIES if c != "report/completion:view"],
+    )
     assert "report/completion:view" in _failure(m)
 
 
 def test_missing_mod_view_is_detected(app, registered, browser):
-    m = _connected(registered, browser, capabilities=[
-        c for c in seed.WS_CAPABILITIES if c != "mod/assign:view"])
+    m = _connected(
+        registered,
+        browser,
+        capabilities=[c for c in seed.WS_CAPABILITIES if c != "mod/assign:view"],
+    )
     sync_course(m.course.context.id)  # no error: Moodle leaves the rows out silently
     columns = _columns(m.course.context.id)
     assert "Essay 1" not in columns and "Course total" in columns
@@ -190,12 +236,19 @@ def test_sync_job_shows_the_sentence_and_does_not_retry(app, registered, browser
     assert "web service user is suspended" in outcome.message
 
 
-def test_staff_see_each_column_source_and_the_connector_problem(app, registered, browser,
-                                                                  client):
-    m = _connected(registered, browser, capabilities=[
-        c for c in seed.WS_CAPABILITIES if c != "mod/quiz:view"])
-    seed.add_activity(registered.sandbox, "moodle", m.course.info.course_id, "Quiz 9",
-                      modname="quiz", maximum=10.0, completion=0)
+def test_staff_see_each_column_source_and_the_connector_problem(app, registered, browser, client):
+    m = _connected(
+        registered, browser, capabilities=[c for c in seed.WS_CAPABILITIES if c != "mod/quiz:view"]
+    )
+    seed.add_activity(
+        registered.sandbox,
+        "moodle",
+        m.course.info.course_id,
+        "Quiz 9",
+        modname="quiz",
+        maximum=10.0,
+        completion=0,
+    )
     checked = client.post("/course/awards/sync", data={"lt": m.course.token})
     assert checked.status_code in (302, 303)
     page = client.get(f"/course/awards/?lt={m.course.token}").text
@@ -212,8 +265,9 @@ def test_an_unchanged_course_writes_no_column_or_grade(app, registered, browser)
     writes: list[str] = []
 
     def count(_conn, _cursor, statement, *_args):
-        if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")) and \
-                ("grade_column" in statement or "grade " in statement + " "):
+        if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")) and (
+            "grade_column" in statement or "grade " in statement + " "
+        ):
             writes.append(statement)
 
     event.listen(db.engine, "before_cursor_execute", count)

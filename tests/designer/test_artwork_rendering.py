@@ -30,8 +30,12 @@ def renders(monkeypatch):
     real = badge_design.artwork.run_limited
 
     def counted(function, *args, **kwargs):
-        calls.append({"badges": db.session.scalar(select(func.count()).select_from(Badge)),
-                      "pending": bool(db.session.new or db.session.dirty)})
+        calls.append(
+            {
+                "badges": db.session.scalar(select(func.count()).select_from(Badge)),
+                "pending": bool(db.session.new or db.session.dirty),
+            }
+        )
         return real(function, *args, **kwargs)
 
     monkeypatch.setattr(badge_design.artwork, "run_limited", counted)
@@ -39,15 +43,21 @@ def renders(monkeypatch):
 
 
 def _upload(client, token, name: str, data: bytes):
-    form = {"name": "Uploaded", "description": "From a file.",
-            "file": (io.BytesIO(data), name)}
-    return client.post("/course/designer/upload", data=form, headers=bearer(token),
-                       content_type="multipart/form-data")
+    form = {"name": "Uploaded", "description": "From a file.", "file": (io.BytesIO(data), name)}
+    return client.post(
+        "/course/designer/upload",
+        data=form,
+        headers=bearer(token),
+        content_type="multipart/form-data",
+    )
 
 
 def test_a_design_is_rendered_once_before_anything_is_written(client, course, renders):
-    response = client.post("/course/designer/save", headers=bearer(course.staff_token), json={
-        "design": DESIGN, "name": "Lab Safety", "description": "Works safely."})
+    response = client.post(
+        "/course/designer/save",
+        headers=bearer(course.staff_token),
+        json={"design": DESIGN, "name": "Lab Safety", "description": "Works safely."},
+    )
     assert response.status_code == 200, response.get_json()
     assert renders == [{"badges": 0, "pending": False}]
 
@@ -60,8 +70,10 @@ def test_an_upload_is_rendered_once_before_anything_is_written(client, course, r
     assert response.get_json()["warnings"]
 
 
-@pytest.mark.parametrize("name", ["markers_on_a_long_path", "tiny_dashes_on_a_long_path",
-                                  "nested_masks", "huge_mask_surface"])
+@pytest.mark.parametrize(
+    "name",
+    ["markers_on_a_long_path", "tiny_dashes_on_a_long_path", "nested_masks", "huge_mask_surface"],
+)
 def test_a_costly_upload_is_refused_in_seconds_and_leaves_nothing(client, course, name):
     start = time.monotonic()
     response = _upload(client, course.staff_token, f"{name}.svg", CORPUS[name]())
@@ -74,7 +86,8 @@ def test_a_costly_upload_is_refused_in_seconds_and_leaves_nothing(client, course
 
 
 def test_a_save_refused_by_a_locked_database_is_written_on_a_fresh_try(
-        client, course, renders, monkeypatch):
+    client, course, renders, monkeypatch
+):
     """Under `make run`, the worker commits a sync while the designer's request holds an older
     SQLite snapshot: the first write is refused ("database is locked"). The save is written
     again from a fresh snapshot, and the artwork is not drawn a second time."""
@@ -91,8 +104,11 @@ def test_a_save_refused_by_a_locked_database_is_written_on_a_fresh_try(
         return real(*args, **kwargs)
 
     monkeypatch.setattr(designer, "create_badge", locked_once)
-    response = client.post("/course/designer/save", headers=bearer(course.staff_token), json={
-        "design": DESIGN, "name": "Lab Safety", "description": "Works safely."})
+    response = client.post(
+        "/course/designer/save",
+        headers=bearer(course.staff_token),
+        json={"design": DESIGN, "name": "Lab Safety", "description": "Works safely."},
+    )
     assert response.status_code == 200, response.get_json()
     assert refusals == [1] and len(renders) == 1
     assert db.session.scalar(select(func.count()).select_from(Badge)) == 1

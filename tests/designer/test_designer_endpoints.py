@@ -21,8 +21,7 @@ from tests.designer.conftest import bearer
 HOSTILE = Path(__file__).resolve().parents[1] / "badge_design" / "hostile"
 DESIGN = {
     "template": "hexagon",
-    "fill": {"type": "gradient", "color": "#7c2d12", "color2": "#ea580c",
-             "direction": "diagonal"},
+    "fill": {"type": "gradient", "color": "#7c2d12", "color2": "#ea580c", "direction": "diagonal"},
     "border": {"color": "#431407", "width": 8},
     "icon": {"name": "microscope", "color": "#ffffff"},
     "title": "Lab Safety",
@@ -50,30 +49,45 @@ def _save(client, token, design=DESIGN, **target):
 
 # --- who may use the designer -----------------------------------------------------------
 
-@pytest.mark.parametrize(("method", "path"), [
-    ("get", "/course/designer/"), ("post", "/course/designer/preview"),
-    ("post", "/course/designer/save"), ("post", "/course/designer/upload"),
-])
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/course/designer/"),
+        ("post", "/course/designer/preview"),
+        ("post", "/course/designer/save"),
+        ("post", "/course/designer/upload"),
+    ],
+)
 def test_every_route_needs_a_launch_token(client, course, method, path):
     response = getattr(client, method)(path, json={"design": DESIGN})
     assert response.status_code == 401
     assert b"Launch it there" in response.data
 
 
-@pytest.mark.parametrize(("method", "path"), [
-    ("get", "/course/designer/"), ("post", "/course/designer/preview"),
-    ("post", "/course/designer/save"), ("post", "/course/designer/upload"),
-])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/course/designer/"),
+        ("post", "/course/designer/preview"),
+        ("post", "/course/designer/save"),
+        ("post", "/course/designer/upload"),
+    ],
+)
 def test_learners_are_refused(client, course, method, path):
-    response = getattr(client, method)(path, json={"design": DESIGN},
-                                       headers=bearer(course.learner_token))
+    response = getattr(client, method)(
+        path, json={"design": DESIGN}, headers=bearer(course.learner_token)
+    )
     assert response.status_code == 403
     assert db.session.scalar(select(Badge)) is None
 
 
 def test_forged_token_is_refused(client, course):
-    response = client.post("/course/designer/preview", json={"design": DESIGN},
-                           headers=bearer(course.staff_token[:-4] + "AAAA"))
+    response = client.post(
+        "/course/designer/preview",
+        json={"design": DESIGN},
+        headers=bearer(course.staff_token[:-4] + "AAAA"),
+    )
     assert response.status_code == 401
 
 
@@ -88,8 +102,18 @@ def test_designer_page_renders_every_control_with_a_label(client, course):
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     html = response.get_data(as_text=True)
-    for control in ("badge-select", "badge-name", "title", "subtitle", "alt-text", "tier",
-                    "fill-color", "border-width", "icon-search", "upload-file"):
+    for control in (
+        "badge-select",
+        "badge-name",
+        "title",
+        "subtitle",
+        "alt-text",
+        "tier",
+        "fill-color",
+        "border-width",
+        "icon-search",
+        "upload-file",
+    ):
         assert f'id="{control}"' in html
     # No external resources: only the tool's own static files.
     assert "http://" not in html.replace("http://www.w3.org", "")
@@ -102,19 +126,27 @@ def test_designer_page_renders_every_control_with_a_label(client, course):
 
 # --- preview --------------------------------------------------------------------------------
 
+
 def test_preview_returns_svg(client, course):
-    response = client.post("/course/designer/preview", json={"design": DESIGN},
-                           headers=bearer(course.staff_token))
+    response = client.post(
+        "/course/designer/preview", json={"design": DESIGN}, headers=bearer(course.staff_token)
+    )
     assert response.status_code == 200
     assert response.mimetype == "image/svg+xml"
     assert response.data.startswith(b"<svg") and b"Lab Safety" in response.data
 
 
 def test_preview_as_json_carries_contrast_warnings(client, course):
-    low_contrast = {**DESIGN, "fill": {"type": "solid", "color": "#ffff00"},
-                    "text_color": "#ffffff"}
-    response = client.post("/course/designer/preview", json={"design": low_contrast},
-                           headers={**bearer(course.staff_token), "Accept": "application/json"})
+    low_contrast = {
+        **DESIGN,
+        "fill": {"type": "solid", "color": "#ffff00"},
+        "text_color": "#ffffff",
+    }
+    response = client.post(
+        "/course/designer/preview",
+        json={"design": low_contrast},
+        headers={**bearer(course.staff_token), "Accept": "application/json"},
+    )
     assert response.status_code == 200
     body = response.get_json()
     assert body["svg"].startswith("<svg")
@@ -123,10 +155,16 @@ def test_preview_as_json_carries_contrast_warnings(client, course):
 
 
 def test_bad_design_is_422_with_an_error_per_field(client, course):
-    bad = {**DESIGN, "template": "trapezoid", "fill": {"type": "solid", "color": "red"},
-           "border": {"color": "#000", "width": 99}, "title": "x" * 80}
-    response = client.post("/course/designer/preview", json={"design": bad},
-                           headers=bearer(course.staff_token))
+    bad = {
+        **DESIGN,
+        "template": "trapezoid",
+        "fill": {"type": "solid", "color": "red"},
+        "border": {"color": "#000", "width": 99},
+        "title": "x" * 80,
+    }
+    response = client.post(
+        "/course/designer/preview", json={"design": bad}, headers=bearer(course.staff_token)
+    )
     assert response.status_code == 422
     errors = response.get_json()["errors"]
     assert set(errors) == {"template", "fill.color", "border.width", "title"}
@@ -135,21 +173,26 @@ def test_bad_design_is_422_with_an_error_per_field(client, course):
 
 @pytest.mark.parametrize("body", [b"not json", b"[1, 2]"])
 def test_preview_refuses_what_is_not_a_json_object(client, course, body):
-    response = client.post("/course/designer/preview", data=body,
-                           headers={**bearer(course.staff_token),
-                                    "Content-Type": "application/json"})
+    response = client.post(
+        "/course/designer/preview",
+        data=body,
+        headers={**bearer(course.staff_token), "Content-Type": "application/json"},
+    )
     assert response.status_code == 400
     assert "design" in response.get_json()["errors"]
 
 
 def test_preview_refuses_oversized_bodies(client, course):
-    response = client.post("/course/designer/preview",
-                           json={"design": DESIGN, "pad": "x" * 70_000},
-                           headers=bearer(course.staff_token))
+    response = client.post(
+        "/course/designer/preview",
+        json={"design": DESIGN, "pad": "x" * 70_000},
+        headers=bearer(course.staff_token),
+    )
     assert response.status_code == 413
 
 
 # --- saving ----------------------------------------------------------------------------------
+
 
 def test_save_creates_a_draft_badge_with_rendered_artwork(client, course):
     response = _save(client, course.staff_token)
@@ -174,8 +217,9 @@ def test_save_creates_a_draft_badge_with_rendered_artwork(client, course):
 
 def test_saving_again_makes_a_new_version_of_the_same_badge(client, course):
     first = _save(client, course.staff_token).get_json()
-    second = _save(client, course.staff_token, {**DESIGN, "template": "shield"},
-                   badge=first["badge"]).get_json()
+    second = _save(
+        client, course.staff_token, {**DESIGN, "template": "shield"}, badge=first["badge"]
+    ).get_json()
     assert (second["badge"], second["version"]) == (first["badge"], 2)
     badge = db.session.scalar(select(Badge).where(Badge.public_id == first["badge"]))
     assert badge.design["template"] == "shield"
@@ -202,8 +246,9 @@ def test_save_names_the_missing_badge_fields(client, course):
 
 
 def test_save_with_a_bad_design_keeps_field_errors_and_saves_nothing(client, course):
-    response = _save(client, course.staff_token, {**DESIGN, "icon": {"name": "skull",
-                                                                     "color": "#fff"}})
+    response = _save(
+        client, course.staff_token, {**DESIGN, "icon": {"name": "skull", "color": "#fff"}}
+    )
     assert response.status_code == 422
     assert "icon.name" in response.get_json()["errors"]
     assert db.session.scalar(select(Badge)) is None
@@ -232,9 +277,12 @@ def test_issued_assertions_keep_the_image_version_they_were_issued_with(client, 
     first = ob.issue(badge, ob.Recipient(email="ada@example.edu", name="Ada")).assertion
     v1 = client.get(f"/ob/badges/{badge.public_id}/image/1.png").data
 
-    redesigned = _save(client, course.staff_token, {**DESIGN, "template": "star",
-                                                    "title": "Lab Hero"},
-                       badge=badge.public_id).get_json()
+    redesigned = _save(
+        client,
+        course.staff_token,
+        {**DESIGN, "template": "star", "title": "Lab Hero"},
+        badge=badge.public_id,
+    ).get_json()
     assert redesigned["version"] == 2
     second = ob.issue(badge, ob.Recipient(email="bob@example.edu", name="Bob")).assertion
     db.session.expire_all()
@@ -253,11 +301,20 @@ def test_issued_assertions_keep_the_image_version_they_were_issued_with(client, 
 
 # --- uploads ----------------------------------------------------------------------------------
 
+
 def _upload(client, token, filename: str, data: bytes, **fields):
-    form = {"name": "Uploaded", "description": "From a file.", **fields,
-            "file": (io.BytesIO(data), filename)}
-    return client.post("/course/designer/upload", data=form, headers=bearer(token),
-                       content_type="multipart/form-data")
+    form = {
+        "name": "Uploaded",
+        "description": "From a file.",
+        **fields,
+        "file": (io.BytesIO(data), filename),
+    }
+    return client.post(
+        "/course/designer/upload",
+        data=form,
+        headers=bearer(token),
+        content_type="multipart/form-data",
+    )
 
 
 def _png(size=(300, 200), colour=(200, 30, 30)) -> bytes:
@@ -281,19 +338,30 @@ def test_upload_to_an_existing_badge_is_its_next_version(client, course):
 
 
 def test_upload_without_a_file_is_explained(client, course):
-    response = client.post("/course/designer/upload", data={"name": "x"},
-                           headers=bearer(course.staff_token))
+    response = client.post(
+        "/course/designer/upload", data={"name": "x"}, headers=bearer(course.staff_token)
+    )
     assert response.status_code == 422
     assert response.get_json()["errors"]["file"].startswith("Choose a PNG")
 
 
-REFUSED = ["billion_laughs.svg", "xxe_file.svg", "xxe_parameter_entity.svg", "use_bomb.svg",
-           "use_cycle.svg", "garbage.png", "html_not_svg.svg", "xml_not_svg.svg",
-           "huge_dimensions.svg", "gif_polyglot.png"]
+REFUSED = [
+    "billion_laughs.svg",
+    "xxe_file.svg",
+    "xxe_parameter_entity.svg",
+    "use_bomb.svg",
+    "use_cycle.svg",
+    "garbage.png",
+    "html_not_svg.svg",
+    "xml_not_svg.svg",
+    "huge_dimensions.svg",
+    "gif_polyglot.png",
+]
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in HOSTILE.iterdir()
-                                        if p.suffix in (".svg", ".png")))
+@pytest.mark.parametrize(
+    "name", sorted(p.name for p in HOSTILE.iterdir() if p.suffix in (".svg", ".png"))
+)
 def test_hostile_uploads_are_refused_readably_or_neutralized(client, course, name):
     response = _upload(client, course.staff_token, name, (HOSTILE / name).read_bytes())
     if response.status_code == 422:
@@ -311,8 +379,15 @@ def test_hostile_uploads_are_refused_readably_or_neutralized(client, course, nam
     svg_url = response.get_json()["svg_url"]
     if svg_url:
         svg = client.get(svg_url.removeprefix(_base())).data.lower()
-        for bad in (b"<script", b"onload", b"foreignobject", b"javascript:", b"file:",
-                    b"http://evil", b"<!entity"):
+        for bad in (
+            b"<script",
+            b"onload",
+            b"foreignobject",
+            b"javascript:",
+            b"file:",
+            b"http://evil",
+            b"<!entity",
+        ):
             assert bad not in svg
 
 
@@ -329,8 +404,9 @@ def test_upload_with_a_wrong_extension_is_refused_readably(client, course):
 
 
 def test_svg_with_a_script_is_cleaned_and_the_instructor_told(client, course):
-    response = _upload(client, course.staff_token, "badge.svg",
-                       (HOSTILE / "script_tag.svg").read_bytes())
+    response = _upload(
+        client, course.staff_token, "badge.svg", (HOSTILE / "script_tag.svg").read_bytes()
+    )
     assert response.status_code == 200
     assert "Removed <script> (not allowed in badge images)." in response.get_json()["warnings"]
 

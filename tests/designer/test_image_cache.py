@@ -14,9 +14,13 @@ from app.openbadges import operations as ob
 @pytest.fixture
 def badge(app):
     issuer = ob.create_issuer("Example U", "https://example.edu", "badges@example.edu")
-    return ob.create_badge(issuer, "Cached", "A cached badge.", "Be cached.",
-                           artwork=badge_artwork("Cached",
-                                                 design={"title": "Cached", "template": "shield"}))
+    return ob.create_badge(
+        issuer,
+        "Cached",
+        "A cached badge.",
+        "Be cached.",
+        artwork=badge_artwork("Cached", design={"title": "Cached", "template": "shield"}),
+    )
 
 
 def _count_queries():
@@ -49,8 +53,9 @@ def test_second_fetch_needs_no_database_and_revalidates(client, badge):
 
 def test_a_new_version_is_served_beside_the_old_one(client, badge):
     old = client.get(f"/ob/badges/{badge.public_id}/image/1.png").data
-    ob.save_artwork(badge, badge_artwork("Cached",
-                                         design={"title": "Redesigned", "template": "star"}))
+    ob.save_artwork(
+        badge, badge_artwork("Cached", design={"title": "Redesigned", "template": "star"})
+    )
     db.session.commit()
     new = client.get(f"/ob/badges/{badge.public_id}/image/2.png").data
     assert new != old

@@ -15,19 +15,27 @@ from app.database import AwareDateTime, in_transaction, retry_on_lock
 from app.extensions import db
 
 _metadata = MetaData()
-_moments = Table("test_aware_moment", _metadata, Column("id", Integer, primary_key=True),
-                 Column("at", AwareDateTime()))
+_moments = Table(
+    "test_aware_moment",
+    _metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", AwareDateTime()),
+)
 
 # Any zone: fixed offsets down to the minute, and the IANA zones (with their DST folds).
 _zones = st.one_of(
-    st.builds(timezone, st.timedeltas(min_value=timedelta(hours=-23, minutes=-59),
-                                      max_value=timedelta(hours=23, minutes=59))
-              .map(lambda d: timedelta(minutes=d // timedelta(minutes=1)))),
+    st.builds(
+        timezone,
+        st.timedeltas(
+            min_value=timedelta(hours=-23, minutes=-59), max_value=timedelta(hours=23, minutes=59)
+        ).map(lambda d: timedelta(minutes=d // timedelta(minutes=1))),
+    ),
     st.timezones(),
 )
 # Years 2..9998 so that the moment in UTC is still a datetime Python can hold.
-_aware = st.datetimes(min_value=datetime(2, 1, 1), max_value=datetime(9998, 12, 31),
-                      timezones=_zones)
+_aware = st.datetimes(
+    min_value=datetime(2, 1, 1), max_value=datetime(9998, 12, 31), timezones=_zones
+)
 
 
 @pytest.fixture
@@ -38,12 +46,14 @@ def moment_table(app):
     _metadata.drop_all(db.engine)
 
 
-@settings(max_examples=150, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(moment=_aware)
 def test_any_aware_datetime_round_trips(moment_table, moment: datetime) -> None:
-    row_id = db.session.execute(insert(_moments).values(at=moment)
-                                .returning(_moments.c.id)).scalar_one()
+    row_id = db.session.execute(
+        insert(_moments).values(at=moment).returning(_moments.c.id)
+    ).scalar_one()
     db.session.commit()
     db.session.expire_all()
     stored = db.session.execute(select(_moments.c.at).where(_moments.c.id == row_id)).scalar_one()
@@ -52,8 +62,12 @@ def test_any_aware_datetime_round_trips(moment_table, moment: datetime) -> None:
     assert stored.utcoffset() == timedelta(0)
     assert stored == moment.astimezone(UTC)
     # and comparisons in SQL see the same instant (SQLite compares the stored text).
-    assert db.session.execute(select(_moments.c.id).where(
-        _moments.c.id == row_id, _moments.c.at == moment)).scalar_one() == row_id
+    assert (
+        db.session.execute(
+            select(_moments.c.id).where(_moments.c.id == row_id, _moments.c.at == moment)
+        ).scalar_one()
+        == row_id
+    )
     db.session.execute(_moments.delete())
     db.session.commit()
 

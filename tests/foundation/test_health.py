@@ -13,8 +13,10 @@ def test_healthz_ok(client):
 def test_healthz_reports_failing_database(client):
     from sqlalchemy.exc import OperationalError
 
-    with mock.patch("app.health.db.session.execute",
-                    side_effect=OperationalError("SELECT 1", {}, Exception("db down"))):
+    with mock.patch(
+        "app.health.db.session.execute",
+        side_effect=OperationalError("SELECT 1", {}, Exception("db down")),
+    ):
         response = client.get("/healthz")
     assert response.status_code == 503
     body = response.get_json()
@@ -23,8 +25,9 @@ def test_healthz_reports_failing_database(client):
 
 
 def test_healthz_reports_failing_queue(client):
-    with mock.patch("app.background.queue.huey.pending_count",
-                    side_effect=ConnectionError("redis gone")):
+    with mock.patch(
+        "app.background.queue.huey.pending_count", side_effect=ConnectionError("redis gone")
+    ):
         response = client.get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["checks"]["queue"]["ok"] is False

@@ -71,8 +71,10 @@ def test_disabling_the_registration_ends_open_sessions(registered, browser, admi
     row = Registration.query.filter_by(issuer=registered.platforms["moodle"].issuer).one()
     db.session.rollback()  # end this read: the console and the live server write next
     page = admin.get("/admin/")
-    response = admin.post(f"/admin/registrations/{row.public_id}/status",
-                          data={"status": "disabled", "csrf_token": csrf_of(page.text)})
+    response = admin.post(
+        f"/admin/registrations/{row.public_id}/status",
+        data={"status": "disabled", "csrf_token": csrf_of(page.text)},
+    )
     assert response.status_code in (302, 303)
     refused = browser.get(url)
     assert refused.status_code == 403
@@ -110,12 +112,14 @@ def test_a_role_lost_in_the_lms_ends_staff_access_of_older_tokens(registered, br
     staff_url, _token = _launch(registered, browser)
     assert browser.get(staff_url).status_code == 200
     login = login_of(registered, "moodle", "#Instructor")
-    form = browser.walk(browser.get(start_launch(registered, "moodle", login)),
-                        stop_at="/lti/launch")
+    form = browser.walk(
+        browser.get(start_launch(registered, "moodle", login)), stop_at="/lti/launch"
+    )
     kid, pem = platform_private_key(registered.sandbox, "moodle")
     claims = jwt.decode(form.fields["id_token"], options={"verify_signature": False})
     claims["https://purl.imsglobal.org/spec/lti/claim/roles"] = [
-        "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"]
+        "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
+    ]
     form.fields["id_token"] = jwt.encode(claims, pem, "RS256", headers={"kid": kid})
     landed = browser.walk(browser.submit(form, form.action))
     assert landed.url.startswith(registered.tool_url + "/course/learner")

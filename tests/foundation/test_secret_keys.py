@@ -24,10 +24,16 @@ def old_key(app, monkeypatch):
 
 
 def _registration():
-    return save_platform(PlatformSpec(
-        issuer="https://lms.example", client_id="c1", auth_login_url="https://lms.example/a",
-        auth_token_url="https://lms.example/t", key_set_url="https://lms.example/k",
-        deployment_ids=("d1",)))
+    return save_platform(
+        PlatformSpec(
+            issuer="https://lms.example",
+            client_id="c1",
+            auth_login_url="https://lms.example/a",
+            auth_token_url="https://lms.example/t",
+            key_set_url="https://lms.example/k",
+            deployment_ids=("d1",),
+        )
+    )
 
 
 def test_launch_tokens_are_not_signed_with_the_secret_key_itself(old_key):
@@ -38,9 +44,12 @@ def test_launch_tokens_are_not_signed_with_the_secret_key_itself(old_key):
 
 def test_every_encrypted_column_is_rotated():
     names = {(model.__tablename__, attr) for model, attr in encrypted_columns()}
-    assert {("tool_key", "private_key_encrypted"), ("ob_issuer_key", "private_key_encrypted"),
-            ("webhook_subscription", "secret_encrypted"),
-            ("grade_event_secret", "secret_encrypted")} <= names
+    assert {
+        ("tool_key", "private_key_encrypted"),
+        ("ob_issuer_key", "private_key_encrypted"),
+        ("webhook_subscription", "secret_encrypted"),
+        ("grade_event_secret", "secret_encrypted"),
+    } <= names
 
 
 def test_rotation_keeps_every_secret_and_tokens(old_key, runner):

@@ -90,8 +90,14 @@ def import_cycles(paths: list[Path], root: Path = ROOT) -> list[list[str]]:
             name = name.rpartition(".")[0]
         return name or None
 
-    graph = {m: {t for name in top_level_imports_of(p, root) if (t := resolve(name)) != m
-                 and t is not None} for m, p in modules.items()}
+    graph = {
+        m: {
+            t
+            for name in top_level_imports_of(p, root)
+            if (t := resolve(name)) != m and t is not None
+        }
+        for m, p in modules.items()
+    }
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []
@@ -130,12 +136,16 @@ def _within(module: str, package: str) -> bool:
     return module == package or module.startswith(package + ".")
 
 
-def _violations(paths: list[Path], forbidden: tuple[str, ...], allowed=(),
-                root: Path = ROOT) -> list[str]:
-    return [f"{path.relative_to(root)} imports {module}"
-            for path in paths for module in sorted(imports_of(path, root))
-            if any(_within(module, f) for f in forbidden)
-            and not any(_within(module, a) for a in allowed)]
+def _violations(
+    paths: list[Path], forbidden: tuple[str, ...], allowed=(), root: Path = ROOT
+) -> list[str]:
+    return [
+        f"{path.relative_to(root)} imports {module}"
+        for path in paths
+        for module in sorted(imports_of(path, root))
+        if any(_within(module, f) for f in forbidden)
+        and not any(_within(module, a) for a in allowed)
+    ]
 
 
 def _tool_sources() -> list[Path]:
@@ -170,25 +180,31 @@ def test_no_import_cycles_among_top_level_imports():
 
 def test_the_cycle_check_sees_a_cycle_and_ignores_late_and_type_only_imports(tmp_path):
     (tmp_path / "app").mkdir()
-    files = {"__init__.py": "", "a.py": "from app import b\n",
-             "b.py": "try:\n    from app.c import f\nexcept ImportError:\n    pass\n",
-             "c.py": "from . import a\n",
-             "d.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from app import e\n",
-             "e.py": "def g():\n    from app import d\n"}
+    files = {
+        "__init__.py": "",
+        "a.py": "from app import b\n",
+        "b.py": "try:\n    from app.c import f\nexcept ImportError:\n    pass\n",
+        "c.py": "from . import a\n",
+        "d.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from app import e\n",
+        "e.py": "def g():\n    from app import d\n",
+    }
     for name, source in files.items():
         (tmp_path / "app" / name).write_text(source)
     paths = sorted((tmp_path / "app").glob("*.py"))
     assert import_cycles(paths, root=tmp_path) == [["app.a", "app.b", "app.c"]]
 
 
-@pytest.mark.parametrize("source, wall", [
-    ("def f():\n    from app.models import Badge\n", ("app",)),
-    ("from .sandbox import models\n", ("lti.sandbox",)),
-    ("from ..app import models\n", ("app",)),
-    ("import lti.sandbox.app as platform\n", ("lti.sandbox",)),
-    ("def f():\n    from app import audit\n", ("app.audit",)),
-    ("def f():\n    from app.webhooks.tasks import emit\n", ("app.webhooks",)),
-])
+@pytest.mark.parametrize(
+    "source, wall",
+    [
+        ("def f():\n    from app.models import Badge\n", ("app",)),
+        ("from .sandbox import models\n", ("lti.sandbox",)),
+        ("from ..app import models\n", ("app",)),
+        ("import lti.sandbox.app as platform\n", ("lti.sandbox",)),
+        ("def f():\n    from app import audit\n", ("app.audit",)),
+        ("def f():\n    from app.webhooks.tasks import emit\n", ("app.webhooks",)),
+    ],
+)
 def test_the_check_sees_late_and_relative_imports(tmp_path, source, wall):
     # A probe placed as lti/probe.py: its relative imports resolve against the lti package.
     (tmp_path / "lti").mkdir()

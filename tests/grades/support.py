@@ -31,44 +31,78 @@ class Course:
     token: str  # the teacher's launch token (``lt``)
 
     def column(self, label: str) -> Column:
-        return db.session.scalars(select(Column).where(
-            Column.context_id == self.context.id, Column.label == label)).one()
+        return db.session.scalars(
+            select(Column).where(Column.context_id == self.context.id, Column.label == label)
+        ).one()
 
 
-def new_course(env: LtiEnv, browser: Any, slug: str = "moodle", learners: int = 20,
-               columns: tuple[tuple[str, float], ...] = (("Exam", 100.0),),
-               score_fraction: float = 1.0) -> Course:
+def new_course(
+    env: LtiEnv,
+    browser: Any,
+    slug: str = "moodle",
+    learners: int = 20,
+    columns: tuple[tuple[str, float], ...] = (("Exam", 100.0),),
+    score_fraction: float = 1.0,
+) -> Course:
     """Create a course in the sandbox and launch it once as its teacher."""
     title = f"Course {next(_COUNTER)}"
-    info = create_course(env.sandbox, slug, title, learners=learners, columns=columns,
-                         score_fraction=score_fraction, seed=learners)
-    landing = browser.walk(browser.get(
-        launch_url(env.sandbox, slug, info.course_id, info.teacher_login)))
+    info = create_course(
+        env.sandbox,
+        slug,
+        title,
+        learners=learners,
+        columns=columns,
+        score_fraction=score_fraction,
+        seed=learners,
+    )
+    landing = browser.walk(
+        browser.get(launch_url(env.sandbox, slug, info.course_id, info.teacher_login))
+    )
     token = parse_qs(urlsplit(landing.url).query)["lt"][0]
-    context = db.session.scalars(select(Context).where(
-        Context.lti_context_id == info.context_id)).one()
+    context = db.session.scalars(
+        select(Context).where(Context.lti_context_id == info.context_id)
+    ).one()
     return Course(env, slug, info, context, token)
 
 
-def new_badge(context: Context, criteria: dict[str, Any] | None, *, name: str = "Achiever",
-              enabled: bool = True) -> Badge:
+def new_badge(
+    context: Context,
+    criteria: dict[str, Any] | None,
+    *,
+    name: str = "Achiever",
+    enabled: bool = True,
+) -> Badge:
     """A badge of the course (with the registration's issuer, made on first use)."""
     from app.openbadges.models import Issuer
 
-    issuer = db.session.scalars(select(Issuer).where(
-        Issuer.registration_id == context.registration_id)).first()
+    issuer = db.session.scalars(
+        select(Issuer).where(Issuer.registration_id == context.registration_id)
+    ).first()
     if issuer is None:
-        issuer = ob.create_issuer("Test University", "https://university.example",
-                                  "badges@university.example",
-                                  registration_id=context.registration_id)
-    return ob.create_badge(issuer, name, f"{name} of the course", "Meet the criteria",
-                           context_id=context.id, criteria=criteria, enabled=enabled,
-                           artwork=badge_artwork(name))
+        issuer = ob.create_issuer(
+            "Test University",
+            "https://university.example",
+            "badges@university.example",
+            registration_id=context.registration_id,
+        )
+    return ob.create_badge(
+        issuer,
+        name,
+        f"{name} of the course",
+        "Meet the criteria",
+        context_id=context.id,
+        criteria=criteria,
+        enabled=enabled,
+        artwork=badge_artwork(name),
+    )
 
 
 def live_assertions(badge: Badge) -> list[Assertion]:
-    return list(db.session.scalars(select(Assertion).where(
-        Assertion.badge_id == badge.id, Assertion.revoked_at.is_(None))))
+    return list(
+        db.session.scalars(
+            select(Assertion).where(Assertion.badge_id == badge.id, Assertion.revoked_at.is_(None))
+        )
+    )
 
 
 def sandbox_scores(env: LtiEnv, line_item_id: int) -> dict[str, float]:
@@ -77,6 +111,9 @@ def sandbox_scores(env: LtiEnv, line_item_id: int) -> dict[str, float]:
     from lti.sandbox.models import Result, User
 
     with session_scope(env.sandbox) as s:
-        rows = s.execute(select(User.lti_id, Result.score_given).join(
-            Result, Result.user_id == User.id).where(Result.line_item_id == line_item_id))
+        rows = s.execute(
+            select(User.lti_id, Result.score_given)
+            .join(Result, Result.user_id == User.id)
+            .where(Result.line_item_id == line_item_id)
+        )
         return {sub: score for sub, score in rows if score is not None}

@@ -41,12 +41,19 @@ class FaultyProxy:
             time.sleep(1.5)  # the client gave up after 0.5 s
         query = request.query_string.decode()
         upstream = requests.request(
-            request.method, f"{self.target}{request.path}{'?' + query if query else ''}",
-            data=request.get_data(), timeout=30,
-            headers={k: v for k, v in request.headers.items()
-                     if k.lower() in ("authorization", "accept", "content-type")})
-        headers = {k: v for k, v in upstream.headers.items()
-                   if k.lower() in ("content-type", "link")}
+            request.method,
+            f"{self.target}{request.path}{'?' + query if query else ''}",
+            data=request.get_data(),
+            timeout=30,
+            headers={
+                k: v
+                for k, v in request.headers.items()
+                if k.lower() in ("authorization", "accept", "content-type")
+            },
+        )
+        headers = {
+            k: v for k, v in upstream.headers.items() if k.lower() in ("content-type", "link")
+        }
         return Response(upstream.content, upstream.status_code, headers)(environ, start_response)
 
 
@@ -58,8 +65,10 @@ def faulty(app, registered, browser, monkeypatch):
     with serve(proxy, "127.0.0.1") as proxy_url:
         context = db.session.get(Context, course.context.id)
         for name in ("ags_endpoint", "nrps_endpoint"):
-            endpoint = {k: v.replace(registered.sandbox_url, proxy_url) if isinstance(v, str)
-                        else v for k, v in getattr(context, name).items()}
+            endpoint = {
+                k: v.replace(registered.sandbox_url, proxy_url) if isinstance(v, str) else v
+                for k, v in getattr(context, name).items()
+            }
             setattr(context, name, endpoint)
         db.session.commit()
         yield course, proxy
@@ -81,11 +90,13 @@ def _drive(job_id: int) -> list[float]:
 def test_sync_survives_500_timeout_and_429(faulty):
     course, proxy = faulty
     services = lti.services.CourseServices(
-        course.context, db.session.get(Registration, course.context.registration_id))
+        course.context, db.session.get(Registration, course.context.registration_id)
+    )
     upsert_columns(course.context, services.line_items())
     db.session.commit()
-    badge = new_badge(course.context, {"column": course.column("Exam").public_id,
-                                       "min_percent": 60})
+    badge = new_badge(
+        course.context, {"column": course.column("Exam").public_id, "min_percent": 60}
+    )
     cache.clear()  # token requests go to the platform directly; faults hit the services
     proxy.faults = ["500", "timeout", "429"]
     job = Job(kind=jobs.SYNC, context_id=course.context.id, state=JobState.QUEUED, attempts=0)
@@ -105,8 +116,7 @@ def test_a_platform_that_keeps_failing_ends_in_the_dead_letters(faulty, app):
     app.config["JOB_MAX_ATTEMPTS"] = 3
     try:
         proxy.faults = ["500"] * 10
-        job = Job(kind=jobs.SYNC, context_id=course.context.id, state=JobState.QUEUED,
-                  attempts=0)
+        job = Job(kind=jobs.SYNC, context_id=course.context.id, state=JobState.QUEUED, attempts=0)
         db.session.add(job)
         db.session.commit()
         assert len(_drive(job.id)) == 2
@@ -126,8 +136,11 @@ def test_the_staff_page_shows_the_last_sync_as_a_sentence(app, client, registere
     registration = db.session.get(Registration, context.registration_id)
     registration.name = "School Moodle"
     good = dict(context.ags_endpoint)
-    context.ags_endpoint = {**good, "lineitems": registered.sandbox_url +
-                            "/moodle/mod/lti/services.php/999999/lineitems?type_id=1"}
+    context.ags_endpoint = {
+        **good,
+        "lineitems": registered.sandbox_url
+        + "/moodle/mod/lti/services.php/999999/lineitems?type_id=1",
+    }
     db.session.commit()
 
     client.post("/course/awards/sync", data={"lt": course.token})
@@ -135,7 +148,8 @@ def test_the_staff_page_shows_the_last_sync_as_a_sentence(app, client, registere
     assert job.state == JobState.DEAD and job.attempts == 1
     assert job.last_error == (
         "School Moodle answered HTTP 404 for the gradebook columns: the course or column may "
-        "have been removed. Open Badgebridge from the course again to refresh its links.")
+        "have been removed. Open Badgebridge from the course again to refresh its links."
+    )
     page = client.get(f"/course/awards/?lt={course.token}").get_data(as_text=True)
     shown = re.search(r'data-testid="last-sync"[^>]*>(.*?)</p>', page, re.S).group(1)
     assert "<strong>failed</strong>" in shown and "School Moodle answered HTTP 404" in shown

@@ -45,8 +45,15 @@ def test_cohort_of_200_at_the_threshold(app, registered, browser, slug):
     assert len(live_assertions(badge)) == len(expected)
 
     below = next(sub for sub, score in scores.items() if score < 70)
-    set_score(registered.sandbox, slug, course.info.course_id, course.info.line_item_ids[0],
-              _login(registered, slug, below), 95.0, "regraded")
+    set_score(
+        registered.sandbox,
+        slug,
+        course.info.course_id,
+        course.info.line_item_ids[0],
+        _login(registered, slug, below),
+        95.0,
+        "regraded",
+    )
     third = sync_course(course.context.id)
     assert (third.passed.changed, third.passed.issued) == (1, 1)
     assert len(live_assertions(badge)) == len(expected) + 1
@@ -58,8 +65,9 @@ def _login(env, slug, sub):
 
     with session_scope(env.sandbox) as s:
         platform = s.scalars(select(Platform).where(Platform.slug == slug)).one()
-        return s.scalars(select(User.login).where(User.platform_id == platform.id,
-                                                  User.lti_id == sub)).one()
+        return s.scalars(
+            select(User.login).where(User.platform_id == platform.id, User.lti_id == sub)
+        ).one()
 
 
 def test_unchanged_sync_writes_nothing(app, registered, browser):
@@ -86,8 +94,7 @@ def test_unchanged_sync_writes_nothing(app, registered, browser):
 def test_learner_removed_from_roster_keeps_badges(app, registered, browser):
     course = new_course(registered, browser, learners=10)
     sync_course(course.context.id)
-    badge = new_badge(course.context, {"column": course.column("Exam").public_id,
-                                       "min_percent": 0})
+    badge = new_badge(course.context, {"column": course.column("Exam").public_id, "min_percent": 0})
     from app.awards.operations import badge_saved
 
     badge_saved(badge)
@@ -102,8 +109,11 @@ def test_learner_removed_from_roster_keeps_badges(app, registered, browser):
         user = s.scalars(select(User).where(User.lti_id == sub)).first()
         s.query(Enrollment).filter_by(course_id=course.info.course_id, user_id=user.id).delete()
     sync_course(course.context.id)
-    membership = db.session.scalars(select(Membership).where(
-        Membership.context_id == course.context.id, Membership.user_id == gone)).one()
+    membership = db.session.scalars(
+        select(Membership).where(
+            Membership.context_id == course.context.id, Membership.user_id == gone
+        )
+    ).one()
     assert membership.active is False
     assert len(live_assertions(badge)) == 10  # revocation is only explicit
 
@@ -112,7 +122,8 @@ def test_launch_schedules_a_background_sync(app, registered, browser):
     course = new_course(registered, browser, learners=3)
     queued = db.session.scalars(select(Job).where(Job.context_id == course.context.id)).all()
     assert [(j.kind, j.state, j.requested_by) for j in queued] == [
-        (jobs.SYNC, JobState.QUEUED, "launch")]
+        (jobs.SYNC, JobState.QUEUED, "launch")
+    ]
     jobs.run(queued[0].id)  # what the worker does once the short delay has passed
     assert db.session.get(Job, queued[0].id).state == JobState.DONE
     assert jobs.last_synced(course.context.id) is not None
@@ -124,29 +135,38 @@ def test_roster_never_demotes_staff_a_launch_showed(app, registered, browser):
     is what the roster says until their first launch."""
     from lti.sandbox.seed import create_course, launch_url
 
-    info = create_course(registered.sandbox, "moodle", "Roles course", learners=4, tas=2,
-                         columns=(("Exam", 100.0),))
+    info = create_course(
+        registered.sandbox, "moodle", "Roles course", learners=4, tas=2, columns=(("Exam", 100.0),)
+    )
     tas = _tas(registered, info.course_id)
     for login in (info.teacher_login, tas[0]):
-        browser.walk(browser.get(launch_url(registered.sandbox, "moodle", info.course_id,
-                                            login)))
+        browser.walk(browser.get(launch_url(registered.sandbox, "moodle", info.course_id, login)))
     context_id = db.session.scalar(select(Membership.context_id).limit(1))
 
     def staff() -> dict[str, bool]:
         db.session.expire_all()
-        return dict(db.session.execute(
-            select(LtiUser.name, Membership.is_staff).join(Membership)
-            .where(Membership.context_id == context_id, Membership.is_staff.is_(True))).all())
+        return dict(
+            db.session.execute(
+                select(LtiUser.name, Membership.is_staff)
+                .join(Membership)
+                .where(Membership.context_id == context_id, Membership.is_staff.is_(True))
+            ).all()
+        )
 
     launched = staff()
     assert len(launched) == 2
     sync_course(context_id)
     assert staff() == launched  # the launched TA stays staff; the other is a roster Learner
     assert _count(Membership, Membership.context_id == context_id) == 1 + 2 + 4
-    ta_roles = db.session.scalars(select(Membership.roles).where(
-        Membership.context_id == context_id, Membership.is_staff.is_(True))).all()
-    assert all(roles == ["http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"]
-               for roles in ta_roles)
+    ta_roles = db.session.scalars(
+        select(Membership.roles).where(
+            Membership.context_id == context_id, Membership.is_staff.is_(True)
+        )
+    ).all()
+    assert all(
+        roles == ["http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"]
+        for roles in ta_roles
+    )
 
     browser.walk(browser.get(launch_url(registered.sandbox, "moodle", info.course_id, tas[1])))
     sync_course(context_id)
@@ -158,5 +178,11 @@ def _tas(env, course_id: int) -> list[str]:
     from lti.sandbox.models import Enrollment, User
 
     with session_scope(env.sandbox) as s:
-        return list(s.scalars(select(User.login).join(Enrollment).where(
-            Enrollment.course_id == course_id, Enrollment.role == "ta").order_by(User.id)))
+        return list(
+            s.scalars(
+                select(User.login)
+                .join(Enrollment)
+                .where(Enrollment.course_id == course_id, Enrollment.role == "ta")
+                .order_by(User.id)
+            )
+        )

@@ -51,14 +51,15 @@ def _tamper_signature(token: str) -> str:
     payload, _, signature = token.rpartition(".")
     middle = len(signature) // 2
     swapped = "A" if signature[middle] != "A" else "B"
-    return f"{payload}.{signature[:middle]}{swapped}{signature[middle + 1:]}"
+    return f"{payload}.{signature[:middle]}{swapped}{signature[middle + 1 :]}"
 
 
 def test_forged_and_expired_links_are_refused(app, client, earned):
     assert client.get("/learner/accept/not-a-token").status_code == 400
     other_secret = _tamper_signature(make_accept_token(earned.public_id))
-    assert client.post(f"/learner/accept/{other_secret}", data={"action": "accept"}) \
-        .status_code == 400
+    assert (
+        client.post(f"/learner/accept/{other_secret}", data={"action": "accept"}).status_code == 400
+    )
     app.config["ACCEPT_TOKEN_MAX_AGE"] = -1
     try:
         response = client.post(_path(earned), data={"action": "accept"})

@@ -19,9 +19,12 @@ from tests.learner.helpers import (
 
 def _course_beside(context: Context, title: str) -> Context:
     """Another course of the same registration and deployment (the same LMS)."""
-    other = Context(registration_id=context.registration_id,
-                    deployment_id=context.deployment_id,
-                    lti_context_id=f"{context.lti_context_id}-{title}", title=title)
+    other = Context(
+        registration_id=context.registration_id,
+        deployment_id=context.deployment_id,
+        lti_context_id=f"{context.lti_context_id}-{title}",
+        title=title,
+    )
     db.session.add(other)
     db.session.commit()
     return other
@@ -48,8 +51,17 @@ def test_all_my_badges_spans_my_courses_on_this_lms_only(app, client):
     page = client.get("/learner/all", query_string={"lt": token_for(chemistry, ana)})
     html = page.get_data(as_text=True)
     assert page.status_code == 200
-    order = [html.index(name) for name in ("Chemistry 101", "Titration", "Algebra 101",
-                                           "Equations", "Biology 101", "Cell Biology")]
+    order = [
+        html.index(name)
+        for name in (
+            "Chemistry 101",
+            "Titration",
+            "Algebra 101",
+            "Equations",
+            "Biology 101",
+            "Cell Biology",
+        )
+    ]
     assert order == sorted(order)  # this course first, then the others by title
     assert "Proofs" not in html and "Hidden elsewhere" not in html
     assert "Elsewhere 101" not in html

@@ -22,8 +22,16 @@ from tests.learner.helpers import (
 
 
 def _grade(column: Column, user, score: float) -> None:
-    db.session.add(Grade(column_id=column.id, user_id=user.id, score=score,
-                         maximum=column.score_maximum, timestamp=utcnow(), source="ags"))
+    db.session.add(
+        Grade(
+            column_id=column.id,
+            user_id=user.id,
+            score=score,
+            maximum=column.score_maximum,
+            timestamp=utcnow(),
+            source="ags",
+        )
+    )
     db.session.commit()
 
 
@@ -33,19 +41,32 @@ def course_setup(app):
     ana = make_person(course, "Ana Lima", "ana@example.org")
     ben = make_person(course, "Ben Okafor", "ben@example.org")
     issuer = make_issuer()
-    quiz = Column(context_id=course.id, lti_lineitem_id="https://lms/li/3", label="Quiz 3",
-                  score_maximum=100)
+    quiz = Column(
+        context_id=course.id, lti_lineitem_id="https://lms/li/3", label="Quiz 3", score_maximum=100
+    )
     db.session.add(quiz)
     db.session.commit()
     foundations = make_badge(issuer, course, "Foundations")
-    advanced = make_badge(issuer, course, "Advanced", enabled=True, criteria={"all": [
-        {"column": quiz.public_id, "min_percent": 80},
-        {"badge": foundations.public_id}]})
+    advanced = make_badge(
+        issuer,
+        course,
+        "Advanced",
+        enabled=True,
+        criteria={
+            "all": [{"column": quiz.public_id, "min_percent": 80}, {"badge": foundations.public_id}]
+        },
+    )
     _grade(quiz, ana, 72)
     _grade(quiz, ben, 95)
-    return {"course": course, "ana": ana, "ben": ben, "quiz": quiz,
-            "foundations": foundations, "advanced": advanced,
-            "earned": award(foundations, ana, expires_at=utcnow() + timedelta(days=365))}
+    return {
+        "course": course,
+        "ana": ana,
+        "ben": ben,
+        "quiz": quiz,
+        "foundations": foundations,
+        "advanced": advanced,
+        "earned": award(foundations, ana, expires_at=utcnow() + timedelta(days=365)),
+    }
 
 
 def _page(client, course, user) -> str:
@@ -99,8 +120,12 @@ def test_accept_and_visibility_from_the_page(client, course_setup):
 def test_actions_need_a_launch_token(client, course_setup):
     pid = course_setup["earned"].public_id
     assert client.post(f"/learner/assertions/{pid}/accept").status_code == 401
-    assert client.post(f"/learner/assertions/{pid}/visibility",
-                       data={"lt": "forged", "public": "0"}).status_code == 401
+    assert (
+        client.post(
+            f"/learner/assertions/{pid}/visibility", data={"lt": "forged", "public": "0"}
+        ).status_code
+        == 401
+    )
 
 
 def test_learners_never_see_or_touch_each_others_awards(client, course_setup):
@@ -131,8 +156,10 @@ def test_an_award_from_another_course_is_not_on_this_courses_page(client, course
     html = _page(client, s["course"], s["ana"])
     assert "Titration" not in html and foreign.public_id not in html
     lt = token_for(s["course"], s["ana"])  # launched from Biology: no reach into Chemistry
-    assert client.post(f"/learner/assertions/{foreign.public_id}/accept",
-                       data={"lt": lt}).status_code == 404
+    assert (
+        client.post(f"/learner/assertions/{foreign.public_id}/accept", data={"lt": lt}).status_code
+        == 404
+    )
 
 
 def test_revoked_award_shows_as_revoked_without_share_links(client, course_setup):

@@ -13,11 +13,14 @@ FLAVOURS = ["moodle", "canvas"]
 
 
 @pytest.mark.parametrize("slug", FLAVOURS)
-@pytest.mark.parametrize(("role", "page", "shown"), [
-    ("#Instructor", "/course/staff", "Staff"),
-    ("#TeachingAssistant", "/course/staff", "Staff"),
-    ("#Learner", "/course/learner", "Learner"),
-])
+@pytest.mark.parametrize(
+    ("role", "page", "shown"),
+    [
+        ("#Instructor", "/course/staff", "Staff"),
+        ("#TeachingAssistant", "/course/staff", "Staff"),
+        ("#Learner", "/course/learner", "Learner"),
+    ],
+)
 def test_resource_link_launch_lands_on_role_page(registered, browser, slug, role, page, shown):
     login = login_of(registered, slug, role)
     final = browser.walk(browser.get(start_launch(registered, slug, login)))
@@ -51,8 +54,13 @@ def test_deep_linking_returns_a_badges_resource_link(registered, browser, slug):
     with session_scope(registered.sandbox) as s:
         before = len(s.scalars(select(ResourceLink)).all())
     login = login_of(registered, slug, "#Instructor")
-    url = start_launch(registered, slug, login, message_type="LtiDeepLinkingRequest",
-                       placement="link_selection" if slug == "canvas" else None)
+    url = start_launch(
+        registered,
+        slug,
+        login,
+        message_type="LtiDeepLinkingRequest",
+        placement="link_selection" if slug == "canvas" else None,
+    )
     picker = browser.walk(browser.get(url))
     assert picker.url.startswith(registered.tool_url + "/lti/deep-link")
     form = parse(picker.text).forms[0]

@@ -84,8 +84,11 @@ def test_alg_none(launch_form, browser):
 
 def test_hs256_signed_with_the_platform_public_key(registered, launch_form, browser):
     kid, pem = _platform_key(registered)
-    public_pem = serialization.load_pem_private_key(pem.encode(), None).public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    public_pem = (
+        serialization.load_pem_private_key(pem.encode(), None)
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
     # The classic key-confusion attack: HMAC keyed with the (public) RSA key.
     import hashlib
     import hmac
@@ -93,8 +96,11 @@ def test_hs256_signed_with_the_platform_public_key(registered, launch_form, brow
     def b64(data: bytes) -> str:
         return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
-    signing_input = (b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": kid}).encode()) + "."
-                     + b64(json.dumps(_claims(launch_form)).encode()))
+    signing_input = (
+        b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": kid}).encode())
+        + "."
+        + b64(json.dumps(_claims(launch_form)).encode())
+    )
     mac = hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest()
     launch_form.fields["id_token"] = f"{signing_input}.{b64(mac)}"
     _assert_rejected(_post(browser, launch_form), 401, "unsupported_alg", "HS256")
@@ -102,8 +108,9 @@ def test_hs256_signed_with_the_platform_public_key(registered, launch_form, brow
 
 def test_unknown_kid(launch_form, browser):
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    launch_form.fields["id_token"] = jwt.encode(_claims(launch_form), other, "RS256",
-                                                headers={"kid": "not-a-platform-key"})
+    launch_form.fields["id_token"] = jwt.encode(
+        _claims(launch_form), other, "RS256", headers={"kid": "not-a-platform-key"}
+    )
     _assert_rejected(_post(browser, launch_form), 401, "unknown_key", "not-a-platform-key")
 
 
@@ -119,15 +126,19 @@ def test_future_dated_token(registered, launch_form, browser):
     _assert_rejected(_post(browser, launch_form), 401, "token_not_yet_valid", "in the future")
 
 
-@pytest.mark.parametrize(("iat_offset", "exp_offset"), [
-    (0, 365 * 86400),  # valid for a year
-    (-7100, 100),  # issued two hours ago, valid for nearly two hours: replayable that long
-])
+@pytest.mark.parametrize(
+    ("iat_offset", "exp_offset"),
+    [
+        (0, 365 * 86400),  # valid for a year
+        (-7100, 100),  # issued two hours ago, valid for nearly two hours: replayable that long
+    ],
+)
 def test_id_token_lifetime_is_capped(registered, launch_form, browser, iat_offset, exp_offset):
     now = int(time.time())
     _resign(registered, launch_form, iat=now + iat_offset, exp=now + exp_offset)
-    _assert_rejected(_post(browser, launch_form), 401, "token_lifetime_too_long",
-                     "accepts at most 3600")
+    _assert_rejected(
+        _post(browser, launch_form), 401, "token_lifetime_too_long", "accepts at most 3600"
+    )
 
 
 def test_wrong_audience(registered, launch_form, browser):
@@ -143,8 +154,9 @@ def test_several_audiences_without_azp(registered, launch_form, browser):
 
 def test_wrong_issuer(registered, launch_form, browser):
     _resign(registered, launch_form, iss="https://evil.example")
-    _assert_rejected(_post(browser, launch_form), 403, "unknown_registration",
-                     "https://evil.example")
+    _assert_rejected(
+        _post(browser, launch_form), 403, "unknown_registration", "https://evil.example"
+    )
 
 
 def test_unregistered_deployment(registered, launch_form, browser):
@@ -157,7 +169,8 @@ def test_disabled_registration(registered, launch_form, browser):
     from app.models import Registration, RegistrationStatus
 
     Registration.query.filter_by(issuer=registered.platforms[SLUG].issuer).update(
-        {"status": RegistrationStatus.DISABLED})
+        {"status": RegistrationStatus.DISABLED}
+    )
     db.session.commit()
     _assert_rejected(_post(browser, launch_form), 403, "registration_disabled", "disabled")
 
@@ -187,12 +200,15 @@ def test_malformed_id_token(launch_form, browser):
     _assert_rejected(_post(browser, launch_form), 400, "id_token_malformed", "not a JWT")
 
 
-@pytest.mark.parametrize(("claim", "named"), [
-    ("claim_roles", "roles"),
-    ("claim_context", "context"),
-    ("sub", "sub"),
-    ("claim_resource_link", "resource_link.id"),
-])
+@pytest.mark.parametrize(
+    ("claim", "named"),
+    [
+        ("claim_roles", "roles"),
+        ("claim_context", "context"),
+        ("sub", "sub"),
+        ("claim_resource_link", "resource_link.id"),
+    ],
+)
 def test_missing_required_claims(registered, launch_form, browser, claim, named):
     _resign(registered, launch_form, **{claim: None})
     _assert_rejected(_post(browser, launch_form), 400, "claims_missing", named)
@@ -205,8 +221,9 @@ def test_missing_exp(registered, launch_form, browser):
 
 def test_wrong_message_type(registered, launch_form, browser):
     _resign(registered, launch_form, claim_message_type="LtiSubmissionReviewRequest")
-    _assert_rejected(_post(browser, launch_form), 400, "wrong_message_type",
-                     "LtiSubmissionReviewRequest")
+    _assert_rejected(
+        _post(browser, launch_form), 400, "wrong_message_type", "LtiSubmissionReviewRequest"
+    )
 
 
 def test_wrong_version(registered, launch_form, browser):
@@ -215,32 +232,49 @@ def test_wrong_version(registered, launch_form, browser):
 
 
 def test_login_from_unknown_platform(registered, browser):
-    response = browser.session.post(registered.tool_url + "/lti/login", data={
-        "iss": "https://unknown.example", "login_hint": "1", "client_id": "x",
-        "target_link_uri": registered.tool_url + "/lti/launch"})
+    response = browser.session.post(
+        registered.tool_url + "/lti/login",
+        data={
+            "iss": "https://unknown.example",
+            "login_hint": "1",
+            "client_id": "x",
+            "target_link_uri": registered.tool_url + "/lti/launch",
+        },
+    )
     _assert_rejected(response, 403, "unknown_registration", "https://unknown.example")
 
 
 def test_login_without_login_hint(registered, browser):
     info = registered.platforms[SLUG]
-    response = browser.session.post(registered.tool_url + "/lti/login", data={
-        "iss": info.issuer, "client_id": info.client_id})
+    response = browser.session.post(
+        registered.tool_url + "/lti/login", data={"iss": info.issuer, "client_id": info.client_id}
+    )
     _assert_rejected(response, 400, "login_incomplete", "login hint")
 
 
-@pytest.mark.parametrize("return_url", [
-    "javascript:alert(document.domain)",
-    "https://attacker.example/collect",
-    "data:text/html,<script>alert(1)</script>",
-])
+@pytest.mark.parametrize(
+    "return_url",
+    [
+        "javascript:alert(document.domain)",
+        "https://attacker.example/collect",
+        "data:text/html,<script>alert(1)</script>",
+    ],
+)
 def test_deep_link_return_url_must_be_on_a_host_of_the_lms(registered, browser, return_url):
     login = login_of(registered, SLUG, "#Instructor")
     url = start_launch(registered, SLUG, login, message_type="LtiDeepLinkingRequest")
     form = browser.walk(browser.get(url), stop_at="/lti/launch")
     settings = _claims(form)["https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"]
-    _resign(registered, form, **{
-        "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings":
-            {**settings, "deep_link_return_url": return_url}})
+    _resign(
+        registered,
+        form,
+        **{
+            "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings": {
+                **settings,
+                "deep_link_return_url": return_url,
+            }
+        },
+    )
     response = _post(browser, form)
     _assert_rejected(response, 400, "deep_link_return_url_invalid", "not an http(s) address")
     assert 'action="javascript' not in response.text
@@ -254,17 +288,25 @@ def test_canvas_cloud_return_url_on_the_schools_domain_is_known(app):
     from lti.launch import return_url_allowed
     from lti.registrations import PlatformSpec, save_platform
 
-    row = save_platform(PlatformSpec(
-        issuer="https://canvas.instructure.com", client_id="10000000000042",
-        auth_login_url="https://sso.canvaslms.com/api/lti/authorize_redirect",
-        auth_token_url="https://sso.canvaslms.com/login/oauth2/token",
-        key_set_url="https://sso.canvaslms.com/api/lti/security/jwks"))
+    row = save_platform(
+        PlatformSpec(
+            issuer="https://canvas.instructure.com",
+            client_id="10000000000042",
+            auth_login_url="https://sso.canvaslms.com/api/lti/authorize_redirect",
+            auth_token_url="https://sso.canvaslms.com/login/oauth2/token",
+            key_set_url="https://sso.canvaslms.com/api/lti/security/jwks",
+        )
+    )
     school = "https://school.instructure.com/courses/7/deep_linking_response?modal=true"
     assert not return_url_allowed(school, row)
-    db.session.add(RegistrationSource(
-        registration_id=row.id, method="dynamic",
-        openid_configuration_url="https://school.instructure.com/api/lti/security/"
-                                 "openid-configuration?registration_token=x"))
+    db.session.add(
+        RegistrationSource(
+            registration_id=row.id,
+            method="dynamic",
+            openid_configuration_url="https://school.instructure.com/api/lti/security/"
+            "openid-configuration?registration_token=x",
+        )
+    )
     db.session.commit()
     assert return_url_allowed(school, row)
     assert not return_url_allowed("javascript://school.instructure.com/%0aalert(1)", row)

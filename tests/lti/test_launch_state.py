@@ -12,8 +12,9 @@ from tests.support.lti_env import login_of, start_launch
 
 
 def _launch_form(env, slug: str, role: str, browser: Browser):
-    form = browser.walk(browser.get(start_launch(env, slug, login_of(env, slug, role))),
-                        stop_at="/lti/launch")
+    form = browser.walk(
+        browser.get(start_launch(env, slug, login_of(env, slug, role))), stop_at="/lti/launch"
+    )
     assert not hasattr(form, "status_code"), "expected to stop at the launch form"
     return form
 
@@ -31,8 +32,10 @@ def test_victims_id_token_with_the_attackers_own_state_and_cookie_is_refused(reg
     assert "<code>state_nonce_mismatch</code>" in response.text
     assert "lt=" not in response.text and "Location" not in response.headers
     # The victim's own launch still works: the refused attempt did not burn their token.
-    assert victim.session.post(stolen.action, data=stolen.fields,
-                               allow_redirects=False).status_code == 302
+    assert (
+        victim.session.post(stolen.action, data=stolen.fields, allow_redirects=False).status_code
+        == 302
+    )
 
 
 def test_state_the_tool_never_issued_is_refused(registered):
@@ -40,8 +43,9 @@ def test_state_the_tool_never_issued_is_refused(registered):
     form = _launch_form(registered, "canvas", "#Learner", browser)
     forged = "state-00000000-0000-0000-0000-000000000000"
     browser.session.cookies.set("lti1p3-" + forged, forged)
-    response = browser.session.post(form.action, data={**form.fields, "state": forged},
-                                    allow_redirects=False)
+    response = browser.session.post(
+        form.action, data={**form.fields, "state": forged}, allow_redirects=False
+    )
     assert response.status_code == 401
     assert "<code>state_unknown</code>" in response.text
 
@@ -53,8 +57,8 @@ def test_platform_storage_is_not_honoured_where_the_platform_offers_none(registe
     form = _launch_form(registered, "moodle", "#Instructor", browser)
     cookieless = Browser()
     response = cookieless.session.post(
-        form.action, data={**form.fields, "lti_storage_target": "_parent"},
-        allow_redirects=False)
+        form.action, data={**form.fields, "lti_storage_target": "_parent"}, allow_redirects=False
+    )
     assert response.status_code == 400, response.text[:300]
     assert "<code>state_mismatch</code>" in response.text
     assert "no platform storage" in response.text

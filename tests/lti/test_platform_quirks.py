@@ -41,8 +41,11 @@ def _services(course) -> CourseServices:
 
 
 def _results_calls(calls):
-    return [(urlsplit(url).query, status) for method, url, status in calls
-            if method == "GET" and "/results" in url]
+    return [
+        (urlsplit(url).query, status)
+        for method, url, status in calls
+        if method == "GET" and "/results" in url
+    ]
 
 
 def _exam(services: CourseServices) -> str:
@@ -50,7 +53,8 @@ def _exam(services: CourseServices) -> str:
 
 
 def test_moodle_results_are_read_unpaged_after_one_failure_and_remembered(
-        app, registered, browser, calls):
+    app, registered, browser, calls
+):
     """A Moodle registration the tool does not know as Moodle (imported from config.json):
     the paged request fails as on Moodle 4.5, one unpaged retry reads every grade, and the
     registration remembers it."""
@@ -97,8 +101,9 @@ def test_canvas_results_are_still_paged(app, registered, browser, calls, monkeyp
     assert len(services.results(exam)) == 12
     tried = _results_calls(calls)
     assert len(tried) == 3 and all(status == 200 for _q, status in tried)
-    assert all(parse_qs(q).get("per_page") == ["5"] or parse_qs(q).get("limit") == ["5"]
-               for q, _s in tried)
+    assert all(
+        parse_qs(q).get("per_page") == ["5"] or parse_qs(q).get("limit") == ["5"] for q, _s in tried
+    )
 
 
 def _second_canvas_key(env, browser):
@@ -106,25 +111,51 @@ def _second_canvas_key(env, browser):
     and a course where only that key's tool is placed (launched once by its teacher)."""
     client_id = "10000000000002"
     deployment_id = "2:" + hashlib.sha1(b"sandbox:canvas:second-account").hexdigest()
-    register_tool(env.sandbox, "canvas", env.tool_url, client_id=client_id,
-                  deployment_id=deployment_id, name="Badgebridge (second key)")
+    register_tool(
+        env.sandbox,
+        "canvas",
+        env.tool_url,
+        client_id=client_id,
+        deployment_id=deployment_id,
+        name="Badgebridge (second key)",
+    )
     info = platform_info(env.sandbox, "canvas", client_id)
-    save_platform(PlatformSpec(
-        issuer=info.issuer, client_id=client_id, auth_login_url=info.auth_login_url,
-        auth_token_url=info.auth_token_url, auth_audience=info.auth_audience,
-        key_set_url=info.key_set_url, deployment_ids=(deployment_id,), name="Second school",
-        product_family="canvas"))
-    course = create_course(env.sandbox, "canvas", "Second school's course", learners=6,
-                           columns=(("Exam", 100.0),), score_fraction=1.0, client_id=client_id)
-    browser.walk(browser.get(launch_url(env.sandbox, "canvas", course.course_id,
-                                        course.teacher_login, client_id=client_id)))
-    context = db.session.scalars(select(Context).where(
-        Context.lti_context_id == course.context_id)).one()
+    save_platform(
+        PlatformSpec(
+            issuer=info.issuer,
+            client_id=client_id,
+            auth_login_url=info.auth_login_url,
+            auth_token_url=info.auth_token_url,
+            auth_audience=info.auth_audience,
+            key_set_url=info.key_set_url,
+            deployment_ids=(deployment_id,),
+            name="Second school",
+            product_family="canvas",
+        )
+    )
+    course = create_course(
+        env.sandbox,
+        "canvas",
+        "Second school's course",
+        learners=6,
+        columns=(("Exam", 100.0),),
+        score_fraction=1.0,
+        client_id=client_id,
+    )
+    browser.walk(
+        browser.get(
+            launch_url(
+                env.sandbox, "canvas", course.course_id, course.teacher_login, client_id=client_id
+            )
+        )
+    )
+    context = db.session.scalars(
+        select(Context).where(Context.lti_context_id == course.context_id)
+    ).one()
     return CourseServices(context, db.session.get(Registration, context.registration_id))
 
 
-def test_two_registrations_of_one_issuer_each_use_their_own_token(
-        app, registered, browser, calls):
+def test_two_registrations_of_one_issuer_each_use_their_own_token(app, registered, browser, calls):
     first = _services(new_course(registered, browser, "canvas", learners=6))
     second = _second_canvas_key(registered, browser)
     assert first.registration.issuer == second.registration.issuer
@@ -140,8 +171,7 @@ def test_two_registrations_of_one_issuer_each_use_their_own_token(
     assert all(status == 200 for _m, _u, status in calls)
 
 
-def test_a_refused_token_is_dropped_and_the_request_retried_once(
-        app, registered, browser, calls):
+def test_a_refused_token_is_dropped_and_the_request_retried_once(app, registered, browser, calls):
     services = _services(new_course(registered, browser, "canvas", learners=6))
     services.line_items()
     from lti.sandbox.db import session_scope
@@ -204,22 +234,56 @@ def test_a_refused_token_request_says_so(app, registered, browser):
     from lti.sandbox.seed import deactivate_tool
 
     client_id, deployment_id = "sbxMoodleOther01", "7"
-    register_tool(registered.sandbox, "moodle", registered.tool_url, client_id=client_id,
-                  deployment_id=deployment_id, name="Badgebridge (other type)")
+    register_tool(
+        registered.sandbox,
+        "moodle",
+        registered.tool_url,
+        client_id=client_id,
+        deployment_id=deployment_id,
+        name="Badgebridge (other type)",
+    )
     info = platform_info(registered.sandbox, "moodle", client_id)
-    save_platform(PlatformSpec(
-        issuer=info.issuer, client_id=client_id, auth_login_url=info.auth_login_url,
-        auth_token_url=info.auth_token_url, auth_audience=info.auth_audience,
-        key_set_url=info.key_set_url, deployment_ids=(deployment_id,), name="Other Moodle",
-        product_family="moodle"))
-    course = create_course(registered.sandbox, "moodle", "Other type's course", learners=2,
-                           columns=(("Exam", 100.0),), client_id=client_id)
-    browser.walk(browser.get(launch_url(registered.sandbox, "moodle", course.course_id,
-                                        course.teacher_login, client_id=client_id)))
-    context = db.session.scalars(select(Context).where(
-        Context.lti_context_id == course.context_id,
-        Context.registration_id == db.session.scalar(select(Registration.id).where(
-            Registration.client_id == client_id)))).one()
+    save_platform(
+        PlatformSpec(
+            issuer=info.issuer,
+            client_id=client_id,
+            auth_login_url=info.auth_login_url,
+            auth_token_url=info.auth_token_url,
+            auth_audience=info.auth_audience,
+            key_set_url=info.key_set_url,
+            deployment_ids=(deployment_id,),
+            name="Other Moodle",
+            product_family="moodle",
+        )
+    )
+    course = create_course(
+        registered.sandbox,
+        "moodle",
+        "Other type's course",
+        learners=2,
+        columns=(("Exam", 100.0),),
+        client_id=client_id,
+    )
+    browser.walk(
+        browser.get(
+            launch_url(
+                registered.sandbox,
+                "moodle",
+                course.course_id,
+                course.teacher_login,
+                client_id=client_id,
+            )
+        )
+    )
+    context = db.session.scalars(
+        select(Context).where(
+            Context.lti_context_id == course.context_id,
+            Context.registration_id
+            == db.session.scalar(
+                select(Registration.id).where(Registration.client_id == client_id)
+            ),
+        )
+    ).one()
     services = CourseServices(context, db.session.get(Registration, context.registration_id))
     deactivate_tool(registered.sandbox, "moodle", client_id)
 
@@ -229,4 +293,5 @@ def test_a_refused_token_request_says_so(app, registered, browser):
     assert str(info.value) == (
         "Other Moodle refused Badgebridge's request for an access token (HTTP 400). Ask the LMS "
         "administrator to check that the tool's registration is active and allows the grade "
-        "and roster services.")
+        "and roster services."
+    )

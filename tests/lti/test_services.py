@@ -88,8 +88,10 @@ def test_access_token_is_cached_until_expiry(registered, browser):
 def test_platform_errors_are_typed(registered, browser):
     services = _services(registered, browser, "moodle")
     cache.clear()
-    services.context.ags_endpoint = {**services.context.ags_endpoint,
-                                     "lineitems": registered.sandbox_url + "/moodle/nope"}
+    services.context.ags_endpoint = {
+        **services.context.ags_endpoint,
+        "lineitems": registered.sandbox_url + "/moodle/nope",
+    }
     with pytest.raises(PlatformError) as info:
         services.line_items()
     assert info.value.status == 404 and not info.value.retryable
@@ -98,9 +100,11 @@ def test_platform_errors_are_typed(registered, browser):
 def test_url_helpers_keep_moodle_query_and_case():
     url = "http://m/mod/lti/services.php/2/lineitems/6/lineitem?type_id=4"
     assert add_path_segment(url, "results") == (
-        "http://m/mod/lti/services.php/2/lineitems/6/lineitem/results?type_id=4")
+        "http://m/mod/lti/services.php/2/lineitems/6/lineitem/results?type_id=4"
+    )
     assert with_query("http://m/CourseSection/2/bindings/4/memberships", limit=5) == (
-        "http://m/CourseSection/2/bindings/4/memberships?limit=5")
+        "http://m/CourseSection/2/bindings/4/memberships?limit=5"
+    )
 
 
 def test_results_follow_moodles_typographic_next_link(app):
@@ -127,13 +131,20 @@ def test_results_follow_moodles_typographic_next_link(app):
 
     with serve(fake, "127.0.0.1") as base:
         services = CourseServices.__new__(CourseServices)
-        services.registration = Registration(name="A Moodle", issuer=base,
-                                             ags_results_paging=True)
-        services.context = type("Ctx", (), {"ags_endpoint": {
-            "lineitems": base + "/mod/lti/services.php/2/lineitems?type_id=4",
-            "scope": ["https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly"]}})()
-        connector = CachedTokenServiceConnector(ToolRegistration(),
-                                                requests_session=outbound.session())
+        services.registration = Registration(name="A Moodle", issuer=base, ags_results_paging=True)
+        services.context = type(
+            "Ctx",
+            (),
+            {
+                "ags_endpoint": {
+                    "lineitems": base + "/mod/lti/services.php/2/lineitems?type_id=4",
+                    "scope": ["https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly"],
+                }
+            },
+        )()
+        connector = CachedTokenServiceConnector(
+            ToolRegistration(), requests_session=outbound.session()
+        )
         connector.get_access_token = lambda scopes: "token"
         services._connector = lambda: connector
         lineitem = base + "/mod/lti/services.php/2/lineitems/6/lineitem?type_id=4"

@@ -23,17 +23,20 @@ INSTITUTION_ADMIN = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#A
 def learner_who_teaches_elsewhere(registered):
     """(course id, login): a learner of a new Canvas course who teaches another course."""
     app = registered.sandbox
-    seminar = seed.create_course(app, "canvas", "Seminar in Ethics", learners=1, tas=0,
-                                 columns=(("Essay", 10.0),))
-    tutoring = seed.create_course(app, "canvas", "Peer Tutoring", learners=0, tas=0,
-                                  columns=(("Attendance", 1.0),))
+    seminar = seed.create_course(
+        app, "canvas", "Seminar in Ethics", learners=1, tas=0, columns=(("Essay", 10.0),)
+    )
+    tutoring = seed.create_course(
+        app, "canvas", "Peer Tutoring", learners=0, tas=0, columns=(("Attendance", 1.0),)
+    )
     login = seminar.learner_logins[0]
     seed.enroll(app, "canvas", tutoring.course_id, login, "teacher")
     return seminar.course_id, login
 
 
 def test_canvas_sends_institution_instructor_to_a_learner_who_teaches_elsewhere(
-        registered, browser, learner_who_teaches_elsewhere):
+    registered, browser, learner_who_teaches_elsewhere
+):
     course_id, login = learner_who_teaches_elsewhere
     url = seed.launch_url(registered.sandbox, "canvas", course_id, login)
     form = browser.walk(browser.get(url), stop_at="/lti/launch")
@@ -43,10 +46,12 @@ def test_canvas_sends_institution_instructor_to_a_learner_who_teaches_elsewhere(
 
 
 def test_institution_instructor_role_does_not_make_a_learner_staff(
-        registered, browser, learner_who_teaches_elsewhere):
+    registered, browser, learner_who_teaches_elsewhere
+):
     course_id, login = learner_who_teaches_elsewhere
-    final = browser.walk(browser.get(seed.launch_url(registered.sandbox, "canvas", course_id,
-                                                     login)))
+    final = browser.walk(
+        browser.get(seed.launch_url(registered.sandbox, "canvas", course_id, login))
+    )
     assert final.status_code == 200, final.text[:400]
     assert final.url.startswith(registered.tool_url + "/course/learner")
     assert Membership.query.one().is_staff is False
@@ -69,13 +74,15 @@ def _launch_as_institution_admin(registered, browser, course_id, login):
 
 
 def test_institution_administrator_is_staff_only_where_the_registration_opts_in(
-        registered, browser, runner, learner_who_teaches_elsewhere):
+    registered, browser, runner, learner_who_teaches_elsewhere
+):
     course_id, login = learner_who_teaches_elsewhere
     final = _launch_as_institution_admin(registered, browser, course_id, login)
     assert final.url.startswith(registered.tool_url + "/course/learner")
 
-    public_id = Registration.query.filter_by(
-        issuer=registered.platforms["canvas"].issuer).one().public_id
+    public_id = (
+        Registration.query.filter_by(issuer=registered.platforms["canvas"].issuer).one().public_id
+    )
     db.session.rollback()  # end the read: the CLI and the live server write next
     result = runner.invoke(args=["lti", "institution-admins", public_id, "--staff"])
     assert result.exit_code == 0, result.output

@@ -103,8 +103,9 @@ def test_a_crashed_worker_claim_is_taken_over_after_its_lease(smtp_server, award
 
     from app.models.base import utcnow
 
-    operations._row(f"award:{awarded.id}", "award", assertion_id=awarded.id,
-                    recipient="ana@example.org")
+    operations._row(
+        f"award:{awarded.id}", "award", assertion_id=awarded.id, recipient="ana@example.org"
+    )
     row = db.session.query(EmailDelivery).one()
     row.state, row.lease_until = DeliveryState.SENDING, utcnow() + timedelta(minutes=5)
     db.session.commit()
@@ -120,6 +121,7 @@ def test_permanent_refusal_is_not_retried(app, smtp_server, awarded):
     class Reject:
         def send(self, message):
             from app.notifications.mailer import MailPermanentError
+
             raise MailPermanentError("550 no such user")
 
     app.extensions["badgebridge.mailer"] = Reject()
@@ -163,11 +165,20 @@ def test_without_smtp_url_the_mail_is_printed_to_the_log(app, awarded, caplog):
 
 def test_smtp_url_forms():
     plain = SmtpSettings.from_url("smtp://127.0.0.1:8025")
-    assert (plain.host, plain.port, plain.implicit_tls, plain.username) == \
-        ("127.0.0.1", 8025, False, None)
+    assert (plain.host, plain.port, plain.implicit_tls, plain.username) == (
+        "127.0.0.1",
+        8025,
+        False,
+        None,
+    )
     tls = SmtpSettings.from_url("smtps://user%40example.org:p%3Ass@mail.example.org?timeout=5")
-    assert (tls.port, tls.implicit_tls, tls.username, tls.password, tls.timeout) == \
-        (465, True, "user@example.org", "p:ss", 5.0)
+    assert (tls.port, tls.implicit_tls, tls.username, tls.password, tls.timeout) == (
+        465,
+        True,
+        "user@example.org",
+        "p:ss",
+        5.0,
+    )
     with pytest.raises(ValueError):
         SmtpSettings.from_url("http://mail.example.org")
 
@@ -186,8 +197,14 @@ def test_smtp_login_with_user_and_password(app, awarded):
         return AuthResult(success=auth_data.login == b"mailer" and auth_data.password == b"s3cr:t")
 
     port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port, authenticator=authenticator,
-                            auth_require_tls=False, auth_required=True)
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=authenticator,
+        auth_require_tls=False,
+        auth_required=True,
+    )
     controller.start()
     app.config["SMTP_URL"] = f"smtp://mailer:s3cr%3At@127.0.0.1:{port}"
     try:
@@ -201,12 +218,14 @@ def test_smtp_login_with_user_and_password(app, awarded):
 def test_award_email_is_sent_for_a_badge_named_in_any_script(smtp_server, app):
     course = make_course("Biology 101")
     learner = make_person(course, "Zoë 李\r\nBcc: all@example.org", "zoe@example.org")
-    badge = make_badge(make_issuer("Example University"), course,
-                       "数据 🏅\r\nBcc: everyone@example.org")
+    badge = make_badge(
+        make_issuer("Example University"), course, "数据 🏅\r\nBcc: everyone@example.org"
+    )
     tasks.send_award_email(award(badge, learner).id)
     [mail] = smtp_server.inbox.messages
-    assert mail["Subject"] == ("You earned the 数据 🏅 Bcc: everyone@example.org badge in "
-                               "Biology 101")
+    assert mail["Subject"] == (
+        "You earned the 数据 🏅 Bcc: everyone@example.org badge in Biology 101"
+    )
     [to] = mail["To"].addresses  # the name is quoted, not read as a group of addresses
     assert (to.display_name, to.addr_spec) == ("Zoë 李 Bcc: all@example.org", "zoe@example.org")
     assert mail["Bcc"] is None

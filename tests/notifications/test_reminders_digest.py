@@ -19,13 +19,25 @@ def test_expiry_reminders_are_due_once_each(smtp_server, app):
     ben = make_person(course, "Ben Okafor", "ben@example.org")
     cid = make_person(course, "Cid Short", "cid@example.org")
     issuer = make_issuer()
-    in_29_days = award(make_badge(issuer, course, "First Aid"), ana,
-                       now=now - timedelta(days=300), expires_at=now + timedelta(days=29))
-    today = award(make_badge(issuer, course, "Lab Safety"), ben,
-                  now=now - timedelta(days=300), expires_at=now + timedelta(minutes=1))
+    in_29_days = award(
+        make_badge(issuer, course, "First Aid"),
+        ana,
+        now=now - timedelta(days=300),
+        expires_at=now + timedelta(days=29),
+    )
+    today = award(
+        make_badge(issuer, course, "Lab Safety"),
+        ben,
+        now=now - timedelta(days=300),
+        expires_at=now + timedelta(minutes=1),
+    )
     # Valid for two weeks only: no "in 30 days" mail right after it was issued.
-    short = award(make_badge(issuer, course, "Pop Quiz"), cid, now=now - timedelta(days=1),
-                  expires_at=now + timedelta(days=13))
+    short = award(
+        make_badge(issuer, course, "Pop Quiz"),
+        cid,
+        now=now - timedelta(days=1),
+        expires_at=now + timedelta(days=13),
+    )
     award(make_badge(issuer, course, "Forever"), ana)  # no expiry: never reminded
     due = set(operations.due_expiry_reminders(now))
     assert (in_29_days.id, MailKind.EXPIRY_SOON) in due
@@ -38,7 +50,8 @@ def test_expiry_reminders_are_due_once_each(smtp_server, app):
     assert [s for s in subjects if "Lab Safety" in s] == ["Your Lab Safety badge expires today"]
     expires_on = (now + timedelta(days=29)).strftime("%d %B %Y").lstrip("0")
     assert [s for s in subjects if "First Aid" in s] == [
-        f"Your First Aid badge expires on {expires_on}"]
+        f"Your First Aid badge expires on {expires_on}"
+    ]
     assert operations.due_expiry_reminders(now) == []  # every due reminder went out
 
 
@@ -79,10 +92,16 @@ def test_outbox_notify_award_row_sends_the_email(smtp_server, app):
     course = make_course("Biology 101")
     ana = make_person(course, "Ana Lima", "ana@example.org")
     assertion = award(make_badge(make_issuer(), course, "Cell Biology"), ana)
-    ids = outbox.write([{"kind": outbox.NOTIFY_AWARD,
-                         "dedupe_key": f"notify_award:{assertion.public_id}",
-                         "assertion_id": assertion.id,
-                         "payload": {"assertion_id": assertion.public_id}}])
+    ids = outbox.write(
+        [
+            {
+                "kind": outbox.NOTIFY_AWARD,
+                "dedupe_key": f"notify_award:{assertion.public_id}",
+                "assertion_id": assertion.id,
+                "payload": {"assertion_id": assertion.public_id},
+            }
+        ]
+    )
     db.session.commit()
     outbox.enqueue(ids)
     outbox.enqueue(ids)  # a replayed dispatch finds the row sent

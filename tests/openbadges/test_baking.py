@@ -29,14 +29,15 @@ def _png() -> bytes:
 
 PNG = _png()
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="10"/></svg>'
-payload = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1,
-                  max_size=200).filter(lambda t: t.strip() == t)
+payload = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=200
+).filter(lambda t: t.strip() == t)
 
 
 def _chunk_types(png: bytes) -> list[bytes]:
     types, pos = [], 8
     while pos < len(png):
-        length, kind = struct.unpack(">I4s", png[pos:pos + 8])
+        length, kind = struct.unpack(">I4s", png[pos : pos + 8])
         types.append(kind)
         pos += 12 + length
     return types
@@ -55,12 +56,35 @@ def test_png_round_trip_one_chunk(keyword, first, second):
 
 # Strings built to break a naive baker: CDATA ends, tags, entities, quotes, backslashes,
 # characters XML forbids, and anything else UTF-8 can carry.
-hostile = st.lists(st.one_of(
-    st.sampled_from(["]]>", "]]", "]", ">", "<![CDATA[", "</openbadges:credential>",
-                     "</openbadges:assertion>", "<!--", "&amp;", "&", '"', "'", "\\",
-                     "\ufffe", "\uffff", "\x00", "\n", "\u2028", "verify=\"x\""]),
-    st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=20),
-), max_size=12).map("".join)
+hostile = st.lists(
+    st.one_of(
+        st.sampled_from(
+            [
+                "]]>",
+                "]]",
+                "]",
+                ">",
+                "<![CDATA[",
+                "</openbadges:credential>",
+                "</openbadges:assertion>",
+                "<!--",
+                "&amp;",
+                "&",
+                '"',
+                "'",
+                "\\",
+                "\ufffe",
+                "\uffff",
+                "\x00",
+                "\n",
+                "\u2028",
+                'verify="x"',
+            ]
+        ),
+        st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=20),
+    ),
+    max_size=12,
+).map("".join)
 # A stream extractor: the first CDATA section of the element, up to the first "]]>".
 _STREAM = re.compile(r"<openbadges:(?:assertion|credential)>\s*<!\[CDATA\[(.*?)\]\]>", re.S)
 

@@ -25,14 +25,16 @@ def _vector():
     return document, document.pop("proof")
 
 
-@pytest.mark.parametrize("canonize", [jsonld.canonize, Canonicalizer().canonize],
-                         ids=["pyld", "fast"])
+@pytest.mark.parametrize(
+    "canonize", [jsonld.canonize, Canonicalizer().canonize], ids=["pyld", "fast"]
+)
 def test_vector_canonical_forms(canonize):
     document, proof = _vector()
     expected = (VECTORS / "ob3-1edtech-testvector-document-canon.txt").read_text()
     assert canonize(document) == expected
     assert hashlib.sha256(expected.encode()).hexdigest() == (
-        "87f65a76d40146205e3b3e06cb0fbd153f97f9ce70372390f52566bb7f9e0773")
+        "87f65a76d40146205e3b3e06cb0fbd153f97f9ce70372390f52566bb7f9e0773"
+    )
     options = proof_options(document, proof["verificationMethod"], proof["created"])
     assert canonize(options) == (VECTORS / "ob3-1edtech-testvector-proof-canon.txt").read_text()
 
@@ -55,41 +57,71 @@ def test_iri_schemes_are_not_context_terms():
     # The fast path keeps values in these schemes as IRIs unchanged; a context defining
     # one of them as a prefix would expand them instead.
     for document in jsonld.bundled_contexts().values():
-        terms = set(document.get("@context", {})) if isinstance(document.get("@context"),
-                                                                dict) else set()
+        terms = (
+            set(document.get("@context", {}))
+            if isinstance(document.get("@context"), dict)
+            else set()
+        )
         assert not terms & {"http", "https", "urn", "did", "mailto"}
 
 
 text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30)
-iri = st.builds(lambda host, path: f"https://{host}.example/{path}",
-                st.from_regex(r"[a-z]{1,8}", fullmatch=True),
-                st.from_regex(r"[a-z0-9/_-]{0,12}", fullmatch=True))
+iri = st.builds(
+    lambda host, path: f"https://{host}.example/{path}",
+    st.from_regex(r"[a-z]{1,8}", fullmatch=True),
+    st.from_regex(r"[a-z0-9/_-]{0,12}", fullmatch=True),
+)
 when = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 1, 1)).map(
-    lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ")
+)
 
 
 @st.composite
 def credentials(draw):
     issuer = {"id": draw(iri), "type": ["Profile"], "name": draw(text)}
-    achievement = {"id": draw(iri), "type": ["Achievement"], "name": draw(text),
-                   "description": draw(text), "criteria": {"narrative": draw(text)},
-                   "creator": issuer if draw(st.booleans()) else {**issuer, "id": draw(iri)}}
+    achievement = {
+        "id": draw(iri),
+        "type": ["Achievement"],
+        "name": draw(text),
+        "description": draw(text),
+        "criteria": {"narrative": draw(text)},
+        "creator": issuer if draw(st.booleans()) else {**issuer, "id": draw(iri)},
+    }
     if draw(st.booleans()):
         achievement["tag"] = draw(st.lists(text, max_size=3))
     if draw(st.booleans()):
-        achievement["alignment"] = [{"type": ["Alignment"], "targetName": draw(text),
-                                     "targetUrl": draw(iri)}]
-    subject = {"id": "urn:uuid:" + draw(st.uuids()).hex, "type": ["AchievementSubject"],
-               "achievement": achievement}
+        achievement["alignment"] = [
+            {"type": ["Alignment"], "targetName": draw(text), "targetUrl": draw(iri)}
+        ]
+    subject = {
+        "id": "urn:uuid:" + draw(st.uuids()).hex,
+        "type": ["AchievementSubject"],
+        "achievement": achievement,
+    }
     if draw(st.booleans()):
-        subject["identifier"] = [{"type": "IdentityObject", "hashed": True,
-                                  "identityHash": draw(text), "identityType": "emailAddress",
-                                  "salt": draw(text)}]
-    doc = {"@context": jsonld.OB3_CONTEXT, "id": draw(iri),
-           "type": ["VerifiableCredential", "OpenBadgeCredential"], "issuer": issuer,
-           "validFrom": draw(when), "name": draw(text), "credentialSubject": subject}
-    evidence = draw(st.lists(st.fixed_dictionaries(
-        {"type": st.just(["Evidence"]), "narrative": text}), max_size=3))
+        subject["identifier"] = [
+            {
+                "type": "IdentityObject",
+                "hashed": True,
+                "identityHash": draw(text),
+                "identityType": "emailAddress",
+                "salt": draw(text),
+            }
+        ]
+    doc = {
+        "@context": jsonld.OB3_CONTEXT,
+        "id": draw(iri),
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "issuer": issuer,
+        "validFrom": draw(when),
+        "name": draw(text),
+        "credentialSubject": subject,
+    }
+    evidence = draw(
+        st.lists(
+            st.fixed_dictionaries({"type": st.just(["Evidence"]), "narrative": text}), max_size=3
+        )
+    )
     if evidence:
         doc["evidence"] = evidence
     return doc

@@ -2,20 +2,54 @@
 
 from __future__ import annotations
 
-AWARD_KEYS = {"assertion_id", "ob2_assertion_url", "ob3_credential_url", "png_url", "svg_url",
-              "verify_url"}
+AWARD_KEYS = {
+    "assertion_id",
+    "ob2_assertion_url",
+    "ob3_credential_url",
+    "png_url",
+    "svg_url",
+    "verify_url",
+}
 
 
 def test_cli_contract(cli, client, tmp_path):
-    code, issuer = cli("badges", "issuer-create", "--name", "Example U", "--url",
-                       "https://example.edu", "--email", "badges@example.edu")
+    code, issuer = cli(
+        "badges",
+        "issuer-create",
+        "--name",
+        "Example U",
+        "--url",
+        "https://example.edu",
+        "--email",
+        "badges@example.edu",
+    )
     assert code == 0 and set(issuer) == {"id"}
-    code, badge = cli("badges", "create", "--issuer", issuer["id"], "--name", "Teamwork",
-                      "--description", "Works in teams", "--criteria", "Score 80 %",
-                      "--expires-days", "30")
+    code, badge = cli(
+        "badges",
+        "create",
+        "--issuer",
+        issuer["id"],
+        "--name",
+        "Teamwork",
+        "--description",
+        "Works in teams",
+        "--criteria",
+        "Score 80 %",
+        "--expires-days",
+        "30",
+    )
     assert code == 0 and set(badge) == {"id"}
-    code, award = cli("badges", "award", badge["id"], "--email", "ana@example.org", "--name",
-                      "Ana", "--evidence", "https://lms.example/grade/1")
+    code, award = cli(
+        "badges",
+        "award",
+        badge["id"],
+        "--email",
+        "ana@example.org",
+        "--name",
+        "Ana",
+        "--evidence",
+        "https://lms.example/grade/1",
+    )
     assert code == 0 and set(award) >= AWARD_KEYS
     for key in ("png_url", "svg_url", "ob2_assertion_url"):
         path = award[key].replace("http://localhost", "")

@@ -12,9 +12,16 @@ from pathlib import Path
 
 import app.openbadges
 
-DRAWING = ("cairosvg", "cairocffi", "app.artwork", "badge_design.render",
-           "badge_design.templates", "badge_design.uploads", "badge_design.worker",
-           "badge_design.design")
+DRAWING = (
+    "cairosvg",
+    "cairocffi",
+    "app.artwork",
+    "badge_design.render",
+    "badge_design.templates",
+    "badge_design.uploads",
+    "badge_design.worker",
+    "badge_design.design",
+)
 CALLERS = {"cli.py"}
 
 
@@ -35,6 +42,7 @@ def test_the_core_imports_nothing_that_draws() -> None:
             continue
         for module, names in _imports(source):
             assert not any(module == m or module.startswith(m + ".") for m in DRAWING), (
-                f"{source.name} imports {module}")
+                f"{source.name} imports {module}"
+            )
             if module == "badge_design.artwork":
                 assert names == ["Artwork"], f"{source.name} imports {names} from {module}"

@@ -18,15 +18,17 @@ from tests.learner.helpers import award, make_badge, make_course, make_issuer, m
 NAMES = {
     "数据 🏅": ('filename="badge.{ext}"', "数据 🏅.{ext}"),
     "Line\r\nSet-Cookie: owned=1": ('filename="Line Set-Cookie owned=1.{ext}"', None),
-    'Café "quoted"; x': ('filename="Cafe quoted x.{ext}"', 'Café quoted x.{ext}'),
+    'Café "quoted"; x': ('filename="Cafe quoted x.{ext}"', "Café quoted x.{ext}"),
 }
 
 
 def _downloads(base: str, public_id: str) -> dict[str, str]:
     return {
-        "png": base + urls.BAKED_OB3.replace("<public_id>", public_id).replace("<ext>", "png")
+        "png": base
+        + urls.BAKED_OB3.replace("<public_id>", public_id).replace("<ext>", "png")
         + "?download=1",
-        "svg": base + urls.BAKED_OB2.replace("<public_id>", public_id).replace("<ext>", "svg")
+        "svg": base
+        + urls.BAKED_OB2.replace("<public_id>", public_id).replace("<ext>", "svg")
         + "?download=1",
         "json": f"{base}/share/{public_id}/download_json",
     }

@@ -51,26 +51,50 @@ def test_explicit_expiry_must_follow_issue_and_not_be_past(badge):
 
 
 def test_cli_and_api_refuse_a_past_expiry(client, cli, runner, badge):
-    code, answer = cli("badges", "award", badge.public_id, "--email", "a@example.org",
-                       "--name", "A", "--expires", "2020-01-01")
+    code, answer = cli(
+        "badges",
+        "award",
+        badge.public_id,
+        "--email",
+        "a@example.org",
+        "--name",
+        "A",
+        "--expires",
+        "2020-01-01",
+    )
     assert code == 1 and answer["error"] == "expiry_in_past"
     key = json.loads(runner.invoke(args=["api", "create-key", "--json"]).output)["key"]
     one = {"Authorization": f"Bearer {key}"}
-    client.post("/api/v1/issuers", headers=one, json={
-        "name": "One U", "url": "https://one.example", "email": "b@one.example"})
-    api_badge = client.post("/api/v1/badges", headers=one, json={
-        "name": "Teamwork", "description": "Works in teams", "criteria_narrative": "80 %"})
-    award = client.post(f"/api/v1/badges/{api_badge.json['id']}/assertions", headers=one,
-                        json={"email": "ana@example.org", "expires": "2020-01-01T00:00:00Z"})
-    assert award.status_code == 422 and award.json["error"] == "expiry_in_past", \
-        award.json
+    client.post(
+        "/api/v1/issuers",
+        headers=one,
+        json={"name": "One U", "url": "https://one.example", "email": "b@one.example"},
+    )
+    api_badge = client.post(
+        "/api/v1/badges",
+        headers=one,
+        json={"name": "Teamwork", "description": "Works in teams", "criteria_narrative": "80 %"},
+    )
+    award = client.post(
+        f"/api/v1/badges/{api_badge.json['id']}/assertions",
+        headers=one,
+        json={"email": "ana@example.org", "expires": "2020-01-01T00:00:00Z"},
+    )
+    assert award.status_code == 422 and award.json["error"] == "expiry_in_past", award.json
 
 
 def test_fixed_expiry_dates_in_the_past_are_refused(issuer):
     past = datetime(2020, 1, 1, tzinfo=UTC)
     with pytest.raises(operations.OperationError, match="in the past"):
-        operations.create_badge(issuer, "B", "D", "C", expiry_policy="fixed", expires_on=past,
-                                artwork=badge_artwork("B"))
+        operations.create_badge(
+            issuer,
+            "B",
+            "D",
+            "C",
+            expiry_policy="fixed",
+            expires_on=past,
+            artwork=badge_artwork("B"),
+        )
     db.session.rollback()
     badge = operations.create_badge(issuer, "B", "D", "C", artwork=badge_artwork("B"))
     with pytest.raises(operations.OperationError, match="in the past"):

@@ -38,8 +38,9 @@ def test_concurrent_issue_yields_one_assertion(app, badge):
         with app.app_context():
             try:
                 barrier.wait()
-                issued = operations.issue(db.session.get(Badge, badge_id),
-                                          operations.Recipient(email="race@example.org"))
+                issued = operations.issue(
+                    db.session.get(Badge, badge_id), operations.Recipient(email="race@example.org")
+                )
                 ids.append(issued.assertion.public_id)
             except Exception as exc:  # report any failure, not just the first
                 errors.append(exc)
@@ -59,9 +60,12 @@ def test_concurrent_issue_yields_one_assertion(app, badge):
 
 def test_valid_credential_verifies_in_every_form(client, badge):
     assertion = operations.issue(badge, operations.Recipient(email="ana@example.org")).assertion
-    for source in (json.dumps(assertion.credential), assertion.credential_jwt,
-                   f"http://localhost/ob/v3/credentials/{assertion.public_id}",
-                   f"http://localhost/ob/v2/assertions/{assertion.public_id}"):
+    for source in (
+        json.dumps(assertion.credential),
+        assertion.credential_jwt,
+        f"http://localhost/ob/v3/credentials/{assertion.public_id}",
+        f"http://localhost/ob/v2/assertions/{assertion.public_id}",
+    ):
         report = verify(source, email="ana@example.org")
         assert report.valid, (source[:60], report.errors)
     assert not verify(assertion.credential_jwt, email="bob@example.org").valid
@@ -82,26 +86,35 @@ def test_revoked_credential_is_reported(badge):
     assertion = operations.issue(badge, operations.Recipient(email="ana@example.org")).assertion
     operations.revoke(assertion, "academic misconduct")
     db.session.commit()
-    for source in (json.dumps(assertion.credential), assertion.credential_jwt,
-                   f"http://localhost/ob/v2/assertions/{assertion.public_id}"):
+    for source in (
+        json.dumps(assertion.credential),
+        assertion.credential_jwt,
+        f"http://localhost/ob/v2/assertions/{assertion.public_id}",
+    ):
         report = verify(source)
         assert not report.valid and report.details["revoked"], source[:40]
 
 
 def test_expired_credential_is_reported(badge):
     later = datetime.now(UTC) + timedelta(days=31)
-    assertion = operations.issue(badge, operations.Recipient(email="ana@example.org"),
-                                 expires_at=datetime.now(UTC) + timedelta(days=30)).assertion
+    assertion = operations.issue(
+        badge,
+        operations.Recipient(email="ana@example.org"),
+        expires_at=datetime.now(UTC) + timedelta(days=30),
+    ).assertion
     report = verify(json.dumps(assertion.credential), now=later)
     assert not report.valid and report.details["expired"]
-    assert verify(f"http://localhost/ob/v2/assertions/{assertion.public_id}",
-                  now=later).details["expired"]
+    assert verify(f"http://localhost/ob/v2/assertions/{assertion.public_id}", now=later).details[
+        "expired"
+    ]
 
 
 def test_expiry_policy_days(issuer):
-    badge = operations.create_badge(issuer, "B", "D", "C", expiry_policy="days",
-                                    expires_days=10, artwork=badge_artwork("B"))
+    badge = operations.create_badge(
+        issuer, "B", "D", "C", expiry_policy="days", expires_days=10, artwork=badge_artwork("B")
+    )
     now = datetime(2030, 1, 1, tzinfo=UTC)
-    assertion = operations.issue(badge, operations.Recipient(email="a@example.org"),
-                                 now=now).assertion
+    assertion = operations.issue(
+        badge, operations.Recipient(email="a@example.org"), now=now
+    ).assertion
     assert assertion.credential["validUntil"] == "2030-01-11T00:00:00Z"

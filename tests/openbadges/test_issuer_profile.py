@@ -34,17 +34,27 @@ def test_auto_created_issuer_is_named_after_the_platform(registered, browser, sl
 
 
 def _registration() -> Registration:
-    row = Registration(name="https://lms.example.edu", issuer="https://lms.example.edu",
-                       client_id="c", auth_login_url="https://lms.example.edu/auth",
-                       auth_token_url="https://lms.example.edu/token",
-                       platform_name="Example University")
+    row = Registration(
+        name="https://lms.example.edu",
+        issuer="https://lms.example.edu",
+        client_id="c",
+        auth_login_url="https://lms.example.edu/auth",
+        auth_token_url="https://lms.example.edu/token",
+        platform_name="Example University",
+    )
     db.session.add(row)
     db.session.flush()
     deployment = Deployment(registration_id=row.id, deployment_id="1")
     db.session.add(deployment)
     db.session.flush()
-    db.session.add(Context(registration_id=row.id, deployment_id=deployment.id,
-                           lti_context_id="course-1", title="Biology 101"))
+    db.session.add(
+        Context(
+            registration_id=row.id,
+            deployment_id=deployment.id,
+            lti_context_id="course-1",
+            title="Biology 101",
+        )
+    )
     db.session.commit()
     return row
 
@@ -54,9 +64,14 @@ def test_console_edits_the_institution_and_a_course_override(admin):
     url = f"/admin/registrations/{row.public_id}"
     page = admin.get(url)
     assert "Issuer profile" in page.text and 'value="Example University"' in page.text
-    form = {"csrf_token": csrf_of(page.text), "name": "Example University",
-            "url": "https://www.example.edu", "email": "registrar@example.edu",
-            "image_url": "https://www.example.edu/logo.png", "description": ""}
+    form = {
+        "csrf_token": csrf_of(page.text),
+        "name": "Example University",
+        "url": "https://www.example.edu",
+        "email": "registrar@example.edu",
+        "image_url": "https://www.example.edu/logo.png",
+        "description": "",
+    }
     bad = admin.post(f"{url}/issuer", data={**form, "url": "javascript:alert(1)"})
     assert bad.status_code == 302
     assert "must be an http(s) URL" in admin.get(url).text
@@ -64,32 +79,52 @@ def test_console_edits_the_institution_and_a_course_override(admin):
     assert admin.post(f"{url}/issuer", data=form).status_code == 302
     issuer = operations.find_issuer(row.id)
     assert (issuer.name, issuer.url, issuer.email, issuer.image_url) == (
-        "Example University", "https://www.example.edu", "registrar@example.edu",
-        "https://www.example.edu/logo.png")
+        "Example University",
+        "https://www.example.edu",
+        "registrar@example.edu",
+        "https://www.example.edu/logo.png",
+    )
     # Saved again: the same issuer, changed.
     admin.post(f"{url}/issuer", data={**form, "name": "Example U."})
     assert operations.find_issuer(row.id).id == issuer.id and issuer.name == "Example U."
     context = db.session.scalars(select(Context)).one()
     page = admin.get(url)
-    admin.post(f"{url}/issuer", data={**form, "csrf_token": csrf_of(page.text),
-                                      "course": context.public_id,
-                                      "name": "Example University School of Biology"})
+    admin.post(
+        f"{url}/issuer",
+        data={
+            **form,
+            "csrf_token": csrf_of(page.text),
+            "course": context.public_id,
+            "name": "Example University School of Biology",
+        },
+    )
     override = operations.find_issuer(row.id, context.id)
     assert override.id != issuer.id and override.name.endswith("School of Biology")
     assert "School of Biology" in admin.get(url).text
     assert admin.post(f"{url}/issuer", data={**form, "course": "nope"}).status_code == 404
     profile = documents.ob3_profile(override)
-    assert profile["image"] == {"id": "https://www.example.edu/logo.png", "type": "Image",
-                                "caption": "Logo of Example University School of Biology"}
+    assert profile["image"] == {
+        "id": "https://www.example.edu/logo.png",
+        "type": "Image",
+        "caption": "Logo of Example University School of Biology",
+    }
 
 
 def test_cli_issuer_update(cli, issuer, badge):
-    code, answer = cli("badges", "issuer-update", issuer.public_id, "--name", "New Name",
-                       "--image-url", "https://example.edu/logo.png")
+    code, answer = cli(
+        "badges",
+        "issuer-update",
+        issuer.public_id,
+        "--name",
+        "New Name",
+        "--image-url",
+        "https://example.edu/logo.png",
+    )
     assert code == 0 and answer["name"] == "New Name"
     assert documents.ob2_issuer(issuer)["image"] == "https://example.edu/logo.png"
-    credential = operations.issue(badge, operations.Recipient(email="a@example.org")
-                                  ).assertion.credential
+    credential = operations.issue(
+        badge, operations.Recipient(email="a@example.org")
+    ).assertion.credential
     assert credential["issuer"]["name"] == "New Name"
     code, answer = cli("badges", "issuer-update", issuer.public_id, "--email", "nope")
     assert code == 1 and answer["error"] == "invalid" and "email" in answer["message"]
@@ -97,5 +132,8 @@ def test_cli_issuer_update(cli, issuer, badge):
     assert code == 1 and "nothing to change" in answer["message"]
     code, _answer = cli("badges", "issuer-update", issuer.public_id, "--image-url", "")
     db.session.refresh(issuer)
-    assert code == 0 and issuer.image_url is None and json.dumps(
-        documents.ob2_issuer(issuer)).count("image") == 0
+    assert (
+        code == 0
+        and issuer.image_url is None
+        and json.dumps(documents.ob2_issuer(issuer)).count("image") == 0
+    )

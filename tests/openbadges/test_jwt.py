@@ -28,9 +28,10 @@ def _header(token: str) -> dict:
 
 
 def _get(client, url: str, accept: str = "application/json"):
-    response = client.get(urlsplit(url).path + (f"?{urlsplit(url).query}"
-                                                if urlsplit(url).query else ""),
-                          headers={"Accept": accept})
+    response = client.get(
+        urlsplit(url).path + (f"?{urlsplit(url).query}" if urlsplit(url).query else ""),
+        headers={"Accept": accept},
+    )
     assert response.status_code == 200, (url, response.status_code)
     return response
 
@@ -52,10 +53,8 @@ def _check_independently(client, token: str, alg: str) -> dict:
 
 
 def test_es256_by_default_with_kid_dereferencing_to_a_bare_jwk(client, badge):
-    assertion = operations.issue(
-        badge, operations.Recipient(email="ana@example.org")).assertion
-    token = _get(client, assertion.credential["id"], "application/vc+jwt").get_data(
-        as_text=True)
+    assertion = operations.issue(badge, operations.Recipient(email="ana@example.org")).assertion
+    token = _get(client, assertion.credential["id"], "application/vc+jwt").get_data(as_text=True)
     claims = _check_independently(client, token, "ES256")
     assert claims["jti"] == assertion.credential["id"]
     assert claims["credentialSubject"] == assertion.credential["credentialSubject"]
@@ -64,20 +63,21 @@ def test_es256_by_default_with_kid_dereferencing_to_a_bare_jwk(client, badge):
 
 
 def test_eddsa_where_a_caller_asks(client, badge):
-    assertion = operations.issue(
-        badge, operations.Recipient(email="ana@example.org")).assertion
-    token = _get(client, assertion.credential["id"] + "?alg=EdDSA",
-                 "application/vc+jwt").get_data(as_text=True)
+    assertion = operations.issue(badge, operations.Recipient(email="ana@example.org")).assertion
+    token = _get(client, assertion.credential["id"] + "?alg=EdDSA", "application/vc+jwt").get_data(
+        as_text=True
+    )
     _check_independently(client, token, "EdDSA")
     assert verify(token).valid
-    bad = client.get(urlsplit(assertion.credential["id"]).path + "?alg=HS256",
-                     headers={"Accept": "application/vc+jwt"})
+    bad = client.get(
+        urlsplit(assertion.credential["id"]).path + "?alg=HS256",
+        headers={"Accept": "application/vc+jwt"},
+    )
     assert bad.status_code == 400
 
 
 def test_altered_or_foreign_tokens_fail(client, badge):
-    assertion = operations.issue(
-        badge, operations.Recipient(email="ana@example.org")).assertion
+    assertion = operations.issue(badge, operations.Recipient(email="ana@example.org")).assertion
     head, payload, signature = assertion.credential_jwt.split(".")
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     claims["name"] = "Something else"
@@ -101,8 +101,9 @@ def test_rotation_keeps_old_tokens_and_issuers_without_p256_get_one(client, badg
     for assertion in (first, second):
         _check_independently(client, assertion.credential_jwt, "ES256")
     # An issuer from before ES256: only Ed25519 keys; its next award brings a P-256 key.
-    for key in db.session.scalars(select(IssuerKey).where(
-            IssuerKey.algorithm == KeyAlgorithm.P256)):
+    for key in db.session.scalars(
+        select(IssuerKey).where(IssuerKey.algorithm == KeyAlgorithm.P256)
+    ):
         db.session.delete(key)
     db.session.commit()
     third = operations.issue(badge, operations.Recipient(email="c@example.org")).assertion
@@ -110,8 +111,7 @@ def test_rotation_keeps_old_tokens_and_issuers_without_p256_get_one(client, badg
 
 
 def test_eddsa_tokens_with_the_old_fragment_kid_keep_verifying(badge):
-    assertion = operations.issue(
-        badge, operations.Recipient(email="ana@example.org")).assertion
+    assertion = operations.issue(badge, operations.Recipient(email="ana@example.org")).assertion
     key, signer = operations.signing_key(badge.issuer)
     legacy_kid = documents.legacy_verification_method(badge.issuer, key)
     unsigned = {k: v for k, v in assertion.credential.items() if k != "proof"}
@@ -119,14 +119,17 @@ def test_eddsa_tokens_with_the_old_fragment_kid_keep_verifying(badge):
     assert _header(token) == {"alg": "EdDSA", "typ": "JWT", "kid": legacy_kid}
     assert verify(token).valid
     jwk = public_jwk(public_key_from_multikey(key.public_key_multibase), legacy_kid)
-    pyjwt.decode(token, pyjwt.PyJWK(jwk, algorithm="EdDSA"), algorithms=["EdDSA"],
-                 options={"verify_aud": False})
+    pyjwt.decode(
+        token,
+        pyjwt.PyJWK(jwk, algorithm="EdDSA"),
+        algorithms=["EdDSA"],
+        options={"verify_aud": False},
+    )
 
 
 @pytest.mark.parametrize("alg", ["HS256", "none"])
 def test_only_asymmetric_algorithms_are_accepted(badge, alg):
-    assertion = operations.issue(
-        badge, operations.Recipient(email="ana@example.org")).assertion
+    assertion = operations.issue(badge, operations.Recipient(email="ana@example.org")).assertion
     _head, payload, signature = assertion.credential_jwt.split(".")
     head = base64.urlsafe_b64encode(json.dumps({"alg": alg}).encode()).rstrip(b"=").decode()
     report = verify(f"{head}.{payload}.{signature}")

@@ -35,6 +35,7 @@ def _loader(client):
         if response.status_code != 200:
             raise Rejected(f"{url} answered {response.status_code}")
         return json.loads(response.get_data())
+
     return load
 
 
@@ -52,8 +53,9 @@ def dcc_verify(credential: dict, load) -> None:
         raise Rejected("the key document does not name itself and its controller")
     # jsonld-signatures' AssertionProofPurpose: the controller lists the key.
     controller = load(method["controller"])
-    listed = [m if isinstance(m, str) else m.get("id")
-              for m in controller.get("assertionMethod", [])]
+    listed = [
+        m if isinstance(m, str) else m.get("id") for m in controller.get("assertionMethod", [])
+    ]
     if method_id not in listed:
         raise Rejected("the controller does not authorize the key for assertionMethod")
     issuer = credential["issuer"]
@@ -62,15 +64,19 @@ def dcc_verify(credential: dict, load) -> None:
     unsigned = {k: v for k, v in credential.items() if k != "proof"}
     options = {k: v for k, v in proof.items() if k != "proofValue"}
     options["@context"] = credential["@context"]
-    data = (hashlib.sha256(jsonld.canonize(options).encode()).digest()
-            + hashlib.sha256(jsonld.canonize(unsigned).encode()).digest())
+    data = (
+        hashlib.sha256(jsonld.canonize(options).encode()).digest()
+        + hashlib.sha256(jsonld.canonize(unsigned).encode()).digest()
+    )
     public_key_from_multikey(method["publicKeyMultibase"]).verify(
-        from_multibase_b58(proof["proofValue"]), data)
+        from_multibase_b58(proof["proofValue"]), data
+    )
 
 
 def test_new_credentials_verify_with_a_loader_that_never_selects_fragments(client, badge):
     credential = operations.issue(
-        badge, operations.Recipient(email="ana@example.org")).assertion.credential
+        badge, operations.Recipient(email="ana@example.org")
+    ).assertion.credential
     method_id = credential["proof"][0]["verificationMethod"]
     assert "#" not in method_id
     dcc_verify(credential, _loader(client))
@@ -80,7 +86,8 @@ def test_new_credentials_verify_with_a_loader_that_never_selects_fragments(clien
 
 def test_tampering_and_foreign_keys_are_still_rejected(client, badge, issuer):
     credential = operations.issue(
-        badge, operations.Recipient(email="ana@example.org")).assertion.credential
+        badge, operations.Recipient(email="ana@example.org")
+    ).assertion.credential
     altered = {**credential, "name": "Something else"}
     with pytest.raises(InvalidSignature):
         dcc_verify(altered, _loader(client))
@@ -88,8 +95,11 @@ def test_tampering_and_foreign_keys_are_still_rejected(client, badge, issuer):
     # A key of another issuer, named by a credential claiming to be from this one.
     other = operations.create_issuer("Elsewhere", "https://else.example", "b@else.example")
     _key, foreign = operations.signing_key(other)
-    forged = add_proof({k: v for k, v in credential.items() if k != "proof"}, foreign,
-                       documents.utc(badge.created_at))
+    forged = add_proof(
+        {k: v for k, v in credential.items() if k != "proof"},
+        foreign,
+        documents.utc(badge.created_at),
+    )
     with pytest.raises(Rejected, match="controller"):
         dcc_verify(forged, _loader(client))
     report = verify(json.dumps(forged))
@@ -101,10 +111,12 @@ def test_credentials_signed_with_the_old_fragment_ids_keep_verifying(client, bad
     issued = operations.issue(badge, operations.Recipient(email="ana@example.org")).assertion
     issuer = badge.issuer
     key, signer = operations.signing_key(issuer)
-    legacy = make_signing_key(signer.private_key,
-                              documents.legacy_verification_method(issuer, key))
-    old = add_proof({k: v for k, v in issued.credential.items() if k != "proof"}, legacy,
-                    documents.utc(issued.issued_on))
+    legacy = make_signing_key(signer.private_key, documents.legacy_verification_method(issuer, key))
+    old = add_proof(
+        {k: v for k, v in issued.credential.items() if k != "proof"},
+        legacy,
+        documents.utc(issued.issued_on),
+    )
     assert old["proof"][0]["verificationMethod"].endswith("#" + key.public_key_multibase)
     assert verify(json.dumps(old)).valid
     # What DCC did with every credential before: the whole controller document is no key.
@@ -121,6 +133,7 @@ def test_rotated_keys_stay_resolvable_and_revoked_ones_do_not(client, badge):
     old_key = badge.issuer.keys[0]
     old_key.status = "revoked"
     from app.extensions import db
+
     db.session.commit()
     with pytest.raises(Rejected, match="404"):
         dcc_verify(first.credential, _loader(client))

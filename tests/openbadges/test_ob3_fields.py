@@ -22,9 +22,14 @@ def _schema_errors(document):
 def test_credential_carries_award_date_description_image_and_issuer_logo(issuer):
     operations.update_issuer(issuer, image_url="https://example.edu/logo.png")
     badge = operations.create_badge(
-        issuer, "Lab Safety", "Handles a lab safely.", "Passed the safety quiz.",
-        achievement_type="Certificate", language="fr-CA",
-        artwork=badge_artwork("Lab Safety"))
+        issuer,
+        "Lab Safety",
+        "Handles a lab safely.",
+        "Passed the safety quiz.",
+        achievement_type="Certificate",
+        language="fr-CA",
+        artwork=badge_artwork("Lab Safety"),
+    )
     assertion = operations.issue(badge, operations.Recipient(email="ana@example.org")).assertion
     credential = assertion.credential
     assert credential["awardedDate"] == credential["validFrom"]
@@ -34,13 +39,18 @@ def test_credential_carries_award_date_description_image_and_issuer_logo(issuer)
     assert achievement["achievementType"] == "Certificate"
     assert achievement["inLanguage"] == "fr-CA"
     assert achievement["image"] == credential["image"]
-    assert credential["issuer"]["image"] == {"id": "https://example.edu/logo.png",
-                                             "type": "Image",
-                                             "caption": "Logo of Example University"}
+    assert credential["issuer"]["image"] == {
+        "id": "https://example.edu/logo.png",
+        "type": "Image",
+        "caption": "Logo of Example University",
+    }
     assert _schema_errors(credential) == []
     _round_trip_keeps_every_key({k: v for k, v in credential.items() if k != "proof"})
-    for form in (json.dumps(credential), assertion.credential_jwt,
-                 operations.credential_jwt(assertion, "EdDSA")):
+    for form in (
+        json.dumps(credential),
+        assertion.credential_jwt,
+        operations.credential_jwt(assertion, "EdDSA"),
+    ):
         assert verify(form).valid
 
 
@@ -56,11 +66,14 @@ def test_achievement_version_follows_the_rules_and_each_credential_keeps_its_own
     assert verify(json.dumps(first.credential)).valid
 
 
-@pytest.mark.parametrize(("changes", "message"), [
-    ({"achievement_type": "Trophy"}, "achievement type"),
-    ({"achievement_type": "ext:has space"}, "achievement type"),
-    ({"language": "english please"}, "BCP 47"),
-])
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"achievement_type": "Trophy"}, "achievement type"),
+        ({"achievement_type": "ext:has space"}, "achievement type"),
+        ({"language": "english please"}, "BCP 47"),
+    ],
+)
 def test_bad_types_and_languages_are_refused(badge, changes, message):
     with pytest.raises(operations.OperationError, match=message):
         operations.update_badge(badge, **changes)
@@ -69,9 +82,12 @@ def test_bad_types_and_languages_are_refused(badge, changes, message):
 def test_extension_types_are_schema_valid(badge):
     operations.update_badge(badge, achievement_type="ext:Microcredential.Lab")
     credential = operations.issue(
-        badge, operations.Recipient(email="a@example.org")).assertion.credential
-    assert credential["credentialSubject"]["achievement"]["achievementType"] == \
-        "ext:Microcredential.Lab"
+        badge, operations.Recipient(email="a@example.org")
+    ).assertion.credential
+    assert (
+        credential["credentialSubject"]["achievement"]["achievementType"]
+        == "ext:Microcredential.Lab"
+    )
     assert _schema_errors(credential) == []
 
 
@@ -93,31 +109,42 @@ def test_pipeline_signs_scores_as_results_only_with_the_instructors_consent(clie
 
     _key, secret = create_key(course.context.registration_id)
     headers = {"Authorization": f"Bearer {secret}"}
-    made = new_badge(course.context, {"column": course.column("Exam").public_id,
-                                      "min_percent": 95})
+    made = new_badge(course.context, {"column": course.column("Exam").public_id, "min_percent": 95})
 
     def award_and_fetch(learner, score: float) -> dict:
-        answer = client.post("/api/v1/grade-events", headers=headers, json={
-            "context_id": course.context.public_id, "column": course.column("Exam").public_id,
-            "user_sub": learner.sub, "score": score, "timestamp": NOW})
+        answer = client.post(
+            "/api/v1/grade-events",
+            headers=headers,
+            json={
+                "context_id": course.context.public_id,
+                "column": course.column("Exam").public_id,
+                "user_sub": learner.sub,
+                "score": score,
+                "timestamp": NOW,
+            },
+        )
         assert answer.json["issued"] == 1, answer.json
-        listed = client.get(f"/api/v1/assertions?badge_id={made.public_id}&per_page=1000",
-                            headers=headers).json
+        listed = client.get(
+            f"/api/v1/assertions?badge_id={made.public_id}&per_page=1000", headers=headers
+        ).json
         (mine,) = [a for a in listed if a["recipient_email"] == learner.email]
-        return client.get(mine["ob3_credential_url"],
-                          headers={"Accept": "application/ld+json"}).json
+        return client.get(
+            mine["ob3_credential_url"], headers={"Accept": "application/ld+json"}
+        ).json
 
     first, second = _learners_below(course, 95)[:2]
     hidden = award_and_fetch(first, 97.0)
     assert "result" not in hidden["credentialSubject"]
     assert "resultDescription" not in hidden["credentialSubject"]["achievement"]
-    client.patch(f"/api/v1/badges/{made.public_id}", headers=headers,
-                 json={"evidence_shows_scores": True})
+    client.patch(
+        f"/api/v1/badges/{made.public_id}", headers=headers, json={"evidence_shows_scores": True}
+    )
     shown = award_and_fetch(second, 98.0)
     (description,) = shown["credentialSubject"]["achievement"]["resultDescription"]
     assert description["name"] == "Exam" and description["resultType"] == "Percent"
     assert shown["credentialSubject"]["result"] == [
-        {"type": ["Result"], "resultDescription": description["id"], "value": "98"}]
+        {"type": ["Result"], "resultDescription": description["id"], "value": "98"}
+    ]
     assert _schema_errors(shown) == []
     _round_trip_keeps_every_key({k: v for k, v in shown.items() if k != "proof"})
     assert verify(json.dumps(shown)).valid

@@ -24,8 +24,9 @@ def connections(monkeypatch) -> list[tuple[str, list[str]]]:
     def guarded(address, *args, **kwargs):
         host, port = address
         try:
-            resolved = [info[4][0] for info in socket.getaddrinfo(host, port,
-                                                                   type=socket.SOCK_STREAM)]
+            resolved = [
+                info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            ]
         except OSError:
             resolved = []
         attempts.append((host, resolved))
@@ -56,8 +57,9 @@ def fake_dns(monkeypatch) -> Iterator[Callable[[str, list[str]], list[str]]]:
         infos = []
         for address in answer.split(","):  # "a,b": one answer with several addresses
             family = socket.AF_INET6 if ":" in address else socket.AF_INET
-            sockaddr = (address, port or 0, 0, 0) if family == socket.AF_INET6 else (
-                address, port or 0)
+            sockaddr = (
+                (address, port or 0, 0, 0) if family == socket.AF_INET6 else (address, port or 0)
+            )
             infos.append((family, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", sockaddr))
         return infos
 

@@ -17,11 +17,13 @@ from tests.registration.conftest import closed_port_url, platform, register_url 
 from tests.support.live import serve
 
 SECRET = "test-webhook-secret-0123456789"
-METADATA_SPELLINGS = ["http://169.254.169.254/latest/meta-data/",
-                      "http://[::ffff:169.254.169.254]/latest/meta-data/",
-                      "http://[fd00:ec2::254]/latest/meta-data/",
-                      "http://100.100.100.200/latest/meta-data/",
-                      "http://[64:ff9b::a9fe:a9fe]/latest/meta-data/"]
+METADATA_SPELLINGS = [
+    "http://169.254.169.254/latest/meta-data/",
+    "http://[::ffff:169.254.169.254]/latest/meta-data/",
+    "http://[fd00:ec2::254]/latest/meta-data/",
+    "http://100.100.100.200/latest/meta-data/",
+    "http://[64:ff9b::a9fe:a9fe]/latest/meta-data/",
+]
 
 
 def _production(app, monkeypatch) -> None:
@@ -30,9 +32,10 @@ def _production(app, monkeypatch) -> None:
 
 
 # Dynamic registration.
-def test_registration_cannot_post_to_a_metadata_service(client, platform, connections):  # noqa: F811
+def test_registration_cannot_post_to_a_metadata_service(client, platform, connections):
     behaviour, config_url = platform(
-        "moodle", registration_endpoint="http://169.254.169.254/latest/api/token")
+        "moodle", registration_endpoint="http://169.254.169.254/latest/api/token"
+    )
     response = client.get(register_url(config_url))
     assert response.status_code == 502
     assert "<code>address_refused</code>" in response.text
@@ -49,7 +52,11 @@ def test_registration_never_reads_a_metadata_service(client, url, connections):
 
 
 def test_registration_does_not_reach_loopback_when_private_networks_are_off(
-        app, client, platform, monkeypatch):  # noqa: F811
+    app,
+    client,
+    platform,
+    monkeypatch,
+):
     _production(app, monkeypatch)
     behaviour, config_url = platform("moodle")
     response = client.get(register_url(config_url))
@@ -132,7 +139,7 @@ def test_a_receivers_error_body_is_not_stored(award):
 
 
 # AGS/NRPS: what a failing platform answered never reaches the tenant.
-def test_a_platform_error_body_never_reaches_the_jobs_api(app, faulty):  # noqa: F811
+def test_a_platform_error_body_never_reaches_the_jobs_api(app, faulty):
     from app.api.auth import create_key
     from app.grades import jobs
     from app.grades.models import Job, JobState
@@ -141,16 +148,21 @@ def test_a_platform_error_body_never_reaches_the_jobs_api(app, faulty):  # noqa:
     app.config["JOB_MAX_ATTEMPTS"] = 1
     try:
         proxy.faults = ["500"] * 5  # the proxy answers "boom"
-        job = Job(kind=jobs.SYNC, context_id=course.context.id, state=JobState.QUEUED,
-                  attempts=0)
+        job = Job(kind=jobs.SYNC, context_id=course.context.id, state=JobState.QUEUED, attempts=0)
         db.session.add(job)
         db.session.commit()
         jobs.run(job.id)
     finally:
         app.config.pop("JOB_MAX_ATTEMPTS")
     _key, secret = create_key(course.context.registration_id)
-    shown = app.test_client().get(f"/api/v1/jobs/{db.session.get(Job, job.id).public_id}",
-                                  headers={"Authorization": f"Bearer {secret}"}).get_json()
+    shown = (
+        app.test_client()
+        .get(
+            f"/api/v1/jobs/{db.session.get(Job, job.id).public_id}",
+            headers={"Authorization": f"Bearer {secret}"},
+        )
+        .get_json()
+    )
     assert shown["state"] == "dead"
     assert "HTTP 500" in shown["last_error"]
     assert "boom" not in shown["last_error"]

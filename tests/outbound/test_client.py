@@ -29,14 +29,31 @@ METADATA = [
 ]
 # Private, loopback and special addresses: refused unless private networks are allowed.
 PRIVATE = [
-    "http://127.0.0.1/", "http://127.1/", "http://2130706433/", "http://0x7f.0.0.1/",
-    "http://017700000001/", "http://localhost/", "http://[::1]/", "http://[::ffff:127.0.0.1]/",
-    "http://[::127.0.0.1]/", "http://[64:ff9b::7f00:1]/", "http://[2002:7f00:1::]/",
-    "http://10.0.0.1/", "http://172.16.5.4/", "http://192.168.1.1/", "http://[fd12:3456::1]/",
-    "http://100.64.0.1/", "http://[::ffff:10.0.0.1]/",
+    "http://127.0.0.1/",
+    "http://127.1/",
+    "http://2130706433/",
+    "http://0x7f.0.0.1/",
+    "http://017700000001/",
+    "http://localhost/",
+    "http://[::1]/",
+    "http://[::ffff:127.0.0.1]/",
+    "http://[::127.0.0.1]/",
+    "http://[64:ff9b::7f00:1]/",
+    "http://[2002:7f00:1::]/",
+    "http://10.0.0.1/",
+    "http://172.16.5.4/",
+    "http://192.168.1.1/",
+    "http://[fd12:3456::1]/",
+    "http://100.64.0.1/",
+    "http://[::ffff:10.0.0.1]/",
 ]
-NEVER = ["http://0.0.0.0/", "http://[::]/", "http://224.0.0.1/", "http://255.255.255.255/",
-         "http://240.0.0.1/"]
+NEVER = [
+    "http://0.0.0.0/",
+    "http://[::]/",
+    "http://224.0.0.1/",
+    "http://255.255.255.255/",
+    "http://240.0.0.1/",
+]
 
 
 @pytest.mark.parametrize("url", METADATA + PRIVATE + NEVER)
@@ -54,8 +71,18 @@ def test_metadata_stays_refused_where_private_networks_are_allowed(app, url, con
     assert connections == []
 
 
-@pytest.mark.parametrize("url", ["ftp://example.com/x", "file:///etc/passwd", "gopher://x/",
-                                 "http://user:pw@example.com/", "//example.com/x", "/x", ""])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://example.com/x",
+        "file:///etc/passwd",
+        "gopher://x/",
+        "http://user:pw@example.com/",
+        "//example.com/x",
+        "/x",
+        "",
+    ],
+)
 def test_only_plain_http_urls(app, url, connections):
     with pytest.raises(requests.RequestException):
         outbound.session().get(url)
@@ -98,6 +125,7 @@ def server():
             for _ in range(40):
                 time.sleep(0.1)
                 yield b"."
+
         return Response(slowly(), content_type="text/plain")
 
     @app.get("/secret-error")
@@ -108,8 +136,9 @@ def server():
         yield base, seen
 
 
-def test_the_connection_goes_to_the_checked_address_and_keeps_the_name(app, server, fake_dns,
-                                                                       connections):
+def test_the_connection_goes_to_the_checked_address_and_keeps_the_name(
+    app, server, fake_dns, connections
+):
     base, seen = server
     port = base.rsplit(":", 1)[1]
     lookups = fake_dns("lms.rebind.test", ["127.0.0.1", "10.9.9.9"])
@@ -195,18 +224,27 @@ def test_tls_name_is_checked_against_the_url_not_the_pinned_address(app, fake_dn
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "lms.tls.test")])
     now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(hours=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("lms.tls.test")]), False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("lms.tls.test")]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
     cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert_file, key_file)
     seen = {}
@@ -236,18 +274,39 @@ def test_tls_name_is_checked_against_the_url_not_the_pinned_address(app, fake_dn
         httpd.shutdown()
 
 
-@pytest.mark.parametrize("address", ["8.8.8.8", "203.0.114.7", "2606:4700::1111",
-                                     "::ffff:8.8.8.8", "64:ff9b::808:808", "2002:808:808::1"])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "8.8.8.8",
+        "203.0.114.7",
+        "2606:4700::1111",
+        "::ffff:8.8.8.8",
+        "64:ff9b::808:808",
+        "2002:808:808::1",
+    ],
+)
 def test_global_addresses_are_allowed_in_every_spelling(address):
     assert outbound.refusal(ipaddress.ip_address(address)) is None
 
 
-@pytest.mark.parametrize(("address", "with_setting"), [
-    ("127.0.0.1", True), ("::1", True), ("10.1.2.3", True), ("192.168.0.9", True),
-    ("fd12:3456::1", True), ("100.64.0.1", True), ("::ffff:10.0.0.1", True),
-    ("169.254.169.254", False), ("fe80::1", False), ("fd00:ec2::254", False),
-    ("100.100.100.200", False), ("::ffff:169.254.169.254", False), ("0.0.0.0", False),
-])
+@pytest.mark.parametrize(
+    ("address", "with_setting"),
+    [
+        ("127.0.0.1", True),
+        ("::1", True),
+        ("10.1.2.3", True),
+        ("192.168.0.9", True),
+        ("fd12:3456::1", True),
+        ("100.64.0.1", True),
+        ("::ffff:10.0.0.1", True),
+        ("169.254.169.254", False),
+        ("fe80::1", False),
+        ("fd00:ec2::254", False),
+        ("100.100.100.200", False),
+        ("::ffff:169.254.169.254", False),
+        ("0.0.0.0", False),
+    ],
+)
 def test_the_setting_opens_private_networks_but_never_metadata(address, with_setting):
     ip = ipaddress.ip_address(address)
     assert outbound.refusal(ip) is not None

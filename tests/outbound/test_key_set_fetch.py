@@ -53,8 +53,9 @@ def launch_form(registered, browser):
 
 def _point_key_set_at(env, url: str) -> None:
     info = env.platforms[SLUG]
-    row = db.session.scalars(select(Registration).filter_by(
-        issuer=info.issuer, client_id=info.client_id)).one()
+    row = db.session.scalars(
+        select(Registration).filter_by(issuer=info.issuer, client_id=info.client_id)
+    ).one()
     row.key_set_url = url  # a URL no launch fetched before: nothing cached for it
     db.session.commit()
 
@@ -71,25 +72,31 @@ def _assert_key_set_refused(response, *words: str) -> None:
 
 
 def test_a_loopback_key_set_is_not_fetched_when_private_networks_are_off(
-        app, registered, launch_form, browser, key_server, monkeypatch):
+    app, registered, launch_form, browser, key_server, monkeypatch
+):
     monkeypatch.setitem(app.config, "OUTBOUND_ALLOW_PRIVATE_NETWORKS", False)
     _point_key_set_at(registered, key_server.url)
     _assert_key_set_refused(_launch(browser, launch_form), "refused")
     assert key_server.hits == 0
 
 
-@pytest.mark.parametrize("url", ["http://169.254.169.254/latest/meta-data/iam/",
-                                 "http://[::ffff:169.254.169.254]/latest/meta-data/",
-                                 "http://[fd00:ec2::254]/latest/meta-data/"])
-def test_a_metadata_key_set_is_never_fetched(registered, launch_form, browser, url,
-                                             connections):
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/latest/meta-data/iam/",
+        "http://[::ffff:169.254.169.254]/latest/meta-data/",
+        "http://[fd00:ec2::254]/latest/meta-data/",
+    ],
+)
+def test_a_metadata_key_set_is_never_fetched(registered, launch_form, browser, url, connections):
     _point_key_set_at(registered, url)
     _assert_key_set_refused(_launch(browser, launch_form), "cloud metadata")
     assert not [host for host, _ in connections if "254" in host]
 
 
-def test_a_redirect_to_metadata_is_not_followed(registered, launch_form, browser, key_server,
-                                                connections):
+def test_a_redirect_to_metadata_is_not_followed(
+    registered, launch_form, browser, key_server, connections
+):
     key_server.answer = lambda: redirect("http://169.254.169.254/latest/meta-data/iam/")
     _point_key_set_at(registered, key_server.url)
     _assert_key_set_refused(_launch(browser, launch_form), "refused")
@@ -97,10 +104,12 @@ def test_a_redirect_to_metadata_is_not_followed(registered, launch_form, browser
     assert not [host for host, _ in connections if "254" in host]
 
 
-def test_the_answer_of_a_key_set_server_never_reaches_the_page(registered, launch_form,
-                                                               browser, key_server):
-    key_server.answer = lambda: Response("<h1>Internal admin</h1> aws_secret=AKIA-LEAK-42",
-                                         content_type="text/html")
+def test_the_answer_of_a_key_set_server_never_reaches_the_page(
+    registered, launch_form, browser, key_server
+):
+    key_server.answer = lambda: Response(
+        "<h1>Internal admin</h1> aws_secret=AKIA-LEAK-42", content_type="text/html"
+    )
     _point_key_set_at(registered, key_server.url)
     response = _launch(browser, launch_form)
     _assert_key_set_refused(response, "HTTP 200 (text/html)")
@@ -108,16 +117,18 @@ def test_the_answer_of_a_key_set_server_never_reaches_the_page(registered, launc
 
 
 def test_an_error_answer_is_described_not_shown(registered, launch_form, browser, key_server):
-    key_server.answer = lambda: Response('{"error": "db_password=hunter2"}', 500,
-                                         content_type="application/json")
+    key_server.answer = lambda: Response(
+        '{"error": "db_password=hunter2"}', 500, content_type="application/json"
+    )
     _point_key_set_at(registered, key_server.url)
     response = _launch(browser, launch_form)
     _assert_key_set_refused(response, "HTTP 500 (application/json)")
     assert "hunter2" not in response.text
 
 
-def test_a_slow_key_set_server_times_out_quickly(app, registered, launch_form, browser,
-                                                 key_server, monkeypatch):
+def test_a_slow_key_set_server_times_out_quickly(
+    app, registered, launch_form, browser, key_server, monkeypatch
+):
     monkeypatch.setitem(app.config, "LTI_KEY_SET_TIMEOUT", 1.0)
 
     def hang():

@@ -17,10 +17,12 @@ from tests.support.live import serve
 def platform() -> Iterator[Callable[..., tuple[PlatformBehaviour, str]]]:
     """Start fake platforms: ``platform("moodle", **knobs)`` → (behaviour, configuration URL)."""
     with ExitStack() as stack:
+
         def start(flavour: str, **knobs) -> tuple[PlatformBehaviour, str]:
             behaviour = PlatformBehaviour(flavour, **knobs)
             base = stack.enter_context(serve(make_platform(behaviour), "127.0.0.1"))
             return behaviour, base + behaviour.config_path
+
         yield start
 
 

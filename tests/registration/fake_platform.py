@@ -73,8 +73,9 @@ def _configuration(behaviour: PlatformBehaviour, base: str) -> dict[str, Any]:
         messages[1]["placements"] += ["link_selection"]
     config.pop("_source", None)
     config["issuer"] = behaviour.issuer or base
-    config["scopes_supported"] = [s for s in config["scopes_supported"]
-                                  if s not in behaviour.drop_scopes]
+    config["scopes_supported"] = [
+        s for s in config["scopes_supported"] if s not in behaviour.drop_scopes
+    ]
     if behaviour.registration_endpoint:
         config["registration_endpoint"] = behaviour.registration_endpoint
     return config
@@ -105,8 +106,9 @@ def make_platform(behaviour: PlatformBehaviour) -> Flask:
     @app.post(behaviour.registration_path)
     def register() -> Any:
         body = request.get_json(force=True)
-        behaviour.received.append({"method": "POST", "auth": request.headers.get("Authorization"),
-                                   "body": body})
+        behaviour.received.append(
+            {"method": "POST", "auth": request.headers.get("Authorization"), "body": body}
+        )
         if not _bearer_ok(behaviour):
             return jsonify({"error": "invalid_token"}), 401
         if behaviour.registration_error:

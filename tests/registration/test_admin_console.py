@@ -15,18 +15,24 @@ from tests.support.admin import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_of
 
 
 def _pending(**overrides) -> Registration:
-    spec = dict(issuer="https://canvas.instructure.com", client_id="10000000000001",
-                auth_login_url="https://sso.canvaslms.com/api/lti/authorize_redirect",
-                auth_token_url="https://sso.canvaslms.com/login/oauth2/token",
-                key_set_url="https://sso.canvaslms.com/api/lti/security/jwks",
-                deployment_ids=("1:abc",), name="Canvas (test)", status="pending")
+    spec = dict(
+        issuer="https://canvas.instructure.com",
+        client_id="10000000000001",
+        auth_login_url="https://sso.canvaslms.com/api/lti/authorize_redirect",
+        auth_token_url="https://sso.canvaslms.com/login/oauth2/token",
+        key_set_url="https://sso.canvaslms.com/api/lti/security/jwks",
+        deployment_ids=("1:abc",),
+        name="Canvas (test)",
+        status="pending",
+    )
     spec.update(overrides)
     return save_platform(PlatformSpec(**spec))
 
 
 def _launch_token() -> str:
-    return LaunchSession(registration_id=1, deployment_id=1, context_id=1, user_id=1,
-                         is_staff=True).token()
+    return LaunchSession(
+        registration_id=1, deployment_id=1, context_id=1, user_id=1, is_staff=True
+    ).token()
 
 
 @pytest.mark.parametrize("path", ["/admin/", "/admin/keys", "/admin/registrations/new"])
@@ -38,9 +44,11 @@ def test_console_requires_login(client, path):
 
 def test_lti_launch_token_grants_nothing(client, app):
     token = _launch_token()
-    for response in (client.get("/admin/", headers={"Authorization": f"Bearer {token}"}),
-                     client.get(f"/admin/?lt={token}"),
-                     client.get("/admin/", headers={"X-Launch-Token": token})):
+    for response in (
+        client.get("/admin/", headers={"Authorization": f"Bearer {token}"}),
+        client.get(f"/admin/?lt={token}"),
+        client.get("/admin/", headers={"X-Launch-Token": token}),
+    ):
         assert response.status_code == 302
         assert "/admin/login" in response.headers["Location"]
     # Nor does a launch token planted as the console cookie: another salt signs that.
@@ -50,8 +58,10 @@ def test_lti_launch_token_grants_nothing(client, app):
 
 def test_login_with_wrong_password_is_refused(client, admin_user):
     page = client.get("/admin/login")
-    response = client.post("/admin/login", data={"email": ADMIN_EMAIL, "password": "wrong",
-                                                 "csrf_token": csrf_of(page.text)})
+    response = client.post(
+        "/admin/login",
+        data={"email": ADMIN_EMAIL, "password": "wrong", "csrf_token": csrf_of(page.text)},
+    )
     assert response.status_code == 401
     assert "not right" in response.text
     assert client.get("/admin/").status_code == 302
@@ -59,9 +69,14 @@ def test_login_with_wrong_password_is_refused(client, admin_user):
 
 def test_login_sets_a_strict_first_party_cookie(client, admin_user):
     page = client.get("/admin/login")
-    response = client.post("/admin/login?next=/admin/keys", data={
-        "email": ADMIN_EMAIL.upper(), "password": ADMIN_PASSWORD,
-        "csrf_token": csrf_of(page.text)})
+    response = client.post(
+        "/admin/login?next=/admin/keys",
+        data={
+            "email": ADMIN_EMAIL.upper(),
+            "password": ADMIN_PASSWORD,
+            "csrf_token": csrf_of(page.text),
+        },
+    )
     assert response.status_code == 302 and response.headers["Location"] == "/admin/keys"
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/admin" in cookie
@@ -70,22 +85,24 @@ def test_login_sets_a_strict_first_party_cookie(client, admin_user):
 
 def test_login_never_redirects_off_site(client, admin_user):
     page = client.get("/admin/login")
-    response = client.post("/admin/login?next=//evil.example/", data={
-        "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "csrf_token": csrf_of(page.text)})
+    response = client.post(
+        "/admin/login?next=//evil.example/",
+        data={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "csrf_token": csrf_of(page.text)},
+    )
     assert response.headers["Location"] == "/admin/"
 
 
 def test_login_form_needs_its_csrf_token(client, admin_user):
     client.get("/admin/login")
-    response = client.post("/admin/login", data={"email": ADMIN_EMAIL,
-                                                 "password": ADMIN_PASSWORD})
+    response = client.post("/admin/login", data={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD})
     assert response.status_code == 400
     assert client.get("/admin/").status_code == 302
 
 
 def test_password_change_ends_sessions(admin, runner):
-    result = runner.invoke(args=["admin", "set-password", "--email", ADMIN_EMAIL,
-                                 "--password", "a brand new password"])
+    result = runner.invoke(
+        args=["admin", "set-password", "--email", ADMIN_EMAIL, "--password", "a brand new password"]
+    )
     assert result.exit_code == 0, result.output
     assert admin.get("/admin/").status_code == 302
 
@@ -95,9 +112,13 @@ def test_index_lists_registrations_and_the_tool_urls(admin):
     page = admin.get("/admin/").text
     assert "Canvas (test)" in page and "pending" in page and "1:abc" in page
     assert "never" in page  # last launch
-    for url in ("http://localhost/lti/register", "http://localhost/lti/canvas.json",
-                "http://localhost/lti/login", "http://localhost/lti/launch",
-                "http://localhost/lti/jwks.json"):
+    for url in (
+        "http://localhost/lti/register",
+        "http://localhost/lti/canvas.json",
+        "http://localhost/lti/login",
+        "http://localhost/lti/launch",
+        "http://localhost/lti/jwks.json",
+    ):
         assert url in page
 
 
@@ -153,12 +174,16 @@ def test_approve_disable_and_add_deployments(admin):
 
 def test_manual_registration_and_edit(admin):
     page = admin.get("/admin/registrations/new")
-    form = {"csrf_token": csrf_of(page.text), "name": "Our Moodle",
-            "issuer": "https://moodle.example.edu", "client_id": "abc123",
-            "auth_login_url": "https://moodle.example.edu/mod/lti/auth.php",
-            "auth_token_url": "https://moodle.example.edu/mod/lti/token.php",
-            "key_set_url": "https://moodle.example.edu/mod/lti/certs.php",
-            "deployment_id": "3"}
+    form = {
+        "csrf_token": csrf_of(page.text),
+        "name": "Our Moodle",
+        "issuer": "https://moodle.example.edu",
+        "client_id": "abc123",
+        "auth_login_url": "https://moodle.example.edu/mod/lti/auth.php",
+        "auth_token_url": "https://moodle.example.edu/mod/lti/token.php",
+        "key_set_url": "https://moodle.example.edu/mod/lti/certs.php",
+        "deployment_id": "3",
+    }
     response = admin.post("/admin/registrations/new", data=form)
     assert response.status_code == 302
     row = db.session.scalars(select(Registration)).one()
@@ -182,16 +207,25 @@ def test_manual_registration_and_edit(admin):
     db.session.expire_all()
     assert db.session.scalars(select(Registration)).one().institution_admins_are_staff
     page = admin.get(f"/admin/registrations/{row.public_id}")
-    assert 'id="institution_admins_are_staff" name="institution_admins_are_staff" ' \
+    assert (
+        'id="institution_admins_are_staff" name="institution_admins_are_staff" '
         'type="checkbox" checked' in page.text
+    )
 
 
 def test_manual_registration_refuses_non_http_urls(admin):
     page = admin.get("/admin/registrations/new")
-    response = admin.post("/admin/registrations/new", data={
-        "csrf_token": csrf_of(page.text), "issuer": "https://x.example", "client_id": "1",
-        "auth_login_url": "javascript:alert(1)", "auth_token_url": "https://x.example/t",
-        "key_set_url": "https://x.example/k"})
+    response = admin.post(
+        "/admin/registrations/new",
+        data={
+            "csrf_token": csrf_of(page.text),
+            "issuer": "https://x.example",
+            "client_id": "1",
+            "auth_login_url": "javascript:alert(1)",
+            "auth_token_url": "https://x.example/t",
+            "key_set_url": "https://x.example/k",
+        },
+    )
     assert response.status_code == 422
     assert db.session.scalars(select(Registration)).all() == []
 
@@ -200,8 +234,9 @@ def test_keys_page_shows_and_rotates_keys(admin):
     page = admin.get("/admin/keys")
     old = db.session.scalars(select(ToolKey)).one()
     assert old.kid in page.text
-    response = admin.post("/admin/keys/rotate", data={"overlap_days": "2",
-                                                      "csrf_token": csrf_of(page.text)})
+    response = admin.post(
+        "/admin/keys/rotate", data={"overlap_days": "2", "csrf_token": csrf_of(page.text)}
+    )
     assert response.status_code == 302
     db.session.expire_all()
     statuses = {k.kid: k.status for k in db.session.scalars(select(ToolKey))}
@@ -225,7 +260,14 @@ def test_logout(admin):
 
 
 def test_create_registration_operation_is_usable_without_a_request(app):
-    row = create_registration(RegistrationInput(
-        name="", issuer="https://lms.example", client_id="c", auth_login_url="https://lms.example/a",
-        auth_token_url="https://lms.example/t", key_set_url="https://lms.example/k"))
+    row = create_registration(
+        RegistrationInput(
+            name="",
+            issuer="https://lms.example",
+            client_id="c",
+            auth_login_url="https://lms.example/a",
+            auth_token_url="https://lms.example/t",
+            key_set_url="https://lms.example/k",
+        )
+    )
     assert row.name == "https://lms.example" and row.status == "active"

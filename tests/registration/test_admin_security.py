@@ -17,9 +17,11 @@ from tests.support.admin import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_of
 
 def _login(client, email=ADMIN_EMAIL, password=ADMIN_PASSWORD, address="198.51.100.7"):
     token = csrf_of(client.get("/admin/login").text)
-    return client.post("/admin/login", data={"email": email, "password": password,
-                                             "csrf_token": token},
-                       environ_base={"REMOTE_ADDR": address})
+    return client.post(
+        "/admin/login",
+        data={"email": email, "password": password, "csrf_token": token},
+        environ_base={"REMOTE_ADDR": address},
+    )
 
 
 def test_wrong_passwords_for_an_account_wait_longer_each_time(client, admin_user):
@@ -63,12 +65,25 @@ def _enrol(client) -> tuple[str, list[str]]:
     token = csrf_of(client.get("/admin/account").text)
     page = client.post("/admin/account", data={"action": "start", "csrf_token": token})
     secret = re.search(r'name="secret" value="([A-Z2-7]+)"', page.text).group(1)
-    wrong = client.post("/admin/account", data={
-        "action": "confirm", "secret": secret, "code": "000000", "csrf_token": csrf_of(page.text)})
+    wrong = client.post(
+        "/admin/account",
+        data={
+            "action": "confirm",
+            "secret": secret,
+            "code": "000000",
+            "csrf_token": csrf_of(page.text),
+        },
+    )
     assert wrong.status_code == 400 and "does not match" in wrong.text
-    done = client.post("/admin/account", data={
-        "action": "confirm", "secret": secret, "code": pyotp.TOTP(secret).now(),
-        "csrf_token": csrf_of(page.text)})
+    done = client.post(
+        "/admin/account",
+        data={
+            "action": "confirm",
+            "secret": secret,
+            "code": pyotp.TOTP(secret).now(),
+            "csrf_token": csrf_of(page.text),
+        },
+    )
     assert done.status_code == 200
     codes = re.findall(r"<code>([0-9a-f]{10}-[0-9a-f]{10})</code>", done.text)
     assert len(codes) == 10
@@ -77,8 +92,9 @@ def _enrol(client) -> tuple[str, list[str]]:
 
 def _second_factor(client, code: str):
     page = client.get("/admin/login/second-factor")
-    return client.post("/admin/login/second-factor",
-                       data={"code": code, "csrf_token": csrf_of(page.text)})
+    return client.post(
+        "/admin/login/second-factor", data={"code": code, "csrf_token": csrf_of(page.text)}
+    )
 
 
 def test_totp_enrolment_then_sign_in_needs_a_fresh_code_or_a_recovery_code(admin):
@@ -122,11 +138,14 @@ def test_second_factor_guesses_are_throttled(admin):
 def test_totp_from_the_command_line(app, runner, admin_user, monkeypatch):
     secret = pyotp.random_base32()
     monkeypatch.setattr(pyotp, "random_base32", lambda: secret)
-    result = runner.invoke(args=["admin", "totp-enroll", "--email", ADMIN_EMAIL,
-                                 "--code", pyotp.TOTP(secret).now()])
+    result = runner.invoke(
+        args=["admin", "totp-enroll", "--email", ADMIN_EMAIL, "--code", pyotp.TOTP(secret).now()]
+    )
     assert result.exit_code == 0, result.output
-    assert secret in result.output and len(re.findall(r"^[0-9a-f]{10}-[0-9a-f]{10}$",
-                                                      result.output, re.M)) == 10
+    assert (
+        secret in result.output
+        and len(re.findall(r"^[0-9a-f]{10}-[0-9a-f]{10}$", result.output, re.M)) == 10
+    )
     assert db.session.get(AdminUser, admin_user.id).totp_enabled
     result = runner.invoke(args=["admin", "totp-disable", "--email", ADMIN_EMAIL])
     assert result.exit_code == 0, result.output

@@ -98,16 +98,19 @@ def test_canvas_json_asks_for_what_badgebridge_needs(client):
     [extension] = config["extensions"]
     assert extension["platform"] == "canvas.instructure.com"
     assert extension["privacy_level"] == "public"  # names and emails reach the tool
-    placements = {p["placement"]: p["message_type"]
-                  for p in extension["settings"]["placements"]}
-    assert placements == {"course_navigation": "LtiResourceLinkRequest",
-                          "link_selection": "LtiDeepLinkingRequest",
-                          "assignment_selection": "LtiDeepLinkingRequest"}
+    placements = {p["placement"]: p["message_type"] for p in extension["settings"]["placements"]}
+    assert placements == {
+        "course_navigation": "LtiResourceLinkRequest",
+        "link_selection": "LtiDeepLinkingRequest",
+        "assignment_selection": "LtiDeepLinkingRequest",
+    }
     assert config["custom_fields"]["canvas_course_id"] == "$Canvas.course.id"
     assert config["custom_fields"]["canvas_user_id"] == "$Canvas.user.id"
     assert "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly" in config["scopes"]
-    assert "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly" in (
-        config["scopes"])
+    assert (
+        "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
+        in (config["scopes"])
+    )
 
 
 def test_the_icon_the_registrations_point_to_is_served(client):

@@ -13,17 +13,31 @@ from lti.registrations import PlatformSpec, save_platform
 
 
 def _registration(status: str = "pending") -> Registration:
-    return save_platform(PlatformSpec(
-        issuer="https://moodle.example.edu", client_id="abc",
-        auth_login_url="https://moodle.example.edu/mod/lti/auth.php",
-        auth_token_url="https://moodle.example.edu/mod/lti/token.php",
-        key_set_url="https://moodle.example.edu/mod/lti/certs.php",
-        deployment_ids=("4",), name="Moodle", status=status))
+    return save_platform(
+        PlatformSpec(
+            issuer="https://moodle.example.edu",
+            client_id="abc",
+            auth_login_url="https://moodle.example.edu/mod/lti/auth.php",
+            auth_token_url="https://moodle.example.edu/mod/lti/token.php",
+            key_set_url="https://moodle.example.edu/mod/lti/certs.php",
+            deployment_ids=("4",),
+            name="Moodle",
+            status=status,
+        )
+    )
 
 
 def test_create_user_hashes_the_password(runner):
-    result = runner.invoke(args=["admin", "create-user", "--email", "Ada@Example.edu",
-                                 "--password", "a long enough password"])
+    result = runner.invoke(
+        args=[
+            "admin",
+            "create-user",
+            "--email",
+            "Ada@Example.edu",
+            "--password",
+            "a long enough password",
+        ]
+    )
     assert result.exit_code == 0, result.output
     user = db.session.scalars(select(AdminUser)).one()
     assert user.email == "ada@example.edu"
@@ -43,8 +57,9 @@ def test_create_user_refuses_duplicates_and_short_passwords(runner):
     runner.invoke(args=["admin", "create-user", "--email", "ada@example.edu"])
     again = runner.invoke(args=["admin", "create-user", "--email", "ada@example.edu"])
     assert again.exit_code != 0 and "already exists" in again.output
-    short = runner.invoke(args=["admin", "create-user", "--email", "b@example.edu",
-                                "--password", "short"])
+    short = runner.invoke(
+        args=["admin", "create-user", "--email", "b@example.edu", "--password", "short"]
+    )
     assert short.exit_code != 0 and "12 characters" in short.output
 
 

@@ -53,8 +53,10 @@ def test_moodle_handshake_stores_pending_registration_with_deployment(client, pl
     assert tool["domain"] == "localhost"
     assert tool["target_link_uri"] == "http://localhost/lti/launch"
     assert {"sub", "iss", "name", "email"} <= set(tool["claims"])
-    assert [m["type"] for m in tool["messages"]] == ["LtiResourceLinkRequest",
-                                                     "LtiDeepLinkingRequest"]
+    assert [m["type"] for m in tool["messages"]] == [
+        "LtiResourceLinkRequest",
+        "LtiDeepLinkingRequest",
+    ]
     # Canvas-only fields stay out of a Moodle registration.
     assert all("placements" not in m for m in tool["messages"])
     assert CANVAS_PRIVACY not in tool
@@ -123,8 +125,7 @@ def test_canvas_deployment_is_adopted_at_first_launch_once_approved(client, plat
     assert adopt_deployment(row.issuer, row.client_id, "2:def") is True
 
 
-def test_moodle_registration_does_not_adopt_unknown_deployments(client, platform, app,
-                                                                monkeypatch):
+def test_moodle_registration_does_not_adopt_unknown_deployments(client, platform, app, monkeypatch):
     monkeypatch.setitem(app.config, "LTI_REGISTRATION_AUTO_APPROVE", True)
     _, config_url = platform("moodle", deployment_id="4")
     client.get(register_url(config_url))
@@ -150,8 +151,7 @@ def test_only_scopes_the_platform_supports_are_requested(client, platform):
     assert SCOPE_SCORE not in scopes and len(scopes) == len(TOOL_SCOPES) - 1
 
 
-def test_duplicate_registration_updates_rather_than_duplicates(client, platform, app,
-                                                               monkeypatch):
+def test_duplicate_registration_updates_rather_than_duplicates(client, platform, app, monkeypatch):
     _, config_url = platform("canvas", client_id="42")
     assert client.get(register_url(config_url)).status_code == 200
     [row] = _registrations()
@@ -198,8 +198,7 @@ def test_platform_down_is_refused_readably(client):
     _assert_refused(response, 502, "platform_unreachable")
 
 
-def test_platform_timeout_reads_like_any_unreachable_platform(client, platform, app,
-                                                               monkeypatch):
+def test_platform_timeout_reads_like_any_unreachable_platform(client, platform, app, monkeypatch):
     # A slow server and a closed port give one answer: the page is no port scanner.
     monkeypatch.setitem(app.config, "LTI_REGISTRATION_TIMEOUT", 0.3)
     _, config_url = platform("moodle", config_delay=1.5)
@@ -211,8 +210,13 @@ def test_platform_timeout_reads_like_any_unreachable_platform(client, platform, 
 
 
 def test_platform_refusing_the_registration_names_status_and_type_only(client, platform):
-    _, config_url = platform("canvas", registration_error=(
-        422, '{"errors": [{"message": "Unknown placement: course_navigation"}]}'))
+    _, config_url = platform(
+        "canvas",
+        registration_error=(
+            422,
+            '{"errors": [{"message": "Unknown placement: course_navigation"}]}',
+        ),
+    )
     response = client.get(register_url(config_url))
     _assert_refused(response, 502, "platform_error")
     assert "HTTP 422 (application/json)" in response.text
@@ -237,8 +241,15 @@ def test_incomplete_configuration_is_refused(client, platform):
     _assert_refused(client.get(register_url(config_url)), 502, "configuration_incomplete")
 
 
-@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://lms.example.edu/config",
-                                 "http://user:secret@lms.example.edu/config", "/relative"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "ftp://lms.example.edu/config",
+        "http://user:secret@lms.example.edu/config",
+        "/relative",
+    ],
+)
 def test_only_http_urls_are_fetched(client, url):
     _assert_refused(client.get(register_url(url)), 400, "invalid_url")
 
@@ -254,15 +265,18 @@ def test_register_url_opened_directly_explains_itself(client):
     assert "paste into your LMS" in response.text
 
 
-@pytest.mark.parametrize(("issuer", "url", "ok"), [
-    ("http://127.0.0.1:8081", "http://127.0.0.1:8081/mod/lti/openid-configuration.php", True),
-    ("https://lms.example.edu/moodle", "https://lms.example.edu:443/moodle/x", True),
-    ("https://lms.example.edu", "http://lms.example.edu/x", False),
-    ("https://lms.example.edu", "https://lms.example.edu:8443/x", False),
-    ("https://evil.example", "https://lms.example.edu/x", False),
-    # Instructure's hosted Canvas: one issuer, the school's own host serves the configuration.
-    ("https://canvas.instructure.com", "https://school.instructure.com/api/lti/x", True),
-    ("https://canvas.instructure.com", "https://school.example.edu/api/lti/x", False),
-])
+@pytest.mark.parametrize(
+    ("issuer", "url", "ok"),
+    [
+        ("http://127.0.0.1:8081", "http://127.0.0.1:8081/mod/lti/openid-configuration.php", True),
+        ("https://lms.example.edu/moodle", "https://lms.example.edu:443/moodle/x", True),
+        ("https://lms.example.edu", "http://lms.example.edu/x", False),
+        ("https://lms.example.edu", "https://lms.example.edu:8443/x", False),
+        ("https://evil.example", "https://lms.example.edu/x", False),
+        # Instructure's hosted Canvas: one issuer, the school's own host serves the configuration.
+        ("https://canvas.instructure.com", "https://school.instructure.com/api/lti/x", True),
+        ("https://canvas.instructure.com", "https://school.example.edu/api/lti/x", False),
+    ],
+)
 def test_issuer_must_match_the_configuration_url(issuer, url, ok):
     assert issuer_matches(issuer, url) is ok

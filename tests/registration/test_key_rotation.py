@@ -46,8 +46,11 @@ def key_fetches(registered, monkeypatch):
     from lti.sandbox import keys as sandbox_keys
 
     counting = CountingSession()
-    monkeypatch.setitem(registered.sandbox.extensions, "lti_sandbox_keysets",
-                        sandbox_keys.ToolKeySets(counting, ttl=3600))
+    monkeypatch.setitem(
+        registered.sandbox.extensions,
+        "lti_sandbox_keysets",
+        sandbox_keys.ToolKeySets(counting, ttl=3600),
+    )
     return counting
 
 
@@ -67,8 +70,13 @@ def _launch(env, browser, slug: str) -> None:
 def _deep_link(env, browser, slug: str) -> None:
     """An instructor's deep linking round trip; the sandbox verifies the tool's signature."""
     login = login_of(env, slug, "#Instructor")
-    url = start_launch(env, slug, login, message_type="LtiDeepLinkingRequest",
-                       placement="link_selection" if slug == "canvas" else None)
+    url = start_launch(
+        env,
+        slug,
+        login,
+        message_type="LtiDeepLinkingRequest",
+        placement="link_selection" if slug == "canvas" else None,
+    )
     picker = browser.walk(browser.get(url))
     assert picker.url.startswith(env.tool_url + "/lti/deep-link"), picker.text[:500]
     returned = browser.walk(browser.submit(parse(picker.text).forms[0], picker.url))
@@ -81,8 +89,7 @@ def _members(env, slug: str) -> int:
     cache.clear()  # drop cached access tokens: the next call must authenticate again
     issuer = env.platforms[slug].issuer
     registration = db.session.scalars(select(Registration).filter_by(issuer=issuer)).one()
-    context = db.session.scalars(select(Context).filter_by(
-        registration_id=registration.id)).first()
+    context = db.session.scalars(select(Context).filter_by(registration_id=registration.id)).first()
     count = len(list(CourseServices(context, registration).members()))
     _release()
     return count
@@ -107,8 +114,10 @@ def test_everything_keeps_working_across_a_rotation(registered, browser, key_fet
     keys.rotate()
     new_kid = _active_kid()
     assert new_kid != old_kid
-    published = {k["kid"] for k in requests.get(registered.tool_url + "/lti/jwks.json",
-                                                timeout=10).json()["keys"]}
+    published = {
+        k["kid"]
+        for k in requests.get(registered.tool_url + "/lti/jwks.json", timeout=10).json()["keys"]
+    }
     assert {old_kid, new_kid} <= published  # the old key keeps verifying during the overlap
 
     _launch(registered, browser, slug)
@@ -120,8 +129,9 @@ def test_everything_keeps_working_across_a_rotation(registered, browser, key_fet
 
 
 @pytest.mark.parametrize("slug", FLAVOURS)
-def test_after_the_overlap_the_old_key_is_gone_and_not_needed(registered, browser,
-                                                              key_fetches, monkeypatch, slug):
+def test_after_the_overlap_the_old_key_is_gone_and_not_needed(
+    registered, browser, key_fetches, monkeypatch, slug
+):
     from lti.sandbox import keys as sandbox_keys
 
     _launch(registered, browser, slug)
@@ -132,8 +142,10 @@ def test_after_the_overlap_the_old_key_is_gone_and_not_needed(registered, browse
 
     keys.rotate(overlap=timedelta(seconds=0))
     new_kid = _active_kid()
-    published = {k["kid"] for k in requests.get(registered.tool_url + "/lti/jwks.json",
-                                                timeout=10).json()["keys"]}
+    published = {
+        k["kid"]
+        for k in requests.get(registered.tool_url + "/lti/jwks.json", timeout=10).json()["keys"]
+    }
     assert published == {new_kid}  # retired: no longer published
 
     # A platform that still caches the old set and one that fetches the new one both work:
@@ -142,8 +154,11 @@ def test_after_the_overlap_the_old_key_is_gone_and_not_needed(registered, browse
     _deep_link(registered, browser, slug)
     assert _members(registered, slug) > 0
     fresh = CountingSession()
-    monkeypatch.setitem(registered.sandbox.extensions, "lti_sandbox_keysets",
-                        sandbox_keys.ToolKeySets(fresh, ttl=3600))
+    monkeypatch.setitem(
+        registered.sandbox.extensions,
+        "lti_sandbox_keysets",
+        sandbox_keys.ToolKeySets(fresh, ttl=3600),
+    )
     _deep_link(registered, browser, slug)
     assert _members(registered, slug) > 0
     assert fresh.fetched  # it only knows the current key set
@@ -151,14 +166,28 @@ def test_after_the_overlap_the_old_key_is_gone_and_not_needed(registered, browse
     # Something signed with the retired key is refused by a platform with the current set.
     info = registered.platforms[slug]
     now = int(time.time())
-    assertion = jwt.encode({"iss": info.client_id, "sub": info.client_id,
-                            "aud": info.auth_token_url, "iat": now, "exp": now + 300,
-                            "jti": uuid.uuid4().hex}, old_pem, algorithm="RS256",
-                           headers={"kid": old_kid})
-    refused = requests.post(info.auth_token_url, timeout=10, data={
-        "grant_type": "client_credentials",
-        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-        "client_assertion": assertion,
-        "scope": "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"})
+    assertion = jwt.encode(
+        {
+            "iss": info.client_id,
+            "sub": info.client_id,
+            "aud": info.auth_token_url,
+            "iat": now,
+            "exp": now + 300,
+            "jti": uuid.uuid4().hex,
+        },
+        old_pem,
+        algorithm="RS256",
+        headers={"kid": old_kid},
+    )
+    refused = requests.post(
+        info.auth_token_url,
+        timeout=10,
+        data={
+            "grant_type": "client_credentials",
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": assertion,
+            "scope": "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
+        },
+    )
     assert refused.status_code == 400
     assert refused.json()["error"] == "invalid_client"

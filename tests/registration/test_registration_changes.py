@@ -16,8 +16,12 @@ from tests.support.admin import csrf_of
 
 
 def _audit(action: str) -> list[dict]:
-    return [json.loads(r.data_json) for r in db.session.scalars(
-        select(AuditRecord).filter_by(action=action).order_by(AuditRecord.seq))]
+    return [
+        json.loads(r.data_json)
+        for r in db.session.scalars(
+            select(AuditRecord).filter_by(action=action).order_by(AuditRecord.seq)
+        )
+    ]
 
 
 def _registered_and_active(client, platform, admin=None):
@@ -98,8 +102,10 @@ def test_admin_rejects_and_nothing_changes(client, platform, admin):
     client.get(register_url(config_url))
     change = db.session.scalars(select(RegistrationChange)).one()
     page = admin.get(f"/admin/registrations/{row.public_id}")
-    admin.post(f"/admin/registrations/{row.public_id}/changes/{change.public_id}",
-               data={"decision": "reject", "csrf_token": csrf_of(page.text)})
+    admin.post(
+        f"/admin/registrations/{row.public_id}/changes/{change.public_id}",
+        data={"decision": "reject", "csrf_token": csrf_of(page.text)},
+    )
     db.session.expire_all()
     assert db.session.scalars(select(Registration)).one().key_set_url == key_set_url
     assert db.session.get(RegistrationChange, change.id).status == "rejected"
@@ -109,39 +115,66 @@ def test_admin_rejects_and_nothing_changes(client, platform, admin):
 
 def test_a_console_edit_is_audited_with_before_and_after(admin):
     page = admin.get("/admin/registrations/new")
-    form = {"csrf_token": csrf_of(page.text), "name": "Moodle",
-            "issuer": "https://moodle.example.edu", "client_id": "abc",
-            "auth_login_url": "https://moodle.example.edu/auth",
-            "auth_token_url": "https://moodle.example.edu/token",
-            "key_set_url": "https://moodle.example.edu/certs", "deployment_id": "1"}
+    form = {
+        "csrf_token": csrf_of(page.text),
+        "name": "Moodle",
+        "issuer": "https://moodle.example.edu",
+        "client_id": "abc",
+        "auth_login_url": "https://moodle.example.edu/auth",
+        "auth_token_url": "https://moodle.example.edu/token",
+        "key_set_url": "https://moodle.example.edu/certs",
+        "deployment_id": "1",
+    }
     admin.post("/admin/registrations/new", data=form)
     row = db.session.scalars(select(Registration)).one()
     form["key_set_url"] = "https://moodle.example.edu/new-certs"
     admin.post(f"/admin/registrations/{row.public_id}", data=form)
     [updated] = _audit("registration.updated")
-    assert updated["changes"] == {"key_set_url": {"from": "https://moodle.example.edu/certs",
-                                                  "to": "https://moodle.example.edu/new-certs"}}
+    assert updated["changes"] == {
+        "key_set_url": {
+            "from": "https://moodle.example.edu/certs",
+            "to": "https://moodle.example.edu/new-certs",
+        }
+    }
 
 
 def test_a_cli_change_is_audited_with_before_and_after(runner):
-    args = ["lti", "add-platform", "--issuer", "https://lms.example.edu", "--client-id", "x",
-            "--auth-login-url", "https://lms.example.edu/auth",
-            "--auth-token-url", "https://lms.example.edu/token",
-            "--key-set-url", "https://lms.example.edu/jwks"]
+    args = [
+        "lti",
+        "add-platform",
+        "--issuer",
+        "https://lms.example.edu",
+        "--client-id",
+        "x",
+        "--auth-login-url",
+        "https://lms.example.edu/auth",
+        "--auth-token-url",
+        "https://lms.example.edu/token",
+        "--key-set-url",
+        "https://lms.example.edu/jwks",
+    ]
     assert runner.invoke(args=args).exit_code == 0
     args[-1] = "https://elsewhere.example.net/jwks"
     assert runner.invoke(args=args).exit_code == 0
     first, second = _audit("registration.saved")
     assert "changes" not in first  # a new registration: its state is the record
-    assert second["changes"] == {"key_set_url": {"from": "https://lms.example.edu/jwks",
-                                                 "to": "https://elsewhere.example.net/jwks"}}
+    assert second["changes"] == {
+        "key_set_url": {
+            "from": "https://lms.example.edu/jwks",
+            "to": "https://elsewhere.example.net/jwks",
+        }
+    }
 
 
 def test_inline_key_sets_are_audited_by_kid_and_fingerprint(app):
     from lti.registrations import PlatformSpec, save_platform
 
-    spec = dict(issuer="https://lms.example.edu", client_id="k", auth_login_url="https://a",
-                auth_token_url="https://t")
+    spec = dict(
+        issuer="https://lms.example.edu",
+        client_id="k",
+        auth_login_url="https://a",
+        auth_token_url="https://t",
+    )
     save_platform(PlatformSpec(**spec, key_set={"keys": [{"kid": "one", "kty": "RSA"}]}))
     save_platform(PlatformSpec(**spec, key_set={"keys": [{"kid": "two", "kty": "RSA"}]}))
     change = _audit("registration.saved")[1]["changes"]["key_set"]

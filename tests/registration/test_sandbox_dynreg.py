@@ -44,8 +44,9 @@ def _platform(env, flavour: str) -> str:
     slug = f"dr-{flavour}-{uuid.uuid4().hex[:8]}"
     create_platform(env.sandbox, slug, flavour)
     with session_scope(env.sandbox) as s:
-        ops.create_course(s, ops.get_platform(s, slug), "Registration 101", learners=3,
-                          teachers=1, tas=0)
+        ops.create_course(
+            s, ops.get_platform(s, slug), "Registration 101", learners=3, teachers=1, tas=0
+        )
     return slug
 
 
@@ -76,8 +77,11 @@ def _course(env, slug: str) -> tuple[int, str, str]:
     with session_scope(env.sandbox) as s:
         platform = s.scalars(select(Platform).where(Platform.slug == slug)).one()
         course = s.scalars(select(Course).where(Course.platform_id == platform.id)).one()
-        rows = s.execute(select(User.login, Enrollment.role).join(Enrollment).where(
-            Enrollment.course_id == course.id)).all()
+        rows = s.execute(
+            select(User.login, Enrollment.role)
+            .join(Enrollment)
+            .where(Enrollment.course_id == course.id)
+        ).all()
         teacher = next(login for login, role in rows if role == "teacher")
         learner = next(login for login, role in rows if role == "student")
         return course.id, teacher, learner
@@ -95,8 +99,13 @@ def _own_sandbox(tmp_path: Path, base_url: str | None = None) -> Iterator[tuple[
     it has (an LMS whose configured address is not where it answers)."""
     from lti.sandbox import create_app as create_sandbox
 
-    sandbox = create_sandbox({"SANDBOX_DATABASE_URL": f"sqlite:///{tmp_path / 'sbx.db'}",
-                              "SECRET_KEY": "own-sandbox-secret", "TESTING": True})
+    sandbox = create_sandbox(
+        {
+            "SANDBOX_DATABASE_URL": f"sqlite:///{tmp_path / 'sbx.db'}",
+            "SECRET_KEY": "own-sandbox-secret",
+            "TESTING": True,
+        }
+    )
     with serve(sandbox, "127.0.0.1") as url:
         sandbox.config["SANDBOX_BASE_URL"] = base_url or url
         yield sandbox, url
@@ -122,9 +131,10 @@ def test_handshake_activation_and_launch(app, lti_env, browser, flavour):
     assert state["active"] is False and state["status"] == "pending"
     assert state["redirect_uris"] == [lti_env.tool_url + "/lti/launch"]
     assert state["jwks_url"] == lti_env.tool_url + "/lti/jwks.json"
-    assert {"https://purl.imsglobal.org/spec/lti-ags/scope/score",
-            "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"} \
-        <= set(state["scopes"])
+    assert {
+        "https://purl.imsglobal.org/spec/lti-ags/scope/score",
+        "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly",
+    } <= set(state["scopes"])
     # Both ask to share names and emails: Moodle from the claims, Canvas's privacy level.
     assert state["privacy_level"] == "public"
     source = db.session.scalars(select(RegistrationSource)).one()
@@ -144,10 +154,21 @@ def test_handshake_activation_and_launch(app, lti_env, browser, flavour):
     course_id, teacher, learner = _course(lti_env, slug)
     with pytest.raises(LookupError):
         launch_url(lti_env.sandbox, slug, course_id, teacher, client_id=client_id)
-    refused = requests.get(auth_login_url, timeout=10, params={
-        "client_id": client_id, "redirect_uri": lti_env.tool_url + "/lti/launch",
-        "response_type": "id_token", "scope": "openid", "response_mode": "form_post",
-        "prompt": "none", "nonce": "n", "login_hint": "1", "lti_message_hint": "x"})
+    refused = requests.get(
+        auth_login_url,
+        timeout=10,
+        params={
+            "client_id": client_id,
+            "redirect_uri": lti_env.tool_url + "/lti/launch",
+            "response_type": "id_token",
+            "scope": "openid",
+            "response_mode": "form_post",
+            "prompt": "none",
+            "nonce": "n",
+            "login_hint": "1",
+            "lti_message_hint": "x",
+        },
+    )
     assert refused.status_code == 400 and "No active tool" in refused.text
 
     set_registration_status(public_id, "active")  # the tool's admin approves
@@ -158,21 +179,24 @@ def test_handshake_activation_and_launch(app, lti_env, browser, flavour):
     else:
         assert re.fullmatch(r"\d+:[0-9a-f]{40}", deployment_id)
 
-    final = browser.walk(browser.get(
-        launch_url(lti_env.sandbox, slug, course_id, teacher, client_id=client_id)))
+    final = browser.walk(
+        browser.get(launch_url(lti_env.sandbox, slug, course_id, teacher, client_id=client_id))
+    )
     assert final.status_code == 200, final.text[:800]
     assert final.url.startswith(lti_env.tool_url + "/course/staff")
     assert "Registration 101" in final.text
-    learner_page = browser.walk(browser.get(
-        launch_url(lti_env.sandbox, slug, course_id, learner, client_id=client_id)))
+    learner_page = browser.walk(
+        browser.get(launch_url(lti_env.sandbox, slug, course_id, learner, client_id=client_id))
+    )
     assert learner_page.url.startswith(lti_env.tool_url + "/course/learner")
 
     db.session.expire_all()
-    assert [d.deployment_id for d in db.session.scalars(
-        select(Deployment).filter_by(registration_id=registration_id))] == [deployment_id]
+    assert [
+        d.deployment_id
+        for d in db.session.scalars(select(Deployment).filter_by(registration_id=registration_id))
+    ] == [deployment_id]
     # Services work with the scopes granted at registration (client assertion, real token).
-    context = db.session.scalars(select(Context).filter_by(
-        registration_id=registration_id)).one()
+    context = db.session.scalars(select(Context).filter_by(registration_id=registration_id)).one()
     services = CourseServices(context, db.session.get(Registration, registration_id))
     members = list(services.members())
     assert len(members) == 4 and all(m.get("email") for m in members)
@@ -200,15 +224,17 @@ def test_sandbox_register_page_opens_the_tool_and_lists_it(app, lti_env):
     page_url = f"{lti_env.sandbox_url}/{slug}/admin/tools/register"
     form = http.get(page_url, timeout=10)
     csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)[1]
-    opened = http.post(page_url, data={"url": lti_env.tool_url + "/lti/register",
-                                       "csrf": csrf}, timeout=10)
+    opened = http.post(
+        page_url, data={"url": lti_env.tool_url + "/lti/register", "csrf": csrf}, timeout=10
+    )
     assert opened.status_code == 200
     assert "org.imsglobal.lti.close" in opened.text
     src = re.search(r'<iframe[^>]+id="registration"[^>]+src="([^"]+)"', opened.text)[1]
     src = src.replace("&amp;", "&")
     query = parse_qs(urlsplit(src).query)
     assert query["openid_configuration"] == [
-        f"{lti_env.sandbox_url}/{slug}/mod/lti/openid-configuration.php"]
+        f"{lti_env.sandbox_url}/{slug}/mod/lti/openid-configuration.php"
+    ]
     assert http.get(src, timeout=30).status_code == 200  # what the iframe does
 
     listing = http.get(page_url, timeout=10).text
@@ -217,12 +243,18 @@ def test_sandbox_register_page_opens_the_tool_and_lists_it(app, lti_env):
     _release()
     assert f'data-client-id="{client_id}"' in listing and "Pending" in listing
     assert "Activate</button>" in listing
-    activated = http.post(f"{lti_env.sandbox_url}/{slug}/admin/tools/{client_id}/activate",
-                          data={"csrf": csrf}, timeout=10)
+    activated = http.post(
+        f"{lti_env.sandbox_url}/{slug}/admin/tools/{client_id}/activate",
+        data={"csrf": csrf},
+        timeout=10,
+    )
     assert activated.status_code == 200 and "is active" in activated.text
     assert "Activate</button>" not in activated.text
-    forged = http.post(f"{lti_env.sandbox_url}/{slug}/admin/tools/{client_id}/activate",
-                       data={"csrf": "forged"}, timeout=10)
+    forged = http.post(
+        f"{lti_env.sandbox_url}/{slug}/admin/tools/{client_id}/activate",
+        data={"csrf": "forged"},
+        timeout=10,
+    )
     assert forged.status_code == 400
 
 
@@ -231,15 +263,21 @@ def _registration_body(env) -> dict:
     """A registration like the tool's (what both products must accept)."""
     base = env.tool_url
     return {
-        "application_type": "web", "response_types": ["id_token"],
+        "application_type": "web",
+        "response_types": ["id_token"],
         "grant_types": ["implicit", "client_credentials"],
-        "initiate_login_uri": f"{base}/lti/login", "redirect_uris": [f"{base}/lti/launch"],
-        "jwks_uri": f"{base}/lti/jwks.json", "token_endpoint_auth_method": "private_key_jwt",
+        "initiate_login_uri": f"{base}/lti/login",
+        "redirect_uris": [f"{base}/lti/launch"],
+        "jwks_uri": f"{base}/lti/jwks.json",
+        "token_endpoint_auth_method": "private_key_jwt",
         "client_name": "Hand-made tool",
         "scope": "https://purl.imsglobal.org/spec/lti-ags/scope/score",
-        TOOL_CONFIGURATION: {"domain": "localhost", "target_link_uri": f"{base}/lti/launch",
-                             "claims": ["sub", "iss"],
-                             "messages": [{"type": "LtiResourceLinkRequest"}]},
+        TOOL_CONFIGURATION: {
+            "domain": "localhost",
+            "target_link_uri": f"{base}/lti/launch",
+            "claims": ["sub", "iss"],
+            "messages": [{"type": "LtiResourceLinkRequest"}],
+        },
     }
 
 
@@ -256,20 +294,32 @@ def test_moodle_endpoints_match_moodle(lti_env):
     missing = requests.post(endpoint, json=body, timeout=10)
     assert (missing.status_code, missing.text) == (401, "missing_registration_token")
     auth = {"Authorization": f"Bearer {token}"}
-    incomplete = requests.post(endpoint, json={k: v for k, v in body.items()
-                                               if k != "jwks_uri"}, headers=auth, timeout=10)
-    assert (incomplete.status_code, incomplete.text) == (400,
-                                                         "missing required attribute jwks_uri")
-    wrong = requests.post(endpoint, json={**body, "token_endpoint_auth_method": "none"},
-                          headers=auth, timeout=10)
+    incomplete = requests.post(
+        endpoint, json={k: v for k, v in body.items() if k != "jwks_uri"}, headers=auth, timeout=10
+    )
+    assert (incomplete.status_code, incomplete.text) == (400, "missing required attribute jwks_uri")
+    wrong = requests.post(
+        endpoint, json={**body, "token_endpoint_auth_method": "none"}, headers=auth, timeout=10
+    )
     assert wrong.status_code == 400 and "invalid_token_endpoint_auth_method" in wrong.text
 
     answer = requests.post(endpoint, json=body, headers=auth, timeout=10)  # not spent above
     assert answer.status_code == 200, answer.text
     data = answer.json()
-    capture = {"client_id", "response_types", "jwks_uri", "initiate_login_uri", "grant_types",
-               "redirect_uris", "application_type", "token_endpoint_auth_method",
-               "client_name", "logo_uri", "scope", TOOL_CONFIGURATION}
+    capture = {
+        "client_id",
+        "response_types",
+        "jwks_uri",
+        "initiate_login_uri",
+        "grant_types",
+        "redirect_uris",
+        "application_type",
+        "token_endpoint_auth_method",
+        "client_name",
+        "logo_uri",
+        "scope",
+        TOOL_CONFIGURATION,
+    }
     assert set(data) == capture  # moodle-4.5/dynamic-registration-response.json
     assert data["scope"] == "https://purl.imsglobal.org/spec/lti-ags/scope/score"
     assert data[TOOL_CONFIGURATION]["deployment_id"].isdigit()
@@ -292,8 +342,9 @@ def test_canvas_endpoints_match_canvas(lti_env):
     assert endpoint.endswith("/api/lti/registrations")
     body = _registration_body(lti_env)
     assert requests.post(endpoint, json=body, timeout=10).status_code == 401
-    incomplete = requests.post(endpoint, json={**body, "redirect_uris": "x"}, headers=auth,
-                               timeout=10)
+    incomplete = requests.post(
+        endpoint, json={**body, "redirect_uris": "x"}, headers=auth, timeout=10
+    )
     assert incomplete.status_code == 422
     assert "redirect_uris" in incomplete.json()["errors"][0]["message"]
 
@@ -303,8 +354,9 @@ def test_canvas_endpoints_match_canvas(lti_env):
     assert data["client_id"].isdigit()
     assert "deployment_id" not in data[TOOL_CONFIGURATION]
     # No privacy level asked: Canvas registers an anonymous tool.
-    assert data[TOOL_CONFIGURATION]["https://canvas.instructure.com/lti/privacy_level"] == \
-        "anonymous"
+    assert (
+        data[TOOL_CONFIGURATION]["https://canvas.instructure.com/lti/privacy_level"] == "anonymous"
+    )
     assert tool_state(lti_env.sandbox, slug, data["client_id"])["privacy_level"] == "anonymous"
     # The token is spent: neither the configuration nor a second registration answers.
     assert requests.get(configuration_url, headers=auth, timeout=10).status_code == 401
@@ -318,7 +370,8 @@ def test_canvas_privacy_level_is_honoured(lti_env):
     configuration_url, token = start_registration(lti_env.sandbox, slug)
     auth = {"Authorization": f"Bearer {token}"}
     endpoint = requests.get(configuration_url, headers=auth, timeout=10).json()[
-        "registration_endpoint"]
+        "registration_endpoint"
+    ]
     body = _registration_body(lti_env)
     body[TOOL_CONFIGURATION]["https://canvas.instructure.com/lti/privacy_level"] = "name_only"
     data = requests.post(endpoint, json=body, headers=auth, timeout=10).json()

@@ -60,18 +60,33 @@ def tenancy_platforms(lti_env):
 
     tag = uuid.uuid4().hex[:6]
     p1, p2 = f"ten-moodle-{tag}", f"ten-canvas-{tag}"
-    register_tool(lti_env.sandbox, p1, lti_env.tool_url, client_id=P1_CLIENT, deployment_id="1",
-                  flavour="moodle")
-    register_tool(lti_env.sandbox, p2, lti_env.tool_url, client_id=P2_CLIENT,
-                  deployment_id=P2_DEPLOYMENT, flavour="canvas")
+    register_tool(
+        lti_env.sandbox,
+        p1,
+        lti_env.tool_url,
+        client_id=P1_CLIENT,
+        deployment_id="1",
+        flavour="moodle",
+    )
+    register_tool(
+        lti_env.sandbox,
+        p2,
+        lti_env.tool_url,
+        client_id=P2_CLIENT,
+        deployment_id=P2_DEPLOYMENT,
+        flavour="canvas",
+    )
     courses = {
         "A": create_course(lti_env.sandbox, p1, "Tenancy A", learners=2, tas=0, seed=1),
         "D": create_course(lti_env.sandbox, p1, "Tenancy D", learners=2, tas=0, seed=2),
         "B": create_course(lti_env.sandbox, p1, "Tenancy B", learners=2, tas=0, seed=3),
         "C": create_course(lti_env.sandbox, p2, "Tenancy C", learners=2, tas=0, seed=4),
     }
-    return {"P1": platform_info(lti_env.sandbox, p1), "P2": platform_info(lti_env.sandbox, p2),
-            "courses": courses}
+    return {
+        "P1": platform_info(lti_env.sandbox, p1),
+        "P2": platform_info(lti_env.sandbox, p2),
+        "courses": courses,
+    }
 
 
 def _set_deployment(env, slug: str, deployment_id: str) -> None:
@@ -81,8 +96,9 @@ def _set_deployment(env, slug: str, deployment_id: str) -> None:
 
     with session_scope(env.sandbox) as s:
         platform_id = s.scalar(select(Platform.id).where(Platform.slug == slug))
-        s.execute(update(Tool).where(Tool.platform_id == platform_id)
-                  .values(deployment_id=deployment_id))
+        s.execute(
+            update(Tool).where(Tool.platform_id == platform_id).values(deployment_id=deployment_id)
+        )
 
 
 def _token_of(response: requests.Response) -> str:
@@ -94,8 +110,9 @@ def _launch(env, slug: str, course, login: str, **kwargs) -> requests.Response:
     from lti.sandbox.seed import launch_url
 
     browser = Browser()
-    return browser.walk(browser.get(launch_url(env.sandbox, slug, course.course_id, login,
-                                               **kwargs)))
+    return browser.walk(
+        browser.get(launch_url(env.sandbox, slug, course.course_id, login, **kwargs))
+    )
 
 
 @pytest.fixture
@@ -105,11 +122,19 @@ def world(app, lti_env, tenancy_platforms) -> dict[str, Launched]:
 
     p1, p2 = tenancy_platforms["P1"], tenancy_platforms["P2"]
     for info, deployments in ((p1, ("1", "2")), (p2, (P2_DEPLOYMENT,))):
-        save_platform(PlatformSpec(
-            issuer=info.issuer, client_id=info.client_id, auth_login_url=info.auth_login_url,
-            auth_token_url=info.auth_token_url, auth_audience=info.auth_audience,
-            key_set_url=info.key_set_url, deployment_ids=deployments, name=info.slug,
-            product_family=info.flavour))
+        save_platform(
+            PlatformSpec(
+                issuer=info.issuer,
+                client_id=info.client_id,
+                auth_login_url=info.auth_login_url,
+                auth_token_url=info.auth_token_url,
+                auth_audience=info.auth_audience,
+                key_set_url=info.key_set_url,
+                deployment_ids=deployments,
+                name=info.slug,
+                product_family=info.flavour,
+            )
+        )
     db.session.rollback()  # SQLite: free the write lock for the tool's server thread
     launched: dict[str, Launched] = {}
     for name, course in tenancy_platforms["courses"].items():
@@ -144,8 +169,7 @@ def _post(env, path: str, token: str | None = None, **kwargs) -> requests.Respon
 def test_the_world_is_four_tenants(world, lti_env):
     """Sanity: four distinct course contexts; B is R1's second deployment, C is R2."""
     contexts = db.session.scalars(select(Context).order_by(Context.id)).all()
-    assert sorted(c.title for c in contexts) == ["Tenancy A", "Tenancy B", "Tenancy C",
-                                                 "Tenancy D"]
+    assert sorted(c.title for c in contexts) == ["Tenancy A", "Tenancy B", "Tenancy C", "Tenancy D"]
     by_title = {c.title: c for c in contexts}
     a, b, c, d = (by_title[f"Tenancy {n}"] for n in "ABCD")
     assert a.registration_id == b.registration_id == d.registration_id != c.registration_id
@@ -162,9 +186,15 @@ def test_staff_pages_show_only_their_own_course(world, lti_env, page, other):
     assert world[other].title not in own.text
     assert world[other].context_public_id not in own.text
     # Naming the other course in the URL changes nothing: the token decides.
-    steered = _get(lti_env, page, world["A"].staff,
-                   params={"context": world[other].context_public_id,
-                           "context_id": world[other].context_public_id})
+    steered = _get(
+        lti_env,
+        page,
+        world["A"].staff,
+        params={
+            "context": world[other].context_public_id,
+            "context_id": world[other].context_public_id,
+        },
+    )
     assert "Tenancy A" in steered.text and world[other].title not in steered.text
 
 
@@ -175,11 +205,17 @@ def test_learner_page_shows_only_their_own_course(world, lti_env, other):
     assert "Tenancy A" in own.text and world[other].title not in own.text
 
 
-@pytest.mark.parametrize("path,method", [
-    ("/course/staff", "get"), ("/course/designer/", "get"), ("/lti/deep-link", "get"),
-    ("/lti/deep-link", "post"), ("/course/designer/save", "post"),
-    ("/course/designer/preview", "post"),
-])
+@pytest.mark.parametrize(
+    "path,method",
+    [
+        ("/course/staff", "get"),
+        ("/course/designer/", "get"),
+        ("/lti/deep-link", "get"),
+        ("/lti/deep-link", "post"),
+        ("/course/designer/save", "post"),
+        ("/course/designer/preview", "post"),
+    ],
+)
 def test_a_learner_token_cannot_reach_staff_endpoints(world, lti_env, path, method):
     call = _get if method == "get" else _post
     response = call(lti_env, path, world["A"].learner, json={"design": {}})
@@ -193,8 +229,10 @@ def test_forged_or_missing_tokens_reach_nothing(world, lti_env, path):
     assert _get(lti_env, path).status_code == 401
     assert _get(lti_env, path, forged).status_code == 401
     # A token is not a cookie: nothing else in the request stands in for it.
-    assert requests.get(lti_env.tool_url + path, cookies={"session": token},
-                        timeout=30).status_code == 401
+    assert (
+        requests.get(lti_env.tool_url + path, cookies={"session": token}, timeout=30).status_code
+        == 401
+    )
 
 
 def _save_design(env, token: str, **target) -> requests.Response:
@@ -223,8 +261,9 @@ def test_an_instructor_cannot_change_another_courses_badge(world, lti_env, other
 
 
 @pytest.mark.parametrize("other", OTHERS)
-def test_deep_linking_answers_only_to_the_launching_course(world, lti_env, tenancy_platforms,
-                                                           other):
+def test_deep_linking_answers_only_to_the_launching_course(
+    world, lti_env, tenancy_platforms, other
+):
     """A deep linking response goes back to the course and platform of its own launch; an
     instructor's other launches cannot be used to place content elsewhere."""
     from app.launch_session import read_token
@@ -235,13 +274,20 @@ def test_deep_linking_answers_only_to_the_launching_course(world, lti_env, tenan
     if other == "B":
         _set_deployment(lti_env, slug, "2")
     try:
-        picker = _launch(lti_env, slug, courses[other], courses[other].teacher_login,
-                         message_type="LtiDeepLinkingRequest", **placement)
+        picker = _launch(
+            lti_env,
+            slug,
+            courses[other],
+            courses[other].teacher_login,
+            message_type="LtiDeepLinkingRequest",
+            **placement,
+        )
     finally:
         if other == "B":
             _set_deployment(lti_env, slug, "1")
-    dl_token = _token_of(picker) if "lt=" in picker.url else parse(picker.text).forms[0].fields[
-        "lt"]
+    dl_token = (
+        _token_of(picker) if "lt=" in picker.url else parse(picker.text).forms[0].fields["lt"]
+    )
     respond = _post(lti_env, "/lti/deep-link", dl_token)
     assert respond.status_code == 200, respond.text[:500]
     action = parse(respond.text).forms[0].action
@@ -275,18 +321,40 @@ def api_keys(world, lti_env, tenancy_platforms):
     db.session.rollback()
     h1, h2 = {"Authorization": f"Bearer {one}"}, {"Authorization": f"Bearer {two}"}
     base = lti_env.tool_url + "/api/v1"
-    issuer = requests.post(f"{base}/issuers", headers=h1, timeout=30, json={
-        "name": "R1 University", "url": "https://r1.example", "email": "badges@r1.example"})
+    issuer = requests.post(
+        f"{base}/issuers",
+        headers=h1,
+        timeout=30,
+        json={"name": "R1 University", "url": "https://r1.example", "email": "badges@r1.example"},
+    )
     assert issuer.status_code == 201, issuer.text
-    badge = requests.post(f"{base}/badges", headers=h1, timeout=30, json={
-        "name": "R1 Teamwork", "description": "Works in teams", "criteria_narrative": "80 %",
-        "issuer_id": issuer.json()["id"]})
+    badge = requests.post(
+        f"{base}/badges",
+        headers=h1,
+        timeout=30,
+        json={
+            "name": "R1 Teamwork",
+            "description": "Works in teams",
+            "criteria_narrative": "80 %",
+            "issuer_id": issuer.json()["id"],
+        },
+    )
     assert badge.status_code == 201, badge.text
-    award = requests.post(f"{base}/badges/{badge.json()['id']}/assertions", headers=h1,
-                          timeout=30, json={"email": "ana@r1.example", "name": "Ana"})
+    award = requests.post(
+        f"{base}/badges/{badge.json()['id']}/assertions",
+        headers=h1,
+        timeout=30,
+        json={"email": "ana@r1.example", "name": "Ana"},
+    )
     assert award.status_code == 201, award.text
-    return {"base": base, "one": h1, "two": h2, "issuer": issuer.json()["id"],
-            "badge": badge.json()["id"], "assertion": award.json()["id"]}
+    return {
+        "base": base,
+        "one": h1,
+        "two": h2,
+        "issuer": issuer.json()["id"],
+        "badge": badge.json()["id"],
+        "assertion": award.json()["id"],
+    }
 
 
 def test_api_lists_show_only_the_keys_registration(api_keys, world):
@@ -298,8 +366,10 @@ def test_api_lists_show_only_the_keys_registration(api_keys, world):
         assert theirs == [], collection
     contexts = requests.get(f"{k['base']}/contexts", headers=k["two"], timeout=30).json()
     assert [c["title"] for c in contexts] == ["Tenancy C"]
-    mine = {c["title"] for c in requests.get(f"{k['base']}/contexts", headers=k["one"],
-                                             timeout=30).json()}
+    mine = {
+        c["title"]
+        for c in requests.get(f"{k['base']}/contexts", headers=k["one"], timeout=30).json()
+    }
     assert mine == {"Tenancy A", "Tenancy B", "Tenancy D"}
     jobs = requests.get(f"{k['base']}/jobs", headers=k["two"], timeout=30)
     assert jobs.status_code == 200
@@ -308,10 +378,14 @@ def test_api_lists_show_only_the_keys_registration(api_keys, world):
 
 def test_api_reads_of_another_registration_are_not_found(api_keys, world):
     k, two = api_keys, api_keys["two"]
-    for path in (f"issuers/{k['issuer']}", f"badges/{k['badge']}",
-                 f"badges/{k['badge']}/preview", f"assertions/{k['assertion']}",
-                 f"contexts/{world['A'].context_public_id}/columns",
-                 f"assertions?badge_id={k['badge']}"):
+    for path in (
+        f"issuers/{k['issuer']}",
+        f"badges/{k['badge']}",
+        f"badges/{k['badge']}/preview",
+        f"assertions/{k['assertion']}",
+        f"contexts/{world['A'].context_public_id}/columns",
+        f"assertions?badge_id={k['badge']}",
+    ):
         response = requests.get(f"{k['base']}/{path}", headers=two, timeout=30)
         assert response.status_code in (404, 200), (path, response.status_code)
         if response.status_code == 200:
@@ -324,21 +398,30 @@ def test_api_writes_to_another_registration_are_refused(api_keys, world):
     k, two = api_keys, api_keys["two"]
     attempts = [
         ("patch", f"badges/{k['badge']}", {"name": "Hijacked"}),
-        ("post", f"badges/{k['badge']}/assertions", {"email": "eve@evil.example",
-                                                     "name": "Eve"}),
+        ("post", f"badges/{k['badge']}/assertions", {"email": "eve@evil.example", "name": "Eve"}),
         ("post", f"assertions/{k['assertion']}/revoke", {"reason": "hostile"}),
         ("post", f"contexts/{world['A'].context_public_id}/sync", {}),
-        ("post", "badges", {"name": "In their issuer", "description": "x",
-                            "criteria_narrative": "x", "issuer_id": k["issuer"]}),
+        (
+            "post",
+            "badges",
+            {
+                "name": "In their issuer",
+                "description": "x",
+                "criteria_narrative": "x",
+                "issuer_id": k["issuer"],
+            },
+        ),
     ]
     for method, path, body in attempts:
-        response = requests.request(method, f"{k['base']}/{path}", headers=two, json=body,
-                                    timeout=30)
+        response = requests.request(
+            method, f"{k['base']}/{path}", headers=two, json=body, timeout=30
+        )
         assert response.status_code == 404, (path, response.status_code, response.text[:200])
     badge = requests.get(f"{k['base']}/badges/{k['badge']}", headers=k["one"], timeout=30)
     assert badge.json()["name"] == "R1 Teamwork"
-    assertion = requests.get(f"{k['base']}/assertions/{k['assertion']}", headers=k["one"],
-                             timeout=30).json()
+    assertion = requests.get(
+        f"{k['base']}/assertions/{k['assertion']}", headers=k["one"], timeout=30
+    ).json()
     assert assertion["revoked"] is False
     listed = requests.get(f"{k['base']}/assertions", headers=k["one"], timeout=30).json()
     assert [a["recipient_email"] for a in listed] == ["ana@r1.example"]
@@ -348,7 +431,9 @@ def test_learners_cannot_act_on_another_tenants_assertion(api_keys, world, lti_e
     """A learner of another course, deployment or platform cannot accept or publish it."""
     for other in OTHERS:
         token = world[other].learner
-        for path in (f"/learner/assertions/{api_keys['assertion']}/accept",
-                     f"/learner/assertions/{api_keys['assertion']}/visibility"):
+        for path in (
+            f"/learner/assertions/{api_keys['assertion']}/accept",
+            f"/learner/assertions/{api_keys['assertion']}/visibility",
+        ):
             response = _post(lti_env, path, token, data={"lt": token, "visibility": "public"})
             assert response.status_code in (403, 404), (other, path, response.status_code)

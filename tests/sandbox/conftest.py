@@ -71,8 +71,7 @@ class FakeTool:
         if req.path == "/lti/jwks.json":
             self.jwks_hits += 1
             body = {"keys": [self.jwk(kid, key) for kid, key in self.keys]}
-            return Response(json.dumps(body), mimetype="application/json")(environ,
-                                                                          start_response)
+            return Response(json.dumps(body), mimetype="application/json")(environ, start_response)
         return Response("fake tool", status=200)(environ, start_response)
 
     @staticmethod
@@ -87,18 +86,28 @@ class FakeTool:
 
     def pem(self, key: rsa.RSAPrivateKey | None = None) -> bytes:
         return (key or self.keys[-1][1]).private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption())
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
 
-    def sign(self, claims: dict[str, Any], kid: str | None = None,
-             key: rsa.RSAPrivateKey | None = None) -> str:
-        return jwt.encode(claims, self.pem(key), algorithm="RS256",
-                          headers={"kid": kid or self.kid})
+    def sign(
+        self, claims: dict[str, Any], kid: str | None = None, key: rsa.RSAPrivateKey | None = None
+    ) -> str:
+        return jwt.encode(
+            claims, self.pem(key), algorithm="RS256", headers={"kid": kid or self.kid}
+        )
 
     def assertion(self, client_id: str, aud: str, **over: Any) -> str:
         now = int(time.time())
-        claims = {"iss": client_id, "sub": client_id, "aud": aud, "iat": now, "exp": now + 300,
-                  "jti": uuid.uuid4().hex}
+        claims = {
+            "iss": client_id,
+            "sub": client_id,
+            "aud": aud,
+            "iat": now,
+            "exp": now + 300,
+            "jti": uuid.uuid4().hex,
+        }
         kid = over.pop("kid", None)
         key = over.pop("key", None)
         claims.update(over)
@@ -120,12 +129,16 @@ class Sandbox:
 
     def token(self, slug: str, scopes: list[str]) -> str:
         info = self.info(slug)
-        resp = requests.post(info.auth_token_url, data={
-            "grant_type": "client_credentials",
-            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-            "client_assertion": self.tool.assertion(info.client_id, info.auth_token_url),
-            "scope": " ".join(scopes),
-        }, timeout=10)
+        resp = requests.post(
+            info.auth_token_url,
+            data={
+                "grant_type": "client_credentials",
+                "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                "client_assertion": self.tool.assertion(info.client_id, info.auth_token_url),
+                "scope": " ".join(scopes),
+            },
+            timeout=10,
+        )
         assert resp.status_code == 200, resp.text
         return resp.json()["access_token"]
 
@@ -145,15 +158,21 @@ class Sandbox:
 
     def authorize(self, slug: str, login: dict[str, str], **over: str) -> dict[str, str]:
         params = {
-            "scope": "openid", "response_type": "id_token", "response_mode": "form_post",
-            "prompt": "none", "client_id": login["client_id"],
-            "redirect_uri": login["target_link_uri"], "login_hint": login["login_hint"],
-            "lti_message_hint": login["lti_message_hint"], "state": "st-123",
+            "scope": "openid",
+            "response_type": "id_token",
+            "response_mode": "form_post",
+            "prompt": "none",
+            "client_id": login["client_id"],
+            "redirect_uri": login["target_link_uri"],
+            "login_hint": login["login_hint"],
+            "lti_message_hint": login["lti_message_hint"],
+            "state": "st-123",
             "nonce": uuid.uuid4().hex,
         }
         params.update(over)
-        resp = requests.post(self.info(slug).auth_login_url, data=params, timeout=10,
-                             allow_redirects=False)
+        resp = requests.post(
+            self.info(slug).auth_login_url, data=params, timeout=10, allow_redirects=False
+        )
         self.last_auth = resp
         if resp.status_code != 200:
             return {"_status": str(resp.status_code)}
@@ -167,16 +186,19 @@ class Sandbox:
         kid = jwt.get_unverified_header(token)["kid"]
         jwk = next(k for k in jwks["keys"] if k["kid"] == kid)
         key = RSAAlgorithm.from_jwk(json.dumps(jwk))
-        return jwt.decode(token, key, algorithms=["RS256"], audience=info.client_id,
-                          options={"verify_iat": False})
+        return jwt.decode(
+            token, key, algorithms=["RS256"], audience=info.client_id, options={"verify_iat": False}
+        )
 
 
 def parse_form(html: str) -> tuple[str, dict[str, str]]:
     """(action, fields) of an auto-submitting form."""
     action = re.search(r'<form[^>]*action="([^"]*)"', html)
     assert action, html
-    fields = {unescape(n): unescape(val) for n, val in
-              re.findall(r'<input type="hidden" name="([^"]*)" value="([^"]*)"', html)}
+    fields = {
+        unescape(n): unescape(val)
+        for n, val in re.findall(r'<input type="hidden" name="([^"]*)" value="([^"]*)"', html)
+    }
     return unescape(action.group(1)), fields
 
 
@@ -191,8 +213,13 @@ def tool() -> Iterator[FakeTool]:
 
 @pytest.fixture()
 def sandbox(tmp_path: Any, tool: FakeTool) -> Iterator[Sandbox]:
-    app = create_app({"SANDBOX_DATABASE_URL": f"sqlite:///{tmp_path / 'sandbox.db'}",
-                      "SECRET_KEY": "test-secret", "TESTING": True})
+    app = create_app(
+        {
+            "SANDBOX_DATABASE_URL": f"sqlite:///{tmp_path / 'sandbox.db'}",
+            "SECRET_KEY": "test-secret",
+            "TESTING": True,
+        }
+    )
     server = ServerThread(app)
     app.config["SANDBOX_BASE_URL"] = server.url
     moodle, canvas = seed_demo(app, tool.url, learners=12)

@@ -16,8 +16,9 @@ from tests.sandbox.conftest import Sandbox, load_capture, new_key
 
 
 def dl_request(sb: Sandbox, slug: str, **kw: Any) -> dict[str, Any]:
-    return sb.launch(slug, sb.info(slug).course_ids[0], "teacher1",
-                     message_type=v.MSG_DEEP_LINKING, **kw)
+    return sb.launch(
+        slug, sb.info(slug).course_ids[0], "teacher1", message_type=v.MSG_DEEP_LINKING, **kw
+    )
 
 
 def response_jwt(sb: Sandbox, slug: str, request_claims: dict[str, Any], **over: Any) -> str:
@@ -25,16 +26,23 @@ def response_jwt(sb: Sandbox, slug: str, request_claims: dict[str, Any], **over:
     settings = request_claims[v.CLAIM_DL_SETTINGS]
     now = int(time.time())
     claims: dict[str, Any] = {
-        "iss": info.client_id, "aud": info.issuer, "iat": now, "exp": now + 300,
+        "iss": info.client_id,
+        "aud": info.issuer,
+        "iat": now,
+        "exp": now + 300,
         "nonce": uuid.uuid4().hex,
         v.CLAIM_DEPLOYMENT_ID: info.deployment_id,
         v.CLAIM_MESSAGE_TYPE: v.MSG_DEEP_LINKING_RESPONSE,
         v.CLAIM_VERSION: "1.3.0",
-        v.CLAIM_DL_CONTENT_ITEMS: [{
-            "type": "ltiResourceLink", "title": "Badge: Lab safety",
-            "url": f"{sb.tool.url}/lti/launch", "custom": {"badge": "abc"},
-            "lineItem": {"scoreMaximum": 20, "label": "Lab safety", "tag": "badge"},
-        }],
+        v.CLAIM_DL_CONTENT_ITEMS: [
+            {
+                "type": "ltiResourceLink",
+                "title": "Badge: Lab safety",
+                "url": f"{sb.tool.url}/lti/launch",
+                "custom": {"badge": "abc"},
+                "lineItem": {"scoreMaximum": 20, "label": "Lab safety", "tag": "badge"},
+            }
+        ],
         v.CLAIM_DL_MSG: "Badge added",
     }
     if "data" in settings:
@@ -81,13 +89,15 @@ def test_response_places_a_graded_link(sandbox: Sandbox, slug: str) -> None:
     assert resp.status_code == 200, resp.text
     assert "Badge: Lab safety" in resp.text and "Badge added" in resp.text
     token = sandbox.token(slug, [v.SCOPE_LINEITEM_READONLY])
-    items = requests.get(claims[v.CLAIM_AGS]["lineitems"], timeout=10,
-                         headers={"Authorization": f"Bearer {token}"}).json()
+    items = requests.get(
+        claims[v.CLAIM_AGS]["lineitems"], timeout=10, headers={"Authorization": f"Bearer {token}"}
+    ).json()
     new = next(i for i in items if i["label"] == "Lab safety")
     assert new["scoreMaximum"] == 20 and new["tag"] == "badge" and new["resourceLinkId"]
     # The new link launches with its custom parameter and its line item.
-    launch = sandbox.launch(slug, sandbox.info(slug).course_ids[0], "student1",
-                            resource_link_id=new["resourceLinkId"])
+    launch = sandbox.launch(
+        slug, sandbox.info(slug).course_ids[0], "student1", resource_link_id=new["resourceLinkId"]
+    )
     assert launch[v.CLAIM_CUSTOM]["badge"] == "abc"
     assert launch[v.CLAIM_AGS]["lineitem"] == new["id"]
 
@@ -100,15 +110,19 @@ def test_response_verification(sandbox: Sandbox, slug: str) -> None:
     bad = {
         "wrong aud": response_jwt(sandbox, slug, claims, aud=info.auth_token_url),
         "wrong iss": response_jwt(sandbox, slug, claims, iss="other-client"),
-        "wrong deployment": response_jwt(sandbox, slug, claims,
-                                         **{v.CLAIM_DEPLOYMENT_ID: "999"}),
+        "wrong deployment": response_jwt(sandbox, slug, claims, **{v.CLAIM_DEPLOYMENT_ID: "999"}),
         "no nonce": response_jwt(sandbox, slug, claims, nonce=None),
-        "wrong type": response_jwt(sandbox, slug, claims,
-                                   **{v.CLAIM_MESSAGE_TYPE: v.MSG_RESOURCE_LINK}),
+        "wrong type": response_jwt(
+            sandbox, slug, claims, **{v.CLAIM_MESSAGE_TYPE: v.MSG_RESOURCE_LINK}
+        ),
         "foreign key": response_jwt(sandbox, slug, claims, key=new_key()[1]),
         "expired": response_jwt(sandbox, slug, claims, exp=int(time.time()) - 3600),
-        "html item": response_jwt(sandbox, slug, claims, **{v.CLAIM_DL_CONTENT_ITEMS: [
-            {"type": "html", "html": "<b>x</b>"}]}),
+        "html item": response_jwt(
+            sandbox,
+            slug,
+            claims,
+            **{v.CLAIM_DL_CONTENT_ITEMS: [{"type": "html", "html": "<b>x</b>"}]},
+        ),
     }
     if slug == "canvas":
         bad["no data"] = response_jwt(sandbox, slug, claims, **{v.CLAIM_DL_DATA: None})
@@ -125,8 +139,9 @@ def test_response_verification(sandbox: Sandbox, slug: str) -> None:
 def test_moodle_return_needs_its_sesskey(sandbox: Sandbox) -> None:
     claims = dl_request(sandbox, "moodle")
     settings = dict(claims[v.CLAIM_DL_SETTINGS])
-    settings["deep_link_return_url"] = settings["deep_link_return_url"].split("&sesskey=")[0] \
-        + "&sesskey=forged"
+    settings["deep_link_return_url"] = (
+        settings["deep_link_return_url"].split("&sesskey=")[0] + "&sesskey=forged"
+    )
     assert post(settings, response_jwt(sandbox, "moodle", claims)).status_code == 400
 
 

@@ -38,8 +38,10 @@ def shape(d: Any) -> Any:
     return type(d).__name__ if d is not None else None
 
 
-@pytest.mark.parametrize(("user", "capture"), [
-    ("student1", "launch-learner.claims.json"), ("teacher1", "launch-instructor.claims.json")])
+@pytest.mark.parametrize(
+    ("user", "capture"),
+    [("student1", "launch-learner.claims.json"), ("teacher1", "launch-instructor.claims.json")],
+)
 def test_moodle_launch_matches_capture(sandbox: Sandbox, user: str, capture: str) -> None:
     link = graded_moodle_link(sandbox)
     claims = sandbox.launch("moodle", sandbox.moodle.course_ids[0], user, resource_link_id=link)
@@ -82,8 +84,9 @@ def test_canvas_launch_matches_capture(sandbox: Sandbox) -> None:
     info = sandbox.canvas
     course = info.course_ids[0]
     # The captured launch is of an assignment: its line item is named.
-    claims = sandbox.launch("canvas", course, "student1", resource_link_id=info.resource_link_ids[
-        course][1])
+    claims = sandbox.launch(
+        "canvas", course, "student1", resource_link_id=info.resource_link_ids[course][1]
+    )
     ref = load_capture("canvas/launch-learner.claims.json")
     ref.pop("_source")
     assert set(claims) == set(ref) - CANVAS_NOT_OFFERED
@@ -105,11 +108,13 @@ def test_canvas_launch_matches_capture(sandbox: Sandbox) -> None:
     assert claims[v.CLAIM_CANVAS_PLACEMENT] is None
     assert claims[v.CLAIM_LIS]["course_offering_sourcedid"] == "$CourseSection.sourcedId"
     assert claims[v.CLAIM_AGS]["lineitem"].startswith(
-        f"{info.issuer}/api/lti/courses/{course}/line_items/")
+        f"{info.issuer}/api/lti/courses/{course}/line_items/"
+    )
 
 
-@pytest.mark.parametrize(("user", "expected"), [
-    ("teacher1", "launch-instructor.roles.json"), ("ta1", None)])
+@pytest.mark.parametrize(
+    ("user", "expected"), [("teacher1", "launch-instructor.roles.json"), ("ta1", None)]
+)
 def test_canvas_staff_roles(sandbox: Sandbox, user: str, expected: str | None) -> None:
     claims = sandbox.launch("canvas", sandbox.canvas.course_ids[0], user)
     if expected:
@@ -133,8 +138,14 @@ def test_canvas_login_initiation_fields(sandbox: Sandbox) -> None:
 
 def test_moodle_login_initiation_fields(sandbox: Sandbox) -> None:
     login = sandbox.start("moodle", sandbox.moodle.course_ids[0], "student1")
-    assert set(login) == {"iss", "target_link_uri", "login_hint", "lti_message_hint",
-                          "client_id", "lti_deployment_id"}
+    assert set(login) == {
+        "iss",
+        "target_link_uri",
+        "login_hint",
+        "lti_message_hint",
+        "client_id",
+        "lti_deployment_id",
+    }
     assert login["lti_deployment_id"] == "1"
 
 
@@ -147,17 +158,21 @@ def test_nonce_is_echoed(sandbox: Sandbox) -> None:
 
 
 # ---- authorization errors -----------------------------------------------------------------
-@pytest.mark.parametrize(("override", "error"), [
-    ({"scope": "profile"}, "invalid_scope"),
-    ({"response_type": "code"}, "unsupported_response_type"),
-    ({"prompt": "login"}, "invalid_request"),
-    ({"nonce": ""}, "invalid_request"),
-    ({"lti_message_hint": "forged"}, "invalid_request"),
-    ({"login_hint": "someone-else"}, "access_denied"),
-])
+@pytest.mark.parametrize(
+    ("override", "error"),
+    [
+        ({"scope": "profile"}, "invalid_scope"),
+        ({"response_type": "code"}, "unsupported_response_type"),
+        ({"prompt": "login"}, "invalid_request"),
+        ({"nonce": ""}, "invalid_request"),
+        ({"lti_message_hint": "forged"}, "invalid_request"),
+        ({"login_hint": "someone-else"}, "access_denied"),
+    ],
+)
 @pytest.mark.parametrize("slug", ["moodle", "canvas"])
-def test_auth_errors_post_back(sandbox: Sandbox, slug: str, override: dict[str, str],
-                               error: str) -> None:
+def test_auth_errors_post_back(
+    sandbox: Sandbox, slug: str, override: dict[str, str], error: str
+) -> None:
     login = sandbox.start(slug, sandbox.info(slug).course_ids[0], "student1")
     fields = sandbox.authorize(slug, login, **override)
     assert fields.get("error") == error, fields
@@ -174,12 +189,16 @@ def test_auth_wrong_response_mode_redirects_with_error(sandbox: Sandbox) -> None
     assert "error=invalid_request" in resp.headers["Location"]
 
 
-@pytest.mark.parametrize(("override", "status"), [
-    ({"client_id": "nope"}, "400"),
-    ({"redirect_uri": "https://evil.example/steal"}, "400"),
-])
-def test_auth_errors_that_cannot_go_back(sandbox: Sandbox, override: dict[str, str],
-                                         status: str) -> None:
+@pytest.mark.parametrize(
+    ("override", "status"),
+    [
+        ({"client_id": "nope"}, "400"),
+        ({"redirect_uri": "https://evil.example/steal"}, "400"),
+    ],
+)
+def test_auth_errors_that_cannot_go_back(
+    sandbox: Sandbox, override: dict[str, str], status: str
+) -> None:
     login = sandbox.start("canvas", sandbox.canvas.course_ids[0], "student1")
     fields = sandbox.authorize("canvas", login, **override)
     assert fields == {"_status": status}
@@ -208,9 +227,9 @@ def test_course_page_embeds_tool_and_storage_frame(sandbox: Sandbox) -> None:
     start = s.get(sandbox.url + src.replace("&amp;", "&"), timeout=10)
     assert start.status_code == 200 and f'action="{sandbox.tool.url}/lti/login"' in start.text
     frame = s.get(f"{info.issuer}/post_message_forwarding", timeout=10).text
-    for subject in ("lti.put_data.response", "lti.get_data.response",
-                    "lti.capabilities.response"):
+    for subject in ("lti.put_data.response", "lti.get_data.response", "lti.capabilities.response"):
         assert subject in frame
-    moodle_page = s.get(f"{sandbox.moodle.issuer}/course/{sandbox.moodle.course_ids[0]}"
-                        "?as=student1", timeout=10).text
+    moodle_page = s.get(
+        f"{sandbox.moodle.issuer}/course/{sandbox.moodle.course_ids[0]}?as=student1", timeout=10
+    ).text
     assert "post_message_forwarding" not in moodle_page

@@ -15,8 +15,13 @@ from lti.sandbox import vocab as v
 from lti.sandbox.seed import add_column, set_score
 from tests.sandbox.conftest import Sandbox, load_capture
 
-ALL = [v.SCOPE_LINEITEM, v.SCOPE_LINEITEM_READONLY, v.SCOPE_RESULT_READONLY, v.SCOPE_SCORE,
-       v.SCOPE_NRPS]
+ALL = [
+    v.SCOPE_LINEITEM,
+    v.SCOPE_LINEITEM_READONLY,
+    v.SCOPE_RESULT_READONLY,
+    v.SCOPE_SCORE,
+    v.SCOPE_NRPS,
+]
 
 
 class Client:
@@ -36,16 +41,23 @@ class Client:
     @property
     def memberships(self) -> str:
         if self.slug == "moodle":
-            return (f"{self.info.issuer}/mod/lti/services.php/CourseSection/{self.course}"
-                    "/bindings/1/memberships")
+            return (
+                f"{self.info.issuer}/mod/lti/services.php/CourseSection/{self.course}"
+                "/bindings/1/memberships"
+            )
         return f"{self.info.issuer}/api/lti/courses/{self.course}/names_and_roles"
 
     def get(self, url: str, **params: Any) -> requests.Response:
         return requests.get(url, params=params or None, headers=self.auth, timeout=10)
 
     def send(self, method: str, url: str, body: Any, media: str) -> requests.Response:
-        return requests.request(method, url, data=json.dumps(body), timeout=10,
-                                headers={**self.auth, "Content-Type": media})
+        return requests.request(
+            method,
+            url,
+            data=json.dumps(body),
+            timeout=10,
+            headers={**self.auth, "Content-Type": media},
+        )
 
     def sub(self, login: str) -> str:
         from lti.sandbox.db import session_scope
@@ -53,8 +65,9 @@ class Client:
 
         platform_id = _platform_id(self.sb, self.slug)
         with session_scope(self.sb.app) as s:
-            return s.scalars(select(User.lti_id).where(
-                User.login == login, User.platform_id == platform_id)).one()
+            return s.scalars(
+                select(User.lti_id).where(User.login == login, User.platform_id == platform_id)
+            ).one()
 
     def all_pages(self, url: str, **params: Any) -> tuple[list[Any], list[str]]:
         out, nexts = [], []
@@ -131,8 +144,9 @@ def test_create_get_update_delete(client: Client) -> None:
     assert item["tag"] == "badges" and item["resourceId"] == "r1"
     got = client.get(item["id"])
     assert got.status_code == 200 and got.json() == item
-    put = client.send("PUT", item["id"], {**item, "label": "Renamed", "scoreMaximum": 40},
-                      v.MT_LINEITEM)
+    put = client.send(
+        "PUT", item["id"], {**item, "label": "Renamed", "scoreMaximum": 40}, v.MT_LINEITEM
+    )
     assert put.status_code == 200 and put.json()["label"] == "Renamed"
     assert client.get(item["id"]).json()["scoreMaximum"] == 40
     filtered = client.get(client.lineitems, tag="badges").json()
@@ -169,8 +183,9 @@ def test_canvas_coupled_item_cannot_be_deleted(sandbox: Sandbox) -> None:
 
 def test_line_item_paging(client: Client) -> None:
     for n in range(10):
-        r = client.send("POST", client.lineitems, {"label": f"Extra {n}", "scoreMaximum": 5},
-                        v.MT_LINEITEM)
+        r = client.send(
+            "POST", client.lineitems, {"label": f"Extra {n}", "scoreMaximum": 5}, v.MT_LINEITEM
+        )
         assert r.status_code == 201
     items, nexts = client.all_pages(client.lineitems, limit=4)
     assert len(items) == 13 and len({i["id"] for i in items}) == 13
@@ -193,8 +208,9 @@ def test_results_and_teacher_override(client: Client) -> None:
     assert results.headers["Content-Type"].startswith(v.MT_RESULT_CONTAINER)
     sub = client.sub("student3")
     item_id = int(re.search(r"(?:lineitems|line_items)/(\d+)", quiz["id"]).group(1))
-    set_score(client.sb.app, client.slug, client.course, item_id, "student3", 8.5,
-              "set by the check")
+    set_score(
+        client.sb.app, client.slug, client.course, item_id, "student3", 8.5, "set by the check"
+    )
     mine = client.get(suffix(client, quiz["id"], "results"), user_id=sub).json()
     assert len(mine) == 1
     r = mine[0]
@@ -229,8 +245,11 @@ def test_moodle_fails_paged_results_once_graded(sandbox: Sandbox) -> None:
     error answered as a 404 HTML page; on a column without grades it answers []."""
     c = Client(sandbox, "moodle")
     graded = c.get(c.lineitems).json()[0]
-    for params in ({"limit": 1000}, {"limit": 2, "from": 2},
-                   {"limit": 5, "user_id": c.sub("student1")}):
+    for params in (
+        {"limit": 1000},
+        {"limit": 2, "from": 2},
+        {"limit": 5, "user_id": c.sub("student1")},
+    ):
         resp = c.get(suffix(c, graded["id"], "results"), **params)
         assert resp.status_code == 404 and resp.headers["Content-Type"].startswith("text/html")
         assert resp.text.startswith("<!DOCTYPE html>")
@@ -244,17 +263,23 @@ def test_moodle_fails_paged_results_once_graded(sandbox: Sandbox) -> None:
 
 # ---- scores -------------------------------------------------------------------------------
 def score(c: Client, item: dict[str, Any], **over: Any) -> requests.Response:
-    body = {"userId": c.sub("student1"), "scoreGiven": 5, "scoreMaximum": 10,
-            "activityProgress": "Completed", "gradingProgress": "FullyGraded",
-            "timestamp": datetime.now(UTC).isoformat()}
+    body = {
+        "userId": c.sub("student1"),
+        "scoreGiven": 5,
+        "scoreMaximum": 10,
+        "activityProgress": "Completed",
+        "gradingProgress": "FullyGraded",
+        "timestamp": datetime.now(UTC).isoformat(),
+    }
     body.update(over)
     body = {k: val for k, val in body.items() if val is not None}
     return c.send("POST", suffix(c, item["id"], "scores"), body, v.MT_SCORE)
 
 
 def new_item(c: Client, maximum: float = 100) -> dict[str, Any]:
-    return c.send("POST", c.lineitems, {"label": "Scored", "scoreMaximum": maximum},
-                  v.MT_LINEITEM).json()
+    return c.send(
+        "POST", c.lineitems, {"label": "Scored", "scoreMaximum": maximum}, v.MT_LINEITEM
+    ).json()
 
 
 def result_of(c: Client, item: dict[str, Any], login: str = "student1") -> dict[str, Any]:
@@ -271,11 +296,18 @@ def test_moodle_scores(sandbox: Sandbox) -> None:
     same_second = score(c, item, timestamp=t0.replace(microsecond=900000).isoformat())
     assert same_second.status_code == 409
     later = t0 + timedelta(seconds=2)
-    assert score(c, item, timestamp=later.isoformat(), gradingProgress="Pending").status_code \
-        == 200
+    assert score(c, item, timestamp=later.isoformat(), gradingProgress="Pending").status_code == 200
     assert "resultScore" not in result_of(c, item)  # scoreGiven ignored unless FullyGraded
-    assert score(c, item, timestamp=(later + timedelta(seconds=1)).isoformat(),
-                 scoreMaximum=None, scoreGiven=1).status_code == 200
+    assert (
+        score(
+            c,
+            item,
+            timestamp=(later + timedelta(seconds=1)).isoformat(),
+            scoreMaximum=None,
+            scoreGiven=1,
+        ).status_code
+        == 200
+    )
     assert result_of(c, item)["resultScore"] == 100  # scoreMaximum defaults to 1
     assert score(c, item, timestamp="yesterday").status_code == 400
     assert score(c, item, userId=None).status_code == 400
@@ -303,8 +335,11 @@ def test_canvas_scores(sandbox: Sandbox) -> None:
 
 def test_scores_on_a_column_not_the_tools(client: Client) -> None:
     li = add_column(client.sb.app, client.slug, client.course, "Manual", 10)
-    url = client.lineitems.replace("lineitems?", f"lineitems/{li}/lineitem?") \
-        if client.slug == "moodle" else f"{client.lineitems}/{li}"
+    url = (
+        client.lineitems.replace("lineitems?", f"lineitems/{li}/lineitem?")
+        if client.slug == "moodle"
+        else f"{client.lineitems}/{li}"
+    )
     assert client.get(url).status_code == (403 if client.slug == "moodle" else 404)
 
 
@@ -339,15 +374,26 @@ def test_canvas_names_and_roles(sandbox: Sandbox) -> None:
     body = c.get(c.memberships).json()
     assert len(body["members"]) == 14
     m = next(x for x in body["members"] if x["roles"] == [v.ROLE_LEARNER])
-    assert set(m) == {"status", "name", "picture", "given_name", "family_name", "email",
-                      "lis_person_sourcedid", "user_id", "lti11_legacy_user_id", "roles"}
+    assert set(m) == {
+        "status",
+        "name",
+        "picture",
+        "given_name",
+        "family_name",
+        "email",
+        "lis_person_sourcedid",
+        "user_id",
+        "lti11_legacy_user_id",
+        "roles",
+    }
     ta = next(x for x in body["members"] if v.ROLE_TA in x["roles"])
     assert set(ta["roles"]) == {v.ROLE_TA, v.ROLE_INSTRUCTOR}
     members, nexts = c.all_pages(c.memberships, limit=4)
     assert len(members) == 14 and len(nexts) == 3
     assert all("page=" in n and "per_page=4" in n for n in nexts)
-    learners = c.get(c.memberships, role="http://purl.imsglobal.org/vocab/lis/v2/membership#"
-                                          "Learner").json()["members"]
+    learners = c.get(
+        c.memberships, role="http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
+    ).json()["members"]
     assert len(learners) == 12
 
 
@@ -368,8 +414,14 @@ def test_privacy_hides_names_and_emails(sandbox: Sandbox) -> None:
     from lti.sandbox.seed import register_tool
 
     info = sandbox.canvas
-    register_tool(sandbox.app, "canvas", sandbox.tool.url, client_id=info.client_id,
-                  deployment_id=info.deployment_id, privacy_level="anonymous")
+    register_tool(
+        sandbox.app,
+        "canvas",
+        sandbox.tool.url,
+        client_id=info.client_id,
+        deployment_id=info.deployment_id,
+        privacy_level="anonymous",
+    )
     c = Client(sandbox, "canvas")
     m = c.get(c.memberships).json()["members"][0]
     assert "name" not in m and "email" not in m and m["user_id"]
@@ -383,22 +435,36 @@ def test_canvas_tokens_belong_to_their_developer_key(sandbox: Sandbox) -> None:
     from lti.sandbox.seed import create_course, platform_info, register_tool
 
     second = "10000000000002"
-    register_tool(sandbox.app, "canvas", sandbox.tool.url, client_id=second,
-                  deployment_id="2:" + "b" * 40, name="Second key")
-    course = create_course(sandbox.app, "canvas", "Second key's course", learners=3,
-                           client_id=second)
+    register_tool(
+        sandbox.app,
+        "canvas",
+        sandbox.tool.url,
+        client_id=second,
+        deployment_id="2:" + "b" * 40,
+        name="Second key",
+    )
+    course = create_course(
+        sandbox.app, "canvas", "Second key's course", learners=3, client_id=second
+    )
     info = platform_info(sandbox.app, "canvas", second)
     assert info.issuer == sandbox.canvas.issuer and info.client_id != sandbox.canvas.client_id
-    own = requests.post(info.auth_token_url, data={
-        "grant_type": "client_credentials", "client_assertion_type": v.ASSERTION_TYPE,
-        "client_assertion": sandbox.tool.assertion(second, info.auth_token_url),
-        "scope": " ".join(ALL)}, timeout=10).json()["access_token"]
+    own = requests.post(
+        info.auth_token_url,
+        data={
+            "grant_type": "client_credentials",
+            "client_assertion_type": v.ASSERTION_TYPE,
+            "client_assertion": sandbox.tool.assertion(second, info.auth_token_url),
+            "scope": " ".join(ALL),
+        },
+        timeout=10,
+    ).json()["access_token"]
     other = sandbox.token("canvas", ALL)
     base = f"{info.issuer}/api/lti/courses/{course.course_id}"
     for url in (f"{base}/line_items", f"{base}/names_and_roles"):
         refused = requests.get(url, headers={"Authorization": f"Bearer {other}"}, timeout=10)
         assert refused.status_code == 401
         assert refused.json()["errors"]["message"] == (
-            "Access Token not linked to a Tool associated with this Context")
+            "Access Token not linked to a Tool associated with this Context"
+        )
         ok = requests.get(url, headers={"Authorization": f"Bearer {own}"}, timeout=10)
         assert ok.status_code == 200

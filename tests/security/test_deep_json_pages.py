@@ -17,8 +17,11 @@ def _staff(app):
 def test_designer_refuses_deep_json(app, client):
     _course, token = _staff(app)
     for path in ("/course/designer/preview", "/course/designer/save"):
-        response = client.post(path, data=DEEP, headers={
-            "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+        response = client.post(
+            path,
+            data=DEEP,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
         assert response.status_code == 400, (path, response.status_code)
         assert "design" in response.get_json()["errors"]
 
@@ -26,11 +29,15 @@ def test_designer_refuses_deep_json(app, client):
 def test_criteria_form_refuses_deep_json(app, client):
     course, token = _staff(app)
     badge = make_badge(make_issuer(), course, "Deep")
-    response = client.post(f"/course/awards/badge/{badge.public_id}/criteria",
-                           data={"criteria": "[" * 2000 + "]" * 2000, "lt": token})
+    response = client.post(
+        f"/course/awards/badge/{badge.public_id}/criteria",
+        data={"criteria": "[" * 2000 + "]" * 2000, "lt": token},
+    )
     assert response.status_code == 422  # the editor again, naming the problem
     assert "Not saved: JSON nests deeper than" in response.get_data(as_text=True)
-    preview = client.get(f"/course/awards/badge/{badge.public_id}",
-                         query_string={"criteria": "[" * 2000 + "]" * 2000, "lt": token})
+    preview = client.get(
+        f"/course/awards/badge/{badge.public_id}",
+        query_string={"criteria": "[" * 2000 + "]" * 2000, "lt": token},
+    )
     assert preview.status_code == 200
     assert "Cannot preview: JSON nests deeper than" in preview.get_data(as_text=True)

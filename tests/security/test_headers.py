@@ -19,13 +19,21 @@ def _policy(response) -> dict[str, str]:
 
 
 def _register(issuer: str, login: str) -> None:
-    db.session.add(Registration(name="r", issuer=issuer, client_id="c", auth_login_url=login,
-                                auth_token_url=login + "/token"))
+    db.session.add(
+        Registration(
+            name="r",
+            issuer=issuer,
+            client_id="c",
+            auth_login_url=login,
+            auth_token_url=login + "/token",
+        )
+    )
     db.session.commit()
 
 
-@pytest.mark.parametrize("path", ["/admin/login", "/ob/verify/no-such-award",
-                                  "/learner/accept/not-a-token"])
+@pytest.mark.parametrize(
+    "path", ["/admin/login", "/ob/verify/no-such-award", "/learner/accept/not-a-token"]
+)
 def test_console_accept_and_verification_pages_are_framed_by_nobody(client, path):
     _register("https://moodle.example", "https://moodle.example/mod/lti/auth.php")
     response = client.get(path, headers={"Accept": "text/html"})
@@ -36,19 +44,26 @@ def test_console_accept_and_verification_pages_are_framed_by_nobody(client, path
 
 def test_pages_inside_the_lms_are_framed_only_by_registered_platforms(client):
     _register("https://moodle.example", "https://moodle.example/mod/lti/auth.php")
-    _register("https://canvas.instructure.com",
-              "https://sso.canvaslms.com/api/lti/authorize_redirect")
+    _register(
+        "https://canvas.instructure.com", "https://sso.canvaslms.com/api/lti/authorize_redirect"
+    )
     response = client.get("/course/staff", headers={"Accept": "text/html"})
     ancestors = _policy(response)["frame-ancestors"].split()
-    assert set(ancestors) == {"'self'", "https://moodle.example", "https://sso.canvaslms.com",
-                              "https://canvas.instructure.com", "https://*.instructure.com"}
+    assert set(ancestors) == {
+        "'self'",
+        "https://moodle.example",
+        "https://sso.canvaslms.com",
+        "https://canvas.instructure.com",
+        "https://*.instructure.com",
+    }
     assert "X-Frame-Options" not in response.headers
 
 
 def test_every_page_gets_a_fresh_nonce_that_its_inline_style_carries(client):
     first, second = client.get("/admin/login"), client.get("/admin/login")
-    nonces = [re.search(r"'nonce-([^']+)'", _policy(r)["script-src"]).group(1)
-              for r in (first, second)]
+    nonces = [
+        re.search(r"'nonce-([^']+)'", _policy(r)["script-src"]).group(1) for r in (first, second)
+    ]
     assert nonces[0] != nonces[1] and len(nonces[0]) >= 16
     assert f'<style nonce="{nonces[0]}">' in first.get_data(as_text=True)
     policy = _policy(first)

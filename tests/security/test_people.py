@@ -23,12 +23,21 @@ from tests.support.admin import csrf_of
 def ana(app):
     course = make_course("Biology 101")
     ana = make_person(course, "Ana Lima", "ana@example.org")
-    column = Column(context_id=course.id, lti_lineitem_id="https://lms/li/1", label="Quiz 1",
-                    score_maximum=10)
+    column = Column(
+        context_id=course.id, lti_lineitem_id="https://lms/li/1", label="Quiz 1", score_maximum=10
+    )
     db.session.add(column)
     db.session.flush()
-    db.session.add(Grade(column_id=column.id, user_id=ana.id, score=9, maximum=10,
-                         source="ags", timestamp=datetime(2025, 3, 1, tzinfo=UTC)))
+    db.session.add(
+        Grade(
+            column_id=column.id,
+            user_id=ana.id,
+            score=9,
+            maximum=10,
+            source="ags",
+            timestamp=datetime(2025, 3, 1, tzinfo=UTC),
+        )
+    )
     db.session.commit()
     badge = make_badge(make_issuer("Example University"), course, "Cell Biology")
     award(badge, ana)
@@ -49,16 +58,18 @@ def test_export_holds_everything_about_the_person(client, ana, admin_key):
     assert data["awards"][0]["badge"] == "Cell Biology" and data["awards"][0]["credential"]
     by_id = client.get(f"/api/v1/people/export?user_id={ana.public_id}", headers=admin_key)
     assert by_id.json["awards"][0]["id"] == data["awards"][0]["id"]
-    exports = db.session.scalars(select(AuditRecord).where(
-        AuditRecord.action == "person.exported")).all()
+    exports = db.session.scalars(
+        select(AuditRecord).where(AuditRecord.action == "person.exported")
+    ).all()
     assert len(exports) == 2 and "ana@" not in exports[0].data_json
 
 
 def test_only_admin_keys_and_known_people(client, ana, admin_key):
     membership = db.session.scalars(select(Membership)).first()
     _key, secret = create_key(membership.context.registration_id)
-    tenant = client.get("/api/v1/people/export?email=ana@example.org",
-                        headers={"Authorization": f"Bearer {secret}"})
+    tenant = client.get(
+        "/api/v1/people/export?email=ana@example.org", headers={"Authorization": f"Bearer {secret}"}
+    )
     assert tenant.status_code == 403 and tenant.json["error"] == "forbidden"
     nobody = client.get("/api/v1/people/export?email=nobody@example.org", headers=admin_key)
     assert nobody.status_code == 404 and nobody.json["error"] == "not_found"
@@ -68,11 +79,14 @@ def test_only_admin_keys_and_known_people(client, ana, admin_key):
 
 def test_erasure_revokes_and_forgets_and_the_chain_still_verifies(client, ana, admin_key):
     assertion_id = db.session.scalar(select(Assertion.public_id))
-    done = client.post("/api/v1/people/erase", headers=admin_key,
-                       json={"email": "ana@example.org"})
+    done = client.post("/api/v1/people/erase", headers=admin_key, json={"email": "ana@example.org"})
     assert done.status_code == 200, done.json
-    assert done.json == {"awards_revoked": 1, "awards_forgotten": 1,
-                         "lms_identities_deleted": 1, "emails_deleted": 0}
+    assert done.json == {
+        "awards_revoked": 1,
+        "awards_forgotten": 1,
+        "lms_identities_deleted": 1,
+        "emails_deleted": 0,
+    }
     db.session.expire_all()
     row = db.session.scalars(select(Assertion)).one()
     assert row.revoked and row.recipient_email is None and row.recipient_name == ""
@@ -83,8 +97,9 @@ def test_erasure_revokes_and_forgets_and_the_chain_still_verifies(client, ana, a
     assert public["revoked"] is True
     assert "Ana" not in client.get(f"/ob/verify/{assertion_id}").text
     assert verify_chain().ok
-    again = client.post("/api/v1/people/erase", headers=admin_key,
-                        json={"email": "ana@example.org"})
+    again = client.post(
+        "/api/v1/people/erase", headers=admin_key, json={"email": "ana@example.org"}
+    )
     assert again.status_code == 404
 
 
@@ -96,7 +111,10 @@ def test_console_export_and_erase(admin, ana):
     assert download.json["lms_identities"][0]["email"] == "ana@example.org"
     refused = admin.post("/admin/people/erase?email=ana@example.org")
     assert refused.status_code == 400  # no CSRF token
-    done = admin.post("/admin/people/erase?email=ana@example.org",
-                      data={"csrf_token": csrf_of(page.text)}, follow_redirects=True)
+    done = admin.post(
+        "/admin/people/erase?email=ana@example.org",
+        data={"csrf_token": csrf_of(page.text)},
+        follow_redirects=True,
+    )
     assert "1 awards revoked" in done.text
     assert db.session.scalar(select(func.count()).select_from(LtiUser)) == 0

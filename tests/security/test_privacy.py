@@ -23,12 +23,21 @@ def admin_headers(app):
 
 
 def _award_by_api(client, headers) -> str:
-    client.post("/api/v1/issuers", headers=headers, json={
-        "name": "Uni", "url": "https://uni.example", "email": "b@uni.example"})
-    badge = client.post("/api/v1/badges", headers=headers, json={
-        "name": "Teamwork", "description": "Works in teams"}).json
-    award = client.post(f"/api/v1/badges/{badge['id']}/assertions", headers=headers,
-                        json={"email": "ana@example.org", "name": "Ana Lovelace"})
+    client.post(
+        "/api/v1/issuers",
+        headers=headers,
+        json={"name": "Uni", "url": "https://uni.example", "email": "b@uni.example"},
+    )
+    badge = client.post(
+        "/api/v1/badges",
+        headers=headers,
+        json={"name": "Teamwork", "description": "Works in teams"},
+    ).json
+    award = client.post(
+        f"/api/v1/badges/{badge['id']}/assertions",
+        headers=headers,
+        json={"email": "ana@example.org", "name": "Ana Lovelace"},
+    )
     return award.json["id"]
 
 
@@ -64,12 +73,21 @@ def _learners_below(course, percent: float) -> list[LtiUser]:
 
 
 def _push_and_fetch_evidence(client, course, headers, badge_id, learner, score) -> str:
-    answer = client.post("/api/v1/grade-events", headers=headers, json={
-        "context_id": course.context.public_id, "column": course.column("Exam").public_id,
-        "user_sub": learner.sub, "score": score, "timestamp": NOW})
+    answer = client.post(
+        "/api/v1/grade-events",
+        headers=headers,
+        json={
+            "context_id": course.context.public_id,
+            "column": course.column("Exam").public_id,
+            "user_sub": learner.sub,
+            "score": score,
+            "timestamp": NOW,
+        },
+    )
     assert answer.json["issued"] == 1, answer.json
-    listed = client.get(f"/api/v1/assertions?badge_id={badge_id}&per_page=1000",
-                        headers=headers).json
+    listed = client.get(
+        f"/api/v1/assertions?badge_id={badge_id}&per_page=1000", headers=headers
+    ).json
     mine = [a for a in listed if a["recipient_email"] == learner.email]
     document = json.loads(client.get(mine[0]["ob2_assertion_url"]).data)
     return " ".join(e.get("narrative", "") for e in document.get("evidence", []))
@@ -78,14 +96,14 @@ def _push_and_fetch_evidence(client, course, headers, badge_id, learner, score) 
 def test_public_evidence_names_the_criteria_met_not_the_scores(client, course):
     _key, secret = create_key(course.context.registration_id)
     headers = {"Authorization": f"Bearer {secret}"}
-    made = new_badge(course.context, {"column": course.column("Exam").public_id,
-                                      "min_percent": 95})
+    made = new_badge(course.context, {"column": course.column("Exam").public_id, "min_percent": 95})
     badge = client.get(f"/api/v1/badges/{made.public_id}", headers=headers).json
     assert badge["evidence_shows_scores"] is False
     first, second = _learners_below(course, 95)[:2]
     hidden = _push_and_fetch_evidence(client, course, headers, badge["id"], first, 97.0)
     assert "95 % or more reached" in hidden and "97" not in hidden
-    client.patch(f"/api/v1/badges/{badge['id']}", headers=headers,
-                 json={"evidence_shows_scores": True})
+    client.patch(
+        f"/api/v1/badges/{badge['id']}", headers=headers, json={"evidence_shows_scores": True}
+    )
     shown = _push_and_fetch_evidence(client, course, headers, badge["id"], second, 98.0)
     assert "98 %" in shown

@@ -6,8 +6,12 @@ from pathlib import Path
 
 import pytest
 
-LOGIN = {"iss": "https://unknown-lms.example", "login_hint": "u1", "client_id": "nobody",
-         "target_link_uri": "http://localhost/lti/launch"}
+LOGIN = {
+    "iss": "https://unknown-lms.example",
+    "login_hint": "u1",
+    "client_id": "nobody",
+    "target_link_uri": "http://localhost/lti/launch",
+}
 
 
 @pytest.fixture
@@ -20,15 +24,17 @@ def low_limits(app):
     app.config.update(saved)
 
 
-@pytest.mark.parametrize(("method", "path", "kwargs"), [
-    ("get", "/lti/login", {"query_string": LOGIN}),
-    ("post", "/lti/login", {"data": LOGIN}),
-    ("get", "/ob/verify/no-such-award", {}),
-    ("get", "/ob/v2/assertions/no-such-award", {}),
-    ("post", "/share/no-such-award/linkedin_profile", {}),
-])
-def test_anonymous_endpoints_are_rate_limited_per_address(client, low_limits, method, path,
-                                                          kwargs):
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs"),
+    [
+        ("get", "/lti/login", {"query_string": LOGIN}),
+        ("post", "/lti/login", {"data": LOGIN}),
+        ("get", "/ob/verify/no-such-award", {}),
+        ("get", "/ob/v2/assertions/no-such-award", {}),
+        ("post", "/share/no-such-award/linkedin_profile", {}),
+    ],
+)
+def test_anonymous_endpoints_are_rate_limited_per_address(client, low_limits, method, path, kwargs):
     call = getattr(client, method)
     answers = [call(path, **kwargs).status_code for _ in range(3)]
     assert 429 not in answers
@@ -49,8 +55,9 @@ def _cache_files(app) -> set[Path]:
     return set(Path(app.config["CACHE_DIR"]).rglob("*"))
 
 
-@pytest.mark.parametrize("extra", [{}, {"lti1p3_new_window": "1"},
-                                   {"lti_storage_target": "_parent"}])
+@pytest.mark.parametrize(
+    "extra", [{}, {"lti1p3_new_window": "1"}, {"lti_storage_target": "_parent"}]
+)
 def test_a_login_from_an_unregistered_platform_writes_nothing(app, client, extra):
     if app.config.get("CACHE_TYPE") != "FileSystemCache":
         pytest.skip("counts cache files: the file-system cache only")
@@ -75,8 +82,11 @@ def test_behind_a_proxy_each_client_has_its_own_budget(client, low_limits, behin
     proxy = {"REMOTE_ADDR": "10.0.0.2"}  # every request arrives from the proxy
 
     def ask(client_address: str) -> int:
-        return client.get("/ob/verify/no-such-award", environ_base=proxy,
-                          headers={"X-Forwarded-For": client_address}).status_code
+        return client.get(
+            "/ob/verify/no-such-award",
+            environ_base=proxy,
+            headers={"X-Forwarded-For": client_address},
+        ).status_code
 
     assert [ask("198.51.100.7") for _ in range(4)][-1] == 429
     assert ask("198.51.100.8") == 404  # another client behind the same proxy

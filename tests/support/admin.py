@@ -29,7 +29,9 @@ def admin_user(app):
 def admin(client, admin_user):
     """A test client signed in to the console."""
     page = client.get("/admin/login")
-    response = client.post("/admin/login", data={
-        "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "csrf_token": csrf_of(page.text)})
+    response = client.post(
+        "/admin/login",
+        data={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "csrf_token": csrf_of(page.text)},
+    )
     assert response.status_code == 302, response.text
     return client

@@ -72,8 +72,9 @@ class Browser:
             return self.session.post(url, data=form.fields, allow_redirects=True)
         return self.session.get(url, params=form.fields, allow_redirects=True)
 
-    def walk(self, response: requests.Response, stop_at: str | None = None,
-             max_steps: int = 10) -> requests.Response | Form:
+    def walk(
+        self, response: requests.Response, stop_at: str | None = None, max_steps: int = 10
+    ) -> requests.Response | Form:
         """Follow auto-posting pages; return the final response, or the form whose action
         ends with ``stop_at`` (before submitting it)."""
         for _ in range(max_steps):
@@ -83,8 +84,10 @@ class Browser:
             page = parse(response.text)
             if "lti1p3-loading-msg" in response.text:  # pylti1p3's cookie check; ours work
                 params = json.loads(re.search(r"var urlParams = (\{.*?\});", response.text)[1])
-                response = self.session.get(response.url.split("?")[0],
-                                            params={k: html.unescape(v) for k, v in params.items()})
+                response = self.session.get(
+                    response.url.split("?")[0],
+                    params={k: html.unescape(v) for k, v in params.items()},
+                )
                 continue
             if page.data_attrs.get("auth-url"):  # tool's platform-storage login page
                 response = self.session.get(page.data_attrs["auth-url"])

@@ -30,8 +30,13 @@ def lti_env(_app_session):
     from lti.sandbox.seed import seed_demo
 
     tmp = Path(tempfile.mkdtemp(prefix="sandbox-"))
-    sandbox = create_sandbox({"SANDBOX_DATABASE_URL": f"sqlite:///{tmp / 'sandbox.db'}",
-                              "SECRET_KEY": "sandbox-test-secret", "TESTING": True})
+    sandbox = create_sandbox(
+        {
+            "SANDBOX_DATABASE_URL": f"sqlite:///{tmp / 'sandbox.db'}",
+            "SECRET_KEY": "sandbox-test-secret",
+            "TESTING": True,
+        }
+    )
     with serve(_app_session, "localhost") as tool_url, serve(sandbox, "127.0.0.1") as sbx_url:
         sandbox.config["SANDBOX_BASE_URL"] = sbx_url
         infos = seed_demo(sandbox, tool_url, learners=8)
@@ -46,11 +51,19 @@ def registered(app, lti_env):
 
     app.config["PUBLIC_BASE_URL"] = lti_env.tool_url
     for info in lti_env.platforms.values():
-        save_platform(PlatformSpec(
-            issuer=info.issuer, client_id=info.client_id, auth_login_url=info.auth_login_url,
-            auth_token_url=info.auth_token_url, auth_audience=info.auth_audience,
-            key_set_url=info.key_set_url, deployment_ids=(info.deployment_id,),
-            name=info.slug, product_family=info.flavour))
+        save_platform(
+            PlatformSpec(
+                issuer=info.issuer,
+                client_id=info.client_id,
+                auth_login_url=info.auth_login_url,
+                auth_token_url=info.auth_token_url,
+                auth_audience=info.auth_audience,
+                key_set_url=info.key_set_url,
+                deployment_ids=(info.deployment_id,),
+                name=info.slug,
+                product_family=info.flavour,
+            )
+        )
     return lti_env
 
 
@@ -69,8 +82,9 @@ def course_of(env: LtiEnv, slug: str):
     with session_scope(env.sandbox) as s:
         platform = s.scalars(select(Platform).where(Platform.slug == slug)).one()
         course = s.scalars(select(Course).where(Course.platform_id == platform.id)).first()
-        rows = s.execute(select(User, Enrollment).join(Enrollment).where(
-            Enrollment.course_id == course.id)).all()
+        rows = s.execute(
+            select(User, Enrollment).join(Enrollment).where(Enrollment.course_id == course.id)
+        ).all()
         return course.id, course.title, [(u.login, e.role) for u, e in rows]
 
 

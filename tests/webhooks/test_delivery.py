@@ -47,8 +47,9 @@ def verify_signature(secret: str, body: bytes, header: str) -> bool:
     fields = dict(part.split("=", 1) for part in header.split(","))
     if abs(time.time() - int(fields["t"])) > 300:
         return False
-    expected = hmac.new(secret.encode(), f"{fields['t']}.".encode() + body,
-                        hashlib.sha256).hexdigest()
+    expected = hmac.new(
+        secret.encode(), f"{fields['t']}.".encode() + body, hashlib.sha256
+    ).hexdigest()
     return hmac.compare_digest(expected, fields["v1"])
 
 
@@ -66,7 +67,8 @@ def test_receiver_failing_three_times_gets_exactly_one_delivery(app, course):
     receiver = Receiver(failures=3)
     with serve(receiver.app, "127.0.0.1") as base:
         subscription, _ = operations.create_subscription(
-            context.registration_id, f"{base}/hook", ["badge.issued", "badge.revoked"], SECRET)
+            context.registration_id, f"{base}/hook", ["badge.issued", "badge.revoked"], SECRET
+        )
         assertion = award_manually(badge, learner, "lti_user:tess", "finished the project")
 
         # The first attempt ran at once (immediate queue) and failed; the retry waits.
@@ -90,8 +92,7 @@ def test_receiver_failing_three_times_gets_exactly_one_delivery(app, course):
     assert db.session.scalar(select(func.count()).select_from(WebhookEvent)) == 1
     db.session.refresh(delivery)
     assert delivery.state == DeliveryState.DELIVERED and delivery.attempts == 4
-    codes = list(db.session.scalars(select(WebhookAttempt.status_code)
-                                    .order_by(WebhookAttempt.id)))
+    codes = list(db.session.scalars(select(WebhookAttempt.status_code).order_by(WebhookAttempt.id)))
     assert codes == [500, 500, 500, 200]
     assert all(w is not None for w in waits[:3])
 
@@ -105,8 +106,7 @@ def test_receiver_failing_three_times_gets_exactly_one_delivery(app, course):
     assert event["data"]["context"]["id"] == context.public_id
     for raw, sent in receiver.received:
         assert verify_signature(SECRET, raw, sent["Badgebridge-Signature"])
-        assert not verify_signature("another-secret-entirely", raw,
-                                    sent["Badgebridge-Signature"])
+        assert not verify_signature("another-secret-entirely", raw, sent["Badgebridge-Signature"])
     assert subscription.active
 
 
@@ -114,8 +114,9 @@ def test_revocation_and_acceptance_are_announced(app, course):
     context, _teacher, learner, badge = course
     receiver = Receiver(failures=0)
     with serve(receiver.app, "127.0.0.1") as base:
-        operations.create_subscription(context.registration_id, f"{base}/hook",
-                                       ["badge.accepted", "badge.revoked"], SECRET)
+        operations.create_subscription(
+            context.registration_id, f"{base}/hook", ["badge.accepted", "badge.revoked"], SECRET
+        )
         assertion = award_manually(badge, learner, "lti_user:tess", "project")
         accept(assertion)
         accept(assertion)  # only the first acceptance counts
@@ -130,11 +131,14 @@ def test_expired_badges_are_announced_once(app, course):
     context, _teacher, learner, badge = course
     receiver = Receiver(failures=0)
     with serve(receiver.app, "127.0.0.1") as base:
-        operations.create_subscription(context.registration_id, f"{base}/hook",
-                                       ["badge.expired"], SECRET)
-        issued = ob.issue(badge, ob.Recipient(email=learner.email, name=learner.name,
-                                              lti_user_id=learner.id),
-                          expires_at=utcnow() + timedelta(hours=1)).assertion
+        operations.create_subscription(
+            context.registration_id, f"{base}/hook", ["badge.expired"], SECRET
+        )
+        issued = ob.issue(
+            badge,
+            ob.Recipient(email=learner.email, name=learner.name, lti_user_id=learner.id),
+            expires_at=utcnow() + timedelta(hours=1),
+        ).assertion
         assert tasks.announce_expired() == 0
         later = utcnow() + timedelta(hours=2)
         assert tasks.announce_expired(later) == 1
@@ -157,8 +161,9 @@ def test_a_dead_receiver_ends_dead_and_times_out(app, course):
     slow.add_url_rule("/hook", "hook", lambda: (hang.wait(3), "late")[1], methods=["POST"])
     try:
         with serve(slow, "127.0.0.1") as base:
-            operations.create_subscription(context.registration_id, f"{base}/hook",
-                                           ["badge.issued"], SECRET)
+            operations.create_subscription(
+                context.registration_id, f"{base}/hook", ["badge.issued"], SECRET
+            )
             award_manually(badge, learner, "lti_user:tess", "project")
             tasks.run_due(utcnow() + timedelta(hours=7))
             hang.set()

@@ -36,8 +36,14 @@ class Assertion(db.Model):
     __table_args__ = (
         # At most one live assertion per badge and learner, enforced by the
         # database so concurrent issuers cannot both insert (a partial unique index).
-        Index("uq_ob_assertion_live", "badge_id", "recipient_key", unique=True,
-              sqlite_where=_LIVE, postgresql_where=_LIVE),
+        Index(
+            "uq_ob_assertion_live",
+            "badge_id",
+            "recipient_key",
+            unique=True,
+            sqlite_where=_LIVE,
+            postgresql_where=_LIVE,
+        ),
         UniqueConstraint("status_list_id", "status_index"),
         Index("ix_ob_assertion_lti_user_id", "lti_user_id"),
     )
@@ -45,8 +51,7 @@ class Assertion(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id)
     badge_id: Mapped[int] = mapped_column(ForeignKey("ob_badge.id", ondelete="CASCADE"))
-    lti_user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("lti_user.id", ondelete="SET NULL"))
+    lti_user_id: Mapped[int | None] = mapped_column(ForeignKey("lti_user.id", ondelete="SET NULL"))
     # "user:<lti_user.id>" or "email:<address>": who the award is for, in one column.
     recipient_key: Mapped[str] = mapped_column(String(400))
     recipient_email: Mapped[str | None] = mapped_column(String(320))

@@ -44,10 +44,12 @@ class Badge(TimestampMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id)
-    issuer_id: Mapped[int] = mapped_column(ForeignKey("ob_issuer.id", ondelete="CASCADE"),
-                                           index=True)
-    context_id: Mapped[int | None] = mapped_column(ForeignKey("context.id", ondelete="CASCADE"),
-                                                   index=True)
+    issuer_id: Mapped[int] = mapped_column(
+        ForeignKey("ob_issuer.id", ondelete="CASCADE"), index=True
+    )
+    context_id: Mapped[int | None] = mapped_column(
+        ForeignKey("context.id", ondelete="CASCADE"), index=True
+    )
     name: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text)
     criteria_narrative: Mapped[str] = mapped_column(Text)
@@ -62,8 +64,9 @@ class Badge(TimestampMixin, db.Model):
     # Off by default: public, signed evidence says which criteria were met, not the scores.
     evidence_shows_scores: Mapped[bool] = mapped_column(Boolean, default=False)
     # OB 3.0 achievementType (its vocabulary, or "ext:…") and inLanguage (BCP 47).
-    achievement_type: Mapped[str] = mapped_column(String(60), default="Badge",
-                                                  server_default="Badge")
+    achievement_type: Mapped[str] = mapped_column(
+        String(60), default="Badge", server_default="Badge"
+    )
     language: Mapped[str] = mapped_column(String(35), default="en", server_default="en")
     enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     design: Mapped[dict[str, Any] | None] = mapped_column(JSON)

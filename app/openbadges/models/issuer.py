@@ -25,7 +25,8 @@ class Issuer(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id)
     registration_id: Mapped[int | None] = mapped_column(
-        ForeignKey("registration.id", ondelete="CASCADE"))
+        ForeignKey("registration.id", ondelete="CASCADE")
+    )
     context_id: Mapped[int | None] = mapped_column(ForeignKey("context.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(300))
     url: Mapped[str] = mapped_column(String(1000))
@@ -34,7 +35,8 @@ class Issuer(TimestampMixin, db.Model):
     image_url: Mapped[str | None] = mapped_column(String(1000))
 
     keys: Mapped[list[IssuerKey]] = relationship(
-        back_populates="issuer", cascade="all, delete-orphan", order_by="IssuerKey.id")
+        back_populates="issuer", cascade="all, delete-orphan", order_by="IssuerKey.id"
+    )
 
 
 class KeyStatus:
@@ -57,13 +59,15 @@ class IssuerKey(TimestampMixin, db.Model):
     __tablename__ = "ob_issuer_key"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    issuer_id: Mapped[int] = mapped_column(ForeignKey("ob_issuer.id", ondelete="CASCADE"),
-                                           index=True)
+    issuer_id: Mapped[int] = mapped_column(
+        ForeignKey("ob_issuer.id", ondelete="CASCADE"), index=True
+    )
     public_key_multibase: Mapped[str] = mapped_column(String(64), unique=True)
     private_key_encrypted: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default=KeyStatus.ACTIVE)
-    algorithm: Mapped[str] = mapped_column(String(20), default=KeyAlgorithm.ED25519,
-                                           server_default=KeyAlgorithm.ED25519)
+    algorithm: Mapped[str] = mapped_column(
+        String(20), default=KeyAlgorithm.ED25519, server_default=KeyAlgorithm.ED25519
+    )
     retired_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
 
     issuer: Mapped[Issuer] = relationship(back_populates="keys")

@@ -23,8 +23,9 @@ class StatusList(TimestampMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id)
-    issuer_id: Mapped[int] = mapped_column(ForeignKey("ob_issuer.id", ondelete="CASCADE"),
-                                           index=True)
+    issuer_id: Mapped[int] = mapped_column(
+        ForeignKey("ob_issuer.id", ondelete="CASCADE"), index=True
+    )
     purpose: Mapped[str] = mapped_column(String(20), default="revocation")
     size: Mapped[int] = mapped_column(Integer, default=STATUS_LIST_SIZE)
     # Allocation counter; indexes are a scrambled permutation of it (see status.py).

@@ -90,30 +90,48 @@ class CanvasFlavour:
             "token_endpoint_auth_methods_supported": ["private_key_jwt"],
             "token_endpoint_auth_signing_alg_values_supported": ["RS256"],
             "scopes_supported": [
-                v.SCOPE_LINEITEM, v.SCOPE_LINEITEM_READONLY, v.SCOPE_RESULT_READONLY,
-                v.SCOPE_SCORE, v.SCOPE_NRPS,
+                v.SCOPE_LINEITEM,
+                v.SCOPE_LINEITEM_READONLY,
+                v.SCOPE_RESULT_READONLY,
+                v.SCOPE_SCORE,
+                v.SCOPE_NRPS,
                 "https://canvas.instructure.com/lti/public_jwk/scope/update",
                 "https://canvas.instructure.com/lti/account_lookup/scope/show",
                 v.SCOPE_CANVAS_PROGRESS,
             ],
             "response_types_supported": ["id_token"],
             "id_token_signing_alg_values_supported": ["RS256"],
-            "claims_supported": ["sub", "picture", "email", "name", "given_name",
-                                 "family_name", "locale"],
+            "claims_supported": [
+                "sub",
+                "picture",
+                "email",
+                "name",
+                "given_name",
+                "family_name",
+                "locale",
+            ],
             "subject_types_supported": ["public"],
             "authorization_server": host,
             "https://purl.imsglobal.org/spec/lti-platform-configuration": {
                 "product_family_code": "canvas",
                 "version": "vCloud",
                 "messages_supported": [
-                    {"type": v.MSG_RESOURCE_LINK,
-                     "placements": ["course_navigation", "link_selection"]},
-                    {"type": v.MSG_DEEP_LINKING,
-                     "placements": sorted(v.CANVAS_DL_PLACEMENTS)},
+                    {
+                        "type": v.MSG_RESOURCE_LINK,
+                        "placements": ["course_navigation", "link_selection"],
+                    },
+                    {"type": v.MSG_DEEP_LINKING, "placements": sorted(v.CANVAS_DL_PLACEMENTS)},
                 ],
-                "variables": ["ResourceLink.id", "Context.id", "Canvas.course.id",
-                              "Canvas.user.id", "Canvas.user.loginId", "Person.name.full",
-                              "Person.email.primary", "User.id"],
+                "variables": [
+                    "ResourceLink.id",
+                    "Context.id",
+                    "Canvas.course.id",
+                    "Canvas.user.id",
+                    "Canvas.user.loginId",
+                    "Person.name.full",
+                    "Person.email.primary",
+                    "User.id",
+                ],
                 "https://canvas.instructure.com/lti/account_name": "Sandbox University",
                 "https://canvas.instructure.com/lti/account_lti_guid": "",
             },
@@ -128,8 +146,9 @@ class CanvasFlavour:
             return [v.ROLE_TA, v.ROLE_INSTRUCTOR]
         return [v.ROLE_LEARNER]
 
-    def launch_roles(self, role: str, is_admin: bool = False,
-                     account_roles: frozenset[str] = frozenset()) -> list[str]:
+    def launch_roles(
+        self, role: str, is_admin: bool = False, account_roles: frozenset[str] = frozenset()
+    ) -> list[str]:
         """Launch roles: context roles + institution roles + system User, sorted (Canvas sorts
         the union, hence the captured order). Institution roles describe the person across the
         account (``account_roles``: their enrolment roles in every course), so someone who
@@ -150,8 +169,11 @@ class CanvasFlavour:
     def role_filter(self, value: str) -> set[str] | None:
         """Enrolment roles matching an NRPS ``role`` filter."""
         short = value.rsplit("#", 1)[-1]
-        return {"Instructor": {"teacher", "ta"}, "TeachingAssistant": {"ta"},
-                "Learner": {"student"}}.get(short)
+        return {
+            "Instructor": {"teacher", "ta"},
+            "TeachingAssistant": {"ta"},
+            "Learner": {"student"},
+        }.get(short)
 
     # ---- claims -----------------------------------------------------------------------
     def claims(self, ctx: LaunchContext, sesskey: str) -> dict[str, Any]:
@@ -162,8 +184,11 @@ class CanvasFlavour:
             v.CLAIM_VERSION: "1.3.0",
         }
         if ctx.message_type == v.MSG_RESOURCE_LINK and rl is not None:
-            c[v.CLAIM_RESOURCE_LINK] = {"id": rl.lti_id, "description": rl.description,
-                                        "title": rl.title}
+            c[v.CLAIM_RESOURCE_LINK] = {
+                "id": rl.lti_id,
+                "description": rl.description,
+                "title": rl.title,
+            }
         if ctx.message_type == v.MSG_DEEP_LINKING:
             settings = v.CANVAS_DL_PLACEMENTS[ctx.placement or "link_selection"]
             c[v.CLAIM_DL_SETTINGS] = {
@@ -180,22 +205,23 @@ class CanvasFlavour:
             ags: dict[str, Any] = {}
             if ctx.message_type == v.MSG_RESOURCE_LINK and ctx.link_line_items:
                 # The assignment's line item: the first one made for the link.
-                ags["lineitem"] = self.lineitem_url(iss, course.id, tool,
-                                                    ctx.link_line_items[0].id)
+                ags["lineitem"] = self.lineitem_url(iss, course.id, tool, ctx.link_line_items[0].id)
             ags["scope"] = ags_scopes
             ags["lineitems"] = self.lineitems_url(iss, course.id, tool)
             c[v.CLAIM_AGS] = ags
-        c.update({
-            "aud": tool.client_id,
-            "azp": tool.client_id,
-            v.CLAIM_DEPLOYMENT_ID: tool.deployment_id,
-            "exp": ctx.now + self.id_token_lifetime,
-            "iat": ctx.now,
-            "iss": iss,
-            "nonce": ctx.nonce,
-            "sub": user.lti_id,
-            v.CLAIM_TARGET_LINK_URI: ctx.target_link_uri,
-        })
+        c.update(
+            {
+                "aud": tool.client_id,
+                "azp": tool.client_id,
+                v.CLAIM_DEPLOYMENT_ID: tool.deployment_id,
+                "exp": ctx.now + self.id_token_lifetime,
+                "iat": ctx.now,
+                "iss": iss,
+                "nonce": ctx.nonce,
+                "sub": user.lti_id,
+                v.CLAIM_TARGET_LINK_URI: ctx.target_link_uri,
+            }
+        )
         if tool.privacy_level == "public":
             c["picture"] = f"{iss}/images/messages/avatar-50.png"
         if shares_email(tool):
@@ -209,11 +235,15 @@ class CanvasFlavour:
                 "course_offering_sourcedid": course.sis_id or "$CourseSection.sourcedId",
             }
         c[v.CLAIM_CONTEXT] = {
-            "id": course.lti_context_id, "label": course.label, "title": course.title,
+            "id": course.lti_context_id,
+            "label": course.label,
+            "title": course.title,
             "type": ["http://purl.imsglobal.org/vocab/lis/v2/course#CourseOffering"],
         }
         c[v.CLAIM_TOOL_PLATFORM] = {
-            "guid": ctx.platform.guid, "name": ctx.platform.name, "version": "cloud",
+            "guid": ctx.platform.guid,
+            "name": ctx.platform.name,
+            "version": "cloud",
             "product_family_code": "canvas",
         }
         c[v.CLAIM_LAUNCH_PRESENTATION] = {
@@ -229,8 +259,10 @@ class CanvasFlavour:
         if custom:
             c[v.CLAIM_CUSTOM] = substitute(custom, self._resolvers(ctx))
         if v.SCOPE_NRPS in tool.scope_set:
-            c[v.CLAIM_NRPS] = {"context_memberships_url": self.memberships_url(iss, course, tool),
-                               "service_versions": ["2.0"]}
+            c[v.CLAIM_NRPS] = {
+                "context_memberships_url": self.memberships_url(iss, course, tool),
+                "service_versions": ["2.0"],
+            }
         c[v.CLAIM_LTI11_LEGACY_USER_ID] = user.legacy_id
         lti1p1: dict[str, Any] = {"user_id": user.legacy_id}
         if rl is not None and ctx.message_type == v.MSG_RESOURCE_LINK:
@@ -241,19 +273,22 @@ class CanvasFlavour:
 
     def _resolvers(self, ctx: LaunchContext) -> dict[str, Any]:
         r = common_resolvers(ctx)
-        r.update({
-            "Canvas.course.id": lambda: str(ctx.course.id),
-            "Canvas.course.name": lambda: ctx.course.title,
-            "Canvas.user.id": lambda: str(ctx.user.id),
-            "Canvas.user.loginId": lambda: ctx.user.login,
-            "Canvas.api.domain": lambda: ctx.issuer.split("://", 1)[-1].split("/", 1)[0],
-            "Canvas.user.sisSourceId": lambda: ctx.user.sis_id,
-        })
+        r.update(
+            {
+                "Canvas.course.id": lambda: str(ctx.course.id),
+                "Canvas.course.name": lambda: ctx.course.title,
+                "Canvas.user.id": lambda: str(ctx.user.id),
+                "Canvas.user.loginId": lambda: ctx.user.login,
+                "Canvas.api.domain": lambda: ctx.issuer.split("://", 1)[-1].split("/", 1)[0],
+                "Canvas.user.sisSourceId": lambda: ctx.user.sis_id,
+            }
+        )
         return r
 
     # ---- serialisation ----------------------------------------------------------------
-    def lineitem_json(self, iss: str, course_id: int, tool: Tool, li: LineItem,
-                      rl_lti_id: str | None) -> dict[str, Any]:
+    def lineitem_json(
+        self, iss: str, course_id: int, tool: Tool, li: LineItem, rl_lti_id: str | None
+    ) -> dict[str, Any]:
         """A line item as Canvas's LineItemsSerializer writes it (nil fields left out)."""
         out: dict[str, Any] = {
             "id": self.lineitem_url(iss, course_id, tool, li.id),
@@ -272,13 +307,17 @@ class CanvasFlavour:
             out["endDateTime"] = iso(li.end_at)
         return out
 
-    def result_json(self, iss: str, course_id: int, tool: Tool, li: LineItem,
-                    row: ResultRow) -> dict[str, Any]:
+    def result_json(
+        self, iss: str, course_id: int, tool: Tool, li: LineItem, row: ResultRow
+    ) -> dict[str, Any]:
         """A result as Canvas's ResultsSerializer writes it."""
         r, u = row.result, row.user
         item_url = self.lineitem_url(iss, course_id, tool, li.id)
-        out: dict[str, Any] = {"id": f"{item_url}/results/{r.id}", "scoreOf": item_url,
-                               "userId": u.lti_id}
+        out: dict[str, Any] = {
+            "id": f"{item_url}/results/{r.id}",
+            "scoreOf": item_url,
+            "userId": u.lti_id,
+        }
         if r.score_given is not None:
             out["resultScore"] = num(r.score_given)
         maximum = r.score_maximum if r.score_maximum is not None else li.score_maximum
@@ -319,8 +358,9 @@ class CanvasFlavour:
         page = max(_int(args.get("page")) or 1, 1)
         return (page - 1) * per_page, per_page
 
-    def page_links(self, url: str, extra: dict[str, str], offset: int, limit: int | None,
-                   total: int) -> str | None:
+    def page_links(
+        self, url: str, extra: dict[str, str], offset: int, limit: int | None, total: int
+    ) -> str | None:
         """Canvas's Link header: current, next (if any), first, last."""
         assert limit is not None
         page = offset // limit + 1

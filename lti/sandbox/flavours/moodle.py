@@ -94,8 +94,12 @@ class MoodleFlavour:
     def launch_return_url(self, iss: str, course: Course, link_id: int | None, sesskey: str) -> str:
         """``launch_presentation.return_url``; launch_container 3 = embedded."""
         query = urlencode(
-            {"course": course.id, "launch_container": 3, "instanceid": link_id or "",
-             "sesskey": sesskey}
+            {
+                "course": course.id,
+                "launch_container": 3,
+                "instanceid": link_id or "",
+                "sesskey": sesskey,
+            }
         )
         return f"{iss}/mod/lti/return.php?{query}"
 
@@ -111,9 +115,13 @@ class MoodleFlavour:
             "registration_endpoint": self.registration_url(iss),
             "scopes_supported": [
                 "https://purl.imsglobal.org/spec/lti-bo/scope/basicoutcome",
-                v.SCOPE_LINEITEM_READONLY, v.SCOPE_RESULT_READONLY, v.SCOPE_SCORE,
-                v.SCOPE_LINEITEM, v.SCOPE_NRPS,
-                "https://purl.imsglobal.org/spec/lti-ts/scope/toolsetting", "openid",
+                v.SCOPE_LINEITEM_READONLY,
+                v.SCOPE_RESULT_READONLY,
+                v.SCOPE_SCORE,
+                v.SCOPE_LINEITEM,
+                v.SCOPE_NRPS,
+                "https://purl.imsglobal.org/spec/lti-ts/scope/toolsetting",
+                "openid",
             ],
             "response_types_supported": ["id_token"],
             "subject_types_supported": ["public", "pairwise"],
@@ -168,14 +176,19 @@ class MoodleFlavour:
             v.CLAIM_LIS: {"person_sourcedid": "", "course_section_sourcedid": ""},
             v.CLAIM_ROLES: self.launch_roles(ctx.role),
             v.CLAIM_CONTEXT: {
-                "id": course.lti_context_id, "label": course.label, "title": course.title,
+                "id": course.lti_context_id,
+                "label": course.label,
+                "title": course.title,
                 "type": ["CourseSection"],
             },
             v.CLAIM_MESSAGE_TYPE: ctx.message_type,
         }
         if ctx.message_type == v.MSG_RESOURCE_LINK and rl is not None:
-            c[v.CLAIM_RESOURCE_LINK] = {"title": rl.title, "description": rl.description,
-                                        "id": rl.lti_id}
+            c[v.CLAIM_RESOURCE_LINK] = {
+                "title": rl.title,
+                "description": rl.description,
+                "id": rl.lti_id,
+            }
             if ctx.link_line_items:
                 c[v.CLAIM_BASIC_OUTCOME] = {
                     "lis_result_sourcedid": _sourcedid(rl.lti_id, user.lti_id, tool, sesskey),
@@ -194,20 +207,22 @@ class MoodleFlavour:
             )
         c[v.CLAIM_LAUNCH_PRESENTATION] = presentation
         c[v.CLAIM_TOOL_PLATFORM] = {
-            "product_family_code": "moodle", "version": self.version,
-            "guid": ctx.platform.guid, "name": ctx.platform.slug,
+            "product_family_code": "moodle",
+            "version": self.version,
+            "guid": ctx.platform.guid,
+            "name": ctx.platform.slug,
             "description": ctx.platform.name,
         }
         c[v.CLAIM_VERSION] = "1.3.0"
         ags_scopes = [s for s in v.AGS_SCOPES if s in tool.scope_set and "canvas" not in s]
         if ags_scopes:
             ags: dict[str, Any] = {
-                "scope": ags_scopes, "lineitems": self.lineitems_url(iss, course.id, tool),
+                "scope": ags_scopes,
+                "lineitems": self.lineitems_url(iss, course.id, tool),
             }
             # Moodle names the one line item of a link; with several it names none.
             if ctx.message_type == v.MSG_RESOURCE_LINK and len(ctx.link_line_items) == 1:
-                ags["lineitem"] = self.lineitem_url(iss, course.id, tool,
-                                                    ctx.link_line_items[0].id)
+                ags["lineitem"] = self.lineitem_url(iss, course.id, tool, ctx.link_line_items[0].id)
             c[v.CLAIM_AGS] = ags
         custom = dict(tool.custom)
         if rl is not None:
@@ -220,8 +235,10 @@ class MoodleFlavour:
         if custom:
             c[v.CLAIM_CUSTOM] = custom
         if v.SCOPE_NRPS in tool.scope_set:
-            c[v.CLAIM_NRPS] = {"context_memberships_url": self.memberships_url(iss, course, tool),
-                               "service_versions": ["1.0", "2.0"]}
+            c[v.CLAIM_NRPS] = {
+                "context_memberships_url": self.memberships_url(iss, course, tool),
+                "service_versions": ["1.0", "2.0"],
+            }
         if ctx.message_type == v.MSG_DEEP_LINKING:
             c[v.CLAIM_DL_SETTINGS] = {
                 "accept_types": ["ltiResourceLink"],
@@ -245,8 +262,9 @@ class MoodleFlavour:
         return r
 
     # ---- serialisation ----------------------------------------------------------------
-    def lineitem_json(self, iss: str, course_id: int, tool: Tool, li: LineItem,
-                      rl_lti_id: str | None) -> dict[str, Any]:
+    def lineitem_json(
+        self, iss: str, course_id: int, tool: Tool, li: LineItem, rl_lti_id: str | None
+    ) -> dict[str, Any]:
         """A line item as Moodle's gradebookservices serialises it."""
         out: dict[str, Any] = {
             "id": self.lineitem_url(iss, course_id, tool, li.id),
@@ -264,8 +282,9 @@ class MoodleFlavour:
             out["ltiLinkId"] = rl_lti_id
         return out
 
-    def result_json(self, iss: str, course_id: int, tool: Tool, li: LineItem,
-                    row: ResultRow) -> dict[str, Any]:
+    def result_json(
+        self, iss: str, course_id: int, tool: Tool, li: LineItem, row: ResultRow
+    ) -> dict[str, Any]:
         """A result: scores are kept on the line item's scale (Moodle rescales on receipt)."""
         r, u = row.result, row.user
         out: dict[str, Any] = {
@@ -312,8 +331,9 @@ class MoodleFlavour:
         offset = max(_int(args.get("from")) or 0, 0)
         return offset, (limit if limit and limit > 0 else None)
 
-    def page_links(self, url: str, extra: dict[str, str], offset: int, limit: int | None,
-                   total: int) -> str | None:
+    def page_links(
+        self, url: str, extra: dict[str, str], offset: int, limit: int | None, total: int
+    ) -> str | None:
         """The Link header of a page (only ``next``, as Moodle's memberships sends)."""
         if limit is None or offset + limit >= total:
             return None
@@ -322,8 +342,12 @@ class MoodleFlavour:
 
 
 def _sourcedid(instance_id: str, user_id: str, tool: Tool, secret: str) -> str:
-    data = {"instanceid": instance_id, "userid": user_id, "typeid": tool.deployment_id,
-            "launchid": int(hashlib.sha256(secret.encode()).hexdigest()[:7], 16)}
+    data = {
+        "instanceid": instance_id,
+        "userid": user_id,
+        "typeid": tool.deployment_id,
+        "launchid": int(hashlib.sha256(secret.encode()).hexdigest()[:7], 16),
+    }
     payload = json.dumps(data, separators=(",", ":"))
     digest = hmac.new(secret.encode(), payload.encode(), hashlib.sha256).hexdigest()
     return json.dumps({"data": data, "hash": digest}, separators=(",", ":"))
@@ -337,17 +361,45 @@ def _int(value: str | None) -> int | None:
 
 
 MOODLE_VARIABLES = [
-    "basic-lti-launch-request", "ContentItemSelectionRequest", "ToolProxyRegistrationRequest",
-    "Context.id", "Context.title", "Context.label", "Context.id.history", "Context.sourcedId",
-    "Context.longDescription", "Context.timeFrame.begin", "CourseSection.title",
-    "CourseSection.label", "CourseSection.sourcedId", "CourseSection.longDescription",
-    "CourseSection.timeFrame.begin", "CourseSection.timeFrame.end", "ResourceLink.id",
-    "ResourceLink.title", "ResourceLink.description", "User.id", "User.username",
-    "Person.name.full", "Person.name.given", "Person.name.family", "Person.email.primary",
-    "Person.sourcedId", "Person.name.middle", "Person.address.street1",
-    "Person.address.locality", "Person.address.country", "Person.address.timezone",
-    "Person.phone.primary", "Person.phone.mobile", "Person.webaddress", "Membership.role",
-    "Result.sourcedId", "Result.autocreate", "BasicOutcome.sourcedId", "BasicOutcome.url",
+    "basic-lti-launch-request",
+    "ContentItemSelectionRequest",
+    "ToolProxyRegistrationRequest",
+    "Context.id",
+    "Context.title",
+    "Context.label",
+    "Context.id.history",
+    "Context.sourcedId",
+    "Context.longDescription",
+    "Context.timeFrame.begin",
+    "CourseSection.title",
+    "CourseSection.label",
+    "CourseSection.sourcedId",
+    "CourseSection.longDescription",
+    "CourseSection.timeFrame.begin",
+    "CourseSection.timeFrame.end",
+    "ResourceLink.id",
+    "ResourceLink.title",
+    "ResourceLink.description",
+    "User.id",
+    "User.username",
+    "Person.name.full",
+    "Person.name.given",
+    "Person.name.family",
+    "Person.email.primary",
+    "Person.sourcedId",
+    "Person.name.middle",
+    "Person.address.street1",
+    "Person.address.locality",
+    "Person.address.country",
+    "Person.address.timezone",
+    "Person.phone.primary",
+    "Person.phone.mobile",
+    "Person.webaddress",
+    "Membership.role",
+    "Result.sourcedId",
+    "Result.autocreate",
+    "BasicOutcome.sourcedId",
+    "BasicOutcome.url",
     "Moodle.Person.userGroupIds",
 ]
 

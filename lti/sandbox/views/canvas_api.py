@@ -47,8 +47,7 @@ def _throttle(token: ApiToken) -> Response | None:
     token.checked_at = now
     if token.bucket < token.cost:
         token.throttled += 1
-        resp = Response("403 Forbidden (Rate Limit Exceeded)\n", status=403,
-                        mimetype="text/plain")
+        resp = Response("403 Forbidden (Rate Limit Exceeded)\n", status=403, mimetype="text/plain")
         resp.headers["X-Rate-Limit-Remaining"] = f"{max(token.bucket, 0):.1f}"
         return resp
     token.bucket -= token.cost
@@ -64,27 +63,35 @@ def api(view: Callable[..., Any]) -> Callable[..., Any]:
         s = session()
         header = request.headers.get("Authorization", "")
         token = s.get(ApiToken, header[7:]) if header.startswith("Bearer ") else None
-        if token is None or token.platform_id != g.platform.id or (
-                token.expires_at is not None and as_utc(token.expires_at) <= utcnow()):
+        if (
+            token is None
+            or token.platform_id != g.platform.id
+            or (token.expires_at is not None and as_utc(token.expires_at) <= utcnow())
+        ):
             return _error(401, "Invalid access token.")
         refused = _throttle(token)
         s.commit()
         if refused is not None:
             return refused
         if course_ref.startswith("lti_context_id:"):
-            course = s.scalars(select(Course).where(
-                Course.platform_id == g.platform.id,
-                Course.lti_context_id == course_ref.split(":", 1)[1])).first()
+            course = s.scalars(
+                select(Course).where(
+                    Course.platform_id == g.platform.id,
+                    Course.lti_context_id == course_ref.split(":", 1)[1],
+                )
+            ).first()
         else:
             course = s.get(Course, int(course_ref)) if course_ref.isdigit() else None
         if course is None or course.platform_id != g.platform.id:
             return _error(404, "The specified resource does not exist.")
         user = s.get(User, token.user_id)
-        role = s.scalar(select(Enrollment.role).where(Enrollment.course_id == course.id,
-                                                      Enrollment.user_id == user.id))
+        role = s.scalar(
+            select(Enrollment.role).where(
+                Enrollment.course_id == course.id, Enrollment.user_id == user.id
+            )
+        )
         if role not in ("teacher", "ta") and not user.is_admin:
-            return _error(401, "user not authorized to perform that action",
-                          status="unauthorized")
+            return _error(401, "user not authorized to perform that action", status="unauthorized")
         resp = view(course, *args, **kwargs)
         resp.headers["X-Rate-Limit-Remaining"] = f"{token.bucket:.1f}"
         resp.headers["X-Request-Cost"] = f"{token.cost:.1f}"
@@ -95,17 +102,18 @@ def api(view: Callable[..., Any]) -> Callable[..., Any]:
 
 def _page(items: Sequence[Any], render: Callable[[Any], dict[str, Any]]) -> Response:
     """One page of ``items`` with Canvas's numbered-page Link header."""
-    per_page = min(max(request.args.get("per_page", DEFAULT_PER_PAGE, type=int) or 1, 1),
-                   MAX_PER_PAGE)
+    per_page = min(
+        max(request.args.get("per_page", DEFAULT_PER_PAGE, type=int) or 1, 1), MAX_PER_PAGE
+    )
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     last = max((len(items) + per_page - 1) // per_page, 1)
-    resp = jsonify([render(i) for i in items[(page - 1) * per_page:page * per_page]])
-    params = [(k, v) for k, v in request.args.items(multi=True) if k not in ("page",
-                                                                              "per_page")]
+    resp = jsonify([render(i) for i in items[(page - 1) * per_page : page * per_page]])
+    params = [(k, v) for k, v in request.args.items(multi=True) if k not in ("page", "per_page")]
 
     def url(n: int) -> str:
-        return (f"{base_url()}{request.path}?"
-                + urlencode([*params, ("page", n), ("per_page", per_page)]))
+        return f"{base_url()}{request.path}?" + urlencode(
+            [*params, ("page", n), ("per_page", per_page)]
+        )
 
     links = [f'<{url(page)}>; rel="current"']
     if page < last:
@@ -118,16 +126,29 @@ def _page(items: Sequence[Any], render: Callable[[Any], dict[str, Any]]) -> Resp
 
 
 def _students(course: Course) -> list[tuple[Enrollment, User]]:
-    return list(session().execute(
-        select(Enrollment, User).join(User, User.id == Enrollment.user_id)
-        .where(Enrollment.course_id == course.id, Enrollment.role == "student",
-               Enrollment.status == "active").order_by(User.family_name, User.id)).all())
+    return list(
+        session()
+        .execute(
+            select(Enrollment, User)
+            .join(User, User.id == Enrollment.user_id)
+            .where(
+                Enrollment.course_id == course.id,
+                Enrollment.role == "student",
+                Enrollment.status == "active",
+            )
+            .order_by(User.family_name, User.id)
+        )
+        .all()
+    )
 
 
 def _assignments(course: Course) -> list[LineItem]:
     # Every gradebook column of a Canvas course is an assignment (AGS-made ones too).
-    return list(session().scalars(select(LineItem).where(LineItem.course_id == course.id)
-                                  .order_by(LineItem.id)))
+    return list(
+        session().scalars(
+            select(LineItem).where(LineItem.course_id == course.id).order_by(LineItem.id)
+        )
+    )
 
 
 @bp.get("/api/v1/courses/<course_ref>/assignments")
@@ -135,20 +156,27 @@ def _assignments(course: Course) -> list[LineItem]:
 @api
 def assignments(course: Course) -> Response:
     """List assignments."""
-    tools = {t.id: t for t in session().scalars(select(Tool).where(
-        Tool.platform_id == g.platform.id))}
+    tools = {
+        t.id: t for t in session().scalars(select(Tool).where(Tool.platform_id == g.platform.id))
+    }
 
     def render(li: LineItem) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "id": li.id, "name": li.label, "course_id": course.id,
-            "points_possible": li.score_maximum, "grading_type": "points",
-            "published": True, "position": li.id,
-            "html_url": f"{base_url()}/{g.platform.slug}/courses/{course.id}"
-                        f"/assignments/{li.id}",
-            "submission_types": ["external_tool"] if li.tool_id else ["online_text_entry"]}
+            "id": li.id,
+            "name": li.label,
+            "course_id": course.id,
+            "points_possible": li.score_maximum,
+            "grading_type": "points",
+            "published": True,
+            "position": li.id,
+            "html_url": f"{base_url()}/{g.platform.slug}/courses/{course.id}/assignments/{li.id}",
+            "submission_types": ["external_tool"] if li.tool_id else ["online_text_entry"],
+        }
         if li.tool_id:
             out["external_tool_tag_attributes"] = {
-                "url": tools[li.tool_id].target_link_uri, "new_tab": False}
+                "url": tools[li.tool_id].target_link_uri,
+                "new_tab": False,
+            }
         return out
 
     return _page(_assignments(course), render)
@@ -165,23 +193,45 @@ def student_submissions(course: Course) -> Response:
     if "all" not in wanted:
         students = [u for u in students if str(u.id) in wanted]
     items = _assignments(course)
-    results = {(r.line_item_id, r.user_id): r for r in session().scalars(select(Result).where(
-        Result.line_item_id.in_([li.id for li in items]),
-        Result.user_id.in_([u.id for u in students])))} if students and items else {}
+    results = (
+        {
+            (r.line_item_id, r.user_id): r
+            for r in session().scalars(
+                select(Result).where(
+                    Result.line_item_id.in_([li.id for li in items]),
+                    Result.user_id.in_([u.id for u in students]),
+                )
+            )
+        }
+        if students and items
+        else {}
+    )
     rows = [(li, u, results.get((li.id, u.id))) for u in students for li in items]
 
     def render(row: tuple[LineItem, User, Result | None]) -> dict[str, Any]:
         li, u, r = row
         graded = r is not None and r.score_given is not None
-        score = r.score_given * li.score_maximum / r.score_maximum \
-            if graded and r.score_maximum else (r.score_given if graded else None)
-        return {"id": li.id * 100000 + u.id, "assignment_id": li.id, "user_id": u.id,
-                "score": score, "grade": f"{score:g}" if score is not None else None,
-                "graded_at": as_utc(r.timestamp).isoformat().replace("+00:00", "Z")
-                if graded else None, "submitted_at": None, "attempt": None,
-                "workflow_state": "graded" if graded else "unsubmitted",
-                "excused": False, "late": False, "missing": False, "grade_matches_current_"
-                "submission": True, "entered_score": score}
+        score = (
+            r.score_given * li.score_maximum / r.score_maximum
+            if graded and r.score_maximum
+            else (r.score_given if graded else None)
+        )
+        return {
+            "id": li.id * 100000 + u.id,
+            "assignment_id": li.id,
+            "user_id": u.id,
+            "score": score,
+            "grade": f"{score:g}" if score is not None else None,
+            "graded_at": as_utc(r.timestamp).isoformat().replace("+00:00", "Z") if graded else None,
+            "submitted_at": None,
+            "attempt": None,
+            "workflow_state": "graded" if graded else "unsubmitted",
+            "excused": False,
+            "late": False,
+            "missing": False,
+            "grade_matches_current_submission": True,
+            "entered_score": score,
+        }
 
     return _page(rows, render)
 
@@ -193,8 +243,15 @@ def enrollments(course: Course) -> Response:
     """List enrollments (students, with their course scores)."""
     items = _assignments(course)
     students = _students(course)
-    results = list(session().scalars(select(Result).where(
-        Result.line_item_id.in_([li.id for li in items])))) if items else []
+    results = (
+        list(
+            session().scalars(
+                select(Result).where(Result.line_item_id.in_([li.id for li in items]))
+            )
+        )
+        if items
+        else []
+    )
     maxima = {li.id: li.score_maximum for li in items}
     earned: dict[int, tuple[float, float]] = {}
     for r in results:
@@ -212,14 +269,27 @@ def enrollments(course: Course) -> Response:
         current = round(got / possible * 100, 2) if possible else None
         total = sum(maxima.values())
         final = round(got / total * 100, 2) if total else None
-        return {"id": e.id, "user_id": u.id, "course_id": course.id,
-                "type": "StudentEnrollment", "role": "StudentEnrollment",
-                "enrollment_state": "active",
-                "grades": {"html_url": f"{base_url()}/{g.platform.slug}/courses/{course.id}"
-                                       f"/grades/{u.id}", "current_score": current,
-                           "final_score": final, "current_grade": None, "final_grade": None},
-                "user": {"id": u.id, "name": u.name, "sortable_name":
-                         f"{u.family_name}, {u.given_name}", "short_name": u.name}}
+        return {
+            "id": e.id,
+            "user_id": u.id,
+            "course_id": course.id,
+            "type": "StudentEnrollment",
+            "role": "StudentEnrollment",
+            "enrollment_state": "active",
+            "grades": {
+                "html_url": f"{base_url()}/{g.platform.slug}/courses/{course.id}/grades/{u.id}",
+                "current_score": current,
+                "final_score": final,
+                "current_grade": None,
+                "final_grade": None,
+            },
+            "user": {
+                "id": u.id,
+                "name": u.name,
+                "sortable_name": f"{u.family_name}, {u.given_name}",
+                "short_name": u.name,
+            },
+        }
 
     return _page(students, render)
 
@@ -231,14 +301,29 @@ def course_user(course: Course, user_ref: str) -> Response:
     """One user of the course, by id or by ``lti_1_3_id:<sub>`` (the LTI 1.3 ``sub``)."""
     s = session()
     if user_ref.startswith("lti_1_3_id:"):
-        user = s.scalars(select(User).where(User.platform_id == g.platform.id,
-                                            User.lti_id == user_ref.split(":", 1)[1])).first()
+        user = s.scalars(
+            select(User).where(
+                User.platform_id == g.platform.id, User.lti_id == user_ref.split(":", 1)[1]
+            )
+        ).first()
     else:
         user = s.get(User, int(user_ref)) if user_ref.isdigit() else None
-    enrolled = user is not None and s.scalar(select(Enrollment.id).where(
-        Enrollment.course_id == course.id, Enrollment.user_id == user.id)) is not None
+    enrolled = (
+        user is not None
+        and s.scalar(
+            select(Enrollment.id).where(
+                Enrollment.course_id == course.id, Enrollment.user_id == user.id
+            )
+        )
+        is not None
+    )
     if not enrolled:
         return _error(404, "The specified resource does not exist.")
-    return jsonify({"id": user.id, "name": user.name,
-                    "sortable_name": f"{user.family_name}, {user.given_name}",
-                    "short_name": user.name})
+    return jsonify(
+        {
+            "id": user.id,
+            "name": user.name,
+            "sortable_name": f"{user.family_name}, {user.given_name}",
+            "short_name": user.name,
+        }
+    )

@@ -61,9 +61,15 @@ def only(flavour: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
 def service_error(status: int, message: str) -> Response:
     """An error of a service endpoint in the product's style."""
     if g.platform.flavour == "canvas":
-        kind = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-                412: "precondition_failed", 415: "unsupported_media_type",
-                422: "unprocessable_entity"}.get(status, "error")
+        kind = {
+            400: "bad_request",
+            401: "unauthorized",
+            403: "forbidden",
+            404: "not_found",
+            412: "precondition_failed",
+            415: "unsupported_media_type",
+            422: "unprocessable_entity",
+        }.get(status, "error")
         resp = jsonify({"errors": {"type": kind, "message": message}})
     else:
         # Moodle puts the reason in the status line and answers an empty body; the text

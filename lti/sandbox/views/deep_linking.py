@@ -32,14 +32,21 @@ def _verify(token: str, expected: dict[str, Any]) -> tuple[Tool, Course, dict[st
     except jwt.PyJWTError as exc:
         raise DeepLinkError(f"The response is not a JWT: {exc}") from exc
     client_id = str(unverified.get("iss") or "")
-    tool = s.scalars(select(Tool).where(Tool.platform_id == g.platform.id,
-                                        Tool.client_id == client_id)).first()
+    tool = s.scalars(
+        select(Tool).where(Tool.platform_id == g.platform.id, Tool.client_id == client_id)
+    ).first()
     if tool is None:
         raise DeepLinkError(f"No tool has client_id {client_id!r} (the response's iss).")
     try:
         key = tool_key_sets().key_for(tool.jwks_url, token)
-        claims = jwt.decode(token, key, algorithms=["RS256"], audience=iss(), leeway=LEEWAY,
-                            options={"require": ["iss", "aud", "exp", "iat", "nonce"]})
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=["RS256"],
+            audience=iss(),
+            leeway=LEEWAY,
+            options={"require": ["iss", "aud", "exp", "iat", "nonce"]},
+        )
     except keys.KeySetError as exc:
         raise DeepLinkError(f"The tool's key set: {exc}") from exc
     except jwt.InvalidAudienceError as exc:
@@ -96,8 +103,12 @@ def _place(tool: Tool, course: Course, claims: dict[str, Any]) -> list[ResourceL
         if not isinstance(custom, dict):
             raise DeepLinkError("custom must be an object.")
         link = ops.add_resource_link(
-            s, course, tool, str(item.get("title") or tool.name),
-            description=str(item.get("text") or ""), url=item.get("url") or None,
+            s,
+            course,
+            tool,
+            str(item.get("title") or tool.name),
+            description=str(item.get("text") or ""),
+            url=item.get("url") or None,
             custom={str(k): str(val) for k, val in custom.items()},
         )
         line_item = item.get("lineItem")
@@ -106,9 +117,17 @@ def _place(tool: Tool, course: Course, claims: dict[str, Any]) -> list[ResourceL
             if isinstance(maximum, bool) or not isinstance(maximum, int | float) or maximum <= 0:
                 raise DeepLinkError("lineItem.scoreMaximum must be a number greater than 0.")
             # The column is made with the activity / assignment, as the products do.
-            ops.add_line_item(s, course, tool, str(line_item.get("label") or link.title),
-                              maximum, resource_link=link, tag=str(line_item.get("tag") or ""),
-                              resource_id=str(line_item.get("resourceId") or ""), coupled=True)
+            ops.add_line_item(
+                s,
+                course,
+                tool,
+                str(line_item.get("label") or link.title),
+                maximum,
+                resource_link=link,
+                tag=str(line_item.get("tag") or ""),
+                resource_id=str(line_item.get("resourceId") or ""),
+                coupled=True,
+            )
         links.append(link)
     return links
 
@@ -123,14 +142,19 @@ def _handle(expected: dict[str, Any]) -> tuple[str, int]:
         links = _place(tool, course, claims)
     except DeepLinkError as exc:
         s.rollback()
-        return render_template("sandbox/error.html", title="Content not added",
-                               message=str(exc)), 400
+        return render_template(
+            "sandbox/error.html", title="Content not added", message=str(exc)
+        ), 400
     s.commit()
     user_id = claims["_state"].get("u")
     user = s.get(ops.User, user_id) if user_id else None
     return render_template(
-        "sandbox/deep_link_done.html", platform=g.platform, course=course, links=links,
-        msg=claims.get(v.CLAIM_DL_MSG), errormsg=claims.get(v.CLAIM_DL_ERRORMSG),
+        "sandbox/deep_link_done.html",
+        platform=g.platform,
+        course=course,
+        links=links,
+        msg=claims.get(v.CLAIM_DL_MSG),
+        errormsg=claims.get(v.CLAIM_DL_ERRORMSG),
         as_login=user.login if user else None,
     ), 200
 
@@ -142,18 +166,26 @@ def moodle_dl_return() -> tuple[str, int]:
     try:
         state = hints.read(launches.SESSKEY, request.args.get("sesskey", ""))
     except hints.HintError as exc:
-        return render_template("sandbox/error.html", title="Content not added",
-                               message=f"sesskey: {exc}"), 400
+        return render_template(
+            "sandbox/error.html", title="Content not added", message=f"sesskey: {exc}"
+        ), 400
     tool = session().get(Tool, state.get("t"))
-    if str(state.get("c")) != request.args.get("course") or tool is None or \
-            tool.deployment_id != request.args.get("id"):
-        return render_template("sandbox/error.html", title="Content not added",
-                               message="course or id do not match the request."), 400
+    if (
+        str(state.get("c")) != request.args.get("course")
+        or tool is None
+        or tool.deployment_id != request.args.get("id")
+    ):
+        return render_template(
+            "sandbox/error.html",
+            title="Content not added",
+            message="course or id do not match the request.",
+        ), 400
     return _handle(state)
 
 
-@bp.route("/courses/<int:course_id>/deep_linking_response", methods=["POST"],
-          endpoint="canvas_dl_return")
+@bp.route(
+    "/courses/<int:course_id>/deep_linking_response", methods=["POST"], endpoint="canvas_dl_return"
+)
 @only("canvas")
 def canvas_dl_return(course_id: int) -> tuple[str, int]:
     """Canvas's deep linking response endpoint (state in the echoed ``data``)."""

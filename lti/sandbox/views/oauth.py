@@ -37,8 +37,9 @@ def _error(error: str, description: str) -> tuple[Response, int]:
     return resp, 400
 
 
-def verify_client_assertion(tool: Tool, assertion: str,
-                            audience: str | list[str]) -> dict[str, Any]:
+def verify_client_assertion(
+    tool: Tool, assertion: str, audience: str | list[str]
+) -> dict[str, Any]:
     """Verify a tool-signed JWT against the tool's key set: RS256, iss = sub = client_id, aud
     naming ``audience``, a live exp. Raises ``ValueError`` with the reason."""
     try:
@@ -47,7 +48,11 @@ def verify_client_assertion(tool: Tool, assertion: str,
         raise ValueError(str(exc)) from exc
     try:
         claims = jwt.decode(
-            assertion, key, algorithms=["RS256"], audience=audience, leeway=LEEWAY,
+            assertion,
+            key,
+            algorithms=["RS256"],
+            audience=audience,
+            leeway=LEEWAY,
             options={"require": ["iss", "sub", "aud", "exp", "iat", "jti"]},
         )
     except jwt.InvalidAudienceError as exc:
@@ -64,10 +69,14 @@ def _token() -> tuple[Response, int] | Response:
     form = request.form
     if request.mimetype != "application/x-www-form-urlencoded":
         return _error("invalid_request", "the body must be application/x-www-form-urlencoded")
-    if form.get("grant_type") != "client_credentials" or \
-            form.get("client_assertion_type") != v.ASSERTION_TYPE:
-        return _error("unsupported_grant_type",
-                      "grant_type must be client_credentials with a jwt-bearer assertion")
+    if (
+        form.get("grant_type") != "client_credentials"
+        or form.get("client_assertion_type") != v.ASSERTION_TYPE
+    ):
+        return _error(
+            "unsupported_grant_type",
+            "grant_type must be client_credentials with a jwt-bearer assertion",
+        )
     assertion = form.get("client_assertion", "")
     requested = form.get("scope", "").split()
     if not assertion or not requested:
@@ -78,8 +87,9 @@ def _token() -> tuple[Response, int] | Response:
         return _error("invalid_request", "client_assertion is not a JWT")
     s = session()
     client_id = str(unverified.get("sub") or "")
-    tool = s.scalars(select(Tool).where(Tool.platform_id == g.platform.id,
-                                        Tool.client_id == client_id)).first()
+    tool = s.scalars(
+        select(Tool).where(Tool.platform_id == g.platform.id, Tool.client_id == client_id)
+    ).first()
     if tool is None or not tool.active:
         return _error("invalid_client", f"unknown client {client_id!r}")
     audience = g.flavour.token_url(iss())
@@ -87,8 +97,9 @@ def _token() -> tuple[Response, int] | Response:
     # does); tools registered dynamically use it, tools configured by hand the token URL.
     server = g.flavour.openid_configuration(iss()).get("authorization_server")
     try:
-        claims = verify_client_assertion(tool, assertion, [audience, server] if server
-                                         else audience)
+        claims = verify_client_assertion(
+            tool, assertion, [audience, server] if server else audience
+        )
     except ValueError as exc:
         return _error("invalid_client", str(exc))
     expires = datetime.fromtimestamp(int(claims["exp"]) + LEEWAY, UTC)
@@ -103,14 +114,29 @@ def _token() -> tuple[Response, int] | Response:
     if g.platform.flavour == "canvas":
         # Canvas's access tokens are JWTs signed by the platform.
         now = int(datetime.now(UTC).timestamp())
-        token_value = keys.sign(s, g.platform, {
-            "iss": iss(), "sub": tool.client_id, "aud": audience, "iat": now,
-            "exp": now + 3600, "scopes": " ".join(granted), "jti": ops.secrets.token_hex(16),
-        })
+        token_value = keys.sign(
+            s,
+            g.platform,
+            {
+                "iss": iss(),
+                "sub": tool.client_id,
+                "aud": audience,
+                "iat": now,
+                "exp": now + 3600,
+                "scopes": " ".join(granted),
+                "jti": ops.secrets.token_hex(16),
+            },
+        )
     token = ops.issue_access_token(s, tool, granted, token=token_value)
     s.commit()
-    resp = jsonify({"access_token": token, "token_type": "Bearer", "expires_in": 3600,
-                    "scope": " ".join(granted)})
+    resp = jsonify(
+        {
+            "access_token": token,
+            "token_type": "Bearer",
+            "expires_in": 3600,
+            "scope": " ".join(granted),
+        }
+    )
     resp.headers["Cache-Control"] = "no-store"
     return resp
 

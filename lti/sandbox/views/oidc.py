@@ -22,24 +22,35 @@ def initiate() -> Response | tuple[str, int]:
     try:
         claims = hints.read(launches.HINT, hint)
     except hints.HintError as exc:
-        return render_template("sandbox/error.html", title="Launch refused",
-                               message=str(exc)), 400
+        return render_template("sandbox/error.html", title="Launch refused", message=str(exc)), 400
     s = session()
-    tool, user, course = s.get(Tool, claims["t"]), s.get(User, claims["u"]), s.get(Course,
-                                                                                   claims["c"])
+    tool, user, course = (
+        s.get(Tool, claims["t"]),
+        s.get(User, claims["u"]),
+        s.get(Course, claims["c"]),
+    )
     if claims.get("p") != g.platform.slug or not tool or not user or not course:
-        return render_template("sandbox/error.html", title="Launch refused",
-                               message="This launch is for another platform."), 400
+        return render_template(
+            "sandbox/error.html",
+            title="Launch refused",
+            message="This launch is for another platform.",
+        ), 400
     if not tool.active:
-        return render_template("sandbox/error.html", title="Launch refused",
-                               message=f"{tool.name} is not active on this platform: an "
-                                       "administrator must activate it first."), 403
+        return render_template(
+            "sandbox/error.html",
+            title="Launch refused",
+            message=f"{tool.name} is not active on this platform: an "
+            "administrator must activate it first.",
+        ), 403
     link = s.get(ResourceLink, claims["l"]) if claims.get("l") else None
     fields = launches.login_form_fields(
         g.platform, tool, user, hint, launches.target_for(tool, link, claims["m"]), base_url()
     )
-    return Response(render_template("sandbox/autopost.html", action=tool.login_url,
-                                    fields=fields, title="Opening the tool…"))
+    return Response(
+        render_template(
+            "sandbox/autopost.html", action=tool.login_url, fields=fields, title="Opening the tool…"
+        )
+    )
 
 
 def _auth() -> Response | tuple[str, int]:
@@ -54,8 +65,11 @@ def _auth() -> Response | tuple[str, int]:
     redirect_uri = params.get("redirect_uri", "")
     if redirect_uri not in tool.redirect_uris:
         # Never send anything to an unregistered address (OIDC Core 3.1.2.6).
-        return _page(400, "Invalid redirect_uri",
-                     f"{redirect_uri!r} is not a registered redirect URI of {tool.name}.")
+        return _page(
+            400,
+            "Invalid redirect_uri",
+            f"{redirect_uri!r} is not a registered redirect URI of {tool.name}.",
+        )
     state = params.get("state")
     mode = params.get("response_mode")
 
@@ -64,8 +78,14 @@ def _auth() -> Response | tuple[str, int]:
         if state is not None:
             fields["state"] = state
         if mode == "form_post":
-            return Response(render_template("sandbox/autopost.html", action=redirect_uri,
-                                            fields=fields, title="Returning an error…"))
+            return Response(
+                render_template(
+                    "sandbox/autopost.html",
+                    action=redirect_uri,
+                    fields=fields,
+                    title="Returning an error…",
+                )
+            )
         sep = "&" if "?" in redirect_uri else "?"
         return Response(status=302, headers={"Location": redirect_uri + sep + urlencode(fields)})
 
@@ -99,8 +119,11 @@ def _auth() -> Response | tuple[str, int]:
         fields["state"] = state
     if g.platform.flavour == "canvas":
         fields["lti_storage_target"] = "post_message_forwarding"
-    return Response(render_template("sandbox/autopost.html", action=redirect_uri, fields=fields,
-                                    title="Launching…"))
+    return Response(
+        render_template(
+            "sandbox/autopost.html", action=redirect_uri, fields=fields, title="Launching…"
+        )
+    )
 
 
 def _page(status: int, title: str, message: str) -> tuple[str, int]:

@@ -55,12 +55,15 @@ def index() -> str:
                 select(User.login, User.given_name, User.family_name)
                 .join(Enrollment, Enrollment.user_id == User.id)
                 .where(Enrollment.course_id == c.id, Enrollment.role == "student")
-                .order_by(User.id).limit(5)
+                .order_by(User.id)
+                .limit(5)
             ).all()
-            count = s.scalar(select(func.count()).select_from(Enrollment).where(
-                Enrollment.course_id == c.id, Enrollment.role == "student"))
-            courses.append({"course": c, "staff": staff, "learners": learners,
-                            "count": count})
+            count = s.scalar(
+                select(func.count())
+                .select_from(Enrollment)
+                .where(Enrollment.course_id == c.id, Enrollment.role == "student")
+            )
+            courses.append({"course": c, "staff": staff, "learners": learners, "count": count})
         listing.append({"platform": p, "courses": courses, "tools": ops.tools_of(s, p)})
     return render_template("sandbox/index.html", listing=listing)
 
@@ -112,18 +115,29 @@ def course_page(course_id: int) -> str:
             placement = request.args.get("placement") if g.platform.flavour == "canvas" else None
             if placement and placement not in v.CANVAS_DL_PLACEMENTS:
                 abort(400, description="Unknown placement")
-            hint = launches.message_hint(g.platform, tool, course, user, None,
-                                         v.MSG_DEEP_LINKING, placement=placement)
+            hint = launches.message_hint(
+                g.platform, tool, course, user, None, v.MSG_DEEP_LINKING, placement=placement
+            )
             frame_src = url_for("sandbox.initiate", hint=hint)
     people = s.execute(
         select(User.login, User.given_name, User.family_name, Enrollment.role)
         .join(Enrollment, Enrollment.user_id == User.id)
-        .where(Enrollment.course_id == course.id).order_by(Enrollment.id).limit(8)
+        .where(Enrollment.course_id == course.id)
+        .order_by(Enrollment.id)
+        .limit(8)
     ).all()
     return render_template(
-        "sandbox/course.html", platform=g.platform, course=course, user=user,
-        enrolment=enrolment, links=links, tools=tools, frame_src=frame_src, opened=opened,
-        people=people, placements=sorted(v.CANVAS_DL_PLACEMENTS),
+        "sandbox/course.html",
+        platform=g.platform,
+        course=course,
+        user=user,
+        enrolment=enrolment,
+        links=links,
+        tools=tools,
+        frame_src=frame_src,
+        opened=opened,
+        people=people,
+        placements=sorted(v.CANVAS_DL_PLACEMENTS),
         storage_frame=g.platform.flavour == "canvas",
     )
 
@@ -138,9 +152,11 @@ def gradebook(course_id: int) -> Any:
     course = _course_or_404(course_id)
     user, enrolment = _current_user(course)
     if enrolment is None or enrolment.role not in ("teacher", "ta"):
-        return render_template("sandbox/error.html", title="Gradebook",
-                               message="Open the gradebook as the course's teacher or TA "
-                                       "(add ?as=teacher1)."), 403
+        return render_template(
+            "sandbox/error.html",
+            title="Gradebook",
+            message="Open the gradebook as the course's teacher or TA (add ?as=teacher1).",
+        ), 403
     message = None
     if request.method == "POST":
         action = request.form.get("action")
@@ -148,8 +164,12 @@ def gradebook(course_id: int) -> Any:
             li = s.get(LineItem, request.form.get("line_item", type=int) or 0)
             learner = ops.find_user(s, g.platform, request.form.get("learner", "").strip())
             raw = request.form.get("score", "").strip()
-            if li is None or li.course_id != course.id or learner is None or \
-                    ops.enrollment_of(s, course, learner) is None:
+            if (
+                li is None
+                or li.course_id != course.id
+                or learner is None
+                or ops.enrollment_of(s, course, learner) is None
+            ):
                 message = "Choose a column and a learner of this course."
             else:
                 try:
@@ -158,8 +178,14 @@ def gradebook(course_id: int) -> Any:
                     points = None
                     message = "The score must be a number."
                 if message is None:
-                    ops.teacher_grade(s, g.platform.flavour, li, learner, points,
-                                      request.form.get("comment") or None)
+                    ops.teacher_grade(
+                        s,
+                        g.platform.flavour,
+                        li,
+                        learner,
+                        points,
+                        request.form.get("comment") or None,
+                    )
                     s.commit()
                     message = f"Saved {learner.name}'s grade in {li.label}."
         elif action == "add_column":
@@ -175,29 +201,47 @@ def gradebook(course_id: int) -> Any:
                     link = ops.add_resource_link(s, course, tool, label)
                 else:
                     tool = None
-                ops.add_line_item(s, course, tool, label, maximum, resource_link=link,
-                                  coupled=tool is not None)
+                ops.add_line_item(
+                    s, course, tool, label, maximum, resource_link=link, coupled=tool is not None
+                )
                 s.commit()
                 message = f"Added column {label}."
         if message and request.headers.get("Accept", "").startswith("application/json"):
             return {"message": message}
-        return redirect(url_for("sandbox.gradebook", course_id=course.id,
-                                page=request.args.get("page", 1), msg=message))
+        return redirect(
+            url_for(
+                "sandbox.gradebook",
+                course_id=course.id,
+                page=request.args.get("page", 1),
+                msg=message,
+            )
+        )
     page = max(request.args.get("page", 1, type=int), 1)
     items = ops.course_line_items(s, course)
-    rows, total = ops.members_page(s, course, "canvas", {"student"},
-                                   (page - 1) * GRADEBOOK_PAGE, GRADEBOOK_PAGE)
+    rows, total = ops.members_page(
+        s, course, "canvas", {"student"}, (page - 1) * GRADEBOOK_PAGE, GRADEBOOK_PAGE
+    )
     ids = [u.id for _e, u in rows]
     grades: dict[tuple[int, int], Result] = {}
     if ids and items:
-        for r in s.scalars(select(Result).where(Result.user_id.in_(ids),
-                                                Result.line_item_id.in_([i.id for i in items]))):
+        for r in s.scalars(
+            select(Result).where(
+                Result.user_id.in_(ids), Result.line_item_id.in_([i.id for i in items])
+            )
+        ):
             grades[(r.user_id, r.line_item_id)] = r
     return render_template(
-        "sandbox/gradebook.html", platform=g.platform, course=course, user=user, items=items,
-        rows=rows, grades=grades, page=page, pages=max((total + GRADEBOOK_PAGE - 1)
-                                                        // GRADEBOOK_PAGE, 1),
-        tools=ops.tools_of(s, g.platform), message=request.args.get("msg"),
+        "sandbox/gradebook.html",
+        platform=g.platform,
+        course=course,
+        user=user,
+        items=items,
+        rows=rows,
+        grades=grades,
+        page=page,
+        pages=max((total + GRADEBOOK_PAGE - 1) // GRADEBOOK_PAGE, 1),
+        tools=ops.tools_of(s, g.platform),
+        message=request.args.get("msg"),
         flavour=g.platform.flavour,
     )
 
@@ -211,8 +255,9 @@ def post_message_forwarding() -> str:
 @bp.route("/mod/lti/return.php")
 def moodle_return() -> Response:
     """Moodle's launch_presentation.return_url: back to the course."""
-    return redirect(url_for("sandbox.course_page", course_id=request.args.get("course", 0,
-                                                                             type=int)))
+    return redirect(
+        url_for("sandbox.course_page", course_id=request.args.get("course", 0, type=int))
+    )
 
 
 @bp.route("/images/messages/avatar-50.png")

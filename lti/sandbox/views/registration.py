@@ -40,8 +40,7 @@ def _register() -> Response:
         try:
             payload: Any = json.loads(request.get_data(as_text=True) or "null")
         except ValueError as exc:
-            raise dynreg.DynRegError(400, "invalid_registration",
-                                     "The body is not JSON.") from exc
+            raise dynreg.DynRegError(400, "invalid_registration", "The body is not JSON.") from exc
         _tool, body = dynreg.register(s, g.platform, token, payload, _supported_scopes())
     except dynreg.DynRegError as exc:
         s.rollback()
@@ -82,17 +81,23 @@ def canvas_openid_configuration() -> Response:
 # ---- the admin's page ------------------------------------------------------------------
 def _start_url(tool_url: str, configuration: str, token: str) -> str:
     sep = "&" if urlsplit(tool_url).query else "?"
-    return tool_url + sep + urlencode({"openid_configuration": configuration,
-                                       "registration_token": token})
+    return (
+        tool_url
+        + sep
+        + urlencode({"openid_configuration": configuration, "registration_token": token})
+    )
 
 
 def _page(status: int = 200, **extra: Any) -> tuple[str, int]:
     s = session()
     return render_template(
-        "sandbox/register_tool.html", platform=g.platform, tools=dynreg.all_tools(s, g.platform),
+        "sandbox/register_tool.html",
+        platform=g.platform,
+        tools=dynreg.all_tools(s, g.platform),
         csrf=hints.make(ADMIN_FORM, {"p": g.platform.slug}, ttl=3600),
         activate_label="Enable" if g.platform.flavour == "canvas" else "Activate",
-        message=request.args.get("msg"), **extra,
+        message=request.args.get("msg"),
+        **extra,
     ), status
 
 
@@ -118,13 +123,11 @@ def register_tool_page() -> tuple[str, int]:
     tool_url = request.form.get("url", "").strip()
     parts = urlsplit(tool_url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        return _page(400, error="Paste the tool's registration URL (http or https).",
-                     url=tool_url)
+        return _page(400, error="Paste the tool's registration URL (http or https).", url=tool_url)
     s = session()
     issued = dynreg.issue_token(s, g.platform)
     s.commit()
-    start = _start_url(tool_url, dynreg.configuration_url(g.platform.flavour, iss()),
-                       issued.token)
+    start = _start_url(tool_url, dynreg.configuration_url(g.platform.flavour, iss()), issued.token)
     return _page(start_url=start, url=tool_url)
 
 
@@ -138,5 +141,8 @@ def activate_tool_page(client_id: str) -> Response:
     except LookupError:
         abort(404)
     s.commit()
-    return redirect(url_for("sandbox.register_tool",
-                            msg=f"{tool.name} is active (deployment {tool.deployment_id})."))
+    return redirect(
+        url_for(
+            "sandbox.register_tool", msg=f"{tool.name} is active (deployment {tool.deployment_id})."
+        )
+    )

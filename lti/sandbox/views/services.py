@@ -46,9 +46,9 @@ def _tool_in_course(auth: ServiceAuth, course: Course) -> ServiceAuth | Response
     """Canvas finds the tool of the token's developer key in the course; a token of another
     developer key (another registration under the same issuer) is refused with 401."""
     if g.platform.flavour == "canvas" and not any(
-            link.tool_id == auth.tool.id for link in ops.links_of(session(), course)):
-        return service_error(401, "Access Token not linked to a Tool associated with this "
-                                  "Context")
+        link.tool_id == auth.tool.id for link in ops.links_of(session(), course)
+    ):
+        return service_error(401, "Access Token not linked to a Tool associated with this Context")
     return auth
 
 
@@ -67,8 +67,9 @@ def _body(media_type: str) -> Any:
     if g.platform.flavour == "canvas":
         allowed.add("application/json")
     if content_type and content_type not in allowed:
-        return service_error(400 if g.platform.flavour == "moodle" else 415,
-                             f"Content-Type must be {media_type}.")
+        return service_error(
+            400 if g.platform.flavour == "moodle" else 415, f"Content-Type must be {media_type}."
+        )
     try:
         return json.loads(request.get_data(as_text=True) or "null")
     except ValueError:
@@ -136,15 +137,24 @@ def lineitems(course_id: int) -> Response:
         if body.get("resourceLinkId"):
             link = ops.find_link(s, course, auth.tool, str(body["resourceLinkId"]))
             if link is None:
-                return service_error(404 if g.platform.flavour == "canvas" else 400,
-                                     "resourceLinkId is not a link of this tool in the course.")
+                return service_error(
+                    404 if g.platform.flavour == "canvas" else 400,
+                    "resourceLinkId is not a link of this tool in the course.",
+                )
             if g.platform.flavour == "canvas" and not ops.line_items_of_link(s, link):
                 # Canvas attaches extra columns to the link's assignment; none, none to join.
                 return service_error(412, "The resource link has no assignment.")
         li = ops.add_line_item(
-            s, course, auth.tool, fields["label"], fields["score_maximum"], resource_link=link,
-            tag=fields.get("tag", ""), resource_id=fields.get("resource_id", ""),
-            start_at=fields.get("start_at"), end_at=fields.get("end_at"),
+            s,
+            course,
+            auth.tool,
+            fields["label"],
+            fields["score_maximum"],
+            resource_link=link,
+            tag=fields.get("tag", ""),
+            resource_id=fields.get("resource_id", ""),
+            start_at=fields.get("start_at"),
+            end_at=fields.get("end_at"),
         )
         s.commit()
         return _json(_item_json(course, auth, li), v.MT_LINEITEM, status=201)
@@ -156,10 +166,12 @@ def lineitems(course_id: int) -> Response:
     q = select(LineItem).where(LineItem.course_id == course.id, LineItem.tool_id == auth.tool.id)
     extra: dict[str, str] = {}
     rlid = request.args.get("resource_link_id") or (
-        request.args.get("lti_link_id") if g.platform.flavour == "moodle" else None)
+        request.args.get("lti_link_id") if g.platform.flavour == "moodle" else None
+    )
     if rlid:
         q = q.join(ResourceLink, ResourceLink.id == LineItem.resource_link_id).where(
-            ResourceLink.lti_id == rlid)
+            ResourceLink.lti_id == rlid
+        )
         extra["resource_link_id"] = rlid
     for arg, col in (("tag", LineItem.tag), ("resource_id", LineItem.resource_id)):
         if request.args.get(arg):
@@ -235,10 +247,10 @@ def results(course_id: int, item_id: int) -> Response:
     offset, limit = g.flavour.page_window("results", request.args)
     rows, total = ops.results_page(s, li, user, offset, limit)
     if limit is not None and total and not g.flavour.results_paging_works:
-        return Response(g.flavour.paged_results_failure(iss()), status=404,
-                        mimetype="text/html")
-    body = [g.flavour.result_json(iss(), course.id, auth.tool, li, ResultRow(r, u))
-            for r, u in rows]
+        return Response(g.flavour.paged_results_failure(iss()), status=404, mimetype="text/html")
+    body = [
+        g.flavour.result_json(iss(), course.id, auth.tool, li, ResultRow(r, u)) for r, u in rows
+    ]
     url = g.flavour.results_url(iss(), course.id, auth.tool, li.id)
     link = g.flavour.page_links(url, extra, offset, limit, total)
     return _json(body, v.MT_RESULT_CONTAINER, link=link)
@@ -293,8 +305,9 @@ def memberships(course_id: int, binding: str | None = None) -> Response:
     body = {
         "id": url,
         "context": g.flavour.context_json(course),
-        "members": [g.flavour.member_json(auth.tool, MemberRow(u, e.role, e.status))
-                    for e, u in rows],
+        "members": [
+            g.flavour.member_json(auth.tool, MemberRow(u, e.role, e.status)) for e, u in rows
+        ],
     }
     media = v.MT_NRPS_V2 if g.platform.flavour == "moodle" else v.MT_CANVAS_NRPS
     return _json(body, media, link=g.flavour.page_links(url, extra, offset, limit, total))
@@ -311,32 +324,38 @@ def m_lineitems(course_id: int) -> Response:
     return lineitems(course_id)
 
 
-@bp.route(f"{M}/<int:course_id>/lineitems/<int:item_id>/lineitem",
-          methods=["GET", "PUT", "DELETE"], endpoint="m_lineitem")
+@bp.route(
+    f"{M}/<int:course_id>/lineitems/<int:item_id>/lineitem",
+    methods=["GET", "PUT", "DELETE"],
+    endpoint="m_lineitem",
+)
 @only("moodle")
 def m_lineitem(course_id: int, item_id: int) -> Response:
     """Moodle line item."""
     return lineitem(course_id, item_id)
 
 
-@bp.route(f"{M}/<int:course_id>/lineitems/<int:item_id>/lineitem/results",
-          endpoint="m_results")
+@bp.route(f"{M}/<int:course_id>/lineitems/<int:item_id>/lineitem/results", endpoint="m_results")
 @only("moodle")
 def m_results(course_id: int, item_id: int) -> Response:
     """Moodle results."""
     return results(course_id, item_id)
 
 
-@bp.route(f"{M}/<int:course_id>/lineitems/<int:item_id>/lineitem/scores", methods=["POST"],
-          endpoint="m_scores")
+@bp.route(
+    f"{M}/<int:course_id>/lineitems/<int:item_id>/lineitem/scores",
+    methods=["POST"],
+    endpoint="m_scores",
+)
 @only("moodle")
 def m_scores(course_id: int, item_id: int) -> Response:
     """Moodle scores."""
     return scores(course_id, item_id)
 
 
-@bp.route(f"{M}/CourseSection/<int:course_id>/bindings/<type_id>/memberships",
-          endpoint="m_memberships")
+@bp.route(
+    f"{M}/CourseSection/<int:course_id>/bindings/<type_id>/memberships", endpoint="m_memberships"
+)
 @only("moodle")
 def m_memberships(course_id: int, type_id: str) -> Response:
     """Moodle memberships (case-sensitive path)."""
@@ -354,8 +373,7 @@ def c_lineitems(course_id: int) -> Response:
     return lineitems(course_id)
 
 
-@bp.route(f"{C}/line_items/<int:item_id>", methods=["GET", "PUT", "DELETE"],
-          endpoint="c_lineitem")
+@bp.route(f"{C}/line_items/<int:item_id>", methods=["GET", "PUT", "DELETE"], endpoint="c_lineitem")
 @only("canvas")
 def c_lineitem(course_id: int, item_id: int) -> Response:
     """Canvas line item."""

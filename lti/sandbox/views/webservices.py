@@ -52,23 +52,36 @@ def admin_webservices() -> Any:
                 seed.set_web_services(app, slug, rest_enabled=form.get("enabled") == "on")
                 message = "Web services and REST " + ("on." if form.get("enabled") else "off.")
             elif action == "token":
-                token = seed.create_ws_token(app, slug, functions=form.getlist("functions"),
-                                             capabilities=form.getlist("capabilities"))
+                token = seed.create_ws_token(
+                    app,
+                    slug,
+                    functions=form.getlist("functions"),
+                    capabilities=form.getlist("capabilities"),
+                )
                 message = f"Token created: {token}"
             elif action == "delete":
                 seed.delete_ws_token(app, form.get("token", ""))
                 message = "Token deleted."
             elif action == "activity":
                 cmid, _item = seed.add_activity(
-                    app, slug, int(form.get("course") or 0), form.get("name", "").strip(),
+                    app,
+                    slug,
+                    int(form.get("course") or 0),
+                    form.get("name", "").strip(),
                     modname=form.get("modname", "assign"),
                     maximum=float(form.get("maximum") or 0) or None,
-                    completion=1, course_criterion=form.get("criterion") == "on")
+                    completion=1,
+                    course_criterion=form.get("criterion") == "on",
+                )
                 message = f"Activity added (cmid {cmid})."
             elif action == "complete":
-                seed.set_completion(app, slug, int(form.get("cmid") or 0),
-                                    form.get("learner", "").strip(),
-                                    1 if form.get("state") == "1" else 0)
+                seed.set_completion(
+                    app,
+                    slug,
+                    int(form.get("cmid") or 0),
+                    form.get("learner", "").strip(),
+                    1 if form.get("state") == "1" else 0,
+                )
                 message = "Completion saved."
         except (LookupError, ValueError) as exc:
             message = f"Not saved: {exc}"
@@ -76,11 +89,21 @@ def admin_webservices() -> Any:
     s = session()
     site = s.get(WsSite, g.platform.id)
     return render_template(
-        "sandbox/webservices.html", platform=g.platform, message=request.args.get("msg"),
+        "sandbox/webservices.html",
+        platform=g.platform,
+        message=request.args.get("msg"),
         rest_enabled=bool(site and site.rest_enabled),
         tokens=list(s.scalars(select(WsToken).where(WsToken.platform_id == g.platform.id))),
-        functions=moodle_ws.KNOWN, implemented=moodle_ws.IMPLEMENTED,
+        functions=moodle_ws.KNOWN,
+        implemented=moodle_ws.IMPLEMENTED,
         capabilities=seed.WS_CAPABILITIES,
         courses=list(s.scalars(select(Course).where(Course.platform_id == g.platform.id))),
-        activities=list(s.scalars(select(Activity).join(Course).where(
-            Course.platform_id == g.platform.id).order_by(Activity.id))))
+        activities=list(
+            s.scalars(
+                select(Activity)
+                .join(Course)
+                .where(Course.platform_id == g.platform.id)
+                .order_by(Activity.id)
+            )
+        ),
+    )
