@@ -11,12 +11,13 @@ import functools
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar, cast
 
 from sqlalchemy import DateTime, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import CursorResult, Dialect
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.sql.expression import Executable
 from sqlalchemy.types import TypeDecorator
 
 from app.extensions import db
@@ -145,6 +146,16 @@ def dialect_insert(model: Any) -> Any:
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
 
 
+def affected_rows(statement: Executable) -> int:
+    """Run an UPDATE or DELETE in the session; how many rows it touched."""
+    return cast("CursorResult[Any]", db.session.execute(statement)).rowcount
+
+
+def by_public_id(model: Any, public_id: str) -> Any:
+    """The row of ``model`` with this public id, or None."""
+    return db.session.scalar(select(model).where(model.public_id == public_id))
+
+
 def find_by_ref(model: type, ref: str | int) -> Any:
     """A row by its public id or, as the CLI also accepts, its numeric id; None if absent."""
     text = str(ref).strip()
@@ -152,4 +163,4 @@ def find_by_ref(model: type, ref: str | int) -> Any:
         row = db.session.get(model, int(text))
         if row is not None:
             return row
-    return db.session.scalars(select(model).filter_by(public_id=text)).first()
+    return by_public_id(model, text)

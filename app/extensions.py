@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from typing import TYPE_CHECKING
 
 from flask_caching import Cache
 from flask_limiter import Limiter
@@ -28,6 +29,11 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+if TYPE_CHECKING:
+    # ``db.Model`` is made at run time; type checkers see the declarative base it extends.
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 cache = Cache()
 # Rate limits of anonymous endpoints, per client address; storage and limits come from the

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import logging
+from typing import Any
 
 import click
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -23,7 +24,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from app.extensions import db
+from app.extensions import Model, db
 
 log = logging.getLogger(__name__)
 
@@ -99,11 +100,11 @@ def reencrypt(token: str) -> str | None:
         raise SecretBoxError("a stored secret opens with no key of the ring") from exc
 
 
-def encrypted_columns() -> list[tuple[type, str]]:
+def encrypted_columns() -> list[tuple[Any, str]]:
     """Every stored secret: (model, attribute) for each mapped column named ``*_encrypted``
     (the convention for data this module encrypts), so a new secret is rotated too."""
-    found = []
-    for mapper in sorted(db.Model.registry.mappers, key=lambda m: m.class_.__name__):
+    found: list[tuple[Any, str]] = []
+    for mapper in sorted(Model.registry.mappers, key=lambda m: m.class_.__name__):
         for attr in mapper.column_attrs:
             if attr.key.endswith("_encrypted"):
                 found.append((mapper.class_, attr.key))

@@ -399,9 +399,9 @@ class ToolDynamicRegistration(DynamicRegistration):
             )
         return self.complete_registration(self._platform, answer, body)
 
-    def complete_registration(
+    def complete_registration(  # type: ignore[override]
         self,
-        openid_configuration: dict[str, Any],  # type: ignore[override]
+        openid_configuration: dict[str, Any],
         openid_registration: dict[str, Any],
         requested: dict[str, Any],
     ) -> RegistrationOutcome:

@@ -17,7 +17,7 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
@@ -33,6 +33,10 @@ from app.database import retry_on_lock
 from app.extensions import cache, db
 from app.models import Context, Registration
 from lti.tool_conf import DatabaseToolConf
+
+if TYPE_CHECKING:
+    from pylti1p3.assignments_grades import TAssignmentsGradersData
+    from pylti1p3.names_roles import TNamesAndRolesData
 
 log = logging.getLogger(__name__)
 
@@ -285,7 +289,9 @@ class CourseServices:
         endpoint = self.context.ags_endpoint
         if not endpoint or not endpoint.get("lineitems"):
             return None
-        return AssignmentsGradesService(self._connector(), endpoint)
+        return AssignmentsGradesService(
+            self._connector(), cast("TAssignmentsGradersData", endpoint)
+        )
 
     def line_items(self) -> list[dict[str, Any]]:
         """Every line item the platform shows this tool in the course (all pages)."""
@@ -293,7 +299,8 @@ class CourseServices:
         if ags is None:
             return []
         items: list[dict[str, Any]] = []
-        url: str | None = with_query(self.context.ags_endpoint["lineitems"], limit=PAGE_SIZE)
+        endpoint = self.context.ags_endpoint or {}
+        url: str | None = with_query(endpoint["lineitems"], limit=PAGE_SIZE)
         while url:
             page, url = _call(self.platform, "gradebook columns", ags.get_lineitems_page, url)
             items.extend(page)
@@ -336,7 +343,7 @@ class CourseServices:
 
     def _results_from(self, url: str | None) -> list[dict[str, Any]]:
         connector = self._connector()
-        scopes = self.context.ags_endpoint.get("scope", [])
+        scopes = (self.context.ags_endpoint or {}).get("scope", [])
         results: list[dict[str, Any]] = []
         while url:
             page = _call(
@@ -382,7 +389,9 @@ class CourseServices:
         endpoint = self.context.nrps_endpoint
         if not endpoint or not endpoint.get("context_memberships_url"):
             return
-        nrps = NamesRolesProvisioningService(self._connector(), endpoint)
+        nrps = NamesRolesProvisioningService(
+            self._connector(), cast("TNamesAndRolesData", endpoint)
+        )
         url: str | None = with_query(endpoint["context_memberships_url"], limit=PAGE_SIZE)
         while url:
             members, url = _call(self.platform, "course roster", nrps.get_members_page, url)

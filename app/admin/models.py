@@ -9,12 +9,12 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.database import AwareDateTime
-from app.extensions import db
+from app.extensions import Model
 from app.models.base import TimestampMixin, new_public_id
 from app.models.lti import Registration
 
 
-class AdminUser(TimestampMixin, db.Model):
+class AdminUser(TimestampMixin, Model):
     """A person who may use the admin console (never an LTI user: no launch reaches here)."""
 
     __tablename__ = "admin_user"
@@ -37,7 +37,7 @@ class AdminUser(TimestampMixin, db.Model):
         return self.totp_secret_encrypted is not None
 
 
-class AdminSession(db.Model):
+class AdminSession(Model):
     """One signed-in console session; the cookie carries only its random id.
 
     Checked on every console request, so signing out, a password change or an admin's
@@ -59,7 +59,7 @@ class AdminSession(db.Model):
     user: Mapped[AdminUser] = relationship()
 
 
-class LoginThrottle(db.Model):
+class LoginThrottle(Model):
     """Failed sign-ins of one account or one address, and until when they must wait."""
 
     __tablename__ = "admin_login_throttle"
@@ -70,7 +70,7 @@ class LoginThrottle(db.Model):
     locked_until: Mapped[datetime | None] = mapped_column(AwareDateTime())
 
 
-class RegistrationSource(TimestampMixin, db.Model):
+class RegistrationSource(TimestampMixin, Model):
     """How a registration was made, and what the platform granted when it was.
 
     Kept beside :class:`Registration` rather than in it, so the launch path's table stays
@@ -103,7 +103,7 @@ class ChangeStatus:
     SUPERSEDED = "superseded"  # a newer proposal for the same registration replaced it
 
 
-class RegistrationChange(TimestampMixin, db.Model):
+class RegistrationChange(TimestampMixin, Model):
     """New endpoints or keys for an existing registration, waiting for an admin's consent.
 
     Dynamic registration run again for a known (issuer, client_id) proposes a change rather

@@ -28,6 +28,7 @@ from werkzeug.security import generate_password_hash
 
 from app import secret_box
 from app.admin.models import AdminSession, AdminUser, LoginThrottle
+from app.database import affected_rows
 from app.extensions import db
 from app.models.base import utcnow
 
@@ -149,13 +150,13 @@ def revoke_session(row: AdminSession) -> None:
 
 def revoke_all_sessions(user: AdminUser) -> int:
     """End every session of ``user``; returns how many were live."""
-    result = db.session.execute(
+    revoked = affected_rows(
         update(AdminSession)
         .where(AdminSession.user_id == user.id, AdminSession.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
     db.session.commit()
-    return result.rowcount
+    return revoked
 
 
 def set_password(user: AdminUser, password: str, min_length: int) -> None:
@@ -224,7 +225,7 @@ def check_second_factor(user: AdminUser, code: str) -> bool:
     """Whether ``code`` is a current TOTP code not used before, or an unused recovery code
     (which is then spent)."""
     code = code.strip().replace(" ", "").lower()
-    if not user.totp_enabled:
+    if user.totp_secret_encrypted is None:  # no second factor set up
         return False
     secret = secret_box.decrypt(user.totp_secret_encrypted).decode()
     if code.isdigit():

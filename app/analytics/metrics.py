@@ -220,6 +220,7 @@ def compute(scope: Scope, *, with_close: bool = True) -> Metrics:
             .where(*issued_in_range, Assertion.accepted_at.is_not(None))
             .execution_options(yield_per=5000)
         )
+        if accepted is not None  # always, by the query; said for the type checker
     ]
     metrics.median_hours_to_accept = round(statistics.median(waits), 2) if waits else None
 

@@ -142,7 +142,7 @@ def _issuer_for(data: dict[str, Any], context_id: int | None) -> Issuer:
     # A course badge is awarded by its course's (or institution's) issuer, whoever's key asks;
     # a course's first badge creates the institution's issuer exactly as the designer does.
     if context_id is not None:
-        return course_issuer(db.session.get(Context, context_id))
+        return course_issuer(db.session.get_one(Context, context_id))
     issuer = operations.find_issuer(scoped_registration())
     if issuer is None:
         raise ApiError(

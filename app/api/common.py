@@ -10,6 +10,7 @@ from sqlalchemy import Select, func, select
 
 from app.api.auth import ApiError, check_tenant
 from app.api.validation import checked_body
+from app.database import by_public_id
 from app.extensions import db
 
 
@@ -20,7 +21,8 @@ def body() -> dict[str, Any]:
     view (a signed request) gets it checked here, after that authentication.
     """
     if "api_body" not in g:
-        route = current_app.view_functions[request.endpoint].route
+        view: Any = current_app.view_functions[request.endpoint or ""]
+        route = view.route
         g.api_body = checked_body(request.get_data(), route.request or {"type": "object"})
     return g.api_body
 
@@ -32,7 +34,7 @@ def query_arg(name: str, default: Any = None) -> Any:
 
 def get_owned(model: type, public_id: str, registration_of: Any) -> Any:
     """The row with ``public_id`` if the key's registration may see it (else 404)."""
-    row = db.session.scalar(select(model).where(model.public_id == public_id))
+    row = by_public_id(model, public_id)
     if row is None:
         raise ApiError(404, "not_found", f"no {model.__name__.lower()} {public_id}")
     check_tenant(registration_of(row))

@@ -181,7 +181,7 @@ def list_columns(public_id: str) -> list[dict[str, Any]]:
 def sync_context(public_id: str) -> tuple[dict[str, Any], int]:
     context = _context(public_id)
     job = jobs.request_job(jobs.SYNC, context.id, requested_by=f"api:{g.api_key.public_id}")
-    job = db.session.get(Job, job.id)
+    job = db.session.get_one(Job, job.id)
     return {"job_id": job.public_id, "state": job.state}, 202
 
 
@@ -191,7 +191,7 @@ def get_job(public_id: str) -> dict[str, Any]:
     if job is None:
         raise ApiError(404, "not_found", f"no job {public_id}")
     check_tenant(
-        db.session.get(Context, job.context_id).registration_id if job.context_id else None
+        db.session.get_one(Context, job.context_id).registration_id if job.context_id else None
     )
     return job_json(job)
 

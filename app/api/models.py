@@ -9,7 +9,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.database import AwareDateTime
-from app.extensions import db
+from app.extensions import Model
 from app.models.base import TimestampMixin, new_public_id
 from app.models.lti import Registration
 
@@ -19,7 +19,7 @@ def hash_secret(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-class ApiKey(TimestampMixin, db.Model):
+class ApiKey(TimestampMixin, Model):
     """A key scoped to one registration (tenant), or an admin key when it has none."""
 
     __tablename__ = "api_key"

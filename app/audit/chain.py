@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from app.audit.models import GENESIS, AuditChainHead, AuditRecord
 from app.database import CHUNK, upsert
@@ -143,7 +143,7 @@ def append(entries: Sequence[Entry], *, now: datetime | None = None) -> list[str
         .execution_options(synchronize_session=False)
     )
     for start in range(0, len(rows), CHUNK):
-        db.session.execute(AuditRecord.__table__.insert(), rows[start : start + CHUNK])
+        db.session.execute(insert(AuditRecord), rows[start : start + CHUNK])
     return hashes
 
 

@@ -8,14 +8,14 @@ from sqlalchemy import BigInteger, Index, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.database import AwareDateTime
-from app.extensions import db
+from app.extensions import Model
 from app.models.base import utcnow
 
 # The hash every chain starts from: 64 zeros, so the first record is checked like the rest.
 GENESIS = "0" * 64
 
 
-class AuditRecord(db.Model):
+class AuditRecord(Model):
     """One decision or change, chained to the previous record by ``prev_hash``.
 
     No foreign keys on purpose: a record outlives the rows it speaks of (a deleted badge, a
@@ -41,7 +41,7 @@ class AuditRecord(db.Model):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 
-class AuditChainHead(db.Model):
+class AuditChainHead(Model):
     """The chain's last position and hash in one row: appenders lock it, so they queue up
     instead of forking the chain."""
 

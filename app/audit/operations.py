@@ -131,7 +131,7 @@ def award_entries(
             f"assertion:{assertion.public_id}",
             {
                 "badge": badge.public_id,
-                "learner": learners.get(user_id),
+                "learner": learners.get(user_id) if user_id is not None else None,
                 "reason": reason,
                 "evidence": lines,
                 "issued_on": assertion.issued_on,

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.background import leases
 from app.database import AwareDateTime
-from app.extensions import db
+from app.extensions import Model
 from app.models.base import new_public_id, utcnow
 from app.models.course import LtiUser
 from app.openbadges.models import Assertion, Badge
@@ -23,7 +23,7 @@ class OutboxState:
     DEAD = "dead"  # failed every attempt: the dead-letter list
 
 
-class OutboxMessage(leases.Leased, db.Model):
+class OutboxMessage(leases.Leased, Model):
     """A side effect owed because of an award (email, webhook), written in the issuing
     transaction so a crash can neither lose it nor create it twice (``dedupe_key``)."""
 
@@ -55,7 +55,7 @@ class ReviewStatus:
     DENIED = "denied"
 
 
-class ReviewItem(db.Model):
+class ReviewItem(Model):
     """A learner in a badge's review band, waiting for staff to approve or deny."""
 
     __tablename__ = "award_review"
@@ -91,7 +91,7 @@ class DecisionAction:
     REVOKE = "revoke"
 
 
-class AwardDecision(db.Model):
+class AwardDecision(Model):
     """One recorded decision: who (``actor``; empty for the automatic pipeline), when, why,
     and the data evaluated."""
 

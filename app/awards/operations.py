@@ -377,7 +377,7 @@ def decide_review(
         item.decided_at, item.decided_by_id = utcnow(), decided_by_id
 
     if approve:
-        user = db.session.get(LtiUser, item.user_id)
+        user = db.session.get_one(LtiUser, item.user_id)
         return award_manually(
             item.badge,
             user,

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 from sqlalchemy import Integer, Text, and_, or_, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.database import AwareDateTime
+from app.database import AwareDateTime, affected_rows
 from app.extensions import db
 from app.settings import number
 
@@ -116,12 +116,12 @@ def claim(
     if issubclass(model, Leased):
         values["lease_until"] = now + lease if lease is not None else None
     return (
-        db.session.execute(
+        affected_rows(
             update(model)
             .where(model.id == item_id, claimable(model, now))
             .values(state=model.states.claimed, attempts=model.attempts + 1, **values)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        )
         == 1
     )
 
@@ -163,10 +163,10 @@ def dead(model: Any, limit: int = 200) -> list[Any]:
 def revive(model: Any, item_id: int) -> Any | None:
     """Give a dead row a fresh set of attempts (no commit); None if it is not dead (any more).
     The caller enqueues it after the commit."""
-    revived = db.session.execute(
+    revived = affected_rows(
         update(model)
         .where(model.id == item_id, model.state == model.states.dead)
         .values(state=model.states.ready[0], attempts=0, next_attempt_at=None)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     return db.session.get(model, item_id) if revived else None

@@ -8,7 +8,7 @@ from sqlalchemy import Boolean, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.database import AwareDateTime
-from app.extensions import db
+from app.extensions import Model
 from app.models.base import TimestampMixin
 
 
@@ -18,7 +18,7 @@ class ConnectorKind:
     ALL = (MOODLE, CANVAS)
 
 
-class GradebookConnector(TimestampMixin, db.Model):
+class GradebookConnector(TimestampMixin, Model):
     """One registration's connector to its LMS's own gradebook (beside AGS).
 
     An admin sets it in the console; ``token_encrypted`` is a Moodle web-service token or a

@@ -20,12 +20,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.background import leases
 from app.database import AwareDateTime
-from app.extensions import db
+from app.extensions import Model
 from app.models.base import TimestampMixin, new_public_id, utcnow
 from app.models.course import Context
 
 
-class Column(TimestampMixin, db.Model):
+class Column(TimestampMixin, Model):
     """A gradebook column the tool can read: an AGS line item of the course, or a native
     column a gradebook connector reads (``source``: ``ags``, ``moodle``, ``canvas``).
 
@@ -64,7 +64,7 @@ SOURCE_LABELS = {
 }
 
 
-class Grade(db.Model):
+class Grade(Model):
     """A learner's current grade in one column; rewritten only when it changes."""
 
     __tablename__ = "grade"
@@ -94,7 +94,7 @@ class JobState:
     OPEN = (QUEUED, RUNNING, RETRYING)
 
 
-class Job(leases.Attempts, db.Model):
+class Job(leases.Attempts, Model):
     """A background job the product tracks (course sync, badge evaluation).
 
     huey runs it; this row is what the API (``/api/v1/jobs/{id}``), the staff page and the
@@ -133,7 +133,7 @@ class Job(leases.Attempts, db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
 
 
-class GradeEventSecret(TimestampMixin, db.Model):
+class GradeEventSecret(TimestampMixin, Model):
     """The HMAC secret a registration's integrations sign pushed grade events with."""
 
     __tablename__ = "grade_event_secret"

@@ -16,12 +16,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.database import AwareDateTime
-from app.extensions import db
+from app.extensions import Model
 from app.models.base import TimestampMixin, new_public_id
 from app.models.lti import Deployment, Registration
 
 
-class Context(TimestampMixin, db.Model):
+class Context(TimestampMixin, Model):
     """An LMS course (LTI context) inside one deployment."""
 
     __tablename__ = "context"
@@ -43,7 +43,7 @@ class Context(TimestampMixin, db.Model):
     deployment: Mapped[Deployment] = relationship()
 
 
-class LtiUser(TimestampMixin, db.Model):
+class LtiUser(TimestampMixin, Model):
     """A person as a platform knows them: (issuer, sub)."""
 
     __tablename__ = "lti_user"
@@ -60,7 +60,7 @@ class LtiUser(TimestampMixin, db.Model):
     last_launch_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
 
 
-class Membership(TimestampMixin, db.Model):
+class Membership(TimestampMixin, Model):
     """A person's roles in one course, from launches and NRPS."""
 
     __tablename__ = "membership"

@@ -18,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.database import AwareDateTime
-from app.extensions import db
+from app.extensions import Model
 from app.models.base import TimestampMixin, new_public_id
 
 
@@ -28,7 +28,7 @@ class RegistrationStatus:
     DISABLED = "disabled"
 
 
-class Registration(TimestampMixin, db.Model):
+class Registration(TimestampMixin, Model):
     """A platform (issuer + client_id) that may launch the tool: one tenant."""
 
     __tablename__ = "registration"
@@ -66,7 +66,7 @@ class Registration(TimestampMixin, db.Model):
         return self.status == RegistrationStatus.ACTIVE
 
 
-class Deployment(TimestampMixin, db.Model):
+class Deployment(TimestampMixin, Model):
     """A deployment of the tool inside a registration (Canvas: per account/course)."""
 
     __tablename__ = "deployment"
@@ -85,7 +85,7 @@ class Deployment(TimestampMixin, db.Model):
         return self.status == RegistrationStatus.ACTIVE
 
 
-class ToolKey(TimestampMixin, db.Model):
+class ToolKey(TimestampMixin, Model):
     """An RSA key pair of the tool; the private half is encrypted at rest."""
 
     __tablename__ = "tool_key"

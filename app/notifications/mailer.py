@@ -121,7 +121,9 @@ class SmtpMailer:
             codes = [code for code, _msg in exc.recipients.values()]
             raise _by_code(min(codes) if codes else 550, "recipient refused") from exc
         except smtplib.SMTPResponseException as exc:
-            raise _by_code(exc.smtp_code, exc.smtp_error.decode(errors="replace")) from exc
+            detail = exc.smtp_error
+            text = detail.decode(errors="replace") if isinstance(detail, bytes) else str(detail)
+            raise _by_code(exc.smtp_code, text) from exc
         except (TimeoutError, OSError, smtplib.SMTPException) as exc:
             raise MailTemporaryError(f"SMTP conversation failed: {exc}") from exc
         finally:

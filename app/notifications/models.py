@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.background import leases
 from app.database import AwareDateTime
-from app.extensions import db
+from app.extensions import Model
 
 
 def utcnow() -> datetime:
@@ -36,7 +36,7 @@ class DeliveryState:
     DONE = (SENT, FAILED, NO_EMAIL)
 
 
-class EmailDelivery(leases.Leased, db.Model):
+class EmailDelivery(leases.Leased, Model):
     """An email owed, keyed by what it is about (``key``: ``award:<assertion id>``,
     ``expiry_30:<assertion id>``, ``digest:<user id>:<date>``).
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -218,7 +219,7 @@ def due_expiry_reminders(now: datetime | None = None) -> list[tuple[int, str]]:
         )
     )
     for assertion_id, issued_on, expires_at in soon:
-        if expires_at - timedelta(days=30) >= issued_on:
+        if expires_at is not None and expires_at - timedelta(days=30) >= issued_on:
             due.append((assertion_id, MailKind.EXPIRY_SOON))
     today = db.session.scalars(
         select(Assertion.id).where(
@@ -271,7 +272,7 @@ def digest_plans(now: datetime | None = None) -> tuple[str, list[DigestPlan]]:
     ).all()
     by_context: dict[int, list[messages.DigestLine]] = {}
     for assertion, context_id in rows:
-        by_context.setdefault(context_id, []).append(
+        by_context.setdefault(cast(int, context_id), []).append(
             messages.DigestLine(
                 learner=assertion.recipient_name or "A learner",
                 badge=assertion.badge.name,
@@ -299,7 +300,7 @@ def digest_plans(now: datetime | None = None) -> tuple[str, list[DigestPlan]]:
     )
     plans: dict[int, DigestPlan] = {}
     for context_id, user in staff:
-        plan = plans.setdefault(user.id, DigestPlan(user.id, user.name or "", user.email, []))
+        plan = plans.setdefault(user.id, DigestPlan(user.id, user.name or "", user.email or "", []))
         plan.courses.append(
             messages.DigestCourse(titles.get(context_id) or "Your course", by_context[context_id])
         )

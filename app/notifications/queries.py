@@ -58,7 +58,7 @@ def award_email_states(context_id: int) -> dict[int, str]:
         .join(Badge, Badge.id == Assertion.badge_id)
         .where(Badge.context_id == context_id, EmailDelivery.kind == "award")
     ).all()
-    return {assertion_id: state for assertion_id, state in rows}
+    return {assertion_id: state for assertion_id, state in rows if assertion_id is not None}
 
 
 __all__ = ["DeliveryState", "NoEmailLearner", "award_email_states", "learners_without_email"]

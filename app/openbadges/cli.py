@@ -14,12 +14,11 @@ from typing import Any
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import select
 
 from app.artwork import badge_artwork
 from app.awards import operations as awards
 from app.awards.models import DecisionAction
-from app.database import find_by_ref
+from app.database import by_public_id, find_by_ref
 from app.extensions import db
 from app.models import Registration
 from app.openbadges import operations, urls
@@ -42,7 +41,7 @@ def _fail(as_json: bool, code: str, message: str) -> None:
 
 
 def _find(model: type, public_id: str, as_json: bool) -> Any:
-    row = db.session.scalar(select(model).where(model.public_id == public_id))
+    row = by_public_id(model, public_id)
     if row is None:
         _fail(as_json, "not_found", f"no {model.__name__.lower()} with id {public_id}")
     return row

@@ -378,9 +378,8 @@ def _check_badge(badge: Badge, expiry_changed: bool = True) -> None:
         # A date that passed while the badge was live is kept; choosing one is refused.
         raise OperationError(
             "expiry_in_past",
-            f"the fixed expiry date "
-            f"{documents.iso(badge.expires_on)} is in the "
-            f"past: every award would be expired at once",
+            f"the fixed expiry date {badge.expires_on:%Y-%m-%d} is in the past: "
+            f"every award would be expired at once",
         )
     if badge.expiry_policy == ExpiryPolicy.DAYS and not (badge.expires_days or 0) > 0:
         raise OperationError("invalid", "an expiry in days needs a positive number of days")
@@ -740,7 +739,7 @@ def publish_status_list(status_list: StatusList, now: datetime | None = None) ->
             Assertion.status_list_id == status_list.id, Assertion.revoked_at.is_not(None)
         )
     )
-    issuer = db.session.get(Issuer, status_list.issuer_id)
+    issuer = db.session.get_one(Issuer, status_list.issuer_id)
     _key, signer = signing_key(issuer)
     unsigned = documents.status_list_credential(
         status_list, issuer, bitstring.encode_list(revoked, status_list.size), now

@@ -180,8 +180,9 @@ class Canonicalizer:
         """Canonical N-Quads of ``document``, byte-identical to plain pyld's."""
         leaves: list[str] = []
         shape = _shape(document, leaves)
-        template = self._templates.get(shape, False)
-        if template is False:
+        if shape in self._templates:
+            template = self._templates[shape]
+        else:
             try:
                 template = _compile(document)
             except _Fallback:

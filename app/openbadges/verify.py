@@ -58,8 +58,8 @@ def fetch(url: str, accept: str = _JSON_ACCEPT) -> tuple[int, bytes]:
     base = current_app.config["PUBLIC_BASE_URL"]
     if url == base or url.startswith(base + "/"):
         path = url[len(base) :] or "/"
-        response = current_app.test_client().get(path, headers={"Accept": accept})
-        return response.status_code, response.get_data()
+        local = current_app.test_client().get(path, headers={"Accept": accept})
+        return local.status_code, local.get_data()
     if urlsplit(url).scheme not in ("http", "https"):
         raise FetchError(f"cannot fetch {url!r}")
     try:
@@ -172,6 +172,13 @@ def resolve_key(verification_method: str, issuer_id: str):
     return key
 
 
+def _issuer_id(document: dict[str, Any]) -> str | None:
+    """The issuer's id a credential names (``issuer`` is an object or a bare URL)."""
+    issuer = document.get("issuer")
+    issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
+    return issuer_id if isinstance(issuer_id, str) and issuer_id else None
+
+
 def check_data_integrity(document: dict[str, Any]) -> list[str]:
     """Errors of the document's ``eddsa-rdfc-2022`` proof (an empty list when it verifies)."""
     proofs = document.get("proof")
@@ -179,8 +186,9 @@ def check_data_integrity(document: dict[str, Any]) -> list[str]:
         proofs = [proofs]
     if not proofs:
         return ["no proof"]
-    issuer = document.get("issuer")
-    issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
+    issuer_id = _issuer_id(document)
+    if issuer_id is None:
+        return ["the credential names no issuer"]
     unsigned = {k: v for k, v in document.items() if k != "proof"}
     errors = []
     for proof in proofs:
@@ -225,14 +233,16 @@ def resolve_jwk(kid: str, issuer_id: str) -> dict[str, Any]:
         # EdDSA JWTs issued before keys had their own URLs name a Multikey in the controller.
         return public_jwk(resolve_key(kid, issuer_id), kid)
     jwk = fetch_json(kid)
-    members = _JWK_MEMBERS.get(jwk.get("kty"))
+    members = _JWK_MEMBERS.get(str(jwk.get("kty")))
     if members is None or "d" in jwk:
         raise ValueError("the JWT's kid does not dereference to a public JWK")
     services = fetch_json(issuer_id).get("service") or []
     sets = [
-        s.get("serviceEndpoint")
+        s["serviceEndpoint"]
         for s in services
-        if isinstance(s, dict) and s.get("type") == "JsonWebKeySet"
+        if isinstance(s, dict)
+        and s.get("type") == "JsonWebKeySet"
+        and isinstance(s.get("serviceEndpoint"), str)
     ]
     for url in sets:
         for listed in fetch_json(url).get("keys", []):
@@ -275,8 +285,9 @@ def check_jwt(token: str) -> tuple[dict[str, Any] | None, list[str]]:
         return None, ["not a compact JWT"]
     if header.get("alg") not in ("ES256", "EdDSA"):
         return payload, [f"unsupported JWT algorithm {header.get('alg')!r}"]
-    issuer = payload.get("issuer")
-    issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
+    issuer_id = _issuer_id(payload)
+    if issuer_id is None:
+        return payload, ["the credential names no issuer"]
     errors = []
     try:
         jwk = resolve_jwk(header.get("kid", ""), issuer_id)

@@ -13,6 +13,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from sqlalchemy import select
 
+from app.database import by_public_id
 from app.downloads import as_download
 from app.extensions import db
 from app.openbadges import certificate, documents, image_cache, operations, urls
@@ -29,7 +30,7 @@ SHORT, LONG = 300, 31_536_000
 
 
 def _by_public_id(model: type, public_id: str) -> Any:
-    row = db.session.scalar(select(model).where(model.public_id == public_id))
+    row = by_public_id(model, public_id)
     if row is None:
         abort(404, description=f"no such {model.__name__.lower()}")
     return row
@@ -44,7 +45,8 @@ def _respond(body: bytes | str, mimetype: str, max_age: int, etag: str | None = 
         response.set_etag(etag)
     else:
         response.add_etag()
-    return response.make_conditional(request)
+    response.make_conditional(request)  # answers 304 in place when the client has it
+    return response
 
 
 def _json(document: dict[str, Any], max_age: int = SHORT) -> Response:

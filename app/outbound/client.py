@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
+from requests.adapters import BaseAdapter, HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import DecodeError, ProtocolError, ReadTimeoutError
 from urllib3.util.connection import allowed_gai_family
@@ -147,7 +147,7 @@ class _GuardedAdapter(HTTPAdapter):
         deadline = deadline if deadline is not None else time.monotonic() + TOTAL_TIMEOUT
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise requests.Timeout(f"{urlsplit(request.url).hostname} did not answer in time")
+            raise requests.Timeout(f"{urlsplit(request.url or '').hostname} did not answer in time")
         hop_timeout = (min(self.connect_timeout, remaining), min(self.read_timeout, remaining))
         response = super().send(
             request, stream=True, timeout=hop_timeout, verify=verify, cert=cert, proxies=None
@@ -221,7 +221,7 @@ class OutboundSession(requests.Session):
         kwargs.setdefault("deadline", time.monotonic() + self.total_timeout)
         return super().send(request, **kwargs)
 
-    def get_adapter(self, url: str) -> HTTPAdapter:
+    def get_adapter(self, url: str) -> BaseAdapter:
         try:
             return super().get_adapter(url)
         except requests.exceptions.InvalidSchema as exc:

@@ -30,6 +30,7 @@ from sqlalchemy import delete, or_, select
 from app import audit
 from app.awards import operations as awards
 from app.awards.models import AwardDecision, OutboxMessage, ReviewItem
+from app.database import affected_rows
 from app.extensions import db
 from app.grades.models import Column, Grade
 from app.models import Context, LtiUser, Membership
@@ -229,7 +230,7 @@ def erase_person(person: Person) -> dict[str, int]:
         select(WebhookEvent).where(WebhookEvent.assertion_public_id.in_(public_ids))
     ):
         event.data = {**event.data, "recipient_email": None, "recipient_name": ""}
-    mails = db.session.execute(
+    mails = affected_rows(
         delete(EmailDelivery).where(
             or_(
                 EmailDelivery.user_id.in_(person.user_ids),
@@ -237,9 +238,9 @@ def erase_person(person: Person) -> dict[str, int]:
                 EmailDelivery.assertion_id.in_(ids),
             )
         )
-    ).rowcount
+    )
     db.session.execute(delete(OutboxMessage).where(OutboxMessage.assertion_id.in_(ids)))
-    users = db.session.execute(delete(LtiUser).where(LtiUser.id.in_(person.user_ids))).rowcount
+    users = affected_rows(delete(LtiUser).where(LtiUser.id.in_(person.user_ids)))
     summary = {
         "awards_revoked": revoked,
         "awards_forgotten": len(assertions),

@@ -12,7 +12,7 @@ from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.database import AwareDateTime
-from app.extensions import db
+from app.extensions import Model
 
 
 def utcnow() -> datetime:
@@ -42,7 +42,7 @@ class ShareSource:
     ALL = (COURSE, EMAIL, PUBLIC)
 
 
-class ShareEvent(db.Model):
+class ShareEvent(Model):
     """One share or download of an award."""
 
     __tablename__ = "share_event"
@@ -55,7 +55,7 @@ class ShareEvent(db.Model):
     created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow, index=True)
 
 
-class VerificationView(db.Model):
+class VerificationView(Model):
     """One human view of an award's public verification page."""
 
     __tablename__ = "verification_view"

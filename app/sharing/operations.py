@@ -46,7 +46,7 @@ def is_bot(user_agent: str | None) -> bool:
 
 def is_prefetch(purpose: str | None) -> bool:
     """Browsers announce speculative loads (``Sec-Purpose: prefetch``); nobody saw them."""
-    return bool(purpose) and "prefetch" in purpose.lower()
+    return purpose is not None and "prefetch" in purpose.lower()
 
 
 def record_view(

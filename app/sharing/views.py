@@ -13,6 +13,7 @@ import json
 
 from flask import Blueprint, Response, abort, redirect, request
 from sqlalchemy import select
+from werkzeug.wrappers import Response as BaseResponse
 
 from app.downloads import as_download
 from app.extensions import db
@@ -40,7 +41,7 @@ def _source() -> str:
 
 
 @bp.get("/<public_id>/<channel>")
-def follow(public_id: str, channel: str) -> Response:
+def follow(public_id: str, channel: str) -> BaseResponse:
     """Count the share, then send the browser where the channel leads."""
     assertion = _assertion(public_id, channel)
     if not operations.is_prefetch(request.headers.get("Sec-Purpose")):
@@ -54,9 +55,9 @@ def follow(public_id: str, channel: str) -> Response:
         )
         response.headers["Cache-Control"] = "no-store"
         return response
-    response = redirect(operations.destination(assertion, channel), 303)
-    response.headers["Cache-Control"] = "no-store"  # a cached redirect would not be counted
-    return response
+    moved = redirect(operations.destination(assertion, channel), 303)
+    moved.headers["Cache-Control"] = "no-store"  # a cached redirect would not be counted
+    return moved
 
 
 @bp.post("/<public_id>/<channel>")

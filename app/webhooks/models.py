@@ -19,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.background import leases
 from app.database import AwareDateTime
-from app.extensions import db
+from app.extensions import Model
 from app.models.base import new_public_id, utcnow
 from app.models.lti import Registration
 
@@ -34,7 +34,7 @@ class EventType:
     ALL = (ISSUED, ACCEPTED, REVOKED, EXPIRED)
 
 
-class WebhookSubscription(db.Model):
+class WebhookSubscription(Model):
     """A URL of one registration that wants some event types, and the secret that signs them.
 
     The secret is kept encrypted (the secret box): we need it back to sign, so no hash.
@@ -56,7 +56,7 @@ class WebhookSubscription(db.Model):
     registration: Mapped[Registration] = relationship()
 
 
-class WebhookEvent(db.Model):
+class WebhookEvent(Model):
     """Something that happened to an award, once: ``public_id`` is the event ``id`` the body
     carries, and (type, assertion) is unique so a replayed trigger cannot mint a second one."""
 
@@ -85,7 +85,7 @@ class DeliveryState:
     DEAD = "dead"  # every attempt failed; the console can replay it
 
 
-class WebhookDelivery(leases.Leased, db.Model):
+class WebhookDelivery(leases.Leased, Model):
     """One event owed to one subscription: unique per pair, so it is delivered once."""
 
     __tablename__ = "webhook_delivery"
@@ -125,7 +125,7 @@ class WebhookDelivery(leases.Leased, db.Model):
     event: Mapped[WebhookEvent] = relationship()
 
 
-class WebhookAttempt(db.Model):
+class WebhookAttempt(Model):
     """The delivery log: one HTTP attempt, its response code or error, and how long it took."""
 
     __tablename__ = "webhook_attempt"

@@ -167,7 +167,7 @@ def event_data(assertion: Assertion) -> dict[str, Any]:
         )
     context = None
     if assertion.badge.context_id:
-        row = db.session.get(Context, assertion.badge.context_id)
+        row = db.session.get_one(Context, assertion.badge.context_id)
         context = {"id": row.public_id, "title": row.title, "lti_context_id": row.lti_context_id}
     return {"assertion": data, "context": context}
 

@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.database import AwareDateTime
-from app.extensions import db
+from app.extensions import Model
 from app.models.base import new_public_id, utcnow
 from app.openbadges.models.badge import Badge
 from app.openbadges.models.status_list import StatusList
@@ -29,7 +29,7 @@ from app.openbadges.models.status_list import StatusList
 _LIVE = text("revoked_at IS NULL AND replaced_at IS NULL")
 
 
-class Assertion(db.Model):
+class Assertion(Model):
     """An award. ``recipient_key`` names the learner for the one-live-award rule."""
 
     __tablename__ = "ob_assertion"

@@ -18,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.database import AwareDateTime
-from app.extensions import db
+from app.extensions import Model
 from app.models.base import TimestampMixin, new_public_id, utcnow
 from app.openbadges.models.issuer import Issuer
 
@@ -37,7 +37,7 @@ class ExpiryPolicy:
     ALL = (NONE, FIXED, DAYS)
 
 
-class Badge(TimestampMixin, db.Model):
+class Badge(TimestampMixin, Model):
     """What can be earned. ``criteria``/``enabled`` drive the automatic award pipeline."""
 
     __tablename__ = "ob_badge"
@@ -77,7 +77,7 @@ class Badge(TimestampMixin, db.Model):
     issuer: Mapped[Issuer] = relationship()
 
 
-class BadgeImage(db.Model):
+class BadgeImage(Model):
     """One version of a badge's artwork: the SVG and PNGs rendered once when it was saved."""
 
     __tablename__ = "ob_badge_image"

@@ -8,11 +8,11 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.database import AwareDateTime
-from app.extensions import db
+from app.extensions import Model
 from app.models.base import TimestampMixin, new_public_id
 
 
-class Issuer(TimestampMixin, db.Model):
+class Issuer(TimestampMixin, Model):
     """Who awards badges: an institution (per registration), optionally overridden per course.
 
     ``registration_id`` is empty for issuers made on the command line; ``context_id`` is set
@@ -50,7 +50,7 @@ class KeyAlgorithm:
     P256 = "P-256"  # VC-JWT ES256, what 1EdTech's validator accepts
 
 
-class IssuerKey(TimestampMixin, db.Model):
+class IssuerKey(TimestampMixin, Model):
     """A key pair of an issuer; the private half is encrypted with the secret box.
 
     An issuer has one active key per algorithm; rotation replaces both.

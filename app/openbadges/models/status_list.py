@@ -9,14 +9,14 @@ from sqlalchemy import JSON, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.database import AwareDateTime
-from app.extensions import db
+from app.extensions import Model
 from app.models.base import TimestampMixin, new_public_id
 
 # 131,072 entries (16 KiB): the spec's minimum, so one revocation hides among many.
 STATUS_LIST_SIZE = 131_072
 
 
-class StatusList(TimestampMixin, db.Model):
+class StatusList(TimestampMixin, Model):
     """A revocation list of an issuer. Its bits are derived from the revoked assertions."""
 
     __tablename__ = "ob_status_list"
