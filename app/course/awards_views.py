@@ -280,7 +280,11 @@ def render_badge_page(
     if json_draft is None and rule is None:
         json_draft = request.args.get("criteria")
     error, preview, text, doc, previewing = None, None, "", badge.criteria, False
-    if rule is None and request.args.get("builder"):
+    if rule is None and request.args.get("builder") and request.args.get("add"):
+        # "Add" only grows the form by a row of the chosen kind: nothing to preview yet.
+        rule = rules.rule_form(request.args.to_dict(flat=False))
+        rule = rule.with_row(request.args.get("new_row", ""))
+    elif rule is None and request.args.get("builder"):
         rule, previewing = rules.rule_form(request.args.to_dict(flat=False)), True
         try:
             doc = awards.check_criteria(rule.as_criteria(), context.id, badge.public_id)
@@ -303,7 +307,8 @@ def render_badge_page(
     )
     if doc:
         names = {b.public_id: b.name for b in badges}
-        text = describe(parse_criteria(doc), dict(titles), names)
+        kinds = {c.public_id: c.kind for c in columns}
+        text = describe(parse_criteria(doc), dict(titles), names, kinds)
         preview = awards.preview(badge, doc)
     if rule is None:
         rule = rules.form_of_criteria(doc if previewing else badge.criteria)

@@ -58,7 +58,60 @@ def test_the_form_says_what_the_instructor_typed_as_a_criteria_document():
         "all": [{"column": "a", "min_percent": 80.0}, {"column": "b", "min_percent": 60.0}]
     }
     assert form_of_criteria(every.as_criteria()) == every
-    assert form_of_criteria({"average": ["a", "b"], "min_percent": 70}) is None
+    assert form_of_criteria({"any": [{"all": [{"column": "a", "min_percent": 1}]}]}) is None
+
+
+def test_rows_for_averages_sums_and_completions_round_trip():
+    form = rule_form(
+        {
+            "row": ["average", "score", "sum", "completed", "completed"],
+            "column": ["", "", "", "", ""],
+            "threshold": ["70", "", "12,5", "", ""],
+            "unit": ["percent", "percent", "points", "percent", "percent"],
+            "columns-1": ["a", "b", "c"],
+            "columns-3": ["a", "b"],
+            "columns-4": ["done-1", "done-2"],
+            "columns-5": ["course"],
+            "combine": ["at_least"],
+            "at_least": ["2"],
+        }
+    )
+    doc = form.as_criteria()
+    assert doc == {
+        "at_least": 2,
+        "of": [
+            {"average": ["a", "b", "c"], "min_percent": 70.0},
+            {"sum": ["a", "b"], "min_points": 12.5},
+            {"completed": ["done-1", "done-2"]},
+            {"completed": "course"},
+        ],
+    }
+    back = form_of_criteria(doc)
+    assert [c.kind for c in back.conditions] == ["average", "sum", "completed", "completed"]
+    assert back.as_criteria() == doc
+    # "Add" grows the form by an empty row of the chosen kind, kept until the rule is saved.
+    grown = back.with_row("average")
+    assert grown.conditions[-1] == Condition(kind="average")
+    assert grown.as_criteria() == doc
+    assert back.with_row("nonsense") == back
+
+
+@pytest.mark.parametrize(
+    ("condition", "message"),
+    [
+        (
+            Condition("", "70", kind="average", columns=("a",)),
+            "Tick at least two columns to average",
+        ),
+        (Condition("", "5", kind="sum", columns=("a",)), "Tick at least two columns to add up"),
+        (Condition("", "120", kind="average", columns=("a", "b")), "at most 100 %"),
+        (Condition("", "0", kind="sum", columns=("a", "b")), "above 0 points"),
+        (Condition("", "", kind="average", columns=("a", "b")), "must be a number"),
+    ],
+)
+def test_a_wrong_row_of_several_columns_is_explained(condition, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        RuleForm((condition,)).as_criteria()
 
 
 @pytest.mark.parametrize(
