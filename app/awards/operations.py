@@ -36,6 +36,7 @@ from app.criteria import (
     referenced_badges,
     referenced_columns,
 )
+from app.criteria.titles import resolve_column_titles
 from app.database import CHUNK, in_transaction
 from app.extensions import db
 from app.grades import jobs
@@ -75,12 +76,21 @@ def check_criteria(
 ) -> dict[str, Any] | None:
     """Validate a criteria document for a course's badge; return its canonical form.
 
-    Besides the document's own rules: every column must be a column of the course, every
-    prerequisite badge must exist in the course, and pathways must not loop. Raises
-    `CriteriaError` naming the offending part.
+    Columns may be named by title where exactly one active column of the course has it (see
+    `app.criteria.titles`). Besides the document's own rules: every column must be a column
+    of the course, only completion columns can be ``completed``, every prerequisite badge
+    must exist in the course, and pathways must not loop. Raises `CriteriaError` naming the
+    offending part.
     """
     if doc is None:
         return None
+    if context_id:
+        active = db.session.execute(
+            select(Column.public_id, Column.label).where(
+                Column.context_id == context_id, Column.active.is_(True)
+            )
+        ).all()
+        doc = resolve_column_titles(doc, active)
     criteria = parse_criteria(doc)
     columns = {
         public_id: (label, kind)
@@ -98,7 +108,7 @@ def check_criteria(
         if column not in columns:
             raise CriteriaError(
                 _where(doc, ("column", "average", "sum", "completed"), column),
-                f"column {column!r} is not a column of this course "
+                f"no column of this course has the id or title {column!r} "
                 "(see GET /api/v1/contexts/{id}/columns)",
             )
     for column in sorted(completion_columns(criteria)):

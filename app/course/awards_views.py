@@ -24,6 +24,7 @@ from app.connectors.operations import connector_of
 from app.course import rules
 from app.course.progress import JobProgress, job_progress
 from app.criteria import CriteriaError, describe, parse_criteria
+from app.criteria.titles import name_column_titles
 from app.extensions import db
 from app.grades import jobs
 from app.grades.models import Column, Job, JobState
@@ -295,11 +296,7 @@ def render_badge_page(
     elif json_draft is not None:
         previewing = True
         try:
-            doc = awards.check_criteria(
-                rules.resolve_column_titles(load_json(json_draft), titles),
-                context.id,
-                badge.public_id,
-            )
+            doc = awards.check_criteria(load_json(json_draft), context.id, badge.public_id)
         except (ValueError, CriteriaError) as exc:
             error, doc = str(exc), None
     badges = list(
@@ -313,9 +310,7 @@ def render_badge_page(
     if rule is None:
         rule = rules.form_of_criteria(doc if previewing else badge.criteria)
     if json_draft is None or (doc and not error):
-        json_draft = json.dumps(
-            rules.name_column_titles(doc or badge.criteria or {}, titles), indent=2
-        )
+        json_draft = json.dumps(name_column_titles(doc or badge.criteria or {}, titles), indent=2)
     rule_fits = rule is not None
     holders = list(
         db.session.scalars(
@@ -374,17 +369,8 @@ def _followed_job() -> JobProgress | None:
 def save_criteria(public_id: str):
     badge = _badge(public_id)
     draft = request.form.get("criteria") or "null"
-    columns = db.session.execute(
-        select(Column.public_id, Column.label).where(
-            Column.context_id == badge.context_id, Column.active.is_(True)
-        )
-    ).all()
     try:
-        doc = awards.check_criteria(
-            rules.resolve_column_titles(load_json(draft), columns),
-            badge.context_id,
-            badge.public_id,
-        )
+        doc = awards.check_criteria(load_json(draft), badge.context_id, badge.public_id)
     except (ValueError, CriteriaError) as exc:
         # Back to the editor with the draft: the page names what is wrong with it.
         log.info("criteria of badge %s refused: %s", public_id, exc)

@@ -14,7 +14,7 @@ only hands over ``request.form.getlist(...)`` and renders what comes back.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
@@ -269,56 +269,3 @@ def form_of_criteria(criteria: dict[str, Any] | None) -> RuleForm | None:
     return RuleForm(
         tuple(c for c in conditions if c), combine, k, tuple(str(b) for b in badges), **extra
     )
-
-
-def _map_columns(doc: Any, rename: Any) -> Any:
-    """The document with every column reference passed through ``rename``."""
-    if isinstance(doc, list):
-        return [_map_columns(n, rename) for n in doc]
-    if not isinstance(doc, dict):
-        return doc
-    out = {}
-    for key, value in doc.items():
-        if key == "column":
-            out[key] = rename(value)
-        elif key in ("average", "sum", "completed") and isinstance(value, list):
-            out[key] = [rename(v) for v in value]
-        elif key == "completed":
-            out[key] = rename(value)
-        else:
-            out[key] = _map_columns(value, rename)
-    return out
-
-
-def _key(title: str) -> str:
-    return " ".join(title.split()).casefold()
-
-
-def resolve_column_titles(doc: Any, columns: Iterable[tuple[str, str]]) -> Any:
-    """The document with each column named by its title (case and spacing aside) replaced
-    by the column's id, where exactly one column of the course has that title; ids and
-    unknown or ambiguous names are left for the checker to report."""
-    columns = list(columns)
-    ids = {public_id for public_id, _ in columns}
-    by_title: dict[str, list[str]] = {}
-    for public_id, title in columns:
-        by_title.setdefault(_key(title), []).append(public_id)
-
-    def rename(value: Any) -> Any:
-        if not isinstance(value, str) or value in ids:
-            return value
-        found = by_title.get(_key(value), [])
-        return found[0] if len(found) == 1 else value
-
-    return _map_columns(doc, rename)
-
-
-def name_column_titles(doc: Any, columns: Iterable[tuple[str, str]]) -> Any:
-    """The document as the JSON editor shows it: each column id replaced by its title where
-    no other column has the same title (`resolve_column_titles` reads it back)."""
-    columns = list(columns)
-    counts: dict[str, int] = {}
-    for _, title in columns:
-        counts[_key(title)] = counts.get(_key(title), 0) + 1
-    titles = {public_id: title for public_id, title in columns if counts[_key(title)] == 1}
-    return _map_columns(doc, lambda value: titles.get(value, value))

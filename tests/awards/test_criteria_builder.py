@@ -18,10 +18,10 @@ from app.course.rules import (
     Condition,
     RuleForm,
     form_of_criteria,
-    name_column_titles,
-    resolve_column_titles,
     rule_form,
 )
+from app.criteria import CriteriaError
+from app.criteria.titles import name_column_titles, resolve_column_titles
 from app.extensions import db
 from app.grades.sync import sync_course
 from app.openbadges.models import Badge
@@ -142,13 +142,28 @@ def test_a_wrong_form_is_explained_in_the_instructors_words(form, message):
 
 
 def test_json_names_columns_by_title_where_the_title_is_unique():
-    columns = [("id-1", "Quiz 1"), ("id-2", "Lab"), ("id-3", "Lab")]
+    columns = [("id-1", "Quiz 1"), ("id-2", "Lab"), ("id-3", "Lab"), ("id-4", "Quiz 1 (completed)")]
     doc = {
-        "all": [{"column": "quiz  1", "min_percent": 80}, {"sum": ["Lab", "id-2"], "min_points": 5}]
+        "all": [
+            {"column": "quiz  1", "min_percent": 80},
+            {"sum": ["id-3", "id-2"], "min_points": 5},
+            {"completed": ["QUIZ 1 (completed)"]},
+            {"completed": "nothing"},
+        ]
     }
     assert resolve_column_titles(doc, columns) == {
-        "all": [{"column": "id-1", "min_percent": 80}, {"sum": ["Lab", "id-2"], "min_points": 5}]
+        "all": [
+            {"column": "id-1", "min_percent": 80},
+            {"sum": ["id-3", "id-2"], "min_points": 5},
+            {"completed": ["id-4"]},
+            {"completed": "nothing"},  # unknown: left for the checker to report
+        ]
     }
+    with pytest.raises(CriteriaError) as info:
+        resolve_column_titles({"any": [{"sum": ["Quiz 1", "lab"], "min_points": 5}]}, columns)
+    assert info.value.path == "/any/0/sum/1"
+    assert "2 columns of this course are titled 'lab'" in info.value.message
+    assert "id-2, id-3" in info.value.message
     shown = name_column_titles({"column": "id-1", "min_percent": 80}, columns)
     assert shown == {"column": "Quiz 1", "min_percent": 80}
     assert name_column_titles({"column": "id-2", "min_points": 1}, columns)["column"] == "id-2"
