@@ -5,7 +5,8 @@ finds the same rule in the advanced JSON editor (columns by title). Then, in the
 teacher grades the essays in the gradebook and marks the activity complete for one learner;
 Check now awards that learner the badge.
 
-Screenshots of the badge page at 360 and 1366 px go to ``/tmp/polish-shots``.
+Screenshots of the badge page and of a learner's progress at 360 and 1366 px go to
+``/tmp/polish-shots``.
 """
 
 from __future__ import annotations
@@ -182,3 +183,17 @@ def test_an_average_and_a_completion_rule_by_keyboard_then_a_badge(
     assert "1 badge awarded" in status, status
     row = tool.locator('[data-testid="badges"] tr', has_text="Engaged writer")
     assert row.locator('[data-testid="awarded-count"]').inner_text() == "1"
+
+    # The other learner (essays graded, reading not done) sees why the badge is not theirs.
+    _shot, mine = _open_tool(chromium_context, env, "moodle", course.course_id, other)
+    card = mine.locator('[data-testid="to-earn-badge"]', has_text="Engaged writer")
+    lines = [
+        " ".join(t.split()) for t in card.locator('[data-testid="criterion"]').all_inner_texts()
+    ]
+    assert lines == [
+        "✓ Met: Average of Essay 1 and Essay 2: 75 % (needed 70 %) ✓",
+        "○ Not met yet: Reading quiz: not completed yet",
+    ]
+    for width in (1366, 360):
+        mine.set_viewport_size({"width": width, "height": 900})
+        save_shot(mine, SHOTS / f"learner-completion-progress-{width}.png", full_page=True)
