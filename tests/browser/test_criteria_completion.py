@@ -16,6 +16,7 @@ import json
 import pytest
 
 from tests.browser.shots import SHOTS, enable_moodle_connector, save_shot
+from tests.browser.test_accessibility import AXE, _audit
 from tests.browser.test_instructor_loop import WAIT, _open_tool, _text
 
 pytestmark = pytest.mark.browser
@@ -153,6 +154,10 @@ def test_an_average_and_a_completion_rule_by_keyboard_then_a_badge(
         tool.set_viewport_size({"width": width, "height": 900})
         save_shot(tool, SHOTS / f"builder-completion-saved-{width}.png", full_page=True)
     tool.set_viewport_size({"width": 1366, "height": 900})
+
+    # The builder with rows of every kind passes the same audit as every other page.
+    if AXE.exists():
+        assert _audit(chromium_context, tool.url, "badge-page-completion-rows") == []
 
     # In the sandbox Moodle: the teacher grades both essays for two learners, and one of
     # them marks the reading complete.
