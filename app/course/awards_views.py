@@ -284,7 +284,11 @@ def render_badge_page(
     if rule is None and request.args.get("builder") and request.args.get("add"):
         # "Add" only grows the form by a row of the chosen kind: nothing to preview yet.
         rule = rules.rule_form(request.args.to_dict(flat=False))
-        rule = rule.with_row(request.args.get("new_row", ""))
+        kind, column = request.args.get("new_row", ""), ""
+        if kind == "course_total":  # "course total at least N %": a score row on that column
+            totals = [c.public_id for c in columns if c.kind == "course_total"]
+            kind, column = "score", totals[0] if totals else ""
+        rule = rule.with_row(kind, column)
     elif rule is None and request.args.get("builder"):
         rule, previewing = rules.rule_form(request.args.to_dict(flat=False)), True
         try:

@@ -77,11 +77,12 @@ class RuleForm:
             return filled or [Condition(kind="completed")]
         return filled + [Condition()] * max(blank, 3 - len(filled))
 
-    def with_row(self, kind: str) -> RuleForm:
-        """The form with one more, empty, row of ``kind`` (the page's "Add" button)."""
+    def with_row(self, kind: str, column: str = "") -> RuleForm:
+        """The form with one more row of ``kind`` (the page's "Add" button), empty or with
+        ``column`` chosen (a score row on the course total)."""
         if kind not in ROW_KINDS:
             return self
-        return replace(self, conditions=(*self.conditions, Condition(kind=kind)))
+        return replace(self, conditions=(*self.conditions, Condition(column, kind=kind)))
 
     def as_criteria(self) -> dict[str, Any]:
         """The criteria document the form says, to be checked like any other; ValueError

@@ -94,6 +94,8 @@ def test_rows_for_averages_sums_and_completions_round_trip():
     assert grown.conditions[-1] == Condition(kind="average")
     assert grown.as_criteria() == doc
     assert back.with_row("nonsense") == back
+    total = back.with_row("score", "total-id").conditions[-1]
+    assert total == Condition("total-id") and total.picked == ("total-id",)
 
 
 @pytest.mark.parametrize(

@@ -85,6 +85,15 @@ def test_an_average_and_a_completion_rule_by_keyboard_then_a_badge(
     assert "Gradebook checked" in _text(tool, "job-status")
     tool.reload()  # the page as it is once the columns are read
 
+    # The kinds of row this course's columns allow (Moodle reads a course total).
+    assert tool.locator("#rule-new-row option").all_inner_texts() == [
+        "Score in one column",
+        "Course total at least a percentage",
+        "Average of several columns",
+        "Total points of several columns",
+        "Activities or the course completed",
+    ]
+
     # Keyboard only from here: two new rows, then fill them in.
     _add_row(tool, "Average")
     _add_row(tool, "Activities")
