@@ -84,26 +84,18 @@ def check_criteria(
     """
     if doc is None:
         return None
-    if context_id:
-        active = db.session.execute(
-            select(Column.public_id, Column.label).where(
-                Column.context_id == context_id, Column.active.is_(True)
+    rows = (
+        db.session.execute(
+            select(Column.public_id, Column.label, Column.kind, Column.active).where(
+                Column.context_id == context_id
             )
         ).all()
-        doc = resolve_column_titles(doc, active)
+        if context_id
+        else []
+    )
+    doc = resolve_column_titles(doc, [(r.public_id, r.label) for r in rows if r.active])
     criteria = parse_criteria(doc)
-    columns = {
-        public_id: (label, kind)
-        for public_id, label, kind in (
-            db.session.execute(
-                select(Column.public_id, Column.label, Column.kind).where(
-                    Column.context_id == context_id
-                )
-            )
-            if context_id
-            else ()
-        )
-    }
+    columns = {r.public_id: (r.label, r.kind) for r in rows}
     for column in sorted(referenced_columns(criteria)):
         if column not in columns:
             raise CriteriaError(
