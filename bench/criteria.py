@@ -30,6 +30,8 @@ TYPICAL = {
     "review_band_percent": 5,
 }  # fmt: skip
 SINGLE = {"column": 1, "min_percent": 80}
+# Completion conditions beside a course total: three activities completed, then the total.
+COMPLETION = {"all": [{"completed": [1, 2, 3]}, {"column": 4, "min_percent": 60}]}
 
 
 def _per_call(function, runs: int) -> float:
@@ -55,6 +57,7 @@ def main() -> None:
     for name, document in (
         ("one threshold (baseline)", SINGLE),
         ("typical: nested all/any/N-of", TYPICAL),
+        ("3 completed + course total", COMPLETION),
     ):
         criteria = parse_criteria(document)
         per_eval = _per_call(lambda c=criteria: evaluate(c, grades, earned, now), args.runs)

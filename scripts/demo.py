@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 DYNREG_SLUG = "moodle-dynreg"
+NATIVE_BADGE = "Python basics"
 DYNREG_COURSE = "Digital Badges Workshop"
 
 
@@ -120,6 +121,99 @@ def register_dynamically(
     return course_id, str(teacher)
 
 
+def native_quiz_badge(tool: Any, sandbox: Any, moodle: Any, sandbox_url: str) -> str:
+    """The Moodle demo course's badge on a native quiz (idempotent): the sandbox gets a quiz
+    that is not the tool's (graded, web services on, a token), the tool gets the Moodle
+    connector enabled for that registration (as an admin does in the console), reads the
+    course's native columns, and the badge "Python basics" (80 % in the quiz, automatic
+    awards on) is live. Learners who qualify get it with the teacher's first launch, which
+    reads the roster. Returns a line for the start-up message."""
+    from sqlalchemy import select
+
+    from app.artwork import badge_artwork
+    from app.awards.operations import badge_saved
+    from app.connectors.base import ConnectorError
+    from app.connectors.operations import connector_of, save_connector
+    from app.connectors.sync import read_native
+    from app.criteria import describe, parse_criteria
+    from app.designer.operations import course_issuer
+    from app.extensions import db
+    from app.grades.models import Column
+    from app.models import Context, Deployment, Registration
+    from app.openbadges import operations as ob
+    from app.openbadges.models import Badge
+    from lti.sandbox.seed import DEMO_QUIZ, seed_native_quiz
+
+    course, token = seed_native_quiz(sandbox, moodle.slug)
+    if course is None:
+        return "  No Moodle demo course: no native quiz badge."
+    with tool.app_context():
+        registration = db.session.scalars(
+            select(Registration).where(
+                Registration.issuer == moodle.issuer, Registration.client_id == moodle.client_id
+            )
+        ).one()
+        if connector_of(registration.id) is None:
+            save_connector(
+                registration.id,
+                kind="moodle",
+                base_url=f"{sandbox_url}/moodle",
+                token=token,
+                enabled=True,
+            )
+        deployment = db.session.scalars(
+            select(Deployment).where(
+                Deployment.registration_id == registration.id,
+                Deployment.deployment_id == moodle.deployment_id,
+            )
+        ).one()
+        # The course as its first launch records it; the launch fills in the rest.
+        context = db.session.scalars(
+            select(Context).where(
+                Context.deployment_id == deployment.id,
+                Context.lti_context_id == course.context_id,
+            )
+        ).first()
+        if context is None:
+            context = Context(
+                registration_id=registration.id,
+                deployment_id=deployment.id,
+                lti_context_id=course.context_id,
+                title="Introduction to Data Science",
+            )
+            db.session.add(context)
+            db.session.commit()
+        if db.session.scalar(
+            select(Badge.id).where(Badge.context_id == context.id, Badge.name == NATIVE_BADGE)
+        ):
+            return f"  Badge on a native Moodle quiz: {NATIVE_BADGE} ({DEMO_QUIZ})."
+        try:
+            read_native(context.id)
+        except ConnectorError as exc:
+            return f"  The native quiz badge was not set up: {exc}"
+        quiz = db.session.scalars(
+            select(Column).where(Column.context_id == context.id, Column.label == DEMO_QUIZ)
+        ).one()
+        criteria = {"column": quiz.public_id, "min_percent": 80}
+        badge = ob.create_badge(
+            course_issuer(context),
+            NATIVE_BADGE,
+            "Scored at least 80 % in the course's Python basics quiz.",
+            describe(parse_criteria(criteria), {quiz.public_id: quiz.label}),
+            context_id=context.id,
+            criteria=criteria,
+            enabled=True,
+            artwork=badge_artwork(NATIVE_BADGE),
+        )
+        badge_saved(badge, requested_by="demo")
+        db.session.commit()
+    return (
+        f"  Badge on a native Moodle quiz: {NATIVE_BADGE} ({DEMO_QUIZ}), "
+        f"as {course.teacher_login}: {sandbox_url}/moodle/course/{course.course_id}"
+        f"?as={course.teacher_login}"
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     """Seed the sandbox, register it with the tool, and serve both until Ctrl-C."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -187,6 +281,8 @@ def main(argv: list[str] | None = None) -> None:
         )
     except (RuntimeError, requests.RequestException) as exc:
         dynreg_line = f"  Dynamic registration of /{DYNREG_SLUG} failed: {exc}"
+    moodle = next(p for p in platforms if p.slug == "moodle")
+    native_line = native_quiz_badge(tool, sandbox, moodle, sandbox_url)
     print(
         f"""
 Badgebridge is running.
@@ -198,6 +294,7 @@ In the sandbox, open a course as the instructor or a learner: the tool loads ins
 course page. Both flavours are there: Moodle-like ({sandbox_url}/moodle/) and Canvas-like
 ({sandbox_url}/canvas/), registered from config.json.
 {dynreg_line}
+{native_line}
   Register it yourself: {sandbox_url}/canvas/admin/tools/register (paste {tool_url}/lti/register)
 
 A job worker (`flask worker`) runs alongside: grade syncs, awards, mail (printed to this log).

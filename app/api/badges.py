@@ -26,7 +26,11 @@ BADGE_FIELDS = {
     "name": text(Badge.name),
     "description": text(Badge.description),
     "criteria_narrative": text(Badge.criteria_narrative),
-    "criteria": {"type": ["object", "null"], "description": "award criteria document"},
+    "criteria": {
+        "type": ["object", "null"],
+        "description": "award criteria document; a column is named by its id or by a title "
+        "exactly one column of the course has",
+    },
     "enabled": {"type": "boolean"},
     "evidence_shows_scores": {
         "type": "boolean",

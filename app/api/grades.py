@@ -17,7 +17,7 @@ from app.api.validation import MAX_NUMBER, text
 from app.awards.pipeline import in_transaction, ingest
 from app.extensions import db
 from app.grades import jobs
-from app.grades.models import Column, Job
+from app.grades.models import COLUMN_KINDS, Column, Job
 from app.grades.operations import (
     EventError,
     GradeEvent,
@@ -46,6 +46,8 @@ COLUMN = {
         "score_maximum": {"type": ["number", "null"]},
         "lti_lineitem_id": {"type": "string"},
         "active": {"type": "boolean"},
+        "source": {"type": "string", "description": "ags, moodle or canvas"},
+        "kind": {"enum": list(COLUMN_KINDS), "description": "what the column measures"},
     },
 }
 JOB = {
@@ -78,7 +80,8 @@ GRADE_EVENT = {
         "lti_context_id": text(Context.lti_context_id),
         "column": {
             **text(Column.lti_lineitem_id),
-            "description": "column id, AGS line item URL or label",
+            "description": "column id, AGS line item URL or title (a title several columns "
+            "share is refused with a 422 naming their ids)",
         },
         "user_sub": {**text(LtiUser.sub), "description": "the learner's platform user id"},
         "user_email": text(LtiUser.email),
@@ -160,6 +163,8 @@ def list_columns(public_id: str) -> list[dict[str, Any]]:
             "score_maximum": c.score_maximum,
             "lti_lineitem_id": c.lti_lineitem_id,
             "active": c.active,
+            "source": c.source,
+            "kind": c.kind,
         }
         for c in db.session.scalars(
             select(Column).where(Column.context_id == context.id).order_by(Column.id)

@@ -28,6 +28,7 @@ from app.awards.pipeline import (
 )
 from app.criteria import (
     CriteriaError,
+    completion_columns,
     criteria_to_json,
     describe,
     evaluate,
@@ -35,10 +36,11 @@ from app.criteria import (
     referenced_badges,
     referenced_columns,
 )
+from app.criteria.titles import resolve_column_titles
 from app.database import CHUNK, in_transaction
 from app.extensions import db
 from app.grades import jobs
-from app.grades.models import Column
+from app.grades.models import COMPLETION_KINDS, Column
 from app.models import LtiUser
 from app.models.base import utcnow
 from app.openbadges import operations as ob
@@ -74,24 +76,40 @@ def check_criteria(
 ) -> dict[str, Any] | None:
     """Validate a criteria document for a course's badge; return its canonical form.
 
-    Besides the document's own rules: every column must be a column of the course, every
-    prerequisite badge must exist in the course, and pathways must not loop. Raises
-    `CriteriaError` naming the offending part.
+    Columns may be named by title where exactly one active column of the course has it (see
+    `app.criteria.titles`). Besides the document's own rules: every column must be a column
+    of the course, only completion columns can be ``completed``, every prerequisite badge
+    must exist in the course, and pathways must not loop. Raises `CriteriaError` naming the
+    offending part.
     """
     if doc is None:
         return None
-    criteria = parse_criteria(doc)
-    columns = (
-        set(db.session.scalars(select(Column.public_id).where(Column.context_id == context_id)))
+    rows = (
+        db.session.execute(
+            select(Column.public_id, Column.label, Column.kind, Column.active).where(
+                Column.context_id == context_id
+            )
+        ).all()
         if context_id
-        else set()
+        else []
     )
+    doc = resolve_column_titles(doc, [(r.public_id, r.label) for r in rows if r.active])
+    criteria = parse_criteria(doc)
+    columns = {r.public_id: (r.label, r.kind) for r in rows}
     for column in sorted(referenced_columns(criteria)):
         if column not in columns:
             raise CriteriaError(
-                _where(doc, ("column", "average", "sum"), column),
-                f"column {column!r} is not a column of this course "
+                _where(doc, ("column", "average", "sum", "completed"), column),
+                f"no column of this course has the id or title {column!r} "
                 "(see GET /api/v1/contexts/{id}/columns)",
+            )
+    for column in sorted(completion_columns(criteria)):
+        label, kind = columns[column]
+        if kind not in COMPLETION_KINDS:
+            raise CriteriaError(
+                _where(doc, ("completed",), column),
+                f"{label or column!r} holds scores, not a completion: ask for a score in it "
+                "instead (only activity, module and course completion columns can be completed)",
             )
     badges = (
         {
@@ -112,6 +130,16 @@ def check_criteria(
                 f"badge {needed!r} already requires this badge (a loop)",
             )
     return criteria_to_json(criteria)
+
+
+def column_kinds(context_id: int) -> dict[str, str]:
+    """Column public id -> kind (``score``, ``course_total``, ``activity_completion``, ...),
+    so the criteria text says "complete the course" rather than naming a column."""
+    return dict(
+        db.session.execute(
+            select(Column.public_id, Column.kind).where(Column.context_id == context_id)
+        ).all()
+    )
 
 
 def _requires(start: str, target: str, badges: dict[str, Badge], seen: set[str]) -> bool:
@@ -138,6 +166,7 @@ def badge_saved(badge: Badge, requested_by: str = "") -> jobs.Job | None:
             parse_criteria(badge.criteria),
             column_labels(badge.context_id),
             badge_names(badge.context_id),
+            column_kinds(badge.context_id),
         )
     audit.record(
         "badge.rule_changed",

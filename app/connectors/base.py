@@ -28,11 +28,14 @@ class ConnectorError(PlatformError):
 @dataclass(frozen=True, slots=True)
 class NativeColumn:
     """A column of the LMS's own gradebook. ``key`` is stable in the LMS (it becomes the
-    column's ``lti_lineitem_id``); ``score_maximum`` is None where it differs per learner."""
+    column's ``lti_lineitem_id``); ``score_maximum`` is None where it differs per learner.
+    ``kind`` is what it measures: ``score``, ``course_total``, ``activity_completion``,
+    ``module_completion`` or ``course_completion`` (completion grades are 0 or 100 of 100)."""
 
     key: str
     label: str
     score_maximum: float | None
+    kind: str = "score"
 
 
 @dataclass(frozen=True, slots=True)

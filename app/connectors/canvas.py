@@ -245,7 +245,9 @@ class CanvasSource:
                 )
             )
         if scored:
-            out.columns.append(NativeColumn(TOTAL_KEY, "Course total (current score %)", 100.0))
+            out.columns.append(
+                NativeColumn(TOTAL_KEY, "Course total (current score %)", 100.0, "course_total")
+            )
         return out
 
     def _canvas_ids(self, course: str) -> dict[int, str]:

@@ -265,16 +265,16 @@ class MoodleSource:
                 if row.get("itemtype") == "course":
                     # Moodle's default aggregation counts only graded items, so the course
                     # total's maximum is each learner's own: the column has none.
-                    key, label, top = TOTAL_KEY, "Course total", None
+                    key, label, top, kind = TOTAL_KEY, "Course total", None, "course_total"
                 elif row.get("itemtype") in ("mod", "manual"):
-                    key = f"moodle:gradeitem:{row['id']}"
+                    key, kind = f"moodle:gradeitem:{row['id']}", "score"
                     label, top = (
                         str(row.get("itemname") or f"Grade item {row['id']}"),
                         _number(row.get("grademax")),
                     )
                 else:
                     continue  # category totals: not a column an instructor names
-                columns.setdefault(key, NativeColumn(key, label, top))
+                columns.setdefault(key, NativeColumn(key, label, top, kind))
                 out.grades.append(
                     NativeGrade(
                         key,
@@ -386,7 +386,10 @@ class MoodleSource:
         for cmid in sorted(seen):
             out.columns.append(
                 NativeColumn(
-                    f"moodle:completion:{cmid}", f"{tracked[cmid].get('name')} (completed)", 100.0
+                    f"moodle:completion:{cmid}",
+                    f"{tracked[cmid].get('name')} (completed)",
+                    100.0,
+                    "activity_completion",
                 )
             )
         hidden = sorted({m.get("modname") for cmid, m in tracked.items() if cmid not in seen})
@@ -426,4 +429,6 @@ class MoodleSource:
             )
             found = True
         if found:
-            out.columns.append(NativeColumn(COURSE_COMPLETION_KEY, "Course completion", 100.0))
+            out.columns.append(
+                NativeColumn(COURSE_COMPLETION_KEY, "Course completion", 100.0, "course_completion")
+            )

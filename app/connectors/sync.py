@@ -123,6 +123,8 @@ def upsert_native_columns(
 ) -> dict[str, int]:
     """Mirror a source's columns (see :func:`mirror_columns`). Returns key -> column id of
     the listed ones."""
-    listed = {c.key: {"label": c.label, "score_maximum": c.score_maximum} for c in columns}
+    listed = {
+        c.key: {"label": c.label, "score_maximum": c.score_maximum, "kind": c.kind} for c in columns
+    }
     existing = mirror_columns(context_id, source, listed)
     return {key: existing[key].id for key in listed}

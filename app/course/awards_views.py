@@ -24,6 +24,7 @@ from app.connectors.operations import connector_of
 from app.course import rules
 from app.course.progress import JobProgress, job_progress
 from app.criteria import CriteriaError, describe, parse_criteria
+from app.criteria.titles import name_column_titles
 from app.extensions import db
 from app.grades import jobs
 from app.grades.models import Column, Job, JobState
@@ -280,7 +281,15 @@ def render_badge_page(
     if json_draft is None and rule is None:
         json_draft = request.args.get("criteria")
     error, preview, text, doc, previewing = None, None, "", badge.criteria, False
-    if rule is None and request.args.get("builder"):
+    if rule is None and request.args.get("builder") and request.args.get("add"):
+        # "Add" only grows the form by a row of the chosen kind: nothing to preview yet.
+        rule = rules.rule_form(request.args.to_dict(flat=False))
+        kind, column = request.args.get("new_row", ""), ""
+        if kind == "course_total":  # "course total at least N %": a score row on that column
+            totals = [c.public_id for c in columns if c.kind == "course_total"]
+            kind, column = "score", totals[0] if totals else ""
+        rule = rule.with_row(kind, column)
+    elif rule is None and request.args.get("builder"):
         rule, previewing = rules.rule_form(request.args.to_dict(flat=False)), True
         try:
             doc = awards.check_criteria(rule.as_criteria(), context.id, badge.public_id)
@@ -291,11 +300,7 @@ def render_badge_page(
     elif json_draft is not None:
         previewing = True
         try:
-            doc = awards.check_criteria(
-                rules.resolve_column_titles(load_json(json_draft), titles),
-                context.id,
-                badge.public_id,
-            )
+            doc = awards.check_criteria(load_json(json_draft), context.id, badge.public_id)
         except (ValueError, CriteriaError) as exc:
             error, doc = str(exc), None
     badges = list(
@@ -303,14 +308,13 @@ def render_badge_page(
     )
     if doc:
         names = {b.public_id: b.name for b in badges}
-        text = describe(parse_criteria(doc), dict(titles), names)
+        kinds = {c.public_id: c.kind for c in columns}
+        text = describe(parse_criteria(doc), dict(titles), names, kinds)
         preview = awards.preview(badge, doc)
     if rule is None:
         rule = rules.form_of_criteria(doc if previewing else badge.criteria)
     if json_draft is None or (doc and not error):
-        json_draft = json.dumps(
-            rules.name_column_titles(doc or badge.criteria or {}, titles), indent=2
-        )
+        json_draft = json.dumps(name_column_titles(doc or badge.criteria or {}, titles), indent=2)
     rule_fits = rule is not None
     holders = list(
         db.session.scalars(
@@ -369,17 +373,8 @@ def _followed_job() -> JobProgress | None:
 def save_criteria(public_id: str):
     badge = _badge(public_id)
     draft = request.form.get("criteria") or "null"
-    columns = db.session.execute(
-        select(Column.public_id, Column.label).where(
-            Column.context_id == badge.context_id, Column.active.is_(True)
-        )
-    ).all()
     try:
-        doc = awards.check_criteria(
-            rules.resolve_column_titles(load_json(draft), columns),
-            badge.context_id,
-            badge.public_id,
-        )
+        doc = awards.check_criteria(load_json(draft), badge.context_id, badge.public_id)
     except (ValueError, CriteriaError) as exc:
         # Back to the editor with the draft: the page names what is wrong with it.
         log.info("criteria of badge %s refused: %s", public_id, exc)

@@ -1,7 +1,12 @@
-"""The badge page's criteria builder: conditions on columns picked by title, combined with
+"""The badge page's criteria builder: conditions on columns picked by title (a score in one
+column, the average or total of several, activities or the course completed), combined with
 all / any / at least N, prerequisite badges, a deadline and a review band, turned into a
-criteria document (and back, to fill the form). What the builder cannot say (averages, sums,
-nested groups) is written as JSON, the page's advanced option.
+criteria document (and back, to fill the form). What the builder cannot say (nested groups)
+is written as JSON, the page's advanced option.
+
+Each row sends one ``row`` (its kind), ``column``, ``threshold`` and ``unit`` value, so the
+lists line up by row; a row over several columns sends them as ``columns-N`` (N counts rows
+from 1) and an empty ``column``.
 
 Everything here works on plain values (the form's strings, a criteria document), so a view
 only hands over ``request.form.getlist(...)`` and renders what comes back.
@@ -9,13 +14,17 @@ only hands over ``request.form.getlist(...)`` and renders what comes back.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 UNITS = {"percent": "min_percent", "points": "min_points"}
 COMBINE = ("all", "any", "at_least")
+ROW_KINDS = ("score", "average", "sum", "completed")
+"""What a row asks for: a score in one column, the average (%) or total (points) of several
+columns, or every ticked completion column completed."""
+SEVERAL = frozenset({"average", "sum", "completed"})
 _ORDINALS = (
     "first",
     "second",
@@ -32,11 +41,21 @@ _ORDINALS = (
 
 @dataclass(frozen=True)
 class Condition:
-    """One row of the builder, as typed: a column id, the score needed, its unit."""
+    """One row of the builder, as typed: the column id(s), the score needed, its unit, and
+    the row's kind (one of `ROW_KINDS`)."""
 
     column: str = ""
     threshold: str = ""
     unit: str = "percent"
+    kind: str = "score"
+    columns: tuple[str, ...] = ()
+
+    @property
+    def picked(self) -> tuple[str, ...]:
+        """The columns the row names (none: a blank row, skipped)."""
+        if self.kind in SEVERAL:
+            return self.columns
+        return (self.column,) if self.column else ()
 
 
 @dataclass(frozen=True)
@@ -50,17 +69,28 @@ class RuleForm:
     earn_by: str = ""
     review_band: str = ""
 
-    def rows(self, blank: int = 2) -> list[Condition]:
-        """The conditions plus ``blank`` empty rows (at least three in all) to add more."""
+    def rows(self, blank: int = 2, scores: bool = True) -> list[Condition]:
+        """The conditions plus ``blank`` empty score rows (at least three in all) to add
+        more; without score columns (``scores`` False) one empty completion row if none."""
         filled = list(self.conditions)
+        if not scores:
+            return filled or [Condition(kind="completed")]
         return filled + [Condition()] * max(blank, 3 - len(filled))
+
+    def with_row(self, kind: str, column: str = "") -> RuleForm:
+        """The form with one more row of ``kind`` (the page's "Add" button), empty or with
+        ``column`` chosen (a score row on the course total)."""
+        if kind not in ROW_KINDS:
+            return self
+        return replace(self, conditions=(*self.conditions, Condition(column, kind=kind)))
 
     def as_criteria(self) -> dict[str, Any]:
         """The criteria document the form says, to be checked like any other; ValueError
         says in the instructor's words what is missing or wrong."""
         leaves: list[dict[str, Any]] = []
-        several = len([c for c in self.conditions if c.column]) > 1
-        for number, condition in enumerate(c for c in self.conditions if c.column):
+        filled = [c for c in self.conditions if c.picked]
+        several = len(filled) > 1
+        for number, condition in enumerate(filled):
             try:
                 leaves.append(_leaf(condition))
             except ValueError as exc:
@@ -124,6 +154,23 @@ def _number(text: str, message: str) -> float:
 
 
 def _leaf(condition: Condition) -> dict[str, Any]:
+    kind, columns = condition.kind, list(condition.picked)
+    if kind == "completed":
+        return {"completed": columns[0] if len(columns) == 1 else columns}
+    if kind in ("average", "sum"):
+        what = "average" if kind == "average" else "add up"
+        if len(columns) < 2:
+            raise ValueError(
+                f"Tick at least two columns to {what}; for one column, ask for a score in it."
+            )
+        value = _number(condition.threshold, "The score needed must be a number, such as 80.")
+        if kind == "average":
+            if not 0 < value <= 100:
+                raise ValueError("The average needed must be above 0 and at most 100 %.")
+            return {"average": columns, "min_percent": value}
+        if value <= 0:
+            raise ValueError("The total needed must be above 0 points.")
+        return {"sum": columns, "min_points": value}
     if condition.unit not in UNITS:
         raise ValueError("Choose % of the maximum or points.")
     value = _number(condition.threshold, "The score needed must be a number, such as 80.")
@@ -139,16 +186,24 @@ def rule_form(values: Mapping[str, list[str]]) -> RuleForm:
         found = values.get(name) or [default]
         return found[0].strip()
 
-    columns, thresholds, units = (values.get(n) or [] for n in ("column", "threshold", "unit"))
-    conditions = tuple(
-        Condition(
+    columns, thresholds, units, kinds = (
+        values.get(n) or [] for n in ("column", "threshold", "unit", "row")
+    )
+    rows = []
+    for i, column in enumerate(columns):
+        kind = kinds[i] if i < len(kinds) and kinds[i] in ROW_KINDS else "score"
+        condition = Condition(
             column.strip(),
             thresholds[i].strip() if i < len(thresholds) else "",
             units[i] if i < len(units) else "percent",
+            kind,
+            tuple(c for c in values.get(f"columns-{i + 1}") or [] if c.strip()),
         )
-        for i, column in enumerate(columns)
-        if column.strip()
-    )
+        # An empty score row is one of the spare rows; an empty row of another kind was
+        # added on purpose (with "Add"), so it stays until the rule is saved.
+        if condition.picked or kind != "score":
+            rows.append(condition)
+    conditions = tuple(rows)
     return RuleForm(
         conditions,
         one("combine", "all"),
@@ -160,6 +215,14 @@ def rule_form(values: Mapping[str, list[str]]) -> RuleForm:
 
 
 def _condition(node: Any) -> Condition | None:
+    if isinstance(node, dict) and list(node) == ["completed"]:
+        value = node["completed"]
+        columns = value if isinstance(value, list) else [value]
+        return Condition(kind="completed", columns=tuple(str(c) for c in columns))
+    for kind, key, unit in (("average", "min_percent", "percent"), ("sum", "min_points", "points")):
+        if isinstance(node, dict) and set(node) == {kind, key} and isinstance(node[kind], list):
+            columns = tuple(str(c) for c in node[kind])
+            return Condition("", f"{node[key]:g}", unit, kind, columns)
     if not isinstance(node, dict) or "column" not in node or len(node) != 2:
         return None
     for unit, key in UNITS.items():
@@ -207,54 +270,3 @@ def form_of_criteria(criteria: dict[str, Any] | None) -> RuleForm | None:
     return RuleForm(
         tuple(c for c in conditions if c), combine, k, tuple(str(b) for b in badges), **extra
     )
-
-
-def _map_columns(doc: Any, rename: Any) -> Any:
-    """The document with every column reference passed through ``rename``."""
-    if isinstance(doc, list):
-        return [_map_columns(n, rename) for n in doc]
-    if not isinstance(doc, dict):
-        return doc
-    out = {}
-    for key, value in doc.items():
-        if key == "column":
-            out[key] = rename(value)
-        elif key in ("average", "sum") and isinstance(value, list):
-            out[key] = [rename(v) for v in value]
-        else:
-            out[key] = _map_columns(value, rename)
-    return out
-
-
-def _key(title: str) -> str:
-    return " ".join(title.split()).casefold()
-
-
-def resolve_column_titles(doc: Any, columns: Iterable[tuple[str, str]]) -> Any:
-    """The document with each column named by its title (case and spacing aside) replaced
-    by the column's id, where exactly one column of the course has that title; ids and
-    unknown or ambiguous names are left for the checker to report."""
-    columns = list(columns)
-    ids = {public_id for public_id, _ in columns}
-    by_title: dict[str, list[str]] = {}
-    for public_id, title in columns:
-        by_title.setdefault(_key(title), []).append(public_id)
-
-    def rename(value: Any) -> Any:
-        if not isinstance(value, str) or value in ids:
-            return value
-        found = by_title.get(_key(value), [])
-        return found[0] if len(found) == 1 else value
-
-    return _map_columns(doc, rename)
-
-
-def name_column_titles(doc: Any, columns: Iterable[tuple[str, str]]) -> Any:
-    """The document as the JSON editor shows it: each column id replaced by its title where
-    no other column has the same title (`resolve_column_titles` reads it back)."""
-    columns = list(columns)
-    counts: dict[str, int] = {}
-    for _, title in columns:
-        counts[_key(title)] = counts.get(_key(title), 0) + 1
-    titles = {public_id: title for public_id, title in columns if counts[_key(title)] == 1}
-    return _map_columns(doc, lambda value: titles.get(value, value))

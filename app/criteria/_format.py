@@ -96,6 +96,26 @@ def column_label(column: str, labels: Mapping[str, str]) -> str:
     return label if label else f"column {column}"
 
 
+def completion_subject(column: str, labels: Mapping[str, str], kinds: Mapping[str, str]) -> str:
+    """What completing the column means, inside a sentence: "Quiz 1", "the course"."""
+    if kinds.get(column) == "course_completion":
+        return "the course"
+    # Completion columns are titled "Quiz 1 (completed)" beside the quiz's own score column
+    # (titles must stay distinct); "complete Quiz 1 (completed)" would say it twice.
+    return column_label(column, labels).removesuffix(" (completed)")
+
+
+def completion_count(evidence: Evidence, kinds: Mapping[str, str]) -> str:
+    """ "completed", "not completed yet", or "2 of 3 activities completed" for several."""
+    total = len(evidence.columns)
+    if total == 1:
+        return "completed" if evidence.met else "not completed yet"
+    found = {kinds.get(c) for c in evidence.columns}
+    noun = {"activity_completion": " activities", "module_completion": " modules"}
+    done = total - len(evidence.missing)
+    return f"{done} of {total}{noun.get(found.pop(), '') if len(found) == 1 else ''} completed"
+
+
 def badge_label(badge: str, names: Mapping[str, str]) -> str:
     """ "Foundations badge" (no doubled word for names already ending in "badge")."""
     name = names.get(badge)
@@ -135,12 +155,27 @@ def _join(parts: Sequence[str], word: str) -> str:
 
 
 def evidence_text(
-    evidence: Evidence, column_labels: Mapping[str, str], badge_names: Mapping[str, str]
+    evidence: Evidence,
+    column_labels: Mapping[str, str],
+    badge_names: Mapping[str, str],
+    column_kinds: Mapping[str, str] | None = None,
 ) -> str:
-    """One fact as a line: "Quiz 3: 85 % (needed 80 %)", "Foundations badge: not earned yet"."""
+    """One fact as a line: "Quiz 3: 85 % (needed 80 %)", "Foundations badge: not earned yet",
+    "Quiz 1, Quiz 2, and Lab: 2 of 3 activities completed (not yet: Lab)"."""
     if evidence.kind == "badge":
         label = capitalize(badge_label(evidence.badge or "", badge_names))
         return f"{label}: {'earned' if evidence.met else 'not earned yet'}"
+    if evidence.kind == "completed":
+        kinds = column_kinds or {}
+        line = f"{completion_title(evidence, column_labels, kinds)}: "
+        line += completion_count(evidence, kinds)
+        notes = []
+        if evidence.missing and len(evidence.columns) > 1:
+            missing = [completion_subject(c, column_labels, kinds) for c in evidence.missing]
+            notes.append(f"not yet: {join_and(missing)}")
+        if evidence.late:
+            notes.append("completed after the earn-by date")
+        return line + (f" ({'; '.join(notes)})" if notes else "")
 
     labels = [column_label(c, column_labels) for c in evidence.columns]
     unit = evidence.unit or "percent"
@@ -171,6 +206,13 @@ def evidence_text(
     return f"{title}: {current} ({'; '.join(notes)})"
 
 
+def completion_title(
+    evidence: Evidence, labels: Mapping[str, str], kinds: Mapping[str, str]
+) -> str:
+    """ "Quiz 1", "The course", "Quiz 1, Quiz 2, and Lab": what a completion fact is about."""
+    return capitalize(join_and([completion_subject(c, labels, kinds) for c in evidence.columns]))
+
+
 def _title(evidence: Evidence, labels: Sequence[str]) -> str:
     if evidence.kind == "column":
         return capitalize(labels[0])
@@ -179,12 +221,17 @@ def _title(evidence: Evidence, labels: Sequence[str]) -> str:
 
 
 def met_text(
-    evidence: Evidence, column_labels: Mapping[str, str], badge_names: Mapping[str, str]
+    evidence: Evidence,
+    column_labels: Mapping[str, str],
+    badge_names: Mapping[str, str],
+    column_kinds: Mapping[str, str] | None = None,
 ) -> str:
     """A met fact without the learner's numbers, for public evidence: "Quiz 3: 80 % or more
-    reached", "Foundations badge: earned"."""
+    reached", "Foundations badge: earned", "Quiz 1 and the course: completed"."""
     if evidence.kind == "badge":
         return evidence_text(evidence, column_labels, badge_names)
+    if evidence.kind == "completed":
+        return f"{completion_title(evidence, column_labels, column_kinds or {})}: completed"
     labels = [column_label(c, column_labels) for c in evidence.columns]
     threshold = evidence.threshold if evidence.threshold is not None else 0.0
     needed = format_threshold(threshold, evidence.unit or "percent")

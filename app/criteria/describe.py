@@ -12,6 +12,8 @@ Wording rules (deterministic English, one sentence plus the deadline):
 * leaves: "score at least 80 % in Quiz 3", "score at least 40 points in Lab 1",
   "earn the Foundations badge", "average at least 70 % across Quiz 1, Quiz 2, and Quiz 3"
   (a missing grade counts as 0 %), "score a total of at least 150 points across ...";
+* completion, when the column kinds are known: "complete Quiz 1", "complete Quiz 1 and the
+  course", "reach a course total of at least 60 %" (a threshold on the course total column);
 * ``all`` joins with "and", ``any`` with "or" ("either A or B" for two), ``at_least`` K of N
   says "at least two of the following: A; B; C" (K = 1 reads as ``any``, K = N as ``all``);
 * an ``all`` inside an ``all`` (or ``any`` in ``any``) is flattened, since it means the same;
@@ -23,11 +25,13 @@ Wording rules (deterministic English, one sentence plus the deadline):
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from app.criteria._format import (
     badge_phrase,
     capitalize,
     column_label,
+    completion_subject,
     evidence_text,
     format_earn_by,
     format_threshold,
@@ -42,6 +46,7 @@ from app.criteria.schema import (
     AverageNode,
     BadgeNode,
     ColumnNode,
+    CompletedNode,
     Criteria,
     Node,
     SumNode,
@@ -69,38 +74,53 @@ def number_word(n: int) -> str:
     return _NUMBER_WORDS[n] if 0 <= n < len(_NUMBER_WORDS) else str(n)
 
 
+@dataclass(frozen=True, slots=True)
+class _Words:
+    """What names the ids: column labels and kinds, badge names."""
+
+    labels: Mapping[str, str]
+    names: Mapping[str, str]
+    kinds: Mapping[str, str]
+
+
 def describe(
     criteria: Criteria,
     column_labels: Mapping[str, str] | None = None,
     badge_names: Mapping[str, str] | None = None,
+    column_kinds: Mapping[str, str] | None = None,
 ) -> str:
     """The criteria as English text, e.g.
     "Score at least 80 % in Quiz 3 and earn the Foundations badge. Earn by 30 June 2027."
 
     ``column_labels`` maps column id -> name shown to learners, ``badge_names`` badge id ->
-    badge name; unknown ids read "column 12" / "badge 7" rather than failing.
+    badge name, ``column_kinds`` column id -> kind (``course_total``, ``course_completion``,
+    ...: "complete the course" rather than "complete Course completion"); unknown ids read
+    "column 12" / "badge 7" rather than failing.
     """
-    labels = column_labels or {}
-    names = badge_names or {}
-    text = capitalize(describe_node(criteria.root, labels, names, top=True)) + "."
+    words = _Words(column_labels or {}, badge_names or {}, column_kinds or {})
+    text = capitalize(describe_node(criteria.root, words, top=True)) + "."
     if criteria.earn_by is not None:
         text += f" Earn by {format_earn_by(criteria.earn_by)}."
     return text
 
 
-def describe_node(
-    node: Node, labels: Mapping[str, str], names: Mapping[str, str], *, top: bool = False
-) -> str:
+def describe_node(node: Node, words: _Words, *, top: bool = False) -> str:
     """One node as a lower-case clause (no final full stop).
 
     ``top`` marks the whole document: a top-level list with nested combinators becomes
     "all of the following: A; either B or C" rather than starting with a parenthesis.
     """
+    labels = words.labels
     if isinstance(node, ColumnNode):
         threshold = format_threshold(node.threshold, node.unit)
+        if words.kinds.get(node.column) == "course_total":
+            return f"reach a course total of at least {threshold}"
         return f"score at least {threshold} in {column_label(node.column, labels)}"
+    if isinstance(node, CompletedNode):
+        subjects = [completion_subject(c, labels, words.kinds) for c in node.columns]
+        return f"complete {join_and(subjects)}"
     if isinstance(node, BadgeNode):
-        return f"earn {badge_phrase(node.badge, names)}"
+        return f"earn {badge_phrase(node.badge, words.names)}"
     if isinstance(node, AverageNode):
         columns = [column_label(c, labels) for c in node.columns]
         threshold = format_threshold(node.min_percent, "percent")
@@ -114,34 +134,26 @@ def describe_node(
             return f"score at least {threshold} in {columns[0]}"
         return f"score a total of at least {threshold} across {join_and(columns)}"
     if isinstance(node, AtLeastNode) and 1 < node.k < len(node.children):
-        parts = [_listed(c, labels, names) for c in node.children]
+        parts = [_listed(c, words) for c in node.children]
         return f"at least {number_word(node.k)} of the following: {'; '.join(parts)}"
     if isinstance(node, AllNode | AtLeastNode) and (
         isinstance(node, AllNode) or node.k >= len(node.children)
     ):
         children = _flatten(node, AllNode) if isinstance(node, AllNode) else list(node.children)
         if len(children) == 1:  # a one-child wrapper reads as its child
-            return describe_node(children[0], labels, names, top=top)
+            return describe_node(children[0], words, top=top)
         if top and _has_compound(children):
-            return "all of the following: " + "; ".join(_listed(c, labels, names) for c in children)
-        return _all(children, labels, names)
+            return "all of the following: " + "; ".join(_listed(c, words) for c in children)
+        return join_and([_nested(c, words) for c in children])
     if isinstance(node, AnyNode | AtLeastNode):  # an AtLeastNode here has k == 1
         children = _flatten(node, AnyNode) if isinstance(node, AnyNode) else list(node.children)
         if len(children) == 1:
-            return describe_node(children[0], labels, names, top=top)
+            return describe_node(children[0], words, top=top)
         if top and len(children) > 2 and _has_compound(children):
-            return "one of the following: " + "; ".join(_listed(c, labels, names) for c in children)
-        return _any(children, labels, names)
+            return "one of the following: " + "; ".join(_listed(c, words) for c in children)
+        parts = [_nested(c, words) for c in children]
+        return f"either {parts[0]} or {parts[1]}" if len(parts) == 2 else join_or(parts)
     raise TypeError(f"not a criteria node: {node!r}")
-
-
-def _all(children: list[Node], labels: Mapping[str, str], names: Mapping[str, str]) -> str:
-    return join_and([_nested(c, labels, names) for c in children])
-
-
-def _any(children: list[Node], labels: Mapping[str, str], names: Mapping[str, str]) -> str:
-    parts = [_nested(c, labels, names) for c in children]
-    return f"either {parts[0]} or {parts[1]}" if len(parts) == 2 else join_or(parts)
 
 
 def _has_compound(children: list[Node]) -> bool:
@@ -150,9 +162,9 @@ def _has_compound(children: list[Node]) -> bool:
     )
 
 
-def _listed(node: Node, labels: Mapping[str, str], names: Mapping[str, str]) -> str:
+def _listed(node: Node, words: _Words) -> str:
     """An item of a "; "-separated list: parenthesized only if it has its own semicolons."""
-    text = describe_node(node, labels, names)
+    text = describe_node(node, words)
     return f"({text})" if ";" in text else text
 
 
@@ -167,9 +179,9 @@ def _flatten(node: AllNode | AnyNode, kind: type) -> list[Node]:
     return out
 
 
-def _nested(node: Node, labels: Mapping[str, str], names: Mapping[str, str]) -> str:
+def _nested(node: Node, words: _Words) -> str:
     """A child clause inside a combinator: parenthesized when it is itself a real combinator."""
-    text = describe_node(node, labels, names)
+    text = describe_node(node, words)
     if isinstance(node, AllNode | AnyNode | AtLeastNode) and _effective_size(node) > 1:
         return f"({text})"
     return text

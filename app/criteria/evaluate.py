@@ -9,6 +9,9 @@ Semantics (the contract the award pipeline, the preview and the learner page rel
 * **Average** is the mean of the listed columns' percentages; a column with no usable grade
   counts as **0 %**, so an average cannot be reached by simply skipping the hard quiz.
 * **Sum** adds the raw scores; a column with no usable grade counts as 0 points.
+* **Completed** is met when every listed completion column holds its maximum (100 of 100;
+  a column without a maximum needs 100).  No grade, or any less, is not completed; a
+  completion has no review band (it is done or not).
 * **Thresholds are inclusive** and compared with a tiny relative tolerance (`EPSILON`), so
   ``0.57 / 1 * 100 == 56.99999999999999`` meets a 57 % threshold.
 * **Review band**: a leaf or aggregate below its threshold by at most ``review_band_percent``
@@ -49,6 +52,7 @@ from app.criteria.schema import (
     AverageNode,
     BadgeNode,
     ColumnNode,
+    CompletedNode,
     Criteria,
     Node,
     SumNode,
@@ -66,7 +70,7 @@ __all__ = [
 ]
 
 Outcome = Literal["award", "review", "not_met", "expired"]
-EvidenceKind = Literal["column", "average", "sum", "badge"]
+EvidenceKind = Literal["column", "average", "sum", "badge", "completed"]
 Problem = Literal["no_grade", "no_maximum"]
 
 EPSILON = 1e-9
@@ -94,7 +98,8 @@ class Evidence:
     """One fact the decision rests on: a leaf (column or badge) or an aggregate.
 
     ``path`` is the JSON pointer of the node in the criteria document.  ``score`` is the raw
-    score (the total for a sum), ``percent`` the percentage (the mean for an average; for a
+    score (the total for a sum; for a completion, how many of its columns are completed, of
+    ``maximum``), ``percent`` the percentage (the mean for an average; for a
     points threshold, shown when the maximum is known).  ``met`` already accounts for the
     deadline: a late grade is never met, and says so in ``late``.  ``missing`` lists the columns
     without a usable grade; ``problem`` says why a single column could not be compared.
@@ -266,6 +271,8 @@ def _walk(node: Node, path: str, ctx: _Context) -> int:
         status = _average(node, path, ctx)
     elif isinstance(node, SumNode):
         status = _sum(node, path, ctx)
+    elif isinstance(node, CompletedNode):
+        status = _completed(node, path, ctx)
     else:  # pragma: no cover - parse_criteria only builds the node types above
         raise TypeError(f"not a criteria node: {node!r}")
     ctx.result.statuses[path] = status
@@ -441,6 +448,40 @@ def _sum(node: SumNode, path: str, ctx: _Context) -> int:
         missing=tuple(missing),
     )
     return status
+
+
+def _is_complete(score: float | None, maximum: float | None) -> bool:
+    if score is None:
+        return False
+    full = maximum if maximum is not None and maximum > 0 else 100.0
+    return score >= full - EPSILON * full
+
+
+def _completed(node: CompletedNode, path: str, ctx: _Context) -> int:
+    missing: list[str] = []
+    any_late = False
+    for column in node.columns:
+        grade = ctx.grades.get(column)
+        late = grade is not None and _is_late(grade, ctx.cutoff)
+        if late:
+            ctx.result.saw_late = any_late = True
+        done = grade is not None and _is_complete(_finite(grade.score), _finite(grade.maximum))
+        if not done or (late and ctx.drop_late):
+            missing.append(column)
+    count = len(node.columns)
+    met = not missing
+    ctx.result.evidence[path] = Evidence(
+        path,
+        "completed",
+        columns=node.columns,
+        score=float(count - len(missing)),
+        maximum=float(count),
+        threshold=float(count),
+        met=met,
+        late=any_late,
+        missing=tuple(missing),
+    )
+    return MET if met else UNMET
 
 
 # --------------------------------------------------------------------------------------------

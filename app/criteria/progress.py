@@ -7,7 +7,8 @@ other combinator is a heading item ("At least two of the following: 1 of 3 met")
 its children one level deeper.
 
 ``fraction`` (0..1) is for a progress bar: value / threshold for a leaf, the mean of the
-children for ``all``, the best child for ``any``, the mean of the best K for ``at_least``.
+children for ``all``, the best child for ``any``, the mean of the best K for ``at_least``,
+the share completed for a completion ("2 of 3 activities completed").
 It is 1.0 exactly when the item is met, and below 1.0 otherwise (a late 85 % against 80 %
 shows 0.99, not a full bar that contradicts the missing tick).
 """
@@ -23,6 +24,8 @@ from app.criteria._format import (
     badge_label,
     capitalize,
     column_label,
+    completion_count,
+    completion_title,
     evidence_text,
     format_measure,
     format_threshold,
@@ -41,7 +44,7 @@ from app.criteria.schema import (
 
 __all__ = ["ProgressItem", "progress"]
 
-ItemKind = Literal["column", "average", "sum", "badge", "all", "any", "at_least"]
+ItemKind = Literal["column", "average", "sum", "completed", "badge", "all", "any", "at_least"]
 _ALMOST = 0.99  # the fullest bar an unmet item may show
 
 
@@ -75,11 +78,12 @@ def progress(
     now: datetime,
     column_labels: Mapping[str, str] | None = None,
     badge_names: Mapping[str, str] | None = None,
+    column_kinds: Mapping[str, str] | None = None,
 ) -> list[ProgressItem]:
     """The learner's progress on every criterion, in document order (pure, never raises on
-    grade data; same arguments as `evaluate` plus the labels for display)."""
+    grade data; same arguments as `evaluate` plus the labels and column kinds for display)."""
     in_time, _full, _passed = run(criteria, grades, earned, now)
-    builder = _Builder(in_time, column_labels or {}, badge_names or {})
+    builder = _Builder(in_time, column_labels or {}, badge_names or {}, column_kinds or {})
     root = criteria.root
     if isinstance(root, AllNode):
         for i, child in enumerate(root.children):
@@ -90,12 +94,19 @@ def progress(
 
 
 class _Builder:
-    __slots__ = ("items", "labels", "names", "result")
+    __slots__ = ("items", "kinds", "labels", "names", "result")
 
-    def __init__(self, result: Pass, labels: Mapping[str, str], names: Mapping[str, str]):
+    def __init__(
+        self,
+        result: Pass,
+        labels: Mapping[str, str],
+        names: Mapping[str, str],
+        kinds: Mapping[str, str],
+    ):
         self.result = result
         self.labels = labels
         self.names = names
+        self.kinds = kinds
         self.items: list[ProgressItem] = []
 
     def visit(self, node: Node, path: str, depth: int) -> float:
@@ -117,7 +128,18 @@ class _Builder:
             return fraction
         evidence = self.result.evidence[path]
         fraction = _leaf_fraction(evidence)
-        text = evidence_text(evidence, self.labels, self.names) + (" ✓" if met else "")
+        text = evidence_text(evidence, self.labels, self.names, self.kinds) + (" ✓" if met else "")
+        if evidence.kind == "completed":
+            count = len(evidence.columns)
+            self.items.append(
+                ProgressItem(
+                    path, "completed", depth, completion_title(evidence, self.labels, self.kinds),
+                    completion_count(evidence, self.kinds),
+                    "completed" if count == 1 else f"all {count} completed",
+                    met, fraction, text, False, evidence.late,
+                )
+            )  # fmt: skip
+            return fraction
         self.items.append(
             ProgressItem(
                 path, evidence.kind, depth, self._leaf_label(evidence), _current(evidence),
@@ -181,6 +203,9 @@ def _current(evidence: Evidence) -> str:
 def _leaf_fraction(evidence: Evidence) -> float:
     if evidence.met:
         return 1.0
+    if evidence.kind == "completed":
+        done = len(evidence.columns) - len(evidence.missing)
+        return min(done / len(evidence.columns), _ALMOST)
     value, threshold = evidence.value, evidence.threshold or 0.0
     if value is None or evidence.problem:
         return 0.0

@@ -5,6 +5,17 @@ A criteria document is the JSON a badge stores (and the API accepts) to say who 
     {"all": [{"column": 12, "min_percent": 80}, {"badge": "foundations"}],
      "earn_by": "2027-06-30", "review_band_percent": 5}
 
+The criteria, one object each (combinators nest them):
+
+* ``{"column": ID, "min_percent": N}`` or ``"min_points"``: a score threshold on a column.
+  "Course total at least N %" is this on the course's course total column.
+* ``{"average": [IDs], "min_percent": N}``, ``{"sum": [IDs], "min_points": N}``.
+* ``{"completed": ID}`` or ``{"completed": [IDs]}``: the activity, module or course those
+  completion columns stand for is completed (each of them, for a list).  Completion columns
+  hold 0 or 100 of 100; the course's own completion is its "course completion" column.
+* ``{"badge": ID}``: a prerequisite badge.
+* ``{"all": [...]}``, ``{"any": [...]}``, ``{"at_least": K, "of": [...]}``.
+
 `parse_criteria` turns such a document into immutable, hashable dataclasses (so a parsed
 document can be compared, cached and used as a dict key) or raises `CriteriaError` naming the
 offending part with a JSON-pointer path, which the API returns as a 422.
@@ -31,12 +42,14 @@ __all__ = [
     "AverageNode",
     "BadgeNode",
     "ColumnNode",
+    "CompletedNode",
     "Criteria",
     "CriteriaError",
     "Node",
     "SumNode",
     "Unit",
     "child_key",
+    "completion_columns",
     "criteria_to_json",
     "iter_nodes",
     "parse_criteria",
@@ -128,7 +141,17 @@ class SumNode:
     min_points: float
 
 
-Node: TypeAlias = ColumnNode | BadgeNode | AllNode | AnyNode | AtLeastNode | AverageNode | SumNode
+@dataclass(frozen=True, slots=True)
+class CompletedNode:
+    """``{"completed": ID}`` or ``{"completed": [IDs]}``: every listed completion column says
+    completed (100 of 100); no grade, or 0, is not completed."""
+
+    columns: tuple[str, ...]
+
+
+Node: TypeAlias = (
+    ColumnNode | BadgeNode | AllNode | AnyNode | AtLeastNode | AverageNode | SumNode | CompletedNode
+)
 Combinator: TypeAlias = AllNode | AnyNode | AtLeastNode
 
 
@@ -186,9 +209,10 @@ def _child(path: str, key: str | int) -> str:
 # --------------------------------------------------------------------------------------------
 
 # The key that decides a node's type, in the order used in messages.
-_KINDS = ("column", "badge", "all", "any", "at_least", "average", "sum")
+_KINDS = ("column", "badge", "all", "any", "at_least", "average", "sum", "completed")
 _ALLOWED: dict[str, frozenset[str]] = {
     "column": frozenset({"column", "min_percent", "min_points"}),
+    "completed": frozenset({"completed"}),
     "badge": frozenset({"badge"}),
     "all": frozenset({"all"}),
     "any": frozenset({"any"}),
@@ -267,6 +291,11 @@ def _parse_node(obj: Any, path: str, depth: int, budget: _Budget, *, top: bool =
         column = _ident(obj["column"], _child(path, "column"))
         unit, threshold = _column_threshold(obj, path)
         return ColumnNode(column, unit, threshold)
+    if kind == "completed":
+        value = obj["completed"]
+        if isinstance(value, list | tuple):
+            return CompletedNode(_parse_columns(value, _child(path, "completed")))
+        return CompletedNode((_ident(value, _child(path, "completed")),))
     if kind == "badge":
         return BadgeNode(_ident(obj["badge"], _child(path, "badge")))
     if kind in ("all", "any"):
@@ -302,6 +331,8 @@ def _misplaced_message(kind: str, key: str) -> str:
         return "'average' compares percentages: use 'min_percent' (or 'sum' with 'min_points')"
     if kind == "sum" and key == "min_percent":
         return "'sum' compares points: use 'min_points' (or 'average' with 'min_percent')"
+    if kind == "completed" and key in ("min_percent", "min_points"):
+        return "'completed' takes no score: an activity is completed or not"
     if key == "of":
         return "is only used together with 'at_least'"
     return f"is not allowed together with '{kind}'"
@@ -451,6 +482,9 @@ def _node_to_json(node: Node) -> dict[str, Any]:
     if isinstance(node, ColumnNode):
         key = "min_percent" if node.unit == "percent" else "min_points"
         return {"column": node.column, key: _num_out(node.threshold)}
+    if isinstance(node, CompletedNode):
+        # One column reads as itself: {"completed": "Quiz 1"}, as staff would write it.
+        return {"completed": node.columns[0] if len(node.columns) == 1 else list(node.columns)}
     if isinstance(node, BadgeNode):
         return {"badge": node.badge}
     if isinstance(node, AllNode):
@@ -497,9 +531,20 @@ def referenced_columns(criteria: Criteria | Node) -> frozenset[str]:
     for node in iter_nodes(root):
         if isinstance(node, ColumnNode):
             found.add(node.column)
-        elif isinstance(node, AverageNode | SumNode):
+        elif isinstance(node, AverageNode | SumNode | CompletedNode):
             found.update(node.columns)
     return frozenset(found)
+
+
+def completion_columns(criteria: Criteria | Node) -> frozenset[str]:
+    """The columns read as completions (callers check they are completion columns)."""
+    root = criteria.root if isinstance(criteria, Criteria) else criteria
+    return frozenset(
+        column
+        for node in iter_nodes(root)
+        if isinstance(node, CompletedNode)
+        for column in node.columns
+    )
 
 
 def referenced_badges(criteria: Criteria | Node) -> frozenset[str]:

@@ -24,13 +24,24 @@ from app.extensions import Model
 from app.models.base import TimestampMixin, new_public_id, utcnow
 from app.models.course import Context
 
+COLUMN_KINDS = (
+    "score",
+    "course_total",
+    "activity_completion",
+    "module_completion",
+    "course_completion",
+)
+COMPLETION_KINDS = frozenset({"activity_completion", "module_completion", "course_completion"})
+
 
 class Column(TimestampMixin, Model):
     """A gradebook column the tool can read: an AGS line item of the course, or a native
     column a gradebook connector reads (``source``: ``ags``, ``moodle``, ``canvas``).
 
     Criteria name columns by ``public_id``; ``lti_lineitem_id`` is the line item's URL (for a
-    connector's column, its stable key in the LMS, e.g. ``moodle:gradeitem:38``).
+    connector's column, its stable key in the LMS, e.g. ``moodle:gradeitem:38``). ``kind``
+    says what it measures (one of `COLUMN_KINDS`): a score, the course total, or whether an
+    activity, a module or the course was completed (0/100 grades, 100 = completed).
     ``active`` turns False when its source stops listing it (grades are kept).
     """
 
@@ -47,8 +58,14 @@ class Column(TimestampMixin, Model):
     resource_link_id: Mapped[str] = mapped_column(String(255), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     source: Mapped[str] = mapped_column(String(20), default="ags", server_default="ags")
+    kind: Mapped[str] = mapped_column(String(30), default="score", server_default="score")
 
     context: Mapped[Context] = relationship()
+
+    @property
+    def is_completion(self) -> bool:
+        """A 0/100 column saying whether something was completed (100 = completed)."""
+        return self.kind in COMPLETION_KINDS
 
     @property
     def source_label(self) -> str:

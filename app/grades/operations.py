@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 
 from app import secret_box
 from app.course.operations import is_staff_role
+from app.criteria.titles import AmbiguousTitle, column_for_title
 from app.database import CHUNK, as_utc, upsert
 from app.extensions import db
 from app.grades.models import Column, Grade, GradeEventSecret
@@ -380,14 +381,27 @@ def _number(value: Any, field: str, *, required: bool) -> float | None:
 
 
 def find_column(context: Context, ref: str) -> Column:
-    """A course column by public id, AGS line item URL or (exact) label."""
+    """A course column by public id, AGS line item URL or title (case and spacing aside;
+    an active column first). A title several columns share is refused, naming their ids."""
     ref = (ref or "").strip()
-    for clause in (Column.public_id == ref, Column.lti_lineitem_id == ref, Column.label == ref):
+    for clause in (Column.public_id == ref, Column.lti_lineitem_id == ref):
         found = db.session.scalars(
             select(Column).where(Column.context_id == context.id, clause).order_by(Column.id)
         ).first()
         if found is not None:
             return found
+    columns = list(
+        db.session.scalars(
+            select(Column).where(Column.context_id == context.id).order_by(Column.id)
+        )
+    )
+    for pool in ([c for c in columns if c.active], columns):
+        try:
+            public_id = column_for_title(ref, [(c.public_id, c.label) for c in pool])
+        except AmbiguousTitle as exc:
+            raise EventError("column", str(exc)) from None
+        if public_id is not None:
+            return next(c for c in pool if c.public_id == public_id)
     raise EventError("column", f"no column {ref!r} in this course")
 
 

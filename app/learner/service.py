@@ -110,18 +110,20 @@ def _my_assertions(context_id: int, user_id: int) -> list[Assertion]:
     )
 
 
-def _grades(context_id: int, user_id: int) -> tuple[dict[str, CriteriaGrade], dict[str, str]]:
-    """The learner's own grades in this course, keyed by column public id, and the labels of
-    every column (criteria name columns by public id)."""
+def _grades(
+    context_id: int, user_id: int
+) -> tuple[dict[str, CriteriaGrade], dict[str, str], dict[str, str]]:
+    """The learner's own grades in this course, keyed by column public id, and the labels and
+    kinds of every column (criteria name columns by public id)."""
     try:
         from app.grades.models import Column, Grade
     except ImportError:  # the grade store arrives with the award pipeline
-        return {}, {}
-    labels = dict(
-        db.session.execute(
-            select(Column.public_id, Column.label).where(Column.context_id == context_id)
-        ).all()
-    )
+        return {}, {}, {}
+    columns = db.session.execute(
+        select(Column.public_id, Column.label, Column.kind).where(Column.context_id == context_id)
+    ).all()
+    labels = {public_id: label for public_id, label, _ in columns}
+    kinds = {public_id: kind for public_id, _, kind in columns}
     rows = db.session.execute(
         select(Column.public_id, Column.score_maximum, Grade)
         .join(Grade, Grade.column_id == Column.id)
@@ -136,7 +138,7 @@ def _grades(context_id: int, user_id: int) -> tuple[dict[str, CriteriaGrade], di
         )
         for public_id, maximum, grade in rows
     }
-    return grades, labels
+    return grades, labels, kinds
 
 
 def _line(item: ProgressItem) -> ProgressLine:
@@ -168,6 +170,7 @@ def _to_earn(
     labels: Mapping[str, str],
     names: Mapping[str, str],
     now: datetime,
+    kinds: Mapping[str, str],
 ) -> BadgeToEarn:
     image = documents.badge_image_url(badge)
     if not badge.criteria or not badge.enabled:
@@ -177,7 +180,7 @@ def _to_earn(
     except CriteriaError:
         log.warning("badge %s has invalid criteria; showing no progress", badge.public_id)
         return BadgeToEarn(badge, image, [], 0.0, automatic=False)
-    items = progress(criteria, grades, earned, now, labels, names)
+    items = progress(criteria, grades, earned, now, labels, names, kinds)
     top = [item.fraction for item in items if item.depth == 0]
     fraction = sum(top) / len(top) if top else 0.0
     return BadgeToEarn(
@@ -311,9 +314,11 @@ def my_badges(context_id: int, user_id: int, now: datetime | None = None) -> MyB
         )
     )
     names = {b.public_id: b.name for b in badges}
-    grades, labels = _grades(context_id, user_id)
+    grades, labels, kinds = _grades(context_id, user_id)
     to_earn = [
-        _to_earn(b, grades, held, labels, names, now) for b in badges if b.public_id not in held
+        _to_earn(b, grades, held, labels, names, now, kinds)
+        for b in badges
+        if b.public_id not in held
     ]
     # Closest first: what the learner can reach soonest is what they want to see.
     to_earn.sort(key=lambda t: (not t.automatic, -t.fraction, t.badge.name.lower()))

@@ -619,6 +619,54 @@ def set_completion(
         s.add(row)
 
 
+DEMO_QUIZ = "Quiz: Python basics"
+
+
+def seed_native_quiz(app: Flask, slug: str) -> tuple[CourseInfo | None, str]:
+    """The demo's native Moodle quiz (idempotent): in the platform's first course, a quiz out
+    of 10 that is not the tool's, graded for every learner and completed by most, with web
+    services and REST on and one web-service token. Returns (the course's ids, the token)."""
+    with session_scope(app) as s:
+        platform = _platform(s, slug)
+        course = s.scalars(
+            select(Course).where(Course.platform_id == platform.id).order_by(Course.id)
+        ).first()
+        if course is None:
+            return None, ""
+        course_id, context_id = course.id, course.lti_context_id
+        quiz = s.scalars(
+            select(Activity).where(Activity.course_id == course_id, Activity.name == DEMO_QUIZ)
+        ).first()
+        token = s.scalar(select(WsToken.token).where(WsToken.platform_id == platform.id))
+        learners = [
+            login
+            for login, role in s.execute(
+                select(User.login, Enrollment.role)
+                .join(Enrollment, Enrollment.user_id == User.id)
+                .where(Enrollment.course_id == course_id)
+                .order_by(User.id)
+            )
+            if role == "student"
+        ]
+        teacher = s.scalar(
+            select(User.login)
+            .join(Enrollment, Enrollment.user_id == User.id)
+            .where(Enrollment.course_id == course_id, Enrollment.role == "teacher")
+        )
+    set_web_services(app, slug, rest_enabled=True)
+    token = token or create_ws_token(app, slug)
+    if quiz is None:
+        cmid, line_item = add_activity(
+            app, slug, course_id, DEMO_QUIZ, modname="quiz", maximum=10.0, completion=1
+        )
+        for i, login in enumerate(learners):
+            score = float((3 + i * 7) % 11)  # 0..10, about a third at 8 or more
+            set_score(app, slug, course_id, int(line_item or 0), login, score)
+            set_completion(app, slug, cmid, login, 1 if score >= 5 else 0)
+    info = CourseInfo(slug, course_id, context_id, str(teacher), None, learners, None, None, [])
+    return info, token
+
+
 # ---- Canvas REST API -------------------------------------------------------------------------
 
 

@@ -18,10 +18,10 @@ from app.course.rules import (
     Condition,
     RuleForm,
     form_of_criteria,
-    name_column_titles,
-    resolve_column_titles,
     rule_form,
 )
+from app.criteria import CriteriaError
+from app.criteria.titles import name_column_titles, resolve_column_titles
 from app.extensions import db
 from app.grades.sync import sync_course
 from app.openbadges.models import Badge
@@ -58,7 +58,62 @@ def test_the_form_says_what_the_instructor_typed_as_a_criteria_document():
         "all": [{"column": "a", "min_percent": 80.0}, {"column": "b", "min_percent": 60.0}]
     }
     assert form_of_criteria(every.as_criteria()) == every
-    assert form_of_criteria({"average": ["a", "b"], "min_percent": 70}) is None
+    assert form_of_criteria({"any": [{"all": [{"column": "a", "min_percent": 1}]}]}) is None
+
+
+def test_rows_for_averages_sums_and_completions_round_trip():
+    form = rule_form(
+        {
+            "row": ["average", "score", "sum", "completed", "completed"],
+            "column": ["", "", "", "", ""],
+            "threshold": ["70", "", "12,5", "", ""],
+            "unit": ["percent", "percent", "points", "percent", "percent"],
+            "columns-1": ["a", "b", "c"],
+            "columns-3": ["a", "b"],
+            "columns-4": ["done-1", "done-2"],
+            "columns-5": ["course"],
+            "combine": ["at_least"],
+            "at_least": ["2"],
+        }
+    )
+    doc = form.as_criteria()
+    assert doc == {
+        "at_least": 2,
+        "of": [
+            {"average": ["a", "b", "c"], "min_percent": 70.0},
+            {"sum": ["a", "b"], "min_points": 12.5},
+            {"completed": ["done-1", "done-2"]},
+            {"completed": "course"},
+        ],
+    }
+    back = form_of_criteria(doc)
+    assert [c.kind for c in back.conditions] == ["average", "sum", "completed", "completed"]
+    assert back.as_criteria() == doc
+    # "Add" grows the form by an empty row of the chosen kind, kept until the rule is saved.
+    grown = back.with_row("average")
+    assert grown.conditions[-1] == Condition(kind="average")
+    assert grown.as_criteria() == doc
+    assert back.with_row("nonsense") == back
+    total = back.with_row("score", "total-id").conditions[-1]
+    assert total == Condition("total-id") and total.picked == ("total-id",)
+
+
+@pytest.mark.parametrize(
+    ("condition", "message"),
+    [
+        (
+            Condition("", "70", kind="average", columns=("a",)),
+            "Tick at least two columns to average",
+        ),
+        (Condition("", "5", kind="sum", columns=("a",)), "Tick at least two columns to add up"),
+        (Condition("", "120", kind="average", columns=("a", "b")), "at most 100 %"),
+        (Condition("", "0", kind="sum", columns=("a", "b")), "above 0 points"),
+        (Condition("", "", kind="average", columns=("a", "b")), "must be a number"),
+    ],
+)
+def test_a_wrong_row_of_several_columns_is_explained(condition, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        RuleForm((condition,)).as_criteria()
 
 
 @pytest.mark.parametrize(
@@ -89,13 +144,28 @@ def test_a_wrong_form_is_explained_in_the_instructors_words(form, message):
 
 
 def test_json_names_columns_by_title_where_the_title_is_unique():
-    columns = [("id-1", "Quiz 1"), ("id-2", "Lab"), ("id-3", "Lab")]
+    columns = [("id-1", "Quiz 1"), ("id-2", "Lab"), ("id-3", "Lab"), ("id-4", "Quiz 1 (completed)")]
     doc = {
-        "all": [{"column": "quiz  1", "min_percent": 80}, {"sum": ["Lab", "id-2"], "min_points": 5}]
+        "all": [
+            {"column": "quiz  1", "min_percent": 80},
+            {"sum": ["id-3", "id-2"], "min_points": 5},
+            {"completed": ["QUIZ 1 (completed)"]},
+            {"completed": "nothing"},
+        ]
     }
     assert resolve_column_titles(doc, columns) == {
-        "all": [{"column": "id-1", "min_percent": 80}, {"sum": ["Lab", "id-2"], "min_points": 5}]
+        "all": [
+            {"column": "id-1", "min_percent": 80},
+            {"sum": ["id-3", "id-2"], "min_points": 5},
+            {"completed": ["id-4"]},
+            {"completed": "nothing"},  # unknown: left for the checker to report
+        ]
     }
+    with pytest.raises(CriteriaError) as info:
+        resolve_column_titles({"any": [{"sum": ["Quiz 1", "lab"], "min_points": 5}]}, columns)
+    assert info.value.path == "/any/0/sum/1"
+    assert "2 columns of this course are titled 'lab'" in info.value.message
+    assert "id-2, id-3" in info.value.message
     shown = name_column_titles({"column": "id-1", "min_percent": 80}, columns)
     assert shown == {"column": "Quiz 1", "min_percent": 80}
     assert name_column_titles({"column": "id-2", "min_points": 1}, columns)["column"] == "id-2"

@@ -108,3 +108,23 @@ def open_canvas_tool(context, env, course_id: int, login: str):
     page.goto(course_url(env.sandbox, "canvas", course_id, login))
     page.get_by_role("link", name="Badgebridge").first.click()
     return page, page.frame_locator("iframe.tool-frame")
+
+
+def enable_moodle_connector(context, env, token: str) -> None:
+    """As the tool's admin (console): turn the Moodle connector on for the sandbox's Moodle
+    registration with the web-service ``token``, by clicking."""
+    from tests.support.admin import ADMIN_EMAIL, ADMIN_PASSWORD
+
+    console = context.new_page()
+    console.goto(env.tool_url + "/admin/login")
+    console.get_by_label("Email").fill(ADMIN_EMAIL)
+    console.get_by_label("Password").fill(ADMIN_PASSWORD)
+    console.get_by_role("button", name="Sign in").click()
+    console.get_by_role("link", name="moodle", exact=True).click()
+    console.get_by_role("link", name="Gradebook connector").click()
+    console.get_by_label("Site URL").fill(f"{env.sandbox_url}/moodle")
+    console.get_by_label("Token").fill(token)
+    console.get_by_role("button", name="Save connector").click()
+    console.get_by_text("Gradebook connector saved").wait_for(timeout=20_000)
+    assert token not in console.content()
+    console.close()

@@ -9,8 +9,8 @@ import re
 
 import pytest
 
+from tests.browser.shots import enable_moodle_connector
 from tests.browser.test_instructor_loop import WAIT, _open_tool, _text
-from tests.support.admin import ADMIN_EMAIL, ADMIN_PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -36,18 +36,7 @@ def test_admin_enables_moodle_and_a_native_grade_awards_a_badge(
     learner = course.learner_logins[0]
 
     # The admin turns the connector on for the Moodle registration.
-    console = chromium_context.new_page()
-    console.goto(env.tool_url + "/admin/login")
-    console.get_by_label("Email").fill(ADMIN_EMAIL)
-    console.get_by_label("Password").fill(ADMIN_PASSWORD)
-    console.get_by_role("button", name="Sign in").click()
-    console.get_by_role("link", name="moodle", exact=True).click()
-    console.get_by_role("link", name="Gradebook connector").click()
-    console.get_by_label("Site URL").fill(f"{env.sandbox_url}/moodle")
-    console.get_by_label("Token").fill(token)
-    console.get_by_role("button", name="Save connector").click()
-    console.get_by_text("Gradebook connector saved").wait_for(timeout=WAIT)
-    assert token not in console.content()
+    enable_moodle_connector(chromium_context, env, token)
 
     # The instructor designs a badge and sets its criterion on the native column.
     _shot, tool = _open_tool(

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import select
 
+from app.awards.operations import check_criteria
 from app.connectors.base import ConnectorError
 from app.connectors.models import GradebookConnector
 from app.connectors.operations import save_connector
@@ -144,6 +145,39 @@ def test_course_completion_criterion(app, registered, browser):
     badge_saved(badge)
     assert len(live_assertions(badge)) == 1
     seed.set_completion(registered.sandbox, "moodle", m.essay_cmid, m.learners[2], 1)
+    assert sync_course(m.course.context.id).passed.issued == 1
+
+
+def test_columns_say_what_they_measure_and_completion_rules_award(app, registered, browser):
+    from app.awards.operations import badge_saved
+
+    m = _connected(registered, browser)
+    sync_course(m.course.context.id)
+    columns = _columns(m.course.context.id)
+    assert {label: c.kind for label, c in columns.items()} == {
+        "Essay 1": "score",
+        "Course total": "course_total",
+        "Essay 1 (completed)": "activity_completion",
+        "Course completion": "course_completion",
+    }
+    assert _columns(m.course.context.id, "ags")["Exam"].kind == "score"
+    rule = {
+        "all": [
+            {"completed": ["Essay 1 (completed)", "Course completion"]},
+            {"column": "Course total", "min_percent": 1},
+        ]
+    }
+    badge = new_badge(m.course.context, None)
+    badge.criteria = check_criteria(rule, m.course.context.id, badge.public_id)
+    badge_saved(badge)
+    assert badge.criteria_narrative == (
+        "Complete Essay 1 and the course and reach a course total of at least 1 %."
+    )
+    assert {db.session.get(LtiUser, a.lti_user_id).sub for a in live_assertions(badge)} == {
+        m.sub(m.learners[0])
+    }
+    # Completing the essay completes this course (it is the course's completion criterion).
+    seed.set_completion(registered.sandbox, "moodle", m.essay_cmid, m.learners[1], 1)
     assert sync_course(m.course.context.id).passed.issued == 1
 
 

@@ -19,6 +19,7 @@ from app.criteria import (
     AverageNode,
     BadgeNode,
     ColumnNode,
+    CompletedNode,
     Criteria,
     Grade,
     Node,
@@ -54,7 +55,8 @@ badge_leaves = st.builds(BadgeNode, badge_ids)
 column_lists = st.lists(column_ids, min_size=1, max_size=len(COLUMNS), unique=True).map(tuple)
 averages = st.builds(AverageNode, column_lists, percents)
 sums = st.builds(SumNode, column_lists, points)
-leaves = st.one_of(column_leaves, badge_leaves, averages, sums)
+completions = st.builds(CompletedNode, column_lists)
+leaves = st.one_of(column_leaves, badge_leaves, averages, sums, completions)
 
 
 def _combinators(children: st.SearchStrategy[Node]) -> st.SearchStrategy[Node]:

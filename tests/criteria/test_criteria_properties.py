@@ -88,7 +88,9 @@ def test_describe_and_progress_never_raise(c, grades, earned, now):
     items = progress(c, grades, earned, now, LABELS, NAMES)
     assert items == progress(c, grades, earned, now, LABELS, NAMES)
     leaves = [n for n in iter_nodes(c.root) if not isinstance(n, AllNode | AnyNode | AtLeastNode)]
-    assert sum(i.kind in ("column", "average", "sum", "badge") for i in items) == len(leaves)
+    assert sum(i.kind in ("column", "average", "sum", "badge", "completed") for i in items) == len(
+        leaves
+    )
     for item in items:
         assert 0.0 <= item.fraction <= 1.0
         assert (item.fraction == 1.0) == item.met

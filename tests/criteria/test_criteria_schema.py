@@ -117,7 +117,7 @@ OK_LEAF = {"column": 1, "min_percent": 50}
         ([], "", "must be a JSON object, not a list"),
         ("{}", "", "must be a JSON object, not a string"),
         (None, "", "not null"),
-        ({}, "", "needs one of column, badge, all, any, at_least, average, sum"),
+        ({}, "", "needs one of column, badge, all, any, at_least, average, sum, completed"),
         ({"all": [OK_LEAF, 3]}, "/all/1", "must be an object, not a number"),
         # unknown and misplaced keys
         ({"column": 1, "min_precent": 80}, "/min_precent", "unknown key"),
@@ -248,7 +248,7 @@ def test_same_bad_document_same_error():
             parse_criteria(doc)
         errors.add(str(info.value))
     assert errors == {"/all/0/aa: unknown key (a criterion is one of column, badge, all, any, "
-                      "at_least, average, sum)"}  # fmt: skip
+                      "at_least, average, sum, completed)"}  # fmt: skip
 
 
 # --- canonical JSON ---------------------------------------------------------------------------
