@@ -217,8 +217,8 @@ def rule_form(values: Mapping[str, list[str]]) -> RuleForm:
 def _condition(node: Any) -> Condition | None:
     if isinstance(node, dict) and list(node) == ["completed"]:
         value = node["completed"]
-        columns = value if isinstance(value, list) else [value]
-        return Condition(kind="completed", columns=tuple(str(c) for c in columns))
+        listed = value if isinstance(value, list) else [value]
+        return Condition(kind="completed", columns=tuple(str(c) for c in listed))
     for kind, key, unit in (("average", "min_percent", "percent"), ("sum", "min_points", "points")):
         if isinstance(node, dict) and set(node) == {kind, key} and isinstance(node[kind], list):
             columns = tuple(str(c) for c in node[kind])

@@ -110,7 +110,7 @@ def completion_count(evidence: Evidence, kinds: Mapping[str, str]) -> str:
     total = len(evidence.columns)
     if total == 1:
         return "completed" if evidence.met else "not completed yet"
-    found = {kinds.get(c) for c in evidence.columns}
+    found = {kinds.get(c, "") for c in evidence.columns}
     noun = {"activity_completion": " activities", "module_completion": " modules"}
     done = total - len(evidence.missing)
     return f"{done} of {total}{noun.get(found.pop(), '') if len(found) == 1 else ''} completed"
@@ -171,8 +171,8 @@ def evidence_text(
         line += completion_count(evidence, kinds)
         notes = []
         if evidence.missing and len(evidence.columns) > 1:
-            missing = [completion_subject(c, column_labels, kinds) for c in evidence.missing]
-            notes.append(f"not yet: {join_and(missing)}")
+            pending = [completion_subject(c, column_labels, kinds) for c in evidence.missing]
+            notes.append(f"not yet: {join_and(pending)}")
         if evidence.late:
             notes.append("completed after the earn-by date")
         return line + (f" ({'; '.join(notes)})" if notes else "")
