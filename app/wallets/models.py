@@ -52,7 +52,10 @@ class WalletCredential(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id)
-    offer_id: Mapped[int | None] = mapped_column(ForeignKey("wallet_offer.id", ondelete="SET NULL"))
+    # One bound copy per offer (an offer binds one holder), even when two requests race.
+    offer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("wallet_offer.id", ondelete="SET NULL"), unique=True
+    )
     kind: Mapped[str] = mapped_column(String(30))
     source_id: Mapped[str] = mapped_column(String(64))
     lti_user_id: Mapped[int | None] = mapped_column(ForeignKey("lti_user.id", ondelete="SET NULL"))

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models.base import new_public_id, utcnow
@@ -214,13 +215,16 @@ def nonce_ok(nonce: str) -> bool:
 
 def bind(offer: WalletOffer, holder: str) -> WalletCredential:
     """The bound copy of the offer's credential for ``holder``: made and stored the first time,
-    the same one when the wallet asks again (for the other form, say)."""
+    the same one when the wallet asks again (for the other form, say). An offer binds one
+    holder: a proof by another key on the same access token is refused."""
     existing = db.session.scalar(
-        select(WalletCredential).where(
-            WalletCredential.offer_id == offer.id, WalletCredential.holder == holder
-        )
+        select(WalletCredential).where(WalletCredential.offer_id == offer.id)
     )
     if existing is not None:
+        if existing.holder != holder:
+            raise WalletError(
+                "credential_request_denied", "This offer was already taken by another wallet key."
+            )
         return existing
     entry = _kind(offer.kind)
     source = entry.find(offer.source_id)
@@ -242,7 +246,11 @@ def bind(offer: WalletOffer, holder: str) -> WalletCredential:
         credential_jwt=bound.credential_jwt,
     )
     db.session.add(row)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # a concurrent request bound this offer first: answer as it did
+        db.session.rollback()
+        return bind(offer, holder)
     log.info("bound copy %s of %s %s issued", public_id, offer.kind, offer.source_id)
     return row
 

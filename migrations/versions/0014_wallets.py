@@ -62,6 +62,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['lti_user_id'], ['lti_user.id'], name=op.f('fk_wallet_credential_lti_user_id_lti_user'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['offer_id'], ['wallet_offer.id'], name=op.f('fk_wallet_credential_offer_id_wallet_offer'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_wallet_credential')),
+    sa.UniqueConstraint('offer_id', name=op.f('uq_wallet_credential_offer_id')),
     sa.UniqueConstraint('public_id', name=op.f('uq_wallet_credential_public_id'))
     )
     with op.batch_alter_table('wallet_credential', schema=None) as batch_op:
