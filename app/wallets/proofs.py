@@ -139,14 +139,16 @@ def verify_did_auth(presentation: Any, *, challenge: str, domain: str | None) ->
     if not isinstance(proofs, list) or not proofs:
         raise ProofError("invalid_presentation", "the presentation is not signed")
     unsigned = {k: v for k, v in presentation.items() if k != "proof"}
-    problems = []
+    problems: list[ProofError] = []
     for proof in proofs:
         try:
             _check_authentication(proof, unsigned, holder, challenge, domain)
             return dids.did_key(dids.resolve(holder))
         except ProofError as exc:
-            problems.append(str(exc))
-    raise ProofError("invalid_presentation", "; ".join(problems))
+            problems.append(exc)
+    if len(problems) == 1:
+        raise problems[0]
+    raise ProofError("invalid_presentation", "; ".join(str(p) for p in problems))
 
 
 def _check_authentication(
