@@ -171,14 +171,23 @@ def _check_authentication(
         public_key = dids.resolve(method)
         if not isinstance(public_key, Ed25519PublicKey):
             raise ProofError("invalid_presentation", "the holder's key is not an Ed25519 key")
-        options = {k: v for k, v in proof.items() if k != "proofValue"}
-        options["@context"] = unsigned.get("@context")
-        data = (
-            hashlib.sha256(canonize(options).encode()).digest()
-            + hashlib.sha256(canonize(unsigned).encode()).digest()
-        )
-        public_key.verify(from_multibase_b58(str(proof.get("proofValue", ""))), data)
+        check_signature(unsigned, proof, public_key)
     except InvalidSignature:
         raise ProofError("invalid_presentation", "the signature does not verify") from None
     except (dids.DidError, JsonLdError, ValueError, TypeError) as exc:
         raise ProofError("invalid_presentation", f"the proof cannot be checked: {exc}") from None
+
+
+def check_signature(
+    unsigned: dict[str, Any], proof: dict[str, Any], public_key: Ed25519PublicKey
+) -> None:
+    """Raise InvalidSignature unless ``proof`` (Ed25519Signature2020 or eddsa-rdfc-2022, the
+    same hashing) signs ``unsigned``: SHA-256 of the canonical proof options (in the
+    document's context) then of the canonical document, signed with Ed25519."""
+    options = {k: v for k, v in proof.items() if k != "proofValue"}
+    options["@context"] = unsigned.get("@context")
+    data = (
+        hashlib.sha256(canonize(options).encode()).digest()
+        + hashlib.sha256(canonize(unsigned).encode()).digest()
+    )
+    public_key.verify(from_multibase_b58(str(proof.get("proofValue", ""))), data)

@@ -33,6 +33,7 @@ def test_lcw_authenticates_and_receives_the_bound_credential(client, earned, too
     assert vpr["query"][0]["type"] == "DIDAuthentication"
     assert vpr["domain"] == tool_url
     endpoint = vpr["interact"]["service"][0]["serviceEndpoint"]
+    assert endpoint == url  # LCW answers where the request says (or where it started)
     wallet = Wallet()
     presentation = wallet.did_authentication(vpr["challenge"], vpr["domain"])
     answer = wallet.exchange(endpoint, {"verifiablePresentation": presentation})
