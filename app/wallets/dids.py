@@ -64,18 +64,12 @@ def from_jwk(jwk: dict[str, object]) -> PublicKey:
     """The public key of a JWK (OKP Ed25519 or EC P-256); DidError for a private or other key."""
     if "d" in jwk:
         raise DidError("the JWK carries a private key")
+    members: dict[str, str | list[str]] = {k: str(v) for k, v in jwk.items()}  # all strings
     try:
         if jwk.get("kty") == "OKP" and jwk.get("crv") == "Ed25519":
-            return OKPKey.import_key(dict(jwk)).public_key  # type: ignore[return-value]
+            return OKPKey.import_key(members).public_key  # type: ignore[return-value]
         if jwk.get("kty") == "EC" and jwk.get("crv") == "P-256":
-            return ECKey.import_key(dict(jwk)).public_key  # type: ignore[return-value]
+            return ECKey.import_key(members).public_key
     except (ValueError, TypeError, KeyError) as exc:
         raise DidError(f"the JWK is not a valid public key: {exc}") from None
     raise DidError("only Ed25519 (OKP) and P-256 (EC) JWKs are supported")
-
-
-def to_jwk(public_key: PublicKey) -> dict[str, str]:
-    """``public_key`` as a bare public JWK (for verifying a JOSE signature with joserfc)."""
-    if isinstance(public_key, ec.EllipticCurvePublicKey):
-        return ECKey.import_key(public_key).as_dict(private=False)
-    return OKPKey.import_key(public_key).as_dict(private=False)

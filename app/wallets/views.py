@@ -39,7 +39,7 @@ def _error(exc: WalletError | ProofError, status: int | None = None) -> Response
     """An OAuth-style error body (``error``, ``error_description``); never a remote body."""
     log.info("wallet request refused: %s (%s)", exc.code, exc)
     response = jsonify({"error": exc.code, "error_description": str(exc)})
-    response.status_code = status or getattr(exc, "status", 400)
+    response.status_code = status or (exc.status if isinstance(exc, WalletError) else 400)
     response.headers.update(NO_STORE)
     if exc.code == "invalid_token":
         response.headers["WWW-Authenticate"] = (
@@ -163,7 +163,7 @@ def _proof_jwt(body: dict[str, Any]) -> str:
         return jwts[0]
     proof = body.get("proof")  # draft 13
     if isinstance(proof, dict) and proof.get("proof_type") == "jwt":
-        return proof.get("jwt")
+        return str(proof.get("jwt") or "")
     raise WalletError("invalid_proof", "A jwt proof of possession is required.")
 
 

@@ -41,6 +41,8 @@ def test_a_learner_adds_a_badge_to_a_wallet(registered, chromium_context):
     earned = tool.locator('[data-testid="earned-badge"]', has_text="Clear writer")
     earned.wait_for(timeout=WAIT)
     settle(page)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    save_shot(page, SHOTS / "wallet-my-badges-1366.png", full_page=True)
     earned.locator('[data-testid="add-to-wallet"]').click()
 
     tool.locator('[data-testid="wallet-qr"] svg').wait_for(timeout=WAIT)
@@ -52,7 +54,6 @@ def test_a_learner_adds_a_badge_to_a_wallet(registered, chromium_context):
     steps = tool.locator('[data-testid="wallet-steps"]').inner_text()
     assert "scan" in steps.lower()
     settle(page)
-    SHOTS.mkdir(parents=True, exist_ok=True)
     save_shot(page, SHOTS / "wallet-offer-1366.png", full_page=True)
 
     # The link on the screen is a live offer of this badge.

@@ -4,14 +4,17 @@ it receives: signature with the tool's key, holder binding, the OB 3.0 schema, s
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
+import time
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from joserfc import jwt
-from joserfc.jwk import import_key
+from joserfc import jws, jwt
+from joserfc.jwk import ECKey, OKPKey, import_key
 from jsonschema import Draft201909Validator
 from sqlalchemy import update
 
@@ -20,9 +23,10 @@ from app.extensions import db
 from app.models.base import utcnow
 from app.openbadges.jsonld import ob3_schema
 from app.openbadges.verify import verify
+from app.wallets.dids import did_key
 from app.wallets.models import WalletCredential, WalletOffer
 from tests.wallets.conftest import add_to_wallet
-from tests.wallets.wallet import Wallet
+from tests.wallets.wallet import PRE_AUTHORIZED, Wallet
 
 LDP = "OpenBadgeCredential_ldp_vc"
 JWT = "OpenBadgeCredential_jwt_vc_json"
@@ -129,10 +133,40 @@ def test_a_wallet_takes_the_offer_and_verifies_both_forms(client, earned, tool_u
     assert again.status_code == 200 and again.json() == credential
 
 
-def test_the_offer_document_is_not_cached_and_the_code_is_stored_hashed(client, earned):
+@pytest.mark.parametrize("curve", ["Ed25519", "P-256"])
+def test_a_proof_may_carry_its_key_as_a_jwk(client, earned, curve):
+    """A wallet without a DID names its key by ``jwk``; the copy's subject is that key's
+    did:key (Ed25519 ``z6Mk…``, P-256 ``zDn…``)."""
     session = start(client, earned)
+    access = session.access()
+    if curve == "Ed25519":
+        key, alg = OKPKey.generate_key("Ed25519"), "EdDSA"
+    else:
+        key, alg = ECKey.generate_key("P-256"), "ES256"
+    header = {"typ": "openid4vci-proof+jwt", "alg": alg, "jwk": key.as_dict(private=False)}
+    claims = {"aud": session.issuer, "iat": int(time.time()), "nonce": session.nonce()}
+    proof = jws.serialize_compact(header, json.dumps(claims).encode(), key, algorithms=[alg])
+    answer = session.credential(access, LDP, proof)
+    assert answer.status == 200, answer.body
+    subject = answer.body["credentials"][0]["credential"]["credentialSubject"]["id"]
+    assert subject == did_key(key.public_key)
+    assert subject.startswith("did:key:z6Mk" if curve == "Ed25519" else "did:key:zDn")
+    private = {**key.as_dict(private=True)}
+    header["jwk"] = private  # a private key in the header is refused
+    leaked = jws.serialize_compact(header, json.dumps(claims).encode(), key, algorithms=[alg])
+    answer = session.credential(access, LDP, leaked)
+    assert (answer.status, answer.body["error"]) == (400, "invalid_proof")
+
+
+def test_the_offer_document_is_not_cached_and_the_code_is_stored_hashed(client, earned):
+    page = add_to_wallet(client, earned.assertion.public_id, earned.token)
+    uri = parse_qs(urlsplit(page.href("wallet-link")).query)["credential_offer_uri"][0]
+    response = requests.get(uri, timeout=60)
+    assert response.headers["Cache-Control"] == "no-store"
+    code = response.json()["grants"][PRE_AUTHORIZED]["pre-authorized_code"]
     row = db.session.query(WalletOffer).one()
-    assert session.code not in (row.code_hash, row.key_hash)
+    assert code not in (row.code_hash, row.key_hash, row.challenge)
+    assert row.code_hash == hashlib.sha256(code.encode()).hexdigest()
     db.session.rollback()
 
 
