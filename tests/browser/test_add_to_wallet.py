@@ -41,9 +41,11 @@ def test_a_learner_adds_a_badge_to_a_wallet(registered, chromium_context):
     earned = tool.locator('[data-testid="earned-badge"]', has_text="Clear writer")
     earned.wait_for(timeout=WAIT)
     settle(page)
+    button = earned.locator('[data-testid="add-to-wallet"]')
+    button.scroll_into_view_if_needed()
     SHOTS.mkdir(parents=True, exist_ok=True)
-    save_shot(page, SHOTS / "wallet-my-badges-1366.png", full_page=True)
-    earned.locator('[data-testid="add-to-wallet"]').click()
+    save_shot(page, SHOTS / "wallet-my-badges-1366.png")
+    button.click()
 
     tool.locator('[data-testid="wallet-qr"] svg').wait_for(timeout=WAIT)
     assert tool.locator('[data-testid="lcw-qr"] svg').count() == 1
@@ -55,6 +57,8 @@ def test_a_learner_adds_a_badge_to_a_wallet(registered, chromium_context):
     assert "scan" in steps.lower()
     settle(page)
     save_shot(page, SHOTS / "wallet-offer-1366.png", full_page=True)
+    tool.locator('[data-testid="lcw-link"]').scroll_into_view_if_needed()
+    save_shot(page, SHOTS / "wallet-offer-codes-1366.png")
 
     # The link on the screen is a live offer of this badge.
     offer = Wallet().resolve_offer(offer_link)
