@@ -16,7 +16,6 @@ WAIT = 20_000
 
 def test_a_learner_adds_a_badge_to_a_wallet(registered, chromium_context):
     from lti.sandbox.seed import create_course
-
     from tests.wallets.wallet import Wallet
 
     course = create_course(

@@ -302,3 +302,26 @@ def test_metadata_is_served_as_json(client, earned, path, tool_url):
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("application/json")
     assert response.json()["credential_issuer"] == tool_url
+
+
+def test_a_draft_13_wallet_is_served_too(client, earned):
+    """Wallets in the field still speak draft 13: ``c_nonce`` from the token response,
+    ``format`` and a single ``proof`` in the request, ``credential`` in the answer."""
+    session = start(client, earned)
+    token = session.token()
+    proof = session.wallet.key_proof(session.issuer, token.body["c_nonce"])
+    response = requests.post(
+        session.meta["credential_endpoint"],
+        json={
+            "format": "jwt_vc_json",
+            "credential_definition": {"type": ["VerifiableCredential", "OpenBadgeCredential"]},
+            "proof": {"proof_type": "jwt", "jwt": proof},
+        },
+        headers={"Authorization": f"Bearer {token.body['access_token']}"},
+        timeout=60,
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["format"] == "jwt_vc_json" and body["c_nonce"]
+    assert verify(body["credential"]).valid
+    assert _jwt_header(body["credential"])["typ"] == "JWT"
