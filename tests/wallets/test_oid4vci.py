@@ -325,3 +325,19 @@ def test_a_draft_13_wallet_is_served_too(client, earned):
     assert body["format"] == "jwt_vc_json" and body["c_nonce"]
     assert verify(body["credential"]).valid
     assert _jwt_header(body["credential"])["typ"] == "JWT"
+
+
+def test_erasing_the_learner_forgets_their_wallet_copies(client, earned):
+    from app.privacy.operations import erase_person, find_person
+
+    session = start(client, earned)
+    credential = session.credential(session.access(), LDP).body["credentials"][0]["credential"]
+    assert db.session.query(WalletCredential).count() == 1
+    db.session.rollback()
+    erase_person(find_person(email="ana@example.org"))
+    assert db.session.query(WalletCredential).count() == 0
+    assert db.session.query(WalletOffer).count() == 0
+    db.session.rollback()
+    assert requests.get(credential["id"], timeout=60).status_code == 404
+    report = verify(json.dumps(credential))
+    assert report.details["revoked"] is True
