@@ -8,6 +8,8 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.shots import SHOTS, open_canvas_tool, publish_clear_writer, save_shot, settle
+from tests.browser.test_accessibility import AXE
+from tests.browser.test_accessibility import _serious_violations as serious_violations
 
 pytestmark = pytest.mark.browser
 
@@ -54,6 +56,9 @@ def test_a_learner_adds_a_badge_to_a_wallet(registered, chromium_context):
     assert lcw_link.startswith("dccrequest://request?request=")
     steps = tool.locator('[data-testid="wallet-steps"]').inner_text()
     assert "scan" in steps.lower()
+    if AXE.exists():  # the offer page passes the accessibility audit the main pages pass
+        frame = page.locator("iframe.tool-frame").element_handle().content_frame()
+        assert serious_violations(frame) == []
     settle(page)
     save_shot(page, SHOTS / "wallet-offer-1366.png", full_page=True)
     tool.locator('[data-testid="lcw-link"]').scroll_into_view_if_needed()
