@@ -73,16 +73,28 @@ class NewOffer:
     offer: WalletOffer
     key: str
     tx_code: str | None
+    title: str  # what is offered, for the page
 
 
-def create_offer(kind: str, source_id: str, user_id: int, *, with_tx_code: bool) -> NewOffer:
+def create_offer(
+    kind: str,
+    source_id: str,
+    user_id: int,
+    *,
+    with_tx_code: bool,
+    registration_id: int | None = None,
+) -> NewOffer:
     """Offer ``kind``/``source_id`` to a wallet on behalf of its owner ``user_id``.
 
-    The caller has checked ownership (:func:`offer_source`); this refuses only what is no
-    longer available (a revoked or expired award)."""
+    Someone else's credential, or (given ``registration_id``, the launch's LMS) one of
+    another LMS, is not found; a revoked or expired one is unavailable."""
     entry = _kind(kind)
     source = entry.find(source_id)
-    if source is None or source.lti_user_id != user_id:
+    if (
+        source is None
+        or source.lti_user_id != user_id
+        or (registration_id is not None and source.registration_id != registration_id)
+    ):
         raise WalletError("not_found", "No such credential of yours.", 404)
     if not source.available:
         raise WalletError("unavailable", "This credential was revoked or has expired.", 409)
@@ -109,7 +121,7 @@ def create_offer(kind: str, source_id: str, user_id: int, *, with_tx_code: bool)
     )
     db.session.add(offer)
     db.session.commit()
-    return NewOffer(offer, key, tx_code)
+    return NewOffer(offer, key, tx_code, source.title)
 
 
 def _kind(kind: str) -> Offerable:

@@ -231,9 +231,10 @@ def _qr_svg(text: str, label: str) -> Markup:
     return Markup(svg)
 
 
-def _offer_page(new: operations.NewOffer, title: str, back_url: str | None):
+def _offer_page(new: operations.NewOffer, back_url: str | None):
     offer_link = documents.offer_link(new.key)
     lcw_link = documents.lcw_link(new.key)
+    title = new.title
     html = render_template(
         "wallets/offer.html",
         title=title,
@@ -254,17 +255,13 @@ def _offer_page(new: operations.NewOffer, title: str, back_url: str | None):
 def add_to_wallet(kind: str, source_id: str):
     """Make an offer of one of the learner's own credentials and show its codes."""
     session = current_session()
-    entry = offerable(kind)
-    source = entry.find(source_id) if entry else None
-    if (
-        source is None
-        or source.lti_user_id != session.user_id
-        or source.registration_id != session.registration_id
-    ):
-        abort(404, description="No such badge of yours.")
     try:
         new = operations.create_offer(
-            kind, source_id, session.user_id, with_tx_code=request.form.get("pin") == "1"
+            kind,
+            source_id,
+            session.user_id,
+            with_tx_code=request.form.get("pin") == "1",
+            registration_id=session.registration_id,
         )
     except WalletError as exc:
         abort(exc.status, description=str(exc))
@@ -272,7 +269,7 @@ def add_to_wallet(kind: str, source_id: str):
     back_url = url_for(
         "learner.all_badges" if back else "course.learner_home", lt=request.values.get("lt")
     )
-    return _offer_page(new, source.title, back_url)
+    return _offer_page(new, back_url)
 
 
 def _emailed_assertion(token: str) -> Assertion:
@@ -316,4 +313,4 @@ def email_wallet_offer(token: str):
         )
     except WalletError as exc:
         abort(exc.status, description=str(exc))
-    return _offer_page(new, assertion.badge.name, url_for("learner.accept_link", token=token))
+    return _offer_page(new, url_for("learner.accept_link", token=token))
