@@ -148,7 +148,7 @@ def _requested_format(body: dict[str, Any], kind: str) -> tuple[str, bool]:
             raise WalletError("unsupported_credential_format", "Only ldp_vc and jwt_vc_json.")
         return body["format"], True
     if "credential_identifier" in body:
-        raise WalletError("invalid_credential_request", "No credential identifiers were issued.")
+        raise WalletError("unknown_credential_identifier", "No credential identifiers are issued.")
     raise WalletError("invalid_credential_request", "Name a credential_configuration_id.")
 
 

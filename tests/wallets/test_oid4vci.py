@@ -256,8 +256,29 @@ def test_the_credential_endpoint_needs_the_access_token(client, earned):
 
 def test_an_unknown_configuration_is_refused(client, earned):
     session = start(client, earned)
-    answer = session.credential(session.access(), "ClrCredential_ldp_vc")
+    access = session.access()
+    answer = session.credential(access, "ClrCredential_ldp_vc")
     assert (answer.status, answer.body["error"]) == (400, "unknown_credential_configuration")
+    proof = session.wallet.key_proof(session.issuer, session.nonce())
+    for body, error in (
+        (
+            {"credential_identifier": "x", "proofs": {"jwt": [proof]}},
+            "unknown_credential_identifier",
+        ),
+        ({"proofs": {"jwt": [proof]}}, "invalid_credential_request"),
+        (
+            {"credential_configuration_id": LDP, "proofs": {"jwt": [proof, proof]}},
+            "invalid_credential_request",
+        ),
+        ({"credential_configuration_id": LDP}, "invalid_proof"),
+    ):
+        response = requests.post(
+            session.meta["credential_endpoint"],
+            json=body,
+            headers={"Authorization": f"Bearer {access}"},
+            timeout=60,
+        )
+        assert (response.status_code, response.json()["error"]) == (400, error), body
 
 
 def test_someone_elses_award_cannot_be_offered(client, earned):
