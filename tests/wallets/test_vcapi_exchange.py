@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from app.awards import operations as awards
@@ -111,3 +112,21 @@ def test_revocation_shows_on_the_exchanged_copy(client, earned):
     db.session.rollback()
     report = verify(json.dumps(credential))
     assert report.details["revoked"] is True
+
+
+def test_malformed_answers_get_specific_errors(client, earned):
+    url, vpr = _exchange(client, earned)
+    response = requests.post(
+        url, data=b"not json", headers={"Content-Type": "application/json"}, timeout=60
+    )
+    assert (response.status_code, response.json()["error"]) == (400, "invalid_request")
+    wallet = Wallet()
+    unsigned = dict(wallet.did_authentication(vpr["challenge"], None))
+    unsigned.pop("proof")
+    answer = wallet.exchange(url, {"verifiablePresentation": unsigned})
+    assert (answer.status, answer.body["error"]) == (400, "invalid_presentation")
+    answer = wallet.exchange(url, {"verifiablePresentation": "a string"})
+    assert (answer.status, answer.body["error"]) == (400, "invalid_presentation")
+    # None of these used the exchange up.
+    presentation = wallet.did_authentication(vpr["challenge"], vpr["domain"])
+    assert wallet.exchange(url, {"verifiablePresentation": presentation}).status == 200
