@@ -40,6 +40,9 @@ def init_app(app: Flask) -> None:
 
     app.register_blueprint(learner_bp)
     app.register_blueprint(sharing_bp)
+    from app import wallets
+
+    wallets.init_app(app)
     rate_limit("RATE_LIMIT_SHARE")(sharing_bp)
 
     from app.analytics.views import admin_bp as analytics_admin_bp

@@ -18,6 +18,7 @@ from app.openbadges.models import (
     StatusList,
 )
 from app.sharing.models import ShareEvent, VerificationView
+from app.wallets.models import WalletCredential, WalletOffer
 from app.webhooks.models import (
     WebhookAttempt,
     WebhookDelivery,
@@ -56,6 +57,8 @@ __all__ = [
     "StatusList",
     "ToolKey",
     "VerificationView",
+    "WalletCredential",
+    "WalletOffer",
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookEvent",

@@ -123,6 +123,7 @@ class AwardFacts:
     image_url: str
     verify_url: str
     accept_url: str
+    wallet_url: str  # "Add to wallet" (a page behind the accept link's token)
     linkedin_url: str
     post_url: str
     png_url: str
@@ -146,6 +147,7 @@ def award_facts(assertion: Assertion) -> AwardFacts:
         image_url=documents.badge_image_url(badge, assertion.image_version),
         verify_url=urls.public_url(urls.VERIFY_PAGE, assertion.public_id),
         accept_url=accept_url(assertion.public_id),
+        wallet_url=accept_url(assertion.public_id) + "/wallet",
         linkedin_url=share_link(assertion, ShareChannel.LINKEDIN_PROFILE),
         post_url=share_link(assertion, ShareChannel.LINKEDIN_POST),
         png_url=share_link(assertion, ShareChannel.DOWNLOAD_PNG),

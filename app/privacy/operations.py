@@ -39,6 +39,7 @@ from app.notifications.models import EmailDelivery
 from app.openbadges import documents
 from app.openbadges.models import Assertion
 from app.sharing.models import ShareEvent
+from app.wallets.models import WalletCredential
 from app.webhooks.models import WebhookEvent
 
 ERASED_REASON = "Erased at the learner's request"
@@ -240,6 +241,16 @@ def erase_person(person: Person) -> dict[str, int]:
         )
     )
     db.session.execute(delete(OutboxMessage).where(OutboxMessage.assertion_id.in_(ids)))
+    # Wallet copies (revoked with their awards above) name the person's wallet key: forget
+    # them; offers go with the LMS identity (ON DELETE CASCADE).
+    db.session.execute(
+        delete(WalletCredential).where(
+            or_(
+                WalletCredential.lti_user_id.in_(person.user_ids),
+                WalletCredential.source_id.in_(public_ids),
+            )
+        )
+    )
     users = affected_rows(delete(LtiUser).where(LtiUser.id.in_(person.user_ids)))
     summary = {
         "awards_revoked": revoked,
