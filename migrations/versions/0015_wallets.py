@@ -5,8 +5,8 @@
 ``wallet_credential``: each bound copy (the credential with the wallet's DID as subject), kept
 to serve it again; it shares the award's status list entry. New tables only: no data moves.
 
-Revision ID: 0014_wallets
-Revises: 0013_credentials_keys_reaward
+Revision ID: 0015_wallets
+Revises: 0014_criteria
 Create Date: 2026-12-05 18:45:46.132180
 
 """
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0014_wallets'
-down_revision = '0013_credentials_keys_reaward'
+revision = "0015_wallets"
+down_revision = "0014_criteria"
 branch_labels = None
 depends_on = None
 
