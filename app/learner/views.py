@@ -14,9 +14,9 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from sqlalchemy import select
 
 from app.awards import operations as awards
+from app.downloads import as_download
 from app.extensions import db
 from app.launch_session import current_session, launch_required
-from app.downloads import as_download
 from app.learner import service
 from app.learner.tokens import AcceptTokenError, read_accept_token
 from app.models import Context, LtiUser, Membership
