@@ -31,6 +31,8 @@ NOTICES = {
     "accepted": "Badge accepted. It is yours to share.",
     "public": "Your name now shows on the badge's public page.",
     "hidden": "Your name is now hidden on the badge's public page. The badge still verifies.",
+    "app-approved": "Approved. Go back to the app's page: it continues by itself.",
+    "app-denied": "Denied. The app gets no access to your badges.",
 }
 
 

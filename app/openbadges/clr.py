@@ -95,12 +95,17 @@ def _associations(assertions: Sequence[Assertion]) -> list[dict[str, str]]:
     return links
 
 
+def learner_subject_id(user: LtiUser) -> str:
+    """The learner's stable id in course records and the OB 3.0 API (derived from their
+    random public id, so it tells nothing about them)."""
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, user.public_id)}"
+
+
 def _subject(
     user: LtiUser, assertions: Sequence[Assertion], subject_id: str | None
 ) -> dict[str, Any]:
-    # Stable per learner, and says nothing about them: derived from their random public id.
     subject: dict[str, Any] = {
-        "id": subject_id or f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, user.public_id)}",
+        "id": subject_id or learner_subject_id(user),
         "type": ["ClrSubject"],
     }
     if user.email:
