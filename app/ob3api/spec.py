@@ -19,6 +19,9 @@ REGISTER_PATH = "/ob3/oauth/register"
 AUTHORIZE_PATH = "/ob3/oauth/authorize"
 TOKEN_PATH = "/ob3/oauth/token"
 REVOKE_PATH = "/ob3/oauth/revoke"
+# What the API shares and keeps (the SDD's terms of service and privacy policy).
+TERMS_PATH = "/ob3/terms"
+PRIVACY_PATH = "/ob3/privacy"
 
 _SCOPE_BASE = "https://purl.imsglobal.org/spec/ob/v3p0/scope/"
 CREDENTIAL_READONLY = _SCOPE_BASE + "credential.readonly"
@@ -103,9 +106,9 @@ def service_description() -> dict[str, Any]:
             "title": current_app.config.get("OB3_API_TITLE") or "Badgebridge",
             "description": "The 1EdTech Open Badges 3.0 API of this Badgebridge: a learner's "
             "own badges and profile, with the learner's consent.",
-            "termsOfService": base + "/ob3/terms",
+            "termsOfService": base + TERMS_PATH,
             "version": "3.0",
-            "x-imssf-privacyPolicyUrl": base + "/ob3/privacy",
+            "x-imssf-privacyPolicyUrl": base + PRIVACY_PATH,
         },
         "servers": [{"url": base + API_PREFIX, "description": "Open Badges 3.0 API"}],
         "tags": [
@@ -208,9 +211,9 @@ def service_description() -> dict[str, Any]:
                     "type": "oauth2",
                     "description": "OAuth 2.0 Authorization Code Grant authorization",
                     "x-imssf-name": current_app.config.get("OB3_API_TITLE") or "Badgebridge",
-                    "x-imssf-privacyPolicyUrl": base + "/ob3/privacy",
+                    "x-imssf-privacyPolicyUrl": base + PRIVACY_PATH,
                     "x-imssf-registrationUrl": base + REGISTER_PATH,
-                    "x-imssf-termsOfServiceUrl": base + "/ob3/terms",
+                    "x-imssf-termsOfServiceUrl": base + TERMS_PATH,
                     "x-imssf-revocationUrl": base + REVOKE_PATH,
                     "flows": {
                         "authorizationCode": {
