@@ -19,6 +19,7 @@ from tests.browser.shots import (
     open_canvas_tool,
     publish_clear_writer,
     save_shot,
+    settle,
 )
 from tests.support.live import serve
 
@@ -59,7 +60,7 @@ def test_learner_downloads_the_record_and_approves_a_wallet(registered, chromium
     assert list(Draft201909Validator(clr_schema()).iter_errors(record)) == []
     assert [a["name"] for a in record["credentialSubject"]["achievement"]] == ["Clear writer"]
     assert verify.verify(json.dumps(record)).valid
-    shoot(chromium_context, frame_url(learner), "ob3-my-badges-record")
+    save_shot(learner, SHOTS / "ob3-my-badges-record-1366.png", full_page=True)
 
     # A wallet (its own small site on loopback) registers and sends the learner's browser
     # to the authorization page.
@@ -104,11 +105,14 @@ def _approve_wallet(chromium_context, registered, learner, mine, wallet_url: str
     save_shot(tab, SHOTS / "ob3-authorize-1024.png", full_page=True)
 
     # In the course, My badges: the learner types the code and approves the named wallet.
-    mine.locator('[data-testid="app-code"]').fill(code_text)
-    mine.locator('[data-testid="connect-app-submit"]').click()
+    settle(learner)
+    code_box = mine.locator('[data-testid="app-code"]')
+    code_box.fill(code_text)
+    code_box.press("Enter")  # the keyboard, as many would: no hit-testing of a moving frame
     mine.locator('[data-testid="connect-app"]').wait_for(timeout=WAIT)
     assert "Example Wallet" in mine.locator('[data-testid="connect-app"]').inner_text()
     save_shot(learner, SHOTS / "ob3-approve-app-1366.png", full_page=True)
+    settle(learner)
     mine.locator('[data-testid="approve-app"]').click()
     mine.locator('[data-testid="notice"]', has_text="Approved").wait_for(timeout=WAIT)
 
