@@ -43,6 +43,17 @@ DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 
 
+def page_offsets(total: int, limit: int, offset: int) -> dict[str, int]:
+    """The offsets of the spec's ``Link`` relations for one page of getCredentials: ``first``
+    and ``last`` always, ``next`` while results remain, ``prev`` when ``offset`` > 0."""
+    offsets = {"first": 0, "last": max(0, (total - 1) // limit * limit)}
+    if offset + limit < total:
+        offsets["next"] = offset + limit
+    if offset > 0:
+        offsets["prev"] = max(0, offset - limit)
+    return offsets
+
+
 def status_info(description: str, code_minor: str, major: str = "failure") -> dict[str, Any]:
     """An ``Imsx_StatusInfo`` body (``code_minor`` from the spec's vocabulary)."""
     return {

@@ -18,6 +18,7 @@ from app.launch_session import current_session, launch_required
 from app.ob3api import operations, spec
 from app.ob3api.models import ConsentStatus
 from app.ob3api.server import Grantee, Token, authorization_server, resource_protector
+from app.security.limits import rate_limit
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ def discovery() -> Response:
 
 
 @bp.post(spec.REGISTER_PATH)
+@rate_limit("RATE_LIMIT_OB3_REGISTER")
 def register() -> Response:
     """RFC 7591 dynamic client registration."""
     return authorization_server().create_endpoint_response("client_registration")
@@ -171,15 +173,10 @@ def get_credentials() -> Response:
     )
     response = jsonify({"credential": page.credentials})
     response.headers["X-Total-Count"] = str(page.total)
-    last = max(0, (page.total - 1) // limit * limit)
     links = [
-        f'<{_page_link(limit, 0, since_text)}>; rel="first"',
-        f'<{_page_link(limit, last, since_text)}>; rel="last"',
+        f'<{_page_link(limit, at, since_text)}>; rel="{rel}"'
+        for rel, at in spec.page_offsets(page.total, limit, offset).items()
     ]
-    if offset + limit < page.total:
-        links.insert(0, f'<{_page_link(limit, offset + limit, since_text)}>; rel="next"')
-    if offset > 0:
-        links.append(f'<{_page_link(limit, max(0, offset - limit), since_text)}>; rel="prev"')
     response.headers["Link"] = ", ".join(links)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -203,6 +200,7 @@ def get_profile() -> Response:
 
 
 @bp.post("/learner/apps/connect")
+@rate_limit("RATE_LIMIT_APP_CODE")  # codes are short: no guessing other people's
 @launch_required()
 def connect_app():
     """The learner typed the code an app's authorization page shows: show what it asks."""

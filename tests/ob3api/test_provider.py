@@ -248,3 +248,13 @@ def test_refusals_at_registration_and_authorization(client, world):
     assert unknown.status_code == 404
     _valid(unknown.get_json(), "ob_v3p0_imsx_statusinfo_schema")
     assert client.delete(spec.CREDENTIALS_PATH).status_code == 405
+
+
+def test_typing_codes_is_rate_limited(client, world):
+    course, ana, *_ = world
+    lt = token_for(course, ana)
+    answers = [
+        client.post("/learner/apps/connect", data={"lt": lt, "code": f"AAAA-AAA{n}"}).status_code
+        for n in range(12)
+    ]
+    assert answers[:10] == [404] * 10 and answers[10:] == [429, 429]
