@@ -24,6 +24,7 @@ from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProte
 from authlib.oauth2.rfc6749 import (
     ClientMixin,
     InvalidRequestError,
+    InvalidScopeError,
     TokenMixin,
     grants,
     list_to_scope,
@@ -169,6 +170,17 @@ class S256Only(CodeChallenge):
 
 class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
     TOKEN_ENDPOINT_AUTH_METHODS = [AUTH_METHOD]
+
+    def validate_authorization_request(self) -> str:
+        """RFC 6749's checks, plus the OB 3.0 API's: ``state`` and a granted ``scope`` are
+        required (the spec makes both Required; ``state`` guards the client against CSRF)."""
+        redirect_uri = super().validate_authorization_request()
+        payload = self.request.payload
+        if not payload.state:
+            raise InvalidRequestError("'state' is required", redirect_uri=redirect_uri)
+        if not self.request.scope:
+            raise InvalidScopeError(redirect_uri=redirect_uri, state=payload.state)
+        return redirect_uri
 
     def save_authorization_code(self, code: str, request: Any) -> None:
         grantee: Grantee = request.user

@@ -258,3 +258,25 @@ def test_typing_codes_is_rate_limited(client, world):
         for n in range(12)
     ]
     assert answers[:10] == [404] * 10 and answers[10:] == [429, 429]
+
+
+def test_state_and_a_granted_scope_are_required(client, world):
+    ob = ObClient(client)
+    ob.discover()
+    assert ob.register(scope=PROFILE).status_code == 201
+    # A scope this client did not register grants nothing.
+    response, _verifier, state = ob.start(READ)
+    answer = query_of(response.headers["Location"])
+    assert answer["error"] == "invalid_scope" and answer["state"] == state
+    no_state = client.get(
+        path(ob.flows["authorizationUrl"]),
+        query_string={
+            "response_type": "code",
+            "client_id": ob.client_id,
+            "redirect_uri": REDIRECT_URI,
+            "scope": PROFILE,
+            "code_challenge": "x" * 43,
+            "code_challenge_method": "S256",
+        },
+    )
+    assert query_of(no_state.headers["Location"])["error"] == "invalid_request"
