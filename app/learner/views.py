@@ -20,6 +20,7 @@ from app.launch_session import current_session, launch_required
 from app.learner import service
 from app.learner.tokens import AcceptTokenError, read_accept_token
 from app.models import Context, LtiUser, Membership
+from app.ob3api import operations as ob3_operations
 from app.openbadges import clr, documents, operations, urls
 from app.openbadges.models import Assertion, Badge
 from app.sharing.models import ShareChannel, ShareSource
@@ -33,6 +34,7 @@ NOTICES = {
     "hidden": "Your name is now hidden on the badge's public page. The badge still verifies.",
     "app-approved": "Approved. Go back to the app's page: it continues by itself.",
     "app-denied": "Denied. The app gets no access to your badges.",
+    "app-disconnected": "Disconnected. The app can no longer read your badges.",
 }
 
 
@@ -62,6 +64,7 @@ def render_my_badges():
         session=session,
         page=page,
         share_links=share_links,
+        apps=ob3_operations.connected_apps(user.id, context.registration_id),
         notice=NOTICES.get(request.args.get("notice", "")),
     )
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,7 +25,9 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Context, LtiUser
 from app.models.base import utcnow
-from app.ob3api.models import ConsentStatus, Ob3Client, Ob3ConsentRequest
+from app.ob3api.models import ConsentStatus, Ob3Client, Ob3ConsentRequest, Ob3Token
+from app.ob3api.server import REFRESH_TOKEN_SECONDS
+from app.ob3api.spec import SCOPES
 from app.openbadges import documents
 from app.openbadges.clr import learner_subject_id
 from app.openbadges.jsonld import OB_V3
@@ -133,6 +136,70 @@ def mark_used(consent: Ob3ConsentRequest) -> None:
     """The answer went back to the client: the request is done. Commits."""
     consent.status = ConsentStatus.USED
     db.session.commit()
+
+
+# --- apps with access ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConnectedApp:
+    """An app holding a live grant to a learner's badges."""
+
+    client_id: str
+    name: str
+    client_uri: str
+    scopes: list[str]
+
+
+def connected_apps(user_id: int, registration_id: int) -> list[ConnectedApp]:
+    """The apps whose grant from this learner still works (a usable refresh token or an
+    unexpired access token), by name."""
+    now = int(time.time())
+    rows = db.session.execute(
+        select(Ob3Token, Ob3Client)
+        .join(Ob3Client, Ob3Client.client_id == Ob3Token.client_id)
+        .where(Ob3Token.user_id == user_id, Ob3Token.registration_id == registration_id)
+    ).all()
+    apps: dict[str, ConnectedApp] = {}
+    for token, client in rows:
+        refresh_live = (
+            token.refresh_token_hash is not None
+            and token.refresh_token_revoked_at is None
+            and token.issued_at + REFRESH_TOKEN_SECONDS > now
+        )
+        access_live = (
+            token.access_token_revoked_at is None and token.issued_at + token.expires_in > now
+        )
+        if refresh_live or access_live:
+            metadata = client.client_metadata
+            known = apps.get(client.client_id)
+            scopes = sorted(set(token.scope.split()) | set(known.scopes if known else []))
+            apps[client.client_id] = ConnectedApp(
+                client.client_id,
+                str(metadata.get("client_name") or client.client_id),
+                str(metadata.get("client_uri") or ""),
+                [s for s in scopes if s in SCOPES],
+            )
+    return sorted(apps.values(), key=lambda app: app.name.lower())
+
+
+def disconnect_app(user_id: int, registration_id: int, client_id: str) -> int:
+    """End every grant this learner gave this app; how many tokens were revoked. Commits."""
+    now = int(time.time())
+    tokens = db.session.scalars(
+        select(Ob3Token).where(
+            Ob3Token.user_id == user_id,
+            Ob3Token.registration_id == registration_id,
+            Ob3Token.client_id == client_id,
+        )
+    )
+    count = 0
+    for token in tokens:
+        token.access_token_revoked_at = token.access_token_revoked_at or now
+        token.refresh_token_revoked_at = token.refresh_token_revoked_at or now
+        count += 1
+    db.session.commit()
+    return count
 
 
 # --- resources ----------------------------------------------------------------------------

@@ -237,3 +237,14 @@ def decide_app(public_id: str):
     operations.decide(consent, session.user_id, session.registration_id, approve)
     notice = "app-approved" if approve else "app-denied"
     return redirect(url_for("course.learner_home", lt=request.form.get("lt"), notice=notice), 303)
+
+
+@bp.post("/learner/apps/<client_id>/disconnect")
+@launch_required()
+def disconnect_app(client_id: str):
+    """End an app's access to this learner's badges (every grant they gave it)."""
+    session = current_session()
+    operations.disconnect_app(session.user_id, session.registration_id, client_id)
+    return redirect(
+        url_for("course.learner_home", lt=request.form.get("lt"), notice="app-disconnected"), 303
+    )

@@ -280,3 +280,22 @@ def test_state_and_a_granted_scope_are_required(client, world):
         },
     )
     assert query_of(no_state.headers["Location"])["error"] == "invalid_request"
+
+
+def test_my_badges_lists_connected_apps_and_disconnects_them(client, world):
+    course, ana, *_ = world
+    ob = ObClient(client)
+    ob.discover()
+    assert ob.register().status_code == 201
+    code, verifier = _authorized(client, ob, course, ana, READ)
+    grant = ob.exchange(code, verifier, READ).get_json()
+    lt = token_for(course, ana)
+    page = client.get("/course/learner", query_string={"lt": lt}).get_data(as_text=True)
+    assert 'data-testid="connected-app"' in page and "Example Wallet" in page
+    gone = client.post(f"/learner/apps/{ob.client_id}/disconnect", data={"lt": lt})
+    assert gone.status_code == 303
+    assert ob.get("/credentials", grant["access_token"]).status_code == 401
+    refresh = ob.token({"grant_type": "refresh_token", "refresh_token": grant["refresh_token"]})
+    assert refresh.get_json()["error"] == "invalid_grant"
+    page = client.get("/course/learner", query_string={"lt": lt}).get_data(as_text=True)
+    assert 'data-testid="connected-app"' not in page
