@@ -2,7 +2,8 @@
 
 A record covers one course (My badges) or every course of the learner's LMS (All my badges).
 Its ``credentialSubject`` (a ``ClrSubject``) embeds the signed OB 3.0 credential of each award
-as it was issued, so each still verifies on its own, and lists their achievements. Scores
+as it was issued, so each still verifies on its own; its ``achievement`` list describes the
+courses (achievements of type ``Course``) the badges are ``isPartOf``. Scores
 appear only where they already are: in credentials of badges whose instructor turned
 "evidence shows scores" on (the credential then carries the ``result`` and the achievement
 its ``resultDescription``); nothing is added here. Prerequisite badges become ``precedes``
@@ -68,8 +69,27 @@ def held_awards(user_id: int, context_ids: Sequence[int], now: datetime) -> list
     return [a for a in rows if not a.is_expired(now)]
 
 
-def _associations(assertions: Sequence[Assertion]) -> list[dict[str, str]]:
-    """``precedes`` from each prerequisite badge to the badge requiring it, both listed."""
+def course_achievement(context: Context, platform: str) -> dict[str, Any]:
+    """A course as an OB 3.0 ``Achievement`` of type ``Course``: not itself asserted, it is
+    what the record's badges are part of (``isPartOf`` associations)."""
+    title = context.title or "A course"
+    where = f" at {platform}" if platform else ""
+    return {
+        # Stable per course, and says nothing more than the course's random public id.
+        "id": f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'course:{context.public_id}')}",
+        "type": ["Achievement"],
+        "achievementType": "Course",
+        "name": title,
+        "description": f"The course {title}{where}.",
+        "criteria": {"narrative": "Taking the course; the badges earned in it are listed here."},
+    }
+
+
+def _associations(
+    assertions: Sequence[Assertion], courses: dict[int, dict[str, Any]]
+) -> list[dict[str, str]]:
+    """Each badge ``isPartOf`` its course; each prerequisite badge ``precedes`` the badge
+    requiring it (both listed)."""
     achievement_ids = {
         a.badge.public_id: a.credential["credentialSubject"]["achievement"]["id"]
         for a in assertions
@@ -77,6 +97,15 @@ def _associations(assertions: Sequence[Assertion]) -> list[dict[str, str]]:
     links = []
     for assertion in assertions:
         badge = assertion.badge
+        if badge.context_id in courses:
+            links.append(
+                {
+                    "type": "Association",
+                    "associationType": "isPartOf",
+                    "sourceId": achievement_ids[badge.public_id],
+                    "targetId": courses[badge.context_id]["id"],
+                }
+            )
         if not badge.criteria:
             continue
         try:
@@ -102,7 +131,10 @@ def learner_subject_id(user: LtiUser) -> str:
 
 
 def _subject(
-    user: LtiUser, assertions: Sequence[Assertion], subject_id: str | None
+    user: LtiUser,
+    assertions: Sequence[Assertion],
+    courses: dict[int, dict[str, Any]],
+    subject_id: str | None,
 ) -> dict[str, Any]:
     subject: dict[str, Any] = {
         "id": subject_id or learner_subject_id(user),
@@ -122,8 +154,10 @@ def _subject(
             }
         ]
     subject["verifiableCredential"] = [a.credential for a in assertions]
-    subject["achievement"] = [a.credential["credentialSubject"]["achievement"] for a in assertions]
-    if links := _associations(assertions):
+    # The badges' own achievements are inside their credentials; listed here are the courses
+    # they belong to (the record's structure), which no credential asserts.
+    subject["achievement"] = list(courses.values())
+    if links := _associations(assertions, courses):
         subject["association"] = links
     return subject
 
@@ -152,14 +186,20 @@ def build_clr(
         raise ClrError("You hold no badge here yet, so there is nothing to put in a record.")
     single = contexts[0] if len(contexts) == 1 else None
     issuer = _issuer(contexts[0].registration_id, single.id if single else None, assertions)
+    registration = db.session.get(Registration, contexts[0].registration_id)
+    platform = (registration.platform_name or registration.name) if registration else ""
+    held = {a.badge.context_id for a in assertions}
+    courses = {
+        c.id: course_achievement(c, platform)
+        for c in sorted(contexts, key=lambda c: (c.title or "").lower())
+        if c.id in held
+    }
     if single is not None:
         name = f"Course record: {single.title or 'course'}"
         scope = f"the course {single.title}" if single.title else "one course"
     else:
-        registration = db.session.get(Registration, contexts[0].registration_id)
-        platform = (registration.platform_name or registration.name) if registration else ""
         name = f"Course record: all courses{f' at {platform}' if platform else ''}"
-        scope = f"{len(contexts)} courses"
+        scope = f"{len(courses)} courses"
     document = {
         "@context": CLR_CONTEXT,
         "id": f"urn:uuid:{uuid.uuid4()}",
@@ -172,7 +212,7 @@ def build_clr(
             f"The badges {user.name or 'this learner'} holds in {scope}, "
             f"as of {now.strftime('%d %B %Y').lstrip('0')}."
         ),
-        "credentialSubject": _subject(user, assertions, subject_id),
+        "credentialSubject": _subject(user, assertions, courses, subject_id),
         "credentialSchema": [{"id": CLR_SCHEMA_ID, "type": "1EdTechJsonSchemaValidator2019"}],
     }
     return document, issuer

@@ -58,7 +58,9 @@ def test_learner_downloads_the_record_and_approves_a_wallet(registered, chromium
     record = json.loads(download.value.path().read_text(encoding="utf-8"))
     assert download.value.suggested_filename == "Course record Record course.json"
     assert list(Draft201909Validator(clr_schema()).iter_errors(record)) == []
-    assert [a["name"] for a in record["credentialSubject"]["achievement"]] == ["Clear writer"]
+    assert [c["name"] for c in record["credentialSubject"]["verifiableCredential"]] == [
+        "Clear writer"
+    ]
     assert verify.verify(json.dumps(record)).valid
     save_shot(learner, SHOTS / "ob3-my-badges-record-1366.png", full_page=True)
 

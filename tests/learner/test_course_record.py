@@ -72,29 +72,33 @@ def test_course_record_lists_my_badges_with_scores_only_where_allowed(app, clien
     _assert_clr_valid(record)
     assert record["type"] == ["VerifiableCredential", "ClrCredential"]
     subject = record["credentialSubject"]
-    names = [a["name"] for a in subject["achievement"]]
+    names = [c["name"] for c in subject["verifiableCredential"]]
     assert names == ["Cells", "Genetics"]  # not Ben's, not the revoked one
     inner = {c["name"]: c for c in subject["verifiableCredential"]}
+    achievements = {n: inner[n]["credentialSubject"]["achievement"] for n in names}
     # Scores only for the badge whose instructor shows them.
     assert inner["Cells"]["credentialSubject"]["result"][0]["value"] == "92.5"
+    assert "resultDescription" in achievements["Cells"]
     assert "result" not in inner["Genetics"]["credentialSubject"]
-    assert "resultDescription" not in subject["achievement"][1]
-    # The prerequisite is an association between the two achievements.
-    assert subject["association"] == [
-        {
-            "type": "Association",
-            "associationType": "precedes",
-            "sourceId": subject["achievement"][0]["id"],
-            "targetId": subject["achievement"][1]["id"],
-        }
-    ]
+    assert "resultDescription" not in achievements["Genetics"]
+    # The course is the record's one listed achievement; the badges are part of it, and the
+    # prerequisite precedes the badge that requires it.
+    [course_achievement] = subject["achievement"]
+    assert course_achievement["achievementType"] == "Course"
+    assert course_achievement["name"] == "Biology 101"
+    links = {(a["associationType"], a["sourceId"], a["targetId"]) for a in subject["association"]}
+    assert links == {
+        ("isPartOf", achievements["Cells"]["id"], course_achievement["id"]),
+        ("isPartOf", achievements["Genetics"]["id"], course_achievement["id"]),
+        ("precedes", achievements["Cells"]["id"], achievements["Genetics"]["id"]),
+    }
 
     report = verify.verify(response.data)
     assert report.valid, report.errors
     assert report.details["format"] == "clr2" and report.details["credentials"] == 2
 
     # Altered after signing: the proof no longer verifies.
-    record["credentialSubject"]["achievement"][1]["name"] = "Advanced Genetics"
+    record["credentialSubject"]["achievement"][0]["name"] = "Advanced Genetics"
     tampered = verify.verify(json.dumps(record))
     assert not tampered.valid
     assert any("altered" in e for e in tampered.errors)
@@ -124,12 +128,16 @@ def test_record_of_all_courses_and_nothing_to_record(app, client):
     award(make_badge(issuer, chemistry, "Titration"), ana)
 
     course_only = json.loads(_download(client, token_for(biology, ana)).data)
-    assert [a["name"] for a in course_only["credentialSubject"]["achievement"]] == ["Cells"]
+    assert [c["name"] for c in course_only["credentialSubject"]["verifiableCredential"]] == [
+        "Cells"
+    ]
     everything = _download(client, token_for(biology, ana), scope="all")
     record = json.loads(everything.data)
     _assert_clr_valid(record)
-    names = sorted(a["name"] for a in record["credentialSubject"]["achievement"])
+    names = sorted(c["name"] for c in record["credentialSubject"]["verifiableCredential"])
     assert names == ["Cells", "Titration"]
+    courses = [a["name"] for a in record["credentialSubject"]["achievement"]]
+    assert courses == ["Biology 101", "Chemistry 101"]
     assert verify.verify(everything.data).valid
     # The pages offer the downloads.
     assert 'data-testid="course-record"' in client.get(
