@@ -110,6 +110,24 @@ def test_course_record_lists_my_badges_with_scores_only_where_allowed(app, clien
     assert jwt_report.details["format"] == "clr2"
 
 
+def test_the_command_line_verifier_checks_a_downloaded_record(app, client, tmp_path):
+    course = make_course("Biology 101")
+    ana = make_person(course, "Ana Lima", "ana@example.org")
+    award(make_badge(make_issuer(), course, "Cells"), ana)
+    saved = tmp_path / "record.json"
+    saved.write_bytes(_download(client, token_for(course, ana)).data)
+    result = app.test_cli_runner().invoke(args=["badges", "verify", str(saved), "--json"])
+    report = json.loads(result.output.strip().splitlines()[-1])
+    assert result.exit_code == 0 and report["valid"] and report["format"] == "clr2"
+    record = json.loads(saved.read_text())
+    record["credentialSubject"]["verifiableCredential"][0]["name"] = "Forged"
+    saved.write_text(json.dumps(record))
+    result = app.test_cli_runner().invoke(args=["badges", "verify", str(saved), "--json"])
+    report = json.loads(result.output.strip().splitlines()[-1])
+    assert not report["valid"]
+    assert any(e.startswith("credential 1:") for e in report["errors"])
+
+
 def test_record_of_all_courses_and_nothing_to_record(app, client):
     biology = make_course("Biology 101")
     ana = make_person(biology, "Ana Lima", "ana@example.org")
