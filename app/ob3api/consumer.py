@@ -60,13 +60,13 @@ def _host_name(url: str) -> str:
 
 
 def normalize_base_url(text: str) -> str:
-    """The host's base URL as the learner typed it: http(s), no query, no trailing slash."""
+    """The host's base URL as the learner typed it: https, no query, no trailing slash."""
     url = (text or "").strip()
     if "://" not in url:
         url = "https://" + url
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
-        raise PushError("Enter the host's address, for example https://backpack.example.org.")
+    if not parts.hostname or parts.query or not spec.https_or_loopback(url):
+        raise PushError("Enter the host's https address, for example https://backpack.example.org.")
     return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
 
 
@@ -82,9 +82,12 @@ def _json(response: requests.Response, what: str, host: str) -> dict[str, Any]:
 
 def _url(value: Any, what: str, host: str) -> str:
     try:
-        return outbound.check_url(value if isinstance(value, str) else "")
+        url = outbound.check_url(value if isinstance(value, str) else "")
     except outbound.OutboundRefused as exc:
         raise PushError(f"{host}'s discovery document has no usable {what}.") from exc
+    if not spec.https_or_loopback(url):
+        raise PushError(f"{host}'s discovery document gives an {what} without https.")
+    return url
 
 
 def discover(base_url: str) -> dict[str, str]:

@@ -295,10 +295,6 @@ REQUIRED_METADATA = (
 _URL_METADATA = ("client_uri", "logo_uri", "tos_uri", "policy_uri")
 
 
-def _loopback(host: str) -> bool:
-    return host in ("localhost", "127.0.0.1", "::1")
-
-
 class ObClientMetadata(ClientMetadataClaims):
     """RFC 7591 metadata with the OB 3.0 API's rules: every Required property present, URLs
     https (http only on a loopback host, RFC 8252's native-app allowance) and all on one
@@ -315,15 +311,7 @@ class ObClientMetadata(ClientMetadataClaims):
         for name in (*_URL_METADATA, "redirect_uris"):
             for url in uris if name == "redirect_uris" else [self[name]]:
                 parts = urlsplit(url) if isinstance(url, str) else None
-                if (
-                    parts is None
-                    or not parts.hostname
-                    or parts.fragment
-                    or not (
-                        parts.scheme == "https"
-                        or (parts.scheme == "http" and _loopback(parts.hostname))
-                    )
-                ):
+                if parts is None or parts.fragment or not spec.https_or_loopback(url):
                     raise InvalidClaimError(name)
                 hosts.add(parts.hostname)
         if len(hosts) > 1:

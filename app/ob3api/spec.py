@@ -6,7 +6,9 @@ One place spells them, for the provider's views, the consumer's client and the t
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Response, current_app, jsonify
 
@@ -41,6 +43,20 @@ SUPPORTED_SCOPES = [*SCOPES, OFFLINE_ACCESS]
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+
+
+def https_or_loopback(url: str) -> bool:
+    """https, as the spec requires of every URL of the API; plain http only on a loopback
+    host (software under development on this machine), as RFC 8252 allows."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return True
+    if parts.scheme != "http" or not parts.hostname:
+        return False
+    try:
+        return parts.hostname == "localhost" or ipaddress.ip_address(parts.hostname).is_loopback
+    except ValueError:
+        return False
 
 
 def page_offsets(total: int, limit: int, offset: int) -> dict[str, int]:

@@ -118,4 +118,6 @@ def test_refusals_before_anything_is_sent(client, learner, app):
         assert closed.status_code == 502
         assert "could not be reached" in closed.get_data(as_text=True)
     assert _send(client, course, ana, assertion, "not a url at all").status_code == 502
+    plain = _send(client, course, ana, assertion, "http://backpack.example.org")
+    assert plain.status_code == 502 and "https address" in plain.get_data(as_text=True)
     assert received == []
