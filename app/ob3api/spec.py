@@ -241,7 +241,9 @@ def service_description() -> dict[str, Any]:
                     "x-imssf-privacyPolicyUrl": base + PRIVACY_PATH,
                     "x-imssf-registrationUrl": base + REGISTER_PATH,
                     "x-imssf-termsOfServiceUrl": base + TERMS_PATH,
-                    "x-imssf-revocationUrl": base + REVOKE_PATH,
+                    # The spec asks to share the revocation endpoint but names no property
+                    # for it; ours, outside 1EdTech's x-imssf- namespace.
+                    "x-badgebridge-revocationUrl": base + REVOKE_PATH,
                     "flows": {
                         "authorizationCode": {
                             "authorizationUrl": base + AUTHORIZE_PATH,

@@ -164,7 +164,11 @@ def test_register_authorize_with_pkce_and_read_my_credentials(client, world):
 
     # Revocation ends the grant.
     revoked = client.post(
-        path(ob.discovery["components"]["securitySchemes"]["OAuth2ACG"]["x-imssf-revocationUrl"]),
+        path(
+            ob.discovery["components"]["securitySchemes"]["OAuth2ACG"][
+                "x-badgebridge-revocationUrl"
+            ]
+        ),
         data={"token": fresh["refresh_token"], "token_type_hint": "refresh_token"},
         headers=ob.basic(),
     )
