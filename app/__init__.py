@@ -55,6 +55,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         grades,
         health,
         models,  # noqa: F401  (register every model on the metadata)
+        ob3api,
         openbadges,
         secret_box,
         web,
@@ -62,6 +63,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     # Each area wires itself (queue, blueprints, CLI groups); the queue first, as the other
     # areas declare their tasks on it.
-    for area in (background, health, openbadges, api, grades, secret_box, web, lti):
+    for area in (background, health, openbadges, api, grades, secret_box, web, ob3api, lti):
         area.init_app(app)
     return app

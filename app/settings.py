@@ -127,6 +127,9 @@ def load_settings(instance_path: Path) -> dict[str, Any]:
         "RATE_LIMIT_LTI_LOGIN": env.get("RATE_LIMIT_LTI_LOGIN") or "60/minute",
         "RATE_LIMIT_PUBLIC_PAGES": env.get("RATE_LIMIT_PUBLIC_PAGES") or "600/minute",
         "RATE_LIMIT_SHARE": env.get("RATE_LIMIT_SHARE") or "30/minute",
+        # OB 3.0 API: open client registration, and learners typing an app's code.
+        "RATE_LIMIT_OB3_REGISTER": env.get("RATE_LIMIT_OB3_REGISTER") or "10/minute;50/hour",
+        "RATE_LIMIT_APP_CODE": env.get("RATE_LIMIT_APP_CODE") or "10/minute",
         # Dynamic registration answers anyone and makes the tool call out: few per address.
         "LTI_REGISTER_RATE_LIMIT": env.get("LTI_REGISTER_RATE_LIMIT")
         or ("10 per minute;50 per hour"),

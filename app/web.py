@@ -8,6 +8,7 @@ from flask import Flask, g, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from app.api.auth import ApiError
+from app.ob3api import spec as ob3_spec
 from app.security import headers as security_headers
 from app.security.limits import rate_limit
 
@@ -79,6 +80,8 @@ def init_app(app: Flask) -> None:
         # The API answers JSON whatever the client accepts (an unknown path, a wrong method
         # or a body over the size limit never reach the API blueprint's own handlers).
         wants_json = request.accept_mimetypes.best != "text/html"
+        if request.path.startswith(ob3_spec.API_PREFIX):  # the OB 3.0 API's own error bodies
+            return ob3_spec.error_response(exc.code or 500, exc.description or exc.name)
         if request.path.startswith("/api/") or (request.path.startswith("/ob/") and wants_json):
             return ApiError.from_http(exc).response()
         return render_template(

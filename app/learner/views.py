@@ -8,16 +8,20 @@ learner's award is a 404, exactly like one that does not exist.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+import json
+
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from app.awards import operations as awards
+from app.downloads import as_download
 from app.extensions import db
 from app.launch_session import current_session, launch_required
 from app.learner import service
 from app.learner.tokens import AcceptTokenError, read_accept_token
 from app.models import Context, LtiUser, Membership
-from app.openbadges import documents, operations, urls
+from app.ob3api import operations as ob3_operations
+from app.openbadges import clr, documents, operations, urls
 from app.openbadges.models import Assertion, Badge
 from app.sharing.models import ShareChannel, ShareSource
 from app.sharing.operations import linkedin_profile_url, verify_url
@@ -28,6 +32,9 @@ NOTICES = {
     "accepted": "Badge accepted. It is yours to share.",
     "public": "Your name now shows on the badge's public page.",
     "hidden": "Your name is now hidden on the badge's public page. The badge still verifies.",
+    "app-approved": "Approved. Go back to the app's page: it continues by itself.",
+    "app-denied": "Denied. The app gets no access to your badges.",
+    "app-disconnected": "Disconnected. The app can no longer read your badges.",
 }
 
 
@@ -57,6 +64,7 @@ def render_my_badges():
         session=session,
         page=page,
         share_links=share_links,
+        apps=ob3_operations.connected_apps(user.id, context.registration_id),
         notice=NOTICES.get(request.args.get("notice", "")),
     )
 
@@ -73,6 +81,26 @@ def all_badges():
         groups=service.all_my_badges(session.context_id, session.user_id),
         share_links=share_links,
     )
+
+
+@bp.post("/record")
+@launch_required()
+def course_record():
+    """Download the learner's signed CLR 2.0 record: of this course, or (``scope=all``) of
+    every course of this LMS; ``format=jwt`` for the VC-JWT form. A POST, so the launch token
+    rides in the form and never in a saved file's origin URL."""
+    session = current_session()
+    build = clr.platform_record if request.form.get("scope") == "all" else clr.course_record
+    try:
+        record = build(session.user_id, session.context_id)
+    except clr.ClrError as exc:
+        abort(404, description=str(exc))
+    if request.form.get("format") == "jwt":
+        response = Response(record.jwt, mimetype="application/vc+jwt")
+        return as_download(response, record.name, "jwt", "course-record")
+    body = json.dumps(record.credential, ensure_ascii=False, indent=2)
+    response = Response(body, mimetype="application/vc+ld+json")
+    return as_download(response, record.name, "json", "course-record")
 
 
 def _own_assertion(public_id: str) -> Assertion:

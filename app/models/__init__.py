@@ -9,6 +9,14 @@ from app.grades.models import Column, Grade, GradeEventSecret, Job
 from app.models.course import Context, LtiUser, Membership
 from app.models.lti import Deployment, Registration, RegistrationStatus, ToolKey
 from app.notifications.models import EmailDelivery
+from app.ob3api.models import (
+    Ob3AuthorizationCode,
+    Ob3Client,
+    Ob3ConsentRequest,
+    Ob3Host,
+    Ob3Push,
+    Ob3Token,
+)
 from app.openbadges.models import (
     Assertion,
     Badge,
@@ -47,6 +55,12 @@ __all__ = [
     "Job",
     "LtiUser",
     "Membership",
+    "Ob3AuthorizationCode",
+    "Ob3Client",
+    "Ob3ConsentRequest",
+    "Ob3Host",
+    "Ob3Push",
+    "Ob3Token",
     "OutboxMessage",
     "Registration",
     "RegistrationChange",

@@ -25,6 +25,9 @@ OB_V2 = "https://w3id.org/openbadges/v2"
 DID_V1 = "https://www.w3.org/ns/did/v1"
 MULTIKEY_V1 = "https://w3id.org/security/multikey/v1"
 OB3_CONTEXT = [VC_V2, OB_V3]
+CLR_V2 = "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json"
+# CLR 2.0 fixes the order: VC, then CLR, then OB (its schema checks the first three).
+CLR_CONTEXT = [VC_V2, CLR_V2, OB_V3]
 
 
 class UnknownContextError(jsonld.JsonLdError):
@@ -70,6 +73,16 @@ def expand(document: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 @cache
+def schema(name: str) -> dict[str, Any]:
+    """A bundled 1EdTech JSON schema by file stem (``clr_v2p0_clrcredential_schema``…)."""
+    return json.loads((SCHEMAS_DIR / f"{name}.json").read_text())
+
+
 def ob3_schema() -> dict[str, Any]:
     """The bundled 1EdTech OB 3.0 AchievementCredential JSON schema."""
-    return json.loads((SCHEMAS_DIR / "ob_v3p0_achievementcredential_schema.json").read_text())
+    return schema("ob_v3p0_achievementcredential_schema")
+
+
+def clr_schema() -> dict[str, Any]:
+    """The bundled 1EdTech CLR 2.0 ClrCredential JSON schema."""
+    return schema("clr_v2p0_clrcredential_schema")

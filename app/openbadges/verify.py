@@ -27,7 +27,7 @@ from jsonschema import Draft201909Validator
 
 from app import outbound
 from app.openbadges.bitstring import is_set
-from app.openbadges.jsonld import canonize, ob3_schema
+from app.openbadges.jsonld import canonize, clr_schema, ob3_schema
 from app.openbadges.keys import from_multibase_b58, public_jwk, public_key_from_multikey
 from badge_design.baking import BakingError, unbake
 
@@ -368,6 +368,32 @@ def verify_ob3(
     _check_recipient(report, subject.get("identifier") or [], email, "identityHash")
 
 
+def verify_clr(
+    credential: dict[str, Any], report: Report, now: datetime, proof_checked: bool = False
+) -> None:
+    """A CLR 2.0 ``ClrCredential``: its schema, proof and dates, then every OB 3.0 credential
+    it embeds, each verified on its own (signature, status, dates)."""
+    report.details["format"] = "clr2"
+    report.details["credential_id"] = credential.get("id")
+    schema_doc = dict(credential)
+    if "proof" in schema_doc and not isinstance(schema_doc["proof"], list):
+        schema_doc["proof"] = [schema_doc["proof"]]
+    for error in Draft201909Validator(clr_schema()).iter_errors(schema_doc):
+        path = "/".join(str(p) for p in error.absolute_path)
+        report.errors.append(f"schema: {path or '(root)'}: {error.message[:200]}")
+    if not proof_checked:
+        proof_errors = check_data_integrity(credential)
+        report.details["signature"] = not proof_errors
+        report.errors.extend(proof_errors)
+    _check_dates(report, credential.get("validFrom"), credential.get("validUntil"), now)
+    embedded = (credential.get("credentialSubject") or {}).get("verifiableCredential") or []
+    report.details["credentials"] = len(embedded)
+    for index, inner in enumerate(embedded if isinstance(embedded, list) else [embedded]):
+        inner_report = Report()
+        verify_ob3(inner, inner_report, None, now)
+        report.errors.extend(f"credential {index + 1}: {e}" for e in inner_report.errors)
+
+
 def verify_ob2(url: str, report: Report, email: str | None, now: datetime) -> None:
     """Hosted OB 2.0: the assertion answers at its id, on the issuer's origin."""
     report.details["format"] = "ob2-hosted"
@@ -403,7 +429,9 @@ def verify_text(text: str, report: Report, email: str | None, now: datetime) -> 
     text = text.strip()
     if text.startswith("{"):
         document = json.loads(text)
-        if "OpenBadgeCredential" in document.get("type", []) or "proof" in document:
+        if "ClrCredential" in document.get("type", []):
+            verify_clr(document, report, now)
+        elif "OpenBadgeCredential" in document.get("type", []) or "proof" in document:
             report.details["format"] = "ob3-data-integrity"
             verify_ob3(document, report, email, now)
         elif document.get("type") == "Assertion" and document.get("id"):
@@ -417,7 +445,9 @@ def verify_text(text: str, report: Report, email: str | None, now: datetime) -> 
         credential, errors = check_jwt(text)
         report.details["signature"] = not errors
         report.errors.extend(errors)
-        if credential is not None:
+        if credential is not None and "ClrCredential" in credential.get("type", []):
+            verify_clr(credential, report, now, proof_checked=True)
+        elif credential is not None:
             verify_ob3(credential, report, email, now, proof_checked=True)
     else:
         report.errors.append("not an Open Badge (expected JSON, a JWT or a URL)")

@@ -30,7 +30,7 @@ from app.models import Registration, RegistrationStatus
 log = logging.getLogger(__name__)
 
 #: Paths whose pages nobody may frame.
-UNFRAMABLE_PREFIXES = ("/admin", "/ob/", "/learner/accept/")
+UNFRAMABLE_PREFIXES = ("/admin", "/ob/", "/ob3/", "/learner/accept/")
 #: Paths an unregistered LMS opens in its own frame (dynamic registration).
 OPEN_FRAME_PREFIXES = ("/lti/register",)
 #: Canvas cloud registrations share one issuer; the courses live on each school's subdomain.
