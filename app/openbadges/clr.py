@@ -162,9 +162,10 @@ def _subject(
     return subject
 
 
-def _issuer(
+def record_issuer(
     registration_id: int, context_id: int | None, assertions: Sequence[Assertion]
 ) -> Issuer:
+    """Who signs a record: the course's issuer (one course), else the institution's."""
     return operations.find_issuer(registration_id, context_id) or assertions[0].badge.issuer
 
 
@@ -185,7 +186,7 @@ def build_clr(
     if user is None or not contexts or not assertions:
         raise ClrError("You hold no badge here yet, so there is nothing to put in a record.")
     single = contexts[0] if len(contexts) == 1 else None
-    issuer = _issuer(contexts[0].registration_id, single.id if single else None, assertions)
+    issuer = record_issuer(contexts[0].registration_id, single.id if single else None, assertions)
     registration = db.session.get(Registration, contexts[0].registration_id)
     platform = (registration.platform_name or registration.name) if registration else ""
     held = {a.badge.context_id for a in assertions}
@@ -234,20 +235,26 @@ def course_record(user_id: int, context_id: int, now: datetime | None = None) ->
     return sign_clr(document, issuer, now)
 
 
-def platform_record(user_id: int, context_id: int, now: datetime | None = None) -> CourseRecord:
-    """The signed record of every course of ``context_id``'s LMS (registration) the learner
-    holds badges in."""
+def platform_context_ids(user_id: int, context_id: int) -> list[int]:
+    """Every course of ``context_id``'s LMS (registration) the learner holds badges in."""
     registration_id = db.session.scalar(
         select(Context.registration_id).where(Context.id == context_id)
     )
-    context_ids = list(
-        db.session.scalars(
+    return [
+        c
+        for c in db.session.scalars(
             select(Badge.context_id)
             .distinct()
             .join(Assertion, Assertion.badge_id == Badge.id)
             .join(Context, Context.id == Badge.context_id)
             .where(Assertion.lti_user_id == user_id, Context.registration_id == registration_id)
         )
-    )
-    document, issuer = build_clr(user_id, [c for c in context_ids if c is not None], now=now)
+        if c is not None
+    ]
+
+
+def platform_record(user_id: int, context_id: int, now: datetime | None = None) -> CourseRecord:
+    """The signed record of every course of ``context_id``'s LMS (registration) the learner
+    holds badges in."""
+    document, issuer = build_clr(user_id, platform_context_ids(user_id, context_id), now=now)
     return sign_clr(document, issuer, now)

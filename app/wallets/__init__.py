@@ -17,9 +17,19 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register the award badge as an offerable kind and the wallet routes."""
-    from app.wallets import badge
+    """Register the award badge and the course record as offerable kinds, and the wallet
+    routes."""
+    from app.launch_session import current_session
+    from app.wallets import badge, course_record
     from app.wallets.views import bp
 
     badge.register()
+    course_record.register()
+
+    @app.template_global()
+    def wallet_record_source(scope: str) -> str:
+        """The source id of this launch's learner's course record (for "Add to wallet")."""
+        session = current_session()
+        return course_record.source_id(scope, session.context_id, session.user_id)
+
     app.register_blueprint(bp)
