@@ -127,6 +127,25 @@ def achievement_ob3(public_id: str) -> Response:
     return _json(documents.ob3_achievement(_by_public_id(Badge, public_id), context=True))
 
 
+@bp.get(urls.BADGE_OB2_LANGUAGE)
+def badge_ob2_language(public_id: str, language: str) -> Response:
+    """One language variant of a BadgeClass (404 for a language the badge lacks)."""
+    try:
+        return _json(documents.ob2_badgeclass(_by_public_id(Badge, public_id), language))
+    except KeyError:
+        abort(404)
+
+
+@bp.get(urls.ACHIEVEMENT_OB3_LANGUAGE)
+def achievement_ob3_language(public_id: str, language: str) -> Response:
+    """One language variant of an Achievement (404 for a language the badge lacks)."""
+    badge = _by_public_id(Badge, public_id)
+    try:
+        return _json(documents.ob3_achievement(badge, context=True, language=language))
+    except KeyError:
+        abort(404)
+
+
 def _image(badge_id: int, version: int) -> BadgeImage:
     image = db.session.scalar(
         select(BadgeImage).where(BadgeImage.badge_id == badge_id, BadgeImage.version == version)
