@@ -20,6 +20,7 @@ from app.awards.operations import badge_saved, request_evaluation
 from app.extensions import db
 from app.grades.models import Job
 from app.openbadges import operations as ob
+from app.openbadges import translations
 from app.openbadges.models import Badge, BadgeStatus, ExpiryPolicy
 
 #: The word pages use for each stored status (the API keeps the stored ``active``).
@@ -197,3 +198,34 @@ def edit_details(badge: Badge, details: BadgeDetails, actor: str) -> Changed:
         db.session.rollback()
         raise
     return Changed(badge)
+
+
+def save_language_variant(
+    badge: Badge, language: str, name: str, description: str, criteria_narrative: str, actor: str
+) -> None:
+    """Add or replace the badge's name, description and criteria text in one more language
+    (recorded); raises ``TranslationError`` with the reason for a refused variant."""
+    audit.record(
+        "badge.language_saved",
+        f"badge:{badge.public_id}",
+        {"language": language.strip(), "requested_by": actor},
+        tenant=audit.tenant_of_badge(badge),
+    )
+    try:
+        translations.save_translation(badge, language, name, description, criteria_narrative)
+    except translations.TranslationError:
+        db.session.rollback()
+        raise
+
+
+def remove_language_variant(badge: Badge, language: str, actor: str) -> bool:
+    """Remove the badge's variant in ``language`` (recorded); False if it had none."""
+    if language not in {variant.language for variant in badge.translations}:
+        return False
+    audit.record(
+        "badge.language_removed",
+        f"badge:{badge.public_id}",
+        {"language": language, "requested_by": actor},
+        tenant=audit.tenant_of_badge(badge),
+    )
+    return translations.remove_translation(badge, language)

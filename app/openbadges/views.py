@@ -17,9 +17,12 @@ from app.downloads import as_download
 from app.extensions import db
 from app.openbadges import certificate, documents, image_cache, operations, urls
 from app.openbadges.models import Assertion, Badge, BadgeImage, Issuer, IssuerKey, StatusList
+from app.openbadges.reader_language import shown_badge_text
 from badge_design.baking import OB2_KEYWORD, OB3_KEYWORD, bake_png, bake_svg
 
 bp = Blueprint("openbadges", __name__)
+# Every page showing a badge's texts asks for them in the reader's language this way.
+bp.add_app_template_global(shown_badge_text, "badge_text")
 
 JSON_TYPES = ["application/ld+json", "application/json", "application/vc+ld+json"]
 JWT_TYPE = "application/vc+jwt"
@@ -212,6 +215,7 @@ def _page(assertion: Assertion) -> Response:
         "openbadges/verify.html",
         assertion=assertion,
         badge=badge,
+        text=shown_badge_text(badge),
         issuer=badge.issuer,
         recipient_name=public_name(assertion),
         status=_status(assertion),
@@ -225,7 +229,8 @@ def _page(assertion: Assertion) -> Response:
     )
     response = Response(html, mimetype="text/html")
     response.headers["Cache-Control"] = "public, max-age=60"
-    response.headers["Vary"] = "Accept"
+    # The badge's texts follow the visitor's languages (see ``shown_badge_text``).
+    response.headers["Vary"] = "Accept, Accept-Language"
     return response
 
 

@@ -166,3 +166,15 @@ def test_best_language_always_answers_with_a_language_that_exists(preferred, ava
         assert chosen == preferred[0]
     if not set(tag.split("-")[0] for tag in preferred) & set(t.split("-")[0] for t in available):
         assert chosen == default
+
+
+def test_public_page_shows_the_visitors_language_where_a_variant_exists(client, multilingual):
+    pid = operations.issue(multilingual, operations.Recipient(email="ana@example.org"))
+    url = f"/ob/verify/{pid.assertion.public_id}"
+    arabic = client.get(url, headers={"Accept-Language": "ar-EG,ar;q=0.9,en;q=0.5"})
+    page = arabic.get_data(as_text=True)
+    assert f'<h1 id="badge-name" lang="ar" dir="auto">{ARABIC_NAME}</h1>' in page
+    assert "حصل على 80 ٪ في المشروع." in page
+    assert "Accept-Language" in arabic.headers["Vary"]
+    german = client.get(url, headers={"Accept-Language": "de-DE,de;q=0.9"}).get_data(as_text=True)
+    assert '<h1 id="badge-name" lang="en" dir="auto">Teamwork</h1>' in german
