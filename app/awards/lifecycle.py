@@ -159,6 +159,8 @@ class BadgeDetails:
     expiry_policy: str = ExpiryPolicy.NONE
     expires_on: datetime | None = None
     expires_days: int | None = None
+    #: The language (BCP 47) these texts are in; ``None`` keeps the badge's.
+    language: str | None = None
 
 
 def edit_details(badge: Badge, details: BadgeDetails, actor: str) -> Changed:
@@ -176,6 +178,8 @@ def edit_details(badge: Badge, details: BadgeDetails, actor: str) -> Changed:
         if details.expiry_policy == ExpiryPolicy.DAYS
         else None,
     }
+    if details.language is not None:
+        changes["language"] = _own_language(badge, details.language)
     changed = {k: v for k, v in changes.items() if getattr(badge, k) != v}
     if not changed:
         return Changed(badge)
@@ -198,6 +202,22 @@ def edit_details(badge: Badge, details: BadgeDetails, actor: str) -> Changed:
         db.session.rollback()
         raise
     return Changed(badge)
+
+
+def _own_language(badge: Badge, raw: str) -> str:
+    """The badge's own language from what staff typed, checked as Open Badges needs it."""
+    tag = translations.normalize_language_tag(raw)
+    if tag is None:
+        raise LifecycleError(
+            "invalid",
+            f"“{raw.strip()}” is not a language tag Open Badges accepts: use a language code "
+            "such as en, ar or pt-BR.",
+        )
+    if tag != badge.language and tag in {v.language for v in badge.translations}:
+        raise LifecycleError(
+            "invalid", f"The badge already has a version in {tag} below: remove it first."
+        )
+    return tag
 
 
 def save_language_variant(

@@ -74,6 +74,7 @@ def _details_from_form() -> lifecycle.BadgeDetails:
         expiry_policy=policy,
         expires_on=expires_on,
         expires_days=expires_days,
+        language=form.get("language"),
     )
 
 

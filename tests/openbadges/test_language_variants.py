@@ -178,3 +178,21 @@ def test_public_page_shows_the_visitors_language_where_a_variant_exists(client, 
     assert "Accept-Language" in arabic.headers["Vary"]
     german = client.get(url, headers={"Accept-Language": "de-DE,de;q=0.9"}).get_data(as_text=True)
     assert '<h1 id="badge-name" lang="en" dir="auto">Teamwork</h1>' in german
+
+
+def test_staff_set_the_badges_own_language_with_its_details(multilingual):
+    from app.awards import lifecycle
+
+    def details(language):
+        return lifecycle.BadgeDetails(
+            name=multilingual.name, description=multilingual.description, language=language
+        )
+
+    lifecycle.edit_details(multilingual, details("en_gb"), "staff:test")
+    assert multilingual.language == "en-GB"
+    assert documents.ob3_achievement(multilingual)["inLanguage"] == "en-GB"
+    with pytest.raises(lifecycle.LifecycleError, match="already has a version in ar"):
+        lifecycle.edit_details(multilingual, details("ar"), "staff:test")
+    with pytest.raises(lifecycle.LifecycleError, match="not a language tag"):
+        lifecycle.edit_details(multilingual, details("english"), "staff:test")
+    assert multilingual.language == "en-GB"
