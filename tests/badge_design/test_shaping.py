@@ -206,3 +206,23 @@ def test_artwork_bytes_are_the_same_in_a_fresh_process():
         timeout=600,
     )
     assert json.loads(fresh.stdout) == here
+
+
+def test_a_long_japanese_title_breaks_between_characters_into_balanced_lines():
+    from badge_design.templates import _fit
+
+    fitted = _fit("日本語能力試験合格者", fonts.TITLE_WEIGHT, 58, 300, 2)
+    assert fitted.lines == ("日本語能力", "試験合格者")
+    svg = render_svg(validate_design({"title": "日本語能力試験合格者"}))
+    assert svg == render_svg(validate_design({"title": "日本語能力試験合格者"}))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet=st.sampled_from("日本語の達人カタカナーっゃ「」、。試験"), min_size=2))
+def test_japanese_lines_never_start_with_what_kinsoku_forbids(text):
+    from badge_design.templates import _candidates
+
+    for lines in _candidates(text, 2)[1:]:
+        assert "".join(lines) == text
+        assert lines[1][0] not in "ーっゃ」、。"
+        assert lines[0][-1] != "「"
