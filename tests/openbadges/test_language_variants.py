@@ -175,6 +175,7 @@ def test_public_page_shows_the_visitors_language_where_a_variant_exists(client, 
     page = arabic.get_data(as_text=True)
     assert f'<h1 id="badge-name" lang="ar" dir="auto">{ARABIC_NAME}</h1>' in page
     assert "حصل على 80 ٪ في المشروع." in page
+    assert '<meta property="og:locale" content="ar">' in page
     assert "Accept-Language" in arabic.headers["Vary"]
     german = client.get(url, headers={"Accept-Language": "de-DE,de;q=0.9"}).get_data(as_text=True)
     assert '<h1 id="badge-name" lang="en" dir="auto">Teamwork</h1>' in german
