@@ -33,8 +33,6 @@ from pathlib import Path
 import uharfbuzz as hb
 from bidi import algorithm as bidi_algorithm
 from fontTools.pens.recordingPen import RecordingPen
-from fontTools.pens.svgPathPen import SVGPathPen
-from fontTools.pens.transformPen import TransformPen
 from fontTools.ttLib import TTFont
 
 FONT_DIR = Path(__file__).resolve().parent / "assets" / "fonts"
@@ -84,11 +82,17 @@ class _Face:
     codepoints: frozenset[int]
 
 
+#: One glyph's outline: SVG path commands ("M", "L", "Q", "C", "Z") with their points in
+#: font units, y up.
+Outline = tuple[tuple[str, tuple[float, ...]], ...]
+_COMMANDS = {"moveTo": "M", "lineTo": "L", "qCurveTo": "Q", "curveTo": "C", "closePath": "Z"}
+
+
 # Loading the fonts and drawing a glyph for the first time happen under this lock (later
 # calls hit the caches and never take it).
 _LOAD_LOCK = threading.Lock()
 _FACES: dict[int, tuple[_Face, ...]] = {}
-_OUTLINES: dict[tuple[str, int], RecordingPen] = {}
+_OUTLINES: dict[tuple[str, int], Outline] = {}
 
 
 def _faces(weight: int) -> tuple[_Face, ...]:
@@ -286,7 +290,7 @@ def text_width(text: str, weight: int = TITLE_WEIGHT) -> int:
     return shape_line(text, weight).width
 
 
-def _outline(face_name: str, glyph_id: int) -> RecordingPen:
+def _outline(face_name: str, glyph_id: int) -> Outline:
     key = (face_name, glyph_id)
     found = _OUTLINES.get(key)
     if found is not None:
@@ -295,7 +299,13 @@ def _outline(face_name: str, glyph_id: int) -> RecordingPen:
         if key not in _OUTLINES:
             pen = RecordingPen()
             _load_face(face_name).font.draw_glyph_with_pen(glyph_id, pen)
-            _OUTLINES[key] = pen
+            # HarfBuzz draws one segment per call (implied on-curve points already added),
+            # so each call is one SVG command.
+            _OUTLINES[key] = tuple(
+                (_COMMANDS[method], tuple(c for point in points for c in point))
+                for method, points in pen.value
+                if method in _COMMANDS
+            )
         return _OUTLINES[key]
 
 
@@ -314,15 +324,19 @@ def text_path(
     line = shape_line(text, weight)
     scale = size / UNITS_PER_EM
     x = center_x - line.width * scale / 2
-    pen = SVGPathPen(None, ntos=_fmt)
+    parts: list[str] = []
     for run in line.runs:
         for glyph_id, advance, x_offset, y_offset, _cluster in run.glyphs:
+            left = x + x_offset * scale
             # Font units grow upwards, SVG's downwards: flip y about the baseline.
-            _outline(run.font, glyph_id).replay(
-                TransformPen(
-                    pen,
-                    (scale, 0, 0, -scale, x + x_offset * scale, baseline_y - y_offset * scale),
+            baseline = baseline_y - y_offset * scale
+            for command, coords in _outline(run.font, glyph_id):
+                parts.append(command)
+                parts.append(
+                    " ".join(
+                        _fmt(left + c * scale) if i % 2 == 0 else _fmt(baseline - c * scale)
+                        for i, c in enumerate(coords)
+                    )
                 )
-            )
             x += advance * scale
-    return pen.getCommands()
+    return "".join(parts)
