@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from badge_design.fonts import unsupported_characters
+from badge_design.fonts import COVERAGE, JOINERS, unsupported_characters
 from badge_design.icons import icon_names
 
 TEMPLATES: tuple[str, ...] = ("circle", "hexagon", "shield", "rounded_square", "star", "rosette")
@@ -116,7 +116,9 @@ def _text(value: Any, name: str, limit: int, errors: dict[str, str], drawn: bool
         return ""
     # NFC so that "e" + combining accent finds the precomposed glyph in the font.
     text = " ".join(unicodedata.normalize("NFC", value).split())
-    if any(unicodedata.category(ch).startswith("C") for ch in text):
+    # Joiners are invisible but choose letter forms (Persian, Indic): drawn text keeps them.
+    allowed = JOINERS if drawn else set()
+    if any(unicodedata.category(ch).startswith("C") and ch not in allowed for ch in text):
         errors[name] = "must not contain control or invisible formatting characters"
         return ""
     if len(text) > limit:
@@ -126,7 +128,10 @@ def _text(value: Any, name: str, limit: int, errors: dict[str, str], drawn: bool
     missing = unsupported_characters(text) if drawn else []
     if missing:
         shown = " ".join(repr(ch) for ch in missing[:5])
-        errors[name] = f"the badge font cannot draw {shown}; please use other characters"
+        errors[name] = (
+            f"the badge fonts cannot draw {shown}; they cover {COVERAGE}."
+            " Please use other characters"
+        )
     return text
 
 

@@ -1,48 +1,98 @@
-"""The bundled font (Noto Sans, SIL OFL 1.1), turned into SVG outlines.
+"""Badge text in any script: bundled Noto fonts, shaped by HarfBuzz, turned into SVG outlines.
 
 Badge text is drawn as paths, never as ``<text>``: a ``<text>`` element is laid out by
 whatever fonts the viewing machine has (cairosvg uses the system's, browsers their own), so
 the same badge would look different on every machine. Outlines look the same everywhere.
 
-Fontsource ships the font split by script (latin, latin-ext, greek, …); a character is
-looked up in each file in turn. All files share one design grid (1000 units per em).
+A line goes through the steps a text engine takes, with well-kept libraries for each:
+
+1. the Unicode bidirectional algorithm (python-bidi) gives each character its embedding
+   level and the line its visual order, so a mixed Latin and Arabic title reads right;
+2. each character gets the first bundled font that covers it (font fallback); spaces,
+   digits, punctuation and combining marks stay in the font of the text around them;
+3. each run of one font and one direction is shaped by HarfBuzz (Arabic joining forms,
+   Devanagari conjuncts and vowel signs, kerning, mark positioning);
+4. the runs are placed in visual order and their glyphs drawn as outlines.
+
+The fonts (``assets/README.md`` lists them): Noto Sans split by script (latin, latin-ext,
+greek, cyrillic, vietnamese), then Noto Sans Arabic, Hebrew and Devanagari, all in weights
+600 and 700, then Noto Sans JP cut to JIS X 0208 level 1 (kana, CJK punctuation, full-width
+forms and the 2,965 most used kanji) in weight 700 only, for titles and subtitles alike.
+Every font is drawn on a grid of 1000 units per em.
 """
 
 from __future__ import annotations
 
+import io
 import threading
+import unicodedata
 from dataclasses import dataclass
+from functools import cache, lru_cache
 from pathlib import Path
 
-from fontTools.pens.recordingPen import DecomposingRecordingPen, RecordingPen
-from fontTools.pens.svgPathPen import SVGPathPen
-from fontTools.pens.transformPen import TransformPen
+import uharfbuzz as hb
+from bidi import algorithm as bidi_algorithm
+from fontTools.pens.recordingPen import RecordingPen
 from fontTools.ttLib import TTFont
 
 FONT_DIR = Path(__file__).resolve().parent / "assets" / "fonts"
+#: Noto Sans's own files, by script subset (the PDF certificate embeds these).
 SUBSETS: tuple[str, ...] = ("latin", "latin-ext", "greek", "cyrillic", "vietnamese")
+#: Fonts for the scripts Noto Sans lacks, as (family, subset) of the fontsource file names.
+SCRIPT_FONTS: tuple[tuple[str, str], ...] = (
+    ("noto-sans-arabic", "arabic"),
+    ("noto-sans-hebrew", "hebrew"),
+    ("noto-sans-devanagari", "devanagari"),
+)
+#: The Japanese font, in one weight (a subset, see ``assets/refresh_assets.py``).
+JAPANESE_FILE = "noto-sans-jp-jis-level1-700-normal.woff"
+#: What the bundled fonts cover, in words for an instructor whose text they cannot draw.
+COVERAGE = (
+    "Latin, Greek, Cyrillic, Vietnamese, Arabic, Hebrew, Devanagari and Japanese"
+    " (kana and the 2,965 most used kanji)"
+)
 TITLE_WEIGHT = 700
 SUBTITLE_WEIGHT = 600
+UNITS_PER_EM = 1000
+#: Height of capital letters in font units: used to centre a line optically.
+CAP_HEIGHT = 714
 
-# Characters every piece of text may contain without a glyph lookup: spaces are advances.
+# Characters every piece of text may contain without a glyph of their own.
 _SPACES = {" ", "\u00a0"}
+# Zero-width joiner and non-joiner: invisible, but they choose Persian, Urdu and Indic
+# letter forms, so they are allowed in drawn text and shaped with their neighbours.
+JOINERS = {"\u200c", "\u200d"}
+
+
+def font_files(weight: int) -> tuple[str, ...]:
+    """The font files drawing ``weight``, in the order a character is looked up."""
+    return (
+        *(f"noto-sans-{subset}-{weight}-normal.woff" for subset in SUBSETS),
+        *(f"{family}-{subset}-{weight}-normal.woff" for family, subset in SCRIPT_FONTS),
+        JAPANESE_FILE,
+    )
 
 
 @dataclass(frozen=True)
 class _Face:
-    """One subset file: its character map, advances, kerning and outline cache."""
+    """One font file, ready for HarfBuzz: its name, the shaping font and its coverage."""
 
-    font: TTFont
-    cmap: dict[int, str]
-    kerning: dict[tuple[str, str], int]
+    name: str
+    font: hb.Font
+    codepoints: frozenset[int]
 
 
-# fontTools decodes glyphs lazily and is not thread-safe while doing so; loading the
-# fonts and drawing a glyph for the first time happen under this lock (later calls hit
-# the caches and never take it).
+#: One glyph's outline: SVG path commands ("M", "L", "Q", "C", "Z") with their points in
+#: font units, y up.
+Outline = tuple[tuple[str, tuple[float, ...]], ...]
+_COMMANDS = {"moveTo": "M", "lineTo": "L", "qCurveTo": "Q", "curveTo": "C", "closePath": "Z"}
+
+
+# Loading the fonts and drawing a glyph for the first time happen under this lock (later
+# calls hit the caches and never take it).
 _LOAD_LOCK = threading.Lock()
 _FACES: dict[int, tuple[_Face, ...]] = {}
-_OUTLINES: dict[tuple[int, str, int], tuple[RecordingPen, int]] = {}
+_OUTLINES: dict[tuple[str, int], Outline] = {}
 
 
 def _faces(weight: int) -> tuple[_Face, ...]:
@@ -51,153 +101,212 @@ def _faces(weight: int) -> tuple[_Face, ...]:
         return faces
     with _LOAD_LOCK:
         if weight not in _FACES:
-            _FACES[weight] = _load_faces(weight)
+            _FACES[weight] = tuple(_load_face(name) for name in font_files(weight))
         return _FACES[weight]
 
 
-def _load_faces(weight: int) -> tuple[_Face, ...]:
-    faces = []
-    for subset in SUBSETS:
-        # lazy=False decodes the tables once, when the first badge is drawn, instead of
-        # in the middle of some later render.
-        font = TTFont(FONT_DIR / f"noto-sans-{subset}-{weight}-normal.woff", lazy=False)
-        faces.append(_Face(font=font, cmap=font.getBestCmap(), kerning=_pair_kerning(font)))
-    return tuple(faces)
+@cache
+def _load_face(name: str) -> _Face:
+    # HarfBuzz reads plain OpenType, not WOFF: fontTools unpacks the zlib-compressed
+    # tables once, in memory.
+    ttfont = TTFont(FONT_DIR / name)
+    ttfont.flavor = None
+    data = io.BytesIO()
+    ttfont.save(data)
+    face = hb.Face(data.getvalue())
+    font = hb.Font(face)
+    # One grid for every font: positions and outlines come out in units of 1/1000 em.
+    font.scale = (UNITS_PER_EM, UNITS_PER_EM)
+    return _Face(name=name, font=font, codepoints=frozenset(face.unicodes))
 
 
-def _pair_kerning(font: TTFont) -> dict[tuple[str, str], int]:
-    """Flatten the GPOS 'kern' pair adjustments into {(left, right): x advance delta}.
-
-    We do no full text shaping (no HarfBuzz dependency); badge texts are short Latin, Greek
-    or Cyrillic words where pair kerning is the one adjustment a reader notices.
-    """
-    pairs: dict[tuple[str, str], int] = {}
-    if "GPOS" not in font:
-        return pairs
-    table = font["GPOS"].table
-    if table.FeatureList is None or table.LookupList is None:
-        return pairs
-    lookup_ids = sorted(
-        {
-            index
-            for record in table.FeatureList.FeatureRecord
-            if record.FeatureTag == "kern"
-            for index in record.Feature.LookupListIndex
-        }
-    )
-    for index in lookup_ids:
-        lookup = table.LookupList.Lookup[index]
-        for subtable in lookup.SubTable:
-            if lookup.LookupType == 9:  # extension: the real subtable is wrapped
-                subtable = subtable.ExtSubTable
-            if getattr(subtable, "LookupType", 2) != 2:
-                continue
-            _add_pair_subtable(subtable, pairs)
-    return pairs
+def face_names(weight: int = TITLE_WEIGHT) -> tuple[str, ...]:
+    """The names of the font files used for ``weight``, in lookup order."""
+    return tuple(face.name for face in _faces(weight))
 
 
-def _add_pair_subtable(subtable: object, pairs: dict[tuple[str, str], int]) -> None:
-    coverage = subtable.Coverage.glyphs  # type: ignore[attr-defined]
-    if subtable.Format == 1:  # type: ignore[attr-defined]
-        for first, pair_set in zip(coverage, subtable.PairSet, strict=False):  # type: ignore[attr-defined]
-            for record in pair_set.PairValueRecord:
-                value = getattr(record.Value1, "XAdvance", 0) if record.Value1 else 0
-                # Earlier lookups win, as a shaper applies the first matching subtable.
-                if value:
-                    pairs.setdefault((first, record.SecondGlyph), value)
-    elif subtable.Format == 2:  # type: ignore[attr-defined]
-        class1 = subtable.ClassDef1.classDefs  # type: ignore[attr-defined]
-        class2 = subtable.ClassDef2.classDefs  # type: ignore[attr-defined]
-        by_class2: dict[int, list[str]] = {}
-        for glyph, cls in class2.items():
-            by_class2.setdefault(cls, []).append(glyph)
-        for first in coverage:
-            row = subtable.Class1Record[class1.get(first, 0)]  # type: ignore[attr-defined]
-            for cls, record in enumerate(row.Class2Record):
-                value = getattr(record.Value1, "XAdvance", 0) if record.Value1 else 0
-                if not value or cls == 0:
-                    # Class 0 is "every other glyph"; Noto never kerns it, and expanding
-                    # it would mean every glyph of the font.
-                    continue
-                for second in by_class2.get(cls, ()):
-                    pairs.setdefault((first, second), value)
-
-
-def _lookup(char: str, weight: int) -> tuple[_Face, str] | None:
-    code = ord(char)
-    for face in _faces(weight):
-        name = face.cmap.get(code)
-        if name is not None:
-            return face, name
+def _covering(code: int, faces: tuple[_Face, ...]) -> int | None:
+    for index, face in enumerate(faces):
+        if code in face.codepoints:
+            return index
     return None
 
 
+def _follows_neighbours(char: str) -> bool:
+    """Spaces, digits, punctuation, marks and joiners: set in the font of their context."""
+    return char in _SPACES or char in JOINERS or unicodedata.category(char)[0] in "MNPSZ"
+
+
 def unsupported_characters(text: str, weight: int = TITLE_WEIGHT) -> list[str]:
-    """Characters of ``text`` that the bundled font has no glyph for, in order, once each."""
+    """Characters of ``text`` that no bundled font has a glyph for, in order, once each."""
+    faces = _faces(weight)
     missing: list[str] = []
     for char in text:
-        if char not in _SPACES and _lookup(char, weight) is None and char not in missing:
+        if char in _SPACES or char in JOINERS or char in missing:
+            continue
+        if _covering(ord(char), faces) is None:
             missing.append(char)
     return missing
 
 
-def _outline(face_index: int, glyph: str, weight: int) -> tuple[RecordingPen, int]:
-    key = (face_index, glyph, weight)
-    found = _OUTLINES.get(key)
-    if found is not None:
-        return found
-    face = _faces(weight)[face_index]
-    with _LOAD_LOCK:
-        if key not in _OUTLINES:
-            _OUTLINES[key] = _draw_glyph(face, glyph)
-        return _OUTLINES[key]
+def _font_per_character(text: str, faces: tuple[_Face, ...]) -> list[int | None]:
+    """The face index each character is set in (``None``: no font has it)."""
+    chosen: list[int | None] = []
+    current: int | None = None
+    for char in text:
+        code = ord(" ") if char in _SPACES else ord(char)
+        if (
+            _follows_neighbours(char)
+            and current is not None
+            and (char in JOINERS or code in faces[current].codepoints)
+        ):
+            chosen.append(current)
+            continue
+        index = _covering(code, faces)
+        chosen.append(index)
+        if index is not None and not _follows_neighbours(char):
+            current = index
+    # Neutrals before the first letter join the font of that letter when it has them.
+    first = next((i for i, c in enumerate(text) if not _follows_neighbours(c)), None)
+    if first is not None and chosen[first] is not None:
+        face = faces[chosen[first]]  # type: ignore[index]
+        for i in range(first):
+            if text[i] in JOINERS or ord(text[i]) in face.codepoints:
+                chosen[i] = chosen[first]
+    return chosen
 
 
-def _draw_glyph(face: _Face, glyph: str) -> tuple[RecordingPen, int]:
-    glyph_set = face.font.getGlyphSet()
-    # Accented letters are composites (base + accent); flatten them into plain contours.
-    pen = DecomposingRecordingPen(glyph_set)
-    glyph_set[glyph].draw(pen)
-    return pen, glyph_set[glyph].width
+def _bidi(text: str) -> tuple[list[int], list[int]]:
+    """Embedding level per character and the visual order (logical indices, left to right).
+
+    Runs the steps of python-bidi's reference implementation of the Unicode bidirectional
+    algorithm up to the reordering (L2), but not its mirroring: HarfBuzz mirrors brackets
+    in right-to-left runs itself.
+    """
+    storage = bidi_algorithm.get_empty_storage()
+    base_level = bidi_algorithm.get_base_level(text)
+    storage["base_level"] = base_level
+    storage["base_dir"] = ("L", "R")[base_level]
+    bidi_algorithm.get_embedding_levels(text, storage, debug=False)
+    # The algorithm keeps one record per character; remember whose record is whose
+    # before it reorders them.
+    logical = {id(record): i for i, record in enumerate(storage["chars"])}
+    bidi_algorithm.explicit_embed_and_overrides(storage, debug=False)
+    bidi_algorithm.resolve_weak_types(storage, debug=False)
+    bidi_algorithm.resolve_neutral_types(storage, debug=False)
+    bidi_algorithm.resolve_implicit_levels(storage, debug=False)
+    levels = [base_level] * len(text)
+    for record in storage["chars"]:
+        levels[logical[id(record)]] = record["level"]
+    bidi_algorithm.reorder_resolved_levels(storage, debug=False)
+    order = [logical[id(record)] for record in storage["chars"]]
+    # Characters the algorithm sets aside (rule X9: joiners) take their neighbour's level.
+    for i in sorted(set(range(len(text))) - set(order)):
+        levels[i] = levels[i - 1] if i else base_level
+        order.insert(order.index(i - 1) + 1 if i else 0, i)
+    return levels, order
 
 
 @dataclass(frozen=True)
-class _Placed:
-    face_index: int
-    glyph: str
-    x: int  # pen position in font units from the start of the line
+class ShapedRun:
+    """One run of text in one font and one direction, shaped by HarfBuzz.
+
+    ``glyphs`` are HarfBuzz's output, left to right as drawn: (glyph id, x advance,
+    x offset, y offset, cluster), in font units; a cluster is the index in the line's text
+    of the first character the glyph comes from.
+    """
+
+    font: str
+    start: int
+    end: int
+    rtl: bool
+    glyphs: tuple[tuple[int, int, int, int, int], ...]
+
+    @property
+    def advance(self) -> int:
+        """The run's width in font units."""
+        return sum(glyph[1] for glyph in self.glyphs)
 
 
-def _layout(text: str, weight: int) -> tuple[list[_Placed], int]:
-    """Place each glyph of a one-line ``text``; return the glyphs and the total advance."""
+@dataclass(frozen=True)
+class ShapedLine:
+    """A line of text shaped and ordered: its runs left to right and its total width."""
+
+    text: str
+    runs: tuple[ShapedRun, ...]
+
+    @property
+    def width(self) -> int:
+        """The line's advance width in font units."""
+        return sum(run.advance for run in self.runs)
+
+
+def shape_run(face: _Face, text: str, start: int, end: int, rtl: bool) -> ShapedRun:
+    """Shape ``text[start:end]`` with one font; the rest of ``text`` is context, so
+    Arabic letters join across a change of font or direction as they should."""
+    buffer = hb.Buffer()
+    buffer.add_str(text, item_offset=start, item_length=end - start)
+    buffer.direction = "rtl" if rtl else "ltr"
+    buffer.guess_segment_properties()
+    hb.shape(face.font, buffer)
+    glyphs = tuple(
+        (info.codepoint, pos.x_advance, pos.x_offset, pos.y_offset, info.cluster)
+        for info, pos in zip(buffer.glyph_infos, buffer.glyph_positions, strict=True)
+    )
+    return ShapedRun(face.name, start, end, rtl, glyphs)
+
+
+@lru_cache(maxsize=4096)
+def shape_line(text: str, weight: int = TITLE_WEIGHT) -> ShapedLine:
+    """Shape one line of ``text``: bidi levels, font per character, HarfBuzz per run.
+
+    Characters no font covers are left out (validation refuses such text before it gets
+    here, see :func:`unsupported_characters`). Cached: the layout asks for the same line's
+    width many times while it fits the text to the shape.
+    """
     faces = _faces(weight)
-    placed: list[_Placed] = []
-    x = 0
-    previous: tuple[int, str] | None = None
-    for char in text:
-        found = _lookup(" " if char in _SPACES else char, weight)
-        if found is None:  # validation refuses such text; skip rather than fail to draw
-            previous = None
+    text = "".join(" " if char in _SPACES else char for char in text)
+    if not text:
+        return ShapedLine(text, ())
+    levels, order = _bidi(text)
+    chosen = _font_per_character(text, faces)
+    runs: list[ShapedRun] = []
+    start = 0
+    for i in range(1, len(text) + 1):
+        if i < len(text) and (levels[i], chosen[i]) == (levels[start], chosen[start]):
             continue
-        face, name = found
-        index = faces.index(face)
-        if previous is not None and previous[0] == index:
-            x += face.kerning.get((previous[1], name), 0)
-        _, advance = _outline(index, name, weight)
-        placed.append(_Placed(index, name, x))
-        x += advance
-        previous = (index, name)
-    return placed, x
+        face_index = chosen[start]
+        if face_index is not None:
+            runs.append(shape_run(faces[face_index], text, start, i, levels[start] % 2 == 1))
+        start = i
+    # A run is a contiguous block on screen too; its leftmost character orders the runs.
+    position = {index: visual for visual, index in enumerate(order)}
+    runs.sort(key=lambda run: min(position[i] for i in range(run.start, run.end)))
+    return ShapedLine(text, tuple(runs))
 
 
 def text_width(text: str, weight: int = TITLE_WEIGHT) -> int:
     """The advance width of one line of ``text`` in font units (1000 per em)."""
-    return _layout(text, weight)[1]
+    return shape_line(text, weight).width
 
 
-UNITS_PER_EM = 1000
-#: Height of capital letters in font units: used to centre a line optically.
-CAP_HEIGHT = 714
+def _outline(face_name: str, glyph_id: int) -> Outline:
+    key = (face_name, glyph_id)
+    found = _OUTLINES.get(key)
+    if found is not None:
+        return found
+    with _LOAD_LOCK:
+        if key not in _OUTLINES:
+            pen = RecordingPen()
+            _load_face(face_name).font.draw_glyph_with_pen(glyph_id, pen)
+            # HarfBuzz draws one segment per call (implied on-curve points already added),
+            # so each call is one SVG command.
+            _OUTLINES[key] = tuple(
+                (_COMMANDS[method], tuple(c for point in points for c in point))
+                for method, points in pen.value
+                if method in _COMMANDS
+            )
+        return _OUTLINES[key]
 
 
 def _fmt(value: float) -> str:
@@ -212,14 +321,22 @@ def text_path(
 ) -> str:
     """SVG path data drawing one line of ``text`` at ``size`` px, centred on ``center_x``
     with its baseline at ``baseline_y``. Empty text gives an empty string."""
-    placed, width = _layout(text, weight)
+    line = shape_line(text, weight)
     scale = size / UNITS_PER_EM
-    start_x = center_x - width * scale / 2
-    pen = SVGPathPen(None, ntos=_fmt)
-    for glyph in placed:
-        recording, _ = _outline(glyph.face_index, glyph.glyph, weight)
-        # Font units grow upwards, SVG's downwards: flip y about the baseline.
-        recording.replay(
-            TransformPen(pen, (scale, 0, 0, -scale, start_x + glyph.x * scale, baseline_y))
-        )
-    return pen.getCommands()
+    x = center_x - line.width * scale / 2
+    parts: list[str] = []
+    for run in line.runs:
+        for glyph_id, advance, x_offset, y_offset, _cluster in run.glyphs:
+            left = x + x_offset * scale
+            # Font units grow upwards, SVG's downwards: flip y about the baseline.
+            baseline = baseline_y - y_offset * scale
+            for command, coords in _outline(run.font, glyph_id):
+                parts.append(command)
+                parts.append(
+                    " ".join(
+                        _fmt(left + c * scale) if i % 2 == 0 else _fmt(baseline - c * scale)
+                        for i, c in enumerate(coords)
+                    )
+                )
+            x += advance * scale
+    return "".join(parts)

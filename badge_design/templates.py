@@ -9,6 +9,7 @@ picture does not depend on the fonts of the machine that displays or rasterises 
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
@@ -70,12 +71,35 @@ class _FittedText:
         return len(self.lines) * self.size * LINE_HEIGHT
 
 
+def _may_start_line(char: str) -> bool:
+    """Japanese line-breaking rules (kinsoku) in their simplest form: closing brackets,
+    stops and commas, small kana and the prolonged sound and iteration marks never start a
+    line."""
+    category = unicodedata.category(char)
+    return category not in ("Pe", "Pf", "Po", "Lm") and "SMALL" not in unicodedata.name(char, "")
+
+
+def _may_end_line(char: str) -> bool:
+    """Opening brackets and quotes never end a line."""
+    return unicodedata.category(char) not in ("Ps", "Pi")
+
+
+def _wide(char: str) -> bool:
+    return unicodedata.east_asian_width(char) in ("W", "F")
+
+
 def _candidates(text: str, max_lines: int) -> list[tuple[str, ...]]:
-    """The ways to set ``text``: on one line, or broken into two at each space."""
+    """The ways to set ``text``: on one line, or broken into two at each space, or (in
+    Japanese, written without spaces) between two wide characters where kinsoku allows."""
     options: list[tuple[str, ...]] = [(text,)]
-    words = text.split(" ")
-    if max_lines >= 2 and len(words) > 1:
-        options.extend((" ".join(words[:i]), " ".join(words[i:])) for i in range(1, len(words)))
+    if max_lines < 2:
+        return options
+    for i in range(1, len(text)):
+        before, after = text[i - 1], text[i]
+        if after == " ":
+            options.append((text[:i], text[i + 1 :]))
+        elif _wide(before) and _wide(after) and _may_start_line(after) and _may_end_line(before):
+            options.append((text[:i], text[i:]))
     return options
 
 
@@ -84,17 +108,19 @@ def _fit(text: str, weight: int, max_size: float, width: float, max_lines: int) 
     ``width``. A single line wins unless two lines allow clearly larger type."""
     one_line: _FittedText | None = None
     two_lines: _FittedText | None = None
+    best: tuple[float, int] = (0.0, 0)
     for lines in _candidates(text, max_lines):
-        widest = max(fonts.text_width(line, weight) for line in lines) or 1
-        size = min(max_size, width * fonts.UNITS_PER_EM / widest)
+        widths = [fonts.text_width(line, weight) for line in lines]
+        size = min(max_size, width * fonts.UNITS_PER_EM / (max(widths) or 1))
         if len(lines) == 1:
             one_line = _FittedText(lines, round(size, 2))
             continue
         # Two lines are harder to read: cap them at a smaller size. Among the breaks, the
-        # one giving the largest type wins (the most balanced lines).
+        # one giving the largest type wins, and among equals the most balanced lines.
         candidate = _FittedText(lines, round(min(size, max_size * 0.82), 2))
-        if two_lines is None or candidate.size > two_lines.size:
-            two_lines = candidate
+        rank = (candidate.size, -abs(widths[0] - widths[1]))
+        if two_lines is None or rank > best:
+            two_lines, best = candidate, rank
     assert one_line is not None
     if two_lines is not None and two_lines.size > one_line.size * 1.15:
         return two_lines

@@ -8,6 +8,9 @@ Run from the repository root:
 per-design result is reused; only what every render shares stays warm (the font files and
 glyph outlines, loaded once per process). The very first render of a process, which loads
 the fonts, is measured separately in a fresh interpreter ("process cold start").
+The script table draws titles in each bundled script (shaped by HarfBuzz, a new title every
+call so no shaped line is reused); its cold start is a fresh interpreter's first render of
+that script, which loads (and unpacks) that script's font.
 PNG figures rasterise a pre-rendered SVG with the locked-down cairosvg settings the app uses.
 "Cached fetches/s" is what serving the artwork costs once it is saved: GET of the badge's
 public PNG URL (``/ob/badges/<id>/image/<version>.png``) through the Flask test client, on a
@@ -65,16 +68,31 @@ def _design(template: str, i: int):
     )
 
 
-def _cold_start_ms() -> float:
+#: A title per bundled script (and one mixing directions); a number makes each call new.
+SCRIPT_TITLES = {
+    "Latin": "Molecular Biology",
+    "Arabic": "شارة التميز",
+    "Hebrew": "עבודת צוות",
+    "Hindi": "प्रमाणपत्र विजेता",
+    "Japanese": "日本語の達人",
+    "Latin + Arabic": "Python للمبتدئين",
+}
+
+
+def _script_design(title: str, i: int):
+    return validate_design({"title": f"{title} {i}" if i >= 0 else title, "subtitle": "2026"})
+
+
+def _cold_start_ms(title: str = "Cold start") -> float:
     code = (
-        "import time; t=time.perf_counter();"
+        "import sys, time; t=time.perf_counter();"
         "from badge_design.design import validate_design;"
         "from badge_design.templates import render_svg;"
-        "render_svg(validate_design({'title': 'Cold start'}));"
+        "render_svg(validate_design({'title': sys.argv[1]}));"
         "print((time.perf_counter()-t)*1000)"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code],
+        [sys.executable, "-c", code, title],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -167,6 +185,7 @@ def machine_facts() -> list[tuple[str, str]]:
     import cairosvg
     import fontTools
     import PIL
+    import uharfbuzz
 
     return [
         ("CPU", _cpu_model()),
@@ -176,6 +195,7 @@ def machine_facts() -> list[tuple[str, str]]:
         ("cairo", cairocffi.cairo_version_string()),
         ("Pillow", PIL.__version__),
         ("fontTools", fontTools.version),
+        ("HarfBuzz", f"{uharfbuzz.__version__} (harfbuzz {uharfbuzz.version_string()})"),
     ]
 
 
@@ -222,6 +242,17 @@ def main() -> None:
                 f"| {len(svg):,} | {cached:,.0f} | {uncached:,.0f} | {revalidated:,.0f} "
                 f"| {png_bytes:,} |"
             )
+    print()
+    print("| script | title | SVG renders/s | PNG 512 renders/s | cold start ms | SVG bytes |")
+    print("|---|---|---|---|---|---|")
+    for script, title in SCRIPT_TITLES.items():
+        svg_rate = _rate(lambda i, t=title: render_svg(_script_design(t, i)), args.seconds)
+        svg = render_svg(_script_design(title, -1))
+        png_512 = _rate(lambda _i, s=svg: render_png(s, 512), args.seconds)
+        print(
+            f"| {script} | {title} | {svg_rate:,.0f} | {png_512:,.1f} "
+            f"| {_cold_start_ms(title):.0f} | {len(svg):,} |"
+        )
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from app.awards.operations import badge_saved, request_evaluation
 from app.extensions import db
 from app.grades.models import Job
 from app.openbadges import operations as ob
+from app.openbadges import translations
 from app.openbadges.models import Badge, BadgeStatus, ExpiryPolicy
 
 #: The word pages use for each stored status (the API keeps the stored ``active``).
@@ -158,6 +159,8 @@ class BadgeDetails:
     expiry_policy: str = ExpiryPolicy.NONE
     expires_on: datetime | None = None
     expires_days: int | None = None
+    #: The language (BCP 47) these texts are in; ``None`` keeps the badge's.
+    language: str | None = None
 
 
 def edit_details(badge: Badge, details: BadgeDetails, actor: str) -> Changed:
@@ -175,6 +178,8 @@ def edit_details(badge: Badge, details: BadgeDetails, actor: str) -> Changed:
         if details.expiry_policy == ExpiryPolicy.DAYS
         else None,
     }
+    if details.language is not None:
+        changes["language"] = _own_language(badge, details.language)
     changed = {k: v for k, v in changes.items() if getattr(badge, k) != v}
     if not changed:
         return Changed(badge)
@@ -197,3 +202,50 @@ def edit_details(badge: Badge, details: BadgeDetails, actor: str) -> Changed:
         db.session.rollback()
         raise
     return Changed(badge)
+
+
+def _own_language(badge: Badge, raw: str) -> str:
+    """The badge's own language from what staff typed, checked as Open Badges needs it."""
+    tag = translations.normalize_language_tag(raw)
+    if tag is None:
+        raise LifecycleError(
+            "invalid",
+            f"“{raw.strip()}” is not a language tag Open Badges accepts: use a language code "
+            "such as en, ar or pt-BR.",
+        )
+    if tag != badge.language and tag in {v.language for v in badge.translations}:
+        raise LifecycleError(
+            "invalid", f"The badge already has a version in {tag} below: remove it first."
+        )
+    return tag
+
+
+def save_language_variant(
+    badge: Badge, language: str, name: str, description: str, criteria_narrative: str, actor: str
+) -> None:
+    """Add or replace the badge's name, description and criteria text in one more language
+    (recorded); raises ``TranslationError`` with the reason for a refused variant."""
+    audit.record(
+        "badge.language_saved",
+        f"badge:{badge.public_id}",
+        {"language": language.strip(), "requested_by": actor},
+        tenant=audit.tenant_of_badge(badge),
+    )
+    try:
+        translations.save_translation(badge, language, name, description, criteria_narrative)
+    except translations.TranslationError:
+        db.session.rollback()
+        raise
+
+
+def remove_language_variant(badge: Badge, language: str, actor: str) -> bool:
+    """Remove the badge's variant in ``language`` (recorded); False if it had none."""
+    if language not in {variant.language for variant in badge.translations}:
+        return False
+    audit.record(
+        "badge.language_removed",
+        f"badge:{badge.public_id}",
+        {"language": language, "requested_by": actor},
+        tenant=audit.tenant_of_badge(badge),
+    )
+    return translations.remove_translation(badge, language)

@@ -65,6 +65,9 @@ NOTES = {
     "enable_archived": "This badge is archived: restore it before turning automatic awards on.",
     "details_saved": "Badge details saved. New awards carry them; awards already given keep "
     "what they were issued with.",
+    "language_saved": "Language version saved. Learners and visitors who read that language "
+    "see it; new awards link it.",
+    "language_removed": "Language version removed.",
     "evidence_scores_on": "New automatic awards show the learner's scores in their evidence.",
     "evidence_scores_off": "New automatic awards say which criteria were met, without scores.",
     "awarded": "Badge awarded.",
@@ -256,6 +259,7 @@ def render_badge_page(
     badge: Badge,
     *,
     details_error: str | None = None,
+    language_error: str | None = None,
     rule_error: str | None = None,
     rule: rules.RuleForm | None = None,
     json_draft: str | None = None,
@@ -351,6 +355,7 @@ def render_badge_page(
         other_badges=[b for b in badges if b.id != badge.id],
         error_prefix="Not saved" if saving else "Cannot preview",
         details_error=details_error,
+        language_error=language_error,
         rule_error=rule_error,
         job=_followed_job(),
         tags=", ".join(badge.tags or []),

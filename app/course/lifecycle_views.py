@@ -23,6 +23,7 @@ from app.grades.models import Job
 from app.launch_session import current_session, launch_required
 from app.openbadges.models import ExpiryPolicy
 from app.openbadges.operations import OperationError
+from app.openbadges.translations import TranslationError
 
 
 @bp.post("/badge/<public_id>/publish")
@@ -73,6 +74,7 @@ def _details_from_form() -> lifecycle.BadgeDetails:
         expiry_policy=policy,
         expires_on=expires_on,
         expires_days=expires_days,
+        language=form.get("language"),
     )
 
 
@@ -87,6 +89,36 @@ def edit_details(public_id: str):
         message = str(exc)
         return render_badge_page(badge, details_error=message[:1].upper() + message[1:], status=422)
     return _back("details_saved", "course_awards.badge_page", public_id=public_id)
+
+
+@bp.post("/badge/<public_id>/languages")
+@launch_required(staff=True)
+def save_language(public_id: str):
+    """Add or replace a language variant of the badge's name, description and criteria."""
+    badge = _badge(public_id)
+    form = request.form
+    try:
+        lifecycle.save_language_variant(
+            badge,
+            form.get("language") or "",
+            form.get("name") or "",
+            form.get("description") or "",
+            form.get("criteria_narrative") or "",
+            _actor(),
+        )
+    except TranslationError as exc:
+        message = str(exc)
+        return render_badge_page(
+            badge, language_error=message[:1].upper() + message[1:], status=422
+        )
+    return _back("language_saved", "course_awards.badge_page", public_id=public_id)
+
+
+@bp.post("/badge/<public_id>/languages/<language>/remove")
+@launch_required(staff=True)
+def remove_language(public_id: str, language: str):
+    lifecycle.remove_language_variant(_badge(public_id), language, _actor())
+    return _back("language_removed", "course_awards.badge_page", public_id=public_id)
 
 
 @bp.post("/badge/<public_id>/rule")

@@ -32,6 +32,7 @@ from app.openbadges.models import (
     StatusList,
 )
 from app.openbadges.signing import isoformat
+from app.openbadges.translations import BadgeText, badge_texts
 
 
 def utc(moment: datetime) -> datetime:
@@ -90,18 +91,41 @@ def ob2_issuer(issuer: Issuer) -> dict[str, Any]:
     return doc
 
 
-def ob2_badgeclass(badge: Badge) -> dict[str, Any]:
-    """The OB 2.0 BadgeClass."""
+def badge_url(badge: Badge, ob3: bool, language: str | None = None) -> str:
+    """The BadgeClass (OB 2.0) or Achievement (OB 3.0) URL of ``badge`` in ``language``:
+    the badge's own URL for its own language, a variant's URL for the others."""
+    if language is None or language == badge.language:
+        return urls.public_url(urls.ACHIEVEMENT_OB3 if ob3 else urls.BADGE_OB2, badge.public_id)
+    pattern = urls.ACHIEVEMENT_OB3_LANGUAGE if ob3 else urls.BADGE_OB2_LANGUAGE
+    return urls.public_url(pattern, badge.public_id, language=language)
+
+
+def _in_language(badge: Badge, language: str | None) -> tuple[BadgeText, list[str]]:
+    """The badge's text in ``language`` (its own by default) and its other languages.
+
+    Raises ``KeyError`` for a language the badge has no variant in."""
+    texts = badge_texts(badge)
+    text = texts[language or badge.language]
+    return text, [tag for tag in texts if tag != text.language]
+
+
+def ob2_badgeclass(badge: Badge, language: str | None = None) -> dict[str, Any]:
+    """The OB 2.0 BadgeClass, in the badge's own language or one of its variants: its
+    ``@language``, and the other languages as ``related`` BadgeClasses."""
+    text, others = _in_language(badge, language)
     doc: dict[str, Any] = {
         "@context": OB_V2,
         "type": "BadgeClass",
-        "id": urls.public_url(urls.BADGE_OB2, badge.public_id),
-        "name": badge.name,
-        "description": badge.description,
+        "id": badge_url(badge, False, text.language),
+        "@language": text.language,
+        "name": text.name,
+        "description": text.description,
         "image": badge_image_url(badge),
-        "criteria": {"narrative": badge.criteria_narrative},
+        "criteria": {"narrative": text.criteria_narrative},
         "issuer": urls.public_url(urls.ISSUER_OB2, badge.issuer.public_id),
     }
+    if others:
+        doc["related"] = [{"id": badge_url(badge, False, tag), "@language": tag} for tag in others]
     if badge.tags:
         doc["tags"] = list(badge.tags)
     if badge.alignments:
@@ -209,25 +233,34 @@ def achievement_version(badge: Badge) -> str:
 
 
 def ob3_achievement(
-    badge: Badge, image_version: int | None = None, context: bool = False
+    badge: Badge,
+    image_version: int | None = None,
+    context: bool = False,
+    language: str | None = None,
 ) -> dict[str, Any]:
-    """The badge as an OB 3.0 Achievement (with ``@context`` when served on its own)."""
+    """The badge as an OB 3.0 Achievement (with ``@context`` when served on its own), in
+    its own language or one of its variants; the other languages are ``related``."""
+    text, others = _in_language(badge, language)
     doc: dict[str, Any] = {"@context": OB3_CONTEXT} if context else {}
     doc.update(
         {
-            "id": urls.public_url(urls.ACHIEVEMENT_OB3, badge.public_id),
+            "id": badge_url(badge, True, text.language),
             "type": ["Achievement"],
             "achievementType": badge.achievement_type or "Badge",
-            "name": badge.name,
-            "description": badge.description,
-            "criteria": {"narrative": badge.criteria_narrative},
+            "name": text.name,
+            "description": text.description,
+            "criteria": {"narrative": text.criteria_narrative},
             "image": badge_image(badge, image_version),
             "creator": ob3_profile(badge.issuer),
             "version": achievement_version(badge),
+            "inLanguage": text.language,
         }
     )
-    if badge.language:
-        doc["inLanguage"] = badge.language
+    if others:
+        doc["related"] = [
+            {"id": badge_url(badge, True, tag), "type": ["Related"], "inLanguage": tag}
+            for tag in others
+        ]
     if badge.tags:
         doc["tag"] = list(badge.tags)
     if badge.alignments:
@@ -310,6 +343,7 @@ def ob3_credential(
         "name": achievement["name"],
         "description": achievement["description"],
         "image": achievement["image"],
+        "inLanguage": achievement["inLanguage"],
         "credentialSubject": subject,
     }
     if assertion.expires_at:

@@ -18,9 +18,12 @@ from app.downloads import as_download
 from app.extensions import db
 from app.openbadges import certificate, documents, image_cache, operations, urls
 from app.openbadges.models import Assertion, Badge, BadgeImage, Issuer, IssuerKey, StatusList
+from app.openbadges.reader_language import shown_badge_text
 from badge_design.baking import OB2_KEYWORD, OB3_KEYWORD, bake_png, bake_svg
 
 bp = Blueprint("openbadges", __name__)
+# Every page showing a badge's texts asks for them in the reader's language this way.
+bp.add_app_template_global(shown_badge_text, "badge_text")
 
 JSON_TYPES = ["application/ld+json", "application/json", "application/vc+ld+json"]
 JWT_TYPE = "application/vc+jwt"
@@ -129,6 +132,25 @@ def achievement_ob3(public_id: str) -> Response:
     return _json(documents.ob3_achievement(_by_public_id(Badge, public_id), context=True))
 
 
+@bp.get(urls.BADGE_OB2_LANGUAGE)
+def badge_ob2_language(public_id: str, language: str) -> Response:
+    """One language variant of a BadgeClass (404 for a language the badge lacks)."""
+    try:
+        return _json(documents.ob2_badgeclass(_by_public_id(Badge, public_id), language))
+    except KeyError:
+        abort(404)
+
+
+@bp.get(urls.ACHIEVEMENT_OB3_LANGUAGE)
+def achievement_ob3_language(public_id: str, language: str) -> Response:
+    """One language variant of an Achievement (404 for a language the badge lacks)."""
+    badge = _by_public_id(Badge, public_id)
+    try:
+        return _json(documents.ob3_achievement(badge, context=True, language=language))
+    except KeyError:
+        abort(404)
+
+
 def _image(badge_id: int, version: int) -> BadgeImage:
     image = db.session.scalar(
         select(BadgeImage).where(BadgeImage.badge_id == badge_id, BadgeImage.version == version)
@@ -195,6 +217,7 @@ def _page(assertion: Assertion) -> Response:
         "openbadges/verify.html",
         assertion=assertion,
         badge=badge,
+        text=shown_badge_text(badge),
         issuer=badge.issuer,
         recipient_name=public_name(assertion),
         status=_status(assertion),
@@ -208,7 +231,8 @@ def _page(assertion: Assertion) -> Response:
     )
     response = Response(html, mimetype="text/html")
     response.headers["Cache-Control"] = "public, max-age=60"
-    response.headers["Vary"] = "Accept"
+    # The badge's texts follow the visitor's languages (see ``shown_badge_text``).
+    response.headers["Vary"] = "Accept, Accept-Language"
     return response
 
 

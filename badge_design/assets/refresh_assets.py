@@ -12,6 +12,7 @@ needs npm or the network.
 
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
 import tarfile
@@ -24,6 +25,21 @@ FONT_PACKAGE = "@fontsource/noto-sans@5.3.0"
 # Latin first: the renderer looks a character up in these files in this order.
 FONT_SUBSETS = ("latin", "latin-ext", "greek", "cyrillic", "vietnamese")
 FONT_WEIGHTS = ("600", "700")
+
+# Fonts for the scripts Noto Sans itself lacks: the script's own subset file of each
+# package (its Latin files are left out, Noto Sans draws Latin). Looked up after Noto
+# Sans, in this order.
+SCRIPT_FONT_PACKAGES = (
+    ("@fontsource/noto-sans-arabic@5.3.0", "noto-sans-arabic", "arabic"),
+    ("@fontsource/noto-sans-hebrew@5.3.0", "noto-sans-hebrew", "hebrew"),
+    ("@fontsource/noto-sans-devanagari@5.3.0", "noto-sans-devanagari", "devanagari"),
+)
+# Japanese: the package's "japanese" file (about 6,900 characters, 1.4 MB a weight) is cut
+# down to JIS X 0208 level 1 (the 2,965 most used kanji) with every kana, the CJK
+# punctuation and the full-width forms, and shipped in the title weight only.
+JAPANESE_PACKAGE = "@fontsource/noto-sans-jp@5.3.0"
+JAPANESE_WEIGHT = "700"
+JAPANESE_FILE = "noto-sans-jp-jis-level1-700-normal.woff"
 
 ICON_PACKAGE = "lucide-static@1.62.0"
 # A curated set of education and skill icons; the names are Lucide's.
@@ -101,6 +117,42 @@ def _unpack(spec: str, workdir: Path) -> Path:
     return target / "package"
 
 
+def japanese_characters() -> list[int]:
+    """The code points the bundled Japanese font keeps (see ``JAPANESE_FILE``)."""
+    kept: set[int] = set()
+    # Every two-byte EUC-JP code is a JIS X 0208 character: rows 1-8 are kana, punctuation
+    # and symbols, rows 16-47 the level 1 kanji; rows 48 and later (level 2) are left out.
+    for row in (*range(0xA1, 0xA9), *range(0xB0, 0xD0)):
+        for cell in range(0xA1, 0xFF):
+            try:
+                kept.add(ord(bytes((row, cell)).decode("euc_jp")))
+            except UnicodeDecodeError:
+                continue
+    kept.update(range(0x3000, 0x3100))  # CJK punctuation, hiragana, katakana
+    kept.update(range(0x31F0, 0x3200))  # katakana phonetic extensions
+    kept.update(range(0xFF00, 0xFFF0))  # full-width and half-width forms
+    return sorted(kept)
+
+
+def _subset_japanese(source: Path, target: Path) -> None:
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    # recalcTimestamp=False keeps the file's bytes the same on every refresh.
+    font = TTFont(source, recalcTimestamp=False)
+    options = subset.Options()
+    options.layout_features = ["*"]
+    options.hinting = False  # outlines are all we draw
+    options.notdef_outline = True
+    options.flavor = "woff"
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=japanese_characters())
+    subsetter.subset(font)
+    out = io.BytesIO()
+    subset.save_font(font, out, options)
+    target.write_bytes(out.getvalue())
+
+
 def main() -> None:
     """Copy the pinned fonts and icons (and their licenses) into this folder."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -112,6 +164,18 @@ def main() -> None:
             for subset in FONT_SUBSETS:
                 name = f"noto-sans-{subset}-{weight}-normal.woff"
                 shutil.copy(fonts / "files" / name, ASSETS / "fonts" / name)
+        for spec, family, subset_name in SCRIPT_FONT_PACKAGES:
+            package = _unpack(spec, work)
+            shutil.copy(package / "LICENSE", ASSETS / "fonts" / f"LICENSE-{family}")
+            for weight in FONT_WEIGHTS:
+                name = f"{family}-{subset_name}-{weight}-normal.woff"
+                shutil.copy(package / "files" / name, ASSETS / "fonts" / name)
+        japanese = _unpack(JAPANESE_PACKAGE, work)
+        shutil.copy(japanese / "LICENSE", ASSETS / "fonts" / "LICENSE-noto-sans-jp")
+        _subset_japanese(
+            japanese / "files" / f"noto-sans-jp-japanese-{JAPANESE_WEIGHT}-normal.woff",
+            ASSETS / "fonts" / JAPANESE_FILE,
+        )
 
         icons = _unpack(ICON_PACKAGE, work)
         (ASSETS / "icons").mkdir(exist_ok=True)

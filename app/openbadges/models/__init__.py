@@ -1,7 +1,13 @@
 """Open Badges models: issuers and keys, badges and artwork, assertions, status lists."""
 
 from app.openbadges.models.assertion import Assertion
-from app.openbadges.models.badge import Badge, BadgeImage, BadgeStatus, ExpiryPolicy
+from app.openbadges.models.badge import (
+    Badge,
+    BadgeImage,
+    BadgeStatus,
+    BadgeTranslation,
+    ExpiryPolicy,
+)
 from app.openbadges.models.issuer import Issuer, IssuerKey, KeyAlgorithm, KeyStatus
 from app.openbadges.models.status_list import STATUS_LIST_SIZE, StatusList
 
@@ -11,6 +17,7 @@ __all__ = [
     "Badge",
     "BadgeImage",
     "BadgeStatus",
+    "BadgeTranslation",
     "ExpiryPolicy",
     "Issuer",
     "IssuerKey",

@@ -75,6 +75,28 @@ class Badge(TimestampMixin, Model):
     image_version: Mapped[int] = mapped_column(Integer, default=0)
 
     issuer: Mapped[Issuer] = relationship()
+    # The badge's own fields are in ``language``; these are its other language variants.
+    translations: Mapped[list[BadgeTranslation]] = relationship(
+        order_by="BadgeTranslation.language",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+
+class BadgeTranslation(db.Model):
+    """A badge's name, description and criteria text in one more language (BCP 47 tag).
+
+    Published as a language variant of the BadgeClass / Achievement (OB ``related``)."""
+
+    __tablename__ = "ob_badge_translation"
+    __table_args__ = (UniqueConstraint("badge_id", "language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    badge_id: Mapped[int] = mapped_column(ForeignKey("ob_badge.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(35))
+    name: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text)
+    criteria_narrative: Mapped[str] = mapped_column(Text)
 
 
 class BadgeImage(Model):
