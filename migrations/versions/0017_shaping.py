@@ -4,8 +4,8 @@
 (BCP 47 tag), one row per (badge, language). The badge's own columns stay its default
 language (``ob_badge.language``); existing badges have no variants.
 
-Revision ID: 0014_shaping
-Revises: 0013_credentials_keys_reaward
+Revision ID: 0017_shaping
+Revises: 0016_ob3api
 Create Date: 2026-12-05 19:10:00
 
 """
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0014_shaping'
-down_revision = '0013_credentials_keys_reaward'
+revision = "0017_shaping"
+down_revision = "0016_ob3api"
 branch_labels = None
 depends_on = None
 

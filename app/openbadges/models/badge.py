@@ -83,7 +83,7 @@ class Badge(TimestampMixin, Model):
     )
 
 
-class BadgeTranslation(db.Model):
+class BadgeTranslation(Model):
     """A badge's name, description and criteria text in one more language (BCP 47 tag).
 
     Published as a language variant of the BadgeClass / Achievement (OB ``related``)."""
