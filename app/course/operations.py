@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
+from app import registration_cache
 from app.database import retry_on_lock, upsert
 from app.extensions import db
 from app.models import Context, LtiUser, Membership, Registration
@@ -100,13 +101,18 @@ def _get_or_create(model: type, lookup: dict[str, Any], **defaults: Any) -> Any:
 def upsert_person(facts: PersonFacts) -> LtiUser:
     """Create or update a person; empty values from the LMS never erase known ones."""
     user = _get_or_create(LtiUser, {"issuer": facts.issuer, "sub": facts.sub})
+    _update_person(user, facts)
+    return user
+
+
+def _update_person(user: LtiUser, facts: PersonFacts) -> None:
+    # Assigning an equal value writes nothing: the ORM updates only columns that differ.
     for attr in ("name", "given_name", "family_name", "email"):
         value = getattr(facts, attr)
         if value:
             setattr(user, attr, value)
     if not user.name and (facts.given_name or facts.family_name):
         user.name = f"{facts.given_name} {facts.family_name}".strip()
-    return user
 
 
 # "Last launch" is for people, not for auditing: refreshing it at most this often keeps a repeat
@@ -122,19 +128,62 @@ def _touch(row: Context | LtiUser, now: datetime) -> None:
         row.last_launch_at = now
 
 
+def _known_rows(facts: LaunchFacts) -> tuple[LtiUser | None, Context | None, Membership | None]:
+    """The person, the course and the membership a launch names, in one statement (a repeat
+    launch finds all three)."""
+    row = db.session.execute(
+        select(LtiUser, Context, Membership)
+        .select_from(LtiUser)
+        .outerjoin(
+            Context,
+            and_(
+                Context.deployment_id == facts.deployment_id,
+                Context.lti_context_id == facts.lti_context_id,
+            ),
+        )
+        .outerjoin(
+            Membership,
+            and_(Membership.context_id == Context.id, Membership.user_id == LtiUser.id),
+        )
+        .where(LtiUser.issuer == facts.person.issuer, LtiUser.sub == facts.person.sub)
+    ).first()
+    return (row[0], row[1], row[2]) if row is not None else (None, None, None)
+
+
+def _learn_platform(facts: LaunchFacts) -> None:
+    """Keep the institution's name, and a family the registration was imported without (so
+    the Moodle quirks apply before the first failed request), from the platform's signed
+    word; the registration row is read only when the launch says something new."""
+    known = registration_cache.snapshot().by_id.get(facts.registration_id)
+    new_name = bool(facts.platform_name) and (
+        known is None or known.platform_name != facts.platform_name
+    )
+    new_family = bool(facts.product_family) and (known is None or not known.product_family)
+    if not (new_name or new_family):
+        return
+    registration = db.session.get(Registration, facts.registration_id)
+    if registration is None:
+        return
+    if facts.platform_name and registration.platform_name != facts.platform_name:
+        registration.platform_name = facts.platform_name
+    if facts.product_family and not registration.product_family:
+        registration.product_family = facts.product_family[:50]
+
+
 @retry_on_lock
 def record_launch(facts: LaunchFacts) -> RecordedLaunch:
-    """Upsert the course, the person and their membership from a validated launch."""
+    """Upsert the course, the person and their membership from a validated launch.
+
+    A repeat launch with nothing new reads one row set and writes nothing (the ORM updates
+    only columns whose values differ; "last launch" moves at most every few minutes)."""
     now = utcnow()
-    context = _get_or_create(
-        Context,
-        {"deployment_id": facts.deployment_id, "lti_context_id": facts.lti_context_id},
-        registration_id=facts.registration_id,
-    )
-    if facts.platform_name:
-        registration = db.session.get(Registration, facts.registration_id)
-        if registration is not None and registration.platform_name != facts.platform_name:
-            registration.platform_name = facts.platform_name
+    user, context, membership = _known_rows(facts)
+    if context is None:
+        context = _get_or_create(
+            Context,
+            {"deployment_id": facts.deployment_id, "lti_context_id": facts.lti_context_id},
+            registration_id=facts.registration_id,
+        )
     if facts.context_title:
         context.title = facts.context_title
     if facts.context_label:
@@ -144,22 +193,22 @@ def record_launch(facts: LaunchFacts) -> RecordedLaunch:
     if facts.nrps_endpoint is not None:
         context.nrps_endpoint = facts.nrps_endpoint
     _touch(context, now)
-    registration = db.session.get(Registration, facts.registration_id)  # loaded by the launch
-    if facts.product_family and registration is not None and not registration.product_family:
-        # A registration imported without its family (config.json, manual) learns it from the
-        # platform's signed word, so the Moodle quirks apply before the first failed request.
-        registration.product_family = facts.product_family[:50]
+    _learn_platform(facts)
 
-    user = upsert_person(facts.person)
+    if user is None:
+        user = _get_or_create(LtiUser, {"issuer": facts.person.issuer, "sub": facts.person.sub})
+    _update_person(user, facts.person)
     _touch(user, now)
-    db.session.flush()
-
-    membership = _get_or_create(Membership, {"context_id": context.id, "user_id": user.id})
+    if membership is None:
+        db.session.flush()
+        membership = _get_or_create(Membership, {"context_id": context.id, "user_id": user.id})
     membership.roles = list(facts.roles)
     membership.is_staff = is_staff_role(
         facts.roles, institution_admins=facts.institution_admins_are_staff
     )
     membership.launch_staff = membership.is_staff  # the roster never demotes it
     membership.active = True
+    # Read before the commit, which expires the rows (reading after it would reload them).
+    recorded = RecordedLaunch(context_id=context.id, user_id=user.id, is_staff=membership.is_staff)
     db.session.commit()
-    return RecordedLaunch(context_id=context.id, user_id=user.id, is_staff=membership.is_staff)
+    return recorded

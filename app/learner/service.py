@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from app.criteria import CriteriaError, ProgressItem, parse_criteria, progress, referenced_badges
 from app.criteria import Grade as CriteriaGrade
@@ -98,35 +98,44 @@ def _status(assertion: Assertion, now: datetime) -> str:
     return "expired" if assertion.is_expired(now) else "valid"
 
 
-def _my_assertions(context_id: int, user_id: int) -> list[Assertion]:
-    """The learner's awards of this course's badges, newest first."""
-    return list(
-        db.session.scalars(
-            select(Assertion)
-            .join(Badge, Badge.id == Assertion.badge_id)
-            .where(Assertion.lti_user_id == user_id, Badge.context_id == context_id)
-            .order_by(Assertion.issued_on.desc(), Assertion.id.desc())
+def _badges_and_mine(context_id: int, user_id: int) -> tuple[list[Badge], list[Assertion]]:
+    """The course's live badges by name, and the learner's awards of any of its badges
+    (live, archived or draft since) newest first: one statement."""
+    rows = db.session.execute(
+        select(Badge, Assertion)
+        .outerjoin(
+            Assertion, and_(Assertion.badge_id == Badge.id, Assertion.lti_user_id == user_id)
         )
-    )
+        .where(
+            Badge.context_id == context_id,
+            or_(Badge.status == BadgeStatus.ACTIVE, Assertion.id.is_not(None)),
+        )
+        .order_by(Badge.name, Badge.id)
+    ).all()
+    live: dict[int, Badge] = {}
+    mine: list[Assertion] = []
+    for badge, assertion in rows:
+        if badge.status == BadgeStatus.ACTIVE:
+            live.setdefault(badge.id, badge)
+        if assertion is not None:
+            mine.append(assertion)
+    mine.sort(key=lambda a: (a.issued_on, a.id), reverse=True)
+    return list(live.values()), mine
 
 
 def _grades(context_id: int, user_id: int) -> tuple[dict[str, CriteriaGrade], dict[str, str]]:
     """The learner's own grades in this course, keyed by column public id, and the labels of
-    every column (criteria name columns by public id)."""
+    every column (criteria name columns by public id): one statement."""
     try:
         from app.grades.models import Column, Grade
     except ImportError:  # the grade store arrives with the award pipeline
         return {}, {}
-    labels = dict(
-        db.session.execute(
-            select(Column.public_id, Column.label).where(Column.context_id == context_id)
-        ).all()
-    )
     rows = db.session.execute(
-        select(Column.public_id, Column.score_maximum, Grade)
-        .join(Grade, Grade.column_id == Column.id)
-        .where(Column.context_id == context_id, Grade.user_id == user_id)
+        select(Column.public_id, Column.label, Column.score_maximum, Grade)
+        .outerjoin(Grade, and_(Grade.column_id == Column.id, Grade.user_id == user_id))
+        .where(Column.context_id == context_id)
     ).all()
+    labels = {public_id: label for public_id, label, _maximum, _grade in rows}
     grades = {
         public_id: CriteriaGrade(
             public_id,
@@ -134,7 +143,8 @@ def _grades(context_id: int, user_id: int) -> tuple[dict[str, CriteriaGrade], di
             grade.maximum if grade.maximum is not None else maximum,
             grade.timestamp,
         )
-        for public_id, maximum, grade in rows
+        for public_id, _label, maximum, grade in rows
+        if grade is not None
     }
     return grades, labels
 
@@ -293,7 +303,7 @@ def all_my_badges(context_id: int, user_id: int, now: datetime | None = None) ->
 def my_badges(context_id: int, user_id: int, now: datetime | None = None) -> MyBadges:
     """Everything the learner page shows, for this learner in this course only."""
     now = documents.utc(now or utcnow())
-    mine = _my_assertions(context_id, user_id)
+    badges, mine = _badges_and_mine(context_id, user_id)
     # One card per badge: the live award if any, else the latest (revoked) one.
     chosen: dict[int, Assertion] = {}
     for assertion in mine:
@@ -303,13 +313,6 @@ def my_badges(context_id: int, user_id: int, now: datetime | None = None) -> MyB
     earned_cards = _cards(list(chosen.values()), now)
     held = {a.badge.public_id for a in chosen.values() if not a.revoked}
 
-    badges = list(
-        db.session.scalars(
-            select(Badge)
-            .where(Badge.context_id == context_id, Badge.status == BadgeStatus.ACTIVE)
-            .order_by(Badge.name)
-        )
-    )
     names = {b.public_id: b.name for b in badges}
     grades, labels = _grades(context_id, user_id)
     to_earn = [
