@@ -70,7 +70,9 @@ def _wait(url: str) -> None:
     raise RuntimeError(f"{url} did not start")
 
 
-def _gunicorn(target: str, port: int, workers: int, env: dict[str, str]) -> subprocess.Popen:
+def _gunicorn(
+    target: str, port: int, workers: int, env: dict[str, str], cwd: Path = ROOT
+) -> subprocess.Popen:
     return subprocess.Popen(
         [
             sys.executable,
@@ -87,7 +89,7 @@ def _gunicorn(target: str, port: int, workers: int, env: dict[str, str]) -> subp
             target,
         ],
         env=env,
-        cwd=ROOT,
+        cwd=cwd,
     )
 
 
@@ -195,7 +197,9 @@ def _seed_sandbox(sandbox: Any, tool_url: str, bare_url: str, learners: int) -> 
     return courses
 
 
-def _setup_badgebridge(env: dict[str, str], info: dict[str, Any], postgres: bool) -> None:
+def _setup_badgebridge(
+    env: dict[str, str], info: dict[str, Any], postgres: bool, tree: Path
+) -> None:
     """Migrate a fresh database and register the sandbox Canvas (a subprocess: the load
     generator's processes must not inherit the tool's connections)."""
     code = f"""
@@ -216,7 +220,7 @@ with app.app_context():
         auth_audience=info["auth_audience"], key_set_url=info["key_set_url"],
         deployment_ids=(info["deployment_id"],), name="Sandbox Canvas", product_family="canvas"))
 """
-    subprocess.run([sys.executable, "-c", code], env=env, check=True, cwd=ROOT)
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, cwd=tree)
 
 
 def _bare_config(path: Path, info: dict[str, Any]) -> None:
@@ -274,6 +278,12 @@ def main() -> None:
     parser.add_argument("--database-url", help="PostgreSQL (emptied); default: fresh SQLite")
     parser.add_argument("--redis-url", help="Redis for both tools' caches (and our queue)")
     parser.add_argument("--only", choices=("badgebridge", "bare"), help="run one tool")
+    parser.add_argument(
+        "--tree",
+        type=Path,
+        default=ROOT,
+        help="serve Badgebridge from this checkout (e.g. an older commit's, for before/after)",
+    )
     args = parser.parse_args()
 
     from lti.sandbox import create_app as create_sandbox
@@ -308,7 +318,8 @@ def main() -> None:
         "OUTBOUND_ALLOW_PRIVATE_NETWORKS": "1",  # the sandbox's key set is on loopback
         "RATE_LIMIT_LTI_LOGIN": "100000/minute",  # every launch comes from one address
     }
-    _setup_badgebridge(env_ours, courses["badgebridge"][1], bool(args.database_url))
+    env_ours["PYTHONPATH"] = os.pathsep.join((str(args.tree), base_env["PYTHONPATH"]))
+    _setup_badgebridge(env_ours, courses["badgebridge"][1], bool(args.database_url), args.tree)
     _bare_config(tmp / "bare.json", courses["bare"][1])
     env_bare = {**base_env, "BARE_TOOL_CONFIG": str(tmp / "bare.json")}
     env_bare["CACHE_DIR"] = str(tmp / "bare-cache")
@@ -321,12 +332,11 @@ def main() -> None:
             {**base_env, "SANDBOX_DATABASE_URL": sandbox_config["SANDBOX_DATABASE_URL"]},
         ),
         "badgebridge": _gunicorn(
-            os.environ.get(
-                "BENCH_OURS", f"app:create_app({{'CACHE_DIR': {str(tmp / 'cache')!r}}})"
-            ),
+            f"app:create_app({{'CACHE_DIR': {str(tmp / 'cache')!r}}})",
             ports["badgebridge"],
             args.workers,
             env_ours,
+            args.tree,
         ),
         "bare": _gunicorn(
             "bench.bare_pylti1p3_tool:create_app()", ports["bare"], args.workers, env_bare
@@ -379,7 +389,7 @@ def main() -> None:
         f"\nLaunch benchmark: {db} + {cache}; gunicorn {args.workers} worker(s) x 4 threads per "
         f"tool; {args.concurrency} concurrent; {len(next(iter(samples.values())))} repeat "
         "launches per tool through the sandbox Canvas (initiation, login, authorization, "
-        "launch, page)"
+        f"launch, page); Badgebridge from {args.tree}"
     )
     head = f"{'tool':<32}{'launch/s':>9}{'p50 ms':>8}{'p99 ms':>8}{'tool p50':>9}{'tool p99':>9}"
     print(head + f"{'CPU ms/launch':>14}")

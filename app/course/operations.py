@@ -106,11 +106,14 @@ def upsert_person(facts: PersonFacts) -> LtiUser:
 
 
 def _update_person(user: LtiUser, facts: PersonFacts) -> None:
-    # Assigning an equal value writes nothing: the ORM updates only columns that differ.
-    for attr in ("name", "given_name", "family_name", "email"):
-        value = getattr(facts, attr)
-        if value:
-            setattr(user, attr, value)
+    _assign(
+        user,
+        **{
+            attr: getattr(facts, attr)
+            for attr in ("name", "given_name", "family_name", "email")
+            if getattr(facts, attr)
+        },
+    )
     if not user.name and (facts.given_name or facts.family_name):
         user.name = f"{facts.given_name} {facts.family_name}".strip()
 
@@ -126,6 +129,14 @@ def _touch(row: Context | LtiUser, now: datetime) -> None:
         last = last.replace(tzinfo=UTC)
     if last is None or now - last >= LAST_LAUNCH_RESOLUTION:
         row.last_launch_at = now
+
+
+def _assign(row: Any, **values: Any) -> None:
+    """Set only the attributes whose values differ: an unchanged row stays clean, so the
+    commit has nothing to flush or compare."""
+    for name, value in values.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
 
 
 def _known_rows(facts: LaunchFacts) -> tuple[LtiUser | None, Context | None, Membership | None]:
@@ -184,14 +195,15 @@ def record_launch(facts: LaunchFacts) -> RecordedLaunch:
             {"deployment_id": facts.deployment_id, "lti_context_id": facts.lti_context_id},
             registration_id=facts.registration_id,
         )
-    if facts.context_title:
-        context.title = facts.context_title
-    if facts.context_label:
-        context.label = facts.context_label
-    if facts.ags_endpoint is not None:
-        context.ags_endpoint = facts.ags_endpoint
-    if facts.nrps_endpoint is not None:
-        context.nrps_endpoint = facts.nrps_endpoint
+    _assign(
+        context,
+        title=facts.context_title or context.title,
+        label=facts.context_label or context.label,
+        ags_endpoint=facts.ags_endpoint if facts.ags_endpoint is not None else context.ags_endpoint,
+        nrps_endpoint=(
+            facts.nrps_endpoint if facts.nrps_endpoint is not None else context.nrps_endpoint
+        ),
+    )
     _touch(context, now)
     _learn_platform(facts)
 
@@ -202,12 +214,11 @@ def record_launch(facts: LaunchFacts) -> RecordedLaunch:
     if membership is None:
         db.session.flush()
         membership = _get_or_create(Membership, {"context_id": context.id, "user_id": user.id})
-    membership.roles = list(facts.roles)
-    membership.is_staff = is_staff_role(
-        facts.roles, institution_admins=facts.institution_admins_are_staff
+    is_staff = is_staff_role(facts.roles, institution_admins=facts.institution_admins_are_staff)
+    # launch_staff: the roster never demotes it.
+    _assign(
+        membership, roles=list(facts.roles), is_staff=is_staff, launch_staff=is_staff, active=True
     )
-    membership.launch_staff = membership.is_staff  # the roster never demotes it
-    membership.active = True
     # Read before the commit, which expires the rows (reading after it would reload them).
     recorded = RecordedLaunch(context_id=context.id, user_id=user.id, is_staff=membership.is_staff)
     db.session.commit()
