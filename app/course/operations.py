@@ -123,11 +123,15 @@ def _update_person(user: LtiUser, facts: PersonFacts) -> None:
 LAST_LAUNCH_RESOLUTION = timedelta(minutes=5)
 
 
-def _touch(row: Context | LtiUser, now: datetime) -> None:
-    last = row.last_launch_at
+def _due(last: datetime | None, now: datetime) -> bool:
+    """Whether a "last launch" time is old enough to be moved."""
     if last is not None and last.tzinfo is None:  # SQLite returns naive UTC
         last = last.replace(tzinfo=UTC)
-    if last is None or now - last >= LAST_LAUNCH_RESOLUTION:
+    return last is None or now - last >= LAST_LAUNCH_RESOLUTION
+
+
+def _touch(row: Context | LtiUser, now: datetime) -> None:
+    if _due(row.last_launch_at, now):
         row.last_launch_at = now
 
 
@@ -161,16 +165,21 @@ def _known_rows(facts: LaunchFacts) -> tuple[LtiUser | None, Context | None, Mem
     return (row[0], row[1], row[2]) if row is not None else (None, None, None)
 
 
-def _learn_platform(facts: LaunchFacts) -> None:
-    """Keep the institution's name, and a family the registration was imported without (so
-    the Moodle quirks apply before the first failed request), from the platform's signed
-    word; the registration row is read only when the launch says something new."""
+def _platform_news(facts: LaunchFacts) -> bool:
+    """Whether the launch tells the registration something it does not hold yet."""
     known = registration_cache.snapshot().by_id.get(facts.registration_id)
     new_name = bool(facts.platform_name) and (
         known is None or known.platform_name != facts.platform_name
     )
     new_family = bool(facts.product_family) and (known is None or not known.product_family)
-    if not (new_name or new_family):
+    return new_name or new_family
+
+
+def _learn_platform(facts: LaunchFacts) -> None:
+    """Keep the institution's name, and a family the registration was imported without (so
+    the Moodle quirks apply before the first failed request), from the platform's signed
+    word; the registration row is read only when the launch says something new."""
+    if not _platform_news(facts):
         return
     registration = db.session.get(Registration, facts.registration_id)
     if registration is None:
@@ -181,13 +190,82 @@ def _learn_platform(facts: LaunchFacts) -> None:
         registration.product_family = facts.product_family[:50]
 
 
+def _repeat_launch(facts: LaunchFacts, now: datetime) -> RecordedLaunch | None:
+    """The launch's rows when they already say everything it says (the common case: the
+    same learner again), read with one Core statement and no ORM objects; None when anything
+    is missing or would change."""
+    u, c, m = LtiUser.__table__.c, Context.__table__.c, Membership.__table__.c
+    row = db.session.execute(
+        select(
+            u.id.label("user_id"),
+            u.name,
+            u.given_name,
+            u.family_name,
+            u.email,
+            u.last_launch_at.label("user_launch"),
+            c.id.label("context_id"),
+            c.title,
+            c.label,
+            c.ags_endpoint,
+            c.nrps_endpoint,
+            c.last_launch_at.label("context_launch"),
+            m.roles,
+            m.is_staff,
+            m.launch_staff,
+            m.active,
+        )
+        .select_from(
+            LtiUser.__table__.join(
+                Context.__table__,
+                and_(
+                    c.deployment_id == facts.deployment_id,
+                    c.lti_context_id == facts.lti_context_id,
+                ),
+            ).join(Membership.__table__, and_(m.context_id == c.id, m.user_id == u.id))
+        )
+        .where(u.issuer == facts.person.issuer, u.sub == facts.person.sub)
+    ).first()
+    if row is None:
+        return None
+    person = facts.person
+    is_staff = is_staff_role(facts.roles, institution_admins=facts.institution_admins_are_staff)
+    same = (
+        all(
+            not value or value == known
+            for value, known in (
+                (person.name, row.name),
+                (person.given_name, row.given_name),
+                (person.family_name, row.family_name),
+                (person.email, row.email),
+                (facts.context_title, row.title),
+                (facts.context_label, row.label),
+            )
+        )
+        and (row.name or person.name or not (person.given_name or person.family_name))
+        and (facts.ags_endpoint is None or facts.ags_endpoint == row.ags_endpoint)
+        and (facts.nrps_endpoint is None or facts.nrps_endpoint == row.nrps_endpoint)
+        and not _due(row.user_launch, now)
+        and not _due(row.context_launch, now)
+        and list(row.roles or []) == list(facts.roles)
+        and row.is_staff == is_staff
+        and row.launch_staff == is_staff
+        and row.active
+        and not _platform_news(facts)
+    )
+    return RecordedLaunch(row.context_id, row.user_id, is_staff) if same else None
+
+
 @retry_on_lock
 def record_launch(facts: LaunchFacts) -> RecordedLaunch:
     """Upsert the course, the person and their membership from a validated launch.
 
-    A repeat launch with nothing new reads one row set and writes nothing (the ORM updates
-    only columns whose values differ; "last launch" moves at most every few minutes)."""
+    A repeat launch with nothing new reads one row set and writes nothing (the ORM path
+    below runs only when something is new, and updates only columns whose values differ;
+    "last launch" moves at most every few minutes)."""
     now = utcnow()
+    repeat = _repeat_launch(facts, now)
+    if repeat is not None:
+        return repeat
     user, context, membership = _known_rows(facts)
     if context is None:
         context = _get_or_create(
