@@ -22,7 +22,7 @@ from typing import Any
 
 from flask import Flask, after_this_request, current_app, g, render_template, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload
 
 from app import registration_cache
@@ -83,6 +83,20 @@ def read_token(token: str) -> LaunchSession:
     return LaunchSession(**data)
 
 
+@functools.cache
+def _membership_query() -> Select[Any]:
+    # The course and the person come along in the same statement: the page reads them next.
+    # Built once: composing it costs more than running it.
+    return (
+        select(Membership)
+        .options(joinedload(Membership.context), joinedload(Membership.user))
+        .where(
+            Membership.context_id == bindparam("context_id"),
+            Membership.user_id == bindparam("user_id"),
+        )
+    )
+
+
 def current_standing(session: LaunchSession) -> LaunchSession:
     """The session as the database says it stands now; raises when it no longer does.
 
@@ -110,11 +124,8 @@ def current_standing(session: LaunchSession) -> LaunchSession:
             403,
             "Re-enable the deployment in Badgebridge's admin console if that was a mistake.",
         )
-    # The course and the person come along in the same statement: the page reads them next.
     membership = db.session.scalars(
-        select(Membership)
-        .options(joinedload(Membership.context), joinedload(Membership.user))
-        .filter_by(context_id=session.context_id, user_id=session.user_id)
+        _membership_query(), {"context_id": session.context_id, "user_id": session.user_id}
     ).first()
     if membership is None:
         raise LaunchTokenError(

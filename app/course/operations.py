@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import Select, and_, bindparam, select
 
 from app import registration_cache
 from app.database import retry_on_lock, upsert
@@ -190,12 +191,11 @@ def _learn_platform(facts: LaunchFacts) -> None:
         registration.product_family = facts.product_family[:50]
 
 
-def _repeat_launch(facts: LaunchFacts, now: datetime) -> RecordedLaunch | None:
-    """The launch's rows when they already say everything it says (the common case: the
-    same learner again), read with one Core statement and no ORM objects; None when anything
-    is missing or would change."""
+@functools.cache
+def _repeat_launch_query() -> Select[Any]:
+    # Built once: composing the statement costs more than running it on a repeat launch.
     u, c, m = LtiUser.__table__.c, Context.__table__.c, Membership.__table__.c
-    row = db.session.execute(
+    return (
         select(
             u.id.label("user_id"),
             u.name,
@@ -218,12 +218,27 @@ def _repeat_launch(facts: LaunchFacts, now: datetime) -> RecordedLaunch | None:
             LtiUser.__table__.join(
                 Context.__table__,
                 and_(
-                    c.deployment_id == facts.deployment_id,
-                    c.lti_context_id == facts.lti_context_id,
+                    c.deployment_id == bindparam("deployment_id"),
+                    c.lti_context_id == bindparam("lti_context_id"),
                 ),
             ).join(Membership.__table__, and_(m.context_id == c.id, m.user_id == u.id))
         )
-        .where(u.issuer == facts.person.issuer, u.sub == facts.person.sub)
+        .where(u.issuer == bindparam("issuer"), u.sub == bindparam("sub"))
+    )
+
+
+def _repeat_launch(facts: LaunchFacts, now: datetime) -> RecordedLaunch | None:
+    """The launch's rows when they already say everything it says (the common case: the
+    same learner again), read with one Core statement and no ORM objects; None when anything
+    is missing or would change."""
+    row = db.session.execute(
+        _repeat_launch_query(),
+        {
+            "deployment_id": facts.deployment_id,
+            "lti_context_id": facts.lti_context_id,
+            "issuer": facts.person.issuer,
+            "sub": facts.person.sub,
+        },
     ).first()
     if row is None:
         return None
