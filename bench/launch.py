@@ -13,7 +13,10 @@ requests, and the tool's CPU per launch read from ``/proc/<pid>/stat`` (utime + 
 gunicorn workers, so neither the sandbox nor the load generator is counted), with the goals.
 
 Usage: ``.venv/bin/python bench/launch.py [--launches 300] [--concurrency 4] [--workers 1]
-[--database-url postgresql://…] [--redis-url redis://…/1]``
+[--database-url postgresql://…] [--redis-url redis://…/1] [--tree OLDER_CHECKOUT]``. The
+PostgreSQL database and the Redis database given are emptied first. ``--tree`` serves
+Badgebridge from another checkout (``git archive <commit> | tar -x -C DIR``): before and after
+from the same script, each beside the baseline.
 """
 
 from __future__ import annotations
@@ -276,7 +279,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="turns the tools take")
     parser.add_argument("--workers", type=int, default=1, help="gunicorn workers per tool")
     parser.add_argument("--database-url", help="PostgreSQL (emptied); default: fresh SQLite")
-    parser.add_argument("--redis-url", help="Redis for both tools' caches (and our queue)")
+    parser.add_argument(
+        "--redis-url", help="Redis (emptied) for both tools' caches, and our queue and limits"
+    )
     parser.add_argument("--only", choices=("badgebridge", "bare"), help="run one tool")
     parser.add_argument(
         "--tree",
