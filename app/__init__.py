@@ -57,12 +57,24 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         models,  # noqa: F401  (register every model on the metadata)
         ob3api,
         openbadges,
+        registration_cache,
         secret_box,
         web,
     )
 
     # Each area wires itself (queue, blueprints, CLI groups); the queue first, as the other
     # areas declare their tasks on it.
-    for area in (background, health, openbadges, api, grades, secret_box, web, ob3api, lti):
+    for area in (
+        background,
+        registration_cache,
+        health,
+        openbadges,
+        api,
+        grades,
+        secret_box,
+        web,
+        ob3api,
+        lti,
+    ):
         area.init_app(app)
     return app

@@ -22,10 +22,12 @@ from typing import Any
 
 from flask import Flask, after_this_request, current_app, g, render_template, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
+from sqlalchemy.orm import joinedload
 
+from app import registration_cache
 from app.extensions import db
-from app.models import Deployment, Membership, Registration, RegistrationStatus
+from app.models import Membership
 from app.secret_box import signing_keys
 
 _SALT = "badgebridge-launch-token"
@@ -81,6 +83,20 @@ def read_token(token: str) -> LaunchSession:
     return LaunchSession(**data)
 
 
+@functools.cache
+def _membership_query() -> Select[Any]:
+    # The course and the person come along in the same statement: the page reads them next.
+    # Built once: composing it costs more than running it.
+    return (
+        select(Membership)
+        .options(joinedload(Membership.context), joinedload(Membership.user))
+        .where(
+            Membership.context_id == bindparam("context_id"),
+            Membership.user_id == bindparam("user_id"),
+        )
+    )
+
+
 def current_standing(session: LaunchSession) -> LaunchSession:
     """The session as the database says it stands now; raises when it no longer does.
 
@@ -90,8 +106,9 @@ def current_standing(session: LaunchSession) -> LaunchSession:
     administrators launch into courses they are not enrolled in (no roster lists them), and a
     member the LMS removed gets no new launch while their idle token soon expires.
     """
-    registration = db.session.get(Registration, session.registration_id)
-    if registration is None or registration.status != RegistrationStatus.ACTIVE:
+    active = registration_cache.snapshot()
+    registration = active.by_id.get(session.registration_id)
+    if registration is None:
         raise LaunchTokenError(
             "This LMS's connection to Badgebridge has been disabled.",
             "registration_disabled",
@@ -99,12 +116,8 @@ def current_standing(session: LaunchSession) -> LaunchSession:
             "A Badgebridge administrator disabled (or has not approved) this registration; "
             "re-enable it in the admin console if that was a mistake.",
         )
-    deployment = db.session.get(Deployment, session.deployment_id)
-    if (
-        deployment is None
-        or deployment.registration_id != registration.id
-        or deployment.status != RegistrationStatus.ACTIVE
-    ):
+    deployment = active.deployments_by_id.get(session.deployment_id)
+    if deployment is None or deployment.registration_id != registration.id:
         raise LaunchTokenError(
             "This deployment of Badgebridge in your LMS has been disabled.",
             "deployment_disabled",
@@ -112,7 +125,7 @@ def current_standing(session: LaunchSession) -> LaunchSession:
             "Re-enable the deployment in Badgebridge's admin console if that was a mistake.",
         )
     membership = db.session.scalars(
-        select(Membership).filter_by(context_id=session.context_id, user_id=session.user_id)
+        _membership_query(), {"context_id": session.context_id, "user_id": session.user_id}
     ).first()
     if membership is None:
         raise LaunchTokenError(
@@ -121,6 +134,7 @@ def current_standing(session: LaunchSession) -> LaunchSession:
             403,
             "Launch the tool again from the course.",
         )
+    g.launch_membership = membership
     if membership.is_staff != session.is_staff:
         return replace(session, is_staff=membership.is_staff)
     return session
@@ -141,6 +155,12 @@ def _token_from_request() -> str | None:
 def current_session() -> LaunchSession:
     """The launch session of this request (set by :func:`launch_required`)."""
     return g.launch_session
+
+
+def current_membership() -> Membership:
+    """The membership behind this request's launch session, with its course and person
+    loaded (set by :func:`launch_required`)."""
+    return g.launch_membership
 
 
 def launch_required(staff: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

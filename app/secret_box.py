@@ -13,6 +13,7 @@ key, after which the old key can leave the fallbacks.
 from __future__ import annotations
 
 import base64
+import functools
 import logging
 from typing import Any
 
@@ -42,7 +43,12 @@ def key_ring() -> list[str]:
 
 def derived_key(purpose: str, secret_key: str | None = None) -> bytes:
     """A 32-byte key for one purpose (e.g. ``launch-token``), derived from SECRET_KEY."""
-    secret = secret_key or current_app.config["SECRET_KEY"]
+    return _derive(purpose, secret_key or current_app.config["SECRET_KEY"])
+
+
+@functools.lru_cache(maxsize=64)
+def _derive(purpose: str, secret: str) -> bytes:
+    # A pure function of its arguments, asked on every request that signs or reads a token.
     return HKDF(
         algorithm=hashes.SHA256(),
         length=32,

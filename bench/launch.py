@@ -1,181 +1,235 @@
-"""Launch path benchmark: OIDC login + launch + landing page, with gunicorn (2 workers).
+"""Launch benchmark: Badgebridge beside a bare pylti1p3 tool, through the sandbox Canvas.
 
-The load generator plays the platform: it answers the tool's login redirect by minting the
-id_token itself (RS256, as the LMS would), so what is measured is the tool's whole launch path:
-``POST /lti/login`` → ``POST /lti/launch`` (signature, nonce, state, upserts) → landing page.
-Beside it, from the same run, a trivial endpoint (``/livez``) on the same server gives the
-ceiling, so the ratio survives a noisy machine.
+Both tools run under gunicorn (``--workers`` x 4 threads, default 1 x 4) in the same run,
+registered with the same sandbox Canvas-shaped platform (itself under gunicorn). Each launch is
+what a browser does: the sandbox's login initiation form → the tool's ``/lti/login`` → the
+sandbox's authorization endpoint (which signs the id_token, RS256) → the tool's
+``/lti/launch`` → the tool's page. Every learner launches once first (not measured: the first
+launch creates their rows); then ``--launches`` repeat launches at ``--concurrency`` are
+measured, the two tools taking turns in rounds so that both see the same machine.
 
-Usage: ``.venv/bin/python bench/launch.py [--seconds 20] [--concurrency 8]``
+Reported per tool: launches/s, p50/p99 of the whole launch and of the tool's own three
+requests, and the tool's CPU per launch read from ``/proc/<pid>/stat`` (utime + stime of the
+gunicorn workers, so neither the sandbox nor the load generator is counted), with the goals.
+
+Usage: ``.venv/bin/python bench/launch.py [--launches 300] [--concurrency 4] [--workers 1]
+[--database-url postgresql://…] [--redis-url redis://…/1] [--tree OLDER_CHECKOUT]``. The
+PostgreSQL database and the Redis database given are emptied first. ``--tree`` serves
+Badgebridge from another checkout (``git archive <commit> | tar -x -C DIR``): before and after
+from the same script, each beside the baseline.
 """
 
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import multiprocessing as mp
 import os
+import re
+import shutil
+import signal
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
+from dataclasses import asdict
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench._machine import machine_facts  # noqa: E402
 
-ISSUER = "https://bench-lms.example"
-CLIENT_ID = "bench-client"
-DEPLOYMENT = "1"
-CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
+SLUG = "canvas"
+BARE_CLIENT_ID = "10000000000002"
+BARE_DEPLOYMENT_ID = "2:bare-pylti1p3-tool"
+CPU_GOAL = 0.5  # our CPU per launch at most half the bare tool's
+P99_GOAL_MS = 100.0
+_FORM = re.compile(r'<form[^>]*action="([^"]*)"')
+_FIELD = re.compile(r'<input type="hidden" name="([^"]*)" value="([^"]*)"')
+_AUTH_URL = re.compile(r'data-auth-url="([^"]*)"')
+_NEXT_URL = re.compile(r'data-next="([^"]*)"')
 
 
 def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
-def _setup(env: dict[str, str], private_pem: str, kid: str) -> None:
-    """Migrate a fresh database and register the bench platform with an inline key set."""
-    code = f"""
-import json, jwt
-from flask_migrate import upgrade
-from app import create_app
-from lti.registrations import PlatformSpec, save_platform
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
-app = create_app()
-with app.app_context():
-    upgrade()
-    key = load_pem_private_key({private_pem!r}.encode(), None).public_key()
-    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key))
-    jwk.update(kid={kid!r}, alg="RS256", use="sig")
-    save_platform(PlatformSpec(issuer={ISSUER!r}, client_id={CLIENT_ID!r},
-        auth_login_url={ISSUER!r} + "/auth", auth_token_url={ISSUER!r} + "/token",
-        key_set={{"keys": [jwk]}}, deployment_ids=({DEPLOYMENT!r},)))
-"""
-    subprocess.run(
-        [sys.executable, "-c", code], env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL
+def _wait(url: str) -> None:
+    import requests
+
+    for _ in range(300):
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.RequestException:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not start")
+
+
+def _gunicorn(
+    target: str, port: int, workers: int, env: dict[str, str], cwd: Path = ROOT
+) -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            str(workers),
+            "--threads",
+            "4",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            target,
+        ],
+        env=env,
+        cwd=cwd,
     )
 
 
-def _claims(nonce: str, user: int) -> dict:
-    now = int(time.time())
-    return {
-        "iss": ISSUER,
-        "aud": CLIENT_ID,
-        "sub": f"user-{user}",
-        "nonce": nonce,
-        "iat": now,
-        "exp": now + 60,
-        "name": f"Learner {user}",
-        "email": f"l{user}@example.edu",
-        CLAIM + "deployment_id": DEPLOYMENT,
-        CLAIM + "version": "1.3.0",
-        CLAIM + "message_type": "LtiResourceLinkRequest",
-        CLAIM + "roles": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"],
-        CLAIM + "resource_link": {"id": "rl-1", "title": "Badges"},
-        CLAIM + "context": {"id": f"course-{user % 20}", "title": "Bench course"},
-        CLAIM + "target_link_uri": "",
-    }
+def _cpu_seconds(master: int) -> float:
+    """utime + stime of ``master``'s worker processes (its children), in seconds."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == master:  # fields after the name: state, ppid, …
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
 
 
-def _worker(args: tuple[str, str, str, str, float, int, int]) -> list[float]:
-    """One client process: ``threads`` threads, each launching in a loop until the deadline."""
-    import threading
+def _form(page: str) -> tuple[str, dict[str, str]]:
+    action = _FORM.search(page)
+    if action is None:
+        raise AssertionError(f"no form in {page[:300]!r}")
+    fields = {html.unescape(k): html.unescape(v) for k, v in _FIELD.findall(page)}
+    return html.unescape(action.group(1)), fields
 
-    import jwt
+
+def _launch(session: Any, start_url: str) -> float:
+    """One launch as a browser makes it; returns the seconds spent in the tool's requests."""
+    from urllib.parse import urljoin
+
+    session.cookies.clear()
+    action, fields = _form(session.get(start_url).text)  # the LMS's login initiation
+    t0 = time.perf_counter()
+    login = session.post(action, data=fields, allow_redirects=False)
+    tool = time.perf_counter() - t0
+    if login.status_code == 302:
+        auth_url = login.headers["Location"]
+    else:  # Badgebridge offers the platform's postMessage storage first (Canvas)
+        match = _AUTH_URL.search(login.text)
+        assert match, login.text[:300]
+        auth_url = html.unescape(match.group(1))
+    action, fields = _form(session.get(auth_url).text)  # the LMS signs the id_token
+    t0 = time.perf_counter()
+    launch = session.post(action, data=fields, allow_redirects=False)
+    if launch.status_code == 302:
+        page_url = urljoin(action, launch.headers["Location"])
+    else:
+        match = _NEXT_URL.search(launch.text)
+        assert match, launch.text[:300]
+        page_url = urljoin(action, html.unescape(match.group(1)))
+    page = session.get(page_url)
+    tool += time.perf_counter() - t0
+    assert page.status_code == 200, page.text[:300]
+    return tool
+
+
+def _client(urls: list[str]) -> list[tuple[float, float]]:
+    """One concurrent client: its launches one after another, (whole, tool-only) seconds."""
     import requests
-    from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-    base, mode, pem, kid, deadline, threads, seed = args
-    # Parse the key once: OpenSSL's PEM load checks the RSA key and costs ~18 ms per call.
-    key = load_pem_private_key(pem.encode(), None)
-    latencies: list[float] = []
-    lock = threading.Lock()
-
-    def loop(n: int) -> None:
-        session = requests.Session()
-        # A realistic class: the same 500 learners (20 courses) launch again and again.
-        user = seed * 1000 + n * 100
-        while time.time() < deadline:
-            start = time.perf_counter()
-            if mode == "livez":
-                session.get(base + "/livez").raise_for_status()
-            else:
-                user = (user + 1) % 500
-                session.cookies.clear()
-                login = session.post(
-                    base + "/lti/login",
-                    allow_redirects=False,
-                    data={
-                        "iss": ISSUER,
-                        "client_id": CLIENT_ID,
-                        "login_hint": str(user),
-                        "target_link_uri": base + "/lti/launch",
-                        "lti1p3_new_window": "1",
-                    },
-                )
-                query = parse_qs(urlsplit(login.headers["Location"]).query)
-                token = jwt.encode(
-                    _claims(query["nonce"][0], user), key, "RS256", headers={"kid": kid}
-                )
-                launch = session.post(
-                    base + "/lti/launch",
-                    allow_redirects=False,
-                    data={"id_token": token, "state": query["state"][0]},
-                )
-                assert launch.status_code == 302, launch.text[:300]
-                landing = session.get(base + launch.headers["Location"])
-                assert landing.status_code == 200, landing.text[:300]
-            with lock:
-                latencies.append(time.perf_counter() - start)
-
-    pool = [threading.Thread(target=loop, args=(n,)) for n in range(threads)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
-    return latencies
+    session = requests.Session()
+    out = []
+    for url in urls:
+        start = time.perf_counter()
+        tool = _launch(session, url)
+        out.append((time.perf_counter() - start, tool))
+    return out
 
 
-def _run(
-    base: str, mode: str, pem: str, kid: str, seconds: float, concurrency: int, processes: int
-) -> dict[str, float]:
-    deadline = time.time() + seconds
-    per = max(1, concurrency // processes)
-    with mp.Pool(processes) as pool:
-        results = pool.map(
-            _worker, [(base, mode, pem, kid, deadline, per, i) for i in range(processes)]
+def _drive(pool: Any, urls: list[str], concurrency: int) -> tuple[list[tuple[float, float]], float]:
+    chunks = [urls[i::concurrency] for i in range(concurrency)]
+    start = time.perf_counter()
+    results = pool.map(_client, chunks)
+    return [x for r in results for x in r], time.perf_counter() - start
+
+
+def _seed_sandbox(sandbox: Any, tool_url: str, bare_url: str, learners: int) -> dict[str, Any]:
+    from lti.sandbox.seed import (
+        CANVAS_CLIENT_ID,
+        CANVAS_DEPLOYMENT_ID,
+        create_course,
+        platform_info,
+        register_tool,
+    )
+
+    courses = {}
+    for name, url, client_id, deployment_id in (
+        ("badgebridge", tool_url, CANVAS_CLIENT_ID, CANVAS_DEPLOYMENT_ID),
+        ("bare", bare_url, BARE_CLIENT_ID, BARE_DEPLOYMENT_ID),
+    ):
+        register_tool(
+            sandbox,
+            SLUG,
+            url,
+            client_id=client_id,
+            deployment_id=deployment_id,
+            flavour="canvas",
         )
-    lat = sorted(x for r in results for x in r)
-    return {
-        "count": len(lat),
-        "rate": len(lat) / seconds,
-        "p50": statistics.median(lat) * 1000,
-        "p99": lat[int(len(lat) * 0.99) - 1] * 1000,
-    }
+        course = create_course(
+            sandbox, SLUG, f"Bench course ({name})", learners=learners, client_id=client_id
+        )
+        courses[name] = (course, asdict(platform_info(sandbox, SLUG, client_id)))
+    return courses
 
 
-def main() -> None:
-    """Start gunicorn on a fresh SQLite database, load it, print the table."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--processes", type=int, default=2, help="load generator processes")
-    parser.add_argument("--database-url", help="default: a fresh SQLite file")
-    args = parser.parse_args()
+def _setup_badgebridge(
+    env: dict[str, str], info: dict[str, Any], postgres: bool, tree: Path
+) -> None:
+    """Migrate a fresh database and register the sandbox Canvas (a subprocess: the load
+    generator's processes must not inherit the tool's connections)."""
+    code = f"""
+from flask_migrate import upgrade
+from app import create_app
+from app.extensions import db
+from lti.registrations import PlatformSpec, save_platform
+info = {info!r}
+app = create_app()
+with app.app_context():
+    if {postgres!r}:
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+            conn.exec_driver_sql("CREATE SCHEMA public")
+    upgrade()
+    save_platform(PlatformSpec(issuer=info["issuer"], client_id=info["client_id"],
+        auth_login_url=info["auth_login_url"], auth_token_url=info["auth_token_url"],
+        auth_audience=info["auth_audience"], key_set_url=info["key_set_url"],
+        deployment_ids=(info["deployment_id"],), name="Sandbox Canvas", product_family="canvas"))
+"""
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, cwd=tree)
 
+
+def _bare_config(path: Path, info: dict[str, Any]) -> None:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
-    tmp = Path(tempfile.mkdtemp(prefix="bench-launch-"))
     pem = (
         rsa.generate_private_key(public_exponent=65537, key_size=2048)
         .private_bytes(
@@ -185,64 +239,183 @@ def main() -> None:
         )
         .decode()
     )
-    kid = uuid.uuid4().hex
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": args.database_url or f"sqlite:///{tmp / 'bench.db'}",
-        "SECRET_KEY": "bench",
-        "PUBLIC_BASE_URL": base,
-        "PYTHONPATH": str(ROOT),
+    entry = {
+        "default": True,
+        "client_id": info["client_id"],
+        "auth_login_url": info["auth_login_url"],
+        "auth_token_url": info["auth_token_url"],
+        "auth_audience": info["auth_audience"],
+        "key_set_url": info["key_set_url"],
+        "key_set": None,
+        "deployment_ids": [info["deployment_id"]],
     }
-    env.pop("REDIS_URL", None)
-    _setup(env, pem, kid)
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-w",
-            "2",
-            "-b",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            "app:create_app()",
-        ],
-        env=env,
-        cwd=ROOT,
+    path.write_text(json.dumps({"registrations": {info["issuer"]: [entry]}, "private_key": pem}))
+
+
+def _summary(samples: list[tuple[float, float]], wall: float, cpu: float) -> dict[str, float]:
+    whole = sorted(s[0] * 1000 for s in samples)
+    tool = sorted(s[1] * 1000 for s in samples)
+
+    def p99(xs: list[float]) -> float:
+        return xs[max(0, int(len(xs) * 0.99 + 0.5) - 1)]
+
+    return {
+        "launches": len(samples),
+        "per_s": len(samples) / wall,
+        "p50": statistics.median(whole),
+        "p99": p99(whole),
+        "tool_p50": statistics.median(tool),
+        "tool_p99": p99(tool),
+        "cpu_ms": cpu * 1000 / len(samples),
+    }
+
+
+def main() -> None:
+    """Start the sandbox and both tools, launch, print the table."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--launches", type=int, default=300, help="measured repeat launches")
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--learners", type=int, default=50, help="learners per course")
+    parser.add_argument("--rounds", type=int, default=3, help="turns the tools take")
+    parser.add_argument("--workers", type=int, default=1, help="gunicorn workers per tool")
+    parser.add_argument("--database-url", help="PostgreSQL (emptied); default: fresh SQLite")
+    parser.add_argument(
+        "--redis-url", help="Redis (emptied) for both tools' caches, and our queue and limits"
     )
+    parser.add_argument("--only", choices=("badgebridge", "bare"), help="run one tool")
+    parser.add_argument(
+        "--tree",
+        type=Path,
+        default=ROOT,
+        help="serve Badgebridge from this checkout (e.g. an older commit's, for before/after)",
+    )
+    args = parser.parse_args()
+
+    from lti.sandbox import create_app as create_sandbox
+    from lti.sandbox.seed import launch_url
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-launch-"))
+    ports = {name: _free_port() for name in ("sandbox", "badgebridge", "bare")}
+    urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    sandbox_config = {
+        "SANDBOX_DATABASE_URL": f"sqlite:///{tmp / 'sandbox.db'}",
+        "SANDBOX_BASE_URL": urls["sandbox"],
+        "SECRET_KEY": "bench-sandbox-secret",
+    }
+    sandbox = create_sandbox(sandbox_config)
+    courses = _seed_sandbox(sandbox, urls["badgebridge"], urls["bare"], args.learners)
+
+    base_env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "HUEY_IMMEDIATE")}
+    base_env["PYTHONPATH"] = os.pathsep.join(
+        filter(None, (str(ROOT), os.environ.get("PYTHONPATH")))
+    )
+    if args.redis_url:
+        base_env["REDIS_URL"] = args.redis_url
+        import redis
+
+        redis.Redis.from_url(args.redis_url).flushdb()
+    env_ours = {
+        **base_env,
+        "DATABASE_URL": args.database_url or f"sqlite:///{tmp / 'tool.db'}",
+        "SECRET_KEY": "bench-tool-secret",
+        "PUBLIC_BASE_URL": urls["badgebridge"],
+        "HUEY_SQLITE_PATH": str(tmp / "jobs.db"),  # syncs are queued; no consumer runs
+        "OUTBOUND_ALLOW_PRIVATE_NETWORKS": "1",  # the sandbox's key set is on loopback
+        "RATE_LIMIT_LTI_LOGIN": "100000/minute",  # every launch comes from one address
+    }
+    env_ours["PYTHONPATH"] = os.pathsep.join((str(args.tree), base_env["PYTHONPATH"]))
+    _setup_badgebridge(env_ours, courses["badgebridge"][1], bool(args.database_url), args.tree)
+    _bare_config(tmp / "bare.json", courses["bare"][1])
+    env_bare = {**base_env, "BARE_TOOL_CONFIG": str(tmp / "bare.json")}
+    env_bare["CACHE_DIR"] = str(tmp / "bare-cache")
+
+    servers = {
+        "sandbox": _gunicorn(
+            f"lti.sandbox:create_app({sandbox_config!r})",
+            ports["sandbox"],
+            2,
+            {**base_env, "SANDBOX_DATABASE_URL": sandbox_config["SANDBOX_DATABASE_URL"]},
+        ),
+        "badgebridge": _gunicorn(
+            f"app:create_app({{'CACHE_DIR': {str(tmp / 'cache')!r}}})",
+            ports["badgebridge"],
+            args.workers,
+            env_ours,
+            args.tree,
+        ),
+        "bare": _gunicorn(
+            "bench.bare_pylti1p3_tool:create_app()", ports["bare"], args.workers, env_bare
+        ),
+    }
+    tools = [args.only] if args.only else ["badgebridge", "bare"]
+    results: dict[str, dict[str, float]] = {}
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        _run(base, "launch", pem, kid, 2, args.concurrency, args.processes)  # warm up
-        ceiling = _run(base, "livez", pem, kid, args.seconds, args.concurrency, args.processes)
-        launch = _run(base, "launch", pem, kid, args.seconds, args.concurrency, args.processes)
+        for url in urls.values():
+            _wait(url + "/")
+
+        def starts(name: str, count: int) -> list[str]:
+            course = courses[name][0]
+            client_id = courses[name][1]["client_id"]
+            logins = course.learner_logins
+            return [
+                launch_url(
+                    sandbox, SLUG, course.course_id, logins[i % len(logins)], client_id=client_id
+                )
+                for i in range(count)
+            ]
+
+        samples: dict[str, list[tuple[float, float]]] = {t: [] for t in tools}
+        wall = dict.fromkeys(tools, 0.0)
+        cpu = dict.fromkeys(tools, 0.0)
+        ctx = mp.get_context("fork")
+        with ctx.Pool(args.concurrency) as pool:
+            for name in tools:  # first launches: every learner once (rows created)
+                _drive(pool, starts(name, len(courses[name][0].learner_logins)), args.concurrency)
+            per_round = args.launches // args.rounds
+            for _round in range(args.rounds):
+                for name in tools:
+                    batch = starts(name, per_round)
+                    before = _cpu_seconds(servers[name].pid)
+                    got, seconds = _drive(pool, batch, args.concurrency)
+                    cpu[name] += _cpu_seconds(servers[name].pid) - before
+                    samples[name] += got
+                    wall[name] += seconds
+        results = {t: _summary(samples[t], wall[t], cpu[t]) for t in tools}
     finally:
-        server.terminate()
-        server.wait(10)
-    db = "SQLite" if not args.database_url else args.database_url.split(":")[0]
+        for proc in servers.values():
+            proc.send_signal(signal.SIGTERM)
+        for proc in servers.values():
+            proc.wait(15)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    db = "PostgreSQL" if args.database_url else "SQLite"
+    cache = "Redis" if args.redis_url else "file-system cache"
     print(
-        f"\nLaunch benchmark (gunicorn 2 workers, {db}, {args.concurrency} concurrent clients, "
-        f"{args.seconds:.0f} s each)"
+        f"\nLaunch benchmark: {db} + {cache}; gunicorn {args.workers} worker(s) x 4 threads per "
+        f"tool; {args.concurrency} concurrent; {len(next(iter(samples.values())))} repeat "
+        "launches per tool through the sandbox Canvas (initiation, login, authorization, "
+        f"launch, page); Badgebridge from {args.tree}"
     )
-    print(f"{'what':<44}{'per s':>10}{'p50 ms':>10}{'p99 ms':>10}{'n':>8}")
-    for name, r in (
-        ("full launch (login + launch + landing page)", launch),
-        ("trivial endpoint /livez (ceiling)", ceiling),
-    ):
-        print(f"{name:<44}{r['rate']:>10.1f}{r['p50']:>10.1f}{r['p99']:>10.1f}{r['count']:>8}")
-    print(
-        f"ratio: one full launch costs as much as {ceiling['rate'] / launch['rate']:.1f} "
-        f"trivial requests (3 HTTP requests per launch)"
-    )
+    head = f"{'tool':<32}{'launch/s':>9}{'p50 ms':>8}{'p99 ms':>8}{'tool p50':>9}{'tool p99':>9}"
+    print(head + f"{'CPU ms/launch':>14}")
+    labels = {"badgebridge": "Badgebridge", "bare": "bare pylti1p3 tool (baseline)"}
+    for name, r in results.items():
+        print(
+            f"{labels[name]:<32}{r['per_s']:>9.1f}{r['p50']:>8.1f}{r['p99']:>8.1f}"
+            f"{r['tool_p50']:>9.1f}{r['tool_p99']:>9.1f}{r['cpu_ms']:>14.2f}"
+        )
+    if len(results) == 2:
+        ratio = results["badgebridge"]["cpu_ms"] / results["bare"]["cpu_ms"]
+        p99 = results["badgebridge"]["p99"]
+        print(
+            f"CPU per launch, Badgebridge / baseline: {ratio:.2f} (goal <= {CPU_GOAL}: "
+            f"{'met' if ratio <= CPU_GOAL else 'NOT met'}); Badgebridge p99 {p99:.1f} ms "
+            f"(goal < {P99_GOAL_MS:.0f} ms: {'met' if p99 < P99_GOAL_MS else 'NOT met'})"
+        )
+    print("p50/p99: the whole launch incl. the sandbox's two pages; tool p50/p99: the tool's")
+    print("three requests (login, launch, page). CPU: the tool's gunicorn workers, /proc.")
     print(machine_facts())
-    print(json.dumps({"launch": launch, "ceiling": ceiling}))
+    print(json.dumps({"workers": args.workers, "database": db, "cache": cache, **results}))
 
 
 if __name__ == "__main__":

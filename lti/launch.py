@@ -8,6 +8,8 @@ OIDC state when third-party cookies are blocked, and a specific error for each r
 
 from __future__ import annotations
 
+import functools
+import json
 import time
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -31,6 +33,7 @@ from sqlalchemy import select
 
 from app.extensions import cache, db
 from app.models import Registration, RegistrationStatus
+from app.registration_cache import RegistrationFacts
 from app.settings import number
 from lti import key_sets
 from lti.dynamic_registration import adopt_deployment
@@ -368,9 +371,9 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             key_set_url, self._public_key_cache_data_storage, self._public_key_cache_lifetime
         )
 
-    def get_public_key(self) -> tuple[str, str]:
+    def get_public_key(self) -> tuple[Any, str]:
         try:
-            return super().get_public_key()
+            return self._matching_key()
         except LtiKeyException:
             # Platforms rotate their keys (Canvas monthly): a kid missing from the cached key
             # set means fetching the set again, once, before refusing the launch.
@@ -382,7 +385,34 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             ):
                 raise
             registration.set_key_set(None)
-            return super().get_public_key()
+            return self._matching_key()
+
+    def _matching_key(self) -> tuple[Any, str]:
+        """The platform's key that signed the id_token (kid and alg of its header), as a key
+        object. pylti1p3 converts the JWK to PEM on every launch, which PyJWT then parses
+        again; a platform's keys change monthly at most, so each is parsed once."""
+        registration = self._registration
+        assert registration is not None, "the registration is validated first"
+        key_set = registration.get_key_set()
+        if not key_set:
+            url = registration.get_key_set_url() or ""
+            if not url.startswith(("http://", "https://")):
+                raise LtiKeyException("The public key set URL is invalid: " + url)
+            key_set = self.fetch_public_key(url)
+            registration.set_key_set(key_set)
+        header = self._jwt.get("header", {})
+        kid, alg = header.get("kid"), header.get("alg")
+        if not kid:
+            raise LtiKeyException("JWT KID not found")
+        if not alg:
+            raise LtiKeyException("JWT ALG not found")
+        for key in key_set.get("keys") or []:
+            if isinstance(key, dict) and key.get("kid") == kid and key.get("alg", "RS256") == alg:
+                try:
+                    return _public_key(json.dumps(key, sort_keys=True)), alg
+                except (jwt.PyJWKError, ValueError, TypeError) as exc:
+                    raise LtiKeyException("Can't convert JWT key to PEM format") from exc
+        raise LtiKeyException("Unable to find public key")
 
     def _forget_cached_key_set(self, key_set_url: str) -> bool:
         storage = self._public_key_cache_data_storage
@@ -470,7 +500,13 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         return self.get_launch_data()
 
 
-def return_url_allowed(url: str, registration: Registration) -> bool:
+@functools.lru_cache(maxsize=256)
+def _public_key(key_json: str) -> Any:
+    """A platform's public JWK (as canonical JSON) as a key object PyJWT verifies with."""
+    return jwt.PyJWK.from_json(key_json).key
+
+
+def return_url_allowed(url: str, registration: Registration | RegistrationFacts) -> bool:
     """Whether ``url`` is http(s) on a host the registration knows its platform by."""
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:

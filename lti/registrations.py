@@ -23,6 +23,7 @@ from app.models import (
     RegistrationStatus,
 )
 from app.models.base import utcnow
+from app.registration_cache import RegistrationFacts
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ class PlatformSpec:
     status: str = RegistrationStatus.ACTIVE
 
 
-def platform_hosts(registration: Registration) -> set[str]:
+def platform_hosts(registration: Registration | RegistrationFacts) -> set[str]:
     """The hosts a registration knows its platform by: its issuer, its login, token and key set
     URLs, and the configuration URL dynamic registration started from (Canvas cloud: the
     school's own domain, while the issuer is canvas.instructure.com)."""

@@ -53,6 +53,10 @@ class SingleUseNonceSessionService(FlaskSessionService):
         storage: Any = self.data_storage
         return storage.consume(self._get_key("nonce", nonce))
 
+    def set_state_valid(self, state: str, id_token_hash: str) -> None:
+        """Nothing to store: pylti1p3 writes this for its own state check, which
+        :class:`lti.launch.ToolMessageLaunch` replaces (the cookie, or platform storage)."""
+
     def bind_state(self, state: str, nonce: str) -> None:
         """Remember which nonce the login issued with ``state``."""
         self._set_value(self._get_key(state + "-nonce"), nonce)

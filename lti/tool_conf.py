@@ -7,10 +7,10 @@ from typing import Any
 from pylti1p3.deployment import Deployment as LtiDeployment
 from pylti1p3.registration import Registration as LtiRegistration
 from pylti1p3.tool_config import ToolConfAbstract
-from sqlalchemy import select
 
-from app.extensions import db
-from app.models import Deployment, Registration, RegistrationStatus, ToolKey
+from app import registration_cache
+from app.models import Registration, ToolKey
+from app.registration_cache import DeploymentFacts, RegistrationFacts
 from lti import keys
 
 
@@ -41,12 +41,10 @@ class DatabaseToolConf(ToolConfAbstract):
     """Registrations and deployments from the database; the tool key from :mod:`lti.keys`.
 
     Every issuer may have several client ids (one per developer key in Canvas), so pylti1p3
-    always looks registrations up by (issuer, client_id). One instance serves one request and
-    remembers its lookups: a launch asks for the same rows several times.
+    always looks registrations up by (issuer, client_id). The active rows come from the
+    worker's snapshot (:mod:`app.registration_cache`), which every committed change renews:
+    a launch reads no registration row from the database.
     """
-
-    def __init__(self) -> None:
-        self._rows: dict[tuple[str, ...], Any] = {}
 
     def check_iss_has_one_client(self, iss: str) -> bool:
         return False
@@ -54,30 +52,17 @@ class DatabaseToolConf(ToolConfAbstract):
     def check_iss_has_many_clients(self, iss: str) -> bool:
         return True
 
-    def _memo(self, key: tuple[str, ...], query: Any) -> Any:
-        # Only found rows are remembered: a missing deployment may be adopted a moment later.
-        if self._rows.get(key) is None:
-            self._rows[key] = db.session.scalars(query).first()
-        return self._rows[key]
-
-    def registration_row(self, iss: str, client_id: str | None) -> Registration | None:
+    def registration_row(self, iss: str, client_id: str | None) -> RegistrationFacts | None:
         """The active registration for (issuer, client_id); None if unknown or not active."""
         if not client_id:
             return None
-        return self._memo(
-            ("registration", iss, client_id),
-            select(Registration).where(
-                Registration.issuer == iss,
-                Registration.client_id == client_id,
-                Registration.status == RegistrationStatus.ACTIVE,
-            ),
-        )
+        return registration_cache.snapshot().registration(iss, client_id)
 
-    def registration_for(self, row: Registration) -> ToolRegistration:
+    def registration_for(self, row: Registration | RegistrationFacts) -> ToolRegistration:
         """The pylti1p3 registration of a database row (for services outside a launch)."""
         return self._to_lti(row)
 
-    def _to_lti(self, row: Registration) -> ToolRegistration:
+    def _to_lti(self, row: Registration | RegistrationFacts) -> ToolRegistration:
         reg = ToolRegistration()
         reg.set_issuer(row.issuer).set_client_id(row.client_id)
         reg.set_auth_login_url(row.auth_login_url).set_auth_token_url(row.auth_token_url)
@@ -105,19 +90,8 @@ class DatabaseToolConf(ToolConfAbstract):
         row = self.deployment_row(iss, deployment_id, client_id)
         return LtiDeployment().set_deployment_id(row.deployment_id) if row else None
 
-    def deployment_row(self, iss: str, deployment_id: str, client_id: str) -> Deployment | None:
+    def deployment_row(
+        self, iss: str, deployment_id: str, client_id: str
+    ) -> DeploymentFacts | None:
         """The active deployment of an active registration, or None."""
-        return self._memo(
-            ("deployment", iss, deployment_id, client_id),
-            (
-                select(Deployment)
-                .join(Registration)
-                .where(
-                    Registration.issuer == iss,
-                    Registration.client_id == client_id,
-                    Registration.status == RegistrationStatus.ACTIVE,
-                    Deployment.deployment_id == deployment_id,
-                    Deployment.status == RegistrationStatus.ACTIVE,
-                )
-            ),
-        )
+        return registration_cache.snapshot().deployment(iss, client_id, deployment_id)

@@ -112,7 +112,9 @@ def _record(message: ToolMessageLaunch) -> LaunchSession:
     conf = message.get_tool_conf()
     client_id = message.get_client_id()
     deployment = conf.deployment_row(body["iss"], body[CLAIM + "deployment_id"], client_id)
-    assert deployment is not None  # validate_deployment found it a moment ago
+    registration = conf.registration_row(body["iss"], client_id)
+    # validate_registration and validate_deployment found both a moment ago
+    assert deployment is not None and registration is not None
     context = body.get(CLAIM + "context") or {}
     recorded = record_launch(
         LaunchFacts(
@@ -130,7 +132,7 @@ def _record(message: ToolMessageLaunch) -> LaunchSession:
             context_title=context.get("title") or "",
             context_label=context.get("label") or "",
             roles=list(body.get(CLAIM + "roles") or []),
-            institution_admins_are_staff=deployment.registration.institution_admins_are_staff,
+            institution_admins_are_staff=registration.institution_admins_are_staff,
             ags_endpoint=body.get(AGS_CLAIM),
             nrps_endpoint=body.get(NRPS_CLAIM),
             product_family=str(

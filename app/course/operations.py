@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, and_, bindparam, select
 
+from app import registration_cache
 from app.database import retry_on_lock, upsert
 from app.extensions import db
 from app.models import Context, LtiUser, Membership, Registration
@@ -100,13 +102,21 @@ def _get_or_create(model: type, lookup: dict[str, Any], **defaults: Any) -> Any:
 def upsert_person(facts: PersonFacts) -> LtiUser:
     """Create or update a person; empty values from the LMS never erase known ones."""
     user = _get_or_create(LtiUser, {"issuer": facts.issuer, "sub": facts.sub})
-    for attr in ("name", "given_name", "family_name", "email"):
-        value = getattr(facts, attr)
-        if value:
-            setattr(user, attr, value)
+    _update_person(user, facts)
+    return user
+
+
+def _update_person(user: LtiUser, facts: PersonFacts) -> None:
+    _assign(
+        user,
+        **{
+            attr: getattr(facts, attr)
+            for attr in ("name", "given_name", "family_name", "email")
+            if getattr(facts, attr)
+        },
+    )
     if not user.name and (facts.given_name or facts.family_name):
         user.name = f"{facts.given_name} {facts.family_name}".strip()
-    return user
 
 
 # "Last launch" is for people, not for auditing: refreshing it at most this often keeps a repeat
@@ -114,52 +124,195 @@ def upsert_person(facts: PersonFacts) -> LtiUser:
 LAST_LAUNCH_RESOLUTION = timedelta(minutes=5)
 
 
-def _touch(row: Context | LtiUser, now: datetime) -> None:
-    last = row.last_launch_at
+def _due(last: datetime | None, now: datetime) -> bool:
+    """Whether a "last launch" time is old enough to be moved."""
     if last is not None and last.tzinfo is None:  # SQLite returns naive UTC
         last = last.replace(tzinfo=UTC)
-    if last is None or now - last >= LAST_LAUNCH_RESOLUTION:
+    return last is None or now - last >= LAST_LAUNCH_RESOLUTION
+
+
+def _touch(row: Context | LtiUser, now: datetime) -> None:
+    if _due(row.last_launch_at, now):
         row.last_launch_at = now
+
+
+def _assign(row: Any, **values: Any) -> None:
+    """Set only the attributes whose values differ: an unchanged row stays clean, so the
+    commit has nothing to flush or compare."""
+    for name, value in values.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+
+
+def _known_rows(facts: LaunchFacts) -> tuple[LtiUser | None, Context | None, Membership | None]:
+    """The person, the course and the membership a launch names, in one statement (a repeat
+    launch finds all three)."""
+    row = db.session.execute(
+        select(LtiUser, Context, Membership)
+        .select_from(LtiUser)
+        .outerjoin(
+            Context,
+            and_(
+                Context.deployment_id == facts.deployment_id,
+                Context.lti_context_id == facts.lti_context_id,
+            ),
+        )
+        .outerjoin(
+            Membership,
+            and_(Membership.context_id == Context.id, Membership.user_id == LtiUser.id),
+        )
+        .where(LtiUser.issuer == facts.person.issuer, LtiUser.sub == facts.person.sub)
+    ).first()
+    return (row[0], row[1], row[2]) if row is not None else (None, None, None)
+
+
+def _platform_news(facts: LaunchFacts) -> bool:
+    """Whether the launch tells the registration something it does not hold yet."""
+    known = registration_cache.snapshot().by_id.get(facts.registration_id)
+    new_name = bool(facts.platform_name) and (
+        known is None or known.platform_name != facts.platform_name
+    )
+    new_family = bool(facts.product_family) and (known is None or not known.product_family)
+    return new_name or new_family
+
+
+def _learn_platform(facts: LaunchFacts) -> None:
+    """Keep the institution's name, and a family the registration was imported without (so
+    the Moodle quirks apply before the first failed request), from the platform's signed
+    word; the registration row is read only when the launch says something new."""
+    if not _platform_news(facts):
+        return
+    registration = db.session.get(Registration, facts.registration_id)
+    if registration is None:
+        return
+    if facts.platform_name and registration.platform_name != facts.platform_name:
+        registration.platform_name = facts.platform_name
+    if facts.product_family and not registration.product_family:
+        registration.product_family = facts.product_family[:50]
+
+
+@functools.cache
+def _repeat_launch_query() -> Select[Any]:
+    # Built once: composing the statement costs more than running it on a repeat launch.
+    u, c, m = LtiUser.__table__.c, Context.__table__.c, Membership.__table__.c
+    return (
+        select(
+            u.id.label("user_id"),
+            u.name,
+            u.given_name,
+            u.family_name,
+            u.email,
+            u.last_launch_at.label("user_launch"),
+            c.id.label("context_id"),
+            c.title,
+            c.label,
+            c.ags_endpoint,
+            c.nrps_endpoint,
+            c.last_launch_at.label("context_launch"),
+            m.roles,
+            m.is_staff,
+            m.launch_staff,
+            m.active,
+        )
+        .select_from(
+            LtiUser.__table__.join(
+                Context.__table__,
+                and_(
+                    c.deployment_id == bindparam("deployment_id"),
+                    c.lti_context_id == bindparam("lti_context_id"),
+                ),
+            ).join(Membership.__table__, and_(m.context_id == c.id, m.user_id == u.id))
+        )
+        .where(u.issuer == bindparam("issuer"), u.sub == bindparam("sub"))
+    )
+
+
+def _repeat_launch(facts: LaunchFacts, now: datetime) -> RecordedLaunch | None:
+    """The launch's rows when they already say everything it says (the common case: the
+    same learner again), read with one Core statement and no ORM objects; None when anything
+    is missing or would change."""
+    row = db.session.execute(
+        _repeat_launch_query(),
+        {
+            "deployment_id": facts.deployment_id,
+            "lti_context_id": facts.lti_context_id,
+            "issuer": facts.person.issuer,
+            "sub": facts.person.sub,
+        },
+    ).first()
+    if row is None:
+        return None
+    person = facts.person
+    is_staff = is_staff_role(facts.roles, institution_admins=facts.institution_admins_are_staff)
+    same = (
+        all(
+            not value or value == known
+            for value, known in (
+                (person.name, row.name),
+                (person.given_name, row.given_name),
+                (person.family_name, row.family_name),
+                (person.email, row.email),
+                (facts.context_title, row.title),
+                (facts.context_label, row.label),
+            )
+        )
+        and (row.name or person.name or not (person.given_name or person.family_name))
+        and (facts.ags_endpoint is None or facts.ags_endpoint == row.ags_endpoint)
+        and (facts.nrps_endpoint is None or facts.nrps_endpoint == row.nrps_endpoint)
+        and not _due(row.user_launch, now)
+        and not _due(row.context_launch, now)
+        and list(row.roles or []) == list(facts.roles)
+        and row.is_staff == is_staff
+        and row.launch_staff == is_staff
+        and row.active
+        and not _platform_news(facts)
+    )
+    return RecordedLaunch(row.context_id, row.user_id, is_staff) if same else None
 
 
 @retry_on_lock
 def record_launch(facts: LaunchFacts) -> RecordedLaunch:
-    """Upsert the course, the person and their membership from a validated launch."""
+    """Upsert the course, the person and their membership from a validated launch.
+
+    A repeat launch with nothing new reads one row set and writes nothing (the ORM path
+    below runs only when something is new, and updates only columns whose values differ;
+    "last launch" moves at most every few minutes)."""
     now = utcnow()
-    context = _get_or_create(
-        Context,
-        {"deployment_id": facts.deployment_id, "lti_context_id": facts.lti_context_id},
-        registration_id=facts.registration_id,
+    repeat = _repeat_launch(facts, now)
+    if repeat is not None:
+        return repeat
+    user, context, membership = _known_rows(facts)
+    if context is None:
+        context = _get_or_create(
+            Context,
+            {"deployment_id": facts.deployment_id, "lti_context_id": facts.lti_context_id},
+            registration_id=facts.registration_id,
+        )
+    _assign(
+        context,
+        title=facts.context_title or context.title,
+        label=facts.context_label or context.label,
+        ags_endpoint=facts.ags_endpoint if facts.ags_endpoint is not None else context.ags_endpoint,
+        nrps_endpoint=(
+            facts.nrps_endpoint if facts.nrps_endpoint is not None else context.nrps_endpoint
+        ),
     )
-    if facts.platform_name:
-        registration = db.session.get(Registration, facts.registration_id)
-        if registration is not None and registration.platform_name != facts.platform_name:
-            registration.platform_name = facts.platform_name
-    if facts.context_title:
-        context.title = facts.context_title
-    if facts.context_label:
-        context.label = facts.context_label
-    if facts.ags_endpoint is not None:
-        context.ags_endpoint = facts.ags_endpoint
-    if facts.nrps_endpoint is not None:
-        context.nrps_endpoint = facts.nrps_endpoint
     _touch(context, now)
-    registration = db.session.get(Registration, facts.registration_id)  # loaded by the launch
-    if facts.product_family and registration is not None and not registration.product_family:
-        # A registration imported without its family (config.json, manual) learns it from the
-        # platform's signed word, so the Moodle quirks apply before the first failed request.
-        registration.product_family = facts.product_family[:50]
+    _learn_platform(facts)
 
-    user = upsert_person(facts.person)
+    if user is None:
+        user = _get_or_create(LtiUser, {"issuer": facts.person.issuer, "sub": facts.person.sub})
+    _update_person(user, facts.person)
     _touch(user, now)
-    db.session.flush()
-
-    membership = _get_or_create(Membership, {"context_id": context.id, "user_id": user.id})
-    membership.roles = list(facts.roles)
-    membership.is_staff = is_staff_role(
-        facts.roles, institution_admins=facts.institution_admins_are_staff
+    if membership is None:
+        db.session.flush()
+        membership = _get_or_create(Membership, {"context_id": context.id, "user_id": user.id})
+    is_staff = is_staff_role(facts.roles, institution_admins=facts.institution_admins_are_staff)
+    # launch_staff: the roster never demotes it.
+    _assign(
+        membership, roles=list(facts.roles), is_staff=is_staff, launch_staff=is_staff, active=True
     )
-    membership.launch_staff = membership.is_staff  # the roster never demotes it
-    membership.active = True
+    # Read before the commit, which expires the rows (reading after it would reload them).
+    recorded = RecordedLaunch(context_id=context.id, user_id=user.id, is_staff=membership.is_staff)
     db.session.commit()
-    return RecordedLaunch(context_id=context.id, user_id=user.id, is_staff=membership.is_staff)
+    return recorded

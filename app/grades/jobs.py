@@ -23,7 +23,7 @@ from sqlalchemy import func, select, update
 from app.background import dead, leases
 from app.background.handlers import handler_for
 from app.database import in_transaction
-from app.extensions import db
+from app.extensions import cache, db
 from app.grades.models import Job, JobState
 from app.models.base import utcnow
 from app.settings import number
@@ -134,8 +134,15 @@ def _count(n: int, noun: str) -> str:
 
 def sync_on_launch(context_id: int) -> Job | None:
     """The launch hook: sync the course in the background unless a sync is on its way or
-    ran moments ago (a class opening the tool together asks once)."""
-    since = utcnow() - timedelta(seconds=number("LAUNCH_SYNC_MIN_SECONDS", 60))
+    ran moments ago (a class opening the tool together asks once).
+
+    Once a launch has found or asked for a sync, the shared cache remembers it for the same
+    few seconds, so the launches that follow skip the database (a repeat launch's budget)."""
+    min_seconds = number("LAUNCH_SYNC_MIN_SECONDS", 60)
+    marker = f"sync-asked:{context_id}"
+    if min_seconds >= 1 and cache.get(marker):
+        return None
+    since = utcnow() - timedelta(seconds=min_seconds)
     recent = db.session.scalar(
         select(Job.id)
         .where(
@@ -146,12 +153,15 @@ def sync_on_launch(context_id: int) -> Job | None:
         )
         .limit(1)
     )
-    if recent is not None:
-        return None
-    # A short delay lets the launch's own writes settle and gathers a burst of launches.
-    return request_job(
-        SYNC, context_id, requested_by="launch", delay=number("LAUNCH_SYNC_DELAY_SECONDS", 2)
-    )
+    job = None
+    if recent is None:
+        # A short delay lets the launch's own writes settle and gathers a burst of launches.
+        job = request_job(
+            SYNC, context_id, requested_by="launch", delay=number("LAUNCH_SYNC_DELAY_SECONDS", 2)
+        )
+    if min_seconds >= 1:
+        cache.set(marker, 1, timeout=int(min_seconds))
+    return job
 
 
 def _claim(job_id: int) -> Job | None:

@@ -6,12 +6,13 @@ session's — so nothing here can return another learner's data. Pure reads: no 
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, and_, bindparam, or_, select
 
 from app.criteria import CriteriaError, ProgressItem, parse_criteria, progress, referenced_badges
 from app.criteria import Grade as CriteriaGrade
@@ -98,37 +99,56 @@ def _status(assertion: Assertion, now: datetime) -> str:
     return "expired" if assertion.is_expired(now) else "valid"
 
 
-def _my_assertions(context_id: int, user_id: int) -> list[Assertion]:
-    """The learner's awards of this course's badges, newest first."""
-    return list(
-        db.session.scalars(
-            select(Assertion)
-            .join(Badge, Badge.id == Assertion.badge_id)
-            .where(Assertion.lti_user_id == user_id, Badge.context_id == context_id)
-            .order_by(Assertion.issued_on.desc(), Assertion.id.desc())
+@functools.cache
+def _badges_and_mine_query() -> Select[Badge, Assertion]:
+    # Built once (the learner page's hot path): composing it costs more than running it.
+    return (
+        select(Badge, Assertion)
+        .outerjoin(
+            Assertion,
+            and_(Assertion.badge_id == Badge.id, Assertion.lti_user_id == bindparam("user_id")),
         )
+        .where(
+            Badge.context_id == bindparam("context_id"),
+            or_(Badge.status == BadgeStatus.ACTIVE, Assertion.id.is_not(None)),
+        )
+        .order_by(Badge.name, Badge.id)
     )
+
+
+def _badges_and_mine(context_id: int, user_id: int) -> tuple[list[Badge], list[Assertion]]:
+    """The course's live badges by name, and the learner's awards of any of its badges
+    (live, archived or draft since) newest first: one statement."""
+    rows = db.session.execute(
+        _badges_and_mine_query(), {"context_id": context_id, "user_id": user_id}
+    ).all()
+    live: dict[int, Badge] = {}
+    mine: list[Assertion] = []
+    for badge, assertion in rows:
+        if badge.status == BadgeStatus.ACTIVE:
+            live.setdefault(badge.id, badge)
+        if assertion is not None:
+            mine.append(assertion)
+    mine.sort(key=lambda a: (a.issued_on, a.id), reverse=True)
+    return list(live.values()), mine
 
 
 def _grades(
     context_id: int, user_id: int
 ) -> tuple[dict[str, CriteriaGrade], dict[str, str], dict[str, str]]:
     """The learner's own grades in this course, keyed by column public id, and the labels and
-    kinds of every column (criteria name columns by public id)."""
+    kinds of every column (criteria name columns by public id): one statement."""
     try:
         from app.grades.models import Column, Grade
     except ImportError:  # the grade store arrives with the award pipeline
         return {}, {}, {}
-    columns = db.session.execute(
-        select(Column.public_id, Column.label, Column.kind).where(Column.context_id == context_id)
-    ).all()
-    labels = {public_id: label for public_id, label, _ in columns}
-    kinds = {public_id: kind for public_id, _, kind in columns}
     rows = db.session.execute(
-        select(Column.public_id, Column.score_maximum, Grade)
-        .join(Grade, Grade.column_id == Column.id)
-        .where(Column.context_id == context_id, Grade.user_id == user_id)
+        select(Column.public_id, Column.label, Column.kind, Column.score_maximum, Grade)
+        .outerjoin(Grade, and_(Grade.column_id == Column.id, Grade.user_id == user_id))
+        .where(Column.context_id == context_id)
     ).all()
+    labels = {public_id: label for public_id, label, _kind, _maximum, _grade in rows}
+    kinds = {public_id: kind for public_id, _label, kind, _maximum, _grade in rows}
     grades = {
         public_id: CriteriaGrade(
             public_id,
@@ -136,7 +156,8 @@ def _grades(
             grade.maximum if grade.maximum is not None else maximum,
             grade.timestamp,
         )
-        for public_id, maximum, grade in rows
+        for public_id, _label, _kind, maximum, grade in rows
+        if grade is not None
     }
     return grades, labels, kinds
 
@@ -296,7 +317,7 @@ def all_my_badges(context_id: int, user_id: int, now: datetime | None = None) ->
 def my_badges(context_id: int, user_id: int, now: datetime | None = None) -> MyBadges:
     """Everything the learner page shows, for this learner in this course only."""
     now = documents.utc(now or utcnow())
-    mine = _my_assertions(context_id, user_id)
+    badges, mine = _badges_and_mine(context_id, user_id)
     # One card per badge: the live award if any, else the latest (revoked) one.
     chosen: dict[int, Assertion] = {}
     for assertion in mine:
@@ -306,13 +327,6 @@ def my_badges(context_id: int, user_id: int, now: datetime | None = None) -> MyB
     earned_cards = _cards(list(chosen.values()), now)
     held = {a.badge.public_id for a in chosen.values() if not a.revoked}
 
-    badges = list(
-        db.session.scalars(
-            select(Badge)
-            .where(Badge.context_id == context_id, Badge.status == BadgeStatus.ACTIVE)
-            .order_by(Badge.name)
-        )
-    )
     names = {b.public_id: b.name for b in badges}
     grades, labels, kinds = _grades(context_id, user_id)
     to_earn = [

@@ -16,10 +16,10 @@ from sqlalchemy import select
 from app.awards import operations as awards
 from app.downloads import as_download
 from app.extensions import db
-from app.launch_session import current_session, launch_required
+from app.launch_session import current_membership, current_session, launch_required
 from app.learner import service
 from app.learner.tokens import AcceptTokenError, read_accept_token
-from app.models import Context, LtiUser, Membership
+from app.models import Context
 from app.ob3api import operations as ob3_operations
 from app.openbadges import clr, documents, operations, urls
 from app.openbadges.models import Assertion, Badge
@@ -50,11 +50,8 @@ def share_links(assertion: Assertion, source: str = ShareSource.COURSE) -> dict[
 def render_my_badges():
     """The learner's landing page in the course (the course blueprint's learner route)."""
     session = current_session()
-    context = db.get_or_404(Context, session.context_id)
-    user = db.get_or_404(LtiUser, session.user_id)
-    membership = db.session.scalars(
-        select(Membership).filter_by(context_id=context.id, user_id=user.id)
-    ).one_or_none()
+    membership = current_membership()  # loaded with its course and person by the check
+    context, user = membership.context, membership.user
     page = service.my_badges(context.id, user.id)
     return render_template(
         "course/learner.html",

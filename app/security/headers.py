@@ -21,11 +21,10 @@ import secrets
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, request
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from app import registration_cache
 from app.extensions import db
-from app.models import Registration, RegistrationStatus
 
 log = logging.getLogger(__name__)
 
@@ -59,25 +58,26 @@ def _origin(url: str | None) -> str | None:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+def _origins_of(snapshot: registration_cache.Snapshot) -> tuple[str, ...]:
+    origins: set[str] = set()
+    for reg in snapshot.by_id.values():
+        origins.update(o for o in (_origin(reg.issuer), _origin(reg.auth_login_url)) if o)
+        if (wildcard := CANVAS_CLOUD_ISSUERS.get((reg.issuer or "").rstrip("/"))) is not None:
+            origins.add(wildcard)
+    return tuple(origins)
+
+
 def platform_origins() -> list[str]:
     """The origins that may frame the tool: every active registration's LMS, plus settings."""
     origins = set(current_app.config.get("FRAME_ANCESTORS") or ())
     try:
-        rows = db.session.execute(
-            select(Registration.issuer, Registration.auth_login_url).where(
-                Registration.status == RegistrationStatus.ACTIVE
-            )
-        ).all()
+        snapshot = registration_cache.snapshot()
     except SQLAlchemyError:
         # The error page of a database outage still gets a policy: the narrowest one.
         log.warning("frame-ancestors without the registered platforms: database unavailable")
         db.session.rollback()
         return sorted(origins)
-    for issuer, login_url in rows:
-        origins.update(o for o in (_origin(issuer), _origin(login_url)) if o)
-        if (wildcard := CANVAS_CLOUD_ISSUERS.get((issuer or "").rstrip("/"))) is not None:
-            origins.add(wildcard)
-    return sorted(origins)
+    return sorted(origins.union(snapshot.derive("frame_origins", _origins_of)))
 
 
 def frame_ancestors(path: str) -> str | None:
