@@ -20,7 +20,6 @@ from app.launch_session import current_membership, current_session, launch_requi
 from app.learner import service
 from app.learner.tokens import AcceptTokenError, read_accept_token
 from app.models import Context
-from app.ob3api import operations as ob3_operations
 from app.openbadges import clr, documents, operations, urls
 from app.openbadges.models import Assertion, Badge
 from app.sharing.models import ShareChannel, ShareSource
@@ -34,7 +33,6 @@ NOTICES = {
     "hidden": "Your name is now hidden on the badge's public page. The badge still verifies.",
     "app-approved": "Approved. Go back to the app's page: it continues by itself.",
     "app-denied": "Denied. The app gets no access to your badges.",
-    "app-disconnected": "Disconnected. The app can no longer read your badges.",
 }
 
 
@@ -61,7 +59,6 @@ def render_my_badges():
         session=session,
         page=page,
         share_links=share_links,
-        apps=ob3_operations.connected_apps(user.id, context.registration_id),
         notice=NOTICES.get(request.args.get("notice", "")),
     )
 

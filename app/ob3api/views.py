@@ -240,6 +240,19 @@ def decide_app(public_id: str):
     return redirect(url_for("course.learner_home", lt=request.form.get("lt"), notice=notice), 303)
 
 
+@bp.get("/learner/apps")
+@launch_required()
+def connected_apps():
+    """The apps this learner let read their badges, each with Disconnect (its own page, so
+    My badges asks nothing more of the database than the badges)."""
+    session = current_session()
+    return render_template(
+        "ob3api/apps.html",
+        apps=operations.connected_apps(session.user_id, session.registration_id),
+        notice=request.args.get("notice") == "app-disconnected",
+    )
+
+
 @bp.post("/learner/apps/<client_id>/disconnect")
 @launch_required()
 def disconnect_app(client_id: str):
@@ -247,5 +260,6 @@ def disconnect_app(client_id: str):
     session = current_session()
     operations.disconnect_app(session.user_id, session.registration_id, client_id)
     return redirect(
-        url_for("course.learner_home", lt=request.form.get("lt"), notice="app-disconnected"), 303
+        url_for("ob3api.connected_apps", lt=request.form.get("lt"), notice="app-disconnected"),
+        303,
     )

@@ -116,6 +116,10 @@ def badge_texts(badge: Badge) -> dict[str, BadgeText]:
 def badge_text(badge: Badge, preferred: Sequence[str]) -> BadgeText:
     """What ``badge`` says in the language ``preferred`` asks for (see
     :func:`best_language`), falling back to the badge's own language."""
+    wanted = [tag.strip().lower() for tag in preferred if tag.strip() and tag.strip() != "*"]
+    if not wanted or wanted[0] == badge.language.lower():
+        # The badge's own language wins before any variant: no need to load them.
+        return BadgeText(badge.language, badge.name, badge.description, badge.criteria_narrative)
     texts = badge_texts(badge)
     return texts[best_language(preferred, list(texts), badge.language)]
 

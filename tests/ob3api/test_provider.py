@@ -286,7 +286,7 @@ def test_state_and_a_granted_scope_are_required(client, world):
     assert query_of(no_state.headers["Location"])["error"] == "invalid_request"
 
 
-def test_my_badges_lists_connected_apps_and_disconnects_them(client, world):
+def test_the_connected_apps_page_lists_apps_and_disconnects_them(client, world):
     course, ana, *_ = world
     ob = ObClient(client)
     ob.discover()
@@ -294,12 +294,16 @@ def test_my_badges_lists_connected_apps_and_disconnects_them(client, world):
     code, verifier = _authorized(client, ob, course, ana, READ)
     grant = ob.exchange(code, verifier, READ).get_json()
     lt = token_for(course, ana)
-    page = client.get("/course/learner", query_string={"lt": lt}).get_data(as_text=True)
+    my_badges = client.get("/course/learner", query_string={"lt": lt}).get_data(as_text=True)
+    assert 'data-testid="connected-apps-link"' in my_badges
+    page = client.get("/learner/apps", query_string={"lt": lt}).get_data(as_text=True)
     assert 'data-testid="connected-app"' in page and "Example Wallet" in page
     gone = client.post(f"/learner/apps/{ob.client_id}/disconnect", data={"lt": lt})
     assert gone.status_code == 303
+    assert gone.headers["Location"].startswith("/learner/apps?")
     assert ob.get("/credentials", grant["access_token"]).status_code == 401
     refresh = ob.token({"grant_type": "refresh_token", "refresh_token": grant["refresh_token"]})
     assert refresh.get_json()["error"] == "invalid_grant"
-    page = client.get("/course/learner", query_string={"lt": lt}).get_data(as_text=True)
+    page = client.get("/learner/apps", query_string={"lt": lt}).get_data(as_text=True)
     assert 'data-testid="connected-app"' not in page
+    assert 'data-testid="no-connected-apps"' in page
