@@ -24,7 +24,9 @@ def machine_facts() -> str:
         mem = f", {kb / 1024 / 1024:.0f} GiB RAM"
     except (OSError, StopIteration):
         pass
+    load = " ".join(f"{n:.2f}" for n in os.getloadavg())
     return (
         f"machine: {cpu}, {os.cpu_count()} cores{mem}; {platform.system()} "
-        f"{platform.release()}; Python {sys.version.split()[0]}"
+        f"{platform.release()}; Python {sys.version.split()[0]}; load average {load} "
+        "(shared machine: compare figures within one run)"
     )
