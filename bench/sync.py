@@ -57,14 +57,13 @@ def main() -> None:
     with Harness(args.database_url) as harness:
         from app.extensions import db
         from app.grades.models import Column
-        from app.grades.sync import read_results, sync_course
+        from app.grades.sync import ColumnRef, read_results, sync_course
 
         _info, context = harness.course(args.learners, args.columns, score_fraction=1.0)
-        urls = list(
-            db.session.scalars(
-                db.select(Column.lti_lineitem_id).where(Column.context_id == context.id)
-            )
-        )
+        columns = [
+            ColumnRef(c.id, c.public_id, c.lti_lineitem_id, c.score_maximum, None)
+            for c in db.session.scalars(db.select(Column).where(Column.context_id == context.id))
+        ]
         rows = []
         for label in ("first sync (all results new)", "second sync (unchanged)"):
             with PeakMemory() as memory:
@@ -74,7 +73,7 @@ def main() -> None:
             rows.append((label, wall, result, memory))
         with PeakMemory() as memory:
             start = time.perf_counter()
-            read = sum(len(items) for items in read_results(context.id, urls))
+            read = sum(len(items) for _column, items in read_results(context.id, columns))
             baseline = time.perf_counter() - start
         first, second = rows[0][1], rows[1][1]
         assert rows[1][2].passed.changed == 0

@@ -49,7 +49,7 @@ def awarded(
         return []
     now = utcnow()
     db.session.execute(
-        insert(AwardDecision),
+        insert(AwardDecision.__table__),
         [
             {
                 "badge_id": badge.id,
@@ -130,7 +130,7 @@ def review_queued(badge: Badge, queued: Sequence[tuple[int, dict[str, Any]]]) ->
     (``{"evidence": [...], "reasons": [...]}``): their decisions and audit records."""
     now = utcnow()
     db.session.execute(
-        insert(AwardDecision),
+        insert(AwardDecision.__table__),
         [
             {
                 "badge_id": badge.id,
