@@ -132,8 +132,9 @@ def sync_course(context_id: int, *, on_chunk: Callable[[], None] | None = None) 
 
 
 def results_digest(items: list[dict[str, Any]]) -> str:
-    """SHA-256 of a column's results as the platform sent them."""
-    text = json.dumps(items, separators=(",", ":"), sort_keys=True, default=str)
+    """SHA-256 of a column's results as the platform sent them (in its order: a platform
+    that reorders them costs one full comparison, never a missed change)."""
+    text = json.dumps(items, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
