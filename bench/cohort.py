@@ -41,13 +41,15 @@ class Harness:
     """The tool (migrated database, HTTP server in a thread) and a sandbox Moodle (its own
     process) with the tool registered, ready for courses."""
 
-    def __init__(self, database_url: str | None = None) -> None:
+    def __init__(self, database_url: str | None = None, redis_url: str | None = None) -> None:
         self.tmp = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
         os.environ.setdefault("SECRET_KEY", "bench-secret")
         os.environ["DATABASE_URL"] = database_url or f"sqlite:///{self.tmp / 'tool.db'}"
         os.environ["HUEY_SQLITE_PATH"] = str(self.tmp / "jobs.db")  # queued, no consumer
-        for name in ("HUEY_IMMEDIATE", "REDIS_URL"):
-            os.environ.pop(name, None)
+        os.environ.pop("HUEY_IMMEDIATE", None)
+        os.environ.pop("REDIS_URL", None)
+        if redis_url:  # the job queue and caches in Redis (bench/scale.py)
+            os.environ["REDIS_URL"] = redis_url
         self.postgres = bool(database_url)
 
     def __enter__(self) -> Harness:
