@@ -3,7 +3,8 @@
 PostgreSQL holds the state and Redis the job queue (as in production); each round requests a
 sync job for fresh courses (``--courses`` of them, ``--learners`` x ``--columns`` each, a badge
 on the first column that every learner has earned) and starts ``flask worker`` consumers as
-separate processes (``-w 1`` each, no periodic sweep), then times until every sync job is done.
+separate processes (``-w 1`` each, no periodic sweep), then times until every sync job is done
+and every award email it owes is sent (printed to the consumer's log, no SMTP server).
 Signing worker processes are off in the consumers (``SIGNING_PROCESSES=0``) so that the
 consumers are the only parallelism measured. Same-run baseline: the one-consumer round.
 
@@ -31,6 +32,7 @@ from bench.cohort import Harness, table  # noqa: E402
 def _round(harness: Harness, args: argparse.Namespace, consumers: int, label: str) -> tuple:
     from sqlalchemy import func, select
 
+    from app.awards.models import OutboxMessage, OutboxState
     from app.extensions import db
     from app.grades import jobs
     from app.grades.models import Column, Job, JobState
@@ -74,7 +76,13 @@ def _round(harness: Harness, args: argparse.Namespace, consumers: int, label: st
                     Job.id.in_(ids), Job.state.in_((JobState.DONE, JobState.DEAD))
                 )
             )
-            if done == len(ids):
+            # The awards' side effects (award emails) are part of the work: done when sent.
+            owed = db.session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.state.in_((OutboxState.PENDING, OutboxState.SENDING)))
+            )
+            if done == len(ids) and owed == 0:
                 break
             time.sleep(0.1)
         wall = time.perf_counter() - start
