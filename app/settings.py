@@ -72,6 +72,8 @@ TUNABLE_NUMBERS = (
     "CANVAS_THROTTLE_PAUSE_SECONDS",
     "ACCEPT_TOKEN_MAX_AGE",
     "ID_TOKEN_MAX_LIFETIME_SECONDS",
+    # Worker processes that sign large batches of credentials (default: the cores; 0 or 1: none).
+    "SIGNING_PROCESSES",
 )
 TUNABLE_FLAGS = ("INSTRUCTOR_DIGEST",)
 

@@ -22,6 +22,7 @@ from sqlalchemy import insert
 from app import audit
 from app.awards import outbox
 from app.awards.models import AwardDecision, DecisionAction, ReviewItem
+from app.database import table_of
 from app.extensions import db
 from app.models.base import utcnow
 from app.openbadges.models import Assertion, Badge
@@ -49,7 +50,7 @@ def awarded(
         return []
     now = utcnow()
     db.session.execute(
-        insert(AwardDecision),
+        insert(table_of(AwardDecision)),
         [
             {
                 "badge_id": badge.id,
@@ -130,7 +131,7 @@ def review_queued(badge: Badge, queued: Sequence[tuple[int, dict[str, Any]]]) ->
     (``{"evidence": [...], "reasons": [...]}``): their decisions and audit records."""
     now = utcnow()
     db.session.execute(
-        insert(AwardDecision),
+        insert(table_of(AwardDecision)),
         [
             {
                 "badge_id": badge.id,

@@ -55,9 +55,9 @@ def write(messages: Sequence[dict[str, Any]]) -> list[int]:
     ids: list[int] = []
     for start in range(0, len(rows), CHUNK):
         stmt = (
-            dialect_insert(OutboxMessage)
+            dialect_insert(OutboxMessage.__table__)
             .on_conflict_do_nothing(index_elements=["dedupe_key"])
-            .returning(OutboxMessage.id)
+            .returning(OutboxMessage.__table__.c.id)
         )
         ids.extend(db.session.scalars(stmt, rows[start : start + CHUNK]))
     return ids

@@ -226,9 +226,19 @@ def evaluate_learners(
         return result
     now = now or utcnow()
     result.evaluated = len(learners)
-    grades = grades_of(context_id, learners)
     earned = earned_of(learners, now)
-    users = {u.id: u for u in db.session.scalars(select(LtiUser).where(LtiUser.id.in_(learners)))}
+    # Whoever holds every badge already has nothing to decide: their grades are not read.
+    keys = {item.badge.public_id for item in badges}
+    learners = [u for u in learners if not keys <= earned[u]]
+    if not learners:
+        return result
+    grades = grades_of(context_id, learners)
+    users = {
+        row.id: row
+        for row in db.session.execute(
+            select(LtiUser.id, LtiUser.email, LtiUser.name).where(LtiUser.id.in_(learners))
+        )
+    }
     labels, names = column_labels(context_id), badge_names(context_id)
     for item in badges:
         badge, key = item.badge, item.badge.public_id

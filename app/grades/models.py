@@ -59,6 +59,9 @@ class Column(TimestampMixin, Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     source: Mapped[str] = mapped_column(String(20), default="ags", server_default="ags")
     kind: Mapped[str] = mapped_column(String(30), default="score", server_default="score")
+    # SHA-256 of the AGS results a sync last stored: the same results again are skipped.
+    # Cleared whenever another source (CSV, webhook) changes a grade of the column.
+    results_digest: Mapped[str | None] = mapped_column(String(64))
 
     context: Mapped[Context] = relationship()
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 import csv
 import io
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from app import secret_box
 from app.course.operations import is_staff_role
@@ -114,6 +114,16 @@ def record_grades(events: Sequence[GradeEvent]) -> list[GradeEvent]:
             continue
         changed.append(event)
     now = utcnow()
+    # A grade from elsewhere (CSV, webhook) in a column makes its AGS results worth
+    # comparing again at the next sync.
+    touched = sorted({e.column_id for e in changed if e.source != "ags"})
+    if touched:
+        db.session.execute(
+            update(Column)
+            .where(Column.id.in_(touched), Column.results_digest.is_not(None))
+            .values(results_digest=None)
+            .execution_options(synchronize_session=False)
+        )
     upsert(
         Grade,
         [
@@ -268,24 +278,35 @@ def upsert_roster(context: Context, issuer: str, members: Sequence[Member]) -> d
     """Mirror an NRPS roster: people (names and emails never erased by empty values) and
     memberships; people no longer listed become inactive and keep their badges; someone a
     launch showed as staff in the course stays staff (the next launch decides).
-    Returns sub -> user id. Writes only what changed."""
+    Returns sub -> user id. Writes only what changed, in bulk statements (a roster is read
+    on every sync, so unchanged people cost one read each)."""
     ids = user_ids_by_sub(issuer, (m.sub for m in members))
     by_id = {ids[m.sub]: m for m in members}
-    users = _load(LtiUser, LtiUser.id, list(by_id))
-    for user_id, member in by_id.items():
-        user = users[user_id]
-        for attr in ("name", "given_name", "family_name", "email"):
-            value = getattr(member, attr)
-            if value and getattr(user, attr) != value:
-                setattr(user, attr, value)
-        if not user.name and (member.given_name or member.family_name):
-            user.name = f"{member.given_name} {member.family_name}".strip()
-    memberships = {
-        m.user_id: m
-        for m in db.session.scalars(select(Membership).where(Membership.context_id == context.id))
-    }
+    people = LtiUser.__table__
+    changed_people = []
+    for row in _rows(people, ("id", "name", "given_name", "family_name", "email"), list(by_id)):
+        member, held = by_id[row[0]], dict(zip(_PERSON, row[1:], strict=True))
+        wanted = {attr: getattr(member, attr) or held[attr] for attr in _PERSON}
+        if not wanted["name"] and (member.given_name or member.family_name):
+            wanted["name"] = f"{member.given_name} {member.family_name}".strip()
+        if wanted != held:
+            changed_people.append({"b_id": row[0], **wanted})
     now = utcnow()
-    new_rows = []
+    _update_by_id(people, changed_people, _PERSON, now)
+    memberships = {
+        row.user_id: row
+        for row in db.session.execute(
+            select(
+                Membership.id,
+                Membership.user_id,
+                Membership.roles,
+                Membership.is_staff,
+                Membership.active,
+                Membership.launch_staff,
+            ).where(Membership.context_id == context.id)
+        )
+    }
+    new_rows, changed_memberships = [], []
     for user_id, member in by_id.items():
         roles, staff = list(member.roles), is_staff_role(list(member.roles))
         membership = memberships.get(user_id)
@@ -306,10 +327,15 @@ def upsert_roster(context: Context, issuer: str, members: Sequence[Member]) -> d
             # Staff status is the launch's word: Moodle's NRPS calls a non-editing teacher a
             # Learner while its launch calls them an Instructor. Their launch roles stay too.
             staff, roles = True, list(membership.roles or [])
-        if membership.is_staff != staff or membership.active != member.active:
-            membership.is_staff, membership.active = staff, member.active
-        if sorted(membership.roles or []) != sorted(roles):
-            membership.roles = roles
+        if (
+            membership.is_staff != staff
+            or membership.active != member.active
+            or sorted(membership.roles or []) != sorted(roles)
+        ):
+            changed_memberships.append(
+                {"b_id": membership.id, "is_staff": staff, "active": member.active, "roles": roles}
+            )
+    _update_by_id(Membership.__table__, changed_memberships, ("is_staff", "active", "roles"), now)
     upsert(Membership, new_rows, keys=("context_id", "user_id"))
     gone = [uid for uid, m in memberships.items() if uid not in by_id and m.active]
     for start in range(0, len(gone), CHUNK):
@@ -325,12 +351,29 @@ def upsert_roster(context: Context, issuer: str, members: Sequence[Member]) -> d
     return ids
 
 
-def _load(model: type, key: Any, ids: Sequence[int]) -> dict[int, Any]:
-    out = {}
+_PERSON = ("name", "given_name", "family_name", "email")
+
+
+def _rows(table: Any, names: Sequence[str], ids: Sequence[int]) -> Iterator[Any]:
     for start in range(0, len(ids), CHUNK):
-        for row in db.session.scalars(select(model).where(key.in_(ids[start : start + CHUNK]))):
-            out[row.id] = row
-    return out
+        yield from db.session.execute(
+            select(*(table.c[n] for n in names)).where(table.c.id.in_(ids[start : start + CHUNK]))
+        )
+
+
+def _update_by_id(
+    table: Any, rows: list[dict[str, Any]], names: Sequence[str], now: datetime
+) -> None:
+    """One executemany UPDATE of ``names`` (and ``updated_at``) for rows keyed ``b_id``."""
+    if not rows:
+        return
+    stmt = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values({**{n: bindparam(n) for n in names}, "updated_at": now})
+    )
+    for start in range(0, len(rows), CHUNK):
+        db.session.execute(stmt, rows[start : start + CHUNK])
 
 
 # --- pushed-event secrets --------------------------------------------------------------------

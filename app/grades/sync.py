@@ -2,28 +2,40 @@
 
 LTI never pushes a grade change (DESIGN.md "The flow of data"), so this runs on launches,
 periodically and on demand. All results are read (AGS has no "changed since" filter), but
-only results that differ from the stored grades become events, so an unchanged course
-writes nothing.
+only results that differ from the stored grades are written, so an unchanged course writes
+nothing; a column whose results are exactly those of the last sync (same digest) is not even
+compared.
+
+Columns are stored one by one as they arrive, the columns the course's badges read first;
+as soon as those are stored every learner is evaluated and issued what they earned, while
+the other columns are still on their way. Each chunk of grades commits on its own, so a
+worker killed mid-sync leaves whole chunks; since every sync evaluates every learner, the
+next one awards whatever the lost evaluation would have.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from app.awards.pipeline import PassResult, ingest
+from app.awards.pipeline import PassResult, course_badges, evaluate_course, ingest
 from app.connectors.sync import read_native
-from app.database import in_transaction
+from app.criteria import referenced_columns
+from app.database import CHUNK, in_transaction
 from app.extensions import db
+from app.grades.models import Column
 from app.grades.operations import (
     GradeEvent,
     Member,
     parse_timestamp,
+    record_grades,
     to_float,
     upsert_columns,
     upsert_roster,
@@ -33,6 +45,7 @@ from app.models import Context, Registration
 from lti.services import CourseServices
 
 FETCH_THREADS = 4  # columns read at once (a platform serves several requests in parallel)
+GRADES_PER_COMMIT = 10 * CHUNK  # one transaction per this many results of a column
 
 
 @dataclass
@@ -53,8 +66,19 @@ class SyncResult:
         }
 
 
+@dataclass(frozen=True)
+class ColumnRef:
+    """What a sync needs of a course column (read once, outside the grade transactions)."""
+
+    id: int
+    public_id: str
+    url: str
+    maximum: float | None
+    digest: str | None
+
+
 def sync_course(context_id: int, *, on_chunk: Callable[[], None] | None = None) -> SyncResult:
-    """Sync one course: roster, columns, then every result through the award pipeline.
+    """Sync one course: roster, columns, then every result, evaluating every learner.
 
     Raises ``lti.services.PlatformError`` when the platform fails (the job retries).
     """
@@ -63,48 +87,41 @@ def sync_course(context_id: int, *, on_chunk: Callable[[], None] | None = None) 
         raise LookupError(f"no context {context_id}")
     registration = db.session.get(Registration, context.registration_id)
     services = CourseServices(context, registration)
-    result = SyncResult()
+    result = SyncResult(passed=PassResult())
 
     members = [Member.from_nrps(m) for m in services.members()]
     line_items = services.line_items()
     issuer = registration.issuer
 
-    def mirror() -> list[tuple[int, str, float | None]]:
+    def mirror() -> tuple[dict[str, int], list[ColumnRef]]:
         # Roster and columns stand on their own (committed first); grades go in chunks below.
         course = db.session.get(Context, context_id)
-        if members:
-            upsert_roster(course, issuer, members)
-        return [
-            (c.id, c.lti_lineitem_id, c.score_maximum) for c in upsert_columns(course, line_items)
+        ids = upsert_roster(course, issuer, members) if members else {}
+        columns = [
+            ColumnRef(c.id, c.public_id, c.lti_lineitem_id, c.score_maximum, c.results_digest)
+            for c in upsert_columns(course, line_items)
         ]
+        return ids, columns
 
-    columns = in_transaction(mirror)
+    ids, columns = in_transaction(mirror)
     result.members, result.columns = len(members), len(columns)
 
-    raw: list[tuple[int, float | None, dict]] = []
-    for (column_id, _url, maximum), items in zip(
-        columns, read_results(context_id, [url for _c, url, _m in columns]), strict=True
-    ):
-        raw.extend((column_id, maximum, item) for item in items)
-    result.results = len(raw)
-    subs = {str(item["userId"]) for _c, _m, item in raw if item.get("userId")}
-    ids = in_transaction(lambda: user_ids_by_sub(issuer, subs))
-    events = [
-        GradeEvent(
-            context_id=context_id,
-            column_id=column_id,
-            user_id=ids[str(item["userId"])],
-            score=to_float(item.get("resultScore")),
-            maximum=to_float(item.get("resultMaximum")) or maximum,
-            timestamp=parse_timestamp(item.get("timestamp")),
-            source="ags",
-            comment=item.get("comment") or None,
-        )
-        for column_id, maximum, item in raw
-        if item.get("userId")
-    ]
-    del raw
-    result.passed = ingest(events, on_chunk=on_chunk, recheck=context_id)
+    needed = set().union(*(referenced_columns(b.criteria) for b in course_badges(context_id)))
+    columns.sort(key=lambda c: c.public_id not in needed)  # what the badges read comes first
+    waiting = {c.id for c in columns if c.public_id in needed}
+    evaluated = False
+    for column, items in read_results(context_id, columns):
+        result.results += len(items)
+        result.passed.changed += _store_column(context_id, issuer, column, items, ids)
+        del items
+        waiting.discard(column.id)
+        if on_chunk:
+            on_chunk()
+        if not waiting and not evaluated:
+            result.passed.add(evaluate_course(context_id, on_chunk=on_chunk))
+            evaluated = True
+    if not evaluated:  # no column at all
+        result.passed.add(evaluate_course(context_id, on_chunk=on_chunk))
     # The LMS's own gradebook (native columns, completion) beside AGS, when connected.
     native = read_native(context_id)
     if native.events or native.columns:
@@ -114,9 +131,68 @@ def sync_course(context_id: int, *, on_chunk: Callable[[], None] | None = None) 
     return result
 
 
-def read_results(context_id: int, urls: list[str]) -> list[list[dict[str, Any]]]:
-    """Every result of each line item, several columns at a time: the calls wait on the
-    platform, not on us. Each thread has its own app context (and database session)."""
+def results_digest(items: list[dict[str, Any]]) -> str:
+    """SHA-256 of a column's results as the platform sent them (in its order: a platform
+    that reorders them costs one full comparison, never a missed change)."""
+    text = json.dumps(items, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _store_column(
+    context_id: int,
+    issuer: str,
+    column: ColumnRef,
+    items: list[dict[str, Any]],
+    ids: dict[str, int],
+) -> int:
+    """Store a column's changed grades, a transaction per chunk; returns how many changed.
+    Results identical to the last sync's (same digest) cost nothing more."""
+    digest = results_digest(items)
+    if digest == column.digest:
+        return 0
+    items = [item for item in items if item.get("userId")]
+    unknown = {str(item["userId"]) for item in items} - ids.keys()
+    if unknown:  # graded but not (or no longer) on the roster
+        ids.update(in_transaction(lambda: user_ids_by_sub(issuer, unknown)))
+    changed = 0
+    # At least one transaction, even for an empty column: it records the digest.
+    for start in range(0, max(len(items), 1), GRADES_PER_COMMIT):
+        part = [
+            GradeEvent(
+                context_id=context_id,
+                column_id=column.id,
+                user_id=ids[str(item["userId"])],
+                score=to_float(item.get("resultScore")),
+                maximum=to_float(item.get("resultMaximum")) or column.maximum,
+                timestamp=parse_timestamp(item.get("timestamp")),
+                source="ags",
+                comment=item.get("comment") or None,
+            )
+            for item in items[start : start + GRADES_PER_COMMIT]
+        ]
+        last = start + GRADES_PER_COMMIT >= len(items)
+
+        def store(part: list[GradeEvent] = part, last: bool = last) -> int:
+            stored = len(record_grades(part))
+            if last:  # with the last chunk: a crash before it leaves the digest unset
+                db.session.execute(
+                    update(Column)
+                    .where(Column.id == column.id)
+                    .values(results_digest=digest)
+                    .execution_options(synchronize_session=False)
+                )
+            return stored
+
+        changed += in_transaction(store)
+    return changed
+
+
+def read_results(
+    context_id: int, columns: list[ColumnRef]
+) -> Iterator[tuple[ColumnRef, list[dict[str, Any]]]]:
+    """Every result of each column, several columns at a time (the calls wait on the
+    platform, not on us), yielded as each column arrives, in the order given where possible.
+    Each thread has its own app context (and database session)."""
     app = current_app._get_current_object()
 
     def read(url: str) -> list[dict[str, Any]]:
@@ -125,10 +201,14 @@ def read_results(context_id: int, urls: list[str]) -> list[list[dict[str, Any]]]
             registration = db.session.get(Registration, context.registration_id)
             return CourseServices(context, registration).results(url)
 
-    if len(urls) <= 1:
-        return [read(url) for url in urls]
-    with ThreadPoolExecutor(min(FETCH_THREADS, len(urls))) as pool:
-        return list(pool.map(read, urls))
+    if len(columns) <= 1:
+        for column in columns:
+            yield column, read(column.url)
+        return
+    with ThreadPoolExecutor(min(FETCH_THREADS, len(columns))) as pool:
+        futures = {pool.submit(read, column.url): column for column in columns}
+        for future in as_completed(futures):
+            yield futures.pop(future), future.result()
 
 
 def active_context_ids() -> list[int]:

@@ -28,6 +28,8 @@ from cryptography.hazmat.primitives.serialization import (
 )
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import defer
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import secret_box
 from app.database import CHUNK, in_transaction, is_lock_conflict, upsert
@@ -57,6 +59,7 @@ from app.openbadges.signing import (
     make_signing_key,
     sign_jwt,
 )
+from app.openbadges.signing_pool import sign_many
 
 if TYPE_CHECKING:  # the core only stores artwork; loading the renderer is not its business
     from badge_design.artwork import Artwork
@@ -611,9 +614,8 @@ def _prepare(
     index: int,
     status_list: StatusList,
     achievement: dict[str, Any],
-    signer: SigningKey,
-    jwt: JwtSigner,
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An assertion's row (unsigned) and its unsigned OB 3.0 credential."""
     recipient = award.recipient
     salt = secrets.token_hex(16)
     email = normalize_email(recipient.email) if recipient.email else None
@@ -640,13 +642,11 @@ def _prepare(
     )
     results = award.results if badge.evidence_shows_scores else ()
     credential = documents.ob3_credential(assertion, achievement, status_list, results)
-    assertion.credential = add_proof(credential, signer, now)
-    assertion.credential_jwt = sign_jwt(credential, jwt)
-    return {
-        column.key: getattr(assertion, column.key)
-        for column in Assertion.__table__.columns
-        if column.key != "id"
-    }
+    return {key: getattr(assertion, key) for key in _ROW_KEYS}, credential
+
+
+# Every column an INSERT of a new assertion sets (the id is the database's).
+_ROW_KEYS = tuple(c.key for c in Assertion.__table__.columns if c.key != "id")
 
 
 def issue_many(
@@ -699,15 +699,30 @@ def _issue_many(badge: Badge, awards: Sequence[Award], now: datetime | None) -> 
         _key, signer = signing_key(issuer)
         jwt = jwt_signer(issuer)
         achievement = documents.ob3_achievement(badge)
-        rows = [
-            _prepare(badge, award, now, index, status_list, achievement, signer, jwt)
+        prepared = [
+            _prepare(badge, award, now, index, status_list, achievement)
             for award, index in zip(todo.values(), indexes, strict=True)
+        ]
+        signed = sign_many([credential for _row, credential in prepared], signer, jwt, now)
+        rows = [
+            {**row, "credential": credential, "credential_jwt": token}
+            for (row, _unsigned), (credential, token) in zip(prepared, signed, strict=True)
         ]
         # A conflicting row means a concurrent issuer won the race for this learner: keep theirs.
         upsert(Assertion, rows)
         public_ids = [row["public_id"] for row in rows]
-        inserted = db.session.scalars(select(Assertion).where(Assertion.public_id.in_(public_ids)))
+        # The signed documents are in hand: load the new rows without them (no JSON decoding
+        # of what was just encoded) and hand them over as loaded values.
+        signed_by_id = {row["public_id"]: row for row in rows}
+        inserted = db.session.scalars(
+            select(Assertion)
+            .where(Assertion.public_id.in_(public_ids))
+            .options(defer(Assertion.credential), defer(Assertion.credential_jwt))
+        )
         for assertion in inserted:
+            row = signed_by_id[assertion.public_id]
+            set_committed_value(assertion, "credential", row["credential"])
+            set_committed_value(assertion, "credential_jwt", row["credential_jwt"])
             results[assertion.recipient_key] = Issued(assertion, created=True)
         lost = [key for key in todo if key not in results]
         for key, assertion in _live(badge, lost).items():

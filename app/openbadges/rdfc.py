@@ -58,16 +58,6 @@ class _Term:
     iri: bool = False
     suffix: str = ""  # ^^<datatype> or @lang after a literal slot
 
-    def render(self, values: list[str]) -> str:
-        if self.const is not None:
-            return self.const
-        value = values[self.slot]
-        if self.iri:
-            if not _SAFE_IRI.match(value):
-                raise _Fallback(value)
-            return "<" + value + ">"
-        return '"' + escape(value) + '"' + self.suffix
-
 
 def _shape(node: Any, leaves: list[str], parent_key: str | None = None) -> Any:
     """The hashable shape of a JSON value; its slotted strings are appended to ``leaves``."""
@@ -142,37 +132,84 @@ def _compile(document: dict[str, Any]) -> tuple[tuple[_Term, ...], ...]:
     return tuple(quads)
 
 
-def _first_degree_hash(node: str, quads: list[tuple[str, ...]]) -> str:
-    lines = []
+@dataclass(frozen=True, slots=True)
+class _Template:
+    """A shape's quads as format strings: ``fields`` lists the (slot, as IRI) each positional
+    field is filled with; blank nodes are named fields (``{k0}``) so one quad is formatted with
+    its own labels, with ``_:a``/``_:z`` for a first-degree hash, or with canonical labels."""
+
+    lines: tuple[str, ...]
+    fields: tuple[tuple[int, bool], ...]
+    blanks: tuple[str, ...]  # field names of the blank nodes
+    by_blank: tuple[tuple[int, ...], ...]  # for each blank node, the lines that mention it
+
+
+def _template(quads: tuple[tuple[_Term, ...], ...]) -> _Template:
+    fields: dict[tuple[int, bool], int] = {}
+    blanks: dict[str, str] = {}
+    lines, mentions = [], []
     for quad in quads:
-        if node in quad:
-            terms = [("_:a" if t == node else "_:z") if t.startswith("_:") else t for t in quad]
-            lines.append(" ".join(terms) + " .\n")
-    lines.sort()
-    return hashlib.sha256("".join(lines).encode()).hexdigest()
+        parts, named = [], set()
+        for term in quad:
+            if term.const is not None and term.const.startswith("_:"):
+                name = blanks.setdefault(term.const, f"k{len(blanks)}")
+                named.add(name)
+                parts.append("{" + name + "}")
+            elif term.const is not None:
+                parts.append(term.const.replace("{", "{{").replace("}", "}}"))
+            else:
+                index = fields.setdefault((term.slot, term.iri), len(fields))
+                parts.append(
+                    "{" + str(index) + "}" + term.suffix.replace("{", "{{").replace("}", "}}")
+                )
+        lines.append(" ".join(parts) + " .\n")
+        mentions.append(named)
+    names = tuple(blanks.values())
+    return _Template(
+        tuple(lines),
+        tuple(fields),
+        names,
+        tuple(tuple(i for i, named in enumerate(mentions) if name in named) for name in names),
+    )
 
 
-def _label(quads: list[tuple[str, ...]]) -> str:
-    """RDFC-1.0 for datasets whose blank nodes all have distinct first-degree hashes."""
+def _render(template: _Template, values: list[str]) -> str:
+    """RDFC-1.0 for a shape whose blank nodes all have distinct first-degree hashes."""
+    args = []
+    for slot, iri in template.fields:
+        value = values[slot]
+        if iri:
+            if not _SAFE_IRI.match(value):
+                raise _Fallback(value)
+            args.append("<" + value + ">")
+        else:
+            args.append('"' + escape(value) + '"')
+    own = {name: "_:" + name for name in template.blanks}
     # A dataset is a set: a node written twice (the issuer as ``issuer`` and as the
     # achievement's ``creator``) fills two template copies with the same quads.
-    quads = list(dict.fromkeys(quads))
-    blanks = {t for quad in quads for t in quad if t.startswith("_:")}
-    if not blanks:
-        return "".join(sorted(" ".join(q) + " .\n" for q in quads))
-    by_hash = {_first_degree_hash(b, quads): b for b in blanks}
-    if len(by_hash) != len(blanks):
+    unique: dict[str, int] = {}
+    for index, line in enumerate(template.lines):
+        unique.setdefault(line.format(*args, **own), index)
+    if not template.blanks:
+        return "".join(sorted(unique))
+    kept = set(unique.values())
+    by_hash = {}
+    for name, mentioned in zip(template.blanks, template.by_blank, strict=True):
+        labels = {other: "_:z" for other in template.blanks}
+        labels[name] = "_:a"
+        hashed = sorted(template.lines[i].format(*args, **labels) for i in mentioned if i in kept)
+        by_hash[hashlib.sha256("".join(hashed).encode()).hexdigest()] = name
+    if len(by_hash) != len(template.blanks):
         raise _Fallback("blank nodes share a first-degree hash")
     canonical = {by_hash[h]: f"_:c14n{i}" for i, h in enumerate(sorted(by_hash))}
-    lines = (" ".join(canonical.get(t, t) for t in q) + " .\n" for q in quads)
-    return "".join(sorted(lines))
+    return "".join(sorted(template.lines[i].format(*args, **canonical) for i in kept))
 
 
 class Canonicalizer:
     """RDFC-1.0 canonical N-Quads, with the JSON-LD work cached per document shape."""
 
     def __init__(self) -> None:
-        self._templates: dict[Any, tuple[tuple[_Term, ...], ...] | None] = {}
+        self._templates: dict[Any, _Template | None] = {}
         self._lock = threading.Lock()
         self.fallbacks = 0  # how often plain pyld had to step in (benchmarks report it)
 
@@ -184,15 +221,14 @@ class Canonicalizer:
             template = self._templates[shape]
         else:
             try:
-                template = _compile(document)
+                template = _template(_compile(document))
             except _Fallback:
                 template = None
             with self._lock:
                 self._templates[shape] = template
         if template is not None:
             try:
-                quads = [tuple(term.render(leaves) for term in quad) for quad in template]
-                return _label(quads)
+                return _render(template, leaves)
             except _Fallback:
                 pass
         self.fallbacks += 1

@@ -7,6 +7,7 @@ fast path cannot sign and verify its own mistakes.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import warnings
@@ -83,12 +84,18 @@ def add_proof(document: dict[str, Any], key: SigningKey, created: datetime) -> d
     unsigned = {k: v for k, v in document.items() if k != "proof"}
     options = proof_options(unsigned, key.verification_method, isoformat(created))
     hash_data = (
-        hashlib.sha256(canonicalizer.canonize(options).encode()).digest()
+        _options_hash(json.dumps(options, sort_keys=True))
         + hashlib.sha256(canonicalizer.canonize(unsigned).encode()).digest()
     )
     proof = {k: v for k, v in options.items() if k != "@context"}
     proof["proofValue"] = multibase_b58(key.private_key.sign(hash_data))
     return {**unsigned, "proof": [proof]}
+
+
+@functools.lru_cache(maxsize=64)
+def _options_hash(options_json: str) -> bytes:
+    # A batch shares its proof options (same key, same ``created`` second): hash them once.
+    return hashlib.sha256(canonicalizer.canonize(json.loads(options_json)).encode()).digest()
 
 
 def jwt_claims(credential: dict[str, Any]) -> dict[str, Any]:

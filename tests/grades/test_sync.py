@@ -186,3 +186,32 @@ def _tas(env, course_id: int) -> list[str]:
                 .order_by(User.id)
             )
         )
+
+
+def test_grade_from_elsewhere_is_compared_again_at_the_next_sync(app, registered, browser):
+    # An unchanged column is skipped by its results' digest; a grade another source wrote in
+    # it (here a CSV grade stamped with the platform's own time) must not survive the next
+    # sync unseen: the platform's result wins again, as it did before digests existed.
+    from app.awards.pipeline import ingest
+    from app.grades.operations import GradeEvent
+
+    course = new_course(registered, browser, learners=5)
+    sync_course(course.context.id)
+    column = course.column("Exam")
+    grade = db.session.scalars(select(Grade).where(Grade.column_id == column.id)).first()
+    platform_score, user_id, stamp = grade.score, grade.user_id, grade.timestamp
+    event = GradeEvent(
+        course.context.id, column.id, user_id, platform_score / 2, 100.0, stamp, "csv"
+    )
+    assert ingest([event]).changed == 1
+
+    def score() -> float:
+        db.session.expire_all()
+        return db.session.scalars(
+            select(Grade.score).where(Grade.column_id == column.id, Grade.user_id == user_id)
+        ).one()
+
+    assert score() == platform_score / 2
+    assert sync_course(course.context.id).passed.changed == 1
+    assert score() == platform_score
+    assert sync_course(course.context.id).passed.changed == 0

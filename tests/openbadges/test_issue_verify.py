@@ -118,3 +118,29 @@ def test_expiry_policy_days(issuer):
         badge, operations.Recipient(email="a@example.org"), now=now
     ).assertion
     assert assertion.credential["validUntil"] == "2030-01-11T00:00:00Z"
+
+
+def test_batch_signed_in_worker_processes_verifies(app, client, badge):
+    # A batch this large is signed by worker processes (two of them here): what they sign,
+    # stored and served, verifies with the independent (plain pyld) verifier like the rest.
+    from app.openbadges.signing_pool import SIGNING_POOL_MIN_BATCH
+
+    app.config["SIGNING_PROCESSES"] = 2
+    count = SIGNING_POOL_MIN_BATCH + 3
+    awards = [
+        operations.Award(operations.Recipient(email=f"l{i}@example.org"), [{"narrative": "ok"}])
+        for i in range(count)
+    ]
+    issued = operations.issue_many(badge, awards)
+    assert [i.created for i in issued] == [True] * count
+    assert operations.issue_many(badge, awards[:5]) and Assertion.query.count() == count
+    for i in (0, count - 1):
+        db.session.expire_all()  # read back what was stored, not what was handed over
+        stored = db.session.get(Assertion, issued[i].assertion.id)
+        for source in (
+            json.dumps(stored.credential),
+            stored.credential_jwt,
+            f"http://localhost/ob/v3/credentials/{stored.public_id}",
+        ):
+            report = verify(source, email=f"l{i}@example.org")
+            assert report.valid, (source[:60], report.errors)
