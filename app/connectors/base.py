@@ -28,11 +28,14 @@ class ConnectorError(PlatformError):
 @dataclass(frozen=True, slots=True)
 class NativeColumn:
     """A column of the LMS's own gradebook. ``key`` is stable in the LMS (it becomes the
-    column's ``lti_lineitem_id``); ``score_maximum`` is None where it differs per learner."""
+    column's ``lti_lineitem_id``); ``score_maximum`` is None where it differs per learner.
+    ``kind`` is one of "score", "course_total", "activity_completion", "module_completion",
+    "course_completion"; completion columns hold 0/100 grades (100 = complete)."""
 
     key: str
     label: str
     score_maximum: float | None
+    kind: str = "score"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +63,16 @@ class GradebookSource(Protocol):
     """A connector to one LMS's gradebook. ``read`` raises :class:`ConnectorError`."""
 
     kind: str
+
+    def course_ref(self, lti_context_id: str, lms_course_id: str | None) -> str:
+        """How :meth:`read` names the course: from the launch's context id, or the LMS's
+        course id when a custom parameter carried it."""
+        ...
+
+    def key_of_lineitem(self, lineitem_url: str) -> str | None:
+        """The native column key of one of the tool's own AGS line items, if the LMS lets
+        one be told (so a column is not listed twice)."""
+        ...
 
     def read(self, course_ref: str) -> GradebookRead:
         """Every native column of the course ``course_ref`` (the LMS's course id) and every

@@ -78,6 +78,26 @@ class LaunchFacts:
     # The signed launch's ``tool_platform.product_family_code`` ("moodle", "canvas").
     product_family: str = ""
     platform_name: str = ""  # the institution, from the launch's tool_platform claim
+    # The LMS's own course id from the custom claim (see :func:`lms_course_id`).
+    lms_course_id: str | None = None
+
+
+# Custom parameters naming the LMS's course id: Canvas's registration asks for
+# ``canvas_course_id=$Canvas.course.id``; on Moodle an admin adds ``course_id=$Context.id``
+# (Moodle substitutes the course id; README "Moodle"). An unsubstituted value (Canvas sends
+# the literal "$Canvas.course.id" where it cannot substitute) is not an id.
+COURSE_ID_PARAMETERS = ("canvas_course_id", "course_id")
+
+
+def lms_course_id(custom: Any) -> str | None:
+    """The LMS's course id named by the launch's custom claim, if one is a plain number."""
+    if not isinstance(custom, dict):
+        return None
+    for name in COURSE_ID_PARAMETERS:
+        value = str(custom.get(name) or "").strip()
+        if value.isdigit() and len(value) <= 64:
+            return value
+    return None
 
 
 @dataclass(frozen=True)
@@ -143,6 +163,8 @@ def record_launch(facts: LaunchFacts) -> RecordedLaunch:
         context.ags_endpoint = facts.ags_endpoint
     if facts.nrps_endpoint is not None:
         context.nrps_endpoint = facts.nrps_endpoint
+    if facts.lms_course_id and context.lms_course_id != facts.lms_course_id:
+        context.lms_course_id = facts.lms_course_id
     _touch(context, now)
     registration = db.session.get(Registration, facts.registration_id)  # loaded by the launch
     if facts.product_family and registration is not None and not registration.product_family:

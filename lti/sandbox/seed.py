@@ -49,6 +49,8 @@ TOOL_NAME = "Badgebridge"
 DEMO_COLUMNS = (("Quiz 1", 10.0), ("Quiz 2", 10.0), ("Project", 100.0))
 # Canvas custom variables the tool's developer key asks for.
 CANVAS_CUSTOM = {"canvas_course_id": "$Canvas.course.id", "canvas_user_id": "$Canvas.user.id"}
+# The custom parameter line the README asks Moodle admins to add to the tool.
+MOODLE_CUSTOM = {"course_id": "$Context.id"}
 
 
 @dataclass
@@ -172,7 +174,7 @@ def register_tool(
             privacy_level=privacy_level,
             custom=custom
             if custom is not None
-            else (CANVAS_CUSTOM if platform.flavour == "canvas" else {}),
+            else (CANVAS_CUSTOM if platform.flavour == "canvas" else MOODLE_CUSTOM),
         )
 
 
