@@ -50,10 +50,12 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(analytics_staff_bp)
     app.register_blueprint(analytics_admin_bp)
     app.register_blueprint(webhooks_admin_bp)
+    from app.connectors.oauth_views import bp as canvas_oauth_bp
     from app.connectors.views import bp as connectors_admin_bp
     from app.privacy.views import bp as people_admin_bp
 
     app.register_blueprint(connectors_admin_bp)
+    app.register_blueprint(canvas_oauth_bp)
 
     app.register_blueprint(people_admin_bp)
     from app.landing import bp as landing_bp

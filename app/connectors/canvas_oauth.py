@@ -24,9 +24,15 @@ import requests
 
 from app import outbound, secret_box
 from app.connectors.base import ConnectorError
-from app.connectors.models import CanvasAuthorization, GradebookConnector
+from app.connectors.models import (
+    CanvasAuthorization,
+    ConnectorAuth,
+    ConnectorKind,
+    GradebookConnector,
+)
 from app.database import in_transaction
 from app.extensions import cache, db
+from app.models import LtiUser
 from app.models.base import utcnow
 
 log = logging.getLogger(__name__)
@@ -200,6 +206,37 @@ def complete(
         return auth
 
     return in_transaction(save)
+
+
+def oauth_connector(registration_id: int) -> GradebookConnector | None:
+    """The registration's Canvas connector when it is on and signs in with OAuth 2."""
+    row = db.session.get(GradebookConnector, registration_id)
+    if row is None or not row.enabled:
+        return None
+    if row.kind != ConnectorKind.CANVAS or row.auth != ConnectorAuth.OAUTH:
+        return None
+    return row
+
+
+@dataclass(frozen=True)
+class CourseStatus:
+    """What the staff course page says about Canvas OAuth: whether the course is authorized,
+    by whom, and the sentence to act on when Canvas stopped accepting it."""
+
+    authorized: bool
+    authorized_by: str
+    problem: str | None
+
+
+def course_status(registration_id: int, context_id: int) -> CourseStatus | None:
+    """The course's Canvas authorization for its staff page; None when OAuth is not in use."""
+    if oauth_connector(registration_id) is None:
+        return None
+    auth = authorization_of(context_id)
+    if auth is None:
+        return CourseStatus(False, "", None)
+    who = db.session.get(LtiUser, auth.user_id) if auth.user_id else None
+    return CourseStatus(auth.problem is None, who.name if who else "", auth.problem)
 
 
 def _set_problem(context_id: int, problem: str) -> None:
