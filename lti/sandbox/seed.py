@@ -54,7 +54,8 @@ TOOL_NAME = "Badgebridge"
 DEMO_COLUMNS = (("Quiz 1", 10.0), ("Quiz 2", 10.0), ("Project", 100.0))
 # Canvas custom variables the tool's developer key asks for.
 CANVAS_CUSTOM = {"canvas_course_id": "$Canvas.course.id", "canvas_user_id": "$Canvas.user.id"}
-# The custom parameter line the README asks Moodle admins to add to the tool.
+# The custom parameter line the README asks Moodle admins to add to the tool (the demo's
+# Moodle tool is registered without it, as the captured Moodle's was: see set_tool_custom).
 MOODLE_CUSTOM = {"course_id": "$Context.id"}
 
 
@@ -179,7 +180,7 @@ def register_tool(
             privacy_level=privacy_level,
             custom=custom
             if custom is not None
-            else (CANVAS_CUSTOM if platform.flavour == "canvas" else MOODLE_CUSTOM),
+            else (CANVAS_CUSTOM if platform.flavour == "canvas" else {}),
         )
 
 
@@ -666,6 +667,16 @@ def api_token_throttled(app: Flask, token: str) -> int:
     """How many requests of ``token`` the throttle refused."""
     with session_scope(app) as s:
         return s.get(ApiToken, token).throttled
+
+
+def set_tool_custom(app: Flask, slug: str, custom: dict[str, str]) -> dict[str, str]:
+    """Set the custom parameters of the platform's tool (Moodle: the tool's "Custom
+    parameters" box); returns the previous ones."""
+    with session_scope(app) as s:
+        tool = _tool(s, _platform(s, slug))
+        before = tool.custom
+        tool.custom_json = dumps(custom)
+        return before
 
 
 def create_developer_key(

@@ -216,5 +216,14 @@ def test_a_key_that_does_not_allow_the_scopes_is_explained(app, registered, brow
 
 
 def test_moodle_course_id_comes_from_the_custom_parameter(app, registered, browser):
-    course = new_course(registered, browser, "moodle", learners=1)
+    # The README's line in the Moodle tool's "Custom parameters": course_id=$Context.id
+    before = seed.set_tool_custom(registered.sandbox, "moodle", seed.MOODLE_CUSTOM)
+    try:
+        course = new_course(registered, browser, "moodle", learners=1)
+    finally:
+        seed.set_tool_custom(registered.sandbox, "moodle", before)
     assert course.context.lms_course_id == str(course.info.course_id)
+    # Without it, nothing is invented: the context id stays the way to the course.
+    db.session.rollback()  # a fresh read of what the next launch writes
+    plain = new_course(registered, browser, "moodle", learners=1)
+    assert plain.context.lms_course_id is None
