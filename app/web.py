@@ -36,10 +36,13 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(api_bp)
 
     from app.learner.views import bp as learner_bp
+    from app.profile.views import bp as profile_bp
     from app.sharing.views import bp as sharing_bp
 
     app.register_blueprint(learner_bp)
     app.register_blueprint(sharing_bp)
+    app.register_blueprint(profile_bp)
+    rate_limit("RATE_LIMIT_PUBLIC_PAGES")(profile_bp)
     rate_limit("RATE_LIMIT_SHARE")(sharing_bp)
 
     from app.analytics.views import admin_bp as analytics_admin_bp
