@@ -80,13 +80,15 @@ def test_admin_adds_the_key_instructor_authorizes_and_a_canvas_grade_awards_a_ba
     teacher.close()
     teacher, tool = open_canvas_tool(chromium_context, env, course.course_id, course.teacher_login)
     assert "Authorized by" in tool.locator('[data-testid="canvas-oauth"]').inner_text(timeout=WAIT)
-    shoot(chromium_context, frame_url(teacher), "canvas-staff-authorized")
 
     # The instructor designs a badge on the native Essay 1 column.
     tool.locator('[data-testid="open-designer"]').click()
     tool.locator("#badge-name").fill("Canvas essayist")
     tool.locator("#badge-description").fill("At least 80 % in Essay 1.")
     tool.locator("#save-design").click()
+    tool.locator('[data-testid="save-result"]').filter(has_text="artwork version 1").wait_for(
+        timeout=WAIT
+    )
     tool.locator('[data-testid="open-badge-page"]').click(timeout=WAIT)
     tool.locator('[data-testid="check-now"]').click()
     assert "Gradebook checked" in _text(tool, "job-status")
