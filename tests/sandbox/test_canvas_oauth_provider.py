@@ -5,6 +5,7 @@ enforced on the API with 401 "Insufficient scopes on access token." (no WWW-Auth
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import requests
@@ -142,3 +143,25 @@ def test_scopes_are_enforced(sandbox):
     outside = _get(sandbox, "/enrollments", token)
     assert outside.status_code == 401 and "WWW-Authenticate" not in outside.headers
     assert outside.json() == {"errors": [{"message": "Insufficient scopes on access token."}]}
+
+
+def test_the_developer_keys_page_creates_keys_and_turning_one_off_stops_its_tokens(sandbox):
+    page = f"{sandbox.canvas.issuer}/accounts/site_admin/developer_keys"
+    made = requests.post(
+        page,
+        data={"action": "create", "name": "Gradebook", "redirect_uri": REDIRECT, "scopes": ""},
+        timeout=10,
+    )
+    client_id = re.search(r"Developer key (\d+) created", made.text)[1]
+    secret = re.search(rf"{client_id}</code><br>Key <code>([^<]+)</code>", made.text)[1]
+    code = _code(sandbox, client_id)
+    token = _token(
+        sandbox,
+        grant_type="authorization_code",
+        code=code,
+        client_id=client_id,
+        client_secret=secret,
+    ).json()["access_token"]
+    assert _get(sandbox, "/assignments", token).status_code == 200
+    requests.post(page, data={"action": "state", "client_id": client_id, "active": "0"}, timeout=10)
+    assert _get(sandbox, "/assignments", token).status_code == 401

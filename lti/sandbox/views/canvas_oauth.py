@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Response, g, jsonify, redirect, render_template, request, url_for
+from flask import Response, current_app, g, jsonify, redirect, render_template, request, url_for
 from flask import session as cookie
 from sqlalchemy import select
 
@@ -21,7 +21,9 @@ from lti.sandbox.db import session
 from lti.sandbox.models import (
     API_KEY_ID_BASE,
     ApiToken,
+    Course,
     DeveloperKey,
+    LineItem,
     OAuthCode,
     User,
     as_utc,
@@ -63,11 +65,11 @@ def oauth_error(name: str) -> Response:
     return resp
 
 
-def _key(client_id: str | None) -> DeveloperKey | None:
+def _key(client_id: str | None, active_only: bool = True) -> DeveloperKey | None:
     if not client_id or not client_id.isdigit():
         return None
     key = session().get(DeveloperKey, int(client_id) - API_KEY_ID_BASE)
-    if key is None or key.platform_id != g.platform.id or not key.active:
+    if key is None or key.platform_id != g.platform.id or (active_only and not key.active):
         return None
     return key
 
@@ -286,3 +288,66 @@ def scope_of(rule: str, method: str) -> str:
     ):
         path = path.replace(flask_part, canvas_part)
     return f"url:{method}|{path}"
+
+
+@bp.route("/accounts/site_admin/developer_keys", methods=["GET", "POST"])
+@only("canvas")
+def developer_keys() -> Any:
+    """Admin > Developer Keys, in one page: create an API key (redirect URI, Enforce Scopes
+    and its scopes), turn keys on and off, and add a module with a requirement to a course."""
+    from lti.sandbox import seed
+
+    app = current_app._get_current_object()
+    s, form, message = session(), request.form, None
+    if request.method == "POST":
+        action = form.get("action")
+        if action == "create":
+            client_id, _secret = seed.create_developer_key(
+                app,
+                g.platform.slug,
+                form.get("redirect_uri", "").strip(),
+                name=form.get("name", "").strip() or "API key",
+                scopes=form.get("scopes", "").split(),
+                require_scopes=form.get("require_scopes") == "on",
+            )
+            message = f"Developer key {client_id} created (state ON)."
+        elif action == "state":
+            key = _key(form.get("client_id"), active_only=False)
+            if key is not None:
+                key.active = form.get("active") == "1"
+                s.commit()
+                message = f"Developer key {key.client_id} {'ON' if key.active else 'OFF'}."
+        elif action == "module":
+            line_item = s.get(LineItem, int(form["line_item"]))
+            seed.add_module(
+                app,
+                g.platform.slug,
+                int(form["course"]),
+                form.get("name", "").strip() or "Module",
+                [
+                    (
+                        line_item.label,
+                        line_item.id,
+                        "min_score",
+                        float(form.get("min_score") or 0),
+                    )
+                ],
+            )
+            message = "Module added."
+    keys = s.scalars(
+        select(DeveloperKey)
+        .where(DeveloperKey.platform_id == g.platform.id)
+        .order_by(DeveloperKey.id)
+    ).all()
+    courses = s.scalars(select(Course).where(Course.platform_id == g.platform.id)).all()
+    columns = s.scalars(
+        select(LineItem).where(LineItem.course_id.in_([c.id for c in courses]))
+    ).all()
+    return render_template(
+        "sandbox/developer_keys.html",
+        platform=g.platform,
+        keys=keys,
+        courses=courses,
+        columns=columns,
+        message=message,
+    )
