@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from urllib.parse import urlencode, urlsplit
 
 import requests
+from sqlalchemy import select
 
 from app import outbound, secret_box
 from app.connectors.base import ConnectorError
@@ -32,7 +33,7 @@ from app.connectors.models import (
 )
 from app.database import in_transaction
 from app.extensions import cache, db
-from app.models import LtiUser
+from app.models import LtiUser, Membership
 from app.models.base import utcnow
 
 log = logging.getLogger(__name__)
@@ -93,12 +94,19 @@ def start(context_id: int, user_id: int, launch_id: str) -> str:
 
 
 def take(state: str) -> PendingAuthorization | None:
-    """The launch a ``state`` was made for, once (a replayed or unknown state: None)."""
+    """The launch a ``state`` was made for, once (a replayed or unknown state: None), while
+    its instructor is still staff of the course."""
     key = f"canvas-oauth:{state}"
     found = cache.get(key) if state else None
     if not found or not cache.delete(key):
         return None
-    return PendingAuthorization(int(found[0]), int(found[1]), str(found[2]))
+    pending = PendingAuthorization(int(found[0]), int(found[1]), str(found[2]))
+    staff = db.session.scalar(
+        select(Membership.is_staff).where(
+            Membership.context_id == pending.context_id, Membership.user_id == pending.user_id
+        )
+    )
+    return pending if staff else None
 
 
 def authorize_url(connector: GradebookConnector, state: str, redirect_uri: str) -> str:
@@ -203,6 +211,12 @@ def complete(
         auth.user_id = pending.user_id
         auth.canvas_user_id = str((answer.get("user") or {}).get("id") or "")
         _store_tokens(auth, answer)
+        log.info(
+            "canvas authorized for context %s by user %s (launch %s)",
+            pending.context_id,
+            pending.user_id,
+            pending.launch_id,
+        )
         return auth
 
     return in_transaction(save)

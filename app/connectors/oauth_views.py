@@ -57,8 +57,9 @@ def callback():
     if pending is None:
         return _page(
             "Authorization expired",
-            "This authorization was already used or took longer than 10 minutes. Go back to "
-            "the course page in the LMS and choose \u201cAuthorize Canvas\u201d again.",
+            "This authorization was already used or took longer than 10 minutes (or you no "
+            "longer teach the course). Go back to the course page in the LMS and choose "
+            "\u201cAuthorize Canvas\u201d again.",
             400,
         )
     context = db.session.get(Context, pending.context_id)
