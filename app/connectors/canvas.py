@@ -16,11 +16,13 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import requests
+from flask import current_app
 
 from app import outbound
 from app.connectors.base import ConnectorError, GradebookRead, NativeColumn, NativeGrade
@@ -34,6 +36,7 @@ LOW_WATER = 50.0  # below this many units left, pause before the next request
 THROTTLE_RETRIES = 5
 TOTAL_KEY = "canvas:course-total"
 _NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?', re.IGNORECASE)
+FETCH_THREADS = 4  # per-student calls at once: they wait on Canvas, not on us
 USER_ID_TTL = 24 * 3600  # a learner's Canvas id never changes; re-read once a day
 
 
@@ -167,6 +170,12 @@ class CanvasClient:
             f"Canvas at {self.host} answered {outbound.describe(response)}; "
             "check the connector's site URL and token."
         )
+
+    def copy(self) -> CanvasClient:
+        """A client of its own (for another thread) on the same site, tokens and token."""
+        twin = CanvasClient(self.base_url, self.tokens, sleep=self.sleep, pause=self.pause)
+        twin.token, twin.remaining = self.token, self.remaining
+        return twin
 
     def get(self, path: str, *, missing_ok: bool = False) -> Any:
         """One answer (JSON); None for a 404 when ``missing_ok``."""
@@ -319,6 +328,33 @@ class CanvasSource:
                         _time(module.get("completed_at")) if done else None,
                     )
                 )
+
+    def _each_student(self, course: str, ids: dict[int, str]) -> list[tuple[str, list[Any]]]:
+        """Each student's module list, several students at a time (the calls wait on Canvas),
+        each thread with its own client and app context (a refresh writes the new token)."""
+        students = sorted(ids.items())
+        threads = min(FETCH_THREADS, len(students))
+        if threads <= 1:
+            clients = [self.client]
+        else:
+            if self.client.token is None:
+                self.client.token = self.client.tokens.current()
+            clients = [self.client.copy() for _ in range(threads)]
+        app = current_app._get_current_object()
+
+        def run(part: tuple[CanvasClient, list[tuple[int, str]]]) -> list[tuple[str, list[Any]]]:
+            client, mine = part
+            with app.app_context():
+                return [
+                    (learner, client.get_all(f"{course}/modules", [("student_id", str(cid))]))
+                    for cid, learner in mine
+                ]
+
+        parts = [(client, students[i :: len(clients)]) for i, client in enumerate(clients)]
+        if len(parts) == 1:
+            return run(parts[0])
+        with ThreadPoolExecutor(len(parts)) as pool:
+            return [answer for chunk in pool.map(run, parts) for answer in chunk]
 
     def _canvas_ids(self, course: str) -> dict[int, str]:
         """Canvas user id -> LTI ``sub`` of the course's learners (cached per host)."""
