@@ -95,7 +95,7 @@ def lms_course_id(custom: Any) -> str | None:
         return None
     for name in COURSE_ID_PARAMETERS:
         value = str(custom.get(name) or "").strip()
-        if value.isdigit() and len(value) <= 64:
+        if value.isascii() and value.isdigit() and len(value) <= 64:
             return value
     return None
 
