@@ -334,6 +334,7 @@ def developer_keys() -> Any:
                 ],
             )
             message = "Module added."
+        s.commit()  # a fresh read: the seed helpers wrote through sessions of their own
     keys = s.scalars(
         select(DeveloperKey)
         .where(DeveloperKey.platform_id == g.platform.id)
