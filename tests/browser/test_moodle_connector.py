@@ -44,7 +44,7 @@ def test_admin_enables_moodle_and_a_native_grade_awards_a_badge(
     console.get_by_role("link", name="moodle", exact=True).click()
     console.get_by_role("link", name="Gradebook connector").click()
     console.get_by_label("Site URL").fill(f"{env.sandbox_url}/moodle")
-    console.get_by_label("Token").fill(token)
+    console.get_by_label("Token", exact=True).fill(token)
     console.get_by_role("button", name="Save connector").click()
     console.get_by_text("Gradebook connector saved").wait_for(timeout=WAIT)
     assert token not in console.content()
