@@ -121,3 +121,12 @@ def test_admin_adds_the_key_instructor_authorizes_and_a_canvas_grade_awards_a_ba
     row = tool.locator('[data-testid="badges"] tr', has_text="Canvas essayist")
     assert row.locator('[data-testid="awarded-count"]').inner_text() == "1"
     shoot(chromium_context, frame_url(teacher), "canvas-connector-awards")
+
+    # The course page's Canvas card (authorized, by whom): looked at, and audited with axe.
+    tool.get_by_role("link", name="Back to the course page").first.click()
+    tool.locator('[data-testid="canvas-oauth-state"]').wait_for(timeout=WAIT)
+    from tests.browser.test_accessibility import AXE, _audit
+
+    if AXE.exists():
+        found = _audit(chromium_context, frame_url(teacher), "canvas-staff-authorized")
+        assert found == [], "\n".join(found)
