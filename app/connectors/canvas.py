@@ -137,9 +137,9 @@ class CanvasClient:
             if b"Insufficient scopes" in response.content[:300]:
                 raise ConnectorError(
                     "The Canvas developer key enforces scopes and the authorization lacks one "
-                    "Badgebridge needs: tick \u201cEnforce scopes\u201d in the Badgebridge "
-                    "console too (so it asks for them), allow the scopes the README lists on "
-                    "the key, and authorize the course again."
+                    "Badgebridge needs: allow the scopes the README lists on the key, tick "
+                    "\u201cThe key enforces scopes\u201d in the Badgebridge console (so it "
+                    "asks for them), and authorize the course again."
                 )
             if response.headers.get("WWW-Authenticate") and self.tokens.refreshable:
                 raise AuthorizationNeeded(REAUTHORIZE)

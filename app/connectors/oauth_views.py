@@ -52,8 +52,13 @@ def authorize():
 
 @bp.get("/callback")
 def callback():
-    """Canvas's answer: a code to trade for tokens, or an error."""
+    """Canvas's answer: a code to trade for tokens, or an error (Canvas sends some errors,
+    such as ``invalid_scope``, without the state, so they are explained without a course)."""
     pending = canvas_oauth.take(request.args.get("state", ""))
+    error = request.args.get("error")
+    if error:
+        log.info("canvas authorization refused: %s", error[:60])
+        return _page("Not authorized", _refusal(error), 400)
     if pending is None:
         return _page(
             "Authorization expired",
@@ -66,21 +71,6 @@ def callback():
     connector = canvas_oauth.oauth_connector(context.registration_id) if context else None
     if connector is None:
         return _page("Canvas OAuth is off", "The Canvas connector was turned off meanwhile.", 409)
-    error = request.args.get("error")
-    if error:
-        log.info("canvas authorization refused for context %s: %s", context.id, error[:60])
-        message = (
-            "You chose Cancel in Canvas, so Badgebridge cannot read this course's Canvas "
-            "gradebook. Choose \u201cAuthorize Canvas\u201d again to allow it."
-            if error == "access_denied"
-            else "Canvas refused the authorization because the developer key does not allow "
-            "the scopes Badgebridge asks for: an admin allows the scopes the README lists on "
-            "the key (or ticks \u201cThe key enforces scopes\u201d in the console)."
-            if error == "invalid_scope"
-            else f"Canvas refused the authorization ({error[:60]}); an admin checks the "
-            "developer key (state ON, redirect URI) in Canvas."
-        )
-        return _page("Not authorized", message, 400)
     try:
         canvas_oauth.complete(connector, pending, request.args.get("code", ""), _callback_url())
     except ConnectorError as exc:
@@ -90,4 +80,24 @@ def callback():
         f"Badgebridge may now read the Canvas gradebook of \u201c{context.title}\u201d. Close "
         "this window and choose Check now on the course page.",
         ok=True,
+    )
+
+
+def _refusal(error: str) -> str:
+    """The sentence for an ``error`` Canvas sent back instead of a code."""
+    if error == "access_denied":
+        return (
+            "You chose Cancel in Canvas, so Badgebridge cannot read this course's Canvas "
+            "gradebook. Choose \u201cAuthorize Canvas\u201d again to allow it."
+        )
+    if error == "invalid_scope":
+        return (
+            "Canvas refused the authorization because the developer key enforces scopes that do "
+            "not match what Badgebridge asked for: an admin allows the scopes the README lists "
+            "on the key and ticks \u201cThe key enforces scopes\u201d in the Badgebridge "
+            "console, then you choose \u201cAuthorize Canvas\u201d again."
+        )
+    return (
+        f"Canvas refused the authorization ({error[:60]}); an admin checks the developer key "
+        "(state ON, redirect URI) in Canvas."
     )

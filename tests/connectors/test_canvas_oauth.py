@@ -198,7 +198,8 @@ def test_declining_and_replaying_are_explained(app, registered, browser):
     course, _essay = _oauth_course(registered, browser)
     denied = _authorize(registered, course, browser, decision="deny")
     assert denied.status_code == 400 and "You chose Cancel in Canvas" in denied.text
-    replay = browser.session.get(denied.url)  # the same state a second time
+    code_like = denied.url.replace("error=access_denied", "code=x")
+    replay = browser.session.get(code_like)  # the same state a second time
     assert replay.status_code == 400 and "already used" in replay.text
 
 
@@ -212,7 +213,7 @@ def test_a_key_that_does_not_allow_the_scopes_is_explained(app, registered, brow
     )
     page = s.get(f"{registered.tool_url}/connectors/canvas/authorize", params={"lt": course.token})
     assert page.status_code == 400
-    assert "does not allow the scopes" in page.text
+    assert "enforces scopes that do not match" in page.text
 
 
 def test_moodle_course_id_comes_from_the_custom_parameter(app, registered, browser):

@@ -101,13 +101,14 @@ def oauth_auth() -> Any:
     if key.require_scopes:
         missing = [s for s in scopes if s not in key.scopes]
         if missing or not scopes:
+            # Canvas's InvalidScopeError goes back through redirect_oauth_error, which adds
+            # only error and error_description to the redirect URI: no state.
             return _final(
                 redirect_uri,
                 error="invalid_scope",
                 error_description="A requested scope is invalid, unknown, malformed, or exceeds "
                 "the scope granted by the resource owner. The following scopes were requested, "
                 f"but not granted: {', '.join(missing)}",
-                state=state,
             )
     if args.get("response_type") != "code":
         return _final(
