@@ -436,10 +436,17 @@ def _student(course: Course) -> User | Response | None:
     if wanted is None:
         return None
     user = session().get(User, int(wanted)) if wanted.isdigit() else None
-    student = [u for _e, u in _students(course) if user is not None and u.id == user.id]
-    if not student:
+    enrolled = user is not None and session().scalar(
+        select(Enrollment.id).where(
+            Enrollment.course_id == course.id,
+            Enrollment.user_id == user.id,
+            Enrollment.role == "student",
+            Enrollment.status == "active",
+        )
+    )
+    if not enrolled:
         return _error(401, "user not authorized to perform that action", status="unauthorized")
-    return student[0]
+    return user
 
 
 @bp.get("/api/v1/courses/<course_ref>/modules")
