@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from app.connectors.base import ConnectorError
 from app.connectors.canvas_oauth import REAUTHORIZE, SCOPES, AuthorizationNeeded
 from app.connectors.models import CanvasAuthorization, GradebookConnector
 from app.connectors.operations import save_connector
@@ -228,3 +229,23 @@ def test_moodle_course_id_comes_from_the_custom_parameter(app, registered, brows
     db.session.rollback()  # a fresh read of what the next launch writes
     plain = new_course(registered, browser, "moodle", learners=1)
     assert plain.context.lms_course_id is None
+
+
+def test_a_token_missing_a_scope_is_named(app, registered, browser):
+    import json
+
+    from lti.sandbox.db import session_scope
+    from lti.sandbox.models import ApiToken
+
+    course, _essay = _oauth_course(registered, browser)
+    _authorize(registered, course, browser)
+    (token,) = seed.oauth_tokens_of(registered.sandbox, "canvas", course.info.teacher_login)
+    with session_scope(registered.sandbox) as s:  # as if the key lost the modules scope
+        row = s.get(ApiToken, token)
+        row.scopes_json = json.dumps([sc for sc in SCOPES if "modules" not in sc])
+    with pytest.raises(ConnectorError) as caught:
+        sync_course(course.context.id)
+    assert "enforces scopes and the authorization lacks one" in str(caught.value)
+    connector = db.session.get(GradebookConnector, course.context.registration_id)
+    db.session.refresh(connector)
+    assert connector.last_error == str(caught.value)  # the admin's console says it too
