@@ -37,6 +37,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(api_bp)
 
     from app.learner.views import bp as learner_bp
+    from app.profile.views import bp as profile_bp
     from app.sharing.views import bp as sharing_bp
 
     app.register_blueprint(learner_bp)
@@ -44,6 +45,8 @@ def init_app(app: Flask) -> None:
     from app import wallets
 
     wallets.init_app(app)
+    app.register_blueprint(profile_bp)
+    rate_limit("RATE_LIMIT_PUBLIC_PAGES")(profile_bp)
     rate_limit("RATE_LIMIT_SHARE")(sharing_bp)
 
     from app.analytics.views import admin_bp as analytics_admin_bp
@@ -54,10 +57,12 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(analytics_staff_bp)
     app.register_blueprint(analytics_admin_bp)
     app.register_blueprint(webhooks_admin_bp)
+    from app.connectors.oauth_views import bp as canvas_oauth_bp
     from app.connectors.views import bp as connectors_admin_bp
     from app.privacy.views import bp as people_admin_bp
 
     app.register_blueprint(connectors_admin_bp)
+    app.register_blueprint(canvas_oauth_bp)
 
     app.register_blueprint(people_admin_bp)
     from app.landing import bp as landing_bp

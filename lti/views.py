@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, jsonify, redirect, render_template, ur
 from pylti1p3.contrib.flask import FlaskRequest
 from pylti1p3.deep_link_resource import DeepLinkResource
 
-from app.course.operations import LaunchFacts, PersonFacts, record_launch
+from app.course.operations import LaunchFacts, PersonFacts, lms_course_id, record_launch
 from app.grades.jobs import sync_on_launch
 from app.launch_session import LaunchSession, current_session, launch_required
 from app.security.limits import rate_limit
@@ -139,6 +139,7 @@ def _record(message: ToolMessageLaunch) -> LaunchSession:
                 (body.get(CLAIM + "tool_platform") or {}).get("product_family_code") or ""
             ),
             platform_name=platform_name(body.get(CLAIM + "tool_platform")),
+            lms_course_id=lms_course_id(body.get(CLAIM + "custom")),
         )
     )
     return LaunchSession(

@@ -64,6 +64,16 @@ class GradebookSource(Protocol):
 
     kind: str
 
+    def course_ref(self, lti_context_id: str, lms_course_id: str | None) -> str:
+        """How :meth:`read` names the course: from the launch's context id, or the LMS's
+        course id when a custom parameter carried it."""
+        ...
+
+    def key_of_lineitem(self, lineitem_url: str) -> str | None:
+        """The native column key of one of the tool's own AGS line items, if the LMS lets
+        one be told (so a column is not listed twice)."""
+        ...
+
     def read(self, course_ref: str) -> GradebookRead:
         """Every native column of the course ``course_ref`` (the LMS's course id) and every
         learner's grade in it, all pages included."""

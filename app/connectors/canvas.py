@@ -16,14 +16,17 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import requests
+from flask import current_app
 
 from app import outbound
 from app.connectors.base import ConnectorError, GradebookRead, NativeColumn, NativeGrade
+from app.connectors.canvas_oauth import REAUTHORIZE, AccessTokens, AuthorizationNeeded
 from app.extensions import cache
 
 log = logging.getLogger(__name__)
@@ -33,6 +36,7 @@ LOW_WATER = 50.0  # below this many units left, pause before the next request
 THROTTLE_RETRIES = 5
 TOTAL_KEY = "canvas:course-total"
 _NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?', re.IGNORECASE)
+FETCH_THREADS = 4  # per-student calls at once: they wait on Canvas, not on us
 USER_ID_TTL = 24 * 3600  # a learner's Canvas id never changes; re-read once a day
 
 
@@ -57,7 +61,7 @@ class CanvasClient:
     def __init__(
         self,
         base_url: str,
-        token: str,
+        tokens: AccessTokens,
         http: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         pause: float = 1.0,
@@ -66,18 +70,24 @@ class CanvasClient:
         self.origin = "{0.scheme}://{0.netloc}".format(urlsplit(self.base_url))
         self.host = urlsplit(self.base_url).hostname or self.base_url
         self.http = http or outbound.session()
-        self.http.headers["Authorization"] = f"Bearer {token}"
+        self.tokens = tokens
+        self.token: str | None = None  # the access token in use, read on the first request
         self.sleep, self.pause = sleep, pause  # pause: seconds of the first back-off
         self.remaining: float | None = None
 
     def _get(
         self, url: str, params: Any = None, missing_ok: bool = False
     ) -> requests.Response | None:
+        refreshed = False
         for attempt in range(THROTTLE_RETRIES + 1):
             if self.remaining is not None and self.remaining < LOW_WATER:
                 self.sleep(self.pause)  # let the bucket leak before spending more
+            if self.token is None:
+                self.token = self.tokens.current()
             try:
-                response = self.http.get(url, params=params)
+                response = self.http.get(
+                    url, params=params, headers={"Authorization": f"Bearer {self.token}"}
+                )
             except outbound.OutboundRefused as exc:
                 raise ConnectorError(
                     f"Badgebridge may not connect to Canvas: {exc}. Check "
@@ -99,6 +109,16 @@ class CanvasClient:
                 log.info("canvas %s throttled, waiting %.1fs", self.host, wait)
                 self.sleep(wait)
                 continue
+            if (
+                response.status_code == 401
+                and response.headers.get("WWW-Authenticate")
+                and self.tokens.refreshable
+                and not refreshed
+            ):
+                # Expired or revoked (RFC 6750 invalid_token): refresh once and try again.
+                log.info("canvas %s refused the access token; refreshing it", self.host)
+                self.token, refreshed = self.tokens.refreshed(), True
+                continue
             if missing_ok and response.status_code == 404:
                 return None
             return self._checked(response)
@@ -114,6 +134,15 @@ class CanvasClient:
         if status == 200:
             return response
         if status == 401:
+            if b"Insufficient scopes" in response.content[:300]:
+                raise ConnectorError(
+                    "The Canvas developer key enforces scopes and the authorization lacks one "
+                    "Badgebridge needs: allow the scopes the README lists on the key, tick "
+                    "\u201cThe key enforces scopes\u201d in the Badgebridge console (so it "
+                    "asks for them), and authorize the course again."
+                )
+            if response.headers.get("WWW-Authenticate") and self.tokens.refreshable:
+                raise AuthorizationNeeded(REAUTHORIZE)
             if response.headers.get("WWW-Authenticate"):
                 raise ConnectorError(
                     "Canvas refused the connector's API token (expired, deleted or "
@@ -141,6 +170,12 @@ class CanvasClient:
             f"Canvas at {self.host} answered {outbound.describe(response)}; "
             "check the connector's site URL and token."
         )
+
+    def copy(self) -> CanvasClient:
+        """A client of its own (for another thread) on the same site, tokens and token."""
+        twin = CanvasClient(self.base_url, self.tokens, sleep=self.sleep, pause=self.pause)
+        twin.token, twin.remaining = self.token, self.remaining
+        return twin
 
     def get(self, path: str, *, missing_ok: bool = False) -> Any:
         """One answer (JSON); None for a 404 when ``missing_ok``."""
@@ -198,9 +233,15 @@ class CanvasSource:
         recognised by their launch URL instead (see :meth:`read`)."""
         return None
 
+    def course_ref(self, lti_context_id: str, lms_course_id: str | None) -> str:
+        """The Canvas course id from ``$Canvas.course.id`` when the launch carried it, else
+        Canvas's ``lti_context_id:`` alternative id (one lookup more on Canvas's side)."""
+        return lms_course_id or f"lti_context_id:{lti_context_id}"
+
     def read(self, course_ref: str) -> GradebookRead:
-        """Assignments (but the tool's own), every student's scores, course scores."""
-        course = f"/api/v1/courses/lti_context_id:{quote(course_ref, safe='')}"
+        """Assignments (but the tool's own), every student's scores, course scores and
+        module completion."""
+        course = f"/api/v1/courses/{quote(course_ref, safe=':')}"
         listed = self.client.get_all(f"{course}/assignments")  # a 404 here: no such course
         ids = self._canvas_ids(course)
         out = GradebookRead()
@@ -248,7 +289,74 @@ class CanvasSource:
             out.columns.append(
                 NativeColumn(TOTAL_KEY, "Course total (current score %)", 100.0, "course_total")
             )
+        self._module_completion(course, ids, out)
         return out
+
+    def _module_completion(self, course: str, ids: dict[int, str], out: GradebookRead) -> None:
+        """A 0/100 column per module with completion requirements: each student's module
+        list (``student_id``) says ``state`` "completed" and ``completed_at``. Canvas has no
+        all-students form of it, so it is one paged list per student."""
+        tracked: dict[int, str] = {}
+        for module in self.client.get_all(f"{course}/modules", [("include[]", "items")]):
+            items = module.get("items")
+            if items is None:  # Canvas leaves out the items of a module with too many
+                items = self.client.get_all(f"{course}/modules/{module['id']}/items")
+            if any(i.get("completion_requirement") for i in items):
+                tracked[module["id"]] = str(module.get("name") or f"Module {module['id']}")
+        if not tracked:
+            return
+        for module_id, name in tracked.items():
+            out.columns.append(
+                NativeColumn(
+                    f"canvas:module:{module_id}",
+                    f"{name} (module completed)",
+                    100.0,
+                    kind="module_completion",
+                )
+            )
+        for canvas_id, learner in ids.items():
+            for module in self.client.get_all(
+                f"{course}/modules", [("student_id", str(canvas_id))]
+            ):
+                if module.get("id") not in tracked:
+                    continue
+                done = module.get("state") == "completed"
+                out.grades.append(
+                    NativeGrade(
+                        f"canvas:module:{module['id']}",
+                        learner,
+                        100.0 if done else 0.0,
+                        100.0,
+                        _time(module.get("completed_at")) if done else None,
+                    )
+                )
+
+    def _each_student(self, course: str, ids: dict[int, str]) -> list[tuple[str, list[Any]]]:
+        """Each student's module list, several students at a time (the calls wait on Canvas),
+        each thread with its own client and app context (a refresh writes the new token)."""
+        students = sorted(ids.items())
+        threads = min(FETCH_THREADS, len(students))
+        if threads <= 1:
+            clients = [self.client]
+        else:
+            if self.client.token is None:
+                self.client.token = self.client.tokens.current()
+            clients = [self.client.copy() for _ in range(threads)]
+        app = current_app._get_current_object()
+
+        def run(part: tuple[CanvasClient, list[tuple[int, str]]]) -> list[tuple[str, list[Any]]]:
+            client, mine = part
+            with app.app_context():
+                return [
+                    (learner, client.get_all(f"{course}/modules", [("student_id", str(cid))]))
+                    for cid, learner in mine
+                ]
+
+        parts = [(client, students[i :: len(clients)]) for i, client in enumerate(clients)]
+        if len(parts) == 1:
+            return run(parts[0])
+        with ThreadPoolExecutor(len(parts)) as pool:
+            return [answer for chunk in pool.map(run, parts) for answer in chunk]
 
     def _canvas_ids(self, course: str) -> dict[int, str]:
         """Canvas user id -> LTI ``sub`` of the course's learners (cached per host)."""

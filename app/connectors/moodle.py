@@ -233,6 +233,11 @@ class MoodleSource:
         found = _LINEITEM.search(lineitem_url)
         return f"moodle:gradeitem:{found.group(1)}" if found else None
 
+    def course_ref(self, lti_context_id: str, lms_course_id: str | None) -> str:
+        """The Moodle course id: the ``course_id=$Context.id`` custom parameter when the
+        launch carried it, else the context id (Moodle's ``context.id`` is the course id)."""
+        return lms_course_id or lti_context_id
+
     def read(self, course_ref: str) -> GradebookRead:
         """Grade items with every learner's grade, then activity and course completion."""
         if not str(course_ref).isdigit():

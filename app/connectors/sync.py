@@ -15,7 +15,13 @@ from sqlalchemy import select
 from app import secret_box
 from app.connectors.base import ConnectorError, GradebookSource, NativeColumn
 from app.connectors.canvas import CanvasClient, CanvasSource
-from app.connectors.models import ConnectorKind, GradebookConnector
+from app.connectors.canvas_oauth import (
+    AccessTokens,
+    AuthorizationNeeded,
+    OAuthTokens,
+    StaticToken,
+)
+from app.connectors.models import ConnectorAuth, ConnectorKind, GradebookConnector
 from app.connectors.moodle import MoodleClient, MoodleSource
 from app.database import in_transaction
 from app.extensions import db
@@ -36,14 +42,20 @@ class NativeRead:
 
 
 def source_for(connector: GradebookConnector, context_id: int) -> GradebookSource:
-    """The connector's source for one course, with its token decrypted."""
-    token = secret_box.decrypt(connector.token_encrypted).decode()
+    """The connector's source for one course, with its token decrypted (Canvas OAuth: the
+    course's authorization, refreshed as needed)."""
     if connector.kind == ConnectorKind.MOODLE:
+        token = secret_box.decrypt(connector.token_encrypted).decode()
         return MoodleSource(MoodleClient(connector.base_url, token))
     if connector.kind == ConnectorKind.CANVAS:
         pause = number("CANVAS_THROTTLE_PAUSE_SECONDS", 1.0)
+        tokens: AccessTokens = (
+            OAuthTokens(connector, context_id)
+            if connector.auth == ConnectorAuth.OAUTH
+            else StaticToken(secret_box.decrypt(connector.token_encrypted).decode())
+        )
         return CanvasSource(
-            CanvasClient(connector.base_url, token, pause=pause),
+            CanvasClient(connector.base_url, tokens, pause=pause),
             lambda: learner_subs(context_id),
             tool_url=str(current_app.config.get("PUBLIC_BASE_URL") or ""),
         )
@@ -86,7 +98,9 @@ def read_native(context_id: int) -> NativeRead:
         )
     }
     try:
-        read = source.read(context.lti_context_id)
+        read = source.read(source.course_ref(context.lti_context_id, context.lms_course_id))
+    except AuthorizationNeeded:
+        raise  # one course's authorization: its staff act, the admin's connector is fine
     except ConnectorError as exc:
         message = str(exc)
         in_transaction(lambda: _note(registration_id, message))

@@ -6,7 +6,8 @@ from flask import redirect, render_template, request, url_for
 
 from app.admin import auth as admin_auth
 from app.connectors import operations
-from app.connectors.models import ConnectorKind
+from app.connectors.canvas_oauth import SCOPES
+from app.connectors.models import ConnectorAuth, ConnectorKind
 
 bp = admin_auth.console_blueprint("admin_connectors", "/admin/connectors")
 
@@ -26,6 +27,10 @@ def registration_connector(public_id: str):
                 base_url=form.get("base_url", ""),
                 token=form.get("token"),
                 enabled=form.get("enabled") == "on",
+                auth=form.get("auth", ConnectorAuth.TOKEN),
+                client_id=form.get("client_id"),
+                client_secret=form.get("client_secret"),
+                enforce_scopes=form.get("enforce_scopes") == "on",
             )
         except operations.ConnectorSettingsError as exc:
             error = str(exc)
@@ -41,6 +46,8 @@ def registration_connector(public_id: str):
         registration=registration,
         connector=operations.connector_of(registration.id),
         kinds=ConnectorKind.ALL,
+        scopes=SCOPES,
+        redirect_uri=url_for("canvas_oauth.callback", _external=True),
         form=request.form if error else None,
         error=error,
         notice=admin_auth.take_notice(),

@@ -80,6 +80,26 @@ class LaunchFacts:
     # The signed launch's ``tool_platform.product_family_code`` ("moodle", "canvas").
     product_family: str = ""
     platform_name: str = ""  # the institution, from the launch's tool_platform claim
+    # The LMS's own course id from the custom claim (see :func:`lms_course_id`).
+    lms_course_id: str | None = None
+
+
+# Custom parameters naming the LMS's course id: Canvas's registration asks for
+# ``canvas_course_id=$Canvas.course.id``; on Moodle an admin adds ``course_id=$Context.id``
+# (Moodle substitutes the course id; README "Moodle"). An unsubstituted value (Canvas sends
+# the literal "$Canvas.course.id" where it cannot substitute) is not an id.
+COURSE_ID_PARAMETERS = ("canvas_course_id", "course_id")
+
+
+def lms_course_id(custom: Any) -> str | None:
+    """The LMS's course id named by the launch's custom claim, if one is a plain number."""
+    if not isinstance(custom, dict):
+        return None
+    for name in COURSE_ID_PARAMETERS:
+        value = str(custom.get(name) or "").strip()
+        if value.isascii() and value.isdigit() and len(value) <= 64:
+            return value
+    return None
 
 
 @dataclass(frozen=True)
@@ -208,6 +228,7 @@ def _repeat_launch_query() -> Select[Any]:
             c.label,
             c.ags_endpoint,
             c.nrps_endpoint,
+            c.lms_course_id,
             c.last_launch_at.label("context_launch"),
             m.roles,
             m.is_staff,
@@ -254,6 +275,7 @@ def _repeat_launch(facts: LaunchFacts, now: datetime) -> RecordedLaunch | None:
                 (person.email, row.email),
                 (facts.context_title, row.title),
                 (facts.context_label, row.label),
+                (facts.lms_course_id, row.lms_course_id),
             )
         )
         and (row.name or person.name or not (person.given_name or person.family_name))
@@ -296,6 +318,7 @@ def record_launch(facts: LaunchFacts) -> RecordedLaunch:
         nrps_endpoint=(
             facts.nrps_endpoint if facts.nrps_endpoint is not None else context.nrps_endpoint
         ),
+        lms_course_id=facts.lms_course_id or context.lms_course_id,
     )
     _touch(context, now)
     _learn_platform(facts)

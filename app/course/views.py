@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 from app.awards import lifecycle
+from app.connectors.canvas_oauth import course_status
 from app.designer.operations import course_badges
 from app.extensions import db
 from app.launch_session import current_session, launch_required
@@ -33,6 +34,7 @@ def staff_home():
         badges=course_badges(session.context_id),
         state_name=lifecycle.state_name,
         next_step=lifecycle.next_step,
+        canvas_oauth=course_status(session.registration_id, session.context_id),
         **_page_data(),
     )
 

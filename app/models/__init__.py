@@ -4,7 +4,7 @@ from app.admin.models import AdminUser, RegistrationChange, RegistrationSource
 from app.api.models import ApiKey
 from app.audit.models import AuditChainHead, AuditRecord
 from app.awards.models import AwardDecision, OutboxMessage, ReviewItem
-from app.connectors.models import GradebookConnector
+from app.connectors.models import CanvasAuthorization, GradebookConnector
 from app.grades.models import Column, Grade, GradeEventSecret, Job
 from app.models.course import Context, LtiUser, Membership
 from app.models.lti import Deployment, Registration, RegistrationStatus, ToolKey
@@ -25,6 +25,7 @@ from app.openbadges.models import (
     IssuerKey,
     StatusList,
 )
+from app.profile.models import LearnerProfile, ProfileBadge
 from app.sharing.models import ShareEvent, VerificationView
 from app.wallets.models import WalletCredential, WalletOffer
 from app.webhooks.models import (
@@ -43,6 +44,7 @@ __all__ = [
     "AwardDecision",
     "Badge",
     "BadgeImage",
+    "CanvasAuthorization",
     "Column",
     "Context",
     "Deployment",
@@ -53,6 +55,7 @@ __all__ = [
     "Issuer",
     "IssuerKey",
     "Job",
+    "LearnerProfile",
     "LtiUser",
     "Membership",
     "Ob3AuthorizationCode",
@@ -62,6 +65,7 @@ __all__ = [
     "Ob3Push",
     "Ob3Token",
     "OutboxMessage",
+    "ProfileBadge",
     "Registration",
     "RegistrationChange",
     "RegistrationSource",

@@ -38,6 +38,10 @@ class Context(TimestampMixin, Model):
     ags_endpoint: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     nrps_endpoint: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     last_launch_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
+    # The LMS's own course id from the launch's custom parameters (Canvas
+    # ``canvas_course_id=$Canvas.course.id``, Moodle ``course_id=$Context.id``): what the
+    # gradebook connectors address; None until a launch carried it.
+    lms_course_id: Mapped[str | None] = mapped_column(String(64))
 
     registration: Mapped[Registration] = relationship()
     deployment: Mapped[Deployment] = relationship()

@@ -374,6 +374,103 @@ class ApiToken(Base):
     leak: Mapped[float] = mapped_column(Float, default=10.0)  # units per second
     checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     throttled: Mapped[int] = mapped_column(Integer, default=0)  # 403s served, for tests
+    # OAuth 2 tokens: the developer key, the granted scopes (JSON list) and the refresh token
+    # (a new access token keeps it; deleting the token deletes both, as in Canvas).
+    developer_key_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sbx_developer_key.id"), nullable=True
+    )
+    scopes_json: Mapped[str] = mapped_column(Text, default="[]")
+    refresh_token: Mapped[str | None] = mapped_column(String(100), nullable=True, unique=True)
+
+    @property
+    def scopes(self) -> set[str]:
+        """The scopes granted with the token."""
+        return set(json.loads(self.scopes_json or "[]"))
+
+
+class DeveloperKey(Base):
+    """A Canvas API developer key (Admin > Developer Keys > + API Key): its client id is the
+    row id (Canvas numbers keys ``10000000000001``…), a secret, the redirect URIs, and the
+    scopes it allows when ``require_scopes`` ("Enforce Scopes") is on. Off until enabled."""
+
+    __tablename__ = "sbx_developer_key"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("sbx_platform.id"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    secret: Mapped[str] = mapped_column(String(100))
+    redirect_uris_json: Mapped[str] = mapped_column(Text, default="[]")
+    scopes_json: Mapped[str] = mapped_column(Text, default="[]")
+    require_scopes: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    token_lifetime: Mapped[int] = mapped_column(Integer, default=3600)  # seconds
+
+    @property
+    def client_id(self) -> str:
+        """The key's client id as Canvas shows it."""
+        return str(API_KEY_ID_BASE + self.id)
+
+    @property
+    def redirect_uris(self) -> list[str]:
+        """Where codes may be sent."""
+        return list(json.loads(self.redirect_uris_json or "[]"))
+
+    @property
+    def scopes(self) -> set[str]:
+        """The scopes the key allows (all, when it does not enforce them)."""
+        return set(json.loads(self.scopes_json or "[]"))
+
+
+API_KEY_ID_BASE = 170000000000000  # Canvas cloud's developer key ids: shard 17
+
+
+class OAuthCode(Base):
+    """An authorization code (Canvas keeps them 10 minutes in Redis), single use."""
+
+    __tablename__ = "sbx_oauth_code"
+
+    code: Mapped[str] = mapped_column(String(140), primary_key=True)
+    developer_key_id: Mapped[int] = mapped_column(ForeignKey("sbx_developer_key.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("sbx_user.id"))
+    scopes_json: Mapped[str] = mapped_column(Text, default="[]")
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Module(Base):
+    """A Canvas module of a course; its items carry the completion requirements."""
+
+    __tablename__ = "sbx_module"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("sbx_course.id"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    position: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class ModuleItem(Base):
+    """An item of a module: an assignment (``line_item_id``) or a page. ``requirement`` is
+    Canvas's completion requirement type ("min_score", "must_mark_done", or None)."""
+
+    __tablename__ = "sbx_module_item"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    module_id: Mapped[int] = mapped_column(ForeignKey("sbx_module.id"), index=True)
+    title: Mapped[str] = mapped_column(String(255))
+    line_item_id: Mapped[int | None] = mapped_column(ForeignKey("sbx_line_item.id"), nullable=True)
+    requirement: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    min_score: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class ModuleItemDone(Base):
+    """A learner marked a "must_mark_done" item done."""
+
+    __tablename__ = "sbx_module_item_done"
+    __table_args__ = (UniqueConstraint("item_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("sbx_module_item.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("sbx_user.id"), index=True)
+    done_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 def as_utc(dt: datetime) -> datetime:

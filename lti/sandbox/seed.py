@@ -28,14 +28,19 @@ from lti.sandbox.models import (
     ActivityCompletion,
     ApiToken,
     Course,
+    DeveloperKey,
     Enrollment,
     LineItem,
+    Module,
+    ModuleItem,
+    ModuleItemDone,
     Platform,
     ResourceLink,
     Tool,
     User,
     WsSite,
     WsToken,
+    dumps,
     utcnow,
 )
 from lti.sandbox.moodle_ws import IMPLEMENTED
@@ -49,6 +54,9 @@ TOOL_NAME = "Badgebridge"
 DEMO_COLUMNS = (("Quiz 1", 10.0), ("Quiz 2", 10.0), ("Project", 100.0))
 # Canvas custom variables the tool's developer key asks for.
 CANVAS_CUSTOM = {"canvas_course_id": "$Canvas.course.id", "canvas_user_id": "$Canvas.user.id"}
+# The custom parameter line the README asks Moodle admins to add to the tool (the demo's
+# Moodle tool is registered without it, as the captured Moodle's was: see set_tool_custom).
+MOODLE_CUSTOM = {"course_id": "$Context.id"}
 
 
 @dataclass
@@ -707,3 +715,98 @@ def api_token_throttled(app: Flask, token: str) -> int:
     """How many requests of ``token`` the throttle refused."""
     with session_scope(app) as s:
         return s.get(ApiToken, token).throttled
+
+
+def set_tool_custom(app: Flask, slug: str, custom: dict[str, str]) -> dict[str, str]:
+    """Set the custom parameters of the platform's tool (Moodle: the tool's "Custom
+    parameters" box); returns the previous ones."""
+    with session_scope(app) as s:
+        tool = _tool(s, _platform(s, slug))
+        before = tool.custom
+        tool.custom_json = dumps(custom)
+        return before
+
+
+def create_developer_key(
+    app: Flask,
+    slug: str,
+    redirect_uri: str,
+    *,
+    name: str = "Badgebridge gradebook",
+    scopes: Sequence[str] = (),
+    require_scopes: bool = False,
+    token_lifetime: int = 3600,
+) -> tuple[str, str]:
+    """A Canvas API developer key (Admin > Developer Keys > + API Key), state ON: its client
+    id and secret."""
+    with session_scope(app) as s:
+        platform = _platform(s, slug)
+        key = DeveloperKey(
+            platform_id=platform.id,
+            name=name,
+            secret=secrets.token_urlsafe(48),
+            redirect_uris_json=dumps([redirect_uri]),
+            scopes_json=dumps(list(scopes)),
+            require_scopes=require_scopes,
+            token_lifetime=token_lifetime,
+        )
+        s.add(key)
+        s.flush()
+        return key.client_id, key.secret
+
+
+def oauth_tokens_of(app: Flask, slug: str, user_login_or_id: str | int) -> list[str]:
+    """The user's OAuth access tokens (for tests: expire or revoke them)."""
+    with session_scope(app) as s:
+        user = ops.find_user(s, _platform(s, slug), user_login_or_id)
+        return list(
+            s.scalars(
+                select(ApiToken.token).where(
+                    ApiToken.user_id == user.id, ApiToken.developer_key_id.is_not(None)
+                )
+            )
+        )
+
+
+def expire_api_token(app: Flask, token: str) -> None:
+    """Let an access token run out (as an hour passing would)."""
+    with session_scope(app) as s:
+        s.get(ApiToken, token).expires_at = utcnow() - timedelta(seconds=1)
+
+
+def add_module(
+    app: Flask,
+    slug: str,
+    course_id: int,
+    name: str,
+    items: Sequence[tuple[str, int | None, str | None, float | None]],
+) -> int:
+    """A module with items (title, line item id or None for a page, requirement type or None,
+    min_score); its id."""
+    with session_scope(app) as s:
+        _platform(s, slug)
+        position = 1 + len(list(s.scalars(select(Module.id).where(Module.course_id == course_id))))
+        module = Module(course_id=course_id, name=name, position=position)
+        s.add(module)
+        s.flush()
+        for title, line_item_id, requirement, min_score in items:
+            s.add(
+                ModuleItem(
+                    module_id=module.id,
+                    title=title,
+                    line_item_id=line_item_id,
+                    requirement=requirement,
+                    min_score=min_score,
+                )
+            )
+        return module.id
+
+
+def mark_done(app: Flask, slug: str, module_id: int, title: str, user_login_or_id: str) -> None:
+    """The learner marks a module's "must mark done" item done."""
+    with session_scope(app) as s:
+        user = ops.find_user(s, _platform(s, slug), user_login_or_id)
+        item = s.scalars(
+            select(ModuleItem).where(ModuleItem.module_id == module_id, ModuleItem.title == title)
+        ).one()
+        s.add(ModuleItemDone(item_id=item.id, user_id=user.id))

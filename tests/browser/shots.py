@@ -123,7 +123,7 @@ def enable_moodle_connector(context, env, token: str) -> None:
     console.get_by_role("link", name="moodle", exact=True).click()
     console.get_by_role("link", name="Gradebook connector").click()
     console.get_by_label("Site URL").fill(f"{env.sandbox_url}/moodle")
-    console.get_by_label("Token").fill(token)
+    console.get_by_label("Token", exact=True).fill(token)
     console.get_by_role("button", name="Save connector").click()
     console.get_by_text("Gradebook connector saved").wait_for(timeout=20_000)
     assert token not in console.content()

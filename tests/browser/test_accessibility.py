@@ -1,8 +1,10 @@
 """An automated accessibility audit with axe-core (the npm package pinned in
 ``tests/browser/package.json``; ``make test-deps`` installs it) of the main pages, each reached
 by clicking from a sandbox launch: the staff course page, the designer, a badge's page, the
-awards page, the learner's page, the public verification page (and its "not found" page), the
-landing page and the admin console (login, registrations, analytics, webhooks).
+awards page, the learner's page, the public verification page (valid, revoked and "not found"),
+the learner's profile settings and public profile, the Moodle new-window ("cookies blocked")
+page inside the course, the landing page and the admin console (login, registrations,
+analytics, webhooks).
 No violation of impact "serious" or "critical" is allowed, at a phone width and a laptop width.
 
 axe is injected through Playwright's ``evaluate`` (the DevTools protocol, which the pages'
@@ -148,5 +150,87 @@ def test_every_main_page_has_no_serious_accessibility_violation(
     landing.get_by_role("link", name="Webhooks of canvas").click()
     landing.get_by_label("Receiver URL (http or https)").wait_for(timeout=WAIT)
     found += _audit(chromium_context, landing.url, "admin-webhooks")
+
+    assert found == [], "serious or critical accessibility violations:\n" + "\n".join(found)
+
+
+def _audit_frame(page, name: str) -> list[str]:
+    """Audit the tool's page where it is, inside the LMS frame (the Moodle new-window page
+    lives only there: reopened on its own it would be another launch)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    found: list[str] = []
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        save_shot(page, SHOTS / f"{name}-{width}.png", full_page=True)
+        frame = page.locator("iframe.tool-frame").element_handle().content_frame()
+        found += [f"{name} @{width}px: {line}" for line in _serious_violations(frame)]
+    return found
+
+
+def test_profile_revoked_page_and_moodle_new_window_have_no_serious_violation(
+    registered, chromium_context
+):
+    from lti.sandbox.seed import course_url, create_course
+    from tests.support.lti_env import course_of, login_of
+
+    found: list[str] = []
+    course = create_course(
+        registered.sandbox,
+        "canvas",
+        "Profile audit course",
+        learners=1,
+        tas=0,
+        columns=(("Essay", 100.0),),
+        score_fraction=1.0,
+    )
+    _teacher, tool = open_canvas_tool(
+        chromium_context, registered, course.course_id, course.teacher_login
+    )
+    tool.locator('[data-testid="open-designer"]').click(timeout=WAIT)
+    publish_clear_writer(tool, "Essay (out of 100)", wait=WAIT)
+
+    # The learner turns the profile on from My badges, choosing the badge.
+    learner, mine = open_canvas_tool(
+        chromium_context, registered, course.course_id, course.learner_logins[0]
+    )
+    mine.locator('[data-testid="my-profile"]').click(timeout=WAIT)
+    mine.get_by_label("Show my public profile page").check()
+    mine.get_by_label("Clear writer (Profile audit course)").check()
+    mine.locator('[data-testid="save-profile"]').click()
+    mine.locator('[data-testid="profile-saved"]').wait_for(timeout=WAIT)
+    found += _audit(chromium_context, frame_url(learner), "profile-settings")
+    profile_url = mine.locator('[data-testid="profile-url"]').get_attribute("href")
+    profile = chromium_context.new_page()
+    profile.goto(profile_url)
+    assert profile.locator('[data-testid="profile-badge"]').count() == 1
+    verify_url = profile.get_by_role("link", name="Verify Clear writer").get_attribute("href")
+    found += _audit(chromium_context, profile_url, "profile-public")
+
+    # The instructor revokes the award: the public page turns red; the profile drops it.
+    tool.locator('[data-testid="revoke-open"]').click()
+    tool.locator('input[name="reason"]').last.fill("Issued by mistake")
+    tool.locator('[data-testid="revoke"]').click()
+    tool.locator('[data-testid="note"]', has_text="Badge revoked").wait_for(timeout=WAIT)
+    found += _audit(chromium_context, verify_url, "verification-revoked")
+    profile.reload()
+    profile.locator('[data-testid="profile-empty"]').wait_for(timeout=WAIT)
+
+    # Moodle without platform storage: the branded "cookies blocked" page, then "opened".
+    course_id, _title, _people = course_of(registered, "moodle")
+    moodle = chromium_context.new_page()
+    moodle.goto(
+        course_url(
+            registered.sandbox, "moodle", course_id, login_of(registered, "moodle", "#Instructor")
+        )
+    )
+    moodle.get_by_role("link", name="Badgebridge").first.click()
+    frame = moodle.frame_locator("iframe.tool-frame")
+    frame.locator("#lti1p3-new-tab-link").wait_for(timeout=WAIT)
+    found += _audit_frame(moodle, "moodle-new-window")
+    with chromium_context.expect_page() as popup:
+        frame.locator("#lti1p3-new-tab-link").click()
+    popup.value.locator('[data-testid="role"]').wait_for(timeout=WAIT)
+    frame.locator('[data-testid="new-window-opened"]').wait_for(timeout=WAIT)
+    found += _audit_frame(moodle, "moodle-new-window-opened")
 
     assert found == [], "serious or critical accessibility violations:\n" + "\n".join(found)

@@ -82,3 +82,47 @@ def test_admin_enables_the_moodle_connector_and_the_course_gets_native_columns(
 
 def test_the_token_is_one_of_the_rotated_secrets(app):
     assert (GradebookConnector, "token_encrypted") in secret_box.encrypted_columns()
+
+
+def test_admin_saves_a_canvas_developer_key_and_is_told_what_is_missing(app, registered, admin):
+    registration = db.session.scalars(
+        select(Registration).where(Registration.name == "canvas")
+    ).one()
+    page = admin.get(_page(admin, registration))
+    assert "/connectors/canvas/callback" in page.text  # the redirect URI to give Canvas
+    form = {
+        "csrf_token": csrf_of(page.text),
+        "kind": "canvas",
+        "base_url": f"{registered.sandbox_url}/canvas",
+        "auth": "oauth",
+        "enabled": "on",
+    }
+    bad_id = admin.post(_page(admin, registration), data={**form, "client_id": "abc"})
+    assert bad_id.status_code == 422 and "Client ID" in bad_id.text
+    no_secret = admin.post(
+        _page(admin, registration), data={**form, "client_id": "170000000000009"}
+    )
+    assert no_secret.status_code == 422 and "Client secret" in no_secret.text
+    moodle = admin.post(
+        _page(admin, registration),
+        data={**form, "kind": "moodle", "client_id": "1", "client_secret": "s"},
+    )
+    assert moodle.status_code == 422 and "OAuth 2 is for Canvas" in moodle.text
+    saved = admin.post(
+        _page(admin, registration),
+        data={
+            **form,
+            "client_id": "170000000000009",
+            "client_secret": "the-secret",
+            "enforce_scopes": "on",
+        },
+    )
+    assert saved.status_code == 302
+    row = db.session.get(GradebookConnector, registration.id)
+    assert (row.auth, row.oauth_client_id, row.enforce_scopes) == ("oauth", "170000000000009", True)
+    assert "the-secret" not in (row.oauth_secret_encrypted or "")
+    assert secret_box.decrypt(row.oauth_secret_encrypted).decode() == "the-secret"
+    assert "the-secret" not in admin.get(_page(admin, registration)).text
+    # Leaving OAuth for a token needs the token.
+    back = admin.post(_page(admin, registration), data={**form, "auth": "token"})
+    assert back.status_code == 422 and "Token" in back.text

@@ -7,6 +7,7 @@ error bodies (``{"errors": [{"message": …}]}``)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
@@ -18,23 +19,28 @@ from lti.sandbox.db import session
 from lti.sandbox.models import (
     ApiToken,
     Course,
+    DeveloperKey,
     Enrollment,
     LineItem,
+    Module,
+    ModuleItem,
+    ModuleItemDone,
     Result,
     Tool,
     User,
     as_utc,
     utcnow,
 )
+from lti.sandbox.views.canvas_oauth import scope_of
 from lti.sandbox.views.common import base_url, bp, only
 
 DEFAULT_PER_PAGE, MAX_PER_PAGE = 10, 100
 
 
-def _error(http_status: int, message: str, **extra: Any) -> Response:
+def _error(http_status: int, message: str, scoped: bool = False, **extra: Any) -> Response:
     resp = jsonify({**extra, "errors": [{"message": message}]})
     resp.status_code = http_status
-    if http_status == 401 and not extra:
+    if http_status == 401 and not extra and not scoped:
         resp.headers["WWW-Authenticate"] = 'Bearer realm="canvas-lms"'
     return resp
 
@@ -69,6 +75,13 @@ def api(view: Callable[..., Any]) -> Callable[..., Any]:
             or (token.expires_at is not None and as_utc(token.expires_at) <= utcnow())
         ):
             return _error(401, "Invalid access token.")
+        key = s.get(DeveloperKey, token.developer_key_id) if token.developer_key_id else None
+        if key is not None and not key.active:
+            return _error(401, "Invalid access token.")  # a key turned off stops its tokens
+        needed = scope_of(request.url_rule.rule, request.method)
+        if key is not None and key.require_scopes and needed not in token.scopes:
+            # Canvas's AccessTokenScopeError: 401 without WWW-Authenticate.
+            return _error(401, "Insufficient scopes on access token.", scoped=True)
         refused = _throttle(token)
         s.commit()
         if refused is not None:
@@ -327,3 +340,164 @@ def course_user(course: Course, user_ref: str) -> Response:
             "short_name": user.name,
         }
     )
+
+
+# Canvas leaves a module's items out of ``include[]=items`` when there are too many of them.
+INLINE_ITEMS = 10
+
+
+def _requirement_met(
+    item: ModuleItem, results: dict[int, Result], done: dict[int, datetime]
+) -> datetime | None:
+    """When the learner met the item's requirement, None while they have not."""
+    if item.requirement == "must_mark_done":
+        return done.get(item.id)
+    if item.requirement == "min_score" and item.line_item_id in results:
+        r = results[item.line_item_id]
+        li = session().get(LineItem, item.line_item_id)
+        if r.score_given is None:
+            return None
+        score = r.score_given * li.score_maximum / r.score_maximum if r.score_maximum else 0
+        return r.timestamp if score >= (item.min_score or 0) else None
+    return None
+
+
+def _progress(module: Module, items: list[ModuleItem], user: User) -> dict[str, Any]:
+    """The learner's state of a module (Canvas's ContextModuleProgression)."""
+    s = session()
+    lines = [i.line_item_id for i in items if i.line_item_id]
+    results = (
+        {
+            r.line_item_id: r
+            for r in s.scalars(
+                select(Result).where(Result.line_item_id.in_(lines), Result.user_id == user.id)
+            )
+        }
+        if lines
+        else {}
+    )
+    done = {
+        d.item_id: d.done_at
+        for d in s.scalars(
+            select(ModuleItemDone).where(
+                ModuleItemDone.item_id.in_([i.id for i in items]), ModuleItemDone.user_id == user.id
+            )
+        )
+    }
+    required = [i for i in items if i.requirement]
+    met = {i.id: _requirement_met(i, results, done) for i in required}
+    if all(met.values()):
+        times = [as_utc(t) for t in met.values() if t]
+        return {
+            "state": "completed",
+            "completed_at": max(times).isoformat().replace("+00:00", "Z") if times else None,
+            "met": met,
+        }
+    return {
+        "state": "started" if any(met.values()) else "unlocked",
+        "completed_at": None,
+        "met": met,
+    }
+
+
+def _item_json(course: Course, item: ModuleItem, met: dict[int, Any] | None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": item.id,
+        "module_id": item.module_id,
+        "title": item.title,
+        "position": item.id,
+        "indent": 0,
+        "type": "Assignment" if item.line_item_id else "Page",
+        "content_id": item.line_item_id,
+        "html_url": f"{base_url()}/{g.platform.slug}/courses/{course.id}/modules/items/{item.id}",
+        "published": True,
+    }
+    if item.requirement:
+        req: dict[str, Any] = {"type": item.requirement}
+        if item.requirement == "min_score":
+            req["min_score"] = item.min_score
+        if met is not None:
+            req["completed"] = bool(met.get(item.id))
+        out["completion_requirement"] = req
+    return out
+
+
+def _module_items(module: Module) -> list[ModuleItem]:
+    return list(
+        session().scalars(
+            select(ModuleItem).where(ModuleItem.module_id == module.id).order_by(ModuleItem.id)
+        )
+    )
+
+
+def _student(course: Course) -> User | Response | None:
+    """``student_id``: a student of the course (Canvas's find_student), else 401."""
+    wanted = request.args.get("student_id")
+    if wanted is None:
+        return None
+    user = session().get(User, int(wanted)) if wanted.isdigit() else None
+    enrolled = user is not None and session().scalar(
+        select(Enrollment.id).where(
+            Enrollment.course_id == course.id,
+            Enrollment.user_id == user.id,
+            Enrollment.role == "student",
+            Enrollment.status == "active",
+        )
+    )
+    if not enrolled:
+        return _error(401, "user not authorized to perform that action", status="unauthorized")
+    return user
+
+
+@bp.get("/api/v1/courses/<course_ref>/modules")
+@only("canvas")
+@api
+def modules(course: Course) -> Response:
+    """List modules; ``include[]=items`` inline (not for a module with many items);
+    ``student_id`` adds that student's ``state`` and ``completed_at``."""
+    student = _student(course)
+    if isinstance(student, Response):
+        return student
+    inline = "items" in request.args.getlist("include[]")
+    listed = list(
+        session().scalars(
+            select(Module).where(Module.course_id == course.id).order_by(Module.position, Module.id)
+        )
+    )
+
+    def render(module: Module) -> dict[str, Any]:
+        items = _module_items(module)
+        progress = _progress(module, items, student) if student is not None else None
+        out: dict[str, Any] = {
+            "id": module.id,
+            "workflow_state": "active",
+            "position": module.position,
+            "name": module.name,
+            "unlock_at": None,
+            "require_sequential_progress": False,
+            "prerequisite_module_ids": [],
+            "items_count": len(items),
+            "items_url": f"{base_url()}/{g.platform.slug}/api/v1/courses/{course.id}"
+            f"/modules/{module.id}/items",
+            "published": True,
+        }
+        if progress is not None:
+            out["state"] = progress["state"]
+            out["completed_at"] = progress["completed_at"]
+        if inline and len(items) <= INLINE_ITEMS:
+            met = progress["met"] if progress else None
+            out["items"] = [_item_json(course, i, met) for i in items]
+        return out
+
+    return _page(listed, render)
+
+
+@bp.get("/api/v1/courses/<course_ref>/modules/<int:module_id>/items")
+@only("canvas")
+@api
+def module_items(course: Course, module_id: int) -> Response:
+    """List module items."""
+    module = session().get(Module, module_id)
+    if module is None or module.course_id != course.id:
+        return _error(404, "The specified resource does not exist.")
+    return _page(_module_items(module), lambda i: _item_json(course, i, None))

@@ -15,6 +15,7 @@ from lti.sandbox import operations as ops
 from lti.sandbox import vocab as v
 from lti.sandbox.db import session
 from lti.sandbox.models import Tool
+from lti.sandbox.views.canvas_oauth import user_token_grant
 from lti.sandbox.views.common import bp, iss, only
 
 LEEWAY = 30  # seconds of clock skew tolerated on exp/iat
@@ -151,7 +152,13 @@ def moodle_token() -> Any:
 @bp.route("/login/oauth2/token", methods=["POST"], endpoint="canvas_token")
 @only("canvas")
 def canvas_token() -> Any:
-    """Canvas's token endpoint."""
+    """Canvas's token endpoint: LTI Advantage's client credentials, and the user grants of
+    API developer keys (Canvas infers ``authorization_code`` from a bare ``code``)."""
+    grant = request.form.get("grant_type") or (
+        "authorization_code" if request.form.get("code") else ""
+    )
+    if grant in ("authorization_code", "refresh_token"):
+        return user_token_grant()
     return _token()
 
 

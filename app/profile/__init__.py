@@ -1,0 +1,6 @@
+"""A learner's public profile: an opt-in page listing the badges they chose to show.
+
+Off by default; the learner turns it on and picks badges from My badges. The page's URL is a
+random token kept for life, so a link shared once keeps working. Revoked, expired or replaced
+awards are never shown, whatever was chosen.
+"""
