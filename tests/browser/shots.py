@@ -20,7 +20,7 @@ def save_shot(page, path: Path, *, full_page: bool = False) -> None:
 
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        page.screenshot(path=str(path), full_page=full_page, timeout=20_000)
+        page.screenshot(path=str(path), full_page=full_page, timeout=60_000)
     except PlaywrightTimeout:
         warnings.warn(f"screenshot {path.name} timed out; not saved", stacklevel=2)
 
@@ -64,7 +64,7 @@ def settle(page, quiet_ms: int = 300, timeout_ms: int = 10_000) -> None:
     page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
 
 
-def publish_clear_writer(tool, column: str, *, wait: int = 20_000) -> None:
+def publish_clear_writer(tool, column: str, *, wait: int = 60_000) -> None:
     """In the tool's designer (staff): save the "Clear writer" badge, read the gradebook, ask
     for at least 1 % in ``column`` and publish with automatic awards, by clicking; waits until
     the first award is made."""
@@ -88,12 +88,12 @@ def save_careful_reader(context, env) -> tuple:
 
     course_id, _title, _people = course_of(env, "canvas")
     page, frame = open_canvas_tool(context, env, course_id, login_of(env, "canvas", "#Instructor"))
-    frame.locator('[data-testid="open-designer"]').click(timeout=20_000)
+    frame.locator('[data-testid="open-designer"]').click(timeout=60_000)
     frame.get_by_label("Name", exact=True).fill("Careful Reader")
     frame.locator("#badge-description").fill("Reads every question twice.")
     frame.locator("#save-design").click()
     frame.locator('[data-testid="save-result"]').filter(has_text="artwork version 1").wait_for(
-        timeout=20_000
+        timeout=60_000
     )
     return page, frame
 
@@ -125,6 +125,6 @@ def enable_moodle_connector(context, env, token: str) -> None:
     console.get_by_label("Site URL").fill(f"{env.sandbox_url}/moodle")
     console.get_by_label("Token", exact=True).fill(token)
     console.get_by_role("button", name="Save connector").click()
-    console.get_by_text("Gradebook connector saved").wait_for(timeout=20_000)
+    console.get_by_text("Gradebook connector saved").wait_for(timeout=60_000)
     assert token not in console.content()
     console.close()

@@ -37,7 +37,7 @@ pytestmark = [
 ]
 SHOTS = Path(os.environ.get("A11Y_SHOTS", "/tmp/a11y-shots"))
 WIDTHS = (360, 1366)
-WAIT = 20_000
+WAIT = 60_000
 PASSWORD = "correct horse battery staple"
 # The innermost elements reaching past the viewport's right edge, when the page scrolls sideways.
 WIDER_THAN_VIEWPORT = """() => {

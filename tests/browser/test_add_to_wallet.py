@@ -13,7 +13,7 @@ from tests.browser.test_accessibility import _serious_violations as serious_viol
 
 pytestmark = pytest.mark.browser
 
-WAIT = 20_000
+WAIT = 60_000
 
 
 def test_a_learner_adds_a_badge_to_a_wallet(registered, chromium_context):

@@ -10,7 +10,7 @@ from tests.browser.shots import frame_url, shoot
 
 pytestmark = pytest.mark.browser
 
-WAIT = 20_000
+WAIT = 60_000
 
 
 def _open(context, env, course_id: int, login: str):

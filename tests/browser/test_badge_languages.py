@@ -28,18 +28,18 @@ def test_instructor_types_an_arabic_title_and_the_artwork_is_shaped(registered, 
     page, frame = open_canvas_tool(
         chromium_context, registered, course_id, login_of(registered, "canvas", "#Instructor")
     )
-    frame.locator('[data-testid="open-designer"]').click(timeout=20_000)
-    frame.locator("#preview-status").filter(has_text="up to date").wait_for(timeout=20_000)
+    frame.locator('[data-testid="open-designer"]').click(timeout=60_000)
+    frame.locator("#preview-status").filter(has_text="up to date").wait_for(timeout=60_000)
     title = frame.get_by_label("Title", exact=True)
 
     # A script the bundled fonts lack: the designer names the characters, draws no boxes.
     title.fill("배지")
-    frame.locator("#error-title").filter(has_text="cannot draw '배' '지'").wait_for(timeout=20_000)
+    frame.locator("#error-title").filter(has_text="cannot draw '배' '지'").wait_for(timeout=60_000)
 
     title.fill(ARABIC_TITLE)
     frame.get_by_label("Subtitle", exact=False).first.fill("Python 2026")
     frame.locator(f'[data-testid="preview"][alt="{ARABIC_TITLE} — Python 2026"]').wait_for(
-        timeout=20_000
+        timeout=60_000
     )
     assert frame.locator("#error-title").is_hidden()
     save_shot(page, SHOTS / "designer-arabic-title.png")
@@ -48,7 +48,7 @@ def test_instructor_types_an_arabic_title_and_the_artwork_is_shaped(registered, 
     frame.get_by_label("Description", exact=True).fill("Excellence in the Python course.")
     frame.locator("#save-design").click()
     frame.locator('[data-testid="save-result"]').filter(has_text="artwork version 1").wait_for(
-        timeout=30_000
+        timeout=60_000
     )
     png_url = frame.locator('[data-testid="saved-png"]').get_attribute("href")
     public_id = re.search(r"/ob/badges/([0-9a-f-]{36})/", png_url)[1]
@@ -73,7 +73,7 @@ def test_arabic_version_of_a_badge_is_added_read_by_an_arabic_learner_and_remove
 ):
     page, frame = save_careful_reader(chromium_context, registered)
     frame.locator('[data-testid="open-badge-page"]').click()
-    frame.locator('[data-testid="add-language-form"]').wait_for(timeout=20_000)
+    frame.locator('[data-testid="add-language-form"]').wait_for(timeout=60_000)
 
     # A tag Open Badges does not accept is refused with the reason beside the form.
     frame.locator("#l-language").fill("arabic")
@@ -81,19 +81,19 @@ def test_arabic_version_of_a_badge_is_added_read_by_an_arabic_learner_and_remove
     frame.locator("#l-description").fill("يقرأ كل سؤال مرتين.")
     frame.locator('[data-testid="add-language"]').click()
     frame.locator('[data-testid="language-error"]').filter(has_text="not a language tag").wait_for(
-        timeout=20_000
+        timeout=60_000
     )
 
     frame.locator("#l-language").fill("ar")
     frame.locator('[data-testid="add-language"]').click()
-    frame.locator('[data-testid="language-ar"]').wait_for(timeout=20_000)
+    frame.locator('[data-testid="language-ar"]').wait_for(timeout=60_000)
     assert frame.locator('[data-testid="language-ar"] input[name="name"]').input_value() == (
         ARABIC_NAME
     )
     frame.locator('[data-testid="language-ar"]').scroll_into_view_if_needed()
     save_shot(page, SHOTS / "badge-page-languages.png")
     frame.locator('[data-testid="publish"]').click()
-    frame.locator('[data-testid="badge-state"]').filter(has_text="Live").wait_for(timeout=20_000)
+    frame.locator('[data-testid="badge-state"]').filter(has_text="Live").wait_for(timeout=60_000)
     badge_id = re.search(r"/badge/([0-9a-f-]{36})", frame_url(page))[1]
 
     # The Arabic version is its own Open Badges 3.0 Achievement, linked from the badge's.
@@ -114,14 +114,14 @@ def test_arabic_version_of_a_badge_is_added_read_by_an_arabic_learner_and_remove
     learner.set_extra_http_headers({"Accept-Language": "ar-EG,ar;q=0.9,en;q=0.5"})
     learner.reload()
     heading = learner.frame_locator("iframe.tool-frame").locator("h3[lang=ar]")
-    heading.filter(has_text=ARABIC_NAME).wait_for(timeout=20_000)
+    heading.filter(has_text=ARABIC_NAME).wait_for(timeout=60_000)
     save_shot(learner, SHOTS / "learner-arabic-badge.png", full_page=True)
 
     # The instructor removes it: the learner reads the badge's own English text again.
     frame.locator('[data-testid="remove-language-ar"]').click()
-    frame.locator('[data-testid="language-ar"]').wait_for(state="detached", timeout=20_000)
-    frame.get_by_text("Language version removed.").wait_for(timeout=20_000)
+    frame.locator('[data-testid="language-ar"]').wait_for(state="detached", timeout=60_000)
+    frame.get_by_text("Language version removed.").wait_for(timeout=60_000)
     learner.reload()
     tool = learner.frame_locator("iframe.tool-frame")
-    tool.locator("h3[lang=en]").filter(has_text="Careful Reader").wait_for(timeout=20_000)
+    tool.locator("h3[lang=en]").filter(has_text="Careful Reader").wait_for(timeout=60_000)
     assert tool.locator("h3[lang=ar]").count() == 0

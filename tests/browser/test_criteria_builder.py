@@ -15,7 +15,7 @@ from tests.browser.shots import frame_url, shoot
 
 pytestmark = pytest.mark.browser
 
-WAIT = 20_000
+WAIT = 60_000
 
 
 def _focus(page, tool, selector: str, limit: int = 80) -> None:

@@ -24,7 +24,7 @@ from tests.browser.shots import save_shot
 pytestmark = pytest.mark.browser
 
 SHOTS = Path(os.environ.get("LIFECYCLE_SHOTS", "/tmp/lifecycle-shots"))
-WAIT = 20_000
+WAIT = 60_000
 _COURSES = count(1)
 
 

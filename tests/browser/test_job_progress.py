@@ -14,7 +14,7 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-WAIT = 20_000
+WAIT = 60_000
 
 
 @pytest.fixture

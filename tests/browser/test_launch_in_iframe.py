@@ -31,7 +31,7 @@ def test_staff_page_loads_in_canvas_iframe_without_third_party_cookies(
     page = _open_activity(chromium_context, _course_page(registered, "canvas", "#Instructor"))
     frame = page.frame_locator("iframe.tool-frame")
     role = frame.locator('[data-testid="role"]')
-    role.wait_for(timeout=20_000)
+    role.wait_for(timeout=60_000)
     assert role.inner_text() == "Staff"
     _cid, title, _people = course_of(registered, "canvas")
     assert title in frame.locator('[data-testid="course-title"]').inner_text()
@@ -43,18 +43,18 @@ def test_moodle_iframe_without_platform_storage_offers_a_new_window(registered, 
     page = _open_activity(chromium_context, _course_page(registered, "moodle", "#Instructor"))
     frame = page.frame_locator("iframe.tool-frame")
     link = frame.locator("#lti1p3-new-tab-link")
-    link.wait_for(timeout=20_000)
+    link.wait_for(timeout=60_000)
     SHOTS.mkdir(parents=True, exist_ok=True)
     save_shot(page, SHOTS / "moodle-cookies-blocked.png")
     with chromium_context.expect_page() as popup_info:
         link.click()
     popup = popup_info.value
-    popup.locator('[data-testid="role"]').wait_for(timeout=20_000)
+    popup.locator('[data-testid="role"]').wait_for(timeout=60_000)
     assert popup.locator('[data-testid="role"]').inner_text() == "Staff"
     # The in-course page no longer offers the window: it says the tool is open there.
     frame.locator(
         '[data-testid="new-window-opened"]', has_text="is open in its own window"
-    ).wait_for(timeout=20_000)
+    ).wait_for(timeout=60_000)
     assert not frame.locator("#lti1p3-warning-msg").is_visible()
     assert frame.locator(".brand").inner_text() == "Badgebridge"
     SHOTS.mkdir(parents=True, exist_ok=True)

@@ -47,7 +47,7 @@ def test_a_learner_who_teaches_elsewhere_is_a_learner_here(registered, chromium_
         chromium_context, registered, "canvas", seminar.course_id, learner
     )
     role = frame.locator('[data-testid="role"]')
-    role.wait_for(timeout=20_000)
+    role.wait_for(timeout=60_000)
     assert role.inner_text() == "Learner"
     assert frame.locator('[data-testid="open-designer"]').count() == 0
 
@@ -65,7 +65,7 @@ def test_disabling_the_registration_ends_the_open_session(registered, chromium_c
         course_id,
         login_of(registered, "canvas", "#Instructor"),
     )
-    frame.locator('[data-testid="role"]').wait_for(timeout=20_000)
+    frame.locator('[data-testid="role"]').wait_for(timeout=60_000)
 
     console = chromium_context.new_page()
     console.goto(registered.tool_url + "/admin/login")
@@ -79,6 +79,6 @@ def test_disabling_the_registration_ends_the_open_session(registered, chromium_c
     # The instructor, still on the tool's page in the course, clicks on: refused at once.
     frame.locator('[data-testid="open-designer"]').click()
     refused = frame.get_by_role("alert")
-    refused.wait_for(timeout=20_000)
+    refused.wait_for(timeout=60_000)
     assert "has been disabled" in refused.inner_text()
     assert "registration_disabled" in refused.inner_text()

@@ -38,12 +38,12 @@ def test_learner_page_in_canvas_iframe_and_public_page(registered, browser, chro
     page.get_by_role("link", name="Badgebridge").first.click()
     frame = page.frame_locator("iframe.tool-frame")
     card = frame.locator('[data-testid="earned-badge"]')
-    card.wait_for(timeout=20_000)
+    card.wait_for(timeout=60_000)
     assert "Cell Biology" in card.inner_text()
     assert frame.locator('img[alt="Cell Biology badge"]').count() == 1
     # Accept inside the iframe: the form carries the launch token, no cookie needed.
     frame.locator('[data-testid="accept"]').click()
-    frame.locator('[data-testid="notice"]').wait_for(timeout=20_000)
+    frame.locator('[data-testid="notice"]').wait_for(timeout=60_000)
     assert "accepted" in frame.locator('[data-testid="notice"]').inner_text().lower()
     linkedin = frame.get_by_role("link", name="Add to LinkedIn profile")
     assert linkedin.get_attribute("target") == "_blank"

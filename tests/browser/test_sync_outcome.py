@@ -43,14 +43,14 @@ def test_check_now_on_moodle_reads_the_grades_and_says_so(imported, chromium_con
     )
     page.get_by_role("link", name="Badgebridge").first.click()
     link = page.frame_locator("iframe.tool-frame").locator("#lti1p3-new-tab-link")
-    link.wait_for(timeout=20_000)
+    link.wait_for(timeout=60_000)
     with chromium_context.expect_page() as popup_info:
         link.click()
     tool = popup_info.value
-    tool.locator('[data-testid="open-awards"]').click(timeout=20_000)
-    tool.locator('[data-testid="check-now"]').click(timeout=20_000)
+    tool.locator('[data-testid="open-awards"]').click(timeout=60_000)
+    tool.locator('[data-testid="check-now"]').click(timeout=60_000)
     outcome = tool.locator('[data-testid="last-sync"]')
-    outcome.wait_for(timeout=20_000)
+    outcome.wait_for(timeout=60_000)
     text = " ".join(outcome.inner_text().split())
     assert "succeeded" in text, text
     columns, grades = map(int, re.search(r"Read (\d+) columns? and (\d+) grades?", text).groups())

@@ -16,7 +16,7 @@ from tests.browser.shots import frame_url, open_canvas_tool, publish_clear_write
 
 pytestmark = pytest.mark.browser
 
-WAIT = 20_000
+WAIT = 60_000
 
 
 @pytest.fixture
