@@ -48,6 +48,10 @@ def chromium_context():
                 "--enable-features=TrackingProtection3pcd",
             ],
         )
+        # Clicks and navigations wait up to a minute: the machine may be loaded, and a wait
+        # ends as soon as the page is ready.
+        context.set_default_timeout(60_000)
+        context.set_default_navigation_timeout(60_000)
         # A script or style the Content-Security-Policy blocks fails the test that loaded it.
         blocked: list[str] = []
         context.on(
