@@ -352,20 +352,28 @@ def verify_ob3(
     report.details["credential_id"] = credential.get("id")
     report.details.setdefault("revoked", False)
     report.details.setdefault("expired", False)
+    _check_schema_and_proof(report, credential, ob3_schema(), proof_checked)
+    _check_status(report, credential)
+    _check_dates(report, credential.get("validFrom"), credential.get("validUntil"), now)
+    subject = credential.get("credentialSubject") or {}
+    _check_recipient(report, subject.get("identifier") or [], email, "identityHash")
+
+
+def _check_schema_and_proof(
+    report: Report, credential: dict[str, Any], schema: dict[str, Any], proof_checked: bool
+) -> None:
+    """The credential against its JSON schema (a lone proof counts as a list of one), then its
+    Data Integrity proof unless the caller already checked it (a VC-JWT's signature)."""
     schema_doc = dict(credential)
     if "proof" in schema_doc and not isinstance(schema_doc["proof"], list):
         schema_doc["proof"] = [schema_doc["proof"]]
-    for error in Draft201909Validator(ob3_schema()).iter_errors(schema_doc):
+    for error in Draft201909Validator(schema).iter_errors(schema_doc):
         path = "/".join(str(p) for p in error.absolute_path)
         report.errors.append(f"schema: {path or '(root)'}: {error.message[:200]}")
     if not proof_checked:
         proof_errors = check_data_integrity(credential)
         report.details["signature"] = not proof_errors
         report.errors.extend(proof_errors)
-    _check_status(report, credential)
-    _check_dates(report, credential.get("validFrom"), credential.get("validUntil"), now)
-    subject = credential.get("credentialSubject") or {}
-    _check_recipient(report, subject.get("identifier") or [], email, "identityHash")
 
 
 def verify_clr(
@@ -375,16 +383,7 @@ def verify_clr(
     it embeds, each verified on its own (signature, status, dates)."""
     report.details["format"] = "clr2"
     report.details["credential_id"] = credential.get("id")
-    schema_doc = dict(credential)
-    if "proof" in schema_doc and not isinstance(schema_doc["proof"], list):
-        schema_doc["proof"] = [schema_doc["proof"]]
-    for error in Draft201909Validator(clr_schema()).iter_errors(schema_doc):
-        path = "/".join(str(p) for p in error.absolute_path)
-        report.errors.append(f"schema: {path or '(root)'}: {error.message[:200]}")
-    if not proof_checked:
-        proof_errors = check_data_integrity(credential)
-        report.details["signature"] = not proof_errors
-        report.errors.extend(proof_errors)
+    _check_schema_and_proof(report, credential, clr_schema(), proof_checked)
     _check_dates(report, credential.get("validFrom"), credential.get("validUntil"), now)
     embedded = (credential.get("credentialSubject") or {}).get("verifiableCredential") or []
     report.details["credentials"] = len(embedded)
