@@ -128,3 +128,42 @@ def enable_moodle_connector(context, env, token: str) -> None:
     console.get_by_text("Gradebook connector saved").wait_for(timeout=60_000)
     assert token not in console.content()
     console.close()
+
+
+def live_badge_on_column(tool, name: str, column: str, percent: str, *, wait: int = 60_000) -> None:
+    """As staff in the tool, by clicking: design and save badge ``name``, open its page, read
+    the gradebook (Check now), ask for ``percent`` % in ``column`` (its label in the builder)
+    and make it live."""
+    tool.locator('[data-testid="open-designer"]').click()
+    tool.locator("#badge-name").fill(name)
+    tool.locator("#badge-description").fill(f"At least {percent} % in {column}.")
+    tool.locator("#save-design").click()
+    tool.locator('[data-testid="save-result"]').filter(has_text="artwork version 1").wait_for(
+        timeout=wait
+    )
+    tool.locator('[data-testid="open-badge-page"]').click(timeout=wait)
+    tool.locator('[data-testid="check-now"]').click()
+    status = tool.locator('[data-testid="job-status"]')
+    status.filter(has_text="Gradebook checked").wait_for(timeout=wait)
+    tool.locator("#rule-column").select_option(label=column)
+    tool.locator("#rule-threshold").fill(percent)
+    tool.locator('[data-testid="save-rule"]').click()
+    tool.locator('[data-testid="note"]', has_text="Criteria saved.").wait_for(timeout=wait)
+    tool.locator('[data-testid="enable"]').click()
+    tool.locator('[data-testid="badge-state"]', has_text="Live").wait_for(timeout=wait)
+
+
+def grade_in_lms(context, env, flavour: str, course, item: str, learner: str, score: str) -> None:
+    """As the course's teacher in the sandbox LMS's gradebook page: grade ``learner`` in the
+    native ``item`` (its label there, e.g. "Essay 1 (/100.0)")."""
+    from lti.sandbox.seed import course_url
+
+    lms = context.new_page()
+    lms.goto(course_url(env.sandbox, flavour, course.course_id, course.teacher_login))
+    lms.get_by_role("link", name="Gradebook").click()
+    lms.locator('select[name="line_item"]').select_option(label=item)
+    lms.locator('input[name="learner"]').fill(learner)
+    lms.locator('input[name="score"]').fill(score)
+    lms.get_by_role("button", name="Save grade").click()
+    assert "Saved" in lms.get_by_role("status").inner_text()
+    lms.close()

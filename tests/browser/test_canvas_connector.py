@@ -10,7 +10,15 @@ import re
 
 import pytest
 
-from tests.browser.shots import SHOTS, frame_url, open_canvas_tool, save_shot, shoot
+from tests.browser.shots import (
+    SHOTS,
+    frame_url,
+    grade_in_lms,
+    live_badge_on_column,
+    open_canvas_tool,
+    save_shot,
+    shoot,
+)
 from tests.browser.test_instructor_loop import WAIT, _text
 from tests.support.admin import ADMIN_EMAIL, ADMIN_PASSWORD
 
@@ -82,34 +90,10 @@ def test_admin_adds_the_key_instructor_authorizes_and_a_canvas_grade_awards_a_ba
     assert "Authorized by" in tool.locator('[data-testid="canvas-oauth"]').inner_text(timeout=WAIT)
 
     # The instructor designs a badge on the native Essay 1 column.
-    tool.locator('[data-testid="open-designer"]').click()
-    tool.locator("#badge-name").fill("Canvas essayist")
-    tool.locator("#badge-description").fill("At least 80 % in Essay 1.")
-    tool.locator("#save-design").click()
-    tool.locator('[data-testid="save-result"]').filter(has_text="artwork version 1").wait_for(
-        timeout=WAIT
-    )
-    tool.locator('[data-testid="open-badge-page"]').click(timeout=WAIT)
-    tool.locator('[data-testid="check-now"]').click()
-    assert "Gradebook checked" in _text(tool, "job-status")
-    tool.locator("#rule-column").select_option(label="Essay 1 (out of 100) · Canvas gradebook")
-    tool.locator("#rule-threshold").fill("80")
-    tool.locator('[data-testid="save-rule"]').click()
-    assert _text(tool, "note") == "Criteria saved."
-    tool.locator('[data-testid="enable"]').click()
-    assert _text(tool, "badge-state") == "Live"
+    live_badge_on_column(tool, "Canvas essayist", "Essay 1 (out of 100) · Canvas gradebook", "80")
 
     # In Canvas's gradebook the teacher grades the essay 85/100.
-    from lti.sandbox.seed import course_url
-
-    lms = chromium_context.new_page()
-    lms.goto(course_url(env.sandbox, "canvas", course.course_id, course.teacher_login))
-    lms.get_by_role("link", name="Gradebook").click()
-    lms.locator('select[name="line_item"]').select_option(label="Essay 1 (/100.0)")
-    lms.locator('input[name="learner"]').fill(learner)
-    lms.locator('input[name="score"]').fill("85")
-    lms.get_by_role("button", name="Save grade").click()
-    assert "Saved" in lms.get_by_role("status").inner_text()
+    grade_in_lms(chromium_context, env, "canvas", course, "Essay 1 (/100.0)", learner, "85")
 
     # Check now: the native grade meets the criterion and the badge is awarded.
     tool.get_by_role("link", name=re.compile("All badges and awards")).click()

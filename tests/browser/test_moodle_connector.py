@@ -9,8 +9,8 @@ import re
 
 import pytest
 
-from tests.browser.shots import enable_moodle_connector
-from tests.browser.test_instructor_loop import WAIT, _open_tool, _text
+from tests.browser.shots import enable_moodle_connector, grade_in_lms, live_badge_on_column
+from tests.browser.test_instructor_loop import _open_tool, _text
 
 pytestmark = pytest.mark.browser
 
@@ -42,31 +42,10 @@ def test_admin_enables_moodle_and_a_native_grade_awards_a_badge(
     _shot, tool = _open_tool(
         chromium_context, env, "moodle", course.course_id, course.teacher_login
     )
-    tool.locator('[data-testid="open-designer"]').click()
-    tool.locator("#badge-name").fill("Essayist")
-    tool.locator("#badge-description").fill("At least 80 % in Essay 1.")
-    tool.locator("#save-design").click()
-    tool.locator('[data-testid="open-badge-page"]').click(timeout=WAIT)
-    tool.locator('[data-testid="check-now"]').click()
-    assert "Gradebook checked" in _text(tool, "job-status")
-    tool.locator("#rule-column").select_option(label="Essay 1 (out of 100) · Moodle gradebook")
-    tool.locator("#rule-threshold").fill("80")
-    tool.locator('[data-testid="save-rule"]').click()
-    assert _text(tool, "note") == "Criteria saved."
-    tool.locator('[data-testid="enable"]').click()
-    assert _text(tool, "badge-state") == "Live"
+    live_badge_on_column(tool, "Essayist", "Essay 1 (out of 100) · Moodle gradebook", "80")
 
     # In Moodle's gradebook the teacher grades the essay 85/100.
-    from lti.sandbox.seed import course_url
-
-    lms = chromium_context.new_page()
-    lms.goto(course_url(env.sandbox, "moodle", course.course_id, course.teacher_login))
-    lms.get_by_role("link", name="Gradebook").click()
-    lms.locator('select[name="line_item"]').select_option(label="Essay 1 (/100.0)")
-    lms.locator('input[name="learner"]').fill(learner)
-    lms.locator('input[name="score"]').fill("85")
-    lms.get_by_role("button", name="Save grade").click()
-    assert "Saved" in lms.get_by_role("status").inner_text()
+    grade_in_lms(chromium_context, env, "moodle", course, "Essay 1 (/100.0)", learner, "85")
 
     # Check now: the native grade meets the criterion and the badge is awarded.
     tool.get_by_role("link", name=re.compile("All badges and awards")).click()
