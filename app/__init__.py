@@ -54,6 +54,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         background,
         grades,
         health,
+        i18n,
         models,  # noqa: F401  (register every model on the metadata)
         openbadges,
         secret_box,
@@ -62,6 +63,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     # Each area wires itself (queue, blueprints, CLI groups); the queue first, as the other
     # areas declare their tasks on it.
-    for area in (background, health, openbadges, api, grades, secret_box, web, lti):
+    for area in (i18n, background, health, openbadges, api, grades, secret_box, web, lti):
         area.init_app(app)
     return app

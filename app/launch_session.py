@@ -42,6 +42,8 @@ class LaunchSession:
     user_id: int
     is_staff: bool
     launch_id: str = ""
+    # The launch's language (app.i18n.launch_locale): signed in, so no query per request.
+    locale: str = ""
 
     def token(self) -> str:
         """Sign this session into a launch token."""

@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, url_for
+from flask import Blueprint, current_app, g, jsonify, redirect, render_template, url_for
 from pylti1p3.contrib.flask import FlaskRequest
 from pylti1p3.deep_link_resource import DeepLinkResource
 
 from app.course.operations import LaunchFacts, PersonFacts, record_launch
 from app.grades.jobs import sync_on_launch
+from app.i18n import launch_locale
 from app.launch_session import LaunchSession, current_session, launch_required
 from app.security.limits import rate_limit
 from lti import keys
@@ -61,6 +62,7 @@ def launch():
     message = ToolMessageLaunch(FlaskRequest(), DatabaseToolConf())
     message.validate()
     session = _record(message)
+    g.launch_session = session  # the pages drawn by this request speak the launch's language
     sync_on_launch(session.context_id)  # grades are pulled, never pushed: refresh in background
     if message.is_deep_link_launch():
         if not session.is_staff:
@@ -114,6 +116,7 @@ def _record(message: ToolMessageLaunch) -> LaunchSession:
     deployment = conf.deployment_row(body["iss"], body[CLAIM + "deployment_id"], client_id)
     assert deployment is not None  # validate_deployment found it a moment ago
     context = body.get(CLAIM + "context") or {}
+    locale = launch_locale(body)
     recorded = record_launch(
         LaunchFacts(
             registration_id=deployment.registration_id,
@@ -125,6 +128,7 @@ def _record(message: ToolMessageLaunch) -> LaunchSession:
                 given_name=body.get("given_name") or "",
                 family_name=body.get("family_name") or "",
                 email=body.get("email") or None,
+                locale=locale,
             ),
             lti_context_id=str(context["id"]),
             context_title=context.get("title") or "",
@@ -146,6 +150,7 @@ def _record(message: ToolMessageLaunch) -> LaunchSession:
         user_id=recorded.user_id,
         is_staff=recorded.is_staff,
         launch_id=message.get_launch_id(),
+        locale=locale,
     )
 
 

@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from app import audit
 from app.awards.operations import badge_saved, request_evaluation
 from app.extensions import db
@@ -28,6 +31,15 @@ STATE_NAMES = {
     BadgeStatus.ACTIVE: "live",
     BadgeStatus.ARCHIVED: "archived",
 }
+
+
+#: What pages show for each state word, in the reader's language.
+STATE_LABELS = {"draft": _l("Draft"), "live": _l("Live"), "archived": _l("Archived")}
+
+
+def state_label(state: str) -> str:
+    """The state word (``draft``, ``live``, ``archived``) as pages show it."""
+    return str(STATE_LABELS.get(state, state))
 
 
 class LifecycleError(ob.OperationError):
@@ -44,25 +56,25 @@ def next_step(badge: Badge) -> str:
     go (or stay) live."""
     if badge.status == BadgeStatus.DRAFT:
         if not badge.criteria:
-            return (
+            return _(
                 "Learners do not see it yet. Set its criteria and enable automatic "
                 "awards to publish it, or publish it now to award it by hand."
             )
         if not badge.enabled:
-            return (
+            return _(
                 "Learners do not see it yet. Enable automatic awards to publish it "
                 "and award everyone who already qualifies."
             )
-        return "Learners do not see it yet. Publish it to award everyone who already qualifies."
+        return _("Learners do not see it yet. Publish it to award everyone who already qualifies.")
     if badge.status == BadgeStatus.ARCHIVED:
-        return (
+        return _(
             "Nobody new can earn it; awards already given stay valid. Restore it to award it again."
         )
     if badge.enabled and badge.criteria:
-        return "Awarded automatically the moment a learner meets the criteria."
+        return _("Awarded automatically the moment a learner meets the criteria.")
     if badge.criteria:
-        return "Automatic awards are off, so it is awarded by hand only."
-    return "Awarded by hand only. Set criteria to award it automatically."
+        return _("Automatic awards are off, so it is awarded by hand only.")
+    return _("Awarded by hand only. Set criteria to award it automatically.")
 
 
 @dataclass(frozen=True)

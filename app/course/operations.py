@@ -58,6 +58,7 @@ class PersonFacts:
     given_name: str = ""
     family_name: str = ""
     email: str | None = None
+    locale: str = ""  # a supported locale (app.i18n), from launches only
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ def _get_or_create(model: type, lookup: dict[str, Any], **defaults: Any) -> Any:
 def upsert_person(facts: PersonFacts) -> LtiUser:
     """Create or update a person; empty values from the LMS never erase known ones."""
     user = _get_or_create(LtiUser, {"issuer": facts.issuer, "sub": facts.sub})
-    for attr in ("name", "given_name", "family_name", "email"):
+    for attr in ("name", "given_name", "family_name", "email", "locale"):
         value = getattr(facts, attr)
         if value:
             setattr(user, attr, value)
