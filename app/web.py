@@ -65,9 +65,10 @@ def init_app(app: Flask) -> None:
 
     launch_session.init_app(app)  # launch tokens never reach the request log
 
+    from app.analytics.views import channel_label
     from app.awards.lifecycle import state_label
 
-    app.jinja_env.globals["state_label"] = state_label
+    app.jinja_env.globals.update(state_label=state_label, channel_label=channel_label)
 
     @app.context_processor
     def inject_launch_token() -> dict[str, object]:

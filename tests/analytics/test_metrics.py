@@ -149,7 +149,7 @@ def test_staff_dashboard_renders_accessible_charts_and_tables(seeded, client):
     assert page.status_code == 200, page.text
     html = page.text
     assert html.count('role="img"') == 4 and "<title id=" in html and "<desc id=" in html
-    assert 'data-metric="issued">4<' in html and "75.0 %" in html and "2.0 h" in html
+    assert 'data-metric="issued">4<' in html and "75%" in html and "2 h" in html
     assert 'data-metric="close">2<' in html and 'data-metric="pending">1<' in html
     assert f'name="lt" value="{lt}"' in html and f"lt={lt}" in html
     one = client.get(
