@@ -67,8 +67,11 @@ def init_app(app: Flask) -> None:
 
     from app.analytics.views import channel_label
     from app.awards.lifecycle import state_label
+    from app.designer.labels import design_label
 
-    app.jinja_env.globals.update(state_label=state_label, channel_label=channel_label)
+    app.jinja_env.globals.update(
+        state_label=state_label, channel_label=channel_label, design_label=design_label
+    )
 
     @app.context_processor
     def inject_launch_token() -> dict[str, object]:

@@ -6,6 +6,8 @@ import logging
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from pylti1p3.contrib.flask import FlaskRequest
 from pylti1p3.deep_link_resource import DeepLinkResource
 
@@ -68,9 +70,9 @@ def launch():
         if not session.is_staff:
             raise LaunchRejected(
                 "not_staff",
-                "Only course staff can add Badgebridge to a course.",
+                _l("Only course staff can add Badgebridge to a course."),
                 status=403,
-                title="Not allowed",
+                title=_l("Not allowed"),
             )
         target = url_for("lti.deep_link_picker", lt=session.token())
     else:
@@ -166,7 +168,9 @@ def deep_link_respond():
     session = current_session()
     message = ToolMessageLaunch.restore(session.launch_id, FlaskRequest(), DatabaseToolConf())
     if not message.is_deep_link_launch():
-        raise LaunchRejected("wrong_message_type", "This launch was not a deep linking request.")
+        raise LaunchRejected(
+            "wrong_message_type", _l("This launch was not a deep linking request.")
+        )
     resource = DeepLinkResource().set_url(launch_url()).set_title("Badges").set_custom_params({})
     item = resource.to_dict()
     item.pop("custom", None)
@@ -185,7 +189,7 @@ def deep_link_respond():
         "lti/autopost.html",
         action=settings["deep_link_return_url"],
         fields={"JWT": deep_link.encode_jwt(claims)},
-        title="Adding Badgebridge to your course…",
+        title=_("Adding Badgebridge to your course…"),
     )
 
 
