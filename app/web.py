@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, g, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from app.api.auth import ApiError
@@ -12,6 +14,30 @@ from app.security import headers as security_headers
 from app.security.limits import rate_limit
 
 log = logging.getLogger(__name__)
+
+
+#: Error pages in the reader's language: werkzeug's own title and description are English.
+HTTP_ERRORS = {
+    400: (_l("Bad request"), _l("The request could not be understood. Check what was sent.")),
+    403: (_l("Not allowed"), _l("You are not allowed to open this page.")),
+    404: (_l("Page not found"), _l("There is nothing at this address. Check the link.")),
+    405: (_l("Not allowed"), _l("This page cannot be used this way.")),
+    409: (_l("Conflict"), _l("This cannot be done in the current state.")),
+    410: (_l("Gone"), _l("This is no longer available.")),
+    413: (_l("Too large"), _l("What was sent is larger than the tool accepts.")),
+    429: (
+        _l("Too many requests"),
+        _l("Too many requests in a short time. Wait a moment and try again."),
+    ),
+}
+
+
+def http_error_text(exc: HTTPException) -> tuple[str, str]:
+    """The title and sentence of an HTTP error page: a view's own description (already in the
+    reader's language), else the translated generic one for the status."""
+    title, generic = HTTP_ERRORS.get(exc.code or 500, (exc.name, exc.description or ""))
+    own = exc.description if exc.description != type(exc).description else None
+    return str(title), str(own or generic)
 
 
 def init_app(app: Flask) -> None:
@@ -86,8 +112,9 @@ def init_app(app: Flask) -> None:
         wants_json = request.accept_mimetypes.best != "text/html"
         if request.path.startswith("/api/") or (request.path.startswith("/ob/") and wants_json):
             return ApiError.from_http(exc).response()
+        title, message = http_error_text(exc)
         return render_template(
-            "error.html", title=exc.name, message=exc.description, status=exc.code
+            "error.html", title=title, message=message, status=exc.code
         ), exc.code
 
     @app.errorhandler(Exception)
@@ -101,8 +128,8 @@ def init_app(app: Flask) -> None:
             ).response()
         return render_template(
             "error.html",
-            title="Something went wrong",
-            message="An unexpected error occurred. It has been logged; please try again.",
+            title=_("Something went wrong"),
+            message=_("An unexpected error occurred. It has been logged; please try again."),
             status=500,
         ), 500
 

@@ -121,8 +121,10 @@ def archive(badge: Badge, actor: str) -> Changed:
     if badge.status == BadgeStatus.DRAFT:
         raise LifecycleError(
             "draft",
-            "A draft has never been awarded: there is nothing to "
-            "archive. Publish it, or leave it as a draft.",
+            _(
+                "A draft has never been awarded: there is nothing to "
+                "archive. Publish it, or leave it as a draft."
+            ),
         )
     if badge.status != BadgeStatus.ARCHIVED:
         _status_change(badge, BadgeStatus.ARCHIVED, actor, "badge.archived")
@@ -133,10 +135,10 @@ def set_enabled(badge: Badge, enabled: bool, actor: str) -> Changed:
     """Turn automatic awards on or off. Turning them on needs criteria, publishes a draft and
     evaluates every learner; an archived badge must be restored first."""
     if enabled and not badge.criteria:
-        raise LifecycleError("needs_criteria", "Set criteria before enabling automatic awards.")
+        raise LifecycleError("needs_criteria", _("Set criteria before enabling automatic awards."))
     if enabled and badge.status == BadgeStatus.ARCHIVED:
         raise LifecycleError(
-            "archived", "This badge is archived: restore it before turning automatic awards on."
+            "archived", _("This badge is archived: restore it before turning automatic awards on.")
         )
     published = enabled and badge.status == BadgeStatus.DRAFT
     if published:
@@ -191,7 +193,7 @@ def edit_details(badge: Badge, details: BadgeDetails, actor: str) -> Changed:
     if not changed:
         return Changed(badge)
     if len(changes["name"]) > 300:
-        raise LifecycleError("invalid", "A badge name has at most 300 characters.")
+        raise LifecycleError("invalid", _("A badge name has at most 300 characters."))
     audit.record(
         "badge.edited",
         f"badge:{badge.public_id}",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+
 from app import outbound, secret_box
 from app.connectors.models import ConnectorKind, GradebookConnector
 from app.extensions import db
@@ -22,17 +24,19 @@ def save_connector(
     """Set the registration's connector. An empty ``token`` keeps the stored one (the form
     never shows it back); a new connector needs one. Commits."""
     if kind not in ConnectorKind.ALL:
-        raise ConnectorSettingsError(f"Choose a connector: {', '.join(ConnectorKind.ALL)}.")
+        raise ConnectorSettingsError(
+            _("Choose a connector: %(value)s.", value=", ".join(ConnectorKind.ALL))
+        )
     base_url = (base_url or "").strip().rstrip("/")
     try:
         outbound.check_url(base_url)
     except outbound.OutboundRefused as exc:
-        raise ConnectorSettingsError(f"Site URL: {exc}.") from None
+        raise ConnectorSettingsError(_("Site URL: %(exc)s.", exc=exc)) from None
     token = (token or "").strip()
     row = connector_of(registration_id)
     if row is None:
         if not token:
-            raise ConnectorSettingsError("Token: paste the web service token.")
+            raise ConnectorSettingsError(_("Token: paste the web service token."))
         row = GradebookConnector(registration_id=registration_id, token_encrypted="")
         db.session.add(row)
     row.kind, row.base_url, row.enabled = kind, base_url, enabled

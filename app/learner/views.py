@@ -9,6 +9,8 @@ learner's award is a 404, exactly like one that does not exist.
 from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.awards import operations as awards
@@ -25,9 +27,9 @@ from app.sharing.operations import linkedin_profile_url, verify_url
 bp = Blueprint("learner", __name__, url_prefix="/learner")
 
 NOTICES = {
-    "accepted": "Badge accepted. It is yours to share.",
-    "public": "Your name now shows on the badge's public page.",
-    "hidden": "Your name is now hidden on the badge's public page. The badge still verifies.",
+    "accepted": _l("Badge accepted. It is yours to share."),
+    "public": _l("Your name now shows on the badge's public page."),
+    "hidden": _l("Your name is now hidden on the badge's public page. The badge still verifies."),
 }
 
 
@@ -87,7 +89,7 @@ def _own_assertion(public_id: str) -> Assertion:
         )
     )
     if assertion is None:
-        abort(404, description="No such badge in your course.")
+        abort(404, description=_("No such badge in your course."))
     return assertion
 
 
@@ -108,7 +110,7 @@ def _back(notice: str, assertion: Assertion):
 def accept(public_id: str):
     assertion = _own_assertion(public_id)
     if assertion.revoked:
-        abort(409, description="This badge was revoked and cannot be accepted.")
+        abort(409, description=_("This badge was revoked and cannot be accepted."))
     awards.accept(assertion)
     return _back("accepted", assertion)
 
@@ -132,7 +134,7 @@ def _by_token(token: str) -> Assertion:
         abort(400, description=str(exc))
     assertion = db.session.scalar(select(Assertion).where(Assertion.public_id == public_id))
     if assertion is None:
-        abort(404, description="This badge no longer exists.")
+        abort(404, description=_("This badge no longer exists."))
     return assertion
 
 
@@ -168,7 +170,7 @@ def accept_by_link(token: str):
     """Accept (and optionally set the visibility) with the email's token."""
     assertion = _by_token(token)
     if assertion.revoked:
-        abort(409, description="This badge was revoked and cannot be accepted.")
+        abort(409, description=_("This badge was revoked and cannot be accepted."))
     notice = None
     if request.form.get("action") == "accept":
         awards.accept(assertion)
