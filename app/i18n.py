@@ -15,7 +15,8 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
-from flask import Flask, g, has_request_context, request
+from babel import dates as babel_dates
+from flask import Flask, g, has_app_context, has_request_context, request
 from flask_babel import Babel, force_locale, get_locale
 from flask_babel import format_date as _format_date
 from flask_babel import format_datetime as _format_datetime
@@ -122,8 +123,13 @@ def html_lang(locale: str | None = None) -> str:
 
 
 def format_date(value: Any, format: str = "long") -> str:
-    """A date for people, in this locale (``5 December 2026``, ``5 de diciembre de 2026``)."""
-    return _format_date(value, format) if value is not None else ""
+    """A date for people, in this locale (``December 5, 2026``, ``5 de diciembre de 2026``);
+    outside an application (a script, a unit test) in the default one."""
+    if value is None:
+        return ""
+    if not has_app_context():
+        return babel_dates.format_date(value, format, locale=SUPPORTED[0])
+    return _format_date(value, format)
 
 
 def format_datetime(value: Any, format: str = "medium") -> str:
