@@ -32,6 +32,15 @@ HTTP_ERRORS = {
 }
 
 
+#: Registration and deployment states as the console shows them (stored values stay English).
+STATUS_LABELS = {"active": _l("active"), "pending": _l("pending"), "disabled": _l("disabled")}
+
+
+def status_label(status: str) -> str:
+    """A registration's or deployment's status in the reader's language."""
+    return str(STATUS_LABELS.get(status, status))
+
+
 def http_error_text(exc: HTTPException) -> tuple[str, str]:
     """The title and sentence of an HTTP error page: a view's own description (already in the
     reader's language), else the translated generic one for the status."""
@@ -96,7 +105,10 @@ def init_app(app: Flask) -> None:
     from app.designer.labels import design_label
 
     app.jinja_env.globals.update(
-        state_label=state_label, channel_label=channel_label, design_label=design_label
+        state_label=state_label,
+        channel_label=channel_label,
+        design_label=design_label,
+        status_label=status_label,
     )
 
     @app.context_processor
