@@ -17,12 +17,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from babel.messages.pofile import read_po
+from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "app" / "translations"
 POT = TRANSLATIONS / "messages.pot"
-LANGUAGES = ("es", "fr", "de", "pt_BR", "ar")  # English is the source language
+LANGUAGES = ("en", "es", "fr", "de", "pt_BR", "ar")  # app.i18n.SUPPORTED; English is the source
 
 
 def _pybabel(*args: str) -> None:
@@ -38,12 +38,26 @@ def extract() -> None:
 
 
 def update() -> None:
-    """Merge the template into each language (creating missing ones); no fuzzy guesses."""
+    """Merge the template into each language (creating missing ones); no fuzzy guesses. The
+    English catalogue is the source text itself, so it is completed here."""
     for lang in LANGUAGES:
         po = TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po"
         command = "update" if po.exists() else "init"
         extra = ["--no-fuzzy-matching", "--ignore-obsolete"] if po.exists() else []
-        _pybabel(command, "-i", str(POT), "-d", str(TRANSLATIONS), "-l", lang, *extra)
+        _pybabel(command, "-i", str(POT), "-d", str(TRANSLATIONS), "-l", lang, "-w", "100", *extra)
+    _english_is_the_source(TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.po")
+
+
+def _english_is_the_source(po: Path) -> None:
+    with po.open("rb") as f:
+        catalog = read_po(f)
+    for message in catalog:
+        if message.id and not any(
+            message.string if isinstance(message.string, tuple) else [message.string]
+        ):
+            message.string = message.id if isinstance(message.id, str) else tuple(message.id)
+    with po.open("wb") as f:
+        write_po(f, catalog, width=100, no_location=True, sort_output=True)
 
 
 def compile_all() -> None:
@@ -58,7 +72,8 @@ def missing() -> int:
         with (TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po").open("rb") as f:
             catalog = read_po(f)
         for message in catalog:
-            if message.id and (not message.string or message.fuzzy):
+            strings = message.string if isinstance(message.string, tuple) else (message.string,)
+            if message.id and (not all(strings) or message.fuzzy):
                 count += 1
                 print(f"{lang}: {message.id!r}")
     return count
