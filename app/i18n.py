@@ -17,7 +17,7 @@ from typing import Any
 from babel import Locale, UnknownLocaleError
 from babel import dates as babel_dates
 from flask import Flask, g, has_app_context, has_request_context, request
-from flask_babel import Babel, force_locale, get_locale
+from flask_babel import Babel, force_locale, get_locale, refresh
 from flask_babel import format_date as _format_date
 from flask_babel import format_datetime as _format_datetime
 from flask_babel import format_decimal as _format_decimal
@@ -46,6 +46,8 @@ __all__ = [
 def _supported(app: Flask | None = None) -> tuple[str, ...]:
     from flask import current_app
 
+    if app is None and not has_app_context():
+        return SUPPORTED
     return tuple((app or current_app).config.get("LANGUAGES") or SUPPORTED)
 
 
@@ -182,6 +184,9 @@ def init_app(app: Flask) -> None:
     Babel(app, locale_selector=_select_locale)
     # {% trans %} blocks join their lines, as babel.cfg's extraction does.
     app.jinja_env.policies["ext.i18n.trimmed"] = True
+    # Flask-Babel caches the locale on ``g``; a request under an application context pushed
+    # before it (tests, CLI) would inherit the previous request's language.
+    app.before_request(refresh)
     app.after_request(remember_choice)
     app.jinja_env.filters.update(
         date=format_date,

@@ -70,13 +70,14 @@ def _base_message(
     if reply_to and "@" in reply_to:
         message["Reply-To"] = str(Address(addr_spec=reply_to))
     message["Subject"] = one_line(subject)
-    message["Content-Language"] = html_lang(current_locale())
     message["Message-ID"] = message_id(key)
     # RFC 3834: tells auto-responders (out-of-office) not to answer.
     message["Auto-Submitted"] = "auto-generated"
     context.setdefault("base_url", current_app.config["PUBLIC_BASE_URL"])
     message.set_content(render_template(f"email/{template}.txt", **context))
     message.add_alternative(render_template(f"email/{template}.html", **context), subtype="html")
+    # After the body: setting content clears Content-* headers. RFC 3282.
+    message["Content-Language"] = html_lang(current_locale())
     return message
 
 
