@@ -190,12 +190,15 @@ def award_message(assertion: Assertion, key: str) -> EmailMessage:
         )
     png = _baked_png(assertion)
     if png is not None:
+        language = message["Content-Language"]
         message.add_attachment(
             png,
             maintype="image",
             subtype="png",
             filename=f"{file_name(facts.badge_name) or 'badge'}.png",
         )
+        # Attaching moves the Content-* headers into the body part: say the language again.
+        message["Content-Language"] = language
     return message
 
 
