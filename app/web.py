@@ -33,7 +33,13 @@ HTTP_ERRORS = {
 
 
 #: Registration and deployment states as the console shows them (stored values stay English).
-STATUS_LABELS = {"active": _l("active"), "pending": _l("pending"), "disabled": _l("disabled")}
+STATUS_LABELS = {
+    "active": _l("active"),
+    "pending": _l("pending"),
+    "disabled": _l("disabled"),
+    "retiring": _l("retiring"),
+    "retired": _l("retired"),
+}
 
 
 def status_label(status: str) -> str:

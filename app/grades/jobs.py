@@ -19,6 +19,7 @@ from typing import Any
 
 from flask_babel import format_time, ngettext
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from huey.exceptions import RetryTask
 from sqlalchemy import func, select, update
 
@@ -361,5 +362,5 @@ def _enqueue_now(job_ids: list[int]) -> None:
 
 
 dead.register(
-    dead.DeadKind("job", "Tracked jobs (syncs, evaluations)", Job, _describe, _enqueue_now)
+    dead.DeadKind("job", _l("Tracked jobs (syncs, evaluations)"), Job, _describe, _enqueue_now)
 )
