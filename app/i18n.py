@@ -10,6 +10,7 @@ browser's ``Accept-Language``. Emails use the recipient's locale from their last
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from typing import Any
@@ -59,7 +60,12 @@ def match_locale(tag: str | None, supported: Iterable[str] | None = None) -> str
     supported locale of the same language (``pt`` → ``pt_BR``)."""
     if not tag or not isinstance(tag, str):
         return None
-    options = tuple(supported) if supported is not None else _supported()
+    return _match(tag[:64], tuple(supported) if supported is not None else _supported())
+
+
+@functools.lru_cache(maxsize=1024)
+def _match(tag: str, options: tuple[str, ...]) -> str | None:
+    # Cached: parsing a tag with Babel costs tens of microseconds, and every request asks.
     try:
         wanted = Locale.parse(tag.strip().replace("-", "_"))
     except (ValueError, TypeError, UnknownLocaleError):
@@ -152,10 +158,12 @@ def format_percent(value: float, *, of: float = 100) -> str:
 def language_choices() -> list[tuple[str, str, bool]]:
     """(code, name in its own language, current) for the public pages' language switcher."""
     here = current_locale()
-    return [
-        (code, Locale.parse(code).get_display_name(code).capitalize(), code == here)
-        for code in _supported()
-    ]
+    return [(code, _endonym(code), code == here) for code in _supported()]
+
+
+@functools.lru_cache(maxsize=64)
+def _endonym(code: str) -> str:
+    return Locale.parse(code).get_display_name(code).capitalize()
 
 
 def remember_choice(response: Any) -> Any:
