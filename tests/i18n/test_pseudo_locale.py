@@ -27,6 +27,7 @@ from app.extensions import db
 from app.grades.models import Column
 from app.grades.sync import sync_course
 from app.i18n import SUPPORTED
+from app.learner.tokens import make_accept_token
 from app.models import Context, LtiUser, Registration
 from app.notifications import messages
 from app.openbadges.models import Assertion, Badge, Issuer
@@ -166,6 +167,13 @@ def _check(pages: dict[str, str]) -> None:
     assert not found, "visible text that did not go through the catalogue:\n" + "\n".join(found)
 
 
+def _launch_refused(client) -> str:
+    """The page an LMS gets for a launch that carries no id_token (lti/errors.py)."""
+    response = client.post(f"/lti/launch?lang={PSEUDO}", data={"state": "no-such-state"})
+    assert response.status_code in (400, 401), response.text[:300]
+    return response.text
+
+
 def _launch_token(env, browser, course, login: str) -> str:
     set_user_language(env.sandbox, course.slug, login, PSEUDO)
     page = browser.walk(
@@ -209,6 +217,8 @@ def test_every_page_speaks_only_through_the_catalogue(pseudo, registered, browse
         "verification page": get(f"/ob/verify/{assertion.public_id}"),
         "badge not found page": get("/ob/verify/no-such-badge"),
         "landing page": get("/"),
+        "email's accept page": get(f"/learner/accept/{make_accept_token(assertion.public_id)}"),
+        "launch refused page": _launch_refused(client),
         "launch error page": get("/course/staff"),
         "404 page": get("/no/such/page"),
         "console registrations": get("/admin/"),
