@@ -46,7 +46,7 @@ PROPER = {
 # Elements whose words are the criteria engine's (app/criteria/_format.py: pure, English by
 # design, the badge's own criteria text: multilingual badge content is a separate piece of
 # work), or machine text shown as such.
-SKIP_TESTIDS = {"criterion", "criteria-text", "preview-summary"}
+SKIP_TESTIDS = {"criterion", "criteria-text", "evidence-text"}
 SKIP_TAGS = {"script", "style", "code", "pre", "textarea", "svg"}
 ATTRIBUTES = ("alt", "title", "aria-label", "placeholder")
 
