@@ -321,10 +321,10 @@
     }
     var data = new FormData();
     data.append("file", file);
-    var t = target();
-    data.append("badge", t.badge || "");
-    data.append("name", t.name);
-    data.append("description", t.description);
+    var chosen = target();
+    data.append("badge", chosen.badge || "");
+    data.append("name", chosen.name);
+    data.append("description", chosen.description);
     saveResult.textContent = t("Uploading…");
     post(config.uploadUrl, data, false).then(function (result) {
       if (!result.ok) {
