@@ -41,8 +41,8 @@ def source_id(scope: str, context_id: int, user_id: int) -> str:
 
 
 def _record(source: str) -> _Record | None:
-    scope, _, rest = source.partition("~")
-    context_ref, _, user_ref = rest.partition("~")
+    scope, _sep, rest = source.partition("~")
+    context_ref, _sep, user_ref = rest.partition("~")
     if scope not in SCOPES:
         return None
     context, user = by_public_id(Context, context_ref), by_public_id(LtiUser, user_ref)
