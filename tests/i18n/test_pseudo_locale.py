@@ -31,6 +31,7 @@ from app.learner.tokens import make_accept_token
 from app.models import Context, LtiUser, Registration
 from app.notifications import messages
 from app.openbadges.models import Assertion, Badge, Issuer
+from app.profile.models import LearnerProfile
 from lti.sandbox.seed import launch_url, set_user_language
 from tests.grades.support import new_badge, new_course
 
@@ -42,6 +43,7 @@ WORD = re.compile(r"[^\W\d_]{2,}")
 PROPER = {
     "LMS", "Badgebridge", "Moodle", "Canvas", "LinkedIn", "LTI", "JSON", "CSV", "PNG", "SVG", "PDF",
     "HTTP", "UTC", "OpenAPI", "JWKS", "VC", "JWT", "OIDC", "Open", "Badges", "ID", "URL", "API",
+    "Learner", "Credential", "Wallet",  # Learner Credential Wallet, an app
 }  # fmt: skip
 # Elements whose words are the criteria engine's (app/criteria/_format.py: pure, English by
 # design, the badge's own criteria text: multilingual badge content is a separate piece of
@@ -206,6 +208,12 @@ def test_every_page_speaks_only_through_the_catalogue(pseudo, registered, browse
         assert f'lang="{PSEUDO}"' in response.text, f"{path} is not in the pseudo-locale"
         return response.text
 
+    def post(path: str, token: str, **form) -> str:
+        response = client.post(path, data={"lt": token, **form})
+        assert response.status_code < 500, (path, response.text[:500])
+        assert f'lang="{PSEUDO}"' in response.text, f"{path} is not in the pseudo-locale"
+        return response.text
+
     pages = {
         "staff course page": get("/course/staff", teacher),
         "awards page": get("/course/awards/", teacher),
@@ -232,7 +240,26 @@ def test_every_page_speaks_only_through_the_catalogue(pseudo, registered, browse
         "console connector": get(f"/admin/connectors/{registration.public_id}"),
         "console insights": get("/admin/analytics/"),
         "console new registration": get("/admin/registrations/new"),
+        "connected apps page": get("/learner/apps", learner),
+        "app code not found page": post("/learner/apps/connect", learner, code="NOPE-NOPE"),
+        "profile settings": get("/learner/profile", learner),
+        "Open Badges API terms": get("/ob3/terms"),
+        "email's wallet page": get(
+            f"/learner/accept/{make_accept_token(assertion.public_id)}/wallet"
+        ),
     }
+    # The learner's own award: the wallet offer page and a public profile showing it.
+    awards = db.session.scalars(select(Assertion).where(Assertion.badge_id == badge.id)).all()
+    own = next(
+        a.public_id
+        for a in awards
+        if client.post(f"/learner/wallet/badge/{a.public_id}", data={"lt": learner}).status_code
+        == 200
+    )
+    pages["wallet offer page"] = post(f"/learner/wallet/badge/{own}", learner)
+    client.post("/learner/profile", data={"lt": learner, "public": "on", "badge": own})
+    slug = db.session.scalar(select(LearnerProfile.slug))
+    pages["public profile"] = get(f"/profile/{slug}")
     _check(pages)
 
 
