@@ -186,7 +186,7 @@ def _leaf(condition: Condition) -> dict[str, Any]:
             raise ValueError(_("The total needed must be above 0 points."))
         return {"sum": columns, "min_points": value}
     if condition.unit not in UNITS:
-        raise ValueError(_("Choose % of the maximum or points."))
+        raise ValueError(_("Choose a percentage of the maximum or points."))
     value = _number(condition.threshold, _("The score needed must be a number, such as 80."))
     if value <= 0 or (condition.unit == "percent" and value > 100):
         raise ValueError(_("The score needed must be above 0 (and at most 100 %)."))

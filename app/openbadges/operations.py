@@ -400,7 +400,7 @@ def _check_badge(badge: Badge, expiry_changed: bool = True) -> None:
             _(
                 "the fixed expiry date %(expires_on)s is in the past: every award would be "
                 "expired at once",
-                expires_on=f"{badge.expires_on:%Y-%m-%d}",
+                expires_on=badge.expires_on.strftime("%Y-%m-%d") if badge.expires_on else "",
             ),
         )
     if badge.expiry_policy == ExpiryPolicy.DAYS and not (badge.expires_days or 0) > 0:
