@@ -7,9 +7,12 @@ nothing else.
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import abort, current_app
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from app.database import by_public_id
+from app.openbadges.models import Assertion
 from app.settings import number
 
 _SALT = "badgebridge-accept-award"
@@ -43,6 +46,19 @@ def read_accept_token(token: str) -> str:
     if not isinstance(data, dict) or not isinstance(data.get("a"), str):
         raise AcceptTokenError("This link is not valid.")
     return data["a"]
+
+
+def emailed_assertion(token: str) -> Assertion:
+    """The award an email's link names: 400 when the link is forged or expired, 404 when the
+    award no longer exists."""
+    try:
+        public_id = read_accept_token(token)
+    except AcceptTokenError as exc:
+        abort(400, description=str(exc))
+    assertion = by_public_id(Assertion, public_id)
+    if assertion is None:
+        abort(404, description=_("This badge no longer exists."))
+    return assertion
 
 
 def accept_url(assertion_public_id: str) -> str:

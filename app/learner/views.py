@@ -20,7 +20,7 @@ from app.downloads import as_download
 from app.extensions import db
 from app.launch_session import current_membership, current_session, launch_required
 from app.learner import service
-from app.learner.tokens import AcceptTokenError, read_accept_token
+from app.learner.tokens import emailed_assertion
 from app.models import Context
 from app.openbadges import clr, documents, operations, urls
 from app.openbadges.models import Assertion, Badge
@@ -149,17 +149,6 @@ def visibility(public_id: str):
 # --- the email's accept link -------------------------------------------------------------------
 
 
-def _by_token(token: str) -> Assertion:
-    try:
-        public_id = read_accept_token(token)
-    except AcceptTokenError as exc:
-        abort(400, description=str(exc))
-    assertion = db.session.scalar(select(Assertion).where(Assertion.public_id == public_id))
-    if assertion is None:
-        abort(404, description=_("This badge no longer exists."))
-    return assertion
-
-
 def _accept_page(assertion: Assertion, token: str, notice: str | None = None):
     badge = assertion.badge
     context = db.session.get(Context, badge.context_id) if badge.context_id else None
@@ -183,14 +172,14 @@ def _accept_page(assertion: Assertion, token: str, notice: str | None = None):
 @bp.get("/accept/<token>")
 def accept_link(token: str):
     """Show the award with an Accept button. A GET never accepts: mail scanners follow links."""
-    response = _accept_page(_by_token(token), token)
+    response = _accept_page(emailed_assertion(token), token)
     return response, 200, {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
 @bp.post("/accept/<token>")
 def accept_by_link(token: str):
     """Accept (and optionally set the visibility) with the email's token."""
-    assertion = _by_token(token)
+    assertion = emailed_assertion(token)
     if assertion.revoked:
         abort(409, description=_("This badge was revoked and cannot be accepted."))
     notice = None

@@ -13,14 +13,12 @@ import segno
 from flask import Blueprint, Response, abort, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
-from sqlalchemy import select
 
 from app.extensions import db
 from app.launch_session import current_session, launch_required
-from app.learner.tokens import AcceptTokenError, read_accept_token
+from app.learner.tokens import emailed_assertion
 from app.models import Context
 from app.models.base import utcnow
-from app.openbadges.models import Assertion
 from app.security.json_input import JsonInputError, load_json
 from app.security.limits import rate_limit
 from app.wallets import badge, documents, operations, urls
@@ -275,22 +273,11 @@ def add_to_wallet(kind: str, source_id: str):
     return _offer_page(new, back_url)
 
 
-def _emailed_assertion(token: str) -> Assertion:
-    try:
-        public_id = read_accept_token(token)
-    except AcceptTokenError as exc:
-        abort(400, description=str(exc))
-    assertion = db.session.scalar(select(Assertion).where(Assertion.public_id == public_id))
-    if assertion is None:
-        abort(404, description=_("This badge no longer exists."))
-    return assertion
-
-
 @bp.get("/learner/accept/<token>/wallet")
 def email_wallet(token: str):
     """From the award email: a button that makes the offer (a GET never does: mail scanners
     follow links, and an offer is single use)."""
-    assertion = _emailed_assertion(token)
+    assertion = emailed_assertion(token)
     course = (
         db.session.get(Context, assertion.badge.context_id) if assertion.badge.context_id else None
     )
@@ -304,7 +291,7 @@ def email_wallet(token: str):
 @rate_limit("RATE_LIMIT_SHARE")
 def email_wallet_offer(token: str):
     """The email link's offer: whoever holds the award email may put the badge in a wallet."""
-    assertion = _emailed_assertion(token)
+    assertion = emailed_assertion(token)
     if assertion.lti_user_id is None:
         abort(404, description=_("This badge cannot be added to a wallet from here."))
     try:
