@@ -32,6 +32,7 @@ from app.criteria import (
     criteria_to_json,
     describe,
     evaluate,
+    language,
     parse_criteria,
     referenced_badges,
     referenced_columns,
@@ -167,6 +168,7 @@ def badge_saved(badge: Badge, requested_by: str = "") -> jobs.Job | None:
             column_labels(badge.context_id),
             badge_names(badge.context_id),
             column_kinds(badge.context_id),
+            translator=language.SOURCE,  # the badge's text, not the page's language
         )
     audit.record(
         "badge.rule_changed",
