@@ -58,7 +58,8 @@ class ProgressItem:
     ``label`` "Quiz 3", ``current`` "72 %", ``needed`` "80 %", ``met``, ``fraction`` 0..1,
     and ``text``, the whole line ready to show: "Quiz 3: 72 % (needed 80 %)",
     "requires: Foundations badge ✓", "At least two of the following: 1 of 3 met".
-    ``path`` is the node's JSON pointer, ``depth`` its indentation level.
+    ``path`` is the node's JSON pointer, ``depth`` its indentation level; ``problem`` is
+    ``no_grade`` or ``no_maximum`` when a leaf has no value to show (``current`` says so).
     """
 
     path: str
@@ -72,6 +73,7 @@ class ProgressItem:
     text: str
     borderline: bool = False
     late: bool = False
+    problem: str = ""
 
 
 def progress(
@@ -149,7 +151,7 @@ class _Builder:
             ProgressItem(
                 path, evidence.kind, depth, self._leaf_label(evidence), _current(evidence),
                 format_threshold(evidence.threshold or 0.0, evidence.unit or "percent"),
-                met, fraction, text, status == BORDERLINE, evidence.late,
+                met, fraction, text, status == BORDERLINE, evidence.late, evidence.problem or "",
             )
         )  # fmt: skip
         return fraction

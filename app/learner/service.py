@@ -167,7 +167,7 @@ def _line(item: ProgressItem) -> ProgressLine:
         item.kind in ("column", "average", "sum")
         and item.needed
         and not item.met
-        and item.current not in ("no grade yet", "no maximum score")
+        and not item.problem
     ):
         # "Quiz 3: 72 % of 80 % needed": the current value against the bar, in one breath.
         text = f"{item.label}: {item.current} of {item.needed} needed"
