@@ -54,6 +54,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         background,
         grades,
         health,
+        i18n,
         models,  # noqa: F401  (register every model on the metadata)
         ob3api,
         openbadges,
@@ -65,6 +66,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # Each area wires itself (queue, blueprints, CLI groups); the queue first, as the other
     # areas declare their tasks on it.
     for area in (
+        i18n,
         background,
         registration_cache,
         health,

@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from flask import Flask, after_this_request, current_app, g, render_template, request
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload
@@ -44,6 +45,8 @@ class LaunchSession:
     user_id: int
     is_staff: bool
     launch_id: str = ""
+    # The launch's language (app.i18n.launch_locale): signed in, so no query per request.
+    locale: str = ""
 
     def token(self) -> str:
         """Sign this session into a launch token."""
@@ -76,10 +79,10 @@ def read_token(token: str) -> LaunchSession:
         data = _serializer().loads(token, max_age=max_age)
     except SignatureExpired as exc:
         raise LaunchTokenError(
-            "Your session in this course has expired.", "launch_token_expired"
+            _("Your session in this course has expired."), "launch_token_expired"
         ) from exc
     except BadSignature as exc:
-        raise LaunchTokenError("The session token is not valid.") from exc
+        raise LaunchTokenError(_("The session token is not valid.")) from exc
     return LaunchSession(**data)
 
 
@@ -110,29 +113,31 @@ def current_standing(session: LaunchSession) -> LaunchSession:
     registration = active.by_id.get(session.registration_id)
     if registration is None:
         raise LaunchTokenError(
-            "This LMS's connection to Badgebridge has been disabled.",
+            _("This LMS's connection to Badgebridge has been disabled."),
             "registration_disabled",
             403,
-            "A Badgebridge administrator disabled (or has not approved) this registration; "
-            "re-enable it in the admin console if that was a mistake.",
+            _(
+                "A Badgebridge administrator disabled (or has not approved) this registration; "
+                "re-enable it in the admin console if that was a mistake."
+            ),
         )
     deployment = active.deployments_by_id.get(session.deployment_id)
     if deployment is None or deployment.registration_id != registration.id:
         raise LaunchTokenError(
-            "This deployment of Badgebridge in your LMS has been disabled.",
+            _("This deployment of Badgebridge in your LMS has been disabled."),
             "deployment_disabled",
             403,
-            "Re-enable the deployment in Badgebridge's admin console if that was a mistake.",
+            _("Re-enable the deployment in Badgebridge's admin console if that was a mistake."),
         )
     membership = db.session.scalars(
         _membership_query(), {"context_id": session.context_id, "user_id": session.user_id}
     ).first()
     if membership is None:
         raise LaunchTokenError(
-            "Badgebridge no longer knows you in this course.",
+            _("Badgebridge no longer knows you in this course."),
             "membership_gone",
             403,
-            "Launch the tool again from the course.",
+            _("Launch the tool again from the course."),
         )
     g.launch_membership = membership
     if membership.is_staff != session.is_staff:
@@ -175,7 +180,7 @@ def launch_required(staff: bool = False) -> Callable[[Callable[..., Any]], Calla
             if not token:
                 return _refuse(
                     LaunchTokenError(
-                        "This page opens from a course in your LMS. Launch it there.",
+                        _("This page opens from a course in your LMS. Launch it there."),
                         "launch_token_missing",
                     )
                 )
@@ -183,11 +188,11 @@ def launch_required(staff: bool = False) -> Callable[[Callable[..., Any]], Calla
                 session = current_standing(read_token(token))
             except LaunchTokenError as exc:
                 if exc.status == 401:
-                    exc.message += " Open the tool again from your course."
+                    exc.message += " " + _("Open the tool again from your course.")
                 return _refuse(exc)
             if staff and not session.is_staff:
                 return _refuse(
-                    LaunchTokenError("This page is for the course's staff.", "not_staff", 403)
+                    LaunchTokenError(_("This page is for the course's staff."), "not_staff", 403)
                 )
             g.launch_session = session
             g.launch_token = renewed = session.token()
@@ -208,7 +213,7 @@ def launch_required(staff: bool = False) -> Callable[[Callable[..., Any]], Calla
 
 
 def _refuse(exc: LaunchTokenError) -> Any:
-    title = "Please launch from your course" if exc.status == 401 else "Not allowed"
+    title = _("Please launch from your course") if exc.status == 401 else _("Not allowed")
     return render_template(
         "error.html",
         title=title,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, g, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from app.api.auth import ApiError
@@ -13,6 +15,45 @@ from app.security import headers as security_headers
 from app.security.limits import rate_limit
 
 log = logging.getLogger(__name__)
+
+
+#: Error pages in the reader's language: werkzeug's own title and description are English.
+HTTP_ERRORS = {
+    400: (_l("Bad request"), _l("The request could not be understood. Check what was sent.")),
+    403: (_l("Not allowed"), _l("You are not allowed to open this page.")),
+    404: (_l("Page not found"), _l("There is nothing at this address. Check the link.")),
+    405: (_l("Not allowed"), _l("This page cannot be used this way.")),
+    409: (_l("Conflict"), _l("This cannot be done in the current state.")),
+    410: (_l("Gone"), _l("This is no longer available.")),
+    413: (_l("Too large"), _l("What was sent is larger than the tool accepts.")),
+    429: (
+        _l("Too many requests"),
+        _l("Too many requests in a short time. Wait a moment and try again."),
+    ),
+}
+
+
+#: Registration and deployment states as the console shows them (stored values stay English).
+STATUS_LABELS = {
+    "active": _l("active"),
+    "pending": _l("pending"),
+    "disabled": _l("disabled"),
+    "retiring": _l("retiring"),
+    "retired": _l("retired"),
+}
+
+
+def status_label(status: str) -> str:
+    """A registration's or deployment's status in the reader's language."""
+    return str(STATUS_LABELS.get(status, status))
+
+
+def http_error_text(exc: HTTPException) -> tuple[str, str]:
+    """The title and sentence of an HTTP error page: a view's own description (already in the
+    reader's language), else the translated generic one for the status."""
+    title, generic = HTTP_ERRORS.get(exc.code or 500, (exc.name, exc.description or ""))
+    own = exc.description if exc.description != type(exc).description else None
+    return str(title), str(own or generic)
 
 
 def init_app(app: Flask) -> None:
@@ -74,6 +115,17 @@ def init_app(app: Flask) -> None:
 
     launch_session.init_app(app)  # launch tokens never reach the request log
 
+    from app.analytics.views import channel_label
+    from app.awards.lifecycle import state_label
+    from app.designer.labels import design_label
+
+    app.jinja_env.globals.update(
+        state_label=state_label,
+        channel_label=channel_label,
+        design_label=design_label,
+        status_label=status_label,
+    )
+
     @app.context_processor
     def inject_launch_token() -> dict[str, object]:
         return {"launch_token": getattr(g, "launch_token", None)}
@@ -89,8 +141,9 @@ def init_app(app: Flask) -> None:
             return ob3_spec.error_response(exc.code or 500, exc.description or exc.name)
         if request.path.startswith("/api/") or (request.path.startswith("/ob/") and wants_json):
             return ApiError.from_http(exc).response()
+        title, message = http_error_text(exc)
         return render_template(
-            "error.html", title=exc.name, message=exc.description, status=exc.code
+            "error.html", title=title, message=message, status=exc.code
         ), exc.code
 
     @app.errorhandler(Exception)
@@ -104,8 +157,8 @@ def init_app(app: Flask) -> None:
             ).response()
         return render_template(
             "error.html",
-            title="Something went wrong",
-            message="An unexpected error occurred. It has been logged; please try again.",
+            title=_("Something went wrong"),
+            message=_("An unexpected error occurred. It has been logged; please try again."),
             status=500,
         ), 500
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
+
 
 @dataclass
 class LaunchRejected(Exception):
@@ -17,23 +19,24 @@ class LaunchRejected(Exception):
     message: str
     hint: str = ""
     status: int = 400
-    title: str = "This launch was refused"
+    # Messages are lazy (flask_babel.lazy_gettext): read in the language of the page showing them.
+    title: str = _l("This launch was refused")
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"
 
 
 HINTS = {
-    "registration": (
+    "registration": _l(
         "Register this platform in Badgebridge's admin console (or with dynamic registration) "
         "using the same issuer and client ID the LMS shows for the tool."
     ),
-    "keys": (
+    "keys": _l(
         "Check the platform's public key set URL in the tool's registration, and that the LMS "
         "signs launches with RS256 using a key published there."
     ),
-    "clock": "Check that the clocks of the LMS server and of the tool are synchronized (NTP).",
-    "browser": (
+    "clock": _l("Check that the clocks of the LMS server and of the tool are synchronized (NTP)."),
+    "browser": _l(
         "Launch the tool again from the course. If it keeps failing, the browser may be "
         "blocking storage for embedded tools; open the tool in a new window."
     ),

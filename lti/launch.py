@@ -16,6 +16,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import jwt
 from flask import current_app, render_template
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from pylti1p3.contrib.flask import (
     FlaskCookieService,
     FlaskMessageLaunch,
@@ -81,9 +83,11 @@ class ToolOIDCLogin(FlaskOIDCLogin):
     def get_cookies_allowed_js_check(self) -> str:
         protocol, params = self.get_cookies_allowed_js_check_params()
         texts = {
-            "main_text": "Your browser blocks the cookies this tool needs inside the course page.",
-            "click_text": "Open Badgebridge in a new window.",
-            "loading_text": "Loading…",
+            "main_text": _(
+                "Your browser blocks the cookies this tool needs inside the course page."
+            ),
+            "click_text": _("Open Badgebridge in a new window."),
+            "loading_text": _("Loading…"),
         }
         return render_template(
             "lti/cookies_check.html",
@@ -130,8 +134,8 @@ def _login_error(detail: str, request: FlaskRequest) -> LaunchRejected:
     if "issuer" in detail or "login hint" in detail:
         return LaunchRejected(
             "login_incomplete",
-            f"The LMS started the login without a required field: {detail}.",
-            "The LMS must send iss and login_hint to the login URL.",
+            _l("The LMS started the login without a required field: %(detail)s.", detail=detail),
+            _l("The LMS must send iss and login_hint to the login URL."),
         )
     return registration_error(request.get_param("iss"), request.get_param("client_id"))
 
@@ -146,21 +150,24 @@ def registration_error(iss: str | None, client_id: str | None) -> LaunchRejected
     if row is not None and row.status == RegistrationStatus.PENDING:
         return LaunchRejected(
             "registration_pending",
-            "This LMS registration is waiting for approval by a Badgebridge administrator.",
-            "Approve it in the admin console.",
+            _l("This LMS registration is waiting for approval by a Badgebridge administrator."),
+            _l("Approve it in the admin console."),
             403,
         )
     if row is not None and row.status == RegistrationStatus.DISABLED:
         return LaunchRejected(
             "registration_disabled",
-            "This LMS registration has been disabled in Badgebridge.",
-            "Re-enable it in the admin console if that was a mistake.",
+            _l("This LMS registration has been disabled in Badgebridge."),
+            _l("Re-enable it in the admin console if that was a mistake."),
             403,
         )
     return LaunchRejected(
         "unknown_registration",
-        f"This tool is not registered for issuer {iss or '(none)'} with client "
-        f"ID {client_id or '(none)'}.",
+        _l(
+            "This tool is not registered for issuer %(issuer)s with client ID %(client_id)s.",
+            issuer=iss or "(none)",
+            client_id=client_id or "(none)",
+        ),
         HINTS["registration"],
         403,
     )
@@ -197,7 +204,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             return cls.from_cache(launch_id, request, tool_conf)
         except LtiException as exc:
             raise LaunchRejected(
-                "launch_expired", "This launch is no longer valid.", HINTS["browser"], 401
+                "launch_expired", _l("This launch is no longer valid."), HINTS["browser"], 401
             ) from exc
 
     # Each validation step of pylti1p3, wrapped so a failure says exactly what is wrong.
@@ -206,8 +213,8 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         if not state:
             raise LaunchRejected(
                 "state_missing",
-                "The launch has no OIDC state parameter.",
-                "The LMS must echo the state the tool sent at login.",
+                _l("The launch has no OIDC state parameter."),
+                _l("The LMS must echo the state the tool sent at login."),
             )
         if self._cookie_service.get_cookie(state) == state:
             return self
@@ -219,8 +226,10 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             return self
         raise LaunchRejected(
             "state_mismatch",
-            "The launch's state does not match the login that started it (it may have been "
-            "replayed, or the browser blocked the tool's cookie).",
+            _l(
+                "The launch's state does not match the login that started it (it may have been "
+                "replayed, or the browser blocked the tool's cookie)."
+            ),
             HINTS["browser"],
         )
 
@@ -228,23 +237,30 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         if not self._get_request_param("id_token"):
             raise LaunchRejected(
                 "id_token_missing",
-                "The launch carries no id_token.",
-                "The LMS must POST an id_token to the launch URL.",
+                _l("The launch carries no id_token."),
+                _l("The LMS must POST an id_token to the launch URL."),
             )
         try:
             super().validate_jwt_format()
         except LtiException as exc:
-            raise LaunchRejected("id_token_malformed", f"The id_token is not a JWT: {exc}") from exc
+            raise LaunchRejected(
+                "id_token_malformed", _l("The id_token is not a JWT: %(exc)s", exc=exc)
+            ) from exc
         alg = self._jwt.get("header", {}).get("alg")
         if alg != "RS256":
             raise LaunchRejected(
                 "unsupported_alg",
-                f"The id_token is signed with alg {alg!r}; LTI 1.3 requires RS256.",
+                _l(
+                    "The id_token is signed with alg %(alg)s; LTI 1.3 requires RS256.",
+                    alg=repr(alg),
+                ),
                 HINTS["keys"],
                 401,
             )
         if not isinstance(self._jwt.get("body"), dict):
-            raise LaunchRejected("id_token_malformed", "The id_token's payload is not an object.")
+            raise LaunchRejected(
+                "id_token_malformed", _l("The id_token's payload is not an object.")
+            )
         return self
 
     def validate_nonce(self) -> ToolMessageLaunch:
@@ -254,15 +270,17 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         if nonce and bound is None:
             raise LaunchRejected(
                 "state_unknown",
-                "The launch's state was not issued by this tool's login, or it has expired.",
+                _l("The launch's state was not issued by this tool's login, or it has expired."),
                 HINTS["browser"],
                 401,
             )
         if nonce and bound != nonce:
             raise LaunchRejected(
                 "state_nonce_mismatch",
-                "The id_token does not answer the login that issued this state (its nonce "
-                "belongs to another login): a launch token posted with someone else's state.",
+                _l(
+                    "The id_token does not answer the login that issued this state (its nonce "
+                    "belongs to another login): a launch token posted with someone else's state."
+                ),
                 HINTS["browser"],
                 401,
             )
@@ -271,23 +289,25 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         except LtiInvalidNonceException as exc:
             raise LaunchRejected(
                 "nonce_invalid",
-                "This launch's nonce was already used or was never issued by the tool "
-                "(a replayed or forged launch).",
+                _l(
+                    "This launch's nonce was already used or was never issued by the tool "
+                    "(a replayed or forged launch)."
+                ),
                 HINTS["browser"],
                 401,
             ) from exc
         except LtiException as exc:
-            raise LaunchRejected("nonce_missing", "The id_token has no nonce.") from exc
+            raise LaunchRejected("nonce_missing", _l("The id_token has no nonce.")) from exc
 
     def validate_registration(self) -> ToolMessageLaunch:
         body = self._jwt.get("body", {})
         iss, aud = body.get("iss"), body.get("aud")
         if not iss or not aud:
-            raise LaunchRejected("claims_missing", "The id_token has no iss or aud claim.")
+            raise LaunchRejected("claims_missing", _l("The id_token has no iss or aud claim."))
         audiences = aud if isinstance(aud, list) else [aud]
         if len(audiences) > 1 and body.get("azp") not in audiences:
             raise LaunchRejected(
-                "audience_invalid", "The id_token names several audiences but no valid azp."
+                "audience_invalid", _l("The id_token names several audiences but no valid azp.")
             )
         client_id = body.get("azp") if len(audiences) > 1 else audiences[0]
         if self._tool_config.registration_row(iss, client_id) is None:
@@ -307,7 +327,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         except key_sets.KeySetUnavailable as exc:
             raise LaunchRejected(
                 "key_set_unavailable",
-                f"The platform's public key set could not be used: {exc}.",
+                _l("The platform's public key set could not be used: %(exc)s.", exc=exc),
                 HINTS["keys"],
                 502,
             ) from exc
@@ -315,8 +335,12 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             kid = self._jwt.get("header", {}).get("kid")
             raise LaunchRejected(
                 "unknown_key",
-                f"The id_token is signed with a key (kid {kid!r}) the platform does not publish: "
-                f"{exc}",
+                _l(
+                    "The id_token is signed with a key (kid %(kid)s) the platform does not "
+                    "publish: %(exc)s",
+                    kid=repr(kid),
+                    exc=exc,
+                ),
                 HINTS["keys"],
                 401,
             ) from exc
@@ -333,14 +357,22 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         limit = number("ID_TOKEN_MAX_LIFETIME_SECONDS", ID_TOKEN_MAX_LIFETIME)
         exp, iat = body.get("exp"), body.get("iat")
         if not isinstance(exp, int | float) or not isinstance(iat, int | float):
-            raise LaunchRejected("claims_missing", "The id_token's exp and iat must be numbers.")
+            raise LaunchRejected(
+                "claims_missing", _l("The id_token's exp and iat must be numbers.")
+            )
         if exp - iat > limit or exp - time.time() > limit + CLOCK_LEEWAY:
             raise LaunchRejected(
                 "token_lifetime_too_long",
-                f"The id_token is valid for {int(exp - iat)} seconds from its issue; Badgebridge "
-                f"accepts at most {int(limit)}.",
-                "Configure the LMS to issue short-lived id_tokens (minutes), and check the "
-                "clocks of the LMS server and of the tool (NTP).",
+                _l(
+                    "The id_token is valid for %(seconds)s seconds from its issue; Badgebridge "
+                    "accepts at most %(limit)s.",
+                    seconds=int(exp - iat),
+                    limit=int(limit),
+                ),
+                _l(
+                    "Configure the LMS to issue short-lived id_tokens (minutes), and check the "
+                    "clocks of the LMS server and of the tool (NTP)."
+                ),
                 401,
             )
 
@@ -360,8 +392,10 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         if not offers_platform_storage(family):
             raise LaunchRejected(
                 "state_mismatch",
-                "The launch's state does not match the login that started it: the browser "
-                "sent no state cookie, and this LMS offers no platform storage to prove it.",
+                _l(
+                    "The launch's state does not match the login that started it: the browser "
+                    "sent no state cookie, and this LMS offers no platform storage to prove it."
+                ),
                 HINTS["browser"],
             )
 
@@ -424,7 +458,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         body = self._jwt["body"]
         deployment_id = body.get(CLAIM + "deployment_id")
         if not deployment_id:
-            raise LaunchRejected("claims_missing", "The id_token has no deployment_id claim.")
+            raise LaunchRejected("claims_missing", _l("The id_token has no deployment_id claim."))
         try:
             return super().validate_deployment()
         except LtiException as exc:
@@ -434,9 +468,12 @@ class ToolMessageLaunch(FlaskMessageLaunch):
                 return super().validate_deployment()
             raise LaunchRejected(
                 "unknown_deployment",
-                f"Deployment {deployment_id!r} is not registered (or is disabled) for this "
-                "platform.",
-                "Add the deployment ID in the admin console, or approve it there.",
+                _l(
+                    "Deployment %(deployment_id)s is not registered (or is disabled) for this "
+                    "platform.",
+                    deployment_id=repr(deployment_id),
+                ),
+                _l("Add the deployment ID in the admin console, or approve it there."),
                 403,
             ) from exc
 
@@ -445,14 +482,22 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         version = body.get(CLAIM + "version")
         if version != "1.3.0":
             raise LaunchRejected(
-                "wrong_version", f"LTI version {version!r} is not supported; expected 1.3.0."
+                "wrong_version",
+                _l(
+                    "LTI version %(version)s is not supported; expected 1.3.0.",
+                    version=repr(version),
+                ),
             )
         message_type = body.get(CLAIM + "message_type")
         if message_type not in SUPPORTED_MESSAGES:
             raise LaunchRejected(
                 "wrong_message_type",
-                f"Message type {message_type!r} is not supported; Badgebridge accepts "
-                f"{', '.join(sorted(SUPPORTED_MESSAGES))}.",
+                _l(
+                    "Message type %(message_type)s is not supported; Badgebridge accepts "
+                    "%(supported)s.",
+                    message_type=repr(message_type),
+                    supported=", ".join(sorted(SUPPORTED_MESSAGES)),
+                ),
             )
         missing = [
             name
@@ -469,14 +514,19 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             missing.append("resource_link.id")
         if missing:
             raise LaunchRejected(
-                "claims_missing", f"The launch lacks required LTI claims: {', '.join(missing)}."
+                "claims_missing",
+                _l(
+                    "The launch lacks required LTI claims: %(missing)s.", missing=", ".join(missing)
+                ),
             )
         if message_type == "LtiDeepLinkingRequest":
             self._check_deep_link_return_url(body)
         try:
             return super().validate_message()
         except LtiException as exc:
-            raise LaunchRejected("invalid_message", f"The LTI message is invalid: {exc}") from exc
+            raise LaunchRejected(
+                "invalid_message", _l("The LTI message is invalid: %(exc)s", exc=exc)
+            ) from exc
 
     def _check_deep_link_return_url(self, body: dict[str, Any]) -> None:
         """The tool later posts its answer to ``deep_link_return_url``: it must be an http(s)
@@ -488,11 +538,16 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             shown = url[:200] if isinstance(url, str) else repr(url)
             raise LaunchRejected(
                 "deep_link_return_url_invalid",
-                f"The deep linking request's return URL {shown!r} is not an http(s) address on "
-                "a host of this LMS.",
-                "The LMS's deep_link_return_url must be on the host of its issuer, of the "
-                "login, token or key set URL registered with Badgebridge, or of the URL its "
-                "dynamic registration started from.",
+                _l(
+                    "The deep linking request's return URL %(shown)s is not an http(s) address on "
+                    "a host of this LMS.",
+                    shown=repr(shown),
+                ),
+                _l(
+                    "The LMS's deep_link_return_url must be on the host of its issuer, of the "
+                    "login, token or key set URL registered with Badgebridge, or of the URL its "
+                    "dynamic registration started from."
+                ),
             )
 
     @property
@@ -517,23 +572,28 @@ def return_url_allowed(url: str, registration: Registration | RegistrationFacts)
 def _signature_error(exc: LtiException) -> LaunchRejected:
     cause = exc.__cause__
     if isinstance(cause, jwt.ExpiredSignatureError):
-        return LaunchRejected("token_expired", "The id_token has expired.", HINTS["clock"], 401)
+        return LaunchRejected("token_expired", _l("The id_token has expired."), HINTS["clock"], 401)
     if isinstance(cause, jwt.ImmatureSignatureError):
         return LaunchRejected(
             "token_not_yet_valid",
-            "The id_token is dated in the future (iat/nbf).",
+            _l("The id_token is dated in the future (iat/nbf)."),
             HINTS["clock"],
             401,
         )
     if isinstance(cause, jwt.MissingRequiredClaimError):
-        return LaunchRejected("claims_missing", f"The id_token lacks a required claim: {cause}.")
+        return LaunchRejected(
+            "claims_missing", _l("The id_token lacks a required claim: %(cause)s.", cause=cause)
+        )
     if isinstance(cause, jwt.InvalidSignatureError):
         return LaunchRejected(
             "bad_signature",
-            "The id_token's signature does not verify with the platform's key.",
+            _l("The id_token's signature does not verify with the platform's key."),
             HINTS["keys"],
             401,
         )
     return LaunchRejected(
-        "bad_token", f"The id_token could not be verified: {cause or exc}.", HINTS["keys"], 401
+        "bad_token",
+        _l("The id_token could not be verified: %(exc)s.", exc=cause or exc),
+        HINTS["keys"],
+        401,
     )

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app import audit
@@ -148,11 +149,11 @@ def save_platform(
     ``changes``: each trust field's before and after.
     """
     if not spec.issuer or not spec.client_id:
-        raise RegistrationError("issuer and client_id are required")
+        raise RegistrationError(_("issuer and client_id are required"))
     if not spec.auth_login_url or not spec.auth_token_url:
-        raise RegistrationError("auth_login_url and auth_token_url are required")
+        raise RegistrationError(_("auth_login_url and auth_token_url are required"))
     if not spec.key_set_url and not spec.key_set:
-        raise RegistrationError("a key_set_url (or an inline key_set) is required")
+        raise RegistrationError(_("a key_set_url (or an inline key_set) is required"))
     row = db.session.scalars(
         select(Registration).filter_by(issuer=spec.issuer, client_id=spec.client_id)
     ).first()
@@ -265,7 +266,7 @@ def pending_change(row: Registration) -> RegistrationChange | None:
 def decide_change(change: RegistrationChange, approve: bool, decided_by: str) -> Registration:
     """Apply (approve) or drop (reject) a pending change; audited with its diff. Commits."""
     if change.status != ChangeStatus.PENDING:
-        raise RegistrationError(f"This change was already {change.status}.")
+        raise RegistrationError(_("This change was already %(status)s.", status=change.status))
     row = change.registration
     proposed = change.proposed
     change.status = ChangeStatus.APPROVED if approve else ChangeStatus.REJECTED

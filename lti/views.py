@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, url_for
+from flask import Blueprint, current_app, g, jsonify, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from pylti1p3.contrib.flask import FlaskRequest
 from pylti1p3.deep_link_resource import DeepLinkResource
 
 from app.course.operations import LaunchFacts, PersonFacts, lms_course_id, record_launch
 from app.grades.jobs import sync_on_launch
+from app.i18n import launch_locale
 from app.launch_session import LaunchSession, current_session, launch_required
 from app.security.limits import rate_limit
 from lti import keys
@@ -61,14 +64,15 @@ def launch():
     message = ToolMessageLaunch(FlaskRequest(), DatabaseToolConf())
     message.validate()
     session = _record(message)
+    g.launch_session = session  # the pages drawn by this request speak the launch's language
     sync_on_launch(session.context_id)  # grades are pulled, never pushed: refresh in background
     if message.is_deep_link_launch():
         if not session.is_staff:
             raise LaunchRejected(
                 "not_staff",
-                "Only course staff can add Badgebridge to a course.",
+                _l("Only course staff can add Badgebridge to a course."),
                 status=403,
-                title="Not allowed",
+                title=_l("Not allowed"),
             )
         target = url_for("lti.deep_link_picker", lt=session.token())
     else:
@@ -116,6 +120,7 @@ def _record(message: ToolMessageLaunch) -> LaunchSession:
     # validate_registration and validate_deployment found both a moment ago
     assert deployment is not None and registration is not None
     context = body.get(CLAIM + "context") or {}
+    locale = launch_locale(body)
     recorded = record_launch(
         LaunchFacts(
             registration_id=deployment.registration_id,
@@ -127,6 +132,7 @@ def _record(message: ToolMessageLaunch) -> LaunchSession:
                 given_name=body.get("given_name") or "",
                 family_name=body.get("family_name") or "",
                 email=body.get("email") or None,
+                locale=locale,
             ),
             lti_context_id=str(context["id"]),
             context_title=context.get("title") or "",
@@ -149,6 +155,7 @@ def _record(message: ToolMessageLaunch) -> LaunchSession:
         user_id=recorded.user_id,
         is_staff=recorded.is_staff,
         launch_id=message.get_launch_id(),
+        locale=locale,
     )
 
 
@@ -164,7 +171,9 @@ def deep_link_respond():
     session = current_session()
     message = ToolMessageLaunch.restore(session.launch_id, FlaskRequest(), DatabaseToolConf())
     if not message.is_deep_link_launch():
-        raise LaunchRejected("wrong_message_type", "This launch was not a deep linking request.")
+        raise LaunchRejected(
+            "wrong_message_type", _l("This launch was not a deep linking request.")
+        )
     resource = DeepLinkResource().set_url(launch_url()).set_title("Badges").set_custom_params({})
     item = resource.to_dict()
     item.pop("custom", None)
@@ -183,7 +192,7 @@ def deep_link_respond():
         "lti/autopost.html",
         action=settings["deep_link_return_url"],
         fields={"JWT": deep_link.encode_jwt(claims)},
-        title="Adding Badgebridge to your course…",
+        title=_("Adding Badgebridge to your course…"),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import redirect, render_template, url_for
+from flask_babel import gettext as _
 
 from app.admin import auth
 from app.background import dead
@@ -23,7 +24,19 @@ def index():
 @auth.admin_required
 def retry(kind: str, item_id: int):
     if dead.retry(kind, item_id):
-        auth.flash(f"Retrying {kind} {item_id}: it has a fresh set of attempts.")
+        auth.flash(
+            _(
+                "Retrying %(kind)s %(item_id)s: it has a fresh set of attempts.",
+                kind=kind,
+                item_id=item_id,
+            )
+        )
     else:
-        auth.flash(f"{kind} {item_id} is not on the dead list (any more): nothing to retry.")
+        auth.flash(
+            _(
+                "%(kind)s %(item_id)s is not on the dead list (any more): nothing to retry.",
+                kind=kind,
+                item_id=item_id,
+            )
+        )
     return redirect(url_for("admin_dead.index"))

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from email.utils import parseaddr
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -54,13 +55,15 @@ def create_user(email: str, password: str | None = None) -> tuple[AdminUser, str
     """Create a console account; returns it and its password (generated when not given)."""
     email = email.strip().lower()
     if not _EMAIL.match(email):
-        raise AdminError(f"{email!r} is not an email address.")
+        raise AdminError(_("%(email)s is not an email address.", email=repr(email)))
     if password is None:
         password = secrets.token_urlsafe(15)
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AdminError(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+        raise AdminError(
+            _("The password must have at least %(value)s characters.", value=MIN_PASSWORD_LENGTH)
+        )
     if db.session.scalars(select(AdminUser).filter_by(email=email)).first():
-        raise AdminError(f"An admin account for {email} already exists.")
+        raise AdminError(_("An admin account for %(email)s already exists.", email=email))
     user = AdminUser(email=email, password_hash=generate_password_hash(password))
     db.session.add(user)
     db.session.commit()
@@ -99,7 +102,7 @@ def find_user(email: str) -> AdminUser:
     """The account with this email, or AdminError."""
     user = db.session.scalars(select(AdminUser).filter_by(email=email.strip().lower())).first()
     if user is None:
-        raise AdminError(f"No admin account {email}.")
+        raise AdminError(_("No admin account %(email)s.", email=email))
     return user
 
 
@@ -172,7 +175,7 @@ def find_registration(ref: str | int) -> Registration:
     """A registration by its public id, or (for the CLI) its numeric id."""
     row = find_by_ref(Registration, ref)
     if row is None:
-        raise AdminError(f"No registration {str(ref).strip()}.")
+        raise AdminError(_("No registration %(strip)s.", strip=str(ref).strip()))
     return row
 
 
@@ -186,7 +189,7 @@ def source_of(registration: Registration) -> RegistrationSource | None:
 def set_registration_status(ref: str | int, status: str) -> Registration:
     """Approve (active) or disable a registration."""
     if status not in STATUSES:
-        raise AdminError(f"Unknown status {status!r}.")
+        raise AdminError(_("Unknown status %(status)s.", status=repr(status)))
     row = find_registration(ref)
     row.status = status
     record_registration("registration.status", row)
@@ -217,12 +220,12 @@ def set_deployment_status(
 ) -> Deployment:
     """Approve (active) or disable one deployment of a registration."""
     if status not in (RegistrationStatus.ACTIVE, RegistrationStatus.DISABLED):
-        raise AdminError(f"Unknown deployment status {status!r}.")
+        raise AdminError(_("Unknown deployment status %(status)s.", status=repr(status)))
     deployment = db.session.scalars(
         select(Deployment).filter_by(id=deployment_row_id, registration_id=registration.id)
     ).first()
     if deployment is None:
-        raise AdminError("No such deployment in this registration.")
+        raise AdminError(_("No such deployment in this registration."))
     deployment.status = status
     record_registration(
         "registration.deployment_status", registration, deployment=deployment.deployment_id
@@ -241,9 +244,11 @@ def add_deployment(registration: Registration, deployment_id: str) -> Deployment
     """Add a deployment id by hand (active)."""
     deployment_id = deployment_id.strip()
     if not deployment_id:
-        raise AdminError("The deployment ID is empty.")
+        raise AdminError(_("The deployment ID is empty."))
     if any(d.deployment_id == deployment_id for d in registration.deployments):
-        raise AdminError(f"Deployment {deployment_id} is already registered.")
+        raise AdminError(
+            _("Deployment %(deployment_id)s is already registered.", deployment_id=deployment_id)
+        )
     deployment = Deployment(deployment_id=deployment_id)
     registration.deployments.append(deployment)
     record_registration("registration.deployment_added", registration, deployment=deployment_id)
@@ -276,14 +281,14 @@ def _check_input(data: RegistrationInput) -> None:
         ("key set URL", data.key_set_url),
     ):
         if not value.strip():
-            raise AdminError(f"The {label} is required.")
+            raise AdminError(_("The %(label)s is required.", label=label))
     for label, url in (
         ("login URL", data.auth_login_url),
         ("token URL", data.auth_token_url),
         ("key set URL", data.key_set_url),
     ):
         if not url.startswith(("https://", "http://")):
-            raise AdminError(f"The {label} must be an http(s) URL.")
+            raise AdminError(_("The %(label)s must be an http(s) URL.", label=label))
 
 
 def create_registration(data: RegistrationInput) -> Registration:
@@ -292,7 +297,7 @@ def create_registration(data: RegistrationInput) -> Registration:
     if db.session.scalars(
         select(Registration).filter_by(issuer=data.issuer.strip(), client_id=data.client_id.strip())
     ).first():
-        raise AdminError("A registration with this issuer and client ID exists; edit it.")
+        raise AdminError(_("A registration with this issuer and client ID exists; edit it."))
     try:
         row = save_platform(
             PlatformSpec(
@@ -326,7 +331,7 @@ def update_registration(row: Registration, data: RegistrationInput) -> Registrat
         select(Registration).filter_by(issuer=issuer, client_id=client_id)
     ).first()
     if clash is not None and clash.id != row.id:
-        raise AdminError("Another registration has this issuer and client ID.")
+        raise AdminError(_("Another registration has this issuer and client ID."))
     before = trust_of(row)
     row.name = data.name.strip() or issuer
     row.issuer, row.client_id = issuer, client_id
@@ -389,7 +394,7 @@ def decide_registration_change(
         select(RegistrationChange).filter_by(public_id=change_public_id, registration_id=row.id)
     ).first()
     if change is None:
-        raise AdminError("No such change for this registration.")
+        raise AdminError(_("No such change for this registration."))
     try:
         row = decide_change(change, approve, audit.current_actor())
     except RegistrationError as exc:
@@ -409,7 +414,7 @@ def tool_keys() -> list[ToolKey]:
 def rotate_keys(overlap_days: int) -> ToolKey:
     """A new signing key; the old one stays published for ``overlap_days``."""
     if not 0 <= overlap_days <= 90:
-        raise AdminError("The overlap must be between 0 and 90 days.")
+        raise AdminError(_("The overlap must be between 0 and 90 days."))
     key = keys.rotate(timedelta(days=overlap_days))
     log.info("tool key rotated: new kid %s, overlap %s days", key.kid, overlap_days)
     return key

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from app.admin import auth, operations, security
 from app.admin.operations import AdminError, RegistrationInput
@@ -86,7 +87,7 @@ def account():
     elif action == "disable":
         if security.check_second_factor(user, request.form.get("code", "")):
             security.disable_totp(user)
-            auth.flash("Two-step sign-in is off.")
+            auth.flash(_("Two-step sign-in is off."))
             return redirect(url_for("admin.account"))
         error = "That code is not right (or was used already)."
     return render_template(
@@ -141,7 +142,7 @@ def new_registration():
         except AdminError as exc:
             error = str(exc)
         else:
-            auth.flash(f"Registration {row.name} added and active.")
+            auth.flash(_("Registration %(name)s added and active.", name=row.name))
             return redirect(url_for("admin.registration", public_id=row.public_id))
     return render_template(
         "admin/registration.html",
@@ -165,7 +166,7 @@ def registration(public_id: str):
         except AdminError as exc:
             error = str(exc)
         else:
-            auth.flash("Registration saved.")
+            auth.flash(_("Registration saved."))
             return redirect(url_for("admin.registration", public_id=row.public_id))
     return render_template(
         "admin/registration.html",
@@ -190,7 +191,7 @@ def registration_status(public_id: str):
     except AdminError as exc:
         auth.flash(str(exc))
     else:
-        auth.flash(f"{row.name} is now {_status_word(status)}.")
+        auth.flash(_("%(name)s is now %(status)s.", name=row.name, status=_status_word(status)))
     return redirect(_safe_next(request.form.get("next")))
 
 
@@ -200,7 +201,7 @@ def registration_change(public_id: str, change_id: str):
     row = auth.console_registration(public_id)
     decision = request.form.get("decision", "")
     if decision not in ("approve", "reject"):
-        auth.flash("Choose to approve or reject the change.")
+        auth.flash(_("Choose to approve or reject the change."))
     else:
         try:
             operations.decide_registration_change(row, change_id, decision == "approve")
@@ -231,9 +232,9 @@ def issuer_profile(public_id: str):
         issuer = ob.save_issuer_profile(row.id, context_id, **fields)
     except ob.OperationError as exc:
         db.session.rollback()
-        auth.flash(f"Issuer profile not saved: {exc}.")
+        auth.flash(_("Issuer profile not saved: %(exc)s.", exc=exc))
     else:
-        auth.flash(f"Issuer profile saved: new awards name {issuer.name}.")
+        auth.flash(_("Issuer profile saved: new awards name %(name)s.", name=issuer.name))
     return redirect(url_for("admin.registration", public_id=row.public_id) + "#issuer-title")
 
 
@@ -246,7 +247,7 @@ def add_deployment(public_id: str):
     except AdminError as exc:
         auth.flash(str(exc))
     else:
-        auth.flash(f"Deployment {deployment.deployment_id} added.")
+        auth.flash(_("Deployment %(deployment_id)s added.", deployment_id=deployment.deployment_id))
     return redirect(url_for("admin.registration", public_id=row.public_id))
 
 
@@ -260,7 +261,13 @@ def deployment_status(public_id: str, deployment: int):
     except AdminError as exc:
         auth.flash(str(exc))
     else:
-        auth.flash(f"Deployment {changed.deployment_id} is now {_status_word(status)}.")
+        auth.flash(
+            _(
+                "Deployment %(deployment_id)s is now %(status)s.",
+                deployment_id=changed.deployment_id,
+                status=_status_word(status),
+            )
+        )
     return redirect(url_for("admin.registration", public_id=row.public_id))
 
 
@@ -281,7 +288,10 @@ def rotate_keys():
         auth.flash(str(exc) if isinstance(exc, AdminError) else "The overlap must be a number.")
     else:
         auth.flash(
-            f"New signing key {key.kid}; the previous key stays published during the overlap."
+            _(
+                "New signing key %(kid)s; the previous key stays published during the overlap.",
+                kid=key.kid,
+            )
         )
     return redirect(url_for("admin.tool_keys"))
 

@@ -10,7 +10,11 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from markupsafe import Markup, escape
+
+from app.i18n import format_number
 
 _ids = itertools.count(1)
 WIDTH, HEIGHT = 560, 220
@@ -32,12 +36,18 @@ def _nice_max(value: int) -> int:
 
 def _describe(points: Sequence[tuple[str, int]], unit: str) -> str:
     if not points:
-        return "No data in this range."
+        return _("No data in this range.")
     total = sum(v for _l, v in points)
     peak_label, peak = max(points, key=lambda p: p[1])
-    text = f"{total} {unit} in total over {len(points)} periods"
+    text = ngettext(
+        "%(total)s %(unit)s in total over %(num)s period",
+        "%(total)s %(unit)s in total over %(num)s periods",
+        len(points),
+        total=format_number(total),
+        unit=unit,
+    )
     if peak:
-        text += f"; the most, {peak}, in {peak_label}"
+        text += _("; the most, %(peak)s, in %(label)s", peak=format_number(peak), label=peak_label)
     return text + "."
 
 

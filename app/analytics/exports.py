@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.analytics.metrics import Metrics, Scope
@@ -52,7 +53,41 @@ METRIC_FIELDS = (
     "pending_reviews",
     "close_to_threshold",
 )
+#: The CSV header of the pages' downloads, in the reader's language (the API keeps the field
+#: names: scripts read them).
+FIELD_LABELS = {
+    "id": _l("Award ID"),
+    "badge_id": _l("Badge ID"),
+    "badge_name": _l("Badge"),
+    "context_id": _l("Course ID"),
+    "context_title": _l("Course"),
+    "recipient_email": _l("Learner email"),
+    "recipient_name": _l("Learner"),
+    "issued_on": _l("Issued on"),
+    "expires": _l("Expires on"),
+    "accepted_at": _l("Accepted on"),
+    "revoked": _l("Revoked"),
+    "revoked_at": _l("Revoked on"),
+    "revocation_reason": _l("Revocation reason"),
+    "public": _l("Name shown publicly"),
+    "verify_url": _l("Verification page"),
+    "ob2_assertion_url": _l("Open Badges 2.0 assertion"),
+    "ob3_credential_url": _l("Open Badges 3.0 credential"),
+    "issued": _l("Issued"),
+    "accepted": _l("Accepted"),
+    "acceptance_rate": _l("Acceptance rate"),
+    "shares": _l("Shares"),
+    "downloads": _l("Downloads"),
+    "verification_views": _l("Verification views"),
+    "pending_reviews": _l("Pending reviews"),
+    "close_to_threshold": _l("Close to the threshold"),
+}
 BATCH = 2000
+
+
+def header_labels(fields: tuple[str, ...]) -> list[str]:
+    """The CSV header people read for ``fields``, in this request's language."""
+    return [str(FIELD_LABELS.get(name, name)) for name in fields]
 
 
 def _iso(moment: datetime | None) -> str | None:

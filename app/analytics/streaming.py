@@ -38,11 +38,16 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def csv_chunks(header: Sequence[str], rows: Iterable[dict[str, Any]]) -> Iterator[str]:
-    """The CSV text in chunks: a header line, then ``rows`` (nested values as JSON)."""
+def csv_chunks(
+    header: Sequence[str],
+    rows: Iterable[dict[str, Any]],
+    labels: Sequence[str] | None = None,
+) -> Iterator[str]:
+    """The CSV text in chunks: a header line (``labels``, else the field names), then
+    ``rows`` (nested values as JSON)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
+    writer.writerow([spreadsheet_safe(str(label)) for label in labels] if labels else header)
     for count, row in enumerate(rows, 1):
         writer.writerow([_cell(row.get(name)) for name in header])
         if count % _ROWS_PER_CHUNK == 0:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.admin import auth as admin_auth
@@ -20,22 +22,46 @@ staff_bp = Blueprint("analytics", __name__, url_prefix="/course/analytics")
 admin_bp = admin_auth.console_blueprint("admin_analytics", "/admin/analytics")
 
 
+#: How pages name each share channel (the stored values stay the API's words).
+CHANNEL_LABELS = {
+    "linkedin_profile": _l("LinkedIn profile"),
+    "linkedin_post": _l("LinkedIn post"),
+    "copy_link": _l("Copied link"),
+    "download_png": _l("PNG download"),
+    "download_svg": _l("SVG download"),
+    "download_json": _l("JSON download"),
+}
+
+
+def channel_label(channel: str) -> str:
+    """A share channel as people read it, in their language."""
+    return str(CHANNEL_LABELS.get(channel, channel.replace("_", " ")))
+
+
 def _charts(metrics: Metrics) -> dict[str, Any]:
-    per = "day" if metrics.bucket == "day" else "month"
+    daily = metrics.bucket == "day"
     return {
         "issued": charts.bar_chart(
-            f"Badges issued per {per}", metrics.issued_over_time, unit="badges issued"
+            _("Badges issued per day") if daily else _("Badges issued per month"),
+            metrics.issued_over_time,
+            unit=_("badges issued"),
         ),
         "accepted": charts.bar_chart(
-            f"Badges accepted per {per}", metrics.accepted_over_time, unit="badges accepted"
+            _("Badges accepted per day") if daily else _("Badges accepted per month"),
+            metrics.accepted_over_time,
+            unit=_("badges accepted"),
         ),
         "views": charts.bar_chart(
-            f"Verification page views per {per}", metrics.views_over_time, unit="views"
+            _("Verification page views per day")
+            if daily
+            else _("Verification page views per month"),
+            metrics.views_over_time,
+            unit=_("views"),
         ),
         "channels": charts.bar_chart(
-            "Shares and downloads by channel",
-            list(metrics.shares_by_channel.items()),
-            unit="shares and downloads",
+            _("Shares and downloads by channel"),
+            [(channel_label(c), n) for c, n in metrics.shares_by_channel.items()],
+            unit=_("shares and downloads"),
         ),
     }
 
@@ -46,7 +72,11 @@ def _range() -> tuple[Any, Any, str | None]:
         return first, last, None
     except params.RangeError as exc:
         first, last = params.date_range({})
-        return first, last, f"{exc}; showing the last {params.DEFAULT_DAYS} days."
+        return (
+            first,
+            last,
+            _("%(error)s; showing the last %(days)s days.", error=exc, days=params.DEFAULT_DAYS),
+        )
 
 
 # --- staff, inside the LMS ---------------------------------------------------------------------
@@ -115,7 +145,11 @@ def course_export(kind: str, fmt: str):
 def _export(kind: str, fmt: str, scope: Scope, filename: str):
     if kind == "assertions":
         return params.streamed(
-            exports.assertion_rows(scope), exports.ASSERTION_FIELDS, fmt, filename
+            exports.assertion_rows(scope),
+            exports.ASSERTION_FIELDS,
+            fmt,
+            filename,
+            labels=exports.header_labels(exports.ASSERTION_FIELDS),
         )
     if kind == "metrics":
         metrics = compute(scope, with_close=scope.registration_id is None)
@@ -123,7 +157,13 @@ def _export(kind: str, fmt: str, scope: Scope, filename: str):
             from flask import jsonify
 
             return jsonify(metrics.as_dict())
-        return params.streamed(exports.metric_rows(metrics), exports.METRIC_FIELDS, fmt, filename)
+        return params.streamed(
+            exports.metric_rows(metrics),
+            exports.METRIC_FIELDS,
+            fmt,
+            filename,
+            labels=exports.header_labels(exports.METRIC_FIELDS),
+        )
     abort(404)
 
 

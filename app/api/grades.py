@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from flask import g, request
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.api.auth import ApiError, authenticate, check_tenant
@@ -254,12 +255,12 @@ def _event_context(item: dict[str, Any], registration_id: int | None) -> Context
     elif item.get("lti_context_id"):
         query = query.where(Context.lti_context_id == str(item["lti_context_id"]))
     else:
-        raise EventError("context_id", "is required")
+        raise EventError("context_id", _("is required"))
     if registration_id is not None:
         query = query.where(Context.registration_id == registration_id)
     context = db.session.scalars(query.order_by(Context.id)).first()
     if context is None:
-        raise EventError("context_id", "no such course")
+        raise EventError("context_id", _("no such course"))
     return context
 
 
@@ -317,7 +318,7 @@ def _resolve(items: list[Any], batch: bool, registration_id: int | None) -> list
         prefix = f"/events/{i}" if batch else ""
         try:
             if not isinstance(item, dict):
-                raise EventError("", "must be an object")
+                raise EventError("", _("must be an object"))
             context = _event_context(item, registration_id)
             events.append(
                 event_from_fields(

@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from app import audit
 from app.awards.operations import badge_saved, request_evaluation
 from app.extensions import db
@@ -31,6 +34,15 @@ STATE_NAMES = {
 }
 
 
+#: What pages show for each state word, in the reader's language.
+STATE_LABELS = {"draft": _l("Draft"), "live": _l("Live"), "archived": _l("Archived")}
+
+
+def state_label(state: str) -> str:
+    """The state word (``draft``, ``live``, ``archived``) as pages show it."""
+    return str(STATE_LABELS.get(state, state))
+
+
 class LifecycleError(ob.OperationError):
     """A change that the badge's state does not allow; the message says what to do."""
 
@@ -45,25 +57,25 @@ def next_step(badge: Badge) -> str:
     go (or stay) live."""
     if badge.status == BadgeStatus.DRAFT:
         if not badge.criteria:
-            return (
+            return _(
                 "Learners do not see it yet. Set its criteria and enable automatic "
                 "awards to publish it, or publish it now to award it by hand."
             )
         if not badge.enabled:
-            return (
+            return _(
                 "Learners do not see it yet. Enable automatic awards to publish it "
                 "and award everyone who already qualifies."
             )
-        return "Learners do not see it yet. Publish it to award everyone who already qualifies."
+        return _("Learners do not see it yet. Publish it to award everyone who already qualifies.")
     if badge.status == BadgeStatus.ARCHIVED:
-        return (
+        return _(
             "Nobody new can earn it; awards already given stay valid. Restore it to award it again."
         )
     if badge.enabled and badge.criteria:
-        return "Awarded automatically the moment a learner meets the criteria."
+        return _("Awarded automatically the moment a learner meets the criteria.")
     if badge.criteria:
-        return "Automatic awards are off, so it is awarded by hand only."
-    return "Awarded by hand only. Set criteria to award it automatically."
+        return _("Automatic awards are off, so it is awarded by hand only.")
+    return _("Awarded by hand only. Set criteria to award it automatically.")
 
 
 @dataclass(frozen=True)
@@ -110,8 +122,10 @@ def archive(badge: Badge, actor: str) -> Changed:
     if badge.status == BadgeStatus.DRAFT:
         raise LifecycleError(
             "draft",
-            "A draft has never been awarded: there is nothing to "
-            "archive. Publish it, or leave it as a draft.",
+            _(
+                "A draft has never been awarded: there is nothing to "
+                "archive. Publish it, or leave it as a draft."
+            ),
         )
     if badge.status != BadgeStatus.ARCHIVED:
         _status_change(badge, BadgeStatus.ARCHIVED, actor, "badge.archived")
@@ -122,10 +136,10 @@ def set_enabled(badge: Badge, enabled: bool, actor: str) -> Changed:
     """Turn automatic awards on or off. Turning them on needs criteria, publishes a draft and
     evaluates every learner; an archived badge must be restored first."""
     if enabled and not badge.criteria:
-        raise LifecycleError("needs_criteria", "Set criteria before enabling automatic awards.")
+        raise LifecycleError("needs_criteria", _("Set criteria before enabling automatic awards."))
     if enabled and badge.status == BadgeStatus.ARCHIVED:
         raise LifecycleError(
-            "archived", "This badge is archived: restore it before turning automatic awards on."
+            "archived", _("This badge is archived: restore it before turning automatic awards on.")
         )
     published = enabled and badge.status == BadgeStatus.DRAFT
     if published:
@@ -184,7 +198,7 @@ def edit_details(badge: Badge, details: BadgeDetails, actor: str) -> Changed:
     if not changed:
         return Changed(badge)
     if len(changes["name"]) > 300:
-        raise LifecycleError("invalid", "A badge name has at most 300 characters.")
+        raise LifecycleError("invalid", _("A badge name has at most 300 characters."))
     audit.record(
         "badge.edited",
         f"badge:{badge.public_id}",

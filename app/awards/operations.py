@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app import audit
@@ -101,8 +102,11 @@ def check_criteria(
         if column not in columns:
             raise CriteriaError(
                 _where(doc, ("column", "average", "sum", "completed"), column),
-                f"no column of this course has the id or title {column!r} "
-                "(see GET /api/v1/contexts/{id}/columns)",
+                _(
+                    "no column of this course has the id or title %(column)s "
+                    "(see GET /api/v1/contexts/{id}/columns)",
+                    column=repr(column),
+                ),
             )
     for column in sorted(completion_columns(criteria)):
         label, kind = columns[column]
@@ -123,12 +127,13 @@ def check_criteria(
     for needed in sorted(referenced_badges(criteria)):
         if needed not in badges:
             raise CriteriaError(
-                _where(doc, ("badge",), needed), f"badge {needed!r} is not a badge of this course"
+                _where(doc, ("badge",), needed),
+                _("badge %(needed)s is not a badge of this course", needed=repr(needed)),
             )
         if badge_public_id and _requires(needed, badge_public_id, badges, set()):
             raise CriteriaError(
                 _where(doc, ("badge",), needed),
-                f"badge {needed!r} already requires this badge (a loop)",
+                _("badge %(needed)s already requires this badge (a loop)", needed=repr(needed)),
             )
     return criteria_to_json(criteria)
 
@@ -326,14 +331,22 @@ def award_directly(
 def _check_awardable(badge: Badge, reason: str) -> None:
     if badge.status == BadgeStatus.DRAFT:
         raise ob.OperationError(
-            "badge_draft", f"badge {badge.public_id} is a draft: publish it before awarding it"
+            "badge_draft",
+            _(
+                "badge %(public_id)s is a draft: publish it before awarding it",
+                public_id=badge.public_id,
+            ),
         )
     if badge.status == BadgeStatus.ARCHIVED:
         raise ob.OperationError(
-            "badge_archived", f"badge {badge.public_id} is archived: restore it before awarding it"
+            "badge_archived",
+            _(
+                "badge %(public_id)s is archived: restore it before awarding it",
+                public_id=badge.public_id,
+            ),
         )
     if not (reason or "").strip():
-        raise ob.OperationError("reason_required", "a manual award needs a reason")
+        raise ob.OperationError("reason_required", _("a manual award needs a reason"))
 
 
 def award_manually(
@@ -381,10 +394,11 @@ def revoke_award(assertion: Assertion, actor: str, reason: str) -> Assertion:
     never revokes.)"""
     if assertion.revoked:
         raise ob.OperationError(
-            "already_revoked", f"assertion {assertion.public_id} was already revoked"
+            "already_revoked",
+            _("assertion %(public_id)s was already revoked", public_id=assertion.public_id),
         )
     if not (reason or "").strip():
-        raise ob.OperationError("reason_required", "a revocation needs a reason")
+        raise ob.OperationError("reason_required", _("a revocation needs a reason"))
     return revoke(assertion, reason, actor=actor)
 
 
@@ -401,7 +415,7 @@ def decide_review(
 ) -> Assertion | None:
     """Approve (award) or deny a learner in the review band; recorded."""
     if item.status != ReviewStatus.PENDING:
-        raise ob.OperationError("invalid", "this review was already decided")
+        raise ob.OperationError("invalid", _("this review was already decided"))
 
     def decided() -> None:
         item.status = ReviewStatus.APPROVED if approve else ReviewStatus.DENIED

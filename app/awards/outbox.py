@@ -20,6 +20,7 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select
 
 from app.awards.models import OutboxMessage, OutboxState
@@ -168,5 +169,5 @@ def _describe(message: OutboxMessage) -> str:
 
 
 dead.register(
-    dead.DeadKind("outbox", "Award follow-ups (outbox)", OutboxMessage, _describe, enqueue)
+    dead.DeadKind("outbox", _l("Award follow-ups (outbox)"), OutboxMessage, _describe, enqueue)
 )

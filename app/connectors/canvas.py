@@ -142,7 +142,7 @@ class CanvasClient:
                     "asks for them), and authorize the course again."
                 )
             if response.headers.get("WWW-Authenticate") and self.tokens.refreshable:
-                raise AuthorizationNeeded(REAUTHORIZE)
+                raise AuthorizationNeeded(str(REAUTHORIZE))
             if response.headers.get("WWW-Authenticate"):
                 raise ConnectorError(
                     "Canvas refused the connector's API token (expired, deleted or "

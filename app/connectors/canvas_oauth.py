@@ -21,6 +21,8 @@ from typing import Any, Protocol
 from urllib.parse import urlencode, urlsplit
 
 import requests
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app import outbound, secret_box
@@ -50,7 +52,7 @@ SCOPES: tuple[str, ...] = (
 )
 STATE_TTL = 600  # seconds an authorization may take, as Canvas keeps its codes 10 minutes
 EARLY = timedelta(seconds=60)  # refresh a token this long before Canvas would refuse it
-REAUTHORIZE = (
+REAUTHORIZE = _l(
     "Canvas no longer accepts this course's authorization (the token was deleted in Canvas "
     "or has expired). Open Badgebridge from the course as an instructor and choose "
     "\u201cAuthorize Canvas\u201d on the course page to authorize it again."
@@ -132,12 +134,19 @@ def _token_request(connector: GradebookConnector, form: dict[str, str]) -> dict[
         response = outbound.session().post(f"{connector.base_url}/login/oauth2/token", data=body)
     except outbound.OutboundRefused as exc:
         raise ConnectorError(
-            f"Badgebridge may not connect to Canvas: {exc}. Check the site URL in the console."
+            _(
+                "Badgebridge may not connect to Canvas: %(exc)s. Check the site URL in the "
+                "console.",
+                exc=exc,
+            )
         ) from exc
     except requests.RequestException as exc:
         raise ConnectorError(
-            f"Canvas at {host} did not answer ({type(exc).__name__}); Badgebridge tries again "
-            "later.",
+            _(
+                "Canvas at %(host)s did not answer (%(error)s); Badgebridge tries again later.",
+                host=host,
+                error=type(exc).__name__,
+            ),
             retryable=True,
         ) from exc
     try:
@@ -150,28 +159,39 @@ def _token_request(connector: GradebookConnector, form: dict[str, str]) -> dict[
     log.info("canvas token endpoint at %s refused: %s", host, outbound.describe(response))
     if error == "invalid_client":
         raise ConnectorError(
-            "Canvas does not know the connector's developer key (client id or secret "
-            "mistyped, or the key is off): check the Canvas API developer key in Canvas "
-            "(Admin > Developer Keys, state ON) and its client id and secret in the "
-            "Badgebridge console."
+            _(
+                "Canvas does not know the connector's developer key (client id or secret "
+                "mistyped, or the key is off): check the Canvas API developer key in Canvas "
+                "(Admin > Developer Keys, state ON) and its client id and secret in the "
+                "Badgebridge console."
+            )
         )
     if error in ("invalid_request", "invalid_grant") and form["grant_type"] == "refresh_token":
-        raise AuthorizationNeeded(REAUTHORIZE)
+        raise AuthorizationNeeded(str(REAUTHORIZE))
     if error in ("invalid_request", "invalid_grant"):
         raise ConnectorError(
-            "Canvas refused the authorization (it was used already or took longer than 10 "
-            "minutes, or the redirect URI differs from the developer key's): choose "
-            "\u201cAuthorize Canvas\u201d again."
+            _(
+                "Canvas refused the authorization (it was used already or took longer than 10 "
+                "minutes, or the redirect URI differs from the developer key's): choose "
+                "\u201cAuthorize Canvas\u201d again."
+            )
         )
     if response.status_code >= 500:
         raise ConnectorError(
-            f"Canvas at {host} failed ({outbound.describe(response)}); Badgebridge tries "
-            "again later.",
+            _(
+                "Canvas at %(host)s failed (%(answer)s); Badgebridge tries again later.",
+                host=host,
+                answer=outbound.describe(response),
+            ),
             retryable=True,
         )
     raise ConnectorError(
-        f"Canvas at {host} answered the token request with {outbound.describe(response)}; "
-        "check the connector's site URL and developer key."
+        _(
+            "Canvas at %(host)s answered the token request with %(answer)s; "
+            "check the connector's site URL and developer key.",
+            host=host,
+            answer=outbound.describe(response),
+        )
     )
 
 
@@ -198,9 +218,11 @@ def complete(
     )
     if not answer.get("refresh_token"):
         raise ConnectorError(
-            "Canvas granted no refresh token, so Badgebridge could only read this course for "
-            "an hour: the developer key must be a Canvas API key (Admin > Developer Keys > "
-            "+ Developer Key > API Key)."
+            _(
+                "Canvas granted no refresh token, so Badgebridge could only read this course "
+                "for an hour: the developer key must be a Canvas API key (Admin > Developer "
+                "Keys > + Developer Key > API Key)."
+            )
         )
 
     def save() -> CanvasAuthorization:
@@ -280,9 +302,11 @@ class OAuthTokens:
         auth = authorization_of(self.context_id)
         if auth is None:
             raise AuthorizationNeeded(
-                "No instructor has authorized Badgebridge to read this course in Canvas "
-                "yet: open Badgebridge from the course as an instructor and choose "
-                "\u201cAuthorize Canvas\u201d on the course page."
+                _(
+                    "No instructor has authorized Badgebridge to read this course in Canvas "
+                    "yet: open Badgebridge from the course as an instructor and choose "
+                    "\u201cAuthorize Canvas\u201d on the course page."
+                )
             )
         if auth.problem:
             raise AuthorizationNeeded(auth.problem)

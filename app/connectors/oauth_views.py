@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from app.connectors import canvas_oauth
 from app.connectors.base import ConnectorError
@@ -41,9 +42,11 @@ def authorize():
     connector = canvas_oauth.oauth_connector(session.registration_id)
     if connector is None:
         return _page(
-            "Canvas OAuth is off",
-            "An admin has not set up a Canvas API developer key for this registration in the "
-            "Badgebridge console (Gradebook connector), so there is nothing to authorize.",
+            _("Canvas OAuth is off"),
+            _(
+                "An admin has not set up a Canvas API developer key for this registration in the "
+                "Badgebridge console (Gradebook connector), so there is nothing to authorize."
+            ),
             409,
         )
     state = canvas_oauth.start(session.context_id, session.user_id, session.launch_id)
@@ -58,27 +61,34 @@ def callback():
     error = request.args.get("error")
     if error:
         log.info("canvas authorization refused: %s", error[:60])
-        return _page("Not authorized", _refusal(error), 400)
+        return _page(_("Not authorized"), _refusal(error), 400)
     if pending is None:
         return _page(
-            "Authorization expired",
-            "This authorization was already used or took longer than 10 minutes (or you no "
-            "longer teach the course). Go back to the course page in the LMS and choose "
-            "\u201cAuthorize Canvas\u201d again.",
+            _("Authorization expired"),
+            _(
+                "This authorization was already used or took longer than 10 minutes (or you no "
+                "longer teach the course). Go back to the course page in the LMS and choose "
+                "\u201cAuthorize Canvas\u201d again."
+            ),
             400,
         )
     context = db.session.get(Context, pending.context_id)
     connector = canvas_oauth.oauth_connector(context.registration_id) if context else None
     if connector is None:
-        return _page("Canvas OAuth is off", "The Canvas connector was turned off meanwhile.", 409)
+        return _page(
+            _("Canvas OAuth is off"), _("The Canvas connector was turned off meanwhile."), 409
+        )
     try:
         canvas_oauth.complete(connector, pending, request.args.get("code", ""), _callback_url())
     except ConnectorError as exc:
-        return _page("Not authorized", str(exc), 400)
+        return _page(_("Not authorized"), str(exc), 400)
     return _page(
-        "Canvas authorized",
-        f"Badgebridge may now read the Canvas gradebook of \u201c{context.title}\u201d. Close "
-        "this window and choose Check now on the course page.",
+        _("Canvas authorized"),
+        _(
+            "Badgebridge may now read the Canvas gradebook of \u201c%(course)s\u201d. Close "
+            "this window and choose Check now on the course page.",
+            course=context.title,
+        ),
         ok=True,
     )
 
@@ -86,18 +96,19 @@ def callback():
 def _refusal(error: str) -> str:
     """The sentence for an ``error`` Canvas sent back instead of a code."""
     if error == "access_denied":
-        return (
+        return _(
             "You chose Cancel in Canvas, so Badgebridge cannot read this course's Canvas "
             "gradebook. Choose \u201cAuthorize Canvas\u201d again to allow it."
         )
     if error == "invalid_scope":
-        return (
+        return _(
             "Canvas refused the authorization because the developer key enforces scopes that do "
             "not match what Badgebridge asked for: an admin allows the scopes the README lists "
             "on the key and ticks \u201cThe key enforces scopes\u201d in the Badgebridge "
             "console, then you choose \u201cAuthorize Canvas\u201d again."
         )
-    return (
-        f"Canvas refused the authorization ({error[:60]}); an admin checks the developer key "
-        "(state ON, redirect URI) in Canvas."
+    return _(
+        "Canvas refused the authorization (%(error)s); an admin checks the developer key "
+        "(state ON, redirect URI) in Canvas.",
+        error=error[:60],
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+
 from app import outbound, secret_box
 from app.connectors.models import ConnectorAuth, ConnectorKind, GradebookConnector
 from app.extensions import db
@@ -32,9 +34,11 @@ def save_connector(
     stored one (the form never shows it back); a new connector needs one. ``auth="oauth"``
     (Canvas only) keeps a Canvas API developer key instead of a token. Commits."""
     if kind not in ConnectorKind.ALL:
-        raise ConnectorSettingsError(f"Choose a connector: {', '.join(ConnectorKind.ALL)}.")
+        raise ConnectorSettingsError(
+            _("Choose a connector: %(value)s.", value=", ".join(ConnectorKind.ALL))
+        )
     if auth not in ConnectorAuth.ALL:
-        raise ConnectorSettingsError("Choose how Badgebridge signs in: a token or OAuth 2.")
+        raise ConnectorSettingsError(_("Choose how Badgebridge signs in: a token or OAuth 2."))
     if auth == ConnectorAuth.OAUTH:
         return _save_oauth(
             registration_id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from app.admin import auth as admin_auth
 from app.connectors import operations
@@ -36,7 +37,7 @@ def registration_connector(public_id: str):
             error = str(exc)
         else:
             admin_auth.flash(
-                "Gradebook connector saved; it is read at the next check of each course."
+                _("Gradebook connector saved; it is read at the next check of each course.")
             )
             return redirect(
                 url_for("admin_connectors.registration_connector", public_id=registration.public_id)

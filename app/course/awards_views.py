@@ -14,6 +14,8 @@ import logging
 from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from app.awards import lifecycle
@@ -44,54 +46,75 @@ bp = Blueprint("course_awards", __name__, url_prefix="/course/awards")
 MAX_CSV_BYTES = 5 * 1024 * 1024
 # Outcomes shown after a redirect, by code: no cookie session (hence no flash) in the iframe.
 NOTES = {
-    "sync_queued": "Checking the gradebook now.",
-    "column_created": "Column created in the LMS gradebook. Grade it there; the tool reads it "
-    "on the next sync.",
-    "column_invalid": "A new column needs a name and a maximum score above 0.",
-    "column_refused": "The LMS refused to create the column.",
-    "csv_missing": "Choose a CSV file (at most 5 MB).",
-    "criteria_saved": "Criteria saved.",
-    "criteria_saved_checking": "Criteria saved: whoever qualifies under the new rule is "
-    "awarded the badge.",
-    "enabled": "Automatic awards are on: whoever qualifies is awarded the badge.",
-    "published_enabled": "Published, with automatic awards on: learners can see the badge, "
-    "and whoever qualifies is awarded it.",
-    "disabled": "Automatic awards are off. Learners keep the badges they hold.",
-    "needs_criteria": "Set criteria before enabling automatic awards.",
-    "published": "Published: learners can see this badge, and you can award it.",
-    "restored": "Restored: the badge is live again.",
-    "archived": "Archived: nobody new can earn this badge; awards already given stay valid.",
-    "archive_draft": "A draft has never been awarded, so there is nothing to archive.",
-    "enable_archived": "This badge is archived: restore it before turning automatic awards on.",
-    "details_saved": "Badge details saved. New awards carry them; awards already given keep "
-    "what they were issued with.",
-    "language_saved": "Language version saved. Learners and visitors who read that language "
-    "see it; new awards link it.",
-    "language_removed": "Language version removed.",
-    "evidence_scores_on": "New automatic awards show the learner's scores in their evidence.",
-    "evidence_scores_off": "New automatic awards say which criteria were met, without scores.",
-    "awarded": "Badge awarded.",
-    "already_held": "That learner already holds this badge; nothing changed.",
-    "award_reason": "Give a reason for the award: every manual decision is recorded.",
-    "award_draft": "This badge is still a draft, so it cannot be awarded yet. Publish it, then "
-    "award it again.",
-    "award_archived": "This badge is archived, so it cannot be awarded. Restore it first if "
-    "it should be earned again.",
-    "award_learner": "That person is not a learner of this course (any more), so nothing was "
-    "awarded. Choose someone from the list.",
-    "award_busy": "The tool was busy and nothing was awarded. Press Award again.",
-    "award_no_key": "The issuer of this course has no signing key, so nothing can be awarded. "
-    "Ask your Badgebridge administrator to add one.",
-    "award_failed": "The badge could not be awarded and nothing was saved. Try again; if it "
-    "keeps failing, tell your Badgebridge administrator.",
-    "revoked": "Badge revoked.",
-    "revoke_reason": "Give a reason for revoking: the learner and anyone verifying the badge "
-    "see it, and it is recorded.",
-    "already_revoked": "That award was already revoked; nothing changed.",
-    "revoke_failed": "The award could not be revoked and nothing changed. Try again; if it "
-    "keeps failing, tell your Badgebridge administrator.",
-    "review_decided": "Review decided.",
-    "review_already": "That review was already decided.",
+    "sync_queued": _l("Checking the gradebook now."),
+    "column_created": _l(
+        "Column created in the LMS gradebook. Grade it there; the tool reads it on the next sync."
+    ),
+    "column_invalid": _l("A new column needs a name and a maximum score above 0."),
+    "column_refused": _l("The LMS refused to create the column."),
+    "csv_missing": _l("Choose a CSV file (at most 5 MB)."),
+    "criteria_saved": _l("Criteria saved."),
+    "criteria_saved_checking": _l(
+        "Criteria saved: whoever qualifies under the new rule is awarded the badge."
+    ),
+    "enabled": _l("Automatic awards are on: whoever qualifies is awarded the badge."),
+    "published_enabled": _l(
+        "Published, with automatic awards on: learners can see the badge, "
+        "and whoever qualifies is awarded it."
+    ),
+    "disabled": _l("Automatic awards are off. Learners keep the badges they hold."),
+    "needs_criteria": _l("Set criteria before enabling automatic awards."),
+    "published": _l("Published: learners can see this badge, and you can award it."),
+    "restored": _l("Restored: the badge is live again."),
+    "archived": _l("Archived: nobody new can earn this badge; awards already given stay valid."),
+    "archive_draft": _l("A draft has never been awarded, so there is nothing to archive."),
+    "enable_archived": _l("This badge is archived: restore it before turning automatic awards on."),
+    "details_saved": _l(
+        "Badge details saved. New awards carry them; awards already given keep "
+        "what they were issued with."
+    ),
+    "language_saved": _l(
+        "Language version saved. Learners and visitors who read that language "
+        "see it; new awards link it."
+    ),
+    "language_removed": _l("Language version removed."),
+    "evidence_scores_on": _l("New automatic awards show the learner's scores in their evidence."),
+    "evidence_scores_off": _l("New automatic awards say which criteria were met, without scores."),
+    "awarded": _l("Badge awarded."),
+    "already_held": _l("That learner already holds this badge; nothing changed."),
+    "award_reason": _l("Give a reason for the award: every manual decision is recorded."),
+    "award_draft": _l(
+        "This badge is still a draft, so it cannot be awarded yet. Publish it, then award it again."
+    ),
+    "award_archived": _l(
+        "This badge is archived, so it cannot be awarded. Restore it first if "
+        "it should be earned again."
+    ),
+    "award_learner": _l(
+        "That person is not a learner of this course (any more), so nothing was "
+        "awarded. Choose someone from the list."
+    ),
+    "award_busy": _l("The tool was busy and nothing was awarded. Press Award again."),
+    "award_no_key": _l(
+        "The issuer of this course has no signing key, so nothing can be awarded. "
+        "Ask your Badgebridge administrator to add one."
+    ),
+    "award_failed": _l(
+        "The badge could not be awarded and nothing was saved. Try again; if it "
+        "keeps failing, tell your Badgebridge administrator."
+    ),
+    "revoked": _l("Badge revoked."),
+    "revoke_reason": _l(
+        "Give a reason for revoking: the learner and anyone verifying the badge "
+        "see it, and it is recorded."
+    ),
+    "already_revoked": _l("That award was already revoked; nothing changed."),
+    "revoke_failed": _l(
+        "The award could not be revoked and nothing changed. Try again; if it "
+        "keeps failing, tell your Badgebridge administrator."
+    ),
+    "review_decided": _l("Review decided."),
+    "review_already": _l("That review was already decided."),
 }
 ERROR_NOTES = {
     "column_invalid",
@@ -353,7 +376,7 @@ def render_badge_page(
         rule=rule or rules.RuleForm(),
         rule_fits=rule_fits,
         other_badges=[b for b in badges if b.id != badge.id],
-        error_prefix="Not saved" if saving else "Cannot preview",
+        error_prefix=_("Not saved") if saving else _("Cannot preview"),
         details_error=details_error,
         language_error=language_error,
         rule_error=rule_error,

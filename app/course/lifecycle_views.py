@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import abort, jsonify, request
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.awards import lifecycle
@@ -61,12 +62,12 @@ def _details_from_form() -> lifecycle.BadgeDetails:
                 tzinfo=UTC
             )
         except ValueError:
-            raise ValueError("Give the date every award expires on.") from None
+            raise ValueError(_("Give the date every award expires on.")) from None
     elif policy == ExpiryPolicy.DAYS:
         try:
             expires_days = int(form.get("expires_days") or "")
         except ValueError:
-            raise ValueError("Give the number of days an award stays valid.") from None
+            raise ValueError(_("Give the number of days an award stays valid.")) from None
     return lifecycle.BadgeDetails(
         name=form.get("name") or "",
         description=form.get("description") or "",

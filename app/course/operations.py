@@ -60,6 +60,7 @@ class PersonFacts:
     given_name: str = ""
     family_name: str = ""
     email: str | None = None
+    locale: str = ""  # a supported locale (app.i18n), from launches only
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,7 @@ def _update_person(user: LtiUser, facts: PersonFacts) -> None:
         user,
         **{
             attr: getattr(facts, attr)
-            for attr in ("name", "given_name", "family_name", "email")
+            for attr in ("name", "given_name", "family_name", "email", "locale")
             if getattr(facts, attr)
         },
     )

@@ -19,23 +19,27 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 UNITS = {"percent": "min_percent", "points": "min_points"}
 COMBINE = ("all", "any", "at_least")
 ROW_KINDS = ("score", "average", "sum", "completed")
 """What a row asks for: a score in one column, the average (%) or total (points) of several
 columns, or every ticked completion column completed."""
 SEVERAL = frozenset({"average", "sum", "completed"})
-_ORDINALS = (
-    "first",
-    "second",
-    "third",
-    "fourth",
-    "fifth",
-    "sixth",
-    "seventh",
-    "eighth",
-    "ninth",
-    "tenth",
+# Whole sentences, not ordinal words: languages agree an ordinal with its noun.
+_IN_CONDITION = (
+    _l("In the first condition: %(message)s"),
+    _l("In the second condition: %(message)s"),
+    _l("In the third condition: %(message)s"),
+    _l("In the fourth condition: %(message)s"),
+    _l("In the fifth condition: %(message)s"),
+    _l("In the sixth condition: %(message)s"),
+    _l("In the seventh condition: %(message)s"),
+    _l("In the eighth condition: %(message)s"),
+    _l("In the ninth condition: %(message)s"),
+    _l("In the tenth condition: %(message)s"),
 )
 
 
@@ -96,23 +100,26 @@ class RuleForm:
             except ValueError as exc:
                 if not several:
                     raise
-                raise ValueError(
-                    f"In the {_ordinal(number)} condition: {str(exc)[0].lower()}{str(exc)[1:]}"
-                ) from None
+                raise ValueError(_in_condition(number, str(exc))) from None
         if not leaves:
-            raise ValueError("Choose the column the badge is earned in.")
+            raise ValueError(_("Choose the column the badge is earned in."))
         if self.combine not in COMBINE:
-            raise ValueError("Choose whether learners need all, any or some of the conditions.")
+            raise ValueError(_("Choose whether learners need all, any or some of the conditions."))
         if len(leaves) == 1:
             root: dict[str, Any] = leaves[0]
         elif self.combine == "at_least":
             try:
                 k = int(self.at_least)
             except ValueError:
-                raise ValueError("Say how many of the conditions are needed, such as 2.") from None
+                raise ValueError(
+                    _("Say how many of the conditions are needed, such as 2.")
+                ) from None
             if not 1 <= k <= len(leaves):
                 raise ValueError(
-                    f"The number of conditions needed must be between 1 and {len(leaves)}."
+                    _(
+                        "The number of conditions needed must be between 1 and %(most)s.",
+                        most=len(leaves),
+                    )
                 )
             root = {"at_least": k, "of": leaves}
         else:
@@ -129,21 +136,25 @@ class RuleForm:
             try:
                 doc["earn_by"] = date.fromisoformat(self.earn_by).isoformat()
             except ValueError:
-                raise ValueError("The deadline must be a date, such as 2027-06-30.") from None
+                raise ValueError(_("The deadline must be a date, such as 2027-06-30.")) from None
         if self.review_band.strip():
             band = _number(
                 self.review_band,
-                "The review band must be a number of percentage points, such as 5.",
+                _("The review band must be a number of percentage points, such as 5."),
             )
             if not 0 <= band <= 100:
-                raise ValueError("The review band must be between 0 and 100 percentage points.")
+                raise ValueError(_("The review band must be between 0 and 100 percentage points."))
             if band:
                 doc["review_band_percent"] = band
         return doc
 
 
-def _ordinal(index: int) -> str:
-    return _ORDINALS[index] if index < len(_ORDINALS) else f"#{index + 1}"
+def _in_condition(index: int, message: str) -> str:
+    """``message`` (a sentence) said of the condition at ``index`` (from 0)."""
+    message = message[:1].lower() + message[1:]
+    if index < len(_IN_CONDITION):
+        return _IN_CONDITION[index] % {"message": message}
+    return _("In condition %(number)s: %(message)s", number=index + 1, message=message)
 
 
 def _number(text: str, message: str) -> float:
@@ -158,24 +169,27 @@ def _leaf(condition: Condition) -> dict[str, Any]:
     if kind == "completed":
         return {"completed": columns[0] if len(columns) == 1 else columns}
     if kind in ("average", "sum"):
-        what = "average" if kind == "average" else "add up"
         if len(columns) < 2:
             raise ValueError(
-                f"Tick at least two columns to {what}; for one column, ask for a score in it."
+                _("Tick at least two columns to average; for one column, ask for a score in it.")
+                if kind == "average"
+                else _(
+                    "Tick at least two columns to add up; for one column, ask for a score in it."
+                )
             )
-        value = _number(condition.threshold, "The score needed must be a number, such as 80.")
+        value = _number(condition.threshold, _("The score needed must be a number, such as 80."))
         if kind == "average":
             if not 0 < value <= 100:
-                raise ValueError("The average needed must be above 0 and at most 100 %.")
+                raise ValueError(_("The average needed must be above 0 and at most 100 %."))
             return {"average": columns, "min_percent": value}
         if value <= 0:
-            raise ValueError("The total needed must be above 0 points.")
+            raise ValueError(_("The total needed must be above 0 points."))
         return {"sum": columns, "min_points": value}
     if condition.unit not in UNITS:
-        raise ValueError("Choose % of the maximum or points.")
-    value = _number(condition.threshold, "The score needed must be a number, such as 80.")
+        raise ValueError(_("Choose a percentage of the maximum or points."))
+    value = _number(condition.threshold, _("The score needed must be a number, such as 80."))
     if value <= 0 or (condition.unit == "percent" and value > 100):
-        raise ValueError("The score needed must be above 0 (and at most 100 %).")
+        raise ValueError(_("The score needed must be above 0 (and at most 100 %)."))
     return {"column": condition.column, UNITS[condition.unit]: value}
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -87,7 +88,7 @@ def course_badge(context_id: int, public_id: str) -> Badge:
         select(Badge).where(Badge.public_id == public_id, Badge.context_id == context_id)
     )
     if badge is None:
-        raise DesignerError({"badge": "No such badge in this course."})
+        raise DesignerError({"badge": _("No such badge in this course.")})
     return badge
 
 
@@ -140,11 +141,11 @@ def _check_new_badge(new: NewBadge) -> NewBadge:
     errors = {}
     name, description = new.name.strip(), new.description.strip()
     if not name:
-        errors["name"] = "A new badge needs a name."
+        errors["name"] = _("A new badge needs a name.")
     elif len(name) > MAX_NAME_CHARS:
-        errors["name"] = f"At most {MAX_NAME_CHARS} characters."
+        errors["name"] = _("At most %(limit)s characters.", limit=MAX_NAME_CHARS)
     if not description:
-        errors["description"] = "Say in a sentence what the badge recognises."
+        errors["description"] = _("Say in a sentence what the badge recognises.")
     if errors:
         raise DesignerError(errors)
     return NewBadge(name, description)
@@ -218,7 +219,7 @@ def _save(
         new_badge = _check_new_badge(new_badge)
         name, description = new_badge.name, new_badge.description
     else:
-        raise DesignerError({"badge": "Choose a badge or name a new one."})
+        raise DesignerError({"badge": _("Choose a badge or name a new one.")})
     # Rendered before anything is written: a slow file holds no database lock.
     artwork = (
         _upload_artwork(upload)
@@ -236,7 +237,11 @@ def _save(
         # the database kept the first (unique badge and version).
         db.session.rollback()
         raise DesignerError(
-            {"badge": "This badge was saved by someone else at the same moment; please save again."}
+            {
+                "badge": _(
+                    "This badge was saved by someone else at the same moment; please save again."
+                )
+            }
         ) from None
     return _saved(badge, artwork.warnings)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, abort, g, jsonify, render_template, request, url_for
+from flask_babel import gettext as _
 
 from app.awards import lifecycle
 from app.designer import operations
@@ -62,13 +63,13 @@ def _errors(errors: dict[str, str], status: int = 422) -> Response:
 
 def _json_body(limit: int = MAX_DESIGN_BYTES) -> dict[str, Any]:
     if (request.content_length or 0) > limit:
-        abort(_errors({"design": "The request is too large."}, 413))
+        abort(_errors({"design": _("The request is too large.")}, 413))
     try:
         body = load_json(request.get_data())
     except JsonInputError:
         body = None
     if not isinstance(body, dict):
-        abort(_errors({"design": "Expected a JSON object."}, 400))
+        abort(_errors({"design": _("Expected a JSON object.")}, 400))
     return body
 
 
@@ -88,7 +89,11 @@ def _saved_json(saved: SavedArtwork) -> Response:
             badge_url=url_for(
                 "course_awards.badge_page", public_id=badge.public_id, lt=g.launch_token
             ),
-            message=f"Saved “{badge.name}”, artwork version {saved.version}.",
+            message=_(
+                "Saved “%(badge)s”, artwork version %(version)s.",
+                badge=badge.name,
+                version=saved.version,
+            ),
         )
     )
 
@@ -181,10 +186,12 @@ def save() -> Response:
 def upload() -> Response:
     """Save an uploaded PNG, JPEG or SVG as the badge's artwork, or say why it was refused."""
     if (request.content_length or 0) > MAX_UPLOAD_BYTES:
-        return _errors({"file": f"The file is larger than {MAX_RASTER_BYTES // 2**20} MB."}, 413)
+        return _errors(
+            {"file": _("The file is larger than %(mb)s MB.", mb=MAX_RASTER_BYTES // 2**20)}, 413
+        )
     file = request.files.get("file")
     if file is None or not file.filename:
-        return _errors({"file": "Choose a PNG, JPEG or SVG file to upload."})
+        return _errors({"file": _("Choose a PNG, JPEG or SVG file to upload.")})
     public_id, new_badge = _target(request.form.to_dict())
     try:
         saved = operations.save_upload(

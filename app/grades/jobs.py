@@ -17,6 +17,9 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
+from flask_babel import format_time, ngettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from huey.exceptions import RetryTask
 from sqlalchemy import func, select, update
 
@@ -103,33 +106,44 @@ def last_sync_outcome(context_id: int) -> SyncOutcome | None:
         return SyncOutcome(
             job.finished_at,
             "failed",
-            f"{job.last_error or 'The check failed.'} Gave up after "
-            f"{_count(job.attempts, 'attempt')}; press Check now to try again.",
+            (job.last_error or _("The check failed."))
+            + " "
+            + ngettext(
+                "Gave up after %(num)s attempt; press Check now to try again.",
+                "Gave up after %(num)s attempts; press Check now to try again.",
+                job.attempts,
+            ),
         )
     if job.state == JobState.RETRYING:
         retry = job.next_attempt_at
-        at = f" at {retry:%H:%M} UTC" if retry else ""
+        again = (
+            _("Trying again automatically at %(time)s UTC.", time=format_time(retry, "short"))
+            if retry
+            else _("Trying again automatically.")
+        )
         return SyncOutcome(
             job.started_at or job.created_at,
             "retrying",
-            f"{job.last_error or 'The check failed.'} Trying again automatically{at}.",
+            f"{job.last_error or _('The check failed.')} {again}",
         )
-    return SyncOutcome(job.started_at or job.created_at, "running", "Checking the gradebook now.")
+    return SyncOutcome(
+        job.started_at or job.created_at, "running", _("Checking the gradebook now.")
+    )
 
 
 def _summary(result: dict[str, Any]) -> str:
     if result.get("skipped"):
-        return "Nothing new: a later check had already read the gradebook."
-    return (
-        f"Read {_count(result.get('columns', 0), 'column')} and "
-        f"{_count(result.get('results', 0), 'grade')}; "
-        f"{_count(result.get('changed', 0), 'grade')} changed, "
-        f"{_count(result.get('issued', 0), 'badge')} awarded."
+        return _("Nothing new: a later check had already read the gradebook.")
+    columns, grades = result.get("columns", 0), result.get("results", 0)
+    changed, issued = result.get("changed", 0), result.get("issued", 0)
+    return " ".join(
+        (
+            ngettext("Read %(num)s column", "Read %(num)s columns", columns),
+            ngettext("and %(num)s grade;", "and %(num)s grades;", grades),
+            ngettext("%(num)s grade changed,", "%(num)s grades changed,", changed),
+            ngettext("%(num)s badge awarded.", "%(num)s badges awarded.", issued),
+        )
     )
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def sync_on_launch(context_id: int) -> Job | None:
@@ -358,5 +372,5 @@ def _enqueue_now(job_ids: list[int]) -> None:
 
 
 dead.register(
-    dead.DeadKind("job", "Tracked jobs (syncs, evaluations)", Job, _describe, _enqueue_now)
+    dead.DeadKind("job", _l("Tracked jobs (syncs, evaluations)"), Job, _describe, _enqueue_now)
 )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -73,14 +74,14 @@ class Column(TimestampMixin, Model):
     @property
     def source_label(self) -> str:
         """Where the column comes from, as staff read it."""
-        return SOURCE_LABELS.get(self.source, self.source)
+        return str(SOURCE_LABELS.get(self.source, self.source))
 
 
 # "LTI" columns are the tool's own (AGS); the others are read from the LMS's own gradebook.
 SOURCE_LABELS = {
-    "ags": "LTI (the tool's own column)",
-    "moodle": "Moodle gradebook",
-    "canvas": "Canvas gradebook",
+    "ags": _l("LTI (the tool's own column)"),
+    "moodle": _l("Moodle gradebook"),
+    "canvas": _l("Canvas gradebook"),
 }
 
 

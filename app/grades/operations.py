@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import bindparam, select, update
 
 from app import secret_box
@@ -412,14 +413,14 @@ class EventError(ValueError):
 def _number(value: Any, field: str, *, required: bool) -> float | None:
     if value is None or value == "":
         if required:
-            raise EventError(field, "is required")
+            raise EventError(field, _("is required"))
         return None
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise EventError(field, f"must be a number, not {value!r}") from None
+        raise EventError(field, _("must be a number, not %(value)s", value=repr(value))) from None
     if number != number or number in (float("inf"), float("-inf")):
-        raise EventError(field, "must be a finite number")
+        raise EventError(field, _("must be a finite number"))
     return number
 
 
@@ -445,7 +446,7 @@ def find_column(context: Context, ref: str) -> Column:
             raise EventError("column", str(exc)) from None
         if public_id is not None:
             return next(c for c in pool if c.public_id == public_id)
-    raise EventError("column", f"no column {ref!r} in this course")
+    raise EventError("column", _("no column %(ref)s in this course", ref=repr(ref)))
 
 
 def find_learner(
@@ -489,9 +490,11 @@ def find_learner(
             .limit(1)
         )
         if found is None:
-            raise EventError("user", f"no learner with email {email!r} in this course")
+            raise EventError(
+                "user", _("no learner with email %(email)s in this course", email=repr(email))
+            )
         return found
-    raise EventError("user", "give the learner's sub (platform user id) or email")
+    raise EventError("user", _("give the learner's sub (platform user id) or email"))
 
 
 def event_from_fields(
@@ -513,7 +516,9 @@ def event_from_fields(
     top = _number(maximum, "maximum", required=False)
     when = parse_timestamp(timestamp) if timestamp else utcnow()
     if timestamp and when is None:
-        raise EventError("timestamp", f"{timestamp!r} is not an ISO 8601 date-time")
+        raise EventError(
+            "timestamp", _("%(timestamp)s is not an ISO 8601 date-time", timestamp=repr(timestamp))
+        )
     user_id = find_learner(context, issuer, sub=user_sub, email=user_email)
     return GradeEvent(
         context_id=context.id,

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.awards import operations as awards
@@ -28,11 +30,11 @@ from app.sharing.operations import linkedin_profile_url, verify_url
 bp = Blueprint("learner", __name__, url_prefix="/learner")
 
 NOTICES = {
-    "accepted": "Badge accepted. It is yours to share.",
-    "public": "Your name now shows on the badge's public page.",
-    "hidden": "Your name is now hidden on the badge's public page. The badge still verifies.",
-    "app-approved": "Approved. Go back to the app's page: it continues by itself.",
-    "app-denied": "Denied. The app gets no access to your badges.",
+    "accepted": _l("Badge accepted. It is yours to share."),
+    "public": _l("Your name now shows on the badge's public page."),
+    "hidden": _l("Your name is now hidden on the badge's public page. The badge still verifies."),
+    "app-approved": _l("Approved. Go back to the app's page: it continues by itself."),
+    "app-denied": _l("Denied. The app gets no access to your badges."),
 }
 
 
@@ -109,7 +111,7 @@ def _own_assertion(public_id: str) -> Assertion:
         )
     )
     if assertion is None:
-        abort(404, description="No such badge in your course.")
+        abort(404, description=_("No such badge in your course."))
     return assertion
 
 
@@ -130,7 +132,7 @@ def _back(notice: str, assertion: Assertion):
 def accept(public_id: str):
     assertion = _own_assertion(public_id)
     if assertion.revoked:
-        abort(409, description="This badge was revoked and cannot be accepted.")
+        abort(409, description=_("This badge was revoked and cannot be accepted."))
     awards.accept(assertion)
     return _back("accepted", assertion)
 
@@ -154,7 +156,7 @@ def _by_token(token: str) -> Assertion:
         abort(400, description=str(exc))
     assertion = db.session.scalar(select(Assertion).where(Assertion.public_id == public_id))
     if assertion is None:
-        abort(404, description="This badge no longer exists.")
+        abort(404, description=_("This badge no longer exists."))
     return assertion
 
 
@@ -190,7 +192,7 @@ def accept_by_link(token: str):
     """Accept (and optionally set the visibility) with the email's token."""
     assertion = _by_token(token)
     if assertion.revoked:
-        abort(409, description="This badge was revoked and cannot be accepted.")
+        abort(409, description=_("This badge was revoked and cannot be accepted."))
     notice = None
     if request.form.get("action") == "accept":
         awards.accept(assertion)

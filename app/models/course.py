@@ -61,6 +61,9 @@ class LtiUser(TimestampMixin, Model):
     given_name: Mapped[str] = mapped_column(String(200), default="")
     family_name: Mapped[str] = mapped_column(String(200), default="")
     email: Mapped[str | None] = mapped_column(String(320))
+    # The language of their last launch (a supported locale, e.g. "pt_BR"); "" = default.
+    # Their emails are written in it.
+    locale: Mapped[str] = mapped_column(String(20), default="", server_default="")
     last_launch_at: Mapped[datetime | None] = mapped_column(AwareDateTime())
 
 

@@ -9,18 +9,21 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import parseaddr
 from typing import Any
 
 from flask import current_app, render_template
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from app.downloads import file_name, one_line
 from app.extensions import db
-from app.models import Context
+from app.i18n import current_locale, format_date, html_lang, locale_of
+from app.models import Context, LtiUser
 from app.openbadges import documents, urls
 from app.openbadges.models import Assertion, BadgeImage
 from app.sharing.models import ShareChannel, ShareSource
@@ -56,7 +59,7 @@ def _base_message(
     # Address objects, not formatted strings: the header registry quotes a display name with
     # ":" or "@" in it instead of reading it back as a group of other addresses.
     message["From"] = Address(
-        display_name=f"{sender_name} via Badgebridge"
+        display_name=_("%(sender)s via Badgebridge", sender=sender_name)
         if sender_name
         else from_name or "Badgebridge",
         addr_spec=from_addr,
@@ -73,6 +76,8 @@ def _base_message(
     context.setdefault("base_url", current_app.config["PUBLIC_BASE_URL"])
     message.set_content(render_template(f"email/{template}.txt", **context))
     message.add_alternative(render_template(f"email/{template}.html", **context), subtype="html")
+    # After the body: setting content clears Content-* headers. RFC 3282.
+    message["Content-Language"] = html_lang(current_locale())
     return message
 
 
@@ -90,7 +95,15 @@ def _course(assertion: Assertion) -> Context | None:
 
 
 def _fmt(moment: datetime | None) -> str:
-    return documents.utc(moment).strftime("%d %B %Y").lstrip("0") if moment else ""
+    return format_date(documents.utc(moment).date()) if moment else ""
+
+
+def recipient_locale(assertion: Assertion) -> str:
+    """The learner's language from their last launch ("" when unknown: the default)."""
+    if assertion.lti_user_id is None:
+        return ""
+    user = db.session.get(LtiUser, assertion.lti_user_id)
+    return user.locale if user is not None else ""
 
 
 def _baked_png(assertion: Assertion) -> bytes | None:
@@ -156,50 +169,65 @@ def award_facts(assertion: Assertion) -> AwardFacts:
 
 
 def award_message(assertion: Assertion, key: str) -> EmailMessage:
-    """The award email: congratulations, what the badge means, accept and LinkedIn links,
-    the baked badge attached (it verifies on its own, wherever the learner keeps it)."""
-    facts = award_facts(assertion)
-    where = f" in {facts.course}" if facts.course else ""
-    message = _base_message(
-        key=key,
-        to_name=facts.learner_name,
-        to_email=assertion.recipient_email or "",
-        subject=f"You earned the {facts.badge_name} badge{where}",
-        sender_name=facts.institution,
-        reply_to=assertion.badge.issuer.email,
-        template="award",
-        facts=facts,
-    )
+    """The award email, in the learner's language: congratulations, what the badge means,
+    accept and LinkedIn links, the baked badge attached (it verifies on its own, wherever the
+    learner keeps it)."""
+    with locale_of(recipient_locale(assertion)):
+        facts = award_facts(assertion)
+        message = _base_message(
+            key=key,
+            to_name=facts.learner_name,
+            to_email=assertion.recipient_email or "",
+            subject=_(
+                "You earned the %(badge)s badge in %(course)s",
+                badge=facts.badge_name,
+                course=facts.course,
+            )
+            if facts.course
+            else _("You earned the %(badge)s badge", badge=facts.badge_name),
+            sender_name=facts.institution,
+            reply_to=assertion.badge.issuer.email,
+            template="award",
+            facts=facts,
+        )
     png = _baked_png(assertion)
     if png is not None:
+        language = message["Content-Language"]
         message.add_attachment(
             png,
             maintype="image",
             subtype="png",
             filename=f"{file_name(facts.badge_name) or 'badge'}.png",
         )
+        # Attaching moves the Content-* headers into the body part: say the language again.
+        message["Content-Language"] = language
     return message
 
 
 def expiry_message(assertion: Assertion, key: str, *, today: bool) -> EmailMessage:
-    """A reminder that an award expires in thirty days, or today."""
-    facts = award_facts(assertion)
-    subject = (
-        f"Your {facts.badge_name} badge expires today"
-        if today
-        else f"Your {facts.badge_name} badge expires on {facts.expires_on}"
-    )
-    return _base_message(
-        key=key,
-        to_name=facts.learner_name,
-        to_email=assertion.recipient_email or "",
-        subject=subject,
-        sender_name=facts.institution,
-        reply_to=assertion.badge.issuer.email,
-        template="expiry",
-        facts=facts,
-        today=today,
-    )
+    """A reminder that an award expires in thirty days, or today, in the learner's language."""
+    with locale_of(recipient_locale(assertion)):
+        facts = award_facts(assertion)
+        subject = (
+            _("Your %(badge)s badge expires today", badge=facts.badge_name)
+            if today
+            else _(
+                "Your %(badge)s badge expires on %(date)s",
+                badge=facts.badge_name,
+                date=facts.expires_on,
+            )
+        )
+        return _base_message(
+            key=key,
+            to_name=facts.learner_name,
+            to_email=assertion.recipient_email or "",
+            subject=subject,
+            sender_name=facts.institution,
+            reply_to=assertion.badge.issuer.email,
+            template="expiry",
+            facts=facts,
+            today=today,
+        )
 
 
 @dataclass(frozen=True)
@@ -217,20 +245,34 @@ class DigestCourse:
 
 
 def digest_message(
-    *, key: str, name: str, email: str, day: str, courses: list[DigestCourse]
+    *,
+    key: str,
+    name: str,
+    email: str,
+    day: str,
+    courses: list[DigestCourse],
+    locale: str = "",
 ) -> EmailMessage:
-    """An instructor's summary of yesterday's awards in their courses."""
+    """An instructor's summary of yesterday's awards in their courses (``day``: ISO date),
+    in their language (``locale``, from their last launch)."""
     total = sum(len(c.lines) for c in courses)
-    return _base_message(
-        key=key,
-        to_name=name,
-        to_email=email,
-        subject=f"{total} badge{'s' if total != 1 else ''} awarded in your courses ({day})",
-        sender_name="",
-        reply_to=None,
-        template="digest",
-        name=name,
-        day=day,
-        courses=courses,
-        total=total,
-    )
+    with locale_of(locale):
+        shown_day = format_date(date.fromisoformat(day))
+        return _base_message(
+            key=key,
+            to_name=name,
+            to_email=email,
+            subject=ngettext(
+                "%(num)s badge awarded in your courses (%(day)s)",
+                "%(num)s badges awarded in your courses (%(day)s)",
+                total,
+                day=shown_day,
+            ),
+            sender_name="",
+            reply_to=None,
+            template="digest",
+            name=name,
+            day=shown_day,
+            courses=courses,
+            total=total,
+        )

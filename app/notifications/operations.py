@@ -250,6 +250,7 @@ class DigestPlan:
     name: str
     email: str
     courses: list[messages.DigestCourse]
+    locale: str = ""  # from their last launch: the digest is written in it
 
 
 def digest_plans(now: datetime | None = None) -> tuple[str, list[DigestPlan]]:
@@ -300,9 +301,11 @@ def digest_plans(now: datetime | None = None) -> tuple[str, list[DigestPlan]]:
     )
     plans: dict[int, DigestPlan] = {}
     for context_id, user in staff:
-        plan = plans.setdefault(user.id, DigestPlan(user.id, user.name or "", user.email or "", []))
+        plan = plans.setdefault(
+            user.id, DigestPlan(user.id, user.name or "", user.email or "", [], user.locale)
+        )
         plan.courses.append(
-            messages.DigestCourse(titles.get(context_id) or "Your course", by_context[context_id])
+            messages.DigestCourse(titles.get(context_id) or "", by_context[context_id])
         )
     return start.date().isoformat(), list(plans.values())
 
@@ -323,7 +326,12 @@ def deliver_digest(plan: DigestPlan, day: str) -> str:
         MailKind.DIGEST,
         plan.email,
         lambda: messages.digest_message(
-            key=key, name=plan.name, email=plan.email, day=day, courses=plan.courses
+            key=key,
+            name=plan.name,
+            email=plan.email,
+            day=day,
+            courses=plan.courses,
+            locale=plan.locale,
         ),
         user_id=plan.user_id,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+from flask_babel import lazy_gettext as _l
 from huey import crontab
 
 from app.awards import outbox
@@ -100,7 +101,7 @@ def _describe(row: EmailDelivery) -> str:
 
 dead.register(
     dead.DeadKind(
-        "email", "Emails (refused or out of attempts)", EmailDelivery, _describe, _resend_ids
+        "email", _l("Emails (refused or out of attempts)"), EmailDelivery, _describe, _resend_ids
     )
 )
 

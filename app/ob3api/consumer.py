@@ -27,6 +27,7 @@ from urllib.parse import urlencode, urlsplit
 import requests
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from flask import current_app, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app import outbound, secret_box
@@ -66,7 +67,9 @@ def normalize_base_url(text: str) -> str:
         url = "https://" + url
     parts = urlsplit(url)
     if not parts.hostname or parts.query or not spec.https_or_loopback(url):
-        raise PushError("Enter the host's https address, for example https://backpack.example.org.")
+        raise PushError(
+            _("Enter the host's https address, for example https://backpack.example.org.")
+        )
     return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
 
 
@@ -76,7 +79,14 @@ def _json(response: requests.Response, what: str, host: str) -> dict[str, Any]:
     except ValueError:
         body = None
     if not isinstance(body, dict):
-        raise PushError(f"{host} did not answer with {what} ({outbound.describe(response)}).")
+        raise PushError(
+            _(
+                "%(host)s did not answer with %(what)s (%(answer)s).",
+                host=host,
+                what=what,
+                answer=outbound.describe(response),
+            )
+        )
     return body
 
 
@@ -84,9 +94,17 @@ def _url(value: Any, what: str, host: str) -> str:
     try:
         url = outbound.check_url(value if isinstance(value, str) else "")
     except outbound.OutboundRefused as exc:
-        raise PushError(f"{host}'s discovery document has no usable {what}.") from exc
+        raise PushError(
+            _("%(host)s's discovery document has no usable %(what)s.", host=host, what=what)
+        ) from exc
     if not spec.https_or_loopback(url):
-        raise PushError(f"{host}'s discovery document gives an {what} without https.")
+        raise PushError(
+            _(
+                "%(host)s's discovery document gives an %(what)s without https.",
+                host=host,
+                what=what,
+            )
+        )
     return url
 
 
@@ -99,13 +117,17 @@ def discover(base_url: str) -> dict[str, str]:
                 base_url + spec.DISCOVERY_PATH, headers={"Accept": "application/json"}
             )
     except requests.RequestException as exc:
-        raise PushError(f"{host} could not be reached: {exc}.") from exc
+        raise PushError(_("%(host)s could not be reached: %(exc)s.", host=host, exc=exc)) from exc
     if response.status_code != 200:
         raise PushError(
-            f"{host} offers no Open Badges 3.0 API at this address "
-            f"({outbound.describe(response)} for its discovery document)."
+            _(
+                "%(host)s offers no Open Badges 3.0 API at this address "
+                "(%(answer)s for its discovery document).",
+                host=host,
+                answer=outbound.describe(response),
+            )
         )
-    document = _json(response, "an Open Badges 3.0 discovery document", host)
+    document = _json(response, _("an Open Badges 3.0 discovery document"), host)
     try:
         servers = document["servers"]
         schemes = document["components"]["securitySchemes"]
@@ -116,13 +138,17 @@ def discover(base_url: str) -> dict[str, str]:
         )
         flow = scheme["flows"]["authorizationCode"]
     except (KeyError, TypeError, StopIteration) as exc:
-        raise PushError(f"{host}'s discovery document does not describe its sign-in.") from exc
+        raise PushError(
+            _("%(host)s's discovery document does not describe its sign-in.", host=host)
+        ) from exc
     if spec.CREDENTIAL_UPSERT not in (flow.get("scopes") or {}):
-        raise PushError(f"{host} does not accept badges sent to it (no credential.upsert).")
+        raise PushError(
+            _("%(host)s does not accept badges sent to it (no credential.upsert).", host=host)
+        )
     return {
-        "api_base": _url(servers[0].get("url") if servers else None, "API address", host),
-        "authorization_url": _url(flow.get("authorizationUrl"), "authorization URL", host),
-        "token_url": _url(flow.get("tokenUrl"), "token URL", host),
+        "api_base": _url(servers[0].get("url") if servers else None, _("API address"), host),
+        "authorization_url": _url(flow.get("authorizationUrl"), _("authorization URL"), host),
+        "token_url": _url(flow.get("tokenUrl"), _("token URL"), host),
         "registration_url": _url(scheme.get("x-imssf-registrationUrl"), "registration URL", host),
         "name": str((document.get("info") or {}).get("title") or host)[:300],
     }
@@ -158,12 +184,20 @@ def _register(base_url: str, found: dict[str, str]) -> Ob3Host:
         with _session() as session:
             response = session.post(found["registration_url"], json=client_metadata())
     except requests.RequestException as exc:
-        raise PushError(f"{host} could not be reached to register Badgebridge: {exc}.") from exc
+        raise PushError(
+            _("%(host)s could not be reached to register Badgebridge: %(exc)s.", host=host, exc=exc)
+        ) from exc
     if response.status_code not in (200, 201):
-        raise PushError(f"{host} refused to register Badgebridge ({outbound.describe(response)}).")
-    body = _json(response, "a client registration", host)
+        raise PushError(
+            _(
+                "%(host)s refused to register Badgebridge (%(answer)s).",
+                host=host,
+                answer=outbound.describe(response),
+            )
+        )
+    body = _json(response, _("a client registration"), host)
     if not isinstance(body.get("client_id"), str) or not isinstance(body.get("client_secret"), str):
-        raise PushError(f"{host}'s registration answer has no client credentials.")
+        raise PushError(_("%(host)s's registration answer has no client credentials.", host=host))
     row = Ob3Host(
         base_url=base_url,
         api_base=found["api_base"].rstrip("/"),
@@ -245,15 +279,25 @@ def _access_token(push: Ob3Push, code: str) -> str:
         with _session() as session:
             response = session.post(host.token_url, data=form, auth=(host.client_id, secret))
     except requests.RequestException as exc:
-        raise _fail(push, f"{name} could not be reached for the access token: {exc}.") from exc
+        raise _fail(
+            push,
+            _("%(host)s could not be reached for the access token: %(exc)s.", host=name, exc=exc),
+        ) from exc
     if response.status_code != 200:
-        raise _fail(push, f"{name} refused the access token ({outbound.describe(response)}).")
+        raise _fail(
+            push,
+            _(
+                "%(host)s refused the access token (%(answer)s).",
+                host=name,
+                answer=outbound.describe(response),
+            ),
+        )
     try:
-        token = _json(response, "an access token", name).get("access_token")
+        token = _json(response, _("an access token"), name).get("access_token")
     except PushError as exc:
         raise _fail(push, str(exc)) from exc
     if not isinstance(token, str) or not token:
-        raise _fail(push, f"{name}'s token answer has no access token.")
+        raise _fail(push, _("%(host)s's token answer has no access token.", host=name))
     return token
 
 
@@ -263,15 +307,17 @@ def finish_push(state: str, code: str | None, error: str | None) -> Ob3Push:
         select(Ob3Push).where(Ob3Push.state == state, Ob3Push.status == PushStatus.STARTED)
     )
     if push is None or documents.utc(push.created_at) + timedelta(minutes=PUSH_MINUTES) < utcnow():
-        raise PushError("This sending has expired or is already done. Start again from My badges.")
+        raise PushError(
+            _("This sending has expired or is already done. Start again from My badges.")
+        )
     name = _host_name(push.host.base_url)
     if error or not code:
-        reason = error if error and _ERROR_CODE.match(error) else "no authorization"
-        raise _fail(push, f"{name} did not give access ({reason}).")
+        reason = error if error and _ERROR_CODE.match(error) else _("no authorization")
+        raise _fail(push, _("%(host)s did not give access (%(reason)s).", host=name, reason=reason))
     token = _access_token(push, code)
     assertion = db.session.get(Assertion, push.assertion_id)
     if assertion is None or assertion.revoked:
-        raise _fail(push, "This badge was revoked in the meantime; it was not sent.")
+        raise _fail(push, _("This badge was revoked in the meantime; it was not sent."))
     try:
         with _session() as session:
             response = session.post(
@@ -284,9 +330,23 @@ def finish_push(state: str, code: str | None, error: str | None) -> Ob3Push:
                 },
             )
     except requests.RequestException as exc:
-        raise _fail(push, f"{name} could not be reached to receive the badge: {exc}.") from exc
+        raise _fail(
+            push,
+            _(
+                "%(host)s could not be reached to receive the badge: %(exc)s.",
+                host=name,
+                exc=exc,
+            ),
+        ) from exc
     if response.status_code not in (200, 201, 304):
-        raise _fail(push, f"{name} did not accept the badge ({outbound.describe(response)}).")
+        raise _fail(
+            push,
+            _(
+                "%(host)s did not accept the badge (%(answer)s).",
+                host=name,
+                answer=outbound.describe(response),
+            ),
+        )
     push.status = PushStatus.SENT
     db.session.commit()
     return push

@@ -4,6 +4,7 @@ sends their browser back here."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
+from flask_babel import gettext as _
 
 from app.launch_session import current_session, launch_required
 from app.ob3api import consumer, spec
@@ -21,7 +22,7 @@ def send(public_id: str):
     try:
         url = consumer.start_push(public_id, session.user_id, session.context_id, host)
     except LookupError:
-        abort(404, description="No such badge in your course.")
+        abort(404, description=_("No such badge in your course."))
     except consumer.PushError as exc:
         return render_template("ob3api/send.html", error=str(exc), url=None), 502
     return render_template("ob3api/send.html", error=None, url=url, host=host)
@@ -36,7 +37,7 @@ def callback():
         )
     except consumer.PushError as exc:
         return render_template(
-            "error.html", title="The badge was not sent", message=str(exc), status=502
+            "error.html", title=_("The badge was not sent"), message=str(exc), status=502
         ), 502
     return render_template("ob3api/sent.html", push=push), 200, {"Cache-Control": "no-store"}
 

@@ -11,6 +11,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Response, current_app, jsonify
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 
 API_PREFIX = "/ims/ob/v3p0"
 DISCOVERY_PATH = f"{API_PREFIX}/discovery"
@@ -32,10 +34,10 @@ PROFILE_READONLY = _SCOPE_BASE + "profile.readonly"
 PROFILE_UPDATE = _SCOPE_BASE + "profile.update"
 # What each scope lets a client do, in the words the learner reads before approving.
 SCOPES = {
-    CREDENTIAL_READONLY: "Read your badges (your Open Badge credentials)",
-    CREDENTIAL_UPSERT: "Add or update badges in your record",
-    PROFILE_READONLY: "Read your profile (your name and email address)",
-    PROFILE_UPDATE: "Update your profile",
+    CREDENTIAL_READONLY: _l("Read your badges (your Open Badge credentials)"),
+    CREDENTIAL_UPSERT: _l("Add or update badges in your record"),
+    PROFILE_READONLY: _l("Read your profile (your name and email address)"),
+    PROFILE_UPDATE: _l("Update your profile"),
 }
 # Clients following the spec's example also ask for refresh tokens this way.
 OFFLINE_ACCESS = "offline_access"
@@ -43,6 +45,12 @@ SUPPORTED_SCOPES = [*SCOPES, OFFLINE_ACCESS]
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+
+
+def _scope_descriptions() -> dict[str, str]:
+    # The discovery document is read by programs: its words stay in the source language.
+    with force_locale("en"):
+        return {scope: str(words) for scope, words in SCOPES.items()}
 
 
 def https_or_loopback(url: str) -> bool:
@@ -249,7 +257,7 @@ def service_description() -> dict[str, Any]:
                             "authorizationUrl": base + AUTHORIZE_PATH,
                             "tokenUrl": base + TOKEN_PATH,
                             "refreshUrl": base + TOKEN_PATH,
-                            "scopes": dict(SCOPES),
+                            "scopes": _scope_descriptions(),
                         }
                     },
                 }

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 from authlib.oauth2 import OAuth2Error
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from app.launch_session import current_session, launch_required
 from app.ob3api import operations, spec
@@ -73,7 +74,7 @@ def authorize():
         # An unknown client or redirect URI: never redirect there (RFC 6749 4.1.2.1).
         return render_template(
             "error.html",
-            title="This app's request cannot be used",
+            title=_("This app's request cannot be used"),
             message=error.get_error_description() or error.error,
             status=400,
         ), 400
@@ -86,8 +87,8 @@ def authorize():
     if consent is None:
         return render_template(
             "error.html",
-            title="This request has expired",
-            message="Go back to the app and connect your badges again.",
+            title=_("This request has expired"),
+            message=_("Go back to the app and connect your badges again."),
             status=410,
         ), 410
     if consent.status == ConsentStatus.PENDING:
@@ -210,8 +211,10 @@ def connect_app():
         return render_template(
             "ob3api/connect.html",
             consent=None,
-            error="No app is waiting for that code. Check the code on the app's page "
-            "(it expires after 10 minutes) and type it again.",
+            error=_(
+                "No app is waiting for that code. Check the code on the app's page "
+                "(it expires after 10 minutes) and type it again."
+            ),
         ), 404
     return render_template(
         "ob3api/connect.html",
@@ -232,7 +235,7 @@ def decide_app(public_id: str):
         return render_template(
             "ob3api/connect.html",
             consent=None,
-            error="This request has expired or was already answered. Start again from the app.",
+            error=_("This request has expired or was already answered. Start again from the app."),
         ), 404
     approve = request.form.get("decision") == "approve"
     operations.decide(consent, session.user_id, session.registration_id, approve)

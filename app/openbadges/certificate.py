@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import segno
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from fontTools.merge import Merger
 from fontTools.ttLib import TTFont
 from reportlab.lib import colors
@@ -24,18 +26,18 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont as EmbeddedFont
 from reportlab.pdfgen import canvas
 
+from app.i18n import SUPPORTED, force_locale, format_date, text_direction
 from badge_design.fonts import FONT_DIR, SUBSETS, SUBTITLE_WEIGHT, TITLE_WEIGHT
 
 # The status line: what it says and the colour it is printed in (the page's banner colours).
 _STATUS = {
-    "valid": ("VALID: verified badge", colors.HexColor("#1a7f37")),
+    "valid": (_l("VALID: verified badge"), colors.HexColor("#1a7f37")),
     "expired": (
-        "EXPIRED: this badge no longer certifies anything current",
+        _l("EXPIRED: this badge no longer certifies anything current"),
         colors.HexColor("#9a6700"),
     ),
-    "revoked": ("REVOKED: this badge certifies nothing", colors.HexColor("#b42318")),
+    "revoked": (_l("REVOKED: this badge certifies nothing"), colors.HexColor("#b42318")),
 }
-_DATE = "%d %B %Y"
 # The badges' own font (Noto Sans), embedded: PDF's built-in Helvetica has no "Ł" or "Ж",
 # and a learner's name must print as they spell it.
 REGULAR, BOLD = "BadgebridgeSans", "BadgebridgeSans-Bold"
@@ -114,6 +116,16 @@ def _centred(
     return y
 
 
+def render_localized(facts: CertificateFacts) -> bytes:
+    """The certificate in the reader's language, or in English for a right-to-left one: the
+    embedded font has no Arabic glyphs and reportlab draws text unshaped, so an Arabic
+    certificate would print as boxes (badge_design's shaped fonts can lift this)."""
+    if text_direction() == "rtl":
+        with force_locale(SUPPORTED[0]):
+            return render(facts)
+    return render(facts)
+
+
 def render(facts: CertificateFacts) -> bytes:
     """The certificate of ``facts`` as the bytes of a one-page A4 PDF."""
     _register_fonts()
@@ -121,10 +133,11 @@ def render(facts: CertificateFacts) -> bytes:
     pdf = canvas.Canvas(out, pagesize=A4, pageCompression=1)
     pdf.setTitle(f"{facts.badge_name} · {facts.issuer_name}")
     pdf.setAuthor(facts.issuer_name)
-    pdf.setSubject(f"Certificate of an Open Badge, verifiable at {facts.verify_url}")
+    pdf.setSubject(_("Certificate of an Open Badge, verifiable at %(url)s", url=facts.verify_url))
     page_w, page_h = A4
     text_w = page_w - 40 * mm
     label, colour = _STATUS[facts.status]
+    label = str(label)
 
     # The status first and in colour: a revoked certificate must not pass for a valid one.
     pdf.setFillColor(colour)
@@ -133,7 +146,7 @@ def render(facts: CertificateFacts) -> bytes:
     _centred(pdf, label, page_h - 31 * mm, BOLD, 15, text_w - 8 * mm)
     pdf.setFillColor(colors.black)
 
-    y = _centred(pdf, "Certificate of achievement", page_h - 52 * mm, REGULAR, 14, text_w)
+    y = _centred(pdf, _("Certificate of achievement"), page_h - 52 * mm, REGULAR, 14, text_w)
     size = 70 * mm
     pdf.drawImage(
         ImageReader(io.BytesIO(facts.badge_png)),
@@ -146,18 +159,30 @@ def render(facts: CertificateFacts) -> bytes:
     y -= size + 14 * mm
     y = _centred(pdf, facts.badge_name, y, BOLD, 24, text_w)
     if facts.recipient_name:
-        y = _centred(pdf, "awarded to", y - 2 * mm, REGULAR, 12, text_w)
+        y = _centred(pdf, _("awarded to"), y - 2 * mm, REGULAR, 12, text_w)
         y = _centred(pdf, facts.recipient_name, y, BOLD, 18, text_w)
-    y = _centred(pdf, f"Issued by {facts.issuer_name}", y - 3 * mm, REGULAR, 13, text_w)
-    y = _centred(pdf, f"Issued on {facts.issued_on.strftime(_DATE)}", y, REGULAR, 11, text_w)
+    issued_by = _("Issued by %(issuer)s", issuer=facts.issuer_name)
+    y = _centred(pdf, issued_by, y - 3 * mm, REGULAR, 13, text_w)
+    issued_on = _("Issued on %(date)s", date=format_date(facts.issued_on.date()))
+    y = _centred(pdf, issued_on, y, REGULAR, 11, text_w)
     if facts.expires_at:
-        verb = "Expired on" if facts.status == "expired" else "Expires on"
-        y = _centred(pdf, f"{verb} {facts.expires_at.strftime(_DATE)}", y, REGULAR, 11, text_w)
+        day = format_date(facts.expires_at.date())
+        expiry = (
+            _("Expired on %(date)s", date=day)
+            if facts.status == "expired"
+            else _("Expires on %(date)s", date=day)
+        )
+        y = _centred(pdf, expiry, y, REGULAR, 11, text_w)
     if facts.status == "revoked":
-        when = f" on {facts.revoked_at.strftime(_DATE)}" if facts.revoked_at else ""
-        reason = f": {facts.revocation_reason}" if facts.revocation_reason else ""
+        revoked = (
+            _("Revoked on %(date)s", date=format_date(facts.revoked_at.date()))
+            if facts.revoked_at
+            else _("Revoked")
+        )
+        if facts.revocation_reason:
+            revoked += ": " + facts.revocation_reason
         pdf.setFillColor(colour)
-        y = _centred(pdf, f"Revoked{when}{reason}", y, BOLD, 12, text_w)
+        y = _centred(pdf, revoked, y, BOLD, 12, text_w)
         pdf.setFillColor(colors.black)
     qr = 32 * mm
     _centred(pdf, facts.description, y - 4 * mm, REGULAR, 10, text_w, floor=18 * mm + qr + 8 * mm)
@@ -166,7 +191,7 @@ def render(facts: CertificateFacts) -> bytes:
     pdf.drawImage(ImageReader(io.BytesIO(qr_png(facts.verify_url))), 20 * mm, 18 * mm, qr, qr)
     pdf.setFont(REGULAR, 9)
     lines = [
-        "Check this certificate's current status:",
+        _("Check this certificate's current status:"),
         *simpleSplit(facts.verify_url, REGULAR, 9, text_w - qr - 6 * mm),
     ]
     for index, line in enumerate(lines):

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.criteria import CriteriaError, parse_criteria, referenced_badges
@@ -184,7 +185,7 @@ def build_clr(
     contexts = list(db.session.scalars(select(Context).where(Context.id.in_(context_ids))))
     assertions = held_awards(user_id, [c.id for c in contexts], now)
     if user is None or not contexts or not assertions:
-        raise ClrError("You hold no badge here yet, so there is nothing to put in a record.")
+        raise ClrError(_("You hold no badge here yet, so there is nothing to put in a record."))
     single = contexts[0] if len(contexts) == 1 else None
     issuer = record_issuer(contexts[0].registration_id, single.id if single else None, assertions)
     registration = db.session.get(Registration, contexts[0].registration_id)

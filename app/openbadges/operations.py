@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.serialization import (
     PrivateFormat,
     load_der_private_key,
 )
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import defer
@@ -107,7 +108,7 @@ def _load_private(key: IssuerKey) -> Ed25519PrivateKey | ec.EllipticCurvePrivate
     if key.algorithm == KeyAlgorithm.P256:
         private = load_der_private_key(raw, password=None)
         if not isinstance(private, ec.EllipticCurvePrivateKey):
-            raise OperationError("no_key", "a stored P-256 key is not an EC key")
+            raise OperationError("no_key", _("a stored P-256 key is not an EC key"))
         return private
     return Ed25519PrivateKey.from_private_bytes(raw)
 
@@ -164,9 +165,9 @@ def _check_issuer(issuer: Issuer) -> None:
         setattr(issuer, name, value.strip() if isinstance(value, str) else value)
     for label in ("name", "url", "email"):
         if not getattr(issuer, label):
-            raise OperationError("invalid", f"issuer {label} is required")
+            raise OperationError("invalid", _("issuer %(label)s is required", label=label))
     if len(issuer.name) > 300:
-        raise OperationError("invalid", "issuer name has at most 300 characters")
+        raise OperationError("invalid", _("issuer name has at most 300 characters"))
     for label in ("url", "image_url"):
         value = getattr(issuer, label)
         if value and (
@@ -175,10 +176,11 @@ def _check_issuer(issuer: Issuer) -> None:
             or any(c.isspace() for c in value)
         ):
             raise OperationError(
-                "invalid", f"issuer {label.replace('_', ' ')} must be an http(s) URL"
+                "invalid",
+                _("issuer %(value)s must be an http(s) URL", value=label.replace("_", " ")),
             )
     if "@" not in issuer.email or len(issuer.email) > 320 or " " in issuer.email:
-        raise OperationError("invalid", "issuer email must be an email address")
+        raise OperationError("invalid", _("issuer email must be an email address"))
     issuer.image_url = issuer.image_url or None
 
 
@@ -190,7 +192,9 @@ def update_issuer(issuer: Issuer, **changes: str | None) -> Issuer:
     """
     unknown = set(changes) - set(ISSUER_FIELDS)
     if unknown:
-        raise OperationError("invalid", f"cannot change {', '.join(sorted(unknown))}")
+        raise OperationError(
+            "invalid", _("cannot change %(unknown)s", unknown=", ".join(sorted(unknown)))
+        )
     for name, value in changes.items():
         setattr(issuer, name, value or "")  # an empty image_url removes the image
     _check_issuer(issuer)
@@ -249,7 +253,10 @@ def _active_key(issuer: Issuer, algorithm: str) -> IssuerKey:
         # published in the same transaction as what it signs.
         return _new_key(issuer, algorithm)
     if not active:
-        raise OperationError("no_key", f"issuer {issuer.public_id} has no active signing key")
+        raise OperationError(
+            "no_key",
+            _("issuer %(public_id)s has no active signing key", public_id=issuer.public_id),
+        )
     return active[-1]
 
 
@@ -277,7 +284,9 @@ def signing_key(issuer: Issuer) -> tuple[IssuerKey, SigningKey]:
 def jwt_signer(issuer: Issuer, alg: str = DEFAULT_JWT_ALG) -> JwtSigner:
     """The issuer's active key for VC-JWTs of ``alg`` (ES256 by default, or EdDSA)."""
     if alg not in JWT_ALGORITHMS:
-        raise OperationError("invalid", f"JWT algorithm must be one of {', '.join(JWT_ALGORITHMS)}")
+        raise OperationError(
+            "invalid", _("JWT algorithm must be one of %(value)s", value=", ".join(JWT_ALGORITHMS))
+        )
     key = _active_key(issuer, JWT_ALGORITHMS[alg])
     return _cached(
         key, "jwt", lambda private: make_jwt_signer(private, documents.key_jwk_url(issuer, key))
@@ -329,7 +338,7 @@ def _check_alignments(alignments: Sequence[dict[str, str]]) -> list[dict[str, st
     out = []
     for item in alignments:
         if not item.get("name") or not str(item.get("url", "")).startswith(("http://", "https://")):
-            raise OperationError("invalid", "each alignment needs a name and an http(s) url")
+            raise OperationError("invalid", _("each alignment needs a name and an http(s) url"))
         out.append({k: str(item[k]) for k in ("name", "url", "framework") if item.get(k)})
     return out
 
@@ -355,7 +364,9 @@ def update_badge(badge: Badge, **changes: Any) -> Badge:
     }
     unknown = set(changes) - editable
     if unknown:
-        raise OperationError("invalid", f"cannot change {', '.join(sorted(unknown))}")
+        raise OperationError(
+            "invalid", _("cannot change %(unknown)s", unknown=", ".join(sorted(unknown)))
+        )
     if "alignments" in changes:
         changes["alignments"] = _check_alignments(changes["alignments"] or [])
     for name, value in changes.items():
@@ -368,36 +379,46 @@ def update_badge(badge: Badge, **changes: Any) -> Badge:
 def _check_badge(badge: Badge, expiry_changed: bool = True) -> None:
     for label in ("name", "description", "criteria_narrative"):
         if not (getattr(badge, label) or "").strip():
-            raise OperationError("invalid", f"badge {label.replace('_', ' ')} is required")
+            raise OperationError(
+                "invalid", _("badge %(value)s is required", value=label.replace("_", " "))
+            )
     if badge.status not in BadgeStatus.ALL:
-        raise OperationError("invalid", f"status must be one of {', '.join(BadgeStatus.ALL)}")
+        raise OperationError(
+            "invalid", _("status must be one of %(value)s", value=", ".join(BadgeStatus.ALL))
+        )
     if badge.expiry_policy not in ExpiryPolicy.ALL:
         raise OperationError(
-            "invalid", f"expiry policy must be one of {', '.join(ExpiryPolicy.ALL)}"
+            "invalid",
+            _("expiry policy must be one of %(value)s", value=", ".join(ExpiryPolicy.ALL)),
         )
     if badge.expiry_policy == ExpiryPolicy.FIXED and badge.expires_on is None:
-        raise OperationError("invalid", "a fixed expiry needs a date")
+        raise OperationError("invalid", _("a fixed expiry needs a date"))
     if expiry_changed and fixed_expiry_passed(badge):
         # A date that passed while the badge was live is kept; choosing one is refused.
         raise OperationError(
             "expiry_in_past",
-            f"the fixed expiry date {badge.expires_on:%Y-%m-%d} is in the past: "
-            f"every award would be expired at once",
+            _(
+                "the fixed expiry date %(expires_on)s is in the past: every award would be "
+                "expired at once",
+                expires_on=badge.expires_on.strftime("%Y-%m-%d") if badge.expires_on else "",
+            ),
         )
     if badge.expiry_policy == ExpiryPolicy.DAYS and not (badge.expires_days or 0) > 0:
-        raise OperationError("invalid", "an expiry in days needs a positive number of days")
+        raise OperationError("invalid", _("an expiry in days needs a positive number of days"))
     if not isinstance(badge.tags, list) or not all(isinstance(t, str) for t in badge.tags):
-        raise OperationError("invalid", "tags must be a list of strings")
+        raise OperationError("invalid", _("tags must be a list of strings"))
     if badge.achievement_type not in achievement_types() and not _EXT_TYPE.fullmatch(
         badge.achievement_type or ""
     ):
         raise OperationError(
             "invalid",
-            "achievement type must be one of Open Badges 3.0's "
-            "(Badge, Certificate, Course, …) or ext:Name",
+            _(
+                "achievement type must be one of Open Badges 3.0's "
+                "(Badge, Certificate, Course, …) or ext:Name"
+            ),
         )
     if not _LANGUAGE.fullmatch(badge.language or ""):
-        raise OperationError("invalid", "language must be a BCP 47 tag such as en or fr-CA")
+        raise OperationError("invalid", _("language must be a BCP 47 tag such as en or fr-CA"))
 
 
 # OB 3.0 AchievementType extensions, and BCP 47 language tags (language[-subtags]).
@@ -475,7 +496,7 @@ class Recipient:
             return f"user:{self.lti_user_id}"
         if self.email:
             return f"email:{normalize_email(self.email)}"
-        raise OperationError("invalid", "a recipient needs an email or an LTI user")
+        raise OperationError("invalid", _("a recipient needs an email or an LTI user"))
 
 
 @dataclass(frozen=True)
@@ -515,9 +536,9 @@ def _check_evidence(evidence: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             k: str(entry[k]) for k in ("url", "name", "narrative", "description") if entry.get(k)
         }
         if "url" in item and not item["url"].startswith(("http://", "https://")):
-            raise OperationError("invalid", "evidence urls must be http(s) URLs")
+            raise OperationError("invalid", _("evidence urls must be http(s) URLs"))
         if not item:
-            raise OperationError("invalid", "evidence needs a url, name or narrative")
+            raise OperationError("invalid", _("evidence needs a url, name or narrative"))
         out.append(item)
     return out
 
@@ -535,13 +556,23 @@ def expiry_for(badge: Badge, issued_on: datetime, explicit: datetime | None) -> 
     else:
         return None
     if expires <= utcnow():
-        raise OperationError("expiry_in_past", f"{source} {documents.iso(expires)} is in the past")
+        raise OperationError(
+            "expiry_in_past",
+            _(
+                "%(source)s %(expires)s is in the past",
+                source=source,
+                expires=documents.iso(expires),
+            ),
+        )
     if expires <= issued_on:
         raise OperationError(
             "expiry_before_issue",
-            f"{source} {documents.iso(expires)} is not "
-            f"after the award's issue date "
-            f"{documents.iso(issued_on)}",
+            _(
+                "%(source)s %(expires)s is not after the award's issue date %(issued_on)s",
+                source=source,
+                expires=documents.iso(expires),
+                issued_on=documents.iso(issued_on),
+            ),
         )
     return expires
 
@@ -592,7 +623,7 @@ def _allocate(issuer: Issuer, count: int, now: datetime) -> tuple[StatusList, li
                 for n in range(end - count, end)
             ]
         current = None  # full: start the issuer's next list
-    raise OperationError("status_list_full", "could not allocate status list entries")
+    raise OperationError("status_list_full", _("could not allocate status list entries"))
 
 
 def _live(badge: Badge, keys: Sequence[str]) -> dict[str, Assertion]:
@@ -665,13 +696,16 @@ def issue_many(
         return in_transaction(lambda: _issue_many(badge, awards, now))
     except OperationalError as exc:
         if is_lock_conflict(exc):
-            raise OperationError("busy", "the database stayed locked; try again") from exc
+            raise OperationError("busy", _("the database stayed locked; try again")) from exc
         raise
 
 
 def _issue_many(badge: Badge, awards: Sequence[Award], now: datetime | None) -> list[Issued]:
     if badge.status != BadgeStatus.ACTIVE:
-        raise OperationError("badge_not_active", f"badge {badge.public_id} is {badge.status}")
+        raise OperationError(
+            "badge_not_active",
+            _("badge %(public_id)s is %(status)s", public_id=badge.public_id, status=badge.status),
+        )
     now = documents.utc(now or utcnow()).replace(microsecond=0)
     for award in awards:  # refuse before anything is allocated or signed
         expiry_for(badge, now, award.expires_at)
@@ -770,7 +804,7 @@ def revoke(assertion: Assertion, reason: str, *, now: datetime | None = None) ->
     What a revocation owes besides (its decision, audit record, webhook) is announced by
     ``app.awards``, which every path revokes through."""
     if not (reason or "").strip():
-        raise OperationError("invalid", "a revocation needs a reason")
+        raise OperationError("invalid", _("a revocation needs a reason"))
     if assertion.revoked:
         return False
     now = documents.utc(now or utcnow())

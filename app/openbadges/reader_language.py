@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import request
 
+from app.i18n import current_locale, html_lang
 from app.openbadges.models import Badge
 from app.openbadges.translations import BadgeText, badge_text
 
@@ -16,12 +17,13 @@ from app.openbadges.translations import BadgeText, badge_text
 def reader_languages() -> list[str]:
     """The reader's language tags, most wanted first.
 
-    Today: the browser's ``Accept-Language`` (inside an LMS iframe the browser is the
-    learner's, so it usually agrees with the LMS). The launch's locale
-    (``launch_presentation.locale``, then the ``locale`` claim) goes first once the
-    application knows it for the current request (``app.i18n.current_locale()``).
+    The language the page itself speaks (``app.i18n.current_locale()``: the launch's
+    ``launch_presentation.locale`` or ``locale`` claim, a ``?lang=`` choice, else the browser's
+    best supported language) goes first, as a BCP 47 tag; then the browser's
+    ``Accept-Language``, which may name languages the interface does not speak but a badge
+    variant does.
     """
-    return [tag for tag, _quality in request.accept_languages]
+    return [html_lang(current_locale()), *(tag for tag, _quality in request.accept_languages)]
 
 
 def shown_badge_text(badge: Badge) -> BadgeText:

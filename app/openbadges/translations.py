@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.extensions import db
@@ -135,18 +136,21 @@ def save_translation(
     tag = normalize_language_tag(language)
     if tag is None:
         raise TranslationError(
-            f"“{language.strip()}” is not a language tag Open Badges accepts: use a language "
-            "code such as ar, es or pt-BR"
+            _(
+                "“%(tag)s” is not a language tag Open Badges accepts: use a language "
+                "code such as ar, es or pt-BR",
+                tag=language.strip(),
+            )
         )
     if tag.lower() == badge.language.lower():
         raise TranslationError(
-            f"{tag} is the badge's own language: change its details above instead"
+            _("%(tag)s is the badge's own language: change its details above instead", tag=tag)
         )
     name, description = name.strip(), description.strip()
     if not name or not description:
-        raise TranslationError("a language variant needs a name and a description")
+        raise TranslationError(_("a language variant needs a name and a description"))
     if len(name) > MAX_NAME:
-        raise TranslationError(f"a badge name has at most {MAX_NAME} characters")
+        raise TranslationError(_("a badge name has at most %(most)s characters", most=MAX_NAME))
     variant = db.session.scalar(
         select(BadgeTranslation).where(
             BadgeTranslation.badge_id == badge.id, BadgeTranslation.language == tag

@@ -231,8 +231,9 @@ def _page(assertion: Assertion) -> Response:
     )
     response = Response(html, mimetype="text/html")
     response.headers["Cache-Control"] = "public, max-age=60"
-    # The badge's texts follow the visitor's languages (see ``shown_badge_text``).
-    response.headers["Vary"] = "Accept, Accept-Language"
+    # The badge's texts follow the visitor's languages (see ``shown_badge_text``) and the page
+    # speaks the visitor's language (app.i18n): caches keep one copy per choice.
+    response.headers["Vary"] = "Accept, Accept-Language, Cookie"
     return response
 
 
@@ -247,7 +248,7 @@ def verify_certificate(public_id: str) -> Response:
     assertion = _assertion(public_id, page=True)
     badge = assertion.badge
     artwork = _cached_image(badge.public_id, assertion.image_version, badge.id)
-    pdf = certificate.render(
+    pdf = certificate.render_localized(
         certificate.CertificateFacts(
             badge_name=badge.name,
             description=badge.description,
@@ -265,6 +266,7 @@ def verify_certificate(public_id: str) -> Response:
     response = Response(pdf, mimetype="application/pdf")
     # As long as the page's: a revocation shows on a fresh download within a minute.
     response.headers["Cache-Control"] = "public, max-age=60"
+    response.headers["Vary"] = "Accept-Language, Cookie"
     return as_download(response, f"{badge.name} certificate", "pdf", fallback="certificate")
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import delete, or_, select
 
 from app import audit
@@ -75,7 +76,7 @@ def find_person(*, user_id: str | None = None, email: str | None = None) -> Pers
     emails.update(u.email.lower() for u in users if u.email)
     person = Person(tuple(u.id for u in users), tuple(sorted(emails)))
     if not person.user_ids and not _assertions(person):
-        raise PersonNotFound("no learner or award is held for that email or id")
+        raise PersonNotFound(_("no learner or award is held for that email or id"))
     return person
 
 

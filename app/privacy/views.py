@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from flask import Response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from app.admin import auth
 from app.privacy import operations
@@ -66,8 +67,12 @@ def erase():
         auth.flash(str(exc))
     else:
         auth.flash(
-            f"Erased: {done['awards_revoked']} awards revoked, "
-            f"{done['awards_forgotten']} awards forgotten, "
-            f"{done['lms_identities_deleted']} LMS identities deleted."
+            _(
+                "Erased: %(awards_revoked)s awards revoked, %(awards_forgotten)s awards "
+                "forgotten, %(lms_identities_deleted)s LMS identities deleted.",
+                awards_revoked=done["awards_revoked"],
+                awards_forgotten=done["awards_forgotten"],
+                lms_identities_deleted=done["lms_identities_deleted"],
+            )
         )
     return redirect(url_for("admin_people.index"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from app.extensions import db
 from app.launch_session import current_session, launch_required
@@ -49,5 +50,5 @@ def public(slug: str):
     """The public profile: the learner's chosen, valid badges. Off or unknown: an HTML 404."""
     found = operations.public_profile(slug)
     if found is None:
-        abort(404, description="There is no public profile at this address.")
+        abort(404, description=_("There is no public profile at this address."))
     return render_template("profile/public.html", profile=found)

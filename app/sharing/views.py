@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, Response, abort, redirect, request
+from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -26,12 +27,12 @@ bp = Blueprint("sharing", __name__, url_prefix="/share")
 
 def _assertion(public_id: str, channel: str) -> Assertion:
     if channel not in ShareChannel.ALL:
-        abort(404, description="no such share channel")
+        abort(404, description=_("no such share channel"))
     assertion = db.session.scalar(select(Assertion).where(Assertion.public_id == public_id))
     if assertion is None:
-        abort(404, description="no such award")
+        abort(404, description=_("no such award"))
     if assertion.revoked:
-        abort(410, description="This badge was revoked; it can no longer be shared.")
+        abort(410, description=_("This badge was revoked; it can no longer be shared."))
     return assertion
 
 

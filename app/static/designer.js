@@ -9,6 +9,9 @@
   var uploadForm = document.getElementById("upload-form");
   var badges = JSON.parse(document.getElementById("designer-badges").textContent);
   var defaultDesign = JSON.parse(document.getElementById("designer-default").textContent);
+  // The page's words in the reader's language (the template renders them from the catalogue).
+  var strings = JSON.parse(document.getElementById("designer-strings").textContent);
+  function t(text) { return strings[text] || text; }
   var previewImage = document.getElementById("preview-image");
   var previewStatus = document.getElementById("preview-status");
   var warningsList = document.getElementById("contrast-warnings");
@@ -93,7 +96,7 @@
     var description = isNew ? value("description") :
       (badgesById[badgeSelect.value] || {}).description;
     var alt = [name, description].filter(Boolean).join(": ");
-    field("alt_text").placeholder = alt || "Name and description of the badge";
+    field("alt_text").placeholder = alt || t("Name and description of the badge");
   }
 
   // --- errors next to their fields -----------------------------------------------------
@@ -132,13 +135,13 @@
   function labelFor(key) {
     // Design errors read like "must be one of …"; name the field so the sentence stands alone.
     var names = {
-      "template": "Shape ", "tier": "Tier ", "fill.color": "Fill colour ",
-      "fill.color2": "Second colour ", "fill.direction": "Direction ",
-      "border.color": "Border colour ", "border.width": "Border width ",
-      "icon.name": "Icon ", "icon.color": "Icon colour ", "title": "Title ",
-      "subtitle": "Subtitle ", "alt_text": "Alt text ", "text_color": "Text colour "
+      "template": "Shape", "tier": "Tier", "fill.color": "Fill colour",
+      "fill.color2": "Second colour", "fill.direction": "Direction",
+      "border.color": "Border colour", "border.width": "Border width",
+      "icon.name": "Icon", "icon.color": "Icon colour", "title": "Title",
+      "subtitle": "Subtitle", "alt_text": "Alt text", "text_color": "Text colour"
     };
-    return names[key] || "";
+    return names[key] ? t(names[key]) + " " : "";
   }
 
   // --- requests -------------------------------------------------------------------------
@@ -169,13 +172,13 @@
   function refreshPreview() {
     if (inFlight) { inFlight.abort(); }
     inFlight = new AbortController();
-    previewStatus.textContent = "Updating preview…";
+    previewStatus.textContent = t("Updating preview…");
     post(config.previewUrl, { design: readDesign() }, true, inFlight.signal)
       .then(function (result) {
         clearErrors(form);
         if (!result.ok) {
-          showErrors(result.data.errors || { design: "The preview failed." }, form);
-          previewStatus.textContent = "Fix the marked fields to see the preview.";
+          showErrors(result.data.errors || { design: t("The preview failed.") }, form);
+          previewStatus.textContent = t("Fix the marked fields to see the preview.");
           return;
         }
         // An <img> of a blob keeps the SVG inert (no script runs in an image) and lets the
@@ -187,12 +190,12 @@
         miniImage.src = previewUrl;
         previewImage.alt = result.data.accessible_name;
         previewImage.dataset.title = value("title");
-        previewStatus.textContent = "Preview up to date.";
+        previewStatus.textContent = t("Preview up to date.");
         renderWarnings(result.data.warnings);
       })
       .catch(function (error) {
         if (error.name !== "AbortError") {
-          previewStatus.textContent = "The preview could not be updated; check your connection.";
+          previewStatus.textContent = t("The preview could not be updated; check your connection.");
         }
       });
   }
@@ -215,7 +218,7 @@
     link.href = data.png_url;
     link.target = "_blank";
     link.rel = "noopener";
-    link.textContent = "Open the PNG";
+    link.textContent = t("Open the PNG");
     link.dataset.testid = "saved-png";
     p.appendChild(link);
     saveResult.appendChild(p);
@@ -223,12 +226,13 @@
       // Artwork is not the end: the badge is a draft until its criteria are set and it is
       // published, so say so and lead to the page where that happens.
       var next = document.createElement("p");
-      next.textContent = "This badge is " + (data.state === "live" ? "" : "a ") + data.state +
-        ": " + data.next_step.charAt(0).toLowerCase() + data.next_step.slice(1) + " ";
+      var states = { draft: "This badge is a draft.", live: "This badge is live.",
+                     archived: "This badge is archived." };
+      next.textContent = t(states[data.state] || "") + " " + data.next_step + " ";
       var go = document.createElement("a");
       go.href = data.badge_url;
-      go.textContent = data.state === "draft" ? "Set its criteria and publish it"
-                                              : "Open the badge's page";
+      go.textContent = data.state === "draft" ? t("Set its criteria and publish it")
+                                              : t("Open the badge's page");
       go.dataset.testid = "open-badge-page";
       next.appendChild(go);
       saveResult.appendChild(next);
@@ -246,7 +250,7 @@
     }
     var img = document.createElement("img");
     img.src = data.png_url;
-    img.alt = "Saved artwork of " + data.name;
+    img.alt = t("Saved artwork of %(name)s").replace("%(name)s", data.name);
     img.width = 128;
     img.height = 128;
     saveResult.appendChild(img);
@@ -291,19 +295,19 @@
     event.preventDefault();
     var button = document.getElementById("save-design");
     button.disabled = true;
-    saveResult.textContent = "Saving…";
+    saveResult.textContent = t("Saving…");
     var body = Object.assign(target(), { design: readDesign() });
     post(config.saveUrl, body, true).then(function (result) {
       clearErrors(form);
       if (!result.ok) {
-        saveResult.textContent = "Not saved: please fix the marked fields.";
-        var first = showErrors(result.data.errors || { design: "Saving failed." }, form);
+        saveResult.textContent = t("Not saved: please fix the marked fields.");
+        var first = showErrors(result.data.errors || { design: t("Saving failed.") }, form);
         if (first) { first.focus(); }
         return;
       }
       showSaved(result.data);
     }).catch(function () {
-      saveResult.textContent = "Not saved: the tool could not be reached.";
+      saveResult.textContent = t("Not saved: the tool could not be reached.");
     }).finally(function () { button.disabled = false; });
   });
 
@@ -312,20 +316,20 @@
     clearErrors(uploadForm);
     var file = document.getElementById("upload-file").files[0];
     if (!file) {
-      showErrors({ file: "Choose a PNG, JPEG or SVG file to upload." }, uploadForm);
+      showErrors({ file: t("Choose a PNG, JPEG or SVG file to upload.") }, uploadForm);
       return;
     }
     var data = new FormData();
     data.append("file", file);
-    var t = target();
-    data.append("badge", t.badge || "");
-    data.append("name", t.name);
-    data.append("description", t.description);
-    saveResult.textContent = "Uploading…";
+    var chosen = target();
+    data.append("badge", chosen.badge || "");
+    data.append("name", chosen.name);
+    data.append("description", chosen.description);
+    saveResult.textContent = t("Uploading…");
     post(config.uploadUrl, data, false).then(function (result) {
       if (!result.ok) {
-        saveResult.textContent = "Not uploaded.";
-        var errors = result.data.errors || { file: "The upload failed." };
+        saveResult.textContent = t("Not uploaded.");
+        var errors = result.data.errors || { file: t("The upload failed.") };
         // Name and description errors belong to the badge fields of the main form.
         var mine = {}, theirs = {};
         Object.keys(errors).forEach(function (k) {
@@ -339,7 +343,7 @@
       }
       showSaved(result.data);
     }).catch(function () {
-      saveResult.textContent = "Not uploaded: the tool could not be reached.";
+      saveResult.textContent = t("Not uploaded: the tool could not be reached.");
     });
   });
 
@@ -354,7 +358,8 @@
       label.hidden = !match;
       if (match) { shown += 1; }
     });
-    iconCount.textContent = shown + (shown === 1 ? " icon" : " icons") + " shown";
+    iconCount.textContent = t(shown === 1 ? "%(num)s icon shown" : "%(num)s icons shown")
+      .replace("%(num)s", shown.toLocaleString(document.documentElement.lang));
   });
   // Typing in the search box must not redraw the badge.
   search.addEventListener("input", function (event) { event.stopPropagation(); });

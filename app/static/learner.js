@@ -9,7 +9,8 @@
     var input = document.getElementById(button.getAttribute("data-copy"));
     var status = button.parentNode.querySelector(".copy-status");
     function done(copied) {
-      if (status) status.textContent = copied ? "Link copied." : "Press Ctrl+C (or ⌘C) to copy the selected link.";
+      // The words come from the page, in the reader's language.
+      if (status) status.textContent = copied ? status.dataset.copied : status.dataset.selectHint;
       if (copied) fetch(button.getAttribute("data-count"), { method: "POST", keepalive: true });
     }
     input.focus();

@@ -24,7 +24,7 @@
     if (event.origin !== window.location.origin || !event.data ||
         event.data.subject !== "badgebridge.opened") { return; }
     showOpened();
-    opened.querySelector("[data-opened-text]").textContent =
-      "Badgebridge is open in its own window. Continue there; you can leave this page.";
+    var text = opened.querySelector("[data-opened-text]");
+    text.textContent = text.dataset.loadedText;  // the page's words, in the reader's language
   });
 })();

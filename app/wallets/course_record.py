@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+
 from app.database import by_public_id
 from app.extensions import db
 from app.models import Context, LtiUser
@@ -39,8 +41,8 @@ def source_id(scope: str, context_id: int, user_id: int) -> str:
 
 
 def _record(source: str) -> _Record | None:
-    scope, _, rest = source.partition("~")
-    context_ref, _, user_ref = rest.partition("~")
+    scope, _sep, rest = source.partition("~")
+    context_ref, _sep, user_ref = rest.partition("~")
     if scope not in SCOPES:
         return None
     context, user = by_public_id(Context, context_ref), by_public_id(LtiUser, user_ref)
@@ -59,9 +61,9 @@ def find(source: str) -> Source | None:
     held = clr.held_awards(record.user.id, record.context_ids, utcnow())
     single = record.context.id if record.scope == "course" else None
     title = (
-        f"Course record: {record.context.title or 'course'}"
+        _("Course record: %(course)s", course=record.context.title or _("course"))
         if record.scope == "course"
-        else "Record of all your courses"
+        else _("Record of all your courses")
     )
     return Source(
         title=title,

@@ -16,6 +16,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -96,12 +97,12 @@ def create_offer(
         or source.lti_user_id != user_id
         or (registration_id is not None and source.registration_id != registration_id)
     ):
-        raise WalletError("not_found", "No such credential of yours.", 404)
+        raise WalletError("not_found", _("No such credential of yours."), 404)
     if not source.available:
-        raise WalletError("unavailable", "This credential was revoked or has expired.", 409)
+        raise WalletError("unavailable", _("This credential was revoked or has expired."), 409)
     key = secrets.token_urlsafe(24)
     tx_code = (
-        "".join(secrets.choice("0123456789") for _ in range(TX_CODE_LENGTH))
+        "".join(secrets.choice("0123456789") for _digit in range(TX_CODE_LENGTH))
         if with_tx_code
         else None
     )
@@ -128,7 +129,9 @@ def create_offer(
 def _kind(kind: str) -> Offerable:
     entry = offerable(kind)
     if entry is None:
-        raise WalletError("not_found", f"Credentials of kind {kind!r} cannot be offered.", 404)
+        raise WalletError(
+            "not_found", _("Credentials of kind %(kind)s cannot be offered.", kind=repr(kind)), 404
+        )
     return entry
 
 

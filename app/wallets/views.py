@@ -11,6 +11,7 @@ from typing import Any
 
 import segno
 from flask import Blueprint, Response, abort, jsonify, render_template, request, url_for
+from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -216,7 +217,7 @@ def bound_credential(public_id: str):
     """A bound copy served again: JSON-LD, or the VC-JWT when asked for it."""
     row = operations.bound_copy(public_id)
     if row is None:
-        abort(404, description="No such credential.")
+        abort(404, description=_("No such credential."))
     if request.accept_mimetypes.best_match(["application/json", *JWT_TYPES]) in JWT_TYPES:
         return Response(row.credential_jwt, mimetype="application/vc+jwt")
     return jsonify(row.credential)
@@ -239,9 +240,11 @@ def _offer_page(new: operations.NewOffer, back_url: str | None):
         "wallets/offer.html",
         title=title,
         offer_link=offer_link,
-        offer_qr=_qr_svg(offer_link, f"QR code to add {title} to a wallet"),
+        offer_qr=_qr_svg(offer_link, _("QR code to add %(name)s to a wallet", name=title)),
         lcw_link=lcw_link,
-        lcw_qr=_qr_svg(lcw_link, f"QR code to add {title} to Learner Credential Wallet"),
+        lcw_qr=_qr_svg(
+            lcw_link, _("QR code to add %(name)s to Learner Credential Wallet", name=title)
+        ),
         tx_code=new.tx_code,
         minutes=round((new.offer.expires_at - new.offer.created_at).total_seconds() / 60),
         back_url=back_url,
@@ -279,7 +282,7 @@ def _emailed_assertion(token: str) -> Assertion:
         abort(400, description=str(exc))
     assertion = db.session.scalar(select(Assertion).where(Assertion.public_id == public_id))
     if assertion is None:
-        abort(404, description="This badge no longer exists.")
+        abort(404, description=_("This badge no longer exists."))
     return assertion
 
 
@@ -303,7 +306,7 @@ def email_wallet_offer(token: str):
     """The email link's offer: whoever holds the award email may put the badge in a wallet."""
     assertion = _emailed_assertion(token)
     if assertion.lti_user_id is None:
-        abort(404, description="This badge cannot be added to a wallet from here.")
+        abort(404, description=_("This badge cannot be added to a wallet from here."))
     try:
         new = operations.create_offer(
             badge.KIND,

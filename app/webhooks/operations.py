@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Sequence
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app import audit, outbound, secret_box
@@ -44,11 +45,14 @@ def check_url(url: str) -> str:
     except outbound.OutboundRefused as exc:
         raise WebhookError(
             "invalid",
-            f"url refused: {exc} (an absolute http(s) URL without "
-            "credentials; the signature authenticates us)",
+            _(
+                "url refused: %(exc)s (an absolute http(s) URL without credentials; the "
+                "signature authenticates us)",
+                exc=exc,
+            ),
         ) from exc
     if len(url) > 2000:
-        raise WebhookError("invalid", "url is too long (2000 characters at most)")
+        raise WebhookError("invalid", _("url is too long (2000 characters at most)"))
     return url
 
 
@@ -56,11 +60,14 @@ def check_events(events: Any) -> list[str]:
     """A non-empty list of known event types, deduplicated, in the documented order."""
     if not isinstance(events, list) or not events or not all(isinstance(e, str) for e in events):
         raise WebhookError(
-            "invalid", f"events must be a non-empty list of: {', '.join(EventType.ALL)}"
+            "invalid",
+            _("events must be a non-empty list of: %(value)s", value=", ".join(EventType.ALL)),
         )
     unknown = sorted(set(events) - set(EventType.ALL))
     if unknown:
-        raise WebhookError("invalid", f"unknown event type(s): {', '.join(unknown)}")
+        raise WebhookError(
+            "invalid", _("unknown event type(s): %(unknown)s", unknown=", ".join(unknown))
+        )
     return [e for e in EventType.ALL if e in events]
 
 
@@ -72,7 +79,9 @@ def create_subscription(
     if secret is None or secret == "":
         secret = "whsec_" + secrets.token_urlsafe(32)
     if not isinstance(secret, str) or len(secret) < MIN_SECRET_LENGTH:
-        raise WebhookError("invalid", f"secret must be at least {MIN_SECRET_LENGTH} characters")
+        raise WebhookError(
+            "invalid", _("secret must be at least %(value)s characters", value=MIN_SECRET_LENGTH)
+        )
     # The same receiver for the same events twice would deliver every event twice (a
     # resubmitted form, a retried script): refuse it and name the one that exists.
     for existing in db.session.scalars(
@@ -83,9 +92,11 @@ def create_subscription(
         if sorted(existing.events or []) == sorted(events):
             raise WebhookError(
                 "duplicate",
-                f"{url} is already subscribed to these events "
-                f"({'active' if existing.active else 'paused'}); "
-                "nothing was added",
+                _(
+                    "%(url)s is already subscribed to these events (%(paused)s); nothing was added",
+                    url=url,
+                    paused="active" if existing.active else "paused",
+                ),
             )
     row = WebhookSubscription(
         registration_id=registration_id,
@@ -262,7 +273,7 @@ def replay(delivery: WebhookDelivery) -> None:
 
     Commits; the caller enqueues it. A delivery being sent right now is left alone."""
     if delivery.state == DeliveryState.SENDING:
-        raise WebhookError("busy", "this delivery is being sent right now")
+        raise WebhookError("busy", _("this delivery is being sent right now"))
     delivery.state, delivery.attempts = DeliveryState.PENDING, 0
     delivery.next_attempt_at = delivery.lease_until = None
     delivery.delivered_at = None

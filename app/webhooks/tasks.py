@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from huey import crontab
 from sqlalchemy import select
 
@@ -89,7 +90,9 @@ def _describe(row: WebhookDelivery) -> str:
     return f"{row.event.type} event to {row.subscription.url}"
 
 
-dead.register(dead.DeadKind("webhook", "Webhook deliveries", WebhookDelivery, _describe, enqueue))
+dead.register(
+    dead.DeadKind("webhook", _l("Webhook deliveries"), WebhookDelivery, _describe, enqueue)
+)
 
 
 def run_due(now: datetime | None = None) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app import secret_box
@@ -40,7 +41,7 @@ def registration_webhooks(public_id: str):
         except operations.WebhookError as exc:
             error = str(exc)
         else:
-            admin_auth.flash(f"Subscription added: {row.url}.")
+            admin_auth.flash(_("Subscription added: %(url)s.", url=row.url))
             g.admin_session[CREATED_SECRET] = secret_box.encrypt(secret.encode("utf-8"))
             return redirect(url_for(".registration_webhooks", public_id=public_id), 303)
     elif CREATED_SECRET in g.admin_session:
@@ -89,7 +90,9 @@ def set_active(public_id: str, sub_id: str):
     row = _subscription(public_id, sub_id)
     active = request.form.get("active") == "1"
     operations.set_active(row, active)
-    admin_auth.flash(f"{row.url} is now {'active' if active else 'paused'}.")
+    admin_auth.flash(
+        _("%(url)s is now %(paused)s.", url=row.url, paused="active" if active else "paused")
+    )
     return redirect(url_for(".registration_webhooks", public_id=public_id))
 
 
@@ -115,7 +118,11 @@ def replay(public_id: str, delivery_id: str):
         tasks.enqueue([delivery.id], replay=True)
         db.session.refresh(delivery)
         admin_auth.flash(
-            f"Event {delivery.event.public_id} sent again to "
-            f"{delivery.subscription.url} (now {delivery.state})."
+            _(
+                "Event %(public_id)s sent again to %(url)s (now %(state)s).",
+                public_id=delivery.event.public_id,
+                url=delivery.subscription.url,
+                state=delivery.state,
+            )
         )
     return redirect(url_for(".registration_webhooks", public_id=public_id))

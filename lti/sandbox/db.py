@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, current_app, g
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
@@ -34,8 +34,15 @@ class SandboxDB:
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
 
     def create_all(self) -> None:
-        """Create the sandbox tables (the sandbox is not part of the tool's migrations)."""
+        """Create the sandbox tables (the sandbox is not part of the tool's migrations); a
+        sandbox database from before users had a language gets the column."""
         Base.metadata.create_all(self.engine)
+        with self.engine.begin() as connection:
+            columns = {c["name"] for c in inspect(connection).get_columns("sbx_user")}
+            if "lang" not in columns:
+                connection.execute(
+                    text("ALTER TABLE sbx_user ADD COLUMN lang VARCHAR(20) NOT NULL DEFAULT 'en'")
+                )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -125,6 +125,9 @@ class User(Base):
     legacy_id: Mapped[str] = mapped_column(String(64))
     sis_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The person's preferred language as the LMS spells it (Moodle's profile "lang", e.g.
+    # "es" or "pt_br"; Canvas's user locale, e.g. "es", "ar", "pt-BR"): sent in every launch.
+    lang: Mapped[str] = mapped_column(String(20), default="en", server_default="en")
 
     @property
     def name(self) -> str:

@@ -397,6 +397,16 @@ def launch_url(
     return f"{_base(app)}/{slug}/lti/initiate?{urlencode({'hint': hint})}"
 
 
+def set_user_language(app: Flask, slug: str, user_login_or_id: str | int, lang: str) -> None:
+    """Set a person's preferred language, as they would in their LMS profile (Moodle: "es",
+    "pt_br"; Canvas: "es", "ar", "pt-BR"); their next launches carry it as the locale."""
+    with session_scope(app) as s:
+        user = ops.find_user(s, _platform(s, slug), user_login_or_id)
+        if user is None:
+            raise LookupError("no such user")
+        user.lang = lang
+
+
 def course_url(app: Flask, slug: str, course_id: int, user_login: str) -> str:
     """The course page as ``user_login``."""
     return f"{_base(app)}/{slug}/course/{course_id}?{urlencode({'as': user_login})}"

@@ -14,6 +14,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
+from lti.sandbox.seed import set_user_language
 from tests.browser.shots import SHOTS, frame_url, open_canvas_tool, save_careful_reader, save_shot
 from tests.support.lti_env import course_of, login_of
 
@@ -107,9 +108,11 @@ def test_arabic_version_of_a_badge_is_added_read_by_an_arabic_learner_and_remove
     variant = requests.get(related["id"], timeout=30).json()
     assert (variant["name"], variant["inLanguage"]) == (ARABIC_NAME, "ar")
 
-    # A learner whose browser asks for Arabic reads the Arabic version in the course.
+    # A learner whose Canvas speaks Arabic (the launch's locale comes first, then the
+    # browser's languages) reads the Arabic version in the course.
     course_id, _title, _people = course_of(registered, "canvas")
     learner_login = login_of(registered, "canvas", "#Learner")
+    set_user_language(registered.sandbox, "canvas", learner_login, "ar")
     learner, tool = open_canvas_tool(chromium_context, registered, course_id, learner_login)
     learner.set_extra_http_headers({"Accept-Language": "ar-EG,ar;q=0.9,en;q=0.5"})
     learner.reload()

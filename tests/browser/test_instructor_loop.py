@@ -93,7 +93,7 @@ def test_the_instructor_loop_by_clicking(registered, chromium_context, slug):
     tool.locator("#save-design").click()
     next_step = tool.locator('[data-testid="open-badge-page"]')
     next_step.wait_for(timeout=WAIT)
-    assert "This badge is a draft: learners do not see it yet." in _text(tool, "save-result")
+    assert "This badge is a draft. Learners do not see it yet." in _text(tool, "save-result")
     _shoot(shot, slug, "01-designed")
     next_step.click()
 

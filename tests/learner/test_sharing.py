@@ -230,9 +230,9 @@ def test_verification_page_has_everything_a_verifier_and_a_preview_need(client, 
         "Ana Lima",
         "Valid",
         "Issued on",
-        "14 March 2025",
+        "March 14, 2025",
         "Expires on",
-        "30 November 2027",
+        "November 30, 2027",
         "Shows mastery of Cell Biology.",  # description
         "Earn 80 % in the Cell Biology quiz.",  # criteria text
         "Scored 85 %",  # evidence
@@ -275,7 +275,7 @@ def test_an_expired_badge_says_so(client, app):
     with freeze_time("2026-07-01"):
         html = client.get(f"/ob/verify/{old.public_id}").get_data(as_text=True)
     assert 'class="status-banner status-expired"' in html
-    assert "This badge was valid until 01 June 2026" in html
+    assert "This badge was valid until June 1, 2026" in html
 
 
 @pytest.mark.parametrize("accept", [BROWSER_ACCEPT, "*/*", ""])

@@ -3,7 +3,9 @@ right time, sent once however often the sweeps run; the outbox hands awards to t
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
+
+from babel.dates import format_date
 
 from app.extensions import db
 from app.models.base import utcnow
@@ -48,7 +50,8 @@ def test_expiry_reminders_are_due_once_each(smtp_server, app):
         tasks.queue_expiry_reminders()
     subjects = sorted(m["Subject"] for m in smtp_server.inbox.messages)
     assert [s for s in subjects if "Lab Safety" in s] == ["Your Lab Safety badge expires today"]
-    expires_on = (now + timedelta(days=29)).strftime("%d %B %Y").lstrip("0")
+    # English dates as Babel writes them for "en" (app.i18n.format_date).
+    expires_on = format_date((now + timedelta(days=29)).date(), "long", locale="en")
     assert [s for s in subjects if "First Aid" in s] == [
         f"Your First Aid badge expires on {expires_on}"
     ]
@@ -72,7 +75,8 @@ def test_daily_digest_goes_to_staff_once(smtp_server, app):
         tasks.queue_digests()
     [mail] = smtp_server.inbox.messages
     assert mail["To"] == "Dr Teacher <teacher@example.edu>"
-    assert mail["Subject"] == f"1 badge awarded in your courses ({day})"
+    shown_day = format_date(date.fromisoformat(day), "long", locale="en")
+    assert mail["Subject"] == f"1 badge awarded in your courses ({shown_day})"
     text = mail.get_body(("plain",)).get_content()
     assert "Biology 101" in text and "Ana Lima: Cell Biology" in text
     assert db.session.query(EmailDelivery).filter_by(kind=MailKind.DIGEST).count() == 1

@@ -48,7 +48,7 @@ def make_host(received: list[dict[str, Any]], fail: str = "", deny: bool = False
                                 "authorizationCode": {
                                     "authorizationUrl": base + "/authorize",
                                     "tokenUrl": base + "/token",
-                                    "scopes": dict(spec.SCOPES),
+                                    "scopes": {s: s.rsplit("/", 1)[-1] for s in spec.SCOPES},
                                 }
                             },
                         }

@@ -249,9 +249,9 @@ class CanvasFlavour:
         c[v.CLAIM_LAUNCH_PRESENTATION] = {
             "document_target": "iframe",
             "return_url": self.launch_return_url(iss, course, rl.id if rl else None, sesskey),
-            "locale": "en",
+            "locale": user.lang or "en",
         }
-        c["locale"] = "en"
+        c["locale"] = user.lang or "en"  # Canvas repeats the user's locale at the top level
         c[v.CLAIM_ROLES] = self.launch_roles(ctx.role, user.is_admin, ctx.account_roles)
         custom = dict(tool.custom)
         if rl is not None:

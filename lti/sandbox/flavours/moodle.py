@@ -199,7 +199,8 @@ class MoodleFlavour:
         c[v.CLAIM_EXT] = {"user_username": user.login, "lms": "moodle-2"}
         if shares_email(tool):
             c["email"] = user.email
-        presentation: dict[str, Any] = {"locale": "en"}
+        # Moodle sends the user's language (course-forced languages aside) as the locale.
+        presentation: dict[str, Any] = {"locale": user.lang or "en"}
         if ctx.message_type == v.MSG_RESOURCE_LINK:
             presentation["document_target"] = "iframe"
             presentation["return_url"] = self.launch_return_url(

@@ -138,8 +138,31 @@ def course_page(course_id: int) -> str:
         opened=opened,
         people=people,
         placements=sorted(v.CANVAS_DL_PLACEMENTS),
+        languages=PROFILE_LANGUAGES[g.platform.flavour],
         storage_frame=g.platform.flavour == "canvas",
     )
+
+
+# The languages a user can pick in their profile, spelled as each LMS sends them (Moodle's
+# language pack codes; Canvas's BCP 47 locales). Japanese: a language the tool does not ship.
+PROFILE_LANGUAGES = {
+    "moodle": ("en", "es", "fr", "de", "pt_br", "ar", "ja"),
+    "canvas": ("en", "es", "fr", "de", "pt-BR", "ar", "ja"),
+}
+
+
+@bp.post("/course/<int:course_id>/language")
+def set_language(course_id: int) -> Response:
+    """The logged-in user's preferred language (Moodle: profile "Preferred language"; Canvas:
+    account settings "Language"): their next launches carry it as the locale."""
+    course = _course_or_404(course_id)
+    user, _enrolment = _current_user(course)
+    lang = request.form.get("lang", "")
+    if user is None or lang not in PROFILE_LANGUAGES[g.platform.flavour]:
+        abort(400, description="Choose a user and one of the offered languages")
+    user.lang = lang
+    session().commit()
+    return redirect(url_for("sandbox.course_page", course_id=course.id), 303)
 
 
 GRADEBOOK_PAGE = 50

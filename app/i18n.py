@@ -1,0 +1,212 @@
+"""The language of each page and email: which locale, where it comes from, how it is shown.
+
+One gettext catalogue (domain ``messages``) in ``app/translations/`` holds every string people
+read; ``scripts/i18n.py`` extracts, updates and compiles it. The locale of a request is, in
+order: ``?lang=`` on a public page (remembered in a cookie), the launch's locale (signed into the
+launch token at launch, so no query is needed per request), the ``lang`` cookie, then the
+browser's ``Accept-Language``. Emails use the recipient's locale from their last launch
+(:func:`force_locale` around the composition).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
+from typing import Any
+
+from babel import Locale, UnknownLocaleError
+from babel import dates as babel_dates
+from flask import Flask, g, has_app_context, has_request_context, request
+from flask_babel import Babel, force_locale, get_locale, refresh
+from flask_babel import format_date as _format_date
+from flask_babel import format_datetime as _format_datetime
+from flask_babel import format_decimal as _format_decimal
+from flask_babel import format_percent as _format_percent
+
+# The catalogues shipped, complete; the first is the source language and the fallback.
+SUPPORTED = ("en", "es", "fr", "de", "pt_BR", "ar")
+RTL = frozenset({"ar", "he", "fa", "ur"})
+LANG_COOKIE = "lang"
+LANG_PARAM = "lang"
+
+__all__ = [
+    "SUPPORTED",
+    "current_locale",
+    "force_locale",
+    "format_date",
+    "format_datetime",
+    "format_number",
+    "format_percent",
+    "init_app",
+    "match_locale",
+    "text_direction",
+]
+
+
+def _supported(app: Flask | None = None) -> tuple[str, ...]:
+    from flask import current_app
+
+    if app is None and not has_app_context():
+        return SUPPORTED
+    return tuple((app or current_app).config.get("LANGUAGES") or SUPPORTED)
+
+
+def match_locale(tag: str | None, supported: Iterable[str] | None = None) -> str | None:
+    """The supported locale closest to an LMS's or browser's language tag, or None.
+
+    LMSs spell tags differently (Canvas ``pt-BR``, Moodle ``pt_br``, ``es_mx``; LTI asks for
+    BCP 47): an exact match wins, then the language alone (``es_MX`` → ``es``), then the first
+    supported locale of the same language (``pt`` → ``pt_BR``)."""
+    if not tag or not isinstance(tag, str):
+        return None
+    return _match(tag[:64], tuple(supported) if supported is not None else _supported())
+
+
+@functools.lru_cache(maxsize=1024)
+def _match(tag: str, options: tuple[str, ...]) -> str | None:
+    # Cached: parsing a tag with Babel costs tens of microseconds, and every request asks.
+    try:
+        wanted = Locale.parse(tag.strip().replace("-", "_"))
+    except (ValueError, TypeError, UnknownLocaleError):
+        return None
+    by_lower = {option.lower(): option for option in options}
+    full = f"{wanted.language}_{wanted.territory}" if wanted.territory else wanted.language
+    for candidate in (full, wanted.language):
+        if candidate.lower() in by_lower:
+            return by_lower[candidate.lower()]
+    return next((o for o in options if o.split("_")[0] == wanted.language), None)
+
+
+def launch_locale(claims: dict[str, Any]) -> str:
+    """The locale a launch asks for: ``launch_presentation.locale`` (Moodle, Canvas), then
+    Canvas's top-level ``locale`` claim; "" when neither names a supported language."""
+    presentation = claims.get("https://purl.imsglobal.org/spec/lti/claim/launch_presentation")
+    candidates = [presentation.get("locale") if isinstance(presentation, dict) else None]
+    candidates.append(claims.get("locale"))
+    for tag in candidates:
+        found = match_locale(tag)
+        if found:
+            return found
+    return ""
+
+
+def _select_locale() -> str:
+    """Flask-Babel's locale selector (called once per request, on first use)."""
+    supported = _supported()
+    if not has_request_context():  # a job or the CLI: the default, unless force_locale says
+        return supported[0]
+    chosen = match_locale(request.args.get(LANG_PARAM), supported)
+    if chosen:
+        return chosen
+    session = getattr(g, "launch_session", None)
+    if session is not None and session.locale:
+        return session.locale
+    chosen = match_locale(request.cookies.get(LANG_COOKIE), supported)
+    if chosen:
+        return chosen
+    # Best quality first; "pt" alone still finds pt_BR (werkzeug's best_match would not).
+    for tag, _quality in request.accept_languages:
+        found = match_locale(tag, supported)
+        if found:
+            return found
+    return supported[0]
+
+
+def current_locale() -> str:
+    """This request's (or :func:`force_locale` block's) locale as a string, e.g. ``pt_BR``."""
+    locale = get_locale()
+    return str(locale) if locale is not None else SUPPORTED[0]
+
+
+def text_direction(locale: str | None = None) -> str:
+    """``rtl`` or ``ltr`` for a locale (this request's by default)."""
+    language = (locale or current_locale()).split("_")[0]
+    return "rtl" if language in RTL else "ltr"
+
+
+def html_lang(locale: str | None = None) -> str:
+    """The BCP 47 tag for ``<html lang>`` (``pt-BR``, not ``pt_BR``)."""
+    return (locale or current_locale()).replace("_", "-")
+
+
+def format_date(value: Any, format: str = "long") -> str:
+    """A date for people, in this locale (``December 5, 2026``, ``5 de diciembre de 2026``);
+    outside an application (a script, a unit test) in the default one."""
+    if value is None:
+        return ""
+    if not has_app_context():
+        return babel_dates.format_date(value, format, locale=SUPPORTED[0])
+    return _format_date(value, format)
+
+
+def format_datetime(value: Any, format: str = "medium") -> str:
+    """A moment for people, in this locale and the configured time zone (UTC by default)."""
+    return _format_datetime(value, format) if value is not None else ""
+
+
+def format_number(value: Any) -> str:
+    """A number in this locale's digits and separators (``1,234.5``, ``1.234,5``)."""
+    return _format_decimal(value)
+
+
+def format_percent(value: float, *, of: float = 100) -> str:
+    """``value`` out of ``of`` as a percentage in this locale (``72 %``, ``72%``, ``‎٧٢٪``)."""
+    return _format_percent(value / of if of else 0, "#,##0.#%")
+
+
+def language_choices() -> list[tuple[str, str, bool]]:
+    """(code, name in its own language, current) for the public pages' language switcher."""
+    here = current_locale()
+    return [(code, _endonym(code), code == here) for code in _supported()]
+
+
+@functools.lru_cache(maxsize=64)
+def _endonym(code: str) -> str:
+    return (Locale.parse(code).get_display_name(code) or code).capitalize()
+
+
+def remember_choice(response: Any) -> Any:
+    """Keep a visitor's ``?lang=`` choice in a first-party cookie for the next public page."""
+    if has_request_context():
+        chosen = match_locale(request.args.get(LANG_PARAM))
+        if chosen and request.cookies.get(LANG_COOKIE) != chosen:
+            response.set_cookie(
+                LANG_COOKIE, chosen, max_age=365 * 86400, samesite="Lax", secure=request.is_secure
+            )
+    return response
+
+
+def locale_of(stored: str | None) -> AbstractContextManager[None]:
+    """A block in a person's stored locale (emails), or the default for an unknown one."""
+    return force_locale(match_locale(stored) or SUPPORTED[0])
+
+
+def init_app(app: Flask) -> None:
+    """Wire Flask-Babel with the shipped catalogues and the template helpers."""
+    from app import ROOT
+
+    app.config.setdefault("LANGUAGES", SUPPORTED)
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", SUPPORTED[0])
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(ROOT / "app" / "translations"))
+    Babel(app, locale_selector=_select_locale)
+    # {% trans %} blocks join their lines, as babel.cfg's extraction does.
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+    # Flask-Babel caches the locale on ``g``; a request under an application context pushed
+    # before it (tests, CLI) would inherit the previous request's language.
+    app.before_request(refresh)
+    app.after_request(remember_choice)
+    app.jinja_env.filters.update(
+        date=format_date,
+        datetime=format_datetime,
+        number=format_number,
+        percent=format_percent,
+    )
+
+    @app.context_processor
+    def language() -> dict[str, Any]:
+        return {
+            "page_lang": html_lang,
+            "page_dir": text_direction,
+            "language_choices": language_choices,
+        }
