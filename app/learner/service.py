@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, and_, bindparam, or_, select
 
 from app.criteria import CriteriaError, ProgressItem, parse_criteria, progress, referenced_badges
@@ -170,9 +171,19 @@ def _line(item: ProgressItem) -> ProgressLine:
         and not item.problem
     ):
         # "Quiz 3: 72 % of 80 % needed": the current value against the bar, in one breath.
-        text = f"{item.label}: {item.current} of {item.needed} needed"
+        text = _(
+            "%(label)s: %(current)s of %(needed)s needed",
+            label=item.label,
+            current=item.current,
+            needed=item.needed,
+        )
     elif item.kind in ("column", "average", "sum") and not item.met:
-        text = f"{item.label}: {item.current} ({item.needed} needed)"
+        text = _(
+            "%(label)s: %(current)s (%(needed)s needed)",
+            label=item.label,
+            current=item.current,
+            needed=item.needed,
+        )
     else:
         text = item.text
     return ProgressLine(text, item.met, item.fraction, item.depth, item.borderline, item.late)
