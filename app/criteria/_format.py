@@ -151,7 +151,7 @@ def join_and(parts: Sequence[str]) -> str:
     if len(parts) == 2:
         return _("{first} and {second}").format(first=parts[0], second=parts[1])
     if len(parts) > 2:
-        return _("{items}, and {last}").format(items=", ".join(parts[:-1]), last=parts[-1])
+        return _("{items}, and {last}").format(items=_(", ").join(parts[:-1]), last=parts[-1])
     return "".join(parts)
 
 
@@ -160,7 +160,7 @@ def join_or(parts: Sequence[str]) -> str:
     if len(parts) == 2:
         return _("{first} or {second}").format(first=parts[0], second=parts[1])
     if len(parts) > 2:
-        return _("{items}, or {last}").format(items=", ".join(parts[:-1]), last=parts[-1])
+        return _("{items}, or {last}").format(items=_(", ").join(parts[:-1]), last=parts[-1])
     return "".join(parts)
 
 

@@ -160,7 +160,7 @@ class _Builder:
         labels = [column_label(c, self.labels) for c in evidence.columns]
         if evidence.kind == "column":
             return capitalize(labels[0])
-        return aggregate_title(evidence.kind, ", ".join(labels))
+        return aggregate_title(evidence.kind, _(", ").join(labels))
 
     def _group(
         self, node: AllNode | AnyNode | AtLeastNode, path: str, depth: int, status: int
