@@ -69,7 +69,7 @@ class BadgeToEarn:
     lines: list[ProgressLine]
     fraction: float
     automatic: bool  # False: staff award it by hand (no criteria document)
-    earn_by: str = ""
+    earn_by: date | None = None  # formatted by the page, in the reader's language
 
     @property
     def percent(self) -> int:
@@ -189,12 +189,6 @@ def _line(item: ProgressItem) -> ProgressLine:
     return ProgressLine(text, item.met, item.fraction, item.depth, item.borderline, item.late)
 
 
-def _earn_by(value: date | datetime | None) -> str:
-    if value is None:
-        return ""
-    return value.strftime("%d %B %Y").lstrip("0")
-
-
 def _to_earn(
     badge: Badge,
     grades: Mapping[str, CriteriaGrade],
@@ -221,7 +215,7 @@ def _to_earn(
         [_line(item) for item in items],
         min(fraction, 0.99),
         automatic=True,
-        earn_by=_earn_by(criteria.earn_by),
+        earn_by=criteria.earn_by,
     )
 
 

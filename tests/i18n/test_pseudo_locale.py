@@ -193,7 +193,10 @@ def test_every_page_speaks_only_through_the_catalogue(pseudo, registered, browse
     # Out of reach, so the learner page shows the engine's progress lines for it.
     stretch = new_badge(
         course.context,
-        {"all": [{"column": column.public_id, "min_points": 10**6}, {"badge": badge.public_id}]},
+        {
+            "all": [{"column": column.public_id, "min_points": 10**6}, {"badge": badge.public_id}],
+            "earn_by": "2099-06-30",
+        },
         name="Stretch",
     )
     badge_saved(stretch, requested_by="test")
