@@ -113,8 +113,11 @@ def check_criteria(
         if kind not in COMPLETION_KINDS:
             raise CriteriaError(
                 _where(doc, ("completed",), column),
-                f"{label or column!r} holds scores, not a completion: ask for a score in it "
-                "instead (only activity, module and course completion columns can be completed)",
+                _(
+                    "%(column)s holds scores, not a completion: ask for a score in it instead "
+                    "(only activity, module and course completion columns can be completed)",
+                    column=repr(label or column),
+                ),
             )
     badges = (
         {
