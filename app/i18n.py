@@ -13,16 +13,21 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 from contextlib import AbstractContextManager
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
 from babel import dates as babel_dates
 from flask import Flask, g, has_app_context, has_request_context, request
-from flask_babel import Babel, force_locale, get_locale, refresh
+from flask_babel import Babel, force_locale, get_locale, get_translations, refresh
 from flask_babel import format_date as _format_date
 from flask_babel import format_datetime as _format_datetime
 from flask_babel import format_decimal as _format_decimal
 from flask_babel import format_percent as _format_percent
+from flask_babel import gettext as _gettext
+
+from app.criteria import language as criteria_language
 
 # The catalogues shipped, complete; the first is the source language and the fallback.
 SUPPORTED = ("en", "es", "fr", "de", "pt_BR", "ar")
@@ -182,6 +187,32 @@ def locale_of(stored: str | None) -> AbstractContextManager[None]:
     return force_locale(match_locale(stored) or SUPPORTED[0])
 
 
+def _criteria_ngettext(singular: str, plural: str, n: int) -> str:
+    # Not flask_babel.ngettext: it %-formats every result, and the engine's messages take
+    # their values with str.format afterwards.
+    return get_translations().ngettext(singular, plural, n)
+
+
+def _criteria_decimal(number: str) -> str:
+    """A number the engine rounded already ("72.5") in this locale's digits ("72,5")."""
+    if not has_app_context():
+        return number
+    return _format_decimal(Decimal(number), "0.######")
+
+
+def _criteria_date(day: date) -> str:
+    if not has_app_context():
+        return criteria_language.SOURCE.date(day)
+    return _format_date(day, "long")
+
+
+# The criteria engine is pure (no Flask): its sentences come through this translator, which
+# follows the request's (or force_locale's) language; outside an application it is English.
+CRITERIA_TRANSLATOR = criteria_language.Translator(
+    _gettext, _criteria_ngettext, _criteria_decimal, _criteria_date
+)
+
+
 def init_app(app: Flask) -> None:
     """Wire Flask-Babel with the shipped catalogues and the template helpers."""
     from app import ROOT
@@ -190,6 +221,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", SUPPORTED[0])
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(ROOT / "app" / "translations"))
     Babel(app, locale_selector=_select_locale)
+    criteria_language.install(CRITERIA_TRANSLATOR)
     # {% trans %} blocks join their lines, as babel.cfg's extraction does.
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     # Flask-Babel caches the locale on ``g``; a request under an application context pushed

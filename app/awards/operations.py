@@ -33,6 +33,7 @@ from app.criteria import (
     criteria_to_json,
     describe,
     evaluate,
+    language,
     parse_criteria,
     referenced_badges,
     referenced_columns,
@@ -112,8 +113,11 @@ def check_criteria(
         if kind not in COMPLETION_KINDS:
             raise CriteriaError(
                 _where(doc, ("completed",), column),
-                f"{label or column!r} holds scores, not a completion: ask for a score in it "
-                "instead (only activity, module and course completion columns can be completed)",
+                _(
+                    "%(column)s holds scores, not a completion: ask for a score in it instead "
+                    "(only activity, module and course completion columns can be completed)",
+                    column=repr(label or column),
+                ),
             )
     badges = (
         {
@@ -172,6 +176,7 @@ def badge_saved(badge: Badge, requested_by: str = "") -> jobs.Job | None:
             column_labels(badge.context_id),
             badge_names(badge.context_id),
             column_kinds(badge.context_id),
+            translator=language.SOURCE,  # the badge's text, not the page's language
         )
     audit.record(
         "badge.rule_changed",

@@ -27,6 +27,7 @@ from app.criteria import (
     Grade,
     evaluate,
     evidence_text,
+    language,
     met_text,
     parse_criteria,
     referenced_badges,
@@ -219,6 +220,18 @@ def evaluate_learners(
 ) -> PassResult:
     """Evaluate learners against every enabled badge of the course and issue what they earned
     (prerequisites first, so a pathway completes in one pass). Does not commit."""
+    # The evidence is signed into the awards and kept with the decisions: in the badge's
+    # source language, not that of whoever's request happens to run the pass.
+    with language.using(language.SOURCE):
+        return _evaluate_learners(context_id, user_ids, now, badges)
+
+
+def _evaluate_learners(
+    context_id: int,
+    user_ids: Iterable[int],
+    now: datetime | None,
+    badges: list[CourseBadge] | None,
+) -> PassResult:
     result = PassResult()
     badges = course_badges(context_id) if badges is None else badges
     learners = learner_ids(context_id, user_ids)

@@ -6,8 +6,11 @@ exhaustively property-tested and fast enough to run for every learner on every s
 * `parse_criteria` / `criteria_to_json` — validate a criteria document (errors name the
   offending part as a JSON pointer, for the API's 422) and give its canonical form;
 * `evaluate` — the `Decision` for one learner: award, review, not_met or expired;
-* `describe` — the English criteria text embedded in the badge;
+* `describe` — the criteria text embedded in the badge (and shown on staff pages);
 * `progress` — per-criterion progress for the learner page.
+
+The words go through `app.criteria.language`: English (the source) until the application
+installs its catalogue's translator; text embedded in a badge passes ``language.SOURCE``.
 """
 
 from app.criteria.describe import describe, evidence_text, met_text

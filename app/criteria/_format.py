@@ -1,8 +1,8 @@
-"""Shared English formatting for criteria text, evidence narratives and progress items.
+"""Shared formatting for criteria text, evidence narratives and progress items.
 
 Kept in one place so the badge's criteria text, the learner page and the staff review queue
-spell numbers, dates and labels identically.  Pure; no locale lookups (output must not depend
-on the server's locale).
+spell numbers, dates and labels identically.  Pure; the words go through the installed
+translator (`app.criteria.language`), never the server's locale.
 """
 
 from __future__ import annotations
@@ -12,23 +12,11 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from app.criteria.language import current, ngettext
+from app.criteria.language import gettext as _
+
 if TYPE_CHECKING:  # only for annotations: evaluate imports this module
     from app.criteria.evaluate import Evidence
-
-MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 
 def format_number(value: float, decimals: int = 2) -> str:
@@ -65,20 +53,24 @@ def format_measure(value: float, unit: str, threshold: float | None = None) -> s
 
 
 def _with_unit(number: str, unit: str) -> str:
+    shown = current().decimal(number)
     if unit == "percent":
-        return f"{number} %"
-    return f"{number} {'point' if number in ('1', '-1') else 'points'}"
+        return _("{number} %").format(number=shown)
+    if "." in number:  # a fraction ("1.5 points"): no count to choose a plural form by
+        return _("{number} points").format(number=shown)
+    return ngettext("{number} point", "{number} points", abs(int(number))).format(number=shown)
 
 
 def format_earn_by(earn_by: date | datetime) -> str:
     """ "30 June 2027", or "30 June 2027 at 17:00 (UTC+02:00)" for an exact instant."""
-    day = f"{earn_by.day} {MONTHS[earn_by.month - 1]} {earn_by.year}"
+    day = current().date(earn_by if not isinstance(earn_by, datetime) else earn_by.date())
     if not isinstance(earn_by, datetime):
         return day
     clock = f"{earn_by.hour:02d}:{earn_by.minute:02d}"
     if earn_by.second or earn_by.microsecond:
         clock += f":{earn_by.second:02d}"
-    return f"{day} at {clock} ({_offset(earn_by.utcoffset() or timedelta(0))})"
+    offset = _offset(earn_by.utcoffset() or timedelta(0))
+    return _("{date} at {time} ({offset})").format(date=day, time=clock, offset=offset)
 
 
 def _offset(offset: timedelta) -> str:
@@ -93,13 +85,13 @@ def _offset(offset: timedelta) -> str:
 def column_label(column: str, labels: Mapping[str, str]) -> str:
     """The column's name on the staff page, or "column 12" when we were not told it."""
     label = labels.get(column)
-    return label if label else f"column {column}"
+    return label if label else _("column {id}").format(id=column)
 
 
 def completion_subject(column: str, labels: Mapping[str, str], kinds: Mapping[str, str]) -> str:
     """What completing the column means, inside a sentence: "Quiz 1", "the course"."""
     if kinds.get(column) == "course_completion":
-        return "the course"
+        return _("the course")
     # Completion columns are titled "Quiz 1 (completed)" beside the quiz's own score column
     # (titles must stay distinct); "complete Quiz 1 (completed)" would say it twice.
     return column_label(column, labels).removesuffix(" (completed)")
@@ -109,25 +101,43 @@ def completion_count(evidence: Evidence, kinds: Mapping[str, str]) -> str:
     """ "completed", "not completed yet", or "2 of 3 activities completed" for several."""
     total = len(evidence.columns)
     if total == 1:
-        return "completed" if evidence.met else "not completed yet"
+        return _("completed") if evidence.met else _("not completed yet")
     found = {kinds.get(c, "") for c in evidence.columns}
-    noun = {"activity_completion": " activities", "module_completion": " modules"}
+    kind = found.pop() if len(found) == 1 else ""
     done = total - len(evidence.missing)
-    return f"{done} of {total}{noun.get(found.pop(), '') if len(found) == 1 else ''} completed"
+    if kind == "activity_completion":
+        text = ngettext(
+            "{done} of {total} activity completed", "{done} of {total} activities completed", total
+        )
+    elif kind == "module_completion":
+        text = ngettext(
+            "{done} of {total} module completed", "{done} of {total} modules completed", total
+        )
+    else:
+        text = ngettext("{done} of {total} completed", "{done} of {total} completed", total)
+    return text.format(done=done, total=total)
 
 
 def badge_label(badge: str, names: Mapping[str, str]) -> str:
     """ "Foundations badge" (no doubled word for names already ending in "badge")."""
     name = names.get(badge)
     if not name:
-        return f"badge {badge}"
-    return name if name.casefold().endswith("badge") else f"{name} badge"
+        return _("badge {id}").format(id=badge)
+    return name if _names_badge(name) else _("{name} badge").format(name=name)
 
 
-def badge_phrase(badge: str, names: Mapping[str, str]) -> str:
-    """ "the Foundations badge" in a sentence; "badge 7" needs no article."""
+def _names_badge(name: str) -> bool:
+    return name.casefold().endswith("badge")
+
+
+def earn_phrase(badge: str, names: Mapping[str, str]) -> str:
+    """ "earn the Foundations badge", "earn badge 7" (a clause of the criteria text)."""
     name = names.get(badge)
-    return f"the {badge_label(badge, names)}" if name else badge_label(badge, names)
+    if not name:
+        return _("earn badge {id}").format(id=badge)
+    if _names_badge(name):
+        return _("earn the {name}").format(name=name)
+    return _("earn the {name} badge").format(name=name)
 
 
 def capitalize(text: str) -> str:
@@ -138,20 +148,27 @@ def capitalize(text: str) -> str:
 
 def join_and(parts: Sequence[str]) -> str:
     """ "A", "A and B", "A, B, and C" (serial comma: nested criteria stay unambiguous)."""
-    return _join(parts, "and")
+    if len(parts) == 2:
+        return _("{first} and {second}").format(first=parts[0], second=parts[1])
+    if len(parts) > 2:
+        return _("{items}, and {last}").format(items=_(", ").join(parts[:-1]), last=parts[-1])
+    return "".join(parts)
 
 
 def join_or(parts: Sequence[str]) -> str:
     """ "A", "A or B", "A, B, or C"."""
-    return _join(parts, "or")
-
-
-def _join(parts: Sequence[str], word: str) -> str:
-    if len(parts) <= 1:
-        return "".join(parts)
     if len(parts) == 2:
-        return f"{parts[0]} {word} {parts[1]}"
-    return f"{', '.join(parts[:-1])}, {word} {parts[-1]}"
+        return _("{first} or {second}").format(first=parts[0], second=parts[1])
+    if len(parts) > 2:
+        return _("{items}, or {last}").format(items=_(", ").join(parts[:-1]), last=parts[-1])
+    return "".join(parts)
+
+
+def _notes(line: str, notes: Sequence[str]) -> str:
+    """ "Quiz 3: 72 % (needed 80 %; within the review band)": a line and its notes."""
+    if not notes:
+        return line
+    return _("{line} ({notes})").format(line=line, notes=_("; ").join(notes))
 
 
 def evidence_text(
@@ -164,46 +181,51 @@ def evidence_text(
     "Quiz 1, Quiz 2, and Lab: 2 of 3 activities completed (not yet: Lab)"."""
     if evidence.kind == "badge":
         label = capitalize(badge_label(evidence.badge or "", badge_names))
-        return f"{label}: {'earned' if evidence.met else 'not earned yet'}"
+        line = _("{badge}: earned") if evidence.met else _("{badge}: not earned yet")
+        return line.format(badge=label)
     if evidence.kind == "completed":
         kinds = column_kinds or {}
-        line = f"{completion_title(evidence, column_labels, kinds)}: "
-        line += completion_count(evidence, kinds)
+        line = _("{title}: {status}").format(
+            title=completion_title(evidence, column_labels, kinds),
+            status=completion_count(evidence, kinds),
+        )
         notes = []
         if evidence.missing and len(evidence.columns) > 1:
             pending = [completion_subject(c, column_labels, kinds) for c in evidence.missing]
-            notes.append(f"not yet: {join_and(pending)}")
+            notes.append(_("not yet: {items}").format(items=join_and(pending)))
         if evidence.late:
-            notes.append("completed after the earn-by date")
-        return line + (f" ({'; '.join(notes)})" if notes else "")
+            notes.append(_("completed after the earn-by date"))
+        return _notes(line, notes)
 
     labels = [column_label(c, column_labels) for c in evidence.columns]
     unit = evidence.unit or "percent"
     threshold = evidence.threshold if evidence.threshold is not None else 0.0
-    notes = [f"needed {format_threshold(threshold, unit)}"]
+    notes = [_("needed {threshold}").format(threshold=format_threshold(threshold, unit))]
     title = _title(evidence, labels)
 
     if evidence.kind == "column":
         if evidence.problem == "no_grade":
-            current = "no grade yet"
+            current_text = _("no grade yet")
         elif evidence.problem == "no_maximum":
-            current = "no percentage (the column has no maximum score)"
+            current_text = _("no percentage (the column has no maximum score)")
         else:
             value = evidence.value if evidence.value is not None else 0.0
-            current = format_measure(value, unit, threshold)
+            current_text = format_measure(value, unit, threshold)
     else:
         value = evidence.value if evidence.value is not None else 0.0
-        current = format_measure(value, unit, threshold)
+        current_text = format_measure(value, unit, threshold)
         if evidence.missing:
             missing = join_and([column_label(c, column_labels) for c in evidence.missing])
-            zero = "0 %" if evidence.kind == "average" else "0 points"
-            notes.append(f"no grade in {missing}, counted as {zero}")
+            zero = format_threshold(0.0, "percent" if evidence.kind == "average" else "points")
+            notes.append(
+                _("no grade in {columns}, counted as {zero}").format(columns=missing, zero=zero)
+            )
 
     if evidence.late:
-        notes.append("graded after the earn-by date")
+        notes.append(_("graded after the earn-by date"))
     if evidence.borderline:
-        notes.append("within the review band")
-    return f"{title}: {current} ({'; '.join(notes)})"
+        notes.append(_("within the review band"))
+    return _notes(_("{title}: {current}").format(title=title, current=current_text), notes)
 
 
 def completion_title(
@@ -213,11 +235,17 @@ def completion_title(
     return capitalize(join_and([completion_subject(c, labels, kinds) for c in evidence.columns]))
 
 
+def aggregate_title(kind: str, columns: str) -> str:
+    """ "Average of Quiz 1 and Quiz 2", "Total of Lab 1, Lab 2": an aggregate's name."""
+    if kind == "average":
+        return _("Average of {columns}").format(columns=columns)
+    return _("Total of {columns}").format(columns=columns)
+
+
 def _title(evidence: Evidence, labels: Sequence[str]) -> str:
     if evidence.kind == "column":
         return capitalize(labels[0])
-    what = "Average" if evidence.kind == "average" else "Total"
-    return f"{what} of {join_and(labels)}"
+    return aggregate_title(evidence.kind, join_and(labels))
 
 
 def met_text(
@@ -231,8 +259,11 @@ def met_text(
     if evidence.kind == "badge":
         return evidence_text(evidence, column_labels, badge_names)
     if evidence.kind == "completed":
-        return f"{completion_title(evidence, column_labels, column_kinds or {})}: completed"
+        title = completion_title(evidence, column_labels, column_kinds or {})
+        return _("{title}: completed").format(title=title)
     labels = [column_label(c, column_labels) for c in evidence.columns]
     threshold = evidence.threshold if evidence.threshold is not None else 0.0
     needed = format_threshold(threshold, evidence.unit or "percent")
-    return f"{_title(evidence, labels)}: {needed} or more reached"
+    return _("{title}: {threshold} or more reached").format(
+        title=_title(evidence, labels), threshold=needed
+    )

@@ -7,7 +7,8 @@ Generated from the same structure `evaluate` runs, so the text can never drift f
     ...          {"3": "Quiz 3"}, {"f": "Foundations"})
     'Score at least 80 % in Quiz 3 and earn the Foundations badge. Earn by 30 June 2027.'
 
-Wording rules (deterministic English, one sentence plus the deadline):
+Wording rules (deterministic; English is the source, other languages come from the translator
+`app.criteria.language` holds; one sentence plus the deadline):
 
 * leaves: "score at least 80 % in Quiz 3", "score at least 40 points in Lab 1",
   "earn the Foundations badge", "average at least 70 % across Quiz 1, Quiz 2, and Quiz 3"
@@ -28,10 +29,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from app.criteria._format import (
-    badge_phrase,
     capitalize,
     column_label,
     completion_subject,
+    earn_phrase,
     evidence_text,
     format_earn_by,
     format_threshold,
@@ -39,6 +40,8 @@ from app.criteria._format import (
     join_or,
     met_text,
 )
+from app.criteria.language import N_, Translator, using
+from app.criteria.language import gettext as _
 from app.criteria.schema import (
     AllNode,
     AnyNode,
@@ -54,24 +57,25 @@ from app.criteria.schema import (
 
 __all__ = ["describe", "describe_node", "evidence_text", "met_text", "number_word"]
 
+# Only ever "at least two of the following": translators give the form that fits there.
 _NUMBER_WORDS = (
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
+    N_("zero"),
+    N_("one"),
+    N_("two"),
+    N_("three"),
+    N_("four"),
+    N_("five"),
+    N_("six"),
+    N_("seven"),
+    N_("eight"),
+    N_("nine"),
+    N_("ten"),
 )
 
 
 def number_word(n: int) -> str:
     """ "two" for 2 ... "ten"; digits beyond (style guides spell out small numbers only)."""
-    return _NUMBER_WORDS[n] if 0 <= n < len(_NUMBER_WORDS) else str(n)
+    return _(_NUMBER_WORDS[n]) if 0 <= n < len(_NUMBER_WORDS) else str(n)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,19 +92,25 @@ def describe(
     column_labels: Mapping[str, str] | None = None,
     badge_names: Mapping[str, str] | None = None,
     column_kinds: Mapping[str, str] | None = None,
+    *,
+    translator: Translator | None = None,
 ) -> str:
-    """The criteria as English text, e.g.
+    """The criteria as text, e.g.
     "Score at least 80 % in Quiz 3 and earn the Foundations badge. Earn by 30 June 2027."
 
     ``column_labels`` maps column id -> name shown to learners, ``badge_names`` badge id ->
     badge name, ``column_kinds`` column id -> kind (``course_total``, ``course_completion``,
     ...: "complete the course" rather than "complete Course completion"); unknown ids read
-    "column 12" / "badge 7" rather than failing.
+    "column 12" / "badge 7" rather than failing.  ``translator`` is the installed one (the
+    page's language) unless given: the text a badge embeds passes ``language.SOURCE``.
     """
     words = _Words(column_labels or {}, badge_names or {}, column_kinds or {})
-    text = capitalize(describe_node(criteria.root, words, top=True)) + "."
-    if criteria.earn_by is not None:
-        text += f" Earn by {format_earn_by(criteria.earn_by)}."
+    with using(translator):
+        text = _("{criteria}.").format(
+            criteria=capitalize(describe_node(criteria.root, words, top=True))
+        )
+        if criteria.earn_by is not None:
+            text += " " + _("Earn by {date}.").format(date=format_earn_by(criteria.earn_by))
     return text
 
 
@@ -114,28 +124,41 @@ def describe_node(node: Node, words: _Words, *, top: bool = False) -> str:
     if isinstance(node, ColumnNode):
         threshold = format_threshold(node.threshold, node.unit)
         if words.kinds.get(node.column) == "course_total":
-            return f"reach a course total of at least {threshold}"
-        return f"score at least {threshold} in {column_label(node.column, labels)}"
+            return _("reach a course total of at least {threshold}").format(threshold=threshold)
+        column = column_label(node.column, labels)
+        return _("score at least {threshold} in {column}").format(
+            threshold=threshold, column=column
+        )
     if isinstance(node, CompletedNode):
         subjects = [completion_subject(c, labels, words.kinds) for c in node.columns]
-        return f"complete {join_and(subjects)}"
+        return _("complete {activities}").format(activities=join_and(subjects))
     if isinstance(node, BadgeNode):
-        return f"earn {badge_phrase(node.badge, words.names)}"
+        return earn_phrase(node.badge, words.names)
     if isinstance(node, AverageNode):
         columns = [column_label(c, labels) for c in node.columns]
         threshold = format_threshold(node.min_percent, "percent")
         if len(columns) == 1:
-            return f"score at least {threshold} in {columns[0]}"
-        return f"average at least {threshold} across {join_and(columns)}"
+            return _("score at least {threshold} in {column}").format(
+                threshold=threshold, column=columns[0]
+            )
+        return _("average at least {threshold} across {columns}").format(
+            threshold=threshold, columns=join_and(columns)
+        )
     if isinstance(node, SumNode):
         columns = [column_label(c, labels) for c in node.columns]
         threshold = format_threshold(node.min_points, "points")
         if len(columns) == 1:
-            return f"score at least {threshold} in {columns[0]}"
-        return f"score a total of at least {threshold} across {join_and(columns)}"
+            return _("score at least {threshold} in {column}").format(
+                threshold=threshold, column=columns[0]
+            )
+        return _("score a total of at least {threshold} across {columns}").format(
+            threshold=threshold, columns=join_and(columns)
+        )
     if isinstance(node, AtLeastNode) and 1 < node.k < len(node.children):
         parts = [_listed(c, words) for c in node.children]
-        return f"at least {number_word(node.k)} of the following: {'; '.join(parts)}"
+        return _("at least {count} of the following: {items}").format(
+            count=number_word(node.k), items=_("; ").join(parts)
+        )
     if isinstance(node, AllNode | AtLeastNode) and (
         isinstance(node, AllNode) or node.k >= len(node.children)
     ):
@@ -143,16 +166,20 @@ def describe_node(node: Node, words: _Words, *, top: bool = False) -> str:
         if len(children) == 1:  # a one-child wrapper reads as its child
             return describe_node(children[0], words, top=top)
         if top and _has_compound(children):
-            return "all of the following: " + "; ".join(_listed(c, words) for c in children)
+            items = _("; ").join(_listed(c, words) for c in children)
+            return _("all of the following: {items}").format(items=items)
         return join_and([_nested(c, words) for c in children])
     if isinstance(node, AnyNode | AtLeastNode):  # an AtLeastNode here has k == 1
         children = _flatten(node, AnyNode) if isinstance(node, AnyNode) else list(node.children)
         if len(children) == 1:
             return describe_node(children[0], words, top=top)
         if top and len(children) > 2 and _has_compound(children):
-            return "one of the following: " + "; ".join(_listed(c, words) for c in children)
+            items = _("; ").join(_listed(c, words) for c in children)
+            return _("one of the following: {items}").format(items=items)
         parts = [_nested(c, words) for c in children]
-        return f"either {parts[0]} or {parts[1]}" if len(parts) == 2 else join_or(parts)
+        if len(parts) == 2:
+            return _("either {first} or {second}").format(first=parts[0], second=parts[1])
+        return join_or(parts)
     raise TypeError(f"not a criteria node: {node!r}")
 
 
@@ -165,7 +192,7 @@ def _has_compound(children: list[Node]) -> bool:
 def _listed(node: Node, words: _Words) -> str:
     """An item of a "; "-separated list: parenthesized only if it has its own semicolons."""
     text = describe_node(node, words)
-    return f"({text})" if ";" in text else text
+    return f"({text})" if _("; ").strip() in text else text
 
 
 def _flatten(node: AllNode | AnyNode, kind: type) -> list[Node]:

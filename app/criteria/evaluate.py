@@ -45,6 +45,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from app.criteria._format import evidence_text, format_earn_by
+from app.criteria.language import gettext as _
 from app.criteria.schema import (
     AllNode,
     AnyNode,
@@ -217,13 +218,16 @@ def evaluate(
     if full is not None and full.status == MET:
         late = [ev for ev in full.evidence.values() if ev.late]
         reasons = (
-            f"the criteria were met only after the earn-by date ({_deadline_text(criteria)})",
+            _("the criteria were met only after the earn-by date ({date})").format(
+                date=_deadline_text(criteria)
+            ),
             *(_fact(ev) for ev in late),
         )
         return Decision("expired", tuple(full.evidence.values()), reasons, passed)
     reasons = _reasons(criteria.root, in_time)
     if passed:
-        reasons = (*reasons, f"the earn-by date ({_deadline_text(criteria)}) has passed")
+        passed_by = _("the earn-by date ({date}) has passed")
+        reasons = (*reasons, passed_by.format(date=_deadline_text(criteria)))
     return Decision("not_met", tuple(in_time.evidence.values()), reasons, passed)
 
 

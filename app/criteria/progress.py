@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Literal
 
 from app.criteria._format import (
+    aggregate_title,
     badge_label,
     capitalize,
     column_label,
@@ -32,6 +33,8 @@ from app.criteria._format import (
 )
 from app.criteria.describe import number_word
 from app.criteria.evaluate import BORDERLINE, MET, Evidence, Grade, Pass, run
+from app.criteria.language import gettext as _
+from app.criteria.language import ngettext
 from app.criteria.schema import (
     AllNode,
     AnyNode,
@@ -55,7 +58,8 @@ class ProgressItem:
     ``label`` "Quiz 3", ``current`` "72 %", ``needed`` "80 %", ``met``, ``fraction`` 0..1,
     and ``text``, the whole line ready to show: "Quiz 3: 72 % (needed 80 %)",
     "requires: Foundations badge ✓", "At least two of the following: 1 of 3 met".
-    ``path`` is the node's JSON pointer, ``depth`` its indentation level.
+    ``path`` is the node's JSON pointer, ``depth`` its indentation level; ``problem`` is
+    ``no_grade`` or ``no_maximum`` when a leaf has no value to show (``current`` says so).
     """
 
     path: str
@@ -69,6 +73,7 @@ class ProgressItem:
     text: str
     borderline: bool = False
     late: bool = False
+    problem: str = ""
 
 
 def progress(
@@ -121,8 +126,8 @@ class _Builder:
             self.items.append(
                 ProgressItem(
                     path, "badge", depth, capitalize(label),
-                    "earned" if met else "not earned yet", "earned", met, fraction,
-                    f"requires: {label} {'✓' if met else '✗'}",
+                    _("earned") if met else _("not earned yet"), _("earned"), met, fraction,
+                    _("requires: {badge}").format(badge=label) + (" ✓" if met else " ✗"),
                 )
             )  # fmt: skip
             return fraction
@@ -135,7 +140,9 @@ class _Builder:
                 ProgressItem(
                     path, "completed", depth, completion_title(evidence, self.labels, self.kinds),
                     completion_count(evidence, self.kinds),
-                    "completed" if count == 1 else f"all {count} completed",
+                    _("completed") if count == 1 else ngettext(
+                        "all {count} completed", "all {count} completed", count
+                    ).format(count=count),
                     met, fraction, text, False, evidence.late,
                 )
             )  # fmt: skip
@@ -144,7 +151,7 @@ class _Builder:
             ProgressItem(
                 path, evidence.kind, depth, self._leaf_label(evidence), _current(evidence),
                 format_threshold(evidence.threshold or 0.0, evidence.unit or "percent"),
-                met, fraction, text, status == BORDERLINE, evidence.late,
+                met, fraction, text, status == BORDERLINE, evidence.late, evidence.problem or "",
             )
         )  # fmt: skip
         return fraction
@@ -153,8 +160,7 @@ class _Builder:
         labels = [column_label(c, self.labels) for c in evidence.columns]
         if evidence.kind == "column":
             return capitalize(labels[0])
-        what = "Average of " if evidence.kind == "average" else "Total of "
-        return what + ", ".join(labels)
+        return aggregate_title(evidence.kind, _(", ").join(labels))
 
     def _group(
         self, node: AllNode | AnyNode | AtLeastNode, path: str, depth: int, status: int
@@ -168,24 +174,28 @@ class _Builder:
         count = len(node.children)
         met_count = sum(self.result.statuses[f"{path}/{key}/{i}"] == MET for i in range(count))
         if isinstance(node, AllNode):
-            k, kind, label = count, "all", "All of the following"
+            k, kind, label = count, "all", _("All of the following")
             fraction = sum(fractions) / count
         elif isinstance(node, AnyNode):
-            k, kind, label = 1, "any", "Any one of the following"
+            k, kind, label = 1, "any", _("Any one of the following")
             fraction = max(fractions)
         else:
             k, kind = node.k, "at_least"
-            label = f"At least {number_word(node.k)} of the following"
+            label = _("At least {count} of the following").format(count=number_word(node.k))
             best = sorted(fractions, reverse=True)[: node.k]
             fraction = sum(best) / len(best) if best else 1.0
         met = status == MET
         fraction = 1.0 if met else min(max(fraction, 0.0), _ALMOST)
-        current = f"{met_count} of {count} met"
+        current = ngettext("{met} of {count} met", "{met} of {count} met", count).format(
+            met=met_count, count=count
+        )
+        needed = _("{k} of {count}").format(k=k, count=count)
         self.items.insert(
             slot,
             ProgressItem(
-                path, kind, depth, label, current, f"{k} of {count}", met, fraction,
-                f"{label}: {current}" + (" ✓" if met else ""), status == BORDERLINE,
+                path, kind, depth, label, current, needed, met, fraction,
+                _("{label}: {current}").format(label=label, current=current)
+                + (" ✓" if met else ""), status == BORDERLINE,
             ),
         )  # fmt: skip
         return fraction
@@ -193,9 +203,9 @@ class _Builder:
 
 def _current(evidence: Evidence) -> str:
     if evidence.problem == "no_grade":
-        return "no grade yet"
+        return _("no grade yet")
     if evidence.problem == "no_maximum":
-        return "no maximum score"
+        return _("no maximum score")
     value = evidence.value if evidence.value is not None else 0.0
     return format_measure(value, evidence.unit or "percent", evidence.threshold)
 

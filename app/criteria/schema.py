@@ -20,7 +20,8 @@ The criteria, one object each (combinators nest them):
 document can be compared, cached and used as a dict key) or raises `CriteriaError` naming the
 offending part with a JSON-pointer path, which the API returns as a 422.
 
-This module is pure: no Flask, no database, no I/O.
+This module is pure: no Flask, no database, no I/O.  Error messages go through the installed
+translator (`app.criteria.language`): staff read them on the badge page and in API answers.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Literal, TypeAlias
+
+from app.criteria.language import gettext as _
+from app.criteria.language import ngettext
 
 __all__ = [
     "MAX_DEPTH",
@@ -242,7 +246,7 @@ def parse_criteria(doc: Any) -> Criteria:
     in a fixed order, so the same bad document always yields the same error).
     """
     if not isinstance(doc, Mapping):
-        raise CriteriaError("", f"must be a JSON object, not {_json_type(doc)}")
+        raise CriteriaError("", _("must be a JSON object, not {type}").format(type=_json_type(doc)))
     root = _parse_node(doc, "", 1, _Budget(), top=True)
     earn_by = _parse_earn_by(doc["earn_by"], "/earn_by") if "earn_by" in doc else None
     band = 0.0
@@ -253,33 +257,45 @@ def parse_criteria(doc: Any) -> Criteria:
 
 def _parse_node(obj: Any, path: str, depth: int, budget: _Budget, *, top: bool = False) -> Node:
     if not isinstance(obj, Mapping):
-        raise CriteriaError(path, f"must be an object, not {_json_type(obj)}")
+        raise CriteriaError(path, _("must be an object, not {type}").format(type=_json_type(obj)))
     if depth > MAX_DEPTH:
-        raise CriteriaError(path, f"nesting is deeper than {MAX_DEPTH} levels")
+        raise CriteriaError(
+            path, _("nesting is deeper than {limit} levels").format(limit=MAX_DEPTH)
+        )
     budget.nodes += 1
     if budget.nodes > MAX_NODES:
-        raise CriteriaError(path, f"too many criteria in one document (limit {MAX_NODES})")
+        raise CriteriaError(
+            path, _("too many criteria in one document (limit {limit})").format(limit=MAX_NODES)
+        )
 
     # Unknown keys first: a typo such as "min_precent" is the most useful thing to report.
     for key in sorted(obj, key=str):
         if not isinstance(key, str):
-            raise CriteriaError(path, f"keys must be strings, not {_json_type(key)}")
+            raise CriteriaError(
+                path, _("keys must be strings, not {type}").format(type=_json_type(key))
+            )
         if key in _NODE_KEYS:
             continue
         if key in _TOP_LEVEL_KEYS:
             if top:
                 continue
-            raise CriteriaError(_child(path, key), "is only allowed at the top level")
-        raise CriteriaError(_child(path, key), f"unknown key (a criterion is one of {_KIND_LIST})")
+            raise CriteriaError(_child(path, key), _("is only allowed at the top level"))
+        raise CriteriaError(
+            _child(path, key),
+            _("unknown key (a criterion is one of {kinds})").format(kinds=_KIND_LIST),
+        )
 
     kinds = [k for k in _KINDS if k in obj]
     if not kinds:
         if "of" in obj:
-            raise CriteriaError(_child(path, "of"), "is only used together with 'at_least'")
-        raise CriteriaError(path, f"needs one of {_KIND_LIST}")
+            raise CriteriaError(_child(path, "of"), _("is only used together with 'at_least'"))
+        raise CriteriaError(path, _("needs one of {kinds}").format(kinds=_KIND_LIST))
     if len(kinds) > 1:
         raise CriteriaError(
-            path, f"has both '{kinds[0]}' and '{kinds[1]}'; a criterion is exactly one of them"
+            path,
+            _("has both '{first}' and '{second}'; a criterion is exactly one of them").format(
+                first=kinds[0], second=kinds[1]
+            ),
         )
     kind = kinds[0]
     allowed = _ALLOWED[kind]
@@ -304,49 +320,52 @@ def _parse_node(obj: Any, path: str, depth: int, budget: _Budget, *, top: bool =
     if kind == "at_least":
         k = _positive_int(obj["at_least"], _child(path, "at_least"))
         if "of" not in obj:
-            raise CriteriaError(path, "'at_least' needs 'of': the list of criteria to count")
+            raise CriteriaError(path, _("'at_least' needs 'of': the list of criteria to count"))
         children = _parse_children(obj["of"], _child(path, "of"), depth, budget)
         if k > len(children):
             raise CriteriaError(
                 _child(path, "at_least"),
-                f"is {k} but 'of' has only {len(children)} "
-                f"{'criterion' if len(children) == 1 else 'criteria'}",
+                ngettext(
+                    "is {k} but 'of' has only {count} criterion",
+                    "is {k} but 'of' has only {count} criteria",
+                    len(children),
+                ).format(k=k, count=len(children)),
             )
         return AtLeastNode(k, children)
     if kind == "average":
         columns = _parse_columns(obj["average"], _child(path, "average"))
         if "min_percent" not in obj:
-            raise CriteriaError(path, "'average' needs 'min_percent'")
+            raise CriteriaError(path, _("'average' needs 'min_percent'"))
         return AverageNode(columns, _number(obj["min_percent"], _child(path, "min_percent"), 100))
     # kind == "sum"
     columns = _parse_columns(obj["sum"], _child(path, "sum"))
     if "min_points" not in obj:
-        raise CriteriaError(path, "'sum' needs 'min_points'")
+        raise CriteriaError(path, _("'sum' needs 'min_points'"))
     return SumNode(columns, _number(obj["min_points"], _child(path, "min_points")))
 
 
 def _misplaced_message(kind: str, key: str) -> str:
     """Explain a known key used on the wrong kind of node, suggesting the usual fix."""
     if kind == "average" and key == "min_points":
-        return "'average' compares percentages: use 'min_percent' (or 'sum' with 'min_points')"
+        return _("'average' compares percentages: use 'min_percent' (or 'sum' with 'min_points')")
     if kind == "sum" and key == "min_percent":
-        return "'sum' compares points: use 'min_points' (or 'average' with 'min_percent')"
+        return _("'sum' compares points: use 'min_points' (or 'average' with 'min_percent')")
     if kind == "completed" and key in ("min_percent", "min_points"):
-        return "'completed' takes no score: an activity is completed or not"
+        return _("'completed' takes no score: an activity is completed or not")
     if key == "of":
-        return "is only used together with 'at_least'"
-    return f"is not allowed together with '{kind}'"
+        return _("is only used together with 'at_least'")
+    return _("is not allowed together with '{kind}'").format(kind=kind)
 
 
 def _column_threshold(obj: Mapping[str, Any], path: str) -> tuple[Unit, float]:
     has_percent, has_points = "min_percent" in obj, "min_points" in obj
     if has_percent and has_points:
-        raise CriteriaError(path, "use either 'min_percent' or 'min_points', not both")
+        raise CriteriaError(path, _("use either 'min_percent' or 'min_points', not both"))
     if has_percent:
         return "percent", _number(obj["min_percent"], _child(path, "min_percent"), 100)
     if has_points:
         return "points", _number(obj["min_points"], _child(path, "min_points"))
-    raise CriteriaError(path, "needs a threshold: 'min_percent' or 'min_points'")
+    raise CriteriaError(path, _("needs a threshold: 'min_percent' or 'min_points'"))
 
 
 def _parse_children(value: Any, path: str, depth: int, budget: _Budget) -> tuple[Node, ...]:
@@ -364,7 +383,9 @@ def _parse_columns(value: Any, path: str) -> tuple[str, ...]:
         column = _ident(item, _child(path, i))
         if column in seen:
             # Listing a column twice would silently double its weight: surely a mistake.
-            raise CriteriaError(_child(path, i), f"column {column!r} is listed twice")
+            raise CriteriaError(
+                _child(path, i), _("column {column} is listed twice").format(column=repr(column))
+            )
         seen.add(column)
         columns.append(column)
     return tuple(columns)
@@ -372,11 +393,13 @@ def _parse_columns(value: Any, path: str) -> tuple[str, ...]:
 
 def _list(value: Any, path: str) -> Sequence[Any]:
     if not isinstance(value, list | tuple):
-        raise CriteriaError(path, f"must be a list, not {_json_type(value)}")
+        raise CriteriaError(path, _("must be a list, not {type}").format(type=_json_type(value)))
     if not value:
         raise CriteriaError(path, "must not be empty")
     if len(value) > MAX_ITEMS:
-        raise CriteriaError(path, f"has {len(value)} items (limit {MAX_ITEMS})")
+        raise CriteriaError(
+            path, _("has {count} items (limit {limit})").format(count=len(value), limit=MAX_ITEMS)
+        )
     return value
 
 
@@ -384,60 +407,76 @@ def _ident(value: Any, path: str) -> str:
     """Column and badge ids arrive as JSON numbers or strings; both normalize to str."""
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise CriteriaError(
-            path, f"must be an id (a string or an integer), not {_json_type(value)}"
+            path,
+            _("must be an id (a string or an integer), not {type}").format(type=_json_type(value)),
         )
     text = str(value)
     if not text.strip():
         raise CriteriaError(path, "must not be empty")
     if len(text) > MAX_ID_LENGTH:
-        raise CriteriaError(path, f"is longer than {MAX_ID_LENGTH} characters")
+        raise CriteriaError(
+            path, _("is longer than {limit} characters").format(limit=MAX_ID_LENGTH)
+        )
     return text
 
 
 def _number(value: Any, path: str, upper: float | None = None) -> float:
     # bool is an int in Python, but `true` is never a sensible threshold in JSON.
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise CriteriaError(path, f"must be a number, not {_json_type(value)}")
+        raise CriteriaError(path, _("must be a number, not {type}").format(type=_json_type(value)))
     try:
         number = float(value)
     except OverflowError:  # an int too big for a float
         number = math.inf
     if not math.isfinite(number):
-        raise CriteriaError(path, "must be a finite number")
+        raise CriteriaError(path, _("must be a finite number"))
     if upper is not None and not 0 <= number <= upper:
-        raise CriteriaError(path, f"must be between 0 and {upper:g}")
+        raise CriteriaError(path, _("must be between 0 and {upper}").format(upper=f"{upper:g}"))
     if number < 0:
-        raise CriteriaError(path, "must not be negative")
+        raise CriteriaError(path, _("must not be negative"))
     return number
 
 
 def _positive_int(value: Any, path: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise CriteriaError(path, f"must be a whole number, not {_json_type(value)}")
+        raise CriteriaError(
+            path, _("must be a whole number, not {type}").format(type=_json_type(value))
+        )
     if value < 1:
-        raise CriteriaError(path, "must be at least 1")
+        raise CriteriaError(path, _("must be at least 1"))
     return value
 
 
 def _parse_earn_by(value: Any, path: str) -> date | datetime:
     if not isinstance(value, str):
-        raise CriteriaError(path, f"must be a date string (YYYY-MM-DD), not {_json_type(value)}")
+        raise CriteriaError(
+            path,
+            _("must be a date string (YYYY-MM-DD), not {type}").format(type=_json_type(value)),
+        )
     text = value.strip()
     if _DATE_RE.fullmatch(text):
         try:
             return date.fromisoformat(text)
         except ValueError:
-            raise CriteriaError(path, f"{value!r} is not a valid date") from None
+            raise CriteriaError(
+                path, _("{value} is not a valid date").format(value=repr(value))
+            ) from None
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise CriteriaError(
-            path, f"{value!r} is not a date (YYYY-MM-DD) or an ISO 8601 date-time"
+            path,
+            _("{value} is not a date (YYYY-MM-DD) or an ISO 8601 date-time").format(
+                value=repr(value)
+            ),
         ) from None
     if moment.utcoffset() is None:
         # A naive instant means different deadlines on different servers; insist on an offset.
         raise CriteriaError(
-            path, f"{value!r} needs a UTC offset, e.g. '2027-06-30T17:00:00+02:00' or '...Z'"
+            path,
+            _("{value} needs a UTC offset, e.g. '2027-06-30T17:00:00+02:00' or '...Z'").format(
+                value=repr(value)
+            ),
         )
     return moment
 
@@ -445,17 +484,17 @@ def _parse_earn_by(value: Any, path: str) -> date | datetime:
 def _json_type(value: Any) -> str:
     """Name a Python value by its JSON type, for messages the API client can act on."""
     if value is None:
-        return "null"
+        return _("null")
     if isinstance(value, bool):
-        return "a boolean"
+        return _("a boolean")
     if isinstance(value, int | float):
-        return "a number"
+        return _("a number")
     if isinstance(value, str):
-        return "a string"
+        return _("a string")
     if isinstance(value, list | tuple):
-        return "a list"
+        return _("a list")
     if isinstance(value, Mapping):
-        return "an object"
+        return _("an object")
     return type(value).__name__
 
 

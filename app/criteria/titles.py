@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from app.criteria.language import ngettext
 from app.criteria.schema import CriteriaError
 
 __all__ = [
@@ -31,8 +32,13 @@ class AmbiguousTitle(ValueError):
     def __init__(self, title: str, ids: list[str]) -> None:
         self.title, self.ids = title, ids
         super().__init__(
-            f"{len(ids)} columns of this course are titled {title!r}: name the one you mean "
-            f"by its id ({', '.join(ids)})"
+            ngettext(
+                "{count} column of this course is titled {title}: name the one you mean by its "
+                "id ({ids})",
+                "{count} columns of this course are titled {title}: name the one you mean by its "
+                "id ({ids})",
+                len(ids),
+            ).format(count=len(ids), title=repr(title), ids=", ".join(ids))
         )
 
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, and_, bindparam, or_, select
 
 from app.criteria import CriteriaError, ProgressItem, parse_criteria, progress, referenced_badges
@@ -68,7 +69,7 @@ class BadgeToEarn:
     lines: list[ProgressLine]
     fraction: float
     automatic: bool  # False: staff award it by hand (no criteria document)
-    earn_by: str = ""
+    earn_by: date | None = None  # formatted by the page, in the reader's language
 
     @property
     def percent(self) -> int:
@@ -167,21 +168,25 @@ def _line(item: ProgressItem) -> ProgressLine:
         item.kind in ("column", "average", "sum")
         and item.needed
         and not item.met
-        and item.current not in ("no grade yet", "no maximum score")
+        and not item.problem
     ):
         # "Quiz 3: 72 % of 80 % needed": the current value against the bar, in one breath.
-        text = f"{item.label}: {item.current} of {item.needed} needed"
+        text = _(
+            "%(label)s: %(current)s of %(needed)s needed",
+            label=item.label,
+            current=item.current,
+            needed=item.needed,
+        )
     elif item.kind in ("column", "average", "sum") and not item.met:
-        text = f"{item.label}: {item.current} ({item.needed} needed)"
+        text = _(
+            "%(label)s: %(current)s (%(needed)s needed)",
+            label=item.label,
+            current=item.current,
+            needed=item.needed,
+        )
     else:
         text = item.text
     return ProgressLine(text, item.met, item.fraction, item.depth, item.borderline, item.late)
-
-
-def _earn_by(value: date | datetime | None) -> str:
-    if value is None:
-        return ""
-    return value.strftime("%d %B %Y").lstrip("0")
 
 
 def _to_earn(
@@ -210,7 +215,7 @@ def _to_earn(
         [_line(item) for item in items],
         min(fraction, 0.99),
         automatic=True,
-        earn_by=_earn_by(criteria.earn_by),
+        earn_by=criteria.earn_by,
     )
 
 
