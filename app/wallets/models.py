@@ -28,7 +28,7 @@ class WalletOffer(Model):
     public_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_public_id)
     # What is offered: a registered kind ("badge") and that kind's id for it.
     kind: Mapped[str] = mapped_column(String(30))
-    source_id: Mapped[str] = mapped_column(String(64))
+    source_id: Mapped[str] = mapped_column(String(200))
     lti_user_id: Mapped[int | None] = mapped_column(ForeignKey("lti_user.id", ondelete="CASCADE"))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -57,7 +57,7 @@ class WalletCredential(Model):
         ForeignKey("wallet_offer.id", ondelete="SET NULL"), unique=True
     )
     kind: Mapped[str] = mapped_column(String(30))
-    source_id: Mapped[str] = mapped_column(String(64))
+    source_id: Mapped[str] = mapped_column(String(200))
     lti_user_id: Mapped[int | None] = mapped_column(ForeignKey("lti_user.id", ondelete="SET NULL"))
     holder: Mapped[str] = mapped_column(String(400))  # the wallet's DID
     issued_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)

@@ -11,11 +11,11 @@ from tests.browser.shots import SHOTS, save_shot
 from tests.support.lti_env import course_of, login_of, start_launch
 
 pytestmark = pytest.mark.browser
-WAIT = 20_000
+WAIT = 60_000
 
 
 @pytest.fixture
-def speaking(registered):
+def speaking(registered, chromium_context):
     """Set sandbox users' languages for the test, as they would in their LMS profile."""
     changed: list[tuple[str, str]] = []
 
@@ -28,6 +28,8 @@ def speaking(registered):
     yield speak
     for slug, login in changed:  # the sandbox is shared by the session
         set_user_language(registered.sandbox, slug, login, "en")
+    # …and so is the browser: a language chosen on a public page is remembered in a cookie.
+    chromium_context.clear_cookies(name="lang")
 
 
 def _award_for(env, browser, slug: str, login: str) -> None:
