@@ -153,7 +153,10 @@ class MoodleClient:
             ) from None
         if isinstance(body, dict) and "errorcode" in body and "exception" in body:
             code = str(body.get("errorcode"))
-            log.info("moodle %s %s: errorcode %s", self.host, function, code)
+            # Expected answers (a course without completion, a learner to skip) come once per
+            # learner: not worth a line each.
+            level = logging.DEBUG if code in _NO_COURSE_COMPLETION | _SKIP_LEARNER else logging.INFO
+            log.log(level, "moodle %s %s: errorcode %s", self.host, function, code)
             raise MoodleError(explain(code, function, str(body.get("message") or ""), params), code)
         return body
 
