@@ -68,3 +68,23 @@ def chromium_context():
             context.close()
         assert blocked == [], blocked
     shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def speaking(registered, chromium_context):
+    """Set sandbox users' languages for the test, as they would in their LMS profile."""
+    changed: list[tuple[str, str]] = []
+
+    from lti.sandbox.seed import set_user_language
+
+    def speak(slug: str, login: str, lang: str | None = None) -> None:
+        """Set ``login``'s language (None: the test sets it by clicking; reset it after)."""
+        if lang:
+            set_user_language(registered.sandbox, slug, login, lang)
+        changed.append((slug, login))
+
+    yield speak
+    for slug, login in changed:  # the sandbox is shared by the session
+        set_user_language(registered.sandbox, slug, login, "en")
+    # …and so is the browser: a language chosen on a public page is remembered in a cookie.
+    chromium_context.clear_cookies(name="lang")

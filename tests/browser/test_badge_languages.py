@@ -14,7 +14,6 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from lti.sandbox.seed import set_user_language
 from tests.browser.shots import SHOTS, frame_url, open_canvas_tool, save_careful_reader, save_shot
 from tests.support.lti_env import course_of, login_of
 
@@ -70,7 +69,7 @@ def test_instructor_types_an_arabic_title_and_the_artwork_is_shaped(registered, 
 
 
 def test_arabic_version_of_a_badge_is_added_read_by_an_arabic_learner_and_removed(
-    registered, chromium_context
+    registered, chromium_context, speaking
 ):
     page, frame = save_careful_reader(chromium_context, registered)
     frame.locator('[data-testid="open-badge-page"]').click()
@@ -112,7 +111,7 @@ def test_arabic_version_of_a_badge_is_added_read_by_an_arabic_learner_and_remove
     # browser's languages) reads the Arabic version in the course.
     course_id, _title, _people = course_of(registered, "canvas")
     learner_login = login_of(registered, "canvas", "#Learner")
-    set_user_language(registered.sandbox, "canvas", learner_login, "ar")
+    speaking("canvas", learner_login, "ar")
     learner, tool = open_canvas_tool(chromium_context, registered, course_id, learner_login)
     learner.set_extra_http_headers({"Accept-Language": "ar-EG,ar;q=0.9,en;q=0.5"})
     learner.reload()

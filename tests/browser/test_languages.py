@@ -6,30 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from lti.sandbox.seed import course_url, set_user_language
+from lti.sandbox.seed import course_url
 from tests.browser.shots import SHOTS, save_shot
 from tests.support.lti_env import course_of, login_of, start_launch
 
 pytestmark = pytest.mark.browser
 WAIT = 60_000
-
-
-@pytest.fixture
-def speaking(registered, chromium_context):
-    """Set sandbox users' languages for the test, as they would in their LMS profile."""
-    changed: list[tuple[str, str]] = []
-
-    def speak(slug: str, login: str, lang: str | None = None) -> None:
-        """Set ``login``'s language (None: the test sets it by clicking; reset it after)."""
-        if lang:
-            set_user_language(registered.sandbox, slug, login, lang)
-        changed.append((slug, login))
-
-    yield speak
-    for slug, login in changed:  # the sandbox is shared by the session
-        set_user_language(registered.sandbox, slug, login, "en")
-    # …and so is the browser: a language chosen on a public page is remembered in a cookie.
-    chromium_context.clear_cookies(name="lang")
 
 
 def _award_for(env, browser, slug: str, login: str) -> None:
