@@ -31,6 +31,7 @@ from __future__ import annotations
 import io
 import threading
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -230,6 +231,13 @@ def _bidi(text: str) -> tuple[list[int], list[int]]:
     return levels, order
 
 
+def visual_order(text: str) -> str:
+    """The characters of one line of ``text`` left to right as drawn (right-to-left runs
+    reversed), the order in which PDF readers expect a line's text."""
+    _levels, order = _bidi(text)
+    return "".join(text[i] for i in order)
+
+
 @dataclass(frozen=True)
 class ShapedRun:
     """One run of text in one font and one direction, shaped by HarfBuzz.
@@ -339,27 +347,34 @@ def _fmt(value: float) -> str:
     return "0" if text in ("-0", "") else text
 
 
+def glyph_outlines(text: str, weight: int = TITLE_WEIGHT) -> Iterator[tuple[int, int, Outline]]:
+    """The glyphs of one shaped line of ``text``, left to right as drawn: each one's origin
+    (x, y in font units from the line's start on the baseline, y up) and its outline."""
+    x = 0
+    for run in shape_line(text, weight).runs:
+        for glyph_id, advance, x_offset, y_offset, _cluster in run.glyphs:
+            yield x + x_offset, y_offset, _outline(run.font, glyph_id)
+            x += advance
+
+
 def text_path(
     text: str, size: float, center_x: float, baseline_y: float, weight: int = TITLE_WEIGHT
 ) -> str:
     """SVG path data drawing one line of ``text`` at ``size`` px, centred on ``center_x``
     with its baseline at ``baseline_y``. Empty text gives an empty string."""
-    line = shape_line(text, weight)
     scale = size / UNITS_PER_EM
-    x = center_x - line.width * scale / 2
+    start = center_x - text_width(text, weight) * scale / 2
     parts: list[str] = []
-    for run in line.runs:
-        for glyph_id, advance, x_offset, y_offset, _cluster in run.glyphs:
-            left = x + x_offset * scale
-            # Font units grow upwards, SVG's downwards: flip y about the baseline.
-            baseline = baseline_y - y_offset * scale
-            for command, coords in _outline(run.font, glyph_id):
-                parts.append(command)
-                parts.append(
-                    " ".join(
-                        _fmt(left + c * scale) if i % 2 == 0 else _fmt(baseline - c * scale)
-                        for i, c in enumerate(coords)
-                    )
+    for x, y, outline in glyph_outlines(text, weight):
+        left = start + x * scale
+        # Font units grow upwards, SVG's downwards: flip y about the baseline.
+        baseline = baseline_y - y * scale
+        for command, coords in outline:
+            parts.append(command)
+            parts.append(
+                " ".join(
+                    _fmt(left + c * scale) if i % 2 == 0 else _fmt(baseline - c * scale)
+                    for i, c in enumerate(coords)
                 )
-            x += advance * scale
+            )
     return "".join(parts)
