@@ -28,6 +28,7 @@ from flask_babel import format_percent as _format_percent
 from flask_babel import gettext as _gettext
 
 from app.criteria import language as criteria_language
+from badge_design.messages import Message
 
 # The catalogues shipped, complete; the first is the source language and the fallback.
 SUPPORTED = ("en", "es", "fr", "de", "pt_BR", "ar")
@@ -46,6 +47,7 @@ __all__ = [
     "init_app",
     "match_locale",
     "text_direction",
+    "translated",
 ]
 
 
@@ -158,6 +160,16 @@ def format_number(value: Any) -> str:
 def format_percent(value: float, *, of: float = 100) -> str:
     """``value`` out of ``of`` as a percentage in this locale (``72 %``, ``72%``, ``‎٧٢٪``)."""
     return _format_percent(value / of if of else 0, "#,##0.#%")
+
+
+def translated(text: str) -> str:
+    """``text`` in this locale when it is a :class:`badge_design.messages.Message` (the
+    designer's errors and warnings, written in English by a package without a catalogue);
+    any other text as it is."""
+    if not isinstance(text, Message):
+        return text
+    values = {key: translated(value) for key, value in text.values.items()}
+    return _gettext(text.template, **values)
 
 
 def language_choices() -> list[tuple[str, str, bool]]:

@@ -41,6 +41,8 @@ from bidi import algorithm as bidi_algorithm
 from fontTools.pens.recordingPen import RecordingPen
 from fontTools.ttLib import TTFont
 
+from badge_design.messages import translatable
+
 FONT_DIR = Path(__file__).resolve().parent / "assets" / "fonts"
 #: Noto Sans's own files, by script subset (the PDF certificate embeds these).
 SUBSETS: tuple[str, ...] = ("latin", "latin-ext", "greek", "cyrillic", "vietnamese")
@@ -55,7 +57,7 @@ JAPANESE_FILE = "noto-sans-jp-jis-level1-700-normal.woff"
 CHINESE_FILE = "noto-sans-sc-gb2312-level1-700-normal.woff"
 KOREAN_FILE = "noto-sans-kr-ksx1001-700-normal.woff"
 #: What the bundled fonts cover, in words for an instructor whose text they cannot draw.
-COVERAGE = (
+COVERAGE = translatable(
     "Latin, Greek, Cyrillic, Vietnamese, Arabic, Hebrew, Devanagari, Japanese"
     " (kana and the 2,965 most used kanji), Simplified Chinese (the 3,755 most used hanzi)"
     " and Korean (the 2,350 most used Hangul syllables)"
