@@ -259,7 +259,8 @@ def render(facts: CertificateFacts) -> bytes:
     y = _centred(pdf, facts.badge_name, y, BOLD, 24, text_w)
     if facts.recipient_name:
         y = _centred(pdf, _("awarded to"), y - 2 * mm, REGULAR, 12, text_w)
-        y = _centred(pdf, facts.recipient_name, y, BOLD, 18, text_w)
+        # Room for Arabic and Devanagari marks, which rise above the capitals.
+        y = _centred(pdf, facts.recipient_name, y - 2 * mm, BOLD, 18, text_w)
     issued_by = _("Issued by %(issuer)s", issuer=facts.issuer_name)
     y = _centred(pdf, issued_by, y - 3 * mm, REGULAR, 13, text_w)
     issued_on = _("Issued on %(date)s", date=format_date(facts.issued_on.date()))
