@@ -11,7 +11,8 @@ browser's ``Accept-Language``. Emails use the recipient's locale from their last
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from datetime import date
 from decimal import Decimal
@@ -28,6 +29,7 @@ from flask_babel import format_percent as _format_percent
 from flask_babel import gettext as _gettext
 
 from app.criteria import language as criteria_language
+from badge_design.messages import Message, translatable
 
 # The catalogues shipped, complete; the first is the source language and the fallback.
 SUPPORTED = ("en", "es", "fr", "de", "pt_BR", "ar")
@@ -45,7 +47,11 @@ __all__ = [
     "format_percent",
     "init_app",
     "match_locale",
+    "shown",
+    "stored",
     "text_direction",
+    "translatable",
+    "translated",
 ]
 
 
@@ -160,6 +166,69 @@ def format_percent(value: float, *, of: float = 100) -> str:
     return _format_percent(value / of if of else 0, "#,##0.#%")
 
 
+def translated(text: str) -> str:
+    """``text`` in this locale when it is a :class:`badge_design.messages.Message` (the
+    designer's errors and warnings, written in English by a package without a catalogue);
+    any other text as it is."""
+    if not isinstance(text, Message):
+        return text
+    values = {key: translated(value) for key, value in text.values.items()}
+    return _gettext(text.template, **values)
+
+
+def stored(text: str | Sequence[str]) -> str:
+    """Text for a database column shown to people later, in their language: Messages (one,
+    or several as one paragraph) as JSON of their templates and values, which
+    :func:`shown` translates; any other text as it is."""
+    texts = [text] if isinstance(text, str) else list(text)
+    if not any(isinstance(t, Message) for t in texts):
+        return " ".join(texts)
+    return json.dumps(
+        {_STORED: [_as_json(t) if isinstance(t, Message) else t for t in texts]},
+        ensure_ascii=False,
+        sort_keys=True,
+    )
+
+
+def shown(text: str | None) -> str:
+    """A column written by :func:`stored` (or a Message), in this locale; other text, such
+    as rows written before, as it is."""
+    if isinstance(text, Message):
+        return translated(text)
+    if not text or not text.startswith(f'{{"{_STORED}"'):
+        return text or ""
+    try:
+        parts = json.loads(text)[_STORED]
+        return " ".join(translated(_from_json(part)) for part in parts)
+    except (ValueError, KeyError, TypeError):
+        return text
+
+
+_STORED = "messages"
+
+
+def _as_json(text: Message) -> dict[str, Any]:
+    values = {
+        key: _as_json(value)
+        if isinstance(value, Message)
+        else value
+        if isinstance(value, int | float | str)
+        else str(value)
+        for key, value in text.values.items()
+    }
+    return {"template": text.template, "values": values}
+
+
+def _from_json(part: Any) -> str:
+    if isinstance(part, str):
+        return part
+    values = {
+        key: _from_json(value) if isinstance(value, dict) else value
+        for key, value in part["values"].items()
+    }
+    return Message(part["template"], **values)
+
+
 def language_choices() -> list[tuple[str, str, bool]]:
     """(code, name in its own language, current) for the public pages' language switcher."""
     here = current_locale()
@@ -233,6 +302,7 @@ def init_app(app: Flask) -> None:
         datetime=format_datetime,
         number=format_number,
         percent=format_percent,
+        shown=shown,
     )
 
     @app.context_processor

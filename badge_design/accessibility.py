@@ -7,6 +7,7 @@ but should know when text will be hard to read.
 from __future__ import annotations
 
 from badge_design.design import Design
+from badge_design.messages import Message, translatable
 
 #: WCAG AA minimum for normal text, and for graphical objects such as the icon (1.4.11).
 TEXT_MINIMUM = 4.5
@@ -35,28 +36,40 @@ def contrast_ratio(fg: str, bg: str) -> float:
     return (lighter + 0.05) / (darker + 0.05)
 
 
-def check_design_contrast(design: Design) -> list[str]:
+def check_design_contrast(design: Design) -> list[Message]:
     """Readable warnings for every colour pair of ``design`` below WCAG AA.
 
     Text (title, subtitle) is checked against each fill colour (both stops of a gradient,
     since text may sit over either end) at 4.5:1; the icon at 3:1.
     """
-    warnings: list[str] = []
+    warnings: list[Message] = []
     has_text = bool(design.title or design.subtitle)
     for background in design.fill.colors:
         if has_text:
             ratio = contrast_ratio(design.text_color, background)
             if ratio < TEXT_MINIMUM:
                 warnings.append(
-                    f"Text colour {design.text_color} on background {background} has a "
-                    f"contrast of {ratio:.1f}:1; WCAG AA asks for at least {TEXT_MINIMUM}:1."
+                    translatable(
+                        "Text colour %(colour)s on background %(background)s has a contrast"
+                        " of %(ratio).1f:1; WCAG AA asks for at least %(minimum)s:1.",
+                        colour=design.text_color,
+                        background=background,
+                        ratio=ratio,
+                        minimum=TEXT_MINIMUM,
+                    )
                 )
         if design.icon is not None:
             ratio = contrast_ratio(design.icon.color, background)
             if ratio < GRAPHIC_MINIMUM:
                 warnings.append(
-                    f"Icon colour {design.icon.color} on background {background} has a "
-                    f"contrast of {ratio:.1f}:1; WCAG AA asks for at least "
-                    f"{GRAPHIC_MINIMUM}:1 for graphics."
+                    translatable(
+                        "Icon colour %(colour)s on background %(background)s has a contrast"
+                        " of %(ratio).1f:1; WCAG AA asks for at least %(minimum)s:1 for"
+                        " graphics.",
+                        colour=design.icon.color,
+                        background=background,
+                        ratio=ratio,
+                        minimum=GRAPHIC_MINIMUM,
+                    )
                 )
     return warnings

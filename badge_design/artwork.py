@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from badge_design.design import MAX_TITLE_CHARS, design_to_dict, validate_design
 from badge_design.fonts import unsupported_characters
+from badge_design.messages import Message, translatable
 from badge_design.render import RenderError, render_pngs
 from badge_design.templates import render_svg
 from badge_design.uploads import UploadError, process_upload
@@ -34,16 +35,27 @@ class Artwork:
     warnings: tuple[str, ...] = field(default_factory=tuple)
 
 
-def _too_complex(exc: LimitExceeded, what: str) -> str:
+def _too_complex(exc: LimitExceeded, what: Literal["image", "design"]) -> Message:
     if exc.resource == "memory":
-        spent = f"more than {exc.limits.memory_bytes // (1024 * 1024)} MB of memory"
+        spent = translatable("more than %(mb)d MB of memory", mb=exc.limits.memory_bytes // 2**20)
     elif exc.resource == "CPU time":
-        spent = f"more than {exc.limits.cpu_seconds} seconds of processing"
+        spent = translatable(
+            "more than %(seconds)s seconds of processing", seconds=exc.limits.cpu_seconds
+        )
     else:
-        spent = f"longer than {exc.limits.wall_seconds:g} seconds"
-    return (
-        f"This {what} is too complex to render: drawing it took {spent}. Simplify it "
-        "(fewer points, markers, dashes or masks) or upload it as a PNG."
+        spent = translatable(
+            "longer than %(seconds)s seconds", seconds=f"{exc.limits.wall_seconds:g}"
+        )
+    if what == "image":
+        return translatable(
+            "This image is too complex to render: drawing it took %(spent)s. Simplify it"
+            " (fewer points, markers, dashes or masks) or upload it as a PNG.",
+            spent=spent,
+        )
+    return translatable(
+        "This design is too complex to render: drawing it took %(spent)s. Simplify it"
+        " (fewer points, markers, dashes or masks) or upload it as a PNG.",
+        spent=spent,
     )
 
 
@@ -96,7 +108,9 @@ def artwork_from_upload(filename: str, data: bytes, limits: Limits = DEFAULT_LIM
     except LimitExceeded as exc:
         raise UploadError(_too_complex(exc, "image")) from exc
     except WorkerError as exc:
-        raise UploadError("The image could not be drawn; please export it again.") from exc
+        raise UploadError(
+            translatable("The image could not be drawn; please export it again.")
+        ) from exc
 
 
 def artwork_from_design(document: Any, limits: Limits = DEFAULT_LIMITS) -> Artwork:
@@ -112,5 +126,5 @@ def artwork_from_design(document: Any, limits: Limits = DEFAULT_LIMITS) -> Artwo
     except LimitExceeded as exc:
         raise RenderError(_too_complex(exc, "design")) from exc
     except WorkerError as exc:
-        raise RenderError("The design could not be drawn; please try again.") from exc
+        raise RenderError(translatable("The design could not be drawn; please try again.")) from exc
     return Artwork(svg=svg, png=png, thumbnail_png=thumbnail, design=design_to_dict(design))

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from badge_design.fonts import COVERAGE, JOINERS, unsupported_characters
 from badge_design.icons import icon_names
+from badge_design.messages import translatable
 
 TEMPLATES: tuple[str, ...] = ("circle", "hexagon", "shield", "rounded_square", "star", "rosette")
 TIERS: tuple[str, ...] = ("none", "bronze", "silver", "gold")
@@ -94,12 +95,14 @@ class Design:
         if self.alt_text:
             return self.alt_text
         words = " — ".join(part for part in (self.title, self.subtitle) if part)
-        return words or "Badge"
+        return words or translatable("Badge")
 
 
 def _colour(value: Any, name: str, errors: dict[str, str]) -> str:
     if not isinstance(value, str) or not _HEX_COLOUR.match(value.strip()):
-        errors[name] = f"expected a colour like #1a2b3c, got {value!r}"
+        errors[name] = translatable(
+            "expected a colour like #1a2b3c, got %(value)s", value=repr(value)
+        )
         return "#000000"
     value = value.strip().lower()
     if len(value) == 4:
@@ -112,39 +115,49 @@ def _text(value: Any, name: str, limit: int, errors: dict[str, str], drawn: bool
     if value is None:
         return ""
     if not isinstance(value, str):
-        errors[name] = f"expected text, got {type(value).__name__}"
+        errors[name] = translatable("expected text, got %(kind)s", kind=type(value).__name__)
         return ""
     # NFC so that "e" + combining accent finds the precomposed glyph in the font.
     text = " ".join(unicodedata.normalize("NFC", value).split())
     # Joiners are invisible but choose letter forms (Persian, Indic): drawn text keeps them.
     allowed = JOINERS if drawn else set()
     if any(unicodedata.category(ch).startswith("C") and ch not in allowed for ch in text):
-        errors[name] = "must not contain control or invisible formatting characters"
+        errors[name] = translatable("must not contain control or invisible formatting characters")
         return ""
     if len(text) > limit:
-        errors[name] = f"is {len(text)} characters long; at most {limit} fit on a badge"
+        errors[name] = translatable(
+            "is %(length)d characters long; at most %(limit)d fit on a badge",
+            length=len(text),
+            limit=limit,
+        )
         return text
     # Only drawn text needs glyphs; alt text is read by screen readers, in any script.
     missing = unsupported_characters(text) if drawn else []
     if missing:
         shown = " ".join(repr(ch) for ch in missing[:5])
-        errors[name] = (
-            f"the badge fonts cannot draw {shown}; they cover {COVERAGE}."
-            " Please use other characters"
+        errors[name] = translatable(
+            "the badge fonts cannot draw %(characters)s; they cover %(coverage)s."
+            " Please use other characters",
+            characters=shown,
+            coverage=COVERAGE,
         )
     return text
 
 
 def _choice(value: Any, name: str, allowed: tuple[str, ...], errors: dict[str, str]) -> str:
     if value not in allowed:
-        errors[name] = f"must be one of {', '.join(allowed)}; got {value!r}"
+        errors[name] = translatable(
+            "must be one of %(choices)s; got %(value)s",
+            choices=", ".join(allowed),
+            value=repr(value),
+        )
         return allowed[0]
     return str(value)
 
 
 def _mapping(value: Any, name: str, errors: dict[str, str]) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
-        errors[name] = f"expected an object, got {type(value).__name__}"
+        errors[name] = translatable("expected an object, got %(kind)s", kind=type(value).__name__)
         return {}
     return value
 
@@ -155,7 +168,7 @@ def _unknown_keys(
     # Refusing unknown keys catches typos ("colour" for "color") that would otherwise be
     # silently ignored and leave the instructor wondering why nothing changed.
     for key in sorted(set(value) - allowed, key=str):
-        errors[f"{prefix}{key}"] = "is not a design field"
+        errors[f"{prefix}{key}"] = translatable("is not a design field")
 
 
 def validate_design(data: Mapping[str, Any] | str | bytes) -> Design:
@@ -168,7 +181,9 @@ def validate_design(data: Mapping[str, Any] | str | bytes) -> Design:
         try:
             data = json.loads(data)
         except ValueError as exc:
-            raise DesignError({"design": f"is not valid JSON ({exc})"}) from None
+            raise DesignError(
+                {"design": translatable("is not valid JSON (%(reason)s)", reason=exc)}
+            ) from None
     errors: dict[str, str] = {}
     doc = _mapping(data, "design", errors)
     if errors:
@@ -178,7 +193,9 @@ def validate_design(data: Mapping[str, Any] | str | bytes) -> Design:
 
     version = merged["version"]
     if version != DESIGN_FORMAT_VERSION:
-        errors["version"] = f"unsupported design format {version!r}"
+        errors["version"] = translatable(
+            "unsupported design format %(version)s", version=repr(version)
+        )
 
     template = _choice(merged["template"], "template", TEMPLATES, errors)
 
@@ -205,10 +222,14 @@ def validate_design(data: Mapping[str, Any] | str | bytes) -> Design:
     _unknown_keys(border_doc, {"color", "width"}, "border.", errors)
     width = border_doc.get("width", 0)
     if isinstance(width, bool) or not isinstance(width, int | float) or width != int(width):
-        errors["border.width"] = f"expected a whole number of pixels, got {width!r}"
+        errors["border.width"] = translatable(
+            "expected a whole number of pixels, got %(value)s", value=repr(width)
+        )
         width = 0
     elif not 0 <= width <= MAX_BORDER_WIDTH:
-        errors["border.width"] = f"must be between 0 and {MAX_BORDER_WIDTH}, got {width}"
+        errors["border.width"] = translatable(
+            "must be between 0 and %(limit)d, got %(value)s", limit=MAX_BORDER_WIDTH, value=width
+        )
     border = Border(
         color=_colour(border_doc.get("color"), "border.color", errors), width=int(width)
     )
@@ -219,7 +240,9 @@ def validate_design(data: Mapping[str, Any] | str | bytes) -> Design:
         _unknown_keys(icon_doc, {"name", "color"}, "icon.", errors)
         name = icon_doc.get("name")
         if name not in icon_names():
-            errors["icon.name"] = f"{name!r} is not one of the bundled icons"
+            errors["icon.name"] = translatable(
+                "%(name)s is not one of the bundled icons", name=repr(name)
+            )
         icon = Icon(name=str(name), color=_colour(icon_doc.get("color"), "icon.color", errors))
 
     title = _text(merged["title"], "title", MAX_TITLE_CHARS, errors)

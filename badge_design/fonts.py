@@ -16,9 +16,14 @@ A line goes through the steps a text engine takes, with well-kept libraries for 
 
 The fonts (``assets/README.md`` lists them): Noto Sans split by script (latin, latin-ext,
 greek, cyrillic, vietnamese), then Noto Sans Arabic, Hebrew and Devanagari, all in weights
-600 and 700, then Noto Sans JP cut to JIS X 0208 level 1 (kana, CJK punctuation, full-width
-forms and the 2,965 most used kanji) in weight 700 only, for titles and subtitles alike.
-Every font is drawn on a grid of 1000 units per em.
+600 and 700, then the CJK fonts in weight 700 only, for titles and subtitles alike: Noto Sans
+JP cut to JIS X 0208 level 1 (kana, CJK punctuation, full-width forms and the 2,965 most used
+kanji), Noto Sans SC cut to GB 2312 level 1 (3,755 hanzi) and Noto Sans KR cut to the 2,350
+Hangul syllables of KS X 1001. Every font is drawn on a grid of 1000 units per em.
+
+Han characters are shared by Chinese and Japanese but drawn a little differently in each: a
+line with kana takes them from the Japanese font, any other line from the Chinese one (each
+falls back to the other for a character it lacks).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from __future__ import annotations
 import io
 import threading
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -34,6 +40,8 @@ import uharfbuzz as hb
 from bidi import algorithm as bidi_algorithm
 from fontTools.pens.recordingPen import RecordingPen
 from fontTools.ttLib import TTFont
+
+from badge_design.messages import translatable
 
 FONT_DIR = Path(__file__).resolve().parent / "assets" / "fonts"
 #: Noto Sans's own files, by script subset (the PDF certificate embeds these).
@@ -44,12 +52,15 @@ SCRIPT_FONTS: tuple[tuple[str, str], ...] = (
     ("noto-sans-hebrew", "hebrew"),
     ("noto-sans-devanagari", "devanagari"),
 )
-#: The Japanese font, in one weight (a subset, see ``assets/refresh_assets.py``).
+#: The CJK fonts, in one weight (subsets, see ``assets/refresh_assets.py``).
 JAPANESE_FILE = "noto-sans-jp-jis-level1-700-normal.woff"
+CHINESE_FILE = "noto-sans-sc-gb2312-level1-700-normal.woff"
+KOREAN_FILE = "noto-sans-kr-ksx1001-700-normal.woff"
 #: What the bundled fonts cover, in words for an instructor whose text they cannot draw.
-COVERAGE = (
-    "Latin, Greek, Cyrillic, Vietnamese, Arabic, Hebrew, Devanagari and Japanese"
-    " (kana and the 2,965 most used kanji)"
+COVERAGE = translatable(
+    "Latin, Greek, Cyrillic, Vietnamese, Arabic, Hebrew, Devanagari, Japanese"
+    " (kana and the 2,965 most used kanji), Simplified Chinese (the 3,755 most used hanzi)"
+    " and Korean (the 2,350 most used Hangul syllables)"
 )
 TITLE_WEIGHT = 700
 SUBTITLE_WEIGHT = 600
@@ -70,6 +81,8 @@ def font_files(weight: int) -> tuple[str, ...]:
         *(f"noto-sans-{subset}-{weight}-normal.woff" for subset in SUBSETS),
         *(f"{family}-{subset}-{weight}-normal.woff" for family, subset in SCRIPT_FONTS),
         JAPANESE_FILE,
+        CHINESE_FILE,
+        KOREAN_FILE,
     )
 
 
@@ -125,11 +138,23 @@ def face_names(weight: int = TITLE_WEIGHT) -> tuple[str, ...]:
     return tuple(face.name for face in _faces(weight))
 
 
-def _covering(code: int, faces: tuple[_Face, ...]) -> int | None:
-    for index, face in enumerate(faces):
-        if code in face.codepoints:
+def _covering(code: int, faces: tuple[_Face, ...], han_in_chinese: bool = False) -> int | None:
+    """The index of the first face drawing ``code``; with ``han_in_chinese`` the Chinese
+    font is asked before the Japanese one."""
+    order = list(range(len(faces)))
+    if han_in_chinese:
+        names = [face.name for face in faces]
+        japanese, chinese = names.index(JAPANESE_FILE), names.index(CHINESE_FILE)
+        order = [chinese if i == japanese else japanese if i == chinese else i for i in order]
+    for index in order:
+        if code in faces[index].codepoints:
             return index
     return None
+
+
+def _has_kana(text: str) -> bool:
+    """Whether ``text`` has hiragana or katakana, which make its Han characters Japanese."""
+    return any(0x3041 <= ord(char) <= 0x30FF or 0x31F0 <= ord(char) <= 0x31FF for char in text)
 
 
 def _follows_neighbours(char: str) -> bool:
@@ -153,6 +178,7 @@ def _font_per_character(text: str, faces: tuple[_Face, ...]) -> list[int | None]
     """The face index each character is set in (``None``: no font has it)."""
     chosen: list[int | None] = []
     current: int | None = None
+    han_in_chinese = not _has_kana(text)
     for char in text:
         code = ord(" ") if char in _SPACES else ord(char)
         if (
@@ -162,7 +188,7 @@ def _font_per_character(text: str, faces: tuple[_Face, ...]) -> list[int | None]
         ):
             chosen.append(current)
             continue
-        index = _covering(code, faces)
+        index = _covering(code, faces, han_in_chinese)
         chosen.append(index)
         if index is not None and not _follows_neighbours(char):
             current = index
@@ -205,6 +231,13 @@ def _bidi(text: str) -> tuple[list[int], list[int]]:
         levels[i] = levels[i - 1] if i else base_level
         order.insert(order.index(i - 1) + 1 if i else 0, i)
     return levels, order
+
+
+def visual_order(text: str) -> str:
+    """The characters of one line of ``text`` left to right as drawn (right-to-left runs
+    reversed), the order in which PDF readers expect a line's text."""
+    _levels, order = _bidi(text)
+    return "".join(text[i] for i in order)
 
 
 @dataclass(frozen=True)
@@ -316,27 +349,34 @@ def _fmt(value: float) -> str:
     return "0" if text in ("-0", "") else text
 
 
+def glyph_outlines(text: str, weight: int = TITLE_WEIGHT) -> Iterator[tuple[int, int, Outline]]:
+    """The glyphs of one shaped line of ``text``, left to right as drawn: each one's origin
+    (x, y in font units from the line's start on the baseline, y up) and its outline."""
+    x = 0
+    for run in shape_line(text, weight).runs:
+        for glyph_id, advance, x_offset, y_offset, _cluster in run.glyphs:
+            yield x + x_offset, y_offset, _outline(run.font, glyph_id)
+            x += advance
+
+
 def text_path(
     text: str, size: float, center_x: float, baseline_y: float, weight: int = TITLE_WEIGHT
 ) -> str:
     """SVG path data drawing one line of ``text`` at ``size`` px, centred on ``center_x``
     with its baseline at ``baseline_y``. Empty text gives an empty string."""
-    line = shape_line(text, weight)
     scale = size / UNITS_PER_EM
-    x = center_x - line.width * scale / 2
+    start = center_x - text_width(text, weight) * scale / 2
     parts: list[str] = []
-    for run in line.runs:
-        for glyph_id, advance, x_offset, y_offset, _cluster in run.glyphs:
-            left = x + x_offset * scale
-            # Font units grow upwards, SVG's downwards: flip y about the baseline.
-            baseline = baseline_y - y_offset * scale
-            for command, coords in _outline(run.font, glyph_id):
-                parts.append(command)
-                parts.append(
-                    " ".join(
-                        _fmt(left + c * scale) if i % 2 == 0 else _fmt(baseline - c * scale)
-                        for i, c in enumerate(coords)
-                    )
+    for x, y, outline in glyph_outlines(text, weight):
+        left = start + x * scale
+        # Font units grow upwards, SVG's downwards: flip y about the baseline.
+        baseline = baseline_y - y * scale
+        for command, coords in outline:
+            parts.append(command)
+            parts.append(
+                " ".join(
+                    _fmt(left + c * scale) if i % 2 == 0 else _fmt(baseline - c * scale)
+                    for i, c in enumerate(coords)
                 )
-            x += advance * scale
+            )
     return "".join(parts)

@@ -36,6 +36,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
+from badge_design.messages import translatable
 from badge_design.render import FULL_SIZE, THUMBNAIL_SIZE, RenderError, render_pngs
 from badge_design.svg_cost import MARKED_SHAPES, dash_period, shape_geometry
 
@@ -104,21 +105,31 @@ def process_upload(filename: str, data: bytes) -> ProcessedImage:
     extension = PurePosixPath(filename.replace("\\", "/")).suffix.lower()
     if extension not in _EXTENSIONS:
         raise UploadError(
-            f"“{filename}” is not a PNG, JPEG or SVG file; please upload one of those."
+            translatable(
+                "“%(file)s” is not a PNG, JPEG or SVG file; please upload one of those.",
+                file=filename,
+            )
         )
     if not data:
-        raise UploadError("The file is empty.")
+        raise UploadError(translatable("The file is empty."))
     kind = _sniff(data)
     if kind is None:
         raise UploadError(
-            f"“{filename}” is not a valid PNG, JPEG or SVG image (its content is not "
-            "recognisable as any of them)."
+            translatable(
+                "“%(file)s” is not a valid PNG, JPEG or SVG image (its content is not"
+                " recognisable as any of them).",
+                file=filename,
+            )
         )
     notes: list[str] = []
     if kind != _EXTENSIONS[extension]:
         notes.append(
-            f"The file is named {extension} but contains a {kind.upper()} image; "
-            f"it was processed as {kind.upper()}."
+            translatable(
+                "The file is named %(extension)s but contains a %(kind)s image; it was"
+                " processed as %(kind)s.",
+                extension=extension,
+                kind=kind.upper(),
+            )
         )
     if kind == "svg":
         svg, svg_notes = sanitize_svg(data)
@@ -126,7 +137,9 @@ def process_upload(filename: str, data: bytes) -> ProcessedImage:
         try:
             png, thumbnail = render_pngs(svg)
         except RenderError as exc:
-            raise UploadError("The SVG could not be drawn; please export it again.") from exc
+            raise UploadError(
+                translatable("The SVG could not be drawn; please export it again.")
+            ) from exc
         return ProcessedImage(svg=svg, png=png, thumbnail_png=thumbnail, warnings=notes)
     png, thumbnail, raster_notes = normalize_raster(data, kind)
     notes.extend(raster_notes)
@@ -140,7 +153,7 @@ def _open_raster(data: bytes, kind: str) -> Image.Image:
     """Open, bound and verify a PNG/JPEG; return it fully decoded."""
     limit = MAX_RASTER_BYTES
     if len(data) > limit:
-        raise UploadError(f"The image is larger than {limit // (1024 * 1024)} MB.")
+        raise UploadError(translatable("The image is larger than %(mb)d MB.", mb=limit // 2**20))
     with warnings_module.catch_warnings():
         # Pillow warns (then raises) about decompression bombs itself; our own pixel limit
         # below is stricter and its message readable, so turn the warning into an error.
@@ -156,11 +169,17 @@ def _open_raster(data: bytes, kind: str) -> Image.Image:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise UploadError(
-                f"The image is too large to process (more than {MAX_PIXELS:,} pixels)."
+                translatable(
+                    "The image is too large to process (more than %(pixels)s pixels).",
+                    pixels=f"{MAX_PIXELS:,}",
+                )
             ) from exc
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
             raise UploadError(
-                f"The file is not a valid {kind.upper()} image (it may be damaged or truncated)."
+                translatable(
+                    "The file is not a valid %(kind)s image (it may be damaged or truncated).",
+                    kind=kind.upper(),
+                )
             ) from exc
     return image
 
@@ -169,8 +188,13 @@ def _check_pixels(size: tuple[int, int]) -> None:
     width, height = size
     if width <= 0 or height <= 0 or width * height > MAX_PIXELS:
         raise UploadError(
-            f"The image is {width:,} x {height:,} pixels; at most {MAX_PIXELS:,} pixels "
-            "are accepted. Please upload a smaller image."
+            translatable(
+                "The image is %(width)s x %(height)s pixels; at most %(pixels)s pixels are"
+                " accepted. Please upload a smaller image.",
+                width=f"{width:,}",
+                height=f"{height:,}",
+                pixels=f"{MAX_PIXELS:,}",
+            )
         )
 
 
@@ -183,7 +207,7 @@ def normalize_raster(data: bytes, kind: str = "png") -> tuple[bytes, bytes, list
     image = _open_raster(data, kind)
     notes: list[str] = []
     if getattr(image, "is_animated", False):
-        notes.append("The image is animated; only its first frame is used.")
+        notes.append(translatable("The image is animated; only its first frame is used."))
     # Photos are often stored sideways with an EXIF "rotate me" flag; apply it before the
     # EXIF is dropped, or the badge would come out sideways.
     image = ImageOps.exif_transpose(image)
@@ -191,11 +215,18 @@ def normalize_raster(data: bytes, kind: str = "png") -> tuple[bytes, bytes, list
     image = image.convert("RGBA")
     if max(image.size) < SMALL_IMAGE_EDGE:
         notes.append(
-            f"The image is only {image.width} x {image.height} pixels and will look blurry; "
-            f"{FULL_SIZE} x {FULL_SIZE} or larger works best."
+            translatable(
+                "The image is only %(width)d x %(height)d pixels and will look blurry;"
+                " %(size)d x %(size)d or larger works best.",
+                width=image.width,
+                height=image.height,
+                size=FULL_SIZE,
+            )
         )
     if image.width != image.height:
-        notes.append("The image is not square; it was centred on a transparent background.")
+        notes.append(
+            translatable("The image is not square; it was centred on a transparent background.")
+        )
     scale = FULL_SIZE / max(image.size)
     fitted = image.resize(
         (max(1, round(image.width * scale)), max(1, round(image.height * scale))),
@@ -222,7 +253,9 @@ def _to_srgb(image: Image.Image, notes: list[str]) -> Image.Image:
         output_mode = "RGBA" if image.mode == "RGBA" else "RGB"
         converted = ImageCms.profileToProfile(image, source, target, outputMode=output_mode)
     except (ImageCms.PyCMSError, OSError, ValueError):
-        notes.append("The image's colour profile could not be read; colours may differ.")
+        notes.append(
+            translatable("The image's colour profile could not be read; colours may differ.")
+        )
         return image
     assert converted is not None
     return converted
@@ -403,9 +436,9 @@ def _clean_value(value: str) -> str | None:
     return value
 
 
-_MARKER_NOTE = (
-    "Removed markers from an element that is not a path, line or polygon (on a "
-    "group they would repeat on every shape inside it)."
+_MARKER_NOTE = translatable(
+    "Removed markers from an element that is not a path, line or polygon (on a"
+    " group they would repeat on every shape inside it)."
 )
 
 
@@ -417,14 +450,14 @@ def _clean_style(style: str, notes: set[str], markers: bool = True) -> str:
         name, sep, value = declaration.partition(":")
         name, value = name.strip().lower(), value.strip()
         if not sep or name not in ALLOWED_PROPERTIES:
-            notes.add(f"Removed unsupported style property “{name}”.")
+            notes.add(translatable("Removed unsupported style property “%(name)s”.", name=name))
             continue
         if name.startswith("marker-") and not markers:
             notes.add(_MARKER_NOTE)
             continue
         clean = _clean_value(value)
         if clean is None:
-            notes.add("Removed a style that referred to something outside the file.")
+            notes.add(translatable("Removed a style that referred to something outside the file."))
             continue
         kept.append(f"{name}:{clean}")
     return ";".join(kept)
@@ -434,14 +467,18 @@ def _clean_stylesheet(text: str, notes: set[str]) -> str | None:
     # A <style> sheet is kept only when it is plain rules with local references; we do not
     # rewrite CSS, so anything clever (imports, fonts, escapes, comments) drops the sheet.
     if _CSS_SMUGGLING.search(text) or not _urls_are_local(text):
-        notes.add("Removed an embedded stylesheet that imported or referred to other files.")
+        notes.add(
+            translatable("Removed an embedded stylesheet that imported or referred to other files.")
+        )
         return None
     # Rules apply to many elements at once, so a sheet could make every path draw a marker
     # that draws more paths... The <use> expansion check cannot see that; allow local
     # references only to paint servers (gradients, which draw no elements of their own).
     for match in re.finditer(r"([\w-]+)\s*:[^;{}]*url\(", text, re.IGNORECASE):
         if match.group(1).lower() not in ("fill", "stroke"):
-            notes.add("Removed an embedded stylesheet that applied masks, clips or markers.")
+            notes.add(
+                translatable("Removed an embedded stylesheet that applied masks, clips or markers.")
+            )
             return None
     return text
 
@@ -468,19 +505,33 @@ class _Sanitizer:
         """A cleaned copy of ``node`` (None when the node is dropped)."""
         self.count += 1
         if self.count > MAX_SVG_ELEMENTS:
-            raise UploadError(f"The SVG has more than {MAX_SVG_ELEMENTS:,} elements.")
+            raise UploadError(
+                translatable(
+                    "The SVG has more than %(count)s elements.", count=f"{MAX_SVG_ELEMENTS:,}"
+                )
+            )
         if depth > MAX_SVG_DEPTH:
-            raise UploadError(f"The SVG is nested more than {MAX_SVG_DEPTH} levels deep.")
+            raise UploadError(
+                translatable(
+                    "The SVG is nested more than %(depth)d levels deep.", depth=MAX_SVG_DEPTH
+                )
+            )
         namespace, name = _local_name(node.tag) if isinstance(node.tag, str) else (None, "")
         if namespace == SVG_NS and name in _TEXT_CONTENT:
             self.notes.add(
-                "Removed text: please convert text to paths (outlines) in your editor, so "
-                "the badge looks the same everywhere."
+                translatable(
+                    "Removed text: please convert text to paths (outlines) in your editor, so"
+                    " the badge looks the same everywhere."
+                )
             )
             return None
         if namespace != SVG_NS or name not in ALLOWED_ELEMENTS:
             if name and name not in _QUIET_ELEMENTS and namespace in (SVG_NS, None):
-                self.notes.add(f"Removed <{name}> (not allowed in badge images).")
+                self.notes.add(
+                    translatable(
+                        "Removed <%(element)s> (not allowed in badge images).", element=name
+                    )
+                )
             return None
         attributes = self.attributes(node, name)
         if attributes is None:
@@ -515,19 +566,25 @@ class _Sanitizer:
             else:
                 name = local
             if name.lower().startswith("on"):
-                self.notes.add("Removed event handler attributes (scripts are not allowed).")
+                self.notes.add(
+                    translatable("Removed event handler attributes (scripts are not allowed).")
+                )
                 continue
             if name in ("href", "xlink:href"):
                 target = value.strip()
                 if element == "image":
                     if not _check_data_image(target):
                         self.notes.add(
-                            "Removed an image that was not an embedded PNG or JPEG "
-                            "(images may not be loaded from elsewhere)."
+                            translatable(
+                                "Removed an image that was not an embedded PNG or JPEG"
+                                " (images may not be loaded from elsewhere)."
+                            )
                         )
                         return None
                 elif not _LOCAL_REF.match(target):
-                    self.notes.add("Removed a reference to something outside the file.")
+                    self.notes.add(
+                        translatable("Removed a reference to something outside the file.")
+                    )
                     if element == "use":
                         return None
                     continue
@@ -546,11 +603,13 @@ class _Sanitizer:
             if name in ALLOWED_PROPERTIES or name in ALLOWED_ATTRIBUTES:
                 clean = _clean_value(value)
                 if clean is None:
-                    self.notes.add("Removed a style that referred to something outside the file.")
+                    self.notes.add(
+                        translatable("Removed a style that referred to something outside the file.")
+                    )
                     continue
                 kept[name] = clean
                 continue
-            self.notes.add(f"Removed unsupported attribute “{name}”.")
+            self.notes.add(translatable("Removed unsupported attribute “%(name)s”.", name=name))
         if element == "image" and not any(k in kept for k in ("href", "xlink:href")):
             return None
         return kept
@@ -616,7 +675,9 @@ def _check_drawing_cost(root: Element) -> None:
             return cost[key]
         if key in visiting:
             raise UploadError(
-                "The SVG refers to itself in a loop (through <use>, a marker or a mask)."
+                translatable(
+                    "The SVG refers to itself in a loop (through <use>, a marker or a mask)."
+                )
             )
         visiting.add(key)
         total = _Cost(draws=1.0 + _image_pixels(element) / _PIXELS_PER_DRAW)
@@ -646,9 +707,11 @@ def _check_drawing_cost(root: Element) -> None:
         visiting.discard(key)
         if total.draws > MAX_DRAW_COST:
             raise UploadError(
-                "The SVG is too complex to draw: its shapes, points, images, markers, masks "
-                "and <use> copies add up to more than a badge image needs. Simplify it "
-                "(fewer points, copies or markers) or upload it as a PNG."
+                translatable(
+                    "The SVG is too complex to draw: its shapes, points, images, markers, masks"
+                    " and <use> copies add up to more than a badge image needs. Simplify it"
+                    " (fewer points, copies or markers) or upload it as a PNG."
+                )
             )
         cost[key] = total
         return total
@@ -659,9 +722,13 @@ def _check_drawing_cost(root: Element) -> None:
         dashes = drawn.length / min(periods)
         if not dashes <= MAX_DASHES:  # also an outline too long to measure (inf or nan)
             raise UploadError(
-                f"The SVG's dashed lines would draw about {_about(dashes)} dashes (at most "
-                f"{MAX_DASHES:,} are drawn). Use longer dashes or shorter lines, or upload "
-                "it as a PNG."
+                translatable(
+                    "The SVG's dashed lines would draw about %(dashes)s dashes (at most"
+                    " %(limit)s are drawn). Use longer dashes or shorter lines, or upload it"
+                    " as a PNG.",
+                    dashes=_about(dashes),
+                    limit=f"{MAX_DASHES:,}",
+                )
             )
 
 
@@ -679,7 +746,7 @@ def _image_pixels(element: Element) -> int:
 
 
 def _about(count: float) -> str:
-    return f"{count:,.0f}" if math.isfinite(count) else "countless"
+    return f"{count:,.0f}" if math.isfinite(count) else translatable("countless")
 
 
 def _declarations(style: str) -> dict[str, str]:
@@ -741,20 +808,28 @@ def sanitize_svg(data: bytes | str) -> tuple[str, list[str]]:
     """
     raw = data.encode("utf-8") if isinstance(data, str) else data
     if len(raw) > MAX_SVG_BYTES:
-        raise UploadError(f"The SVG is larger than {MAX_SVG_BYTES // 1024} kB.")
+        raise UploadError(
+            translatable("The SVG is larger than %(kb)d kB.", kb=MAX_SVG_BYTES // 1024)
+        )
     try:
         # A plain DOCTYPE line is common in exported SVG and harmless; entities (the
         # vehicle of "billion laughs" and of XXE file reads) are what must never load.
         tree = fromstring(raw, forbid_dtd=False, forbid_entities=True, forbid_external=True)
     except DefusedXmlException as exc:
         raise UploadError(
-            "The SVG declares XML entities, which are not accepted (they can read files "
-            "or expand without limit)."
+            translatable(
+                "The SVG declares XML entities, which are not accepted (they can read files"
+                " or expand without limit)."
+            )
         ) from exc
     except (ParseError, ValueError) as exc:
-        raise UploadError(f"The file is not well-formed SVG ({exc}).") from exc
+        raise UploadError(
+            translatable("The file is not well-formed SVG (%(reason)s).", reason=exc)
+        ) from exc
     if _local_name(tree.tag) != (SVG_NS, "svg"):
-        raise UploadError("The file is XML but not an SVG image (its root is not <svg>).")
+        raise UploadError(
+            translatable("The file is XML but not an SVG image (its root is not <svg>).")
+        )
     sanitizer = _Sanitizer()
     clean = sanitizer.element(tree, 0)
     assert clean is not None

@@ -86,7 +86,7 @@ class ToolOIDCLogin(FlaskOIDCLogin):
             "main_text": _(
                 "Your browser blocks the cookies this tool needs inside the course page."
             ),
-            "click_text": _("Open Badgebridge in a new window."),
+            "click_text": _("Open Badgebridge in a new window"),
             "loading_text": _("Loading…"),
         }
         return render_template(

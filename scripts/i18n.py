@@ -32,8 +32,8 @@ def _pybabel(*args: str) -> None:
 def extract() -> None:
     """Collect every marked string into the template catalogue."""
     _pybabel(
-        "extract", "-F", "babel.cfg", "-k", "_l", "--no-location", "--sort-output",
-        "--project", "Badgebridge", "--omit-header", "-o", str(POT), ".",
+        "extract", "-F", "babel.cfg", "-k", "_l", "-k", "translatable", "--no-location",
+        "--sort-output", "--project", "Badgebridge", "--omit-header", "-o", str(POT), ".",
     )  # fmt: skip
 
 

@@ -285,7 +285,7 @@ def rotate_keys():
     try:
         key = operations.rotate_keys(int(request.form.get("overlap_days", "7") or 7))
     except (AdminError, ValueError) as exc:
-        auth.flash(str(exc) if isinstance(exc, AdminError) else "The overlap must be a number.")
+        auth.flash(str(exc) if isinstance(exc, AdminError) else _("The overlap must be a number."))
     else:
         auth.flash(
             _(

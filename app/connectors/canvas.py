@@ -28,6 +28,7 @@ from app import outbound
 from app.connectors.base import ConnectorError, GradebookRead, NativeColumn, NativeGrade
 from app.connectors.canvas_oauth import REAUTHORIZE, AccessTokens, AuthorizationNeeded
 from app.extensions import cache
+from app.i18n import translatable
 
 log = logging.getLogger(__name__)
 
@@ -90,13 +91,20 @@ class CanvasClient:
                 )
             except outbound.OutboundRefused as exc:
                 raise ConnectorError(
-                    f"Badgebridge may not connect to Canvas: {exc}. Check "
-                    "the site URL in the console."
+                    translatable(
+                        "Badgebridge may not connect to Canvas: %(exc)s. Check the site URL in"
+                        " the console.",
+                        exc=exc,
+                    )
                 ) from exc
             except requests.RequestException as exc:
                 raise ConnectorError(
-                    f"Canvas at {self.host} did not answer "
-                    f"({type(exc).__name__}); Badgebridge tries again later.",
+                    translatable(
+                        "Canvas at %(host)s did not answer (%(error)s); Badgebridge tries again"
+                        " later.",
+                        host=self.host,
+                        error=type(exc).__name__,
+                    ),
                     retryable=True,
                 ) from exc
             remaining = response.headers.get("X-Rate-Limit-Remaining")
@@ -123,8 +131,11 @@ class CanvasClient:
                 return None
             return self._checked(response)
         raise ConnectorError(
-            f"Canvas at {self.host} keeps throttling Badgebridge (Rate Limit "
-            "Exceeded); the check continues in a minute.",
+            translatable(
+                "Canvas at %(host)s keeps throttling Badgebridge (Rate Limit Exceeded); the check"
+                " continues in a minute.",
+                host=self.host,
+            ),
             retryable=True,
             retry_after=60,
         )
@@ -136,39 +147,53 @@ class CanvasClient:
         if status == 401:
             if b"Insufficient scopes" in response.content[:300]:
                 raise ConnectorError(
-                    "The Canvas developer key enforces scopes and the authorization lacks one "
-                    "Badgebridge needs: allow the scopes the README lists on the key, tick "
-                    "\u201cThe key enforces scopes\u201d in the Badgebridge console (so it "
-                    "asks for them), and authorize the course again."
+                    translatable(
+                        "The Canvas developer key enforces scopes and the authorization lacks"
+                        " one Badgebridge needs: allow the scopes the README lists on the key,"
+                        " tick \u201cThe key enforces scopes\u201d in the Badgebridge console (so"
+                        " it asks for them), and authorize the course again."
+                    )
                 )
             if response.headers.get("WWW-Authenticate") and self.tokens.refreshable:
-                raise AuthorizationNeeded(str(REAUTHORIZE))
+                raise AuthorizationNeeded(REAUTHORIZE)
             if response.headers.get("WWW-Authenticate"):
                 raise ConnectorError(
-                    "Canvas refused the connector's API token (expired, deleted or "
-                    "mistyped). Generate a new access token (Account > Settings > New access "
-                    "token) and paste it in the Badgebridge console."
+                    translatable(
+                        "Canvas refused the connector's API token (expired, deleted or"
+                        " mistyped). Generate a new access token (Account > Settings > New"
+                        " access token) and paste it in the Badgebridge console."
+                    )
                 )
             raise ConnectorError(
-                "The Canvas user who owns the connector's token may not read this course's "
-                "grades: use the token of an admin, or of a user with a teacher role in the "
-                "course."
+                translatable(
+                    "The Canvas user who owns the connector's token may not read this course's"
+                    " grades: use the token of an admin, or of a user with a teacher role in the"
+                    " course."
+                )
             )
         if status == 404:
             raise ConnectorError(
-                "Canvas has no course for this launch at "
-                f"{self.host}: is the site URL in the console the Canvas "
-                "address the course is served from?"
+                translatable(
+                    "Canvas has no course for this launch at %(host)s: is the site URL in the"
+                    " console the Canvas address the course is served from?",
+                    host=self.host,
+                )
             )
         if status >= 500 or status == 429:
             raise ConnectorError(
-                f"Canvas at {self.host} failed ({outbound.describe(response)}"
-                "); Badgebridge tries again later.",
+                translatable(
+                    "Canvas at %(host)s failed (%(answer)s); Badgebridge tries again later.",
+                    host=self.host,
+                    answer=outbound.describe(response),
+                ),
                 retryable=True,
             )
         raise ConnectorError(
-            f"Canvas at {self.host} answered {outbound.describe(response)}; "
-            "check the connector's site URL and token."
+            translatable(
+                "Canvas at %(host)s answered %(answer)s; check the connector's site URL and token.",
+                host=self.host,
+                answer=outbound.describe(response),
+            )
         )
 
     def copy(self) -> CanvasClient:
@@ -193,16 +218,22 @@ class CanvasClient:
             page = self._json(response)
             if not isinstance(page, list):
                 raise ConnectorError(
-                    f"Canvas at {self.host} answered a list request with "
-                    "something else; check the site URL."
+                    translatable(
+                        "Canvas at %(host)s answered a list request with something else; check"
+                        " the site URL.",
+                        host=self.host,
+                    )
                 )
             items.extend(page)
             found = _NEXT.search(response.headers.get("Link") or "")
             url, query = (found.group(1), None) if found else (None, None)
             if url and not url.startswith(self.origin + "/"):
                 raise ConnectorError(
-                    f"Canvas at {self.host} sent a next-page link to another "
-                    "site; Badgebridge did not follow it."
+                    translatable(
+                        "Canvas at %(host)s sent a next-page link to another site; Badgebridge"
+                        " did not follow it.",
+                        host=self.host,
+                    )
                 )
         return items
 
@@ -211,8 +242,12 @@ class CanvasClient:
             return response.json()
         except ValueError:
             raise ConnectorError(
-                f"Canvas at {self.host} answered {outbound.describe(response)}"
-                ", not JSON: check the site URL in the console."
+                translatable(
+                    "Canvas at %(host)s answered %(answer)s, not JSON: check the site URL in the"
+                    " console.",
+                    host=self.host,
+                    answer=outbound.describe(response),
+                )
             ) from None
 
 

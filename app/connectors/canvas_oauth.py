@@ -21,8 +21,6 @@ from typing import Any, Protocol
 from urllib.parse import urlencode, urlsplit
 
 import requests
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app import outbound, secret_box
@@ -35,6 +33,7 @@ from app.connectors.models import (
 )
 from app.database import in_transaction
 from app.extensions import cache, db
+from app.i18n import stored, translatable
 from app.models import LtiUser, Membership
 from app.models.base import utcnow
 
@@ -52,7 +51,7 @@ SCOPES: tuple[str, ...] = (
 )
 STATE_TTL = 600  # seconds an authorization may take, as Canvas keeps its codes 10 minutes
 EARLY = timedelta(seconds=60)  # refresh a token this long before Canvas would refuse it
-REAUTHORIZE = _l(
+REAUTHORIZE = translatable(
     "Canvas no longer accepts this course's authorization (the token was deleted in Canvas "
     "or has expired). Open Badgebridge from the course as an instructor and choose "
     "\u201cAuthorize Canvas\u201d on the course page to authorize it again."
@@ -134,7 +133,7 @@ def _token_request(connector: GradebookConnector, form: dict[str, str]) -> dict[
         response = outbound.session().post(f"{connector.base_url}/login/oauth2/token", data=body)
     except outbound.OutboundRefused as exc:
         raise ConnectorError(
-            _(
+            translatable(
                 "Badgebridge may not connect to Canvas: %(exc)s. Check the site URL in the "
                 "console.",
                 exc=exc,
@@ -142,7 +141,7 @@ def _token_request(connector: GradebookConnector, form: dict[str, str]) -> dict[
         ) from exc
     except requests.RequestException as exc:
         raise ConnectorError(
-            _(
+            translatable(
                 "Canvas at %(host)s did not answer (%(error)s); Badgebridge tries again later.",
                 host=host,
                 error=type(exc).__name__,
@@ -159,7 +158,7 @@ def _token_request(connector: GradebookConnector, form: dict[str, str]) -> dict[
     log.info("canvas token endpoint at %s refused: %s", host, outbound.describe(response))
     if error == "invalid_client":
         raise ConnectorError(
-            _(
+            translatable(
                 "Canvas does not know the connector's developer key (client id or secret "
                 "mistyped, or the key is off): check the Canvas API developer key in Canvas "
                 "(Admin > Developer Keys, state ON) and its client id and secret in the "
@@ -167,10 +166,10 @@ def _token_request(connector: GradebookConnector, form: dict[str, str]) -> dict[
             )
         )
     if error in ("invalid_request", "invalid_grant") and form["grant_type"] == "refresh_token":
-        raise AuthorizationNeeded(str(REAUTHORIZE))
+        raise AuthorizationNeeded(REAUTHORIZE)
     if error in ("invalid_request", "invalid_grant"):
         raise ConnectorError(
-            _(
+            translatable(
                 "Canvas refused the authorization (it was used already or took longer than 10 "
                 "minutes, or the redirect URI differs from the developer key's): choose "
                 "\u201cAuthorize Canvas\u201d again."
@@ -178,7 +177,7 @@ def _token_request(connector: GradebookConnector, form: dict[str, str]) -> dict[
         )
     if response.status_code >= 500:
         raise ConnectorError(
-            _(
+            translatable(
                 "Canvas at %(host)s failed (%(answer)s); Badgebridge tries again later.",
                 host=host,
                 answer=outbound.describe(response),
@@ -186,7 +185,7 @@ def _token_request(connector: GradebookConnector, form: dict[str, str]) -> dict[
             retryable=True,
         )
     raise ConnectorError(
-        _(
+        translatable(
             "Canvas at %(host)s answered the token request with %(answer)s; "
             "check the connector's site URL and developer key.",
             host=host,
@@ -218,7 +217,7 @@ def complete(
     )
     if not answer.get("refresh_token"):
         raise ConnectorError(
-            _(
+            translatable(
                 "Canvas granted no refresh token, so Badgebridge could only read this course "
                 "for an hour: the developer key must be a Canvas API key (Admin > Developer "
                 "Keys > + Developer Key > API Key)."
@@ -302,7 +301,7 @@ class OAuthTokens:
         auth = authorization_of(self.context_id)
         if auth is None:
             raise AuthorizationNeeded(
-                _(
+                translatable(
                     "No instructor has authorized Badgebridge to read this course in Canvas "
                     "yet: open Badgebridge from the course as an instructor and choose "
                     "\u201cAuthorize Canvas\u201d on the course page."
@@ -331,7 +330,7 @@ class OAuthTokens:
                 self.connector, {"grant_type": "refresh_token", "refresh_token": refresh}
             )
         except AuthorizationNeeded as exc:
-            problem = str(exc)
+            problem = stored(exc.args[0])
             in_transaction(lambda: _set_problem(self.context_id, problem))
             raise
         in_transaction(

@@ -22,6 +22,7 @@ import requests
 
 from app import outbound
 from app.connectors.base import ConnectorError, GradebookRead, NativeColumn, NativeGrade
+from app.i18n import translatable
 
 log = logging.getLogger(__name__)
 
@@ -113,43 +114,63 @@ class MoodleClient:
             response = self.http.post(self.base_url + ENDPOINT, data=data)
         except outbound.OutboundRefused as exc:
             raise ConnectorError(
-                f"Badgebridge may not connect to the Moodle site: {exc}. "
-                "Check the site URL in the console."
+                translatable(
+                    "Badgebridge may not connect to the Moodle site: %(exc)s. Check the site URL"
+                    " in the console.",
+                    exc=exc,
+                )
             ) from exc
         except requests.RequestException as exc:
             log.warning("moodle %s %s: %s", self.host, function, type(exc).__name__)
             raise ConnectorError(
-                f"The Moodle site {self.host} did not answer "
-                f"({type(exc).__name__}); Badgebridge tries again later.",
+                translatable(
+                    "The Moodle site %(host)s did not answer (%(error)s); Badgebridge tries"
+                    " again later.",
+                    host=self.host,
+                    error=type(exc).__name__,
+                ),
                 retryable=True,
             ) from exc
         if response.status_code == 403 and not response.content.strip():
             raise ConnectorError(
-                f"The Moodle site {self.host} refuses web service calls: web services or the "
-                "REST protocol are off. In Moodle, turn on Site administration > General > "
-                "Advanced features > Enable web services, and enable REST under Site "
-                "administration > Server > Web services > Manage protocols."
+                translatable(
+                    "The Moodle site %(host)s refuses web service calls: web services or the"
+                    " REST protocol are off. In Moodle, turn on Site administration > General >"
+                    " Advanced features > Enable web services, and enable REST under Site"
+                    " administration > Server > Web services > Manage protocols.",
+                    host=self.host,
+                )
             )
         if response.status_code >= 500 or response.status_code == 429:
             raise ConnectorError(
-                f"The Moodle site {self.host} failed "
-                f"({outbound.describe(response)}); Badgebridge tries again "
-                "later.",
+                translatable(
+                    "The Moodle site %(host)s failed (%(answer)s); Badgebridge tries again later.",
+                    host=self.host,
+                    answer=outbound.describe(response),
+                ),
                 retryable=True,
             )
         if response.status_code != 200:
             raise ConnectorError(
-                f"The Moodle site {self.host} answered "
-                f"{outbound.describe(response)} to {function}: is the site URL "
-                "in the console Moodle's own address?"
+                translatable(
+                    "The Moodle site %(host)s answered %(answer)s to %(function)s: is the site"
+                    " URL in the console Moodle's own address?",
+                    host=self.host,
+                    answer=outbound.describe(response),
+                    function=function,
+                )
             )
         try:
             body = response.json()
         except ValueError:
             raise ConnectorError(
-                f"The Moodle site {self.host} answered {function} with "
-                f"{outbound.describe(response)}, not JSON: is the site URL in "
-                "the console Moodle's own address?"
+                translatable(
+                    "The Moodle site %(host)s answered %(function)s with %(answer)s, not JSON:"
+                    " is the site URL in the console Moodle's own address?",
+                    host=self.host,
+                    function=function,
+                    answer=outbound.describe(response),
+                )
             ) from None
         if isinstance(body, dict) and "errorcode" in body and "exception" in body:
             code = str(body.get("errorcode"))
@@ -165,61 +186,73 @@ def explain(code: str, function: str, message: str, params: dict[str, Any]) -> s
     """The sentence for a Moodle ``errorcode``: what is missing and where to fix it."""
     course = params.get("courseid", "")
     if code == "invalidtoken":
-        return (
-            "Moodle does not know the connector's token (deleted or mistyped). Create a "
-            "token for the web service user (Site administration > Server > Web services > "
-            "Manage tokens) and paste it in the Badgebridge console."
+        return translatable(
+            "Moodle does not know the connector's token (deleted or mistyped). Create a token"
+            " for the web service user (Site administration > Server > Web services > Manage"
+            " tokens) and paste it in the Badgebridge console."
         )
     if code == "accessexception":
-        return (
-            f"Moodle refused the function {function}: add it to the Badgebridge external "
-            "service, check that the service is enabled and that the web service user is "
-            "one of its authorised users (Site administration > Server > Web services > "
-            "External services)."
+        return translatable(
+            "Moodle refused the function %(function)s: add it to the Badgebridge external"
+            " service, check that the service is enabled and that the web service user is one"
+            " of its authorised users (Site administration > Server > Web services > External"
+            " services).",
+            function=function,
         )
     if code == "nopermissions":
         described = re.search(r"\(([^()]*)\)\.?\s*$", message)
         text = described.group(1).strip() if described else ""
         capability = CAPABILITY_BY_DESCRIPTION.get(text)
         if capability:
-            what = f"the capability {capability} ({text})"
+            what = translatable(
+                "the capability %(capability)s (%(text)s)", capability=capability, text=text
+            )
         elif _SAFE_TEXT.match(text):
-            what = f"a capability Moodle describes as \u201c{text}\u201d"
+            what = translatable("a capability Moodle describes as \u201c%(text)s\u201d", text=text)
         else:
-            what = "a capability"
-        return (
-            f"The web service user's role lacks {what}, needed by {function}. Allow it in "
-            "the role assigned to that user at system level (Site administration > Users > "
-            "Permissions > Define roles)."
+            what = translatable("a capability")
+        return translatable(
+            "The web service user's role lacks %(what)s, needed by %(function)s. Allow it in the"
+            " role assigned to that user at system level (Site administration > Users >"
+            " Permissions > Define roles).",
+            what=what,
+            function=function,
         )
     if code in ("errorcoursecontextnotvalid", "requireloginerror"):
-        return (
-            f"The web service user cannot enter Moodle course {course}: allow "
-            "moodle/course:view (View courses without participation) in its system role."
+        return translatable(
+            "The web service user cannot enter Moodle course %(course)s: allow"
+            " moodle/course:view (View courses without participation) in its system role.",
+            course=course,
         )
     if code == "cannotviewreport":
-        return (
-            "The web service user may not read course completion: allow "
-            "report/completion:view (View course completion report) in its system role."
+        return translatable(
+            "The web service user may not read course completion: allow"
+            " report/completion:view (View course completion report) in its system role."
         )
     if code == "wsaccessusersuspended":
-        return (
-            "The Moodle web service user is suspended: unsuspend it (Site administration > "
-            "Users > Browse list of users)."
+        return translatable(
+            "The Moodle web service user is suspended: unsuspend it (Site administration >"
+            " Users > Browse list of users)."
         )
     if code == "invalidrecord":
-        return (
-            f"Moodle has no course {course}, or no function {function} (a Moodle older "
-            "than 4.1?). Launch the tool from the course again; check the Moodle version."
+        return translatable(
+            "Moodle has no course %(course)s, or no function %(function)s (a Moodle older than"
+            " 4.1?). Launch the tool from the course again; check the Moodle version.",
+            course=course,
+            function=function,
         )
     if code == "invalidparameter":
-        return (
-            f"Moodle refused the parameters of {function} (course {course!r}): the launch's "
-            "context id is not a Moodle course id."
+        return translatable(
+            "Moodle refused the parameters of %(function)s (course %(course)s): the launch's"
+            " context id is not a Moodle course id.",
+            function=function,
+            course=repr(course),
         )
-    return (
-        f"Moodle answered {function} with the error {code!r}. Check the web service set-up "
-        "in the Badgebridge README (Moodle)."
+    return translatable(
+        "Moodle answered %(function)s with the error %(code)s. Check the web service set-up in"
+        " the Badgebridge README (Moodle).",
+        function=function,
+        code=repr(code),
     )
 
 
@@ -245,8 +278,11 @@ class MoodleSource:
         """Grade items with every learner's grade, then activity and course completion."""
         if not str(course_ref).isdigit():
             raise ConnectorError(
-                f"The course's LTI context id {course_ref!r} is not a Moodle "
-                "course id, so its gradebook cannot be read."
+                translatable(
+                    "The course's LTI context id %(ref)s is not a Moodle course id, so its"
+                    " gradebook cannot be read.",
+                    ref=repr(course_ref),
+                )
             )
         course = int(course_ref)
         modules = {
@@ -325,9 +361,14 @@ class MoodleSource:
         )
         capabilities = ", ".join(f"mod/{t}:view" for t in types) or "mod/<type>:view"
         out.warnings.append(
-            f"Moodle left {len(missing)} grade column(s) out of the grade report without an "
-            f"error (for example \u201c{missing[0][:80]}\u201d): the web service user's role "
-            f"lacks {capabilities}. Allow it at system level to read those columns."
+            translatable(
+                "Moodle left %(count)d grade column(s) out of the grade report without an error"
+                " (for example \u201c%(example)s\u201d): the web service user's role lacks"
+                " %(capabilities)s. Allow it at system level to read those columns.",
+                count=len(missing),
+                example=missing[0][:80],
+                capabilities=capabilities,
+            )
         )
 
     def _each_learner(
@@ -403,9 +444,12 @@ class MoodleSource:
         hidden = sorted({m.get("modname") for cmid, m in tracked.items() if cmid not in seen})
         if learners and hidden:
             out.warnings.append(
-                "Moodle gave no completion status for some activities with completion "
-                f"tracking: the web service user's role lacks "
-                f"{', '.join(f'mod/{t}:view' for t in hidden)}. Allow it at system level."
+                translatable(
+                    "Moodle gave no completion status for some activities with completion"
+                    " tracking: the web service user's role lacks %(capabilities)s. Allow it at"
+                    " system level.",
+                    capabilities=", ".join(f"mod/{t}:view" for t in hidden),
+                )
             )
 
     def _course_completion(self, course: int, learners: list[int], out: GradebookRead) -> None:

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from app.connectors import canvas_oauth
 from app.connectors.base import ConnectorError
 from app.extensions import db
+from app.i18n import shown
 from app.launch_session import current_session, launch_required
 from app.models import Context
 
@@ -81,7 +82,7 @@ def callback():
     try:
         canvas_oauth.complete(connector, pending, request.args.get("code", ""), _callback_url())
     except ConnectorError as exc:
-        return _page(_("Not authorized"), str(exc), 400)
+        return _page(_("Not authorized"), shown(exc.args[0]), 400)
     return _page(
         _("Canvas authorized"),
         _(

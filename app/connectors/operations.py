@@ -54,7 +54,7 @@ def save_connector(
     row = connector_of(registration_id)
     # A new connector, or one leaving OAuth, has no token to keep.
     if not token and (row is None or row.auth != ConnectorAuth.TOKEN):
-        raise ConnectorSettingsError("Token: paste the web service token.")
+        raise ConnectorSettingsError(_("Token: paste the web service token."))
     if row is None:
         row = GradebookConnector(registration_id=registration_id, token_encrypted="")
         db.session.add(row)
@@ -72,7 +72,7 @@ def _checked_url(base_url: str) -> str:
     try:
         outbound.check_url(base_url)
     except outbound.OutboundRefused as exc:
-        raise ConnectorSettingsError(f"Site URL: {exc}.") from None
+        raise ConnectorSettingsError(_("Site URL: %(reason)s.", reason=exc)) from None
     return base_url
 
 
@@ -87,17 +87,19 @@ def _save_oauth(
     enabled: bool,
 ) -> GradebookConnector:
     if kind != ConnectorKind.CANVAS:
-        raise ConnectorSettingsError("OAuth 2 is for Canvas; Moodle uses a web service token.")
+        raise ConnectorSettingsError(_("OAuth 2 is for Canvas; Moodle uses a web service token."))
     base_url = _checked_url(base_url)
     if not client_id.isdigit():
         raise ConnectorSettingsError(
-            "Client ID: paste the developer key's ID (a number such as 170000000000012, shown "
-            "under Details in Admin > Developer Keys)."
+            _(
+                "Client ID: paste the developer key's ID (a number such as 170000000000012,"
+                " shown under Details in Admin > Developer Keys)."
+            )
         )
     row = connector_of(registration_id)
     if not client_secret and (row is None or not row.oauth_secret_encrypted):
         raise ConnectorSettingsError(
-            "Client secret: paste the developer key's key (Show Key under Details)."
+            _("Client secret: paste the developer key's key (Show Key under Details).")
         )
     if row is None:
         row = GradebookConnector(registration_id=registration_id, token_encrypted="")

@@ -27,6 +27,7 @@ from app.database import in_transaction
 from app.extensions import db
 from app.grades.models import Column
 from app.grades.operations import GradeEvent, mirror_columns, user_ids_by_sub
+from app.i18n import stored, translatable
 from app.models import Context, LtiUser, Membership, Registration
 from app.models.base import utcnow
 from app.settings import number
@@ -59,7 +60,9 @@ def source_for(connector: GradebookConnector, context_id: int) -> GradebookSourc
             lambda: learner_subs(context_id),
             tool_url=str(current_app.config.get("PUBLIC_BASE_URL") or ""),
         )
-    raise ConnectorError(f"Badgebridge has no {connector.kind!r} connector.")
+    raise ConnectorError(
+        translatable("Badgebridge has no %(kind)s connector.", kind=repr(connector.kind))
+    )
 
 
 def learner_subs(context_id: int) -> list[str]:
@@ -102,7 +105,7 @@ def read_native(context_id: int) -> NativeRead:
     except AuthorizationNeeded:
         raise  # one course's authorization: its staff act, the admin's connector is fine
     except ConnectorError as exc:
-        message = str(exc)
+        message = stored(exc.args[0])
         in_transaction(lambda: _note(registration_id, message))
         raise
     issuer = db.session.get(Registration, registration_id).issuer
@@ -122,7 +125,7 @@ def read_native(context_id: int) -> NativeRead:
         for g in read.grades
         if g.column_key in keys
     ]
-    in_transaction(lambda: _note(registration_id, " ".join(read.warnings) or None))
+    in_transaction(lambda: _note(registration_id, stored(read.warnings) or None))
     return NativeRead(len(keys), events, read.warnings)
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.database import retry_on_lock
 from app.extensions import db
+from app.i18n import translated
 from app.models import Context, Registration
 from app.openbadges import urls
 from app.openbadges.models import Badge, BadgeImage, BadgeStatus, Issuer
@@ -51,7 +52,8 @@ class DesignerError(ValueError):
     """A save was refused; ``errors`` maps each form field to a message for the instructor."""
 
     def __init__(self, errors: dict[str, str]) -> None:
-        self.errors = dict(errors)
+        # badge_design's messages are English: shown here in the instructor's language.
+        self.errors = {field: translated(text) for field, text in errors.items()}
         super().__init__("; ".join(f"{k}: {v}" for k, v in self.errors.items()))
 
 
@@ -170,7 +172,7 @@ def _saved(badge: Badge, warnings: tuple[str, ...] = ()) -> SavedArtwork:
         png_url=urls.public_url(
             urls.BADGE_IMAGE, badge.public_id, version=image.version, ext="png"
         ),
-        warnings=warnings,
+        warnings=tuple(translated(warning) for warning in warnings),
     )
 
 
@@ -273,7 +275,7 @@ def _upload_artwork(upload: Upload) -> Artwork:
     try:
         return artwork_from_upload(upload.filename, upload.data)
     except UploadError as exc:
-        raise DesignerError({"file": str(exc)}) from None
+        raise DesignerError({"file": exc.args[0]}) from None
 
 
 def _design_artwork(design: Any) -> Artwork:
@@ -283,4 +285,4 @@ def _design_artwork(design: Any) -> Artwork:
     except DesignError as exc:
         raise DesignerError(exc.errors) from None
     except RenderError as exc:
-        raise DesignerError({"design": str(exc)}) from None
+        raise DesignerError({"design": exc.args[0]}) from None

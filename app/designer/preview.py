@@ -12,6 +12,7 @@ from functools import cache
 from typing import Any
 
 from app.designer.operations import check_design
+from app.i18n import translated
 from badge_design.accessibility import check_design_contrast
 from badge_design.icons import icon_markup, icon_names
 from badge_design.templates import render_svg
@@ -31,8 +32,8 @@ def preview(document: Any) -> Preview:
     design = check_design(document)
     return Preview(
         svg=render_svg(design),
-        warnings=check_design_contrast(design),
-        accessible_name=design.accessible_name,
+        warnings=[translated(warning) for warning in check_design_contrast(design)],
+        accessible_name=translated(design.accessible_name),
     )
 
 

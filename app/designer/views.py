@@ -133,7 +133,8 @@ def index() -> Response:
         templates=TEMPLATES,
         tiers=TIERS,
         directions=GRADIENT_DIRECTIONS,
-        default_design=design_to_dict(DEFAULT_DESIGN),
+        # The placeholder title in the instructor's language (badge_design has no catalogue).
+        default_design={**design_to_dict(DEFAULT_DESIGN), "title": _("Badge title")},
         selected=request.args.get("badge", ""),
         limits={
             "title": MAX_TITLE_CHARS,

@@ -554,8 +554,11 @@ def parse_csv(context: Context, issuer: str, text: str) -> CsvReport:
         report.errors.append(
             (
                 1,
-                f"the header needs the columns {', '.join(CSV_HEADER)} "
-                f"(missing: {', '.join(missing)})",
+                _(
+                    "the header needs the columns %(columns)s (missing: %(missing)s)",
+                    columns=", ".join(CSV_HEADER),
+                    missing=", ".join(missing),
+                ),
             )
         )
         return report

@@ -25,10 +25,12 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from app.criteria import CriteriaError, parse_criteria, referenced_badges
 from app.extensions import db
+from app.i18n import format_date
 from app.models import Context, LtiUser, Registration
 from app.models.base import utcnow
 from app.openbadges import documents, operations
@@ -73,16 +75,20 @@ def held_awards(user_id: int, context_ids: Sequence[int], now: datetime) -> list
 def course_achievement(context: Context, platform: str) -> dict[str, Any]:
     """A course as an OB 3.0 ``Achievement`` of type ``Course``: not itself asserted, it is
     what the record's badges are part of (``isPartOf`` associations)."""
-    title = context.title or "A course"
-    where = f" at {platform}" if platform else ""
+    title = context.title or _("A course")
+    description = (
+        _("The course %(course)s at %(platform)s.", course=title, platform=platform)
+        if platform
+        else _("The course %(course)s.", course=title)
+    )
     return {
         # Stable per course, and says nothing more than the course's random public id.
         "id": f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'course:{context.public_id}')}",
         "type": ["Achievement"],
         "achievementType": "Course",
         "name": title,
-        "description": f"The course {title}{where}.",
-        "criteria": {"narrative": "Taking the course; the badges earned in it are listed here."},
+        "description": description,
+        "criteria": {"narrative": _("Taking the course; the badges earned in it are listed here.")},
     }
 
 
@@ -196,12 +202,35 @@ def build_clr(
         for c in sorted(contexts, key=lambda c: (c.title or "").lower())
         if c.id in held
     }
+    # In the learner's language (the request's): the record is theirs to read and share.
+    learner, day = user.name or _("this learner"), format_date(now.date())
     if single is not None:
-        name = f"Course record: {single.title or 'course'}"
-        scope = f"the course {single.title}" if single.title else "one course"
+        name = _("Course record: %(course)s", course=single.title or _("course"))
+        description = (
+            _(
+                "The badges %(name)s holds in the course %(course)s, as of %(date)s.",
+                name=learner,
+                course=single.title,
+                date=day,
+            )
+            if single.title
+            else _(
+                "The badges %(name)s holds in one course, as of %(date)s.", name=learner, date=day
+            )
+        )
     else:
-        name = f"Course record: all courses{f' at {platform}' if platform else ''}"
-        scope = f"{len(courses)} courses"
+        name = (
+            _("Course record: all courses at %(platform)s", platform=platform)
+            if platform
+            else _("Course record: all courses")
+        )
+        description = ngettext(
+            "The badges %(name)s holds in %(num)d course, as of %(date)s.",
+            "The badges %(name)s holds in %(num)d courses, as of %(date)s.",
+            len(courses),
+            name=learner,
+            date=day,
+        )
     document = {
         "@context": CLR_CONTEXT,
         "id": f"urn:uuid:{uuid.uuid4()}",
@@ -210,10 +239,7 @@ def build_clr(
         "validFrom": documents.iso(now),
         "awardedDate": documents.iso(now),
         "name": name,
-        "description": (
-            f"The badges {user.name or 'this learner'} holds in {scope}, "
-            f"as of {now.strftime('%d %B %Y').lstrip('0')}."
-        ),
+        "description": description,
         "credentialSubject": _subject(user, assertions, courses, subject_id),
         "credentialSchema": [{"id": CLR_SCHEMA_ID, "type": "1EdTechJsonSchemaValidator2019"}],
     }

@@ -248,7 +248,7 @@ def verify_certificate(public_id: str) -> Response:
     assertion = _assertion(public_id, page=True)
     badge = assertion.badge
     artwork = _cached_image(badge.public_id, assertion.image_version, badge.id)
-    pdf = certificate.render_localized(
+    pdf = certificate.render(
         certificate.CertificateFacts(
             badge_name=badge.name,
             description=badge.description,

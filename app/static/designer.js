@@ -270,13 +270,13 @@
   }
 
   // A new badge's artwork carries its name as the title until the title is edited by hand
-  // (learners saw "Badge title" on badges whose makers never touched the field). Only text the
-  // bundled font draws (Latin) is copied; other scripts leave the title to the maker.
+  // (learners saw "Badge title" on badges whose makers never touched the field). A name in any
+  // script is copied: the bundled fonts draw most, and the preview names any character they lack.
   var nameField = document.getElementById("badge-name");
   var mirroredTitle = defaultDesign.title;
   nameField.addEventListener("input", function () {
     var name = nameField.value.replace(/\s+/g, " ").trim().slice(0, field("title").maxLength);
-    if (name && value("title") === mirroredTitle && /^[\u0020-\u024F]*$/.test(name)) {
+    if (name && value("title") === mirroredTitle) {
       mirroredTitle = name;
       setValue("title", name);
     }

@@ -38,8 +38,19 @@ SCRIPT_FONT_PACKAGES = (
 # down to JIS X 0208 level 1 (the 2,965 most used kanji) with every kana, the CJK
 # punctuation and the full-width forms, and shipped in the title weight only.
 JAPANESE_PACKAGE = "@fontsource/noto-sans-jp@5.3.0"
-JAPANESE_WEIGHT = "700"
+CJK_WEIGHT = "700"
 JAPANESE_FILE = "noto-sans-jp-jis-level1-700-normal.woff"
+# Chinese and Korean the same way, from each package's own script file, weight 700 only:
+# Simplified Chinese cut to GB 2312 (its symbols and the 3,755 level 1 hanzi; 805 KB of
+# the file's 1.6 MB), Korean to the 2,350 Hangul syllables of KS X 1001 with the jamo
+# (198 KB; all 11,172 syllables would take 870 KB).
+CHINESE_PACKAGE = "@fontsource/noto-sans-sc@5.3.0"
+CHINESE_FILE = "noto-sans-sc-gb2312-level1-700-normal.woff"
+KOREAN_PACKAGE = "@fontsource/noto-sans-kr@5.3.0"
+KOREAN_FILE = "noto-sans-kr-ksx1001-700-normal.woff"
+# What every CJK font keeps besides its own characters: CJK punctuation, kana (Japanese)
+# and the full-width and half-width forms.
+_CJK_COMMON = (*range(0x3000, 0x3100), *range(0xFF00, 0xFFF0))
 
 ICON_PACKAGE = "lucide-static@1.62.0"
 # A curated set of education and skill icons; the names are Lucide's.
@@ -117,24 +128,47 @@ def _unpack(spec: str, workdir: Path) -> Path:
     return target / "package"
 
 
-def japanese_characters() -> list[int]:
-    """The code points the bundled Japanese font keeps (see ``JAPANESE_FILE``)."""
+def _double_byte(codec: str, rows: list[int]) -> set[int]:
+    """The characters of a two-byte EUC code page (``codec``) in the given lead-byte rows."""
     kept: set[int] = set()
-    # Every two-byte EUC-JP code is a JIS X 0208 character: rows 1-8 are kana, punctuation
-    # and symbols, rows 16-47 the level 1 kanji; rows 48 and later (level 2) are left out.
-    for row in (*range(0xA1, 0xA9), *range(0xB0, 0xD0)):
+    for row in rows:
         for cell in range(0xA1, 0xFF):
             try:
-                kept.add(ord(bytes((row, cell)).decode("euc_jp")))
+                kept.add(ord(bytes((row, cell)).decode(codec)))
             except UnicodeDecodeError:
                 continue
-    kept.update(range(0x3000, 0x3100))  # CJK punctuation, hiragana, katakana
+    return kept
+
+
+def japanese_characters() -> list[int]:
+    """The code points the bundled Japanese font keeps (see ``JAPANESE_FILE``)."""
+    # JIS X 0208 rows 1-8 are kana, punctuation and symbols, rows 16-47 the level 1 kanji;
+    # rows 48 and later (level 2) are left out.
+    kept = _double_byte("euc_jp", [*range(0xA1, 0xA9), *range(0xB0, 0xD0)])
+    kept.update(_CJK_COMMON)
     kept.update(range(0x31F0, 0x3200))  # katakana phonetic extensions
-    kept.update(range(0xFF00, 0xFFF0))  # full-width and half-width forms
     return sorted(kept)
 
 
-def _subset_japanese(source: Path, target: Path) -> None:
+def chinese_characters() -> list[int]:
+    """The code points the bundled Chinese font keeps (see ``CHINESE_FILE``)."""
+    # GB 2312 rows 1-9 are punctuation and symbols, rows 16-55 the level 1 hanzi.
+    kept = _double_byte("gb2312", [*range(0xA1, 0xAA), *range(0xB0, 0xD8)])
+    kept.update(_CJK_COMMON)
+    return sorted(kept)
+
+
+def korean_characters() -> list[int]:
+    """The code points the bundled Korean font keeps (see ``KOREAN_FILE``)."""
+    # KS X 1001 rows 16-40 are its 2,350 precomposed Hangul syllables.
+    kept = _double_byte("euc_kr", list(range(0xB0, 0xC9)))
+    kept.update(range(0x1100, 0x1200))  # Hangul jamo
+    kept.update(range(0x3130, 0x3190))  # Hangul compatibility jamo
+    kept.update(_CJK_COMMON)
+    return sorted(kept)
+
+
+def _subset(source: Path, target: Path, codepoints: list[int]) -> None:
     from fontTools import subset
     from fontTools.ttLib import TTFont
 
@@ -146,7 +180,7 @@ def _subset_japanese(source: Path, target: Path) -> None:
     options.notdef_outline = True
     options.flavor = "woff"
     subsetter = subset.Subsetter(options)
-    subsetter.populate(unicodes=japanese_characters())
+    subsetter.populate(unicodes=codepoints)
     subsetter.subset(font)
     out = io.BytesIO()
     subset.save_font(font, out, options)
@@ -170,12 +204,24 @@ def main() -> None:
             for weight in FONT_WEIGHTS:
                 name = f"{family}-{subset_name}-{weight}-normal.woff"
                 shutil.copy(package / "files" / name, ASSETS / "fonts" / name)
-        japanese = _unpack(JAPANESE_PACKAGE, work)
-        shutil.copy(japanese / "LICENSE", ASSETS / "fonts" / "LICENSE-noto-sans-jp")
-        _subset_japanese(
-            japanese / "files" / f"noto-sans-jp-japanese-{JAPANESE_WEIGHT}-normal.woff",
-            ASSETS / "fonts" / JAPANESE_FILE,
-        )
+        for spec, family, script, target, codepoints in (
+            (JAPANESE_PACKAGE, "noto-sans-jp", "japanese", JAPANESE_FILE, japanese_characters()),
+            (
+                CHINESE_PACKAGE,
+                "noto-sans-sc",
+                "chinese-simplified",
+                CHINESE_FILE,
+                chinese_characters(),
+            ),
+            (KOREAN_PACKAGE, "noto-sans-kr", "korean", KOREAN_FILE, korean_characters()),
+        ):
+            package = _unpack(spec, work)
+            shutil.copy(package / "LICENSE", ASSETS / "fonts" / f"LICENSE-{family}")
+            _subset(
+                package / "files" / f"{family}-{script}-{CJK_WEIGHT}-normal.woff",
+                ASSETS / "fonts" / target,
+                codepoints,
+            )
 
         icons = _unpack(ICON_PACKAGE, work)
         (ASSETS / "icons").mkdir(exist_ok=True)

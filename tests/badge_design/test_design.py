@@ -69,7 +69,7 @@ def test_accessible_name_defaults_to_the_texts() -> None:
         ({"title": "x" * 41}, "title", "at most 40"),
         ({"title": 42}, "title", "expected text"),
         ({"subtitle": "tab\u200bhidden"}, "subtitle", "control or invisible"),
-        ({"title": "한글"}, "title", "cannot draw '한' '글'; they cover Latin"),
+        ({"title": "똠똠"}, "title", "cannot draw '똠'; they cover Latin"),
         ({"tier": "platinum"}, "tier", "none, bronze, silver, gold"),
         ({"text_color": None}, "text_color", "colour like"),
         ({"colour": "#fff"}, "colour", "is not a design field"),

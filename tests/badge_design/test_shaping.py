@@ -62,8 +62,10 @@ def _glyphs(run: fonts.ShapedRun) -> list[tuple[int, int]]:
         ("प्रमाणपत्र विजेता", "noto-sans-devanagari-devanagari-700-normal.woff", False),
         ("日本語の達人", fonts.JAPANESE_FILE, False),
         ("עברית מצטיינת", "noto-sans-hebrew-hebrew-700-normal.woff", True),
+        ("学习之星", fonts.CHINESE_FILE, False),
+        ("한국어", fonts.KOREAN_FILE, False),
     ],
-    ids=["arabic", "hindi", "japanese", "hebrew"],
+    ids=["arabic", "hindi", "japanese", "hebrew", "chinese", "korean"],
 )
 def test_single_script_titles_shape_as_harfbuzz_does(title, font, rtl):
     line = fonts.shape_line(title, fonts.TITLE_WEIGHT)
@@ -125,12 +127,24 @@ def test_brackets_mirror_in_right_to_left_text():
     assert line.runs[-1].font == "noto-sans-hebrew-hebrew-700-normal.woff"
 
 
+def test_han_characters_take_the_japanese_font_beside_kana_and_the_chinese_one_otherwise():
+    # "中文" alone is Chinese; with kana around it, the same characters are Japanese.
+    assert [run.font for run in fonts.shape_line("中文").runs] == [fonts.CHINESE_FILE]
+    assert {run.font for run in fonts.shape_line("中文のテスト").runs} == {fonts.JAPANESE_FILE}
+    # A character one of the two lacks comes from the other ("優" is not in GB 2312).
+    assert [run.font for run in fonts.shape_line("優秀").runs] == [
+        fonts.JAPANESE_FILE,
+        fonts.CHINESE_FILE,
+    ]
+
+
 def test_uncovered_characters_are_named_not_drawn_as_tofu():
-    assert fonts.unsupported_characters("한글 🏅 ok") == ["한", "글", "🏅"]
+    # "똠" is a Hangul syllable outside KS X 1001's 2,350, "龘" a hanzi outside both subsets.
+    assert fonts.unsupported_characters("한글 똠 龘 🏅 ok") == ["똠", "龘", "🏅"]
     with pytest.raises(DesignError) as refused:
-        validate_design({"title": "배지"})
-    assert "cannot draw '배' '지'" in refused.value.errors["title"]
-    assert "Japanese" in refused.value.errors["title"]
+        validate_design({"title": "똠배지"})
+    assert "cannot draw '똠'" in refused.value.errors["title"]
+    assert "Korean" in refused.value.errors["title"]
 
 
 # "I want" in Persian, with the zero-width non-joiner it needs (escapes keep ruff's

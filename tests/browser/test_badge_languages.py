@@ -33,8 +33,8 @@ def test_instructor_types_an_arabic_title_and_the_artwork_is_shaped(registered, 
     title = frame.get_by_label("Title", exact=True)
 
     # A script the bundled fonts lack: the designer names the characters, draws no boxes.
-    title.fill("배지")
-    frame.locator("#error-title").filter(has_text="cannot draw '배' '지'").wait_for(timeout=60_000)
+    title.fill("똠배지")  # "똠": a Hangul syllable outside the bundled KS X 1001 set
+    frame.locator("#error-title").filter(has_text="cannot draw '똠'").wait_for(timeout=60_000)
 
     title.fill(ARABIC_TITLE)
     frame.get_by_label("Subtitle", exact=False).first.fill("Python 2026")

@@ -17,6 +17,7 @@ from app.extensions import db
 from app.grades import jobs
 from app.grades.models import Column, Grade, JobState
 from app.grades.sync import sync_course
+from app.i18n import force_locale, shown
 from app.models import LtiUser
 from lti.sandbox import seed
 from lti.sandbox.db import session_scope
@@ -187,7 +188,8 @@ def _failure(m: MoodleCourse) -> str:
     assert not caught.value.retryable  # a person must act first
     stored = db.session.get(GradebookConnector, m.course.context.registration_id)
     db.session.refresh(stored)
-    assert stored.last_error == str(caught.value)
+    # Stored as the sentence's template and values, shown in the reader's language.
+    assert shown(stored.last_error) == str(caught.value)
     return str(caught.value)
 
 
@@ -256,8 +258,11 @@ def test_missing_mod_view_is_detected(app, registered, browser):
     sync_course(m.course.context.id)  # no error: Moodle leaves the rows out silently
     columns = _columns(m.course.context.id)
     assert "Essay 1" not in columns and "Course total" in columns
-    warning = db.session.get(GradebookConnector, m.course.context.registration_id).last_error
+    stored = db.session.get(GradebookConnector, m.course.context.registration_id).last_error
+    warning = shown(stored)
     assert "mod/assign:view" in warning and "Essay 1" in warning
+    with force_locale("es"):  # the console and the course page show it in their language
+        assert shown(stored).startswith("Moodle dejó 1 columna(s)")
 
 
 def test_sync_job_shows_the_sentence_and_does_not_retry(app, registered, browser):

@@ -4,6 +4,7 @@ launch for emails."""
 
 from __future__ import annotations
 
+import json
 from contextlib import contextmanager
 
 from hypothesis import given
@@ -11,7 +12,15 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from app.extensions import db
-from app.i18n import SUPPORTED, launch_locale, match_locale
+from app.i18n import (
+    SUPPORTED,
+    force_locale,
+    launch_locale,
+    match_locale,
+    shown,
+    stored,
+    translatable,
+)
 from app.models import LtiUser
 from app.notifications import tasks
 from lti.sandbox.seed import set_user_language
@@ -119,3 +128,26 @@ def test_the_award_email_speaks_the_learners_last_launch_language(smtp_server, a
     assert mail["Content-Language"] == "es"
     text = mail.get_body(("plain",)).get_content()
     assert "Estimado/a Ana Lima:" in text and "Acepte su insignia" in text
+
+
+def test_a_stored_message_is_shown_in_the_readers_language(app):
+    """Sentences kept in the database (a connector's last problem) are stored as template and
+    values, so the console and the course page show them in their reader's language; text
+    stored before (plain English) is shown as it is."""
+    problem = translatable(
+        "The web service user's role lacks %(what)s, needed by %(function)s. Allow it in the"
+        " role assigned to that user at system level (Site administration > Users >"
+        " Permissions > Define roles).",
+        what=translatable("a capability"),
+        function="core_course_get_contents",
+    )
+    kept = stored([problem, translatable("The file is empty.")])
+    assert kept != str(problem) and json.loads(kept)
+    with app.test_request_context(), force_locale("en"):
+        assert shown(kept) == f"{problem} The file is empty."
+    with app.test_request_context(), force_locale("de"):
+        assert shown(kept).startswith("Der Rolle des Webservice-Benutzers fehlt eine Berechtigung,")
+        assert shown(kept).endswith("Die Datei ist leer.")
+        assert shown("Plain text from before.") == "Plain text from before."
+        assert shown(None) == ""
+    assert stored(["no", "messages"]) == "no messages"

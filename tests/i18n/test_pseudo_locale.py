@@ -10,6 +10,8 @@ test then says which visible strings are still not marked at all.
 
 from __future__ import annotations
 
+import io
+import json
 import re
 import time
 from html.parser import HTMLParser
@@ -21,6 +23,8 @@ from babel.dates import get_day_names, get_month_names
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from PIL import Image
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from app.awards.operations import badge_saved
@@ -35,6 +39,7 @@ from app.openbadges.models import Assertion, Badge, Issuer
 from app.profile.models import LearnerProfile
 from lti.sandbox.seed import launch_url, set_user_language
 from tests.grades.support import new_badge, new_course
+from tests.support.browser import Browser
 
 PSEUDO = "eo"  # a locale no catalogue ships; Babel formats its dates and numbers
 OPEN, CLOSE = "⟦", "⟧"
@@ -196,6 +201,76 @@ def _launch_token(env, browser, course, login: str) -> str:
     return page.url.split("lt=")[1].split("&")[0]
 
 
+def _cookie_check_page(env, course, login: str) -> str:
+    """The page a login without platform storage answers first (it checks that the state
+    cookie works, and offers a new window where it does not), for a browser asking for the
+    pseudo-locale: the login carries no launch, so the browser's language is what it has."""
+    browser = Browser()
+    browser.session.headers["Accept-Language"] = PSEUDO
+    browser.walk(browser.get(launch_url(env.sandbox, course.slug, course.info.course_id, login)))
+    pages = [page.text for page in browser.history if "lti1p3-loading-msg" in page.text]
+    assert pages, "no cookie check on the way"
+    return pages[0]
+
+
+def _designer_answers(client, token: str, badge: Badge) -> dict[str, str]:
+    """The designer's refusals and warnings (written by badge_design in English, shown in the
+    instructor's language), each as a paragraph of a page."""
+    auth = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+    refused = client.post(
+        "/course/designer/preview",
+        json={
+            "design": {
+                "title": "\ub620" * 41,  # too long, and a Hangul syllable no font draws
+                "subtitle": "\ub620",
+                "border": {"color": "#000", "width": 99},
+                "fill": {"type": "solid", "color": "#12"},
+                "colour": "#fff",
+            }
+        },
+        headers=auth,
+    ).json["errors"]
+    warned = client.post(
+        "/course/designer/preview",
+        json={"design": {"fill": {"type": "solid", "color": "#ffffff"}, "text_color": "#eeeeee"}},
+        headers=auth,
+    ).json["warnings"]
+    upload = client.post(
+        "/course/designer/upload",
+        data={"file": (io.BytesIO(b"not an image"), "1.2"), "badge": badge.public_id},
+        headers=auth,
+    ).json["errors"]
+    png = io.BytesIO()
+    Image.new("RGBA", (60, 30), (0, 0, 0, 255)).save(png, format="PNG")
+    uploaded = client.post(
+        "/course/designer/upload",
+        data={"file": (io.BytesIO(png.getvalue()), "1.png"), "badge": badge.public_id},
+        headers=auth,
+    ).json["warnings"]
+    assert refused and warned and upload and uploaded
+    texts = [*refused.values(), *warned, *upload.values(), *uploaded]
+    return {"designer answers": "".join(f"<p>{text}</p>" for text in texts)}
+
+
+def _course_record(client, token: str) -> str:
+    """The learner's course record: its name and description, and each course's."""
+    record = client.post(
+        "/learner/record", data={"lt": token, "format": "json", "scope": "all"}
+    ).json
+    courses = record["credentialSubject"].get("achievement", [])
+    texts = [record["name"], record["description"]]
+    texts += [c[key] for c in courses for key in ("name", "description")]
+    texts += [c["criteria"]["narrative"] for c in courses]
+    return "".join(f"<p>{text}</p>" for text in texts)
+
+
+def _certificate(client, public_id: str) -> str:
+    """The PDF certificate's text, read back from the PDF."""
+    pdf = client.get(f"/ob/verify/{public_id}/certificate.pdf", query_string={"lang": PSEUDO})
+    assert pdf.mimetype == "application/pdf"
+    return f"<p>{PdfReader(io.BytesIO(pdf.data)).pages[0].extract_text()}</p>"
+
+
 def test_every_page_speaks_only_through_the_catalogue(pseudo, registered, browser, client, admin):
     db.session.commit()  # the console sign-in's read must not hide the live server's writes
     course = new_course(registered, browser, learners=2, score_fraction=1.0)
@@ -278,6 +353,13 @@ def test_every_page_speaks_only_through_the_catalogue(pseudo, registered, browse
         == 200
     )
     pages["wallet offer page"] = post(f"/learner/wallet/badge/{own}", learner)
+    pages["cookie check page"] = _cookie_check_page(registered, course, course.info.teacher_login)
+    pages.update(_designer_answers(client, teacher, badge))
+    pages["course record"] = _course_record(client, learner)
+    pages["PDF certificate"] = _certificate(client, assertion.public_id)
+    # The designer's starting title is the catalogue's (in the page's JSON data).
+    default = re.search(r'id="designer-default">([^<]*)<', pages["designer"])[1]
+    assert json.loads(default)["title"] == f"{OPEN}Badge title{CLOSE}"
     client.post("/learner/profile", data={"lt": learner, "public": "on", "badge": own})
     slug = db.session.scalar(select(LearnerProfile.slug))
     pages["public profile"] = get(f"/profile/{slug}")
