@@ -20,6 +20,7 @@ generated credentials.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import threading
@@ -136,12 +137,16 @@ def _compile(document: dict[str, Any]) -> tuple[tuple[_Term, ...], ...]:
 class _Template:
     """A shape's quads as format strings: ``fields`` lists the (slot, as IRI) each positional
     field is filled with; blank nodes are named fields (``{k0}``) so one quad is formatted with
-    its own labels, with ``_:a``/``_:z`` for a first-degree hash, or with canonical labels."""
+    its own labels, with ``_:a``/``_:z`` for a first-degree hash, or with canonical labels.
+    Quads without a blank node are formatted once: what they say is final."""
 
     lines: tuple[str, ...]
     fields: tuple[tuple[int, bool], ...]
     blanks: tuple[str, ...]  # field names of the blank nodes
     by_blank: tuple[tuple[int, ...], ...]  # for each blank node, the lines that mention it
+    plain: tuple[int, ...]  # the lines that mention no blank node
+    with_blank: tuple[int, ...]  # the others
+    own: dict[str, str]  # each blank node's field name -> its label as the template has it
 
 
 def _template(quads: tuple[tuple[_Term, ...], ...]) -> _Template:
@@ -170,39 +175,49 @@ def _template(quads: tuple[tuple[_Term, ...], ...]) -> _Template:
         tuple(fields),
         names,
         tuple(tuple(i for i, named in enumerate(mentions) if name in named) for name in names),
+        tuple(i for i, named in enumerate(mentions) if not named),
+        tuple(i for i, named in enumerate(mentions) if named),
+        {name: "_:" + name for name in names},
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _iri(value: str) -> str:
+    # Cached: a batch of credentials repeats most of its values (badge, issuer, contexts).
+    if not _SAFE_IRI.match(value):
+        raise _Fallback(value)
+    return "<" + value + ">"
+
+
+@functools.lru_cache(maxsize=4096)
+def _literal(value: str) -> str:
+    return '"' + escape(value) + '"'
 
 
 def _render(template: _Template, values: list[str]) -> str:
     """RDFC-1.0 for a shape whose blank nodes all have distinct first-degree hashes."""
-    args = []
-    for slot, iri in template.fields:
-        value = values[slot]
-        if iri:
-            if not _SAFE_IRI.match(value):
-                raise _Fallback(value)
-            args.append("<" + value + ">")
-        else:
-            args.append('"' + escape(value) + '"')
-    own = {name: "_:" + name for name in template.blanks}
+    args = [_iri(values[slot]) if iri else _literal(values[slot]) for slot, iri in template.fields]
+    lines = template.lines
     # A dataset is a set: a node written twice (the issuer as ``issuer`` and as the
     # achievement's ``creator``) fills two template copies with the same quads.
-    unique: dict[str, int] = {}
-    for index, line in enumerate(template.lines):
-        unique.setdefault(line.format(*args, **own), index)
+    plain = {lines[i].format(*args) for i in template.plain}
     if not template.blanks:
-        return "".join(sorted(unique))
+        return "".join(sorted(plain))
+    unique: dict[str, int] = {}
+    for index in template.with_blank:
+        unique.setdefault(lines[index].format(*args, **template.own), index)
     kept = set(unique.values())
     by_hash = {}
     for name, mentioned in zip(template.blanks, template.by_blank, strict=True):
-        labels = {other: "_:z" for other in template.blanks}
+        labels = dict.fromkeys(template.blanks, "_:z")
         labels[name] = "_:a"
-        hashed = sorted(template.lines[i].format(*args, **labels) for i in mentioned if i in kept)
+        hashed = sorted(lines[i].format(*args, **labels) for i in mentioned if i in kept)
         by_hash[hashlib.sha256("".join(hashed).encode()).hexdigest()] = name
     if len(by_hash) != len(template.blanks):
         raise _Fallback("blank nodes share a first-degree hash")
     canonical = {by_hash[h]: f"_:c14n{i}" for i, h in enumerate(sorted(by_hash))}
-    return "".join(sorted(template.lines[i].format(*args, **canonical) for i in kept))
+    plain.update(lines[i].format(*args, **canonical) for i in kept)
+    return "".join(sorted(plain))
 
 
 class Canonicalizer:

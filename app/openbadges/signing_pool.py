@@ -104,10 +104,7 @@ def _pool() -> ProcessPoolExecutor | None:
 
 
 def _keys(key: SigningKey, jwt: JwtSigner) -> _Keys:
-    private = jwt.jwk.private_key
-    if private is None:  # a signing JWK always holds its private half
-        raise ValueError("the JWT signer has no private key")
-    der = private.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())
+    der = jwt.private_key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())
     raw = key.private_key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
     return _Keys(raw, key.verification_method, der, jwt.kid)
 
