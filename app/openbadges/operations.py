@@ -65,7 +65,8 @@ from app.openbadges.signing_pool import sign_many
 if TYPE_CHECKING:  # the core only stores artwork; loading the renderer is not its business
     from badge_design.artwork import Artwork
 
-# Rows per INSERT: well under SQLite's bound-parameter limit, large enough to amortize.
+# New assertions per INSERT as their signatures come in: two of the signing workers' tasks.
+_INSERT_ROWS = 128
 
 
 class OperationError(ValueError):
@@ -736,12 +737,13 @@ def _issue_many(badge: Badge, awards: Sequence[Award], now: datetime | None) -> 
             for award, index in zip(todo.values(), indexes, strict=True)
         ]
         signed = sign_many([credential for _row, credential in prepared], signer, jwt, now)
-        rows = [
-            {**row, "credential": credential, "credential_jwt": token}
-            for (row, _unsigned), (credential, token) in zip(prepared, signed, strict=True)
-        ]
+        rows: list[dict[str, Any]] = []
         # A conflicting row means a concurrent issuer won the race for this learner: keep theirs.
-        upsert(Assertion, rows)
+        for (row, _unsigned), (credential, token) in zip(prepared, signed, strict=True):
+            rows.append({**row, "credential": credential, "credential_jwt": token})
+            if len(rows) % _INSERT_ROWS == 0:  # stored while the workers sign the rest
+                upsert(Assertion, rows[-_INSERT_ROWS:])
+        upsert(Assertion, rows[len(rows) - len(rows) % _INSERT_ROWS :])
         public_ids = [row["public_id"] for row in rows]
         # The signed documents are in hand: load the new rows without them (no JSON decoding
         # of what was just encoded) and hand them over as loaded values.

@@ -24,6 +24,7 @@ import functools
 import hashlib
 import re
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,12 +61,35 @@ class _Term:
     suffix: str = ""  # ^^<datatype> or @lang after a literal slot
 
 
-def _shape(node: Any, leaves: list[str], parent_key: str | None = None) -> Any:
-    """The hashable shape of a JSON value; its slotted strings are appended to ``leaves``."""
+def _shape(
+    node: Any, leaves: list[str], memo: dict[int, tuple[Any, list[str]]], parent_key: Any = None
+) -> Any:
+    """The hashable shape of a JSON value; its slotted strings are appended to ``leaves``.
+
+    ``memo`` holds the objects already walked in this batch by identity: a batch of
+    credentials shares one achievement (and issuer) object, walked once."""
     if isinstance(node, dict):
-        return ("{", tuple((k, _shape(v, leaves, k)) for k, v in node.items()))
+        seen = memo.get(id(node))
+        if seen is not None:
+            leaves.extend(seen[1])
+            return seen[0]
+        own: list[str] = []
+        items = []
+        for key, value in node.items():
+            if isinstance(value, str):
+                if key in _SHAPE_KEYS:
+                    items.append((key, value))
+                else:
+                    own.append(value)
+                    items.append((key, "$"))
+            else:
+                items.append((key, _shape(value, own, memo, key)))
+        shape = ("{", tuple(items))
+        memo[id(node)] = (shape, own)
+        leaves.extend(own)
+        return shape
     if isinstance(node, list):
-        return ("[", tuple(_shape(v, leaves, parent_key) for v in node))
+        return ("[", tuple(_shape(v, leaves, memo, parent_key) for v in node))
     if isinstance(node, str) and parent_key not in _SHAPE_KEYS:
         leaves.append(node)
         return "$"
@@ -230,8 +254,18 @@ class Canonicalizer:
 
     def canonize(self, document: dict[str, Any]) -> str:
         """Canonical N-Quads of ``document``, byte-identical to plain pyld's."""
+        return self.canonize_many([document])[0]
+
+    def canonize_many(self, documents: Sequence[dict[str, Any]]) -> list[str]:
+        """:meth:`canonize` for each document; objects the documents share (the same dict)
+        are walked once. The documents must not change while this runs."""
+        # Keyed by id(): valid only while ``documents`` keeps every walked object alive.
+        memo: dict[int, tuple[Any, list[str]]] = {}
+        return [self._canonize(document, memo) for document in documents]
+
+    def _canonize(self, document: dict[str, Any], memo: dict[int, tuple[Any, list[str]]]) -> str:
         leaves: list[str] = []
-        shape = _shape(document, leaves)
+        shape = _shape(document, leaves, memo)
         if shape in self._templates:
             template = self._templates[shape]
         else:

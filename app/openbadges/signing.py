@@ -8,9 +8,9 @@ fast path cannot sign and verify its own mistakes.
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -86,20 +86,30 @@ def proof_options(
 def add_proof(document: dict[str, Any], key: SigningKey, created: datetime) -> dict[str, Any]:
     """A copy of ``document`` with an ``eddsa-rdfc-2022`` proof (as a one-item array)."""
     unsigned = {k: v for k, v in document.items() if k != "proof"}
-    options = proof_options(unsigned, key.verification_method, isoformat(created))
-    hash_data = (
-        _options_hash(json.dumps(options, sort_keys=True))
-        + hashlib.sha256(canonicalizer.canonize(unsigned).encode()).digest()
-    )
-    proof = {k: v for k, v in options.items() if k != "@context"}
-    proof["proofValue"] = multibase_b58(key.private_key.sign(hash_data))
-    return {**unsigned, "proof": [proof]}
+    return {**unsigned, "proof": proofs([unsigned], key, created)}
 
 
-@functools.lru_cache(maxsize=64)
-def _options_hash(options_json: str) -> bytes:
-    # A batch shares its proof options (same key, same ``created`` second): hash them once.
-    return hashlib.sha256(canonicalizer.canonize(json.loads(options_json)).encode()).digest()
+def proofs(
+    documents: Sequence[dict[str, Any]], key: SigningKey, created: datetime
+) -> list[dict[str, Any]]:
+    """The ``eddsa-rdfc-2022`` proof of each document (which must have none yet). A batch is
+    canonicalized together (what its documents share, such as the achievement, is walked
+    once) and its proof options, the same for documents with the same ``@context``, are
+    hashed once."""
+    created_text = isoformat(created)
+    options_hashes: dict[int, bytes] = {}  # by id() of the context: alive in ``documents``
+    out = []
+    for document, canonical in zip(documents, canonicalizer.canonize_many(documents), strict=True):
+        options = proof_options(document, key.verification_method, created_text)
+        options_hash = options_hashes.get(id(document["@context"]))
+        if options_hash is None:
+            options_hash = hashlib.sha256(canonicalizer.canonize(options).encode()).digest()
+            options_hashes[id(document["@context"])] = options_hash
+        proof = {k: v for k, v in options.items() if k != "@context"}
+        hash_data = options_hash + hashlib.sha256(canonical.encode()).digest()
+        proof["proofValue"] = multibase_b58(key.private_key.sign(hash_data))
+        out.append(proof)
+    return out
 
 
 def jwt_claims(credential: dict[str, Any]) -> dict[str, Any]:
