@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -140,9 +140,9 @@ def _ob2_alignment(alignment: dict[str, str]) -> dict[str, str]:
     return out
 
 
-def _evidence_items(assertion: Assertion, ob3: bool) -> list[dict[str, Any]]:
+def _evidence_items(evidence: Sequence[dict[str, Any]] | None, ob3: bool) -> list[dict[str, Any]]:
     items = []
-    for entry in assertion.evidence or []:
+    for entry in evidence or []:
         item: dict[str, Any] = {}
         if entry.get("url"):
             item["id"] = entry["url"]
@@ -175,7 +175,7 @@ def ob2_assertion(assertion: Assertion) -> dict[str, Any]:
     }
     if assertion.expires_at:
         doc["expires"] = iso(assertion.expires_at)
-    if evidence := _evidence_items(assertion, ob3=False):
+    if evidence := _evidence_items(assertion.evidence, ob3=False):
         doc["evidence"] = evidence
     if assertion.revoked:
         doc["revoked"] = True
@@ -308,49 +308,51 @@ def _with_results(
 
 
 def ob3_credential(
-    assertion: Assertion,
+    row: Mapping[str, Any],
     achievement: dict[str, Any],
     status_list: StatusList,
     results: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
-    """The unsigned OpenBadgeCredential of an assertion.
+    """The unsigned OpenBadgeCredential of an assertion, from its row as it is inserted
+    (the ``Assertion`` columns by name: issuing a cohort builds no ORM object to sign).
 
     ``achievement`` is passed in (built once per badge) so issuing a cohort does not
     rebuild it per learner. ``results`` (criterion, name, percent) become the subject's
     ``result`` and the achievement's ``resultDescription``: pass them only with consent.
     """
-    subject: dict[str, Any] = {"id": assertion.subject_id, "type": ["AchievementSubject"]}
-    if assertion.recipient_email:
+    subject: dict[str, Any] = {"id": row["subject_id"], "type": ["AchievementSubject"]}
+    if row["recipient_email"]:
         subject["identifier"] = [
             {
                 "type": "IdentityObject",
-                "identityHash": assertion.identity_hash,
+                "identityHash": row["identity_hash"],
                 "identityType": "emailAddress",
                 "hashed": True,
-                "salt": assertion.salt,
+                "salt": row["salt"],
             }
         ]
     subject["achievement"] = (
         _with_results(achievement, subject, results) if results else achievement
     )
+    issued_on = iso(row["issued_on"])
     doc: dict[str, Any] = {
         "@context": OB3_CONTEXT,
-        "id": urls.public_url(urls.CREDENTIAL_OB3, assertion.public_id),
+        "id": urls.public_url(urls.CREDENTIAL_OB3, row["public_id"]),
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "issuer": achievement["creator"],
-        "validFrom": iso(assertion.issued_on),
-        "awardedDate": iso(assertion.issued_on),
+        "validFrom": issued_on,
+        "awardedDate": issued_on,
         "name": achievement["name"],
         "description": achievement["description"],
         "image": achievement["image"],
         "inLanguage": achievement["inLanguage"],
         "credentialSubject": subject,
     }
-    if assertion.expires_at:
-        doc["validUntil"] = iso(assertion.expires_at)
-    if evidence := _evidence_items(assertion, ob3=True):
+    if row["expires_at"]:
+        doc["validUntil"] = iso(row["expires_at"])
+    if evidence := _evidence_items(row["evidence"], ob3=True):
         doc["evidence"] = evidence
-    doc["credentialStatus"] = status_entry(status_list, assertion.status_index)
+    doc["credentialStatus"] = status_entry(status_list, row["status_index"])
     return doc
 
 

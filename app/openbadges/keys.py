@@ -10,6 +10,8 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 _B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _B58_INDEX = {c: i for i, c in enumerate(_B58)}
+# Two digits per division: half the big-integer divisions of a signature's encoding.
+_B58_PAIRS = [a + b for a in _B58 for b in _B58]
 # multicodec prefix of an Ed25519 public key (0xed, varint-encoded) in a Multikey.
 _ED25519_PUB = b"\xed\x01"
 # multicodec prefix of a P-256 public key (0x1200, varint-encoded), compressed point after it.
@@ -21,10 +23,11 @@ def b58encode(data: bytes) -> str:
     n = int.from_bytes(data, "big")
     out = []
     while n:
-        n, r = divmod(n, 58)
-        out.append(_B58[r])
+        n, r = divmod(n, 58 * 58)
+        out.append(_B58_PAIRS[r])
     pad = len(data) - len(data.lstrip(b"\0"))
-    return "1" * pad + "".join(reversed(out))
+    # The last pair may start with a zero digit ('1'), which is no part of the number.
+    return "1" * pad + "".join(reversed(out)).lstrip("1")
 
 
 def b58decode(text: str) -> bytes:

@@ -65,7 +65,8 @@ from app.openbadges.signing_pool import sign_many
 if TYPE_CHECKING:  # the core only stores artwork; loading the renderer is not its business
     from badge_design.artwork import Artwork
 
-# Rows per INSERT: well under SQLite's bound-parameter limit, large enough to amortize.
+# New assertions per INSERT as their signatures come in: two of the signing workers' tasks.
+_INSERT_ROWS = 128
 
 
 class OperationError(ValueError):
@@ -646,38 +647,36 @@ def _prepare(
     status_list: StatusList,
     achievement: dict[str, Any],
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """An assertion's row (unsigned) and its unsigned OB 3.0 credential."""
+    """An assertion's row (unsigned: every column but the id and the signed documents) and
+    its unsigned OB 3.0 credential."""
     recipient = award.recipient
     salt = secrets.token_hex(16)
     email = normalize_email(recipient.email) if recipient.email else None
     subject_id = f"urn:uuid:{uuid.uuid4()}"
-    assertion = Assertion(
-        public_id=new_public_id(),
-        badge_id=badge.id,
-        lti_user_id=recipient.lti_user_id,
-        recipient_key=recipient.key,
-        recipient_email=email,
-        recipient_name=recipient.name or "",
-        salt=salt,
-        identity_hash=identity_hash(email or subject_id, salt),
-        subject_id=subject_id,
-        issued_on=now,
-        expires_at=expiry_for(badge, now, award.expires_at),
-        evidence=_check_evidence(award.evidence),
-        revoked_at=None,
-        status_list_id=status_list.id,
-        status_index=index,
-        image_version=badge.image_version,
-        public=True,
-        accepted_at=None,
-    )
+    row = {
+        "public_id": new_public_id(),
+        "badge_id": badge.id,
+        "lti_user_id": recipient.lti_user_id,
+        "recipient_key": recipient.key,
+        "recipient_email": email,
+        "recipient_name": recipient.name or "",
+        "salt": salt,
+        "identity_hash": identity_hash(email or subject_id, salt),
+        "subject_id": subject_id,
+        "issued_on": now,
+        "expires_at": expiry_for(badge, now, award.expires_at),
+        "evidence": _check_evidence(award.evidence),
+        "revoked_at": None,
+        "revocation_reason": None,
+        "replaced_at": None,
+        "status_list_id": status_list.id,
+        "status_index": index,
+        "image_version": badge.image_version,
+        "public": True,
+        "accepted_at": None,
+    }
     results = award.results if badge.evidence_shows_scores else ()
-    credential = documents.ob3_credential(assertion, achievement, status_list, results)
-    return {key: getattr(assertion, key) for key in _ROW_KEYS}, credential
-
-
-# Every column an INSERT of a new assertion sets (the id is the database's).
-_ROW_KEYS = tuple(c.key for c in Assertion.__table__.columns if c.key != "id")
+    return row, documents.ob3_credential(row, achievement, status_list, results)
 
 
 def issue_many(
@@ -738,12 +737,13 @@ def _issue_many(badge: Badge, awards: Sequence[Award], now: datetime | None) -> 
             for award, index in zip(todo.values(), indexes, strict=True)
         ]
         signed = sign_many([credential for _row, credential in prepared], signer, jwt, now)
-        rows = [
-            {**row, "credential": credential, "credential_jwt": token}
-            for (row, _unsigned), (credential, token) in zip(prepared, signed, strict=True)
-        ]
+        rows: list[dict[str, Any]] = []
         # A conflicting row means a concurrent issuer won the race for this learner: keep theirs.
-        upsert(Assertion, rows)
+        for (row, _unsigned), (credential, token) in zip(prepared, signed, strict=True):
+            rows.append({**row, "credential": credential, "credential_jwt": token})
+            if len(rows) % _INSERT_ROWS == 0:  # stored while the workers sign the rest
+                upsert(Assertion, rows[-_INSERT_ROWS:])
+        upsert(Assertion, rows[len(rows) - len(rows) % _INSERT_ROWS :])
         public_ids = [row["public_id"] for row in rows]
         # The signed documents are in hand: load the new rows without them (no JSON decoding
         # of what was just encoded) and hand them over as loaded values.

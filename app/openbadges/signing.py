@@ -7,26 +7,24 @@ fast path cannot sign and verify its own mistakes.
 
 from __future__ import annotations
 
-import functools
+import base64
 import hashlib
 import json
-import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from joserfc import jws
-from joserfc.jwk import ECKey, OKPKey
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from app.openbadges.keys import multibase_b58
 from app.openbadges.rdfc import canonicalizer
 
 CRYPTOSUITE = "eddsa-rdfc-2022"
-
-# RFC 9864 prefers "Ed25519" as the JWS alg, but OB 3.0 verifiers and wallets know "EdDSA".
-warnings.filterwarnings("ignore", message="EdDSA is deprecated")
+_ES256 = ec.ECDSA(hashes.SHA256())
 
 
 @dataclass(frozen=True)
@@ -44,20 +42,26 @@ def make_signing_key(private_key: Ed25519PrivateKey, verification_method: str) -
 
 @dataclass(frozen=True)
 class JwtSigner:
-    """A JOSE private key, its ``alg`` and its ``kid`` (a URL answering the bare public JWK)."""
+    """A private key for VC-JWTs, its ``alg`` and its ``kid`` (a URL answering the bare
+    public JWK), and the encoded JOSE header every token it signs starts with."""
 
     alg: str
     kid: str
-    jwk: ECKey | OKPKey
+    private_key: Ed25519PrivateKey | ec.EllipticCurvePrivateKey
+    header_segment: bytes
 
 
 def make_jwt_signer(
     private_key: Ed25519PrivateKey | ec.EllipticCurvePrivateKey, kid: str
 ) -> JwtSigner:
     """ES256 for a P-256 key, EdDSA for an Ed25519 key."""
-    if isinstance(private_key, ec.EllipticCurvePrivateKey):
-        return JwtSigner("ES256", kid, ECKey.import_key(private_key, {"kid": kid}))
-    return JwtSigner("EdDSA", kid, OKPKey.import_key(private_key, {"kid": kid}))
+    alg = "ES256" if isinstance(private_key, ec.EllipticCurvePrivateKey) else "EdDSA"
+    header = json.dumps({"alg": alg, "typ": "JWT", "kid": kid}, separators=(",", ":"))
+    return JwtSigner(alg, kid, private_key, _b64url(header.encode()))
+
+
+def _b64url(data: bytes) -> bytes:
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
 
 
 def isoformat(moment: datetime) -> str:
@@ -82,20 +86,30 @@ def proof_options(
 def add_proof(document: dict[str, Any], key: SigningKey, created: datetime) -> dict[str, Any]:
     """A copy of ``document`` with an ``eddsa-rdfc-2022`` proof (as a one-item array)."""
     unsigned = {k: v for k, v in document.items() if k != "proof"}
-    options = proof_options(unsigned, key.verification_method, isoformat(created))
-    hash_data = (
-        _options_hash(json.dumps(options, sort_keys=True))
-        + hashlib.sha256(canonicalizer.canonize(unsigned).encode()).digest()
-    )
-    proof = {k: v for k, v in options.items() if k != "@context"}
-    proof["proofValue"] = multibase_b58(key.private_key.sign(hash_data))
-    return {**unsigned, "proof": [proof]}
+    return {**unsigned, "proof": proofs([unsigned], key, created)}
 
 
-@functools.lru_cache(maxsize=64)
-def _options_hash(options_json: str) -> bytes:
-    # A batch shares its proof options (same key, same ``created`` second): hash them once.
-    return hashlib.sha256(canonicalizer.canonize(json.loads(options_json)).encode()).digest()
+def proofs(
+    documents: Sequence[dict[str, Any]], key: SigningKey, created: datetime
+) -> list[dict[str, Any]]:
+    """The ``eddsa-rdfc-2022`` proof of each document (which must have none yet). A batch is
+    canonicalized together (what its documents share, such as the achievement, is walked
+    once) and its proof options, the same for documents with the same ``@context``, are
+    hashed once."""
+    created_text = isoformat(created)
+    options_hashes: dict[int, bytes] = {}  # by id() of the context: alive in ``documents``
+    out = []
+    for document, canonical in zip(documents, canonicalizer.canonize_many(documents), strict=True):
+        options = proof_options(document, key.verification_method, created_text)
+        options_hash = options_hashes.get(id(document["@context"]))
+        if options_hash is None:
+            options_hash = hashlib.sha256(canonicalizer.canonize(options).encode()).digest()
+            options_hashes[id(document["@context"])] = options_hash
+        proof = {k: v for k, v in options.items() if k != "@context"}
+        hash_data = options_hash + hashlib.sha256(canonical.encode()).digest()
+        proof["proofValue"] = multibase_b58(key.private_key.sign(hash_data))
+        out.append(proof)
+    return out
 
 
 def jwt_claims(credential: dict[str, Any]) -> dict[str, Any]:
@@ -118,7 +132,16 @@ def _epoch(value: str) -> int:
 
 
 def sign_jwt(credential: dict[str, Any], signer: JwtSigner) -> str:
-    """The credential as a compact VC-JWT (JOSE header: the signer's alg and kid)."""
-    header = {"alg": signer.alg, "typ": "JWT", "kid": signer.kid}
+    """The credential as a compact VC-JWT (JOSE header: the signer's alg and kid).
+
+    RFC 7515 compact serialization written out here (a JOSE library's per-token key and
+    header checks cost more than the signature); ES256 signatures are the raw ``r || s``."""
     payload = json.dumps(jwt_claims(credential), separators=(",", ":"), ensure_ascii=False)
-    return jws.serialize_compact(header, payload.encode(), signer.jwk, algorithms=[signer.alg])
+    signing_input = signer.header_segment + b"." + _b64url(payload.encode())
+    key = signer.private_key
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        r, s = decode_dss_signature(key.sign(signing_input, _ES256))
+        signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    else:
+        signature = key.sign(signing_input)
+    return (signing_input + b"." + _b64url(signature)).decode()

@@ -6,7 +6,7 @@ credential), so one process signs at one core's speed. A batch of at least
 (default: the machine's cores; 0 or 1 signs in this process). Workers come from the
 forkserver (never a fork of a threaded web or queue process) and live as long as this
 process. They receive the private keys as bytes with each task and build their signers once;
-they know no database and return exactly what :func:`sign_one` returns here.
+they know no database and return exactly what :func:`sign_batch` returns here.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import atexit
 import multiprocessing
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,9 +35,9 @@ from flask import current_app, has_app_context
 from app.openbadges.signing import (
     JwtSigner,
     SigningKey,
-    add_proof,
     make_jwt_signer,
     make_signing_key,
+    proofs,
     sign_jwt,
 )
 
@@ -56,26 +56,40 @@ class _Keys:
     kid: str
 
 
-def sign_one(
-    credential: dict[str, Any], key: SigningKey, jwt: JwtSigner, created: datetime
-) -> tuple[dict[str, Any], str]:
-    """The credential with its Data Integrity proof, and its VC-JWT (of the unsigned one)."""
-    return add_proof(credential, key, created), sign_jwt(credential, jwt)
+def sign_batch(
+    credentials: Sequence[dict[str, Any]], key: SigningKey, jwt: JwtSigner, created: datetime
+) -> list[tuple[dict[str, Any], str]]:
+    """Each credential's Data Integrity proof, and its VC-JWT (of the unsigned credential)."""
+    return [
+        (proof, sign_jwt(credential, jwt))
+        for proof, credential in zip(proofs(credentials, key, created), credentials, strict=True)
+    ]
 
 
 def sign_many(
     credentials: Sequence[dict[str, Any]], key: SigningKey, jwt: JwtSigner, created: datetime
-) -> list[tuple[dict[str, Any], str]]:
-    """:func:`sign_one` for each credential, in order; in worker processes when it pays."""
+) -> Iterator[tuple[dict[str, Any], str]]:
+    """Each credential with its proof, and its VC-JWT, in order; signed in worker processes
+    when it pays. Yields as the workers finish, so the caller stores the first credentials
+    while the workers still sign the rest; only the proofs and tokens travel back."""
     pool = _pool() if len(credentials) >= SIGNING_POOL_MIN_BATCH else None
+    parts: Iterable[tuple[Sequence[dict[str, Any]], list[tuple[dict[str, Any], str]]]]
     if pool is None:
-        return [sign_one(c, key, jwt, created) for c in credentials]
-    keys = _keys(key, jwt)
-    parts = [
-        credentials[start : start + _PER_TASK] for start in range(0, len(credentials), _PER_TASK)
-    ]
-    futures = [pool.submit(_sign_part, keys, part, created) for part in parts]
-    return [signed for future in futures for signed in future.result()]
+        parts = [(credentials, sign_batch(credentials, key, jwt, created))]
+    else:
+        keys = _keys(key, jwt)
+        starts = range(0, len(credentials), _PER_TASK)
+        futures = [
+            pool.submit(_sign_part, keys, credentials[start : start + _PER_TASK], created)
+            for start in starts
+        ]
+        parts = (
+            (credentials[start : start + _PER_TASK], future.result())
+            for start, future in zip(starts, futures, strict=True)
+        )
+    for part, signatures in parts:
+        for credential, (proof, token) in zip(part, signatures, strict=True):
+            yield {**credential, "proof": [proof]}, token
 
 
 def _processes() -> int:
@@ -104,10 +118,7 @@ def _pool() -> ProcessPoolExecutor | None:
 
 
 def _keys(key: SigningKey, jwt: JwtSigner) -> _Keys:
-    private = jwt.jwk.private_key
-    if private is None:  # a signing JWK always holds its private half
-        raise ValueError("the JWT signer has no private key")
-    der = private.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())
+    der = jwt.private_key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())
     raw = key.private_key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
     return _Keys(raw, key.verification_method, der, jwt.kid)
 
@@ -130,4 +141,4 @@ def _sign_part(
     keys: _Keys, credentials: Sequence[dict[str, Any]], created: datetime
 ) -> list[tuple[dict[str, Any], str]]:
     key, jwt = _signers(keys)
-    return [sign_one(c, key, jwt, created) for c in credentials]
+    return sign_batch(credentials, key, jwt, created)
