@@ -38,9 +38,8 @@ from app.models import Registration, RegistrationStatus
 from app.registration_cache import RegistrationFacts
 from app.settings import number
 from lti import key_sets
-from lti.dynamic_registration import adopt_deployment
 from lti.errors import HINTS, LaunchRejected
-from lti.registrations import platform_hosts
+from lti.registrations import adopt_deployment, platform_hosts
 from lti.storage import (
     SharedCacheDataStorage,
     SingleUseNonceSessionService,
