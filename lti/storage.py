@@ -39,7 +39,7 @@ class SharedCacheDataStorage(FlaskCacheDataStorage):
                 return False
             return True
         if isinstance(backend, RedisCache):
-            return backend._write_client.delete(backend.key_prefix + prepared) == 1
+            return backend._write_client.delete(backend._get_prefix() + prepared) == 1
         return bool(cache.delete(prepared))
 
 
