@@ -49,17 +49,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     cache.init_app(app)
     limiter.init_app(app)
 
-    import lti
     from app import (
         api,
         background,
         grades,
         health,
         i18n,
+        launch,
         models,  # noqa: F401  (register every model on the metadata)
         ob3api,
         openbadges,
         registration_cache,
+        registrations,
         secret_box,
         web,
     )
@@ -77,7 +78,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         secret_box,
         web,
         ob3api,
-        lti,
+        launch,
+        registrations,
     ):
         area.init_app(app)
     if not app.testing:

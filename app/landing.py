@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, render_template, send_from_directory
 
-from lti.dynamic_registration import tool_urls
+from lti.tool_urls import tool_urls
 
 bp = Blueprint("landing", __name__)
 

@@ -27,7 +27,7 @@ from bench.cohort import Harness, table
 
 def _canvas(harness: Harness) -> None:
     """Register the tool on the sandbox's Canvas too (the harness registers Moodle)."""
-    from lti.registrations import PlatformSpec, save_platform
+    from app.registrations.operations import PlatformSpec, save_platform
     from lti.sandbox.seed import (
         CANVAS_CLIENT_ID,
         CANVAS_DEPLOYMENT_ID,

@@ -116,7 +116,7 @@ class Harness:
             stderr=subprocess.DEVNULL,
         )
         self._wait_for_sandbox()
-        from lti.registrations import PlatformSpec, save_platform
+        from app.registrations.operations import PlatformSpec, save_platform
 
         info = platform_info(self.sandbox, "moodle", MOODLE_CLIENT_ID)
         save_platform(

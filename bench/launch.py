@@ -209,7 +209,7 @@ def _setup_badgebridge(
 from flask_migrate import upgrade
 from app import create_app
 from app.extensions import db
-from lti.registrations import PlatformSpec, save_platform
+from app.registrations.operations import PlatformSpec, save_platform
 info = {info!r}
 app = create_app()
 with app.app_context():

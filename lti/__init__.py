@@ -1,16 +1,9 @@
-"""Everything LTI 1.3, on top of pylti1p3: registrations, login/launch, deep linking, keys."""
+"""LTI 1.3 on top of pylti1p3: validating logins and launches, deep linking, the dynamic
+registration handshake, AGS and NRPS clients, key sets and the tool's keys.
 
-from __future__ import annotations
-
-from flask import Flask
-
-
-def init_app(app: Flask) -> None:
-    """Register the LTI blueprints and the ``flask lti`` commands."""
-    from lti.cli import lti_cli
-    from lti.registration_views import bp as registration_bp
-    from lti.views import bp
-
-    app.register_blueprint(bp)
-    app.register_blueprint(registration_bp)
-    app.cli.add_command(lti_cli)
+lti/ depends on the application only for its models, settings, secrets, the launch session,
+the database and cache extensions and the guarded HTTP client (see
+``tests/foundation/test_walls.py``). What a launch or a registration means to the product —
+recording the course, syncing grades, auditing a registration — is the application's
+(:mod:`app.launch`, :mod:`app.registrations`), which calls this package.
+"""

@@ -1,4 +1,4 @@
-"""Readable, specific errors for rejected LTI messages.
+"""Readable, specific errors for rejected LTI messages and failed registrations.
 
 Every rejection carries a stable ``code`` (for logs and tests), a title and message for the
 person who sees it, a hint for the LMS administrator and the HTTP status to answer with.
@@ -21,6 +21,20 @@ class LaunchRejected(Exception):
     status: int = 400
     # Messages are lazy (flask_babel.lazy_gettext): read in the language of the page showing them.
     title: str = _l("This launch was refused")
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+@dataclass
+class RegistrationFailed(Exception):
+    """Dynamic registration could not complete; rendered as a readable error page."""
+
+    code: str
+    message: str
+    status: int = 502
+    hint: str = ""
+    title: str = "The registration did not complete"
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import time
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
 import jwt
@@ -24,6 +24,7 @@ from pylti1p3.contrib.flask import (
     FlaskOIDCLogin,
     FlaskRequest,
 )
+from pylti1p3.contrib.flask.redirect import FlaskRedirect
 from pylti1p3.cookies_allowed_check import CookiesAllowedCheckPage
 from pylti1p3.exception import (
     LtiException,
@@ -31,6 +32,8 @@ from pylti1p3.exception import (
     LtiKeyException,
     OIDCException,
 )
+from pylti1p3.message_launch import TLaunchData
+from pylti1p3.registration import TKeySet
 from sqlalchemy import select
 
 from app.extensions import cache, db
@@ -38,9 +41,8 @@ from app.models import Registration, RegistrationStatus
 from app.registration_cache import RegistrationFacts
 from app.settings import number
 from lti import key_sets
-from lti.dynamic_registration import adopt_deployment
 from lti.errors import HINTS, LaunchRejected
-from lti.registrations import platform_hosts
+from lti.registrations import adopt_deployment, platform_hosts
 from lti.storage import (
     SharedCacheDataStorage,
     SingleUseNonceSessionService,
@@ -127,7 +129,8 @@ class ToolOIDCLogin(FlaskOIDCLogin):
             state=query["state"][0],
             nonce=query["nonce"][0],
         )
-        return redirect._process_response(current_app.make_response(html))
+        flask_redirect = cast(FlaskRedirect, redirect)  # what FlaskOIDCLogin makes
+        return flask_redirect._process_response(current_app.make_response(html))
 
 
 def _login_error(detail: str, request: FlaskRequest) -> LaunchRejected:
@@ -201,7 +204,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
     ) -> ToolMessageLaunch:
         """Load a launch validated earlier (deep linking response, client-side checks)."""
         try:
-            return cls.from_cache(launch_id, request, tool_conf)
+            return cast(ToolMessageLaunch, cls.from_cache(launch_id, request, tool_conf))
         except LtiException as exc:
             raise LaunchRejected(
                 "launch_expired", _l("This launch is no longer valid."), HINTS["browser"], 401
@@ -285,7 +288,8 @@ class ToolMessageLaunch(FlaskMessageLaunch):
                 401,
             )
         try:
-            return super().validate_nonce()
+            super().validate_nonce()
+            return self
         except LtiInvalidNonceException as exc:
             raise LaunchRejected(
                 "nonce_invalid",
@@ -300,7 +304,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             raise LaunchRejected("nonce_missing", _l("The id_token has no nonce.")) from exc
 
     def validate_registration(self) -> ToolMessageLaunch:
-        body = self._jwt.get("body", {})
+        body = self.jwt_body
         iss, aud = body.get("iss"), body.get("aud")
         if not iss or not aud:
             raise LaunchRejected("claims_missing", _l("The id_token has no iss or aud claim."))
@@ -313,9 +317,11 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         if self._tool_config.registration_row(iss, client_id) is None:
             raise registration_error(iss, client_id)
         # pylti1p3 uses aud[0]; with several audiences azp is the one to use.
-        self._jwt["body"] = {**body, "aud": client_id} if len(audiences) > 1 else body
+        if len(audiences) > 1:
+            self._jwt["body"] = cast(TLaunchData, {**body, "aud": client_id})
         try:
-            return super().validate_registration()
+            super().validate_registration()
+            return self
         except LtiException as exc:
             raise LaunchRejected(
                 "unknown_registration", str(exc), HINTS["registration"], 403
@@ -386,7 +392,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         row = self._tool_config.registration_row(self._jwt["body"]["iss"], self.get_client_id())
         family = row.product_family if row is not None else ""
         if not family:
-            family = (self._jwt["body"].get(CLAIM + "tool_platform") or {}).get(
+            family = (self.jwt_body.get(CLAIM + "tool_platform") or {}).get(
                 "product_family_code"
             ) or ""
         if not offers_platform_storage(family):
@@ -399,11 +405,12 @@ class ToolMessageLaunch(FlaskMessageLaunch):
                 HINTS["browser"],
             )
 
-    def fetch_public_key(self, key_set_url: str) -> dict[str, Any]:
+    def fetch_public_key(self, key_set_url: str) -> TKeySet:
         # Through the guarded client, never pylti1p3's unbounded fetch (see lti.key_sets).
-        return key_sets.cached_fetch(
+        key_set = key_sets.cached_fetch(
             key_set_url, self._public_key_cache_data_storage, self._public_key_cache_lifetime
         )
+        return cast(TKeySet, key_set)
 
     def get_public_key(self) -> tuple[Any, str]:
         try:
@@ -415,7 +422,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             if (
                 registration is None
                 or not registration.get_key_set_url()
-                or not (self._forget_cached_key_set(registration.get_key_set_url()))
+                or not (self._forget_cached_key_set(registration.get_key_set_url() or ""))
             ):
                 raise
             registration.set_key_set(None)
@@ -449,23 +456,25 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         raise LtiKeyException("Unable to find public key")
 
     def _forget_cached_key_set(self, key_set_url: str) -> bool:
-        storage = self._public_key_cache_data_storage
+        storage = cast(SharedCacheDataStorage | None, self._public_key_cache_data_storage)
         if storage is None:
             return False
         return bool(storage.consume(key_sets.cache_key(key_set_url)))
 
     def validate_deployment(self) -> ToolMessageLaunch:
-        body = self._jwt["body"]
+        body = self.jwt_body
         deployment_id = body.get(CLAIM + "deployment_id")
         if not deployment_id:
             raise LaunchRejected("claims_missing", _l("The id_token has no deployment_id claim."))
         try:
-            return super().validate_deployment()
+            super().validate_deployment()
+            return self
         except LtiException as exc:
             # Canvas names a deployment only at its first launch: a registration flagged to
             # accept new deployments adopts it; every other unknown deployment is refused.
             if adopt_deployment(body["iss"], self.get_client_id(), deployment_id):
-                return super().validate_deployment()
+                super().validate_deployment()
+                return self
             raise LaunchRejected(
                 "unknown_deployment",
                 _l(
@@ -478,7 +487,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             ) from exc
 
     def validate_message(self) -> ToolMessageLaunch:
-        body = self._jwt["body"]
+        body = self.jwt_body
         version = body.get(CLAIM + "version")
         if version != "1.3.0":
             raise LaunchRejected(
@@ -522,7 +531,8 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         if message_type == "LtiDeepLinkingRequest":
             self._check_deep_link_return_url(body)
         try:
-            return super().validate_message()
+            super().validate_message()
+            return self
         except LtiException as exc:
             raise LaunchRejected(
                 "invalid_message", _l("The LTI message is invalid: %(exc)s", exc=exc)
@@ -552,7 +562,8 @@ class ToolMessageLaunch(FlaskMessageLaunch):
 
     @property
     def jwt_body(self) -> dict[str, Any]:
-        return self.get_launch_data()
+        """The id_token's claims: the platform's JSON, which may lack what pylti1p3's type says."""
+        return cast(dict[str, Any], self.get_launch_data())
 
 
 @functools.lru_cache(maxsize=256)

@@ -1,49 +1,22 @@
-"""Operations on platform registrations and deployments (CLI, admin console, dynamic reg.)."""
+"""What the launch path asks of registrations: the hosts a platform is known by, and whether
+a launch's first deployment may be adopted.
+
+Saving and changing registrations (audited) is the application's: :mod:`app.registrations`.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
-from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
-from app import audit
-from app.admin.models import ChangeStatus
 from app.extensions import db
-from app.models import (
-    Deployment,
-    Registration,
-    RegistrationChange,
-    RegistrationSource,
-    RegistrationStatus,
-)
-from app.models.base import utcnow
+from app.models import Deployment, Registration, RegistrationSource, RegistrationStatus
 from app.registration_cache import RegistrationFacts
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class PlatformSpec:
-    """Everything needed to trust launches from one platform client."""
-
-    issuer: str
-    client_id: str
-    auth_login_url: str
-    auth_token_url: str
-    key_set_url: str | None = None
-    key_set: dict[str, Any] | None = None
-    auth_audience: str | None = None
-    deployment_ids: tuple[str, ...] = ()
-    name: str = ""
-    product_family: str = ""
-    status: str = RegistrationStatus.ACTIVE
 
 
 def platform_hosts(registration: Registration | RegistrationFacts) -> set[str]:
@@ -63,246 +36,48 @@ def platform_hosts(registration: Registration | RegistrationFacts) -> set[str]:
     return {host for url in urls if url and (host := urlsplit(url).hostname)}
 
 
-class RegistrationError(ValueError):
-    """A registration is incomplete or inconsistent."""
+def adopt_deployment(issuer: str, client_id: str, deployment_id: str) -> bool:
+    """Accept a launch's unknown deployment when its registration allows it; True if usable.
 
-
-# What decides whom a registration trusts: where launches are signed from (keys), where
-# tokens are fetched (token endpoint) and where logins go. A change to any of these is
-# audited with its before and after, and a dynamic one waits for an admin.
-TRUST_FIELDS = (
-    "auth_login_url",
-    "auth_token_url",
-    "auth_audience",
-    "key_set_url",
-    "key_set",
-    "deployments",
-)
-
-
-def key_set_summary(key_set: dict[str, Any] | None) -> str | None:
-    """An inline key set as its key ids and a fingerprint: what a diff and the audit show."""
-    if not key_set:
-        return None
-    keys = key_set.get("keys") if isinstance(key_set, dict) else None
-    kids = sorted(str(k.get("kid", "?")) for k in keys or [] if isinstance(k, dict))
-    digest = hashlib.sha256(json.dumps(key_set, sort_keys=True).encode()).hexdigest()[:16]
-    return f"kid {', '.join(kids) or '(none)'}; sha256 {digest}"
-
-
-def registration_data(row: Registration) -> dict[str, Any]:
-    """What a registration's audit record keeps: the platform's endpoints, keys, status,
-    deployments."""
-    return {
-        "name": row.name,
-        "issuer": row.issuer,
-        "client_id": row.client_id,
-        "auth_login_url": row.auth_login_url,
-        "auth_token_url": row.auth_token_url,
-        "key_set_url": row.key_set_url,
-        "auth_audience": row.auth_audience,
-        "key_set": key_set_summary(row.key_set),
-        "status": row.status,
-        "deployments": sorted(f"{d.deployment_id}:{d.status}" for d in row.deployments),
-    }
-
-
-def record_registration(action: str, row: Registration, **extra: Any) -> str:
-    """Append a registration change to the audit trail (no commit): its state after the
-    change, and ``extra``. Every way a platform gets registered or changed passes here."""
-    db.session.flush()  # a new registration needs its public id
-    return audit.record(
-        action,
-        f"registration:{row.public_id}",
-        {**registration_data(row), **extra},
-        tenant=row.public_id,
-    )
-
-
-def trust_of(row: Registration) -> dict[str, Any]:
-    """A registration's :data:`TRUST_FIELDS`, comparable and printable."""
-    return {
-        "auth_login_url": row.auth_login_url,
-        "auth_token_url": row.auth_token_url,
-        "auth_audience": row.auth_audience,
-        "key_set_url": row.key_set_url,
-        "key_set": key_set_summary(row.key_set),
-        "deployments": sorted(d.deployment_id for d in row.deployments),
-    }
-
-
-def trust_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """``{field: {"from": old, "to": new}}`` for every trust field that differs."""
-    return {
-        name: {"from": before.get(name), "to": after.get(name)}
-        for name in TRUST_FIELDS
-        if before.get(name) != after.get(name)
-    }
-
-
-def save_platform(
-    spec: PlatformSpec, *, action: str = "registration.saved", **audit_extra: Any
-) -> Registration:
-    """Create or update the registration for (issuer, client_id) and add its deployments.
-
-    Audited as ``action`` with the registration's state after the change and, for an update,
-    ``changes``: each trust field's before and after.
+    For the launch path: call it when a launch's deployment is not found. It adds the
+    deployment (active) only for an *active* registration whose platform did not name its
+    deployment at registration (Canvas dynamic registration); then validate again. It returns
+    True when the deployment exists and is active afterwards, False otherwise (unknown or
+    non-active registration, a registration that does not adopt, a disabled deployment).
     """
-    if not spec.issuer or not spec.client_id:
-        raise RegistrationError(_("issuer and client_id are required"))
-    if not spec.auth_login_url or not spec.auth_token_url:
-        raise RegistrationError(_("auth_login_url and auth_token_url are required"))
-    if not spec.key_set_url and not spec.key_set:
-        raise RegistrationError(_("a key_set_url (or an inline key_set) is required"))
-    row = db.session.scalars(
-        select(Registration).filter_by(issuer=spec.issuer, client_id=spec.client_id)
+    if not (issuer and client_id and deployment_id):
+        return False
+    registration = db.session.scalars(
+        select(Registration).filter_by(
+            issuer=issuer, client_id=client_id, status=RegistrationStatus.ACTIVE
+        )
     ).first()
-    before = trust_of(row) if row is not None else None
-    if row is None:
-        row = Registration(issuer=spec.issuer, client_id=spec.client_id, status=spec.status)
-        db.session.add(row)
-    row.auth_login_url = spec.auth_login_url
-    row.auth_token_url = spec.auth_token_url
-    row.auth_audience = spec.auth_audience
-    row.key_set_url = spec.key_set_url
-    row.key_set = spec.key_set
-    row.name = spec.name or row.name or spec.issuer
-    row.product_family = spec.product_family or row.product_family
-    db.session.flush()
-    known = {d.deployment_id for d in row.deployments}
-    for deployment_id in spec.deployment_ids:
-        if deployment_id not in known:
-            row.deployments.append(Deployment(deployment_id=str(deployment_id)))
-    if before is not None:
-        audit_extra["changes"] = trust_changes(before, trust_of(row))
-    record_registration(action, row, **audit_extra)
-    db.session.commit()
-    return row
-
-
-def import_pylti_config(data: dict[str, Any]) -> list[Registration]:
-    """Import registrations from pylti1p3's JSON config format (issuer → one or a list)."""
-    saved = []
-    for issuer, entries in data.items():
-        for entry in entries if isinstance(entries, list) else [entries]:
-            saved.append(
-                save_platform(
-                    PlatformSpec(
-                        issuer=issuer,
-                        client_id=str(entry["client_id"]),
-                        auth_login_url=entry["auth_login_url"],
-                        auth_token_url=entry["auth_token_url"],
-                        auth_audience=entry.get("auth_audience"),
-                        key_set_url=entry.get("key_set_url"),
-                        key_set=entry.get("key_set"),
-                        deployment_ids=tuple(str(d) for d in entry.get("deployment_ids", [])),
-                        name=entry.get("name", ""),
-                    )
+    if registration is None:
+        return False
+    known = db.session.scalars(
+        select(Deployment).filter_by(registration_id=registration.id, deployment_id=deployment_id)
+    ).first()
+    if known is not None:
+        return known.is_active
+    source = db.session.scalars(
+        select(RegistrationSource).filter_by(registration_id=registration.id)
+    ).first()
+    if source is None or not source.adopt_deployments:
+        return False
+    try:
+        with db.session.begin_nested():
+            db.session.add(
+                Deployment(
+                    registration_id=registration.id,
+                    deployment_id=deployment_id,
+                    status=RegistrationStatus.ACTIVE,
                 )
             )
-    return saved
-
-
-def import_config_file(path: str | Path) -> list[Registration]:
-    """Import a pylti1p3 ``config.json``; a missing file imports nothing."""
-    path = Path(path)
-    if not path.exists():
-        return []
-    return import_pylti_config(json.loads(path.read_text()))
-
-
-def _proposed_trust(row: Registration, proposed: dict[str, Any]) -> dict[str, Any]:
-    known = sorted(d.deployment_id for d in row.deployments)
-    return {
-        "auth_login_url": proposed["auth_login_url"],
-        "auth_token_url": proposed["auth_token_url"],
-        "auth_audience": proposed.get("auth_audience"),
-        "key_set_url": proposed.get("key_set_url"),
-        "key_set": key_set_summary(proposed.get("key_set")),
-        "deployments": sorted(set(known) | set(proposed.get("deployment_ids") or [])),
-    }
-
-
-def change_diff(row: Registration, proposed: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """What approving ``proposed`` would change in ``row``'s trust fields."""
-    return trust_changes(trust_of(row), _proposed_trust(row, proposed))
-
-
-def propose_change(row: Registration, proposed: dict[str, Any]) -> RegistrationChange | None:
-    """Record new details for a known registration, pending an admin (None: nothing differs).
-
-    The registration keeps working unchanged. A newer proposal supersedes an older pending
-    one, so the console shows one decision per registration. Audited with the diff. Commits.
-    """
-    diff = change_diff(row, proposed)
-    if not diff:
-        return None
-    for older in db.session.scalars(
-        select(RegistrationChange).filter_by(registration_id=row.id, status=ChangeStatus.PENDING)
-    ):
-        older.status = ChangeStatus.SUPERSEDED
-    change = RegistrationChange(registration_id=row.id, origin="dynamic", proposed=proposed)
-    db.session.add(change)
-    db.session.flush()
-    record_registration("registration.change_proposed", row, change=change.public_id, changes=diff)
+    except IntegrityError:
+        # A concurrent launch adopted it first; theirs is as good as ours.
+        pass
     db.session.commit()
-    log.warning(
-        "registration %s (%s / %s): a change waits for an admin: %s",
-        row.id,
-        row.issuer,
-        row.client_id,
-        ", ".join(diff),
+    log.info(
+        "adopted deployment %s of registration %s (%s)", deployment_id, registration.id, issuer
     )
-    return change
-
-
-def pending_change(row: Registration) -> RegistrationChange | None:
-    """The change waiting for an admin's decision on ``row``, if any."""
-    return db.session.scalars(
-        select(RegistrationChange).filter_by(registration_id=row.id, status=ChangeStatus.PENDING)
-    ).first()
-
-
-def decide_change(change: RegistrationChange, approve: bool, decided_by: str) -> Registration:
-    """Apply (approve) or drop (reject) a pending change; audited with its diff. Commits."""
-    if change.status != ChangeStatus.PENDING:
-        raise RegistrationError(_("This change was already %(status)s.", status=change.status))
-    row = change.registration
-    proposed = change.proposed
-    change.status = ChangeStatus.APPROVED if approve else ChangeStatus.REJECTED
-    change.decided_at, change.decided_by = utcnow(), decided_by[:320]
-    if not approve:
-        record_registration(
-            "registration.change_rejected",
-            row,
-            change=change.public_id,
-            changes=change_diff(row, proposed),
-        )
-        db.session.commit()
-        return row
-    row = save_platform(
-        PlatformSpec(
-            issuer=row.issuer,
-            client_id=row.client_id,
-            auth_login_url=proposed["auth_login_url"],
-            auth_token_url=proposed["auth_token_url"],
-            key_set_url=proposed.get("key_set_url"),
-            key_set=proposed.get("key_set"),
-            auth_audience=proposed.get("auth_audience"),
-            deployment_ids=tuple(proposed.get("deployment_ids") or ()),
-            name=row.name,
-            product_family=proposed.get("product_family") or "",
-        ),
-        action="registration.change_approved",
-        change=change.public_id,
-    )
-    source = db.session.scalars(
-        select(RegistrationSource).filter_by(registration_id=row.id)
-    ).first()
-    if source is None:
-        source = RegistrationSource(registration_id=row.id, method=change.origin)
-        db.session.add(source)
-    for name, value in (proposed.get("source") or {}).items():
-        setattr(source, name, value)
-    db.session.commit()
-    return row
+    return True

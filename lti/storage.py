@@ -12,10 +12,8 @@ import time
 from typing import Any
 
 from cachelib import FileSystemCache, RedisCache
-from huey import crontab
 from pylti1p3.contrib.flask import FlaskCacheDataStorage, FlaskSessionService
 
-from app.background import queue
 from app.extensions import cache
 
 
@@ -41,7 +39,7 @@ class SharedCacheDataStorage(FlaskCacheDataStorage):
                 return False
             return True
         if isinstance(backend, RedisCache):
-            return backend._write_client.delete(backend.key_prefix + prepared) == 1
+            return backend._write_client.delete(backend._get_prefix() + prepared) == 1
         return bool(cache.delete(prepared))
 
 
@@ -77,9 +75,9 @@ def offers_platform_storage(product_family: str | None) -> bool:
     return (product_family or "").strip().lower() in PLATFORM_STORAGE_FAMILIES
 
 
-@queue.periodic(crontab(minute="17"))
 def prune_expired_cache() -> int:
-    """Hourly: delete expired launch data, states and nonces from the file-system cache.
+    """Delete expired launch data, states and nonces from the file-system cache (hourly:
+    :mod:`app.launch.tasks`).
 
     The cache runs without cachelib's file counting (a shared count file rewritten on every
     set), so nothing else removes entries that are never read again. Redis expires its own.

@@ -233,7 +233,7 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("OUTBOUND_ALLOW_PRIVATE_NETWORKS", "true")
 
     from app import create_app
-    from lti.registrations import import_pylti_config
+    from app.registrations.operations import import_pylti_config
     from lti.sandbox import create_app as create_sandbox
     from lti.sandbox.seed import seed_demo, write_tool_config
 

@@ -24,8 +24,7 @@ from app.database import find_by_ref, retry_on_lock
 from app.extensions import db
 from app.models import Context, Deployment, Registration, RegistrationStatus, ToolKey
 from app.openbadges.models import Issuer
-from lti import keys
-from lti.registrations import (
+from app.registrations.operations import (
     PlatformSpec,
     RegistrationError,
     change_diff,
@@ -36,6 +35,7 @@ from lti.registrations import (
     trust_changes,
     trust_of,
 )
+from lti import keys
 
 log = logging.getLogger(__name__)
 

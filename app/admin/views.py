@@ -10,7 +10,7 @@ from app.admin.operations import AdminError, RegistrationInput
 from app.extensions import db
 from app.models import RegistrationStatus
 from app.openbadges import operations as ob
-from lti.dynamic_registration import tool_urls
+from lti.tool_urls import tool_urls
 
 bp = auth.console_blueprint("admin", "/admin")
 

@@ -29,7 +29,7 @@ TASK_MODULES = (
     "app.awards.outbox",
     "app.notifications.tasks",
     "app.webhooks.tasks",
-    "lti.storage",
+    "app.launch.tasks",
 )
 log = logging.getLogger(__name__)
 

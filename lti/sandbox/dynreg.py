@@ -34,6 +34,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -166,11 +167,12 @@ def check_token(s: Session, platform: Platform, authorization: str | None) -> Re
             "The registration token was not issued by this platform.",
         )
     public = RSAAlgorithm.from_jwk(json.dumps(keys.public_jwk(key)))
+    assert isinstance(public, rsa.RSAPublicKey)  # from a public JWK
     try:
         claims = jwt.decode(
             token,
             public,
-            algorithms=["RS256"],  # type: ignore[arg-type]
+            algorithms=["RS256"],
             options={"require": ["exp", "iat"]},
         )
     except jwt.ExpiredSignatureError as exc:

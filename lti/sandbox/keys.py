@@ -55,6 +55,7 @@ def signing_key(s: Session, platform: Platform) -> PlatformKey:
 def public_jwk(key: PlatformKey) -> dict[str, Any]:
     """The public JWK of a platform key, as its JWKS endpoint serves it."""
     private = serialization.load_pem_private_key(key.private_pem.encode(), password=None)
+    assert isinstance(private, rsa.RSAPrivateKey)  # the platform's keys are RSA
     jwk = json.loads(RSAAlgorithm.to_jwk(private.public_key()))
     jwk.update({"kid": key.kid, "alg": "RS256", "use": "sig"})
     return jwk

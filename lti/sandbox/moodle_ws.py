@@ -267,6 +267,7 @@ class Call:
                 raw = r.score_given if r is not None else None
                 if raw is not None:  # Natural aggregation counts only graded items
                     total, top = total + raw, top + li.score_maximum
+                    assert r is not None  # graded
                     latest = max(filter(None, (latest, _unix(r.timestamp))))
                 itemtype, module, cmid = kinds[li.id]
                 if module and not self.may_view(module):
@@ -447,7 +448,7 @@ class Call:
                     "title": "Activity completion",
                     "status": "Yes" if done else "No",
                     "complete": done,
-                    "timecompleted": _unix(c.time_completed) if done else None,
+                    "timecompleted": _unix(c.time_completed) if c and done else None,
                     "details": {
                         "type": "Activity completion",
                         "criteria": f'<a href="{self.site}/mod/{a.modname}/view.php'

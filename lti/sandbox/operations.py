@@ -531,6 +531,7 @@ def post_score(
     if flavour == "moodle":
         if not gradable:
             raise ScoreError(400, "Incorrect score received: user is not gradable.")
+        assert user is not None  # gradable: enrolled
         if maximum is None:
             maximum = 1.0
         if maximum <= 0:
@@ -540,9 +541,9 @@ def post_score(
             raise ScoreError(
                 409,
                 f"Refusing score with an earlier timestamp for item {li.id} and user {user.lti_id}",
-            )  # type: ignore[union-attr]
+            )
         if result is None:
-            result = Result(line_item_id=li.id, user_id=user.id)  # type: ignore[union-attr]
+            result = Result(line_item_id=li.id, user_id=user.id)
             s.add(result)
         # scoreGiven counts only when FullyGraded; Moodle rescales to the item's maximum.
         if progress == "FullyGraded" and given is not None:

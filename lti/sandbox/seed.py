@@ -412,7 +412,9 @@ def course_url(app: Flask, slug: str, course_id: int, user_login: str) -> str:
     return f"{_base(app)}/{slug}/course/{course_id}?{urlencode({'as': user_login})}"
 
 
-def write_tool_config(platforms: Sequence[PlatformInfo], path: str | Path) -> dict[str, object]:
+def write_tool_config(
+    platforms: Sequence[PlatformInfo], path: str | Path
+) -> dict[str, list[dict[str, object]]]:
     """Write pylti1p3's config.json for ``platforms`` (no tool keys: the tool keeps its own in
     its database). Returns the written document."""
     doc: dict[str, list[dict[str, object]]] = {}
@@ -724,7 +726,7 @@ def create_api_token(
 def api_token_throttled(app: Flask, token: str) -> int:
     """How many requests of ``token`` the throttle refused."""
     with session_scope(app) as s:
-        return s.get(ApiToken, token).throttled
+        return s.get_one(ApiToken, token).throttled
 
 
 def set_tool_custom(app: Flask, slug: str, custom: dict[str, str]) -> dict[str, str]:
@@ -769,6 +771,8 @@ def oauth_tokens_of(app: Flask, slug: str, user_login_or_id: str | int) -> list[
     """The user's OAuth access tokens (for tests: expire or revoke them)."""
     with session_scope(app) as s:
         user = ops.find_user(s, _platform(s, slug), user_login_or_id)
+        if user is None:
+            raise LookupError("no such user")
         return list(
             s.scalars(
                 select(ApiToken.token).where(
@@ -781,7 +785,7 @@ def oauth_tokens_of(app: Flask, slug: str, user_login_or_id: str | int) -> list[
 def expire_api_token(app: Flask, token: str) -> None:
     """Let an access token run out (as an hour passing would)."""
     with session_scope(app) as s:
-        s.get(ApiToken, token).expires_at = utcnow() - timedelta(seconds=1)
+        s.get_one(ApiToken, token).expires_at = utcnow() - timedelta(seconds=1)
 
 
 def add_module(
@@ -816,6 +820,8 @@ def mark_done(app: Flask, slug: str, module_id: int, title: str, user_login_or_i
     """The learner marks a module's "must mark done" item done."""
     with session_scope(app) as s:
         user = ops.find_user(s, _platform(s, slug), user_login_or_id)
+        if user is None:
+            raise LookupError("no such user")
         item = s.scalars(
             select(ModuleItem).where(ModuleItem.module_id == module_id, ModuleItem.title == title)
         ).one()

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def imported(app, lti_env):
     """The sandbox platforms registered as `flask lti import-config config.json` does."""
-    from lti.registrations import import_config_file
+    from app.registrations.operations import import_config_file
     from lti.sandbox.seed import write_tool_config
 
     app.config["PUBLIC_BASE_URL"] = lti_env.tool_url

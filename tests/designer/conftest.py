@@ -47,7 +47,7 @@ def _launch(reg, dep, sub: str, role: str, course: str = "course-1") -> str:
 @pytest.fixture
 def course(app) -> Course:
     from app.launch_session import read_token
-    from lti.registrations import PlatformSpec, save_platform
+    from app.registrations.operations import PlatformSpec, save_platform
 
     reg = save_platform(
         PlatformSpec(

@@ -7,7 +7,7 @@ from app.course.operations import (
     record_launch,
 )
 from app.models import Context, LtiUser, Membership
-from lti.registrations import PlatformSpec, save_platform
+from app.registrations.operations import PlatformSpec, save_platform
 
 MEMBERSHIP = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
 

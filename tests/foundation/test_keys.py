@@ -56,7 +56,7 @@ def test_expired_cache_entries_are_pruned(app):
     from cachelib import FileSystemCache
 
     from app.extensions import cache
-    from lti.storage import prune_expired_cache
+    from app.launch.tasks import prune_expired_cache
 
     if not isinstance(cache.cache, FileSystemCache):
         pytest.skip("Redis expires its own keys")

@@ -9,9 +9,9 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from app.grades.operations import event_secret
 from app.launch_session import LaunchSession, read_token
 from app.models import ToolKey
+from app.registrations.operations import PlatformSpec, save_platform
 from app.secret_box import SecretBoxError, decrypt, encrypted_columns
 from lti import keys
-from lti.registrations import PlatformSpec, save_platform
 
 OLD, NEW = "old-secret-key-" + "x" * 32, "new-secret-key-" + "y" * 32
 

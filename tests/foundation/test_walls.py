@@ -5,6 +5,10 @@
 - ``badge_design/`` turns designs into pictures: it imports neither ``app`` nor ``lti``.
 - The Open Badges core (``app/openbadges/``) imports neither the audit trail nor webhooks:
   what follows an award is announced by ``app.awards.effects`` (DESIGN.md point 8).
+- ``lti/`` (outside the sandbox) is the LTI protocol: of the application it imports only the
+  models, settings, secrets, the launch session and the infrastructure in :data:`LTI_MAY_USE`.
+  What a launch or a registration means to the product (``app.launch``,
+  ``app.registrations``) calls ``lti``, never the other way round.
 - No import cycles among the top-level imports of ``app/`` and ``lti/`` modules.
 """
 
@@ -17,6 +21,21 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOL = ("app", "lti", "badge_design")
+# What lti/ may import of the application. Besides the models (every area's ``models`` module
+# is re-exported by ``app.models``, so lti/ names them through it), settings, secrets and the
+# launch session: the database and cache extensions and the lock retry they need, the snapshot
+# of registrations the launch reads (a cache of models), and the one guarded HTTP client that
+# every outside URL goes through (DESIGN.md point 9: infrastructure, not a product area).
+LTI_MAY_USE = (
+    "app.models",
+    "app.settings",
+    "app.secret_box",
+    "app.launch_session",
+    "app.extensions",
+    "app.database",
+    "app.registration_cache",
+    "app.outbound",
+)
 
 
 def _module_name(path: Path, root: Path) -> str:
@@ -171,6 +190,67 @@ def test_the_open_badges_core_imports_neither_audit_nor_webhooks():
     paths = _sources("app/openbadges")
     assert paths
     assert _violations(paths, ("app.audit", "app.webhooks")) == []
+
+
+def _lti_sources(root: Path = ROOT) -> list[Path]:
+    sandbox = root / "lti" / "sandbox"
+    return [p for p in sorted((root / "lti").rglob("*.py")) if sandbox not in p.parents]
+
+
+def modules_named_by(path: Path, root: Path = ROOT) -> set[str]:
+    """The module each import statement of ``path`` loads, anywhere in its body: for
+    ``from m import n``, ``m.n`` when that is a module (a file or package under ``root``),
+    else ``m`` (``n`` is a name defined in ``m``)."""
+    package = _package(path, root)
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            module, *candidates = sorted(_imported(node, package), key=len)
+            for name in candidates:
+                where = root.joinpath(*name.split("."))
+                is_module = where.with_suffix(".py").exists() or (where / "__init__.py").exists()
+                found.add(name if is_module else module)
+    return found
+
+
+def _lti_violations(root: Path = ROOT) -> list[str]:
+    return [
+        f"{path.relative_to(root)} imports {module}"
+        for path in _lti_sources(root)
+        for module in sorted(modules_named_by(path, root))
+        if _within(module, "app") and not any(_within(module, a) for a in LTI_MAY_USE)
+    ]
+
+
+def test_lti_imports_of_the_application_only_models_settings_and_infrastructure():
+    assert _lti_sources()
+    assert _lti_violations() == []
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from app.course.operations import record_launch\n",
+        "def f():\n    from app.grades.jobs import sync_on_launch\n",
+        "from app import audit\n",
+        "from app import models, audit\n",
+        "import app.admin.operations\n",
+        "from ..app.security.limits import rate_limit\n",
+    ],
+)
+def test_the_lti_wall_sees_a_reach_into_the_application(tmp_path, source):
+    for package in ("app", "app/models", "app/outbound", "app/audit", "lti", "lti/sandbox"):
+        (tmp_path / package).mkdir()
+        (tmp_path / package / "__init__.py").write_text("")
+    (tmp_path / "lti" / "allowed.py").write_text(
+        "from app.models import Registration\nfrom app import outbound\n"
+    )
+    (tmp_path / "lti" / "sandbox" / "own.py").write_text("from app import audit\n")
+    (tmp_path / "lti" / "probe.py").write_text(source)
+    found = _lti_violations(tmp_path)
+    assert found and all(line.startswith("lti/probe.py imports app") for line in found)
 
 
 def test_no_import_cycles_among_top_level_imports():

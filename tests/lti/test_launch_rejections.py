@@ -285,8 +285,8 @@ def test_canvas_cloud_return_url_on_the_schools_domain_is_known(app):
     linking return URL on the school's domain, where dynamic registration started."""
     from app.extensions import db
     from app.models import RegistrationSource
+    from app.registrations.operations import PlatformSpec, save_platform
     from lti.launch import return_url_allowed
-    from lti.registrations import PlatformSpec, save_platform
 
     row = save_platform(
         PlatformSpec(

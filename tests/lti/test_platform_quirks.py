@@ -14,7 +14,7 @@ import lti.services
 from app.extensions import db
 from app.models import Context, Registration
 from app.outbound import OutboundSession
-from lti.registrations import PlatformSpec, save_platform
+from app.registrations.operations import PlatformSpec, save_platform
 from lti.sandbox.seed import create_course, launch_url, platform_info, register_tool
 from lti.services import CourseServices, PlatformError
 from tests.grades.support import new_course, sandbox_scores

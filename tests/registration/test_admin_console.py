@@ -10,7 +10,7 @@ from app.admin.operations import RegistrationInput, create_registration
 from app.extensions import db
 from app.launch_session import LaunchSession
 from app.models import Deployment, Registration, RegistrationSource, ToolKey
-from lti.registrations import PlatformSpec, save_platform
+from app.registrations.operations import PlatformSpec, save_platform
 from tests.support.admin import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_of
 
 

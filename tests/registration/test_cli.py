@@ -9,7 +9,7 @@ from werkzeug.security import check_password_hash
 
 from app.extensions import db
 from app.models import AdminUser, Registration
-from lti.registrations import PlatformSpec, save_platform
+from app.registrations.operations import PlatformSpec, save_platform
 
 
 def _registration(status: str = "pending") -> Registration:

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Deployment, Registration, RegistrationSource
 from lti.canvas_config import SCOPE_SCORE, TOOL_SCOPES
-from lti.dynamic_registration import adopt_deployment, issuer_matches
+from lti.dynamic_registration.configuration import issuer_matches
+from lti.registrations import adopt_deployment
 from tests.registration.conftest import closed_port_url, register_url
 from tests.registration.fake_platform import TOKEN, TOOL_CONFIGURATION
 
@@ -176,9 +177,9 @@ def _assert_refused(response, status: int, code: str) -> None:
 
 def test_issuer_mismatch_is_refused(client, platform, caplog, monkeypatch):
     # migrations/env.py's fileConfig() disables loggers that existed before the test upgrade.
-    monkeypatch.setattr(logging.getLogger("lti.registration_views"), "disabled", False)
+    monkeypatch.setattr(logging.getLogger("app.registrations.views"), "disabled", False)
     _, config_url = platform("moodle", issuer="https://lms.example.edu")
-    with caplog.at_level(logging.WARNING, logger="lti.registration_views"):
+    with caplog.at_level(logging.WARNING, logger="app.registrations.views"):
         response = client.get(register_url(config_url))
     _assert_refused(response, 502, "issuer_mismatch")
     assert "https://lms.example.edu" in response.text

@@ -167,7 +167,7 @@ def test_a_cli_change_is_audited_with_before_and_after(runner):
 
 
 def test_inline_key_sets_are_audited_by_kid_and_fingerprint(app):
-    from lti.registrations import PlatformSpec, save_platform
+    from app.registrations.operations import PlatformSpec, save_platform
 
     spec = dict(
         issuer="https://lms.example.edu",

@@ -118,7 +118,7 @@ def _launch(env, slug: str, course, login: str, **kwargs) -> requests.Response:
 @pytest.fixture
 def world(app, lti_env, tenancy_platforms) -> dict[str, Launched]:
     """The tool knows both registrations; every course of the matrix has been launched."""
-    from lti.registrations import PlatformSpec, save_platform
+    from app.registrations.operations import PlatformSpec, save_platform
 
     p1, p2 = tenancy_platforms["P1"], tenancy_platforms["P2"]
     for info, deployments in ((p1, ("1", "2")), (p2, (P2_DEPLOYMENT,))):

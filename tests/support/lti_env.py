@@ -47,7 +47,7 @@ def lti_env(_app_session):
 def registered(app, lti_env):
     """The tool's database knows both sandbox platforms (as `flask lti import-config` does),
     and the tool's public URL is the live server's."""
-    from lti.registrations import PlatformSpec, save_platform
+    from app.registrations.operations import PlatformSpec, save_platform
 
     app.config["PUBLIC_BASE_URL"] = lti_env.tool_url
     for info in lti_env.platforms.values():

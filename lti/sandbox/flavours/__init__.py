@@ -5,7 +5,10 @@ from __future__ import annotations
 from lti.sandbox.flavours.canvas import CanvasFlavour
 from lti.sandbox.flavours.moodle import MoodleFlavour
 
-FLAVOURS = {"moodle": MoodleFlavour(), "canvas": CanvasFlavour()}
+FLAVOURS: dict[str, MoodleFlavour | CanvasFlavour] = {
+    "moodle": MoodleFlavour(),
+    "canvas": CanvasFlavour(),
+}
 
 
 def flavour_of(name: str) -> MoodleFlavour | CanvasFlavour:

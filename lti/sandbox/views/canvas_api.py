@@ -78,6 +78,7 @@ def api(view: Callable[..., Any]) -> Callable[..., Any]:
         key = s.get(DeveloperKey, token.developer_key_id) if token.developer_key_id else None
         if key is not None and not key.active:
             return _error(401, "Invalid access token.")  # a key turned off stops its tokens
+        assert request.url_rule is not None  # a routed request
         needed = scope_of(request.url_rule.rule, request.method)
         if key is not None and key.require_scopes and needed not in token.scopes:
             # Canvas's AccessTokenScopeError: 401 without WWW-Authenticate.
@@ -97,7 +98,7 @@ def api(view: Callable[..., Any]) -> Callable[..., Any]:
             course = s.get(Course, int(course_ref)) if course_ref.isdigit() else None
         if course is None or course.platform_id != g.platform.id:
             return _error(404, "The specified resource does not exist.")
-        user = s.get(User, token.user_id)
+        user = s.get_one(User, token.user_id)
         role = s.scalar(
             select(Enrollment.role).where(
                 Enrollment.course_id == course.id, Enrollment.user_id == user.id
@@ -223,22 +224,22 @@ def student_submissions(course: Course) -> Response:
 
     def render(row: tuple[LineItem, User, Result | None]) -> dict[str, Any]:
         li, u, r = row
-        graded = r is not None and r.score_given is not None
-        score = (
-            r.score_given * li.score_maximum / r.score_maximum
-            if graded and r.score_maximum
-            else (r.score_given if graded else None)
-        )
+        given = r.score_given if r is not None else None
+        score: float | None = None
+        graded_at: str | None = None
+        if r is not None and given is not None:
+            score = given * li.score_maximum / r.score_maximum if r.score_maximum else given
+            graded_at = as_utc(r.timestamp).isoformat().replace("+00:00", "Z")
         return {
             "id": li.id * 100000 + u.id,
             "assignment_id": li.id,
             "user_id": u.id,
             "score": score,
             "grade": f"{score:g}" if score is not None else None,
-            "graded_at": as_utc(r.timestamp).isoformat().replace("+00:00", "Z") if graded else None,
+            "graded_at": graded_at,
             "submitted_at": None,
             "attempt": None,
-            "workflow_state": "graded" if graded else "unsubmitted",
+            "workflow_state": "graded" if score is not None else "unsubmitted",
             "excused": False,
             "late": False,
             "missing": False,
@@ -332,6 +333,7 @@ def course_user(course: Course, user_ref: str) -> Response:
     )
     if not enrolled:
         return _error(404, "The specified resource does not exist.")
+    assert user is not None  # enrolled
     return jsonify(
         {
             "id": user.id,
@@ -354,7 +356,7 @@ def _requirement_met(
         return done.get(item.id)
     if item.requirement == "min_score" and item.line_item_id in results:
         r = results[item.line_item_id]
-        li = session().get(LineItem, item.line_item_id)
+        li = session().get_one(LineItem, item.line_item_id)
         if r.score_given is None:
             return None
         score = r.score_given * li.score_maximum / r.score_maximum if r.score_maximum else 0

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 from flask import Response, current_app, g, jsonify, redirect, render_template, request, url_for
 from flask import session as cookie
 from sqlalchemy import select
+from werkzeug.wrappers import Response as BaseResponse  # what redirect() returns
 
 from lti.sandbox import operations as ops
 from lti.sandbox.db import session
@@ -74,7 +75,7 @@ def _key(client_id: str | None, active_only: bool = True) -> DeveloperKey | None
     return key
 
 
-def _final(redirect_uri: str, **params: str) -> Response:
+def _final(redirect_uri: str, **params: str) -> BaseResponse:
     sep = "&" if "?" in redirect_uri else "?"
     return redirect(redirect_uri + sep + urlencode({k: v for k, v in params.items() if v}))
 
@@ -134,7 +135,7 @@ def oauth_confirm() -> Any:
     if not pending:
         return Response("Must submit new OAuth2 request", status=400, mimetype="text/plain")
     s = session()
-    key = s.get(DeveloperKey, pending["key"])
+    key = s.get_one(DeveloperKey, pending["key"])
     user = _signed_in()
     if request.method == "POST" and request.form.get("login"):
         found = ops.find_user(s, g.platform, request.form["login"].strip())
@@ -162,17 +163,18 @@ def oauth_confirm() -> Any:
     )
 
 
-def _client(form: Any) -> tuple[DeveloperKey | None, Response | None]:
-    """The developer key from client_id/client_secret (form or HTTP Basic)."""
+def _client(form: Any) -> DeveloperKey | Response:
+    """The developer key from client_id/client_secret (form or HTTP Basic), or the error to
+    answer."""
     auth = request.authorization
     client_id = form.get("client_id") or (auth.username if auth else None)
     secret = form.get("client_secret") or (auth.password if auth else None)
     key = _key(client_id)
     if key is None:
-        return None, oauth_error("invalid_client_id")
+        return oauth_error("invalid_client_id")
     if not secret or not secrets.compare_digest(secret, key.secret):
-        return None, oauth_error("invalid_client_secret")
-    return key, None
+        return oauth_error("invalid_client_secret")
+    return key
 
 
 def _token_json(token: ApiToken, user: User, with_refresh: bool, lifetime: int) -> Response:
@@ -201,9 +203,9 @@ def _new_token_value() -> str:
 def user_token_grant() -> Response:
     """``grant_type=authorization_code`` or ``refresh_token`` (Canvas's GrantTypes)."""
     form = request.form
-    key, refused = _client(form)
-    if refused is not None:
-        return refused
+    key = _client(form)
+    if isinstance(key, Response):
+        return key
     s = session()
     if form.get("grant_type") == "authorization_code":
         if not form.get("code"):
@@ -225,7 +227,7 @@ def user_token_grant() -> Response:
         )
         s.add(token)
         s.commit()
-        return _token_json(token, s.get(User, token.user_id), True, key.token_lifetime)
+        return _token_json(token, s.get_one(User, token.user_id), True, key.token_lifetime)
     if not form.get("refresh_token"):
         return oauth_error("refresh_token_not_supplied")
     old = s.scalars(select(ApiToken).where(ApiToken.refresh_token == form["refresh_token"])).first()
@@ -253,7 +255,7 @@ def user_token_grant() -> Response:
     fresh.refresh_token = refresh
     s.add(fresh)
     s.commit()
-    return _token_json(fresh, s.get(User, fresh.user_id), False, key.token_lifetime)
+    return _token_json(fresh, s.get_one(User, fresh.user_id), False, key.token_lifetime)
 
 
 @bp.route("/login/oauth2/token", methods=["DELETE"], endpoint="canvas_token_delete")
@@ -298,7 +300,7 @@ def developer_keys() -> Any:
     and its scopes), turn keys on and off, and add a module with a requirement to a course."""
     from lti.sandbox import seed
 
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy
     s, form, message = session(), request.form, None
     if request.method == "POST":
         action = form.get("action")
@@ -319,7 +321,7 @@ def developer_keys() -> Any:
                 s.commit()
                 message = f"Developer key {key.client_id} {'ON' if key.active else 'OFF'}."
         elif action == "module":
-            line_item = s.get(LineItem, int(form["line_item"]))
+            line_item = s.get_one(LineItem, int(form["line_item"]))
             seed.add_module(
                 app,
                 g.platform.slug,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import jwt
 from flask import g, render_template, request
@@ -86,7 +86,7 @@ def _place(tool: Tool, course: Course, claims: dict[str, Any]) -> list[ResourceL
         raise DeepLinkError("content_items must be a list.")
     if g.platform.flavour == "canvas":
         settings = v.CANVAS_DL_PLACEMENTS[claims["_state"].get("pl") or "link_selection"]
-        accepted = set(settings["accept_types"])  # type: ignore[arg-type]
+        accepted = set(cast(list[str], settings["accept_types"]))
         multiple = bool(settings["accept_multiple"])
     else:
         accepted, multiple = {"ltiResourceLink"}, True

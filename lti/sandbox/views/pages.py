@@ -19,6 +19,7 @@ from flask import (
     session as cookie,
 )
 from sqlalchemy import func, select
+from werkzeug.wrappers import Response as BaseResponse  # what redirect() returns
 
 from lti.sandbox import launch as launches
 from lti.sandbox import operations as ops
@@ -152,7 +153,7 @@ PROFILE_LANGUAGES = {
 
 
 @bp.post("/course/<int:course_id>/language")
-def set_language(course_id: int) -> Response:
+def set_language(course_id: int) -> BaseResponse:
     """The logged-in user's preferred language (Moodle: profile "Preferred language"; Canvas:
     account settings "Language"): their next launches carry it as the locale."""
     course = _course_or_404(course_id)
@@ -276,7 +277,7 @@ def post_message_forwarding() -> str:
 
 
 @bp.route("/mod/lti/return.php")
-def moodle_return() -> Response:
+def moodle_return() -> BaseResponse:
     """Moodle's launch_presentation.return_url: back to the course."""
     return redirect(
         url_for("sandbox.course_page", course_id=request.args.get("course", 0, type=int))
@@ -290,7 +291,7 @@ def avatar() -> Response:
 
 
 @bp.route("/")
-def platform_home() -> Response:
+def platform_home() -> BaseResponse:
     """The platform's home: the index, scrolled to it."""
     return redirect(url_for("sandbox_root.index") + f"#{g.platform.slug}")
 

@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from flask import Response, abort, g, jsonify, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse  # what redirect() returns
 
 from lti.sandbox import dynreg, hints
 from lti.sandbox.db import session
@@ -132,7 +133,7 @@ def register_tool_page() -> tuple[str, int]:
 
 
 @bp.route("/admin/tools/<client_id>/activate", methods=["POST"], endpoint="activate_tool")
-def activate_tool_page(client_id: str) -> Response:
+def activate_tool_page(client_id: str) -> BaseResponse:
     """Moodle's "Activate" on a pending tool; Canvas's "ON" and deploy of a developer key."""
     _check_csrf()
     s = session()

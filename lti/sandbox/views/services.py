@@ -401,7 +401,7 @@ def c_result(course_id: int, item_id: int, result_id: int) -> Response:
     result = session().get(Result, result_id)
     if result is None or result.line_item_id != li.id:
         return service_error(404, "Result not found.")
-    user = session().get(ops.User, result.user_id)
+    user = session().get_one(ops.User, result.user_id)
     body = g.flavour.result_json(iss(), course.id, auth.tool, li, ResultRow(result, user))
     return _json(body, "application/vnd.ims.lis.v2.result+json")
 

@@ -43,7 +43,7 @@ def admin_webservices() -> Any:
     """Site administration > Server > Web services, in one page: the REST switch, tokens of
     the web-service user (with its service's functions and its role's capabilities), and
     native activities with completion for the courses (what an LMS admin and teacher set)."""
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy
     slug, form, message = g.platform.slug, request.form, None
     if request.method == "POST":
         action = form.get("action")

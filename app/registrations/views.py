@@ -7,22 +7,20 @@ import logging
 from flask import Blueprint, jsonify, render_template, request
 from flask_limiter.errors import RateLimitExceeded
 
+from app.registrations.dynamic import register_tool
 from app.security.limits import rate_limit
 from app.settings import number
 from lti import canvas_config
-from lti.dynamic_registration import (
-    DEFAULT_TIMEOUT,
-    RegistrationFailed,
-    register_tool,
-    tool_urls,
-)
+from lti.dynamic_registration.exchange import DEFAULT_TIMEOUT
+from lti.errors import RegistrationFailed
+from lti.tool_urls import tool_urls
 
 log = logging.getLogger(__name__)
+# The tool's logo is served from here (/lti/static/…): platforms keep its URL.
 bp = Blueprint(
     "lti_registration",
     __name__,
     url_prefix="/lti",
-    template_folder="templates",
     static_folder="static",
     static_url_path="/static",
 )

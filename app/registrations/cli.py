@@ -15,8 +15,13 @@ from app.admin.operations import (
     set_institution_admins_staff,
     set_registration_status,
 )
+from app.registrations.operations import (
+    PlatformSpec,
+    RegistrationError,
+    import_config_file,
+    save_platform,
+)
 from lti import keys
-from lti.registrations import PlatformSpec, RegistrationError, import_config_file, save_platform
 
 lti_cli = AppGroup("lti", help="LTI registrations and the tool's keys.")
 

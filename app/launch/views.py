@@ -1,9 +1,11 @@
-"""LTI endpoints: OIDC login, launch, deep linking response and the tool's key set."""
+"""LTI endpoints: OIDC login, launch, deep linking response and the tool's key set.
+
+lti/ validates the messages; these views record the launch and start its grade sync."""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, g, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
@@ -11,21 +13,17 @@ from flask_babel import lazy_gettext as _l
 from pylti1p3.contrib.flask import FlaskRequest
 from pylti1p3.deep_link_resource import DeepLinkResource
 
-from app.course.operations import LaunchFacts, PersonFacts, lms_course_id, record_launch
 from app.grades.jobs import sync_on_launch
-from app.i18n import launch_locale
-from app.launch_session import LaunchSession, current_session, launch_required
+from app.launch.operations import record
+from app.launch_session import current_session, launch_required
 from app.security.limits import rate_limit
 from lti import keys
 from lti.errors import LaunchRejected
-from lti.launch import CLAIM, ToolMessageLaunch, ToolOIDCLogin
+from lti.launch import ToolMessageLaunch, ToolOIDCLogin
 from lti.tool_conf import DatabaseToolConf
 
 log = logging.getLogger(__name__)
 bp = Blueprint("lti", __name__, url_prefix="/lti")
-
-AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
-NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 
 
 def launch_url() -> str:
@@ -63,7 +61,7 @@ def launch_url_check():
 def launch():
     message = ToolMessageLaunch(FlaskRequest(), DatabaseToolConf())
     message.validate()
-    session = _record(message)
+    session = record(message)
     g.launch_session = session  # the pages drawn by this request speak the launch's language
     sync_on_launch(session.context_id)  # grades are pulled, never pushed: refresh in background
     if message.is_deep_link_launch():
@@ -92,71 +90,10 @@ def launch():
 
 
 def _platform_origin(message: ToolMessageLaunch) -> str:
-    from urllib.parse import urlsplit
-
     reg = message._registration
+    assert reg is not None  # validate() found it
     parts = urlsplit(reg.get_auth_login_url() or reg.get_issuer() or "")
     return f"{parts.scheme}://{parts.netloc}"
-
-
-def platform_name(claim: dict[str, Any] | None) -> str:
-    """The institution's name in a launch's ``tool_platform`` claim. Moodle puts its site's
-    short name in ``name`` and the full one in ``description``; others (Canvas: the root
-    account) put the institution's name in ``name``."""
-    claim = claim if isinstance(claim, dict) else {}
-    name = str(claim.get("name") or "")
-    if claim.get("product_family_code") == "moodle":
-        name = str(claim.get("description") or "") or name
-    return " ".join(name.split())[:200]
-
-
-def _record(message: ToolMessageLaunch) -> LaunchSession:
-    """Store the course, the person and their role; return the launch session."""
-    body: dict[str, Any] = message.jwt_body
-    conf = message.get_tool_conf()
-    client_id = message.get_client_id()
-    deployment = conf.deployment_row(body["iss"], body[CLAIM + "deployment_id"], client_id)
-    registration = conf.registration_row(body["iss"], client_id)
-    # validate_registration and validate_deployment found both a moment ago
-    assert deployment is not None and registration is not None
-    context = body.get(CLAIM + "context") or {}
-    locale = launch_locale(body)
-    recorded = record_launch(
-        LaunchFacts(
-            registration_id=deployment.registration_id,
-            deployment_id=deployment.id,
-            person=PersonFacts(
-                issuer=body["iss"],
-                sub=str(body["sub"]),
-                name=body.get("name") or "",
-                given_name=body.get("given_name") or "",
-                family_name=body.get("family_name") or "",
-                email=body.get("email") or None,
-                locale=locale,
-            ),
-            lti_context_id=str(context["id"]),
-            context_title=context.get("title") or "",
-            context_label=context.get("label") or "",
-            roles=list(body.get(CLAIM + "roles") or []),
-            institution_admins_are_staff=registration.institution_admins_are_staff,
-            ags_endpoint=body.get(AGS_CLAIM),
-            nrps_endpoint=body.get(NRPS_CLAIM),
-            product_family=str(
-                (body.get(CLAIM + "tool_platform") or {}).get("product_family_code") or ""
-            ),
-            platform_name=platform_name(body.get(CLAIM + "tool_platform")),
-            lms_course_id=lms_course_id(body.get(CLAIM + "custom")),
-        )
-    )
-    return LaunchSession(
-        registration_id=deployment.registration_id,
-        deployment_id=deployment.id,
-        context_id=recorded.context_id,
-        user_id=recorded.user_id,
-        is_staff=recorded.is_staff,
-        launch_id=message.get_launch_id(),
-        locale=locale,
-    )
 
 
 @bp.get("/deep-link")
