@@ -151,7 +151,7 @@ def _context() -> Context:
 
 
 def _actor() -> str:
-    user = db.session.get(LtiUser, current_session().user_id)
+    user = db.session.get_one(LtiUser, current_session().user_id)
     return f"staff:{user.public_id} {user.name}".strip()
 
 

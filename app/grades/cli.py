@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import TypeVar
 
 import click
 from flask.cli import AppGroup
@@ -12,10 +13,12 @@ from app.grades import jobs
 from app.grades.operations import event_secret
 from app.models import Context, Registration
 
+M = TypeVar("M")
+
 grades_cli = AppGroup("grades", help="Grade syncs and pushed grade events.")
 
 
-def _find(model: type, ref: str) -> object:
+def _find(model: type[M], ref: str) -> M:
     row = find_by_ref(model, ref)
     if row is None:
         raise click.ClickException(f"no {model.__name__.lower()} {ref}")

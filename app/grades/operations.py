@@ -107,11 +107,11 @@ def record_grades(events: Sequence[GradeEvent]) -> list[GradeEvent]:
     changed = []
     for key in keys:
         event = latest[key]
-        held = current.get(key)
-        if held is None:
+        stored = current.get(key)
+        if stored is None:
             if event.score is None:
                 continue  # "not graded yet" for a grade we never had: nothing to record
-        elif _same(held, event) or _stale(held, event):
+        elif _same(stored, event) or _stale(stored, event):
             continue
         changed.append(event)
     now = utcnow()
