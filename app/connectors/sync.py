@@ -25,8 +25,10 @@ from app.connectors.models import ConnectorAuth, ConnectorKind, GradebookConnect
 from app.connectors.moodle import MoodleClient, MoodleSource
 from app.database import in_transaction
 from app.extensions import db
+from app.grades.columns import mirror_columns
 from app.grades.models import Column
-from app.grades.operations import GradeEvent, mirror_columns, user_ids_by_sub
+from app.grades.operations import GradeEvent
+from app.grades.roster import user_ids_by_sub
 from app.models import Context, LtiUser, Membership, Registration
 from app.models.base import utcnow
 from app.settings import number

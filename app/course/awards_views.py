@@ -30,7 +30,7 @@ from app.criteria.titles import name_column_titles
 from app.extensions import db
 from app.grades import jobs
 from app.grades.models import Column, Job, JobState
-from app.grades.operations import parse_csv
+from app.grades.pushed import parse_csv
 from app.grades.sync import create_column
 from app.launch_session import current_session, launch_required
 from app.models import Context, LtiUser, Membership, Registration

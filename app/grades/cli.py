@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 
 from app.database import find_by_ref
 from app.grades import jobs
-from app.grades.operations import event_secret
+from app.grades.pushed import event_secret
 from app.models import Context, Registration
 
 M = TypeVar("M")

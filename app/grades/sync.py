@@ -30,17 +30,10 @@ from app.connectors.sync import read_native
 from app.criteria import referenced_columns
 from app.database import CHUNK, in_transaction
 from app.extensions import db
+from app.grades.columns import to_float, upsert_columns
 from app.grades.models import Column
-from app.grades.operations import (
-    GradeEvent,
-    Member,
-    parse_timestamp,
-    record_grades,
-    to_float,
-    upsert_columns,
-    upsert_roster,
-    user_ids_by_sub,
-)
+from app.grades.operations import GradeEvent, parse_timestamp, record_grades
+from app.grades.roster import Member, upsert_roster, user_ids_by_sub
 from app.models import Context, Registration
 from lti.services import CourseServices
 
