@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from app.awards import lifecycle
 from app.awards import operations as awards
-from app.course.awards_views import _actor, _after, _back, _badge, bp, render_badge_page
+from app.awards.views import _actor, _after, _back, _badge, bp, render_badge_page
 from app.course.progress import job_progress
 from app.course.rules import rule_form
 from app.criteria import CriteriaError
