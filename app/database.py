@@ -165,9 +165,10 @@ def affected_rows(statement: Executable) -> int:
     return cast("CursorResult[Any]", db.session.execute(statement)).rowcount
 
 
-def by_public_id(model: Any, public_id: str) -> Any:
+def by_public_id(model: type[T], public_id: str) -> T | None:
     """The row of ``model`` with this public id, or None."""
-    return db.session.scalar(select(model).where(model.public_id == public_id))
+    column = cast(Any, model).public_id  # every model with a public id has this column
+    return db.session.scalar(select(model).where(column == public_id))
 
 
 def find_by_ref(model: type, ref: str | int) -> Any:
