@@ -11,7 +11,7 @@ import functools
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, ParamSpec, TypeVar, cast
+from typing import Any, ParamSpec, TypeVar, cast, overload
 
 from sqlalchemy import DateTime, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -102,6 +102,12 @@ class AwareDateTime(TypeDecorator[datetime]):
         return as_utc(value)
 
 
+@overload
+def as_utc(moment: datetime) -> datetime: ...
+@overload
+def as_utc(moment: None) -> None: ...
+@overload
+def as_utc(moment: datetime | None) -> datetime | None: ...
 def as_utc(moment: datetime | None) -> datetime | None:
     """``moment`` as an aware UTC datetime (naive values are taken as UTC); None stays None."""
     if moment is None:
@@ -159,9 +165,10 @@ def affected_rows(statement: Executable) -> int:
     return cast("CursorResult[Any]", db.session.execute(statement)).rowcount
 
 
-def by_public_id(model: Any, public_id: str) -> Any:
+def by_public_id(model: type[T], public_id: str) -> T | None:
     """The row of ``model`` with this public id, or None."""
-    return db.session.scalar(select(model).where(model.public_id == public_id))
+    column = cast(Any, model).public_id  # every model with a public id has this column
+    return db.session.scalar(select(model).where(column == public_id))
 
 
 def find_by_ref(model: type, ref: str | int) -> Any:

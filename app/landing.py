@@ -18,8 +18,10 @@ def index() -> str:
 
 @bp.get("/favicon.ico")
 def favicon() -> Response:
+    folder = current_app.static_folder
+    assert folder is not None  # the app is created with its static folder
     response = send_from_directory(
-        current_app.static_folder,
+        folder,
         "favicon.ico",
         mimetype="image/vnd.microsoft.icon",
         max_age=86_400,

@@ -59,8 +59,8 @@ def http_error_text(exc: HTTPException) -> tuple[str, str]:
 def init_app(app: Flask) -> None:
     """Register the product's blueprints and the error handlers."""
     from app import admin
-    from app.course import lifecycle_views  # noqa: F401  (its routes join course_awards_bp)
-    from app.course.awards_views import bp as course_awards_bp
+    from app.awards import lifecycle_views  # noqa: F401  (its routes join course_awards_bp)
+    from app.awards.views import bp as course_awards_bp
     from app.course.views import bp as course_bp
 
     app.register_blueprint(course_bp)

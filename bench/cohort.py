@@ -157,7 +157,7 @@ class Harness:
         from sqlalchemy import select
 
         from app.extensions import db
-        from app.grades.operations import upsert_columns
+        from app.grades.columns import upsert_columns
         from app.models import Context, Registration
         from lti.sandbox.seed import create_course, launch_url
         from lti.services import CourseServices

@@ -15,17 +15,14 @@ from app.api.auth import ApiError, authenticate, check_tenant
 from app.api.common import body, get_owned, paged
 from app.api.registry import endpoint
 from app.api.validation import MAX_NUMBER, text
-from app.awards.pipeline import in_transaction, ingest
+from app.awards.pipeline import ingest
+from app.database import in_transaction
 from app.extensions import db
 from app.grades import jobs
 from app.grades.models import COLUMN_KINDS, Column, Job
-from app.grades.operations import (
-    EventError,
-    GradeEvent,
-    event_from_fields,
-    event_secret,
-    has_event_secret,
-)
+from app.grades.operations import GradeEvent
+from app.grades.pushed import EventError, event_from_fields, event_secret
+from app.grades.queries import has_event_secret
 from app.models import Context, LtiUser, Registration
 from app.openbadges import documents
 

@@ -86,7 +86,8 @@ def record(
 
 
 def record_many(entries: Iterable[Entry], *, now: datetime | None = None) -> list[str]:
-    """Append several records at once (one lock of the head, one INSERT per 500); no commit.
+    """Append several records at once (one lock of the head, one INSERT per
+    :data:`app.database.CHUNK` rows); no commit.
 
     Entries without an actor get the current one."""
     actor = None

@@ -4,6 +4,8 @@
 actions of staff, the API and the CLI (preview, awards and revocations, acceptances, review
 decisions, criteria checks), ``effects`` writes what each of those happenings owes (decision,
 audit record, outbox rows) for every path, ``outbox`` dispatches the side effects of awards.
+``views`` and ``lifecycle_views`` are the staff pages inside the LMS iframe (the
+``course_awards`` blueprint, under ``/course/awards``).
 """
 
 import app.models  # noqa: F401  (the model registry first: our models import its modules)

@@ -96,13 +96,12 @@ def dispatch(message_id: int) -> float | None:
         handler_for(message.kind)(message)
     except Exception as exc:  # any failure of a side effect is retried, then dead-lettered
         db.session.rollback()
-        message = in_transaction(partial(_failed, message_id, exc))
-        if message.state == OutboxState.DEAD:
+        message, delay = in_transaction(partial(_failed, message_id, exc))
+        if delay is None:
             log.error(
                 "outbox %s dead after %s attempts: %s", message.dedupe_key, message.attempts, exc
             )
             return None
-        delay = (message.next_attempt_at - utcnow()).total_seconds()
         log.warning(
             "outbox %s failed (attempt %s), retry in %.0fs: %s",
             message.dedupe_key,
@@ -113,17 +112,17 @@ def dispatch(message_id: int) -> float | None:
         return max(delay, 0.1)
 
     def sent() -> None:
-        row = db.session.get(OutboxMessage, message_id)
+        row = db.session.get_one(OutboxMessage, message_id)
         row.state, row.sent_at, row.lease_until = OutboxState.SENT, utcnow(), None
 
     in_transaction(sent)
     return None
 
 
-def _failed(message_id: int, exc: Exception) -> OutboxMessage:
-    message = db.session.get(OutboxMessage, message_id)
-    leases.fail(message, f"{type(exc).__name__}: {exc}"[:2000])
-    return message
+def _failed(message_id: int, exc: Exception) -> tuple[OutboxMessage, float | None]:
+    # The row and the seconds until its retry (None: it went to the dead list).
+    message = db.session.get_one(OutboxMessage, message_id)
+    return message, leases.fail(message, f"{type(exc).__name__}: {exc}"[:2000])
 
 
 @queue.task()

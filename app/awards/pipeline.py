@@ -196,7 +196,8 @@ def earned_of(user_ids: Sequence[int], now: datetime | None = None) -> dict[int,
         )
     )
     for user_id, badge in rows:
-        out[user_id].add(badge)
+        if user_id is not None:  # always (the filter names the learners); narrows the type
+            out[user_id].add(badge)
     return out
 
 
@@ -422,7 +423,7 @@ def ingest(
 
 def _fresh(item: CourseBadge) -> CourseBadge:
     # A rolled-back chunk expires the session's objects; reload the badge it will issue.
-    return CourseBadge(db.session.get(Badge, item.badge.id), item.criteria)
+    return CourseBadge(db.session.get_one(Badge, item.badge.id), item.criteria)
 
 
 def evaluate_course(

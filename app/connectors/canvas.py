@@ -298,12 +298,13 @@ class CanvasSource:
         for sub in self.client.get_all(
             f"{course}/students/submissions", [("student_ids[]", "all")]
         ):
-            key, learner = assignments.get(sub.get("assignment_id")), ids.get(sub.get("user_id"))
-            if key is None or learner is None:
+            column = assignments.get(sub.get("assignment_id"))
+            learner = ids.get(sub.get("user_id"))
+            if column is None or learner is None:
                 continue
             score = None if sub.get("excused") else _number(sub.get("score"))
             out.grades.append(
-                NativeGrade(key, learner, score, maxima[key], _time(sub.get("graded_at")))
+                NativeGrade(column, learner, score, maxima[column], _time(sub.get("graded_at")))
             )
         scored = False
         for e in self.client.get_all(f"{course}/enrollments", [("type[]", "StudentEnrollment")]):
@@ -377,7 +378,8 @@ class CanvasSource:
             if self.client.token is None:
                 self.client.token = self.client.tokens.current()
             clients = [self.client.copy() for _ in range(threads)]
-        app = current_app._get_current_object()
+        # The app behind the proxy (typed as Flask), for the threads' own app contexts.
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
 
         def run(part: tuple[CanvasClient, list[tuple[int, str]]]) -> list[tuple[str, list[Any]]]:
             client, mine = part

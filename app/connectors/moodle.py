@@ -354,7 +354,7 @@ class MoodleSource:
             return
         types = sorted(
             {
-                m.get("modname")
+                m["modname"]
                 for m in modules.values()
                 if m.get("name") in missing and m.get("modname")
             }
@@ -441,7 +441,7 @@ class MoodleSource:
                     "activity_completion",
                 )
             )
-        hidden = sorted({m.get("modname") for cmid, m in tracked.items() if cmid not in seen})
+        hidden = sorted({str(m.get("modname")) for cmid, m in tracked.items() if cmid not in seen})
         if learners and hidden:
             out.warnings.append(
                 translatable(

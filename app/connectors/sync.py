@@ -25,8 +25,10 @@ from app.connectors.models import ConnectorAuth, ConnectorKind, GradebookConnect
 from app.connectors.moodle import MoodleClient, MoodleSource
 from app.database import in_transaction
 from app.extensions import db
+from app.grades.columns import mirror_columns
 from app.grades.models import Column
-from app.grades.operations import GradeEvent, mirror_columns, user_ids_by_sub
+from app.grades.operations import GradeEvent
+from app.grades.roster import user_ids_by_sub
 from app.i18n import stored, translatable
 from app.models import Context, LtiUser, Membership, Registration
 from app.models.base import utcnow
@@ -85,7 +87,7 @@ def read_native(context_id: int) -> NativeRead:
     """Read the course's native gradebook when its registration has an enabled connector
     (else nothing). Records the outcome on the connector for the console; raises
     :class:`ConnectorError` when the read failed."""
-    context = db.session.get(Context, context_id)
+    context = db.session.get_one(Context, context_id)
     connector = db.session.get(GradebookConnector, context.registration_id)
     if connector is None or not connector.enabled:
         return NativeRead()
@@ -108,7 +110,7 @@ def read_native(context_id: int) -> NativeRead:
         message = stored(exc.args[0])
         in_transaction(lambda: _note(registration_id, message))
         raise
-    issuer = db.session.get(Registration, registration_id).issuer
+    issuer = db.session.get_one(Registration, registration_id).issuer
     columns = [c for c in read.columns if c.key not in own]
     keys = in_transaction(lambda: upsert_native_columns(context_id, kind, columns))
     ids = in_transaction(lambda: user_ids_by_sub(issuer, {g.user_sub for g in read.grades}))
@@ -130,7 +132,7 @@ def read_native(context_id: int) -> NativeRead:
 
 
 def _note(registration_id: int, error: str | None) -> None:
-    connector = db.session.get(GradebookConnector, registration_id)
+    connector = db.session.get_one(GradebookConnector, registration_id)
     connector.last_error = error
     connector.last_read_at = utcnow()
 

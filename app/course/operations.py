@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, and_, bindparam, select
 
@@ -14,6 +14,8 @@ from app.database import retry_on_lock, upsert
 from app.extensions import db
 from app.models import Context, LtiUser, Membership, Registration
 from app.models.base import utcnow
+
+M = TypeVar("M")
 
 # Role mapping of the product: these context (membership) roles are staff in that course.
 STAFF_ROLE_NAMES = frozenset(
@@ -110,7 +112,7 @@ class RecordedLaunch:
     is_staff: bool
 
 
-def _get_or_create(model: type, lookup: dict[str, Any], **defaults: Any) -> Any:
+def _get_or_create(model: type[M], lookup: dict[str, Any], **defaults: Any) -> M:
     """Fetch a row by its natural key, inserting it first if needed; safe under concurrency."""
     query = select(model).filter_by(**lookup)
     row = db.session.scalars(query).first()

@@ -173,6 +173,7 @@ class _Builder:
         ]
         count = len(node.children)
         met_count = sum(self.result.statuses[f"{path}/{key}/{i}"] == MET for i in range(count))
+        kind: ItemKind
         if isinstance(node, AllNode):
             k, kind, label = count, "all", _("All of the following")
             fraction = sum(fractions) / count

@@ -1,8 +1,10 @@
 """Grades: the course's columns and grades, AGS/NRPS sync, tracked background jobs.
 
-``operations`` holds the one `GradeEvent` and the roster/column mirrors, ``sync`` pulls a
-course from the platform, ``jobs`` tracks and retries background jobs, ``tasks`` declares
-them on huey.
+``operations`` holds the one `GradeEvent` and stores grades, ``columns`` and ``roster``
+mirror the course's columns and people, ``pushed`` reads pushed and imported grades,
+``queries`` holds read-only lookups, ``sync`` pulls a course from the platform, ``jobs``
+tracks and retries background jobs, ``tasks`` declares them on huey, ``cli`` holds
+``flask grades …``.
 """
 
 from flask import Flask

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import json
+from typing import TypeVar
 
 import click
 from flask.cli import AppGroup
 
 from app.database import find_by_ref
 from app.grades import jobs
-from app.grades.operations import event_secret
+from app.grades.pushed import event_secret
 from app.models import Context, Registration
+
+M = TypeVar("M")
 
 grades_cli = AppGroup("grades", help="Grade syncs and pushed grade events.")
 
 
-def _find(model: type, ref: str) -> object:
+def _find(model: type[M], ref: str) -> M:
     row = find_by_ref(model, ref)
     if row is None:
         raise click.ClickException(f"no {model.__name__.lower()} {ref}")

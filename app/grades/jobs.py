@@ -101,10 +101,13 @@ def last_sync_outcome(context_id: int) -> SyncOutcome | None:
     if job is None:
         return None
     if job.state == JobState.DONE:
-        return SyncOutcome(job.finished_at, "succeeded", _summary(job.result or {}))
+        # A finished job always has its finish time; created_at only satisfies the type.
+        return SyncOutcome(
+            job.finished_at or job.created_at, "succeeded", _summary(job.result or {})
+        )
     if job.state == JobState.DEAD:
         return SyncOutcome(
-            job.finished_at,
+            job.finished_at or job.created_at,
             "failed",
             (job.last_error or _("The check failed."))
             + " "
@@ -234,7 +237,7 @@ def run(job_id: int) -> Job | None:
     if job.kind == SYNC and _another_running(job):
         # One sync per course at a time: come back when the running one is done.
         def release() -> None:
-            row = db.session.get(Job, job_id)
+            row = db.session.get_one(Job, job_id)
             row.state, row.attempts = JobState.QUEUED, row.attempts - 1
 
         in_transaction(release)
@@ -257,8 +260,8 @@ def run(job_id: int) -> Job | None:
         if not isinstance(exc, PlatformError):
             log.exception("job %s failed", job_id)
         retryable = not isinstance(exc, PlatformError) or exc.retryable
-        job = in_transaction(partial(_failed, job_id, exc, retryable))
-        if job.state == JobState.RETRYING:
+        job, delay = in_transaction(partial(_failed, job_id, exc, retryable))
+        if delay is not None:
             log.warning(
                 "job %s (%s) attempt %s failed, retry at %s: %s",
                 job.public_id,
@@ -267,13 +270,12 @@ def run(job_id: int) -> Job | None:
                 job.next_attempt_at,
                 exc,
             )
-            delay = (job.next_attempt_at - utcnow()).total_seconds()
             raise RetryTask(delay=max(delay, 0.1)) from exc
         log.error(
             "job %s (%s) is dead after %s attempts: %s", job.public_id, job.kind, job.attempts, exc
         )
         return job
-    return _finish(db.session.get(Job, job_id), result)
+    return _finish(db.session.get_one(Job, job_id), result)
 
 
 def failure_text(exc: Exception) -> str:
@@ -287,24 +289,23 @@ def failure_text(exc: Exception) -> str:
     )
 
 
-def _failed(job_id: int, exc: Exception, retryable: bool) -> Job:
-    job = db.session.get(Job, job_id)
-    if (
-        leases.fail(
-            job,
-            failure_text(exc)[:4000],
-            retryable=retryable,
-            retry_after=getattr(exc, "retry_after", None),
-        )
-        is None
-    ):
+def _failed(job_id: int, exc: Exception, retryable: bool) -> tuple[Job, float | None]:
+    # The row and the seconds until its retry (None: it went to the dead list).
+    job = db.session.get_one(Job, job_id)
+    delay = leases.fail(
+        job,
+        failure_text(exc)[:4000],
+        retryable=retryable,
+        retry_after=getattr(exc, "retry_after", None),
+    )
+    if delay is None:
         job.finished_at = utcnow()
-    return job
+    return job, delay
 
 
 def _finish(job: Job, result: dict[str, Any]) -> Job:
     def done() -> Job:
-        row = db.session.get(Job, job.id)
+        row = db.session.get_one(Job, job.id)
         row.state, row.result, row.finished_at = JobState.DONE, result, utcnow()
         row.last_error = None
         return row

@@ -19,7 +19,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
@@ -30,17 +30,10 @@ from app.connectors.sync import read_native
 from app.criteria import referenced_columns
 from app.database import CHUNK, in_transaction
 from app.extensions import db
+from app.grades.columns import to_float, upsert_columns
 from app.grades.models import Column
-from app.grades.operations import (
-    GradeEvent,
-    Member,
-    parse_timestamp,
-    record_grades,
-    to_float,
-    upsert_columns,
-    upsert_roster,
-    user_ids_by_sub,
-)
+from app.grades.operations import GradeEvent, parse_timestamp, record_grades
+from app.grades.roster import Member, upsert_roster, user_ids_by_sub
 from app.models import Context, Registration
 from lti.services import CourseServices
 
@@ -55,14 +48,14 @@ class SyncResult:
     members: int = 0
     columns: int = 0
     results: int = 0
-    passed: PassResult | None = None
+    passed: PassResult = field(default_factory=PassResult)
 
     def as_dict(self) -> dict[str, int]:
         return {
             "members": self.members,
             "columns": self.columns,
             "results": self.results,
-            **(self.passed.as_dict() if self.passed else {}),
+            **self.passed.as_dict(),
         }
 
 
@@ -85,9 +78,9 @@ def sync_course(context_id: int, *, on_chunk: Callable[[], None] | None = None) 
     context = db.session.get(Context, context_id)
     if context is None:
         raise LookupError(f"no context {context_id}")
-    registration = db.session.get(Registration, context.registration_id)
+    registration = db.session.get_one(Registration, context.registration_id)
     services = CourseServices(context, registration)
-    result = SyncResult(passed=PassResult())
+    result = SyncResult()
 
     members = [Member.from_nrps(m) for m in services.members()]
     line_items = services.line_items()
@@ -95,7 +88,7 @@ def sync_course(context_id: int, *, on_chunk: Callable[[], None] | None = None) 
 
     def mirror() -> tuple[dict[str, int], list[ColumnRef]]:
         # Roster and columns stand on their own (committed first); grades go in chunks below.
-        course = db.session.get(Context, context_id)
+        course = db.session.get_one(Context, context_id)
         ids = upsert_roster(course, issuer, members) if members else {}
         columns = [
             ColumnRef(c.id, c.public_id, c.lti_lineitem_id, c.score_maximum, c.results_digest)
@@ -193,12 +186,13 @@ def read_results(
     """Every result of each column, several columns at a time (the calls wait on the
     platform, not on us), yielded as each column arrives, in the order given where possible.
     Each thread has its own app context (and database session)."""
-    app = current_app._get_current_object()
+    # The app behind the proxy (typed as Flask), for the threads' own app contexts.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
 
     def read(url: str) -> list[dict[str, Any]]:
         with app.app_context():
-            context = db.session.get(Context, context_id)
-            registration = db.session.get(Registration, context.registration_id)
+            context = db.session.get_one(Context, context_id)
+            registration = db.session.get_one(Registration, context.registration_id)
             return CourseServices(context, registration).results(url)
 
     if len(columns) <= 1:
@@ -224,8 +218,8 @@ def active_context_ids() -> list[int]:
 
 def create_column(context_id: int, label: str, score_maximum: float) -> None:
     """Create a graded column in the LMS gradebook (AGS line item) and mirror it."""
-    context = db.session.get(Context, context_id)
-    services = CourseServices(context, db.session.get(Registration, context.registration_id))
+    context = db.session.get_one(Context, context_id)
+    services = CourseServices(context, db.session.get_one(Registration, context.registration_id))
     services.create_line_item(label, score_maximum, tag="badgebridge")
     line_items = services.line_items()
-    in_transaction(lambda: upsert_columns(db.session.get(Context, context_id), line_items))
+    in_transaction(lambda: upsert_columns(db.session.get_one(Context, context_id), line_items))

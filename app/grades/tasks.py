@@ -24,15 +24,22 @@ from app.models.base import utcnow
 log = logging.getLogger(__name__)
 
 
+def _course(job: Job) -> int:
+    # Syncs and evaluations are always requested for a course.
+    if job.context_id is None:
+        raise LookupError(f"{job.kind} job {job.public_id} names no course")
+    return job.context_id
+
+
 @handler(jobs.SYNC)
 def _sync(job: Job, heartbeat: Any) -> dict[str, Any]:
-    return sync_course(job.context_id, on_chunk=heartbeat).as_dict()
+    return sync_course(_course(job), on_chunk=heartbeat).as_dict()
 
 
 @handler(jobs.EVALUATE)
 def _evaluate(job: Job, heartbeat: Any) -> dict[str, Any]:
     return evaluate_course(
-        job.context_id, on_chunk=heartbeat, on_progress=partial(jobs.report_progress, job.id)
+        _course(job), on_chunk=heartbeat, on_progress=partial(jobs.report_progress, job.id)
     ).as_dict()
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from app.awards.models import OutboxMessage
 from app.extensions import db
-from app.grades.operations import event_secret
+from app.grades.pushed import event_secret
 from app.grades.sync import sync_course
 from app.models import LtiUser, Registration
 from tests.grades.support import live_assertions, new_badge, new_course, sandbox_scores

@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 
 from app.awards.models import OutboxMessage, OutboxState
 from app.extensions import db
+from app.grades.columns import upsert_columns
 from app.grades.models import Job, JobState
-from app.grades.operations import upsert_columns
 from app.models import Registration
 from app.openbadges.models import Assertion
 from lti.services import CourseServices

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from app.grades.operations import event_secret
+from app.grades.pushed import event_secret
 from app.launch_session import LaunchSession, read_token
 from app.models import ToolKey
 from app.registrations.operations import PlatformSpec, save_platform

@@ -16,8 +16,8 @@ import lti.services
 from app.background import leases
 from app.extensions import cache, db
 from app.grades import jobs
+from app.grades.columns import upsert_columns
 from app.grades.models import Job, JobState
-from app.grades.operations import upsert_columns
 from app.models import Context, Registration
 from tests.grades.support import live_assertions, new_badge, new_course, sandbox_scores
 from tests.support.live import serve

@@ -27,10 +27,11 @@ from app.course import rules
 from app.course.progress import JobProgress, job_progress
 from app.criteria import CriteriaError, describe, parse_criteria
 from app.criteria.titles import name_column_titles
+from app.database import by_public_id
 from app.extensions import db
 from app.grades import jobs
 from app.grades.models import Column, Job, JobState
-from app.grades.operations import parse_csv
+from app.grades.pushed import parse_csv
 from app.grades.sync import create_column
 from app.launch_session import current_session, launch_required
 from app.models import Context, LtiUser, Membership, Registration
@@ -151,12 +152,12 @@ def _context() -> Context:
 
 
 def _actor() -> str:
-    user = db.session.get(LtiUser, current_session().user_id)
+    user = db.session.get_one(LtiUser, current_session().user_id)
     return f"staff:{user.public_id} {user.name}".strip()
 
 
 def _badge(public_id: str) -> Badge:
-    badge = db.session.scalar(select(Badge).where(Badge.public_id == public_id))
+    badge = by_public_id(Badge, public_id)
     if badge is None or badge.context_id != current_session().context_id:
         abort(404)
     return badge
@@ -390,7 +391,7 @@ def _followed_job() -> JobProgress | None:
     public_id = request.args.get("job")
     if not public_id:
         return None
-    job = db.session.scalar(select(Job).where(Job.public_id == public_id))
+    job = by_public_id(Job, public_id)
     if job is None or job.context_id != current_session().context_id:
         return None
     return job_progress(job)
@@ -488,7 +489,7 @@ def award(public_id: str):
 @bp.post("/assertion/<public_id>/revoke")
 @launch_required(staff=True)
 def revoke(public_id: str):
-    assertion = db.session.scalar(select(Assertion).where(Assertion.public_id == public_id))
+    assertion = by_public_id(Assertion, public_id)
     if assertion is None or assertion.badge.context_id != current_session().context_id:
         abort(404)
     badge_id = assertion.badge.public_id
@@ -508,7 +509,7 @@ def revoke(public_id: str):
 @bp.post("/review/<public_id>")
 @launch_required(staff=True)
 def decide(public_id: str):
-    item = db.session.scalar(select(ReviewItem).where(ReviewItem.public_id == public_id))
+    item = by_public_id(ReviewItem, public_id)
     if item is None or item.badge.context_id != current_session().context_id:
         abort(404)
     try:
