@@ -109,7 +109,9 @@ def sync_course(context_id: int, *, on_chunk: Callable[[], None] | None = None) 
         del items
         waiting.discard(column.id)
         if on_chunk:
-            on_chunk()
+            # Committed before waiting for the next column: its reading thread may need to
+            # write (a platform that fails paged results), and must not wait on our lock.
+            in_transaction(on_chunk)
         if not waiting and not evaluated:
             result.passed.add(evaluate_course(context_id, on_chunk=on_chunk))
             evaluated = True
