@@ -11,7 +11,7 @@ import functools
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, ParamSpec, TypeVar, cast
+from typing import Any, ParamSpec, TypeVar, cast, overload
 
 from sqlalchemy import DateTime, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -102,6 +102,10 @@ class AwareDateTime(TypeDecorator[datetime]):
         return as_utc(value)
 
 
+@overload
+def as_utc(moment: datetime) -> datetime: ...
+@overload
+def as_utc(moment: None) -> None: ...
 def as_utc(moment: datetime | None) -> datetime | None:
     """``moment`` as an aware UTC datetime (naive values are taken as UTC); None stays None."""
     if moment is None:

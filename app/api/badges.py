@@ -15,6 +15,7 @@ from app.api.registry import endpoint
 from app.api.validation import text
 from app.artwork import badge_artwork
 from app.awards.operations import badge_saved
+from app.database import as_utc
 from app.designer.operations import course_issuer
 from app.extensions import db
 from app.models import Context
@@ -132,7 +133,7 @@ def _changes(data: dict[str, Any]) -> dict[str, Any]:
         changes["context_id"] = _context_id(changes["context_id"])
     if changes.get("expires_on"):
         try:
-            changes["expires_on"] = documents.utc(
+            changes["expires_on"] = as_utc(
                 datetime.fromisoformat(str(changes["expires_on"]).replace("Z", "+00:00"))
             )
         except ValueError:

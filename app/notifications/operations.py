@@ -22,14 +22,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.background import leases
-from app.database import CHUNK
+from app.database import CHUNK, as_utc
 from app.extensions import db
 from app.models import Context, LtiUser, Membership
 from app.models.base import utcnow
 from app.notifications import messages
 from app.notifications.mailer import MailPermanentError, MailTemporaryError, get_mailer
 from app.notifications.models import DeliveryState, EmailDelivery, MailKind
-from app.openbadges import documents, urls
+from app.openbadges import urls
 from app.openbadges.models import Assertion, Badge
 
 log = logging.getLogger(__name__)
@@ -195,7 +195,7 @@ def deliver_expiry_email(assertion_id: int, kind: str) -> str:
 
 
 def _day_start(now: datetime) -> datetime:
-    now = documents.utc(now)
+    now = as_utc(now)
     return datetime(now.year, now.month, now.day, tzinfo=UTC)
 
 
@@ -207,7 +207,7 @@ def due_expiry_reminders(now: datetime | None = None) -> list[tuple[int, str]]:
     gets no "in 30 days" mail). On the day:
     awards expiring today, or in the last two days (a sweep that missed a day catches up).
     """
-    now = documents.utc(now or utcnow())
+    now = as_utc(now or utcnow())
     start = _day_start(now)
     live = (Assertion.revoked_at.is_(None), Assertion.expires_at.is_not(None))
     due: list[tuple[int, str]] = []

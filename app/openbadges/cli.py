@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from flask.cli import AppGroup
 from app.artwork import badge_artwork
 from app.awards import operations as awards
 from app.awards.models import DecisionAction
-from app.database import by_public_id, find_by_ref
+from app.database import as_utc, by_public_id, find_by_ref
 from app.extensions import db
 from app.models import Registration
 from app.openbadges import operations, urls
@@ -51,7 +51,7 @@ def _date(value: str | None) -> datetime | None:
     if not value:
         return None
     moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return as_utc(moment)
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
