@@ -12,6 +12,13 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class GiveUp(Exception):
+    """A failure that trying again cannot fix (a mail server refusing the address for good):
+    the item goes to the dead list at once instead of backing off."""
+
+
 _HANDLERS: dict[str, Callable[..., Any]] = {}
 
 
