@@ -176,7 +176,5 @@ def _describe(message: OutboxMessage) -> str:
 
 
 dead.register(
-    dead.DeadKind(
-        "outbox", _l("Emails and webhook events (outbox)"), OutboxMessage, _describe, enqueue
-    )
+    dead.DeadKind("outbox", _l("Award follow-ups (outbox)"), OutboxMessage, _describe, enqueue)
 )
