@@ -13,7 +13,7 @@ import json
 import logging
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -32,7 +32,7 @@ from app.grades import jobs
 from app.grades.models import Column, Job, JobState
 from app.grades.operations import parse_csv
 from app.grades.sync import create_column
-from app.launch_session import current_session, launch_required
+from app.launch_session import current_session, launch_required, launch_url
 from app.models import Context, LtiUser, Membership, Registration
 from app.notifications.queries import learners_without_email
 from app.openbadges.models import Assertion, Badge
@@ -163,7 +163,7 @@ def _badge(public_id: str) -> Badge:
 
 
 def _back(note: str, endpoint: str = "course_awards.index", **values: Any):
-    return redirect(url_for(endpoint, lt=request.values.get("lt"), note=note, **values), 303)
+    return redirect(launch_url(endpoint, note=note, **values), 303)
 
 
 @bp.context_processor
