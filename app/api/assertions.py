@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import g, request
+from flask import request
 from sqlalchemy import select
 
 from app.api.auth import ApiError
 from app.api.badges import _context_id, badge_registration
-from app.api.common import body, get_owned, paged
+from app.api.common import body, get_owned, paged, scoped
 from app.api.registry import endpoint
 from app.api.validation import text
 from app.awards import operations as awards
@@ -109,8 +109,7 @@ def list_assertions():
         .join(Issuer, Badge.issuer_id == Issuer.id)
         .order_by(Assertion.id)
     )
-    if not g.api_key.is_admin:
-        query = query.where(Issuer.registration_id == g.api_key.registration_id)
+    query = scoped(query, Issuer.registration_id)
     if request.args.get("badge_id"):
         query = query.where(Badge.public_id == request.args["badge_id"])
     if request.args.get("context_id"):

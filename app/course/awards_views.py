@@ -25,6 +25,7 @@ from app.awards.pipeline import ingest
 from app.connectors.operations import connector_of
 from app.course import rules
 from app.course.progress import JobProgress, job_progress
+from app.course.scope import course_row
 from app.criteria import CriteriaError, describe, parse_criteria
 from app.criteria.titles import name_column_titles
 from app.extensions import db
@@ -156,8 +157,8 @@ def _actor() -> str:
 
 
 def _badge(public_id: str) -> Badge:
-    badge = db.session.scalar(select(Badge).where(Badge.public_id == public_id))
-    if badge is None or badge.context_id != current_session().context_id:
+    badge = course_row(Badge, public_id)
+    if badge is None:
         abort(404)
     return badge
 
@@ -390,10 +391,8 @@ def _followed_job() -> JobProgress | None:
     public_id = request.args.get("job")
     if not public_id:
         return None
-    job = db.session.scalar(select(Job).where(Job.public_id == public_id))
-    if job is None or job.context_id != current_session().context_id:
-        return None
-    return job_progress(job)
+    job = course_row(Job, public_id)
+    return job_progress(job) if job is not None else None
 
 
 @bp.post("/badge/<public_id>/criteria")
@@ -488,8 +487,8 @@ def award(public_id: str):
 @bp.post("/assertion/<public_id>/revoke")
 @launch_required(staff=True)
 def revoke(public_id: str):
-    assertion = db.session.scalar(select(Assertion).where(Assertion.public_id == public_id))
-    if assertion is None or assertion.badge.context_id != current_session().context_id:
+    assertion = course_row(Assertion, public_id)
+    if assertion is None:
         abort(404)
     badge_id = assertion.badge.public_id
     try:
@@ -508,8 +507,8 @@ def revoke(public_id: str):
 @bp.post("/review/<public_id>")
 @launch_required(staff=True)
 def decide(public_id: str):
-    item = db.session.scalar(select(ReviewItem).where(ReviewItem.public_id == public_id))
-    if item is None or item.badge.context_id != current_session().context_id:
+    item = course_row(ReviewItem, public_id)
+    if item is None:
         abort(404)
     try:
         awards.decide_review(
