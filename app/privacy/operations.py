@@ -209,13 +209,14 @@ def export_person(person: Person, *, record: bool = True) -> dict[str, Any]:
     return document
 
 
-def erase_person(person: Person) -> dict[str, int]:
-    """Revoke and forget ``person`` (see the module's docstring); returns what was done."""
+def erase_person(person: Person, actor: str) -> dict[str, int]:
+    """Revoke and forget ``person`` at ``actor``'s request (see the module's docstring);
+    returns what was done."""
     assertions = _assertions(person)
     revoked = 0
     for assertion in assertions:
         if not assertion.revoked:
-            awards.revoke(assertion, ERASED_REASON)  # commits; recorded and announced
+            awards.revoke(assertion, ERASED_REASON, actor=actor)  # commits; recorded, announced
             revoked += 1
     ids = [a.id for a in assertions]
     public_ids = [a.public_id for a in assertions]
@@ -255,6 +256,6 @@ def erase_person(person: Person) -> dict[str, int]:
         "lms_identities_deleted": users,
         "emails_deleted": mails,
     }
-    audit.record("person.erased", f"erasure:{new_public_id()}", summary)
+    audit.record("person.erased", f"erasure:{new_public_id()}", summary, actor=actor)
     db.session.commit()
     return summary
