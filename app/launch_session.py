@@ -20,9 +20,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from flask import Flask, after_this_request, current_app, g, render_template, request
+from flask import Flask, after_this_request, current_app, g, render_template, request, url_for
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from markupsafe import Markup
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload
 
@@ -212,6 +213,24 @@ def launch_required(staff: bool = False) -> Callable[[Callable[..., Any]], Calla
     return decorator
 
 
+def launch_token() -> str | None:
+    """This request's renewed launch token (None outside a page behind the launch)."""
+    return g.get("launch_token")
+
+
+def launch_url(endpoint: str, **values: Any) -> str:
+    """``url_for`` a page behind the launch: the link carries this request's launch token.
+
+    The one way pages and redirects link to one another inside the LMS frame (also a
+    template global). Only such links get the token: public pages never see it."""
+    return url_for(endpoint, lt=launch_token(), **values)
+
+
+def launch_field() -> Markup:
+    """The hidden form field that carries the launch token in a POST (a template global)."""
+    return Markup('<input type="hidden" name="lt" value="{}">').format(launch_token() or "")
+
+
 def _refuse(exc: LaunchTokenError) -> Any:
     title = _("Please launch from your course") if exc.status == 401 else _("Not allowed")
     return render_template(
@@ -238,7 +257,12 @@ class _RedactLaunchTokens(logging.Filter):
 
 
 def init_app(app: Flask) -> None:
-    """Keep launch tokens out of the request logs of the dev server and of gunicorn."""
+    """Give templates the launch token (``launch_token``, :func:`launch_url`,
+    :func:`launch_field`) and keep it out of the request logs of the dev server and of
+    gunicorn."""
+    app.add_template_global(launch_url)
+    app.add_template_global(launch_field)
+    app.context_processor(lambda: {"launch_token": launch_token()})
     for name in ("werkzeug", "gunicorn.access"):
         logger = logging.getLogger(name)
         if not any(isinstance(f, _RedactLaunchTokens) for f in logger.filters):

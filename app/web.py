@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, render_template, request
+from flask import Flask, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
@@ -113,7 +113,7 @@ def init_app(app: Flask) -> None:
     admin.init_app(app)
     from app import launch_session
 
-    launch_session.init_app(app)  # launch tokens never reach the request log
+    launch_session.init_app(app)  # the token in templates; never in the request log
 
     from app.analytics.views import channel_label
     from app.awards.lifecycle import state_label
@@ -125,10 +125,6 @@ def init_app(app: Flask) -> None:
         design_label=design_label,
         status_label=status_label,
     )
-
-    @app.context_processor
-    def inject_launch_token() -> dict[str, object]:
-        return {"launch_token": getattr(g, "launch_token", None)}
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -86,8 +86,6 @@ def retire_expired() -> int:
     done = 0
     for row in rows:
         retire_after = row.retire_after
-        if retire_after is not None and retire_after.tzinfo is None:
-            retire_after = retire_after.replace(tzinfo=now.tzinfo)
         if retire_after is None or retire_after <= now:
             row.status = "retired"
             done += 1

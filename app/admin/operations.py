@@ -17,7 +17,6 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app import audit
 from app.admin import security
 from app.admin.models import AdminUser, RegistrationChange, RegistrationSource
 from app.database import find_by_ref, retry_on_lock
@@ -387,16 +386,16 @@ def pending_change_of(row: Registration) -> PendingChange | None:
 
 
 def decide_registration_change(
-    row: Registration, change_public_id: str, approve: bool
+    row: Registration, change_public_id: str, approve: bool, actor: str
 ) -> Registration:
-    """Approve (apply) or reject a registration's pending change; audited as the admin."""
+    """Approve (apply) or reject a registration's pending change; audited as ``actor``."""
     change = db.session.scalars(
         select(RegistrationChange).filter_by(public_id=change_public_id, registration_id=row.id)
     ).first()
     if change is None:
         raise AdminError(_("No such change for this registration."))
     try:
-        row = decide_change(change, approve, audit.current_actor())
+        row = decide_change(change, approve, actor)
     except RegistrationError as exc:
         raise AdminError(str(exc)) from exc
     log.info("registration %s: change %s %s", row.id, change.public_id, change.status)

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 
 from app.admin import auth, operations, security
 from app.admin.operations import AdminError, RegistrationInput
+from app.audit import current_actor
 from app.extensions import db
 from app.models import RegistrationStatus
 from app.openbadges import operations as ob
@@ -204,7 +205,9 @@ def registration_change(public_id: str, change_id: str):
         auth.flash(_("Choose to approve or reject the change."))
     else:
         try:
-            operations.decide_registration_change(row, change_id, decision == "approve")
+            operations.decide_registration_change(
+                row, change_id, decision == "approve", current_actor()
+            )
         except AdminError as exc:
             auth.flash(str(exc))
         else:

@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import g, request
+from flask import request
 from sqlalchemy import select
 
 from app.api.auth import ApiError
 from app.api.badges import _context_id, badge_registration
-from app.api.common import body, get_owned, paged
+from app.api.common import body, get_owned, paged, scoped
 from app.api.registry import endpoint
 from app.api.validation import text
+from app.audit import current_actor
 from app.awards import operations as awards
 from app.awards.models import DecisionAction
 from app.openbadges import operations
@@ -88,6 +89,7 @@ def award(public_id: str) -> tuple[dict[str, Any], int]:
         badge,
         operations.Recipient(email=data["email"], name=str(data.get("name") or "")),
         action=DecisionAction.API_AWARD,
+        actor=current_actor(),
         evidence=evidence,
         expires_at=expires,
     )
@@ -109,8 +111,7 @@ def list_assertions():
         .join(Issuer, Badge.issuer_id == Issuer.id)
         .order_by(Assertion.id)
     )
-    if not g.api_key.is_admin:
-        query = query.where(Issuer.registration_id == g.api_key.registration_id)
+    query = scoped(query, Issuer.registration_id)
     if request.args.get("badge_id"):
         query = query.where(Badge.public_id == request.args["badge_id"])
     if request.args.get("context_id"):
@@ -137,5 +138,5 @@ def get_assertion(public_id: str) -> dict[str, Any]:
 )
 def revoke(public_id: str) -> dict[str, Any]:
     assertion = get_owned(Assertion, public_id, lambda a: badge_registration(a.badge))
-    awards.revoke(assertion, str(body().get("reason") or ""))
+    awards.revoke(assertion, str(body().get("reason") or ""), actor=current_actor())
     return assertion_json(assertion)

@@ -10,11 +10,12 @@ from sqlalchemy import select
 
 from app.api.auth import ApiError, check_tenant
 from app.api.awards import checked_criteria
-from app.api.common import body, get_owned, paged, scoped_registration
+from app.api.common import body, get_owned, paged, scoped, scoped_registration
 from app.api.registry import endpoint
 from app.api.validation import text
 from app.artwork import badge_artwork
 from app.awards.operations import badge_saved
+from app.database import as_utc
 from app.designer.operations import course_issuer
 from app.extensions import db
 from app.models import Context
@@ -132,7 +133,7 @@ def _changes(data: dict[str, Any]) -> dict[str, Any]:
         changes["context_id"] = _context_id(changes["context_id"])
     if changes.get("expires_on"):
         try:
-            changes["expires_on"] = documents.utc(
+            changes["expires_on"] = as_utc(
                 datetime.fromisoformat(str(changes["expires_on"]).replace("Z", "+00:00"))
             )
         except ValueError:
@@ -218,8 +219,7 @@ def patch_badge(public_id: str) -> dict[str, Any]:
 )
 def list_badges():
     query = select(Badge).join(Issuer, Badge.issuer_id == Issuer.id).order_by(Badge.id)
-    if not g.api_key.is_admin:
-        query = query.where(Issuer.registration_id == g.api_key.registration_id)
+    query = scoped(query, Issuer.registration_id)
     if request.args.get("context_id"):
         query = query.where(Badge.context_id == _context_id(request.args["context_id"]))
     if request.args.get("status"):

@@ -46,6 +46,13 @@ def scoped_registration() -> int | None:
     return g.api_key.registration_id
 
 
+def scoped(query: Select, registration_column: Any) -> Select:
+    """``query`` limited to the rows whose ``registration_column`` is the key's registration
+    (admin keys see every tenant): the one tenancy filter of the API's lists."""
+    registration_id = scoped_registration()
+    return query if registration_id is None else query.where(registration_column == registration_id)
+
+
 def paged(query: Select, serialize: Any) -> tuple[list[Any], int, dict[str, str]]:
     """One page of ``query`` (``?page=1&per_page=100``, at most 1000) with paging headers."""
     page, per_page = g.api_query.get("page", 1), g.api_query.get("per_page", 100)

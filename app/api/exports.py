@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, jsonify, request
+from flask import jsonify, request
 from sqlalchemy import select
 
 from app.analytics import exports, params
 from app.analytics.metrics import Scope, compute
 from app.api.auth import ApiError, check_tenant
 from app.api.badges import badge_registration
+from app.api.common import scoped_registration
 from app.api.registry import endpoint
 from app.extensions import db
 from app.models import Context, Registration
@@ -38,7 +39,7 @@ def _scope() -> Scope:
             raise ApiError(404, "not_found", "no such context")
         check_tenant(context.registration_id)
         return Scope.from_dates(first, last, context_id=context.id)
-    registration_id = g.api_key.registration_id
+    registration_id = scoped_registration()
     if args.get("registration_id"):
         row = db.session.scalar(
             select(Registration).where(Registration.public_id == args["registration_id"])

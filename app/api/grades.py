@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.api.auth import ApiError, authenticate, check_tenant
-from app.api.common import body, get_owned, paged
+from app.api.common import body, get_owned, paged, scoped
 from app.api.registry import endpoint
 from app.api.validation import MAX_NUMBER, text
 from app.awards.pipeline import ingest
@@ -139,10 +139,9 @@ def _context(public_id: str) -> Context:
     query=("page", "per_page"),
 )
 def list_contexts():
-    query = select(Context).order_by(Context.id)
-    if not g.api_key.is_admin:
-        query = query.where(Context.registration_id == g.api_key.registration_id)
-    return paged(query, context_json)
+    return paged(
+        scoped(select(Context).order_by(Context.id), Context.registration_id), context_json
+    )
 
 
 @endpoint(
@@ -209,8 +208,7 @@ def get_job(public_id: str) -> dict[str, Any]:
 )
 def list_jobs():
     query = select(Job).join(Context, Context.id == Job.context_id).order_by(Job.id.desc())
-    if not g.api_key.is_admin:
-        query = query.where(Context.registration_id == g.api_key.registration_id)
+    query = scoped(query, Context.registration_id)
     if request.args.get("state"):
         query = query.where(Job.state == request.args["state"])
     if request.args.get("context_id"):

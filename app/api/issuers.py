@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g
 from sqlalchemy import select
 
-from app.api.common import body, get_owned, paged, scoped_registration
+from app.api.common import body, get_owned, paged, scoped, scoped_registration
 from app.api.registry import endpoint
 from app.api.validation import text
 from app.openbadges import operations, urls
@@ -80,10 +79,7 @@ def create_issuer() -> tuple[dict[str, Any], int]:
     query=("page", "per_page"),
 )
 def list_issuers():
-    query = select(Issuer).order_by(Issuer.id)
-    if not g.api_key.is_admin:
-        query = query.where(Issuer.registration_id == g.api_key.registration_id)
-    return paged(query, issuer_json)
+    return paged(scoped(select(Issuer).order_by(Issuer.id), Issuer.registration_id), issuer_json)
 
 
 @endpoint("GET", "/issuers/<public_id>", "Get an issuer", tag="issuers", response=ISSUER)

@@ -9,6 +9,7 @@ from flask import g
 from app.api.auth import ApiError
 from app.api.common import body, query_arg
 from app.api.registry import endpoint
+from app.audit import current_actor
 from app.privacy import operations
 from app.privacy.operations import PersonNotFound
 
@@ -64,4 +65,4 @@ def export_person() -> dict[str, Any]:
 )
 def erase_person() -> dict[str, Any]:
     data = body()
-    return operations.erase_person(_person(data.get("user_id"), data.get("email")))
+    return operations.erase_person(_person(data.get("user_id"), data.get("email")), current_actor())

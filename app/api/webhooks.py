@@ -8,7 +8,7 @@ from flask import g
 from sqlalchemy import select
 
 from app.api.auth import ApiError
-from app.api.common import body, get_owned, query_arg
+from app.api.common import body, get_owned, query_arg, scoped_registration
 from app.api.registry import endpoint
 from app.api.validation import text
 from app.extensions import db
@@ -104,8 +104,7 @@ def create_webhook() -> tuple[dict[str, Any], int]:
     response={"type": "array", "items": SUBSCRIPTION},
 )
 def list_webhooks() -> list[dict[str, Any]]:
-    registration_id = None if g.api_key.is_admin else g.api_key.registration_id
-    return [subscription_json(r) for r in operations.subscriptions(registration_id)]
+    return [subscription_json(r) for r in operations.subscriptions(scoped_registration())]
 
 
 @endpoint(

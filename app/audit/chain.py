@@ -18,13 +18,13 @@ import hashlib
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
 
 from app.audit.models import GENESIS, AuditChainHead, AuditRecord
-from app.database import CHUNK, upsert
+from app.database import CHUNK, as_utc, upsert
 from app.extensions import db
 from app.models.base import utcnow
 
@@ -55,10 +55,8 @@ def canonical_json(value: Any) -> str:
 
 
 def timestamp(value: datetime) -> str:
-    """ISO 8601 in UTC with microseconds (SQLite hands datetimes back naive, as UTC)."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
+    """ISO 8601 in UTC with microseconds (a naive value is taken as UTC)."""
+    return as_utc(value).isoformat(timespec="microseconds")
 
 
 def record_hash(

@@ -25,6 +25,7 @@ from app.awards.models import AwardDecision, DecisionAction, ReviewItem
 from app.database import table_of
 from app.extensions import db
 from app.models.base import utcnow
+from app.notifications.models import award_email_row
 from app.openbadges.models import Assertion, Badge
 from app.webhooks.models import EventType
 from app.webhooks.tasks import emit
@@ -76,21 +77,9 @@ def awarded(
         ),
         now=now,
     )
-    return outbox.write(
-        [
-            {
-                "kind": outbox.NOTIFY_AWARD,
-                "dedupe_key": f"{outbox.NOTIFY_AWARD}:{new.assertion.public_id}",
-                "assertion_id": new.assertion.id,
-                "payload": {
-                    "assertion_id": new.assertion.public_id,
-                    "badge_id": badge.public_id,
-                    "user_id": new.user_id,
-                },
-            }
-            for new in created
-        ]
-    ) + emit(EventType.ISSUED, [new.assertion for new in created])
+    return outbox.write([award_email_row(new.assertion) for new in created]) + emit(
+        EventType.ISSUED, [new.assertion for new in created]
+    )
 
 
 def revoked(assertion: Assertion, *, actor: str) -> list[int]:

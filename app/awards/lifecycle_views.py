@@ -17,11 +17,11 @@ from app.awards import operations as awards
 from app.awards.views import _actor, _after, _back, _badge, bp, render_badge_page
 from app.course.progress import job_progress
 from app.course.rules import rule_form
+from app.course.scope import course_row
 from app.criteria import CriteriaError
-from app.database import by_public_id
 from app.extensions import db
 from app.grades.models import Job
-from app.launch_session import current_session, launch_required
+from app.launch_session import launch_required
 from app.openbadges.models import ExpiryPolicy
 from app.openbadges.operations import OperationError
 from app.openbadges.translations import TranslationError
@@ -141,8 +141,8 @@ def save_rule(public_id: str):
 @launch_required(staff=True)
 def job_status(public_id: str):
     """A job of this course as the page shows it (polled until ``finished``)."""
-    job = by_public_id(Job, public_id)
-    if job is None or job.context_id != current_session().context_id:
+    job = course_row(Job, public_id)
+    if job is None:
         abort(404)
     response = jsonify(job_progress(job).as_dict())
     response.headers["Cache-Control"] = "no-store"

@@ -20,12 +20,20 @@ class OutboxState:
     PENDING = "pending"
     SENDING = "sending"  # claimed by a worker until ``lease_until``
     SENT = "sent"
-    DEAD = "dead"  # failed every attempt: the dead-letter list
+    DEAD = "dead"  # failed every attempt, or refused for good: the dead-letter list
+    NO_EMAIL = "no_email"  # an email for someone without an address: nothing to send
+    DROPPED = "dropped"  # owed no more: the award was revoked or deleted before it went out
+    DONE = (SENT, DEAD, NO_EMAIL, DROPPED)
 
 
 class OutboxMessage(leases.Leased, Model):
-    """A side effect owed because of an award (email, webhook), written in the issuing
-    transaction so a crash can neither lose it nor create it twice (``dedupe_key``)."""
+    """A side effect owed (an email, a webhook event), written in the transaction that owes
+    it so a crash can neither lose it nor create it twice (``dedupe_key``).
+
+    Every email the product sends is one of these rows (the award email, expiry reminders,
+    the instructors' digest): the unique key and the claim make sending exactly-once, and
+    ``dedupe_key`` seeds the Message-ID so a copy that slipped through a crash is folded.
+    """
 
     __tablename__ = "outbox"
     states = leases.States(
@@ -43,6 +51,9 @@ class OutboxMessage(leases.Leased, Model):
     assertion_id: Mapped[int | None] = mapped_column(
         ForeignKey("ob_assertion.id", ondelete="CASCADE"), index=True
     )
+    # Whom an email was for (privacy export and erasure find the rows by these).
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("lti_user.id", ondelete="SET NULL"))
+    recipient: Mapped[str | None] = mapped_column(String(320))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     state: Mapped[str] = mapped_column(String(20), default=OutboxState.PENDING)
     created_at: Mapped[datetime] = mapped_column(AwareDateTime(), default=utcnow)

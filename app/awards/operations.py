@@ -314,18 +314,20 @@ def award_directly(
     recipient: ob.Recipient,
     *,
     action: str,
+    actor: str,
     evidence: Sequence[dict[str, Any]] = (),
     expires_at: datetime | None = None,
 ) -> ob.Issued:
-    """Award outside the grade pipeline and the staff pages (``action``: API or CLI); a new
-    award is recorded and announced like every other (decision, audit, email, webhook)."""
+    """Award outside the grade pipeline and the staff pages (``action``: API or CLI) as
+    ``actor``; a new award is recorded and announced like every other (decision, audit,
+    email, webhook)."""
     return _award(
         badge,
         recipient,
         evidence=evidence,
         decision_evidence=list(evidence),
         action=action,
-        actor=audit.current_actor(),
+        actor=actor,
         reason="",
         expires_at=expires_at,
     )
@@ -376,14 +378,14 @@ def award_manually(
 
 
 def revoke(
-    assertion: Assertion, reason: str, *, actor: str | None = None, now: datetime | None = None
+    assertion: Assertion, reason: str, *, actor: str, now: datetime | None = None
 ) -> Assertion:
-    """Revoke an award (idempotent: an award revoked already is left as it is) with its
-    decision, audit record and webhook; commits. ``actor`` defaults to whoever is acting."""
+    """Revoke an award as ``actor`` (idempotent: an award revoked already is left as it is)
+    with its decision, audit record and webhook; commits."""
     owed: list[int] = []
     try:
         if ob.revoke(assertion, reason, now=now):
-            owed = effects.revoked(assertion, actor=actor or audit.current_actor())
+            owed = effects.revoked(assertion, actor=actor)
         db.session.commit()
     except Exception:
         db.session.rollback()  # nothing of a revocation is kept without the rest of it

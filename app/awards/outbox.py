@@ -1,15 +1,18 @@
-"""The outbox: side effects of awards (notifications, webhooks) as rows written in the issuing
-transaction, dispatched by jobs after the commit.
+"""The outbox: side effects owed (every email, webhook events) as rows written in the
+transaction that owes them, dispatched by jobs after the commit.
 
 A row exists exactly once per ``dedupe_key`` (unique), so a crash or a replay can neither lose
 the side effect nor owe it twice. Dispatching claims a row with a lease before running its
-handler and marks it sent after; a worker that dies mid-way leaves the lease to expire and the
+handler and marks it done after; a worker that dies mid-way leaves the lease to expire and the
 sweep hands the row to another worker. Handlers receive the row, whose ``dedupe_key`` is a
 stable idempotency key (e.g. the email's Message-ID), so a resend after such a crash can be
-recognised downstream.
+recognised downstream. A handler returns None when the effect happened (the row is sent), or
+the final state that says why nothing was needed (``no_email``, ``dropped``); it raises to be
+retried with back-off, or :class:`~app.background.handlers.GiveUp` to go to the dead list at
+once.
 
 The claim, back-off and dead list are :mod:`app.background.leases`; the handlers of the
-kinds (the award email, webhooks) are registered with :func:`app.background.handlers.handler`.
+kinds (the emails, webhooks) are registered with :func:`app.background.handlers.handler`.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from sqlalchemy import and_, or_, select
 
 from app.awards.models import OutboxMessage, OutboxState
 from app.background import dead, leases, queue
-from app.background.handlers import handler_for
+from app.background.handlers import GiveUp, handler_for
 from app.database import CHUNK, dialect_insert, in_transaction
 from app.extensions import db
 from app.models.base import utcnow
@@ -33,12 +36,11 @@ from app.settings import number
 
 log = logging.getLogger(__name__)
 
-NOTIFY_AWARD = "notify_award"
-
 
 def write(messages: Sequence[dict[str, Any]]) -> list[int]:
-    """Add outbox rows (``kind``, ``dedupe_key``, ``assertion_id``, ``payload``) in the
-    caller's transaction; rows whose key exists are skipped. Returns the new rows' ids."""
+    """Add outbox rows (``kind``, ``dedupe_key`` and any of ``assertion_id``, ``user_id``,
+    ``payload``) in the caller's transaction; rows whose key exists are skipped. Returns the
+    new rows' ids."""
     if not messages:
         return []
     now = utcnow()
@@ -49,6 +51,7 @@ def write(messages: Sequence[dict[str, Any]]) -> list[int]:
             "created_at": now,
             "payload": {},
             "assertion_id": None,
+            "user_id": None,
             **m,
         }
         for m in messages
@@ -93,10 +96,11 @@ def dispatch(message_id: int) -> float | None:
     if message is None:
         return None
     try:
-        handler_for(message.kind)(message)
+        final = handler_for(message.kind)(message)
     except Exception as exc:  # any failure of a side effect is retried, then dead-lettered
         db.session.rollback()
-        message, delay = in_transaction(partial(_failed, message_id, exc))
+        retryable = not isinstance(exc, GiveUp)
+        message, delay = in_transaction(partial(_failed, message_id, exc, retryable))
         if delay is None:
             log.error(
                 "outbox %s dead after %s attempts: %s", message.dedupe_key, message.attempts, exc
@@ -111,18 +115,22 @@ def dispatch(message_id: int) -> float | None:
         )
         return max(delay, 0.1)
 
-    def sent() -> None:
+    def done() -> None:
+        # The handler's own changes to the row (an email's recipient) are committed here too.
         row = db.session.get_one(OutboxMessage, message_id)
-        row.state, row.sent_at, row.lease_until = OutboxState.SENT, utcnow(), None
+        row.state, row.lease_until, row.next_attempt_at = final or OutboxState.SENT, None, None
+        if row.state == OutboxState.SENT:
+            row.sent_at = utcnow()
 
-    in_transaction(sent)
+    in_transaction(done)
     return None
 
 
-def _failed(message_id: int, exc: Exception) -> tuple[OutboxMessage, float | None]:
+def _failed(message_id: int, exc: Exception, retryable: bool) -> tuple[OutboxMessage, float | None]:
     # The row and the seconds until its retry (None: it went to the dead list).
     message = db.session.get_one(OutboxMessage, message_id)
-    return message, leases.fail(message, f"{type(exc).__name__}: {exc}"[:2000])
+    error = f"{type(exc).__name__}: {exc}"[:2000]
+    return message, leases.fail(message, error, retryable=retryable)
 
 
 @queue.task()

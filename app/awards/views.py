@@ -13,7 +13,7 @@ import json
 import logging
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -25,15 +25,15 @@ from app.awards.pipeline import ingest
 from app.connectors.operations import connector_of
 from app.course import rules
 from app.course.progress import JobProgress, job_progress
+from app.course.scope import course_row
 from app.criteria import CriteriaError, describe, parse_criteria
 from app.criteria.titles import name_column_titles
-from app.database import by_public_id
 from app.extensions import db
 from app.grades import jobs
 from app.grades.models import Column, Job, JobState
 from app.grades.pushed import parse_csv
 from app.grades.sync import create_column
-from app.launch_session import current_session, launch_required
+from app.launch_session import current_session, launch_required, launch_url
 from app.models import Context, LtiUser, Membership, Registration
 from app.notifications.queries import learners_without_email
 from app.openbadges.models import Assertion, Badge
@@ -157,14 +157,14 @@ def _actor() -> str:
 
 
 def _badge(public_id: str) -> Badge:
-    badge = by_public_id(Badge, public_id)
-    if badge is None or badge.context_id != current_session().context_id:
+    badge = course_row(Badge, public_id)
+    if badge is None:
         abort(404)
     return badge
 
 
 def _back(note: str, endpoint: str = "course_awards.index", **values: Any):
-    return redirect(url_for(endpoint, lt=request.values.get("lt"), note=note, **values), 303)
+    return redirect(launch_url(endpoint, note=note, **values), 303)
 
 
 @bp.context_processor
@@ -391,10 +391,8 @@ def _followed_job() -> JobProgress | None:
     public_id = request.args.get("job")
     if not public_id:
         return None
-    job = by_public_id(Job, public_id)
-    if job is None or job.context_id != current_session().context_id:
-        return None
-    return job_progress(job)
+    job = course_row(Job, public_id)
+    return job_progress(job) if job is not None else None
 
 
 @bp.post("/badge/<public_id>/criteria")
@@ -489,8 +487,8 @@ def award(public_id: str):
 @bp.post("/assertion/<public_id>/revoke")
 @launch_required(staff=True)
 def revoke(public_id: str):
-    assertion = by_public_id(Assertion, public_id)
-    if assertion is None or assertion.badge.context_id != current_session().context_id:
+    assertion = course_row(Assertion, public_id)
+    if assertion is None:
         abort(404)
     badge_id = assertion.badge.public_id
     try:
@@ -509,8 +507,8 @@ def revoke(public_id: str):
 @bp.post("/review/<public_id>")
 @launch_required(staff=True)
 def decide(public_id: str):
-    item = by_public_id(ReviewItem, public_id)
-    if item is None or item.badge.context_id != current_session().context_id:
+    item = course_row(ReviewItem, public_id)
+    if item is None:
         abort(404)
     try:
         awards.decide_review(

@@ -1,7 +1,7 @@
 """Background work, in one place: the huey queue, the lease/attempt columns and the
-claim → run → back off → dead list → retry cycle shared by tracked jobs, the outbox, email
-deliveries and webhook deliveries, the one handler registry, and the dead list the console
-shows.
+claim → run → back off → dead list → retry cycle shared by tracked jobs, the outbox (every
+email and webhook event owed) and webhook deliveries, the one handler registry, and the dead
+list the console shows.
 
 Rooms: :mod:`.queue` (huey, configured by :func:`init_app`; ``flask worker``),
 :mod:`.leases` (columns and the shared state changes), :mod:`.handlers` (what runs each kind),

@@ -1,9 +1,9 @@
 """The one handler registry: what carries out a background item of each kind.
 
 Kinds are one namespace for every table: a tracked job's kind (``sync``, ``evaluate``) is
-run as ``fn(job, heartbeat)``, an outbox row's kind (``notify_award``, ``webhook``) as
-``fn(message)``. Each kind has exactly one handler; registering a second is a programming
-error caught at import.
+run as ``fn(job, heartbeat)``, an outbox row's kind (``notify_award``, ``digest``,
+``webhook`` …) as ``fn(message)``, returning None or the row's final state. Each kind has
+exactly one handler; registering a second is a programming error caught at import.
 """
 
 from __future__ import annotations
@@ -12,6 +12,13 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class GiveUp(Exception):
+    """A failure that trying again cannot fix (a mail server refusing the address for good):
+    the item goes to the dead list at once instead of backing off."""
+
+
 _HANDLERS: dict[str, Callable[..., Any]] = {}
 
 

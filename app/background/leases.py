@@ -1,4 +1,4 @@
-"""The one retry machine behind jobs, the outbox, email and webhook deliveries.
+"""The one retry machine behind jobs, the outbox (emails, webhook events), webhook deliveries.
 
 Every kind of background item is a row with a state, a count of attempts, the last error and
 when its next attempt is due (:class:`Attempts`); kinds that a dying worker could leave

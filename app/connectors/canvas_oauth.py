@@ -315,8 +315,6 @@ class OAuthTokens:
         """A live access token (refreshed first when it expires within a minute)."""
         auth = self._auth()
         expires = auth.access_expires_at
-        if expires is not None and expires.tzinfo is None:  # SQLite: naive UTC
-            expires = expires.replace(tzinfo=utcnow().tzinfo)
         if not auth.access_token_encrypted or (expires is not None and expires - EARLY <= utcnow()):
             return self.refreshed()
         return secret_box.decrypt(auth.access_token_encrypted).decode()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, and_, bindparam, select
@@ -149,8 +149,6 @@ LAST_LAUNCH_RESOLUTION = timedelta(minutes=5)
 
 def _due(last: datetime | None, now: datetime) -> bool:
     """Whether a "last launch" time is old enough to be moved."""
-    if last is not None and last.tzinfo is None:  # SQLite returns naive UTC
-        last = last.replace(tzinfo=UTC)
     return last is None or now - last >= LAST_LAUNCH_RESOLUTION
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, g, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, abort, jsonify, render_template, request
 from flask_babel import gettext as _
 
 from app.awards import lifecycle
@@ -18,7 +18,7 @@ from app.designer import operations
 from app.designer.operations import DesignerError, NewBadge, SavedArtwork
 from app.designer.preview import icon_choices, preview
 from app.extensions import db
-from app.launch_session import current_session, launch_required
+from app.launch_session import current_session, launch_required, launch_url
 from app.models import Context
 from app.openbadges import documents
 from app.openbadges.operations import Upload
@@ -86,9 +86,7 @@ def _saved_json(saved: SavedArtwork) -> Response:
             warnings=list(saved.warnings),
             state=lifecycle.state_name(badge),
             next_step=lifecycle.next_step(badge),
-            badge_url=url_for(
-                "course_awards.badge_page", public_id=badge.public_id, lt=g.launch_token
-            ),
+            badge_url=launch_url("course_awards.badge_page", public_id=badge.public_id),
             message=_(
                 "Saved “%(badge)s”, artwork version %(version)s.",
                 badge=badge.name,

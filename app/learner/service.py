@@ -17,6 +17,7 @@ from sqlalchemy import Select, and_, bindparam, or_, select
 
 from app.criteria import CriteriaError, ProgressItem, parse_criteria, progress, referenced_badges
 from app.criteria import Grade as CriteriaGrade
+from app.database import as_utc
 from app.extensions import db
 from app.models import Context
 from app.models.base import utcnow
@@ -273,8 +274,8 @@ def _cards(assertions: list[Assertion], now: datetime) -> list[EarnedBadge]:
             a.badge,
             _status(a, now),
             documents.badge_image_url(a.badge, a.image_version),
-            documents.utc(a.issued_on),
-            documents.utc(a.expires_at) if a.expires_at else None,
+            a.issued_on,
+            a.expires_at if a.expires_at else None,
             counts[a.id],
         )
         for a in sorted(assertions, key=lambda a: a.issued_on, reverse=True)
@@ -294,7 +295,7 @@ def all_my_badges(context_id: int, user_id: int, now: datetime | None = None) ->
     """The learner's badges in every course of the launch's registration (the same LMS), the
     launch's course first, then the others by title; revoked awards are left out (they are
     shown in their own course). Other registrations, even on the same issuer, stay apart."""
-    now = documents.utc(now or utcnow())
+    now = as_utc(now or utcnow())
     registration_id = db.session.scalar(
         select(Context.registration_id).where(Context.id == context_id)
     )
@@ -321,7 +322,7 @@ def all_my_badges(context_id: int, user_id: int, now: datetime | None = None) ->
 
 def my_badges(context_id: int, user_id: int, now: datetime | None = None) -> MyBadges:
     """Everything the learner page shows, for this learner in this course only."""
-    now = documents.utc(now or utcnow())
+    now = as_utc(now or utcnow())
     badges, mine = _badges_and_mine(context_id, user_id)
     # One card per badge: the live award if any, else the latest (revoked) one.
     chosen: dict[int, Assertion] = {}

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from app.awards import operations as awards
 from app.downloads import as_download
 from app.extensions import db
-from app.launch_session import current_membership, current_session, launch_required
+from app.launch_session import current_membership, current_session, launch_required, launch_url
 from app.learner import service
 from app.learner.tokens import emailed_assertion
 from app.models import Context
@@ -117,9 +117,8 @@ def _own_assertion(public_id: str) -> Assertion:
 
 def _back(notice: str, assertion: Assertion):
     return redirect(
-        url_for(
+        launch_url(
             "course.learner_home",
-            lt=request.values.get("lt"),
             notice=notice,
             _anchor=f"award-{assertion.public_id}",
         ),

@@ -8,7 +8,6 @@ from app.connectors.models import CanvasAuthorization, GradebookConnector
 from app.grades.models import Column, Grade, GradeEventSecret, Job
 from app.models.course import Context, LtiUser, Membership
 from app.models.lti import Deployment, Registration, RegistrationStatus, ToolKey
-from app.notifications.models import EmailDelivery
 from app.ob3api.models import (
     Ob3AuthorizationCode,
     Ob3Client,
@@ -48,7 +47,6 @@ __all__ = [
     "Column",
     "Context",
     "Deployment",
-    "EmailDelivery",
     "Grade",
     "GradeEventSecret",
     "GradebookConnector",

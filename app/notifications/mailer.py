@@ -22,6 +22,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import current_app
 
+from app.background.handlers import GiveUp
+
 log = logging.getLogger(__name__)
 
 
@@ -33,7 +35,7 @@ class MailTemporaryError(MailError):
     """Sending failed for now; the same message may be tried again later."""
 
 
-class MailPermanentError(MailError):
+class MailPermanentError(MailError, GiveUp):
     """The server refused the message for good; retrying cannot help."""
 
 

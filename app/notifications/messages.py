@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import select
 
+from app.database import as_utc
 from app.downloads import file_name, one_line
 from app.extensions import db
 from app.i18n import current_locale, format_date, html_lang, locale_of
@@ -95,7 +96,7 @@ def _course(assertion: Assertion) -> Context | None:
 
 
 def _fmt(moment: datetime | None) -> str:
-    return format_date(documents.utc(moment).date()) if moment else ""
+    return format_date(as_utc(moment).date()) if moment else ""
 
 
 def recipient_locale(assertion: Assertion) -> str:

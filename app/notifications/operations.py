@@ -1,141 +1,67 @@
-"""Delivering email exactly once per (award, kind), and finding what is due.
+"""Emails owed, sent exactly once, and finding what is due.
 
-The protocol (`deliver`): insert the `EmailDelivery` row for the key (the unique key makes
-the first inserter its owner; later callers find it), *claim* it with one conditional UPDATE
-(pending/retry, or a sending row whose lease ran out because its worker died), commit, talk to
-the SMTP server, then mark it sent. A retry after a temporary failure finds the row in
-``retry`` and sends again; after success it finds ``sent`` and does nothing. The one window
-left, a crash between the server's "250 OK" and our commit, is closed as far as email allows
-by the stable Message-ID (mail clients fold the copies).
+Every email is a row of the outbox (:mod:`app.awards.outbox`) keyed by what it is about
+(``notify_award:<assertion public id>``, ``expiry_30:<assertion id>``,
+``digest:<user id>:<day>``): the unique key makes the first writer its owner, so however often
+a sweep or a replay owes it there is one row. The outbox claims the row with a lease, runs the
+kind's handler here (which talks to the SMTP server) and marks it sent; a temporary failure is
+retried with back-off, a refusal for good goes to the dead list. The one window left, a crash
+between the server's "250 OK" and the commit, is closed as far as email allows by the stable
+Message-ID derived from the key (mail clients fold the copies).
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
-from app.background import leases
-from app.database import CHUNK
+from app.awards import outbox
+from app.awards.models import OutboxMessage, OutboxState
+from app.database import as_utc
 from app.extensions import db
 from app.models import Context, LtiUser, Membership
 from app.models.base import utcnow
 from app.notifications import messages
-from app.notifications.mailer import MailPermanentError, MailTemporaryError, get_mailer
-from app.notifications.models import DeliveryState, EmailDelivery, MailKind
-from app.openbadges import documents, urls
+from app.notifications.mailer import get_mailer
+from app.notifications.models import MailKind, award_email_row
+from app.openbadges import urls
 from app.openbadges.models import Assertion, Badge
 
-log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=10)  # longer than any SMTP conversation's timeouts add up to
-
-
-class Outcome:
-    SENT = "sent"
-    ALREADY = "already_sent"
-    BUSY = "in_progress"  # another worker holds the claim
-    NO_EMAIL = "no_email"
-    FAILED = "failed"
-    GONE = "gone"  # the award no longer exists or was revoked before we sent
-
-
-def _row(
-    key: str,
-    kind: str,
-    *,
-    assertion_id: int | None = None,
-    user_id: int | None = None,
-    recipient: str | None = None,
-) -> EmailDelivery:
-    row = db.session.scalar(select(EmailDelivery).where(EmailDelivery.key == key))
-    if row is not None:
-        return row
-    try:
-        with db.session.begin_nested():
-            row = EmailDelivery(
-                key=key,
-                kind=kind,
-                assertion_id=assertion_id,
-                user_id=user_id,
-                recipient=recipient,
-                state=DeliveryState.PENDING,
-                message_id=messages.message_id(key),
-            )
-            db.session.add(row)
-    except IntegrityError:  # a concurrent worker inserted it first: theirs is the row
-        row = db.session.scalar(select(EmailDelivery).where(EmailDelivery.key == key))
-        assert row is not None
+def owe(rows: Sequence[dict[str, Any]]) -> None:
+    """Write the outbox rows of emails (skipping those owed already), commit, and send the
+    new ones in the background."""
+    ids = outbox.write(rows)
     db.session.commit()
-    return row
+    outbox.enqueue(ids)
 
 
-def _claim(row: EmailDelivery, now: datetime) -> bool:
-    claimed = leases.claim(EmailDelivery, row.id, lease=LEASE, now=now)
-    db.session.commit()
-    db.session.refresh(row)
-    return claimed
-
-
-def deliver(
-    key: str,
-    kind: str,
-    recipient: str | None,
-    build: Callable[[], EmailMessage],
-    *,
-    assertion_id: int | None = None,
-    user_id: int | None = None,
-    now: datetime | None = None,
-) -> str:
-    """Send the message ``build`` makes, at most once for ``key``; return an `Outcome`.
-
-    Raises `MailTemporaryError` after recording the failure, so the caller's job retries.
-    """
-    now = now or utcnow()
-    row = _row(key, kind, assertion_id=assertion_id, user_id=user_id, recipient=recipient)
-    if row.state == DeliveryState.SENT:
-        return Outcome.ALREADY
-    if row.state in (DeliveryState.FAILED, DeliveryState.NO_EMAIL):
-        return row.state
-    if not recipient:
-        row.state = DeliveryState.NO_EMAIL
-        db.session.commit()
-        return Outcome.NO_EMAIL
-    if not _claim(row, now):
-        return Outcome.ALREADY if row.state == DeliveryState.SENT else Outcome.BUSY
-    try:
-        get_mailer().send(build())
-    except MailTemporaryError as exc:
-        retry = leases.fail(row, str(exc)[:2000])
-        db.session.commit()
-        log.warning("email %s failed (attempt %s): %s", key, row.attempts, exc)
-        if retry is None:
-            return Outcome.FAILED
-        raise
-    except MailPermanentError as exc:
-        leases.fail(row, str(exc)[:2000], retryable=False)
-        db.session.commit()
-        log.error("email %s refused for good: %s", key, exc)
-        return Outcome.FAILED
-    row.state, row.sent_at, row.lease_until, row.last_error = (
-        DeliveryState.SENT,
-        utcnow(),
-        None,
-        None,
-    )
-    row.next_attempt_at = None
-    db.session.commit()
-    return Outcome.SENT
-
-
-def _assertion(assertion_id: int) -> Assertion | None:
+def owe_award_email(assertion_id: int) -> None:
+    """Owe the award email of an assertion (the award's effects already do when it is
+    issued; owing it again changes nothing)."""
     assertion = db.session.get(Assertion, assertion_id)
+    if assertion is not None:
+        owe([award_email_row(assertion)])
+
+
+def _send(
+    message: OutboxMessage, recipient: str | None, build: Callable[[], EmailMessage]
+) -> str | None:
+    # Hand the email to the mailer; its errors are the outbox's to retry or give up on.
+    message.recipient = recipient or None
+    if not recipient:
+        return OutboxState.NO_EMAIL
+    get_mailer().send(build())
+    return None
+
+
+def _assertion(assertion_id: int | None) -> Assertion | None:
+    assertion = db.session.get(Assertion, assertion_id) if assertion_id is not None else None
     if assertion is None or assertion.revoked:
         return None
     return assertion
@@ -150,64 +76,88 @@ def _recipient(assertion: Assertion) -> str | None:
     return None
 
 
-def deliver_award_email(assertion_id: int) -> str:
-    """The award email for one assertion, exactly once (``award:<id>``)."""
-    assertion = _assertion(assertion_id)
-    if assertion is None:
-        return Outcome.GONE
-    key = f"{MailKind.AWARD}:{assertion.id}"
+def send_award_email(message: OutboxMessage) -> str | None:
+    """The outbox handler of the award email: send it for the row's assertion."""
+    assertion = _assertion(message.assertion_id)
+    if assertion is None:  # revoked or deleted before it went out: nothing to say
+        return OutboxState.DROPPED
     recipient = _recipient(assertion)
 
     def build() -> EmailMessage:
-        message = messages.award_message(assertion, key)
+        email = messages.award_message(assertion, message.dedupe_key)
         if not assertion.recipient_email:  # address known from the LMS, not on the award
-            message.replace_header("To", recipient or "")
-        return message
+            email.replace_header("To", recipient or "")
+        return email
 
-    return deliver(
-        key,
-        MailKind.AWARD,
-        recipient,
-        build,
-        assertion_id=assertion.id,
-        user_id=assertion.lti_user_id,
-    )
+    return _send(message, recipient, build)
 
 
-def deliver_expiry_email(assertion_id: int, kind: str) -> str:
-    """A thirty-day or same-day expiry reminder, exactly once per award and kind."""
-    assertion = _assertion(assertion_id)
+def send_expiry_email(message: OutboxMessage) -> str | None:
+    """The outbox handler of a thirty-day or same-day expiry reminder."""
+    assertion = _assertion(message.assertion_id)
     if assertion is None or assertion.expires_at is None:
-        return Outcome.GONE
-    key = f"{kind}:{assertion.id}"
-    today = kind == MailKind.EXPIRY_TODAY
-    return deliver(
-        key,
-        kind,
+        return OutboxState.DROPPED
+    message.user_id = assertion.lti_user_id
+    today = message.kind == MailKind.EXPIRY_TODAY
+    return _send(
+        message,
         _recipient(assertion),
-        lambda: messages.expiry_message(assertion, key, today=today),
-        assertion_id=assertion.id,
-        user_id=assertion.lti_user_id,
+        lambda: messages.expiry_message(assertion, message.dedupe_key, today=today),
     )
+
+
+def send_digest(message: OutboxMessage) -> str | None:
+    """The outbox handler of an instructor's digest: recomputed for its day, so a retry
+    sends current data."""
+    day = message.payload["day"]
+    moment = datetime.fromisoformat(day).replace(tzinfo=UTC) + timedelta(days=1)
+    found_day, plans = digest_plans(moment)
+    plan = next((p for p in plans if p.user_id == message.user_id), None)
+    if plan is None:  # the awards of that day were revoked, or the digest was switched off
+        return OutboxState.DROPPED
+    return _send(
+        message,
+        plan.email,
+        lambda: messages.digest_message(
+            key=message.dedupe_key,
+            name=plan.name,
+            email=plan.email,
+            day=found_day,
+            courses=plan.courses,
+            locale=plan.locale,
+        ),
+    )
+
+
+def expiry_email_row(assertion_id: int, kind: str) -> dict[str, Any]:
+    """The outbox row owing one expiry reminder (``expiry_30`` or ``expiry_0``)."""
+    return {"kind": kind, "dedupe_key": f"{kind}:{assertion_id}", "assertion_id": assertion_id}
+
+
+def digest_row(user_id: int, day: str) -> dict[str, Any]:
+    """The outbox row owing one instructor's digest for ``day``."""
+    key = f"{MailKind.DIGEST}:{user_id}:{day}"
+    return {"kind": MailKind.DIGEST, "dedupe_key": key, "user_id": user_id, "payload": {"day": day}}
 
 
 # --- what is due -------------------------------------------------------------------------------
 
 
 def _day_start(now: datetime) -> datetime:
-    now = documents.utc(now)
+    now = as_utc(now)
     return datetime(now.year, now.month, now.day, tzinfo=UTC)
 
 
 def due_expiry_reminders(now: datetime | None = None) -> list[tuple[int, str]]:
-    """(assertion id, kind) of every reminder due now and not yet sent.
+    """(assertion id, kind) of every reminder due now and not yet owed (a reminder owed
+    already is sent, or on its way through the outbox's retries).
 
     Thirty days before: awards expiring within the next 30 days (but not today: the same-day
     mail says it) whose 30-day mark came after they were issued (a badge valid for two weeks
     gets no "in 30 days" mail). On the day:
     awards expiring today, or in the last two days (a sweep that missed a day catches up).
     """
-    now = documents.utc(now or utcnow())
+    now = as_utc(now or utcnow())
     start = _day_start(now)
     live = (Assertion.revoked_at.is_(None), Assertion.expires_at.is_not(None))
     due: list[tuple[int, str]] = []
@@ -233,9 +183,9 @@ def due_expiry_reminders(now: datetime | None = None) -> list[tuple[int, str]]:
         return []
     done = set(
         db.session.execute(
-            select(EmailDelivery.assertion_id, EmailDelivery.kind).where(
-                EmailDelivery.assertion_id.in_({a for a, _k in due}),
-                EmailDelivery.state.in_(DeliveryState.DONE),
+            select(OutboxMessage.assertion_id, OutboxMessage.kind).where(
+                OutboxMessage.assertion_id.in_({a for a, _k in due}),
+                OutboxMessage.kind.in_((MailKind.EXPIRY_SOON, MailKind.EXPIRY_TODAY)),
             )
         ).all()
     )
@@ -316,38 +266,3 @@ def current_digest_disabled() -> bool:
 
     value = str(current_app.config.get("INSTRUCTOR_DIGEST", "1")).strip().lower()
     return value in {"0", "false", "no", "off"}
-
-
-def deliver_digest(plan: DigestPlan, day: str) -> str:
-    """One instructor's digest for ``day``, exactly once (``digest:<user>:<day>``)."""
-    key = f"{MailKind.DIGEST}:{plan.user_id}:{day}"
-    return deliver(
-        key,
-        MailKind.DIGEST,
-        plan.email,
-        lambda: messages.digest_message(
-            key=key,
-            name=plan.name,
-            email=plan.email,
-            day=day,
-            courses=plan.courses,
-            locale=plan.locale,
-        ),
-        user_id=plan.user_id,
-    )
-
-
-def stuck_deliveries(now: datetime | None = None) -> list[EmailDelivery]:
-    """Deliveries a retry sweep should pick up: temporary failures, and claims whose worker
-    died (lease expired)."""
-    now = now or utcnow()
-    return list(
-        db.session.scalars(
-            select(EmailDelivery)
-            .where(
-                EmailDelivery.state != DeliveryState.PENDING,
-                leases.claimable(EmailDelivery, now),
-            )
-            .limit(CHUNK)
-        )
-    )

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
 
+from app.awards.models import OutboxMessage
 from app.extensions import db
 from app.models import LtiUser, Membership
-from app.notifications.models import DeliveryState, EmailDelivery
+from app.notifications.models import MailKind
 from app.openbadges.models import Assertion, Badge
 
 
@@ -50,15 +51,15 @@ def learners_without_email(context_id: int) -> list[NoEmailLearner]:
 
 
 def award_email_states(context_id: int) -> dict[int, str]:
-    """assertion id -> state of its award email (sent, retry, failed, no_email …) for the
-    course's awards that have one."""
+    """assertion id -> state of its award email's outbox row (pending, sent, dead,
+    no_email …) for the course's awards that have one."""
     rows = db.session.execute(
-        select(EmailDelivery.assertion_id, EmailDelivery.state)
-        .join(Assertion, Assertion.id == EmailDelivery.assertion_id)
+        select(OutboxMessage.assertion_id, OutboxMessage.state)
+        .join(Assertion, Assertion.id == OutboxMessage.assertion_id)
         .join(Badge, Badge.id == Assertion.badge_id)
-        .where(Badge.context_id == context_id, EmailDelivery.kind == "award")
+        .where(Badge.context_id == context_id, OutboxMessage.kind == MailKind.AWARD)
     ).all()
     return {assertion_id: state for assertion_id, state in rows if assertion_id is not None}
 
 
-__all__ = ["DeliveryState", "NoEmailLearner", "award_email_states", "learners_without_email"]
+__all__ = ["NoEmailLearner", "award_email_states", "learners_without_email"]

@@ -35,7 +35,6 @@ from app.extensions import db
 from app.models.base import utcnow
 from app.ob3api import spec
 from app.ob3api.models import Ob3Host, Ob3Push, PushStatus
-from app.openbadges import documents
 from app.openbadges.models import Assertion, Badge
 
 log = logging.getLogger(__name__)
@@ -306,7 +305,7 @@ def finish_push(state: str, code: str | None, error: str | None) -> Ob3Push:
     push = db.session.scalar(
         select(Ob3Push).where(Ob3Push.state == state, Ob3Push.status == PushStatus.STARTED)
     )
-    if push is None or documents.utc(push.created_at) + timedelta(minutes=PUSH_MINUTES) < utcnow():
+    if push is None or push.created_at + timedelta(minutes=PUSH_MINUTES) < utcnow():
         raise PushError(
             _("This sending has expired or is already done. Start again from My badges.")
         )

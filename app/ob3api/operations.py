@@ -28,7 +28,6 @@ from app.models.base import utcnow
 from app.ob3api.models import ConsentStatus, Ob3Client, Ob3ConsentRequest, Ob3Token
 from app.ob3api.server import REFRESH_TOKEN_SECONDS
 from app.ob3api.spec import SCOPES
-from app.openbadges import documents
 from app.openbadges.clr import learner_subject_id
 from app.openbadges.jsonld import OB_V3
 from app.openbadges.models import Assertion, Badge
@@ -84,7 +83,7 @@ def start_consent(client_id: str, args: dict[str, str], scope: str) -> Ob3Consen
 
 
 def _open(consent: Ob3ConsentRequest | None, now: datetime) -> Ob3ConsentRequest | None:
-    if consent is None or documents.utc(consent.expires_at) <= now:
+    if consent is None or consent.expires_at <= now:
         return None
     return consent
 

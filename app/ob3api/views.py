@@ -12,10 +12,10 @@ from datetime import datetime
 from urllib.parse import urlencode
 
 from authlib.oauth2 import OAuth2Error
-from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, jsonify, redirect, render_template, request
 from flask_babel import gettext as _
 
-from app.launch_session import current_session, launch_required
+from app.launch_session import current_session, launch_required, launch_url
 from app.ob3api import operations, spec
 from app.ob3api.models import ConsentStatus
 from app.ob3api.server import Grantee, Token, authorization_server, resource_protector
@@ -240,7 +240,7 @@ def decide_app(public_id: str):
     approve = request.form.get("decision") == "approve"
     operations.decide(consent, session.user_id, session.registration_id, approve)
     notice = "app-approved" if approve else "app-denied"
-    return redirect(url_for("course.learner_home", lt=request.form.get("lt"), notice=notice), 303)
+    return redirect(launch_url("course.learner_home", notice=notice), 303)
 
 
 @bp.get("/learner/apps")
@@ -263,6 +263,6 @@ def disconnect_app(client_id: str):
     session = current_session()
     operations.disconnect_app(session.user_id, session.registration_id, client_id)
     return redirect(
-        url_for("ob3api.connected_apps", lt=request.form.get("lt"), notice="app-disconnected"),
+        launch_url("ob3api.connected_apps", notice="app-disconnected"),
         303,
     )

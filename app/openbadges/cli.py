@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +16,10 @@ import click
 from flask.cli import AppGroup
 
 from app.artwork import badge_artwork
+from app.audit import current_actor
 from app.awards import operations as awards
 from app.awards.models import DecisionAction
-from app.database import by_public_id, find_by_ref
+from app.database import as_utc, by_public_id, find_by_ref
 from app.extensions import db
 from app.models import Registration
 from app.openbadges import operations, urls
@@ -51,7 +52,7 @@ def _date(value: str | None) -> datetime | None:
     if not value:
         return None
     moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return as_utc(moment)
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
@@ -166,6 +167,7 @@ def award(
             badge,
             operations.Recipient(email=email, name=name),
             action=DecisionAction.CLI_AWARD,
+            actor=current_actor(),
             evidence=evidence,
             expires_at=_date(expires),
         )
@@ -189,7 +191,7 @@ def revoke(assertion_id: str, reason: str, as_json: bool) -> None:
     """Revoke an award (OB 2.0 says revoked; the OB 3.0 status list bit is set)."""
     assertion = _find(Assertion, assertion_id, as_json)
     try:
-        awards.revoke(assertion, reason)
+        awards.revoke(assertion, reason, actor=current_actor())
     except operations.OperationError as exc:
         _fail(as_json, exc.code, str(exc))
     _emit(

@@ -29,6 +29,7 @@ from flask_babel import ngettext
 from sqlalchemy import select
 
 from app.criteria import CriteriaError, parse_criteria, referenced_badges
+from app.database import as_utc
 from app.extensions import db
 from app.i18n import format_date
 from app.models import Context, LtiUser, Registration
@@ -186,7 +187,7 @@ def build_clr(
     """The unsigned ClrCredential of a learner over these courses (all of one LMS), and the
     issuer that signs it. ``subject_id`` replaces the learner's id (a holder's DID).
     Raises :class:`ClrError` when the learner holds no badge there."""
-    now = documents.utc(now or utcnow()).replace(microsecond=0)
+    now = as_utc(now or utcnow()).replace(microsecond=0)
     user = db.session.get(LtiUser, user_id)
     contexts = list(db.session.scalars(select(Context).where(Context.id.in_(context_ids))))
     assertions = held_awards(user_id, [c.id for c in contexts], now)
@@ -248,7 +249,7 @@ def build_clr(
 
 def sign_clr(document: dict[str, Any], issuer: Issuer, now: datetime | None = None) -> CourseRecord:
     """Sign a record with the issuer's active keys: Data Integrity proof and VC-JWT."""
-    now = documents.utc(now or utcnow()).replace(microsecond=0)
+    now = as_utc(now or utcnow()).replace(microsecond=0)
     _key, signer = operations.signing_key(issuer)
     signed = add_proof(document, signer, now)
     token = sign_jwt(document, operations.jwt_signer(issuer))

@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from app.database import as_utc
 from app.openbadges import urls
 from app.openbadges.jsonld import DID_V1, MULTIKEY_V1, OB3_CONTEXT, OB_V2, VC_V2
 from app.openbadges.keys import (
@@ -35,14 +36,9 @@ from app.openbadges.signing import isoformat
 from app.openbadges.translations import BadgeText, badge_texts
 
 
-def utc(moment: datetime) -> datetime:
-    """``moment`` as aware UTC (SQLite returns naive datetimes, which are UTC here)."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def iso(moment: datetime) -> str:
     """An ISO 8601 UTC timestamp as both specs expect it."""
-    return isoformat(utc(moment))
+    return isoformat(as_utc(moment))
 
 
 def badge_image_url(badge: Badge, version: int | None = None) -> str:

@@ -33,7 +33,7 @@ from sqlalchemy.orm import defer
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app import secret_box
-from app.database import CHUNK, in_transaction, is_lock_conflict, upsert
+from app.database import CHUNK, as_utc, in_transaction, is_lock_conflict, upsert
 from app.extensions import db
 from app.models.base import new_public_id, utcnow
 from app.openbadges import bitstring, documents
@@ -549,9 +549,9 @@ def expiry_for(badge: Badge, issued_on: datetime, explicit: datetime | None) -> 
     policy. OperationError (``expiry_before_issue``, ``expiry_in_past``) for a date that
     would make the credential expired from the start."""
     if explicit is not None:
-        expires, source = documents.utc(explicit), "the expiry date"
+        expires, source = as_utc(explicit), "the expiry date"
     elif badge.expiry_policy == ExpiryPolicy.FIXED and badge.expires_on:
-        expires, source = documents.utc(badge.expires_on), "the badge's fixed expiry date"
+        expires, source = badge.expires_on, "the badge's fixed expiry date"
     elif badge.expiry_policy == ExpiryPolicy.DAYS and badge.expires_days:
         return issued_on + timedelta(days=badge.expires_days)
     else:
@@ -583,7 +583,7 @@ def fixed_expiry_passed(badge: Badge, now: datetime | None = None) -> bool:
     return (
         badge.expiry_policy == ExpiryPolicy.FIXED
         and badge.expires_on is not None
-        and documents.utc(badge.expires_on) <= documents.utc(now or utcnow())
+        and badge.expires_on <= as_utc(now or utcnow())
     )
 
 
@@ -705,7 +705,7 @@ def _issue_many(badge: Badge, awards: Sequence[Award], now: datetime | None) -> 
             "badge_not_active",
             _("badge %(public_id)s is %(status)s", public_id=badge.public_id, status=badge.status),
         )
-    now = documents.utc(now or utcnow()).replace(microsecond=0)
+    now = as_utc(now or utcnow()).replace(microsecond=0)
     for award in awards:  # refuse before anything is allocated or signed
         expiry_for(badge, now, award.expires_at)
     keys = [award.recipient.key for award in awards]
@@ -782,7 +782,7 @@ def issue(
 
 def publish_status_list(status_list: StatusList, now: datetime | None = None) -> None:
     """Rebuild the list from the revoked assertions and sign it (no commit)."""
-    now = documents.utc(now or utcnow())
+    now = as_utc(now or utcnow())
     revoked = db.session.scalars(
         select(Assertion.status_index).where(
             Assertion.status_list_id == status_list.id, Assertion.revoked_at.is_not(None)
@@ -807,7 +807,7 @@ def revoke(assertion: Assertion, reason: str, *, now: datetime | None = None) ->
         raise OperationError("invalid", _("a revocation needs a reason"))
     if assertion.revoked:
         return False
-    now = documents.utc(now or utcnow())
+    now = as_utc(now or utcnow())
     # Lock the list row first (PostgreSQL) so two revocations cannot publish stale bits.
     status_list = db.session.scalars(
         select(StatusList).where(StatusList.id == assertion.status_list_id).with_for_update()

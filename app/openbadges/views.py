@@ -226,8 +226,8 @@ def _page(assertion: Assertion) -> Response:
         image_url=documents.badge_image_url(badge, assertion.image_version),
         issuer_url=urls.public_url(urls.ISSUER_OB2, badge.issuer.public_id),
         now=datetime.now(UTC),
-        issued_on=documents.utc(assertion.issued_on),
-        expires_at=documents.utc(assertion.expires_at) if assertion.expires_at else None,
+        issued_on=assertion.issued_on,
+        expires_at=assertion.expires_at if assertion.expires_at else None,
     )
     response = Response(html, mimetype="text/html")
     response.headers["Cache-Control"] = "public, max-age=60"
@@ -254,8 +254,8 @@ def verify_certificate(public_id: str) -> Response:
             description=badge.description,
             issuer_name=badge.issuer.name,
             recipient_name=public_name(assertion),
-            issued_on=documents.utc(assertion.issued_on),
-            expires_at=documents.utc(assertion.expires_at) if assertion.expires_at else None,
+            issued_on=assertion.issued_on,
+            expires_at=assertion.expires_at if assertion.expires_at else None,
             revoked_at=assertion.revoked_at,
             revocation_reason=assertion.revocation_reason,
             status=_status(assertion),

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, or_, select
+from sqlalchemy import and_, delete, or_, select
 
 from app import audit
 from app.awards import operations as awards
@@ -36,7 +36,7 @@ from app.extensions import db
 from app.grades.models import Column, Grade
 from app.models import Context, LtiUser, Membership
 from app.models.base import new_public_id, utcnow
-from app.notifications.models import EmailDelivery
+from app.notifications.models import MailKind
 from app.openbadges import documents
 from app.openbadges.models import Assertion
 from app.sharing.models import ShareEvent
@@ -99,6 +99,18 @@ def _iso(moment: Any) -> str | None:
     return documents.iso(moment) if moment else None
 
 
+def _emails_of(person: Person, assertion_ids: list[int]) -> Any:
+    # The outbox rows of the emails owed to the person: to them, or about their awards.
+    return and_(
+        OutboxMessage.kind.in_(MailKind.ALL),
+        or_(
+            OutboxMessage.user_id.in_(person.user_ids),
+            OutboxMessage.recipient.in_(person.emails),
+            OutboxMessage.assertion_id.in_(assertion_ids),
+        ),
+    )
+
+
 def export_person(person: Person, *, record: bool = True) -> dict[str, Any]:
     """Everything held about ``person``, as one JSON-ready document; ``record`` writes the
     export to the audit trail (counts only), as handing out personal data should be."""
@@ -122,15 +134,7 @@ def export_person(person: Person, *, record: bool = True) -> dict[str, Any]:
         )
     )
     reviews = db.session.scalars(select(ReviewItem).where(ReviewItem.user_id.in_(person.user_ids)))
-    mails = db.session.scalars(
-        select(EmailDelivery).where(
-            or_(
-                EmailDelivery.user_id.in_(person.user_ids),
-                EmailDelivery.recipient.in_(person.emails),
-                EmailDelivery.assertion_id.in_(ids),
-            )
-        )
-    )
+    mails = db.session.scalars(select(OutboxMessage).where(_emails_of(person, ids)))
     shares = db.session.scalars(select(ShareEvent).where(ShareEvent.assertion_id.in_(ids)))
     document = {
         "exported_at": documents.iso(utcnow()),
@@ -205,13 +209,14 @@ def export_person(person: Person, *, record: bool = True) -> dict[str, Any]:
     return document
 
 
-def erase_person(person: Person) -> dict[str, int]:
-    """Revoke and forget ``person`` (see the module's docstring); returns what was done."""
+def erase_person(person: Person, actor: str) -> dict[str, int]:
+    """Revoke and forget ``person`` at ``actor``'s request (see the module's docstring);
+    returns what was done."""
     assertions = _assertions(person)
     revoked = 0
     for assertion in assertions:
         if not assertion.revoked:
-            awards.revoke(assertion, ERASED_REASON)  # commits; recorded and announced
+            awards.revoke(assertion, ERASED_REASON, actor=actor)  # commits; recorded, announced
             revoked += 1
     ids = [a.id for a in assertions]
     public_ids = [a.public_id for a in assertions]
@@ -232,15 +237,7 @@ def erase_person(person: Person) -> dict[str, int]:
         select(WebhookEvent).where(WebhookEvent.assertion_public_id.in_(public_ids))
     ):
         event.data = {**event.data, "recipient_email": None, "recipient_name": ""}
-    mails = affected_rows(
-        delete(EmailDelivery).where(
-            or_(
-                EmailDelivery.user_id.in_(person.user_ids),
-                EmailDelivery.recipient.in_(person.emails),
-                EmailDelivery.assertion_id.in_(ids),
-            )
-        )
-    )
+    mails = affected_rows(delete(OutboxMessage).where(_emails_of(person, ids)))
     db.session.execute(delete(OutboxMessage).where(OutboxMessage.assertion_id.in_(ids)))
     # Wallet copies (revoked with their awards above) name the person's wallet key: forget
     # them; offers go with the LMS identity (ON DELETE CASCADE).
@@ -259,6 +256,6 @@ def erase_person(person: Person) -> dict[str, int]:
         "lms_identities_deleted": users,
         "emails_deleted": mails,
     }
-    audit.record("person.erased", f"erasure:{new_public_id()}", summary)
+    audit.record("person.erased", f"erasure:{new_public_id()}", summary, actor=actor)
     db.session.commit()
     return summary

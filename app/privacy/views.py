@@ -8,6 +8,7 @@ from flask import Response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.admin import auth
+from app.audit import current_actor
 from app.privacy import operations
 from app.privacy.operations import PersonNotFound
 
@@ -62,7 +63,7 @@ def export():
 def erase():
     """Revoke the person's awards and forget them."""
     try:
-        done = operations.erase_person(operations.find_person(**_lookup()))
+        done = operations.erase_person(operations.find_person(**_lookup()), current_actor())
     except PersonNotFound as exc:
         auth.flash(str(exc))
     else:

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, select
 
+from app.database import as_utc
 from app.extensions import db
 from app.models import Context, LtiUser
 from app.models.base import utcnow
@@ -85,7 +86,7 @@ def public_profile(slug: str, now: datetime | None = None) -> PublicProfile | No
     profile = db.session.scalar(select(LearnerProfile).where(LearnerProfile.slug == slug))
     if profile is None or not profile.public:
         return None
-    now = documents.utc(now or utcnow())
+    now = as_utc(now or utcnow())
     user = db.session.get_one(LtiUser, profile.user_id)
     rows = db.session.execute(
         select(Assertion, Badge, Context)
@@ -102,7 +103,7 @@ def public_profile(slug: str, now: datetime | None = None) -> PublicProfile | No
             badge.issuer.name,
             context.title if context else "",
             documents.badge_image_url(badge, assertion.image_version),
-            documents.utc(assertion.issued_on),
+            assertion.issued_on,
             verify_url(assertion),
         )
         for assertion, badge, context in rows

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.extensions import db
-from app.launch_session import current_session, launch_required
+from app.launch_session import current_session, launch_required, launch_url
 from app.learner import service
 from app.models import Context
 from app.profile import operations
@@ -42,7 +42,7 @@ def save():
         public=request.form.get("public") == "on",
         assertion_public_ids=request.form.getlist("badge"),
     )
-    return redirect(url_for("profile.settings", lt=request.values.get("lt"), saved="1"), 303)
+    return redirect(launch_url("profile.settings", saved="1"), 303)
 
 
 @bp.get("/profile/<slug>")

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models.base import utcnow
-from app.openbadges import documents, urls
+from app.openbadges import urls
 from app.openbadges.models import Assertion
 from app.sharing import linkedin
 from app.sharing.models import ShareChannel, ShareEvent, ShareSource, VerificationView
@@ -143,8 +143,8 @@ def linkedin_profile_url(assertion: Assertion) -> str:
     return linkedin.add_to_profile_url(
         name=badge.name,
         organization=badge.issuer.name,
-        issued_on=documents.utc(assertion.issued_on),
-        expires_at=documents.utc(assertion.expires_at) if assertion.expires_at else None,
+        issued_on=assertion.issued_on,
+        expires_at=assertion.expires_at if assertion.expires_at else None,
         cert_url=verify_url(assertion),
         cert_id=assertion.public_id,
     )

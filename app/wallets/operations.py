@@ -24,7 +24,6 @@ from sqlalchemy.exc import IntegrityError
 from app.database import affected_rows
 from app.extensions import db
 from app.models.base import new_public_id, utcnow
-from app.openbadges import documents
 from app.secret_box import derived_key, signing_keys
 from app.settings import number
 from app.wallets import urls
@@ -55,7 +54,7 @@ def _hash(secret: str) -> str:
 
 
 def _now() -> datetime:
-    return documents.utc(utcnow())
+    return utcnow()
 
 
 def pre_authorized_code(offer_key: str) -> str:
@@ -140,7 +139,7 @@ def offer_by_key(key: str) -> WalletOffer:
     offer = db.session.scalar(select(WalletOffer).where(WalletOffer.key_hash == _hash(key)))
     if offer is None:
         raise WalletError("not_found", "This offer does not exist.", 404)
-    if offer.redeemed_at is not None or documents.utc(offer.expires_at) <= _now():
+    if offer.redeemed_at is not None or offer.expires_at <= _now():
         raise WalletError("expired", "This offer was already used or has expired.", 410)
     return offer
 
@@ -169,7 +168,7 @@ def redeem_code(code: str, tx_code: str | None) -> AccessToken:
     ``invalid_grant``."""
     offer = db.session.scalar(select(WalletOffer).where(WalletOffer.code_hash == _hash(code)))
     now = _now()
-    if offer is None or offer.redeemed_at is not None or documents.utc(offer.expires_at) <= now:
+    if offer is None or offer.redeemed_at is not None or offer.expires_at <= now:
         raise WalletError("invalid_grant", "The pre-authorized code is unknown, used or expired.")
     if offer.tx_code_hash is not None:
         if not tx_code:
@@ -206,11 +205,7 @@ def offer_by_access_token(token: str) -> WalletOffer:
     offer = db.session.scalar(
         select(WalletOffer).where(WalletOffer.access_token_hash == _hash(token))
     )
-    if (
-        offer is None
-        or offer.access_expires_at is None
-        or documents.utc(offer.access_expires_at) <= _now()
-    ):
+    if offer is None or offer.access_expires_at is None or offer.access_expires_at <= _now():
         raise WalletError("invalid_token", "The access token is unknown or expired.", 401)
     return offer
 

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from app.extensions import db
-from app.launch_session import current_session, launch_required
+from app.launch_session import current_session, launch_required, launch_url
 from app.learner.tokens import emailed_assertion
 from app.models import Context
 from app.models.base import utcnow
@@ -267,9 +267,7 @@ def add_to_wallet(kind: str, source_id: str):
     except WalletError as exc:
         abort(exc.status, description=str(exc))
     back = request.form.get("back") == "all"
-    back_url = url_for(
-        "learner.all_badges" if back else "course.learner_home", lt=request.values.get("lt")
-    )
+    back_url = launch_url("learner.all_badges" if back else "course.learner_home")
     return _offer_page(new, back_url)
 
 

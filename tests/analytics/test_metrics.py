@@ -54,7 +54,7 @@ def seeded(app):
     awards.accept(a1, now=at(2, 12))
     awards.accept(a2, now=at(4, 10))
     awards.accept(b1, now=at(6, 11))
-    awards.revoke(a3, "issued in error")
+    awards.revoke(a3, "issued in error", actor="test")
     # Shares and downloads in range, and a bot that does not count.
     record_share(a1.id, "linkedin_profile", user_agent=None, now=at(2, 13))
     record_share(a1.id, "copy_link", user_agent=None, now=at(3, 9))

@@ -126,3 +126,24 @@ def test_a_role_lost_in_the_lms_ends_staff_access_of_older_tokens(registered, br
     refused = browser.get(staff_url)
     assert refused.status_code == 403
     assert "<code>not_staff</code>" in refused.text
+
+
+def test_launch_links_and_forms_carry_this_requests_token_and_only_they_do(app):
+    from flask import g, render_template_string
+
+    from app.launch_session import launch_field, launch_url
+
+    with app.test_request_context("/"):
+        assert launch_url("course.staff_home") == "/course/staff"  # outside a launch: none
+        g.launch_token = "t<k>"
+        link = urlsplit(launch_url("course.staff_home", note="saved"))
+        assert link.path == "/course/staff"
+        assert parse_qs(link.query) == {"lt": ["t<k>"], "note": ["saved"]}
+        assert str(launch_field()) == '<input type="hidden" name="lt" value="t&lt;k&gt;">'
+        page = render_template_string(
+            "{{ launch_url('designer.index') }}|{{ launch_field() }}"
+            "|{{ url_for('health.healthz') }}"
+        )
+    designer, field, public = page.split("|")
+    assert parse_qs(urlsplit(designer).query) == {"lt": ["t<k>"]}
+    assert field.startswith("<input") and "lt=" not in public

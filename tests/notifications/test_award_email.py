@@ -1,16 +1,24 @@
-"""The award email over real SMTP: content, exactly-once, retries, no-email learners."""
+"""The award email over real SMTP: content, exactly-once, retries, no-email learners.
+
+The email is an outbox row: the outbox claims it, the handler sends, the row records how it
+went (sent, retried with back-off, dead, no address, dropped)."""
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import pytest
 
+from app.awards import outbox
+from app.awards.models import OutboxMessage, OutboxState
+from app.background import dead
 from app.background.queue import huey
 from app.extensions import db
-from app.notifications import operations, queries, tasks
-from app.notifications.mailer import MailTemporaryError, SmtpSettings
-from app.notifications.models import DeliveryState, EmailDelivery
+from app.models.base import utcnow
+from app.notifications import messages, queries, tasks
+from app.notifications.mailer import SmtpSettings
+from app.notifications.models import award_email_row
 from tests.learner.helpers import award, make_badge, make_course, make_issuer, make_person
 
 
@@ -22,9 +30,14 @@ def awarded(app):
     return award(badge, learner)
 
 
+def _row() -> OutboxMessage:
+    db.session.expire_all()
+    return db.session.query(OutboxMessage).one()
+
+
 def _run_scheduled_retries() -> int:
     """Run what huey scheduled for later (retries with back-off), as a consumer would."""
-    from datetime import datetime, timedelta
+    from datetime import datetime
 
     ran = 0
     later = datetime.now() + timedelta(days=1)  # past every back-off delay
@@ -39,7 +52,7 @@ def _run_scheduled_retries() -> int:
 
 
 def test_award_email_arrives_with_everything_the_learner_needs(smtp_server, awarded):
-    tasks.send_award_email(awarded.id)  # enqueued; immediate mode runs it now
+    tasks.send_award_email(awarded.id)  # owed and enqueued; immediate mode sends it now
     [mail] = smtp_server.inbox.messages
     assert mail["To"] == "Ana Lima <ana@example.org>"
     assert mail["Subject"] == "You earned the Cell Biology badge in Biology 101"
@@ -59,65 +72,67 @@ def test_award_email_arrives_with_everything_the_learner_needs(smtp_server, awar
     png = attachment.get_content()
     assert attachment.get_content_type() == "image/png" and png.startswith(b"\x89PNG")
     assert b"openbadgecredential" in png  # baked: the file verifies on its own
-    delivery = db.session.query(EmailDelivery).one()
-    assert delivery.state == DeliveryState.SENT and delivery.attempts == 1
-    assert mail["Message-ID"] == delivery.message_id
+    row = _row()
+    assert row.state == OutboxState.SENT and row.attempts == 1
+    assert row.recipient == "ana@example.org" and row.user_id == awarded.lti_user_id
+    assert mail["Message-ID"] == messages.message_id(row.dedupe_key)
 
 
 def test_sending_again_never_duplicates(smtp_server, awarded):
     for _ in range(3):
         tasks.send_award_email(awarded.id)
-    assert operations.deliver_award_email(awarded.id) == operations.Outcome.ALREADY
-    assert len(smtp_server.inbox.messages) == 1
+    assert outbox.dispatch(_row().id) is None  # a replayed dispatch finds it sent
+    assert len(smtp_server.inbox.messages) == 1 and _row().attempts == 1
 
 
-def test_refusing_server_is_retried_by_huey_without_duplicates(smtp_server, awarded):
+def test_refusing_server_is_retried_with_back_off_without_duplicates(smtp_server, awarded):
     huey.flush()
     smtp_server.inbox.refuse = 2  # "451 try again later" twice, then accept
-    tasks.send_award_email(awarded.id)  # first attempt fails; huey schedules a retry
+    tasks.send_award_email(awarded.id)  # first attempt fails; a retry is scheduled
     assert smtp_server.inbox.messages == []
-    delivery = db.session.query(EmailDelivery).one()
-    assert delivery.state == DeliveryState.RETRY and "451" in delivery.last_error
+    row = _row()
+    assert row.state == OutboxState.PENDING and "451" in row.last_error
+    assert row.next_attempt_at is not None and row.next_attempt_at > utcnow()
     assert _run_scheduled_retries() == 2
     assert len(smtp_server.inbox.messages) == 1 and smtp_server.inbox.refused == 2
-    db.session.refresh(delivery)
-    assert delivery.state == DeliveryState.SENT and delivery.attempts == 3
-    # A late duplicate job (the sweep, a replayed outbox row) finds it sent.
-    tasks.retry_stuck_mail()
+    row = _row()
+    assert row.state == OutboxState.SENT and row.attempts == 3
+    # A late duplicate (the sweep, a replayed row) finds it sent.
+    outbox.enqueue([row.id])
     tasks.send_award_email(awarded.id)
     assert len(smtp_server.inbox.messages) == 1
 
 
 def test_connection_refused_then_the_sweep_delivers_once(idle_smtp, awarded):
-    with pytest.raises(MailTemporaryError):
-        operations.deliver_award_email(awarded.id)
-    assert db.session.query(EmailDelivery).one().state == DeliveryState.RETRY
+    huey.flush()
+    tasks.send_award_email(awarded.id)
+    row = _row()
+    assert row.state == OutboxState.PENDING and row.attempts == 1
     idle_smtp.start()
-    assert tasks.retry_stuck_mail.call_local() == 1
-    assert tasks.retry_stuck_mail.call_local() == 0
-    assert len(idle_smtp.inbox.messages) == 1
+    row.next_attempt_at = utcnow() - timedelta(seconds=1)  # its back-off is over
+    db.session.commit()
+    assert outbox.due() == [row.id]
+    outbox.enqueue(outbox.due())  # what the sweep does
+    assert outbox.due() == []
+    assert len(idle_smtp.inbox.messages) == 1 and _row().state == OutboxState.SENT
 
 
 def test_a_crashed_worker_claim_is_taken_over_after_its_lease(smtp_server, awarded):
-    from datetime import timedelta
-
-    from app.models.base import utcnow
-
-    operations._row(
-        f"award:{awarded.id}", "award", assertion_id=awarded.id, recipient="ana@example.org"
-    )
-    row = db.session.query(EmailDelivery).one()
-    row.state, row.lease_until = DeliveryState.SENDING, utcnow() + timedelta(minutes=5)
+    [row_id] = outbox.write([award_email_row(awarded)])
+    row = db.session.get(OutboxMessage, row_id)
+    row.state, row.lease_until = OutboxState.SENDING, utcnow() + timedelta(minutes=5)
     db.session.commit()
     # Another worker holds a live claim: we must not send in parallel.
-    assert operations.deliver_award_email(awarded.id) == operations.Outcome.BUSY
+    assert outbox.dispatch(row_id) is None and smtp_server.inbox.messages == []
+    assert outbox.due() == []
     row.lease_until = utcnow() - timedelta(seconds=1)  # …and then it died
     db.session.commit()
-    assert operations.deliver_award_email(awarded.id) == operations.Outcome.SENT
-    assert len(smtp_server.inbox.messages) == 1
+    assert outbox.due() == [row_id]
+    assert outbox.dispatch(row_id) is None
+    assert len(smtp_server.inbox.messages) == 1 and _row().state == OutboxState.SENT
 
 
-def test_permanent_refusal_is_not_retried(app, smtp_server, awarded):
+def test_permanent_refusal_goes_to_the_dead_list_at_once(app, smtp_server, awarded):
     class Reject:
         def send(self, message):
             from app.notifications.mailer import MailPermanentError
@@ -126,11 +141,14 @@ def test_permanent_refusal_is_not_retried(app, smtp_server, awarded):
 
     app.extensions["badgebridge.mailer"] = Reject()
     try:
-        assert operations.deliver_award_email(awarded.id) == operations.Outcome.FAILED
+        tasks.send_award_email(awarded.id)
     finally:
         del app.extensions["badgebridge.mailer"]
-    assert operations.deliver_award_email(awarded.id) == DeliveryState.FAILED
-    assert smtp_server.inbox.messages == []
+    row = _row()
+    assert row.state == OutboxState.DEAD and row.attempts == 1 and "550" in row.last_error
+    assert [(i.kind, i.id) for i in dead.dead_items()] == [("outbox", row.id)]
+    tasks.send_award_email(awarded.id)  # owing it again does not revive it
+    assert smtp_server.inbox.messages == [] and _row().state == OutboxState.DEAD
 
 
 def test_learner_without_email_still_gets_the_badge_and_is_listed(smtp_server, app):
@@ -141,24 +159,28 @@ def test_learner_without_email_still_gets_the_badge_and_is_listed(smtp_server, a
     assertion = award(make_badge(make_issuer(), course, "Genetics"), learner)
     tasks.send_award_email(assertion.id)
     assert smtp_server.inbox.messages == []
-    assert db.session.query(EmailDelivery).one().state == DeliveryState.NO_EMAIL
+    assert _row().state == OutboxState.NO_EMAIL
     [row] = queries.learners_without_email(course.id)
     assert (row.name, row.badges) == ("No Mail", 1)
-    assert queries.award_email_states(course.id) == {assertion.id: DeliveryState.NO_EMAIL}
+    assert queries.award_email_states(course.id) == {assertion.id: OutboxState.NO_EMAIL}
 
 
 def test_revoked_before_sending_sends_nothing(smtp_server, awarded):
     from app.awards import operations as awards
 
-    awards.revoke(awarded, "mistake")
-    assert operations.deliver_award_email(awarded.id) == operations.Outcome.GONE
+    awards.revoke(awarded, "mistake", actor="test")
+    db.session.query(OutboxMessage).delete()  # the revocation's own webhook rows, if any
+    db.session.commit()
+    tasks.send_award_email(awarded.id)
     assert smtp_server.inbox.messages == []
+    assert _row().state == OutboxState.DROPPED
 
 
 def test_without_smtp_url_the_mail_is_printed_to_the_log(app, awarded, caplog):
     app.config["SMTP_URL"] = None
     with caplog.at_level(logging.INFO, logger="app.notifications.mailer"):
-        assert operations.deliver_award_email(awarded.id) == operations.Outcome.SENT
+        tasks.send_award_email(awarded.id)
+    assert _row().state == OutboxState.SENT
     assert "You earned the Cell Biology badge" in caplog.text
     assert "/learner/accept/" in caplog.text
 
@@ -208,7 +230,7 @@ def test_smtp_login_with_user_and_password(app, awarded):
     controller.start()
     app.config["SMTP_URL"] = f"smtp://mailer:s3cr%3At@127.0.0.1:{port}"
     try:
-        assert operations.deliver_award_email(awarded.id) == operations.Outcome.SENT
+        tasks.send_award_email(awarded.id)
     finally:
         controller.stop()
         app.config["SMTP_URL"] = None
@@ -231,4 +253,4 @@ def test_award_email_is_sent_for_a_badge_named_in_any_script(smtp_server, app):
     assert mail["Bcc"] is None
     [attachment] = list(mail.iter_attachments())
     assert attachment.get_filename() == "数据 🏅 Bcc everyone@example.org.png"
-    assert db.session.query(EmailDelivery).one().state == DeliveryState.SENT
+    assert _row().state == OutboxState.SENT

@@ -7,10 +7,11 @@ from datetime import date, timedelta
 
 from babel.dates import format_date
 
+from app.awards.models import OutboxMessage
 from app.extensions import db
 from app.models.base import utcnow
 from app.notifications import operations, tasks
-from app.notifications.models import EmailDelivery, MailKind
+from app.notifications.models import MailKind
 from tests.learner.helpers import award, make_badge, make_course, make_issuer, make_person
 
 
@@ -79,7 +80,7 @@ def test_daily_digest_goes_to_staff_once(smtp_server, app):
     assert mail["Subject"] == f"1 badge awarded in your courses ({shown_day})"
     text = mail.get_body(("plain",)).get_content()
     assert "Biology 101" in text and "Ana Lima: Cell Biology" in text
-    assert db.session.query(EmailDelivery).filter_by(kind=MailKind.DIGEST).count() == 1
+    assert db.session.query(OutboxMessage).filter_by(kind=MailKind.DIGEST).count() == 1
 
 
 def test_digest_can_be_switched_off(app):
@@ -92,20 +93,12 @@ def test_digest_can_be_switched_off(app):
 
 def test_outbox_notify_award_row_sends_the_email(smtp_server, app):
     from app.awards import outbox
+    from app.notifications.models import award_email_row
 
     course = make_course("Biology 101")
     ana = make_person(course, "Ana Lima", "ana@example.org")
     assertion = award(make_badge(make_issuer(), course, "Cell Biology"), ana)
-    ids = outbox.write(
-        [
-            {
-                "kind": outbox.NOTIFY_AWARD,
-                "dedupe_key": f"notify_award:{assertion.public_id}",
-                "assertion_id": assertion.id,
-                "payload": {"assertion_id": assertion.public_id},
-            }
-        ]
-    )
+    ids = outbox.write([award_email_row(assertion)])
     db.session.commit()
     outbox.enqueue(ids)
     outbox.enqueue(ids)  # a replayed dispatch finds the row sent

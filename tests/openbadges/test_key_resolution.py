@@ -98,7 +98,7 @@ def test_tampering_and_foreign_keys_are_still_rejected(client, badge, issuer):
     forged = add_proof(
         {k: v for k, v in credential.items() if k != "proof"},
         foreign,
-        documents.utc(badge.created_at),
+        badge.created_at,
     )
     with pytest.raises(Rejected, match="controller"):
         dcc_verify(forged, _loader(client))
@@ -115,7 +115,7 @@ def test_credentials_signed_with_the_old_fragment_ids_keep_verifying(client, bad
     old = add_proof(
         {k: v for k, v in issued.credential.items() if k != "proof"},
         legacy,
-        documents.utc(issued.issued_on),
+        issued.issued_on,
     )
     assert old["proof"][0]["verificationMethod"].endswith("#" + key.public_key_multibase)
     assert verify(json.dumps(old)).valid

@@ -34,7 +34,7 @@ def test_my_badges_and_all_my_badges_offer_valid_awards_only(client, earned):
     assert form in _page(client, "/learner/all", earned.token)
     assert earned.other.public_id not in _page(client, "/course/learner", earned.token)
 
-    awards.revoke(db.session.merge(earned.assertion), "Issued in error")
+    awards.revoke(db.session.merge(earned.assertion), "Issued in error", actor="test")
     db.session.rollback()
     assert form not in _page(client, "/course/learner", earned.token)
     assert form not in _page(client, "/learner/all", earned.token)

@@ -108,7 +108,7 @@ def test_revocation_shows_on_the_exchanged_copy(client, earned):
     presentation = wallet.did_authentication(vpr["challenge"], vpr["domain"])
     answer = wallet.exchange(url, {"verifiablePresentation": presentation})
     credential = answer.body["verifiablePresentation"]["verifiableCredential"][0]
-    awards.revoke(db.session.merge(earned.assertion), "Issued in error")
+    awards.revoke(db.session.merge(earned.assertion), "Issued in error", actor="test")
     db.session.rollback()
     report = verify(json.dumps(credential))
     assert report.details["revoked"] is True

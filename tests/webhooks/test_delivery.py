@@ -120,7 +120,7 @@ def test_revocation_and_acceptance_are_announced(app, course):
         assertion = award_manually(badge, learner, "lti_user:tess", "project")
         accept(assertion)
         accept(assertion)  # only the first acceptance counts
-        revoke(assertion, "plagiarism")
+        revoke(assertion, "plagiarism", actor="lti_user:tess")
     types = [json.loads(body)["type"] for body, _h in receiver.received]
     assert types == ["badge.accepted", "badge.revoked"]  # not issued: not subscribed
     revoked = json.loads(receiver.received[1][0])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -86,7 +86,4 @@ class Assertion(Model):
         """True once ``expires_at`` has passed."""
         if self.expires_at is None:
             return False
-        expires = self.expires_at
-        if expires.tzinfo is None:  # SQLite hands back naive datetimes
-            expires = expires.replace(tzinfo=UTC)
-        return expires <= (now or utcnow())
+        return self.expires_at <= (now or utcnow())
