@@ -166,7 +166,7 @@ def test_revoked_award_shows_as_revoked_without_share_links(client, course_setup
     from app.awards import operations
 
     s = course_setup
-    operations.revoke(s["earned"], "Awarded by mistake")
+    operations.revoke(s["earned"], "Awarded by mistake", actor="test")
     html = _page(client, s["course"], s["ana"])
     assert ">Revoked<" in html and "Awarded by mistake" in html
     assert f"/share/{s['earned'].public_id}/" not in html
