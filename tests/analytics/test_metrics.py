@@ -16,7 +16,7 @@ from app.extensions import db
 from app.grades.models import Column, Grade
 from app.openbadges import operations as ob
 from app.sharing.operations import record_share, record_view
-from tests.learner.helpers import make_badge, make_course, make_issuer, make_person, token_for
+from tests.factories import BadgeFactory, CourseFactory, IssuerFactory, PersonFactory, token_for
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/130 Safari/537.36"
 FIRST, LAST = date(2026, 11, 1), date(2026, 11, 10)
@@ -35,13 +35,19 @@ def issue(badge, user, when):
 @pytest.fixture
 def seeded(app):
     """Two badges, five learners. The hand-computed figures are in the tests below."""
-    context = make_course("Biology 101")
-    teacher = make_person(context, "Tess Teacher", "tess@example.edu", staff=True)
-    l1, l2, l3, l4, l5 = (
-        make_person(context, f"Learner {i}", f"l{i}@example.edu") for i in range(1, 6)
+    context = CourseFactory(title="Biology 101")
+    teacher = PersonFactory(
+        course=context, name="Tess Teacher", email="tess@example.edu", staff=True
     )
-    issuer = make_issuer()
-    a, b = make_badge(issuer, context, "Foundations"), make_badge(issuer, context, "Advanced")
+    l1, l2, l3, l4, l5 = (
+        PersonFactory(course=context, name=f"Learner {i}", email=f"l{i}@example.edu")
+        for i in range(1, 6)
+    )
+    issuer = IssuerFactory()
+    a, b = (
+        BadgeFactory(issuer=issuer, context=context, name="Foundations"),
+        BadgeFactory(issuer=issuer, context=context, name="Advanced"),
+    )
     # In range: A to L1 (Nov 2), L2 (Nov 3), L3 (Nov 5); B to L1 (Nov 6).
     a1, a2, a3 = issue(a, l1, at(2)), issue(a, l2, at(3)), issue(a, l3, at(5))
     b1 = issue(b, l1, at(6))
@@ -136,7 +142,7 @@ def test_badge_and_registration_scopes(seeded):
     assert wide.median_hours_to_accept == 2.0  # 2, 24, 1, 2 → (2 + 2) / 2
     assert wide.close_to_threshold is None
     # Another registration sees none of it.
-    other = make_course("Chemistry")
+    other = CourseFactory(title="Chemistry")
     assert compute(Scope.from_dates(FIRST, LAST, registration_id=other.registration_id)).issued == 0
 
 
@@ -166,8 +172,8 @@ def test_staff_dashboard_renders_accessible_charts_and_tables(seeded, client):
     learner_lt = token_for(context, seeded["learner"])
     assert client.get("/course/analytics/", query_string={"lt": learner_lt}).status_code == 403
     assert client.get("/course/analytics/").status_code == 401
-    other = make_course("Chemistry")
-    foreign = make_badge(make_issuer(), other, "Elsewhere")
+    other = CourseFactory(title="Chemistry")
+    foreign = BadgeFactory(context=other, name="Elsewhere")
     assert (
         client.get(
             "/course/analytics/", query_string={"lt": lt, "badge": foreign.public_id}
@@ -218,7 +224,7 @@ def test_api_exports_are_tenant_scoped(seeded, client):
 
     context = seeded["context"]
     _k, secret = create_key(context.registration_id)
-    other = make_course("Chemistry")
+    other = CourseFactory(title="Chemistry")
     _o, other_secret = create_key(other.registration_id)
     auth = {"Authorization": f"Bearer {secret}"}
     response = client.get(

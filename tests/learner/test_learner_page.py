@@ -11,12 +11,12 @@ from app.extensions import db
 from app.grades.models import Column, Grade
 from app.models.base import utcnow
 from app.openbadges.models import Assertion
-from tests.learner.helpers import (
-    award,
-    make_badge,
-    make_course,
-    make_issuer,
-    make_person,
+from tests.factories import (
+    AwardFactory,
+    BadgeFactory,
+    CourseFactory,
+    IssuerFactory,
+    PersonFactory,
     token_for,
 )
 
@@ -37,20 +37,20 @@ def _grade(column: Column, user, score: float) -> None:
 
 @pytest.fixture
 def course_setup(app):
-    course = make_course("Biology 101")
-    ana = make_person(course, "Ana Lima", "ana@example.org")
-    ben = make_person(course, "Ben Okafor", "ben@example.org")
-    issuer = make_issuer()
+    course = CourseFactory(title="Biology 101")
+    ana = PersonFactory(course=course, name="Ana Lima", email="ana@example.org")
+    ben = PersonFactory(course=course, name="Ben Okafor", email="ben@example.org")
+    issuer = IssuerFactory()
     quiz = Column(
         context_id=course.id, lti_lineitem_id="https://lms/li/3", label="Quiz 3", score_maximum=100
     )
     db.session.add(quiz)
     db.session.commit()
-    foundations = make_badge(issuer, course, "Foundations")
-    advanced = make_badge(
-        issuer,
-        course,
-        "Advanced",
+    foundations = BadgeFactory(issuer=issuer, context=course, name="Foundations")
+    advanced = BadgeFactory(
+        issuer=issuer,
+        context=course,
+        name="Advanced",
         enabled=True,
         criteria={
             "all": [{"column": quiz.public_id, "min_percent": 80}, {"badge": foundations.public_id}]
@@ -65,7 +65,9 @@ def course_setup(app):
         "quiz": quiz,
         "foundations": foundations,
         "advanced": advanced,
-        "earned": award(foundations, ana, expires_at=utcnow() + timedelta(days=365)),
+        "earned": AwardFactory(
+            badge=foundations, user=ana, expires_at=utcnow() + timedelta(days=365)
+        ),
     }
 
 
@@ -145,14 +147,14 @@ def test_learners_never_see_or_touch_each_others_awards(client, course_setup):
 
 def test_an_award_from_another_course_is_not_on_this_courses_page(client, course_setup):
     s = course_setup
-    other = make_course("Chemistry 201")
-    chem = make_badge(make_issuer("Other College"), other, "Titration")
+    other = CourseFactory(title="Chemistry 201")
+    chem = BadgeFactory(issuer=IssuerFactory(name="Other College"), context=other, name="Titration")
     # The same person, enrolled in the other course too (one LtiUser, two memberships).
     from app.models import Membership
 
     db.session.add(Membership(context_id=other.id, user_id=s["ana"].id, roles=["Learner"]))
     db.session.commit()
-    foreign = award(chem, s["ana"])
+    foreign = AwardFactory(badge=chem, user=s["ana"])
     html = _page(client, s["course"], s["ana"])
     assert "Titration" not in html and foreign.public_id not in html
     lt = token_for(s["course"], s["ana"])  # launched from Biology: no reach into Chemistry

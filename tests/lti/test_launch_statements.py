@@ -13,7 +13,7 @@ from app.extensions import db
 from app.grades.models import Column, Grade
 from app.models import Context, Deployment, LtiUser, Registration, RegistrationStatus
 from app.models.base import utcnow
-from tests.learner.helpers import make_badge, make_issuer
+from tests.factories import BadgeFactory
 from tests.support.lti_env import login_of, start_launch
 
 # Transaction control is not a query (SQLite's BEGIN is sent as a statement, PostgreSQL's not).
@@ -64,10 +64,9 @@ def test_a_repeat_launch_runs_at_most_four_statements(registered, browser):
         )
     )
     db.session.commit()
-    make_badge(
-        make_issuer(),
-        context,
-        "Quiz master",
+    BadgeFactory(
+        context=context,
+        name="Quiz master",
         enabled=True,
         criteria={"column": column.public_id, "min_percent": 90},  # 70 %: not yet earned
     )

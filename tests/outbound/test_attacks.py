@@ -11,8 +11,8 @@ from app.awards.operations import award_manually
 from app.extensions import db
 from app.webhooks import operations
 from app.webhooks.models import WebhookAttempt
+from tests.factories import BadgeFactory, CourseFactory, PersonFactory
 from tests.grades.test_platform_faults import faulty  # noqa: F401
-from tests.learner.helpers import make_badge, make_course, make_issuer, make_person
 from tests.registration.conftest import closed_port_url, platform, register_url  # noqa: F401
 from tests.support.live import serve
 
@@ -77,9 +77,9 @@ def test_register_is_rate_limited(app, client):
 @pytest.fixture
 def award(app):
     """Award a badge in a fresh course once the caller has subscribed ``url``."""
-    context = make_course()
-    learner = make_person(context, "Lee Learner", "lee@example.edu")
-    badge = make_badge(make_issuer(), context, "Foundations")
+    context = CourseFactory()
+    learner = PersonFactory(course=context, name="Lee Learner", email="lee@example.edu")
+    badge = BadgeFactory(context=context, name="Foundations")
 
     def run(url: str) -> WebhookAttempt:
         operations.create_subscription(context.registration_id, url, ["badge.issued"], SECRET)

@@ -15,14 +15,14 @@ from app.grades.models import Column, Grade
 from app.models import AuditRecord, LtiUser, Membership
 from app.openbadges.models import Assertion
 from tests.api.test_pipeline_api import create_key
-from tests.learner.helpers import award, make_badge, make_course, make_issuer, make_person
+from tests.factories import AwardFactory, BadgeFactory, CourseFactory, PersonFactory
 from tests.support.admin import csrf_of
 
 
 @pytest.fixture
 def ana(app):
-    course = make_course("Biology 101")
-    ana = make_person(course, "Ana Lima", "ana@example.org")
+    course = CourseFactory(title="Biology 101")
+    ana = PersonFactory(course=course, name="Ana Lima", email="ana@example.org")
     column = Column(
         context_id=course.id, lti_lineitem_id="https://lms/li/1", label="Quiz 1", score_maximum=10
     )
@@ -39,8 +39,8 @@ def ana(app):
         )
     )
     db.session.commit()
-    badge = make_badge(make_issuer("Example University"), course, "Cell Biology")
-    award(badge, ana)
+    badge = BadgeFactory(context=course, name="Cell Biology")
+    AwardFactory(badge=badge, user=ana)
     return ana
 
 

@@ -19,7 +19,7 @@ from app.models.base import utcnow
 from app.openbadges import operations as ob
 from app.webhooks import operations, tasks
 from app.webhooks.models import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEvent
-from tests.learner.helpers import make_badge, make_course, make_issuer, make_person
+from tests.factories import BadgeFactory, CourseFactory, PersonFactory
 from tests.support.live import serve
 
 SECRET = "test-webhook-secret-0123456789"
@@ -55,10 +55,12 @@ def verify_signature(secret: str, body: bytes, header: str) -> bool:
 
 @pytest.fixture
 def course(app):
-    context = make_course()
-    teacher = make_person(context, "Tess Teacher", "tess@example.edu", staff=True)
-    learner = make_person(context, "Lee Learner", "lee@example.edu")
-    badge = make_badge(make_issuer(), context, "Foundations")
+    context = CourseFactory()
+    teacher = PersonFactory(
+        course=context, name="Tess Teacher", email="tess@example.edu", staff=True
+    )
+    learner = PersonFactory(course=context, name="Lee Learner", email="lee@example.edu")
+    badge = BadgeFactory(context=context, name="Foundations")
     return context, teacher, learner, badge
 
 
