@@ -22,6 +22,7 @@ from app.extensions import db
 from app.grades.models import Column, Grade
 from app.launch_session import LaunchSession
 from app.models import Context, Deployment, LtiUser, Membership, Registration
+from app.models.base import utcnow
 from app.openbadges import operations
 from app.openbadges.models import Assertion, Badge, Issuer
 
@@ -201,6 +202,7 @@ class GradeFactory(_Factory):
     user_id = factory.SelfAttribute("user.id")
     score = 85.0
     maximum = factory.SelfAttribute("column.score_maximum")
+    timestamp = factory.LazyFunction(utcnow)
     source = "ags"
 
 

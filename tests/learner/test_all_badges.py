@@ -4,43 +4,30 @@ shares the issuer, as every Canvas cloud school does), revoked awards left out."
 
 from __future__ import annotations
 
-from app.extensions import db
-from app.models import Context, Membership
 from app.openbadges import operations
 from tests.factories import (
     AwardFactory,
     BadgeFactory,
     CourseFactory,
     IssuerFactory,
+    MembershipFactory,
     PersonFactory,
     token_for,
 )
 
 
-def _course_beside(context: Context, title: str) -> Context:
-    """Another course of the same registration and deployment (the same LMS)."""
-    other = Context(
-        registration_id=context.registration_id,
-        deployment_id=context.deployment_id,
-        lti_context_id=f"{context.lti_context_id}-{title}",
-        title=title,
-    )
-    db.session.add(other)
-    db.session.commit()
-    return other
-
-
 def test_all_my_badges_spans_my_courses_on_this_lms_only(app, client):
     biology = CourseFactory(title="Biology 101")
     ana = PersonFactory(course=biology, name="Ana Lima", email="ana@example.org")
-    chemistry = _course_beside(biology, "Chemistry 101")
-    algebra = _course_beside(biology, "Algebra 101")
-    for course in (chemistry, algebra):
-        db.session.add(Membership(context_id=course.id, user_id=ana.id, roles=["Learner"]))
-    elsewhere = CourseFactory(title="Elsewhere 101")  # another registration
-    elsewhere.registration.issuer = biology.registration.issuer
-    db.session.add(Membership(context_id=elsewhere.id, user_id=ana.id, roles=["Learner"]))
-    db.session.commit()
+    # Other courses of the same registration and deployment (the same LMS).
+    chemistry = CourseFactory(deployment=biology.deployment, title="Chemistry 101")
+    algebra = CourseFactory(deployment=biology.deployment, title="Algebra 101")
+    # Another registration of the same issuer.
+    elsewhere = CourseFactory(
+        title="Elsewhere 101", deployment__registration__issuer=biology.registration.issuer
+    )
+    for course in (chemistry, algebra, elsewhere):
+        MembershipFactory(context=course, user=ana)
     issuer = IssuerFactory()
     AwardFactory(badge=BadgeFactory(issuer=issuer, context=chemistry, name="Titration"), user=ana)
     AwardFactory(badge=BadgeFactory(issuer=issuer, context=biology, name="Cell Biology"), user=ana)

@@ -10,7 +10,6 @@ import json
 from jsonschema import Draft201909Validator
 
 from app.extensions import db
-from app.models import Context, Membership
 from app.openbadges import operations, verify
 from app.openbadges.jsonld import clr_schema
 from tests.factories import (
@@ -18,6 +17,7 @@ from tests.factories import (
     BadgeFactory,
     CourseFactory,
     IssuerFactory,
+    MembershipFactory,
     PersonFactory,
     token_for,
 )
@@ -136,16 +136,8 @@ def test_the_command_line_verifier_checks_a_downloaded_record(app, client, tmp_p
 def test_record_of_all_courses_and_nothing_to_record(app, client):
     biology = CourseFactory(title="Biology 101")
     ana = PersonFactory(course=biology, name="Ana Lima", email="ana@example.org")
-    chemistry = Context(
-        registration_id=biology.registration_id,
-        deployment_id=biology.deployment_id,
-        lti_context_id="chem",
-        title="Chemistry 101",
-    )
-    db.session.add(chemistry)
-    db.session.flush()
-    db.session.add(Membership(context_id=chemistry.id, user_id=ana.id, roles=["Learner"]))
-    db.session.commit()
+    chemistry = CourseFactory(deployment=biology.deployment, title="Chemistry 101")
+    MembershipFactory(context=chemistry, user=ana)
     issuer = IssuerFactory()
     AwardFactory(badge=BadgeFactory(issuer=issuer, context=biology, name="Cells"), user=ana)
     AwardFactory(badge=BadgeFactory(issuer=issuer, context=chemistry, name="Titration"), user=ana)

@@ -8,31 +8,19 @@ from datetime import timedelta
 import pytest
 
 from app.extensions import db
-from app.grades.models import Column, Grade
 from app.models.base import utcnow
 from app.openbadges.models import Assertion
 from tests.factories import (
     AwardFactory,
     BadgeFactory,
+    ColumnFactory,
     CourseFactory,
+    GradeFactory,
     IssuerFactory,
+    MembershipFactory,
     PersonFactory,
     token_for,
 )
-
-
-def _grade(column: Column, user, score: float) -> None:
-    db.session.add(
-        Grade(
-            column_id=column.id,
-            user_id=user.id,
-            score=score,
-            maximum=column.score_maximum,
-            timestamp=utcnow(),
-            source="ags",
-        )
-    )
-    db.session.commit()
 
 
 @pytest.fixture
@@ -41,11 +29,7 @@ def course_setup(app):
     ana = PersonFactory(course=course, name="Ana Lima", email="ana@example.org")
     ben = PersonFactory(course=course, name="Ben Okafor", email="ben@example.org")
     issuer = IssuerFactory()
-    quiz = Column(
-        context_id=course.id, lti_lineitem_id="https://lms/li/3", label="Quiz 3", score_maximum=100
-    )
-    db.session.add(quiz)
-    db.session.commit()
+    quiz = ColumnFactory(context=course, label="Quiz 3", score_maximum=100)
     foundations = BadgeFactory(issuer=issuer, context=course, name="Foundations")
     advanced = BadgeFactory(
         issuer=issuer,
@@ -56,8 +40,8 @@ def course_setup(app):
             "all": [{"column": quiz.public_id, "min_percent": 80}, {"badge": foundations.public_id}]
         },
     )
-    _grade(quiz, ana, 72)
-    _grade(quiz, ben, 95)
+    GradeFactory(column=quiz, user=ana, score=72)
+    GradeFactory(column=quiz, user=ben, score=95)
     return {
         "course": course,
         "ana": ana,
@@ -150,10 +134,7 @@ def test_an_award_from_another_course_is_not_on_this_courses_page(client, course
     other = CourseFactory(title="Chemistry 201")
     chem = BadgeFactory(issuer=IssuerFactory(name="Other College"), context=other, name="Titration")
     # The same person, enrolled in the other course too (one LtiUser, two memberships).
-    from app.models import Membership
-
-    db.session.add(Membership(context_id=other.id, user_id=s["ana"].id, roles=["Learner"]))
-    db.session.commit()
+    MembershipFactory(context=other, user=s["ana"])
     foreign = AwardFactory(badge=chem, user=s["ana"])
     html = _page(client, s["course"], s["ana"])
     assert "Titration" not in html and foreign.public_id not in html
