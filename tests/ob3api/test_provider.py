@@ -11,8 +11,6 @@ import re
 import pytest
 from jsonschema import Draft201909Validator
 
-from app.extensions import db
-from app.models import Membership
 from app.ob3api import spec
 from app.openbadges.jsonld import schema
 from tests.factories import (
@@ -20,6 +18,7 @@ from tests.factories import (
     BadgeFactory,
     CourseFactory,
     IssuerFactory,
+    MembershipFactory,
     PersonFactory,
     token_for,
 )
@@ -73,8 +72,7 @@ def world(app):
     )
     # The same person on another LMS (another tenant): never reachable through this grant.
     elsewhere = CourseFactory(title="Elsewhere 101")
-    db.session.add(Membership(context_id=elsewhere.id, user_id=ana.id, roles=["Learner"]))
-    db.session.commit()
+    MembershipFactory(context=elsewhere, user=ana)
     foreign = AwardFactory(
         badge=BadgeFactory(issuer=issuer, context=elsewhere, name="Elsewhere skill"), user=ana
     )
