@@ -6,8 +6,9 @@ as they are. Rows a service computes (an issuer's signing keys, a badge's render
 an award's signed credential and status-list slot) are made by calling that service, so a
 test never meets a state the product could not have produced.
 
-Every factory commits: the test client's requests run in their own app context and session,
-and see only committed rows.
+Call a factory to create (``CourseFactory(title=...)``); ``.build()`` is not supported by
+the service-made ones. Every factory commits: the test client's requests run in their own
+app context and session, and see only committed rows.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from app.openbadges.models import Assertion, Badge, Issuer
 class _Factory(SQLAlchemyModelFactory):
     class Meta:
         abstract = True
-        sqlalchemy_session_factory = lambda: db.session  # noqa: E731 (the app context's session)
+        sqlalchemy_session = db.session  # scoped to the app context, as the app's own code
         sqlalchemy_session_persistence = "commit"
 
 
@@ -71,7 +72,8 @@ class CourseFactory(_Factory):
 
 
 class MembershipFactory(_Factory):
-    """A person's roles in a course: Instructor for staff, Learner otherwise."""
+    """A person's roles in a course, as a roster sync records them: Instructor for staff,
+    Learner otherwise."""
 
     class Meta:
         model = Membership
