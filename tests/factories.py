@@ -20,7 +20,8 @@ from factory.alchemy import SQLAlchemyModelFactory
 
 from app.artwork import badge_artwork
 from app.extensions import db
-from app.grades.models import Column, Grade
+from app.grades import jobs
+from app.grades.models import Column, Grade, Job, JobState
 from app.launch_session import LaunchSession
 from app.models import Context, Deployment, LtiUser, Membership, Registration
 from app.models.base import utcnow
@@ -206,6 +207,22 @@ class GradeFactory(_Factory):
     maximum = factory.SelfAttribute("column.score_maximum")
     timestamp = factory.LazyFunction(utcnow)
     source = "ags"
+
+
+class SyncJobFactory(_Factory):
+    """A queued course sync, recorded but not yet handed to the queue: the test runs it (what
+    ``jobs.request_job`` records before it enqueues)."""
+
+    class Meta:
+        model = Job
+
+    class Params:
+        context = factory.SubFactory(CourseFactory)
+
+    kind = jobs.SYNC
+    context_id = factory.SelfAttribute("context.id")
+    state = JobState.QUEUED
+    attempts = 0
 
 
 def token_for(context: Context, user: LtiUser, *, staff: bool = False) -> str:

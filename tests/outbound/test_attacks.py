@@ -142,15 +142,14 @@ def test_a_receivers_error_body_is_not_stored(award):
 def test_a_platform_error_body_never_reaches_the_jobs_api(app, faulty):
     from app.api.auth import create_key
     from app.grades import jobs
-    from app.grades.models import Job, JobState
+    from app.grades.models import Job
+    from tests.factories import SyncJobFactory
 
     course, proxy = faulty
     app.config["JOB_MAX_ATTEMPTS"] = 1
     try:
         proxy.faults = ["500"] * 5  # the proxy answers "boom"
-        job = Job(kind=jobs.SYNC, context_id=course.context.id, state=JobState.QUEUED, attempts=0)
-        db.session.add(job)
-        db.session.commit()
+        job = SyncJobFactory(context=course.context)
         jobs.run(job.id)
     finally:
         app.config.pop("JOB_MAX_ATTEMPTS")
