@@ -2,6 +2,12 @@
 
 ``TEST_DATABASE_URL`` / ``TEST_REDIS_URL`` switch the suite to PostgreSQL and Redis (CI sets
 both). The schema is built by running the Alembic migrations, so every run also proves them.
+
+Layout: ``tests/<area>/`` mirrors the code area it tests (``app/<area>``, ``lti``,
+``badge_design``); ``tests/architecture`` checks the walls and that the models match the
+migrations; ``tests/factories.py`` builds rows (factory_boy); ``tests/support`` holds shared
+fixtures. The browser journeys (``tests/browser``) start from an empty database and go through
+the UI: what a journey is about is never made by a factory.
 """
 
 from __future__ import annotations

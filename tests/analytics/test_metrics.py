@@ -13,10 +13,17 @@ from app.analytics.metrics import Scope, compute
 from app.awards import operations as awards
 from app.awards.models import ReviewItem
 from app.extensions import db
-from app.grades.models import Column, Grade
-from app.openbadges import operations as ob
 from app.sharing.operations import record_share, record_view
-from tests.learner.helpers import make_badge, make_course, make_issuer, make_person, token_for
+from tests.factories import (
+    AwardFactory,
+    BadgeFactory,
+    ColumnFactory,
+    CourseFactory,
+    GradeFactory,
+    IssuerFactory,
+    PersonFactory,
+    token_for,
+)
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/130 Safari/537.36"
 FIRST, LAST = date(2026, 11, 1), date(2026, 11, 10)
@@ -26,27 +33,31 @@ def at(day: int, hour: int = 10, month: int = 11) -> datetime:
     return datetime(2026, month, day, hour, tzinfo=UTC)
 
 
-def issue(badge, user, when):
-    return ob.issue(
-        badge, ob.Recipient(email=user.email, name=user.name, lti_user_id=user.id), now=when
-    ).assertion
-
-
 @pytest.fixture
 def seeded(app):
     """Two badges, five learners. The hand-computed figures are in the tests below."""
-    context = make_course("Biology 101")
-    teacher = make_person(context, "Tess Teacher", "tess@example.edu", staff=True)
-    l1, l2, l3, l4, l5 = (
-        make_person(context, f"Learner {i}", f"l{i}@example.edu") for i in range(1, 6)
+    context = CourseFactory(title="Biology 101")
+    teacher = PersonFactory(
+        course=context, name="Tess Teacher", email="tess@example.edu", staff=True
     )
-    issuer = make_issuer()
-    a, b = make_badge(issuer, context, "Foundations"), make_badge(issuer, context, "Advanced")
+    l1, l2, l3, l4, l5 = (
+        PersonFactory(course=context, name=f"Learner {i}", email=f"l{i}@example.edu")
+        for i in range(1, 6)
+    )
+    issuer = IssuerFactory()
+    a, b = (
+        BadgeFactory(issuer=issuer, context=context, name="Foundations"),
+        BadgeFactory(issuer=issuer, context=context, name="Advanced"),
+    )
     # In range: A to L1 (Nov 2), L2 (Nov 3), L3 (Nov 5); B to L1 (Nov 6).
-    a1, a2, a3 = issue(a, l1, at(2)), issue(a, l2, at(3)), issue(a, l3, at(5))
-    b1 = issue(b, l1, at(6))
+    a1, a2, a3 = (
+        AwardFactory(badge=a, user=l1, now=at(2)),
+        AwardFactory(badge=a, user=l2, now=at(3)),
+        AwardFactory(badge=a, user=l3, now=at(5)),
+    )
+    b1 = AwardFactory(badge=b, user=l1, now=at(6))
     # Out of range: A to L4 on Oct 20, accepted the same day, shared and viewed in October.
-    a4 = issue(a, l4, at(20, month=10))
+    a4 = AwardFactory(badge=a, user=l4, now=at(20, month=10))
     awards.accept(a4, now=at(20, 12, month=10))
     record_share(a4.id, "linkedin_post", user_agent=None, now=at(25, month=10))
     record_view(a4.id, BROWSER, now=at(21, month=10))
@@ -74,22 +85,9 @@ def seeded(app):
     )
     # B's rule: 80 % on the Quiz. Close (within 10 points): L2 (75 %), L5 (72 %); L3 (50 %)
     # is not; L4 (85 %) qualifies; L1 holds B.
-    quiz = Column(
-        context_id=context.id, lti_lineitem_id="https://lms/li/1", label="Quiz", score_maximum=100
-    )
-    db.session.add(quiz)
-    db.session.flush()
+    quiz = ColumnFactory(context=context, label="Quiz", score_maximum=100)
     for user, score in ((l1, 90), (l2, 75), (l3, 50), (l4, 85), (l5, 72)):
-        db.session.add(
-            Grade(
-                column_id=quiz.id,
-                user_id=user.id,
-                score=score,
-                maximum=100,
-                source="manual",
-                timestamp=at(1),
-            )
-        )
+        GradeFactory(column=quiz, user=user, score=score, source="manual", timestamp=at(1))
     b.criteria, b.enabled = {"column": quiz.public_id, "min_percent": 80}, True
     db.session.commit()
     return {"context": context, "teacher": teacher, "a": a, "b": b, "learner": l2}
@@ -136,7 +134,7 @@ def test_badge_and_registration_scopes(seeded):
     assert wide.median_hours_to_accept == 2.0  # 2, 24, 1, 2 → (2 + 2) / 2
     assert wide.close_to_threshold is None
     # Another registration sees none of it.
-    other = make_course("Chemistry")
+    other = CourseFactory(title="Chemistry")
     assert compute(Scope.from_dates(FIRST, LAST, registration_id=other.registration_id)).issued == 0
 
 
@@ -166,8 +164,8 @@ def test_staff_dashboard_renders_accessible_charts_and_tables(seeded, client):
     learner_lt = token_for(context, seeded["learner"])
     assert client.get("/course/analytics/", query_string={"lt": learner_lt}).status_code == 403
     assert client.get("/course/analytics/").status_code == 401
-    other = make_course("Chemistry")
-    foreign = make_badge(make_issuer(), other, "Elsewhere")
+    other = CourseFactory(title="Chemistry")
+    foreign = BadgeFactory(context=other, name="Elsewhere")
     assert (
         client.get(
             "/course/analytics/", query_string={"lt": lt, "badge": foreign.public_id}
@@ -218,7 +216,7 @@ def test_api_exports_are_tenant_scoped(seeded, client):
 
     context = seeded["context"]
     _k, secret = create_key(context.registration_id)
-    other = make_course("Chemistry")
+    other = CourseFactory(title="Chemistry")
     _o, other_secret = create_key(other.registration_id)
     auth = {"Authorization": f"Bearer {secret}"}
     response = client.get(

@@ -6,21 +6,7 @@ import json
 
 import pytest
 
-from app.extensions import db
-from app.models import Registration
-
-
-def _registration(name: str) -> Registration:
-    registration = Registration(
-        name=name,
-        issuer=f"https://{name}.example",
-        client_id=name,
-        auth_login_url="https://x/login",
-        auth_token_url="https://x/t",
-    )
-    db.session.add(registration)
-    db.session.commit()
-    return registration
+from tests.factories import RegistrationFactory
 
 
 @pytest.fixture
@@ -29,5 +15,5 @@ def keys(app, runner):
         result = runner.invoke(args=["api", "create-key", *args, "--json"])
         return {"Authorization": f"Bearer {json.loads(result.output)['key']}"}
 
-    first, second = _registration("one"), _registration("two")
+    first, second = RegistrationFactory(), RegistrationFactory()
     return key(), key("--registration", first.public_id), key("--registration", str(second.id))

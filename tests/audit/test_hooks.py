@@ -11,7 +11,7 @@ from app.audit.models import AuditRecord
 from app.awards.models import ReviewItem
 from app.awards.operations import award_manually, badge_saved, decide_review, revoke_award
 from app.extensions import db
-from tests.learner.helpers import make_badge, make_course, make_issuer, make_person
+from tests.factories import BadgeFactory, CourseFactory, PersonFactory
 
 
 def _records() -> list[AuditRecord]:
@@ -21,10 +21,10 @@ def _records() -> list[AuditRecord]:
 def test_awards_reviews_revocations_rules_and_registrations_are_recorded(app):
     from app.admin import operations as admin
 
-    context = make_course()
-    learner = make_person(context, "Lee Learner", "lee@example.edu")
-    other = make_person(context, "Ola Other", "ola@example.edu")
-    badge = make_badge(make_issuer(), context, "Foundations")
+    context = CourseFactory()
+    learner = PersonFactory(course=context, name="Lee Learner", email="lee@example.edu")
+    other = PersonFactory(course=context, name="Ola Other", email="ola@example.edu")
+    badge = BadgeFactory(context=context, name="Foundations")
     before = len(_records())
 
     assertion = award_manually(badge, learner, "lti_user:tess", "finished the project")
@@ -62,7 +62,7 @@ def test_awards_reviews_revocations_rules_and_registrations_are_recorded(app):
 
 
 def test_cli_awards_are_recorded_and_the_chain_holds(app, runner):
-    badge = make_badge(make_issuer(), make_course(), "Foundations")
+    badge = BadgeFactory(context=CourseFactory(), name="Foundations")
     result = runner.invoke(
         args=[
             "badges",

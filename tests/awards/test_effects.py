@@ -14,7 +14,7 @@ from app.awards.models import AwardDecision, OutboxMessage
 from app.extensions import db
 from app.openbadges.models import Assertion
 from app.webhooks import operations as webhooks
-from tests.learner.helpers import make_badge, make_course, make_issuer, make_person, token_for
+from tests.factories import BadgeFactory, CourseFactory, PersonFactory, token_for
 from tests.notifications.conftest import smtp_server  # noqa: F401  (a fixture)
 from tests.support.live import serve
 from tests.webhooks.test_delivery import Receiver
@@ -69,10 +69,12 @@ def test_staff_api_and_cli_awards_and_revocations_leave_the_same_records(
     runner,
     smtp_server,
 ):
-    context = make_course()
-    teacher = make_person(context, "Tess Teacher", "tess@example.edu", staff=True)
-    learner = make_person(context, "Sam Staffawarded", "staff@example.edu")
-    badge = make_badge(make_issuer(), context, "Foundations")
+    context = CourseFactory()
+    teacher = PersonFactory(
+        course=context, name="Tess Teacher", email="tess@example.edu", staff=True
+    )
+    learner = PersonFactory(course=context, name="Sam Staffawarded", email="staff@example.edu")
+    badge = BadgeFactory(context=context, name="Foundations")
     lt = token_for(context, teacher, staff=True)
     # An admin key: the helper's issuer belongs to no registration.
     key = runner.invoke(args=["api", "create-key", "--json"])

@@ -1,5 +1,5 @@
 """Pathways: earning a badge re-evaluates the badges that require it in the same pass; loops
-are refused when criteria are saved. Built on plain rows (no platform needed)."""
+are refused when criteria are saved. Built on factory rows (no platform needed)."""
 
 from __future__ import annotations
 
@@ -10,44 +10,21 @@ from app.awards.operations import check_criteria
 from app.awards.pipeline import ingest
 from app.criteria import CriteriaError
 from app.extensions import db
-from app.grades.models import Column
 from app.grades.operations import GradeEvent
-from app.models import Context, Deployment, LtiUser, Membership, Registration
 from app.models.base import utcnow
 from app.openbadges.models import Assertion
 from app.openbadges.operations import update_badge
+from tests.factories import ColumnFactory, CourseFactory, PersonFactory
 from tests.grades.support import new_badge
 
 
 @pytest.fixture
 def course(app):
-    registration = Registration(
-        issuer="https://lms.example",
-        client_id="c1",
-        auth_login_url="https://lms.example/login",
-        auth_token_url="https://lms.example/token",
-    )
-    deployment = Deployment(registration=registration, deployment_id="1")
-    context = Context(
-        registration=registration, deployment=deployment, lti_context_id="42", title="Pathways 101"
-    )
-    learner = LtiUser(
-        issuer=registration.issuer, sub="learner-1", name="Lea Learner", email="lea@example.org"
-    )
-    db.session.add_all([registration, deployment, context, learner])
-    db.session.flush()
-    db.session.add(Membership(context_id=context.id, user_id=learner.id, roles=["Learner"]))
+    context = CourseFactory(title="Pathways 101")
+    learner = PersonFactory(course=context, name="Lea Learner", email="lea@example.org")
     columns = [
-        Column(
-            context_id=context.id,
-            lti_lineitem_id=f"https://lms.example/li/{i}",
-            label=f"Unit {i}",
-            score_maximum=10.0,
-        )
-        for i in (1, 2)
+        ColumnFactory(context=context, label=f"Unit {i}", score_maximum=10.0) for i in (1, 2)
     ]
-    db.session.add_all(columns)
-    db.session.commit()
     return context, learner, columns
 
 

@@ -18,12 +18,13 @@ def _award_for(env, browser, slug: str, login: str) -> None:
     """Launch once (the tool learns the course and the person), then award them a badge."""
     from app.extensions import db
     from app.models import Context, LtiUser
-    from tests.learner.helpers import award, make_badge, make_issuer
+    from tests.factories import AwardFactory, BadgeFactory, IssuerFactory
 
     browser.walk(browser.get(start_launch(env, slug, login)))
     context = db.session.query(Context).one()
     user = db.session.query(LtiUser).one()
-    award(make_badge(make_issuer("Universidad Sandbox"), context, "Cell Biology"), user)
+    issuer = IssuerFactory(name="Universidad Sandbox")
+    AwardFactory(badge=BadgeFactory(issuer=issuer, context=context, name="Cell Biology"), user=user)
 
 
 def test_a_moodle_learner_in_spanish(registered, browser, chromium_context, speaking):

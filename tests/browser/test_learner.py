@@ -14,14 +14,15 @@ def _award_for_the_learner(env, browser) -> str:
     """Launch once (the tool learns the course and the person), then award them a badge."""
     from app.extensions import db
     from app.models import Context, LtiUser
-    from tests.learner.helpers import award, make_badge, make_issuer
+    from tests.factories import AwardFactory, BadgeFactory, IssuerFactory
 
     login = login_of(env, "canvas", "#Learner")
     browser.walk(browser.get(start_launch(env, "canvas", login)))
     context = db.session.query(Context).one()
     user = db.session.query(LtiUser).one()
-    badge = make_badge(make_issuer("Sandbox University"), context, "Cell Biology")
-    return award(badge, user).public_id
+    issuer = IssuerFactory(name="Sandbox University")
+    badge = BadgeFactory(issuer=issuer, context=context, name="Cell Biology")
+    return AwardFactory(badge=badge, user=user).public_id
 
 
 def test_learner_page_in_canvas_iframe_and_public_page(registered, browser, chromium_context):

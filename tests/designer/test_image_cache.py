@@ -9,16 +9,16 @@ from app.artwork import badge_artwork
 from app.extensions import db
 from app.openbadges import image_cache
 from app.openbadges import operations as ob
+from tests.factories import BadgeFactory, IssuerFactory
 
 
 @pytest.fixture
 def badge(app):
-    issuer = ob.create_issuer("Example U", "https://example.edu", "badges@example.edu")
-    return ob.create_badge(
-        issuer,
-        "Cached",
-        "A cached badge.",
-        "Be cached.",
+    return BadgeFactory(
+        issuer=IssuerFactory(name="Example U"),
+        name="Cached",
+        description="A cached badge.",
+        criteria_narrative="Be cached.",
         artwork=badge_artwork("Cached", design={"title": "Cached", "template": "shield"}),
     )
 

@@ -8,13 +8,12 @@ from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import select
 
-from app.artwork import badge_artwork
 from app.extensions import db
 from app.grades.models import Column
 from app.models import Context
-from app.openbadges import operations as ob
 from app.openbadges.models import Assertion, Badge
 from lti.sandbox.seed import CourseInfo, create_course, launch_url
+from tests.factories import BadgeFactory, IssuerFactory
 from tests.support.lti_env import LtiEnv
 
 _COUNTER = iter(range(1, 10**6))
@@ -79,21 +78,20 @@ def new_badge(
         select(Issuer).where(Issuer.registration_id == context.registration_id)
     ).first()
     if issuer is None:
-        issuer = ob.create_issuer(
-            "Test University",
-            "https://university.example",
-            "badges@university.example",
+        issuer = IssuerFactory(
+            name="Test University",
+            url="https://university.example",
+            email="badges@university.example",
             registration_id=context.registration_id,
         )
-    return ob.create_badge(
-        issuer,
-        name,
-        f"{name} of the course",
-        "Meet the criteria",
-        context_id=context.id,
+    return BadgeFactory(
+        issuer=issuer,
+        context=context,
+        name=name,
+        description=f"{name} of the course",
+        criteria_narrative="Meet the criteria",
         criteria=criteria,
         enabled=enabled,
-        artwork=badge_artwork(name),
     )
 
 

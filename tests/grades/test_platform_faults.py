@@ -19,6 +19,7 @@ from app.grades import jobs
 from app.grades.columns import upsert_columns
 from app.grades.models import Job, JobState
 from app.models import Context, Registration
+from tests.factories import SyncJobFactory
 from tests.grades.support import live_assertions, new_badge, new_course, sandbox_scores
 from tests.support.live import serve
 
@@ -99,9 +100,7 @@ def test_sync_survives_500_timeout_and_429(faulty):
     )
     cache.clear()  # token requests go to the platform directly; faults hit the services
     proxy.faults = ["500", "timeout", "429"]
-    job = Job(kind=jobs.SYNC, context_id=course.context.id, state=JobState.QUEUED, attempts=0)
-    db.session.add(job)
-    db.session.commit()
+    job = SyncJobFactory(context=course.context)
     delays = _drive(job.id)
     done = db.session.get(Job, job.id)
     assert done.state == JobState.DONE and done.attempts == 4 and len(delays) == 3
@@ -116,9 +115,7 @@ def test_a_platform_that_keeps_failing_ends_in_the_dead_letters(faulty, app):
     app.config["JOB_MAX_ATTEMPTS"] = 3
     try:
         proxy.faults = ["500"] * 10
-        job = Job(kind=jobs.SYNC, context_id=course.context.id, state=JobState.QUEUED, attempts=0)
-        db.session.add(job)
-        db.session.commit()
+        job = SyncJobFactory(context=course.context)
         assert len(_drive(job.id)) == 2
         dead = db.session.get(Job, job.id)
         assert dead.state == JobState.DEAD

@@ -24,7 +24,7 @@ from app.i18n import (
 from app.models import LtiUser
 from app.notifications import tasks
 from lti.sandbox.seed import set_user_language
-from tests.learner.helpers import award, make_badge, make_course, make_issuer, make_person
+from tests.factories import AwardFactory, BadgeFactory, CourseFactory, PersonFactory
 from tests.notifications.conftest import smtp_server  # noqa: F401  (the fixture)
 from tests.support.lti_env import login_of, start_launch
 
@@ -117,11 +117,14 @@ def test_public_pages_follow_the_browser_then_the_visitors_choice(client):
 
 
 def test_the_award_email_speaks_the_learners_last_launch_language(smtp_server, app):
-    course = make_course("Biología 101")
-    learner = make_person(course, "Ana Lima", "ana@example.org")
+    course = CourseFactory(title="Biología 101")
+    learner = PersonFactory(course=course, name="Ana Lima", email="ana@example.org")
     learner.locale = "es"
     db.session.commit()
-    assertion = award(make_badge(make_issuer(), course, "Primeros auxilios"), learner)
+    assertion = AwardFactory(
+        badge=BadgeFactory(context=course, name="Primeros auxilios"),
+        user=learner,
+    )
     tasks.send_award_email(assertion.id)
     [mail] = smtp_server.inbox.messages
     assert mail["Subject"] == "Ha obtenido la insignia Primeros auxilios en Biología 101"

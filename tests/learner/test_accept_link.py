@@ -9,14 +9,19 @@ import pytest
 from app.extensions import db
 from app.learner.tokens import accept_url, make_accept_token
 from app.models import Assertion
-from tests.learner.helpers import award, make_badge, make_course, make_issuer, make_person
+from tests.factories import (
+    AwardFactory,
+    BadgeFactory,
+    CourseFactory,
+    PersonFactory,
+)
 
 
 @pytest.fixture
 def earned(app):
-    course = make_course("Biology 101")
-    ana = make_person(course, "Ana Lima", "ana@example.org")
-    return award(make_badge(make_issuer(), course, "Cell Biology"), ana)
+    course = CourseFactory(title="Biology 101")
+    ana = PersonFactory(course=course, name="Ana Lima", email="ana@example.org")
+    return AwardFactory(badge=BadgeFactory(context=course, name="Cell Biology"), user=ana)
 
 
 def _path(assertion) -> str:
@@ -70,7 +75,7 @@ def test_forged_and_expired_links_are_refused(app, client, earned):
 
 
 def test_the_launch_token_is_not_an_accept_token(client, earned):
-    from tests.learner.helpers import token_for
+    from tests.factories import token_for
 
     course = db.session.get(Assertion, earned.id).badge.context_id
     from app.models import Context, LtiUser

@@ -4,49 +4,41 @@ shares the issuer, as every Canvas cloud school does), revoked awards left out."
 
 from __future__ import annotations
 
-from app.extensions import db
-from app.models import Context, Membership
 from app.openbadges import operations
-from tests.learner.helpers import (
-    award,
-    make_badge,
-    make_course,
-    make_issuer,
-    make_person,
+from tests.factories import (
+    AwardFactory,
+    BadgeFactory,
+    CourseFactory,
+    IssuerFactory,
+    MembershipFactory,
+    PersonFactory,
     token_for,
 )
 
 
-def _course_beside(context: Context, title: str) -> Context:
-    """Another course of the same registration and deployment (the same LMS)."""
-    other = Context(
-        registration_id=context.registration_id,
-        deployment_id=context.deployment_id,
-        lti_context_id=f"{context.lti_context_id}-{title}",
-        title=title,
-    )
-    db.session.add(other)
-    db.session.commit()
-    return other
-
-
 def test_all_my_badges_spans_my_courses_on_this_lms_only(app, client):
-    biology = make_course("Biology 101")
-    ana = make_person(biology, "Ana Lima", "ana@example.org")
-    chemistry = _course_beside(biology, "Chemistry 101")
-    algebra = _course_beside(biology, "Algebra 101")
-    for course in (chemistry, algebra):
-        db.session.add(Membership(context_id=course.id, user_id=ana.id, roles=["Learner"]))
-    elsewhere = make_course("Elsewhere 101")  # another registration
-    elsewhere.registration.issuer = biology.registration.issuer
-    db.session.add(Membership(context_id=elsewhere.id, user_id=ana.id, roles=["Learner"]))
-    db.session.commit()
-    issuer = make_issuer()
-    award(make_badge(issuer, chemistry, "Titration"), ana)
-    award(make_badge(issuer, biology, "Cell Biology"), ana)
-    award(make_badge(issuer, algebra, "Equations"), ana)
-    operations.revoke(award(make_badge(issuer, algebra, "Proofs"), ana), "in error")
-    award(make_badge(issuer, elsewhere, "Hidden elsewhere"), ana)
+    biology = CourseFactory(title="Biology 101")
+    ana = PersonFactory(course=biology, name="Ana Lima", email="ana@example.org")
+    # Other courses of the same registration and deployment (the same LMS).
+    chemistry = CourseFactory(deployment=biology.deployment, title="Chemistry 101")
+    algebra = CourseFactory(deployment=biology.deployment, title="Algebra 101")
+    # Another registration of the same issuer.
+    elsewhere = CourseFactory(
+        title="Elsewhere 101", deployment__registration__issuer=biology.registration.issuer
+    )
+    for course in (chemistry, algebra, elsewhere):
+        MembershipFactory(context=course, user=ana)
+    issuer = IssuerFactory()
+    AwardFactory(badge=BadgeFactory(issuer=issuer, context=chemistry, name="Titration"), user=ana)
+    AwardFactory(badge=BadgeFactory(issuer=issuer, context=biology, name="Cell Biology"), user=ana)
+    AwardFactory(badge=BadgeFactory(issuer=issuer, context=algebra, name="Equations"), user=ana)
+    operations.revoke(
+        AwardFactory(badge=BadgeFactory(issuer=issuer, context=algebra, name="Proofs"), user=ana),
+        "in error",
+    )
+    AwardFactory(
+        badge=BadgeFactory(issuer=issuer, context=elsewhere, name="Hidden elsewhere"), user=ana
+    )
 
     page = client.get("/learner/all", query_string={"lt": token_for(chemistry, ana)})
     html = page.get_data(as_text=True)
@@ -72,7 +64,7 @@ def test_all_my_badges_spans_my_courses_on_this_lms_only(app, client):
 
 
 def test_a_learner_with_no_badge_is_told_where_progress_is(app, client):
-    course = make_course("Physics 101")
-    ben = make_person(course, "Ben", "ben@example.org")
+    course = CourseFactory(title="Physics 101")
+    ben = PersonFactory(course=course, name="Ben", email="ben@example.org")
     html = client.get("/learner/all", query_string={"lt": token_for(course, ben)}).text
     assert "You hold no badge from this platform's courses yet" in html

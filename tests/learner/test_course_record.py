@@ -10,15 +10,15 @@ import json
 from jsonschema import Draft201909Validator
 
 from app.extensions import db
-from app.models import Context, Membership
 from app.openbadges import operations, verify
 from app.openbadges.jsonld import clr_schema
-from tests.learner.helpers import (
-    award,
-    make_badge,
-    make_course,
-    make_issuer,
-    make_person,
+from tests.factories import (
+    AwardFactory,
+    BadgeFactory,
+    CourseFactory,
+    IssuerFactory,
+    MembershipFactory,
+    PersonFactory,
     token_for,
 )
 
@@ -33,15 +33,18 @@ def _assert_clr_valid(document: dict) -> None:
 
 
 def test_course_record_lists_my_badges_with_scores_only_where_allowed(app, client):
-    course = make_course("Biology 101")
-    ana = make_person(course, "Ana Lima", "ana@example.org")
-    ben = make_person(course, "Ben", "ben@example.org")
-    issuer = make_issuer()
-    cells = make_badge(issuer, course, "Cells")
+    course = CourseFactory(title="Biology 101")
+    ana = PersonFactory(course=course, name="Ana Lima", email="ana@example.org")
+    ben = PersonFactory(course=course, name="Ben", email="ben@example.org")
+    issuer = IssuerFactory()
+    cells = BadgeFactory(issuer=issuer, context=course, name="Cells")
     cells.evidence_shows_scores = True
     db.session.commit()
-    genetics = make_badge(
-        issuer, course, "Genetics", criteria={"all": [{"badge": cells.public_id}]}
+    genetics = BadgeFactory(
+        issuer=issuer,
+        context=course,
+        name="Genetics",
+        criteria={"all": [{"badge": cells.public_id}]},
     )
     operations.issue_many(
         cells,
@@ -61,8 +64,10 @@ def test_course_record_lists_my_badges_with_scores_only_where_allowed(app, clien
             )
         ],
     )
-    award(make_badge(issuer, course, "Ben's only"), ben)
-    revoked = award(make_badge(issuer, course, "Withdrawn"), ana)
+    AwardFactory(badge=BadgeFactory(issuer=issuer, context=course, name="Ben's only"), user=ben)
+    revoked = AwardFactory(
+        badge=BadgeFactory(issuer=issuer, context=course, name="Withdrawn"), user=ana
+    )
     operations.revoke(revoked, "in error")
 
     response = _download(client, token_for(course, ana))
@@ -111,9 +116,9 @@ def test_course_record_lists_my_badges_with_scores_only_where_allowed(app, clien
 
 
 def test_the_command_line_verifier_checks_a_downloaded_record(app, client, tmp_path):
-    course = make_course("Biology 101")
-    ana = make_person(course, "Ana Lima", "ana@example.org")
-    award(make_badge(make_issuer(), course, "Cells"), ana)
+    course = CourseFactory(title="Biology 101")
+    ana = PersonFactory(course=course, name="Ana Lima", email="ana@example.org")
+    AwardFactory(badge=BadgeFactory(context=course, name="Cells"), user=ana)
     saved = tmp_path / "record.json"
     saved.write_bytes(_download(client, token_for(course, ana)).data)
     result = app.test_cli_runner().invoke(args=["badges", "verify", str(saved), "--json"])
@@ -129,21 +134,13 @@ def test_the_command_line_verifier_checks_a_downloaded_record(app, client, tmp_p
 
 
 def test_record_of_all_courses_and_nothing_to_record(app, client):
-    biology = make_course("Biology 101")
-    ana = make_person(biology, "Ana Lima", "ana@example.org")
-    chemistry = Context(
-        registration_id=biology.registration_id,
-        deployment_id=biology.deployment_id,
-        lti_context_id="chem",
-        title="Chemistry 101",
-    )
-    db.session.add(chemistry)
-    db.session.flush()
-    db.session.add(Membership(context_id=chemistry.id, user_id=ana.id, roles=["Learner"]))
-    db.session.commit()
-    issuer = make_issuer()
-    award(make_badge(issuer, biology, "Cells"), ana)
-    award(make_badge(issuer, chemistry, "Titration"), ana)
+    biology = CourseFactory(title="Biology 101")
+    ana = PersonFactory(course=biology, name="Ana Lima", email="ana@example.org")
+    chemistry = CourseFactory(deployment=biology.deployment, title="Chemistry 101")
+    MembershipFactory(context=chemistry, user=ana)
+    issuer = IssuerFactory()
+    AwardFactory(badge=BadgeFactory(issuer=issuer, context=biology, name="Cells"), user=ana)
+    AwardFactory(badge=BadgeFactory(issuer=issuer, context=chemistry, name="Titration"), user=ana)
 
     course_only = json.loads(_download(client, token_for(biology, ana)).data)
     assert [c["name"] for c in course_only["credentialSubject"]["verifiableCredential"]] == [
@@ -165,7 +162,7 @@ def test_record_of_all_courses_and_nothing_to_record(app, client):
         "/learner/all", query_string={"lt": token_for(biology, ana)}
     ).get_data(as_text=True)
 
-    newcomer = make_person(biology, "Cleo", "cleo@example.org")
+    newcomer = PersonFactory(course=biology, name="Cleo", email="cleo@example.org")
     empty = _download(client, token_for(biology, newcomer))
     assert empty.status_code == 404
     assert "nothing to put in a record" in empty.get_data(as_text=True)

@@ -8,56 +8,40 @@ from datetime import timedelta
 import pytest
 
 from app.extensions import db
-from app.grades.models import Column, Grade
 from app.models.base import utcnow
 from app.openbadges.models import Assertion
-from tests.learner.helpers import (
-    award,
-    make_badge,
-    make_course,
-    make_issuer,
-    make_person,
+from tests.factories import (
+    AwardFactory,
+    BadgeFactory,
+    ColumnFactory,
+    CourseFactory,
+    GradeFactory,
+    IssuerFactory,
+    MembershipFactory,
+    PersonFactory,
     token_for,
 )
 
 
-def _grade(column: Column, user, score: float) -> None:
-    db.session.add(
-        Grade(
-            column_id=column.id,
-            user_id=user.id,
-            score=score,
-            maximum=column.score_maximum,
-            timestamp=utcnow(),
-            source="ags",
-        )
-    )
-    db.session.commit()
-
-
 @pytest.fixture
 def course_setup(app):
-    course = make_course("Biology 101")
-    ana = make_person(course, "Ana Lima", "ana@example.org")
-    ben = make_person(course, "Ben Okafor", "ben@example.org")
-    issuer = make_issuer()
-    quiz = Column(
-        context_id=course.id, lti_lineitem_id="https://lms/li/3", label="Quiz 3", score_maximum=100
-    )
-    db.session.add(quiz)
-    db.session.commit()
-    foundations = make_badge(issuer, course, "Foundations")
-    advanced = make_badge(
-        issuer,
-        course,
-        "Advanced",
+    course = CourseFactory(title="Biology 101")
+    ana = PersonFactory(course=course, name="Ana Lima", email="ana@example.org")
+    ben = PersonFactory(course=course, name="Ben Okafor", email="ben@example.org")
+    issuer = IssuerFactory()
+    quiz = ColumnFactory(context=course, label="Quiz 3", score_maximum=100)
+    foundations = BadgeFactory(issuer=issuer, context=course, name="Foundations")
+    advanced = BadgeFactory(
+        issuer=issuer,
+        context=course,
+        name="Advanced",
         enabled=True,
         criteria={
             "all": [{"column": quiz.public_id, "min_percent": 80}, {"badge": foundations.public_id}]
         },
     )
-    _grade(quiz, ana, 72)
-    _grade(quiz, ben, 95)
+    GradeFactory(column=quiz, user=ana, score=72)
+    GradeFactory(column=quiz, user=ben, score=95)
     return {
         "course": course,
         "ana": ana,
@@ -65,7 +49,9 @@ def course_setup(app):
         "quiz": quiz,
         "foundations": foundations,
         "advanced": advanced,
-        "earned": award(foundations, ana, expires_at=utcnow() + timedelta(days=365)),
+        "earned": AwardFactory(
+            badge=foundations, user=ana, expires_at=utcnow() + timedelta(days=365)
+        ),
     }
 
 
@@ -145,14 +131,11 @@ def test_learners_never_see_or_touch_each_others_awards(client, course_setup):
 
 def test_an_award_from_another_course_is_not_on_this_courses_page(client, course_setup):
     s = course_setup
-    other = make_course("Chemistry 201")
-    chem = make_badge(make_issuer("Other College"), other, "Titration")
+    other = CourseFactory(title="Chemistry 201")
+    chem = BadgeFactory(issuer=IssuerFactory(name="Other College"), context=other, name="Titration")
     # The same person, enrolled in the other course too (one LtiUser, two memberships).
-    from app.models import Membership
-
-    db.session.add(Membership(context_id=other.id, user_id=s["ana"].id, roles=["Learner"]))
-    db.session.commit()
-    foreign = award(chem, s["ana"])
+    MembershipFactory(context=other, user=s["ana"])
+    foreign = AwardFactory(badge=chem, user=s["ana"])
     html = _page(client, s["course"], s["ana"])
     assert "Titration" not in html and foreign.public_id not in html
     lt = token_for(s["course"], s["ana"])  # launched from Biology: no reach into Chemistry

@@ -8,12 +8,12 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from app.openbadges import operations
-from tests.learner.helpers import (
-    award,
-    make_badge,
-    make_course,
-    make_issuer,
-    make_person,
+from tests.factories import (
+    AwardFactory,
+    BadgeFactory,
+    CourseFactory,
+    IssuerFactory,
+    PersonFactory,
     token_for,
 )
 
@@ -31,14 +31,18 @@ def _address(client, token: str) -> str:
 
 
 def test_a_chosen_valid_badge_is_shown_at_a_stable_address(app, client):
-    course = make_course("Biology 101")
-    ana = make_person(course, "Ana Lima", "ana@example.org")
-    bo = make_person(course, "Bo Chen", "bo@example.org")
-    issuer = make_issuer()
-    cells = award(make_badge(issuer, course, "Cell Biology"), ana)
-    genes = award(make_badge(issuer, course, "Genetics"), ana)
-    award(make_badge(issuer, course, "Ecology"), ana)
-    others = award(make_badge(issuer, course, "Botany"), bo)
+    course = CourseFactory(title="Biology 101")
+    ana = PersonFactory(course=course, name="Ana Lima", email="ana@example.org")
+    bo = PersonFactory(course=course, name="Bo Chen", email="bo@example.org")
+    issuer = IssuerFactory()
+    cells = AwardFactory(
+        badge=BadgeFactory(issuer=issuer, context=course, name="Cell Biology"), user=ana
+    )
+    genes = AwardFactory(
+        badge=BadgeFactory(issuer=issuer, context=course, name="Genetics"), user=ana
+    )
+    AwardFactory(badge=BadgeFactory(issuer=issuer, context=course, name="Ecology"), user=ana)
+    others = AwardFactory(badge=BadgeFactory(issuer=issuer, context=course, name="Botany"), user=bo)
     token = token_for(course, ana)
 
     page = client.get("/learner/profile", query_string={"lt": token}).get_data(as_text=True)
@@ -65,13 +69,19 @@ def test_a_chosen_valid_badge_is_shown_at_a_stable_address(app, client):
 
 
 def test_revoked_and_expired_badges_never_show(app, client):
-    course = make_course("Chemistry 101")
-    ana = make_person(course, "Ana Lima", "ana@example.org")
-    issuer = make_issuer()
-    revoked = award(make_badge(issuer, course, "Titration"), ana)
+    course = CourseFactory(title="Chemistry 101")
+    ana = PersonFactory(course=course, name="Ana Lima", email="ana@example.org")
+    issuer = IssuerFactory()
+    revoked = AwardFactory(
+        badge=BadgeFactory(issuer=issuer, context=course, name="Titration"), user=ana
+    )
     soon = datetime.now(UTC) + timedelta(seconds=2)
-    expiring = award(make_badge(issuer, course, "Safety"), ana, expires_at=soon)
-    kept = award(make_badge(issuer, course, "Lab Notes"), ana)
+    expiring = AwardFactory(
+        badge=BadgeFactory(issuer=issuer, context=course, name="Safety"), user=ana, expires_at=soon
+    )
+    kept = AwardFactory(
+        badge=BadgeFactory(issuer=issuer, context=course, name="Lab Notes"), user=ana
+    )
     token = token_for(course, ana)
     _save(client, token, True, revoked.public_id, expiring.public_id, kept.public_id)
     path = "/" + _address(client, token).split("://", 1)[1].split("/", 1)[1]

@@ -14,7 +14,7 @@ from app.extensions import db
 from app.sharing import linkedin
 from app.sharing.models import ShareEvent, VerificationView
 from app.sharing.operations import counts_for, is_bot
-from tests.learner.helpers import award, make_badge, make_course, make_issuer, make_person
+from tests.factories import AwardFactory, BadgeFactory, CourseFactory, PersonFactory
 
 BROWSER_ACCEPT = (
     "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
@@ -27,12 +27,12 @@ BROWSER = (
 
 @pytest.fixture
 def earned(app):
-    course = make_course("Biology 101")
-    ana = make_person(course, "Ana Lima", "ana@example.org")
-    badge = make_badge(make_issuer("Example University"), course, "Cell Biology")
-    return award(
-        badge,
-        ana,
+    course = CourseFactory(title="Biology 101")
+    ana = PersonFactory(course=course, name="Ana Lima", email="ana@example.org")
+    badge = BadgeFactory(context=course, name="Cell Biology")
+    return AwardFactory(
+        badge=badge,
+        user=ana,
         now=datetime(2025, 3, 14, 9, 30, tzinfo=UTC),
         expires_at=datetime(2027, 11, 30, tzinfo=UTC),
     )
@@ -265,13 +265,13 @@ def test_the_verification_page_states_revoked_and_expired_at_a_glance(client, ea
 
 
 def test_an_expired_badge_says_so(client, app):
-    course = make_course("Chemistry")
-    ana = make_person(course, "Ana Lima", "ana@example.org")
-    badge = make_badge(make_issuer("Example University"), course, "Titration")
+    course = CourseFactory(title="Chemistry")
+    ana = PersonFactory(course=course, name="Ana Lima", email="ana@example.org")
+    badge = BadgeFactory(context=course, name="Titration")
     # Awarded with an expiry date that was still ahead (a date already past is refused),
     # then looked at after it.
     with freeze_time("2026-01-01"):
-        old = award(badge, ana, expires_at=datetime(2026, 6, 1, tzinfo=UTC))
+        old = AwardFactory(badge=badge, user=ana, expires_at=datetime(2026, 6, 1, tzinfo=UTC))
     with freeze_time("2026-07-01"):
         html = client.get(f"/ob/verify/{old.public_id}").get_data(as_text=True)
     assert 'class="status-banner status-expired"' in html

@@ -10,10 +10,8 @@ from contextlib import contextmanager
 from sqlalchemy import event, select
 
 from app.extensions import db
-from app.grades.models import Column, Grade
 from app.models import Context, Deployment, LtiUser, Registration, RegistrationStatus
-from app.models.base import utcnow
-from tests.learner.helpers import make_badge, make_issuer
+from tests.factories import BadgeFactory, ColumnFactory, GradeFactory
 from tests.support.lti_env import login_of, start_launch
 
 # Transaction control is not a query (SQLite's BEGIN is sent as a statement, PostgreSQL's not).
@@ -48,26 +46,11 @@ def test_a_repeat_launch_runs_at_most_four_statements(registered, browser):
     _launch(registered, browser, login)  # the first launch creates the rows
     context = db.session.scalars(select(Context)).one()
     learner = db.session.scalars(select(LtiUser)).one()
-    column = Column(
-        context_id=context.id, lti_lineitem_id="https://lms/li/1", label="Quiz 1", score_maximum=10
-    )
-    db.session.add(column)
-    db.session.flush()
-    db.session.add(
-        Grade(
-            column_id=column.id,
-            user_id=learner.id,
-            score=7,
-            maximum=10,
-            timestamp=utcnow(),
-            source="ags",
-        )
-    )
-    db.session.commit()
-    make_badge(
-        make_issuer(),
-        context,
-        "Quiz master",
+    column = ColumnFactory(context=context, label="Quiz 1", score_maximum=10)
+    GradeFactory(column=column, user=learner, score=7)
+    BadgeFactory(
+        context=context,
+        name="Quiz master",
         enabled=True,
         criteria={"column": column.public_id, "min_percent": 90},  # 70 %: not yet earned
     )

@@ -19,15 +19,15 @@ from app.models.base import utcnow
 from app.notifications import messages, queries, tasks
 from app.notifications.mailer import SmtpSettings
 from app.notifications.models import award_email_row
-from tests.learner.helpers import award, make_badge, make_course, make_issuer, make_person
+from tests.factories import AwardFactory, BadgeFactory, CourseFactory, IssuerFactory, PersonFactory
 
 
 @pytest.fixture
 def awarded(app):
-    course = make_course("Biology 101")
-    learner = make_person(course, "Ana Lima", "ana@example.org")
-    badge = make_badge(make_issuer("Example University"), course, "Cell Biology")
-    return award(badge, learner)
+    course = CourseFactory(title="Biology 101")
+    learner = PersonFactory(course=course, name="Ana Lima", email="ana@example.org")
+    badge = BadgeFactory(context=course, name="Cell Biology")
+    return AwardFactory(badge=badge, user=learner)
 
 
 def _row() -> OutboxMessage:
@@ -152,11 +152,11 @@ def test_permanent_refusal_goes_to_the_dead_list_at_once(app, smtp_server, award
 
 
 def test_learner_without_email_still_gets_the_badge_and_is_listed(smtp_server, app):
-    course = make_course()
-    learner = make_person(course, "No Mail", None)
-    make_person(course, "Has Mail", "has@example.org")
-    make_person(course, "Teacher", None, staff=True)
-    assertion = award(make_badge(make_issuer(), course, "Genetics"), learner)
+    course = CourseFactory()
+    learner = PersonFactory(course=course, name="No Mail", email=None)
+    PersonFactory(course=course, name="Has Mail", email="has@example.org")
+    PersonFactory(course=course, name="Teacher", email=None, staff=True)
+    assertion = AwardFactory(badge=BadgeFactory(context=course, name="Genetics"), user=learner)
     tasks.send_award_email(assertion.id)
     assert smtp_server.inbox.messages == []
     assert _row().state == OutboxState.NO_EMAIL
@@ -238,12 +238,16 @@ def test_smtp_login_with_user_and_password(app, awarded):
 
 
 def test_award_email_is_sent_for_a_badge_named_in_any_script(smtp_server, app):
-    course = make_course("Biology 101")
-    learner = make_person(course, "Zoë 李\r\nBcc: all@example.org", "zoe@example.org")
-    badge = make_badge(
-        make_issuer("Example University"), course, "数据 🏅\r\nBcc: everyone@example.org"
+    course = CourseFactory(title="Biology 101")
+    learner = PersonFactory(
+        course=course, name="Zoë 李\r\nBcc: all@example.org", email="zoe@example.org"
     )
-    tasks.send_award_email(award(badge, learner).id)
+    badge = BadgeFactory(
+        issuer=IssuerFactory(name="Example University"),
+        context=course,
+        name="数据 🏅\r\nBcc: everyone@example.org",
+    )
+    tasks.send_award_email(AwardFactory(badge=badge, user=learner).id)
     [mail] = smtp_server.inbox.messages
     assert mail["Subject"] == (
         "You earned the 数据 🏅 Bcc: everyone@example.org badge in Biology 101"

@@ -12,36 +12,38 @@ from app.extensions import db
 from app.models.base import utcnow
 from app.notifications import operations, tasks
 from app.notifications.models import MailKind
-from tests.learner.helpers import award, make_badge, make_course, make_issuer, make_person
+from tests.factories import AwardFactory, BadgeFactory, CourseFactory, IssuerFactory, PersonFactory
 
 
 def test_expiry_reminders_are_due_once_each(smtp_server, app):
     now = utcnow()
-    course = make_course("Biology 101")
-    ana = make_person(course, "Ana Lima", "ana@example.org")
-    ben = make_person(course, "Ben Okafor", "ben@example.org")
-    cid = make_person(course, "Cid Short", "cid@example.org")
-    issuer = make_issuer()
-    in_29_days = award(
-        make_badge(issuer, course, "First Aid"),
-        ana,
+    course = CourseFactory(title="Biology 101")
+    ana = PersonFactory(course=course, name="Ana Lima", email="ana@example.org")
+    ben = PersonFactory(course=course, name="Ben Okafor", email="ben@example.org")
+    cid = PersonFactory(course=course, name="Cid Short", email="cid@example.org")
+    issuer = IssuerFactory()
+    in_29_days = AwardFactory(
+        badge=BadgeFactory(issuer=issuer, context=course, name="First Aid"),
+        user=ana,
         now=now - timedelta(days=300),
         expires_at=now + timedelta(days=29),
     )
-    today = award(
-        make_badge(issuer, course, "Lab Safety"),
-        ben,
+    today = AwardFactory(
+        badge=BadgeFactory(issuer=issuer, context=course, name="Lab Safety"),
+        user=ben,
         now=now - timedelta(days=300),
         expires_at=now + timedelta(minutes=1),
     )
     # Valid for two weeks only: no "in 30 days" mail right after it was issued.
-    short = award(
-        make_badge(issuer, course, "Pop Quiz"),
-        cid,
+    short = AwardFactory(
+        badge=BadgeFactory(issuer=issuer, context=course, name="Pop Quiz"),
+        user=cid,
         now=now - timedelta(days=1),
         expires_at=now + timedelta(days=13),
     )
-    award(make_badge(issuer, course, "Forever"), ana)  # no expiry: never reminded
+    AwardFactory(
+        badge=BadgeFactory(issuer=issuer, context=course, name="Forever"), user=ana
+    )  # no expiry: never reminded
     due = set(operations.due_expiry_reminders(now))
     assert (in_29_days.id, MailKind.EXPIRY_SOON) in due
     assert (today.id, MailKind.EXPIRY_TODAY) in due
@@ -61,14 +63,14 @@ def test_expiry_reminders_are_due_once_each(smtp_server, app):
 
 def test_daily_digest_goes_to_staff_once(smtp_server, app):
     yesterday = utcnow() - timedelta(days=1)
-    course = make_course("Biology 101")
-    make_person(course, "Dr Teacher", "teacher@example.edu", staff=True)
-    make_person(course, "No-mail TA", None, staff=True)
-    ana = make_person(course, "Ana Lima", "ana@example.org")
-    badge = make_badge(make_issuer(), course, "Cell Biology")
-    award(badge, ana, now=yesterday.replace(hour=12))
-    quiet = make_course("Quiet course")
-    make_person(quiet, "Idle Teacher", "idle@example.edu", staff=True)
+    course = CourseFactory(title="Biology 101")
+    PersonFactory(course=course, name="Dr Teacher", email="teacher@example.edu", staff=True)
+    PersonFactory(course=course, name="No-mail TA", email=None, staff=True)
+    ana = PersonFactory(course=course, name="Ana Lima", email="ana@example.org")
+    badge = BadgeFactory(context=course, name="Cell Biology")
+    AwardFactory(badge=badge, user=ana, now=yesterday.replace(hour=12))
+    quiet = CourseFactory(title="Quiet course")
+    PersonFactory(course=quiet, name="Idle Teacher", email="idle@example.edu", staff=True)
 
     day, plans = operations.digest_plans()
     assert [p.email for p in plans] == ["teacher@example.edu"]
@@ -95,9 +97,9 @@ def test_outbox_notify_award_row_sends_the_email(smtp_server, app):
     from app.awards import outbox
     from app.notifications.models import award_email_row
 
-    course = make_course("Biology 101")
-    ana = make_person(course, "Ana Lima", "ana@example.org")
-    assertion = award(make_badge(make_issuer(), course, "Cell Biology"), ana)
+    course = CourseFactory(title="Biology 101")
+    ana = PersonFactory(course=course, name="Ana Lima", email="ana@example.org")
+    assertion = AwardFactory(badge=BadgeFactory(context=course, name="Cell Biology"), user=ana)
     ids = outbox.write([award_email_row(assertion)])
     db.session.commit()
     outbox.enqueue(ids)

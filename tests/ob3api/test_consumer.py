@@ -14,12 +14,11 @@ import requests
 from app.extensions import db
 from app.models import Ob3Host, Ob3Push
 from app.openbadges import verify
-from tests.learner.helpers import (
-    award,
-    make_badge,
-    make_course,
-    make_issuer,
-    make_person,
+from tests.factories import (
+    AwardFactory,
+    BadgeFactory,
+    CourseFactory,
+    PersonFactory,
     token_for,
 )
 from tests.ob3api.client import path
@@ -29,9 +28,9 @@ from tests.support.live import serve
 
 @pytest.fixture
 def learner(app):
-    course = make_course("Biology 101")
-    ana = make_person(course, "Ana Lima", "ana@example.org")
-    assertion = award(make_badge(make_issuer(), course, "Cells"), ana)
+    course = CourseFactory(title="Biology 101")
+    ana = PersonFactory(course=course, name="Ana Lima", email="ana@example.org")
+    assertion = AwardFactory(badge=BadgeFactory(context=course, name="Cells"), user=ana)
     return course, ana, assertion
 
 
@@ -62,7 +61,10 @@ def test_learner_sends_a_badge_to_a_host(client, learner):
         assert received == [assertion.credential]
         assert verify.verify(json.dumps(received[0])).valid  # the signed credential, intact
         # A second badge reuses the registration.
-        second = award(make_badge(assertion.badge.issuer, course, "Genetics"), ana)
+        second = AwardFactory(
+            badge=BadgeFactory(issuer=assertion.badge.issuer, context=course, name="Genetics"),
+            user=ana,
+        )
         again = _send(client, course, ana, second, base)
         _browser_signs_in(client, again)
     assert db.session.query(Ob3Host).count() == 1
@@ -107,7 +109,7 @@ def test_refusals_before_anything_is_sent(client, learner, app):
         denied = _browser_signs_in(client, _send(client, course, ana, assertion, base))
         assert "did not give access (access_denied)" in denied.get_data(as_text=True)
         # Another learner cannot send Ana's badge.
-        ben = make_person(course, "Ben", "ben@example.org")
+        ben = PersonFactory(course=course, name="Ben", email="ben@example.org")
         assert _send(client, course, ben, assertion, base).status_code == 404
         # Private addresses stay closed unless the deployment opens them.
         app.config["OUTBOUND_ALLOW_PRIVATE_NETWORKS"] = False

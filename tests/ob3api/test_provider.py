@@ -11,16 +11,15 @@ import re
 import pytest
 from jsonschema import Draft201909Validator
 
-from app.extensions import db
-from app.models import Membership
 from app.ob3api import spec
 from app.openbadges.jsonld import schema
-from tests.learner.helpers import (
-    award,
-    make_badge,
-    make_course,
-    make_issuer,
-    make_person,
+from tests.factories import (
+    AwardFactory,
+    BadgeFactory,
+    CourseFactory,
+    IssuerFactory,
+    MembershipFactory,
+    PersonFactory,
     token_for,
 )
 from tests.ob3api.client import REDIRECT_URI, ObClient, path, query_of
@@ -60,17 +59,23 @@ def approve(http, page_url: str, user_code: str, context, user, decision: str = 
 
 @pytest.fixture
 def world(app):
-    course = make_course("Biology 101")
-    ana = make_person(course, "Ana Lima", "ana@example.org")
-    ben = make_person(course, "Ben Okafor", "ben@example.org")
-    issuer = make_issuer()
-    ana_awards = [award(make_badge(issuer, course, f"Skill {n}"), ana) for n in range(3)]
-    ben_award = award(make_badge(issuer, course, "Ben's skill"), ben)
+    course = CourseFactory(title="Biology 101")
+    ana = PersonFactory(course=course, name="Ana Lima", email="ana@example.org")
+    ben = PersonFactory(course=course, name="Ben Okafor", email="ben@example.org")
+    issuer = IssuerFactory()
+    ana_awards = [
+        AwardFactory(badge=BadgeFactory(issuer=issuer, context=course, name=f"Skill {n}"), user=ana)
+        for n in range(3)
+    ]
+    ben_award = AwardFactory(
+        badge=BadgeFactory(issuer=issuer, context=course, name="Ben's skill"), user=ben
+    )
     # The same person on another LMS (another tenant): never reachable through this grant.
-    elsewhere = make_course("Elsewhere 101")
-    db.session.add(Membership(context_id=elsewhere.id, user_id=ana.id, roles=["Learner"]))
-    db.session.commit()
-    foreign = award(make_badge(issuer, elsewhere, "Elsewhere skill"), ana)
+    elsewhere = CourseFactory(title="Elsewhere 101")
+    MembershipFactory(context=elsewhere, user=ana)
+    foreign = AwardFactory(
+        badge=BadgeFactory(issuer=issuer, context=elsewhere, name="Elsewhere skill"), user=ana
+    )
     return course, ana, ben, ana_awards, ben_award, foreign
 
 

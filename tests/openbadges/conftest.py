@@ -6,29 +6,26 @@ import json
 
 import pytest
 
-from app.artwork import badge_artwork
-from app.openbadges import operations
+from tests.factories import BadgeFactory, IssuerFactory
 
 
 @pytest.fixture
 def issuer(app):
-    return operations.create_issuer(
-        "Example University", "https://example.edu", "badges@example.edu"
-    )
+    return IssuerFactory(name="Example University")
 
 
 @pytest.fixture
 def badge(issuer):
-    return operations.create_badge(
-        issuer,
-        "Teamwork",
-        "Works well in a team.",
-        "Scored 80 % on the group project.",
+    """A badge of no course, with a tag and an alignment."""
+    return BadgeFactory(
+        issuer=issuer,
+        name="Teamwork",
+        description="Works well in a team.",
+        criteria_narrative="Scored 80 % on the group project.",
         tags=["teamwork"],
         alignments=[
             {"name": "Collaboration", "url": "https://skills.example/collab", "framework": "ESCO"}
         ],
-        artwork=badge_artwork("Teamwork"),
     )
 
 

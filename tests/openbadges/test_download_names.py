@@ -13,7 +13,7 @@ import requests
 
 from app.downloads import content_disposition
 from app.openbadges import urls
-from tests.learner.helpers import award, make_badge, make_course, make_issuer, make_person
+from tests.factories import AwardFactory, BadgeFactory, CourseFactory, PersonFactory
 
 NAMES = {
     "数据 🏅": ('filename="badge.{ext}"', "数据 🏅.{ext}"),
@@ -36,9 +36,12 @@ def _downloads(base: str, public_id: str) -> dict[str, str]:
 
 @pytest.mark.parametrize("name", sorted(NAMES))
 def test_every_download_names_its_file_in_any_script(app, registered, name: str) -> None:
-    course = make_course("Biology 101")
-    learner = make_person(course, "Ana Lima", "ana@example.org")
-    assertion = award(make_badge(make_issuer("Example University"), course, name), learner)
+    course = CourseFactory(title="Biology 101")
+    learner = PersonFactory(course=course, name="Ana Lima", email="ana@example.org")
+    assertion = AwardFactory(
+        badge=BadgeFactory(context=course, name=name),
+        user=learner,
+    )
     ascii_part, full_name = NAMES[name]
     for ext, url in _downloads(registered.tool_url, assertion.public_id).items():
         response = requests.get(url, timeout=10)

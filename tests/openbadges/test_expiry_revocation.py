@@ -14,6 +14,7 @@ from app.extensions import db
 from app.openbadges import operations
 from app.openbadges.models import Assertion
 from app.openbadges.verify import verify
+from tests.factories import BadgeFactory
 
 
 def test_revoked_hosted_assertion_answers_410_with_its_body(client, badge):
@@ -96,7 +97,7 @@ def test_fixed_expiry_dates_in_the_past_are_refused(issuer):
             artwork=badge_artwork("B"),
         )
     db.session.rollback()
-    badge = operations.create_badge(issuer, "B", "D", "C", artwork=badge_artwork("B"))
+    badge = BadgeFactory(issuer=issuer)
     with pytest.raises(operations.OperationError, match="in the past"):
         operations.update_badge(badge, expiry_policy="fixed", expires_on=past)
     db.session.rollback()

@@ -6,11 +6,11 @@ import json
 import threading
 from datetime import UTC, datetime, timedelta
 
-from app.artwork import badge_artwork
 from app.extensions import db
 from app.openbadges import operations
 from app.openbadges.models import Assertion, Badge
 from app.openbadges.verify import verify
+from tests.factories import BadgeFactory
 
 
 def test_issue_is_idempotent(badge):
@@ -110,9 +110,7 @@ def test_expired_credential_is_reported(badge):
 
 
 def test_expiry_policy_days(issuer):
-    badge = operations.create_badge(
-        issuer, "B", "D", "C", expiry_policy="days", expires_days=10, artwork=badge_artwork("B")
-    )
+    badge = BadgeFactory(issuer=issuer, expiry_policy="days", expires_days=10)
     now = datetime(2030, 1, 1, tzinfo=UTC)
     assertion = operations.issue(
         badge, operations.Recipient(email="a@example.org"), now=now

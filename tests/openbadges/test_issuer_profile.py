@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from app.designer.operations import course_issuer
 from app.extensions import db
-from app.models import Context, Deployment, Registration
+from app.models import Context, Registration
 from app.openbadges import documents, operations
+from tests.factories import CourseFactory, RegistrationFactory
 from tests.support.admin import csrf_of
 from tests.support.lti_env import login_of, start_launch
 
@@ -34,28 +35,14 @@ def test_auto_created_issuer_is_named_after_the_platform(registered, browser, sl
 
 
 def _registration() -> Registration:
-    row = Registration(
+    """A platform named by its issuer URL, whose launches named the institution, and one of
+    its courses."""
+    row = RegistrationFactory(
         name="https://lms.example.edu",
         issuer="https://lms.example.edu",
-        client_id="c",
-        auth_login_url="https://lms.example.edu/auth",
-        auth_token_url="https://lms.example.edu/token",
         platform_name="Example University",
     )
-    db.session.add(row)
-    db.session.flush()
-    deployment = Deployment(registration_id=row.id, deployment_id="1")
-    db.session.add(deployment)
-    db.session.flush()
-    db.session.add(
-        Context(
-            registration_id=row.id,
-            deployment_id=deployment.id,
-            lti_context_id="course-1",
-            title="Biology 101",
-        )
-    )
-    db.session.commit()
+    CourseFactory(deployment__registration=row, title="Biology 101")
     return row
 
 

@@ -20,6 +20,7 @@ from app.openbadges.keys import public_jwk, public_key_from_multikey
 from app.openbadges.models import IssuerKey, KeyAlgorithm
 from app.openbadges.signing import make_jwt_signer, sign_jwt
 from app.openbadges.verify import verify
+from tests.factories import IssuerFactory
 
 
 def _header(token: str) -> dict:
@@ -85,7 +86,7 @@ def test_altered_or_foreign_tokens_fail(client, badge):
     report = verify(f"{head}.{forged}.{signature}")
     assert not report.valid and any("does not verify" in e for e in report.errors)
     # Signed by another issuer's key while claiming this issuer: the kid is not vouched for.
-    other = operations.create_issuer("Elsewhere", "https://else.example", "b@else.example")
+    other = IssuerFactory(name="Elsewhere", url="https://else.example", email="b@else.example")
     unsigned = {k: v for k, v in assertion.credential.items() if k != "proof"}
     stranger = sign_jwt(unsigned, operations.jwt_signer(other))
     report = verify(stranger)

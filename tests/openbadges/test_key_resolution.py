@@ -20,6 +20,7 @@ from app.openbadges import documents, jsonld, operations
 from app.openbadges.keys import from_multibase_b58, public_key_from_multikey
 from app.openbadges.signing import add_proof, make_signing_key
 from app.openbadges.verify import verify
+from tests.factories import IssuerFactory
 
 MULTIKEY_CONTEXT = "https://w3id.org/security/multikey/v1"
 
@@ -93,7 +94,7 @@ def test_tampering_and_foreign_keys_are_still_rejected(client, badge, issuer):
         dcc_verify(altered, _loader(client))
     assert not verify(json.dumps(altered)).valid
     # A key of another issuer, named by a credential claiming to be from this one.
-    other = operations.create_issuer("Elsewhere", "https://else.example", "b@else.example")
+    other = IssuerFactory(name="Elsewhere", url="https://else.example", email="b@else.example")
     _key, foreign = operations.signing_key(other)
     forged = add_proof(
         {k: v for k, v in credential.items() if k != "proof"},

@@ -8,9 +8,9 @@ import json
 import pytest
 from jsonschema import Draft201909Validator
 
-from app.artwork import badge_artwork
 from app.openbadges import documents, jsonld, operations
 from app.openbadges.verify import verify
+from tests.factories import BadgeFactory
 from tests.grades.support import new_badge, new_course
 from tests.openbadges.test_documents import _round_trip_keeps_every_key
 
@@ -21,14 +21,13 @@ def _schema_errors(document):
 
 def test_credential_carries_award_date_description_image_and_issuer_logo(issuer):
     operations.update_issuer(issuer, image_url="https://example.edu/logo.png")
-    badge = operations.create_badge(
-        issuer,
-        "Lab Safety",
-        "Handles a lab safely.",
-        "Passed the safety quiz.",
+    badge = BadgeFactory(
+        issuer=issuer,
+        name="Lab Safety",
+        description="Handles a lab safely.",
+        criteria_narrative="Passed the safety quiz.",
         achievement_type="Certificate",
         language="fr-CA",
-        artwork=badge_artwork("Lab Safety"),
     )
     assertion = operations.issue(badge, operations.Recipient(email="ana@example.org")).assertion
     credential = assertion.credential

@@ -11,8 +11,8 @@ from app.awards.operations import award_manually
 from app.extensions import db
 from app.webhooks import operations
 from app.webhooks.models import WebhookAttempt
+from tests.factories import BadgeFactory, CourseFactory, PersonFactory
 from tests.grades.test_platform_faults import faulty  # noqa: F401
-from tests.learner.helpers import make_badge, make_course, make_issuer, make_person
 from tests.registration.conftest import closed_port_url, platform, register_url  # noqa: F401
 from tests.support.live import serve
 
@@ -77,9 +77,9 @@ def test_register_is_rate_limited(app, client):
 @pytest.fixture
 def award(app):
     """Award a badge in a fresh course once the caller has subscribed ``url``."""
-    context = make_course()
-    learner = make_person(context, "Lee Learner", "lee@example.edu")
-    badge = make_badge(make_issuer(), context, "Foundations")
+    context = CourseFactory()
+    learner = PersonFactory(course=context, name="Lee Learner", email="lee@example.edu")
+    badge = BadgeFactory(context=context, name="Foundations")
 
     def run(url: str) -> WebhookAttempt:
         operations.create_subscription(context.registration_id, url, ["badge.issued"], SECRET)
@@ -142,15 +142,14 @@ def test_a_receivers_error_body_is_not_stored(award):
 def test_a_platform_error_body_never_reaches_the_jobs_api(app, faulty):
     from app.api.auth import create_key
     from app.grades import jobs
-    from app.grades.models import Job, JobState
+    from app.grades.models import Job
+    from tests.factories import SyncJobFactory
 
     course, proxy = faulty
     app.config["JOB_MAX_ATTEMPTS"] = 1
     try:
         proxy.faults = ["500"] * 5  # the proxy answers "boom"
-        job = Job(kind=jobs.SYNC, context_id=course.context.id, state=JobState.QUEUED, attempts=0)
-        db.session.add(job)
-        db.session.commit()
+        job = SyncJobFactory(context=course.context)
         jobs.run(job.id)
     finally:
         app.config.pop("JOB_MAX_ATTEMPTS")

@@ -3,14 +3,14 @@ the page's own message, never a 500 (RecursionError escapes ``except ValueError`
 
 from __future__ import annotations
 
-from tests.learner.helpers import make_badge, make_course, make_issuer, make_person, token_for
+from tests.factories import BadgeFactory, CourseFactory, PersonFactory, token_for
 
 DEEP = '{"design": ' + "[" * 2000 + "]" * 2000 + "}"
 
 
 def _staff(app):
-    course = make_course()
-    teacher = make_person(course, "Teacher", "t@example.edu", staff=True)
+    course = CourseFactory()
+    teacher = PersonFactory(course=course, name="Teacher", email="t@example.edu", staff=True)
     return course, token_for(course, teacher, staff=True)
 
 
@@ -28,7 +28,7 @@ def test_designer_refuses_deep_json(app, client):
 
 def test_criteria_form_refuses_deep_json(app, client):
     course, token = _staff(app)
-    badge = make_badge(make_issuer(), course, "Deep")
+    badge = BadgeFactory(context=course, name="Deep")
     response = client.post(
         f"/course/awards/badge/{badge.public_id}/criteria",
         data={"criteria": "[" * 2000 + "]" * 2000, "lt": token},

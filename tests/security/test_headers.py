@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app.extensions import db
-from app.models import Registration
+from tests.factories import RegistrationFactory
 
 TEMPLATE_DIRS = [Path("templates"), Path("lti/templates")]
 
@@ -19,16 +18,7 @@ def _policy(response) -> dict[str, str]:
 
 
 def _register(issuer: str, login: str) -> None:
-    db.session.add(
-        Registration(
-            name="r",
-            issuer=issuer,
-            client_id="c",
-            auth_login_url=login,
-            auth_token_url=login + "/token",
-        )
-    )
-    db.session.commit()
+    RegistrationFactory(issuer=issuer, auth_login_url=login, auth_token_url=login + "/token")
 
 
 @pytest.mark.parametrize(

@@ -11,36 +11,29 @@ from sqlalchemy import func, select
 
 from app.audit.chain import verify as verify_chain
 from app.extensions import db
-from app.grades.models import Column, Grade
+from app.grades.models import Grade
 from app.models import AuditRecord, LtiUser, Membership
 from app.openbadges.models import Assertion
 from tests.api.test_pipeline_api import create_key
-from tests.learner.helpers import award, make_badge, make_course, make_issuer, make_person
+from tests.factories import (
+    AwardFactory,
+    BadgeFactory,
+    ColumnFactory,
+    CourseFactory,
+    GradeFactory,
+    PersonFactory,
+)
 from tests.support.admin import csrf_of
 
 
 @pytest.fixture
 def ana(app):
-    course = make_course("Biology 101")
-    ana = make_person(course, "Ana Lima", "ana@example.org")
-    column = Column(
-        context_id=course.id, lti_lineitem_id="https://lms/li/1", label="Quiz 1", score_maximum=10
-    )
-    db.session.add(column)
-    db.session.flush()
-    db.session.add(
-        Grade(
-            column_id=column.id,
-            user_id=ana.id,
-            score=9,
-            maximum=10,
-            source="ags",
-            timestamp=datetime(2025, 3, 1, tzinfo=UTC),
-        )
-    )
-    db.session.commit()
-    badge = make_badge(make_issuer("Example University"), course, "Cell Biology")
-    award(badge, ana)
+    course = CourseFactory(title="Biology 101")
+    ana = PersonFactory(course=course, name="Ana Lima", email="ana@example.org")
+    column = ColumnFactory(context=course, label="Quiz 1", score_maximum=10)
+    GradeFactory(column=column, user=ana, score=9, timestamp=datetime(2025, 3, 1, tzinfo=UTC))
+    badge = BadgeFactory(context=course, name="Cell Biology")
+    AwardFactory(badge=badge, user=ana)
     return ana
 
 

@@ -11,12 +11,11 @@ import pytest
 
 from app.extensions import db
 from app.models import Assertion
-from tests.learner.helpers import (
-    award,
-    make_badge,
-    make_course,
-    make_issuer,
-    make_person,
+from tests.factories import (
+    AwardFactory,
+    BadgeFactory,
+    CourseFactory,
+    PersonFactory,
     token_for,
 )
 from tests.support.live import serve
@@ -39,12 +38,15 @@ class Earned:
 @pytest.fixture
 def earned(app, tool_url) -> Earned:
     app.config["PUBLIC_BASE_URL"] = tool_url
-    course = make_course("Biology 101")
-    ana = make_person(course, "Ana Lima", "ana@example.org")
-    ben = make_person(course, "Ben Okafor", "ben@example.org")
-    badge = make_badge(make_issuer("Example University"), course, "Cell Biology")
+    course = CourseFactory(title="Biology 101")
+    ana = PersonFactory(course=course, name="Ana Lima", email="ana@example.org")
+    ben = PersonFactory(course=course, name="Ben Okafor", email="ben@example.org")
+    badge = BadgeFactory(context=course, name="Cell Biology")
     earned = Earned(
-        award(badge, ana), token_for(course, ana), award(badge, ben), token_for(course, ben)
+        AwardFactory(badge=badge, user=ana),
+        token_for(course, ana),
+        AwardFactory(badge=badge, user=ben),
+        token_for(course, ben),
     )
     db.session.commit()
     db.session.rollback()  # SQLite: no read transaction held while the server thread writes

@@ -13,7 +13,7 @@ from app.extensions import db
 from app.models import LtiUser
 from app.notifications import tasks
 from app.wallets.models import WalletOffer
-from tests.learner.helpers import award, make_badge, make_course, make_issuer
+from tests.factories import AwardFactory, BadgeFactory, CourseFactory, IssuerFactory
 from tests.notifications.conftest import smtp_server  # noqa: F401  (a fixture)
 from tests.wallets.conftest import add_to_wallet
 from tests.wallets.test_oid4vci import LDP, Session
@@ -109,10 +109,12 @@ def test_offers_are_rate_limited(app, client, earned):
 def test_an_award_from_another_lms_is_not_offered_from_this_launch(client, earned):
     """One person (same LMS issuer and ``sub``: Canvas cloud shares its issuer) awarded under
     another registration: this launch offers only this registration's awards."""
-    elsewhere = make_course("Chemistry 101")
+    elsewhere = CourseFactory(title="Chemistry 101")
     ana = earned.assertion.lti_user_id
-    badge = make_badge(make_issuer("Other College"), elsewhere, "Titration")
-    other_award = award(badge, db.session.get(LtiUser, ana))
+    badge = BadgeFactory(
+        issuer=IssuerFactory(name="Other College"), context=elsewhere, name="Titration"
+    )
+    other_award = AwardFactory(badge=badge, user=db.session.get(LtiUser, ana))
     db.session.commit()
     db.session.rollback()
     assert add_to_wallet(client, other_award.public_id, earned.token).status == 404

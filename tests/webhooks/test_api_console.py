@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from app.awards.operations import award_manually
 from app.extensions import db
 from app.webhooks.models import WebhookAttempt, WebhookSubscription
-from tests.learner.helpers import make_badge, make_course, make_issuer, make_person
+from tests.factories import BadgeFactory, CourseFactory, PersonFactory
 from tests.support.admin import csrf_of
 from tests.support.live import serve
 from tests.webhooks.test_delivery import Receiver
@@ -22,7 +22,7 @@ def _bearer(secret: str) -> dict[str, str]:
 def test_api_subscribe_validates_and_is_tenant_scoped(app, client):
     from app.api.auth import create_key
 
-    ours, theirs = make_course(), make_course()
+    ours, theirs = CourseFactory(), CourseFactory()
     _key, secret = create_key(ours.registration_id)
     _other, other_secret = create_key(theirs.registration_id)
     response = client.post(
@@ -73,9 +73,9 @@ def test_api_subscribe_validates_and_is_tenant_scoped(app, client):
 
 
 def test_console_subscribes_shows_the_log_and_replays(app, admin):
-    context = make_course()
-    learner = make_person(context, "Lee Learner", "lee@example.edu")
-    badge = make_badge(make_issuer(), context, "Foundations")
+    context = CourseFactory()
+    learner = PersonFactory(course=context, name="Lee Learner", email="lee@example.edu")
+    badge = BadgeFactory(context=context, name="Foundations")
     registration = context.registration
     receiver = Receiver(failures=0)
     page_url = f"/admin/webhooks/{registration.public_id}"
@@ -121,8 +121,8 @@ def test_an_award_over_the_api_is_announced_and_audited(app, client):
     from app.api.auth import create_key
     from app.audit.models import AuditRecord
 
-    context = make_course()
-    badge = make_badge(make_issuer(), context, "Foundations")
+    context = CourseFactory()
+    badge = BadgeFactory(context=context, name="Foundations")
     _key, secret = create_key(context.registration_id)
     _admin, admin_secret = create_key(None)  # the helper's issuer belongs to no registration
     receiver = Receiver(failures=0)

@@ -16,10 +16,9 @@ from sqlalchemy import func, select
 from app.awards.operations import accept, award_manually, revoke
 from app.extensions import db
 from app.models.base import utcnow
-from app.openbadges import operations as ob
 from app.webhooks import operations, tasks
 from app.webhooks.models import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEvent
-from tests.learner.helpers import make_badge, make_course, make_issuer, make_person
+from tests.factories import AwardFactory, BadgeFactory, CourseFactory, PersonFactory
 from tests.support.live import serve
 
 SECRET = "test-webhook-secret-0123456789"
@@ -55,10 +54,12 @@ def verify_signature(secret: str, body: bytes, header: str) -> bool:
 
 @pytest.fixture
 def course(app):
-    context = make_course()
-    teacher = make_person(context, "Tess Teacher", "tess@example.edu", staff=True)
-    learner = make_person(context, "Lee Learner", "lee@example.edu")
-    badge = make_badge(make_issuer(), context, "Foundations")
+    context = CourseFactory()
+    teacher = PersonFactory(
+        course=context, name="Tess Teacher", email="tess@example.edu", staff=True
+    )
+    learner = PersonFactory(course=context, name="Lee Learner", email="lee@example.edu")
+    badge = BadgeFactory(context=context, name="Foundations")
     return context, teacher, learner, badge
 
 
@@ -134,11 +135,7 @@ def test_expired_badges_are_announced_once(app, course):
         operations.create_subscription(
             context.registration_id, f"{base}/hook", ["badge.expired"], SECRET
         )
-        issued = ob.issue(
-            badge,
-            ob.Recipient(email=learner.email, name=learner.name, lti_user_id=learner.id),
-            expires_at=utcnow() + timedelta(hours=1),
-        ).assertion
+        issued = AwardFactory(badge=badge, user=learner, expires_at=utcnow() + timedelta(hours=1))
         assert tasks.announce_expired() == 0
         later = utcnow() + timedelta(hours=2)
         assert tasks.announce_expired(later) == 1

@@ -9,9 +9,9 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from app.grades.pushed import event_secret
 from app.launch_session import LaunchSession, read_token
 from app.models import ToolKey
-from app.registrations.operations import PlatformSpec, save_platform
 from app.secret_box import SecretBoxError, decrypt, encrypted_columns
 from lti import keys
+from tests.factories import RegistrationFactory
 
 OLD, NEW = "old-secret-key-" + "x" * 32, "new-secret-key-" + "y" * 32
 
@@ -21,19 +21,6 @@ def old_key(app, monkeypatch):
     monkeypatch.setitem(app.config, "SECRET_KEY", OLD)
     monkeypatch.setitem(app.config, "SECRET_KEY_FALLBACKS", [])
     return app
-
-
-def _registration():
-    return save_platform(
-        PlatformSpec(
-            issuer="https://lms.example",
-            client_id="c1",
-            auth_login_url="https://lms.example/a",
-            auth_token_url="https://lms.example/t",
-            key_set_url="https://lms.example/k",
-            deployment_ids=("d1",),
-        )
-    )
 
 
 def test_launch_tokens_are_not_signed_with_the_secret_key_itself(old_key):
@@ -55,7 +42,7 @@ def test_every_encrypted_column_is_rotated():
 def test_rotation_keeps_every_secret_and_tokens(old_key, runner):
     app = old_key
     tool_key = keys.active_key()
-    registration = _registration()
+    registration = RegistrationFactory()
     secret = event_secret(registration.id)
     token = LaunchSession(1, 1, 1, 1, True).token()
 

@@ -7,7 +7,7 @@ from app.course.operations import (
     record_launch,
 )
 from app.models import Context, LtiUser, Membership
-from app.registrations.operations import PlatformSpec, save_platform
+from tests.factories import DeploymentFactory
 
 MEMBERSHIP = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
 
@@ -65,17 +65,8 @@ def _facts(reg, dep, **person):
 
 
 def test_record_launch_upserts_and_never_erases_known_values(app):
-    reg = save_platform(
-        PlatformSpec(
-            issuer="https://lms.example",
-            client_id="c1",
-            auth_login_url="https://lms.example/auth",
-            auth_token_url="https://lms.example/token",
-            key_set_url="https://lms.example/jwks",
-            deployment_ids=("d1",),
-        )
-    )
-    dep = reg.deployments[0]
+    dep = DeploymentFactory()
+    reg = dep.registration
     first = record_launch(_facts(reg, dep, name="Ada Lovelace", email="ada@example.edu"))
     second = record_launch(_facts(reg, dep, name="", email=None))  # LMS sent no PII this time
     assert first == second
