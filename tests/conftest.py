@@ -84,14 +84,3 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
-
-
-def pytest_collection_modifyitems(session, config, items) -> None:
-    """Run the language tests first.
-
-    Known order dependence, not yet understood: after tests/api/test_pipeline_api.py has run
-    in the same process, ``badge_saved`` in the pseudo-locale test awards nobody (alone, or
-    after any other area, it awards both learners). Until that leak is found, the catalogue
-    check runs before it, so a missing translation still fails the suite.
-    """
-    items.sort(key=lambda item: 0 if "/tests/i18n/" in str(item.path) else 1)
