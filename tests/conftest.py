@@ -51,10 +51,13 @@ def _app_session():
 
 
 def _clean(app) -> None:
+    from app.background.queue import huey
     from app.extensions import cache, db, limiter
 
+    # What an earlier test left in the in-memory queue (a launch's delayed sync, a retry)
+    # names rows that no longer exist, or, as SQLite reuses ids after the wipe, other rows.
+    huey.flush()
     with app.app_context():
-        limiter.reset()  # rate-limit counters start at zero in every test
         db.session.remove()
         with db.engine.begin() as conn:
             for table in reversed(db.metadata.sorted_tables):
