@@ -116,7 +116,10 @@ def sync_course(context_id: int, *, on_chunk: Callable[[], None] | None = None) 
         del items
         waiting.discard(column.id)
         if on_chunk:
-            on_chunk()
+            # Committed at once: an open write here would hold SQLite's database-wide lock
+            # while the loop waits for the fetch threads, one of which may need to write
+            # (a registration learning it cannot page results): they would deadlock.
+            in_transaction(on_chunk)
         if not waiting and not evaluated:
             result.passed.add(evaluate_course(context_id, on_chunk=on_chunk))
             evaluated = True
