@@ -12,6 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from app.awards.models import OutboxMessage, OutboxState
@@ -61,6 +62,7 @@ def _wait(predicate, timeout: float, what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+@pytest.mark.timeout(1800)  # its own waits add up to 27 minutes (see _wait's callers)
 def test_worker_killed_mid_cohort_converges_exactly_once(app, registered, browser):
     course = new_course(registered, browser, learners=2000)
     services = CourseServices(
@@ -87,6 +89,7 @@ def test_worker_killed_mid_cohort_converges_exactly_once(app, registered, browse
         check=True,
         capture_output=True,
         text=True,
+        timeout=120,  # it only records a job and enqueues it
     )
     assert "job_id" in queued.stdout
     worker = _flask(env, "worker", "-w", "2", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

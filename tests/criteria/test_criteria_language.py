@@ -68,13 +68,16 @@ def test_every_word_goes_through_the_translator(doc, grades, earned, now):
 @given(criteria())
 def test_the_source_translator_gives_english_whatever_is_installed(doc):
     """What the application installs is the default; a badge's text asks for the source."""
-    english = describe(doc)
+    english = describe(doc, translator=SOURCE)
+    before = language.current()  # the application's, once a test has created it
     language.install(MARKED)
     try:
         assert describe(doc, translator=SOURCE) == english
         assert "⟦" in describe(doc)
     finally:
-        language.install(SOURCE)
+        # Put back what was installed: SOURCE here left every later test's criteria
+        # sentences in English (the pseudo-locale test then found "requires: … badge").
+        language.install(before)
 
 
 @given(st.text(max_size=3))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -16,7 +18,11 @@ from lti.sandbox.seed import CourseInfo, create_course, launch_url
 from tests.factories import BadgeFactory, IssuerFactory
 from tests.support.lti_env import LtiEnv
 
-_COUNTER = iter(range(1, 10**6))
+# Courses made so far by each test (its node id). The sandbox draws a course's scores from a
+# generator seeded with its title, so a title counted across the whole process gave a test's
+# learners different scores depending on how many courses earlier tests had made (after the
+# pipeline API tests, a pseudo-locale learner scored below the badge's threshold).
+_MADE: Counter[str] = Counter()
 
 
 @dataclass
@@ -43,8 +49,12 @@ def new_course(
     columns: tuple[tuple[str, float], ...] = (("Exam", 100.0),),
     score_fraction: float = 1.0,
 ) -> Course:
-    """Create a course in the sandbox and launch it once as its teacher."""
-    title = f"Course {next(_COUNTER)}"
+    """Create a course in the sandbox and launch it once as its teacher. The test's first course
+    is "Course 1", its second "Course 2" …: the same title, hence the same scores, whatever ran
+    before it."""
+    test = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0]  # minus the phase
+    _MADE[test] += 1
+    title = f"Course {_MADE[test]}"
     info = create_course(
         env.sandbox,
         slug,

@@ -118,12 +118,12 @@ def test_expiry_policy_days(issuer):
     assert assertion.credential["validUntil"] == "2030-01-11T00:00:00Z"
 
 
-def test_batch_signed_in_worker_processes_verifies(app, client, badge):
+def test_batch_signed_in_worker_processes_verifies(app, client, badge, monkeypatch):
     # A batch this large is signed by worker processes (two of them here): what they sign,
     # stored and served, verifies with the independent (plain pyld) verifier like the rest.
     from app.openbadges.signing_pool import SIGNING_POOL_MIN_BATCH
 
-    app.config["SIGNING_PROCESSES"] = 2
+    monkeypatch.setitem(app.config, "SIGNING_PROCESSES", 2)  # put back after the test
     count = SIGNING_POOL_MIN_BATCH + 3
     awards = [
         operations.Award(operations.Recipient(email=f"l{i}@example.org"), [{"narrative": "ok"}])

@@ -59,11 +59,25 @@ def parse(html: str) -> _FormParser:
     return parser
 
 
+# Seconds a request waits for an answer: a live server that never answers fails the test
+# instead of holding the run (a slow answer, e.g. a write waiting out SQLite's 30 s busy
+# timeout, still arrives in time).
+TIMEOUT = 120
+
+
+class _Session(requests.Session):
+    """A requests session whose requests time out unless the caller says otherwise."""
+
+    def request(self, method, url, *args, **kwargs):
+        kwargs.setdefault("timeout", TIMEOUT)
+        return super().request(method, url, *args, **kwargs)
+
+
 class Browser:
     """requests.Session with form auto-submission and an optional launch interceptor."""
 
     def __init__(self) -> None:
-        self.session = requests.Session()
+        self.session = _Session()
         self.history: list[requests.Response] = []
 
     def submit(self, form: Form, base_url: str) -> requests.Response:
