@@ -35,8 +35,11 @@ CHUNK = 500
 # (about 9 s in all, longer than any write transaction of the tool holds its lock). The
 # errors: SQLite refusing a reader's upgrade to writer while another connection writes
 # (SQLITE_BUSY_SNAPSHOT under WAL fails at once instead of waiting), PostgreSQL breaking a
-# deadlock or a serialization conflict. Anything else is raised at once.
+# deadlock or a serialization conflict. Anything else is raised at once. Each attempt may
+# also wait out SQLite's busy timeout on a writer that holds the lock: past LOCK_PATIENCE
+# seconds in all, the conflict is raised (a stall to report, not a race to replay).
 LOCK_ATTEMPTS = 60
+LOCK_PATIENCE = 60.0
 _RETRYABLE = ("database is locked", "deadlock detected", "could not serialize")
 
 
@@ -50,6 +53,7 @@ def _lock_pause(attempt: int) -> float:
 
 
 def _replaying(call: Callable[[], T], *, commit: bool) -> T:
+    give_up_at = time.monotonic() + LOCK_PATIENCE
     for attempt in range(LOCK_ATTEMPTS):
         try:
             result = call()
@@ -58,7 +62,8 @@ def _replaying(call: Callable[[], T], *, commit: bool) -> T:
             return result
         except OperationalError as exc:
             db.session.rollback()
-            if not is_lock_conflict(exc) or attempt == LOCK_ATTEMPTS - 1:
+            last = attempt == LOCK_ATTEMPTS - 1 or time.monotonic() > give_up_at
+            if not is_lock_conflict(exc) or last:
                 raise
             time.sleep(_lock_pause(attempt))
     raise AssertionError("unreachable")

@@ -110,6 +110,23 @@ def test_the_policy_gives_up_after_its_attempts(app, monkeypatch) -> None:
     assert max(pauses) <= 0.5 and pauses == sorted(pauses)
 
 
+def test_the_policy_gives_up_after_its_patience_however_few_attempts(app, monkeypatch) -> None:
+    # Each attempt may wait out SQLite's busy timeout on a writer that never lets go: a
+    # clock that moves 31 s per attempt stops the replays after the second, not the 60th.
+    clock = iter(range(0, 10_000, 31))
+    monkeypatch.setattr(database.time, "monotonic", lambda: next(clock))
+    monkeypatch.setattr(database.time, "sleep", lambda _s: None)
+    calls = []
+
+    def always_locked() -> None:
+        calls.append(1)
+        raise _locked()
+
+    with pytest.raises(OperationalError):
+        in_transaction(always_locked)
+    assert len(calls) == 2  # started at 0 with patience 60: gave up when the clock read 62
+
+
 def test_other_errors_are_not_replayed(app) -> None:
     calls = []
 
