@@ -21,7 +21,7 @@ from badge_design.artwork import (
 )
 from badge_design.design import DesignError
 from badge_design.render import RenderError
-from badge_design.uploads import UploadError
+from badge_design.upload_errors import UploadError
 
 
 def badge_artwork(

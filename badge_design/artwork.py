@@ -18,7 +18,8 @@ from badge_design.fonts import unsupported_characters
 from badge_design.messages import Message, translatable
 from badge_design.render import RenderError, render_pngs
 from badge_design.templates import render_svg
-from badge_design.uploads import UploadError, process_upload
+from badge_design.upload_errors import UploadError
+from badge_design.uploads import process_upload
 from badge_design.worker import DEFAULT_LIMITS, LimitExceeded, Limits, WorkerError, run_limited
 
 

@@ -5,7 +5,7 @@ CSS ``@import``/``url()``) through a *url fetcher*. Ours fetches nothing: it dec
 inline ``data:image/png`` and ``data:image/jpeg`` URIs itself (without urllib, which
 would accept other schemes) and answers every other request with nothing. Together with
 ``unsafe=False`` (no XML entities, no huge trees) this is what makes it safe to render an
-instructor's uploaded SVG on the server; the uploads module sanitizes such SVG first too.
+instructor's uploaded SVG on the server; badge_design.svg_sanitize cleans such SVG first too.
 """
 
 from __future__ import annotations

@@ -1,19 +1,51 @@
-"""What drawing an SVG shape costs: its vertices and (an upper bound of) its outline length.
+"""What drawing an SVG costs a renderer, and the check that refuses SVG too costly to draw.
 
-The sanitizer uses these to bound the work a renderer does for markers (one copy of the
-marker per vertex), dashes (one dash per period along the outline) and long paths, before
-anything is drawn. Every figure is an *upper bound* computed from the numbers in the file:
-curves are measured along their control polygons (never shorter than the curve), arcs as
-whole ellipses. Transforms do not matter for dashes: a dash pattern is measured in the same
-user space as the outline it runs along.
+The sanitizer calls :func:`check_drawing_cost` on every cleaned SVG to bound the work a
+renderer does for ``<use>`` copies, masks, markers (one copy of the marker per vertex),
+dashes (one dash per period along the outline) and long paths, before anything is drawn.
+Every figure is an *upper bound* computed from the numbers in the file: curves are measured
+along their control polygons (never shorter than the curve), arcs as whole ellipses.
+Transforms do not matter for dashes: a dash pattern is measured in the same user space as
+the outline it runs along.
 """
 
 from __future__ import annotations
 
+import base64
+import io
 import itertools
 import math
 import re
+from dataclasses import dataclass
 from xml.etree.ElementTree import Element
+
+from PIL import Image
+
+from badge_design.messages import translatable
+from badge_design.upload_errors import UploadError
+
+#: Most drawing an SVG may ask for, in element draws (about 60 µs each in cairosvg), once
+#: every <use>, marker and mask is expanded; vertices and masks are converted below.
+MAX_DRAW_COST = 50_000
+#: Path vertices that cost a renderer about as much as drawing one element.
+_VERTICES_PER_DRAW = 8
+#: What drawing through one mask costs (its own surface, composited), in element draws.
+_MASK_DRAWS = 1_000
+#: Image pixels that cost a renderer about one element draw (every copy is decoded again).
+_PIXELS_PER_DRAW = 4_096
+#: Most dashes an SVG's dash patterns may cut its outlines into (each is a stroked polygon
+#: in memory: about 3 million of them took a renderer 566 MB).
+MAX_DASHES = 200_000
+
+# url(...) targets; the sanitizer keeps only fragment references into the same document,
+# and this check follows those same references (one reading of them, so the two agree).
+URL_REFERENCE = re.compile(
+    r"url\(\s*(?P<q>['\"]?)(?P<target>.*?)(?P=q)\s*\)", re.IGNORECASE | re.DOTALL
+)
+#: The only images kept: PNG or JPEG embedded as a data: URI.
+DATA_IMAGE = re.compile(r"^data:image/(png|jpeg);base64,([A-Za-z0-9+/=\s]+)$", re.IGNORECASE)
+# A dash pattern declared in a style attribute or a stylesheet rule.
+_DASH_DECLARATION = re.compile(r"stroke-dasharray\s*:\s*([^;}]*)", re.IGNORECASE)
 
 #: Shapes that carry vertices (and so markers, in SVG and in cairosvg).
 MARKED_SHAPES = frozenset({"path", "line", "polyline", "polygon"})
@@ -165,3 +197,142 @@ def dash_period(value: str, viewport: float) -> float | None:
     parts = [p for p in re.split(r"[\s,]+", value.strip()) if p]
     total = sum(max(0.0, length_value(p, viewport)) for p in parts)
     return total if total > 0 else None
+
+
+@dataclass
+class _Cost:
+    """What drawing one element costs, with everything it draws through references."""
+
+    draws: float = 0.0
+    #: Outline length drawn (user units), along which any dash pattern repeats.
+    length: float = 0.0
+
+    def add(self, other: _Cost, times: float = 1.0) -> None:
+        self.draws += other.draws * times
+        self.length += other.length * times
+
+
+def _viewport(root: Element) -> tuple[float, float]:
+    box = re.split(r"[\s,]+", root.get("viewBox", "").strip())
+    _, _, width, height = (float(part) for part in box)
+    return min(width, height), max(width, height)
+
+
+def _dash_periods(root: Element, smallest_side: float) -> list[float]:
+    """Every dash period the document declares, in attributes, styles and stylesheets.
+
+    ``stroke-dasharray`` is inherited and stylesheet rules apply to many shapes, so the
+    check assumes the shortest period may apply to every outline.
+    """
+    values = []
+    for element in root.iter():
+        values.append(element.get("stroke-dasharray") or "")
+        for text in (
+            element.get("style") or "",
+            element.text or "" if element.tag == "style" else "",
+        ):
+            values += _DASH_DECLARATION.findall(text)
+    periods = (dash_period(value, smallest_side) for value in values)
+    return [period for period in periods if period is not None]
+
+
+def check_drawing_cost(root: Element) -> None:
+    """Refuse SVG that would take a renderer too long or too much memory to draw.
+
+    Counts what a renderer does, through every reference: elements drawn (with ``<use>``
+    and mask copies), path vertices, one marker copy per vertex of a marked shape, and one
+    dash per period along every outline. Also refuses ``<use>``/marker/mask cycles.
+    """
+    by_id = {el.get("id"): el for el in root.iter() if el.get("id")}
+    smallest_side, largest_side = _viewport(root)
+    cost: dict[int, _Cost] = {}
+    visiting: set[int] = set()
+
+    def reference(value: str) -> Element | None:
+        match = URL_REFERENCE.search(value)
+        target = match.group("target").strip()[1:] if match else ""
+        return by_id.get(target)
+
+    def weigh(element: Element) -> _Cost:
+        key = id(element)
+        if key in cost:
+            return cost[key]
+        if key in visiting:
+            raise UploadError(
+                translatable(
+                    "The SVG refers to itself in a loop (through <use>, a marker or a mask)."
+                )
+            )
+        visiting.add(key)
+        total = _Cost(draws=1.0 + _image_pixels(element) / _PIXELS_PER_DRAW)
+        vertices, length = shape_geometry(element, largest_side)
+        total.add(_Cost(vertices / _VERTICES_PER_DRAW, length))
+        for child in element:
+            total.add(weigh(child))
+        href = element.get("href") or element.get("xlink:href") or ""
+        if href.startswith("#") and href[1:] in by_id:
+            total.add(weigh(by_id[href[1:]]))
+        properties = dict(element.attrib)
+        properties.update(_declarations(element.get("style") or ""))
+        for name, value in properties.items():
+            target = reference(value) if "url(" in value else None
+            if target is None:
+                continue
+            if name.startswith("marker-"):
+                # One copy of the marker at every vertex (start and end: one each).
+                total.add(weigh(target), vertices if name == "marker-mid" else 1)
+            elif name == "mask":
+                # A mask is drawn into a surface of its own and composited: far dearer
+                # than the elements inside it.
+                total.add(weigh(target))
+                total.add(_Cost(draws=_MASK_DRAWS))
+            else:  # fill, stroke (gradients) and clip-path draw the target once
+                total.add(weigh(target))
+        visiting.discard(key)
+        if total.draws > MAX_DRAW_COST:
+            raise UploadError(
+                translatable(
+                    "The SVG is too complex to draw: its shapes, points, images, markers, masks"
+                    " and <use> copies add up to more than a badge image needs. Simplify it"
+                    " (fewer points, copies or markers) or upload it as a PNG."
+                )
+            )
+        cost[key] = total
+        return total
+
+    drawn = weigh(root)
+    periods = _dash_periods(root, smallest_side)
+    if periods:
+        dashes = drawn.length / min(periods)
+        if not dashes <= MAX_DASHES:  # also an outline too long to measure (inf or nan)
+            raise UploadError(
+                translatable(
+                    "The SVG's dashed lines would draw about %(dashes)s dashes (at most"
+                    " %(limit)s are drawn). Use longer dashes or shorter lines, or upload it"
+                    " as a PNG.",
+                    dashes=_about(dashes),
+                    limit=f"{MAX_DASHES:,}",
+                )
+            )
+
+
+def _image_pixels(element: Element) -> int:
+    """Pixels of an ``<image>``'s embedded PNG/JPEG, read from its header (0 otherwise)."""
+    if element.tag != "image":
+        return 0
+    match = DATA_IMAGE.match((element.get("href") or element.get("xlink:href") or "").strip())
+    if not match:
+        return 0
+    raw = base64.b64decode(re.sub(r"\s+", "", match.group(2)))
+    with Image.open(io.BytesIO(raw), formats=["PNG", "JPEG"]) as image:  # header only
+        width, height = image.size
+    return width * height
+
+
+def _about(count: float) -> str:
+    return f"{count:,.0f}" if math.isfinite(count) else translatable("countless")
+
+
+def _declarations(style: str) -> dict[str, str]:
+    pairs = (declaration.partition(":") for declaration in style.split(";"))
+    return {name.strip(): value.strip() for name, sep, value in pairs if sep}

@@ -36,7 +36,8 @@ _MIB = 1024 * 1024
 
 def _upload(name: str) -> str:
     """Runs in the limited child: check and draw one file; say what became of it."""
-    from badge_design.uploads import UploadError, process_upload
+    from badge_design.upload_errors import UploadError
+    from badge_design.uploads import process_upload
 
     try:
         processed = process_upload(f"{name}.svg", CORPUS[name]())

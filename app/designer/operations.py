@@ -40,7 +40,7 @@ from badge_design.design import (
     validate_design,
 )
 from badge_design.render import RenderError
-from badge_design.uploads import UploadError
+from badge_design.upload_errors import UploadError
 
 #: A badge made in the designer has no criteria yet; the OB core requires a narrative, and
 #: this one says plainly that the instructor still has to set them.

@@ -35,7 +35,7 @@ from badge_design.design import (
     TIERS,
     design_to_dict,
 )
-from badge_design.uploads import MAX_RASTER_BYTES
+from badge_design.raster import MAX_RASTER_BYTES
 
 bp = Blueprint("designer", __name__, url_prefix="/course/designer")
 

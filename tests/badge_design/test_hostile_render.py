@@ -12,7 +12,8 @@ import time
 import pytest
 
 from badge_design.artwork import artwork_from_upload
-from badge_design.uploads import UploadError, process_upload
+from badge_design.upload_errors import UploadError
+from badge_design.uploads import process_upload
 from badge_design.worker import LimitExceeded, run_limited
 from tests.badge_design.hostile_corpus import CORPUS
 

@@ -18,8 +18,10 @@ from badge_design.design import (
     validate_design,
 )
 from badge_design.icons import icon_names
+from badge_design.svg_sanitize import sanitize_svg
 from badge_design.templates import render_svg
-from badge_design.uploads import ProcessedImage, UploadError, process_upload, sanitize_svg
+from badge_design.upload_errors import UploadError
+from badge_design.uploads import ProcessedImage, process_upload
 
 colours = st.from_regex(r"#[0-9a-fA-F]{6}|#[0-9a-fA-F]{3}", fullmatch=True)
 # Letters the bundled font draws (Latin with accents, Greek, Cyrillic), digits, punctuation

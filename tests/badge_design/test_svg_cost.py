@@ -10,7 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from badge_design.svg_cost import dash_period, path_geometry, shape_geometry
-from badge_design.uploads import UploadError, sanitize_svg
+from badge_design.svg_sanitize import sanitize_svg
+from badge_design.upload_errors import UploadError
 
 
 @pytest.mark.parametrize(

@@ -12,10 +12,12 @@ from defusedxml.ElementTree import fromstring
 from PIL import Image
 from PIL.ExifTags import IFD
 
-from badge_design import uploads
+from badge_design import svg_sanitize
 from badge_design.design import validate_design
+from badge_design.svg_sanitize import sanitize_svg
 from badge_design.templates import render_svg
-from badge_design.uploads import ProcessedImage, UploadError, process_upload, sanitize_svg
+from badge_design.upload_errors import UploadError
+from badge_design.uploads import ProcessedImage, process_upload
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 
@@ -200,7 +202,7 @@ def test_truncated_png_is_refused() -> None:
 
 
 def test_oversize_files_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(uploads, "MAX_SVG_BYTES", 100)
+    monkeypatch.setattr(svg_sanitize, "MAX_SVG_BYTES", 100)
     with pytest.raises(UploadError, match="larger than"):
         process_upload("big.svg", (HOSTILE / "script_tag.svg").read_bytes())
     with pytest.raises(UploadError, match="The file is empty"):

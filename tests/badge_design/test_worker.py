@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from badge_design.uploads import UploadError
+from badge_design.upload_errors import UploadError
 from badge_design.worker import LimitExceeded, Limits, run_limited
 
 _MIB = 1024 * 1024

@@ -17,7 +17,8 @@ from app.openbadges import operations as ob
 from app.openbadges.models import Assertion, Badge, BadgeImage, BadgeStatus
 from badge_design.baking import unbake_png
 from badge_design.icons import icon_names
-from badge_design.uploads import UploadError, process_upload
+from badge_design.upload_errors import UploadError
+from badge_design.uploads import process_upload
 from tests.designer.conftest import bearer
 
 HOSTILE = Path(__file__).resolve().parents[1] / "badge_design" / "hostile"

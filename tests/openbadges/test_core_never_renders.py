@@ -19,6 +19,9 @@ DRAWING = (
     "badge_design.render",
     "badge_design.templates",
     "badge_design.uploads",
+    "badge_design.raster",
+    "badge_design.svg_sanitize",
+    "badge_design.svg_cost",
     "badge_design.worker",
     "badge_design.design",
 )
