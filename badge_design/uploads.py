@@ -29,15 +29,20 @@ import re
 import warnings as warnings_module
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 from xml.etree.ElementTree import Element, ParseError
 from xml.sax.saxutils import escape, quoteattr
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from badge_design.render import FULL_SIZE, THUMBNAIL_SIZE, RenderError, render_pngs
 from badge_design.svg_cost import MARKED_SHAPES, dash_period, shape_geometry
+
+# Pillow is imported where pictures are read (in the render child, which preloads it): a web
+# or queue process that only sanitizes or stores never holds it.
+if TYPE_CHECKING:
+    from PIL import Image
 
 MAX_SVG_BYTES = 1024 * 1024
 MAX_RASTER_BYTES = 10 * 1024 * 1024
@@ -138,6 +143,8 @@ def process_upload(filename: str, data: bytes) -> ProcessedImage:
 
 def _open_raster(data: bytes, kind: str) -> Image.Image:
     """Open, bound and verify a PNG/JPEG; return it fully decoded."""
+    from PIL import Image, UnidentifiedImageError
+
     limit = MAX_RASTER_BYTES
     if len(data) > limit:
         raise UploadError(f"The image is larger than {limit // (1024 * 1024)} MB.")
@@ -180,6 +187,8 @@ def normalize_raster(data: bytes, kind: str = "png") -> tuple[bytes, bytes, list
     The image keeps its proportions, centred on a transparent square; only pixels are
     copied, so no metadata reaches the output.
     """
+    from PIL import Image, ImageOps
+
     image = _open_raster(data, kind)
     notes: list[str] = []
     if getattr(image, "is_animated", False):
@@ -213,6 +222,8 @@ def _to_srgb(image: Image.Image, notes: list[str]) -> Image.Image:
     The profile itself is dropped with the other metadata, and pixels read without it are
     taken as sRGB; converting first keeps a photo in, say, Adobe RGB from turning dull.
     """
+    from PIL import ImageCms
+
     icc = image.info.get("icc_profile")
     if not icc or image.mode not in ("RGB", "RGBA", "CMYK"):
         return image
@@ -672,6 +683,8 @@ def _image_pixels(element: Element) -> int:
     match = _DATA_IMAGE.match((element.get("href") or element.get("xlink:href") or "").strip())
     if not match:
         return 0
+    from PIL import Image
+
     raw = base64.b64decode(re.sub(r"\s+", "", match.group(2)))
     with Image.open(io.BytesIO(raw), formats=["PNG", "JPEG"]) as image:  # header only
         width, height = image.size
