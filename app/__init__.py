@@ -42,10 +42,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
-    from app.extensions import cache, db, limiter, migrate
+    from app.extensions import cache, db, init_migrations, limiter
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    init_migrations(app, str(ROOT / "migrations"))
     cache.init_app(app)
     limiter.init_app(app)
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import click
+from flask import Flask
 from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
@@ -34,11 +35,55 @@ if TYPE_CHECKING:
     Model = Base
 else:
     Model = db.Model
-migrate = Migrate()
 cache = Cache()
 # Rate limits of anonymous endpoints, per client address; storage and limits come from the
 # settings (``RATELIMIT_STORAGE_URI``: Redis when ``REDIS_URL`` is set, memory otherwise).
 limiter = Limiter(get_remote_address)
+
+
+class _Migrations:
+    """Flask-Migrate's ``app.extensions["migrate"]``, set up on first use.
+
+    Alembic and its templates weigh about 12 MiB; only a process that migrates (``flask db``,
+    ``flask_migrate.upgrade()``) needs them, not every web worker and queue consumer.
+    """
+
+    def __init__(self, app: Flask, directory: str) -> None:
+        self._app, self._directory = app, directory
+        self._config: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._config is None:
+            from flask_migrate import Migrate
+
+            Migrate(self._app, db, directory=self._directory, render_as_batch=True)
+            self._config = self._app.extensions["migrate"]
+        return getattr(self._config, name)
+
+
+class _MigrationCommands(click.Group):
+    """``flask db``: takes on Flask-Migrate's command group (its options, callback and
+    commands) when a ``db`` command is parsed or listed, not when the app is made."""
+
+    def _load(self) -> None:
+        if not self.commands:
+            from flask_migrate.cli import db as group
+
+            self.params, self.callback, self.commands = group.params, group.callback, group.commands
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        self._load()
+        return super().make_context(*args, **kwargs)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load()
+        return super().list_commands(ctx)
+
+
+def init_migrations(app: Flask, directory: str) -> None:
+    """Wire Flask-Migrate (batch mode for SQLite) without importing it yet."""
+    app.extensions["migrate"] = _Migrations(app, directory)
+    app.cli.add_command(_MigrationCommands("db", help="Perform database migrations."))
 
 
 @event.listens_for(Engine, "connect")

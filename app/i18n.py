@@ -21,7 +21,14 @@ from typing import Any
 from babel import Locale, UnknownLocaleError
 from babel import dates as babel_dates
 from flask import Flask, g, has_app_context, has_request_context, request
-from flask_babel import Babel, force_locale, get_locale, get_translations, refresh
+from flask_babel import (
+    Babel,
+    _get_current_context,
+    force_locale,
+    get_locale,
+    get_translations,
+    refresh,
+)
 from flask_babel import format_date as _format_date
 from flask_babel import format_datetime as _format_datetime
 from flask_babel import format_decimal as _format_decimal
@@ -282,6 +289,23 @@ CRITERIA_TRANSLATOR = criteria_language.Translator(
 )
 
 
+def _page_translations() -> Any:
+    """This request's catalogue for templates, looked up once.
+
+    Flask-Babel finds the locale and its catalogue again for every string (about 14 µs each,
+    a few dozen per page). The catalogue is kept in Flask-Babel's own per-request slot
+    (``babel_translations``), which its ``refresh()`` and ``force_locale()`` clear and restore,
+    so a forced or refreshed locale is followed as before.
+    """
+    ctx = _get_current_context()
+    if ctx is None:
+        return get_translations()
+    found = getattr(ctx, "babel_translations", None)
+    if found is None:
+        found = ctx.babel_translations = get_translations()
+    return found
+
+
 def init_app(app: Flask) -> None:
     """Wire Flask-Babel with the shipped catalogues and the template helpers."""
     from app import ROOT
@@ -291,6 +315,13 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(ROOT / "app" / "translations"))
     Babel(app, locale_selector=_select_locale)
     criteria_language.install(CRITERIA_TRANSLATOR)
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: _page_translations().ugettext(s),
+        ngettext=lambda s, p, n: _page_translations().ungettext(s, p, n),
+        pgettext=lambda c, s: _page_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _page_translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
     # {% trans %} blocks join their lines, as babel.cfg's extraction does.
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     # Flask-Babel caches the locale on ``g``; a request under an application context pushed

@@ -46,6 +46,8 @@ class LaunchSession:
     user_id: int
     is_staff: bool
     launch_id: str = ""
+    # A deep linking launch, whose launch data is stored to answer the platform (no other is).
+    deep_linking: bool = False
     # The launch's language (app.i18n.launch_locale): signed in, so no query per request.
     locale: str = ""
 

@@ -35,11 +35,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import uharfbuzz as hb
-from bidi import algorithm as bidi_algorithm
-from fontTools.pens.recordingPen import RecordingPen
-from fontTools.ttLib import TTFont
+# HarfBuzz, fontTools and python-bidi are imported where text is first drawn: a web or queue
+# process that never draws a badge's text does not hold them in memory (about 9 MiB).
+if TYPE_CHECKING:
+    import uharfbuzz as hb
 
 from badge_design.messages import translatable
 
@@ -122,6 +123,9 @@ def _faces(weight: int) -> tuple[_Face, ...]:
 def _load_face(name: str) -> _Face:
     # HarfBuzz reads plain OpenType, not WOFF: fontTools unpacks the zlib-compressed
     # tables once, in memory.
+    import uharfbuzz as hb
+    from fontTools.ttLib import TTFont
+
     ttfont = TTFont(FONT_DIR / name)
     ttfont.flavor = None
     data = io.BytesIO()
@@ -209,6 +213,8 @@ def _bidi(text: str) -> tuple[list[int], list[int]]:
     algorithm up to the reordering (L2), but not its mirroring: HarfBuzz mirrors brackets
     in right-to-left runs itself.
     """
+    from bidi import algorithm as bidi_algorithm
+
     storage = bidi_algorithm.get_empty_storage()
     base_level = bidi_algorithm.get_base_level(text)
     storage["base_level"] = base_level
@@ -277,6 +283,8 @@ class ShapedLine:
 def shape_run(face: _Face, text: str, start: int, end: int, rtl: bool) -> ShapedRun:
     """Shape ``text[start:end]`` with one font; the rest of ``text`` is context, so
     Arabic letters join across a change of font or direction as they should."""
+    import uharfbuzz as hb
+
     buffer = hb.Buffer()
     buffer.add_str(text, item_offset=start, item_length=end - start)
     buffer.direction = "rtl" if rtl else "ltr"
@@ -330,6 +338,8 @@ def _outline(face_name: str, glyph_id: int) -> Outline:
         return found
     with _LOAD_LOCK:
         if key not in _OUTLINES:
+            from fontTools.pens.recordingPen import RecordingPen
+
             pen = RecordingPen()
             _load_face(face_name).font.draw_glyph_with_pen(glyph_id, pen)
             # HarfBuzz draws one segment per call (implied on-curve points already added),

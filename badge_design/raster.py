@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import io
 import warnings as warnings_module
-
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from typing import TYPE_CHECKING
 
 from badge_design.messages import translatable
 from badge_design.render import FULL_SIZE, THUMBNAIL_SIZE
 from badge_design.upload_errors import UploadError
+
+# Pillow is imported where pictures are read (in the render child, which preloads it): a web
+# or queue process that only sanitizes or stores never holds it.
+if TYPE_CHECKING:
+    from PIL import Image
 
 MAX_RASTER_BYTES = 10 * 1024 * 1024
 #: Largest decoded raster accepted (pixels). 40 MP covers any phone photo; a bomb claims more.
@@ -25,6 +29,8 @@ SMALL_IMAGE_EDGE = 256
 
 def open_raster(data: bytes, kind: str) -> Image.Image:
     """Open, bound and verify a PNG/JPEG; return it fully decoded."""
+    from PIL import Image, UnidentifiedImageError
+
     limit = MAX_RASTER_BYTES
     if len(data) > limit:
         raise UploadError(translatable("The image is larger than %(mb)d MB.", mb=limit // 2**20))
@@ -78,6 +84,8 @@ def normalize_raster(data: bytes, kind: str = "png") -> tuple[bytes, bytes, list
     The image keeps its proportions, centred on a transparent square; only pixels are
     copied, so no metadata reaches the output.
     """
+    from PIL import Image, ImageOps
+
     image = open_raster(data, kind)
     notes: list[str] = []
     if getattr(image, "is_animated", False):
@@ -118,6 +126,8 @@ def _to_srgb(image: Image.Image, notes: list[str]) -> Image.Image:
     The profile itself is dropped with the other metadata, and pixels read without it are
     taken as sRGB; converting first keeps a photo in, say, Adobe RGB from turning dull.
     """
+    from PIL import ImageCms
+
     icc = image.info.get("icc_profile")
     if not icc or image.mode not in ("RGB", "RGBA", "CMYK"):
         return image

@@ -15,9 +15,6 @@ import binascii
 import io
 import re
 
-from cairosvg.surface import PNGSurface
-from PIL import Image
-
 THUMBNAIL_SIZE = 128
 FULL_SIZE = 512
 #: Largest PNG edge we render; a bigger request is almost certainly a mistake or an abuse.
@@ -59,6 +56,10 @@ def render_png(svg: str | bytes, size: int = FULL_SIZE) -> bytes:
     """
     if not 1 <= size <= MAX_SIZE:
         raise ValueError(f"size must be between 1 and {MAX_SIZE}, got {size}")
+    # Imported here: only the render child draws (badge_design.worker preloads it there), and
+    # a web or queue process is spared cairosvg, cairo and Pillow (about 20 MiB).
+    from cairosvg.surface import PNGSurface
+
     data = svg.encode("utf-8") if isinstance(svg, str) else svg
     try:
         png = PNGSurface.convert(
@@ -85,6 +86,8 @@ def render_pngs(svg: str | bytes) -> tuple[bytes, bytes]:
     The thumbnail is scaled down from the full-size pixels: an SVG's cost is in drawing it,
     so a second cairosvg pass for the small size would double the cost for nothing.
     """
+    from PIL import Image
+
     png = render_png(svg, FULL_SIZE)
     with Image.open(io.BytesIO(png), formats=["PNG"]) as image:
         small = image.convert("RGBA").resize(

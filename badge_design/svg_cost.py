@@ -19,8 +19,6 @@ import re
 from dataclasses import dataclass
 from xml.etree.ElementTree import Element
 
-from PIL import Image
-
 from badge_design.messages import translatable
 from badge_design.upload_errors import UploadError
 
@@ -323,6 +321,8 @@ def _image_pixels(element: Element) -> int:
     match = DATA_IMAGE.match((element.get("href") or element.get("xlink:href") or "").strip())
     if not match:
         return 0
+    from PIL import Image  # only for SVG that embeds a picture
+
     raw = base64.b64decode(re.sub(r"\s+", "", match.group(2)))
     with Image.open(io.BytesIO(raw), formats=["PNG", "JPEG"]) as image:  # header only
         width, height = image.size

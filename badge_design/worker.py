@@ -29,8 +29,19 @@ try:
 except ImportError:  # pragma: no cover - not on Windows; limits then only by wall clock
     resource = None  # type: ignore[assignment]
 
-#: Modules every child needs; the fork server imports them once, so a child starts warm.
-_PRELOAD = ["badge_design.artwork"]
+#: Modules every child needs; the fork server imports them once, so a child starts warm
+#: (the drawing libraries too: badge_design imports them only where it draws).
+_PRELOAD = [
+    "badge_design.artwork",
+    "cairosvg.surface",
+    "PIL.Image",
+    "PIL.ImageCms",
+    "PIL.ImageOps",
+    "uharfbuzz",
+    "fontTools.ttLib",
+    "fontTools.pens.recordingPen",
+    "bidi.algorithm",
+]
 _MIB = 1024 * 1024
 
 

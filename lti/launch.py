@@ -9,8 +9,11 @@ OIDC state when third-party cookies are blocked, and a specific error for each r
 from __future__ import annotations
 
 import functools
+import hashlib
+import hmac
 import json
 import time
+import uuid
 from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
@@ -39,6 +42,7 @@ from sqlalchemy import select
 from app.extensions import cache, db
 from app.models import Registration, RegistrationStatus
 from app.registration_cache import RegistrationFacts
+from app.secret_box import signing_keys
 from app.settings import number
 from lti import key_sets
 from lti.errors import HINTS, LaunchRejected
@@ -56,6 +60,7 @@ SUPPORTED_MESSAGES = {"LtiResourceLinkRequest", "LtiDeepLinkingRequest"}
 # Platforms issue id_tokens for seconds to an hour (Moodle 60 s, Canvas 3600 s).
 ID_TOKEN_MAX_LIFETIME = 3600
 CLOCK_LEEWAY = 60
+STATE_PURPOSE = "oidc-state"  # the derived key that signs OIDC state ids
 
 
 def _storage_and_session(request: FlaskRequest) -> tuple[SharedCacheDataStorage, Any]:
@@ -97,6 +102,11 @@ class ToolOIDCLogin(FlaskOIDCLogin):
             **texts,
         )
 
+    def _get_uuid(self) -> str:
+        # pylti1p3 names the OIDC state "state-" + this: signed, so that a launch whose state
+        # has no entry any more tells a used or expired state from one never issued here.
+        return signed_state_id()
+
     def _prepare_redirect_url(self, launch_url: str) -> str:
         # pylti1p3 makes the state and the nonce here: bind them, so a launch can only use
         # the id_token that answers this very login (not a victim's token with our state).
@@ -131,6 +141,24 @@ class ToolOIDCLogin(FlaskOIDCLogin):
         )
         flask_redirect = cast(FlaskRedirect, redirect)  # what FlaskOIDCLogin makes
         return flask_redirect._process_response(current_app.make_response(html))
+
+
+def _state_mac(body: str, key: bytes) -> str:
+    return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def signed_state_id() -> str:
+    """A fresh random OIDC state id with its MAC (keys derived from SECRET_KEY)."""
+    body = str(uuid.uuid4())
+    return f"{body}.{_state_mac(body, signing_keys(STATE_PURPOSE)[-1])}"
+
+
+def issued_here(state: str) -> bool:
+    """Whether ``state`` was made by :func:`signed_state_id` (under any current key)."""
+    body, _, mac = state.removeprefix("state-").rpartition(".")
+    return bool(body) and any(
+        hmac.compare_digest(mac, _state_mac(body, key)) for key in signing_keys(STATE_PURPOSE)
+    )
 
 
 def _login_error(detail: str, request: FlaskRequest) -> LaunchRejected:
@@ -268,16 +296,19 @@ class ToolMessageLaunch(FlaskMessageLaunch):
 
     def validate_nonce(self) -> ToolMessageLaunch:
         nonce = self._jwt.get("body", {}).get("nonce")
+        if not nonce:
+            raise LaunchRejected("nonce_missing", _l("The id_token has no nonce."))
         state = self._get_request_param("state")
-        bound = self._session_service.nonce_of_state(state)
-        if nonce and bound is None:
+        # Taking the state's entry makes the state and its nonce single-use, together.
+        bound = self._session_service.take_state(state)
+        if bound is None and not issued_here(state):
             raise LaunchRejected(
                 "state_unknown",
                 _l("The launch's state was not issued by this tool's login, or it has expired."),
                 HINTS["browser"],
                 401,
             )
-        if nonce and bound != nonce:
+        if bound is not None and bound != nonce:
             raise LaunchRejected(
                 "state_nonce_mismatch",
                 _l(
@@ -290,7 +321,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         try:
             super().validate_nonce()
             return self
-        except LtiInvalidNonceException as exc:
+        except LtiInvalidNonceException as exc:  # the state was ours, but is used or expired
             raise LaunchRejected(
                 "nonce_invalid",
                 _l(
@@ -300,8 +331,6 @@ class ToolMessageLaunch(FlaskMessageLaunch):
                 HINTS["browser"],
                 401,
             ) from exc
-        except LtiException as exc:
-            raise LaunchRejected("nonce_missing", _l("The id_token has no nonce.")) from exc
 
     def validate_registration(self) -> ToolMessageLaunch:
         body = self.jwt_body
@@ -404,6 +433,13 @@ class ToolMessageLaunch(FlaskMessageLaunch):
                 ),
                 HINTS["browser"],
             )
+
+    def save_launch_data(self) -> ToolMessageLaunch:
+        # Only a deep linking launch is restored later (to answer the platform); any other
+        # lives on in its launch token, so nothing is written for it.
+        if self.is_deep_link_launch():
+            self._session_service.save_launch_data(self._launch_id, self._jwt["body"])
+        return self
 
     def fetch_public_key(self, key_set_url: str) -> TKeySet:
         # Through the guarded client, never pylti1p3's unbounded fetch (see lti.key_sets).

@@ -23,46 +23,64 @@ class SharedCacheDataStorage(FlaskCacheDataStorage):
     def get_session_cookie_name(self) -> None:
         return None
 
-    def consume(self, key: str) -> bool:
-        """Delete a key and say whether it was there: a single-use check."""
+    def take(self, key: str) -> Any:
+        """Delete a key and return its value if *this* call removed it (None if it was absent,
+        expired, or taken by a concurrent request): a single-use read."""
         cache = self._get_cache()
         prepared = self._prepare_key(key)
-        if cache.get(prepared) is None:  # absent or expired
-            return False
-        # The delete must tell us whether *this* request removed it, so that two concurrent
-        # launches with one nonce cannot both pass; the backends' delete() does not say.
         backend = cache.cache
+        if isinstance(backend, RedisCache):  # GETDEL: one atomic round trip
+            raw = backend._write_client.getdel(backend._get_prefix() + prepared)
+            return None if raw is None else backend.serializer.loads(raw)
+        value = cache.get(prepared)
+        if value is None:  # absent or expired
+            return None
+        # The delete must tell us whether this request removed it, so that two concurrent
+        # launches with one state cannot both pass; the backends' delete() does not say.
         if isinstance(backend, FileSystemCache):
             try:
                 os.remove(backend._get_filename(prepared))
             except FileNotFoundError:
-                return False
-            return True
-        if isinstance(backend, RedisCache):
-            return backend._write_client.delete(backend._get_prefix() + prepared) == 1
-        return bool(cache.delete(prepared))
+                return None
+            return value
+        return value if cache.delete(prepared) else None
+
+    def consume(self, key: str) -> bool:
+        """Delete a key and say whether it was there (see :meth:`take`)."""
+        return self.take(key) is not None
 
 
 class SingleUseNonceSessionService(FlaskSessionService):
-    """pylti1p3 session service whose nonce check consumes the nonce (no replays), and which
-    binds each OIDC state to the nonce issued with it."""
+    """pylti1p3 session service keeping one entry per OIDC state: the nonce issued with it.
 
-    def check_nonce(self, nonce: str) -> bool:
-        storage: Any = self.data_storage
-        return storage.consume(self._get_key("nonce", nonce))
+    The login writes that entry and nothing else; the launch takes it (reads and deletes it
+    at once), so a state and its nonce are used once, together, and an id_token is accepted
+    only with the state of the login that asked for it.
+    """
 
-    def set_state_valid(self, state: str, id_token_hash: str) -> None:
-        """Nothing to store: pylti1p3 writes this for its own state check, which
-        :class:`lti.launch.ToolMessageLaunch` replaces (the cookie, or platform storage)."""
+    _taken_nonce: str | None = None
+
+    def save_nonce(self, nonce: str) -> None:
+        """Nothing to store apart: the nonce is kept in its state's entry (:meth:`bind_state`)."""
 
     def bind_state(self, state: str, nonce: str) -> None:
         """Remember which nonce the login issued with ``state``."""
         self._set_value(self._get_key(state + "-nonce"), nonce)
 
-    def nonce_of_state(self, state: str) -> str | None:
-        """The nonce issued with ``state`` at login; None if the tool never issued it (or it
-        expired)."""
-        return self._get_value(self._get_key(state + "-nonce"))
+    def take_state(self, state: str) -> str | None:
+        """The nonce issued with ``state`` at login, removing it: None if the tool never
+        issued the state, or it was used already, or it expired."""
+        storage: Any = self.data_storage
+        self._taken_nonce = storage.take(self._get_key(state + "-nonce"))
+        return self._taken_nonce
+
+    def check_nonce(self, nonce: str) -> bool:
+        """Whether ``nonce`` is the one this launch took with its state (:meth:`take_state`)."""
+        return self._taken_nonce is not None and nonce == self._taken_nonce
+
+    def set_state_valid(self, state: str, id_token_hash: str) -> None:
+        """Nothing to store: pylti1p3 writes this for its own state check, which
+        :class:`lti.launch.ToolMessageLaunch` replaces (the cookie, or platform storage)."""
 
 
 # Product families whose platforms offer LTI client-side postMessage storage at launch

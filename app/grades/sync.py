@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -187,7 +187,9 @@ def read_results(
 ) -> Iterator[tuple[ColumnRef, list[dict[str, Any]]]]:
     """Every result of each column, several columns at a time (the calls wait on the
     platform, not on us), yielded as each column arrives, in the order given where possible.
-    Each thread has its own app context (and database session)."""
+    Each thread has its own app context (and database session). A column is asked for only
+    when one is handed on, so at most ``FETCH_THREADS`` columns' results wait in memory (all
+    of a large course's would, were every column asked for at once)."""
     # The app behind the proxy (typed as Flask), for the threads' own app contexts.
     app = current_app._get_current_object()  # type: ignore[attr-defined]
 
@@ -201,10 +203,23 @@ def read_results(
         for column in columns:
             yield column, read(column.url)
         return
+    waiting = iter(columns)
+    futures: dict[Future[list[dict[str, Any]]], ColumnRef] = {}
+
+    def ask_next() -> None:
+        column = next(waiting, None)
+        if column is not None:
+            futures[pool.submit(read, column.url)] = column
+
     with ThreadPoolExecutor(min(FETCH_THREADS, len(columns))) as pool:
-        futures = {pool.submit(read, column.url): column for column in columns}
-        for future in as_completed(futures):
-            yield futures.pop(future), future.result()
+        for _ in range(FETCH_THREADS):
+            ask_next()
+        while futures:
+            done, _pending = wait(futures, return_when=FIRST_COMPLETED)
+            for future in done:
+                column = futures.pop(future)
+                ask_next()
+                yield column, future.result()
 
 
 def active_context_ids() -> list[int]:

@@ -71,5 +71,6 @@ def record(message: ToolMessageLaunch) -> LaunchSession:
         user_id=recorded.user_id,
         is_staff=recorded.is_staff,
         launch_id=message.get_launch_id(),
+        deep_linking=message.is_deep_link_launch(),
         locale=locale,
     )

@@ -106,8 +106,14 @@ def deep_link_picker():
 @launch_required(staff=True)
 def deep_link_respond():
     session = current_session()
-    message = ToolMessageLaunch.restore(session.launch_id, FlaskRequest(), DatabaseToolConf())
-    if not message.is_deep_link_launch():
+    message = None
+    try:
+        message = ToolMessageLaunch.restore(session.launch_id, FlaskRequest(), DatabaseToolConf())
+    except LaunchRejected:
+        if session.deep_linking:
+            raise  # its stored launch expired
+        # Other launches store nothing (tokens from before that change still find theirs).
+    if message is None or not message.is_deep_link_launch():
         raise LaunchRejected(
             "wrong_message_type", _l("This launch was not a deep linking request.")
         )

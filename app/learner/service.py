@@ -135,31 +135,46 @@ def _badges_and_mine(context_id: int, user_id: int) -> tuple[list[Badge], list[A
     return list(live.values()), mine
 
 
+@functools.cache
+def _grades_query() -> Select[
+    str, str, str, float | None, int, float | None, float | None, datetime | None
+]:
+    # Built once (composing it costs more than running it), and plain columns: no ORM objects.
+    from app.grades.models import Column, Grade
+
+    return (
+        select(
+            Column.public_id,
+            Column.label,
+            Column.kind,
+            Column.score_maximum,
+            Grade.id,
+            Grade.score,
+            Grade.maximum,
+            Grade.timestamp,
+        )
+        .outerjoin(Grade, and_(Grade.column_id == Column.id, Grade.user_id == bindparam("user_id")))
+        .where(Column.context_id == bindparam("context_id"))
+    )
+
+
 def _grades(
     context_id: int, user_id: int
 ) -> tuple[dict[str, CriteriaGrade], dict[str, str], dict[str, str]]:
     """The learner's own grades in this course, keyed by column public id, and the labels and
     kinds of every column (criteria name columns by public id): one statement."""
-    try:
-        from app.grades.models import Column, Grade
-    except ImportError:  # the grade store arrives with the award pipeline
-        return {}, {}, {}
-    rows = db.session.execute(
-        select(Column.public_id, Column.label, Column.kind, Column.score_maximum, Grade)
-        .outerjoin(Grade, and_(Grade.column_id == Column.id, Grade.user_id == user_id))
-        .where(Column.context_id == context_id)
-    ).all()
-    labels = {public_id: label for public_id, label, _kind, _maximum, _grade in rows}
-    kinds = {public_id: kind for public_id, _label, kind, _maximum, _grade in rows}
+    rows = db.session.execute(_grades_query(), {"context_id": context_id, "user_id": user_id}).all()
+    labels = {row.public_id: row.label for row in rows}
+    kinds = {row.public_id: row.kind for row in rows}
     grades = {
-        public_id: CriteriaGrade(
-            public_id,
-            grade.score,
-            grade.maximum if grade.maximum is not None else maximum,
-            grade.timestamp,
+        row.public_id: CriteriaGrade(
+            row.public_id,
+            row.score,
+            row.maximum if row.maximum is not None else row.score_maximum,
+            row.timestamp,
         )
-        for public_id, _label, _kind, maximum, grade in rows
-        if grade is not None
+        for row in rows
+        if row.id is not None
     }
     return grades, labels, kinds
 

@@ -15,7 +15,6 @@ from typing import Any
 import click
 from flask.cli import AppGroup
 
-from app.artwork import badge_artwork
 from app.awards import operations as awards
 from app.awards.models import DecisionAction
 from app.database import as_utc, by_public_id, find_by_ref
@@ -23,7 +22,6 @@ from app.extensions import db
 from app.models import Registration
 from app.openbadges import operations, urls
 from app.openbadges.models import Assertion, Badge, Issuer
-from app.openbadges.verify import verify
 
 badges_cli = AppGroup("badges", help="Open Badges: issuers, badges, awards, verification.")
 
@@ -119,6 +117,8 @@ def create(
     as_json: bool,
 ) -> None:
     """Create an active badge with artwork from --image, --design or the default design."""
+    from app.artwork import badge_artwork  # the drawing code: only when creating a badge
+
     issuer = _find(Issuer, issuer_id, as_json)
     upload = operations.Upload(image.name, image.read_bytes()) if image else None
     try:
@@ -253,6 +253,8 @@ def rotate_key(issuer_id: str, as_json: bool) -> None:
 @json_option
 def verify_command(source: str, email: str | None, as_json: bool) -> None:
     """Verify a baked PNG/SVG, a JSON credential, a VC-JWT (files) or a URL."""
+    from app.openbadges.verify import verify  # jsonschema: only when verifying
+
     path = Path(source)
     if source.startswith(("http://", "https://")) or not path.exists():
         report = verify(source, email=email)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from app.database import by_public_id
 from app.downloads import as_download
 from app.extensions import db
-from app.openbadges import certificate, documents, image_cache, operations, urls
+from app.openbadges import documents, image_cache, operations, urls
 from app.openbadges.models import Assertion, Badge, BadgeImage, Issuer, IssuerKey, StatusList
 from app.openbadges.reader_language import shown_badge_text
 from badge_design.baking import OB2_KEYWORD, OB3_KEYWORD, bake_png, bake_svg
@@ -248,6 +248,10 @@ def verify_certificate(public_id: str) -> Response:
     assertion = _assertion(public_id, page=True)
     badge = assertion.badge
     artwork = _cached_image(badge.public_id, assertion.image_version, badge.id)
+    # Imported here: reportlab, fontTools and segno (about 9 MiB) only in a process that
+    # draws certificates.
+    from app.openbadges import certificate
+
     pdf = certificate.render(
         certificate.CertificateFacts(
             badge_name=badge.name,

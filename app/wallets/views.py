@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import segno
 from flask import Blueprint, Response, abort, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
@@ -225,6 +224,8 @@ def bound_credential(public_id: str):
 
 
 def _qr_svg(text: str, label: str) -> Markup:
+    import segno  # here: only a page that shows a QR code needs it
+
     # segno writes the SVG itself (no user text in it but the title we pass, escaped by it).
     svg = segno.make(text, error="m").svg_inline(scale=4, border=4, light="#fff", title=label)
     return Markup(svg)
