@@ -6,11 +6,15 @@ import pytest
 from sqlalchemy import select
 
 from app.admin import auth
-from app.admin.operations import RegistrationInput, create_registration
 from app.extensions import db
 from app.launch_session import LaunchSession
 from app.models import Deployment, Registration, RegistrationSource, ToolKey
-from app.registrations.operations import PlatformSpec, save_platform
+from app.registrations.operations import (
+    PlatformSpec,
+    RegistrationInput,
+    create_registration,
+    save_platform,
+)
 from tests.support.admin import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_of
 
 
