@@ -6,11 +6,14 @@ from flask import abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.admin import auth, operations, security
-from app.admin.operations import AdminError, RegistrationInput
+from app.admin.operations import AdminError
 from app.audit import current_actor
 from app.extensions import db
 from app.models import RegistrationStatus
 from app.openbadges import operations as ob
+from app.registrations import operations as registrations
+from app.registrations import queries
+from app.registrations.operations import RegistrationError, RegistrationInput
 from lti.tool_urls import tool_urls
 
 bp = auth.console_blueprint("admin", "/admin")
@@ -112,7 +115,7 @@ def index():
     return render_template(
         "admin/index.html",
         urls=tool_urls(),
-        registrations=operations.registration_summaries(),
+        registrations=queries.registration_summaries(),
         notice=auth.take_notice(),
     )
 
@@ -139,8 +142,8 @@ def new_registration():
     error = None
     if request.method == "POST":
         try:
-            row = operations.create_registration(_input_from_form())
-        except AdminError as exc:
+            row = registrations.create_registration(_input_from_form())
+        except RegistrationError as exc:
             error = str(exc)
         else:
             auth.flash(_("Registration %(name)s added and active.", name=row.name))
@@ -163,8 +166,8 @@ def registration(public_id: str):
     error = None
     if request.method == "POST":
         try:
-            operations.update_registration(row, _input_from_form())
-        except AdminError as exc:
+            registrations.update_registration(row, _input_from_form())
+        except RegistrationError as exc:
             error = str(exc)
         else:
             auth.flash(_("Registration saved."))
@@ -172,9 +175,9 @@ def registration(public_id: str):
     return render_template(
         "admin/registration.html",
         row=row,
-        source=operations.source_of(row),
-        change=operations.pending_change_of(row),
-        issuers=operations.issuer_profiles(row),
+        source=registrations.source_of(row),
+        change=queries.pending_change_of(row),
+        issuers=queries.issuer_profiles(row),
         form=request.form if error else None,
         error=error,
         urls=tool_urls(),
@@ -188,8 +191,8 @@ def registration_status(public_id: str):
     row = auth.console_registration(public_id)
     status = request.form.get("status", "")
     try:
-        operations.set_registration_status(row.public_id, status)
-    except AdminError as exc:
+        registrations.set_registration_status(row.public_id, status)
+    except RegistrationError as exc:
         auth.flash(str(exc))
     else:
         auth.flash(_("%(name)s is now %(status)s.", name=row.name, status=_status_word(status)))
@@ -205,10 +208,10 @@ def registration_change(public_id: str, change_id: str):
         auth.flash(_("Choose to approve or reject the change."))
     else:
         try:
-            operations.decide_registration_change(
+            registrations.decide_registration_change(
                 row, change_id, decision == "approve", current_actor()
             )
-        except AdminError as exc:
+        except RegistrationError as exc:
             auth.flash(str(exc))
         else:
             auth.flash(
@@ -226,7 +229,7 @@ def issuer_profile(public_id: str):
     row = auth.console_registration(public_id)
     context_id = None
     if request.form.get("course"):
-        context = operations.course_of(row, request.form["course"])
+        context = queries.course_of(row, request.form["course"])
         if context is None:
             abort(404)
         context_id = context.id
@@ -246,8 +249,8 @@ def issuer_profile(public_id: str):
 def add_deployment(public_id: str):
     row = auth.console_registration(public_id)
     try:
-        deployment = operations.add_deployment(row, request.form.get("deployment_id", ""))
-    except AdminError as exc:
+        deployment = registrations.add_deployment(row, request.form.get("deployment_id", ""))
+    except RegistrationError as exc:
         auth.flash(str(exc))
     else:
         auth.flash(_("Deployment %(deployment_id)s added.", deployment_id=deployment.deployment_id))
@@ -260,8 +263,8 @@ def deployment_status(public_id: str, deployment: int):
     row = auth.console_registration(public_id)
     status = request.form.get("status", "")
     try:
-        changed = operations.set_deployment_status(row, deployment, status)
-    except AdminError as exc:
+        changed = registrations.set_deployment_status(row, deployment, status)
+    except RegistrationError as exc:
         auth.flash(str(exc))
     else:
         auth.flash(

@@ -1,6 +1,7 @@
-"""Platform registrations: saving them (audited) and the changes waiting for an admin
-(``operations``), dynamic registration's storing side (``dynamic``), the registration
-endpoints and the tool's logo (``views``), and ``flask lti`` (``cli``).
+"""Platform registrations: saving them (audited), the changes waiting for an admin and what
+the console and ``flask lti`` change (``operations``), what they show (``queries``), dynamic
+registration's storing side (``dynamic``), the registration endpoints and the tool's logo
+(``views``), and ``flask lti`` (``cli``).
 
 The LTI protocol side (the dynamic registration handshake, the Canvas developer key) is in
 :mod:`lti`; this area calls it, never the other way round.

@@ -9,18 +9,15 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from app.admin.operations import (
-    AdminError,
-    registration_summaries,
-    set_institution_admins_staff,
-    set_registration_status,
-)
 from app.registrations.operations import (
     PlatformSpec,
     RegistrationError,
     import_config_file,
     save_platform,
+    set_institution_admins_staff,
+    set_registration_status,
 )
+from app.registrations.queries import registration_summaries
 from lti import keys
 
 lti_cli = AppGroup("lti", help="LTI registrations and the tool's keys.")
@@ -142,7 +139,7 @@ def list_registrations(as_json: bool) -> None:
 def _set_status(ref: str, status: str) -> None:
     try:
         row = set_registration_status(ref, status)
-    except AdminError as exc:
+    except RegistrationError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"registration {row.id} ({row.issuer} / {row.client_id}) is now {row.status}")
 
@@ -172,7 +169,7 @@ def institution_admins(registration: str, staff: bool) -> None:
     """Opt a registration in or out: its LMS administrators count as course staff."""
     try:
         row = set_institution_admins_staff(registration, staff)
-    except AdminError as exc:
+    except RegistrationError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(
         f"registration {row.id}: institution administrators are "

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from app import audit
 from app.admin.models import ChangeStatus
+from app.database import find_by_ref, retry_on_lock
 from app.extensions import db
 from app.models import (
     Deployment,
@@ -46,7 +47,8 @@ class PlatformSpec:
 
 
 class RegistrationError(ValueError):
-    """A registration is incomplete or inconsistent."""
+    """A registration is incomplete or inconsistent, or an admin's change to one was refused;
+    the message says why, for a person."""
 
 
 # What decides whom a registration trusts: where launches are signed from (keys), where
@@ -287,4 +289,209 @@ def decide_change(change: RegistrationChange, approve: bool, decided_by: str) ->
     for name, value in (proposed.get("source") or {}).items():
         setattr(source, name, value)
     db.session.commit()
+    return row
+
+
+# What the console and ``flask lti`` change.
+STATUSES = (RegistrationStatus.ACTIVE, RegistrationStatus.PENDING, RegistrationStatus.DISABLED)
+
+
+def find_registration(ref: str | int) -> Registration:
+    """A registration by its public id, or (for the CLI) its numeric id."""
+    row = find_by_ref(Registration, ref)
+    if row is None:
+        raise RegistrationError(_("No registration %(strip)s.", strip=str(ref).strip()))
+    return row
+
+
+def source_of(registration: Registration) -> RegistrationSource | None:
+    """How the registration came (manual, dynamic, …), if recorded."""
+    return db.session.scalars(
+        select(RegistrationSource).filter_by(registration_id=registration.id)
+    ).first()
+
+
+@retry_on_lock
+def set_registration_status(ref: str | int, status: str) -> Registration:
+    """Approve (active) or disable a registration."""
+    if status not in STATUSES:
+        raise RegistrationError(_("Unknown status %(status)s.", status=repr(status)))
+    row = find_registration(ref)
+    row.status = status
+    record_registration("registration.status", row)
+    db.session.commit()
+    log.info("registration %s (%s / %s) is now %s", row.id, row.issuer, row.client_id, status)
+    return row
+
+
+@retry_on_lock
+def set_institution_admins_staff(ref: str | int, enabled: bool) -> Registration:
+    """Opt a registration in (or out): its LMS administrators are staff in every course.
+
+    Takes effect at each person's next launch, which recomputes their staff status.
+    """
+    row = find_registration(ref)
+    row.institution_admins_are_staff = enabled
+    record_registration("registration.updated", row, institution_admins_are_staff=enabled)
+    db.session.commit()
+    log.info(
+        "registration %s: institution administrators are %sstaff", row.id, "" if enabled else "not "
+    )
+    return row
+
+
+@retry_on_lock
+def set_deployment_status(
+    registration: Registration, deployment_row_id: int, status: str
+) -> Deployment:
+    """Approve (active) or disable one deployment of a registration."""
+    if status not in (RegistrationStatus.ACTIVE, RegistrationStatus.DISABLED):
+        raise RegistrationError(_("Unknown deployment status %(status)s.", status=repr(status)))
+    deployment = db.session.scalars(
+        select(Deployment).filter_by(id=deployment_row_id, registration_id=registration.id)
+    ).first()
+    if deployment is None:
+        raise RegistrationError(_("No such deployment in this registration."))
+    deployment.status = status
+    record_registration(
+        "registration.deployment_status", registration, deployment=deployment.deployment_id
+    )
+    db.session.commit()
+    log.info(
+        "deployment %s of registration %s is now %s",
+        deployment.deployment_id,
+        registration.id,
+        status,
+    )
+    return deployment
+
+
+def add_deployment(registration: Registration, deployment_id: str) -> Deployment:
+    """Add a deployment id by hand (active)."""
+    deployment_id = deployment_id.strip()
+    if not deployment_id:
+        raise RegistrationError(_("The deployment ID is empty."))
+    if any(d.deployment_id == deployment_id for d in registration.deployments):
+        raise RegistrationError(
+            _("Deployment %(deployment_id)s is already registered.", deployment_id=deployment_id)
+        )
+    deployment = Deployment(deployment_id=deployment_id)
+    registration.deployments.append(deployment)
+    record_registration("registration.deployment_added", registration, deployment=deployment_id)
+    db.session.commit()
+    return deployment
+
+
+@dataclass(frozen=True)
+class RegistrationInput:
+    """A registration typed in by an admin (manual registration)."""
+
+    name: str
+    issuer: str
+    client_id: str
+    auth_login_url: str
+    auth_token_url: str
+    key_set_url: str
+    auth_audience: str = ""
+    deployment_id: str = ""
+    adopt_deployments: bool = False
+    institution_admins_are_staff: bool = False
+
+
+def _check_input(data: RegistrationInput) -> None:
+    for label, value in (
+        ("issuer", data.issuer),
+        ("client ID", data.client_id),
+        ("login (authorization) URL", data.auth_login_url),
+        ("token URL", data.auth_token_url),
+        ("key set URL", data.key_set_url),
+    ):
+        if not value.strip():
+            raise RegistrationError(_("The %(label)s is required.", label=label))
+    for label, url in (
+        ("login URL", data.auth_login_url),
+        ("token URL", data.auth_token_url),
+        ("key set URL", data.key_set_url),
+    ):
+        if not url.startswith(("https://", "http://")):
+            raise RegistrationError(_("The %(label)s must be an http(s) URL.", label=label))
+
+
+def create_registration(data: RegistrationInput) -> Registration:
+    """Register a platform by hand: active at once, since an admin typed it."""
+    _check_input(data)
+    if db.session.scalars(
+        select(Registration).filter_by(issuer=data.issuer.strip(), client_id=data.client_id.strip())
+    ).first():
+        raise RegistrationError(_("A registration with this issuer and client ID exists; edit it."))
+    row = save_platform(
+        PlatformSpec(
+            issuer=data.issuer.strip(),
+            client_id=data.client_id.strip(),
+            auth_login_url=data.auth_login_url.strip(),
+            auth_token_url=data.auth_token_url.strip(),
+            key_set_url=data.key_set_url.strip(),
+            auth_audience=data.auth_audience.strip() or None,
+            deployment_ids=(data.deployment_id.strip(),) if data.deployment_id.strip() else (),
+            name=data.name.strip(),
+        )
+    )
+    row.institution_admins_are_staff = data.institution_admins_are_staff
+    db.session.add(
+        RegistrationSource(
+            registration_id=row.id, method="manual", adopt_deployments=data.adopt_deployments
+        )
+    )
+    db.session.commit()
+    return row
+
+
+def update_registration(row: Registration, data: RegistrationInput) -> Registration:
+    """Change a registration's platform details (its deployments have their own actions)."""
+    _check_input(data)
+    issuer, client_id = data.issuer.strip(), data.client_id.strip()
+    clash = db.session.scalars(
+        select(Registration).filter_by(issuer=issuer, client_id=client_id)
+    ).first()
+    if clash is not None and clash.id != row.id:
+        raise RegistrationError(_("Another registration has this issuer and client ID."))
+    before = trust_of(row)
+    row.name = data.name.strip() or issuer
+    row.issuer, row.client_id = issuer, client_id
+    row.auth_login_url = data.auth_login_url.strip()
+    row.auth_token_url = data.auth_token_url.strip()
+    row.key_set_url = data.key_set_url.strip()
+    row.auth_audience = data.auth_audience.strip() or None
+    source = source_of(row)
+    if source is None:
+        source = RegistrationSource(registration_id=row.id, method="manual")
+        db.session.add(source)
+    source.adopt_deployments = data.adopt_deployments
+    row.institution_admins_are_staff = data.institution_admins_are_staff
+    record_registration(
+        "registration.updated",
+        row,
+        adopt_deployments=data.adopt_deployments,
+        changes=trust_changes(before, trust_of(row)),
+        institution_admins_are_staff=data.institution_admins_are_staff,
+    )
+    db.session.commit()
+    if data.deployment_id.strip() and not any(
+        d.deployment_id == data.deployment_id.strip() for d in row.deployments
+    ):
+        add_deployment(row, data.deployment_id)
+    return row
+
+
+def decide_registration_change(
+    row: Registration, change_public_id: str, approve: bool, actor: str
+) -> Registration:
+    """Approve (apply) or reject a registration's pending change; audited as ``actor``."""
+    change = db.session.scalars(
+        select(RegistrationChange).filter_by(public_id=change_public_id, registration_id=row.id)
+    ).first()
+    if change is None:
+        raise RegistrationError(_("No such change for this registration."))
+    row = decide_change(change, approve, actor)
+    log.info("registration %s: change %s %s", row.id, change.public_id, change.status)
     return row

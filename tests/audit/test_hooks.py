@@ -19,7 +19,7 @@ def _records() -> list[AuditRecord]:
 
 
 def test_awards_reviews_revocations_rules_and_registrations_are_recorded(app):
-    from app.admin import operations as admin
+    from app.registrations import operations as registrations
 
     context = CourseFactory()
     learner = PersonFactory(course=context, name="Lee Learner", email="lee@example.edu")
@@ -38,8 +38,8 @@ def test_awards_reviews_revocations_rules_and_registrations_are_recorded(app):
     badge.criteria, badge.enabled = None, False
     badge_saved(badge, requested_by="api:key")
     registration = context.registration
-    admin.set_registration_status(registration.public_id, "disabled")
-    admin.add_deployment(registration, "dep-extra")
+    registrations.set_registration_status(registration.public_id, "disabled")
+    registrations.add_deployment(registration, "dep-extra")
 
     new = _records()[before:]
     actions = [r.action for r in new]

@@ -13,9 +13,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from freezegun import freeze_time
 
-from app.admin.operations import set_deployment_status
 from app.extensions import db
 from app.models import Deployment, Registration
+from app.registrations.operations import set_deployment_status
 from tests.support.admin import csrf_of
 from tests.support.lti_env import login_of, start_launch
 

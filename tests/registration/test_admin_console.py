@@ -6,11 +6,15 @@ import pytest
 from sqlalchemy import select
 
 from app.admin import auth
-from app.admin.operations import RegistrationInput, create_registration
 from app.extensions import db
 from app.launch_session import LaunchSession
 from app.models import Deployment, Registration, RegistrationSource, ToolKey
-from app.registrations.operations import PlatformSpec, save_platform
+from app.registrations.operations import (
+    PlatformSpec,
+    RegistrationInput,
+    create_registration,
+    save_platform,
+)
 from tests.support.admin import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_of
 
 
@@ -271,3 +275,35 @@ def test_create_registration_operation_is_usable_without_a_request(app):
         )
     )
     assert row.name == "https://lms.example" and row.status == "active"
+
+
+def test_refused_registration_actions_tell_the_admin_why(admin):
+    row = _pending(status="active")
+    deployment = row.deployments[0]
+    token = csrf_of(admin.get(f"/admin/registrations/{row.public_id}").text)
+    base = f"/admin/registrations/{row.public_id}"
+    refusals = [
+        (f"{base}/status", {"status": "gone"}, "Unknown status"),
+        (
+            f"{base}/deployments",
+            {"deployment_id": "1:abc"},
+            "Deployment 1:abc is already registered.",
+        ),
+        (f"{base}/deployments", {"deployment_id": " "}, "The deployment ID is empty."),
+        (
+            f"{base}/deployments/{deployment.id + 1000}/status",
+            {"status": "active"},
+            "No such deployment in this registration.",
+        ),
+        (
+            f"{base}/deployments/{deployment.id}/status",
+            {"status": "pending"},
+            "Unknown deployment status",
+        ),
+        (f"{base}/changes/nope", {"decision": "approve"}, "No such change for this registration."),
+    ]
+    for path, form, message in refusals:
+        page = admin.post(path, data={**form, "csrf_token": token}, follow_redirects=True)
+        assert page.status_code == 200 and message in page.text, path
+    db.session.refresh(deployment)
+    assert (row.status, deployment.status) == ("active", "active")

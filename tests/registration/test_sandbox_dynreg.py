@@ -18,9 +18,9 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from app.admin.operations import set_registration_status
 from app.extensions import db
 from app.models import Context, Deployment, Registration, RegistrationSource
+from app.registrations.operations import set_registration_status
 from lti.services import CourseServices
 from tests.support.live import serve
 
