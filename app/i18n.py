@@ -52,6 +52,7 @@ __all__ = [
     "format_datetime",
     "format_number",
     "format_percent",
+    "in_english",
     "init_app",
     "match_locale",
     "shown",
@@ -202,16 +203,28 @@ def shown(text: str | None) -> str:
     as rows written before, as it is."""
     if isinstance(text, Message):
         return translated(text)
-    if not text or not text.startswith(f'{{"{_STORED}"'):
-        return text or ""
-    try:
-        parts = json.loads(text)[_STORED]
-        return " ".join(translated(_from_json(part)) for part in parts)
-    except (ValueError, KeyError, TypeError):
-        return text
+    parts = _stored_parts(text)
+    return (text or "") if parts is None else " ".join(translated(part) for part in parts)
+
+
+def in_english(text: str | None) -> str:
+    """A column written by :func:`stored` in the source language, whatever the request's:
+    for the API and logs, whose text stays the same for every reader."""
+    parts = _stored_parts(text)  # each part is English already (a Message is its English)
+    return (text or "") if parts is None else " ".join(parts)
 
 
 _STORED = "messages"
+
+
+def _stored_parts(text: str | None) -> list[str] | None:
+    # The Messages and plain parts of a stored column; None for text stored as it is.
+    if not text or not text.startswith(f'{{"{_STORED}"'):
+        return None
+    try:
+        return [_from_json(part) for part in json.loads(text)[_STORED]]
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def _as_json(text: Message) -> dict[str, Any]:

@@ -5,6 +5,7 @@ warning it writes is a :class:`Message`: the English text, usable as any ``str``
 the CLI and logs show it as it is), that also keeps its gettext template and values. The
 application translates it at the edge (``app.i18n.translated``); the templates are extracted
 into the app's catalogue (``babel.cfg`` reads this package, keyword ``translatable``).
+``lti/``, which may not import the app's i18n either, writes its service errors the same way.
 """
 
 from __future__ import annotations

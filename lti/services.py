@@ -7,7 +7,9 @@ per (token URL, client_id, scope set): a token belongs to one client, and severa
 registrations share an issuer (two tool types in one Moodle; every Canvas cloud school).
 
 Failures become :class:`PlatformError`, whose text is a sentence for the course's staff
-(platform, status, next step); the platform's own body is never repeated.
+(platform, status, next step); the platform's own body is never repeated. The sentence is a
+:class:`~badge_design.messages.Message` (English, with its template and values): lti/ has no
+catalogue of its own, and the application translates it where people read it.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from app import outbound
 from app.database import retry_on_lock
 from app.extensions import cache, db
 from app.models import Context, Registration
+from badge_design.messages import Message, translatable
 from lti.tool_conf import DatabaseToolConf
 
 if TYPE_CHECKING:
@@ -52,12 +55,15 @@ PAGE_SIZE = 1000
 
 class PlatformError(Exception):
     """A platform service call failed. Its text is one sentence for staff: which platform,
-    what status, what to do; ``retryable`` says whether a retry may succeed."""
+    what status, what to do; ``message`` keeps it as given (a translatable
+    :class:`~badge_design.messages.Message` where it is one, which ``str()`` is not);
+    ``retryable`` says whether a retry may succeed."""
 
     def __init__(
         self, message: str, status: int | None = None, retry_after: float | None = None
     ) -> None:
         super().__init__(message)
+        self.message = message
         self.status = status
         self.retry_after = retry_after
 
@@ -148,43 +154,76 @@ def platform_name(registration: Registration) -> str:
     return registration.name or urlsplit(registration.issuer).hostname or "The LMS"
 
 
+# What a service call reads, as the sentences below name it (article included: languages
+# inflect it with the noun).
+GRADEBOOK_COLUMNS = translatable("the gradebook columns")
+GRADES_OF_A_COLUMN = translatable("the grades of a column")
+NEW_GRADEBOOK_COLUMN = translatable("the new gradebook column")
+COURSE_ROSTER = translatable("the course roster")
+
+
 def failure_sentence(
     platform: str, what: str, status: int | None, *, token: bool = False, reason: str = ""
-) -> str:
+) -> Message:
     """What happened and what to do, in a sentence, from the platform's name, the thing
-    being read, the HTTP status and nothing the platform wrote."""
+    being read (one of the phrases above), the HTTP status and nothing the platform wrote."""
     if status is None:
-        return f"Badgebridge could not reach {platform} for the {what} ({reason})."
+        return translatable(
+            "Badgebridge could not reach %(platform)s for %(what)s (%(reason)s).",
+            platform=platform,
+            what=what,
+            reason=reason,
+        )
     if token:
-        return (
-            f"{platform} refused Badgebridge's request for an access token (HTTP {status})."
+        return translatable(
+            "%(platform)s refused Badgebridge's request for an access token (HTTP %(status)s)."
             " Ask the LMS administrator to check that the tool's registration is active "
-            "and allows the grade and roster services."
+            "and allows the grade and roster services.",
+            platform=platform,
+            status=status,
         )
     if status == 401:
-        return (
-            f"{platform} did not accept Badgebridge's access token for the {what} (HTTP "
+        return translatable(
+            "%(platform)s did not accept Badgebridge's access token for %(what)s (HTTP "
             "401), even a new one. Ask the LMS administrator to check that the tool is "
-            "still deployed in this course."
+            "still deployed in this course.",
+            platform=platform,
+            what=what,
         )
     if status == 403:
-        return (
-            f"{platform} refused Badgebridge access to the {what} (HTTP 403). Ask the LMS "
+        return translatable(
+            "%(platform)s refused Badgebridge access to %(what)s (HTTP 403). Ask the LMS "
             "administrator to allow the tool this service (Moodle: the tool's Services "
-            "settings; Canvas: the developer key's scopes)."
+            "settings; Canvas: the developer key's scopes).",
+            platform=platform,
+            what=what,
         )
     if status == 404:
-        return (
-            f"{platform} answered HTTP 404 for the {what}: the course or column may have "
-            "been removed. Open Badgebridge from the course again to refresh its links."
+        return translatable(
+            "%(platform)s answered HTTP 404 for %(what)s: the course or column may have "
+            "been removed. Open Badgebridge from the course again to refresh its links.",
+            platform=platform,
+            what=what,
         )
     if status == 429:
-        return f"{platform} asked Badgebridge to slow down (HTTP 429) for the {what}."
+        return translatable(
+            "%(platform)s asked Badgebridge to slow down (HTTP 429) for %(what)s.",
+            platform=platform,
+            what=what,
+        )
     if status >= 500:
-        return f"{platform} had an internal error (HTTP {status}) with the {what}."
-    return (
-        f"{platform} refused Badgebridge's request for the {what} (HTTP {status}). If "
-        "this keeps happening, tell your Badgebridge administrator."
+        return translatable(
+            "%(platform)s had an internal error (HTTP %(status)s) with %(what)s.",
+            platform=platform,
+            status=status,
+            what=what,
+        )
+    return translatable(
+        "%(platform)s refused Badgebridge's request for %(what)s (HTTP %(status)s). If "
+        "this keeps happening, tell your Badgebridge administrator.",
+        platform=platform,
+        what=what,
+        status=status,
     )
 
 
@@ -201,7 +240,7 @@ def _call(platform: str, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         # The body stays out of the log and the message: it is the platform's text (an HTML
         # error page, at times with paths or data), not ours to repeat.
         log.warning(
-            "%s: %s answered %s (%s, %s bytes) for the %s",
+            "%s: %s answered %s (%s, %s bytes) for %s",
             platform,
             response.url,
             status,
@@ -214,32 +253,38 @@ def _call(platform: str, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
             failure_sentence(platform, what, status, token=token), status, retry_after
         ) from exc
     except requests.JSONDecodeError as exc:
-        log.warning("%s sent a body that is not JSON for the %s", platform, what)
+        log.warning("%s sent a body that is not JSON for %s", platform, what)
         raise PlatformError(
-            f"{platform} answered the request for the {what} with something that is not JSON."
+            translatable(
+                "%(platform)s answered the request for %(what)s with something that is not JSON.",
+                platform=platform,
+                what=what,
+            )
         ) from exc
     except requests.Timeout as exc:
         raise PlatformError(
-            failure_sentence(platform, what, None, reason="no answer in time")
+            failure_sentence(platform, what, None, reason=translatable("no answer in time"))
         ) from exc
     except outbound.OutboundRefused as exc:
         # The service URL leads somewhere the tool may not call (a private or metadata
         # address): an administrator's decision, not a passing fault.
-        log.warning("%s: refused address for the %s: %s", platform, what, exc)
+        log.warning("%s: refused address for %s: %s", platform, what, exc)
         raise PlatformError(
             failure_sentence(
                 platform,
                 what,
                 None,
-                reason="its address is on a network the tool may not call; "
-                "an administrator can allow private networks with OUTBOUND_ALLOW_PRIVATE_NETWORKS",
+                reason=translatable(
+                    "its address is on a network the tool may not call; an administrator can "
+                    "allow private networks with OUTBOUND_ALLOW_PRIVATE_NETWORKS"
+                ),
             ),
             status=403,
         ) from exc
     except requests.RequestException as exc:
-        log.warning("%s unreachable for the %s: %s", platform, what, exc)
+        log.warning("%s unreachable for %s: %s", platform, what, exc)
         raise PlatformError(
-            failure_sentence(platform, what, None, reason="connection failed")
+            failure_sentence(platform, what, None, reason=translatable("connection failed"))
         ) from exc
 
 
@@ -302,7 +347,7 @@ class CourseServices:
         endpoint = self.context.ags_endpoint or {}
         url: str | None = with_query(endpoint["lineitems"], limit=PAGE_SIZE)
         while url:
-            page, url = _call(self.platform, "gradebook columns", ags.get_lineitems_page, url)
+            page, url = _call(self.platform, GRADEBOOK_COLUMNS, ags.get_lineitems_page, url)
             items.extend(page)
         return items
 
@@ -348,7 +393,7 @@ class CourseServices:
         while url:
             page = _call(
                 self.platform,
-                "grades of a column",
+                GRADES_OF_A_COLUMN,
                 connector.make_service_request,
                 scopes,
                 url,
@@ -365,9 +410,12 @@ class CourseServices:
         ags = self.ags
         if ags is None or not ags.can_create_lineitem():
             raise PlatformError(
-                f"{self.platform} did not give Badgebridge the right to create "
-                "gradebook columns in this course. Ask the LMS administrator "
-                "to allow the tool to manage its line items.",
+                translatable(
+                    "%(platform)s did not give Badgebridge the right to create gradebook "
+                    "columns in this course. Ask the LMS administrator to allow the tool to "
+                    "manage its line items.",
+                    platform=self.platform,
+                ),
                 403,
             )
         item = LineItem().set_label(label).set_score_maximum(score_maximum)
@@ -375,7 +423,7 @@ class CourseServices:
             item.set_tag(tag)
         if resource_id:
             item.set_resource_id(resource_id)
-        created = _call(self.platform, "new gradebook column", ags.create_lineitem, item)
+        created = _call(self.platform, NEW_GRADEBOOK_COLUMN, ags.create_lineitem, item)
         return {
             "id": created.get_id(),
             "label": created.get_label(),
@@ -394,5 +442,5 @@ class CourseServices:
         )
         url: str | None = with_query(endpoint["context_memberships_url"], limit=PAGE_SIZE)
         while url:
-            members, url = _call(self.platform, "course roster", nrps.get_members_page, url)
+            members, url = _call(self.platform, COURSE_ROSTER, nrps.get_members_page, url)
             yield from members

@@ -23,6 +23,7 @@ from app.grades.models import COLUMN_KINDS, Column, Job
 from app.grades.operations import GradeEvent
 from app.grades.pushed import EventError, event_from_fields, event_secret
 from app.grades.queries import has_event_secret
+from app.i18n import in_english
 from app.models import Context, LtiUser, Registration
 from app.openbadges import documents
 
@@ -121,7 +122,7 @@ def job_json(job: Job) -> dict[str, Any]:
         "started_at": when(job.started_at),
         "finished_at": when(job.finished_at),
         "next_attempt_at": when(job.next_attempt_at),
-        "last_error": job.last_error,
+        "last_error": job.last_error and in_english(job.last_error),
         "result": job.result,
     }
 

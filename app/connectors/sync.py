@@ -107,7 +107,7 @@ def read_native(context_id: int) -> NativeRead:
     except AuthorizationNeeded:
         raise  # one course's authorization: its staff act, the admin's connector is fine
     except ConnectorError as exc:
-        message = stored(exc.args[0])
+        message = stored(exc.message)
         in_transaction(lambda: _note(registration_id, message))
         raise
     issuer = db.session.get_one(Registration, registration_id).issuer

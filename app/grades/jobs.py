@@ -28,6 +28,7 @@ from app.background.handlers import handler_for
 from app.database import in_transaction
 from app.extensions import cache, db
 from app.grades.models import Job, JobState
+from app.i18n import shown, stored, translatable
 from app.models.base import utcnow
 from app.settings import number
 from lti.services import PlatformError
@@ -109,7 +110,7 @@ def last_sync_outcome(context_id: int) -> SyncOutcome | None:
         return SyncOutcome(
             job.finished_at or job.created_at,
             "failed",
-            (job.last_error or _("The check failed."))
+            (shown(job.last_error) or _("The check failed."))
             + " "
             + ngettext(
                 "Gave up after %(num)s attempt; press Check now to try again.",
@@ -127,7 +128,7 @@ def last_sync_outcome(context_id: int) -> SyncOutcome | None:
         return SyncOutcome(
             job.started_at or job.created_at,
             "retrying",
-            f"{job.last_error or _('The check failed.')} {again}",
+            f"{shown(job.last_error) or _('The check failed.')} {again}",
         )
     return SyncOutcome(
         job.started_at or job.created_at, "running", _("Checking the gradebook now.")
@@ -279,22 +280,31 @@ def run(job_id: int) -> Job | None:
 
 
 def failure_text(exc: Exception) -> str:
-    """What staff read about a failed job: a platform failure's own sentence (platform,
-    status, next step); for anything else a plain one, the details go to the log."""
+    """What staff read about a failed job, in English with its template (a Message, for
+    :func:`app.i18n.stored`): a platform failure's own sentence (platform, status, next
+    step); for anything else a plain one, the details go to the log."""
     if isinstance(exc, PlatformError):
-        return str(exc)
-    return (
-        "Badgebridge failed while doing this (an internal error, logged as "
-        f"{type(exc).__name__}). If it keeps failing, tell your Badgebridge administrator."
+        return exc.message
+    return translatable(
+        "Badgebridge failed while doing this (an internal error, logged as %(kind)s). If it "
+        "keeps failing, tell your Badgebridge administrator.",
+        kind=type(exc).__name__,
     )
+
+
+MAX_ERROR = 4000
 
 
 def _failed(job_id: int, exc: Exception, retryable: bool) -> tuple[Job, float | None]:
     # The row and the seconds until its retry (None: it went to the dead list).
     job = db.session.get_one(Job, job_id)
+    text = failure_text(exc)
+    error = stored(text)
+    if len(error) > MAX_ERROR:  # cut JSON would show as itself: the English, cut, instead
+        error = str(text)[:MAX_ERROR]
     delay = leases.fail(
         job,
-        failure_text(exc)[:4000],
+        error,
         retryable=retryable,
         retry_after=getattr(exc, "retry_after", None),
     )

@@ -18,6 +18,7 @@ from app.extensions import cache, db
 from app.grades import jobs
 from app.grades.columns import upsert_columns
 from app.grades.models import Job, JobState
+from app.i18n import in_english
 from app.models import Context, Registration
 from tests.factories import SyncJobFactory
 from tests.grades.support import live_assertions, new_badge, new_course, sandbox_scores
@@ -119,7 +120,9 @@ def test_a_platform_that_keeps_failing_ends_in_the_dead_letters(faulty, app):
         assert len(_drive(job.id)) == 2
         dead = db.session.get(Job, job.id)
         assert dead.state == JobState.DEAD
-        assert dead.last_error == "moodle had an internal error (HTTP 500) with the course roster."
+        assert in_english(dead.last_error) == (
+            "moodle had an internal error (HTTP 500) with the course roster."
+        )
         assert [j.id for j in leases.dead(Job)] == [job.id]
     finally:
         app.config.pop("JOB_MAX_ATTEMPTS")
@@ -143,7 +146,7 @@ def test_the_staff_page_shows_the_last_sync_as_a_sentence(app, client, registere
     client.post("/course/awards/sync", data={"lt": course.token})
     job = db.session.scalars(select(Job).order_by(Job.id.desc())).first()
     assert job.state == JobState.DEAD and job.attempts == 1
-    assert job.last_error == (
+    assert in_english(job.last_error) == (
         "School Moodle answered HTTP 404 for the gradebook columns: the course or column may "
         "have been removed. Open Badgebridge from the course again to refresh its links."
     )
@@ -154,6 +157,14 @@ def test_the_staff_page_shows_the_last_sync_as_a_sentence(app, client, registere
     assert "doctype" not in shown.lower()
     for raw in ("PlatformError", "Not Found", "999999"):  # nor anywhere else on the page
         assert raw not in page
+    # In the reader's language, the platform's name as it is and the column phrase translated.
+    page = client.get(f"/course/awards/?lt={course.token}&lang=es").get_data(as_text=True)
+    shown = re.search(r'data-testid="last-sync"[^>]*>(.*?)</p>', page, re.S).group(1)
+    assert (
+        "School Moodle respondió HTTP 404 para las columnas del libro de calificaciones: puede "
+        "que el curso o la columna se hayan eliminado." in shown
+    )
+    assert "answered" not in shown and "gradebook" not in shown
 
     context = db.session.get(Context, course.context.id)
     context.ags_endpoint = good

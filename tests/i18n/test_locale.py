@@ -15,6 +15,7 @@ from app.extensions import db
 from app.i18n import (
     SUPPORTED,
     force_locale,
+    in_english,
     launch_locale,
     match_locale,
     shown,
@@ -24,6 +25,7 @@ from app.i18n import (
 from app.models import LtiUser
 from app.notifications import tasks
 from lti.sandbox.seed import set_user_language
+from lti.services import COURSE_ROSTER, failure_sentence
 from tests.factories import AwardFactory, BadgeFactory, CourseFactory, PersonFactory
 from tests.notifications.conftest import smtp_server  # noqa: F401  (the fixture)
 from tests.support.lti_env import login_of, start_launch
@@ -153,4 +155,22 @@ def test_a_stored_message_is_shown_in_the_readers_language(app):
         assert shown(kept).endswith("Die Datei ist leer.")
         assert shown("Plain text from before.") == "Plain text from before."
         assert shown(None) == ""
+        # The API and logs read the English, whatever the request's language.
+        assert in_english(kept) == f"{problem} The file is empty."
+        assert in_english("Plain text from before.") == "Plain text from before."
+        assert in_english(None) == ""
     assert stored(["no", "messages"]) == "no messages"
+
+
+def test_an_lms_service_error_is_translated_with_the_phrase_it_names(app):
+    """lti/ writes its errors as Messages (it may not import app.i18n): the sentence and the
+    thing it was reading are both in the catalogue, the platform's name stays as it is."""
+    error = failure_sentence("School Moodle", COURSE_ROSTER, 500)
+    assert error == "School Moodle had an internal error (HTTP 500) with the course roster."
+    kept = stored(error)
+    with app.test_request_context(), force_locale("fr"):
+        assert shown(kept) == (
+            "School Moodle a eu une erreur interne (HTTP 500) avec la liste des participants "
+            "du cours."
+        )
+        assert in_english(kept) == str(error)
