@@ -1,6 +1,10 @@
 """The JSON API under /api/v1/ (assembled in :mod:`app.api.blueprint`)."""
 
+# The model registry first (it loads every area's models, which import one another), so this
+# package's modules import cold in any order.
 from flask import Flask
+
+import app.models  # noqa: F401
 
 
 def init_app(app: Flask) -> None:

@@ -7,3 +7,7 @@ services (:mod:`app.connectors.moodle`). A source's columns become `grade_column
 their ``source`` and its grades the same `GradeEvent`s the AGS sync produces
 (:mod:`app.connectors.sync`), so criteria, preview, progress and the pipeline treat them alike.
 """
+
+# The model registry first (it loads every area's models, which import one another), so this
+# package's modules import cold in any order.
+import app.models  # noqa: F401

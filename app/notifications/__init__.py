@@ -6,3 +6,7 @@ Rooms: ``mailer`` (how a message leaves: SMTP from ``SMTP_URL`` or the log), ``m
 that send, finding who is due a reminder or a digest), ``tasks`` (handler registration and
 the daily jobs), ``queries`` (read models for the staff page).
 """
+
+# The model registry first (it loads every area's models, which import one another), so this
+# package's modules import cold in any order.
+import app.models  # noqa: F401

@@ -2,7 +2,11 @@
 registration, authorization code + PKCE, getCredentials, getProfile) and as Service Consumer
 (a learner pushes a badge to a host with upsertCredential)."""
 
+# The model registry first (it loads every area's models, which import one another), so this
+# package's modules import cold in any order.
 from flask import Flask
+
+import app.models  # noqa: F401
 
 
 def init_app(app: Flask) -> None:

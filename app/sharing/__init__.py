@@ -5,3 +5,7 @@ Every share or download a learner makes goes through one counting endpoint
 views of the public verification page are recorded as `VerificationView` rows (bots
 excluded). Analytics (issue 8) read both tables.
 """
+
+# The model registry first (it loads every area's models, which import one another), so this
+# package's modules import cold in any order.
+import app.models  # noqa: F401

@@ -15,6 +15,10 @@ from __future__ import annotations
 
 from flask import Flask
 
+# The model registry first (it loads every area's models, which import one another), so this
+# package's modules import cold in any order.
+import app.models  # noqa: F401
+
 
 def init_app(app: Flask) -> None:
     """Register the award badge and the course record as offerable kinds, and the wallet

@@ -7,5 +7,9 @@ Producers call ``app.webhooks.tasks.emit`` in the transaction that changes the a
 fans it out.
 """
 
+# The model registry first (it loads every area's models, which import one another), so this
+# package's modules import cold in any order.
+import app.models  # noqa: F401
+
 # Nothing is imported here on purpose: app.models imports this package's models, and the
 # delivery side (tasks) depends on the award pipeline, which depends on app.models.
