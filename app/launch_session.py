@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from flask import Flask, after_this_request, current_app, g, render_template, request, url_for
+from flask import Flask, after_this_request, current_app, g, request, url_for
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from markupsafe import Markup
@@ -28,6 +28,7 @@ from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload
 
 from app import registration_cache
+from app.error_pages import error_page
 from app.extensions import db
 from app.models import Membership
 from app.secret_box import signing_keys
@@ -235,14 +236,7 @@ def launch_field() -> Markup:
 
 def _refuse(exc: LaunchTokenError) -> Any:
     title = _("Please launch from your course") if exc.status == 401 else _("Not allowed")
-    return render_template(
-        "error.html",
-        title=title,
-        message=exc.message,
-        hint=exc.hint,
-        code=exc.code,
-        status=exc.status,
-    ), exc.status
+    return error_page(exc, title)
 
 
 _TOKEN_IN_URL = re.compile(r"([?&]lt=)[^&\s\"]+")

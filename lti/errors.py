@@ -34,7 +34,7 @@ class RegistrationFailed(Exception):
     message: str
     status: int = 502
     hint: str = ""
-    title: str = "The registration did not complete"
+    title: str = _l("The registration did not complete")
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"

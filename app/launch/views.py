@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from pylti1p3.contrib.flask import FlaskRequest
 from pylti1p3.deep_link_resource import DeepLinkResource
 
+from app.error_pages import error_page
 from app.grades.jobs import sync_on_launch
 from app.launch.operations import record
 from app.launch_session import current_session, launch_required
@@ -34,14 +35,7 @@ def launch_url() -> str:
 @bp.errorhandler(LaunchRejected)
 def rejected(exc: LaunchRejected):
     log.warning("LTI message rejected: %s", exc)
-    return render_template(
-        "error.html",
-        title=exc.title,
-        message=exc.message,
-        hint=exc.hint,
-        code=exc.code,
-        status=exc.status,
-    ), exc.status
+    return error_page(exc, exc.title)
 
 
 @bp.route("/login", methods=["GET", "POST"])

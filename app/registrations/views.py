@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, jsonify, render_template, request
+from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
 
+from app.error_pages import error_page
 from app.registrations.dynamic import register_tool
 from app.security.limits import rate_limit
 from app.settings import number
@@ -33,9 +35,9 @@ def rate_limited(exc: RateLimitExceeded):
     )
     return render_template(
         "error.html",
-        title="Too many registration attempts",
-        message="This address started too many registrations in a short time.",
-        hint="Wait a few minutes, then start the registration again from the LMS.",
+        title=_("Too many registration attempts"),
+        message=_("This address started too many registrations in a short time."),
+        hint=_("Wait a few minutes, then start the registration again from the LMS."),
         code="rate_limited",
         status=429,
     ), 429
@@ -49,10 +51,12 @@ def register():
     if not configuration_url:
         return render_template(
             "error.html",
-            title="Badgebridge's registration URL",
-            message="This is the URL to paste into your LMS's tool registration (LTI Dynamic "
-            "Registration). Opened directly it has nothing to do: it needs the "
-            "openid_configuration parameter the LMS adds.",
+            title=_("Badgebridge's registration URL"),
+            message=_(
+                "This is the URL to paste into your LMS's tool registration (LTI Dynamic "
+                "Registration). Opened directly it has nothing to do: it needs the "
+                "openid_configuration parameter the LMS adds."
+            ),
             code="openid_configuration_missing",
             status=400,
         ), 400
@@ -64,14 +68,7 @@ def register():
         )
     except RegistrationFailed as exc:
         log.warning("dynamic registration from %s failed: %s", configuration_url, exc)
-        return render_template(
-            "error.html",
-            title=exc.title,
-            message=exc.message,
-            hint=exc.hint,
-            code=exc.code,
-            status=exc.status,
-        ), exc.status
+        return error_page(exc, exc.title)
     return render_template("registration/complete.html", outcome=outcome)
 
 

@@ -281,3 +281,17 @@ def test_register_url_opened_directly_explains_itself(client):
 )
 def test_issuer_must_match_the_configuration_url(issuer, url, ok):
     assert issuer_matches(issuer, url) is ok
+
+
+def test_the_registration_page_answers_in_the_admins_language(client, platform):
+    # Opened directly (no openid_configuration), and a failed handshake: the page's own words
+    # come in the browser's language; the code to quote stays as it is.
+    bare = client.get("/lti/register", headers={"Accept-Language": "es"})
+    assert bare.status_code == 400
+    assert "URL de registro de Badgebridge" in bare.text
+    assert "openid_configuration_missing" in bare.text
+
+    failed = client.get(register_url(closed_port_url()), headers={"Accept-Language": "fr"})
+    assert failed.status_code == 502
+    assert "<h1 id=\"error-title\">L'enregistrement n'a pas abouti</h1>" in failed.text
+    assert "platform_unreachable" in failed.text
