@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from flask import abort, jsonify, request
+from flask import jsonify, request
 from flask_babel import gettext as _
 
 from app.awards import lifecycle
@@ -17,7 +17,7 @@ from app.awards import operations as awards
 from app.awards.views import _actor, _after, _back, _badge, bp, render_badge_page
 from app.course.progress import job_progress
 from app.course.rules import rule_form
-from app.course.scope import course_row
+from app.course.scope import course_row_or_404
 from app.criteria import CriteriaError
 from app.extensions import db
 from app.grades.models import Job
@@ -141,9 +141,7 @@ def save_rule(public_id: str):
 @launch_required(staff=True)
 def job_status(public_id: str):
     """A job of this course as the page shows it (polled until ``finished``)."""
-    job = course_row(Job, public_id)
-    if job is None:
-        abort(404)
+    job = course_row_or_404(Job, public_id)
     response = jsonify(job_progress(job).as_dict())
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -13,7 +13,7 @@ import json
 import logging
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, request
+from flask import Blueprint, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -25,7 +25,7 @@ from app.awards.pipeline import ingest
 from app.connectors.operations import connector_of
 from app.course import rules
 from app.course.progress import JobProgress, job_progress
-from app.course.scope import course_row
+from app.course.scope import course_row, course_row_or_404
 from app.criteria import CriteriaError, describe, parse_criteria
 from app.criteria.titles import name_column_titles
 from app.extensions import db
@@ -157,10 +157,7 @@ def _actor() -> str:
 
 
 def _badge(public_id: str) -> Badge:
-    badge = course_row(Badge, public_id)
-    if badge is None:
-        abort(404)
-    return badge
+    return course_row_or_404(Badge, public_id)
 
 
 def _back(note: str, endpoint: str = "course_awards.index", **values: Any):
@@ -487,9 +484,7 @@ def award(public_id: str):
 @bp.post("/assertion/<public_id>/revoke")
 @launch_required(staff=True)
 def revoke(public_id: str):
-    assertion = course_row(Assertion, public_id)
-    if assertion is None:
-        abort(404)
+    assertion = course_row_or_404(Assertion, public_id)
     badge_id = assertion.badge.public_id
     try:
         awards.revoke_award(assertion, _actor(), request.form.get("reason", ""))
@@ -507,9 +502,7 @@ def revoke(public_id: str):
 @bp.post("/review/<public_id>")
 @launch_required(staff=True)
 def decide(public_id: str):
-    item = course_row(ReviewItem, public_id)
-    if item is None:
-        abort(404)
+    item = course_row_or_404(ReviewItem, public_id)
     try:
         awards.decide_review(
             item,
