@@ -72,13 +72,25 @@ def publish_clear_writer(tool, column: str, *, wait: int = 60_000) -> None:
     tool.locator("#badge-description").fill("Writes clear, well-argued essays.")
     tool.locator("#save-design").click()
     tool.locator('[data-testid="open-badge-page"]').click()
+    enable_on_column(tool, column, "1", wait=wait)
+    tool.locator('[data-testid="job-status"]', has_text="1 badge awarded").wait_for(timeout=wait)
+
+
+def enable_on_column(tool, column: str | int, percent: str, *, wait: int = 60_000) -> None:
+    """On a badge's page (staff), by clicking: read the gradebook (Check now), ask for
+    ``percent`` % in ``column`` (its label in the builder, or its place in the list), save the
+    criteria and, once the page says they are saved, enable automatic awards."""
     tool.locator('[data-testid="check-now"]').click()
     tool.locator('[data-testid="job-status"]', has_text="Gradebook checked").wait_for(timeout=wait)
-    tool.locator("#rule-column").select_option(label=column)
-    tool.locator("#rule-threshold").fill("1")
+    if isinstance(column, int):
+        tool.locator("#rule-column").select_option(index=column)
+    else:
+        tool.locator("#rule-column").select_option(label=column)
+    tool.locator("#rule-threshold").fill(percent)
     tool.locator('[data-testid="save-rule"]').click()
+    # The save reloads the page: a click before that lands on the page being replaced.
+    tool.locator('[data-testid="note"]', has_text="Criteria saved.").wait_for(timeout=wait)
     tool.locator('[data-testid="enable"]').click()
-    tool.locator('[data-testid="job-status"]', has_text="1 badge awarded").wait_for(timeout=wait)
 
 
 def save_careful_reader(context, env) -> tuple:
@@ -142,14 +154,7 @@ def live_badge_on_column(tool, name: str, column: str, percent: str, *, wait: in
         timeout=wait
     )
     tool.locator('[data-testid="open-badge-page"]').click(timeout=wait)
-    tool.locator('[data-testid="check-now"]').click()
-    status = tool.locator('[data-testid="job-status"]')
-    status.filter(has_text="Gradebook checked").wait_for(timeout=wait)
-    tool.locator("#rule-column").select_option(label=column)
-    tool.locator("#rule-threshold").fill(percent)
-    tool.locator('[data-testid="save-rule"]').click()
-    tool.locator('[data-testid="note"]', has_text="Criteria saved.").wait_for(timeout=wait)
-    tool.locator('[data-testid="enable"]').click()
+    enable_on_column(tool, column, percent, wait=wait)
     tool.locator('[data-testid="badge-state"]', has_text="Live").wait_for(timeout=wait)
 
 
@@ -167,3 +172,17 @@ def grade_in_lms(context, env, flavour: str, course, item: str, learner: str, sc
     lms.get_by_role("button", name="Save grade").click()
     assert "Saved" in lms.get_by_role("status").inner_text()
     lms.close()
+
+
+def wait_or_say_what_shows(frame, locator, what: str, *, wait: int = 60_000) -> None:
+    """Wait for ``locator`` in the tool's ``frame``; if it never shows, fail saying what the
+    frame shows instead (failures seen only in loaded full runs need the page, not a timeout)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    try:
+        locator.wait_for(timeout=wait)
+    except PlaywrightTimeoutError:
+        shown = frame.locator("html").evaluate(
+            "(html) => `lang=${html.lang}\\n` + html.querySelector('body').innerText"
+        )
+        raise AssertionError(f"{what}; the frame shows:\n{shown[:2000]}") from None

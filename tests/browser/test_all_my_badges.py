@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.shots import frame_url, shoot
+from tests.browser.shots import enable_on_column, frame_url, shoot
 
 pytestmark = pytest.mark.browser
 
@@ -31,12 +31,7 @@ def _badge_for_everyone(context, env, course, name: str) -> None:
     tool.locator("#badge-description").fill(f"{name}: earned by handing in graded work.")
     tool.locator("#save-design").click()
     tool.locator('[data-testid="open-badge-page"]').click()
-    tool.locator('[data-testid="check-now"]').click()
-    tool.locator('[data-testid="job-status"]', has_text="Gradebook checked").wait_for(timeout=WAIT)
-    tool.locator("#rule-column").select_option(index=1)
-    tool.locator("#rule-threshold").fill("1")
-    tool.locator('[data-testid="save-rule"]').click()
-    tool.locator('[data-testid="enable"]').click()
+    enable_on_column(tool, 1, "1", wait=WAIT)
     tool.locator('[data-testid="job-status"]', has_text="awarded").wait_for(timeout=WAIT)
     page.close()
 
