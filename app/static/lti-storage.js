@@ -6,10 +6,21 @@
     if (!target || target === "_parent") return global.parent;
     try { return global.parent.frames[target] || global.parent; } catch (e) { return global.parent; }
   }
-  function send(target, origin, message, timeoutMs) {
+  // The platform's forwarding frame may still be loading when the tool's page asks (a course
+  // page that loads slowly, a busy machine): an unanswered message is asked again, to the
+  // frame found then, a few times before storage counts as unavailable.
+  var ATTEMPTS = 4;
+  function send(target, origin, message, timeoutMs, attempt) {
+    attempt = attempt || 1;
+    return once(target, origin, message, timeoutMs).catch(function (error) {
+      if (error.message !== "timeout" || attempt >= ATTEMPTS) throw error;
+      return send(target, origin, message, timeoutMs, attempt + 1);
+    });
+  }
+  function once(target, origin, message, timeoutMs) {
     return new Promise(function (resolve, reject) {
       var id = (global.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Math.random()).slice(2);
-      message.message_id = id;
+      message = Object.assign({}, message, { message_id: id });
       var timer = setTimeout(function () { cleanup(); reject(new Error("timeout")); }, timeoutMs || 3000);
       function cleanup() { clearTimeout(timer); global.removeEventListener("message", onMessage); }
       function onMessage(event) {
