@@ -103,18 +103,7 @@ def _save(handshake: Handshake) -> RegistrationOutcome:
     ).first()
     if existing is not None:
         change = propose_change(existing, proposal)
-        return RegistrationOutcome(
-            registration_id=existing.id,
-            issuer=issuer,
-            client_id=client_id,
-            status=existing.status,
-            created=False,
-            product_family=existing.product_family,
-            deployment_id=deployment_id,
-            requested_scopes=handshake.requested_scopes,
-            granted_scopes=handshake.granted_scopes,
-            change_pending=change is not None,
-        )
+        return _outcome(existing, handshake, deployment_id, change_pending=change is not None)
     auto_approve = bool(current_app.config.get("LTI_REGISTRATION_AUTO_APPROVE"))
     try:
         row = save_platform(
@@ -144,14 +133,26 @@ def _save(handshake: Handshake) -> RegistrationOutcome:
         deployment_id,
         row.status,
     )
+    return _outcome(row, handshake, deployment_id, created=True)
+
+
+def _outcome(
+    row: Registration,
+    handshake: Handshake,
+    deployment_id: str | None,
+    *,
+    created: bool = False,
+    change_pending: bool = False,
+) -> RegistrationOutcome:
     return RegistrationOutcome(
         registration_id=row.id,
-        issuer=issuer,
-        client_id=client_id,
+        issuer=row.issuer,
+        client_id=row.client_id,
         status=row.status,
-        created=True,
+        created=created,
         product_family=row.product_family,
         deployment_id=deployment_id,
         requested_scopes=handshake.requested_scopes,
         granted_scopes=handshake.granted_scopes,
+        change_pending=change_pending,
     )
