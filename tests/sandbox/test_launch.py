@@ -4,6 +4,7 @@ with what real Moodle 4.5 and Canvas send."""
 from __future__ import annotations
 
 import re
+from html import unescape
 from typing import Any
 
 import pytest
@@ -233,3 +234,15 @@ def test_course_page_embeds_tool_and_storage_frame(sandbox: Sandbox) -> None:
         f"{sandbox.moodle.issuer}/course/{sandbox.moodle.course_ids[0]}?as=student1", timeout=10
     ).text
     assert "post_message_forwarding" not in moodle_page
+
+
+def test_user_switcher_tells_people_with_the_same_first_name_apart(sandbox: Sandbox) -> None:
+    """The demo has a TA and a learner both called Amara: each entry names the person fully."""
+    info = sandbox.moodle
+    page = requests.get(f"{info.issuer}/course/{info.course_ids[0]}?as=teacher1", timeout=10).text
+    switcher = unescape(page.split("Switch to:", 1)[1].split("</p>", 1)[0])
+    entries = re.findall(r'<a href="\?as=([^"]+)">([^<]+)</a> <small>\(([^)]+)\)</small>', switcher)
+    assert len(entries) > 2, switcher
+    assert all(login == shown and len(name.split()) >= 2 for login, name, shown in entries)
+    labels = [f"{name} ({shown})" for _, name, shown in entries]
+    assert len(set(labels)) == len(labels)
