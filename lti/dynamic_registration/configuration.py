@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask_babel import lazy_gettext as _l
+
 from app import outbound
 from lti.errors import RegistrationFailed
 
@@ -33,7 +35,11 @@ def check_url(url: str, what: str, status: int = 502) -> str:
     try:
         return outbound.check_url(url)
     except outbound.OutboundRefused as exc:
-        raise RegistrationFailed("invalid_url", f"The {what} is refused: {exc}.", status) from exc
+        raise RegistrationFailed(
+            "invalid_url",
+            _l("The %(what)s address is refused: %(detail)s.", what=what, detail=str(exc)),
+            status,
+        ) from exc
 
 
 def _origin(url: str) -> tuple[str, str, int]:
@@ -65,29 +71,37 @@ def check_configuration(config: dict[str, Any], configuration_url: str) -> dict[
     if missing:
         raise RegistrationFailed(
             "configuration_incomplete",
-            f"The LMS's OpenID configuration lacks {', '.join(missing)}.",
+            _l("The LMS's OpenID configuration lacks %(names)s.", names=", ".join(missing)),
         )
     for name in REQUIRED_CONFIGURATION:
-        check_url(config[name], f"platform's {name}")
+        check_url(config[name], name)
     if not issuer_matches(config["issuer"], configuration_url):
         raise RegistrationFailed(
             "issuer_mismatch",
-            f"The OpenID configuration at {configuration_url} names the issuer "
-            f"{config['issuer']}, which is not the same site: refused, as the LTI Dynamic "
-            "Registration specification requires.",
-            hint="The LMS must serve its OpenID configuration from its issuer's address.",
+            _l(
+                "The OpenID configuration at %(url)s names the issuer %(issuer)s, which is not "
+                "the same site: refused, as the LTI Dynamic Registration specification "
+                "requires.",
+                url=configuration_url,
+                issuer=config["issuer"],
+            ),
+            hint=_l("The LMS must serve its OpenID configuration from its issuer's address."),
         )
     if not isinstance(config.get(PLATFORM_CONFIGURATION), dict):
         raise RegistrationFailed(
             "not_lti_platform",
-            "The OpenID configuration has no LTI platform "
-            "configuration: this is not an LTI 1.3 platform.",
+            _l(
+                "The OpenID configuration has no LTI platform configuration: this is not an "
+                "LTI 1.3 platform."
+            ),
         )
     auth_methods = config.get("token_endpoint_auth_methods_supported")
     if isinstance(auth_methods, list) and "private_key_jwt" not in auth_methods:
         raise RegistrationFailed(
             "unsupported_platform",
-            "The LMS does not accept private_key_jwt client "
-            "authentication, which LTI 1.3 services require.",
+            _l(
+                "The LMS does not accept private_key_jwt client authentication, which LTI 1.3 "
+                "services require."
+            ),
         )
     return config

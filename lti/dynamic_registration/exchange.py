@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 import requests
+from flask_babel import lazy_gettext as _l
 
 from app import outbound
 from lti.errors import RegistrationFailed
@@ -15,7 +16,10 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 10.0  # seconds, for each request to the platform
 MAX_RESPONSE_BYTES = 1_000_000  # an OpenID configuration is a few kB; refuse floods
-HINT_RETRY = "Start the registration again from the LMS; the registration link is single-use."
+HINT_RETRY = _l("Start the registration again from the LMS; the registration link is single-use.")
+# The two requests of the handshake, as the failures below name them (``what``).
+OPENID_CONFIGURATION = _l("OpenID configuration")
+REGISTRATION = _l("registration")
 
 
 def platform_session(timeout: float) -> requests.Session:
@@ -58,40 +62,63 @@ def request_json(
     except outbound.OutboundRefused as exc:
         raise RegistrationFailed(
             "address_refused",
-            f"Badgebridge does not send the {what} request to {url}: {exc}.",
+            _l(
+                "Badgebridge does not send the %(what)s request to %(url)s: %(detail)s.",
+                what=what,
+                url=url,
+                detail=str(exc),
+            ),
             400 if given else 502,
-            "The LMS must be reachable at a public address, unless this Badgebridge "
-            "allows private networks.",
+            _l(
+                "The LMS must be reachable at a public address, unless this Badgebridge "
+                "allows private networks."
+            ),
         ) from exc
     except outbound.ResponseTooLarge as exc:
         raise RegistrationFailed(
             "response_too_large",
-            f"The {what} answer was longer than {MAX_RESPONSE_BYTES} bytes.",
+            _l(
+                "The %(what)s answer was longer than %(limit)s bytes.",
+                what=what,
+                limit=MAX_RESPONSE_BYTES,
+            ),
         ) from exc
     except requests.RequestException as exc:
         log.warning("dynamic registration: %s %s failed: %s", method, url, exc)
         raise RegistrationFailed(
             "platform_unreachable",
-            f"Badgebridge got no answer to the {what} request at {url} (within "
-            f"{timeout:g} seconds).",
+            _l(
+                "Badgebridge got no answer to the %(what)s request at %(url)s (within "
+                "%(seconds)s seconds).",
+                what=what,
+                url=url,
+                seconds=f"{timeout:g}",
+            ),
             502,
-            "Check that the LMS's address is reachable from Badgebridge's server, then "
-            "start the registration again from the LMS.",
+            _l(
+                "Check that the LMS's address is reachable from Badgebridge's server, then "
+                "start the registration again from the LMS."
+            ),
         ) from exc
     if response.status_code in (401, 403):
         raise RegistrationFailed(
             "registration_token_rejected",
-            f"The LMS refused the registration token on the {what} request "
-            f"(HTTP {response.status_code}): it may have expired or been used already.",
+            _l(
+                "The LMS refused the registration token on the %(what)s request (HTTP "
+                "%(status)s): it may have expired or been used already.",
+                what=what,
+                status=response.status_code,
+            ),
             401,
             HINT_RETRY,
-            title="The registration link has expired",
+            title=_l("The registration link has expired"),
         )
+    answer = outbound.describe(response)
     if not 200 <= response.status_code < 300:
-        log.warning("platform answered %s %s with %s", method, url, outbound.describe(response))
+        log.warning("platform answered %s %s with %s", method, url, answer)
         raise RegistrationFailed(
             "platform_error",
-            f"The LMS answered the {what} request with {outbound.describe(response)}.",
+            _l("The LMS answered the %(what)s request with %(answer)s.", what=what, answer=answer),
             502,
             HINT_RETRY,
         )
@@ -100,8 +127,14 @@ def request_json(
     except ValueError as exc:
         raise RegistrationFailed(
             "invalid_json",
-            f"The LMS's {what} answer is not valid JSON ({outbound.describe(response)}).",
+            _l(
+                "The LMS's %(what)s answer is not valid JSON (%(answer)s).",
+                what=what,
+                answer=answer,
+            ),
         ) from exc
     if not isinstance(data, dict):
-        raise RegistrationFailed("invalid_json", f"The LMS's {what} answer is not a JSON object.")
+        raise RegistrationFailed(
+            "invalid_json", _l("The LMS's %(what)s answer is not a JSON object.", what=what)
+        )
     return data

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
+from flask_babel import lazy_gettext as _l
 from pylti1p3.dynamic_registration import DynamicRegistration
 
 from lti import canvas_config
@@ -19,7 +20,13 @@ from lti.dynamic_registration.configuration import (
     check_configuration,
     check_url,
 )
-from lti.dynamic_registration.exchange import DEFAULT_TIMEOUT, platform_session, request_json
+from lti.dynamic_registration.exchange import (
+    DEFAULT_TIMEOUT,
+    OPENID_CONFIGURATION,
+    REGISTRATION,
+    platform_session,
+    request_json,
+)
 from lti.errors import RegistrationFailed
 from lti.tool_urls import ToolUrls
 
@@ -57,7 +64,7 @@ class ToolDynamicRegistration(DynamicRegistration):
         urls: ToolUrls,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
-        self._configuration_url = check_url(configuration_url, "openid_configuration URL", 400)
+        self._configuration_url = check_url(configuration_url, "openid_configuration", 400)
         self._token = registration_token or None
         self._urls = urls
         self._timeout = timeout
@@ -163,7 +170,7 @@ class ToolDynamicRegistration(DynamicRegistration):
         """Fetch and check the platform's configuration (sending the token: Canvas needs it)."""
         with self.get_request_session() as session:
             config = self._request_json(
-                session, "GET", self._configuration_url, "OpenID configuration"
+                session, "GET", self._configuration_url, OPENID_CONFIGURATION
             )
         return check_configuration(config, self._configuration_url)
 
@@ -173,7 +180,7 @@ class ToolDynamicRegistration(DynamicRegistration):
         body = self.lti_registration_data()
         with self.get_request_session() as session:
             answer = self._request_json(
-                session, "POST", self._platform["registration_endpoint"], "registration", json=body
+                session, "POST", self._platform["registration_endpoint"], REGISTRATION, json=body
             )
         return self.complete_registration(self._platform, answer, body)
 
@@ -188,7 +195,7 @@ class ToolDynamicRegistration(DynamicRegistration):
             client_id = str(client_id)
         if not isinstance(client_id, str) or not client_id:
             raise RegistrationFailed(
-                "no_client_id", "The LMS accepted the registration but returned no client_id."
+                "no_client_id", _l("The LMS accepted the registration but returned no client_id.")
             )
         tool_conf = openid_registration.get(TOOL_CONFIGURATION)
         deployment_id = tool_conf.get("deployment_id") if isinstance(tool_conf, dict) else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from html import unescape
 
 import pytest
 from sqlalchemy import select
@@ -295,3 +296,21 @@ def test_the_registration_page_answers_in_the_admins_language(client, platform):
     assert failed.status_code == 502
     assert "<h1 id=\"error-title\">L'enregistrement n'a pas abouti</h1>" in failed.text
     assert "platform_unreachable" in failed.text
+    # The failure itself, and what to do about it, are in French too: not only the title.
+    text = unescape(failed.text)
+    assert "Badgebridge n\u2019a reçu aucune réponse à la requête « configuration OpenID »" in text
+    assert "puis relancez l\u2019enregistrement depuis le LMS" in text
+    assert "got no answer" not in text and "Check that" not in text
+
+
+def test_a_refused_registration_token_is_explained_in_the_admins_language(client, platform):
+    _, config_url = platform("canvas")
+    response = client.get(
+        register_url(config_url, token="expired-token"), headers={"Accept-Language": "ar"}
+    )
+    _assert_refused(response, 401, "registration_token_rejected")
+    text = unescape(response.text)
+    assert "انتهت صلاحية رابط التسجيل" in text  # the title
+    assert "رفض نظام إدارة التعلم رمز التسجيل في طلب إعدادات OpenID (HTTP 401)" in text
+    assert "رابط التسجيل صالح لمرة واحدة فقط" in text  # the hint
+    assert "expired" not in text and "single-use" not in text
