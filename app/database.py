@@ -13,7 +13,8 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar, cast, overload
 
-from sqlalchemy import DateTime, Table, select
+from sqlalchemy import JSON, DateTime, Table, Text, bindparam, select
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, Dialect
 from sqlalchemy.exc import OperationalError
@@ -130,6 +131,7 @@ def upsert(
     rows: list[dict[str, Any]],
     keys: Sequence[str] = (),
     update_columns: Sequence[str] = (),
+    json_text: Sequence[str] = (),
 ) -> None:
     """INSERT rows; on a conflict (of ``keys``, or of any unique key when none are given)
     update ``update_columns``, or do nothing.
@@ -137,13 +139,17 @@ def upsert(
     One statement per :data:`CHUNK` rows for SQLite and PostgreSQL, so concurrent writers never
     fail on a unique key and no check-then-insert race or savepoint per row is needed. The
     statement is Core's (on the model's table): the ORM's bulk path costs several times more
-    per row and the rows are plain dicts anyway.
+    per row and the rows are plain dicts anyway. The JSON columns named in ``json_text`` come
+    as text already serialized, under the key ``<column>_json`` (stored as given, not
+    serialized again).
     """
     if not rows:
         return
     table = table_of(model)
     for start in range(0, len(rows), CHUNK):
         stmt = dialect_insert(table)
+        if json_text:
+            stmt = stmt.values({c: _json_text(c + "_json") for c in json_text})
         if update_columns:
             stmt = stmt.on_conflict_do_update(
                 index_elements=list(keys),
@@ -152,6 +158,15 @@ def upsert(
         else:
             stmt = stmt.on_conflict_do_nothing(index_elements=list(keys) or None)
         db.session.execute(stmt, rows[start : start + CHUNK])
+
+
+def _json_text(name: str) -> Any:
+    # PostgreSQL takes a text parameter into a json column only through a cast; SQLite's JSON
+    # is text.
+    param = bindparam(name, type_=Text)
+    if db.session.get_bind().dialect.name == "postgresql":
+        return sql_cast(param, JSON)
+    return param
 
 
 def dialect_insert(model: Any) -> Any:

@@ -99,6 +99,11 @@ def _sqlite_on_connect(dbapi_connection, connection_record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable across crashes, fewer fsyncs
+    # Checkpoint the WAL into the database every 32 MiB instead of SQLite's 4 MiB: issuing
+    # writes about 3.5 MiB per 500 credentials, and the default ran a checkpoint (two fsyncs
+    # and a rewrite of the pages) in nearly every commit. Durability is unchanged (the WAL
+    # is the journal); only the WAL file grows larger between checkpoints.
+    cursor.execute("PRAGMA wal_autocheckpoint=8192")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()

@@ -65,9 +65,6 @@ from app.openbadges.signing_pool import sign_many
 if TYPE_CHECKING:  # the core only stores artwork; loading the renderer is not its business
     from badge_design.artwork import Artwork
 
-# New assertions per INSERT as their signatures come in: two of the signing workers' tasks.
-_INSERT_ROWS = 128
-
 
 class OperationError(ValueError):
     """A request that cannot be carried out; ``code`` is a stable machine-readable name."""
@@ -646,9 +643,10 @@ def _prepare(
     index: int,
     status_list: StatusList,
     achievement: dict[str, Any],
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """An assertion's row (unsigned: every column but the id and the signed documents) and
-    its unsigned OB 3.0 credential."""
+    rows: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """An assertion's unsigned OB 3.0 credential; its row (every column but the id and the
+    signed documents) is appended to ``rows``."""
     recipient = award.recipient
     salt = secrets.token_hex(16)
     email = normalize_email(recipient.email) if recipient.email else None
@@ -675,8 +673,9 @@ def _prepare(
         "public": True,
         "accepted_at": None,
     }
+    rows.append(row)
     results = award.results if badge.evidence_shows_scores else ()
-    return row, documents.ob3_credential(row, achievement, status_list, results)
+    return documents.ob3_credential(row, achievement, status_list, results)
 
 
 def issue_many(
@@ -732,32 +731,35 @@ def _issue_many(badge: Badge, awards: Sequence[Award], now: datetime | None) -> 
         _key, signer = signing_key(issuer)
         jwt = jwt_signer(issuer)
         achievement = documents.ob3_achievement(badge)
-        prepared = [
-            _prepare(badge, award, now, index, status_list, achievement)
-            for award, index in zip(todo.values(), indexes, strict=True)
-        ]
-        signed = sign_many([credential for _row, credential in prepared], signer, jwt, now)
         rows: list[dict[str, Any]] = []
-        # A conflicting row means a concurrent issuer won the race for this learner: keep theirs.
-        for (row, _unsigned), (credential, token) in zip(prepared, signed, strict=True):
-            rows.append({**row, "credential": credential, "credential_jwt": token})
-            if len(rows) % _INSERT_ROWS == 0:  # stored while the workers sign the rest
-                upsert(Assertion, rows[-_INSERT_ROWS:])
-        upsert(Assertion, rows[len(rows) - len(rows) % _INSERT_ROWS :])
-        public_ids = [row["public_id"] for row in rows]
-        # The signed documents are in hand: load the new rows without them (no JSON decoding
-        # of what was just encoded) and hand them over as loaded values.
-        signed_by_id = {row["public_id"]: row for row in rows}
-        inserted = db.session.scalars(
-            select(Assertion)
-            .where(Assertion.public_id.in_(public_ids))
-            .options(defer(Assertion.credential), defer(Assertion.credential_jwt))
+        unsigned = (
+            _prepare(badge, award, now, index, status_list, achievement, rows)
+            for award, index in zip(todo.values(), indexes, strict=True)
         )
-        for assertion in inserted:
-            row = signed_by_id[assertion.public_id]
-            set_committed_value(assertion, "credential", row["credential"])
-            set_committed_value(assertion, "credential_jwt", row["credential_jwt"])
-            results[assertion.recipient_key] = Issued(assertion, created=True)
+        stored = 0
+        # Credentials are built as the signing workers ask for them (each row kept for storing).
+        for part in sign_many(unsigned, len(todo), signer, jwt, now):
+            # Stored and loaded while the workers sign the next parts. A conflicting row means
+            # a concurrent issuer won the race for this learner: theirs is kept.
+            signed = [
+                {**row, "credential_json": credential, "credential_jwt": token}
+                for row, (credential, token) in zip(
+                    rows[stored : stored + len(part)], part, strict=True
+                )
+            ]
+            stored += len(part)
+            upsert(Assertion, signed, json_text=("credential",))
+            # Loaded without the signed documents (no JSON decoding of what was just
+            # encoded; the credential loads when asked for), the token handed over.
+            tokens = {row["public_id"]: row["credential_jwt"] for row in signed}
+            inserted = db.session.scalars(
+                select(Assertion)
+                .where(Assertion.public_id.in_(tokens))
+                .options(defer(Assertion.credential), defer(Assertion.credential_jwt))
+            )
+            for assertion in inserted:
+                set_committed_value(assertion, "credential_jwt", tokens[assertion.public_id])
+                results[assertion.recipient_key] = Issued(assertion, created=True)
         lost = [key for key in todo if key not in results]
         for key, assertion in _live(badge, lost).items():
             results[key] = Issued(assertion, created=False)

@@ -131,12 +131,35 @@ def _epoch(value: str) -> int:
     return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp())
 
 
-def sign_jwt(credential: dict[str, Any], signer: JwtSigner) -> str:
+def compact_json(value: Any) -> str:
+    """JSON as VC-JWT payloads and stored credentials are written: no spaces, UTF-8 as is."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+# Claims ``jwt_claims`` adds after the credential's own members.
+_REGISTERED_CLAIMS = frozenset({"iss", "jti", "sub", "nbf", "exp"})
+
+
+def sign_jwt(credential: dict[str, Any], signer: JwtSigner, body: str | None = None) -> str:
     """The credential as a compact VC-JWT (JOSE header: the signer's alg and kid).
 
-    RFC 7515 compact serialization written out here (a JOSE library's per-token key and
-    header checks cost more than the signature); ES256 signatures are the raw ``r || s``."""
-    payload = json.dumps(jwt_claims(credential), separators=(",", ":"), ensure_ascii=False)
+    ``body``, when given, is ``compact_json(credential)`` already written (issuing stores
+    that same text): the payload is then that text with the registered claims appended,
+    byte for byte what serializing the claims writes, without serializing the credential
+    twice. RFC 7515 compact serialization written out here (a JOSE library's per-token key
+    and header checks cost more than the signature); ES256 signatures are the raw ``r || s``.
+    """
+    claims = jwt_claims(credential)
+    if (
+        body is None
+        or not credential
+        or "proof" in credential
+        or _REGISTERED_CLAIMS & set(credential)
+    ):
+        payload = compact_json(claims)
+    else:
+        added = {k: v for k, v in claims.items() if k in _REGISTERED_CLAIMS}
+        payload = body[:-1] + "," + compact_json(added)[1:]
     signing_input = signer.header_segment + b"." + _b64url(payload.encode())
     key = signer.private_key
     if isinstance(key, ec.EllipticCurvePrivateKey):
@@ -145,3 +168,17 @@ def sign_jwt(credential: dict[str, Any], signer: JwtSigner) -> str:
     else:
         signature = key.sign(signing_input)
     return (signing_input + b"." + _b64url(signature)).decode()
+
+
+def signed_credentials(
+    credentials: Sequence[dict[str, Any]], key: SigningKey, jwt: JwtSigner, created: datetime
+) -> list[tuple[str, str]]:
+    """Each (unsigned) credential with its ``eddsa-rdfc-2022`` proof as compact JSON text,
+    what issuing stores, and its VC-JWT; the credential is serialized once for both."""
+    out = []
+    for proof, credential in zip(proofs(credentials, key, created), credentials, strict=True):
+        body = compact_json(credential)
+        token = sign_jwt(credential, jwt, body)
+        # The text of {**credential, "proof": [proof]}: the proof is the last member.
+        out.append((body[:-1] + ',"proof":' + compact_json([proof]) + "}", token))
+    return out

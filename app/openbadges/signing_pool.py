@@ -6,7 +6,8 @@ credential), so one process signs at one core's speed. A batch of at least
 (default: the machine's cores; 0 or 1 signs in this process). Workers come from the
 forkserver (never a fork of a threaded web or queue process) and live as long as this
 process. They receive the private keys as bytes with each task and build their signers once;
-they know no database and return exactly what :func:`sign_batch` returns here.
+they know no database and return exactly what
+:func:`app.openbadges.signing.signed_credentials` returns here.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import atexit
 import multiprocessing
 import os
 import threading
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -37,12 +39,14 @@ from app.openbadges.signing import (
     SigningKey,
     make_jwt_signer,
     make_signing_key,
-    proofs,
-    sign_jwt,
+    signed_credentials,
 )
 
 # Below this many credentials the hand-over costs more than the second core gains.
 SIGNING_POOL_MIN_BATCH = 128
+# Credentials per worker task: small enough that the workers start while the caller still
+# builds credentials and that the caller stores while they sign (a batch of 500 is 8 tasks);
+# 32 measured no better (more statements and hand-overs per batch).
 _PER_TASK = 64
 
 
@@ -56,40 +60,40 @@ class _Keys:
     kid: str
 
 
-def sign_batch(
-    credentials: Sequence[dict[str, Any]], key: SigningKey, jwt: JwtSigner, created: datetime
-) -> list[tuple[dict[str, Any], str]]:
-    """Each credential's Data Integrity proof, and its VC-JWT (of the unsigned credential)."""
-    return [
-        (proof, sign_jwt(credential, jwt))
-        for proof, credential in zip(proofs(credentials, key, created), credentials, strict=True)
-    ]
-
-
 def sign_many(
-    credentials: Sequence[dict[str, Any]], key: SigningKey, jwt: JwtSigner, created: datetime
-) -> Iterator[tuple[dict[str, Any], str]]:
-    """Each credential with its proof, and its VC-JWT, in order; signed in worker processes
-    when it pays. Yields as the workers finish, so the caller stores the first credentials
-    while the workers still sign the rest; only the proofs and tokens travel back."""
-    pool = _pool() if len(credentials) >= SIGNING_POOL_MIN_BATCH else None
-    parts: Iterable[tuple[Sequence[dict[str, Any]], list[tuple[dict[str, Any], str]]]]
+    credentials: Iterable[dict[str, Any]],
+    count: int,
+    key: SigningKey,
+    jwt: JwtSigner,
+    created: datetime,
+) -> Iterator[list[tuple[str, str]]]:
+    """The ``count`` credentials each with its proof as JSON text, and its VC-JWT (see
+    :func:`signed_credentials`), in order, a part at a time; signed in worker processes when
+    it pays.
+
+    ``credentials`` is consumed lazily: each worker task is handed over as soon as its
+    credentials are built, so the workers sign while the caller builds the rest, and parts
+    come back as the workers finish them, so the caller stores the first ones while the
+    workers sign the rest."""
+    pool = _pool() if count >= SIGNING_POOL_MIN_BATCH else None
     if pool is None:
-        parts = [(credentials, sign_batch(credentials, key, jwt, created))]
-    else:
-        keys = _keys(key, jwt)
-        starts = range(0, len(credentials), _PER_TASK)
-        futures = [
-            pool.submit(_sign_part, keys, credentials[start : start + _PER_TASK], created)
-            for start in starts
-        ]
-        parts = (
-            (credentials[start : start + _PER_TASK], future.result())
-            for start, future in zip(starts, futures, strict=True)
-        )
-    for part, signatures in parts:
-        for credential, (proof, token) in zip(part, signatures, strict=True):
-            yield {**credential, "proof": [proof]}, token
+        yield signed_credentials(list(credentials), key, jwt, created)
+        return
+    keys = _keys(key, jwt)
+    pending = deque(pool.submit(_sign_part, keys, part, created) for part in _parts(credentials))
+    while pending:
+        yield pending.popleft().result()
+
+
+def _parts(items: Iterable[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    part: list[dict[str, Any]] = []
+    for item in items:
+        part.append(item)
+        if len(part) == _PER_TASK:
+            yield part
+            part = []
+    if part:
+        yield part
 
 
 def _processes() -> int:
@@ -139,6 +143,6 @@ def _signers(keys: _Keys) -> tuple[SigningKey, JwtSigner]:
 
 def _sign_part(
     keys: _Keys, credentials: Sequence[dict[str, Any]], created: datetime
-) -> list[tuple[dict[str, Any], str]]:
+) -> list[tuple[str, str]]:
     key, jwt = _signers(keys)
-    return sign_batch(credentials, key, jwt, created)
+    return signed_credentials(credentials, key, jwt, created)
