@@ -189,15 +189,15 @@ class Harness:
 
     def badge(self, context: Any, criteria: dict[str, Any] | None, name: str) -> Any:
         from app.artwork import badge_artwork
-        from app.openbadges import operations as ob
+        from app.openbadges import badges, issuers
 
-        issuer = ob.create_issuer(
+        issuer = issuers.create_issuer(
             "Bench University",
             "https://bench.example",
             "badges@bench.example",
             registration_id=context.registration_id,
         )
-        return ob.create_badge(
+        return badges.create_badge(
             issuer,
             name,
             f"{name} (bench)",

@@ -140,7 +140,7 @@ def native_quiz_badge(tool: Any, sandbox: Any, moodle: Any, sandbox_url: str) ->
     from app.extensions import db
     from app.grades.models import Column
     from app.models import Context, Deployment, Registration
-    from app.openbadges import operations as ob
+    from app.openbadges import badges
     from app.openbadges.models import Badge
     from lti.sandbox.seed import DEMO_QUIZ, seed_native_quiz
 
@@ -195,7 +195,7 @@ def native_quiz_badge(tool: Any, sandbox: Any, moodle: Any, sandbox_url: str) ->
             select(Column).where(Column.context_id == context.id, Column.label == DEMO_QUIZ)
         ).one()
         criteria = {"column": quiz.public_id, "min_percent": 80}
-        badge = ob.create_badge(
+        badge = badges.create_badge(
             course_issuer(context),
             NATIVE_BADGE,
             "Scored at least 80 % in the course's Python basics quiz.",

@@ -10,7 +10,8 @@ from app.admin.operations import AdminError
 from app.audit import current_actor
 from app.extensions import db
 from app.models import RegistrationStatus
-from app.openbadges import operations as ob
+from app.openbadges import issuers
+from app.openbadges.errors import OperationError
 from app.registrations import operations as registrations
 from app.registrations import queries
 from app.registrations.operations import RegistrationError, RegistrationInput
@@ -233,10 +234,10 @@ def issuer_profile(public_id: str):
         if context is None:
             abort(404)
         context_id = context.id
-    fields = {name: request.form.get(name, "") for name in ob.ISSUER_FIELDS}
+    fields = {name: request.form.get(name, "") for name in issuers.ISSUER_FIELDS}
     try:
-        issuer = ob.save_issuer_profile(row.id, context_id, **fields)
-    except ob.OperationError as exc:
+        issuer = issuers.save_issuer_profile(row.id, context_id, **fields)
+    except OperationError as exc:
         db.session.rollback()
         auth.flash(_("Issuer profile not saved: %(exc)s.", exc=exc))
     else:

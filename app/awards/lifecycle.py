@@ -22,8 +22,8 @@ from app import audit
 from app.awards.operations import badge_saved, request_evaluation
 from app.extensions import db
 from app.grades.models import Job
-from app.openbadges import operations as ob
-from app.openbadges import translations
+from app.openbadges import badges, translations
+from app.openbadges.errors import OperationError
 from app.openbadges.models import Badge, BadgeStatus, ExpiryPolicy
 
 #: The word pages use for each stored status (the API keeps the stored ``active``).
@@ -43,7 +43,7 @@ def state_label(state: str) -> str:
     return str(STATE_LABELS.get(state, state))
 
 
-class LifecycleError(ob.OperationError):
+class LifecycleError(OperationError):
     """A change that the badge's state does not allow; the message says what to do."""
 
 
@@ -97,8 +97,8 @@ def _status_change(badge: Badge, to: str, actor: str, action: str) -> None:
         tenant=audit.tenant_of_badge(badge),
     )
     try:
-        ob.update_badge(badge)  # validates and commits the change with its record
-    except ob.OperationError:
+        badges.update_badge(badge)  # validates and commits the change with its record
+    except OperationError:
         db.session.rollback()
         raise
 
@@ -151,14 +151,14 @@ def set_enabled(badge: Badge, enabled: bool, actor: str) -> Changed:
             {"from": BadgeStatus.DRAFT, "to": BadgeStatus.ACTIVE, "requested_by": actor},
             tenant=audit.tenant_of_badge(badge),
         )
-    ob.update_badge(badge, enabled=enabled)
+    badges.update_badge(badge, enabled=enabled)
     return Changed(badge, published=published, job=badge_saved(badge, requested_by=actor))
 
 
 def set_criteria(badge: Badge, criteria: dict[str, Any] | None, actor: str) -> Changed:
     """Save a checked criteria document (``app.awards.operations.check_criteria``); on a live
     badge with automatic awards on, everyone who qualifies under the new rule is awarded."""
-    ob.update_badge(badge, criteria=criteria)
+    badges.update_badge(badge, criteria=criteria)
     return Changed(badge, job=badge_saved(badge, requested_by=actor))
 
 
@@ -211,8 +211,8 @@ def edit_details(badge: Badge, details: BadgeDetails, actor: str) -> Changed:
         tenant=audit.tenant_of_badge(badge),
     )
     try:
-        ob.update_badge(badge, **changed)
-    except ob.OperationError:
+        badges.update_badge(badge, **changed)
+    except OperationError:
         db.session.rollback()
         raise
     return Changed(badge)

@@ -22,8 +22,8 @@ from app.criteria import CriteriaError
 from app.extensions import db
 from app.grades.models import Job
 from app.launch_session import launch_required
+from app.openbadges.errors import OperationError
 from app.openbadges.models import ExpiryPolicy
-from app.openbadges.operations import OperationError
 from app.openbadges.translations import TranslationError
 
 

@@ -46,6 +46,7 @@ from app.grades.models import COMPLETION_KINDS, Column
 from app.models import LtiUser
 from app.models.base import utcnow
 from app.openbadges import operations as ob
+from app.openbadges.errors import OperationError
 from app.openbadges.models import Assertion, Badge, BadgeStatus
 
 # "Close" on the preview: within this many percentage points of the threshold.
@@ -335,7 +336,7 @@ def award_directly(
 
 def _check_awardable(badge: Badge, reason: str) -> None:
     if badge.status == BadgeStatus.DRAFT:
-        raise ob.OperationError(
+        raise OperationError(
             "badge_draft",
             _(
                 "badge %(public_id)s is a draft: publish it before awarding it",
@@ -343,7 +344,7 @@ def _check_awardable(badge: Badge, reason: str) -> None:
             ),
         )
     if badge.status == BadgeStatus.ARCHIVED:
-        raise ob.OperationError(
+        raise OperationError(
             "badge_archived",
             _(
                 "badge %(public_id)s is archived: restore it before awarding it",
@@ -351,7 +352,7 @@ def _check_awardable(badge: Badge, reason: str) -> None:
             ),
         )
     if not (reason or "").strip():
-        raise ob.OperationError("reason_required", _("a manual award needs a reason"))
+        raise OperationError("reason_required", _("a manual award needs a reason"))
 
 
 def award_manually(
@@ -398,12 +399,12 @@ def revoke_award(assertion: Assertion, actor: str, reason: str) -> Assertion:
     """Revoke explicitly from the staff pages, with a reason; recorded. (Leaving the roster
     never revokes.)"""
     if assertion.revoked:
-        raise ob.OperationError(
+        raise OperationError(
             "already_revoked",
             _("assertion %(public_id)s was already revoked", public_id=assertion.public_id),
         )
     if not (reason or "").strip():
-        raise ob.OperationError("reason_required", _("a revocation needs a reason"))
+        raise OperationError("reason_required", _("a revocation needs a reason"))
     return revoke(assertion, reason, actor=actor)
 
 
@@ -420,7 +421,7 @@ def decide_review(
 ) -> Assertion | None:
     """Approve (award) or deny a learner in the review band; recorded."""
     if item.status != ReviewStatus.PENDING:
-        raise ob.OperationError("invalid", _("this review was already decided"))
+        raise OperationError("invalid", _("this review was already decided"))
 
     def decided() -> None:
         item.status = ReviewStatus.APPROVED if approve else ReviewStatus.DENIED

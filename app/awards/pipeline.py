@@ -39,8 +39,9 @@ from app.grades.models import Grade as GradeRow
 from app.grades.operations import GradeEvent, record_grades
 from app.models import LtiUser, Membership
 from app.models.base import new_public_id, utcnow
+from app.openbadges.badges import fixed_expiry_passed
 from app.openbadges.models import Assertion, Badge, BadgeStatus
-from app.openbadges.operations import Award, Recipient, fixed_expiry_passed, issue_many
+from app.openbadges.operations import Award, Recipient, issue_many
 
 log = logging.getLogger(__name__)
 

@@ -36,8 +36,9 @@ from app.grades.sync import create_column
 from app.launch_session import current_session, launch_required, launch_url
 from app.models import Context, LtiUser, Membership, Registration
 from app.notifications.queries import learners_without_email
+from app.openbadges.badges import update_badge
+from app.openbadges.errors import OperationError
 from app.openbadges.models import Assertion, Badge
-from app.openbadges.operations import OperationError, update_badge
 from app.security.json_input import load_json
 from app.security.limits import body_limit
 from lti.services import PlatformError

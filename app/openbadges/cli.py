@@ -20,7 +20,8 @@ from app.awards.models import DecisionAction
 from app.database import as_utc, by_public_id, find_by_ref
 from app.extensions import db
 from app.models import Registration
-from app.openbadges import operations, urls
+from app.openbadges import badges, issuers, operations, urls
+from app.openbadges.errors import OperationError
 from app.openbadges.models import Assertion, Badge, Issuer
 
 badges_cli = AppGroup("badges", help="Open Badges: issuers, badges, awards, verification.")
@@ -78,10 +79,10 @@ def issuer_create(
             _fail(as_json, "not_found", f"no registration {registration}")
         registration_id = found.id
     try:
-        issuer = operations.create_issuer(
+        issuer = issuers.create_issuer(
             name, url, email, description=description, registration_id=registration_id
         )
-    except operations.OperationError as exc:
+    except OperationError as exc:
         _fail(as_json, exc.code, str(exc))
     _emit(as_json, {"id": issuer.public_id}, f"Issuer {issuer.public_id} created")
 
@@ -120,9 +121,9 @@ def create(
     from app.artwork import badge_artwork  # the drawing code: only when creating a badge
 
     issuer = _find(Issuer, issuer_id, as_json)
-    upload = operations.Upload(image.name, image.read_bytes()) if image else None
+    upload = badges.Upload(image.name, image.read_bytes()) if image else None
     try:
-        badge = operations.create_badge(
+        badge = badges.create_badge(
             issuer,
             name,
             description,
@@ -134,7 +135,7 @@ def create(
             achievement_type=achievement_type,
             language=language,
         )
-    except operations.OperationError as exc:
+    except OperationError as exc:
         _fail(as_json, exc.code, str(exc))
     _emit(as_json, {"id": badge.public_id}, f"Badge {badge.public_id} created")
 
@@ -170,7 +171,7 @@ def award(
             evidence=evidence,
             expires_at=_date(expires),
         )
-    except (operations.OperationError, ValueError) as exc:
+    except (OperationError, ValueError) as exc:
         _fail(as_json, getattr(exc, "code", "invalid"), str(exc))
     public_id = issued.assertion.public_id
     links = urls.assertion_links(public_id)
@@ -191,7 +192,7 @@ def revoke(assertion_id: str, reason: str, as_json: bool) -> None:
     assertion = _find(Assertion, assertion_id, as_json)
     try:
         awards.revoke(assertion, reason, actor="cli")
-    except operations.OperationError as exc:
+    except OperationError as exc:
         _fail(as_json, exc.code, str(exc))
     _emit(
         as_json,
@@ -221,11 +222,11 @@ def issuer_update(issuer_id: str, as_json: bool, **fields: str | None) -> None:
             "nothing to change: give --name, --url, --email, --description or --image-url",
         )
     try:
-        operations.update_issuer(issuer, **changes)
-    except operations.OperationError as exc:
+        issuers.update_issuer(issuer, **changes)
+    except OperationError as exc:
         db.session.rollback()
         _fail(as_json, exc.code, str(exc))
-    profile = {name: getattr(issuer, name) for name in operations.ISSUER_FIELDS}
+    profile = {name: getattr(issuer, name) for name in issuers.ISSUER_FIELDS}
     _emit(
         as_json,
         {"id": issuer.public_id, **profile},
@@ -239,7 +240,7 @@ def issuer_update(issuer_id: str, as_json: bool, **fields: str | None) -> None:
 def rotate_key(issuer_id: str, as_json: bool) -> None:
     """Give an issuer new signing keys (Ed25519 and P-256); the old ones stay published."""
     issuer = _find(Issuer, issuer_id, as_json)
-    key = operations.rotate_key(issuer)
+    key = issuers.rotate_key(issuer)
     _emit(
         as_json,
         {"id": issuer.public_id, "key": key.public_key_multibase},
