@@ -116,6 +116,7 @@ class Harness:
             stderr=subprocess.DEVNULL,
         )
         self._wait_for_sandbox()
+        from app.audit import SYSTEM
         from app.registrations.operations import PlatformSpec, save_platform
 
         info = platform_info(self.sandbox, "moodle", MOODLE_CLIENT_ID)
@@ -130,7 +131,8 @@ class Harness:
                 deployment_ids=(info.deployment_id,),
                 name="moodle",
                 product_family="moodle",
-            )
+            ),
+            actor=SYSTEM,
         )
         return self
 

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 
 from app.admin import auth, operations, security
 from app.admin.operations import AdminError
-from app.audit import current_actor
+from app.audit import Actor
 from app.extensions import db
 from app.models import RegistrationStatus
 from app.openbadges import issuers
@@ -143,7 +143,7 @@ def new_registration():
     error = None
     if request.method == "POST":
         try:
-            row = registrations.create_registration(_input_from_form())
+            row = registrations.create_registration(_input_from_form(), Actor.from_request())
         except RegistrationError as exc:
             error = str(exc)
         else:
@@ -167,7 +167,7 @@ def registration(public_id: str):
     error = None
     if request.method == "POST":
         try:
-            registrations.update_registration(row, _input_from_form())
+            registrations.update_registration(row, _input_from_form(), Actor.from_request())
         except RegistrationError as exc:
             error = str(exc)
         else:
@@ -192,7 +192,7 @@ def registration_status(public_id: str):
     row = auth.console_registration(public_id)
     status = request.form.get("status", "")
     try:
-        registrations.set_registration_status(row.public_id, status)
+        registrations.set_registration_status(row.public_id, status, Actor.from_request())
     except RegistrationError as exc:
         auth.flash(str(exc))
     else:
@@ -210,7 +210,7 @@ def registration_change(public_id: str, change_id: str):
     else:
         try:
             registrations.decide_registration_change(
-                row, change_id, decision == "approve", current_actor()
+                row, change_id, decision == "approve", Actor.from_request()
             )
         except RegistrationError as exc:
             auth.flash(str(exc))
@@ -250,7 +250,9 @@ def issuer_profile(public_id: str):
 def add_deployment(public_id: str):
     row = auth.console_registration(public_id)
     try:
-        deployment = registrations.add_deployment(row, request.form.get("deployment_id", ""))
+        deployment = registrations.add_deployment(
+            row, request.form.get("deployment_id", ""), Actor.from_request()
+        )
     except RegistrationError as exc:
         auth.flash(str(exc))
     else:
@@ -264,7 +266,7 @@ def deployment_status(public_id: str, deployment: int):
     row = auth.console_registration(public_id)
     status = request.form.get("status", "")
     try:
-        changed = registrations.set_deployment_status(row, deployment, status)
+        changed = registrations.set_deployment_status(row, deployment, status, Actor.from_request())
     except RegistrationError as exc:
         auth.flash(str(exc))
     else:

@@ -14,6 +14,7 @@ from app.api.common import body, get_owned, paged, scoped, scoped_registration
 from app.api.registry import endpoint
 from app.api.validation import text
 from app.artwork import badge_artwork
+from app.audit import Actor
 from app.awards.operations import badge_saved
 from app.database import as_utc
 from app.designer.operations import course_issuer
@@ -176,7 +177,7 @@ def create_badge() -> tuple[dict[str, Any], int]:
         artwork=artwork,
         **changes,
     )
-    badge_saved(badge, requested_by=f"api:{g.api_key.public_id}")
+    badge_saved(badge, Actor.from_request(), requested_by=f"api:{g.api_key.public_id}")
     return badge_json(badge), 201
 
 
@@ -205,7 +206,7 @@ def patch_badge(public_id: str) -> dict[str, Any]:
         badges.save_artwork(badge, badge_artwork(badge.name, design=data["design"]))
     badges.update_badge(badge, **changes)
     if {"criteria", "enabled", "status"} & set(changes):  # going live evaluates too
-        badge_saved(badge, requested_by=f"api:{g.api_key.public_id}")
+        badge_saved(badge, Actor.from_request(), requested_by=f"api:{g.api_key.public_id}")
     return badge_json(badge)
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
+from app.audit import PIPELINE
 from app.awards import effects
 from app.awards.models import DecisionAction, ReviewItem
 from app.criteria import (
@@ -329,7 +330,7 @@ def _issue(
         return
     result.issued += len(created)
     result.outbox_ids += effects.awarded(
-        badge, created, action=DecisionAction.AUTO_AWARD, actor="", reason="criteria met"
+        badge, created, action=DecisionAction.AUTO_AWARD, actor=PIPELINE, reason="criteria met"
     )
 
 

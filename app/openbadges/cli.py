@@ -15,6 +15,7 @@ from typing import Any
 import click
 from flask.cli import AppGroup
 
+from app.audit import CLI
 from app.awards import operations as awards
 from app.awards.models import DecisionAction
 from app.database import as_utc, by_public_id, find_by_ref
@@ -167,7 +168,7 @@ def award(
             badge,
             operations.Recipient(email=email, name=name),
             action=DecisionAction.CLI_AWARD,
-            actor="cli",
+            actor=CLI,
             evidence=evidence,
             expires_at=_date(expires),
         )
@@ -191,7 +192,7 @@ def revoke(assertion_id: str, reason: str, as_json: bool) -> None:
     """Revoke an award (OB 2.0 says revoked; the OB 3.0 status list bit is set)."""
     assertion = _find(Assertion, assertion_id, as_json)
     try:
-        awards.revoke(assertion, reason, actor="cli")
+        awards.revoke(assertion, reason, actor=CLI)
     except OperationError as exc:
         _fail(as_json, exc.code, str(exc))
     _emit(
