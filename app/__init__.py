@@ -51,6 +51,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from app import (
         api,
+        awards,
         background,
         grades,
         health,
@@ -73,6 +74,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         registration_cache,
         health,
         openbadges,
+        awards,
         api,
         grades,
         secret_box,

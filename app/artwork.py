@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.openbadges.operations import OperationError, Upload
+from app.openbadges.badges import Upload
+from app.openbadges.errors import OperationError
 from badge_design.artwork import (
     Artwork,
     artwork_from_design,

@@ -27,6 +27,7 @@ from bench.cohort import Harness, table
 
 def _canvas(harness: Harness) -> None:
     """Register the tool on the sandbox's Canvas too (the harness registers Moodle)."""
+    from app.audit import SYSTEM
     from app.registrations.operations import PlatformSpec, save_platform
     from lti.sandbox.seed import (
         CANVAS_CLIENT_ID,
@@ -55,7 +56,8 @@ def _canvas(harness: Harness) -> None:
             deployment_ids=(info.deployment_id,),
             name="canvas",
             product_family="canvas",
-        )
+        ),
+        actor=SYSTEM,
     )
 
 

@@ -116,6 +116,7 @@ class Harness:
             stderr=subprocess.DEVNULL,
         )
         self._wait_for_sandbox()
+        from app.audit import SYSTEM
         from app.registrations.operations import PlatformSpec, save_platform
 
         info = platform_info(self.sandbox, "moodle", MOODLE_CLIENT_ID)
@@ -130,7 +131,8 @@ class Harness:
                 deployment_ids=(info.deployment_id,),
                 name="moodle",
                 product_family="moodle",
-            )
+            ),
+            actor=SYSTEM,
         )
         return self
 
@@ -189,15 +191,15 @@ class Harness:
 
     def badge(self, context: Any, criteria: dict[str, Any] | None, name: str) -> Any:
         from app.artwork import badge_artwork
-        from app.openbadges import operations as ob
+        from app.openbadges import badges, issuers
 
-        issuer = ob.create_issuer(
+        issuer = issuers.create_issuer(
             "Bench University",
             "https://bench.example",
             "badges@bench.example",
             registration_id=context.registration_id,
         )
-        return ob.create_badge(
+        return badges.create_badge(
             issuer,
             name,
             f"{name} (bench)",

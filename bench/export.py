@@ -32,7 +32,7 @@ def _seed(count: int) -> str:
     from app.extensions import db
     from app.models import Context, Deployment, Registration
     from app.models.base import new_public_id, utcnow
-    from app.openbadges import operations
+    from app.openbadges import badges, issuers
     from app.openbadges.models import Assertion, StatusList
 
     registration = Registration(
@@ -55,10 +55,10 @@ def _seed(count: int) -> str:
     )
     db.session.add(context)
     db.session.commit()
-    issuer = operations.create_issuer(
+    issuer = issuers.create_issuer(
         "Bench U", "https://bench.example", "b@bench.example", registration_id=registration.id
     )
-    badge = operations.create_badge(
+    badge = badges.create_badge(
         issuer,
         "Bench",
         "A benchmark badge",

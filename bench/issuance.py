@@ -59,14 +59,14 @@ def main() -> None:
 
     from app import create_app
     from app.artwork import badge_artwork
-    from app.openbadges import operations
+    from app.openbadges import badges, issuers, operations
     from app.openbadges.rdfc import canonicalizer
 
     app = create_app({"PUBLIC_BASE_URL": "https://badges.example.org"})
     with app.app_context():
         upgrade()
-        issuer = operations.create_issuer("Bench U", "https://bench.example", "b@bench.example")
-        badge = operations.create_badge(
+        issuer = issuers.create_issuer("Bench U", "https://bench.example", "b@bench.example")
+        badge = badges.create_badge(
             issuer, "Bench", "A benchmark badge", "Run the bench", artwork=badge_artwork("Bench")
         )
         awards = [

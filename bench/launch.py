@@ -210,6 +210,11 @@ from flask_migrate import upgrade
 from app import create_app
 from app.extensions import db
 from app.registrations.operations import PlatformSpec, save_platform
+try:
+    from app.audit import SYSTEM
+    who = {{"actor": SYSTEM}}
+except ImportError:  # an older --tree, from before services were told who acts
+    who = {{}}
 info = {info!r}
 app = create_app()
 with app.app_context():
@@ -221,7 +226,8 @@ with app.app_context():
     save_platform(PlatformSpec(issuer=info["issuer"], client_id=info["client_id"],
         auth_login_url=info["auth_login_url"], auth_token_url=info["auth_token_url"],
         auth_audience=info["auth_audience"], key_set_url=info["key_set_url"],
-        deployment_ids=(info["deployment_id"],), name="Sandbox Canvas", product_family="canvas"))
+        deployment_ids=(info["deployment_id"],), name="Sandbox Canvas", product_family="canvas"),
+        **who)
 """
     subprocess.run([sys.executable, "-c", code], env=env, check=True, cwd=tree)
 

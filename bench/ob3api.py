@@ -44,7 +44,7 @@ def main() -> None:
     from app.ob3api import spec
     from app.ob3api.models import Ob3Token
     from app.ob3api.server import digest
-    from app.openbadges import clr, operations, verify
+    from app.openbadges import badges, clr, issuers, operations, verify
     from app.openbadges.rdfc import canonicalizer
     from bench._machine import machine_facts
 
@@ -73,10 +73,10 @@ def main() -> None:
         db.session.flush()
         db.session.add(Membership(context_id=course.id, user_id=user.id, roles=["Learner"]))
         db.session.commit()
-        issuer = operations.create_issuer("Bench U", "https://bench.example", "b@bench.example")
+        issuer = issuers.create_issuer("Bench U", "https://bench.example", "b@bench.example")
         artwork = badge_artwork("Bench")
         for n in range(args.badges):
-            badge = operations.create_badge(
+            badge = badges.create_badge(
                 issuer, f"Skill {n}", "A skill", "Show it", context_id=course.id, artwork=artwork
             )
             operations.issue(

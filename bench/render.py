@@ -127,7 +127,7 @@ def _served_badges() -> Iterator[tuple[Any, dict[str, str]]]:
 
     from app import create_app
     from app.artwork import badge_artwork
-    from app.openbadges import operations, urls
+    from app.openbadges import badges, issuers, urls
     from badge_design.design import design_to_dict
 
     app = create_app(
@@ -135,10 +135,10 @@ def _served_badges() -> Iterator[tuple[Any, dict[str, str]]]:
     )
     with app.app_context():
         upgrade()
-        issuer = operations.create_issuer("Bench U", "https://bench.example", "b@bench.example")
+        issuer = issuers.create_issuer("Bench U", "https://bench.example", "b@bench.example")
         paths = {}
         for template in TEMPLATES:
-            badge = operations.create_badge(
+            badge = badges.create_badge(
                 issuer,
                 f"Bench {template}",
                 "A benchmark badge.",

@@ -48,6 +48,7 @@ def main() -> None:
     from app.extensions import db
     from app.models import LtiUser
     from app.models.base import utcnow
+    from app.openbadges import badges, issuers
     from app.openbadges import operations as ob
     from app.wallets import badge, dids, operations, proofs
     from bench._machine import machine_facts
@@ -56,8 +57,8 @@ def main() -> None:
     steps: dict[str, list[float]] = {"offer": [], "token": [], "proof": [], "bind": []}
     with app.app_context():
         upgrade()
-        issuer = ob.create_issuer("Bench U", "https://bench.example", "b@bench.example")
-        design = ob.create_badge(
+        issuer = issuers.create_issuer("Bench U", "https://bench.example", "b@bench.example")
+        design = badges.create_badge(
             issuer, "Bench", "A benchmark badge", "Run the bench", artwork=badge_artwork("Bench")
         )
         users = [LtiUser(issuer="https://lms.example", sub=f"u{i}") for i in range(args.count)]

@@ -131,6 +131,7 @@ def native_quiz_badge(tool: Any, sandbox: Any, moodle: Any, sandbox_url: str) ->
     from sqlalchemy import select
 
     from app.artwork import badge_artwork
+    from app.audit import SYSTEM
     from app.awards.operations import badge_saved
     from app.connectors.base import ConnectorError
     from app.connectors.operations import connector_of, save_connector
@@ -140,7 +141,7 @@ def native_quiz_badge(tool: Any, sandbox: Any, moodle: Any, sandbox_url: str) ->
     from app.extensions import db
     from app.grades.models import Column
     from app.models import Context, Deployment, Registration
-    from app.openbadges import operations as ob
+    from app.openbadges import badges
     from app.openbadges.models import Badge
     from lti.sandbox.seed import DEMO_QUIZ, seed_native_quiz
 
@@ -195,7 +196,7 @@ def native_quiz_badge(tool: Any, sandbox: Any, moodle: Any, sandbox_url: str) ->
             select(Column).where(Column.context_id == context.id, Column.label == DEMO_QUIZ)
         ).one()
         criteria = {"column": quiz.public_id, "min_percent": 80}
-        badge = ob.create_badge(
+        badge = badges.create_badge(
             course_issuer(context),
             NATIVE_BADGE,
             "Scored at least 80 % in the course's Python basics quiz.",
@@ -205,7 +206,7 @@ def native_quiz_badge(tool: Any, sandbox: Any, moodle: Any, sandbox_url: str) ->
             enabled=True,
             artwork=badge_artwork(NATIVE_BADGE),
         )
-        badge_saved(badge, requested_by="demo")
+        badge_saved(badge, SYSTEM, requested_by="demo")
         db.session.commit()
     return (
         f"  Badge on a native Moodle quiz: {NATIVE_BADGE} ({DEMO_QUIZ}), "
@@ -233,6 +234,7 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("OUTBOUND_ALLOW_PRIVATE_NETWORKS", "true")
 
     from app import create_app
+    from app.audit import SYSTEM
     from app.registrations.operations import import_pylti_config
     from lti.sandbox import create_app as create_sandbox
     from lti.sandbox.seed import seed_demo, write_tool_config
@@ -252,7 +254,7 @@ def main(argv: list[str] | None = None) -> None:
 
     tool = create_app()
     with tool.app_context():
-        import_pylti_config(config)
+        import_pylti_config(config, SYSTEM)
 
     servers = [
         make_server("localhost", args.tool_port, tool, threaded=True),

@@ -25,7 +25,7 @@ from app.grades.models import Column, Grade, Job, JobState
 from app.launch_session import LaunchSession
 from app.models import Context, Deployment, LtiUser, Membership, Registration
 from app.models.base import utcnow
-from app.openbadges import operations
+from app.openbadges import badges, issuers, operations
 from app.openbadges.models import Assertion, Badge, Issuer
 
 
@@ -129,7 +129,7 @@ class IssuerFactory(_Factory):
     @classmethod
     def _create(cls, model_class: type[Issuer], *args: Any, **kwargs: Any) -> Issuer:
         name, url, email = kwargs.pop("name"), kwargs.pop("url"), kwargs.pop("email")
-        return operations.create_issuer(name, url, email, **kwargs)
+        return issuers.create_issuer(name, url, email, **kwargs)
 
 
 class BadgeFactory(_Factory):
@@ -149,7 +149,7 @@ class BadgeFactory(_Factory):
     @classmethod
     def _create(cls, model_class: type[Badge], *args: Any, **kwargs: Any) -> Badge:
         context = kwargs.pop("context")
-        return operations.create_badge(
+        return badges.create_badge(
             kwargs.pop("issuer"),
             kwargs.pop("name"),
             kwargs.pop("description"),

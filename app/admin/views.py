@@ -7,10 +7,11 @@ from flask_babel import gettext as _
 
 from app.admin import auth, operations, security
 from app.admin.operations import AdminError
-from app.audit import current_actor
+from app.audit import Actor
 from app.extensions import db
 from app.models import RegistrationStatus
-from app.openbadges import operations as ob
+from app.openbadges import issuers
+from app.openbadges.errors import OperationError
 from app.registrations import operations as registrations
 from app.registrations import queries
 from app.registrations.operations import RegistrationError, RegistrationInput
@@ -142,7 +143,7 @@ def new_registration():
     error = None
     if request.method == "POST":
         try:
-            row = registrations.create_registration(_input_from_form())
+            row = registrations.create_registration(_input_from_form(), Actor.from_request())
         except RegistrationError as exc:
             error = str(exc)
         else:
@@ -166,7 +167,7 @@ def registration(public_id: str):
     error = None
     if request.method == "POST":
         try:
-            registrations.update_registration(row, _input_from_form())
+            registrations.update_registration(row, _input_from_form(), Actor.from_request())
         except RegistrationError as exc:
             error = str(exc)
         else:
@@ -191,7 +192,7 @@ def registration_status(public_id: str):
     row = auth.console_registration(public_id)
     status = request.form.get("status", "")
     try:
-        registrations.set_registration_status(row.public_id, status)
+        registrations.set_registration_status(row.public_id, status, Actor.from_request())
     except RegistrationError as exc:
         auth.flash(str(exc))
     else:
@@ -209,7 +210,7 @@ def registration_change(public_id: str, change_id: str):
     else:
         try:
             registrations.decide_registration_change(
-                row, change_id, decision == "approve", current_actor()
+                row, change_id, decision == "approve", Actor.from_request()
             )
         except RegistrationError as exc:
             auth.flash(str(exc))
@@ -233,10 +234,10 @@ def issuer_profile(public_id: str):
         if context is None:
             abort(404)
         context_id = context.id
-    fields = {name: request.form.get(name, "") for name in ob.ISSUER_FIELDS}
+    fields = {name: request.form.get(name, "") for name in issuers.ISSUER_FIELDS}
     try:
-        issuer = ob.save_issuer_profile(row.id, context_id, **fields)
-    except ob.OperationError as exc:
+        issuer = issuers.save_issuer_profile(row.id, context_id, **fields)
+    except OperationError as exc:
         db.session.rollback()
         auth.flash(_("Issuer profile not saved: %(exc)s.", exc=exc))
     else:
@@ -249,7 +250,9 @@ def issuer_profile(public_id: str):
 def add_deployment(public_id: str):
     row = auth.console_registration(public_id)
     try:
-        deployment = registrations.add_deployment(row, request.form.get("deployment_id", ""))
+        deployment = registrations.add_deployment(
+            row, request.form.get("deployment_id", ""), Actor.from_request()
+        )
     except RegistrationError as exc:
         auth.flash(str(exc))
     else:
@@ -263,7 +266,7 @@ def deployment_status(public_id: str, deployment: int):
     row = auth.console_registration(public_id)
     status = request.form.get("status", "")
     try:
-        changed = registrations.set_deployment_status(row, deployment, status)
+        changed = registrations.set_deployment_status(row, deployment, status, Actor.from_request())
     except RegistrationError as exc:
         auth.flash(str(exc))
     else:

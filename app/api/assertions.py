@@ -13,7 +13,7 @@ from app.api.badges import _context_id, badge_registration
 from app.api.common import body, get_owned, paged, scoped
 from app.api.registry import endpoint
 from app.api.validation import text
-from app.audit import current_actor
+from app.audit import Actor
 from app.awards import operations as awards
 from app.awards.models import DecisionAction
 from app.openbadges import operations
@@ -89,7 +89,7 @@ def award(public_id: str) -> tuple[dict[str, Any], int]:
         badge,
         operations.Recipient(email=data["email"], name=str(data.get("name") or "")),
         action=DecisionAction.API_AWARD,
-        actor=current_actor(),
+        actor=Actor.from_request(),
         evidence=evidence,
         expires_at=expires,
     )
@@ -138,5 +138,5 @@ def get_assertion(public_id: str) -> dict[str, Any]:
 )
 def revoke(public_id: str) -> dict[str, Any]:
     assertion = get_owned(Assertion, public_id, lambda a: badge_registration(a.badge))
-    awards.revoke(assertion, str(body().get("reason") or ""), actor=current_actor())
+    awards.revoke(assertion, str(body().get("reason") or ""), actor=Actor.from_request())
     return assertion_json(assertion)

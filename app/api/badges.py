@@ -14,12 +14,13 @@ from app.api.common import body, get_owned, paged, scoped, scoped_registration
 from app.api.registry import endpoint
 from app.api.validation import text
 from app.artwork import badge_artwork
+from app.audit import Actor
 from app.awards.operations import badge_saved
 from app.database import as_utc
 from app.designer.operations import course_issuer
 from app.extensions import db
 from app.models import Context
-from app.openbadges import documents, operations, urls
+from app.openbadges import badges, documents, issuers, urls
 from app.openbadges.models import Badge, Issuer
 
 SHORT = {"type": "string", "maxLength": 300}
@@ -148,7 +149,7 @@ def _issuer_for(data: dict[str, Any], context_id: int | None) -> Issuer:
     # a course's first badge creates the institution's issuer exactly as the designer does.
     if context_id is not None:
         return course_issuer(db.session.get_one(Context, context_id))
-    issuer = operations.find_issuer(scoped_registration())
+    issuer = issuers.find_issuer(scoped_registration())
     if issuer is None:
         raise ApiError(
             422, "invalid", "no issuer: pass issuer_id or context_id, or create an issuer first"
@@ -168,7 +169,7 @@ def create_badge() -> tuple[dict[str, Any], int]:
     changes.setdefault("criteria_narrative", changes.get("description", ""))
     name = changes.pop("name", "")
     artwork = badge_artwork(name, design=data.get("design"))
-    badge = operations.create_badge(
+    badge = badges.create_badge(
         issuer,
         name,
         changes.pop("description", ""),
@@ -176,7 +177,7 @@ def create_badge() -> tuple[dict[str, Any], int]:
         artwork=artwork,
         **changes,
     )
-    badge_saved(badge, requested_by=f"api:{g.api_key.public_id}")
+    badge_saved(badge, Actor.from_request(), requested_by=f"api:{g.api_key.public_id}")
     return badge_json(badge), 201
 
 
@@ -202,10 +203,10 @@ def patch_badge(public_id: str) -> dict[str, Any]:
             changes["criteria"], changes.get("context_id", badge.context_id), badge.public_id
         )
     if "design" in data:
-        operations.save_artwork(badge, badge_artwork(badge.name, design=data["design"]))
-    operations.update_badge(badge, **changes)
+        badges.save_artwork(badge, badge_artwork(badge.name, design=data["design"]))
+    badges.update_badge(badge, **changes)
     if {"criteria", "enabled", "status"} & set(changes):  # going live evaluates too
-        badge_saved(badge, requested_by=f"api:{g.api_key.public_id}")
+        badge_saved(badge, Actor.from_request(), requested_by=f"api:{g.api_key.public_id}")
     return badge_json(badge)
 
 

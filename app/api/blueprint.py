@@ -13,7 +13,7 @@ from app.api.common import body
 from app.api.registry import bp
 from app.api.validation import checked_query, refuse_bad_params
 from app.extensions import db
-from app.openbadges.operations import OperationError
+from app.openbadges.errors import OperationError
 
 
 @bp.before_request

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.api.common import body, get_owned, paged, scoped, scoped_registration
 from app.api.registry import endpoint
 from app.api.validation import text
-from app.openbadges import operations, urls
+from app.openbadges import issuers, urls
 from app.openbadges.models import Issuer
 
 ISSUER = {
@@ -60,7 +60,7 @@ def issuer_json(issuer: Issuer) -> dict[str, Any]:
 )
 def create_issuer() -> tuple[dict[str, Any], int]:
     data = body()
-    issuer = operations.create_issuer(
+    issuer = issuers.create_issuer(
         str(data.get("name", "")),
         str(data.get("url", "")),
         str(data.get("email", "")),

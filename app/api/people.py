@@ -9,7 +9,7 @@ from flask import g
 from app.api.auth import ApiError
 from app.api.common import body, query_arg
 from app.api.registry import endpoint
-from app.audit import current_actor
+from app.audit import Actor
 from app.privacy import operations
 from app.privacy.operations import PersonNotFound
 
@@ -51,7 +51,9 @@ def _person(user_id: str | None, email: str | None) -> operations.Person:
     response={"type": "object"},
 )
 def export_person() -> dict[str, Any]:
-    return operations.export_person(_person(query_arg("user_id"), query_arg("email")))
+    return operations.export_person(
+        _person(query_arg("user_id"), query_arg("email")), Actor.from_request()
+    )
 
 
 @endpoint(
@@ -65,4 +67,6 @@ def export_person() -> dict[str, Any]:
 )
 def erase_person() -> dict[str, Any]:
     data = body()
-    return operations.erase_person(_person(data.get("user_id"), data.get("email")), current_actor())
+    return operations.erase_person(
+        _person(data.get("user_id"), data.get("email")), Actor.from_request()
+    )

@@ -11,6 +11,7 @@ from app.api.auth import ApiError
 from app.api.common import body, get_owned, query_arg, scoped_registration
 from app.api.registry import endpoint
 from app.api.validation import text
+from app.audit import Actor
 from app.extensions import db
 from app.models import Registration
 from app.openbadges import documents
@@ -89,7 +90,11 @@ def create_webhook() -> tuple[dict[str, Any], int]:
         raise ApiError(422, "invalid", "secret must be a string")
     try:
         row, secret = operations.create_subscription(
-            registration_id, data.get("url") or "", data.get("events"), secret
+            registration_id,
+            data.get("url") or "",
+            data.get("events"),
+            secret,
+            actor=Actor.from_request(),
         )
     except operations.WebhookError as exc:
         raise ApiError(422, exc.code, str(exc)) from None
@@ -144,5 +149,5 @@ def get_webhook(public_id: str) -> dict[str, Any]:
 )
 def delete_webhook(public_id: str) -> dict[str, Any]:
     row = get_owned(WebhookSubscription, public_id, lambda r: r.registration_id)
-    operations.set_active(row, False)
+    operations.set_active(row, False, Actor.from_request())
     return subscription_json(row)

@@ -9,10 +9,10 @@ to accreditors. The application has no code path that updates or deletes a recor
 # app.models re-exports this package's models: importing it first lets either import order
 # finish without a circular-import error.
 import app.models  # noqa: F401
+from app.audit.actor import CLI, PIPELINE, SYSTEM, Actor
 from app.audit.chain import Entry, Verdict, verify
 from app.audit.operations import (
     award_entries,
-    current_actor,
     record,
     record_many,
     review_entries,
@@ -21,10 +21,13 @@ from app.audit.operations import (
 )
 
 __all__ = [
+    "CLI",
+    "PIPELINE",
+    "SYSTEM",
+    "Actor",
     "Entry",
     "Verdict",
     "award_entries",
-    "current_actor",
     "record",
     "record_many",
     "review_entries",

@@ -1,7 +1,7 @@
 """Recording decisions and changes in the audit trail: who did it, to what, with what data.
 
-Callers describe the act; the actor is taken from the request when they do not name one
-(an API key, an admin of the console, a launched LTI user), else the CLI or the system.
+Callers describe the act and name its :class:`~app.audit.actor.Actor`, which the view or
+command that started the work passed down; nothing here reads the request.
 """
 
 from __future__ import annotations
@@ -10,34 +10,13 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-import click
-from flask import g, has_request_context
 from sqlalchemy import select
 
+from app.audit.actor import Actor
 from app.audit.chain import Entry, append
 from app.extensions import db
 from app.models.course import Context, LtiUser
 from app.models.lti import Registration
-
-
-def current_actor() -> str:
-    """Who is acting in this request or command, as a stable, readable string."""
-    if has_request_context():
-        key = g.get("api_key")
-        if key is not None:
-            return f"api_key:{key.public_id}"
-        admin = g.get("admin_user")
-        if admin is not None:
-            return f"admin:{admin.email}"
-        launch = g.get("launch_session")
-        if launch is not None:
-            public_id = db.session.scalar(
-                select(LtiUser.public_id).where(LtiUser.id == launch.user_id)
-            )
-            return f"lti_user:{public_id or launch.user_id}"
-    if click.get_current_context(silent=True) is not None:
-        return "cli"
-    return "system"
 
 
 def tenant_of_registration(registration_id: int | None) -> str:
@@ -66,7 +45,7 @@ def record(
     subject: str,
     data: dict[str, Any] | None = None,
     *,
-    actor: str | None = None,
+    actor: Actor,
     tenant: str = "",
     commit: bool = False,
     now: datetime | None = None,
@@ -75,11 +54,9 @@ def record(
 
     ``action`` is a dotted verb (``award.auto``, ``assertion.revoked``, ``badge.criteria``,
     ``registration.updated``); ``subject`` names what it is about (``assertion:<public id>``);
-    ``data`` is what was evaluated or changed. Returns the record's hash.
+    ``data`` is what was evaluated or changed; ``actor`` did it. Returns the record's hash.
     """
-    digest = append(
-        [Entry(action, subject, data or {}, actor or current_actor(), tenant)], now=now
-    )[0]
+    digest = append([Entry(action, subject, data or {}, str(actor), tenant)], now=now)[0]
     if commit:
         db.session.commit()
     return digest
@@ -89,14 +66,11 @@ def record_many(entries: Iterable[Entry], *, now: datetime | None = None) -> lis
     """Append several records at once (one lock of the head, one INSERT per
     :data:`app.database.CHUNK` rows); no commit.
 
-    Entries without an actor get the current one."""
-    actor = None
-    filled = []
-    for entry in entries:
-        if not entry.actor:
-            actor = actor or current_actor()
-            entry = Entry(entry.action, entry.subject, entry.data, actor, entry.tenant)
-        filled.append(entry)
+    Each entry names its actor (:func:`award_entries` and :func:`review_entries` write it
+    from the :class:`~app.audit.actor.Actor` they are given); one without is refused."""
+    filled = list(entries)
+    if not all(entry.actor for entry in filled):
+        raise ValueError("an audit record needs its actor")
     return append(filled, now=now)
 
 
@@ -113,7 +87,7 @@ def award_entries(
     badge: Any,
     created: Sequence[tuple[int | None, Any, Any]],
     action: str,
-    actor: str,
+    actor: Actor,
     reason: str,
     evidence: Sequence[list[str]],
 ) -> list[Entry]:
@@ -124,8 +98,6 @@ def award_entries(
     """
     tenant = tenant_of_badge(badge)
     learners = _learner_ids(u for u, _a, _d in created)
-    # The pipeline's own decisions are the system's, whoever's request set it going.
-    who = actor or ("system:pipeline" if action == "auto_award" else "")
     return [
         Entry(
             f"award.{action}",
@@ -138,7 +110,7 @@ def award_entries(
                 "issued_on": assertion.issued_on,
                 "expires": assertion.expires_at,
             },
-            who,
+            str(actor),
             tenant,
         )
         for (user_id, assertion, _d), lines in zip(created, evidence, strict=True)
@@ -150,7 +122,7 @@ def review_entries(
     queued: Sequence[tuple[int, dict[str, Any]]],
     *,
     action: str = "review.queued",
-    actor: str = "system:pipeline",
+    actor: Actor,
 ) -> list[Entry]:
     """Records of review-band learners (queued, or a decision on them) with the data seen."""
     tenant = tenant_of_badge(badge)
@@ -160,7 +132,7 @@ def review_entries(
             action,
             f"badge:{badge.public_id}",
             {"learner": learners.get(user_id), **data},
-            actor,
+            str(actor),
             tenant,
         )
         for user_id, data in queued

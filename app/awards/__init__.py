@@ -8,4 +8,11 @@ audit record, outbox rows) for every path, ``outbox`` dispatches the side effect
 ``course_awards`` blueprint, under ``/course/awards``).
 """
 
+from flask import Flask
+
 import app.models  # noqa: F401  (the model registry first: our models import its modules)
+
+
+def init_app(app: Flask) -> None:
+    """Add ``award`` and ``revoke`` to the ``flask badges`` commands."""
+    from app.awards import cli  # noqa: F401  (registers the commands on the group)

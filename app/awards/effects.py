@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import insert
 
 from app import audit
+from app.audit import PIPELINE, Actor
 from app.awards import outbox
 from app.awards.models import AwardDecision, DecisionAction, ReviewItem
 from app.database import table_of
@@ -43,13 +44,15 @@ class NewAward:
 
 
 def awarded(
-    badge: Badge, created: Sequence[NewAward], *, action: str, actor: str, reason: str
+    badge: Badge, created: Sequence[NewAward], *, action: str, actor: Actor, reason: str
 ) -> list[int]:
-    """New awards of ``badge``: their decisions, audit records, and the award email and
-    ``badge.issued`` webhook owed. Returns the outbox ids to dispatch after the commit."""
+    """New awards of ``badge`` by ``actor``: their decisions, audit records, and the award
+    email and ``badge.issued`` webhook owed. Returns the outbox ids to dispatch after the
+    commit."""
     if not created:
         return []
     now = utcnow()
+    decided_by = _decided_by(actor)
     db.session.execute(
         insert(table_of(AwardDecision)),
         [
@@ -58,7 +61,7 @@ def awarded(
                 "user_id": new.user_id,
                 "assertion_id": new.assertion.id,
                 "action": action,
-                "actor": actor,
+                "actor": decided_by,
                 "reason": reason,
                 "created_at": now,
                 "data": {"evidence": new.evidence},
@@ -82,7 +85,12 @@ def awarded(
     )
 
 
-def revoked(assertion: Assertion, *, actor: str) -> list[int]:
+def _decided_by(actor: Actor) -> str:
+    # A decision row names the person behind it; the pipeline's own are left blank.
+    return "" if actor == PIPELINE else str(actor)
+
+
+def revoked(assertion: Assertion, *, actor: Actor) -> list[int]:
     """A revocation (the assertion already carries its time and reason): its decision, its
     audit record and the ``badge.revoked`` webhook owed. Returns the outbox ids."""
     reason, now = assertion.revocation_reason or "", assertion.revoked_at
@@ -92,7 +100,7 @@ def revoked(assertion: Assertion, *, actor: str) -> list[int]:
             user_id=assertion.lti_user_id,
             assertion_id=assertion.id,
             action=DecisionAction.REVOKE,
-            actor=actor,
+            actor=_decided_by(actor),
             reason=reason,
             data={},
             created_at=now,
@@ -127,7 +135,7 @@ def review_queued(badge: Badge, queued: Sequence[tuple[int, dict[str, Any]]]) ->
                 "user_id": user_id,
                 "assertion_id": None,
                 "action": DecisionAction.REVIEW_QUEUED,
-                "actor": "",
+                "actor": _decided_by(PIPELINE),
                 "created_at": now,
                 "reason": "within the review band",
                 "data": data,
@@ -135,17 +143,17 @@ def review_queued(badge: Badge, queued: Sequence[tuple[int, dict[str, Any]]]) ->
             for user_id, data in queued
         ],
     )
-    audit.record_many(audit.review_entries(badge, queued), now=now)
+    audit.record_many(audit.review_entries(badge, queued, actor=PIPELINE), now=now)
 
 
-def review_denied(item: ReviewItem, *, actor: str, reason: str) -> None:
+def review_denied(item: ReviewItem, *, actor: Actor, reason: str) -> None:
     """Staff denied a learner in the review band: the decision and its audit record."""
     db.session.add(
         AwardDecision(
             badge_id=item.badge_id,
             user_id=item.user_id,
             action=DecisionAction.REVIEW_DENIED,
-            actor=actor,
+            actor=_decided_by(actor),
             reason=reason,
             data=item.data,
         )

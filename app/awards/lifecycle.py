@@ -5,7 +5,9 @@ new rule, its name, description and other fields), callable without a request.
 A draft is invisible to learners and cannot be awarded; a live badge is awarded (by hand, and
 automatically when its automatic awards are on); an archived badge awards nobody new and its
 awards stay valid. Every change is recorded in the audit trail in the transaction that makes
-it; a change after which a live badge's automatic awards are on (going live, turning them on,
+it, under the :class:`~app.audit.Actor` the page passes down (each change also names the
+staff member who ``requested_by`` it, as their tracked jobs do); a change after which a live
+badge's automatic awards are on (going live, turning them on,
 a new rule) evaluates every learner against the grades already held, as a tracked job.
 """
 
@@ -19,11 +21,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app import audit
+from app.audit import Actor
 from app.awards.operations import badge_saved, request_evaluation
 from app.extensions import db
 from app.grades.models import Job
-from app.openbadges import operations as ob
-from app.openbadges import translations
+from app.openbadges import badges, translations
+from app.openbadges.errors import OperationError
 from app.openbadges.models import Badge, BadgeStatus, ExpiryPolicy
 
 #: The word pages use for each stored status (the API keeps the stored ``active``).
@@ -43,7 +46,7 @@ def state_label(state: str) -> str:
     return str(STATE_LABELS.get(state, state))
 
 
-class LifecycleError(ob.OperationError):
+class LifecycleError(OperationError):
     """A change that the badge's state does not allow; the message says what to do."""
 
 
@@ -87,23 +90,24 @@ class Changed:
     job: Job | None = None
 
 
-def _status_change(badge: Badge, to: str, actor: str, action: str) -> None:
+def _status_change(badge: Badge, to: str, actor: Actor, requested_by: str, action: str) -> None:
     before = badge.status
     badge.status = to
     audit.record(
         action,
         f"badge:{badge.public_id}",
-        {"from": before, "to": to, "requested_by": actor},
+        {"from": before, "to": to, "requested_by": requested_by},
+        actor=actor,
         tenant=audit.tenant_of_badge(badge),
     )
     try:
-        ob.update_badge(badge)  # validates and commits the change with its record
-    except ob.OperationError:
+        badges.update_badge(badge)  # validates and commits the change with its record
+    except OperationError:
         db.session.rollback()
         raise
 
 
-def publish(badge: Badge, actor: str) -> Changed:
+def publish(badge: Badge, actor: Actor, requested_by: str) -> Changed:
     """Make a draft (or archived) badge live; with automatic awards on, award everyone who
     qualifies now (a tracked job)."""
     if badge.status == BadgeStatus.ACTIVE:
@@ -112,12 +116,13 @@ def publish(badge: Badge, actor: str) -> Changed:
         badge,
         BadgeStatus.ACTIVE,
         actor,
+        requested_by,
         "badge.published" if badge.status == BadgeStatus.DRAFT else "badge.restored",
     )
-    return Changed(badge, published=True, job=request_evaluation(badge, actor))
+    return Changed(badge, published=True, job=request_evaluation(badge, requested_by))
 
 
-def archive(badge: Badge, actor: str) -> Changed:
+def archive(badge: Badge, actor: Actor, requested_by: str) -> Changed:
     """Stop awarding a live badge (by hand and automatically); awards given stay valid."""
     if badge.status == BadgeStatus.DRAFT:
         raise LifecycleError(
@@ -128,11 +133,11 @@ def archive(badge: Badge, actor: str) -> Changed:
             ),
         )
     if badge.status != BadgeStatus.ARCHIVED:
-        _status_change(badge, BadgeStatus.ARCHIVED, actor, "badge.archived")
+        _status_change(badge, BadgeStatus.ARCHIVED, actor, requested_by, "badge.archived")
     return Changed(badge)
 
 
-def set_enabled(badge: Badge, enabled: bool, actor: str) -> Changed:
+def set_enabled(badge: Badge, enabled: bool, actor: Actor, requested_by: str) -> Changed:
     """Turn automatic awards on or off. Turning them on needs criteria, publishes a draft and
     evaluates every learner; an archived badge must be restored first."""
     if enabled and not badge.criteria:
@@ -148,18 +153,21 @@ def set_enabled(badge: Badge, enabled: bool, actor: str) -> Changed:
         audit.record(
             "badge.published",
             f"badge:{badge.public_id}",
-            {"from": BadgeStatus.DRAFT, "to": BadgeStatus.ACTIVE, "requested_by": actor},
+            {"from": BadgeStatus.DRAFT, "to": BadgeStatus.ACTIVE, "requested_by": requested_by},
+            actor=actor,
             tenant=audit.tenant_of_badge(badge),
         )
-    ob.update_badge(badge, enabled=enabled)
-    return Changed(badge, published=published, job=badge_saved(badge, requested_by=actor))
+    badges.update_badge(badge, enabled=enabled)
+    return Changed(badge, published=published, job=badge_saved(badge, actor, requested_by))
 
 
-def set_criteria(badge: Badge, criteria: dict[str, Any] | None, actor: str) -> Changed:
+def set_criteria(
+    badge: Badge, criteria: dict[str, Any] | None, actor: Actor, requested_by: str
+) -> Changed:
     """Save a checked criteria document (``app.awards.operations.check_criteria``); on a live
     badge with automatic awards on, everyone who qualifies under the new rule is awarded."""
-    ob.update_badge(badge, criteria=criteria)
-    return Changed(badge, job=badge_saved(badge, requested_by=actor))
+    badges.update_badge(badge, criteria=criteria)
+    return Changed(badge, job=badge_saved(badge, actor, requested_by))
 
 
 @dataclass(frozen=True)
@@ -177,7 +185,7 @@ class BadgeDetails:
     language: str | None = None
 
 
-def edit_details(badge: Badge, details: BadgeDetails, actor: str) -> Changed:
+def edit_details(badge: Badge, details: BadgeDetails, actor: Actor, requested_by: str) -> Changed:
     """Change a badge's name, description, tags and expiry policy (validated, recorded).
 
     Awards already issued keep what they were signed with; new awards carry the new fields.
@@ -206,13 +214,14 @@ def edit_details(badge: Badge, details: BadgeDetails, actor: str) -> Changed:
             "changed": {
                 k: v.isoformat() if isinstance(v, datetime) else v for k, v in changed.items()
             },
-            "requested_by": actor,
+            "requested_by": requested_by,
         },
+        actor=actor,
         tenant=audit.tenant_of_badge(badge),
     )
     try:
-        ob.update_badge(badge, **changed)
-    except ob.OperationError:
+        badges.update_badge(badge, **changed)
+    except OperationError:
         db.session.rollback()
         raise
     return Changed(badge)
@@ -235,14 +244,21 @@ def _own_language(badge: Badge, raw: str) -> str:
 
 
 def save_language_variant(
-    badge: Badge, language: str, name: str, description: str, criteria_narrative: str, actor: str
+    badge: Badge,
+    language: str,
+    name: str,
+    description: str,
+    criteria_narrative: str,
+    actor: Actor,
+    requested_by: str,
 ) -> None:
     """Add or replace the badge's name, description and criteria text in one more language
     (recorded); raises ``TranslationError`` with the reason for a refused variant."""
     audit.record(
         "badge.language_saved",
         f"badge:{badge.public_id}",
-        {"language": language.strip(), "requested_by": actor},
+        {"language": language.strip(), "requested_by": requested_by},
+        actor=actor,
         tenant=audit.tenant_of_badge(badge),
     )
     try:
@@ -252,14 +268,15 @@ def save_language_variant(
         raise
 
 
-def remove_language_variant(badge: Badge, language: str, actor: str) -> bool:
+def remove_language_variant(badge: Badge, language: str, actor: Actor, requested_by: str) -> bool:
     """Remove the badge's variant in ``language`` (recorded); False if it had none."""
     if language not in {variant.language for variant in badge.translations}:
         return False
     audit.record(
         "badge.language_removed",
         f"badge:{badge.public_id}",
-        {"language": language, "requested_by": actor},
+        {"language": language, "requested_by": requested_by},
+        actor=actor,
         tenant=audit.tenant_of_badge(badge),
     )
     return translations.remove_translation(badge, language)

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 
 from app.awards import lifecycle
 from app.awards import operations as awards
-from app.awards.views import _actor, _after, _back, _badge, bp, render_badge_page
+from app.awards.views import _after, _back, _badge, _changed_by, bp, render_badge_page
 from app.course.progress import job_progress
 from app.course.rules import rule_form
 from app.course.scope import course_row_or_404
@@ -22,15 +22,15 @@ from app.criteria import CriteriaError
 from app.extensions import db
 from app.grades.models import Job
 from app.launch_session import launch_required
+from app.openbadges.errors import OperationError
 from app.openbadges.models import ExpiryPolicy
-from app.openbadges.operations import OperationError
 from app.openbadges.translations import TranslationError
 
 
 @bp.post("/badge/<public_id>/publish")
 @launch_required(staff=True)
 def publish(public_id: str):
-    changed = lifecycle.publish(_badge(public_id), _actor())
+    changed = lifecycle.publish(_badge(public_id), *_changed_by())
     return _after(changed, "published_enabled" if changed.job else "published")
 
 
@@ -38,7 +38,7 @@ def publish(public_id: str):
 @launch_required(staff=True)
 def archive(public_id: str):
     try:
-        changed = lifecycle.archive(_badge(public_id), _actor())
+        changed = lifecycle.archive(_badge(public_id), *_changed_by())
     except lifecycle.LifecycleError:
         return _back("archive_draft", "course_awards.badge_page", public_id=public_id)
     return _after(changed, "archived")
@@ -47,7 +47,7 @@ def archive(public_id: str):
 @bp.post("/badge/<public_id>/restore")
 @launch_required(staff=True)
 def restore(public_id: str):
-    changed = lifecycle.publish(_badge(public_id), _actor())
+    changed = lifecycle.publish(_badge(public_id), *_changed_by())
     return _after(changed, "restored")
 
 
@@ -84,7 +84,7 @@ def _details_from_form() -> lifecycle.BadgeDetails:
 def edit_details(public_id: str):
     badge = _badge(public_id)
     try:
-        lifecycle.edit_details(badge, _details_from_form(), _actor())
+        lifecycle.edit_details(badge, _details_from_form(), *_changed_by())
     except (ValueError, OperationError) as exc:
         db.session.rollback()
         message = str(exc)
@@ -105,7 +105,7 @@ def save_language(public_id: str):
             form.get("name") or "",
             form.get("description") or "",
             form.get("criteria_narrative") or "",
-            _actor(),
+            *_changed_by(),
         )
     except TranslationError as exc:
         message = str(exc)
@@ -118,7 +118,7 @@ def save_language(public_id: str):
 @bp.post("/badge/<public_id>/languages/<language>/remove")
 @launch_required(staff=True)
 def remove_language(public_id: str, language: str):
-    lifecycle.remove_language_variant(_badge(public_id), language, _actor())
+    lifecycle.remove_language_variant(_badge(public_id), language, *_changed_by())
     return _back("language_removed", "course_awards.badge_page", public_id=public_id)
 
 
@@ -133,7 +133,7 @@ def save_rule(public_id: str):
         doc = awards.check_criteria(form.as_criteria(), badge.context_id, badge.public_id)
     except (ValueError, CriteriaError) as exc:
         return render_badge_page(badge, rule=form, rule_error=str(exc), saving=True, status=422)
-    changed = lifecycle.set_criteria(badge, doc, _actor())
+    changed = lifecycle.set_criteria(badge, doc, *_changed_by())
     return _after(changed, "criteria_saved_checking" if changed.job else "criteria_saved")
 
 

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app import audit
+from app.audit import Actor
 from app.awards import effects
 from app.awards.models import DecisionAction, ReviewItem, ReviewStatus
 from app.awards.pipeline import (
@@ -46,6 +47,7 @@ from app.grades.models import COMPLETION_KINDS, Column
 from app.models import LtiUser
 from app.models.base import utcnow
 from app.openbadges import operations as ob
+from app.openbadges.errors import OperationError
 from app.openbadges.models import Assertion, Badge, BadgeStatus
 
 # "Close" on the preview: within this many percentage points of the threshold.
@@ -164,10 +166,11 @@ def _requires(start: str, target: str, badges: dict[str, Badge], seen: set[str])
     return any(_requires(n, target, badges, seen) for n in needed)
 
 
-def badge_saved(badge: Badge, requested_by: str = "") -> jobs.Job | None:
-    """After a badge's criteria or ``enabled`` changed: embed the criteria's text in the badge,
-    record the new rule in the audit trail and, when the badge is live with automatic awards
-    on, evaluate every learner of the course against the grades held (a tracked job)."""
+def badge_saved(badge: Badge, actor: Actor, requested_by: str = "") -> jobs.Job | None:
+    """After ``actor`` changed a badge's criteria or ``enabled``: embed the criteria's text in
+    the badge, record the new rule in the audit trail and, when the badge is live with
+    automatic awards on, evaluate every learner of the course against the grades held (a
+    tracked job, labelled ``requested_by``)."""
     if badge.criteria and badge.context_id:
         # The text verifiers and employers read is generated from the rule that awards the
         # badge, so the two can never disagree.
@@ -182,6 +185,7 @@ def badge_saved(badge: Badge, requested_by: str = "") -> jobs.Job | None:
         "badge.rule_changed",
         f"badge:{badge.public_id}",
         {"criteria": badge.criteria, "enabled": badge.enabled, "requested_by": requested_by},
+        actor=actor,
         tenant=audit.tenant_of_badge(badge),
         commit=True,
     )
@@ -278,7 +282,7 @@ def _award(
     evidence: Sequence[dict[str, Any]],
     decision_evidence: list[Any],
     action: str,
-    actor: str,
+    actor: Actor,
     reason: str,
     expires_at: datetime | None = None,
     also: Callable[[], None] | None = None,
@@ -314,7 +318,7 @@ def award_directly(
     recipient: ob.Recipient,
     *,
     action: str,
-    actor: str,
+    actor: Actor,
     evidence: Sequence[dict[str, Any]] = (),
     expires_at: datetime | None = None,
 ) -> ob.Issued:
@@ -335,7 +339,7 @@ def award_directly(
 
 def _check_awardable(badge: Badge, reason: str) -> None:
     if badge.status == BadgeStatus.DRAFT:
-        raise ob.OperationError(
+        raise OperationError(
             "badge_draft",
             _(
                 "badge %(public_id)s is a draft: publish it before awarding it",
@@ -343,7 +347,7 @@ def _check_awardable(badge: Badge, reason: str) -> None:
             ),
         )
     if badge.status == BadgeStatus.ARCHIVED:
-        raise ob.OperationError(
+        raise OperationError(
             "badge_archived",
             _(
                 "badge %(public_id)s is archived: restore it before awarding it",
@@ -351,13 +355,13 @@ def _check_awardable(badge: Badge, reason: str) -> None:
             ),
         )
     if not (reason or "").strip():
-        raise ob.OperationError("reason_required", _("a manual award needs a reason"))
+        raise OperationError("reason_required", _("a manual award needs a reason"))
 
 
 def award_manually(
     badge: Badge,
     user: LtiUser,
-    actor: str,
+    actor: Actor,
     reason: str,
     action: str = DecisionAction.MANUAL_AWARD,
     also: Callable[[], None] | None = None,
@@ -378,7 +382,7 @@ def award_manually(
 
 
 def revoke(
-    assertion: Assertion, reason: str, *, actor: str, now: datetime | None = None
+    assertion: Assertion, reason: str, *, actor: Actor, now: datetime | None = None
 ) -> Assertion:
     """Revoke an award as ``actor`` (idempotent: an award revoked already is left as it is)
     with its decision, audit record and webhook; commits."""
@@ -394,16 +398,16 @@ def revoke(
     return assertion
 
 
-def revoke_award(assertion: Assertion, actor: str, reason: str) -> Assertion:
+def revoke_award(assertion: Assertion, actor: Actor, reason: str) -> Assertion:
     """Revoke explicitly from the staff pages, with a reason; recorded. (Leaving the roster
     never revokes.)"""
     if assertion.revoked:
-        raise ob.OperationError(
+        raise OperationError(
             "already_revoked",
             _("assertion %(public_id)s was already revoked", public_id=assertion.public_id),
         )
     if not (reason or "").strip():
-        raise ob.OperationError("reason_required", _("a revocation needs a reason"))
+        raise OperationError("reason_required", _("a revocation needs a reason"))
     return revoke(assertion, reason, actor=actor)
 
 
@@ -416,11 +420,15 @@ def accept(assertion: Assertion, now: datetime | None = None) -> None:
 
 
 def decide_review(
-    item: ReviewItem, approve: bool, actor: str, reason: str = "", decided_by_id: int | None = None
+    item: ReviewItem,
+    approve: bool,
+    actor: Actor,
+    reason: str = "",
+    decided_by_id: int | None = None,
 ) -> Assertion | None:
     """Approve (award) or deny a learner in the review band; recorded."""
     if item.status != ReviewStatus.PENDING:
-        raise ob.OperationError("invalid", _("this review was already decided"))
+        raise OperationError("invalid", _("this review was already decided"))
 
     def decided() -> None:
         item.status = ReviewStatus.APPROVED if approve else ReviewStatus.DENIED

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
+from app.audit import PIPELINE
 from app.awards import effects
 from app.awards.models import DecisionAction, ReviewItem
 from app.criteria import (
@@ -39,8 +40,9 @@ from app.grades.models import Grade as GradeRow
 from app.grades.operations import GradeEvent, record_grades
 from app.models import LtiUser, Membership
 from app.models.base import new_public_id, utcnow
+from app.openbadges.badges import fixed_expiry_passed
 from app.openbadges.models import Assertion, Badge, BadgeStatus
-from app.openbadges.operations import Award, Recipient, fixed_expiry_passed, issue_many
+from app.openbadges.operations import Award, Recipient, issue_many
 
 log = logging.getLogger(__name__)
 
@@ -328,7 +330,7 @@ def _issue(
         return
     result.issued += len(created)
     result.outbox_ids += effects.awarded(
-        badge, created, action=DecisionAction.AUTO_AWARD, actor="", reason="criteria met"
+        badge, created, action=DecisionAction.AUTO_AWARD, actor=PIPELINE, reason="criteria met"
     )
 
 

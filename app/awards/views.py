@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from app.audit import Actor
 from app.awards import lifecycle
 from app.awards import operations as awards
 from app.awards.models import ReviewItem
@@ -36,8 +37,9 @@ from app.grades.sync import create_column
 from app.launch_session import current_session, launch_required, launch_url
 from app.models import Context, LtiUser, Membership, Registration
 from app.notifications.queries import learners_without_email
+from app.openbadges.badges import update_badge
+from app.openbadges.errors import OperationError
 from app.openbadges.models import Assertion, Badge
-from app.openbadges.operations import OperationError, update_badge
 from app.security.json_input import load_json
 from app.security.limits import body_limit
 from lti.services import PlatformError
@@ -151,9 +153,15 @@ def _context() -> Context:
     return db.get_or_404(Context, current_session().context_id)
 
 
-def _actor() -> str:
-    user = db.session.get_one(LtiUser, current_session().user_id)
-    return f"staff:{user.public_id} {user.name}".strip()
+def _staff() -> Actor:
+    """The staff member on the page, as their awards, revocations and reviews record them."""
+    return Actor.staff(db.session.get_one(LtiUser, current_session().user_id))
+
+
+def _changed_by() -> tuple[Actor, str]:
+    """Who changes a badge: the launched user the audit trail records, and the staff member
+    the change and its job name as ``requested_by``."""
+    return Actor.from_request(), str(_staff())
 
 
 def _badge(public_id: str) -> Badge:
@@ -224,7 +232,7 @@ def index():
 @bp.post("/sync")
 @launch_required(staff=True)
 def check_now():
-    job = jobs.request_job(jobs.SYNC, _context().id, requested_by=_actor())
+    job = jobs.request_job(jobs.SYNC, _context().id, requested_by=str(_staff()))
     if request.form.get("badge"):  # pressed on a badge's page: back there
         return _back(
             "sync_queued",
@@ -403,7 +411,7 @@ def save_criteria(public_id: str):
         # Back to the editor with the draft: the page names what is wrong with it.
         log.info("criteria of badge %s refused: %s", public_id, exc)
         return render_badge_page(badge, json_draft=draft, saving=True, status=422)
-    changed = lifecycle.set_criteria(badge, doc, _actor())
+    changed = lifecycle.set_criteria(badge, doc, *_changed_by())
     return _after(changed, "criteria_saved_checking" if changed.job else "criteria_saved")
 
 
@@ -413,7 +421,7 @@ def set_enabled(public_id: str):
     badge = _badge(public_id)
     enable = request.form.get("enabled") == "1"
     try:
-        changed = lifecycle.set_enabled(badge, enable, _actor())
+        changed = lifecycle.set_enabled(badge, enable, *_changed_by())
     except lifecycle.LifecycleError as exc:
         return _back(
             {"archived": "enable_archived"}.get(exc.code, "needs_criteria"),
@@ -467,7 +475,7 @@ def award(public_id: str):
         )
     )
     try:
-        awards.award_manually(badge, user, _actor(), request.form.get("reason", ""))
+        awards.award_manually(badge, user, _staff(), request.form.get("reason", ""))
     except OperationError as exc:
         db.session.rollback()
         log.warning("manual award of badge %s refused: %s (%s)", badge.public_id, exc.code, exc)
@@ -487,7 +495,7 @@ def revoke(public_id: str):
     assertion = course_row_or_404(Assertion, public_id)
     badge_id = assertion.badge.public_id
     try:
-        awards.revoke_award(assertion, _actor(), request.form.get("reason", ""))
+        awards.revoke_award(assertion, _staff(), request.form.get("reason", ""))
     except OperationError as exc:
         db.session.rollback()
         log.warning("revocation of %s refused: %s (%s)", public_id, exc.code, exc)
@@ -507,7 +515,7 @@ def decide(public_id: str):
         awards.decide_review(
             item,
             request.form.get("decision") == "approve",
-            _actor(),
+            _staff(),
             request.form.get("reason", ""),
             current_session().user_id,
         )

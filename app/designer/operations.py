@@ -23,15 +23,10 @@ from app.extensions import db
 from app.i18n import translated
 from app.models import Context, Registration
 from app.openbadges import urls
+from app.openbadges.badges import Upload, create_badge, save_artwork
+from app.openbadges.errors import OperationError
+from app.openbadges.issuers import create_issuer, find_issuer
 from app.openbadges.models import Badge, BadgeImage, BadgeStatus, Issuer
-from app.openbadges.operations import (
-    OperationError,
-    Upload,
-    create_badge,
-    create_issuer,
-    find_issuer,
-    save_artwork,
-)
 from badge_design.artwork import Artwork, artwork_from_design, artwork_from_upload
 from badge_design.design import (
     MAX_ALT_TEXT_CHARS,

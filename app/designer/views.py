@@ -21,7 +21,7 @@ from app.extensions import db
 from app.launch_session import current_session, launch_required, launch_url
 from app.models import Context
 from app.openbadges import documents
-from app.openbadges.operations import Upload
+from app.openbadges.badges import Upload
 from app.security.json_input import JsonInputError, load_json
 from app.security.limits import body_limit
 from badge_design.design import (

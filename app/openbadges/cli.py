@@ -1,4 +1,5 @@
-"""``flask badges …``: issuers, badges, awards, revocation and verification from a shell.
+"""``flask badges …``: issuers, badges and verification from a shell (awarding and revoking
+are ``app.awards.cli``'s, on the same group).
 
 A public contract: with ``--json`` every command prints exactly one JSON object; ids printed
 are public ids and every command accepts them.
@@ -15,13 +16,12 @@ from typing import Any
 import click
 from flask.cli import AppGroup
 
-from app.awards import operations as awards
-from app.awards.models import DecisionAction
 from app.database import as_utc, by_public_id, find_by_ref
 from app.extensions import db
 from app.models import Registration
-from app.openbadges import operations, urls
-from app.openbadges.models import Assertion, Badge, Issuer
+from app.openbadges import badges, issuers
+from app.openbadges.errors import OperationError
+from app.openbadges.models import Issuer
 
 badges_cli = AppGroup("badges", help="Open Badges: issuers, badges, awards, verification.")
 
@@ -78,10 +78,10 @@ def issuer_create(
             _fail(as_json, "not_found", f"no registration {registration}")
         registration_id = found.id
     try:
-        issuer = operations.create_issuer(
+        issuer = issuers.create_issuer(
             name, url, email, description=description, registration_id=registration_id
         )
-    except operations.OperationError as exc:
+    except OperationError as exc:
         _fail(as_json, exc.code, str(exc))
     _emit(as_json, {"id": issuer.public_id}, f"Issuer {issuer.public_id} created")
 
@@ -120,9 +120,9 @@ def create(
     from app.artwork import badge_artwork  # the drawing code: only when creating a badge
 
     issuer = _find(Issuer, issuer_id, as_json)
-    upload = operations.Upload(image.name, image.read_bytes()) if image else None
+    upload = badges.Upload(image.name, image.read_bytes()) if image else None
     try:
-        badge = operations.create_badge(
+        badge = badges.create_badge(
             issuer,
             name,
             description,
@@ -134,70 +134,9 @@ def create(
             achievement_type=achievement_type,
             language=language,
         )
-    except operations.OperationError as exc:
+    except OperationError as exc:
         _fail(as_json, exc.code, str(exc))
     _emit(as_json, {"id": badge.public_id}, f"Badge {badge.public_id} created")
-
-
-@badges_cli.command("award")
-@click.argument("badge_id")
-@click.option("--email", required=True)
-@click.option("--name", required=True)
-@click.option("--evidence", "evidence_urls", multiple=True, help="Evidence URL (repeatable).")
-@click.option("--narrative", help="Evidence narrative.")
-@click.option("--expires", help="Expiry date (ISO 8601), instead of the badge's policy.")
-@json_option
-def award(
-    badge_id: str,
-    email: str,
-    name: str,
-    evidence_urls: tuple[str, ...],
-    narrative: str | None,
-    expires: str | None,
-    as_json: bool,
-) -> None:
-    """Award a badge (idempotent: a learner's live award is returned again)."""
-    badge = _find(Badge, badge_id, as_json)
-    evidence = [{"url": url} for url in evidence_urls]
-    if narrative:
-        evidence.append({"narrative": narrative})
-    try:
-        issued = awards.award_directly(
-            badge,
-            operations.Recipient(email=email, name=name),
-            action=DecisionAction.CLI_AWARD,
-            actor="cli",
-            evidence=evidence,
-            expires_at=_date(expires),
-        )
-    except (operations.OperationError, ValueError) as exc:
-        _fail(as_json, getattr(exc, "code", "invalid"), str(exc))
-    public_id = issued.assertion.public_id
-    links = urls.assertion_links(public_id)
-    _emit(
-        as_json,
-        {"assertion_id": public_id, "created": issued.created, **links},
-        f"Assertion {public_id}{'' if issued.created else ' (already awarded)'}\n"
-        + "\n".join(f"  {k}: {v}" for k, v in links.items()),
-    )
-
-
-@badges_cli.command("revoke")
-@click.argument("assertion_id")
-@click.option("--reason", required=True)
-@json_option
-def revoke(assertion_id: str, reason: str, as_json: bool) -> None:
-    """Revoke an award (OB 2.0 says revoked; the OB 3.0 status list bit is set)."""
-    assertion = _find(Assertion, assertion_id, as_json)
-    try:
-        awards.revoke(assertion, reason, actor="cli")
-    except operations.OperationError as exc:
-        _fail(as_json, exc.code, str(exc))
-    _emit(
-        as_json,
-        {"id": assertion.public_id, "revoked": True},
-        f"Assertion {assertion.public_id} revoked",
-    )
 
 
 @badges_cli.command("issuer-update")
@@ -221,11 +160,11 @@ def issuer_update(issuer_id: str, as_json: bool, **fields: str | None) -> None:
             "nothing to change: give --name, --url, --email, --description or --image-url",
         )
     try:
-        operations.update_issuer(issuer, **changes)
-    except operations.OperationError as exc:
+        issuers.update_issuer(issuer, **changes)
+    except OperationError as exc:
         db.session.rollback()
         _fail(as_json, exc.code, str(exc))
-    profile = {name: getattr(issuer, name) for name in operations.ISSUER_FIELDS}
+    profile = {name: getattr(issuer, name) for name in issuers.ISSUER_FIELDS}
     _emit(
         as_json,
         {"id": issuer.public_id, **profile},
@@ -239,7 +178,7 @@ def issuer_update(issuer_id: str, as_json: bool, **fields: str | None) -> None:
 def rotate_key(issuer_id: str, as_json: bool) -> None:
     """Give an issuer new signing keys (Ed25519 and P-256); the old ones stay published."""
     issuer = _find(Issuer, issuer_id, as_json)
-    key = operations.rotate_key(issuer)
+    key = issuers.rotate_key(issuer)
     _emit(
         as_json,
         {"id": issuer.public_id, "key": key.public_key_multibase},

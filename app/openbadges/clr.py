@@ -34,7 +34,7 @@ from app.extensions import db
 from app.i18n import format_date
 from app.models import Context, LtiUser, Registration
 from app.models.base import utcnow
-from app.openbadges import documents, operations
+from app.openbadges import documents, issuers, operations
 from app.openbadges.jsonld import CLR_CONTEXT
 from app.openbadges.models import Assertion, Badge, Issuer
 from app.openbadges.signing import add_proof, sign_jwt
@@ -174,7 +174,7 @@ def record_issuer(
     registration_id: int, context_id: int | None, assertions: Sequence[Assertion]
 ) -> Issuer:
     """Who signs a record: the course's issuer (one course), else the institution's."""
-    return operations.find_issuer(registration_id, context_id) or assertions[0].badge.issuer
+    return issuers.find_issuer(registration_id, context_id) or assertions[0].badge.issuer
 
 
 def build_clr(
@@ -250,9 +250,9 @@ def build_clr(
 def sign_clr(document: dict[str, Any], issuer: Issuer, now: datetime | None = None) -> CourseRecord:
     """Sign a record with the issuer's active keys: Data Integrity proof and VC-JWT."""
     now = as_utc(now or utcnow()).replace(microsecond=0)
-    _key, signer = operations.signing_key(issuer)
+    _key, signer = issuers.signing_key(issuer)
     signed = add_proof(document, signer, now)
-    token = sign_jwt(document, operations.jwt_signer(issuer))
+    token = sign_jwt(document, issuers.jwt_signer(issuer))
     db.session.commit()  # an issuer's first P-256 key is created with its first JWT
     return CourseRecord(signed, token, document["name"])
 

@@ -1,479 +1,44 @@
-"""What changes Open Badges state: issuers and keys, badges and artwork, issuing, revoking.
+"""What changes Open Badges state once a badge exists: issuing awards and revoking them.
 
-Callable without a request (CLI, API views, background jobs). Functions that finish a unit
-of work commit; ``issue_many(..., commit=False)``, ``revoke`` and ``accept`` work in the
-caller's transaction, so ``app.awards`` adds what the change owes (decision, audit record,
-outbox rows) to the same commit. This core imports neither the audit trail nor webhooks.
+Callable without a request (CLI, API views, background jobs). ``issue_many(..., commit=False)``,
+``revoke`` and ``accept`` work in the caller's transaction, so ``app.awards`` adds what the
+change owes (decision, audit record, outbox rows) to the same commit. This core imports neither
+the audit trail nor webhooks. Issuers and keys are in ``issuers``, badges in ``badges``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
-import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import (
-    Encoding,
-    NoEncryption,
-    PrivateFormat,
-    load_der_private_key,
-)
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import defer
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app import secret_box
 from app.database import CHUNK, as_utc, in_transaction, is_lock_conflict, upsert
 from app.extensions import db
 from app.models.base import new_public_id, utcnow
 from app.openbadges import bitstring, documents
-from app.openbadges.jsonld import ob3_schema
-from app.openbadges.keys import p256_public_multikey, public_multikey
+from app.openbadges.errors import OperationError
+from app.openbadges.issuers import jwt_signer, signing_key
 from app.openbadges.models import (
     STATUS_LIST_SIZE,
     Assertion,
     Badge,
-    BadgeImage,
     BadgeStatus,
     ExpiryPolicy,
     Issuer,
-    IssuerKey,
-    KeyAlgorithm,
-    KeyStatus,
     StatusList,
 )
-from app.openbadges.signing import (
-    JwtSigner,
-    SigningKey,
-    add_proof,
-    make_jwt_signer,
-    make_signing_key,
-    sign_jwt,
-)
+from app.openbadges.signing import add_proof
 from app.openbadges.signing_pool import sign_many
-
-if TYPE_CHECKING:  # the core only stores artwork; loading the renderer is not its business
-    from badge_design.artwork import Artwork
-
-
-class OperationError(ValueError):
-    """A request that cannot be carried out; ``code`` is a stable machine-readable name."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-# --- issuers and keys --------------------------------------------------------------------------
-
-# VC-JWT algorithms and the key each signs with; ES256 is the default (1EdTech's validator
-# accepts RS256 and ES256 only), EdDSA is there for callers that ask for it.
-JWT_ALGORITHMS = {"ES256": KeyAlgorithm.P256, "EdDSA": KeyAlgorithm.ED25519}
-DEFAULT_JWT_ALG = "ES256"
-
-
-def _new_key(issuer: Issuer, algorithm: str = KeyAlgorithm.ED25519) -> IssuerKey:
-    if algorithm == KeyAlgorithm.P256:
-        private_p256 = ec.generate_private_key(ec.SECP256R1())
-        public = p256_public_multikey(private_p256.public_key())
-        raw = private_p256.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())
-    else:
-        private = Ed25519PrivateKey.generate()
-        public = public_multikey(private.public_key())
-        raw = private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
-    key = IssuerKey(
-        public_key_multibase=public,
-        algorithm=algorithm,
-        private_key_encrypted=secret_box.encrypt(raw),
-        status=KeyStatus.ACTIVE,
-    )
-    issuer.keys.append(key)
-    return key
-
-
-def _load_private(key: IssuerKey) -> Ed25519PrivateKey | ec.EllipticCurvePrivateKey:
-    raw = secret_box.decrypt(key.private_key_encrypted)
-    if key.algorithm == KeyAlgorithm.P256:
-        private = load_der_private_key(raw, password=None)
-        if not isinstance(private, ec.EllipticCurvePrivateKey):
-            raise OperationError("no_key", _("a stored P-256 key is not an EC key"))
-        return private
-    return Ed25519PrivateKey.from_private_bytes(raw)
-
-
-def find_issuer(registration_id: int | None, context_id: int | None = None) -> Issuer | None:
-    """The issuer that awards a course's badges: the course's own override, else the
-    institution's (its registration's); None when neither exists."""
-    query = select(Issuer).where(Issuer.registration_id == registration_id)
-    scopes = ([Issuer.context_id == context_id] if context_id else []) + [
-        Issuer.context_id.is_(None)
-    ]
-    for scope in scopes:
-        issuer = db.session.scalar(query.where(scope).order_by(Issuer.id))
-        if issuer is not None:
-            return issuer
-    return None
-
-
-def create_issuer(
-    name: str,
-    url: str,
-    email: str,
-    *,
-    registration_id: int | None = None,
-    context_id: int | None = None,
-    description: str = "",
-    image_url: str | None = None,
-) -> Issuer:
-    """Create an issuer with fresh signing keys (Ed25519 and P-256)."""
-    issuer = Issuer(
-        name=name,
-        url=url,
-        email=email,
-        registration_id=registration_id,
-        context_id=context_id,
-        description=description,
-        image_url=image_url,
-    )
-    _check_issuer(issuer)
-    _new_key(issuer, KeyAlgorithm.ED25519)
-    _new_key(issuer, KeyAlgorithm.P256)
-    db.session.add(issuer)
-    db.session.commit()
-    return issuer
-
-
-ISSUER_FIELDS = ("name", "url", "email", "description", "image_url")
-
-
-def _check_issuer(issuer: Issuer) -> None:
-    """Trim and validate an issuer's profile; OperationError names the field."""
-    for name in ISSUER_FIELDS:
-        value = getattr(issuer, name)
-        setattr(issuer, name, value.strip() if isinstance(value, str) else value)
-    for label in ("name", "url", "email"):
-        if not getattr(issuer, label):
-            raise OperationError("invalid", _("issuer %(label)s is required", label=label))
-    if len(issuer.name) > 300:
-        raise OperationError("invalid", _("issuer name has at most 300 characters"))
-    for label in ("url", "image_url"):
-        value = getattr(issuer, label)
-        if value and (
-            not value.startswith(("https://", "http://"))
-            or len(value) > 1000
-            or any(c.isspace() for c in value)
-        ):
-            raise OperationError(
-                "invalid",
-                _("issuer %(value)s must be an http(s) URL", value=label.replace("_", " ")),
-            )
-    if "@" not in issuer.email or len(issuer.email) > 320 or " " in issuer.email:
-        raise OperationError("invalid", _("issuer email must be an email address"))
-    issuer.image_url = issuer.image_url or None
-
-
-def update_issuer(issuer: Issuer, **changes: str | None) -> Issuer:
-    """Change an issuer's profile (name, url, email, description, image_url); commits.
-
-    Documents served from now on show it (OB 2.0 profile, achievements); credentials already
-    signed keep the profile they were issued with.
-    """
-    unknown = set(changes) - set(ISSUER_FIELDS)
-    if unknown:
-        raise OperationError(
-            "invalid", _("cannot change %(unknown)s", unknown=", ".join(sorted(unknown)))
-        )
-    for name, value in changes.items():
-        setattr(issuer, name, value or "")  # an empty image_url removes the image
-    _check_issuer(issuer)
-    db.session.commit()
-    return issuer
-
-
-def save_issuer_profile(
-    registration_id: int, context_id: int | None, **fields: str | None
-) -> Issuer:
-    """The issuer of exactly this scope (an institution, or a course's override of it)
-    updated with ``fields``, created with them when it has none yet; commits."""
-    issuer = db.session.scalar(
-        select(Issuer)
-        .where(
-            Issuer.registration_id == registration_id,
-            Issuer.context_id == context_id if context_id else Issuer.context_id.is_(None),
-        )
-        .order_by(Issuer.id)
-    )
-    if issuer is not None:
-        return update_issuer(issuer, **fields)
-    return create_issuer(
-        fields.get("name") or "",
-        fields.get("url") or "",
-        fields.get("email") or "",
-        registration_id=registration_id,
-        context_id=context_id,
-        description=fields.get("description") or "",
-        image_url=fields.get("image_url") or None,
-    )
-
-
-def rotate_key(issuer: Issuer, now: datetime | None = None) -> IssuerKey:
-    """Start signing with new keys (Ed25519 and P-256); the old ones stay published so old
-    credentials verify. Returns the new Ed25519 key (the one Data Integrity proofs name)."""
-    for key in issuer.keys:
-        if key.status == KeyStatus.ACTIVE:
-            key.status = KeyStatus.RETIRED
-            key.retired_at = now or utcnow()
-    key = _new_key(issuer, KeyAlgorithm.ED25519)
-    _new_key(issuer, KeyAlgorithm.P256)
-    db.session.commit()
-    return key
-
-
-_signers: dict[tuple[int, str, str], SigningKey | JwtSigner] = {}
-_signers_lock = threading.Lock()
-
-
-def _active_key(issuer: Issuer, algorithm: str) -> IssuerKey:
-    keys = [k for k in issuer.keys if k.algorithm == algorithm]
-    active = [k for k in keys if k.status == KeyStatus.ACTIVE]
-    if not active and not keys and algorithm == KeyAlgorithm.P256:
-        # Issuers created before ES256 get their P-256 key with their first JWT; it is
-        # published in the same transaction as what it signs.
-        return _new_key(issuer, algorithm)
-    if not active:
-        raise OperationError(
-            "no_key",
-            _("issuer %(public_id)s has no active signing key", public_id=issuer.public_id),
-        )
-    return active[-1]
-
-
-def _cached(key: IssuerKey, kind: str, build: Callable[[Any], SigningKey | JwtSigner]) -> Any:
-    # Decrypted once per process (issuing a cohort signs a lot); a new key has no id yet.
-    cache_key = (key.id or 0, key.private_key_encrypted, kind)
-    signer = _signers.get(cache_key)
-    if signer is None:
-        signer = build(_load_private(key))
-        with _signers_lock:
-            _signers[cache_key] = signer
-    return signer
-
-
-def signing_key(issuer: Issuer) -> tuple[IssuerKey, SigningKey]:
-    """The issuer's active Ed25519 key, for Data Integrity proofs."""
-    key = _active_key(issuer, KeyAlgorithm.ED25519)
-    return key, _cached(
-        key,
-        "di",
-        lambda private: make_signing_key(private, documents.verification_method(issuer, key)),
-    )
-
-
-def jwt_signer(issuer: Issuer, alg: str = DEFAULT_JWT_ALG) -> JwtSigner:
-    """The issuer's active key for VC-JWTs of ``alg`` (ES256 by default, or EdDSA)."""
-    if alg not in JWT_ALGORITHMS:
-        raise OperationError(
-            "invalid", _("JWT algorithm must be one of %(value)s", value=", ".join(JWT_ALGORITHMS))
-        )
-    key = _active_key(issuer, JWT_ALGORITHMS[alg])
-    return _cached(
-        key, "jwt", lambda private: make_jwt_signer(private, documents.key_jwk_url(issuer, key))
-    )
-
-
-def credential_jwt(assertion: Assertion, alg: str = DEFAULT_JWT_ALG) -> str:
-    """An assertion's VC-JWT: the one signed at issue (ES256), or signed now with ``alg``."""
-    if alg == DEFAULT_JWT_ALG and assertion.credential_jwt:
-        return assertion.credential_jwt
-    unsigned = {k: v for k, v in assertion.credential.items() if k != "proof"}
-    return sign_jwt(unsigned, jwt_signer(assertion.badge.issuer, alg))
-
-
-# --- badges and artwork ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Upload:
-    """An uploaded image file for a badge's artwork."""
-
-    filename: str
-    data: bytes
-
-
-def save_artwork(badge: Badge, artwork: Artwork) -> BadgeImage:
-    """Store finished artwork as the badge's next version; later awards use it.
-
-    Nothing here draws: ``artwork`` was checked and rendered by ``badge_design.artwork``
-    before the caller's transaction began, so no render ever runs while rows are locked.
-    """
-    if artwork.design is not None:
-        badge.design = artwork.design
-        badge.design_version = (badge.design_version or 0) + 1
-    version = (badge.image_version or 0) + 1
-    image = BadgeImage(
-        badge_id=badge.id,
-        version=version,
-        svg=artwork.svg,
-        png_512=artwork.png,
-        png_128=artwork.thumbnail_png,
-    )
-    badge.image_version = version
-    db.session.add(image)
-    return image
-
-
-def _check_alignments(alignments: Sequence[dict[str, str]]) -> list[dict[str, str]]:
-    out = []
-    for item in alignments:
-        if not item.get("name") or not str(item.get("url", "")).startswith(("http://", "https://")):
-            raise OperationError("invalid", _("each alignment needs a name and an http(s) url"))
-        out.append({k: str(item[k]) for k in ("name", "url", "framework") if item.get(k)})
-    return out
-
-
-def update_badge(badge: Badge, **changes: Any) -> Badge:
-    """Change a badge's fields (validated); commits. Artwork goes through ``save_artwork``."""
-    editable = {
-        "name",
-        "description",
-        "criteria_narrative",
-        "tags",
-        "alignments",
-        "expiry_policy",
-        "expires_on",
-        "expires_days",
-        "status",
-        "criteria",
-        "enabled",
-        "context_id",
-        "evidence_shows_scores",
-        "achievement_type",
-        "language",
-    }
-    unknown = set(changes) - editable
-    if unknown:
-        raise OperationError(
-            "invalid", _("cannot change %(unknown)s", unknown=", ".join(sorted(unknown)))
-        )
-    if "alignments" in changes:
-        changes["alignments"] = _check_alignments(changes["alignments"] or [])
-    for name, value in changes.items():
-        setattr(badge, name, value)
-    _check_badge(badge, expiry_changed=bool({"expiry_policy", "expires_on"} & set(changes)))
-    db.session.commit()
-    return badge
-
-
-def _check_badge(badge: Badge, expiry_changed: bool = True) -> None:
-    for label in ("name", "description", "criteria_narrative"):
-        if not (getattr(badge, label) or "").strip():
-            raise OperationError(
-                "invalid", _("badge %(value)s is required", value=label.replace("_", " "))
-            )
-    if badge.status not in BadgeStatus.ALL:
-        raise OperationError(
-            "invalid", _("status must be one of %(value)s", value=", ".join(BadgeStatus.ALL))
-        )
-    if badge.expiry_policy not in ExpiryPolicy.ALL:
-        raise OperationError(
-            "invalid",
-            _("expiry policy must be one of %(value)s", value=", ".join(ExpiryPolicy.ALL)),
-        )
-    if badge.expiry_policy == ExpiryPolicy.FIXED and badge.expires_on is None:
-        raise OperationError("invalid", _("a fixed expiry needs a date"))
-    if expiry_changed and fixed_expiry_passed(badge):
-        # A date that passed while the badge was live is kept; choosing one is refused.
-        raise OperationError(
-            "expiry_in_past",
-            _(
-                "the fixed expiry date %(expires_on)s is in the past: every award would be "
-                "expired at once",
-                expires_on=badge.expires_on.strftime("%Y-%m-%d") if badge.expires_on else "",
-            ),
-        )
-    if badge.expiry_policy == ExpiryPolicy.DAYS and not (badge.expires_days or 0) > 0:
-        raise OperationError("invalid", _("an expiry in days needs a positive number of days"))
-    if not isinstance(badge.tags, list) or not all(isinstance(t, str) for t in badge.tags):
-        raise OperationError("invalid", _("tags must be a list of strings"))
-    if badge.achievement_type not in achievement_types() and not _EXT_TYPE.fullmatch(
-        badge.achievement_type or ""
-    ):
-        raise OperationError(
-            "invalid",
-            _(
-                "achievement type must be one of Open Badges 3.0's "
-                "(Badge, Certificate, Course, …) or ext:Name"
-            ),
-        )
-    if not _LANGUAGE.fullmatch(badge.language or ""):
-        raise OperationError("invalid", _("language must be a BCP 47 tag such as en or fr-CA"))
-
-
-# OB 3.0 AchievementType extensions, and BCP 47 language tags (language[-subtags]).
-_EXT_TYPE = re.compile(r"ext:[A-Za-z0-9._-]{1,56}")
-_LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,4}")
-
-
-def achievement_types() -> list[str]:
-    """OB 3.0's AchievementType vocabulary, as the bundled schema enumerates it."""
-    return ob3_schema()["$defs"]["Achievement"]["properties"]["achievementType"]["oneOf"][0]["enum"]
-
-
-def create_badge(
-    issuer: Issuer,
-    name: str,
-    description: str,
-    criteria_narrative: str,
-    *,
-    context_id: int | None = None,
-    tags: Sequence[str] = (),
-    alignments: Sequence[dict[str, str]] = (),
-    expiry_policy: str = ExpiryPolicy.NONE,
-    expires_on: datetime | None = None,
-    expires_days: int | None = None,
-    status: str = BadgeStatus.ACTIVE,
-    criteria: dict[str, Any] | None = None,
-    enabled: bool = False,
-    achievement_type: str = "Badge",
-    language: str = "en",
-    artwork: Artwork,
-) -> Badge:
-    """Create a badge with ``artwork`` (rendered beforehand) as its first artwork version."""
-    badge = Badge(
-        issuer=issuer,
-        name=(name or "").strip(),
-        description=description or "",
-        criteria_narrative=criteria_narrative or "",
-        context_id=context_id,
-        tags=list(tags),
-        alignments=_check_alignments(alignments),
-        expiry_policy=expiry_policy,
-        expires_on=expires_on,
-        expires_days=expires_days,
-        status=status,
-        criteria=criteria,
-        enabled=enabled,
-        image_version=0,
-        design_version=0,
-        achievement_type=achievement_type,
-        language=language,
-    )
-    _check_badge(badge)
-    db.session.add(badge)
-    db.session.flush()
-    save_artwork(badge, artwork)
-    db.session.commit()
-    return badge
 
 
 # --- issuing -----------------------------------------------------------------------------------
@@ -573,15 +138,6 @@ def expiry_for(badge: Badge, issued_on: datetime, explicit: datetime | None) -> 
             ),
         )
     return expires
-
-
-def fixed_expiry_passed(badge: Badge, now: datetime | None = None) -> bool:
-    """True when the badge's fixed expiry date has passed: a new award would be expired."""
-    return (
-        badge.expiry_policy == ExpiryPolicy.FIXED
-        and badge.expires_on is not None
-        and badge.expires_on <= as_utc(now or utcnow())
-    )
 
 
 def _new_status_list(issuer: Issuer, now: datetime) -> StatusList:

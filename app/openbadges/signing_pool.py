@@ -129,7 +129,7 @@ def _keys(key: SigningKey, jwt: JwtSigner) -> _Keys:
 
 @cache
 def _signers(keys: _Keys) -> tuple[SigningKey, JwtSigner]:
-    # In a worker: built once per key, like the parent's cache in app.openbadges.operations.
+    # In a worker: built once per key, like the parent's cache in app.openbadges.issuers.
     private = load_der_private_key(keys.jwt_der, password=None)
     if not isinstance(private, ec.EllipticCurvePrivateKey | Ed25519PrivateKey):
         raise ValueError("a JWT signing key must be P-256 or Ed25519")

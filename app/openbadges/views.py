@@ -16,7 +16,8 @@ from sqlalchemy import select
 from app.database import by_public_id
 from app.downloads import as_download
 from app.extensions import db
-from app.openbadges import documents, image_cache, operations, urls
+from app.openbadges import documents, image_cache, issuers, urls
+from app.openbadges.errors import OperationError
 from app.openbadges.models import Assertion, Badge, BadgeImage, Issuer, IssuerKey, StatusList
 from app.openbadges.reader_language import shown_badge_text
 from badge_design.baking import OB2_KEYWORD, OB3_KEYWORD, bake_png, bake_svg
@@ -290,10 +291,8 @@ def assertion_ob2(public_id: str) -> Response:
 def _jwt(assertion: Assertion) -> str:
     """The VC-JWT: ES256 as issued, or ``?alg=EdDSA`` for a verifier that asks for it."""
     try:
-        return operations.credential_jwt(
-            assertion, request.args.get("alg", operations.DEFAULT_JWT_ALG)
-        )
-    except operations.OperationError as exc:
+        return issuers.credential_jwt(assertion, request.args.get("alg", issuers.DEFAULT_JWT_ALG))
+    except OperationError as exc:
         abort(400, description=str(exc))
 
 

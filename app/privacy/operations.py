@@ -29,6 +29,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, delete, or_, select
 
 from app import audit
+from app.audit import Actor
 from app.awards import operations as awards
 from app.awards.models import AwardDecision, OutboxMessage, ReviewItem
 from app.database import affected_rows
@@ -111,9 +112,10 @@ def _emails_of(person: Person, assertion_ids: list[int]) -> Any:
     )
 
 
-def export_person(person: Person, *, record: bool = True) -> dict[str, Any]:
-    """Everything held about ``person``, as one JSON-ready document; ``record`` writes the
-    export to the audit trail (counts only), as handing out personal data should be."""
+def export_person(person: Person, actor: Actor | None) -> dict[str, Any]:
+    """Everything held about ``person``, as one JSON-ready document, handed to ``actor`` and
+    written to the audit trail under their name (counts only), as handing out personal data
+    should be; ``None`` for a look that hands nothing out (the console's summary)."""
     users = db.session.scalars(select(LtiUser).where(LtiUser.id.in_(person.user_ids)))
     memberships = db.session.execute(
         select(Membership, Context)
@@ -199,17 +201,18 @@ def export_person(person: Person, *, record: bool = True) -> dict[str, Any]:
             {"channel": s.channel, "from": s.source, "at": _iso(s.created_at)} for s in shares
         ],
     }
-    if record:
+    if actor is not None:
         audit.record(
             "person.exported",
             f"export:{new_public_id()}",
             {k: len(v) for k, v in document.items() if isinstance(v, list)},
+            actor=actor,
             commit=True,
         )
     return document
 
 
-def erase_person(person: Person, actor: str) -> dict[str, int]:
+def erase_person(person: Person, actor: Actor) -> dict[str, int]:
     """Revoke and forget ``person`` at ``actor``'s request (see the module's docstring);
     returns what was done."""
     assertions = _assertions(person)

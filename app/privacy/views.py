@@ -8,7 +8,7 @@ from flask import Response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.admin import auth
-from app.audit import current_actor
+from app.audit import Actor
 from app.privacy import operations
 from app.privacy.operations import PersonNotFound
 
@@ -30,7 +30,7 @@ def index():
     lookup, summary, error = _lookup(), None, None
     if lookup:
         try:
-            data = operations.export_person(operations.find_person(**lookup), record=False)
+            data = operations.export_person(operations.find_person(**lookup), None)
         except PersonNotFound as exc:
             error = str(exc)
         else:
@@ -45,7 +45,7 @@ def index():
 def export():
     """The person's data as a JSON download."""
     try:
-        data = operations.export_person(operations.find_person(**_lookup()))
+        data = operations.export_person(operations.find_person(**_lookup()), Actor.from_request())
     except PersonNotFound:
         return redirect(url_for("admin_people.index", **_lookup()))
     return Response(
@@ -63,7 +63,7 @@ def export():
 def erase():
     """Revoke the person's awards and forget them."""
     try:
-        done = operations.erase_person(operations.find_person(**_lookup()), current_actor())
+        done = operations.erase_person(operations.find_person(**_lookup()), Actor.from_request())
     except PersonNotFound as exc:
         auth.flash(str(exc))
     else:

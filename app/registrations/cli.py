@@ -9,6 +9,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from app.audit import CLI
 from app.registrations.operations import (
     PlatformSpec,
     RegistrationError,
@@ -28,7 +29,7 @@ lti_cli = AppGroup("lti", help="LTI registrations and the tool's keys.")
 def import_config(path: str | None) -> None:
     """Import registrations from a pylti1p3 config.json (default: LTI_CONFIG_FILE)."""
     path = path or current_app.config["LTI_CONFIG_FILE"]
-    rows = import_config_file(path)
+    rows = import_config_file(path, CLI)
     click.echo(f"imported {len(rows)} registration(s) from {path}")
 
 
@@ -65,7 +66,8 @@ def add_platform(
                 auth_audience=auth_audience,
                 deployment_ids=deployment_ids,
                 name=name,
-            )
+            ),
+            actor=CLI,
         )
     except RegistrationError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -138,7 +140,7 @@ def list_registrations(as_json: bool) -> None:
 
 def _set_status(ref: str, status: str) -> None:
     try:
-        row = set_registration_status(ref, status)
+        row = set_registration_status(ref, status, CLI)
     except RegistrationError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"registration {row.id} ({row.issuer} / {row.client_id}) is now {row.status}")
@@ -168,7 +170,7 @@ def disable(registration: str) -> None:
 def institution_admins(registration: str, staff: bool) -> None:
     """Opt a registration in or out: its LMS administrators count as course staff."""
     try:
-        row = set_institution_admins_staff(registration, staff)
+        row = set_institution_admins_staff(registration, staff, CLI)
     except RegistrationError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(

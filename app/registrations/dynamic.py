@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from flask import current_app
 from sqlalchemy import select
 
+from app.audit import Actor
 from app.extensions import db
 from app.models import Registration, RegistrationSource, RegistrationStatus
 from app.registrations.operations import (
@@ -58,13 +59,18 @@ class RegistrationOutcome:
 
 
 def register_tool(
-    configuration_url: str, registration_token: str | None, *, timeout: float = DEFAULT_TIMEOUT
+    configuration_url: str,
+    registration_token: str | None,
+    actor: Actor,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> RegistrationOutcome:
-    """Register the tool with the platform whose configuration is at ``configuration_url``."""
+    """Register the tool with the platform whose configuration is at ``configuration_url``;
+    what it saves or proposes is audited as ``actor``."""
     handshake = ToolDynamicRegistration(
         configuration_url, registration_token, tool_urls(), timeout
     ).register()
-    return _save(handshake)
+    return _save(handshake, actor)
 
 
 def _platform_name(config: dict[str, Any]) -> str:
@@ -75,7 +81,7 @@ def _platform_name(config: dict[str, Any]) -> str:
     return f"{family.capitalize()} ({where})"[:200]
 
 
-def _save(handshake: Handshake) -> RegistrationOutcome:
+def _save(handshake: Handshake, actor: Actor) -> RegistrationOutcome:
     """Create the registration and its source record; for a known one, propose the change."""
     config = handshake.configuration
     issuer, client_id = config["issuer"], handshake.client_id
@@ -102,7 +108,7 @@ def _save(handshake: Handshake) -> RegistrationOutcome:
         select(Registration).filter_by(issuer=issuer, client_id=client_id)
     ).first()
     if existing is not None:
-        change = propose_change(existing, proposal)
+        change = propose_change(existing, proposal, actor)
         return _outcome(existing, handshake, deployment_id, change_pending=change is not None)
     auto_approve = bool(current_app.config.get("LTI_REGISTRATION_AUTO_APPROVE"))
     try:
@@ -118,7 +124,8 @@ def _save(handshake: Handshake) -> RegistrationOutcome:
                 name=_platform_name(config),
                 product_family=proposal["product_family"],
                 status=RegistrationStatus.ACTIVE if auto_approve else RegistrationStatus.PENDING,
-            )
+            ),
+            actor=actor,
         )
     except RegistrationError as exc:
         raise RegistrationFailed("registration_invalid", str(exc)) from exc

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from app import audit
 from app.admin.models import ChangeStatus
+from app.audit import Actor
 from app.database import find_by_ref, retry_on_lock
 from app.extensions import db
 from app.models import (
@@ -91,14 +92,16 @@ def registration_data(row: Registration) -> dict[str, Any]:
     }
 
 
-def record_registration(action: str, row: Registration, **extra: Any) -> str:
-    """Append a registration change to the audit trail (no commit): its state after the
-    change, and ``extra``. Every way a platform gets registered or changed passes here."""
+def record_registration(action: str, row: Registration, *, actor: Actor, **extra: Any) -> str:
+    """Append a registration change by ``actor`` to the audit trail (no commit): its state
+    after the change, and ``extra``. Every way a platform gets registered or changed passes
+    here."""
     db.session.flush()  # a new registration needs its public id
     return audit.record(
         action,
         f"registration:{row.public_id}",
         {**registration_data(row), **extra},
+        actor=actor,
         tenant=row.public_id,
     )
 
@@ -125,12 +128,12 @@ def trust_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, di
 
 
 def save_platform(
-    spec: PlatformSpec, *, action: str = "registration.saved", **audit_extra: Any
+    spec: PlatformSpec, *, actor: Actor, action: str = "registration.saved", **audit_extra: Any
 ) -> Registration:
     """Create or update the registration for (issuer, client_id) and add its deployments.
 
-    Audited as ``action`` with the registration's state after the change and, for an update,
-    ``changes``: each trust field's before and after.
+    Audited as ``action`` by ``actor`` with the registration's state after the change and,
+    for an update, ``changes``: each trust field's before and after.
     """
     if not spec.issuer or not spec.client_id:
         raise RegistrationError(_("issuer and client_id are required"))
@@ -159,12 +162,12 @@ def save_platform(
             row.deployments.append(Deployment(deployment_id=str(deployment_id)))
     if before is not None:
         audit_extra["changes"] = trust_changes(before, trust_of(row))
-    record_registration(action, row, **audit_extra)
+    record_registration(action, row, actor=actor, **audit_extra)
     db.session.commit()
     return row
 
 
-def import_pylti_config(data: dict[str, Any]) -> list[Registration]:
+def import_pylti_config(data: dict[str, Any], actor: Actor) -> list[Registration]:
     """Import registrations from pylti1p3's JSON config format (issuer → one or a list)."""
     saved = []
     for issuer, entries in data.items():
@@ -181,18 +184,19 @@ def import_pylti_config(data: dict[str, Any]) -> list[Registration]:
                         key_set=entry.get("key_set"),
                         deployment_ids=tuple(str(d) for d in entry.get("deployment_ids", [])),
                         name=entry.get("name", ""),
-                    )
+                    ),
+                    actor=actor,
                 )
             )
     return saved
 
 
-def import_config_file(path: str | Path) -> list[Registration]:
+def import_config_file(path: str | Path, actor: Actor) -> list[Registration]:
     """Import a pylti1p3 ``config.json``; a missing file imports nothing."""
     path = Path(path)
     if not path.exists():
         return []
-    return import_pylti_config(json.loads(path.read_text()))
+    return import_pylti_config(json.loads(path.read_text()), actor)
 
 
 def _proposed_trust(row: Registration, proposed: dict[str, Any]) -> dict[str, Any]:
@@ -212,7 +216,9 @@ def change_diff(row: Registration, proposed: dict[str, Any]) -> dict[str, dict[s
     return trust_changes(trust_of(row), _proposed_trust(row, proposed))
 
 
-def propose_change(row: Registration, proposed: dict[str, Any]) -> RegistrationChange | None:
+def propose_change(
+    row: Registration, proposed: dict[str, Any], actor: Actor
+) -> RegistrationChange | None:
     """Record new details for a known registration, pending an admin (None: nothing differs).
 
     The registration keeps working unchanged. A newer proposal supersedes an older pending
@@ -228,7 +234,9 @@ def propose_change(row: Registration, proposed: dict[str, Any]) -> RegistrationC
     change = RegistrationChange(registration_id=row.id, origin="dynamic", proposed=proposed)
     db.session.add(change)
     db.session.flush()
-    record_registration("registration.change_proposed", row, change=change.public_id, changes=diff)
+    record_registration(
+        "registration.change_proposed", row, actor=actor, change=change.public_id, changes=diff
+    )
     db.session.commit()
     log.warning(
         "registration %s (%s / %s): a change waits for an admin: %s",
@@ -247,18 +255,20 @@ def pending_change(row: Registration) -> RegistrationChange | None:
     ).first()
 
 
-def decide_change(change: RegistrationChange, approve: bool, decided_by: str) -> Registration:
-    """Apply (approve) or drop (reject) a pending change; audited with its diff. Commits."""
+def decide_change(change: RegistrationChange, approve: bool, actor: Actor) -> Registration:
+    """Apply (approve) or drop (reject) a pending change as ``actor``; audited with its diff.
+    Commits."""
     if change.status != ChangeStatus.PENDING:
         raise RegistrationError(_("This change was already %(status)s.", status=change.status))
     row = change.registration
     proposed = change.proposed
     change.status = ChangeStatus.APPROVED if approve else ChangeStatus.REJECTED
-    change.decided_at, change.decided_by = utcnow(), decided_by[:320]
+    change.decided_at, change.decided_by = utcnow(), str(actor)[:320]
     if not approve:
         record_registration(
             "registration.change_rejected",
             row,
+            actor=actor,
             change=change.public_id,
             changes=change_diff(row, proposed),
         )
@@ -277,6 +287,7 @@ def decide_change(change: RegistrationChange, approve: bool, decided_by: str) ->
             name=row.name,
             product_family=proposed.get("product_family") or "",
         ),
+        actor=actor,
         action="registration.change_approved",
         change=change.public_id,
     )
@@ -312,27 +323,30 @@ def source_of(registration: Registration) -> RegistrationSource | None:
 
 
 @retry_on_lock
-def set_registration_status(ref: str | int, status: str) -> Registration:
-    """Approve (active) or disable a registration."""
+def set_registration_status(ref: str | int, status: str, actor: Actor) -> Registration:
+    """Approve (active) or disable a registration, as ``actor``."""
     if status not in STATUSES:
         raise RegistrationError(_("Unknown status %(status)s.", status=repr(status)))
     row = find_registration(ref)
     row.status = status
-    record_registration("registration.status", row)
+    record_registration("registration.status", row, actor=actor)
     db.session.commit()
     log.info("registration %s (%s / %s) is now %s", row.id, row.issuer, row.client_id, status)
     return row
 
 
 @retry_on_lock
-def set_institution_admins_staff(ref: str | int, enabled: bool) -> Registration:
-    """Opt a registration in (or out): its LMS administrators are staff in every course.
+def set_institution_admins_staff(ref: str | int, enabled: bool, actor: Actor) -> Registration:
+    """Opt a registration in (or out), as ``actor``: its LMS administrators are staff in every
+    course.
 
     Takes effect at each person's next launch, which recomputes their staff status.
     """
     row = find_registration(ref)
     row.institution_admins_are_staff = enabled
-    record_registration("registration.updated", row, institution_admins_are_staff=enabled)
+    record_registration(
+        "registration.updated", row, actor=actor, institution_admins_are_staff=enabled
+    )
     db.session.commit()
     log.info(
         "registration %s: institution administrators are %sstaff", row.id, "" if enabled else "not "
@@ -342,9 +356,9 @@ def set_institution_admins_staff(ref: str | int, enabled: bool) -> Registration:
 
 @retry_on_lock
 def set_deployment_status(
-    registration: Registration, deployment_row_id: int, status: str
+    registration: Registration, deployment_row_id: int, status: str, actor: Actor
 ) -> Deployment:
-    """Approve (active) or disable one deployment of a registration."""
+    """Approve (active) or disable one deployment of a registration, as ``actor``."""
     if status not in (RegistrationStatus.ACTIVE, RegistrationStatus.DISABLED):
         raise RegistrationError(_("Unknown deployment status %(status)s.", status=repr(status)))
     deployment = db.session.scalars(
@@ -354,7 +368,10 @@ def set_deployment_status(
         raise RegistrationError(_("No such deployment in this registration."))
     deployment.status = status
     record_registration(
-        "registration.deployment_status", registration, deployment=deployment.deployment_id
+        "registration.deployment_status",
+        registration,
+        actor=actor,
+        deployment=deployment.deployment_id,
     )
     db.session.commit()
     log.info(
@@ -366,8 +383,8 @@ def set_deployment_status(
     return deployment
 
 
-def add_deployment(registration: Registration, deployment_id: str) -> Deployment:
-    """Add a deployment id by hand (active)."""
+def add_deployment(registration: Registration, deployment_id: str, actor: Actor) -> Deployment:
+    """Add a deployment id by hand (active), as ``actor``."""
     deployment_id = deployment_id.strip()
     if not deployment_id:
         raise RegistrationError(_("The deployment ID is empty."))
@@ -377,7 +394,9 @@ def add_deployment(registration: Registration, deployment_id: str) -> Deployment
         )
     deployment = Deployment(deployment_id=deployment_id)
     registration.deployments.append(deployment)
-    record_registration("registration.deployment_added", registration, deployment=deployment_id)
+    record_registration(
+        "registration.deployment_added", registration, actor=actor, deployment=deployment_id
+    )
     db.session.commit()
     return deployment
 
@@ -417,8 +436,8 @@ def _check_input(data: RegistrationInput) -> None:
             raise RegistrationError(_("The %(label)s must be an http(s) URL.", label=label))
 
 
-def create_registration(data: RegistrationInput) -> Registration:
-    """Register a platform by hand: active at once, since an admin typed it."""
+def create_registration(data: RegistrationInput, actor: Actor) -> Registration:
+    """Register a platform by hand (``actor``, an admin): active at once, since they typed it."""
     _check_input(data)
     if db.session.scalars(
         select(Registration).filter_by(issuer=data.issuer.strip(), client_id=data.client_id.strip())
@@ -434,7 +453,8 @@ def create_registration(data: RegistrationInput) -> Registration:
             auth_audience=data.auth_audience.strip() or None,
             deployment_ids=(data.deployment_id.strip(),) if data.deployment_id.strip() else (),
             name=data.name.strip(),
-        )
+        ),
+        actor=actor,
     )
     row.institution_admins_are_staff = data.institution_admins_are_staff
     db.session.add(
@@ -446,8 +466,9 @@ def create_registration(data: RegistrationInput) -> Registration:
     return row
 
 
-def update_registration(row: Registration, data: RegistrationInput) -> Registration:
-    """Change a registration's platform details (its deployments have their own actions)."""
+def update_registration(row: Registration, data: RegistrationInput, actor: Actor) -> Registration:
+    """Change a registration's platform details as ``actor`` (its deployments have their own
+    actions)."""
     _check_input(data)
     issuer, client_id = data.issuer.strip(), data.client_id.strip()
     clash = db.session.scalars(
@@ -471,6 +492,7 @@ def update_registration(row: Registration, data: RegistrationInput) -> Registrat
     record_registration(
         "registration.updated",
         row,
+        actor=actor,
         adopt_deployments=data.adopt_deployments,
         changes=trust_changes(before, trust_of(row)),
         institution_admins_are_staff=data.institution_admins_are_staff,
@@ -479,12 +501,12 @@ def update_registration(row: Registration, data: RegistrationInput) -> Registrat
     if data.deployment_id.strip() and not any(
         d.deployment_id == data.deployment_id.strip() for d in row.deployments
     ):
-        add_deployment(row, data.deployment_id)
+        add_deployment(row, data.deployment_id, actor)
     return row
 
 
 def decide_registration_change(
-    row: Registration, change_public_id: str, approve: bool, actor: str
+    row: Registration, change_public_id: str, approve: bool, actor: Actor
 ) -> Registration:
     """Approve (apply) or reject a registration's pending change; audited as ``actor``."""
     change = db.session.scalars(

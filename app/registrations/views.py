@@ -8,6 +8,7 @@ from flask import Blueprint, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
 
+from app.audit import Actor
 from app.error_pages import error_page
 from app.registrations.dynamic import register_tool
 from app.security.limits import rate_limit
@@ -64,6 +65,7 @@ def register():
         outcome = register_tool(
             configuration_url,
             request.args.get("registration_token") or None,
+            Actor.from_request(),
             timeout=number("LTI_REGISTRATION_TIMEOUT", DEFAULT_TIMEOUT),
         )
     except RegistrationFailed as exc:

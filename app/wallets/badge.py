@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import Context
 from app.models.base import utcnow
-from app.openbadges import operations
+from app.openbadges import issuers
 from app.openbadges.jsonld import OB3_CONTEXT
 from app.openbadges.models import Assertion
 from app.openbadges.signing import add_proof, sign_jwt
@@ -60,11 +60,9 @@ def build(public_id: str, holder: str, credential_id: str) -> Bound:
         raise LookupError(f"no award {public_id}")
     unsigned = bound_credential(assertion, holder, credential_id)
     issuer = assertion.badge.issuer
-    _key, signer = operations.signing_key(issuer)
+    _key, signer = issuers.signing_key(issuer)
     now = utcnow().replace(microsecond=0)
-    return Bound(
-        add_proof(unsigned, signer, now), sign_jwt(unsigned, operations.jwt_signer(issuer))
-    )
+    return Bound(add_proof(unsigned, signer, now), sign_jwt(unsigned, issuers.jwt_signer(issuer)))
 
 
 def register() -> None:

@@ -8,7 +8,7 @@ import json
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from app.openbadges.operations import DEFAULT_JWT_ALG
+from app.openbadges.issuers import DEFAULT_JWT_ALG
 from app.openbadges.signing import CRYPTOSUITE
 from app.wallets import urls
 from app.wallets.proofs import PROOF_ALGORITHMS

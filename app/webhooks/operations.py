@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app import audit, outbound, secret_box
+from app.audit import Actor
 from app.database import upsert
 from app.extensions import db
 from app.models import Context, LtiUser
@@ -72,9 +73,10 @@ def check_events(events: Any) -> list[str]:
 
 
 def create_subscription(
-    registration_id: int, url: str, events: Any, secret: str | None = None
+    registration_id: int, url: str, events: Any, secret: str | None = None, *, actor: Actor
 ) -> tuple[WebhookSubscription, str]:
-    """Subscribe ``url``; returns the row and the secret (generated when not given). Commits."""
+    """Subscribe ``url`` (audited as ``actor``); returns the row and the secret (generated
+    when not given). Commits."""
     url, events = check_url(url), check_events(events)
     if secret is None or secret == "":
         secret = "whsec_" + secrets.token_urlsafe(32)
@@ -110,19 +112,22 @@ def create_subscription(
         "webhook.subscribed",
         f"webhook:{row.public_id}",
         {"url": url, "events": events},
+        actor=actor,
         tenant=audit.tenant_of_registration(registration_id),
     )
     db.session.commit()
     return row, secret
 
 
-def set_active(row: WebhookSubscription, active: bool) -> None:
-    """Pause or resume a subscription (deliveries already owed keep their state). Commits."""
+def set_active(row: WebhookSubscription, active: bool, actor: Actor) -> None:
+    """Pause or resume a subscription as ``actor`` (deliveries already owed keep their state).
+    Commits."""
     row.active = active
     audit.record(
         "webhook.resumed" if active else "webhook.paused",
         f"webhook:{row.public_id}",
         {"url": row.url},
+        actor=actor,
         tenant=audit.tenant_of_registration(row.registration_id),
     )
     db.session.commit()

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app import secret_box
 from app.admin import auth as admin_auth
+from app.audit import Actor
 from app.extensions import db
 from app.webhooks import operations, tasks
 from app.webhooks.models import EventType, WebhookAttempt, WebhookDelivery, WebhookSubscription
@@ -37,6 +38,7 @@ def registration_webhooks(public_id: str):
                 request.form.get("url", ""),
                 request.form.getlist("events"),
                 request.form.get("secret") or None,
+                actor=Actor.from_request(),
             )
         except operations.WebhookError as exc:
             error = str(exc)
@@ -89,7 +91,7 @@ def _subscription(public_id: str, sub_id: str) -> WebhookSubscription:
 def set_active(public_id: str, sub_id: str):
     row = _subscription(public_id, sub_id)
     active = request.form.get("active") == "1"
-    operations.set_active(row, active)
+    operations.set_active(row, active, Actor.from_request())
     admin_auth.flash(
         _("%(url)s is now %(paused)s.", url=row.url, paused="active" if active else "paused")
     )

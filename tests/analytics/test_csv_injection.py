@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from app.analytics.streaming import csv_chunks, spreadsheet_safe
+from app.audit import SYSTEM
 from app.awards.operations import badge_saved
 from app.extensions import db
 from app.grades.sync import sync_course
@@ -59,7 +60,7 @@ def test_a_formula_in_a_learners_lms_name_is_inert_in_every_export(
     _rename_in_the_lms(registered, course.slug, learner_login, given, family)
     sync_course(course.context.id)  # the roster (NRPS) brings the name
     badge = new_badge(course.context, {"column": course.column("Exam").public_id, "min_percent": 0})
-    badge_saved(badge, requested_by="test")  # enabling awards everyone who qualifies
+    badge_saved(badge, SYSTEM, requested_by="test")  # enabling awards everyone who qualifies
     learner = db.session.scalars(select(LtiUser).where(LtiUser.name == FORMULA_NAME)).one()
     assert learner.id in {a.lti_user_id for a in live_assertions(badge)}
 

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from app.analytics.metrics import Scope, compute
+from app.audit import SYSTEM
 from app.awards import operations as awards
 from app.awards.models import ReviewItem
 from app.extensions import db
@@ -65,7 +66,7 @@ def seeded(app):
     awards.accept(a1, now=at(2, 12))
     awards.accept(a2, now=at(4, 10))
     awards.accept(b1, now=at(6, 11))
-    awards.revoke(a3, "issued in error", actor="test")
+    awards.revoke(a3, "issued in error", actor=SYSTEM)
     # Shares and downloads in range, and a bot that does not count.
     record_share(a1.id, "linkedin_profile", user_agent=None, now=at(2, 13))
     record_share(a1.id, "copy_link", user_agent=None, now=at(3, 9))

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import delete, select, update
 
 from app import audit
+from app.audit import SYSTEM, Actor
 from app.audit.chain import GENESIS, record_hash
 from app.audit.models import AuditChainHead, AuditRecord
 from app.database import retry_on_lock
@@ -23,7 +24,7 @@ def _append(n: int, start: int = 0) -> None:
             "award.manual",
             f"assertion:a{i}",
             {"score": 81.5 + i, "reasons": ["x"]},
-            actor="lti_user:teacher",
+            actor=Actor("lti_user", "teacher"),
             tenant="reg-1",
         )
     db.session.commit()
@@ -152,7 +153,7 @@ def test_concurrent_appends_keep_one_chain(app):
                     retry_on_lock(
                         lambda i=i: (
                             audit.record(
-                                "award.auto", f"assertion:t{n}-{i}", {"i": i}, actor="system"
+                                "award.auto", f"assertion:t{n}-{i}", {"i": i}, actor=SYSTEM
                             ),
                             db.session.commit(),
                         )

@@ -7,6 +7,7 @@ import json
 from sqlalchemy import select
 
 from app import audit
+from app.audit import Actor
 from app.audit.models import AuditRecord
 from app.awards.models import ReviewItem
 from app.awards.operations import award_manually, badge_saved, decide_review, revoke_award
@@ -27,19 +28,20 @@ def test_awards_reviews_revocations_rules_and_registrations_are_recorded(app):
     badge = BadgeFactory(context=context, name="Foundations")
     before = len(_records())
 
-    assertion = award_manually(badge, learner, "lti_user:tess", "finished the project")
-    revoke_award(assertion, "lti_user:tess", "awarded to the wrong learner")
+    assertion = award_manually(badge, learner, Actor("lti_user", "tess"), "finished the project")
+    revoke_award(assertion, Actor("lti_user", "tess"), "awarded to the wrong learner")
     item = ReviewItem(
         badge_id=badge.id, user_id=other.id, data={"evidence": ["Quiz: 78 % of 80 % needed"]}
     )
     db.session.add(item)
     db.session.commit()
-    decide_review(item, approve=False, actor="lti_user:tess", reason="late submission")
+    decide_review(item, approve=False, actor=Actor("lti_user", "tess"), reason="late submission")
     badge.criteria, badge.enabled = None, False
-    badge_saved(badge, requested_by="api:key")
+    badge_saved(badge, Actor("api_key", "key"), requested_by="api:key")
     registration = context.registration
-    registrations.set_registration_status(registration.public_id, "disabled")
-    registrations.add_deployment(registration, "dep-extra")
+    admin = Actor("admin", "ada@example.edu")
+    registrations.set_registration_status(registration.public_id, "disabled", admin)
+    registrations.add_deployment(registration, "dep-extra", admin)
 
     new = _records()[before:]
     actions = [r.action for r in new]
@@ -53,7 +55,13 @@ def test_awards_reviews_revocations_rules_and_registrations_are_recorded(app):
     ], actions
     award = json.loads(new[0].data_json)
     assert new[0].subject == f"assertion:{assertion.public_id}"
-    assert new[0].actor == "lti_user:tess" and award["reason"] == "finished the project"
+    # No request here: each record names the actor its service was given.
+    assert [r.actor for r in new] == [
+        *["lti_user:tess"] * 3,
+        "api_key:key",
+        *["admin:ada@example.edu"] * 2,
+    ]
+    assert award["reason"] == "finished the project"
     assert award["learner"] == learner.public_id and "lee@example.edu" not in new[0].data_json
     assert json.loads(new[2].data_json)["evidence"] == ["Quiz: 78 % of 80 % needed"]
     assert all(r.tenant == registration.public_id for r in new)

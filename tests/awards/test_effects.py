@@ -9,6 +9,7 @@ import json
 
 from sqlalchemy import select
 
+from app.audit import SYSTEM
 from app.audit.models import AuditRecord
 from app.awards.models import AwardDecision, OutboxMessage
 from app.extensions import db
@@ -86,6 +87,7 @@ def test_staff_api_and_cli_awards_and_revocations_leave_the_same_records(
             f"{base}/hook",
             ["badge.issued", "badge.revoked"],
             "a-long-enough-secret",
+            actor=SYSTEM,
         )
 
         staff = client.post(

@@ -12,8 +12,8 @@ from app.criteria import CriteriaError
 from app.extensions import db
 from app.grades.operations import GradeEvent
 from app.models.base import utcnow
+from app.openbadges.badges import update_badge
 from app.openbadges.models import Assertion
-from app.openbadges.operations import update_badge
 from tests.factories import ColumnFactory, CourseFactory, PersonFactory
 from tests.grades.support import new_badge
 

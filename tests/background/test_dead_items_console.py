@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from app.audit import SYSTEM, Actor
 from app.awards.operations import award_manually
 from app.extensions import db
 from app.webhooks import operations
@@ -21,9 +22,9 @@ def test_a_dead_delivery_is_listed_and_retried_from_the_console(app, admin, cour
     try:
         with serve(receiver.app, "127.0.0.1") as base:
             operations.create_subscription(
-                context.registration_id, f"{base}/hook", ["badge.issued"], SECRET
+                context.registration_id, f"{base}/hook", ["badge.issued"], SECRET, actor=SYSTEM
             )
-            award_manually(badge, learner, "lti_user:tess", "finished the project")
+            award_manually(badge, learner, Actor("lti_user", "tess"), "finished the project")
             delivery = db.session.scalar(select(WebhookDelivery))
             assert delivery.state == DeliveryState.DEAD  # its one attempt got a 500
 

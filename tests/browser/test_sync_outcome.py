@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from app.audit import SYSTEM
 from tests.support.lti_env import course_of, login_of
 
 pytestmark = pytest.mark.browser
@@ -27,7 +28,7 @@ def imported(app, lti_env):
     app.config["PUBLIC_BASE_URL"] = lti_env.tool_url
     path = Path(tempfile.mkdtemp(prefix="config-")) / "config.json"
     write_tool_config(list(lti_env.platforms.values()), path)
-    import_config_file(path)
+    import_config_file(path, actor=SYSTEM)
     return lti_env
 
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from app.audit import SYSTEM
 from app.connectors.base import ConnectorError
 from app.connectors.operations import save_connector
 from app.extensions import cache, db
@@ -62,7 +63,7 @@ def test_native_assignment_and_course_score_award_a_badge(app, registered, brows
     assert set(columns) == {"Essay 1", "Course total (current score %)"}
     assert columns["Essay 1"].score_maximum == 100
     badge = new_badge(course.context, {"column": columns["Essay 1"].public_id, "min_percent": 90})
-    badge_saved(badge)
+    badge_saved(badge, SYSTEM)
     assert len(live_assertions(badge)) == 1
     totals = db.session.scalar(
         select(func.count())

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from app.audit import SYSTEM
 from app.connectors.base import ConnectorError
 from app.connectors.canvas_oauth import REAUTHORIZE, SCOPES, AuthorizationNeeded
 from app.connectors.models import CanvasAuthorization, GradebookConnector
@@ -96,7 +97,7 @@ def test_instructor_authorizes_and_a_native_grade_awards_a_badge(app, registered
     sync_course(course.context.id)
     columns = _native(course.context.id)
     badge = new_badge(course.context, {"column": columns["Essay 1"].public_id, "min_percent": 90})
-    badge_saved(badge)
+    badge_saved(badge, SYSTEM)
     assert len(live_assertions(badge)) == 1
 
 
@@ -187,7 +188,7 @@ def test_module_completion_becomes_a_column_a_badge_can_use(app, registered, bro
     )
     assert scores == [0.0, 0.0, 100.0]
     badge = new_badge(course.context, {"column": week.public_id, "min_percent": 100})
-    badge_saved(badge)
+    badge_saved(badge, SYSTEM)
     assert [a.recipient_name for a in live_assertions(badge)] != []
     assert len(live_assertions(badge)) == 1
     # Completing it later is one changed grade, and a second award.

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import select
 
+from app.audit import SYSTEM
 from app.awards.operations import check_criteria
 from app.connectors.base import ConnectorError
 from app.connectors.models import GradebookConnector
@@ -124,7 +125,7 @@ def test_native_grade_meets_a_badge_after_a_check(app, registered, browser):
     sync_course(m.course.context.id)
     essay = _columns(m.course.context.id)["Essay 1"]
     badge = new_badge(m.course.context, {"column": essay.public_id, "min_percent": 80})
-    badge_saved(badge)
+    badge_saved(badge, SYSTEM)
     holders = {a.lti_user_id for a in live_assertions(badge)}
     assert {db.session.get(LtiUser, h).sub for h in holders} == {m.sub(m.learners[0])}
 
@@ -143,7 +144,7 @@ def test_course_completion_criterion(app, registered, browser):
     sync_course(m.course.context.id)
     done = _columns(m.course.context.id)["Course completion"]
     badge = new_badge(m.course.context, {"column": done.public_id, "min_percent": 100})
-    badge_saved(badge)
+    badge_saved(badge, SYSTEM)
     assert len(live_assertions(badge)) == 1
     seed.set_completion(registered.sandbox, "moodle", m.essay_cmid, m.learners[2], 1)
     assert sync_course(m.course.context.id).passed.issued == 1
@@ -170,7 +171,7 @@ def test_columns_say_what_they_measure_and_completion_rules_award(app, registere
     }
     badge = new_badge(m.course.context, None)
     badge.criteria = check_criteria(rule, m.course.context.id, badge.public_id)
-    badge_saved(badge)
+    badge_saved(badge, SYSTEM)
     assert badge.criteria_narrative == (
         "Complete Essay 1 and the course and reach a course total of at least 1 %."
     )

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.launch_session import read_token
 from app.openbadges import operations as ob
+from app.openbadges.badges import update_badge
 from app.openbadges.models import Assertion, Badge, BadgeImage, BadgeStatus
 from badge_design.baking import unbake_png
 from badge_design.icons import icon_names
@@ -278,7 +279,7 @@ def test_the_page_offers_the_courses_badges_only(client, course):
 def test_issued_assertions_keep_the_image_version_they_were_issued_with(client, course):
     saved = _save(client, course.staff_token).get_json()
     badge = db.session.scalar(select(Badge).where(Badge.public_id == saved["badge"]))
-    ob.update_badge(badge, status=BadgeStatus.ACTIVE)
+    update_badge(badge, status=BadgeStatus.ACTIVE)
     first = ob.issue(badge, ob.Recipient(email="ada@example.edu", name="Ada")).assertion
     v1 = client.get(f"/ob/badges/{badge.public_id}/image/1.png").data
 

@@ -7,8 +7,7 @@ from sqlalchemy import event
 
 from app.artwork import badge_artwork
 from app.extensions import db
-from app.openbadges import image_cache
-from app.openbadges import operations as ob
+from app.openbadges import badges, image_cache
 from tests.factories import BadgeFactory, IssuerFactory
 
 
@@ -53,7 +52,7 @@ def test_second_fetch_needs_no_database_and_revalidates(client, badge):
 
 def test_a_new_version_is_served_beside_the_old_one(client, badge):
     old = client.get(f"/ob/badges/{badge.public_id}/image/1.png").data
-    ob.save_artwork(
+    badges.save_artwork(
         badge, badge_artwork("Cached", design={"title": "Redesigned", "template": "star"})
     )
     db.session.commit()

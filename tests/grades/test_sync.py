@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from app.audit import SYSTEM
 from app.awards.models import OutboxMessage, OutboxState
 from app.extensions import db
 from app.grades import jobs
@@ -30,7 +31,8 @@ def test_cohort_of_200_at_the_threshold(app, registered, browser, slug):
     assert first.passed.changed == 0  # grades were stored by the first sync
     from app.awards.operations import badge_saved
 
-    badge_saved(badge)  # enabling evaluates existing grades retroactively (immediate queue)
+    # Enabling evaluates existing grades retroactively (immediate queue).
+    badge_saved(badge, SYSTEM)
     scores = sandbox_scores(registered, course.info.line_item_ids[0])
     expected = {sub for sub, score in scores.items() if score >= 70}
     assert 0 < len(expected) < 200
@@ -97,7 +99,7 @@ def test_learner_removed_from_roster_keeps_badges(app, registered, browser):
     badge = new_badge(course.context, {"column": course.column("Exam").public_id, "min_percent": 0})
     from app.awards.operations import badge_saved
 
-    badge_saved(badge)
+    badge_saved(badge, SYSTEM)
     holders = live_assertions(badge)
     assert len(holders) == 10
     gone = holders[0].lti_user_id

@@ -26,6 +26,7 @@ from PIL import Image
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from app.audit import SYSTEM
 from app.awards.operations import badge_saved
 from app.extensions import db
 from app.grades.models import Column
@@ -265,7 +266,7 @@ def test_every_page_speaks_only_through_the_catalogue(pseudo, registered, browse
     column = course.column("Exam")
     # The sandbox's scores lie between 35 and 100 %: both learners qualify.
     badge = new_badge(course.context, {"column": column.public_id, "min_percent": 30})
-    badge_saved(badge, requested_by="test")  # awards both learners (the queue runs inline)
+    badge_saved(badge, SYSTEM, requested_by="test")  # awards both learners (inline queue)
     # Out of reach, so the learner page shows the engine's progress lines for it.
     stretch = new_badge(
         course.context,
@@ -275,7 +276,7 @@ def test_every_page_speaks_only_through_the_catalogue(pseudo, registered, browse
         },
         name="Stretch",
     )
-    badge_saved(stretch, requested_by="test")
+    badge_saved(stretch, SYSTEM, requested_by="test")
     teacher = _launch_token(registered, browser, course, course.info.teacher_login)
     learner = _launch_token(registered, browser, course, course.info.learner_logins[0])
     awards = db.session.scalars(select(Assertion).where(Assertion.badge_id == badge.id)).all()
@@ -359,7 +360,7 @@ def test_every_email_speaks_only_through_the_catalogue(pseudo, registered, brows
     course = new_course(registered, browser, learners=1, score_fraction=1.0)
     sync_course(course.context.id)
     badge = new_badge(course.context, {"column": course.column("Exam").public_id, "min_percent": 0})
-    badge_saved(badge, requested_by="test")
+    badge_saved(badge, SYSTEM, requested_by="test")
     (assertion,) = db.session.scalars(select(Assertion).where(Assertion.badge_id == badge.id))
     db.session.get(LtiUser, assertion.lti_user_id).locale = PSEUDO
     db.session.commit()

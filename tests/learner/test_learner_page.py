@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from app.audit import SYSTEM
 from app.extensions import db
 from app.models.base import utcnow
 from app.openbadges.models import Assertion
@@ -149,7 +150,7 @@ def test_revoked_award_shows_as_revoked_without_share_links(client, course_setup
     from app.awards import operations
 
     s = course_setup
-    operations.revoke(s["earned"], "Awarded by mistake", actor="test")
+    operations.revoke(s["earned"], "Awarded by mistake", actor=SYSTEM)
     html = _page(client, s["course"], s["ana"])
     assert ">Revoked<" in html and "Awarded by mistake" in html
     assert f"/share/{s['earned'].public_id}/" not in html

@@ -9,6 +9,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from freezegun import freeze_time
 
+from app.audit import SYSTEM
 from app.awards import operations
 from app.extensions import db
 from app.sharing import linkedin
@@ -157,7 +158,7 @@ def test_bots_prefetches_and_unknown_channels_are_not_counted(client, earned):
 
 
 def test_a_revoked_award_cannot_be_shared(client, earned):
-    operations.revoke(earned, "mistake", actor="test")
+    operations.revoke(earned, "mistake", actor=SYSTEM)
     assert (
         client.get(
             f"/share/{earned.public_id}/linkedin_profile", headers={"User-Agent": BROWSER}
@@ -257,7 +258,7 @@ def test_the_verification_page_states_revoked_and_expired_at_a_glance(client, ea
     valid = client.get(f"/ob/verify/{earned.public_id}").get_data(as_text=True)
     assert 'class="status-banner status-valid"' in valid
     assert "Valid: verified badge" in valid and "Checked <time" in valid
-    operations.revoke(earned, "Awarded in error", actor="test")
+    operations.revoke(earned, "Awarded in error", actor=SYSTEM)
     revoked = client.get(f"/ob/verify/{earned.public_id}").get_data(as_text=True)
     assert 'class="status-banner status-revoked"' in revoked
     assert "Example University revoked this badge on" in revoked

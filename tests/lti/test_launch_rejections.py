@@ -15,6 +15,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from app.audit import SYSTEM
 from tests.support.lti_env import login_of, start_launch
 
 SLUG = "moodle"
@@ -295,7 +296,8 @@ def test_canvas_cloud_return_url_on_the_schools_domain_is_known(app):
             auth_login_url="https://sso.canvaslms.com/api/lti/authorize_redirect",
             auth_token_url="https://sso.canvaslms.com/login/oauth2/token",
             key_set_url="https://sso.canvaslms.com/api/lti/security/jwks",
-        )
+        ),
+        actor=SYSTEM,
     )
     school = "https://school.instructure.com/courses/7/deep_linking_response?modal=true"
     assert not return_url_allowed(school, row)

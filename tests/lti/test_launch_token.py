@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from freezegun import freeze_time
 
+from app.audit import SYSTEM
 from app.extensions import db
 from app.models import Deployment, Registration
 from app.registrations.operations import set_deployment_status
@@ -86,7 +87,7 @@ def test_disabling_the_deployment_ends_open_sessions(registered, browser):
     url, _token = _launch(registered, browser, "#Learner")
     row = Registration.query.filter_by(issuer=registered.platforms["moodle"].issuer).one()
     deployment = Deployment.query.filter_by(registration_id=row.id).one()
-    set_deployment_status(row, deployment.id, "disabled")
+    set_deployment_status(row, deployment.id, "disabled", actor=SYSTEM)
     refused = browser.get(url)
     assert refused.status_code == 403
     assert "<code>deployment_disabled</code>" in refused.text

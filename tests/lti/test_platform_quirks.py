@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import delete, select
 
 import lti.services
+from app.audit import SYSTEM
 from app.extensions import db
 from app.models import Context, Registration
 from app.outbound import OutboundSession
@@ -131,7 +132,8 @@ def _second_canvas_key(env, browser):
             deployment_ids=(deployment_id,),
             name="Second school",
             product_family="canvas",
-        )
+        ),
+        actor=SYSTEM,
     )
     course = create_course(
         env.sandbox,
@@ -254,7 +256,8 @@ def test_a_refused_token_request_says_so(app, registered, browser):
             deployment_ids=(deployment_id,),
             name="Other Moodle",
             product_family="moodle",
-        )
+        ),
+        actor=SYSTEM,
     )
     course = create_course(
         registered.sandbox,

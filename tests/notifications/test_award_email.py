@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 
+from app.audit import SYSTEM
 from app.awards import outbox
 from app.awards.models import OutboxMessage, OutboxState
 from app.background import dead
@@ -168,7 +169,7 @@ def test_learner_without_email_still_gets_the_badge_and_is_listed(smtp_server, a
 def test_revoked_before_sending_sends_nothing(smtp_server, awarded):
     from app.awards import operations as awards
 
-    awards.revoke(awarded, "mistake", actor="test")
+    awards.revoke(awarded, "mistake", actor=SYSTEM)
     db.session.query(OutboxMessage).delete()  # the revocation's own webhook rows, if any
     db.session.commit()
     tasks.send_award_email(awarded.id)

@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from app.artwork import badge_artwork
 from app.extensions import db
-from app.openbadges import operations
+from app.openbadges import badges, operations
+from app.openbadges.errors import OperationError
 from app.openbadges.models import Assertion
 from app.openbadges.verify import verify
 from tests.factories import BadgeFactory
@@ -40,10 +41,10 @@ def _award(badge, **kwargs):
 
 def test_explicit_expiry_must_follow_issue_and_not_be_past(badge):
     now = datetime.now(UTC)
-    with pytest.raises(operations.OperationError) as past:
+    with pytest.raises(OperationError) as past:
         _award(badge, expires_at=datetime(2020, 1, 1, tzinfo=UTC))
     assert past.value.code == "expiry_in_past" and "2020-01-01" in str(past.value)
-    with pytest.raises(operations.OperationError) as before:
+    with pytest.raises(OperationError) as before:
         _award(badge, now=now + timedelta(days=10), expires_at=now + timedelta(days=5))
     assert before.value.code == "expiry_before_issue"
     db.session.rollback()
@@ -86,8 +87,8 @@ def test_cli_and_api_refuse_a_past_expiry(client, cli, runner, badge):
 
 def test_fixed_expiry_dates_in_the_past_are_refused(issuer):
     past = datetime(2020, 1, 1, tzinfo=UTC)
-    with pytest.raises(operations.OperationError, match="in the past"):
-        operations.create_badge(
+    with pytest.raises(OperationError, match="in the past"):
+        badges.create_badge(
             issuer,
             "B",
             "D",
@@ -98,16 +99,16 @@ def test_fixed_expiry_dates_in_the_past_are_refused(issuer):
         )
     db.session.rollback()
     badge = BadgeFactory(issuer=issuer)
-    with pytest.raises(operations.OperationError, match="in the past"):
-        operations.update_badge(badge, expiry_policy="fixed", expires_on=past)
+    with pytest.raises(OperationError, match="in the past"):
+        badges.update_badge(badge, expiry_policy="fixed", expires_on=past)
     db.session.rollback()
     soon = datetime.now(UTC) + timedelta(days=3)
-    operations.update_badge(badge, expiry_policy="fixed", expires_on=soon)
+    badges.update_badge(badge, expiry_policy="fixed", expires_on=soon)
     # Editing something else keeps a date that passed since; awarding is refused.
     badge.expires_on = past
     db.session.commit()
-    operations.update_badge(badge, name="Renamed")
-    with pytest.raises(operations.OperationError) as refused:
+    badges.update_badge(badge, name="Renamed")
+    with pytest.raises(OperationError) as refused:
         _award(badge)
     assert refused.value.code == "expiry_in_past" and "fixed expiry" in str(refused.value)
 

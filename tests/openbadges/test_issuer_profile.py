@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.designer.operations import course_issuer
 from app.extensions import db
 from app.models import Context, Registration
-from app.openbadges import documents, operations
+from app.openbadges import documents, issuers, operations
 from tests.factories import CourseFactory, RegistrationFactory
 from tests.support.admin import csrf_of
 from tests.support.lti_env import login_of, start_launch
@@ -62,9 +62,9 @@ def test_console_edits_the_institution_and_a_course_override(admin):
     bad = admin.post(f"{url}/issuer", data={**form, "url": "javascript:alert(1)"})
     assert bad.status_code == 302
     assert "must be an http(s) URL" in admin.get(url).text
-    assert operations.find_issuer(row.id) is None
+    assert issuers.find_issuer(row.id) is None
     assert admin.post(f"{url}/issuer", data=form).status_code == 302
-    issuer = operations.find_issuer(row.id)
+    issuer = issuers.find_issuer(row.id)
     assert (issuer.name, issuer.url, issuer.email, issuer.image_url) == (
         "Example University",
         "https://www.example.edu",
@@ -73,7 +73,7 @@ def test_console_edits_the_institution_and_a_course_override(admin):
     )
     # Saved again: the same issuer, changed.
     admin.post(f"{url}/issuer", data={**form, "name": "Example U."})
-    assert operations.find_issuer(row.id).id == issuer.id and issuer.name == "Example U."
+    assert issuers.find_issuer(row.id).id == issuer.id and issuer.name == "Example U."
     context = db.session.scalars(select(Context)).one()
     page = admin.get(url)
     admin.post(
@@ -85,7 +85,7 @@ def test_console_edits_the_institution_and_a_course_override(admin):
             "name": "Example University School of Biology",
         },
     )
-    override = operations.find_issuer(row.id, context.id)
+    override = issuers.find_issuer(row.id, context.id)
     assert override.id != issuer.id and override.name.endswith("School of Biology")
     assert "School of Biology" in admin.get(url).text
     assert admin.post(f"{url}/issuer", data={**form, "course": "nope"}).status_code == 404

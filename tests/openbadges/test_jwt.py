@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.openbadges import documents, operations
+from app.openbadges import documents, issuers, operations
 from app.openbadges.keys import public_jwk, public_key_from_multikey
 from app.openbadges.models import IssuerKey, KeyAlgorithm
 from app.openbadges.signing import make_jwt_signer, sign_jwt
@@ -88,7 +88,7 @@ def test_altered_or_foreign_tokens_fail(client, badge):
     # Signed by another issuer's key while claiming this issuer: the kid is not vouched for.
     other = IssuerFactory(name="Elsewhere", url="https://else.example", email="b@else.example")
     unsigned = {k: v for k, v in assertion.credential.items() if k != "proof"}
-    stranger = sign_jwt(unsigned, operations.jwt_signer(other))
+    stranger = sign_jwt(unsigned, issuers.jwt_signer(other))
     report = verify(stranger)
     assert not report.valid and any("does not publish" in e for e in report.errors)
 
@@ -96,7 +96,7 @@ def test_altered_or_foreign_tokens_fail(client, badge):
 def test_rotation_keeps_old_tokens_and_issuers_without_p256_get_one(client, badge):
     first = operations.issue(badge, operations.Recipient(email="a@example.org")).assertion
     old_kid = _header(first.credential_jwt)["kid"]
-    operations.rotate_key(badge.issuer)
+    issuers.rotate_key(badge.issuer)
     second = operations.issue(badge, operations.Recipient(email="b@example.org")).assertion
     assert _header(second.credential_jwt)["kid"] != old_kid
     for assertion in (first, second):
@@ -113,7 +113,7 @@ def test_rotation_keeps_old_tokens_and_issuers_without_p256_get_one(client, badg
 
 def test_eddsa_tokens_with_the_old_fragment_kid_keep_verifying(badge):
     assertion = operations.issue(badge, operations.Recipient(email="ana@example.org")).assertion
-    key, signer = operations.signing_key(badge.issuer)
+    key, signer = issuers.signing_key(badge.issuer)
     legacy_kid = documents.legacy_verification_method(badge.issuer, key)
     unsigned = {k: v for k, v in assertion.credential.items() if k != "proof"}
     token = sign_jwt(unsigned, make_jwt_signer(signer.private_key, legacy_kid))

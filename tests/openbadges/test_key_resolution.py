@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import pytest
 from cryptography.exceptions import InvalidSignature
 
-from app.openbadges import documents, jsonld, operations
+from app.openbadges import documents, issuers, jsonld, operations
 from app.openbadges.keys import from_multibase_b58, public_key_from_multikey
 from app.openbadges.signing import add_proof, make_signing_key
 from app.openbadges.verify import verify
@@ -95,7 +95,7 @@ def test_tampering_and_foreign_keys_are_still_rejected(client, badge, issuer):
     assert not verify(json.dumps(altered)).valid
     # A key of another issuer, named by a credential claiming to be from this one.
     other = IssuerFactory(name="Elsewhere", url="https://else.example", email="b@else.example")
-    _key, foreign = operations.signing_key(other)
+    _key, foreign = issuers.signing_key(other)
     forged = add_proof(
         {k: v for k, v in credential.items() if k != "proof"},
         foreign,
@@ -111,7 +111,7 @@ def test_credentials_signed_with_the_old_fragment_ids_keep_verifying(client, bad
     """Before keys had their own URLs, credentials named ``<issuer>#z6Mk…``."""
     issued = operations.issue(badge, operations.Recipient(email="ana@example.org")).assertion
     issuer = badge.issuer
-    key, signer = operations.signing_key(issuer)
+    key, signer = issuers.signing_key(issuer)
     legacy = make_signing_key(signer.private_key, documents.legacy_verification_method(issuer, key))
     old = add_proof(
         {k: v for k, v in issued.credential.items() if k != "proof"},
@@ -127,7 +127,7 @@ def test_credentials_signed_with_the_old_fragment_ids_keep_verifying(client, bad
 
 def test_rotated_keys_stay_resolvable_and_revoked_ones_do_not(client, badge):
     first = operations.issue(badge, operations.Recipient(email="a@example.org")).assertion
-    operations.rotate_key(badge.issuer)
+    issuers.rotate_key(badge.issuer)
     second = operations.issue(badge, operations.Recipient(email="b@example.org")).assertion
     for assertion in (first, second):
         dcc_verify(assertion.credential, _loader(client))

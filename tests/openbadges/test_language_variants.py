@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from jsonschema import Draft201909Validator
 
+from app.audit import SYSTEM
 from app.openbadges import documents, jsonld, operations
 from app.openbadges.translations import (
     TranslationError,
@@ -189,11 +190,11 @@ def test_staff_set_the_badges_own_language_with_its_details(multilingual):
             name=multilingual.name, description=multilingual.description, language=language
         )
 
-    lifecycle.edit_details(multilingual, details("en_gb"), "staff:test")
+    lifecycle.edit_details(multilingual, details("en_gb"), SYSTEM, "staff:test")
     assert multilingual.language == "en-GB"
     assert documents.ob3_achievement(multilingual)["inLanguage"] == "en-GB"
     with pytest.raises(lifecycle.LifecycleError, match="already has a version in ar"):
-        lifecycle.edit_details(multilingual, details("ar"), "staff:test")
+        lifecycle.edit_details(multilingual, details("ar"), SYSTEM, "staff:test")
     with pytest.raises(lifecycle.LifecycleError, match="not a language tag"):
-        lifecycle.edit_details(multilingual, details("english"), "staff:test")
+        lifecycle.edit_details(multilingual, details("english"), SYSTEM, "staff:test")
     assert multilingual.language == "en-GB"

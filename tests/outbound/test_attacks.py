@@ -7,6 +7,7 @@ import pytest
 from flask import Flask, Response, request
 from sqlalchemy import select
 
+from app.audit import SYSTEM, Actor
 from app.awards.operations import award_manually
 from app.extensions import db
 from app.webhooks import operations
@@ -82,8 +83,10 @@ def award(app):
     badge = BadgeFactory(context=context, name="Foundations")
 
     def run(url: str) -> WebhookAttempt:
-        operations.create_subscription(context.registration_id, url, ["badge.issued"], SECRET)
-        award_manually(badge, learner, "lti_user:tess", "project")
+        operations.create_subscription(
+            context.registration_id, url, ["badge.issued"], SECRET, actor=SYSTEM
+        )
+        award_manually(badge, learner, Actor("lti_user", "tess"), "project")
         return db.session.scalars(select(WebhookAttempt)).one()
 
     return run

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from app.admin import auth
+from app.audit import SYSTEM
 from app.extensions import db
 from app.launch_session import LaunchSession
 from app.models import Deployment, Registration, RegistrationSource, ToolKey
@@ -30,7 +31,7 @@ def _pending(**overrides) -> Registration:
         status="pending",
     )
     spec.update(overrides)
-    return save_platform(PlatformSpec(**spec))
+    return save_platform(PlatformSpec(**spec), actor=SYSTEM)
 
 
 def _launch_token() -> str:
@@ -272,7 +273,8 @@ def test_create_registration_operation_is_usable_without_a_request(app):
             auth_login_url="https://lms.example/a",
             auth_token_url="https://lms.example/t",
             key_set_url="https://lms.example/k",
-        )
+        ),
+        actor=SYSTEM,
     )
     assert row.name == "https://lms.example" and row.status == "active"
 

@@ -7,6 +7,7 @@ import json
 from sqlalchemy import select
 from werkzeug.security import check_password_hash
 
+from app.audit import SYSTEM
 from app.extensions import db
 from app.models import AdminUser, Registration
 from app.registrations.operations import PlatformSpec, save_platform
@@ -23,7 +24,8 @@ def _registration(status: str = "pending") -> Registration:
             deployment_ids=("4",),
             name="Moodle",
             status=status,
-        )
+        ),
+        actor=SYSTEM,
     )
 
 

@@ -8,6 +8,7 @@ import json
 import requests
 from sqlalchemy import select
 
+from app.audit import SYSTEM
 from app.audit.models import AuditRecord
 from app.extensions import db
 from app.models import Registration, RegistrationChange
@@ -175,8 +176,12 @@ def test_inline_key_sets_are_audited_by_kid_and_fingerprint(app):
         auth_login_url="https://a",
         auth_token_url="https://t",
     )
-    save_platform(PlatformSpec(**spec, key_set={"keys": [{"kid": "one", "kty": "RSA"}]}))
-    save_platform(PlatformSpec(**spec, key_set={"keys": [{"kid": "two", "kty": "RSA"}]}))
+    save_platform(
+        PlatformSpec(**spec, key_set={"keys": [{"kid": "one", "kty": "RSA"}]}), actor=SYSTEM
+    )
+    save_platform(
+        PlatformSpec(**spec, key_set={"keys": [{"kid": "two", "kty": "RSA"}]}), actor=SYSTEM
+    )
     change = _audit("registration.saved")[1]["changes"]["key_set"]
     assert change["from"].startswith("kid one; sha256 ")
     assert change["to"].startswith("kid two; sha256 ")

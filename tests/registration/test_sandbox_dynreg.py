@@ -18,6 +18,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
+from app.audit import SYSTEM
 from app.extensions import db
 from app.models import Context, Deployment, Registration, RegistrationSource
 from app.registrations.operations import set_registration_status
@@ -171,7 +172,7 @@ def test_handshake_activation_and_launch(app, lti_env, browser, flavour):
     )
     assert refused.status_code == 400 and "No active tool" in refused.text
 
-    set_registration_status(public_id, "active")  # the tool's admin approves
+    set_registration_status(public_id, "active", actor=SYSTEM)  # the tool's admin approves
     _release()
     deployment_id = activate_tool(lti_env.sandbox, slug, client_id)
     if flavour == "moodle":

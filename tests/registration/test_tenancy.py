@@ -27,6 +27,7 @@ import pytest
 import requests
 from sqlalchemy import select, update
 
+from app.audit import SYSTEM
 from app.extensions import db
 from app.models import Context, Registration
 from tests.support.browser import Browser, parse
@@ -133,7 +134,8 @@ def world(app, lti_env, tenancy_platforms) -> dict[str, Launched]:
                 deployment_ids=deployments,
                 name=info.slug,
                 product_family=info.flavour,
-            )
+            ),
+            actor=SYSTEM,
         )
     db.session.rollback()  # SQLite: free the write lock for the tool's server thread
     launched: dict[str, Launched] = {}

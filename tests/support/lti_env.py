@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from app.audit import SYSTEM
 from tests.support.browser import Browser
 from tests.support.live import serve
 
@@ -62,7 +63,8 @@ def registered(app, lti_env):
                 deployment_ids=(info.deployment_id,),
                 name=info.slug,
                 product_family=info.flavour,
-            )
+            ),
+            actor=SYSTEM,
         )
     return lti_env
 

@@ -18,6 +18,7 @@ from joserfc.jwk import ECKey, OKPKey, import_key
 from jsonschema import Draft201909Validator
 from sqlalchemy import update
 
+from app.audit import SYSTEM
 from app.awards import operations as awards
 from app.extensions import db
 from app.models.base import utcnow
@@ -297,7 +298,7 @@ def test_revoking_the_award_revokes_the_bound_copy(client, earned):
     token_text = session.credential(access, JWT).body["credentials"][0]["credential"]
     assert verify(json.dumps(credential)).valid
 
-    awards.revoke(db.session.merge(earned.assertion), "Plagiarism", actor="test")
+    awards.revoke(db.session.merge(earned.assertion), "Plagiarism", actor=SYSTEM)
     db.session.rollback()
 
     for form in (json.dumps(credential), token_text):
@@ -311,7 +312,7 @@ def test_revoking_the_award_revokes_the_bound_copy(client, earned):
 def test_an_offer_taken_after_revocation_delivers_nothing(client, earned):
     session = start(client, earned)
     access = session.access()
-    awards.revoke(db.session.merge(earned.assertion), "Plagiarism", actor="test")
+    awards.revoke(db.session.merge(earned.assertion), "Plagiarism", actor=SYSTEM)
     db.session.rollback()
     answer = session.credential(access, LDP)
     assert (answer.status, answer.body["error"]) == (400, "credential_request_denied")
@@ -355,7 +356,7 @@ def test_erasing_the_learner_forgets_their_wallet_copies(client, earned):
     credential = session.credential(session.access(), LDP).body["credentials"][0]["credential"]
     assert db.session.query(WalletCredential).count() == 1
     db.session.rollback()
-    erase_person(find_person(email="ana@example.org"), "test")
+    erase_person(find_person(email="ana@example.org"), SYSTEM)
     assert db.session.query(WalletCredential).count() == 0
     assert db.session.query(WalletOffer).count() == 0
     db.session.rollback()

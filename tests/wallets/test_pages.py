@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import segno
 
+from app.audit import SYSTEM
 from app.awards import operations as awards
 from app.extensions import db
 from app.models import LtiUser
@@ -34,7 +35,7 @@ def test_my_badges_and_all_my_badges_offer_valid_awards_only(client, earned):
     assert form in _page(client, "/learner/all", earned.token)
     assert earned.other.public_id not in _page(client, "/course/learner", earned.token)
 
-    awards.revoke(db.session.merge(earned.assertion), "Issued in error", actor="test")
+    awards.revoke(db.session.merge(earned.assertion), "Issued in error", actor=SYSTEM)
     db.session.rollback()
     assert form not in _page(client, "/course/learner", earned.token)
     assert form not in _page(client, "/learner/all", earned.token)

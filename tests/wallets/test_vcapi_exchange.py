@@ -9,6 +9,7 @@ import json
 import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from app.audit import SYSTEM
 from app.awards import operations as awards
 from app.extensions import db
 from app.openbadges.verify import verify
@@ -108,7 +109,7 @@ def test_revocation_shows_on_the_exchanged_copy(client, earned):
     presentation = wallet.did_authentication(vpr["challenge"], vpr["domain"])
     answer = wallet.exchange(url, {"verifiablePresentation": presentation})
     credential = answer.body["verifiablePresentation"]["verifiableCredential"][0]
-    awards.revoke(db.session.merge(earned.assertion), "Issued in error", actor="test")
+    awards.revoke(db.session.merge(earned.assertion), "Issued in error", actor=SYSTEM)
     db.session.rollback()
     report = verify(json.dumps(credential))
     assert report.details["revoked"] is True

@@ -6,6 +6,7 @@ import json
 
 from sqlalchemy import func, select
 
+from app.audit import Actor
 from app.awards.operations import award_manually
 from app.extensions import db
 from app.webhooks.models import WebhookAttempt, WebhookSubscription
@@ -97,7 +98,7 @@ def test_console_subscribes_shows_the_log_and_replays(app, admin):
         again = admin.post(page_url, data=form)
         assert again.status_code == 422 and "is already subscribed to these events" in again.text
         assert db.session.scalar(select(func.count()).select_from(WebhookSubscription)) == 1
-        award_manually(badge, learner, "lti_user:tess", "project")
+        award_manually(badge, learner, Actor("lti_user", "tess"), "project")
         page = admin.get(page_url)
         assert "delivered" in page.text and "200" in page.text
         delivery_id = page.text.split('data-delivery="')[1].split('"')[0]

@@ -13,6 +13,7 @@ import pytest
 from flask import Flask, request
 from sqlalchemy import func, select
 
+from app.audit import SYSTEM, Actor
 from app.awards.operations import accept, award_manually, revoke
 from app.extensions import db
 from app.models.base import utcnow
@@ -68,9 +69,15 @@ def test_receiver_failing_three_times_gets_exactly_one_delivery(app, course):
     receiver = Receiver(failures=3)
     with serve(receiver.app, "127.0.0.1") as base:
         subscription, _ = operations.create_subscription(
-            context.registration_id, f"{base}/hook", ["badge.issued", "badge.revoked"], SECRET
+            context.registration_id,
+            f"{base}/hook",
+            ["badge.issued", "badge.revoked"],
+            SECRET,
+            actor=SYSTEM,
         )
-        assertion = award_manually(badge, learner, "lti_user:tess", "finished the project")
+        assertion = award_manually(
+            badge, learner, Actor("lti_user", "tess"), "finished the project"
+        )
 
         # The first attempt ran at once (immediate queue) and failed; the retry waits.
         delivery = db.session.scalar(select(WebhookDelivery))
@@ -85,7 +92,7 @@ def test_receiver_failing_three_times_gets_exactly_one_delivery(app, course):
         assert tasks.run_due(later + timedelta(days=1)) == 0
 
         # The same trigger again (a replayed award, a second dispatch) adds nothing.
-        award_manually(badge, learner, "lti_user:tess", "again")
+        award_manually(badge, learner, Actor("lti_user", "tess"), "again")
         operations.fan_out("badge.issued", assertion.public_id)
 
     assert len(receiver.received) == 4
@@ -116,12 +123,16 @@ def test_revocation_and_acceptance_are_announced(app, course):
     receiver = Receiver(failures=0)
     with serve(receiver.app, "127.0.0.1") as base:
         operations.create_subscription(
-            context.registration_id, f"{base}/hook", ["badge.accepted", "badge.revoked"], SECRET
+            context.registration_id,
+            f"{base}/hook",
+            ["badge.accepted", "badge.revoked"],
+            SECRET,
+            actor=SYSTEM,
         )
-        assertion = award_manually(badge, learner, "lti_user:tess", "project")
+        assertion = award_manually(badge, learner, Actor("lti_user", "tess"), "project")
         accept(assertion)
         accept(assertion)  # only the first acceptance counts
-        revoke(assertion, "plagiarism", actor="lti_user:tess")
+        revoke(assertion, "plagiarism", actor=Actor("lti_user", "tess"))
     types = [json.loads(body)["type"] for body, _h in receiver.received]
     assert types == ["badge.accepted", "badge.revoked"]  # not issued: not subscribed
     revoked = json.loads(receiver.received[1][0])
@@ -133,7 +144,7 @@ def test_expired_badges_are_announced_once(app, course):
     receiver = Receiver(failures=0)
     with serve(receiver.app, "127.0.0.1") as base:
         operations.create_subscription(
-            context.registration_id, f"{base}/hook", ["badge.expired"], SECRET
+            context.registration_id, f"{base}/hook", ["badge.expired"], SECRET, actor=SYSTEM
         )
         issued = AwardFactory(badge=badge, user=learner, expires_at=utcnow() + timedelta(hours=1))
         assert tasks.announce_expired() == 0
@@ -159,9 +170,9 @@ def test_a_dead_receiver_ends_dead_and_times_out(app, course):
     try:
         with serve(slow, "127.0.0.1") as base:
             operations.create_subscription(
-                context.registration_id, f"{base}/hook", ["badge.issued"], SECRET
+                context.registration_id, f"{base}/hook", ["badge.issued"], SECRET, actor=SYSTEM
             )
-            award_manually(badge, learner, "lti_user:tess", "project")
+            award_manually(badge, learner, Actor("lti_user", "tess"), "project")
             tasks.run_due(utcnow() + timedelta(hours=7))
             hang.set()
     finally:
