@@ -40,7 +40,6 @@ from app.openbadges.models import (
 from app.openbadges.signing import add_proof
 from app.openbadges.signing_pool import sign_many
 
-
 # --- issuing -----------------------------------------------------------------------------------
 
 
