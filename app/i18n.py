@@ -34,6 +34,9 @@ from flask_babel import format_datetime as _format_datetime
 from flask_babel import format_decimal as _format_decimal
 from flask_babel import format_percent as _format_percent
 from flask_babel import gettext as _gettext
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 from app.criteria import language as criteria_language
 from badge_design.messages import Message, translatable
@@ -319,6 +322,24 @@ def _page_translations() -> Any:
     return found
 
 
+@pass_context
+def _template_gettext(context: Context, string: str, /, **variables: Any) -> str:
+    """Templates' ``_()`` and ``gettext()``: what Jinja's newstyle gettext does (escape-aware,
+    always ``%``-formatted), without its extra indirections."""
+    text = _page_translations().ugettext(string)
+    return (Markup(text) if context.eval_ctx.autoescape else text) % variables
+
+
+@pass_context
+def _template_ngettext(
+    context: Context, singular: str, plural: str, num: int, /, **variables: Any
+) -> str:
+    """Templates' ``ngettext()``, as Jinja's newstyle one (``num`` is a variable too)."""
+    variables.setdefault("num", num)
+    text = _page_translations().ungettext(singular, plural, num)
+    return (Markup(text) if context.eval_ctx.autoescape else text) % variables
+
+
 def init_app(app: Flask) -> None:
     """Wire Flask-Babel with the shipped catalogues and the template helpers."""
     from app import ROOT
@@ -335,6 +356,10 @@ def init_app(app: Flask) -> None:
         npgettext=lambda c, s, p, n: _page_translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
+    # Jinja's newstyle gettext reaches the catalogue through three calls, two of them
+    # Context.call (``_`` → ``gettext`` → the callable above); these do the same work in one.
+    app.jinja_env.globals.update(gettext=_template_gettext, _=_template_gettext)
+    app.jinja_env.globals["ngettext"] = _template_ngettext
     # {% trans %} blocks join their lines, as babel.cfg's extraction does.
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     # Flask-Babel caches the locale on ``g``; a request under an application context pushed

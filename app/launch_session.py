@@ -7,8 +7,9 @@ carries it is also protected against CSRF, with no cookie involved.
 
 A token vouches for a launch only as long as what it names still stands: every request checks
 the registration, the deployment and the person's membership as they are now, and every page
-served renews the token (sliding expiry), so an idle token soon dies while a working session
-goes on. Tokens are never written to the request log.
+served renews the token once it is older than :data:`RENEW_AFTER` (sliding expiry), so an
+idle token soon dies while a working session goes on. Tokens are never written to the request
+log.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from typing import Any
@@ -25,16 +27,19 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from markupsafe import Markup
 from sqlalchemy import Select, bindparam, select
-from sqlalchemy.orm import joinedload
 
 from app import registration_cache
 from app.error_pages import error_page
 from app.extensions import db
-from app.models import Membership
+from app.models import Context, LtiUser, Membership
 from app.secret_box import signing_keys
 
 _SALT = "badgebridge-launch-token"
 DEFAULT_MAX_AGE = 900  # seconds; each page renews it, so only idle tokens run out
+# A page opened with a token younger than this hands the same token on: re-signing it (about
+# a fifth of a learner page's own CPU after the launch that just signed it) would extend its
+# life by seconds only.
+RENEW_AFTER = 60
 
 
 @dataclass(frozen=True)
@@ -78,29 +83,62 @@ class LaunchTokenError(Exception):
 
 def read_token(token: str) -> LaunchSession:
     """Verify a launch token's signature and age and return its session."""
+    return _read_token(token)[0]
+
+
+def _read_token(token: str) -> tuple[LaunchSession, float]:
+    """The token's session and its age in seconds (see :func:`read_token`)."""
     max_age = int(current_app.config.get("LAUNCH_TOKEN_MAX_AGE") or DEFAULT_MAX_AGE)
     try:
-        data = _serializer().loads(token, max_age=max_age)
+        data, signed_at = _serializer().loads(token, max_age=max_age, return_timestamp=True)
     except SignatureExpired as exc:
         raise LaunchTokenError(
             _("Your session in this course has expired."), "launch_token_expired"
         ) from exc
     except BadSignature as exc:
         raise LaunchTokenError(_("The session token is not valid.")) from exc
-    return LaunchSession(**data)
+    return LaunchSession(**data), time.time() - signed_at.timestamp()
+
+
+@dataclass(frozen=True)
+class CourseShown:
+    """The course of a launch session, as its pages show it."""
+
+    id: int
+    title: str | None
+    label: str | None
+    lti_context_id: str
+
+
+@dataclass(frozen=True)
+class PersonShown:
+    """The person of a launch session, as its pages show them."""
+
+    id: int
+    name: str | None
+    sub: str
+    email: str | None
+
+
+@dataclass(frozen=True)
+class Standing:
+    """The membership behind a launch session as it stands now, with its course and person."""
+
+    is_staff: bool
+    context: CourseShown
+    user: PersonShown
 
 
 @functools.cache
 def _membership_query() -> Select[Any]:
     # The course and the person come along in the same statement: the page reads them next.
-    # Built once: composing it costs more than running it.
+    # Built once (composing it costs more than running it); plain columns, no ORM objects.
+    m, c, u = Membership.__table__.c, Context.__table__.c, LtiUser.__table__.c
     return (
-        select(Membership)
-        .options(joinedload(Membership.context), joinedload(Membership.user))
-        .where(
-            Membership.context_id == bindparam("context_id"),
-            Membership.user_id == bindparam("user_id"),
-        )
+        select(m.is_staff, c.title, c.label, c.lti_context_id, u.name, u.sub, u.email)
+        .join_from(Membership.__table__, Context.__table__, c.id == m.context_id)
+        .join(LtiUser.__table__, u.id == m.user_id)
+        .where(m.context_id == bindparam("context_id"), m.user_id == bindparam("user_id"))
     )
 
 
@@ -133,19 +171,24 @@ def current_standing(session: LaunchSession) -> LaunchSession:
             403,
             _("Re-enable the deployment in Badgebridge's admin console if that was a mistake."),
         )
-    membership = db.session.scalars(
+    row = db.session.execute(
         _membership_query(), {"context_id": session.context_id, "user_id": session.user_id}
     ).first()
-    if membership is None:
+    if row is None:
         raise LaunchTokenError(
             _("Badgebridge no longer knows you in this course."),
             "membership_gone",
             403,
             _("Launch the tool again from the course."),
         )
-    g.launch_membership = membership
-    if membership.is_staff != session.is_staff:
-        return replace(session, is_staff=membership.is_staff)
+    is_staff = bool(row.is_staff)
+    g.launch_membership = Standing(
+        is_staff,
+        CourseShown(session.context_id, row.title, row.label, row.lti_context_id),
+        PersonShown(session.user_id, row.name, row.sub, row.email),
+    )
+    if is_staff != session.is_staff:
+        return replace(session, is_staff=is_staff)
     return session
 
 
@@ -166,9 +209,9 @@ def current_session() -> LaunchSession:
     return g.launch_session
 
 
-def current_membership() -> Membership:
+def current_membership() -> Standing:
     """The membership behind this request's launch session, with its course and person
-    loaded (set by :func:`launch_required`)."""
+    (set by :func:`launch_required`)."""
     return g.launch_membership
 
 
@@ -189,7 +232,8 @@ def launch_required(staff: bool = False) -> Callable[[Callable[..., Any]], Calla
                     )
                 )
             try:
-                session = current_standing(read_token(token))
+                signed, age = _read_token(token)
+                session = current_standing(signed)
             except LaunchTokenError as exc:
                 if exc.status == 401:
                     exc.message += " " + _("Open the tool again from your course.")
@@ -199,7 +243,8 @@ def launch_required(staff: bool = False) -> Callable[[Callable[..., Any]], Calla
                     LaunchTokenError(_("This page is for the course's staff."), "not_staff", 403)
                 )
             g.launch_session = session
-            g.launch_token = renewed = session.token()
+            young = session is signed and 0 <= age < RENEW_AFTER
+            g.launch_token = renewed = token if young else session.token()
 
             @after_this_request
             def renew(response: Any) -> Any:

@@ -50,7 +50,7 @@ def share_links(assertion: Assertion, source: str = ShareSource.COURSE) -> dict[
 def render_my_badges():
     """The learner's landing page in the course (the course blueprint's learner route)."""
     session = current_session()
-    membership = current_membership()  # loaded with its course and person by the check
+    membership = current_membership()  # read with its course and person by the check
     context, user = membership.context, membership.user
     page = service.my_badges(context.id, user.id)
     return render_template(

@@ -48,7 +48,11 @@ def csp_nonce() -> str:
     """This request's CSP nonce (one per request, made on first use)."""
     # Kept in the WSGI environ, which lives exactly as long as the request (``g`` belongs to
     # the app context, which one test can hold across many requests).
-    return request.environ.setdefault("badgebridge.csp_nonce", secrets.token_urlsafe(16))
+    environ = request.environ
+    nonce = environ.get("badgebridge.csp_nonce")
+    if nonce is None:  # (setdefault would draw a new one on every call)
+        nonce = environ["badgebridge.csp_nonce"] = secrets.token_urlsafe(16)
+    return nonce
 
 
 def _origin(url: str | None) -> str | None:
@@ -89,19 +93,34 @@ def frame_ancestors(path: str) -> str | None:
     return " ".join(["'self'", *platform_origins()])
 
 
+_POLICY_TAIL = "img-src 'self' data: blob: https:; object-src 'none'; base-uri 'none'"
+
+
 def content_security_policy(nonce: str, ancestors: str | None) -> str:
     """The policy of an HTML page: own scripts and styles plus the nonce, nothing inline."""
-    directives = [
-        "default-src 'self'",
-        f"script-src 'self' 'nonce-{nonce}'",
-        f"style-src 'self' 'nonce-{nonce}'",
-        "img-src 'self' data: blob: https:",
-        "object-src 'none'",
-        "base-uri 'none'",
-    ]
-    if ancestors is not None:
-        directives.append(f"frame-ancestors {ancestors}")
-    return "; ".join(directives)
+    return _with_nonce(nonce, _policy_tail(ancestors))
+
+
+def _policy_tail(ancestors: str | None) -> str:
+    if ancestors is None:
+        return _POLICY_TAIL
+    return f"{_POLICY_TAIL}; frame-ancestors {ancestors}"
+
+
+def _with_nonce(nonce: str, tail: str) -> str:
+    scripts = f"script-src 'self' 'nonce-{nonce}'; style-src 'self' 'nonce-{nonce}'"
+    return f"default-src 'self'; {scripts}; {tail}"
+
+
+def _lms_page_tail() -> str:
+    """The policy after the nonce for pages inside the LMS: the same for each of them until a
+    registration changes, so it is joined once per registrations snapshot."""
+    try:
+        snapshot = registration_cache.snapshot()
+    except SQLAlchemyError:
+        return _policy_tail(frame_ancestors("/"))  # (logs, and the narrowest list)
+    extra = " ".join(current_app.config.get("FRAME_ANCESTORS") or ())
+    return snapshot.derive(f"csp {extra}", lambda _: _policy_tail(frame_ancestors("/")))
 
 
 def add_security_headers(response: Response) -> Response:
@@ -113,10 +132,15 @@ def add_security_headers(response: Response) -> Response:
     if request.is_secure or current_app.config["PUBLIC_BASE_URL"].startswith("https://"):
         headers.setdefault("Strict-Transport-Security", HSTS)
     if response.mimetype == "text/html" and "Content-Security-Policy" not in headers:
-        ancestors = frame_ancestors(request.path)
-        headers["Content-Security-Policy"] = content_security_policy(csp_nonce(), ancestors)
-        if ancestors == "'none'":
-            headers["X-Frame-Options"] = "DENY"  # for browsers without frame-ancestors
+        path = request.path
+        if path.startswith((*UNFRAMABLE_PREFIXES, *OPEN_FRAME_PREFIXES)):
+            ancestors = frame_ancestors(path)
+            policy = content_security_policy(csp_nonce(), ancestors)
+            if ancestors == "'none'":
+                headers["X-Frame-Options"] = "DENY"  # for browsers without frame-ancestors
+        else:
+            policy = _with_nonce(csp_nonce(), _lms_page_tail())
+        headers["Content-Security-Policy"] = policy
     return response
 
 
