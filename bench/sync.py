@@ -77,7 +77,7 @@ def _child(context_id: int, cache_dir: str, sandbox_pid: int) -> None:
                     db.select(Column).where(Column.context_id == context_id)
                 )
             ]
-            return sum(len(items) for _c, items in read_results(context_id, columns)), 0
+            return sum(read.count for _c, read in read_results(context_id, columns)), 0
 
         def sync() -> tuple[int, int]:
             result = sync_course(context_id)
