@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import islice
 from typing import Any
 
 from flask import current_app
@@ -38,7 +39,10 @@ from app.grades.roster import Member, upsert_roster, user_ids_by_sub
 from app.models import Context, Registration
 from lti.services import CourseServices
 
-FETCH_THREADS = 4  # columns read at once (a platform serves several requests in parallel)
+# Columns read at once: a platform serves several requests in parallel, but each column in
+# flight holds its answer's bytes (1.5 MB for 5,000 results) and a thread's malloc arena; two
+# read a 5,000 x 20 course as fast as four on two cores, with 15 MiB less at the peak.
+FETCH_THREADS = 2
 GRADES_PER_COMMIT = 10 * CHUNK  # one transaction per this many results of a column
 #: A result as a sync keeps it until stored: the learner's ``userId``, score, maximum (the
 #: column's when the result has none), timestamp and comment. A tuple instead of the parsed
@@ -143,28 +147,36 @@ def sync_course(context_id: int, *, on_chunk: Callable[[], None] | None = None) 
     return result
 
 
-def results_digest(items: list[dict[str, Any]]) -> str:
+def results_digest(items: Iterable[dict[str, Any]]) -> str:
     """SHA-256 of a column's results as the platform sent them (in its order: a platform
     that reorders them costs one full comparison, never a missed change): the hash of their
     compact JSON array, written a slice at a time rather than as one string."""
-    digest = hashlib.sha256(b"[")
-    for start in range(0, len(items), CHUNK):
-        text = json.dumps(items[start : start + CHUNK], separators=(",", ":"), default=str)
-        digest.update(("," if start else "").encode() + text[1:-1].encode())
+    return _digested(items, lambda _part: None)
+
+
+def _digested(items: Iterable[dict[str, Any]], each: Callable[[list[dict[str, Any]]], None]) -> str:
+    # The digest of results_digest, handing each slice of results to ``each`` on the way.
+    digest, count, rest = hashlib.sha256(b"["), 0, iter(items)
+    while part := list(islice(rest, CHUNK)):
+        text = json.dumps(part, separators=(",", ":"), default=str)[1:-1]
+        digest.update(("," if count else "").encode() + text.encode())
+        count += len(part)
+        each(part)
     digest.update(b"]")
     return digest.hexdigest()
 
 
-def kept_results(column: ColumnRef, items: list[dict[str, Any]]) -> ColumnResults:
-    """What a sync keeps of a column's results until it stores them: nothing when their
-    digest is the last sync's, else one :data:`Result` per graded learner."""
-    digest = results_digest(items)
-    if digest == column.digest:
-        return ColumnResults(len(items), digest, None)
-    return ColumnResults(
-        len(items),
-        digest,
-        [
+def kept_results(column: ColumnRef, items: Iterable[dict[str, Any]]) -> ColumnResults:
+    """What a sync keeps of a column's results (read one by one) until it stores them:
+    nothing when their digest is the last sync's, else one :data:`Result` per graded
+    learner."""
+    kept: list[Result] = []
+    count = 0
+
+    def keep(part: list[dict[str, Any]]) -> None:
+        nonlocal count
+        count += len(part)
+        kept.extend(
             (
                 str(item["userId"]),
                 to_float(item.get("resultScore")),
@@ -172,10 +184,12 @@ def kept_results(column: ColumnRef, items: list[dict[str, Any]]) -> ColumnResult
                 parse_timestamp(item.get("timestamp")),
                 item.get("comment") or None,
             )
-            for item in items
+            for item in part
             if item.get("userId")
-        ],
-    )
+        )
+
+    digest = _digested(items, keep)
+    return ColumnResults(count, digest, None if digest == column.digest else kept)
 
 
 def _store_column(
@@ -241,7 +255,8 @@ def read_results(
         with app.app_context():
             context = db.session.get_one(Context, context_id)
             registration = db.session.get_one(Registration, context.registration_id)
-            return kept_results(column, CourseServices(context, registration).results(column.url))
+            services = CourseServices(context, registration)
+            return kept_results(column, services.each_result(column.url))
 
     if len(columns) <= 1:
         for column in columns:
