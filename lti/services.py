@@ -14,12 +14,10 @@ catalogue of its own, and the application translates it where people read it.
 
 from __future__ import annotations
 
-import codecs
 import hashlib
-import json
 import logging
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -86,79 +84,6 @@ _NEXT_LINK = re.compile(
 )
 
 
-_SLICE = 1 << 16  # bytes of a body decoded at a time
-_END = object()  # what next() gives at the end of an iterator of elements (null is one)
-
-
-def _next_page(headers: Any) -> str | None:
-    """The URL of ``Link: <…>; rel="next"`` (any quoting, Moodle's included), or None."""
-    link = {k.lower(): v for k, v in headers.items()}.get("link", "")
-    match = _NEXT_LINK.search(link.replace("\n", " "))
-    return match.group(1) if match else None
-
-
-def _array_elements(chunks: Iterable[bytes]) -> Iterator[Any]:
-    """The elements of the JSON array (or ``null``, or nothing: no elements) that ``chunks``
-    spell in UTF-8, decoded one at a time. Raises ``requests.JSONDecodeError`` for anything
-    else, as ``Response.json()`` would."""
-    decoder, text = json.JSONDecoder(), codecs.getincrementaldecoder("utf-8-sig")()
-    pending = iter(chunks)
-    buffer, at, ended, opened = "", 0, False, False
-
-    def fill() -> bool:
-        # More text into the buffer (what was read is dropped first); False at the end.
-        nonlocal buffer, at, ended
-        if ended:
-            return False
-        chunk = next(pending, None)
-        ended = chunk is None
-        buffer = buffer[at:] + text.decode(chunk or b"", final=ended)
-        at = 0
-        return True
-
-    def skip_space() -> str:
-        # The next significant character ("" at the end of the body).
-        nonlocal at
-        while True:
-            while at < len(buffer) and buffer[at] in " \t\r\n":
-                at += 1
-            if at < len(buffer) or not fill():
-                return buffer[at : at + 1]
-
-    def fail(reason: str) -> requests.JSONDecodeError:
-        return requests.JSONDecodeError(reason, buffer, at)
-
-    first = skip_space()
-    while len(buffer) - at < len("null") and fill():
-        pass
-    if first == "" or buffer.startswith("null", at):
-        return
-    if first != "[":
-        raise fail("expected a JSON array")
-    at += 1
-    while True:
-        mark = skip_space()
-        if mark == "]" and not opened:
-            return
-        try:
-            element, end = decoder.raw_decode(buffer, at)
-            complete = end < len(buffer) or ended
-        except json.JSONDecodeError:
-            complete = False
-        if not complete:  # cut by the end of the buffer: read on (an error at the end)
-            if not fill():
-                raise fail("the JSON array is cut short") from None
-            continue
-        at, opened = end, True
-        yield element
-        mark = skip_space()
-        if mark == "]":
-            return
-        if mark != ",":
-            raise fail("expected , or ] in a JSON array")
-        at += 1
-
-
 class CachedTokenServiceConnector(ServiceConnector):
     """pylti1p3's connector with access tokens kept in the shared cache until expiry (one per
     token URL, client_id and scope set), a fresh token and one more try when a service
@@ -178,29 +103,10 @@ class CachedTokenServiceConnector(ServiceConnector):
             cache.delete(self._cache_key(self._scope_key(sorted(scopes))))
             response = super().make_service_request(scopes, url, **kwargs)
         if response["next_page_url"] is None:
-            response["next_page_url"] = _next_page(response["headers"])
+            headers = {k.lower(): v for k, v in response["headers"].items()}
+            if match := _NEXT_LINK.search(headers.get("link", "").replace("\n", " ")):
+                response["next_page_url"] = match.group(1)
         return response
-
-    def get_array(self, scopes: Any, url: str, *, accept: str) -> tuple[Iterator[Any], str | None]:
-        """GET a page holding a JSON array: its elements, decoded one by one when asked for
-        (a large page is never in memory whole as text or as objects, only as its bytes),
-        and the next page's URL. A 401 gets a new token and one more try, as in
-        :meth:`make_service_request`."""
-
-        def get() -> requests.Response:
-            headers = {"Authorization": "Bearer " + self.get_access_token(scopes), "Accept": accept}
-            return self._requests_session.get(url, headers=headers)
-
-        response = get()
-        if response.status_code == 401:
-            log.info("service answered 401 at %s: retrying with a new access token", url)
-            cache.delete(self._cache_key(self._scope_key(sorted(scopes))))
-            response = get()
-        if not response.ok:
-            raise LtiServiceException("There was an error making a service request.", response)
-        content = response.content
-        slices = (content[start : start + _SLICE] for start in range(0, len(content), _SLICE))
-        return _array_elements(slices), _next_page(response.headers)
 
     def get_access_token(self, scopes: Any) -> str:
         try:
@@ -454,60 +360,48 @@ class CourseServices:
         return self.registration.ags_results_paging and self.registration.product_family != "moodle"
 
     def results(self, lineitem_url: str) -> list[dict[str, Any]]:
-        """Every result of one line item (see :meth:`each_result`), as a list."""
-        return list(self.each_result(lineitem_url))
-
-    def each_result(self, lineitem_url: str) -> Iterator[dict[str, Any]]:
-        """Every result of one line item, decoded one by one as they are asked for (a large
-        column's results are never all in memory as objects): following ``Link: rel="next"``
-        where the platform pages results; one unpaged retry when the first paged request
-        fails (a platform refusing paged requests refuses the first; a later page's failure
-        is raised)."""
+        """Every result of one line item: following ``Link: rel="next"`` where the platform
+        pages results; one unpaged retry when a paged request fails."""
         if self.ags is None:
-            return
+            return []
         url = add_path_segment(lineitem_url, "results")
         if not self.pages_results:
-            yield from self._results_from(url)
-            return
-        paged = self._results_from(with_query(url, limit=PAGE_SIZE))
+            return self._results_from(url)
         try:
-            first = next(paged, _END)
-        except PlatformError as failed:
-            if failed.status in (401, 429) or failed.status is None:
+            return self._results_from(with_query(url, limit=PAGE_SIZE))
+        except PlatformError as paged:
+            if paged.status in (401, 429) or paged.status is None:
                 raise  # not about paging: the token, the rate or the network
-            unpaged = self._results_from(url)
             try:
-                first = next(unpaged, _END)
+                results = self._results_from(url)
             except PlatformError:
-                raise failed from None
+                raise paged from None
             log.warning(
                 "%s failed a paged results request (HTTP %s) and answered it "
                 "unpaged: registration %s reads results unpaged from now on",
                 self.platform,
-                failed.status,
+                paged.status,
                 self.registration.public_id,
             )
-            _stop_paging_results(self.registration.id)  # the commit reloads our registration
-            paged = unpaged
-        if first is not _END:
-            yield cast("dict[str, Any]", first)
-            yield from paged
+        _stop_paging_results(self.registration.id)  # the commit reloads our registration
+        return results
 
-    def _results_from(self, url: str | None) -> Iterator[dict[str, Any]]:
+    def _results_from(self, url: str | None) -> list[dict[str, Any]]:
         connector = self._connector()
         scopes = (self.context.ags_endpoint or {}).get("scope", [])
+        results: list[dict[str, Any]] = []
         while url:
-            items, url = _call(
+            page = _call(
                 self.platform,
                 GRADES_OF_A_COLUMN,
-                connector.get_array,
+                connector.make_service_request,
                 scopes,
                 url,
                 accept=RESULTS_MEDIA,
             )
-            # Decoding errors surface element by element: each read is a call of its own.
-            while (item := _call(self.platform, GRADES_OF_A_COLUMN, next, items, _END)) is not _END:
-                yield item
+            results.extend(page["body"] or [])
+            url = page["next_page_url"]
+        return results
 
     def create_line_item(
         self, label: str, score_maximum: float, tag: str = "", resource_id: str = ""

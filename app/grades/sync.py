@@ -167,9 +167,9 @@ def _digested(items: Iterable[dict[str, Any]], each: Callable[[list[dict[str, An
 
 
 def kept_results(column: ColumnRef, items: Iterable[dict[str, Any]]) -> ColumnResults:
-    """What a sync keeps of a column's results (read one by one) until it stores them:
-    nothing when their digest is the last sync's, else one :data:`Result` per graded
-    learner."""
+    """What a sync keeps of a column's results until it stores them (the parsed JSON is
+    dropped): nothing when their digest is the last sync's, else one :data:`Result` per
+    graded learner."""
     kept: list[Result] = []
     count = 0
 
@@ -255,8 +255,7 @@ def read_results(
         with app.app_context():
             context = db.session.get_one(Context, context_id)
             registration = db.session.get_one(Registration, context.registration_id)
-            services = CourseServices(context, registration)
-            return kept_results(column, services.each_result(column.url))
+            return kept_results(column, CourseServices(context, registration).results(column.url))
 
     if len(columns) <= 1:
         for column in columns:
