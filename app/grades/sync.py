@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import islice
 from typing import Any
 
 from flask import current_app
@@ -147,49 +146,37 @@ def sync_course(context_id: int, *, on_chunk: Callable[[], None] | None = None) 
     return result
 
 
-def results_digest(items: Iterable[dict[str, Any]]) -> str:
+def results_digest(items: list[dict[str, Any]]) -> str:
     """SHA-256 of a column's results as the platform sent them (in its order: a platform
     that reorders them costs one full comparison, never a missed change): the hash of their
     compact JSON array, written a slice at a time rather than as one string."""
-    return _digested(items, lambda _part: None)
-
-
-def _digested(items: Iterable[dict[str, Any]], each: Callable[[list[dict[str, Any]]], None]) -> str:
-    # The digest of results_digest, handing each slice of results to ``each`` on the way.
-    digest, count, rest = hashlib.sha256(b"["), 0, iter(items)
-    while part := list(islice(rest, CHUNK)):
-        text = json.dumps(part, separators=(",", ":"), default=str)[1:-1]
-        digest.update(("," if count else "").encode() + text.encode())
-        count += len(part)
-        each(part)
+    digest = hashlib.sha256(b"[")
+    for start in range(0, len(items), CHUNK):
+        text = json.dumps(items[start : start + CHUNK], separators=(",", ":"), default=str)
+        digest.update(("," if start else "").encode() + text[1:-1].encode())
     digest.update(b"]")
     return digest.hexdigest()
 
 
-def kept_results(column: ColumnRef, items: Iterable[dict[str, Any]]) -> ColumnResults:
+def kept_results(column: ColumnRef, items: list[dict[str, Any]]) -> ColumnResults:
     """What a sync keeps of a column's results until it stores them (the parsed JSON is
     dropped): nothing when their digest is the last sync's, else one :data:`Result` per
     graded learner."""
-    kept: list[Result] = []
-    count = 0
-
-    def keep(part: list[dict[str, Any]]) -> None:
-        nonlocal count
-        count += len(part)
-        kept.extend(
-            (
-                str(item["userId"]),
-                to_float(item.get("resultScore")),
-                to_float(item.get("resultMaximum")) or column.maximum,
-                parse_timestamp(item.get("timestamp")),
-                item.get("comment") or None,
-            )
-            for item in part
-            if item.get("userId")
+    digest = results_digest(items)
+    if digest == column.digest:
+        return ColumnResults(len(items), digest, None)
+    kept: list[Result] = [
+        (
+            str(item["userId"]),
+            to_float(item.get("resultScore")),
+            to_float(item.get("resultMaximum")) or column.maximum,
+            parse_timestamp(item.get("timestamp")),
+            item.get("comment") or None,
         )
-
-    digest = _digested(items, keep)
-    return ColumnResults(count, digest, None if digest == column.digest else kept)
+        for item in items
+        if item.get("userId")
+    ]
+    return ColumnResults(len(items), digest, kept)
 
 
 def _store_column(
