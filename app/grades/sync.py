@@ -39,8 +39,8 @@ from app.models import Context, Registration
 from lti.services import CourseServices
 
 # Columns read at once: a platform serves several requests in parallel, but each column in
-# flight holds its answer's bytes (1.5 MB for 5,000 results) and a thread's malloc arena; two
-# read a 5,000 x 20 course as fast as four on two cores, with 15 MiB less at the peak.
+# flight holds its answer (1.5 MB of JSON for 5,000 results, parsed) and a thread's malloc
+# arena: two instead of four took 15 MiB off a 5,000 x 20 sync's peak (README, bench/sync.py).
 FETCH_THREADS = 2
 GRADES_PER_COMMIT = 10 * CHUNK  # one transaction per this many results of a column
 #: A result as a sync keeps it until stored: the learner's ``userId``, score, maximum (the
