@@ -31,7 +31,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder="static",
     )
+    from app.background.huey_import import import_huey
     from app.settings import load_settings
+
+    import_huey()  # first, before any module imports huey with clients it does not need
 
     app.config.from_mapping(load_settings(Path(app.instance_path)))
     if test_config:

@@ -7,7 +7,7 @@ fresh process that starts as a queue consumer does (``create_app()``, then the j
 another), so its memory is the tool's alone, not the benchmark's (which also holds the sandbox
 LMS and the seeded course); the table shows that process before each run and at its peak. No
 badge is enabled, so this is the grade pipeline alone. Same-run baseline: reading the same
-results over HTTP without storing anything (what any sync must pay).
+results over HTTP and digesting them without storing anything (what any sync must pay).
 
 Run: ``.venv/bin/python bench/sync.py [--learners N] [--columns N] [--database-url …]``.
 """
@@ -72,12 +72,12 @@ def _child(context_id: int, cache_dir: str, sandbox_pid: int) -> None:
 
         def read() -> tuple[int, int]:
             columns = [
-                ColumnRef(c.id, c.public_id, c.lti_lineitem_id, c.score_maximum, None)
+                ColumnRef(c.id, c.public_id, c.lti_lineitem_id, c.score_maximum, c.results_digest)
                 for c in db.session.scalars(
                     db.select(Column).where(Column.context_id == context_id)
                 )
             ]
-            return sum(len(items) for _c, items in read_results(context_id, columns)), 0
+            return sum(read.count for _c, read in read_results(context_id, columns)), 0
 
         def sync() -> tuple[int, int]:
             result = sync_course(context_id)

@@ -6,6 +6,7 @@ Callable without a request; views and commands parse input, call one of these, r
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import secrets
@@ -25,8 +26,14 @@ log = logging.getLogger(__name__)
 
 MIN_PASSWORD_LENGTH = 12
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
-# Compared against when the email is unknown, so a wrong email costs as long as a wrong password.
-_DUMMY_HASH = generate_password_hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    # Compared against when the email is unknown, so a wrong email costs as long as a wrong
+    # password. Made on first use, not at import: scrypt takes 32 MiB (every process's peak
+    # memory) and 0.1 s of CPU, which processes that sign nobody in (a queue consumer) spare.
+    return generate_password_hash(secrets.token_urlsafe(16))
 
 
 class AdminError(ValueError):
@@ -62,7 +69,7 @@ def authenticate(email: str, password: str, address: str) -> AdminUser | None:
     user = db.session.scalars(
         select(AdminUser).filter_by(email=email.strip().lower(), active=True)
     ).first()
-    matches = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
+    matches = check_password_hash(user.password_hash if user else _dummy_hash(), password)
     if user is None or not matches:
         log.warning("admin sign-in refused for %s from %s", email[:320], address)
         security.record_failure(keys)

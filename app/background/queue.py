@@ -21,7 +21,9 @@ import click
 from flask import Flask, current_app, has_app_context
 from flask.cli import with_appcontext
 from huey import Huey
-from huey.storage import MemoryStorage, RedisStorage, SqliteStorage
+from huey.storage import MemoryStorage, SqliteStorage
+
+from app.background.huey_import import redis_storage
 
 # Modules that declare tasks: a consumer must import them to know every task by name.
 TASK_MODULES = (
@@ -58,7 +60,7 @@ def _configure(config: Any) -> None:
         huey.immediate = True
         return
     if url := config.get("REDIS_URL"):
-        huey.storage_class, huey.storage_kwargs = RedisStorage, {"url": url}
+        huey.storage_class, huey.storage_kwargs = redis_storage(), {"url": url}
     else:
         path = Path(config["HUEY_SQLITE_PATH"])
         path.parent.mkdir(parents=True, exist_ok=True)

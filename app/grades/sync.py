@@ -20,6 +20,7 @@ import json
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
@@ -37,8 +38,15 @@ from app.grades.roster import Member, upsert_roster, user_ids_by_sub
 from app.models import Context, Registration
 from lti.services import CourseServices
 
-FETCH_THREADS = 4  # columns read at once (a platform serves several requests in parallel)
+# Columns read at once: a platform serves several requests in parallel, but each column in
+# flight holds its answer (1.5 MB of JSON for 5,000 results, parsed) and a thread's malloc
+# arena: two instead of four took 15 MiB off a 5,000 x 20 sync's peak (README, bench/sync.py).
+FETCH_THREADS = 2
 GRADES_PER_COMMIT = 10 * CHUNK  # one transaction per this many results of a column
+#: A result as a sync keeps it until stored: the learner's ``userId``, score, maximum (the
+#: column's when the result has none), timestamp and comment. A tuple instead of the parsed
+#: JSON object: about a fifth of its memory (a large course's columns wait in this form).
+Result = tuple[str, float | None, float | None, datetime | None, str | None]
 
 
 @dataclass
@@ -57,6 +65,17 @@ class SyncResult:
             "results": self.results,
             **self.passed.as_dict(),
         }
+
+
+@dataclass(frozen=True)
+class ColumnResults:
+    """One column's results as read: how many the platform sent, their digest, and the
+    results themselves, unless they are those of the last sync (same digest: ``None``,
+    nothing to store or even keep)."""
+
+    count: int
+    digest: str
+    results: list[Result] | None
 
 
 @dataclass(frozen=True)
@@ -103,10 +122,11 @@ def sync_course(context_id: int, *, on_chunk: Callable[[], None] | None = None) 
     columns.sort(key=lambda c: c.public_id not in needed)  # what the badges read comes first
     waiting = {c.id for c in columns if c.public_id in needed}
     evaluated = False
-    for column, items in read_results(context_id, columns):
-        result.results += len(items)
-        result.passed.changed += _store_column(context_id, issuer, column, items, ids)
-        del items
+    for column, read in read_results(context_id, columns):
+        result.results += read.count
+        if read.results is not None:
+            result.passed.changed += _store_column(context_id, issuer, column, read, ids)
+        del read  # a column's results are dropped once stored
         waiting.discard(column.id)
         if on_chunk:
             # Committed before waiting for the next column: its reading thread may need to
@@ -128,44 +148,68 @@ def sync_course(context_id: int, *, on_chunk: Callable[[], None] | None = None) 
 
 def results_digest(items: list[dict[str, Any]]) -> str:
     """SHA-256 of a column's results as the platform sent them (in its order: a platform
-    that reorders them costs one full comparison, never a missed change)."""
-    text = json.dumps(items, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
+    that reorders them costs one full comparison, never a missed change): the hash of their
+    compact JSON array, written a slice at a time rather than as one string."""
+    digest = hashlib.sha256(b"[")
+    for start in range(0, len(items), CHUNK):
+        text = json.dumps(items[start : start + CHUNK], separators=(",", ":"), default=str)
+        digest.update(("," if start else "").encode() + text[1:-1].encode())
+    digest.update(b"]")
+    return digest.hexdigest()
+
+
+def kept_results(column: ColumnRef, items: list[dict[str, Any]]) -> ColumnResults:
+    """What a sync keeps of a column's results until it stores them (the parsed JSON is
+    dropped): nothing when their digest is the last sync's, else one :data:`Result` per
+    graded learner."""
+    digest = results_digest(items)
+    if digest == column.digest:
+        return ColumnResults(len(items), digest, None)
+    kept: list[Result] = [
+        (
+            str(item["userId"]),
+            to_float(item.get("resultScore")),
+            to_float(item.get("resultMaximum")) or column.maximum,
+            parse_timestamp(item.get("timestamp")),
+            item.get("comment") or None,
+        )
+        for item in items
+        if item.get("userId")
+    ]
+    return ColumnResults(len(items), digest, kept)
 
 
 def _store_column(
     context_id: int,
     issuer: str,
     column: ColumnRef,
-    items: list[dict[str, Any]],
+    read: ColumnResults,
     ids: dict[str, int],
 ) -> int:
-    """Store a column's changed grades, a transaction per chunk; returns how many changed.
-    Results identical to the last sync's (same digest) cost nothing more."""
-    digest = results_digest(items)
-    if digest == column.digest:
-        return 0
-    items = [item for item in items if item.get("userId")]
-    unknown = {str(item["userId"]) for item in items} - ids.keys()
+    """Store a column's changed grades, a transaction per chunk; returns how many changed."""
+    results = read.results or []
+    unknown = {sub for sub, *_rest in results} - ids.keys()
     if unknown:  # graded but not (or no longer) on the roster
         ids.update(in_transaction(lambda: user_ids_by_sub(issuer, unknown)))
     changed = 0
     # At least one transaction, even for an empty column: it records the digest.
-    for start in range(0, max(len(items), 1), GRADES_PER_COMMIT):
+    for start in range(0, max(len(results), 1), GRADES_PER_COMMIT):
         part = [
             GradeEvent(
                 context_id=context_id,
                 column_id=column.id,
-                user_id=ids[str(item["userId"])],
-                score=to_float(item.get("resultScore")),
-                maximum=to_float(item.get("resultMaximum")) or column.maximum,
-                timestamp=parse_timestamp(item.get("timestamp")),
+                user_id=ids[sub],
+                score=score,
+                maximum=maximum,
+                timestamp=timestamp,
                 source="ags",
-                comment=item.get("comment") or None,
+                comment=comment,
             )
-            for item in items[start : start + GRADES_PER_COMMIT]
+            for sub, score, maximum, timestamp, comment in results[
+                start : start + GRADES_PER_COMMIT
+            ]
         ]
-        last = start + GRADES_PER_COMMIT >= len(items)
+        last = start + GRADES_PER_COMMIT >= len(results)
 
         def store(part: list[GradeEvent] = part, last: bool = last) -> int:
             stored = len(record_grades(part))
@@ -173,7 +217,7 @@ def _store_column(
                 db.session.execute(
                     update(Column)
                     .where(Column.id == column.id)
-                    .values(results_digest=digest)
+                    .values(results_digest=read.digest)
                     .execution_options(synchronize_session=False)
                 )
             return stored
@@ -184,32 +228,33 @@ def _store_column(
 
 def read_results(
     context_id: int, columns: list[ColumnRef]
-) -> Iterator[tuple[ColumnRef, list[dict[str, Any]]]]:
+) -> Iterator[tuple[ColumnRef, ColumnResults]]:
     """Every result of each column, several columns at a time (the calls wait on the
     platform, not on us), yielded as each column arrives, in the order given where possible.
-    Each thread has its own app context (and database session). A column is asked for only
-    when one is handed on, so at most ``FETCH_THREADS`` columns' results wait in memory (all
-    of a large course's would, were every column asked for at once)."""
+    Each thread has its own app context (and database session), and turns its column's
+    parsed JSON into :func:`kept_results` before handing it on. A column is asked for only
+    when one is handed on, so at most ``FETCH_THREADS`` columns wait in memory besides the
+    one being stored (all of a large course's would, were every column asked for at once)."""
     # The app behind the proxy (typed as Flask), for the threads' own app contexts.
     app = current_app._get_current_object()  # type: ignore[attr-defined]
 
-    def read(url: str) -> list[dict[str, Any]]:
+    def read(column: ColumnRef) -> ColumnResults:
         with app.app_context():
             context = db.session.get_one(Context, context_id)
             registration = db.session.get_one(Registration, context.registration_id)
-            return CourseServices(context, registration).results(url)
+            return kept_results(column, CourseServices(context, registration).results(column.url))
 
     if len(columns) <= 1:
         for column in columns:
-            yield column, read(column.url)
+            yield column, read(column)
         return
     waiting = iter(columns)
-    futures: dict[Future[list[dict[str, Any]]], ColumnRef] = {}
+    futures: dict[Future[ColumnResults], ColumnRef] = {}
 
     def ask_next() -> None:
         column = next(waiting, None)
         if column is not None:
-            futures[pool.submit(read, column.url)] = column
+            futures[pool.submit(read, column)] = column
 
     with ThreadPoolExecutor(min(FETCH_THREADS, len(columns))) as pool:
         for _ in range(FETCH_THREADS):

@@ -1,6 +1,7 @@
 """A web worker or queue consumer at rest holds only what serving needs: the drawing,
 certificate, verification and migration libraries (tens of MiB between them) are imported by
-the code that uses them, not by ``create_app()``. Checked in a fresh interpreter, since this
+the code that uses them, not by ``create_app()``; on SQLite without Redis, neither is the
+Redis client nor psycopg (huey would import both). Checked in a fresh interpreter, since this
 test process has imported everything already."""
 
 from __future__ import annotations
@@ -13,7 +14,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
-HEAVY = ("cairosvg", "PIL", "uharfbuzz", "fontTools", "reportlab", "segno", "alembic")
+HEAVY = (
+    "cairosvg",
+    "PIL",
+    "uharfbuzz",
+    "fontTools",
+    "reportlab",
+    "segno",
+    "alembic",
+    "redis",
+    "psycopg",
+)
 
 _PROBE = f"""
 import json, sys
@@ -23,7 +34,7 @@ print(json.dumps([name for name in {HEAVY!r} if name in sys.modules]))
 """
 
 
-def test_create_app_imports_no_drawing_certificate_or_migration_library(tmp_path):
+def test_create_app_imports_no_drawing_certificate_migration_or_unused_client_library(tmp_path):
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'tool.db'}",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import func, select
 
@@ -217,3 +219,32 @@ def test_grade_from_elsewhere_is_compared_again_at_the_next_sync(app, registered
     assert sync_course(course.context.id).passed.changed == 1
     assert score() == platform_score
     assert sync_course(course.context.id).passed.changed == 0
+
+
+def test_a_sync_keeps_at_most_its_reading_threads_columns_besides_the_one_it_stores(
+    app, registered, browser, monkeypatch
+):
+    """Each column's results are kept (compact) until stored, then dropped; a column is asked
+    for only when one is handed on, so however many columns a course has, at most
+    FETCH_THREADS wait while one is stored."""
+    import gc
+
+    from app.grades import sync
+
+    columns = tuple((f"Quiz {n}", 10.0) for n in range(7))
+    course = new_course(registered, browser, "moodle", learners=4, columns=columns)
+    alive: list[int] = []
+    store = sync._store_column
+
+    def counting(*args: Any) -> int:
+        gc.collect()
+        alive.append(sum(isinstance(o, sync.ColumnResults) for o in gc.get_objects()))
+        return store(*args)
+
+    monkeypatch.setattr(sync, "_store_column", counting)
+    result = sync.sync_course(course.context.id)
+
+    assert result.results == 4 * len(columns) and len(alive) == len(columns)
+    assert max(alive) <= sync.FETCH_THREADS + 1
+    gc.collect()
+    assert not any(isinstance(o, sync.ColumnResults) for o in gc.get_objects())
