@@ -586,7 +586,9 @@ def post_score(
     return result
 
 
-def _result_rows(li: LineItem) -> Select[Any]:
+def _result_rows(
+    li: LineItem,
+) -> Select[int, str, float | None, float | None, str | None, datetime]:
     """The column's results with their users' LTI ids, the fields of :class:`ResultRow`."""
     return (
         select(
