@@ -159,56 +159,117 @@ def _compile(document: dict[str, Any]) -> tuple[tuple[_Term, ...], ...]:
 
 @dataclass(frozen=True, slots=True)
 class _Template:
-    """A shape's quads, compiled to two functions of ``args`` (the filled fields; ``fields``
+    """A shape's quads, compiled to functions of ``args`` (the filled fields; ``fields``
     lists the (slot, as IRI) each is filled with): ``plain(args)`` writes the quads that
     mention no blank node, final as written; ``with_blank(args, labels)`` the others, blank
-    node ``i`` written as ``labels[i]``: distinct labels, ``_:a``/``_:z`` for a first-degree
-    hash, or the canonical ones."""
+    node ``i`` written as ``labels[i]`` (distinct labels, or the canonical ones);
+    ``hashed[i](args)`` the quads naming blank node ``i`` as its first-degree hash reads
+    them (``_:a`` for it, ``_:z`` for any other), in ``by_blank[i]`` order."""
 
     fields: tuple[tuple[int, bool], ...]
     plain: Callable[[list[str]], list[str]]
     with_blank: Callable[[list[str], list[str]], list[str]]
     by_blank: tuple[tuple[int, ...], ...]  # for each blank node, the with_blank quads naming it
+    hashed: tuple[Callable[[list[str]], list[str]], ...]
+    # Whether two with_blank quads can come out equal for some values (the same node written
+    # twice); only then must a document's copies be found before hashing.
+    may_repeat: bool
+
+
+# A quad's terms in the making: constant text, a field (index into ``args``) or a blank node.
+_Part = tuple[str, str | int]
 
 
 def _template(quads: tuple[tuple[_Term, ...], ...]) -> _Template:
     fields: dict[tuple[int, bool], int] = {}
     blanks: dict[str, int] = {}
     plain: list[str] = []
-    with_blank: list[str] = []
-    mentions: list[set[int]] = []
+    with_blank: list[list[_Part]] = []
+    terms: list[tuple[tuple[str, str | int], ...]] = []  # per with_blank quad, to compare
     for quad in quads:
-        code: list[str] = []  # the quad as Python expressions to concatenate
-        text = ""  # constant text not yet in ``code``
-        named: set[int] = set()
+        parts: list[_Part] = []
+        text = ""  # constant text not yet in ``parts``
+        kinds: list[tuple[str, str | int]] = []
         for position, term in enumerate(quad):
             text += " " if position else ""
             if term.const is not None and not term.const.startswith("_:"):
                 text += term.const
+                kinds.append(("const", term.const))
                 continue
             if term.const is not None:
-                number = blanks.setdefault(term.const, len(blanks))
-                named.add(number)
-                variable = f"b[{number}]"
+                part: _Part = ("blank", blanks.setdefault(term.const, len(blanks)))
+                kinds.append(part)
             else:
-                variable = f"a[{fields.setdefault((term.slot, term.iri), len(fields))}]"
-            code += [repr(text), variable] if text else [variable]
+                part = ("field", fields.setdefault((term.slot, term.iri), len(fields)))
+                kinds.append(("field", term.suffix))
+            parts += [("const", text), part] if text else [part]
             text = term.suffix
-        expression = " + ".join([*code, repr(text + " .\n")])
-        if named:
-            with_blank.append(expression)
-            mentions.append(named)
+        parts.append(("const", text + " .\n"))
+        if any(kind == "blank" for kind, _value in parts):
+            with_blank.append(parts)
+            terms.append(tuple(kinds))
         else:
-            plain.append(expression)
+            plain.append(_expression(parts, {}))
+    count = len(blanks)
+    by_blank = tuple(
+        tuple(i for i, parts in enumerate(with_blank) if ("blank", number) in parts)
+        for number in range(count)
+    )
+    variables = {number: f"b[{number}]" for number in range(count)}
     return _Template(
         tuple(fields),
         _compiled("a", plain),
-        _compiled("a, b", with_blank),
+        _compiled("a, b", [_expression(parts, variables) for parts in with_blank]),
+        by_blank,
         tuple(
-            tuple(i for i, named in enumerate(mentions) if number in named)
-            for number in range(len(blanks))
+            _compiled(
+                "a",
+                [
+                    _expression(
+                        with_blank[i],
+                        {m: repr("_:a" if m == number else "_:z") for m in range(count)},
+                    )
+                    for i in mentions
+                ],
+            )
+            for number, mentions in enumerate(by_blank)
+        ),
+        any(
+            _may_equal(terms[i], terms[j])
+            for i in range(len(terms))
+            for j in range(i + 1, len(terms))
         ),
     )
+
+
+def _expression(parts: list[_Part], blanks: dict[int, str]) -> str:
+    """A quad as a Python expression concatenating constants (``repr`` literals), fields
+    ``a[i]`` and blank nodes (``blanks[n]``: a variable or a literal label)."""
+    code = []
+    for kind, value in parts:
+        if kind == "const":
+            code.append(repr(value))
+        elif kind == "field":
+            code.append(f"a[{value}]")
+        else:
+            code.append(blanks[int(value)])
+    return " + ".join(code)
+
+
+def _may_equal(
+    one: tuple[tuple[str, str | int], ...], other: tuple[tuple[str, str | int], ...]
+) -> bool:
+    """Whether two quads (their terms: constants, fields with the suffix after them, blank
+    nodes) can be written alike: N-Quads is read term by term, so each pair of terms must
+    be able to match (a field may hold any value)."""
+    if len(one) != len(other):
+        return False
+    for (kind, value), (other_kind, other_value) in zip(one, other, strict=True):
+        if (kind == "blank") != (other_kind == "blank"):
+            return False
+        if kind == other_kind and kind != "field" and value != other_value:
+            return False
+    return True
 
 
 def _compiled(parameters: str, expressions: list[str]) -> Any:
@@ -241,24 +302,28 @@ def _render(template: _Template, values: list[str]) -> str:
     count = len(template.by_blank)
     if not count:
         return "".join(sorted(quads))
-    unique: dict[str, int] = {}
-    for index, quad in enumerate(template.with_blank(args, [f"_:b{i}" for i in range(count)])):
-        unique.setdefault(quad, index)
-    kept = set(unique.values())
+    kept = None
+    if template.may_repeat:
+        unique: dict[str, int] = {}
+        for index, quad in enumerate(template.with_blank(args, [f"_:b{i}" for i in range(count)])):
+            unique.setdefault(quad, index)
+        kept = set(unique.values())
     by_hash = {}
-    for number, mentioned in enumerate(template.by_blank):
-        labels = ["_:z"] * count
-        labels[number] = "_:a"
-        written = template.with_blank(args, labels)
-        hashed = sorted(written[i] for i in mentioned if i in kept)
-        by_hash[hashlib.sha256("".join(hashed).encode()).hexdigest()] = number
+    for number, (mentioned, hashed) in enumerate(
+        zip(template.by_blank, template.hashed, strict=True)
+    ):
+        written = hashed(args)
+        if kept is not None:
+            written = [quad for i, quad in zip(mentioned, written, strict=True) if i in kept]
+        written.sort()
+        by_hash[hashlib.sha256("".join(written).encode()).hexdigest()] = number
     if len(by_hash) != count:
         raise _Fallback("blank nodes share a first-degree hash")
     canonical = [""] * count
     for i, digest in enumerate(sorted(by_hash)):
         canonical[by_hash[digest]] = f"_:c14n{i}"
     written = template.with_blank(args, canonical)
-    quads.update(written[i] for i in kept)
+    quads.update(written if kept is None else (written[i] for i in kept))
     return "".join(sorted(quads))
 
 

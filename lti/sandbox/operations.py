@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, cast, delete, func, insert, select, update
+from sqlalchemy import Select, String, cast, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lti.sandbox import keys
 from lti.sandbox import vocab as v
+from lti.sandbox.flavours.base import ResultRow
 from lti.sandbox.models import (
     AccessToken,
     Course,
@@ -585,26 +586,47 @@ def post_score(
     return result
 
 
+def _result_rows(
+    li: LineItem,
+) -> Select[int, str, float | None, float | None, str | None, datetime]:
+    """The column's results with their users' LTI ids, the fields of :class:`ResultRow`."""
+    return (
+        select(
+            Result.id,
+            User.lti_id,
+            Result.score_given,
+            Result.score_maximum,
+            Result.comment,
+            Result.timestamp,
+        )
+        .join(User, User.id == Result.user_id)
+        .where(Result.line_item_id == li.id)
+    )
+
+
 def results_page(
     s: Session,
     li: LineItem,
     user: User | None,
     offset: int,
     limit: int | None,
-) -> tuple[list[tuple[Result, User]], int]:
-    """A page of a column's results with their users (one join, one count)."""
-    q = (
-        select(Result, User)
-        .join(User, User.id == Result.user_id)
-        .where(Result.line_item_id == li.id)
-    )
+) -> tuple[list[ResultRow], int]:
+    """A page of a column's results with their users' LTI ids (one join, one count), as
+    plain values."""
+    q = _result_rows(li)
     if user is not None:
         q = q.where(Result.user_id == user.id)
     total = s.scalar(select(func.count()).select_from(q.subquery())) or 0
     q = q.order_by(Result.user_id).offset(offset)
     if limit is not None:
         q = q.limit(limit)
-    return [(r, u) for r, u in s.execute(q).all()], int(total)
+    return [ResultRow(*row) for row in s.execute(q)], int(total)
+
+
+def result_row(s: Session, li: LineItem, result_id: int) -> ResultRow | None:
+    """One result of the column ``li`` with its user's LTI id; None if it has no such one."""
+    row = s.execute(_result_rows(li).where(Result.id == result_id)).first()
+    return ResultRow(*row) if row is not None else None
 
 
 # ---- tokens and nonces ---------------------------------------------------------------

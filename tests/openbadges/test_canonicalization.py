@@ -137,3 +137,22 @@ def test_fast_path_matches_pyld(document):
     # what documents share (here: everything) is walked once.
     assert fast.canonize(document) == expected
     assert fast.canonize_many([document, {**document}]) == [expected, expected]
+
+
+def test_a_value_repeated_on_a_blank_node_is_one_quad():
+    # Two slots of a blank node (an evidence entry) holding the same value write the same
+    # quad twice; the dataset holds it once, and so must the blank node's first-degree hash.
+    fast = Canonicalizer()
+    base = {
+        "@context": jsonld.OB3_CONTEXT,
+        "id": "https://example.org/credentials/1",
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "issuer": {"id": "https://example.org/issuer", "type": ["Profile"], "name": "U"},
+        "validFrom": "2024-01-01T00:00:00Z",
+        "credentialSubject": {"type": ["AchievementSubject"], "name": "Learner"},
+    }
+    for narratives in (["Quiz 1: 80 %", "Quiz 1: 80 %"], ["Quiz 1: 80 %", "Quiz 2: 90 %"]):
+        document = {**base, "evidence": [{"type": ["Evidence"], "narrative": narratives}]}
+        assert fast.canonize(document) == jsonld.canonize(document)
+    assert fast.fallbacks == 0
+    assert [t.may_repeat for t in fast._templates.values() if t] == [True]

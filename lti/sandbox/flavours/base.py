@@ -6,9 +6,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from lti.sandbox.models import Course, LineItem, Platform, ResourceLink, Result, Tool, User
+from lti.sandbox.models import Course, LineItem, Platform, ResourceLink, Tool, User
 
 
 @dataclass
@@ -123,9 +123,13 @@ class MemberRow:
     status: str
 
 
-@dataclass
-class ResultRow:
-    """A result with its user, for serialisation."""
+class ResultRow(NamedTuple):
+    """A result's values for serialisation, with its user's LTI id: read as plain columns
+    (a column of 10,000 results is served without building an ORM object per row)."""
 
-    result: Result
-    user: User
+    id: int
+    user_lti_id: str
+    score_given: float | None
+    score_maximum: float | None
+    comment: str | None
+    timestamp: datetime

@@ -3,6 +3,7 @@ serializers and a captured self-hosted launch)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -307,24 +308,27 @@ class CanvasFlavour:
             out["endDateTime"] = iso(li.end_at)
         return out
 
-    def result_json(
-        self, iss: str, course_id: int, tool: Tool, li: LineItem, row: ResultRow
-    ) -> dict[str, Any]:
-        """A result as Canvas's ResultsSerializer writes it."""
-        r, u = row.result, row.user
+    def results_json(
+        self, iss: str, course_id: int, tool: Tool, li: LineItem, rows: Sequence[ResultRow]
+    ) -> list[dict[str, Any]]:
+        """Results as Canvas's ResultsSerializer writes them."""
         item_url = self.lineitem_url(iss, course_id, tool, li.id)
-        out: dict[str, Any] = {
-            "id": f"{item_url}/results/{r.id}",
-            "scoreOf": item_url,
-            "userId": u.lti_id,
-        }
-        if r.score_given is not None:
-            out["resultScore"] = num(r.score_given)
-        maximum = r.score_maximum if r.score_maximum is not None else li.score_maximum
-        out["resultMaximum"] = num(maximum)
-        if r.comment:
-            out["comment"] = r.comment
-        return out
+        result_url = f"{item_url}/results/"
+        body = []
+        for r in rows:
+            out: dict[str, Any] = {
+                "id": f"{result_url}{r.id}",
+                "scoreOf": item_url,
+                "userId": r.user_lti_id,
+            }
+            if r.score_given is not None:
+                out["resultScore"] = num(r.score_given)
+            maximum = r.score_maximum if r.score_maximum is not None else li.score_maximum
+            out["resultMaximum"] = num(maximum)
+            if r.comment:
+                out["comment"] = r.comment
+            body.append(out)
+        return body
 
     def member_json(self, tool: Tool, row: MemberRow) -> dict[str, Any]:
         """An NRPS member as Canvas's NamesAndRolesSerializer writes it."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -283,23 +284,25 @@ class MoodleFlavour:
             out["ltiLinkId"] = rl_lti_id
         return out
 
-    def result_json(
-        self, iss: str, course_id: int, tool: Tool, li: LineItem, row: ResultRow
-    ) -> dict[str, Any]:
-        """A result: scores are kept on the line item's scale (Moodle rescales on receipt)."""
-        r, u = row.result, row.user
-        out: dict[str, Any] = {
-            "id": self.results_url(iss, course_id, tool, li.id) + f"&user_id={u.lti_id}",
-            "userId": u.lti_id,
-        }
-        if r.score_given is not None:
-            out["resultScore"] = num(r.score_given)
-        out["resultMaximum"] = num(li.score_maximum)
-        if r.comment:
-            out["comment"] = r.comment
-        out["scoreOf"] = self.lineitem_url(iss, course_id, tool, li.id)
-        out["timestamp"] = iso(r.timestamp)
-        return out
+    def results_json(
+        self, iss: str, course_id: int, tool: Tool, li: LineItem, rows: Sequence[ResultRow]
+    ) -> list[dict[str, Any]]:
+        """Results: scores are kept on the line item's scale (Moodle rescales on receipt)."""
+        user_url = self.results_url(iss, course_id, tool, li.id) + "&user_id="
+        score_of = self.lineitem_url(iss, course_id, tool, li.id)
+        maximum = num(li.score_maximum)
+        body = []
+        for r in rows:
+            out: dict[str, Any] = {"id": user_url + r.user_lti_id, "userId": r.user_lti_id}
+            if r.score_given is not None:
+                out["resultScore"] = num(r.score_given)
+            out["resultMaximum"] = maximum
+            if r.comment:
+                out["comment"] = r.comment
+            out["scoreOf"] = score_of
+            out["timestamp"] = iso(r.timestamp)
+            body.append(out)
+        return body
 
     def member_json(self, tool: Tool, row: MemberRow) -> dict[str, Any]:
         """An NRPS member as Moodle serialises it."""

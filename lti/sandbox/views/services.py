@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, select
 from lti.sandbox import operations as ops
 from lti.sandbox import vocab as v
 from lti.sandbox.db import session
-from lti.sandbox.flavours.base import MemberRow, ResultRow
+from lti.sandbox.flavours.base import MemberRow
 from lti.sandbox.models import Course, LineItem, ResourceLink, Result
 from lti.sandbox.views.common import ServiceAuth, bearer, bp, iss, only, service_error
 
@@ -248,9 +248,7 @@ def results(course_id: int, item_id: int) -> Response:
     rows, total = ops.results_page(s, li, user, offset, limit)
     if limit is not None and total and not g.flavour.results_paging_works:
         return Response(g.flavour.paged_results_failure(iss()), status=404, mimetype="text/html")
-    body = [
-        g.flavour.result_json(iss(), course.id, auth.tool, li, ResultRow(r, u)) for r, u in rows
-    ]
+    body = g.flavour.results_json(iss(), course.id, auth.tool, li, rows)
     url = g.flavour.results_url(iss(), course.id, auth.tool, li.id)
     link = g.flavour.page_links(url, extra, offset, limit, total)
     return _json(body, v.MT_RESULT_CONTAINER, link=link)
@@ -398,11 +396,10 @@ def c_result(course_id: int, item_id: int, result_id: int) -> Response:
     li = _own_item(course, auth, item_id)
     if isinstance(li, Response):
         return li
-    result = session().get(Result, result_id)
-    if result is None or result.line_item_id != li.id:
+    row = ops.result_row(session(), li, result_id)
+    if row is None:
         return service_error(404, "Result not found.")
-    user = session().get_one(ops.User, result.user_id)
-    body = g.flavour.result_json(iss(), course.id, auth.tool, li, ResultRow(result, user))
+    body = g.flavour.results_json(iss(), course.id, auth.tool, li, [row])[0]
     return _json(body, "application/vnd.ims.lis.v2.result+json")
 
 
