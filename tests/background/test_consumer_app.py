@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from email import message_from_string, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -91,6 +93,33 @@ def _parts(message: EmailMessage) -> list[tuple[str, Any]]:
         content = None if part.is_multipart() else part.get_content()  # type: ignore[attr-defined]
         parts.append((part.get_content_type(), content))
     return parts
+
+
+def test_flask_worker_becomes_a_web_free_consumer_in_the_same_process(app, tmp_path):
+    env = {**os.environ, "HUEY_SQLITE_PATH": str(tmp_path / "jobs.db")}
+    env.pop("HUEY_IMMEDIATE")
+    env.pop("REDIS_URL", None)  # its own queue: nothing another test left in Redis
+    command = [sys.executable, "-m", "flask", "--app", "app", "worker", "-w", "1"]
+    log = tmp_path / "worker.log"
+    with log.open("w") as out:
+        worker = subprocess.Popen(
+            [*command, "--no-periodic"], cwd=ROOT, env=env, stdout=out, stderr=out
+        )
+    try:
+        deadline = time.monotonic() + 120
+        while "consumer started" not in log.read_text() and time.monotonic() < deadline:
+            assert worker.poll() is None, log.read_text()
+            time.sleep(0.1)
+        running = Path(f"/proc/{worker.pid}/cmdline").read_bytes().split(b"\0")
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(30)
+    assert f"PID {worker.pid}" in log.read_text()
+    assert [arg.decode() for arg in running[1:-1]] == [
+        "-m",
+        "app.background.consumer",
+        *("-w", "1", "-k", "thread", "--no-periodic"),
+    ]
 
 
 def test_consumer_app_has_no_web_route_and_sends_the_web_apps_award_email(app, monkeypatch):
