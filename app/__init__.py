@@ -23,8 +23,11 @@ def trust_proxies(app: Flask, hops: int) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Create and configure the tool's Flask application."""
+def create_app(test_config: dict[str, Any] | None = None, *, serve_web: bool = True) -> Flask:
+    """Create and configure the tool's Flask application. ``serve_web=False`` builds a queue
+    consumer's app (``flask worker``): the jobs, their templates and the CLI, without the web
+    areas (pages, APIs, LTI endpoints, health) or rate limiting, which a consumer never serves
+    and which cost it about 10 MiB."""
     app = Flask(
         __name__,
         instance_path=str(ROOT / "instance"),
@@ -39,6 +42,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(load_settings(Path(app.instance_path)))
     if test_config:
         app.config.from_mapping(test_config)
+    app.config["SERVE_WEB"] = serve_web
     trust_proxies(app, int(app.config.get("TRUSTED_PROXY_HOPS") or 0))
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -50,42 +54,29 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     init_migrations(app, str(ROOT / "migrations"))
     cache.init_app(app)
-    limiter.init_app(app)
+    if serve_web:
+        limiter.init_app(app)
 
     from app import (
         api,
         awards,
         background,
         grades,
-        health,
         i18n,
-        launch,
         models,  # noqa: F401  (register every model on the metadata)
-        ob3api,
         openbadges,
         registration_cache,
-        registrations,
         secret_box,
-        web,
     )
 
     # Each area wires itself (queue, blueprints, CLI groups); the queue first, as the other
     # areas declare their tasks on it.
-    for area in (
-        i18n,
-        background,
-        registration_cache,
-        health,
-        openbadges,
-        awards,
-        api,
-        grades,
-        secret_box,
-        web,
-        ob3api,
-        launch,
-        registrations,
-    ):
+    areas = [i18n, background, registration_cache, openbadges, awards, api, grades, secret_box]
+    if serve_web:
+        from app import health, launch, ob3api, registrations, web
+
+        areas += [health, web, ob3api, launch, registrations]
+    for area in areas:
         area.init_app(app)
     if not app.testing:
         # What the factory built lives as long as the process: keep it out of the cyclic

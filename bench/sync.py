@@ -3,11 +3,12 @@
 Measures the first sync (every result is new: stored) and a second sync of the unchanged
 course (every result read again over HTTP, nothing written): wall time, CPU and the peak
 resident memory of the process that syncs, and the unchanged/first ratio. The syncs run in a
-fresh process that starts as a queue consumer does (``create_app()``, then the jobs, one after
-another), so its memory is the tool's alone, not the benchmark's (which also holds the sandbox
-LMS and the seeded course); the table shows that process before each run and at its peak. No
-badge is enabled, so this is the grade pipeline alone. Same-run baseline: reading the same
-results over HTTP and digesting them without storing anything (what any sync must pay).
+fresh process that starts as a queue consumer does (``create_app(serve_web=False)``, as
+``flask worker`` runs it, then the jobs, one after another), so its memory is the tool's alone,
+not the benchmark's (which also holds the sandbox LMS and the seeded course); the table shows
+that process before each run and at its peak. No badge is enabled, so this is the grade
+pipeline alone. Same-run baseline: reading the same results over HTTP and digesting them
+without storing anything (what any sync must pay).
 
 Run: ``.venv/bin/python bench/sync.py [--learners N] [--columns N] [--database-url …]``.
 """
@@ -56,13 +57,15 @@ class PeakMemory:
 
 
 def _child(context_id: int, cache_dir: str, sandbox_pid: int) -> None:
-    """In a fresh process started as a queue consumer (``create_app()``, then the jobs): the
-    first sync, the unchanged one and the read-only baseline, one after another as a
-    consumer would run them; print each one's wall, CPU, results, changed, the platform's CPU
+    """In a fresh process started as a queue consumer (``create_app(serve_web=False)``, then
+    the jobs): the first sync, the unchanged one and the read-only baseline, one after another
+    as a consumer would run them; print each one's wall, CPU, results, changed, the platform's CPU
     meanwhile, and the resident memory before and at its peak."""
     from app import create_app
 
-    app = create_app({"OUTBOUND_ALLOW_PRIVATE_NETWORKS": True, "CACHE_DIR": cache_dir})
+    app = create_app(
+        {"OUTBOUND_ALLOW_PRIVATE_NETWORKS": True, "CACHE_DIR": cache_dir}, serve_web=False
+    )
     sandbox = (sandbox_pid, *descendants(sandbox_pid))
     rows = []
     with app.app_context():

@@ -5,7 +5,8 @@ by :func:`init_app` from the app's settings (``HUEY_IMMEDIATE``, ``REDIS_URL``,
 ``HUEY_SQLITE_PATH``); until then it runs tasks inline in memory, so importing a module never
 opens a queue. Tasks run inside an application context created once per consumer process. In
 tests the queue runs in immediate mode (tasks execute in the calling thread). ``flask worker``
-starts a consumer (with the periodic sweeps).
+starts a consumer (with the periodic sweeps) in a process of its own whose app has no web
+side (:mod:`app.background.consumer`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from __future__ import annotations
 import functools
 import importlib
 import logging
+import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -124,7 +127,7 @@ def _consumer_app() -> Flask:
     from app import create_app
 
     global _app
-    _app = create_app()
+    _app = create_app(serve_web=False)
     return _app
 
 
@@ -153,6 +156,9 @@ def worker_command(workers: int, worker_type: str, no_periodic: bool) -> None:
     """Start a job consumer (huey) for syncs, awards and notifications."""
     if huey.immediate:
         raise click.ClickException("HUEY_IMMEDIATE is set: jobs run inline, no worker needed")
+    options = ["-w", str(workers), "-k", worker_type, *(["--no-periodic"] if no_periodic else [])]
+    if current_app.config["SERVE_WEB"]:
+        _become_consumer(options)
     from app.grades.tasks import sweep
 
     # Pick up what a previous worker left behind (dead worker, lost messages) right away.
@@ -163,3 +169,20 @@ def worker_command(workers: int, worker_type: str, no_periodic: bool) -> None:
     for name in ("huey", "huey.consumer", "huey.consumer.Scheduler"):
         logging.getLogger(name).addFilter(QuietPolls())
     consumer.run()
+
+
+def _become_consumer(options: list[str]) -> None:
+    """Replace this process by a fresh interpreter running the consumer with a web-free app
+    (same process id, environment and options). The Flask CLI builds the whole app before it
+    runs a command, and the modules of the web side, once imported, stay in memory for the
+    life of the process: about 10 MiB a consumer never uses."""
+    from app import ROOT
+
+    path = os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH"))))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(
+        sys.executable,
+        [sys.executable, "-m", "app.background.consumer", *options],
+        {**os.environ, "PYTHONPATH": path},
+    )

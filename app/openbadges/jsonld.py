@@ -4,6 +4,10 @@ Nothing is fetched at run time: the loader answers only the context URLs bundled
 ``contexts/`` (badgr-server's ``jsonld_loader`` pattern) and refuses everything else. Signing
 and verifying must not depend on a third party's web server being up, nor let a document
 make us fetch arbitrary URLs.
+
+pyld (and the lxml it imports, about 11 MiB between them) is imported by the functions that
+run it, not by this module: the contexts' URLs are imported by every document builder, while
+a process that only syncs grades never canonicalizes or expands a document.
 """
 
 from __future__ import annotations
@@ -13,8 +17,6 @@ import json
 from functools import cache
 from pathlib import Path
 from typing import Any
-
-from pyld import jsonld
 
 CONTEXTS_DIR = Path(__file__).resolve().parent / "contexts"
 SCHEMAS_DIR = Path(__file__).resolve().parent / "schemas"
@@ -30,8 +32,9 @@ CLR_V2 = "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json"
 CLR_CONTEXT = [VC_V2, CLR_V2, OB_V3]
 
 
-class UnknownContextError(jsonld.JsonLdError):
-    """A document referenced a context that is not bundled; we never fetch one."""
+class UnknownContextError(LookupError):
+    """A document referenced a context that is not bundled; we never fetch one. pyld reports
+    it as the ``__cause__`` of a ``JsonLdError`` (it wraps whatever a document loader raises)."""
 
 
 @cache
@@ -47,9 +50,7 @@ def document_loader(url: str, options: dict[str, Any] | None = None) -> dict[str
         document = bundled_contexts()[url]
     except KeyError:
         raise UnknownContextError(
-            f"refusing to load {url!r}: only bundled JSON-LD contexts are allowed",
-            "jsonld.LoadDocumentError",
-            code="loading document failed",
+            f"refusing to load {url!r}: only bundled JSON-LD contexts are allowed"
         ) from None
     # pyld may annotate what it is given; hand out a copy so the bundle stays pristine.
     return {"contextUrl": None, "documentUrl": url, "document": copy.deepcopy(document)}
@@ -57,6 +58,8 @@ def document_loader(url: str, options: dict[str, Any] | None = None) -> dict[str
 
 def canonize(document: dict[str, Any]) -> str:
     """RDFC-1.0 canonical N-Quads of ``document`` with plain pyld (the reference path)."""
+    from pyld import jsonld
+
     return jsonld.normalize(
         copy.deepcopy(document),
         {
@@ -69,6 +72,8 @@ def canonize(document: dict[str, Any]) -> str:
 
 def expand(document: dict[str, Any]) -> list[dict[str, Any]]:
     """JSON-LD expansion with the bundled contexts."""
+    from pyld import jsonld
+
     return jsonld.expand(copy.deepcopy(document), {"documentLoader": document_loader})
 
 

@@ -16,6 +16,8 @@ Whenever a step meets something it does not handle (a sentinel mangled by the co
 relative IRI, two blank nodes with the same first-degree hash), it falls back to plain pyld,
 so the output is always what pyld produces. Tests check this on 1EdTech's vector and on
 generated credentials.
+
+pyld is imported when a process meets its first shape (see :mod:`app.openbadges.jsonld`).
 """
 
 from __future__ import annotations
@@ -27,9 +29,6 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
-
-from pyld import jsonld as pyld
-from pyld.nquads import escape
 
 from app.openbadges.jsonld import canonize as canonize_with_pyld
 from app.openbadges.jsonld import document_loader
@@ -131,7 +130,7 @@ def _term(term: dict[str, Any]) -> _Term:
     else:
         suffix = ""
     if found is None:
-        return _Term(const='"' + escape(value) + '"' + suffix)
+        return _Term(const=_literal(value) + suffix)
     if found.group(0) != value:
         raise _Fallback(value)  # e.g. an @json literal wraps the value in quotes
     return _Term(slot=int(found.group(1)), suffix=suffix)
@@ -139,6 +138,8 @@ def _term(term: dict[str, Any]) -> _Term:
 
 def _compile(document: dict[str, Any]) -> tuple[tuple[_Term, ...], ...]:
     """The quad template of ``document``'s shape (pyld does the JSON-LD work, once)."""
+    from pyld import jsonld as pyld
+
     probe = _fill(document, [0])
     dataset = pyld.to_rdf(probe, {"documentLoader": document_loader})
     quads = []
@@ -290,6 +291,10 @@ def _iri(value: str) -> str:
 
 @functools.lru_cache(maxsize=4096)
 def _literal(value: str) -> str:
+    # Imported here, not with the module (pyld's package imports all of pyld); a template was
+    # compiled by pyld before any value is rendered, so this only binds a loaded name.
+    from pyld.nquads import escape
+
     return '"' + escape(value) + '"'
 
 

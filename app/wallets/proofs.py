@@ -26,7 +26,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, OKPKey
-from pyld.jsonld import JsonLdError
 
 from app.openbadges.jsonld import canonize
 from app.openbadges.keys import from_multibase_b58
@@ -167,6 +166,8 @@ def _check_authentication(
     method = proof.get("verificationMethod")
     if not isinstance(method, str) or dids.split_did_url(method)[0] != holder:
         raise ProofError("invalid_presentation", "the proof is not signed by the holder's key")
+    from pyld.jsonld import JsonLdError  # with the canonicalization that raises it
+
     try:
         public_key = dids.resolve(method)
         if not isinstance(public_key, Ed25519PublicKey):

@@ -1,8 +1,9 @@
 """A web worker or queue consumer at rest holds only what serving needs: the drawing,
-certificate, verification and migration libraries (tens of MiB between them) are imported by
-the code that uses them, not by ``create_app()``; on SQLite without Redis, neither is the
-Redis client nor psycopg (huey would import both). Checked in a fresh interpreter, since this
-test process has imported everything already."""
+certificate, verification, JSON-LD and migration libraries (tens of MiB between them) are
+imported by the code that uses them, not by ``create_app()``; on SQLite without Redis, neither
+is the Redis client nor psycopg (huey would import both). Checked in a fresh interpreter, since
+this test process has imported everything already. (A consumer's sync:
+``tests/background/test_consumer_app.py``.)"""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ HEAVY = (
     "reportlab",
     "segno",
     "alembic",
+    "pyld",
+    "lxml",
     "redis",
     "psycopg",
 )

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pyld.jsonld import JsonLdError
 
 from app.openbadges import jsonld
 from app.openbadges.keys import private_from_seed
@@ -49,8 +50,13 @@ def test_resigning_vector_reproduces_proof_value():
 def test_loader_refuses_unknown_urls():
     with pytest.raises(jsonld.UnknownContextError):
         jsonld.document_loader("https://evil.example/context.json")
-    with pytest.raises(jsonld.jsonld.JsonLdError):
+    with pytest.raises(JsonLdError) as refused:
         jsonld.canonize({"@context": "https://evil.example/context.json", "name": "x"})
+    causes, error = [], refused.value
+    while error is not None:  # pyld wraps the loader's error once per layer
+        causes.append(type(error))
+        error = error.__cause__
+    assert causes[-1] is jsonld.UnknownContextError
 
 
 def test_iri_schemes_are_not_context_terms():
