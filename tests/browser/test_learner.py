@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.shots import wait_or_say_what_shows
 from tests.support.lti_env import course_of, login_of, start_launch
 
 pytestmark = pytest.mark.browser
@@ -25,6 +26,21 @@ def _award_for_the_learner(env, browser) -> str:
     return AwardFactory(badge=badge, user=user).public_id
 
 
+def _rows_of_the_award(public_id: str) -> str:
+    """The award, the people and the courses as the database holds them now."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models import Assertion, Context, LtiUser
+
+    db.session.rollback()  # a fresh snapshot, not the test's earlier reads
+    award = db.session.scalar(select(Assertion).where(Assertion.public_id == public_id))
+    people = db.session.execute(select(LtiUser.id, LtiUser.issuer, LtiUser.sub)).all()
+    courses = db.session.execute(select(Context.id, Context.lti_context_id)).all()
+    held = (award.lti_user_id, award.badge.context_id, award.revoked_at) if award else None
+    return f"award (user, course, revoked): {held}; people: {people}; courses: {courses}"
+
+
 def test_learner_page_in_canvas_iframe_and_public_page(registered, browser, chromium_context):
     from lti.sandbox.seed import course_url
 
@@ -39,7 +55,10 @@ def test_learner_page_in_canvas_iframe_and_public_page(registered, browser, chro
     page.get_by_role("link", name="Badgebridge").first.click()
     frame = page.frame_locator("iframe.tool-frame")
     card = frame.locator('[data-testid="earned-badge"]')
-    card.wait_for(timeout=60_000)
+    try:
+        wait_or_say_what_shows(frame, card, "the learner's award is not on My badges")
+    except AssertionError as failure:  # seen twice in loaded full runs: say whose rows exist
+        raise AssertionError(f"{failure}\n{_rows_of_the_award(public_id)}") from None
     assert "Cell Biology" in card.inner_text()
     assert frame.locator('img[alt="Cell Biology badge"]').count() == 1
     # Accept inside the iframe: the form carries the launch token, no cookie needed.
