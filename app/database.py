@@ -1,5 +1,6 @@
 """Database helpers every area shares: the retry-on-lock policy, the timezone-aware datetime
-column type, the statement chunk size, ``upsert`` and ``find_by_ref``.
+column type, the statement chunk size, ``upsert`` (and ``upsert_stored`` for hot paths) and
+``find_by_ref``.
 
 The engine-level setup (SQLite pragmas, the ``db`` object) stays in :mod:`app.extensions`;
 this module holds what domain code calls.
@@ -158,6 +159,54 @@ def upsert(
         else:
             stmt = stmt.on_conflict_do_nothing(index_elements=list(keys) or None)
         db.session.execute(stmt, rows[start : start + CHUNK])
+
+
+def upsert_stored(
+    table: Table,
+    columns: Sequence[str],
+    rows: list[tuple[Any, ...]],
+    keys: Sequence[str],
+    update_columns: Sequence[str],
+) -> None:
+    """:func:`upsert` (with ``update_columns``) for rows already in the driver's form: tuples
+    in ``columns`` order whose values need no conversion (datetimes through
+    :func:`stored_form`).
+
+    The statement is compiled once and the rows go to the driver's ``executemany`` as they
+    are: SQLAlchemy's per-row parameter building and per-value type processing cost more
+    than the insert itself on the hot path of storing a sync's grades.
+    """
+    if not rows:
+        return
+    connection = db.session.connection()
+    stmt = dialect_insert(table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={c: getattr(stmt.excluded, c) for c in update_columns},
+    )
+    compiled = stmt.compile(dialect=connection.dialect, column_keys=list(columns))
+    params: list[Any]
+    if compiled.positional:  # SQLite: ``?`` in the compiled order
+        order = [columns.index(name) for name in compiled.positiontup or ()]
+        if order == list(range(len(columns))):
+            params = rows
+        else:
+            params = [tuple(row[i] for i in order) for row in rows]
+    else:  # PostgreSQL: ``%(name)s``
+        params = [dict(zip(columns, row, strict=True)) for row in rows]
+    connection.exec_driver_sql(str(compiled), params)
+
+
+def stored_form(column: Any) -> Callable[[Any], Any]:
+    """How the session's database driver takes a value of ``column``: its type's bind
+    processing (for :func:`upsert_stored`), the identity when the type has none."""
+    dialect = db.session.get_bind().dialect
+    process = column.type.dialect_impl(dialect).bind_processor(dialect)
+    return process or _same_value
+
+
+def _same_value(value: Any) -> Any:
+    return value
 
 
 def _json_text(name: str) -> Any:

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from app.database import CHUNK, as_utc, upsert
+from app.database import CHUNK, as_utc, stored_form, table_of, upsert_stored
 from app.extensions import db
 from app.grades.models import Column, Grade
 from app.models.base import utcnow
@@ -64,6 +64,18 @@ def _stale(grade: tuple[Any, ...], event: GradeEvent) -> bool:
     return stored is not None and event.timestamp is not None and as_utc(event.timestamp) < stored
 
 
+_GRADE_COLUMNS = (
+    "column_id",
+    "user_id",
+    "score",
+    "maximum",
+    "timestamp",
+    "comment",
+    "source",
+    "updated_at",
+)
+
+
 def record_grades(events: Sequence[GradeEvent]) -> list[GradeEvent]:
     """Store the events that change a grade; return them (unchanged ones write nothing).
 
@@ -79,20 +91,24 @@ def record_grades(events: Sequence[GradeEvent]) -> list[GradeEvent]:
             latest[key] = event
     keys = sorted(latest)  # a fixed order: concurrent writers lock rows alike (no deadlock)
     current: dict[tuple[int, int], tuple[Any, ...]] = {}
+    grades = table_of(Grade)
     users = sorted({user for _column, user in keys})
     columns = sorted({column for column, _user in keys})
     for start in range(0, len(users), CHUNK):
         # By learner (indexed) and column, not by (column, learner) pairs: SQLite scans the
         # whole table for a row-value IN list.
+        # Core columns: plain rows, none of the ORM's per-row loading.
         rows = db.session.execute(
             select(
-                Grade.column_id,
-                Grade.user_id,
-                Grade.score,
-                Grade.maximum,
-                Grade.timestamp,
-                Grade.comment,
-            ).where(Grade.user_id.in_(users[start : start + CHUNK]), Grade.column_id.in_(columns))
+                grades.c.column_id,
+                grades.c.user_id,
+                grades.c.score,
+                grades.c.maximum,
+                grades.c.timestamp,
+                grades.c.comment,
+            ).where(
+                grades.c.user_id.in_(users[start : start + CHUNK]), grades.c.column_id.in_(columns)
+            )
         )
         for row in rows:
             current[(row[0], row[1])] = tuple(row[2:])
@@ -117,22 +133,23 @@ def record_grades(events: Sequence[GradeEvent]) -> list[GradeEvent]:
             .values(results_digest=None)
             .execution_options(synchronize_session=False)
         )
-    upsert(
-        Grade,
-        [
-            {
-                "column_id": e.column_id,
-                "user_id": e.user_id,
-                "score": e.score,
-                "maximum": e.maximum,
-                "timestamp": e.timestamp,
-                "comment": e.comment,
-                "source": e.source,
-                "updated_at": now,
-            }
-            for e in changed
-        ],
+    # Each distinct timestamp converted to the driver's form once (``now`` once for all).
+    to_driver = stored_form(grades.c.timestamp)
+    stored_now = to_driver(now)
+    moments: dict[datetime | None, Any] = {}
+    values: list[tuple[Any, ...]] = []
+    for e in changed:
+        moment = moments.get(e.timestamp)
+        if moment is None and e.timestamp is not None:
+            moment = moments[e.timestamp] = to_driver(e.timestamp)
+        values.append(
+            (e.column_id, e.user_id, e.score, e.maximum, moment, e.comment, e.source, stored_now)
+        )
+    upsert_stored(
+        grades,
+        _GRADE_COLUMNS,
+        values,
         keys=("column_id", "user_id"),
-        update_columns=("score", "maximum", "timestamp", "comment", "source", "updated_at"),
+        update_columns=_GRADE_COLUMNS[2:],
     )
     return changed
