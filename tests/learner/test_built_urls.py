@@ -19,11 +19,12 @@ def test_a_built_url_follows_the_script_root(app):
 def test_url_defaults_that_depend_on_the_request_are_applied_every_time(app):
     chosen = {"value": "a"}
 
-    @app.url_defaults
     def per_request(endpoint, values):  # an app-wide default, as a blueprint may add
         if endpoint == "lti.jwks":
             values.setdefault("v", chosen["value"])
 
+    # Added behind the setup check: the session's application has served requests already.
+    app.url_default_functions.setdefault(None, []).append(per_request)
     try:
         with app.test_request_context("/"):
             assert built_url("lti.jwks") == "/lti/jwks.json?v=a"
