@@ -40,14 +40,16 @@ cache = Cache()
 
 
 class RouteLimiter(Limiter):
-    """Flask-Limiter whose request hooks run only on the routes that carry a limit.
+    """Flask-Limiter whose request hooks run only where they have something to count.
 
     Flask-Limiter hooks every request (before, after, teardown: about 0.1 ms of CPU each
     request) to apply default and application-wide limits. The tool sets none: its limits sit
     on views and blueprints (:func:`app.security.limits.rate_limit`), so on any other route
     the hooks find nothing to count and add no header. Here they are skipped there, and run
-    unchanged (same counting, same headers, same 429) on routes with a limit. Should a
-    default, application or meta limit ever be configured, every request keeps the hooks.
+    unchanged (same counting, same headers, same 429) on routes with a limit. The
+    before-request check counts only blueprint limits then (a limited view counts its own,
+    in its decorator), so it runs only under a limited blueprint. Should a default,
+    application or meta limit ever be configured, every request keeps every hook.
     """
 
     _GLOBAL_LIMITS = ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META")
@@ -57,45 +59,49 @@ class RouteLimiter(Limiter):
         super().init_app(app)
         if any(app.config.get(name) for name in self._GLOBAL_LIMITS):
             return
-        limited = self._route_has_limits(app)
-        for hooks in (
-            app.before_request_funcs,
-            app.after_request_funcs,
-            app.teardown_request_funcs,
+        limits = self._route_limits(app)
+        for hooks, before in (
+            (app.before_request_funcs, True),
+            (app.after_request_funcs, False),
+            (app.teardown_request_funcs, False),
         ):
-            hooks[None] = [self._gated(hook, limited) for hook in hooks.get(None, [])]
+            hooks[None] = [self._gated(hook, limits, before) for hook in hooks.get(None, [])]
 
-    def _gated(self, hook: Callable[..., Any], limited: Callable[[], bool]) -> Callable[..., Any]:
-        """``hook`` itself if it is not one of this limiter's, else a copy run on limited routes."""
+    def _gated(
+        self, hook: Callable[..., Any], limits: Callable[[], tuple[bool, bool]], before: bool
+    ) -> Callable[..., Any]:
+        """``hook`` itself if it is not one of this limiter's, else a copy run where needed."""
         owner = getattr(hook, "__self__", None) or (getattr(hook, "args", None) or (None,))[0]
         if owner is not self:
             return hook
 
         def gated(*args: Any) -> Any:
-            if limited():
+            if limits()[0 if before else 1]:
                 return hook(*args)
             return args[0] if args else None  # after_request: the response passes through
 
         return gated
 
-    def _route_has_limits(self, app: Flask) -> Callable[[], bool]:
-        """Whether the request's route has a limit of its own or of its blueprints (memoized
+    def _route_limits(self, app: Flask) -> Callable[[], tuple[bool, bool]]:
+        """For the request's route: whether the before-request check has a limit to count
+        (a blueprint's, on a view without its own), and whether any limit applies (memoized
         per endpoint: limits are declared when the views are, before any request)."""
-        known: dict[str | None, bool] = {}
+        known: dict[str | None, tuple[bool, bool]] = {}
 
-        def limited() -> bool:
+        def limits() -> tuple[bool, bool]:
             endpoint = request.endpoint
             found = known.get(endpoint)
             if found is None:
                 view = app.view_functions.get(endpoint or "")
                 manager = self.limit_manager
-                found = known[endpoint] = bool(
-                    (view is not None and manager.decorated_limits(get_qualified_name(view)))
-                    or (request.blueprint and manager.blueprint_limits(app, request.blueprint))
+                own = bool(view and manager.decorated_limits(get_qualified_name(view)))
+                inherited = bool(
+                    request.blueprint and manager.blueprint_limits(app, request.blueprint)
                 )
+                found = known[endpoint] = (inherited and not own, own or inherited)
             return found
 
-        return limited
+        return limits
 
 
 # Rate limits of anonymous endpoints, per client address; storage and limits come from the
