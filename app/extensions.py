@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
-from flask import Flask
+from flask import Flask, request
 from flask_caching import Cache
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
+from flask_limiter.util import get_qualified_name, get_remote_address
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
@@ -36,9 +37,76 @@ if TYPE_CHECKING:
 else:
     Model = db.Model
 cache = Cache()
+
+
+class RouteLimiter(Limiter):
+    """Flask-Limiter whose request hooks run only where they have something to count.
+
+    Flask-Limiter hooks every request (before, after, teardown: about 0.1 ms of CPU each
+    request) to apply default and application-wide limits. The tool sets none: its limits sit
+    on views and blueprints (:func:`app.security.limits.rate_limit`), so on any other route
+    the hooks find nothing to count and add no header. Here they are skipped there, and run
+    unchanged (same counting, same headers, same 429) on routes with a limit. The
+    before-request check counts only blueprint limits then (a limited view counts its own,
+    in its decorator), so it runs only under a limited blueprint. Should a default,
+    application or meta limit ever be configured, every request keeps every hook.
+    """
+
+    _GLOBAL_LIMITS = ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META")
+
+    def init_app(self, app: Flask) -> None:
+        """Set the limiter up as Flask-Limiter does, then gate its hooks on the route."""
+        super().init_app(app)
+        if any(app.config.get(name) for name in self._GLOBAL_LIMITS):
+            return
+        limits = self._route_limits(app)
+        for hooks, before in (
+            (app.before_request_funcs, True),
+            (app.after_request_funcs, False),
+            (app.teardown_request_funcs, False),
+        ):
+            hooks[None] = [self._gated(hook, limits, before) for hook in hooks.get(None, [])]
+
+    def _gated(
+        self, hook: Callable[..., Any], limits: Callable[[], tuple[bool, bool]], before: bool
+    ) -> Callable[..., Any]:
+        """``hook`` itself if it is not one of this limiter's, else a copy run where needed."""
+        owner = getattr(hook, "__self__", None) or (getattr(hook, "args", None) or (None,))[0]
+        if owner is not self:
+            return hook
+
+        def gated(*args: Any) -> Any:
+            if limits()[0 if before else 1]:
+                return hook(*args)
+            return args[0] if args else None  # after_request: the response passes through
+
+        return gated
+
+    def _route_limits(self, app: Flask) -> Callable[[], tuple[bool, bool]]:
+        """For the request's route: whether the before-request check has a limit to count
+        (a blueprint's, on a view without its own), and whether any limit applies (memoized
+        per endpoint: limits are declared when the views are, before any request)."""
+        known: dict[str | None, tuple[bool, bool]] = {}
+
+        def limits() -> tuple[bool, bool]:
+            endpoint = request.endpoint
+            found = known.get(endpoint)
+            if found is None:
+                view = app.view_functions.get(endpoint or "")
+                manager = self.limit_manager
+                own = bool(view and manager.decorated_limits(get_qualified_name(view)))
+                inherited = bool(
+                    request.blueprint and manager.blueprint_limits(app, request.blueprint)
+                )
+                found = known[endpoint] = (inherited and not own, own or inherited)
+            return found
+
+        return limits
+
+
 # Rate limits of anonymous endpoints, per client address; storage and limits come from the
 # settings (``RATELIMIT_STORAGE_URI``: Redis when ``REDIS_URL`` is set, memory otherwise).
-limiter = Limiter(get_remote_address)
+limiter = RouteLimiter(get_remote_address)
 
 
 class _Migrations:

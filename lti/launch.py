@@ -39,6 +39,7 @@ from pylti1p3.message_launch import TLaunchData
 from pylti1p3.registration import TKeySet
 from sqlalchemy import select
 
+from app import registration_cache
 from app.extensions import cache, db
 from app.models import Registration, RegistrationStatus
 from app.registration_cache import RegistrationFacts
@@ -442,10 +443,16 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         return self
 
     def fetch_public_key(self, key_set_url: str) -> TKeySet:
-        # Through the guarded client, never pylti1p3's unbounded fetch (see lti.key_sets).
-        key_set = key_sets.cached_fetch(
-            key_set_url, self._public_key_cache_data_storage, self._public_key_cache_lifetime
-        )
+        # Held by this process beside the registrations it belongs to (until they change or
+        # for registration_cache.MAX_AGE at most), so a launch reads no shared cache for it;
+        # an unknown kid drops it (get_public_key). Otherwise through the shared cache and
+        # the guarded client, never pylti1p3's unbounded fetch (see lti.key_sets).
+        held = _held_key_sets()
+        key_set = held.get(key_set_url)
+        if key_set is None:
+            key_set = held[key_set_url] = key_sets.cached_fetch(
+                key_set_url, self._public_key_cache_data_storage, self._public_key_cache_lifetime
+            )
         return cast(TKeySet, key_set)
 
     def get_public_key(self) -> tuple[Any, str]:
@@ -492,10 +499,11 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         raise LtiKeyException("Unable to find public key")
 
     def _forget_cached_key_set(self, key_set_url: str) -> bool:
+        held = _held_key_sets().pop(key_set_url, None) is not None
         storage = cast(SharedCacheDataStorage | None, self._public_key_cache_data_storage)
         if storage is None:
-            return False
-        return bool(storage.consume(key_sets.cache_key(key_set_url)))
+            return held
+        return bool(storage.consume(key_sets.cache_key(key_set_url))) or held
 
     def validate_deployment(self) -> ToolMessageLaunch:
         body = self.jwt_body
@@ -600,6 +608,11 @@ class ToolMessageLaunch(FlaskMessageLaunch):
     def jwt_body(self) -> dict[str, Any]:
         """The id_token's claims: the platform's JSON, which may lack what pylti1p3's type says."""
         return cast(dict[str, Any], self.get_launch_data())
+
+
+def _held_key_sets() -> dict[str, Any]:
+    """Platform key sets by URL, held with this process's snapshot of the registrations."""
+    return registration_cache.snapshot().derive("key_sets", lambda _snapshot: {})
 
 
 @functools.lru_cache(maxsize=256)

@@ -349,12 +349,11 @@ def my_badges(context_id: int, user_id: int, now: datetime | None = None) -> MyB
     held = {a.badge.public_id for a in chosen.values() if not a.revoked}
 
     names = {b.public_id: b.name for b in badges}
-    grades, labels, kinds = _grades(context_id, user_id)
-    to_earn = [
-        _to_earn(b, grades, held, labels, names, now, kinds)
-        for b in badges
-        if b.public_id not in held
-    ]
+    left = [b for b in badges if b.public_id not in held]
+    # Grades only measure progress towards badges still to earn: none left (a course without
+    # badges yet, or all earned), no statement.
+    grades, labels, kinds = _grades(context_id, user_id) if left else ({}, {}, {})
+    to_earn = [_to_earn(b, grades, held, labels, names, now, kinds) for b in left]
     # Closest first: what the learner can reach soonest is what they want to see.
     to_earn.sort(key=lambda t: (not t.automatic, -t.fraction, t.badge.name.lower()))
     return MyBadges(earned_cards, to_earn, _ladder(badges, held))

@@ -95,6 +95,30 @@ def test_launch_after_the_platform_rotates_its_key(registered, browser):
     assert 'data-testid="role">Staff<' in second.text
 
 
+def test_a_repeat_launch_reads_the_key_set_this_process_holds(registered, browser, monkeypatch):
+    """The platform's key set is held by the process with the registrations: a repeat launch
+    does not read the shared cache for it, and a rotation still fetches the new set."""
+    from lti import key_sets
+    from lti.sandbox.seed import rotate_platform_key
+
+    login = login_of(registered, "canvas", "#Learner")
+    # The first launch teaches the registration the platform's name: a registration change,
+    # after which the process reads the registrations (and the key set) again.
+    for _ in range(2):
+        page = browser.walk(browser.get(start_launch(registered, "canvas", login)))
+        assert page.status_code == 200
+    reads: list[str] = []
+    fetch = key_sets.cached_fetch
+    monkeypatch.setattr(
+        key_sets, "cached_fetch", lambda url, *args: reads.append(url) or fetch(url, *args)
+    )
+    assert browser.walk(browser.get(start_launch(registered, "canvas", login))).status_code == 200
+    assert reads == []
+    rotate_platform_key(registered.sandbox, "canvas")
+    assert browser.walk(browser.get(start_launch(registered, "canvas", login))).status_code == 200
+    assert len(reads) == 1
+
+
 def test_a_plain_get_on_the_launch_url_gets_a_short_page(registered):
     """Moodle sends a plain GET to the launch URL when an activity is saved (its URL check):
     a friendly 200, not a 405, and nothing recorded."""

@@ -63,6 +63,21 @@ def test_a_repeat_launch_runs_at_most_four_statements(registered, browser):
     assert len(seen) <= 4, "\n".join(seen)
 
 
+def test_a_course_without_badges_reads_no_grades(registered, browser):
+    login = login_of(registered, "canvas", "#Learner")
+    _launch(registered, browser, login)
+    context = db.session.scalars(select(Context)).one()
+    learner = db.session.scalars(select(LtiUser)).one()
+    GradeFactory(column=ColumnFactory(context=context, label="Quiz 1"), user=learner, score=7)
+
+    with statements() as seen:
+        page = _launch(registered, browser, login)
+
+    assert "Your instructors have not published any badges here yet." in page.text
+    assert len(seen) <= 3, "\n".join(seen)
+    assert not any("grade" in statement.lower() for statement in seen), "\n".join(seen)
+
+
 def test_a_disabled_registration_stops_the_next_launch_and_open_pages(registered, browser):
     login = login_of(registered, "canvas", "#Learner")
     page = _launch(registered, browser, login)

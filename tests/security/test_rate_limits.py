@@ -93,3 +93,24 @@ def test_behind_a_proxy_each_client_has_its_own_budget(client, low_limits, behin
 
     assert [ask("198.51.100.7") for _ in range(4)][-1] == 429
     assert ask("198.51.100.8") == 404  # another client behind the same proxy
+
+
+def test_the_limiter_runs_only_on_routes_with_a_limit(client, monkeypatch):
+    from app.extensions import limiter
+
+    resolved: list[str | None] = []
+    resolve = limiter.limit_manager.resolve_limits
+
+    def spy(app, endpoint=None, *args, **kwargs):
+        resolved.append(endpoint)
+        return resolve(app, endpoint, *args, **kwargs)
+
+    monkeypatch.setattr(limiter.limit_manager, "resolve_limits", spy)
+    plain = client.get("/lti/launch")  # the launch URL's explanation page: no limit
+    assert plain.status_code == 200
+    assert "X-RateLimit-Limit" not in plain.headers
+    assert resolved == []
+    limited = client.get("/lti/login", query_string=LOGIN)
+    assert resolved == ["lti.login"]  # once, by its own limit's decorator
+    assert "X-RateLimit-Limit" in limited.headers
+    assert client.get("/ob/verify/no-such-award").headers["X-RateLimit-Limit"]  # a blueprint's
