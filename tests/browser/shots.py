@@ -182,7 +182,14 @@ def wait_or_say_what_shows(frame, locator, what: str, *, wait: int = 60_000) -> 
     try:
         locator.wait_for(timeout=wait)
     except PlaywrightTimeoutError:
+        # The frames the browser reports too: a Canvas journey's tool frame changes process
+        # several times (LMS, tool, LMS, tool), and a page the server served may not be the
+        # one the locator reads.
+        frames = [f.url[:120] for f in locator.page.frames]
         shown = frame.locator("html").evaluate(
-            "(html) => `lang=${html.lang}\\n` + html.querySelector('body').innerText"
+            "(html) => `${location.href}\\nlang=${html.lang}\\n`"
+            " + html.querySelector('body').innerText"
         )
-        raise AssertionError(f"{what}; the frame shows:\n{shown[:2000]}") from None
+        raise AssertionError(
+            f"{what}; frames: {frames}; the frame shows:\n{shown[:2000]}"
+        ) from None

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.shots import enable_on_column, frame_url, shoot
+from tests.browser.shots import enable_on_column, frame_url, shoot, wait_or_say_what_shows
 
 pytestmark = pytest.mark.browser
 
@@ -72,7 +72,9 @@ def test_a_learner_sees_their_badges_from_every_course(registered, chromium_cont
     _badge_for_everyone(chromium_context, registered, second, "Zoologist")
 
     page, tool = _open(chromium_context, registered, second.course_id, learner)
-    tool.locator('[data-testid="all-my-badges"]').click()
+    all_badges = tool.locator('[data-testid="all-my-badges"]')
+    wait_or_say_what_shows(tool, all_badges, "the learner page never showed in the tool's frame")
+    all_badges.click()
     groups = tool.locator('[data-testid="course-badges"]')
     groups.first.wait_for(timeout=WAIT)
     assert groups.count() == 2
