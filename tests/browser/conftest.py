@@ -46,6 +46,14 @@ def chromium_context():
                 "--disable-component-update",
                 "--disable-sync",
                 "--enable-features=TrackingProtection3pcd",
+                # One renderer for a page and its frames: a Canvas journey's tool frame moves
+                # between sites four times per launch (LMS, tool, LMS, tool), and in loaded full
+                # runs the tool's page, served whole, was now and then never found by the
+                # locators after those process swaps. Third-party cookie blocking and storage
+                # partitioning are decided per request and per top-level site, not per process,
+                # so what the tests prove about cookies stays the same.
+                "--disable-site-isolation-trials",
+                "--disable-features=IsolateOrigins,site-per-process",
             ],
         )
         # Clicks and navigations wait up to a minute: the machine may be loaded, and a wait

@@ -177,6 +177,7 @@ def grade_in_lms(context, env, flavour: str, course, item: str, learner: str, sc
 def wait_or_say_what_shows(frame, locator, what: str, *, wait: int = 60_000) -> None:
     """Wait for ``locator`` in the tool's ``frame``; if it never shows, fail saying what the
     frame shows instead (failures seen only in loaded full runs need the page, not a timeout)."""
+    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
     try:
@@ -184,12 +185,15 @@ def wait_or_say_what_shows(frame, locator, what: str, *, wait: int = 60_000) -> 
     except PlaywrightTimeoutError:
         # The frames the browser reports too: a Canvas journey's tool frame changes process
         # several times (LMS, tool, LMS, tool), and a page the server served may not be the
-        # one the locator reads.
+        # one the locator reads. Each reading is bounded: a frame that cannot be read says so.
         frames = [f.url[:120] for f in locator.page.frames]
-        shown = frame.locator("html").evaluate(
-            "(html) => `${location.href}\\nlang=${html.lang}\\n`"
-            " + html.querySelector('body').innerText"
-        )
-        raise AssertionError(
-            f"{what}; frames: {frames}; the frame shows:\n{shown[:2000]}"
-        ) from None
+        try:
+            shown = frame.locator("html").evaluate(
+                "(html) => `${location.href}\\nlang=${html.lang}\\n`"
+                " + html.querySelector('body').innerText",
+                timeout=5_000,
+            )
+        except PlaywrightError as exc:
+            shown = f"(the frame could not be read: {str(exc).splitlines()[0]})"
+        message = f"{what}; frames: {frames}; the frame shows:\n{shown[:2000]}"
+        raise AssertionError(message) from None
