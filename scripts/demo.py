@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -304,6 +305,10 @@ Press Ctrl-C to stop.
 """,
         flush=True,
     )
+    # Stopped by a signal rather than Ctrl-C (a closed terminal, `kill`): stop the same way, so
+    # the worker does not outlive the demo and keep syncing courses of a sandbox that is gone.
+    for stop in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(stop, signal.default_int_handler)
     try:
         worker.wait()  # the demo lives as long as its worker
         print("the job worker stopped; stopping the demo", flush=True)
