@@ -67,6 +67,14 @@ def _text(tool, testid: str) -> str:
     return element.inner_text()
 
 
+def _shown_after_click(tool, testid: str, expected: str) -> str:
+    """The element's text once the page a click asked for shows ``expected`` in it: read at
+    once, the page before the click may still be there (its element holds the old text)."""
+    element = tool.locator(f'[data-testid="{testid}"]', has_text=expected).first
+    element.wait_for(timeout=WAIT)
+    return element.inner_text()
+
+
 @pytest.mark.parametrize("slug", ["canvas", "moodle"])
 def test_the_instructor_loop_by_clicking(registered, chromium_context, slug):
     from lti.sandbox.seed import create_course
@@ -100,11 +108,11 @@ def test_the_instructor_loop_by_clicking(registered, chromium_context, slug):
     # Its page: a draft. The tool has read no column yet, so check the gradebook first.
     assert _text(tool, "badge-state") == "Draft"
     tool.locator('[data-testid="check-now"]').click()
-    assert "Gradebook checked" in _text(tool, "job-status")
+    assert "Gradebook checked" in _shown_after_click(tool, "job-status", "Gradebook checked")
     tool.locator("#rule-column").select_option(label="Quiz 1 (out of 10)")
     tool.locator("#rule-threshold").fill("90")
     tool.locator('[data-testid="save-rule"]').click()
-    assert _text(tool, "note") == "Criteria saved."
+    assert _shown_after_click(tool, "note", "Criteria saved.") == "Criteria saved."
     assert "Score at least 90" in _text(tool, "criteria-text") or "90" in _text(
         tool, "criteria-text"
     )
@@ -112,7 +120,7 @@ def test_the_instructor_loop_by_clicking(registered, chromium_context, slug):
     assert "publishes this badge" in _text(tool, "publish-warning")
     _shoot(shot, slug, "02-criteria-draft")
     tool.locator('[data-testid="enable"]').click()
-    assert _text(tool, "badge-state") == "Live"
+    assert _shown_after_click(tool, "badge-state", "Live") == "Live"
     assert "Published, with automatic awards on" in _text(tool, "note")
     assert "0 badges awarded" in _text(tool, "job-status")
     _shoot(shot, slug, "03-published")
@@ -133,7 +141,7 @@ def test_the_instructor_loop_by_clicking(registered, chromium_context, slug):
     # Back in the tool: Check now, and the award appears.
     tool.get_by_role("link", name=re.compile("All badges and awards")).click()
     tool.locator('[data-testid="check-now"]').click()
-    status = _text(tool, "job-status")
+    status = _shown_after_click(tool, "job-status", "badge awarded")
     assert "1 grade changed" in status and "1 badge awarded" in status
     row = tool.locator('[data-testid="badges"] tr', has_text="Quiz champion")
     assert row.locator('[data-testid="awarded-count"]').inner_text() == "1"
