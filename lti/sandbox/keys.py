@@ -6,6 +6,7 @@ import json
 import threading
 import time
 import uuid
+from functools import lru_cache
 from typing import Any
 
 import jwt
@@ -52,11 +53,27 @@ def signing_key(s: Session, platform: Platform) -> PlatformKey:
     return key
 
 
+@lru_cache(maxsize=64)
+def _loaded(private_pem: str) -> rsa.RSAPrivateKey:
+    """The key object of a PEM, parsed once per process.
+
+    Loading an RSA private key checks the key's consistency (about 40 ms with OpenSSL 3); a
+    real platform holds its signing keys loaded, and re-parsing on every launch made the
+    sandbox's authorization endpoint cost more than the tool's whole launch.
+    """
+    private = serialization.load_pem_private_key(private_pem.encode(), password=None)
+    assert isinstance(private, rsa.RSAPrivateKey)  # the platform's keys are RSA
+    return private
+
+
+@lru_cache(maxsize=64)
+def _public_jwk_json(private_pem: str) -> str:
+    return RSAAlgorithm.to_jwk(_loaded(private_pem).public_key())
+
+
 def public_jwk(key: PlatformKey) -> dict[str, Any]:
     """The public JWK of a platform key, as its JWKS endpoint serves it."""
-    private = serialization.load_pem_private_key(key.private_pem.encode(), password=None)
-    assert isinstance(private, rsa.RSAPrivateKey)  # the platform's keys are RSA
-    jwk = json.loads(RSAAlgorithm.to_jwk(private.public_key()))
+    jwk = json.loads(_public_jwk_json(key.private_pem))
     jwk.update({"kid": key.kid, "alg": "RS256", "use": "sig"})
     return jwk
 
@@ -70,7 +87,7 @@ def platform_jwks(s: Session, platform: Platform) -> dict[str, Any]:
 def sign(s: Session, platform: Platform, claims: dict[str, Any]) -> str:
     """RS256-sign ``claims`` with the platform's current key (kid in the header)."""
     key = signing_key(s, platform)
-    return jwt.encode(claims, key.private_pem, algorithm="RS256", headers={"kid": key.kid})
+    return jwt.encode(claims, _loaded(key.private_pem), algorithm="RS256", headers={"kid": key.kid})
 
 
 class KeySetError(Exception):
