@@ -34,8 +34,10 @@ class ToolRegistration(LtiRegistration):
     def get_kid(self) -> str:
         return self._signing_key().kid
 
-    def get_tool_private_key(self) -> str:
-        return keys.private_pem(self._signing_key())
+    def get_tool_private_key(self) -> Any:
+        # pylti1p3 hands this to PyJWT, which takes a parsed key as well as a PEM: parsed
+        # once, the key costs no RSA check per signature.
+        return keys.private_key(self._signing_key())
 
 
 class DatabaseToolConf(ToolConfAbstract):
