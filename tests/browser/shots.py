@@ -13,12 +13,14 @@ WIDTHS = (1366, 800)
 
 
 def save_shot(page, path: Path, *, full_page: bool = False) -> None:
-    """Save a screenshot for a person to look at. A screenshot is an artifact, not a check:
-    Chromium can stall capturing a page with a cross-site frame on a loaded machine, and a
+    """Save a screenshot for a person to look at. A screenshot is an artifact, not a check: a
     slow machine must not fail a test, so a timeout is a warning."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     path.parent.mkdir(parents=True, exist_ok=True)
+    # A page behind a popup it opened is a background tab: Chromium draws no frame for it, and
+    # the capture waits out its whole timeout (a minute per shot, four shots a run).
+    page.bring_to_front()
     try:
         page.screenshot(path=str(path), full_page=full_page, timeout=60_000)
     except PlaywrightTimeout:
