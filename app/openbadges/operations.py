@@ -25,7 +25,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app.database import CHUNK, as_utc, in_transaction, is_lock_conflict, upsert
 from app.extensions import db
 from app.models.base import new_public_id, utcnow
-from app.openbadges import bitstring, documents
+from app.openbadges import bitstring, documents, stamps
 from app.openbadges.errors import OperationError
 from app.openbadges.issuers import jwt_signer, signing_key
 from app.openbadges.models import (
@@ -38,7 +38,8 @@ from app.openbadges.models import (
     StatusList,
 )
 from app.openbadges.signing import add_proof
-from app.openbadges.signing_pool import sign_many
+from app.openbadges.signing_pool import Item, sign_many
+from app.openbadges.stamps import Stamp, slot
 
 # --- issuing -----------------------------------------------------------------------------------
 
@@ -191,6 +192,11 @@ def _live(badge: Badge, keys: Sequence[str]) -> dict[str, Assertion]:
     return {a.recipient_key: a for a in rows}
 
 
+# What makes credentials share a stamp: an identifier (an email) or not, the expiry, and the
+# evidence's items and their fields.
+_StampKey = tuple[bool, datetime | None, tuple[tuple[str, ...], ...]]
+
+
 def _prepare(
     badge: Badge,
     award: Award,
@@ -199,14 +205,16 @@ def _prepare(
     status_list: StatusList,
     achievement: dict[str, Any],
     rows: list[dict[str, Any]],
-) -> dict[str, Any]:
-    """An assertion's unsigned OB 3.0 credential; its row (every column but the id and the
-    signed documents) is appended to ``rows``."""
+    batch_stamps: dict[_StampKey, Stamp | None],
+) -> Item:
+    """An assertion's unsigned OB 3.0 credential, as its batch's stamp and its values; its
+    row (every column but the id and the signed documents) is appended to ``rows``."""
     recipient = award.recipient
     salt = secrets.token_hex(16)
     email = normalize_email(recipient.email) if recipient.email else None
     subject_id = f"urn:uuid:{uuid.uuid4()}"
-    row = {
+    evidence = _check_evidence(award.evidence)
+    row: dict[str, Any] = {
         "public_id": new_public_id(),
         "badge_id": badge.id,
         "lti_user_id": recipient.lti_user_id,
@@ -218,7 +226,7 @@ def _prepare(
         "subject_id": subject_id,
         "issued_on": now,
         "expires_at": expiry_for(badge, now, award.expires_at),
-        "evidence": _check_evidence(award.evidence),
+        "evidence": evidence,
         "revoked_at": None,
         "revocation_reason": None,
         "replaced_at": None,
@@ -230,7 +238,38 @@ def _prepare(
     }
     rows.append(row)
     results = award.results if badge.evidence_shows_scores else ()
-    return documents.ob3_credential(row, achievement, status_list, results)
+    if results:  # scores reshape the achievement per learner: a whole credential
+        return Stamp.of(documents.ob3_credential(row, achievement, status_list, results)), ()
+    values = [row["public_id"], subject_id, row["identity_hash"], salt, str(index)]
+    values += [value for item in evidence for value in item.values()]
+    key = (bool(email), row["expires_at"], tuple(tuple(item) for item in evidence))
+    if key not in batch_stamps:
+        batch_stamps[key] = _stamp(row, achievement, status_list, values)
+    stamp = batch_stamps[key]
+    if stamp is None:
+        return Stamp.of(documents.ob3_credential(row, achievement, status_list)), ()
+    return stamp, values
+
+
+def _stamp(
+    row: dict[str, Any],
+    achievement: dict[str, Any],
+    status_list: StatusList,
+    values: list[str],
+) -> Stamp | None:
+    """The credential of ``row`` with slots for the values that differ between learners
+    (in the order of ``values``), if it writes the very credential ``row`` makes."""
+    numbers = iter(range(len(values)))
+    probe = {
+        **row,
+        **{name: slot(next(numbers)) for name in ("public_id", "subject_id", "identity_hash")},
+        "salt": slot(next(numbers)),
+        "status_index": slot(next(numbers)),
+        "evidence": [{k: slot(next(numbers)) for k in item} for item in row["evidence"]],
+    }
+    stamp = Stamp.of(documents.ob3_credential(probe, achievement, status_list), len(values))
+    credential = documents.ob3_credential(row, achievement, status_list)
+    return stamp if stamps.matches(stamp, values, credential) else None
 
 
 def issue_many(
@@ -287,8 +326,9 @@ def _issue_many(badge: Badge, awards: Sequence[Award], now: datetime | None) -> 
         jwt = jwt_signer(issuer)
         achievement = documents.ob3_achievement(badge)
         rows: list[dict[str, Any]] = []
+        batch_stamps: dict[_StampKey, Stamp | None] = {}
         unsigned = (
-            _prepare(badge, award, now, index, status_list, achievement, rows)
+            _prepare(badge, award, now, index, status_list, achievement, rows, batch_stamps)
             for award, index in zip(todo.values(), indexes, strict=True)
         )
         stored = 0
