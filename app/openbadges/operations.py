@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from operator import itemgetter
 from typing import Any
 
 from flask_babel import gettext as _
@@ -376,14 +377,24 @@ def _issue_many(badge: Badge, awards: Sequence[Award], now: datetime | None) -> 
     return [results[key] for key in keys]
 
 
-# The insert of signed rows, by dialect and columns: the SQL, the parameters' order and the
-# bind processors that change a value (compiling costs about a millisecond, per part).
-_inserts: dict[tuple[Any, tuple[str, ...]], tuple[str, list[str], dict[str, Any]]] = {}
+@dataclass(frozen=True)
+class _InsertStatement:
+    """The insert of signed rows for one dialect and set of columns: its SQL, the columns
+    in parameter order, and the bind processors that change a value (by position, with
+    what each makes of None)."""
+
+    sql: str
+    order: tuple[str, ...]
+    named: bool  # PostgreSQL's ``%(name)s``; SQLite's are positional
+    forms: tuple[tuple[int, Any, Any], ...]
 
 
-def _insert_statement(
-    dialect: Any, names: tuple[str, ...]
-) -> tuple[str, list[str], dict[str, Any]]:
+# By dialect and columns: compiling costs about a millisecond, and each part of 64 rows
+# inserts on its own.
+_inserts: dict[tuple[Any, tuple[str, ...]], _InsertStatement] = {}
+
+
+def _insert_statement(dialect: Any, names: tuple[str, ...]) -> _InsertStatement:
     found = _inserts.get((dialect, names))
     if found is None:
         table = table_of(Assertion)
@@ -392,17 +403,17 @@ def _insert_statement(
             text_param = sql_cast(text_param, JSON)
         stmt = dialect_insert(table).values(credential=text_param).on_conflict_do_nothing()
         compiled = stmt.compile(dialect=dialect, column_keys=list(names))
-        order = list(compiled.positiontup or ()) if compiled.positional else [*names]
-        if not compiled.positional:
-            order.append("credential_json")
-        processors = {
-            name: table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-            for name in order
-            if name in table.c
-        }
-        forms = {name: form for name, form in processors.items() if form is not None}
-        # Positional (SQLite) parameters are tuples in ``order``; PostgreSQL's are named.
-        found = (str(compiled), order if compiled.positional else [], forms)
+        if compiled.positional:
+            order = tuple(compiled.positiontup or ())
+        else:
+            order = (*names, "credential_json")
+        forms = []
+        for position, name in enumerate(order):
+            if name in table.c:
+                form = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+                if form is not None:
+                    forms.append((position, form, form(None)))
+        found = _InsertStatement(str(compiled), order, not compiled.positional, tuple(forms))
         if len(_inserts) >= 16:
             _inserts.clear()
         _inserts[(dialect, names)] = found
@@ -413,35 +424,38 @@ def _insert(rows: list[dict[str, Any]]) -> None:
     """INSERT the signed rows; one that conflicts (a concurrent issuer's) is left out.
 
     :func:`app.database.upsert`'s statement, compiled once and handed to the driver's
-    ``executemany`` as plain parameters: the columns' bind processing runs only where it
-    changes a value, once per distinct date (a batch shares its issue date and mostly its
-    expiry), instead of SQLAlchemy's per-row parameter building."""
+    ``executemany`` as plain parameters: bind processing runs only on the columns whose
+    type changes a value, and once per distinct date (a batch shares its issue date and
+    mostly its expiry), instead of SQLAlchemy's per-row, per-column parameter building."""
     if not rows:
         return
     connection = db.session.connection()
-    names = tuple(name for name in rows[0] if name != "credential_json")
-    sql, positions, forms = _insert_statement(connection.dialect, names)
-    seen: dict[tuple[str, Any], Any] = {}  # dates and None in the driver's form, by column
-
-    def driver(name: str, value: Any) -> Any:
-        form = forms.get(name)
-        if form is None:
-            return value
-        if value is None or isinstance(value, datetime):
-            key = (name, value)
-            if key not in seen:
-                seen[key] = form(value)
-            return seen[key]
-        return form(value)
-
+    statement = _insert_statement(
+        connection.dialect, tuple(name for name in rows[0] if name != "credential_json")
+    )
+    values_of = itemgetter(*statement.order)
+    dates: dict[tuple[int, datetime], Any] = {}
     for start in range(0, len(rows), CHUNK):
-        chunk = rows[start : start + CHUNK]
-        params: list[Any]
-        if positions:
-            params = [tuple([driver(n, row[n]) for n in positions]) for row in chunk]
-        else:
-            params = [{n: driver(n, v) for n, v in row.items()} for row in chunk]
-        connection.exec_driver_sql(sql, params)
+        params: list[Any] = []
+        for row in rows[start : start + CHUNK]:
+            values = list(values_of(row))
+            for position, form, for_none in statement.forms:
+                value = values[position]
+                if value is None:
+                    values[position] = for_none
+                elif isinstance(value, datetime):
+                    key = (position, value)
+                    if key not in dates:
+                        dates[key] = form(value)
+                    values[position] = dates[key]
+                else:
+                    values[position] = form(value)
+            params.append(
+                dict(zip(statement.order, values, strict=True))
+                if statement.named
+                else tuple(values)
+            )
+        connection.exec_driver_sql(statement.sql, params)
 
 
 def issue(
