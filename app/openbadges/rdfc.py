@@ -175,9 +175,9 @@ class _Template:
     # Whether two with_blank quads can come out equal for some values (the same node written
     # twice); only then must a document's copies be found before hashing.
     may_repeat: bool
-    # For stamps (:meth:`Canonicalizer.stamp`): each plain quad on its own, the fields it
-    # reads, and the fields each blank node's quads read.
-    plain_each: tuple[Callable[[list[str]], str], ...]
+    # For stamps (:meth:`Canonicalizer.stamp`): each plain quad's expression (generated code
+    # of ``a``) and the fields it reads, and the fields each blank node's quads read.
+    plain_sources: tuple[str, ...]
     plain_fields: tuple[frozenset[int], ...]
     blank_fields: tuple[frozenset[int], ...]
 
@@ -247,7 +247,7 @@ def _template(quads: tuple[tuple[_Term, ...], ...]) -> _Template:
             for i in range(len(terms))
             for j in range(i + 1, len(terms))
         ),
-        _each("a", plain),
+        tuple(plain),
         tuple(plain_fields),
         tuple(
             frozenset().union(*(_fields_of(with_blank[i]) for i in mentions))
@@ -296,12 +296,6 @@ def _compiled(parameters: str, expressions: list[str]) -> Any:
     # (as repr() literals) and indexes into the parameters go into the source.
     source = f"lambda {parameters}: [{', '.join(expressions)}]"
     return eval(compile(source, "<rdfc template>", "eval"), {"__builtins__": {}})
-
-
-def _each(parameters: str, expressions: list[str]) -> tuple[Any, ...]:
-    """One generated function per expression (all compiled at once)."""
-    source = f"({''.join(f'lambda {parameters}: {e}, ' for e in expressions)})"
-    return tuple(eval(compile(source, "<rdfc template>", "eval"), {"__builtins__": {}}))
 
 
 def _iri_of(value: str) -> str:
@@ -384,18 +378,12 @@ class Stamped:
                 self._variable.append((field, iri, value))
         self._args = args
         variable = frozenset(field for field, _iri, _value in self._variable)
-        constant = {
-            each(args)
-            for each, fields in zip(template.plain_each, template.plain_fields, strict=True)
-            if not fields & variable
-        }
+        sources = list(zip(template.plain_sources, template.plain_fields, strict=True))
+        constant = set(_compiled("a", [e for e, fields in sources if not fields & variable])(args))
         self._constant = frozenset(constant)
         self._sorted = sorted(constant)
-        self._plain = [
-            each
-            for each, fields in zip(template.plain_each, template.plain_fields, strict=True)
-            if fields & variable
-        ]
+        # The quads reading a slot, in one generated function (once per stamp and process).
+        self._plain = _compiled("a", [e for e, fields in sources if fields & variable])
         self._digests: dict[str, int] = {}
         self._hashed: list[tuple[int, Callable[[list[str]], list[str]]]] = []
         for number, (fields, hashed) in enumerate(
@@ -435,7 +423,7 @@ class Stamped:
         canonical = self._labels.copy()
         for label, digest in zip(self._labels, sorted(digests), strict=True):
             canonical[digests[digest]] = label
-        extra = {each(args) for each in self._plain}
+        extra = set(self._plain(args))
         extra.update(self._template.with_blank(args, canonical))
         extra -= self._constant
         quads = self._sorted + list(extra)
