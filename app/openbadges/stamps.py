@@ -119,7 +119,9 @@ def credential_text(stamp: Stamp, values: Sequence[str]) -> str:
     """The compact JSON of the (unsigned) credential ``values`` make of ``stamp``."""
     if not stamp.slots:
         return stamp.text
-    return _filled(_compile(stamp).body, [encode_basestring(v)[1:-1] for v in values])
+    # Only the JSON pieces: the issuing process checks a stamp its workers will sign.
+    pieces = _compiled[stamp.text].body if stamp.text in _compiled else _pieces(stamp.text)
+    return _filled(pieces, [encode_basestring(v)[1:-1] for v in values])
 
 
 def matches(stamp: Stamp, values: Sequence[str], credential: dict[str, Any]) -> bool:
