@@ -9,8 +9,8 @@ the audit trail nor webhooks. Issuers and keys are in ``issuers``, badges in ``b
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -33,7 +33,7 @@ from app.database import (
     table_of,
 )
 from app.extensions import db
-from app.models.base import new_public_id, utcnow
+from app.models.base import utcnow
 from app.openbadges import bitstring, documents, stamps
 from app.openbadges.errors import OperationError
 from app.openbadges.issuers import jwt_signer, signing_key
@@ -89,6 +89,22 @@ class Issued:
 
     assertion: Assertion
     created: bool = field(default=True)
+
+
+def random_uuid() -> str:
+    """A random (version 4) UUID as text, what ``str(uuid.uuid4())`` writes, without building
+    a UUID object (a quarter of the cost; issuing writes two per assertion)."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40  # version 4
+    raw[8] = raw[8] & 0x3F | 0x80  # RFC 4122 variant
+    text = raw.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
+def new_public_id() -> str:
+    """An assertion's public identifier, as :func:`app.models.base.new_public_id` makes
+    them (a random UUID's text)."""
+    return random_uuid()
 
 
 def normalize_email(email: str) -> str:
@@ -221,7 +237,7 @@ def _prepare(
     recipient = award.recipient
     salt = secrets.token_hex(16)
     email = normalize_email(recipient.email) if recipient.email else None
-    subject_id = f"urn:uuid:{uuid.uuid4()}"
+    subject_id = f"urn:uuid:{random_uuid()}"
     evidence = _check_evidence(award.evidence)
     row: dict[str, Any] = {
         "public_id": new_public_id(),
