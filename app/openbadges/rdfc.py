@@ -17,6 +17,10 @@ relative IRI, two blank nodes with the same first-degree hash), it falls back to
 so the output is always what pyld produces. Tests check this on 1EdTech's vector and on
 generated credentials.
 
+Issuing a batch goes one step further (:meth:`Canonicalizer.stamp`, used by
+:mod:`app.openbadges.stamps`): for documents that differ only in a few strings, the quads that
+read none of them and the hashes of blank nodes that read none are written once.
+
 pyld is imported when a process meets its first shape (see :mod:`app.openbadges.jsonld`).
 """
 
