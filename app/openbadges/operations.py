@@ -217,9 +217,29 @@ def _live(badge: Badge, keys: Sequence[str]) -> dict[str, Assertion]:
     return {a.recipient_key: a for a in rows}
 
 
-# What makes credentials share a stamp: an identifier (an email) or not, the expiry, and the
-# evidence's items and their fields.
-_StampKey = tuple[bool, datetime | None, tuple[tuple[str, ...], ...]]
+# What makes credentials share a stamp: an identifier (an email) or not, the expiry, the
+# evidence's items and their fields, and how many scores are signed in.
+_StampKey = tuple[bool, datetime | None, tuple[tuple[str, ...], ...], int]
+
+
+class _SlotNumber:
+    """A slot where the documents write a number with a format (a score's ``:g``)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __format__(self, spec: str) -> str:
+        return self.text
+
+
+def _stampable(result: dict[str, Any]) -> bool:
+    # What ``documents`` writes of a score: the criterion formatted into an id, the name as
+    # a JSON string, the percent formatted with ``:g``; anything else is signed whole.
+    return (
+        isinstance(result.get("name"), str)
+        and type(result.get("criterion")) in (str, int)
+        and type(result.get("percent")) in (int, float)
+    )
 
 
 def _prepare(
@@ -262,17 +282,20 @@ def _prepare(
         "accepted_at": None,
     }
     rows.append(row)
-    results = award.results if badge.evidence_shows_scores else ()
-    if results:  # scores reshape the achievement per learner: a whole credential
+    results = list(award.results) if badge.evidence_shows_scores else []
+    if not all(_stampable(result) for result in results):
         return Stamp.of(documents.ob3_credential(row, achievement, status_list, results)), ()
     values = [row["public_id"], subject_id, row["identity_hash"], salt, str(index)]
     values += [value for item in evidence for value in item.values()]
-    key = (bool(email), row["expires_at"], tuple(tuple(item) for item in evidence))
+    values += [
+        text for r in results for text in (f"{r['criterion']}", r["name"], f"{r['percent']:g}")
+    ]
+    key = (bool(email), row["expires_at"], tuple(tuple(item) for item in evidence), len(results))
     if key not in batch_stamps:
-        batch_stamps[key] = _stamp(row, achievement, status_list, values)
+        batch_stamps[key] = _stamp(row, achievement, status_list, values, results)
     stamp = batch_stamps[key]
     if stamp is None:
-        return Stamp.of(documents.ob3_credential(row, achievement, status_list)), ()
+        return Stamp.of(documents.ob3_credential(row, achievement, status_list, results)), ()
     return stamp, values
 
 
@@ -281,9 +304,11 @@ def _stamp(
     achievement: dict[str, Any],
     status_list: StatusList,
     values: list[str],
+    results: list[dict[str, Any]],
 ) -> Stamp | None:
-    """The credential of ``row`` with slots for the values that differ between learners
-    (in the order of ``values``), if it writes the very credential ``row`` makes."""
+    """The credential of ``row`` (and its scores) with slots for the values that differ
+    between learners (in the order of ``values``), if it writes the very credential ``row``
+    makes."""
     numbers = iter(range(len(values)))
     probe = {
         **row,
@@ -292,8 +317,16 @@ def _stamp(
         "status_index": slot(next(numbers)),
         "evidence": [{k: slot(next(numbers)) for k in item} for item in row["evidence"]],
     }
-    stamp = Stamp.of(documents.ob3_credential(probe, achievement, status_list), len(values))
-    credential = documents.ob3_credential(row, achievement, status_list)
+    scores = [
+        {
+            "criterion": slot(next(numbers)),
+            "name": slot(next(numbers)),
+            "percent": _SlotNumber(slot(next(numbers))),
+        }
+        for _result in results
+    ]
+    stamp = Stamp.of(documents.ob3_credential(probe, achievement, status_list, scores), len(values))
+    credential = documents.ob3_credential(row, achievement, status_list, results)
     return stamp if stamps.matches(stamp, values, credential) else None
 
 

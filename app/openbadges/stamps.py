@@ -1,7 +1,7 @@
 """Signing a batch of credentials that differ only in a few strings, from one stamp.
 
 A cohort's credentials share everything but a few values (the credential and subject ids,
-the salted identity hash, the status-list entry, the evidence). Building, walking,
+the salted identity hash, the status-list entry, the evidence, the scores). Building, walking,
 canonicalizing and serializing each as a whole dict repeats the shared part's work for every
 learner. A :class:`Stamp` is one credential of the batch written with slots (sentinel
 strings) where those values go; from it come, once per stamp, the pieces of its compact JSON
