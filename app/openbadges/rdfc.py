@@ -17,6 +17,10 @@ relative IRI, two blank nodes with the same first-degree hash), it falls back to
 so the output is always what pyld produces. Tests check this on 1EdTech's vector and on
 generated credentials.
 
+Issuing a batch goes one step further (:meth:`Canonicalizer.stamp`, used by
+:mod:`app.openbadges.stamps`): for documents that differ only in a few strings, the quads that
+read none of them and the hashes of blank nodes that read none are written once.
+
 pyld is imported when a process meets its first shape (see :mod:`app.openbadges.jsonld`).
 """
 
@@ -175,6 +179,11 @@ class _Template:
     # Whether two with_blank quads can come out equal for some values (the same node written
     # twice); only then must a document's copies be found before hashing.
     may_repeat: bool
+    # For stamps (:meth:`Canonicalizer.stamp`): each plain quad's expression (generated code
+    # of ``a``) and the fields it reads, and the fields each blank node's quads read.
+    plain_sources: tuple[str, ...]
+    plain_fields: tuple[frozenset[int], ...]
+    blank_fields: tuple[frozenset[int], ...]
 
 
 # A quad's terms in the making: constant text, a field (index into ``args``) or a blank node.
@@ -185,6 +194,7 @@ def _template(quads: tuple[tuple[_Term, ...], ...]) -> _Template:
     fields: dict[tuple[int, bool], int] = {}
     blanks: dict[str, int] = {}
     plain: list[str] = []
+    plain_fields: list[frozenset[int]] = []
     with_blank: list[list[_Part]] = []
     terms: list[tuple[tuple[str, str | int], ...]] = []  # per with_blank quad, to compare
     for quad in quads:
@@ -211,6 +221,7 @@ def _template(quads: tuple[tuple[_Term, ...], ...]) -> _Template:
             terms.append(tuple(kinds))
         else:
             plain.append(_expression(parts, {}))
+            plain_fields.append(_fields_of(parts))
     count = len(blanks)
     by_blank = tuple(
         tuple(i for i, parts in enumerate(with_blank) if ("blank", number) in parts)
@@ -240,7 +251,17 @@ def _template(quads: tuple[tuple[_Term, ...], ...]) -> _Template:
             for i in range(len(terms))
             for j in range(i + 1, len(terms))
         ),
+        tuple(plain),
+        tuple(plain_fields),
+        tuple(
+            frozenset().union(*(_fields_of(with_blank[i]) for i in mentions))
+            for mentions in by_blank
+        ),
     )
+
+
+def _fields_of(parts: list[_Part]) -> frozenset[int]:
+    return frozenset(int(value) for kind, value in parts if kind == "field")
 
 
 def _expression(parts: list[_Part], blanks: dict[int, str]) -> str:
@@ -281,12 +302,14 @@ def _compiled(parameters: str, expressions: list[str]) -> Any:
     return eval(compile(source, "<rdfc template>", "eval"), {"__builtins__": {}})
 
 
-@functools.lru_cache(maxsize=4096)
-def _iri(value: str) -> str:
-    # Cached: a batch of credentials repeats most of its values (badge, issuer, contexts).
+def _iri_of(value: str) -> str:
     if not _SAFE_IRI.match(value):
         raise _Fallback(value)
     return "<" + value + ">"
+
+
+# Cached: a batch of credentials repeats most of its values (badge, issuer, contexts).
+_iri = functools.lru_cache(maxsize=4096)(_iri_of)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -332,6 +355,91 @@ def _render(template: _Template, values: list[str]) -> str:
     return "".join(sorted(quads))
 
 
+class Stamped:
+    """A template's quads for documents that differ from a probe only in some strings.
+
+    Built once per probe: the quads that read no slotted field are written and sorted
+    once, and so are the first-degree hashes of blank nodes whose quads read none. Per
+    document only the quads that read a slot and those naming a blank node are written,
+    then merged into the sorted constant ones: the same text as :func:`_render`."""
+
+    def __init__(self, template: _Template, leaves: list[str], slot: re.Pattern[str]) -> None:
+        from pyld.nquads import escape  # loaded: the template was compiled by pyld
+
+        self._escape = escape
+        self._template = template
+        args = [""] * len(template.fields)
+        # (field, as IRI, value: a slot index, or the pieces with slot indexes at odd places)
+        self._variable: list[tuple[int, bool, int | tuple[str | int, ...]]] = []
+        for field, (index, iri) in enumerate(template.fields):
+            pieces = slot.split(leaves[index])
+            if len(pieces) == 1:
+                args[field] = _iri(pieces[0]) if iri else _literal(pieces[0])
+            elif len(pieces) == 3 and pieces[0] == pieces[2] == "":
+                self._variable.append((field, iri, int(pieces[1])))
+            else:
+                value = tuple(int(p) if i % 2 else p for i, p in enumerate(pieces) if p != "")
+                self._variable.append((field, iri, value))
+        self._args = args
+        variable = frozenset(field for field, _iri, _value in self._variable)
+        sources = list(zip(template.plain_sources, template.plain_fields, strict=True))
+        constant = set(_compiled("a", [e for e, fields in sources if not fields & variable])(args))
+        self._constant = frozenset(constant)
+        self._sorted = sorted(constant)
+        # The quads reading a slot, in one generated function (once per stamp and process).
+        self._plain = _compiled("a", [e for e, fields in sources if fields & variable])
+        self._digests: dict[str, int] = {}
+        self._hashed: list[tuple[int, Callable[[list[str]], list[str]]]] = []
+        for number, (fields, hashed) in enumerate(
+            zip(template.blank_fields, template.hashed, strict=True)
+        ):
+            if fields & variable:
+                self._hashed.append((number, hashed))
+            else:
+                self._digests[_digest(hashed(args))] = number
+        self._count = len(template.by_blank)
+        if len(self._digests) != self._count - len(self._hashed):
+            raise _Fallback("blank nodes share a first-degree hash")
+        self._labels = [f"_:c14n{i}" for i in range(self._count)]
+
+    def render(self, values: Sequence[str]) -> str | None:
+        """The canonical N-Quads of the probe with ``values`` in its slots; None when this
+        document needs :meth:`Canonicalizer.canonize` (a value that is no safe IRI, blank
+        nodes sharing a hash)."""
+        args = self._args.copy()
+        for field, iri, value in self._variable:
+            text = (
+                values[value]
+                if isinstance(value, int)
+                else "".join([p if isinstance(p, str) else values[p] for p in value])
+            )
+            if iri:
+                if not _SAFE_IRI.match(text):
+                    return None
+                args[field] = "<" + text + ">"
+            else:
+                args[field] = '"' + self._escape(text) + '"'
+        digests = self._digests.copy()
+        for number, hashed in self._hashed:
+            digests[_digest(hashed(args))] = number
+        if len(digests) != self._count:
+            return None
+        canonical = self._labels.copy()
+        for label, digest in zip(self._labels, sorted(digests), strict=True):
+            canonical[digests[digest]] = label
+        extra = set(self._plain(args))
+        extra.update(self._template.with_blank(args, canonical))
+        extra -= self._constant
+        quads = self._sorted + list(extra)
+        quads.sort()  # the constant ones are one sorted run: only the others are placed
+        return "".join(quads)
+
+
+def _digest(quads: list[str]) -> str:
+    quads.sort()
+    return hashlib.sha256("".join(quads).encode()).hexdigest()
+
+
 class Canonicalizer:
     """RDFC-1.0 canonical N-Quads, with the JSON-LD work cached per document shape."""
 
@@ -351,18 +459,39 @@ class Canonicalizer:
         memo: dict[int, tuple[Any, list[str]]] = {}
         return [self._canonize(document, memo) for document in documents]
 
+    def _template_of(self, shape: Any, document: dict[str, Any]) -> _Template | None:
+        if shape in self._templates:
+            return self._templates[shape]
+        try:
+            template: _Template | None = _template(_compile(document))
+        except _Fallback:
+            template = None
+        with self._lock:
+            self._templates[shape] = template
+        return template
+
+    def stamp(self, probe: dict[str, Any], slot: re.Pattern[str], slots: int) -> Stamped | None:
+        """Canonical N-Quads for documents that are ``probe`` with its slots filled in.
+
+        A slot is a match of ``slot`` (whose group is the value's index) inside a string
+        value of ``probe``; ``slots`` is how many matches ``probe`` holds. None when the
+        slots do not all fall in values the template fills (a slot in the shape), or the
+        shape needs plain pyld or may repeat quads: then documents go through
+        :meth:`canonize`."""
+        leaves: list[str] = []
+        template = self._template_of(_shape(probe, leaves, {}), probe)
+        if template is None or template.may_repeat:
+            return None
+        if sum(len(slot.findall(leaf)) for leaf in leaves) != slots:
+            return None
+        try:
+            return Stamped(template, leaves, slot)
+        except _Fallback:
+            return None
+
     def _canonize(self, document: dict[str, Any], memo: dict[int, tuple[Any, list[str]]]) -> str:
         leaves: list[str] = []
-        shape = _shape(document, leaves, memo)
-        if shape in self._templates:
-            template = self._templates[shape]
-        else:
-            try:
-                template = _template(_compile(document))
-            except _Fallback:
-                template = None
-            with self._lock:
-                self._templates[shape] = template
+        template = self._template_of(_shape(document, leaves, memo), document)
         if template is not None:
             try:
                 return _render(template, leaves)

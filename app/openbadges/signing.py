@@ -137,7 +137,7 @@ def compact_json(value: Any) -> str:
 
 
 # Claims ``jwt_claims`` adds after the credential's own members.
-_REGISTERED_CLAIMS = frozenset({"iss", "jti", "sub", "nbf", "exp"})
+REGISTERED_CLAIMS = frozenset({"iss", "jti", "sub", "nbf", "exp"})
 
 
 def sign_jwt(credential: dict[str, Any], signer: JwtSigner, body: str | None = None) -> str:
@@ -154,12 +154,17 @@ def sign_jwt(credential: dict[str, Any], signer: JwtSigner, body: str | None = N
         body is None
         or not credential
         or "proof" in credential
-        or _REGISTERED_CLAIMS & set(credential)
+        or REGISTERED_CLAIMS & set(credential)
     ):
         payload = compact_json(claims)
     else:
-        added = {k: v for k, v in claims.items() if k in _REGISTERED_CLAIMS}
+        added = {k: v for k, v in claims.items() if k in REGISTERED_CLAIMS}
         payload = body[:-1] + "," + compact_json(added)[1:]
+    return jws(payload, signer)
+
+
+def jws(payload: str, signer: JwtSigner) -> str:
+    """The compact JWS of the JSON text ``payload`` (the signer's header)."""
     signing_input = signer.header_segment + b"." + _b64url(payload.encode())
     key = signer.private_key
     if isinstance(key, ec.EllipticCurvePrivateKey):

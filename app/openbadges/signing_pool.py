@@ -6,8 +6,9 @@ credential), so one process signs at one core's speed. A batch of at least
 (default: the machine's cores; 0 or 1 signs in this process). Workers come from the
 forkserver (never a fork of a threaded web or queue process) and live as long as this
 process. They receive the private keys as bytes with each task and build their signers once;
-they know no database and return exactly what
-:func:`app.openbadges.signing.signed_credentials` returns here.
+they know no database and return exactly what :func:`app.openbadges.stamps.sign` returns
+here. A task carries its credentials as stamps and their values (a batch's stamp pickled
+once per task), not as whole dicts.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -34,13 +34,9 @@ from cryptography.hazmat.primitives.serialization import (
 )
 from flask import current_app, has_app_context
 
-from app.openbadges.signing import (
-    JwtSigner,
-    SigningKey,
-    make_jwt_signer,
-    make_signing_key,
-    signed_credentials,
-)
+from app.openbadges import stamps
+from app.openbadges.signing import JwtSigner, SigningKey, make_jwt_signer, make_signing_key
+from app.openbadges.stamps import Stamp
 
 # Below this many credentials the hand-over costs more than the second core gains.
 SIGNING_POOL_MIN_BATCH = 128
@@ -60,15 +56,19 @@ class _Keys:
     kid: str
 
 
+# A credential to sign: its stamp and the values filling the stamp's slots.
+Item = tuple[Stamp, Sequence[str]]
+
+
 def sign_many(
-    credentials: Iterable[dict[str, Any]],
+    credentials: Iterable[Item],
     count: int,
     key: SigningKey,
     jwt: JwtSigner,
     created: datetime,
 ) -> Iterator[list[tuple[str, str]]]:
     """The ``count`` credentials each with its proof as JSON text, and its VC-JWT (see
-    :func:`signed_credentials`), in order, a part at a time; signed in worker processes when
+    :func:`app.openbadges.stamps.sign`), in order, a part at a time; signed in worker processes when
     it pays.
 
     ``credentials`` is consumed lazily: each worker task is handed over as soon as its
@@ -77,7 +77,7 @@ def sign_many(
     workers sign the rest."""
     pool = _pool() if count >= SIGNING_POOL_MIN_BATCH else None
     if pool is None:
-        yield signed_credentials(list(credentials), key, jwt, created)
+        yield stamps.sign(list(credentials), key, jwt, created)
         return
     keys = _keys(key, jwt)
     pending = deque(pool.submit(_sign_part, keys, part, created) for part in _parts(credentials))
@@ -85,8 +85,8 @@ def sign_many(
         yield pending.popleft().result()
 
 
-def _parts(items: Iterable[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
-    part: list[dict[str, Any]] = []
+def _parts(items: Iterable[Item]) -> Iterator[list[Item]]:
+    part: list[Item] = []
     for item in items:
         part.append(item)
         if len(part) == _PER_TASK:
@@ -142,7 +142,7 @@ def _signers(keys: _Keys) -> tuple[SigningKey, JwtSigner]:
 
 
 def _sign_part(
-    keys: _Keys, credentials: Sequence[dict[str, Any]], created: datetime
+    keys: _Keys, credentials: Sequence[Item], created: datetime
 ) -> list[tuple[str, str]]:
     key, jwt = _signers(keys)
-    return signed_credentials(credentials, key, jwt, created)
+    return stamps.sign(credentials, key, jwt, created)

@@ -37,9 +37,7 @@ NOW = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
 def _fixed_randomness(monkeypatch) -> None:
     counter = itertools.count(1)
     monkeypatch.setattr(
-        operations,
-        "uuid",
-        SimpleNamespace(uuid4=lambda: uuid.UUID(int=0xA000 + next(counter))),
+        operations, "random_uuid", lambda: str(uuid.UUID(int=0xA000 + next(counter)))
     )
     monkeypatch.setattr(
         operations, "new_public_id", lambda: str(uuid.UUID(int=0xB000 + next(counter)))
