@@ -50,12 +50,9 @@ award = st.builds(
 )
 
 
-@settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
-@given(awards=st.lists(award, min_size=1, max_size=4), scores_shown=st.booleans())
-def test_stamped_credentials_are_the_dict_built_ones(badge, awards, scores_shown):
-    badge.evidence_shows_scores = scores_shown
+def _stamped_and_dict_built(badge, awards, results: bool) -> tuple[dict, list, list]:
+    """Prepare ``awards`` as ``issue_many`` does; returns the batch's stamps (None: refused),
+    the stamped items and the same credentials built as dicts."""
     status_list, indexes = operations._allocate(badge.issuer, len(awards), NOW)
     achievement = documents.ob3_achievement(badge)
     rows: list[dict] = []
@@ -65,25 +62,27 @@ def test_stamped_credentials_are_the_dict_built_ones(badge, awards, scores_shown
         for a, i in zip(awards, indexes, strict=True)
     ]
     credentials = [
-        documents.ob3_credential(row, achievement, status_list, a.results if scores_shown else ())
+        documents.ob3_credential(row, achievement, status_list, a.results if results else ())
         for row, a in zip(rows, awards, strict=True)
     ]
+    return batch_stamps, items, credentials
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(awards=st.lists(award, min_size=1, max_size=4), scores_shown=st.booleans())
+def test_stamped_credentials_are_the_dict_built_ones(badge, awards, scores_shown):
+    badge.evidence_shows_scores = scores_shown
+    _stamps, items, credentials = _stamped_and_dict_built(badge, awards, scores_shown)
     assert stamps.sign(items, KEY, JWT, NOW) == signed_credentials(credentials, KEY, JWT, NOW)
 
 
 def test_a_badge_text_holding_a_slot_look_alike_is_signed_whole(badge):
     badge.name = "Badge \ue0001\ue001"
     awards = [operations.Award(operations.Recipient(email=f"l{i}@example.org")) for i in range(2)]
-    status_list, indexes = operations._allocate(badge.issuer, 2, NOW)
-    achievement = documents.ob3_achievement(badge)
-    rows: list[dict] = []
-    batch_stamps: dict = {}
-    items = [
-        operations._prepare(badge, a, NOW, i, status_list, achievement, rows, batch_stamps)
-        for a, i in zip(awards, indexes, strict=True)
-    ]
+    batch_stamps, items, credentials = _stamped_and_dict_built(badge, awards, False)
     assert list(batch_stamps.values()) == [None]  # the check refused the stamp
-    credentials = [documents.ob3_credential(row, achievement, status_list) for row in rows]
     assert stamps.sign(items, KEY, JWT, NOW) == signed_credentials(credentials, KEY, JWT, NOW)
 
 
@@ -96,17 +95,6 @@ def test_scored_credentials_share_a_stamp(badge):
         )
         for i in range(3)
     ]
-    status_list, indexes = operations._allocate(badge.issuer, 3, NOW)
-    achievement = documents.ob3_achievement(badge)
-    rows: list[dict] = []
-    batch_stamps: dict = {}
-    items = [
-        operations._prepare(badge, a, NOW, i, status_list, achievement, rows, batch_stamps)
-        for a, i in zip(awards, indexes, strict=True)
-    ]
+    batch_stamps, items, credentials = _stamped_and_dict_built(badge, awards, True)
     assert len(batch_stamps) == 1 and None not in batch_stamps.values()
-    credentials = [
-        documents.ob3_credential(row, achievement, status_list, a.results)
-        for row, a in zip(rows, awards, strict=True)
-    ]
     assert stamps.sign(items, KEY, JWT, NOW) == signed_credentials(credentials, KEY, JWT, NOW)
