@@ -9,6 +9,7 @@ this module holds what domain code calls.
 from __future__ import annotations
 
 import functools
+import hashlib
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -176,15 +177,14 @@ def upsert_stored(
     The statement is compiled once and the rows go to the driver as they are: SQLAlchemy's
     per-row parameter building and per-value type processing cost more than the insert
     itself on the hot path of storing a sync's grades. SQLite takes them through
-    ``executemany``; PostgreSQL as one array per column, unnested into a single statement
-    per :data:`UNNEST_ROWS` rows: its ``executemany`` runs the upsert once per row (a
-    portal and executor start-up each), 30 µs of server CPU per row against 20.
+    ``executemany``; PostgreSQL by a binary COPY into a staging table and one upsert from
+    it (see :func:`_upsert_copied`).
     """
     if not rows:
         return
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
-        _upsert_unnest(connection, table, columns, rows, keys, update_columns)
+        _upsert_copied(connection, table, columns, rows, keys, update_columns)
         return
     stmt = dialect_insert(table)
     stmt = stmt.on_conflict_do_update(
@@ -200,11 +200,7 @@ def upsert_stored(
     connection.exec_driver_sql(str(compiled), params)
 
 
-#: Rows per PostgreSQL ``INSERT … SELECT FROM unnest(…)`` (each column one array parameter).
-UNNEST_ROWS = 5000
-
-
-def _upsert_unnest(
+def _upsert_copied(
     connection: Any,
     table: Table,
     columns: Sequence[str],
@@ -212,18 +208,35 @@ def _upsert_unnest(
     keys: Sequence[str],
     update_columns: Sequence[str],
 ) -> None:
-    dialect = connection.dialect
-    quote = dialect.identifier_preparer.quote
-    arrays = ", ".join(f"%s::{table.c[name].type.compile(dialect=dialect)}[]" for name in columns)
-    sql = (
-        f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
-        f"SELECT * FROM unnest({arrays}) "
-        f"ON CONFLICT ({', '.join(quote(k) for k in keys)}) DO UPDATE SET "
-        + ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in update_columns)
-    )
-    for start in range(0, len(rows), UNNEST_ROWS):
-        part = rows[start : start + UNNEST_ROWS]
-        connection.exec_driver_sql(sql, tuple(list(values) for values in zip(*part, strict=True)))
+    # The rows are copied (binary COPY, encoded by psycopg's C code: 2 ms of CPU per 5,000
+    # grades, against 60 ms as arrays for unnest and 45 ms for executemany) into a staging
+    # table of the session, then upserted from it in one statement (PostgreSQL's
+    # executemany runs the upsert once per row: 30 µs of server CPU a row against 20).
+    # The staging table holds rows only within the statement's transaction: emptied
+    # after use and at every commit (a rollback takes its rows too).
+    quote = connection.dialect.identifier_preparer.quote
+    target = quote(table.name)
+    names = ", ".join(quote(c) for c in columns)
+    shape = hashlib.sha256(",".join(columns).encode()).hexdigest()[:8]
+    staging = quote(f"upsert_{table.name}_{shape}")
+    driver: Any = connection.connection.dbapi_connection
+    with driver.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS "
+            f"AS SELECT {names} FROM {target} WITH NO DATA"
+        )
+        cursor.execute(f"SELECT {names} FROM {staging} LIMIT 0")
+        types = [d.type_code for d in cursor.description]
+        with cursor.copy(f"COPY {staging} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(types)
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(
+            f"INSERT INTO {target} ({names}) SELECT {names} FROM {staging} "
+            f"ON CONFLICT ({', '.join(quote(k) for k in keys)}) DO UPDATE SET "
+            + ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in update_columns)
+        )
+        cursor.execute(f"DELETE FROM {staging}")
 
 
 def among(column: Any, values: Sequence[Any]) -> Any:
