@@ -33,7 +33,7 @@ from app.criteria import (
     parse_criteria,
     referenced_badges,
 )
-from app.database import CHUNK, in_transaction, upsert
+from app.database import CHUNK, among, in_transaction, upsert
 from app.extensions import db
 from app.grades.models import Column
 from app.grades.models import Grade as GradeRow
@@ -155,7 +155,9 @@ def learner_ids(context_id: int, user_ids: Iterable[int] | None = None) -> list[
     found: list[int] = []
     for start in range(0, len(wanted), CHUNK):
         found.extend(
-            db.session.scalars(query.where(Membership.user_id.in_(wanted[start : start + CHUNK])))
+            db.session.scalars(
+                query.where(among(Membership.user_id, wanted[start : start + CHUNK]))
+            )
         )
     return sorted(found)
 
@@ -173,7 +175,7 @@ def grades_of(context_id: int, user_ids: Sequence[int]) -> dict[int, dict[str, G
             GradeRow.timestamp,
         )
         .join(Column, Column.id == GradeRow.column_id)
-        .where(Column.context_id == context_id, GradeRow.user_id.in_(user_ids))
+        .where(Column.context_id == context_id, among(GradeRow.user_id, user_ids))
     )
     for user_id, column, score, maximum, column_max, timestamp in rows:
         out[user_id][column] = Grade(
@@ -191,7 +193,7 @@ def earned_of(user_ids: Sequence[int], now: datetime | None = None) -> dict[int,
         select(Assertion.lti_user_id, Badge.public_id)
         .join(Badge, Badge.id == Assertion.badge_id)
         .where(
-            Assertion.lti_user_id.in_(user_ids),
+            among(Assertion.lti_user_id, user_ids),
             Assertion.revoked_at.is_(None),
             Assertion.replaced_at.is_(None),
             or_(Assertion.expires_at.is_(None), Assertion.expires_at > now),
@@ -252,7 +254,7 @@ def _evaluate_learners(
     users = {
         row.id: row
         for row in db.session.execute(
-            select(LtiUser.id, LtiUser.email, LtiUser.name).where(LtiUser.id.in_(learners))
+            select(LtiUser.id, LtiUser.email, LtiUser.name).where(among(LtiUser.id, learners))
         )
     }
     labels, names = column_labels(context_id), badge_names(context_id)

@@ -15,7 +15,15 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from app.database import CHUNK, as_utc, stored_form, table_of, upsert_stored
+from app.database import (
+    CHUNK,
+    among,
+    as_utc,
+    planned_per_call,
+    stored_form,
+    table_of,
+    upsert_stored,
+)
 from app.extensions import db
 from app.grades.models import Column, Grade
 from app.models.base import utcnow
@@ -98,7 +106,7 @@ def record_grades(events: Sequence[GradeEvent]) -> list[GradeEvent]:
         # By learner (indexed) and column, not by (column, learner) pairs: SQLite scans the
         # whole table for a row-value IN list.
         # Core columns: plain rows, none of the ORM's per-row loading.
-        rows = db.session.execute(
+        rows = planned_per_call(
             select(
                 grades.c.column_id,
                 grades.c.user_id,
@@ -107,7 +115,8 @@ def record_grades(events: Sequence[GradeEvent]) -> list[GradeEvent]:
                 grades.c.timestamp,
                 grades.c.comment,
             ).where(
-                grades.c.user_id.in_(users[start : start + CHUNK]), grades.c.column_id.in_(columns)
+                among(grades.c.user_id, users[start : start + CHUNK]),
+                among(grades.c.column_id, columns),
             )
         )
         for row in rows:

@@ -53,3 +53,24 @@ def test_record_grades_stores_what_the_orm_stores_and_only_once(app):
         None,
         "csv",
     )
+
+
+def test_record_grades_twice_in_one_transaction_stores_each_once(app):
+    # PostgreSQL stages the rows in a session table: a second call in the same transaction
+    # must not upsert the first call's rows again.
+    column = ColumnFactory()
+    learner, other = PersonFactory(), PersonFactory()
+    given = datetime(2026, 3, 1, 12, 30, tzinfo=BERLIN)
+    first = GradeEvent(column.context_id, column.id, learner.id, 5.0, 10.0, given, "ags")
+    second = GradeEvent(column.context_id, column.id, other.id, 6.0, 10.0, given, "ags")
+    newer = GradeEvent(
+        column.context_id, column.id, learner.id, 8.0, 10.0, given + timedelta(hours=1), "ags"
+    )
+
+    assert record_grades([first]) == [first]
+    assert set(record_grades([second, newer])) == {second, newer}
+    db.session.commit()
+    stored = db.session.execute(
+        select(Grade.user_id, Grade.score).where(Grade.column_id == column.id)
+    ).all()
+    assert sorted(stored) == sorted([(learner.id, 8.0), (other.id, 6.0)])
