@@ -26,10 +26,12 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from app.database import (
     CHUNK,
+    among,
     as_utc,
     dialect_insert,
     in_transaction,
     is_lock_conflict,
+    planned_per_call,
     table_of,
 )
 from app.extensions import db
@@ -206,15 +208,17 @@ def _allocate(issuer: Issuer, count: int, now: datetime) -> tuple[StatusList, li
 
 
 def _live(badge: Badge, keys: Sequence[str]) -> dict[str, Assertion]:
-    rows = db.session.scalars(
+    # Planned per call: a generic plan kept from when the badge had no assertions filtered
+    # all of them per chunk (0.4-0.6 s per 10,000-learner cohort on PostgreSQL).
+    rows = planned_per_call(
         select(Assertion).where(
             Assertion.badge_id == badge.id,
             Assertion.revoked_at.is_(None),
             Assertion.replaced_at.is_(None),
-            Assertion.recipient_key.in_(keys),
+            among(Assertion.recipient_key, keys),
         )
     )
-    return {a.recipient_key: a for a in rows}
+    return {a.recipient_key: a for (a,) in rows}
 
 
 # What makes credentials share a stamp: an identifier (an email) or not, the expiry, the
