@@ -440,8 +440,11 @@ def evaluate_course(
     """Evaluate every learner of the course against its live, enabled badges (a badge went
     live, automatic awards were turned on, or a live badge's rule changed) and issue to all
     who qualify now. ``on_progress`` hears the running totals after each committed chunk."""
+    badges = course_badges(context_id)
+    if not badges:  # nothing to earn: no learner is read (each sync of such a course asks)
+        return PassResult()
     return _evaluate_in_chunks(
-        context_id, learner_ids(context_id), course_badges(context_id), now, on_chunk, on_progress
+        context_id, learner_ids(context_id), badges, now, on_chunk, on_progress
     )
 
 
