@@ -14,7 +14,7 @@ import json
 import os
 import tempfile
 
-from flask import Flask, redirect, render_template_string, url_for
+from flask import Flask, redirect, render_template, url_for
 from flask_caching import Cache
 from pylti1p3.contrib.flask import (
     FlaskCacheDataStorage,
@@ -45,6 +45,9 @@ def create_app() -> Flask:
         cache_dir = os.environ.get("CACHE_DIR") or tempfile.mkdtemp(prefix="bare-tool-")
         app.config.update(CACHE_TYPE="FileSystemCache", CACHE_DIR=cache_dir, CACHE_THRESHOLD=0)
     cache = Cache(app)
+    # Compiled once, as a template file is by ``render_template``: ``render_template_string``
+    # compiles its source on every call (8 % of this tool's CPU), which flattered the ratio.
+    page_template = app.jinja_env.from_string(PAGE)
 
     def storage() -> FlaskCacheDataStorage:
         return FlaskCacheDataStorage(cache)
@@ -69,8 +72,8 @@ def create_app() -> Flask:
         )
         body = message.get_launch_data()
         claim = "https://purl.imsglobal.org/spec/lti/claim/"
-        return render_template_string(
-            PAGE,
+        return render_template(
+            page_template,
             name=body.get("name", ""),
             course=(body.get(claim + "context") or {}).get("title", ""),
             roles=body.get(claim + "roles") or [],
