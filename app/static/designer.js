@@ -100,14 +100,24 @@
   }
 
   // --- errors next to their fields -----------------------------------------------------
-  function clearErrors(scope) {
+  // ``only`` (a test on a field's key) limits what is cleared: the live preview checks the
+  // artwork alone, and its answer must not wipe what the last save said about the name or
+  // the description (typing the name and saving at once showed that error for a blink).
+  function clearErrors(scope, only) {
     scope.querySelectorAll(".field-error").forEach(function (p) {
+      if (only && !only(p.dataset.errorFor)) { return; }
       p.hidden = true;
       p.textContent = "";
     });
     scope.querySelectorAll("[aria-invalid]").forEach(function (el) {
+      if (only && !only(el.name || "")) { return; }
       el.removeAttribute("aria-invalid");
     });
+  }
+
+  function isDesignField(key) {
+    return key === "design" ||
+      Object.prototype.hasOwnProperty.call(readDesign(), key.split(".")[0]);
   }
 
   function showErrors(errors, scope) {
@@ -175,7 +185,7 @@
     previewStatus.textContent = t("Updating preview…");
     post(config.previewUrl, { design: readDesign() }, true, inFlight.signal)
       .then(function (result) {
-        clearErrors(form);
+        clearErrors(form, isDesignField);
         if (!result.ok) {
           showErrors(result.data.errors || { design: t("The preview failed.") }, form);
           previewStatus.textContent = t("Fix the marked fields to see the preview.");

@@ -178,3 +178,22 @@ def test_the_artwork_is_titled_with_the_badge_name_until_the_title_is_edited(
     title.fill("Safe hands")
     frame.get_by_label("Name", exact=True).fill("Lab Safety, level 2")
     assert title.input_value() == "Safe hands"
+
+
+def test_a_refused_save_keeps_its_errors_when_the_preview_answers(registered, chromium_context):
+    _page, frame = _open_designer(chromium_context, registered, width=800)
+    frame.locator("#preview-status").filter(has_text="up to date").wait_for(timeout=60_000)
+    frame.get_by_label("Name", exact=True).fill("Careful Reader")
+    frame.locator("#save-design").click()  # no description yet: refused
+    error = frame.locator("#error-description")
+    error.wait_for(timeout=60_000)
+    said = error.inner_text()
+    assert said
+    # An artwork change asks for a new preview; its answer speaks for the artwork only and
+    # leaves the refusal's word on the description where it is.
+    frame.get_by_label("Title", exact=True).fill("Careful Reader, level 1")
+    frame.locator('[data-testid="preview"][alt^="Careful Reader, level 1"]').wait_for(
+        timeout=60_000
+    )
+    assert error.is_visible() and error.inner_text() == said
+    assert frame.get_by_label("Description", exact=True).get_attribute("aria-invalid") == "true"
