@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.workers import worker_database_url, worker_redis_url
+
 pytest_plugins = ["tests.support.lti_env", "tests.support.admin"]
 
 _TMP = Path(tempfile.mkdtemp(prefix="badgebridge-tests-"))
@@ -27,9 +29,9 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ["HUEY_IMMEDIATE"] = "1"
 # The sandbox LMS listens on loopback; workers started as subprocesses read this too.
 os.environ["OUTBOUND_ALLOW_PRIVATE_NETWORKS"] = "true"
-os.environ["DATABASE_URL"] = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{_TMP / 'test.db'}"
+os.environ["DATABASE_URL"] = worker_database_url(os.environ.get("TEST_DATABASE_URL"), _TMP)
 if os.environ.get("TEST_REDIS_URL"):
-    os.environ["REDIS_URL"] = os.environ["TEST_REDIS_URL"]
+    os.environ["REDIS_URL"] = worker_redis_url(os.environ["TEST_REDIS_URL"])
 else:
     os.environ.pop("REDIS_URL", None)
 

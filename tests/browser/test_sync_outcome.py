@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from app.audit import SYSTEM
-from tests.support.lti_env import course_of, login_of
+from tests.support.lti_env import course_of, login_of, tool_columns
 
 pytestmark = pytest.mark.browser
 
@@ -55,5 +55,7 @@ def test_check_now_on_moodle_reads_the_grades_and_says_so(imported, chromium_con
     text = " ".join(outcome.inner_text().split())
     assert "succeeded" in text, text
     columns, grades = map(int, re.search(r"Read (\d+) columns? and (\d+) grades?", text).groups())
-    assert columns == 3 and grades > 0
+    # Every column of the tool's in the course: the demo's three, and any an earlier test on
+    # this shared sandbox added (AGS shows them all).
+    assert columns == len(tool_columns(imported, "moodle")) >= 3 and grades > 0
     assert "HTML" not in text and "404" not in text

@@ -90,6 +90,24 @@ def course_of(env: LtiEnv, slug: str):
         return course.id, course.title, [(u.login, e.role) for u, e in rows]
 
 
+def tool_columns(env: LtiEnv, slug: str) -> list[str]:
+    """The labels of the tool's gradebook columns in the demo course: what AGS shows it."""
+    from sqlalchemy import select
+
+    from lti.sandbox.db import session_scope
+    from lti.sandbox.models import LineItem
+
+    course_id, _title, _people = course_of(env, slug)
+    with session_scope(env.sandbox) as s:
+        return list(
+            s.scalars(
+                select(LineItem.label).where(
+                    LineItem.course_id == course_id, LineItem.tool_id.is_not(None)
+                )
+            )
+        )
+
+
 def start_launch(env: LtiEnv, slug: str, login: str, **kwargs) -> str:
     from lti.sandbox.seed import launch_url
 
