@@ -5,6 +5,10 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TOOL_PORT ?= 5000
 SANDBOX_PORT ?= 5001
+# Test processes (pytest-xdist): a third of the suite's time is waiting (browsers, subprocess
+# workers, servers), so three processes keep two cores busy. Each has its own database and
+# Redis db (tests/support/workers.py). TEST_WORKERS=0 runs the suite in one process.
+TEST_WORKERS ?= 3
 export FLASK_APP := app
 
 .PHONY: run test install system-deps test-deps lint clean
@@ -45,7 +49,7 @@ test: test-deps $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .
