@@ -165,6 +165,11 @@ def _sqlite_on_connect(dbapi_connection, connection_record) -> None:
         return
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
+    # 8 KiB pages for a new database (no effect on an existing one): a signed assertion's
+    # row (its credential and VC-JWT, about 7 KiB) fits in one page instead of two (one of
+    # them an overflow page), so committing 500 issued credentials writes half the WAL
+    # frames for the same bytes (13 ms of CPU instead of 26 on the bench machine).
+    cursor.execute("PRAGMA page_size=8192")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")  # with WAL: durable across crashes, fewer fsyncs
     # Checkpoint the WAL into the database every 32 MiB instead of SQLite's 4 MiB: issuing

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Column, Integer, MetaData, Table, insert, select
+from sqlalchemy import Column, Integer, MetaData, Table, create_engine, insert, select
 from sqlalchemy.exc import OperationalError
 
 from app import database
@@ -137,3 +137,13 @@ def test_other_errors_are_not_replayed(app) -> None:
     with pytest.raises(OperationalError):
         in_transaction(work)
     assert calls == [1]
+
+
+def test_a_new_sqlite_database_gets_8_kib_pages(tmp_path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'new.db'}")
+    try:
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA page_size").scalar() == 8192
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    finally:
+        engine.dispose()

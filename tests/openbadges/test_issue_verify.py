@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 from datetime import UTC, datetime, timedelta
 
 from app.extensions import db
@@ -19,6 +20,19 @@ def test_issue_is_idempotent(badge):
     assert first.created and not again.created
     assert again.assertion.public_id == first.assertion.public_id
     assert Assertion.query.count() == 1
+
+
+def test_random_identities_are_version_4_uuids_and_hex_salts():
+    drawn = operations.random_identities(300)
+    assert len(drawn) == 300
+    for salt, subject, public_id in drawn:
+        assert len(salt) == 32 and bytes.fromhex(salt)
+        for text in (subject, public_id):
+            parsed = uuid.UUID(text)
+            assert str(parsed) == text
+            assert parsed.version == 4 and parsed.variant == uuid.RFC_4122
+    values = [value for identities in drawn for value in identities]
+    assert len(set(values)) == len(values)
 
 
 def test_reissue_after_revocation(badge):

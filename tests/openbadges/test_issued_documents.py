@@ -36,19 +36,19 @@ NOW = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
 
 def _fixed_randomness(monkeypatch) -> None:
     counter = itertools.count(1)
-    monkeypatch.setattr(
-        operations, "random_uuid", lambda: str(uuid.UUID(int=0xA000 + next(counter)))
-    )
-    monkeypatch.setattr(
-        operations, "new_public_id", lambda: str(uuid.UUID(int=0xB000 + next(counter)))
-    )
-    monkeypatch.setattr(
-        operations,
-        "secrets",
-        SimpleNamespace(
-            token_hex=lambda n: f"{next(counter):0{2 * n}x}", randbelow=lambda n: 7 % n
-        ),
-    )
+
+    def identities(count: int) -> list[tuple[str, str, str]]:
+        return [
+            (
+                f"{next(counter):032x}",
+                str(uuid.UUID(int=0xA000 + next(counter))),
+                str(uuid.UUID(int=0xB000 + next(counter))),
+            )
+            for _ in range(count)
+        ]
+
+    monkeypatch.setattr(operations, "random_identities", identities)
+    monkeypatch.setattr(operations, "secrets", SimpleNamespace(randbelow=lambda n: 7 % n))
 
 
 def _fixed_keys(issuer) -> None:

@@ -55,17 +55,25 @@ def _stamped_and_dict_built(badge, awards, results: bool) -> tuple[dict, list, l
     the stamped items and the same credentials built as dicts."""
     status_list, indexes = operations._allocate(badge.issuer, len(awards), NOW)
     achievement = documents.ob3_achievement(badge)
-    rows: list[dict] = []
-    batch_stamps: dict = {}
+    batch = operations._Batch(badge, status_list, achievement, NOW)
     items = [
-        operations._prepare(badge, a, NOW, i, status_list, achievement, rows, batch_stamps)
-        for a, i in zip(awards, indexes, strict=True)
+        operations._prepare(
+            batch,
+            a,
+            a.recipient.key,
+            operations.expiry_for(badge, NOW, a.expires_at),
+            i,
+            identities,
+        )
+        for a, i, identities in zip(
+            awards, indexes, operations.random_identities(len(awards)), strict=True
+        )
     ]
     credentials = [
         documents.ob3_credential(row, achievement, status_list, a.results if results else ())
-        for row, a in zip(rows, awards, strict=True)
+        for row, a in zip(batch.rows, awards, strict=True)
     ]
-    return batch_stamps, items, credentials
+    return batch.stamps, items, credentials
 
 
 @settings(
