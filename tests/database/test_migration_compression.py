@@ -18,7 +18,7 @@ def test_the_signed_documents_of_an_assertion_are_compressed_with_lz4(app) -> No
         )
     ):
         pytest.skip("this PostgreSQL was built without lz4")
-    methods = dict(
+    methods: dict[str, str] = dict(
         db.session.execute(
             text(
                 "SELECT attname, attcompression FROM pg_attribute "
