@@ -21,10 +21,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
 from app.audit.models import GENESIS, AuditChainHead, AuditRecord
-from app.database import CHUNK, as_utc, upsert
+from app.database import as_utc, insert_rows, table_of, upsert
 from app.extensions import db
 from app.models.base import utcnow
 
@@ -140,8 +140,7 @@ def append(entries: Sequence[Entry], *, now: datetime | None = None) -> list[str
         .values(hash=prev)
         .execution_options(synchronize_session=False)
     )
-    for start in range(0, len(rows), CHUNK):
-        db.session.execute(insert(AuditRecord), rows[start : start + CHUNK])
+    insert_rows(table_of(AuditRecord), rows)
     return hashes
 
 

@@ -17,13 +17,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert
-
 from app import audit
 from app.audit import PIPELINE, Actor
 from app.awards import outbox
 from app.awards.models import AwardDecision, DecisionAction, ReviewItem
-from app.database import table_of
+from app.database import insert_rows, table_of
 from app.extensions import db
 from app.models.base import utcnow
 from app.notifications.models import award_email_row
@@ -53,8 +51,8 @@ def awarded(
         return []
     now = utcnow()
     decided_by = _decided_by(actor)
-    db.session.execute(
-        insert(table_of(AwardDecision)),
+    insert_rows(
+        table_of(AwardDecision),
         [
             {
                 "badge_id": badge.id,
@@ -127,8 +125,8 @@ def review_queued(badge: Badge, queued: Sequence[tuple[int, dict[str, Any]]]) ->
     """Learners of ``badge`` put in the review band by the pipeline, with what it saw
     (``{"evidence": [...], "reasons": [...]}``): their decisions and audit records."""
     now = utcnow()
-    db.session.execute(
-        insert(table_of(AwardDecision)),
+    insert_rows(
+        table_of(AwardDecision),
         [
             {
                 "badge_id": badge.id,
