@@ -81,7 +81,7 @@ def user_ids_by_sub(
                 }
                 for s in missing[start : start + CHUNK]
             ]
-            found.update(db.session.execute(stmt, rows).tuples().all())
+            found.update((sub, id_) for sub, id_ in db.session.execute(stmt, rows))
         # A concurrent writer inserted these first (no row returned): read theirs.
         raced = [s for s in missing if s not in found]
         for start in range(0, len(raced), CHUNK):
