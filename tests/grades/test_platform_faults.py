@@ -4,7 +4,7 @@ retried with back-off (Retry-After honoured), never crashes, and converges."""
 from __future__ import annotations
 
 import re
-import time
+import threading
 
 import pytest
 import requests
@@ -31,6 +31,7 @@ class FaultyProxy:
     def __init__(self, target: str) -> None:
         self.target = target
         self.faults: list[str] = []
+        self.released = threading.Event()  # set at the end: a "timeout" stops holding on
 
     def __call__(self, environ, start_response):
         request = Request(environ)
@@ -40,7 +41,7 @@ class FaultyProxy:
         if fault == "429":
             return Response("slow down", 429, {"Retry-After": "7"})(environ, start_response)
         if fault == "timeout":
-            time.sleep(1.5)  # the client gave up after 0.5 s
+            self.released.wait(10)  # the client gives up after its read timeout (2 s)
         query = request.query_string.decode()
         upstream = requests.request(
             request.method,
@@ -63,7 +64,9 @@ class FaultyProxy:
 def faulty(app, registered, browser, monkeypatch):
     course = new_course(registered, browser, learners=30)
     proxy = FaultyProxy(registered.sandbox_url)
-    monkeypatch.setattr(lti.services, "TIMEOUT", (2, 0.5))
+    # Long enough that no healthy answer times out on a loaded machine (0.5 s once did:
+    # an unscripted fifth attempt), short enough to keep the scripted timeout quick.
+    monkeypatch.setattr(lti.services, "TIMEOUT", (2, 2))
     with serve(proxy, "127.0.0.1") as proxy_url:
         context = db.session.get(Context, course.context.id)
         for name in ("ags_endpoint", "nrps_endpoint"):
@@ -73,7 +76,10 @@ def faulty(app, registered, browser, monkeypatch):
             }
             setattr(context, name, endpoint)
         db.session.commit()
-        yield course, proxy
+        try:
+            yield course, proxy
+        finally:
+            proxy.released.set()
 
 
 def _drive(job_id: int) -> list[float]:
