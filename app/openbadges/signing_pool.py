@@ -42,8 +42,8 @@ from app.openbadges.stamps import Stamp
 SIGNING_POOL_MIN_BATCH = 128
 # Credentials per worker task: small enough that the workers start while the caller still
 # builds credentials and that the caller stores while they sign; 32 measured no better (more
-# statements and hand-overs per batch). A batch's last tasks, and what this process signs
-# itself at a time, are smaller (down to _MIN_TASK) so that the batch ends on both cores.
+# statements and hand-overs per batch). A batch's last tasks are smaller (down to _MIN_TASK)
+# so that the batch ends on both cores.
 _PER_TASK = 64
 _MIN_TASK = 16
 
@@ -76,9 +76,8 @@ def sign_many(
     ``credentials`` is consumed lazily: each worker task is handed over as soon as its
     credentials are built, so the workers sign while the caller builds the rest, and parts
     come back as they are finished, so the caller stores the first ones while the rest are
-    signed. When no part is ready this process signs a few of the credentials not yet handed
-    over itself instead of waiting, and the last tasks are smaller, so that neither core
-    idles while the other finishes a batch's last credentials."""
+    signed. A batch's last tasks are smaller, so that one worker does not sign a whole task
+    alone at the end while the other idles."""
     pool = _pool() if count >= SIGNING_POOL_MIN_BATCH else None
     if pool is None:
         yield 0, stamps.sign(list(credentials), key, jwt, created)
@@ -86,22 +85,13 @@ def sign_many(
     keys, processes = _keys(key, jwt), _processes()
     items, offset = iter(credentials), 0
     in_flight: dict[Future[list[tuple[str, str]]], int] = {}
-    while offset < count or in_flight:
-        # Enough handed over that a worker finishing a task finds the next one waiting.
-        while offset < count and len(in_flight) < 2 * processes:
-            size = max(_MIN_TASK, min(_PER_TASK, (count - offset) // (processes + 1)))
-            part = list(islice(items, size))
-            in_flight[pool.submit(_sign_part, keys, part, created)] = offset
-            offset += len(part)
-        done = {future for future in in_flight if future.done()}
-        if not done and offset < count:
-            part = list(islice(items, _MIN_TASK))
-            yield offset, stamps.sign(part, key, jwt, created)
-            offset += len(part)
-            continue
-        if not done:
-            done = wait(in_flight, return_when=FIRST_COMPLETED).done
-        for future in done:
+    while offset < count:
+        size = max(_MIN_TASK, min(_PER_TASK, (count - offset) // (processes + 1)))
+        part = list(islice(items, size))
+        in_flight[pool.submit(_sign_part, keys, part, created)] = offset
+        offset += len(part)
+    while in_flight:
+        for future in wait(in_flight, return_when=FIRST_COMPLETED).done:
             yield in_flight.pop(future), future.result()
 
 
