@@ -423,13 +423,15 @@ def _issue_many(badge: Badge, awards: Sequence[Award], now: datetime | None) -> 
             )
         )
         rows = batch.rows
+        stored = 0
         # Credentials are built as the signing workers ask for them (each row kept for storing).
-        for offset, part in sign_many(unsigned, len(todo), signer, jwt, now):
+        for part in sign_many(unsigned, len(todo), signer, jwt, now):
             # Stored and loaded while the workers sign the next parts. A conflicting row means
             # a concurrent issuer won the race for this learner: theirs is kept.
-            signed = rows[offset : offset + len(part)]
+            signed = rows[stored : stored + len(part)]
             for row, (credential, token) in zip(signed, part, strict=True):
                 row["credential_json"], row["credential_jwt"] = credential, token
+            stored += len(part)
             _insert(signed)
             # Loaded without the signed documents and the evidence (no JSON decoding of what
             # was just encoded; the credential loads when asked for), the token and the
