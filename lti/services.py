@@ -20,7 +20,6 @@ import logging
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -345,30 +344,28 @@ def _stop_paging_results(registration_id: int) -> None:
     db.session.commit()
 
 
-@dataclass(frozen=True)
 class ResultPages:
     """A line item's results as the platform sent them: each page's body, undecoded (a sync
-    that has seen the same bytes before skips decoding them)."""
+    that has seen the same bytes before skips decoding them), and their SHA-256, each body
+    after its length (where one page ends counts)."""
 
-    platform: str
-    bodies: list[bytes]
-
-    @cached_property
-    def digest(self) -> str:
-        """SHA-256 of the bodies, each after its length (where one page ends counts)."""
+    def __init__(self, platform: str, bodies: list[bytes]) -> None:
+        self.platform = platform
+        self.bodies = bodies
         digest = hashlib.sha256()
-        for body in self.bodies:
+        for body in bodies:
             digest.update(len(body).to_bytes(8, "big"))
             digest.update(body)
-        return digest.hexdigest()
+        self.digest = digest.hexdigest()
 
     def decode(self) -> list[dict[str, Any]]:
         """The results of every page, in order; :class:`PlatformError` when a body is not
-        JSON."""
+        JSON. Each body is let go once decoded (a large column's bytes need not stay beside
+        its results while a sync digests and keeps them), so this is done once."""
         results: list[dict[str, Any]] = []
-        for body in self.bodies:
+        while self.bodies:
             try:
-                page = json.loads(body) if body else None
+                page = json.loads(self.bodies.pop(0) or b"null")
             except ValueError as exc:  # not JSON, or not UTF-8
                 raise _not_json(self.platform, GRADES_OF_A_COLUMN) from exc
             results.extend(page or [])
