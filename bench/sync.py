@@ -75,7 +75,7 @@ def _child(context_id: int, cache_dir: str, sandbox_pid: int) -> None:
 
         def read() -> tuple[int, int]:
             columns = [
-                ColumnRef(c.id, c.public_id, c.lti_lineitem_id, c.score_maximum, c.results_digest)
+                ColumnRef.of(c)
                 for c in db.session.scalars(
                     db.select(Column).where(Column.context_id == context_id)
                 )

@@ -15,11 +15,12 @@ catalogue of its own, and the application translates it where people read it.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from pylti1p3.names_roles import TNamesAndRolesData
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 NRPS_SCOPE = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 NRPS_MEDIA = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
@@ -84,14 +86,43 @@ _NEXT_LINK = re.compile(
 )
 
 
+def _next_link(headers: Mapping[str, str]) -> str | None:
+    """The next page's URL from a ``Link: rel="next"`` header, any quoting accepted."""
+    link = next((v for k, v in headers.items() if k.lower() == "link"), "")
+    match = _NEXT_LINK.search(link.replace("\n", " "))
+    return match.group(1) if match else None
+
+
 class CachedTokenServiceConnector(ServiceConnector):
     """pylti1p3's connector with access tokens kept in the shared cache until expiry (one per
     token URL, client_id and scope set), a fresh token and one more try when a service
-    answers 401, and a ``Link: rel="next"`` parser that also reads Moodle's quotes."""
+    answers 401, a ``Link: rel="next"`` parser that also reads Moodle's quotes, and pages
+    read undecoded (:meth:`get_page`)."""
 
     def make_service_request(self, scopes: Any, url: str, **kwargs: Any) -> Any:
+        request = super().make_service_request
+        response = self._fresh_token_on_401(scopes, url, lambda: request(scopes, url, **kwargs))
+        if response["next_page_url"] is None:
+            response["next_page_url"] = _next_link(response["headers"])
+        return response
+
+    def get_page(self, scopes: Sequence[str], url: str, accept: str) -> tuple[bytes, str | None]:
+        """One page of a service's answer: its body as sent (a caller that has seen the same
+        bytes before need not decode them) and the next page's URL, if any."""
+
+        def get() -> requests.Response:
+            headers = {"Authorization": f"Bearer {self.get_access_token(scopes)}", "Accept": accept}
+            response = self._requests_session.get(url, headers=headers)
+            if not response.ok:
+                raise LtiServiceException("There was an error making a service request.", response)
+            return response
+
+        response = self._fresh_token_on_401(scopes, url, get)
+        return response.content, _next_link(response.headers)
+
+    def _fresh_token_on_401(self, scopes: Any, url: str, call: Callable[[], _T]) -> _T:
         try:
-            response = super().make_service_request(scopes, url, **kwargs)
+            return call()
         except AccessTokenRefused:
             raise
         except LtiServiceException as exc:
@@ -101,12 +132,7 @@ class CachedTokenServiceConnector(ServiceConnector):
             # cached for another client): forget it and try once more with a new one.
             log.info("service answered 401 at %s: retrying with a new access token", url)
             cache.delete(self._cache_key(self._scope_key(sorted(scopes))))
-            response = super().make_service_request(scopes, url, **kwargs)
-        if response["next_page_url"] is None:
-            headers = {k.lower(): v for k, v in response["headers"].items()}
-            if match := _NEXT_LINK.search(headers.get("link", "").replace("\n", " ")):
-                response["next_page_url"] = match.group(1)
-        return response
+            return call()
 
     def get_access_token(self, scopes: Any) -> str:
         try:
@@ -227,6 +253,17 @@ def failure_sentence(
     )
 
 
+def _not_json(platform: str, what: str) -> PlatformError:
+    log.warning("%s sent a body that is not JSON for %s", platform, what)
+    return PlatformError(
+        translatable(
+            "%(platform)s answered the request for %(what)s with something that is not JSON.",
+            platform=platform,
+            what=what,
+        )
+    )
+
+
 def _call(platform: str, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
     """Run a pylti1p3 service call, turning its failures into :class:`PlatformError`."""
     try:
@@ -253,14 +290,7 @@ def _call(platform: str, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
             failure_sentence(platform, what, status, token=token), status, retry_after
         ) from exc
     except requests.JSONDecodeError as exc:
-        log.warning("%s sent a body that is not JSON for %s", platform, what)
-        raise PlatformError(
-            translatable(
-                "%(platform)s answered the request for %(what)s with something that is not JSON.",
-                platform=platform,
-                what=what,
-            )
-        ) from exc
+        raise _not_json(platform, what) from exc
     except requests.Timeout as exc:
         raise PlatformError(
             failure_sentence(platform, what, None, reason=translatable("no answer in time"))
@@ -314,6 +344,34 @@ def _stop_paging_results(registration_id: int) -> None:
     db.session.commit()
 
 
+class ResultPages:
+    """A line item's results as the platform sent them: each page's body, undecoded (a sync
+    that has seen the same bytes before skips decoding them), and their SHA-256, each body
+    after its length (where one page ends counts)."""
+
+    def __init__(self, platform: str, bodies: list[bytes]) -> None:
+        self.platform = platform
+        self.bodies = bodies
+        digest = hashlib.sha256()
+        for body in bodies:
+            digest.update(len(body).to_bytes(8, "big"))
+            digest.update(body)
+        self.digest = digest.hexdigest()
+
+    def decode(self) -> list[dict[str, Any]]:
+        """The results of every page, in order; :class:`PlatformError` when a body is not
+        JSON. Each body is let go once decoded (a large column's bytes need not stay beside
+        its results while a sync digests and keeps them), so this is done once."""
+        results: list[dict[str, Any]] = []
+        while self.bodies:
+            try:
+                page = json.loads(self.bodies.pop(0) or b"null")
+            except ValueError as exc:  # not JSON, or not UTF-8
+                raise _not_json(self.platform, GRADES_OF_A_COLUMN) from exc
+            results.extend(page or [])
+        return results
+
+
 @dataclass
 class CourseServices:
     """AGS and NRPS for one course, as its last launch announced them."""
@@ -359,11 +417,12 @@ class CourseServices:
         paged request failed where an unpaged one worked (remembered per registration)."""
         return self.registration.ags_results_paging and self.registration.product_family != "moodle"
 
-    def results(self, lineitem_url: str) -> list[dict[str, Any]]:
-        """Every result of one line item: following ``Link: rel="next"`` where the platform
-        pages results; one unpaged retry when a paged request fails."""
+    def results(self, lineitem_url: str) -> ResultPages:
+        """Every result of one line item, as the platform's pages: following
+        ``Link: rel="next"`` where the platform pages results; one unpaged retry when a paged
+        request fails."""
         if self.ags is None:
-            return []
+            return ResultPages(self.platform, [])
         url = add_path_segment(lineitem_url, "results")
         if not self.pages_results:
             return self._results_from(url)
@@ -386,22 +445,21 @@ class CourseServices:
         _stop_paging_results(self.registration.id)  # the commit reloads our registration
         return results
 
-    def _results_from(self, url: str | None) -> list[dict[str, Any]]:
+    def _results_from(self, url: str | None) -> ResultPages:
         connector = self._connector()
         scopes = (self.context.ags_endpoint or {}).get("scope", [])
-        results: list[dict[str, Any]] = []
+        bodies: list[bytes] = []
         while url:
-            page = _call(
+            body, url = _call(
                 self.platform,
                 GRADES_OF_A_COLUMN,
-                connector.make_service_request,
+                connector.get_page,
                 scopes,
                 url,
                 accept=RESULTS_MEDIA,
             )
-            results.extend(page["body"] or [])
-            url = page["next_page_url"]
-        return results
+            bodies.append(body)
+        return ResultPages(self.platform, bodies)
 
     def create_line_item(
         self, label: str, score_maximum: float, tag: str = "", resource_id: str = ""

@@ -63,6 +63,10 @@ class Column(TimestampMixin, Model):
     # SHA-256 of the AGS results a sync last stored: the same results again are skipped.
     # Cleared whenever another source (CSV, webhook) changes a grade of the column.
     results_digest: Mapped[str | None] = mapped_column(String(64))
+    # SHA-256 of the bodies that carried them, and how many they were: the same bytes again
+    # are not even decoded. Set and cleared with ``results_digest``.
+    results_body_digest: Mapped[str | None] = mapped_column(String(64))
+    results_count: Mapped[int | None] = mapped_column()
 
     context: Mapped[Context] = relationship()
 

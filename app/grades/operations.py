@@ -139,7 +139,7 @@ def record_grades(events: Sequence[GradeEvent]) -> list[GradeEvent]:
         db.session.execute(
             update(Column)
             .where(Column.id.in_(touched), Column.results_digest.is_not(None))
-            .values(results_digest=None)
+            .values(results_digest=None, results_body_digest=None)
             .execution_options(synchronize_session=False)
         )
     # Each distinct timestamp converted to the driver's form once (``now`` once for all).

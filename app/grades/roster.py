@@ -43,10 +43,10 @@ class Member:
 
 
 def user_ids_by_sub(
-    issuer: str, subs: Iterable[str], people: Mapping[str, dict[str, Any]] | None = None
+    issuer: str, subs: Iterable[str], people: Mapping[str, Member] | None = None
 ) -> dict[str, int]:
     """Our user ids for platform ``sub``s, creating users for unknown ones: bare, or with
-    their ``people`` fields (name, given_name, family_name, email) when given."""
+    their names and email when ``people`` has them (as roster members)."""
     wanted = sorted(set(subs))
     found: dict[str, int] = {}
     for start in range(0, len(wanted), CHUNK):
@@ -75,7 +75,7 @@ def user_ids_by_sub(
                     "issuer": issuer,
                     "sub": s,
                     "public_id": new_public_id(),
-                    **(people.get(s, _BARE) if people else _BARE),
+                    **(_person(people[s], _BARE) if people and s in people else _BARE),
                     "created_at": now,
                     "updated_at": now,
                 }
@@ -103,9 +103,7 @@ def upsert_roster(context: Context, issuer: str, members: Sequence[Member]) -> d
     on every sync, so unchanged people cost one read each)."""
     # New people are created with their names and emails: not bare and then updated (a
     # large first roster: 10,000 UPDATEs).
-    ids = user_ids_by_sub(
-        issuer, (m.sub for m in members), {m.sub: _person(m, _BARE) for m in members}
-    )
+    ids = user_ids_by_sub(issuer, (m.sub for m in members), {m.sub: m for m in members})
     by_id = {ids[m.sub]: m for m in members}
     people = table_of(LtiUser)
     changed_people = []

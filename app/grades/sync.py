@@ -4,7 +4,7 @@ LTI never pushes a grade change (DESIGN.md "The flow of data"), so this runs on 
 periodically and on demand. All results are read (AGS has no "changed since" filter), but
 only results that differ from the stored grades are written, so an unchanged course writes
 nothing; a column whose results are exactly those of the last sync (same digest) is not even
-compared.
+compared, and one whose answer is the same bytes as the last sync's is not even decoded.
 
 Columns are stored one by one as they arrive, the columns the course's badges read first;
 as soon as those are stored every learner is evaluated and issued what they earned, while
@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from flask import current_app
@@ -37,7 +38,7 @@ from app.grades.models import Column
 from app.grades.operations import GradeEvent, parse_timestamp, record_grades
 from app.grades.roster import Member, upsert_roster, user_ids_by_sub
 from app.models import Context, Registration
-from lti.services import CourseServices
+from lti.services import CourseServices, ResultPages
 
 # Columns read at once: a platform serves several requests in parallel, but each column in
 # flight holds its answer (1.5 MB of JSON for 5,000 results, parsed) and a thread's malloc
@@ -73,12 +74,13 @@ class SyncResult:
 
 @dataclass(frozen=True)
 class ColumnResults:
-    """One column's results as read: how many the platform sent, their digest, and the
-    results themselves, unless they are those of the last sync (same digest: ``None``,
-    nothing to store or even keep)."""
+    """One column's results as read: how many the platform sent, their digest and that of
+    the bodies that carried them, and the results themselves, unless they are those of the
+    last sync (same digest: ``None``, nothing to store or even keep)."""
 
     count: int
     digest: str
+    body_digest: str
     results: list[Result] | None
 
 
@@ -91,6 +93,21 @@ class ColumnRef:
     url: str
     maximum: float | None
     digest: str | None
+    body_digest: str | None
+    count: int | None
+
+    @classmethod
+    def of(cls, column: Column) -> ColumnRef:
+        """What a sync needs of ``column``."""
+        return cls(
+            column.id,
+            column.public_id,
+            column.lti_lineitem_id,
+            column.score_maximum,
+            column.results_digest,
+            column.results_body_digest,
+            column.results_count,
+        )
 
 
 def sync_course(context_id: int, *, on_chunk: Callable[[], None] | None = None) -> SyncResult:
@@ -113,10 +130,7 @@ def sync_course(context_id: int, *, on_chunk: Callable[[], None] | None = None) 
         # Roster and columns stand on their own (committed first); grades go in chunks below.
         course = db.session.get_one(Context, context_id)
         ids = upsert_roster(course, issuer, members) if members else {}
-        columns = [
-            ColumnRef(c.id, c.public_id, c.lti_lineitem_id, c.score_maximum, c.results_digest)
-            for c in upsert_columns(course, line_items)
-        ]
+        columns = [ColumnRef.of(c) for c in upsert_columns(course, line_items)]
         return ids, columns
 
     ids, columns = in_transaction(mirror)
@@ -131,6 +145,8 @@ def sync_course(context_id: int, *, on_chunk: Callable[[], None] | None = None) 
         result.results += read.count
         if read.results is not None:
             result.passed.changed += _store_column(context_id, issuer, column, read, ids)
+        elif read.body_digest != column.body_digest:  # new bytes, the same results
+            in_transaction(partial(_remember_digests, column, read))
         del read  # a column's results are dropped once stored
         waiting.discard(column.id)
         if on_chunk:
@@ -164,13 +180,16 @@ def results_digest(items: list[dict[str, Any]]) -> str:
     return digest.hexdigest()
 
 
-def kept_results(column: ColumnRef, items: list[dict[str, Any]]) -> ColumnResults:
+def kept_results(column: ColumnRef, pages: ResultPages) -> ColumnResults:
     """What a sync keeps of a column's results until it stores them (the parsed JSON is
-    dropped): nothing when their digest is the last sync's, else one :data:`Result` per
-    graded learner."""
+    dropped): nothing when the platform sent the bytes of the last sync (not even decoded)
+    or results of the same digest, else one :data:`Result` per graded learner."""
+    if column.count is not None and pages.digest == column.body_digest:
+        return ColumnResults(column.count, column.digest or "", pages.digest, None)
+    items = pages.decode()
     digest = results_digest(items)
     if digest == column.digest:
-        return ColumnResults(len(items), digest, None)
+        return ColumnResults(len(items), digest, pages.digest, None)
     kept: list[Result] = [
         (
             str(item["userId"]),
@@ -182,7 +201,7 @@ def kept_results(column: ColumnRef, items: list[dict[str, Any]]) -> ColumnResult
         for item in items
         if item.get("userId")
     ]
-    return ColumnResults(len(items), digest, kept)
+    return ColumnResults(len(items), digest, pages.digest, kept)
 
 
 def _store_column(
@@ -219,17 +238,27 @@ def _store_column(
 
         def store(part: list[GradeEvent] = part, last: bool = last) -> int:
             stored = len(record_grades(part))
-            if last:  # with the last chunk: a crash before it leaves the digest unset
-                db.session.execute(
-                    update(Column)
-                    .where(Column.id == column.id)
-                    .values(results_digest=read.digest)
-                    .execution_options(synchronize_session=False)
-                )
+            if last:  # with the last chunk: a crash before it leaves the digests unset
+                _remember_digests(column, read)
             return stored
 
         changed += in_transaction(store)
     return changed
+
+
+def _remember_digests(column: ColumnRef, read: ColumnResults) -> None:
+    """Record what the next sync compares a column's results with (in the caller's
+    transaction)."""
+    db.session.execute(
+        update(Column)
+        .where(Column.id == column.id)
+        .values(
+            results_digest=read.digest,
+            results_body_digest=read.body_digest,
+            results_count=read.count,
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 class ReadAhead:
@@ -256,7 +285,7 @@ def read_results(
     """Every result of each column, several columns at a time (the calls wait on the
     platform, not on us), yielded as each column arrives, in the order given where possible.
     Each thread has its own app context (and database session), and turns its column's
-    parsed JSON into :func:`kept_results` before handing it on. A column is asked for only
+    answer into :func:`kept_results` before handing it on. A column is asked for only
     when one is handed on, so at most ``FETCH_THREADS`` columns wait in memory besides the
     one being stored (all of a large course's would, were every column asked for at once).
 

@@ -251,3 +251,75 @@ def test_a_sync_keeps_at_most_its_reading_threads_columns_besides_the_one_it_sto
     assert max(alive) <= sync.FETCH_THREADS + 1
     gc.collect()
     assert not any(isinstance(o, sync.ColumnResults) for o in gc.get_objects())
+
+
+def _decoded(monkeypatch) -> list[int]:
+    """Counts the results pages a sync decodes (one entry, its result count, per column)."""
+    from lti.services import ResultPages
+
+    decoded: list[int] = []
+    decode = ResultPages.decode
+
+    def counting(pages: ResultPages) -> list[dict[str, Any]]:
+        decoded.append(len(results := decode(pages)))
+        return results
+
+    monkeypatch.setattr(ResultPages, "decode", counting)
+    return decoded
+
+
+def test_a_column_sent_as_the_same_bytes_is_not_decoded(app, registered, browser, monkeypatch):
+    columns = (("Exam", 100.0), ("Quiz", 10.0))
+    course = new_course(registered, browser, "canvas", learners=6, columns=columns)
+    decoded = _decoded(monkeypatch)
+    first = sync_course(course.context.id)
+    assert sorted(decoded) == [6, 6] and first.passed.changed == 12
+
+    decoded.clear()
+    again = sync_course(course.context.id)
+    assert decoded == [] and (again.results, again.passed.changed) == (12, 0)
+
+    quiz = course.column("Quiz")
+    sub = db.session.scalars(
+        select(LtiUser.sub).join(Grade).where(Grade.column_id == quiz.id).order_by(LtiUser.id)
+    ).first()
+    set_score(
+        registered.sandbox,
+        "canvas",
+        course.info.course_id,
+        course.info.line_item_ids[1],
+        _login(registered, "canvas", sub),
+        1.0,
+        "regraded",
+    )
+    third = sync_course(course.context.id)
+    assert decoded == [6] and (third.results, third.passed.changed) == (12, 1)
+    assert db.session.scalars(
+        select(Grade.score).join(LtiUser).where(Grade.column_id == quiz.id, LtiUser.sub == sub)
+    ).one() == pytest.approx(1.0)
+
+
+def test_new_bytes_with_the_same_results_leave_a_column_unchanged(
+    app, registered, browser, monkeypatch
+):
+    """A platform may send the same results in other bytes (here: a trailing space): they
+    are decoded, found equal by their digest, nothing is stored, and the new bytes are
+    remembered so the next sync skips them undecoded."""
+    from lti.services import CourseServices, ResultPages
+
+    course = new_course(registered, browser, learners=5)
+    sync_course(course.context.id)
+    grades = db.session.execute(select(Grade.id, Grade.updated_at)).all()
+    read = CourseServices.results
+
+    def respaced(services: CourseServices, url: str) -> ResultPages:
+        pages = read(services, url)
+        return ResultPages(pages.platform, [body + b" " for body in pages.bodies])
+
+    monkeypatch.setattr(CourseServices, "results", respaced)
+    decoded = _decoded(monkeypatch)
+    again = sync_course(course.context.id)
+    assert decoded == [5] and (again.results, again.passed.changed) == (5, 0)
+    assert db.session.execute(select(Grade.id, Grade.updated_at)).all() == grades
+    decoded.clear()
+    assert sync_course(course.context.id).results == 5 and decoded == []

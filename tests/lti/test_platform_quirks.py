@@ -67,7 +67,7 @@ def test_moodle_results_are_read_unpaged_after_one_failure_and_remembered(
     exam = _exam(services)
     calls.clear()
 
-    results = services.results(exam)
+    results = services.results(exam).decode()
 
     expected = sandbox_scores(registered, course.info.line_item_ids[0])
     assert {r["userId"]: r["resultScore"] for r in results} == expected
@@ -78,7 +78,7 @@ def test_moodle_results_are_read_unpaged_after_one_failure_and_remembered(
     assert db.session.get(Registration, registration.id).ags_results_paging is False
 
     calls.clear()
-    again = _services(course).results(exam)
+    again = _services(course).results(exam).decode()
     assert len(again) == len(expected)
     assert [("limit" in q, status) for q, status in _results_calls(calls)] == [(False, 200)]
 
@@ -88,7 +88,7 @@ def test_a_known_moodle_is_never_asked_for_paged_results(app, registered, browse
     services = _services(course)
     exam = _exam(services)
     calls.clear()
-    assert len(services.results(exam)) == 12
+    assert len(services.results(exam).decode()) == 12
     assert [("limit" in q, status) for q, status in _results_calls(calls)] == [(False, 200)]
     assert db.session.get(Registration, course.context.registration_id).ags_results_paging
 
@@ -99,7 +99,7 @@ def test_canvas_results_are_still_paged(app, registered, browser, calls, monkeyp
     services = _services(course)
     exam = _exam(services)
     calls.clear()
-    assert len(services.results(exam)) == 12
+    assert len(services.results(exam).decode()) == 12
     tried = _results_calls(calls)
     assert len(tried) == 3 and all(status == 200 for _q, status in tried)
     assert all(
@@ -166,7 +166,7 @@ def test_two_registrations_of_one_issuer_each_use_their_own_token(app, registere
 
     assert [i["label"] for i in first.line_items()] == ["Exam"]
     assert [i["label"] for i in second.line_items()] == ["Exam"]
-    assert len(second.results(second.line_items()[0]["id"])) == 6
+    assert len(second.results(second.line_items()[0]["id"]).decode()) == 6
 
     token_requests = [url for method, url, _s in calls if method == "POST"]
     assert len(token_requests) == 2  # one token per client_id, then reused

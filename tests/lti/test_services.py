@@ -6,7 +6,13 @@ import pytest
 
 from app.extensions import cache, db
 from app.models import Context, Registration
-from lti.services import CourseServices, PlatformError, add_path_segment, with_query
+from lti.services import (
+    CourseServices,
+    PlatformError,
+    ResultPages,
+    add_path_segment,
+    with_query,
+)
 from tests.support.lti_env import course_of, login_of, start_launch
 
 FLAVOURS = ["moodle", "canvas"]
@@ -25,7 +31,7 @@ def test_line_items_and_results(registered, browser, slug):
     items = services.line_items()
     assert {i["label"] for i in items} >= {"Quiz 1", "Quiz 2", "Project"}
     quiz = next(i for i in items if i["label"] == "Quiz 1")
-    results = list(services.results(quiz["id"]))
+    results = services.results(quiz["id"]).decode()
     assert results, "the seeded course has scores"
     for result in results:
         assert result["userId"] and result["scoreOf"] == quiz["id"]
@@ -38,9 +44,9 @@ def test_results_follow_paging(registered, browser, slug, monkeypatch):
 
     services = _services(registered, browser, slug)
     quiz = next(i for i in services.line_items() if i["label"] == "Quiz 1")
-    everything = list(services.results(quiz["id"]))
+    everything = services.results(quiz["id"]).decode()
     monkeypatch.setattr(lti.services, "PAGE_SIZE", 2)
-    paged = list(services.results(quiz["id"]))
+    paged = services.results(quiz["id"]).decode()
     assert len(everything) > 2
     assert sorted(r["userId"] for r in paged) == sorted(r["userId"] for r in everything)
 
@@ -148,4 +154,19 @@ def test_results_follow_moodles_typographic_next_link(app):
         connector.get_access_token = lambda scopes: "token"
         services._connector = lambda: connector
         lineitem = base + "/mod/lti/services.php/2/lineitems/6/lineitem?type_id=4"
-        assert [r["userId"] for r in services.results(lineitem)] == ["1", "2"]
+        assert [r["userId"] for r in services.results(lineitem).decode()] == ["1", "2"]
+
+
+def test_result_pages_digest_their_bytes_and_refuse_what_is_not_json():
+    pages = ResultPages("School Moodle", [b'[{"userId": "1"}]', b"", b'[{"userId": "2"}]'])
+    assert pages.digest == ResultPages("School Moodle", list(pages.bodies)).digest
+    assert [r["userId"] for r in pages.decode()] == ["1", "2"]
+    assert pages.bodies == []  # let go once decoded
+    # Where a page ends counts: the same bytes split elsewhere are other pages.
+    assert ResultPages("x", [b"[1]", b"[2]"]).digest != ResultPages("x", [b"[1][", b"2]"]).digest
+    with pytest.raises(PlatformError) as info:
+        ResultPages("School Moodle", [b"<html>Fatal error</html>"]).decode()
+    assert str(info.value) == (
+        "School Moodle answered the request for the grades of a column with something that "
+        "is not JSON."
+    )
