@@ -141,14 +141,14 @@ def _load(version: str) -> Snapshot:
     return snap
 
 
-def _file_stamp(holder: dict[str, Any]) -> str | None:
+def _file_stamp(backend: FileSystemCache, holder: dict[str, Any]) -> str | None:
     """The version stamp of a file-system cache, read from its file only when the file
     changed (or a second went by). Reading it (open, unpickle) cost every request more than
     the rest of the snapshot. cachelib writes each value to a new file renamed into place, so
     the same inode, size and modification time mean the same contents; the second bounds the
     unlikely case of a freed inode reused within one clock tick."""
     try:
-        st = os.stat(cache.cache._get_filename(VERSION_KEY))
+        st = os.stat(backend._get_filename(VERSION_KEY))
     except FileNotFoundError:
         return None  # none stamped yet
     seen = (st.st_ino, st.st_size, st.st_mtime_ns)
@@ -164,8 +164,9 @@ def _file_stamp(holder: dict[str, Any]) -> str | None:
 
 def _shared_version(holder: dict[str, Any]) -> str | None:
     try:
-        if isinstance(cache.cache, FileSystemCache):
-            version = _file_stamp(holder)
+        backend = cache.cache
+        if isinstance(backend, FileSystemCache):
+            version = _file_stamp(backend, holder)
         else:
             version = cache.get(VERSION_KEY)
         if version is None:
