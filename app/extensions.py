@@ -16,6 +16,8 @@ from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
+from app.security import limit_storage  # noqa: F401  (registers swept-memory://)
+
 # One naming convention so Alembic (and SQLite batch mode) can name every constraint.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -105,7 +107,8 @@ class RouteLimiter(Limiter):
 
 
 # Rate limits of anonymous endpoints, per client address; storage and limits come from the
-# settings (``RATELIMIT_STORAGE_URI``: Redis when ``REDIS_URL`` is set, memory otherwise).
+# settings (``RATELIMIT_STORAGE_URI``: Redis when ``REDIS_URL`` is set, else the process's
+# memory, ``swept-memory://`` registered by :mod:`app.security.limit_storage`).
 limiter = RouteLimiter(get_remote_address)
 
 

@@ -12,6 +12,7 @@ loads it again. A change made behind the ORM's back (raw SQL) is seen within
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import threading
 import time
@@ -19,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from cachelib import FileSystemCache
 from flask import Flask, current_app, has_app_context, has_request_context, request
 from sqlalchemy import event, select
 from sqlalchemy.orm import ORMExecuteState, Session
@@ -30,6 +32,7 @@ log = logging.getLogger(__name__)
 
 VERSION_KEY = "registrations-version"
 MAX_AGE = 60.0  # seconds: the longest a change made outside the ORM goes unseen
+FILE_STAMP_MAX_AGE = 1.0  # seconds a file-system cache's unchanged stamp file is trusted
 _CHANGED = "registrations_changed"
 _WATCHED = (Registration, Deployment)
 _MEMO = "badgebridge.registrations"  # the request's snapshot, in its WSGI environ
@@ -138,9 +141,34 @@ def _load(version: str) -> Snapshot:
     return snap
 
 
-def _shared_version() -> str | None:
+def _file_stamp(backend: FileSystemCache, holder: dict[str, Any]) -> str | None:
+    """The version stamp of a file-system cache, read from its file only when the file
+    changed (or a second went by). Reading it (open, unpickle) cost every request more than
+    the rest of the snapshot. cachelib writes each value to a new file renamed into place, so
+    the same inode, size and modification time mean the same contents; the second bounds the
+    unlikely case of a freed inode reused within one clock tick."""
     try:
-        version = cache.get(VERSION_KEY)
+        st = os.stat(backend._get_filename(VERSION_KEY))
+    except FileNotFoundError:
+        return None  # none stamped yet
+    seen = (st.st_ino, st.st_size, st.st_mtime_ns)
+    memo = holder.get("file_stamp")
+    now = time.monotonic()
+    if memo is not None and memo[0] == seen and now - memo[2] < FILE_STAMP_MAX_AGE:
+        return memo[1]
+    version = cache.get(VERSION_KEY)
+    # Stat before read: a file replaced in between is read anew next time.
+    holder["file_stamp"] = (seen, version, now)
+    return version
+
+
+def _shared_version(holder: dict[str, Any]) -> str | None:
+    try:
+        backend = cache.cache
+        if isinstance(backend, FileSystemCache):
+            version = _file_stamp(backend, holder)
+        else:
+            version = cache.get(VERSION_KEY)
         if version is None:
             version = secrets.token_hex(8)
             cache.set(VERSION_KEY, version, timeout=0)  # 0: never expires
@@ -152,12 +180,13 @@ def _shared_version() -> str | None:
 
 def snapshot() -> Snapshot:
     """The active registrations and deployments, current as of the last change committed
-    anywhere (one shared-cache read per request; the database only after a change)."""
+    anywhere (one shared-cache read per request, on the file-system cache a look at its
+    file; the database only after a change)."""
     memo = request.environ.get(_MEMO) if has_request_context() else None
     if memo is not None:
         return memo
     holder = current_app.extensions["registration_cache"]
-    version = _shared_version()
+    version = _shared_version(holder)
     snap: Snapshot = holder["snapshot"]
     if version is None or snap.version != version or time.monotonic() - snap.loaded_at > MAX_AGE:
         with holder["lock"]:

@@ -104,7 +104,9 @@ def load_settings(instance_path: Path) -> dict[str, Any]:
             k.strip() for k in (env.get("SECRET_KEY_FALLBACKS") or "").split(",") if k.strip()
         ],
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # A server connection can drop between requests: ping it on checkout. A SQLite file
+        # cannot, and the ping was a statement per request.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": not database_url.startswith("sqlite")},
         "REDIS_URL": redis_url,
         "PUBLIC_BASE_URL": (env.get("PUBLIC_BASE_URL") or "http://localhost:5000").rstrip("/"),
         "SMTP_URL": env.get("SMTP_URL") or None,
@@ -124,7 +126,7 @@ def load_settings(instance_path: Path) -> dict[str, Any]:
         "FRAME_ANCESTORS": (env.get("FRAME_ANCESTORS") or "").split(),
         # Rate limits of anonymous endpoints per client address (limits syntax: "N/period").
         "RATELIMIT_ENABLED": _bool(env.get("RATELIMIT_ENABLED"), default=True),
-        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_STORAGE_URI": redis_url or "swept-memory://",  # app/security/limit_storage.py
         "RATELIMIT_HEADERS_ENABLED": True,
         "RATE_LIMIT_LTI_LOGIN": env.get("RATE_LIMIT_LTI_LOGIN") or "60/minute",
         "RATE_LIMIT_PUBLIC_PAGES": env.get("RATE_LIMIT_PUBLIC_PAGES") or "600/minute",

@@ -446,9 +446,7 @@ def activate(s: Session, platform: Platform, client_id: str) -> Tool:
     course gets a link to the tool (Moodle's preconfigured tool added as an activity,
     Canvas's course navigation placement), so it can be launched straight away.
     """
-    tool = s.scalars(
-        select(Tool).where(Tool.platform_id == platform.id, Tool.client_id == client_id)
-    ).first()
+    tool = ops.tool_by_client_id(s, platform, client_id)
     if tool is None:
         raise LookupError(f"no tool with client_id {client_id!r} on {platform.slug}")
     if tool.deployment_id.startswith(PENDING_PREFIX):
@@ -472,9 +470,7 @@ def activate(s: Session, platform: Platform, client_id: str) -> Tool:
 
 def deactivate(s: Session, platform: Platform, client_id: str) -> None:
     """Turn a tool off (launches and service tokens are refused)."""
-    tool = s.scalars(
-        select(Tool).where(Tool.platform_id == platform.id, Tool.client_id == client_id)
-    ).first()
+    tool = ops.tool_by_client_id(s, platform, client_id)
     if tool is not None:
         tool.active = False
         s.flush()

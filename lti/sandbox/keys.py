@@ -14,7 +14,7 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from lti.sandbox.models import Platform, PlatformKey
@@ -40,14 +40,17 @@ def add_platform_key(s: Session, platform: Platform) -> PlatformKey:
     return key
 
 
+_NEWEST_KEY = (  # every id_token asks: built once
+    select(PlatformKey)
+    .where(PlatformKey.platform_id == bindparam("platform"))
+    .order_by(PlatformKey.id.desc())
+    .limit(1)
+)
+
+
 def signing_key(s: Session, platform: Platform) -> PlatformKey:
     """The newest key of ``platform``: it signs id_tokens."""
-    key = s.scalars(
-        select(PlatformKey)
-        .where(PlatformKey.platform_id == platform.id)
-        .order_by(PlatformKey.id.desc())
-        .limit(1)
-    ).first()
+    key = s.scalars(_NEWEST_KEY, {"platform": platform.id}).first()
     if key is None:
         key = add_platform_key(s, platform)
     return key

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, String, cast, delete, func, insert, select, update
+from sqlalchemy import Select, String, bindparam, cast, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -37,11 +37,31 @@ from lti.sandbox.people import email_for, person
 
 FLAVOURS = ("moodle", "canvas")
 
+# Statements every launch runs, built once: building one (its expressions and cache key) cost
+# about as much as running it.
+_PLATFORM_BY_SLUG = select(Platform).where(Platform.slug == bindparam("slug"))
+_TOOL_BY_CLIENT_ID = select(Tool).where(
+    Tool.platform_id == bindparam("platform"), Tool.client_id == bindparam("client_id")
+)
+_ACCOUNT_ROLES = (
+    select(Enrollment.role)
+    .distinct()
+    .where(Enrollment.user_id == bindparam("user"), Enrollment.status == "active")
+)
+_LINE_ITEMS_OF_LINK = (
+    select(LineItem).where(LineItem.resource_link_id == bindparam("link")).order_by(LineItem.id)
+)
+
 
 # ---- platforms and tools -------------------------------------------------------------
 def get_platform(s: Session, slug: str) -> Platform | None:
     """The platform at ``/<slug>``."""
-    return s.scalars(select(Platform).where(Platform.slug == slug)).first()
+    return s.scalars(_PLATFORM_BY_SLUG, {"slug": slug}).first()
+
+
+def tool_by_client_id(s: Session, platform: Platform, client_id: str) -> Tool | None:
+    """The tool of ``platform`` with ``client_id``."""
+    return s.scalars(_TOOL_BY_CLIENT_ID, {"platform": platform.id, "client_id": client_id}).first()
 
 
 def create_platform(s: Session, slug: str, flavour: str, name: str | None = None) -> Platform:
@@ -79,9 +99,7 @@ def register_tool(
     privacy_level: str = "public",
 ) -> Tool:
     """Register a tool (or update the registration with this client_id)."""
-    tool = s.scalars(
-        select(Tool).where(Tool.platform_id == platform.id, Tool.client_id == client_id)
-    ).first()
+    tool = tool_by_client_id(s, platform, client_id)
     if tool is None:
         tool = Tool(platform_id=platform.id, client_id=client_id)
         s.add(tool)
@@ -254,13 +272,7 @@ def enrollment_of(s: Session, course: Course, user: User) -> Enrollment | None:
 
 def account_roles_of(s: Session, user: User) -> frozenset[str]:
     """The roles a user holds in any active enrolment of their platform."""
-    return frozenset(
-        s.scalars(
-            select(Enrollment.role)
-            .distinct()
-            .where(Enrollment.user_id == user.id, Enrollment.status == "active")
-        )
-    )
+    return frozenset(s.scalars(_ACCOUNT_ROLES, {"user": user.id}))
 
 
 def members_page(
@@ -378,11 +390,7 @@ def add_line_item(
 
 def line_items_of_link(s: Session, link: ResourceLink) -> list[LineItem]:
     """The columns of a resource link, oldest first."""
-    return list(
-        s.scalars(
-            select(LineItem).where(LineItem.resource_link_id == link.id).order_by(LineItem.id)
-        )
-    )
+    return list(s.scalars(_LINE_ITEMS_OF_LINK, {"link": link.id}))
 
 
 def course_line_items(s: Session, course: Course) -> list[LineItem]:

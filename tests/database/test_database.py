@@ -147,3 +147,13 @@ def test_a_new_sqlite_database_gets_8_kib_pages(tmp_path) -> None:
             assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     finally:
         engine.dispose()
+
+
+def test_connections_are_pinged_on_checkout_only_on_a_server(app, monkeypatch) -> None:
+    engine = db.engine
+    pings: list[object] = []
+    monkeypatch.setattr(engine.dialect, "do_ping", lambda conn: pings.append(conn) or True)
+    for _ in range(2):  # the second checkout takes the pooled connection: pinged, if ever
+        with engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+    assert bool(pings) == (engine.dialect.name != "sqlite")

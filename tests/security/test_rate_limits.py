@@ -114,3 +114,27 @@ def test_the_limiter_runs_only_on_routes_with_a_limit(client, monkeypatch):
     assert resolved == ["lti.login"]  # once, by its own limit's decorator
     assert "X-RateLimit-Limit" in limited.headers
     assert client.get("/ob/verify/no-such-award").headers["X-RateLimit-Limit"]  # a blueprint's
+
+
+def test_counting_logins_starts_no_thread_per_login(app, client, low_limits, monkeypatch):
+    """Without Redis, limits count in memory; sweeping expired counters must not start a
+    thread per counted hit (limits' own memory storage restarts a 10 ms timer each time)."""
+    import threading
+    import time
+
+    if app.config["RATELIMIT_STORAGE_URI"] != "swept-memory://":
+        pytest.skip("the in-memory storage only")
+    started: list[threading.Timer] = []
+    real_start = threading.Timer.start
+
+    def start(timer: threading.Timer) -> None:
+        started.append(timer)
+        real_start(timer)
+
+    monkeypatch.setattr(threading.Timer, "start", start)
+    answers = []
+    for _ in range(4):
+        answers.append(client.get("/lti/login", query_string=LOGIN).status_code)
+        time.sleep(0.02)  # longer than limits' 10 ms timer: each hit would start another
+    assert answers[-1] == 429  # still counted: 3 per minute
+    assert len(started) <= 1

@@ -7,7 +7,6 @@ from typing import Any, cast
 
 import jwt
 from flask import g, render_template, request
-from sqlalchemy import select
 
 from lti.sandbox import hints, keys
 from lti.sandbox import launch as launches
@@ -32,9 +31,7 @@ def _verify(token: str, expected: dict[str, Any]) -> tuple[Tool, Course, dict[st
     except jwt.PyJWTError as exc:
         raise DeepLinkError(f"The response is not a JWT: {exc}") from exc
     client_id = str(unverified.get("iss") or "")
-    tool = s.scalars(
-        select(Tool).where(Tool.platform_id == g.platform.id, Tool.client_id == client_id)
-    ).first()
+    tool = ops.tool_by_client_id(s, g.platform, client_id)
     if tool is None:
         raise DeepLinkError(f"No tool has client_id {client_id!r} (the response's iss).")
     try:

@@ -8,7 +8,6 @@ from typing import Any
 
 import jwt
 from flask import Response, current_app, g, jsonify, request
-from sqlalchemy import select
 
 from lti.sandbox import keys
 from lti.sandbox import operations as ops
@@ -88,9 +87,7 @@ def _token() -> tuple[Response, int] | Response:
         return _error("invalid_request", "client_assertion is not a JWT")
     s = session()
     client_id = str(unverified.get("sub") or "")
-    tool = s.scalars(
-        select(Tool).where(Tool.platform_id == g.platform.id, Tool.client_id == client_id)
-    ).first()
+    tool = ops.tool_by_client_id(s, g.platform, client_id)
     if tool is None or not tool.active:
         return _error("invalid_client", f"unknown client {client_id!r}")
     audience = g.flavour.token_url(iss())

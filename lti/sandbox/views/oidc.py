@@ -5,12 +5,12 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from flask import Response, g, render_template, request
-from sqlalchemy import select
 
 from lti.sandbox import hints
 from lti.sandbox import launch as launches
+from lti.sandbox import operations as ops
 from lti.sandbox.db import session
-from lti.sandbox.models import Course, ResourceLink, Tool, User
+from lti.sandbox.models import User
 from lti.sandbox.views.common import base_url, bp, only
 
 
@@ -23,18 +23,14 @@ def initiate() -> Response | tuple[str, int]:
         claims = hints.read(launches.HINT, hint)
     except hints.HintError as exc:
         return render_template("sandbox/error.html", title="Launch refused", message=str(exc)), 400
-    s = session()
-    tool, user, course = (
-        s.get(Tool, claims["t"]),
-        s.get(User, claims["u"]),
-        s.get(Course, claims["c"]),
-    )
-    if claims.get("p") != g.platform.slug or not tool or not user or not course:
+    found = launches.parties(session(), claims)
+    if claims.get("p") != g.platform.slug or found is None:
         return render_template(
             "sandbox/error.html",
             title="Launch refused",
             message="This launch is for another platform.",
         ), 400
+    tool, user, _course, link, _enrolment = found
     if not tool.active:
         return render_template(
             "sandbox/error.html",
@@ -42,7 +38,6 @@ def initiate() -> Response | tuple[str, int]:
             message=f"{tool.name} is not active on this platform: an "
             "administrator must activate it first.",
         ), 403
-    link = s.get(ResourceLink, claims["l"]) if claims.get("l") else None
     fields = launches.login_form_fields(
         g.platform, tool, user, hint, launches.target_for(tool, link, claims["m"]), base_url()
     )
@@ -57,9 +52,7 @@ def _auth() -> Response | tuple[str, int]:
     params = request.values
     s = session()
     client_id = params.get("client_id", "")
-    tool = s.scalars(
-        select(Tool).where(Tool.platform_id == g.platform.id, Tool.client_id == client_id)
-    ).first()
+    tool = ops.tool_by_client_id(s, g.platform, client_id)
     if tool is None or not tool.active:
         return _page(400, "Unknown client_id", f"No active tool has client_id {client_id!r}.")
     redirect_uri = params.get("redirect_uri", "")
