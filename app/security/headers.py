@@ -16,10 +16,8 @@ inline runs.
 
 from __future__ import annotations
 
-import base64
 import logging
-import os
-import threading
+import secrets
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, request
@@ -46,48 +44,14 @@ PERMISSIONS_POLICY = (
 HSTS = "max-age=31536000; includeSubDomains"
 
 
-class RandomPool:
-    """Bytes of the operating system's CSPRNG, drawn 4 KiB at a time and each handed out once.
-
-    A page's nonce needs 16 unpredictable bytes; asking the kernel for them on every response
-    is a ``getrandom`` call that also lets go of the GIL (on a busy worker, a wait to get it
-    back). Bytes taken from a block drawn earlier are exactly as unpredictable, provided none
-    is used twice: a forked child (a gunicorn worker of a preloaded app) drops the block its
-    parent drew.
-    """
-
-    def __init__(self, block: int = 4096) -> None:
-        self._block = block
-        self._lock = threading.Lock()
-        self._bytes = b""
-        self._at = 0
-        os.register_at_fork(after_in_child=self._forget)
-
-    def _forget(self) -> None:
-        self._lock = threading.Lock()
-        self._bytes, self._at = b"", 0
-
-    def take(self, n: int) -> bytes:
-        """``n`` random bytes never handed out before."""
-        with self._lock:
-            if self._at + n > len(self._bytes):
-                self._bytes, self._at = os.urandom(max(self._block, n)), 0
-            start, self._at = self._at, self._at + n
-            return self._bytes[start : self._at]
-
-
-_random = RandomPool()
-
-
 def csp_nonce() -> str:
-    """This request's CSP nonce (one per request, made on first use: 128 random bits)."""
+    """This request's CSP nonce (one per request, made on first use)."""
     # Kept in the WSGI environ, which lives exactly as long as the request (``g`` belongs to
     # the app context, which one test can hold across many requests).
     environ = request.environ
     nonce = environ.get("badgebridge.csp_nonce")
     if nonce is None:  # (setdefault would draw a new one on every call)
-        nonce = base64.urlsafe_b64encode(_random.take(16)).rstrip(b"=").decode()
-        environ["badgebridge.csp_nonce"] = nonce
+        nonce = environ["badgebridge.csp_nonce"] = secrets.token_urlsafe(16)
     return nonce
 
 

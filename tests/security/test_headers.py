@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -60,30 +59,6 @@ def test_every_page_gets_a_fresh_nonce_that_its_inline_style_carries(client):
     policy = _policy(first)
     assert "'unsafe-inline'" not in policy["script-src"] + policy["style-src"]
     assert policy["object-src"] == "'none'"
-
-
-def test_random_bytes_are_never_handed_out_twice_across_blocks():
-    from app.security.headers import RandomPool
-
-    pool = RandomPool(block=40)  # 2 takes of 16 per block: every third take draws anew
-    taken = [pool.take(16) for _ in range(300)]
-    assert len(set(taken)) == 300 and {len(t) for t in taken} == {16}
-
-
-def test_a_forked_worker_does_not_repeat_its_parents_random_bytes():
-    from app.security.headers import RandomPool
-
-    pool = RandomPool()
-    pool.take(16)  # the parent holds a drawn block
-    read, write = os.pipe()
-    child = os.fork()
-    if child == 0:  # pragma: no cover (the child reports through the pipe)
-        os.write(write, pool.take(16))
-        os._exit(0)
-    os.close(write)
-    os.waitpid(child, 0)
-    assert os.read(read, 16) != pool.take(16)
-    os.close(read)
 
 
 def test_every_inline_script_and_style_in_the_templates_carries_the_nonce():
