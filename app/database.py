@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar, cast, overload
 
@@ -225,12 +225,7 @@ def _upsert_copied(
             f"CREATE TEMP TABLE IF NOT EXISTS {staging} ON COMMIT DELETE ROWS "
             f"AS SELECT {names} FROM {target} WITH NO DATA"
         )
-        cursor.execute(f"SELECT {names} FROM {staging} LIMIT 0")
-        types = [d.type_code for d in cursor.description]
-        with cursor.copy(f"COPY {staging} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types(types)
-            for row in rows:
-                copy.write_row(row)
+        _copy_into(cursor, staging, names, rows)
         cursor.execute(
             f"INSERT INTO {target} ({names}) SELECT {names} FROM {staging} "
             f"ON CONFLICT ({', '.join(quote(k) for k in keys)}) DO UPDATE SET "
@@ -267,12 +262,23 @@ def insert_rows(table: Table, rows: list[dict[str, Any]]) -> None:
     names = ", ".join(quote(name) for name in columns)
     driver: Any = connection.connection.dbapi_connection
     with driver.cursor() as cursor:
-        cursor.execute(f"SELECT {names} FROM {quote(table.name)} LIMIT 0")
-        types = [d.type_code for d in cursor.description]
-        with cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types(types)
-            for row in rows:
-                copy.write_row([form(row[name]) for form, name in zip(forms, columns, strict=True)])
+        _copy_into(
+            cursor,
+            quote(table.name),
+            names,
+            ([form(row[name]) for form, name in zip(forms, columns, strict=True)] for row in rows),
+        )
+
+
+def _copy_into(cursor: Any, table: str, names: str, rows: Iterable[Sequence[Any]]) -> None:
+    """``rows`` into the columns ``names`` of ``table`` (both quoted) by one binary COPY,
+    each value encoded as the type of its column."""
+    cursor.execute(f"SELECT {names} FROM {table} LIMIT 0")
+    types = [d.type_code for d in cursor.description]
+    with cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(types)
+        for row in rows:
+            copy.write_row(row)
 
 
 def among(column: Any, values: Sequence[Any]) -> Any:
