@@ -353,16 +353,22 @@ def read_results(
             if not pending:
                 return
             done, _pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in (f for f in pending if f in done):
-                with lock:
-                    column = futures.pop(future)
-                    if reading < FETCH_THREADS:
-                        ask_next()
-                arrived = future.result()
-                with lock:
-                    held -= len(arrived.results or ())
-                yield column, arrived
-                del arrived
+            # One column per wait, the first asked of those read: a future handed on must not
+            # stay referenced (by ``done``) while the next one is stored, or its results stay
+            # in memory beside the columns the threads read meanwhile (one column too many,
+            # whenever two reads end together).
+            future = next(f for f in pending if f in done)
+            del pending, done, _pending
+            with lock:
+                column = futures.pop(future)
+                if reading < FETCH_THREADS:
+                    ask_next()
+            arrived = future.result()
+            del future
+            with lock:
+                held -= len(arrived.results or ())
+            yield column, arrived
+            del arrived
 
 
 def active_context_ids() -> list[int]:

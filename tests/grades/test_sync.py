@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -240,6 +241,9 @@ def test_a_sync_keeps_at_most_its_reading_threads_columns_besides_the_one_it_sto
     store = sync._store_column
 
     def counting(*args: Any) -> int:
+        # A slow store: meanwhile both threads finish their reads, so the next columns
+        # arrive together (where one handed-on column had stayed referenced too long).
+        time.sleep(0.2)
         gc.collect()
         alive.append(sum(isinstance(o, sync.ColumnResults) for o in gc.get_objects()))
         return store(*args)
