@@ -25,19 +25,19 @@ from app.database import insert_rows, table_of
 from app.extensions import db
 from app.models.base import utcnow
 from app.notifications.models import award_email_row
-from app.openbadges.models import Assertion, Badge
+from app.openbadges.models import Assertion, Badge, StoredAssertion
 from app.webhooks.models import EventType
 from app.webhooks.tasks import emit
 
 
 @dataclass(frozen=True)
 class NewAward:
-    """A freshly created assertion and what the decision behind it saw: the learner (None
-    when the recipient is only an email address) and the evidence (lines from the criteria,
-    or the evidence a caller supplied)."""
+    """A freshly created assertion (as issuing stored it) and what the decision behind it
+    saw: the learner (None when the recipient is only an email address) and the evidence
+    (lines from the criteria, or the evidence a caller supplied)."""
 
     user_id: int | None
-    assertion: Assertion
+    assertion: StoredAssertion | Assertion
     evidence: list[Any]
 
 

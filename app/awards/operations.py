@@ -298,7 +298,7 @@ def _award(
         owed = (
             effects.awarded(
                 badge,
-                [effects.NewAward(recipient.lti_user_id, issued.assertion, decision_evidence)],
+                [effects.NewAward(recipient.lti_user_id, issued.record, decision_evidence)],
                 action=action,
                 actor=actor,
                 reason=reason,

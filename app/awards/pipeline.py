@@ -324,7 +324,7 @@ def _issue(
 ) -> None:
     issued = issue_many(badge, [a for _u, a, _l in awards], now=now, commit=False)
     created = [
-        effects.NewAward(user_id, done.assertion, lines)
+        effects.NewAward(user_id, done.record, lines)
         for (user_id, _a, lines), done in zip(awards, issued, strict=True)
         if done.created
     ]

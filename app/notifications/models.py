@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.openbadges.models import Assertion
+from app.openbadges.models import Assertion, StoredAssertion
 
 
 class MailKind:
@@ -16,7 +16,7 @@ class MailKind:
     ALL = (AWARD, EXPIRY_SOON, EXPIRY_TODAY, DIGEST)
 
 
-def award_email_row(assertion: Assertion) -> dict[str, Any]:
+def award_email_row(assertion: Assertion | StoredAssertion) -> dict[str, Any]:
     """The outbox row owing ``assertion``'s award email (one per award, ever: its key)."""
     return {
         "kind": MailKind.AWARD,

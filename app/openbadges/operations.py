@@ -21,8 +21,6 @@ from flask_babel import gettext as _
 from sqlalchemy import JSON, Text, bindparam, select, update
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import defer
-from sqlalchemy.orm.attributes import set_committed_value
 
 from app.database import (
     CHUNK,
@@ -47,6 +45,7 @@ from app.openbadges.models import (
     ExpiryPolicy,
     Issuer,
     StatusList,
+    StoredAssertion,
 )
 from app.openbadges.signing import add_proof
 from app.openbadges.signing_pool import Item, sign_many
@@ -87,10 +86,20 @@ class Award:
 
 @dataclass
 class Issued:
-    """The live assertion for an award request; ``created`` is False when it already was."""
+    """The live assertion for an award request; ``created`` is False when it already was.
 
-    assertion: Assertion
+    A new one comes back as it was stored (``record``), not loaded: :attr:`assertion`
+    loads it when asked for."""
+
+    record: Assertion | StoredAssertion
     created: bool = field(default=True)
+
+    @property
+    def assertion(self) -> Assertion:
+        """The assertion as an ORM object (a new one is loaded on first use)."""
+        if not isinstance(self.record, Assertion):
+            self.record = db.session.get_one(Assertion, self.record.id)
+        return self.record
 
 
 def _uuid_text(hex32: str) -> str:
@@ -426,35 +435,38 @@ def _issue_many(badge: Badge, awards: Sequence[Award], now: datetime | None) -> 
         stored = 0
         # Credentials are built as the signing workers ask for them (each row kept for storing).
         for part in sign_many(unsigned, len(todo), signer, jwt, now):
-            # Stored and loaded while the workers sign the next parts. A conflicting row means
+            # Stored while the workers sign the next parts. A conflicting row means
             # a concurrent issuer won the race for this learner: theirs is kept.
             signed = rows[stored : stored + len(part)]
             for row, (credential, token) in zip(signed, part, strict=True):
                 row["credential_json"], row["credential_jwt"] = credential, token
             stored += len(part)
             _insert(signed)
-            # Loaded without the signed documents and the evidence (no JSON decoding of what
-            # was just encoded; the credential loads when asked for), the token and the
-            # evidence handed over.
+            # Only the ids are read back: what follows an award needs no more than the row.
             by_public_id = {row["public_id"]: row for row in signed}
-            inserted = db.session.scalars(
-                select(Assertion)
-                .where(Assertion.public_id.in_(by_public_id))
-                .options(
-                    defer(Assertion.credential),
-                    defer(Assertion.credential_jwt),
-                    defer(Assertion.evidence),
+            for public_id, assertion_id in db.session.execute(
+                select(Assertion.public_id, Assertion.id).where(
+                    Assertion.public_id.in_(by_public_id)
                 )
-            )
-            for assertion in inserted:
-                row = by_public_id[assertion.public_id]
-                set_committed_value(assertion, "credential_jwt", row["credential_jwt"])
-                set_committed_value(assertion, "evidence", row["evidence"])
-                results[assertion.recipient_key] = Issued(assertion, created=True)
+            ):
+                row = by_public_id[public_id]
+                results[row["recipient_key"]] = Issued(_stored(assertion_id, row))
         lost = [key for key in todo if key not in results]
         for key, assertion in _live(badge, lost).items():
             results[key] = Issued(assertion, created=False)
     return [results[key] for key in keys]
+
+
+def _stored(assertion_id: int, row: dict[str, Any]) -> StoredAssertion:
+    return StoredAssertion(
+        assertion_id,
+        row["public_id"],
+        row["badge_id"],
+        row["lti_user_id"],
+        row["recipient_key"],
+        row["issued_on"],
+        row["expires_at"],
+    )
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from app.extensions import db
 from app.models import Context, LtiUser
 from app.models.base import new_public_id, utcnow
 from app.openbadges import documents
-from app.openbadges.models import Assertion
+from app.openbadges.models import Assertion, Badge
 from app.openbadges.serializers import assertion_json
 from app.webhooks.models import (
     DeliveryState,
@@ -147,7 +147,11 @@ def subscriptions(registration_id: int | None) -> list[WebhookSubscription]:
 
 def registration_of_assertion(assertion: Assertion) -> int | None:
     """The tenant of an award: its course's registration, else its issuer's."""
-    badge = assertion.badge
+    return registration_of_badge(assertion.badge)
+
+
+def registration_of_badge(badge: Badge) -> int | None:
+    """The tenant of a badge's awards: its course's registration, else its issuer's."""
     if badge.context_id:
         return db.session.scalar(
             select(Context.registration_id).where(Context.id == badge.context_id)

@@ -18,7 +18,7 @@ from app.background import dead, queue
 from app.background.handlers import handler
 from app.extensions import db
 from app.models.base import utcnow
-from app.openbadges.models import Assertion
+from app.openbadges.models import Assertion, Badge
 from app.webhooks import delivery, operations
 from app.webhooks.models import EventType, WebhookDelivery
 
@@ -54,10 +54,11 @@ def emit(event_type: str, assertions: Iterable[Any]) -> list[int]:
     by_badge: dict[int, list[Any]] = {}
     for assertion in assertions:
         by_badge.setdefault(assertion.badge_id, []).append(assertion)
-    for group in by_badge.values():
+    for badge_id, group in by_badge.items():
         # Nobody listening in this registration: owe nothing (no outbox row per award of a
         # cohort for nothing). A subscriber starts receiving from the time it subscribed.
-        if operations.wanted(operations.registration_of_assertion(group[0]), event_type):
+        badge = db.session.get_one(Badge, badge_id)
+        if operations.wanted(operations.registration_of_badge(badge), event_type):
             owed += group
     return outbox.write(outbox_rows(event_type, owed))
 

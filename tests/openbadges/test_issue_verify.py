@@ -156,3 +156,36 @@ def test_batch_signed_in_worker_processes_verifies(app, client, badge, monkeypat
         ):
             report = verify(source, email=f"l{i}@example.org")
             assert report.valid, (source[:60], report.errors)
+
+
+def test_issue_many_hands_back_each_new_assertion_as_stored(badge):
+    # New assertions come back as their stored facts (not loaded back); an award already
+    # held comes back as the ORM assertion. Both name the very row in the database.
+    awards = [
+        operations.Award(operations.Recipient(email=f"s{i}@example.org", name=f"S {i}"))
+        for i in range(3)
+    ]
+    first = operations.issue_many(badge, awards[:2])
+    again = operations.issue_many(badge, awards)
+    assert [i.created for i in again] == [False, False, True]
+    db.session.expire_all()
+    for issued in (*first, again[2]):
+        record = issued.record
+        row = db.session.get_one(Assertion, record.id)
+        assert (
+            record.public_id,
+            record.badge_id,
+            record.lti_user_id,
+            record.recipient_key,
+            record.issued_on,
+            record.expires_at,
+        ) == (
+            row.public_id,
+            row.badge_id,
+            row.lti_user_id,
+            row.recipient_key,
+            row.issued_on,
+            row.expires_at,
+        )
+        assert issued.assertion is row  # loaded when asked for, from the session
+    assert [i.record.id for i in again[:2]] == [i.record.id for i in first]

@@ -1,6 +1,6 @@
 """Open Badges models: issuers and keys, badges and artwork, assertions, status lists."""
 
-from app.openbadges.models.assertion import Assertion
+from app.openbadges.models.assertion import Assertion, StoredAssertion
 from app.openbadges.models.badge import (
     Badge,
     BadgeImage,
@@ -24,4 +24,5 @@ __all__ = [
     "KeyAlgorithm",
     "KeyStatus",
     "StatusList",
+    "StoredAssertion",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -87,3 +88,19 @@ class Assertion(Model):
         if self.expires_at is None:
             return False
         return self.expires_at <= (now or utcnow())
+
+
+@dataclass(frozen=True)
+class StoredAssertion:
+    """A just-issued assertion as stored, without loading it back: what follows its award in
+    the same transaction reads only these (its decision, audit record, email and webhook
+    rows). Loading a cohort's new assertions back as ORM objects cost the issuing process
+    about a third of its time."""
+
+    id: int
+    public_id: str
+    badge_id: int
+    lti_user_id: int | None
+    recipient_key: str
+    issued_on: datetime
+    expires_at: datetime | None
