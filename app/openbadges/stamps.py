@@ -129,6 +129,26 @@ def matches(stamp: Stamp, values: Sequence[str], credential: dict[str, Any]) -> 
     return credential_text(stamp, values) == compact_json(credential)
 
 
+# By context, verification method and time: a signing worker meets a batch's proof
+# options in each of its tasks (canonicalizing them was a twentieth of its work).
+_proof_heads: dict[tuple[str, str, str], tuple[bytes, str]] = {}
+
+
+def _proof_head(probe: dict[str, Any], verification_method: str, created: str) -> tuple[bytes, str]:
+    """The hash of the proof options for ``probe`` and the proof's text before its value."""
+    cache_key = (compact_json(probe["@context"]), verification_method, created)
+    found = _proof_heads.get(cache_key)
+    if found is None:
+        options = proof_options(probe, verification_method, created)
+        options_hash = hashlib.sha256(canonicalizer.canonize(options).encode()).digest()
+        proof = {k: v for k, v in options.items() if k != "@context"}
+        found = (options_hash, compact_json([{**proof, "proofValue": ""}])[:-3])  # no '"}]'
+        if len(_proof_heads) >= 64:
+            _proof_heads.clear()
+        _proof_heads[cache_key] = found
+    return found
+
+
 def sign(
     items: Sequence[tuple[Stamp, Sequence[str]]],
     key: SigningKey,
@@ -145,10 +165,7 @@ def sign(
     for stamp, values in items:
         ready = prepared.get(id(stamp))  # the stamps are alive in ``items``
         if ready is None:
-            options = proof_options(stamp.probe, key.verification_method, created_text)
-            options_hash = hashlib.sha256(canonicalizer.canonize(options).encode()).digest()
-            proof = {k: v for k, v in options.items() if k != "@context"}
-            head = compact_json([{**proof, "proofValue": ""}])[:-3]  # without '"}]'
+            options_hash, head = _proof_head(stamp.probe, key.verification_method, created_text)
             ready = (_compile(stamp) if stamp.slots else None, options_hash, head)
             prepared[id(stamp)] = ready
         compiled, options_hash, head = ready
