@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from app.extensions import db
 from app.openbadges import operations
-from app.openbadges.models import Assertion, Badge
+from app.openbadges.models import Assertion, Badge, StoredAssertion
 from app.openbadges.verify import verify
 from tests.factories import BadgeFactory
 
@@ -168,6 +168,7 @@ def test_issue_many_hands_back_each_new_assertion_as_stored(badge):
     first = operations.issue_many(badge, awards[:2])
     again = operations.issue_many(badge, awards)
     assert [i.created for i in again] == [False, False, True]
+    assert [type(i.record) for i in again] == [Assertion, Assertion, StoredAssertion]
     db.session.expire_all()
     for issued in (*first, again[2]):
         record = issued.record
