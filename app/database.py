@@ -23,7 +23,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql.expression import Executable
 from sqlalchemy.types import TypeDecorator
 
-from app.extensions import db
+from app.extensions import WRITE_LOCK_AT_BEGIN, db
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -75,6 +75,26 @@ def _replaying(call: Callable[[], T], *, commit: bool) -> T:
 def in_transaction(work: Callable[[], T]) -> T:
     """Run ``work`` and commit, replaying it from scratch on transient lock conflicts."""
     return _replaying(work, commit=True)
+
+
+def begins_writing(fn: Callable[P, T]) -> Callable[P, T]:
+    """Decorate an operation that changes state: what the session read so far is committed,
+    and the operation's transaction begins holding the write lock.
+
+    On SQLite (WAL) a transaction that has read cannot take the write lock once another
+    connection has committed since its first read: SQLite refuses at once, without waiting
+    ("database is locked"). A staff form posted while the worker issued awards failed so
+    (the request had read its launch and the badge first). Beginning as a writer (BEGIN
+    IMMEDIATE), the operation waits its turn instead (``busy_timeout``), and reads the state
+    it changes under the lock. Elsewhere the one change is the commit of what was read."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        db.session.commit()
+        db.session.connection(execution_options={WRITE_LOCK_AT_BEGIN: True})
+        return fn(*args, **kwargs)
+
+    return wrapper
 
 
 def retry_on_lock(fn: Callable[P, T]) -> Callable[P, T]:

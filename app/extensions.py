@@ -185,7 +185,13 @@ def _sqlite_on_connect(dbapi_connection, connection_record) -> None:
     cursor.close()
 
 
+#: Execution option: the transaction this connection begins takes the write lock at once
+#: (SQLite's BEGIN IMMEDIATE); see :func:`app.database.begins_writing`.
+WRITE_LOCK_AT_BEGIN = "badgebridge_write_lock_at_begin"
+
+
 @event.listens_for(Engine, "begin")
 def _sqlite_on_begin(conn) -> None:
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN")
+        writer = conn.get_execution_options().get(WRITE_LOCK_AT_BEGIN, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")

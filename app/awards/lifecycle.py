@@ -23,6 +23,7 @@ from flask_babel import lazy_gettext as _l
 from app import audit
 from app.audit import Actor
 from app.awards.operations import badge_saved, request_evaluation
+from app.database import begins_writing
 from app.extensions import db
 from app.grades.models import Job
 from app.openbadges import badges, translations
@@ -107,6 +108,7 @@ def _status_change(badge: Badge, to: str, actor: Actor, requested_by: str, actio
         raise
 
 
+@begins_writing
 def publish(badge: Badge, actor: Actor, requested_by: str) -> Changed:
     """Make a draft (or archived) badge live; with automatic awards on, award everyone who
     qualifies now (a tracked job)."""
@@ -122,6 +124,7 @@ def publish(badge: Badge, actor: Actor, requested_by: str) -> Changed:
     return Changed(badge, published=True, job=request_evaluation(badge, requested_by))
 
 
+@begins_writing
 def archive(badge: Badge, actor: Actor, requested_by: str) -> Changed:
     """Stop awarding a live badge (by hand and automatically); awards given stay valid."""
     if badge.status == BadgeStatus.DRAFT:
@@ -137,6 +140,7 @@ def archive(badge: Badge, actor: Actor, requested_by: str) -> Changed:
     return Changed(badge)
 
 
+@begins_writing
 def set_enabled(badge: Badge, enabled: bool, actor: Actor, requested_by: str) -> Changed:
     """Turn automatic awards on or off. Turning them on needs criteria, publishes a draft and
     evaluates every learner; an archived badge must be restored first."""
@@ -161,6 +165,7 @@ def set_enabled(badge: Badge, enabled: bool, actor: Actor, requested_by: str) ->
     return Changed(badge, published=published, job=badge_saved(badge, actor, requested_by))
 
 
+@begins_writing
 def set_criteria(
     badge: Badge, criteria: dict[str, Any] | None, actor: Actor, requested_by: str
 ) -> Changed:
@@ -185,6 +190,7 @@ class BadgeDetails:
     language: str | None = None
 
 
+@begins_writing
 def edit_details(badge: Badge, details: BadgeDetails, actor: Actor, requested_by: str) -> Changed:
     """Change a badge's name, description, tags and expiry policy (validated, recorded).
 
@@ -243,6 +249,7 @@ def _own_language(badge: Badge, raw: str) -> str:
     return tag
 
 
+@begins_writing
 def save_language_variant(
     badge: Badge,
     language: str,
@@ -268,6 +275,7 @@ def save_language_variant(
         raise
 
 
+@begins_writing
 def remove_language_variant(badge: Badge, language: str, actor: Actor, requested_by: str) -> bool:
     """Remove the badge's variant in ``language`` (recorded); False if it had none."""
     if language not in {variant.language for variant in badge.translations}:

@@ -472,13 +472,6 @@ def test_an_expired_award_is_awarded_again_to_a_learner_who_still_qualifies(regi
 @pytest.mark.skipif(
     bool(os.environ.get("TEST_DATABASE_URL")), reason="SQLite's write lock (PostgreSQL locks rows)"
 )
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug (session 8): under WAL a request's read transaction cannot take the "
-    "write lock once another connection has committed; BEGIN IMMEDIATE for state-changing "
-    "requests fixes this test but deadlocks jobs run inline in tests (17 failures): see the "
-    "closing note",
-)
 def test_a_staff_form_posted_while_the_worker_commits_is_not_refused(client, course):
     # Seen in `make run`: an instructor enabled automatic awards while the worker was issuing
     # the demo's awards; the request had read the badge, the worker committed, and SQLite
