@@ -264,13 +264,6 @@ def main(argv: list[str] | None = None) -> None:
     for server in servers:
         threading.Thread(target=server.serve_forever, daemon=True).start()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    # The job consumer (syncs, awards, mail, webhooks) runs beside the servers, as it would in
-    # production: its own process, the same database and queue.
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "app", "worker"],
-        cwd=ROOT,
-        env={**os.environ, "PUBLIC_BASE_URL": tool_url},
-    )
 
     # Registration needs both servers answering: the tool fetches the sandbox's
     # configuration and posts its registration, the sandbox later fetches the tool's keys.
@@ -286,6 +279,16 @@ def main(argv: list[str] | None = None) -> None:
         dynreg_line = f"  Dynamic registration of /{DYNREG_SLUG} failed: {exc}"
     moodle = next(p for p in platforms if p.slug == "moodle")
     native_line = native_quiz_badge(tool, sandbox, moodle, sandbox_url)
+    # The job consumer (syncs, awards, mail, webhooks) runs beside the servers, as it would in
+    # production: its own process, the same database and queue. Started once the demo's own
+    # rows are written: on SQLite its first syncs, committing while the demo read and wrote,
+    # made the demo's writes fail ("database is locked") under load. What the set-up queued
+    # waits in the queue for it.
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "app", "worker"],
+        cwd=ROOT,
+        env={**os.environ, "PUBLIC_BASE_URL": tool_url},
+    )
     print(
         f"""
 Badgebridge is running.
